@@ -1,0 +1,2 @@
+//! The keyspace (filled in by the keyspace work).
+pub mod value;

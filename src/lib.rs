@@ -1,0 +1,3 @@
+//! ringkv: a Redis-compatible in-memory key-value server on io_uring (module map grows here).
+pub mod keyspace;
+pub mod util;

@@ -1,0 +1,2 @@
+//! Small helpers shared by the protocol and the commands.
+pub mod num;
