@@ -1,3 +1,24 @@
-//! ringkv: a Redis-compatible in-memory key-value server on io_uring (module map grows here).
+//! ringkv: a Redis-compatible in-memory key-value server on io_uring.
+//!
+//! Module map, in the order a request travels:
+//! - `main.rs` (binary): command line and config file, logging, start-up.
+//! - `config`: every setting and limit, one table shared by the file, flags and CONFIG.
+//! - `server`: the event loop turn and the server state commands see.
+//! - `io::ring`: the io_uring ring; the only `unsafe` on the I/O path; owns in-flight buffers.
+//! - `net::conn`: one client: input buffer, parser cursor, output buffers, client settings.
+//! - `resp::parse` / `resp::reply`: incremental request parser and RESP2/RESP3 encoder.
+//! - `cmd`: the command table and dispatch; one file per command family.
+//! - `keyspace`: databases: intrusive hash table (`dict`), TTL heap (`expire`), values.
+//! - `lazyfree`: drops large values on a background thread.
+//! - `alloc`, `logging`, `util`: counting allocator, Redis-style log lines, glob and numbers.
+pub mod alloc;
+pub mod cmd;
+pub mod config;
+pub mod io;
 pub mod keyspace;
+pub mod lazyfree;
+pub mod logging;
+pub mod net;
+pub mod resp;
+pub mod server;
 pub mod util;

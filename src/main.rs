@@ -1,1 +1,149 @@
-fn main() {}
+//! The `ringkv` binary: command line and config file, logging, then the event loop.
+//!
+//! Usage mirrors redis-server: `ringkv [/path/to/redis.conf] [--port N] [--bind addr...] ...`;
+//! flags given on the command line override the file.
+
+use clap::Parser;
+use ringkv::config::Config;
+
+#[derive(Parser, Debug)]
+#[command(name = "ringkv", version, about = "Redis-compatible in-memory key-value server on io_uring")]
+struct Cli {
+    /// A redis.conf-syntax configuration file.
+    config_file: Option<std::path::PathBuf>,
+    /// TCP port to listen on (0: no TCP).
+    #[arg(long)]
+    port: Option<u16>,
+    /// Addresses to listen on (IPv4 and IPv6), several allowed.
+    #[arg(long, num_args = 1..)]
+    bind: Option<Vec<String>>,
+    /// Path of a Unix socket to listen on.
+    #[arg(long)]
+    unixsocket: Option<String>,
+    /// Permissions of the Unix socket, in octal.
+    #[arg(long)]
+    unixsocketperm: Option<String>,
+    /// Maximum number of connected clients.
+    #[arg(long)]
+    maxclients: Option<String>,
+    /// Close a client after it has been idle this many seconds (0: never).
+    #[arg(long)]
+    timeout: Option<String>,
+    /// Number of databases.
+    #[arg(long)]
+    databases: Option<String>,
+    /// Password clients must give with AUTH.
+    #[arg(long)]
+    requirepass: Option<String>,
+    /// debug, verbose, notice or warning.
+    #[arg(long)]
+    loglevel: Option<String>,
+    /// Log file ("" for stdout).
+    #[arg(long)]
+    logfile: Option<String>,
+    /// Largest bulk string a client may send (e.g. 512mb).
+    #[arg(long = "proto-max-bulk-len")]
+    proto_max_bulk_len: Option<String>,
+    /// Largest query buffer a client may accumulate (e.g. 1gb).
+    #[arg(long = "client-query-buffer-limit")]
+    client_query_buffer_limit: Option<String>,
+    /// Memory limit (0: none); write commands fail with OOM above it.
+    #[arg(long)]
+    maxmemory: Option<String>,
+    /// Eviction policy name (only noeviction's behaviour is enforced).
+    #[arg(long = "maxmemory-policy")]
+    maxmemory_policy: Option<String>,
+    /// Housekeeping frequency per second.
+    #[arg(long)]
+    hz: Option<String>,
+    /// Listen backlog.
+    #[arg(long = "tcp-backlog")]
+    tcp_backlog: Option<String>,
+    /// yes or no.
+    #[arg(long = "protected-mode")]
+    protected_mode: Option<String>,
+    /// Working directory.
+    #[arg(long)]
+    dir: Option<String>,
+    /// Accepted for compatibility; only "" (no snapshots) is possible.
+    #[arg(long, allow_hyphen_values = true)]
+    save: Option<String>,
+    /// Accepted for compatibility; only "no" is possible.
+    #[arg(long)]
+    appendonly: Option<String>,
+}
+
+fn build_config(cli: &Cli) -> Result<Config, String> {
+    let mut config = Config::default();
+    if let Some(path) = &cli.config_file {
+        config.load_file(path)?;
+    }
+    let mut flags: Vec<(&str, Vec<Vec<u8>>)> = Vec::new();
+    let mut one = |name: &'static str, v: &Option<String>| {
+        if let Some(v) = v {
+            flags.push((name, vec![v.as_bytes().to_vec()]));
+        }
+    };
+    one("port", &cli.port.map(|p| p.to_string()));
+    one("unixsocket", &cli.unixsocket);
+    one("unixsocketperm", &cli.unixsocketperm);
+    one("maxclients", &cli.maxclients);
+    one("timeout", &cli.timeout);
+    one("databases", &cli.databases);
+    one("requirepass", &cli.requirepass);
+    one("loglevel", &cli.loglevel);
+    one("logfile", &cli.logfile);
+    one("proto-max-bulk-len", &cli.proto_max_bulk_len);
+    one("client-query-buffer-limit", &cli.client_query_buffer_limit);
+    one("maxmemory", &cli.maxmemory);
+    one("maxmemory-policy", &cli.maxmemory_policy);
+    one("hz", &cli.hz);
+    one("tcp-backlog", &cli.tcp_backlog);
+    one("protected-mode", &cli.protected_mode);
+    one("dir", &cli.dir);
+    one("save", &cli.save);
+    one("appendonly", &cli.appendonly);
+    if let Some(b) = &cli.bind {
+        flags.push(("bind", b.iter().map(|s| s.as_bytes().to_vec()).collect()));
+    }
+    for (name, values) in flags {
+        config.apply(name, &values)?;
+    }
+    Ok(config)
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let config = match build_config(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("*** FATAL CONFIG ERROR ***\n{e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = ringkv::logging::init(config.loglevel, &config.logfile) {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
+    if let Err(e) = std::env::set_current_dir(&config.dir) {
+        eprintln!("Can't chdir to '{}': {e}", config.dir.display());
+        std::process::exit(1);
+    }
+    log::info!(
+        "ringkv {} starting, pid={}",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id()
+    );
+    let mut el = match ringkv::server::EventLoop::new(config) {
+        Ok(el) => el,
+        Err(e) => {
+            log::error!("{e}");
+            eprintln!("ringkv: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = el.run() {
+        log::error!("{e}");
+        std::process::exit(1);
+    }
+}

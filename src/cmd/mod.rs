@@ -1,0 +1,311 @@
+//! The command table and dispatch.
+//!
+//! Every command is one row of `COMMANDS` (name, arity, flags, key positions, docs, handler);
+//! commands with subcommands (CLIENT, CONFIG, OBJECT, COMMAND) carry their own rows. Dispatch
+//! looks a command up case-insensitively, checks arity once, authentication and the memory
+//! limit, then calls the handler. Handlers parse their arguments, call keyspace operations
+//! (`op_*` in each family file, which know nothing of RESP) and write one reply.
+//! COMMAND, COMMAND INFO/DOCS/COUNT/LIST are generated from this table.
+
+pub mod expire;
+pub mod keys;
+pub mod server;
+pub mod strings;
+
+use crate::keyspace::Db;
+use crate::resp::parse::Argv;
+use crate::resp::reply::Reply;
+use crate::server::Server;
+
+pub type Handler = fn(&mut Ctx<'_>, &Argv<'_>);
+
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const NOSCRIPT: u32 = 1 << 4;
+    pub const LOADING: u32 = 1 << 5;
+    pub const STALE: u32 = 1 << 6;
+    pub const FAST: u32 = 1 << 7;
+    pub const NO_AUTH: u32 = 1 << 8;
+    pub const SKIP_SLOWLOG: u32 = 1 << 9;
+    pub const SKIP_MONITOR: u32 = 1 << 10;
+    pub const MAY_REPLICATE: u32 = 1 << 11;
+    pub const SENTINEL: u32 = 1 << 12;
+    pub const NO_MULTI: u32 = 1 << 13;
+    pub const ALLOW_BUSY: u32 = 1 << 14;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 15;
+
+    /// Flag names as COMMAND reports them, in Redis's order.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (NOSCRIPT, "noscript"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (SENTINEL, "sentinel"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
+    ];
+}
+
+/// One row of the command table.
+pub struct Command {
+    /// Lower case; subcommands are written `container|sub` as Redis's full names.
+    pub name: &'static str,
+    /// N: exactly N arguments including the name; -N: at least N.
+    pub arity: i32,
+    pub flags: u32,
+    pub first_key: i32,
+    pub last_key: i32,
+    pub step: i32,
+    pub group: &'static str,
+    pub since: &'static str,
+    pub complexity: &'static str,
+    pub summary: &'static str,
+    pub handler: Handler,
+    pub subcommands: &'static [Command],
+}
+
+impl Command {
+    /// The part after `|` for subcommands.
+    pub fn short_name(&self) -> &'static str {
+        self.name.rsplit('|').next().unwrap_or(self.name)
+    }
+
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        if self.arity >= 0 {
+            argc == self.arity as usize
+        } else {
+            argc >= (-self.arity) as usize
+        }
+    }
+}
+
+/// State a handler works with: the server (keyspaces, config, clients), the calling
+/// connection's slot, the time of this loop turn, and the reply being written.
+pub struct Ctx<'a> {
+    pub srv: &'a mut Server,
+    pub slot: usize,
+    pub now_ms: u64,
+    pub reply: Reply<'a>,
+}
+
+impl Ctx<'_> {
+    pub fn conn(&mut self) -> &mut crate::net::conn::Conn {
+        &mut self.srv.conns[self.slot]
+    }
+
+    pub fn db_index(&self) -> usize {
+        self.srv.conns[self.slot].db
+    }
+
+    /// The database the client has selected.
+    pub fn db(&mut self) -> &mut Db {
+        let i = self.srv.conns[self.slot].db;
+        &mut self.srv.dbs[i]
+    }
+
+    pub fn err(&mut self, msg: &str) {
+        self.reply.error(msg);
+    }
+
+    pub fn syntax_error(&mut self) {
+        self.reply.error(ERR_SYNTAX);
+    }
+
+    pub fn wrong_type(&mut self) {
+        self.reply.error(ERR_WRONGTYPE);
+    }
+
+    /// Counts a keyspace lookup for INFO stats.
+    pub fn hit(&mut self, found: bool) {
+        if found {
+            self.srv.stats.keyspace_hits += 1;
+        } else {
+            self.srv.stats.keyspace_misses += 1;
+        }
+    }
+
+    /// The key was changed: bump the dirty counter (persistence and WATCH build on it).
+    pub fn dirty(&mut self, n: u64) {
+        self.srv.stats.dirty += n;
+    }
+}
+
+pub const ERR_SYNTAX: &str = "ERR syntax error";
+pub const ERR_WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const ERR_NOT_INT: &str = "ERR value is not an integer or out of range";
+pub const ERR_NOT_FLOAT: &str = "ERR value is not a valid float";
+pub const ERR_OVERFLOW: &str = "ERR increment or decrement would overflow";
+pub const ERR_NO_KEY: &str = "ERR no such key";
+pub const ERR_DB_RANGE: &str = "ERR DB index is out of range";
+
+/// Parses an integer argument with Redis's strict rules.
+pub fn arg_i64(a: &[u8]) -> Option<i64> {
+    crate::util::num::parse_i64_strict(a)
+}
+
+const G_STRING: &str = "string";
+const G_GENERIC: &str = "generic";
+const G_CONN: &str = "connection";
+const G_SERVER: &str = "server";
+
+use flags::*;
+
+macro_rules! cmd {
+    ($name:expr, $arity:expr, $flags:expr, $fk:expr, $lk:expr, $step:expr, $group:expr, $since:expr, $cx:expr, $summary:expr, $h:expr) => {
+        Command {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            first_key: $fk,
+            last_key: $lk,
+            step: $step,
+            group: $group,
+            since: $since,
+            complexity: $cx,
+            summary: $summary,
+            handler: $h,
+            subcommands: &[],
+        }
+    };
+}
+
+macro_rules! container {
+    ($name:expr, $group:expr, $since:expr, $summary:expr, $subs:expr) => {
+        Command {
+            name: $name,
+            arity: -2,
+            flags: 0,
+            first_key: 0,
+            last_key: 0,
+            step: 0,
+            group: $group,
+            since: $since,
+            complexity: "Depends on subcommand.",
+            summary: $summary,
+            handler: server::cmd_container_without_sub,
+            subcommands: $subs,
+        }
+    };
+}
+
+const O1: &str = "O(1)";
+const ON: &str = "O(N)";
+
+/// The command table.
+pub static COMMANDS: &[Command] = &[
+    // connection
+    cmd!("ping", -1, FAST | SENTINEL, 0, 0, 0, G_CONN, "1.0.0", O1, "Returns the server's liveliness response.", server::cmd_ping),
+    cmd!("echo", 2, FAST, 0, 0, 0, G_CONN, "1.0.0", O1, "Returns the given string.", server::cmd_echo),
+    cmd!("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, 0, 0, 0, G_CONN, "1.0.0", O1, "Closes the connection.", server::cmd_quit),
+    cmd!("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, 0, 0, 0, G_CONN, "6.0.0", O1, "Handshakes with the Redis server.", server::cmd_hello),
+    cmd!("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, 0, 0, 0, G_CONN, "1.0.0", "O(N) where N is the number of passwords defined for the user", "Authenticates the connection.", server::cmd_auth),
+    cmd!("select", 2, LOADING | STALE | FAST, 0, 0, 0, G_CONN, "1.0.0", O1, "Changes the selected database.", server::cmd_select),
+    container!("client", G_CONN, "2.4.0", "A container for client connection commands.", server::CLIENT_SUBCOMMANDS),
+    // server
+    cmd!("swapdb", 3, WRITE | FAST, 0, 0, 0, G_SERVER, "4.0.0", "O(N) where N is the count of clients watching or blocking on keys from both databases.", "Swaps two Redis databases.", server::cmd_swapdb),
+    cmd!("dbsize", 1, READONLY | FAST, 0, 0, 0, G_SERVER, "1.0.0", O1, "Returns the number of keys in the database.", server::cmd_dbsize),
+    cmd!("flushdb", -1, WRITE, 0, 0, 0, G_SERVER, "1.0.0", "O(N) where N is the number of keys in the selected database", "Removes all keys from the current database.", server::cmd_flushdb),
+    cmd!("flushall", -1, WRITE, 0, 0, 0, G_SERVER, "1.0.0", "O(N) where N is the total number of keys in all databases", "Removes all keys from all databases.", server::cmd_flushall),
+    cmd!("time", 1, LOADING | STALE | FAST, 0, 0, 0, G_SERVER, "2.6.0", O1, "Returns the server time.", server::cmd_time),
+    cmd!("info", -1, LOADING | STALE | SENTINEL, 0, 0, 0, G_SERVER, "1.0.0", O1, "Returns information and statistics about the server.", server::cmd_info),
+    container!("config", G_SERVER, "2.0.0", "A container for server configuration commands.", server::CONFIG_SUBCOMMANDS),
+    Command {
+        name: "command",
+        arity: -1,
+        flags: LOADING | STALE | SENTINEL,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        group: G_SERVER,
+        since: "2.8.13",
+        complexity: "O(N) where N is the total number of Redis commands",
+        summary: "Returns detailed information about all commands.",
+        handler: server::cmd_command,
+        subcommands: server::COMMAND_SUBCOMMANDS,
+    },
+    cmd!("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, 0, 0, G_SERVER, "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "Synchronously saves the database(s) to disk and shuts down the Redis server.", server::cmd_shutdown),
+    // generic (keys)
+    cmd!("del", -2, WRITE, 1, -1, 1, G_GENERIC, "1.0.0", "O(N) where N is the number of keys that will be removed.", "Deletes one or more keys.", keys::cmd_del),
+    cmd!("unlink", -2, WRITE | FAST, 1, -1, 1, G_GENERIC, "4.0.0", "O(1) for each key removed regardless of its size.", "Asynchronously deletes one or more keys.", keys::cmd_unlink),
+    cmd!("exists", -2, READONLY | FAST, 1, -1, 1, G_GENERIC, "1.0.0", "O(N) where N is the number of keys to check.", "Determines whether one or more keys exist.", keys::cmd_exists),
+    cmd!("type", 2, READONLY | FAST, 1, 1, 1, G_GENERIC, "1.0.0", O1, "Determines the type of value stored at a key.", keys::cmd_type),
+    cmd!("keys", 2, READONLY, 0, 0, 0, G_GENERIC, "1.0.0", "O(N) with N being the number of keys in the database", "Returns all key names that match a pattern.", keys::cmd_keys),
+    cmd!("scan", -2, READONLY, 0, 0, 0, G_GENERIC, "2.8.0", "O(1) for every call. O(N) for a complete iteration.", "Iterates over the key names in the database.", keys::cmd_scan),
+    cmd!("randomkey", 1, READONLY, 0, 0, 0, G_GENERIC, "1.0.0", O1, "Returns a random key name from the database.", keys::cmd_randomkey),
+    cmd!("rename", 3, WRITE, 1, 2, 1, G_GENERIC, "1.0.0", O1, "Renames a key and overwrites the destination.", keys::cmd_rename),
+    cmd!("renamenx", 3, WRITE | FAST, 1, 2, 1, G_GENERIC, "1.0.0", O1, "Renames a key only when the target key name doesn't exist.", keys::cmd_renamenx),
+    cmd!("copy", -3, WRITE | DENYOOM, 1, 2, 1, G_GENERIC, "6.2.0", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", "Copies the value of a key to a new key.", keys::cmd_copy),
+    cmd!("move", 3, WRITE | FAST, 1, 1, 1, G_GENERIC, "1.0.0", O1, "Moves a key to another database.", keys::cmd_move),
+    cmd!("touch", -2, READONLY | FAST, 1, -1, 1, G_GENERIC, "3.2.1", "O(N) where N is the number of keys that will be touched.", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", keys::cmd_touch),
+    container!("object", G_GENERIC, "2.2.3", "A container for object introspection commands.", keys::OBJECT_SUBCOMMANDS),
+    // expiry
+    cmd!("expire", -3, WRITE | FAST, 1, 1, 1, G_GENERIC, "1.0.0", O1, "Sets the expiration time of a key in seconds.", expire::cmd_expire),
+    cmd!("pexpire", -3, WRITE | FAST, 1, 1, 1, G_GENERIC, "2.6.0", O1, "Sets the expiration time of a key in milliseconds.", expire::cmd_pexpire),
+    cmd!("expireat", -3, WRITE | FAST, 1, 1, 1, G_GENERIC, "1.2.0", O1, "Sets the expiration time of a key to a Unix timestamp.", expire::cmd_expireat),
+    cmd!("pexpireat", -3, WRITE | FAST, 1, 1, 1, G_GENERIC, "2.6.0", O1, "Sets the expiration time of a key to a Unix milliseconds timestamp.", expire::cmd_pexpireat),
+    cmd!("ttl", 2, READONLY | FAST, 1, 1, 1, G_GENERIC, "1.0.0", O1, "Returns the expiration time in seconds of a key.", expire::cmd_ttl),
+    cmd!("pttl", 2, READONLY | FAST, 1, 1, 1, G_GENERIC, "2.6.0", O1, "Returns the expiration time in milliseconds of a key.", expire::cmd_pttl),
+    cmd!("expiretime", 2, READONLY | FAST, 1, 1, 1, G_GENERIC, "7.0.0", O1, "Returns the expiration time of a key as a Unix timestamp.", expire::cmd_expiretime),
+    cmd!("pexpiretime", 2, READONLY | FAST, 1, 1, 1, G_GENERIC, "7.0.0", O1, "Returns the expiration time of a key as a Unix milliseconds timestamp.", expire::cmd_pexpiretime),
+    cmd!("persist", 2, WRITE | FAST, 1, 1, 1, G_GENERIC, "2.2.0", O1, "Removes the expiration time of a key.", expire::cmd_persist),
+    // strings
+    cmd!("get", 2, READONLY | FAST, 1, 1, 1, G_STRING, "1.0.0", O1, "Returns the string value of a key.", strings::cmd_get),
+    cmd!("set", -3, WRITE | DENYOOM, 1, 1, 1, G_STRING, "1.0.0", O1, "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", strings::cmd_set),
+    cmd!("setnx", 3, WRITE | DENYOOM | FAST, 1, 1, 1, G_STRING, "1.0.0", O1, "Set the string value of a key only when the key doesn't exist.", strings::cmd_setnx),
+    cmd!("setex", 4, WRITE | DENYOOM, 1, 1, 1, G_STRING, "2.0.0", O1, "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", strings::cmd_setex),
+    cmd!("psetex", 4, WRITE | DENYOOM, 1, 1, 1, G_STRING, "2.6.0", O1, "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", strings::cmd_psetex),
+    cmd!("getset", 3, WRITE | DENYOOM | FAST, 1, 1, 1, G_STRING, "1.0.0", O1, "Returns the previous string value of a key after setting it to a new value.", strings::cmd_getset),
+    cmd!("getdel", 2, WRITE | FAST, 1, 1, 1, G_STRING, "6.2.0", O1, "Returns the string value of a key after deleting the key.", strings::cmd_getdel),
+    cmd!("getex", -2, WRITE | FAST, 1, 1, 1, G_STRING, "6.2.0", O1, "Returns the string value of a key after setting its expiration time.", strings::cmd_getex),
+    cmd!("mget", -2, READONLY | FAST, 1, -1, 1, G_STRING, "1.0.0", "O(N) where N is the number of keys to retrieve.", "Atomically returns the string values of one or more keys.", strings::cmd_mget),
+    cmd!("mset", -3, WRITE | DENYOOM, 1, -1, 2, G_STRING, "1.0.1", "O(N) where N is the number of keys to set.", "Atomically creates or modifies the string values of one or more keys.", strings::cmd_mset),
+    cmd!("msetnx", -3, WRITE | DENYOOM, 1, -1, 2, G_STRING, "1.0.1", "O(N) where N is the number of keys to set.", "Atomically modifies the string values of one or more keys only when all keys don't exist.", strings::cmd_msetnx),
+    cmd!("append", 3, WRITE | DENYOOM | FAST, 1, 1, 1, G_STRING, "2.0.0", "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.", "Appends a string to the value of a key. Creates the key if it doesn't exist.", strings::cmd_append),
+    cmd!("strlen", 2, READONLY | FAST, 1, 1, 1, G_STRING, "2.2.0", O1, "Returns the length of a string value.", strings::cmd_strlen),
+    cmd!("getrange", 4, READONLY, 1, 1, 1, G_STRING, "2.4.0", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", "Returns a substring of the string stored at a key.", strings::cmd_getrange),
+    cmd!("setrange", 4, WRITE | DENYOOM, 1, 1, 1, G_STRING, "2.2.0", "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", strings::cmd_setrange),
+    cmd!("incr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, G_STRING, "1.0.0", O1, "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", strings::cmd_incr),
+    cmd!("decr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, G_STRING, "1.0.0", O1, "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", strings::cmd_decr),
+    cmd!("incrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, G_STRING, "1.0.0", O1, "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", strings::cmd_incrby),
+    cmd!("decrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, G_STRING, "1.0.0", O1, "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", strings::cmd_decrby),
+    cmd!("incrbyfloat", 3, WRITE | DENYOOM | FAST, 1, 1, 1, G_STRING, "2.6.0", O1, "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", strings::cmd_incrbyfloat),
+    cmd!("lcs", -3, READONLY, 1, 2, 1, G_STRING, "7.0.0", "O(N*M) where N and M are the lengths of s1 and s2, respectively", "Finds the longest common substring.", strings::cmd_lcs),
+];
+
+pub const _UNUSED_ON: &str = ON;
+
+/// Case-insensitive lookup of a command (or subcommand) by name.
+pub fn lookup<'t>(table: &'t [Command], name: &[u8]) -> Option<&'t Command> {
+    table.iter().find(|c| c.short_name().as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// Redis 7.0's text for an unknown command: the name and the first arguments, at most about
+/// 128 bytes of them, each quoted.
+pub fn unknown_command_error(argv: &Argv<'_>) -> String {
+    let name = String::from_utf8_lossy(argv.get(0));
+    let name: String = name.chars().take(128).collect();
+    let mut args = String::new();
+    let mut i = 1;
+    while i < argv.len() && args.len() < 128 {
+        let room = 128 - args.len();
+        let a = argv.get(i);
+        let a = &a[..a.len().min(room)];
+        args.push('\'');
+        args.push_str(&String::from_utf8_lossy(a));
+        args.push_str("' ");
+        i += 1;
+    }
+    format!("ERR unknown command '{name}', with args beginning with: {args}")
+}

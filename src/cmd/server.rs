@@ -1,0 +1,1100 @@
+//! Connection and server commands: PING ECHO QUIT HELLO AUTH SELECT, CLIENT, SWAPDB DBSIZE
+//! FLUSHDB FLUSHALL TIME INFO, CONFIG, COMMAND, SHUTDOWN.
+//!
+//! These read and change server-wide state (clients, config, statistics) rather than keys, so
+//! most have no separate `op_*` layer; the database-level operations they need (swap, flush)
+//! are plain moves of whole `Db` values.
+
+use super::{arg_i64, flags, Command, Ctx, ERR_DB_RANGE, ERR_NOT_INT};
+use crate::keyspace::Db;
+use crate::resp::parse::Argv;
+use std::fmt::Write as _;
+
+fn eq(a: &[u8], b: &str) -> bool {
+    a.eq_ignore_ascii_case(b.as_bytes())
+}
+
+/// A container command (CLIENT, CONFIG, ...) reached with a subcommand the table lacks is
+/// answered by dispatch; this runs only when the container is called alone, which arity
+/// already rejects. It answers like Redis's generic container handler would.
+pub fn cmd_container_without_sub(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let name = String::from_utf8_lossy(argv.get(0)).to_ascii_uppercase();
+    ctx.err(&format!("ERR unknown subcommand. Try {name} HELP."));
+}
+
+fn help(ctx: &mut Ctx<'_>, lines: &[&str]) {
+    ctx.reply.array(lines.len());
+    for l in lines {
+        ctx.reply.simple(l);
+    }
+}
+
+pub fn cmd_ping(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    match argv.len() {
+        1 => ctx.reply.simple("PONG"),
+        2 => ctx.reply.bulk(argv.get(1)),
+        _ => ctx.err("ERR wrong number of arguments for 'ping' command"),
+    }
+}
+
+pub fn cmd_echo(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    ctx.reply.bulk(argv.get(1));
+}
+
+pub fn cmd_quit(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    ctx.reply.ok();
+    let slot = ctx.slot;
+    ctx.srv.close_after_reply(slot);
+}
+
+fn check_password(ctx: &mut Ctx<'_>, user: Option<&[u8]>, pass: &[u8]) -> Result<(), &'static str> {
+    let user_ok = user.is_none_or(|u| u == b"default");
+    let ok = match &ctx.srv.config.requirepass {
+        Some(p) => user_ok && p.as_slice() == pass,
+        // With no password every AUTH of the default user succeeds only through HELLO;
+        // plain AUTH <pass> answers the "no password configured" error (handled by caller).
+        None => user_ok,
+    };
+    if ok {
+        ctx.conn().authenticated = true;
+        Ok(())
+    } else {
+        ctx.srv.stats.auth_failures += 1;
+        Err("WRONGPASS invalid username-password pair or user is disabled.")
+    }
+}
+
+pub fn cmd_auth(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    match argv.len() {
+        2 => {
+            if ctx.srv.config.requirepass.is_none() {
+                ctx.err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+                return;
+            }
+            match check_password(ctx, None, argv.get(1)) {
+                Ok(()) => ctx.reply.ok(),
+                Err(e) => ctx.err(e),
+            }
+        }
+        3 => match check_password(ctx, Some(argv.get(1)), argv.get(2)) {
+            Ok(()) => ctx.reply.ok(),
+            Err(e) => ctx.err(e),
+        },
+        _ => ctx.syntax_error(),
+    }
+}
+
+pub fn cmd_hello(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let mut proto = None;
+    let mut i = 1;
+    if argv.len() >= 2 {
+        match arg_i64(argv.get(1)) {
+            Some(v) if v == 2 || v == 3 => proto = Some(v),
+            Some(_) => {
+                ctx.err("NOPROTO unsupported protocol version");
+                return;
+            }
+            None => {
+                ctx.err("ERR Protocol version is not an integer or out of range");
+                return;
+            }
+        }
+        i = 2;
+    }
+    let mut auth: Option<(usize, usize)> = None;
+    let mut setname: Option<usize> = None;
+    while i < argv.len() {
+        let more = argv.len() - i - 1;
+        if eq(argv.get(i), "AUTH") && more >= 2 {
+            auth = Some((i + 1, i + 2));
+            i += 3;
+        } else if eq(argv.get(i), "SETNAME") && more >= 1 {
+            setname = Some(i + 1);
+            i += 2;
+        } else {
+            let opt = String::from_utf8_lossy(argv.get(i)).into_owned();
+            ctx.err(&format!("ERR Syntax error in HELLO option '{opt}'"));
+            return;
+        }
+    }
+    if let Some((u, p)) = auth {
+        if let Err(e) = check_password(ctx, Some(argv.get(u)), argv.get(p)) {
+            ctx.err(e);
+            return;
+        }
+    }
+    if ctx.srv.config.requirepass.is_some() && !ctx.conn().authenticated {
+        ctx.err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        return;
+    }
+    if let Some(n) = setname {
+        if let Err(e) = validate_name(argv.get(n)) {
+            ctx.err(e);
+            return;
+        }
+        let name = argv.get(n);
+        ctx.conn().name = if name.is_empty() { None } else { Some(name.into()) };
+    }
+    if let Some(p) = proto {
+        ctx.conn().resp3 = p == 3;
+        ctx.reply.resp3 = p == 3;
+    }
+    let id = ctx.conn().id as i64;
+    let resp = if ctx.conn().resp3 { 3 } else { 2 };
+    let r = &mut ctx.reply;
+    r.map(7);
+    r.bulk(b"server");
+    r.bulk(b"redis");
+    r.bulk(b"version");
+    r.bulk(REDIS_VERSION.as_bytes());
+    r.bulk(b"proto");
+    r.int(resp);
+    r.bulk(b"id");
+    r.int(id);
+    r.bulk(b"mode");
+    r.bulk(b"standalone");
+    r.bulk(b"role");
+    r.bulk(b"master");
+    r.bulk(b"modules");
+    r.array(0);
+}
+
+/// The Redis version we answer as (clients adapt their handshakes to it).
+pub const REDIS_VERSION: &str = "7.0.15";
+
+pub fn cmd_select(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let Some(n) = arg_i64(argv.get(1)) else {
+        ctx.err(ERR_NOT_INT);
+        return;
+    };
+    if n < 0 || n as usize >= ctx.srv.dbs.len() {
+        ctx.err(ERR_DB_RANGE);
+        return;
+    }
+    ctx.conn().db = n as usize;
+    ctx.reply.ok();
+}
+
+pub fn cmd_swapdb(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let Some(a) = arg_i64(argv.get(1)) else {
+        ctx.err("ERR invalid first DB index");
+        return;
+    };
+    let Some(b) = arg_i64(argv.get(2)) else {
+        ctx.err("ERR invalid second DB index");
+        return;
+    };
+    let n = ctx.srv.dbs.len() as i64;
+    if a < 0 || a >= n || b < 0 || b >= n {
+        ctx.err(ERR_DB_RANGE);
+        return;
+    }
+    ctx.srv.dbs.swap(a as usize, b as usize);
+    ctx.dirty(1);
+    ctx.reply.ok();
+}
+
+pub fn cmd_dbsize(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    let n = ctx.db().len() as i64;
+    ctx.reply.int(n);
+}
+
+/// FLUSHDB/FLUSHALL's optional ASYNC|SYNC. Ok(true) = async.
+fn flush_mode(ctx: &mut Ctx<'_>, argv: &Argv<'_>) -> Result<bool, ()> {
+    match argv.len() {
+        1 => Ok(false),
+        2 if eq(argv.get(1), "ASYNC") => Ok(true),
+        2 if eq(argv.get(1), "SYNC") => Ok(false),
+        _ => {
+            ctx.syntax_error();
+            Err(())
+        }
+    }
+}
+
+/// Empties one database. Large ones are dropped on the lazy-free thread when asked (ASYNC);
+/// SYNC frees here, as Redis does.
+fn op_flush(ctx: &mut Ctx<'_>, index: usize, lazy: bool) -> u64 {
+    let old: Db = ctx.srv.dbs[index].take_all();
+    let n = old.len() as u64;
+    if lazy && n > crate::lazyfree::LAZYFREE_THRESHOLD as u64 {
+        ctx.srv.lazyfree.free(old);
+    } else {
+        drop(old);
+    }
+    n
+}
+
+pub fn cmd_flushdb(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let Ok(lazy) = flush_mode(ctx, argv) else { return };
+    let i = ctx.db_index();
+    let n = op_flush(ctx, i, lazy);
+    ctx.dirty(n);
+    ctx.reply.ok();
+}
+
+pub fn cmd_flushall(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let Ok(lazy) = flush_mode(ctx, argv) else { return };
+    let mut n = 0;
+    for i in 0..ctx.srv.dbs.len() {
+        n += op_flush(ctx, i, lazy);
+    }
+    // Redis counts a FLUSHALL as one change more than the keys it removed.
+    ctx.dirty(n + 1);
+    ctx.reply.ok();
+}
+
+pub fn cmd_time(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    ctx.reply.array(2);
+    ctx.reply.bulk_int(d.as_secs() as i64);
+    ctx.reply.bulk_int(d.subsec_micros() as i64);
+}
+
+pub fn cmd_shutdown(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    // NOSAVE/NOW/FORCE are accepted (there is nothing to save); SAVE needs persistence,
+    // which ringkv does not have yet, so it is refused rather than pretending to save.
+    let mut abort = false;
+    for i in 1..argv.len() {
+        let a = argv.get(i);
+        if eq(a, "NOSAVE") || eq(a, "NOW") || eq(a, "FORCE") {
+        } else if eq(a, "ABORT") {
+            abort = true;
+        } else {
+            ctx.syntax_error();
+            return;
+        }
+    }
+    if abort {
+        if argv.len() > 2 {
+            ctx.syntax_error();
+        } else {
+            ctx.err("ERR No shutdown in progress.");
+        }
+        return;
+    }
+    log::warn!("User requested shutdown...");
+    ctx.srv.shutdown_requested = true;
+    // Redis answers nothing on success: the connection just closes.
+    let slot = ctx.slot;
+    ctx.srv.close_after_reply(slot);
+}
+
+// ---- CLIENT ----------------------------------------------------------------------------
+
+macro_rules! sub {
+    ($name:expr, $arity:expr, $flags:expr, $since:expr, $summary:expr, $h:expr) => {
+        Command {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            first_key: 0,
+            last_key: 0,
+            step: 0,
+            group: "connection",
+            since: $since,
+            complexity: "O(1)",
+            summary: $summary,
+            handler: $h,
+            subcommands: &[],
+        }
+    };
+}
+
+use flags::*;
+
+pub static CLIENT_SUBCOMMANDS: &[Command] = &[
+    sub!("client|id", 2, NOSCRIPT | LOADING | STALE, "5.0.0", "Returns the unique client ID of the connection.", cmd_client_id),
+    sub!("client|setname", 3, NOSCRIPT | LOADING | STALE, "2.6.9", "Sets the connection name.", cmd_client_setname),
+    sub!("client|getname", 2, NOSCRIPT | LOADING | STALE, "2.6.9", "Returns the name of the connection.", cmd_client_getname),
+    sub!("client|list", -2, ADMIN | NOSCRIPT | LOADING | STALE, "2.4.0", "Lists open connections.", cmd_client_list),
+    sub!("client|info", 2, NOSCRIPT | LOADING | STALE, "6.2.0", "Returns information about the connection.", cmd_client_info),
+    sub!("client|kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, "2.4.0", "Terminates open connections.", cmd_client_kill),
+    sub!("client|help", 2, LOADING | STALE, "5.0.0", "Returns helpful text about the different subcommands.", cmd_client_help),
+];
+
+fn cmd_client_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    help(
+        ctx,
+        &[
+            "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (normal|master|replica|pubsub)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "    * ID <client-id>",
+            "      Kill connections by client id.",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "    * ID <client-id> [<client-id> ...]",
+            "      Return clients of specified IDs only.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "HELP",
+            "    Print this help.",
+        ],
+    );
+}
+
+fn cmd_client_id(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    let id = ctx.conn().id as i64;
+    ctx.reply.int(id);
+}
+
+fn validate_name(name: &[u8]) -> Result<(), &'static str> {
+    if name.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
+        return Err("ERR Client names cannot contain spaces, newlines or special characters.");
+    }
+    Ok(())
+}
+
+fn cmd_client_setname(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let name = argv.get(2);
+    if let Err(e) = validate_name(name) {
+        ctx.err(e);
+        return;
+    }
+    ctx.conn().name = if name.is_empty() { None } else { Some(name.into()) };
+    ctx.reply.ok();
+}
+
+fn cmd_client_getname(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    match ctx.conn().name.clone() {
+        Some(n) => ctx.reply.bulk(&n),
+        None => ctx.reply.null(),
+    }
+}
+
+/// One CLIENT LIST line, with Redis's fields (the ones with no meaning here are constant).
+fn client_line(ctx: &Ctx<'_>, slot: usize, out: &mut String) {
+    let c = &ctx.srv.conns[slot];
+    let now = ctx.now_ms;
+    let qbuf = c.query_len();
+    let name = c.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        c.id,
+        c.addr,
+        c.laddr,
+        std::os::fd::AsRawFd::as_raw_fd(&c.fd),
+        name,
+        now.saturating_sub(c.created_ms) / 1000,
+        now.saturating_sub(c.last_interaction_ms) / 1000,
+        c.db,
+        qbuf,
+        c.inbuf.as_ref().map_or(0, |b| b.capacity() - b.len()),
+        c.inbuf.as_ref().map_or(0, |b| b.capacity()),
+        c.out.capacity(),
+        c.inbuf.as_ref().map_or(0, |b| b.capacity()) + c.out.capacity(),
+        c.last_cmd,
+        if c.resp3 { 3 } else { 2 },
+    );
+}
+
+fn cmd_client_info(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    let mut s = String::new();
+    client_line(ctx, ctx.slot, &mut s);
+    ctx.reply.verbatim(s.as_bytes());
+}
+
+fn cmd_client_list(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let mut ids: Option<Vec<u64>> = None;
+    let mut i = 2;
+    while i < argv.len() {
+        if eq(argv.get(i), "TYPE") && i + 1 < argv.len() {
+            let t = argv.get(i + 1);
+            if eq(t, "normal") {
+            } else if eq(t, "master") || eq(t, "replica") || eq(t, "slave") || eq(t, "pubsub") {
+                ids = Some(Vec::new());
+            } else {
+                let t = String::from_utf8_lossy(t).into_owned();
+                ctx.err(&format!("ERR Unknown client type '{t}'"));
+                return;
+            }
+            i += 2;
+        } else if eq(argv.get(i), "ID") && i + 1 < argv.len() {
+            let mut v = Vec::new();
+            for j in i + 1..argv.len() {
+                match arg_i64(argv.get(j)) {
+                    Some(n) if n > 0 => v.push(n as u64),
+                    _ => {
+                        ctx.err("ERR Invalid client ID");
+                        return;
+                    }
+                }
+            }
+            ids = Some(v);
+            i = argv.len();
+        } else {
+            ctx.syntax_error();
+            return;
+        }
+    }
+    let mut s = String::new();
+    let slots: Vec<usize> = ctx
+        .srv
+        .conns
+        .iter()
+        .filter(|(_, c)| !c.closed && ids.as_ref().is_none_or(|v| v.contains(&c.id)))
+        .map(|(s, _)| s)
+        .collect();
+    for slot in slots {
+        client_line(ctx, slot, &mut s);
+    }
+    ctx.reply.verbatim(s.as_bytes());
+}
+
+fn cmd_client_kill(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    // Old form: CLIENT KILL addr:port → OK or "No such client".
+    if argv.len() == 3 {
+        let addr = argv.get(2);
+        let found = ctx
+            .srv
+            .conns
+            .iter()
+            .find(|(_, c)| !c.closed && c.addr.as_bytes() == addr)
+            .map(|(s, _)| s);
+        match found {
+            Some(s) => {
+                ctx.srv.close_after_reply(s);
+                ctx.reply.ok();
+            }
+            None => ctx.err("ERR No such client"),
+        }
+        return;
+    }
+    let mut id: Option<u64> = None;
+    let mut addr: Option<Vec<u8>> = None;
+    let mut laddr: Option<Vec<u8>> = None;
+    let mut user: Option<Vec<u8>> = None;
+    let mut type_normal: Option<bool> = None;
+    let mut skipme = true;
+    let mut i = 2;
+    while i < argv.len() {
+        if i + 1 >= argv.len() {
+            ctx.syntax_error();
+            return;
+        }
+        let (opt, val) = (argv.get(i), argv.get(i + 1));
+        if eq(opt, "ID") {
+            match arg_i64(val) {
+                Some(n) if n > 0 => id = Some(n as u64),
+                _ => {
+                    ctx.err("ERR client-id should be greater than 0");
+                    return;
+                }
+            }
+        } else if eq(opt, "ADDR") {
+            addr = Some(val.to_vec());
+        } else if eq(opt, "LADDR") {
+            laddr = Some(val.to_vec());
+        } else if eq(opt, "USER") {
+            user = Some(val.to_vec());
+        } else if eq(opt, "TYPE") {
+            if eq(val, "normal") {
+                type_normal = Some(true);
+            } else if eq(val, "master") || eq(val, "replica") || eq(val, "slave") || eq(val, "pubsub") {
+                type_normal = Some(false);
+            } else {
+                let t = String::from_utf8_lossy(val).into_owned();
+                ctx.err(&format!("ERR Unknown client type '{t}'"));
+                return;
+            }
+        } else if eq(opt, "SKIPME") {
+            if eq(val, "yes") {
+                skipme = true;
+            } else if eq(val, "no") {
+                skipme = false;
+            } else {
+                ctx.syntax_error();
+                return;
+            }
+        } else {
+            ctx.syntax_error();
+            return;
+        }
+        i += 2;
+    }
+    if let Some(u) = &user {
+        if u.as_slice() != b"default" {
+            let u = String::from_utf8_lossy(u).into_owned();
+            ctx.err(&format!("ERR No such user '{u}'"));
+            return;
+        }
+    }
+    let me = ctx.slot;
+    let victims: Vec<usize> = ctx
+        .srv
+        .conns
+        .iter()
+        .filter(|(s, c)| {
+            !c.closed
+                && !(skipme && *s == me)
+                && id.is_none_or(|v| c.id == v)
+                && addr.as_ref().is_none_or(|a| c.addr.as_bytes() == a.as_slice())
+                && laddr.as_ref().is_none_or(|a| c.laddr.as_bytes() == a.as_slice())
+                && type_normal.is_none_or(|n| n)
+        })
+        .map(|(s, _)| s)
+        .collect();
+    for s in &victims {
+        ctx.srv.close_after_reply(*s);
+    }
+    ctx.reply.int(victims.len() as i64);
+}
+
+// ---- INFO ------------------------------------------------------------------------------
+
+fn human(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b < 1024.0 {
+        format!("{bytes}B")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.2}K", b / 1024.0)
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", b / (1024.0 * 1024.0))
+    } else {
+        format!("{:.2}G", b / (1024.0 * 1024.0 * 1024.0))
+    }
+}
+
+fn cpu_times() -> (f64, f64) {
+    match nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF) {
+        Ok(u) => {
+            let s = u.system_time();
+            let us = u.user_time();
+            (
+                s.tv_sec() as f64 + s.tv_usec() as f64 / 1e6,
+                us.tv_sec() as f64 + us.tv_usec() as f64 / 1e6,
+            )
+        }
+        Err(_) => (0.0, 0.0),
+    }
+}
+
+const SECTIONS_DEFAULT: &[&str] = &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
+const SECTIONS_ALL: &[&str] = &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace"];
+
+fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
+    let srv = &*ctx.srv;
+    let now = ctx.now_ms;
+    match name {
+        "server" => {
+            let uptime = srv.start_instant.elapsed().as_secs();
+            let uname = nix::sys::utsname::uname().ok();
+            let os = uname
+                .map(|u| format!("{} {} {}", u.sysname().to_string_lossy(), u.release().to_string_lossy(), u.machine().to_string_lossy()))
+                .unwrap_or_default();
+            let port = srv.config.port;
+            let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+            let _ = write!(
+                s,
+                "# Server\r\nredis_version:{REDIS_VERSION}\r\nringkv_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{os}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:io_uring\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{port}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{exe}\r\nconfig_file:\r\nio_threads_active:0\r\n",
+                env!("CARGO_PKG_VERSION"),
+                std::process::id(),
+                srv.run_id,
+                now * 1000,
+                uptime / 86400,
+                srv.hz,
+                srv.config.hz,
+                (now / 1000) & 0xff_ffff,
+            );
+        }
+        "clients" => {
+            let _ = write!(
+                s,
+                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+                srv.connected_clients(),
+                srv.config.clients_max
+            );
+        }
+        "memory" => {
+            let used = srv.used_memory();
+            let rss = crate::alloc::rss();
+            let peak = crate::alloc::peak() as u64;
+            let frag = if used > 0 { rss as f64 / used as f64 } else { 0.0 };
+            let total = nix::sys::sysinfo::sysinfo().map(|i| i.ram_total()).unwrap_or(0);
+            let _ = write!(
+                s,
+                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\ntotal_system_memory:{total}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_allocator:libc\r\nlazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
+                human(used),
+                human(rss),
+                human(peak),
+                if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 },
+                human(total),
+                srv.config.maxmemory_bytes,
+                human(srv.config.maxmemory_bytes),
+                srv.config.maxmemory_policy,
+                rss as i64 - used as i64,
+                srv.lazyfree.pending(),
+                srv.lazyfree.freed(),
+            );
+        }
+        "persistence" => {
+            let _ = write!(
+                s,
+                "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:ok\r\nrdb_saves:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:ok\r\n",
+                srv.stats.dirty,
+                srv.start_ms / 1000
+            );
+        }
+        "stats" => {
+            let st = &srv.stats;
+            let _ = write!(
+                s,
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nexpired_keys_active:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_forks:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\nauth_failures:{}\r\n",
+                st.connections_received,
+                st.commands_processed,
+                srv.instantaneous_ops(),
+                st.net_input_bytes,
+                st.net_output_bytes,
+                st.rejected_connections,
+                srv.expired_keys(),
+                st.expired_keys_active,
+                st.keyspace_hits,
+                st.keyspace_misses,
+                st.unexpected_error_replies,
+                st.total_error_replies,
+                st.auth_failures,
+            );
+        }
+        "replication" => {
+            let _ = write!(
+                s,
+                "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n",
+                srv.run_id
+            );
+        }
+        "cpu" => {
+            let (sys, user) = cpu_times();
+            let _ = write!(
+                s,
+                "# CPU\r\nused_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\n"
+            );
+        }
+        "modules" => s.push_str("# Modules\r\n"),
+        "cluster" => s.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+        "errorstats" => {
+            s.push_str("# Errorstats\r\n");
+        }
+        "commandstats" => {
+            s.push_str("# Commandstats\r\n");
+            for (i, c) in srv.all_commands.iter().enumerate() {
+                let st = &srv.cmd_stats[i];
+                if st.calls == 0 && st.rejected_calls == 0 && st.failed_calls == 0 {
+                    continue;
+                }
+                let per = if st.calls > 0 { st.usec as f64 / st.calls as f64 } else { 0.0 };
+                let _ = write!(
+                    s,
+                    "cmdstat_{}:calls={},usec={},usec_per_call={per:.2},rejected_calls={},failed_calls={}\r\n",
+                    c.name, st.calls, st.usec, st.rejected_calls, st.failed_calls
+                );
+            }
+        }
+        "keyspace" => {
+            s.push_str("# Keyspace\r\n");
+            for (i, db) in srv.dbs.iter().enumerate() {
+                if db.is_empty() {
+                    continue;
+                }
+                let _ = write!(
+                    s,
+                    "db{i}:keys={},expires={},avg_ttl={}\r\n",
+                    db.len(),
+                    db.expires_len(),
+                    db.avg_ttl_ms(now)
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+pub fn cmd_info(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let mut wanted: Vec<&str> = Vec::new();
+    if argv.len() == 1 {
+        wanted.extend_from_slice(SECTIONS_DEFAULT);
+    }
+    for i in 1..argv.len() {
+        let a = String::from_utf8_lossy(argv.get(i)).to_ascii_lowercase();
+        match a.as_str() {
+            "default" => wanted.extend_from_slice(SECTIONS_DEFAULT),
+            "all" | "everything" => wanted.extend_from_slice(SECTIONS_ALL),
+            other => {
+                if let Some(n) = SECTIONS_ALL.iter().find(|s| **s == other) {
+                    wanted.push(n);
+                }
+            }
+        }
+    }
+    let mut s = String::new();
+    for name in SECTIONS_ALL {
+        if wanted.contains(name) {
+            if !s.is_empty() {
+                s.push_str("\r\n");
+            }
+            info_section(ctx, name, &mut s);
+        }
+    }
+    ctx.reply.verbatim(s.as_bytes());
+}
+
+// ---- CONFIG ----------------------------------------------------------------------------
+
+pub static CONFIG_SUBCOMMANDS: &[Command] = &[
+    Command { group: "server", ..sub!("config|get", -3, ADMIN | NOSCRIPT | LOADING | STALE, "2.0.0", "Returns the effective values of configuration parameters.", cmd_config_get) },
+    Command { group: "server", ..sub!("config|set", -4, ADMIN | NOSCRIPT | LOADING | STALE, "2.0.0", "Sets configuration parameters in-flight.", cmd_config_set) },
+    Command { group: "server", ..sub!("config|resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, "2.0.0", "Resets the server's statistics.", cmd_config_resetstat) },
+    Command { group: "server", ..sub!("config|help", 2, LOADING | STALE, "5.0.0", "Returns helpful text about the different subcommands.", cmd_config_help) },
+];
+
+fn cmd_config_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    help(
+        ctx,
+        &[
+            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "HELP",
+            "    Print this help.",
+        ],
+    );
+}
+
+fn cmd_config_get(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let mut found: Vec<(&'static str, String)> = Vec::new();
+    for i in 2..argv.len() {
+        let pat = argv.get(i);
+        for p in crate::config::PARAMS {
+            if found.iter().any(|(n, _)| *n == p.name) {
+                continue;
+            }
+            if crate::util::glob::glob_match(pat, p.name.as_bytes(), true) {
+                found.push((p.name, (p.get)(&ctx.srv.config)));
+            }
+        }
+    }
+    ctx.reply.map(found.len());
+    for (n, v) in found {
+        ctx.reply.bulk(n.as_bytes());
+        ctx.reply.bulk(v.as_bytes());
+    }
+}
+
+fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    if argv.len() % 2 != 0 {
+        ctx.syntax_error();
+        return;
+    }
+    // Validate everything on a copy, then swap it in: CONFIG SET is all-or-nothing.
+    let mut next = ctx.srv.config.clone();
+    let mut seen: Vec<&'static str> = Vec::new();
+    let mut i = 2;
+    while i < argv.len() {
+        let name = argv.get(i);
+        let Some(p) = crate::config::find_param(name) else {
+            let n = String::from_utf8_lossy(name).into_owned();
+            ctx.err(&format!("ERR Unknown option or number of arguments for CONFIG SET - '{n}'"));
+            return;
+        };
+        if seen.contains(&p.name) {
+            ctx.err(&format!("ERR CONFIG SET failed (possibly related to argument '{}') - duplicate parameter", p.name));
+            return;
+        }
+        seen.push(p.name);
+        if !p.mutable {
+            ctx.err(&format!("ERR CONFIG SET failed (possibly related to argument '{}') - can't set immutable config", p.name));
+            return;
+        }
+        let v = argv.get(i + 1);
+        let vals: Vec<&[u8]> = if p.values < 0 {
+            v.split(|c| *c == b' ').filter(|s| !s.is_empty()).collect()
+        } else {
+            vec![v]
+        };
+        let vals = if vals.is_empty() { vec![&b""[..]] } else { vals };
+        if let Err(e) = (p.set)(&mut next, &vals) {
+            ctx.err(&format!("ERR CONFIG SET failed (possibly related to argument '{}') - {e}", p.name));
+            return;
+        }
+        i += 2;
+    }
+    // Effects of the new values.
+    if next.loglevel != ctx.srv.config.loglevel {
+        log::set_max_level(crate::logging::filter_for(next.loglevel));
+    }
+    if next.requirepass != ctx.srv.config.requirepass && next.requirepass.is_none() {
+        for (_, c) in ctx.srv.conns.iter_mut() {
+            c.authenticated = true;
+        }
+    }
+    let lfu = next.maxmemory_policy.ends_with("lfu");
+    if lfu != ctx.srv.config.maxmemory_policy.ends_with("lfu") {
+        for db in &mut ctx.srv.dbs {
+            db.set_lfu_mode(lfu);
+        }
+    }
+    ctx.srv.hz = next.hz;
+    ctx.srv.config = next;
+    ctx.reply.ok();
+}
+
+fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    ctx.srv.stats = Default::default();
+    for s in &mut ctx.srv.cmd_stats {
+        *s = Default::default();
+    }
+    ctx.reply.ok();
+}
+
+// ---- COMMAND ---------------------------------------------------------------------------
+
+pub static COMMAND_SUBCOMMANDS: &[Command] = &[
+    Command { group: "server", complexity: "O(1)", ..sub!("command|count", 2, LOADING | STALE, "2.8.13", "Returns a count of commands.", cmd_command_count) },
+    Command { group: "server", complexity: "O(N) where N is the number of commands to look up", ..sub!("command|info", -2, LOADING | STALE, "2.8.13", "Returns information about one, multiple or all commands.", cmd_command_info) },
+    Command { group: "server", complexity: "O(N) where N is the number of commands to look up", ..sub!("command|docs", -2, LOADING | STALE, "7.0.0", "Returns documentary information about one, multiple or all commands.", cmd_command_docs) },
+    Command { group: "server", complexity: "O(N) where N is the total number of Redis commands", ..sub!("command|list", -2, LOADING | STALE, "7.0.0", "Returns a list of command names.", cmd_command_list) },
+    Command { group: "server", ..sub!("command|help", 2, LOADING | STALE, "5.0.0", "Returns helpful text about the different subcommands.", cmd_command_help) },
+];
+
+fn cmd_command_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    help(
+        ctx,
+        &[
+            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "HELP",
+            "    Print this help.",
+        ],
+    );
+}
+
+fn acl_categories(c: &Command) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if c.flags & WRITE != 0 {
+        v.push("@write");
+    }
+    if c.flags & READONLY != 0 {
+        v.push("@read");
+    }
+    match c.group {
+        "string" => v.push("@string"),
+        "generic" => v.push("@keyspace"),
+        "connection" => v.push("@connection"),
+        _ => {}
+    }
+    if c.flags & ADMIN != 0 {
+        v.push("@admin");
+        v.push("@dangerous");
+    }
+    if c.flags & FAST != 0 {
+        v.push("@fast");
+    } else {
+        v.push("@slow");
+    }
+    v
+}
+
+fn write_command_info(ctx: &mut Ctx<'_>, c: &'static Command) {
+    let r = &mut ctx.reply;
+    r.array(10);
+    r.bulk(c.name.as_bytes());
+    r.int(c.arity as i64);
+    let names: Vec<&str> = flags::NAMES.iter().filter(|(f, _)| c.flags & f != 0).map(|(_, n)| *n).collect();
+    r.set(names.len());
+    for n in names {
+        r.simple(n);
+    }
+    r.int(c.first_key as i64);
+    r.int(c.last_key as i64);
+    r.int(c.step as i64);
+    let cats = acl_categories(c);
+    r.set(cats.len());
+    for cat in cats {
+        r.simple(cat);
+    }
+    r.set(0); // tips
+    if c.first_key > 0 {
+        // One key spec derived from (first, last, step).
+        let (access, kind) = if c.flags & WRITE != 0 { ("RW", "update") } else { ("RO", "access") };
+        r.array(1);
+        r.map(3);
+        r.bulk(b"flags");
+        r.set(2);
+        r.simple(access);
+        r.simple(kind);
+        r.bulk(b"begin_search");
+        r.map(2);
+        r.bulk(b"type");
+        r.bulk(b"index");
+        r.bulk(b"spec");
+        r.map(1);
+        r.bulk(b"index");
+        r.int(c.first_key as i64);
+        r.bulk(b"find_keys");
+        r.map(2);
+        r.bulk(b"type");
+        r.bulk(b"range");
+        r.bulk(b"spec");
+        r.map(3);
+        r.bulk(b"lastkey");
+        r.int(if c.last_key < 0 { c.last_key as i64 } else { (c.last_key - c.first_key) as i64 });
+        r.bulk(b"keystep");
+        r.int(c.step as i64);
+        r.bulk(b"limit");
+        r.int(0);
+    } else {
+        r.array(0);
+    }
+    r.array(c.subcommands.len());
+    for s in c.subcommands {
+        write_command_info(ctx, s);
+    }
+}
+
+pub fn cmd_command(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    if argv.len() > 1 {
+        // Reached only when dispatch did not find the subcommand (it answers that itself).
+        ctx.syntax_error();
+        return;
+    }
+    ctx.reply.array(super::COMMANDS.len());
+    for c in super::COMMANDS {
+        write_command_info(ctx, c);
+    }
+}
+
+fn cmd_command_count(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    ctx.reply.int(super::COMMANDS.len() as i64);
+}
+
+fn find_full(name: &[u8]) -> Option<&'static Command> {
+    let s = String::from_utf8_lossy(name).to_ascii_lowercase();
+    let (top, sub) = match s.split_once('|') {
+        Some((t, s)) => (t.to_string(), Some(s.to_string())),
+        None => (s, None),
+    };
+    let c = super::lookup(super::COMMANDS, top.as_bytes())?;
+    match sub {
+        None => Some(c),
+        Some(sub) => super::lookup(c.subcommands, sub.as_bytes()),
+    }
+}
+
+fn cmd_command_info(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    if argv.len() == 2 {
+        ctx.reply.array(super::COMMANDS.len());
+        for c in super::COMMANDS {
+            write_command_info(ctx, c);
+        }
+        return;
+    }
+    ctx.reply.array(argv.len() - 2);
+    for i in 2..argv.len() {
+        match find_full(argv.get(i)) {
+            Some(c) => write_command_info(ctx, c),
+            None => ctx.reply.null_array(),
+        }
+    }
+}
+
+fn write_command_docs(ctx: &mut Ctx<'_>, c: &'static Command) {
+    let r = &mut ctx.reply;
+    r.bulk(c.name.as_bytes());
+    let has_subs = !c.subcommands.is_empty();
+    r.map(4 + has_subs as usize);
+    r.bulk(b"summary");
+    r.bulk(c.summary.as_bytes());
+    r.bulk(b"since");
+    r.bulk(c.since.as_bytes());
+    r.bulk(b"group");
+    r.bulk(c.group.as_bytes());
+    r.bulk(b"complexity");
+    r.bulk(c.complexity.as_bytes());
+    if has_subs {
+        r.bulk(b"subcommands");
+        r.map(c.subcommands.len());
+        for s in c.subcommands {
+            write_command_docs(ctx, s);
+        }
+    }
+}
+
+fn cmd_command_docs(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let list: Vec<&'static Command> = if argv.len() == 2 {
+        super::COMMANDS.iter().collect()
+    } else {
+        (2..argv.len()).filter_map(|i| find_full(argv.get(i))).collect()
+    };
+    ctx.reply.map(list.len());
+    for c in list {
+        write_command_docs(ctx, c);
+    }
+}
+
+fn cmd_command_list(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    // COMMAND LIST [FILTERBY MODULE name | ACLCAT cat | PATTERN pattern]
+    let mut names: Vec<&'static str> = Vec::new();
+    let all = super::COMMANDS.iter().flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()));
+    if argv.len() == 2 {
+        names.extend(all.map(|c| c.name));
+    } else if argv.len() == 5 && eq(argv.get(2), "FILTERBY") {
+        let (kind, val) = (argv.get(3), argv.get(4));
+        if eq(kind, "MODULE") {
+        } else if eq(kind, "ACLCAT") {
+            let want = format!("@{}", String::from_utf8_lossy(val).to_ascii_lowercase());
+            names.extend(all.filter(|c| acl_categories(c).contains(&want.as_str())).map(|c| c.name));
+        } else if eq(kind, "PATTERN") {
+            names.extend(all.filter(|c| crate::util::glob::glob_match(val, c.name.as_bytes(), true)).map(|c| c.name));
+        } else {
+            ctx.syntax_error();
+            return;
+        }
+    } else {
+        ctx.syntax_error();
+        return;
+    }
+    ctx.reply.array(names.len());
+    for n in names {
+        ctx.reply.bulk(n.as_bytes());
+    }
+}

@@ -1,0 +1,572 @@
+//! Every setting and limit of the server, with defaults equal to Redis 7.0's (except `bind`,
+//! which defaults to loopback only).
+//!
+//! One table (`PARAMS`) names each parameter once; the config file, the command-line flags and
+//! CONFIG SET/GET all go through it, so a parameter cannot be settable in one place and
+//! missing in another. Values are validated before they are stored: a `Config` always holds
+//! values the server can run with.
+
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, PartialOrd, Ord)]
+pub enum LogLevel {
+    Debug,
+    Verbose,
+    Notice,
+    Warning,
+}
+
+pub const LOG_LEVELS: &[(&str, LogLevel)] = &[
+    ("debug", LogLevel::Debug),
+    ("verbose", LogLevel::Verbose),
+    ("notice", LogLevel::Notice),
+    ("warning", LogLevel::Warning),
+];
+
+pub const MAXMEMORY_POLICIES: &[&str] = &[
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "noeviction",
+];
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub port: u16,
+    pub bind: Vec<String>,
+    /// True while `bind` is the built-in default: then an address family the kernel lacks
+    /// (no IPv6) is skipped with a warning instead of failing start-up, as Redis's `-::1`.
+    pub bind_is_default: bool,
+    pub unixsocket: Option<PathBuf>,
+    pub unixsocketperm: u32,
+    pub clients_max: usize,
+    pub timeout_s: u64,
+    pub databases: usize,
+    pub requirepass: Option<Vec<u8>>,
+    pub loglevel: LogLevel,
+    pub logfile: String,
+    pub bulk_len_max: usize,
+    pub query_buffer_max: usize,
+    pub maxmemory_bytes: u64,
+    pub maxmemory_policy: &'static str,
+    pub hz: u32,
+    pub tcp_backlog: i32,
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
+    pub protected_mode: bool,
+    pub dir: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: 6379,
+            bind: vec!["127.0.0.1".into(), "::1".into()],
+            bind_is_default: true,
+            unixsocket: None,
+            unixsocketperm: 0,
+            clients_max: 10000,
+            timeout_s: 0,
+            databases: 16,
+            requirepass: None,
+            loglevel: LogLevel::Notice,
+            logfile: String::new(),
+            bulk_len_max: 512 * 1024 * 1024,
+            query_buffer_max: 1024 * 1024 * 1024,
+            maxmemory_bytes: 0,
+            maxmemory_policy: "noeviction",
+            hz: 10,
+            tcp_backlog: 511,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+            protected_mode: true,
+            dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+        }
+    }
+}
+
+type Getter = fn(&Config) -> String;
+type Setter = fn(&mut Config, &[&[u8]]) -> Result<(), String>;
+
+/// One configuration parameter.
+pub struct Param {
+    pub name: &'static str,
+    /// Settable at run time with CONFIG SET.
+    pub mutable: bool,
+    /// Number of values it takes in a config file (-1: one or more).
+    pub values: i32,
+    pub get: Getter,
+    pub set: Setter,
+}
+
+fn one(v: &[&[u8]]) -> &[u8] {
+    v.first().copied().unwrap_or(b"")
+}
+
+fn text(v: &[u8]) -> Result<String, String> {
+    String::from_utf8(v.to_vec()).map_err(|_| "argument must be valid UTF-8".to_string())
+}
+
+fn int_in(v: &[u8], lo: i64, hi: i64) -> Result<i64, String> {
+    let n = std::str::from_utf8(v)
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+        .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+    if n < lo || n > hi {
+        return Err(format!(
+            "argument must be between {lo} and {hi} inclusive"
+        ));
+    }
+    Ok(n)
+}
+
+/// Memory amounts accept Redis's unit suffixes (1k = 1000, 1kb = 1024, ...).
+pub fn parse_memory(v: &[u8]) -> Option<u64> {
+    let s = std::str::from_utf8(v).ok()?.to_ascii_lowercase();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mul: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    n.checked_mul(mul)
+}
+
+fn memory(v: &[u8]) -> Result<u64, String> {
+    parse_memory(v).ok_or_else(|| "argument must be a memory value".to_string())
+}
+
+fn yes_no(v: &[u8]) -> Result<bool, String> {
+    match v.to_ascii_lowercase().as_slice() {
+        b"yes" => Ok(true),
+        b"no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+fn yn(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+/// A parameter that can only hold one fixed value here because the feature behind it does not
+/// exist yet in ringkv: reading it tells the truth, setting anything else fails.
+fn fixed(v: &[&[u8]], allowed: &[u8], why: &str) -> Result<(), String> {
+    if one(v).eq_ignore_ascii_case(allowed) {
+        Ok(())
+    } else {
+        Err(why.to_string())
+    }
+}
+
+pub static PARAMS: &[Param] = &[
+    Param {
+        name: "port",
+        mutable: false,
+        values: 1,
+        get: |c| c.port.to_string(),
+        set: |c, v| {
+            c.port = int_in(one(v), 0, 65535)? as u16;
+            Ok(())
+        },
+    },
+    Param {
+        name: "bind",
+        mutable: false,
+        values: -1,
+        get: |c| c.bind.join(" "),
+        set: |c, v| {
+            let mut out = Vec::new();
+            for a in v {
+                for part in text(a)?.split_whitespace() {
+                    // Redis's "-addr" means "skip if unavailable"; we accept and strip it.
+                    out.push(part.trim_start_matches('-').to_string());
+                }
+            }
+            c.bind = out;
+            c.bind_is_default = false;
+            Ok(())
+        },
+    },
+    Param {
+        name: "unixsocket",
+        mutable: false,
+        values: 1,
+        get: |c| {
+            c.unixsocket
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        },
+        set: |c, v| {
+            let s = text(one(v))?;
+            c.unixsocket = if s.is_empty() { None } else { Some(s.into()) };
+            Ok(())
+        },
+    },
+    Param {
+        name: "unixsocketperm",
+        mutable: false,
+        values: 1,
+        get: |c| format!("{:o}", c.unixsocketperm),
+        set: |c, v| {
+            let s = text(one(v))?;
+            c.unixsocketperm = u32::from_str_radix(&s, 8)
+                .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "maxclients",
+        mutable: true,
+        values: 1,
+        get: |c| c.clients_max.to_string(),
+        set: |c, v| {
+            c.clients_max = int_in(one(v), 1, i32::MAX as i64)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "timeout",
+        mutable: true,
+        values: 1,
+        get: |c| c.timeout_s.to_string(),
+        set: |c, v| {
+            c.timeout_s = int_in(one(v), 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "databases",
+        mutable: false,
+        values: 1,
+        get: |c| c.databases.to_string(),
+        set: |c, v| {
+            c.databases = int_in(one(v), 1, i32::MAX as i64)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "requirepass",
+        mutable: true,
+        values: 1,
+        get: |c| {
+            c.requirepass
+                .as_ref()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .unwrap_or_default()
+        },
+        set: |c, v| {
+            let p = one(v);
+            c.requirepass = if p.is_empty() { None } else { Some(p.to_vec()) };
+            Ok(())
+        },
+    },
+    Param {
+        name: "loglevel",
+        mutable: true,
+        values: 1,
+        get: |c| {
+            LOG_LEVELS
+                .iter()
+                .find(|(_, l)| *l == c.loglevel)
+                .map(|(n, _)| n.to_string())
+                .unwrap_or_default()
+        },
+        set: |c, v| {
+            let want = one(v).to_ascii_lowercase();
+            match LOG_LEVELS.iter().find(|(n, _)| n.as_bytes() == want) {
+                Some((_, l)) => {
+                    c.loglevel = *l;
+                    Ok(())
+                }
+                None => Err("argument(s) must be one of the following: debug, verbose, notice, warning".into()),
+            }
+        },
+    },
+    Param {
+        name: "logfile",
+        mutable: false,
+        values: 1,
+        get: |c| c.logfile.clone(),
+        set: |c, v| {
+            c.logfile = text(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "proto-max-bulk-len",
+        mutable: true,
+        values: 1,
+        get: |c| c.bulk_len_max.to_string(),
+        set: |c, v| {
+            let n = memory(one(v))?;
+            if n < 1024 * 1024 {
+                return Err("argument must be a memory value greater than or equal to 1mb".into());
+            }
+            c.bulk_len_max = n as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "client-query-buffer-limit",
+        mutable: true,
+        values: 1,
+        get: |c| c.query_buffer_max.to_string(),
+        set: |c, v| {
+            let n = memory(one(v))?;
+            if n < 1024 * 1024 {
+                return Err("argument must be a memory value greater than or equal to 1mb".into());
+            }
+            c.query_buffer_max = n as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "maxmemory",
+        mutable: true,
+        values: 1,
+        get: |c| c.maxmemory_bytes.to_string(),
+        set: |c, v| {
+            c.maxmemory_bytes = memory(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "maxmemory-policy",
+        mutable: true,
+        values: 1,
+        get: |c| c.maxmemory_policy.to_string(),
+        set: |c, v| {
+            let want = one(v).to_ascii_lowercase();
+            match MAXMEMORY_POLICIES.iter().find(|p| p.as_bytes() == want) {
+                Some(p) => {
+                    c.maxmemory_policy = p;
+                    Ok(())
+                }
+                None => Err(format!(
+                    "argument(s) must be one of the following: {}",
+                    MAXMEMORY_POLICIES.join(", ")
+                )),
+            }
+        },
+    },
+    Param {
+        name: "hz",
+        mutable: true,
+        values: 1,
+        get: |c| c.hz.to_string(),
+        set: |c, v| {
+            // Redis clamps hz into 1..=500.
+            c.hz = int_in(one(v), 0, i32::MAX as i64)?.clamp(1, 500) as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "tcp-backlog",
+        mutable: false,
+        values: 1,
+        get: |c| c.tcp_backlog.to_string(),
+        set: |c, v| {
+            c.tcp_backlog = int_in(one(v), 0, i32::MAX as i64)? as i32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "lfu-log-factor",
+        mutable: true,
+        values: 1,
+        get: |c| c.lfu_log_factor.to_string(),
+        set: |c, v| {
+            c.lfu_log_factor = int_in(one(v), 0, i32::MAX as i64)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "lfu-decay-time",
+        mutable: true,
+        values: 1,
+        get: |c| c.lfu_decay_time.to_string(),
+        set: |c, v| {
+            c.lfu_decay_time = int_in(one(v), 0, i32::MAX as i64)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "protected-mode",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.protected_mode),
+        set: |c, v| {
+            c.protected_mode = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "dir",
+        mutable: true,
+        values: 1,
+        get: |c| c.dir.display().to_string(),
+        set: |c, v| {
+            let p = PathBuf::from(text(one(v))?);
+            if !p.is_dir() {
+                return Err("No such file or directory".into());
+            }
+            c.dir = p.canonicalize().map_err(|e| e.to_string())?;
+            Ok(())
+        },
+    },
+    // Persistence does not exist yet: these report the truth (off) and refuse to turn on.
+    Param {
+        name: "appendonly",
+        mutable: true,
+        values: 1,
+        get: |_| "no".into(),
+        set: |_, v| fixed(v, b"no", "appendonly is not supported by this build of ringkv"),
+    },
+    Param {
+        name: "save",
+        mutable: true,
+        values: -1,
+        get: |_| String::new(),
+        set: |_, v| fixed(v, b"", "RDB snapshots are not supported by this build of ringkv"),
+    },
+    Param {
+        name: "daemonize",
+        mutable: false,
+        values: 1,
+        get: |_| "no".into(),
+        set: |_, v| fixed(v, b"no", "daemonize is not supported; run ringkv under a supervisor"),
+    },
+];
+
+pub fn find_param(name: &[u8]) -> Option<&'static Param> {
+    PARAMS
+        .iter()
+        .find(|p| p.name.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// Splits a config-file line into arguments the way Redis does (`sdssplitargs`): blanks
+/// separate, double quotes allow escapes, single quotes only `\'`.
+pub fn split_line(line: &str) -> Result<Vec<Vec<u8>>, String> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i == b.len() {
+            break;
+        }
+        let mut cur = Vec::new();
+        if b[i] == b'"' || b[i] == b'\'' {
+            let q = b[i];
+            i += 1;
+            loop {
+                let Some(&c) = b.get(i) else {
+                    return Err("unbalanced quotes".into());
+                };
+                i += 1;
+                if c == q {
+                    break;
+                }
+                if c == b'\\' && i < b.len() {
+                    let e = b[i];
+                    i += 1;
+                    cur.push(match (q, e) {
+                        (b'"', b'n') => b'\n',
+                        (b'"', b'r') => b'\r',
+                        (b'"', b't') => b'\t',
+                        (_, e) => e,
+                    });
+                } else {
+                    cur.push(c);
+                }
+            }
+            if i < b.len() && !b[i].is_ascii_whitespace() {
+                return Err("unbalanced quotes".into());
+            }
+        } else {
+            while i < b.len() && !b[i].is_ascii_whitespace() {
+                cur.push(b[i]);
+                i += 1;
+            }
+        }
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+impl Config {
+    /// Applies one directive (`name value...`) from a file or the command line.
+    pub fn apply(&mut self, name: &str, values: &[Vec<u8>]) -> Result<(), String> {
+        let p = find_param(name.as_bytes()).ok_or_else(|| format!("Bad directive or wrong number of arguments: '{name}'"))?;
+        let vals: Vec<&[u8]> = values.iter().map(|v| v.as_slice()).collect();
+        let ok_count = if p.values < 0 {
+            !vals.is_empty() || p.name == "save"
+        } else {
+            vals.len() == p.values as usize
+        };
+        if !ok_count {
+            return Err(format!("wrong number of arguments for '{name}'"));
+        }
+        (p.set)(self, &vals).map_err(|e| format!("'{name}': {e}"))
+    }
+
+    /// Reads a redis.conf-syntax file: one directive per line, `#` comments.
+    pub fn load_file(&mut self, path: &std::path::Path) -> Result<(), String> {
+        let body = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        for (n, line) in body.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let args = split_line(line).map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
+            let Some((name, rest)) = args.split_first() else { continue };
+            let name = String::from_utf8_lossy(name).to_string();
+            self.apply(&name, rest)
+                .map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_line_quotes() {
+        assert_eq!(
+            split_line(r#"bind 127.0.0.1 "::1"  'a b'"#).unwrap(),
+            vec![b"bind".to_vec(), b"127.0.0.1".to_vec(), b"::1".to_vec(), b"a b".to_vec()]
+        );
+        assert!(split_line(r#"x "abc"#).is_err());
+        assert_eq!(split_line(r#"save """#).unwrap(), vec![b"save".to_vec(), vec![]]);
+    }
+
+    #[test]
+    fn apply_validates() {
+        let mut c = Config::default();
+        c.apply("port", &[b"7000".to_vec()]).unwrap();
+        assert_eq!(c.port, 7000);
+        assert!(c.apply("port", &[b"70000".to_vec()]).is_err());
+        assert!(c.apply("nosuch", &[b"1".to_vec()]).is_err());
+        c.apply("maxmemory", &[b"1mb".to_vec()]).unwrap();
+        assert_eq!(c.maxmemory_bytes, 1024 * 1024);
+        c.apply("save", &[Vec::new()]).unwrap();
+        assert!(c.apply("appendonly", &[b"yes".to_vec()]).is_err());
+    }
+}

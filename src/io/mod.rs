@@ -1,0 +1,2 @@
+//! Kernel I/O.
+pub mod ring;

@@ -1,0 +1,71 @@
+//! Freeing large values off the loop thread.
+//!
+//! Dropping a database with millions of keys (FLUSHALL ASYNC) or a huge value (UNLINK) would
+//! stall every client for as long as the frees take. Such objects are sent to one background
+//! thread that drops them. The queue is bounded: when it is full the loop frees the object
+//! itself, which is slow but never loses memory or blocks forever.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::Arc;
+
+/// Objects waiting to be freed, at most.
+const QUEUE_MAX: usize = 1024;
+/// Values with more elements than this are freed in the background (Redis's
+/// LAZYFREE_THRESHOLD).
+pub const LAZYFREE_THRESHOLD: usize = 64;
+
+type Garbage = Box<dyn Send>;
+
+pub struct LazyFree {
+    tx: Option<SyncSender<Garbage>>,
+    pending: Arc<AtomicUsize>,
+    pub freed_objects: Arc<AtomicUsize>,
+}
+
+impl LazyFree {
+    pub fn start() -> LazyFree {
+        let (tx, rx) = sync_channel::<Garbage>(QUEUE_MAX);
+        let pending = Arc::new(AtomicUsize::new(0));
+        let freed = Arc::new(AtomicUsize::new(0));
+        let (p, f) = (pending.clone(), freed.clone());
+        let spawned = std::thread::Builder::new()
+            .name("ringkv-lazyfree".into())
+            .spawn(move || {
+                for g in rx {
+                    drop(g);
+                    p.fetch_sub(1, Ordering::Relaxed);
+                    f.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        LazyFree {
+            tx: spawned.ok().map(|_| tx),
+            pending,
+            freed_objects: freed,
+        }
+    }
+
+    /// Hands `obj` to the background thread, or drops it here if the queue is full.
+    pub fn free<T: Send + 'static>(&self, obj: T) {
+        let Some(tx) = &self.tx else {
+            drop(obj);
+            return;
+        };
+        self.pending.fetch_add(1, Ordering::Relaxed);
+        match tx.try_send(Box::new(obj)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(g)) | Err(TrySendError::Disconnected(g)) => {
+                self.pending.fetch_sub(1, Ordering::Relaxed);
+                drop(g);
+            }
+        }
+    }
+
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    pub fn freed(&self) -> usize {
+        self.freed_objects.load(Ordering::Relaxed)
+    }
+}

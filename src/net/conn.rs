@@ -1,0 +1,102 @@
+//! Per-client state: the socket, the input buffer and parse cursor, the output buffers, and
+//! what Redis calls the client (selected database, name, protocol, authentication).
+//!
+//! Buffer ownership: `inbuf` is `None` while a receive is in flight (the ring owns it), and
+//! `sending` is `None` while a send is in flight. So a buffer is either ours or the kernel's,
+//! never both, and the type system enforces it. New replies always go to `out`; at the end of
+//! a turn `out` is swapped into the send slot, so everything a connection produced in one turn
+//! leaves in one send.
+
+use crate::resp::parse::Parser;
+use std::os::fd::OwnedFd;
+
+/// Free space a receive gets at least (Redis reads 16 KiB at a time).
+pub const RECV_CHUNK: usize = 16 * 1024;
+/// Above this many bytes of unsent replies the connection stops executing commands until the
+/// client reads: a client that pipelines without reading cannot make us buffer without bound.
+pub const OUT_PAUSE_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    Tcp,
+    Unix,
+}
+
+pub struct Conn {
+    pub generation: u32,
+    pub id: u64,
+    pub fd: OwnedFd,
+    pub kind: Kind,
+    pub addr: String,
+    pub laddr: String,
+    /// Input bytes; `None` while the ring owns it for a receive.
+    pub inbuf: Option<Vec<u8>>,
+    pub parser: Parser,
+    /// Replies produced and not yet handed to the kernel.
+    pub out: Vec<u8>,
+    /// The buffer of the send in flight is owned by the ring; this is the spare one.
+    pub sending: Option<Vec<u8>>,
+    pub send_inflight: bool,
+    /// Bytes of the in-flight buffer already sent (a short send is resumed from here).
+    pub send_offset: usize,
+    pub recv_inflight: bool,
+    /// Input arrived (or output drained) since the last parse: process this turn.
+    pub ready: bool,
+    /// Close once everything already produced has been sent (QUIT, protocol error, KILL).
+    pub close_after_reply: bool,
+    /// Shut down: waiting only for in-flight operations to return their buffers.
+    pub closed: bool,
+    pub peer_closed: bool,
+    // What Redis calls the client.
+    pub db: usize,
+    pub name: Option<Box<[u8]>>,
+    pub resp3: bool,
+    pub authenticated: bool,
+    pub created_ms: u64,
+    pub last_interaction_ms: u64,
+    pub last_cmd: &'static str,
+}
+
+impl Conn {
+    pub fn new(id: u64, generation: u32, fd: OwnedFd, kind: Kind, addr: String, laddr: String, now_ms: u64, authenticated: bool) -> Conn {
+        Conn {
+            generation,
+            id,
+            fd,
+            kind,
+            addr,
+            laddr,
+            inbuf: Some(Vec::new()),
+            parser: Parser::new(),
+            out: Vec::new(),
+            sending: Some(Vec::new()),
+            send_inflight: false,
+            send_offset: 0,
+            recv_inflight: false,
+            ready: false,
+            close_after_reply: false,
+            closed: false,
+            peer_closed: false,
+            db: 0,
+            name: None,
+            resp3: false,
+            authenticated,
+            created_ms: now_ms,
+            last_interaction_ms: now_ms,
+            last_cmd: "NULL",
+        }
+    }
+
+    /// Bytes waiting in the input buffer (0 while a receive is in flight).
+    pub fn query_len(&self) -> usize {
+        self.inbuf.as_ref().map_or(0, |b| b.len() - self.parser.consumed().min(b.len()))
+    }
+
+    pub fn out_pending(&self) -> usize {
+        self.out.len()
+    }
+
+    pub fn inflight(&self) -> bool {
+        self.send_inflight || self.recv_inflight
+    }
+}

@@ -1,0 +1,2 @@
+//! Client connections.
+pub mod conn;

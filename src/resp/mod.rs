@@ -1,0 +1,2 @@
+//! RESP: request parsing and reply encoding.
+pub mod reply;

@@ -1,0 +1,753 @@
+//! The event loop and the server state it owns.
+//!
+//! One thread, one ring, one keyspace. A loop turn is: submit everything queued and wait for
+//! at least one completion → reap all completions (accepts, receives, sends, the tick, the
+//! signal fd) → run the commands of every connection that received input → housekeeping if
+//! the tick fired (active expiry, idle clients, idle rehashing) → queue one send per
+//! connection that produced output and one receive per connection that is ready for more.
+//! Work is batched per turn: a connection's replies of one turn leave in one send.
+//!
+//! Invariants: a connection's input buffer is either in the `Conn` or in the ring (a receive
+//! in flight), never both; a slot is freed only after its socket is shut down, and a late
+//! completion for an old generation of a slot returns its buffer and is otherwise ignored.
+
+use crate::cmd::{self, Command, Ctx};
+use crate::config::Config;
+use crate::io::ring::{self, Completion, Ring};
+use crate::keyspace::Db;
+use crate::net::conn::{Conn, Kind, OUT_PAUSE_BYTES, RECV_CHUNK};
+use crate::resp::parse::{ParseLimits, Parser, Status};
+use crate::resp::reply::Reply;
+use nix::sys::socket::{self as sock, SockaddrLike, SockaddrStorage};
+use slab::Slab;
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const K_ACCEPT: u8 = 1;
+const K_RECV: u8 = 2;
+const K_SEND: u8 = 3;
+const K_TICK: u8 = 4;
+const K_SIGNAL: u8 = 5;
+
+/// Commands run for one connection per turn before others get their turn.
+const COMMANDS_PER_TURN_MAX: usize = 4096;
+/// Active expiry may use this share of each tick (Redis: 25%).
+const ACTIVE_EXPIRE_SHARE_PCT: u32 = 25;
+/// Idle rehashing budget per database per tick (Redis: 1 ms).
+const REHASH_IDLE_BUDGET: Duration = Duration::from_millis(1);
+/// How long shutdown waits for pending replies to leave.
+const SHUTDOWN_FLUSH_MAX: Duration = Duration::from_secs(2);
+
+#[derive(Default)]
+pub struct Stats {
+    pub connections_received: u64,
+    pub rejected_connections: u64,
+    pub commands_processed: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys_active: u64,
+    pub dirty: u64,
+    pub total_error_replies: u64,
+    pub unexpected_error_replies: u64,
+    pub auth_failures: u64,
+    pub ops_samples: [u64; 16],
+    pub ops_sample_idx: usize,
+    pub ops_last_count: u64,
+    pub ops_last_ms: u64,
+}
+
+#[derive(Default, Clone, Copy)]
+pub struct CmdStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+pub struct Listener {
+    pub fd: OwnedFd,
+    pub desc: String,
+}
+
+/// Everything a command can see.
+pub struct Server {
+    pub config: Config,
+    pub dbs: Vec<Db>,
+    pub conns: Slab<Conn>,
+    pub stats: Stats,
+    /// Indexed like `all_commands`.
+    pub cmd_stats: Vec<CmdStat>,
+    pub all_commands: Vec<&'static Command>,
+    lookup: HashMap<&'static [u8], usize>,
+    pub next_client_id: u64,
+    next_generation: u32,
+    pub start_ms: u64,
+    pub start_instant: Instant,
+    pub run_id: String,
+    pub shutdown_requested: bool,
+    pub now_ms: u64,
+    pub listeners: Vec<Listener>,
+    pub lazyfree: crate::lazyfree::LazyFree,
+    /// Slots whose output must be flushed or which need a new receive this turn.
+    touched: Vec<usize>,
+    /// Slots with input to process this turn.
+    ready: Vec<usize>,
+    pub hz: u32,
+    pub tick_count: u64,
+}
+
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn random_hex(n: usize) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut s = String::new();
+    let mut i = 0u64;
+    while s.len() < n {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(i ^ unix_ms());
+        s.push_str(&format!("{:016x}", h.finish()));
+        i += 1;
+    }
+    s.truncate(n);
+    s
+}
+
+impl Server {
+    pub fn new(config: Config) -> Server {
+        let mut all_commands = Vec::new();
+        let mut lookup = HashMap::new();
+        for c in cmd::COMMANDS {
+            lookup.insert(c.name.as_bytes(), all_commands.len());
+            all_commands.push(c);
+            for s in c.subcommands {
+                all_commands.push(s);
+            }
+        }
+        let dbs = (0..config.databases).map(|_| Db::new()).collect();
+        let now = unix_ms();
+        Server {
+            hz: config.hz,
+            config,
+            dbs,
+            conns: Slab::new(),
+            stats: Stats::default(),
+            cmd_stats: vec![CmdStat::default(); all_commands.len()],
+            all_commands,
+            lookup,
+            next_client_id: 1,
+            next_generation: 1,
+            start_ms: now,
+            start_instant: Instant::now(),
+            run_id: random_hex(40),
+            shutdown_requested: false,
+            now_ms: now,
+            listeners: Vec::new(),
+            lazyfree: crate::lazyfree::LazyFree::start(),
+            touched: Vec::new(),
+            ready: Vec::new(),
+            tick_count: 0,
+        }
+    }
+
+    pub fn command_index(&self, c: &'static Command) -> usize {
+        self.all_commands
+            .iter()
+            .position(|x| std::ptr::eq(*x, c))
+            .unwrap_or(0)
+    }
+
+    fn find_command(&self, name: &[u8]) -> Option<usize> {
+        let mut lower = [0u8; 32];
+        if name.len() > lower.len() {
+            return None;
+        }
+        for (d, s) in lower.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        self.lookup.get(&lower[..name.len()]).copied()
+    }
+
+    pub fn used_memory(&self) -> u64 {
+        crate::alloc::allocated() as u64
+    }
+
+    /// Marks a connection to be closed once its pending replies are sent.
+    pub fn close_after_reply(&mut self, slot: usize) {
+        if let Some(c) = self.conns.get_mut(slot) {
+            c.close_after_reply = true;
+            self.touched.push(slot);
+        }
+    }
+
+    /// Runs one command for the connection in `slot`, writing its reply into `out`.
+    fn execute(&mut self, slot: usize, argv: &crate::resp::parse::Argv<'_>, out: &mut Vec<u8>) {
+        let now_ms = self.now_ms;
+        let resp3 = self.conns[slot].resp3;
+        let mut reply = Reply::new(out, resp3);
+        let Some(mut idx) = self.find_command(argv.get(0)) else {
+            self.stats.total_error_replies += 1;
+            reply.error(&cmd::unknown_command_error(argv));
+            return;
+        };
+        let mut c = self.all_commands[idx];
+        if !c.subcommands.is_empty() && argv.len() >= 2 {
+            match cmd::lookup(c.subcommands, argv.get(1)) {
+                Some(sub) => {
+                    c = sub;
+                    idx = self.command_index(sub);
+                }
+                None => {
+                    self.stats.total_error_replies += 1;
+                    self.cmd_stats[idx].rejected_calls += 1;
+                    let sub = String::from_utf8_lossy(argv.get(1));
+                    let sub: String = sub.chars().take(128).collect();
+                    reply.error(&format!(
+                        "ERR unknown subcommand '{sub}'. Try {} HELP.",
+                        c.name.to_ascii_uppercase()
+                    ));
+                    return;
+                }
+            }
+        }
+        let conn = &mut self.conns[slot];
+        if self.config.requirepass.is_some() && !conn.authenticated && c.flags & cmd::flags::NO_AUTH == 0 {
+            self.stats.total_error_replies += 1;
+            self.cmd_stats[idx].rejected_calls += 1;
+            reply.error("NOAUTH Authentication required.");
+            return;
+        }
+        if !c.arity_ok(argv.len()) {
+            self.stats.total_error_replies += 1;
+            self.cmd_stats[idx].rejected_calls += 1;
+            reply.error(&format!("ERR wrong number of arguments for '{}' command", c.name));
+            return;
+        }
+        if self.config.maxmemory_bytes > 0
+            && c.flags & cmd::flags::DENYOOM != 0
+            && self.used_memory() > self.config.maxmemory_bytes
+        {
+            self.stats.total_error_replies += 1;
+            self.cmd_stats[idx].rejected_calls += 1;
+            reply.error("OOM command not allowed when used memory > 'maxmemory'.");
+            return;
+        }
+        conn.last_cmd = c.name;
+        conn.last_interaction_ms = now_ms;
+        let start = reply.buf.len();
+        let t0 = Instant::now();
+        let mut ctx = Ctx {
+            srv: self,
+            slot,
+            now_ms,
+            reply,
+        };
+        (c.handler)(&mut ctx, argv);
+        let failed = ctx.reply.buf.get(start) == Some(&b'-');
+        let us = t0.elapsed().as_micros() as u64;
+        let st = &mut self.cmd_stats[idx];
+        st.calls += 1;
+        st.usec += us;
+        if failed {
+            st.failed_calls += 1;
+            self.stats.total_error_replies += 1;
+        }
+        self.stats.commands_processed += 1;
+    }
+
+    fn parse_limits(&self, slot: usize) -> ParseLimits {
+        ParseLimits {
+            bulk_len_max: self.config.bulk_len_max,
+            authenticated: self.config.requirepass.is_none() || self.conns[slot].authenticated,
+        }
+    }
+
+    /// Parses and runs the buffered commands of one connection. Returns true if it stopped
+    /// early with complete commands left (it is then processed again next turn).
+    fn process_input(&mut self, slot: usize) -> bool {
+        let Some(conn) = self.conns.get_mut(slot) else { return false };
+        if conn.closed || conn.close_after_reply {
+            return false;
+        }
+        let Some(mut inbuf) = conn.inbuf.take() else { return false };
+        let mut out = std::mem::take(&mut conn.out);
+        let mut parser = std::mem::take(&mut conn.parser);
+        let mut more = false;
+        let mut ran = 0usize;
+        loop {
+            if ran >= COMMANDS_PER_TURN_MAX || out.len() >= OUT_PAUSE_BYTES {
+                more = !parser.is_idle() || parser.consumed() < inbuf.len();
+                break;
+            }
+            let limits = self.parse_limits(slot);
+            match parser.parse(&mut inbuf, &limits) {
+                Status::Complete => {
+                    let argv = parser.argv(&inbuf);
+                    self.execute(slot, &argv, &mut out);
+                    parser.next_command();
+                    ran += 1;
+                    let c = &self.conns[slot];
+                    if c.close_after_reply || c.closed || self.shutdown_requested {
+                        break;
+                    }
+                }
+                Status::Incomplete => break,
+                Status::Error(e) => {
+                    Reply::new(&mut out, false).error(&format!("ERR {}", e.message()));
+                    log::debug!("protocol error from client: {}", e.message());
+                    self.conns[slot].close_after_reply = true;
+                    break;
+                }
+            }
+        }
+        // Drop consumed bytes; keep the buffer's capacity.
+        let consumed = parser.consumed();
+        if consumed > 0 && !more {
+            inbuf.drain(..consumed);
+            parser.rebase(consumed);
+        }
+        let want = parser.bytes_wanted();
+        if want > 0 && inbuf.capacity() - inbuf.len() < want {
+            inbuf.reserve(want.min(self.config.query_buffer_max));
+        }
+        let conn = &mut self.conns[slot];
+        conn.inbuf = Some(inbuf);
+        conn.out = out;
+        conn.parser = parser;
+        self.touched.push(slot);
+        more
+    }
+
+    /// Shuts the socket so that in-flight operations complete, and frees the slot once none
+    /// are left.
+    pub fn close(&mut self, slot: usize) {
+        let Some(c) = self.conns.get_mut(slot) else { return };
+        if !c.closed {
+            c.closed = true;
+            let _ = sock::shutdown(c.fd.as_raw_fd(), sock::Shutdown::Both);
+        }
+        if !c.inflight() {
+            self.conns.remove(slot);
+        }
+    }
+
+    fn total_expired(&self) -> u64 {
+        self.dbs.iter().map(|d| d.expired_keys).sum()
+    }
+
+    pub fn expired_keys(&self) -> u64 {
+        self.total_expired()
+    }
+
+    /// Clients currently connected (not counting slots waiting for completions to drain).
+    pub fn connected_clients(&self) -> usize {
+        self.conns.iter().filter(|(_, c)| !c.closed).count()
+    }
+
+    pub fn instantaneous_ops(&self) -> u64 {
+        let s = &self.stats.ops_samples;
+        s.iter().sum::<u64>() / s.len() as u64
+    }
+
+    fn housekeeping(&mut self) {
+        self.tick_count += 1;
+        let tick = Duration::from_millis(1000 / self.hz.max(1) as u64);
+        let deadline = Instant::now() + tick * ACTIVE_EXPIRE_SHARE_PCT / 100;
+        let now_ms = self.now_ms;
+        for db in &mut self.dbs {
+            if db.expires_len() > 0 {
+                let n = db.active_expire(now_ms, usize::MAX, deadline);
+                self.stats.expired_keys_active += n as u64;
+            }
+        }
+        for db in &mut self.dbs {
+            db.rehash_idle(REHASH_IDLE_BUDGET);
+        }
+        if self.config.timeout_s > 0 {
+            let limit_ms = self.config.timeout_s * 1000;
+            let idle: Vec<usize> = self
+                .conns
+                .iter()
+                .filter(|(_, c)| !c.closed && now_ms.saturating_sub(c.last_interaction_ms) > limit_ms)
+                .map(|(s, _)| s)
+                .collect();
+            for s in idle {
+                log::debug!("closing idle client");
+                self.close(s);
+            }
+        }
+        // Ops/sec sample, as Redis's instantaneous_ops_per_sec.
+        let dt = now_ms.saturating_sub(self.stats.ops_last_ms);
+        if dt >= 100 {
+            let ops = self.stats.commands_processed - self.stats.ops_last_count;
+            let i = self.stats.ops_sample_idx % self.stats.ops_samples.len();
+            self.stats.ops_samples[i] = ops * 1000 / dt.max(1);
+            self.stats.ops_sample_idx += 1;
+            self.stats.ops_last_count = self.stats.commands_processed;
+            self.stats.ops_last_ms = now_ms;
+        }
+    }
+}
+
+fn format_addr(a: &SockaddrStorage) -> String {
+    if let Some(v4) = a.as_sockaddr_in() {
+        format!("{}:{}", std::net::Ipv4Addr::from(v4.ip()), v4.port())
+    } else if let Some(v6) = a.as_sockaddr_in6() {
+        format!("{}:{}", v6.ip(), v6.port())
+    } else if let Some(u) = a.as_unix_addr() {
+        match u.path() {
+            Some(p) => format!("{}:0", p.display()),
+            None => "unix:0".into(),
+        }
+    } else {
+        "?:0".into()
+    }
+}
+
+fn bind_tcp(addr: &str, port: u16, backlog: i32) -> Result<OwnedFd, String> {
+    let ip: std::net::IpAddr = if addr == "*" {
+        std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+    } else {
+        addr.parse().map_err(|_| format!("invalid bind address '{addr}'"))?
+    };
+    let sa = std::net::SocketAddr::new(ip, port);
+    let family = if ip.is_ipv4() { sock::AddressFamily::Inet } else { sock::AddressFamily::Inet6 };
+    let fd = sock::socket(family, sock::SockType::Stream, sock::SockFlag::SOCK_CLOEXEC, None)
+        .map_err(|e| format!("socket: {e}"))?;
+    sock::setsockopt(&fd, sock::sockopt::ReuseAddr, &true).map_err(|e| e.to_string())?;
+    if ip.is_ipv6() {
+        sock::setsockopt(&fd, sock::sockopt::Ipv6V6Only, &true).map_err(|e| e.to_string())?;
+    }
+    let ss = SockaddrStorage::from(sa);
+    sock::bind(fd.as_raw_fd(), &ss).map_err(|e| format!("Could not create server TCP listening socket {addr}:{port}: bind: {e}"))?;
+    sock::listen(&fd, sock::Backlog::new(backlog).unwrap_or(sock::Backlog::MAXCONN))
+        .map_err(|e| format!("listen {addr}:{port}: {e}"))?;
+    Ok(fd)
+}
+
+fn bind_unix(path: &std::path::Path, perm: u32, backlog: i32) -> Result<OwnedFd, String> {
+    let _ = std::fs::remove_file(path);
+    let fd = sock::socket(sock::AddressFamily::Unix, sock::SockType::Stream, sock::SockFlag::SOCK_CLOEXEC, None)
+        .map_err(|e| format!("socket: {e}"))?;
+    let ua = sock::UnixAddr::new(path).map_err(|e| format!("unixsocket {}: {e}", path.display()))?;
+    sock::bind(fd.as_raw_fd(), &ua).map_err(|e| format!("bind {}: {e}", path.display()))?;
+    if perm != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm)).map_err(|e| e.to_string())?;
+    }
+    sock::listen(&fd, sock::Backlog::new(backlog).unwrap_or(sock::Backlog::MAXCONN))
+        .map_err(|e| format!("listen {}: {e}", path.display()))?;
+    Ok(fd)
+}
+
+/// The loop: owns the ring and the server state.
+pub struct EventLoop {
+    ring: Ring,
+    pub srv: Server,
+    completions: Vec<Completion>,
+    signal_fd: Option<nix::sys::signalfd::SignalFd>,
+    shutdown_started: Option<Instant>,
+}
+
+impl EventLoop {
+    pub fn new(config: Config) -> Result<EventLoop, String> {
+        let ring = Ring::new(4096).map_err(|e| e.to_string())?;
+        let mut srv = Server::new(config);
+        let c = &srv.config;
+        let mut listeners = Vec::new();
+        if c.port != 0 {
+            for addr in &c.bind {
+                match bind_tcp(addr, c.port, c.tcp_backlog) {
+                    Ok(fd) => listeners.push(Listener { fd, desc: format!("{addr}:{}", c.port) }),
+                    Err(e) if c.bind_is_default && addr.contains(':') => {
+                        log::warn!("skipping optional bind address {addr}: {e}");
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        if let Some(p) = &c.unixsocket {
+            let fd = bind_unix(p, c.unixsocketperm, c.tcp_backlog)?;
+            listeners.push(Listener { fd, desc: p.display().to_string() });
+        }
+        if listeners.is_empty() {
+            return Err("no listening sockets: set --port and --bind, or --unixsocket".into());
+        }
+        for l in &listeners {
+            log::info!("Ready to accept connections on {}", l.desc);
+        }
+        srv.listeners = listeners;
+        // SIGINT/SIGTERM arrive through a signal fd read on the ring; SIGPIPE is ignored
+        // because sends use MSG_NOSIGNAL anyway and a stray one must not kill the server.
+        use nix::sys::signal::{SigSet, Signal};
+        let mut mask = SigSet::empty();
+        mask.add(Signal::SIGINT);
+        mask.add(Signal::SIGTERM);
+        let signal_fd = match mask.thread_block() {
+            Ok(()) => nix::sys::signalfd::SignalFd::with_flags(&mask, nix::sys::signalfd::SfdFlags::SFD_CLOEXEC).ok(),
+            Err(_) => None,
+        };
+        if let Err(e) = ring::ignore_sigpipe() {
+            log::warn!("cannot ignore SIGPIPE: {e}");
+        }
+        Ok(EventLoop {
+            ring,
+            srv,
+            completions: Vec::with_capacity(1024),
+            signal_fd,
+            shutdown_started: None,
+        })
+    }
+
+    fn arm_tick(&mut self) {
+        let every = Duration::from_millis(1000 / self.srv.hz.max(1) as u64);
+        self.ring.timeout(ring::token(K_TICK, 0, 0), every);
+    }
+
+    fn arm_signal(&mut self) {
+        if let Some(fd) = &self.signal_fd {
+            self.ring.read(fd.as_raw_fd(), ring::token(K_SIGNAL, 0, 0), Vec::with_capacity(128));
+        }
+    }
+
+    pub fn run(&mut self) -> Result<(), String> {
+        for (i, l) in self.srv.listeners.iter().enumerate() {
+            self.ring.accept_multi(l.fd.as_raw_fd(), ring::token(K_ACCEPT, 0, i as u32));
+        }
+        self.arm_tick();
+        self.arm_signal();
+        loop {
+            self.ring.submit_and_wait(1).map_err(|e| format!("io_uring_enter: {e}"))?;
+            self.srv.now_ms = unix_ms();
+            let mut done = std::mem::take(&mut self.completions);
+            self.ring.reap(&mut done);
+            let mut tick = false;
+            for c in done.drain(..) {
+                match ring::token_kind(c.token) {
+                    K_ACCEPT => self.on_accept(c),
+                    K_RECV => self.on_recv(c),
+                    K_SEND => self.on_send(c),
+                    K_TICK => tick = true,
+                    K_SIGNAL => {
+                        log::warn!("Received SIGINT/SIGTERM: shutting down");
+                        self.srv.shutdown_requested = true;
+                    }
+                    _ => {}
+                }
+            }
+            self.completions = done;
+            if self.shutdown_started.is_none() {
+                let mut ready = std::mem::take(&mut self.srv.ready);
+                let mut again = Vec::new();
+                for slot in ready.drain(..) {
+                    if let Some(c) = self.srv.conns.get_mut(slot) {
+                        c.ready = false;
+                    }
+                    if self.srv.process_input(slot) {
+                        again.push(slot);
+                    }
+                }
+                for slot in again {
+                    if let Some(c) = self.srv.conns.get_mut(slot) {
+                        c.ready = true;
+                        ready.push(slot);
+                    }
+                }
+                self.srv.ready = ready;
+            }
+            if tick {
+                self.srv.housekeeping();
+                self.arm_tick();
+            }
+            self.flush();
+            if self.srv.shutdown_requested {
+                let started = *self.shutdown_started.get_or_insert_with(|| {
+                    log::warn!("User requested shutdown...");
+                    Instant::now()
+                });
+                self.srv.listeners.clear();
+                let pending = self.srv.conns.iter().any(|(_, c)| !c.closed && (c.send_inflight || !c.out.is_empty()));
+                if !pending || started.elapsed() > SHUTDOWN_FLUSH_MAX {
+                    if let Some(p) = &self.srv.config.unixsocket {
+                        let _ = std::fs::remove_file(p);
+                    }
+                    log::warn!("ringkv is now ready to exit, bye bye...");
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn on_accept(&mut self, c: Completion) {
+        let li = ring::token_slot(c.token) as usize;
+        if !c.more {
+            if let Some(l) = self.srv.listeners.get(li) {
+                self.ring.accept_multi(l.fd.as_raw_fd(), c.token);
+            }
+        }
+        if c.result < 0 {
+            log::warn!("Accepting client connection: {}", std::io::Error::from_raw_os_error(-c.result));
+            return;
+        }
+        let fd = ring::adopt_fd(c.result);
+        let srv = &mut self.srv;
+        srv.stats.connections_received += 1;
+        if srv.connected_clients() >= srv.config.clients_max {
+            srv.stats.rejected_connections += 1;
+            let _ = nix::unistd::write(&fd, b"-ERR max number of clients reached\r\n");
+            return;
+        }
+        let peer = sock::getpeername::<SockaddrStorage>(fd.as_raw_fd()).ok();
+        let local = sock::getsockname::<SockaddrStorage>(fd.as_raw_fd()).ok();
+        let kind = match peer.as_ref().and_then(|p| p.family()) {
+            Some(sock::AddressFamily::Unix) => Kind::Unix,
+            _ => Kind::Tcp,
+        };
+        if kind == Kind::Tcp {
+            let _ = sock::setsockopt(&fd, sock::sockopt::TcpNoDelay, &true);
+        }
+        let addr = match (&peer, kind) {
+            (_, Kind::Unix) => format!("{}:0", srv.config.unixsocket.as_ref().map(|p| p.display().to_string()).unwrap_or_default()),
+            (Some(p), _) => format_addr(p),
+            (None, _) => "?:0".into(),
+        };
+        let laddr = match (&local, kind) {
+            (_, Kind::Unix) => addr.clone(),
+            (Some(p), _) => format_addr(p),
+            (None, _) => "?:0".into(),
+        };
+        let id = srv.next_client_id;
+        srv.next_client_id += 1;
+        let generation = srv.next_generation;
+        srv.next_generation = (srv.next_generation + 1) & 0xff_ffff;
+        let authenticated = srv.config.requirepass.is_none();
+        let conn = Conn::new(id, generation, fd, kind, addr, laddr, srv.now_ms, authenticated);
+        let slot = srv.conns.insert(conn);
+        srv.touched.push(slot);
+    }
+
+    /// The connection a completion belongs to, if it is still the same one.
+    fn conn_for(&mut self, token: u64) -> Option<usize> {
+        let slot = ring::token_slot(token) as usize;
+        match self.srv.conns.get(slot) {
+            Some(c) if c.generation == ring::token_generation(token) => Some(slot),
+            _ => None,
+        }
+    }
+
+    fn on_recv(&mut self, c: Completion) {
+        let Some(slot) = self.conn_for(c.token) else { return };
+        let srv = &mut self.srv;
+        let conn = &mut srv.conns[slot];
+        conn.recv_inflight = false;
+        conn.inbuf = c.buf;
+        if conn.closed {
+            srv.close(slot);
+            return;
+        }
+        if c.result <= 0 {
+            if c.result == 0 || c.result == -libc::ECONNRESET {
+                // Peer closed its side: finish sending what we owe, then close.
+                conn.peer_closed = true;
+                conn.close_after_reply = true;
+                srv.touched.push(slot);
+            } else if c.result != -libc::EINTR && c.result != -libc::EAGAIN {
+                srv.close(slot);
+            } else {
+                srv.touched.push(slot);
+            }
+            return;
+        }
+        srv.stats.net_input_bytes += c.result as u64;
+        if conn.query_len() > srv.config.query_buffer_max {
+            log::warn!("Closing client that reached max query buffer length (addr={})", conn.addr);
+            srv.close(slot);
+            return;
+        }
+        conn.last_interaction_ms = srv.now_ms;
+        if !conn.ready {
+            conn.ready = true;
+            srv.ready.push(slot);
+        }
+    }
+
+    fn on_send(&mut self, c: Completion) {
+        let Some(slot) = self.conn_for(c.token) else { return };
+        let srv = &mut self.srv;
+        let conn = &mut srv.conns[slot];
+        conn.send_inflight = false;
+        let Some(mut buf) = c.buf else { return };
+        if conn.closed {
+            srv.close(slot);
+            return;
+        }
+        if c.result < 0 {
+            srv.close(slot);
+            return;
+        }
+        srv.stats.net_output_bytes += c.result as u64;
+        let offset = conn.send_offset + c.result as usize;
+        if offset < buf.len() {
+            conn.send_offset = offset;
+            conn.send_inflight = true;
+            self.ring.send(conn.fd.as_raw_fd(), c.token, buf, offset);
+            return;
+        }
+        buf.clear();
+        conn.send_offset = 0;
+        conn.sending = Some(buf);
+        // Output drained: a connection paused for a full output buffer resumes.
+        if conn.inbuf.is_some() && !conn.ready {
+            conn.ready = true;
+            srv.ready.push(slot);
+        }
+        srv.touched.push(slot);
+    }
+
+    /// Queues one send per connection with output and one receive per connection that is
+    /// ready for more input.
+    fn flush(&mut self) {
+        let mut touched = std::mem::take(&mut self.srv.touched);
+        for &slot in &touched {
+            let Some(conn) = self.srv.conns.get_mut(slot) else { continue };
+            if conn.closed {
+                continue;
+            }
+            let fd = conn.fd.as_raw_fd();
+            let tok_base = (conn.generation, slot as u32);
+            if !conn.send_inflight && !conn.out.is_empty() {
+                if let Some(mut spare) = conn.sending.take() {
+                    std::mem::swap(&mut spare, &mut conn.out);
+                    conn.send_inflight = true;
+                    conn.send_offset = 0;
+                    self.ring.send(fd, ring::token(K_SEND, tok_base.0, tok_base.1), spare, 0);
+                }
+            }
+            if conn.close_after_reply {
+                if !conn.send_inflight && conn.out.is_empty() {
+                    self.srv.close(slot);
+                }
+                continue;
+            }
+            let paused = conn.out.len() + if conn.send_inflight { OUT_PAUSE_BYTES / 2 } else { 0 } >= OUT_PAUSE_BYTES;
+            if !conn.recv_inflight && !conn.ready && !paused && !self.srv.shutdown_requested {
+                if let Some(mut buf) = conn.inbuf.take() {
+                    if buf.capacity() - buf.len() < RECV_CHUNK / 4 {
+                        buf.reserve(RECV_CHUNK);
+                    }
+                    conn.recv_inflight = true;
+                    self.ring.recv(fd, ring::token(K_RECV, tok_base.0, tok_base.1), buf);
+                }
+            }
+        }
+        touched.clear();
+        self.srv.touched = touched;
+    }
+}
