@@ -1,0 +1,932 @@
+//! Incremental RESP request parser with redis-server 7.0's exact acceptance rules and error
+//! texts (`processMultibulkBuffer` / `processInlineBuffer` in Redis's networking.c).
+//!
+//! One [`Parser`] lives as long as its connection. The connection keeps its unconsumed input
+//! in one buffer and calls [`Parser::parse`] with all of it whenever more bytes arrive; the
+//! parser remembers where it stopped (position, multibulk count still expected, bulk length,
+//! how far it has searched for the end of a line, and the spans found so far), so a command
+//! that arrives in pieces is never re-scanned from its start.
+//!
+//! Invariants:
+//! - `consumed <= pos <= buf.len()`, and `scan` lies between `pos` and the end of the buffer
+//!   last seen. `consumed` is the start of the command in progress (or of the completed
+//!   command still held), so removing `consumed()` bytes never invalidates a span.
+//! - Nothing is allocated per command: `spans` is reused, and it grows one entry per argument
+//!   that has actually arrived, never by the announced count (`*2147483647` allocates nothing).
+//! - Quirks kept on purpose because clients see them: a NUL byte stops the search for a line
+//!   end (Redis uses `strchr`), the byte after `\r` in a length line and the two bytes after
+//!   bulk data are skipped without being checked, and `\r`/`\n` in the "expected '$'" error
+//!   are sent as spaces. The 64 KiB limits apply to the unconsumed bytes seen when no line end
+//!   has been found, as in Redis, so a line just over the limit is accepted or refused
+//!   depending on how the bytes arrived.
+
+use super::{Argv, Span};
+use crate::util::num::parse_i64_strict;
+
+/// Redis's PROTO_INLINE_MAX_SIZE: most bytes a length line or an inline request may span
+/// before its line end is seen.
+pub const INLINE_MAX_BYTES: usize = 64 * 1024;
+/// Largest multibulk count Redis accepts (INT_MAX).
+pub const MULTIBULK_COUNT_MAX: i64 = i32::MAX as i64;
+/// Most arguments an unauthenticated client may announce.
+pub const UNAUTH_MULTIBULK_COUNT_MAX: i64 = 10;
+/// Longest bulk an unauthenticated client may announce, in bytes.
+pub const UNAUTH_BULK_LEN_MAX: i64 = 16384;
+/// Default proto-max-bulk-len, in bytes.
+pub const BULK_LEN_MAX_DEFAULT: usize = 512 * 1024 * 1024;
+/// Above this many retained span slots, `next_command` gives the memory back, so one huge
+/// command does not pin its argument table for the life of the connection.
+const SPANS_RETAINED_MAX: usize = 1024;
+
+/// Limits that depend on the configuration and on the client's state.
+#[derive(Clone, Copy, Debug)]
+pub struct ParseLimits {
+    /// proto-max-bulk-len.
+    pub bulk_len_max: usize,
+    /// False when requirepass is set and the client has not authenticated yet.
+    pub authenticated: bool,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits {
+            bulk_len_max: BULK_LEN_MAX_DEFAULT,
+            authenticated: true,
+        }
+    }
+}
+
+/// A malformed request. Redis replies `-ERR <message>` and closes the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProtocolError {
+    TooBigMultibulkCount,
+    InvalidMultibulkLength,
+    UnauthenticatedMultibulkLength,
+    /// The byte found where a `$` should start a bulk length line.
+    ExpectedDollar(u8),
+    TooBigBulkCount,
+    InvalidBulkLength,
+    UnauthenticatedBulkLength,
+    TooBigInline,
+    UnbalancedQuotes,
+}
+
+const EXPECTED_PREFIX: &[u8; 35] = b"Protocol error: expected '$', got '";
+const EXPECTED_LEN: usize = EXPECTED_PREFIX.len() + 2;
+
+/// "Protocol error: expected '$', got 'c'" for every byte c, with `\r` and `\n` replaced by
+/// spaces as Redis's addReplyErrorFormat does.
+static EXPECTED_DOLLAR: [[u8; EXPECTED_LEN]; 256] = build_expected_dollar();
+
+const fn build_expected_dollar() -> [[u8; EXPECTED_LEN]; 256] {
+    let mut table = [[0u8; EXPECTED_LEN]; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut j = 0;
+        while j < EXPECTED_PREFIX.len() {
+            table[b][j] = EXPECTED_PREFIX[j];
+            j += 1;
+        }
+        let c = b as u8;
+        table[b][EXPECTED_PREFIX.len()] = if c == b'\r' || c == b'\n' { b' ' } else { c };
+        table[b][EXPECTED_PREFIX.len() + 1] = b'\'';
+        b += 1;
+    }
+    table
+}
+
+impl ProtocolError {
+    /// Redis's exact error text (without the `ERR ` prefix). For `ExpectedDollar` with a byte
+    /// of 0x80 or above, Redis sends the raw byte, which a `str` cannot hold; this returns the
+    /// text with U+FFFD there, and [`ProtocolError::message_bytes`] gives the exact bytes.
+    pub fn message(&self) -> &'static str {
+        match self {
+            ProtocolError::TooBigMultibulkCount => "Protocol error: too big mbulk count string",
+            ProtocolError::InvalidMultibulkLength => "Protocol error: invalid multibulk length",
+            ProtocolError::UnauthenticatedMultibulkLength => {
+                "Protocol error: unauthenticated multibulk length"
+            }
+            ProtocolError::ExpectedDollar(c) => {
+                match std::str::from_utf8(&EXPECTED_DOLLAR[*c as usize]) {
+                    Ok(s) => s,
+                    Err(_) => "Protocol error: expected '$', got '\u{FFFD}'",
+                }
+            }
+            ProtocolError::TooBigBulkCount => "Protocol error: too big bulk count string",
+            ProtocolError::InvalidBulkLength => "Protocol error: invalid bulk length",
+            ProtocolError::UnauthenticatedBulkLength => {
+                "Protocol error: unauthenticated bulk length"
+            }
+            ProtocolError::TooBigInline => "Protocol error: too big inline request",
+            ProtocolError::UnbalancedQuotes => "Protocol error: unbalanced quotes in request",
+        }
+    }
+
+    /// The exact bytes Redis sends after `-ERR `, for every variant.
+    pub fn message_bytes(&self) -> &'static [u8] {
+        match self {
+            ProtocolError::ExpectedDollar(c) => &EXPECTED_DOLLAR[*c as usize],
+            other => other.message().as_bytes(),
+        }
+    }
+}
+
+/// Outcome of one [`Parser::parse`] call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// A command is ready: read it with [`Parser::argv`], then call [`Parser::next_command`].
+    Complete,
+    /// More bytes are needed.
+    Incomplete,
+    /// The stream is malformed; reply with the message and close the connection.
+    Error(ProtocolError),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Between commands, at `pos`.
+    Idle,
+    /// Looking for the end of the `*<count>` line that starts at `pos`.
+    MultibulkCount,
+    /// Looking for the end of the `$<len>` line that starts at `pos`.
+    BulkLen,
+    /// Waiting for `bulk_len` bytes plus two at `pos`.
+    BulkData,
+    /// Looking for the `\n` ending the inline request that starts at `pos`.
+    Inline,
+    /// `spans` holds a complete command until `next_command`.
+    Complete,
+    /// A protocol error was found; the parser stays here.
+    Failed(ProtocolError),
+}
+
+/// Result of searching for a line end.
+enum LineEnd {
+    /// Not found (or a NUL stopped the search); `scan` remembers where to resume.
+    Missing,
+    /// Found at this index but the byte Redis skips after it has not arrived.
+    Partial,
+    Found(usize),
+}
+
+/// Per-connection incremental request parser. See the module documentation.
+#[derive(Debug)]
+pub struct Parser {
+    state: State,
+    /// Start of the command in progress or held; everything before it is finished with.
+    consumed: usize,
+    /// Start of the next element (length line, bulk data, inline line) to parse.
+    pos: usize,
+    /// Where the search for the current line's end resumes (bytes before it hold no
+    /// terminator, or it is the NUL/`\r` found last time).
+    scan: usize,
+    /// Arguments of the multibulk in progress that have not arrived yet.
+    args_remaining: usize,
+    /// Length of the bulk being read, in bytes.
+    bulk_len: usize,
+    /// Length of the buffer at the last `parse` call (after rebasing), for `bytes_wanted`.
+    seen_len: usize,
+    spans: Vec<Span>,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Parser::new()
+    }
+}
+
+fn is_c_space(c: u8) -> bool {
+    // C isspace() in the C locale.
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+impl Parser {
+    pub fn new() -> Parser {
+        Parser {
+            state: State::Idle,
+            consumed: 0,
+            pos: 0,
+            scan: 0,
+            args_remaining: 0,
+            bulk_len: 0,
+            seen_len: 0,
+            spans: Vec::new(),
+        }
+    }
+
+    /// Parses one command from `buf[self.consumed()..]`. `buf` must start with the same bytes
+    /// as at the previous call (plus any that arrived since), minus what was reported through
+    /// [`Parser::rebase`]. On `Complete`, [`Parser::argv`] gives the arguments until
+    /// [`Parser::next_command`]; calling `parse` again before that returns `Complete` again.
+    /// Inline arguments with quotes or escapes are unescaped in place, inside the bytes of
+    /// their own line. Empty commands (`*0`, `*-1`, blank inline lines) are skipped.
+    pub fn parse(&mut self, buf: &mut [u8], limits: &ParseLimits) -> Status {
+        debug_assert!(self.consumed <= self.pos && self.pos <= buf.len());
+        debug_assert!(buf.len() >= self.seen_len);
+        self.seen_len = buf.len();
+        // Every turn of the loop either returns or moves `pos` forward by at least one byte,
+        // so it runs at most buf.len() + 1 times.
+        loop {
+            match self.state {
+                State::Complete => return Status::Complete,
+                State::Failed(e) => return Status::Error(e),
+                State::Idle => {
+                    self.consumed = self.pos;
+                    let Some(&first) = buf.get(self.pos) else {
+                        return Status::Incomplete;
+                    };
+                    self.scan = self.pos;
+                    self.state = if first == b'*' {
+                        State::MultibulkCount
+                    } else {
+                        State::Inline
+                    };
+                }
+                State::MultibulkCount => {
+                    let cr = match self.find_line_end(buf, b'\r') {
+                        LineEnd::Found(cr) => cr,
+                        LineEnd::Partial => return Status::Incomplete,
+                        LineEnd::Missing => {
+                            return self.incomplete_or(buf, ProtocolError::TooBigMultibulkCount)
+                        }
+                    };
+                    let count = match parse_i64_strict(&buf[self.pos + 1..cr]) {
+                        Some(n) if n <= MULTIBULK_COUNT_MAX => n,
+                        _ => return self.fail(ProtocolError::InvalidMultibulkLength),
+                    };
+                    if count > UNAUTH_MULTIBULK_COUNT_MAX && !limits.authenticated {
+                        return self.fail(ProtocolError::UnauthenticatedMultibulkLength);
+                    }
+                    // Redis skips the byte after '\r' without checking it is '\n'.
+                    self.pos = cr + 2;
+                    if count <= 0 {
+                        self.state = State::Idle;
+                        continue;
+                    }
+                    // count is in 1..=i32::MAX, so the conversion cannot fail.
+                    self.args_remaining = usize::try_from(count).unwrap_or(usize::MAX);
+                    self.spans.clear();
+                    self.scan = self.pos;
+                    self.state = State::BulkLen;
+                }
+                State::BulkLen => {
+                    let cr = match self.find_line_end(buf, b'\r') {
+                        LineEnd::Found(cr) => cr,
+                        LineEnd::Partial => return Status::Incomplete,
+                        LineEnd::Missing => {
+                            return self.incomplete_or(buf, ProtocolError::TooBigBulkCount)
+                        }
+                    };
+                    let first = buf[self.pos];
+                    if first != b'$' {
+                        return self.fail(ProtocolError::ExpectedDollar(first));
+                    }
+                    let len = match parse_i64_strict(&buf[self.pos + 1..cr])
+                        .and_then(|n| usize::try_from(n).ok())
+                    {
+                        Some(n) if n <= limits.bulk_len_max => n,
+                        _ => return self.fail(ProtocolError::InvalidBulkLength),
+                    };
+                    if len > UNAUTH_BULK_LEN_MAX as usize && !limits.authenticated {
+                        return self.fail(ProtocolError::UnauthenticatedBulkLength);
+                    }
+                    self.pos = cr + 2;
+                    self.bulk_len = len;
+                    self.state = State::BulkData;
+                }
+                State::BulkData => {
+                    let needed = self.bulk_len.saturating_add(2);
+                    if buf.len() - self.pos < needed {
+                        return Status::Incomplete;
+                    }
+                    self.spans.push(Span {
+                        start: self.pos,
+                        end: self.pos + self.bulk_len,
+                    });
+                    // The two bytes after the data are skipped unchecked, as Redis does.
+                    self.pos += needed;
+                    self.args_remaining -= 1;
+                    if self.args_remaining == 0 {
+                        self.state = State::Complete;
+                    } else {
+                        self.scan = self.pos;
+                        self.state = State::BulkLen;
+                    }
+                }
+                State::Inline => {
+                    let nl = match self.find_line_end(buf, b'\n') {
+                        LineEnd::Found(nl) => nl,
+                        LineEnd::Partial | LineEnd::Missing => {
+                            return self.incomplete_or(buf, ProtocolError::TooBigInline)
+                        }
+                    };
+                    let end = if nl > self.pos && buf[nl - 1] == b'\r' {
+                        nl - 1
+                    } else {
+                        nl
+                    };
+                    self.spans.clear();
+                    if !split_inline(buf, self.pos, end, &mut self.spans) {
+                        self.spans.clear();
+                        return self.fail(ProtocolError::UnbalancedQuotes);
+                    }
+                    self.pos = nl + 1;
+                    self.state = if self.spans.is_empty() {
+                        State::Idle
+                    } else {
+                        State::Complete
+                    };
+                }
+            }
+        }
+    }
+
+    /// The arguments of the completed command (empty if none is held).
+    pub fn argv<'a>(&'a self, buf: &'a [u8]) -> Argv<'a> {
+        if self.state == State::Complete {
+            Argv::new(buf, &self.spans)
+        } else {
+            Argv::new(buf, &[])
+        }
+    }
+
+    /// Forgets the completed command's arguments; parsing continues after it.
+    pub fn next_command(&mut self) {
+        if self.state == State::Complete {
+            self.state = State::Idle;
+            self.consumed = self.pos;
+        }
+        self.spans.clear();
+        if self.spans.capacity() > SPANS_RETAINED_MAX {
+            self.spans.shrink_to(SPANS_RETAINED_MAX);
+        }
+    }
+
+    /// Bytes at the front of the buffer that no pending or held command needs: finished
+    /// commands and skipped empty ones. A held (completed, not yet released) command is not
+    /// counted until [`Parser::next_command`].
+    pub fn consumed(&self) -> usize {
+        self.consumed
+    }
+
+    /// The caller removed `removed` (at most `consumed()`) bytes from the front of its buffer.
+    pub fn rebase(&mut self, removed: usize) {
+        assert!(
+            removed <= self.consumed,
+            "rebase past consumed: {removed} > {}",
+            self.consumed
+        );
+        self.consumed -= removed;
+        self.pos -= removed;
+        self.scan = self.scan.saturating_sub(removed);
+        self.seen_len = self.seen_len.saturating_sub(removed);
+        for s in &mut self.spans {
+            s.start -= removed;
+            s.end -= removed;
+        }
+    }
+
+    /// Inside a bulk: how many more bytes must arrive to finish it (data plus the two bytes
+    /// after it), so the caller can reserve room for a big value. 0 otherwise.
+    pub fn bytes_wanted(&self) -> usize {
+        if self.state == State::BulkData {
+            (self.pos + self.bulk_len.saturating_add(2)).saturating_sub(self.seen_len)
+        } else {
+            0
+        }
+    }
+
+    /// True when no partial or completed command is pending.
+    pub fn is_idle(&self) -> bool {
+        self.state == State::Idle && self.pos == self.consumed
+    }
+
+    fn fail(&mut self, e: ProtocolError) -> Status {
+        self.state = State::Failed(e);
+        Status::Error(e)
+    }
+
+    /// No line end yet: an error if more than INLINE_MAX_BYTES are waiting, else wait.
+    fn incomplete_or(&mut self, buf: &[u8], e: ProtocolError) -> Status {
+        if buf.len() - self.pos > INLINE_MAX_BYTES {
+            self.fail(e)
+        } else {
+            Status::Incomplete
+        }
+    }
+
+    /// Searches for `term` from `self.scan`, stopping at a NUL as C's strchr does. For `\r`
+    /// the byte after it must also have arrived (Redis requires the whole "\r\n").
+    fn find_line_end(&mut self, buf: &[u8], term: u8) -> LineEnd {
+        let from = self.scan.max(self.pos);
+        match memchr::memchr2(term, 0, &buf[from..]) {
+            None => {
+                self.scan = buf.len();
+                LineEnd::Missing
+            }
+            Some(off) => {
+                let at = from + off;
+                self.scan = at;
+                if buf[at] == 0 {
+                    // strchr stops here for good: the line can never end.
+                    LineEnd::Missing
+                } else if term == b'\r' && at + 1 >= buf.len() {
+                    LineEnd::Partial
+                } else {
+                    LineEnd::Found(at)
+                }
+            }
+        }
+    }
+}
+
+/// Splits the inline request `buf[start..end]` like Redis's `sdssplitargs`, writing the
+/// unescaped arguments in place (output never outruns input) and pushing their spans.
+/// Returns false on unbalanced quotes. The line holds no NUL and no `\n`; reads past `end`
+/// see 0, standing in for the C string terminator.
+fn split_inline(buf: &mut [u8], start: usize, end: usize, spans: &mut Vec<Span>) -> bool {
+    let at = |buf: &[u8], i: usize| if i < end { buf[i] } else { 0 };
+    let mut r = start;
+    let mut w = start;
+    // Each outer turn consumes at least one byte or returns; each inner turn consumes one.
+    loop {
+        while r < end && is_c_space(buf[r]) {
+            r += 1;
+        }
+        if r >= end {
+            return true;
+        }
+        let token_start = w;
+        let mut in_double = false;
+        let mut in_single = false;
+        let mut done = false;
+        while !done {
+            debug_assert!(w <= r);
+            let c = at(buf, r);
+            if in_double {
+                if c == b'\\' && at(buf, r + 1) == b'x' {
+                    if let (Some(hi), Some(lo)) =
+                        (hex_value(at(buf, r + 2)), hex_value(at(buf, r + 3)))
+                    {
+                        buf[w] = hi * 16 + lo;
+                        w += 1;
+                        r += 3;
+                    } else {
+                        // "\x" without two hex digits is an ordinary escape: 'x'.
+                        r += 1;
+                        buf[w] = b'x';
+                        w += 1;
+                    }
+                } else if c == b'\\' && at(buf, r + 1) != 0 {
+                    r += 1;
+                    buf[w] = match buf[r] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 0x08,
+                        b'a' => 0x07,
+                        other => other,
+                    };
+                    w += 1;
+                } else if c == b'"' {
+                    // A closing quote must be followed by a space or the end.
+                    let next = at(buf, r + 1);
+                    if next != 0 && !is_c_space(next) {
+                        return false;
+                    }
+                    done = true;
+                } else if c == 0 {
+                    return false;
+                } else {
+                    buf[w] = c;
+                    w += 1;
+                }
+            } else if in_single {
+                if c == b'\\' && at(buf, r + 1) == b'\'' {
+                    r += 1;
+                    buf[w] = b'\'';
+                    w += 1;
+                } else if c == b'\'' {
+                    let next = at(buf, r + 1);
+                    if next != 0 && !is_c_space(next) {
+                        return false;
+                    }
+                    done = true;
+                } else if c == 0 {
+                    return false;
+                } else {
+                    buf[w] = c;
+                    w += 1;
+                }
+            } else {
+                match c {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => done = true,
+                    b'"' => in_double = true,
+                    b'\'' => in_single = true,
+                    _ => {
+                        buf[w] = c;
+                        w += 1;
+                    }
+                }
+            }
+            if r < end {
+                r += 1;
+            }
+        }
+        spans.push(Span {
+            start: token_start,
+            end: w,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> ParseLimits {
+        ParseLimits::default()
+    }
+
+    fn unauth() -> ParseLimits {
+        ParseLimits {
+            authenticated: false,
+            ..ParseLimits::default()
+        }
+    }
+
+    /// Parses everything in `input` at once; returns the commands and the final status.
+    fn parse_all(input: &[u8], limits: &ParseLimits) -> (Vec<Vec<Vec<u8>>>, Status) {
+        let mut buf = input.to_vec();
+        let mut p = Parser::new();
+        let mut cmds = Vec::new();
+        loop {
+            match p.parse(&mut buf, limits) {
+                Status::Complete => {
+                    cmds.push(p.argv(&buf).iter().map(|a| a.to_vec()).collect());
+                    p.next_command();
+                }
+                other => return (cmds, other),
+            }
+        }
+    }
+
+    fn one(input: &[u8]) -> Vec<Vec<u8>> {
+        let (mut cmds, st) = parse_all(input, &open());
+        assert_eq!(st, Status::Incomplete, "input {input:?}");
+        assert_eq!(cmds.len(), 1, "input {input:?}");
+        cmds.pop().unwrap_or_default()
+    }
+
+    fn err(input: &[u8], limits: &ParseLimits) -> &'static str {
+        match parse_all(input, limits).1 {
+            Status::Error(e) => e.message(),
+            other => panic!("expected an error for {input:?}, got {other:?}"),
+        }
+    }
+
+    fn v(args: &[&str]) -> Vec<Vec<u8>> {
+        args.iter().map(|a| a.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn multibulk_basic_and_pipelined() {
+        assert_eq!(one(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"), v(&["GET", "k"]));
+        let (cmds, st) = parse_all(
+            b"*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$0\r\n\r\n",
+            &open(),
+        );
+        assert_eq!(st, Status::Incomplete);
+        assert_eq!(cmds, vec![v(&["PING"]), v(&["ECHO", ""])]);
+    }
+
+    #[test]
+    fn multibulk_quirks_match_redis() {
+        // Verified against redis-server 7.0.15: the byte after '\r' and the two bytes after
+        // bulk data are not checked.
+        assert_eq!(one(b"*1\r\n$4\r\nPINGxx"), v(&["PING"]));
+        assert_eq!(one(b"*1\rX$4\rXPING\r\n"), v(&["PING"]));
+        // Empty multibulks are skipped.
+        assert_eq!(one(b"*-5\r\n*0\r\n*1\r\n$4\r\nPING\r\n"), v(&["PING"]));
+        // Bulk data may contain anything, NUL and CRLF included.
+        assert_eq!(one(b"*1\r\n$4\r\n\0\r\n\0\r\n"), vec![b"\0\r\n\0".to_vec()]);
+    }
+
+    #[test]
+    fn nul_blocks_line_search_like_strchr() {
+        // Redis 7.0 never finds the line end past a NUL and waits (until 64 KiB).
+        let (cmds, st) = parse_all(b"*1\0\r\n$4\r\nPING\r\n", &open());
+        assert!(cmds.is_empty());
+        assert_eq!(st, Status::Incomplete);
+        let (cmds, st) = parse_all(b"PING\0\n", &open());
+        assert!(cmds.is_empty());
+        assert_eq!(st, Status::Incomplete);
+        let mut big = b"*1\r\n$4\0".to_vec();
+        big.extend(std::iter::repeat_n(b'\r', INLINE_MAX_BYTES));
+        assert_eq!(
+            err(&big, &open()),
+            "Protocol error: too big bulk count string"
+        );
+    }
+
+    #[test]
+    fn huge_announced_count_allocates_nothing() {
+        let mut buf = b"*2147483647\r\n$1\r\na\r\n".to_vec();
+        let mut p = Parser::new();
+        assert_eq!(p.parse(&mut buf, &open()), Status::Incomplete);
+        assert!(p.spans.capacity() < 64);
+        assert!(!p.is_idle());
+    }
+
+    #[test]
+    fn error_texts() {
+        let big = |prefix: &[u8], n: usize, fill: u8| {
+            let mut b = prefix.to_vec();
+            b.extend(std::iter::repeat_n(fill, n));
+            b
+        };
+        // Exactly 64 KiB of unterminated line is still waited for; one byte more fails.
+        assert_eq!(
+            parse_all(&big(b"*", INLINE_MAX_BYTES - 1, b'1'), &open()).1,
+            Status::Incomplete
+        );
+        assert_eq!(
+            err(&big(b"*", INLINE_MAX_BYTES, b'1'), &open()),
+            "Protocol error: too big mbulk count string"
+        );
+        assert_eq!(
+            parse_all(&big(b"*1\r\n$", INLINE_MAX_BYTES - 1, b'1'), &open()).1,
+            Status::Incomplete
+        );
+        assert_eq!(
+            err(&big(b"*1\r\n$", INLINE_MAX_BYTES, b'1'), &open()),
+            "Protocol error: too big bulk count string"
+        );
+        // The length line is searched for before its first byte is checked.
+        assert_eq!(
+            err(&big(b"*1\r\nX", INLINE_MAX_BYTES, b'1'), &open()),
+            "Protocol error: too big bulk count string"
+        );
+        assert_eq!(
+            parse_all(&big(b"", INLINE_MAX_BYTES, b'A'), &open()).1,
+            Status::Incomplete
+        );
+        assert_eq!(
+            err(&big(b"", INLINE_MAX_BYTES + 1, b'A'), &open()),
+            "Protocol error: too big inline request"
+        );
+
+        for bad in [
+            &b"*2147483648\r\n"[..],
+            b"*+1\r\n",
+            b"*01\r\n",
+            b"*-0\r\n",
+            b"*\r\n",
+            b"*1x\r\n",
+            b"*99999999999999999999\r\n",
+        ] {
+            assert_eq!(
+                err(bad, &open()),
+                "Protocol error: invalid multibulk length",
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            err(b"*11\r\n", &unauth()),
+            "Protocol error: unauthenticated multibulk length"
+        );
+        assert_eq!(parse_all(b"*10\r\n", &unauth()).1, Status::Incomplete);
+        assert_eq!(parse_all(b"*-20\r\n", &unauth()).1, Status::Incomplete);
+
+        assert_eq!(
+            err(b"*1\r\nX\r\n", &open()),
+            "Protocol error: expected '$', got 'X'"
+        );
+        assert_eq!(
+            err(b"*1\r\n\r\nxx", &open()),
+            "Protocol error: expected '$', got ' '"
+        );
+        assert_eq!(
+            ProtocolError::ExpectedDollar(0xe9).message_bytes(),
+            b"Protocol error: expected '$', got '\xe9'"
+        );
+        assert_eq!(
+            ProtocolError::ExpectedDollar(b'\n').message_bytes(),
+            b"Protocol error: expected '$', got ' '"
+        );
+
+        for bad in [
+            &b"*1\r\n$-1\r\n"[..],
+            b"*1\r\n$\r\n",
+            b"*1\r\n$+1\r\n",
+            b"*1\r\n$01\r\n",
+            b"*1\r\n$536870913\r\n",
+        ] {
+            assert_eq!(
+                err(bad, &open()),
+                "Protocol error: invalid bulk length",
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            parse_all(b"*1\r\n$536870912\r\n", &open()).1,
+            Status::Incomplete
+        );
+        let small = ParseLimits {
+            bulk_len_max: 3,
+            authenticated: true,
+        };
+        assert_eq!(
+            err(b"*1\r\n$4\r\n", &small),
+            "Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            err(b"*1\r\n$16385\r\n", &unauth()),
+            "Protocol error: unauthenticated bulk length"
+        );
+        assert_eq!(
+            parse_all(b"*1\r\n$16384\r\n", &unauth()).1,
+            Status::Incomplete
+        );
+
+        for bad in [
+            &b"ECHO \"abc\r\n"[..],
+            b"ECHO \"a\"b\r\n",
+            b"ECHO 'a'b\n",
+            b"ECHO 'abc\n",
+            b"\"\\\"\n",
+        ] {
+            assert_eq!(
+                err(bad, &open()),
+                "Protocol error: unbalanced quotes in request",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_stick_and_earlier_commands_survive() {
+        let (cmds, st) = parse_all(b"PING\r\n*1\r\nX\r\n", &open());
+        assert_eq!(cmds, vec![v(&["PING"])]);
+        assert_eq!(st, Status::Error(ProtocolError::ExpectedDollar(b'X')));
+    }
+
+    #[test]
+    fn inline_splitting_matches_sdssplitargs() {
+        assert_eq!(one(b"SET  k   v\r\n"), v(&["SET", "k", "v"]));
+        assert_eq!(one(b"PING\n"), v(&["PING"]));
+        // Checked against redis-server 7.0.15 with ECHO.
+        assert_eq!(one(b"ECHO \"a\\x41\\x4\\q\"\r\n"), v(&["ECHO", "aAx4q"]));
+        assert_eq!(
+            one(b"ECHO \"a\\tb\\x4A\\x4g\\\\\\\"\"\r\n"),
+            v(&["ECHO", "a\tbJx4g\\\""])
+        );
+        assert_eq!(one(b"ECHO a\"b c\"\r\n"), v(&["ECHO", "ab c"]));
+        assert_eq!(
+            one(b"ECHO \x0bfo\x0bo\x0b\r\n"),
+            v(&["ECHO", "fo\x0bo\x0b"])
+        );
+        assert_eq!(one(b"ECHO \"x\"\x0b\r\n"), v(&["ECHO", "x"]));
+        assert_eq!(one(b"ECHO a\rb\r\r\n"), v(&["ECHO", "a", "b"]));
+        assert_eq!(
+            one(b"ECHO 'a\\'b\\\\c\\n'\r\n"),
+            v(&["ECHO", "a'b\\\\c\\n"])
+        );
+        assert_eq!(one(b"ECHO \"\" ''\r\n"), v(&["ECHO", "", ""]));
+        assert_eq!(
+            one(b"ECHO \"\\n\\r\\b\\a\"\n"),
+            vec![b"ECHO".to_vec(), b"\n\r\x08\x07".to_vec()]
+        );
+        // A backslash at the very end of a quoted string escapes nothing: unbalanced.
+        assert_eq!(
+            err(b"ECHO \"ab\\\"\n", &open()),
+            "Protocol error: unbalanced quotes in request"
+        );
+        // Blank lines are skipped silently.
+        let (cmds, st) = parse_all(b"\r\n   \t\r\n\n\x0b\nPING\r\n", &open());
+        assert_eq!((cmds, st), (vec![v(&["PING"])], Status::Incomplete));
+    }
+
+    #[test]
+    fn consumed_rebase_and_bytes_wanted() {
+        let mut buf = b"*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$10\r\nabc".to_vec();
+        let mut p = Parser::new();
+        assert!(p.is_idle());
+        assert_eq!(p.parse(&mut buf, &open()), Status::Complete);
+        assert_eq!(p.consumed(), 0, "a held command is still in use");
+        assert_eq!(p.argv(&buf).get(0), b"PING");
+        p.next_command();
+        assert_eq!(p.consumed(), 14);
+        assert_eq!(p.parse(&mut buf, &open()), Status::Incomplete);
+        assert_eq!(p.bytes_wanted(), 9);
+        assert!(!p.is_idle());
+        let n = p.consumed();
+        buf.drain(..n);
+        p.rebase(n);
+        assert_eq!(p.consumed(), 0);
+        buf.extend_from_slice(b"defghij\r\n");
+        assert_eq!(p.parse(&mut buf, &open()), Status::Complete);
+        let argv = p.argv(&buf);
+        assert_eq!(argv.len(), 2);
+        assert_eq!(argv.get(1), b"abcdefghij");
+        assert_eq!(p.bytes_wanted(), 0);
+        p.next_command();
+        assert!(p.is_idle());
+        assert_eq!(p.consumed(), buf.len());
+    }
+
+    /// A small deterministic generator so the test needs no seed plumbing.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            self.0 >> 33
+        }
+        fn below(&mut self, n: u64) -> usize {
+            (self.next() % n) as usize
+        }
+    }
+
+    fn pipelined_stream(rng: &mut Lcg, commands: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for i in 0..commands {
+            match rng.below(6) {
+                0 => out.extend_from_slice(
+                    format!("SET key:{i} \"va\\x41l ue\" 'x\\'y'\r\n").as_bytes(),
+                ),
+                1 => out.extend_from_slice(b"\r\n"),
+                2 => out.extend_from_slice(b"*0\r\n"),
+                _ => {
+                    let argc = 1 + rng.below(5);
+                    out.extend_from_slice(format!("*{argc}\r\n").as_bytes());
+                    for _ in 0..argc {
+                        let max_len = if rng.below(10) == 0 { 3000 } else { 12 };
+                        let len = rng.below(max_len);
+                        out.extend_from_slice(format!("${len}\r\n").as_bytes());
+                        out.extend((0..len).map(|_| rng.below(256) as u8));
+                        out.extend_from_slice(b"\r\n");
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Feeds `stream` in pieces, compacting the buffer as a connection would.
+    fn parse_in_pieces(stream: &[u8], rng: &mut Lcg, max_piece: u64) -> Vec<Vec<Vec<u8>>> {
+        let mut p = Parser::new();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut cmds = Vec::new();
+        let mut fed = 0;
+        while fed < stream.len() {
+            let n = (1 + rng.below(max_piece)).min(stream.len() - fed);
+            buf.extend_from_slice(&stream[fed..fed + n]);
+            fed += n;
+            loop {
+                match p.parse(&mut buf, &open()) {
+                    Status::Complete => {
+                        cmds.push(p.argv(&buf).iter().map(|a| a.to_vec()).collect());
+                        p.next_command();
+                    }
+                    Status::Incomplete => break,
+                    Status::Error(e) => panic!("unexpected {e:?}"),
+                }
+            }
+            if rng.below(3) == 0 {
+                let c = p.consumed();
+                buf.drain(..c);
+                p.rebase(c);
+            }
+        }
+        assert!(p.is_idle());
+        cmds
+    }
+
+    #[test]
+    fn any_split_gives_the_same_commands() {
+        let mut rng = Lcg(0x5eed);
+        let stream = pipelined_stream(&mut rng, 3000);
+        let (whole, st) = parse_all(&stream, &open());
+        assert_eq!(st, Status::Incomplete);
+        assert!(whole.len() > 1500);
+        for max_piece in [1, 2, 3, 7, 64, 4096] {
+            assert_eq!(
+                parse_in_pieces(&stream, &mut rng, max_piece),
+                whole,
+                "max piece {max_piece}"
+            );
+        }
+    }
+}
