@@ -12,9 +12,18 @@ pub fn allocated() -> usize {
     ALLOCATOR.allocated()
 }
 
-/// The highest `allocated()` seen since start.
+/// The highest `allocated()` seen at any sample point (the loop samples once per turn:
+/// tracking it inside the allocator would cost two more atomics per allocation).
+static PEAK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+pub fn sample_peak() -> usize {
+    let now = allocated();
+    PEAK.fetch_max(now, std::sync::atomic::Ordering::Relaxed);
+    now
+}
+
 pub fn peak() -> usize {
-    ALLOCATOR.max_allocated()
+    PEAK.load(std::sync::atomic::Ordering::Relaxed).max(allocated())
 }
 
 /// Resident set size from /proc/self/statm, in bytes.

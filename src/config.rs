@@ -103,7 +103,7 @@ pub struct Param {
     pub set: Setter,
 }
 
-fn one(v: &[&[u8]]) -> &[u8] {
+fn one<'a>(v: &[&'a [u8]]) -> &'a [u8] {
     v.first().copied().unwrap_or(b"")
 }
 

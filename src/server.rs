@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::io::ring::{self, Completion, Ring};
 use crate::keyspace::Db;
 use crate::net::conn::{Conn, Kind, OUT_PAUSE_BYTES, RECV_CHUNK};
-use crate::resp::parse::{ParseLimits, Parser, Status};
+use crate::resp::parse::{ParseLimits, Status};
 use crate::resp::reply::Reply;
 use nix::sys::socket::{self as sock, SockaddrLike, SockaddrStorage};
 use slab::Slab;
@@ -188,7 +188,7 @@ impl Server {
     }
 
     /// Runs one command for the connection in `slot`, writing its reply into `out`.
-    fn execute(&mut self, slot: usize, argv: &crate::resp::parse::Argv<'_>, out: &mut Vec<u8>) {
+    fn execute(&mut self, slot: usize, argv: &crate::resp::Argv<'_>, out: &mut Vec<u8>) {
         let now_ms = self.now_ms;
         let resp3 = self.conns[slot].resp3;
         let mut reply = Reply::new(out, resp3);

@@ -13,7 +13,7 @@ pub mod server;
 pub mod strings;
 
 use crate::keyspace::Db;
-use crate::resp::parse::Argv;
+use crate::resp::Argv;
 use crate::resp::reply::Reply;
 use crate::server::Server;
 

@@ -7,7 +7,7 @@
 
 use super::{arg_i64, flags, Command, Ctx, ERR_DB_RANGE, ERR_NOT_INT};
 use crate::keyspace::Db;
-use crate::resp::parse::Argv;
+use crate::resp::Argv;
 use std::fmt::Write as _;
 
 fn eq(a: &[u8], b: &str) -> bool {
