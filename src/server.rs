@@ -217,8 +217,7 @@ impl Server {
                 }
             }
         }
-        let conn = &mut self.conns[slot];
-        if self.config.requirepass.is_some() && !conn.authenticated && c.flags & cmd::flags::NO_AUTH == 0 {
+        if self.config.requirepass.is_some() && !self.conns[slot].authenticated && c.flags & cmd::flags::NO_AUTH == 0 {
             self.stats.total_error_replies += 1;
             self.cmd_stats[idx].rejected_calls += 1;
             reply.error("NOAUTH Authentication required.");
@@ -239,6 +238,7 @@ impl Server {
             reply.error("OOM command not allowed when used memory > 'maxmemory'.");
             return;
         }
+        let conn = &mut self.conns[slot];
         conn.last_cmd = c.name;
         conn.last_interaction_ms = now_ms;
         let start = reply.buf.len();
