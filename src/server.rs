@@ -562,6 +562,7 @@ impl EventLoop {
                 }
                 self.srv.ready = ready;
             }
+            crate::alloc::sample_peak();
             if tick {
                 self.srv.housekeeping();
                 self.arm_tick();
@@ -599,7 +600,8 @@ impl EventLoop {
         let fd = ring::adopt_fd(c.result);
         let srv = &mut self.srv;
         srv.stats.connections_received += 1;
-        if srv.connected_clients() >= srv.config.clients_max {
+        // Slots still draining completions of closed clients count too: they hold memory.
+        if srv.conns.len() >= srv.config.clients_max {
             srv.stats.rejected_connections += 1;
             let _ = nix::unistd::write(&fd, b"-ERR max number of clients reached\r\n");
             return;
