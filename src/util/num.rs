@@ -37,7 +37,3 @@ pub fn parse_i64_strict(s: &[u8]) -> Option<i64> {
     }
 }
 
-/// Temporary until the numbers work lands.
-pub fn format_double(v: f64, out: &mut Vec<u8>) {
-    out.extend_from_slice(format!("{v}").as_bytes());
-}
