@@ -226,7 +226,7 @@ fn parse_hex_float(body: &[u8]) -> Option<f64> {
     let shift = mant.leading_zeros();
     let mant = mant << shift;
     let exp2 = exp2.saturating_sub(i64::from(shift)).saturating_add(63); // value = 1.f * 2^exp2
-    if exp2 > 16383 || exp2 < -16446 {
+    if !(-16446..=16383).contains(&exp2) {
         return None; // outside long double's range: strtold reports ERANGE
     }
     let low = mant & 0x7ff;
@@ -275,7 +275,11 @@ impl std::fmt::Write for StackBuf {
 pub fn format_double(v: f64, out: &mut Vec<u8>) {
     use std::fmt::Write as _;
     if v.is_nan() {
-        out.extend_from_slice(if v.is_sign_negative() { b"-nan" } else { b"nan" });
+        out.extend_from_slice(if v.is_sign_negative() {
+            b"-nan"
+        } else {
+            b"nan"
+        });
         return;
     }
     if v.is_infinite() {
@@ -283,7 +287,10 @@ pub fn format_double(v: f64, out: &mut Vec<u8>) {
         return;
     }
     // 17 significant digits, correctly rounded (ties to even, as glibc does), as "d.ddde<x>".
-    let mut sci = StackBuf { bytes: [0; 40], len: 0 };
+    let mut sci = StackBuf {
+        bytes: [0; 40],
+        len: 0,
+    };
     if write!(sci, "{v:.16e}").is_err() {
         return; // cannot happen: at most 1 + 1 + 1 + 16 + 1 + 4 bytes
     }
@@ -443,7 +450,7 @@ fn shortest_digits(text: &[u8]) -> Option<(u64, i32)> {
     if m == 0 {
         return Some((0, 0));
     }
-    while m % 10 == 0 {
+    while m.is_multiple_of(10) {
         m /= 10;
         e += 1;
     }
@@ -558,7 +565,7 @@ fn write_fixed17(scaled: u128, out: &mut Vec<u8>) {
         return;
     }
     let mut width = 17;
-    while frac % 10 == 0 {
+    while frac.is_multiple_of(10) {
         frac /= 10;
         width -= 1;
     }
@@ -674,5 +681,188 @@ impl BigUint {
             }
             out.extend_from_slice(s);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inc(v: f64) -> String {
+        let mut out = Vec::new();
+        format_incrbyfloat(v, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    fn dbl(v: f64) -> String {
+        let mut out = Vec::new();
+        format_double(v, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn i64_strict() {
+        assert_eq!(parse_i64_strict(b"0"), Some(0));
+        assert_eq!(parse_i64_strict(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64_strict(b"9223372036854775807"), Some(i64::MAX));
+        for bad in [
+            &b""[..],
+            b"-",
+            b"-0",
+            b"+1",
+            b"01",
+            b" 1",
+            b"1 ",
+            b"9223372036854775808",
+            b"1x",
+        ] {
+            assert_eq!(parse_i64_strict(bad), None, "{bad:?}");
+        }
+    }
+
+    /// Accept/reject decisions checked with INCRBYFLOAT on redis-server 7.0.15.
+    #[test]
+    fn f64_parsing_like_string2ld() {
+        let ok: &[(&[u8], f64)] = &[
+            (b"1e3", 1000.0),
+            (b"0x1p3", 8.0),
+            (b"0X1.8P1", 3.0),
+            (b"0x.8p1", 1.0),
+            (b"-0x10", -16.0),
+            (b".5", 0.5),
+            (b"5.", 5.0),
+            (b"+5", 5.0),
+            (b"-0", -0.0),
+            (b"0e5000", 0.0),
+            (b"1.7976931348623157e308", f64::MAX),
+            (b"4.9e-324", 5e-324),
+        ];
+        for &(s, want) in ok {
+            assert_eq!(parse_f64(s), Some(want), "{s:?}");
+        }
+        for s in [&b"inf"[..], b"+inf", b"INFINITY", b"infinity"] {
+            assert_eq!(parse_f64(s), Some(f64::INFINITY), "{s:?}");
+        }
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        let bad: &[&[u8]] = &[
+            b"",
+            b" 1",
+            b"\t1",
+            b"1 ",
+            b"nan",
+            b"-nan",
+            b"NaN",
+            b"infin",
+            b"1e",
+            b"1e+",
+            b"e5",
+            b".",
+            b"0x",
+            b"0x1p",
+            b"1_0",
+            b"1e5000",
+            b"1e-5000",
+            b"--1",
+            b"1\x00",
+            b"0x1p99999",
+        ];
+        for &s in bad {
+            assert_eq!(parse_f64(s), None, "{s:?}");
+        }
+        // string2ld copies into a 5120-byte buffer: 5119 characters is the longest accepted.
+        let mut long = b"1.".to_vec();
+        long.resize(5119, b'0');
+        assert_eq!(parse_f64(&long), Some(1.0));
+        long.push(b'0');
+        assert_eq!(parse_f64(&long), None);
+        // Inside long double's range but not f64's: Redis accepts these as finite numbers.
+        assert_eq!(parse_f64(b"1e400"), Some(f64::INFINITY));
+        assert_eq!(parse_f64(b"1e-400"), Some(0.0));
+    }
+
+    /// Each expected text is what redis-server 7.0.15 replied to INCRBYFLOAT on a missing key.
+    #[test]
+    fn incrbyfloat_text_matches_redis() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"1e20", "100000000000000000000"),
+            (b"1e-5", "0.00001"),
+            (b"3.0e17", "300000000000000000"),
+            (b"1e23", "100000000000000000000000"),
+            (b"1e30", "1000000000000000000024696061952"),
+            (b"0x1p3", "8"),
+            (b".5", "0.5"),
+            (b"5.", "5"),
+            (b"-0", "0"),
+            (b"1e-20", "0"),
+            (b"-1e-20", "0"),
+            (b"1.5e-17", "0.00000000000000002"),
+            (b"2.5e-17", "0.00000000000000002"),
+            (b"3.5e-17", "0.00000000000000004"),
+            (b"0.000003814697265625", "0.00000381469726562"),
+            (b"6.3552865e-11", "0.00000000006355287"),
+            (b"3.51677535605e-07", "0.00000035167753561"),
+            (b"0.1", "0.1"),
+            (b"10.1", "10.1"),
+            (b"64.1", "64.1"),
+            (b"123.456", "123.456"),
+            (b"1000.1", "1000.09999999999999998"),
+            (b"-1000.1", "-1000.09999999999999998"),
+            (b"5000.7", "5000.70000000000000018"),
+            (b"5749629.181125248", "5749629.18112524800017127"),
+            (b"1180591620717411300000", "1180591620717411299968"),
+            (b"18446744073709552000", "18446744073709552000"),
+            (b"1e19", "10000000000000000000"),
+            (b"9007199254740993", "9007199254740992"),
+            (
+                b"1.7976931348623157e308",
+                "179769313486231569995921046774104434048386446944329178485314420765176628523124\
+                 396354701868608387085564428793419425520689308708363451136055357897278026477617\
+                 073498977686288394835618163294045594434929537447290627480669417384648879122776\
+                 218333598953852832103282504751611691208117720159985926376802466863339536384",
+            ),
+            (b"4.9e-324", "0"),
+        ];
+        for &(input, want) in cases {
+            let v = parse_f64(input);
+            assert!(v.is_some(), "{input:?}");
+            assert_eq!(inc(v.unwrap_or_default()), want, "{input:?}");
+        }
+        // Divergence from long double arithmetic, documented on format_incrbyfloat: Redis
+        // replies "0.3" for 0.1 + 0.2.
+        assert_eq!(inc(0.1 + 0.2), "0.30000000000000004");
+        // Integers above 2^64 print as Redis prints their shortest decimal: Redis replies
+        // "18446744073709551616" when 2^64 is typed out in full.
+        assert_eq!(inc(18_446_744_073_709_551_616.0), "18446744073709552000");
+    }
+
+    /// Each expected text is what redis-server 7.0.15 replied to ZSCORE (skiplist encoding).
+    #[test]
+    fn double_text_matches_redis() {
+        let cases: &[(f64, &str)] = &[
+            // 1 + 2^-17 = 1.00000762939453125 exactly: a tie at 17 digits, rounded to even.
+            (1.0 + 1.0 / 131_072.0, "1.0000076293945312"),
+            (0.1, "0.10000000000000001"),
+            (1e20, "1e+20"),
+            (1e17, "1e+17"),
+            (1e16, "10000000000000000"),
+            (123_456_789_012_345_678.0, "1.2345678901234568e+17"),
+            (1e-5, "1.0000000000000001e-05"),
+            (0.0001, "0.0001"),
+            (1.5, "1.5"),
+            (3.0, "3"),
+            (-0.0, "-0"),
+            (0.0, "0"),
+            (1e300, "1.0000000000000001e+300"),
+            (2.5e-300, "2.5e-300"),
+            (1e23, "9.9999999999999992e+22"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (-12.25, "-12.25"),
+            (5e-324, "4.9406564584124654e-324"),
+        ];
+        for &(v, want) in cases {
+            assert_eq!(dbl(v), want, "{v:e}");
+        }
+        assert_eq!(dbl(f64::NAN), "nan");
     }
 }
