@@ -300,7 +300,11 @@ impl Server {
                 }
                 Status::Incomplete => break,
                 Status::Error(e) => {
-                    Reply::new(&mut out, false).error(&format!("ERR {}", e.message()));
+                    // Raw bytes: Redis echoes the offending byte as is, even a non-UTF-8 one.
+                    out.extend_from_slice(b"-ERR ");
+                    out.extend_from_slice(e.message_bytes());
+                    out.extend_from_slice(b"\r\n");
+                    self.stats.total_error_replies += 1;
                     log::debug!("protocol error from client: {}", e.message());
                     self.conns[slot].close_after_reply = true;
                     break;
