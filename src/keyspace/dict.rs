@@ -703,7 +703,7 @@ mod tests {
         d.check_invariants();
     }
 
-    /// Grows to 2000 keys and back to 0 three times with a full invariant check after every
+    /// Grows to 1000 keys and back to 0 three times with a full invariant check after every
     /// single operation, against a HashMap model.
     #[test]
     fn model_every_step() {
@@ -713,13 +713,13 @@ mod tests {
         let mut saw_rehash = false;
         for round in 0..3 {
             for phase_grow in [true, false] {
-                while if phase_grow { model.len() < 2000 } else { !model.is_empty() } {
+                while if phase_grow { model.len() < 1000 } else { !model.is_empty() } {
                     let op = rng.gen_range(0..10);
                     let v: i64 = rng.gen();
                     // Shrinking deletes keys that exist, so the model really drains to 0.
                     let k = match model.keys().next() {
                         Some(k) if !phase_grow && (2..8).contains(&op) => k.clone(),
-                        _ => key(rng.gen_range(0..3000)),
+                        _ => key(rng.gen_range(0..1500)),
                     };
                     let insert_below = if phase_grow { 6 } else { 2 };
                     if op < insert_below {

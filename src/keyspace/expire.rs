@@ -219,13 +219,18 @@ mod tests {
 
     /// Checks the heap against the model: same items, and every slot's back-pointer either
     /// names its item or is NO_HEAP_INDEX when the id is not in the model.
-    fn check(heap: &TtlHeap<TestSlot<'_>>, model: &BTreeMap<(u64, usize), ()>, cells: &[Cell<u32>]) {
+    fn check(
+        heap: &TtlHeap<TestSlot<'_>>,
+        model: &BTreeMap<(u64, usize), ()>,
+        deadline_of: &[Option<u64>],
+        cells: &[Cell<u32>],
+    ) {
         heap.check_invariants();
         assert_eq!(heap.len(), model.len());
-        let deadline_of: std::collections::HashMap<usize, u64> = model.keys().map(|&(d, id)| (id, d)).collect();
         for (id, cell) in cells.iter().enumerate() {
-            match deadline_of.get(&id) {
-                Some(&d) => {
+            match deadline_of[id] {
+                Some(d) => {
+                    assert!(model.contains_key(&(d, id)), "test bookkeeping: id {id} missing from model");
                     let idx = cell.get();
                     assert_ne!(idx, NO_HEAP_INDEX, "id {id} lost its back-pointer");
                     assert_eq!(heap.deadline(idx), d);
@@ -236,7 +241,7 @@ mod tests {
         let min = model.keys().next().map(|&(d, _)| d);
         assert_eq!(heap.peek().map(|(d, _)| d), min);
         if !model.is_empty() {
-            let sum: u128 = model.keys().map(|&(d, _)| u128::from(d)).sum();
+            let sum: u128 = deadline_of.iter().flatten().map(|&d| u128::from(d)).sum();
             assert_eq!(heap.avg_deadline_ms(), Some((sum / model.len() as u128) as u64));
         }
     }
@@ -287,15 +292,16 @@ mod tests {
                 }
                 _ => {}
             }
-            check(&heap, &model, &cells);
+            check(&heap, &model, &deadline_of, &cells);
         }
-        // Drain completely: strictly non-decreasing deadlines.
+        // Drain completely: non-decreasing deadlines.
         let mut last = 0;
         while let Some((d, s)) = heap.pop() {
             assert!(d >= last);
             last = d;
             assert!(model.remove(&(d, s.id)).is_some());
-            check(&heap, &model, &cells);
+            deadline_of[s.id] = None;
+            check(&heap, &model, &deadline_of, &cells);
         }
         assert!(model.is_empty());
     }

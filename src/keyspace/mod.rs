@@ -119,6 +119,15 @@ impl Db {
         self.dict.is_empty()
     }
 
+    /// Hash table buckets allocated (both tables while rehashing), for INFO and tests.
+    pub fn bucket_count(&self) -> usize {
+        self.dict.bucket_count()
+    }
+
+    pub fn is_rehashing(&self) -> bool {
+        self.dict.is_rehashing()
+    }
+
     /// Keys with a TTL.
     pub fn expires_len(&self) -> usize {
         self.heap.len()
