@@ -26,10 +26,16 @@ struct Model {
 
 impl Model {
     fn live(&self, k: &[u8], now_ms: u64) -> Option<(i64, Option<u64>)> {
-        self.map.get(k).copied().filter(|&(_, d)| d.is_none_or(|d| now_ms <= d))
+        self.map
+            .get(k)
+            .copied()
+            .filter(|&(_, d)| d.is_none_or(|d| now_ms <= d))
     }
     fn live_count(&self, now_ms: u64) -> usize {
-        self.map.values().filter(|&&(_, d)| d.is_none_or(|d| now_ms <= d)).count()
+        self.map
+            .values()
+            .filter(|&&(_, d)| d.is_none_or(|d| now_ms <= d))
+            .count()
     }
 }
 
@@ -44,22 +50,38 @@ fn step(db: &mut Db, model: &mut Model, id: u64, op: u32, rng: &mut StdRng, now_
             let keep_ttl = rng.gen_bool(0.2);
             let old = db.set(&k, Value::Int(v), now_ms, keep_ttl);
             assert_eq!(old, live.map(|(v, _)| Value::Int(v)), "set {id}");
-            let deadline = if keep_ttl { live.and_then(|(_, d)| d) } else { None };
+            let deadline = if keep_ttl {
+                live.and_then(|(_, d)| d)
+            } else {
+                None
+            };
             model.map.insert(k, (v, deadline));
         }
         50..=64 => {
-            assert_eq!(db.remove(&k, now_ms), live.map(|(v, _)| Value::Int(v)), "remove {id}");
+            assert_eq!(
+                db.remove(&k, now_ms),
+                live.map(|(v, _)| Value::Int(v)),
+                "remove {id}"
+            );
             model.map.remove(&k);
         }
         65..=74 => {
-            assert_eq!(db.get(&k, now_ms), live.map(|(v, _)| Value::Int(v)).as_ref(), "get {id}");
+            assert_eq!(
+                db.get(&k, now_ms),
+                live.map(|(v, _)| Value::Int(v)).as_ref(),
+                "get {id}"
+            );
             if live.is_none() {
                 model.map.remove(&k);
             }
         }
         75..=84 => {
             let deadline_ms = now_ms + rng.gen_range(0..3000);
-            assert_eq!(db.set_expire_at_ms(&k, deadline_ms, now_ms), live.is_some(), "expire {id}");
+            assert_eq!(
+                db.set_expire_at_ms(&k, deadline_ms, now_ms),
+                live.is_some(),
+                "expire {id}"
+            );
             match live {
                 Some((v, _)) => {
                     model.map.insert(k, (v, Some(deadline_ms)));
@@ -70,10 +92,18 @@ fn step(db: &mut Db, model: &mut Model, id: u64, op: u32, rng: &mut StdRng, now_
             }
         }
         85..=89 => {
-            assert_eq!(db.expire_at_ms(&k, now_ms), live.map(|(_, d)| d), "pexpiretime {id}");
+            assert_eq!(
+                db.expire_at_ms(&k, now_ms),
+                live.map(|(_, d)| d),
+                "pexpiretime {id}"
+            );
         }
         90..=94 => {
-            assert_eq!(db.persist(&k, now_ms), live.is_some_and(|(_, d)| d.is_some()), "persist {id}");
+            assert_eq!(
+                db.persist(&k, now_ms),
+                live.is_some_and(|(_, d)| d.is_some()),
+                "persist {id}"
+            );
             match live {
                 Some((v, _)) => {
                     model.map.insert(k, (v, None));
@@ -95,10 +125,15 @@ fn step(db: &mut Db, model: &mut Model, id: u64, op: u32, rng: &mut StdRng, now_
 /// Full comparison: reap everything due, then the Db's contents equal the model's live keys.
 fn compare_all(db: &mut Db, model: &mut Model, now_ms: u64) {
     db.active_expire(now_ms, usize::MAX, far_future());
-    model.map.retain(|_, &mut (_, d)| d.is_none_or(|d| now_ms <= d));
+    model
+        .map
+        .retain(|_, &mut (_, d)| d.is_none_or(|d| now_ms <= d));
     db.check_invariants();
     assert_eq!(db.len(), model.map.len());
-    assert_eq!(db.expires_len(), model.map.values().filter(|(_, d)| d.is_some()).count());
+    assert_eq!(
+        db.expires_len(),
+        model.map.values().filter(|(_, d)| d.is_some()).count()
+    );
     let mut seen = 0;
     db.for_each(now_ms, |k, v| {
         let (mv, md) = model.map[k];
@@ -117,17 +152,17 @@ fn db_model_every_step() {
     let mut db = Db::new();
     let mut model = Model::default();
     let mut now_ms = 1_000_000u64;
-    for i in 0..15_000u64 {
+    for i in 0..8_000u64 {
         now_ms += rng.gen_range(0..3);
         // A key range that drifts, so the table grows and shrinks as old keys are deleted.
-        let base = (i / 1500) * 250;
-        let id = base + rng.gen_range(0..750);
+        let base = (i / 800) * 150;
+        let id = base + rng.gen_range(0..500);
         let op = rng.gen_range(0..100);
         step(&mut db, &mut model, id, op, &mut rng, now_ms);
-        if i % 97 == 0 {
+        if i.is_multiple_of(97) {
             db.active_expire(now_ms, rng.gen_range(0..20), far_future());
         }
-        if i % 101 == 0 {
+        if i.is_multiple_of(101) {
             db.rehash_idle(Duration::from_micros(1));
         }
         db.check_invariants();
@@ -137,7 +172,7 @@ fn db_model_every_step() {
 }
 
 /// Grows past 100k keys and drains to 0, three times, with random operations and TTLs mixed
-/// in; invariants are checked every 5000 operations (each check is O(n)).
+/// in; invariants are checked every 20000 operations (each check is O(n)).
 #[test]
 fn db_model_grow_past_100k_and_drain() {
     const IDS: u64 = 150_000;
@@ -151,19 +186,33 @@ fn db_model_grow_past_100k_and_drain() {
         let mut peak_buckets = 0;
         while model.map.len() < 110_000 {
             now_ms += 1;
-            let op = if rng.gen_bool(0.8) { 0 } else { rng.gen_range(50..100) };
-            step(&mut db, &mut model, rng.gen_range(0..IDS), op, &mut rng, now_ms);
+            let op = if rng.gen_bool(0.8) {
+                0
+            } else {
+                rng.gen_range(50..100)
+            };
+            step(
+                &mut db,
+                &mut model,
+                rng.gen_range(0..IDS),
+                op,
+                &mut rng,
+                now_ms,
+            );
             ops += 1;
-            if ops % 5000 == 0 {
+            if ops.is_multiple_of(20_000) {
                 db.check_invariants();
             }
-            if ops % 500 == 0 {
+            if ops.is_multiple_of(500) {
                 peak_buckets = peak_buckets.max(db.bucket_count());
             }
         }
         compare_all(&mut db, &mut model, now_ms);
         assert!(db.len() > 100_000, "cycle {cycle}: {} keys", db.len());
-        assert!(peak_buckets >= 131_072, "cycle {cycle}: table never grew past {peak_buckets}");
+        assert!(
+            peak_buckets >= 131_072,
+            "cycle {cycle}: table never grew past {peak_buckets}"
+        );
         // Drain: delete ids in order, mixing in other operations on ids not yet passed
         // (so they are deleted later) and lookups anywhere.
         for next in 0..IDS {
@@ -181,7 +230,7 @@ fn db_model_grow_past_100k_and_drain() {
                 step(&mut db, &mut model, id, op, &mut rng, now_ms);
             }
             ops += 1;
-            if ops % 5000 == 0 {
+            if ops.is_multiple_of(20_000) {
                 db.check_invariants();
             }
         }
@@ -194,7 +243,11 @@ fn db_model_grow_past_100k_and_drain() {
                 break;
             }
         }
-        assert_eq!(db.bucket_count(), 4, "cycle {cycle}: table did not shrink back");
+        assert_eq!(
+            db.bucket_count(),
+            4,
+            "cycle {cycle}: table did not shrink back"
+        );
         model.map.clear();
     }
 }
@@ -207,7 +260,9 @@ fn scan_survives_grow_and_shrink() {
     let now_ms = 1_000u64;
     for round in 0..3 {
         let mut db = Db::new();
-        let stable: Vec<Vec<u8>> = (0..300).map(|i| format!("stable:{i}").into_bytes()).collect();
+        let stable: Vec<Vec<u8>> = (0..300)
+            .map(|i| format!("stable:{i}").into_bytes())
+            .collect();
         for k in &stable {
             db.set(k, Value::Int(1), now_ms, false);
         }
@@ -215,7 +270,9 @@ fn scan_survives_grow_and_shrink() {
         for k in stable.iter().step_by(7) {
             db.set_expire_at_ms(k, now_ms + 1_000_000, now_ms);
         }
-        let expired: Vec<Vec<u8>> = (0..50).map(|i| format!("expired:{i}").into_bytes()).collect();
+        let expired: Vec<Vec<u8>> = (0..50)
+            .map(|i| format!("expired:{i}").into_bytes())
+            .collect();
         for k in &expired {
             db.set(k, Value::Int(2), now_ms - 10, false);
             db.set_expire_at_ms(k, now_ms - 5, now_ms - 10);
@@ -238,7 +295,12 @@ fn scan_survives_grow_and_shrink() {
             // First 150 calls: grow by 200 keys per call (30k churn keys); then delete them.
             if calls <= 150 {
                 for _ in 0..200 {
-                    db.set(format!("churn:{churn_next}").as_bytes(), Value::Int(0), now_ms, false);
+                    db.set(
+                        format!("churn:{churn_next}").as_bytes(),
+                        Value::Int(0),
+                        now_ms,
+                        false,
+                    );
                     churn_live.push(churn_next);
                     churn_next += 1;
                 }
@@ -249,10 +311,12 @@ fn scan_survives_grow_and_shrink() {
                     }
                     let i = rng.gen_range(0..churn_live.len());
                     let id = churn_live.swap_remove(i);
-                    assert!(db.remove(format!("churn:{id}").as_bytes(), now_ms).is_some());
+                    assert!(db
+                        .remove(format!("churn:{id}").as_bytes(), now_ms)
+                        .is_some());
                 }
             }
-            if round == 1 && calls % 5 == 0 {
+            if round == 1 && calls.is_multiple_of(5) {
                 db.rehash_idle(Duration::from_micros(50));
             }
             let buckets = db.bucket_count();
@@ -268,10 +332,20 @@ fn scan_survives_grow_and_shrink() {
             assert!(calls < 1_000_000, "scan does not terminate");
         }
         db.check_invariants();
-        assert!(grew >= 2, "round {round}: table grew {grew} times during the scan");
-        assert!(shrank >= 1, "round {round}: table shrank {shrank} times during the scan");
+        assert!(
+            grew >= 2,
+            "round {round}: table grew {grew} times during the scan"
+        );
+        assert!(
+            shrank >= 1,
+            "round {round}: table shrank {shrank} times during the scan"
+        );
         for k in &stable {
-            assert!(seen.contains(k), "round {round}: stable key {:?} not returned", String::from_utf8_lossy(k));
+            assert!(
+                seen.contains(k),
+                "round {round}: stable key {:?} not returned",
+                String::from_utf8_lossy(k)
+            );
         }
         for k in &expired {
             assert!(!seen.contains(k), "round {round}: expired key returned");
@@ -300,14 +374,17 @@ fn scan_count_and_empty() {
 fn lazy_expiry_on_every_lookup_kind() {
     let mut db = Db::new();
     let t_ms = 10_000u64;
-    let lookups: [(&str, fn(&mut Db, &[u8], u64) -> bool); 7] = [
+    type Lookup = fn(&mut Db, &[u8], u64) -> bool;
+    let lookups: [(&str, Lookup); 7] = [
         ("get", |db, k, now| db.get(k, now).is_some()),
         ("get_mut", |db, k, now| db.get_mut(k, now).is_some()),
         ("peek", |db, k, now| db.peek(k, now).is_some()),
         ("contains", |db, k, now| db.contains(k, now)),
         ("remove", |db, k, now| db.remove(k, now).is_some()),
         ("take", |db, k, now| db.take(k, now).is_some()),
-        ("expire_at_ms", |db, k, now| db.expire_at_ms(k, now).is_some()),
+        ("expire_at_ms", |db, k, now| {
+            db.expire_at_ms(k, now).is_some()
+        }),
     ];
     for (name, lookup) in lookups {
         db.set(b"k", Value::Int(1), t_ms, false);
@@ -315,8 +392,15 @@ fn lazy_expiry_on_every_lookup_kind() {
         // Alive up to and including the deadline millisecond (Redis: expired iff now > when).
         assert!(db.contains(b"k", t_ms + 100), "{name}");
         let expired_before = db.expired_keys;
-        assert!(!lookup(&mut db, b"k", t_ms + 101), "{name}: expired key still visible");
-        assert_eq!(db.expired_keys, expired_before + 1, "{name}: expiry not counted");
+        assert!(
+            !lookup(&mut db, b"k", t_ms + 101),
+            "{name}: expired key still visible"
+        );
+        assert_eq!(
+            db.expired_keys,
+            expired_before + 1,
+            "{name}: expiry not counted"
+        );
         assert_eq!(db.len(), 0, "{name}: expired key not reaped");
         assert_eq!(db.expires_len(), 0, "{name}");
         db.check_invariants();
@@ -342,9 +426,17 @@ fn set_clears_ttl_unless_keep_ttl() {
     db.set(b"k", Value::Int(1), 0, false);
     assert!(db.set_expire_at_ms(b"k", 1000, 0));
     assert_eq!(db.set(b"k", Value::Int(2), 10, true), Some(Value::Int(1)));
-    assert_eq!(db.expire_at_ms(b"k", 10), Some(Some(1000)), "KEEPTTL keeps the deadline");
+    assert_eq!(
+        db.expire_at_ms(b"k", 10),
+        Some(Some(1000)),
+        "KEEPTTL keeps the deadline"
+    );
     assert_eq!(db.set(b"k", Value::Int(3), 10, false), Some(Value::Int(2)));
-    assert_eq!(db.expire_at_ms(b"k", 10), Some(None), "plain SET clears the TTL");
+    assert_eq!(
+        db.expire_at_ms(b"k", 10),
+        Some(None),
+        "plain SET clears the TTL"
+    );
     assert_eq!(db.expires_len(), 0);
     // The key survives its old deadline.
     assert_eq!(db.get(b"k", 5000), Some(&Value::Int(3)));
@@ -359,7 +451,10 @@ fn persist_and_set_expire() {
     db.set(b"k", Value::Int(1), 0, false);
     assert!(!db.persist(b"k", 0), "no TTL to remove");
     assert!(db.set_expire_at_ms(b"k", 100, 0));
-    assert!(db.set_expire_at_ms(b"k", 200, 0), "update keeps one heap item");
+    assert!(
+        db.set_expire_at_ms(b"k", 200, 0),
+        "update keeps one heap item"
+    );
     assert_eq!(db.expires_len(), 1);
     assert_eq!(db.expire_at_ms(b"k", 0), Some(Some(200)));
     assert!(db.persist(b"k", 0));
@@ -379,7 +474,10 @@ fn take_keeps_the_deadline() {
     db.set(b"b", Value::from_bytes(b"hello"), 0, false);
     db.set_expire_at_ms(b"b", 777, 0);
     assert_eq!(db.take(b"a", 0), Some((Value::Int(1), None)));
-    assert_eq!(db.take(b"b", 0), Some((Value::from_bytes(b"hello"), Some(777))));
+    assert_eq!(
+        db.take(b"b", 0),
+        Some((Value::from_bytes(b"hello"), Some(777)))
+    );
     assert_eq!(db.take(b"b", 0), None);
     assert!(db.is_empty());
     assert_eq!(db.expires_len(), 0);
@@ -408,10 +506,16 @@ fn active_expire_in_deadline_order_and_bounded() {
     assert_eq!(db.active_expire(now_ms, 40, far_future()), 40);
     let first_live = deadlines[40].0;
     for &(d, id) in &deadlines[..40] {
-        assert!(!db.contains(&key(id), 0), "key with deadline {d} should be gone");
+        assert!(
+            !db.contains(&key(id), 0),
+            "key with deadline {d} should be gone"
+        );
     }
     for &(_, id) in &deadlines[40..] {
-        assert!(db.contains(&key(id), 0), "keys after the first 40 deadlines are untouched");
+        assert!(
+            db.contains(&key(id), 0),
+            "keys after the first 40 deadlines are untouched"
+        );
     }
     assert!(first_live >= deadlines[39].0);
     // A budget already spent stops after one clock check (16 keys).
@@ -513,7 +617,10 @@ fn binary_and_empty_keys() {
         db.set_expire_at_ms(k, 100 + i as u64, 0);
     }
     for (i, k) in keys.iter().enumerate() {
-        assert_eq!(db.take(k, 0), Some((Value::Int(i as i64), Some(100 + i as u64))));
+        assert_eq!(
+            db.take(k, 0),
+            Some((Value::Int(i as i64), Some(100 + i as u64)))
+        );
     }
     db.check_invariants();
 }
