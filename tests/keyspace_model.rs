@@ -136,9 +136,8 @@ fn compare_all(db: &mut Db, model: &mut Model, now_ms: u64) {
     );
     let mut seen = 0;
     db.for_each(now_ms, |k, v| {
-        let (mv, md) = model.map[k];
+        let (mv, _) = model.map[k];
         assert_eq!(v, &Value::Int(mv));
-        let _ = md;
         seen += 1;
     });
     assert_eq!(seen, model.map.len());
