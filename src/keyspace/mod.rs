@@ -66,7 +66,11 @@ fn lfu_decayed(access: u32, now_ms: u64) -> u8 {
     let last_min = access >> 8;
     let counter = (access & 0xFF) as u8;
     let now_min = lfu_minutes(now_ms);
-    let elapsed_min = if now_min >= last_min { now_min - last_min } else { 65535 - last_min + now_min };
+    let elapsed_min = if now_min >= last_min {
+        now_min - last_min
+    } else {
+        65535 - last_min + now_min
+    };
     let periods = elapsed_min / LFU_DECAY_TIME_MIN;
     if periods > u32::from(counter) {
         0
@@ -107,7 +111,13 @@ impl Db {
         use std::hash::BuildHasher;
         // A per-process random seed; `| 1` keeps xorshift's state non-zero.
         let seed = foldhash::quality::RandomState::default().hash_one(0x5eed_u64) | 1;
-        Db { dict: Dict::new(), heap: TtlHeap::new(), lfu_mode: false, rng_state: seed, expired_keys: 0 }
+        Db {
+            dict: Dict::new(),
+            heap: TtlHeap::new(),
+            lfu_mode: false,
+            rng_state: seed,
+            expired_keys: 0,
+        }
     }
 
     /// Keys stored, including expired ones not yet reaped.
@@ -119,6 +129,15 @@ impl Db {
         self.dict.is_empty()
     }
 
+    /// Hash table buckets allocated (both tables while rehashing), for INFO and tests.
+    pub fn bucket_count(&self) -> usize {
+        self.dict.bucket_count()
+    }
+
+    pub fn is_rehashing(&self) -> bool {
+        self.dict.is_rehashing()
+    }
+
     /// Keys with a TTL.
     pub fn expires_len(&self) -> usize {
         self.heap.len()
@@ -127,7 +146,9 @@ impl Db {
     /// Mean remaining TTL over keys with a TTL, 0 if none (INFO keyspace avg_ttl). Exact over
     /// the heap; keys already due but not yet reaped pull it down, as they are still stored.
     pub fn avg_ttl_ms(&self, now_ms: u64) -> u64 {
-        self.heap.avg_deadline_ms().map_or(0, |d| d.saturating_sub(now_ms))
+        self.heap
+            .avg_deadline_ms()
+            .map_or(0, |d| d.saturating_sub(now_ms))
     }
 
     fn is_expired(&self, e: EntryPtr, now_ms: u64) -> bool {
@@ -202,7 +223,11 @@ impl Db {
     pub fn set(&mut self, key: &[u8], value: Value, now_ms: u64, keep_ttl: bool) -> Option<Value> {
         let (e, old) = self.dict.upsert(key, value);
         let Some(old) = old else {
-            let access = if self.lfu_mode { lfu_pack(LFU_INIT_VAL, now_ms) } else { lru_clock(now_ms) };
+            let access = if self.lfu_mode {
+                lfu_pack(LFU_INIT_VAL, now_ms)
+            } else {
+                lru_clock(now_ms)
+            };
             self.dict.set_access(e, access);
             return None;
         };
@@ -211,7 +236,11 @@ impl Db {
             // Redis deletes the expired key and adds a new one: no TTL, fresh access data.
             self.heap.remove(idx);
             self.expired_keys += 1;
-            let access = if self.lfu_mode { lfu_pack(LFU_INIT_VAL, now_ms) } else { lru_clock(now_ms) };
+            let access = if self.lfu_mode {
+                lfu_pack(LFU_INIT_VAL, now_ms)
+            } else {
+                lru_clock(now_ms)
+            };
             self.dict.set_access(e, access);
             return None;
         }
@@ -247,7 +276,9 @@ impl Db {
     /// Sets the absolute expiry of a live key; false if the key is absent. A deadline in the
     /// past is stored as given (the command code deletes instead).
     pub fn set_expire_at_ms(&mut self, key: &[u8], deadline_ms: u64, now_ms: u64) -> bool {
-        let Some(e) = self.lookup(key, now_ms) else { return false };
+        let Some(e) = self.lookup(key, now_ms) else {
+            return false;
+        };
         let idx = e.heap_index();
         if idx == NO_HEAP_INDEX {
             self.heap.push(deadline_ms, e);
@@ -259,7 +290,9 @@ impl Db {
 
     /// Removes the TTL of a live key; true if there was one.
     pub fn persist(&mut self, key: &[u8], now_ms: u64) -> bool {
-        let Some(e) = self.lookup(key, now_ms) else { return false };
+        let Some(e) = self.lookup(key, now_ms) else {
+            return false;
+        };
         let idx = e.heap_index();
         if idx == NO_HEAP_INDEX {
             return false;
@@ -273,7 +306,9 @@ impl Db {
     pub fn idle_seconds(&mut self, key: &[u8], now_ms: u64) -> Option<u64> {
         let e = self.lookup(key, now_ms)?;
         // The clock wraps every 2^24 s (194 days), as Redis's does.
-        Some(u64::from(lru_clock(now_ms).wrapping_sub(self.dict.access(e)) & ACCESS_MASK))
+        Some(u64::from(
+            lru_clock(now_ms).wrapping_sub(self.dict.access(e)) & ACCESS_MASK,
+        ))
     }
 
     /// Switches the meaning of the access word (maxmemory-policy *-lfu). Existing keys keep
@@ -293,14 +328,16 @@ impl Db {
     pub fn active_expire(&mut self, now_ms: u64, keys_max: usize, deadline: Instant) -> usize {
         let mut removed = 0;
         while removed < keys_max {
-            let Some((deadline_ms, e)) = self.heap.peek() else { break };
+            let Some((deadline_ms, e)) = self.heap.peek() else {
+                break;
+            };
             if now_ms <= deadline_ms {
                 break;
             }
             self.heap.pop();
             drop(self.dict.remove_entry(e));
             removed += 1;
-            if removed % ACTIVE_EXPIRE_CLOCK_EVERY == 0 && Instant::now() >= deadline {
+            if removed.is_multiple_of(ACTIVE_EXPIRE_CLOCK_EVERY) && Instant::now() >= deadline {
                 break;
             }
         }
@@ -312,7 +349,13 @@ impl Db {
     /// SCAN: calls `f` for the live entries of the visited buckets, until at least `count`
     /// keys were emitted, `count * 10` steps were made, or the scan completed (returns 0).
     /// Expired entries met on the way are reaped after each step.
-    pub fn scan(&mut self, cursor: u64, count: usize, now_ms: u64, mut f: impl FnMut(&[u8], &Value)) -> u64 {
+    pub fn scan(
+        &mut self,
+        cursor: u64,
+        count: usize,
+        now_ms: u64,
+        mut f: impl FnMut(&[u8], &Value),
+    ) -> u64 {
         let count = count.max(1);
         let mut steps_left = count.saturating_mul(10);
         let mut emitted = 0;
@@ -404,10 +447,18 @@ impl Db {
         });
         // Membership first: only then is it safe for the heap to read back-pointers.
         for (i, _, e) in self.heap.items() {
-            assert!(entries.contains(&e), "Db: heap item {i} points at no entry of the dict");
+            assert!(
+                entries.contains(&e),
+                "Db: heap item {i} points at no entry of the dict"
+            );
         }
         self.heap.check_invariants();
-        assert_eq!(with_ttl, self.heap.len(), "Db: {with_ttl} entries claim a heap item, heap has {}", self.heap.len());
+        assert_eq!(
+            with_ttl,
+            self.heap.len(),
+            "Db: {with_ttl} entries claim a heap item, heap has {}",
+            self.heap.len()
+        );
     }
 }
 
