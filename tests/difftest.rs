@@ -141,6 +141,9 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 // The two servers and the comparison loop.
 // ---------------------------------------------------------------------------------------------
 
+/// One DB as the state check sees it: index, DBSIZE, and (key, GET, PEXPIRETIME) sorted by key.
+type DbDump = (usize, Reply, Vec<(Vec<u8>, Reply, Reply)>);
+
 struct Sent {
     index: usize,
     args: Vec<Vec<u8>>,
@@ -347,7 +350,7 @@ impl Diff {
 
     /// Compares every key, value and TTL in every DB, on the side connections.
     fn check_state(&mut self) {
-        let dump = |conn: &mut Raw| -> Vec<(usize, Reply, Vec<(Vec<u8>, Reply, Reply)>)> {
+        let dump = |conn: &mut Raw| -> Vec<DbDump> {
             let mut out = Vec::new();
             for db in 0..DB_COUNT {
                 let db_s = db.to_string();
@@ -1566,8 +1569,7 @@ fn short_ttls_expire() {
     ];
     diff.run(&setup);
     // Not compared against a fixed number: on a slow machine some may already be gone.
-    let before: Vec<Vec<u8>> = words("EXISTS a b c d e f keepttl");
-    diff.run(&[before.clone()]);
+    diff.run(&[words("EXISTS a b c d e f keepttl")]);
     std::thread::sleep(Duration::from_millis(600));
     diff.run(&[
         words("GET a"),

@@ -25,7 +25,10 @@ impl SmallStr {
         }
         let mut buf = [0u8; SMALL_LEN_MAX];
         buf[..bytes.len()].copy_from_slice(bytes);
-        Some(SmallStr { len: bytes.len() as u8, buf })
+        Some(SmallStr {
+            len: bytes.len() as u8,
+            buf,
+        })
     }
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len as usize]
