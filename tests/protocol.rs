@@ -26,6 +26,7 @@ fn inline_ping() {
 
 #[test]
 fn pipeline_10000_commands_in_one_write() {
+    // 10,000 SET + 10,000 INCR, all in one write.
     const COUNT: usize = 10_000;
     let server = Server::start(&[]);
     let mut c = server.raw();
