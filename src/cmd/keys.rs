@@ -547,7 +547,8 @@ macro_rules! object_sub {
             flags: $flags,
             first_key: $keys,
             last_key: $keys,
-            step: $keys,
+            // Redis: key at index 2, step 1; HELP has no keys at all.
+            step: if $keys > 0 { 1 } else { 0 },
             group: "generic",
             since: $since,
             complexity: "O(1)",
