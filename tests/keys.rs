@@ -24,7 +24,10 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
-        if let Some(port) = std::env::var("RINGKV_TEST_PORT").ok().and_then(|p| p.parse().ok()) {
+        if let Some(port) = std::env::var("RINGKV_TEST_PORT")
+            .ok()
+            .and_then(|p| p.parse().ok())
+        {
             let s = Server { child: None, port };
             let mut c = s.conn();
             let _: () = redis::cmd("FLUSHALL").query(&mut c).expect("FLUSHALL");
@@ -40,23 +43,31 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn ringkv");
-        let server = Server { child: Some(child), port };
+        let server = Server {
+            child: Some(child),
+            port,
+        };
         let t0 = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(t0.elapsed() < START_TIMEOUT, "ringkv did not listen on port {port} within {START_TIMEOUT:?}");
+            assert!(
+                t0.elapsed() < START_TIMEOUT,
+                "ringkv did not listen on port {port} within {START_TIMEOUT:?}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         server
     }
 
     fn conn(&self) -> Connection {
-        let client = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).expect("client");
+        let client =
+            redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).expect("client");
         client.get_connection().expect("connect")
     }
 
     fn raw(&self) -> Raw {
         let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        s.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
         Raw { s, buf: Vec::new() }
     }
 }
@@ -112,7 +123,11 @@ fn frame_len(b: &[u8]) -> Option<usize> {
         }
         b'*' | b'~' | b'>' | b'%' | b'|' => {
             let n: i64 = head.parse().ok()?;
-            let items = if matches!(b[0], b'%' | b'|') { 2 * n } else { n };
+            let items = if matches!(b[0], b'%' | b'|') {
+                2 * n
+            } else {
+                n
+            };
             let mut at = after;
             for _ in 0..items.max(0) {
                 at += frame_len(&b[at..])?;
@@ -186,7 +201,10 @@ fn del_unlink_exists_touch_type() {
     assert_eq!(int(&mut c, &["UNLINK", "b", "zz", "b"]), 1);
     assert_eq!(int(&mut c, &["EXISTS", "a", "b"]), 0);
     assert_eq!(int(&mut c, &["DEL", "x"]), 1);
-    assert_eq!(err(&mut c, &["DEL"]), "ERR wrong number of arguments for 'del' command");
+    assert_eq!(
+        err(&mut c, &["DEL"]),
+        "ERR wrong number of arguments for 'del' command"
+    );
 }
 
 #[test]
@@ -199,7 +217,10 @@ fn type_status_and_nulls_in_resp2_and_resp3() {
     assert_eq!(r.send(&["TYPE", "zz"]), b"+none\r\n");
     assert_eq!(r.send(&["OBJECT", "ENCODING", "zz"]), b"$-1\r\n");
     assert_eq!(r.send(&["KEYS", "a*"]), b"*1\r\n$1\r\na\r\n");
-    assert_eq!(r.send(&["SCAN", "0", "COUNT", "100"]), b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n");
+    assert_eq!(
+        r.send(&["SCAN", "0", "COUNT", "100"]),
+        b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n"
+    );
     assert_eq!(r.send(&["TTL", "a"]), b":-1\r\n");
     assert_eq!(r.send(&["SELECT", "3"]), b"+OK\r\n");
     assert_eq!(r.send(&["RANDOMKEY"]), b"$-1\r\n");
@@ -210,7 +231,10 @@ fn type_status_and_nulls_in_resp2_and_resp3() {
     assert_eq!(r.send(&["TYPE", "a"]), b"+string\r\n");
     // KEYS and SCAN stay arrays in RESP3.
     assert_eq!(r.send(&["KEYS", "*"]), b"*1\r\n$1\r\na\r\n");
-    assert_eq!(r.send(&["SCAN", "0", "COUNT", "100"]), b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n");
+    assert_eq!(
+        r.send(&["SCAN", "0", "COUNT", "100"]),
+        b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n"
+    );
     assert_eq!(r.send(&["EXISTS", "a"]), b":1\r\n");
 }
 
@@ -270,12 +294,18 @@ fn scan_iterates_filters_and_validates() {
     let others = full_scan(&mut c, &["MATCH", "other:*", "COUNT", "7"]);
     assert_eq!(others.len(), 40);
     assert!(others.iter().all(|k| k.starts_with("other:")));
-    assert_eq!(full_scan(&mut c, &["TYPE", "STRING", "COUNT", "1000"]).len(), 340);
+    assert_eq!(
+        full_scan(&mut c, &["TYPE", "STRING", "COUNT", "1000"]).len(),
+        340
+    );
     assert!(full_scan(&mut c, &["TYPE", "list"]).is_empty());
     // Redis 7.0 accepts any type name and simply matches nothing.
     assert!(full_scan(&mut c, &["TYPE", "foo"]).is_empty());
     // The last COUNT wins.
-    assert_eq!(full_scan(&mut c, &["COUNT", "1", "COUNT", "1000"]).len(), 340);
+    assert_eq!(
+        full_scan(&mut c, &["COUNT", "1", "COUNT", "1000"]).len(),
+        340
+    );
     // strtoul cursor parsing: sign, leading zeros and the empty string are accepted.
     for cur in ["+0", "-0", "00", ""] {
         let (_, keys): (String, Vec<String>) = q(&mut c, &["SCAN", cur, "COUNT", "1000"]);
@@ -285,16 +315,34 @@ fn scan_iterates_filters_and_validates() {
     let _: (String, Vec<String>) = q(&mut c, &["SCAN", "-1"]);
 
     assert_eq!(err(&mut c, &["SCAN", "abc"]), "ERR invalid cursor");
-    assert_eq!(err(&mut c, &["SCAN", "18446744073709551616"]), "ERR invalid cursor");
+    assert_eq!(
+        err(&mut c, &["SCAN", "18446744073709551616"]),
+        "ERR invalid cursor"
+    );
     assert_eq!(err(&mut c, &["SCAN", " 1"]), "ERR invalid cursor");
     assert_eq!(err(&mut c, &["SCAN", "-"]), "ERR invalid cursor");
-    assert_eq!(err(&mut c, &["SCAN", "0", "COUNT", "0"]), "ERR syntax error");
-    assert_eq!(err(&mut c, &["SCAN", "0", "COUNT", "-1"]), "ERR syntax error");
-    assert_eq!(err(&mut c, &["SCAN", "0", "COUNT", "abc"]), "ERR value is not an integer or out of range");
+    assert_eq!(
+        err(&mut c, &["SCAN", "0", "COUNT", "0"]),
+        "ERR syntax error"
+    );
+    assert_eq!(
+        err(&mut c, &["SCAN", "0", "COUNT", "-1"]),
+        "ERR syntax error"
+    );
+    assert_eq!(
+        err(&mut c, &["SCAN", "0", "COUNT", "abc"]),
+        "ERR value is not an integer or out of range"
+    );
     assert_eq!(err(&mut c, &["SCAN", "0", "MATCH"]), "ERR syntax error");
-    assert_eq!(err(&mut c, &["SCAN", "0", "foo", "bar"]), "ERR syntax error");
+    assert_eq!(
+        err(&mut c, &["SCAN", "0", "foo", "bar"]),
+        "ERR syntax error"
+    );
     // The cursor is checked before the options.
-    assert_eq!(err(&mut c, &["SCAN", "x", "COUNT", "0"]), "ERR invalid cursor");
+    assert_eq!(
+        err(&mut c, &["SCAN", "x", "COUNT", "0"]),
+        "ERR invalid cursor"
+    );
 }
 
 #[test]
@@ -332,12 +380,27 @@ fn copy_command() {
     set(&mut c, "a", "va");
     set(&mut c, "b", "vb");
     let _: () = q(&mut c, &["PEXPIRE", "a", "100000"]);
-    assert_eq!(err(&mut c, &["COPY", "a", "a"]), "ERR source and destination objects are the same");
-    assert_eq!(err(&mut c, &["COPY", "zz", "zz"]), "ERR source and destination objects are the same");
+    assert_eq!(
+        err(&mut c, &["COPY", "a", "a"]),
+        "ERR source and destination objects are the same"
+    );
+    assert_eq!(
+        err(&mut c, &["COPY", "zz", "zz"]),
+        "ERR source and destination objects are the same"
+    );
     assert_eq!(int(&mut c, &["COPY", "zz", "a"]), 0);
-    assert_eq!(err(&mut c, &["COPY", "a", "c", "DB", "16"]), "ERR DB index is out of range");
-    assert_eq!(err(&mut c, &["COPY", "a", "c", "DB", "-1"]), "ERR DB index is out of range");
-    assert_eq!(err(&mut c, &["COPY", "a", "c", "DB", "abc"]), "ERR value is not an integer or out of range");
+    assert_eq!(
+        err(&mut c, &["COPY", "a", "c", "DB", "16"]),
+        "ERR DB index is out of range"
+    );
+    assert_eq!(
+        err(&mut c, &["COPY", "a", "c", "DB", "-1"]),
+        "ERR DB index is out of range"
+    );
+    assert_eq!(
+        err(&mut c, &["COPY", "a", "c", "DB", "abc"]),
+        "ERR value is not an integer or out of range"
+    );
     assert_eq!(
         err(&mut c, &["COPY", "a", "c", "DB", "4294967296"]),
         "ERR value is out of range, value must between -2147483648 and 2147483647"
@@ -368,11 +431,26 @@ fn move_command() {
     set(&mut c, "a", "va");
     set(&mut c, "b", "vb");
     let _: () = q(&mut c, &["PEXPIRE", "a", "100000"]);
-    assert_eq!(err(&mut c, &["MOVE", "a", "0"]), "ERR source and destination objects are the same");
-    assert_eq!(err(&mut c, &["MOVE", "zz", "0"]), "ERR source and destination objects are the same");
-    assert_eq!(err(&mut c, &["MOVE", "a", "16"]), "ERR DB index is out of range");
-    assert_eq!(err(&mut c, &["MOVE", "a", "-1"]), "ERR DB index is out of range");
-    assert_eq!(err(&mut c, &["MOVE", "a", "abc"]), "ERR value is not an integer or out of range");
+    assert_eq!(
+        err(&mut c, &["MOVE", "a", "0"]),
+        "ERR source and destination objects are the same"
+    );
+    assert_eq!(
+        err(&mut c, &["MOVE", "zz", "0"]),
+        "ERR source and destination objects are the same"
+    );
+    assert_eq!(
+        err(&mut c, &["MOVE", "a", "16"]),
+        "ERR DB index is out of range"
+    );
+    assert_eq!(
+        err(&mut c, &["MOVE", "a", "-1"]),
+        "ERR DB index is out of range"
+    );
+    assert_eq!(
+        err(&mut c, &["MOVE", "a", "abc"]),
+        "ERR value is not an integer or out of range"
+    );
     assert_eq!(
         err(&mut c, &["MOVE", "a", "2147483648"]),
         "ERR value is out of range, value must between -2147483648 and 2147483647"
@@ -395,21 +473,55 @@ fn expire_options_and_errors() {
     let mut c = s.conn();
     set(&mut c, "a", "1");
     assert_eq!(int(&mut c, &["EXPIRE", "zz", "10"]), 0);
-    assert_eq!(err(&mut c, &["EXPIRE", "zz", "abc"]), "ERR value is not an integer or out of range");
-    assert_eq!(err(&mut c, &["EXPIRE", "a", "+5"]), "ERR value is not an integer or out of range");
+    assert_eq!(
+        err(&mut c, &["EXPIRE", "zz", "abc"]),
+        "ERR value is not an integer or out of range"
+    );
+    assert_eq!(
+        err(&mut c, &["EXPIRE", "a", "+5"]),
+        "ERR value is not an integer or out of range"
+    );
     let nx_err = "ERR NX and XX, GT or LT options at the same time are not compatible";
     assert_eq!(err(&mut c, &["EXPIRE", "a", "10", "nx", "xx"]), nx_err);
     assert_eq!(err(&mut c, &["EXPIRE", "a", "10", "NX", "GT"]), nx_err);
     assert_eq!(err(&mut c, &["EXPIRE", "a", "abc", "nx", "lt"]), nx_err);
-    assert_eq!(err(&mut c, &["EXPIRE", "a", "10", "gt", "lt"]), "ERR GT and LT options at the same time are not compatible");
-    assert_eq!(err(&mut c, &["EXPIRE", "a", "10", "foo"]), "ERR Unsupported option foo");
-    assert_eq!(err(&mut c, &["EXPIRE", "a", "abc", "foo"]), "ERR Unsupported option foo");
-    assert_eq!(err(&mut c, &["EXPIRE", "a", "9223372036854775807"]), "ERR invalid expire time in 'expire' command");
-    assert_eq!(err(&mut c, &["EXPIRE", "a", "-9223372036854775808"]), "ERR invalid expire time in 'expire' command");
-    assert_eq!(err(&mut c, &["EXPIRE", "a", "9223372036854775"]), "ERR invalid expire time in 'expire' command");
-    assert_eq!(err(&mut c, &["PEXPIRE", "a", "9223372036854775807"]), "ERR invalid expire time in 'pexpire' command");
-    assert_eq!(err(&mut c, &["EXPIREAT", "a", "9223372036854775807"]), "ERR invalid expire time in 'expireat' command");
-    assert_eq!(int(&mut c, &["TTL", "a"]), -1, "failed EXPIREs change nothing");
+    assert_eq!(
+        err(&mut c, &["EXPIRE", "a", "10", "gt", "lt"]),
+        "ERR GT and LT options at the same time are not compatible"
+    );
+    assert_eq!(
+        err(&mut c, &["EXPIRE", "a", "10", "foo"]),
+        "ERR Unsupported option foo"
+    );
+    assert_eq!(
+        err(&mut c, &["EXPIRE", "a", "abc", "foo"]),
+        "ERR Unsupported option foo"
+    );
+    assert_eq!(
+        err(&mut c, &["EXPIRE", "a", "9223372036854775807"]),
+        "ERR invalid expire time in 'expire' command"
+    );
+    assert_eq!(
+        err(&mut c, &["EXPIRE", "a", "-9223372036854775808"]),
+        "ERR invalid expire time in 'expire' command"
+    );
+    assert_eq!(
+        err(&mut c, &["EXPIRE", "a", "9223372036854775"]),
+        "ERR invalid expire time in 'expire' command"
+    );
+    assert_eq!(
+        err(&mut c, &["PEXPIRE", "a", "9223372036854775807"]),
+        "ERR invalid expire time in 'pexpire' command"
+    );
+    assert_eq!(
+        err(&mut c, &["EXPIREAT", "a", "9223372036854775807"]),
+        "ERR invalid expire time in 'expireat' command"
+    );
+    assert_eq!(
+        int(&mut c, &["TTL", "a"]),
+        -1,
+        "failed EXPIREs change nothing"
+    );
 
     // No TTL is infinite: XX and GT fail, LT succeeds.
     assert_eq!(int(&mut c, &["EXPIRE", "a", "10", "XX", "GT"]), 0);
@@ -504,27 +616,52 @@ fn object_subcommands() {
     let idle = int(&mut c, &["OBJECT", "IDLETIME", "e"]);
     assert!((0..=2).contains(&idle), "{idle}");
     let none: Option<i64> = q(&mut c, &["OBJECT", "FREQ", "zz"]);
-    assert_eq!(none, None, "a missing key answers null before the policy check");
+    assert_eq!(
+        none, None,
+        "a missing key answers null before the policy check"
+    );
     assert_eq!(
         err(&mut c, &["OBJECT", "FREQ", "e"]),
         "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
     );
-    let _: () = q(&mut c, &["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+    let _: () = q(
+        &mut c,
+        &["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"],
+    );
     set(&mut c, "f", "v");
-    assert_eq!(int(&mut c, &["OBJECT", "FREQ", "f"]), 5, "LFU_INIT_VAL, OBJECT does not count as access");
+    assert_eq!(
+        int(&mut c, &["OBJECT", "FREQ", "f"]),
+        5,
+        "LFU_INIT_VAL, OBJECT does not count as access"
+    );
     assert_eq!(
         err(&mut c, &["OBJECT", "IDLETIME", "f"]),
         "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
     );
     let _: () = q(&mut c, &["CONFIG", "SET", "maxmemory-policy", "noeviction"]);
 
-    assert_eq!(err(&mut c, &["OBJECT", "foo", "a"]), "ERR unknown subcommand 'foo'. Try OBJECT HELP.");
-    assert_eq!(err(&mut c, &["OBJECT"]), "ERR wrong number of arguments for 'object' command");
-    assert_eq!(err(&mut c, &["OBJECT", "HELP", "x"]), "ERR wrong number of arguments for 'object|help' command");
-    assert_eq!(err(&mut c, &["OBJECT", "ENCODING"]), "ERR wrong number of arguments for 'object|encoding' command");
+    assert_eq!(
+        err(&mut c, &["OBJECT", "foo", "a"]),
+        "ERR unknown subcommand 'foo'. Try OBJECT HELP."
+    );
+    assert_eq!(
+        err(&mut c, &["OBJECT"]),
+        "ERR wrong number of arguments for 'object' command"
+    );
+    assert_eq!(
+        err(&mut c, &["OBJECT", "HELP", "x"]),
+        "ERR wrong number of arguments for 'object|help' command"
+    );
+    assert_eq!(
+        err(&mut c, &["OBJECT", "ENCODING"]),
+        "ERR wrong number of arguments for 'object|encoding' command"
+    );
     let help: Vec<String> = q(&mut c, &["OBJECT", "HELP"]);
     assert_eq!(help.len(), 15);
-    assert_eq!(help[0], "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    assert_eq!(
+        help[0],
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    );
     assert_eq!(help[14], "    Prints this help.");
 }
 
@@ -562,7 +699,11 @@ fn keyspace_hits_and_misses_counted_like_redis() {
     for (args, hits, misses) in steps {
         let _: Value = q(&mut c, args);
         let after = stats(&mut c);
-        assert_eq!((after.0 - before.0, after.1 - before.1), (*hits, *misses), "{args:?}");
+        assert_eq!(
+            (after.0 - before.0, after.1 - before.1),
+            (*hits, *misses),
+            "{args:?}"
+        );
         before = after;
     }
 }
