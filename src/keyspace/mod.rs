@@ -462,6 +462,25 @@ impl Db {
     }
 }
 
+/// Access-data hand-over for RENAME and MOVE (added by the keys family): Redis moves the
+/// value object itself, so its LRU clock or LFU counter goes with it to the new name.
+/// Placed before the test module, not after it, so clippy's items_after_test_module passes.
+impl Db {
+    /// The raw access word (LRU clock or LFU data) of a live key, without touching it.
+    pub fn access_word(&mut self, key: &[u8], now_ms: u64) -> Option<u32> {
+        let e = self.lookup(key, now_ms)?;
+        Some(self.dict.access(e))
+    }
+
+    /// Overwrites the access word of a live key with one read by `access_word`; false if
+    /// the key is absent.
+    pub fn set_access_word(&mut self, key: &[u8], access: u32, now_ms: u64) -> bool {
+        let Some(e) = self.lookup(key, now_ms) else { return false };
+        self.dict.set_access(e, access & ACCESS_MASK);
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
