@@ -1061,13 +1061,14 @@ pub fn cmd_lcs(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 // Float arguments (Redis's string2ld / ld2string on x87 long double)
 
 /// Redis's `string2ld`: `strtold` over the whole argument, rejecting leading space, trailing
-/// garbage, NaN, and overflow or underflow to zero. Like C, it stops at an embedded NUL.
+/// garbage (an embedded NUL included: Redis checks the parsed length), NaN, and overflow or
+/// underflow to zero.
 fn parse_float_arg(s: &[u8]) -> Option<f80::F80> {
     // MAX_LONG_DOUBLE_CHARS: Redis copies into a 5 KiB buffer first.
     if s.is_empty() || s.len() >= 5 * 1024 {
         return None;
     }
-    f80::parse(c_str(s))
+    f80::parse(s)
 }
 
 /// Redis's `ld2string(..., LD_STR_HUMAN)`: `%.17Lf`, trailing zeros and point trimmed, "-0"
@@ -1187,9 +1188,7 @@ mod f80 {
 
     /// `strtold` over all of `s` plus `string2ld`'s checks; None if rejected.
     pub fn parse(s: &[u8]) -> Option<F80> {
-        // An argument starting with NUL is "" to strtold: no conversion, end pointer at the
-        // terminator, so string2ld accepts it as 0.
-        let Some(&first) = s.first() else { return Some(F80::ZERO) };
+        let Some(&first) = s.first() else { return None };
         if is_c_space(first) {
             return None;
         }
@@ -1592,8 +1591,8 @@ mod f80 {
 
         #[test]
         fn parse_rules() {
-            for bad in ["", " 1", "1 ", "nan", "1e", "0x", "abc", "1e99999", "1e-99999", "--1", "."] {
-                assert!(parse(bad.as_bytes()).is_none_or(|_| bad.is_empty()), "{bad:?}");
+            for bad in ["", " 1", "1 ", "nan", "1e", "0x", "abc", "1e99999", "1e-99999", "--1", ".", "1\0"] {
+                assert!(parse(bad.as_bytes()).is_none(), "{bad:?}");
             }
             for good in ["1", "+1", "-1.", ".5", "1e5", "0x1p3", "0x.8", "INF", "-infinity", "1e-4940"] {
                 assert!(parse(good.as_bytes()).is_some(), "{good:?}");
