@@ -70,7 +70,9 @@ fn err_text(e: OpError) -> &'static str {
         OpError::StringTooLong => "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
         OpError::InvalidExpire(msg) | OpError::Arity(msg) => msg,
         OpError::LcsNotStrings => "ERR The specified keys must contain string values",
-        OpError::LcsIdxAndLen => "ERR If you want both the length and indexes, please just use IDX.",
+        OpError::LcsIdxAndLen => {
+            "ERR If you want both the length and indexes, please just use IDX."
+        }
         OpError::LcsTooLong => "ERR String too long for LCS",
         OpError::LcsMemoryLimit => {
             "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
@@ -133,7 +135,10 @@ fn into_raw_vec(v: Value) -> Vec<u8> {
         Value::Raw(b) | Value::Emb(b) => b.into_vec(),
         other => {
             let mut ib = itoa::Buffer::new();
-            other.str_bytes(&mut ib).map(<[u8]>::to_vec).unwrap_or_default()
+            other
+                .str_bytes(&mut ib)
+                .map(<[u8]>::to_vec)
+                .unwrap_or_default()
         }
     }
 }
@@ -162,14 +167,20 @@ pub struct ExpireArg<'a> {
 /// Options of SET (`is_set`) or GETEX, parsed exactly as Redis's
 /// `parseExtendedStringArgumentsOrReply`: a repeated option is allowed (the last expire
 /// wins), conflicting ones are a syntax error, as is an expire option without a value.
-fn parse_extended<'a>(argv: &Argv<'a>, start: usize, is_set: bool) -> Result<(u32, Option<ExpireArg<'a>>), OpError> {
+fn parse_extended<'a>(
+    argv: &Argv<'a>,
+    start: usize,
+    is_set: bool,
+) -> Result<(u32, Option<ExpireArg<'a>>), OpError> {
     let mut flags = 0u32;
     let mut expire = None;
     let mut j = start;
     while j < argv.len() {
         let opt = argv.get(j);
         let has_next = j + 1 < argv.len();
-        let expire_ok = |own: u32| flags & (F_KEEPTTL | F_PERSIST) == 0 && flags & (F_ANY_EXPIRE & !own) == 0 && has_next;
+        let expire_ok = |own: u32| {
+            flags & (F_KEEPTTL | F_PERSIST) == 0 && flags & (F_ANY_EXPIRE & !own) == 0 && has_next
+        };
         let expire_flag = if opt_is(opt, "EX") {
             Some(F_EX)
         } else if opt_is(opt, "PX") {
@@ -193,7 +204,10 @@ fn parse_extended<'a>(argv: &Argv<'a>, start: usize, is_set: bool) -> Result<(u3
             flags |= F_PERSIST;
         } else if let Some(f) = expire_flag.filter(|&f| expire_ok(f)) {
             flags |= f;
-            expire = Some(ExpireArg { flag: f, text: argv.get(j + 1) });
+            expire = Some(ExpireArg {
+                flag: f,
+                text: argv.get(j + 1),
+            });
             j += 1;
         } else {
             return Err(OpError::Syntax);
@@ -205,7 +219,11 @@ fn parse_extended<'a>(argv: &Argv<'a>, start: usize, is_set: bool) -> Result<(u3
 
 /// Redis's `getExpireMillisecondsOrReply`: the absolute deadline in unix ms. Values <= 0, and
 /// relative ones that overflow when `now_ms` is added, are invalid.
-fn expire_deadline_ms(e: ExpireArg<'_>, now_ms: u64, invalid: &'static str) -> Result<u64, OpError> {
+fn expire_deadline_ms(
+    e: ExpireArg<'_>,
+    now_ms: u64,
+    invalid: &'static str,
+) -> Result<u64, OpError> {
     let v = arg_i64(e.text).ok_or(OpError::NotInteger)?;
     let seconds = e.flag & (F_EX | F_EXAT) != 0;
     if v <= 0 || (seconds && v > i64::MAX / 1000) {
@@ -261,7 +279,13 @@ pub enum SetOutcome {
 }
 
 /// SET and its variants (Redis's `setGenericCommand`, after the expire was validated).
-pub fn op_set(db: &mut Db, key: &[u8], value: Value, opts: SetOpts, now_ms: u64) -> Result<SetOutcome, OpError> {
+pub fn op_set(
+    db: &mut Db,
+    key: &[u8],
+    value: Value,
+    opts: SetOpts,
+    now_ms: u64,
+) -> Result<SetOutcome, OpError> {
     let exists = if opts.get {
         match db.get(key, now_ms) {
             Some(v) if !v.is_string() => return Err(OpError::WrongType),
@@ -278,7 +302,11 @@ pub fn op_set(db: &mut Db, key: &[u8], value: Value, opts: SetOpts, now_ms: u64)
     if blocked {
         // Only SET NX GET on an existing key gets here with a value to report: a rare path,
         // so the copy is acceptable.
-        let old = if opts.get && exists { db.peek(key, now_ms).cloned() } else { None };
+        let old = if opts.get && exists {
+            db.peek(key, now_ms).cloned()
+        } else {
+            None
+        };
         return Ok(SetOutcome::Aborted { old });
     }
     let old = db.set(key, value, now_ms, opts.keep_ttl);
@@ -287,11 +315,18 @@ pub fn op_set(db: &mut Db, key: &[u8], value: Value, opts: SetOpts, now_ms: u64)
         let stored = db.set_expire_at_ms(key, deadline_ms, now_ms);
         debug_assert!(stored);
     }
-    Ok(SetOutcome::Written { old: if opts.get { old } else { None } })
+    Ok(SetOutcome::Written {
+        old: if opts.get { old } else { None },
+    })
 }
 
 /// GETSET: replaces the value (dropping any TTL) and returns the previous one.
-pub fn op_getset(db: &mut Db, key: &[u8], value: Value, now_ms: u64) -> Result<Option<Value>, OpError> {
+pub fn op_getset(
+    db: &mut Db,
+    key: &[u8],
+    value: Value,
+    now_ms: u64,
+) -> Result<Option<Value>, OpError> {
     if let Some(v) = db.get(key, now_ms) {
         if !v.is_string() {
             return Err(OpError::WrongType);
@@ -320,7 +355,12 @@ pub enum GetexAction<'a> {
 
 impl std::fmt::Debug for ExpireArg<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ExpireArg({:#x}, {:?})", self.flag, String::from_utf8_lossy(self.text))
+        write!(
+            f,
+            "ExpireArg({:#x}, {:?})",
+            self.flag,
+            String::from_utf8_lossy(self.text)
+        )
     }
 }
 
@@ -328,14 +368,21 @@ impl std::fmt::Debug for ExpireArg<'_> {
 pub enum GetexOutcome {
     Missing,
     /// The value was read; `changed` tells whether the keyspace changed (dirty).
-    Read { changed: bool },
+    Read {
+        changed: bool,
+    },
     /// EXAT/PXAT in the past: the key was deleted; here is its value.
     Deleted(Value),
 }
 
 /// GETEX: the expire value is validated only once the key is known to exist and be a
 /// string, as Redis does (a missing key answers nil whatever the expire says).
-pub fn op_getex(db: &mut Db, key: &[u8], action: GetexAction<'_>, now_ms: u64) -> Result<GetexOutcome, OpError> {
+pub fn op_getex(
+    db: &mut Db,
+    key: &[u8],
+    action: GetexAction<'_>,
+    now_ms: u64,
+) -> Result<GetexOutcome, OpError> {
     match db.get(key, now_ms) {
         None => return Ok(GetexOutcome::Missing),
         Some(v) if !v.is_string() => return Err(OpError::WrongType),
@@ -377,7 +424,11 @@ pub fn op_mset<'a>(db: &mut Db, pairs: impl Iterator<Item = (&'a [u8], &'a [u8])
 }
 
 /// MSETNX: sets every pair only if none of the keys exists. True if set.
-pub fn op_msetnx<'a>(db: &mut Db, pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone, now_ms: u64) -> bool {
+pub fn op_msetnx<'a>(
+    db: &mut Db,
+    pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
+    now_ms: u64,
+) -> bool {
     if pairs.clone().any(|(k, _)| db.contains(k, now_ms)) {
         return false;
     }
@@ -387,7 +438,13 @@ pub fn op_msetnx<'a>(db: &mut Db, pairs: impl Iterator<Item = (&'a [u8], &'a [u8
 
 /// APPEND: the new length. A new key gets the argument's best encoding; an existing value
 /// becomes `raw` (Redis unshares it), keeping its TTL.
-pub fn op_append(db: &mut Db, key: &[u8], tail: &[u8], len_max: usize, now_ms: u64) -> Result<usize, OpError> {
+pub fn op_append(
+    db: &mut Db,
+    key: &[u8],
+    tail: &[u8],
+    len_max: usize,
+    now_ms: u64,
+) -> Result<usize, OpError> {
     let Some(v) = db.get_mut(key, now_ms) else {
         db.set(key, Value::from_bytes(tail), now_ms, false);
         return Ok(tail.len());
@@ -420,7 +477,11 @@ pub fn getrange_bounds(len: usize, start: i64, end: i64) -> Option<(usize, usize
         return None;
     }
     let n = len as i64;
-    let mut start = if start < 0 { n.wrapping_add(start) } else { start };
+    let mut start = if start < 0 {
+        n.wrapping_add(start)
+    } else {
+        start
+    };
     let mut end = if end < 0 { n.wrapping_add(end) } else { end };
     start = start.max(0);
     end = end.max(0);
@@ -435,13 +496,22 @@ pub fn getrange_bounds(len: usize, start: i64, end: i64) -> Option<(usize, usize
 
 /// SETRANGE (offset already checked non-negative): the new length. An empty value writes
 /// nothing and answers the current length (0 without creating a missing key).
-pub fn op_setrange(db: &mut Db, key: &[u8], offset: usize, value: &[u8], len_max: usize, now_ms: u64) -> Result<usize, OpError> {
+pub fn op_setrange(
+    db: &mut Db,
+    key: &[u8],
+    offset: usize,
+    value: &[u8],
+    len_max: usize,
+    now_ms: u64,
+) -> Result<usize, OpError> {
     let total = offset.checked_add(value.len());
     let Some(v) = db.get_mut(key, now_ms) else {
         if value.is_empty() {
             return Ok(0);
         }
-        let total = total.filter(|&t| t <= len_max).ok_or(OpError::StringTooLong)?;
+        let total = total
+            .filter(|&t| t <= len_max)
+            .ok_or(OpError::StringTooLong)?;
         let mut bytes = vec![0u8; total];
         bytes[offset..].copy_from_slice(value);
         db.set(key, Value::raw(bytes), now_ms, false);
@@ -454,7 +524,9 @@ pub fn op_setrange(db: &mut Db, key: &[u8], offset: usize, value: &[u8], len_max
     if value.is_empty() {
         return Ok(cur);
     }
-    let total = total.filter(|&t| t <= len_max).ok_or(OpError::StringTooLong)?;
+    let total = total
+        .filter(|&t| t <= len_max)
+        .ok_or(OpError::StringTooLong)?;
     let mut bytes = into_raw_vec(std::mem::replace(v, Value::Int(0)));
     if bytes.len() < total {
         bytes.resize(total, 0);
@@ -478,7 +550,10 @@ pub fn op_incrby(db: &mut Db, key: &[u8], incr: i64, now_ms: u64) -> Result<i64,
         Value::Int(n) => *n,
         other => {
             let mut ib = itoa::Buffer::new();
-            other.str_bytes(&mut ib).and_then(arg_i64).ok_or(OpError::NotInteger)?
+            other
+                .str_bytes(&mut ib)
+                .and_then(arg_i64)
+                .ok_or(OpError::NotInteger)?
         }
     };
     let new = old.checked_add(incr).ok_or(OpError::IncrOverflow)?;
@@ -488,7 +563,12 @@ pub fn op_incrby(db: &mut Db, key: &[u8], incr: i64, now_ms: u64) -> Result<i64,
 
 /// INCRBYFLOAT: parses the stored value, then the increment (both as `string2ld`), adds in
 /// long double and stores the `%.17Lf` text (trailing zeros trimmed). Returns that text.
-pub fn op_incrbyfloat(db: &mut Db, key: &[u8], incr: &[u8], now_ms: u64) -> Result<Vec<u8>, OpError> {
+pub fn op_incrbyfloat(
+    db: &mut Db,
+    key: &[u8],
+    incr: &[u8],
+    now_ms: u64,
+) -> Result<Vec<u8>, OpError> {
     let cur = match db.get_mut(key, now_ms) {
         None => None,
         Some(v) if !v.is_string() => return Err(OpError::WrongType),
@@ -499,7 +579,10 @@ pub fn op_incrbyfloat(db: &mut Db, key: &[u8], incr: &[u8], now_ms: u64) -> Resu
         Some(Value::Int(n)) => f80::F80::from_i64(*n),
         Some(other) => {
             let mut ib = itoa::Buffer::new();
-            other.str_bytes(&mut ib).and_then(parse_float_arg).ok_or(OpError::NotFloat)?
+            other
+                .str_bytes(&mut ib)
+                .and_then(parse_float_arg)
+                .ok_or(OpError::NotFloat)?
         }
     };
     let incr = parse_float_arg(incr).ok_or(OpError::NotFloat)?;
@@ -538,9 +621,17 @@ pub struct LcsResult {
     pub matches: Vec<LcsMatch>,
 }
 
+/// The two strings LCS compares.
+pub type LcsInputs = (Vec<u8>, Vec<u8>);
+
 /// LCS key lookups: both values copied out (missing keys read as ""). Returns the two found
 /// flags for hit accounting alongside.
-pub fn op_lcs_fetch(db: &mut Db, k1: &[u8], k2: &[u8], now_ms: u64) -> ([bool; 2], Result<(Vec<u8>, Vec<u8>), OpError>) {
+pub fn op_lcs_fetch(
+    db: &mut Db,
+    k1: &[u8],
+    k2: &[u8],
+    now_ms: u64,
+) -> ([bool; 2], Result<LcsInputs, OpError>) {
     let mut found = [false; 2];
     let mut out: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
     let mut wrong = false;
@@ -576,16 +667,24 @@ pub fn lcs(a: &[u8], b: &[u8], opts: LcsOpts, mem_max: usize) -> Result<LcsResul
     }
     let cells = usize::try_from(cells).map_err(|_| OpError::LcsAllocFailed)?;
     let mut t: Vec<u32> = Vec::new();
-    t.try_reserve_exact(cells).map_err(|_| OpError::LcsAllocFailed)?;
+    t.try_reserve_exact(cells)
+        .map_err(|_| OpError::LcsAllocFailed)?;
     t.resize(cells, 0);
     let w = blen + 1;
     for i in 1..=alen {
         for j in 1..=blen {
-            t[i * w + j] = if a[i - 1] == b[j - 1] { t[(i - 1) * w + j - 1] + 1 } else { t[(i - 1) * w + j].max(t[i * w + j - 1]) };
+            t[i * w + j] = if a[i - 1] == b[j - 1] {
+                t[(i - 1) * w + j - 1] + 1
+            } else {
+                t[(i - 1) * w + j].max(t[i * w + j - 1])
+            };
         }
     }
     let total = t[alen * w + blen];
-    let mut res = LcsResult { len: total, ..LcsResult::default() };
+    let mut res = LcsResult {
+        len: total,
+        ..LcsResult::default()
+    };
     let compute = opts.idx || !opts.len;
     if !compute {
         return Ok(res);
@@ -627,7 +726,11 @@ pub fn lcs(a: &[u8], b: &[u8], opts: LcsOpts, mem_max: usize) -> Result<LcsResul
         let match_len = (ae as u32).wrapping_sub(as_ as u32).wrapping_add(1);
         if emit {
             if opts.idx && (opts.min_match_len == 0 || i64::from(match_len) >= opts.min_match_len) {
-                res.matches.push(LcsMatch { a: (as_ as u32, ae as u32), b: (bs as u32, be as u32), len: match_len });
+                res.matches.push(LcsMatch {
+                    a: (as_ as u32, ae as u32),
+                    b: (bs as u32, be as u32),
+                    len: match_len,
+                });
             }
             as_ = unset;
         }
@@ -660,7 +763,13 @@ pub fn cmd_get(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 /// SET, SETNX, SETEX, PSETEX after parsing: runs the op and answers `ok`/`aborted` (or the
 /// old value for GET).
-fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], value: &[u8], opts: SetOpts, replies: (SetReply, SetReply)) {
+fn set_generic(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    value: &[u8],
+    opts: SetOpts,
+    replies: (SetReply, SetReply),
+) {
     let now_ms = ctx.now_ms;
     let value = Value::from_bytes(value);
     let (db, reply) = parts(ctx);
@@ -672,10 +781,12 @@ fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], value: &[u8], opts: SetOpts, repli
     };
     match res {
         Err(e) => reply.error(err_text(e)),
-        Ok(SetOutcome::Written { old }) | Ok(SetOutcome::Aborted { old }) if opts.get => match old {
-            Some(v) => reply_value(reply, &v),
-            None => reply.null(),
-        },
+        Ok(SetOutcome::Written { old }) | Ok(SetOutcome::Aborted { old }) if opts.get => {
+            match old {
+                Some(v) => reply_value(reply, &v),
+                None => reply.null(),
+            }
+        }
         Ok(SetOutcome::Written { .. }) => replies.0.write(reply),
         Ok(SetOutcome::Aborted { .. }) => replies.1.write(reply),
     }
@@ -711,7 +822,10 @@ pub fn cmd_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         Ok(p) => p,
         Err(e) => return reply_err(ctx, e),
     };
-    let deadline_ms = match expire.map(|e| expire_deadline_ms(e, ctx.now_ms, ERR_EXPIRE_SET)).transpose() {
+    let deadline_ms = match expire
+        .map(|e| expire_deadline_ms(e, ctx.now_ms, ERR_EXPIRE_SET))
+        .transpose()
+    {
         Ok(d) => d,
         Err(e) => return reply_err(ctx, e),
     };
@@ -722,23 +836,59 @@ pub fn cmd_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     } else {
         SetCond::Always
     };
-    let opts = SetOpts { cond, get: flags & F_GET != 0, keep_ttl: flags & F_KEEPTTL != 0, deadline_ms };
-    set_generic(ctx, argv.get(1), argv.get(2), opts, (SetReply::Ok, SetReply::Null));
+    let opts = SetOpts {
+        cond,
+        get: flags & F_GET != 0,
+        keep_ttl: flags & F_KEEPTTL != 0,
+        deadline_ms,
+    };
+    set_generic(
+        ctx,
+        argv.get(1),
+        argv.get(2),
+        opts,
+        (SetReply::Ok, SetReply::Null),
+    );
 }
 
 pub fn cmd_setnx(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let opts = SetOpts { cond: SetCond::IfMissing, get: false, keep_ttl: false, deadline_ms: None };
-    set_generic(ctx, argv.get(1), argv.get(2), opts, (SetReply::One, SetReply::Zero));
+    let opts = SetOpts {
+        cond: SetCond::IfMissing,
+        get: false,
+        keep_ttl: false,
+        deadline_ms: None,
+    };
+    set_generic(
+        ctx,
+        argv.get(1),
+        argv.get(2),
+        opts,
+        (SetReply::One, SetReply::Zero),
+    );
 }
 
 fn setex_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, flag: u32, invalid: &'static str) {
-    let e = ExpireArg { flag, text: argv.get(2) };
+    let e = ExpireArg {
+        flag,
+        text: argv.get(2),
+    };
     let deadline_ms = match expire_deadline_ms(e, ctx.now_ms, invalid) {
         Ok(d) => d,
         Err(e) => return reply_err(ctx, e),
     };
-    let opts = SetOpts { cond: SetCond::Always, get: false, keep_ttl: false, deadline_ms: Some(deadline_ms) };
-    set_generic(ctx, argv.get(1), argv.get(3), opts, (SetReply::Ok, SetReply::Null));
+    let opts = SetOpts {
+        cond: SetCond::Always,
+        get: false,
+        keep_ttl: false,
+        deadline_ms: Some(deadline_ms),
+    };
+    set_generic(
+        ctx,
+        argv.get(1),
+        argv.get(3),
+        opts,
+        (SetReply::Ok, SetReply::Null),
+    );
 }
 
 pub fn cmd_setex(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
@@ -751,7 +901,12 @@ pub fn cmd_psetex(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 /// Replies with an optional owned value (nil if None), counts the read lookup, and marks
 /// the keyspace dirty if `dirty`.
-fn reply_old(ctx: &mut Ctx<'_>, res: Result<Option<Value>, OpError>, dirty_if_found: bool, dirty_always: bool) {
+fn reply_old(
+    ctx: &mut Ctx<'_>,
+    res: Result<Option<Value>, OpError>,
+    dirty_if_found: bool,
+    dirty_always: bool,
+) {
     match res {
         Ok(Some(v)) => {
             reply_value(&mut ctx.reply, &v);
@@ -776,7 +931,12 @@ fn reply_old(ctx: &mut Ctx<'_>, res: Result<Option<Value>, OpError>, dirty_if_fo
 
 pub fn cmd_getset(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
-    let res = op_getset(ctx.db(), argv.get(1), Value::from_bytes(argv.get(2)), now_ms);
+    let res = op_getset(
+        ctx.db(),
+        argv.get(1),
+        Value::from_bytes(argv.get(2)),
+        now_ms,
+    );
     reply_old(ctx, res, false, true);
 }
 
@@ -846,12 +1006,17 @@ pub fn cmd_mget(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 fn pairs<'a>(argv: &Argv<'a>) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone + 'a {
     let argv = *argv;
-    (1..argv.len()).step_by(2).map(move |i| (argv.get(i), argv.get(i + 1)))
+    (1..argv.len())
+        .step_by(2)
+        .map(move |i| (argv.get(i), argv.get(i + 1)))
 }
 
 pub fn cmd_mset(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    if argv.len() % 2 == 0 {
-        return reply_err(ctx, OpError::Arity("ERR wrong number of arguments for 'mset' command"));
+    if argv.len().is_multiple_of(2) {
+        return reply_err(
+            ctx,
+            OpError::Arity("ERR wrong number of arguments for 'mset' command"),
+        );
     }
     let now_ms = ctx.now_ms;
     op_mset(ctx.db(), pairs(argv), now_ms);
@@ -860,8 +1025,11 @@ pub fn cmd_mset(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 pub fn cmd_msetnx(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    if argv.len() % 2 == 0 {
-        return reply_err(ctx, OpError::Arity("ERR wrong number of arguments for 'msetnx' command"));
+    if argv.len().is_multiple_of(2) {
+        return reply_err(
+            ctx,
+            OpError::Arity("ERR wrong number of arguments for 'msetnx' command"),
+        );
     }
     let now_ms = ctx.now_ms;
     if op_msetnx(ctx.db(), pairs(argv), now_ms) {
@@ -1103,14 +1271,29 @@ mod f80 {
     }
 
     impl F80 {
-        pub const ZERO: F80 = F80 { neg: false, inf: false, sig: 0, exp: 0 };
+        pub const ZERO: F80 = F80 {
+            neg: false,
+            inf: false,
+            sig: 0,
+            exp: 0,
+        };
 
         const fn inf(neg: bool) -> F80 {
-            F80 { neg, inf: true, sig: 0, exp: 0 }
+            F80 {
+                neg,
+                inf: true,
+                sig: 0,
+                exp: 0,
+            }
         }
 
         pub fn from_i64(n: i64) -> F80 {
-            round(n < 0, &Big::from_u128(u128::from(n.unsigned_abs())), 0, false)
+            round(
+                n < 0,
+                &Big::from_u128(u128::from(n.unsigned_abs())),
+                0,
+                false,
+            )
         }
 
         /// The correctly rounded sum; None if it is infinite (or NaN).
@@ -1119,7 +1302,14 @@ mod f80 {
                 return None;
             }
             if o.sig == 0 {
-                return Some(if self.sig == 0 { F80 { neg: self.neg && o.neg, ..F80::ZERO } } else { self });
+                return Some(if self.sig == 0 {
+                    F80 {
+                        neg: self.neg && o.neg,
+                        ..F80::ZERO
+                    }
+                } else {
+                    self
+                });
             }
             if self.sig == 0 {
                 return Some(o);
@@ -1179,7 +1369,12 @@ mod f80 {
         if exp > EXP_MAX {
             return F80::inf(neg);
         }
-        F80 { neg, inf: false, sig, exp }
+        F80 {
+            neg,
+            inf: false,
+            sig,
+            exp,
+        }
     }
 
     fn is_c_space(c: u8) -> bool {
@@ -1188,7 +1383,7 @@ mod f80 {
 
     /// `strtold` over all of `s` plus `string2ld`'s checks; None if rejected.
     pub fn parse(s: &[u8]) -> Option<F80> {
-        let Some(&first) = s.first() else { return None };
+        let &first = s.first()?;
         if is_c_space(first) {
             return None;
         }
@@ -1294,7 +1489,11 @@ mod f80 {
             // Scale so the quotient has 67 or 68 bits: enough for the 64 kept, a round bit
             // and more; the remainder supplies the sticky bit.
             let s = p.bits() as i64 - d.bits() as i64 + 67;
-            let (num, den) = if s >= 0 { (d.shl(s as u64), p) } else { (d, p.shl((-s) as u64)) };
+            let (num, den) = if s >= 0 {
+                (d.shl(s as u64), p)
+            } else {
+                (d, p.shl((-s) as u64))
+            };
             let (q, rem_nonzero) = num.div_small_quotient(&den);
             round(neg, &Big::from_u128(q), -s, rem_nonzero)
         };
@@ -1343,7 +1542,9 @@ mod f80 {
         }
         if v.exp >= 0 {
             // An integer: no fraction digits survive the trim.
-            Big::from_u128(u128::from(v.sig)).shl(v.exp as u64).write_decimal(out);
+            Big::from_u128(u128::from(v.sig))
+                .shl(v.exp as u64)
+                .write_decimal(out);
         } else {
             // v * 10^17 = sig * 10^17 / 2^-exp, and sig * 10^17 < 2^121.
             let n = u128::from(v.sig) * P17;
@@ -1362,7 +1563,7 @@ mod f80 {
             out.extend_from_slice(b.format(int).as_bytes());
             if frac != 0 {
                 let mut width = 17;
-                while frac % 10 == 0 {
+                while frac.is_multiple_of(10) {
                     frac /= 10;
                     width -= 1;
                 }
@@ -1488,7 +1689,10 @@ mod f80 {
         }
 
         fn cmp(&self, o: &Big) -> Ordering {
-            self.0.len().cmp(&o.0.len()).then_with(|| self.0.iter().rev().cmp(o.0.iter().rev()))
+            self.0
+                .len()
+                .cmp(&o.0.len())
+                .then_with(|| self.0.iter().rev().cmp(o.0.iter().rev()))
         }
 
         fn add_assign(&mut self, o: &Big) {
@@ -1574,7 +1778,12 @@ mod f80 {
         }
 
         fn sum(a: &str, b: &str) -> String {
-            text(parse(a.as_bytes()).unwrap().add(parse(b.as_bytes()).unwrap()).unwrap())
+            text(
+                parse(a.as_bytes())
+                    .unwrap()
+                    .add(parse(b.as_bytes()).unwrap())
+                    .unwrap(),
+            )
         }
 
         #[test]
@@ -1591,10 +1800,23 @@ mod f80 {
 
         #[test]
         fn parse_rules() {
-            for bad in ["", " 1", "1 ", "nan", "1e", "0x", "abc", "1e99999", "1e-99999", "--1", ".", "1\0"] {
+            for bad in [
+                "", " 1", "1 ", "nan", "1e", "0x", "abc", "1e99999", "1e-99999", "--1", ".", "1\0",
+            ] {
                 assert!(parse(bad.as_bytes()).is_none(), "{bad:?}");
             }
-            for good in ["1", "+1", "-1.", ".5", "1e5", "0x1p3", "0x.8", "INF", "-infinity", "1e-4940"] {
+            for good in [
+                "1",
+                "+1",
+                "-1.",
+                ".5",
+                "1e5",
+                "0x1p3",
+                "0x.8",
+                "INF",
+                "-infinity",
+                "1e-4940",
+            ] {
                 assert!(parse(good.as_bytes()).is_some(), "{good:?}");
             }
             assert_eq!(text(parse(b"0x1p3").unwrap()), "8");
