@@ -1,87 +1,1826 @@
-//! PLACEHOLDER: being written (family strings).
-use super::Ctx;
+//! String commands: GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX MGET MSET MSETNX APPEND
+//! STRLEN GETRANGE SETRANGE INCR DECR INCRBY DECRBY INCRBYFLOAT LCS, as Redis 7.0's
+//! `t_string.c` does them.
+//!
+//! Each command is split in two: `op_*` works on a `Db` (keys, values, the loop turn's clock)
+//! and returns a value or an [`OpError`], knowing nothing of RESP; `cmd_*` parses the
+//! arguments, calls the op and writes the one reply. `OpError`s become RESP errors only in
+//! [`err_text`].
+//!
+//! Invariants kept here, all taken from Redis:
+//! - Read lookups (GET, MGET, GETRANGE, STRLEN, LCS, GETSET, GETDEL, GETEX, SET ... GET) count a
+//!   keyspace hit or miss; a key of another type counts as a hit. Write lookups (APPEND,
+//!   SETRANGE, INCR*, SET without GET) count nothing.
+//! - An op that answers `Ok(None)` for a read found no key (a miss); `Err(WrongType)` means the
+//!   key was found (a hit).
+//! - Commands that change a value in place (APPEND, SETRANGE, INCR*, INCRBYFLOAT) keep its TTL;
+//!   commands that replace it (SET without KEEPTTL, GETSET, MSET) drop it.
+//! - Expiry times are absolute unix milliseconds computed from `ctx.now_ms`. SET with EXAT/PXAT
+//!   in the past stores the key with that deadline (lazy expiry reaps it, as 7.0 does); GETEX
+//!   with EXAT/PXAT in the past deletes the key at once.
+//! - INCRBYFLOAT computes in x87 80-bit extended precision (Redis's `long double` on x86-64),
+//!   emulated exactly in [`f80`], so stored texts match Redis digit for digit.
+
+use super::{arg_i64, Ctx, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_OVERFLOW, ERR_SYNTAX, ERR_WRONGTYPE};
+use crate::keyspace::value::Value;
+use crate::keyspace::Db;
+use crate::resp::reply::Reply;
 use crate::resp::Argv;
 
-pub fn cmd_append(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// Why a string operation failed. Mapped to Redis's texts in [`err_text`] only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpError {
+    WrongType,
+    Syntax,
+    /// A stored value or an argument is not a 64-bit integer.
+    NotInteger,
+    /// A stored value or an argument is not a float `string2ld` accepts.
+    NotFloat,
+    IncrOverflow,
+    /// DECRBY of i64::MIN, whose negation overflows.
+    DecrOverflow,
+    NanOrInfinity,
+    OffsetOutOfRange,
+    /// The result would be longer than proto-max-bulk-len.
+    StringTooLong,
+    /// `ERR invalid expire time in '<cmd>' command`; the field is the whole text.
+    InvalidExpire(&'static str),
+    /// `ERR wrong number of arguments for '<cmd>' command` (MSET, MSETNX with an odd count).
+    Arity(&'static str),
+    LcsNotStrings,
+    LcsIdxAndLen,
+    LcsTooLong,
+    LcsMemoryLimit,
+    LcsAllocFailed,
 }
 
-pub fn cmd_decr(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+fn err_text(e: OpError) -> &'static str {
+    match e {
+        OpError::WrongType => ERR_WRONGTYPE,
+        OpError::Syntax => ERR_SYNTAX,
+        OpError::NotInteger => ERR_NOT_INT,
+        OpError::NotFloat => ERR_NOT_FLOAT,
+        OpError::IncrOverflow => ERR_OVERFLOW,
+        OpError::DecrOverflow => "ERR decrement would overflow",
+        OpError::NanOrInfinity => "ERR increment would produce NaN or Infinity",
+        OpError::OffsetOutOfRange => "ERR offset is out of range",
+        OpError::StringTooLong => "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+        OpError::InvalidExpire(msg) | OpError::Arity(msg) => msg,
+        OpError::LcsNotStrings => "ERR The specified keys must contain string values",
+        OpError::LcsIdxAndLen => {
+            "ERR If you want both the length and indexes, please just use IDX."
+        }
+        OpError::LcsTooLong => "ERR String too long for LCS",
+        OpError::LcsMemoryLimit => {
+            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+        }
+        OpError::LcsAllocFailed => {
+            "ERR Insufficient memory, failed allocating transient memory for LCS"
+        }
+    }
 }
 
-pub fn cmd_decrby(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+const ERR_EXPIRE_SET: &str = "ERR invalid expire time in 'set' command";
+const ERR_EXPIRE_SETEX: &str = "ERR invalid expire time in 'setex' command";
+const ERR_EXPIRE_PSETEX: &str = "ERR invalid expire time in 'psetex' command";
+const ERR_EXPIRE_GETEX: &str = "ERR invalid expire time in 'getex' command";
+
+fn reply_err(ctx: &mut Ctx<'_>, e: OpError) {
+    ctx.err(err_text(e));
 }
 
-pub fn cmd_get(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+// ---------------------------------------------------------------------------------------------
+// Shared helpers
+
+/// The selected database and the reply, borrowed together (they are disjoint fields).
+fn parts<'c, 'a>(ctx: &'c mut Ctx<'a>) -> (&'c mut Db, &'c mut Reply<'a>) {
+    let i = ctx.srv.conns[ctx.slot].db;
+    (&mut ctx.srv.dbs[i], &mut ctx.reply)
 }
 
-pub fn cmd_getdel(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+/// Writes a string value as a bulk reply (integers are formatted on the stack).
+fn reply_value(reply: &mut Reply<'_>, v: &Value) {
+    let mut ib = itoa::Buffer::new();
+    match v.str_bytes(&mut ib) {
+        Some(b) => reply.bulk(b),
+        // Ops never hand a non-string here; answer nil rather than panic.
+        None => reply.null(),
+    }
 }
 
-pub fn cmd_getex(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+/// An argument as C code sees it: up to the first NUL. Redis compares option names with
+/// `strcasecmp` and per-byte checks on the NUL-terminated buffer, so "NX\0junk" is NX.
+fn c_str(a: &[u8]) -> &[u8] {
+    match memchr::memchr(0, a) {
+        Some(i) => &a[..i],
+        None => a,
+    }
 }
 
-pub fn cmd_getrange(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+fn opt_is(a: &[u8], name: &str) -> bool {
+    c_str(a).eq_ignore_ascii_case(name.as_bytes())
 }
 
-pub fn cmd_getset(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+/// The length limit for strings APPEND and SETRANGE build.
+fn bulk_len_max(ctx: &Ctx<'_>) -> usize {
+    ctx.srv.config.bulk_len_max
 }
 
-pub fn cmd_incr(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+/// A string value's bytes copied into a vector we may grow (for in-place modifications).
+fn into_raw_vec(v: Value) -> Vec<u8> {
+    match v {
+        Value::Raw(b) | Value::Emb(b) => b.into_vec(),
+        other => {
+            let mut ib = itoa::Buffer::new();
+            other
+                .str_bytes(&mut ib)
+                .map(<[u8]>::to_vec)
+                .unwrap_or_default()
+        }
+    }
 }
 
-pub fn cmd_incrby(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+// ---------------------------------------------------------------------------------------------
+// Expiry options (SET, SETEX, PSETEX, GETEX)
+
+const F_NX: u32 = 1 << 0;
+const F_XX: u32 = 1 << 1;
+const F_GET: u32 = 1 << 2;
+const F_KEEPTTL: u32 = 1 << 3;
+const F_PERSIST: u32 = 1 << 4;
+const F_EX: u32 = 1 << 5;
+const F_PX: u32 = 1 << 6;
+const F_EXAT: u32 = 1 << 7;
+const F_PXAT: u32 = 1 << 8;
+const F_ANY_EXPIRE: u32 = F_EX | F_PX | F_EXAT | F_PXAT;
+
+/// An expire argument not yet validated: which option, and its text.
+#[derive(Clone, Copy)]
+pub struct ExpireArg<'a> {
+    flag: u32,
+    text: &'a [u8],
 }
 
-pub fn cmd_incrbyfloat(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+/// Options of SET (`is_set`) or GETEX, parsed exactly as Redis's
+/// `parseExtendedStringArgumentsOrReply`: a repeated option is allowed (the last expire
+/// wins), conflicting ones are a syntax error, as is an expire option without a value.
+fn parse_extended<'a>(
+    argv: &Argv<'a>,
+    start: usize,
+    is_set: bool,
+) -> Result<(u32, Option<ExpireArg<'a>>), OpError> {
+    let mut flags = 0u32;
+    let mut expire = None;
+    let mut j = start;
+    while j < argv.len() {
+        let opt = argv.get(j);
+        let has_next = j + 1 < argv.len();
+        let expire_ok = |own: u32| {
+            flags & (F_KEEPTTL | F_PERSIST) == 0 && flags & (F_ANY_EXPIRE & !own) == 0 && has_next
+        };
+        let expire_flag = if opt_is(opt, "EX") {
+            Some(F_EX)
+        } else if opt_is(opt, "PX") {
+            Some(F_PX)
+        } else if opt_is(opt, "EXAT") {
+            Some(F_EXAT)
+        } else if opt_is(opt, "PXAT") {
+            Some(F_PXAT)
+        } else {
+            None
+        };
+        if is_set && opt_is(opt, "NX") && flags & F_XX == 0 {
+            flags |= F_NX;
+        } else if is_set && opt_is(opt, "XX") && flags & F_NX == 0 {
+            flags |= F_XX;
+        } else if is_set && opt_is(opt, "GET") {
+            flags |= F_GET;
+        } else if is_set && opt_is(opt, "KEEPTTL") && flags & (F_PERSIST | F_ANY_EXPIRE) == 0 {
+            flags |= F_KEEPTTL;
+        } else if !is_set && opt_is(opt, "PERSIST") && flags & (F_ANY_EXPIRE | F_KEEPTTL) == 0 {
+            flags |= F_PERSIST;
+        } else if let Some(f) = expire_flag.filter(|&f| expire_ok(f)) {
+            flags |= f;
+            expire = Some(ExpireArg {
+                flag: f,
+                text: argv.get(j + 1),
+            });
+            j += 1;
+        } else {
+            return Err(OpError::Syntax);
+        }
+        j += 1;
+    }
+    Ok((flags, expire))
 }
 
-pub fn cmd_lcs(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+/// Redis's `getExpireMillisecondsOrReply`: the absolute deadline in unix ms. Values <= 0, and
+/// relative ones that overflow when `now_ms` is added, are invalid.
+fn expire_deadline_ms(
+    e: ExpireArg<'_>,
+    now_ms: u64,
+    invalid: &'static str,
+) -> Result<u64, OpError> {
+    let v = arg_i64(e.text).ok_or(OpError::NotInteger)?;
+    let seconds = e.flag & (F_EX | F_EXAT) != 0;
+    if v <= 0 || (seconds && v > i64::MAX / 1000) {
+        return Err(OpError::InvalidExpire(invalid));
+    }
+    let mut ms = if seconds { v * 1000 } else { v };
+    if e.flag & (F_EX | F_PX) != 0 {
+        let now = i64::try_from(now_ms).map_err(|_| OpError::InvalidExpire(invalid))?;
+        ms = ms.checked_add(now).ok_or(OpError::InvalidExpire(invalid))?;
+    }
+    debug_assert!(ms > 0);
+    Ok(ms as u64)
 }
 
-pub fn cmd_mget(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+// ---------------------------------------------------------------------------------------------
+// Keyspace operations
+
+/// GET: the value of a string key; None if missing.
+pub fn op_get<'d>(db: &'d mut Db, key: &[u8], now_ms: u64) -> Result<Option<&'d Value>, OpError> {
+    match db.get(key, now_ms) {
+        None => Ok(None),
+        Some(v) if !v.is_string() => Err(OpError::WrongType),
+        Some(v) => Ok(Some(v)),
+    }
 }
 
-pub fn cmd_mset(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+/// When SET writes, relative to the key existing.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SetCond {
+    Always,
+    /// NX: only if missing.
+    IfMissing,
+    /// XX: only if present.
+    IfExists,
 }
 
-pub fn cmd_msetnx(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+#[derive(Clone, Copy, Debug)]
+pub struct SetOpts {
+    pub cond: SetCond,
+    /// SET ... GET: the previous value is wanted (and must be a string).
+    pub get: bool,
+    pub keep_ttl: bool,
+    /// Absolute deadline to give the key after writing it.
+    pub deadline_ms: Option<u64>,
 }
 
-pub fn cmd_psetex(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+#[derive(Debug)]
+pub enum SetOutcome {
+    /// Written; the previous live value (only reported when `get` was asked).
+    Written { old: Option<Value> },
+    /// NX/XX stopped the write; with `get`, a copy of the current value.
+    Aborted { old: Option<Value> },
 }
 
-pub fn cmd_set(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+/// SET and its variants (Redis's `setGenericCommand`, after the expire was validated).
+pub fn op_set(
+    db: &mut Db,
+    key: &[u8],
+    value: Value,
+    opts: SetOpts,
+    now_ms: u64,
+) -> Result<SetOutcome, OpError> {
+    let exists = if opts.get {
+        match db.get(key, now_ms) {
+            Some(v) if !v.is_string() => return Err(OpError::WrongType),
+            found => found.is_some(),
+        }
+    } else {
+        db.contains(key, now_ms)
+    };
+    let blocked = match opts.cond {
+        SetCond::Always => false,
+        SetCond::IfMissing => exists,
+        SetCond::IfExists => !exists,
+    };
+    if blocked {
+        // Only SET NX GET on an existing key gets here with a value to report: a rare path,
+        // so the copy is acceptable.
+        let old = if opts.get && exists {
+            db.peek(key, now_ms).cloned()
+        } else {
+            None
+        };
+        return Ok(SetOutcome::Aborted { old });
+    }
+    let old = db.set(key, value, now_ms, opts.keep_ttl);
+    if let Some(deadline_ms) = opts.deadline_ms {
+        // A deadline already past is stored as is; the next lookup reaps the key (7.0).
+        let stored = db.set_expire_at_ms(key, deadline_ms, now_ms);
+        debug_assert!(stored);
+    }
+    Ok(SetOutcome::Written {
+        old: if opts.get { old } else { None },
+    })
 }
 
-pub fn cmd_setex(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+/// GETSET: replaces the value (dropping any TTL) and returns the previous one.
+pub fn op_getset(
+    db: &mut Db,
+    key: &[u8],
+    value: Value,
+    now_ms: u64,
+) -> Result<Option<Value>, OpError> {
+    if let Some(v) = db.get(key, now_ms) {
+        if !v.is_string() {
+            return Err(OpError::WrongType);
+        }
+    }
+    Ok(db.set(key, value, now_ms, false))
 }
 
-pub fn cmd_setnx(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+/// GETDEL: removes a string key and returns its value.
+pub fn op_getdel(db: &mut Db, key: &[u8], now_ms: u64) -> Result<Option<Value>, OpError> {
+    match db.get(key, now_ms) {
+        None => return Ok(None),
+        Some(v) if !v.is_string() => return Err(OpError::WrongType),
+        Some(_) => {}
+    }
+    Ok(db.remove(key, now_ms))
 }
 
-pub fn cmd_setrange(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+/// What GETEX does to the TTL after reading.
+#[derive(Clone, Copy, Debug)]
+pub enum GetexAction<'a> {
+    Keep,
+    Persist,
+    Expire(ExpireArg<'a>),
 }
 
-pub fn cmd_strlen(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.err("ERR placeholder");
+impl std::fmt::Debug for ExpireArg<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ExpireArg({:#x}, {:?})",
+            self.flag,
+            String::from_utf8_lossy(self.text)
+        )
+    }
+}
+
+#[derive(Debug)]
+pub enum GetexOutcome {
+    Missing,
+    /// The value was read; `changed` tells whether the keyspace changed (dirty).
+    Read {
+        changed: bool,
+    },
+    /// EXAT/PXAT in the past: the key was deleted; here is its value.
+    Deleted(Value),
+}
+
+/// GETEX: the expire value is validated only once the key is known to exist and be a
+/// string, as Redis does (a missing key answers nil whatever the expire says).
+pub fn op_getex(
+    db: &mut Db,
+    key: &[u8],
+    action: GetexAction<'_>,
+    now_ms: u64,
+) -> Result<GetexOutcome, OpError> {
+    match db.get(key, now_ms) {
+        None => return Ok(GetexOutcome::Missing),
+        Some(v) if !v.is_string() => return Err(OpError::WrongType),
+        Some(_) => {}
+    }
+    let changed = match action {
+        GetexAction::Keep => false,
+        GetexAction::Persist => db.persist(key, now_ms),
+        GetexAction::Expire(e) => {
+            let deadline_ms = expire_deadline_ms(e, now_ms, ERR_EXPIRE_GETEX)?;
+            if e.flag & (F_EXAT | F_PXAT) != 0 && deadline_ms <= now_ms {
+                // Redis's checkAlreadyExpired: delete now (a DEL, not an expiry).
+                return match db.remove(key, now_ms) {
+                    Some(v) => Ok(GetexOutcome::Deleted(v)),
+                    None => Ok(GetexOutcome::Missing),
+                };
+            }
+            db.set_expire_at_ms(key, deadline_ms, now_ms)
+        }
+    };
+    Ok(GetexOutcome::Read { changed })
+}
+
+/// One MGET lookup: (found, the value if it is a string). Non-strings answer nil but count
+/// as hits.
+pub fn op_mget_one<'d>(db: &'d mut Db, key: &[u8], now_ms: u64) -> (bool, Option<&'d Value>) {
+    match db.get(key, now_ms) {
+        None => (false, None),
+        Some(v) if !v.is_string() => (true, None),
+        Some(v) => (true, Some(v)),
+    }
+}
+
+/// MSET: sets every pair, dropping TTLs.
+pub fn op_mset<'a>(db: &mut Db, pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>, now_ms: u64) {
+    for (k, v) in pairs {
+        drop(db.set(k, Value::from_bytes(v), now_ms, false));
+    }
+}
+
+/// MSETNX: sets every pair only if none of the keys exists. True if set.
+pub fn op_msetnx<'a>(
+    db: &mut Db,
+    pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
+    now_ms: u64,
+) -> bool {
+    if pairs.clone().any(|(k, _)| db.contains(k, now_ms)) {
+        return false;
+    }
+    op_mset(db, pairs, now_ms);
+    true
+}
+
+/// APPEND: the new length. A new key gets the argument's best encoding; an existing value
+/// becomes `raw` (Redis unshares it), keeping its TTL.
+pub fn op_append(
+    db: &mut Db,
+    key: &[u8],
+    tail: &[u8],
+    len_max: usize,
+    now_ms: u64,
+) -> Result<usize, OpError> {
+    let Some(v) = db.get_mut(key, now_ms) else {
+        db.set(key, Value::from_bytes(tail), now_ms, false);
+        return Ok(tail.len());
+    };
+    if !v.is_string() {
+        return Err(OpError::WrongType);
+    }
+    let cur = v.str_len().unwrap_or(0);
+    if cur.saturating_add(tail.len()) > len_max {
+        return Err(OpError::StringTooLong);
+    }
+    let mut bytes = into_raw_vec(std::mem::replace(v, Value::Int(0)));
+    // Exact growth: the boxed slice we store cannot keep spare capacity anyway.
+    bytes.reserve_exact(tail.len());
+    bytes.extend_from_slice(tail);
+    let len = bytes.len();
+    *v = Value::raw(bytes);
+    Ok(len)
+}
+
+/// STRLEN: None if missing.
+pub fn op_strlen(db: &mut Db, key: &[u8], now_ms: u64) -> Result<Option<usize>, OpError> {
+    Ok(op_get(db, key, now_ms)?.map(|v| v.str_len().unwrap_or(0)))
+}
+
+/// Redis 7.0's GETRANGE index arithmetic: the byte range to return, or None for "".
+/// Kept quirk: an end far below -len clamps to 0, so `GETRANGE "hello" 0 -100` is "h".
+pub fn getrange_bounds(len: usize, start: i64, end: i64) -> Option<(usize, usize)> {
+    if start < 0 && end < 0 && start > end {
+        return None;
+    }
+    let n = len as i64;
+    let mut start = if start < 0 {
+        n.wrapping_add(start)
+    } else {
+        start
+    };
+    let mut end = if end < 0 { n.wrapping_add(end) } else { end };
+    start = start.max(0);
+    end = end.max(0);
+    if end >= n {
+        end = n - 1;
+    }
+    if start > end || len == 0 {
+        return None;
+    }
+    Some((start as usize, end as usize + 1))
+}
+
+/// SETRANGE (offset already checked non-negative): the new length. An empty value writes
+/// nothing and answers the current length (0 without creating a missing key).
+pub fn op_setrange(
+    db: &mut Db,
+    key: &[u8],
+    offset: usize,
+    value: &[u8],
+    len_max: usize,
+    now_ms: u64,
+) -> Result<usize, OpError> {
+    let total = offset.checked_add(value.len());
+    let Some(v) = db.get_mut(key, now_ms) else {
+        if value.is_empty() {
+            return Ok(0);
+        }
+        let total = total
+            .filter(|&t| t <= len_max)
+            .ok_or(OpError::StringTooLong)?;
+        let mut bytes = vec![0u8; total];
+        bytes[offset..].copy_from_slice(value);
+        db.set(key, Value::raw(bytes), now_ms, false);
+        return Ok(total);
+    };
+    if !v.is_string() {
+        return Err(OpError::WrongType);
+    }
+    let cur = v.str_len().unwrap_or(0);
+    if value.is_empty() {
+        return Ok(cur);
+    }
+    let total = total
+        .filter(|&t| t <= len_max)
+        .ok_or(OpError::StringTooLong)?;
+    let mut bytes = into_raw_vec(std::mem::replace(v, Value::Int(0)));
+    if bytes.len() < total {
+        bytes.resize(total, 0);
+    }
+    bytes[offset..total].copy_from_slice(value);
+    let len = bytes.len();
+    *v = Value::raw(bytes);
+    Ok(len)
+}
+
+/// INCRBY and friends: the new value, stored as an integer, TTL kept.
+pub fn op_incrby(db: &mut Db, key: &[u8], incr: i64, now_ms: u64) -> Result<i64, OpError> {
+    let Some(v) = db.get_mut(key, now_ms) else {
+        db.set(key, Value::Int(incr), now_ms, false);
+        return Ok(incr);
+    };
+    if !v.is_string() {
+        return Err(OpError::WrongType);
+    }
+    let old = match &*v {
+        Value::Int(n) => *n,
+        other => {
+            let mut ib = itoa::Buffer::new();
+            other
+                .str_bytes(&mut ib)
+                .and_then(arg_i64)
+                .ok_or(OpError::NotInteger)?
+        }
+    };
+    let new = old.checked_add(incr).ok_or(OpError::IncrOverflow)?;
+    *v = Value::Int(new);
+    Ok(new)
+}
+
+/// INCRBYFLOAT: parses the stored value, then the increment (both as `string2ld`), adds in
+/// long double and stores the `%.17Lf` text (trailing zeros trimmed). Returns that text.
+pub fn op_incrbyfloat(
+    db: &mut Db,
+    key: &[u8],
+    incr: &[u8],
+    now_ms: u64,
+) -> Result<Vec<u8>, OpError> {
+    let cur = match db.get_mut(key, now_ms) {
+        None => None,
+        Some(v) if !v.is_string() => return Err(OpError::WrongType),
+        Some(v) => Some(v),
+    };
+    let base = match cur.as_deref() {
+        None => f80::F80::ZERO,
+        Some(Value::Int(n)) => f80::F80::from_i64(*n),
+        Some(other) => {
+            let mut ib = itoa::Buffer::new();
+            other
+                .str_bytes(&mut ib)
+                .and_then(parse_float_arg)
+                .ok_or(OpError::NotFloat)?
+        }
+    };
+    let incr = parse_float_arg(incr).ok_or(OpError::NotFloat)?;
+    let sum = base.add(incr).ok_or(OpError::NanOrInfinity)?;
+    let mut text = Vec::with_capacity(32);
+    format_float_reply(sum, &mut text);
+    let value = Value::from_bytes_no_int(&text);
+    match cur {
+        Some(v) => *v = value,
+        None => drop(db.set(key, value, now_ms, false)),
+    }
+    Ok(text)
+}
+
+/// What LCS should compute.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LcsOpts {
+    pub len: bool,
+    pub idx: bool,
+    pub with_match_len: bool,
+    pub min_match_len: i64,
+}
+
+/// One IDX match: ranges in the first and second string (inclusive) and the length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LcsMatch {
+    pub a: (u32, u32),
+    pub b: (u32, u32),
+    pub len: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct LcsResult {
+    pub len: u32,
+    pub text: Vec<u8>,
+    pub matches: Vec<LcsMatch>,
+}
+
+/// The two strings LCS compares.
+pub type LcsInputs = (Vec<u8>, Vec<u8>);
+
+/// LCS key lookups: both values copied out (missing keys read as ""). Returns the two found
+/// flags for hit accounting alongside.
+pub fn op_lcs_fetch(
+    db: &mut Db,
+    k1: &[u8],
+    k2: &[u8],
+    now_ms: u64,
+) -> ([bool; 2], Result<LcsInputs, OpError>) {
+    let mut found = [false; 2];
+    let mut out: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
+    let mut wrong = false;
+    for (i, k) in [k1, k2].into_iter().enumerate() {
+        if let Some(v) = db.get(k, now_ms) {
+            found[i] = true;
+            let mut ib = itoa::Buffer::new();
+            match v.str_bytes(&mut ib) {
+                Some(b) if v.is_string() => out[i] = b.to_vec(),
+                _ => wrong = true,
+            }
+        }
+    }
+    if wrong {
+        return (found, Err(OpError::LcsNotStrings));
+    }
+    let [a, b] = out;
+    (found, Ok((a, b)))
+}
+
+/// The LCS dynamic program and walk-back, a transcription of Redis 7.0's `lcsCommand` so
+/// that ranges come out in the same order with the same boundaries. The table is
+/// (|a|+1)*(|b|+1) u32 cells and must fit within `mem_max` bytes.
+pub fn lcs(a: &[u8], b: &[u8], opts: LcsOpts, mem_max: usize) -> Result<LcsResult, OpError> {
+    if a.len() >= u32::MAX as usize - 1 || b.len() >= u32::MAX as usize - 1 {
+        return Err(OpError::LcsTooLong);
+    }
+    let (alen, blen) = (a.len(), b.len());
+    let cells = (alen as u64 + 1) * (blen as u64 + 1);
+    let bytes = cells.checked_mul(4).ok_or(OpError::LcsAllocFailed)?;
+    if bytes > mem_max as u64 {
+        return Err(OpError::LcsMemoryLimit);
+    }
+    let cells = usize::try_from(cells).map_err(|_| OpError::LcsAllocFailed)?;
+    let mut t: Vec<u32> = Vec::new();
+    t.try_reserve_exact(cells)
+        .map_err(|_| OpError::LcsAllocFailed)?;
+    t.resize(cells, 0);
+    let w = blen + 1;
+    for i in 1..=alen {
+        for j in 1..=blen {
+            t[i * w + j] = if a[i - 1] == b[j - 1] {
+                t[(i - 1) * w + j - 1] + 1
+            } else {
+                t[(i - 1) * w + j].max(t[i * w + j - 1])
+            };
+        }
+    }
+    let total = t[alen * w + blen];
+    let mut res = LcsResult {
+        len: total,
+        ..LcsResult::default()
+    };
+    let compute = opts.idx || !opts.len;
+    if !compute {
+        return Ok(res);
+    }
+    res.text = vec![0u8; total as usize];
+    let mut idx = total as usize;
+    let unset = alen; // arange_start == alen means "no range open"
+    let (mut as_, mut ae, mut bs, mut be) = (unset, 0usize, 0usize, 0usize);
+    let (mut i, mut j) = (alen, blen);
+    while i > 0 && j > 0 {
+        let mut emit = false;
+        if a[i - 1] == b[j - 1] {
+            res.text[idx - 1] = a[i - 1];
+            if as_ == unset {
+                (as_, ae, bs, be) = (i - 1, i - 1, j - 1, j - 1);
+            } else if as_ == i && bs == j {
+                as_ -= 1;
+                bs -= 1;
+            } else {
+                emit = true;
+            }
+            if as_ == 0 || bs == 0 {
+                emit = true;
+            }
+            idx -= 1;
+            i -= 1;
+            j -= 1;
+        } else {
+            if t[(i - 1) * w + j] > t[i * w + j - 1] {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+            if as_ != unset {
+                emit = true;
+            }
+        }
+        // Like Redis (uint32 arithmetic), the length is computed before `emit` is known.
+        let match_len = (ae as u32).wrapping_sub(as_ as u32).wrapping_add(1);
+        if emit {
+            if opts.idx && (opts.min_match_len == 0 || i64::from(match_len) >= opts.min_match_len) {
+                res.matches.push(LcsMatch {
+                    a: (as_ as u32, ae as u32),
+                    b: (bs as u32, be as u32),
+                    len: match_len,
+                });
+            }
+            as_ = unset;
+        }
+    }
+    Ok(res)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+pub fn cmd_get(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let now_ms = ctx.now_ms;
+    let (db, reply) = parts(ctx);
+    let found = match op_get(db, argv.get(1), now_ms) {
+        Ok(Some(v)) => {
+            reply_value(reply, v);
+            true
+        }
+        Ok(None) => {
+            reply.null();
+            false
+        }
+        Err(e) => {
+            reply.error(err_text(e));
+            true
+        }
+    };
+    ctx.hit(found);
+}
+
+/// SET, SETNX, SETEX, PSETEX after parsing: runs the op and answers `ok`/`aborted` (or the
+/// old value for GET).
+fn set_generic(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    value: &[u8],
+    opts: SetOpts,
+    replies: (SetReply, SetReply),
+) {
+    let now_ms = ctx.now_ms;
+    let value = Value::from_bytes(value);
+    let (db, reply) = parts(ctx);
+    let res = op_set(db, key, value, opts, now_ms);
+    let written = matches!(res, Ok(SetOutcome::Written { .. }));
+    let found = match &res {
+        Ok(SetOutcome::Written { old }) | Ok(SetOutcome::Aborted { old }) => old.is_some(),
+        Err(_) => true,
+    };
+    match res {
+        Err(e) => reply.error(err_text(e)),
+        Ok(SetOutcome::Written { old }) | Ok(SetOutcome::Aborted { old }) if opts.get => {
+            match old {
+                Some(v) => reply_value(reply, &v),
+                None => reply.null(),
+            }
+        }
+        Ok(SetOutcome::Written { .. }) => replies.0.write(reply),
+        Ok(SetOutcome::Aborted { .. }) => replies.1.write(reply),
+    }
+    if opts.get {
+        ctx.hit(found);
+    }
+    if written {
+        ctx.dirty(1);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum SetReply {
+    Ok,
+    Null,
+    One,
+    Zero,
+}
+
+impl SetReply {
+    fn write(self, reply: &mut Reply<'_>) {
+        match self {
+            SetReply::Ok => reply.ok(),
+            SetReply::Null => reply.null(),
+            SetReply::One => reply.int(1),
+            SetReply::Zero => reply.int(0),
+        }
+    }
+}
+
+pub fn cmd_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let (flags, expire) = match parse_extended(argv, 3, true) {
+        Ok(p) => p,
+        Err(e) => return reply_err(ctx, e),
+    };
+    let deadline_ms = match expire
+        .map(|e| expire_deadline_ms(e, ctx.now_ms, ERR_EXPIRE_SET))
+        .transpose()
+    {
+        Ok(d) => d,
+        Err(e) => return reply_err(ctx, e),
+    };
+    let cond = if flags & F_NX != 0 {
+        SetCond::IfMissing
+    } else if flags & F_XX != 0 {
+        SetCond::IfExists
+    } else {
+        SetCond::Always
+    };
+    let opts = SetOpts {
+        cond,
+        get: flags & F_GET != 0,
+        keep_ttl: flags & F_KEEPTTL != 0,
+        deadline_ms,
+    };
+    set_generic(
+        ctx,
+        argv.get(1),
+        argv.get(2),
+        opts,
+        (SetReply::Ok, SetReply::Null),
+    );
+}
+
+pub fn cmd_setnx(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let opts = SetOpts {
+        cond: SetCond::IfMissing,
+        get: false,
+        keep_ttl: false,
+        deadline_ms: None,
+    };
+    set_generic(
+        ctx,
+        argv.get(1),
+        argv.get(2),
+        opts,
+        (SetReply::One, SetReply::Zero),
+    );
+}
+
+fn setex_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, flag: u32, invalid: &'static str) {
+    let e = ExpireArg {
+        flag,
+        text: argv.get(2),
+    };
+    let deadline_ms = match expire_deadline_ms(e, ctx.now_ms, invalid) {
+        Ok(d) => d,
+        Err(e) => return reply_err(ctx, e),
+    };
+    let opts = SetOpts {
+        cond: SetCond::Always,
+        get: false,
+        keep_ttl: false,
+        deadline_ms: Some(deadline_ms),
+    };
+    set_generic(
+        ctx,
+        argv.get(1),
+        argv.get(3),
+        opts,
+        (SetReply::Ok, SetReply::Null),
+    );
+}
+
+pub fn cmd_setex(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    setex_generic(ctx, argv, F_EX, ERR_EXPIRE_SETEX);
+}
+
+pub fn cmd_psetex(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    setex_generic(ctx, argv, F_PX, ERR_EXPIRE_PSETEX);
+}
+
+/// Replies with an optional owned value (nil if None), counts the read lookup, and marks
+/// the keyspace dirty if `dirty`.
+fn reply_old(
+    ctx: &mut Ctx<'_>,
+    res: Result<Option<Value>, OpError>,
+    dirty_if_found: bool,
+    dirty_always: bool,
+) {
+    match res {
+        Ok(Some(v)) => {
+            reply_value(&mut ctx.reply, &v);
+            ctx.hit(true);
+            if dirty_if_found || dirty_always {
+                ctx.dirty(1);
+            }
+        }
+        Ok(None) => {
+            ctx.reply.null();
+            ctx.hit(false);
+            if dirty_always {
+                ctx.dirty(1);
+            }
+        }
+        Err(e) => {
+            reply_err(ctx, e);
+            ctx.hit(true);
+        }
+    }
+}
+
+pub fn cmd_getset(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let now_ms = ctx.now_ms;
+    let res = op_getset(
+        ctx.db(),
+        argv.get(1),
+        Value::from_bytes(argv.get(2)),
+        now_ms,
+    );
+    reply_old(ctx, res, false, true);
+}
+
+pub fn cmd_getdel(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let now_ms = ctx.now_ms;
+    let res = op_getdel(ctx.db(), argv.get(1), now_ms);
+    reply_old(ctx, res, true, false);
+}
+
+pub fn cmd_getex(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let (flags, expire) = match parse_extended(argv, 2, false) {
+        Ok(p) => p,
+        Err(e) => return reply_err(ctx, e),
+    };
+    let action = match expire {
+        Some(e) => GetexAction::Expire(e),
+        None if flags & F_PERSIST != 0 => GetexAction::Persist,
+        None => GetexAction::Keep,
+    };
+    let now_ms = ctx.now_ms;
+    let key = argv.get(1);
+    let (db, reply) = parts(ctx);
+    let (found, changed) = match op_getex(db, key, action, now_ms) {
+        Ok(GetexOutcome::Missing) => {
+            reply.null();
+            (false, false)
+        }
+        Ok(GetexOutcome::Read { changed }) => {
+            match db.peek(key, now_ms) {
+                Some(v) => reply_value(reply, v),
+                None => reply.null(),
+            }
+            (true, changed)
+        }
+        Ok(GetexOutcome::Deleted(v)) => {
+            reply_value(reply, &v);
+            (true, true)
+        }
+        Err(e) => {
+            reply.error(err_text(e));
+            (true, false)
+        }
+    };
+    ctx.hit(found);
+    if changed {
+        ctx.dirty(1);
+    }
+}
+
+pub fn cmd_mget(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let now_ms = ctx.now_ms;
+    let (db, reply) = parts(ctx);
+    reply.array(argv.len() - 1);
+    let mut hits = 0u64;
+    for key in argv.iter().skip(1) {
+        let (found, v) = op_mget_one(db, key, now_ms);
+        hits += u64::from(found);
+        match v {
+            Some(v) => reply_value(reply, v),
+            None => reply.null(),
+        }
+    }
+    let misses = (argv.len() - 1) as u64 - hits;
+    ctx.srv.stats.keyspace_hits += hits;
+    ctx.srv.stats.keyspace_misses += misses;
+}
+
+fn pairs<'a>(argv: &Argv<'a>) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone + 'a {
+    let argv = *argv;
+    (1..argv.len())
+        .step_by(2)
+        .map(move |i| (argv.get(i), argv.get(i + 1)))
+}
+
+pub fn cmd_mset(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    if argv.len().is_multiple_of(2) {
+        return reply_err(
+            ctx,
+            OpError::Arity("ERR wrong number of arguments for 'mset' command"),
+        );
+    }
+    let now_ms = ctx.now_ms;
+    op_mset(ctx.db(), pairs(argv), now_ms);
+    ctx.dirty((argv.len() / 2) as u64);
+    ctx.reply.ok();
+}
+
+pub fn cmd_msetnx(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    if argv.len().is_multiple_of(2) {
+        return reply_err(
+            ctx,
+            OpError::Arity("ERR wrong number of arguments for 'msetnx' command"),
+        );
+    }
+    let now_ms = ctx.now_ms;
+    if op_msetnx(ctx.db(), pairs(argv), now_ms) {
+        ctx.dirty((argv.len() / 2) as u64);
+        ctx.reply.int(1);
+    } else {
+        ctx.reply.int(0);
+    }
+}
+
+pub fn cmd_append(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let (now_ms, len_max) = (ctx.now_ms, bulk_len_max(ctx));
+    match op_append(ctx.db(), argv.get(1), argv.get(2), len_max, now_ms) {
+        Ok(len) => {
+            ctx.dirty(1);
+            ctx.reply.int(len as i64);
+        }
+        Err(e) => reply_err(ctx, e),
+    }
+}
+
+pub fn cmd_strlen(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let now_ms = ctx.now_ms;
+    match op_strlen(ctx.db(), argv.get(1), now_ms) {
+        Ok(n) => {
+            ctx.reply.int(n.unwrap_or(0) as i64);
+            ctx.hit(n.is_some());
+        }
+        Err(e) => {
+            reply_err(ctx, e);
+            ctx.hit(true);
+        }
+    }
+}
+
+pub fn cmd_getrange(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let (Some(start), Some(end)) = (arg_i64(argv.get(2)), arg_i64(argv.get(3))) else {
+        return reply_err(ctx, OpError::NotInteger);
+    };
+    let now_ms = ctx.now_ms;
+    let (db, reply) = parts(ctx);
+    let found = match op_get(db, argv.get(1), now_ms) {
+        Ok(Some(v)) => {
+            let mut ib = itoa::Buffer::new();
+            let s = v.str_bytes(&mut ib).unwrap_or_default();
+            match getrange_bounds(s.len(), start, end) {
+                Some((from, to)) => reply.bulk(&s[from..to]),
+                None => reply.bulk(b""),
+            }
+            true
+        }
+        Ok(None) => {
+            reply.bulk(b"");
+            false
+        }
+        Err(e) => {
+            reply.error(err_text(e));
+            true
+        }
+    };
+    ctx.hit(found);
+}
+
+pub fn cmd_setrange(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let Some(offset) = arg_i64(argv.get(2)) else {
+        return reply_err(ctx, OpError::NotInteger);
+    };
+    let Ok(offset) = usize::try_from(offset) else {
+        return reply_err(ctx, OpError::OffsetOutOfRange);
+    };
+    let (now_ms, len_max) = (ctx.now_ms, bulk_len_max(ctx));
+    let value = argv.get(3);
+    match op_setrange(ctx.db(), argv.get(1), offset, value, len_max, now_ms) {
+        Ok(len) => {
+            if !value.is_empty() {
+                ctx.dirty(1);
+            }
+            ctx.reply.int(len as i64);
+        }
+        Err(e) => reply_err(ctx, e),
+    }
+}
+
+fn incr_generic(ctx: &mut Ctx<'_>, key: &[u8], incr: i64) {
+    let now_ms = ctx.now_ms;
+    match op_incrby(ctx.db(), key, incr, now_ms) {
+        Ok(n) => {
+            ctx.dirty(1);
+            ctx.reply.int(n);
+        }
+        Err(e) => reply_err(ctx, e),
+    }
+}
+
+pub fn cmd_incr(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    incr_generic(ctx, argv.get(1), 1);
+}
+
+pub fn cmd_decr(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    incr_generic(ctx, argv.get(1), -1);
+}
+
+pub fn cmd_incrby(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    match arg_i64(argv.get(2)) {
+        Some(n) => incr_generic(ctx, argv.get(1), n),
+        None => reply_err(ctx, OpError::NotInteger),
+    }
+}
+
+pub fn cmd_decrby(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    match arg_i64(argv.get(2)) {
+        None => reply_err(ctx, OpError::NotInteger),
+        Some(i64::MIN) => reply_err(ctx, OpError::DecrOverflow),
+        Some(n) => incr_generic(ctx, argv.get(1), -n),
+    }
+}
+
+pub fn cmd_incrbyfloat(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let now_ms = ctx.now_ms;
+    match op_incrbyfloat(ctx.db(), argv.get(1), argv.get(2), now_ms) {
+        Ok(text) => {
+            ctx.dirty(1);
+            ctx.reply.bulk(&text);
+        }
+        Err(e) => reply_err(ctx, e),
+    }
+}
+
+/// LCS options, parsed after the key lookups as Redis does.
+fn parse_lcs_opts(argv: &Argv<'_>) -> Result<LcsOpts, OpError> {
+    let mut o = LcsOpts::default();
+    let mut j = 3;
+    while j < argv.len() {
+        let opt = argv.get(j);
+        let more = argv.len() - 1 - j;
+        if opt_is(opt, "IDX") {
+            o.idx = true;
+        } else if opt_is(opt, "LEN") {
+            o.len = true;
+        } else if opt_is(opt, "WITHMATCHLEN") {
+            o.with_match_len = true;
+        } else if opt_is(opt, "MINMATCHLEN") && more > 0 {
+            o.min_match_len = arg_i64(argv.get(j + 1)).ok_or(OpError::NotInteger)?.max(0);
+            j += 1;
+        } else {
+            return Err(OpError::Syntax);
+        }
+        j += 1;
+    }
+    if o.idx && o.len {
+        return Err(OpError::LcsIdxAndLen);
+    }
+    Ok(o)
+}
+
+pub fn cmd_lcs(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let now_ms = ctx.now_ms;
+    let (found, fetched) = op_lcs_fetch(ctx.db(), argv.get(1), argv.get(2), now_ms);
+    for f in found {
+        ctx.hit(f);
+    }
+    let res = fetched.and_then(|(a, b)| {
+        let opts = parse_lcs_opts(argv)?;
+        Ok((opts, lcs(&a, &b, opts, ctx.srv.config.bulk_len_max)?))
+    });
+    let (opts, out) = match res {
+        Ok(r) => r,
+        Err(e) => return reply_err(ctx, e),
+    };
+    let r = &mut ctx.reply;
+    if opts.idx {
+        r.map(2);
+        r.bulk(b"matches");
+        r.array(out.matches.len());
+        for m in &out.matches {
+            r.array(2 + usize::from(opts.with_match_len));
+            r.array(2);
+            r.int(i64::from(m.a.0));
+            r.int(i64::from(m.a.1));
+            r.array(2);
+            r.int(i64::from(m.b.0));
+            r.int(i64::from(m.b.1));
+            if opts.with_match_len {
+                r.int(i64::from(m.len));
+            }
+        }
+        r.bulk(b"len");
+        r.int(i64::from(out.len));
+    } else if opts.len {
+        r.int(i64::from(out.len));
+    } else {
+        r.bulk(&out.text);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Float arguments (Redis's string2ld / ld2string on x87 long double)
+
+/// Redis's `string2ld`: `strtold` over the whole argument, rejecting leading space, trailing
+/// garbage (an embedded NUL included: Redis checks the parsed length), NaN, and overflow or
+/// underflow to zero.
+fn parse_float_arg(s: &[u8]) -> Option<f80::F80> {
+    // MAX_LONG_DOUBLE_CHARS: Redis copies into a 5 KiB buffer first.
+    if s.is_empty() || s.len() >= 5 * 1024 {
+        return None;
+    }
+    f80::parse(s)
+}
+
+/// Redis's `ld2string(..., LD_STR_HUMAN)`: `%.17Lf`, trailing zeros and point trimmed, "-0"
+/// as "0".
+fn format_float_reply(v: f80::F80, out: &mut Vec<u8>) {
+    f80::format_fixed17_trimmed(v, out);
+}
+
+/// Exact software emulation of the x87 80-bit extended format for the three things
+/// INCRBYFLOAT needs: correctly rounded decimal/hex parsing (as glibc's `strtold`), one
+/// correctly rounded addition, and exact `%.17Lf` printing. Rounding is to nearest, ties to
+/// even, as the FPU's default control word. Values are `sig * 2^exp` with a 64-bit
+/// significand, like the hardware format (explicit integer bit).
+mod f80 {
+    use std::cmp::Ordering;
+
+    /// Smallest exponent: the subnormal scale 2^(1 - 16383 - 63).
+    const EXP_MIN: i64 = -16445;
+    /// Largest exponent of a finite value: sig < 2^64, so values stay below 2^16384.
+    const EXP_MAX: i64 = 16320;
+    /// Decimal magnitudes beyond these surely overflow / underflow (long double spans about
+    /// 1e-4951 ..= 1.19e4932); between them the exact computation decides.
+    const DEC_MAG_MAX: i64 = 4940;
+    const DEC_MAG_MIN: i64 = -4970;
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct F80 {
+        neg: bool,
+        inf: bool,
+        sig: u64,
+        exp: i64,
+    }
+
+    impl F80 {
+        pub const ZERO: F80 = F80 {
+            neg: false,
+            inf: false,
+            sig: 0,
+            exp: 0,
+        };
+
+        const fn inf(neg: bool) -> F80 {
+            F80 {
+                neg,
+                inf: true,
+                sig: 0,
+                exp: 0,
+            }
+        }
+
+        pub fn from_i64(n: i64) -> F80 {
+            round(
+                n < 0,
+                &Big::from_u128(u128::from(n.unsigned_abs())),
+                0,
+                false,
+            )
+        }
+
+        /// The correctly rounded sum; None if it is infinite (or NaN).
+        pub fn add(self, o: F80) -> Option<F80> {
+            if self.inf || o.inf {
+                return None;
+            }
+            if o.sig == 0 {
+                return Some(if self.sig == 0 {
+                    F80 {
+                        neg: self.neg && o.neg,
+                        ..F80::ZERO
+                    }
+                } else {
+                    self
+                });
+            }
+            if self.sig == 0 {
+                return Some(o);
+            }
+            let e = self.exp.min(o.exp);
+            let x = Big::from_u128(u128::from(self.sig)).shl((self.exp - e) as u64);
+            let y = Big::from_u128(u128::from(o.sig)).shl((o.exp - e) as u64);
+            let (neg, n) = if self.neg == o.neg {
+                let mut x = x;
+                x.add_assign(&y);
+                (self.neg, x)
+            } else {
+                match x.cmp(&y) {
+                    Ordering::Equal => return Some(F80::ZERO),
+                    Ordering::Greater => {
+                        let mut x = x;
+                        x.sub_assign(&y);
+                        (self.neg, x)
+                    }
+                    Ordering::Less => {
+                        let mut y = y;
+                        y.sub_assign(&x);
+                        (o.neg, y)
+                    }
+                }
+            };
+            let r = round(neg, &n, e, false);
+            (!r.inf).then_some(r)
+        }
+    }
+
+    /// Rounds `n * 2^scale` (plus a sticky "something below" bit) to the format.
+    fn round(neg: bool, n: &Big, scale: i64, sticky_in: bool) -> F80 {
+        let bits = n.bits() as i64;
+        if bits == 0 {
+            return F80 { neg, ..F80::ZERO };
+        }
+        let mut exp = (bits - 1 + scale - 63).max(EXP_MIN);
+        let shift = exp - scale;
+        let mut sig;
+        if shift <= 0 {
+            // Exact: n has at most 64 + shift bits.
+            sig = n.extract_u64(0) << (-shift) as u32;
+        } else {
+            let s = shift as u64;
+            sig = n.extract_u64(s);
+            let half = n.bit(s - 1);
+            let below = sticky_in || n.any_below(s - 1);
+            if half && (below || sig & 1 == 1) {
+                sig = sig.wrapping_add(1);
+                if sig == 0 {
+                    sig = 1 << 63;
+                    exp += 1;
+                }
+            }
+        }
+        if exp > EXP_MAX {
+            return F80::inf(neg);
+        }
+        F80 {
+            neg,
+            inf: false,
+            sig,
+            exp,
+        }
+    }
+
+    fn is_c_space(c: u8) -> bool {
+        matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+    }
+
+    /// `strtold` over all of `s` plus `string2ld`'s checks; None if rejected.
+    pub fn parse(s: &[u8]) -> Option<F80> {
+        let &first = s.first()?;
+        if is_c_space(first) {
+            return None;
+        }
+        let (neg, body) = match first {
+            b'-' => (true, &s[1..]),
+            b'+' => (false, &s[1..]),
+            _ => (false, s),
+        };
+        if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
+            // A literal infinity sets no ERANGE, so string2ld lets it through.
+            return Some(F80::inf(neg));
+        }
+        let v = if body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
+            parse_hex(neg, &body[2..])?
+        } else {
+            parse_dec(neg, body)?
+        };
+        // Overflow and underflow to zero set ERANGE: rejected.
+        (!v.inf).then_some(v)
+    }
+
+    /// Mantissa digits with an optional point, at least one digit; then the exponent part
+    /// (marker, sign, digits). Returns (digit values, count after the point, exponent).
+    fn split_number(body: &[u8], radix: u32, exp_marker: u8) -> Option<(Vec<u8>, i64, i64)> {
+        let mut digits = Vec::with_capacity(body.len());
+        let mut frac = 0i64;
+        let mut seen_point = false;
+        let mut i = 0;
+        while i < body.len() {
+            let c = body[i];
+            if c == b'.' && !seen_point {
+                seen_point = true;
+            } else if let Some(d) = (c as char).to_digit(radix) {
+                digits.push(d as u8);
+                if seen_point {
+                    frac += 1;
+                }
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        if digits.is_empty() {
+            return None;
+        }
+        let mut exp = 0i64;
+        if i < body.len() {
+            if body[i] | 0x20 != exp_marker {
+                return None;
+            }
+            i += 1;
+            let eneg = match body.get(i) {
+                Some(b'-') => {
+                    i += 1;
+                    true
+                }
+                Some(b'+') => {
+                    i += 1;
+                    false
+                }
+                _ => false,
+            };
+            let rest = &body[i..];
+            if rest.is_empty() || !rest.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            for &c in rest {
+                // Saturate: anything this large overflows or underflows anyway.
+                exp = (exp * 10 + i64::from(c - b'0')).min(1 << 40);
+            }
+            if eneg {
+                exp = -exp;
+            }
+        }
+        Some((digits, frac, exp))
+    }
+
+    fn parse_dec(neg: bool, body: &[u8]) -> Option<F80> {
+        let (digits, frac, exp) = split_number(body, 10, b'e')?;
+        let lead = digits.iter().take_while(|&&d| d == 0).count();
+        let digits = &digits[lead..];
+        if digits.is_empty() {
+            return Some(F80 { neg, ..F80::ZERO });
+        }
+        let e10 = exp - frac;
+        let mag = digits.len() as i64 + e10;
+        if mag > DEC_MAG_MAX {
+            return Some(F80::inf(neg));
+        }
+        if mag < DEC_MAG_MIN {
+            return None; // underflow to zero: ERANGE
+        }
+        let mut d = Big::default();
+        for &c in digits {
+            d.mul_small_add(10, u32::from(c));
+        }
+        let v = if e10 >= 0 {
+            d.mul_pow10(e10 as u32);
+            round(neg, &d, 0, false)
+        } else {
+            let mut p = Big::from_u128(1);
+            p.mul_pow10((-e10) as u32);
+            // Scale so the quotient has 67 or 68 bits: enough for the 64 kept, a round bit
+            // and more; the remainder supplies the sticky bit.
+            let s = p.bits() as i64 - d.bits() as i64 + 67;
+            let (num, den) = if s >= 0 {
+                (d.shl(s as u64), p)
+            } else {
+                (d, p.shl((-s) as u64))
+            };
+            let (q, rem_nonzero) = num.div_small_quotient(&den);
+            round(neg, &Big::from_u128(q), -s, rem_nonzero)
+        };
+        if v.sig == 0 && !v.inf {
+            return None; // a non-zero input rounded to zero: ERANGE
+        }
+        Some(v)
+    }
+
+    fn parse_hex(neg: bool, body: &[u8]) -> Option<F80> {
+        let (digits, frac, exp) = split_number(body, 16, b'p')?;
+        let lead = digits.iter().take_while(|&&d| d == 0).count();
+        let digits = &digits[lead..];
+        if digits.is_empty() {
+            return Some(F80 { neg, ..F80::ZERO });
+        }
+        let scale = exp - 4 * frac;
+        let mag = 4 * digits.len() as i64 + scale;
+        if mag > EXP_MAX + 70 {
+            return Some(F80::inf(neg));
+        }
+        if mag < EXP_MIN - 70 {
+            return None;
+        }
+        let mut h = Big::default();
+        for &c in digits {
+            h.mul_small_add(16, u32::from(c));
+        }
+        let v = round(neg, &h, scale, false);
+        if v.sig == 0 && !v.inf {
+            return None;
+        }
+        Some(v)
+    }
+
+    /// `%.17Lf` with trailing zeros (and then a bare point) removed, "-0" printed as "0".
+    pub fn format_fixed17_trimmed(v: F80, out: &mut Vec<u8>) {
+        if v.inf {
+            out.extend_from_slice(if v.neg { b"-inf" } else { b"inf" });
+            return;
+        }
+        const P17: u128 = 100_000_000_000_000_000;
+        let start = out.len();
+        if v.neg {
+            out.push(b'-');
+        }
+        if v.exp >= 0 {
+            // An integer: no fraction digits survive the trim.
+            Big::from_u128(u128::from(v.sig))
+                .shl(v.exp as u64)
+                .write_decimal(out);
+        } else {
+            // v * 10^17 = sig * 10^17 / 2^-exp, and sig * 10^17 < 2^121.
+            let n = u128::from(v.sig) * P17;
+            let shift = (-v.exp) as u32;
+            let q = if shift >= 128 {
+                0
+            } else {
+                let q = n >> shift;
+                let rem = n & ((1u128 << shift) - 1);
+                let half = 1u128 << (shift - 1);
+                q + u128::from(rem > half || (rem == half && q & 1 == 1))
+            };
+            let int = q / P17;
+            let mut frac = q % P17;
+            let mut b = itoa::Buffer::new();
+            out.extend_from_slice(b.format(int).as_bytes());
+            if frac != 0 {
+                let mut width = 17;
+                while frac.is_multiple_of(10) {
+                    frac /= 10;
+                    width -= 1;
+                }
+                out.push(b'.');
+                let digits = b.format(frac).as_bytes();
+                out.extend(std::iter::repeat_n(b'0', width - digits.len()));
+                out.extend_from_slice(digits);
+            }
+        }
+        if &out[start..] == b"-0" {
+            out.truncate(start);
+            out.push(b'0');
+        }
+    }
+
+    /// A minimal unsigned big integer: little-endian u32 limbs, no trailing zero limbs.
+    #[derive(Clone, Default, Debug)]
+    struct Big(Vec<u32>);
+
+    impl Big {
+        fn from_u128(mut v: u128) -> Big {
+            let mut l = Vec::new();
+            while v > 0 {
+                l.push(v as u32);
+                v >>= 32;
+            }
+            Big(l)
+        }
+
+        fn trim(&mut self) {
+            while self.0.last() == Some(&0) {
+                self.0.pop();
+            }
+        }
+
+        fn is_zero(&self) -> bool {
+            self.0.is_empty()
+        }
+
+        fn mul_small_add(&mut self, m: u32, a: u32) {
+            let mut carry = u64::from(a);
+            for x in &mut self.0 {
+                let t = u64::from(*x) * u64::from(m) + carry;
+                *x = t as u32;
+                carry = t >> 32;
+            }
+            if carry > 0 {
+                self.0.push(carry as u32);
+            }
+        }
+
+        fn mul_pow10(&mut self, mut e: u32) {
+            while e >= 9 {
+                self.mul_small_add(1_000_000_000, 0);
+                e -= 9;
+            }
+            if e > 0 {
+                self.mul_small_add(10u32.pow(e), 0);
+            }
+        }
+
+        fn bits(&self) -> u64 {
+            match self.0.last() {
+                None => 0,
+                Some(&top) => (self.0.len() as u64 - 1) * 32 + u64::from(32 - top.leading_zeros()),
+            }
+        }
+
+        fn bit(&self, i: u64) -> bool {
+            let w = (i / 32) as usize;
+            w < self.0.len() && (self.0[w] >> (i % 32)) & 1 == 1
+        }
+
+        /// Whether any bit below position `i` is set.
+        fn any_below(&self, i: u64) -> bool {
+            let w = (i / 32) as usize;
+            let full = w.min(self.0.len());
+            if self.0[..full].iter().any(|&x| x != 0) {
+                return true;
+            }
+            w < self.0.len() && self.0[w] & ((1u32 << (i % 32)) - 1) != 0
+        }
+
+        /// Bits `shift .. shift + 64`.
+        fn extract_u64(&self, shift: u64) -> u64 {
+            let w = (shift / 32) as usize;
+            let limb = |k: usize| u128::from(self.0.get(k).copied().unwrap_or(0));
+            let v = limb(w) | limb(w + 1) << 32 | limb(w + 2) << 64;
+            (v >> (shift % 32)) as u64
+        }
+
+        fn shl(&self, n: u64) -> Big {
+            if self.is_zero() {
+                return Big::default();
+            }
+            let words = (n / 32) as usize;
+            let b = (n % 32) as u32;
+            let mut l = vec![0u32; words];
+            l.reserve(self.0.len() + 1);
+            if b == 0 {
+                l.extend_from_slice(&self.0);
+            } else {
+                let mut carry = 0u32;
+                for &x in &self.0 {
+                    l.push((x << b) | carry);
+                    carry = x >> (32 - b);
+                }
+                l.push(carry);
+            }
+            let mut r = Big(l);
+            r.trim();
+            r
+        }
+
+        fn shr1(&mut self) {
+            let mut carry = 0u32;
+            for x in self.0.iter_mut().rev() {
+                let next = *x & 1;
+                *x = (*x >> 1) | (carry << 31);
+                carry = next;
+            }
+            self.trim();
+        }
+
+        fn cmp(&self, o: &Big) -> Ordering {
+            self.0
+                .len()
+                .cmp(&o.0.len())
+                .then_with(|| self.0.iter().rev().cmp(o.0.iter().rev()))
+        }
+
+        fn add_assign(&mut self, o: &Big) {
+            if self.0.len() < o.0.len() {
+                self.0.resize(o.0.len(), 0);
+            }
+            let mut carry = 0u64;
+            for (i, x) in self.0.iter_mut().enumerate() {
+                let t = u64::from(*x) + u64::from(o.0.get(i).copied().unwrap_or(0)) + carry;
+                *x = t as u32;
+                carry = t >> 32;
+            }
+            if carry > 0 {
+                self.0.push(carry as u32);
+            }
+        }
+
+        /// self -= o; requires self >= o.
+        fn sub_assign(&mut self, o: &Big) {
+            debug_assert!(self.cmp(o) != Ordering::Less);
+            let mut borrow = 0i64;
+            for (i, x) in self.0.iter_mut().enumerate() {
+                let t = i64::from(*x) - i64::from(o.0.get(i).copied().unwrap_or(0)) - borrow;
+                borrow = i64::from(t < 0);
+                *x = t.rem_euclid(1 << 32) as u32;
+            }
+            self.trim();
+        }
+
+        /// floor(self / den) for a quotient known to be below 2^68, and whether the
+        /// remainder is non-zero. Binary long division over the 68 quotient bits.
+        fn div_small_quotient(mut self, den: &Big) -> (u128, bool) {
+            let mut d = den.shl(67);
+            let mut q = 0u128;
+            for bit in (0..=67).rev() {
+                if self.cmp(&d) != Ordering::Less {
+                    self.sub_assign(&d);
+                    q |= 1 << bit;
+                }
+                d.shr1();
+            }
+            (q, !self.is_zero())
+        }
+
+        /// Decimal digits, most significant first ("0" for zero).
+        fn write_decimal(mut self, out: &mut Vec<u8>) {
+            if self.is_zero() {
+                out.push(b'0');
+                return;
+            }
+            let mut chunks = Vec::new();
+            while !self.is_zero() {
+                let mut rem = 0u64;
+                for x in self.0.iter_mut().rev() {
+                    let cur = (rem << 32) | u64::from(*x);
+                    *x = (cur / 1_000_000_000) as u32;
+                    rem = cur % 1_000_000_000;
+                }
+                self.trim();
+                chunks.push(rem as u32);
+            }
+            let mut b = itoa::Buffer::new();
+            let mut iter = chunks.iter().rev();
+            if let Some(top) = iter.next() {
+                out.extend_from_slice(b.format(*top).as_bytes());
+            }
+            for c in iter {
+                let s = b.format(*c).as_bytes();
+                out.extend(std::iter::repeat_n(b'0', 9 - s.len()));
+                out.extend_from_slice(s);
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn text(v: F80) -> String {
+            let mut out = Vec::new();
+            format_fixed17_trimmed(v, &mut out);
+            String::from_utf8(out).unwrap()
+        }
+
+        fn sum(a: &str, b: &str) -> String {
+            text(
+                parse(a.as_bytes())
+                    .unwrap()
+                    .add(parse(b.as_bytes()).unwrap())
+                    .unwrap(),
+            )
+        }
+
+        #[test]
+        fn known_redis_answers() {
+            // Texts taken from redis-server 7.0 on x86-64.
+            assert_eq!(sum("10.50", "0.1"), "10.6");
+            assert_eq!(sum("0.1", "0.2"), "0.3");
+            assert_eq!(sum("5.0e3", "2.0e2"), "5200");
+            assert_eq!(sum("0", "1000.1"), "1000.09999999999999998");
+            assert_eq!(sum("0", "1e30"), "1000000000000000000024696061952");
+            assert_eq!(sum("1", "-1"), "0");
+            assert_eq!(sum("-0.0", "0"), "0");
+        }
+
+        #[test]
+        fn parse_rules() {
+            for bad in [
+                "", " 1", "1 ", "nan", "1e", "0x", "abc", "1e99999", "1e-99999", "--1", ".", "1\0",
+            ] {
+                assert!(parse(bad.as_bytes()).is_none(), "{bad:?}");
+            }
+            for good in [
+                "1",
+                "+1",
+                "-1.",
+                ".5",
+                "1e5",
+                "0x1p3",
+                "0x.8",
+                "INF",
+                "-infinity",
+                "1e-4940",
+            ] {
+                assert!(parse(good.as_bytes()).is_some(), "{good:?}");
+            }
+            assert_eq!(text(parse(b"0x1p3").unwrap()), "8");
+            assert_eq!(text(F80::from_i64(i64::MIN)), "-9223372036854775808");
+        }
+    }
 }
