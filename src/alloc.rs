@@ -23,7 +23,8 @@ pub fn sample_peak() -> usize {
 }
 
 pub fn peak() -> usize {
-    PEAK.load(std::sync::atomic::Ordering::Relaxed).max(allocated())
+    PEAK.load(std::sync::atomic::Ordering::Relaxed)
+        .max(allocated())
 }
 
 /// Resident set size from /proc/self/statm, in bytes.
@@ -34,7 +35,11 @@ pub fn rss() -> u64 {
         .unwrap_or(4096) as u64;
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<u64>().ok())
+        })
         .map(|pages| pages * page)
         .unwrap_or(0)
 }

@@ -117,9 +117,7 @@ fn int_in(v: &[u8], lo: i64, hi: i64) -> Result<i64, String> {
         .and_then(|s| s.parse::<i64>().ok())
         .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
     if n < lo || n > hi {
-        return Err(format!(
-            "argument must be between {lo} and {hi} inclusive"
-        ));
+        return Err(format!("argument must be between {lo} and {hi} inclusive"));
     }
     Ok(n)
 }
@@ -290,7 +288,10 @@ pub static PARAMS: &[Param] = &[
                     c.loglevel = *l;
                     Ok(())
                 }
-                None => Err("argument(s) must be one of the following: debug, verbose, notice, warning".into()),
+                None => Err(
+                    "argument(s) must be one of the following: debug, verbose, notice, warning"
+                        .into(),
+                ),
             }
         },
     },
@@ -432,21 +433,39 @@ pub static PARAMS: &[Param] = &[
         mutable: true,
         values: 1,
         get: |_| "no".into(),
-        set: |_, v| fixed(v, b"no", "appendonly is not supported by this build of ringkv"),
+        set: |_, v| {
+            fixed(
+                v,
+                b"no",
+                "appendonly is not supported by this build of ringkv",
+            )
+        },
     },
     Param {
         name: "save",
         mutable: true,
         values: -1,
         get: |_| String::new(),
-        set: |_, v| fixed(v, b"", "RDB snapshots are not supported by this build of ringkv"),
+        set: |_, v| {
+            fixed(
+                v,
+                b"",
+                "RDB snapshots are not supported by this build of ringkv",
+            )
+        },
     },
     Param {
         name: "daemonize",
         mutable: false,
         values: 1,
         get: |_| "no".into(),
-        set: |_, v| fixed(v, b"no", "daemonize is not supported; run ringkv under a supervisor"),
+        set: |_, v| {
+            fixed(
+                v,
+                b"no",
+                "daemonize is not supported; run ringkv under a supervisor",
+            )
+        },
     },
 ];
 
@@ -511,7 +530,8 @@ pub fn split_line(line: &str) -> Result<Vec<Vec<u8>>, String> {
 impl Config {
     /// Applies one directive (`name value...`) from a file or the command line.
     pub fn apply(&mut self, name: &str, values: &[Vec<u8>]) -> Result<(), String> {
-        let p = find_param(name.as_bytes()).ok_or_else(|| format!("Bad directive or wrong number of arguments: '{name}'"))?;
+        let p = find_param(name.as_bytes())
+            .ok_or_else(|| format!("Bad directive or wrong number of arguments: '{name}'"))?;
         let vals: Vec<&[u8]> = values.iter().map(|v| v.as_slice()).collect();
         let ok_count = if p.values < 0 {
             !vals.is_empty() || p.name == "save"
@@ -533,8 +553,11 @@ impl Config {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let args = split_line(line).map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
-            let Some((name, rest)) = args.split_first() else { continue };
+            let args =
+                split_line(line).map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
+            let Some((name, rest)) = args.split_first() else {
+                continue;
+            };
             let name = String::from_utf8_lossy(name).to_string();
             self.apply(&name, rest)
                 .map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
@@ -551,10 +574,18 @@ mod tests {
     fn split_line_quotes() {
         assert_eq!(
             split_line(r#"bind 127.0.0.1 "::1"  'a b'"#).unwrap(),
-            vec![b"bind".to_vec(), b"127.0.0.1".to_vec(), b"::1".to_vec(), b"a b".to_vec()]
+            vec![
+                b"bind".to_vec(),
+                b"127.0.0.1".to_vec(),
+                b"::1".to_vec(),
+                b"a b".to_vec()
+            ]
         );
         assert!(split_line(r#"x "abc"#).is_err());
-        assert_eq!(split_line(r#"save """#).unwrap(), vec![b"save".to_vec(), vec![]]);
+        assert_eq!(
+            split_line(r#"save """#).unwrap(),
+            vec![b"save".to_vec(), vec![]]
+        );
     }
 
     #[test]

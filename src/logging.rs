@@ -34,7 +34,9 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 pub fn timestamp(ms: u64) -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let secs = (ms / 1000) as i64;
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);
@@ -91,7 +93,9 @@ pub fn init(level: LogLevel, logfile: &str) -> Result<(), String> {
                 .map_err(|e| format!("Can't open the log file {logfile}: {e}"))?,
         )
     };
-    let logger = Box::new(Logger { out: Mutex::new(out) });
+    let logger = Box::new(Logger {
+        out: Mutex::new(out),
+    });
     log::set_boxed_logger(logger).map_err(|e| e.to_string())?;
     log::set_max_level(filter_for(level));
     Ok(())
@@ -102,6 +106,9 @@ mod tests {
     #[test]
     fn timestamp_format() {
         assert_eq!(super::timestamp(0), "01 Jan 1970 00:00:00.000");
-        assert_eq!(super::timestamp(1_795_000_000_123), "18 Nov 2026 07:06:40.123");
+        assert_eq!(
+            super::timestamp(1_795_000_000_123),
+            "18 Nov 2026 07:06:40.123"
+        );
     }
 }

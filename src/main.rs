@@ -7,7 +7,11 @@ use clap::Parser;
 use ringkv::config::Config;
 
 #[derive(Parser, Debug)]
-#[command(name = "ringkv", version, about = "Redis-compatible in-memory key-value server on io_uring")]
+#[command(
+    name = "ringkv",
+    version,
+    about = "Redis-compatible in-memory key-value server on io_uring"
+)]
 struct Cli {
     /// A redis.conf-syntax configuration file.
     config_file: Option<std::path::PathBuf>,

@@ -217,7 +217,10 @@ impl Server {
                 }
             }
         }
-        if self.config.requirepass.is_some() && !self.conns[slot].authenticated && c.flags & cmd::flags::NO_AUTH == 0 {
+        if self.config.requirepass.is_some()
+            && !self.conns[slot].authenticated
+            && c.flags & cmd::flags::NO_AUTH == 0
+        {
             self.stats.total_error_replies += 1;
             self.cmd_stats[idx].rejected_calls += 1;
             reply.error("NOAUTH Authentication required.");
@@ -226,7 +229,10 @@ impl Server {
         if !c.arity_ok(argv.len()) {
             self.stats.total_error_replies += 1;
             self.cmd_stats[idx].rejected_calls += 1;
-            reply.error(&format!("ERR wrong number of arguments for '{}' command", c.name));
+            reply.error(&format!(
+                "ERR wrong number of arguments for '{}' command",
+                c.name
+            ));
             return;
         }
         if self.config.maxmemory_bytes > 0
@@ -272,11 +278,15 @@ impl Server {
     /// Parses and runs the buffered commands of one connection. Returns true if it stopped
     /// early with complete commands left (it is then processed again next turn).
     fn process_input(&mut self, slot: usize) -> bool {
-        let Some(conn) = self.conns.get_mut(slot) else { return false };
+        let Some(conn) = self.conns.get_mut(slot) else {
+            return false;
+        };
         if conn.closed || conn.close_after_reply {
             return false;
         }
-        let Some(mut inbuf) = conn.inbuf.take() else { return false };
+        let Some(mut inbuf) = conn.inbuf.take() else {
+            return false;
+        };
         let mut out = std::mem::take(&mut conn.out);
         let mut parser = std::mem::take(&mut conn.parser);
         let mut more = false;
@@ -332,7 +342,9 @@ impl Server {
     /// Shuts the socket so that in-flight operations complete, and frees the slot once none
     /// are left.
     pub fn close(&mut self, slot: usize) {
-        let Some(c) = self.conns.get_mut(slot) else { return };
+        let Some(c) = self.conns.get_mut(slot) else {
+            return;
+        };
         if !c.closed {
             c.closed = true;
             let _ = sock::shutdown(c.fd.as_raw_fd(), sock::Shutdown::Both);
@@ -379,7 +391,9 @@ impl Server {
             let idle: Vec<usize> = self
                 .conns
                 .iter()
-                .filter(|(_, c)| !c.closed && now_ms.saturating_sub(c.last_interaction_ms) > limit_ms)
+                .filter(|(_, c)| {
+                    !c.closed && now_ms.saturating_sub(c.last_interaction_ms) > limit_ms
+                })
                 .map(|(s, _)| s)
                 .collect();
             for s in idle {
@@ -402,7 +416,7 @@ impl Server {
 
 fn format_addr(a: &SockaddrStorage) -> String {
     if let Some(v4) = a.as_sockaddr_in() {
-        format!("{}:{}", std::net::Ipv4Addr::from(v4.ip()), v4.port())
+        format!("{}:{}", v4.ip(), v4.port())
     } else if let Some(v6) = a.as_sockaddr_in6() {
         format!("{}:{}", v6.ip(), v6.port())
     } else if let Some(u) = a.as_unix_addr() {
@@ -419,35 +433,60 @@ fn bind_tcp(addr: &str, port: u16, backlog: i32) -> Result<OwnedFd, String> {
     let ip: std::net::IpAddr = if addr == "*" {
         std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
     } else {
-        addr.parse().map_err(|_| format!("invalid bind address '{addr}'"))?
+        addr.parse()
+            .map_err(|_| format!("invalid bind address '{addr}'"))?
     };
     let sa = std::net::SocketAddr::new(ip, port);
-    let family = if ip.is_ipv4() { sock::AddressFamily::Inet } else { sock::AddressFamily::Inet6 };
-    let fd = sock::socket(family, sock::SockType::Stream, sock::SockFlag::SOCK_CLOEXEC, None)
-        .map_err(|e| format!("socket: {e}"))?;
+    let family = if ip.is_ipv4() {
+        sock::AddressFamily::Inet
+    } else {
+        sock::AddressFamily::Inet6
+    };
+    let fd = sock::socket(
+        family,
+        sock::SockType::Stream,
+        sock::SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| format!("socket: {e}"))?;
     sock::setsockopt(&fd, sock::sockopt::ReuseAddr, &true).map_err(|e| e.to_string())?;
     if ip.is_ipv6() {
         sock::setsockopt(&fd, sock::sockopt::Ipv6V6Only, &true).map_err(|e| e.to_string())?;
     }
     let ss = SockaddrStorage::from(sa);
-    sock::bind(fd.as_raw_fd(), &ss).map_err(|e| format!("Could not create server TCP listening socket {addr}:{port}: bind: {e}"))?;
-    sock::listen(&fd, sock::Backlog::new(backlog).unwrap_or(sock::Backlog::MAXCONN))
-        .map_err(|e| format!("listen {addr}:{port}: {e}"))?;
+    sock::bind(fd.as_raw_fd(), &ss).map_err(|e| {
+        format!("Could not create server TCP listening socket {addr}:{port}: bind: {e}")
+    })?;
+    sock::listen(
+        &fd,
+        sock::Backlog::new(backlog).unwrap_or(sock::Backlog::MAXCONN),
+    )
+    .map_err(|e| format!("listen {addr}:{port}: {e}"))?;
     Ok(fd)
 }
 
 fn bind_unix(path: &std::path::Path, perm: u32, backlog: i32) -> Result<OwnedFd, String> {
     let _ = std::fs::remove_file(path);
-    let fd = sock::socket(sock::AddressFamily::Unix, sock::SockType::Stream, sock::SockFlag::SOCK_CLOEXEC, None)
-        .map_err(|e| format!("socket: {e}"))?;
-    let ua = sock::UnixAddr::new(path).map_err(|e| format!("unixsocket {}: {e}", path.display()))?;
+    let fd = sock::socket(
+        sock::AddressFamily::Unix,
+        sock::SockType::Stream,
+        sock::SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| format!("socket: {e}"))?;
+    let ua =
+        sock::UnixAddr::new(path).map_err(|e| format!("unixsocket {}: {e}", path.display()))?;
     sock::bind(fd.as_raw_fd(), &ua).map_err(|e| format!("bind {}: {e}", path.display()))?;
     if perm != 0 {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm)).map_err(|e| e.to_string())?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm))
+            .map_err(|e| e.to_string())?;
     }
-    sock::listen(&fd, sock::Backlog::new(backlog).unwrap_or(sock::Backlog::MAXCONN))
-        .map_err(|e| format!("listen {}: {e}", path.display()))?;
+    sock::listen(
+        &fd,
+        sock::Backlog::new(backlog).unwrap_or(sock::Backlog::MAXCONN),
+    )
+    .map_err(|e| format!("listen {}: {e}", path.display()))?;
     Ok(fd)
 }
 
@@ -469,7 +508,10 @@ impl EventLoop {
         if c.port != 0 {
             for addr in &c.bind {
                 match bind_tcp(addr, c.port, c.tcp_backlog) {
-                    Ok(fd) => listeners.push(Listener { fd, desc: format!("{addr}:{}", c.port) }),
+                    Ok(fd) => listeners.push(Listener {
+                        fd,
+                        desc: format!("{addr}:{}", c.port),
+                    }),
                     Err(e) if c.bind_is_default && addr.contains(':') => {
                         log::warn!("skipping optional bind address {addr}: {e}");
                     }
@@ -479,7 +521,10 @@ impl EventLoop {
         }
         if let Some(p) = &c.unixsocket {
             let fd = bind_unix(p, c.unixsocketperm, c.tcp_backlog)?;
-            listeners.push(Listener { fd, desc: p.display().to_string() });
+            listeners.push(Listener {
+                fd,
+                desc: p.display().to_string(),
+            });
         }
         if listeners.is_empty() {
             return Err("no listening sockets: set --port and --bind, or --unixsocket".into());
@@ -495,7 +540,11 @@ impl EventLoop {
         mask.add(Signal::SIGINT);
         mask.add(Signal::SIGTERM);
         let signal_fd = match mask.thread_block() {
-            Ok(()) => nix::sys::signalfd::SignalFd::with_flags(&mask, nix::sys::signalfd::SfdFlags::SFD_CLOEXEC).ok(),
+            Ok(()) => nix::sys::signalfd::SignalFd::with_flags(
+                &mask,
+                nix::sys::signalfd::SfdFlags::SFD_CLOEXEC,
+            )
+            .ok(),
             Err(_) => None,
         };
         if let Err(e) = ring::ignore_sigpipe() {
@@ -517,18 +566,25 @@ impl EventLoop {
 
     fn arm_signal(&mut self) {
         if let Some(fd) = &self.signal_fd {
-            self.ring.read(fd.as_raw_fd(), ring::token(K_SIGNAL, 0, 0), Vec::with_capacity(128));
+            self.ring.read(
+                fd.as_raw_fd(),
+                ring::token(K_SIGNAL, 0, 0),
+                Vec::with_capacity(128),
+            );
         }
     }
 
     pub fn run(&mut self) -> Result<(), String> {
         for (i, l) in self.srv.listeners.iter().enumerate() {
-            self.ring.accept_multi(l.fd.as_raw_fd(), ring::token(K_ACCEPT, 0, i as u32));
+            self.ring
+                .accept_multi(l.fd.as_raw_fd(), ring::token(K_ACCEPT, 0, i as u32));
         }
         self.arm_tick();
         self.arm_signal();
         loop {
-            self.ring.submit_and_wait(1).map_err(|e| format!("io_uring_enter: {e}"))?;
+            self.ring
+                .submit_and_wait(1)
+                .map_err(|e| format!("io_uring_enter: {e}"))?;
             self.srv.now_ms = unix_ms();
             let mut done = std::mem::take(&mut self.completions);
             self.ring.reap(&mut done);
@@ -578,7 +634,11 @@ impl EventLoop {
                     Instant::now()
                 });
                 self.srv.listeners.clear();
-                let pending = self.srv.conns.iter().any(|(_, c)| !c.closed && (c.send_inflight || !c.out.is_empty()));
+                let pending = self
+                    .srv
+                    .conns
+                    .iter()
+                    .any(|(_, c)| !c.closed && (c.send_inflight || !c.out.is_empty()));
                 if !pending || started.elapsed() > SHUTDOWN_FLUSH_MAX {
                     if let Some(p) = &self.srv.config.unixsocket {
                         let _ = std::fs::remove_file(p);
@@ -598,7 +658,10 @@ impl EventLoop {
             }
         }
         if c.result < 0 {
-            log::warn!("Accepting client connection: {}", std::io::Error::from_raw_os_error(-c.result));
+            log::warn!(
+                "Accepting client connection: {}",
+                std::io::Error::from_raw_os_error(-c.result)
+            );
             return;
         }
         let fd = ring::adopt_fd(c.result);
@@ -620,7 +683,14 @@ impl EventLoop {
             let _ = sock::setsockopt(&fd, sock::sockopt::TcpNoDelay, &true);
         }
         let addr = match (&peer, kind) {
-            (_, Kind::Unix) => format!("{}:0", srv.config.unixsocket.as_ref().map(|p| p.display().to_string()).unwrap_or_default()),
+            (_, Kind::Unix) => format!(
+                "{}:0",
+                srv.config
+                    .unixsocket
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            ),
             (Some(p), _) => format_addr(p),
             (None, _) => "?:0".into(),
         };
@@ -634,7 +704,16 @@ impl EventLoop {
         let generation = srv.next_generation;
         srv.next_generation = (srv.next_generation + 1) & 0xff_ffff;
         let authenticated = srv.config.requirepass.is_none();
-        let conn = Conn::new(id, generation, fd, kind, addr, laddr, srv.now_ms, authenticated);
+        let conn = Conn::new(
+            id,
+            generation,
+            fd,
+            kind,
+            addr,
+            laddr,
+            srv.now_ms,
+            authenticated,
+        );
         let slot = srv.conns.insert(conn);
         srv.touched.push(slot);
     }
@@ -649,7 +728,9 @@ impl EventLoop {
     }
 
     fn on_recv(&mut self, c: Completion) {
-        let Some(slot) = self.conn_for(c.token) else { return };
+        let Some(slot) = self.conn_for(c.token) else {
+            return;
+        };
         let srv = &mut self.srv;
         let conn = &mut srv.conns[slot];
         conn.recv_inflight = false;
@@ -673,7 +754,10 @@ impl EventLoop {
         }
         srv.stats.net_input_bytes += c.result as u64;
         if conn.query_len() > srv.config.query_buffer_max {
-            log::warn!("Closing client that reached max query buffer length (addr={})", conn.addr);
+            log::warn!(
+                "Closing client that reached max query buffer length (addr={})",
+                conn.addr
+            );
             srv.close(slot);
             return;
         }
@@ -685,7 +769,9 @@ impl EventLoop {
     }
 
     fn on_send(&mut self, c: Completion) {
-        let Some(slot) = self.conn_for(c.token) else { return };
+        let Some(slot) = self.conn_for(c.token) else {
+            return;
+        };
         let srv = &mut self.srv;
         let conn = &mut srv.conns[slot];
         conn.send_inflight = false;
@@ -722,7 +808,9 @@ impl EventLoop {
     fn flush(&mut self) {
         let mut touched = std::mem::take(&mut self.srv.touched);
         for &slot in &touched {
-            let Some(conn) = self.srv.conns.get_mut(slot) else { continue };
+            let Some(conn) = self.srv.conns.get_mut(slot) else {
+                continue;
+            };
             if conn.closed {
                 continue;
             }
@@ -733,7 +821,8 @@ impl EventLoop {
                     std::mem::swap(&mut spare, &mut conn.out);
                     conn.send_inflight = true;
                     conn.send_offset = 0;
-                    self.ring.send(fd, ring::token(K_SEND, tok_base.0, tok_base.1), spare, 0);
+                    self.ring
+                        .send(fd, ring::token(K_SEND, tok_base.0, tok_base.1), spare, 0);
                 }
             }
             if conn.close_after_reply {
@@ -742,14 +831,21 @@ impl EventLoop {
                 }
                 continue;
             }
-            let paused = conn.out.len() + if conn.send_inflight { OUT_PAUSE_BYTES / 2 } else { 0 } >= OUT_PAUSE_BYTES;
+            let paused = conn.out.len()
+                + if conn.send_inflight {
+                    OUT_PAUSE_BYTES / 2
+                } else {
+                    0
+                }
+                >= OUT_PAUSE_BYTES;
             if !conn.recv_inflight && !conn.ready && !paused && !self.srv.shutdown_requested {
                 if let Some(mut buf) = conn.inbuf.take() {
                     if buf.capacity() - buf.len() < RECV_CHUNK / 4 {
                         buf.reserve(RECV_CHUNK);
                     }
                     conn.recv_inflight = true;
-                    self.ring.recv(fd, ring::token(K_RECV, tok_base.0, tok_base.1), buf);
+                    self.ring
+                        .recv(fd, ring::token(K_RECV, tok_base.0, tok_base.1), buf);
                 }
             }
         }

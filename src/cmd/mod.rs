@@ -13,8 +13,8 @@ pub mod server;
 pub mod strings;
 
 use crate::keyspace::Db;
-use crate::resp::Argv;
 use crate::resp::reply::Reply;
+use crate::resp::Argv;
 use crate::server::Server;
 
 pub type Handler = fn(&mut Ctx<'_>, &Argv<'_>);
@@ -288,7 +288,9 @@ pub const _UNUSED_ON: &str = ON;
 
 /// Case-insensitive lookup of a command (or subcommand) by name.
 pub fn lookup<'t>(table: &'t [Command], name: &[u8]) -> Option<&'t Command> {
-    table.iter().find(|c| c.short_name().as_bytes().eq_ignore_ascii_case(name))
+    table
+        .iter()
+        .find(|c| c.short_name().as_bytes().eq_ignore_ascii_case(name))
 }
 
 /// Redis 7.0's text for an unknown command: the name and the first arguments, at most about

@@ -133,7 +133,11 @@ pub fn cmd_hello(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             return;
         }
         let name = argv.get(n);
-        ctx.conn().name = if name.is_empty() { None } else { Some(name.into()) };
+        ctx.conn().name = if name.is_empty() {
+            None
+        } else {
+            Some(name.into())
+        };
     }
     if let Some(p) = proto {
         ctx.conn().resp3 = p == 3;
@@ -226,7 +230,9 @@ fn op_flush(ctx: &mut Ctx<'_>, index: usize, lazy: bool) -> u64 {
 }
 
 pub fn cmd_flushdb(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let Ok(lazy) = flush_mode(ctx, argv) else { return };
+    let Ok(lazy) = flush_mode(ctx, argv) else {
+        return;
+    };
     let i = ctx.db_index();
     let n = op_flush(ctx, i, lazy);
     ctx.dirty(n);
@@ -234,7 +240,9 @@ pub fn cmd_flushdb(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 pub fn cmd_flushall(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let Ok(lazy) = flush_mode(ctx, argv) else { return };
+    let Ok(lazy) = flush_mode(ctx, argv) else {
+        return;
+    };
     let mut n = 0;
     for i in 0..ctx.srv.dbs.len() {
         n += op_flush(ctx, i, lazy);
@@ -306,13 +314,62 @@ macro_rules! sub {
 use flags::*;
 
 pub static CLIENT_SUBCOMMANDS: &[Command] = &[
-    sub!("client|id", 2, NOSCRIPT | LOADING | STALE, "5.0.0", "Returns the unique client ID of the connection.", cmd_client_id),
-    sub!("client|setname", 3, NOSCRIPT | LOADING | STALE, "2.6.9", "Sets the connection name.", cmd_client_setname),
-    sub!("client|getname", 2, NOSCRIPT | LOADING | STALE, "2.6.9", "Returns the name of the connection.", cmd_client_getname),
-    sub!("client|list", -2, ADMIN | NOSCRIPT | LOADING | STALE, "2.4.0", "Lists open connections.", cmd_client_list),
-    sub!("client|info", 2, NOSCRIPT | LOADING | STALE, "6.2.0", "Returns information about the connection.", cmd_client_info),
-    sub!("client|kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, "2.4.0", "Terminates open connections.", cmd_client_kill),
-    sub!("client|help", 2, LOADING | STALE, "5.0.0", "Returns helpful text about the different subcommands.", cmd_client_help),
+    sub!(
+        "client|id",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        "5.0.0",
+        "Returns the unique client ID of the connection.",
+        cmd_client_id
+    ),
+    sub!(
+        "client|setname",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        "2.6.9",
+        "Sets the connection name.",
+        cmd_client_setname
+    ),
+    sub!(
+        "client|getname",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        "2.6.9",
+        "Returns the name of the connection.",
+        cmd_client_getname
+    ),
+    sub!(
+        "client|list",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "2.4.0",
+        "Lists open connections.",
+        cmd_client_list
+    ),
+    sub!(
+        "client|info",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        "6.2.0",
+        "Returns information about the connection.",
+        cmd_client_info
+    ),
+    sub!(
+        "client|kill",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "2.4.0",
+        "Terminates open connections.",
+        cmd_client_kill
+    ),
+    sub!(
+        "client|help",
+        2,
+        LOADING | STALE,
+        "5.0.0",
+        "Returns helpful text about the different subcommands.",
+        cmd_client_help
+    ),
 ];
 
 fn cmd_client_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
@@ -374,7 +431,11 @@ fn cmd_client_setname(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         ctx.err(e);
         return;
     }
-    ctx.conn().name = if name.is_empty() { None } else { Some(name.into()) };
+    ctx.conn().name = if name.is_empty() {
+        None
+    } else {
+        Some(name.into())
+    };
     ctx.reply.ok();
 }
 
@@ -390,7 +451,11 @@ fn client_line(ctx: &Ctx<'_>, slot: usize, out: &mut String) {
     let c = &ctx.srv.conns[slot];
     let now = ctx.now_ms;
     let qbuf = c.query_len();
-    let name = c.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+    let name = c
+        .name
+        .as_deref()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
@@ -514,7 +579,11 @@ fn cmd_client_kill(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         } else if eq(opt, "TYPE") {
             if eq(val, "normal") {
                 type_normal = Some(true);
-            } else if eq(val, "master") || eq(val, "replica") || eq(val, "slave") || eq(val, "pubsub") {
+            } else if eq(val, "master")
+                || eq(val, "replica")
+                || eq(val, "slave")
+                || eq(val, "pubsub")
+            {
                 type_normal = Some(false);
             } else {
                 let t = String::from_utf8_lossy(val).into_owned();
@@ -549,11 +618,14 @@ fn cmd_client_kill(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         .conns
         .iter()
         .filter(|(s, c)| {
-            !c.closed
-                && !(skipme && *s == me)
+            !(c.closed || skipme && *s == me)
                 && id.is_none_or(|v| c.id == v)
-                && addr.as_ref().is_none_or(|a| c.addr.as_bytes() == a.as_slice())
-                && laddr.as_ref().is_none_or(|a| c.laddr.as_bytes() == a.as_slice())
+                && addr
+                    .as_ref()
+                    .is_none_or(|a| c.addr.as_bytes() == a.as_slice())
+                && laddr
+                    .as_ref()
+                    .is_none_or(|a| c.laddr.as_bytes() == a.as_slice())
                 && type_normal.is_none_or(|n| n)
         })
         .map(|(s, _)| s)
@@ -593,8 +665,33 @@ fn cpu_times() -> (f64, f64) {
     }
 }
 
-const SECTIONS_DEFAULT: &[&str] = &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
-const SECTIONS_ALL: &[&str] = &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace"];
+const SECTIONS_DEFAULT: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+const SECTIONS_ALL: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
 
 fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
     let srv = &*ctx.srv;
@@ -604,10 +701,19 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             let uptime = srv.start_instant.elapsed().as_secs();
             let uname = nix::sys::utsname::uname().ok();
             let os = uname
-                .map(|u| format!("{} {} {}", u.sysname().to_string_lossy(), u.release().to_string_lossy(), u.machine().to_string_lossy()))
+                .map(|u| {
+                    format!(
+                        "{} {} {}",
+                        u.sysname().to_string_lossy(),
+                        u.release().to_string_lossy(),
+                        u.machine().to_string_lossy()
+                    )
+                })
                 .unwrap_or_default();
             let port = srv.config.port;
-            let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+            let exe = std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
             let _ = write!(
                 s,
                 "# Server\r\nredis_version:{REDIS_VERSION}\r\nringkv_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{os}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:io_uring\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{port}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{exe}\r\nconfig_file:\r\nio_threads_active:0\r\n",
@@ -633,8 +739,14 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             let used = srv.used_memory();
             let rss = crate::alloc::rss();
             let peak = crate::alloc::peak() as u64;
-            let frag = if used > 0 { rss as f64 / used as f64 } else { 0.0 };
-            let total = nix::sys::sysinfo::sysinfo().map(|i| i.ram_total()).unwrap_or(0);
+            let frag = if used > 0 {
+                rss as f64 / used as f64
+            } else {
+                0.0
+            };
+            let total = nix::sys::sysinfo::sysinfo()
+                .map(|i| i.ram_total())
+                .unwrap_or(0);
             let _ = write!(
                 s,
                 "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\ntotal_system_memory:{total}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_allocator:libc\r\nlazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
@@ -705,7 +817,11 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 if st.calls == 0 && st.rejected_calls == 0 && st.failed_calls == 0 {
                     continue;
                 }
-                let per = if st.calls > 0 { st.usec as f64 / st.calls as f64 } else { 0.0 };
+                let per = if st.calls > 0 {
+                    st.usec as f64 / st.calls as f64
+                } else {
+                    0.0
+                };
                 let _ = write!(
                     s,
                     "cmdstat_{}:calls={},usec={},usec_per_call={per:.2},rejected_calls={},failed_calls={}\r\n",
@@ -764,10 +880,50 @@ pub fn cmd_info(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 // ---- CONFIG ----------------------------------------------------------------------------
 
 pub static CONFIG_SUBCOMMANDS: &[Command] = &[
-    Command { group: "server", ..sub!("config|get", -3, ADMIN | NOSCRIPT | LOADING | STALE, "2.0.0", "Returns the effective values of configuration parameters.", cmd_config_get) },
-    Command { group: "server", ..sub!("config|set", -4, ADMIN | NOSCRIPT | LOADING | STALE, "2.0.0", "Sets configuration parameters in-flight.", cmd_config_set) },
-    Command { group: "server", ..sub!("config|resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, "2.0.0", "Resets the server's statistics.", cmd_config_resetstat) },
-    Command { group: "server", ..sub!("config|help", 2, LOADING | STALE, "5.0.0", "Returns helpful text about the different subcommands.", cmd_config_help) },
+    Command {
+        group: "server",
+        ..sub!(
+            "config|get",
+            -3,
+            ADMIN | NOSCRIPT | LOADING | STALE,
+            "2.0.0",
+            "Returns the effective values of configuration parameters.",
+            cmd_config_get
+        )
+    },
+    Command {
+        group: "server",
+        ..sub!(
+            "config|set",
+            -4,
+            ADMIN | NOSCRIPT | LOADING | STALE,
+            "2.0.0",
+            "Sets configuration parameters in-flight.",
+            cmd_config_set
+        )
+    },
+    Command {
+        group: "server",
+        ..sub!(
+            "config|resetstat",
+            2,
+            ADMIN | NOSCRIPT | LOADING | STALE,
+            "2.0.0",
+            "Resets the server's statistics.",
+            cmd_config_resetstat
+        )
+    },
+    Command {
+        group: "server",
+        ..sub!(
+            "config|help",
+            2,
+            LOADING | STALE,
+            "5.0.0",
+            "Returns helpful text about the different subcommands.",
+            cmd_config_help
+        )
+    },
 ];
 
 fn cmd_config_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
@@ -808,7 +964,7 @@ fn cmd_config_get(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    if argv.len() % 2 != 0 {
+    if !argv.len().is_multiple_of(2) {
         ctx.syntax_error();
         return;
     }
@@ -820,11 +976,16 @@ fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         let name = argv.get(i);
         let Some(p) = crate::config::find_param(name) else {
             let n = String::from_utf8_lossy(name).into_owned();
-            ctx.err(&format!("ERR Unknown option or number of arguments for CONFIG SET - '{n}'"));
+            ctx.err(&format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{n}'"
+            ));
             return;
         };
         if seen.contains(&p.name) {
-            ctx.err(&format!("ERR CONFIG SET failed (possibly related to argument '{}') - duplicate parameter", p.name));
+            ctx.err(&format!(
+                "ERR CONFIG SET failed (possibly related to argument '{}') - duplicate parameter",
+                p.name
+            ));
             return;
         }
         seen.push(p.name);
@@ -838,9 +999,16 @@ fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         } else {
             vec![v]
         };
-        let vals = if vals.is_empty() { vec![&b""[..]] } else { vals };
+        let vals = if vals.is_empty() {
+            vec![&b""[..]]
+        } else {
+            vals
+        };
         if let Err(e) = (p.set)(&mut next, &vals) {
-            ctx.err(&format!("ERR CONFIG SET failed (possibly related to argument '{}') - {e}", p.name));
+            ctx.err(&format!(
+                "ERR CONFIG SET failed (possibly related to argument '{}') - {e}",
+                p.name
+            ));
             return;
         }
         i += 2;
@@ -876,11 +1044,65 @@ fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
 // ---- COMMAND ---------------------------------------------------------------------------
 
 pub static COMMAND_SUBCOMMANDS: &[Command] = &[
-    Command { group: "server", complexity: "O(1)", ..sub!("command|count", 2, LOADING | STALE, "2.8.13", "Returns a count of commands.", cmd_command_count) },
-    Command { group: "server", complexity: "O(N) where N is the number of commands to look up", ..sub!("command|info", -2, LOADING | STALE, "2.8.13", "Returns information about one, multiple or all commands.", cmd_command_info) },
-    Command { group: "server", complexity: "O(N) where N is the number of commands to look up", ..sub!("command|docs", -2, LOADING | STALE, "7.0.0", "Returns documentary information about one, multiple or all commands.", cmd_command_docs) },
-    Command { group: "server", complexity: "O(N) where N is the total number of Redis commands", ..sub!("command|list", -2, LOADING | STALE, "7.0.0", "Returns a list of command names.", cmd_command_list) },
-    Command { group: "server", ..sub!("command|help", 2, LOADING | STALE, "5.0.0", "Returns helpful text about the different subcommands.", cmd_command_help) },
+    Command {
+        group: "server",
+        complexity: "O(1)",
+        ..sub!(
+            "command|count",
+            2,
+            LOADING | STALE,
+            "2.8.13",
+            "Returns a count of commands.",
+            cmd_command_count
+        )
+    },
+    Command {
+        group: "server",
+        complexity: "O(N) where N is the number of commands to look up",
+        ..sub!(
+            "command|info",
+            -2,
+            LOADING | STALE,
+            "2.8.13",
+            "Returns information about one, multiple or all commands.",
+            cmd_command_info
+        )
+    },
+    Command {
+        group: "server",
+        complexity: "O(N) where N is the number of commands to look up",
+        ..sub!(
+            "command|docs",
+            -2,
+            LOADING | STALE,
+            "7.0.0",
+            "Returns documentary information about one, multiple or all commands.",
+            cmd_command_docs
+        )
+    },
+    Command {
+        group: "server",
+        complexity: "O(N) where N is the total number of Redis commands",
+        ..sub!(
+            "command|list",
+            -2,
+            LOADING | STALE,
+            "7.0.0",
+            "Returns a list of command names.",
+            cmd_command_list
+        )
+    },
+    Command {
+        group: "server",
+        ..sub!(
+            "command|help",
+            2,
+            LOADING | STALE,
+            "5.0.0",
+            "Returns helpful text about the different subcommands.",
+            cmd_command_help
+        )
+    },
 ];
 
 fn cmd_command_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
@@ -939,7 +1161,11 @@ fn write_command_info(ctx: &mut Ctx<'_>, c: &'static Command) {
     r.array(10);
     r.bulk(c.name.as_bytes());
     r.int(c.arity as i64);
-    let names: Vec<&str> = flags::NAMES.iter().filter(|(f, _)| c.flags & f != 0).map(|(_, n)| *n).collect();
+    let names: Vec<&str> = flags::NAMES
+        .iter()
+        .filter(|(f, _)| c.flags & f != 0)
+        .map(|(_, n)| *n)
+        .collect();
     r.set(names.len());
     for n in names {
         r.simple(n);
@@ -955,7 +1181,11 @@ fn write_command_info(ctx: &mut Ctx<'_>, c: &'static Command) {
     r.set(0); // tips
     if c.first_key > 0 {
         // One key spec derived from (first, last, step).
-        let (access, kind) = if c.flags & WRITE != 0 { ("RW", "update") } else { ("RO", "access") };
+        let (access, kind) = if c.flags & WRITE != 0 {
+            ("RW", "update")
+        } else {
+            ("RO", "access")
+        };
         r.array(1);
         r.map(3);
         r.bulk(b"flags");
@@ -977,7 +1207,11 @@ fn write_command_info(ctx: &mut Ctx<'_>, c: &'static Command) {
         r.bulk(b"spec");
         r.map(3);
         r.bulk(b"lastkey");
-        r.int(if c.last_key < 0 { c.last_key as i64 } else { (c.last_key - c.first_key) as i64 });
+        r.int(if c.last_key < 0 {
+            c.last_key as i64
+        } else {
+            (c.last_key - c.first_key) as i64
+        });
         r.bulk(b"keystep");
         r.int(c.step as i64);
         r.bulk(b"limit");
@@ -1063,7 +1297,9 @@ fn cmd_command_docs(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let list: Vec<&'static Command> = if argv.len() == 2 {
         super::COMMANDS.iter().collect()
     } else {
-        (2..argv.len()).filter_map(|i| find_full(argv.get(i))).collect()
+        (2..argv.len())
+            .filter_map(|i| find_full(argv.get(i)))
+            .collect()
     };
     ctx.reply.map(list.len());
     for c in list {
@@ -1074,7 +1310,9 @@ fn cmd_command_docs(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 fn cmd_command_list(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     // COMMAND LIST [FILTERBY MODULE name | ACLCAT cat | PATTERN pattern]
     let mut names: Vec<&'static str> = Vec::new();
-    let all = super::COMMANDS.iter().flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()));
+    let all = super::COMMANDS
+        .iter()
+        .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()));
     if argv.len() == 2 {
         names.extend(all.map(|c| c.name));
     } else if argv.len() == 5 && eq(argv.get(2), "FILTERBY") {
@@ -1082,9 +1320,15 @@ fn cmd_command_list(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         if eq(kind, "MODULE") {
         } else if eq(kind, "ACLCAT") {
             let want = format!("@{}", String::from_utf8_lossy(val).to_ascii_lowercase());
-            names.extend(all.filter(|c| acl_categories(c).contains(&want.as_str())).map(|c| c.name));
+            names.extend(
+                all.filter(|c| acl_categories(c).contains(&want.as_str()))
+                    .map(|c| c.name),
+            );
         } else if eq(kind, "PATTERN") {
-            names.extend(all.filter(|c| crate::util::glob::glob_match(val, c.name.as_bytes(), true)).map(|c| c.name));
+            names.extend(
+                all.filter(|c| crate::util::glob::glob_match(val, c.name.as_bytes(), true))
+                    .map(|c| c.name),
+            );
         } else {
             ctx.syntax_error();
             return;

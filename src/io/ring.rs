@@ -139,7 +139,14 @@ impl Ring {
         }
     }
 
-    fn record(&mut self, token: u64, buf: Option<Vec<u8>>, ts: Option<Box<types::Timespec>>, multishot: bool, fills: bool) -> u64 {
+    fn record(
+        &mut self,
+        token: u64,
+        buf: Option<Vec<u8>>,
+        ts: Option<Box<types::Timespec>>,
+        multishot: bool,
+        fills: bool,
+    ) -> u64 {
         self.inflight.insert(Inflight {
             token,
             buf,
@@ -170,7 +177,9 @@ impl Ring {
         let idx = self.record(token, Some(buf), None, false, true);
         // The Vec's heap block does not move when the Vec itself moves into the slab, so `ptr`
         // stays valid for as long as the record lives.
-        let e = opcode::Recv::new(types::Fd(fd), ptr, len).build().user_data(idx);
+        let e = opcode::Recv::new(types::Fd(fd), ptr, len)
+            .build()
+            .user_data(idx);
         self.push(e);
     }
 
@@ -218,14 +227,12 @@ impl Ring {
 
     /// Submits everything pushed this turn and waits for at least `want` completions.
     pub fn submit_and_wait(&mut self, want: usize) -> io::Result<()> {
-        loop {
-            match self.ring.submit_and_wait(want) {
-                Ok(_) => break,
-                Err(e) if e.raw_os_error() == Some(libc::EINTR) => return Ok(()),
-                // The completion queue is full: the caller reaps and comes back.
-                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => return Ok(()),
-                Err(e) => return Err(e),
-            }
+        match self.ring.submit_and_wait(want) {
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => return Ok(()),
+            // The completion queue is full: the caller reaps and comes back.
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => return Ok(()),
+            Err(e) => return Err(e),
         }
         // Entries that did not fit last time go in now that the queue has been drained by
         // the kernel; they are submitted at the next turn.

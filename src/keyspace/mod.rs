@@ -475,7 +475,9 @@ impl Db {
     /// Overwrites the access word of a live key with one read by `access_word`; false if
     /// the key is absent.
     pub fn set_access_word(&mut self, key: &[u8], access: u32, now_ms: u64) -> bool {
-        let Some(e) = self.lookup(key, now_ms) else { return false };
+        let Some(e) = self.lookup(key, now_ms) else {
+            return false;
+        };
         self.dict.set_access(e, access & ACCESS_MASK);
         true
     }

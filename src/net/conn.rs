@@ -58,7 +58,17 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(id: u64, generation: u32, fd: OwnedFd, kind: Kind, addr: String, laddr: String, now_ms: u64, authenticated: bool) -> Conn {
+    #[allow(clippy::too_many_arguments)] // one call site; a builder would add nothing
+    pub fn new(
+        id: u64,
+        generation: u32,
+        fd: OwnedFd,
+        kind: Kind,
+        addr: String,
+        laddr: String,
+        now_ms: u64,
+        authenticated: bool,
+    ) -> Conn {
         Conn {
             generation,
             id,
@@ -89,7 +99,9 @@ impl Conn {
 
     /// Bytes waiting in the input buffer (0 while a receive is in flight).
     pub fn query_len(&self) -> usize {
-        self.inbuf.as_ref().map_or(0, |b| b.len() - self.parser.consumed().min(b.len()))
+        self.inbuf
+            .as_ref()
+            .map_or(0, |b| b.len() - self.parser.consumed().min(b.len()))
     }
 
     pub fn out_pending(&self) -> usize {

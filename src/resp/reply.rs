@@ -118,7 +118,8 @@ impl<'a> Reply<'a> {
 
     pub fn bool(&mut self, b: bool) {
         if self.resp3 {
-            self.buf.extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" });
+            self.buf
+                .extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" });
         } else {
             self.int(b as i64);
         }
@@ -185,7 +186,10 @@ mod tests {
         r.map(2);
         r.bool(true);
         r.error("ERR a\nb");
-        assert_eq!(v, b"+OK\r\n:-3\r\n$2\r\nab\r\n$-1\r\n*4\r\n:1\r\n-ERR a b\r\n");
+        assert_eq!(
+            v,
+            b"+OK\r\n:-3\r\n$2\r\nab\r\n$-1\r\n*4\r\n:1\r\n-ERR a b\r\n"
+        );
         let mut v = Vec::new();
         let mut r = Reply::new(&mut v, true);
         r.null();
