@@ -194,7 +194,7 @@ impl Server {
         let mut reply = Reply::new(out, resp3);
         let Some(mut idx) = self.find_command(argv.get(0)) else {
             self.stats.total_error_replies += 1;
-            reply.error(&cmd::unknown_command_error(argv));
+            reply.error_bytes(&cmd::unknown_command_error(argv));
             return;
         };
         let mut c = self.all_commands[idx];
@@ -207,12 +207,7 @@ impl Server {
                 None => {
                     self.stats.total_error_replies += 1;
                     self.cmd_stats[idx].rejected_calls += 1;
-                    let sub = String::from_utf8_lossy(argv.get(1));
-                    let sub: String = sub.chars().take(128).collect();
-                    reply.error(&format!(
-                        "ERR unknown subcommand '{sub}'. Try {} HELP.",
-                        c.name.to_ascii_uppercase()
-                    ));
+                    reply.error_bytes(&cmd::unknown_subcommand_error(c.name, argv.get(1)));
                     return;
                 }
             }

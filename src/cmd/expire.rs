@@ -124,7 +124,7 @@ fn parse_flags(argv: &Argv<'_>) -> Result<ExpireFlags, String> {
         } else {
             return Err(format!(
                 "ERR Unsupported option {}",
-                String::from_utf8_lossy(opt)
+                String::from_utf8_lossy(super::c_str(opt, usize::MAX))
             ));
         }
     }

@@ -293,21 +293,37 @@ pub fn lookup<'t>(table: &'t [Command], name: &[u8]) -> Option<&'t Command> {
         .find(|c| c.short_name().as_bytes().eq_ignore_ascii_case(name))
 }
 
-/// Redis 7.0's text for an unknown command: the name and the first arguments, at most about
-/// 128 bytes of them, each quoted.
-pub fn unknown_command_error(argv: &Argv<'_>) -> String {
-    let name = String::from_utf8_lossy(argv.get(0));
-    let name: String = name.chars().take(128).collect();
-    let mut args = String::new();
+/// C's `%.Ns` of a byte string: stops at the first NUL, at most `max` bytes.
+pub fn c_str(b: &[u8], max: usize) -> &[u8] {
+    let end = memchr::memchr(0, b).unwrap_or(b.len()).min(max);
+    &b[..end]
+}
+
+/// Redis 7.0's text for an unknown command, byte for byte: the name and the first arguments,
+/// each quoted, until about 128 bytes of them were written.
+pub fn unknown_command_error(argv: &Argv<'_>) -> Vec<u8> {
+    let mut args: Vec<u8> = Vec::new();
     let mut i = 1;
     while i < argv.len() && args.len() < 128 {
         let room = 128 - args.len();
-        let a = argv.get(i);
-        let a = &a[..a.len().min(room)];
-        args.push('\'');
-        args.push_str(&String::from_utf8_lossy(a));
-        args.push_str("' ");
+        args.push(b'\'');
+        args.extend_from_slice(c_str(argv.get(i), room));
+        args.extend_from_slice(b"' ");
         i += 1;
     }
-    format!("ERR unknown command '{name}', with args beginning with: {args}")
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(c_str(argv.get(0), 128));
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend_from_slice(&args);
+    msg
+}
+
+/// Redis 7.0's text for an unknown subcommand of a container command.
+pub fn unknown_subcommand_error(container: &str, sub: &[u8]) -> Vec<u8> {
+    let mut msg = b"ERR unknown subcommand '".to_vec();
+    msg.extend_from_slice(c_str(sub, 128));
+    msg.extend_from_slice(b"'. Try ");
+    msg.extend_from_slice(container.to_ascii_uppercase().as_bytes());
+    msg.extend_from_slice(b" HELP.");
+    msg
 }

@@ -41,9 +41,14 @@ impl<'a> Reply<'a> {
     /// An error reply; `msg` includes its code, e.g. `ERR syntax error`. Newlines in the
     /// message would break the protocol, so they become spaces, as Redis does.
     pub fn error(&mut self, msg: &str) {
+        self.error_bytes(msg.as_bytes());
+    }
+
+    /// An error reply from raw bytes (Redis echoes client bytes in some errors as they are).
+    pub fn error_bytes(&mut self, msg: &[u8]) {
         self.buf.push(b'-');
         let start = self.buf.len();
-        self.buf.extend_from_slice(msg.as_bytes());
+        self.buf.extend_from_slice(msg);
         for c in &mut self.buf[start..] {
             if *c == b'\r' || *c == b'\n' {
                 *c = b' ';
