@@ -97,6 +97,8 @@ pub struct Server {
     ready: Vec<usize>,
     pub hz: u32,
     pub tick_count: u64,
+    /// Connections not yet closed (what maxclients limits and INFO reports).
+    clients_open: usize,
 }
 
 pub fn unix_ms() -> u64 {
@@ -154,6 +156,7 @@ impl Server {
             touched: Vec::new(),
             ready: Vec::new(),
             tick_count: 0,
+            clients_open: 0,
         }
     }
 
@@ -342,6 +345,7 @@ impl Server {
         };
         if !c.closed {
             c.closed = true;
+            self.clients_open -= 1;
             let _ = sock::shutdown(c.fd.as_raw_fd(), sock::Shutdown::Both);
         }
         if !c.inflight() {
@@ -359,7 +363,7 @@ impl Server {
 
     /// Clients currently connected (not counting slots waiting for completions to drain).
     pub fn connected_clients(&self) -> usize {
-        self.conns.iter().filter(|(_, c)| !c.closed).count()
+        self.clients_open
     }
 
     pub fn instantaneous_ops(&self) -> u64 {
@@ -496,6 +500,22 @@ pub struct EventLoop {
 
 impl EventLoop {
     pub fn new(config: Config) -> Result<EventLoop, String> {
+        // Blocked before any thread starts (threads inherit the mask), so that only the
+        // signal fd sees them.
+        // SIGINT/SIGTERM arrive through a signal fd read on the ring; SIGPIPE is ignored
+        // because sends use MSG_NOSIGNAL anyway and a stray one must not kill the server.
+        use nix::sys::signal::{SigSet, Signal};
+        let mut mask = SigSet::empty();
+        mask.add(Signal::SIGINT);
+        mask.add(Signal::SIGTERM);
+        let signal_fd = match mask.thread_block() {
+            Ok(()) => nix::sys::signalfd::SignalFd::with_flags(
+                &mask,
+                nix::sys::signalfd::SfdFlags::SFD_CLOEXEC,
+            )
+            .ok(),
+            Err(_) => None,
+        };
         let ring = Ring::new(4096).map_err(|e| e.to_string())?;
         let mut srv = Server::new(config);
         let c = &srv.config;
@@ -528,20 +548,6 @@ impl EventLoop {
             log::info!("Ready to accept connections on {}", l.desc);
         }
         srv.listeners = listeners;
-        // SIGINT/SIGTERM arrive through a signal fd read on the ring; SIGPIPE is ignored
-        // because sends use MSG_NOSIGNAL anyway and a stray one must not kill the server.
-        use nix::sys::signal::{SigSet, Signal};
-        let mut mask = SigSet::empty();
-        mask.add(Signal::SIGINT);
-        mask.add(Signal::SIGTERM);
-        let signal_fd = match mask.thread_block() {
-            Ok(()) => nix::sys::signalfd::SignalFd::with_flags(
-                &mask,
-                nix::sys::signalfd::SfdFlags::SFD_CLOEXEC,
-            )
-            .ok(),
-            Err(_) => None,
-        };
         if let Err(e) = ring::ignore_sigpipe() {
             log::warn!("cannot ignore SIGPIPE: {e}");
         }
@@ -662,8 +668,7 @@ impl EventLoop {
         let fd = ring::adopt_fd(c.result);
         let srv = &mut self.srv;
         srv.stats.connections_received += 1;
-        // Slots still draining completions of closed clients count too: they hold memory.
-        if srv.conns.len() >= srv.config.clients_max {
+        if srv.clients_open >= srv.config.clients_max {
             srv.stats.rejected_connections += 1;
             let _ = nix::unistd::write(&fd, b"-ERR max number of clients reached\r\n");
             return;
@@ -710,6 +715,7 @@ impl EventLoop {
             authenticated,
         );
         let slot = srv.conns.insert(conn);
+        srv.clients_open += 1;
         srv.touched.push(slot);
     }
 

@@ -1,0 +1,332 @@
+//! Server-level behaviour through the real binary: config file and flags, listeners (IPv6,
+//! Unix socket), limits (maxclients, timeout, maxmemory), authentication, RESP3, active
+//! expiry, and clean shutdown on SIGTERM and SHUTDOWN.
+
+mod common;
+
+use common::{free_port, Raw, Reply, Server};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Spawns the binary with exactly `args` and waits (bounded) until `probe` succeeds.
+fn spawn(args: &[String], probe: impl Fn() -> bool) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ringkv"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ringkv");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !probe() {
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!("ringkv exited early with {st}");
+        }
+        assert!(Instant::now() < deadline, "ringkv did not come up");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+}
+
+fn tcp_ping(addr: &str) -> bool {
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"PING\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 7];
+    s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Ok(Some(st)) = child.try_wait() {
+            return Some(st);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("ringkv-srv-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn config_file_then_flags_override_it() {
+    let dir = scratch("conf");
+    let port = free_port();
+    let conf = dir.join("ringkv.conf");
+    std::fs::write(
+        &conf,
+        "# a redis.conf-style file\nport 1\nbind 127.0.0.1\ndatabases 4\nmaxclients \"77\"\n",
+    )
+    .unwrap();
+    let args = vec![
+        conf.display().to_string(),
+        "--port".into(),
+        port.to_string(),
+    ];
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = spawn(&args, || tcp_ping(&addr));
+    let mut c = Raw::connect(port);
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "GET", "maxclients"]),
+        Reply::Array(Some(vec![Reply::bulk(b"maxclients"), Reply::bulk(b"77")]))
+    );
+    assert_eq!(c.cmd_str(&["SELECT", "3"]), Reply::ok());
+    assert_eq!(
+        c.cmd_str(&["SELECT", "4"]),
+        Reply::Error("ERR DB index is out of range".into())
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn bad_config_file_fails_start() {
+    let dir = scratch("badconf");
+    let conf = dir.join("bad.conf");
+    std::fs::write(&conf, "port 99999\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ringkv"))
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("port"));
+}
+
+#[test]
+fn ipv6_and_unix_socket_listeners() {
+    let dir = scratch("unix");
+    let sock = dir.join("ringkv.sock");
+    let port = free_port();
+    let args = vec![
+        "--port".into(),
+        port.to_string(),
+        "--bind".into(),
+        "127.0.0.1".into(),
+        "::1".into(),
+        "--unixsocket".into(),
+        sock.display().to_string(),
+    ];
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = spawn(&args, || tcp_ping(&addr));
+    assert!(tcp_ping(&format!("[::1]:{port}")), "IPv6 loopback answers");
+    let mut u = std::os::unix::net::UnixStream::connect(&sock).expect("unix socket");
+    u.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    u.write_all(b"*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n").unwrap();
+    let mut line = String::new();
+    let mut r = BufReader::new(&u);
+    r.read_line(&mut line).unwrap();
+    assert_eq!(line, "$2\r\n");
+    // SIGTERM: exit 0 and remove the socket file.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let st = wait_exit(&mut child, Duration::from_secs(5)).expect("exits on SIGTERM");
+    assert!(st.success(), "SIGTERM exit status {st}");
+    assert!(!sock.exists(), "unix socket removed at exit");
+}
+
+#[test]
+fn shutdown_command_exits_zero_after_flushing() {
+    let port = free_port();
+    let args = vec!["--port".into(), port.to_string()];
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = spawn(&args, || tcp_ping(&addr));
+    let mut c = Raw::connect(port);
+    // Replies produced before SHUTDOWN in the same pipeline still arrive.
+    let mut batch = Vec::new();
+    for _ in 0..100 {
+        batch.extend_from_slice(&common::encode(&[b"PING"]));
+    }
+    batch.extend_from_slice(&common::encode(&[b"SHUTDOWN", b"NOSAVE"]));
+    c.send(&batch);
+    for _ in 0..100 {
+        assert_eq!(c.read_reply(), Reply::Status("PONG".into()));
+    }
+    c.expect_closed(Duration::from_secs(5)).unwrap();
+    let st = wait_exit(&mut child, Duration::from_secs(5)).expect("exits on SHUTDOWN");
+    assert!(st.success());
+}
+
+#[test]
+fn requirepass_enforced() {
+    let s = Server::start(&["--requirepass", "s3cret"]);
+    let mut c = s.raw();
+    assert_eq!(
+        c.cmd_str(&["GET", "a"]),
+        Reply::Error("NOAUTH Authentication required.".into())
+    );
+    assert_eq!(
+        c.cmd_str(&["AUTH", "wrong"]),
+        Reply::Error("WRONGPASS invalid username-password pair or user is disabled.".into())
+    );
+    assert_eq!(c.cmd_str(&["AUTH", "s3cret"]), Reply::ok());
+    assert_eq!(c.cmd_str(&["SET", "a", "1"]), Reply::ok());
+    let info = match c.cmd_str(&["INFO", "stats"]) {
+        Reply::Bulk(Some(b)) => String::from_utf8(b).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert!(info.contains("auth_failures:1"), "{info}");
+}
+
+#[test]
+fn maxclients_rejects_and_keeps_serving() {
+    let s = Server::start(&["--maxclients", "2"]);
+    let mut a = s.raw();
+    // The start-up probe's connection may still be closing: wait until `a` is alone.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let Reply::Bulk(Some(list)) = a.cmd_str(&["CLIENT", "LIST"]) else {
+            panic!()
+        };
+        if list
+            .split(|c| *c == b'\n')
+            .filter(|l| !l.is_empty())
+            .count()
+            == 1
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut b = s.raw();
+    assert_eq!(b.cmd_str(&["PING"]), Reply::Status("PONG".into()));
+    let mut c = s.raw();
+    assert_eq!(
+        c.read_reply(),
+        Reply::Error("ERR max number of clients reached".into())
+    );
+    c.expect_closed(Duration::from_secs(5)).unwrap();
+    assert_eq!(a.cmd_str(&["PING"]), Reply::Status("PONG".into()));
+}
+
+#[test]
+fn idle_timeout_closes_silent_clients() {
+    let s = Server::start(&["--timeout", "1"]);
+    let mut idle = s.raw();
+    let started = Instant::now();
+    idle.expect_closed(Duration::from_secs(5)).unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    let mut c = s.raw();
+    assert_eq!(c.cmd_str(&["PING"]), Reply::Status("PONG".into()));
+}
+
+#[test]
+fn maxmemory_refuses_writes_keeps_reads() {
+    let s = Server::start(&[]);
+    let mut c = s.raw();
+    assert_eq!(c.cmd_str(&["SET", "k", "v"]), Reply::ok());
+    assert_eq!(c.cmd_str(&["CONFIG", "SET", "maxmemory", "1"]), Reply::ok());
+    assert_eq!(
+        c.cmd_str(&["SET", "k2", "v"]),
+        Reply::Error("OOM command not allowed when used memory > 'maxmemory'.".into())
+    );
+    assert_eq!(c.cmd_str(&["GET", "k"]), Reply::bulk(b"v"));
+    assert_eq!(c.cmd_str(&["DEL", "k"]), Reply::Int(1));
+    assert_eq!(c.cmd_str(&["CONFIG", "SET", "maxmemory", "0"]), Reply::ok());
+    assert_eq!(c.cmd_str(&["SET", "k2", "v"]), Reply::ok());
+}
+
+#[test]
+fn resp3_after_hello() {
+    let s = Server::start(&[]);
+    let mut c = s.raw();
+    assert_eq!(c.cmd_str(&["GET", "nokey"]), Reply::Bulk(None));
+    match c.cmd_str(&["HELLO", "3"]) {
+        Reply::Map(m) => assert!(m.contains(&(Reply::bulk(b"proto"), Reply::Int(3)))),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(c.cmd_str(&["GET", "nokey"]), Reply::Null);
+    assert!(matches!(
+        c.cmd_str(&["CONFIG", "GET", "port"]),
+        Reply::Map(_)
+    ));
+    assert_eq!(
+        c.cmd_str(&["HELLO", "4"]),
+        Reply::Error("NOPROTO unsupported protocol version".into())
+    );
+}
+
+#[test]
+fn active_expiry_removes_untouched_keys() {
+    let s = Server::start(&["--hz", "50"]);
+    let mut c = s.raw();
+    let mut batch = Vec::new();
+    for i in 0..5000 {
+        let k = format!("k{i}");
+        batch.extend_from_slice(&common::encode(&[b"SET", k.as_bytes(), b"v", b"PX", b"50"]));
+    }
+    c.send(&batch);
+    for _ in 0..5000 {
+        assert_eq!(c.read_reply(), Reply::ok());
+    }
+    // Nobody reads the keys: only active expiry can remove them.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if c.cmd_str(&["DBSIZE"]) == Reply::Int(0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "active expiry did not remove keys"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let info = match c.cmd_str(&["INFO", "stats"]) {
+        Reply::Bulk(Some(b)) => String::from_utf8(b).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert!(info.contains("expired_keys:5000"), "{info}");
+}
+
+#[test]
+fn client_commands() {
+    let s = Server::start(&[]);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    assert_eq!(a.cmd_str(&["CLIENT", "SETNAME", "alpha"]), Reply::ok());
+    assert_eq!(a.cmd_str(&["CLIENT", "GETNAME"]), Reply::bulk(b"alpha"));
+    assert_eq!(
+        a.cmd_str(&["CLIENT", "SETNAME", "a b"]),
+        Reply::Error(
+            "ERR Client names cannot contain spaces, newlines or special characters.".into()
+        )
+    );
+    let list = match b.cmd_str(&["CLIENT", "LIST"]) {
+        Reply::Bulk(Some(v)) => String::from_utf8(v).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(list.lines().count(), 2, "{list}");
+    assert!(list.contains("name=alpha"));
+    let Reply::Int(id) = a.cmd_str(&["CLIENT", "ID"]) else {
+        panic!()
+    };
+    assert_eq!(
+        b.cmd_str(&["CLIENT", "KILL", "ID", &id.to_string()]),
+        Reply::Int(1)
+    );
+    a.expect_closed(Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        b.cmd_str(&["CLIENT", "NOPE"]),
+        Reply::Error("ERR unknown subcommand 'NOPE'. Try CLIENT HELP.".into())
+    );
+    assert_eq!(
+        b.cmd_str(&["CONFIG", "GET"]),
+        Reply::Error("ERR wrong number of arguments for 'config|get' command".into())
+    );
+}
