@@ -330,3 +330,34 @@ fn client_commands() {
         Reply::Error("ERR wrong number of arguments for 'config|get' command".into())
     );
 }
+
+#[test]
+fn command_docs_carry_arguments_for_cli_hints() {
+    let s = Server::start(&[]);
+    let mut c = s.raw();
+    let Reply::Array(Some(top)) = c.cmd_str(&["COMMAND", "DOCS", "set"]) else {
+        panic!()
+    };
+    assert_eq!(top[0], Reply::bulk(b"set"));
+    let Reply::Array(Some(fields)) = &top[1] else {
+        panic!("{:?}", top[1])
+    };
+    let pos = fields
+        .iter()
+        .position(|f| *f == Reply::bulk(b"arguments"))
+        .expect("arguments field");
+    let Reply::Array(Some(args)) = &fields[pos + 1] else {
+        panic!()
+    };
+    // key, value, condition (NX|XX), GET, expiration.
+    assert_eq!(args.len(), 5);
+    let text = format!("{:?}", args[2]);
+    assert!(text.contains("NX") && text.contains("XX"), "{text}");
+    let Reply::Int(n) = c.cmd_str(&["COMMAND", "COUNT"]) else {
+        panic!()
+    };
+    let Reply::Array(Some(all)) = c.cmd_str(&["COMMAND"]) else {
+        panic!()
+    };
+    assert_eq!(all.len() as i64, n);
+}

@@ -7,6 +7,7 @@
 //! (`op_*` in each family file, which know nothing of RESP) and write one reply.
 //! COMMAND, COMMAND INFO/DOCS/COUNT/LIST are generated from this table.
 
+pub mod docs;
 pub mod expire;
 pub mod keys;
 pub mod server;

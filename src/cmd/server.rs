@@ -1275,7 +1275,8 @@ fn write_command_docs(ctx: &mut Ctx<'_>, c: &'static Command) {
     let r = &mut ctx.reply;
     r.bulk(c.name.as_bytes());
     let has_subs = !c.subcommands.is_empty();
-    r.map(4 + has_subs as usize);
+    let args = super::docs::args_of(c.name);
+    r.map(4 + has_subs as usize + !args.is_empty() as usize);
     r.bulk(b"summary");
     r.bulk(c.summary.as_bytes());
     r.bulk(b"since");
@@ -1284,6 +1285,10 @@ fn write_command_docs(ctx: &mut Ctx<'_>, c: &'static Command) {
     r.bulk(c.group.as_bytes());
     r.bulk(b"complexity");
     r.bulk(c.complexity.as_bytes());
+    if !args.is_empty() {
+        r.bulk(b"arguments");
+        super::docs::write_args(r, args);
+    }
     if has_subs {
         r.bulk(b"subcommands");
         r.map(c.subcommands.len());
