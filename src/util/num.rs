@@ -1,10 +1,9 @@
 //! Number parsing and formatting with Redis 7.0's exact rules.
 //!
 //! - [`parse_i64_strict`] is Redis's `string2ll`.
-//! - [`parse_f64`] is Redis's `string2ld` (float arguments such as INCRBYFLOAT's), computed in
-//!   f64 instead of x87 long double.
-//! - [`format_incrbyfloat`] is the text INCRBYFLOAT stores and replies (`%.17Lf` with the
-//!   trailing zeros stripped), reproducing the long double artifacts Redis shows.
+//! - [`parse_f64`] accepts what Redis's float parsing accepts (strtod/strtold syntax), computed
+//!   in f64; for the double-valued arguments of later commands (scores). INCRBYFLOAT needs
+//!   x87 long double precision and has its own exact emulation in `cmd::strings`.
 //! - [`format_double`] is `%.17g`, Redis 7.0's text for doubles in replies (ZSCORE, ...).
 //!
 //! Invariants: nothing here allocates except by growing the caller's output `Vec`; every
