@@ -202,7 +202,6 @@ macro_rules! container {
 }
 
 const O1: &str = "O(1)";
-const ON: &str = "O(N)";
 
 /// The command table.
 pub static COMMANDS: &[Command] = &[
@@ -284,8 +283,6 @@ pub static COMMANDS: &[Command] = &[
     cmd!("incrbyfloat", 3, WRITE | DENYOOM | FAST, 1, 1, 1, G_STRING, "2.6.0", O1, "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", strings::cmd_incrbyfloat),
     cmd!("lcs", -3, READONLY, 1, 2, 1, G_STRING, "7.0.0", "O(N*M) where N and M are the lengths of s1 and s2, respectively", "Finds the longest common substring.", strings::cmd_lcs),
 ];
-
-pub const _UNUSED_ON: &str = ON;
 
 /// Case-insensitive lookup of a command (or subcommand) by name.
 pub fn lookup<'t>(table: &'t [Command], name: &[u8]) -> Option<&'t Command> {
