@@ -266,6 +266,56 @@ impl Server {
         self.stats.commands_processed += 1;
     }
 
+    /// Benchmark support, not part of the server's interface: registers a connection on `fd`
+    /// as if it had been accepted, without queueing any ring operation for it, and returns its
+    /// slot.
+    #[doc(hidden)]
+    pub fn bench_add_client(&mut self, fd: OwnedFd) -> usize {
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        let generation = self.next_generation;
+        self.next_generation = (self.next_generation + 1) & 0xff_ffff;
+        let authenticated = self.config.requirepass.is_none();
+        let addr = String::from("bench:0");
+        let conn = Conn::new(
+            id,
+            generation,
+            fd,
+            Kind::Unix,
+            addr.clone(),
+            addr,
+            self.now_ms,
+            authenticated,
+        );
+        let slot = self.conns.insert(conn);
+        self.clients_open += 1;
+        slot
+    }
+
+    /// Benchmark support, not part of the server's interface: parses and runs every complete
+    /// command in `buf` for the connection in `slot` with a fresh parser, appending the replies
+    /// to `out`. Stops at an incomplete command or a protocol error. `buf` is not drained (the
+    /// parser rewrites only inline arguments with quotes or escapes), so a caller can run the
+    /// same batch again. Returns the number of commands run.
+    #[doc(hidden)]
+    pub fn bench_dispatch(&mut self, slot: usize, buf: &mut [u8], out: &mut Vec<u8>) -> usize {
+        let mut parser = crate::resp::parse::Parser::new();
+        let mut ran = 0;
+        // Each complete command consumes at least one byte, so this ends within buf.len() turns.
+        loop {
+            let limits = self.parse_limits(slot);
+            match parser.parse(buf, &limits) {
+                Status::Complete => {
+                    let argv = parser.argv(buf);
+                    self.execute(slot, &argv, out);
+                    parser.next_command();
+                    ran += 1;
+                }
+                Status::Incomplete | Status::Error(_) => return ran,
+            }
+        }
+    }
+
     fn parse_limits(&self, slot: usize) -> ParseLimits {
         ParseLimits {
             bulk_len_max: self.config.bulk_len_max,
