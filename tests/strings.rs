@@ -1,56 +1,20 @@
 //! Integration tests for the string commands: a real ringkv process on an ephemeral port,
 //! driven with the `redis` crate. Expected answers were taken from redis-server 7.0.15.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use common::Server;
 use redis::{Connection, RedisResult, Value};
 
-/// A ringkv process killed on drop.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    fn start() -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_ringkv"))
-            .args(["--port", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Server { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "ringkv did not start listening on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    fn conn(&self) -> Connection {
-        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
-            .unwrap()
-            .get_connection()
-            .unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A `redis` crate connection to the test server.
+fn conn(s: &Server) -> Connection {
+    redis::Client::open(format!("redis://127.0.0.1:{}/", s.port))
+        .unwrap()
+        .get_connection()
+        .unwrap()
 }
 
 /// Runs a command given as words and returns the raw reply.
@@ -90,8 +54,8 @@ fn err(con: &mut Connection, words: &[&str]) -> String {
 
 #[test]
 fn get_set_and_options() {
-    let s = Server::start();
-    let c = &mut s.conn();
+    let s = Server::start(&[]);
+    let c = &mut conn(&s);
     assert_eq!(bulk(c, &["GET", "k"]), None);
     assert_eq!(bulk(c, &["SET", "k", "v"]).as_deref(), Some("OK"));
     assert_eq!(bulk(c, &["GET", "k"]).as_deref(), Some("v"));
@@ -159,8 +123,8 @@ fn get_set_and_options() {
 
 #[test]
 fn setnx_setex_psetex_getset_getdel() {
-    let s = Server::start();
-    let c = &mut s.conn();
+    let s = Server::start(&[]);
+    let c = &mut conn(&s);
     assert_eq!(int(c, &["SETNX", "a", "1"]), 1);
     assert_eq!(int(c, &["SETNX", "a", "2"]), 0);
     assert_eq!(bulk(c, &["GET", "a"]).as_deref(), Some("1"));
@@ -190,8 +154,8 @@ fn setnx_setex_psetex_getset_getdel() {
 
 #[test]
 fn getex() {
-    let s = Server::start();
-    let c = &mut s.conn();
+    let s = Server::start(&[]);
+    let c = &mut conn(&s);
     assert_eq!(bulk(c, &["GETEX", "k"]), None);
     // A missing key answers nil before the expire value is looked at.
     assert_eq!(bulk(c, &["GETEX", "k", "EX", "abc"]), None);
@@ -221,8 +185,8 @@ fn getex() {
 
 #[test]
 fn mget_mset_msetnx() {
-    let s = Server::start();
-    let c = &mut s.conn();
+    let s = Server::start(&[]);
+    let c = &mut conn(&s);
     assert_eq!(
         bulk(c, &["MSET", "a", "1", "b", "2"]).as_deref(),
         Some("OK")
@@ -249,8 +213,8 @@ fn mget_mset_msetnx() {
 
 #[test]
 fn append_strlen_getrange_setrange() {
-    let s = Server::start();
-    let c = &mut s.conn();
+    let s = Server::start(&[]);
+    let c = &mut conn(&s);
     assert_eq!(int(c, &["APPEND", "k", "hello"]), 5);
     assert_eq!(int(c, &["APPEND", "k", " world"]), 11);
     assert_eq!(int(c, &["STRLEN", "k"]), 11);
@@ -306,8 +270,8 @@ fn append_strlen_getrange_setrange() {
 
 #[test]
 fn incr_decr() {
-    let s = Server::start();
-    let c = &mut s.conn();
+    let s = Server::start(&[]);
+    let c = &mut conn(&s);
     assert_eq!(int(c, &["INCR", "c"]), 1);
     assert_eq!(int(c, &["INCRBY", "c", "10"]), 11);
     assert_eq!(int(c, &["DECR", "c"]), 10);
@@ -337,8 +301,8 @@ fn incr_decr() {
 
 #[test]
 fn incrbyfloat_matches_long_double() {
-    let s = Server::start();
-    let c = &mut s.conn();
+    let s = Server::start(&[]);
+    let c = &mut conn(&s);
     bulk(c, &["SET", "f", "10.50"]);
     assert_eq!(
         bulk(c, &["INCRBYFLOAT", "f", "0.1"]).as_deref(),
@@ -387,8 +351,8 @@ fn incrbyfloat_matches_long_double() {
 
 #[test]
 fn lcs() {
-    let s = Server::start();
-    let c = &mut s.conn();
+    let s = Server::start(&[]);
+    let c = &mut conn(&s);
     bulk(c, &["MSET", "a", "ohmytext", "b", "mynewtext"]);
     assert_eq!(bulk(c, &["LCS", "a", "b"]).as_deref(), Some("mytext"));
     assert_eq!(int(c, &["LCS", "a", "b", "LEN"]), 6);
@@ -430,7 +394,7 @@ fn lcs() {
 
 #[test]
 fn lcs_idx_is_a_map_in_resp3() {
-    let s = Server::start();
+    let s = Server::start(&[]);
     let mut raw = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
     use std::io::{Read, Write};
     raw.write_all(b"HELLO 3\r\nSET a ab\r\nSET b ab\r\nLCS a b IDX\r\n")
@@ -457,8 +421,8 @@ fn lcs_idx_is_a_map_in_resp3() {
 fn string_values_never_answer_wrongtype() {
     // Only strings exist yet, so WRONGTYPE itself cannot be provoked here; this checks that
     // the type checks let strings through. Cover the error once other types land.
-    let s = Server::start();
-    let c = &mut s.conn();
+    let s = Server::start(&[]);
+    let c = &mut conn(&s);
     bulk(c, &["SET", "k", "v"]);
     for cmd in [
         &["GET", "k"][..],
