@@ -271,25 +271,29 @@ impl Server {
     /// slot.
     #[doc(hidden)]
     pub fn bench_add_client(&mut self, fd: OwnedFd) -> usize {
+        self.add_client(fd, Kind::Unix, "bench:0".into(), "bench:0".into())
+    }
+
+    /// Registers a new client: the next id and slot generation, authenticated only when no
+    /// password is set. Returns its slot.
+    fn add_client(&mut self, fd: OwnedFd, kind: Kind, addr: String, laddr: String) -> usize {
         let id = self.next_client_id;
         self.next_client_id += 1;
         let generation = self.next_generation;
         self.next_generation = (self.next_generation + 1) & 0xff_ffff;
         let authenticated = self.config.requirepass.is_none();
-        let addr = String::from("bench:0");
         let conn = Conn::new(
             id,
             generation,
             fd,
-            Kind::Unix,
-            addr.clone(),
+            kind,
             addr,
+            laddr,
             self.now_ms,
             authenticated,
         );
-        let slot = self.conns.insert(conn);
         self.clients_open += 1;
-        slot
+        self.conns.insert(conn)
     }
 
     /// Benchmark support, not part of the server's interface: parses and runs every complete
@@ -749,23 +753,7 @@ impl EventLoop {
             (Some(p), _) => format_addr(p),
             (None, _) => "?:0".into(),
         };
-        let id = srv.next_client_id;
-        srv.next_client_id += 1;
-        let generation = srv.next_generation;
-        srv.next_generation = (srv.next_generation + 1) & 0xff_ffff;
-        let authenticated = srv.config.requirepass.is_none();
-        let conn = Conn::new(
-            id,
-            generation,
-            fd,
-            kind,
-            addr,
-            laddr,
-            srv.now_ms,
-            authenticated,
-        );
-        let slot = srv.conns.insert(conn);
-        srv.clients_open += 1;
+        let slot = srv.add_client(fd, kind, addr, laddr);
         srv.touched.push(slot);
     }
 
