@@ -138,6 +138,8 @@ fn main() {
         env!("CARGO_PKG_VERSION"),
         std::process::id()
     );
+    let mut config = config;
+    adjust_open_files_limit(&mut config);
     let mut el = match ringkv::server::EventLoop::new(config) {
         Ok(el) => el,
         Err(e) => {
@@ -149,5 +151,50 @@ fn main() {
     if let Err(e) = el.run() {
         log::error!("{e}");
         std::process::exit(1);
+    }
+}
+
+/// File descriptors kept for listeners, the ring, signalfd, logs and the lazy-free thread
+/// (Redis's CONFIG_MIN_RESERVED_FDS).
+const RESERVED_FDS: u64 = 32;
+
+/// Raises RLIMIT_NOFILE so `maxclients` connections fit, as Redis's adjustOpenFilesLimit: if
+/// the kernel refuses, tries lower limits in steps of 16 and lowers `maxclients` to what fits.
+fn adjust_open_files_limit(config: &mut ringkv::config::Config) {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let wanted = config.clients_max as u64 + RESERVED_FDS;
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return;
+    };
+    if soft >= wanted {
+        return;
+    }
+    let mut limit = wanted;
+    // Bounded: at most wanted/16 attempts.
+    while limit > soft {
+        if setrlimit(Resource::RLIMIT_NOFILE, limit, limit.max(hard)).is_ok()
+            || setrlimit(Resource::RLIMIT_NOFILE, limit, hard).is_ok()
+        {
+            break;
+        }
+        limit = limit.saturating_sub(16);
+    }
+    let limit = limit.max(soft);
+    if limit < wanted {
+        let fit = limit.saturating_sub(RESERVED_FDS).max(1) as usize;
+        log::warn!(
+            "You requested maxclients of {} requiring at least {} max file descriptors.",
+            config.clients_max,
+            wanted
+        );
+        log::warn!(
+            "Current maximum open files is {limit}. maxclients has been reduced to {fit} to \
+             compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'."
+        );
+        config.clients_max = fit;
+    } else {
+        log::info!(
+            "Increased maximum number of open files to {limit} (it was originally set to {soft})."
+        );
     }
 }
