@@ -168,14 +168,15 @@ impl Diff {
         self.run_batch(false, &cmds);
     }
 
-    /// keyspace_hits / keyspace_misses lines of INFO stats.
+    /// keyspace_hits / keyspace_misses lines of INFO stats, and the dirty counter (INFO
+    /// persistence's rdb_changes_since_last_save).
     fn hit_counters(conn: &mut Raw) -> String {
-        let Reply::Bulk(Some(info)) = conn.cmd_str(&["INFO", "stats"]) else {
-            panic!("INFO stats did not answer a bulk string");
+        let Reply::Bulk(Some(info)) = conn.cmd_str(&["INFO", "all"]) else {
+            panic!("INFO all did not answer a bulk string");
         };
         String::from_utf8_lossy(&info)
             .lines()
-            .filter(|l| l.starts_with("keyspace_"))
+            .filter(|l| l.starts_with("keyspace_") || l.starts_with("rdb_changes_since"))
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -183,10 +184,15 @@ impl Diff {
     fn check_hits(&mut self) {
         let o = Diff::hit_counters(&mut self.ours[0]);
         let r = Diff::hit_counters(&mut self.redis[0]);
+        assert!(
+            r.contains("keyspace_hits:") && r.contains("rdb_changes_since_last_save:"),
+            "INFO lacks the counters: {r}"
+        );
+        eprintln!("difftest_lists: counters agree: {r}");
         if o != r {
             let args = vec![b"INFO".to_vec(), b"stats".to_vec()];
             self.fail(
-                "keyspace hit counters",
+                "keyspace hit counters and dirty",
                 false,
                 &args,
                 &Reply::Status(o),

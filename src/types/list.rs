@@ -36,7 +36,10 @@ pub const FILL_DEFAULT: i32 = -2;
 /// Bytes the LEB128 encoding of `n` takes.
 fn varint_len(mut n: usize) -> usize {
     let mut bytes = 1;
-    while n >= 0x80 {
+    for _ in 0..10 {
+        if n < 0x80 {
+            break;
+        }
         n >>= 7;
         bytes += 1;
     }
@@ -52,7 +55,8 @@ fn entry_size(data_len: usize) -> usize {
 fn encode_entry(out: &mut Vec<u8>, data: &[u8]) {
     let start = out.len();
     let mut n = data.len();
-    loop {
+    // A usize takes at most 10 LEB128 bytes.
+    for _ in 0..10 {
         let low = (n & 0x7f) as u8;
         n >>= 7;
         if n == 0 {
@@ -686,7 +690,8 @@ impl<'a> Iterator for Iter<'a> {
             return None;
         }
         let nodes = &self.list.nodes;
-        while self.front.1 >= nodes[self.front.0].buf.len() {
+        // No node is empty, so one step reaches the next entry.
+        if self.front.1 >= nodes[self.front.0].buf.len() {
             self.front = (self.front.0 + 1, 0);
         }
         let n = &nodes[self.front.0];
@@ -707,7 +712,8 @@ impl<'a> DoubleEndedIterator for Iter<'a> {
             return None;
         }
         let nodes = &self.list.nodes;
-        while self.back.1 == 0 {
+        // No node is empty, so one step reaches the previous entry.
+        if self.back.1 == 0 {
             let i = self.back.0 - 1;
             self.back = (i, nodes[i].buf.len());
         }
