@@ -759,6 +759,26 @@ mod tests {
     }
 
     #[test]
+    fn stays_compact_after_deletions() {
+        // 10k 1-byte elements take 3 bytes each: about 2.7k per 8 KiB node.
+        let mut l = List::new(-2);
+        for i in 0..10_000u32 {
+            l.push_back(if i % 2 == 0 { b"a" } else { b"b" });
+        }
+        assert_eq!(l.node_count(), 10_000usize.div_ceil(8192 / 3));
+        // Removing every "a" halves each node; neighbours merge back together.
+        assert_eq!(l.remove_matching(b"a", None, false), 5_000);
+        l.check_invariants();
+        assert!(l.node_count() <= 3, "{} nodes", l.node_count());
+        // Trimming both ends drops whole nodes and merges what meets at the cut.
+        assert_eq!(l.remove_range(0, 1_000), 1_000);
+        assert_eq!(l.remove_range(l.len() - 1_000, 1_000), 1_000);
+        l.check_invariants();
+        assert_eq!(l.len(), 3_000);
+        assert!(l.node_count() <= 2, "{} nodes", l.node_count());
+    }
+
+    #[test]
     fn both_ends_and_middle() {
         let mut l = List::new(2);
         for i in 0..10 {
