@@ -59,6 +59,13 @@ pub struct Config {
     pub lfu_decay_time: u32,
     pub protected_mode: bool,
     pub dir: PathBuf,
+    /// Collection encodings switch at these sizes, as Redis's (see `types`).
+    pub list_max_listpack_size: i32,
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
+    pub set_max_intset_entries: usize,
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
 }
 
 impl Default for Config {
@@ -85,6 +92,12 @@ impl Default for Config {
             lfu_decay_time: 1,
             protected_mode: true,
             dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+            list_max_listpack_size: -2,
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
         }
     }
 }
@@ -410,6 +423,116 @@ pub static PARAMS: &[Param] = &[
         get: |c| yn(c.protected_mode),
         set: |c, v| {
             c.protected_mode = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "list-max-listpack-size",
+        mutable: true,
+        values: 1,
+        get: |c| c.list_max_listpack_size.to_string(),
+        set: |c, v| {
+            c.list_max_listpack_size = int_in(one(v), i32::MIN as i64, i32::MAX as i64)? as i32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "list-max-ziplist-size",
+        mutable: true,
+        values: 1,
+        get: |c| c.list_max_listpack_size.to_string(),
+        set: |c, v| {
+            c.list_max_listpack_size = int_in(one(v), i32::MIN as i64, i32::MAX as i64)? as i32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "hash-max-listpack-entries",
+        mutable: true,
+        values: 1,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_entries = int_in(one(v), 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "hash-max-ziplist-entries",
+        mutable: true,
+        values: 1,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_entries = int_in(one(v), 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "hash-max-listpack-value",
+        mutable: true,
+        values: 1,
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_value = int_in(one(v), 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "hash-max-ziplist-value",
+        mutable: true,
+        values: 1,
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_value = int_in(one(v), 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "set-max-intset-entries",
+        mutable: true,
+        values: 1,
+        get: |c| c.set_max_intset_entries.to_string(),
+        set: |c, v| {
+            c.set_max_intset_entries = int_in(one(v), 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "zset-max-listpack-entries",
+        mutable: true,
+        values: 1,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_entries = int_in(one(v), 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "zset-max-ziplist-entries",
+        mutable: true,
+        values: 1,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_entries = int_in(one(v), 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "zset-max-listpack-value",
+        mutable: true,
+        values: 1,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_value = int_in(one(v), 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "zset-max-ziplist-value",
+        mutable: true,
+        values: 1,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_value = int_in(one(v), 0, i64::MAX)? as usize;
             Ok(())
         },
     },

@@ -9,6 +9,7 @@
 //! - `resp::parse` / `resp::reply`: incremental request parser and RESP2/RESP3 encoder.
 //! - `cmd`: the command table and dispatch; one file per command family.
 //! - `keyspace`: databases: intrusive hash table (`dict`), TTL heap (`expire`), values.
+//! - `types`: collection values (list, hash, set, sorted set on an AVL tree).
 //! - `lazyfree`: drops large values on a background thread.
 //! - `alloc`, `logging`, `util`: counting allocator, Redis-style log lines, glob and numbers.
 pub mod alloc;
@@ -21,4 +22,5 @@ pub mod logging;
 pub mod net;
 pub mod resp;
 pub mod server;
+pub mod types;
 pub mod util;

@@ -10,6 +10,7 @@
 pub mod docs;
 pub mod expire;
 pub mod keys;
+pub mod lists;
 pub mod server;
 pub mod strings;
 
@@ -160,6 +161,7 @@ const G_STRING: &str = "string";
 const G_GENERIC: &str = "generic";
 const G_CONN: &str = "connection";
 const G_SERVER: &str = "server";
+const G_LIST: &str = "list";
 
 use flags::*;
 
@@ -282,6 +284,24 @@ pub static COMMANDS: &[Command] = &[
     cmd!("decrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, G_STRING, "1.0.0", O1, "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", strings::cmd_decrby),
     cmd!("incrbyfloat", 3, WRITE | DENYOOM | FAST, 1, 1, 1, G_STRING, "2.6.0", O1, "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", strings::cmd_incrbyfloat),
     cmd!("lcs", -3, READONLY, 1, 2, 1, G_STRING, "7.0.0", "O(N*M) where N and M are the lengths of s1 and s2, respectively", "Finds the longest common substring.", strings::cmd_lcs),
+    // lists
+    cmd!("lpush", -3, WRITE | DENYOOM | FAST, 1, 1, 1, G_LIST, "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Prepend one or multiple elements to a list", lists::cmd_lpush),
+    cmd!("rpush", -3, WRITE | DENYOOM | FAST, 1, 1, 1, G_LIST, "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Append one or multiple elements to a list", lists::cmd_rpush),
+    cmd!("lpushx", -3, WRITE | DENYOOM | FAST, 1, 1, 1, G_LIST, "2.2.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Prepend an element to a list, only if the list exists", lists::cmd_lpushx),
+    cmd!("rpushx", -3, WRITE | DENYOOM | FAST, 1, 1, 1, G_LIST, "2.2.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Append an element to a list, only if the list exists", lists::cmd_rpushx),
+    cmd!("lpop", -2, WRITE | FAST, 1, 1, 1, G_LIST, "1.0.0", "O(N) where N is the number of elements returned", "Remove and get the first elements in a list", lists::cmd_lpop),
+    cmd!("rpop", -2, WRITE | FAST, 1, 1, 1, G_LIST, "1.0.0", "O(N) where N is the number of elements returned", "Remove and get the last elements in a list", lists::cmd_rpop),
+    cmd!("llen", 2, READONLY | FAST, 1, 1, 1, G_LIST, "1.0.0", O1, "Get the length of a list", lists::cmd_llen),
+    cmd!("lrange", 4, READONLY, 1, 1, 1, G_LIST, "1.0.0", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.", "Get a range of elements from a list", lists::cmd_lrange),
+    cmd!("lindex", 3, READONLY, 1, 1, 1, G_LIST, "1.0.0", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).", "Get an element from a list by its index", lists::cmd_lindex),
+    cmd!("lset", 4, WRITE | DENYOOM, 1, 1, 1, G_LIST, "1.0.0", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).", "Set the value of an element in a list by its index", lists::cmd_lset),
+    cmd!("linsert", 5, WRITE | DENYOOM, 1, 1, 1, G_LIST, "2.2.0", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).", "Insert an element before or after another element in a list", lists::cmd_linsert),
+    cmd!("lrem", 4, WRITE, 1, 1, 1, G_LIST, "1.0.0", "O(N+M) where N is the length of the list and M is the number of elements removed.", "Remove elements from a list", lists::cmd_lrem),
+    cmd!("ltrim", 4, WRITE, 1, 1, 1, G_LIST, "1.0.0", "O(N) where N is the number of elements to be removed by the operation.", "Trim a list to the specified range", lists::cmd_ltrim),
+    cmd!("lpos", -3, READONLY, 1, 1, 1, G_LIST, "6.0.6", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.", "Return the index of matching elements on a list", lists::cmd_lpos),
+    cmd!("lmove", 5, WRITE | DENYOOM, 1, 2, 1, G_LIST, "6.2.0", O1, "Pop an element from a list, push it to another list and return it", lists::cmd_lmove),
+    cmd!("rpoplpush", 3, WRITE | DENYOOM, 1, 2, 1, G_LIST, "1.2.0", O1, "Remove the last element in a list, prepend it to another list and return it", lists::cmd_rpoplpush),
+    cmd!("lmpop", -4, WRITE, 0, 0, 0, G_LIST, "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", "Pop elements from a list", lists::cmd_lmpop),
 ];
 
 /// Case-insensitive lookup of a command (or subcommand) by name.

@@ -35,24 +35,36 @@ impl SmallStr {
     }
 }
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq)]
 pub enum Value {
     Int(i64),
     Small(SmallStr),
     Emb(Box<[u8]>),
     Raw(Box<[u8]>),
+    List(Box<crate::types::list::List>),
+    Hash(Box<crate::types::hash::Hash>),
+    Set(Box<crate::types::set::Set>),
+    ZSet(Box<crate::types::zset::ZSet>),
 }
 
 /// Type names as TYPE reports them.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ValueType {
     String,
+    List,
+    Hash,
+    Set,
+    ZSet,
 }
 
 impl ValueType {
     pub fn name(self) -> &'static str {
         match self {
             ValueType::String => "string",
+            ValueType::List => "list",
+            ValueType::Hash => "hash",
+            ValueType::Set => "set",
+            ValueType::ZSet => "zset",
         }
     }
 }
@@ -95,6 +107,10 @@ impl Value {
     pub fn value_type(&self) -> ValueType {
         match self {
             Value::Int(_) | Value::Small(_) | Value::Emb(_) | Value::Raw(_) => ValueType::String,
+            Value::List(_) => ValueType::List,
+            Value::Hash(_) => ValueType::Hash,
+            Value::Set(_) => ValueType::Set,
+            Value::ZSet(_) => ValueType::ZSet,
         }
     }
 
@@ -108,6 +124,7 @@ impl Value {
             Value::Int(n) => Some(buf.format(*n).as_bytes()),
             Value::Small(s) => Some(s.as_bytes()),
             Value::Emb(b) | Value::Raw(b) => Some(b),
+            _ => None,
         }
     }
 
@@ -124,12 +141,22 @@ impl Value {
             Value::Small(_) => "embstr",
             Value::Emb(b) if b.len() <= EMBSTR_LEN_MAX => "embstr",
             Value::Emb(_) | Value::Raw(_) => "raw",
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
     /// Number of elements, for the lazy-free decision (strings count as one).
     pub fn element_count(&self) -> usize {
-        1
+        match self {
+            Value::List(l) => l.len(),
+            Value::Hash(h) => h.len(),
+            Value::Set(s) => s.len(),
+            Value::ZSet(z) => z.len(),
+            _ => 1,
+        }
     }
 }
 
