@@ -19,9 +19,14 @@ pub struct Arg {
     pub args: &'static [Arg],
 }
 
+/// Argument docs by family: the core commands here, the collection families in their files.
+static FAMILY_ARGS: &[&[(&str, &[Arg])]] = &[ARGS, super::lists::ARGS];
+
 /// The documented arguments of a command by full name (`config|get`).
 pub fn args_of(name: &str) -> &'static [Arg] {
-    ARGS.iter()
+    FAMILY_ARGS
+        .iter()
+        .flat_map(|a| a.iter())
         .find(|(n, _)| *n == name)
         .map(|(_, a)| *a)
         .unwrap_or(&[])

@@ -1142,6 +1142,10 @@ fn acl_categories(c: &Command) -> Vec<&'static str> {
         "string" => v.push("@string"),
         "generic" => v.push("@keyspace"),
         "connection" => v.push("@connection"),
+        "list" => v.push("@list"),
+        "hash" => v.push("@hash"),
+        "set" => v.push("@set"),
+        "sorted_set" => v.push("@sortedset"),
         _ => {}
     }
     if c.flags & ADMIN != 0 {
