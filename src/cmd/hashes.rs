@@ -15,9 +15,9 @@
 //!   before the key lookup (so a missing key still answers the argument error), HSCAN's cursor
 //!   before and its options after the lookup (a missing key answers an empty page whatever
 //!   the options say).
-//! - Encoding conversion follows `hashTypeTryConversion` (HSET, HMSET, HSETNX check every
-//!   argument before writing, even a field HSETNX then does not set) and `hashTypeSet`
-//!   (every write checks its own field and value, then the entry count).
+//! - Encoding conversion follows `hashTypeTryConversion` (HSET and HMSET check every argument
+//!   before writing; HSETNX only once it knows it will write) and `hashTypeSet` (every write
+//!   checks its own field and value, then the entry count).
 //! - HINCRBYFLOAT computes in x87 long double through `strings::LongDouble`, the same exact
 //!   emulation INCRBYFLOAT uses.
 
@@ -202,11 +202,10 @@ pub fn op_hsetnx(
     now_ms: u64,
 ) -> Result<bool, OpError> {
     with_hash_for_write(db, key, now_ms, |h| {
-        // Redis converts before it knows whether it will write.
-        h.convert_for_args([field, value].into_iter(), lim);
         if h.contains(field) {
             return Ok(false);
         }
+        h.convert_for_args([field, value].into_iter(), lim);
         h.set(field, value, lim);
         Ok(true)
     })

@@ -232,8 +232,8 @@ impl Hash {
 
     /// Redis's `hashTypeTryConversion`: before a write with these arguments, converts if any
     /// of them is longer than the value limit or the listpack would pass its safety size.
-    /// HSET and HSETNX call it on all their field and value arguments, even ones that end up
-    /// not being written.
+    /// HSET calls it on all its field and value arguments at once (a long value anywhere in
+    /// the command converts before the first pair is written); HSETNX once it will write.
     pub fn convert_for_args<'a>(&mut self, args: impl Iterator<Item = &'a [u8]>, lim: Limits) {
         let Repr::Listpack(lp) = &self.repr else {
             return;
