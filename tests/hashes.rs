@@ -161,6 +161,7 @@ fn model_random_operations() {
                         |f, v| {
                             assert_eq!(m.map.get(f).map(Vec::as_slice), Some(v));
                             n += 1;
+                            true
                         },
                     );
                     assert_eq!(n, if m.map.is_empty() { 0 } else { count });
@@ -648,4 +649,27 @@ fn keyspace_hits_and_dirty() {
     cmd(c, "HSET h b 2");
     assert_eq!(stat(c, "keyspace_hits"), h0 + 2);
     assert_eq!(stat(c, "keyspace_misses"), m0 + 1);
+}
+
+#[test]
+fn huge_negative_hrandfield_closes_the_client() {
+    // HRANDFIELD with a huge negative count asks for an unbounded reply; the server must not
+    // loop for ever or exhaust memory: it drops the reply and closes that client.
+    let s = Server::start(&[]);
+    let c = &mut s.raw();
+    assert_eq!(cmd(c, "CONFIG SET proto-max-bulk-len 1048576"), Reply::ok());
+    assert_eq!(cmd(c, "HSET h a 1 b 2"), Reply::Int(2));
+    c.send(&common::encode(&[
+        b"HRANDFIELD",
+        b"h",
+        b"-9223372036854775807",
+    ]));
+    c.expect_closed(std::time::Duration::from_secs(10))
+        .expect("client closed");
+    let c2 = &mut s.raw();
+    assert_eq!(cmd(c2, "HLEN h"), Reply::Int(2));
+    match cmd(c2, "HRANDFIELD h -1000 WITHVALUES") {
+        Reply::Array(Some(items)) => assert_eq!(items.len(), 2000),
+        other => panic!("{other:?}"),
+    }
 }

@@ -576,6 +576,8 @@ pub fn cmd_hrandfield(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         Ok(p) => p,
         Err(e) => return reply_err(ctx, e),
     };
+    let reply_bytes_max = ctx.srv.config.bulk_len_max;
+    let mut overflow = false;
     read_generic(
         ctx,
         argv.get(1),
@@ -587,10 +589,20 @@ pub fn cmd_hrandfield(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             if n == 0 {
                 r.array(0);
             } else if repeats || n == 1 {
+                // A negative count is not bounded by the hash: HRANDFIELD h -1000000000 asks
+                // for a reply of many GB. Redis stops such a loop when the client is marked
+                // to close for overcoming its output limits; we do the same at
+                // proto-max-bulk-len bytes, dropping the partial reply.
+                let start = r.buf.len();
                 r.array(n * per_item);
                 h.random_pairs_with_repeats(n, rand_u64, |f, v| {
-                    reply_random_pair(r, with_values, f, v)
+                    reply_random_pair(r, with_values, f, v);
+                    overflow = r.buf.len() - start > reply_bytes_max;
+                    !overflow
                 });
+                if overflow {
+                    r.buf.truncate(start);
+                }
             } else if n >= h.len() {
                 r.array(h.len() * per_item);
                 h.for_each(|f, v| reply_random_pair(r, with_values, f, v));
@@ -600,6 +612,11 @@ pub fn cmd_hrandfield(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             }
         },
     );
+    if overflow {
+        let slot = ctx.slot;
+        log::warn!("Client closed for overcoming of output buffer limits (HRANDFIELD reply).");
+        ctx.srv.close_after_reply(slot);
+    }
 }
 
 /// HSCAN's options (after the key lookup, as Redis parses them).

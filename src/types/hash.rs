@@ -377,12 +377,12 @@ impl Hash {
     }
 
     /// HRANDFIELD with a negative count: `count` pairs picked independently (repeats
-    /// allowed). Nothing if empty.
+    /// allowed), stopping early when `f` returns false. Nothing if empty.
     pub fn random_pairs_with_repeats(
         &mut self,
         count: usize,
         mut rand_u64: impl FnMut() -> u64,
-        mut f: impl FnMut(&[u8], &[u8]),
+        mut f: impl FnMut(&[u8], &[u8]) -> bool,
     ) {
         match &mut self.repr {
             Repr::Listpack(lp) => {
@@ -393,14 +393,18 @@ impl Hash {
                 let all: Vec<PairPos> = lp.positions().collect();
                 for _ in 0..count {
                     let p = all[(rand_u64() % all.len() as u64) as usize];
-                    f(lp.bytes(p.field), lp.bytes(p.value));
+                    if !f(lp.bytes(p.field), lp.bytes(p.value)) {
+                        return;
+                    }
                 }
             }
             Repr::Table(d) => {
                 for _ in 0..count {
-                    match d.random_pair(&mut rand_u64) {
-                        Some((k, v)) => f(k, table_bytes(v)),
-                        None => return,
+                    let Some((k, v)) = d.random_pair(&mut rand_u64) else {
+                        return;
+                    };
+                    if !f(k, table_bytes(v)) {
+                        return;
                     }
                 }
             }
