@@ -55,6 +55,9 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 // ---------------------------------------------------------------------------------------------
 // The two servers.
 
+/// A completed HSCAN iteration: the (field, value) pairs, or the reply that ended it.
+type ScanResult = Result<BTreeSet<(Vec<u8>, Vec<u8>)>, Reply>;
+
 struct Side {
     // Kept so the server lives as long as the connections.
     _server: Server,
@@ -114,11 +117,7 @@ impl Side {
 
     /// Runs HSCAN to completion from cursor 0 with the options in `args`; the (field, value)
     /// pairs seen, or the first reply that is not a well-formed page.
-    fn full_scan(
-        &mut self,
-        resp3: bool,
-        args: &[Vec<u8>],
-    ) -> Result<BTreeSet<(Vec<u8>, Vec<u8>)>, Reply> {
+    fn full_scan(&mut self, resp3: bool, args: &[Vec<u8>]) -> ScanResult {
         let mut args = args.to_vec();
         args[2] = b"0".to_vec();
         let mut seen = BTreeSet::new();
@@ -279,7 +278,7 @@ impl Diff {
                     let o = self.ours.full_scan(resp3, args);
                     let r = self.redis.full_scan(resp3, args);
                     if o != r {
-                        let show = |x: &Result<BTreeSet<(Vec<u8>, Vec<u8>)>, Reply>| match x {
+                        let show = |x: &ScanResult| match x {
                             Ok(s) => Reply::Array(Some(
                                 s.iter()
                                     .flat_map(|(f, v)| [Reply::bulk(f), Reply::bulk(v)])
