@@ -38,6 +38,7 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 const DEFAULT_SEED: u64 = 0x6861_7368_6573;
 /// Commands per run when `DIFFTEST_N` is not set.
 const DEFAULT_N: usize = 6_000;
+/// Commands shown before a mismatch (`DIFFTEST_HISTORY` overrides).
 const HISTORY_MAX: usize = 14;
 const STATE_CHECK_EVERY: usize = 500;
 /// Upper bound on HSCAN calls for one full iteration.
@@ -164,6 +165,7 @@ struct Diff {
     ours: Side,
     redis: Side,
     history: VecDeque<Sent>,
+    history_max: usize,
     index: usize,
 }
 
@@ -211,6 +213,7 @@ impl Diff {
             ours: Side::new(Server::start(&[])),
             redis: Side::new(Server::start_redis(&[])),
             history: VecDeque::new(),
+            history_max: env_or("DIFFTEST_HISTORY", HISTORY_MAX),
             index: 0,
         }
     }
@@ -240,7 +243,7 @@ impl Diff {
     }
 
     fn remember(&mut self, resp3: bool, args: &[Vec<u8>], ours: Reply, redis: Reply) {
-        if self.history.len() == HISTORY_MAX {
+        if self.history.len() >= self.history_max {
             self.history.pop_front();
         }
         self.history.push_back(Sent {

@@ -107,11 +107,45 @@ fn model_random_operations() {
             match op {
                 0..=44 if growing => {
                     let v = value(&mut rng, value_len_max + 1);
+                    // Now and then with a lowered entry limit, as after CONFIG SET.
+                    let lim = if rng.gen_bool(0.02) {
+                        Limits {
+                            entries_max: entries_max / 2,
+                            ..lim
+                        }
+                    } else {
+                        lim
+                    };
                     assert_eq!(h.set(&f, &v, lim), m.set(&f, &v), "step {step}: set");
+                    // Every write leaves a listpack within the limits it was given.
+                    assert!(
+                        !h.is_listpack()
+                            || (h.len() <= lim.entries_max
+                                && f.len() <= lim.value_len_max
+                                && v.len() <= lim.value_len_max),
+                        "step {step}: listpack past its limits"
+                    );
                 }
                 0..=9 => {
                     let v = value(&mut rng, value_len_max + 1);
+                    // Now and then with a lowered entry limit, as after CONFIG SET.
+                    let lim = if rng.gen_bool(0.02) {
+                        Limits {
+                            entries_max: entries_max / 2,
+                            ..lim
+                        }
+                    } else {
+                        lim
+                    };
                     assert_eq!(h.set(&f, &v, lim), m.set(&f, &v), "step {step}: set");
+                    // Every write leaves a listpack within the limits it was given.
+                    assert!(
+                        !h.is_listpack()
+                            || (h.len() <= lim.entries_max
+                                && f.len() <= lim.value_len_max
+                                && v.len() <= lim.value_len_max),
+                        "step {step}: listpack past its limits"
+                    );
                 }
                 10..=59 => {
                     // Deletes prefer existing fields so the drain phase empties the hash.
@@ -672,4 +706,45 @@ fn huge_negative_hrandfield_closes_the_client() {
         Reply::Array(Some(items)) => assert_eq!(items.len(), 2000),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn lowered_limit_converts_on_next_write() {
+    // A listpack grown under hash-max-listpack-entries 16 stayed a listpack when the limit was
+    // lowered to 4 and a field was updated; Redis converts on any write, update included.
+    let s = Server::start(&[]);
+    let c = &mut s.raw();
+    assert_eq!(cmd(c, "HSET h a 1 b 2 c 3 d 4 e 5 f 6"), Reply::Int(6));
+    assert_eq!(
+        cmd(c, "CONFIG SET hash-max-listpack-entries 4"),
+        Reply::ok()
+    );
+    assert_eq!(cmd(c, "HGET h a"), b("1"));
+    assert_eq!(
+        cmd(c, "OBJECT ENCODING h"),
+        b("listpack"),
+        "reads do not convert"
+    );
+    assert_eq!(cmd(c, "HSETNX h a 9"), Reply::Int(0));
+    assert_eq!(cmd(c, "HDEL h zz"), Reply::Int(0));
+    assert_eq!(
+        cmd(c, "OBJECT ENCODING h"),
+        b("listpack"),
+        "no write happened"
+    );
+    assert_eq!(cmd(c, "HINCRBYFLOAT h a .5"), b("1.5"));
+    assert_eq!(cmd(c, "OBJECT ENCODING h"), b("hashtable"));
+    assert_eq!(cmd(c, "HSET g a 1 b 2 c 3 d 4 e 5 f 6"), Reply::Int(6));
+    assert_eq!(cmd(c, "OBJECT ENCODING g"), b("hashtable"));
+    assert_eq!(
+        cmd(c, "CONFIG SET hash-max-listpack-entries 16"),
+        Reply::ok()
+    );
+    assert_eq!(cmd(c, "HSET k a 1 b 2 c 3 d 4 e 5 f 6"), Reply::Int(6));
+    assert_eq!(
+        cmd(c, "CONFIG SET hash-max-listpack-entries 4"),
+        Reply::ok()
+    );
+    assert_eq!(cmd(c, "HSET k a 1"), Reply::Int(0));
+    assert_eq!(cmd(c, "OBJECT ENCODING k"), b("hashtable"));
 }

@@ -268,8 +268,8 @@ impl Hash {
     }
 
     /// Redis's `hashTypeSet`: sets `field` to `value`; true if the field is new. A listpack
-    /// converts first if either is longer than the value limit, and after inserting if it
-    /// then holds more than `entries_max` fields.
+    /// converts first if either is longer than the value limit, and after writing (insert or
+    /// update) if it then holds more than `entries_max` fields.
     pub fn set(&mut self, field: &[u8], value: &[u8], lim: Limits) -> bool {
         if let Repr::Listpack(lp) = &self.repr {
             if field.len() > lim.value_len_max
@@ -281,15 +281,22 @@ impl Hash {
         }
         match &mut self.repr {
             Repr::Listpack(lp) => {
-                if let Some(p) = lp.find(field) {
-                    lp.replace_value(p, value);
-                    return false;
-                }
-                lp.push_pair(field, value);
+                let new = match lp.find(field) {
+                    Some(p) => {
+                        lp.replace_value(p, value);
+                        false
+                    }
+                    None => {
+                        lp.push_pair(field, value);
+                        true
+                    }
+                };
+                // Checked after an update too: a listpack that grew under a larger limit
+                // converts on its next write once the limit was lowered (as in Redis).
                 if lp.pairs > lim.entries_max {
                     self.convert_to_table();
                 }
-                true
+                new
             }
             Repr::Table(d) => d.insert(field, Value::from_bytes_no_int(value)).is_none(),
         }
