@@ -984,3 +984,54 @@ fn edge_cases() {
     .collect();
     d.check_state(&keys);
 }
+
+/// RESP2 bytes of a reply made of the types COMMAND DOCS uses.
+fn encode_resp2(r: &Reply, out: &mut Vec<u8>) {
+    match r {
+        Reply::Status(s) => out.extend_from_slice(format!("+{s}\r\n").as_bytes()),
+        Reply::Int(n) => out.extend_from_slice(format!(":{n}\r\n").as_bytes()),
+        Reply::Bulk(Some(b)) => {
+            out.extend_from_slice(format!("${}\r\n", b.len()).as_bytes());
+            out.extend_from_slice(b);
+            out.extend_from_slice(b"\r\n");
+        }
+        Reply::Array(Some(items)) => {
+            out.extend_from_slice(format!("*{}\r\n", items.len()).as_bytes());
+            for i in items {
+                encode_resp2(i, out);
+            }
+        }
+        other => panic!("unexpected reply in COMMAND DOCS: {other:?}"),
+    }
+}
+
+/// The `ARGS` static that the lead wires into COMMAND DOCS renders, in RESP2, exactly the
+/// `arguments` redis-server 7.0 documents for each hash command.
+#[test]
+fn command_docs_args_match_redis() {
+    let redis = Server::start_redis(&[]);
+    let mut c = redis.raw();
+    for (name, args) in ringkv::cmd::hashes::ARGS {
+        let Reply::Array(Some(top)) = c.cmd(&[b"COMMAND", b"DOCS", name.as_bytes()]) else {
+            panic!("COMMAND DOCS {name}");
+        };
+        let [_, Reply::Array(Some(doc))] = top.as_slice() else {
+            panic!("COMMAND DOCS {name}: {top:?}");
+        };
+        let want = doc
+            .chunks(2)
+            .find(|kv| kv[0] == Reply::bulk(b"arguments"))
+            .map(|kv| kv[1].clone())
+            .unwrap_or_else(|| panic!("no arguments for {name}"));
+        let mut want_bytes = Vec::new();
+        encode_resp2(&want, &mut want_bytes);
+        let mut ours = Vec::new();
+        let mut r = ringkv::resp::reply::Reply::new(&mut ours, false);
+        ringkv::cmd::docs::write_args(&mut r, args);
+        assert_eq!(
+            String::from_utf8_lossy(&ours),
+            String::from_utf8_lossy(&want_bytes),
+            "COMMAND DOCS {name} arguments"
+        );
+    }
+}
