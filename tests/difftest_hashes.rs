@@ -938,6 +938,27 @@ fn edge_cases() {
         "HSCAN str 0 COUNT 0",
         "GET h",
         "TYPE h",
+        // Writes keep the TTL; deleting the last field deletes the key and its TTL.
+        "HSET e a 1",
+        "EXPIRE e 100000",
+        "HSET e b 2",
+        "HINCRBY e c 1",
+        "HINCRBYFLOAT e d 1.5",
+        "HDEL e a",
+        "PERSIST e",
+        "EXPIRE e 100000",
+        "HDEL e b c d",
+        "EXISTS e",
+        "HSET e a 1",
+        "PERSIST e",
+        // Other keyspace commands on hashes.
+        "HSET src a 1 b 2",
+        "COPY src dst",
+        "HGETALL dst",
+        "RENAME dst dst2",
+        "HGETALL dst2",
+        "OBJECT ENCODING dst2",
+        "DEL src dst2",
     ]
     .iter()
     .map(|s| words(s))
