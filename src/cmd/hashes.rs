@@ -270,7 +270,7 @@ pub fn op_hincrbyfloat(
 ) -> Result<Vec<u8>, OpError> {
     with_hash_for_write(db, key, now_ms, |h| {
         let old = match h.get(field) {
-            None => LongDouble::parse(b"0").ok_or(OpError::NotFloat)?,
+            None => LongDouble::ZERO,
             Some(v) => LongDouble::parse(v).ok_or(OpError::HashValueNotFloat)?,
         };
         let sum = old.checked_add(incr).ok_or(OpError::ResultNotFinite)?;

@@ -1834,6 +1834,8 @@ mod f80 {
 pub struct LongDouble(f80::F80);
 
 impl LongDouble {
+    pub const ZERO: LongDouble = LongDouble(f80::F80::ZERO);
+
     /// Redis's `string2ld` (what `getLongDoubleFromObject` uses): None if rejected.
     pub fn parse(s: &[u8]) -> Option<LongDouble> {
         parse_float_arg(s).map(LongDouble)
