@@ -654,6 +654,22 @@ fn hscan_listpack_and_hashtable() {
         }
     }
     assert!(calls > 1, "a hashtable is scanned in pages");
+    // COUNT counts fields (not reply items): a dense table fills each page to at least COUNT
+    // pairs unless the iteration ends.
+    for count in [1usize, 3, 10, 25] {
+        let Reply::Array(Some(parts)) = cmd(c, &format!("HSCAN big 0 COUNT {count}")) else {
+            panic!("bad HSCAN reply");
+        };
+        let [Reply::Bulk(Some(next)), Reply::Array(Some(items))] = parts.as_slice() else {
+            panic!("bad HSCAN reply {parts:?}");
+        };
+        assert!(next.as_slice() != b"0");
+        assert!(
+            items.len() / 2 >= count && items.len() / 2 < count + 20,
+            "COUNT {count}: {} pairs",
+            items.len() / 2
+        );
+    }
     let want: BTreeSet<Vec<u8>> = (0..2000)
         .map(|i| format!("f{i}").into_bytes())
         .filter(|f| f.starts_with(b"f1"))

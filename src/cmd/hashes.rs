@@ -288,9 +288,10 @@ pub struct ScanPage {
     pub items: Vec<Vec<u8>>,
 }
 
-/// HSCAN on a hash (Redis's `scanGenericCommand`): COUNT is the number of reply items (fields
-/// and values) a hashtable page aims for, with at most COUNT * 10 dict steps; MATCH filters
-/// fields after fetching, so a page may be empty while the cursor is not 0.
+/// HSCAN on a hash (Redis's `scanGenericCommand`): COUNT is the number of fields a hashtable
+/// page aims for (redis-server 7.0.15 answers COUNT 1 with one pair, COUNT 10 with ten), with
+/// at most COUNT * 10 dict steps; MATCH filters fields after fetching, so a page may be empty
+/// while the cursor is not 0.
 pub fn hscan(h: &Hash, cursor: u64, count: usize, pattern: Option<&[u8]>) -> ScanPage {
     let mut page = ScanPage::default();
     page.cursor = h.scan(cursor, count, count.saturating_mul(10), |f, v| {

@@ -337,12 +337,12 @@ impl Hash {
 
     /// One HSCAN call before filtering. A listpack returns everything with cursor 0 whatever
     /// the cursor (as Redis does). A table makes dict scan steps from `cursor` until at least
-    /// `items_min` items (a field and a value count as two, as in Redis's reply list) were
-    /// emitted, `steps_max` steps were made, or the scan completed. Returns the next cursor.
+    /// `fields_min` fields were emitted, `steps_max` steps were made, or the scan completed.
+    /// Returns the next cursor.
     pub fn scan(
         &self,
         cursor: u64,
-        items_min: usize,
+        fields_min: usize,
         steps_max: usize,
         mut f: impl FnMut(&[u8], &[u8]),
     ) -> u64 {
@@ -352,14 +352,14 @@ impl Hash {
                 0
             }
             Repr::Table(d) => {
-                let mut items = 0usize;
+                let mut fields = 0usize;
                 let mut v = cursor;
                 for _ in 0..steps_max.max(1) {
                     v = d.scan(v, |k, val| {
                         f(k, table_bytes(val));
-                        items += 2;
+                        fields += 1;
                     });
-                    if v == 0 || items >= items_min {
+                    if v == 0 || fields >= fields_min {
                         break;
                     }
                 }
