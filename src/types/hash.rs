@@ -10,9 +10,11 @@
 //!   rehashing and Redis's reverse-binary SCAN cursor.
 //!
 //! A hash starts as a listpack and converts to a hashtable, once and for good (Redis 7.0 never
-//! converts back), when it would hold more than `entries_max` fields or a field or value
-//! longer than `value_len_max` bytes ([`Limits`], from hash-max-listpack-entries/-value), or
-//! when the listpack would grow past Redis's 1 GiB listpack safety limit.
+//! converts back), when a write would store a field or value longer than `value_len_max`
+//! bytes, when a write leaves it with more than `entries_max` fields (checked on updates too,
+//! so a limit lowered by CONFIG SET takes effect on the next write), or when the listpack
+//! would grow past Redis's 1 GiB listpack safety limit. The limits ([`Limits`]) come from
+//! hash-max-listpack-entries/-value at each call; reads never convert.
 //!
 //! Invariants (checked by [`Hash::check_invariants`]):
 //! - listpack: the buffer parses exactly into `2 * pairs` length-prefixed entries, with no
