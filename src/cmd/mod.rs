@@ -9,6 +9,7 @@
 
 pub mod docs;
 pub mod expire;
+pub mod hashes;
 pub mod keys;
 pub mod lists;
 pub mod server;
@@ -162,6 +163,7 @@ const G_GENERIC: &str = "generic";
 const G_CONN: &str = "connection";
 const G_SERVER: &str = "server";
 const G_LIST: &str = "list";
+const G_HASH: &str = "hash";
 
 use flags::*;
 
@@ -302,6 +304,23 @@ pub static COMMANDS: &[Command] = &[
     cmd!("lmove", 5, WRITE | DENYOOM, 1, 2, 1, G_LIST, "6.2.0", O1, "Pop an element from a list, push it to another list and return it", lists::cmd_lmove),
     cmd!("rpoplpush", 3, WRITE | DENYOOM, 1, 2, 1, G_LIST, "1.2.0", O1, "Remove the last element in a list, prepend it to another list and return it", lists::cmd_rpoplpush),
     cmd!("lmpop", -4, WRITE, 0, 0, 0, G_LIST, "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", "Pop elements from a list", lists::cmd_lmpop),
+    // hashes
+    cmd!("hset", -4, WRITE | DENYOOM | FAST, 1, 1, 1, G_HASH, "2.0.0", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.", "Set the string value of a hash field", hashes::cmd_hset),
+    cmd!("hsetnx", 4, WRITE | DENYOOM | FAST, 1, 1, 1, G_HASH, "2.0.0", O1, "Set the value of a hash field, only if the field does not exist", hashes::cmd_hsetnx),
+    cmd!("hget", 3, READONLY | FAST, 1, 1, 1, G_HASH, "2.0.0", O1, "Get the value of a hash field", hashes::cmd_hget),
+    cmd!("hmget", -3, READONLY | FAST, 1, 1, 1, G_HASH, "2.0.0", "O(N) where N is the number of fields being requested.", "Get the values of all the given hash fields", hashes::cmd_hmget),
+    cmd!("hmset", -4, WRITE | DENYOOM | FAST, 1, 1, 1, G_HASH, "2.0.0", "O(N) where N is the number of fields being set.", "Set multiple hash fields to multiple values", hashes::cmd_hmset),
+    cmd!("hdel", -3, WRITE | FAST, 1, 1, 1, G_HASH, "2.0.0", "O(N) where N is the number of fields to be removed.", "Delete one or more hash fields", hashes::cmd_hdel),
+    cmd!("hlen", 2, READONLY | FAST, 1, 1, 1, G_HASH, "2.0.0", O1, "Get the number of fields in a hash", hashes::cmd_hlen),
+    cmd!("hstrlen", 3, READONLY | FAST, 1, 1, 1, G_HASH, "3.2.0", O1, "Get the length of the value of a hash field", hashes::cmd_hstrlen),
+    cmd!("hexists", 3, READONLY | FAST, 1, 1, 1, G_HASH, "2.0.0", O1, "Determine if a hash field exists", hashes::cmd_hexists),
+    cmd!("hkeys", 2, READONLY, 1, 1, 1, G_HASH, "2.0.0", "O(N) where N is the size of the hash.", "Get all the fields in a hash", hashes::cmd_hkeys),
+    cmd!("hvals", 2, READONLY, 1, 1, 1, G_HASH, "2.0.0", "O(N) where N is the size of the hash.", "Get all the values in a hash", hashes::cmd_hvals),
+    cmd!("hgetall", 2, READONLY, 1, 1, 1, G_HASH, "2.0.0", "O(N) where N is the size of the hash.", "Get all the fields and values in a hash", hashes::cmd_hgetall),
+    cmd!("hincrby", 4, WRITE | DENYOOM | FAST, 1, 1, 1, G_HASH, "2.0.0", O1, "Increment the integer value of a hash field by the given number", hashes::cmd_hincrby),
+    cmd!("hincrbyfloat", 4, WRITE | DENYOOM | FAST, 1, 1, 1, G_HASH, "2.6.0", O1, "Increment the float value of a hash field by the given amount", hashes::cmd_hincrbyfloat),
+    cmd!("hrandfield", -2, READONLY, 1, 1, 1, G_HASH, "6.2.0", "O(N) where N is the number of fields returned", "Get one or multiple random fields from a hash", hashes::cmd_hrandfield),
+    cmd!("hscan", -3, READONLY, 1, 1, 1, G_HASH, "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "Incrementally iterate hash fields and associated values", hashes::cmd_hscan),
 ];
 
 /// Case-insensitive lookup of a command (or subcommand) by name.

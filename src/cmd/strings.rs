@@ -1824,3 +1824,37 @@ mod f80 {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Long double arithmetic for other families (HINCRBYFLOAT), so that they share INCRBYFLOAT's
+// exact emulation instead of keeping a second one.
+
+/// A value of Redis's `long double` (x87 80-bit extended), as INCRBYFLOAT computes with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LongDouble(f80::F80);
+
+impl LongDouble {
+    pub const ZERO: LongDouble = LongDouble(f80::F80::ZERO);
+
+    /// Redis's `string2ld` (what `getLongDoubleFromObject` uses): None if rejected.
+    pub fn parse(s: &[u8]) -> Option<LongDouble> {
+        parse_float_arg(s).map(LongDouble)
+    }
+
+    /// False for +-inf (a literal "inf" argument parses; NaN never does). The emulation's
+    /// `add` refuses infinite operands, so adding zero tells a finite value apart.
+    pub fn is_finite(self) -> bool {
+        self.0.add(f80::F80::ZERO).is_some()
+    }
+
+    /// The correctly rounded sum; None if it is infinite (Redis: "would produce NaN or
+    /// Infinity").
+    pub fn checked_add(self, o: LongDouble) -> Option<LongDouble> {
+        self.0.add(o.0).map(LongDouble)
+    }
+
+    /// Redis's `ld2string(..., LD_STR_HUMAN)`, appended to `out`.
+    pub fn format_human(self, out: &mut Vec<u8>) {
+        format_float_reply(self.0, out);
+    }
+}

@@ -713,6 +713,25 @@ impl Drop for Dict {
     }
 }
 
+// Helper for the collection types (hashes' HRANDFIELD), which hold a `Dict` of their own and
+// cannot reach the `pub(super)` entry handles.
+impl Dict {
+    /// A random key and its value (see `random_entry` for how it is picked); None if empty.
+    pub fn random_pair(&mut self, rand_u64: impl FnMut() -> u64) -> Option<(&[u8], &Value)> {
+        let e = self.random_entry(rand_u64)?;
+        Some((self.key(e), self.value(e)))
+    }
+
+    /// Like `for_each`, but the references live as long as the borrow of the dict, so the
+    /// caller can collect them (sampling a snapshot of the pairs).
+    pub fn for_each_ref<'a>(&'a self, mut f: impl FnMut(&'a [u8], &'a Value)) {
+        self.for_each_entry(|e| {
+            f(self.key(e), self.value(e));
+            true
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
