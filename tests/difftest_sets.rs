@@ -1088,6 +1088,10 @@ fn edge_cases() {
         "SDIFFSTORE d big o1 o2 o3",
         "OBJECT ENCODING d",
         "SDIFF big o1",
+        // A tie of the two cost estimates picks algorithm 1: an intset result.
+        "SADD tie 1 2 3 x",
+        "SDIFFSTORE d tie o1 o2",
+        "OBJECT ENCODING d",
         "CONFIG SET set-max-intset-entries 0",
         "SADD z 1",
         "OBJECT ENCODING z",

@@ -197,12 +197,8 @@ impl Set {
             unreachable!("converted to a table above");
         };
         let mut buf = itoa::Buffer::new();
-        let key = m.bytes(&mut buf);
-        if d.get(key).is_some() {
-            return false;
-        }
-        d.insert(key, Value::Int(0));
-        true
+        // One lookup: replacing an existing member's placeholder value changes nothing.
+        d.insert(m.bytes(&mut buf), Value::Int(0)).is_none()
     }
 
     /// Removes a member; true if it was there. A hash table shrinks when it falls below 10%
