@@ -125,7 +125,7 @@ fn store_commands_replace_any_type_and_drop_the_ttl() {
 }
 
 #[test]
-fn spop_with_count_keeps_ttl_and_encoding() {
+fn spop_with_count_keeps_ttl_and_rebuilds_like_redis() {
     let server = Server::start(&[]);
     let mut c = server.raw();
     let mut sadd = vec!["SADD".to_string(), "s".to_string()];
@@ -140,13 +140,45 @@ fn spop_with_count_keeps_ttl_and_encoding() {
     let rest = members(&c.cmd_str(&["SMEMBERS", "s"]));
     assert_eq!(rest.len(), 100);
     assert!(popped.is_disjoint(&rest));
-    assert_eq!(c.cmd_str(&["OBJECT", "ENCODING", "s"]), bulk("hashtable"));
+    // The 100 that stay were moved to a new set by adding them: 100 integers fit an intset.
+    assert_eq!(c.cmd_str(&["OBJECT", "ENCODING", "s"]), bulk("intset"));
     assert!(matches!(c.cmd_str(&["TTL", "s"]), Reply::Int(990..=1000)));
     // 10 of 100: popped one at a time.
     let popped2 = members(&c.cmd_str(&["SPOP", "s", "10"]));
     assert_eq!(popped2.len(), 10);
     assert!(popped2.is_subset(&rest));
     assert_eq!(c.cmd_str(&["SCARD", "s"]), Reply::Int(90));
+    // 3 of 10 stay: 3 * 5 > 7, so members are popped one at a time and the table stays.
+    c.cmd_str(&["CONFIG", "SET", "set-max-intset-entries", "4"]);
+    c.cmd_str(&[
+        "SADD", "t", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10",
+    ]);
+    c.cmd_str(&["SPOP", "t", "7"]);
+    assert_eq!(c.cmd_str(&["OBJECT", "ENCODING", "t"]), bulk("hashtable"));
+    // 2 of 20 stay: 2 * 5 <= 18, the rest is rebuilt, as an intset.
+    c.cmd_str(&["DEL", "t"]);
+    let mut sadd = vec!["SADD".to_string(), "t".to_string()];
+    sadd.extend((0..20).map(|i| i.to_string()));
+    let args: Vec<&str> = sadd.iter().map(String::as_str).collect();
+    c.cmd_str(&args);
+    c.cmd_str(&["SPOP", "t", "18"]);
+    assert_eq!(c.cmd_str(&["OBJECT", "ENCODING", "t"]), bulk("intset"));
+}
+
+/// Redis answers SPOP of the whole set from a set rebuilt by adding the members, so a hash
+/// table holding only integers answers in ascending (intset) order.
+#[test]
+fn spop_of_the_whole_set_answers_in_rebuilt_order() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    c.cmd_str(&["CONFIG", "SET", "set-max-intset-entries", "2"]);
+    c.cmd_str(&["SADD", "s", "30", "10", "20", "-5"]);
+    assert_eq!(c.cmd_str(&["OBJECT", "ENCODING", "s"]), bulk("hashtable"));
+    c.cmd_str(&["CONFIG", "SET", "set-max-intset-entries", "512"]);
+    assert_eq!(
+        c.cmd_str(&["SPOP", "s", "4"]),
+        Reply::Array(Some(bulks(&["-5", "10", "20", "30"])))
+    );
 }
 
 #[test]
@@ -252,6 +284,13 @@ fn keyspace_hits_and_misses_like_redis() {
     c.cmd_str(&["SCARD", "missing"]);
     assert_eq!(info_stat(&mut c, "keyspace_hits") - h0, 2 + 1 + 1 + 1);
     assert_eq!(info_stat(&mut c, "keyspace_misses") - m0, 1 + 1 + 1 + 1);
+    // SPOP of the whole set answers through Redis's SUNION code: one read lookup.
+    let h1 = info_stat(&mut c, "keyspace_hits");
+    c.cmd_str(&["SADD", "p", "1", "2", "3"]);
+    c.cmd_str(&["SPOP", "p", "1"]);
+    assert_eq!(info_stat(&mut c, "keyspace_hits"), h1);
+    c.cmd_str(&["SPOP", "p", "10"]);
+    assert_eq!(info_stat(&mut c, "keyspace_hits"), h1 + 1);
 }
 
 #[test]

@@ -18,7 +18,9 @@
 //!   algorithm by the same cost estimate, because algorithm 2 adds the whole first set before
 //!   removing and can therefore end as a hash table where algorithm 1 ends as an intset.
 //! - The *STORE commands overwrite a destination of any type (dropping its TTL) and delete it
-//!   when the result is empty. SPOP with a count keeps the key's TTL and encoding.
+//!   when the result is empty. SPOP with a count keeps the key's TTL; when it pops nearly all
+//!   of a set it rebuilds the rest by adding, so a hash table of integers can become an intset
+//!   again (the one way back Redis 7.0 has).
 //! - SMEMBERS is SINTER of one key, as in Redis 7.0, so both answer in the order the smallest
 //!   set iterates (ascending for an intset). Replies of SMEMBERS, SINTER, SUNION, SDIFF and
 //!   SPOP with a count are sets in RESP3; SRANDMEMBER with a count is always an array.
@@ -57,8 +59,8 @@ const ERR_NUMKEYS: &str = "ERR numkeys should be greater than 0";
 const ERR_NUMKEYS_ARGS: &str = "ERR Number of keys can't be greater than number of args";
 const ERR_LIMIT: &str = "ERR LIMIT can't be negative";
 
-/// SPOP with a count rebuilds the set when more than 1/5 of it is popped (Redis's
-/// SPOP_MOVE_STRATEGY_MUL).
+/// SPOP with a count rebuilds the set from the members that stay when they are at most 1/5
+/// of the popped ones (Redis's SPOP_MOVE_STRATEGY_MUL).
 const SPOP_MOVE_STRATEGY_MUL: u64 = 5;
 /// SRANDMEMBER copies the set and removes random members when asked for more than 1/3 of it
 /// (Redis's SRANDMEMBER_SUB_STRATEGY_MUL).
@@ -316,38 +318,61 @@ pub fn op_spop_one(db: &mut Db, key: &[u8], now_ms: u64) -> Result<Option<Elem>,
     Ok(e)
 }
 
+/// What SPOP with a count popped.
+#[derive(Debug)]
+pub struct SpopCount {
+    pub popped: Vec<Elem>,
+    /// The whole set was popped. Redis answers that case through its SUNION code, which
+    /// looks the key up again for reading: one keyspace hit, and the members in the order of
+    /// a set rebuilt by adding them (ascending when they fit an intset).
+    pub whole: bool,
+}
+
 /// SPOP with a count > 0 (Redis's `spopWithCountCommand`): the popped members, None if the
-/// key is missing. Popping at least the whole set deletes the key; popping more than a fifth
-/// moves the members that stay into a new set of the same encoding (the key keeps its TTL);
-/// otherwise members are popped one at a time.
+/// key is missing. Popping at least the whole set deletes the key; when the members that stay
+/// number at most a fifth of those popped, they move to a new set built by adding them (the
+/// key keeps its TTL, the encoding is decided anew); otherwise members are popped one at a
+/// time.
 pub fn op_spop_count(
     db: &mut Db,
     key: &[u8],
     count: u64,
+    intset_entries_max: usize,
     now_ms: u64,
-) -> Result<Option<Vec<Elem>>, OpError> {
+) -> Result<Option<SpopCount>, OpError> {
     let Some(s) = write_set_mut(db, key, now_ms)? else {
         return Ok(None);
     };
     let size = s.len() as u64;
     if count >= size {
-        let all = s.elems();
+        let mut union = Set::new();
+        s.for_each(|m| {
+            union.add_member(m, intset_entries_max);
+        });
         db.remove(key, now_ms);
-        return Ok(Some(all));
+        return Ok(Some(SpopCount {
+            popped: union.elems(),
+            whole: true,
+        }));
     }
     let remaining = size - count;
-    if count.saturating_mul(SPOP_MOVE_STRATEGY_MUL) > size {
-        let mut keep = s.empty_like();
+    if remaining.saturating_mul(SPOP_MOVE_STRATEGY_MUL) <= count {
+        // Most of the set goes: move the few members that stay into a new set built by
+        // adding them, which re-decides the encoding (a hash table of integers can become an
+        // intset again, as in Redis).
+        let mut keep = Set::new();
         for _ in 0..remaining {
             let Some(e) = s.pop_random(rand_u64) else {
                 break;
             };
-            // The members come from a set of the same encoding, so no conversion happens.
-            keep.add_member(e.as_member(), usize::MAX);
+            keep.add_member(e.as_member(), intset_entries_max);
         }
         let popped = s.elems();
         *s = keep;
-        return Ok(Some(popped));
+        return Ok(Some(SpopCount {
+            popped,
+            whole: false,
+        }));
     }
     let mut popped = Vec::with_capacity(count as usize);
     for _ in 0..count {
@@ -356,7 +381,10 @@ pub fn op_spop_count(
             None => break,
         }
     }
-    Ok(Some(popped))
+    Ok(Some(SpopCount {
+        popped,
+        whole: false,
+    }))
 }
 
 /// SRANDMEMBER without a count: None if missing.
@@ -735,10 +763,14 @@ pub fn cmd_spop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                     Ok(_) => ctx.reply.set(0),
                 };
             }
-            match op_spop_count(ctx.db(), argv.get(1), count, now_ms) {
-                Ok(Some(popped)) => {
-                    ctx.dirty(popped.len() as u64);
-                    write_elems_as_set(&mut ctx.reply, &popped);
+            let max = intset_entries_max(ctx);
+            match op_spop_count(ctx.db(), argv.get(1), count, max, now_ms) {
+                Ok(Some(r)) => {
+                    if r.whole {
+                        ctx.hit(true);
+                    }
+                    ctx.dirty(r.popped.len() as u64);
+                    write_elems_as_set(&mut ctx.reply, &r.popped);
                 }
                 Ok(None) => ctx.reply.set(0),
                 Err(e) => ctx.err(err_text(e)),
@@ -1097,17 +1129,18 @@ mod tests {
     }
 
     #[test]
-    fn spop_count_keeps_encoding_and_ttl() {
+    fn spop_count_rebuilds_and_keeps_ttl() {
         let members: Vec<Vec<u8>> = (0..20).map(|i: i32| i.to_string().into_bytes()).collect();
         let members: Vec<&[u8]> = members.iter().map(Vec::as_slice).collect();
         let mut db = db_with(b"s", &members, 4);
         assert!(db.set_expire_at_ms(b"s", 1_000_000, 0));
-        let popped = op_spop_count(&mut db, b"s", 18, 0).unwrap().unwrap();
-        assert_eq!(popped.len(), 18);
-        assert_eq!(encoding(&mut db, b"s"), Some("hashtable"));
+        // 2 stay, 18 go: 2 * 5 <= 18, so the rest is rebuilt, as an intset.
+        let popped = op_spop_count(&mut db, b"s", 18, 4, 0).unwrap().unwrap();
+        assert_eq!((popped.popped.len(), popped.whole), (18, false));
+        assert_eq!(encoding(&mut db, b"s"), Some("intset"));
         assert_eq!(db.expire_at_ms(b"s", 0), Some(Some(1_000_000)));
-        let popped = op_spop_count(&mut db, b"s", 5, 0).unwrap().unwrap();
-        assert_eq!(popped.len(), 2);
+        let popped = op_spop_count(&mut db, b"s", 5, 4, 0).unwrap().unwrap();
+        assert_eq!((popped.popped.len(), popped.whole), (2, true));
         assert!(db.get(b"s", 0).is_none());
     }
 

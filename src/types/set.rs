@@ -126,16 +126,6 @@ impl Set {
         }
     }
 
-    /// An empty set of the same encoding as `self` (SPOP's rebuild keeps the encoding).
-    pub fn empty_like(&self) -> Set {
-        match &self.repr {
-            Repr::Ints(_) => Set::new(),
-            Repr::Table(_) => Set {
-                repr: Repr::Table(Dict::new()),
-            },
-        }
-    }
-
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Ints(v) => v.len(),
