@@ -8,10 +8,10 @@
 //!
 //! A set starts as an intset when its first member is an integer, and converts to a hash table
 //! for good when a non-integer member is added or the intset grows past
-//! `set-max-intset-entries` (capped at 2^30 as in Redis). Redis 7.0 never converts back, so
-//! neither does this type; operations that build a new set (SINTERSTORE, SUNIONSTORE, ...)
-//! start from an empty intset and add members one by one, which is how Redis reaches its
-//! encoding choice for them.
+//! `set-max-intset-entries` (capped at 2^30 as in Redis). Redis 7.0 never converts a set
+//! back, so neither does this type; operations that build a new set (SINTERSTORE, SUNIONSTORE,
+//! SPOP's rebuild of what stays, ...) start from an empty intset and add members one by one,
+//! which is how Redis reaches its encoding choice for them.
 //!
 //! Invariants (checked by [`Set::check_invariants`]):
 //! - an intset's vector is strictly ascending (so every member appears once);
