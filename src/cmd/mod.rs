@@ -13,6 +13,7 @@ pub mod hashes;
 pub mod keys;
 pub mod lists;
 pub mod server;
+pub mod sets;
 pub mod strings;
 
 use crate::keyspace::Db;
@@ -164,6 +165,7 @@ const G_CONN: &str = "connection";
 const G_SERVER: &str = "server";
 const G_LIST: &str = "list";
 const G_HASH: &str = "hash";
+const G_SET: &str = "set";
 
 use flags::*;
 
@@ -321,6 +323,24 @@ pub static COMMANDS: &[Command] = &[
     cmd!("hincrbyfloat", 4, WRITE | DENYOOM | FAST, 1, 1, 1, G_HASH, "2.6.0", O1, "Increment the float value of a hash field by the given amount", hashes::cmd_hincrbyfloat),
     cmd!("hrandfield", -2, READONLY, 1, 1, 1, G_HASH, "6.2.0", "O(N) where N is the number of fields returned", "Get one or multiple random fields from a hash", hashes::cmd_hrandfield),
     cmd!("hscan", -3, READONLY, 1, 1, 1, G_HASH, "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "Incrementally iterate hash fields and associated values", hashes::cmd_hscan),
+    // sets
+    cmd!("sadd", -3, WRITE | DENYOOM | FAST, 1, 1, 1, G_SET, "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Add one or more members to a set", sets::cmd_sadd),
+    cmd!("srem", -3, WRITE | FAST, 1, 1, 1, G_SET, "1.0.0", "O(N) where N is the number of members to be removed.", "Remove one or more members from a set", sets::cmd_srem),
+    cmd!("sismember", 3, READONLY | FAST, 1, 1, 1, G_SET, "1.0.0", O1, "Determine if a given value is a member of a set", sets::cmd_sismember),
+    cmd!("smismember", -3, READONLY | FAST, 1, 1, 1, G_SET, "6.2.0", "O(N) where N is the number of elements being checked for membership", "Returns the membership associated with the given elements for a set", sets::cmd_smismember),
+    cmd!("scard", 2, READONLY | FAST, 1, 1, 1, G_SET, "1.0.0", O1, "Get the number of members in a set", sets::cmd_scard),
+    cmd!("smembers", 2, READONLY, 1, 1, 1, G_SET, "1.0.0", "O(N) where N is the set cardinality.", "Get all the members in a set", sets::cmd_smembers),
+    cmd!("spop", -2, WRITE | FAST, 1, 1, 1, G_SET, "1.0.0", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.", "Remove and return one or multiple random members from a set", sets::cmd_spop),
+    cmd!("srandmember", -2, READONLY, 1, 1, 1, G_SET, "1.0.0", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.", "Get one or multiple random members from a set", sets::cmd_srandmember),
+    cmd!("smove", 4, WRITE | FAST, 1, 2, 1, G_SET, "1.0.0", O1, "Move a member from one set to another", sets::cmd_smove),
+    cmd!("sinter", -2, READONLY, 1, -1, 1, G_SET, "1.0.0", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "Intersect multiple sets", sets::cmd_sinter),
+    cmd!("sintercard", -3, READONLY, 0, 0, 0, G_SET, "7.0.0", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "Intersect multiple sets and return the cardinality of the result", sets::cmd_sintercard),
+    cmd!("sinterstore", -3, WRITE | DENYOOM, 1, -1, 1, G_SET, "1.0.0", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "Intersect multiple sets and store the resulting set in a key", sets::cmd_sinterstore),
+    cmd!("sunion", -2, READONLY, 1, -1, 1, G_SET, "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Add multiple sets", sets::cmd_sunion),
+    cmd!("sunionstore", -3, WRITE | DENYOOM, 1, -1, 1, G_SET, "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Add multiple sets and store the resulting set in a key", sets::cmd_sunionstore),
+    cmd!("sdiff", -2, READONLY, 1, -1, 1, G_SET, "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Subtract multiple sets", sets::cmd_sdiff),
+    cmd!("sdiffstore", -3, WRITE | DENYOOM, 1, -1, 1, G_SET, "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Subtract multiple sets and store the resulting set in a key", sets::cmd_sdiffstore),
+    cmd!("sscan", -3, READONLY, 1, 1, 1, G_SET, "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "Incrementally iterate Set elements", sets::cmd_sscan),
 ];
 
 /// Case-insensitive lookup of a command (or subcommand) by name.
