@@ -81,7 +81,10 @@ pub struct Server {
     /// Indexed like `all_commands`.
     pub cmd_stats: Vec<CmdStat>,
     pub all_commands: Vec<&'static Command>,
-    lookup: HashMap<&'static [u8], usize>,
+    /// Command name (lower case) → index in `all_commands`. foldhash, not SipHash: the table
+    /// holds only our names and lookups never insert, so a client's chosen names cannot
+    /// degrade it, and SipHash cost ~180 instructions per command (callgrind, docs/PERFORMANCE.md).
+    lookup: HashMap<&'static [u8], usize, foldhash::fast::FixedState>,
     pub next_client_id: u64,
     next_generation: u32,
     pub start_ms: u64,
@@ -125,7 +128,7 @@ fn random_hex(n: usize) -> String {
 impl Server {
     pub fn new(config: Config) -> Server {
         let mut all_commands = Vec::new();
-        let mut lookup = HashMap::new();
+        let mut lookup = HashMap::with_hasher(foldhash::fast::FixedState::default());
         for c in cmd::COMMANDS {
             lookup.insert(c.name.as_bytes(), all_commands.len());
             all_commands.push(c);
