@@ -94,11 +94,25 @@ const OPCODES_NEEDED: &[(u8, &str)] = &[
 impl Ring {
     /// Sets up the ring, trying the cheapest mode first (single issuer with deferred task
     /// running: completions are only processed when we enter the kernel to wait for them).
+    ///
+    /// `RINGKV_RING_SETUP=plain|coop|full` (default `full`) picks the setup flags; it exists so
+    /// the flags can be measured against each other (docs/PERFORMANCE.md), not for users.
     pub fn new(entries: u32) -> Result<Ring, RingError> {
-        let ring = IoUring::builder()
-            .setup_single_issuer()
-            .setup_defer_taskrun()
-            .setup_coop_taskrun()
+        let mode = std::env::var("RINGKV_RING_SETUP").unwrap_or_default();
+        let mut builder = IoUring::builder();
+        match mode.as_str() {
+            "plain" => {}
+            "coop" => {
+                builder.setup_coop_taskrun();
+            }
+            _ => {
+                builder
+                    .setup_single_issuer()
+                    .setup_defer_taskrun()
+                    .setup_coop_taskrun();
+            }
+        }
+        let ring = builder
             .setup_cqsize(entries * 4)
             .build(entries)
             .or_else(|_| IoUring::builder().setup_cqsize(entries * 4).build(entries))
