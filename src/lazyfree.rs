@@ -4,10 +4,18 @@
 //! stall every client for as long as the frees take. Such objects are sent to one background
 //! thread that drops them. The queue is bounded: when it is full the loop frees the object
 //! itself, which is slow but never loses memory or blocks forever.
+//!
+//! There is one lazy-free thread per process (`global()`). Collections (lists, hashes, sets,
+//! sorted sets) call `defer_if_large` from their `Drop`: when a collection with more than
+//! `LAZYFREE_THRESHOLD` elements is dropped on the loop thread — deleted, overwritten, expired,
+//! popped to empty or flushed, whatever the path — its storage is moved to the background
+//! thread instead of being freed in the middle of a client's command. Drops on any other
+//! thread (the lazy-free thread itself, tests, tools) free inline.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Objects waiting to be freed, at most.
 const QUEUE_MAX: usize = 1024;
@@ -67,5 +75,38 @@ impl LazyFree {
 
     pub fn freed(&self) -> usize {
         self.freed_objects.load(Ordering::Relaxed)
+    }
+}
+
+static GLOBAL: OnceLock<LazyFree> = OnceLock::new();
+
+thread_local! {
+    static ON_LOOP_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The process's lazy-free thread, started on first use.
+pub fn global() -> &'static LazyFree {
+    GLOBAL.get_or_init(LazyFree::start)
+}
+
+/// Marks the calling thread as the event loop: large collections dropped on it from now on
+/// are freed in the background.
+pub fn enter_loop_thread() {
+    global();
+    ON_LOOP_THREAD.with(|c| c.set(true));
+}
+
+/// Whether a collection of `len` elements being dropped here should be freed in the
+/// background.
+pub fn should_defer(len: usize) -> bool {
+    len > LAZYFREE_THRESHOLD && ON_LOOP_THREAD.with(Cell::get)
+}
+
+/// For `Drop` impls: if `len` is large and this is the loop thread, moves the storage that
+/// `take` returns to the lazy-free thread. Otherwise does nothing (the caller's fields are
+/// then dropped inline as usual).
+pub fn defer_if_large<T: Send + 'static>(len: usize, take: impl FnOnce() -> T) {
+    if should_defer(len) {
+        global().free(take());
     }
 }

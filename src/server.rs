@@ -93,7 +93,7 @@ pub struct Server {
     pub shutdown_requested: bool,
     pub now_ms: u64,
     pub listeners: Vec<Listener>,
-    pub lazyfree: crate::lazyfree::LazyFree,
+    pub lazyfree: &'static crate::lazyfree::LazyFree,
     /// Slots whose output must be flushed or which need a new receive this turn.
     touched: Vec<usize>,
     /// Slots with input to process this turn.
@@ -155,7 +155,7 @@ impl Server {
             shutdown_requested: false,
             now_ms: now,
             listeners: Vec::new(),
-            lazyfree: crate::lazyfree::LazyFree::start(),
+            lazyfree: crate::lazyfree::global(),
             touched: Vec::new(),
             ready: Vec::new(),
             tick_count: 0,
@@ -633,6 +633,7 @@ impl EventLoop {
     }
 
     pub fn run(&mut self) -> Result<(), String> {
+        crate::lazyfree::enter_loop_thread();
         for (i, l) in self.srv.listeners.iter().enumerate() {
             self.ring
                 .accept_multi(l.fd.as_raw_fd(), ring::token(K_ACCEPT, 0, i as u32));

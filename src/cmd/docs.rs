@@ -20,7 +20,12 @@ pub struct Arg {
 }
 
 /// Argument docs by family: the core commands here, the collection families in their files.
-static FAMILY_ARGS: &[&[(&str, &[Arg])]] = &[ARGS, super::lists::ARGS, super::hashes::ARGS, super::sets::ARGS];
+static FAMILY_ARGS: &[&[(&str, &[Arg])]] = &[
+    ARGS,
+    super::lists::ARGS,
+    super::hashes::ARGS,
+    super::sets::ARGS,
+];
 
 /// The documented arguments of a command by full name (`config|get`).
 pub fn args_of(name: &str) -> &'static [Arg] {

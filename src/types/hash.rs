@@ -184,6 +184,16 @@ fn table_bytes(v: &Value) -> &[u8] {
     }
 }
 
+impl Drop for Hash {
+    /// A large hash is freed on the lazy-free thread when dropped on the loop thread.
+    fn drop(&mut self) {
+        let len = self.len();
+        crate::lazyfree::defer_if_large(len, || {
+            std::mem::replace(&mut self.repr, Repr::Listpack(Listpack::default()))
+        });
+    }
+}
+
 impl Hash {
     /// An empty hash in the listpack encoding (how Redis creates every hash).
     pub fn new() -> Hash {

@@ -227,6 +227,14 @@ pub enum End {
     Right,
 }
 
+impl Drop for List {
+    /// A large list is freed on the lazy-free thread when dropped on the loop thread.
+    fn drop(&mut self) {
+        let len = self.len;
+        crate::lazyfree::defer_if_large(len, || std::mem::take(&mut self.nodes));
+    }
+}
+
 impl List {
     /// An empty list whose nodes follow `fill` (`list-max-listpack-size`), clamped to
     /// -5..=32767 as Redis clamps it.

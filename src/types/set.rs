@@ -106,6 +106,16 @@ impl Default for Set {
     }
 }
 
+impl Drop for Set {
+    /// A large set is freed on the lazy-free thread when dropped on the loop thread.
+    fn drop(&mut self) {
+        let len = self.len();
+        crate::lazyfree::defer_if_large(len, || {
+            std::mem::replace(&mut self.repr, Repr::Ints(Vec::new()))
+        });
+    }
+}
+
 impl Set {
     /// An empty intset: Redis's `createIntsetObject`, the start of every computed set.
     pub fn new() -> Set {
