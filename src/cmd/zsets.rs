@@ -770,12 +770,30 @@ fn zrange_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, rc: RangeCmd) {
     if !rc.store {
         return reply_pairs(&mut ctx.reply, &items, withscores);
     }
-    let mut items = items;
-    if rev {
-        items.reverse();
+    // Redis 7.0 creates the destination from a size hint (the rank range's length; none for
+    // BYSCORE/BYLEX): a skiplist when the hint exceeds zset-max-listpack-entries, else a
+    // listpack that converts as pairs are added in reply order. This decides which zero
+    // scores keep their sign (listpacks store -0 as 0).
+    let (now_ms, limits) = (ctx.now_ms, limits(ctx));
+    if items.is_empty() {
+        if ctx.db().remove(argv.get(1), now_ms).is_some() {
+            ctx.dirty(1);
+        }
+        return ctx.reply.int(0);
     }
-    let n = store_result(ctx, argv.get(1), items);
-    ctx.reply.int(n as i64);
+    let hint = if kind == KIND_RANK { items.len() } else { 0 };
+    let mut z = if hint > limits.entries_max {
+        ZSet::new_skiplist()
+    } else {
+        ZSet::new()
+    };
+    for (m, s) in &items {
+        z.insert_new(m, *s, limits);
+    }
+    ctx.db()
+        .set(argv.get(1), Value::ZSet(Box::new(z)), now_ms, false);
+    ctx.dirty(1);
+    ctx.reply.int(items.len() as i64);
 }
 
 /// Writes a store command's result to `dst` (deleting it when empty); returns its length.
@@ -986,10 +1004,6 @@ fn zpop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, min: bool) {
             Some(c) if c >= 0 => count = Some(c as usize),
             _ => return ctx.err(ERR_POSITIVE),
         }
-    }
-    if count == Some(0) {
-        ctx.reply.array(0);
-        return;
     }
     let now_ms = ctx.now_ms;
     let r = op_pop(ctx.db(), argv.get(1), min, count.unwrap_or(1), now_ms);

@@ -178,6 +178,12 @@ impl ZSet {
         ZSet::Skiplist(Box::new(big))
     }
 
+    /// An empty set in the skiplist encoding (ZRANGESTORE when its size hint is too large for
+    /// a listpack).
+    pub fn new_skiplist() -> ZSet {
+        ZSet::Skiplist(Box::new(Big::new()))
+    }
+
     /// Switches a listpack to the skiplist encoding.
     pub fn convert_to_skiplist(&mut self) {
         if let ZSet::Listpack(lp) = self {
