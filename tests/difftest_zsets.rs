@@ -336,6 +336,7 @@ impl Gen {
             0..=1 => Vec::new(),
             2..=3 => b"\x00bin\xff".to_vec(),
             4..=7 => format!("long-member-{:02}-xxxxxxxxxx", self.rng.gen_range(0..4)).into_bytes(),
+            8..=17 => format!("m{}", self.rng.gen_range(0..400)).into_bytes(),
             _ => format!("m{}", self.rng.gen_range(0..40)).into_bytes(),
         }
     }
