@@ -1229,125 +1229,163 @@ fn set_members(s: &crate::types::set::Set) -> Vec<Pair> {
     Vec::new()
 }
 
-/// One input of a set operation: its pairs in zset order (or set order, score 1).
-struct Source {
-    pairs: Vec<Pair>,
-    weight: f64,
-}
-
-/// Loads the inputs (WRONGTYPE for anything but a zset or set); missing keys are empty.
-fn load_sources(db: &mut Db, keys: &[&[u8]], now_ms: u64) -> Result<(Vec<Source>, usize), OpError> {
-    let mut out = Vec::with_capacity(keys.len());
+/// The inputs' lengths (0 for a missing key), checking types first as Redis does before it
+/// parses WEIGHTS/AGGREGATE; WRONGTYPE for a key holding neither a zset nor a set. Also
+/// returns how many keys exist (for keyspace hit/miss counting).
+pub fn op_probe_sources(
+    db: &mut Db,
+    keys: &[&[u8]],
+    now_ms: u64,
+) -> Result<(Vec<usize>, usize), OpError> {
+    let mut lens = Vec::with_capacity(keys.len());
     let mut found = 0;
     for k in keys {
-        let pairs = match db.get(k, now_ms) {
-            None => Vec::new(),
-            Some(Value::ZSet(z)) => {
-                found += 1;
-                copy_pairs(z.iter_from(0, false))
-            }
-            Some(Value::Set(s)) => {
-                found += 1;
-                set_members(s)
-            }
+        let len = match db.get(k, now_ms) {
+            None => None,
+            Some(Value::ZSet(z)) => Some(z.len()),
+            Some(Value::Set(s)) => Some(s.len()),
             Some(_) => return Err(OpError::WrongType),
         };
-        out.push(Source { pairs, weight: 1.0 });
+        found += usize::from(len.is_some());
+        lens.push(len.unwrap_or(0));
     }
-    Ok((out, found))
+    Ok((lens, found))
 }
 
-/// Computes a union, intersection or difference as Redis's `zunionInterDiffGenericCommand`
-/// does (same aggregation order, so float sums agree); returns pairs sorted by (score, member).
-/// With `card_limit` (ZINTERCARD), only counts: the length is returned in an empty vector's
-/// place via the second value.
-fn compute(
-    mut src: Vec<Source>,
+/// One input's pairs in its own order (a set's members with score 1).
+fn source_pairs(db: &mut Db, key: &[u8], now_ms: u64) -> Result<Vec<Pair>, OpError> {
+    match db.get(key, now_ms) {
+        None => Ok(Vec::new()),
+        Some(Value::ZSet(z)) => Ok(copy_pairs(z.iter_from(0, false))),
+        Some(Value::Set(s)) => Ok(set_members(s)),
+        Some(_) => Err(OpError::WrongType),
+    }
+}
+
+/// Filters the candidates by membership in the input at `key`: keeps those present (calling
+/// `found(candidate score, input score)` for each) when `keep_present`, else those absent.
+/// One keyspace lookup, then one member lookup per candidate.
+fn filter_by(
+    db: &mut Db,
+    key: &[u8],
+    now_ms: u64,
+    cand: &mut Vec<Pair>,
+    keep_present: bool,
+    mut found: impl FnMut(&mut f64, f64),
+) -> Result<(), OpError> {
+    let mut decide = |s: &mut f64, score: Option<f64>| match score {
+        Some(v) => {
+            if keep_present {
+                found(s, v);
+            }
+            keep_present
+        }
+        None => !keep_present,
+    };
+    match db.get_mut(key, now_ms) {
+        None => cand.retain_mut(|(_, s)| decide(s, None)),
+        Some(Value::ZSet(z)) => cand.retain_mut(|(m, s)| {
+            let score = z.score(m);
+            decide(s, score)
+        }),
+        Some(Value::Set(set)) => {
+            let members: std::collections::HashSet<Box<[u8]>> =
+                set_members(set).into_iter().map(|(m, _)| m).collect();
+            cand.retain_mut(|(m, s)| decide(s, members.contains(m).then_some(1.0)));
+        }
+        Some(_) => return Err(OpError::WrongType),
+    }
+    Ok(())
+}
+
+/// Computes ZUNION/ZINTER/ZDIFF (and ZINTERCARD when `card_limit` is Some: 0 = no limit) as
+/// Redis's `zunionInterDiffGenericCommand` does: union and intersection visit the inputs
+/// smallest first (stable, like glibc's merge-sort qsort) and aggregate each member's
+/// weighted scores in that order, so float sums agree with Redis. Returns the pairs sorted by
+/// (score, member) and the result size (the capped count for ZINTERCARD, with no pairs).
+///
+/// Costs: an intersection copies only the smallest input and looks its members up in the
+/// others, O(N*K); a difference copies the first input, O(N*K) lookups; a union reads all.
+pub fn op_setop(
+    db: &mut Db,
+    keys: &[&[u8]],
+    weights: &[f64],
     op: SetOp,
     agg: Aggregate,
     card_limit: Option<usize>,
-) -> (Vec<Pair>, usize) {
-    let mut result: Vec<Pair> = Vec::new();
+    now_ms: u64,
+) -> Result<(Vec<Pair>, usize), OpError> {
+    let (lens, _) = op_probe_sources(db, keys, now_ms)?;
+    let weight = |i: usize| weights.get(i).copied().unwrap_or(1.0);
+    let mut order: Vec<usize> = (0..keys.len()).collect();
     if op != SetOp::Diff {
-        // Smallest first (stable, like glibc's merge-sort qsort).
-        src.sort_by_key(|s| s.pairs.len());
+        order.sort_by_key(|&i| lens[i]);
     }
-    match op {
+    let mut result: Vec<Pair> = match op {
         SetOp::Inter => {
-            if src.first().is_none_or(|s| s.pairs.is_empty()) {
-                return (result, 0);
+            let Some(&first) = order.first() else {
+                return Ok((Vec::new(), 0));
+            };
+            let mut cand = source_pairs(db, keys[first], now_ms)?;
+            let w0 = weight(first);
+            for (_, s) in cand.iter_mut() {
+                *s *= w0;
+                if s.is_nan() {
+                    *s = 0.0;
+                }
             }
-            let maps: Vec<HashMap<&[u8], f64>> = src[1..]
-                .iter()
-                .map(|s| s.pairs.iter().map(|(m, sc)| (&m[..], *sc)).collect())
-                .collect();
-            let mut card = 0usize;
-            for (m, sc) in &src[0].pairs {
-                let mut score = src[0].weight * sc;
-                if score.is_nan() {
-                    score = 0.0;
+            for &j in &order[1..] {
+                if cand.is_empty() {
+                    break;
                 }
-                let mut all = true;
-                for (i, map) in maps.iter().enumerate() {
-                    match map.get(&m[..]) {
-                        Some(v) => aggregate(&mut score, v * src[i + 1].weight, agg),
-                        None => {
-                            all = false;
-                            break;
-                        }
-                    }
-                }
-                if !all {
-                    continue;
-                }
-                if let Some(limit) = card_limit {
-                    card += 1;
-                    if limit > 0 && card >= limit {
-                        break;
-                    }
+                let w = weight(j);
+                filter_by(db, keys[j], now_ms, &mut cand, true, |s, v| {
+                    aggregate(s, v * w, agg);
+                })?;
+            }
+            if let Some(limit) = card_limit {
+                let n = if limit > 0 {
+                    cand.len().min(limit)
                 } else {
-                    result.push((m.clone(), score));
-                }
+                    cand.len()
+                };
+                return Ok((Vec::new(), n));
             }
-            if card_limit.is_some() {
-                return (result, card);
-            }
+            cand
         }
         SetOp::Union => {
             let mut acc: HashMap<Box<[u8]>, f64> = HashMap::new();
-            for s in &src {
-                for (m, sc) in &s.pairs {
-                    let mut score = s.weight * sc;
+            for &i in &order {
+                let w = weight(i);
+                for (m, sc) in source_pairs(db, keys[i], now_ms)? {
+                    let mut score = w * sc;
                     if score.is_nan() {
                         score = 0.0;
                     }
-                    match acc.get_mut(m) {
+                    match acc.get_mut(&m) {
                         Some(t) => aggregate(t, score, agg),
                         None => {
-                            acc.insert(m.clone(), score);
+                            acc.insert(m, score);
                         }
                     }
                 }
             }
-            result = acc.into_iter().collect();
+            acc.into_iter().collect()
         }
         SetOp::Diff => {
-            if let Some((first, rest)) = src.split_first() {
-                let others: Vec<std::collections::HashSet<&[u8]>> = rest
-                    .iter()
-                    .map(|s| s.pairs.iter().map(|(m, _)| &m[..]).collect())
-                    .collect();
-                for (m, sc) in &first.pairs {
-                    if !others.iter().any(|o| o.contains(&m[..])) {
-                        result.push((m.clone(), *sc));
-                    }
+            let mut cand = source_pairs(db, keys[0], now_ms)?;
+            for k in &keys[1..] {
+                if cand.is_empty() {
+                    break;
                 }
+                filter_by(db, k, now_ms, &mut cand, false, |_, _| {})?;
             }
+            cand
         }
-    }
+    };
     result.sort_by(|a, b| cmp_entry(a.1, &a.0, b.1, &b.0));
     let n = result.len();
-    (result, n)
+    Ok((result, n))
 }
 
 /// Shared parser and runner of ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE
@@ -1369,22 +1407,22 @@ fn setop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, op: SetOp, store: bool, car
     let numkeys = numkeys as usize;
     let keys: Vec<&[u8]> = (0..numkeys).map(|i| argv.get(numkeys_i + 1 + i)).collect();
     let now_ms = ctx.now_ms;
-    let loaded = load_sources(ctx.db(), &keys, now_ms);
-    let mut src = match loaded {
+    // Redis reads (and type-checks) every input before it parses the options.
+    match op_probe_sources(ctx.db(), &keys, now_ms) {
         Err(e) => {
             if !store {
                 ctx.hit(true);
             }
             return ctx.err(err_text(e));
         }
-        Ok((src, found)) => {
+        Ok((_, found)) => {
             if !store {
                 ctx.srv.stats.keyspace_hits += found as u64;
                 ctx.srv.stats.keyspace_misses += (numkeys - found) as u64;
             }
-            src
         }
-    };
+    }
+    let mut weights = vec![1.0; numkeys];
     let mut agg = Aggregate::Sum;
     let mut withscores = false;
     let mut limit: usize = 0;
@@ -1394,9 +1432,9 @@ fn setop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, op: SetOp, store: bool, car
         let a = argv.get(j);
         if op != SetOp::Diff && !card && remaining > numkeys && opt_is(a, "weights") {
             j += 1;
-            for s in src.iter_mut() {
+            for w in weights.iter_mut() {
                 match parse_score(argv.get(j)) {
-                    Some(w) => s.weight = w,
+                    Some(v) => *w = v,
                     None => return ctx.err("ERR weight value is not a float"),
                 }
                 j += 1;
@@ -1418,7 +1456,7 @@ fn setop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, op: SetOp, store: bool, car
             j += 1;
         } else if card && remaining >= 2 && opt_is(a, "limit") {
             match arg_i64(argv.get(j + 1)) {
-                Some(l) if l >= 0 => limit = l as usize,
+                Some(l) if l >= 0 => limit = usize::try_from(l).unwrap_or(usize::MAX),
                 _ => return ctx.err("ERR LIMIT can't be negative"),
             }
             j += 2;
@@ -1426,11 +1464,14 @@ fn setop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, op: SetOp, store: bool, car
             return ctx.syntax_error();
         }
     }
+    let card_limit = card.then_some(limit);
+    let (result, n) = match op_setop(ctx.db(), &keys, &weights, op, agg, card_limit, now_ms) {
+        Ok(r) => r,
+        Err(e) => return ctx.err(err_text(e)),
+    };
     if card {
-        let (_, n) = compute(src, op, agg, Some(limit));
         return ctx.reply.int(n as i64);
     }
-    let (result, _) = compute(src, op, agg, None);
     if store {
         let n = store_result(ctx, argv.get(1), result);
         return ctx.reply.int(n as i64);
