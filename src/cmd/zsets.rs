@@ -1126,13 +1126,21 @@ pub fn op_zrandmember(
     if n >= len {
         return Ok(Some(copy_pairs(z.iter_from(0, false))));
     }
-    // Partial Fisher-Yates over ranks: n distinct ranks in random order.
-    let mut ranks: Vec<usize> = (0..len).collect();
+    // Floyd's sampling: n distinct ranks with O(n) memory and exactly n draws, whatever the
+    // set's size. Each draw then costs one O(log n) select.
+    let mut chosen: std::collections::HashSet<usize> = std::collections::HashSet::with_capacity(n);
+    let mut order = Vec::with_capacity(n);
+    for j in (len - n)..len {
+        let t = random_below(j + 1);
+        let r = if chosen.insert(t) { t } else { j };
+        if r == j {
+            chosen.insert(j);
+        }
+        order.push(r);
+    }
     let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let j = i + random_below(len - i);
-        ranks.swap(i, j);
-        if let Some(p) = pick(z, ranks[i]) {
+    for r in order {
+        if let Some(p) = pick(z, r) {
             out.push(p);
         }
     }
