@@ -713,6 +713,13 @@ impl Gen {
             }
             193..=194 => v = vec![b("DEL"), self.zkey()],
             195 => v = vec![b("SET"), b("str"), b("x")],
+            196 => {
+                // COPY clones a zset in either encoding; the copy must behave the same.
+                v = vec![b("COPY"), self.zkey(), self.zkey()];
+                if self.chance(0.7) {
+                    v.push(b("REPLACE"));
+                }
+            }
             _ => {
                 // Arity and unknown-option errors.
                 let cmds = [
