@@ -105,30 +105,29 @@ fn strtod_whole(s: &[u8]) -> Option<f64> {
     text.parse::<f64>().ok()
 }
 
-/// Whether the mantissa of a float text has a non-zero digit (so a result of 0 underflowed).
+/// Whether the mantissa of a float text (decimal, or hex after "0x") has a non-zero digit,
+/// so that a parsed value of 0 means the number underflowed.
 fn mantissa_nonzero(s: &[u8]) -> bool {
-    let hex = s.windows(2).any(|w| w[0] == b'0' && (w[1] | 0x20) == b'x');
-    let mut seen_x = !hex;
-    for (i, &c) in s.iter().enumerate() {
-        if hex && !seen_x {
-            if (c | 0x20) == b'x' && i > 0 {
-                seen_x = true;
-            }
-            continue;
-        }
-        let end = if hex {
-            (c | 0x20) == b'p'
-        } else {
-            (c | 0x20) == b'e'
-        };
-        if end {
-            break;
-        }
-        if c.is_ascii_hexdigit() && c != b'0' && (hex || c.is_ascii_digit()) {
-            return true;
-        }
-    }
-    false
+    let body = s
+        .strip_prefix(b"-")
+        .or_else(|| s.strip_prefix(b"+"))
+        .unwrap_or(s);
+    let (digits, hex) = match body {
+        [b'0', x, rest @ ..] if (x | 0x20) == b'x' => (rest, true),
+        _ => (body, false),
+    };
+    let exponent = if hex { b'p' } else { b'e' };
+    digits
+        .iter()
+        .take_while(|&&c| (c | 0x20) != exponent)
+        .any(|&c| {
+            c != b'0'
+                && if hex {
+                    c.is_ascii_hexdigit()
+                } else {
+                    c.is_ascii_digit()
+                }
+        })
 }
 
 /// A score argument with Redis 7.0's `string2d` rules: the whole text is a strtod number,
@@ -2869,3 +2868,57 @@ pub static ARGS: &[(&str, &[Arg])] = &[
         ],
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn score_arguments_follow_string2d() {
+        assert_eq!(parse_score(b"1.5"), Some(1.5));
+        assert_eq!(parse_score(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_score(b"+Infinity"), Some(f64::INFINITY));
+        assert_eq!(parse_score(b"0x1p3"), Some(8.0));
+        assert_eq!(parse_score(b"1."), Some(1.0));
+        assert_eq!(parse_score(b".5"), Some(0.5));
+        assert_eq!(parse_score(b"-0").map(f64::is_sign_negative), Some(true));
+        assert_eq!(parse_score(b"0e5"), Some(0.0));
+        assert_eq!(parse_score(b"4.9e-324"), Some(4.9e-324));
+        for bad in [
+            &b""[..],
+            b" 1",
+            b"1 ",
+            b"nan",
+            b"1e400",
+            b"2.4e-324",
+            b"0x1p-2000",
+            b"abc",
+            b"1_0",
+        ] {
+            assert_eq!(parse_score(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn range_bounds_follow_strtod() {
+        let r = parse_score_range(b"(1", b" 2").unwrap();
+        assert_eq!((r.min, r.min_ex, r.max, r.max_ex), (1.0, true, 2.0, false));
+        let r = parse_score_range(b"", b"(").unwrap();
+        assert_eq!((r.min, r.max, r.max_ex), (0.0, 0.0, true));
+        let r = parse_score_range(b"1e400", b"1\x00junk").unwrap();
+        assert_eq!((r.min, r.max), (f64::INFINITY, 1.0));
+        assert!(parse_score_range(b"nan", b"1").is_err());
+        assert!(parse_score_range(b"1", b"((1").is_err());
+        assert!(parse_score_range(b"1", b" ").is_err());
+    }
+
+    #[test]
+    fn lex_bounds() {
+        assert!(matches!(parse_lex_bound(b"+"), Ok(LexBound::Max)));
+        assert!(matches!(parse_lex_bound(b"+\x00x"), Ok(LexBound::Max)));
+        assert!(parse_lex_bound(b"+a").is_err());
+        assert!(parse_lex_bound(b"a").is_err());
+        assert!(parse_lex_bound(b"").is_err());
+        assert!(matches!(parse_lex_bound(b"("), Ok(LexBound::Excl(v)) if v.is_empty()));
+    }
+}
