@@ -22,7 +22,7 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 
-use super::{arg_i64, Ctx, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, ERR_WRONGTYPE};
+use super::{arg_i64, Ctx, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_WRONGTYPE};
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
@@ -37,27 +37,22 @@ use crate::types::zset::{Limits, ZSet};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpError {
     WrongType,
-    Syntax,
     NotFloat,
     NotInteger,
     /// ZADD INCR / ZINCRBY produced NaN (inf + -inf).
     NanResult,
     MinMaxNotFloat,
     MinMaxNotLex,
-    /// Any other fixed text.
-    Msg(&'static str),
 }
 
 fn err_text(e: OpError) -> &'static str {
     match e {
         OpError::WrongType => ERR_WRONGTYPE,
-        OpError::Syntax => ERR_SYNTAX,
         OpError::NotFloat => ERR_NOT_FLOAT,
         OpError::NotInteger => ERR_NOT_INT,
         OpError::NanResult => "ERR resulting score is not a number (NaN)",
         OpError::MinMaxNotFloat => "ERR min or max is not a float",
         OpError::MinMaxNotLex => "ERR min or max not valid string range item",
-        OpError::Msg(m) => m,
     }
 }
 
@@ -65,11 +60,6 @@ const ERR_POSITIVE: &str = "ERR value is out of range, must be positive";
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
-
-fn parts<'c, 'a>(ctx: &'c mut Ctx<'a>) -> (&'c mut Db, &'c mut Reply<'a>) {
-    let i = ctx.srv.conns[ctx.slot].db;
-    (&mut ctx.srv.dbs[i], &mut ctx.reply)
-}
 
 /// An argument as C sees it: up to the first NUL (Redis compares options with strcasecmp).
 fn c_str(a: &[u8]) -> &[u8] {
@@ -1517,20 +1507,39 @@ pub fn cmd_zintercard(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 // ---------------------------------------------------------------------------------------------
 // ZSCAN
 
+/// One ZSCAN step on the zset at `key`: the next cursor and the pairs whose member matches
+/// `pattern` (None = all). Ok(None) when there is no such key.
+pub fn op_zscan(
+    db: &mut Db,
+    key: &[u8],
+    cursor: u64,
+    count: usize,
+    pattern: Option<&[u8]>,
+    now_ms: u64,
+) -> Result<Option<(u64, Vec<Pair>)>, OpError> {
+    let Some(z) = lookup(db, key, now_ms)? else {
+        return Ok(None);
+    };
+    let mut items: Vec<Pair> = Vec::new();
+    let next = z.scan(cursor, count, |m, s| {
+        if pattern.is_none_or(|p| crate::util::glob::glob_match(p, m, false)) {
+            items.push((m.into(), s));
+        }
+    });
+    Ok(Some((next, items)))
+}
+
+/// ZSCAN, in Redis's order: the cursor is checked first, then the key (a missing key answers
+/// an empty page before any option is read), then COUNT/MATCH. Scores are bulk strings in
+/// both protocols (Redis formats them as text for every SCAN variant).
 pub fn cmd_zscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let Some(cursor) = super::keys::parse_scan_cursor(argv.get(2)) else {
         return ctx.err("ERR invalid cursor");
     };
-    let now_ms = ctx.now_ms;
-    let (db, _) = parts(ctx);
-    let found = match lookup(db, argv.get(1), now_ms) {
-        Err(e) => {
-            ctx.hit(true);
-            return ctx.err(err_text(e));
-        }
-        Ok(z) => z.is_some(),
+    let found = match read(ctx, argv.get(1), |_| ()) {
+        Err(e) => return ctx.err(err_text(e)),
+        Ok(found) => found.is_some(),
     };
-    ctx.hit(found);
     if !found {
         let r = &mut ctx.reply;
         r.array(2);
@@ -1559,25 +1568,21 @@ pub fn cmd_zscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             return ctx.syntax_error();
         }
     }
-    let (db, reply) = parts(ctx);
-    let Ok(Some(z)) = lookup(db, argv.get(1), now_ms) else {
-        return reply.error(ERR_WRONGTYPE);
+    let now_ms = ctx.now_ms;
+    let (next, items) = match op_zscan(ctx.db(), argv.get(1), cursor, count, pattern, now_ms) {
+        Err(e) => return ctx.err(err_text(e)),
+        Ok(page) => page.unwrap_or_default(),
     };
-    let mut items: Vec<Pair> = Vec::new();
-    let next = z.scan(cursor, count, |m, s| {
-        if pattern.is_none_or(|p| crate::util::glob::glob_match(p, m, false)) {
-            items.push((m.into(), s));
-        }
-    });
-    reply.array(2);
-    reply.bulk(itoa::Buffer::new().format(next).as_bytes());
-    reply.array(items.len() * 2);
+    let r = &mut ctx.reply;
+    r.array(2);
+    r.bulk(itoa::Buffer::new().format(next).as_bytes());
+    r.array(items.len() * 2);
     let mut text = Vec::new();
     for (m, s) in &items {
-        reply.bulk(m);
+        r.bulk(m);
         text.clear();
         crate::util::num::format_double(*s, &mut text);
-        reply.bulk(&text);
+        r.bulk(&text);
     }
 }
 
