@@ -43,6 +43,8 @@ pub enum OpError {
     NanResult,
     MinMaxNotFloat,
     MinMaxNotLex,
+    /// "ERR value is out of range" (ZRANDMEMBER counts).
+    OutOfRange,
 }
 
 fn err_text(e: OpError) -> &'static str {
@@ -53,6 +55,7 @@ fn err_text(e: OpError) -> &'static str {
         OpError::NanResult => "ERR resulting score is not a number (NaN)",
         OpError::MinMaxNotFloat => "ERR min or max is not a float",
         OpError::MinMaxNotLex => "ERR min or max not valid string range item",
+        OpError::OutOfRange => "ERR value is out of range",
     }
 }
 
@@ -1100,6 +1103,13 @@ pub fn op_zrandmember(
     if len == 0 || count == 0 {
         return Ok(Some(Vec::new()));
     }
+    // Deliberate difference: Redis 7.0 tries to build a reply of |count| picks however large
+    // and dies of memory exhaustion past a few billion; we refuse such counts (on an existing
+    // key; a missing one still answers an empty array) to keep the server up. Counts down to
+    // -2^32 behave as in Redis.
+    if count < -RANDMEMBER_REPEATS_MAX {
+        return Err(OpError::OutOfRange);
+    }
     let pick = |z: &ZSet, r: usize| z.select(r).map(|(m, s)| (Box::<[u8]>::from(m), s));
     if count < 0 {
         let n = count.unsigned_abs() as usize;
@@ -1135,6 +1145,9 @@ pub fn op_zrandmember(
     }
     Ok(Some(out))
 }
+
+/// The largest number of picks ZRANDMEMBER with a negative count makes (see the command).
+const RANDMEMBER_REPEATS_MAX: i64 = 1 << 32;
 
 pub fn cmd_zrandmember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if argv.len() == 2 {
