@@ -13,11 +13,16 @@
 //! - every node's `height` is 1 + max(child heights) and `size` is 1 + sum(child sizes);
 //! - every node is balanced: |height(left) - height(right)| <= 1;
 //! - every arena slot is either reachable from `root` or on the free list, never both.
+//!
+//! Memory: after many removals the arena is rebuilt with only the live nodes (see
+//! `compact_if_sparse`), so a tree that shrinks gives its memory back.
 
 use std::cmp::Ordering;
 
 /// "No node": the index an absent child or an empty tree's root holds.
 pub const NIL: u32 = u32::MAX;
+/// Free slots below which the arena is never compacted (small trees are not worth it).
+const COMPACT_FREE_MIN: usize = 64;
 
 #[derive(Clone, Debug, PartialEq)]
 struct Node {
@@ -193,7 +198,60 @@ impl AvlTree {
         let mut removed = None;
         let root = self.remove_at(self.root, score, member, &mut removed);
         self.root = root;
+        if removed.is_some() {
+            self.compact_if_sparse();
+        }
         removed
+    }
+
+    /// Gives memory back after many removals: when free slots outnumber live nodes two to
+    /// one (and there are enough to matter), rebuilds the arena holding only the live nodes
+    /// as a perfectly balanced tree. O(n), paid for by the Ω(n) removals since the last one.
+    fn compact_if_sparse(&mut self) {
+        let live = self.len();
+        if self.free.len() < COMPACT_FREE_MIN || self.free.len() < 2 * live {
+            return;
+        }
+        let mut pairs: Vec<(f64, Box<[u8]>)> = Vec::with_capacity(live);
+        let mut stack: Vec<u32> = Vec::with_capacity(usize::from(self.height(self.root)));
+        let mut n = self.root;
+        // In-order walk with an explicit stack bounded by the height.
+        loop {
+            while n != NIL {
+                stack.push(n);
+                n = self.node(n).left;
+            }
+            let Some(top) = stack.pop() else { break };
+            let node = &mut self.nodes[top as usize];
+            pairs.push((node.score, std::mem::take(&mut node.member)));
+            n = node.right;
+        }
+        self.nodes = Vec::with_capacity(live);
+        self.free = Vec::new();
+        let mut pairs = pairs.into_iter();
+        self.root = self.build_balanced(live, &mut pairs);
+    }
+
+    /// Builds a balanced subtree from the next `count` pairs of an ascending iterator.
+    fn build_balanced(
+        &mut self,
+        count: usize,
+        pairs: &mut impl Iterator<Item = (f64, Box<[u8]>)>,
+    ) -> u32 {
+        if count == 0 {
+            return NIL;
+        }
+        let left_count = count / 2;
+        let left = self.build_balanced(left_count, pairs);
+        let Some((score, member)) = pairs.next() else {
+            return left;
+        };
+        let n = self.alloc(score, member);
+        let right = self.build_balanced(count - left_count - 1, pairs);
+        self.nodes[n as usize].left = left;
+        self.nodes[n as usize].right = right;
+        self.fix(n);
+        n
     }
 
     fn remove_at(
@@ -456,5 +514,21 @@ mod tests {
             assert_eq!(back, want);
         }
         assert_eq!(t.count_before(|s, _| s < 5.0), 50);
+    }
+
+    #[test]
+    fn shrinking_compacts_the_arena() {
+        let mut t = AvlTree::new();
+        for i in 0..1000u32 {
+            t.insert(f64::from(i), Box::from(&b"m"[..]));
+        }
+        for i in 0..950u32 {
+            assert!(t.remove(f64::from(i), b"m").is_some());
+            t.check_invariants();
+        }
+        assert_eq!(t.len(), 50);
+        assert!(t.nodes.len() < 200, "arena kept {} slots", t.nodes.len());
+        let rest: Vec<f64> = t.iter_from(0, false).map(|(_, s)| s).collect();
+        assert_eq!(rest, (950..1000).map(f64::from).collect::<Vec<_>>());
     }
 }
