@@ -13,6 +13,8 @@
 //! - ZRANDMEMBER: same shape and length; every returned member (and score) must be in the set,
 //!   checked against `ZRANGE key 0 -1 WITHSCORES` right after; distinct for a positive count.
 //! - ZSCAN: iterated to completion from cursor 0 on each side; the (member, score) sets agree.
+//! - ZQUERY (ours only): Redis is sent `ZRANGE key 0 -1 WITHSCORES` instead and the expected
+//!   page is computed from that whole-set reply.
 //!
 //! Lex commands target keys whose members all have score 0 (Redis leaves BYLEX on mixed
 //! scores unspecified). On mismatch the failure names the seed, index, command, both replies
@@ -121,12 +123,28 @@ impl Diff {
             let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
             encode_into(&mut bytes, &refs);
         }
+        // Redis has no ZQUERY: it answers the whole set instead, and the expected ZQUERY
+        // reply is computed from that below.
+        let mut redis_bytes = Vec::new();
+        for args in batch {
+            let refs: Vec<&[u8]> = if name_of(args) == "ZQUERY" {
+                vec![b"ZRANGE", &args[1], b"0", b"-1", b"WITHSCORES"]
+            } else {
+                args.iter().map(Vec::as_slice).collect()
+            };
+            encode_into(&mut redis_bytes, &refs);
+        }
         let (o, r) = self.conns(resp3);
         o.send(&bytes);
         let ours: Vec<Reply> = batch.iter().map(|_| o.read_reply()).collect();
-        r.send(&bytes);
+        r.send(&redis_bytes);
         let redis: Vec<Reply> = batch.iter().map(|_| r.read_reply()).collect();
         for ((args, o), r) in batch.iter().zip(ours).zip(redis) {
+            let r = if name_of(args) == "ZQUERY" {
+                expected_zquery(args, r, resp3)
+            } else {
+                r
+            };
             if name_of(args) == "ZRANDMEMBER" {
                 self.check_randmember(args, &o, &r, resp3);
             } else if o != r {
@@ -293,6 +311,78 @@ impl Diff {
         cmds.push(words("DBSIZE"));
         self.run(&cmds, false);
     }
+}
+
+/// A score reply's value ("inf", "-inf" or a number), as RESP2 text or a RESP3 double.
+fn score_of(r: &Reply) -> f64 {
+    let text = match r {
+        Reply::Bulk(Some(b)) => String::from_utf8_lossy(b).into_owned(),
+        Reply::Double(t) => t.clone(),
+        other => panic!("not a score: {other:?}"),
+    };
+    match text.as_str() {
+        "inf" => f64::INFINITY,
+        "-inf" => f64::NEG_INFINITY,
+        t => t.parse().expect("score text"),
+    }
+}
+
+/// What `ZQUERY key score member offset limit` must answer, computed from Redis's
+/// `ZRANGE key 0 -1 WITHSCORES` reply: the pairs at or after (score, member), skipping
+/// `offset`, at most `limit`, in the same reply shape.
+fn expected_zquery(args: &[Vec<u8>], whole: Reply, resp3: bool) -> Reply {
+    let Reply::Array(Some(items)) = whole else {
+        return whole; // WRONGTYPE
+    };
+    let num = |i: usize| -> String { String::from_utf8_lossy(&args[i]).into_owned() };
+    let score: f64 = match num(2).as_str() {
+        "inf" | "+inf" => f64::INFINITY,
+        "-inf" => f64::NEG_INFINITY,
+        t => t.parse().expect("ZQUERY score in the stream is valid"),
+    };
+    let member = &args[3];
+    let offset: usize = num(4).parse().expect("offset");
+    let limit: usize = num(5).parse().expect("limit");
+    let pairs: Vec<(Reply, Reply)> = if resp3 {
+        items
+            .into_iter()
+            .map(|p| match p {
+                Reply::Array(Some(mut p)) => {
+                    let s = p.pop().expect("score");
+                    (p.pop().expect("member"), s)
+                }
+                other => panic!("RESP3 pair expected: {other:?}"),
+            })
+            .collect()
+    } else {
+        items
+            .chunks(2)
+            .map(|p| (p[0].clone(), p[1].clone()))
+            .collect()
+    };
+    let at_or_after = |(m, s): &(Reply, Reply)| {
+        let sv = score_of(s);
+        let Reply::Bulk(Some(mb)) = m else {
+            return false;
+        };
+        sv > score || (sv == score && mb.as_slice() >= member.as_slice())
+    };
+    let chosen: Vec<(Reply, Reply)> = pairs
+        .into_iter()
+        .filter(at_or_after)
+        .skip(offset)
+        .take(limit)
+        .collect();
+    let mut out = Vec::new();
+    for (m, s) in chosen {
+        if resp3 {
+            out.push(Reply::Array(Some(vec![m, s])));
+        } else {
+            out.push(m);
+            out.push(s);
+        }
+    }
+    Reply::Array(Some(out))
 }
 
 fn words(s: &str) -> Vec<Vec<u8>> {
@@ -713,6 +803,13 @@ impl Gen {
             }
             193..=194 => v = vec![b("DEL"), self.zkey()],
             195 => v = vec![b("SET"), b("str"), b("x")],
+            197..=198 => {
+                // Our extension, checked against Redis's whole-set reply (see run_batch).
+                let score = self.pick(&["-inf", "inf", "0", "1", "5.5", "-3", "10"]);
+                v = vec![b("ZQUERY"), self.key(), b(score), self.member()];
+                v.push(self.rng.gen_range(0..5).to_string().into_bytes());
+                v.push(self.rng.gen_range(0..8).to_string().into_bytes());
+            }
             196 => {
                 // COPY clones a zset in either encoding; the copy must behave the same.
                 v = vec![b("COPY"), self.zkey(), self.zkey()];
