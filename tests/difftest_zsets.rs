@@ -58,6 +58,8 @@ struct Diff {
     redis: Side,
     history: VecDeque<(usize, Vec<Vec<u8>>, Reply, Reply)>,
     index: usize,
+    /// Per command name: (sent, error replies from Redis), printed with DIFFTEST_STATS=1.
+    stats: std::collections::BTreeMap<String, (u64, u64)>,
 }
 
 fn side(s: &Server) -> Side {
@@ -79,6 +81,7 @@ impl Diff {
             _servers: (ours, redis),
             history: VecDeque::new(),
             index: 0,
+            stats: std::collections::BTreeMap::new(),
         }
     }
 
@@ -98,6 +101,9 @@ impl Diff {
     }
 
     fn remember(&mut self, args: &[Vec<u8>], o: Reply, r: Reply) {
+        let entry = self.stats.entry(name_of(args)).or_default();
+        entry.0 += 1;
+        entry.1 += u64::from(r.is_error());
         if self.history.len() == HISTORY_MAX {
             self.history.pop_front();
         }
@@ -872,6 +878,12 @@ fn random_stream() {
     }
     diff.check_state();
     eprintln!("difftest_zsets: seed {seed}: {done} random commands agreed");
+    if std::env::var_os("DIFFTEST_STATS").is_some() {
+        eprintln!("{:<18} {:>8} {:>8}", "command", "count", "errors");
+        for (name, (count, errors)) in &diff.stats {
+            eprintln!("{name:<18} {count:>8} {errors:>8}");
+        }
+    }
 }
 
 /// Hand-written edge cases, compared exactly on RESP2 and again on RESP3.
