@@ -1,4 +1,4 @@
-//! Large collections leave the loop thread when they die, whatever kills them: DEL, UNLINK,
+//! Large collections (list, hash, set, sorted set) leave the loop thread when they die, whatever kills them: DEL, UNLINK,
 //! overwrite, expiry, popping to empty, FLUSHALL. Each case must raise INFO's
 //! `lazyfreed_objects` (the background thread counts what it freed) and leave the server
 //! serving; small collections are freed inline and must not be counted.
@@ -49,9 +49,13 @@ fn make(c: &mut Raw, kind: &str, key: &str, n: usize) {
         "list" => args.extend(["RPUSH".into(), key.into()]),
         "hash" => args.extend(["HSET".into(), key.into()]),
         "set" => args.extend(["SADD".into(), key.into()]),
+        "zset" => args.extend(["ZADD".into(), key.into()]),
         _ => unreachable!(),
     }
     for i in 0..n {
+        if kind == "zset" {
+            args.push(i.to_string());
+        }
         args.push(format!("m{i}"));
         if kind == "hash" {
             args.push(format!("v{i}"));
@@ -61,7 +65,7 @@ fn make(c: &mut Raw, kind: &str, key: &str, n: usize) {
     assert_eq!(c.cmd_str(&refs), Reply::Int(n as i64));
 }
 
-const KINDS: &[&str] = &["list", "hash", "set"];
+const KINDS: &[&str] = &["list", "hash", "set", "zset"];
 
 #[test]
 fn every_way_a_big_collection_dies_frees_it_in_the_background() {

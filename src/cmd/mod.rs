@@ -15,6 +15,7 @@ pub mod lists;
 pub mod server;
 pub mod sets;
 pub mod strings;
+pub mod zsets;
 
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
@@ -166,6 +167,7 @@ const G_SERVER: &str = "server";
 const G_LIST: &str = "list";
 const G_HASH: &str = "hash";
 const G_SET: &str = "set";
+const G_ZSET: &str = "sorted-set";
 
 use flags::*;
 
@@ -341,6 +343,40 @@ pub static COMMANDS: &[Command] = &[
     cmd!("sdiff", -2, READONLY, 1, -1, 1, G_SET, "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Subtract multiple sets", sets::cmd_sdiff),
     cmd!("sdiffstore", -3, WRITE | DENYOOM, 1, -1, 1, G_SET, "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Subtract multiple sets and store the resulting set in a key", sets::cmd_sdiffstore),
     cmd!("sscan", -3, READONLY, 1, 1, 1, G_SET, "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "Incrementally iterate Set elements", sets::cmd_sscan),
+    // zsets
+    cmd!("zadd", -4, WRITE | DENYOOM | FAST, 1, 1, 1, G_ZSET, "1.2.0", "O(log(N)) for each item added, where N is the number of elements in the sorted set.", "Add one or more members to a sorted set, or update its score if it already exists", zsets::cmd_zadd),
+    cmd!("zincrby", 4, WRITE | DENYOOM | FAST, 1, 1, 1, G_ZSET, "1.2.0", "O(log(N)) where N is the number of elements in the sorted set.", "Increment the score of a member in a sorted set", zsets::cmd_zincrby),
+    cmd!("zrem", -3, WRITE | FAST, 1, 1, 1, G_ZSET, "1.2.0", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.", "Remove one or more members from a sorted set", zsets::cmd_zrem),
+    cmd!("zcard", 2, READONLY | FAST, 1, 1, 1, G_ZSET, "1.2.0", O1, "Get the number of members in a sorted set", zsets::cmd_zcard),
+    cmd!("zscore", 3, READONLY | FAST, 1, 1, 1, G_ZSET, "1.2.0", O1, "Get the score associated with the given member in a sorted set", zsets::cmd_zscore),
+    cmd!("zmscore", -3, READONLY | FAST, 1, 1, 1, G_ZSET, "6.2.0", "O(N) where N is the number of members being requested.", "Get the score associated with the given members in a sorted set", zsets::cmd_zmscore),
+    cmd!("zrank", 3, READONLY | FAST, 1, 1, 1, G_ZSET, "2.0.0", "O(log(N))", "Determine the index of a member in a sorted set", zsets::cmd_zrank),
+    cmd!("zrevrank", 3, READONLY | FAST, 1, 1, 1, G_ZSET, "2.0.0", "O(log(N))", "Determine the index of a member in a sorted set, with scores ordered from high to low", zsets::cmd_zrevrank),
+    cmd!("zcount", 4, READONLY | FAST, 1, 1, 1, G_ZSET, "2.0.0", "O(log(N)) with N being the number of elements in the sorted set.", "Count the members in a sorted set with scores within the given values", zsets::cmd_zcount),
+    cmd!("zlexcount", 4, READONLY | FAST, 1, 1, 1, G_ZSET, "2.8.9", "O(log(N)) with N being the number of elements in the sorted set.", "Count the number of members in a sorted set between a given lexicographical range", zsets::cmd_zlexcount),
+    cmd!("zrange", -4, READONLY, 1, 1, 1, G_ZSET, "1.2.0", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.", "Return a range of members in a sorted set", zsets::cmd_zrange),
+    cmd!("zrangestore", -5, WRITE | DENYOOM, 1, 2, 1, G_ZSET, "6.2.0", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.", "Store a range of members from sorted set into another key", zsets::cmd_zrangestore),
+    cmd!("zrevrange", -4, READONLY, 1, 1, 1, G_ZSET, "1.2.0", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.", "Return a range of members in a sorted set, by index, with scores ordered from high to low", zsets::cmd_zrevrange),
+    cmd!("zrangebyscore", -4, READONLY, 1, 1, 1, G_ZSET, "1.0.5", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).", "Return a range of members in a sorted set, by score", zsets::cmd_zrangebyscore),
+    cmd!("zrevrangebyscore", -4, READONLY, 1, 1, 1, G_ZSET, "2.2.0", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).", "Return a range of members in a sorted set, by score, with scores ordered from high to low", zsets::cmd_zrevrangebyscore),
+    cmd!("zrangebylex", -4, READONLY, 1, 1, 1, G_ZSET, "2.8.9", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).", "Return a range of members in a sorted set, by lexicographical range", zsets::cmd_zrangebylex),
+    cmd!("zrevrangebylex", -4, READONLY, 1, 1, 1, G_ZSET, "2.8.9", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).", "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.", zsets::cmd_zrevrangebylex),
+    cmd!("zremrangebyrank", 4, WRITE, 1, 1, 1, G_ZSET, "2.0.0", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.", "Remove all members in a sorted set within the given indexes", zsets::cmd_zremrangebyrank),
+    cmd!("zremrangebyscore", 4, WRITE, 1, 1, 1, G_ZSET, "1.2.0", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.", "Remove all members in a sorted set within the given scores", zsets::cmd_zremrangebyscore),
+    cmd!("zremrangebylex", 4, WRITE, 1, 1, 1, G_ZSET, "2.8.9", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.", "Remove all members in a sorted set between the given lexicographical range", zsets::cmd_zremrangebylex),
+    cmd!("zpopmin", -2, WRITE | FAST, 1, 1, 1, G_ZSET, "5.0.0", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.", "Remove and return members with the lowest scores in a sorted set", zsets::cmd_zpopmin),
+    cmd!("zpopmax", -2, WRITE | FAST, 1, 1, 1, G_ZSET, "5.0.0", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.", "Remove and return members with the highest scores in a sorted set", zsets::cmd_zpopmax),
+    cmd!("zmpop", -4, WRITE, 0, 0, 0, G_ZSET, "7.0.0", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", "Remove and return members with scores in a sorted set", zsets::cmd_zmpop),
+    cmd!("zrandmember", -2, READONLY, 1, 1, 1, G_ZSET, "6.2.0", "O(N) where N is the number of elements returned", "Get one or multiple random elements from a sorted set", zsets::cmd_zrandmember),
+    cmd!("zunion", -3, READONLY, 0, 0, 0, G_ZSET, "6.2.0", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", "Add multiple sorted sets", zsets::cmd_zunion),
+    cmd!("zinter", -3, READONLY, 0, 0, 0, G_ZSET, "6.2.0", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.", "Intersect multiple sorted sets", zsets::cmd_zinter),
+    cmd!("zdiff", -3, READONLY, 0, 0, 0, G_ZSET, "6.2.0", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.", "Subtract multiple sorted sets", zsets::cmd_zdiff),
+    cmd!("zunionstore", -4, WRITE | DENYOOM, 1, 1, 1, G_ZSET, "2.0.0", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", "Add multiple sorted sets and store the resulting sorted set in a new key", zsets::cmd_zunionstore),
+    cmd!("zinterstore", -4, WRITE | DENYOOM, 1, 1, 1, G_ZSET, "2.0.0", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.", "Intersect multiple sorted sets and store the resulting sorted set in a new key", zsets::cmd_zinterstore),
+    cmd!("zdiffstore", -4, WRITE | DENYOOM, 1, 1, 1, G_ZSET, "6.2.0", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.", "Subtract multiple sorted sets and store the resulting sorted set in a new key", zsets::cmd_zdiffstore),
+    cmd!("zintercard", -3, READONLY, 0, 0, 0, G_ZSET, "7.0.0", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.", "Intersect multiple sorted sets and return the cardinality of the result", zsets::cmd_zintercard),
+    cmd!("zscan", -3, READONLY, 1, 1, 1, G_ZSET, "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "Incrementally iterate sorted sets elements and associated scores", zsets::cmd_zscan),
+    cmd!("zquery", 6, READONLY, 1, 1, 1, G_ZSET, "7.0.0", "O(log(N)+M) with N being the number of elements in the sorted set and M the offset plus the number of elements returned.", "Returns members at or after a (score, member) position of a sorted set, with an offset and a count (ringkv extension).", zsets::cmd_zquery),
 ];
 
 /// Case-insensitive lookup of a command (or subcommand) by name.

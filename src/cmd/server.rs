@@ -1145,7 +1145,7 @@ fn acl_categories(c: &Command) -> Vec<&'static str> {
         "list" => v.push("@list"),
         "hash" => v.push("@hash"),
         "set" => v.push("@set"),
-        "sorted_set" => v.push("@sortedset"),
+        "sorted-set" => v.push("@sortedset"),
         _ => {}
     }
     if c.flags & ADMIN != 0 {

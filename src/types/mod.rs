@@ -1,5 +1,6 @@
 //! Collection value types: lists, hashes, sets and sorted sets. Each type knows nothing of
 //! RESP or the keyspace; the command families in `cmd` drive them.
+pub mod avl;
 pub mod hash;
 pub mod list;
 pub mod set;
