@@ -42,7 +42,8 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 14;
     pub const NO_ASYNC_LOADING: u32 = 1 << 15;
 
-    /// Flag names as COMMAND reports them, in Redis's order.
+    /// Flag names as COMMAND reports them, in Redis's order. SENTINEL is not among them: Redis
+    /// shows it only when running as a sentinel.
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
@@ -56,11 +57,35 @@ pub mod flags {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
-        (SENTINEL, "sentinel"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
         (NO_ASYNC_LOADING, "no_async_loading"),
     ];
+}
+
+/// Commands whose keys follow a `numkeys` argument (Redis's `movablekeys`), with that
+/// argument's position. COMMAND INFO reports the flag and a keynum key spec for them.
+pub const MOVABLE_KEYS: &[(&str, i32)] = &[
+    ("lmpop", 1),
+    ("blmpop", 2),
+    ("sintercard", 1),
+    ("zunion", 1),
+    ("zinter", 1),
+    ("zdiff", 1),
+    ("zintercard", 1),
+    ("zmpop", 1),
+    ("bzmpop", 2),
+    ("zunionstore", 2),
+    ("zinterstore", 2),
+    ("zdiffstore", 2),
+];
+
+/// Position of the `numkeys` argument of a movablekeys command.
+pub fn numkeys_index(name: &str) -> Option<i32> {
+    MOVABLE_KEYS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, i)| *i)
 }
 
 /// One row of the command table.
@@ -215,7 +240,7 @@ const O1: &str = "O(1)";
 pub static COMMANDS: &[Command] = &[
     // connection
     cmd!("ping", -1, FAST | SENTINEL, 0, 0, 0, G_CONN, "1.0.0", O1, "Returns the server's liveliness response.", server::cmd_ping),
-    cmd!("echo", 2, FAST, 0, 0, 0, G_CONN, "1.0.0", O1, "Returns the given string.", server::cmd_echo),
+    cmd!("echo", 2, LOADING | STALE | FAST, 0, 0, 0, G_CONN, "1.0.0", O1, "Returns the given string.", server::cmd_echo),
     cmd!("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, 0, 0, 0, G_CONN, "1.0.0", O1, "Closes the connection.", server::cmd_quit),
     cmd!("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, 0, 0, 0, G_CONN, "6.0.0", O1, "Handshakes with the Redis server.", server::cmd_hello),
     cmd!("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, 0, 0, 0, G_CONN, "1.0.0", "O(N) where N is the number of passwords defined for the user", "Authenticates the connection.", server::cmd_auth),

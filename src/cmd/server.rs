@@ -1130,15 +1130,32 @@ fn cmd_command_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     );
 }
 
+/// ACL categories Redis gives a command beyond what its flags and group imply.
+const ACL_EXTRA: &[(&str, &[&str])] = &[
+    ("dbsize", &["@keyspace"]),
+    ("flushall", &["@keyspace", "@dangerous"]),
+    ("flushdb", &["@keyspace", "@dangerous"]),
+    ("swapdb", &["@keyspace", "@dangerous"]),
+    ("info", &["@dangerous"]),
+    ("keys", &["@dangerous"]),
+];
+
 fn acl_categories(c: &Command) -> Vec<&'static str> {
     let mut v = Vec::new();
+    // Redis's CLIENT and OBJECT containers carry no category of their group; COMMAND and its
+    // subcommands are @connection although they sit in the server group.
+    let group = match c.name {
+        "client" | "object" => "",
+        n if n == "command" || n.starts_with("command|") => "connection",
+        _ => c.group,
+    };
     if c.flags & WRITE != 0 {
         v.push("@write");
     }
     if c.flags & READONLY != 0 {
         v.push("@read");
     }
-    match c.group {
+    match group {
         "string" => v.push("@string"),
         "generic" => v.push("@keyspace"),
         "connection" => v.push("@connection"),
@@ -1151,6 +1168,9 @@ fn acl_categories(c: &Command) -> Vec<&'static str> {
     if c.flags & ADMIN != 0 {
         v.push("@admin");
         v.push("@dangerous");
+    }
+    if let Some((_, extra)) = ACL_EXTRA.iter().find(|(n, _)| *n == c.name) {
+        v.extend_from_slice(extra);
     }
     if c.flags & FAST != 0 {
         v.push("@fast");
@@ -1165,11 +1185,15 @@ fn write_command_info(ctx: &mut Ctx<'_>, c: &'static Command) {
     r.array(10);
     r.bulk(c.name.as_bytes());
     r.int(c.arity as i64);
-    let names: Vec<&str> = flags::NAMES
+    let mut names: Vec<&str> = flags::NAMES
         .iter()
         .filter(|(f, _)| c.flags & f != 0)
         .map(|(_, n)| *n)
         .collect();
+    let numkeys_at = super::numkeys_index(c.name);
+    if numkeys_at.is_some() {
+        names.push("movablekeys");
+    }
     r.set(names.len());
     for n in names {
         r.simple(n);
@@ -1183,6 +1207,8 @@ fn write_command_info(ctx: &mut Ctx<'_>, c: &'static Command) {
         r.simple(cat);
     }
     r.set(0); // tips
+    let specs = usize::from(c.first_key > 0) + usize::from(numkeys_at.is_some());
+    r.array(specs);
     if c.first_key > 0 {
         // One key spec derived from (first, last, step).
         let (access, kind) = if c.flags & WRITE != 0 {
@@ -1190,7 +1216,6 @@ fn write_command_info(ctx: &mut Ctx<'_>, c: &'static Command) {
         } else {
             ("RO", "access")
         };
-        r.array(1);
         r.map(3);
         r.bulk(b"flags");
         r.set(2);
@@ -1220,8 +1245,39 @@ fn write_command_info(ctx: &mut Ctx<'_>, c: &'static Command) {
         r.int(c.step as i64);
         r.bulk(b"limit");
         r.int(0);
-    } else {
-        r.array(0);
+    }
+    if let Some(at) = numkeys_at {
+        // The keys follow the numkeys argument: keynum spec, as Redis describes them.
+        let (access, kind) = if c.flags & WRITE != 0 {
+            ("RW", "access")
+        } else {
+            ("RO", "access")
+        };
+        r.map(3);
+        r.bulk(b"flags");
+        r.set(2);
+        r.simple(access);
+        r.simple(kind);
+        r.bulk(b"begin_search");
+        r.map(2);
+        r.bulk(b"type");
+        r.bulk(b"index");
+        r.bulk(b"spec");
+        r.map(1);
+        r.bulk(b"index");
+        r.int(at as i64);
+        r.bulk(b"find_keys");
+        r.map(2);
+        r.bulk(b"type");
+        r.bulk(b"keynum");
+        r.bulk(b"spec");
+        r.map(3);
+        r.bulk(b"keynumidx");
+        r.int(0);
+        r.bulk(b"firstkey");
+        r.int(1);
+        r.bulk(b"keystep");
+        r.int(1);
     }
     r.array(c.subcommands.len());
     for s in c.subcommands {
