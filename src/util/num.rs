@@ -285,6 +285,17 @@ pub fn format_double(v: f64, out: &mut Vec<u8>) {
         out.extend_from_slice(if v > 0.0 { b"inf" } else { b"-inf" });
         return;
     }
+    // Integral values below 2^53 print as plain integers under %.17g (fewer than 17 digits,
+    // no exponent): format them as integers, which is many times cheaper. Scores are mostly
+    // such values (timestamps, counters, ranks).
+    if v == v.trunc() && v.abs() < 9_007_199_254_740_992.0 {
+        if v == 0.0 && v.is_sign_negative() {
+            out.extend_from_slice(b"-0");
+        } else {
+            out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
+        }
+        return;
+    }
     // 17 significant digits, correctly rounded (ties to even, as glibc does), as "d.ddde<x>".
     let mut sci = StackBuf {
         bytes: [0; 40],
@@ -359,6 +370,28 @@ mod tests {
         let mut out = Vec::new();
         format_double(v, &mut out);
         String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn integral_doubles_take_the_integer_path_with_glibc_text() {
+        // Expected texts are what glibc's printf("%.17g") prints.
+        for (v, want) in [
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (1.0, "1"),
+            (-1.0, "-1"),
+            (123456789.0, "123456789"),
+            (1e15, "1000000000000000"),
+            (9007199254740991.0, "9007199254740991"),
+            (-9007199254740991.0, "-9007199254740991"),
+            // 2^53 and above take the general path; still no exponent below 1e17.
+            (9007199254740992.0, "9007199254740992"),
+            (1e17, "1e+17"),
+            (0.5, "0.5"),
+            (0.1, "0.10000000000000001"),
+        ] {
+            assert_eq!(dbl(v), want, "{v:e}");
+        }
     }
 
     #[test]
