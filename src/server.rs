@@ -36,6 +36,12 @@ const COMMANDS_PER_TURN_MAX: usize = 4096;
 const ACTIVE_EXPIRE_SHARE_PCT: u32 = 25;
 /// Idle rehashing budget per database per tick (Redis: 1 ms).
 const REHASH_IDLE_BUDGET: Duration = Duration::from_millis(1);
+/// Rehash budget per tick and database while clients are busy: their own operations already
+/// move a bucket each, and a full millisecond here would be a millisecond of latency for
+/// every client waiting in this turn.
+const REHASH_BUSY_BUDGET: Duration = Duration::from_micros(100);
+/// Commands per tick below which the server counts as idle for rehashing.
+const IDLE_COMMANDS_PER_TICK: u64 = 100;
 /// How long shutdown waits for pending replies to leave.
 const SHUTDOWN_FLUSH_MAX: Duration = Duration::from_secs(2);
 
@@ -88,6 +94,8 @@ pub struct Server {
     /// End of the last command's execution, or the start of this loop turn: commandstats
     /// time a command from here.
     cmd_clock: Instant,
+    /// `commands_processed` at the previous housekeeping tick.
+    commands_at_last_tick: u64,
     pub next_client_id: u64,
     next_generation: u32,
     pub start_ms: u64,
@@ -155,6 +163,7 @@ impl Server {
             start_ms: now,
             start_instant: Instant::now(),
             cmd_clock: Instant::now(),
+            commands_at_last_tick: 0,
             run_id: random_hex(40),
             shutdown_requested: false,
             now_ms: now,
@@ -447,8 +456,15 @@ impl Server {
                 self.stats.expired_keys_active += n as u64;
             }
         }
+        let commands = self.stats.commands_processed - self.commands_at_last_tick;
+        self.commands_at_last_tick = self.stats.commands_processed;
+        let budget = if commands < IDLE_COMMANDS_PER_TICK {
+            REHASH_IDLE_BUDGET
+        } else {
+            REHASH_BUSY_BUDGET
+        };
         for db in &mut self.dbs {
-            db.rehash_idle(REHASH_IDLE_BUDGET);
+            db.rehash_idle(budget);
         }
         if self.config.timeout_s > 0 {
             let limit_ms = self.config.timeout_s * 1000;
