@@ -29,6 +29,10 @@ const K_RECV: u8 = 2;
 const K_SEND: u8 = 3;
 const K_TICK: u8 = 4;
 const K_SIGNAL: u8 = 5;
+/// The one ring timeout armed for the earliest blocked-client deadline.
+const K_BLOCK_TIMER: u8 = 6;
+/// Completion of the removal of a superseded K_BLOCK_TIMER.
+const K_BLOCK_TIMER_REMOVE: u8 = 7;
 
 /// Commands run for one connection per turn before others get their turn.
 const COMMANDS_PER_TURN_MAX: usize = 4096;
@@ -99,6 +103,10 @@ pub struct Server {
     pub tick_count: u64,
     /// Connections not yet closed (what maxclients limits and INFO reports).
     clients_open: usize,
+    /// Clients blocked on keys (BLPOP and friends).
+    pub blocking: crate::blocking::Blocking,
+    /// Index in `all_commands` of the command running now (a blocking command records it).
+    pub(crate) current_cmd: usize,
 }
 
 pub fn unix_ms() -> u64 {
@@ -134,6 +142,7 @@ impl Server {
             }
         }
         let dbs = (0..config.databases).map(|_| Db::new()).collect();
+        let blocking = crate::blocking::Blocking::new(config.databases);
         let now = unix_ms();
         Server {
             hz: config.hz,
@@ -157,6 +166,8 @@ impl Server {
             ready: Vec::new(),
             tick_count: 0,
             clients_open: 0,
+            blocking,
+            current_cmd: 0,
         }
     }
 
@@ -182,11 +193,27 @@ impl Server {
         crate::alloc::allocated() as u64
     }
 
-    /// Marks a connection to be closed once its pending replies are sent.
+    /// Marks a connection to be closed once its pending replies are sent. A blocked client
+    /// stops waiting at once (Redis frees it, so no push can serve it any more).
     pub fn close_after_reply(&mut self, slot: usize) {
         if let Some(c) = self.conns.get_mut(slot) {
             c.close_after_reply = true;
             self.touched.push(slot);
+            if c.blocked {
+                crate::blocking::unblock(self, slot, crate::blocking::Unblock::Disconnect);
+            }
+        }
+    }
+
+    /// A client that stopped being blocked: its reply goes out this turn and its buffered
+    /// input is processed again.
+    pub(crate) fn resume_client(&mut self, slot: usize) {
+        if let Some(c) = self.conns.get_mut(slot) {
+            self.touched.push(slot);
+            if !c.ready && !c.closed {
+                c.ready = true;
+                self.ready.push(slot);
+            }
         }
     }
 
@@ -247,6 +274,7 @@ impl Server {
         conn.last_interaction_ms = now_ms;
         let start = reply.buf.len();
         let t0 = Instant::now();
+        self.current_cmd = idx;
         let mut ctx = Ctx {
             srv: self,
             slot,
@@ -255,6 +283,13 @@ impl Server {
         };
         (c.handler)(&mut ctx, argv);
         let failed = ctx.reply.buf.get(start) == Some(&b'-');
+        if !self.blocking.is_empty() {
+            crate::blocking::after_command(self, c, argv, slot);
+            if self.conns[slot].blocked {
+                // Counted when it completes (served, timed out or unblocked).
+                return;
+            }
+        }
         let us = t0.elapsed().as_micros() as u64;
         let st = &mut self.cmd_stats[idx];
         st.calls += 1;
@@ -336,6 +371,12 @@ impl Server {
         if conn.closed || conn.close_after_reply {
             return false;
         }
+        if conn.blocked {
+            // Input stays buffered until the client is unblocked; `flush` decides whether to
+            // keep receiving.
+            self.touched.push(slot);
+            return false;
+        }
         let Some(mut inbuf) = conn.inbuf.take() else {
             return false;
         };
@@ -355,8 +396,13 @@ impl Server {
                     self.execute(slot, &argv, &mut out);
                     parser.next_command();
                     ran += 1;
-                    let c = &self.conns[slot];
-                    if c.close_after_reply || c.closed || self.shutdown_requested {
+                    let c = &mut self.conns[slot];
+                    if !c.out.is_empty() {
+                        // Written to the connection rather than to `out` while the command
+                        // ran (not expected; kept in order rather than lost).
+                        out.append(&mut c.out);
+                    }
+                    if c.close_after_reply || c.closed || c.blocked || self.shutdown_requested {
                         break;
                     }
                 }
@@ -394,6 +440,12 @@ impl Server {
     /// Shuts the socket so that in-flight operations complete, and frees the slot once none
     /// are left.
     pub fn close(&mut self, slot: usize) {
+        let Some(c) = self.conns.get_mut(slot) else {
+            return;
+        };
+        if c.blocked {
+            crate::blocking::unblock(self, slot, crate::blocking::Unblock::Disconnect);
+        }
         let Some(c) = self.conns.get_mut(slot) else {
             return;
         };
@@ -445,7 +497,10 @@ impl Server {
                 .conns
                 .iter()
                 .filter(|(_, c)| {
-                    !c.closed && now_ms.saturating_sub(c.last_interaction_ms) > limit_ms
+                    // Redis never closes a blocked client for being idle.
+                    !c.closed
+                        && !c.blocked
+                        && now_ms.saturating_sub(c.last_interaction_ms) > limit_ms
                 })
                 .map(|(s, _)| s)
                 .collect();
@@ -550,6 +605,16 @@ pub struct EventLoop {
     completions: Vec<Completion>,
     signal_fd: Option<nix::sys::signalfd::SignalFd>,
     shutdown_started: Option<Instant>,
+    /// The armed blocked-client timer, if any: its deadline, ring handle and sequence number.
+    block_timer: Option<BlockTimer>,
+    block_timer_seq: u32,
+}
+
+#[derive(Clone, Copy)]
+struct BlockTimer {
+    deadline_ms: u64,
+    handle: u64,
+    seq: u32,
 }
 
 impl EventLoop {
@@ -611,12 +676,40 @@ impl EventLoop {
             completions: Vec::with_capacity(1024),
             signal_fd,
             shutdown_started: None,
+            block_timer: None,
+            block_timer_seq: 0,
         })
     }
 
     fn arm_tick(&mut self) {
         let every = Duration::from_millis(1000 / self.srv.hz.max(1) as u64);
         self.ring.timeout(ring::token(K_TICK, 0, 0), every);
+    }
+
+    /// Keeps one ring timeout armed for the earliest blocked-client deadline: armed when
+    /// there is none, replaced (the old one removed) when an earlier deadline appears. A
+    /// timer that fires with nothing due, or a removed one, is simply forgotten.
+    fn sync_block_timer(&mut self) {
+        let Some(next) = self.srv.blocking.next_deadline() else {
+            return;
+        };
+        if let Some(t) = self.block_timer {
+            if t.deadline_ms <= next {
+                return;
+            }
+            self.ring
+                .timeout_remove(t.handle, ring::token(K_BLOCK_TIMER_REMOVE, 0, 0));
+        }
+        self.block_timer_seq = (self.block_timer_seq + 1) & 0xff_ffff;
+        let seq = self.block_timer_seq;
+        // Due deadlines were expired this turn, so next > now_ms and this is at least 1 ms.
+        let after = Duration::from_millis(next.saturating_sub(self.srv.now_ms).max(1));
+        let handle = self.ring.timeout(ring::token(K_BLOCK_TIMER, seq, 0), after);
+        self.block_timer = Some(BlockTimer {
+            deadline_ms: next,
+            handle,
+            seq,
+        });
     }
 
     fn arm_signal(&mut self) {
@@ -650,6 +743,13 @@ impl EventLoop {
                     K_RECV => self.on_recv(c),
                     K_SEND => self.on_send(c),
                     K_TICK => tick = true,
+                    K_BLOCK_TIMER
+                        if self
+                            .block_timer
+                            .is_some_and(|t| t.seq == ring::token_generation(c.token)) =>
+                    {
+                        self.block_timer = None;
+                    }
                     K_SIGNAL => {
                         log::warn!("Received SIGINT/SIGTERM: shutting down");
                         self.srv.shutdown_requested = true;
@@ -675,7 +775,12 @@ impl EventLoop {
                         ready.push(slot);
                     }
                 }
+                // Clients unblocked while commands ran were queued meanwhile: keep them.
+                ready.append(&mut self.srv.ready);
                 self.srv.ready = ready;
+                if !self.srv.blocking.is_empty() {
+                    crate::blocking::expire_due(&mut self.srv);
+                }
             }
             crate::alloc::sample_peak();
             if tick {
@@ -683,6 +788,7 @@ impl EventLoop {
                 self.arm_tick();
             }
             self.flush();
+            self.sync_block_timer();
             if self.srv.shutdown_requested {
                 let started = *self.shutdown_started.get_or_insert_with(|| {
                     log::warn!("User requested shutdown...");
@@ -877,7 +983,15 @@ impl EventLoop {
                     0
                 }
                 >= OUT_PAUSE_BYTES;
-            if !conn.recv_inflight && !conn.ready && !paused && !self.srv.shutdown_requested {
+            // A blocked client with commands still buffered is not read from: its buffer must
+            // stay here so those commands run as soon as it is unblocked.
+            let held = conn.blocked && conn.query_len() > 0;
+            if !conn.recv_inflight
+                && !conn.ready
+                && !paused
+                && !held
+                && !self.srv.shutdown_requested
+            {
                 if let Some(mut buf) = conn.inbuf.take() {
                     if buf.capacity() - buf.len() < RECV_CHUNK / 4 {
                         buf.reserve(RECV_CHUNK);

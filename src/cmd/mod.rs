@@ -7,6 +7,7 @@
 //! (`op_*` in each family file, which know nothing of RESP) and write one reply.
 //! COMMAND, COMMAND INFO/DOCS/COUNT/LIST are generated from this table.
 
+pub mod blocking;
 pub mod docs;
 pub mod expire;
 pub mod hashes;
@@ -39,6 +40,8 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 13;
     pub const ALLOW_BUSY: u32 = 1 << 14;
     pub const NO_ASYNC_LOADING: u32 = 1 << 15;
+    /// May block the client (BLPOP...); ACL category @blocking.
+    pub const BLOCKING: u32 = 1 << 16;
 
     /// Flag names as COMMAND reports them, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -47,6 +50,7 @@ pub mod flags {
         (DENYOOM, "denyoom"),
         (ADMIN, "admin"),
         (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
         (LOADING, "loading"),
         (STALE, "stale"),
         (SKIP_MONITOR, "skip_monitor"),
@@ -321,6 +325,12 @@ pub static COMMANDS: &[Command] = &[
     cmd!("hincrbyfloat", 4, WRITE | DENYOOM | FAST, 1, 1, 1, G_HASH, "2.6.0", O1, "Increment the float value of a hash field by the given amount", hashes::cmd_hincrbyfloat),
     cmd!("hrandfield", -2, READONLY, 1, 1, 1, G_HASH, "6.2.0", "O(N) where N is the number of fields returned", "Get one or multiple random fields from a hash", hashes::cmd_hrandfield),
     cmd!("hscan", -3, READONLY, 1, 1, 1, G_HASH, "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "Incrementally iterate hash fields and associated values", hashes::cmd_hscan),
+    // blocking
+    cmd!("blpop", -3, WRITE | NOSCRIPT | BLOCKING, 1, -2, 1, G_LIST, "2.0.0", "O(N) where N is the number of provided keys.", "Remove and get the first element in a list, or block until one is available", blocking::cmd_blpop),
+    cmd!("brpop", -3, WRITE | NOSCRIPT | BLOCKING, 1, -2, 1, G_LIST, "2.0.0", "O(N) where N is the number of provided keys.", "Remove and get the last element in a list, or block until one is available", blocking::cmd_brpop),
+    cmd!("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1, G_LIST, "6.2.0", O1, "Pop an element from a list, push it to another list and return it; or block until one is available", blocking::cmd_blmove),
+    cmd!("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1, G_LIST, "2.2.0", O1, "Pop an element from a list, push it to another list and return it; or block until one is available", blocking::cmd_brpoplpush),
+    cmd!("blmpop", -5, WRITE | BLOCKING, 0, 0, 0, G_LIST, "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", "Pop elements from a list, or block until one is available", blocking::cmd_blmpop),
 ];
 
 /// Case-insensitive lookup of a command (or subcommand) by name.

@@ -89,6 +89,7 @@ const OPCODES_NEEDED: &[(u8, &str)] = &[
     (opcode::Send::CODE, "send"),
     (opcode::Read::CODE, "read"),
     (opcode::Timeout::CODE, "timeout"),
+    (opcode::TimeoutRemove::CODE, "timeout_remove"),
 ];
 
 impl Ring {
@@ -212,8 +213,9 @@ impl Ring {
         self.push(e);
     }
 
-    /// A one-shot timer completing with -ETIME after `after`.
-    pub fn timeout(&mut self, token: u64, after: Duration) {
+    /// A one-shot timer completing with -ETIME after `after`. Returns a handle for
+    /// `timeout_remove`, valid until the timer's completion is reaped.
+    pub fn timeout(&mut self, token: u64, after: Duration) -> u64 {
         let ts = Box::new(
             types::Timespec::new()
                 .sec(after.as_secs())
@@ -222,6 +224,16 @@ impl Ring {
         let ptr: *const types::Timespec = &*ts;
         let idx = self.record(token, None, Some(ts), false, false);
         let e = opcode::Timeout::new(ptr).build().user_data(idx);
+        self.push(e);
+        idx
+    }
+
+    /// Cancels the timer `handle` (from `timeout`, whose completion has not been reaped yet):
+    /// it then completes with -ECANCELED, or the removal with -ENOENT if it already fired.
+    /// The removal itself completes with `token`.
+    pub fn timeout_remove(&mut self, handle: u64, token: u64) {
+        let idx = self.record(token, None, None, false, false);
+        let e = opcode::TimeoutRemove::new(handle).build().user_data(idx);
         self.push(e);
     }
 

@@ -47,6 +47,9 @@ pub struct Conn {
     /// Shut down: waiting only for in-flight operations to return their buffers.
     pub closed: bool,
     pub peer_closed: bool,
+    /// Blocked on keys (BLPOP...): no command runs until it is served, times out or is
+    /// unblocked (see `blocking`).
+    pub blocked: bool,
     // What Redis calls the client.
     pub db: usize,
     pub name: Option<Box<[u8]>>,
@@ -87,6 +90,7 @@ impl Conn {
             close_after_reply: false,
             closed: false,
             peer_closed: false,
+            blocked: false,
             db: 0,
             name: None,
             resp3: false,
