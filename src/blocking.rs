@@ -410,19 +410,20 @@ fn signal_if_exists(srv: &mut Server, db: usize, key: &[u8]) {
 }
 
 /// Signals every waited key that exists, in every database (Redis's
-/// `scanDatabaseForReadyKeys`).
+/// `scanDatabaseForReadyKeys`). Allocates only when it finds a ready key.
 fn signal_all(srv: &mut Server) {
     let now_ms = srv.now_ms;
-    for db in 0..srv.blocking.waits.len() {
-        if srv.blocking.waits[db].is_empty() {
-            continue;
-        }
-        let keys: Vec<Box<[u8]>> = srv.blocking.waits[db].keys().cloned().collect();
-        for k in keys {
-            if srv.dbs[db].peek(&k, now_ms).is_some() {
-                srv.blocking.signal(db, &k);
+    let Server { blocking, dbs, .. } = srv;
+    let mut found: Vec<(usize, Box<[u8]>)> = Vec::new();
+    for (db, waits) in blocking.waits.iter().enumerate() {
+        for k in waits.keys() {
+            if dbs[db].peek(k, now_ms).is_some() {
+                found.push((db, k.clone()));
             }
         }
+    }
+    for (db, k) in found {
+        blocking.signal(db, &k);
     }
 }
 
@@ -551,6 +552,8 @@ pub fn unblock(srv: &mut Server, slot: usize, why: Unblock) -> bool {
     }
     srv.stats.commands_processed += 1;
     srv.resume_client(slot);
+    #[cfg(debug_assertions)]
+    srv.blocking.check_invariants(&srv.conns);
     true
 }
 

@@ -40,6 +40,8 @@ const COMMANDS_PER_TURN_MAX: usize = 4096;
 const ACTIVE_EXPIRE_SHARE_PCT: u32 = 25;
 /// Idle rehashing budget per database per tick (Redis: 1 ms).
 const REHASH_IDLE_BUDGET: Duration = Duration::from_millis(1);
+/// Longest blocked-client timer armed at once; a later deadline is re-armed when it fires.
+const BLOCK_TIMER_MAX: Duration = Duration::from_secs(3600);
 /// How long shutdown waits for pending replies to leave.
 const SHUTDOWN_FLUSH_MAX: Duration = Duration::from_secs(2);
 
@@ -703,7 +705,8 @@ impl EventLoop {
         self.block_timer_seq = (self.block_timer_seq + 1) & 0xff_ffff;
         let seq = self.block_timer_seq;
         // Due deadlines were expired this turn, so next > now_ms and this is at least 1 ms.
-        let after = Duration::from_millis(next.saturating_sub(self.srv.now_ms).max(1));
+        let after =
+            Duration::from_millis(next.saturating_sub(self.srv.now_ms).max(1)).min(BLOCK_TIMER_MAX);
         let handle = self.ring.timeout(ring::token(K_BLOCK_TIMER, seq, 0), after);
         self.block_timer = Some(BlockTimer {
             deadline_ms: next,

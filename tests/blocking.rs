@@ -249,6 +249,55 @@ fn resp3_and_timeouts(s: &Server) -> Vec<Reply> {
     out
 }
 
+fn serving_details(s: &Server) -> Vec<Reply> {
+    let mut ctl = s.raw();
+    let mut w: Vec<Raw> = (0..3).map(|_| s.raw()).collect();
+    let mut out = Vec::new();
+    // Counts are served in FIFO order from one push.
+    send(&mut w[0], &["BLMPOP", "0", "1", "k", "LEFT", "COUNT", "2"]);
+    wait_blocked(&mut ctl, 1);
+    send(&mut w[1], &["BRPOP", "k", "0"]);
+    wait_blocked(&mut ctl, 2);
+    send(&mut w[2], &["BLMPOP", "0", "1", "k", "RIGHT", "COUNT", "5"]);
+    wait_blocked(&mut ctl, 3);
+    out.push(ctl.cmd_str(&["RPUSH", "k", "1", "2", "3", "4", "5", "6"]));
+    out.extend(w.iter_mut().map(|c| c.read_reply()));
+    // Serving happens right after the pushing command, before its next pipelined one.
+    send(&mut w[0], &["BLPOP", "p", "0"]);
+    wait_blocked(&mut ctl, 1);
+    let mut batch = encode(&[b"RPUSH", b"p", b"a"]);
+    batch.extend(encode(&[b"LPOP", b"p"]));
+    ctl.send(&batch);
+    out.push(ctl.read_reply());
+    out.push(ctl.read_reply());
+    out.push(w[0].read_reply());
+    // BLMOVE onto its own key rotates, and every waiter of the key is served.
+    send(&mut w[0], &["BLMOVE", "r", "r", "LEFT", "RIGHT", "0"]);
+    wait_blocked(&mut ctl, 1);
+    send(&mut w[1], &["BLMOVE", "r", "r", "RIGHT", "LEFT", "0"]);
+    wait_blocked(&mut ctl, 2);
+    send(&mut w[2], &["BLPOP", "r", "0"]);
+    wait_blocked(&mut ctl, 3);
+    out.push(ctl.cmd_str(&["RPUSH", "r", "x", "y"]));
+    out.extend(w.iter_mut().map(|c| c.read_reply()));
+    out.push(ctl.cmd_str(&["LRANGE", "r", "0", "-1"]));
+    // An expired key is missing: the client blocks, then times out.
+    out.push(ctl.cmd_str(&["SET", "e", "v", "PX", "1"]));
+    std::thread::sleep(Duration::from_millis(20));
+    out.push(w[0].cmd_str(&["BLPOP", "e", "0.05"]));
+    // A cycle of BLMOVEs ends.
+    send(&mut w[0], &["BLMOVE", "c1", "c2", "LEFT", "LEFT", "0"]);
+    wait_blocked(&mut ctl, 1);
+    send(&mut w[1], &["BLMOVE", "c2", "c1", "LEFT", "LEFT", "0"]);
+    wait_blocked(&mut ctl, 2);
+    out.push(ctl.cmd_str(&["LPUSH", "c1", "z"]));
+    out.push(w[0].read_reply());
+    out.push(w[1].read_reply());
+    out.push(ctl.cmd_str(&["LRANGE", "c1", "0", "-1"]));
+    out.push(ctl.cmd_str(&["EXISTS", "c2"]));
+    out
+}
+
 fn argument_errors(s: &Server) -> Vec<Reply> {
     let mut c = s.raw();
     c.cmd_str(&["SET", "str", "x"]);
@@ -401,6 +450,11 @@ fn differential_blmove_wrongtype_destination() {
 #[test]
 fn differential_resp3_and_timeouts() {
     differential("resp3_and_timeouts", resp3_and_timeouts);
+}
+
+#[test]
+fn differential_serving_details() {
+    differential("serving_details", serving_details);
 }
 
 #[test]
