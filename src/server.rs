@@ -33,6 +33,8 @@ const K_SIGNAL: u8 = 5;
 const K_BLOCK_TIMER: u8 = 6;
 /// Completion of the removal of a superseded K_BLOCK_TIMER.
 const K_BLOCK_TIMER_REMOVE: u8 = 7;
+/// Completion of the cancellation of a receive (see `Server::recv_to_cancel`).
+const K_RECV_CANCEL: u8 = 8;
 
 /// Commands run for one connection per turn before others get their turn.
 const COMMANDS_PER_TURN_MAX: usize = 4096;
@@ -109,6 +111,9 @@ pub struct Server {
     pub blocking: crate::blocking::Blocking,
     /// Index in `all_commands` of the command running now (a blocking command records it).
     pub(crate) current_cmd: usize,
+    /// Unblocked clients (slot, generation) whose receive is in flight: it is cancelled, so
+    /// that commands they pipelined while blocked run now rather than when more input comes.
+    recv_to_cancel: Vec<(usize, u32)>,
 }
 
 pub fn unix_ms() -> u64 {
@@ -170,6 +175,7 @@ impl Server {
             clients_open: 0,
             blocking,
             current_cmd: 0,
+            recv_to_cancel: Vec::new(),
         }
     }
 
@@ -212,6 +218,9 @@ impl Server {
     pub(crate) fn resume_client(&mut self, slot: usize) {
         if let Some(c) = self.conns.get_mut(slot) {
             self.touched.push(slot);
+            if c.recv_inflight {
+                self.recv_to_cancel.push((slot, c.generation));
+            }
             if !c.ready && !c.closed {
                 c.ready = true;
                 self.ready.push(slot);
@@ -887,12 +896,21 @@ impl EventLoop {
             srv.close(slot);
             return;
         }
+        if c.result == -libc::ECANCELED {
+            // Cancelled when the client was unblocked: process what it has buffered.
+            if !conn.ready {
+                conn.ready = true;
+                srv.ready.push(slot);
+            }
+            srv.touched.push(slot);
+            return;
+        }
         if c.result <= 0 {
             if c.result == 0 || c.result == -libc::ECONNRESET {
-                // Peer closed its side: finish sending what we owe, then close.
+                // Peer closed its side: finish sending what we owe, then close (a blocked
+                // client stops waiting now, so nothing is served to a closed socket).
                 conn.peer_closed = true;
-                conn.close_after_reply = true;
-                srv.touched.push(slot);
+                srv.close_after_reply(slot);
             } else if c.result != -libc::EINTR && c.result != -libc::EAGAIN {
                 srv.close(slot);
             } else {
@@ -986,26 +1004,29 @@ impl EventLoop {
                     0
                 }
                 >= OUT_PAUSE_BYTES;
-            // A blocked client with commands still buffered is not read from: its buffer must
-            // stay here so those commands run as soon as it is unblocked.
-            let held = conn.blocked && conn.query_len() > 0;
-            if !conn.recv_inflight
-                && !conn.ready
-                && !paused
-                && !held
-                && !self.srv.shutdown_requested
-            {
+            if !conn.recv_inflight && !conn.ready && !paused && !self.srv.shutdown_requested {
                 if let Some(mut buf) = conn.inbuf.take() {
                     if buf.capacity() - buf.len() < RECV_CHUNK / 4 {
                         buf.reserve(RECV_CHUNK);
                     }
                     conn.recv_inflight = true;
-                    self.ring
-                        .recv(fd, ring::token(K_RECV, tok_base.0, tok_base.1), buf);
+                    conn.recv_handle =
+                        self.ring
+                            .recv(fd, ring::token(K_RECV, tok_base.0, tok_base.1), buf);
                 }
             }
         }
         touched.clear();
         self.srv.touched = touched;
+        // The receives are still in flight (their completions are reaped only at the next
+        // turn), so the handles cannot have been reused.
+        for (slot, generation) in self.srv.recv_to_cancel.drain(..) {
+            if let Some(c) = self.srv.conns.get(slot) {
+                if c.generation == generation && c.recv_inflight && !c.closed {
+                    self.ring
+                        .cancel(c.recv_handle, ring::token(K_RECV_CANCEL, 0, 0));
+                }
+            }
+        }
     }
 }

@@ -546,6 +546,20 @@ fn disconnect_while_blocked_keeps_the_element() {
         b.cmd_str(&["LRANGE", "k", "0", "-1"]),
         Reply::Array(Some(vec![bulk("x")]))
     );
+    // The same with commands pipelined behind the blocking one: the server keeps reading
+    // while the client is blocked, so it still notices the disconnect.
+    b.cmd_str(&["DEL", "k"]);
+    {
+        let mut a = s.raw();
+        let mut batch = encode(&[b"BLPOP", b"k", b"0"]);
+        batch.extend(encode(&[b"PING"]));
+        batch.extend(encode(&[b"GET", b"partial"]));
+        a.send(&batch[..batch.len() - 3]);
+        wait_blocked(&mut b, 1);
+    }
+    wait_blocked(&mut b, 0);
+    assert_eq!(b.cmd_str(&["RPUSH", "k", "y"]), Reply::Int(1));
+    assert_eq!(b.cmd_str(&["LLEN", "k"]), Reply::Int(1));
 }
 
 #[test]

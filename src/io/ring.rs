@@ -90,6 +90,7 @@ const OPCODES_NEEDED: &[(u8, &str)] = &[
     (opcode::Read::CODE, "read"),
     (opcode::Timeout::CODE, "timeout"),
     (opcode::TimeoutRemove::CODE, "timeout_remove"),
+    (opcode::AsyncCancel::CODE, "async_cancel"),
 ];
 
 impl Ring {
@@ -168,7 +169,8 @@ impl Ring {
     }
 
     /// Receives into the spare capacity of `buf` (its length is unchanged until completion).
-    pub fn recv(&mut self, fd: RawFd, token: u64, mut buf: Vec<u8>) {
+    /// Returns a handle for `cancel`, valid until the receive's completion is reaped.
+    pub fn recv(&mut self, fd: RawFd, token: u64, mut buf: Vec<u8>) -> u64 {
         if buf.capacity() == buf.len() {
             buf.reserve(1);
         }
@@ -181,6 +183,16 @@ impl Ring {
         let e = opcode::Recv::new(types::Fd(fd), ptr, len)
             .build()
             .user_data(idx);
+        self.push(e);
+        idx
+    }
+
+    /// Asks the kernel to cancel the operation `handle` (whose completion has not been reaped
+    /// yet): it then completes with -ECANCELED, returning its buffer, unless it completed
+    /// first. The cancel request itself completes with `token`.
+    pub fn cancel(&mut self, handle: u64, token: u64) {
+        let idx = self.record(token, None, None, false, false);
+        let e = opcode::AsyncCancel::new(handle).build().user_data(idx);
         self.push(e);
     }
 

@@ -40,6 +40,8 @@ pub struct Conn {
     /// Bytes of the in-flight buffer already sent (a short send is resumed from here).
     pub send_offset: usize,
     pub recv_inflight: bool,
+    /// The ring handle of the receive in flight (meaningful while `recv_inflight`).
+    pub recv_handle: u64,
     /// Input arrived (or output drained) since the last parse: process this turn.
     pub ready: bool,
     /// Close once everything already produced has been sent (QUIT, protocol error, KILL).
@@ -86,6 +88,7 @@ impl Conn {
             send_inflight: false,
             send_offset: 0,
             recv_inflight: false,
+            recv_handle: 0,
             ready: false,
             close_after_reply: false,
             closed: false,
