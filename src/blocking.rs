@@ -23,32 +23,54 @@
 //! When keys become ready: after every write command (only while some client is blocked; the
 //! check is one comparison otherwise), [`after_command`] signals the command's keys that now
 //! exist and have waiters. Commands whose keys are not all in their key positions (first key
-//! 0: SWAPDB, FLUSH*, LMPOP...) or that write another database (MOVE, COPY ... DB) trigger a
-//! re-check of every waited key of every database instead, bounded by the number of waited
-//! keys. This is Redis's rule (a ready signal whenever a key is added, served after the
-//! command) without hooks in the keyspace: blocked clients only wait on keys that did not hold
-//! data of their type when they blocked, and every ready key is served before the next
-//! command runs, so "exists now with the wanted type" means "was created since".
+//! 0: SWAPDB, FLUSH*) or that write another database (MOVE, COPY ... DB) trigger a re-check
+//! of every waited key of every database instead, bounded by the number of waited keys;
+//! LMPOP/BLMPOP (and ZMPOP/BZMPOP) only remove, so they trigger nothing. This is Redis's rule
+//! (a ready signal whenever a key is added, served after the command) without hooks in the
+//! keyspace: blocked clients only wait on keys that did not hold data of their type when they
+//! blocked, and every ready key is served before the next command runs, so "exists now" means
+//! "was created since" (a key of another type is signalled too, and serves nobody).
 //!
 //! Serving ([`serve_ready`]) pops ready keys in order; for each, the waiters of that key are
-//! served first-come-first-served while the key holds a value of the type they want. A serve
-//! function writes the waiter's reply and returns whether it served (then the client is
-//! unblocked and its buffered input is processed next). After a serve, the waiter's `target`
-//! key (BLMOVE's destination) is signalled, so a chain of BLMOVEs proceeds in the same call.
-//! Each serve unblocks one client, so one call does at most (ready keys + blocked clients)
-//! steps.
+//! served first-come-first-served while the key holds a value of the type they want (waiters
+//! wanting another type are skipped, and stay). A serve function writes the waiter's reply
+//! and returns whether it served; a served client is unblocked, its command is counted in
+//! the stats, and its buffered input is processed next (an in-flight receive is cancelled so
+//! that happens at once). After a serve, the waiter's `target` key (BLMOVE's destination) is
+//! signalled, so a chain of BLMOVEs proceeds in the same call. Keys signalled while serving
+//! go to the back of the queue, after the keys already queued, as in Redis. Each serve
+//! unblocks one client, so one call does at most (ready keys + blocked clients) steps.
 //!
-//! Adding a blocking command for another type (BZPOPMIN, BZPOPMAX, BZMPOP):
-//! 1. In its family file, write `fn serve_x(ctx: &mut Ctx, key: &[u8], req: &Request) -> bool`
-//!    that pops from `key` in the waiter's selected db (`ctx.db()`), writes the reply
-//!    (`ctx.reply`) and returns true; `req.from` (Left = MIN, Right = MAX) and `req.count`
-//!    carry the command's options.
-//! 2. The command handler parses its arguments and timeout ([`parse_timeout`]), tries the
-//!    non-blocking pop and, when every key is empty, calls
-//!    `block(ctx, keys, Request { wants: ValueType::ZSet, serve: serve_x, on_timeout:
-//!    timeout_null_array, .. })`.
-//! 3. Its table row carries `WRITE | NOSCRIPT | BLOCKING` (plus FAST for BZPOPMIN/MAX), as
-//!    redis-server's COMMAND INFO shows. Nothing else: readiness and serving are generic.
+//! Timeouts: `deadlines` is ordered by deadline; `expire_due` runs once per loop turn and
+//! answers every due client with its `on_timeout` reply. The event loop keeps exactly one
+//! ring timeout armed for the earliest deadline (replaced, with a TIMEOUT_REMOVE, only when
+//! an earlier deadline appears), so a 0.1 s timeout answers about 0.1 s later.
+//!
+//! Everything is bounded by the number of blocked clients, itself bounded by maxclients: one
+//! record and one deadline entry per client, one queue entry per (client, distinct key).
+//!
+//! Not here yet: MULTI/EXEC and scripts. When they exist, a blocking command run inside them
+//! must not block (Redis's CLIENT_DENY_BLOCKING): it answers as on timeout, except BLMOVE and
+//! BRPOPLPUSH, which answer a null bulk there.
+//!
+//! Adding BZPOPMIN, BZPOPMAX and BZMPOP (sorted sets):
+//! 1. In the zset family file, write serve functions
+//!    `fn serve_bzpop(ctx: &mut Ctx, key: &[u8], req: &Request) -> bool` (and one for BZMPOP)
+//!    that pop from `key` in `ctx.db()` (the waiter's database), write the reply into
+//!    `ctx.reply` as the non-blocking path would (BZPOPMIN/MAX: key, member, score; BZMPOP:
+//!    key and the member/score pairs), call `ctx.dirty(n)` and return true. Encode MIN as
+//!    `req.from == End::Left`, MAX as `End::Right`; BZMPOP's COUNT is `req.count`.
+//! 2. The handlers parse in Redis's order (BZPOPMIN/MAX: the timeout first, with
+//!    [`parse_timeout`]; BZMPOP: numkeys, MIN|MAX and COUNT, then the timeout), try each key in
+//!    argument order (WRONGTYPE for a non-zset met before a non-empty zset) and, when every
+//!    key is empty, call `block(ctx, keys, Request { keys: Vec::new(), wants: ValueType::ZSet,
+//!    from, to: from, count, target: None, deadline_ms, serve, on_timeout:
+//!    timeout_null_array })`. Timeouts answer a null array, as for lists.
+//! 3. Table rows, as redis-server 7.0.15's COMMAND INFO shows them:
+//!    `bzpopmin`/`bzpopmax`: arity -3, `WRITE | NOSCRIPT | BLOCKING | FAST`, keys 1, -2, 1;
+//!    `bzmpop`: arity -5, `WRITE | BLOCKING` (Redis adds movablekeys), keys 0, 0, 0.
+//!    Nothing else: readiness, FIFO serving, timeouts, CLIENT UNBLOCK, INFO and CLIENT LIST
+//!    are generic, and `REMOVE_ONLY` already names ZMPOP/BZMPOP.
 
 use crate::cmd::{flags, Command, Ctx};
 use crate::keyspace::value::ValueType;
@@ -68,6 +90,9 @@ pub const ERR_UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
 /// Commands that may write a database other than the selected one.
 const CROSS_DB_WRITES: &[&str] = &["move", "copy"];
+/// Write commands whose keys are not in key positions but which only remove elements (their
+/// Redis key specs say "access delete"), so they can never make a key ready: no re-check.
+const REMOVE_ONLY: &[&str] = &["lmpop", "blmpop", "zmpop", "bzmpop"];
 
 /// What a blocked client waits for and how to serve it.
 pub struct Request {
@@ -375,7 +400,8 @@ pub fn block<'k>(ctx: &mut Ctx<'_>, keys: impl IntoIterator<Item = &'k [u8]>, mu
 pub fn after_command(srv: &mut Server, c: &Command, argv: &Argv<'_>, slot: usize) {
     if c.flags & flags::WRITE != 0 {
         let db = srv.conns.get(slot).map_or(0, |c| c.db);
-        if c.first_key == 0 || CROSS_DB_WRITES.contains(&c.name) {
+        if REMOVE_ONLY.contains(&c.name) {
+        } else if c.first_key == 0 || CROSS_DB_WRITES.contains(&c.name) {
             signal_all(srv);
         } else {
             let argc = argv.len() as i64;
