@@ -700,3 +700,199 @@ fn many_waiters_and_disconnects_leave_no_trace() {
     assert_eq!(info_field(&mut ctl, "clients_in_timeout_table"), 0);
     assert_eq!(ctl.cmd_str(&["EXISTS", "shared"]), Reply::Int(0));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Random multi-client scenario, compared against redis-server.
+
+/// Steps of the random scenario (each is one command of some client).
+const RANDOM_STEPS: usize = 300;
+const RANDOM_CLIENTS: usize = 6;
+
+/// Reads the replies of blocked clients until `n` of them answered; returns (client, reply)
+/// in client order.
+fn collect_served(clients: &mut [Raw], blocked: &mut [bool], n: usize) -> Vec<Reply> {
+    let mut got: Vec<(usize, Reply)> = Vec::new();
+    let deadline = Instant::now() + SETTLE_MAX;
+    while got.len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "{} of {n} served replies",
+            got.len()
+        );
+        for (i, c) in clients.iter_mut().enumerate() {
+            if !blocked[i] {
+                continue;
+            }
+            c.set_read_timeout(Duration::from_millis(3));
+            if let Ok(r) = c.try_read_reply() {
+                blocked[i] = false;
+                got.push((i, r));
+            }
+            c.set_read_timeout(common::READ_TIMEOUT);
+        }
+    }
+    got.sort_by_key(|(i, _)| *i);
+    got.into_iter()
+        .flat_map(|(i, r)| [Reply::Int(i as i64), r])
+        .collect()
+}
+
+fn random_scenario(s: &Server, seed: u64) -> Vec<Reply> {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut ctl = s.raw();
+    let mut clients: Vec<Raw> = (0..RANDOM_CLIENTS).map(|_| s.raw()).collect();
+    let ids: Vec<String> = clients.iter_mut().map(client_id).collect();
+    let mut blocked = vec![false; RANDOM_CLIENTS];
+    let keys = ["a", "b", "c"];
+    let mut out = Vec::new();
+    let mut n_blocked = 0i64;
+    for step in 0..RANDOM_STEPS {
+        let k = |rng: &mut StdRng| keys[rng.gen_range(0..keys.len())].to_string();
+        let idle: Vec<usize> = (0..RANDOM_CLIENTS).filter(|&i| !blocked[i]).collect();
+        if !idle.is_empty() && rng.gen_bool(0.45) {
+            // A blocking command from an idle client.
+            let i = idle[rng.gen_range(0..idle.len())];
+            let end = if rng.gen_bool(0.5) { "LEFT" } else { "RIGHT" };
+            let args: Vec<String> = match rng.gen_range(0..5) {
+                0 => vec!["BLPOP".into(), k(&mut rng), k(&mut rng), "0".into()],
+                1 => vec!["BRPOP".into(), k(&mut rng), "0".into()],
+                2 => vec![
+                    "BLMOVE".into(),
+                    k(&mut rng),
+                    k(&mut rng),
+                    end.into(),
+                    "LEFT".into(),
+                    "0".into(),
+                ],
+                3 => vec!["BRPOPLPUSH".into(), k(&mut rng), k(&mut rng), "0".into()],
+                _ => vec![
+                    "BLMPOP".into(),
+                    "0".into(),
+                    "2".into(),
+                    k(&mut rng),
+                    k(&mut rng),
+                    end.into(),
+                    "COUNT".into(),
+                    rng.gen_range(1..4).to_string(),
+                ],
+            };
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            out.push(Reply::Status(format!("step {step}: client {i} {args:?}")));
+            send(&mut clients[i], &args);
+            // Either it answers at once or it blocks.
+            let deadline = Instant::now() + SETTLE_MAX;
+            loop {
+                assert!(
+                    Instant::now() < deadline,
+                    "{}: step {step}: neither answered nor blocked",
+                    s.bin
+                );
+                if info_field(&mut ctl, "blocked_clients") == n_blocked + 1 {
+                    blocked[i] = true;
+                    n_blocked += 1;
+                    out.push(Reply::Status("blocked".into()));
+                    break;
+                }
+                clients[i].set_read_timeout(Duration::from_millis(3));
+                let r = clients[i].try_read_reply();
+                clients[i].set_read_timeout(common::READ_TIMEOUT);
+                if let Ok(r) = r {
+                    out.push(r);
+                    // A BLMOVE answered at once may have served clients blocked on its
+                    // destination.
+                    let now = info_field(&mut ctl, "blocked_clients");
+                    let served = (n_blocked - now) as usize;
+                    out.extend(collect_served(&mut clients, &mut blocked, served));
+                    n_blocked = now;
+                    break;
+                }
+            }
+            continue;
+        }
+        let args: Vec<String> = match rng.gen_range(0..10) {
+            0..=3 => {
+                let mut v = vec![
+                    if rng.gen_bool(0.5) { "LPUSH" } else { "RPUSH" }.into(),
+                    k(&mut rng),
+                ];
+                for _ in 0..rng.gen_range(1..4) {
+                    v.push(format!("e{}", rng.gen_range(0..100)));
+                }
+                v
+            }
+            4 => vec![
+                "LMOVE".into(),
+                k(&mut rng),
+                k(&mut rng),
+                "LEFT".into(),
+                "RIGHT".into(),
+            ],
+            5 => vec!["RENAME".into(), k(&mut rng), k(&mut rng)],
+            6 => vec!["DEL".into(), k(&mut rng)],
+            7 => vec!["SET".into(), k(&mut rng), "str".into()],
+            8 => {
+                let i = rng.gen_range(0..RANDOM_CLIENTS);
+                let how = if rng.gen_bool(0.5) {
+                    "TIMEOUT"
+                } else {
+                    "ERROR"
+                };
+                vec![
+                    "CLIENT".into(),
+                    "UNBLOCK".into(),
+                    ids[i].clone(),
+                    how.into(),
+                ]
+            }
+            _ => vec!["LRANGE".into(), k(&mut rng), "0".into(), "-1".into()],
+        };
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        // Client ids differ between the servers: the trace names the client index instead.
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| match ids.iter().position(|id| id == a) {
+                Some(i) if args[0] == "CLIENT" => format!("client {i}"),
+                _ => a.to_string(),
+            })
+            .collect();
+        out.push(Reply::Status(format!("step {step}: ctl {shown:?}")));
+        out.push(ctl.cmd_str(&args));
+        let now = info_field(&mut ctl, "blocked_clients");
+        let served = (n_blocked - now) as usize;
+        out.extend(collect_served(&mut clients, &mut blocked, served));
+        n_blocked = now;
+    }
+    for key in keys {
+        out.push(ctl.cmd_str(&["LRANGE", key, "0", "-1"]));
+    }
+    out
+}
+
+#[test]
+fn differential_random_multi_client() {
+    let seed: u64 = std::env::var("BLOCKING_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0xb10c);
+    let ours = Server::start(&[]);
+    let redis = Server::start_redis(&[]);
+    let got = random_scenario(&ours, seed);
+    let want = random_scenario(&redis, seed);
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(
+            g,
+            w,
+            "seed {seed}, entry {i}; before: {:?}",
+            &got[i.saturating_sub(6)..i]
+        );
+    }
+    assert_eq!(got.len(), want.len(), "seed {seed}");
+    let blocks = got
+        .iter()
+        .filter(|r| **r == Reply::Status("blocked".into()))
+        .count();
+    eprintln!("seed {seed}: {} trace entries, {blocks} blocks", got.len());
+    assert!(blocks >= 10, "seed {seed}: only {blocks} clients blocked");
+}
