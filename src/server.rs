@@ -383,8 +383,9 @@ impl Server {
             return false;
         }
         if conn.blocked {
-            // Input stays buffered until the client is unblocked; `flush` decides whether to
-            // keep receiving.
+            // Input stays buffered until the client is unblocked. Receiving goes on (so a
+            // disconnect is seen); `resume_client` cancels a receive in flight so that the
+            // buffered commands run as soon as the client is unblocked.
             self.touched.push(slot);
             return false;
         }

@@ -896,3 +896,22 @@ fn differential_random_multi_client() {
     eprintln!("seed {seed}: {} trace entries, {blocks} blocks", got.len());
     assert!(blocks >= 10, "seed {seed}: only {blocks} clients blocked");
 }
+
+#[test]
+fn idle_timeout_spares_blocked_clients() {
+    let s = Server::start(&["--timeout", "1"]);
+    let mut blocked = s.raw();
+    let mut idle = s.raw();
+    send(&mut blocked, &["BLPOP", "k", "0"]);
+    let mut ctl = s.raw();
+    wait_blocked(&mut ctl, 1);
+    drop(ctl);
+    // Idle clients are closed after 1 s of silence (checked at the 10 Hz tick); the blocked
+    // one stays.
+    idle.expect_closed(Duration::from_secs(4))
+        .expect("idle client closed");
+    let mut ctl = s.raw();
+    assert_eq!(info_field(&mut ctl, "blocked_clients"), 1);
+    ctl.cmd_str(&["RPUSH", "k", "v"]);
+    assert_eq!(blocked.read_reply(), pair("k", "v"));
+}
