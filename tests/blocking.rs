@@ -298,6 +298,19 @@ fn serving_details(s: &Server) -> Vec<Reply> {
     out
 }
 
+fn database_isolation(s: &Server) -> Vec<Reply> {
+    let mut ctl = s.raw();
+    let mut a = s.raw();
+    let mut out = vec![a.cmd_str(&["SELECT", "1"])];
+    send(&mut a, &["BLPOP", "q", "0.3"]);
+    wait_blocked(&mut ctl, 1);
+    // The same key name in another database serves nobody.
+    out.push(ctl.cmd_str(&["RPUSH", "q", "x"]));
+    out.push(a.read_reply());
+    out.push(ctl.cmd_str(&["LLEN", "q"]));
+    out
+}
+
 fn argument_errors(s: &Server) -> Vec<Reply> {
     let mut c = s.raw();
     c.cmd_str(&["SET", "str", "x"]);
@@ -455,6 +468,11 @@ fn differential_resp3_and_timeouts() {
 #[test]
 fn differential_serving_details() {
     differential("serving_details", serving_details);
+}
+
+#[test]
+fn differential_database_isolation() {
+    differential("database_isolation", database_isolation);
 }
 
 #[test]
