@@ -8,11 +8,13 @@
 //! - `net::conn`: one client: input buffer, parser cursor, output buffers, client settings.
 //! - `resp::parse` / `resp::reply`: incremental request parser and RESP2/RESP3 encoder.
 //! - `cmd`: the command table and dispatch; one file per command family.
+//! - `blocking`: clients blocked on keys (BLPOP...): wait queues, ready keys, deadlines.
 //! - `keyspace`: databases: intrusive hash table (`dict`), TTL heap (`expire`), values.
 //! - `types`: collection values (list, hash, set, sorted set on an AVL tree).
 //! - `lazyfree`: drops large values on a background thread.
 //! - `alloc`, `logging`, `util`: counting allocator, Redis-style log lines, glob and numbers.
 pub mod alloc;
+pub mod blocking;
 pub mod cmd;
 pub mod config;
 pub mod io;

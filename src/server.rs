@@ -29,6 +29,12 @@ const K_RECV: u8 = 2;
 const K_SEND: u8 = 3;
 const K_TICK: u8 = 4;
 const K_SIGNAL: u8 = 5;
+/// The one ring timeout armed for the earliest blocked-client deadline.
+const K_BLOCK_TIMER: u8 = 6;
+/// Completion of the removal of a superseded K_BLOCK_TIMER.
+const K_BLOCK_TIMER_REMOVE: u8 = 7;
+/// Completion of the cancellation of a receive (see `Server::recv_to_cancel`).
+const K_RECV_CANCEL: u8 = 8;
 
 /// Commands run for one connection per turn before others get their turn.
 const COMMANDS_PER_TURN_MAX: usize = 4096;
@@ -42,6 +48,8 @@ const REHASH_IDLE_BUDGET: Duration = Duration::from_millis(1);
 const REHASH_BUSY_BUDGET: Duration = Duration::from_micros(100);
 /// Commands per tick below which the server counts as idle for rehashing.
 const IDLE_COMMANDS_PER_TICK: u64 = 100;
+/// Longest blocked-client timer armed at once; a later deadline is re-armed when it fires.
+const BLOCK_TIMER_MAX: Duration = Duration::from_secs(3600);
 /// How long shutdown waits for pending replies to leave.
 const SHUTDOWN_FLUSH_MAX: Duration = Duration::from_secs(2);
 
@@ -113,6 +121,13 @@ pub struct Server {
     pub tick_count: u64,
     /// Connections not yet closed (what maxclients limits and INFO reports).
     clients_open: usize,
+    /// Clients blocked on keys (BLPOP and friends).
+    pub blocking: crate::blocking::Blocking,
+    /// Index in `all_commands` of the command running now (a blocking command records it).
+    pub(crate) current_cmd: usize,
+    /// Unblocked clients (slot, generation) whose receive is in flight: it is cancelled, so
+    /// that commands they pipelined while blocked run now rather than when more input comes.
+    recv_to_cancel: Vec<(usize, u32)>,
 }
 
 pub fn unix_ms() -> u64 {
@@ -148,6 +163,7 @@ impl Server {
             }
         }
         let dbs = (0..config.databases).map(|_| Db::new()).collect();
+        let blocking = crate::blocking::Blocking::new(config.databases);
         let now = unix_ms();
         Server {
             hz: config.hz,
@@ -173,6 +189,9 @@ impl Server {
             ready: Vec::new(),
             tick_count: 0,
             clients_open: 0,
+            blocking,
+            current_cmd: 0,
+            recv_to_cancel: Vec::new(),
         }
     }
 
@@ -198,11 +217,30 @@ impl Server {
         crate::alloc::allocated() as u64
     }
 
-    /// Marks a connection to be closed once its pending replies are sent.
+    /// Marks a connection to be closed once its pending replies are sent. A blocked client
+    /// stops waiting at once (Redis frees it, so no push can serve it any more).
     pub fn close_after_reply(&mut self, slot: usize) {
         if let Some(c) = self.conns.get_mut(slot) {
             c.close_after_reply = true;
             self.touched.push(slot);
+            if c.blocked {
+                crate::blocking::unblock(self, slot, crate::blocking::Unblock::Disconnect);
+            }
+        }
+    }
+
+    /// A client that stopped being blocked: its reply goes out this turn and its buffered
+    /// input is processed again.
+    pub(crate) fn resume_client(&mut self, slot: usize) {
+        if let Some(c) = self.conns.get_mut(slot) {
+            self.touched.push(slot);
+            if c.recv_inflight {
+                self.recv_to_cancel.push((slot, c.generation));
+            }
+            if !c.ready && !c.closed {
+                c.ready = true;
+                self.ready.push(slot);
+            }
         }
     }
 
@@ -262,6 +300,7 @@ impl Server {
         conn.last_cmd = c.name;
         conn.last_interaction_ms = now_ms;
         let start = reply.buf.len();
+        self.current_cmd = idx;
         let mut ctx = Ctx {
             srv: self,
             slot,
@@ -276,6 +315,15 @@ impl Server {
         let t1 = Instant::now();
         let us = t1.saturating_duration_since(self.cmd_clock).as_micros() as u64;
         self.cmd_clock = t1;
+        if !self.blocking.is_empty() {
+            crate::blocking::after_command(self, c, argv, slot);
+            // Serving other clients is not this command's time.
+            self.cmd_clock = Instant::now();
+            if self.conns[slot].blocked {
+                // Counted when it completes (served, timed out or unblocked).
+                return;
+            }
+        }
         let st = &mut self.cmd_stats[idx];
         st.calls += 1;
         st.usec += us;
@@ -356,6 +404,13 @@ impl Server {
         if conn.closed || conn.close_after_reply {
             return false;
         }
+        if conn.blocked {
+            // Input stays buffered until the client is unblocked. Receiving goes on (so a
+            // disconnect is seen); `resume_client` cancels a receive in flight so that the
+            // buffered commands run as soon as the client is unblocked.
+            self.touched.push(slot);
+            return false;
+        }
         let Some(mut inbuf) = conn.inbuf.take() else {
             return false;
         };
@@ -375,8 +430,13 @@ impl Server {
                     self.execute(slot, &argv, &mut out);
                     parser.next_command();
                     ran += 1;
-                    let c = &self.conns[slot];
-                    if c.close_after_reply || c.closed || self.shutdown_requested {
+                    let c = &mut self.conns[slot];
+                    if !c.out.is_empty() {
+                        // Written to the connection rather than to `out` while the command
+                        // ran (not expected; kept in order rather than lost).
+                        out.append(&mut c.out);
+                    }
+                    if c.close_after_reply || c.closed || c.blocked || self.shutdown_requested {
                         break;
                     }
                 }
@@ -414,6 +474,12 @@ impl Server {
     /// Shuts the socket so that in-flight operations complete, and frees the slot once none
     /// are left.
     pub fn close(&mut self, slot: usize) {
+        let Some(c) = self.conns.get_mut(slot) else {
+            return;
+        };
+        if c.blocked {
+            crate::blocking::unblock(self, slot, crate::blocking::Unblock::Disconnect);
+        }
         let Some(c) = self.conns.get_mut(slot) else {
             return;
         };
@@ -472,7 +538,10 @@ impl Server {
                 .conns
                 .iter()
                 .filter(|(_, c)| {
-                    !c.closed && now_ms.saturating_sub(c.last_interaction_ms) > limit_ms
+                    // Redis never closes a blocked client for being idle.
+                    !c.closed
+                        && !c.blocked
+                        && now_ms.saturating_sub(c.last_interaction_ms) > limit_ms
                 })
                 .map(|(s, _)| s)
                 .collect();
@@ -577,6 +646,16 @@ pub struct EventLoop {
     completions: Vec<Completion>,
     signal_fd: Option<nix::sys::signalfd::SignalFd>,
     shutdown_started: Option<Instant>,
+    /// The armed blocked-client timer, if any: its deadline, ring handle and sequence number.
+    block_timer: Option<BlockTimer>,
+    block_timer_seq: u32,
+}
+
+#[derive(Clone, Copy)]
+struct BlockTimer {
+    deadline_ms: u64,
+    handle: u64,
+    seq: u32,
 }
 
 impl EventLoop {
@@ -638,12 +717,41 @@ impl EventLoop {
             completions: Vec::with_capacity(1024),
             signal_fd,
             shutdown_started: None,
+            block_timer: None,
+            block_timer_seq: 0,
         })
     }
 
     fn arm_tick(&mut self) {
         let every = Duration::from_millis(1000 / self.srv.hz.max(1) as u64);
         self.ring.timeout(ring::token(K_TICK, 0, 0), every);
+    }
+
+    /// Keeps one ring timeout armed for the earliest blocked-client deadline: armed when
+    /// there is none, replaced (the old one removed) when an earlier deadline appears. A
+    /// timer that fires with nothing due, or a removed one, is simply forgotten.
+    fn sync_block_timer(&mut self) {
+        let Some(next) = self.srv.blocking.next_deadline() else {
+            return;
+        };
+        if let Some(t) = self.block_timer {
+            if t.deadline_ms <= next {
+                return;
+            }
+            self.ring
+                .timeout_remove(t.handle, ring::token(K_BLOCK_TIMER_REMOVE, 0, 0));
+        }
+        self.block_timer_seq = (self.block_timer_seq + 1) & 0xff_ffff;
+        let seq = self.block_timer_seq;
+        // Due deadlines were expired this turn, so next > now_ms and this is at least 1 ms.
+        let after =
+            Duration::from_millis(next.saturating_sub(self.srv.now_ms).max(1)).min(BLOCK_TIMER_MAX);
+        let handle = self.ring.timeout(ring::token(K_BLOCK_TIMER, seq, 0), after);
+        self.block_timer = Some(BlockTimer {
+            deadline_ms: next,
+            handle,
+            seq,
+        });
     }
 
     fn arm_signal(&mut self) {
@@ -679,6 +787,13 @@ impl EventLoop {
                     K_RECV => self.on_recv(c),
                     K_SEND => self.on_send(c),
                     K_TICK => tick = true,
+                    K_BLOCK_TIMER
+                        if self
+                            .block_timer
+                            .is_some_and(|t| t.seq == ring::token_generation(c.token)) =>
+                    {
+                        self.block_timer = None;
+                    }
                     K_SIGNAL => {
                         log::warn!("Received SIGINT/SIGTERM: shutting down");
                         self.srv.shutdown_requested = true;
@@ -704,7 +819,12 @@ impl EventLoop {
                         ready.push(slot);
                     }
                 }
+                // Clients unblocked while commands ran were queued meanwhile: keep them.
+                ready.append(&mut self.srv.ready);
                 self.srv.ready = ready;
+                if !self.srv.blocking.is_empty() {
+                    crate::blocking::expire_due(&mut self.srv);
+                }
             }
             crate::alloc::sample_peak();
             if tick {
@@ -712,6 +832,7 @@ impl EventLoop {
                 self.arm_tick();
             }
             self.flush();
+            self.sync_block_timer();
             if self.srv.shutdown_requested {
                 let started = *self.shutdown_started.get_or_insert_with(|| {
                     log::warn!("User requested shutdown...");
@@ -807,12 +928,21 @@ impl EventLoop {
             srv.close(slot);
             return;
         }
+        if c.result == -libc::ECANCELED {
+            // Cancelled when the client was unblocked: process what it has buffered.
+            if !conn.ready {
+                conn.ready = true;
+                srv.ready.push(slot);
+            }
+            srv.touched.push(slot);
+            return;
+        }
         if c.result <= 0 {
             if c.result == 0 || c.result == -libc::ECONNRESET {
-                // Peer closed its side: finish sending what we owe, then close.
+                // Peer closed its side: finish sending what we owe, then close (a blocked
+                // client stops waiting now, so nothing is served to a closed socket).
                 conn.peer_closed = true;
-                conn.close_after_reply = true;
-                srv.touched.push(slot);
+                srv.close_after_reply(slot);
             } else if c.result != -libc::EINTR && c.result != -libc::EAGAIN {
                 srv.close(slot);
             } else {
@@ -912,12 +1042,23 @@ impl EventLoop {
                         buf.reserve(RECV_CHUNK);
                     }
                     conn.recv_inflight = true;
-                    self.ring
-                        .recv(fd, ring::token(K_RECV, tok_base.0, tok_base.1), buf);
+                    conn.recv_handle =
+                        self.ring
+                            .recv(fd, ring::token(K_RECV, tok_base.0, tok_base.1), buf);
                 }
             }
         }
         touched.clear();
         self.srv.touched = touched;
+        // The receives are still in flight (their completions are reaped only at the next
+        // turn), so the handles cannot have been reused.
+        for (slot, generation) in self.srv.recv_to_cancel.drain(..) {
+            if let Some(c) = self.srv.conns.get(slot) {
+                if c.generation == generation && c.recv_inflight && !c.closed {
+                    self.ring
+                        .cancel(c.recv_handle, ring::token(K_RECV_CANCEL, 0, 0));
+                }
+            }
+        }
     }
 }

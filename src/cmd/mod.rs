@@ -7,6 +7,7 @@
 //! (`op_*` in each family file, which know nothing of RESP) and write one reply.
 //! COMMAND, COMMAND INFO/DOCS/COUNT/LIST are generated from this table.
 
+pub mod blocking;
 pub mod docs;
 pub mod expire;
 pub mod hashes;
@@ -41,6 +42,8 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 13;
     pub const ALLOW_BUSY: u32 = 1 << 14;
     pub const NO_ASYNC_LOADING: u32 = 1 << 15;
+    /// May block the client (BLPOP...); ACL category @blocking.
+    pub const BLOCKING: u32 = 1 << 16;
 
     /// Flag names as COMMAND reports them, in Redis's order. SENTINEL is not among them: Redis
     /// shows it only when running as a sentinel.
@@ -50,6 +53,7 @@ pub mod flags {
         (DENYOOM, "denyoom"),
         (ADMIN, "admin"),
         (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
         (LOADING, "loading"),
         (STALE, "stale"),
         (SKIP_MONITOR, "skip_monitor"),
@@ -402,6 +406,12 @@ pub static COMMANDS: &[Command] = &[
     cmd!("zintercard", -3, READONLY, 0, 0, 0, G_ZSET, "7.0.0", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.", "Intersect multiple sorted sets and return the cardinality of the result", zsets::cmd_zintercard),
     cmd!("zscan", -3, READONLY, 1, 1, 1, G_ZSET, "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "Incrementally iterate sorted sets elements and associated scores", zsets::cmd_zscan),
     cmd!("zquery", 6, READONLY, 1, 1, 1, G_ZSET, "7.0.0", "O(log(N)+M) with N being the number of elements in the sorted set and M the offset plus the number of elements returned.", "Returns members at or after a (score, member) position of a sorted set, with an offset and a count (ringkv extension).", zsets::cmd_zquery),
+    // blocking
+    cmd!("blpop", -3, WRITE | NOSCRIPT | BLOCKING, 1, -2, 1, G_LIST, "2.0.0", "O(N) where N is the number of provided keys.", "Remove and get the first element in a list, or block until one is available", blocking::cmd_blpop),
+    cmd!("brpop", -3, WRITE | NOSCRIPT | BLOCKING, 1, -2, 1, G_LIST, "2.0.0", "O(N) where N is the number of provided keys.", "Remove and get the last element in a list, or block until one is available", blocking::cmd_brpop),
+    cmd!("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1, G_LIST, "6.2.0", O1, "Pop an element from a list, push it to another list and return it; or block until one is available", blocking::cmd_blmove),
+    cmd!("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1, G_LIST, "2.2.0", O1, "Pop an element from a list, push it to another list and return it; or block until one is available", blocking::cmd_brpoplpush),
+    cmd!("blmpop", -5, WRITE | BLOCKING, 0, 0, 0, G_LIST, "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", "Pop elements from a list, or block until one is available", blocking::cmd_blmpop),
 ];
 
 /// Case-insensitive lookup of a command (or subcommand) by name.

@@ -363,6 +363,14 @@ pub static CLIENT_SUBCOMMANDS: &[Command] = &[
         cmd_client_kill
     ),
     sub!(
+        "client|unblock",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "5.0.0",
+        "Unblocks a client blocked by a blocking command from a different connection.",
+        cmd_client_unblock
+    ),
+    sub!(
         "client|help",
         2,
         LOADING | STALE,
@@ -407,6 +415,8 @@ fn cmd_client_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
             "      Return clients of specified IDs only.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
             "HELP",
             "    Print this help.",
         ],
@@ -416,6 +426,36 @@ fn cmd_client_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
 fn cmd_client_id(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     let id = ctx.conn().id as i64;
     ctx.reply.int(id);
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if that client was blocked and is now unblocked
+/// (with the timeout reply, or the UNBLOCKED error), else 0. The reason is checked before the
+/// id, as in Redis.
+fn cmd_client_unblock(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    if argv.len() > 4 {
+        // Redis echoes the subcommand as typed.
+        let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
+        msg.extend_from_slice(super::c_str(argv.get(1), 128));
+        msg.extend_from_slice(b"'. Try CLIENT HELP.");
+        ctx.reply.error_bytes(&msg);
+        return;
+    }
+    let mut error = false;
+    if argv.len() == 4 {
+        if eq(argv.get(3), "TIMEOUT") {
+        } else if eq(argv.get(3), "ERROR") {
+            error = true;
+        } else {
+            ctx.err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    }
+    let Some(id) = arg_i64(argv.get(2)) else {
+        ctx.err(ERR_NOT_INT);
+        return;
+    };
+    let done = u64::try_from(id).is_ok_and(|id| crate::blocking::unblock_by_id(ctx.srv, id, error));
+    ctx.reply.int(i64::from(done));
 }
 
 fn validate_name(name: &[u8]) -> Result<(), &'static str> {
@@ -458,7 +498,7 @@ fn client_line(ctx: &Ctx<'_>, slot: usize, out: &mut String) {
         .unwrap_or_default();
     let _ = writeln!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -466,6 +506,7 @@ fn client_line(ctx: &Ctx<'_>, slot: usize, out: &mut String) {
         name,
         now.saturating_sub(c.created_ms) / 1000,
         now.saturating_sub(c.last_interaction_ms) / 1000,
+        if c.blocked { "b" } else { "N" },
         c.db,
         qbuf,
         c.inbuf.as_ref().map_or(0, |b| b.capacity() - b.len()),
@@ -730,9 +771,11 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
         "clients" => {
             let _ = write!(
                 s,
-                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
                 srv.connected_clients(),
-                srv.config.clients_max
+                srv.config.clients_max,
+                srv.blocking.blocked_count(),
+                srv.blocking.timeout_count(),
             );
         }
         "memory" => {
@@ -1176,6 +1219,9 @@ fn acl_categories(c: &Command) -> Vec<&'static str> {
         v.push("@fast");
     } else {
         v.push("@slow");
+    }
+    if c.flags & BLOCKING != 0 {
+        v.push("@blocking");
     }
     v
 }

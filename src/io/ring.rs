@@ -89,6 +89,8 @@ const OPCODES_NEEDED: &[(u8, &str)] = &[
     (opcode::Send::CODE, "send"),
     (opcode::Read::CODE, "read"),
     (opcode::Timeout::CODE, "timeout"),
+    (opcode::TimeoutRemove::CODE, "timeout_remove"),
+    (opcode::AsyncCancel::CODE, "async_cancel"),
 ];
 
 impl Ring {
@@ -181,7 +183,8 @@ impl Ring {
     }
 
     /// Receives into the spare capacity of `buf` (its length is unchanged until completion).
-    pub fn recv(&mut self, fd: RawFd, token: u64, mut buf: Vec<u8>) {
+    /// Returns a handle for `cancel`, valid until the receive's completion is reaped.
+    pub fn recv(&mut self, fd: RawFd, token: u64, mut buf: Vec<u8>) -> u64 {
         if buf.capacity() == buf.len() {
             buf.reserve(1);
         }
@@ -194,6 +197,16 @@ impl Ring {
         let e = opcode::Recv::new(types::Fd(fd), ptr, len)
             .build()
             .user_data(idx);
+        self.push(e);
+        idx
+    }
+
+    /// Asks the kernel to cancel the operation `handle` (whose completion has not been reaped
+    /// yet): it then completes with -ECANCELED, returning its buffer, unless it completed
+    /// first. The cancel request itself completes with `token`.
+    pub fn cancel(&mut self, handle: u64, token: u64) {
+        let idx = self.record(token, None, None, false, false);
+        let e = opcode::AsyncCancel::new(handle).build().user_data(idx);
         self.push(e);
     }
 
@@ -226,8 +239,9 @@ impl Ring {
         self.push(e);
     }
 
-    /// A one-shot timer completing with -ETIME after `after`.
-    pub fn timeout(&mut self, token: u64, after: Duration) {
+    /// A one-shot timer completing with -ETIME after `after`. Returns a handle for
+    /// `timeout_remove`, valid until the timer's completion is reaped.
+    pub fn timeout(&mut self, token: u64, after: Duration) -> u64 {
         let ts = Box::new(
             types::Timespec::new()
                 .sec(after.as_secs())
@@ -236,6 +250,16 @@ impl Ring {
         let ptr: *const types::Timespec = &*ts;
         let idx = self.record(token, None, Some(ts), false, false);
         let e = opcode::Timeout::new(ptr).build().user_data(idx);
+        self.push(e);
+        idx
+    }
+
+    /// Cancels the timer `handle` (from `timeout`, whose completion has not been reaped yet):
+    /// it then completes with -ECANCELED, or the removal with -ENOENT if it already fired.
+    /// The removal itself completes with `token`.
+    pub fn timeout_remove(&mut self, handle: u64, token: u64) {
+        let idx = self.record(token, None, None, false, false);
+        let e = opcode::TimeoutRemove::new(handle).build().user_data(idx);
         self.push(e);
     }
 

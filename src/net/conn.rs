@@ -40,6 +40,8 @@ pub struct Conn {
     /// Bytes of the in-flight buffer already sent (a short send is resumed from here).
     pub send_offset: usize,
     pub recv_inflight: bool,
+    /// The ring handle of the receive in flight (meaningful while `recv_inflight`).
+    pub recv_handle: u64,
     /// Input arrived (or output drained) since the last parse: process this turn.
     pub ready: bool,
     /// Close once everything already produced has been sent (QUIT, protocol error, KILL).
@@ -47,6 +49,9 @@ pub struct Conn {
     /// Shut down: waiting only for in-flight operations to return their buffers.
     pub closed: bool,
     pub peer_closed: bool,
+    /// Blocked on keys (BLPOP...): no command runs until it is served, times out or is
+    /// unblocked (see `blocking`).
+    pub blocked: bool,
     // What Redis calls the client.
     pub db: usize,
     pub name: Option<Box<[u8]>>,
@@ -83,10 +88,12 @@ impl Conn {
             send_inflight: false,
             send_offset: 0,
             recv_inflight: false,
+            recv_handle: 0,
             ready: false,
             close_after_reply: false,
             closed: false,
             peer_closed: false,
+            blocked: false,
             db: 0,
             name: None,
             resp3: false,

@@ -1,0 +1,310 @@
+//! Blocking list commands: BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP, as Redis 7.0's `t_list.c`.
+//!
+//! Each handler parses its arguments in Redis's order, then tries the non-blocking form on
+//! the list ops of `lists.rs` (`op_pop`, `op_mpop`, `op_move`): if a key has data the reply
+//! is exactly that command's. Otherwise the client blocks through [`crate::blocking::block`]
+//! with a serve function from this file, which the framework calls when a waited key becomes
+//! a list. Serve functions run in the blocked client's context (its db, its reply).
+//!
+//! Redis 7.0 facts kept here (checked against redis-server 7.0.15):
+//! - Every timeout, BLMOVE and BRPOPLPUSH included, answers a null array (`*-1`, RESP3 `_`).
+//! - BLPOP/BRPOP and BLMPOP check keys in argument order: a key of another type before the
+//!   first non-empty list is WRONGTYPE; keys after it are not looked at.
+//! - BLMOVE/BRPOPLPUSH block when the source is missing without looking at the destination;
+//!   if the destination is not a list when they are served, the waiter gets WRONGTYPE and
+//!   the element stays where it was.
+//! - BLMPOP parses numkeys, the direction and COUNT before the timeout.
+
+use super::{arg_i64, Ctx, ERR_SYNTAX, ERR_WRONGTYPE};
+use crate::blocking::{block, parse_timeout, timeout_null_array, Request};
+use crate::cmd::docs::{Arg, MULTIPLE, OPTIONAL};
+use crate::cmd::lists::{op_move, op_mpop, op_pop, OpError};
+use crate::keyspace::value::ValueType;
+use crate::resp::Argv;
+use crate::types::list::End;
+
+const ERR_NUMKEYS: &str = "ERR numkeys should be greater than 0";
+const ERR_MPOP_COUNT: &str = "ERR count should be greater than 0";
+
+fn err_text(e: OpError) -> &'static str {
+    match e {
+        OpError::WrongType => ERR_WRONGTYPE,
+        // The pop and move ops report nothing else.
+        _ => ERR_SYNTAX,
+    }
+}
+
+/// LEFT or RIGHT, compared as C strings (up to a NUL), case-insensitively.
+fn parse_end(a: &[u8]) -> Option<End> {
+    let a = super::c_str(a, a.len());
+    if a.eq_ignore_ascii_case(b"LEFT") {
+        Some(End::Left)
+    } else if a.eq_ignore_ascii_case(b"RIGHT") {
+        Some(End::Right)
+    } else {
+        None
+    }
+}
+
+fn fill(ctx: &Ctx<'_>) -> i32 {
+    ctx.srv.config.list_max_listpack_size
+}
+
+fn list_request(from: End, to: End, count: Option<usize>, deadline_ms: u64) -> Request {
+    Request {
+        keys: Vec::new(),
+        wants: ValueType::List,
+        from,
+        to,
+        count,
+        target: None,
+        deadline_ms,
+        serve: serve_pop,
+        on_timeout: timeout_null_array,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serve functions
+
+/// BLPOP/BRPOP (count None) and BLMPOP (count Some).
+fn serve_pop(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
+    let now_ms = ctx.now_ms;
+    let popped = match op_pop(ctx.db(), key, req.from, req.count.unwrap_or(1), now_ms) {
+        Ok(Some(elems)) if !elems.is_empty() => elems,
+        // Not a non-empty list: the framework checked, so this is not reached.
+        _ => return false,
+    };
+    let r = &mut ctx.reply;
+    r.array(2);
+    r.bulk(key);
+    if req.count.is_some() {
+        r.array(popped.len());
+        for e in &popped {
+            r.bulk(e);
+        }
+    } else {
+        r.bulk(&popped[0]);
+    }
+    ctx.dirty(popped.len() as u64);
+    true
+}
+
+/// BLMOVE/BRPOPLPUSH: moves one element from `key` to the waiter's destination.
+fn serve_move(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
+    let Some(dst) = req.target.as_deref() else {
+        return false;
+    };
+    let (now_ms, fill) = (ctx.now_ms, fill(ctx));
+    match op_move(ctx.db(), key, dst, req.from, req.to, fill, now_ms) {
+        Ok(Some(v)) => {
+            ctx.reply.bulk(&v);
+            ctx.dirty(1);
+            true
+        }
+        Ok(None) => false,
+        // The destination holds another type: the waiter gets the error and is unblocked.
+        Err(e) => {
+            ctx.reply.error(err_text(e));
+            true
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+/// BLPOP/BRPOP key [key ...] timeout.
+fn bpop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, end: End) {
+    let last = argv.len() - 1;
+    let deadline_ms = match parse_timeout(argv.get(last), ctx.now_ms) {
+        Ok(d) => d,
+        Err(msg) => return ctx.err(msg),
+    };
+    let now_ms = ctx.now_ms;
+    for j in 1..last {
+        let key = argv.get(j);
+        match op_pop(ctx.db(), key, end, 1, now_ms) {
+            Err(e) => return ctx.err(err_text(e)),
+            Ok(Some(elems)) if !elems.is_empty() => {
+                ctx.reply.array(2);
+                ctx.reply.bulk(key);
+                ctx.reply.bulk(&elems[0]);
+                ctx.dirty(1);
+                return;
+            }
+            Ok(_) => {}
+        }
+    }
+    let req = list_request(end, end, None, deadline_ms);
+    block(ctx, (1..last).map(|j| argv.get(j)), req);
+}
+
+pub fn cmd_blpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    bpop_generic(ctx, argv, End::Left);
+}
+
+pub fn cmd_brpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    bpop_generic(ctx, argv, End::Right);
+}
+
+/// BLMOVE and BRPOPLPUSH once their arguments are parsed.
+fn bmove_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, from: End, to: End, deadline_ms: u64) {
+    let (now_ms, fill) = (ctx.now_ms, fill(ctx));
+    let (src, dst) = (argv.get(1), argv.get(2));
+    match op_move(ctx.db(), src, dst, from, to, fill, now_ms) {
+        Ok(Some(v)) => {
+            ctx.reply.bulk(&v);
+            ctx.dirty(1);
+        }
+        Err(e) => ctx.err(err_text(e)),
+        Ok(None) => {
+            let mut req = list_request(from, to, None, deadline_ms);
+            req.serve = serve_move;
+            req.target = Some(dst.into());
+            block(ctx, [src], req);
+        }
+    }
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout.
+pub fn cmd_blmove(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let (Some(from), Some(to)) = (parse_end(argv.get(3)), parse_end(argv.get(4))) else {
+        return ctx.syntax_error();
+    };
+    match parse_timeout(argv.get(5), ctx.now_ms) {
+        Ok(d) => bmove_generic(ctx, argv, from, to, d),
+        Err(msg) => ctx.err(msg),
+    }
+}
+
+/// BRPOPLPUSH source destination timeout.
+pub fn cmd_brpoplpush(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    match parse_timeout(argv.get(3), ctx.now_ms) {
+        Ok(d) => bmove_generic(ctx, argv, End::Right, End::Left, d),
+        Err(msg) => ctx.err(msg),
+    }
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count], parsed as Redis's
+/// `lmpopGenericCommand`: numkeys, the direction and COUNT first, then the timeout.
+pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let Some(numkeys) = arg_i64(argv.get(2)).filter(|&n| n >= 1) else {
+        return ctx.err(ERR_NUMKEYS);
+    };
+    let where_idx = match usize::try_from(numkeys).ok().and_then(|n| n.checked_add(3)) {
+        Some(w) if w < argv.len() => w,
+        _ => return ctx.syntax_error(),
+    };
+    let Some(end) = parse_end(argv.get(where_idx)) else {
+        return ctx.syntax_error();
+    };
+    let mut count: Option<i64> = None;
+    let mut j = where_idx + 1;
+    while j < argv.len() {
+        let opt = super::c_str(argv.get(j), usize::MAX);
+        if count.is_none() && opt.eq_ignore_ascii_case(b"COUNT") && j + 1 < argv.len() {
+            j += 1;
+            match arg_i64(argv.get(j)).filter(|&c| c >= 1) {
+                Some(c) => count = Some(c),
+                None => return ctx.err(ERR_MPOP_COUNT),
+            }
+        } else {
+            return ctx.syntax_error();
+        }
+        j += 1;
+    }
+    let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
+    let deadline_ms = match parse_timeout(argv.get(1), ctx.now_ms) {
+        Ok(d) => d,
+        Err(msg) => return ctx.err(msg),
+    };
+    let keys: Vec<&[u8]> = (3..where_idx).map(|i| argv.get(i)).collect();
+    let now_ms = ctx.now_ms;
+    match op_mpop(ctx.db(), &keys, end, count, now_ms) {
+        Err(e) => ctx.err(err_text(e)),
+        Ok(Some((k, elems))) => {
+            let r = &mut ctx.reply;
+            r.array(2);
+            r.bulk(keys[k]);
+            r.array(elems.len());
+            for e in &elems {
+                r.bulk(e);
+            }
+            ctx.dirty(elems.len() as u64);
+        }
+        Ok(None) => {
+            let req = list_request(end, end, Some(count), deadline_ms);
+            block(ctx, keys, req);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// COMMAND DOCS arguments (Redis 7.0.15's COMMAND DOCS), for the lead to wire into docs.rs.
+
+const fn a(
+    name: &'static str,
+    kind: &'static str,
+    token: Option<&'static str>,
+    flags: u8,
+    args: &'static [Arg],
+) -> Arg {
+    Arg {
+        name,
+        kind,
+        token,
+        flags,
+        args,
+    }
+}
+
+const LEFT_RIGHT: [Arg; 2] = [
+    a("left", "pure-token", Some("LEFT"), 0, &[]),
+    a("right", "pure-token", Some("RIGHT"), 0, &[]),
+];
+
+pub static ARGS: &[(&str, &[Arg])] = &[
+    (
+        "blmove",
+        &[
+            a("source", "key", None, 0, &[]),
+            a("destination", "key", None, 0, &[]),
+            a("wherefrom", "oneof", None, 0, &LEFT_RIGHT),
+            a("whereto", "oneof", None, 0, &LEFT_RIGHT),
+            a("timeout", "double", None, 0, &[]),
+        ],
+    ),
+    (
+        "blmpop",
+        &[
+            a("timeout", "double", None, 0, &[]),
+            a("numkeys", "integer", None, 0, &[]),
+            a("key", "key", None, MULTIPLE, &[]),
+            a("where", "oneof", None, 0, &LEFT_RIGHT),
+            a("count", "integer", Some("COUNT"), OPTIONAL, &[]),
+        ],
+    ),
+    (
+        "blpop",
+        &[
+            a("key", "key", None, MULTIPLE, &[]),
+            a("timeout", "double", None, 0, &[]),
+        ],
+    ),
+    (
+        "brpop",
+        &[
+            a("key", "key", None, MULTIPLE, &[]),
+            a("timeout", "double", None, 0, &[]),
+        ],
+    ),
+    (
+        "brpoplpush",
+        &[
+            a("source", "key", None, 0, &[]),
+            a("destination", "key", None, 0, &[]),
+            a("timeout", "double", None, 0, &[]),
+        ],
+    ),
+];
