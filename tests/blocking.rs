@@ -485,6 +485,66 @@ fn differential_unblock() {
     differential("unblock_and_stats", unblock_and_stats);
 }
 
+/// BZPOPMIN/BZPOPMAX/BZMPOP: immediate pops, FIFO waiters woken by ZADD, ZUNIONSTORE and
+/// ZRANGESTORE creating the key, WRONGTYPE, argument errors, RESP3 shapes and timeouts.
+fn zset_pops(s: &Server) -> Vec<Reply> {
+    let mut ctl = s.raw();
+    let mut a = s.raw();
+    let mut b = s.raw();
+    let mut out = vec![
+        ctl.cmd_str(&["ZADD", "z", "1", "a", "2", "b", "3", "c"]),
+        a.cmd_str(&["BZPOPMIN", "nokey", "z", "0"]),
+        a.cmd_str(&["BZPOPMAX", "z", "0"]),
+        a.cmd_str(&["BZMPOP", "0", "2", "nokey", "z", "MIN", "COUNT", "5"]),
+        ctl.cmd_str(&["EXISTS", "z"]),
+        ctl.cmd_str(&["SET", "str", "x"]),
+        a.cmd_str(&["BZPOPMIN", "nokey", "str", "0"]),
+        a.cmd_str(&["BZPOPMIN", "z", "-1"]),
+        a.cmd_str(&["BZPOPMIN", "z", "abc"]),
+        a.cmd_str(&["BZMPOP", "0", "0", "z", "MIN"]),
+        a.cmd_str(&["BZMPOP", "0", "1", "z", "MIDDLE"]),
+        a.cmd_str(&["BZMPOP", "0", "1", "z", "MIN", "COUNT", "0"]),
+        a.cmd_str(&["BZMPOP", "x", "1", "z", "MIN", "COUNT", "2"]),
+        a.cmd_str(&["BZMPOP", "0", "5", "z", "MIN"]),
+    ];
+    // Two waiters, served in arrival order by one ZADD.
+    send(&mut a, &["BZPOPMIN", "w", "0"]);
+    wait_blocked(&mut ctl, 1);
+    send(&mut b, &["BZMPOP", "0", "1", "w", "MAX", "COUNT", "2"]);
+    wait_blocked(&mut ctl, 2);
+    out.push(ctl.cmd_str(&["ZADD", "w", "5", "e", "4", "d", "6", "f", "7", "g"]));
+    out.push(a.read_reply());
+    out.push(b.read_reply());
+    out.push(ctl.cmd_str(&["ZRANGE", "w", "0", "-1", "WITHSCORES"]));
+    // A key made by ZUNIONSTORE, then by ZRANGESTORE, wakes a waiter.
+    send(&mut a, &["BZPOPMAX", "u", "v", "0"]);
+    wait_blocked(&mut ctl, 1);
+    out.push(ctl.cmd_str(&["ZUNIONSTORE", "v", "1", "w"]));
+    out.push(a.read_reply());
+    send(&mut a, &["BZPOPMIN", "r", "0"]);
+    wait_blocked(&mut ctl, 1);
+    out.push(ctl.cmd_str(&["ZRANGESTORE", "r", "w", "0", "-1"]));
+    out.push(a.read_reply());
+    // A list at the key serves nobody; the waiter times out with a null array.
+    send(&mut a, &["BZPOPMIN", "l", "0.2"]);
+    wait_blocked(&mut ctl, 1);
+    out.push(ctl.cmd_str(&["RPUSH", "l", "x"]));
+    out.push(a.read_reply());
+    // RESP3: a double score, and the null of a timeout.
+    // HELLO's reply carries the client id, which differs between the servers.
+    assert!(matches!(a.cmd_str(&["HELLO", "3"]), Reply::Map(_)));
+    out.push(ctl.cmd_str(&["ZADD", "z3", "1.5", "m", "2", "n"]));
+    out.push(a.cmd_str(&["BZPOPMIN", "z3", "0"]));
+    out.push(a.cmd_str(&["BZMPOP", "0", "1", "z3", "MIN"]));
+    out.push(a.cmd_str(&["BZPOPMAX", "z3", "0.05"]));
+    out
+}
+
+#[test]
+fn differential_zset_pops() {
+    differential("zset_pops", zset_pops);
+}
+
 // ---------------------------------------------------------------------------------------------
 // ringkv only: timing, connection handling, introspection.
 

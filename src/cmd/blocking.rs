@@ -1,4 +1,5 @@
-//! Blocking list commands: BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP, as Redis 7.0's `t_list.c`.
+//! Blocking pops: BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP (Redis 7.0's `t_list.c`) and
+//! BZPOPMIN BZPOPMAX BZMPOP (`t_zset.c`).
 //!
 //! Each handler parses its arguments in Redis's order, then tries the non-blocking form on
 //! the list ops of `lists.rs` (`op_pop`, `op_mpop`, `op_move`): if a key has data the reply
@@ -13,13 +14,17 @@
 //! - BLMOVE/BRPOPLPUSH block when the source is missing without looking at the destination;
 //!   if the destination is not a list when they are served, the waiter gets WRONGTYPE and
 //!   the element stays where it was.
-//! - BLMPOP parses numkeys, the direction and COUNT before the timeout.
+//! - BLMPOP parses numkeys, the direction and COUNT before the timeout; so does BZMPOP.
+//! - BZPOPMIN/BZPOPMAX answer a flat [key, member, score] (score a double in RESP3); BZMPOP
+//!   answers ZMPOP's [key, [[member, score], ...]].
 
 use super::{arg_i64, Ctx, ERR_SYNTAX, ERR_WRONGTYPE};
 use crate::blocking::{block, parse_timeout, timeout_null_array, Request};
 use crate::cmd::docs::{Arg, MULTIPLE, OPTIONAL};
 use crate::cmd::lists::{op_move, op_mpop, op_pop, OpError};
+use crate::cmd::zsets;
 use crate::keyspace::value::ValueType;
+use crate::resp::reply::Reply;
 use crate::resp::Argv;
 use crate::types::list::End;
 
@@ -241,6 +246,151 @@ pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Sorted sets: BZPOPMIN BZPOPMAX BZMPOP
+
+fn zset_err_text(e: zsets::OpError) -> &'static str {
+    match e {
+        zsets::OpError::WrongType => ERR_WRONGTYPE,
+        // The pop op reports nothing else.
+        _ => ERR_SYNTAX,
+    }
+}
+
+/// Writes a popped batch: BZPOPMIN/BZPOPMAX's flat [key, member, score] (count None), or
+/// BZMPOP's [key, [[member, score], ...]].
+fn reply_zpop(r: &mut Reply<'_>, key: &[u8], items: &[(Box<[u8]>, f64)], count: Option<usize>) {
+    r.array(if count.is_some() { 2 } else { 3 });
+    r.bulk(key);
+    match count {
+        None => {
+            if let Some((m, s)) = items.first() {
+                r.bulk(m);
+                r.double(*s);
+            }
+        }
+        Some(_) => {
+            r.array(items.len());
+            for (m, s) in items {
+                r.array(2);
+                r.bulk(m);
+                r.double(*s);
+            }
+        }
+    }
+}
+
+/// Serves a BZPOPMIN/BZPOPMAX (count None) or BZMPOP waiter from the zset at `key`.
+fn serve_zpop(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
+    let now_ms = ctx.now_ms;
+    let min = req.from == End::Left;
+    let items = match zsets::op_pop(ctx.db(), key, min, req.count.unwrap_or(1), now_ms) {
+        Ok(Some(items)) if !items.is_empty() => items,
+        // Not a non-empty zset: the framework checked, so this is not reached.
+        _ => return false,
+    };
+    reply_zpop(&mut ctx.reply, key, &items, req.count);
+    ctx.dirty(items.len() as u64);
+    true
+}
+
+/// Tries `keys` in order: pops from the first non-empty zset (WRONGTYPE for a key of another
+/// type met before it), or blocks on all of them.
+fn bzpop_keys(
+    ctx: &mut Ctx<'_>,
+    keys: &[&[u8]],
+    min: bool,
+    count: Option<usize>,
+    deadline_ms: u64,
+) {
+    let now_ms = ctx.now_ms;
+    for key in keys {
+        match zsets::op_pop(ctx.db(), key, min, count.unwrap_or(1), now_ms) {
+            Err(e) => return ctx.err(zset_err_text(e)),
+            Ok(Some(items)) if !items.is_empty() => {
+                reply_zpop(&mut ctx.reply, key, &items, count);
+                ctx.dirty(items.len() as u64);
+                return;
+            }
+            Ok(_) => {}
+        }
+    }
+    let end = if min { End::Left } else { End::Right };
+    let req = Request {
+        keys: Vec::new(),
+        wants: ValueType::ZSet,
+        from: end,
+        to: end,
+        count,
+        target: None,
+        deadline_ms,
+        serve: serve_zpop,
+        on_timeout: timeout_null_array,
+    };
+    block(ctx, keys.iter().copied(), req);
+}
+
+/// BZPOPMIN/BZPOPMAX key [key ...] timeout.
+fn bzpop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, min: bool) {
+    let last = argv.len() - 1;
+    let deadline_ms = match parse_timeout(argv.get(last), ctx.now_ms) {
+        Ok(d) => d,
+        Err(msg) => return ctx.err(msg),
+    };
+    let keys: Vec<&[u8]> = (1..last).map(|j| argv.get(j)).collect();
+    bzpop_keys(ctx, &keys, min, None, deadline_ms);
+}
+
+pub fn cmd_bzpopmin(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    bzpop_generic(ctx, argv, true);
+}
+
+pub fn cmd_bzpopmax(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    bzpop_generic(ctx, argv, false);
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: numkeys, the direction and
+/// COUNT are checked before the timeout, as Redis's `zmpopGenericCommand`.
+pub fn cmd_bzmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let Some(numkeys) = arg_i64(argv.get(2)).filter(|&n| n >= 1) else {
+        return ctx.err(ERR_NUMKEYS);
+    };
+    let where_idx = match usize::try_from(numkeys).ok().and_then(|n| n.checked_add(3)) {
+        Some(w) if w < argv.len() => w,
+        _ => return ctx.syntax_error(),
+    };
+    let dir = super::c_str(argv.get(where_idx), usize::MAX);
+    let min = if dir.eq_ignore_ascii_case(b"MIN") {
+        true
+    } else if dir.eq_ignore_ascii_case(b"MAX") {
+        false
+    } else {
+        return ctx.syntax_error();
+    };
+    let mut count: Option<i64> = None;
+    let mut j = where_idx + 1;
+    while j < argv.len() {
+        let opt = super::c_str(argv.get(j), usize::MAX);
+        if count.is_none() && opt.eq_ignore_ascii_case(b"COUNT") && j + 1 < argv.len() {
+            j += 1;
+            match arg_i64(argv.get(j)).filter(|&c| c >= 1) {
+                Some(c) => count = Some(c),
+                None => return ctx.err(ERR_MPOP_COUNT),
+            }
+        } else {
+            return ctx.syntax_error();
+        }
+        j += 1;
+    }
+    let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
+    let deadline_ms = match parse_timeout(argv.get(1), ctx.now_ms) {
+        Ok(d) => d,
+        Err(msg) => return ctx.err(msg),
+    };
+    let keys: Vec<&[u8]> = (3..where_idx).map(|i| argv.get(i)).collect();
+    bzpop_keys(ctx, &keys, min, Some(count), deadline_ms);
+}
+
+// ---------------------------------------------------------------------------------------------
 // COMMAND DOCS arguments (Redis 7.0.15's COMMAND DOCS), for the lead to wire into docs.rs.
 
 const fn a(
@@ -264,7 +414,36 @@ const LEFT_RIGHT: [Arg; 2] = [
     a("right", "pure-token", Some("RIGHT"), 0, &[]),
 ];
 
+const MIN_MAX: [Arg; 2] = [
+    a("min", "pure-token", Some("MIN"), 0, &[]),
+    a("max", "pure-token", Some("MAX"), 0, &[]),
+];
+
 pub static ARGS: &[(&str, &[Arg])] = &[
+    (
+        "bzmpop",
+        &[
+            a("timeout", "double", None, 0, &[]),
+            a("numkeys", "integer", None, 0, &[]),
+            a("key", "key", None, MULTIPLE, &[]),
+            a("where", "oneof", None, 0, &MIN_MAX),
+            a("count", "integer", Some("COUNT"), OPTIONAL, &[]),
+        ],
+    ),
+    (
+        "bzpopmax",
+        &[
+            a("key", "key", None, MULTIPLE, &[]),
+            a("timeout", "double", None, 0, &[]),
+        ],
+    ),
+    (
+        "bzpopmin",
+        &[
+            a("key", "key", None, MULTIPLE, &[]),
+            a("timeout", "double", None, 0, &[]),
+        ],
+    ),
     (
         "blmove",
         &[

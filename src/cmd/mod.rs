@@ -412,6 +412,9 @@ pub static COMMANDS: &[Command] = &[
     cmd!("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1, G_LIST, "6.2.0", O1, "Pop an element from a list, push it to another list and return it; or block until one is available", blocking::cmd_blmove),
     cmd!("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1, G_LIST, "2.2.0", O1, "Pop an element from a list, push it to another list and return it; or block until one is available", blocking::cmd_brpoplpush),
     cmd!("blmpop", -5, WRITE | BLOCKING, 0, 0, 0, G_LIST, "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", "Pop elements from a list, or block until one is available", blocking::cmd_blmpop),
+    cmd!("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, 1, -2, 1, G_ZSET, "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", blocking::cmd_bzpopmin),
+    cmd!("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, 1, -2, 1, G_ZSET, "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", blocking::cmd_bzpopmax),
+    cmd!("bzmpop", -5, WRITE | BLOCKING, 0, 0, 0, G_ZSET, "7.0.0", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", "Remove and return members with scores in a sorted set or block until one is available", blocking::cmd_bzmpop),
 ];
 
 /// Case-insensitive lookup of a command (or subcommand) by name.
