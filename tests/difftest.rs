@@ -160,6 +160,7 @@ impl Diff {
         }
     }
 
+    #[track_caller]
     fn fail(&self, what: &str, args: &[Vec<u8>], ours: &Reply, redis: &Reply) -> ! {
         self.history.fail(what, false, args, ours, redis)
     }

@@ -29,7 +29,7 @@
 
 mod common;
 
-use common::diff::{env_or, name_of, scan_to_end, start_sides, words, History, Side};
+use common::diff::{env_or, name_of, scan_to_end, words, Pair, Side};
 use common::{Reply, Server};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -94,11 +94,8 @@ impl Side {
     }
 }
 
-struct Diff {
-    ours: Side,
-    redis: Side,
-    history: History,
-}
+/// The servers and what was compared on them; the comparisons are this file's `impl`.
+type Diff = Pair;
 
 /// A reply with its bulk contents erased: what two random answers must share.
 fn shape(r: &Reply) -> Reply {
@@ -132,19 +129,6 @@ fn sorted_listing(r: &Reply, pairs: bool) -> Reply {
 }
 
 impl Diff {
-    fn start(seed: u64) -> Diff {
-        let (ours, redis) = start_sides();
-        Diff {
-            ours,
-            redis,
-            history: History::new("difftest_hashes", seed, HISTORY_MAX, true),
-        }
-    }
-
-    fn fail(&self, what: &str, resp3: bool, args: &[Vec<u8>], ours: &Reply, redis: &Reply) -> ! {
-        self.history.fail(what, resp3, args, ours, redis)
-    }
-
     /// Sends one command to both sides and compares the replies as the module doc says.
     fn run(&mut self, resp3: bool, args: &[Vec<u8>]) {
         let ours = self.ours.cmd(resp3, args);
@@ -299,21 +283,14 @@ impl Diff {
 
     /// Compares DBSIZE and every key's type, encoding, length and contents.
     fn check_state(&mut self, keys: &[Vec<u8>]) {
-        let size = vec![b"DBSIZE".to_vec()];
-        let (o, r) = (self.ours.cmd(false, &size), self.redis.cmd(false, &size));
-        if o != r {
-            self.fail("state check", false, &size, &o, &r);
-        }
+        self.both(false, &[b"DBSIZE".to_vec()], "state check");
         for k in keys {
             for what in ["TYPE", "ENCODING", "HLEN"] {
                 let args = match what {
                     "ENCODING" => vec![b"OBJECT".to_vec(), b"ENCODING".to_vec(), k.clone()],
                     w => vec![w.as_bytes().to_vec(), k.clone()],
                 };
-                let (o, r) = (self.ours.cmd(false, &args), self.redis.cmd(false, &args));
-                if o != r {
-                    self.fail("state check", false, &args, &o, &r);
-                }
+                self.both(false, &args, "state check");
             }
             let (om, rm) = (self.ours.hash_map(k), self.redis.hash_map(k));
             if om != rm {
@@ -324,10 +301,7 @@ impl Diff {
             if self.redis.encoding(k) == "listpack" {
                 // Listpack order must agree too.
                 let args = vec![b"HKEYS".to_vec(), k.clone()];
-                let (o, r) = (self.ours.cmd(false, &args), self.redis.cmd(false, &args));
-                if o != r {
-                    self.fail("state check: listpack order", false, &args, &o, &r);
-                }
+                self.both(false, &args, "state check: listpack order");
             }
         }
     }
@@ -590,7 +564,7 @@ impl Gen {
 
 /// Starts both servers with the same small thresholds.
 fn start(seed: u64) -> Diff {
-    let mut d = Diff::start(seed);
+    let mut d = Pair::start("difftest_hashes", seed, HISTORY_MAX);
     for args in [
         ["CONFIG", "SET", "hash-max-listpack-entries", "16"],
         ["CONFIG", "SET", "hash-max-listpack-value", "12"],

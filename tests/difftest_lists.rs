@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::diff::{env_or, start_sides, words, History, Side};
+use common::diff::{env_or, words, Pair};
 use common::{Raw, Reply};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -32,9 +32,7 @@ const HISTORY_MAX: usize = 16;
 const STATE_CHECK_EVERY: usize = 500;
 
 struct Diff {
-    ours: Side,
-    redis: Side,
-    history: History,
+    pair: Pair,
     /// Error replies and nil replies seen, and the longest list a state check saw, to show
     /// what a run covered.
     errors: usize,
@@ -44,11 +42,8 @@ struct Diff {
 
 impl Diff {
     fn start(seed: u64) -> Diff {
-        let (ours, redis) = start_sides();
         Diff {
-            ours,
-            redis,
-            history: History::new("difftest_lists", seed, HISTORY_MAX, true),
+            pair: Pair::start("difftest_lists", seed, HISTORY_MAX),
             errors: 0,
             nils: 0,
             longest: 0,
@@ -60,11 +55,11 @@ impl Diff {
         if batch.is_empty() {
             return;
         }
-        let ours = self.ours.pipeline(resp3, batch);
-        let redis = self.redis.pipeline(resp3, batch);
+        let ours = self.pair.ours.pipeline(resp3, batch);
+        let redis = self.pair.redis.pipeline(resp3, batch);
         for ((args, o), r) in batch.iter().zip(ours).zip(redis) {
             if o != r {
-                self.history.fail("reply", resp3, args, &o, &r);
+                self.pair.fail("reply", resp3, args, &o, &r);
             }
             self.errors += usize::from(r.is_error());
             self.nils += usize::from(matches!(
@@ -74,7 +69,7 @@ impl Diff {
             if let Reply::Array(Some(items)) = &r {
                 self.longest = self.longest.max(items.len());
             }
-            self.history.push(resp3, args, o, r);
+            self.pair.history.push(resp3, args, o, r);
         }
     }
 
@@ -108,8 +103,8 @@ impl Diff {
     }
 
     fn check_hits(&mut self) {
-        let o = Diff::hit_counters(self.ours.conn(false));
-        let r = Diff::hit_counters(self.redis.conn(false));
+        let o = Diff::hit_counters(self.pair.ours.conn(false));
+        let r = Diff::hit_counters(self.pair.redis.conn(false));
         assert!(
             r.contains("keyspace_hits:") && r.contains("rdb_changes_since_last_save:"),
             "INFO lacks the counters: {r}"
@@ -117,7 +112,7 @@ impl Diff {
         eprintln!("difftest_lists: counters agree: {r}");
         if o != r {
             let args = vec![b"INFO".to_vec(), b"stats".to_vec()];
-            self.history.fail(
+            self.pair.fail(
                 "keyspace hit counters and dirty",
                 false,
                 &args,
@@ -386,7 +381,7 @@ fn random_stream() {
     let n: usize = env_or("DIFFTEST_N", DEFAULT_N);
     eprintln!("difftest_lists: seed {seed}, {n} commands (DIFFTEST_SEED / DIFFTEST_N)");
     let mut d = Diff::start(seed);
-    for side in [&mut d.ours, &mut d.redis] {
+    for side in [&mut d.pair.ours, &mut d.pair.redis] {
         for resp3 in [false, true] {
             assert_eq!(
                 side.conn(resp3).cmd_str(&["CONFIG", "RESETSTAT"]),
@@ -413,7 +408,7 @@ fn random_stream() {
     d.check_hits();
     eprintln!(
         "difftest_lists: {} commands agreed ({} errors, {} nils, longest array {})",
-        d.history.next_index(),
+        d.pair.history.next_index(),
         d.errors,
         d.nils,
         d.longest

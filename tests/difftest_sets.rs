@@ -27,7 +27,7 @@
 
 mod common;
 
-use common::diff::{env_or, name_of, scan_to_end, start_sides, words, History, Side};
+use common::diff::{env_or, name_of, scan_to_end, words, Pair, Side};
 use common::Reply;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -139,20 +139,16 @@ impl Side {
 }
 
 struct Diff {
-    ours: Side,
-    redis: Side,
-    /// Its stats also count, as "OBJECT ENCODING=<encoding>", the encodings Redis answered.
-    history: History,
+    /// Its history's stats also count, as "OBJECT ENCODING=<encoding>", the encodings Redis
+    /// answered.
+    pair: Pair,
     resyncs: u64,
 }
 
 impl Diff {
     fn start(seed: u64) -> Diff {
-        let (ours, redis) = start_sides();
         Diff {
-            ours,
-            redis,
-            history: History::new("difftest_sets", seed, HISTORY_MAX, true),
+            pair: Pair::start("difftest_sets", seed, HISTORY_MAX),
             resyncs: 0,
         }
     }
@@ -161,31 +157,21 @@ impl Diff {
         if name_of(args) == "OBJECT" {
             if let Reply::Bulk(Some(e)) = &redis {
                 let e = format!("OBJECT ENCODING={}", String::from_utf8_lossy(e));
-                self.history.stats.entry(e).or_default().sent += 1;
+                self.pair.history.stats.entry(e).or_default().sent += 1;
             }
         }
-        self.history.push(resp3, args, ours, redis);
-    }
-
-    /// Both sides' answers to a side query, which must agree.
-    fn both(&mut self, resp3: bool, args: &[Vec<u8>], what: &str) -> Reply {
-        let o = self.ours.cmd(resp3, args);
-        let r = self.redis.cmd(resp3, args);
-        if o != r {
-            self.history.fail(what, resp3, args, &o, &r);
-        }
-        r
+        self.pair.history.push(resp3, args, ours, redis);
     }
 
     fn run_exact_batch(&mut self, resp3: bool, batch: &[Vec<Vec<u8>>]) {
         if batch.is_empty() {
             return;
         }
-        let ours = self.ours.pipeline(resp3, batch);
-        let redis = self.redis.pipeline(resp3, batch);
+        let ours = self.pair.ours.pipeline(resp3, batch);
+        let redis = self.pair.redis.pipeline(resp3, batch);
         for ((args, o), r) in batch.iter().zip(ours).zip(redis) {
             if o != r {
-                self.history.fail("exact", resp3, args, &o, &r);
+                self.pair.fail("exact", resp3, args, &o, &r);
             }
             self.remember(resp3, args, o, r);
         }
@@ -225,7 +211,9 @@ impl Diff {
             // Every present source an intset (a missing one makes the reply empty anyway).
             let mut all = true;
             for k in keys {
-                let e = self.both(false, &[b("OBJECT"), b("ENCODING"), k.clone()], "encoding");
+                let e = self
+                    .pair
+                    .both(false, &[b("OBJECT"), b("ENCODING"), k.clone()], "encoding");
                 all &=
                     matches!(&e, Reply::Bulk(Some(x)) if x == b"intset") || e == Reply::Bulk(None);
             }
@@ -238,19 +226,20 @@ impl Diff {
         };
         let mut cmd = vec![b(store), b(TMP_KEY)];
         cmd.extend(keys.iter().cloned());
-        let n = self.both(false, &cmd, "store into the scratch key");
-        let e = self.both(
+        let n = self.pair.both(false, &cmd, "store into the scratch key");
+        let e = self.pair.both(
             false,
             &[b("OBJECT"), b("ENCODING"), b(TMP_KEY)],
             "scratch encoding",
         );
-        self.both(false, &[b("DEL"), b(TMP_KEY)], "scratch DEL");
+        self.pair
+            .both(false, &[b("DEL"), b(TMP_KEY)], "scratch DEL");
         n == Reply::Int(0) || e == Reply::bulk(b"intset")
     }
 
     fn run_ordered(&mut self, resp3: bool, args: &[Vec<u8>]) {
-        let o = self.ours.cmd(resp3, args);
-        let r = self.redis.cmd(resp3, args);
+        let o = self.pair.ours.cmd(resp3, args);
+        let r = self.pair.redis.cmd(resp3, args);
         // Errors, and intset iteration, must match exactly; hash order only as a set.
         let exact = r.is_error() || o.is_error() || self.iterates_intset(args);
         let ok = if exact {
@@ -259,7 +248,7 @@ impl Diff {
             sorted(&o) == sorted(&r)
         };
         if !ok {
-            self.history.fail(
+            self.pair.fail(
                 "set reply (exact for intsets, else sorted)",
                 resp3,
                 args,
@@ -287,15 +276,16 @@ impl Diff {
     }
 
     fn run_scan(&mut self, resp3: bool, args: &[Vec<u8>]) {
-        let (of, o) = Diff::full_scan(&mut self.ours, resp3, args);
-        let (rf, r) = Diff::full_scan(&mut self.redis, resp3, args);
+        let (of, o) = Diff::full_scan(&mut self.pair.ours, resp3, args);
+        let (rf, r) = Diff::full_scan(&mut self.pair.redis, resp3, args);
         if o != r {
-            self.history
+            self.pair
+                .history
                 .fail("SSCAN to completion, member sets", resp3, args, &o, &r);
         }
-        let intset = self.redis.encoding(&args[1]) == Reply::bulk(b"intset");
+        let intset = self.pair.redis.encoding(&args[1]) == Reply::bulk(b"intset");
         if (intset || rf.is_error()) && of != rf {
-            self.history.fail(
+            self.pair.fail(
                 "SSCAN of an intset (one exact reply)",
                 resp3,
                 args,
@@ -320,10 +310,10 @@ impl Diff {
     }
 
     fn run_randmember(&mut self, resp3: bool, args: &[Vec<u8>]) {
-        let o = self.ours.cmd(resp3, args);
-        let r = self.redis.cmd(resp3, args);
+        let o = self.pair.ours.cmd(resp3, args);
+        let r = self.pair.redis.cmd(resp3, args);
         if !same_shape(&o, &r) {
-            self.history.fail("SRANDMEMBER shape", resp3, args, &o, &r);
+            self.pair.fail("SRANDMEMBER shape", resp3, args, &o, &r);
         }
         let key = &args[1];
         let elems = |x: &Reply| -> Vec<Vec<u8>> {
@@ -335,17 +325,18 @@ impl Diff {
             }
         };
         let (oe, re) = (elems(&o), elems(&r));
-        if !Diff::all_members(&mut self.ours, key, &oe)
-            || !Diff::all_members(&mut self.redis, key, &re)
+        if !Diff::all_members(&mut self.pair.ours, key, &oe)
+            || !Diff::all_members(&mut self.pair.redis, key, &re)
         {
-            self.history
+            self.pair
+                .history
                 .fail("SRANDMEMBER returned a non-member", resp3, args, &o, &r);
         }
         let positive = args.len() == 3 && !args[2].starts_with(b"-");
         if positive && items(&o).is_some() {
             let distinct: HashSet<&Vec<u8>> = oe.iter().collect();
             if distinct.len() != oe.len() {
-                self.history.fail(
+                self.pair.fail(
                     "SRANDMEMBER positive count repeated a member",
                     resp3,
                     args,
@@ -353,9 +344,10 @@ impl Diff {
                     &r,
                 );
             }
-            let card = self.both(false, &[b("SCARD"), key.clone()], "SCARD");
+            let card = self.pair.both(false, &[b("SCARD"), key.clone()], "SCARD");
             if card == Reply::Int(oe.len() as i64) && sorted(&o) != sorted(&r) {
-                self.history
+                self.pair
+                    .history
                     .fail("SRANDMEMBER of the whole set", resp3, args, &o, &r);
             }
         }
@@ -364,10 +356,10 @@ impl Diff {
 
     fn run_pop(&mut self, resp3: bool, args: &[Vec<u8>]) {
         let key = args[1].clone();
-        let before_o = self.ours.members(&key);
-        let before_r = self.redis.members(&key);
+        let before_o = self.pair.ours.members(&key);
+        let before_r = self.pair.redis.members(&key);
         if before_o != before_r {
-            self.history.fail(
+            self.pair.fail(
                 "SMEMBERS before SPOP",
                 resp3,
                 args,
@@ -375,10 +367,10 @@ impl Diff {
                 &Reply::Null,
             );
         }
-        let o = self.ours.cmd(resp3, args);
-        let r = self.redis.cmd(resp3, args);
+        let o = self.pair.ours.cmd(resp3, args);
+        let r = self.pair.redis.cmd(resp3, args);
         if !same_shape(&o, &r) {
-            self.history.fail("SPOP shape", resp3, args, &o, &r);
+            self.pair.fail("SPOP shape", resp3, args, &o, &r);
         }
         let popped = |x: &Reply| -> Vec<Vec<u8>> {
             match x {
@@ -392,7 +384,8 @@ impl Diff {
         let po = popped(&o);
         let distinct: HashSet<&Vec<u8>> = po.iter().collect();
         if distinct.len() != po.len() || !po.iter().all(|m| before.contains(m)) {
-            self.history
+            self.pair
+                .history
                 .fail("SPOP popped a non-member or twice", resp3, args, &o, &r);
         }
         // The encoding after a rebuild depends on which members stay only when the set mixed
@@ -405,11 +398,15 @@ impl Diff {
         };
         let ints = before.iter().filter(|m| is_int(m)).count();
         if ints == 0 || ints == before.len() {
-            let (eo, er) = (self.ours.encoding(&key), self.redis.encoding(&key));
+            let (eo, er) = (
+                self.pair.ours.encoding(&key),
+                self.pair.redis.encoding(&key),
+            );
             if eo != er {
                 let enc = vec![b("OBJECT"), b("ENCODING"), key.clone()];
                 self.remember(resp3, args, o, r);
-                self.history
+                self.pair
+                    .history
                     .fail("encoding after SPOP", false, &enc, &eo, &er);
             }
         }
@@ -419,52 +416,63 @@ impl Diff {
 
     /// Makes ours hold exactly Redis's members of `key`, in Redis's encoding.
     fn resync(&mut self, key: &[u8]) {
-        let want = self.redis.members(key).unwrap_or_default();
-        let have = self.ours.members(key).unwrap_or_default();
-        let want_enc = self.redis.encoding(key);
-        if want == have && self.ours.encoding(key) == want_enc {
+        let want = self.pair.redis.members(key).unwrap_or_default();
+        let have = self.pair.ours.members(key).unwrap_or_default();
+        let want_enc = self.pair.redis.encoding(key);
+        if want == have && self.pair.ours.encoding(key) == want_enc {
             return;
         }
         self.resyncs += 1;
-        self.ours.cmd(false, &[b("DEL"), key.to_vec()]);
+        self.pair.ours.cmd(false, &[b("DEL"), key.to_vec()]);
         let table = want_enc == Reply::bulk(b"hashtable");
         if table {
-            self.ours
+            self.pair
+                .ours
                 .cmd(false, &[b("SADD"), key.to_vec(), RESYNC_MARKER.to_vec()]);
         }
         // Redis's intset may be larger than the current limit (set before the limit was
         // lowered): lift the limit on ours while rebuilding.
         let limit = match self
+            .pair
             .ours
             .cmd(false, &words("CONFIG GET set-max-intset-entries"))
         {
             Reply::Array(Some(v)) if v.len() == 2 => bulk_bytes(&v[1]).unwrap_or_default(),
             other => panic!("CONFIG GET answered {other:?}"),
         };
-        self.ours
+        self.pair
+            .ours
             .cmd(false, &words("CONFIG SET set-max-intset-entries 1000000"));
         let want: Vec<Vec<u8>> = want.into_iter().collect();
         for chunk in want.chunks(RESYNC_CHUNK) {
             let mut cmd = vec![b("SADD"), key.to_vec()];
             cmd.extend(chunk.iter().cloned());
-            self.ours.cmd(false, &cmd);
+            self.pair.ours.cmd(false, &cmd);
         }
         let mut restore = words("CONFIG SET set-max-intset-entries");
         restore.push(limit);
-        self.ours.cmd(false, &restore);
+        self.pair.ours.cmd(false, &restore);
         if table {
-            self.ours
+            self.pair
+                .ours
                 .cmd(false, &[b("SREM"), key.to_vec(), RESYNC_MARKER.to_vec()]);
         }
         // The rebuilt key gets Redis's deadline back.
-        if let Reply::Int(at_ms @ 1..) = self.redis.cmd(false, &[b("PEXPIRETIME"), key.to_vec()]) {
+        if let Reply::Int(at_ms @ 1..) = self
+            .pair
+            .redis
+            .cmd(false, &[b("PEXPIRETIME"), key.to_vec()])
+        {
             let at = at_ms.to_string().into_bytes();
-            self.ours.cmd(false, &[b("PEXPIREAT"), key.to_vec(), at]);
+            self.pair
+                .ours
+                .cmd(false, &[b("PEXPIREAT"), key.to_vec(), at]);
         }
-        let got = self.ours.encoding(key);
+        let got = self.pair.ours.encoding(key);
         if got != want_enc {
             let args = vec![b("OBJECT"), b("ENCODING"), key.to_vec()];
-            self.history
+            self.pair
+                .history
                 .fail("resync after SPOP", false, &args, &got, &want_enc);
         }
     }
@@ -475,19 +483,20 @@ impl Diff {
         keys.push(STR_KEY);
         for k in keys {
             let key = b(k);
-            self.both(false, &[b("TYPE"), key.clone()], "state check: TYPE");
-            self.both(
+            self.pair
+                .both(false, &[b("TYPE"), key.clone()], "state check: TYPE");
+            self.pair.both(
                 false,
                 &[b("OBJECT"), b("ENCODING"), key.clone()],
                 "state check: encoding",
             );
-            let (o, r) = (self.ours.members(&key), self.redis.members(&key));
+            let (o, r) = (self.pair.ours.members(&key), self.pair.redis.members(&key));
             if o != r {
                 let show = |x: &Result<BTreeSet<Vec<u8>>, Reply>| match x {
                     Ok(m) => Reply::Array(Some(m.iter().map(|e| Reply::bulk(e)).collect())),
                     Err(e) => e.clone(),
                 };
-                self.history.fail(
+                self.pair.fail(
                     "state check: members",
                     false,
                     &[b("SMEMBERS"), key],
@@ -496,7 +505,7 @@ impl Diff {
                 );
             }
         }
-        self.both(false, &[b("DBSIZE")], "state check: DBSIZE");
+        self.pair.both(false, &[b("DBSIZE")], "state check: DBSIZE");
     }
 }
 
@@ -781,14 +790,14 @@ fn random_stream() {
     diff.check_state();
     eprintln!(
         "difftest_sets: {} commands compared, {} SPOP resyncs",
-        diff.history.next_index(),
+        diff.pair.history.next_index(),
         diff.resyncs
     );
-    for (name, c) in &diff.history.stats {
+    for (name, c) in &diff.pair.history.stats {
         eprintln!("  {name:<12} {:>6} ({} errors)", c.sent, c.errors);
     }
     // The stream must really cover both encodings and the error paths.
-    let covered: HashSet<&str> = diff.history.stats.keys().map(String::as_str).collect();
+    let covered: HashSet<&str> = diff.pair.history.stats.keys().map(String::as_str).collect();
     for name in [
         "OBJECT ENCODING=intset",
         "OBJECT ENCODING=hashtable",

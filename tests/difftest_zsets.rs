@@ -22,7 +22,7 @@
 
 mod common;
 
-use common::diff::{env_or, name_of, scan_to_end, start_sides, words, History, Side};
+use common::diff::{env_or, name_of, scan_to_end, words, Pair};
 use common::{Raw, Reply};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -34,23 +34,11 @@ const BATCH_MAX: usize = 50;
 const HISTORY_MAX: usize = 12;
 const SCAN_CALLS_MAX: usize = 10_000;
 
-struct Diff {
-    ours: Side,
-    redis: Side,
-    /// Its per-name stats are printed with DIFFTEST_STATS=1.
-    history: History,
-}
+/// The servers and what was compared on them (the history's per-name stats are printed with
+/// DIFFTEST_STATS=1); the comparisons are this file's `impl`.
+type Diff = Pair;
 
 impl Diff {
-    fn start(seed: u64) -> Diff {
-        let (ours, redis) = start_sides();
-        Diff {
-            ours,
-            redis,
-            history: History::new("difftest_zsets", seed, HISTORY_MAX, true),
-        }
-    }
-
     fn conns(&mut self, resp3: bool) -> (&mut Raw, &mut Raw) {
         (self.ours.conn(resp3), self.redis.conn(resp3))
     }
@@ -84,7 +72,7 @@ impl Diff {
             if name_of(args) == "ZRANDMEMBER" {
                 self.check_randmember(args, &o, &r, resp3);
             } else if o != r {
-                self.history.fail("exact", resp3, args, &o, &r);
+                self.fail("exact", resp3, args, &o, &r);
             }
             self.history.push(resp3, args, o, r);
         }
@@ -101,7 +89,7 @@ impl Diff {
             }
         };
         if shape(o) != shape(r) {
-            self.history.fail("ZRANDMEMBER shape", resp3, args, o, r);
+            self.fail("ZRANDMEMBER shape", resp3, args, o, r);
         }
         if args.len() < 2 {
             return;
@@ -150,7 +138,7 @@ impl Diff {
                     .iter()
                     .any(|(pm, ps)| pm == m && s.as_ref().is_none_or(|s| s == ps));
                 if !ok {
-                    self.history.fail(
+                    self.fail(
                         &format!("ZRANDMEMBER ({side}) returned a non-member"),
                         resp3,
                         args,
@@ -768,7 +756,7 @@ fn random_stream() {
     let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
     let n: usize = env_or("DIFFTEST_N", DEFAULT_N);
     eprintln!("difftest_zsets: seed {seed}, {n} commands (DIFFTEST_SEED / DIFFTEST_N)");
-    let mut diff = Diff::start(seed);
+    let mut diff = Pair::start("difftest_zsets", seed, HISTORY_MAX);
     let mut gen = Gen {
         rng: StdRng::seed_from_u64(seed),
     };
@@ -1021,7 +1009,7 @@ fn edge_cases() {
         "ZADD ch ch 1 a 1 a 2 a",
     ];
     let cmds: Vec<Vec<Vec<u8>>> = lines.iter().map(|l| words(l)).collect();
-    let mut diff = Diff::start(1);
+    let mut diff = Pair::start("difftest_zsets", 1, HISTORY_MAX);
     let mut all = cmds.clone();
     // Binary and empty members, and arguments with NUL.
     all.push(vec![

@@ -92,12 +92,49 @@ impl Side {
     }
 }
 
-/// The server under test and redis-server, each as a `Side`: (ours, redis).
-pub fn start_sides() -> (Side, Side) {
-    (
-        Side::new(Server::start(&[])),
-        Side::new(Server::start_redis(&[])),
-    )
+/// The server under test ("ours") and redis-server, each with a RESP2 and a RESP3
+/// connection, and the history of what was compared on them.
+pub struct Pair {
+    pub ours: Side,
+    pub redis: Side,
+    pub history: History,
+}
+
+impl Pair {
+    /// Starts both servers; `test` and `seed` go into mismatch reports, which show the last
+    /// `history_max` commands and the protocol of each.
+    pub fn start(test: &'static str, seed: u64, history_max: usize) -> Pair {
+        Pair {
+            ours: Side::new(Server::start(&[])),
+            redis: Side::new(Server::start_redis(&[])),
+            history: History::new(test, seed, history_max, true),
+        }
+    }
+
+    /// See `History::fail`.
+    #[track_caller]
+    pub fn fail(
+        &self,
+        what: &str,
+        resp3: bool,
+        args: &[Vec<u8>],
+        ours: &Reply,
+        redis: &Reply,
+    ) -> ! {
+        self.history.fail(what, resp3, args, ours, redis)
+    }
+
+    /// Sends `args` to both sides, fails (as `what`) unless the replies are equal, and returns
+    /// Redis's. For side queries: nothing is pushed to the history.
+    #[track_caller]
+    pub fn both(&mut self, resp3: bool, args: &[Vec<u8>], what: &str) -> Reply {
+        let o = self.ours.cmd(resp3, args);
+        let r = self.redis.cmd(resp3, args);
+        if o != r {
+            self.fail(what, resp3, args, &o, &r);
+        }
+        r
+    }
 }
 
 /// How a SCAN-family run to completion ended (see `scan_to_end`).
@@ -235,6 +272,7 @@ impl History {
 
     /// Panics with the mismatch report: what disagreed, the seed to rerun, the index the
     /// command would get, the command, both replies and the commands before it.
+    #[track_caller]
     pub fn fail(
         &self,
         what: &str,
