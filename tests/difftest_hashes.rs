@@ -80,7 +80,7 @@ impl Side {
         args[2] = b"0".to_vec();
         let mut seen = BTreeSet::new();
         let take = |items: &[Reply]| {
-            items.len() % 2 == 0
+            items.len().is_multiple_of(2)
                 && items.chunks(2).all(|pair| match pair {
                     [Reply::Bulk(Some(f)), Reply::Bulk(Some(v))] => {
                         seen.insert((f.clone(), v.clone()));
