@@ -55,12 +55,7 @@ impl Diff {
         if batch.is_empty() {
             return;
         }
-        let ours = self.pair.ours.pipeline(resp3, batch);
-        let redis = self.pair.redis.pipeline(resp3, batch);
-        for ((args, o), r) in batch.iter().zip(ours).zip(redis) {
-            if o != r {
-                self.pair.fail("reply", resp3, args, &o, &r);
-            }
+        for r in self.pair.run_exact(resp3, batch, "reply") {
             self.errors += usize::from(r.is_error());
             self.nils += usize::from(matches!(
                 r,
@@ -69,7 +64,6 @@ impl Diff {
             if let Reply::Array(Some(items)) = &r {
                 self.longest = self.longest.max(items.len());
             }
-            self.pair.history.push(resp3, args, o, r);
         }
     }
 

@@ -153,13 +153,18 @@ impl Diff {
         }
     }
 
-    fn remember(&mut self, resp3: bool, args: &[Vec<u8>], ours: Reply, redis: Reply) {
+    /// Counts the encoding Redis answered to an OBJECT (ENCODING) command.
+    fn count_encoding(&mut self, args: &[Vec<u8>], redis: &Reply) {
         if name_of(args) == "OBJECT" {
-            if let Reply::Bulk(Some(e)) = &redis {
+            if let Reply::Bulk(Some(e)) = redis {
                 let e = format!("OBJECT ENCODING={}", String::from_utf8_lossy(e));
                 self.pair.history.stats.entry(e).or_default().sent += 1;
             }
         }
+    }
+
+    fn remember(&mut self, resp3: bool, args: &[Vec<u8>], ours: Reply, redis: Reply) {
+        self.count_encoding(args, &redis);
         self.pair.history.push(resp3, args, ours, redis);
     }
 
@@ -167,13 +172,9 @@ impl Diff {
         if batch.is_empty() {
             return;
         }
-        let ours = self.pair.ours.pipeline(resp3, batch);
-        let redis = self.pair.redis.pipeline(resp3, batch);
-        for ((args, o), r) in batch.iter().zip(ours).zip(redis) {
-            if o != r {
-                self.pair.fail("exact", resp3, args, &o, &r);
-            }
-            self.remember(resp3, args, o, r);
+        let redis = self.pair.run_exact(resp3, batch, "exact");
+        for (args, r) in batch.iter().zip(&redis) {
+            self.count_encoding(args, r);
         }
     }
 

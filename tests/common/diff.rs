@@ -135,6 +135,23 @@ impl Pair {
         }
         r
     }
+
+    /// Pipelines `batch` on one protocol to each side in turn (one after the other, so that
+    /// neither can stall on a full socket buffer while the other is written), fails (as
+    /// `what`) at the first pair of replies that differ, pushes each command to the history,
+    /// and returns Redis's replies.
+    #[track_caller]
+    pub fn run_exact(&mut self, resp3: bool, batch: &[Vec<Vec<u8>>], what: &str) -> Vec<Reply> {
+        let ours = self.ours.pipeline(resp3, batch);
+        let redis = self.redis.pipeline(resp3, batch);
+        for ((args, o), r) in batch.iter().zip(ours).zip(&redis) {
+            if o != *r {
+                self.fail(what, resp3, args, &o, r);
+            }
+            self.history.push(resp3, args, o, r.clone());
+        }
+        redis
+    }
 }
 
 /// How a SCAN-family run to completion ended (see `scan_to_end`).
