@@ -281,7 +281,6 @@ impl Diff {
         let (rf, r) = Diff::full_scan(&mut self.pair.redis, resp3, args);
         if o != r {
             self.pair
-                .history
                 .fail("SSCAN to completion, member sets", resp3, args, &o, &r);
         }
         let intset = self.pair.redis.encoding(&args[1]) == Reply::bulk(b"intset");
@@ -330,7 +329,6 @@ impl Diff {
             || !Diff::all_members(&mut self.pair.redis, key, &re)
         {
             self.pair
-                .history
                 .fail("SRANDMEMBER returned a non-member", resp3, args, &o, &r);
         }
         let positive = args.len() == 3 && !args[2].starts_with(b"-");
@@ -348,7 +346,6 @@ impl Diff {
             let card = self.pair.both(false, &[b("SCARD"), key.clone()], "SCARD");
             if card == Reply::Int(oe.len() as i64) && sorted(&o) != sorted(&r) {
                 self.pair
-                    .history
                     .fail("SRANDMEMBER of the whole set", resp3, args, &o, &r);
             }
         }
@@ -386,7 +383,6 @@ impl Diff {
         let distinct: HashSet<&Vec<u8>> = po.iter().collect();
         if distinct.len() != po.len() || !po.iter().all(|m| before.contains(m)) {
             self.pair
-                .history
                 .fail("SPOP popped a non-member or twice", resp3, args, &o, &r);
         }
         // The encoding after a rebuild depends on which members stay only when the set mixed
@@ -406,9 +402,7 @@ impl Diff {
             if eo != er {
                 let enc = vec![b("OBJECT"), b("ENCODING"), key.clone()];
                 self.remember(resp3, args, o, r);
-                self.pair
-                    .history
-                    .fail("encoding after SPOP", false, &enc, &eo, &er);
+                self.pair.fail("encoding after SPOP", false, &enc, &eo, &er);
             }
         }
         self.remember(resp3, args, o, r);
@@ -473,7 +467,6 @@ impl Diff {
         if got != want_enc {
             let args = vec![b("OBJECT"), b("ENCODING"), key.to_vec()];
             self.pair
-                .history
                 .fail("resync after SPOP", false, &args, &got, &want_enc);
         }
     }
