@@ -30,11 +30,12 @@
 
 mod common;
 
-use common::{encode_into, show_cmd, Raw, Reply, Server};
+use common::diff::{env_or, name_of, scan_to_end, words, History};
+use common::{Raw, Reply, Server};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Seed used when `DIFFTEST_SEED` is not set. StdRng is stable within rand 0.8, so a seed
@@ -74,11 +75,7 @@ enum Check {
 
 /// The comparison a command needs, from its name.
 fn check_for(args: &[Vec<u8>]) -> Check {
-    let name = args
-        .first()
-        .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
-        .unwrap_or_default();
-    match name.as_str() {
+    match name_of(args).as_str() {
         "TTL" | "EXPIRETIME" => Check::Secs,
         "PTTL" | "PEXPIRETIME" => Check::Millis,
         "KEYS" => Check::Unordered,
@@ -128,15 +125,6 @@ fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={v:?} is not a valid number")),
-        Err(_) => default,
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The two servers and the comparison loop.
 // ---------------------------------------------------------------------------------------------
@@ -144,15 +132,7 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 /// One DB as the state check sees it: index, DBSIZE, and (key, GET, PEXPIRETIME) sorted by key.
 type DbDump = (usize, Reply, Vec<(Vec<u8>, Reply, Reply)>);
 
-struct Sent {
-    index: usize,
-    args: Vec<Vec<u8>>,
-    ours: Reply,
-    redis: Reply,
-}
-
 struct Diff {
-    seed: u64,
     // Kept so the servers live as long as the connections.
     _ours_server: Server,
     _redis_server: Server,
@@ -161,10 +141,8 @@ struct Diff {
     /// Separate connections for state checks, so the main connections keep their SELECTed DB.
     ours_check: Raw,
     redis_check: Raw,
-    history: VecDeque<Sent>,
-    next_index: usize,
-    /// Per command name: (commands, error replies, nil replies), to show what a run covered.
-    stats: BTreeMap<String, (u64, u64, u64)>,
+    /// With per-name (commands, error replies, nil replies), to show what a run covered.
+    history: History,
 }
 
 impl Diff {
@@ -172,59 +150,19 @@ impl Diff {
         let ours_server = Server::start(&[]);
         let redis_server = Server::start_redis(&[]);
         Diff {
-            seed,
             ours: ours_server.raw(),
             redis: redis_server.raw(),
             ours_check: ours_server.raw(),
             redis_check: redis_server.raw(),
             _ours_server: ours_server,
             _redis_server: redis_server,
-            history: VecDeque::new(),
-            next_index: 0,
-            stats: BTreeMap::new(),
+            history: History::new("difftest", seed, HISTORY_MAX, false),
         }
     }
 
+    #[track_caller]
     fn fail(&self, what: &str, args: &[Vec<u8>], ours: &Reply, redis: &Reply) -> ! {
-        let mut msg = format!(
-            "difftest mismatch ({what})\n  seed:    {seed} (rerun: DIFFTEST_SEED={seed})\n  \
-             index:   {index}\n  command: {cmd}\n  ours:    {ours:?}\n  redis:   {redis:?}\n",
-            seed = self.seed,
-            index = self.next_index,
-            cmd = show_cmd(args),
-        );
-        msg.push_str("  preceding commands (index: command => ours | redis):\n");
-        for s in &self.history {
-            msg.push_str(&format!(
-                "    {}: {} => {:?} | {:?}\n",
-                s.index,
-                show_cmd(&s.args),
-                s.ours,
-                s.redis
-            ));
-        }
-        panic!("{msg}");
-    }
-
-    fn remember(&mut self, args: Vec<Vec<u8>>, ours: Reply, redis: Reply) {
-        let name = args
-            .first()
-            .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
-            .unwrap_or_default();
-        let entry = self.stats.entry(name).or_default();
-        entry.0 += 1;
-        entry.1 += u64::from(redis.is_error());
-        entry.2 += u64::from(matches!(redis, Reply::Bulk(None) | Reply::Null));
-        if self.history.len() == HISTORY_MAX {
-            self.history.pop_front();
-        }
-        self.history.push_back(Sent {
-            index: self.next_index,
-            args,
-            ours,
-            redis,
-        });
-        self.next_index += 1;
+        self.history.fail(what, false, args, ours, redis)
     }
 
     /// Sends a pipelined batch to each server in turn and compares the replies in order.
@@ -234,15 +172,8 @@ impl Diff {
         if batch.is_empty() {
             return;
         }
-        let mut bytes = Vec::new();
-        for args in batch {
-            let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-            encode_into(&mut bytes, &refs);
-        }
-        self.ours.send(&bytes);
-        let ours: Vec<Reply> = batch.iter().map(|_| self.ours.read_reply()).collect();
-        self.redis.send(&bytes);
-        let redis: Vec<Reply> = batch.iter().map(|_| self.redis.read_reply()).collect();
+        let ours = self.ours.pipeline(batch);
+        let redis = self.redis.pipeline(batch);
         for ((args, o), r) in batch.iter().zip(ours).zip(redis) {
             let check = check_for(args);
             if !agree(check, &o, &r) {
@@ -265,43 +196,25 @@ impl Diff {
                     }
                 }
             }
-            self.remember(args.clone(), o, r);
+            self.history.push(false, args, o, r);
         }
     }
 
     /// Runs `SCAN 0 <options>` to completion on one connection. Returns the keys, or the first
     /// error reply (whose text is then compared exactly).
     fn full_scan(conn: &mut Raw, args: &[Vec<u8>]) -> Result<BTreeSet<Vec<u8>>, Reply> {
-        let mut args = args.to_vec();
         let mut keys = BTreeSet::new();
-        for _ in 0..SCAN_CALLS_MAX {
-            let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-            let reply = conn.cmd(&refs);
-            let Reply::Array(Some(parts)) = &reply else {
-                return Err(reply);
-            };
-            let [Reply::Bulk(Some(cursor)), Reply::Array(Some(batch))] = parts.as_slice() else {
-                return Err(reply);
-            };
-            for k in batch {
-                match k {
-                    Reply::Bulk(Some(k)) => {
-                        keys.insert(k.clone());
-                    }
-                    _ => return Err(reply.clone()),
+        let take = |batch: &[Reply]| {
+            batch.iter().all(|k| match k {
+                Reply::Bulk(Some(k)) => {
+                    keys.insert(k.clone());
+                    true
                 }
-            }
-            if cursor == b"0" {
-                return Ok(keys);
-            }
-            if args.len() < 2 {
-                return Err(reply);
-            }
-            args[1] = cursor.clone();
-        }
-        Err(Reply::Error(format!(
-            "harness: SCAN did not finish within {SCAN_CALLS_MAX} calls"
-        )))
+                _ => false,
+            })
+        };
+        scan_to_end(conn, args, 1, SCAN_CALLS_MAX, take).end?;
+        Ok(keys)
     }
 
     fn run_scan(&mut self, args: &[Vec<u8>]) {
@@ -317,7 +230,7 @@ impl Diff {
         if o != r {
             self.fail("SCAN to completion, key sets", args, &o, &r);
         }
-        self.remember(args.to_vec(), o, r);
+        self.history.push(false, args, o, r);
     }
 
     /// Runs the commands in batches of at most BATCH_MAX. SCAN and RANDOMKEY end a batch
@@ -1128,19 +1041,14 @@ fn random_stream() {
             "{:<14} {:>8} {:>8} {:>8}",
             "command", "count", "errors", "nil"
         );
-        for (name, (count, errors, nils)) in &diff.stats {
-            eprintln!("{name:<14} {count:>8} {errors:>8} {nils:>8}");
+        for (name, c) in &diff.history.stats {
+            eprintln!("{name:<14} {:>8} {:>8} {:>8}", c.sent, c.errors, c.nils);
         }
     }
 }
 
 fn cmd(parts: &[&[u8]]) -> Vec<Vec<u8>> {
     parts.iter().map(|p| p.to_vec()).collect()
-}
-
-/// Splits on spaces; for arguments without spaces or binary.
-fn words(s: &str) -> Vec<Vec<u8>> {
-    s.split(' ').map(|w| w.as_bytes().to_vec()).collect()
 }
 
 /// Hand-written edge cases, compared like the random stream. The test also asserts that Redis

@@ -29,11 +29,12 @@
 
 mod common;
 
-use common::{show_cmd, Raw, Reply, Server};
+use common::diff::{env_or, name_of, scan_to_end, words, Pair, Side};
+use common::{Reply, Server};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 const DEFAULT_SEED: u64 = 0x6861_7368_6573;
 /// Commands per run when `DIFFTEST_N` is not set.
@@ -44,60 +45,16 @@ const STATE_CHECK_EVERY: usize = 500;
 /// Upper bound on HSCAN calls for one full iteration.
 const SCAN_CALLS_MAX: usize = 100_000;
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={v:?} is not a valid number")),
-        Err(_) => default,
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The two servers.
 
 /// A completed HSCAN iteration: the (field, value) pairs, or the reply that ended it.
 type ScanResult = Result<BTreeSet<(Vec<u8>, Vec<u8>)>, Reply>;
 
-struct Side {
-    // Kept so the server lives as long as the connections.
-    _server: Server,
-    resp2: Raw,
-    resp3: Raw,
-}
-
 impl Side {
-    fn new(server: Server) -> Side {
-        let resp2 = server.raw();
-        let mut resp3 = server.raw();
-        assert!(
-            matches!(resp3.cmd_str(&["HELLO", "3"]), Reply::Map(_)),
-            "HELLO 3 failed on {}",
-            server.bin
-        );
-        Side {
-            _server: server,
-            resp2,
-            resp3,
-        }
-    }
-
-    fn conn(&mut self, resp3: bool) -> &mut Raw {
-        if resp3 {
-            &mut self.resp3
-        } else {
-            &mut self.resp2
-        }
-    }
-
-    fn cmd(&mut self, resp3: bool, args: &[Vec<u8>]) -> Reply {
-        let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-        self.conn(resp3).cmd(&refs)
-    }
-
     /// OBJECT ENCODING of a key, as text ("" if missing).
     fn encoding(&mut self, key: &[u8]) -> String {
-        match self.resp2.cmd(&[b"OBJECT", b"ENCODING", key]) {
+        match self.conn(false).cmd(&[b"OBJECT", b"ENCODING", key]) {
             Reply::Bulk(Some(e)) => String::from_utf8_lossy(&e).into_owned(),
             _ => String::new(),
         }
@@ -106,7 +63,7 @@ impl Side {
     /// The hash at `key` as a map (empty if missing or not a hash).
     fn hash_map(&mut self, key: &[u8]) -> HashMap<Vec<u8>, Vec<u8>> {
         let mut m = HashMap::new();
-        if let Reply::Array(Some(items)) = self.resp2.cmd(&[b"HGETALL", key]) {
+        if let Reply::Array(Some(items)) = self.conn(false).cmd(&[b"HGETALL", key]) {
             for pair in items.chunks(2) {
                 if let [Reply::Bulk(Some(f)), Reply::Bulk(Some(v))] = pair {
                     m.insert(f.clone(), v.clone());
@@ -122,58 +79,23 @@ impl Side {
         let mut args = args.to_vec();
         args[2] = b"0".to_vec();
         let mut seen = BTreeSet::new();
-        for _ in 0..SCAN_CALLS_MAX {
-            let reply = self.cmd(resp3, &args);
-            let Reply::Array(Some(parts)) = &reply else {
-                return Err(reply);
-            };
-            let [Reply::Bulk(Some(cursor)), Reply::Array(Some(items))] = parts.as_slice() else {
-                return Err(reply);
-            };
-            if items.len() % 2 != 0 {
-                return Err(reply);
-            }
-            for pair in items.chunks(2) {
-                match pair {
+        let take = |items: &[Reply]| {
+            items.len().is_multiple_of(2)
+                && items.chunks(2).all(|pair| match pair {
                     [Reply::Bulk(Some(f)), Reply::Bulk(Some(v))] => {
                         seen.insert((f.clone(), v.clone()));
+                        true
                     }
-                    _ => return Err(reply.clone()),
-                }
-            }
-            if cursor == b"0" {
-                return Ok(seen);
-            }
-            args[2] = cursor.clone();
-        }
-        Err(Reply::Error(format!(
-            "harness: HSCAN did not finish within {SCAN_CALLS_MAX} calls"
-        )))
+                    _ => false,
+                })
+        };
+        scan_to_end(self.conn(resp3), &args, 2, SCAN_CALLS_MAX, take).end?;
+        Ok(seen)
     }
 }
 
-struct Sent {
-    index: usize,
-    resp3: bool,
-    args: Vec<Vec<u8>>,
-    ours: Reply,
-    redis: Reply,
-}
-
-struct Diff {
-    seed: u64,
-    ours: Side,
-    redis: Side,
-    history: VecDeque<Sent>,
-    history_max: usize,
-    index: usize,
-}
-
-fn name_of(args: &[Vec<u8>]) -> String {
-    args.first()
-        .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
-        .unwrap_or_default()
-}
+/// The servers and what was compared on them; the comparisons are this file's `impl`.
+type Diff = Pair;
 
 /// A reply with its bulk contents erased: what two random answers must share.
 fn shape(r: &Reply) -> Reply {
@@ -207,55 +129,6 @@ fn sorted_listing(r: &Reply, pairs: bool) -> Reply {
 }
 
 impl Diff {
-    fn start(seed: u64) -> Diff {
-        Diff {
-            seed,
-            ours: Side::new(Server::start(&[])),
-            redis: Side::new(Server::start_redis(&[])),
-            history: VecDeque::new(),
-            history_max: env_or("DIFFTEST_HISTORY", HISTORY_MAX),
-            index: 0,
-        }
-    }
-
-    fn fail(&self, what: &str, resp3: bool, args: &[Vec<u8>], ours: &Reply, redis: &Reply) -> ! {
-        let mut msg = format!(
-            "difftest_hashes mismatch ({what})\n  seed:    {seed} (rerun: DIFFTEST_SEED={seed})\n  \
-             index:   {index}\n  command: {cmd} (RESP{proto})\n  ours:    {ours:?}\n  \
-             redis:   {redis:?}\n",
-            seed = self.seed,
-            index = self.index,
-            cmd = show_cmd(args),
-            proto = if resp3 { 3 } else { 2 },
-        );
-        msg.push_str("  preceding commands (index: command => ours | redis):\n");
-        for s in &self.history {
-            msg.push_str(&format!(
-                "    {} (RESP{}): {} => {:?} | {:?}\n",
-                s.index,
-                if s.resp3 { 3 } else { 2 },
-                show_cmd(&s.args),
-                s.ours,
-                s.redis
-            ));
-        }
-        panic!("{msg}");
-    }
-
-    fn remember(&mut self, resp3: bool, args: &[Vec<u8>], ours: Reply, redis: Reply) {
-        if self.history.len() >= self.history_max {
-            self.history.pop_front();
-        }
-        self.history.push_back(Sent {
-            index: self.index,
-            resp3,
-            args: args.to_vec(),
-            ours,
-            redis,
-        });
-        self.index += 1;
-    }
-
     /// Sends one command to both sides and compares the replies as the module doc says.
     fn run(&mut self, resp3: bool, args: &[Vec<u8>]) {
         let ours = self.ours.cmd(resp3, args);
@@ -302,7 +175,7 @@ impl Diff {
                 }
             }
         }
-        self.remember(resp3, args, ours, redis);
+        self.history.push(resp3, args, ours, redis);
     }
 
     fn check_hrandfield(&mut self, resp3: bool, args: &[Vec<u8>], ours: &Reply, redis: &Reply) {
@@ -410,21 +283,14 @@ impl Diff {
 
     /// Compares DBSIZE and every key's type, encoding, length and contents.
     fn check_state(&mut self, keys: &[Vec<u8>]) {
-        let size = vec![b"DBSIZE".to_vec()];
-        let (o, r) = (self.ours.cmd(false, &size), self.redis.cmd(false, &size));
-        if o != r {
-            self.fail("state check", false, &size, &o, &r);
-        }
+        self.both(false, &[b"DBSIZE".to_vec()], "state check");
         for k in keys {
             for what in ["TYPE", "ENCODING", "HLEN"] {
                 let args = match what {
                     "ENCODING" => vec![b"OBJECT".to_vec(), b"ENCODING".to_vec(), k.clone()],
                     w => vec![w.as_bytes().to_vec(), k.clone()],
                 };
-                let (o, r) = (self.ours.cmd(false, &args), self.redis.cmd(false, &args));
-                if o != r {
-                    self.fail("state check", false, &args, &o, &r);
-                }
+                self.both(false, &args, "state check");
             }
             let (om, rm) = (self.ours.hash_map(k), self.redis.hash_map(k));
             if om != rm {
@@ -435,10 +301,7 @@ impl Diff {
             if self.redis.encoding(k) == "listpack" {
                 // Listpack order must agree too.
                 let args = vec![b"HKEYS".to_vec(), k.clone()];
-                let (o, r) = (self.ours.cmd(false, &args), self.redis.cmd(false, &args));
-                if o != r {
-                    self.fail("state check: listpack order", false, &args, &o, &r);
-                }
+                self.both(false, &args, "state check: listpack order");
             }
         }
     }
@@ -701,7 +564,7 @@ impl Gen {
 
 /// Starts both servers with the same small thresholds.
 fn start(seed: u64) -> Diff {
-    let mut d = Diff::start(seed);
+    let mut d = Pair::start("difftest_hashes", seed, HISTORY_MAX);
     for args in [
         ["CONFIG", "SET", "hash-max-listpack-entries", "16"],
         ["CONFIG", "SET", "hash-max-listpack-value", "12"],
@@ -754,10 +617,6 @@ fn random_stream() {
         saw_empty_after_table,
         "the stream never drained a hash to empty after a hashtable was seen"
     );
-}
-
-fn words(s: &str) -> Vec<Vec<u8>> {
-    s.split(' ').map(|w| w.as_bytes().to_vec()).collect()
 }
 
 /// Hand-written edge cases, each sent on RESP2 and then RESP3 and compared like the stream.

@@ -15,10 +15,10 @@
 
 mod common;
 
-use common::{encode_into, show_cmd, Raw, Reply, Server};
+use common::diff::{env_or, words, Pair};
+use common::{Raw, Reply};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::collections::VecDeque;
 
 /// Seed used when `DIFFTEST_SEED` is not set.
 const DEFAULT_SEED: u64 = 0x006c_6973_7473;
@@ -31,32 +31,8 @@ const HISTORY_MAX: usize = 16;
 /// State comparison period, in commands.
 const STATE_CHECK_EVERY: usize = 500;
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={v:?} is not a valid number")),
-        Err(_) => default,
-    }
-}
-
-struct Sent {
-    index: usize,
-    resp3: bool,
-    args: Vec<Vec<u8>>,
-    ours: Reply,
-    redis: Reply,
-}
-
 struct Diff {
-    seed: u64,
-    _ours_server: Server,
-    _redis_server: Server,
-    /// [RESP2, RESP3] connections to each server.
-    ours: [Raw; 2],
-    redis: [Raw; 2],
-    history: VecDeque<Sent>,
-    next_index: usize,
+    pair: Pair,
     /// Error replies and nil replies seen, and the longest list a state check saw, to show
     /// what a run covered.
     errors: usize,
@@ -66,49 +42,12 @@ struct Diff {
 
 impl Diff {
     fn start(seed: u64) -> Diff {
-        let ours_server = Server::start(&[]);
-        let redis_server = Server::start_redis(&[]);
-        let mut ours = [ours_server.raw(), ours_server.raw()];
-        let mut redis = [redis_server.raw(), redis_server.raw()];
-        for r in [&mut ours[1], &mut redis[1]] {
-            assert!(matches!(r.cmd_str(&["HELLO", "3"]), Reply::Map(_)));
-        }
         Diff {
-            seed,
-            _ours_server: ours_server,
-            _redis_server: redis_server,
-            ours,
-            redis,
-            history: VecDeque::new(),
-            next_index: 0,
+            pair: Pair::start("difftest_lists", seed, HISTORY_MAX),
             errors: 0,
             nils: 0,
             longest: 0,
         }
-    }
-
-    fn fail(&self, what: &str, resp3: bool, args: &[Vec<u8>], ours: &Reply, redis: &Reply) -> ! {
-        let mut msg = format!(
-            "difftest_lists mismatch ({what})\n  seed:    {seed} (rerun: DIFFTEST_SEED={seed})\n  \
-             index:   {index}\n  proto:   RESP{proto}\n  command: {cmd}\n  ours:    {ours:?}\n  \
-             redis:   {redis:?}\n",
-            seed = self.seed,
-            index = self.next_index,
-            proto = if resp3 { 3 } else { 2 },
-            cmd = show_cmd(args),
-        );
-        msg.push_str("  preceding commands (index RESPn: command => ours | redis):\n");
-        for s in &self.history {
-            msg.push_str(&format!(
-                "    {} RESP{}: {} => {:?} | {:?}\n",
-                s.index,
-                if s.resp3 { 3 } else { 2 },
-                show_cmd(&s.args),
-                s.ours,
-                s.redis
-            ));
-        }
-        panic!("{msg}");
     }
 
     /// Sends a pipelined batch on one protocol to each server and compares replies in order.
@@ -116,20 +55,7 @@ impl Diff {
         if batch.is_empty() {
             return;
         }
-        let p = usize::from(resp3);
-        let mut bytes = Vec::new();
-        for args in batch {
-            let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-            encode_into(&mut bytes, &refs);
-        }
-        self.ours[p].send(&bytes);
-        let ours: Vec<Reply> = batch.iter().map(|_| self.ours[p].read_reply()).collect();
-        self.redis[p].send(&bytes);
-        let redis: Vec<Reply> = batch.iter().map(|_| self.redis[p].read_reply()).collect();
-        for ((args, o), r) in batch.iter().zip(ours).zip(redis) {
-            if o != r {
-                self.fail("reply", resp3, args, &o, &r);
-            }
+        for r in self.pair.run_exact(resp3, batch, "reply") {
             self.errors += usize::from(r.is_error());
             self.nils += usize::from(matches!(
                 r,
@@ -138,17 +64,6 @@ impl Diff {
             if let Reply::Array(Some(items)) = &r {
                 self.longest = self.longest.max(items.len());
             }
-            if self.history.len() == HISTORY_MAX {
-                self.history.pop_front();
-            }
-            self.history.push_back(Sent {
-                index: self.next_index,
-                resp3,
-                args: args.clone(),
-                ours: o,
-                redis: r,
-            });
-            self.next_index += 1;
         }
     }
 
@@ -182,8 +97,8 @@ impl Diff {
     }
 
     fn check_hits(&mut self) {
-        let o = Diff::hit_counters(&mut self.ours[0]);
-        let r = Diff::hit_counters(&mut self.redis[0]);
+        let o = Diff::hit_counters(self.pair.ours.conn(false));
+        let r = Diff::hit_counters(self.pair.redis.conn(false));
         assert!(
             r.contains("keyspace_hits:") && r.contains("rdb_changes_since_last_save:"),
             "INFO lacks the counters: {r}"
@@ -191,7 +106,7 @@ impl Diff {
         eprintln!("difftest_lists: counters agree: {r}");
         if o != r {
             let args = vec![b"INFO".to_vec(), b"stats".to_vec()];
-            self.fail(
+            self.pair.fail(
                 "keyspace hit counters and dirty",
                 false,
                 &args,
@@ -460,8 +375,13 @@ fn random_stream() {
     let n: usize = env_or("DIFFTEST_N", DEFAULT_N);
     eprintln!("difftest_lists: seed {seed}, {n} commands (DIFFTEST_SEED / DIFFTEST_N)");
     let mut d = Diff::start(seed);
-    for conn in d.ours.iter_mut().chain(d.redis.iter_mut()) {
-        assert_eq!(conn.cmd_str(&["CONFIG", "RESETSTAT"]), Reply::ok());
+    for side in [&mut d.pair.ours, &mut d.pair.redis] {
+        for resp3 in [false, true] {
+            assert_eq!(
+                side.conn(resp3).cmd_str(&["CONFIG", "RESETSTAT"]),
+                Reply::ok()
+            );
+        }
     }
     let mut g = Gen {
         rng: StdRng::seed_from_u64(seed),
@@ -482,12 +402,11 @@ fn random_stream() {
     d.check_hits();
     eprintln!(
         "difftest_lists: {} commands agreed ({} errors, {} nils, longest array {})",
-        d.next_index, d.errors, d.nils, d.longest
+        d.pair.history.next_index(),
+        d.errors,
+        d.nils,
+        d.longest
     );
-}
-
-fn cmd(s: &str) -> Vec<Vec<u8>> {
-    s.split(' ').map(|w| w.as_bytes().to_vec()).collect()
 }
 
 /// Hand-written edge cases, each run on both protocols against fresh keys.
@@ -582,8 +501,8 @@ fn edge_cases() {
         "LPOS k",
     ];
     for resp3 in [false, true] {
-        let cmds: Vec<Vec<Vec<u8>>> = script.iter().map(|s| cmd(s)).collect();
+        let cmds: Vec<Vec<Vec<u8>>> = script.iter().map(|s| words(s)).collect();
         d.run_batch(resp3, &cmds);
-        d.run_batch(resp3, &[cmd("FLUSHALL")]);
+        d.run_batch(resp3, &[words("FLUSHALL")]);
     }
 }

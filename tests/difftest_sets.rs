@@ -27,11 +27,12 @@
 
 mod common;
 
-use common::{encode_into, show_cmd, Raw, Reply, Server};
+use common::diff::{env_or, name_of, scan_to_end, words, Pair, Side};
+use common::Reply;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashSet};
 
 /// Seed used when `DIFFTEST_SEED` is not set.
 const DEFAULT_SEED: u64 = 0x5e75_5e75;
@@ -66,12 +67,6 @@ enum Check {
     Pop,
 }
 
-fn name_of(args: &[Vec<u8>]) -> String {
-    args.first()
-        .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
-        .unwrap_or_default()
-}
-
 fn check_for(args: &[Vec<u8>]) -> Check {
     if args.len() < 2 {
         return Check::Exact;
@@ -85,21 +80,8 @@ fn check_for(args: &[Vec<u8>]) -> Check {
     }
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={v:?} is not a valid number")),
-        Err(_) => default,
-    }
-}
-
 fn b(s: &str) -> Vec<u8> {
     s.as_bytes().to_vec()
-}
-
-fn words(s: &str) -> Vec<Vec<u8>> {
-    s.split(' ').map(b).collect()
 }
 
 /// The elements of an array or set reply, or None for other replies.
@@ -141,42 +123,10 @@ fn bulk_bytes(r: &Reply) -> Option<Vec<u8>> {
     }
 }
 
-/// One side: a RESP2 and a RESP3 connection to one server.
-struct Side {
-    conns: [Raw; 2],
-}
-
 impl Side {
-    fn new(server: &Server) -> Side {
-        let resp2 = server.raw();
-        let mut resp3 = server.raw();
-        let hello = resp3.cmd(&[b"HELLO", b"3"]);
-        assert!(matches!(hello, Reply::Map(_)), "HELLO 3 answered {hello:?}");
-        Side {
-            conns: [resp2, resp3],
-        }
-    }
-
-    fn cmd(&mut self, proto: usize, args: &[Vec<u8>]) -> Reply {
-        let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-        self.conns[proto].cmd(&refs)
-    }
-
-    fn batch(&mut self, proto: usize, cmds: &[Vec<Vec<u8>>]) -> Vec<Reply> {
-        let mut bytes = Vec::new();
-        for args in cmds {
-            let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-            encode_into(&mut bytes, &refs);
-        }
-        self.conns[proto].send(&bytes);
-        cmds.iter()
-            .map(|_| self.conns[proto].read_reply())
-            .collect()
-    }
-
     /// Sorted members of a key, via SMEMBERS on the RESP2 connection.
     fn members(&mut self, key: &[u8]) -> Result<BTreeSet<Vec<u8>>, Reply> {
-        let r = self.cmd(0, &[b("SMEMBERS"), key.to_vec()]);
+        let r = self.cmd(false, &[b("SMEMBERS"), key.to_vec()]);
         match items(&r) {
             Some(v) => Ok(v.iter().filter_map(bulk_bytes).collect()),
             None => Err(r),
@@ -184,141 +134,74 @@ impl Side {
     }
 
     fn encoding(&mut self, key: &[u8]) -> Reply {
-        self.cmd(0, &[b("OBJECT"), b("ENCODING"), key.to_vec()])
+        self.cmd(false, &[b("OBJECT"), b("ENCODING"), key.to_vec()])
     }
 }
 
-struct Sent {
-    index: usize,
-    proto: usize,
-    args: Vec<Vec<u8>>,
-    ours: Reply,
-    redis: Reply,
-}
-
 struct Diff {
-    seed: u64,
-    _ours_server: Server,
-    _redis_server: Server,
-    ours: Side,
-    redis: Side,
-    history: VecDeque<Sent>,
-    next_index: usize,
-    /// Per command name: (commands, error replies).
-    stats: BTreeMap<String, (u64, u64)>,
+    /// Its history's stats also count, as "OBJECT ENCODING=<encoding>", the encodings Redis
+    /// answered.
+    pair: Pair,
     resyncs: u64,
 }
 
 impl Diff {
     fn start(seed: u64) -> Diff {
-        let ours_server = Server::start(&[]);
-        let redis_server = Server::start_redis(&[]);
         Diff {
-            seed,
-            ours: Side::new(&ours_server),
-            redis: Side::new(&redis_server),
-            _ours_server: ours_server,
-            _redis_server: redis_server,
-            history: VecDeque::new(),
-            next_index: 0,
-            stats: BTreeMap::new(),
+            pair: Pair::start("difftest_sets", seed, HISTORY_MAX),
             resyncs: 0,
         }
     }
 
-    fn fail(&self, what: &str, args: &[Vec<u8>], ours: &Reply, redis: &Reply) -> ! {
-        let mut msg = format!(
-            "difftest_sets mismatch ({what})\n  seed:    {seed} (rerun: DIFFTEST_SEED={seed})\n  \
-             index:   {index}\n  command: {cmd}\n  ours:    {ours:?}\n  redis:   {redis:?}\n",
-            seed = self.seed,
-            index = self.next_index,
-            cmd = show_cmd(args),
-        );
-        msg.push_str("  preceding commands (index [resp]: command => ours | redis):\n");
-        for s in &self.history {
-            msg.push_str(&format!(
-                "    {} [{}]: {} => {:?} | {:?}\n",
-                s.index,
-                s.proto + 2,
-                show_cmd(&s.args),
-                s.ours,
-                s.redis
-            ));
-        }
-        panic!("{msg}");
-    }
-
-    fn remember(&mut self, proto: usize, args: &[Vec<u8>], ours: Reply, redis: Reply) {
+    /// Counts the encoding Redis answered to an OBJECT (ENCODING) command.
+    fn count_encoding(&mut self, args: &[Vec<u8>], redis: &Reply) {
         if name_of(args) == "OBJECT" {
-            if let Reply::Bulk(Some(e)) = &redis {
+            if let Reply::Bulk(Some(e)) = redis {
                 let e = format!("OBJECT ENCODING={}", String::from_utf8_lossy(e));
-                self.stats.entry(e).or_default().0 += 1;
+                self.pair.history.stats.entry(e).or_default().sent += 1;
             }
         }
-        let entry = self.stats.entry(name_of(args)).or_default();
-        entry.0 += 1;
-        entry.1 += u64::from(redis.is_error());
-        if self.history.len() == HISTORY_MAX {
-            self.history.pop_front();
-        }
-        self.history.push_back(Sent {
-            index: self.next_index,
-            proto,
-            args: args.to_vec(),
-            ours,
-            redis,
-        });
-        self.next_index += 1;
     }
 
-    /// Both sides' answers to a side query, which must agree.
-    fn both(&mut self, proto: usize, args: &[Vec<u8>], what: &str) -> Reply {
-        let o = self.ours.cmd(proto, args);
-        let r = self.redis.cmd(proto, args);
-        if o != r {
-            self.fail(what, args, &o, &r);
-        }
-        r
+    fn remember(&mut self, resp3: bool, args: &[Vec<u8>], ours: Reply, redis: Reply) {
+        self.count_encoding(args, &redis);
+        self.pair.history.push(resp3, args, ours, redis);
     }
 
-    fn run_exact_batch(&mut self, proto: usize, batch: &[Vec<Vec<u8>>]) {
+    fn run_exact_batch(&mut self, resp3: bool, batch: &[Vec<Vec<u8>>]) {
         if batch.is_empty() {
             return;
         }
-        let ours = self.ours.batch(proto, batch);
-        let redis = self.redis.batch(proto, batch);
-        for ((args, o), r) in batch.iter().zip(ours).zip(redis) {
-            if o != r {
-                self.fail("exact", args, &o, &r);
-            }
-            self.remember(proto, args, o, r);
+        let redis = self.pair.run_exact(resp3, batch, "exact");
+        for (args, r) in batch.iter().zip(&redis) {
+            self.count_encoding(args, r);
         }
     }
 
     /// Runs commands: exact ones pipelined, the others one by one with their checks.
-    fn run(&mut self, proto: usize, cmds: &[Vec<Vec<u8>>]) {
+    fn run(&mut self, resp3: bool, cmds: &[Vec<Vec<u8>>]) {
         let mut batch: Vec<Vec<Vec<u8>>> = Vec::new();
         for args in cmds {
             let check = check_for(args);
             if check == Check::Exact {
                 batch.push(args.clone());
                 if batch.len() == BATCH_MAX {
-                    self.run_exact_batch(proto, &batch);
+                    self.run_exact_batch(resp3, &batch);
                     batch.clear();
                 }
                 continue;
             }
-            self.run_exact_batch(proto, &batch);
+            self.run_exact_batch(resp3, &batch);
             batch.clear();
             match check {
-                Check::Ordered => self.run_ordered(proto, args),
-                Check::Scan => self.run_scan(proto, args),
-                Check::RandMember => self.run_randmember(proto, args),
-                Check::Pop => self.run_pop(proto, args),
+                Check::Ordered => self.run_ordered(resp3, args),
+                Check::Scan => self.run_scan(resp3, args),
+                Check::RandMember => self.run_randmember(resp3, args),
+                Check::Pop => self.run_pop(resp3, args),
                 Check::Exact => unreachable!(),
             }
         }
-        self.run_exact_batch(proto, &batch);
+        self.run_exact_batch(resp3, &batch);
     }
 
     /// Whether Redis answers `args` (SMEMBERS/SINTER/SUNION/SDIFF) by iterating an intset.
@@ -329,7 +212,9 @@ impl Diff {
             // Every present source an intset (a missing one makes the reply empty anyway).
             let mut all = true;
             for k in keys {
-                let e = self.both(0, &[b("OBJECT"), b("ENCODING"), k.clone()], "encoding");
+                let e = self
+                    .pair
+                    .both(false, &[b("OBJECT"), b("ENCODING"), k.clone()], "encoding");
                 all &=
                     matches!(&e, Reply::Bulk(Some(x)) if x == b"intset") || e == Reply::Bulk(None);
             }
@@ -342,19 +227,20 @@ impl Diff {
         };
         let mut cmd = vec![b(store), b(TMP_KEY)];
         cmd.extend(keys.iter().cloned());
-        let n = self.both(0, &cmd, "store into the scratch key");
-        let e = self.both(
-            0,
+        let n = self.pair.both(false, &cmd, "store into the scratch key");
+        let e = self.pair.both(
+            false,
             &[b("OBJECT"), b("ENCODING"), b(TMP_KEY)],
             "scratch encoding",
         );
-        self.both(0, &[b("DEL"), b(TMP_KEY)], "scratch DEL");
+        self.pair
+            .both(false, &[b("DEL"), b(TMP_KEY)], "scratch DEL");
         n == Reply::Int(0) || e == Reply::bulk(b"intset")
     }
 
-    fn run_ordered(&mut self, proto: usize, args: &[Vec<u8>]) {
-        let o = self.ours.cmd(proto, args);
-        let r = self.redis.cmd(proto, args);
+    fn run_ordered(&mut self, resp3: bool, args: &[Vec<u8>]) {
+        let o = self.pair.ours.cmd(resp3, args);
+        let r = self.pair.redis.cmd(resp3, args);
         // Errors, and intset iteration, must match exactly; hash order only as a set.
         let exact = r.is_error() || o.is_error() || self.iterates_intset(args);
         let ok = if exact {
@@ -363,54 +249,51 @@ impl Diff {
             sorted(&o) == sorted(&r)
         };
         if !ok {
-            self.fail("set reply (exact for intsets, else sorted)", args, &o, &r);
+            self.pair.fail(
+                "set reply (exact for intsets, else sorted)",
+                resp3,
+                args,
+                &o,
+                &r,
+            );
         }
-        self.remember(proto, args, o, r);
+        self.remember(resp3, args, o, r);
     }
 
-    /// SSCAN from the given cursor's command to completion on one side.
-    fn full_scan(side: &mut Side, proto: usize, args: &[Vec<u8>]) -> (Reply, Reply) {
-        let mut args = args.to_vec();
-        let first = side.cmd(proto, &args);
+    /// SSCAN from the given cursor's command to completion on one side: the first reply, and
+    /// every member seen (or the reply that ended the iteration).
+    fn full_scan(side: &mut Side, resp3: bool, args: &[Vec<u8>]) -> (Reply, Reply) {
         let mut members = BTreeSet::new();
-        let mut reply = first.clone();
-        for _ in 0..SCAN_CALLS_MAX {
-            let parts = items(&reply).map(<[Reply]>::to_vec).unwrap_or_default();
-            let [Reply::Bulk(Some(cursor)), batch] = parts.as_slice() else {
-                return (first, reply);
-            };
-            let Some(batch) = items(batch) else {
-                return (first, reply);
-            };
-            let cursor = cursor.clone();
+        let take = |batch: &[Reply]| {
             members.extend(batch.iter().filter_map(bulk_bytes));
-            if cursor == b"0" || args.len() < 3 {
-                let all =
-                    Reply::Array(Some(members.into_iter().map(|m| Reply::bulk(&m)).collect()));
-                return (first, all);
-            }
-            args[2] = cursor;
-            reply = side.cmd(proto, &args);
-        }
-        (
-            first,
-            Reply::Error(format!(
-                "harness: SSCAN did not end in {SCAN_CALLS_MAX} calls"
-            )),
-        )
+            true
+        };
+        let scan = scan_to_end(side.conn(resp3), args, 2, SCAN_CALLS_MAX, take);
+        let all = match scan.end {
+            Ok(()) => Reply::Array(Some(members.into_iter().map(|m| Reply::bulk(&m)).collect())),
+            Err(e) => e,
+        };
+        (scan.first, all)
     }
 
-    fn run_scan(&mut self, proto: usize, args: &[Vec<u8>]) {
-        let (of, o) = Diff::full_scan(&mut self.ours, proto, args);
-        let (rf, r) = Diff::full_scan(&mut self.redis, proto, args);
+    fn run_scan(&mut self, resp3: bool, args: &[Vec<u8>]) {
+        let (of, o) = Diff::full_scan(&mut self.pair.ours, resp3, args);
+        let (rf, r) = Diff::full_scan(&mut self.pair.redis, resp3, args);
         if o != r {
-            self.fail("SSCAN to completion, member sets", args, &o, &r);
+            self.pair
+                .fail("SSCAN to completion, member sets", resp3, args, &o, &r);
         }
-        let intset = self.redis.encoding(&args[1]) == Reply::bulk(b"intset");
+        let intset = self.pair.redis.encoding(&args[1]) == Reply::bulk(b"intset");
         if (intset || rf.is_error()) && of != rf {
-            self.fail("SSCAN of an intset (one exact reply)", args, &of, &rf);
+            self.pair.fail(
+                "SSCAN of an intset (one exact reply)",
+                resp3,
+                args,
+                &of,
+                &rf,
+            );
         }
-        self.remember(proto, args, of, rf);
+        self.remember(resp3, args, of, rf);
     }
 
     /// Checks that every member in `reply` belongs to `key` on that side.
@@ -420,17 +303,17 @@ impl Diff {
         }
         let mut cmd = vec![b("SMISMEMBER"), key.to_vec()];
         cmd.extend(elems.iter().cloned());
-        match side.cmd(0, &cmd) {
+        match side.cmd(false, &cmd) {
             Reply::Array(Some(v)) => v.iter().all(|x| *x == Reply::Int(1)),
             _ => false,
         }
     }
 
-    fn run_randmember(&mut self, proto: usize, args: &[Vec<u8>]) {
-        let o = self.ours.cmd(proto, args);
-        let r = self.redis.cmd(proto, args);
+    fn run_randmember(&mut self, resp3: bool, args: &[Vec<u8>]) {
+        let o = self.pair.ours.cmd(resp3, args);
+        let r = self.pair.redis.cmd(resp3, args);
         if !same_shape(&o, &r) {
-            self.fail("SRANDMEMBER shape", args, &o, &r);
+            self.pair.fail("SRANDMEMBER shape", resp3, args, &o, &r);
         }
         let key = &args[1];
         let elems = |x: &Reply| -> Vec<Vec<u8>> {
@@ -442,36 +325,50 @@ impl Diff {
             }
         };
         let (oe, re) = (elems(&o), elems(&r));
-        if !Diff::all_members(&mut self.ours, key, &oe)
-            || !Diff::all_members(&mut self.redis, key, &re)
+        if !Diff::all_members(&mut self.pair.ours, key, &oe)
+            || !Diff::all_members(&mut self.pair.redis, key, &re)
         {
-            self.fail("SRANDMEMBER returned a non-member", args, &o, &r);
+            self.pair
+                .fail("SRANDMEMBER returned a non-member", resp3, args, &o, &r);
         }
         let positive = args.len() == 3 && !args[2].starts_with(b"-");
         if positive && items(&o).is_some() {
             let distinct: HashSet<&Vec<u8>> = oe.iter().collect();
             if distinct.len() != oe.len() {
-                self.fail("SRANDMEMBER positive count repeated a member", args, &o, &r);
+                self.pair.fail(
+                    "SRANDMEMBER positive count repeated a member",
+                    resp3,
+                    args,
+                    &o,
+                    &r,
+                );
             }
-            let card = self.both(0, &[b("SCARD"), key.clone()], "SCARD");
+            let card = self.pair.both(false, &[b("SCARD"), key.clone()], "SCARD");
             if card == Reply::Int(oe.len() as i64) && sorted(&o) != sorted(&r) {
-                self.fail("SRANDMEMBER of the whole set", args, &o, &r);
+                self.pair
+                    .fail("SRANDMEMBER of the whole set", resp3, args, &o, &r);
             }
         }
-        self.remember(proto, args, o, r);
+        self.remember(resp3, args, o, r);
     }
 
-    fn run_pop(&mut self, proto: usize, args: &[Vec<u8>]) {
+    fn run_pop(&mut self, resp3: bool, args: &[Vec<u8>]) {
         let key = args[1].clone();
-        let before_o = self.ours.members(&key);
-        let before_r = self.redis.members(&key);
+        let before_o = self.pair.ours.members(&key);
+        let before_r = self.pair.redis.members(&key);
         if before_o != before_r {
-            self.fail("SMEMBERS before SPOP", args, &Reply::Null, &Reply::Null);
+            self.pair.fail(
+                "SMEMBERS before SPOP",
+                resp3,
+                args,
+                &Reply::Null,
+                &Reply::Null,
+            );
         }
-        let o = self.ours.cmd(proto, args);
-        let r = self.redis.cmd(proto, args);
+        let o = self.pair.ours.cmd(resp3, args);
+        let r = self.pair.redis.cmd(resp3, args);
         if !same_shape(&o, &r) {
-            self.fail("SPOP shape", args, &o, &r);
+            self.pair.fail("SPOP shape", resp3, args, &o, &r);
         }
         let popped = |x: &Reply| -> Vec<Vec<u8>> {
             match x {
@@ -485,7 +382,8 @@ impl Diff {
         let po = popped(&o);
         let distinct: HashSet<&Vec<u8>> = po.iter().collect();
         if distinct.len() != po.len() || !po.iter().all(|m| before.contains(m)) {
-            self.fail("SPOP popped a non-member or twice", args, &o, &r);
+            self.pair
+                .fail("SPOP popped a non-member or twice", resp3, args, &o, &r);
         }
         // The encoding after a rebuild depends on which members stay only when the set mixed
         // integers and strings; otherwise it must match.
@@ -497,65 +395,79 @@ impl Diff {
         };
         let ints = before.iter().filter(|m| is_int(m)).count();
         if ints == 0 || ints == before.len() {
-            let (eo, er) = (self.ours.encoding(&key), self.redis.encoding(&key));
+            let (eo, er) = (
+                self.pair.ours.encoding(&key),
+                self.pair.redis.encoding(&key),
+            );
             if eo != er {
                 let enc = vec![b("OBJECT"), b("ENCODING"), key.clone()];
-                self.remember(proto, args, o, r);
-                self.fail("encoding after SPOP", &enc, &eo, &er);
+                self.remember(resp3, args, o, r);
+                self.pair.fail("encoding after SPOP", false, &enc, &eo, &er);
             }
         }
-        self.remember(proto, args, o, r);
+        self.remember(resp3, args, o, r);
         self.resync(&key);
     }
 
     /// Makes ours hold exactly Redis's members of `key`, in Redis's encoding.
     fn resync(&mut self, key: &[u8]) {
-        let want = self.redis.members(key).unwrap_or_default();
-        let have = self.ours.members(key).unwrap_or_default();
-        let want_enc = self.redis.encoding(key);
-        if want == have && self.ours.encoding(key) == want_enc {
+        let want = self.pair.redis.members(key).unwrap_or_default();
+        let have = self.pair.ours.members(key).unwrap_or_default();
+        let want_enc = self.pair.redis.encoding(key);
+        if want == have && self.pair.ours.encoding(key) == want_enc {
             return;
         }
         self.resyncs += 1;
-        self.ours.cmd(0, &[b("DEL"), key.to_vec()]);
+        self.pair.ours.cmd(false, &[b("DEL"), key.to_vec()]);
         let table = want_enc == Reply::bulk(b"hashtable");
         if table {
-            self.ours
-                .cmd(0, &[b("SADD"), key.to_vec(), RESYNC_MARKER.to_vec()]);
+            self.pair
+                .ours
+                .cmd(false, &[b("SADD"), key.to_vec(), RESYNC_MARKER.to_vec()]);
         }
         // Redis's intset may be larger than the current limit (set before the limit was
         // lowered): lift the limit on ours while rebuilding.
         let limit = match self
+            .pair
             .ours
-            .cmd(0, &words("CONFIG GET set-max-intset-entries"))
+            .cmd(false, &words("CONFIG GET set-max-intset-entries"))
         {
             Reply::Array(Some(v)) if v.len() == 2 => bulk_bytes(&v[1]).unwrap_or_default(),
             other => panic!("CONFIG GET answered {other:?}"),
         };
-        self.ours
-            .cmd(0, &words("CONFIG SET set-max-intset-entries 1000000"));
+        self.pair
+            .ours
+            .cmd(false, &words("CONFIG SET set-max-intset-entries 1000000"));
         let want: Vec<Vec<u8>> = want.into_iter().collect();
         for chunk in want.chunks(RESYNC_CHUNK) {
             let mut cmd = vec![b("SADD"), key.to_vec()];
             cmd.extend(chunk.iter().cloned());
-            self.ours.cmd(0, &cmd);
+            self.pair.ours.cmd(false, &cmd);
         }
         let mut restore = words("CONFIG SET set-max-intset-entries");
         restore.push(limit);
-        self.ours.cmd(0, &restore);
+        self.pair.ours.cmd(false, &restore);
         if table {
-            self.ours
-                .cmd(0, &[b("SREM"), key.to_vec(), RESYNC_MARKER.to_vec()]);
+            self.pair
+                .ours
+                .cmd(false, &[b("SREM"), key.to_vec(), RESYNC_MARKER.to_vec()]);
         }
         // The rebuilt key gets Redis's deadline back.
-        if let Reply::Int(at_ms @ 1..) = self.redis.cmd(0, &[b("PEXPIRETIME"), key.to_vec()]) {
+        if let Reply::Int(at_ms @ 1..) = self
+            .pair
+            .redis
+            .cmd(false, &[b("PEXPIRETIME"), key.to_vec()])
+        {
             let at = at_ms.to_string().into_bytes();
-            self.ours.cmd(0, &[b("PEXPIREAT"), key.to_vec(), at]);
+            self.pair
+                .ours
+                .cmd(false, &[b("PEXPIREAT"), key.to_vec(), at]);
         }
-        let got = self.ours.encoding(key);
+        let got = self.pair.ours.encoding(key);
         if got != want_enc {
             let args = vec![b("OBJECT"), b("ENCODING"), key.to_vec()];
-            self.fail("resync after SPOP", &args, &got, &want_enc);
+            self.pair
+                .fail("resync after SPOP", false, &args, &got, &want_enc);
         }
     }
 
@@ -565,27 +477,29 @@ impl Diff {
         keys.push(STR_KEY);
         for k in keys {
             let key = b(k);
-            self.both(0, &[b("TYPE"), key.clone()], "state check: TYPE");
-            self.both(
-                0,
+            self.pair
+                .both(false, &[b("TYPE"), key.clone()], "state check: TYPE");
+            self.pair.both(
+                false,
                 &[b("OBJECT"), b("ENCODING"), key.clone()],
                 "state check: encoding",
             );
-            let (o, r) = (self.ours.members(&key), self.redis.members(&key));
+            let (o, r) = (self.pair.ours.members(&key), self.pair.redis.members(&key));
             if o != r {
                 let show = |x: &Result<BTreeSet<Vec<u8>>, Reply>| match x {
                     Ok(m) => Reply::Array(Some(m.iter().map(|e| Reply::bulk(e)).collect())),
                     Err(e) => e.clone(),
                 };
-                self.fail(
+                self.pair.fail(
                     "state check: members",
+                    false,
                     &[b("SMEMBERS"), key],
                     &show(&o),
                     &show(&r),
                 );
             }
         }
-        self.both(0, &[b("DBSIZE")], "state check: DBSIZE");
+        self.pair.both(false, &[b("DBSIZE")], "state check: DBSIZE");
     }
 }
 
@@ -843,8 +757,8 @@ fn random_stream() {
         rng: StdRng::seed_from_u64(seed),
     };
     let mut diff = Diff::start(seed);
-    diff.run(0, &[words("SET str x")]);
-    let mut proto = 0;
+    diff.run(false, &[words("SET str x")]);
+    let mut resp3 = false;
     let mut i = 0;
     while i < n {
         // A run of commands on one connection, then maybe a switch of protocol.
@@ -852,31 +766,32 @@ fn random_stream() {
         if i % 1000 < run_len && i > 0 {
             let limit = ["512", "16", "4", "512", "1", "0", "128"][(i / 1000) % 7];
             diff.run(
-                0,
+                false,
                 &[words(&format!("CONFIG SET set-max-intset-entries {limit}"))],
             );
         }
         let cmds: Vec<Vec<Vec<u8>>> = (0..run_len).map(|_| g.command()).collect();
-        diff.run(proto, &cmds);
+        diff.run(resp3, &cmds);
         let before = i / STATE_CHECK_EVERY;
         i += run_len;
         if i / STATE_CHECK_EVERY != before {
             diff.check_state();
         }
         if g.rng.gen_ratio(1, 3) {
-            proto = 1 - proto;
+            resp3 = !resp3;
         }
     }
     diff.check_state();
     eprintln!(
         "difftest_sets: {} commands compared, {} SPOP resyncs",
-        diff.next_index, diff.resyncs
+        diff.pair.history.next_index(),
+        diff.resyncs
     );
-    for (name, (count, errors)) in &diff.stats {
-        eprintln!("  {name:<12} {count:>6} ({errors} errors)");
+    for (name, c) in &diff.pair.history.stats {
+        eprintln!("  {name:<12} {:>6} ({} errors)", c.sent, c.errors);
     }
     // The stream must really cover both encodings and the error paths.
-    let covered: HashSet<&str> = diff.stats.keys().map(String::as_str).collect();
+    let covered: HashSet<&str> = diff.pair.history.stats.keys().map(String::as_str).collect();
     for name in [
         "OBJECT ENCODING=intset",
         "OBJECT ENCODING=hashtable",
@@ -1179,10 +1094,10 @@ fn edge_cases() {
     c.push(words("SPOP many 600"));
     c.push(words("EXISTS many"));
 
-    for proto in [0, 1] {
+    for resp3 in [false, true] {
         let mut diff = Diff::start(0);
         for args in &c {
-            diff.run(proto, std::slice::from_ref(args));
+            diff.run(resp3, std::slice::from_ref(args));
         }
     }
 }

@@ -22,10 +22,11 @@
 
 mod common;
 
-use common::{encode_into, show_cmd, Raw, Reply, Server};
+use common::diff::{env_or, name_of, scan_to_end, words, Pair};
+use common::{Raw, Reply};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 
 const DEFAULT_SEED: u64 = 0x7a_5e75;
 const DEFAULT_N: usize = 6_000;
@@ -33,90 +34,13 @@ const BATCH_MAX: usize = 50;
 const HISTORY_MAX: usize = 12;
 const SCAN_CALLS_MAX: usize = 10_000;
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={v:?} is not a valid number")),
-        Err(_) => default,
-    }
-}
-
-fn name_of(args: &[Vec<u8>]) -> String {
-    String::from_utf8_lossy(&args[0]).to_ascii_uppercase()
-}
-
-struct Side {
-    resp2: Raw,
-    resp3: Raw,
-}
-
-struct Diff {
-    seed: u64,
-    _servers: (Server, Server),
-    ours: Side,
-    redis: Side,
-    history: VecDeque<(usize, Vec<Vec<u8>>, Reply, Reply)>,
-    index: usize,
-    /// Per command name: (sent, error replies from Redis), printed with DIFFTEST_STATS=1.
-    stats: std::collections::BTreeMap<String, (u64, u64)>,
-}
-
-fn side(s: &Server) -> Side {
-    let resp2 = s.raw();
-    let mut resp3 = s.raw();
-    let r = resp3.cmd_str(&["HELLO", "3"]);
-    assert!(matches!(r, Reply::Map(_)), "HELLO 3: {r:?}");
-    Side { resp2, resp3 }
-}
+/// The servers and what was compared on them (the history's per-name stats are printed with
+/// DIFFTEST_STATS=1); the comparisons are this file's `impl`.
+type Diff = Pair;
 
 impl Diff {
-    fn start(seed: u64) -> Diff {
-        let ours = Server::start(&[]);
-        let redis = Server::start_redis(&[]);
-        Diff {
-            seed,
-            ours: side(&ours),
-            redis: side(&redis),
-            _servers: (ours, redis),
-            history: VecDeque::new(),
-            index: 0,
-            stats: std::collections::BTreeMap::new(),
-        }
-    }
-
-    fn fail(&self, what: &str, args: &[Vec<u8>], ours: &Reply, redis: &Reply) -> ! {
-        let mut msg = format!(
-            "zsets difftest mismatch ({what})\n  seed:    {s} (rerun: DIFFTEST_SEED={s})\n  \
-             index:   {i}\n  command: {c}\n  ours:    {ours:?}\n  redis:   {redis:?}\n  \
-             preceding commands:\n",
-            s = self.seed,
-            i = self.index,
-            c = show_cmd(args),
-        );
-        for (i, a, o, r) in &self.history {
-            msg.push_str(&format!("    {i}: {} => {o:?} | {r:?}\n", show_cmd(a)));
-        }
-        panic!("{msg}");
-    }
-
-    fn remember(&mut self, args: &[Vec<u8>], o: Reply, r: Reply) {
-        let entry = self.stats.entry(name_of(args)).or_default();
-        entry.0 += 1;
-        entry.1 += u64::from(r.is_error());
-        if self.history.len() == HISTORY_MAX {
-            self.history.pop_front();
-        }
-        self.history.push_back((self.index, args.to_vec(), o, r));
-        self.index += 1;
-    }
-
     fn conns(&mut self, resp3: bool) -> (&mut Raw, &mut Raw) {
-        if resp3 {
-            (&mut self.ours.resp3, &mut self.redis.resp3)
-        } else {
-            (&mut self.ours.resp2, &mut self.redis.resp2)
-        }
+        (self.ours.conn(resp3), self.redis.conn(resp3))
     }
 
     /// Pipelines a batch on one protocol and compares replies in order.
@@ -124,27 +48,21 @@ impl Diff {
         if batch.is_empty() {
             return;
         }
-        let mut bytes = Vec::new();
-        for args in batch {
-            let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-            encode_into(&mut bytes, &refs);
-        }
         // Redis has no ZQUERY: it answers the whole set instead, and the expected ZQUERY
         // reply is computed from that below.
-        let mut redis_bytes = Vec::new();
-        for args in batch {
-            let refs: Vec<&[u8]> = if name_of(args) == "ZQUERY" {
-                vec![b"ZRANGE", &args[1], b"0", b"-1", b"WITHSCORES"]
-            } else {
-                args.iter().map(Vec::as_slice).collect()
-            };
-            encode_into(&mut redis_bytes, &refs);
-        }
-        let (o, r) = self.conns(resp3);
-        o.send(&bytes);
-        let ours: Vec<Reply> = batch.iter().map(|_| o.read_reply()).collect();
-        r.send(&redis_bytes);
-        let redis: Vec<Reply> = batch.iter().map(|_| r.read_reply()).collect();
+        let redis_batch: Vec<Vec<Vec<u8>>> = batch
+            .iter()
+            .map(|args| {
+                if name_of(args) == "ZQUERY" {
+                    let whole: [&[u8]; 5] = [b"ZRANGE", &args[1], b"0", b"-1", b"WITHSCORES"];
+                    whole.iter().map(|a| a.to_vec()).collect()
+                } else {
+                    args.clone()
+                }
+            })
+            .collect();
+        let ours = self.ours.pipeline(resp3, batch);
+        let redis = self.redis.pipeline(resp3, &redis_batch);
         for ((args, o), r) in batch.iter().zip(ours).zip(redis) {
             let r = if name_of(args) == "ZQUERY" {
                 expected_zquery(args, r, resp3)
@@ -154,9 +72,9 @@ impl Diff {
             if name_of(args) == "ZRANDMEMBER" {
                 self.check_randmember(args, &o, &r, resp3);
             } else if o != r {
-                self.fail(if resp3 { "RESP3" } else { "RESP2" }, args, &o, &r);
+                self.fail("exact", resp3, args, &o, &r);
             }
-            self.remember(args, o, r);
+            self.history.push(resp3, args, o, r);
         }
     }
 
@@ -171,7 +89,7 @@ impl Diff {
             }
         };
         if shape(o) != shape(r) {
-            self.fail("ZRANDMEMBER shape", args, o, r);
+            self.fail("ZRANDMEMBER shape", resp3, args, o, r);
         }
         if args.len() < 2 {
             return;
@@ -222,6 +140,7 @@ impl Diff {
                 if !ok {
                     self.fail(
                         &format!("ZRANDMEMBER ({side}) returned a non-member"),
+                        resp3,
                         args,
                         o,
                         r,
@@ -232,40 +151,28 @@ impl Diff {
                 let distinct: BTreeSet<String> =
                     got.iter().map(|(m, _)| format!("{m:?}")).collect();
                 if distinct.len() != got.len() {
-                    self.fail(&format!("ZRANDMEMBER ({side}) repeated"), args, o, r);
+                    self.history
+                        .fail(&format!("ZRANDMEMBER ({side}) repeated"), resp3, args, o, r);
                 }
             }
         }
     }
 
-    fn full_scan(conn: &mut Raw, args: &[Vec<u8>], resp3: bool) -> Result<BTreeSet<String>, Reply> {
-        let mut args = args.to_vec();
+    /// ZSCAN to completion; each (member, score) page chunk as its debug text.
+    fn full_scan(conn: &mut Raw, args: &[Vec<u8>]) -> Result<BTreeSet<String>, Reply> {
         let mut out = BTreeSet::new();
-        for _ in 0..SCAN_CALLS_MAX {
-            let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-            let reply = conn.cmd(&refs);
-            let Reply::Array(Some(parts)) = &reply else {
-                return Err(reply);
-            };
-            let [Reply::Bulk(Some(cursor)), Reply::Array(Some(items))] = parts.as_slice() else {
-                return Err(reply);
-            };
-            let _ = resp3;
-            for p in items.chunks(2) {
-                out.insert(format!("{:?}", p));
-            }
-            if cursor == b"0" {
-                return Ok(out);
-            }
-            args[2] = cursor.clone();
-        }
-        Err(Reply::Error("harness: ZSCAN did not finish".into()))
+        let take = |items: &[Reply]| {
+            out.extend(items.chunks(2).map(|p| format!("{p:?}")));
+            true
+        };
+        scan_to_end(conn, args, 2, SCAN_CALLS_MAX, take).end?;
+        Ok(out)
     }
 
     fn run_scan(&mut self, args: &[Vec<u8>], resp3: bool) {
         let (o, r) = self.conns(resp3);
-        let o = Diff::full_scan(o, args, resp3);
-        let r = Diff::full_scan(r, args, resp3);
+        let o = Diff::full_scan(o, args);
+        let r = Diff::full_scan(r, args);
         let as_reply = |x: Result<BTreeSet<String>, Reply>| match x {
             Ok(s) => Reply::Array(Some(
                 s.into_iter().map(|t| Reply::bulk(t.as_bytes())).collect(),
@@ -274,9 +181,10 @@ impl Diff {
         };
         let (o, r) = (as_reply(o), as_reply(r));
         if o != r {
-            self.fail("ZSCAN to completion", args, &o, &r);
+            self.history
+                .fail("ZSCAN to completion", resp3, args, &o, &r);
         }
-        self.remember(args, o, r);
+        self.history.push(resp3, args, o, r);
     }
 
     fn run(&mut self, cmds: &[Vec<Vec<u8>>], resp3: bool) {
@@ -389,10 +297,6 @@ fn expected_zquery(args: &[Vec<u8>], whole: Reply, resp3: bool) -> Reply {
         }
     }
     Reply::Array(Some(out))
-}
-
-fn words(s: &str) -> Vec<Vec<u8>> {
-    s.split(' ').map(|w| w.as_bytes().to_vec()).collect()
 }
 
 const KEYS: &[&str] = &["z1", "z2", "z3", "z4"];
@@ -852,7 +756,7 @@ fn random_stream() {
     let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
     let n: usize = env_or("DIFFTEST_N", DEFAULT_N);
     eprintln!("difftest_zsets: seed {seed}, {n} commands (DIFFTEST_SEED / DIFFTEST_N)");
-    let mut diff = Diff::start(seed);
+    let mut diff = Pair::start("difftest_zsets", seed, HISTORY_MAX);
     let mut gen = Gen {
         rng: StdRng::seed_from_u64(seed),
     };
@@ -880,8 +784,8 @@ fn random_stream() {
     eprintln!("difftest_zsets: seed {seed}: {done} random commands agreed");
     if std::env::var_os("DIFFTEST_STATS").is_some() {
         eprintln!("{:<18} {:>8} {:>8}", "command", "count", "errors");
-        for (name, (count, errors)) in &diff.stats {
-            eprintln!("{name:<18} {count:>8} {errors:>8}");
+        for (name, c) in &diff.history.stats {
+            eprintln!("{name:<18} {:>8} {:>8}", c.sent, c.errors);
         }
     }
 }
@@ -1105,7 +1009,7 @@ fn edge_cases() {
         "ZADD ch ch 1 a 1 a 2 a",
     ];
     let cmds: Vec<Vec<Vec<u8>>> = lines.iter().map(|l| words(l)).collect();
-    let mut diff = Diff::start(1);
+    let mut diff = Pair::start("difftest_zsets", 1, HISTORY_MAX);
     let mut all = cmds.clone();
     // Binary and empty members, and arguments with NUL.
     all.push(vec![

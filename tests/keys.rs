@@ -1,140 +1,26 @@
 //! End-to-end tests of the generic key and expiry commands, written against redis-server
 //! 7.0.15's answers (each expectation here was checked on the real server).
 //!
-//! Each test starts its own ringkv on a free port and kills it on drop. Setting
-//! `RINGKV_TEST_PORT` runs the same tests against an already running server instead (for
-//! example a real redis-server, to re-check the expectations); then run them with
-//! `--test-threads=1`, since every test starts with FLUSHALL.
+//! Each test starts its own ringkv on a free port and kills it on drop (`common::Server`).
+//! Setting `RINGKV_TEST_PORT` runs the same tests against an already running server instead
+//! (for example a real redis-server, to re-check the expectations); then run them with
+//! `--test-threads=1`, since every test starts with FLUSHALL. Byte-exact expectations read
+//! replies with `common::Raw::cmd_exact`.
+
+mod common;
 
 use std::collections::HashSet;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::Server;
 use redis::{Connection, RedisResult, Value};
 
-/// How long a freshly spawned server may take to accept connections.
-const START_TIMEOUT: Duration = Duration::from_secs(10);
-
-struct Server {
-    child: Option<Child>,
-    port: u16,
-}
-
 impl Server {
-    fn start() -> Server {
-        if let Some(port) = std::env::var("RINGKV_TEST_PORT")
-            .ok()
-            .and_then(|p| p.parse().ok())
-        {
-            let s = Server { child: None, port };
-            let mut c = s.conn();
-            let _: () = redis::cmd("FLUSHALL").query(&mut c).expect("FLUSHALL");
-            return s;
-        }
-        let port = {
-            let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-            l.local_addr().expect("local addr").port()
-        };
-        let child = Command::new(env!("CARGO_BIN_EXE_ringkv"))
-            .args(["--port", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn ringkv");
-        let server = Server {
-            child: Some(child),
-            port,
-        };
-        let t0 = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                t0.elapsed() < START_TIMEOUT,
-                "ringkv did not listen on port {port} within {START_TIMEOUT:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
+    /// A redis-rs connection, for the tests that check values rather than bytes.
     fn conn(&self) -> Connection {
         let client =
             redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).expect("client");
         client.get_connection().expect("connect")
-    }
-
-    fn raw(&self) -> Raw {
-        let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
-        Raw { s, buf: Vec::new() }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(c) = &mut self.child {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-/// A raw connection that sends commands and returns each reply's exact bytes.
-struct Raw {
-    s: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Raw {
-    fn send(&mut self, args: &[&str]) -> Vec<u8> {
-        let mut req = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            req.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-        }
-        self.s.write_all(&req).expect("write");
-        loop {
-            if let Some(n) = frame_len(&self.buf) {
-                return self.buf.drain(..n).collect();
-            }
-            let mut chunk = [0u8; 4096];
-            let n = self.s.read(&mut chunk).expect("read");
-            assert!(n > 0, "server closed the connection");
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
-    }
-}
-
-/// Length of the first complete RESP2/RESP3 value in `b`, if complete.
-fn frame_len(b: &[u8]) -> Option<usize> {
-    let line_end = b.windows(2).position(|w| w == b"\r\n")?;
-    let head = std::str::from_utf8(&b[1..line_end]).ok()?;
-    let after = line_end + 2;
-    match b[0] {
-        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Some(after),
-        b'$' | b'=' | b'!' => {
-            let n: i64 = head.parse().ok()?;
-            if n < 0 {
-                return Some(after);
-            }
-            let end = after + n as usize + 2;
-            (b.len() >= end).then_some(end)
-        }
-        b'*' | b'~' | b'>' | b'%' | b'|' => {
-            let n: i64 = head.parse().ok()?;
-            let items = if matches!(b[0], b'%' | b'|') {
-                2 * n
-            } else {
-                n
-            };
-            let mut at = after;
-            for _ in 0..items.max(0) {
-                at += frame_len(&b[at..])?;
-            }
-            Some(at)
-        }
-        _ => panic!("bad RESP type byte {:?}", b[0] as char),
     }
 }
 
@@ -186,7 +72,7 @@ fn stats(c: &mut Connection) -> (u64, u64) {
 
 #[test]
 fn del_unlink_exists_touch_type() {
-    let s = Server::start();
+    let s = Server::start_or_attach(&[]);
     let mut c = s.conn();
     set(&mut c, "a", "1");
     set(&mut c, "b", "hello");
@@ -209,38 +95,38 @@ fn del_unlink_exists_touch_type() {
 
 #[test]
 fn type_status_and_nulls_in_resp2_and_resp3() {
-    let s = Server::start();
+    let s = Server::start_or_attach(&[]);
     let mut c = s.conn();
     set(&mut c, "a", "1");
     let mut r = s.raw();
-    assert_eq!(r.send(&["TYPE", "a"]), b"+string\r\n");
-    assert_eq!(r.send(&["TYPE", "zz"]), b"+none\r\n");
-    assert_eq!(r.send(&["OBJECT", "ENCODING", "zz"]), b"$-1\r\n");
-    assert_eq!(r.send(&["KEYS", "a*"]), b"*1\r\n$1\r\na\r\n");
+    assert_eq!(r.cmd_exact(&["TYPE", "a"]), b"+string\r\n");
+    assert_eq!(r.cmd_exact(&["TYPE", "zz"]), b"+none\r\n");
+    assert_eq!(r.cmd_exact(&["OBJECT", "ENCODING", "zz"]), b"$-1\r\n");
+    assert_eq!(r.cmd_exact(&["KEYS", "a*"]), b"*1\r\n$1\r\na\r\n");
     assert_eq!(
-        r.send(&["SCAN", "0", "COUNT", "100"]),
+        r.cmd_exact(&["SCAN", "0", "COUNT", "100"]),
         b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n"
     );
-    assert_eq!(r.send(&["TTL", "a"]), b":-1\r\n");
-    assert_eq!(r.send(&["SELECT", "3"]), b"+OK\r\n");
-    assert_eq!(r.send(&["RANDOMKEY"]), b"$-1\r\n");
-    r.send(&["HELLO", "3"]);
-    assert_eq!(r.send(&["RANDOMKEY"]), b"_\r\n");
-    assert_eq!(r.send(&["OBJECT", "ENCODING", "zz"]), b"_\r\n");
-    assert_eq!(r.send(&["SELECT", "0"]), b"+OK\r\n");
-    assert_eq!(r.send(&["TYPE", "a"]), b"+string\r\n");
+    assert_eq!(r.cmd_exact(&["TTL", "a"]), b":-1\r\n");
+    assert_eq!(r.cmd_exact(&["SELECT", "3"]), b"+OK\r\n");
+    assert_eq!(r.cmd_exact(&["RANDOMKEY"]), b"$-1\r\n");
+    r.cmd_exact(&["HELLO", "3"]);
+    assert_eq!(r.cmd_exact(&["RANDOMKEY"]), b"_\r\n");
+    assert_eq!(r.cmd_exact(&["OBJECT", "ENCODING", "zz"]), b"_\r\n");
+    assert_eq!(r.cmd_exact(&["SELECT", "0"]), b"+OK\r\n");
+    assert_eq!(r.cmd_exact(&["TYPE", "a"]), b"+string\r\n");
     // KEYS and SCAN stay arrays in RESP3.
-    assert_eq!(r.send(&["KEYS", "*"]), b"*1\r\n$1\r\na\r\n");
+    assert_eq!(r.cmd_exact(&["KEYS", "*"]), b"*1\r\n$1\r\na\r\n");
     assert_eq!(
-        r.send(&["SCAN", "0", "COUNT", "100"]),
+        r.cmd_exact(&["SCAN", "0", "COUNT", "100"]),
         b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n"
     );
-    assert_eq!(r.send(&["EXISTS", "a"]), b":1\r\n");
+    assert_eq!(r.cmd_exact(&["EXISTS", "a"]), b":1\r\n");
 }
 
 #[test]
 fn keys_patterns_and_randomkey() {
-    let s = Server::start();
+    let s = Server::start_or_attach(&[]);
     let mut c = s.conn();
     for k in ["hello", "hallo", "hxllo", "world", "h*llo"] {
         set(&mut c, k, "v");
@@ -264,7 +150,7 @@ fn keys_patterns_and_randomkey() {
 
 #[test]
 fn scan_iterates_filters_and_validates() {
-    let s = Server::start();
+    let s = Server::start_or_attach(&[]);
     let mut c = s.conn();
     let mut pipe = redis::pipe();
     for i in 0..300 {
@@ -347,7 +233,7 @@ fn scan_iterates_filters_and_validates() {
 
 #[test]
 fn rename_and_renamenx() {
-    let s = Server::start();
+    let s = Server::start_or_attach(&[]);
     let mut c = s.conn();
     set(&mut c, "a", "va");
     set(&mut c, "b", "vb");
@@ -375,7 +261,7 @@ fn rename_and_renamenx() {
 
 #[test]
 fn copy_command() {
-    let s = Server::start();
+    let s = Server::start_or_attach(&[]);
     let mut c = s.conn();
     set(&mut c, "a", "va");
     set(&mut c, "b", "vb");
@@ -426,7 +312,7 @@ fn copy_command() {
 
 #[test]
 fn move_command() {
-    let s = Server::start();
+    let s = Server::start_or_attach(&[]);
     let mut c = s.conn();
     set(&mut c, "a", "va");
     set(&mut c, "b", "vb");
@@ -469,7 +355,7 @@ fn move_command() {
 
 #[test]
 fn expire_options_and_errors() {
-    let s = Server::start();
+    let s = Server::start_or_attach(&[]);
     let mut c = s.conn();
     set(&mut c, "a", "1");
     assert_eq!(int(&mut c, &["EXPIRE", "zz", "10"]), 0);
@@ -549,7 +435,7 @@ fn expire_options_and_errors() {
 
 #[test]
 fn expire_in_the_past_deletes() {
-    let s = Server::start();
+    let s = Server::start_or_attach(&[]);
     let mut c = s.conn();
     for k in ["a", "b", "c", "d"] {
         set(&mut c, k, "v");
@@ -569,7 +455,7 @@ fn expire_in_the_past_deletes() {
 
 #[test]
 fn ttl_family_rounding_and_absolute_times() {
-    let s = Server::start();
+    let s = Server::start_or_attach(&[]);
     let mut c = s.conn();
     set(&mut c, "a", "1");
     assert_eq!(int(&mut c, &["TTL", "zz"]), -2);
@@ -599,7 +485,7 @@ fn ttl_family_rounding_and_absolute_times() {
 
 #[test]
 fn object_subcommands() {
-    let s = Server::start();
+    let s = Server::start_or_attach(&[]);
     let mut c = s.conn();
     set(&mut c, "i", "1");
     set(&mut c, "big", "123456");
@@ -667,7 +553,7 @@ fn object_subcommands() {
 
 #[test]
 fn keyspace_hits_and_misses_counted_like_redis() {
-    let s = Server::start();
+    let s = Server::start_or_attach(&[]);
     let mut c = s.conn();
     set(&mut c, "a", "1");
     set(&mut c, "b", "x");

@@ -12,9 +12,15 @@
 //!   Pointing it at `redis-server` runs every test redis-vs-redis, which is how the harness
 //!   itself is validated.
 //! - `REDIS_SERVER_BIN` overrides the reference server (default: `redis-server` on `PATH`).
+//! - `RINGKV_TEST_PORT` makes `Server::start_or_attach` use a server already listening on that
+//!   loopback port instead of starting one (tests that call it then share that server).
+//!
+//! `diff` holds the harness of the differential tests.
 
 // Each test binary compiles this module and uses a different subset of it.
 #![allow(dead_code)]
+
+pub mod diff;
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -48,8 +54,9 @@ const REDIS_NO_PERSIST: &[&str] = &["--save", "", "--appendonly", "no"];
 
 pub struct Server {
     pub port: u16,
-    child: Child,
-    dir: PathBuf,
+    /// None for a server the test did not start (`start_or_attach`).
+    child: Option<Child>,
+    dir: Option<PathBuf>,
     /// The binary that runs, for messages.
     pub bin: String,
 }
@@ -66,6 +73,26 @@ impl Server {
         }
         args.extend_from_slice(extra_args);
         Server::start_bin(&bin, &args)
+    }
+
+    /// With `RINGKV_TEST_PORT` set, a handle on the server already listening on that loopback
+    /// port, after FLUSHALL (nothing is started, and dropping the handle leaves it running);
+    /// otherwise `start(extra_args)`.
+    pub fn start_or_attach(extra_args: &[&str]) -> Server {
+        let Ok(port) = std::env::var("RINGKV_TEST_PORT") else {
+            return Server::start(extra_args);
+        };
+        let port: u16 = port
+            .parse()
+            .unwrap_or_else(|_| panic!("RINGKV_TEST_PORT={port:?} is not a port"));
+        let server = Server {
+            port,
+            child: None,
+            dir: None,
+            bin: format!("the server on port {port} (RINGKV_TEST_PORT)"),
+        };
+        assert_eq!(server.raw().cmd_str(&["FLUSHALL"]), Reply::ok(), "FLUSHALL");
+        server
     }
 
     /// Starts the real redis-server with persistence off, then `extra_args`.
@@ -130,13 +157,13 @@ impl Server {
         };
         let mut server = Server {
             port,
-            child,
-            dir,
+            child: Some(child),
+            dir: Some(dir),
             bin: bin.to_string(),
         };
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            if let Ok(Some(status)) = server.child.try_wait() {
+            if let Some(Ok(Some(status))) = server.child.as_mut().map(Child::try_wait) {
                 return Err(format!(
                     "`{bin}` on port {port} exited with {status} before answering PING; log:\n{}",
                     server.log_tail()
@@ -157,7 +184,10 @@ impl Server {
 
     /// The last lines the server wrote to stdout/stderr, for failure messages.
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read(self.dir.join("server.log")).unwrap_or_default();
+        let Some(dir) = &self.dir else {
+            return format!("(no log: {} was not started by the test)", self.bin);
+        };
+        let text = std::fs::read(dir.join("server.log")).unwrap_or_default();
         let text = String::from_utf8_lossy(&text);
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
@@ -172,17 +202,24 @@ impl Server {
         Raw::connect(self.port)
     }
 
-    /// The OS process id, e.g. to read /proc.
+    /// The OS process id, e.g. to read /proc. Panics for a server the test did not start.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child
+            .as_ref()
+            .unwrap_or_else(|| panic!("no pid: {} was not started by the test", self.bin))
+            .id()
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -419,6 +456,25 @@ impl Raw {
         read_value(&mut self.reader, 0)
     }
 
+    /// Exact-bytes mode: sends one command and returns its reply exactly as the server wrote
+    /// it (checked to be one well-formed RESP2/RESP3 value).
+    pub fn cmd_exact(&mut self, args: &[&str]) -> Vec<u8> {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.send(&encode(&args));
+        self.read_reply_bytes()
+    }
+
+    /// Reads one reply and returns its bytes as they came off the wire; panics on timeout,
+    /// EOF or malformed input.
+    pub fn read_reply_bytes(&mut self) -> Vec<u8> {
+        let mut tee = Tee {
+            inner: &mut self.reader,
+            taken: Vec::new(),
+        };
+        read_value(&mut tee, 0).unwrap_or_else(|e| panic!("reading a reply: {e}"));
+        tee.taken
+    }
+
     /// True when the peer closes the connection within `within` without sending more data.
     /// Data that does arrive is a failure of the caller's expectation, so it is returned as Err.
     pub fn expect_closed(&mut self, within: Duration) -> Result<(), String> {
@@ -440,6 +496,34 @@ impl Raw {
                 Err(e) => return Err(format!("connection still open after {within:?}: {e}")),
             }
         }
+    }
+}
+
+/// A reader that keeps a copy of every byte consumed through it.
+struct Tee<'a, R> {
+    inner: &'a mut R,
+    taken: Vec<u8>,
+}
+
+impl<R: BufRead> Read for Tee<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.taken.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Tee<'_, R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        // The bytes about to be consumed are still in the buffer `fill_buf` returned.
+        if let Ok(buf) = self.inner.fill_buf() {
+            self.taken.extend_from_slice(&buf[..amt.min(buf.len())]);
+        }
+        self.inner.consume(amt);
     }
 }
 
@@ -571,6 +655,19 @@ mod reader_tests {
 
     fn parse(b: &[u8]) -> Reply {
         read_value(&mut BufReader::new(b), 0).expect("parse")
+    }
+
+    #[test]
+    fn tee_keeps_exactly_one_reply() {
+        let wire: &[u8] = b"*2\r\n$3\r\na\r\n\r\n%1\r\n+k\r\n:1\r\n:7\r\n";
+        let mut reader = BufReader::with_capacity(4, wire);
+        let mut tee = Tee {
+            inner: &mut reader,
+            taken: Vec::new(),
+        };
+        read_value(&mut tee, 0).expect("parse");
+        assert_eq!(tee.taken, &wire[..wire.len() - 4]);
+        assert_eq!(read_value(&mut reader, 0).expect("rest"), Reply::Int(7));
     }
 
     #[test]
