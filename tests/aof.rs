@@ -1,0 +1,772 @@
+//! The append-only file end to end: the real binary with `--appendonly yes --dir <temp>`,
+//! restarted on its own files, on files redis-server 7.0 wrote, and killed with SIGKILL.
+
+mod common;
+
+use common::{Reply, Server};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A temporary directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("ringkv-aof-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    fn s(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+    fn aof_dir(&self) -> PathBuf {
+        self.0.join("appendonlydir")
+    }
+    fn incr(&self, seq: u32) -> PathBuf {
+        self.aof_dir()
+            .join(format!("appendonly.aof.{seq}.incr.aof"))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn start_aof(dir: &TempDir, extra: &[&str]) -> Server {
+    let mut args = vec!["--appendonly", "yes", "--dir", dir.s()];
+    args.extend_from_slice(extra);
+    Server::start(&args)
+}
+
+fn cmd(srv: &mut common::Raw, args: &[&str]) -> Reply {
+    srv.cmd_str(args)
+}
+
+fn text(r: &Reply) -> String {
+    match r {
+        Reply::Bulk(Some(b)) => String::from_utf8_lossy(b).into_owned(),
+        Reply::Status(s) => s.clone(),
+        Reply::Int(i) => i.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn strings(r: Reply) -> Vec<String> {
+    match r {
+        Reply::Array(Some(items)) | Reply::Set(items) => items.iter().map(text).collect(),
+        other => panic!("expected an array, got {other:?}"),
+    }
+}
+
+/// Every key of every database with its type, value and absolute expiry.
+type Dump = BTreeMap<(u32, String), (String, String, i64)>;
+
+fn dump(port: u16) -> Dump {
+    let mut c = common::Raw::connect(port);
+    // redis-server answers PING with -LOADING while it loads the AOF.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while matches!(cmd(&mut c, &["DBSIZE"]), Reply::Error(e) if e.starts_with("LOADING")) {
+        assert!(Instant::now() < deadline, "still loading");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut out = BTreeMap::new();
+    for db in 0..16u32 {
+        cmd(&mut c, &["SELECT", &db.to_string()]);
+        for k in strings(cmd(&mut c, &["KEYS", "*"])) {
+            let t = text(&cmd(&mut c, &["TYPE", &k]));
+            let v = match t.as_str() {
+                "string" => text(&cmd(&mut c, &["GET", &k])),
+                "list" => strings(cmd(&mut c, &["LRANGE", &k, "0", "-1"])).join(","),
+                "set" => {
+                    let mut m = strings(cmd(&mut c, &["SMEMBERS", &k]));
+                    m.sort();
+                    m.join(",")
+                }
+                "hash" => {
+                    let f = strings(cmd(&mut c, &["HGETALL", &k]));
+                    let mut pairs: Vec<String> =
+                        f.chunks(2).map(|p| format!("{}={}", p[0], p[1])).collect();
+                    pairs.sort();
+                    pairs.join(",")
+                }
+                other => panic!("unexpected type {other}"),
+            };
+            let Reply::Int(at) = cmd(&mut c, &["PEXPIRETIME", &k]) else {
+                panic!("PEXPIRETIME");
+            };
+            out.insert((db, k), (t, v, at));
+        }
+    }
+    out
+}
+
+/// Writes every type, with and without TTLs, in several databases, through commands that
+/// the AOF rewrites (relative expiries, INCRBYFLOAT, SPOP, GETDEL, LMPOP, ...).
+fn populate(port: u16) {
+    let mut c = common::Raw::connect(port);
+    let ok = |r: Reply| assert!(!r.is_error(), "{r:?}");
+    ok(cmd(&mut c, &["SET", "s1", "hello"]));
+    ok(cmd(&mut c, &["SET", "s2", "12345"]));
+    ok(cmd(&mut c, &["SET", "s3", "bin\r\n\0x", "EX", "1000"]));
+    ok(cmd(&mut c, &["SETEX", "s4", "500", "v"]));
+    ok(cmd(&mut c, &["PSETEX", "s5", "900000", "v"]));
+    ok(cmd(&mut c, &["SET", "s6", "x", "PXAT", "9999999999999"]));
+    ok(cmd(&mut c, &["INCRBYFLOAT", "f", "1.25"]));
+    ok(cmd(&mut c, &["INCRBYFLOAT", "f", "2"]));
+    ok(cmd(&mut c, &["APPEND", "s1", " world"]));
+    ok(cmd(&mut c, &["INCR", "counter"]));
+    ok(cmd(&mut c, &["SET", "gone", "1"]));
+    ok(cmd(&mut c, &["GETDEL", "gone"]));
+    ok(cmd(&mut c, &["SET", "short", "1", "PX", "1"]));
+    ok(cmd(&mut c, &["EXPIRE", "s1", "10000"]));
+    ok(cmd(&mut c, &["SET", "p", "1", "EX", "100"]));
+    ok(cmd(&mut c, &["PERSIST", "p"]));
+    ok(cmd(&mut c, &["GETEX", "s2", "EX", "3000"]));
+    ok(cmd(&mut c, &["RPUSH", "l", "a", "b", "c", "d", "e", "f"]));
+    ok(cmd(&mut c, &["LPOP", "l"]));
+    ok(cmd(&mut c, &["LMPOP", "1", "l", "RIGHT", "COUNT", "2"]));
+    ok(cmd(&mut c, &["LPUSH", "l2", "x"]));
+    ok(cmd(&mut c, &["LMOVE", "l", "l2", "LEFT", "RIGHT"]));
+    let many: Vec<String> = (0..150).map(|i| format!("item{i}")).collect();
+    let mut args = vec!["RPUSH", "biglist"];
+    args.extend(many.iter().map(|s| s.as_str()));
+    ok(cmd(&mut c, &args));
+    ok(cmd(&mut c, &["HSET", "h", "a", "1", "b", "2", "c", "3"]));
+    ok(cmd(&mut c, &["HINCRBYFLOAT", "h", "a", "0.5"]));
+    ok(cmd(&mut c, &["HDEL", "h", "b"]));
+    ok(cmd(&mut c, &["PEXPIRE", "h", "7777777"]));
+    ok(cmd(
+        &mut c,
+        &["SADD", "set", "1", "2", "3", "4", "5", "6", "7", "8"],
+    ));
+    ok(cmd(&mut c, &["SPOP", "set"]));
+    ok(cmd(&mut c, &["SPOP", "set", "3"]));
+    ok(cmd(&mut c, &["SADD", "strset", "a", "b", "c"]));
+    ok(cmd(&mut c, &["SADD", "popall", "a", "b"]));
+    ok(cmd(&mut c, &["SPOP", "popall", "5"]));
+    ok(cmd(&mut c, &["SINTERSTORE", "inter", "set", "set"]));
+    ok(cmd(&mut c, &["EXPIREAT", "strset", "4000000000"]));
+    ok(cmd(&mut c, &["SELECT", "3"]));
+    ok(cmd(&mut c, &["SET", "in3", "v3"]));
+    ok(cmd(&mut c, &["HSET", "h3", "f", "v"]));
+    ok(cmd(&mut c, &["EXPIRE", "h3", "-1"]));
+    ok(cmd(&mut c, &["MOVE", "in3", "5"]));
+    ok(cmd(&mut c, &["SELECT", "0"]));
+    ok(cmd(&mut c, &["SET", "tmp", "1"]));
+    ok(cmd(&mut c, &["RENAME", "tmp", "renamed"]));
+    // The key with a 1 ms TTL has expired by now: reading it logs its deletion.
+    std::thread::sleep(Duration::from_millis(5));
+    assert_eq!(cmd(&mut c, &["GET", "short"]), Reply::Bulk(None));
+}
+
+fn assert_same(a: &Dump, b: &Dump, what: &str) {
+    if a != b {
+        for (k, v) in a {
+            if b.get(k) != Some(v) {
+                eprintln!("{k:?}: {v:?} vs {:?}", b.get(k));
+            }
+        }
+        for k in b.keys() {
+            if !a.contains_key(k) {
+                eprintln!("{k:?} only in the second");
+            }
+        }
+        panic!("{what}: datasets differ");
+    }
+}
+
+#[test]
+fn round_trip_every_type_with_ttls_under_each_fsync_policy() {
+    for policy in ["always", "everysec", "no"] {
+        let dir = TempDir::new(&format!("rt-{policy}"));
+        let before = {
+            let srv = start_aof(&dir, &["--appendfsync", policy]);
+            populate(srv.port);
+            dump(srv.port)
+            // Dropped: SIGKILL. Replies were held until their write completed, so everything
+            // acknowledged is in the file even without a clean shutdown.
+        };
+        assert!(before.len() > 10);
+        let srv = start_aof(&dir, &["--appendfsync", policy]);
+        let after = dump(srv.port);
+        assert_same(&before, &after, policy);
+        let out = Command::new("redis-check-aof")
+            .arg(dir.aof_dir().join("appendonly.aof.manifest"))
+            .output()
+            .expect("redis-check-aof");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("All AOF files and manifest are valid"),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
+#[test]
+fn manifest_and_incr_are_written_as_redis_does() {
+    let dir = TempDir::new("layout");
+    let srv = start_aof(&dir, &[]);
+    let mut c = srv.raw();
+    cmd(&mut c, &["SET", "k", "v", "EX", "100"]);
+    cmd(&mut c, &["DEL", "nosuchkey"]);
+    cmd(&mut c, &["SET", "k2", "v2"]);
+    let manifest = std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest")).unwrap();
+    assert_eq!(
+        manifest,
+        "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
+    let incr = std::fs::read(dir.incr(1)).unwrap();
+    let cmds = ringkv::persist::aof::parse_aof(&incr).unwrap();
+    let names: Vec<String> = cmds
+        .iter()
+        .map(|c| String::from_utf8_lossy(&c[0]).into_owned())
+        .collect();
+    // DEL of a missing key changed nothing and is not logged; SET EX becomes SET PXAT.
+    assert_eq!(names, ["SELECT", "SET", "SET"]);
+    assert_eq!(cmds[1].len(), 5);
+    assert_eq!(cmds[1][3], b"PXAT");
+    assert_eq!(cmds[2], [b"SET".to_vec(), b"k2".to_vec(), b"v2".to_vec()]);
+}
+
+/// Runs the binary expecting it to exit by itself; returns (success, stdout + stderr).
+fn run_to_exit(args: &[&str], stdin: &[u8]) -> (bool, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ringkv"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(mut i) = child.stdin.take() {
+        let _ = i.write_all(stdin);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(_status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
+            s.push_str(&String::from_utf8_lossy(&out.stderr));
+            return (out.status.success(), s);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Builds an AOF of `n` SETs (key i → value i) and returns the incr file's bytes and the end
+/// offset of each command in it.
+fn build_sets(dir: &TempDir, n: usize) -> (Vec<u8>, Vec<usize>) {
+    {
+        let srv = start_aof(dir, &["--appendfsync", "always"]);
+        let mut c = srv.raw();
+        for i in 0..n {
+            assert_eq!(
+                cmd(&mut c, &["SET", &format!("k{i}"), &format!("v{i}")]),
+                Reply::ok()
+            );
+        }
+    }
+    let bytes = std::fs::read(dir.incr(1)).unwrap();
+    let mut ends = Vec::new();
+    let mut args = Vec::new();
+    let mut pos = 0;
+    while let Some(next) = ringkv::persist::aof::parse_command(&bytes, pos, &mut args).unwrap() {
+        ends.push(next);
+        pos = next;
+    }
+    (bytes, ends)
+}
+
+#[test]
+fn torn_tail_at_every_offset_keeps_exactly_the_complete_commands() {
+    let dir = TempDir::new("torn");
+    let (bytes, ends) = build_sets(&dir, 6);
+    // ends[0] is the SELECT; ends[i] ends the SET of k{i-1}.
+    let from = ends[ends.len() - 4];
+    for cut in from..bytes.len() {
+        std::fs::write(dir.incr(1), &bytes[..cut]).unwrap();
+        let complete = ends.iter().filter(|e| **e <= cut).count().saturating_sub(1);
+        {
+            let srv = start_aof(&dir, &[]);
+            let mut c = srv.raw();
+            assert_eq!(
+                cmd(&mut c, &["DBSIZE"]),
+                Reply::Int(complete as i64),
+                "cut at {cut}"
+            );
+            if complete > 0 {
+                let last = complete - 1;
+                assert_eq!(
+                    text(&cmd(&mut c, &["GET", &format!("k{last}")])),
+                    format!("v{last}")
+                );
+            }
+        }
+        // The torn command was cut off the file.
+        let len = std::fs::metadata(dir.incr(1)).unwrap().len() as usize;
+        assert!(ends.contains(&len), "cut {cut}: file left at {len}");
+    }
+}
+
+#[test]
+fn torn_tail_is_refused_with_aof_load_truncated_no() {
+    let dir = TempDir::new("torn-no");
+    let (bytes, _) = build_sets(&dir, 3);
+    std::fs::write(dir.incr(1), &bytes[..bytes.len() - 3]).unwrap();
+    let (ok, out) = run_to_exit(
+        &[
+            "--port",
+            "0",
+            "--unixsocket",
+            &format!("{}/s.sock", dir.s()),
+            "--dir",
+            dir.s(),
+            "--appendonly",
+            "yes",
+            "--aof-load-truncated",
+            "no",
+        ],
+        b"",
+    );
+    assert!(!ok, "{out}");
+    assert!(out.contains("Unexpected end of file"), "{out}");
+    assert!(out.contains("appendonly.aof.1.incr.aof"), "{out}");
+    assert!(out.contains("ringkv check-aof --fix"), "{out}");
+}
+
+#[test]
+fn corruption_in_the_middle_stops_start_up_naming_file_and_offset() {
+    let dir = TempDir::new("corrupt");
+    let (mut bytes, ends) = build_sets(&dir, 5);
+    let at = ends[2];
+    bytes[at] = b'?';
+    std::fs::write(dir.incr(1), &bytes).unwrap();
+    let sock = format!("{}/s.sock", dir.s());
+    let args = [
+        "--port",
+        "0",
+        "--unixsocket",
+        &sock,
+        "--dir",
+        dir.s(),
+        "--appendonly",
+        "yes",
+    ];
+    let (ok, out) = run_to_exit(&args, b"");
+    assert!(!ok, "{out}");
+    assert!(out.contains("Bad file format"), "{out}");
+    assert!(out.contains(&format!("at offset {at}")), "{out}");
+    assert!(out.contains("appendonly.aof.1.incr.aof"), "{out}");
+
+    // check-aof reports it; answering "n" changes nothing.
+    let file = dir.incr(1);
+    let f = file.to_str().unwrap();
+    let (ok, out) = run_to_exit(&["check-aof", f], b"");
+    assert!(!ok);
+    assert!(out.contains(&format!("ok_up_to={at}")), "{out}");
+    let (ok, out) = run_to_exit(&["check-aof", "--fix", f], b"n\n");
+    assert!(!ok, "{out}");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().len() as usize,
+        bytes.len()
+    );
+    // Confirmed: truncated to the last valid command, and the server starts.
+    let (ok, out) = run_to_exit(&["check-aof", "--fix", f], b"y\n");
+    assert!(ok, "{out}");
+    assert!(out.contains("Successfully truncated"), "{out}");
+    assert_eq!(std::fs::metadata(&file).unwrap().len() as usize, at);
+    let (ok, _) = run_to_exit(&["check-aof", f], b"");
+    assert!(ok);
+    let srv = start_aof(&dir, &[]);
+    assert_eq!(cmd(&mut srv.raw(), &["DBSIZE"]), Reply::Int(2));
+}
+
+/// Sends SHUTDOWN and waits until the process has exited (a zombie until the drop reaps it).
+fn shutdown_and_wait(srv: &Server) {
+    let mut c = srv.raw();
+    c.send(&common::encode(&[b"SHUTDOWN"]));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", srv.pid())).unwrap_or_default();
+        let state = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .chars()
+            .next();
+        if matches!(state, None | Some('Z') | Some('X')) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server did not exit after SHUTDOWN"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn redis_starts_from_our_directory_and_we_start_from_redis_directory() {
+    // Ours → redis-server 7.0.
+    let dir = TempDir::new("to-redis");
+    let ours = {
+        let srv = start_aof(&dir, &[]);
+        populate(srv.port);
+        let d = dump(srv.port);
+        let mut c = srv.raw();
+        assert_eq!(
+            cmd(&mut c, &["BGREWRITEAOF"]),
+            Reply::Status("Background append only file rewriting started".into())
+        );
+        cmd(&mut c, &["SET", "after-rewrite", "1"]);
+        cmd(&mut c, &["RPUSH", "l", "tail"]);
+        let d2 = dump(srv.port);
+        assert_eq!(d.len() + 1, d2.len());
+        d2
+    };
+    let redis = Server::start_redis(&[
+        "--appendonly",
+        "yes",
+        "--aof-use-rdb-preamble",
+        "no",
+        "--dir",
+        dir.s(),
+    ]);
+    assert_same(
+        &ours,
+        &dump(redis.port),
+        "redis-server loading ringkv's AOF",
+    );
+    drop(redis);
+
+    // redis-server 7.0 → ours.
+    let dir = TempDir::new("from-redis");
+    let theirs = {
+        let redis = Server::start_redis(&[
+            "--appendonly",
+            "yes",
+            "--aof-use-rdb-preamble",
+            "no",
+            "--dir",
+            dir.s(),
+        ]);
+        populate(redis.port);
+        let mut c = redis.raw();
+        // A rewrite gives a non-empty base too.
+        cmd(&mut c, &["BGREWRITEAOF"]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while text(&cmd(&mut c, &["INFO", "persistence"])).contains("aof_rewrite_in_progress:1")
+            || std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest"))
+                .unwrap_or_default()
+                .contains("seq 1 type b")
+        {
+            assert!(Instant::now() < deadline, "redis rewrite did not finish");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        cmd(&mut c, &["SET", "after-rewrite", "1"]);
+        cmd(&mut c, &["SPOP", "set", "2"]);
+        let d = dump(redis.port);
+        // Under everysec Redis may postpone a write while a background fsync runs (after a
+        // rewrite it does), replying first: shut it down cleanly so it flushes.
+        shutdown_and_wait(&redis);
+        d
+    };
+    let srv = start_aof(&dir, &[]);
+    assert_same(
+        &theirs,
+        &dump(srv.port),
+        "ringkv loading redis-server's AOF",
+    );
+}
+
+#[test]
+fn an_rdb_base_is_handed_to_the_rdb_loader_hook() {
+    let dir = TempDir::new("rdb-base");
+    {
+        let redis = Server::start_redis(&[
+            "--appendonly",
+            "yes",
+            "--aof-use-rdb-preamble",
+            "yes",
+            "--dir",
+            dir.s(),
+        ]);
+        cmd(&mut redis.raw(), &["SET", "k", "v"]);
+        cmd(&mut redis.raw(), &["BGREWRITEAOF"]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest"))
+            .unwrap_or_default()
+            .contains(".base.rdb")
+        {
+            assert!(Instant::now() < deadline, "redis rewrite did not finish");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let sock = format!("{}/s.sock", dir.s());
+    let (ok, out) = run_to_exit(
+        &[
+            "--port",
+            "0",
+            "--unixsocket",
+            &sock,
+            "--dir",
+            dir.s(),
+            "--appendonly",
+            "yes",
+        ],
+        b"",
+    );
+    assert!(!ok);
+    assert!(out.contains("RDB base files need the RDB loader"), "{out}");
+}
+
+#[test]
+fn config_set_appendonly_writes_a_base_of_the_current_data() {
+    let dir = TempDir::new("config-set");
+    let before = {
+        let srv = Server::start(&["--dir", dir.s()]);
+        populate(srv.port);
+        let mut c = srv.raw();
+        assert_eq!(
+            cmd(&mut c, &["CONFIG", "SET", "appendonly", "yes"]),
+            Reply::ok()
+        );
+        assert_eq!(
+            strings(cmd(&mut c, &["CONFIG", "GET", "appendonly"])),
+            ["appendonly", "yes"]
+        );
+        cmd(&mut c, &["SET", "later", "1"]);
+        cmd(&mut c, &["CONFIG", "SET", "appendonly", "no"]);
+        cmd(&mut c, &["SET", "not-logged", "1"]);
+        let mut d = dump(srv.port);
+        d.remove(&(0, "not-logged".to_string()));
+        d
+    };
+    let srv = start_aof(&dir, &[]);
+    assert_same(&before, &dump(srv.port), "after CONFIG SET appendonly yes");
+}
+
+#[test]
+fn info_persistence_has_redis_fields_in_redis_order() {
+    let dir = TempDir::new("info");
+    let ours = start_aof(&dir, &[]);
+    let rdir = TempDir::new("info-redis");
+    let redis = Server::start_redis(&["--appendonly", "yes", "--dir", rdir.s()]);
+    let fields = |port: u16| -> Vec<String> {
+        let mut c = common::Raw::connect(port);
+        text(&cmd(&mut c, &["INFO", "persistence"]))
+            .lines()
+            .filter_map(|l| l.split(':').next().map(str::to_string))
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    assert_eq!(fields(ours.port), fields(redis.port));
+    let mut c = ours.raw();
+    cmd(&mut c, &["SET", "a", "1"]);
+    let info = text(&cmd(&mut c, &["INFO", "persistence"]));
+    assert!(info.contains("aof_enabled:1"), "{info}");
+    assert!(info.contains("rdb_changes_since_last_save:1"), "{info}");
+    assert!(info.contains("aof_last_write_status:ok"), "{info}");
+}
+
+#[test]
+fn rewrite_under_load_loses_nothing() {
+    let dir = TempDir::new("rewrite-load");
+    let srv = start_aof(&dir, &["--appendfsync", "everysec"]);
+    let port = srv.port;
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut c = common::Raw::connect(port);
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    assert_eq!(
+                        cmd(&mut c, &["RPUSH", &format!("list{w}"), &i.to_string()]),
+                        Reply::Int(i as i64 + 1)
+                    );
+                    cmd(
+                        &mut c,
+                        &[
+                            "HSET",
+                            &format!("hash{w}"),
+                            &format!("f{}", i % 50),
+                            &i.to_string(),
+                        ],
+                    );
+                    i += 1;
+                }
+                i
+            })
+        })
+        .collect();
+    let mut c = srv.raw();
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(
+            cmd(&mut c, &["BGREWRITEAOF"]),
+            Reply::Status("Background append only file rewriting started".into())
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    let counts: Vec<u64> = writers.into_iter().map(|t| t.join().unwrap()).collect();
+    let before = dump(port);
+    drop(srv);
+    let manifest = std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest")).unwrap();
+    assert!(manifest.contains("seq 6 type b"), "{manifest}");
+    // Old files are gone: one base and one incr remain (plus the manifest).
+    assert_eq!(std::fs::read_dir(dir.aof_dir()).unwrap().count(), 3);
+    let srv = start_aof(&dir, &[]);
+    let after = dump(srv.port);
+    assert_same(&before, &after, "after rewrites under load");
+    for (w, n) in counts.iter().enumerate() {
+        assert_eq!(
+            cmd(&mut srv.raw(), &["LLEN", &format!("list{w}")]),
+            Reply::Int(*n as i64)
+        );
+    }
+}
+
+#[test]
+fn write_errors_answer_misconf_and_hold_replies_until_a_write_succeeds() {
+    // The next incr file is made a link to /dev/full, so every write to it fails with ENOSPC.
+    let dir = TempDir::new("misconf");
+    let srv = start_aof(&dir, &["--appendfsync", "always"]);
+    let mut c = srv.raw();
+    cmd(&mut c, &["SET", "before", "1"]);
+    std::os::unix::fs::symlink("/dev/full", dir.incr(2)).unwrap();
+    assert_eq!(
+        cmd(&mut c, &["BGREWRITEAOF"]),
+        Reply::Status("Background append only file rewriting started".into())
+    );
+    // This write fails; its reply is held.
+    c.send(&common::encode(&[b"SET", b"held", b"1"]));
+    let mut other = srv.raw();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let info = text(&cmd(&mut other, &["INFO", "persistence"]));
+        if info.contains("aof_last_write_status:err") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{info}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        cmd(&mut other, &["SET", "x", "1"]),
+        Reply::Error("MISCONF Errors writing to the AOF file: No space left on device".into())
+    );
+    assert_eq!(
+        cmd(&mut other, &["PING"]),
+        Reply::Error("MISCONF Errors writing to the AOF file: No space left on device".into())
+    );
+    assert_eq!(cmd(&mut other, &["GET", "before"]), Reply::bulk(b"1"));
+    c.set_read_timeout(Duration::from_millis(300));
+    assert!(
+        c.try_read_reply().is_err(),
+        "the failed write must not be acknowledged"
+    );
+    // A rewrite moves to a good file: the held reply goes, writes work again.
+    assert_eq!(
+        cmd(&mut other, &["BGREWRITEAOF"]),
+        Reply::Status("Background append only file rewriting started".into())
+    );
+    c.set_read_timeout(Duration::from_secs(5));
+    assert_eq!(c.read_reply(), Reply::ok());
+    assert_eq!(cmd(&mut other, &["SET", "x", "1"]), Reply::ok());
+    let info = text(&cmd(&mut other, &["INFO", "persistence"]));
+    assert!(info.contains("aof_last_write_status:ok"), "{info}");
+    drop(srv);
+    let srv = start_aof(&dir, &[]);
+    let mut c = srv.raw();
+    for k in ["before", "held", "x"] {
+        assert_eq!(cmd(&mut c, &["GET", k]), Reply::bulk(b"1"), "{k}");
+    }
+}
+
+/// One crash cycle: clients write under appendfsync always and record what was
+/// acknowledged; the server is killed with SIGKILL at a random moment; after a restart every
+/// acknowledged write must be there.
+fn crash_cycle(dir: &TempDir, cycle: u32, rng: &mut impl rand::Rng) {
+    let srv = start_aof(dir, &["--appendfsync", "always"]);
+    let port = srv.port;
+    let acked: Arc<Mutex<Vec<(String, u64)>>> = Arc::new(Mutex::new(Vec::new()));
+    let threads: Vec<_> = (0..3)
+        .map(|t| {
+            let acked = acked.clone();
+            std::thread::spawn(move || {
+                let mut c = common::Raw::connect(port);
+                c.set_read_timeout(Duration::from_secs(5));
+                let key = format!("c{cycle}-t{t}");
+                for i in 0.. {
+                    if c.try_send(&common::encode(&[
+                        b"RPUSH",
+                        key.as_bytes(),
+                        i.to_string().as_bytes(),
+                    ]))
+                    .is_err()
+                    {
+                        return;
+                    }
+                    match c.try_read_reply() {
+                        Ok(Reply::Int(n)) => acked.lock().unwrap().push((key.clone(), n as u64)),
+                        _ => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(rng.gen_range(50..300)));
+    drop(srv); // SIGKILL
+    for t in threads {
+        let _ = t.join();
+    }
+    let acked = acked.lock().unwrap().clone();
+    let srv = start_aof(dir, &[]);
+    let mut c = srv.raw();
+    let mut max: BTreeMap<String, u64> = BTreeMap::new();
+    for (k, n) in acked {
+        let m = max.entry(k).or_default();
+        *m = (*m).max(n);
+    }
+    for (k, n) in max {
+        let Reply::Int(len) = cmd(&mut c, &["LLEN", &k]) else {
+            panic!()
+        };
+        assert!(
+            len as u64 >= n,
+            "cycle {cycle}: {k} has {len} elements, {n} were acknowledged"
+        );
+        let items = strings(cmd(&mut c, &["LRANGE", &k, "0", "-1"]));
+        for (i, v) in items.iter().enumerate() {
+            assert_eq!(*v, i.to_string(), "cycle {cycle}: {k}");
+        }
+    }
+}
+
+#[test]
+fn crash_with_sigkill_keeps_every_acknowledged_write() {
+    let cycles: u32 = std::env::var("CRASH_CYCLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    let dir = TempDir::new("crash");
+    let mut rng = rand::thread_rng();
+    for cycle in 0..cycles {
+        crash_cycle(&dir, cycle, &mut rng);
+    }
+}
