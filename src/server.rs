@@ -288,6 +288,7 @@ impl Server {
             return;
         }
         if self.config.maxmemory_bytes > 0
+            && !self.loading
             && c.flags & cmd::flags::DENYOOM != 0
             && self.used_memory() > self.config.maxmemory_bytes
         {
@@ -296,7 +297,8 @@ impl Server {
             reply.error("OOM command not allowed when used memory > 'maxmemory'.");
             return;
         }
-        if c.flags & cmd::flags::WRITE != 0 || c.name == "ping" {
+        if self.aof.write_errno.is_some() && (c.flags & cmd::flags::WRITE != 0 || c.name == "ping")
+        {
             if let Some(e) = self.aof.misconf_error() {
                 self.stats.total_error_replies += 1;
                 self.cmd_stats[idx].rejected_calls += 1;

@@ -770,3 +770,24 @@ fn crash_with_sigkill_keeps_every_acknowledged_write() {
         crash_cycle(&dir, cycle, &mut rng);
     }
 }
+
+#[test]
+fn a_single_file_aof_from_before_7_0_is_upgraded_like_redis_does() {
+    let dir = TempDir::new("upgrade");
+    let mut old = Vec::new();
+    common::encode_into(&mut old, &[b"SELECT", b"0"]);
+    common::encode_into(&mut old, &[b"SET", b"old", b"style"]);
+    std::fs::write(dir.0.join("appendonly.aof"), &old).unwrap();
+    let srv = start_aof(&dir, &[]);
+    let mut c = srv.raw();
+    assert_eq!(cmd(&mut c, &["GET", "old"]), Reply::bulk(b"style"));
+    assert_eq!(
+        std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest")).unwrap(),
+        "file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
+    assert!(!dir.0.join("appendonly.aof").exists());
+    assert_eq!(
+        std::fs::read(dir.aof_dir().join("appendonly.aof")).unwrap(),
+        old
+    );
+}

@@ -898,11 +898,15 @@ pub fn on_completion(ring: &mut Ring, srv: &mut Server, c: Completion) {
             }
         }
         K_AOF_FSYNC => {
-            let covered = aof.fsync_inflight.take().unwrap_or(0);
             if c.result == -libc::ECANCELED {
-                // The linked write was short or failed; its resubmission links a new fsync.
+                // The linked write was short or failed. A short write was resubmitted with a
+                // new linked fsync (the write is in flight again): that one keeps the marker.
+                if !matches!(aof.state, WriteState::InFlight { .. }) {
+                    aof.fsync_inflight = None;
+                }
                 return;
             }
+            let covered = aof.fsync_inflight.take().unwrap_or(0);
             if c.result < 0 {
                 log::warn!(
                     "Can't persist append only file to disk: {}",
@@ -1255,15 +1259,22 @@ pub fn start(srv: &mut Server) -> Result<(), String> {
     }
     let dir = srv.config.dir.join(&srv.config.appenddirname);
     let fname = srv.config.appendfilename.clone();
-    let Some(mut m) = read_manifest(&dir, &fname)? else {
-        let old = srv.config.dir.join(&fname);
-        if old.exists() {
-            return Err(format!(
-                "{} is a single-file AOF from Redis before 7.0; ringkv reads only the \
-                 multi-part layout (start redis-server 7.0 on it once to upgrade it)",
-                old.display()
-            ));
+    let old = srv.config.dir.join(&fname);
+    if old.is_file() {
+        match read_manifest(&dir, &fname)? {
+            None => upgrade_single_file(&old, &dir, &fname)?,
+            // An upgrade interrupted between the manifest and the move: finish the move.
+            Some(m)
+                if m.base.as_ref().is_some_and(|b| b.name == fname)
+                    && !dir.join(&fname).exists() =>
+            {
+                std::fs::rename(&old, dir.join(&fname))
+                    .map_err(|e| format!("Can't move {}: {e}", old.display()))?;
+            }
+            Some(_) => {}
         }
+    }
+    let Some(mut m) = read_manifest(&dir, &fname)? else {
         srv.aof.enabled = true;
         set_expiry_logging(srv, true);
         // Not counted as a rewrite in INFO, as Redis's creation of the first base.
@@ -1317,6 +1328,36 @@ pub fn start(srv: &mut Server) -> Result<(), String> {
     switch_file(aof, fd, len);
     aof.enabled = true;
     set_expiry_logging(srv, true);
+    Ok(())
+}
+
+/// A single-file AOF of Redis before 7.0 (`dir/appendonly.aof`) becomes the base of a
+/// multi-part AOF, as Redis 7.0's `aofUpgradePrepare` does: the file moves into the AOF
+/// directory unchanged and a manifest naming it as base seq 1 is written.
+fn upgrade_single_file(old: &Path, dir: &Path, fname: &str) -> Result<(), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("Can't create the AOF directory {}: {e}", dir.display()))?;
+    let m = Manifest {
+        base: Some(AofFile {
+            name: fname.to_string(),
+            seq: 1,
+            kind: FileType::Base,
+        }),
+        ..Default::default()
+    };
+    // Manifest first, then the move: a crash in between is finished by the next start.
+    persist_manifest(dir, fname, &m).map_err(|e| format!("writing the manifest: {e}"))?;
+    std::fs::rename(old, dir.join(fname))
+        .map_err(|e| format!("Can't move {} into {}: {e}", old.display(), dir.display()))?;
+    let _ = fsync_dir(dir);
+    if let Some(parent) = old.parent() {
+        let _ = fsync_dir(parent);
+    }
+    log::info!(
+        "Successfully migrated an old-style AOF {} into the AOF directory {}",
+        old.display(),
+        dir.display()
+    );
     Ok(())
 }
 
