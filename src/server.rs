@@ -311,6 +311,9 @@ impl Server {
         conn.last_interaction_ms = now_ms;
         let start = reply.buf.len();
         let dirty_before = self.stats.dirty;
+        if c.flags & cmd::flags::WRITE != 0 && self.aof.rewrite_in_progress() {
+            crate::persist::aof::before_write(self, slot, c, argv);
+        }
         let mut ctx = Ctx {
             srv: self,
             slot,
@@ -511,7 +514,7 @@ impl Server {
         crate::persist::aof::drain_expired(self);
         if crate::persist::aof::auto_rewrite_due(self) {
             log::info!("Starting automatic rewriting of AOF");
-            let _ = crate::persist::aof::rewrite(self);
+            self.aof.rewrite_scheduled = true;
         }
         for db in &mut self.dbs {
             db.rehash_idle(REHASH_IDLE_BUDGET);
@@ -730,7 +733,9 @@ impl EventLoop {
                     K_RECV => self.on_recv(c),
                     K_SEND => self.on_send(c),
                     K_TICK => tick = true,
-                    crate::persist::aof::K_AOF_WRITE | crate::persist::aof::K_AOF_FSYNC => {
+                    crate::persist::aof::K_AOF_WRITE
+                    | crate::persist::aof::K_AOF_FSYNC
+                    | crate::persist::aof::K_AOF_STEP => {
                         crate::persist::aof::on_completion(&mut self.ring, &mut self.srv, c)
                     }
                     K_SIGNAL => {

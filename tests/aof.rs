@@ -394,6 +394,20 @@ fn corruption_in_the_middle_stops_start_up_naming_file_and_offset() {
     assert_eq!(cmd(&mut srv.raw(), &["DBSIZE"]), Reply::Int(2));
 }
 
+/// Waits until no AOF rewrite is scheduled or running.
+fn wait_rewrite_done(port: u16) {
+    let mut c = common::Raw::connect(port);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let info = text(&cmd(&mut c, &["INFO", "persistence"]));
+        if info.contains("aof_rewrite_in_progress:0") && info.contains("aof_rewrite_scheduled:0") {
+            return;
+        }
+        assert!(Instant::now() < deadline, "rewrite did not finish: {info}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Sends SHUTDOWN and waits until the process has exited (a zombie until the drop reaps it).
 fn shutdown_and_wait(srv: &Server) {
     let mut c = srv.raw();
@@ -434,6 +448,7 @@ fn redis_starts_from_our_directory_and_we_start_from_redis_directory() {
         );
         cmd(&mut c, &["SET", "after-rewrite", "1"]);
         cmd(&mut c, &["RPUSH", "l", "tail"]);
+        wait_rewrite_done(srv.port);
         let d2 = dump(srv.port);
         assert_eq!(d.len() + 1, d2.len());
         d2
@@ -622,6 +637,7 @@ fn rewrite_under_load_loses_nothing() {
             cmd(&mut c, &["BGREWRITEAOF"]),
             Reply::Status("Background append only file rewriting started".into())
         );
+        wait_rewrite_done(port);
     }
     stop.store(true, Ordering::Relaxed);
     let counts: Vec<u64> = writers.into_iter().map(|t| t.join().unwrap()).collect();
@@ -654,6 +670,7 @@ fn write_errors_answer_misconf_and_hold_replies_until_a_write_succeeds() {
         cmd(&mut c, &["BGREWRITEAOF"]),
         Reply::Status("Background append only file rewriting started".into())
     );
+    wait_rewrite_done(srv.port);
     // This write fails; its reply is held.
     c.send(&common::encode(&[b"SET", b"held", b"1"]));
     let mut other = srv.raw();
@@ -790,4 +807,87 @@ fn a_single_file_aof_from_before_7_0_is_upgraded_like_redis_does() {
         std::fs::read(dir.aof_dir().join("appendonly.aof")).unwrap(),
         old
     );
+}
+
+/// Parses every file of an AOF directory's manifest and replays it into a model:
+/// (db, key) → the commands' effect on strings only (enough for the tests below).
+fn base_strings(dir: &TempDir) -> BTreeMap<(u32, String), String> {
+    let manifest = std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest")).unwrap();
+    let base = manifest
+        .lines()
+        .find(|l| l.ends_with("type b"))
+        .and_then(|l| l.split(' ').nth(1))
+        .unwrap()
+        .to_string();
+    let bytes = std::fs::read(dir.aof_dir().join(base)).unwrap();
+    let mut out = BTreeMap::new();
+    let mut db = 0u32;
+    for c in ringkv::persist::aof::parse_aof(&bytes).unwrap() {
+        let name = String::from_utf8_lossy(&c[0]).to_ascii_uppercase();
+        match name.as_str() {
+            "SELECT" => db = String::from_utf8_lossy(&c[1]).parse().unwrap(),
+            "SET" => {
+                out.insert(
+                    (db, String::from_utf8_lossy(&c[1]).into_owned()),
+                    String::from_utf8_lossy(&c[2]).into_owned(),
+                );
+            }
+            other => panic!("unexpected {other} in a base of strings"),
+        }
+    }
+    out
+}
+
+#[test]
+fn incremental_rewrite_base_is_the_state_at_its_start() {
+    // 20000 keys take about 20 loop turns to walk: writes land while the walk is half done.
+    let dir = TempDir::new("cow");
+    let srv = start_aof(&dir, &["--appendfsync", "no"]);
+    let mut c = srv.raw();
+    let n = 20_000;
+    let mut batch = Vec::new();
+    let mut at_start = BTreeMap::new();
+    for i in 0..n {
+        common::encode_into(&mut batch, &[b"SET", format!("k{i}").as_bytes(), b"v0"]);
+        at_start.insert((0u32, format!("k{i}")), "v0".to_string());
+    }
+    c.send(&batch);
+    for _ in 0..n {
+        assert_eq!(c.read_reply(), Reply::ok());
+    }
+    assert_eq!(
+        cmd(&mut c, &["BGREWRITEAOF"]),
+        Reply::Status("Background append only file rewriting started".into())
+    );
+    // Overwrite, delete, create and rename while the walk runs.
+    let mut batch = Vec::new();
+    for i in (0..n).rev().step_by(7) {
+        common::encode_into(&mut batch, &[b"SET", format!("k{i}").as_bytes(), b"v1"]);
+        common::encode_into(&mut batch, &[b"DEL", format!("k{}", i / 2).as_bytes()]);
+        common::encode_into(&mut batch, &[b"SET", format!("new{i}").as_bytes(), b"x"]);
+        common::encode_into(
+            &mut batch,
+            &[
+                b"RENAME",
+                format!("k{}", i / 3).as_bytes(),
+                format!("r{i}").as_bytes(),
+            ],
+        );
+    }
+    c.send(&batch);
+    for _ in 0..4 * (0..n).rev().step_by(7).count() {
+        let _ = c.read_reply();
+    }
+    let live = dump(srv.port);
+    wait_rewrite_done(srv.port);
+    let info = text(&cmd(&mut c, &["INFO", "persistence"]));
+    assert!(info.contains("aof_rewrites:1"), "{info}");
+    assert_eq!(
+        base_strings(&dir),
+        at_start,
+        "the base must be the dataset at the rewrite's start"
+    );
+    drop(srv);
+    let srv = start_aof(&dir, &[]);
+    assert_same(&live, &dump(srv.port), "base + new incr after restart");
 }

@@ -28,11 +28,17 @@
 //! seq_next`; a file descriptor stays open until every ring operation on it has completed
 //! (replaced files go to `retired`).
 //!
-//! Rewrites (BGREWRITEAOF, the auto-rewrite trigger, `CONFIG SET appendonly yes`) write a new
-//! base from a walk of the keyspace. This build runs the walk synchronously inside one loop
-//! turn, so the base is trivially the state at the rewrite's start (no fork, no copy-on-write
-//! needed); the walk is `snapshot_for_each`, a (db, key, value, expiry) iterator an RDB writer
-//! can reuse. Slicing it over turns with key-level copy-on-write is the next step, not done.
+//! Rewrites without fork. BGREWRITEAOF and the auto-rewrite trigger schedule an incremental
+//! rewrite; it starts at the end of a turn with no AOF write in flight: the turn's bytes are
+//! written to the current incr file synchronously, a new incr file is opened and added to the
+//! manifest (old base + old incrs + new incr: loadable at every instant), and a
+//! `persist::snapshot::Snapshot` of that instant begins. Each later turn serializes a bounded
+//! slice of keys into a temp base file while clients keep writing to the new incr file; a
+//! write command first has the keys it touches serialized as they still are (key-level
+//! copy-on-write, `before_write`), so the base is exactly the dataset at the rewrite's start.
+//! When the walk ends the base is fsynced and renamed, the manifest becomes new base + new
+//! incr (temp, fsync, rename, fsync dir), and the old files are deleted. `CONFIG SET
+//! appendonly yes` and BGREWRITEAOF with the AOF off write a base in one go (`rewrite`).
 
 use crate::cmd::Command;
 use crate::config::AppendFsync;
@@ -48,6 +54,11 @@ use std::path::{Path, PathBuf};
 /// Ring token kinds (high numbers: the loop's own kinds are small).
 pub const K_AOF_WRITE: u8 = 0x41;
 pub const K_AOF_FSYNC: u8 = 0x42;
+/// A zero timeout that keeps the loop turning while a rewrite has slices left.
+pub const K_AOF_STEP: u8 = 0x43;
+
+/// Keys a rewrite slice looks at per loop turn.
+const REWRITE_SLICE_KEYS: usize = 1024;
 
 /// Redis's AOF_REWRITE_ITEMS_PER_CMD.
 const REWRITE_ITEMS_PER_CMD: usize = 64;
@@ -440,6 +451,30 @@ pub struct Aof {
     pub last_rewrite_ok: bool,
     pub rewrites_consecutive_failures: u64,
     pub delayed_fsync: u64,
+    /// The incremental rewrite in progress, if any.
+    rewrite: Option<Box<Rewrite>>,
+    /// BGREWRITEAOF or the auto trigger asked for one; it starts at the end of a turn with
+    /// no write in flight.
+    pub rewrite_scheduled: bool,
+    /// While set, nothing above this sequence is acknowledged: a rewrite started after a
+    /// failed write, whose bytes exist only in the rewrite's base until it completes.
+    ack_cap: Option<u64>,
+    step_armed: bool,
+}
+
+/// An incremental rewrite: the snapshot walk and the base being written.
+struct Rewrite {
+    snap: crate::persist::snapshot::Snapshot,
+    tmp_path: PathBuf,
+    file: std::fs::File,
+    buf: Vec<u8>,
+    cur_db: Option<usize>,
+    base_seq: u64,
+    started: std::time::Instant,
+    /// Files of the manifest before the rewrite; deleted once the new base is in.
+    old_files: Vec<String>,
+    /// Sequences up to here are in the base (acknowledged when it is in the manifest).
+    covers_seq: u64,
 }
 
 impl Default for Aof {
@@ -478,6 +513,10 @@ impl Aof {
             last_rewrite_ok: true,
             rewrites_consecutive_failures: 0,
             delayed_fsync: 0,
+            rewrite: None,
+            rewrite_scheduled: false,
+            ack_cap: None,
+            step_armed: false,
         }
     }
 
@@ -501,10 +540,22 @@ impl Aof {
 
     /// The highest sequence whose replies may be released under `policy`.
     fn acked(&self, policy: AppendFsync) -> u64 {
-        match policy {
+        let a = match policy {
             AppendFsync::Always => self.seq_synced,
             _ => self.seq_written,
-        }
+        };
+        self.ack_cap.map_or(a, |c| a.min(c))
+    }
+
+    pub fn rewrite_in_progress(&self) -> bool {
+        self.rewrite.is_some()
+    }
+
+    /// Seconds the rewrite in progress has run, -1 if none.
+    pub fn current_rewrite_time_s(&self) -> i64 {
+        self.rewrite
+            .as_ref()
+            .map_or(-1, |r| r.started.elapsed().as_secs() as i64)
     }
 
     /// True while ring operations or unwritten bytes remain (shutdown waits for this).
@@ -780,6 +831,31 @@ pub fn submit(ring: &mut Ring, srv: &mut Server) {
         return;
     }
     let always = policy == AppendFsync::Always;
+    if aof.rewrite_scheduled
+        && aof.rewrite.is_none()
+        && aof.enabled
+        && !matches!(aof.state, WriteState::InFlight { .. })
+        && aof.fsync_inflight.is_none()
+    {
+        aof.rewrite_scheduled = false;
+        if let Err(e) = start_incremental(srv) {
+            log::warn!("Can't rewrite append only file in background: {e}");
+            srv.aof.last_rewrite_ok = false;
+            srv.aof.rewrites_consecutive_failures += 1;
+        }
+    }
+    if srv.aof.rewrite.is_some() {
+        rewrite_step(srv, REWRITE_SLICE_KEYS);
+        if srv.aof.rewrite.is_some() && !srv.aof.step_armed {
+            srv.aof.step_armed = true;
+            ring.timeout(tok(K_AOF_STEP, 0), std::time::Duration::ZERO);
+        }
+    }
+    let aof = &mut srv.aof;
+    if aof.file.is_none() {
+        aof.buf.clear();
+        return;
+    }
     match std::mem::replace(&mut aof.state, WriteState::Idle) {
         WriteState::Failed {
             seq,
@@ -840,6 +916,10 @@ pub fn on_completion(ring: &mut Ring, srv: &mut Server, c: Completion) {
     let now = srv.now_ms;
     let policy = srv.config.appendfsync;
     let aof = &mut srv.aof;
+    if ring::token_kind(c.token) == K_AOF_STEP {
+        aof.step_armed = false;
+        return;
+    }
     if gen != aof.file_gen || aof.file.is_none() {
         // An operation on a replaced file: the data is in the newer base already.
         if let Some(i) = aof.retired.iter().position(|r| r.0 == gen) {
@@ -959,6 +1039,7 @@ pub fn acked_seq(srv: &Server) -> u64 {
 /// Shutdown: writes what is left synchronously and fsyncs (the loop has waited for the ring
 /// operations to finish).
 pub fn shutdown_flush(srv: &mut Server) {
+    abort_rewrite(srv, "shutting down");
     let aof = &mut srv.aof;
     let Some(fd) = aof.file.as_ref() else {
         return;
@@ -1037,42 +1118,11 @@ pub fn write_snapshot(srv: &Server, now_ms: u64, out: &mut impl Write) -> std::i
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut cur_db = None;
     let mut err = None;
-    let mut ib = itoa::Buffer::new();
     snapshot_for_each(srv, now_ms, |db, key, v, exp| {
         if err.is_some() {
             return;
         }
-        if cur_db != Some(db) {
-            let n = itoa::Buffer::new().format(db).as_bytes().to_vec();
-            encode(&mut buf, &[b"SELECT", &n]);
-            cur_db = Some(db);
-        }
-        match v {
-            Value::List(l) => batched(&mut buf, b"RPUSH", key, l.iter().map(|e| e.to_vec())),
-            Value::Set(s) => {
-                let mut items = Vec::with_capacity(s.len());
-                s.for_each(|m| items.push(m.bytes(&mut itoa::Buffer::new()).to_vec()));
-                batched(&mut buf, b"SADD", key, items.into_iter());
-            }
-            Value::Hash(h) => {
-                let mut items = Vec::with_capacity(h.len() * 2);
-                h.for_each(|f, v| {
-                    items.push(f.to_vec());
-                    items.push(v.to_vec());
-                });
-                batched_pairs(&mut buf, b"HMSET", key, items);
-            }
-            Value::ZSet(_) => {} // No sorted sets in this build: none can exist.
-            other => {
-                let mut nb = itoa::Buffer::new();
-                if let Some(bytes) = other.str_bytes(&mut nb) {
-                    encode(&mut buf, &[b"SET", key, bytes]);
-                }
-            }
-        }
-        if let Some(at) = exp {
-            encode(&mut buf, &[b"PEXPIREAT", key, ib.format(at).as_bytes()]);
-        }
+        serialize_key(&mut buf, &mut cur_db, db, key, v, exp);
         if buf.len() >= 64 * 1024 {
             if let Err(e) = out.write_all(&buf) {
                 err = Some(e);
@@ -1084,6 +1134,51 @@ pub fn write_snapshot(srv: &Server, now_ms: u64, out: &mut impl Write) -> std::i
         return Err(e);
     }
     out.write_all(&buf)
+}
+
+/// One key as rewrite commands (`SELECT` first when `db` differs from `cur_db`).
+pub fn serialize_key(
+    buf: &mut Vec<u8>,
+    cur_db: &mut Option<usize>,
+    db: usize,
+    key: &[u8],
+    v: &Value,
+    exp: Option<u64>,
+) {
+    if *cur_db != Some(db) {
+        let n = itoa::Buffer::new().format(db).as_bytes().to_vec();
+        encode(buf, &[b"SELECT", &n]);
+        *cur_db = Some(db);
+    }
+    match v {
+        Value::List(l) => batched(buf, b"RPUSH", key, l.iter().map(|e| e.to_vec())),
+        Value::Set(s) => {
+            let mut items = Vec::with_capacity(s.len());
+            s.for_each(|m| items.push(m.bytes(&mut itoa::Buffer::new()).to_vec()));
+            batched(buf, b"SADD", key, items.into_iter());
+        }
+        Value::Hash(h) => {
+            let mut items = Vec::with_capacity(h.len() * 2);
+            h.for_each(|f, v| {
+                items.push(f.to_vec());
+                items.push(v.to_vec());
+            });
+            batched_pairs(buf, b"HMSET", key, items);
+        }
+        Value::ZSet(_) => {} // No sorted sets in this build: none can exist.
+        other => {
+            let mut nb = itoa::Buffer::new();
+            if let Some(bytes) = other.str_bytes(&mut nb) {
+                encode(buf, &[b"SET", key, bytes]);
+            }
+        }
+    }
+    if let Some(at) = exp {
+        encode(
+            buf,
+            &[b"PEXPIREAT", key, itoa::Buffer::new().format(at).as_bytes()],
+        );
+    }
 }
 
 fn batched(buf: &mut Vec<u8>, cmd: &[u8], key: &[u8], items: impl Iterator<Item = Vec<u8>>) {
@@ -1540,6 +1635,8 @@ pub fn set_enabled(srv: &mut Server, on: bool) -> Result<(), String> {
         }
         log::info!("AOF enabled: the initial base holds the current dataset");
     } else {
+        abort_rewrite(srv, "appendonly turned off");
+        srv.aof.rewrite_scheduled = false;
         srv.aof.enabled = false;
         set_expiry_logging(srv, false);
         // Pending bytes still reach the file; `submit` closes it when nothing is left.
@@ -1550,6 +1647,17 @@ pub fn set_enabled(srv: &mut Server, on: bool) -> Result<(), String> {
 
 /// BGREWRITEAOF: writes a new base now (synchronously in this build, see the module doc).
 pub fn cmd_bgrewriteaof(ctx: &mut crate::cmd::Ctx<'_>, _argv: &Argv<'_>) {
+    if ctx.srv.aof.rewrite.is_some() {
+        ctx.err("ERR Background append only file rewriting already in progress");
+        return;
+    }
+    if ctx.srv.aof.enabled {
+        // Starts at the end of this turn (see `submit`), then runs in slices.
+        ctx.srv.aof.rewrite_scheduled = true;
+        ctx.reply
+            .simple("Background append only file rewriting started");
+        return;
+    }
     match rewrite(ctx.srv) {
         Ok(()) => ctx
             .reply
@@ -1564,7 +1672,7 @@ pub fn cmd_bgrewriteaof(ctx: &mut crate::cmd::Ctx<'_>, _argv: &Argv<'_>) {
 pub fn auto_rewrite_due(srv: &Server) -> bool {
     let aof = &srv.aof;
     let pct = u64::from(srv.config.auto_aof_rewrite_percentage);
-    if !aof.enabled || pct == 0 {
+    if !aof.enabled || pct == 0 || aof.rewrite.is_some() || aof.rewrite_scheduled {
         return false;
     }
     let size = aof.current_size();
@@ -1587,8 +1695,8 @@ pub fn info_persistence(srv: &Server) -> String {
          rdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\n\
          rdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\n\
          rdb_saves:0\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\n\
-         rdb_last_load_keys_loaded:0\r\naof_enabled:{}\r\naof_rewrite_in_progress:0\r\n\
-         aof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:-1\r\n\
+         rdb_last_load_keys_loaded:0\r\naof_enabled:{}\r\naof_rewrite_in_progress:{}\r\n\
+         aof_rewrite_scheduled:{}\r\naof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{}\r\n\
          aof_last_bgrewrite_status:{}\r\naof_rewrites:{}\r\naof_rewrites_consecutive_failures:{}\r\n\
          aof_last_write_status:{}\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\n\
          module_fork_last_cow_size:0\r\n",
@@ -1596,7 +1704,10 @@ pub fn info_persistence(srv: &Server) -> String {
         srv.stats.dirty,
         srv.start_ms / 1000,
         u8::from(aof.enabled),
+        u8::from(aof.rewrite.is_some()),
+        u8::from(aof.rewrite_scheduled),
         aof.last_rewrite_time_s,
+        aof.current_rewrite_time_s(),
         if aof.last_rewrite_ok { "ok" } else { "err" },
         aof.rewrites,
         aof.rewrites_consecutive_failures,
@@ -1730,6 +1841,293 @@ pub fn check_aof_main(path: &Path, fix: bool, yes: bool) -> i32 {
         }
     }
     code
+}
+
+// ---- Incremental rewrite -----------------------------------------------------------------
+
+/// Starts an incremental rewrite at the end of a turn (no write in flight): the turn's bytes
+/// go to the current incr file synchronously, a new incr file takes every later write and is
+/// added to the manifest (so a crash during the rewrite loads old base + old incrs + new
+/// incr), and the snapshot of this instant starts.
+fn start_incremental(srv: &mut Server) -> Result<(), String> {
+    let dir = srv.aof.dir.clone();
+    let fname = srv.config.appendfilename.clone();
+    let aof = &mut srv.aof;
+    let Some(fd) = aof.file.as_ref() else {
+        return Err("the AOF is not open".into());
+    };
+    // Everything up to this instant is in the snapshot; bring the current incr file up to
+    // date too, so the transitional manifest describes this instant completely.
+    let mut pending = Vec::new();
+    if let WriteState::Failed { buf, done, .. } = &aof.state {
+        pending.extend_from_slice(&buf[*done..]);
+    }
+    pending.extend_from_slice(&aof.buf);
+    let covers_seq = aof.seq_next;
+    let mut written_ok = true;
+    let mut off = aof.offset;
+    let mut rest = &pending[..];
+    // Bounded: each round writes at least one byte or stops.
+    while !rest.is_empty() {
+        match nix::sys::uio::pwrite(fd, rest, off as i64) {
+            Ok(n) if n > 0 => {
+                rest = &rest[n..];
+                off += n as u64;
+            }
+            _ => {
+                written_ok = false;
+                break;
+            }
+        }
+    }
+    if written_ok && nix::unistd::fsync(fd.as_raw_fd()).is_err() {
+        written_ok = false;
+    }
+    if written_ok {
+        aof.offset = off;
+        aof.seq_written = covers_seq;
+        aof.seq_synced = covers_seq;
+    } else {
+        // These bytes exist only in memory and, soon, in the new base: nothing later may be
+        // acknowledged before the base is in the manifest.
+        aof.ack_cap = Some(aof.acked_floor());
+    }
+    aof.buf.clear();
+    aof.seq_next += 1;
+    // The new incr file, in the manifest before any write goes to it.
+    let iseq = aof.manifest.incr_seq() + 1;
+    let iname = incr_name(&fname, iseq);
+    let (nfd, _) = open_append(&dir.join(&iname)).map_err(|e| format!("{iname}: {e}"))?;
+    match nix::unistd::fsync(nfd.as_raw_fd()) {
+        Ok(()) | Err(nix::errno::Errno::EINVAL) => {}
+        Err(e) => return Err(format!("fsync of {iname}: {e}")),
+    }
+    let mut m = aof.manifest.clone();
+    let old_files: Vec<String> = m
+        .base
+        .iter()
+        .chain(&m.history)
+        .chain(&m.incrs)
+        .map(|f| f.name.clone())
+        .collect();
+    m.incrs.push(AofFile {
+        name: iname,
+        seq: iseq,
+        kind: FileType::Incr,
+    });
+    persist_manifest(&dir, &fname, &m).map_err(|e| format!("writing the manifest: {e}"))?;
+    aof.manifest = m;
+    aof.incr_size_closed += aof.offset;
+    switch_file(aof, nfd, 0);
+    let base_seq = aof.manifest.base_seq() + 1;
+    let tmp_path = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
+    let file =
+        std::fs::File::create(&tmp_path).map_err(|e| format!("{}: {e}", tmp_path.display()))?;
+    aof.rewrite = Some(Box::new(Rewrite {
+        snap: crate::persist::snapshot::Snapshot::new(srv.dbs.len()),
+        tmp_path,
+        file,
+        buf: Vec::with_capacity(64 * 1024),
+        cur_db: None,
+        base_seq,
+        started: std::time::Instant::now(),
+        old_files,
+        covers_seq,
+    }));
+    log::info!("Background append only file rewriting started");
+    release_held(srv);
+    Ok(())
+}
+
+impl Aof {
+    /// The acknowledged sequence ignoring any cap.
+    fn acked_floor(&self) -> u64 {
+        self.seq_synced.min(self.seq_written)
+    }
+}
+
+/// One slice of the rewrite; completes it when the walk is done.
+fn rewrite_step(srv: &mut Server, keys_max: usize) {
+    let now = srv.now_ms;
+    let Server { dbs, aof, .. } = srv;
+    let Some(rw) = aof.rewrite.as_mut() else {
+        return;
+    };
+    let Rewrite {
+        snap, buf, cur_db, ..
+    } = &mut **rw;
+    let done = snap.step(dbs, keys_max, now, &mut |db, k, v, e| {
+        serialize_key(buf, cur_db, db, k, v, e);
+    });
+    let flushed = rw.file.write_all(&rw.buf);
+    rw.buf.clear();
+    if let Err(e) = flushed {
+        abort_rewrite(srv, &format!("writing the base: {e}"));
+        return;
+    }
+    if done {
+        if let Err(e) = complete_rewrite(srv) {
+            abort_rewrite(srv, &e);
+        }
+    }
+}
+
+/// Copy-on-write hook: called before a write command runs while a rewrite walks the
+/// keyspace; the keys it may change are yielded to the base as they are now.
+pub fn before_write(srv: &mut Server, slot: usize, c: &Command, argv: &Argv<'_>) {
+    if srv.aof.rewrite.is_none() {
+        return;
+    }
+    let db = srv.conns[slot].db;
+    let now = srv.now_ms;
+    let mut keys: Vec<(usize, &[u8])> = Vec::new();
+    let numkeys_at = |i: usize| -> Option<usize> {
+        let n = crate::cmd::arg_i64(argv.get(i))?;
+        usize::try_from(n).ok().filter(|n| i + 1 + n <= argv.len())
+    };
+    let db_arg = |a: &[u8]| crate::cmd::arg_i64(a).and_then(|n| usize::try_from(n).ok());
+    match c.name {
+        "lmpop" | "blmpop" => {
+            let at = if c.name == "lmpop" { 1 } else { 2 };
+            match numkeys_at(at) {
+                Some(n) => keys.extend((at + 1..at + 1 + n).map(|i| (db, argv.get(i)))),
+                None => return, // the command fails its own argument check
+            }
+        }
+        "move" => {
+            keys.push((db, argv.get(1)));
+            if let Some(d) = db_arg(argv.get(2)) {
+                keys.push((d, argv.get(1)));
+            }
+        }
+        "copy" => {
+            keys.push((db, argv.get(1)));
+            let mut dst_db = db;
+            for i in 3..argv.len() {
+                if argv.get(i).eq_ignore_ascii_case(b"db") && i + 1 < argv.len() {
+                    dst_db = db_arg(argv.get(i + 1)).unwrap_or(db);
+                }
+            }
+            keys.push((dst_db, argv.get(2)));
+        }
+        _ if c.first_key > 0 => {
+            let argc = argv.len() as i64;
+            let first = i64::from(c.first_key);
+            let last = if c.last_key < 0 {
+                argc + i64::from(c.last_key)
+            } else {
+                i64::from(c.last_key)
+            };
+            let step = i64::from(c.step.max(1));
+            let mut i = first;
+            while i <= last.min(argc - 1) {
+                keys.push((db, argv.get(i as usize)));
+                i += step;
+            }
+        }
+        // FLUSHALL, FLUSHDB, SWAPDB and anything whose keys the table does not give: the
+        // rest of the snapshot is taken now.
+        _ => {
+            let Server { dbs, aof, .. } = srv;
+            if let Some(rw) = aof.rewrite.as_mut() {
+                let Rewrite {
+                    snap, buf, cur_db, ..
+                } = &mut **rw;
+                snap.finish(dbs, now, &mut |d, k, v, e| {
+                    serialize_key(buf, cur_db, d, k, v, e)
+                });
+            }
+            return;
+        }
+    }
+    let Server { dbs, aof, .. } = srv;
+    let Some(rw) = aof.rewrite.as_mut() else {
+        return;
+    };
+    let Rewrite {
+        snap, buf, cur_db, ..
+    } = &mut **rw;
+    for (d, k) in keys {
+        if d < dbs.len() {
+            snap.preserve(dbs, d, k, now, &mut |d, k, v, e| {
+                serialize_key(buf, cur_db, d, k, v, e)
+            });
+        }
+    }
+}
+
+/// The walk is done: the base is made durable and becomes the manifest's base, with the
+/// incr files opened since the rewrite started; the files before are deleted.
+fn complete_rewrite(srv: &mut Server) -> Result<(), String> {
+    let fname = srv.config.appendfilename.clone();
+    let aof = &mut srv.aof;
+    let Some(rw) = aof.rewrite.take() else {
+        return Ok(());
+    };
+    let rw = *rw;
+    let dir = aof.dir.clone();
+    let bname = base_name(&fname, rw.base_seq);
+    let res = (|| -> Result<u64, String> {
+        let mut file = rw.file;
+        file.write_all(&rw.buf)
+            .map_err(|e| format!("writing the base: {e}"))?;
+        file.sync_all()
+            .map_err(|e| format!("fsync of the base: {e}"))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        std::fs::rename(&rw.tmp_path, dir.join(&bname))
+            .map_err(|e| format!("rename of the base: {e}"))?;
+        Ok(size)
+    })();
+    let base_size = match res {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_file(&rw.tmp_path);
+            return Err(e);
+        }
+    };
+    let mut m = aof.manifest.clone();
+    m.base = Some(AofFile {
+        name: bname.clone(),
+        seq: rw.base_seq,
+        kind: FileType::Base,
+    });
+    m.history.clear();
+    m.incrs.retain(|f| !rw.old_files.contains(&f.name));
+    persist_manifest(&dir, &fname, &m).map_err(|e| format!("writing the manifest: {e}"))?;
+    for f in &rw.old_files {
+        if *f != bname && !m.incrs.iter().any(|i| i.name == *f) {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+    }
+    aof.manifest = m;
+    aof.base_size = base_size;
+    aof.incr_size_closed = 0;
+    aof.rewrite_base_size = aof.current_size();
+    aof.seq_written = aof.seq_written.max(rw.covers_seq);
+    aof.seq_synced = aof.seq_synced.max(rw.covers_seq);
+    aof.ack_cap = None;
+    aof.rewrites += 1;
+    aof.last_rewrite_ok = true;
+    aof.rewrites_consecutive_failures = 0;
+    aof.last_rewrite_time_s = rw.started.elapsed().as_secs() as i64;
+    log::info!("Background AOF rewrite finished successfully");
+    release_held(srv);
+    Ok(())
+}
+
+/// Gives up the rewrite in progress: the temp base is deleted; the manifest (old base, old
+/// incr files, new incr file) stays valid. A cap on acknowledgements stays until a later
+/// rewrite succeeds, because the bytes it protects are in no file.
+fn abort_rewrite(srv: &mut Server, why: &str) {
+    let aof = &mut srv.aof;
+    let Some(rw) = aof.rewrite.take() else {
+        return;
+    };
+    let _ = std::fs::remove_file(&rw.tmp_path);
+    aof.last_rewrite_ok = false;
+    aof.rewrites_consecutive_failures += 1;
+    aof.last_rewrite_time_s = rw.started.elapsed().as_secs() as i64;
+    log::warn!("Background AOF rewrite terminated with error: {why}");
 }
 
 #[cfg(test)]

@@ -6,12 +6,15 @@
 //! - `aof::Aof`: the writer state the loop owns: the turn's buffer, the write and fsync in
 //!   flight on the ring, the group-commit sequence numbers, the error status.
 //! - `aof::start` / `aof::rewrite`: loading at start-up and writing a new base.
+//! - `snapshot`: a point-in-time view of the keyspace read in slices with key-level
+//!   copy-on-write; the incremental rewrite uses it, an RDB BGSAVE can reuse it.
 //!
 //! RDB bases: a manifest may name an RDB base (`*.base.rdb`, or a base starting with the
 //! `REDIS` magic, which Redis writes with `aof-use-rdb-preamble yes`). The loader hands such a
 //! base to [`rdb_base_loader`], the single point where the RDB module plugs in.
 
 pub mod aof;
+pub mod snapshot;
 
 use crate::server::Server;
 use std::path::Path;
