@@ -429,6 +429,24 @@ impl Db {
         });
     }
 
+    /// Gives every key the access data of a key created at `now_ms` (after the AOF loader
+    /// replayed commands with the clock at 0, so that nothing expired while loading).
+    pub fn reset_access(&mut self, now_ms: u64) {
+        let mut entries = Vec::with_capacity(self.dict.len());
+        self.dict.for_each_entry(|e| {
+            entries.push(e);
+            true
+        });
+        let access = if self.lfu_mode {
+            lfu_pack(LFU_INIT_VAL, now_ms)
+        } else {
+            lru_clock(now_ms)
+        };
+        for e in entries {
+            self.dict.set_access(e, access);
+        }
+    }
+
     /// Every live key with its value and absolute expiry (AOF rewrite, snapshots).
     pub fn for_each_with_expiry(&self, now_ms: u64, mut f: impl FnMut(&[u8], &Value, Option<u64>)) {
         self.dict.for_each_entry(|e| {
