@@ -891,3 +891,146 @@ fn incremental_rewrite_base_is_the_state_at_its_start() {
     let srv = start_aof(&dir, &[]);
     assert_same(&live, &dump(srv.port), "base + new incr after restart");
 }
+
+/// The incr file's commands with absolute times replaced by `<ms>`.
+fn incr_commands(dir: &TempDir) -> Vec<String> {
+    let manifest = std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest")).unwrap();
+    let incr = manifest
+        .lines()
+        .filter(|l| l.ends_with("type i"))
+        .last()
+        .and_then(|l| l.split(' ').nth(1))
+        .unwrap()
+        .to_string();
+    let bytes = std::fs::read(dir.aof_dir().join(incr)).unwrap();
+    ringkv::persist::aof::parse_aof(&bytes)
+        .unwrap()
+        .iter()
+        .map(|c| {
+            c.iter()
+                .map(|a| {
+                    let s = String::from_utf8_lossy(a).into_owned();
+                    if s.len() == 13 && s.bytes().all(|b| b.is_ascii_digit()) {
+                        "<ms>".to_string()
+                    } else {
+                        s
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// The same commands against ringkv and redis-server 7.0: the incr files must hold the same
+/// commands (relative expiries made absolute, rewritten commands, unchanged ones omitted).
+#[test]
+fn propagation_matches_redis() {
+    let script: &[&[&str]] = &[
+        &["SET", "a", "1"],
+        &["SET", "a", "2", "GET"],
+        &["SET", "b", "1", "EX", "100"],
+        &["SET", "b", "2", "PX", "100000", "NX"],
+        &["SET", "b", "3", "XX", "KEEPTTL"],
+        &["SETEX", "c", "100", "v"],
+        &["PSETEX", "d", "100000", "v"],
+        &["SET", "e", "1", "EXAT", "4000000000"],
+        &["SETNX", "a", "x"],
+        &["SETNX", "n", "x"],
+        &["EXPIRE", "a", "1000"],
+        &["PEXPIRE", "a", "1000000"],
+        &["EXPIREAT", "a", "4000000000"],
+        &["EXPIRE", "nosuch", "10"],
+        &["PERSIST", "a"],
+        &["PERSIST", "a"],
+        &["GETEX", "c", "EX", "50"],
+        &["GETEX", "c", "PERSIST"],
+        &["GETEX", "c"],
+        &["GETDEL", "d"],
+        &["GETDEL", "d"],
+        &["INCR", "i"],
+        &["INCRBY", "i", "5"],
+        &["DECR", "i"],
+        &["INCRBYFLOAT", "f", "1.5"],
+        &["APPEND", "a", "xyz"],
+        &["SETRANGE", "a", "1", "Q"],
+        &["MSET", "m1", "1", "m2", "2"],
+        &["MSETNX", "m1", "1", "m3", "3"],
+        &["GETSET", "m1", "9"],
+        &["DEL", "m2", "nosuch"],
+        &["UNLINK", "m1"],
+        &["RENAME", "m3", "m4"],
+        &["RENAMENX", "m4", "a"],
+        &["COPY", "a", "acopy"],
+        &["MOVE", "acopy", "2"],
+        &["RPUSH", "l", "a", "b", "c", "d", "e", "f"],
+        &["LPUSH", "l", "z"],
+        &["LPUSHX", "nol", "z"],
+        &["LPOP", "l"],
+        &["RPOP", "l", "2"],
+        &["LSET", "l", "0", "A"],
+        &["LINSERT", "l", "BEFORE", "A", "pre"],
+        &["LREM", "l", "0", "pre"],
+        &["LTRIM", "l", "0", "1"],
+        &["LMOVE", "l", "l2", "LEFT", "RIGHT"],
+        &["RPOPLPUSH", "l", "l2"],
+        &["LMPOP", "1", "l2", "LEFT", "COUNT", "5"],
+        &["HSET", "h", "a", "1", "b", "2"],
+        &["HSETNX", "h", "a", "1"],
+        &["HMSET", "h", "c", "3"],
+        &["HINCRBY", "h", "a", "2"],
+        &["HINCRBYFLOAT", "h", "b", "0.5"],
+        &["HDEL", "h", "c", "nosuch"],
+        &["SADD", "s", "a"],
+        &["SPOP", "s"],
+        &["SADD", "s", "a", "b"],
+        &["SPOP", "s", "5"],
+        &["SADD", "s1", "a", "b", "c"],
+        &["SADD", "s2", "b", "c", "d"],
+        &["SREM", "s1", "a", "nosuch"],
+        &["SMOVE", "s2", "s1", "d"],
+        &["SINTERSTORE", "s3", "s1", "s2"],
+        &["SUNIONSTORE", "s4", "s1", "s2"],
+        &["SDIFFSTORE", "s5", "s1", "s2"],
+        &["SELECT", "5"],
+        &["SET", "in5", "1"],
+        &["SWAPDB", "5", "6"],
+        &["FLUSHDB"],
+        &["SELECT", "0"],
+        &["EXPIRE", "i", "-1"],
+        &["SET", "x", "1", "PX", "1"],
+        &["SLEEP"],
+        &["GET", "x"],
+        &["FLUSHALL"],
+        &["SET", "last", "1"],
+    ];
+    let run = |srv: &Server| {
+        let mut c = srv.raw();
+        for args in script {
+            if args == &["SLEEP"] {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+            let _ = cmd(&mut c, args);
+        }
+    };
+    let ours_dir = TempDir::new("prop-ours");
+    let ours = start_aof(&ours_dir, &[]);
+    run(&ours);
+    let redis_dir = TempDir::new("prop-redis");
+    let redis = Server::start_redis(&[
+        "--appendonly",
+        "yes",
+        "--aof-use-rdb-preamble",
+        "no",
+        "--dir",
+        redis_dir.s(),
+    ]);
+    run(&redis);
+    shutdown_and_wait(&redis);
+    let (a, b) = (incr_commands(&ours_dir), incr_commands(&redis_dir));
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(x, y, "command {i} differs (ringkv vs redis)");
+    }
+    assert_eq!(a.len(), b.len(), "{a:#?}\nvs\n{b:#?}");
+}

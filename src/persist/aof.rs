@@ -683,7 +683,9 @@ pub fn after_command(
     reply: &[u8],
 ) {
     drain_expired(srv);
-    if srv.stats.dirty == dirty_before {
+    // FLUSHDB is logged even when the database was empty (Redis forces its propagation).
+    let forced = c.name == "flushdb" && reply.first() == Some(&b'+');
+    if srv.stats.dirty == dirty_before && !forced {
         return;
     }
     let db = srv.conns[slot].db;
@@ -743,6 +745,7 @@ fn propagate(srv: &mut Server, db: usize, name: &str, argv: &Argv<'_>, reply: &[
             }
         }
         "getdel" => srv.aof.emit(&[b"DEL", args[1]]),
+        "getset" => srv.aof.emit(&[b"SET", args[1], args[2]]),
         "incrbyfloat" => {
             if let Some(v) = reply_strings(reply).first() {
                 srv.aof.emit(&[b"SET", args[1], v, b"KEEPTTL"]);
