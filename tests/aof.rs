@@ -897,8 +897,7 @@ fn incr_commands(dir: &TempDir) -> Vec<String> {
     let manifest = std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest")).unwrap();
     let incr = manifest
         .lines()
-        .filter(|l| l.ends_with("type i"))
-        .last()
+        .rfind(|l| l.ends_with("type i"))
         .and_then(|l| l.split(' ').nth(1))
         .unwrap()
         .to_string();
