@@ -1015,6 +1015,48 @@ pub fn on_completion(ring: &mut Ring, srv: &mut Server, c: Completion) {
     release_held(srv);
 }
 
+/// For code that changes keys outside `Server::execute` (a blocked client served later):
+/// call before changing `key` of `db`, so a rewrite in progress keeps its old value.
+pub fn preserve_key(srv: &mut Server, db: usize, key: &[u8]) {
+    let now = srv.now_ms;
+    let Server { dbs, aof, .. } = srv;
+    let Some(rw) = aof.rewrite.as_mut() else {
+        return;
+    };
+    if db >= dbs.len() {
+        return;
+    }
+    let Rewrite {
+        snap, buf, cur_db, ..
+    } = &mut **rw;
+    snap.preserve(dbs, db, key, now, &mut |d, k, v, e| {
+        serialize_key(buf, cur_db, d, k, v, e)
+    });
+}
+
+/// For code that changes keys outside `Server::execute`: logs one command (as Redis would
+/// propagate it, e.g. `LPOP key` for a served BLPOP) in `db`, and holds the output of the
+/// client in `slot` until it is acknowledged.
+pub fn log_command(srv: &mut Server, db: usize, slot: Option<usize>, args: &[&[u8]]) {
+    drain_expired(srv);
+    if !srv.aof.enabled {
+        return;
+    }
+    srv.aof.select(db);
+    srv.aof.emit(args);
+    let seq = srv.aof.seq_next;
+    let Some(slot) = slot else {
+        return;
+    };
+    if let Some(conn) = srv.conns.get_mut(slot) {
+        if conn.aof_wait_seq < seq {
+            conn.aof_wait_seq = seq;
+            let id = conn.id;
+            srv.aof.held.push((slot, id));
+        }
+    }
+}
+
 /// Lets the output of connections whose data is now acknowledged go.
 fn release_held(srv: &mut Server) {
     let acked = srv.aof.acked(srv.config.appendfsync);
@@ -1094,10 +1136,14 @@ fn persist_manifest(dir: &Path, file_base: &str, m: &Manifest) -> std::io::Resul
     fsync_dir(dir)
 }
 
+/// Opens (creating) a file to extend it with positional writes at the returned length. Not
+/// O_APPEND: every write names its offset, so a write retried after an error lands exactly
+/// where the failed one should have, never after stray bytes.
 fn open_append(path: &Path) -> std::io::Result<(OwnedFd, u64)> {
     let f = std::fs::OpenOptions::new()
         .create(true)
-        .append(true)
+        .write(true)
+        .truncate(false)
         .open(path)?;
     let len = f.metadata()?.len();
     Ok((OwnedFd::from(f), len))
