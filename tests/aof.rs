@@ -721,6 +721,29 @@ fn write_errors_answer_misconf_and_hold_replies_until_a_write_succeeds() {
 fn crash_cycle(dir: &TempDir, cycle: u32, rng: &mut impl rand::Rng) {
     let srv = start_aof(dir, &["--appendfsync", "always"]);
     let port = srv.port;
+    if cycle == 0 {
+        // Enough keys that a rewrite spans many loop turns.
+        let mut c = srv.raw();
+        let mut batch = Vec::new();
+        for i in 0..30_000 {
+            common::encode_into(&mut batch, &[b"SET", format!("pre{i}").as_bytes(), b"v"]);
+        }
+        c.send(&batch);
+        for _ in 0..30_000 {
+            assert_eq!(c.read_reply(), Reply::ok());
+        }
+    }
+    // Every other cycle a rewrite runs while the clients write (and the kill may hit it).
+    let rewriter = (cycle % 2 == 1).then(|| {
+        let delay = Duration::from_millis(rng.gen_range(0..100));
+        std::thread::spawn(move || {
+            std::thread::sleep(delay);
+            if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                use std::io::Write;
+                let _ = (&s).write_all(&common::encode(&[b"BGREWRITEAOF"]));
+            }
+        })
+    });
     let acked: Arc<Mutex<Vec<(String, u64)>>> = Arc::new(Mutex::new(Vec::new()));
     let threads: Vec<_> = (0..3)
         .map(|t| {
@@ -752,9 +775,17 @@ fn crash_cycle(dir: &TempDir, cycle: u32, rng: &mut impl rand::Rng) {
     for t in threads {
         let _ = t.join();
     }
+    if let Some(r) = rewriter {
+        let _ = r.join();
+    }
     let acked = acked.lock().unwrap().clone();
     let srv = start_aof(dir, &[]);
     let mut c = srv.raw();
+    assert_eq!(
+        cmd(&mut c, &["EXISTS", "pre0", "pre29999"]),
+        Reply::Int(2),
+        "cycle {cycle}: preloaded keys lost"
+    );
     let mut max: BTreeMap<String, u64> = BTreeMap::new();
     for (k, n) in acked {
         let m = max.entry(k).or_default();
@@ -780,11 +811,19 @@ fn crash_with_sigkill_keeps_every_acknowledged_write() {
     let cycles: u32 = std::env::var("CRASH_CYCLES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
+        .unwrap_or(4);
     let dir = TempDir::new("crash");
     let mut rng = rand::thread_rng();
     for cycle in 0..cycles {
         crash_cycle(&dir, cycle, &mut rng);
+    }
+    if cycles >= 4 {
+        let manifest =
+            std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest")).unwrap();
+        assert!(
+            !manifest.contains("seq 1 type b"),
+            "no rewrite happened: {manifest}"
+        );
     }
 }
 
