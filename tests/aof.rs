@@ -1072,3 +1072,45 @@ fn propagation_matches_redis() {
     }
     assert_eq!(a.len(), b.len(), "{a:#?}\nvs\n{b:#?}");
 }
+
+#[test]
+fn auto_rewrite_triggers_on_growth() {
+    let dir = TempDir::new("auto");
+    let srv = start_aof(
+        &dir,
+        &[
+            "--auto-aof-rewrite-percentage",
+            "100",
+            "--auto-aof-rewrite-min-size",
+            "4kb",
+        ],
+    );
+    let mut c = srv.raw();
+    // The same key overwritten: the AOF grows, the dataset does not.
+    for i in 0..200 {
+        cmd(&mut c, &["SET", "k", &format!("value-{i:040}")]);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let info = text(&cmd(&mut c, &["INFO", "persistence"]));
+        if !info.contains("aof_rewrites:0") && info.contains("aof_rewrite_in_progress:0") {
+            let size: u64 = info
+                .lines()
+                .find_map(|l| l.strip_prefix("aof_current_size:"))
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            assert!(size < 4096, "{info}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no automatic rewrite: {info}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(srv);
+    let srv = start_aof(&dir, &[]);
+    assert_eq!(
+        cmd(&mut srv.raw(), &["GET", "k"]),
+        Reply::bulk(format!("value-{:040}", 199).as_bytes())
+    );
+}
