@@ -735,7 +735,8 @@ impl EventLoop {
                     K_TICK => tick = true,
                     crate::persist::aof::K_AOF_WRITE
                     | crate::persist::aof::K_AOF_FSYNC
-                    | crate::persist::aof::K_AOF_STEP => {
+                    | crate::persist::aof::K_AOF_STEP
+                    | crate::persist::aof::K_AOF_BASE_FSYNC => {
                         crate::persist::aof::on_completion(&mut self.ring, &mut self.srv, c)
                     }
                     K_SIGNAL => {

@@ -36,7 +36,7 @@
 //! slice of keys into a temp base file while clients keep writing to the new incr file; a
 //! write command first has the keys it touches serialized as they still are (key-level
 //! copy-on-write, `before_write`), so the base is exactly the dataset at the rewrite's start.
-//! When the walk ends the base is fsynced and renamed, the manifest becomes new base + new
+//! When the walk ends the base is fsynced (on the ring) and renamed, the manifest becomes new base + new
 //! incr (temp, fsync, rename, fsync dir), and the old files are deleted. `CONFIG SET
 //! appendonly yes` and BGREWRITEAOF with the AOF off write a base in one go (`rewrite`).
 
@@ -56,6 +56,8 @@ pub const K_AOF_WRITE: u8 = 0x41;
 pub const K_AOF_FSYNC: u8 = 0x42;
 /// A zero timeout that keeps the loop turning while a rewrite has slices left.
 pub const K_AOF_STEP: u8 = 0x43;
+/// The fsync of a finished rewrite's base file.
+pub const K_AOF_BASE_FSYNC: u8 = 0x44;
 
 /// Keys a rewrite slice looks at per loop turn.
 const REWRITE_SLICE_KEYS: usize = 1024;
@@ -460,6 +462,10 @@ pub struct Aof {
     /// failed write, whose bytes exist only in the rewrite's base until it completes.
     ack_cap: Option<u64>,
     step_armed: bool,
+    /// A base file whose rewrite was abandoned while its fsync was on the ring: kept open
+    /// until that completion arrives.
+    base_fsync_orphan: Vec<(u32, std::fs::File)>,
+    next_rewrite_id: u32,
 }
 
 /// An incremental rewrite: the snapshot walk and the base being written.
@@ -475,6 +481,10 @@ struct Rewrite {
     old_files: Vec<String>,
     /// Sequences up to here are in the base (acknowledged when it is in the manifest).
     covers_seq: u64,
+    /// The walk is done and the base's fsync is on the ring.
+    syncing: bool,
+    /// Tells this rewrite's base fsync completion from an abandoned one's.
+    id: u32,
 }
 
 impl Default for Aof {
@@ -517,6 +527,8 @@ impl Aof {
             rewrite_scheduled: false,
             ack_cap: None,
             step_armed: false,
+            base_fsync_orphan: Vec::new(),
+            next_rewrite_id: 0,
         }
     }
 
@@ -847,9 +859,9 @@ pub fn submit(ring: &mut Ring, srv: &mut Server) {
             srv.aof.rewrites_consecutive_failures += 1;
         }
     }
-    if srv.aof.rewrite.is_some() {
-        rewrite_step(srv, REWRITE_SLICE_KEYS);
-        if srv.aof.rewrite.is_some() && !srv.aof.step_armed {
+    if srv.aof.rewrite.as_ref().is_some_and(|r| !r.syncing) {
+        rewrite_step(ring, srv, REWRITE_SLICE_KEYS);
+        if srv.aof.rewrite.as_ref().is_some_and(|r| !r.syncing) && !srv.aof.step_armed {
             srv.aof.step_armed = true;
             ring.timeout(tok(K_AOF_STEP, 0), std::time::Duration::ZERO);
         }
@@ -921,6 +933,26 @@ pub fn on_completion(ring: &mut Ring, srv: &mut Server, c: Completion) {
     let aof = &mut srv.aof;
     if ring::token_kind(c.token) == K_AOF_STEP {
         aof.step_armed = false;
+        return;
+    }
+    if ring::token_kind(c.token) == K_AOF_BASE_FSYNC {
+        if let Some(i) = aof.base_fsync_orphan.iter().position(|o| o.0 == gen) {
+            aof.base_fsync_orphan.swap_remove(i);
+            return;
+        }
+        if aof
+            .rewrite
+            .as_ref()
+            .is_none_or(|r| r.id != gen || !r.syncing)
+        {
+            return;
+        }
+        if c.result < 0 {
+            let e = nix::errno::Errno::from_raw(-c.result).desc();
+            abort_rewrite(srv, &format!("fsync of the base: {e}"));
+        } else if let Err(e) = complete_rewrite(srv) {
+            abort_rewrite(srv, &e);
+        }
         return;
     }
     if gen != aof.file_gen || aof.file.is_none() {
@@ -1985,7 +2017,10 @@ fn start_incremental(srv: &mut Server) -> Result<(), String> {
         started: std::time::Instant::now(),
         old_files,
         covers_seq,
+        syncing: false,
+        id: aof.next_rewrite_id,
     }));
+    aof.next_rewrite_id = (aof.next_rewrite_id + 1) & 0xff_ffff;
     log::info!("Background append only file rewriting started");
     release_held(srv);
     Ok(())
@@ -1999,7 +2034,7 @@ impl Aof {
 }
 
 /// One slice of the rewrite; completes it when the walk is done.
-fn rewrite_step(srv: &mut Server, keys_max: usize) {
+fn rewrite_step(ring: &mut Ring, srv: &mut Server, keys_max: usize) {
     let now = srv.now_ms;
     let Server { dbs, aof, .. } = srv;
     let Some(rw) = aof.rewrite.as_mut() else {
@@ -2018,9 +2053,9 @@ fn rewrite_step(srv: &mut Server, keys_max: usize) {
         return;
     }
     if done {
-        if let Err(e) = complete_rewrite(srv) {
-            abort_rewrite(srv, &e);
-        }
+        // The base's fsync goes through the ring: a large base must not stall the loop.
+        rw.syncing = true;
+        ring.fsync(rw.file.as_raw_fd(), tok(K_AOF_BASE_FSYNC, rw.id));
     }
 }
 
@@ -2120,11 +2155,9 @@ fn complete_rewrite(srv: &mut Server) -> Result<(), String> {
     let dir = aof.dir.clone();
     let bname = base_name(&fname, rw.base_seq);
     let res = (|| -> Result<u64, String> {
-        let mut file = rw.file;
-        file.write_all(&rw.buf)
-            .map_err(|e| format!("writing the base: {e}"))?;
-        file.sync_all()
-            .map_err(|e| format!("fsync of the base: {e}"))?;
+        let file = rw.file;
+        // The slices wrote everything (the walk is done) and the ring fsynced it.
+        debug_assert!(rw.buf.is_empty());
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         std::fs::rename(&rw.tmp_path, dir.join(&bname))
             .map_err(|e| format!("rename of the base: {e}"))?;
@@ -2176,6 +2209,9 @@ fn abort_rewrite(srv: &mut Server, why: &str) {
         return;
     };
     let _ = std::fs::remove_file(&rw.tmp_path);
+    if rw.syncing {
+        aof.base_fsync_orphan.push((rw.id, rw.file));
+    }
     aof.last_rewrite_ok = false;
     aof.rewrites_consecutive_failures += 1;
     aof.last_rewrite_time_s = rw.started.elapsed().as_secs() as i64;
