@@ -556,10 +556,28 @@ fn config_set_appendonly_writes_a_base_of_the_current_data() {
         let srv = Server::start(&["--dir", dir.s()]);
         populate(srv.port);
         let mut c = srv.raw();
+        // Enough keys that the first base takes many loop turns, with writes meanwhile.
+        let mut batch = Vec::new();
+        for i in 0..20_000 {
+            common::encode_into(&mut batch, &[b"SET", format!("bulk{i}").as_bytes(), b"v0"]);
+        }
+        c.send(&batch);
+        for _ in 0..20_000 {
+            assert_eq!(c.read_reply(), Reply::ok());
+        }
         assert_eq!(
             cmd(&mut c, &["CONFIG", "SET", "appendonly", "yes"]),
             Reply::ok()
         );
+        let mut batch = Vec::new();
+        for i in (0..20_000).step_by(5) {
+            common::encode_into(&mut batch, &[b"SET", format!("bulk{i}").as_bytes(), b"v1"]);
+            common::encode_into(&mut batch, &[b"DEL", format!("bulk{}", i + 1).as_bytes()]);
+        }
+        c.send(&batch);
+        for _ in 0..8_000 {
+            assert!(!c.read_reply().is_error());
+        }
         assert_eq!(
             strings(cmd(&mut c, &["CONFIG", "GET", "appendonly"])),
             ["appendonly", "yes"]

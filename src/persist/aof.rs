@@ -38,7 +38,10 @@
 //! copy-on-write, `before_write`), so the base is exactly the dataset at the rewrite's start.
 //! When the walk ends the base is fsynced (on the ring) and renamed, the manifest becomes new base + new
 //! incr (temp, fsync, rename, fsync dir), and the old files are deleted. `CONFIG SET
-//! appendonly yes` and BGREWRITEAOF with the AOF off write a base in one go (`rewrite`).
+//! appendonly yes` runs the same incremental rewrite for the first base, with the new incr
+//! file joining the manifest only together with that base and acknowledgements held until
+//! then (Redis's AOF_WAIT_REWRITE). BGREWRITEAOF with the AOF off, and the empty base of a
+//! fresh start, are written in one go (`rewrite`).
 
 use crate::cmd::Command;
 use crate::config::AppendFsync;
@@ -466,6 +469,9 @@ pub struct Aof {
     /// until that completion arrives.
     base_fsync_orphan: Vec<(u32, std::fs::File)>,
     next_rewrite_id: u32,
+    /// The rewrite in progress writes the first base after `CONFIG SET appendonly yes`: its
+    /// incr file is not in the manifest yet, and if it fails the AOF is turned off again.
+    enabling: bool,
 }
 
 /// An incremental rewrite: the snapshot walk and the base being written.
@@ -529,6 +535,7 @@ impl Aof {
             step_armed: false,
             base_fsync_orphan: Vec::new(),
             next_rewrite_id: 0,
+            enabling: false,
         }
     }
 
@@ -1710,18 +1717,18 @@ pub fn set_enabled(srv: &mut Server, on: bool) -> Result<(), String> {
         return Ok(());
     }
     if on {
-        srv.aof.enabled = true;
-        set_expiry_logging(srv, true);
-        if let Err(e) = rewrite(srv) {
-            srv.aof.enabled = false;
-            set_expiry_logging(srv, false);
-            return Err(e);
-        }
-        log::info!("AOF enabled: the initial base holds the current dataset");
+        start_enabling(srv)?;
+        log::info!("AOF enabled: the initial base is being written");
     } else {
         abort_rewrite(srv, "appendonly turned off");
         srv.aof.rewrite_scheduled = false;
         srv.aof.enabled = false;
+        // With the AOF off nothing waits for it.
+        srv.aof.ack_cap = None;
+        srv.aof.seq_written = srv.aof.seq_next;
+        srv.aof.seq_synced = srv.aof.seq_next;
+        srv.aof.seq_next += 1;
+        release_held(srv);
         set_expiry_logging(srv, false);
         // Pending bytes still reach the file; `submit` closes it when nothing is left.
         log::info!("AOF disabled");
@@ -1729,7 +1736,66 @@ pub fn set_enabled(srv: &mut Server, on: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// BGREWRITEAOF: writes a new base now (synchronously in this build, see the module doc).
+/// `CONFIG SET appendonly yes`: an incremental rewrite writes the first base while writes
+/// are logged to a new incr file that joins the manifest only with that base (Redis's
+/// AOF_WAIT_REWRITE). Until then a crash restarts from the previous manifest, if any, so
+/// no write is acknowledged before the base is in.
+fn start_enabling(srv: &mut Server) -> Result<(), String> {
+    let dir = srv.config.dir.join(&srv.config.appenddirname);
+    let fname = srv.config.appendfilename.clone();
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("Can't create the AOF directory {}: {e}", dir.display()))?;
+    let old = read_manifest(&dir, &fname)?.unwrap_or_default();
+    let iseq = old.incr_seq() + 1;
+    let iname = incr_name(&fname, iseq);
+    let (nfd, _) = open_append(&dir.join(&iname)).map_err(|e| format!("{iname}: {e}"))?;
+    let tmp_path = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
+    let file =
+        std::fs::File::create(&tmp_path).map_err(|e| format!("{}: {e}", tmp_path.display()))?;
+    let old_files: Vec<String> = old
+        .base
+        .iter()
+        .chain(&old.history)
+        .chain(&old.incrs)
+        .map(|f| f.name.clone())
+        .collect();
+    let base_seq = old.base_seq() + 1;
+    let mut m = old;
+    m.incrs.push(AofFile {
+        name: iname,
+        seq: iseq,
+        kind: FileType::Incr,
+    });
+    let aof = &mut srv.aof;
+    aof.dir = dir;
+    aof.manifest = m;
+    aof.base_size = 0;
+    aof.incr_size_closed = 0;
+    switch_file(aof, nfd, 0);
+    let covers_seq = aof.seq_next;
+    aof.seq_next += 1;
+    aof.ack_cap = Some(aof.acked_floor().max(covers_seq));
+    aof.enabling = true;
+    aof.enabled = true;
+    aof.rewrite = Some(Box::new(Rewrite {
+        snap: crate::persist::snapshot::Snapshot::new(srv.dbs.len()),
+        tmp_path,
+        file,
+        buf: Vec::with_capacity(64 * 1024),
+        cur_db: None,
+        base_seq,
+        started: std::time::Instant::now(),
+        old_files,
+        covers_seq,
+        syncing: false,
+        id: aof.next_rewrite_id,
+    }));
+    aof.next_rewrite_id = (aof.next_rewrite_id + 1) & 0xff_ffff;
+    set_expiry_logging(srv, true);
+    Ok(())
+}
+
+/// BGREWRITEAOF: schedules an incremental rewrite (or, with the AOF off, writes a base now).
 pub fn cmd_bgrewriteaof(ctx: &mut crate::cmd::Ctx<'_>, _argv: &Argv<'_>) {
     if ctx.srv.aof.rewrite.is_some() {
         ctx.err("ERR Background append only file rewriting already in progress");
@@ -2191,6 +2257,7 @@ fn complete_rewrite(srv: &mut Server) -> Result<(), String> {
     aof.seq_written = aof.seq_written.max(rw.covers_seq);
     aof.seq_synced = aof.seq_synced.max(rw.covers_seq);
     aof.ack_cap = None;
+    aof.enabling = false;
     aof.rewrites += 1;
     aof.last_rewrite_ok = true;
     aof.rewrites_consecutive_failures = 0;
@@ -2216,6 +2283,11 @@ fn abort_rewrite(srv: &mut Server, why: &str) {
     aof.rewrites_consecutive_failures += 1;
     aof.last_rewrite_time_s = rw.started.elapsed().as_secs() as i64;
     log::warn!("Background AOF rewrite terminated with error: {why}");
+    if std::mem::take(&mut aof.enabling) && aof.enabled {
+        log::warn!("The AOF could not be turned on: appendonly is no again");
+        srv.config.appendonly = false;
+        let _ = set_enabled(srv, false);
+    }
 }
 
 #[cfg(test)]
