@@ -445,4 +445,53 @@ mod tests {
         assert_eq!(&got, b"orld!");
         assert_eq!(ring.inflight(), 0);
     }
+
+    #[test]
+    fn positional_write_linked_to_fsync() {
+        const K_WRITE: u8 = 0x03;
+        const K_FSYNC: u8 = 0x04;
+        let mut ring = Ring::new(64).expect("io_uring available");
+        let path = std::env::temp_dir().join(format!("ringkv-ring-{}", std::process::id()));
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let fd = f.as_raw_fd();
+        ring.write_at(
+            fd,
+            token(K_WRITE, 0, 0),
+            b"xxhello".to_vec(),
+            2,
+            0,
+            Some(token(K_FSYNC, 0, 0)),
+        );
+        ring.write_at(fd, token(K_WRITE, 0, 1), b" world".to_vec(), 0, 5, None);
+        ring.fsync(fd, token(K_FSYNC, 0, 1));
+        let mut done = Vec::new();
+        while done.len() < 4 {
+            ring.submit_and_wait(1).unwrap();
+            ring.reap(&mut done);
+        }
+        for c in &done {
+            assert!(c.result >= 0, "{}", c.result);
+        }
+        // The linked fsync completes after its write.
+        let order: Vec<u64> = done.iter().map(|c| c.token).collect();
+        let w = order
+            .iter()
+            .position(|t| *t == token(K_WRITE, 0, 0))
+            .unwrap();
+        let s = order
+            .iter()
+            .position(|t| *t == token(K_FSYNC, 0, 0))
+            .unwrap();
+        assert!(w < s);
+        assert_eq!(std::fs::read(&path).unwrap(), b"hello world");
+        assert_eq!(ring.inflight(), 0);
+        drop(f);
+        let _ = std::fs::remove_file(&path);
+    }
 }

@@ -1463,6 +1463,15 @@ pub fn start(srv: &mut Server) -> Result<(), String> {
         // Not counted as a rewrite in INFO, as Redis's creation of the first base.
         return rewrite_inner(srv).map_err(|e| format!("Can't create the AOF: {e}"));
     };
+    // Leftovers of a rewrite or manifest switch cut short by a crash.
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("temp-rewriteaof-") || name == format!("temp-{fname}.manifest") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
     let started = std::time::Instant::now();
     load_files(srv, &dir, &m)?;
     log::info!(
