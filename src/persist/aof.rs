@@ -491,6 +491,8 @@ struct Rewrite {
     syncing: bool,
     /// Tells this rewrite's base fsync completion from an abandoned one's.
     id: u32,
+    /// Keys in the dataset when it started (INFO's current_save_keys_total).
+    keys_total: usize,
 }
 
 impl Default for Aof {
@@ -1798,6 +1800,7 @@ fn start_enabling(srv: &mut Server) -> Result<(), String> {
         covers_seq,
         syncing: false,
         id: aof.next_rewrite_id,
+        keys_total: srv.dbs.iter().map(|d| d.len()).sum(),
     }));
     aof.next_rewrite_id = (aof.next_rewrite_id + 1) & 0xff_ffff;
     set_expiry_logging(srv, true);
@@ -1850,7 +1853,7 @@ pub fn info_persistence(srv: &Server) -> String {
     let mut s = format!(
         "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n\
          current_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n\
-         current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n\
+         current_save_keys_processed:{}\r\ncurrent_save_keys_total:{}\r\n\
          rdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\n\
          rdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\n\
          rdb_saves:0\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\n\
@@ -1860,6 +1863,8 @@ pub fn info_persistence(srv: &Server) -> String {
          aof_last_write_status:{}\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\n\
          module_fork_last_cow_size:0\r\n",
         u8::from(srv.loading),
+        aof.rewrite.as_ref().map_or(0, |r| r.snap.keys_done()),
+        aof.rewrite.as_ref().map_or(0, |r| r.keys_total),
         srv.stats.dirty,
         srv.start_ms / 1000,
         u8::from(aof.enabled),
@@ -2094,6 +2099,7 @@ fn start_incremental(srv: &mut Server) -> Result<(), String> {
         covers_seq,
         syncing: false,
         id: aof.next_rewrite_id,
+        keys_total: srv.dbs.iter().map(|d| d.len()).sum(),
     }));
     aof.next_rewrite_id = (aof.next_rewrite_id + 1) & 0xff_ffff;
     log::info!("Background append only file rewriting started");
