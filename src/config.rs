@@ -77,6 +77,10 @@ pub struct Config {
     pub aof_use_rdb_preamble: bool,
     pub auto_aof_rewrite_percentage: u32,
     pub auto_aof_rewrite_min_size: u64,
+    /// No fsync while a rewrite runs (replies then wait only for the write).
+    pub no_appendfsync_on_rewrite: bool,
+    /// `#TS:<unix seconds>` annotations in the AOF, at most one per second.
+    pub aof_timestamp_enabled: bool,
 }
 
 /// `appendfsync`: when the AOF is fsynced.
@@ -145,6 +149,8 @@ impl Default for Config {
             aof_use_rdb_preamble: true,
             auto_aof_rewrite_percentage: 100,
             auto_aof_rewrite_min_size: 64 * 1024 * 1024,
+            no_appendfsync_on_rewrite: false,
+            aof_timestamp_enabled: false,
         }
     }
 }
@@ -685,6 +691,26 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.auto_aof_rewrite_min_size.to_string(),
         set: |c, v| {
             c.auto_aof_rewrite_min_size = memory(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "no-appendfsync-on-rewrite",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.no_appendfsync_on_rewrite),
+        set: |c, v| {
+            c.no_appendfsync_on_rewrite = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "aof-timestamp-enabled",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.aof_timestamp_enabled),
+        set: |c, v| {
+            c.aof_timestamp_enabled = yes_no(one(v))?;
             Ok(())
         },
     },

@@ -115,6 +115,12 @@ struct Cli {
     /// Smallest AOF size an automatic rewrite is considered at.
     #[arg(long = "auto-aof-rewrite-min-size")]
     auto_aof_rewrite_min_size: Option<String>,
+    /// yes or no: no fsync of the AOF while a rewrite runs.
+    #[arg(long = "no-appendfsync-on-rewrite")]
+    no_appendfsync_on_rewrite: Option<String>,
+    /// yes or no: `#TS:` timestamp annotations in the AOF.
+    #[arg(long = "aof-timestamp-enabled")]
+    aof_timestamp_enabled: Option<String>,
 }
 
 fn build_config(cli: &Cli) -> Result<Config, String> {
@@ -157,6 +163,8 @@ fn build_config(cli: &Cli) -> Result<Config, String> {
         &cli.auto_aof_rewrite_percentage,
     );
     one("auto-aof-rewrite-min-size", &cli.auto_aof_rewrite_min_size);
+    one("no-appendfsync-on-rewrite", &cli.no_appendfsync_on_rewrite);
+    one("aof-timestamp-enabled", &cli.aof_timestamp_enabled);
     if let Some(b) = &cli.bind {
         flags.push(("bind", b.iter().map(|s| s.as_bytes().to_vec()).collect()));
     }

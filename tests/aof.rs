@@ -1155,3 +1155,78 @@ fn auto_rewrite_triggers_on_growth() {
         Reply::bulk(format!("value-{:040}", 199).as_bytes())
     );
 }
+
+#[test]
+fn timestamp_annotations_are_written_and_loaded_by_both() {
+    let dir = TempDir::new("ts");
+    let before = {
+        let srv = start_aof(&dir, &["--aof-timestamp-enabled", "yes"]);
+        let mut c = srv.raw();
+        cmd(&mut c, &["SET", "a", "1"]);
+        cmd(&mut c, &["RPUSH", "l", "x", "y"]);
+        dump(srv.port)
+    };
+    let incr = std::fs::read(dir.incr(1)).unwrap();
+    assert!(incr.starts_with(b"#TS:"), "{}", common::escape(&incr));
+    let out = Command::new("redis-check-aof")
+        .arg(dir.aof_dir().join("appendonly.aof.manifest"))
+        .output()
+        .expect("redis-check-aof");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("All AOF files and manifest are valid"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    {
+        let srv = start_aof(&dir, &[]);
+        assert_same(&before, &dump(srv.port), "ringkv loading annotations");
+    }
+    let redis = Server::start_redis(&[
+        "--appendonly",
+        "yes",
+        "--aof-use-rdb-preamble",
+        "no",
+        "--dir",
+        dir.s(),
+    ]);
+    assert_same(
+        &before,
+        &dump(redis.port),
+        "redis-server loading annotations",
+    );
+}
+
+#[test]
+fn no_appendfsync_on_rewrite_is_accepted_and_settable() {
+    let dir = TempDir::new("nofsync");
+    let srv = start_aof(
+        &dir,
+        &[
+            "--appendfsync",
+            "always",
+            "--no-appendfsync-on-rewrite",
+            "yes",
+        ],
+    );
+    let mut c = srv.raw();
+    assert_eq!(
+        strings(cmd(&mut c, &["CONFIG", "GET", "no-appendfsync-on-rewrite"])),
+        ["no-appendfsync-on-rewrite", "yes"]
+    );
+    cmd(&mut c, &["BGREWRITEAOF"]);
+    for i in 0..50 {
+        assert_eq!(cmd(&mut c, &["SET", &format!("k{i}"), "v"]), Reply::ok());
+    }
+    wait_rewrite_done(srv.port);
+    assert_eq!(
+        cmd(
+            &mut c,
+            &["CONFIG", "SET", "no-appendfsync-on-rewrite", "no"]
+        ),
+        Reply::ok()
+    );
+    let before = dump(srv.port);
+    drop(srv);
+    let srv = start_aof(&dir, &[]);
+    assert_same(&before, &dump(srv.port), "after a rewrite without fsyncs");
+}

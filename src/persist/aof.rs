@@ -469,6 +469,9 @@ pub struct Aof {
     /// until that completion arrives.
     base_fsync_orphan: Vec<(u32, std::fs::File)>,
     next_rewrite_id: u32,
+    /// With aof-timestamp-enabled: the current unix second (set before commands are fed).
+    timestamp_s: Option<u64>,
+    last_timestamp_s: u64,
     /// The rewrite in progress writes the first base after `CONFIG SET appendonly yes`: its
     /// incr file is not in the manifest yet, and if it fails the AOF is turned off again.
     enabling: bool,
@@ -536,6 +539,8 @@ impl Aof {
             step_armed: false,
             base_fsync_orphan: Vec::new(),
             next_rewrite_id: 0,
+            timestamp_s: None,
+            last_timestamp_s: 0,
             enabling: false,
         }
     }
@@ -598,6 +603,14 @@ impl Aof {
     }
 
     fn emit(&mut self, args: &[&[u8]]) {
+        if let Some(now_s) = self.timestamp_s {
+            if now_s > self.last_timestamp_s {
+                // Redis's aof-timestamp-enabled annotation, at most once per second.
+                self.buf
+                    .extend_from_slice(format!("#TS:{now_s}\r\n").as_bytes());
+                self.last_timestamp_s = now_s;
+            }
+        }
         encode(&mut self.buf, args);
     }
 
@@ -641,6 +654,10 @@ pub fn drain_expired(srv: &mut Server) {
     if !srv.aof.enabled {
         return;
     }
+    srv.aof.timestamp_s = srv
+        .config
+        .aof_timestamp_enabled
+        .then_some(srv.now_ms / 1000);
     for i in 0..srv.dbs.len() {
         if srv.dbs[i].expired_log.is_empty() {
             continue;
@@ -868,6 +885,15 @@ fn propagate(srv: &mut Server, db: usize, name: &str, argv: &Argv<'_>, reply: &[
 
 // ---- Ring I/O ----------------------------------------------------------------------------
 
+/// The fsync policy in force: `no` while a rewrite runs with no-appendfsync-on-rewrite.
+fn fsync_policy(srv: &Server) -> AppendFsync {
+    if srv.config.no_appendfsync_on_rewrite && srv.aof.rewrite.is_some() {
+        AppendFsync::No
+    } else {
+        srv.config.appendfsync
+    }
+}
+
 fn tok(kind: u8, gen: u32) -> u64 {
     ring::token(kind, gen, 0)
 }
@@ -895,7 +921,7 @@ fn submit_write(ring: &mut Ring, aof: &mut Aof, buf: Vec<u8>, done: usize, seq: 
 /// End of a loop turn: hands this turn's buffer to the ring if no write is in flight, retries
 /// a failed write or fsync when due, and starts the fsync the policy asks for.
 pub fn submit(ring: &mut Ring, srv: &mut Server) {
-    let policy = srv.config.appendfsync;
+    let policy = fsync_policy(srv);
     let now = srv.now_ms;
     let aof = &mut srv.aof;
     if aof.file.is_none() {
@@ -986,7 +1012,7 @@ pub fn submit(ring: &mut Ring, srv: &mut Server) {
 pub fn on_completion(ring: &mut Ring, srv: &mut Server, c: Completion) {
     let gen = ring::token_generation(c.token);
     let now = srv.now_ms;
-    let policy = srv.config.appendfsync;
+    let policy = fsync_policy(srv);
     let aof = &mut srv.aof;
     if ring::token_kind(c.token) == K_AOF_STEP {
         aof.step_armed = false;
@@ -1144,7 +1170,7 @@ pub fn log_command(srv: &mut Server, db: usize, slot: Option<usize>, args: &[&[u
 
 /// Lets the output of connections whose data is now acknowledged go.
 fn release_held(srv: &mut Server) {
-    let acked = srv.aof.acked(srv.config.appendfsync);
+    let acked = srv.aof.acked(fsync_policy(srv));
     let mut held = std::mem::take(&mut srv.aof.held);
     held.retain(|&(slot, id)| match srv.conns.get(slot) {
         Some(c) if c.id == id => {
@@ -1163,7 +1189,7 @@ fn release_held(srv: &mut Server) {
 /// The highest write sequence acknowledged under the current policy: a connection's output
 /// waits while its `aof_wait_seq` is above it.
 pub fn acked_seq(srv: &Server) -> u64 {
-    srv.aof.acked(srv.config.appendfsync)
+    srv.aof.acked(fsync_policy(srv))
 }
 
 /// Shutdown: writes what is left synchronously and fsyncs (the loop has waited for the ring
