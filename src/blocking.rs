@@ -515,6 +515,14 @@ fn serve_one(srv: &mut Server, slot: usize, key: &[u8]) -> bool {
         return false;
     };
     let resp3 = srv.conns[slot].resp3;
+    if srv.aof.rewrite_in_progress() {
+        // The AOF rewrite's snapshot must see these keys as they are before the pop.
+        crate::persist::aof::preserve_key(srv, b.db, key);
+        if let Some(t) = &b.req.target {
+            crate::persist::aof::preserve_key(srv, b.db, t);
+        }
+    }
+    let dirty_before = srv.stats.dirty;
     let mut out = std::mem::take(&mut srv.conns[slot].out);
     let start = out.len();
     let now_ms = srv.now_ms;
@@ -535,12 +543,56 @@ fn serve_one(srv: &mut Server, slot: usize, key: &[u8]) -> bool {
     }
     srv.blocking.detach(slot, &b);
     count_call(srv, b.cmd_idx, failed);
+    let changed = srv.stats.dirty - dirty_before;
+    if srv.aof.enabled && changed > 0 {
+        log_served(srv, slot, &b, key, changed);
+    }
     if let Some(t) = &b.req.target {
         signal_if_exists(srv, b.db, t);
     }
     srv.conns[slot].blocked = false;
     srv.resume_client(slot);
     true
+}
+
+/// Appends what a served waiter did to the AOF, in the form Redis 7.0 propagates it: LPOP/RPOP
+/// or ZPOPMIN/ZPOPMAX of the key (with the count popped for BLMPOP/BZMPOP), or LMOVE for
+/// BLMOVE/BRPOPLPUSH. `popped` is the number of elements the serve changed.
+fn log_served(srv: &mut Server, slot: usize, b: &Blocked, key: &[u8], popped: u64) {
+    let end = |e: End| -> &'static [u8] {
+        match e {
+            End::Left => b"LEFT",
+            End::Right => b"RIGHT",
+        }
+    };
+    let mut count_buf = itoa::Buffer::new();
+    let count = count_buf.format(popped).as_bytes();
+    let args: Vec<&[u8]> = match (&b.req.target, b.req.wants) {
+        (Some(dst), _) => vec![b"LMOVE", key, dst, end(b.req.from), end(b.req.to)],
+        (None, ValueType::ZSet) => {
+            let name: &[u8] = if b.req.from == End::Left {
+                b"ZPOPMIN"
+            } else {
+                b"ZPOPMAX"
+            };
+            match b.req.count {
+                Some(_) => vec![name, key, count],
+                None => vec![name, key],
+            }
+        }
+        (None, _) => {
+            let name: &[u8] = if b.req.from == End::Left {
+                b"LPOP"
+            } else {
+                b"RPOP"
+            };
+            match b.req.count {
+                Some(_) => vec![name, key, count],
+                None => vec![name, key],
+            }
+        }
+    };
+    crate::persist::aof::log_command(srv, b.db, Some(slot), &args);
 }
 
 /// The blocked command's stats, counted when it completes (as Redis's

@@ -66,6 +66,49 @@ pub struct Config {
     pub set_max_intset_entries: usize,
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
+    /// Persistence: the append-only file (`persist::aof`).
+    pub appendonly: bool,
+    pub appenddirname: String,
+    pub appendfilename: String,
+    pub appendfsync: AppendFsync,
+    pub aof_load_truncated: bool,
+    /// Accepted and reported; bases are written as AOF until the RDB module is wired in
+    /// (see `persist`).
+    pub aof_use_rdb_preamble: bool,
+    pub auto_aof_rewrite_percentage: u32,
+    pub auto_aof_rewrite_min_size: u64,
+    /// No fsync while a rewrite runs (replies then wait only for the write).
+    pub no_appendfsync_on_rewrite: bool,
+    /// `#TS:<unix seconds>` annotations in the AOF, at most one per second.
+    pub aof_timestamp_enabled: bool,
+}
+
+/// `appendfsync`: when the AOF is fsynced.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AppendFsync {
+    Always,
+    Everysec,
+    No,
+}
+
+impl AppendFsync {
+    pub fn name(self) -> &'static str {
+        match self {
+            AppendFsync::Always => "always",
+            AppendFsync::Everysec => "everysec",
+            AppendFsync::No => "no",
+        }
+    }
+}
+
+/// A file name inside `dir`: no path separators, not `.`/`..` (Redis's
+/// `isValidAOFfilename`/`isValidAOFdirname` rule).
+fn plain_name(v: &[u8]) -> Result<String, String> {
+    let s = text(v)?;
+    if s.is_empty() || s == "." || s == ".." || s.contains('/') || s.contains('\\') {
+        return Err("appendfilename/appenddirname can't be a path, just a filename".into());
+    }
+    Ok(s)
 }
 
 impl Default for Config {
@@ -98,6 +141,16 @@ impl Default for Config {
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            appendonly: false,
+            appenddirname: "appendonlydir".into(),
+            appendfilename: "appendonly.aof".into(),
+            appendfsync: AppendFsync::Everysec,
+            aof_load_truncated: true,
+            aof_use_rdb_preamble: true,
+            auto_aof_rewrite_percentage: 100,
+            auto_aof_rewrite_min_size: 64 * 1024 * 1024,
+            no_appendfsync_on_rewrite: false,
+            aof_timestamp_enabled: false,
         }
     }
 }
@@ -550,18 +603,115 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    // Persistence does not exist yet: these report the truth (off) and refuse to turn on.
+    // The AOF (`persist::aof`). Turning `appendonly` on or off at run time has effects the
+    // CONFIG SET handler carries out (an initial base, or closing the file).
     Param {
         name: "appendonly",
         mutable: true,
         values: 1,
-        get: |_| "no".into(),
-        set: |_, v| {
-            fixed(
-                v,
-                b"no",
-                "appendonly is not supported by this build of ringkv",
-            )
+        get: |c| yn(c.appendonly),
+        set: |c, v| {
+            c.appendonly = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "appenddirname",
+        mutable: false,
+        values: 1,
+        get: |c| c.appenddirname.clone(),
+        set: |c, v| {
+            c.appenddirname = plain_name(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "appendfilename",
+        mutable: false,
+        values: 1,
+        get: |c| c.appendfilename.clone(),
+        set: |c, v| {
+            c.appendfilename = plain_name(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "appendfsync",
+        mutable: true,
+        values: 1,
+        get: |c| c.appendfsync.name().into(),
+        set: |c, v| {
+            c.appendfsync = match one(v).to_ascii_lowercase().as_slice() {
+                b"always" => AppendFsync::Always,
+                b"everysec" => AppendFsync::Everysec,
+                b"no" => AppendFsync::No,
+                _ => {
+                    return Err(
+                        "argument(s) must be one of the following: always, everysec, no".into(),
+                    )
+                }
+            };
+            Ok(())
+        },
+    },
+    Param {
+        name: "aof-load-truncated",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.aof_load_truncated),
+        set: |c, v| {
+            c.aof_load_truncated = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "aof-use-rdb-preamble",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.aof_use_rdb_preamble),
+        set: |c, v| {
+            c.aof_use_rdb_preamble = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "auto-aof-rewrite-percentage",
+        mutable: true,
+        values: 1,
+        get: |c| c.auto_aof_rewrite_percentage.to_string(),
+        set: |c, v| {
+            c.auto_aof_rewrite_percentage = int_in(one(v), 0, i64::from(i32::MAX))? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "auto-aof-rewrite-min-size",
+        mutable: true,
+        values: 1,
+        get: |c| c.auto_aof_rewrite_min_size.to_string(),
+        set: |c, v| {
+            c.auto_aof_rewrite_min_size = memory(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "no-appendfsync-on-rewrite",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.no_appendfsync_on_rewrite),
+        set: |c, v| {
+            c.no_appendfsync_on_rewrite = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "aof-timestamp-enabled",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.aof_timestamp_enabled),
+        set: |c, v| {
+            c.aof_timestamp_enabled = yes_no(one(v))?;
+            Ok(())
         },
     },
     Param {
@@ -721,6 +871,9 @@ mod tests {
         c.apply("maxmemory", &[b"1mb".to_vec()]).unwrap();
         assert_eq!(c.maxmemory_bytes, 1024 * 1024);
         c.apply("save", &[Vec::new()]).unwrap();
-        assert!(c.apply("appendonly", &[b"yes".to_vec()]).is_err());
+        c.apply("appendonly", &[b"yes".to_vec()]).unwrap();
+        assert!(c.appendonly);
+        assert!(c.apply("appendfsync", &[b"sometimes".to_vec()]).is_err());
+        assert!(c.apply("appendfilename", &[b"a/b".to_vec()]).is_err());
     }
 }

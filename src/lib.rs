@@ -12,6 +12,7 @@
 //! - `keyspace`: databases: intrusive hash table (`dict`), TTL heap (`expire`), values.
 //! - `types`: collection values (list, hash, set, sorted set on an AVL tree).
 //! - `lazyfree`: drops large values on a background thread.
+//! - `persist`: the append-only file (multi-part AOF: manifest, base, incr) and its loader.
 //! - `alloc`, `logging`, `util`: counting allocator, Redis-style log lines, glob and numbers.
 pub mod alloc;
 pub mod blocking;
@@ -22,6 +23,7 @@ pub mod keyspace;
 pub mod lazyfree;
 pub mod logging;
 pub mod net;
+pub mod persist;
 pub mod resp;
 pub mod server;
 pub mod types;

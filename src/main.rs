@@ -6,13 +6,32 @@
 use clap::Parser;
 use ringkv::config::Config;
 
+#[derive(clap::Subcommand, Debug)]
+enum Sub {
+    /// Checks an AOF file (or every file an AOF manifest names) and optionally truncates it
+    /// to its last valid command.
+    CheckAof {
+        /// Truncate the file to its last valid command (asks for confirmation).
+        #[arg(long)]
+        fix: bool,
+        /// Do not ask before truncating.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// The AOF file or the `.manifest` file.
+        file: std::path::PathBuf,
+    },
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "ringkv",
     version,
-    about = "Redis-compatible in-memory key-value server on io_uring"
+    about = "Redis-compatible in-memory key-value server on io_uring",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Sub>,
     /// A redis.conf-syntax configuration file.
     config_file: Option<std::path::PathBuf>,
     /// TCP port to listen on (0: no TCP).
@@ -72,9 +91,36 @@ struct Cli {
     /// Accepted for compatibility; only "" (no snapshots) is possible.
     #[arg(long, allow_hyphen_values = true)]
     save: Option<String>,
-    /// Accepted for compatibility; only "no" is possible.
+    /// yes or no: the append-only file.
     #[arg(long)]
     appendonly: Option<String>,
+    /// always, everysec or no.
+    #[arg(long)]
+    appendfsync: Option<String>,
+    /// Directory of the AOF files, inside `dir`.
+    #[arg(long)]
+    appenddirname: Option<String>,
+    /// Base name of the AOF files.
+    #[arg(long)]
+    appendfilename: Option<String>,
+    /// yes or no: load an AOF whose last command is torn (and cut it off).
+    #[arg(long = "aof-load-truncated")]
+    aof_load_truncated: Option<String>,
+    /// yes or no (bases are written as AOF until the RDB module exists).
+    #[arg(long = "aof-use-rdb-preamble")]
+    aof_use_rdb_preamble: Option<String>,
+    /// Growth in percent of the AOF over its size after the last rewrite that triggers one.
+    #[arg(long = "auto-aof-rewrite-percentage")]
+    auto_aof_rewrite_percentage: Option<String>,
+    /// Smallest AOF size an automatic rewrite is considered at.
+    #[arg(long = "auto-aof-rewrite-min-size")]
+    auto_aof_rewrite_min_size: Option<String>,
+    /// yes or no: no fsync of the AOF while a rewrite runs.
+    #[arg(long = "no-appendfsync-on-rewrite")]
+    no_appendfsync_on_rewrite: Option<String>,
+    /// yes or no: `#TS:` timestamp annotations in the AOF.
+    #[arg(long = "aof-timestamp-enabled")]
+    aof_timestamp_enabled: Option<String>,
 }
 
 fn build_config(cli: &Cli) -> Result<Config, String> {
@@ -107,6 +153,18 @@ fn build_config(cli: &Cli) -> Result<Config, String> {
     one("dir", &cli.dir);
     one("save", &cli.save);
     one("appendonly", &cli.appendonly);
+    one("appendfsync", &cli.appendfsync);
+    one("appenddirname", &cli.appenddirname);
+    one("appendfilename", &cli.appendfilename);
+    one("aof-load-truncated", &cli.aof_load_truncated);
+    one("aof-use-rdb-preamble", &cli.aof_use_rdb_preamble);
+    one(
+        "auto-aof-rewrite-percentage",
+        &cli.auto_aof_rewrite_percentage,
+    );
+    one("auto-aof-rewrite-min-size", &cli.auto_aof_rewrite_min_size);
+    one("no-appendfsync-on-rewrite", &cli.no_appendfsync_on_rewrite);
+    one("aof-timestamp-enabled", &cli.aof_timestamp_enabled);
     if let Some(b) = &cli.bind {
         flags.push(("bind", b.iter().map(|s| s.as_bytes().to_vec()).collect()));
     }
@@ -118,6 +176,9 @@ fn build_config(cli: &Cli) -> Result<Config, String> {
 
 fn main() {
     let cli = Cli::parse();
+    if let Some(Sub::CheckAof { fix, yes, file }) = &cli.command {
+        std::process::exit(ringkv::persist::aof::check_aof_main(file, *fix, *yes));
+    }
     let config = match build_config(&cli) {
         Ok(c) => c,
         Err(e) => {

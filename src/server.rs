@@ -128,6 +128,10 @@ pub struct Server {
     /// Unblocked clients (slot, generation) whose receive is in flight: it is cancelled, so
     /// that commands they pipelined while blocked run now rather than when more input comes.
     recv_to_cancel: Vec<(usize, u32)>,
+    /// The append-only file (`persist::aof`).
+    pub aof: crate::persist::aof::Aof,
+    /// True while the AOF is replayed at start-up.
+    pub loading: bool,
 }
 
 pub fn unix_ms() -> u64 {
@@ -192,6 +196,8 @@ impl Server {
             blocking,
             current_cmd: 0,
             recv_to_cancel: Vec::new(),
+            aof: crate::persist::aof::Aof::new(),
+            loading: false,
         }
     }
 
@@ -244,6 +250,47 @@ impl Server {
         }
     }
 
+    /// Queues a connection for a flush this turn (its output may go, or it needs a receive).
+    pub fn touch(&mut self, slot: usize) {
+        self.touched.push(slot);
+    }
+
+    /// Whether `name` is a command of the table (the AOF loader refuses unknown ones).
+    pub fn knows_command(&self, name: &[u8]) -> bool {
+        self.find_command(name).is_some()
+    }
+
+    /// Registers the socketless client the AOF loader replays commands with.
+    pub fn add_loading_client(&mut self) -> usize {
+        let fd = std::fs::File::open("/dev/null")
+            .map(OwnedFd::from)
+            .or_else(|_| std::os::unix::net::UnixStream::pair().map(|(a, _)| OwnedFd::from(a)))
+            .expect("a descriptor for the loading client");
+        let generation = self.next_generation;
+        self.next_generation = (self.next_generation + 1) & 0xff_ffff;
+        let conn = Conn::new(
+            0,
+            generation,
+            fd,
+            Kind::Unix,
+            "aof:0".into(),
+            "aof:0".into(),
+            self.now_ms,
+            true,
+        );
+        self.conns.insert(conn)
+    }
+
+    /// Runs one command for the AOF loader's client.
+    pub fn execute_loading(
+        &mut self,
+        slot: usize,
+        argv: &crate::resp::Argv<'_>,
+        out: &mut Vec<u8>,
+    ) {
+        self.execute(slot, argv, out);
+    }
+
     /// Runs one command for the connection in `slot`, writing its reply into `out`.
     fn execute(&mut self, slot: usize, argv: &crate::resp::Argv<'_>, out: &mut Vec<u8>) {
         let now_ms = self.now_ms;
@@ -288,6 +335,7 @@ impl Server {
             return;
         }
         if self.config.maxmemory_bytes > 0
+            && !self.loading
             && c.flags & cmd::flags::DENYOOM != 0
             && self.used_memory() > self.config.maxmemory_bytes
         {
@@ -296,11 +344,24 @@ impl Server {
             reply.error("OOM command not allowed when used memory > 'maxmemory'.");
             return;
         }
+        if self.aof.write_errno.is_some() && (c.flags & cmd::flags::WRITE != 0 || c.name == "ping")
+        {
+            if let Some(e) = self.aof.misconf_error() {
+                self.stats.total_error_replies += 1;
+                self.cmd_stats[idx].rejected_calls += 1;
+                reply.error(&e);
+                return;
+            }
+        }
         let conn = &mut self.conns[slot];
         conn.last_cmd = c.name;
         conn.last_interaction_ms = now_ms;
         let start = reply.buf.len();
         self.current_cmd = idx;
+        let dirty_before = self.stats.dirty;
+        if c.flags & cmd::flags::WRITE != 0 && self.aof.rewrite_in_progress() {
+            crate::persist::aof::before_write(self, slot, c, argv);
+        }
         let mut ctx = Ctx {
             srv: self,
             slot,
@@ -309,6 +370,9 @@ impl Server {
         };
         (c.handler)(&mut ctx, argv);
         let failed = ctx.reply.buf.get(start) == Some(&b'-');
+        if self.aof.enabled {
+            crate::persist::aof::after_command(self, slot, c, argv, dirty_before, &out[start..]);
+        }
         // One clock read per command: a command's time runs from the end of the previous
         // one (or the start of the loop turn), so it includes its own parsing. Two reads per
         // command cost ~4% of a GET's instructions (callgrind).
@@ -529,6 +593,11 @@ impl Server {
         } else {
             REHASH_BUSY_BUDGET
         };
+        crate::persist::aof::drain_expired(self);
+        if crate::persist::aof::auto_rewrite_due(self) {
+            log::info!("Starting automatic rewriting of AOF");
+            self.aof.rewrite_scheduled = true;
+        }
         for db in &mut self.dbs {
             db.rehash_idle(budget);
         }
@@ -678,6 +747,7 @@ impl EventLoop {
         };
         let ring = Ring::new(4096).map_err(|e| e.to_string())?;
         let mut srv = Server::new(config);
+        crate::persist::aof::start(&mut srv)?;
         let c = &srv.config;
         let mut listeners = Vec::new();
         if c.port != 0 {
@@ -794,6 +864,12 @@ impl EventLoop {
                     {
                         self.block_timer = None;
                     }
+                    crate::persist::aof::K_AOF_WRITE
+                    | crate::persist::aof::K_AOF_FSYNC
+                    | crate::persist::aof::K_AOF_STEP
+                    | crate::persist::aof::K_AOF_BASE_FSYNC => {
+                        crate::persist::aof::on_completion(&mut self.ring, &mut self.srv, c)
+                    }
                     K_SIGNAL => {
                         log::warn!("Received SIGINT/SIGTERM: shutting down");
                         self.srv.shutdown_requested = true;
@@ -843,8 +919,10 @@ impl EventLoop {
                     .srv
                     .conns
                     .iter()
-                    .any(|(_, c)| !c.closed && (c.send_inflight || !c.out.is_empty()));
+                    .any(|(_, c)| !c.closed && (c.send_inflight || !c.out.is_empty()))
+                    || self.srv.aof.busy();
                 if !pending || started.elapsed() > SHUTDOWN_FLUSH_MAX {
+                    crate::persist::aof::shutdown_flush(&mut self.srv);
                     if let Some(p) = &self.srv.config.unixsocket {
                         let _ = std::fs::remove_file(p);
                     }
@@ -1004,6 +1082,8 @@ impl EventLoop {
     /// Queues one send per connection with output and one receive per connection that is
     /// ready for more input.
     fn flush(&mut self) {
+        crate::persist::aof::submit(&mut self.ring, &mut self.srv);
+        let aof_acked = crate::persist::aof::acked_seq(&self.srv);
         let mut touched = std::mem::take(&mut self.srv.touched);
         for &slot in &touched {
             let Some(conn) = self.srv.conns.get_mut(slot) else {
@@ -1014,7 +1094,9 @@ impl EventLoop {
             }
             let fd = conn.fd.as_raw_fd();
             let tok_base = (conn.generation, slot as u32);
-            if !conn.send_inflight && !conn.out.is_empty() {
+            // AOF group commit: replies of write commands wait for their write (or fsync).
+            let held = conn.aof_wait_seq > aof_acked;
+            if !conn.send_inflight && !conn.out.is_empty() && !held {
                 if let Some(mut spare) = conn.sending.take() {
                     std::mem::swap(&mut spare, &mut conn.out);
                     conn.send_inflight = true;
@@ -1024,7 +1106,7 @@ impl EventLoop {
                 }
             }
             if conn.close_after_reply {
-                if !conn.send_inflight && conn.out.is_empty() {
+                if !conn.send_inflight && conn.out.is_empty() && !held {
                     self.srv.close(slot);
                 }
                 continue;

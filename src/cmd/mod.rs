@@ -254,6 +254,7 @@ pub static COMMANDS: &[Command] = &[
     cmd!("swapdb", 3, WRITE | FAST, 0, 0, 0, G_SERVER, "4.0.0", "O(N) where N is the count of clients watching or blocking on keys from both databases.", "Swaps two Redis databases.", server::cmd_swapdb),
     cmd!("dbsize", 1, READONLY | FAST, 0, 0, 0, G_SERVER, "1.0.0", O1, "Returns the number of keys in the database.", server::cmd_dbsize),
     cmd!("flushdb", -1, WRITE, 0, 0, 0, G_SERVER, "1.0.0", "O(N) where N is the number of keys in the selected database", "Removes all keys from the current database.", server::cmd_flushdb),
+    cmd!("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, 0, 0, 0, G_SERVER, "1.0.0", O1, "Asynchronously rewrites the append-only file to disk.", crate::persist::aof::cmd_bgrewriteaof),
     cmd!("flushall", -1, WRITE, 0, 0, 0, G_SERVER, "1.0.0", "O(N) where N is the total number of keys in all databases", "Removes all keys from all databases.", server::cmd_flushall),
     cmd!("time", 1, LOADING | STALE | FAST, 0, 0, 0, G_SERVER, "2.6.0", O1, "Returns the server time.", server::cmd_time),
     cmd!("info", -1, LOADING | STALE | SENTINEL, 0, 0, 0, G_SERVER, "1.0.0", O1, "Returns information and statistics about the server.", server::cmd_info),

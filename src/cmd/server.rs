@@ -806,14 +806,7 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 srv.lazyfree.freed(),
             );
         }
-        "persistence" => {
-            let _ = write!(
-                s,
-                "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:ok\r\nrdb_saves:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:ok\r\n",
-                srv.stats.dirty,
-                srv.start_ms / 1000
-            );
-        }
+        "persistence" => s.push_str(&crate::persist::aof::info_persistence(srv)),
         "stats" => {
             let st = &srv.stats;
             let _ = write!(
@@ -1072,7 +1065,18 @@ fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         }
     }
     ctx.srv.hz = next.hz;
+    let aof_was = ctx.srv.config.appendonly;
     ctx.srv.config = next;
+    if ctx.srv.config.appendonly != aof_was {
+        let on = ctx.srv.config.appendonly;
+        if let Err(e) = crate::persist::aof::set_enabled(ctx.srv, on) {
+            ctx.srv.config.appendonly = aof_was;
+            ctx.err(&format!(
+                "ERR CONFIG SET failed (possibly related to argument 'appendonly') - {e}"
+            ));
+            return;
+        }
+    }
     ctx.reply.ok();
 }
 

@@ -43,6 +43,11 @@ pub struct Db {
     rng_state: u64,
     /// Keys deleted because their TTL passed (lazily or actively); INFO's expired_keys.
     pub expired_keys: u64,
+    /// When true, the names of keys deleted by expiry are appended to `expired_log` so the
+    /// AOF can record them as DEL (`persist::aof`); the AOF drains it after every command
+    /// and after active expiry, so it stays short.
+    pub log_expired: bool,
+    pub expired_log: Vec<Vec<u8>>,
 }
 
 impl Default for Db {
@@ -117,6 +122,8 @@ impl Db {
             lfu_mode: false,
             rng_state: seed,
             expired_keys: 0,
+            log_expired: false,
+            expired_log: Vec::new(),
         }
     }
 
@@ -168,6 +175,9 @@ impl Db {
     }
 
     fn reap(&mut self, e: EntryPtr) {
+        if self.log_expired {
+            self.expired_log.push(self.dict.key(e).to_vec());
+        }
         drop(self.delete_entry(e));
         self.expired_keys += 1;
     }
@@ -235,6 +245,9 @@ impl Db {
         if idx != NO_HEAP_INDEX && now_ms > self.heap.deadline(idx) {
             // Redis deletes the expired key and adds a new one: no TTL, fresh access data.
             self.heap.remove(idx);
+            if self.log_expired {
+                self.expired_log.push(key.to_vec());
+            }
             self.expired_keys += 1;
             let access = if self.lfu_mode {
                 lfu_pack(LFU_INIT_VAL, now_ms)
@@ -335,6 +348,9 @@ impl Db {
                 break;
             }
             self.heap.pop();
+            if self.log_expired {
+                self.expired_log.push(self.dict.key(e).to_vec());
+            }
             drop(self.dict.remove_entry(e));
             removed += 1;
             if removed.is_multiple_of(ACTIVE_EXPIRE_CLOCK_EVERY) && Instant::now() >= deadline {
@@ -413,6 +429,36 @@ impl Db {
         });
     }
 
+    /// Gives every key the access data of a key created at `now_ms` (after the AOF loader
+    /// replayed commands with the clock at 0, so that nothing expired while loading).
+    pub fn reset_access(&mut self, now_ms: u64) {
+        let mut entries = Vec::with_capacity(self.dict.len());
+        self.dict.for_each_entry(|e| {
+            entries.push(e);
+            true
+        });
+        let access = if self.lfu_mode {
+            lfu_pack(LFU_INIT_VAL, now_ms)
+        } else {
+            lru_clock(now_ms)
+        };
+        for e in entries {
+            self.dict.set_access(e, access);
+        }
+    }
+
+    /// Every live key with its value and absolute expiry (AOF rewrite, snapshots).
+    pub fn for_each_with_expiry(&self, now_ms: u64, mut f: impl FnMut(&[u8], &Value, Option<u64>)) {
+        self.dict.for_each_entry(|e| {
+            if !self.is_expired(e, now_ms) {
+                let idx = e.heap_index();
+                let deadline_ms = (idx != NO_HEAP_INDEX).then(|| self.heap.deadline(idx));
+                f(self.dict.key(e), self.dict.value(e), deadline_ms);
+            }
+            true
+        });
+    }
+
     /// Idle turn: shrink if sparse, then rehash within `budget`. True if still rehashing.
     pub fn rehash_idle(&mut self, budget: Duration) -> bool {
         self.dict.shrink_if_needed();
@@ -429,6 +475,8 @@ impl Db {
             lfu_mode: self.lfu_mode,
             rng_state: seed,
             expired_keys: 0,
+            log_expired: false,
+            expired_log: Vec::new(),
         }
     }
 

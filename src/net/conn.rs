@@ -60,6 +60,9 @@ pub struct Conn {
     pub created_ms: u64,
     pub last_interaction_ms: u64,
     pub last_cmd: &'static str,
+    /// AOF group commit: this connection's output waits until the AOF has acknowledged
+    /// this write sequence (`persist::aof`); 0 when it ran no write.
+    pub aof_wait_seq: u64,
 }
 
 impl Conn {
@@ -101,6 +104,7 @@ impl Conn {
             created_ms: now_ms,
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
+            aof_wait_seq: 0,
         }
     }
 
