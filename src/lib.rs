@@ -10,6 +10,7 @@
 //! - `cmd`: the command table and dispatch; one file per command family.
 //! - `keyspace`: databases: intrusive hash table (`dict`), TTL heap (`expire`), values.
 //! - `types`: collection values (list, hash, set, sorted set on an AVL tree).
+//! - `persist`: RDB snapshots (codec in `persist::rdb`, SAVE/start-up load around it).
 //! - `lazyfree`: drops large values on a background thread.
 //! - `alloc`, `logging`, `util`: counting allocator, Redis-style log lines, glob and numbers.
 pub mod alloc;
@@ -20,6 +21,7 @@ pub mod keyspace;
 pub mod lazyfree;
 pub mod logging;
 pub mod net;
+pub mod persist;
 pub mod resp;
 pub mod server;
 pub mod types;

@@ -483,6 +483,21 @@ impl Db {
     }
 }
 
+/// Snapshot support (added by the RDB work): walking keys with their deadlines.
+impl Db {
+    /// Every live key with its value and absolute expiry (None: no TTL), in table order.
+    pub fn for_each_with_expiry(&self, now_ms: u64, mut f: impl FnMut(&[u8], &Value, Option<u64>)) {
+        self.dict.for_each_entry(|e| {
+            if !self.is_expired(e, now_ms) {
+                let idx = e.heap_index();
+                let deadline_ms = (idx != NO_HEAP_INDEX).then(|| self.heap.deadline(idx));
+                f(self.dict.key(e), self.dict.value(e), deadline_ms);
+            }
+            true
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
