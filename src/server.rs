@@ -105,6 +105,8 @@ pub struct Server {
     pub tick_count: u64,
     /// Connections not yet closed (what maxclients limits and INFO reports).
     clients_open: usize,
+    /// RDB snapshot bookkeeping (persist::rdb_server).
+    pub rdb: crate::persist::rdb_server::RdbState,
 }
 
 pub fn unix_ms() -> u64 {
@@ -164,6 +166,7 @@ impl Server {
             ready: Vec::new(),
             tick_count: 0,
             clients_open: 0,
+            rdb: crate::persist::rdb_server::RdbState::new(now / 1000),
         }
     }
 
@@ -475,6 +478,7 @@ impl Server {
             self.stats.ops_last_count = self.stats.commands_processed;
             self.stats.ops_last_ms = now_ms;
         }
+        self.rdb_save_due();
     }
 }
 
@@ -583,6 +587,7 @@ impl EventLoop {
         };
         let ring = Ring::new(4096).map_err(|e| e.to_string())?;
         let mut srv = Server::new(config);
+        srv.rdb_load_startup()?;
         let c = &srv.config;
         let mut listeners = Vec::new();
         if c.port != 0 {
@@ -665,7 +670,11 @@ impl EventLoop {
                     K_TICK => tick = true,
                     K_SIGNAL => {
                         log::warn!("Received SIGINT/SIGTERM: shutting down");
-                        self.srv.shutdown_requested = true;
+                        // A failed final save keeps the server running, as in Redis.
+                        self.srv.shutdown_requested = self.srv.prepare_shutdown(None, false);
+                        if !self.srv.shutdown_requested {
+                            self.arm_signal();
+                        }
                     }
                     _ => {}
                 }

@@ -7,6 +7,7 @@
 //! (`op_*` in each family file, which know nothing of RESP) and write one reply.
 //! COMMAND, COMMAND INFO/DOCS/COUNT/LIST are generated from this table.
 
+pub mod debug;
 pub mod docs;
 pub mod expire;
 pub mod hashes;
@@ -244,6 +245,10 @@ pub static COMMANDS: &[Command] = &[
         subcommands: server::COMMAND_SUBCOMMANDS,
     },
     cmd!("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, 0, 0, G_SERVER, "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "Synchronously saves the database(s) to disk and shuts down the Redis server.", server::cmd_shutdown),
+    // snapshots and debugging (debug.rs)
+    cmd!("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, 0, 0, 0, G_SERVER, "1.0.0", "O(N) where N is the total number of keys in all databases", "Synchronously saves the database(s) to disk.", debug::cmd_save),
+    cmd!("lastsave", 1, LOADING | STALE | FAST, 0, 0, 0, G_SERVER, "1.0.0", O1, "Returns the Unix timestamp of the last successful save to disk.", debug::cmd_lastsave),
+    cmd!("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, G_SERVER, "1.0.0", "Depends on subcommand.", "A container for debugging commands.", debug::cmd_debug),
     // generic (keys)
     cmd!("del", -2, WRITE, 1, -1, 1, G_GENERIC, "1.0.0", "O(N) where N is the number of keys that will be removed.", "Deletes one or more keys.", keys::cmd_del),
     cmd!("unlink", -2, WRITE | FAST, 1, -1, 1, G_GENERIC, "4.0.0", "O(1) for each key removed regardless of its size.", "Asynchronously deletes one or more keys.", keys::cmd_unlink),

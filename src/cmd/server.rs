@@ -262,12 +262,20 @@ pub fn cmd_time(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
 }
 
 pub fn cmd_shutdown(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    // NOSAVE/NOW/FORCE are accepted (there is nothing to save); SAVE needs persistence,
-    // which ringkv does not have yet, so it is refused rather than pretending to save.
+    // SAVE / NOSAVE override the `save` schedule; NOW is accepted (there are no replicas to
+    // wait for); FORCE exits even when the final save fails.
     let mut abort = false;
+    let mut save: Option<bool> = None;
+    let mut force = false;
     for i in 1..argv.len() {
         let a = argv.get(i);
-        if eq(a, "NOSAVE") || eq(a, "NOW") || eq(a, "FORCE") {
+        if eq(a, "NOSAVE") {
+            save = Some(false);
+        } else if eq(a, "SAVE") {
+            save = Some(true);
+        } else if eq(a, "NOW") {
+        } else if eq(a, "FORCE") {
+            force = true;
         } else if eq(a, "ABORT") {
             abort = true;
         } else {
@@ -283,7 +291,16 @@ pub fn cmd_shutdown(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         }
         return;
     }
+    let has = |w: &str| (1..argv.len()).any(|i| eq(argv.get(i), w));
+    if has("SAVE") && has("NOSAVE") {
+        ctx.syntax_error();
+        return;
+    }
     log::warn!("User requested shutdown...");
+    if !ctx.srv.prepare_shutdown(save, force) {
+        ctx.err("ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
+    }
     ctx.srv.shutdown_requested = true;
     // Redis answers nothing on success: the connection just closes.
     let slot = ctx.slot;
@@ -766,9 +783,8 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
         "persistence" => {
             let _ = write!(
                 s,
-                "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:ok\r\nrdb_saves:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:ok\r\n",
-                srv.stats.dirty,
-                srv.start_ms / 1000
+                "# Persistence\r\n{}aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:ok\r\n",
+                crate::persist::rdb_server::rdb_info_fields(srv),
             );
         }
         "stats" => {

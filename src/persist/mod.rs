@@ -1,3 +1,5 @@
-//! Persistence: RDB snapshots (`rdb`: the codec, `rdb_lp`: the compact blobs inside it).
+//! Persistence: RDB snapshots. `rdb` is the codec (no I/O), `rdb_lp` the compact blobs inside
+//! it (listpack, ziplist, zipmap, intset), `rdb_server` the SAVE / load / schedule glue.
 pub mod rdb;
 pub mod rdb_lp;
+pub mod rdb_server;

@@ -459,7 +459,11 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, n: usize) -> R<&'a [u8]> {
-        match self.pos.checked_add(n).and_then(|end| self.buf.get(self.pos..end)) {
+        match self
+            .pos
+            .checked_add(n)
+            .and_then(|end| self.buf.get(self.pos..end))
+        {
             Some(s) => {
                 self.pos += n;
                 Ok(s)
@@ -532,14 +536,19 @@ impl<'a> Reader<'a> {
         match self.len_or_enc()? {
             Ok(n) => {
                 if n > (self.buf.len() - self.pos) as u64 {
-                    return self.err(at, format!("string length {n} runs past the end of the file"));
+                    return self.err(
+                        at,
+                        format!("string length {n} runs past the end of the file"),
+                    );
                 }
                 Ok(Cow::Borrowed(self.take(n as usize)?))
             }
             Err(ENC_INT8) => Ok(Cow::Owned((self.u8()? as i8).to_string().into_bytes())),
             Err(ENC_INT16) => {
                 let b = self.take(2)?;
-                Ok(Cow::Owned(i16::from_le_bytes([b[0], b[1]]).to_string().into_bytes()))
+                Ok(Cow::Owned(
+                    i16::from_le_bytes([b[0], b[1]]).to_string().into_bytes(),
+                ))
             }
             Err(ENC_INT32) => {
                 let b = self.take(4)?;
@@ -613,9 +622,7 @@ fn zset_build(mut entries: Vec<(Box<[u8]>, f64)>, limits: zset::Limits) -> Loade
     if entries.is_empty() {
         return Loaded::Empty;
     }
-    entries.sort_by(|a, b| {
-        crate::types::avl::cmp_entry(a.1, &a.0, b.1, &b.0)
-    });
+    entries.sort_by(|a, b| crate::types::avl::cmp_entry(a.1, &a.0, b.1, &b.0));
     Loaded::Value(Value::ZSet(Box::new(ZSet::from_sorted(entries, limits))))
 }
 
@@ -725,8 +732,8 @@ fn load_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> R<Loaded> {
         }
         TYPE_SET_INTSET => {
             let blob = r.string()?;
-            let ints =
-                rdb_lp::intset_values(&blob).map_err(|m| blob_err(r, format!("bad intset: {m}")))?;
+            let ints = rdb_lp::intset_values(&blob)
+                .map_err(|m| blob_err(r, format!("bad intset: {m}")))?;
             let mut s = Set::new();
             for v in ints {
                 s.add_member(Member::Int(v), lim.set_intset_entries_max);
@@ -767,7 +774,7 @@ fn load_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> R<Loaded> {
                 })
             };
             res.map_err(|m| blob_err(r, format!("bad sorted set blob: {m}")))?;
-            if flat.len() % 2 != 0 {
+            if !flat.len().is_multiple_of(2) {
                 return Err(blob_err(r, "sorted set blob has an odd entry count".into()));
             }
             let mut seen = std::collections::HashSet::new();
@@ -822,7 +829,9 @@ fn load_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> R<Loaded> {
                         rdb_lp::ziplist_for_each(&blob, &mut each)
                     };
                     match r2 {
-                        Ok(_) if pending.is_some() => Err("hash blob has an odd entry count".into()),
+                        Ok(_) if pending.is_some() => {
+                            Err("hash blob has an odd entry count".into())
+                        }
                         other => other,
                     }
                 }
@@ -831,9 +840,9 @@ fn load_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> R<Loaded> {
             let mut h = Hash::new();
             // Redis keeps the listpack unless it is over either limit, then converts once.
             let too_big = pairs.len() > lim.hash.entries_max
-                || pairs
-                    .iter()
-                    .any(|(f, v)| f.len() > lim.hash.value_len_max || v.len() > lim.hash.value_len_max);
+                || pairs.iter().any(|(f, v)| {
+                    f.len() > lim.hash.value_len_max || v.len() > lim.hash.value_len_max
+                });
             if too_big {
                 h.convert_to_table();
             }
@@ -1025,7 +1034,16 @@ mod tests {
 
     #[test]
     fn lengths_round_trip() {
-        for n in [0u64, 63, 64, 16383, 16384, u32::MAX as u64, u32::MAX as u64 + 1, u64::MAX] {
+        for n in [
+            0u64,
+            63,
+            64,
+            16383,
+            16384,
+            u32::MAX as u64,
+            u32::MAX as u64 + 1,
+            u64::MAX,
+        ] {
             let mut b = Vec::new();
             put_len(&mut b, n);
             let mut r = Reader { buf: &b, pos: 0 };

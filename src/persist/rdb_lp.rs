@@ -119,7 +119,9 @@ pub fn listpack_for_each<'a>(
         };
         if e == LP_EOF {
             if p + 1 != b.len() {
-                return Err(format!("listpack end marker at inner offset {p} before its end"));
+                return Err(format!(
+                    "listpack end marker at inner offset {p} before its end"
+                ));
             }
             break;
         }
@@ -132,7 +134,11 @@ pub fn listpack_for_each<'a>(
             0xC0..=0xDF => {
                 let lo = get(b, p + 1, 1)?[0];
                 let u = (u64::from(e & 0x1F) << 8) | u64::from(lo);
-                let v = if u >= 1 << 12 { u as i64 - (1 << 13) } else { u as i64 };
+                let v = if u >= 1 << 12 {
+                    u as i64 - (1 << 13)
+                } else {
+                    u as i64
+                };
                 (Entry::Int(v), 2)
             }
             0xE0..=0xEF => {
@@ -148,7 +154,11 @@ pub fn listpack_for_each<'a>(
             0xF2 => (Entry::Int(le_signed(get(b, p + 1, 3)?)), 4),
             0xF3 => (Entry::Int(le_signed(get(b, p + 1, 4)?)), 5),
             0xF4 => (Entry::Int(le_signed(get(b, p + 1, 8)?)), 9),
-            _ => return Err(format!("bad listpack encoding 0x{e:02x} at inner offset {p}")),
+            _ => {
+                return Err(format!(
+                    "bad listpack encoding 0x{e:02x} at inner offset {p}"
+                ))
+            }
         };
         let mut want = Vec::with_capacity(5);
         lp_push_backlen(&mut want, enc_len);
@@ -306,7 +316,9 @@ pub fn ziplist_for_each<'a>(
         };
         if first == 0xFF {
             if p + 1 != b.len() {
-                return Err(format!("ziplist end marker at inner offset {p} before its end"));
+                return Err(format!(
+                    "ziplist end marker at inner offset {p} before its end"
+                ));
             }
             break;
         }
@@ -377,7 +389,9 @@ pub fn ziplist_for_each<'a>(
         last_start = start;
     }
     if tail != last_start {
-        return Err(format!("ziplist tail offset {tail} does not point at the last entry"));
+        return Err(format!(
+            "ziplist tail offset {tail} does not point at the last entry"
+        ));
     }
     if declared != u16::MAX && usize::from(declared) != count {
         return Err(format!(
@@ -419,7 +433,9 @@ pub fn zipmap_for_each<'a>(
     loop {
         let Some(klen) = read_len(&mut p)? else {
             if p + 1 != b.len() {
-                return Err(format!("zipmap end marker at inner offset {p} before its end"));
+                return Err(format!(
+                    "zipmap end marker at inner offset {p} before its end"
+                ));
             }
             break;
         };
@@ -560,7 +576,11 @@ mod tests {
 
     #[test]
     fn intset_round_trip() {
-        for vals in [vec![1i64, 2, 3], vec![-70000, 5], vec![i64::MIN, 0, i64::MAX]] {
+        for vals in [
+            vec![1i64, 2, 3],
+            vec![-70000, 5],
+            vec![i64::MIN, 0, i64::MAX],
+        ] {
             assert_eq!(intset_values(&intset_encode(&vals)).unwrap(), vals);
         }
         assert!(intset_values(&intset_encode(&[3, 2])).is_err());
