@@ -1050,7 +1050,11 @@ fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    // The dirty counter is not a statistic (Redis's resetServerStats keeps server.dirty):
+    // rdb_changes_since_last_save and the save schedule are measured against it.
+    let dirty = ctx.srv.stats.dirty;
     ctx.srv.stats = Default::default();
+    ctx.srv.stats.dirty = dirty;
     for s in &mut ctx.srv.cmd_stats {
         *s = Default::default();
     }

@@ -101,7 +101,7 @@ impl Server {
     /// point is reached, as Redis's serverCron does (a failed save is retried after 5 s).
     pub fn rdb_save_due(&mut self) {
         let now_s = self.now_ms / 1000;
-        let changes = self.stats.dirty - self.rdb.dirty_at_save;
+        let changes = self.stats.dirty.saturating_sub(self.rdb.dirty_at_save);
         let since_s = now_s.saturating_sub(self.rdb.lastsave_s);
         let due = self
             .config
@@ -219,7 +219,7 @@ pub fn rdb_info_fields(srv: &Server) -> String {
     let r = &srv.rdb;
     format!(
         "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
-        srv.stats.dirty - r.dirty_at_save,
+        srv.stats.dirty.saturating_sub(r.dirty_at_save),
         r.lastsave_s,
         if r.last_ok { "ok" } else { "err" },
         r.saves,

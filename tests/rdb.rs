@@ -1,0 +1,659 @@
+//! RDB snapshots end to end: ringkv → ringkv round trips, ringkv ↔ redis-server 7.0 in both
+//! directions (compared by DEBUG DIGEST and key by key: TYPE, OBJECT ENCODING, contents,
+//! PTTL), redis-check-rdb on our files, SAVE / LASTSAVE / DEBUG RELOAD / SHUTDOWN SAVE / the
+//! `save` schedule / INFO, and corrupt or truncated files (an error naming the offset, never a
+//! panic or a hang), plus codec-level fuzzing and a model round trip on random keyspaces.
+
+mod common;
+
+use common::{Raw, Reply, Server};
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ringkv::keyspace::Db;
+use ringkv::persist::rdb;
+
+/// A directory of our own for dump files, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("ringkv-rdb-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+    fn s(&self) -> &str {
+        self.0.to_str().expect("utf-8 temp path")
+    }
+    fn dump(&self) -> PathBuf {
+        self.0.join("dump.rdb")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn start_ringkv(dir: &TempDir) -> Server {
+    Server::start_bin(
+        &common::ringkv_bin(),
+        &["--dir", dir.s(), "--enable-debug-command", "yes"],
+    )
+}
+
+fn start_redis(dir: &TempDir) -> Server {
+    Server::start_redis(&["--dir", dir.s(), "--enable-debug-command", "yes"])
+}
+
+/// Sends every command in one batch, then reads one reply each; panics on an error reply.
+fn run_all(c: &mut Raw, cmds: &[Vec<Vec<u8>>]) {
+    for chunk in cmds.chunks(500) {
+        let mut buf = Vec::new();
+        for cmd in chunk {
+            let args: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
+            common::encode_into(&mut buf, &args);
+        }
+        c.send(&buf);
+        for cmd in chunk {
+            let r = c.read_reply();
+            assert!(!r.is_error(), "{} -> {r:?}", common::show_cmd(cmd));
+        }
+    }
+}
+
+fn v(args: &[&[u8]]) -> Vec<Vec<u8>> {
+    args.iter().map(|a| a.to_vec()).collect()
+}
+
+fn s(args: &[&str]) -> Vec<Vec<u8>> {
+    args.iter().map(|a| a.as_bytes().to_vec()).collect()
+}
+
+/// Every type in every encoding, small and large, binary data, TTLs, all 16 databases.
+fn workload() -> Vec<Vec<Vec<u8>>> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut w: Vec<Vec<Vec<u8>>> = Vec::new();
+    let binary: Vec<u8> = (0..=255u8).collect();
+    let random: Vec<u8> = (0..300).map(|_| rng.gen()).collect();
+    // strings
+    w.push(s(&["SET", "int", "12345"]));
+    w.push(s(&["SET", "neg", "-7"]));
+    w.push(s(&["SET", "i32max", "2147483647"]));
+    w.push(s(&["SET", "i64max", "9223372036854775807"]));
+    w.push(s(&["SET", "i64min", "-9223372036854775808"]));
+    w.push(s(&["SET", "lead0", "007"]));
+    w.push(s(&["SET", "empty", ""]));
+    w.push(s(&["SET", "emb", "abcdefghijklmnopqrstuvwxyz0123"]));
+    w.push(v(&[b"SET", b"compressible", &[b'x'; 500]]));
+    w.push(v(&[b"SET", b"random", &random]));
+    w.push(v(&[b"SET", &binary, &binary]));
+    w.push(v(&[b"SET", b"", b"empty key"]));
+    w.push(s(&["SET", "ttl", "v", "PX", "100000000"]));
+    // lists: small, many nodes, a big element, binary
+    w.push(s(&[
+        "RPUSH",
+        "lsmall",
+        "a",
+        "1",
+        "-2",
+        "",
+        "300000",
+        "9999999999",
+    ]));
+    let mut big = vec![b"RPUSH".to_vec(), b"lbig".to_vec()];
+    for i in 0..3000 {
+        big.push(format!("element-{i}-{}", "y".repeat(i % 50)).into_bytes());
+    }
+    w.push(big);
+    w.push(v(&[b"RPUSH", b"lhuge", &[b'h'; 20000], b"tail", &binary]));
+    // hashes: listpack, hashtable by count, hashtable by value length
+    w.push(s(&["HSET", "hsmall", "f", "v", "n", "5", "e", ""]));
+    let mut hbig = vec![b"HSET".to_vec(), b"hbig".to_vec()];
+    for i in 0..700 {
+        hbig.push(format!("field{i}").into_bytes());
+        hbig.push(format!("{}", i * 7).into_bytes());
+    }
+    w.push(hbig);
+    w.push(v(&[b"HSET", b"hlong", b"f", &[b'v'; 100]]));
+    w.push(v(&[b"HSET", b"hbin", &binary, &random]));
+    w.push(s(&["HSET", "httl", "a", "b"]));
+    w.push(s(&["PEXPIRE", "httl", "50000000"]));
+    // sets: intset 16/32/64-bit, intset too large, strings
+    w.push(s(&["SADD", "s16", "1", "2", "3", "-5"]));
+    w.push(s(&["SADD", "s32", "1", "-70000"]));
+    w.push(s(&[
+        "SADD",
+        "s64",
+        "1",
+        "9223372036854775807",
+        "-9223372036854775808",
+    ]));
+    let mut sbig = vec![b"SADD".to_vec(), b"sbigint".to_vec()];
+    for i in 0..600 {
+        sbig.push(i.to_string().into_bytes());
+    }
+    w.push(sbig);
+    w.push(s(&["SADD", "sstr", "a", "b", "c", "1"]));
+    w.push(v(&[b"SADD", b"sbin", &binary, b""]));
+    // sorted sets: listpack with special scores, skiplist by count and by member length
+    w.push(s(&[
+        "ZADD", "zsmall", "1.5", "a", "-0", "b", "inf", "c", "-inf", "d", "0.1", "e", "1e300", "f",
+        "-2", "g", "3", "h",
+    ]));
+    let mut zbig = vec![b"ZADD".to_vec(), b"zbig".to_vec()];
+    for i in 0..300 {
+        let score = match i {
+            0 => "-0".to_string(),
+            1 => "inf".to_string(),
+            2 => "-inf".to_string(),
+            _ => format!("{}", (i as f64) * 0.37 - 20.0),
+        };
+        zbig.push(score.into_bytes());
+        zbig.push(format!("m{i}").into_bytes());
+    }
+    w.push(zbig);
+    w.push(v(&[b"ZADD", b"zlong", b"1", &[b'm'; 100], b"2", b"short"]));
+    w.push(v(&[b"ZADD", b"zbin", b"5", &binary]));
+    w.push(s(&["ZADD", "zttl", "1", "a"]));
+    w.push(s(&["PEXPIRE", "zttl", "70000000"]));
+    // every database
+    for db in 1..16 {
+        w.push(s(&["SELECT", &db.to_string()]));
+        w.push(s(&["SET", &format!("k{db}"), &db.to_string()]));
+        w.push(s(&["RPUSH", &format!("l{db}"), "x", "y"]));
+    }
+    w.push(s(&["SELECT", "0"]));
+    w
+}
+
+#[derive(Debug, PartialEq)]
+struct KeyState {
+    ty: String,
+    enc: String,
+    pttl: i64,
+    contents: Reply,
+}
+
+fn status(r: Reply) -> String {
+    match r {
+        Reply::Status(s) => s,
+        Reply::Bulk(Some(b)) => String::from_utf8_lossy(&b).into_owned(),
+        other => panic!("expected a status, got {other:?}"),
+    }
+}
+
+fn sorted(r: Reply) -> Reply {
+    match r {
+        Reply::Array(Some(mut items)) => {
+            items.sort_by_key(|i| format!("{i:?}"));
+            Reply::Array(Some(items))
+        }
+        other => other,
+    }
+}
+
+fn pairs_sorted(r: Reply) -> Reply {
+    match r {
+        Reply::Array(Some(items)) => {
+            let mut pairs: Vec<Vec<Reply>> = items.chunks(2).map(|c| c.to_vec()).collect();
+            pairs.sort_by_key(|p| format!("{p:?}"));
+            Reply::Array(Some(pairs.into_iter().flatten().collect()))
+        }
+        other => other,
+    }
+}
+
+/// Every key of every database with its type, encoding, TTL and full contents.
+fn snapshot(port: u16) -> BTreeMap<(usize, Vec<u8>), KeyState> {
+    let mut c = Raw::connect(port);
+    let mut out = BTreeMap::new();
+    for db in 0..16 {
+        assert_eq!(c.cmd_str(&["SELECT", &db.to_string()]), Reply::ok());
+        let Reply::Array(Some(keys)) = c.cmd_str(&["KEYS", "*"]) else {
+            panic!("KEYS");
+        };
+        for k in keys {
+            let Reply::Bulk(Some(key)) = k else {
+                panic!("key")
+            };
+            let ty = status(c.cmd(&[b"TYPE", &key]));
+            let enc = status(c.cmd(&[b"OBJECT", b"ENCODING", &key]));
+            let Reply::Int(pttl) = c.cmd(&[b"PTTL", &key]) else {
+                panic!("PTTL")
+            };
+            let contents = match ty.as_str() {
+                "string" => c.cmd(&[b"GET", &key]),
+                "list" => c.cmd(&[b"LRANGE", &key, b"0", b"-1"]),
+                "hash" => pairs_sorted(c.cmd(&[b"HGETALL", &key])),
+                "set" => sorted(c.cmd(&[b"SMEMBERS", &key])),
+                "zset" => c.cmd(&[b"ZRANGE", &key, b"0", b"-1", b"WITHSCORES"]),
+                t => panic!("type {t}"),
+            };
+            out.insert(
+                (db, key),
+                KeyState {
+                    ty,
+                    enc,
+                    pttl,
+                    contents,
+                },
+            );
+        }
+    }
+    out
+}
+
+/// Same keys, types, encodings and contents; TTLs within `ttl_slack_ms`.
+fn assert_same(
+    a: &BTreeMap<(usize, Vec<u8>), KeyState>,
+    b: &BTreeMap<(usize, Vec<u8>), KeyState>,
+    what: &str,
+) {
+    let ka: Vec<_> = a.keys().collect();
+    let kb: Vec<_> = b.keys().collect();
+    assert_eq!(ka, kb, "{what}: key sets differ");
+    for (k, x) in a {
+        let y = &b[k];
+        let name = common::escape(&k.1);
+        assert_eq!(x.ty, y.ty, "{what}: type of {name}");
+        assert_eq!(x.enc, y.enc, "{what}: encoding of {name}");
+        assert_eq!(x.contents, y.contents, "{what}: contents of {name}");
+        if x.pttl < 0 || y.pttl < 0 {
+            assert_eq!(x.pttl, y.pttl, "{what}: pttl of {name}");
+        } else {
+            assert!(
+                (x.pttl - y.pttl).abs() < 10_000,
+                "{what}: pttl of {name}: {} vs {}",
+                x.pttl,
+                y.pttl
+            );
+        }
+    }
+}
+
+fn digest(port: u16) -> String {
+    status(Raw::connect(port).cmd_str(&["DEBUG", "DIGEST"]))
+}
+
+fn save(port: u16) {
+    assert_eq!(Raw::connect(port).cmd_str(&["SAVE"]), Reply::ok());
+}
+
+#[test]
+fn round_trip_ringkv_to_ringkv_and_redis_loads_our_dump() {
+    let dir = TempDir::new("rt");
+    let before;
+    let digest_before;
+    {
+        let a = start_ringkv(&dir);
+        run_all(&mut a.raw(), &workload());
+        before = snapshot(a.port);
+        digest_before = digest(a.port);
+        save(a.port);
+    }
+    assert!(dir.dump().exists());
+    let b = start_ringkv(&dir);
+    assert_eq!(digest(b.port), digest_before, "digest after reload");
+    let after = snapshot(b.port);
+    assert_same(&before, &after, "ringkv -> ringkv");
+
+    // redis-check-rdb accepts the file.
+    let out = Command::new("redis-check-rdb")
+        .arg(dir.dump())
+        .output()
+        .expect("run redis-check-rdb");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && text.contains("RDB looks OK"),
+        "redis-check-rdb: {text}"
+    );
+
+    // redis-server 7.0 loads it with the same contents, encodings and digest.
+    let r = start_redis(&dir);
+    assert_eq!(
+        digest(r.port),
+        digest_before,
+        "redis-server's digest of our dump"
+    );
+    assert_same(
+        &after,
+        &snapshot(r.port),
+        "ringkv dump loaded by redis-server",
+    );
+}
+
+#[test]
+fn uncompressed_and_unchecksummed_dumps_load_everywhere() {
+    let dir = TempDir::new("nocomp");
+    let digest_before;
+    {
+        let a = start_ringkv(&dir);
+        let mut c = a.raw();
+        assert_eq!(
+            c.cmd_str(&["CONFIG", "SET", "rdbcompression", "no"]),
+            Reply::ok()
+        );
+        assert_eq!(
+            c.cmd_str(&["CONFIG", "SET", "rdbchecksum", "no"]),
+            Reply::ok()
+        );
+        run_all(&mut c, &workload());
+        digest_before = digest(a.port);
+        save(a.port);
+    }
+    let bytes = std::fs::read(dir.dump()).unwrap();
+    assert_eq!(&bytes[bytes.len() - 8..], &[0u8; 8], "no checksum written");
+    let b = start_ringkv(&dir);
+    assert_eq!(digest(b.port), digest_before);
+    let r = start_redis(&dir);
+    assert_eq!(digest(r.port), digest_before);
+}
+
+#[test]
+fn ringkv_loads_dumps_redis_wrote() {
+    let dir = TempDir::new("fromredis");
+    let r = start_redis(&dir);
+    run_all(&mut r.raw(), &workload());
+    // A quicklist with a plain node is only written for elements over 1 GB; everything else
+    // Redis 7.0 can write is here: listpack, intset, quicklist, skiplist, hashtable.
+    let live = snapshot(r.port);
+    let digest_redis = digest(r.port);
+    save(r.port);
+    let k = start_ringkv(&dir);
+    assert_eq!(digest(k.port), digest_redis, "digest of redis's dump");
+    assert_same(&live, &snapshot(k.port), "redis dump loaded by ringkv");
+    drop(r);
+}
+
+#[test]
+fn debug_reload_keeps_everything_and_lastsave_moves() {
+    let dir = TempDir::new("reload");
+    let a = start_ringkv(&dir);
+    let mut c = a.raw();
+    run_all(&mut c, &workload());
+    let before = snapshot(a.port);
+    let d = digest(a.port);
+    assert_eq!(c.cmd_str(&["DEBUG", "RELOAD"]), Reply::ok());
+    assert_eq!(digest(a.port), d);
+    assert_same(&before, &snapshot(a.port), "after DEBUG RELOAD");
+    let Reply::Int(last) = c.cmd_str(&["LASTSAVE"]) else {
+        panic!()
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((now - last).abs() <= 2);
+    // RELOAD NOSAVE replaces the data with the file's.
+    assert_eq!(c.cmd_str(&["SET", "later", "1"]), Reply::ok());
+    assert_eq!(c.cmd_str(&["DEBUG", "RELOAD", "NOSAVE"]), Reply::ok());
+    assert_eq!(c.cmd_str(&["EXISTS", "later"]), Reply::Int(0));
+    // NOFLUSH without MERGE meets duplicate keys: an error, not a crash.
+    let r = c.cmd_str(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH"]);
+    assert!(r.is_error(), "{r:?}");
+    assert_eq!(
+        c.cmd_str(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]),
+        Reply::ok()
+    );
+    assert_eq!(digest(a.port), d);
+    assert!(c.cmd_str(&["DEBUG", "RELOAD", "BOGUS"]).is_error());
+    assert_eq!(
+        c.cmd_str(&["DEBUG", "NOSUCH"]),
+        Reply::Error(
+            "ERR unknown subcommand or wrong number of arguments for 'NOSUCH'. Try DEBUG HELP."
+                .into()
+        )
+    );
+    assert_eq!(c.cmd_str(&["DEBUG", "SLEEP", "0.01"]), Reply::ok());
+    let Reply::Array(Some(help)) = c.cmd_str(&["DEBUG", "HELP"]) else {
+        panic!()
+    };
+    assert!(help.len() > 5);
+}
+
+#[test]
+fn digest_value_matches_redis() {
+    let dir = TempDir::new("dv");
+    let a = start_ringkv(&dir);
+    let r = start_redis(&dir);
+    let keys = [
+        "int", "emb", "lsmall", "hsmall", "hbig", "s16", "sstr", "zsmall", "zbig", "ttl", "nokey",
+    ];
+    for srv in [&a, &r] {
+        run_all(&mut srv.raw(), &workload());
+    }
+    let mut q = vec!["DEBUG", "DIGEST-VALUE"];
+    q.extend(keys);
+    assert_eq!(a.raw().cmd_str(&q), r.raw().cmd_str(&q));
+    assert_eq!(digest(a.port), digest(r.port));
+}
+
+#[test]
+fn debug_is_refused_unless_enabled() {
+    let s = Server::start(&[]);
+    let r = s.raw().cmd_str(&["DEBUG", "DIGEST"]);
+    assert!(
+        matches!(&r, Reply::Error(e) if e.starts_with("ERR DEBUG command not allowed.")),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn shutdown_save_nosave_and_schedule() {
+    let dir = TempDir::new("shutdown");
+    {
+        let a = start_ringkv(&dir);
+        let mut c = a.raw();
+        assert_eq!(c.cmd_str(&["SET", "k", "v"]), Reply::ok());
+        c.send(&common::encode(&[b"SHUTDOWN", b"NOSAVE"]));
+        let _ = c.expect_closed(Duration::from_secs(5));
+    }
+    assert!(!dir.dump().exists(), "NOSAVE wrote nothing");
+    {
+        let a = start_ringkv(&dir);
+        let mut c = a.raw();
+        assert_eq!(c.cmd_str(&["SET", "k", "v"]), Reply::ok());
+        c.send(&common::encode(&[b"SHUTDOWN", b"SAVE"]));
+        let _ = c.expect_closed(Duration::from_secs(5));
+    }
+    assert!(dir.dump().exists(), "SHUTDOWN SAVE wrote the dump");
+    std::fs::remove_file(dir.dump()).unwrap();
+    {
+        // Plain SHUTDOWN saves when a schedule is configured.
+        let a = Server::start_bin(
+            &common::ringkv_bin(),
+            &["--dir", dir.s(), "--save", "3600 1"],
+        );
+        let mut c = a.raw();
+        assert_eq!(
+            c.cmd_str(&["CONFIG", "GET", "save"]),
+            Reply::Array(Some(vec![Reply::bulk(b"save"), Reply::bulk(b"3600 1")]))
+        );
+        assert_eq!(c.cmd_str(&["SET", "k2", "v"]), Reply::ok());
+        c.send(&common::encode(&[b"SHUTDOWN"]));
+        let _ = c.expect_closed(Duration::from_secs(5));
+    }
+    assert!(dir.dump().exists(), "plain SHUTDOWN with a schedule saved");
+    let a = start_ringkv(&dir);
+    let mut c = a.raw();
+    assert_eq!(c.cmd_str(&["DBSIZE"]), Reply::Int(1));
+    // The schedule saves by itself: one change after one second.
+    std::fs::remove_file(dir.dump()).unwrap();
+    assert_eq!(c.cmd_str(&["CONFIG", "SET", "save", "1 1"]), Reply::ok());
+    assert!(c.cmd_str(&["CONFIG", "SET", "save", "1"]).is_error());
+    assert_eq!(c.cmd_str(&["SET", "k3", "v"]), Reply::ok());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !dir.dump().exists() {
+        assert!(Instant::now() < deadline, "scheduled save did not happen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let info = match c.cmd_str(&["INFO", "persistence"]) {
+        Reply::Bulk(Some(b)) => String::from_utf8(b).unwrap(),
+        r => panic!("{r:?}"),
+    };
+    for f in [
+        "rdb_bgsave_in_progress:0",
+        "rdb_last_bgsave_status:ok",
+        "rdb_last_load_keys_loaded:1",
+        "aof_enabled:0",
+    ] {
+        assert!(info.contains(f), "{f} in {info}");
+    }
+    assert!(info.contains("rdb_saves:1"), "{info}");
+}
+
+#[test]
+fn corrupt_dump_stops_start_up_naming_file_and_offset() {
+    let dir = TempDir::new("corrupt");
+    {
+        let a = start_ringkv(&dir);
+        run_all(&mut a.raw(), &workload());
+        save(a.port);
+    }
+    let good = std::fs::read(dir.dump()).unwrap();
+    for bytes in [good[..good.len() / 2].to_vec(), {
+        let mut b = good.clone();
+        let n = b.len();
+        b[n - 3] ^= 0x55; // the checksum
+        b
+    }] {
+        std::fs::write(dir.dump(), &bytes).unwrap();
+        let out = Command::new(common::ringkv_bin())
+            .args([
+                "--port",
+                "0",
+                "--unixsocket",
+                &format!("{}/s.sock", dir.s()),
+                "--dir",
+                dir.s(),
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run ringkv");
+        let text = String::from_utf8_lossy(&out.stderr).to_string()
+            + &String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "start-up must fail: {text}");
+        assert!(
+            text.contains("dump.rdb") && text.contains("offset"),
+            "{text}"
+        );
+    }
+}
+
+// ---- codec level ---------------------------------------------------------------------------
+
+fn small_dump() -> Vec<u8> {
+    let dir = TempDir::new("small");
+    let a = start_ringkv(&dir);
+    let mut c = a.raw();
+    run_all(
+        &mut c,
+        &[
+            s(&["SET", "a", "1"]),
+            s(&["SET", "b", "hello world hello world hello world"]),
+            s(&["RPUSH", "l", "x", "2"]),
+            s(&["HSET", "h", "f", "v"]),
+            s(&["SADD", "s", "1", "2"]),
+            s(&["SADD", "t", "a"]),
+            s(&["ZADD", "z", "1.5", "m"]),
+            s(&["SET", "e", "v", "PX", "90000000"]),
+        ],
+    );
+    save(a.port);
+    std::fs::read(dir.dump()).unwrap()
+}
+
+fn dbs() -> Vec<Db> {
+    (0..16).map(|_| Db::new()).collect()
+}
+
+#[test]
+fn every_truncation_and_random_flips_are_errors_not_panics() {
+    let good = small_dump();
+    let opts = rdb::LoadOptions::new(1);
+    assert!(rdb::load(&good, &mut dbs(), &opts).is_ok());
+    for cut in 0..good.len() {
+        let e = rdb::load(&good[..cut], &mut dbs(), &opts).expect_err("a truncated file must fail");
+        assert!(e.offset <= cut, "offset {} beyond cut {cut}", e.offset);
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let mut caught = 0;
+    for _ in 0..5000 {
+        let mut b = good.clone();
+        for _ in 0..rng.gen_range(1..4) {
+            let i = rng.gen_range(0..b.len());
+            b[i] ^= 1 << rng.gen_range(0..8);
+        }
+        if b == good {
+            // Two flips of the same bit cancel out.
+            caught += 1;
+            continue;
+        }
+        match rdb::load(&b, &mut dbs(), &opts) {
+            Err(_) => caught += 1,
+            // A flip that makes an early EOF opcode followed by eight zero bytes (a trailer
+            // that says "not checksummed") loads a prefix, as it would in Redis.
+            Ok(st) => assert!(st.consumed < b.len(), "a corrupt file loaded whole"),
+        }
+    }
+    assert!(caught > 4900, "{caught}");
+    // Without the checksum, flips must still never panic.
+    let mut loose = rdb::LoadOptions::new(1);
+    loose.verify_checksum = false;
+    for _ in 0..5000 {
+        let mut b = good.clone();
+        let i = rng.gen_range(9..b.len());
+        b[i] = rng.gen();
+        let _ = rdb::load(&b, &mut dbs(), &loose);
+    }
+}
+
+#[test]
+fn random_bytes_never_panic() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+    let mut loose = rdb::LoadOptions::new(1);
+    loose.verify_checksum = false;
+    for _ in 0..20000 {
+        let n = rng.gen_range(0..200);
+        let mut b: Vec<u8> = b"REDIS0010".to_vec();
+        b.extend((0..n).map(|_| rng.gen::<u8>()));
+        let _ = rdb::load(&b, &mut dbs(), &loose);
+    }
+    // Huge lengths claim memory the file does not have: an error, not an allocation.
+    let mut b = b"REDIS0010".to_vec();
+    b.extend_from_slice(&[
+        0xFE, 0x00, 0x12, 0x01, b'k', 0x81, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    ]);
+    assert!(rdb::load(&b, &mut dbs(), &loose).is_err());
+    let mut b = b"REDIS0010".to_vec();
+    b.extend_from_slice(&[
+        0x00, 0x01, b'k', 0xC3, 0x01, 0x80, 0x7F, 0xFF, 0xFF, 0xFF, 0x00,
+    ]);
+    assert!(rdb::load(&b, &mut dbs(), &loose).is_err());
+}
+
+#[test]
+fn load_into_reports_bytes_consumed_and_keeps_expired_keys() {
+    let good = small_dump();
+    let mut with_tail = good.clone();
+    with_tail.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
+    let mut d = dbs();
+    // Far in the future: "e" is past its deadline but an AOF preamble keeps it.
+    let n = rdb::load_into(&with_tail, &mut d, u64::MAX / 2).unwrap();
+    assert_eq!(n, good.len());
+    assert_eq!(d[0].len(), 8);
+    // A plain load skips it.
+    let mut d = dbs();
+    let st = rdb::load(&good, &mut d, &rdb::LoadOptions::new(u64::MAX / 2)).unwrap();
+    assert_eq!((st.keys_loaded, st.keys_expired), (7, 1));
+}
