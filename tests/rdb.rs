@@ -657,3 +657,321 @@ fn load_into_reports_bytes_consumed_and_keeps_expired_keys() {
     let st = rdb::load(&good, &mut d, &rdb::LoadOptions::new(u64::MAX / 2)).unwrap();
     assert_eq!((st.keys_loaded, st.keys_expired), (7, 1));
 }
+
+// ---- old encodings, crafted and loaded by both servers -------------------------------------
+
+fn put_len(out: &mut Vec<u8>, n: usize) {
+    if n < 64 {
+        out.push(n as u8);
+    } else if n < 16384 {
+        out.push(0x40 | (n >> 8) as u8);
+        out.push(n as u8);
+    } else {
+        out.push(0x80);
+        out.extend_from_slice(&(n as u32).to_be_bytes());
+    }
+}
+
+fn put_str(out: &mut Vec<u8>, s: &[u8]) {
+    put_len(out, s.len());
+    out.extend_from_slice(s);
+}
+
+/// A ziplist as Redis < 7 wrote them, every integer in its narrowest encoding.
+fn ziplist(entries: &[&[u8]]) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut prev = 0usize;
+    let mut tail = 10;
+    for e in entries {
+        let start = body.len();
+        tail = 10 + start;
+        if prev < 254 {
+            body.push(prev as u8);
+        } else {
+            body.push(0xFE);
+            body.extend_from_slice(&(prev as u32).to_le_bytes());
+        }
+        let int = std::str::from_utf8(e)
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok())
+            .filter(|n| n.to_string().as_bytes() == *e);
+        match int {
+            Some(n @ 0..=12) => body.push(0xF1 + n as u8),
+            Some(n) if i8::try_from(n).is_ok() => body.extend_from_slice(&[0xFE, n as u8]),
+            Some(n) if i16::try_from(n).is_ok() => {
+                body.push(0xC0);
+                body.extend_from_slice(&(n as i16).to_le_bytes());
+            }
+            Some(n) if (-8_388_608..8_388_608).contains(&n) => {
+                body.push(0xF0);
+                body.extend_from_slice(&(n as i32).to_le_bytes()[..3]);
+            }
+            Some(n) if i32::try_from(n).is_ok() => {
+                body.push(0xD0);
+                body.extend_from_slice(&(n as i32).to_le_bytes());
+            }
+            Some(n) => {
+                body.push(0xE0);
+                body.extend_from_slice(&n.to_le_bytes());
+            }
+            None if e.len() < 64 => {
+                body.push(e.len() as u8);
+                body.extend_from_slice(e);
+            }
+            None if e.len() < 16384 => {
+                body.push(0x40 | (e.len() >> 8) as u8);
+                body.push(e.len() as u8);
+                body.extend_from_slice(e);
+            }
+            None => {
+                body.push(0x80);
+                body.extend_from_slice(&(e.len() as u32).to_be_bytes());
+                body.extend_from_slice(e);
+            }
+        }
+        prev = body.len() - start;
+    }
+    let mut out = Vec::new();
+    out.extend_from_slice(&((11 + body.len()) as u32).to_le_bytes());
+    out.extend_from_slice(&(tail as u32).to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&body);
+    out.push(0xFF);
+    out
+}
+
+fn zipmap(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
+    let mut out = vec![pairs.len() as u8];
+    for (k, v) in pairs {
+        out.push(k.len() as u8);
+        out.extend_from_slice(k);
+        out.push(v.len() as u8);
+        out.push(0);
+        out.extend_from_slice(v);
+    }
+    out.push(0xFF);
+    out
+}
+
+/// An RDB version 9 file holding every pre-7.0 encoding Redis 7.0 still loads.
+fn legacy_dump() -> Vec<u8> {
+    let mut f = b"REDIS0009".to_vec();
+    f.push(0xFE);
+    f.push(0);
+    let key = |f: &mut Vec<u8>, t: u8, k: &str| {
+        f.push(t);
+        put_str(f, k.as_bytes());
+    };
+    let long = vec![b'q'; 300];
+    // 10: list ziplist; 14: quicklist of ziplists; 1: plain list
+    key(&mut f, 10, "lzip");
+    put_str(
+        &mut f,
+        &ziplist(&[
+            b"a",
+            b"7",
+            b"-100",
+            b"1000",
+            b"100000",
+            b"5000000000",
+            b"",
+            &long,
+        ]),
+    );
+    key(&mut f, 14, "lquick");
+    put_len(&mut f, 2);
+    put_str(&mut f, &ziplist(&[b"x", b"1"]));
+    put_str(&mut f, &ziplist(&[b"y", b"-2", &long]));
+    key(&mut f, 1, "lplain");
+    put_len(&mut f, 2);
+    put_str(&mut f, b"p");
+    put_str(&mut f, b"12");
+    // 9: zipmap hash; 13: ziplist hash; 4: plain hash
+    key(&mut f, 9, "hzipmap");
+    put_str(&mut f, &zipmap(&[(b"f1", b"v1"), (b"f2", b"22")]));
+    key(&mut f, 9, "hzipmaplong");
+    put_str(&mut f, &zipmap(&[(b"f", &[b'w'; 100])]));
+    key(&mut f, 13, "hzip");
+    put_str(&mut f, &ziplist(&[b"f", b"v", b"n", b"42", b"long", &long]));
+    key(&mut f, 4, "hplain");
+    put_len(&mut f, 1);
+    put_str(&mut f, b"a");
+    put_str(&mut f, b"b");
+    // 12: ziplist zset; 3: zset with text scores
+    key(&mut f, 12, "zzip");
+    put_str(&mut f, &ziplist(&[b"a", b"1", b"b", b"2.5", b"c", b"inf"]));
+    key(&mut f, 3, "zold");
+    put_len(&mut f, 3);
+    for (m, sc) in [(&b"m1"[..], &b"1.5"[..]), (b"m2", b"-3")] {
+        put_str(&mut f, m);
+        f.push(sc.len() as u8);
+        f.extend_from_slice(sc);
+    }
+    put_str(&mut f, b"m3");
+    f.push(255); // -inf
+                 // 2: plain set of integers (becomes an intset), 11: intset
+    key(&mut f, 2, "splain");
+    put_len(&mut f, 2);
+    put_str(&mut f, b"5");
+    put_str(&mut f, b"6");
+    key(&mut f, 11, "sint");
+    let mut is = Vec::new();
+    is.extend_from_slice(&2u32.to_le_bytes());
+    is.extend_from_slice(&3u32.to_le_bytes());
+    for v in [-3i16, 0, 9] {
+        is.extend_from_slice(&v.to_le_bytes());
+    }
+    put_str(&mut f, &is);
+    // EXPIRETIME in seconds, far in the future
+    f.push(0xFD);
+    f.extend_from_slice(&2_000_000_000u32.to_le_bytes());
+    key(&mut f, 0, "secttl");
+    put_str(&mut f, b"v");
+    f.push(0xFF);
+    let sum = rdb::crc64(&f);
+    f.extend_from_slice(&sum.to_le_bytes());
+    f
+}
+
+#[test]
+fn legacy_encodings_load_like_redis() {
+    let bytes = legacy_dump();
+    let dir_k = TempDir::new("legacy-k");
+    let dir_r = TempDir::new("legacy-r");
+    std::fs::write(dir_k.dump(), &bytes).unwrap();
+    std::fs::write(dir_r.dump(), &bytes).unwrap();
+    let r = start_redis(&dir_r);
+    let k = start_ringkv(&dir_k);
+    let sr = snapshot(r.port);
+    assert_eq!(sr.len(), 12, "redis loaded every key");
+    assert_same(&sr, &snapshot(k.port), "legacy encodings");
+    assert_eq!(digest(k.port), digest(r.port));
+}
+
+// ---- model round trip ----------------------------------------------------------------------
+
+#[test]
+fn model_round_trip_random_keyspaces() {
+    use ringkv::keyspace::value::Value;
+    use ringkv::types::{hash, list::List, set::Set, zset};
+    let hl = hash::Limits {
+        entries_max: 16,
+        value_len_max: 20,
+    };
+    let zl = zset::Limits {
+        entries_max: 16,
+        value_max: 20,
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let now_ms = 1_700_000_000_000u64;
+    for round in 0..40 {
+        let mut src = dbs();
+        let elem = |rng: &mut rand::rngs::StdRng| -> Vec<u8> {
+            match rng.gen_range(0..4) {
+                0 => rng.gen_range(-100_000i64..100_000).to_string().into_bytes(),
+                1 => (0..rng.gen_range(0..30)).map(|_| rng.gen()).collect(),
+                2 => vec![b'z'; rng.gen_range(0..100)],
+                _ => rng.gen::<i64>().to_string().into_bytes(),
+            }
+        };
+        for _ in 0..rng.gen_range(0..60) {
+            let db = rng.gen_range(0..16);
+            let key: Vec<u8> = (0..rng.gen_range(0..12)).map(|_| rng.gen()).collect();
+            let n = rng.gen_range(1..40);
+            let value = match rng.gen_range(0..5) {
+                0 => Value::from_bytes(&elem(&mut rng)),
+                1 => {
+                    let mut l = List::new(if round % 2 == 0 { -2 } else { 3 });
+                    for _ in 0..n {
+                        l.push_back(&elem(&mut rng));
+                    }
+                    Value::List(Box::new(l))
+                }
+                2 => {
+                    let mut h = hash::Hash::new();
+                    for _ in 0..n {
+                        h.set(&elem(&mut rng), &elem(&mut rng), hl);
+                    }
+                    Value::Hash(Box::new(h))
+                }
+                3 => {
+                    let mut s = Set::new();
+                    let ints = rng.gen_bool(0.5);
+                    for _ in 0..n {
+                        let e = if ints {
+                            rng.gen::<i32>().to_string().into_bytes()
+                        } else {
+                            elem(&mut rng)
+                        };
+                        s.add(&e, 16);
+                    }
+                    Value::Set(Box::new(s))
+                }
+                _ => {
+                    let mut z = zset::ZSet::new();
+                    for _ in 0..n {
+                        let m = elem(&mut rng);
+                        if z.score(&m).is_some() {
+                            continue;
+                        }
+                        let score = match rng.gen_range(0..6) {
+                            0 => f64::INFINITY,
+                            1 => f64::NEG_INFINITY,
+                            2 => -0.0,
+                            3 => rng.gen_range(-1000..1000) as f64,
+                            _ => rng.gen::<f64>() * 1e10 - 5e9,
+                        };
+                        z.insert_new(&m, score, zl);
+                    }
+                    Value::ZSet(Box::new(z))
+                }
+            };
+            src[db].set(&key, value, now_ms, false);
+            if rng.gen_bool(0.2) {
+                src[db].set_expire_at_ms(&key, now_ms + rng.gen_range(1..1_000_000), now_ms);
+            }
+        }
+        for compression in [false, true] {
+            let opts = rdb::SaveOptions {
+                compression,
+                checksum: true,
+                list_fill: -2,
+                aux: rdb::SaveOptions::aux_redis_7(1, 2, false),
+                now_ms,
+            };
+            let mut bytes = Vec::new();
+            rdb::save_to(&src, &mut bytes, &opts);
+            let mut dst = dbs();
+            let mut lo = rdb::LoadOptions::new(now_ms);
+            lo.limits.hash = hl;
+            lo.limits.zset = zl;
+            lo.limits.set_intset_entries_max = 16;
+            let st = rdb::load(&bytes, &mut dst, &lo).unwrap();
+            assert_eq!(st.consumed, bytes.len());
+            assert_eq!(
+                ringkv::cmd::debug::dataset_digest(&src, now_ms),
+                ringkv::cmd::debug::dataset_digest(&dst, now_ms),
+                "round {round}"
+            );
+            for (a, b) in src.iter().zip(&dst) {
+                assert_eq!(a.len(), b.len());
+                b.check_invariants();
+                a.for_each_with_expiry(now_ms, |k, v, ttl| {
+                    let mut found = None;
+                    b.for_each_with_expiry(now_ms, |k2, v2, ttl2| {
+                        if k2 == k {
+                            found = Some((v2.encoding(), ttl2, v2 == v));
+                        }
+                    });
+                    let (enc, ttl2, same) = found.expect("key survives");
+                    // A string's raw/embstr split is by length after a load, as in Redis.
+                    if v.value_type() != ringkv::keyspace::value::ValueType::String {
+                        assert_eq!(enc, v.encoding());
+                        assert!(same, "value of {k:?} differs");
+                    }
+                    assert_eq!(ttl2, ttl);
+                });
+            }
+        }
+    }
+}

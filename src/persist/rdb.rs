@@ -838,11 +838,13 @@ fn load_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> R<Loaded> {
             };
             res.map_err(|m| blob_err(r, format!("bad hash blob: {m}")))?;
             let mut h = Hash::new();
-            // Redis keeps the listpack unless it is over either limit, then converts once.
-            let too_big = pairs.len() > lim.hash.entries_max
-                || pairs.iter().any(|(f, v)| {
+            // Redis 7.0 keeps a loaded ziplist/listpack unless it has too many entries; a
+            // zipmap converts when it is over either limit (a long field or value too).
+            let too_long = t == TYPE_HASH_ZIPMAP
+                && pairs.iter().any(|(f, v)| {
                     f.len() > lim.hash.value_len_max || v.len() > lim.hash.value_len_max
                 });
+            let too_big = pairs.len() > lim.hash.entries_max || too_long;
             if too_big {
                 h.convert_to_table();
             }
@@ -927,8 +929,9 @@ pub fn load(bytes: &[u8], dbs: &mut [Db], opts: &LoadOptions) -> Result<LoadStat
             OP_EXPIRETIME_MS => expire_ms = Some(r.u64_le()?),
             OP_EXPIRETIME => {
                 let b = r.take(4)?;
-                let s = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                expire_ms = Some(u64::from(s) * 1000);
+                // Signed, as Redis's rdbLoadTime reads it: a negative time is long past.
+                let s = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                expire_ms = Some(u64::try_from(s).unwrap_or(0) * 1000);
             }
             OP_IDLE => {
                 r.len()?;
