@@ -975,3 +975,81 @@ fn model_round_trip_random_keyspaces() {
         }
     }
 }
+
+// ---- signals and failures ------------------------------------------------------------------
+
+#[test]
+fn sigterm_saves_when_a_schedule_is_configured() {
+    let dir = TempDir::new("sigterm");
+    let a = Server::start_bin(
+        &common::ringkv_bin(),
+        &["--dir", dir.s(), "--save", "3600 1"],
+    );
+    assert_eq!(a.raw().cmd_str(&["SET", "k", "v"]), Reply::ok());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(a.pid() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("send SIGTERM");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !dir.dump().exists() {
+        assert!(Instant::now() < deadline, "no dump after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(a);
+    let mut d = dbs();
+    let st = rdb::load(
+        &std::fs::read(dir.dump()).unwrap(),
+        &mut d,
+        &rdb::LoadOptions::new(1),
+    )
+    .unwrap();
+    assert_eq!(st.keys_loaded, 1);
+}
+
+#[test]
+fn failed_save_is_reported_and_blocks_shutdown_unless_forced() {
+    let dir = TempDir::new("fail");
+    let gone = TempDir::new("gone");
+    let a = Server::start_bin(
+        &common::ringkv_bin(),
+        &["--dir", dir.s(), "--save", "3600 1"],
+    );
+    let mut c = a.raw();
+    assert_eq!(c.cmd_str(&["CONFIG", "SET", "dir", gone.s()]), Reply::ok());
+    std::fs::remove_dir_all(gone.s()).unwrap();
+    assert_eq!(c.cmd_str(&["SET", "k", "v"]), Reply::ok());
+    assert_eq!(c.cmd_str(&["SAVE"]), Reply::Error("ERR".into()));
+    let info = match c.cmd_str(&["INFO", "persistence"]) {
+        Reply::Bulk(Some(b)) => String::from_utf8(b).unwrap(),
+        r => panic!("{r:?}"),
+    };
+    assert!(info.contains("rdb_last_bgsave_status:err"), "{info}");
+    assert!(info.contains("rdb_changes_since_last_save:1"), "{info}");
+    assert_eq!(
+        c.cmd_str(&["SHUTDOWN"]),
+        Reply::Error("ERR Errors trying to SHUTDOWN. Check logs.".into())
+    );
+    assert_eq!(c.cmd_str(&["PING"]), Reply::Status("PONG".into()));
+    c.send(&common::encode(&[b"SHUTDOWN", b"FORCE"]));
+    c.expect_closed(Duration::from_secs(5))
+        .expect("FORCE exits");
+}
+
+/// A dump redis-server 7.0.15 wrote (see tests/data/README.md): every type in small and
+/// large encodings. Its DEBUG DIGEST, taken on that redis-server, is the expected value.
+#[test]
+fn fixture_from_redis_7_0_15_loads_with_its_digest() {
+    let bytes = include_bytes!("data/redis-7.0.15-types.rdb");
+    let dir = TempDir::new("fixture");
+    std::fs::write(dir.dump(), bytes).unwrap();
+    let k = start_ringkv(&dir);
+    let want = include_str!("data/redis-7.0.15-types.digest").trim();
+    assert_eq!(digest(k.port), want);
+    let st = rdb::load(bytes, &mut dbs(), &rdb::LoadOptions::new(1)).unwrap();
+    assert_eq!(st.version, 10);
+    assert!(st
+        .aux
+        .iter()
+        .any(|(k, v)| k == b"redis-ver" && v == b"7.0.15"));
+}
