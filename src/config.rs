@@ -760,6 +760,8 @@ impl Config {
     pub fn load_file(&mut self, path: &std::path::Path) -> Result<(), String> {
         let body = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        // Several `save` lines add up (the first replaces the default), as in redis.conf.
+        let mut save_seen = false;
         for (n, line) in body.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -771,8 +773,18 @@ impl Config {
                 continue;
             };
             let name = String::from_utf8_lossy(name).to_string();
-            self.apply(&name, rest)
-                .map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
+            let earlier = std::mem::take(&mut self.save_params);
+            let res = self.apply(&name, rest);
+            if name.eq_ignore_ascii_case("save") {
+                if save_seen && !self.save_params.is_empty() {
+                    let added = std::mem::replace(&mut self.save_params, earlier);
+                    self.save_params.extend(added);
+                }
+                save_seen = true;
+            } else {
+                self.save_params = earlier;
+            }
+            res.map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
         }
         Ok(())
     }
@@ -798,6 +810,21 @@ mod tests {
             split_line(r#"save """#).unwrap(),
             vec![b"save".to_vec(), vec![]]
         );
+    }
+
+    #[test]
+    fn save_lines_in_a_file_add_up() {
+        let path = std::env::temp_dir().join(format!("ringkv-save-{}.conf", std::process::id()));
+        std::fs::write(&path, "save 900 1\nport 7001\nsave 300 10\n").unwrap();
+        let mut c = Config::default();
+        c.load_file(&path).unwrap();
+        assert_eq!(c.save_params, vec![(900, 1), (300, 10)]);
+        assert_eq!(c.port, 7001);
+        std::fs::write(&path, "save 900 1\nsave \"\"\n").unwrap();
+        let mut c = Config::default();
+        c.load_file(&path).unwrap();
+        assert!(c.save_params.is_empty());
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]

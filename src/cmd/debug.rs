@@ -155,11 +155,10 @@ fn debug_allowed(ctx: &mut Ctx<'_>) -> bool {
     match ctx.srv.config.enable_debug_command {
         "yes" => true,
         "local" => {
+            // Redis's islocalClient: a Unix socket, or exactly 127.0.0.1 or ::1.
             let c = ctx.conn();
-            matches!(c.kind, crate::net::conn::Kind::Unix)
-                || c.addr.starts_with("127.")
-                || c.addr.starts_with("[::1]")
-                || c.addr.starts_with("::1")
+            let ip = c.addr.rsplit_once(':').map_or("", |(ip, _port)| ip);
+            matches!(c.kind, crate::net::conn::Kind::Unix) || ip == "127.0.0.1" || ip == "::1"
         }
         _ => false,
     }

@@ -137,6 +137,21 @@ impl Server {
         let stats = self
             .rdb_load_bytes(&bytes, false)
             .map_err(|e| format!("Error loading the RDB file {}: {e}", path.display()))?;
+        for (k, v) in &stats.aux {
+            let v = String::from_utf8_lossy(v);
+            match k.as_slice() {
+                b"redis-ver" => log::info!("Loading RDB produced by version {v}"),
+                b"ctime" => {
+                    let age_s = (self.now_ms / 1000) as i64 - v.parse::<i64>().unwrap_or(0);
+                    log::info!("RDB age {age_s} seconds");
+                }
+                b"used-mem" => {
+                    let mb = v.parse::<u64>().unwrap_or(0) / (1024 * 1024);
+                    log::info!("RDB memory usage when created {mb} Mb");
+                }
+                _ => {}
+            }
+        }
         log::info!(
             "Done loading RDB, keys loaded: {}, keys expired: {}.",
             stats.keys_loaded,
