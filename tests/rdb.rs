@@ -607,10 +607,14 @@ fn every_truncation_and_random_flips_are_errors_not_panics() {
         }
     }
     assert!(caught > 4900, "{caught}");
-    // Without the checksum, flips must still never panic.
+    // Without the checksum, flips must still never panic. RDB_FUZZ_ITERS runs longer.
     let mut loose = rdb::LoadOptions::new(1);
     loose.verify_checksum = false;
-    for _ in 0..5000 {
+    let iters: usize = std::env::var("RDB_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
+    for _ in 0..iters {
         let mut b = good.clone();
         let i = rng.gen_range(9..b.len());
         b[i] = rng.gen();
@@ -1052,4 +1056,43 @@ fn fixture_from_redis_7_0_15_loads_with_its_digest() {
         .aux
         .iter()
         .any(|(k, v)| k == b"redis-ver" && v == b"7.0.15"));
+}
+
+#[test]
+fn mutations_of_a_redis_dump_never_panic() {
+    let good: &[u8] = include_bytes!("data/redis-7.0.15-types.rdb");
+    let mut loose = rdb::LoadOptions::new(1);
+    loose.verify_checksum = false;
+    let iters: usize = std::env::var("RDB_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+    for _ in 0..iters {
+        let mut b = good.to_vec();
+        for _ in 0..rng.gen_range(1..6) {
+            let i = rng.gen_range(9..b.len());
+            match rng.gen_range(0..4) {
+                0 => b[i] = rng.gen(),
+                1 => b[i] ^= 1 << rng.gen_range(0..8),
+                2 => {
+                    b.remove(i);
+                }
+                _ => b.insert(i, rng.gen()),
+            }
+        }
+        let mut d = dbs();
+        if let Ok(st) = rdb::load(&b, &mut d, &loose) {
+            assert!(st.consumed <= b.len());
+            for db in &d {
+                db.check_invariants();
+                db.for_each_with_expiry(0, |_, v, _| match v {
+                    ringkv::keyspace::value::Value::List(l) => l.check_invariants(),
+                    ringkv::keyspace::value::Value::Hash(h) => h.check_invariants(),
+                    ringkv::keyspace::value::Value::Set(s) => s.check_invariants(),
+                    _ => {}
+                });
+            }
+        }
+    }
 }

@@ -949,6 +949,9 @@ pub fn load(bytes: &[u8], dbs: &mut [Db], opts: &LoadOptions) -> Result<LoadStat
                 return r.err(op_at, "functions are not supported by ringkv")
             }
             t => {
+                if dbs.is_empty() {
+                    return r.err(op_at, "a key but no database to load it into");
+                }
                 let key_at = r.pos;
                 let key = r.string()?;
                 let value = load_value(&mut r, t, &opts.limits)?;
