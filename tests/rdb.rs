@@ -1096,3 +1096,43 @@ fn mutations_of_a_redis_dump_never_panic() {
         }
     }
 }
+
+/// Loading applies the current encoding limits the way Redis 7.0 does (a listpack from the
+/// file converts only when it has too many entries; plain encodings are rebuilt under the
+/// limits): both servers load the same file under small limits and must agree.
+#[test]
+fn load_time_conversions_match_redis_under_small_limits() {
+    let dir_k = TempDir::new("limits-k");
+    let dir_r = TempDir::new("limits-r");
+    {
+        let a = start_ringkv(&dir_k);
+        run_all(&mut a.raw(), &workload());
+        save(a.port);
+    }
+    std::fs::copy(dir_k.dump(), dir_r.dump()).unwrap();
+    let k = start_ringkv(&dir_k);
+    let r = start_redis(&dir_r);
+    for (name, value) in [
+        ("hash-max-listpack-entries", "2"),
+        ("hash-max-listpack-value", "3"),
+        ("set-max-intset-entries", "3"),
+        ("zset-max-listpack-entries", "4"),
+        ("zset-max-listpack-value", "1"),
+        ("list-max-listpack-size", "4"),
+    ] {
+        for srv in [&k, &r] {
+            assert_eq!(
+                srv.raw().cmd_str(&["CONFIG", "SET", name, value]),
+                Reply::ok()
+            );
+        }
+    }
+    for srv in [&k, &r] {
+        assert_eq!(
+            srv.raw().cmd_str(&["DEBUG", "RELOAD", "NOSAVE"]),
+            Reply::ok()
+        );
+    }
+    assert_same(&snapshot(r.port), &snapshot(k.port), "small limits");
+    assert_eq!(digest(k.port), digest(r.port));
+}

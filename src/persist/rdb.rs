@@ -92,8 +92,6 @@ const LZF_MIN_LEN: usize = 20;
 const LIST_NODE_BYTES: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 const LIST_NODE_SAFETY_BYTES: usize = 8192;
 
-const CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
-
 /// A malformed or unsupported input, with the byte offset where reading failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RdbError {
@@ -111,7 +109,7 @@ impl std::error::Error for RdbError {}
 
 /// CRC-64/Jones as Redis computes it over a whole file (`crc64(0, buf, len)`).
 pub fn crc64(bytes: &[u8]) -> u64 {
-    CRC64.checksum(bytes)
+    CRC64_STATIC.checksum(bytes)
 }
 
 // =============================================================================================
@@ -271,8 +269,7 @@ fn put_list(out: &mut Vec<u8>, l: &List, fill: i32, compress: bool) {
 }
 
 /// Appends the type byte and the value's bytes.
-fn put_value(out: &mut Vec<u8>, key: &[u8], v: &Value, opts: &SaveOptions) {
-    let c = opts.compression;
+fn put_value(out: &mut Vec<u8>, key: &[u8], v: &Value, c: bool, list_fill: i32) {
     let mut ibuf = itoa::Buffer::new();
     let type_at = out.len();
     out.push(0);
@@ -283,7 +280,7 @@ fn put_value(out: &mut Vec<u8>, key: &[u8], v: &Value, opts: &SaveOptions) {
             TYPE_STRING
         }
         Value::List(l) => {
-            put_list(out, l, opts.list_fill, c);
+            put_list(out, l, list_fill, c);
             TYPE_LIST_QUICKLIST_2
         }
         Value::Hash(h) if h.is_listpack() => {
@@ -337,40 +334,97 @@ fn put_value(out: &mut Vec<u8>, key: &[u8], v: &Value, opts: &SaveOptions) {
     out[type_at] = t;
 }
 
+/// An RDB written record by record, for callers that produce a snapshot in slices (a
+/// background save walking the keyspace a bit per loop turn, an AOF rewrite writing its RDB
+/// preamble): `new` writes the header and aux fields, then any sequence of `select_db` and
+/// `key_value` (SELECTDB may repeat; a key belongs to the last database selected), then
+/// `finish` adds EOF and the checksum. `take_bytes` hands out what is buffered so far, so the
+/// caller can write it out and keep memory bounded; the checksum covers every byte either way.
+pub struct RdbWriter {
+    buf: Vec<u8>,
+    crc: crc::Digest<'static, u64>,
+    compression: bool,
+    checksum: bool,
+    list_fill: i32,
+}
+
+static CRC64_STATIC: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
+
+impl RdbWriter {
+    pub fn new(opts: &SaveOptions) -> RdbWriter {
+        let mut buf = format!("REDIS{RDB_VERSION:04}").into_bytes();
+        for (k, v) in &opts.aux {
+            buf.push(OP_AUX);
+            put_string(&mut buf, k, false);
+            put_string(&mut buf, v, false);
+        }
+        RdbWriter {
+            buf,
+            crc: CRC64_STATIC.digest(),
+            compression: opts.compression,
+            checksum: opts.checksum,
+            list_fill: opts.list_fill,
+        }
+    }
+
+    /// SELECTDB and RESIZEDB (sizes are hints for the loader).
+    pub fn select_db(&mut self, index: usize, keys: usize, expires: usize) {
+        self.buf.push(OP_SELECTDB);
+        put_len(&mut self.buf, index as u64);
+        self.buf.push(OP_RESIZEDB);
+        put_len(&mut self.buf, keys as u64);
+        put_len(&mut self.buf, expires as u64);
+    }
+
+    /// One key: its absolute expiry if any, then type, key and value.
+    pub fn key_value(&mut self, key: &[u8], value: &Value, deadline_ms: Option<u64>) {
+        if let Some(ms) = deadline_ms {
+            self.buf.push(OP_EXPIRETIME_MS);
+            self.buf.extend_from_slice(&ms.to_le_bytes());
+        }
+        put_value(&mut self.buf, key, value, self.compression, self.list_fill);
+    }
+
+    /// Bytes buffered and not yet taken.
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The bytes written since the last call (folded into the checksum).
+    pub fn take_bytes(&mut self) -> Vec<u8> {
+        self.crc.update(&self.buf);
+        std::mem::take(&mut self.buf)
+    }
+
+    /// EOF and the checksum trailer (zero when checksums are off); returns the bytes not yet
+    /// taken, trailer included.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.buf.push(OP_EOF);
+        self.crc.update(&self.buf);
+        let sum = if self.checksum {
+            self.crc.finalize()
+        } else {
+            0
+        };
+        self.buf.extend_from_slice(&sum.to_le_bytes());
+        self.buf
+    }
+}
+
 /// Writes a whole snapshot of `dbs` to `out`: header, aux fields, each non-empty database,
 /// EOF and the checksum trailer. Keys already expired at `opts.now_ms` are left out.
 pub fn save_to(dbs: &[Db], out: &mut Vec<u8>, opts: &SaveOptions) {
-    let start = out.len();
-    out.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
-    for (k, v) in &opts.aux {
-        out.push(OP_AUX);
-        put_string(out, k, false);
-        put_string(out, v, false);
-    }
+    let mut w = RdbWriter::new(opts);
     for (i, db) in dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
         }
-        out.push(OP_SELECTDB);
-        put_len(out, i as u64);
-        out.push(OP_RESIZEDB);
-        put_len(out, db.len() as u64);
-        put_len(out, db.expires_len() as u64);
+        w.select_db(i, db.len(), db.expires_len());
         db.for_each_with_expiry(opts.now_ms, |k, v, deadline_ms| {
-            if let Some(ms) = deadline_ms {
-                out.push(OP_EXPIRETIME_MS);
-                out.extend_from_slice(&ms.to_le_bytes());
-            }
-            put_value(out, k, v, opts);
+            w.key_value(k, v, deadline_ms)
         });
     }
-    out.push(OP_EOF);
-    let sum = if opts.checksum {
-        crc64(&out[start..])
-    } else {
-        0
-    };
-    out.extend_from_slice(&sum.to_le_bytes());
+    out.extend_from_slice(&w.finish());
 }
 
 // =============================================================================================
@@ -1031,6 +1085,35 @@ mod tests {
         for &(x, want) in cases {
             assert_eq!(fmt_g17(x), want, "{x:e}");
         }
+    }
+
+    #[test]
+    fn writer_in_slices_equals_one_piece() {
+        let opts = SaveOptions {
+            compression: true,
+            checksum: true,
+            list_fill: -2,
+            aux: SaveOptions::aux_redis_7(1, 2, false),
+            now_ms: 0,
+        };
+        let mut whole = RdbWriter::new(&opts);
+        let mut sliced = RdbWriter::new(&opts);
+        let mut out = sliced.take_bytes();
+        for w in [&mut whole, &mut sliced] {
+            w.select_db(0, 2, 0);
+            w.key_value(b"a", &Value::Int(5), None);
+        }
+        out.extend(sliced.take_bytes());
+        for w in [&mut whole, &mut sliced] {
+            w.select_db(3, 1, 1);
+            w.key_value(b"b", &Value::from_bytes(&[b'x'; 100]), Some(7));
+        }
+        out.extend(sliced.finish());
+        let one = whole.finish();
+        assert_eq!(out, one);
+        let mut dbs: Vec<Db> = (0..4).map(|_| Db::new()).collect();
+        let st = load(&one, &mut dbs, &LoadOptions::new(0)).unwrap();
+        assert_eq!((st.keys_loaded, st.consumed), (2, one.len()));
     }
 
     #[test]
