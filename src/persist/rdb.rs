@@ -704,15 +704,13 @@ fn set_value(s: Set) -> Loaded {
     }
 }
 
-fn load_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> R<Loaded> {
+/// Reads one value of type `t` (whose type byte sat at `type_at`, before the key).
+fn load_value(r: &mut Reader<'_>, t: u8, type_at: usize, lim: &Limits) -> R<Loaded> {
     let at = r.pos;
     // Errors inside a blob name the blob's start.
-    let blob_err = |r: &Reader<'_>, m: String| -> RdbError {
-        let _ = r;
-        RdbError {
-            offset: at,
-            message: m,
-        }
+    let blob_err = |m: String| RdbError {
+        offset: at,
+        message: m,
     };
     let mut ibuf = itoa::Buffer::new();
     Ok(match t {
@@ -769,7 +767,7 @@ fn load_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> R<Loaded> {
                 l.push_back(e.bytes(&mut ibuf));
                 Ok(())
             })
-            .map_err(|m| blob_err(r, format!("bad list ziplist: {m}")))?;
+            .map_err(|m| blob_err(format!("bad list ziplist: {m}")))?;
             list_value(l)
         }
         TYPE_SET => {
@@ -786,8 +784,8 @@ fn load_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> R<Loaded> {
         }
         TYPE_SET_INTSET => {
             let blob = r.string()?;
-            let ints = rdb_lp::intset_values(&blob)
-                .map_err(|m| blob_err(r, format!("bad intset: {m}")))?;
+            let ints =
+                rdb_lp::intset_values(&blob).map_err(|m| blob_err(format!("bad intset: {m}")))?;
             let mut s = Set::new();
             for v in ints {
                 s.add_member(Member::Int(v), lim.set_intset_entries_max);
@@ -827,18 +825,18 @@ fn load_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> R<Loaded> {
                     Ok(())
                 })
             };
-            res.map_err(|m| blob_err(r, format!("bad sorted set blob: {m}")))?;
+            res.map_err(|m| blob_err(format!("bad sorted set blob: {m}")))?;
             if !flat.len().is_multiple_of(2) {
-                return Err(blob_err(r, "sorted set blob has an odd entry count".into()));
+                return Err(blob_err("sorted set blob has an odd entry count".into()));
             }
             let mut seen = std::collections::HashSet::new();
             let mut entries = Vec::new();
             let mut it = flat.into_iter();
             while let (Some(m), Some(s)) = (it.next(), it.next()) {
                 let score = parse_double(&s)
-                    .ok_or_else(|| blob_err(r, "bad score in sorted set blob".into()))?;
+                    .ok_or_else(|| blob_err("bad score in sorted set blob".into()))?;
                 zset_push(&mut seen, &mut entries, m.into_boxed_slice(), score)
-                    .map_err(|m| blob_err(r, m))?;
+                    .map_err(&blob_err)?;
             }
             // Redis keeps a loaded listpack unless it has too many entries (not too long ones).
             let limits = zset::Limits {
@@ -890,7 +888,7 @@ fn load_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> R<Loaded> {
                     }
                 }
             };
-            res.map_err(|m| blob_err(r, format!("bad hash blob: {m}")))?;
+            res.map_err(|m| blob_err(format!("bad hash blob: {m}")))?;
             let mut h = Hash::new();
             // Redis 7.0 keeps a loaded ziplist/listpack unless it has too many entries; a
             // zipmap converts when it is over either limit (a long field or value too).
@@ -908,18 +906,18 @@ fn load_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> R<Loaded> {
             };
             for (f, v) in &pairs {
                 if !h.set(f, v, keep) {
-                    return Err(blob_err(r, "duplicate hash field".into()));
+                    return Err(blob_err("duplicate hash field".into()));
                 }
             }
             hash_value(h)
         }
         TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => {
-            return r.err(at - 1, "stream values are not supported by ringkv");
+            return r.err(type_at, "stream values are not supported by ringkv");
         }
         TYPE_MODULE | TYPE_MODULE_2 => {
-            return r.err(at - 1, "module values are not supported by ringkv");
+            return r.err(type_at, "module values are not supported by ringkv");
         }
-        _ => return r.err(at - 1, format!("unknown value type {t}")),
+        _ => return r.err(type_at, format!("unknown value type {t}")),
     })
 }
 
@@ -1003,12 +1001,13 @@ pub fn load(bytes: &[u8], dbs: &mut [Db], opts: &LoadOptions) -> Result<LoadStat
                 return r.err(op_at, "functions are not supported by ringkv")
             }
             t => {
+                let type_at = op_at;
                 if dbs.is_empty() {
                     return r.err(op_at, "a key but no database to load it into");
                 }
                 let key_at = r.pos;
                 let key = r.string()?;
-                let value = load_value(&mut r, t, &opts.limits)?;
+                let value = load_value(&mut r, t, type_at, &opts.limits)?;
                 let deadline = expire_ms.take();
                 let Loaded::Value(value) = value else {
                     stats.keys_empty += 1;
