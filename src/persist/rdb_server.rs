@@ -97,8 +97,9 @@ impl Server {
         result
     }
 
-    /// The `save` schedule, checked from housekeeping: saves when some (seconds, changes)
-    /// point is reached, as Redis's serverCron does (a failed save is retried after 5 s).
+    /// The `save` schedule, checked from housekeeping: saves when for some (seconds, changes)
+    /// point more than `seconds` passed since the last save and at least `changes` writes
+    /// happened, as Redis's serverCron compares them (a failed save is retried after 5 s).
     pub fn rdb_save_due(&mut self) {
         let now_s = self.now_ms / 1000;
         let changes = self.stats.dirty.saturating_sub(self.rdb.dirty_at_save);
@@ -107,7 +108,7 @@ impl Server {
             .config
             .save_params
             .iter()
-            .find(|&&(secs, n)| changes >= n && since_s >= secs);
+            .find(|&&(secs, n)| changes >= n && since_s > secs);
         let Some(&(secs, n)) = due else {
             return;
         };
