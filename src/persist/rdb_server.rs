@@ -153,11 +153,20 @@ impl Server {
                 _ => {}
             }
         }
-        log::info!(
-            "Done loading RDB, keys loaded: {}, keys expired: {}.",
-            stats.keys_loaded,
-            stats.keys_expired
-        );
+        if stats.keys_empty > 0 {
+            log::warn!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+                stats.keys_loaded,
+                stats.keys_expired,
+                stats.keys_empty
+            );
+        } else {
+            log::info!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                stats.keys_loaded,
+                stats.keys_expired
+            );
+        }
         log::info!(
             "DB loaded from disk: {:.3} seconds",
             started.elapsed().as_secs_f64()
