@@ -32,6 +32,9 @@ impl TempDir {
     fn s(&self) -> &str {
         self.0.to_str().expect("utf-8 temp path")
     }
+    fn path_buf(&self) -> PathBuf {
+        self.0.clone()
+    }
     fn dump(&self) -> PathBuf {
         self.0.join("dump.rdb")
     }
@@ -492,8 +495,9 @@ fn shutdown_save_nosave_and_schedule() {
     assert_eq!(c.cmd_str(&["CONFIG", "SET", "save", "1 1"]), Reply::ok());
     assert!(c.cmd_str(&["CONFIG", "SET", "save", "1"]).is_error());
     assert_eq!(c.cmd_str(&["SET", "k3", "v"]), Reply::ok());
+    // The schedule runs a BGSAVE: wait for the file and for the job to be collected.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !dir.dump().exists() {
+    while !dir.dump().exists() || info_field(&mut c, "rdb_saves") != "1" {
         assert!(Instant::now() < deadline, "scheduled save did not happen");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -1135,4 +1139,244 @@ fn load_time_conversions_match_redis_under_small_limits() {
     }
     assert_same(&snapshot(r.port), &snapshot(k.port), "small limits");
     assert_eq!(digest(k.port), digest(r.port));
+}
+
+// ---- BGSAVE ------------------------------------------------------------------------------
+
+/// Starts ringkv with small BGSAVE slices so a snapshot spans many loop ticks.
+struct SlowSaver {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl SlowSaver {
+    fn start(dir: &TempDir) -> SlowSaver {
+        let port = common::free_port();
+        let log = std::fs::File::create(dir.path_buf().join("server.log")).unwrap();
+        let child = Command::new(common::ringkv_bin())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                dir.s(),
+            ])
+            .args(["--hz", "100", "--enable-debug-command", "yes"])
+            .env("RINGKV_BGSAVE_SLICE_KEYS", "3")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("spawn ringkv");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "ringkv did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        SlowSaver { child, port }
+    }
+}
+
+impl Drop for SlowSaver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn info_field(c: &mut Raw, field: &str) -> String {
+    let Reply::Bulk(Some(b)) = c.cmd_str(&["INFO", "persistence"]) else {
+        panic!("INFO")
+    };
+    let text = String::from_utf8(b).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+        .unwrap_or_else(|| panic!("{field} missing in {text}"))
+}
+
+#[test]
+fn bgsave_is_a_point_in_time_snapshot_while_writes_continue() {
+    let dir = TempDir::new("bgsave");
+    let srv = SlowSaver::start(&dir);
+    let mut c = Raw::connect(srv.port);
+    let mut setup = Vec::new();
+    for db in 0..4 {
+        setup.push(s(&["SELECT", &db.to_string()]));
+        for i in 0..120 {
+            setup.push(s(&["SET", &format!("k{i}"), &format!("v{i}-{db}")]));
+        }
+        setup.push(s(&["RPUSH", "list", "a", "b", "c"]));
+        setup.push(s(&["HSET", "hash", "f", "v"]));
+        setup.push(s(&["ZADD", "zset", "1", "m", "2", "n"]));
+        setup.push(s(&["SADD", "set", "1", "2"]));
+        setup.push(s(&["SET", "ttl", "t", "PX", "100000000"]));
+        setup.push(s(&["SET", "soon", "x"]));
+    }
+    setup.push(s(&["SELECT", "0"]));
+    run_all(&mut c, &setup);
+    let before = digest(srv.port);
+    assert_eq!(
+        c.cmd_str(&["BGSAVE"]),
+        Reply::Status("Background saving started".into())
+    );
+    assert_eq!(info_field(&mut c, "rdb_bgsave_in_progress"), "1");
+    assert_eq!(
+        c.cmd_str(&["BGSAVE"]),
+        Reply::Error("ERR Background save already in progress".into())
+    );
+    assert_eq!(
+        c.cmd_str(&["SAVE"]),
+        Reply::Error("ERR Background save already in progress".into())
+    );
+    // Every kind of change, in every database, while the walk is under way.
+    let mut during = Vec::new();
+    for db in 0..4 {
+        during.push(s(&["SELECT", &db.to_string()]));
+        for i in (0..120).step_by(3) {
+            during.push(s(&["SET", &format!("k{i}"), "changed"]));
+            during.push(s(&["DEL", &format!("k{}", i + 1)]));
+            during.push(s(&["SET", &format!("new{i}"), "new"]));
+        }
+        during.push(s(&["RPUSH", "list", "d"]));
+        during.push(s(&["HSET", "hash", "g", "w"]));
+        during.push(s(&["ZINCRBY", "zset", "5", "m"]));
+        during.push(s(&["SREM", "set", "1"]));
+        during.push(s(&["PERSIST", "ttl"]));
+        during.push(s(&["PEXPIRE", "soon", "1"]));
+        during.push(s(&["RENAME", "k2", "renamed"]));
+    }
+    during.push(s(&["SWAPDB", "1", "2"]));
+    during.push(s(&["SELECT", "3"]));
+    during.push(s(&["FLUSHDB"]));
+    during.push(s(&["SELECT", "0"]));
+    during.push(s(&["MOVE", "k5", "3"]));
+    run_all(&mut c, &during);
+    assert_eq!(
+        info_field(&mut c, "rdb_bgsave_in_progress"),
+        "1",
+        "the changes must land while the walk is under way"
+    );
+    assert_ne!(digest(srv.port), before);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while info_field(&mut c, "rdb_bgsave_in_progress") == "1" {
+        assert!(Instant::now() < deadline, "BGSAVE did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&mut c, "rdb_saves"), "1");
+    // The file holds the data as it was when BGSAVE began.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let mut d = dbs();
+    let st = rdb::load(
+        &std::fs::read(dir.dump()).unwrap(),
+        &mut d,
+        &rdb::LoadOptions::new(now_ms),
+    )
+    .unwrap();
+    assert_eq!(st.keys_loaded, 4 * 126);
+    let got: String = ringkv::cmd::debug::dataset_digest(&d, now_ms)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(got, before);
+    // redis-check-rdb accepts a file whose databases are interleaved.
+    let out = Command::new("redis-check-rdb")
+        .arg(dir.dump())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(c.cmd_str(&["BGSAVE", "NOW"]).is_error());
+    assert_eq!(
+        c.cmd_str(&["BGSAVE", "SCHEDULE"]),
+        Reply::Status("Background saving started".into())
+    );
+}
+
+/// Model check of the copy-on-write walk: random changes (writes, deletes, TTL changes,
+/// expiry, flushes) interleaved with small snapshot steps; what the walk emits must equal the
+/// database as it was when the snapshot began, each key exactly once.
+#[test]
+fn cow_walk_emits_the_start_state_exactly_once() {
+    use ringkv::keyspace::value::Value;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+    for round in 0..60 {
+        let mut db = Db::new();
+        let mut now_ms = 1_000_000u64;
+        let keys: Vec<Vec<u8>> = (0..rng.gen_range(0..300))
+            .map(|i| format!("k{i}").into_bytes())
+            .collect();
+        for k in &keys {
+            if rng.gen_bool(0.7) {
+                db.set(
+                    k,
+                    Value::from_bytes(&rng.gen::<u32>().to_string().into_bytes()),
+                    now_ms,
+                    false,
+                );
+                if rng.gen_bool(0.3) {
+                    db.set_expire_at_ms(k, now_ms + rng.gen_range(0..2000), now_ms);
+                }
+            }
+        }
+        let mut want = BTreeMap::new();
+        db.for_each_with_expiry(now_ms, |k, v, d| {
+            want.insert(k.to_vec(), (format!("{v:?}"), d));
+        });
+        db.snapshot_begin(round % 16, now_ms);
+        let mut got: BTreeMap<Vec<u8>, (String, Option<u64>)> = BTreeMap::new();
+        let mut emit = |idx: usize, k: &[u8], v: &Value, d: Option<u64>| {
+            assert_eq!(idx, round % 16);
+            let prev = got.insert(k.to_vec(), (format!("{v:?}"), d));
+            assert!(prev.is_none(), "key {k:?} emitted twice");
+        };
+        let mut done = false;
+        for _ in 0..100_000 {
+            if done {
+                break;
+            }
+            for _ in 0..rng.gen_range(0..6) {
+                let k = format!("k{}", rng.gen_range(0..400)).into_bytes();
+                match rng.gen_range(0..9) {
+                    0 | 1 => {
+                        db.set(&k, Value::from_bytes(b"new"), now_ms, rng.gen_bool(0.5));
+                    }
+                    2 => {
+                        db.remove(&k, now_ms);
+                    }
+                    3 => {
+                        if let Some(Value::Int(n)) = db.get_mut(&k, now_ms) {
+                            *n += 1;
+                        }
+                    }
+                    4 => {
+                        db.set_expire_at_ms(&k, now_ms + rng.gen_range(0..50), now_ms);
+                    }
+                    5 => {
+                        db.persist(&k, now_ms);
+                    }
+                    6 => {
+                        now_ms += rng.gen_range(0..30);
+                        db.active_expire(now_ms, 10, Instant::now() + Duration::from_secs(1));
+                    }
+                    7 if rng.gen_bool(0.05) => drop(db.take_all()),
+                    _ => {
+                        db.take(&k, now_ms);
+                    }
+                }
+            }
+            done = db.snapshot_step(rng.gen_range(1..8), &mut emit);
+        }
+        assert!(done, "walk finished");
+        db.snapshot_end();
+        db.check_invariants();
+        assert_eq!(got, want, "round {round}");
+    }
 }

@@ -1,4 +1,4 @@
-//! Snapshot and debugging commands: SAVE, LASTSAVE, and DEBUG with the subcommands ringkv
+//! Snapshot and debugging commands: SAVE, BGSAVE, LASTSAVE, and DEBUG with the subcommands ringkv
 //! implements (DIGEST, DIGEST-VALUE, RELOAD, SLEEP, HELP); any other DEBUG subcommand gets
 //! Redis's unknown-subcommand error.
 //!
@@ -115,9 +115,32 @@ fn eq(a: &[u8], b: &str) -> bool {
 }
 
 pub fn cmd_save(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    if ctx.srv.bgsave_in_progress() {
+        ctx.err("ERR Background save already in progress");
+        return;
+    }
     match ctx.srv.rdb_save() {
         Ok(()) => ctx.reply.ok(),
         Err(_) => ctx.err("ERR"),
+    }
+}
+
+/// BGSAVE [SCHEDULE]: a point-in-time snapshot written in slices (persist::rdb_snapshot).
+pub fn cmd_bgsave(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    if argv.len() > 2 || (argv.len() == 2 && !eq(argv.get(1), "schedule")) {
+        ctx.syntax_error();
+        return;
+    }
+    if ctx.srv.bgsave_in_progress() {
+        ctx.err("ERR Background save already in progress");
+        return;
+    }
+    match ctx.srv.bgsave_start() {
+        Ok(()) => ctx.reply.simple("Background saving started"),
+        Err(e) => {
+            log::warn!("Can't save in background: {e}");
+            ctx.err("ERR");
+        }
     }
 }
 
@@ -228,6 +251,7 @@ fn debug_reload(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             return;
         }
     }
+    ctx.srv.bgsave_abort();
     if save && ctx.srv.rdb_save().is_err() {
         ctx.err("ERR");
         return;

@@ -247,6 +247,7 @@ pub static COMMANDS: &[Command] = &[
     cmd!("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, 0, 0, G_SERVER, "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "Synchronously saves the database(s) to disk and shuts down the Redis server.", server::cmd_shutdown),
     // snapshots and debugging (debug.rs)
     cmd!("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, 0, 0, 0, G_SERVER, "1.0.0", "O(N) where N is the total number of keys in all databases", "Synchronously saves the database(s) to disk.", debug::cmd_save),
+    cmd!("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, 0, 0, 0, G_SERVER, "1.0.0", O1, "Asynchronously saves the database(s) to disk.", debug::cmd_bgsave),
     cmd!("lastsave", 1, LOADING | STALE | FAST, 0, 0, 0, G_SERVER, "1.0.0", O1, "Returns the Unix timestamp of the last successful save to disk.", debug::cmd_lastsave),
     cmd!("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, G_SERVER, "1.0.0", "Depends on subcommand.", "A container for debugging commands.", debug::cmd_debug),
     // generic (keys)

@@ -14,6 +14,7 @@
 //! The entry's 24-bit access word holds either the LRU clock (unix seconds mod 2^24, Redis's
 //! `LRU_CLOCK`) or, in LFU mode, Redis's LFU data: 16 bits of minutes and an 8-bit
 //! logarithmic counter.
+pub mod cow;
 pub mod dict;
 pub mod expire;
 pub mod value;
@@ -43,6 +44,8 @@ pub struct Db {
     rng_state: u64,
     /// Keys deleted because their TTL passed (lazily or actively); INFO's expired_keys.
     pub expired_keys: u64,
+    /// Copy-on-write state while a snapshot is walking this database (see `cow`).
+    cow: Option<Box<cow::CowLog>>,
 }
 
 impl Default for Db {
@@ -117,6 +120,7 @@ impl Db {
             lfu_mode: false,
             rng_state: seed,
             expired_keys: 0,
+            cow: None,
         }
     }
 
@@ -158,6 +162,7 @@ impl Db {
 
     /// Deletes an entry, removing its heap item first (the invariant in the module doc).
     fn delete_entry(&mut self, e: EntryPtr) -> Value {
+        self.cow_before_change(e);
         let idx = e.heap_index();
         if idx != NO_HEAP_INDEX {
             self.heap.remove(idx);
@@ -204,6 +209,7 @@ impl Db {
     pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Value> {
         let e = self.lookup(key, now_ms)?;
         self.touch(e, now_ms);
+        self.cow_before_change(e);
         Some(self.dict.value_mut(e))
     }
 
@@ -221,6 +227,7 @@ impl Db {
     /// Inserts or overwrites. Overwriting clears the TTL unless `keep_ttl`. Returns the
     /// previous live value (an expired previous value is reaped and counted, returning None).
     pub fn set(&mut self, key: &[u8], value: Value, now_ms: u64, keep_ttl: bool) -> Option<Value> {
+        self.cow_before_set(key);
         let (e, old) = self.dict.upsert(key, value);
         let Some(old) = old else {
             let access = if self.lfu_mode {
@@ -279,6 +286,7 @@ impl Db {
         let Some(e) = self.lookup(key, now_ms) else {
             return false;
         };
+        self.cow_before_change(e);
         let idx = e.heap_index();
         if idx == NO_HEAP_INDEX {
             self.heap.push(deadline_ms, e);
@@ -297,6 +305,7 @@ impl Db {
         if idx == NO_HEAP_INDEX {
             return false;
         }
+        self.cow_before_change(e);
         self.heap.remove(idx);
         true
     }
@@ -334,6 +343,7 @@ impl Db {
             if now_ms <= deadline_ms {
                 break;
             }
+            self.cow_before_change(e);
             self.heap.pop();
             drop(self.dict.remove_entry(e));
             removed += 1;
@@ -423,12 +433,17 @@ impl Db {
     /// Counters stay with `self`.
     pub fn take_all(&mut self) -> Db {
         let seed = xorshift64(&mut self.rng_state) | 1;
+        // A snapshot in progress keeps the old table to finish its walk.
+        if let Some(empty) = self.cow_retire(seed) {
+            return empty;
+        }
         Db {
             dict: std::mem::take(&mut self.dict),
             heap: std::mem::take(&mut self.heap),
             lfu_mode: self.lfu_mode,
             rng_state: seed,
             expired_keys: 0,
+            cow: None,
         }
     }
 

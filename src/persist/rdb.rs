@@ -376,6 +376,12 @@ impl RdbWriter {
         put_len(&mut self.buf, expires as u64);
     }
 
+    /// SELECTDB alone, for a writer that switches between databases as keys arrive.
+    pub fn select(&mut self, index: usize) {
+        self.buf.push(OP_SELECTDB);
+        put_len(&mut self.buf, index as u64);
+    }
+
     /// One key: its absolute expiry if any, then type, key and value.
     pub fn key_value(&mut self, key: &[u8], value: &Value, deadline_ms: Option<u64>) {
         if let Some(ms) = deadline_ms {

@@ -23,8 +23,12 @@ use crate::server::Server;
 const SAVE_RETRY_DELAY_S: u64 = 5;
 
 /// Snapshot bookkeeping kept in the server.
-#[derive(Clone, Debug, Default)]
+#[derive(Default)]
 pub struct RdbState {
+    /// The background save in progress, if any.
+    pub bgsave: Option<super::rdb_snapshot::BgSave>,
+    /// Seconds the last background save took (INFO's rdb_last_bgsave_time_sec).
+    pub last_bgsave_s: Option<u64>,
     /// `stats.dirty` at the last successful save or load.
     pub dirty_at_save: u64,
     /// Unix seconds of the last successful save (the start time before any).
@@ -101,6 +105,10 @@ impl Server {
     /// point more than `seconds` passed since the last save and at least `changes` writes
     /// happened, as Redis's serverCron compares them (a failed save is retried after 5 s).
     pub fn rdb_save_due(&mut self) {
+        self.bgsave_step();
+        if self.bgsave_in_progress() {
+            return;
+        }
         let now_s = self.now_ms / 1000;
         let changes = self.stats.dirty.saturating_sub(self.rdb.dirty_at_save);
         let since_s = now_s.saturating_sub(self.rdb.lastsave_s);
@@ -116,7 +124,10 @@ impl Server {
             self.rdb.last_ok || now_s.saturating_sub(self.rdb.last_try_s) > SAVE_RETRY_DELAY_S;
         if may_try {
             log::info!("{n} changes in {secs} seconds. Saving...");
-            let _ = self.rdb_save();
+            if let Err(e) = self.bgsave_start() {
+                log::warn!("Can't save in background: {e}");
+                self.rdb.last_ok = false;
+            }
         }
     }
 
@@ -242,11 +253,21 @@ fn write_atomically(
 /// INFO persistence's RDB fields, in Redis 7.0's order (the AOF fields follow them).
 pub fn rdb_info_fields(srv: &Server) -> String {
     let r = &srv.rdb;
+    let (in_progress, current_s, done, total) = match &r.bgsave {
+        Some(j) => (
+            1,
+            j.started.elapsed().as_secs() as i64,
+            j.keys_done,
+            j.keys_total,
+        ),
+        None => (0, -1, 0, 0),
+    };
     format!(
-        "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
+        "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:{done}\r\ncurrent_save_keys_total:{total}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{in_progress}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current_s}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
         srv.stats.dirty.saturating_sub(r.dirty_at_save),
         r.lastsave_s,
         if r.last_ok { "ok" } else { "err" },
+        r.last_bgsave_s.map_or(-1, |s| s as i64),
         r.saves,
         r.last_load_keys_expired,
         r.last_load_keys_loaded,
@@ -259,6 +280,8 @@ impl Server {
     /// save stops the shutdown unless `force`.
     pub fn prepare_shutdown(&mut self, save: Option<bool>, force: bool) -> bool {
         let save = save.unwrap_or_else(|| self.rdb_save_on_shutdown());
+        // A background save in progress stops here, as Redis kills its child.
+        self.bgsave_abort();
         if !save {
             return true;
         }
