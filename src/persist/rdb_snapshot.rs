@@ -10,6 +10,10 @@
 //! all done ─► EOF + CRC, thread { fsync; rename to <dir>/<dbfilename>; fsync dir }
 //! tick ─► poll: thread finished ─► lastsave, status, dirty-at-save = dirty when BGSAVE began
 //! ```
+//! Cost while a job runs: one copy of every key name (the walk's dedup set), a copy of each
+//! value changed before the walk reached it, and tables flushed meanwhile stay allocated until
+//! walked. With no job, the hooks are one branch each.
+//!
 //! Invariants: at most one job; while a job exists every database has a copy-on-write log,
 //! and ending or aborting the job removes all of them; the destination file is replaced only
 //! by a complete, fsynced snapshot. An AOF rewrite can reuse the same walk with another
@@ -43,7 +47,8 @@ pub struct BgSave {
     pub dirty_at_start: u64,
     pub keys_done: u64,
     pub keys_total: u64,
-    /// Keys per slice (RINGKV_BGSAVE_SLICE_KEYS, a test knob to make slices small).
+    /// Keys per slice. RINGKV_BGSAVE_SLICE_KEYS (a test knob) sets it and limits a tick to
+    /// one slice, so a small snapshot spans many ticks.
     slice_keys: usize,
     finishing: Option<std::thread::JoinHandle<Result<(), String>>>,
 }
