@@ -1121,6 +1121,56 @@ mod tests {
         assert_eq!((st.keys_loaded, st.consumed), (2, one.len()));
     }
 
+    fn load_bytes(b: &[u8]) -> Result<LoadStats, RdbError> {
+        let mut dbs: Vec<Db> = (0..2).map(|_| Db::new()).collect();
+        load(b, &mut dbs, &LoadOptions::new(0))
+    }
+
+    #[test]
+    fn old_versions_and_opcodes() {
+        // Version 4: no checksum trailer; IDLE and FREQ opcodes are read and ignored.
+        let mut b = b"REDIS0004".to_vec();
+        b.extend_from_slice(&[
+            OP_IDLE,
+            5,
+            OP_FREQ,
+            7,
+            TYPE_STRING,
+            1,
+            b'k',
+            1,
+            b'v',
+            OP_EOF,
+        ]);
+        let st = load_bytes(&b).unwrap();
+        assert_eq!((st.version, st.keys_loaded, st.consumed), (4, 1, b.len()));
+        // A zero checksum is not checked.
+        let mut b = b"REDIS0010".to_vec();
+        b.push(OP_EOF);
+        b.extend_from_slice(&[0; 8]);
+        assert!(load_bytes(&b).is_ok());
+        let cases: &[(&[u8], &str)] = &[
+            (b"REDIS0011\xff", "can't handle RDB format version"),
+            (b"RADIS0010\xff", "wrong signature"),
+            (b"REDIS0010\xfe\x05", "more databases"),
+            (b"REDIS0010\xf7", "module data"),
+            (b"REDIS0010\xf5", "functions"),
+            (b"REDIS0010\x0f\x01k", "stream values"),
+            (b"REDIS0010\x07\x01k", "module values"),
+            (b"REDIS0010\x08\x01k", "unknown value type 8"),
+            (b"REDIS0010\x00\x01k\x01v\x00\x01k\x01v", "duplicate key"),
+            (b"REDIS0010\x02\x01k\x02\x01a\x01a", "duplicate set member"),
+            (
+                b"REDIS0010\x05\x01k\x01\x01m\x00\x00\x00\x00\x00\x00\xf8\x7f",
+                "NaN",
+            ),
+        ];
+        for (input, want) in cases {
+            let e = load_bytes(input).expect_err(want);
+            assert!(e.message.contains(want), "{want}: {e}");
+        }
+    }
+
     #[test]
     fn crc64_check_value() {
         assert_eq!(crc64(b"123456789"), 0xe9c6d914c4b8d9ca);
