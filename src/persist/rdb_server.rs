@@ -1,6 +1,7 @@
 //! The server's side of RDB snapshots: SAVE to `<dir>/<dbfilename>` (temp file, fsync,
-//! rename), the `save` schedule, SHUTDOWN's save, loading at start-up, and INFO's rdb_*
-//! fields. The codec itself (`persist::rdb`) does no I/O; this file does all of it.
+//! rename), the `save` schedule (which starts a BGSAVE, see `rdb_snapshot`), SHUTDOWN's
+//! save, loading at start-up, and INFO's rdb_* fields. The codec itself (`persist::rdb`)
+//! does no I/O; this file and `rdb_snapshot` do all of it.
 //!
 //! Invariants: the snapshot file is replaced atomically (a reader sees the old file or the
 //! whole new one, never a partial one); `dirty_at_save` is the value of `stats.dirty` when the
