@@ -1203,7 +1203,7 @@ fn bgsave_is_a_point_in_time_snapshot_while_writes_continue() {
     let mut setup = Vec::new();
     for db in 0..4 {
         setup.push(s(&["SELECT", &db.to_string()]));
-        for i in 0..120 {
+        for i in 0..600 {
             setup.push(s(&["SET", &format!("k{i}"), &format!("v{i}-{db}")]));
         }
         setup.push(s(&["RPUSH", "list", "a", "b", "c"]));
@@ -1233,7 +1233,7 @@ fn bgsave_is_a_point_in_time_snapshot_while_writes_continue() {
     let mut during = Vec::new();
     for db in 0..4 {
         during.push(s(&["SELECT", &db.to_string()]));
-        for i in (0..120).step_by(3) {
+        for i in (0..600).step_by(3) {
             during.push(s(&["SET", &format!("k{i}"), "changed"]));
             during.push(s(&["DEL", &format!("k{}", i + 1)]));
             during.push(s(&["SET", &format!("new{i}"), "new"]));
@@ -1277,7 +1277,7 @@ fn bgsave_is_a_point_in_time_snapshot_while_writes_continue() {
         &rdb::LoadOptions::new(now_ms),
     )
     .unwrap();
-    assert_eq!(st.keys_loaded, 4 * 126);
+    assert_eq!(st.keys_loaded, 4 * 606);
     let got: String = ringkv::cmd::debug::dataset_digest(&d, now_ms)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -1294,10 +1294,44 @@ fn bgsave_is_a_point_in_time_snapshot_while_writes_continue() {
         String::from_utf8_lossy(&out.stdout)
     );
     assert!(c.cmd_str(&["BGSAVE", "NOW"]).is_error());
+    // A job in progress stops for DEBUG RELOAD (which saves synchronously) and leaves no
+    // temp file behind.
     assert_eq!(
         c.cmd_str(&["BGSAVE", "SCHEDULE"]),
         Reply::Status("Background saving started".into())
     );
+    assert_eq!(info_field(&mut c, "rdb_bgsave_in_progress"), "1");
+    let during_reload = digest(srv.port);
+    assert_eq!(c.cmd_str(&["DEBUG", "RELOAD"]), Reply::ok());
+    assert_eq!(info_field(&mut c, "rdb_bgsave_in_progress"), "0");
+    assert_eq!(digest(srv.port), during_reload);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path_buf())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("temp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // And for SHUTDOWN SAVE, which then writes the current data.
+    assert_eq!(c.cmd_str(&["SET", "last", "1"]), Reply::ok());
+    assert_eq!(
+        c.cmd_str(&["BGSAVE"]),
+        Reply::Status("Background saving started".into())
+    );
+    let final_digest = digest(srv.port);
+    c.send(&common::encode(&[b"SHUTDOWN", b"SAVE"]));
+    let _ = c.expect_closed(Duration::from_secs(10));
+    let mut d = dbs();
+    rdb::load(
+        &std::fs::read(dir.dump()).unwrap(),
+        &mut d,
+        &rdb::LoadOptions::new(now_ms),
+    )
+    .unwrap();
+    let got: String = ringkv::cmd::debug::dataset_digest(&d, now_ms)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(got, final_digest);
 }
 
 /// Model check of the copy-on-write walk: random changes (writes, deletes, TTL changes,
