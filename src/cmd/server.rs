@@ -219,9 +219,11 @@ fn flush_mode(ctx: &mut Ctx<'_>, argv: &Argv<'_>) -> Result<bool, ()> {
 /// Empties one database. Large ones are dropped on the lazy-free thread when asked (ASYNC);
 /// SYNC frees here, as Redis does.
 fn op_flush(ctx: &mut Ctx<'_>, index: usize, lazy: bool) -> u64 {
+    // Counted before: during a BGSAVE the old table stays with the snapshot and `old` is
+    // empty (keyspace::cow).
+    let n = ctx.srv.dbs[index].len() as u64;
     let old: Db = ctx.srv.dbs[index].take_all();
-    let n = old.len() as u64;
-    if lazy && n > crate::lazyfree::LAZYFREE_THRESHOLD as u64 {
+    if lazy && old.len() > crate::lazyfree::LAZYFREE_THRESHOLD {
         ctx.srv.lazyfree.free(old);
     } else {
         drop(old);
