@@ -10,7 +10,8 @@
 //! - `cmd`: the command table and dispatch; one file per command family.
 //! - `keyspace`: databases: intrusive hash table (`dict`), TTL heap (`expire`), values.
 //! - `types`: collection values (list, hash, set, sorted set on an AVL tree).
-//! - `persist`: RDB snapshots (codec in `persist::rdb`, SAVE/start-up load around it).
+//! - `persist`: RDB snapshots (codec in `persist::rdb`; SAVE, BGSAVE, start-up load around it;
+//!   docs/PERSISTENCE.md draws the format and the forkless BGSAVE).
 //! - `lazyfree`: drops large values on a background thread.
 //! - `alloc`, `logging`, `util`: counting allocator, Redis-style log lines, glob and numbers.
 pub mod alloc;
