@@ -59,6 +59,14 @@ pub struct Config {
     pub lfu_decay_time: u32,
     pub protected_mode: bool,
     pub dir: PathBuf,
+    /// RDB snapshots (see `persist::rdb`): file name in `dir`, LZF, CRC trailer, and the
+    /// `save` schedule as (seconds, changes) points.
+    pub dbfilename: String,
+    pub rdbcompression: bool,
+    pub rdbchecksum: bool,
+    pub save_params: Vec<(u64, u64)>,
+    /// enable-debug-command: "no", "yes" or "local".
+    pub enable_debug_command: &'static str,
     /// Collection encodings switch at these sizes, as Redis's (see `types`).
     pub list_max_listpack_size: i32,
     pub hash_max_listpack_entries: usize,
@@ -135,6 +143,13 @@ impl Default for Config {
             lfu_decay_time: 1,
             protected_mode: true,
             dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+            dbfilename: "dump.rdb".into(),
+            rdbcompression: true,
+            rdbchecksum: true,
+            // Redis's default is "3600 1 300 100 60 10000"; ringkv starts with no schedule
+            // until saves run in the background (a scheduled SAVE blocks the loop).
+            save_params: Vec::new(),
+            enable_debug_command: "no",
             list_max_listpack_size: -2,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
@@ -718,13 +733,66 @@ pub static PARAMS: &[Param] = &[
         name: "save",
         mutable: true,
         values: -1,
-        get: |_| String::new(),
-        set: |_, v| {
-            fixed(
-                v,
-                b"",
-                "RDB snapshots are not supported by this build of ringkv",
-            )
+        get: |c| {
+            let parts: Vec<String> = c
+                .save_params
+                .iter()
+                .map(|(s, n)| format!("{s} {n}"))
+                .collect();
+            parts.join(" ")
+        },
+        set: |c, v| {
+            c.save_params = parse_save(v)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "dbfilename",
+        mutable: true,
+        values: 1,
+        get: |c| c.dbfilename.clone(),
+        set: |c, v| {
+            let name = text(one(v))?;
+            if name.is_empty() || name.contains('/') {
+                return Err("dbfilename can't be a path, just a filename".into());
+            }
+            c.dbfilename = name;
+            Ok(())
+        },
+    },
+    Param {
+        name: "rdbcompression",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.rdbcompression),
+        set: |c, v| {
+            c.rdbcompression = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "rdbchecksum",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.rdbchecksum),
+        set: |c, v| {
+            c.rdbchecksum = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "enable-debug-command",
+        mutable: false,
+        values: 1,
+        get: |c| c.enable_debug_command.into(),
+        set: |c, v| {
+            c.enable_debug_command = match one(v).to_ascii_lowercase().as_slice() {
+                b"no" => "no",
+                b"yes" => "yes",
+                b"local" => "local",
+                _ => return Err("argument(s) must be one of the following: no, yes, local".into()),
+            };
+            Ok(())
         },
     },
     Param {
@@ -741,6 +809,27 @@ pub static PARAMS: &[Param] = &[
         },
     },
 ];
+
+/// Redis's `save` syntax: pairs of seconds and changes, given as separate values or as one
+/// string of them; nothing (or "") disables snapshots.
+fn parse_save(v: &[&[u8]]) -> Result<Vec<(u64, u64)>, String> {
+    let mut words = Vec::new();
+    for part in v {
+        let s = std::str::from_utf8(part).map_err(|_| "Invalid save parameters".to_string())?;
+        words.extend(s.split_ascii_whitespace());
+    }
+    if !words.len().is_multiple_of(2) {
+        return Err("Invalid save parameters".into());
+    }
+    let num = |w: &str| {
+        w.parse::<u64>()
+            .map_err(|_| "Invalid save parameters".to_string())
+    };
+    words
+        .chunks_exact(2)
+        .map(|p| Ok((num(p[0])?, num(p[1])?)))
+        .collect()
+}
 
 pub fn find_param(name: &[u8]) -> Option<&'static Param> {
     PARAMS
@@ -821,6 +910,8 @@ impl Config {
     pub fn load_file(&mut self, path: &std::path::Path) -> Result<(), String> {
         let body = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        // Several `save` lines add up (the first replaces the default), as in redis.conf.
+        let mut save_seen = false;
         for (n, line) in body.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -832,8 +923,18 @@ impl Config {
                 continue;
             };
             let name = String::from_utf8_lossy(name).to_string();
-            self.apply(&name, rest)
-                .map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
+            let earlier = std::mem::take(&mut self.save_params);
+            let res = self.apply(&name, rest);
+            if name.eq_ignore_ascii_case("save") {
+                if save_seen && !self.save_params.is_empty() {
+                    let added = std::mem::replace(&mut self.save_params, earlier);
+                    self.save_params.extend(added);
+                }
+                save_seen = true;
+            } else {
+                self.save_params = earlier;
+            }
+            res.map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
         }
         Ok(())
     }
@@ -862,6 +963,21 @@ mod tests {
     }
 
     #[test]
+    fn save_lines_in_a_file_add_up() {
+        let path = std::env::temp_dir().join(format!("ringkv-save-{}.conf", std::process::id()));
+        std::fs::write(&path, "save 900 1\nport 7001\nsave 300 10\n").unwrap();
+        let mut c = Config::default();
+        c.load_file(&path).unwrap();
+        assert_eq!(c.save_params, vec![(900, 1), (300, 10)]);
+        assert_eq!(c.port, 7001);
+        std::fs::write(&path, "save 900 1\nsave \"\"\n").unwrap();
+        let mut c = Config::default();
+        c.load_file(&path).unwrap();
+        assert!(c.save_params.is_empty());
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
     fn apply_validates() {
         let mut c = Config::default();
         c.apply("port", &[b"7000".to_vec()]).unwrap();
@@ -875,5 +991,12 @@ mod tests {
         assert!(c.appendonly);
         assert!(c.apply("appendfsync", &[b"sometimes".to_vec()]).is_err());
         assert!(c.apply("appendfilename", &[b"a/b".to_vec()]).is_err());
+        c.apply("save", &[b"3600 1 300 100".to_vec()]).unwrap();
+        assert_eq!(c.save_params, vec![(3600, 1), (300, 100)]);
+        c.apply("save", &[b"60".to_vec(), b"10000".to_vec()])
+            .unwrap();
+        assert_eq!(c.save_params, vec![(60, 10000)]);
+        assert!(c.apply("save", &[b"60".to_vec()]).is_err());
+        assert!(c.apply("save", &[b"x 1".to_vec()]).is_err());
     }
 }

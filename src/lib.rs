@@ -11,6 +11,8 @@
 //! - `blocking`: clients blocked on keys (BLPOP...): wait queues, ready keys, deadlines.
 //! - `keyspace`: databases: intrusive hash table (`dict`), TTL heap (`expire`), values.
 //! - `types`: collection values (list, hash, set, sorted set on an AVL tree).
+//! - `persist`: RDB snapshots (codec in `persist::rdb`; SAVE, BGSAVE, start-up load around it;
+//!   docs/PERSISTENCE.md draws the format and the forkless BGSAVE).
 //! - `lazyfree`: drops large values on a background thread.
 //! - `persist`: the append-only file (multi-part AOF: manifest, base, incr) and its loader.
 //! - `alloc`, `logging`, `util`: counting allocator, Redis-style log lines, glob and numbers.

@@ -88,9 +88,21 @@ struct Cli {
     /// Working directory.
     #[arg(long)]
     dir: Option<String>,
-    /// Accepted for compatibility; only "" (no snapshots) is possible.
+    /// Snapshot schedule: "<seconds> <changes> ..." pairs, "" for none.
     #[arg(long, allow_hyphen_values = true)]
     save: Option<String>,
+    /// Snapshot file name inside `dir`.
+    #[arg(long)]
+    dbfilename: Option<String>,
+    /// yes or no: LZF-compress strings in snapshots.
+    #[arg(long)]
+    rdbcompression: Option<String>,
+    /// yes or no: write and check the snapshot checksum.
+    #[arg(long)]
+    rdbchecksum: Option<String>,
+    /// no, yes or local: allow the DEBUG command.
+    #[arg(long = "enable-debug-command")]
+    enable_debug_command: Option<String>,
     /// yes or no: the append-only file.
     #[arg(long)]
     appendonly: Option<String>,
@@ -152,6 +164,10 @@ fn build_config(cli: &Cli) -> Result<Config, String> {
     one("protected-mode", &cli.protected_mode);
     one("dir", &cli.dir);
     one("save", &cli.save);
+    one("dbfilename", &cli.dbfilename);
+    one("rdbcompression", &cli.rdbcompression);
+    one("rdbchecksum", &cli.rdbchecksum);
+    one("enable-debug-command", &cli.enable_debug_command);
     one("appendonly", &cli.appendonly);
     one("appendfsync", &cli.appendfsync);
     one("appenddirname", &cli.appenddirname);

@@ -132,6 +132,8 @@ pub struct Server {
     pub aof: crate::persist::aof::Aof,
     /// True while the AOF is replayed at start-up.
     pub loading: bool,
+    /// RDB snapshot bookkeeping (persist::rdb_server).
+    pub rdb: crate::persist::rdb_server::RdbState,
 }
 
 pub fn unix_ms() -> u64 {
@@ -198,6 +200,7 @@ impl Server {
             recv_to_cancel: Vec::new(),
             aof: crate::persist::aof::Aof::new(),
             loading: false,
+            rdb: crate::persist::rdb_server::RdbState::new(now / 1000),
         }
     }
 
@@ -629,6 +632,7 @@ impl Server {
             self.stats.ops_last_count = self.stats.commands_processed;
             self.stats.ops_last_ms = now_ms;
         }
+        self.rdb_save_due();
     }
 }
 
@@ -747,7 +751,12 @@ impl EventLoop {
         };
         let ring = Ring::new(4096).map_err(|e| e.to_string())?;
         let mut srv = Server::new(config);
-        crate::persist::aof::start(&mut srv)?;
+        // As Redis: the AOF when it is on, else the RDB snapshot.
+        if srv.config.appendonly {
+            crate::persist::aof::start(&mut srv)?;
+        } else {
+            srv.rdb_load_startup()?;
+        }
         let c = &srv.config;
         let mut listeners = Vec::new();
         if c.port != 0 {
@@ -872,7 +881,11 @@ impl EventLoop {
                     }
                     K_SIGNAL => {
                         log::warn!("Received SIGINT/SIGTERM: shutting down");
-                        self.srv.shutdown_requested = true;
+                        // A failed final save keeps the server running, as in Redis.
+                        self.srv.shutdown_requested = self.srv.prepare_shutdown(None, false);
+                        if !self.srv.shutdown_requested {
+                            self.arm_signal();
+                        }
                     }
                     _ => {}
                 }

@@ -8,6 +8,7 @@
 //! COMMAND, COMMAND INFO/DOCS/COUNT/LIST are generated from this table.
 
 pub mod blocking;
+pub mod debug;
 pub mod docs;
 pub mod expire;
 pub mod hashes;
@@ -61,9 +62,9 @@ pub mod flags {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
-        (NO_ASYNC_LOADING, "no_async_loading"),
     ];
 }
 
@@ -274,6 +275,11 @@ pub static COMMANDS: &[Command] = &[
         subcommands: server::COMMAND_SUBCOMMANDS,
     },
     cmd!("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, 0, 0, G_SERVER, "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "Synchronously saves the database(s) to disk and shuts down the Redis server.", server::cmd_shutdown),
+    // snapshots and debugging (debug.rs)
+    cmd!("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, 0, 0, 0, G_SERVER, "1.0.0", "O(N) where N is the total number of keys in all databases", "Synchronously saves the database(s) to disk.", debug::cmd_save),
+    cmd!("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, 0, 0, 0, G_SERVER, "1.0.0", O1, "Asynchronously saves the database(s) to disk.", debug::cmd_bgsave),
+    cmd!("lastsave", 1, LOADING | STALE | FAST, 0, 0, 0, G_SERVER, "1.0.0", O1, "Returns the Unix timestamp of the last successful save to disk.", debug::cmd_lastsave),
+    cmd!("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, G_SERVER, "1.0.0", "Depends on subcommand.", "A container for debugging commands.", debug::cmd_debug),
     // generic (keys)
     cmd!("del", -2, WRITE, 1, -1, 1, G_GENERIC, "1.0.0", "O(N) where N is the number of keys that will be removed.", "Deletes one or more keys.", keys::cmd_del),
     cmd!("unlink", -2, WRITE | FAST, 1, -1, 1, G_GENERIC, "4.0.0", "O(1) for each key removed regardless of its size.", "Asynchronously deletes one or more keys.", keys::cmd_unlink),

@@ -219,9 +219,11 @@ fn flush_mode(ctx: &mut Ctx<'_>, argv: &Argv<'_>) -> Result<bool, ()> {
 /// Empties one database. Large ones are dropped on the lazy-free thread when asked (ASYNC);
 /// SYNC frees here, as Redis does.
 fn op_flush(ctx: &mut Ctx<'_>, index: usize, lazy: bool) -> u64 {
+    // Counted before: during a BGSAVE the old table stays with the snapshot and `old` is
+    // empty (keyspace::cow).
+    let n = ctx.srv.dbs[index].len() as u64;
     let old: Db = ctx.srv.dbs[index].take_all();
-    let n = old.len() as u64;
-    if lazy && n > crate::lazyfree::LAZYFREE_THRESHOLD as u64 {
+    if lazy && old.len() > crate::lazyfree::LAZYFREE_THRESHOLD {
         ctx.srv.lazyfree.free(old);
     } else {
         drop(old);
@@ -262,12 +264,20 @@ pub fn cmd_time(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
 }
 
 pub fn cmd_shutdown(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    // NOSAVE/NOW/FORCE are accepted (there is nothing to save); SAVE needs persistence,
-    // which ringkv does not have yet, so it is refused rather than pretending to save.
+    // SAVE / NOSAVE override the `save` schedule; NOW is accepted (there are no replicas to
+    // wait for); FORCE exits even when the final save fails.
     let mut abort = false;
+    let mut save: Option<bool> = None;
+    let mut force = false;
     for i in 1..argv.len() {
         let a = argv.get(i);
-        if eq(a, "NOSAVE") || eq(a, "NOW") || eq(a, "FORCE") {
+        if eq(a, "NOSAVE") {
+            save = Some(false);
+        } else if eq(a, "SAVE") {
+            save = Some(true);
+        } else if eq(a, "NOW") {
+        } else if eq(a, "FORCE") {
+            force = true;
         } else if eq(a, "ABORT") {
             abort = true;
         } else {
@@ -283,7 +293,16 @@ pub fn cmd_shutdown(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         }
         return;
     }
+    let has = |w: &str| (1..argv.len()).any(|i| eq(argv.get(i), w));
+    if has("SAVE") && has("NOSAVE") {
+        ctx.syntax_error();
+        return;
+    }
     log::warn!("User requested shutdown...");
+    if !ctx.srv.prepare_shutdown(save, force) {
+        ctx.err("ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
+    }
     ctx.srv.shutdown_requested = true;
     // Redis answers nothing on success: the connection just closes.
     let slot = ctx.slot;
@@ -1081,7 +1100,11 @@ fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    // The dirty counter is not a statistic (Redis's resetServerStats keeps server.dirty):
+    // rdb_changes_since_last_save and the save schedule are measured against it.
+    let dirty = ctx.srv.stats.dirty;
     ctx.srv.stats = Default::default();
+    ctx.srv.stats.dirty = dirty;
     for s in &mut ctx.srv.cmd_stats {
         *s = Default::default();
     }
@@ -1185,6 +1208,7 @@ const ACL_EXTRA: &[(&str, &[&str])] = &[
     ("swapdb", &["@keyspace", "@dangerous"]),
     ("info", &["@dangerous"]),
     ("keys", &["@dangerous"]),
+    ("lastsave", &["@admin", "@dangerous"]),
 ];
 
 fn acl_categories(c: &Command) -> Vec<&'static str> {

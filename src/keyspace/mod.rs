@@ -11,9 +11,13 @@
 //! passed in as unix milliseconds; only `active_expire` reads a clock, for its time budget.
 //! Expired keys still count in `len()` until they are reaped, like Redis's DBSIZE.
 //!
+//! While a snapshot runs (BGSAVE), every change goes through the copy-on-write hooks of
+//! [`cow`] first, so the snapshot sees each key as it was when it began.
+//!
 //! The entry's 24-bit access word holds either the LRU clock (unix seconds mod 2^24, Redis's
 //! `LRU_CLOCK`) or, in LFU mode, Redis's LFU data: 16 bits of minutes and an 8-bit
 //! logarithmic counter.
+pub mod cow;
 pub mod dict;
 pub mod expire;
 pub mod value;
@@ -48,6 +52,8 @@ pub struct Db {
     /// and after active expiry, so it stays short.
     pub log_expired: bool,
     pub expired_log: Vec<Vec<u8>>,
+    /// Copy-on-write state while a snapshot is walking this database (see `cow`).
+    cow: Option<Box<cow::CowLog>>,
 }
 
 impl Default for Db {
@@ -124,6 +130,7 @@ impl Db {
             expired_keys: 0,
             log_expired: false,
             expired_log: Vec::new(),
+            cow: None,
         }
     }
 
@@ -165,6 +172,7 @@ impl Db {
 
     /// Deletes an entry, removing its heap item first (the invariant in the module doc).
     fn delete_entry(&mut self, e: EntryPtr) -> Value {
+        self.cow_before_change(e);
         let idx = e.heap_index();
         if idx != NO_HEAP_INDEX {
             self.heap.remove(idx);
@@ -214,6 +222,7 @@ impl Db {
     pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Value> {
         let e = self.lookup(key, now_ms)?;
         self.touch(e, now_ms);
+        self.cow_before_change(e);
         Some(self.dict.value_mut(e))
     }
 
@@ -231,6 +240,7 @@ impl Db {
     /// Inserts or overwrites. Overwriting clears the TTL unless `keep_ttl`. Returns the
     /// previous live value (an expired previous value is reaped and counted, returning None).
     pub fn set(&mut self, key: &[u8], value: Value, now_ms: u64, keep_ttl: bool) -> Option<Value> {
+        self.cow_before_set(key);
         let (e, old) = self.dict.upsert(key, value);
         let Some(old) = old else {
             let access = if self.lfu_mode {
@@ -292,6 +302,7 @@ impl Db {
         let Some(e) = self.lookup(key, now_ms) else {
             return false;
         };
+        self.cow_before_change(e);
         let idx = e.heap_index();
         if idx == NO_HEAP_INDEX {
             self.heap.push(deadline_ms, e);
@@ -310,6 +321,7 @@ impl Db {
         if idx == NO_HEAP_INDEX {
             return false;
         }
+        self.cow_before_change(e);
         self.heap.remove(idx);
         true
     }
@@ -347,6 +359,7 @@ impl Db {
             if now_ms <= deadline_ms {
                 break;
             }
+            self.cow_before_change(e);
             self.heap.pop();
             if self.log_expired {
                 self.expired_log.push(self.dict.key(e).to_vec());
@@ -469,6 +482,10 @@ impl Db {
     /// Counters stay with `self`.
     pub fn take_all(&mut self) -> Db {
         let seed = xorshift64(&mut self.rng_state) | 1;
+        // A snapshot in progress keeps the old table to finish its walk.
+        if let Some(empty) = self.cow_retire(seed) {
+            return empty;
+        }
         Db {
             dict: std::mem::take(&mut self.dict),
             heap: std::mem::take(&mut self.heap),
@@ -477,6 +494,7 @@ impl Db {
             expired_keys: 0,
             log_expired: false,
             expired_log: Vec::new(),
+            cow: None,
         }
     }
 

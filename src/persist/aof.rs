@@ -572,6 +572,13 @@ impl Aof {
         self.ack_cap.map_or(a, |c| a.min(c))
     }
 
+    /// Keys written and keys to write of the rewrite in progress, for INFO.
+    pub fn rewrite_progress(&self) -> Option<(usize, usize)> {
+        self.rewrite
+            .as_ref()
+            .map(|r| (r.snap.keys_done(), r.keys_total))
+    }
+
     pub fn rewrite_in_progress(&self) -> bool {
         self.rewrite.is_some()
     }
@@ -1954,22 +1961,12 @@ pub fn auto_rewrite_due(srv: &Server) -> bool {
 pub fn info_persistence(srv: &Server) -> String {
     let aof = &srv.aof;
     let mut s = format!(
-        "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n\
-         current_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n\
-         current_save_keys_processed:{}\r\ncurrent_save_keys_total:{}\r\n\
-         rdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\n\
-         rdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\n\
-         rdb_saves:0\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\n\
-         rdb_last_load_keys_loaded:0\r\naof_enabled:{}\r\naof_rewrite_in_progress:{}\r\n\
+        "# Persistence\r\n{}aof_enabled:{}\r\naof_rewrite_in_progress:{}\r\n\
          aof_rewrite_scheduled:{}\r\naof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{}\r\n\
          aof_last_bgrewrite_status:{}\r\naof_rewrites:{}\r\naof_rewrites_consecutive_failures:{}\r\n\
          aof_last_write_status:{}\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\n\
          module_fork_last_cow_size:0\r\n",
-        u8::from(srv.loading),
-        aof.rewrite.as_ref().map_or(0, |r| r.snap.keys_done()),
-        aof.rewrite.as_ref().map_or(0, |r| r.keys_total),
-        srv.stats.dirty,
-        srv.start_ms / 1000,
+        crate::persist::rdb_server::rdb_info_fields(srv),
         u8::from(aof.enabled),
         u8::from(aof.rewrite.is_some()),
         u8::from(aof.rewrite_scheduled),

@@ -1,0 +1,280 @@
+//! Snapshot and debugging commands: SAVE, BGSAVE, LASTSAVE, and DEBUG with the subcommands ringkv
+//! implements (DIGEST, DIGEST-VALUE, RELOAD, SLEEP, HELP); any other DEBUG subcommand gets
+//! Redis's unknown-subcommand error.
+//!
+//! DEBUG DIGEST is Redis 7.0's `computeDatasetDigest`, bit for bit, so the same data gives the
+//! same 40 hex digits on ringkv and redis-server. Order-free parts are combined by XOR of
+//! SHA1s, ordered parts by "mixing" (digest = SHA1(digest XOR SHA1(data))):
+//! ```text
+//! final = 0^20
+//! for each non-empty db j:  mix(final, htonl(j));  for each key: final ^= SHA1(key_digest)
+//! key_digest = mix(0^20, key); mix(htonl(type)); value part; [xor SHA1("!!expire!!")]
+//!   string: mix(bytes)           list: mix(each element, head to tail)
+//!   set:    xor SHA1(member)     hash: xor SHA1(mix(mix(0^20, field), value))
+//!   zset:   xor SHA1(mix(mix(0^20, member), printf("%.17g", score)))
+//! ```
+//! DEBUG DIGEST-VALUE gives the value part (type, value, expire) per key, zeros for a missing
+//! key.
+
+use super::Ctx;
+use crate::keyspace::value::Value;
+use crate::persist::rdb::fmt_g17;
+use crate::resp::Argv;
+
+type Digest = [u8; 20];
+
+fn sha1(data: &[u8]) -> Digest {
+    sha1_smol::Sha1::from(data).digest().bytes()
+}
+
+/// Redis's `xorDigest`: digest ^= SHA1(data).
+fn xor_digest(d: &mut Digest, data: &[u8]) {
+    for (a, b) in d.iter_mut().zip(sha1(data)) {
+        *a ^= b;
+    }
+}
+
+/// Redis's `mixDigest`: digest = SHA1(digest ^ SHA1(data)).
+fn mix_digest(d: &mut Digest, data: &[u8]) {
+    xor_digest(d, data);
+    *d = sha1(d);
+}
+
+/// Redis's object type numbers (OBJ_STRING ... OBJ_HASH).
+fn type_number(v: &Value) -> u32 {
+    match v {
+        Value::Int(_) | Value::Small(_) | Value::Emb(_) | Value::Raw(_) => 0,
+        Value::List(_) => 1,
+        Value::Set(_) => 2,
+        Value::ZSet(_) => 3,
+        Value::Hash(_) => 4,
+    }
+}
+
+/// Redis's `xorObjectDigest`: the type, the value and the expire flag mixed into `d`.
+fn value_digest(d: &mut Digest, v: &Value, has_ttl: bool) {
+    mix_digest(d, &type_number(v).to_be_bytes());
+    let mut ibuf = itoa::Buffer::new();
+    match v {
+        Value::Int(_) | Value::Small(_) | Value::Emb(_) | Value::Raw(_) => {
+            mix_digest(d, v.str_bytes(&mut ibuf).unwrap_or_default());
+        }
+        Value::List(l) => l.iter().for_each(|e| mix_digest(d, e)),
+        Value::Set(s) => s.for_each(|m| xor_digest(d, m.bytes(&mut ibuf))),
+        Value::ZSet(z) => {
+            for (m, score) in z.iter_from(0, false) {
+                let mut ele = [0u8; 20];
+                mix_digest(&mut ele, m);
+                mix_digest(&mut ele, fmt_g17(score).as_bytes());
+                xor_digest(d, &ele);
+            }
+        }
+        Value::Hash(h) => h.for_each(|f, val| {
+            let mut ele = [0u8; 20];
+            mix_digest(&mut ele, f);
+            mix_digest(&mut ele, val);
+            xor_digest(d, &ele);
+        }),
+    }
+    if has_ttl {
+        xor_digest(d, b"!!expire!!");
+    }
+}
+
+/// The digest of every database (Redis's `computeDatasetDigest`).
+pub fn dataset_digest(dbs: &[crate::keyspace::Db], now_ms: u64) -> Digest {
+    let mut fin = [0u8; 20];
+    for (j, db) in dbs.iter().enumerate() {
+        let mut keys_xor = [0u8; 20];
+        let mut any = false;
+        db.for_each_with_expiry(now_ms, |k, v, deadline| {
+            any = true;
+            let mut d = [0u8; 20];
+            mix_digest(&mut d, k);
+            value_digest(&mut d, v, deadline.is_some());
+            xor_digest(&mut keys_xor, &d);
+        });
+        if any {
+            // XOR commutes, so adding the keys after mixing in the db id is the same as
+            // Redis adding them one by one.
+            mix_digest(&mut fin, &(j as u32).to_be_bytes());
+            for (a, b) in fin.iter_mut().zip(keys_xor) {
+                *a ^= b;
+            }
+        }
+    }
+    fin
+}
+
+fn hex(d: &Digest) -> String {
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn eq(a: &[u8], b: &str) -> bool {
+    a.eq_ignore_ascii_case(b.as_bytes())
+}
+
+pub fn cmd_save(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    if ctx.srv.bgsave_in_progress() {
+        ctx.err("ERR Background save already in progress");
+        return;
+    }
+    match ctx.srv.rdb_save() {
+        Ok(()) => ctx.reply.ok(),
+        Err(_) => ctx.err("ERR"),
+    }
+}
+
+/// BGSAVE [SCHEDULE]: a point-in-time snapshot written in slices (persist::rdb_snapshot).
+pub fn cmd_bgsave(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    if argv.len() > 2 || (argv.len() == 2 && !eq(argv.get(1), "schedule")) {
+        ctx.syntax_error();
+        return;
+    }
+    if ctx.srv.bgsave_in_progress() {
+        ctx.err("ERR Background save already in progress");
+        return;
+    }
+    match ctx.srv.bgsave_start() {
+        Ok(()) => ctx.reply.simple("Background saving started"),
+        Err(e) => {
+            log::warn!("Can't save in background: {e}");
+            ctx.err("ERR");
+        }
+    }
+}
+
+pub fn cmd_lastsave(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    ctx.reply.int(ctx.srv.rdb.lastsave_s as i64);
+}
+
+const DEBUG_HELP: &[&str] = &[
+    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// enable-debug-command: "local" allows Unix sockets and loopback clients.
+fn debug_allowed(ctx: &mut Ctx<'_>) -> bool {
+    match ctx.srv.config.enable_debug_command {
+        "yes" => true,
+        "local" => {
+            // Redis's islocalClient: a Unix socket, or exactly 127.0.0.1 or ::1.
+            let c = ctx.conn();
+            let ip = c.addr.rsplit_once(':').map_or("", |(ip, _port)| ip);
+            matches!(c.kind, crate::net::conn::Kind::Unix) || ip == "127.0.0.1" || ip == "::1"
+        }
+        _ => false,
+    }
+}
+
+pub fn cmd_debug(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    if !debug_allowed(ctx) {
+        ctx.err("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+        return;
+    }
+    let sub = argv.get(1);
+    let argc = argv.len();
+    if eq(sub, "help") && argc == 2 {
+        ctx.reply.array(DEBUG_HELP.len());
+        for l in DEBUG_HELP {
+            ctx.reply.simple(l);
+        }
+    } else if eq(sub, "digest") && argc == 2 {
+        let d = dataset_digest(&ctx.srv.dbs, ctx.now_ms);
+        ctx.reply.simple(&hex(&d));
+    } else if eq(sub, "digest-value") && argc >= 2 {
+        ctx.reply.array(argc - 2);
+        let now_ms = ctx.now_ms;
+        for i in 2..argc {
+            let key = argv.get(i);
+            let mut d = [0u8; 20];
+            let db = ctx.db();
+            let deadline = db.expire_at_ms(key, now_ms).flatten();
+            if let Some(v) = db.peek(key, now_ms) {
+                value_digest(&mut d, v, deadline.is_some());
+            }
+            ctx.reply.simple(&hex(&d));
+        }
+    } else if eq(sub, "sleep") && argc == 3 {
+        // strtod semantics: anything unparsable sleeps 0 s.
+        let secs = std::str::from_utf8(argv.get(2))
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .unwrap_or(0.0);
+        std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(1e9)));
+        ctx.reply.ok();
+    } else if eq(sub, "reload") {
+        debug_reload(ctx, argv);
+    } else {
+        let name = crate::cmd::c_str(sub, 128);
+        let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
+        msg.extend_from_slice(name);
+        msg.extend_from_slice(b"'. Try DEBUG HELP.");
+        ctx.reply.error_bytes(&msg);
+    }
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, flush, load back.
+fn debug_reload(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for i in 2..argv.len() {
+        let a = argv.get(i);
+        if eq(a, "merge") {
+            merge = true;
+        } else if eq(a, "noflush") {
+            flush = false;
+        } else if eq(a, "nosave") {
+            save = false;
+        } else {
+            ctx.err("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    ctx.srv.bgsave_abort();
+    if save && ctx.srv.rdb_save().is_err() {
+        ctx.err("ERR");
+        return;
+    }
+    let path = ctx.srv.rdb_path();
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            log::warn!("DEBUG RELOAD: cannot read {}: {e}", path.display());
+            ctx.err("ERR Error trying to load the RDB dump, check server logs.");
+            return;
+        }
+    };
+    if flush {
+        for db in &mut ctx.srv.dbs {
+            drop(db.take_all());
+        }
+    }
+    if let Err(e) = ctx.srv.rdb_load_bytes(&bytes, merge) {
+        log::warn!("DEBUG RELOAD: error loading {}: {e}", path.display());
+        ctx.err("ERR Error trying to load the RDB dump, check server logs.");
+        return;
+    }
+    log::info!("DB reloaded by DEBUG RELOAD");
+    ctx.reply.ok();
+}

@@ -1,0 +1,207 @@
+//! Key-level copy-on-write for point-in-time snapshots taken in slices (BGSAVE; an AOF
+//! rewrite can use the same walk). Written for `persist::rdb_snapshot`.
+//!
+//! A snapshot of a `Db` started at `start_ms` must see every key as it was then, while
+//! commands keep changing the database between slices. The `Db` calls [`Db::cow_before_change`]
+//! before it changes or deletes an entry, and [`Db::cow_before_set`] before it writes a key:
+//! the first change of a key the snapshot has not emitted yet saves a copy of the old value
+//! (with its deadline) in `saved`; a key created after the start is marked so the walk skips
+//! it. `handled` holds every key already emitted, saved or created, so each key is emitted
+//! exactly once even though a table walk may meet a key twice across a resize. The first
+//! FLUSHDB during the snapshot moves the whole table into `retired` instead of freeing it, and
+//! the walk finishes it from there; the live table then holds only keys created after the
+//! start, so the hooks stop copying and the walk skips it (a later FLUSHDB frees it as usual).
+//!
+//! ```text
+//! step: drain saved ─► walk live table by SCAN cursor ─► walk retired tables ─► done
+//!       emit(key, value, deadline) for keys live at start_ms and not in `handled`
+//! ```
+//! Invariants: a key is emitted at most once (membership in `handled` is checked and set
+//! together); a key whose deadline is before `start_ms` was already expired at the start and
+//! is never emitted; nothing here changes what commands see.
+
+use std::collections::HashSet;
+
+use super::dict::{Dict, EntryPtr};
+use super::expire::{HeapSlot, TtlHeap, NO_HEAP_INDEX};
+use super::value::Value;
+use super::Db;
+
+/// The copy-on-write state of one database while a snapshot of it is in progress.
+pub struct CowLog {
+    /// The database index the snapshot records this data under (SWAPDB moves the log along
+    /// with the data, so the index stays that of the data at the start).
+    db_index: usize,
+    start_ms: u64,
+    handled: HashSet<Box<[u8]>>,
+    saved: Vec<(Box<[u8]>, Value, Option<u64>)>,
+    retired: Vec<Db>,
+    cursor: u64,
+    live_done: bool,
+    retired_cursor: u64,
+    /// Set by the first FLUSHDB during the snapshot: every key in the live table was created
+    /// after the start, so changes to it need no copies and the walk skips it.
+    live_is_post_start: bool,
+}
+
+impl Db {
+    /// Starts recording copy-on-write data for a snapshot of this database as of `start_ms`,
+    /// under index `db_index`. Replaces any snapshot in progress.
+    pub fn snapshot_begin(&mut self, db_index: usize, start_ms: u64) {
+        self.cow = Some(Box::new(CowLog {
+            db_index,
+            start_ms,
+            handled: HashSet::new(),
+            saved: Vec::new(),
+            retired: Vec::new(),
+            cursor: 0,
+            live_done: false,
+            retired_cursor: 0,
+            live_is_post_start: false,
+        }));
+    }
+
+    /// Stops recording and frees what was kept for the snapshot.
+    pub fn snapshot_end(&mut self) {
+        self.cow = None;
+    }
+
+    pub fn snapshot_active(&self) -> bool {
+        self.cow.is_some()
+    }
+
+    /// Emits up to about `budget` keys of the snapshot through `emit(db_index, key, value,
+    /// deadline)`; returns true when every key of the snapshot has been emitted.
+    pub fn snapshot_step(
+        &mut self,
+        budget: usize,
+        mut emit: impl FnMut(usize, &[u8], &Value, Option<u64>),
+    ) -> bool {
+        let Some(log) = self.cow.as_mut() else {
+            return true;
+        };
+        let CowLog {
+            db_index,
+            start_ms,
+            handled,
+            saved,
+            retired,
+            cursor,
+            live_done,
+            retired_cursor,
+            live_is_post_start: _,
+        } = &mut **log;
+        let (idx, start_ms) = (*db_index, *start_ms);
+        // Expired means now > deadline (see the keyspace module doc).
+        let live_at_start = |d: Option<u64>| d.is_none_or(|d| start_ms <= d);
+        // Work counts emitted keys and visited buckets, so a step is bounded even when the
+        // buckets it visits hold only keys already handled.
+        let mut done = 0usize;
+        for (k, v, d) in saved.drain(..) {
+            emit(idx, &k, &v, d);
+            done += 1;
+        }
+        let mut walk = |dict: &Dict, heap: &TtlHeap<EntryPtr>, cursor: u64, done: &mut usize| {
+            dict.scan_entries(cursor, |e: EntryPtr| {
+                let hi = e.heap_index();
+                let deadline = (hi != NO_HEAP_INDEX).then(|| heap.deadline(hi));
+                let key = dict.key(e);
+                if live_at_start(deadline) && !handled.contains(key) {
+                    handled.insert(key.into());
+                    emit(idx, key, dict.value(e), deadline);
+                    *done += 1;
+                }
+            })
+        };
+        while !*live_done && done < budget {
+            *cursor = walk(&self.dict, &self.heap, *cursor, &mut done);
+            done += 1;
+            if *cursor == 0 {
+                *live_done = true;
+            }
+        }
+        while done < budget {
+            let Some(old) = retired.last() else {
+                break;
+            };
+            *retired_cursor = walk(&old.dict, &old.heap, *retired_cursor, &mut done);
+            done += 1;
+            if *retired_cursor == 0 {
+                // Dropped on the loop thread; large values go to lazy free as usual.
+                drop(retired.pop());
+            }
+        }
+        *live_done && retired.is_empty() && saved.is_empty()
+    }
+
+    /// Before an entry's value or deadline changes, or it is deleted: the first time, keep a
+    /// copy of what the snapshot must see.
+    pub(super) fn cow_before_change(&mut self, e: EntryPtr) {
+        let Some(log) = self.cow.as_mut() else {
+            return;
+        };
+        if log.live_is_post_start {
+            return;
+        }
+        let key = self.dict.key(e);
+        if log.handled.contains(key) {
+            return;
+        }
+        let hi = e.heap_index();
+        let deadline = (hi != NO_HEAP_INDEX).then(|| self.heap.deadline(hi));
+        log.handled.insert(key.into());
+        if deadline.is_none_or(|d| log.start_ms <= d) {
+            log.saved
+                .push((key.into(), self.dict.value(e).clone(), deadline));
+        }
+    }
+
+    /// Before `key` is written: an existing entry is saved as above; a new key is marked so
+    /// the walk leaves it out.
+    pub(super) fn cow_before_set(&mut self, key: &[u8]) {
+        if self.cow.as_ref().is_none_or(|log| log.live_is_post_start) {
+            return;
+        }
+        match self.dict.find(key) {
+            Some(e) => self.cow_before_change(e),
+            None => {
+                if let Some(log) = self.cow.as_mut() {
+                    log.handled.insert(key.into());
+                }
+            }
+        }
+    }
+
+    /// FLUSHDB during a snapshot: the old table goes to the log (the walk finishes it) and
+    /// the caller gets an empty `Db` to drop. None when no snapshot is in progress.
+    pub(super) fn cow_retire(&mut self, empty_seed: u64) -> Option<Db> {
+        let log = self.cow.as_mut()?;
+        if log.live_is_post_start {
+            // Only keys created after the start: nothing of the snapshot to keep.
+            return None;
+        }
+        log.live_is_post_start = true;
+        log.live_done = true;
+        let old = Db {
+            dict: std::mem::take(&mut self.dict),
+            heap: std::mem::take(&mut self.heap),
+            lfu_mode: self.lfu_mode,
+            rng_state: empty_seed,
+            expired_keys: 0,
+            log_expired: false,
+            expired_log: Vec::new(),
+            cow: None,
+        };
+        log.retired.push(old);
+        Some(Db {
+            dict: Default::default(),
+            heap: Default::default(),
+            lfu_mode: self.lfu_mode,
+            rng_state: empty_seed,
+            expired_keys: 0,
+            log_expired: false,
+            expired_log: Vec::new(),
+            cow: None,
+        })
+    }
+}

@@ -1,0 +1,1226 @@
+//! RDB snapshots, version 10 (Redis 7.0): a pure codec between `&[Db]` and bytes, with no I/O
+//! inside. [`save_to`] writes what redis-server 7.0 writes for the same data (so
+//! redis-server, redis-check-rdb and ringkv load each other's files with the same OBJECT
+//! ENCODING answers); [`load`] reads every encoding Redis 7.0 still loads (plain, ziplist,
+//! listpack, intset, zipmap, quicklist 1 and 2, zset 1 and 2), rejecting streams, modules and
+//! functions, which ringkv does not have.
+//!
+//! ```text
+//! "REDIS0010"
+//! 0xFA aux-key aux-value          redis-ver, redis-bits, ctime, used-mem, aof-base
+//! 0xFE <db len>                   SELECTDB, for each non-empty database
+//! 0xFB <keys len> <expires len>   RESIZEDB
+//! [0xFC <u64 LE unix ms>]         EXPIRETIME_MS, before a key with a TTL
+//! <type u8> <key string> <value>  0 string, 18 quicklist2, 16 hash listpack, 4 hash,
+//!                                 11 intset, 2 set, 17 zset listpack, 5 zset2
+//! 0xFF <u64 LE CRC-64/Jones of everything before it; 0 = not computed>
+//!
+//! length:  00xxxxxx | 01xxxxxx xxxxxxxx | 0x80 <u32 BE> | 0x81 <u64 BE>
+//! string:  <length> bytes | 0xC0 i8 | 0xC1 i16 LE | 0xC2 i32 LE | 0xC3 <clen> <len> LZF
+//! ```
+//!
+//! Invariants of the loader: every read is bounds-checked against the input (an error names
+//! the byte offset where it happened); a length read from the file never sizes an allocation
+//! before the bytes it promises have been checked to exist (collections grow as elements
+//! parse, LZF output is bounded by the compressed size times LZF's best ratio); every loop
+//! consumes input on each turn, so it ends within the input's length. A value that would break
+//! an invariant of ringkv's types (a NaN score, a duplicate member, an empty collection) is an
+//! error or, for empty collections, skipped as Redis 7.0 skips them.
+
+use std::borrow::Cow;
+
+use super::rdb_lp::{self, Entry, LpWriter};
+use crate::keyspace::value::Value;
+use crate::keyspace::Db;
+use crate::types::hash::{self, Hash};
+use crate::types::list::List;
+use crate::types::set::{Member, Set};
+use crate::types::zset::{self, ZSet};
+
+/// The version this codec writes (Redis 7.0's `RDB_VERSION`).
+pub const RDB_VERSION: u32 = 10;
+/// The Redis version written into the `redis-ver` aux field (INFO says the same).
+pub const REDIS_VER: &str = "7.0.15";
+
+const TYPE_STRING: u8 = 0;
+const TYPE_LIST: u8 = 1;
+const TYPE_SET: u8 = 2;
+const TYPE_ZSET: u8 = 3;
+const TYPE_HASH: u8 = 4;
+const TYPE_ZSET_2: u8 = 5;
+const TYPE_MODULE: u8 = 6;
+const TYPE_MODULE_2: u8 = 7;
+const TYPE_HASH_ZIPMAP: u8 = 9;
+const TYPE_LIST_ZIPLIST: u8 = 10;
+const TYPE_SET_INTSET: u8 = 11;
+const TYPE_ZSET_ZIPLIST: u8 = 12;
+const TYPE_HASH_ZIPLIST: u8 = 13;
+const TYPE_LIST_QUICKLIST: u8 = 14;
+const TYPE_STREAM_LISTPACKS: u8 = 15;
+const TYPE_HASH_LISTPACK: u8 = 16;
+const TYPE_ZSET_LISTPACK: u8 = 17;
+const TYPE_LIST_QUICKLIST_2: u8 = 18;
+const TYPE_STREAM_LISTPACKS_2: u8 = 19;
+
+const OP_FUNCTION2: u8 = 245;
+const OP_FUNCTION: u8 = 246;
+const OP_MODULE_AUX: u8 = 247;
+const OP_IDLE: u8 = 248;
+const OP_FREQ: u8 = 249;
+const OP_AUX: u8 = 250;
+const OP_RESIZEDB: u8 = 251;
+const OP_EXPIRETIME_MS: u8 = 252;
+const OP_EXPIRETIME: u8 = 253;
+const OP_SELECTDB: u8 = 254;
+const OP_EOF: u8 = 255;
+
+const ENC_INT8: u8 = 0;
+const ENC_INT16: u8 = 1;
+const ENC_INT32: u8 = 2;
+const ENC_LZF: u8 = 3;
+
+/// Quicklist 2 node containers.
+const QUICKLIST_NODE_PLAIN: u64 = 1;
+const QUICKLIST_NODE_PACKED: u64 = 2;
+
+/// LZF's best case turns 3 bytes into 264, so no valid input expands by more than this.
+const LZF_RATIO_MAX: usize = 90;
+/// Redis compresses only strings longer than this.
+const LZF_MIN_LEN: usize = 20;
+/// Byte bound of a listpack node for fill -1..-5 (Redis's `optimization_level`), and the
+/// safety bound for positive fills.
+const LIST_NODE_BYTES: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
+const LIST_NODE_SAFETY_BYTES: usize = 8192;
+
+/// A malformed or unsupported input, with the byte offset where reading failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RdbError {
+    pub offset: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for RdbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (at offset {})", self.message, self.offset)
+    }
+}
+
+impl std::error::Error for RdbError {}
+
+/// CRC-64/Jones as Redis computes it over a whole file (`crc64(0, buf, len)`).
+pub fn crc64(bytes: &[u8]) -> u64 {
+    CRC64_STATIC.checksum(bytes)
+}
+
+// =============================================================================================
+// Saving
+
+/// How to write a snapshot.
+#[derive(Clone, Debug)]
+pub struct SaveOptions {
+    /// `rdbcompression`: LZF-compress strings longer than 20 bytes when it saves 4+ bytes.
+    pub compression: bool,
+    /// `rdbchecksum`: write the CRC-64 trailer (else eight zero bytes).
+    pub checksum: bool,
+    /// `list-max-listpack-size`: how list elements are grouped into listpack nodes.
+    pub list_fill: i32,
+    /// Aux fields written after the header, in order (see [`SaveOptions::aux_redis_7`]).
+    pub aux: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Keys expired at this time are left out (they are gone for every reader anyway).
+    pub now_ms: u64,
+}
+
+impl SaveOptions {
+    /// The aux fields Redis 7.0 writes outside replication: redis-ver, redis-bits, ctime,
+    /// used-mem, aof-base.
+    pub fn aux_redis_7(ctime_s: u64, used_mem: u64, aof_base: bool) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let kv = |k: &str, v: String| (k.as_bytes().to_vec(), v.into_bytes());
+        vec![
+            kv("redis-ver", REDIS_VER.to_string()),
+            kv("redis-bits", "64".to_string()),
+            kv("ctime", ctime_s.to_string()),
+            kv("used-mem", used_mem.to_string()),
+            kv("aof-base", u8::from(aof_base).to_string()),
+        ]
+    }
+}
+
+fn put_len(out: &mut Vec<u8>, n: u64) {
+    if n < 1 << 6 {
+        out.push(n as u8);
+    } else if n < 1 << 14 {
+        out.push(0x40 | (n >> 8) as u8);
+        out.push(n as u8);
+    } else if n <= u64::from(u32::MAX) {
+        out.push(0x80);
+        out.extend_from_slice(&(n as u32).to_be_bytes());
+    } else {
+        out.push(0x81);
+        out.extend_from_slice(&n.to_be_bytes());
+    }
+}
+
+/// Writes a string as Redis's `rdbSaveRawString`: a short canonical integer that fits 32 bits
+/// in an integer encoding, a long one LZF-compressed when that saves at least 4 bytes.
+fn put_string(out: &mut Vec<u8>, s: &[u8], compress: bool) {
+    if s.len() <= 11 {
+        if let Some(n) = crate::util::num::parse_i64_strict(s) {
+            if let Ok(v) = i8::try_from(n) {
+                out.push(0xC0 | ENC_INT8);
+                out.extend_from_slice(&v.to_le_bytes());
+                return;
+            } else if let Ok(v) = i16::try_from(n) {
+                out.push(0xC0 | ENC_INT16);
+                out.extend_from_slice(&v.to_le_bytes());
+                return;
+            } else if let Ok(v) = i32::try_from(n) {
+                out.push(0xC0 | ENC_INT32);
+                out.extend_from_slice(&v.to_le_bytes());
+                return;
+            }
+        }
+    }
+    if compress && s.len() > LZF_MIN_LEN {
+        if let Ok(c) = lzf::compress(s) {
+            if c.len() + 4 <= s.len() {
+                out.push(0xC0 | ENC_LZF);
+                put_len(out, c.len() as u64);
+                put_len(out, s.len() as u64);
+                out.extend_from_slice(&c);
+                return;
+            }
+        }
+    }
+    put_len(out, s.len() as u64);
+    out.extend_from_slice(s);
+}
+
+/// C's `printf("%.17g", x)`, the form Redis uses for scores in DEBUG DIGEST and listpacks.
+pub fn fmt_g17(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    // 17 significant digits, correctly rounded; its exponent decides the style as in C.
+    let e_form = format!("{x:.16e}");
+    let (mant, exp) = e_form.split_once('e').unwrap_or((&e_form, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let strip = |s: &str| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    if (-4..17).contains(&exp) {
+        let prec = (16 - exp) as usize;
+        strip(&format!("{x:.prec$}"))
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", strip(mant), exp.abs())
+    }
+}
+
+/// Redis's `d2string` for a listpack score: an integral value below 2^52 as an integer, any
+/// other as `%.17g`.
+fn score_string(score: f64) -> String {
+    const LIMIT: f64 = 4_503_599_627_370_496.0;
+    if score == 0.0 {
+        // Redis's listpacks hold no negative zero (zset.rs keeps +0.0 there too).
+        return "0".into();
+    }
+    if score > -LIMIT && score < LIMIT && score == score.trunc() {
+        return (score as i64).to_string();
+    }
+    fmt_g17(score)
+}
+
+/// Groups list elements into listpack nodes the way a Redis quicklist with this fill would.
+fn put_list(out: &mut Vec<u8>, l: &List, fill: i32, compress: bool) {
+    let (bytes_max, count_max) = if fill < 0 {
+        let i = ((-fill) as usize).clamp(1, LIST_NODE_BYTES.len()) - 1;
+        (LIST_NODE_BYTES[i], usize::MAX)
+    } else {
+        (LIST_NODE_SAFETY_BYTES, (fill as usize).max(1))
+    };
+    let mut nodes: Vec<Vec<u8>> = Vec::new();
+    let mut cur = LpWriter::new();
+    for e in l.iter() {
+        // Entry overhead is at most 5 header and 5 back-length bytes.
+        let grows_past = cur.bytes_len() + e.len() + 11 > bytes_max;
+        if !cur.is_empty() && (grows_past || cur.len() >= count_max) {
+            nodes.push(std::mem::take(&mut cur).finish());
+        }
+        cur.push(e);
+    }
+    if !cur.is_empty() {
+        nodes.push(cur.finish());
+    }
+    put_len(out, nodes.len() as u64);
+    for n in &nodes {
+        put_len(out, QUICKLIST_NODE_PACKED);
+        put_string(out, n, compress);
+    }
+}
+
+/// Appends the type byte and the value's bytes.
+fn put_value(out: &mut Vec<u8>, key: &[u8], v: &Value, c: bool, list_fill: i32) {
+    let mut ibuf = itoa::Buffer::new();
+    let type_at = out.len();
+    out.push(0);
+    put_string(out, key, c);
+    let t = match v {
+        Value::Int(_) | Value::Small(_) | Value::Emb(_) | Value::Raw(_) => {
+            put_string(out, v.str_bytes(&mut ibuf).unwrap_or_default(), c);
+            TYPE_STRING
+        }
+        Value::List(l) => {
+            put_list(out, l, list_fill, c);
+            TYPE_LIST_QUICKLIST_2
+        }
+        Value::Hash(h) if h.is_listpack() => {
+            let mut w = LpWriter::new();
+            h.for_each(|f, v| {
+                w.push(f);
+                w.push(v);
+            });
+            put_string(out, &w.finish(), c);
+            TYPE_HASH_LISTPACK
+        }
+        Value::Hash(h) => {
+            put_len(out, h.len() as u64);
+            h.for_each(|f, v| {
+                put_string(out, f, c);
+                put_string(out, v, c);
+            });
+            TYPE_HASH
+        }
+        Value::Set(s) if s.is_intset() => {
+            let mut ints = Vec::with_capacity(s.len());
+            s.for_each(|m| ints.extend(m.as_int()));
+            put_string(out, &rdb_lp::intset_encode(&ints), c);
+            TYPE_SET_INTSET
+        }
+        Value::Set(s) => {
+            put_len(out, s.len() as u64);
+            s.for_each(|m| put_string(out, m.bytes(&mut ibuf), c));
+            TYPE_SET
+        }
+        Value::ZSet(z) if z.encoding() == "listpack" => {
+            let mut w = LpWriter::new();
+            for (m, s) in z.iter_from(0, false) {
+                w.push(m);
+                w.push(score_string(s).as_bytes());
+            }
+            put_string(out, &w.finish(), c);
+            TYPE_ZSET_LISTPACK
+        }
+        Value::ZSet(z) => {
+            put_len(out, z.len() as u64);
+            // Greatest first, as Redis writes it (its loader then inserts at the head).
+            let last = z.len().saturating_sub(1);
+            for (m, s) in z.iter_from(last, true) {
+                put_string(out, m, c);
+                out.extend_from_slice(&s.to_le_bytes());
+            }
+            TYPE_ZSET_2
+        }
+    };
+    out[type_at] = t;
+}
+
+/// An RDB written record by record, for callers that produce a snapshot in slices (a
+/// background save walking the keyspace a bit per loop turn, an AOF rewrite writing its RDB
+/// preamble): `new` writes the header and aux fields, then any sequence of `select_db` and
+/// `key_value` (SELECTDB may repeat; a key belongs to the last database selected), then
+/// `finish` adds EOF and the checksum. `take_bytes` hands out what is buffered so far, so the
+/// caller can write it out and keep memory bounded; the checksum covers every byte either way.
+pub struct RdbWriter {
+    buf: Vec<u8>,
+    crc: crc::Digest<'static, u64>,
+    compression: bool,
+    checksum: bool,
+    list_fill: i32,
+}
+
+static CRC64_STATIC: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
+
+impl RdbWriter {
+    pub fn new(opts: &SaveOptions) -> RdbWriter {
+        let mut buf = format!("REDIS{RDB_VERSION:04}").into_bytes();
+        for (k, v) in &opts.aux {
+            buf.push(OP_AUX);
+            put_string(&mut buf, k, false);
+            put_string(&mut buf, v, false);
+        }
+        RdbWriter {
+            buf,
+            crc: CRC64_STATIC.digest(),
+            compression: opts.compression,
+            checksum: opts.checksum,
+            list_fill: opts.list_fill,
+        }
+    }
+
+    /// SELECTDB and RESIZEDB (sizes are hints for the loader).
+    pub fn select_db(&mut self, index: usize, keys: usize, expires: usize) {
+        self.buf.push(OP_SELECTDB);
+        put_len(&mut self.buf, index as u64);
+        self.buf.push(OP_RESIZEDB);
+        put_len(&mut self.buf, keys as u64);
+        put_len(&mut self.buf, expires as u64);
+    }
+
+    /// SELECTDB alone, for a writer that switches between databases as keys arrive.
+    pub fn select(&mut self, index: usize) {
+        self.buf.push(OP_SELECTDB);
+        put_len(&mut self.buf, index as u64);
+    }
+
+    /// One key: its absolute expiry if any, then type, key and value.
+    pub fn key_value(&mut self, key: &[u8], value: &Value, deadline_ms: Option<u64>) {
+        if let Some(ms) = deadline_ms {
+            self.buf.push(OP_EXPIRETIME_MS);
+            self.buf.extend_from_slice(&ms.to_le_bytes());
+        }
+        put_value(&mut self.buf, key, value, self.compression, self.list_fill);
+    }
+
+    /// Bytes buffered and not yet taken.
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The bytes written since the last call (folded into the checksum).
+    pub fn take_bytes(&mut self) -> Vec<u8> {
+        self.crc.update(&self.buf);
+        std::mem::take(&mut self.buf)
+    }
+
+    /// EOF and the checksum trailer (zero when checksums are off); returns the bytes not yet
+    /// taken, trailer included.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.buf.push(OP_EOF);
+        self.crc.update(&self.buf);
+        let sum = if self.checksum {
+            self.crc.finalize()
+        } else {
+            0
+        };
+        self.buf.extend_from_slice(&sum.to_le_bytes());
+        self.buf
+    }
+}
+
+/// Writes a whole snapshot of `dbs` to `out`: header, aux fields, each non-empty database,
+/// EOF and the checksum trailer. Keys already expired at `opts.now_ms` are left out.
+pub fn save_to(dbs: &[Db], out: &mut Vec<u8>, opts: &SaveOptions) {
+    let mut w = RdbWriter::new(opts);
+    for (i, db) in dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        w.select_db(i, db.len(), db.expires_len());
+        db.for_each_with_expiry(opts.now_ms, |k, v, deadline_ms| {
+            w.key_value(k, v, deadline_ms)
+        });
+    }
+    out.extend_from_slice(&w.finish());
+}
+
+// =============================================================================================
+// Loading
+
+/// Encoding thresholds applied to loaded values (from the config, as Redis does on load).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub list_fill: i32,
+    pub hash: hash::Limits,
+    pub set_intset_entries_max: usize,
+    pub zset: zset::Limits,
+}
+
+impl Default for Limits {
+    /// Redis 7.0's defaults.
+    fn default() -> Self {
+        Limits {
+            list_fill: -2,
+            hash: hash::Limits {
+                entries_max: 512,
+                value_len_max: 64,
+            },
+            set_intset_entries_max: 512,
+            zset: zset::Limits {
+                entries_max: 128,
+                value_max: 64,
+            },
+        }
+    }
+}
+
+/// How to load.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// The loop's clock, for expiry decisions.
+    pub now_ms: u64,
+    /// Leave out keys whose deadline has passed (Redis does for a master, except in an AOF
+    /// preamble, where the AOF's own commands decide).
+    pub skip_expired: bool,
+    /// `rdbchecksum`: check the trailer (a zero trailer is never checked, as in Redis).
+    pub verify_checksum: bool,
+    /// A key already in the database is replaced (DEBUG RELOAD MERGE) instead of an error.
+    pub merge: bool,
+    pub limits: Limits,
+}
+
+impl LoadOptions {
+    pub fn new(now_ms: u64) -> LoadOptions {
+        LoadOptions {
+            now_ms,
+            skip_expired: true,
+            verify_checksum: true,
+            merge: false,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// What a load found besides the keys.
+#[derive(Clone, Debug, Default)]
+pub struct LoadStats {
+    pub version: u32,
+    pub keys_loaded: u64,
+    pub keys_expired: u64,
+    /// Keys skipped because their collection was empty.
+    pub keys_empty: u64,
+    /// Bytes of input the RDB occupied (up to and including the checksum trailer).
+    pub consumed: usize,
+    pub aux: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+type R<T> = Result<T, RdbError>;
+
+impl<'a> Reader<'a> {
+    fn err<T>(&self, at: usize, message: impl Into<String>) -> R<T> {
+        Err(RdbError {
+            offset: at,
+            message: message.into(),
+        })
+    }
+
+    fn take(&mut self, n: usize) -> R<&'a [u8]> {
+        match self
+            .pos
+            .checked_add(n)
+            .and_then(|end| self.buf.get(self.pos..end))
+        {
+            Some(s) => {
+                self.pos += n;
+                Ok(s)
+            }
+            None => self.err(
+                self.pos,
+                format!(
+                    "unexpected end of file: {n} bytes needed, {} left",
+                    self.buf.len() - self.pos
+                ),
+            ),
+        }
+    }
+
+    fn u8(&mut self) -> R<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u64_le(&mut self) -> R<u64> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+
+    /// A length or, when `Err(kind)`, the special-encoding marker of a string.
+    fn len_or_enc(&mut self) -> R<Result<u64, u8>> {
+        let at = self.pos;
+        let b = self.u8()?;
+        Ok(match b >> 6 {
+            0 => Ok(u64::from(b & 0x3F)),
+            1 => Ok((u64::from(b & 0x3F) << 8) | u64::from(self.u8()?)),
+            3 => Err(b & 0x3F),
+            _ => match b {
+                0x80 => {
+                    let s = self.take(4)?;
+                    Ok(u64::from(u32::from_be_bytes([s[0], s[1], s[2], s[3]])))
+                }
+                0x81 => {
+                    let s = self.take(8)?;
+                    let mut a = [0u8; 8];
+                    a.copy_from_slice(s);
+                    Ok(u64::from_be_bytes(a))
+                }
+                _ => return self.err(at, format!("unknown length encoding 0x{b:02x}")),
+            },
+        })
+    }
+
+    fn len(&mut self) -> R<u64> {
+        let at = self.pos;
+        match self.len_or_enc()? {
+            Ok(n) => Ok(n),
+            Err(_) => self.err(at, "string encoding where a length was expected"),
+        }
+    }
+
+    /// A length that counts bytes still to be read: checked against what is left.
+    fn byte_len(&mut self) -> R<usize> {
+        let at = self.pos;
+        let n = self.len()?;
+        if n > (self.buf.len() - self.pos) as u64 {
+            return self.err(at, format!("length {n} runs past the end of the file"));
+        }
+        Ok(n as usize)
+    }
+
+    fn string(&mut self) -> R<Cow<'a, [u8]>> {
+        let at = self.pos;
+        match self.len_or_enc()? {
+            Ok(n) => {
+                if n > (self.buf.len() - self.pos) as u64 {
+                    return self.err(
+                        at,
+                        format!("string length {n} runs past the end of the file"),
+                    );
+                }
+                Ok(Cow::Borrowed(self.take(n as usize)?))
+            }
+            Err(ENC_INT8) => Ok(Cow::Owned((self.u8()? as i8).to_string().into_bytes())),
+            Err(ENC_INT16) => {
+                let b = self.take(2)?;
+                Ok(Cow::Owned(
+                    i16::from_le_bytes([b[0], b[1]]).to_string().into_bytes(),
+                ))
+            }
+            Err(ENC_INT32) => {
+                let b = self.take(4)?;
+                let v = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                Ok(Cow::Owned(v.to_string().into_bytes()))
+            }
+            Err(ENC_LZF) => {
+                let clen = self.byte_len()?;
+                let ulen_at = self.pos;
+                let ulen = self.len()?;
+                if clen == 0 || ulen == 0 || ulen > (clen as u64) * LZF_RATIO_MAX as u64 {
+                    return self.err(ulen_at, format!("bad LZF lengths {clen} -> {ulen}"));
+                }
+                let data = self.take(clen)?;
+                match lzf::decompress(data, ulen as usize) {
+                    Ok(v) if v.len() == ulen as usize => Ok(Cow::Owned(v)),
+                    _ => self.err(at, "LZF data does not decompress"),
+                }
+            }
+            Err(e) => self.err(at, format!("unknown string encoding {e}")),
+        }
+    }
+
+    /// A score of the old ZSET type: a length byte, 253/254/255 for nan/+inf/-inf.
+    fn text_double(&mut self) -> R<f64> {
+        let at = self.pos;
+        let n = self.u8()?;
+        match n {
+            253 => Ok(f64::NAN),
+            254 => Ok(f64::INFINITY),
+            255 => Ok(f64::NEG_INFINITY),
+            _ => {
+                let s = self.take(usize::from(n))?;
+                match parse_double(s) {
+                    Some(v) => Ok(v),
+                    None => self.err(at, "bad double value"),
+                }
+            }
+        }
+    }
+}
+
+fn parse_double(s: &[u8]) -> Option<f64> {
+    std::str::from_utf8(s).ok()?.trim().parse::<f64>().ok()
+}
+
+/// A loaded value, or a collection that turned out empty (Redis skips those keys).
+enum Loaded {
+    Value(Value),
+    Empty,
+}
+
+/// Adds a score/member to a zset under construction; rejects NaN and duplicates.
+fn zset_push(
+    seen: &mut std::collections::HashSet<Box<[u8]>>,
+    entries: &mut Vec<(Box<[u8]>, f64)>,
+    member: Box<[u8]>,
+    score: f64,
+) -> Result<(), String> {
+    if score.is_nan() {
+        return Err("sorted set score is NaN".into());
+    }
+    if !seen.insert(member.clone()) {
+        return Err("duplicate sorted set member".into());
+    }
+    entries.push((member, score));
+    Ok(())
+}
+
+fn zset_build(mut entries: Vec<(Box<[u8]>, f64)>, limits: zset::Limits) -> Loaded {
+    if entries.is_empty() {
+        return Loaded::Empty;
+    }
+    entries.sort_by(|a, b| crate::types::avl::cmp_entry(a.1, &a.0, b.1, &b.0));
+    Loaded::Value(Value::ZSet(Box::new(ZSet::from_sorted(entries, limits))))
+}
+
+fn list_value(l: List) -> Loaded {
+    if l.is_empty() {
+        Loaded::Empty
+    } else {
+        Loaded::Value(Value::List(Box::new(l)))
+    }
+}
+
+fn hash_value(h: Hash) -> Loaded {
+    if h.is_empty() {
+        Loaded::Empty
+    } else {
+        Loaded::Value(Value::Hash(Box::new(h)))
+    }
+}
+
+fn set_value(s: Set) -> Loaded {
+    if s.is_empty() {
+        Loaded::Empty
+    } else {
+        Loaded::Value(Value::Set(Box::new(s)))
+    }
+}
+
+/// Reads one value of type `t` (whose type byte sat at `type_at`, before the key).
+fn load_value(r: &mut Reader<'_>, t: u8, type_at: usize, lim: &Limits) -> R<Loaded> {
+    let at = r.pos;
+    // Errors inside a blob name the blob's start.
+    let blob_err = |m: String| RdbError {
+        offset: at,
+        message: m,
+    };
+    let mut ibuf = itoa::Buffer::new();
+    Ok(match t {
+        TYPE_STRING => Loaded::Value(Value::from_bytes(&r.string()?)),
+        TYPE_LIST => {
+            let n = r.len()?;
+            let mut l = List::new(lim.list_fill);
+            for _ in 0..n {
+                l.push_back(&r.string()?);
+            }
+            list_value(l)
+        }
+        TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
+            let nodes = r.len()?;
+            let mut l = List::new(lim.list_fill);
+            for _ in 0..nodes {
+                let container = if t == TYPE_LIST_QUICKLIST_2 {
+                    let c_at = r.pos;
+                    let c = r.len()?;
+                    if c != QUICKLIST_NODE_PLAIN && c != QUICKLIST_NODE_PACKED {
+                        return r.err(c_at, format!("unknown quicklist node container {c}"));
+                    }
+                    c
+                } else {
+                    QUICKLIST_NODE_PACKED
+                };
+                let node_at = r.pos;
+                let blob = r.string()?;
+                if container == QUICKLIST_NODE_PLAIN {
+                    l.push_back(&blob);
+                    continue;
+                }
+                let push = |e: Entry<'_>| {
+                    let mut b = itoa::Buffer::new();
+                    l.push_back(e.bytes(&mut b));
+                    Ok(())
+                };
+                let res = if t == TYPE_LIST_QUICKLIST_2 {
+                    rdb_lp::listpack_for_each(&blob, push)
+                } else {
+                    rdb_lp::ziplist_for_each(&blob, push)
+                };
+                res.map_err(|m| RdbError {
+                    offset: node_at,
+                    message: format!("bad quicklist node: {m}"),
+                })?;
+            }
+            list_value(l)
+        }
+        TYPE_LIST_ZIPLIST => {
+            let blob = r.string()?;
+            let mut l = List::new(lim.list_fill);
+            rdb_lp::ziplist_for_each(&blob, |e| {
+                l.push_back(e.bytes(&mut ibuf));
+                Ok(())
+            })
+            .map_err(|m| blob_err(format!("bad list ziplist: {m}")))?;
+            list_value(l)
+        }
+        TYPE_SET => {
+            let n = r.len()?;
+            let mut s = Set::new();
+            for _ in 0..n {
+                let m_at = r.pos;
+                let m = r.string()?;
+                if !s.add(&m, lim.set_intset_entries_max) {
+                    return r.err(m_at, "duplicate set member");
+                }
+            }
+            set_value(s)
+        }
+        TYPE_SET_INTSET => {
+            let blob = r.string()?;
+            let ints =
+                rdb_lp::intset_values(&blob).map_err(|m| blob_err(format!("bad intset: {m}")))?;
+            let mut s = Set::new();
+            for v in ints {
+                s.add_member(Member::Int(v), lim.set_intset_entries_max);
+            }
+            set_value(s)
+        }
+        TYPE_ZSET | TYPE_ZSET_2 => {
+            let n = r.len()?;
+            let mut seen = std::collections::HashSet::new();
+            let mut entries = Vec::new();
+            for _ in 0..n {
+                let m_at = r.pos;
+                let m: Box<[u8]> = r.string()?.into_owned().into_boxed_slice();
+                let score = if t == TYPE_ZSET_2 {
+                    f64::from_bits(r.u64_le()?)
+                } else {
+                    r.text_double()?
+                };
+                zset_push(&mut seen, &mut entries, m, score).map_err(|message| RdbError {
+                    offset: m_at,
+                    message,
+                })?;
+            }
+            zset_build(entries, lim.zset)
+        }
+        TYPE_ZSET_ZIPLIST | TYPE_ZSET_LISTPACK => {
+            let blob = r.string()?;
+            let mut flat: Vec<Vec<u8>> = Vec::new();
+            let res = if t == TYPE_ZSET_LISTPACK {
+                rdb_lp::listpack_for_each(&blob, |e| {
+                    flat.push(e.to_vec());
+                    Ok(())
+                })
+            } else {
+                rdb_lp::ziplist_for_each(&blob, |e| {
+                    flat.push(e.to_vec());
+                    Ok(())
+                })
+            };
+            res.map_err(|m| blob_err(format!("bad sorted set blob: {m}")))?;
+            if !flat.len().is_multiple_of(2) {
+                return Err(blob_err("sorted set blob has an odd entry count".into()));
+            }
+            let mut seen = std::collections::HashSet::new();
+            let mut entries = Vec::new();
+            let mut it = flat.into_iter();
+            while let (Some(m), Some(s)) = (it.next(), it.next()) {
+                let score = parse_double(&s)
+                    .ok_or_else(|| blob_err("bad score in sorted set blob".into()))?;
+                zset_push(&mut seen, &mut entries, m.into_boxed_slice(), score)
+                    .map_err(&blob_err)?;
+            }
+            // Redis keeps a loaded listpack unless it has too many entries (not too long ones).
+            let limits = zset::Limits {
+                entries_max: lim.zset.entries_max,
+                value_max: usize::MAX,
+            };
+            zset_build(entries, limits)
+        }
+        TYPE_HASH => {
+            let n = r.len()?;
+            let mut h = Hash::new();
+            for _ in 0..n {
+                let f_at = r.pos;
+                let f = r.string()?;
+                let v = r.string()?;
+                if !h.set(&f, &v, lim.hash) {
+                    return r.err(f_at, "duplicate hash field");
+                }
+            }
+            hash_value(h)
+        }
+        TYPE_HASH_ZIPMAP | TYPE_HASH_ZIPLIST | TYPE_HASH_LISTPACK => {
+            let blob = r.string()?;
+            let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+            let res = match t {
+                TYPE_HASH_ZIPMAP => rdb_lp::zipmap_for_each(&blob, |k, v| {
+                    pairs.push((k.to_vec(), v.to_vec()));
+                    Ok(())
+                }),
+                _ => {
+                    let mut pending: Option<Vec<u8>> = None;
+                    let mut each = |e: Entry<'_>| {
+                        match pending.take() {
+                            None => pending = Some(e.to_vec()),
+                            Some(f) => pairs.push((f, e.to_vec())),
+                        }
+                        Ok(())
+                    };
+                    let r2 = if t == TYPE_HASH_LISTPACK {
+                        rdb_lp::listpack_for_each(&blob, &mut each)
+                    } else {
+                        rdb_lp::ziplist_for_each(&blob, &mut each)
+                    };
+                    match r2 {
+                        Ok(_) if pending.is_some() => {
+                            Err("hash blob has an odd entry count".into())
+                        }
+                        other => other,
+                    }
+                }
+            };
+            res.map_err(|m| blob_err(format!("bad hash blob: {m}")))?;
+            let mut h = Hash::new();
+            // Redis 7.0 keeps a loaded ziplist/listpack unless it has too many entries; a
+            // zipmap converts when it is over either limit (a long field or value too).
+            let too_long = t == TYPE_HASH_ZIPMAP
+                && pairs.iter().any(|(f, v)| {
+                    f.len() > lim.hash.value_len_max || v.len() > lim.hash.value_len_max
+                });
+            let too_big = pairs.len() > lim.hash.entries_max || too_long;
+            if too_big {
+                h.convert_to_table();
+            }
+            let keep = hash::Limits {
+                entries_max: usize::MAX,
+                value_len_max: usize::MAX,
+            };
+            for (f, v) in &pairs {
+                if !h.set(f, v, keep) {
+                    return Err(blob_err("duplicate hash field".into()));
+                }
+            }
+            hash_value(h)
+        }
+        TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => {
+            return r.err(type_at, "stream values are not supported by ringkv");
+        }
+        TYPE_MODULE | TYPE_MODULE_2 => {
+            return r.err(type_at, "module values are not supported by ringkv");
+        }
+        _ => return r.err(type_at, format!("unknown value type {t}")),
+    })
+}
+
+/// Loads an RDB file (or an AOF's RDB preamble) from the start of `bytes` into `dbs`.
+/// Returns what it found, including `consumed`: the bytes the RDB took, so an AOF loader can
+/// go on with the commands after it. On error the databases hold the keys loaded before it.
+pub fn load(bytes: &[u8], dbs: &mut [Db], opts: &LoadOptions) -> Result<LoadStats, RdbError> {
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let magic = r.take(9).map_err(|mut e| {
+        e.message = "file too short for an RDB header".into();
+        e
+    })?;
+    if &magic[..5] != b"REDIS" {
+        return r.err(0, "wrong signature trying to load DB from file");
+    }
+    let version = std::str::from_utf8(&magic[5..])
+        .ok()
+        .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|s| s.parse::<u32>().ok());
+    let version = match version {
+        Some(v) if (1..=RDB_VERSION).contains(&v) => v,
+        _ => {
+            return r.err(
+                5,
+                format!(
+                    "can't handle RDB format version {}",
+                    String::from_utf8_lossy(&magic[5..])
+                ),
+            )
+        }
+    };
+    let mut stats = LoadStats {
+        version,
+        ..LoadStats::default()
+    };
+    let mut db_index = 0usize;
+    let mut expire_ms: Option<u64> = None;
+    // Every turn consumes at least one byte.
+    loop {
+        let op_at = r.pos;
+        let op = r.u8()?;
+        match op {
+            OP_EOF => break,
+            OP_SELECTDB => {
+                let n = r.len()?;
+                if n >= dbs.len() as u64 {
+                    return r.err(
+                        op_at,
+                        format!(
+                            "data file was created with more databases than the {} configured",
+                            dbs.len()
+                        ),
+                    );
+                }
+                db_index = n as usize;
+            }
+            OP_RESIZEDB => {
+                r.len()?;
+                r.len()?;
+            }
+            OP_EXPIRETIME_MS => expire_ms = Some(r.u64_le()?),
+            OP_EXPIRETIME => {
+                let b = r.take(4)?;
+                // Signed, as Redis's rdbLoadTime reads it: a negative time is long past.
+                let s = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                expire_ms = Some(u64::try_from(s).unwrap_or(0) * 1000);
+            }
+            OP_IDLE => {
+                r.len()?;
+            }
+            OP_FREQ => {
+                r.u8()?;
+            }
+            OP_AUX => {
+                let k = r.string()?.into_owned();
+                let v = r.string()?.into_owned();
+                stats.aux.push((k, v));
+            }
+            OP_MODULE_AUX => return r.err(op_at, "module data is not supported by ringkv"),
+            OP_FUNCTION | OP_FUNCTION2 => {
+                return r.err(op_at, "functions are not supported by ringkv")
+            }
+            t => {
+                let type_at = op_at;
+                if dbs.is_empty() {
+                    return r.err(op_at, "a key but no database to load it into");
+                }
+                let key_at = r.pos;
+                let key = r.string()?;
+                let value = load_value(&mut r, t, type_at, &opts.limits)?;
+                let deadline = expire_ms.take();
+                let Loaded::Value(value) = value else {
+                    stats.keys_empty += 1;
+                    continue;
+                };
+                if opts.skip_expired && deadline.is_some_and(|d| d < opts.now_ms) {
+                    stats.keys_expired += 1;
+                    continue;
+                }
+                let db = &mut dbs[db_index];
+                // Load time is the access time of every key; deadlines in the past stay as
+                // given for an AOF preamble, and the keyspace reaps them lazily.
+                let now = opts.now_ms;
+                if db.contains(&key, now) && !opts.merge {
+                    return r.err(
+                        key_at,
+                        format!("duplicate key '{}'", String::from_utf8_lossy(&key)),
+                    );
+                }
+                db.set(&key, value, now, false);
+                if let Some(d) = deadline {
+                    db.set_expire_at_ms(&key, d, now);
+                }
+                stats.keys_loaded += 1;
+            }
+        }
+    }
+    if version >= 5 {
+        let sum_at = r.pos;
+        let expected = crc64(&bytes[..sum_at]);
+        let stored = r.u64_le()?;
+        if opts.verify_checksum && stored != 0 && stored != expected {
+            return r.err(
+                sum_at,
+                format!("wrong RDB checksum expected: ({expected:x}) got: ({stored:x})"),
+            );
+        }
+    }
+    stats.consumed = r.pos;
+    Ok(stats)
+}
+
+/// The entry point for the AOF loader: loads an RDB (preamble) at the start of `bytes` into
+/// `dbs` with Redis's default encoding limits, keeping keys whose deadline has passed (an AOF
+/// preamble is loaded as is, as Redis does; the keyspace reaps them lazily). Returns the bytes
+/// the RDB part consumed; the AOF's commands start there.
+pub fn load_into(bytes: &[u8], dbs: &mut [Db], now_ms: u64) -> Result<usize, RdbError> {
+    let mut opts = LoadOptions::new(now_ms);
+    opts.skip_expired = false;
+    load(bytes, dbs, &opts).map(|s| s.consumed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn g17_matches_printf() {
+        let cases: &[(f64, &str)] = &[
+            (1.5, "1.5"),
+            (0.1, "0.10000000000000001"),
+            (2.0, "2"),
+            (-0.0, "-0"),
+            (1e20, "1e+20"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+            (1.0e-5, "1.0000000000000001e-05"),
+            (0.0001, "0.0001"),
+            (123456.789, "123456.789"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (3.0e-300, "3.0000000000000002e-300"),
+        ];
+        for &(x, want) in cases {
+            assert_eq!(fmt_g17(x), want, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn writer_in_slices_equals_one_piece() {
+        let opts = SaveOptions {
+            compression: true,
+            checksum: true,
+            list_fill: -2,
+            aux: SaveOptions::aux_redis_7(1, 2, false),
+            now_ms: 0,
+        };
+        let mut whole = RdbWriter::new(&opts);
+        let mut sliced = RdbWriter::new(&opts);
+        let mut out = sliced.take_bytes();
+        for w in [&mut whole, &mut sliced] {
+            w.select_db(0, 2, 0);
+            w.key_value(b"a", &Value::Int(5), None);
+        }
+        out.extend(sliced.take_bytes());
+        for w in [&mut whole, &mut sliced] {
+            w.select_db(3, 1, 1);
+            w.key_value(b"b", &Value::from_bytes(&[b'x'; 100]), Some(7));
+        }
+        out.extend(sliced.finish());
+        let one = whole.finish();
+        assert_eq!(out, one);
+        let mut dbs: Vec<Db> = (0..4).map(|_| Db::new()).collect();
+        let st = load(&one, &mut dbs, &LoadOptions::new(0)).unwrap();
+        assert_eq!((st.keys_loaded, st.consumed), (2, one.len()));
+    }
+
+    fn load_bytes(b: &[u8]) -> Result<LoadStats, RdbError> {
+        let mut dbs: Vec<Db> = (0..2).map(|_| Db::new()).collect();
+        load(b, &mut dbs, &LoadOptions::new(0))
+    }
+
+    #[test]
+    fn old_versions_and_opcodes() {
+        // Version 4: no checksum trailer; IDLE and FREQ opcodes are read and ignored.
+        let mut b = b"REDIS0004".to_vec();
+        b.extend_from_slice(&[
+            OP_IDLE,
+            5,
+            OP_FREQ,
+            7,
+            TYPE_STRING,
+            1,
+            b'k',
+            1,
+            b'v',
+            OP_EOF,
+        ]);
+        let st = load_bytes(&b).unwrap();
+        assert_eq!((st.version, st.keys_loaded, st.consumed), (4, 1, b.len()));
+        // A zero checksum is not checked.
+        let mut b = b"REDIS0010".to_vec();
+        b.push(OP_EOF);
+        b.extend_from_slice(&[0; 8]);
+        assert!(load_bytes(&b).is_ok());
+        let cases: &[(&[u8], &str)] = &[
+            (b"REDIS0011\xff", "can't handle RDB format version"),
+            (b"RADIS0010\xff", "wrong signature"),
+            (b"REDIS0010\xfe\x05", "more databases"),
+            (b"REDIS0010\xf7", "module data"),
+            (b"REDIS0010\xf5", "functions"),
+            (b"REDIS0010\x0f\x01k", "stream values"),
+            (b"REDIS0010\x07\x01k", "module values"),
+            (b"REDIS0010\x08\x01k", "unknown value type 8"),
+            (b"REDIS0010\x00\x01k\x01v\x00\x01k\x01v", "duplicate key"),
+            (b"REDIS0010\x02\x01k\x02\x01a\x01a", "duplicate set member"),
+            (
+                b"REDIS0010\x05\x01k\x01\x01m\x00\x00\x00\x00\x00\x00\xf8\x7f",
+                "NaN",
+            ),
+        ];
+        for (input, want) in cases {
+            let e = load_bytes(input).expect_err(want);
+            assert!(e.message.contains(want), "{want}: {e}");
+        }
+    }
+
+    #[test]
+    fn crc64_check_value() {
+        assert_eq!(crc64(b"123456789"), 0xe9c6d914c4b8d9ca);
+    }
+
+    #[test]
+    fn lengths_round_trip() {
+        for n in [
+            0u64,
+            63,
+            64,
+            16383,
+            16384,
+            u32::MAX as u64,
+            u32::MAX as u64 + 1,
+            u64::MAX,
+        ] {
+            let mut b = Vec::new();
+            put_len(&mut b, n);
+            let mut r = Reader { buf: &b, pos: 0 };
+            assert_eq!(r.len().unwrap(), n);
+            assert_eq!(r.pos, b.len());
+        }
+    }
+
+    #[test]
+    fn strings_round_trip() {
+        let long = b"abcabcabcabcabcabcabcabcabcabcabcabcabc".to_vec();
+        for s in [
+            &b""[..],
+            b"0",
+            b"-128",
+            b"127",
+            b"-32768",
+            b"2147483647",
+            b"2147483648",
+            b"007",
+            &long,
+            b"x",
+        ] {
+            for compress in [false, true] {
+                let mut b = Vec::new();
+                put_string(&mut b, s, compress);
+                let mut r = Reader { buf: &b, pos: 0 };
+                assert_eq!(&r.string().unwrap()[..], s);
+                assert_eq!(r.pos, b.len());
+            }
+        }
+        let mut b = Vec::new();
+        put_string(&mut b, &long, true);
+        assert_eq!(b[0], 0xC3, "a repetitive 39-byte string is compressed");
+    }
+}

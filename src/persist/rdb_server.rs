@@ -1,0 +1,311 @@
+//! The server's side of RDB snapshots: SAVE to `<dir>/<dbfilename>` (temp file, fsync,
+//! rename), the `save` schedule (which starts a BGSAVE, see `rdb_snapshot`), SHUTDOWN's
+//! save, loading at start-up, and INFO's rdb_* fields. The codec itself (`persist::rdb`)
+//! does no I/O; this file and `rdb_snapshot` do all of it.
+//!
+//! Invariants: the snapshot file is replaced atomically (a reader sees the old file or the
+//! whole new one, never a partial one); `dirty_at_save` is the value of `stats.dirty` when the
+//! last successful save (or load) happened, so `rdb_changes_since_last_save` is their
+//! difference; a failed save changes nothing but the status and the retry clock.
+//!
+//! ```text
+//! SAVE: serialize all dbs -> <dir>/temp-<pid>.rdb -> write + fsync -> rename to
+//!       <dir>/<dbfilename> -> fsync dir -> lastsave = now, dirty_at_save = dirty
+//! ```
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use super::rdb::{self, LoadOptions, SaveOptions};
+use crate::server::Server;
+
+/// After a failed scheduled save, wait this long before trying again (Redis's
+/// CONFIG_BGSAVE_RETRY_DELAY).
+const SAVE_RETRY_DELAY_S: u64 = 5;
+
+/// Snapshot bookkeeping kept in the server.
+#[derive(Default)]
+pub struct RdbState {
+    /// The background save in progress, if any.
+    pub bgsave: Option<super::rdb_snapshot::BgSave>,
+    /// Seconds the last background save took (INFO's rdb_last_bgsave_time_sec).
+    pub last_bgsave_s: Option<u64>,
+    /// `stats.dirty` at the last successful save or load.
+    pub dirty_at_save: u64,
+    /// Unix seconds of the last successful save (the start time before any).
+    pub lastsave_s: u64,
+    /// Unix seconds of the last save attempt, for the retry delay.
+    pub last_try_s: u64,
+    /// Whether the last save succeeded (INFO's rdb_last_bgsave_status).
+    pub last_ok: bool,
+    /// Saves completed (INFO's rdb_saves).
+    pub saves: u64,
+    pub last_load_keys_loaded: u64,
+    pub last_load_keys_expired: u64,
+}
+
+impl RdbState {
+    pub fn new(now_s: u64) -> RdbState {
+        RdbState {
+            lastsave_s: now_s,
+            last_ok: true,
+            ..RdbState::default()
+        }
+    }
+}
+
+impl Server {
+    /// `<dir>/<dbfilename>`.
+    pub fn rdb_path(&self) -> PathBuf {
+        self.config.dir.join(&self.config.dbfilename)
+    }
+
+    /// The snapshot of every database as bytes, with this server's settings.
+    pub fn rdb_snapshot(&self) -> Vec<u8> {
+        let opts = SaveOptions {
+            compression: self.config.rdbcompression,
+            checksum: self.config.rdbchecksum,
+            list_fill: self.config.list_max_listpack_size,
+            aux: SaveOptions::aux_redis_7(self.now_ms / 1000, self.used_memory(), false),
+            now_ms: self.now_ms,
+        };
+        let mut out = Vec::new();
+        rdb::save_to(&self.dbs, &mut out, &opts);
+        out
+    }
+
+    /// SAVE: writes the snapshot synchronously. On failure the old file stays as it was.
+    pub fn rdb_save(&mut self) -> Result<(), String> {
+        let now_s = self.now_ms / 1000;
+        self.rdb.last_try_s = now_s;
+        let bytes = self.rdb_snapshot();
+        let tmp = self
+            .config
+            .dir
+            .join(format!("temp-{}.rdb", std::process::id()));
+        let path = self.rdb_path();
+        let result = write_atomically(&tmp, &path, &bytes);
+        match &result {
+            Ok(()) => {
+                log::info!("DB saved on disk");
+                self.rdb.dirty_at_save = self.stats.dirty;
+                self.rdb.lastsave_s = now_s;
+                self.rdb.last_ok = true;
+                self.rdb.saves += 1;
+            }
+            Err(e) => {
+                log::warn!("Failed saving the DB: {e}");
+                let _ = std::fs::remove_file(&tmp);
+                self.rdb.last_ok = false;
+            }
+        }
+        result
+    }
+
+    /// The `save` schedule, checked from housekeeping: saves when for some (seconds, changes)
+    /// point more than `seconds` passed since the last save and at least `changes` writes
+    /// happened, as Redis's serverCron compares them (a failed save is retried after 5 s).
+    pub fn rdb_save_due(&mut self) {
+        self.bgsave_step();
+        if self.bgsave_in_progress() {
+            return;
+        }
+        let now_s = self.now_ms / 1000;
+        let changes = self.stats.dirty.saturating_sub(self.rdb.dirty_at_save);
+        let since_s = now_s.saturating_sub(self.rdb.lastsave_s);
+        let due = self
+            .config
+            .save_params
+            .iter()
+            .find(|&&(secs, n)| changes >= n && since_s > secs);
+        let Some(&(secs, n)) = due else {
+            return;
+        };
+        let may_try =
+            self.rdb.last_ok || now_s.saturating_sub(self.rdb.last_try_s) > SAVE_RETRY_DELAY_S;
+        if may_try {
+            log::info!("{n} changes in {secs} seconds. Saving...");
+            if let Err(e) = self.bgsave_start() {
+                log::warn!("Can't save in background: {e}");
+                self.rdb.last_ok = false;
+            }
+        }
+    }
+
+    /// Whether a plain SHUTDOWN (or SIGTERM) saves: when a schedule is configured.
+    pub fn rdb_save_on_shutdown(&self) -> bool {
+        !self.config.save_params.is_empty()
+    }
+
+    /// Loads `<dir>/<dbfilename>` into the (empty) databases at start-up. A missing file is
+    /// not an error; a corrupt one is, naming the file and the offset.
+    pub fn rdb_load_startup(&mut self) -> Result<(), String> {
+        let path = self.rdb_path();
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(format!("Can't read the RDB file {}: {e}", path.display())),
+        };
+        let started = std::time::Instant::now();
+        let stats = self
+            .rdb_load_bytes(&bytes, false)
+            .map_err(|e| format!("Error loading the RDB file {}: {e}", path.display()))?;
+        for (k, v) in &stats.aux {
+            let v = String::from_utf8_lossy(v);
+            match k.as_slice() {
+                b"redis-ver" => log::info!("Loading RDB produced by version {v}"),
+                b"ctime" => {
+                    let age_s = (self.now_ms / 1000) as i64 - v.parse::<i64>().unwrap_or(0);
+                    log::info!("RDB age {age_s} seconds");
+                }
+                b"used-mem" => {
+                    let mb = v.parse::<u64>().unwrap_or(0) / (1024 * 1024);
+                    log::info!("RDB memory usage when created {mb} Mb");
+                }
+                _ => {}
+            }
+        }
+        if stats.keys_empty > 0 {
+            log::warn!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+                stats.keys_loaded,
+                stats.keys_expired,
+                stats.keys_empty
+            );
+        } else {
+            log::info!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                stats.keys_loaded,
+                stats.keys_expired
+            );
+        }
+        log::info!(
+            "DB loaded from disk: {:.3} seconds",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    }
+
+    /// Loads a snapshot into the databases with this server's limits, updating the load
+    /// counters INFO shows. `merge` replaces keys that exist instead of failing.
+    pub fn rdb_load_bytes(
+        &mut self,
+        bytes: &[u8],
+        merge: bool,
+    ) -> Result<rdb::LoadStats, rdb::RdbError> {
+        let c = &self.config;
+        let mut opts = LoadOptions::new(self.now_ms);
+        opts.verify_checksum = c.rdbchecksum;
+        opts.merge = merge;
+        opts.limits = rdb::Limits {
+            list_fill: c.list_max_listpack_size,
+            hash: crate::types::hash::Limits {
+                entries_max: c.hash_max_listpack_entries,
+                value_len_max: c.hash_max_listpack_value,
+            },
+            set_intset_entries_max: c.set_max_intset_entries,
+            zset: crate::types::zset::Limits {
+                entries_max: c.zset_max_listpack_entries,
+                value_max: c.zset_max_listpack_value,
+            },
+        };
+        let stats = rdb::load(bytes, &mut self.dbs, &opts)?;
+        self.rdb.last_load_keys_loaded = stats.keys_loaded;
+        self.rdb.last_load_keys_expired = stats.keys_expired;
+        self.rdb.dirty_at_save = self.stats.dirty;
+        Ok(stats)
+    }
+}
+
+/// Writes `bytes` to `tmp`, fsyncs, renames over `path` and fsyncs the directory.
+fn write_atomically(
+    tmp: &std::path::Path,
+    path: &std::path::Path,
+    bytes: &[u8],
+) -> Result<(), String> {
+    let mut f = std::fs::File::create(tmp).map_err(|e| {
+        format!(
+            "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
+            tmp.display(),
+            std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default()
+        )
+    })?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| format!("Write error saving DB on disk: {e}"))?;
+    drop(f);
+    std::fs::rename(tmp, path).map_err(|e| {
+        format!(
+            "Error moving temp DB file {} on the final destination {}: {e}",
+            tmp.display(),
+            path.display()
+        )
+    })?;
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// INFO persistence's RDB fields, in Redis 7.0's order (the AOF fields follow them).
+pub fn rdb_info_fields(srv: &Server) -> String {
+    let r = &srv.rdb;
+    let (in_progress, current_s, done, total) = match &r.bgsave {
+        Some(j) => (
+            1,
+            j.started.elapsed().as_secs() as i64,
+            j.keys_done,
+            j.keys_total,
+        ),
+        None => (0, -1, 0, 0),
+    };
+    // An AOF rewrite in progress is a save in progress too, as Redis's child is.
+    let (done, total) = match srv.aof.rewrite_progress() {
+        Some((d, t)) if r.bgsave.is_none() => (d as u64, t as u64),
+        _ => (done, total),
+    };
+    format!(
+        "loading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:{done}\r\ncurrent_save_keys_total:{total}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{in_progress}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current_s}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
+        u8::from(srv.loading),
+        srv.stats.dirty.saturating_sub(r.dirty_at_save),
+        r.lastsave_s,
+        if r.last_ok { "ok" } else { "err" },
+        r.last_bgsave_s.map_or(-1, |s| s as i64),
+        r.saves,
+        r.last_load_keys_expired,
+        r.last_load_keys_loaded,
+    )
+}
+
+impl Server {
+    /// The save part of SHUTDOWN and SIGTERM: `save` is Some(true) for SAVE, Some(false) for
+    /// NOSAVE, None for "as the schedule says". Returns whether the server may exit: a failed
+    /// save stops the shutdown unless `force`.
+    pub fn prepare_shutdown(&mut self, save: Option<bool>, force: bool) -> bool {
+        let save = save.unwrap_or_else(|| self.rdb_save_on_shutdown());
+        // A background save in progress stops here, as Redis kills its child.
+        self.bgsave_abort();
+        if !save {
+            return true;
+        }
+        log::info!("Saving the final RDB snapshot before exiting.");
+        match self.rdb_save() {
+            Ok(()) => true,
+            Err(_) if force => {
+                log::warn!("Error trying to save the DB; exiting anyway (FORCE).");
+                true
+            }
+            Err(_) => {
+                log::warn!("Error trying to save the DB, can't exit.");
+                log::warn!(
+                    "Errors trying to shut down the server. Check the logs for more information."
+                );
+                false
+            }
+        }
+    }
+}

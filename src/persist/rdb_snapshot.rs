@@ -1,0 +1,240 @@
+//! BGSAVE without fork: a point-in-time snapshot written in bounded slices from the loop's
+//! housekeeping, while commands keep running. Every database records copy-on-write data
+//! (`keyspace::cow`) from the start, so each slice emits keys exactly as they were when
+//! BGSAVE started; the bytes go to a temp file as they accumulate, and the final fsync and
+//! rename run on a short-lived thread so the loop never waits for the disk.
+//!
+//! ```text
+//! BGSAVE ─► begin: snapshot_begin on every db, header to <dir>/temp-<pid>-bg.rdb
+//! each tick ─► step: db.snapshot_step(budget) for each db ─► RdbWriter ─► write(file)
+//! all done ─► EOF + CRC, thread { fsync; rename to <dir>/<dbfilename>; fsync dir }
+//! tick ─► poll: thread finished ─► lastsave, status, dirty-at-save = dirty when BGSAVE began
+//! ```
+//! Cost while a job runs: one copy of every key name (the walk's dedup set), a copy of each
+//! value changed before the walk reached it, and tables flushed meanwhile stay allocated until
+//! walked. With no job, the hooks are one branch each.
+//!
+//! Invariants: at most one job; while a job exists every database has a copy-on-write log,
+//! and ending or aborting the job removes all of them; the destination file is replaced only
+//! by a complete, fsynced snapshot. An AOF rewrite can reuse the same walk with another
+//! record encoder (`Db::snapshot_step` hands out key, value and deadline).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::rdb::{RdbWriter, SaveOptions};
+use crate::server::Server;
+
+/// Keys emitted between clock reads during a step.
+const KEYS_PER_SLICE: usize = 256;
+/// Buffered snapshot bytes that trigger a write to the temp file.
+const WRITE_CHUNK_BYTES: usize = 1 << 16;
+/// Share of a tick a step may use (like active expiry's 25%).
+const STEP_SHARE_PCT: u32 = 25;
+
+/// A background save in progress.
+pub struct BgSave {
+    writer: Option<RdbWriter>,
+    file: Option<std::fs::File>,
+    tmp: PathBuf,
+    path: PathBuf,
+    /// The database the last record was written under.
+    current_db: Option<usize>,
+    pub started: Instant,
+    pub start_s: u64,
+    /// `stats.dirty` when the job began: changes after it are not in the snapshot.
+    pub dirty_at_start: u64,
+    pub keys_done: u64,
+    pub keys_total: u64,
+    /// Keys per slice. RINGKV_BGSAVE_SLICE_KEYS (a test knob) sets it and limits a tick to
+    /// one slice, so a small snapshot spans many ticks.
+    slice_keys: usize,
+    finishing: Option<std::thread::JoinHandle<Result<(), String>>>,
+}
+
+impl Server {
+    pub fn bgsave_in_progress(&self) -> bool {
+        self.rdb.bgsave.is_some()
+    }
+
+    /// BGSAVE: starts the job (the caller has checked none is running).
+    pub fn bgsave_start(&mut self) -> Result<(), String> {
+        let tmp = self
+            .config
+            .dir
+            .join(format!("temp-{}-bg.rdb", std::process::id()));
+        let file = std::fs::File::create(&tmp)
+            .map_err(|e| format!("Failed opening the temp RDB file {}: {e}", tmp.display()))?;
+        let opts = SaveOptions {
+            compression: self.config.rdbcompression,
+            checksum: self.config.rdbchecksum,
+            list_fill: self.config.list_max_listpack_size,
+            aux: SaveOptions::aux_redis_7(self.now_ms / 1000, self.used_memory(), false),
+            now_ms: self.now_ms,
+        };
+        let slice_keys = std::env::var("RINGKV_BGSAVE_SLICE_KEYS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(KEYS_PER_SLICE);
+        let mut keys_total = 0;
+        for (i, db) in self.dbs.iter_mut().enumerate() {
+            keys_total += db.len() as u64;
+            db.snapshot_begin(i, self.now_ms);
+        }
+        self.rdb.last_try_s = self.now_ms / 1000;
+        self.rdb.bgsave = Some(BgSave {
+            writer: Some(RdbWriter::new(&opts)),
+            file: Some(file),
+            tmp,
+            path: self.rdb_path(),
+            current_db: None,
+            started: Instant::now(),
+            start_s: self.now_ms / 1000,
+            dirty_at_start: self.stats.dirty,
+            keys_done: 0,
+            keys_total,
+            slice_keys,
+            finishing: None,
+        });
+        log::info!("Background saving started");
+        Ok(())
+    }
+
+    /// Stops a job without replacing the destination file (SAVE, SHUTDOWN, DEBUG RELOAD).
+    pub fn bgsave_abort(&mut self) {
+        let Some(job) = self.rdb.bgsave.take() else {
+            return;
+        };
+        for db in &mut self.dbs {
+            db.snapshot_end();
+        }
+        match job.finishing {
+            // The rename may already have happened; the file is complete either way.
+            Some(h) => {
+                let _ = h.join();
+            }
+            None => {
+                drop(job.file);
+                let _ = std::fs::remove_file(&job.tmp);
+            }
+        }
+        log::warn!("Background saving aborted");
+    }
+
+    /// One housekeeping step: emit keys for a share of the tick, write them out, and finish
+    /// or collect the job when its time has come.
+    pub fn bgsave_step(&mut self) {
+        let tick = Duration::from_millis(1000 / u64::from(self.hz.max(1)));
+        let deadline = Instant::now() + tick * STEP_SHARE_PCT / 100;
+        let finishing = match &self.rdb.bgsave {
+            None => return,
+            Some(job) => job.finishing.as_ref().map(|h| h.is_finished()),
+        };
+        match finishing {
+            Some(true) => return self.bgsave_collect(),
+            Some(false) => return,
+            None => {}
+        }
+        let Some(job) = self.rdb.bgsave.as_mut() else {
+            return;
+        };
+        let mut all_done = false;
+        let mut slices_left = if job.slice_keys == KEYS_PER_SLICE {
+            usize::MAX
+        } else {
+            1
+        };
+        let mut failed: Option<String> = None;
+        // Bounded by time (and by one slice under the test knob).
+        while !all_done && Instant::now() < deadline && slices_left > 0 {
+            slices_left -= 1;
+            all_done = true;
+            let Some(writer) = job.writer.as_mut() else {
+                break;
+            };
+            let mut emitted = 0u64;
+            for db in &mut self.dbs {
+                let current = &mut job.current_db;
+                let done = db.snapshot_step(job.slice_keys, |idx, k, v, d| {
+                    if *current != Some(idx) {
+                        writer.select(idx);
+                        *current = Some(idx);
+                    }
+                    writer.key_value(k, v, d);
+                    emitted += 1;
+                });
+                all_done &= done;
+            }
+            job.keys_done += emitted;
+            if writer.pending() >= WRITE_CHUNK_BYTES {
+                let bytes = writer.take_bytes();
+                if let Some(f) = job.file.as_mut() {
+                    if let Err(e) = f.write_all(&bytes) {
+                        failed = Some(format!("Write error saving DB on disk: {e}"));
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(e) = failed {
+            log::warn!("Background saving error: {e}");
+            self.bgsave_abort();
+            self.rdb.last_ok = false;
+            return;
+        }
+        if !all_done {
+            return;
+        }
+        for db in &mut self.dbs {
+            db.snapshot_end();
+        }
+        let (Some(writer), Some(mut file)) = (job.writer.take(), job.file.take()) else {
+            return;
+        };
+        let tail = writer.finish();
+        let (tmp, path) = (job.tmp.clone(), job.path.clone());
+        job.finishing = Some(std::thread::spawn(move || {
+            file.write_all(&tail)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| format!("Write error saving DB on disk: {e}"))?;
+            drop(file);
+            std::fs::rename(&tmp, &path).map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                format!("Error moving temp DB file on the final destination: {e}")
+            })?;
+            if let Some(dir) = path.parent() {
+                if let Ok(d) = std::fs::File::open(dir) {
+                    let _ = d.sync_all();
+                }
+            }
+            Ok(())
+        }));
+    }
+
+    /// The finishing thread is done: record the outcome.
+    fn bgsave_collect(&mut self) {
+        let Some(mut job) = self.rdb.bgsave.take() else {
+            return;
+        };
+        let result = match job.finishing.take().map(|h| h.join()) {
+            Some(Ok(r)) => r,
+            _ => Err("the finishing thread panicked".into()),
+        };
+        self.rdb.last_bgsave_s = Some(job.started.elapsed().as_secs());
+        match result {
+            Ok(()) => {
+                log::info!("Background saving terminated with success");
+                self.rdb.dirty_at_save = job.dirty_at_start;
+                self.rdb.lastsave_s = self.now_ms / 1000;
+                self.rdb.last_ok = true;
+                self.rdb.saves += 1;
+            }
+            Err(e) => {
+                log::warn!("Background saving error: {e}");
+                self.rdb.last_ok = false;
+            }
+        }
+    }
+}
