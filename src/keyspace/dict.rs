@@ -187,11 +187,13 @@ impl Table {
         }
     }
     fn with_size(size: usize) -> Table {
-        // A zeroed allocation: large tables are backed by untouched (lazily mapped) pages.
-        Table {
-            buckets: vec![ptr::null_mut(); size].into_boxed_slice(),
-            used: 0,
-        }
+        // A zeroed allocation (calloc): large tables are backed by untouched, lazily mapped
+        // pages, so a resize costs no time proportional to the table. `vec![null; n]` is
+        // NOT that: it writes every bucket, and growing a 10M-key table stalled the loop
+        // for 65 ms (scripts/bench's rehash probe, docs/PERFORMANCE.md).
+        // SAFETY: the all-zero bit pattern is the null pointer, a valid `*mut EntryHeader`.
+        let buckets = unsafe { Box::<[*mut EntryHeader]>::new_zeroed_slice(size).assume_init() };
+        Table { buckets, used: 0 }
     }
     fn size(&self) -> usize {
         self.buckets.len()
