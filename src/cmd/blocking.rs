@@ -191,18 +191,27 @@ pub fn cmd_brpoplpush(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
 }
 
-/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count], parsed as Redis's
-/// `lmpopGenericCommand`: numkeys, the direction and COUNT first, then the timeout.
-pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let Some(numkeys) = arg_i64(argv.get(2)).filter(|&n| n >= 1) else {
-        return ctx.err(ERR_NUMKEYS);
-    };
+/// The part BLMPOP and BZMPOP share, parsed in Redis's order before the timeout:
+/// `numkeys key [key ...] WORD [COUNT count]` from argv[2], WORD one of `words`. Returns the
+/// index of WORD, whether it is the first word, and the count (1 without COUNT).
+fn parse_mpop(
+    argv: &Argv<'_>,
+    words: (&[u8], &[u8]),
+) -> Result<(usize, bool, usize), &'static str> {
+    let numkeys = arg_i64(argv.get(2))
+        .filter(|&n| n >= 1)
+        .ok_or(ERR_NUMKEYS)?;
     let where_idx = match usize::try_from(numkeys).ok().and_then(|n| n.checked_add(3)) {
         Some(w) if w < argv.len() => w,
-        _ => return ctx.syntax_error(),
+        _ => return Err(ERR_SYNTAX),
     };
-    let Some(end) = parse_end(argv.get(where_idx)) else {
-        return ctx.syntax_error();
+    let word = super::c_str(argv.get(where_idx), usize::MAX);
+    let first = if word.eq_ignore_ascii_case(words.0) {
+        true
+    } else if word.eq_ignore_ascii_case(words.1) {
+        false
+    } else {
+        return Err(ERR_SYNTAX);
     };
     let mut count: Option<i64> = None;
     let mut j = where_idx + 1;
@@ -210,16 +219,28 @@ pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         let opt = super::c_str(argv.get(j), usize::MAX);
         if count.is_none() && opt.eq_ignore_ascii_case(b"COUNT") && j + 1 < argv.len() {
             j += 1;
-            match arg_i64(argv.get(j)).filter(|&c| c >= 1) {
-                Some(c) => count = Some(c),
-                None => return ctx.err(ERR_MPOP_COUNT),
-            }
+            count = Some(
+                arg_i64(argv.get(j))
+                    .filter(|&c| c >= 1)
+                    .ok_or(ERR_MPOP_COUNT)?,
+            );
         } else {
-            return ctx.syntax_error();
+            return Err(ERR_SYNTAX);
         }
         j += 1;
     }
     let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
+    Ok((where_idx, first, count))
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count], parsed as Redis's
+/// `lmpopGenericCommand`: numkeys, the direction and COUNT first, then the timeout.
+pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let (where_idx, left, count) = match parse_mpop(argv, (b"LEFT", b"RIGHT")) {
+        Ok(p) => p,
+        Err(msg) => return ctx.err(msg),
+    };
+    let end = if left { End::Left } else { End::Right };
     let deadline_ms = match parse_timeout(argv.get(1), ctx.now_ms) {
         Ok(d) => d,
         Err(msg) => return ctx.err(msg),
@@ -351,37 +372,10 @@ pub fn cmd_bzpopmax(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: numkeys, the direction and
 /// COUNT are checked before the timeout, as Redis's `zmpopGenericCommand`.
 pub fn cmd_bzmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let Some(numkeys) = arg_i64(argv.get(2)).filter(|&n| n >= 1) else {
-        return ctx.err(ERR_NUMKEYS);
+    let (where_idx, min, count) = match parse_mpop(argv, (b"MIN", b"MAX")) {
+        Ok(p) => p,
+        Err(msg) => return ctx.err(msg),
     };
-    let where_idx = match usize::try_from(numkeys).ok().and_then(|n| n.checked_add(3)) {
-        Some(w) if w < argv.len() => w,
-        _ => return ctx.syntax_error(),
-    };
-    let dir = super::c_str(argv.get(where_idx), usize::MAX);
-    let min = if dir.eq_ignore_ascii_case(b"MIN") {
-        true
-    } else if dir.eq_ignore_ascii_case(b"MAX") {
-        false
-    } else {
-        return ctx.syntax_error();
-    };
-    let mut count: Option<i64> = None;
-    let mut j = where_idx + 1;
-    while j < argv.len() {
-        let opt = super::c_str(argv.get(j), usize::MAX);
-        if count.is_none() && opt.eq_ignore_ascii_case(b"COUNT") && j + 1 < argv.len() {
-            j += 1;
-            match arg_i64(argv.get(j)).filter(|&c| c >= 1) {
-                Some(c) => count = Some(c),
-                None => return ctx.err(ERR_MPOP_COUNT),
-            }
-        } else {
-            return ctx.syntax_error();
-        }
-        j += 1;
-    }
-    let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
     let deadline_ms = match parse_timeout(argv.get(1), ctx.now_ms) {
         Ok(d) => d,
         Err(msg) => return ctx.err(msg),

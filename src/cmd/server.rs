@@ -7,6 +7,7 @@
 
 use super::{arg_i64, flags, Command, Ctx, ERR_DB_RANGE, ERR_NOT_INT};
 use crate::keyspace::Db;
+use crate::resp::reply::Reply;
 use crate::resp::Argv;
 use std::fmt::Write as _;
 
@@ -1254,6 +1255,40 @@ fn acl_categories(c: &Command) -> Vec<&'static str> {
     v
 }
 
+/// One COMMAND INFO key spec: flags, an index begin_search at `index`, and a find_keys of
+/// `find` ("range" or "keynum") with its three parameters.
+fn write_key_spec(
+    r: &mut Reply<'_>,
+    (access, kind): (&str, &str),
+    index: i32,
+    find: &str,
+    params: [(&str, i32); 3],
+) {
+    r.map(3);
+    r.bulk(b"flags");
+    r.set(2);
+    r.simple(access);
+    r.simple(kind);
+    r.bulk(b"begin_search");
+    r.map(2);
+    r.bulk(b"type");
+    r.bulk(b"index");
+    r.bulk(b"spec");
+    r.map(1);
+    r.bulk(b"index");
+    r.int(i64::from(index));
+    r.bulk(b"find_keys");
+    r.map(2);
+    r.bulk(b"type");
+    r.bulk(find.as_bytes());
+    r.bulk(b"spec");
+    r.map(params.len());
+    for (name, v) in params {
+        r.bulk(name.as_bytes());
+        r.int(i64::from(v));
+    }
+}
+
 fn write_command_info(ctx: &mut Ctx<'_>, c: &'static Command) {
     let r = &mut ctx.reply;
     r.array(10);
@@ -1283,75 +1318,41 @@ fn write_command_info(ctx: &mut Ctx<'_>, c: &'static Command) {
     r.set(0); // tips
     let specs = usize::from(c.first_key > 0) + usize::from(numkeys_at.is_some());
     r.array(specs);
+    let write = c.flags & WRITE != 0;
     if c.first_key > 0 {
         // One key spec derived from (first, last, step).
-        let (access, kind) = if c.flags & WRITE != 0 {
+        let lastkey = if c.last_key < 0 {
+            c.last_key
+        } else {
+            c.last_key - c.first_key
+        };
+        let flags = if write {
             ("RW", "update")
         } else {
             ("RO", "access")
         };
-        r.map(3);
-        r.bulk(b"flags");
-        r.set(2);
-        r.simple(access);
-        r.simple(kind);
-        r.bulk(b"begin_search");
-        r.map(2);
-        r.bulk(b"type");
-        r.bulk(b"index");
-        r.bulk(b"spec");
-        r.map(1);
-        r.bulk(b"index");
-        r.int(c.first_key as i64);
-        r.bulk(b"find_keys");
-        r.map(2);
-        r.bulk(b"type");
-        r.bulk(b"range");
-        r.bulk(b"spec");
-        r.map(3);
-        r.bulk(b"lastkey");
-        r.int(if c.last_key < 0 {
-            c.last_key as i64
-        } else {
-            (c.last_key - c.first_key) as i64
-        });
-        r.bulk(b"keystep");
-        r.int(c.step as i64);
-        r.bulk(b"limit");
-        r.int(0);
+        write_key_spec(
+            r,
+            flags,
+            c.first_key,
+            "range",
+            [("lastkey", lastkey), ("keystep", c.step), ("limit", 0)],
+        );
     }
     if let Some(at) = numkeys_at {
         // The keys follow the numkeys argument: keynum spec, as Redis describes them.
-        let (access, kind) = if c.flags & WRITE != 0 {
+        let flags = if write {
             ("RW", "access")
         } else {
             ("RO", "access")
         };
-        r.map(3);
-        r.bulk(b"flags");
-        r.set(2);
-        r.simple(access);
-        r.simple(kind);
-        r.bulk(b"begin_search");
-        r.map(2);
-        r.bulk(b"type");
-        r.bulk(b"index");
-        r.bulk(b"spec");
-        r.map(1);
-        r.bulk(b"index");
-        r.int(at as i64);
-        r.bulk(b"find_keys");
-        r.map(2);
-        r.bulk(b"type");
-        r.bulk(b"keynum");
-        r.bulk(b"spec");
-        r.map(3);
-        r.bulk(b"keynumidx");
-        r.int(0);
-        r.bulk(b"firstkey");
-        r.int(1);
-        r.bulk(b"keystep");
-        r.int(1);
+        write_key_spec(
+            r,
+            flags,
+            at,
+            "keynum",
+            [("keynumidx", 0), ("firstkey", 1), ("keystep", 1)],
+        );
     }
     r.array(c.subcommands.len());
     for s in c.subcommands {
