@@ -259,11 +259,15 @@ fn manifest_and_incr_are_written_as_redis_does() {
     cmd(&mut c, &["SET", "k", "v", "EX", "100"]);
     cmd(&mut c, &["DEL", "nosuchkey"]);
     cmd(&mut c, &["SET", "k2", "v2"]);
+    // aof-use-rdb-preamble defaults to yes, as in Redis 7.0: the first base is an (empty) RDB
+    // file, exactly what redis-server 7.0.15 writes at first start.
     let manifest = std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest")).unwrap();
     assert_eq!(
         manifest,
-        "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+        "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
     );
+    let base = std::fs::read(dir.aof_dir().join("appendonly.aof.1.base.rdb")).unwrap();
+    assert!(base.starts_with(b"REDIS0010"), "{base:?}");
     let incr = std::fs::read(dir.incr(1)).unwrap();
     let cmds = ringkv::persist::aof::parse_aof(&incr).unwrap();
     let names: Vec<String> = cmds
@@ -945,7 +949,11 @@ fn base_strings(dir: &TempDir) -> BTreeMap<(u32, String), String> {
 fn incremental_rewrite_base_is_the_state_at_its_start() {
     // 20000 keys take about 20 loop turns to walk: writes land while the walk is half done.
     let dir = TempDir::new("cow");
-    let srv = start_aof(&dir, &["--appendfsync", "no"]);
+    // The base is read back as commands below: write it as AOF.
+    let srv = start_aof(
+        &dir,
+        &["--appendfsync", "no", "--aof-use-rdb-preamble", "no"],
+    );
     let mut c = srv.raw();
     let n = 20_000;
     let mut batch = Vec::new();

@@ -650,8 +650,27 @@ fn incr_name(base: &str, seq: u64) -> String {
     format!("{base}.{seq}.incr.aof")
 }
 
-fn base_name(base: &str, seq: u64) -> String {
-    format!("{base}.{seq}.base.aof")
+/// The base file's name: `.base.rdb` when it is written as an RDB preamble
+/// (`aof-use-rdb-preamble yes`, Redis's default), else `.base.aof`.
+fn base_name(base: &str, seq: u64, rdb: bool) -> String {
+    let ext = if rdb { "rdb" } else { "aof" };
+    format!("{base}.{seq}.base.{ext}")
+}
+
+/// Options for a base written as RDB: the `rdb*` settings and Redis 7.0's aux fields with
+/// `aof-base 1`.
+fn rdb_base_options(srv: &Server) -> crate::persist::rdb::SaveOptions {
+    crate::persist::rdb::SaveOptions {
+        compression: srv.config.rdbcompression,
+        checksum: srv.config.rdbchecksum,
+        list_fill: srv.config.list_max_listpack_size,
+        aux: crate::persist::rdb::SaveOptions::aux_redis_7(
+            srv.now_ms / 1000,
+            srv.used_memory(),
+            true,
+        ),
+        now_ms: srv.now_ms,
+    }
 }
 
 // ---- Propagation -------------------------------------------------------------------------
@@ -1364,20 +1383,52 @@ pub fn serialize_key(
 }
 
 /// A base being written: the serialized bytes not yet in the file, the database of the last
-/// SELECT, and the first error (a value that cannot be serialized).
+/// SELECT, and the first error (a value that cannot be serialized). With `rdb` the base is an
+/// RDB file (header and aux fields already in `buf`; `finish` adds EOF and the checksum),
+/// otherwise rewrite commands.
 #[derive(Default)]
 struct BaseWriter {
     buf: Vec<u8>,
     cur_db: Option<usize>,
     error: Option<&'static str>,
+    rdb: Option<crate::persist::rdb::RdbWriter>,
+    /// The base is an RDB file (`rdb` is taken by `finish`; this stays).
+    is_rdb: bool,
 }
 
 impl BaseWriter {
+    fn new(srv: &Server, rdb: bool) -> BaseWriter {
+        let mut w = BaseWriter::default();
+        if rdb {
+            let mut r = crate::persist::rdb::RdbWriter::new(&rdb_base_options(srv));
+            w.buf = r.take_bytes();
+            w.rdb = Some(r);
+            w.is_rdb = true;
+        }
+        w
+    }
+
     fn add(&mut self, db: usize, key: &[u8], v: &Value, exp: Option<u64>) {
+        if let Some(r) = self.rdb.as_mut() {
+            if self.cur_db != Some(db) {
+                r.select(db);
+                self.cur_db = Some(db);
+            }
+            r.key_value(key, v, exp);
+            self.buf.extend_from_slice(&r.take_bytes());
+            return;
+        }
         if self.error.is_none() {
             if let Err(e) = serialize_key(&mut self.buf, &mut self.cur_db, db, key, v, exp) {
                 self.error = Some(e);
             }
+        }
+    }
+
+    /// The walk is done: an RDB base gets its EOF marker and checksum.
+    fn finish(&mut self) {
+        if let Some(r) = self.rdb.take() {
+            self.buf.extend_from_slice(&r.finish());
         }
     }
 }
@@ -1434,13 +1485,32 @@ fn rewrite_inner(srv: &mut Server) -> Result<(), String> {
         read_manifest(&dir, &fname)?.unwrap_or_default()
     };
     let base_seq = old.base_seq() + 1;
-    let bname = base_name(&fname, base_seq);
+    let rdb = srv.config.aof_use_rdb_preamble;
+    let bname = base_name(&fname, base_seq, rdb);
     let tmp = dir.join(format!("temp-rewriteaof-{}.aof", std::process::id()));
     let now = srv.now_ms;
     let base_size = {
         let f = std::fs::File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
         let mut w = std::io::BufWriter::with_capacity(256 * 1024, f);
-        write_snapshot(srv, now, &mut w).map_err(|e| format!("writing the base: {e}"))?;
+        if rdb {
+            let mut out = BaseWriter::new(srv, true);
+            let mut err = None;
+            snapshot_for_each(srv, now, |db, key, v, exp| {
+                out.add(db, key, v, exp);
+                if out.buf.len() >= 64 * 1024 && err.is_none() {
+                    err = w.write_all(&out.buf).err();
+                    out.buf.clear();
+                }
+            });
+            out.finish();
+            if let Some(e) = err {
+                return Err(format!("writing the base: {e}"));
+            }
+            w.write_all(&out.buf)
+                .map_err(|e| format!("writing the base: {e}"))?;
+        } else {
+            write_snapshot(srv, now, &mut w).map_err(|e| format!("writing the base: {e}"))?;
+        }
         let f = w
             .into_inner()
             .map_err(|e| format!("writing the base: {e}"))?;
@@ -1888,6 +1958,7 @@ fn start_enabling(srv: &mut Server) -> Result<(), String> {
         seq: iseq,
         kind: FileType::Incr,
     });
+    let base_out = BaseWriter::new(srv, srv.config.aof_use_rdb_preamble);
     let aof = &mut srv.aof;
     aof.dir = dir;
     aof.manifest = m;
@@ -1903,7 +1974,7 @@ fn start_enabling(srv: &mut Server) -> Result<(), String> {
         snap: crate::persist::snapshot::Snapshot::new(srv.dbs.len()),
         tmp_path,
         file,
-        out: BaseWriter::default(),
+        out: base_out,
         base_seq,
         started: std::time::Instant::now(),
         old_files,
@@ -2116,6 +2187,7 @@ pub fn check_aof_main(path: &Path, fix: bool, yes: bool) -> i32 {
 fn start_incremental(srv: &mut Server) -> Result<(), String> {
     let dir = srv.aof.dir.clone();
     let fname = srv.config.appendfilename.clone();
+    let base_out = BaseWriter::new(srv, srv.config.aof_use_rdb_preamble);
     let aof = &mut srv.aof;
     let Some(fd) = aof.file.as_ref() else {
         return Err("the AOF is not open".into());
@@ -2191,7 +2263,7 @@ fn start_incremental(srv: &mut Server) -> Result<(), String> {
         snap: crate::persist::snapshot::Snapshot::new(srv.dbs.len()),
         tmp_path,
         file,
-        out: BaseWriter::default(),
+        out: base_out,
         base_seq,
         started: std::time::Instant::now(),
         old_files,
@@ -2222,6 +2294,9 @@ fn rewrite_step(ring: &mut Ring, srv: &mut Server, keys_max: usize) {
     };
     let Rewrite { snap, out, .. } = &mut **rw;
     let done = snap.step(dbs, keys_max, now, &mut |db, k, v, e| out.add(db, k, v, e));
+    if done {
+        rw.out.finish();
+    }
     let flushed = rw.file.write_all(&rw.out.buf);
     rw.out.buf.clear();
     if let Some(e) = rw.out.error {
@@ -2325,7 +2400,7 @@ fn complete_rewrite(srv: &mut Server) -> Result<(), String> {
     };
     let rw = *rw;
     let dir = aof.dir.clone();
-    let bname = base_name(&fname, rw.base_seq);
+    let bname = base_name(&fname, rw.base_seq, rw.out.is_rdb);
     let res = (|| -> Result<u64, String> {
         let file = rw.file;
         // The slices wrote everything (the walk is done) and the ring fsynced it.
