@@ -20,7 +20,7 @@
 
 use super::{arg_i64, Ctx, ERR_SYNTAX, ERR_WRONGTYPE};
 use crate::blocking::{block, parse_timeout, timeout_null_array, Request};
-use crate::cmd::docs::{Arg, MULTIPLE, OPTIONAL};
+use crate::cmd::docs::{arg, Arg, MULTIPLE, OPTIONAL};
 use crate::cmd::lists::{op_move, op_mpop, op_pop, OpError};
 use crate::cmd::zsets;
 use crate::keyspace::value::ValueType;
@@ -387,97 +387,81 @@ pub fn cmd_bzmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 // ---------------------------------------------------------------------------------------------
 // COMMAND DOCS arguments (Redis 7.0.15's COMMAND DOCS), for the lead to wire into docs.rs.
 
-const fn a(
-    name: &'static str,
-    kind: &'static str,
-    token: Option<&'static str>,
-    flags: u8,
-    args: &'static [Arg],
-) -> Arg {
-    Arg {
-        name,
-        kind,
-        token,
-        flags,
-        args,
-    }
-}
-
 const LEFT_RIGHT: [Arg; 2] = [
-    a("left", "pure-token", Some("LEFT"), 0, &[]),
-    a("right", "pure-token", Some("RIGHT"), 0, &[]),
+    arg("left", "pure-token", Some("LEFT"), 0, &[]),
+    arg("right", "pure-token", Some("RIGHT"), 0, &[]),
 ];
 
 const MIN_MAX: [Arg; 2] = [
-    a("min", "pure-token", Some("MIN"), 0, &[]),
-    a("max", "pure-token", Some("MAX"), 0, &[]),
+    arg("min", "pure-token", Some("MIN"), 0, &[]),
+    arg("max", "pure-token", Some("MAX"), 0, &[]),
 ];
 
 pub static ARGS: &[(&str, &[Arg])] = &[
     (
         "bzmpop",
         &[
-            a("timeout", "double", None, 0, &[]),
-            a("numkeys", "integer", None, 0, &[]),
-            a("key", "key", None, MULTIPLE, &[]),
-            a("where", "oneof", None, 0, &MIN_MAX),
-            a("count", "integer", Some("COUNT"), OPTIONAL, &[]),
+            arg("timeout", "double", None, 0, &[]),
+            arg("numkeys", "integer", None, 0, &[]),
+            arg("key", "key", None, MULTIPLE, &[]),
+            arg("where", "oneof", None, 0, &MIN_MAX),
+            arg("count", "integer", Some("COUNT"), OPTIONAL, &[]),
         ],
     ),
     (
         "bzpopmax",
         &[
-            a("key", "key", None, MULTIPLE, &[]),
-            a("timeout", "double", None, 0, &[]),
+            arg("key", "key", None, MULTIPLE, &[]),
+            arg("timeout", "double", None, 0, &[]),
         ],
     ),
     (
         "bzpopmin",
         &[
-            a("key", "key", None, MULTIPLE, &[]),
-            a("timeout", "double", None, 0, &[]),
+            arg("key", "key", None, MULTIPLE, &[]),
+            arg("timeout", "double", None, 0, &[]),
         ],
     ),
     (
         "blmove",
         &[
-            a("source", "key", None, 0, &[]),
-            a("destination", "key", None, 0, &[]),
-            a("wherefrom", "oneof", None, 0, &LEFT_RIGHT),
-            a("whereto", "oneof", None, 0, &LEFT_RIGHT),
-            a("timeout", "double", None, 0, &[]),
+            arg("source", "key", None, 0, &[]),
+            arg("destination", "key", None, 0, &[]),
+            arg("wherefrom", "oneof", None, 0, &LEFT_RIGHT),
+            arg("whereto", "oneof", None, 0, &LEFT_RIGHT),
+            arg("timeout", "double", None, 0, &[]),
         ],
     ),
     (
         "blmpop",
         &[
-            a("timeout", "double", None, 0, &[]),
-            a("numkeys", "integer", None, 0, &[]),
-            a("key", "key", None, MULTIPLE, &[]),
-            a("where", "oneof", None, 0, &LEFT_RIGHT),
-            a("count", "integer", Some("COUNT"), OPTIONAL, &[]),
+            arg("timeout", "double", None, 0, &[]),
+            arg("numkeys", "integer", None, 0, &[]),
+            arg("key", "key", None, MULTIPLE, &[]),
+            arg("where", "oneof", None, 0, &LEFT_RIGHT),
+            arg("count", "integer", Some("COUNT"), OPTIONAL, &[]),
         ],
     ),
     (
         "blpop",
         &[
-            a("key", "key", None, MULTIPLE, &[]),
-            a("timeout", "double", None, 0, &[]),
+            arg("key", "key", None, MULTIPLE, &[]),
+            arg("timeout", "double", None, 0, &[]),
         ],
     ),
     (
         "brpop",
         &[
-            a("key", "key", None, MULTIPLE, &[]),
-            a("timeout", "double", None, 0, &[]),
+            arg("key", "key", None, MULTIPLE, &[]),
+            arg("timeout", "double", None, 0, &[]),
         ],
     ),
     (
         "brpoplpush",
         &[
-            a("source", "key", None, 0, &[]),
-            a("destination", "key", None, 0, &[]),
-            a("timeout", "double", None, 0, &[]),
+            arg("source", "key", None, 0, &[]),
+            arg("destination", "key", None, 0, &[]),
+            arg("timeout", "double", None, 0, &[]),
         ],
     ),
 ];

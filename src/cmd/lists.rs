@@ -23,7 +23,7 @@
 //! - A new list takes its node size from `list-max-listpack-size` at creation.
 
 use super::{arg_i64, Ctx, ERR_NOT_INT, ERR_NO_KEY, ERR_SYNTAX, ERR_WRONGTYPE};
-use crate::cmd::docs::{Arg, MULTIPLE, OPTIONAL};
+use crate::cmd::docs::{arg, Arg, MULTIPLE, OPTIONAL};
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
@@ -780,466 +780,163 @@ pub static ARGS: &[(&str, &[Arg])] = &[
     (
         "lindex",
         &[
-            Arg {
-                name: "key",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "index",
-                kind: "integer",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
+            arg("key", "key", None, 0, &[]),
+            arg("index", "integer", None, 0, &[]),
         ],
     ),
     (
         "linsert",
         &[
-            Arg {
-                name: "key",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "where",
-                kind: "oneof",
-                token: None,
-                flags: 0,
-                args: &[
-                    Arg {
-                        name: "before",
-                        kind: "pure-token",
-                        token: Some("BEFORE"),
-                        flags: 0,
-                        args: &[],
-                    },
-                    Arg {
-                        name: "after",
-                        kind: "pure-token",
-                        token: Some("AFTER"),
-                        flags: 0,
-                        args: &[],
-                    },
+            arg("key", "key", None, 0, &[]),
+            arg(
+                "where",
+                "oneof",
+                None,
+                0,
+                &[
+                    arg("before", "pure-token", Some("BEFORE"), 0, &[]),
+                    arg("after", "pure-token", Some("AFTER"), 0, &[]),
                 ],
-            },
-            Arg {
-                name: "pivot",
-                kind: "string",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "element",
-                kind: "string",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
+            ),
+            arg("pivot", "string", None, 0, &[]),
+            arg("element", "string", None, 0, &[]),
         ],
     ),
-    (
-        "llen",
-        &[Arg {
-            name: "key",
-            kind: "key",
-            token: None,
-            flags: 0,
-            args: &[],
-        }],
-    ),
+    ("llen", &[arg("key", "key", None, 0, &[])]),
     (
         "lmove",
         &[
-            Arg {
-                name: "source",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "destination",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "wherefrom",
-                kind: "oneof",
-                token: None,
-                flags: 0,
-                args: &[
-                    Arg {
-                        name: "left",
-                        kind: "pure-token",
-                        token: Some("LEFT"),
-                        flags: 0,
-                        args: &[],
-                    },
-                    Arg {
-                        name: "right",
-                        kind: "pure-token",
-                        token: Some("RIGHT"),
-                        flags: 0,
-                        args: &[],
-                    },
+            arg("source", "key", None, 0, &[]),
+            arg("destination", "key", None, 0, &[]),
+            arg(
+                "wherefrom",
+                "oneof",
+                None,
+                0,
+                &[
+                    arg("left", "pure-token", Some("LEFT"), 0, &[]),
+                    arg("right", "pure-token", Some("RIGHT"), 0, &[]),
                 ],
-            },
-            Arg {
-                name: "whereto",
-                kind: "oneof",
-                token: None,
-                flags: 0,
-                args: &[
-                    Arg {
-                        name: "left",
-                        kind: "pure-token",
-                        token: Some("LEFT"),
-                        flags: 0,
-                        args: &[],
-                    },
-                    Arg {
-                        name: "right",
-                        kind: "pure-token",
-                        token: Some("RIGHT"),
-                        flags: 0,
-                        args: &[],
-                    },
+            ),
+            arg(
+                "whereto",
+                "oneof",
+                None,
+                0,
+                &[
+                    arg("left", "pure-token", Some("LEFT"), 0, &[]),
+                    arg("right", "pure-token", Some("RIGHT"), 0, &[]),
                 ],
-            },
+            ),
         ],
     ),
     (
         "lmpop",
         &[
-            Arg {
-                name: "numkeys",
-                kind: "integer",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "key",
-                kind: "key",
-                token: None,
-                flags: MULTIPLE,
-                args: &[],
-            },
-            Arg {
-                name: "where",
-                kind: "oneof",
-                token: None,
-                flags: 0,
-                args: &[
-                    Arg {
-                        name: "left",
-                        kind: "pure-token",
-                        token: Some("LEFT"),
-                        flags: 0,
-                        args: &[],
-                    },
-                    Arg {
-                        name: "right",
-                        kind: "pure-token",
-                        token: Some("RIGHT"),
-                        flags: 0,
-                        args: &[],
-                    },
+            arg("numkeys", "integer", None, 0, &[]),
+            arg("key", "key", None, MULTIPLE, &[]),
+            arg(
+                "where",
+                "oneof",
+                None,
+                0,
+                &[
+                    arg("left", "pure-token", Some("LEFT"), 0, &[]),
+                    arg("right", "pure-token", Some("RIGHT"), 0, &[]),
                 ],
-            },
-            Arg {
-                name: "count",
-                kind: "integer",
-                token: Some("COUNT"),
-                flags: OPTIONAL,
-                args: &[],
-            },
+            ),
+            arg("count", "integer", Some("COUNT"), OPTIONAL, &[]),
         ],
     ),
     (
         "lpop",
         &[
-            Arg {
-                name: "key",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "count",
-                kind: "integer",
-                token: None,
-                flags: OPTIONAL,
-                args: &[],
-            },
+            arg("key", "key", None, 0, &[]),
+            arg("count", "integer", None, OPTIONAL, &[]),
         ],
     ),
     (
         "lpos",
         &[
-            Arg {
-                name: "key",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "element",
-                kind: "string",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "rank",
-                kind: "integer",
-                token: Some("RANK"),
-                flags: OPTIONAL,
-                args: &[],
-            },
-            Arg {
-                name: "num-matches",
-                kind: "integer",
-                token: Some("COUNT"),
-                flags: OPTIONAL,
-                args: &[],
-            },
-            Arg {
-                name: "len",
-                kind: "integer",
-                token: Some("MAXLEN"),
-                flags: OPTIONAL,
-                args: &[],
-            },
+            arg("key", "key", None, 0, &[]),
+            arg("element", "string", None, 0, &[]),
+            arg("rank", "integer", Some("RANK"), OPTIONAL, &[]),
+            arg("num-matches", "integer", Some("COUNT"), OPTIONAL, &[]),
+            arg("len", "integer", Some("MAXLEN"), OPTIONAL, &[]),
         ],
     ),
     (
         "lpush",
         &[
-            Arg {
-                name: "key",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "element",
-                kind: "string",
-                token: None,
-                flags: MULTIPLE,
-                args: &[],
-            },
+            arg("key", "key", None, 0, &[]),
+            arg("element", "string", None, MULTIPLE, &[]),
         ],
     ),
     (
         "lpushx",
         &[
-            Arg {
-                name: "key",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "element",
-                kind: "string",
-                token: None,
-                flags: MULTIPLE,
-                args: &[],
-            },
+            arg("key", "key", None, 0, &[]),
+            arg("element", "string", None, MULTIPLE, &[]),
         ],
     ),
     (
         "lrange",
         &[
-            Arg {
-                name: "key",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "start",
-                kind: "integer",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "stop",
-                kind: "integer",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
+            arg("key", "key", None, 0, &[]),
+            arg("start", "integer", None, 0, &[]),
+            arg("stop", "integer", None, 0, &[]),
         ],
     ),
     (
         "lrem",
         &[
-            Arg {
-                name: "key",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "count",
-                kind: "integer",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "element",
-                kind: "string",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
+            arg("key", "key", None, 0, &[]),
+            arg("count", "integer", None, 0, &[]),
+            arg("element", "string", None, 0, &[]),
         ],
     ),
     (
         "lset",
         &[
-            Arg {
-                name: "key",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "index",
-                kind: "integer",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "element",
-                kind: "string",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
+            arg("key", "key", None, 0, &[]),
+            arg("index", "integer", None, 0, &[]),
+            arg("element", "string", None, 0, &[]),
         ],
     ),
     (
         "ltrim",
         &[
-            Arg {
-                name: "key",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "start",
-                kind: "integer",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "stop",
-                kind: "integer",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
+            arg("key", "key", None, 0, &[]),
+            arg("start", "integer", None, 0, &[]),
+            arg("stop", "integer", None, 0, &[]),
         ],
     ),
     (
         "rpop",
         &[
-            Arg {
-                name: "key",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "count",
-                kind: "integer",
-                token: None,
-                flags: OPTIONAL,
-                args: &[],
-            },
+            arg("key", "key", None, 0, &[]),
+            arg("count", "integer", None, OPTIONAL, &[]),
         ],
     ),
     (
         "rpoplpush",
         &[
-            Arg {
-                name: "source",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "destination",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
+            arg("source", "key", None, 0, &[]),
+            arg("destination", "key", None, 0, &[]),
         ],
     ),
     (
         "rpush",
         &[
-            Arg {
-                name: "key",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "element",
-                kind: "string",
-                token: None,
-                flags: MULTIPLE,
-                args: &[],
-            },
+            arg("key", "key", None, 0, &[]),
+            arg("element", "string", None, MULTIPLE, &[]),
         ],
     ),
     (
         "rpushx",
         &[
-            Arg {
-                name: "key",
-                kind: "key",
-                token: None,
-                flags: 0,
-                args: &[],
-            },
-            Arg {
-                name: "element",
-                kind: "string",
-                token: None,
-                flags: MULTIPLE,
-                args: &[],
-            },
+            arg("key", "key", None, 0, &[]),
+            arg("element", "string", None, MULTIPLE, &[]),
         ],
     ),
 ];
