@@ -885,7 +885,7 @@ fn encode_resp2(r: &Reply, out: &mut Vec<u8>) {
     }
 }
 
-/// The `ARGS` static that the lead wires into COMMAND DOCS renders, in RESP2, exactly the
+/// The hashes `ARGS` static (read by COMMAND DOCS) renders, in RESP2, exactly the
 /// `arguments` redis-server 7.0 documents for each hash command.
 #[test]
 fn command_docs_args_match_redis() {

@@ -385,7 +385,7 @@ pub fn cmd_bzmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// COMMAND DOCS arguments (Redis 7.0.15's COMMAND DOCS), for the lead to wire into docs.rs.
+// COMMAND DOCS arguments (Redis 7.0.15's COMMAND DOCS), read by docs::args_of.
 
 const LEFT_RIGHT: [Arg; 2] = [
     arg("left", "pure-token", Some("LEFT"), 0, &[]),

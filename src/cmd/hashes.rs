@@ -675,7 +675,7 @@ pub fn cmd_hscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// COMMAND DOCS arguments (Redis 7.0's shapes), for the lead to wire into docs.rs.
+// COMMAND DOCS arguments (Redis 7.0's shapes), read by docs::args_of.
 
 const fn arg(name: &'static str, kind: &'static str) -> Arg {
     Arg {

@@ -773,8 +773,7 @@ pub fn cmd_lmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// COMMAND DOCS arguments (generated from Redis 7.0.15's COMMAND DOCS), for the lead to wire
-// into docs.rs.
+// COMMAND DOCS arguments (generated from Redis 7.0.15's COMMAND DOCS), read by docs::args_of.
 
 pub static ARGS: &[(&str, &[Arg])] = &[
     (

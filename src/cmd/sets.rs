@@ -1010,7 +1010,7 @@ pub fn cmd_sscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// COMMAND DOCS arguments (Redis 7.0's shapes); the lead wires this into docs.rs.
+// COMMAND DOCS arguments (Redis 7.0's shapes), read by docs::args_of.
 
 use super::docs::{Arg, MULTIPLE, OPTIONAL};
 

@@ -1603,7 +1603,7 @@ pub fn cmd_zscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// COMMAND DOCS arguments (Redis 7.0's shapes); the lead wires this into `cmd::docs` at merge.
+// COMMAND DOCS arguments (Redis 7.0's shapes), read by `docs::args_of`.
 
 use super::docs::{arg, Arg, MULTIPLE, OPTIONAL};
 
