@@ -34,6 +34,58 @@ pub const MAXMEMORY_POLICIES: &[&str] = &[
     "noeviction",
 ];
 
+/// One class's output buffer limits (Redis's `client-output-buffer-limit`): a client whose
+/// unsent replies reach `hard_bytes`, or stay at or above `soft_bytes` for more than
+/// `soft_seconds`, is disconnected. 0 disables a limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ObufLimit {
+    pub hard_bytes: u64,
+    pub soft_bytes: u64,
+    pub soft_seconds: u64,
+}
+
+/// Class names in `client-output-buffer-limit`, in the order of `Config::client_obuf_limits`
+/// (CONFIG GET prints "slave" for replicas, as Redis 7.0 does).
+const OBUF_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
+
+/// Parses `class hard soft seconds [class hard soft seconds ...]` (words may be split over
+/// several values) and updates only the classes named, all or nothing, as Redis does.
+fn parse_obuf_limits(cur: &[ObufLimit; 3], v: &[&[u8]]) -> Result<[ObufLimit; 3], String> {
+    let mut words: Vec<&str> = Vec::new();
+    for part in v {
+        let s = std::str::from_utf8(part).map_err(|_| {
+            "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+        })?;
+        words.extend(s.split_ascii_whitespace());
+    }
+    if words.is_empty() || !words.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut out = *cur;
+    for w in words.chunks_exact(4) {
+        let class = match w[0].to_ascii_lowercase().as_str() {
+            "normal" => 0,
+            "replica" | "slave" => 1,
+            "pubsub" => 2,
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into())
+            }
+        };
+        let bad = || {
+            "Error in hard, soft or soft_seconds setting in buffer limit configuration.".to_string()
+        };
+        let hard = parse_memory(w[1].as_bytes()).ok_or_else(bad)?;
+        let soft = parse_memory(w[2].as_bytes()).ok_or_else(bad)?;
+        let secs: u64 = w[3].parse().map_err(|_| bad())?;
+        out[class] = ObufLimit {
+            hard_bytes: hard,
+            soft_bytes: soft,
+            soft_seconds: secs,
+        };
+    }
+    Ok(out)
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub port: u16,
@@ -58,6 +110,8 @@ pub struct Config {
     pub lfu_log_factor: u32,
     pub lfu_decay_time: u32,
     pub protected_mode: bool,
+    /// `client-output-buffer-limit` per client class: normal, replica, pubsub.
+    pub client_obuf_limits: [ObufLimit; 3],
     pub dir: PathBuf,
     /// RDB snapshots (see `persist::rdb`): file name in `dir`, LZF, CRC trailer, and the
     /// `save` schedule as (seconds, changes) points.
@@ -142,6 +196,19 @@ impl Default for Config {
             lfu_log_factor: 10,
             lfu_decay_time: 1,
             protected_mode: true,
+            client_obuf_limits: [
+                ObufLimit::default(),
+                ObufLimit {
+                    hard_bytes: 256 << 20,
+                    soft_bytes: 64 << 20,
+                    soft_seconds: 60,
+                },
+                ObufLimit {
+                    hard_bytes: 32 << 20,
+                    soft_bytes: 8 << 20,
+                    soft_seconds: 60,
+                },
+            ],
             dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
             dbfilename: "dump.rdb".into(),
             rdbcompression: true,
@@ -726,6 +793,23 @@ pub static PARAMS: &[Param] = &[
         get: |c| yn(c.aof_timestamp_enabled),
         set: |c, v| {
             c.aof_timestamp_enabled = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "client-output-buffer-limit",
+        mutable: true,
+        values: -1,
+        get: |c| {
+            let parts: Vec<String> = OBUF_CLASSES
+                .iter()
+                .zip(c.client_obuf_limits.iter())
+                .map(|(n, l)| format!("{n} {} {} {}", l.hard_bytes, l.soft_bytes, l.soft_seconds))
+                .collect();
+            parts.join(" ")
+        },
+        set: |c, v| {
+            c.client_obuf_limits = parse_obuf_limits(&c.client_obuf_limits, v)?;
             Ok(())
         },
     },

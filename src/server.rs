@@ -485,6 +485,7 @@ impl Server {
         let mut parser = std::mem::take(&mut conn.parser);
         let mut more = false;
         let mut ran = 0usize;
+        let mut obuf_over = false;
         loop {
             if ran >= COMMANDS_PER_TURN_MAX || out.len() >= OUT_PAUSE_BYTES {
                 more = !parser.is_idle() || parser.consumed() < inbuf.len();
@@ -497,6 +498,10 @@ impl Server {
                     self.execute(slot, &argv, &mut out);
                     parser.next_command();
                     ran += 1;
+                    if self.output_limit_reached(slot, out.len()) {
+                        obuf_over = true;
+                        break;
+                    }
                     let c = &mut self.conns[slot];
                     if !c.out.is_empty() {
                         // Written to the connection rather than to `out` while the command
@@ -530,12 +535,52 @@ impl Server {
         if want > 0 && inbuf.capacity() - inbuf.len() < want {
             inbuf.reserve(want.min(self.config.query_buffer_max));
         }
+        if obuf_over {
+            // As Redis's freeClientAsync: queued replies are dropped, not sent.
+            out.clear();
+        }
         let conn = &mut self.conns[slot];
         conn.inbuf = Some(inbuf);
         conn.out = out;
         conn.parser = parser;
+        if obuf_over {
+            log::warn!(
+                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                conn.id,
+                conn.addr
+            );
+            self.close(slot);
+            return false;
+        }
         self.touched.push(slot);
         more
+    }
+
+    /// Redis's `checkClientOutputBufferLimits` for a normal client with `out_len` bytes in
+    /// its output buffer: true when the unsent replies reach the hard limit, or have stayed
+    /// at or above the soft limit for more than its seconds.
+    fn output_limit_reached(&mut self, slot: usize, out_len: usize) -> bool {
+        let lim = self.config.client_obuf_limits[0];
+        if lim.hard_bytes == 0 && lim.soft_bytes == 0 {
+            return false;
+        }
+        let now_s = self.now_ms / 1000;
+        let conn = &mut self.conns[slot];
+        let used = conn.output_pending(out_len) as u64;
+        let hard = lim.hard_bytes > 0 && used >= lim.hard_bytes;
+        let mut soft = lim.soft_bytes > 0 && used >= lim.soft_bytes;
+        if soft {
+            if conn.obuf_soft_since_ms == 0 {
+                // First time over the soft limit: the clock starts now.
+                conn.obuf_soft_since_ms = self.now_ms.max(1);
+                soft = false;
+            } else if now_s.saturating_sub(conn.obuf_soft_since_ms / 1000) <= lim.soft_seconds {
+                soft = false;
+            }
+        } else {
+            conn.obuf_soft_since_ms = 0;
+        }
+        hard || soft
     }
 
     /// Shuts the socket so that in-flight operations complete, and frees the slot once none
@@ -1114,6 +1159,7 @@ impl EventLoop {
                     std::mem::swap(&mut spare, &mut conn.out);
                     conn.send_inflight = true;
                     conn.send_offset = 0;
+                    conn.send_len = spare.len();
                     self.ring
                         .send(fd, ring::token(K_SEND, tok_base.0, tok_base.1), spare, 0);
                 }

@@ -361,3 +361,91 @@ fn command_docs_carry_arguments_for_cli_hints() {
     };
     assert_eq!(all.len() as i64, n);
 }
+
+/// Reads from `s` until EOF (true) or `deadline` (false), counting bytes.
+fn read_to_eof(s: &mut std::net::TcpStream, within: Duration) -> (bool, usize) {
+    let deadline = Instant::now() + within;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0;
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    while Instant::now() < deadline {
+        match s.read(&mut buf) {
+            Ok(0) => return (true, total),
+            Ok(n) => total += n,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => return (true, total),
+        }
+    }
+    (false, total)
+}
+
+#[test]
+fn client_output_buffer_limit_disconnects_clients_over_it() {
+    let server = Server::start(&[]);
+    let mut ctl = server.raw();
+    let (ip, port) = server.addr();
+    // Redis's syntax and errors; replica/pubsub classes are stored and reported too.
+    assert_eq!(
+        ctl.cmd_str(&["CONFIG", "GET", "client-output-buffer-limit"]),
+        Reply::Array(Some(vec![
+            Reply::bulk(b"client-output-buffer-limit"),
+            Reply::bulk(b"normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
+        ]))
+    );
+    assert!(ctl
+        .cmd_str(&["CONFIG", "SET", "client-output-buffer-limit", "normal 1mb"])
+        .is_error());
+    assert!(ctl
+        .cmd_str(&["CONFIG", "SET", "client-output-buffer-limit", "vip 1 1 1"])
+        .is_error());
+    let big = "x".repeat(32 << 20);
+    assert_eq!(ctl.cmd_str(&["SET", "big", &big]), Reply::ok());
+    drop(big);
+
+    // No limit (the default): a slow reader gets everything.
+    let mut slow = std::net::TcpStream::connect((ip, port)).unwrap();
+    slow.write_all(b"GET big\r\nPING\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(ctl.cmd_str(&["PING"]), Reply::Status("PONG".into()));
+    let (eof, n) = read_to_eof(&mut slow, Duration::from_secs(3));
+    assert!(!eof, "closed without a limit");
+    assert_eq!(n, (32 << 20) + "$33554432\r\n\r\n+PONG\r\n".len());
+
+    // Hard limit: the reply that crosses it closes the client and nothing of it is sent.
+    assert_eq!(
+        ctl.cmd_str(&[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "normal 1mb 0 0"
+        ]),
+        Reply::ok()
+    );
+    let mut hard = std::net::TcpStream::connect((ip, port)).unwrap();
+    hard.write_all(b"GET big\r\n").unwrap();
+    let (eof, n) = read_to_eof(&mut hard, Duration::from_secs(5));
+    assert!(eof && n == 0, "eof {eof}, {n} bytes");
+    assert_eq!(ctl.cmd_str(&["PING"]), Reply::Status("PONG".into()));
+
+    // Soft limit: over 1 MB for more than 1 s, checked at the next command.
+    assert_eq!(
+        ctl.cmd_str(&[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "normal 0 1mb 1"
+        ]),
+        Reply::ok()
+    );
+    let mut soft = std::net::TcpStream::connect((ip, port)).unwrap();
+    soft.write_all(b"GET big\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(2200));
+    soft.write_all(b"PING\r\n").unwrap();
+    let (eof, n) = read_to_eof(&mut soft, Duration::from_secs(5));
+    assert!(eof, "not closed by the soft limit");
+    assert!(n < 32 << 20, "got the whole reply ({n} bytes)");
+    assert_eq!(ctl.cmd_str(&["PING"]), Reply::Status("PONG".into()));
+}

@@ -39,6 +39,11 @@ pub struct Conn {
     pub send_inflight: bool,
     /// Bytes of the in-flight buffer already sent (a short send is resumed from here).
     pub send_offset: usize,
+    /// Length of the in-flight send's buffer (meaningful while `send_inflight`).
+    pub send_len: usize,
+    /// Unix ms since when the output has been over the soft `client-output-buffer-limit`
+    /// (0: it is not).
+    pub obuf_soft_since_ms: u64,
     pub recv_inflight: bool,
     /// The ring handle of the receive in flight (meaningful while `recv_inflight`).
     pub recv_handle: u64,
@@ -66,6 +71,17 @@ pub struct Conn {
 }
 
 impl Conn {
+    /// Reply bytes produced and not yet sent: the in-flight send's rest plus `extra_out`
+    /// (the output buffer, which `process_input` holds outside the connection).
+    pub fn output_pending(&self, extra_out: usize) -> usize {
+        let inflight = if self.send_inflight {
+            self.send_len.saturating_sub(self.send_offset)
+        } else {
+            0
+        };
+        inflight + extra_out
+    }
+
     #[allow(clippy::too_many_arguments)] // one call site; a builder would add nothing
     pub fn new(
         id: u64,
@@ -90,6 +106,8 @@ impl Conn {
             sending: Some(Vec::new()),
             send_inflight: false,
             send_offset: 0,
+            send_len: 0,
+            obuf_soft_since_ms: 0,
             recv_inflight: false,
             recv_handle: 0,
             ready: false,
