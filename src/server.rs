@@ -681,6 +681,22 @@ impl Server {
     }
 }
 
+/// What Redis 7.0 writes (and then closes) to a client from another host when protected mode
+/// is on and the default user has no password; its text, typo included.
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Redis's `connIsLocal` for TCP peers: an IPv4 address in 127.0.0.0/8 or the IPv6 `::1`
+/// (an IPv4-mapped loopback is not local to Redis either).
+fn is_loopback_peer(a: &SockaddrStorage) -> bool {
+    if let Some(v4) = a.as_sockaddr_in() {
+        v4.ip().octets()[0] == 127
+    } else if let Some(v6) = a.as_sockaddr_in6() {
+        v6.ip() == std::net::Ipv6Addr::LOCALHOST
+    } else {
+        false
+    }
+}
+
 fn format_addr(a: &SockaddrStorage) -> String {
     if let Some(v4) = a.as_sockaddr_in() {
         format!("{}:{}", v4.ip(), v4.port())
@@ -1039,6 +1055,15 @@ impl EventLoop {
             (Some(p), _) => format_addr(p),
             (None, _) => "?:0".into(),
         };
+        if srv.config.protected_mode
+            && srv.config.requirepass.is_none()
+            && kind == Kind::Tcp
+            && !peer.as_ref().is_some_and(is_loopback_peer)
+        {
+            srv.stats.rejected_connections += 1;
+            let _ = nix::unistd::write(&fd, PROTECTED_MODE_DENIED);
+            return;
+        }
         let slot = srv.add_client(fd, kind, addr, laddr);
         srv.touched.push(slot);
     }
@@ -1201,5 +1226,39 @@ impl EventLoop {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{SocketAddrV4, SocketAddrV6};
+
+    fn v4(ip: [u8; 4]) -> SockaddrStorage {
+        SockaddrStorage::from(std::net::SocketAddr::V4(SocketAddrV4::new(ip.into(), 1)))
+    }
+
+    fn v6(ip: std::net::Ipv6Addr) -> SockaddrStorage {
+        SockaddrStorage::from(std::net::SocketAddr::V6(SocketAddrV6::new(ip, 1, 0, 0)))
+    }
+
+    /// Protected mode lets only these peers in without a password (Redis's connIsLocal).
+    #[test]
+    fn loopback_peers_are_127_slash_8_and_ipv6_localhost_only() {
+        assert!(is_loopback_peer(&v4([127, 0, 0, 1])));
+        assert!(is_loopback_peer(&v4([127, 5, 6, 7])));
+        assert!(!is_loopback_peer(&v4([10, 0, 0, 1])));
+        assert!(!is_loopback_peer(&v4([128, 0, 0, 1])));
+        assert!(is_loopback_peer(&v6(std::net::Ipv6Addr::LOCALHOST)));
+        assert!(!is_loopback_peer(&v6("fe80::1".parse().unwrap())));
+        assert!(!is_loopback_peer(&v6("::ffff:127.0.0.1".parse().unwrap())));
+    }
+
+    #[test]
+    fn denied_text_is_one_redis_error_line() {
+        assert!(PROTECTED_MODE_DENIED.starts_with(b"-DENIED "));
+        assert!(PROTECTED_MODE_DENIED.ends_with(b"\r\n"));
+        let body = &PROTECTED_MODE_DENIED[..PROTECTED_MODE_DENIED.len() - 2];
+        assert!(!body.contains(&b'\r') && !body.contains(&b'\n'));
     }
 }
