@@ -130,3 +130,50 @@ fn a_huge_announced_argument_count_allocates_nothing_up_front() {
     );
     c.expect_closed(Duration::from_secs(2)).unwrap();
 }
+
+fn nul_in_name_scenario(s: &Server) -> Vec<Reply> {
+    let mut c = s.raw();
+    c.send(b"*2\r\n$4\r\nGE\0T\r\n$3\r\nk\0x\r\n");
+    let first = c.read_reply();
+    c.send(b"*1\r\n$5\r\nPI\0NG\r\n");
+    vec![first, c.read_reply(), c.cmd_str(&["PING"])]
+}
+
+#[test]
+fn a_nul_byte_in_a_command_name_gets_redis_unknown_command_text() {
+    let ours = nul_in_name_scenario(&Server::start(&[]));
+    let redis = nul_in_name_scenario(&Server::start_redis(&[]));
+    assert_eq!(ours, redis);
+    assert!(ours[0].is_error());
+}
+
+fn query_buffer_scenario(s: &Server) -> bool {
+    let (ip, port) = s.addr();
+    let mut c = TcpStream::connect((ip, port)).unwrap();
+    // A 2 MB bulk against a 1 MB query buffer limit: the client is closed mid-upload.
+    c.write_all(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n")
+        .unwrap();
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut closed = false;
+    for _ in 0..40 {
+        if c.write_all(&chunk).is_err() {
+            closed = true;
+            break;
+        }
+    }
+    if !closed {
+        let rest = read_all(&mut c, Duration::from_secs(5));
+        closed = rest.is_empty();
+    }
+    let mut ctl = s.raw();
+    assert_eq!(ctl.cmd_str(&["PING"]), Reply::Status("PONG".into()));
+    assert_eq!(ctl.cmd_str(&["EXISTS", "k"]), Reply::Int(0));
+    closed
+}
+
+#[test]
+fn a_query_over_client_query_buffer_limit_closes_the_client_like_redis() {
+    let args = ["--client-query-buffer-limit", "1mb"];
+    assert!(query_buffer_scenario(&Server::start(&args)));
+    assert!(query_buffer_scenario(&Server::start_redis(&args)));
+}
