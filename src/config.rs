@@ -946,15 +946,34 @@ pub fn split_line(line: &str) -> Result<Vec<Vec<u8>>, String> {
                 if c == q {
                     break;
                 }
-                if c == b'\\' && i < b.len() {
-                    let e = b[i];
+                if q == b'"' && c == b'\\' && i < b.len() {
+                    // sdssplitargs in double quotes: \xHH, \n \r \t \b \a, else the char.
+                    let hex = |x: u8| (x as char).to_digit(16);
+                    match (
+                        b[i],
+                        b.get(i + 1).copied().and_then(hex),
+                        b.get(i + 2).copied().and_then(hex),
+                    ) {
+                        (b'x', Some(h), Some(l)) => {
+                            cur.push((h * 16 + l) as u8);
+                            i += 3;
+                        }
+                        (e, _, _) => {
+                            cur.push(match e {
+                                b'n' => b'\n',
+                                b'r' => b'\r',
+                                b't' => b'\t',
+                                b'b' => 0x08,
+                                b'a' => 0x07,
+                                e => e,
+                            });
+                            i += 1;
+                        }
+                    }
+                } else if q == b'\'' && c == b'\\' && b.get(i) == Some(&b'\'') {
+                    // sdssplitargs in single quotes: only \' is an escape.
+                    cur.push(b'\'');
                     i += 1;
-                    cur.push(match (q, e) {
-                        (b'"', b'n') => b'\n',
-                        (b'"', b'r') => b'\r',
-                        (b'"', b't') => b'\t',
-                        (_, e) => e,
-                    });
                 } else {
                     cur.push(c);
                 }
@@ -1027,6 +1046,22 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_line_escapes_are_sdssplitargs() {
+        // Found by the aof_loader fuzzer: the AOF manifest writes odd bytes in file names as
+        // \xHH (like Redis's sdscatrepr), and reading them back lost the byte.
+        assert_eq!(
+            split_line(r#""a\x41\x0a\x7fb" "\n\r\t\b\a\q" 'it\'s\n'"#).unwrap(),
+            vec![
+                b"aA\n\x7fb".to_vec(),
+                b"\n\r\t\x08\x07q".to_vec(),
+                b"it's\\n".to_vec()
+            ]
+        );
+        // \x without two hex digits is just 'x'.
+        assert_eq!(split_line(r#""\xg1""#).unwrap(), vec![b"xg1".to_vec()]);
+    }
 
     #[test]
     fn split_line_quotes() {
