@@ -308,6 +308,11 @@ fn manifest_name(name: &str) -> String {
     s
 }
 
+/// Length of the manifest line `render` writes for a file (without its newline).
+fn manifest_line_len(name: &str, seq: u64) -> usize {
+    format!("file {} seq {seq} type b", manifest_name(name)).len()
+}
+
 impl Manifest {
     /// Parses a manifest with Redis 7.0's rules: `#` comments, key/value pairs in any order,
     /// one base at most, sequence numbers increasing among incr files.
@@ -348,6 +353,11 @@ impl Manifest {
             };
             if name.contains('/') || name.is_empty() {
                 return Err(format!("Invalid AOF file name in manifest: {name}"));
+            }
+            // Found by the aof_loader fuzzer: a name read from a line within the limit could
+            // render (escaped) to a line over it, a manifest we could write but not read back.
+            if manifest_line_len(&name, seq) > MANIFEST_LINE_MAX {
+                return Err("Invalid AOF manifest file format (line too long)".into());
             }
             let f = AofFile { name, seq, kind };
             match kind {
@@ -2477,12 +2487,28 @@ mod tests {
 
     /// Found by the aof_loader fuzzer (fuzz/regressions/aof_loader/manifest-name-hex-escape):
     /// a file name with bytes the manifest writes as \xHH did not parse back to itself.
+    /// Found by the aof_loader fuzzer: a name whose escaped form is longer than the line
+    /// limit is refused when read, so every manifest that parses renders to one that parses.
+    #[test]
+    fn manifest_names_too_long_once_escaped_are_refused() {
+        // 'é' is 2 bytes in the file as read, 8 (\xc3\xa9) once rendered.
+        let text = format!("file {} seq 1 type b\n", "é".repeat(300));
+        assert!(text.len() <= MANIFEST_LINE_MAX);
+        assert!(Manifest::parse(&text).is_err());
+        let ok = format!("file {} seq 1 type b\n", "é".repeat(100));
+        let m = Manifest::parse(&ok).unwrap();
+        assert_eq!(Manifest::parse(&m.render()).unwrap(), m);
+    }
+
     #[test]
     fn manifest_names_with_odd_bytes_round_trip() {
         let text = "file \"appendonly\\x01aof.2.base.rdb\" seq 2 type b\n\
                     file \"a b\\x7f\\\"q\\xc3\\xa9.incr\" seq 3 type i\n";
         let m = Manifest::parse(text).unwrap();
-        assert_eq!(m.base.as_ref().unwrap().name, "appendonly\u{1}aof.2.base.rdb");
+        assert_eq!(
+            m.base.as_ref().unwrap().name,
+            "appendonly\u{1}aof.2.base.rdb"
+        );
         assert_eq!(m.incrs[0].name, "a b\u{7f}\"q\u{e9}.incr");
         assert_eq!(Manifest::parse(&m.render()).unwrap(), m);
     }
