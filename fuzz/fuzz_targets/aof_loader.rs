@@ -18,7 +18,11 @@ fuzz_target!(|data: &[u8]| {
             cmds.iter().all(|c| !c.is_empty()),
             "a command without arguments"
         );
-        assert_eq!(check.commands, cmds.len(), "check_bytes and parse_aof disagree");
+        assert_eq!(
+            check.commands,
+            cmds.len(),
+            "check_bytes and parse_aof disagree"
+        );
         let mut again = Vec::new();
         for c in &cmds {
             let args: Vec<&[u8]> = c.iter().map(Vec::as_slice).collect();

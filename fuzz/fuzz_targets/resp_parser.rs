@@ -32,7 +32,11 @@ fn parse_whole(stream: &[u8], limits: &ParseLimits) -> (Commands, Option<Protoco
             Status::Complete => take_command(&mut p, &buf, &mut cmds),
             Status::Incomplete => return (cmds, None),
             Status::Error(e) => {
-                assert_eq!(p.parse(&mut buf, limits), Status::Error(e), "error not sticky");
+                assert_eq!(
+                    p.parse(&mut buf, limits),
+                    Status::Error(e),
+                    "error not sticky"
+                );
                 return (cmds, Some(e));
             }
         }
@@ -73,7 +77,11 @@ fn parse_split(
                 Status::Complete => take_command(&mut p, &buf, &mut cmds),
                 Status::Incomplete => break,
                 Status::Error(e) => {
-                    assert_eq!(p.parse(&mut buf, limits), Status::Error(e), "error not sticky");
+                    assert_eq!(
+                        p.parse(&mut buf, limits),
+                        Status::Error(e),
+                        "error not sticky"
+                    );
                     return (cmds, Some(e));
                 }
             }

@@ -91,7 +91,10 @@ impl Input<'_> {
 fn list_same(list: &List, model: &VecDeque<Vec<u8>>) {
     list.check_invariants();
     assert_eq!(list.len(), model.len(), "list len");
-    assert!(list.iter().eq(model.iter().map(Vec::as_slice)), "list contents");
+    assert!(
+        list.iter().eq(model.iter().map(Vec::as_slice)),
+        "list contents"
+    );
     assert!(
         list.iter().rev().eq(model.iter().rev().map(Vec::as_slice)),
         "list reverse contents"
@@ -156,7 +159,11 @@ fn run_list(limit: u8, inp: &mut Input<'_>) {
             10 => {
                 let value = inp.elem();
                 let l = inp.u8_or0();
-                let limit = if l < 64 { None } else { Some(usize::from(l % 4) + 1) };
+                let limit = if l < 64 {
+                    None
+                } else {
+                    Some(usize::from(l % 4) + 1)
+                };
                 let from_tail = l % 2 == 1;
                 let removed = list.remove_matching(&value, limit, from_tail);
                 let mut left = limit.unwrap_or(usize::MAX);
@@ -223,7 +230,11 @@ fn hash_same(h: &Hash, m: &HashModel) {
     assert_eq!(h.len(), m.map.len(), "hash len");
     let mut seen = Vec::new();
     h.for_each(|f, v| {
-        assert_eq!(m.map.get(f).map(Vec::as_slice), Some(v), "hash value of {f:?}");
+        assert_eq!(
+            m.map.get(f).map(Vec::as_slice),
+            Some(v),
+            "hash value of {f:?}"
+        );
         seen.push(f.to_vec());
     });
     assert_eq!(seen.len(), m.map.len(), "hash for_each count");
@@ -424,7 +435,11 @@ fn run_zset(limit: u8, inp: &mut Input<'_>) {
                 let start = inp.index(len);
                 let count = usize::from(inp.u8_or0() % 8);
                 let doomed: Vec<_> = model.keys().skip(start).take(count).cloned().collect();
-                assert_eq!(z.remove_rank_range(start, count), doomed.len(), "zremrangebyrank");
+                assert_eq!(
+                    z.remove_rank_range(start, count),
+                    doomed.len(),
+                    "zremrangebyrank"
+                );
                 for k in doomed {
                     scores.remove(&k.1);
                     model.remove(&k);
@@ -455,7 +470,10 @@ fn run_zset(limit: u8, inp: &mut Input<'_>) {
         }
         z.check_invariants();
         assert_eq!(z.len(), model.len(), "zset len");
-        let all: Vec<(Vec<u8>, f64)> = z.iter_from(0, false).map(|(m, s)| (m.to_vec(), s)).collect();
+        let all: Vec<(Vec<u8>, f64)> = z
+            .iter_from(0, false)
+            .map(|(m, s)| (m.to_vec(), s))
+            .collect();
         let want: Vec<(Vec<u8>, f64)> = model.keys().map(|(s, m)| (m.clone(), s.0)).collect();
         assert_eq!(all, want, "zset contents");
         for (r, (m, _)) in want.iter().enumerate() {
@@ -481,14 +499,20 @@ fn run_avl(inp: &mut Input<'_>) {
                 model.remove(&(OrderedScore(old), m.clone()));
             }
             assert!(tree.insert(s, m.clone().into()), "avl insert");
-            assert!(!tree.insert(s, m.clone().into()), "avl duplicate insert accepted");
+            assert!(
+                !tree.insert(s, m.clone().into()),
+                "avl duplicate insert accepted"
+            );
             model.insert((OrderedScore(s), m), ());
         } else if let Some(old) = scores.remove(&m) {
             assert_eq!(tree.remove(old, &m).as_deref(), Some(&m[..]), "avl remove");
             model.remove(&(OrderedScore(old), m.clone()));
             assert!(tree.remove(old, &m).is_none(), "avl removed twice");
         } else {
-            assert!(tree.remove(inp.score(), &m).is_none(), "avl remove of a non-member");
+            assert!(
+                tree.remove(inp.score(), &m).is_none(),
+                "avl remove of a non-member"
+            );
         }
         tree.check_invariants();
         assert_eq!(tree.len(), model.len(), "avl len");
@@ -498,7 +522,10 @@ fn run_avl(inp: &mut Input<'_>) {
             assert_eq!(tree.rank(*s, m), Some(r), "avl rank");
         }
         assert!(tree.select(flat.len()).is_none(), "avl select past the end");
-        let fwd: Vec<(Vec<u8>, f64)> = tree.iter_from(0, false).map(|(m, s)| (m.to_vec(), s)).collect();
+        let fwd: Vec<(Vec<u8>, f64)> = tree
+            .iter_from(0, false)
+            .map(|(m, s)| (m.to_vec(), s))
+            .collect();
         let want: Vec<(Vec<u8>, f64)> = flat.iter().map(|(s, m)| (m.clone(), *s)).collect();
         assert_eq!(fwd, want, "avl iteration");
     }
