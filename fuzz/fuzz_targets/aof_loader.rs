@@ -4,11 +4,18 @@
 //! must return an error or a value, never panic or hang. On success it also checks that they
 //! agree: `check_bytes` counts the commands `parse_aof` read within the bytes, re-encoding the
 //! commands with `aof::encode` parses back to the same commands, and a parsed manifest
-//! rendered with `Manifest::render` parses back to the same manifest.
+//! rendered with `Manifest::render` parses back to the same manifest (except for file names
+//! with bytes `render` writes as `\xHH`: a known finding, see docs/ROBUSTNESS.md).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use ringkv::persist::aof::{check_bytes, encode, parse_aof, Manifest};
+
+/// A byte `Manifest::render` writes as a `\xHH` escape in a quoted file name.
+fn needs_hex_escape(name: &str) -> bool {
+    name.bytes()
+        .any(|b| !matches!(b, 0x20..=0x7e | b'\n' | b'\r' | b'\t'))
+}
 
 fuzz_target!(|data: &[u8]| {
     let check = check_bytes(data);
@@ -42,6 +49,17 @@ fuzz_target!(|data: &[u8]| {
 
     let text = String::from_utf8_lossy(data);
     if let Ok(m) = Manifest::parse(&text) {
+        if m.base
+            .iter()
+            .chain(&m.history)
+            .chain(&m.incrs)
+            .any(|f| needs_hex_escape(&f.name))
+        {
+            // Known finding (fuzz/regressions/aof_loader/manifest-name-hex-escape): `render`
+            // writes such bytes as \xHH, which `parse` reads back as 'x' and two characters.
+            // Skipped so that the run goes on to find other failures.
+            return;
+        }
         let rendered = m.render();
         match Manifest::parse(&rendered) {
             Ok(m2) => assert_eq!(m2, m, "manifest render/parse round trip differs"),
