@@ -5,7 +5,8 @@
 //! agree: `check_bytes` counts the commands `parse_aof` read within the bytes, re-encoding the
 //! commands with `aof::encode` parses back to the same commands, and a parsed manifest
 //! rendered with `Manifest::render` parses back to the same manifest (except for file names
-//! with bytes `render` writes as `\xHH`: a known finding, see docs/ROBUSTNESS.md).
+//! with bytes `render` writes as `\xHH`, and rendered lines over the line limit: known
+//! findings, see docs/ROBUSTNESS.md).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -63,6 +64,9 @@ fuzz_target!(|data: &[u8]| {
         let rendered = m.render();
         match Manifest::parse(&rendered) {
             Ok(m2) => assert_eq!(m2, m, "manifest render/parse round trip differs"),
+            // Known finding (fuzz/regressions/aof_loader/manifest-rendered-line-too-long):
+            // escaping can make a line that was read within the line limit longer than it.
+            Err(e) if e.contains("line too long") => {}
             Err(e) => panic!("a rendered manifest does not parse: {e}\n{rendered}"),
         }
     }
