@@ -18,7 +18,7 @@
 //! - BZPOPMIN/BZPOPMAX answer a flat [key, member, score] (score a double in RESP3); BZMPOP
 //!   answers ZMPOP's [key, [[member, score], ...]].
 
-use super::{arg_i64, Ctx, ERR_SYNTAX, ERR_WRONGTYPE};
+use super::{Ctx, ERR_SYNTAX, ERR_WRONGTYPE};
 use crate::blocking::{block, parse_timeout, timeout_null_array, Request};
 use crate::cmd::docs::{arg, Arg, MULTIPLE, OPTIONAL};
 use crate::cmd::lists::{op_move, op_mpop, op_pop, OpError};
@@ -27,9 +27,6 @@ use crate::keyspace::value::ValueType;
 use crate::resp::reply::Reply;
 use crate::resp::Argv;
 use crate::types::list::End;
-
-const ERR_NUMKEYS: &str = "ERR numkeys should be greater than 0";
-const ERR_MPOP_COUNT: &str = "ERR count should be greater than 0";
 
 fn err_text(e: OpError) -> &'static str {
     match e {
@@ -191,52 +188,10 @@ pub fn cmd_brpoplpush(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
 }
 
-/// The part BLMPOP and BZMPOP share, parsed in Redis's order before the timeout:
-/// `numkeys key [key ...] WORD [COUNT count]` from argv[2], WORD one of `words`. Returns the
-/// index of WORD, whether it is the first word, and the count (1 without COUNT).
-fn parse_mpop(
-    argv: &Argv<'_>,
-    words: (&[u8], &[u8]),
-) -> Result<(usize, bool, usize), &'static str> {
-    let numkeys = arg_i64(argv.get(2))
-        .filter(|&n| n >= 1)
-        .ok_or(ERR_NUMKEYS)?;
-    let where_idx = match usize::try_from(numkeys).ok().and_then(|n| n.checked_add(3)) {
-        Some(w) if w < argv.len() => w,
-        _ => return Err(ERR_SYNTAX),
-    };
-    let word = super::c_str(argv.get(where_idx), usize::MAX);
-    let first = if word.eq_ignore_ascii_case(words.0) {
-        true
-    } else if word.eq_ignore_ascii_case(words.1) {
-        false
-    } else {
-        return Err(ERR_SYNTAX);
-    };
-    let mut count: Option<i64> = None;
-    let mut j = where_idx + 1;
-    while j < argv.len() {
-        let opt = super::c_str(argv.get(j), usize::MAX);
-        if count.is_none() && opt.eq_ignore_ascii_case(b"COUNT") && j + 1 < argv.len() {
-            j += 1;
-            count = Some(
-                arg_i64(argv.get(j))
-                    .filter(|&c| c >= 1)
-                    .ok_or(ERR_MPOP_COUNT)?,
-            );
-        } else {
-            return Err(ERR_SYNTAX);
-        }
-        j += 1;
-    }
-    let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
-    Ok((where_idx, first, count))
-}
-
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count], parsed as Redis's
 /// `lmpopGenericCommand`: numkeys, the direction and COUNT first, then the timeout.
 pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let (where_idx, left, count) = match parse_mpop(argv, (b"LEFT", b"RIGHT")) {
+    let (where_idx, left, count) = match super::parse_mpop(argv, 2, (b"LEFT", b"RIGHT")) {
         Ok(p) => p,
         Err(msg) => return ctx.err(msg),
     };
@@ -372,7 +327,7 @@ pub fn cmd_bzpopmax(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: numkeys, the direction and
 /// COUNT are checked before the timeout, as Redis's `zmpopGenericCommand`.
 pub fn cmd_bzmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let (where_idx, min, count) = match parse_mpop(argv, (b"MIN", b"MAX")) {
+    let (where_idx, min, count) = match super::parse_mpop(argv, 2, (b"MIN", b"MAX")) {
         Ok(p) => p,
         Err(msg) => return ctx.err(msg),
     };

@@ -59,8 +59,6 @@ const ERR_RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the fir
                              the second ... or use negative to start from the end of the list";
 const ERR_COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
 const ERR_MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
-const ERR_NUMKEYS: &str = "ERR numkeys should be greater than 0";
-const ERR_MPOP_COUNT: &str = "ERR count should be greater than 0";
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
@@ -731,32 +729,11 @@ pub fn cmd_rpoplpush(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count], parsed as Redis's
 /// `lmpopGenericCommand`: numkeys first, then the direction, then COUNT (once).
 pub fn cmd_lmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let Some(numkeys) = arg_i64(argv.get(1)).filter(|&n| n >= 1) else {
-        return ctx.err(ERR_NUMKEYS);
+    let (where_idx, left, count) = match super::parse_mpop(argv, 1, (b"LEFT", b"RIGHT")) {
+        Ok(p) => p,
+        Err(msg) => return ctx.err(msg),
     };
-    // numkeys + 2 may overflow in i64 (Redis then also answers a syntax error).
-    let where_idx = match usize::try_from(numkeys).ok().and_then(|n| n.checked_add(2)) {
-        Some(w) if w < argv.len() => w,
-        _ => return ctx.syntax_error(),
-    };
-    let Some(end) = parse_end(argv.get(where_idx)) else {
-        return ctx.syntax_error();
-    };
-    let mut count: Option<i64> = None;
-    let mut j = where_idx + 1;
-    while j < argv.len() {
-        if count.is_none() && opt_is(argv.get(j), "COUNT") && j + 1 < argv.len() {
-            j += 1;
-            match arg_i64(argv.get(j)).filter(|&c| c >= 1) {
-                Some(c) => count = Some(c),
-                None => return ctx.err(ERR_MPOP_COUNT),
-            }
-        } else {
-            return ctx.syntax_error();
-        }
-        j += 1;
-    }
-    let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
+    let end = if left { End::Left } else { End::Right };
     let keys: Vec<&[u8]> = (2..where_idx).map(|i| argv.get(i)).collect();
     let now_ms = ctx.now_ms;
     let (db, reply) = parts(ctx);

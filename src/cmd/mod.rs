@@ -185,6 +185,52 @@ pub const ERR_OVERFLOW: &str = "ERR increment or decrement would overflow";
 pub const ERR_NO_KEY: &str = "ERR no such key";
 pub const ERR_DB_RANGE: &str = "ERR DB index is out of range";
 
+/// The `numkeys key [key ...] WORD [COUNT count]` part of LMPOP, BLMPOP, ZMPOP and BZMPOP,
+/// checked in Redis's order (numkeys, then the direction word, then COUNT), with `numkeys` at
+/// `argv[numkeys_at]` and WORD one of `words`. Returns the index of WORD, whether it is the
+/// first word, and the count (1 without COUNT).
+pub fn parse_mpop(
+    argv: &Argv<'_>,
+    numkeys_at: usize,
+    words: (&[u8], &[u8]),
+) -> Result<(usize, bool, usize), &'static str> {
+    const ERR_NUMKEYS: &str = "ERR numkeys should be greater than 0";
+    const ERR_COUNT: &str = "ERR count should be greater than 0";
+    let numkeys = arg_i64(argv.get(numkeys_at))
+        .filter(|&n| n >= 1)
+        .ok_or(ERR_NUMKEYS)?;
+    // numkeys + the keys' start may overflow (Redis then also answers a syntax error).
+    let where_idx = match usize::try_from(numkeys)
+        .ok()
+        .and_then(|n| n.checked_add(numkeys_at + 1))
+    {
+        Some(w) if w < argv.len() => w,
+        _ => return Err(ERR_SYNTAX),
+    };
+    let word = c_str(argv.get(where_idx), usize::MAX);
+    let first = if word.eq_ignore_ascii_case(words.0) {
+        true
+    } else if word.eq_ignore_ascii_case(words.1) {
+        false
+    } else {
+        return Err(ERR_SYNTAX);
+    };
+    let mut count: Option<i64> = None;
+    let mut j = where_idx + 1;
+    while j < argv.len() {
+        let opt = c_str(argv.get(j), usize::MAX);
+        if count.is_none() && opt.eq_ignore_ascii_case(b"COUNT") && j + 1 < argv.len() {
+            j += 1;
+            count = Some(arg_i64(argv.get(j)).filter(|&c| c >= 1).ok_or(ERR_COUNT)?);
+        } else {
+            return Err(ERR_SYNTAX);
+        }
+        j += 1;
+    }
+    let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
+    Ok((where_idx, first, count))
+}
+
 /// Parses an integer argument with Redis's strict rules.
 pub fn arg_i64(a: &[u8]) -> Option<i64> {
     crate::util::num::parse_i64_strict(a)

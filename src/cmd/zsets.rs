@@ -1029,38 +1029,11 @@ pub fn cmd_zpopmax(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 pub fn cmd_zmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    const ERR_NUMKEYS: &str = "ERR numkeys should be greater than 0";
-    let numkeys = match arg_i64(argv.get(1)) {
-        Some(n) if n >= 1 => n as usize,
-        _ => return ctx.err(ERR_NUMKEYS),
+    let (where_i, min, count) = match super::parse_mpop(argv, 1, (b"MIN", b"MAX")) {
+        Ok(p) => p,
+        Err(msg) => return ctx.err(msg),
     };
-    let where_i = match numkeys.checked_add(2) {
-        Some(w) if w < argv.len() => w,
-        _ => return ctx.syntax_error(),
-    };
-    let min = if opt_is(argv.get(where_i), "min") {
-        true
-    } else if opt_is(argv.get(where_i), "max") {
-        false
-    } else {
-        return ctx.syntax_error();
-    };
-    let mut count: Option<usize> = None;
-    let mut j = where_i + 1;
-    while j < argv.len() {
-        let more = argv.len() - 1 - j;
-        if count.is_none() && opt_is(argv.get(j), "count") && more > 0 {
-            j += 1;
-            match arg_i64(argv.get(j)) {
-                Some(c) if c >= 1 => count = Some(c as usize),
-                _ => return ctx.err("ERR count should be greater than 0"),
-            }
-        } else {
-            return ctx.syntax_error();
-        }
-        j += 1;
-    }
-    let count = count.unwrap_or(1);
+    let numkeys = where_i - 2;
     let now_ms = ctx.now_ms;
     for k in 0..numkeys {
         let key = argv.get(2 + k);
