@@ -453,6 +453,20 @@ fn wait_rewrite_done(port: u16) {
 }
 
 /// Sends SHUTDOWN and waits until the process has exited (a zombie until the drop reaps it).
+/// Waits (bounded) until redis-server's first rewrite is done: no rewrite in progress and
+/// the manifest no longer names the base of sequence 1.
+fn wait_redis_first_rewrite(c: &mut common::Raw, dir: &TempDir) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while text(&cmd(c, &["INFO", "persistence"])).contains("aof_rewrite_in_progress:1")
+        || std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest"))
+            .unwrap_or_default()
+            .contains("seq 1 type b")
+    {
+        assert!(Instant::now() < deadline, "redis rewrite did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn shutdown_and_wait(srv: &Server) {
     let mut c = srv.raw();
     c.send(&common::encode(&[b"SHUTDOWN"]));
@@ -527,15 +541,7 @@ fn redis_starts_from_our_directory_and_we_start_from_redis_directory() {
         let mut c = redis.raw();
         // A rewrite gives a non-empty base too.
         cmd(&mut c, &["BGREWRITEAOF"]);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while text(&cmd(&mut c, &["INFO", "persistence"])).contains("aof_rewrite_in_progress:1")
-            || std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest"))
-                .unwrap_or_default()
-                .contains("seq 1 type b")
-        {
-            assert!(Instant::now() < deadline, "redis rewrite did not finish");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_redis_first_rewrite(&mut c, &dir);
         cmd(&mut c, &["SET", "after-rewrite", "1"]);
         cmd(&mut c, &["SPOP", "set", "2"]);
         let d = dump(redis.port);
@@ -567,19 +573,18 @@ fn we_start_from_a_redis_directory_with_an_rdb_base() {
             dir.s(),
         ]);
         populate(redis.port);
-        cmd(&mut redis.raw(), &["BGREWRITEAOF"]);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest"))
-            .unwrap_or_default()
-            .contains(".base.rdb")
-        {
-            assert!(Instant::now() < deadline, "redis rewrite did not finish");
-            std::thread::sleep(Duration::from_millis(20));
-        }
         let mut c = redis.raw();
+        cmd(&mut c, &["BGREWRITEAOF"]);
+        wait_redis_first_rewrite(&mut c, &dir);
+        let manifest =
+            std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest")).unwrap();
+        assert!(manifest.contains(".2.base.rdb"), "{manifest}");
         cmd(&mut c, &["SET", "after-rewrite", "1"]);
         cmd(&mut c, &["ZADD", "z", "9", "late"]);
-        dump(redis.port)
+        let d = dump(redis.port);
+        // As above: a clean shutdown so that everysec's last writes are in the files.
+        shutdown_and_wait(&redis);
+        d
     };
     let srv = start_aof(&dir, &[]);
     assert_same(
