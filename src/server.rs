@@ -36,8 +36,23 @@ const K_BLOCK_TIMER_REMOVE: u8 = 7;
 /// Completion of the cancellation of a receive (see `Server::recv_to_cancel`).
 const K_RECV_CANCEL: u8 = 8;
 
+/// Why `process_input` stopped with input left.
+enum InputLeft {
+    /// It ran everything it could (or the client is blocked or closing).
+    None,
+    /// Its output buffer is full: it goes on once a send completes.
+    Paused,
+    /// It used up its slice or command count: it goes on at the next turn, at once.
+    Runnable,
+}
+
 /// Commands run for one connection per turn before others get their turn.
 const COMMANDS_PER_TURN_MAX: usize = 4096;
+/// Time one connection's commands may take per turn before others get their turn: a client
+/// pipelining thousands of writes (`redis-cli --pipe` loading a dataset) otherwise holds the
+/// loop for a whole receive buffer of commands, which every other client waits for
+/// (scripts/bench's rehash probe: docs/PERFORMANCE.md, "Turn length").
+const CONN_SLICE: Duration = Duration::from_micros(200);
 /// Active expiry may use this share of each tick (Redis: 25%).
 const ACTIVE_EXPIRE_SHARE_PCT: u32 = 25;
 /// Idle rehashing budget per database per tick (Redis: 1 ms).
@@ -462,32 +477,39 @@ impl Server {
         }
     }
 
-    /// Parses and runs the buffered commands of one connection. Returns true if it stopped
-    /// early with complete commands left (it is then processed again next turn).
-    fn process_input(&mut self, slot: usize) -> bool {
+    /// Parses and runs the buffered commands of one connection; says whether it stopped with
+    /// input left, and why.
+    fn process_input(&mut self, slot: usize) -> InputLeft {
         let Some(conn) = self.conns.get_mut(slot) else {
-            return false;
+            return InputLeft::None;
         };
         if conn.closed || conn.close_after_reply {
-            return false;
+            return InputLeft::None;
         }
         if conn.blocked {
             // Input stays buffered until the client is unblocked. Receiving goes on (so a
             // disconnect is seen); `resume_client` cancels a receive in flight so that the
             // buffered commands run as soon as the client is unblocked.
             self.touched.push(slot);
-            return false;
+            return InputLeft::None;
         }
         let Some(mut inbuf) = conn.inbuf.take() else {
-            return false;
+            return InputLeft::None;
         };
         let mut out = std::mem::take(&mut conn.out);
         let mut parser = std::mem::take(&mut conn.parser);
         let mut more = false;
         let mut ran = 0usize;
         let mut obuf_over = false;
+        let mut paused;
+        // `cmd_clock` is read after every command anyway (command time for INFO).
+        let started = self.cmd_clock;
         loop {
-            if ran >= COMMANDS_PER_TURN_MAX || out.len() >= OUT_PAUSE_BYTES {
+            paused = out.len() >= OUT_PAUSE_BYTES;
+            if paused
+                || ran >= COMMANDS_PER_TURN_MAX
+                || self.cmd_clock.saturating_duration_since(started) >= CONN_SLICE
+            {
                 more = !parser.is_idle() || parser.consumed() < inbuf.len();
                 break;
             }
@@ -550,10 +572,14 @@ impl Server {
                 conn.addr
             );
             self.close(slot);
-            return false;
+            return InputLeft::None;
         }
         self.touched.push(slot);
-        more
+        match (more, paused) {
+            (false, _) => InputLeft::None,
+            (true, true) => InputLeft::Paused,
+            (true, false) => InputLeft::Runnable,
+        }
     }
 
     /// Redis's `checkClientOutputBufferLimits` for a normal client with `out_len` bytes in
@@ -776,6 +802,8 @@ fn bind_unix(path: &std::path::Path, perm: u32, backlog: i32) -> Result<OwnedFd,
 /// The loop: owns the ring and the server state.
 pub struct EventLoop {
     ring: Ring,
+    /// A connection stopped at its slice with commands left: the next turn must not wait.
+    resume_now: bool,
     pub srv: Server,
     completions: Vec<Completion>,
     signal_fd: Option<nix::sys::signalfd::SignalFd>,
@@ -852,6 +880,7 @@ impl EventLoop {
             log::warn!("cannot ignore SIGPIPE: {e}");
         }
         Ok(EventLoop {
+            resume_now: false,
             ring,
             srv,
             completions: Vec::with_capacity(1024),
@@ -913,8 +942,10 @@ impl EventLoop {
         self.arm_tick();
         self.arm_signal();
         loop {
+            // Connections stopped at their slice with commands left go on at once.
+            let want = usize::from(!self.resume_now);
             self.ring
-                .submit_and_wait(1)
+                .submit_and_wait(want)
                 .map_err(|e| format!("io_uring_enter: {e}"))?;
             self.srv.now_ms = unix_ms();
             self.srv.cmd_clock = Instant::now();
@@ -934,11 +965,10 @@ impl EventLoop {
                     {
                         self.block_timer = None;
                     }
-                    crate::persist::aof::K_AOF_WRITE
-                    | crate::persist::aof::K_AOF_FSYNC
+                    crate::persist::aof::K_AOF_FSYNC
                     | crate::persist::aof::K_AOF_STEP
                     | crate::persist::aof::K_AOF_BASE_FSYNC => {
-                        crate::persist::aof::on_completion(&mut self.ring, &mut self.srv, c)
+                        crate::persist::aof::on_completion(&mut self.srv, c)
                     }
                     K_SIGNAL => {
                         log::warn!("Received SIGINT/SIGTERM: shutting down");
@@ -955,12 +985,20 @@ impl EventLoop {
             if self.shutdown_started.is_none() {
                 let mut ready = std::mem::take(&mut self.srv.ready);
                 let mut again = Vec::new();
+                self.resume_now = false;
                 for slot in ready.drain(..) {
                     if let Some(c) = self.srv.conns.get_mut(slot) {
                         c.ready = false;
                     }
-                    if self.srv.process_input(slot) {
-                        again.push(slot);
+                    match self.srv.process_input(slot) {
+                        InputLeft::None => {}
+                        // Kept ready (so no receive is armed over unprocessed input), but the
+                        // loop waits for a completion (the send) before trying again.
+                        InputLeft::Paused => again.push(slot),
+                        InputLeft::Runnable => {
+                            again.push(slot);
+                            self.resume_now = true;
+                        }
                     }
                 }
                 for slot in again {

@@ -53,9 +53,8 @@ pub struct Ring {
     ring: IoUring,
     inflight: Slab<Inflight>,
     /// Operations that did not fit in the submission queue; pushed after the next submit.
-    /// Bounded by the number of in-flight records. The flag marks the first entry of a
-    /// linked pair, which must enter the queue together with the entry after it.
-    backlog: Vec<(squeue::Entry, bool)>,
+    /// Bounded by the number of in-flight records.
+    backlog: Vec<squeue::Entry>,
 }
 
 fn explain_setup_error(e: &io::Error) -> RingError {
@@ -146,7 +145,7 @@ impl Ring {
 
     fn push(&mut self, entry: squeue::Entry) {
         if !self.backlog.is_empty() {
-            self.backlog.push((entry, false));
+            self.backlog.push(entry);
             return;
         }
         // SAFETY: every entry pushed here points only at memory owned by `self.inflight`
@@ -154,28 +153,7 @@ impl Ring {
         // freed only after the matching completion has been reaped.
         let full = unsafe { self.ring.submission().push(&entry) }.is_err();
         if full {
-            self.backlog.push((entry, false));
-        }
-    }
-
-    /// Pushes two linked entries so that they are submitted in the same batch: a link that
-    /// ends at a submission boundary would leave the second entry unlinked.
-    fn push_linked_pair(&mut self, first: squeue::Entry, second: squeue::Entry) {
-        let room = {
-            let sq = self.ring.submission();
-            sq.capacity() - sq.len()
-        };
-        if !self.backlog.is_empty() || room < 2 {
-            self.backlog.push((first, true));
-            self.backlog.push((second, false));
-            return;
-        }
-        for e in [first, second] {
-            // SAFETY: as in `push`: the entries point only at memory owned by
-            // `self.inflight`, freed after their completions are reaped. There is room for
-            // both, checked above, so neither push fails.
-            let full = unsafe { self.ring.submission().push(&e) }.is_err();
-            debug_assert!(!full);
+            self.backlog.push(entry);
         }
     }
 
@@ -263,43 +241,15 @@ impl Ring {
         self.push(e);
     }
 
-    /// Writes `buf[from..]` to the file `fd` at byte `offset` (a positional write: the file
-    /// position is not used). With `fsync_token`, an fsync of `fd` is linked after the write
-    /// (IOSQE_IO_LINK): it starts only if the write completed in full, and completes with
-    /// -ECANCELED otherwise. The caller keeps `fd` open until both completions are reaped.
-    pub fn write_at(
-        &mut self,
-        fd: RawFd,
-        token: u64,
-        buf: Vec<u8>,
-        from: usize,
-        offset: u64,
-        fsync_token: Option<u64>,
-    ) {
-        let from = from.min(buf.len());
-        let ptr = buf[from..].as_ptr();
-        let len = (buf.len() - from).min(u32::MAX as usize) as u32;
-        let idx = self.record(token, Some(buf), None, false, false);
-        let mut e = opcode::Write::new(types::Fd(fd), ptr, len)
-            .offset(offset)
+    /// fdatasync(2) of the file `fd` (Redis's `redis_fsync` on Linux: data plus the metadata
+    /// needed to read it back, such as the size, but not timestamps). The caller keeps `fd`
+    /// open until the completion is reaped.
+    pub fn fdatasync(&mut self, fd: RawFd, token: u64) {
+        let idx = self.record(token, None, None, false, false);
+        let e = opcode::Fsync::new(types::Fd(fd))
+            .flags(types::FsyncFlags::DATASYNC)
             .build()
             .user_data(idx);
-        if let Some(t) = fsync_token {
-            e = e.flags(squeue::Flags::IO_LINK);
-            let idx = self.record(t, None, None, false, false);
-            let f = opcode::Fsync::new(types::Fd(fd)).build().user_data(idx);
-            self.push_linked_pair(e, f);
-            return;
-        }
-        // The Vec's heap block does not move when the Vec moves into the slab, so `ptr` stays
-        // valid until the completion is reaped.
-        self.push(e);
-    }
-
-    /// Fsyncs the file `fd`. The caller keeps `fd` open until the completion is reaped.
-    pub fn fsync(&mut self, fd: RawFd, token: u64) {
-        let idx = self.record(token, None, None, false, false);
-        let e = opcode::Fsync::new(types::Fd(fd)).build().user_data(idx);
         self.push(e);
     }
 
@@ -340,20 +290,9 @@ impl Ring {
         // the kernel; they are submitted at the next turn.
         if !self.backlog.is_empty() {
             let pending = std::mem::take(&mut self.backlog);
-            let mut i = 0;
-            // Bounded by the backlog's length; a linked pair is pushed as one unit.
-            while i < pending.len() {
-                let (e, linked) = &pending[i];
-                match pending.get(i + 1) {
-                    Some((second, _)) if *linked => {
-                        self.push_linked_pair(e.clone(), second.clone());
-                        i += 2;
-                    }
-                    _ => {
-                        self.push(e.clone());
-                        i += 1;
-                    }
-                }
+            // Bounded by the backlog's length.
+            for e in pending {
+                self.push(e);
             }
         }
         Ok(())
@@ -471,49 +410,21 @@ mod tests {
     }
 
     #[test]
-    fn positional_write_linked_to_fsync() {
-        const K_WRITE: u8 = 0x03;
+    fn fdatasync_completes_on_the_ring() {
         const K_FSYNC: u8 = 0x04;
         let mut ring = Ring::new(64).expect("io_uring available");
         let path = std::env::temp_dir().join(format!("ringkv-ring-{}", std::process::id()));
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .unwrap();
-        let fd = f.as_raw_fd();
-        ring.write_at(
-            fd,
-            token(K_WRITE, 0, 0),
-            b"xxhello".to_vec(),
-            2,
-            0,
-            Some(token(K_FSYNC, 0, 0)),
-        );
-        ring.write_at(fd, token(K_WRITE, 0, 1), b" world".to_vec(), 0, 5, None);
-        ring.fsync(fd, token(K_FSYNC, 0, 1));
+        std::fs::write(&path, b"hello").unwrap();
+        let f = std::fs::File::open(&path).unwrap();
+        ring.fdatasync(f.as_raw_fd(), token(K_FSYNC, 0, 1));
         let mut done = Vec::new();
-        while done.len() < 4 {
+        while done.is_empty() {
             ring.submit_and_wait(1).unwrap();
             ring.reap(&mut done);
         }
-        for c in &done {
-            assert!(c.result >= 0, "{}", c.result);
-        }
-        // The linked fsync completes after its write.
-        let order: Vec<u64> = done.iter().map(|c| c.token).collect();
-        let w = order
-            .iter()
-            .position(|t| *t == token(K_WRITE, 0, 0))
-            .unwrap();
-        let s = order
-            .iter()
-            .position(|t| *t == token(K_FSYNC, 0, 0))
-            .unwrap();
-        assert!(w < s);
-        assert_eq!(std::fs::read(&path).unwrap(), b"hello world");
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].token, token(K_FSYNC, 0, 1));
+        assert!(done[0].result >= 0, "{}", done[0].result);
         assert_eq!(ring.inflight(), 0);
         drop(f);
         let _ = std::fs::remove_file(&path);

@@ -11,11 +11,15 @@
 //! `Aof::buf` in the form Redis 7.0 propagates it (relative expiries as absolute `PEXPIREAT` /
 //! `SET … PXAT`, `GETDEL` as `DEL`, `INCRBYFLOAT` as `SET … KEEPTTL`, …), preceded by
 //! `SELECT` when the database changes and by a `DEL` for every key that expired on the way.
-//! At the end of the loop turn the whole buffer goes to the ring in ONE positional write,
-//! linked to an fsync under `appendfsync always`; `everysec` fsyncs at most once a second as
-//! a separate operation; `no` never fsyncs. At most one write is in flight: what the next turns
-//! produce accumulates and leaves in one write after it completes (short writes are resumed
-//! from where they stopped, failed writes are retried with the same bytes at the same offset).
+//! At the end of the loop turn the whole buffer is appended in ONE positional write, done
+//! with pwrite(2) on the loop thread as Redis does (a buffered write of a turn's commands is
+//! microseconds; on the ring it went to an io-wq worker thread on ext4, which cost more CPU and
+//! a loop turn: docs/PERFORMANCE.md). The fsync, which blocks for a disk flush, runs on the
+//! ring as fdatasync: under `appendfsync always` one at a time, covering everything written
+//! when it starts, so a batch written while one is in flight waits for the next and one fsync
+//! covers every turn since; `everysec` fsyncs at most once a second; `no` never fsyncs. Short
+//! writes are resumed from where they stopped; a failed write keeps its bytes and is retried
+//! at the same offset.
 //!
 //! Group commit: each buffer gets a sequence number. A connection that ran a write command
 //! records the sequence its data went into (`Conn::aof_wait_seq`) and its output is held until
@@ -29,7 +33,7 @@
 //! (replaced files go to `retired`).
 //!
 //! Rewrites without fork. BGREWRITEAOF and the auto-rewrite trigger schedule an incremental
-//! rewrite; it starts at the end of a turn with no AOF write in flight: the turn's bytes are
+//! rewrite; it starts at the end of a turn with no fsync in flight: the turn's bytes are
 //! written to the current incr file synchronously, a new incr file is opened and added to the
 //! manifest (old base + old incrs + new incr: loadable at every instant), and a
 //! `persist::snapshot::Snapshot` of that instant begins. Each later turn serializes a bounded
@@ -55,7 +59,6 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 /// Ring token kinds (high numbers: the loop's own kinds are small).
-pub const K_AOF_WRITE: u8 = 0x41;
 pub const K_AOF_FSYNC: u8 = 0x42;
 /// A zero timeout that keeps the loop turning while a rewrite has slices left.
 pub const K_AOF_STEP: u8 = 0x43;
@@ -414,12 +417,6 @@ impl Manifest {
 
 enum WriteState {
     Idle,
-    /// A write is on the ring; its buffer is owned by the ring until the completion.
-    InFlight {
-        seq: u64,
-        len: usize,
-        done: usize,
-    },
     /// The last attempt failed; retried from `done` at `retry_at_ms`.
     Failed {
         seq: u64,
@@ -469,7 +466,7 @@ pub struct Aof {
     /// The incremental rewrite in progress, if any.
     rewrite: Option<Box<Rewrite>>,
     /// BGREWRITEAOF or the auto trigger asked for one; it starts at the end of a turn with
-    /// no write in flight.
+    /// no fsync in flight.
     pub rewrite_scheduled: bool,
     /// While set, nothing above this sequence is acknowledged: a rewrite started after a
     /// failed write, whose bytes exist only in the rewrite's base until it completes.
@@ -562,7 +559,6 @@ impl Aof {
 
     fn pending_len(&self) -> usize {
         match &self.state {
-            WriteState::InFlight { len, done, .. } => len - done,
             WriteState::Failed { buf, done, .. } => buf.len() - done,
             WriteState::Idle => 0,
         }
@@ -934,28 +930,66 @@ fn tok(kind: u8, gen: u32) -> u64 {
     ring::token(kind, gen, 0)
 }
 
-fn submit_write(ring: &mut Ring, aof: &mut Aof, buf: Vec<u8>, done: usize, seq: u64, link: bool) {
-    let Some(fd) = aof.file.as_ref().map(|f| f.as_raw_fd()) else {
-        return;
-    };
-    let len = buf.len();
-    let fsync = link.then(|| tok(K_AOF_FSYNC, aof.file_gen));
-    if link {
-        aof.fsync_inflight = Some(seq);
+/// Writes all of `bytes` at `offset` of `fd`: the count written, with the errno that stopped
+/// it if it stopped short (a write of 0 bytes counts as ENOSPC).
+fn pwrite_all(fd: &OwnedFd, bytes: &[u8], offset: u64) -> (usize, Option<i32>) {
+    let mut done = 0;
+    let mut interrupts = 0;
+    // Bounded: each round writes at least one byte, or stops (EINTR retried a few times).
+    while done < bytes.len() {
+        match nix::sys::uio::pwrite(fd, &bytes[done..], (offset + done as u64) as i64) {
+            Ok(0) => return (done, Some(libc::ENOSPC)),
+            Ok(n) => done += n,
+            Err(nix::errno::Errno::EINTR) if interrupts < 8 => interrupts += 1,
+            Err(e) => return (done, Some(e as i32)),
+        }
     }
-    ring.write_at(
-        fd,
-        tok(K_AOF_WRITE, aof.file_gen),
-        buf,
-        done,
-        aof.offset + done as u64,
-        fsync,
-    );
-    aof.state = WriteState::InFlight { seq, len, done };
+    (done, None)
 }
 
-/// End of a loop turn: hands this turn's buffer to the ring if no write is in flight, retries
-/// a failed write or fsync when due, and starts the fsync the policy asks for.
+/// Appends `buf[done..]` at the end of the incr file with pwrite(2), on the loop thread as
+/// Redis does: a buffered write of one turn's commands takes microseconds, while the same
+/// write on the ring goes to an io-wq worker thread on filesystems without non-blocking
+/// buffered writes (ext4), which cost ~30% more server CPU and one more loop turn before the
+/// replies (docs/PERFORMANCE.md, "AOF writes"). The fsync, which does block, stays on the ring.
+fn write_now(aof: &mut Aof, buf: Vec<u8>, done: usize, seq: u64, now_ms: u64) {
+    let Some(fd) = aof.file.as_ref() else {
+        return;
+    };
+    let (n, failed) = pwrite_all(fd, &buf[done..], aof.offset + done as u64);
+    let done = done + n;
+    if let Some(errno) = failed {
+        if aof.write_errno.is_none() {
+            log::warn!(
+                "Error writing to the AOF file: {}",
+                nix::errno::Errno::from_raw(errno).desc()
+            );
+        }
+        aof.write_errno = Some(errno);
+        aof.state = WriteState::Failed {
+            seq,
+            buf,
+            done,
+            retry_at_ms: now_ms + RETRY_MS,
+        };
+        return;
+    }
+    aof.offset += buf.len() as u64;
+    aof.seq_written = seq;
+    let mut buf = buf;
+    buf.clear();
+    if buf.capacity() > aof.spare.capacity() {
+        aof.spare = buf;
+    }
+    if aof.write_errno.is_some() && aof.fsync_retry_at_ms.is_none() {
+        log::warn!("AOF write error looks solved, Redis can write again.");
+        aof.write_errno = None;
+    }
+}
+
+/// End of a loop turn: writes this turn's buffer (after retrying a failed write when due),
+/// releases what is now acknowledged under `everysec`/`no`, and starts the fsync the policy
+/// asks for.
 pub fn submit(ring: &mut Ring, srv: &mut Server) {
     let policy = fsync_policy(srv);
     let now = srv.now_ms;
@@ -965,11 +999,7 @@ pub fn submit(ring: &mut Ring, srv: &mut Server) {
         return;
     }
     let always = policy == AppendFsync::Always;
-    if aof.rewrite_scheduled
-        && aof.rewrite.is_none()
-        && aof.enabled
-        && !matches!(aof.state, WriteState::InFlight { .. })
-        && aof.fsync_inflight.is_none()
+    if aof.rewrite_scheduled && aof.rewrite.is_none() && aof.enabled && aof.fsync_inflight.is_none()
     {
         aof.rewrite_scheduled = false;
         if let Err(e) = start_incremental(srv) {
@@ -990,6 +1020,7 @@ pub fn submit(ring: &mut Ring, srv: &mut Server) {
         aof.buf.clear();
         return;
     }
+    let wrote_before = aof.seq_written;
     match std::mem::replace(&mut aof.state, WriteState::Idle) {
         WriteState::Failed {
             seq,
@@ -998,7 +1029,7 @@ pub fn submit(ring: &mut Ring, srv: &mut Server) {
             retry_at_ms,
         } => {
             if now >= retry_at_ms {
-                submit_write(ring, aof, buf, done, seq, always);
+                write_now(aof, buf, done, seq, now);
             } else {
                 aof.state = WriteState::Failed {
                     seq,
@@ -1008,22 +1039,24 @@ pub fn submit(ring: &mut Ring, srv: &mut Server) {
                 };
             }
         }
-        WriteState::InFlight { seq, len, done } => {
-            aof.state = WriteState::InFlight { seq, len, done };
-        }
-        WriteState::Idle => {
-            if !aof.buf.is_empty() {
-                let mut next = std::mem::take(&mut aof.spare);
-                next.clear();
-                let buf = std::mem::replace(&mut aof.buf, next);
-                let seq = aof.seq_next;
-                aof.seq_next += 1;
-                submit_write(ring, aof, buf, 0, seq, always);
-            }
-        }
+        WriteState::Idle => {}
     }
-    // A separate fsync: everysec once a second, or always after a policy change or a failed
-    // linked fsync. Only bytes already confirmed written are covered.
+    if matches!(aof.state, WriteState::Idle) && !aof.buf.is_empty() {
+        let mut next = std::mem::take(&mut aof.spare);
+        next.clear();
+        let buf = std::mem::replace(&mut aof.buf, next);
+        let seq = aof.seq_next;
+        aof.seq_next += 1;
+        write_now(aof, buf, 0, seq, now);
+    }
+    if aof.seq_written != wrote_before && !always {
+        // everysec / no: written is acknowledged; the replies go out this turn.
+        release_held(srv);
+    }
+    let aof = &mut srv.aof;
+    // The fsync: under `always` one at a time, covering every byte written so far (group
+    // commit: a batch written while an fsync is in flight waits for the next one, which
+    // covers all of it); `everysec` once a second; a failed one retried when due.
     if aof.fsync_inflight.is_none() && aof.seq_written > aof.seq_synced && policy != AppendFsync::No
     {
         let due = match aof.fsync_retry_at_ms {
@@ -1032,7 +1065,7 @@ pub fn submit(ring: &mut Ring, srv: &mut Server) {
         };
         if due {
             if let Some(fd) = aof.file.as_ref().map(|f| f.as_raw_fd()) {
-                ring.fsync(fd, tok(K_AOF_FSYNC, aof.file_gen));
+                ring.fdatasync(fd, tok(K_AOF_FSYNC, aof.file_gen));
                 aof.fsync_inflight = Some(aof.seq_written);
                 aof.fsync_retry_at_ms = None;
             }
@@ -1044,11 +1077,10 @@ pub fn submit(ring: &mut Ring, srv: &mut Server) {
     }
 }
 
-/// A completion of an AOF write or fsync.
-pub fn on_completion(ring: &mut Ring, srv: &mut Server, c: Completion) {
+/// A completion of an AOF fsync or timer.
+pub fn on_completion(srv: &mut Server, c: Completion) {
     let gen = ring::token_generation(c.token);
     let now = srv.now_ms;
-    let policy = fsync_policy(srv);
     let aof = &mut srv.aof;
     if ring::token_kind(c.token) == K_AOF_STEP {
         aof.step_armed = false;
@@ -1084,84 +1116,24 @@ pub fn on_completion(ring: &mut Ring, srv: &mut Server, c: Completion) {
         }
         return;
     }
-    match ring::token_kind(c.token) {
-        K_AOF_WRITE => {
-            let WriteState::InFlight { seq, len, done } =
-                std::mem::replace(&mut aof.state, WriteState::Idle)
-            else {
-                return;
-            };
-            let Some(buf) = c.buf else { return };
-            if c.result <= 0 {
-                let errno = if c.result == 0 {
-                    libc::ENOSPC
-                } else {
-                    -c.result
-                };
-                if aof.write_errno.is_none() {
-                    log::warn!(
-                        "Error writing to the AOF file: {}",
-                        nix::errno::Errno::from_raw(errno).desc()
-                    );
-                }
-                aof.write_errno = Some(errno);
-                aof.state = WriteState::Failed {
-                    seq,
-                    buf,
-                    done,
-                    retry_at_ms: now + RETRY_MS,
-                };
-                return;
-            }
-            let done = done + c.result as usize;
-            if done < len {
-                // Short write: the rest goes at once, linked to the fsync again.
-                submit_write(ring, aof, buf, done, seq, policy == AppendFsync::Always);
-                return;
-            }
-            aof.offset += len as u64;
-            aof.seq_written = seq;
-            let mut buf = buf;
-            buf.clear();
-            if buf.capacity() > aof.spare.capacity() {
-                aof.spare = buf;
-            }
-            if aof.write_errno.is_some() && aof.fsync_retry_at_ms.is_none() {
-                log::warn!("AOF write error looks solved, Redis can write again.");
-                aof.write_errno = None;
-            }
-        }
-        K_AOF_FSYNC => {
-            if c.result == -libc::ECANCELED {
-                // The linked write was short or failed. A short write was resubmitted with a
-                // new linked fsync (the write is in flight again): that one keeps the marker.
-                if !matches!(aof.state, WriteState::InFlight { .. }) {
-                    aof.fsync_inflight = None;
-                }
-                return;
-            }
-            let covered = aof.fsync_inflight.take().unwrap_or(0);
-            if c.result < 0 {
-                log::warn!(
-                    "Can't persist append only file to disk: {}",
-                    nix::errno::Errno::from_raw(-c.result).desc()
-                );
-                aof.write_errno = Some(-c.result);
-                aof.fsync_retry_at_ms = Some(now + RETRY_MS);
-                return;
-            }
-            // A linked fsync may complete with the write still counted as in flight when
-            // both completions arrive in one reap; it covers only confirmed bytes then.
-            aof.seq_synced = aof.seq_synced.max(covered.min(aof.seq_written));
-            aof.last_fsync_ms = now;
-            if aof.fsync_retry_at_ms.take().is_some()
-                && !matches!(aof.state, WriteState::Failed { .. })
-            {
-                log::warn!("AOF write error looks solved, Redis can write again.");
-                aof.write_errno = None;
-            }
-        }
-        _ => {}
+    if ring::token_kind(c.token) != K_AOF_FSYNC {
+        return;
+    }
+    let covered = aof.fsync_inflight.take().unwrap_or(0);
+    if c.result < 0 {
+        log::warn!(
+            "Can't persist append only file to disk: {}",
+            nix::errno::Errno::from_raw(-c.result).desc()
+        );
+        aof.write_errno = Some(-c.result);
+        aof.fsync_retry_at_ms = Some(now + RETRY_MS);
+        return;
+    }
+    aof.seq_synced = aof.seq_synced.max(covered);
+    aof.last_fsync_ms = now;
+    if aof.fsync_retry_at_ms.take().is_some() && !matches!(aof.state, WriteState::Failed { .. }) {
+        log::warn!("AOF write error looks solved, Redis can write again.");
+        aof.write_errno = None;
     }
     release_held(srv);
 }
@@ -1241,21 +1213,11 @@ pub fn shutdown_flush(srv: &mut Server) {
         pending.extend_from_slice(&buf[*done..]);
     }
     pending.extend_from_slice(&aof.buf);
-    let mut off = aof.offset;
-    let mut rest = &pending[..];
-    // Bounded: each round writes at least one byte or stops.
-    while !rest.is_empty() {
-        match nix::sys::uio::pwrite(fd, rest, off as i64) {
-            Ok(n) if n > 0 => {
-                rest = &rest[n..];
-                off += n as u64;
-            }
-            Ok(_) | Err(_) => {
-                log::warn!("Error writing the AOF at shutdown: data since the last write is lost");
-                break;
-            }
-        }
+    let (n, failed) = pwrite_all(fd, &pending, aof.offset);
+    if failed.is_some() {
+        log::warn!("Error writing the AOF at shutdown: data since the last write is lost");
     }
+    let off = aof.offset + n as u64;
     if let Err(e) = nix::unistd::fsync(fd.as_raw_fd()) {
         log::warn!("Can't fsync the AOF at shutdown: {e}");
     }
@@ -1590,8 +1552,7 @@ fn rewrite_inner(srv: &mut Server) -> Result<(), String> {
 
 /// Makes `fd` the current incr file; the old one is retired until its ring operations end.
 fn switch_file(aof: &mut Aof, fd: OwnedFd, len: u64) {
-    let pending = usize::from(matches!(aof.state, WriteState::InFlight { .. }))
-        + usize::from(aof.fsync_inflight.is_some());
+    let pending = usize::from(aof.fsync_inflight.is_some());
     if let Some(old) = aof.file.take() {
         if pending > 0 {
             aof.retired.push((aof.file_gen, old, pending));
@@ -1980,22 +1941,40 @@ fn start_enabling(srv: &mut Server) -> Result<(), String> {
     aof.ack_cap = Some(aof.acked_floor().max(covers_seq));
     aof.enabling = true;
     aof.enabled = true;
+    install_rewrite(
+        srv, tmp_path, file, base_out, base_seq, old_files, covers_seq,
+    );
+    set_expiry_logging(srv, true);
+    Ok(())
+}
+
+/// Starts the snapshot walk of a rewrite whose base goes to `file` (at `tmp_path`) through
+/// `out`, to become base `base_seq` covering sequences up to `covers_seq`.
+fn install_rewrite(
+    srv: &mut Server,
+    tmp_path: PathBuf,
+    file: std::fs::File,
+    out: BaseWriter,
+    base_seq: u64,
+    old_files: Vec<String>,
+    covers_seq: u64,
+) {
+    let keys_total = srv.dbs.iter().map(|d| d.len()).sum();
+    let aof = &mut srv.aof;
     aof.rewrite = Some(Box::new(Rewrite {
         snap: crate::persist::snapshot::Snapshot::new(srv.dbs.len()),
         tmp_path,
         file,
-        out: base_out,
+        out,
         base_seq,
         started: std::time::Instant::now(),
         old_files,
         covers_seq,
         syncing: false,
         id: aof.next_rewrite_id,
-        keys_total: srv.dbs.iter().map(|d| d.len()).sum(),
+        keys_total,
     }));
     aof.next_rewrite_id = (aof.next_rewrite_id + 1) & 0xff_ffff;
-    set_expiry_logging(srv, true);
-    Ok(())
 }
 
 /// BGREWRITEAOF: schedules an incremental rewrite (or, with the AOF off, writes a base now).
@@ -2190,7 +2169,7 @@ pub fn check_aof_main(path: &Path, fix: bool, yes: bool) -> i32 {
 
 // ---- Incremental rewrite -----------------------------------------------------------------
 
-/// Starts an incremental rewrite at the end of a turn (no write in flight): the turn's bytes
+/// Starts an incremental rewrite at the end of a turn (no fsync in flight): the turn's bytes
 /// go to the current incr file synchronously, a new incr file takes every later write and is
 /// added to the manifest (so a crash during the rewrite loads old base + old incrs + new
 /// incr), and the snapshot of this instant starts.
@@ -2210,22 +2189,9 @@ fn start_incremental(srv: &mut Server) -> Result<(), String> {
     }
     pending.extend_from_slice(&aof.buf);
     let covers_seq = aof.seq_next;
-    let mut written_ok = true;
-    let mut off = aof.offset;
-    let mut rest = &pending[..];
-    // Bounded: each round writes at least one byte or stops.
-    while !rest.is_empty() {
-        match nix::sys::uio::pwrite(fd, rest, off as i64) {
-            Ok(n) if n > 0 => {
-                rest = &rest[n..];
-                off += n as u64;
-            }
-            _ => {
-                written_ok = false;
-                break;
-            }
-        }
-    }
+    let (n, failed) = pwrite_all(fd, &pending, aof.offset);
+    let off = aof.offset + n as u64;
+    let mut written_ok = failed.is_none();
     if written_ok && nix::unistd::fsync(fd.as_raw_fd()).is_err() {
         written_ok = false;
     }
@@ -2269,20 +2235,9 @@ fn start_incremental(srv: &mut Server) -> Result<(), String> {
     let tmp_path = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
     let file =
         std::fs::File::create(&tmp_path).map_err(|e| format!("{}: {e}", tmp_path.display()))?;
-    aof.rewrite = Some(Box::new(Rewrite {
-        snap: crate::persist::snapshot::Snapshot::new(srv.dbs.len()),
-        tmp_path,
-        file,
-        out: base_out,
-        base_seq,
-        started: std::time::Instant::now(),
-        old_files,
-        covers_seq,
-        syncing: false,
-        id: aof.next_rewrite_id,
-        keys_total: srv.dbs.iter().map(|d| d.len()).sum(),
-    }));
-    aof.next_rewrite_id = (aof.next_rewrite_id + 1) & 0xff_ffff;
+    install_rewrite(
+        srv, tmp_path, file, base_out, base_seq, old_files, covers_seq,
+    );
     log::info!("Background append only file rewriting started");
     release_held(srv);
     Ok(())
@@ -2320,7 +2275,7 @@ fn rewrite_step(ring: &mut Ring, srv: &mut Server, keys_max: usize) {
     if done {
         // The base's fsync goes through the ring: a large base must not stall the loop.
         rw.syncing = true;
-        ring.fsync(rw.file.as_raw_fd(), tok(K_AOF_BASE_FSYNC, rw.id));
+        ring.fdatasync(rw.file.as_raw_fd(), tok(K_AOF_BASE_FSYNC, rw.id));
     }
 }
 
