@@ -3,10 +3,12 @@
 //! process. Expected answers were taken from redis-server 7.0.15.
 
 mod common;
+mod models;
 
 use std::collections::VecDeque;
 
 use common::{Raw, Reply, Server};
+use models::list_same;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use ringkv::types::list::{End, List};
@@ -26,19 +28,6 @@ fn random_elem(rng: &mut StdRng) -> Vec<u8> {
         _ => rng.gen_range(3_000..9_000),
     };
     (0..len).map(|_| b"abc"[rng.gen_range(0..3)]).collect()
-}
-
-fn assert_same(list: &List, model: &VecDeque<Vec<u8>>, step: usize) {
-    list.check_invariants();
-    assert_eq!(list.len(), model.len(), "step {step}: len");
-    assert!(
-        list.iter().eq(model.iter().map(Vec::as_slice)),
-        "step {step}: contents differ"
-    );
-    assert!(
-        list.iter().rev().eq(model.iter().rev().map(Vec::as_slice)),
-        "step {step}: reverse contents differ"
-    );
 }
 
 fn run_model(fill: i32, seed: u64) {
@@ -155,7 +144,7 @@ fn run_model(fill: i32, seed: u64) {
                 }
             }
         }
-        assert_same(&list, &model, step);
+        list_same(&list, &model, step);
     }
     // Drain to empty: no node may be left behind.
     for step in 0..model.len() {
