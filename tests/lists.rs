@@ -8,7 +8,7 @@ mod models;
 use std::collections::VecDeque;
 
 use common::{Raw, Reply, Server};
-use models::list_same;
+use models::{list_remove_matching, list_same};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use ringkv::types::list::{End, List};
@@ -99,26 +99,8 @@ fn run_model(fill: i32, seed: u64) {
                 };
                 let from_tail = rng.gen_bool(0.5);
                 let removed = list.remove_matching(&value, limit, from_tail);
-                let mut left = limit.unwrap_or(usize::MAX);
-                let mut idx: Vec<usize> = (0..model.len()).collect();
-                if from_tail {
-                    idx.reverse();
-                }
-                let mut doomed = Vec::new();
-                for i in idx {
-                    if left == 0 {
-                        break;
-                    }
-                    if model[i] == value {
-                        doomed.push(i);
-                        left -= 1;
-                    }
-                }
-                assert_eq!(removed, doomed.len(), "step {step}");
-                doomed.sort_unstable();
-                for i in doomed.into_iter().rev() {
-                    model.remove(i);
-                }
+                let want = list_remove_matching(&mut model, &value, limit, from_tail);
+                assert_eq!(removed, want, "step {step}");
             }
             12 => {
                 let value = random_elem(&mut rng);

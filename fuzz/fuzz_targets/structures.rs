@@ -19,7 +19,9 @@ mod models;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use libfuzzer_sys::fuzz_target;
-use models::{hash_same, list_same, zset_same, HashModel, OrderedScore, ZModel};
+use models::{
+    hash_same, list_remove_matching, list_same, zset_same, HashModel, OrderedScore, ZModel,
+};
 use ringkv::types::avl::AvlTree;
 use ringkv::types::hash::{self, Hash};
 use ringkv::types::list::List;
@@ -158,26 +160,8 @@ fn run_list(limit: u8, inp: &mut Input<'_>) {
                 };
                 let from_tail = l % 2 == 1;
                 let removed = list.remove_matching(&value, limit, from_tail);
-                let mut left = limit.unwrap_or(usize::MAX);
-                let mut idx: Vec<usize> = (0..model.len()).collect();
-                if from_tail {
-                    idx.reverse();
-                }
-                let mut doomed = Vec::new();
-                for i in idx {
-                    if left == 0 {
-                        break;
-                    }
-                    if model[i] == value {
-                        doomed.push(i);
-                        left -= 1;
-                    }
-                }
-                assert_eq!(removed, doomed.len(), "remove_matching");
-                doomed.sort_unstable();
-                for i in doomed.into_iter().rev() {
-                    model.remove(i);
-                }
+                let want = list_remove_matching(&mut model, &value, limit, from_tail);
+                assert_eq!(removed, want, "remove_matching");
             }
             _ => {
                 let value = inp.elem();

@@ -31,6 +31,36 @@ pub fn list_same(list: &List, model: &VecDeque<Vec<u8>>, step: usize) {
     );
 }
 
+/// LREM on the model: removes up to `limit` (all when `None`) elements equal to `value`,
+/// from the head or, with `from_tail`, from the tail; returns how many it removed.
+pub fn list_remove_matching(
+    model: &mut VecDeque<Vec<u8>>,
+    value: &[u8],
+    limit: Option<usize>,
+    from_tail: bool,
+) -> usize {
+    let mut left = limit.unwrap_or(usize::MAX);
+    let mut idx: Vec<usize> = (0..model.len()).collect();
+    if from_tail {
+        idx.reverse();
+    }
+    let mut doomed = Vec::new();
+    for i in idx {
+        if left == 0 {
+            break;
+        }
+        if model[i] == value {
+            doomed.push(i);
+            left -= 1;
+        }
+    }
+    doomed.sort_unstable();
+    for &i in doomed.iter().rev() {
+        model.remove(i);
+    }
+    doomed.len()
+}
+
 // ---- hash -------------------------------------------------------------------------------
 
 /// The hash model: a map for contents plus the insertion order a listpack must reproduce.
