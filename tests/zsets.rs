@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
 use common::{Reply, Server};
-use models::{zset_same, OrderedScore, ZModel};
+use models::{zset_add, zset_same, OrderedScore, ZModel};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use ringkv::types::avl::AvlTree;
@@ -162,15 +162,7 @@ fn zset_matches_model_across_encodings() {
         match rng.gen_range(0..10) {
             0..=5 => {
                 let s = random_score(&mut rng);
-                match z.score(&m) {
-                    Some(old) => {
-                        z.update_score(&m, old, s);
-                        model.remove(&(OrderedScore(old), m.clone()));
-                    }
-                    None => z.insert_new(&m, s, limits),
-                }
-                scores.insert(m.clone(), s);
-                model.insert((OrderedScore(s), m), ());
+                zset_add(&mut z, &mut model, &mut scores, m, s, limits);
             }
             6..=7 => {
                 let got = z.remove(&m);

@@ -20,7 +20,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use libfuzzer_sys::fuzz_target;
 use models::{
-    hash_same, list_remove_matching, list_same, zset_same, HashModel, OrderedScore, ZModel,
+    hash_same, list_remove_matching, list_same, zset_add, zset_same, HashModel, OrderedScore,
+    ZModel,
 };
 use ringkv::types::avl::AvlTree;
 use ringkv::types::hash::{self, Hash};
@@ -314,15 +315,7 @@ fn run_zset(limit: u8, inp: &mut Input<'_>) {
             0..=3 => {
                 let m = inp.elem();
                 let s = inp.score();
-                match z.score(&m) {
-                    Some(old) => {
-                        z.update_score(&m, old, s);
-                        model.remove(&(OrderedScore(old), m.clone()));
-                    }
-                    None => z.insert_new(&m, s, limits),
-                }
-                scores.insert(m.clone(), s);
-                model.insert((OrderedScore(s), m), ());
+                zset_add(&mut z, &mut model, &mut scores, m, s, limits);
             }
             4 => {
                 let m = inp.elem();

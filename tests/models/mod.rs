@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use ringkv::types::hash::Hash;
 use ringkv::types::list::List;
-use ringkv::types::zset::ZSet;
+use ringkv::types::zset::{self, ZSet};
 
 // ---- list -------------------------------------------------------------------------------
 
@@ -133,6 +133,27 @@ impl Ord for OrderedScore {
 
 /// The sorted-set model: (score, member) pairs in ZSet order.
 pub type ZModel = BTreeMap<(OrderedScore, Vec<u8>), ()>;
+
+/// ZADD of member `m` with score `s` on both the ZSet and the model (`scores` is the model's
+/// member -> score map, as the ZSet's dict holds it).
+pub fn zset_add(
+    z: &mut ZSet,
+    model: &mut ZModel,
+    scores: &mut HashMap<Vec<u8>, f64>,
+    m: Vec<u8>,
+    s: f64,
+    limits: zset::Limits,
+) {
+    match z.score(&m) {
+        Some(old) => {
+            z.update_score(&m, old, s);
+            model.remove(&(OrderedScore(old), m.clone()));
+        }
+        None => z.insert_new(&m, s, limits),
+    }
+    scores.insert(m.clone(), s);
+    model.insert((OrderedScore(s), m), ());
+}
 
 /// Checks the ZSet's invariants, length and full contents in order against the model, the
 /// rank of every `rank_every`-th member, and that a ZSet with more than `entries_max` members
