@@ -922,74 +922,18 @@ pub fn find_param(name: &[u8]) -> Option<&'static Param> {
 }
 
 /// Splits a config-file line into arguments the way Redis does (`sdssplitargs`): blanks
-/// separate, double quotes allow escapes, single quotes only `\'`.
+/// separate, double quotes allow escapes, single quotes only `\'`. The splitting is the
+/// inline-request splitter's (`resp::parse::split_inline`), run on a copy of the line; like
+/// Redis, which sees the line as a C string, it ends the line at a NUL.
 pub fn split_line(line: &str) -> Result<Vec<Vec<u8>>, String> {
-    let b = line.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        while i < b.len() && b[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i == b.len() {
-            break;
-        }
-        let mut cur = Vec::new();
-        if b[i] == b'"' || b[i] == b'\'' {
-            let q = b[i];
-            i += 1;
-            loop {
-                let Some(&c) = b.get(i) else {
-                    return Err("unbalanced quotes".into());
-                };
-                i += 1;
-                if c == q {
-                    break;
-                }
-                if q == b'"' && c == b'\\' && i < b.len() {
-                    // sdssplitargs in double quotes: \xHH, \n \r \t \b \a, else the char.
-                    let hex = |x: u8| (x as char).to_digit(16);
-                    match (
-                        b[i],
-                        b.get(i + 1).copied().and_then(hex),
-                        b.get(i + 2).copied().and_then(hex),
-                    ) {
-                        (b'x', Some(h), Some(l)) => {
-                            cur.push((h * 16 + l) as u8);
-                            i += 3;
-                        }
-                        (e, _, _) => {
-                            cur.push(match e {
-                                b'n' => b'\n',
-                                b'r' => b'\r',
-                                b't' => b'\t',
-                                b'b' => 0x08,
-                                b'a' => 0x07,
-                                e => e,
-                            });
-                            i += 1;
-                        }
-                    }
-                } else if q == b'\'' && c == b'\\' && b.get(i) == Some(&b'\'') {
-                    // sdssplitargs in single quotes: only \' is an escape.
-                    cur.push(b'\'');
-                    i += 1;
-                } else {
-                    cur.push(c);
-                }
-            }
-            if i < b.len() && !b[i].is_ascii_whitespace() {
-                return Err("unbalanced quotes".into());
-            }
-        } else {
-            while i < b.len() && !b[i].is_ascii_whitespace() {
-                cur.push(b[i]);
-                i += 1;
-            }
-        }
-        out.push(cur);
+    let line = line.split('\0').next().unwrap_or_default();
+    let mut buf = line.as_bytes().to_vec();
+    let end = buf.len();
+    let mut spans = Vec::new();
+    if !crate::resp::parse::split_inline(&mut buf, 0, end, &mut spans) {
+        return Err("unbalanced quotes".into());
     }
-    Ok(out)
+    Ok(spans.iter().map(|s| buf[s.start..s.end].to_vec()).collect())
 }
 
 impl Config {
@@ -1061,6 +1005,27 @@ mod tests {
         );
         // \x without two hex digits is just 'x'.
         assert_eq!(split_line(r#""\xg1""#).unwrap(), vec![b"xg1".to_vec()]);
+
+        // As in sdssplitargs, a quote inside a word opens a quoted part, vertical tab and form
+        // feed are blanks between words, and a NUL ends the line.
+        assert_eq!(
+            split_line(r#"a"b c" d"#).unwrap(),
+            vec![b"ab c".to_vec(), b"d".to_vec()]
+        );
+        assert!(split_line(r#"a"b c"d"#).is_err());
+        assert!(split_line(r#"pa"ss"#).is_err());
+        assert_eq!(
+            split_line("a\x0bb \"c\"\x0c").unwrap(),
+            vec![b"a\x0bb".to_vec(), b"c".to_vec()]
+        );
+        assert_eq!(
+            split_line("\x0ba\x0c b").unwrap(),
+            vec![b"a\x0c".to_vec(), b"b".to_vec()]
+        );
+        assert_eq!(
+            split_line("a b\0c d").unwrap(),
+            vec![b"a".to_vec(), b"b".to_vec()]
+        );
     }
 
     #[test]

@@ -3,40 +3,18 @@
 //! process over raw RESP2 and RESP3. Expected answers were taken from redis-server 7.0.15.
 
 mod common;
+mod models;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use common::{Raw, Reply, Server};
+use models::{hash_same, HashModel};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use ringkv::types::hash::{Hash, Limits};
 
 // ---------------------------------------------------------------------------------------------
 // Model tests of the data structure.
-
-/// The model: a map for contents plus the insertion order a listpack must reproduce.
-#[derive(Default)]
-struct Model {
-    map: HashMap<Vec<u8>, Vec<u8>>,
-    order: Vec<Vec<u8>>,
-}
-
-impl Model {
-    fn set(&mut self, f: &[u8], v: &[u8]) -> bool {
-        let new = self.map.insert(f.to_vec(), v.to_vec()).is_none();
-        if new {
-            self.order.push(f.to_vec());
-        }
-        new
-    }
-    fn remove(&mut self, f: &[u8]) -> bool {
-        let found = self.map.remove(f).is_some();
-        if found {
-            self.order.retain(|x| x != f);
-        }
-        found
-    }
-}
 
 fn field(rng: &mut StdRng, space: usize) -> Vec<u8> {
     match rng.gen_range(0..10) {
@@ -52,26 +30,6 @@ fn value(rng: &mut StdRng, long_len: usize) -> Vec<u8> {
         1 => Vec::new(),
         2 => rng.gen_range(-1000i64..1000).to_string().into_bytes(),
         _ => format!("v{}", rng.gen_range(0..1_000_000)).into_bytes(),
-    }
-}
-
-/// Checks every observable of `h` against the model; `listpack_order` checks iteration order.
-fn compare(h: &mut Hash, m: &Model, step: usize) {
-    h.check_invariants();
-    assert_eq!(h.len(), m.map.len(), "step {step}: len");
-    assert_eq!(h.is_empty(), m.map.is_empty());
-    let mut seen = Vec::new();
-    h.for_each(|f, v| {
-        assert_eq!(
-            m.map.get(f).map(Vec::as_slice),
-            Some(v),
-            "step {step}: {f:?}"
-        );
-        seen.push(f.to_vec());
-    });
-    assert_eq!(seen.len(), m.map.len(), "step {step}: for_each count");
-    if h.is_listpack() {
-        assert_eq!(seen, m.order, "step {step}: listpack order");
     }
 }
 
@@ -95,7 +53,7 @@ fn model_random_operations() {
         };
         let mut rng = StdRng::seed_from_u64(0x4841_5348 + round as u64);
         let mut h = Hash::new();
-        let mut m = Model::default();
+        let mut m = HashModel::default();
         let mut was_table = false;
         let mut converted = false;
         for step in 0..4000 {
@@ -228,7 +186,7 @@ fn model_random_operations() {
                 assert!(!was_table, "step {step}: converted back to a listpack");
             }
             converted |= was_table;
-            compare(&mut h, &m, step);
+            hash_same(&h, &m, step);
             if m.map.is_empty() && !growing && rng.gen_bool(0.05) {
                 // Like the keyspace deleting an empty hash and a new one starting as listpack.
                 h = Hash::new();

@@ -3,10 +3,12 @@
 //! process. Expected answers were taken from redis-server 7.0.15.
 
 mod common;
+mod models;
 
 use std::collections::VecDeque;
 
 use common::{Raw, Reply, Server};
+use models::{list_remove_matching, list_same};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use ringkv::types::list::{End, List};
@@ -26,19 +28,6 @@ fn random_elem(rng: &mut StdRng) -> Vec<u8> {
         _ => rng.gen_range(3_000..9_000),
     };
     (0..len).map(|_| b"abc"[rng.gen_range(0..3)]).collect()
-}
-
-fn assert_same(list: &List, model: &VecDeque<Vec<u8>>, step: usize) {
-    list.check_invariants();
-    assert_eq!(list.len(), model.len(), "step {step}: len");
-    assert!(
-        list.iter().eq(model.iter().map(Vec::as_slice)),
-        "step {step}: contents differ"
-    );
-    assert!(
-        list.iter().rev().eq(model.iter().rev().map(Vec::as_slice)),
-        "step {step}: reverse contents differ"
-    );
 }
 
 fn run_model(fill: i32, seed: u64) {
@@ -110,26 +99,8 @@ fn run_model(fill: i32, seed: u64) {
                 };
                 let from_tail = rng.gen_bool(0.5);
                 let removed = list.remove_matching(&value, limit, from_tail);
-                let mut left = limit.unwrap_or(usize::MAX);
-                let mut idx: Vec<usize> = (0..model.len()).collect();
-                if from_tail {
-                    idx.reverse();
-                }
-                let mut doomed = Vec::new();
-                for i in idx {
-                    if left == 0 {
-                        break;
-                    }
-                    if model[i] == value {
-                        doomed.push(i);
-                        left -= 1;
-                    }
-                }
-                assert_eq!(removed, doomed.len(), "step {step}");
-                doomed.sort_unstable();
-                for i in doomed.into_iter().rev() {
-                    model.remove(i);
-                }
+                let want = list_remove_matching(&mut model, &value, limit, from_tail);
+                assert_eq!(removed, want, "step {step}");
             }
             12 => {
                 let value = random_elem(&mut rng);
@@ -155,7 +126,7 @@ fn run_model(fill: i32, seed: u64) {
                 }
             }
         }
-        assert_same(&list, &model, step);
+        list_same(&list, &model, step);
     }
     // Drain to empty: no node may be left behind.
     for step in 0..model.len() {

@@ -3,35 +3,17 @@
 //! on the real binary (ZQUERY, RESP3 shapes, encodings, ZSCAN, ZRANDMEMBER).
 
 mod common;
+mod models;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
 use common::{Reply, Server};
+use models::{zset_add, zset_same, OrderedScore, ZModel};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use ringkv::types::avl::AvlTree;
 use ringkv::types::zset::{Limits, ZSet};
-
-/// An f64 with a total order, for BTreeMap keys (the model never holds NaN or -0.0).
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct OrderedScore(f64);
-
-impl Eq for OrderedScore {}
-
-impl PartialOrd for OrderedScore {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for OrderedScore {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.0.partial_cmp(&other.0).expect("no NaN in the model")
-    }
-}
-
-type Model = BTreeMap<(OrderedScore, Vec<u8>), ()>;
 
 fn random_score(rng: &mut StdRng) -> f64 {
     match rng.gen_range(0..20) {
@@ -46,7 +28,7 @@ fn random_member(rng: &mut StdRng, pool: u32) -> Vec<u8> {
     format!("m{}", rng.gen_range(0..pool)).into_bytes()
 }
 
-fn check_tree_against(tree: &AvlTree, model: &Model, rng: &mut StdRng) {
+fn check_tree_against(tree: &AvlTree, model: &ZModel, rng: &mut StdRng) {
     tree.check_invariants();
     assert_eq!(tree.len(), model.len());
     let flat: Vec<(f64, Vec<u8>)> = model.keys().map(|(s, m)| (s.0, m.clone())).collect();
@@ -96,7 +78,7 @@ fn check_tree_against(tree: &AvlTree, model: &Model, rng: &mut StdRng) {
 fn avl_tree_matches_btreemap_model() {
     let mut rng = StdRng::seed_from_u64(0xA71);
     let mut tree = AvlTree::new();
-    let mut model: Model = BTreeMap::new();
+    let mut model: ZModel = BTreeMap::new();
     // member -> score, as the ZSet's dict would hold it.
     let mut scores: HashMap<Vec<u8>, f64> = HashMap::new();
     for step in 0..6000 {
@@ -161,7 +143,7 @@ fn zset_matches_model_across_encodings() {
         value_max: 8,
     };
     let mut z = ZSet::new();
-    let mut model: Model = BTreeMap::new();
+    let mut model: ZModel = BTreeMap::new();
     let mut scores: HashMap<Vec<u8>, f64> = HashMap::new();
     let mut saw_skiplist = false;
     for step in 0..8000 {
@@ -180,15 +162,7 @@ fn zset_matches_model_across_encodings() {
         match rng.gen_range(0..10) {
             0..=5 => {
                 let s = random_score(&mut rng);
-                match z.score(&m) {
-                    Some(old) => {
-                        z.update_score(&m, old, s);
-                        model.remove(&(OrderedScore(old), m.clone()));
-                    }
-                    None => z.insert_new(&m, s, limits),
-                }
-                scores.insert(m.clone(), s);
-                model.insert((OrderedScore(s), m), ());
+                zset_add(&mut z, &mut model, &mut scores, m, s, limits);
             }
             6..=7 => {
                 let got = z.remove(&m);
@@ -228,23 +202,8 @@ fn zset_matches_model_across_encodings() {
                 }
             }
         }
-        z.check_invariants();
+        zset_same(&mut z, &model, limits.entries_max, 7, step);
         saw_skiplist |= z.encoding() == "skiplist";
-        assert_eq!(z.len(), model.len());
-        let all: Vec<(Vec<u8>, f64)> = z
-            .iter_from(0, false)
-            .map(|(m, s)| (m.to_vec(), s))
-            .collect();
-        let want: Vec<(Vec<u8>, f64)> = model.keys().map(|(s, m)| (m.clone(), s.0)).collect();
-        assert_eq!(all, want);
-        for (r, (m, _)) in want.iter().enumerate() {
-            if r % 7 == 0 {
-                assert_eq!(z.rank(m), Some(r));
-            }
-        }
-        if z.len() > limits.entries_max {
-            assert_eq!(z.encoding(), "skiplist");
-        }
     }
     assert!(saw_skiplist);
 }

@@ -9,12 +9,20 @@
 //!
 //! Input layout: byte 0 chooses the structure (mod 5) and byte 1 its size limit; the rest is
 //! read as operations, each an opcode byte followed by its operands.
+//!
+//! The models and the comparisons are those of the model tests: tests/models/mod.rs.
 #![no_main]
 
-use std::cmp::Ordering;
+#[path = "../../tests/models/mod.rs"]
+mod models;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use libfuzzer_sys::fuzz_target;
+use models::{
+    hash_same, list_remove_matching, list_same, zset_add, zset_same, HashModel, OrderedScore,
+    ZModel,
+};
 use ringkv::types::avl::AvlTree;
 use ringkv::types::hash::{self, Hash};
 use ringkv::types::list::List;
@@ -88,19 +96,6 @@ impl Input<'_> {
 
 // ---- list -------------------------------------------------------------------------------
 
-fn list_same(list: &List, model: &VecDeque<Vec<u8>>) {
-    list.check_invariants();
-    assert_eq!(list.len(), model.len(), "list len");
-    assert!(
-        list.iter().eq(model.iter().map(Vec::as_slice)),
-        "list contents"
-    );
-    assert!(
-        list.iter().rev().eq(model.iter().rev().map(Vec::as_slice)),
-        "list reverse contents"
-    );
-}
-
 fn run_list(limit: u8, inp: &mut Input<'_>) {
     // list-max-listpack-size: -1..-5 (byte sizes) or 1..=128 entries.
     let fill = if limit % 2 == 0 {
@@ -110,7 +105,7 @@ fn run_list(limit: u8, inp: &mut Input<'_>) {
     };
     let mut list = List::new(fill);
     let mut model: VecDeque<Vec<u8>> = VecDeque::new();
-    for _ in 0..STEPS_MAX {
+    for step in 0..STEPS_MAX {
         let Some(op) = inp.byte() else { break };
         match op % 12 {
             0 | 1 => {
@@ -166,26 +161,8 @@ fn run_list(limit: u8, inp: &mut Input<'_>) {
                 };
                 let from_tail = l % 2 == 1;
                 let removed = list.remove_matching(&value, limit, from_tail);
-                let mut left = limit.unwrap_or(usize::MAX);
-                let mut idx: Vec<usize> = (0..model.len()).collect();
-                if from_tail {
-                    idx.reverse();
-                }
-                let mut doomed = Vec::new();
-                for i in idx {
-                    if left == 0 {
-                        break;
-                    }
-                    if model[i] == value {
-                        doomed.push(i);
-                        left -= 1;
-                    }
-                }
-                assert_eq!(removed, doomed.len(), "remove_matching");
-                doomed.sort_unstable();
-                for i in doomed.into_iter().rev() {
-                    model.remove(i);
-                }
+                let want = list_remove_matching(&mut model, &value, limit, from_tail);
+                assert_eq!(removed, want, "remove_matching");
             }
             _ => {
                 let value = inp.elem();
@@ -196,52 +173,11 @@ fn run_list(limit: u8, inp: &mut Input<'_>) {
                 );
             }
         }
-        list_same(&list, &model);
+        list_same(&list, &model, step);
     }
 }
 
 // ---- hash -------------------------------------------------------------------------------
-
-#[derive(Default)]
-struct HashModel {
-    map: HashMap<Vec<u8>, Vec<u8>>,
-    order: Vec<Vec<u8>>,
-}
-
-impl HashModel {
-    fn set(&mut self, f: &[u8], v: &[u8]) -> bool {
-        let new = self.map.insert(f.to_vec(), v.to_vec()).is_none();
-        if new {
-            self.order.push(f.to_vec());
-        }
-        new
-    }
-    fn remove(&mut self, f: &[u8]) -> bool {
-        let found = self.map.remove(f).is_some();
-        if found {
-            self.order.retain(|x| x != f);
-        }
-        found
-    }
-}
-
-fn hash_same(h: &Hash, m: &HashModel) {
-    h.check_invariants();
-    assert_eq!(h.len(), m.map.len(), "hash len");
-    let mut seen = Vec::new();
-    h.for_each(|f, v| {
-        assert_eq!(
-            m.map.get(f).map(Vec::as_slice),
-            Some(v),
-            "hash value of {f:?}"
-        );
-        seen.push(f.to_vec());
-    });
-    assert_eq!(seen.len(), m.map.len(), "hash for_each count");
-    if h.is_listpack() {
-        assert_eq!(seen, m.order, "listpack order");
-    }
-}
 
 fn run_hash(limit: u8, inp: &mut Input<'_>) {
     let lim = hash::Limits {
@@ -251,7 +187,7 @@ fn run_hash(limit: u8, inp: &mut Input<'_>) {
     let mut h = Hash::new();
     let mut m = HashModel::default();
     let mut was_table = false;
-    for _ in 0..STEPS_MAX {
+    for step in 0..STEPS_MAX {
         let Some(op) = inp.byte() else { break };
         let f = inp.elem();
         match op % 8 {
@@ -305,7 +241,7 @@ fn run_hash(limit: u8, inp: &mut Input<'_>) {
         } else {
             assert!(!was_table, "hash converted back to a listpack");
         }
-        hash_same(&h, &m);
+        hash_same(&h, &m, step);
     }
 }
 
@@ -365,21 +301,6 @@ fn run_set(limit: u8, inp: &mut Input<'_>) {
 
 // ---- zset and AVL tree ------------------------------------------------------------------
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct OrderedScore(f64);
-impl Eq for OrderedScore {}
-impl PartialOrd for OrderedScore {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for OrderedScore {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.0.partial_cmp(&other.0).expect("no NaN in the model")
-    }
-}
-type ZModel = BTreeMap<(OrderedScore, Vec<u8>), ()>;
-
 fn run_zset(limit: u8, inp: &mut Input<'_>) {
     let limits = zset::Limits {
         entries_max: usize::from(limit % 32),
@@ -388,21 +309,13 @@ fn run_zset(limit: u8, inp: &mut Input<'_>) {
     let mut z = ZSet::new();
     let mut model: ZModel = BTreeMap::new();
     let mut scores: HashMap<Vec<u8>, f64> = HashMap::new();
-    for _ in 0..STEPS_MAX {
+    for step in 0..STEPS_MAX {
         let Some(op) = inp.byte() else { break };
         match op % 8 {
             0..=3 => {
                 let m = inp.elem();
                 let s = inp.score();
-                match z.score(&m) {
-                    Some(old) => {
-                        z.update_score(&m, old, s);
-                        model.remove(&(OrderedScore(old), m.clone()));
-                    }
-                    None => z.insert_new(&m, s, limits),
-                }
-                scores.insert(m.clone(), s);
-                model.insert((OrderedScore(s), m), ());
+                zset_add(&mut z, &mut model, &mut scores, m, s, limits);
             }
             4 => {
                 let m = inp.elem();
@@ -468,20 +381,7 @@ fn run_zset(limit: u8, inp: &mut Input<'_>) {
                 }
             }
         }
-        z.check_invariants();
-        assert_eq!(z.len(), model.len(), "zset len");
-        let all: Vec<(Vec<u8>, f64)> = z
-            .iter_from(0, false)
-            .map(|(m, s)| (m.to_vec(), s))
-            .collect();
-        let want: Vec<(Vec<u8>, f64)> = model.keys().map(|(s, m)| (m.clone(), s.0)).collect();
-        assert_eq!(all, want, "zset contents");
-        for (r, (m, _)) in want.iter().enumerate() {
-            assert_eq!(z.rank(m), Some(r), "zset rank");
-        }
-        if z.len() > limits.entries_max {
-            assert_eq!(z.encoding(), "skiplist", "zset over the entry limit");
-        }
+        zset_same(&mut z, &model, limits.entries_max, 1, step);
     }
 }
 

@@ -451,9 +451,16 @@ impl Parser {
 
 /// Splits the inline request `buf[start..end]` like Redis's `sdssplitargs`, writing the
 /// unescaped arguments in place (output never outruns input) and pushing their spans.
-/// Returns false on unbalanced quotes. The line holds no NUL and no `\n`; reads past `end`
-/// see 0, standing in for the C string terminator.
-fn split_inline(buf: &mut [u8], start: usize, end: usize, spans: &mut Vec<Span>) -> bool {
+/// Returns false on unbalanced quotes. The line holds no NUL (as a C string could not); reads
+/// past `end` see 0, standing in for the C string terminator. This is the one sdssplitargs:
+/// `config::split_line` (config files, the AOF manifest) calls it on a copy of its line, so
+/// the network path stays free of allocation.
+pub(crate) fn split_inline(
+    buf: &mut [u8],
+    start: usize,
+    end: usize,
+    spans: &mut Vec<Span>,
+) -> bool {
     let at = |buf: &[u8], i: usize| if i < end { buf[i] } else { 0 };
     let mut r = start;
     let mut w = start;
