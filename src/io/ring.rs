@@ -110,10 +110,15 @@ impl Ring {
                 builder.setup_coop_taskrun();
             }
             _ => {
+                // TASKRUN_FLAG: the kernel flags pending deferred work in the SQ ring, so a
+                // `submit_and_wait(0)` (a turn that must not wait) still enters with
+                // GETEVENTS and runs it; without it, completions waiting as deferred work
+                // were not reaped until a turn that waits.
                 builder
                     .setup_single_issuer()
                     .setup_defer_taskrun()
-                    .setup_coop_taskrun();
+                    .setup_coop_taskrun()
+                    .setup_taskrun_flag();
             }
         }
         let ring = builder
