@@ -291,6 +291,10 @@ pub fn op_set(
             Some(v) if !v.is_string() => return Err(OpError::WrongType),
             found => found.is_some(),
         }
+    } else if opts.cond == SetCond::Always {
+        // A plain SET needs no lookup of its own: `Db::set` reaps an expired key as the
+        // lookup would have (one hash-table walk per SET instead of two).
+        false
     } else {
         db.contains(key, now_ms)
     };
