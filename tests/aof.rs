@@ -1408,3 +1408,46 @@ fn rewrite_base_is_the_start_through_flushdb_swapdb_expiry_and_blocked_clients()
     let srv = start_aof(&dir, &[]);
     assert_same(&live, &dump(srv.port), "base + new incr after restart");
 }
+
+/// A reply after a rewrite under `no-appendfsync-on-rewrite yes` and `appendfsync always`
+/// hung: writes during the rewrite were acknowledged once written, and when the rewrite ended
+/// the acknowledged level fell back to the last fsync, so the connection's next reply (of a
+/// command that wrote nothing) waited for a sync nothing would release it from.
+#[test]
+fn replies_after_a_rewrite_without_fsyncs_are_not_held() {
+    let dir = TempDir::new("nofsync-held");
+    let srv = Paced::start(
+        &dir,
+        &[
+            "--appendfsync",
+            "always",
+            "--no-appendfsync-on-rewrite",
+            "yes",
+        ],
+    );
+    let mut c = common::Raw::connect(srv.port);
+    for i in 0..100 {
+        assert_eq!(cmd(&mut c, &["SET", &format!("k{i}"), "v"]), Reply::ok());
+    }
+    cmd(&mut c, &["BGREWRITEAOF"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !text(&cmd(&mut c, &["INFO", "persistence"])).contains("aof_rewrite_in_progress:1") {
+        assert!(Instant::now() < deadline, "the rewrite did not start");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(cmd(&mut c, &["SET", "during", "v"]), Reply::ok());
+    assert!(text(&cmd(&mut c, &["INFO", "persistence"])).contains("aof_rewrite_in_progress:1"));
+    // Reads on this connection while the rewrite ends and the first fsync after it runs.
+    c.set_read_timeout(Duration::from_secs(3));
+    let mut other = common::Raw::connect(srv.port);
+    let mut ended: Option<Instant> = None;
+    while ended.is_none_or(|t| t.elapsed() < Duration::from_millis(100)) {
+        assert_eq!(cmd(&mut c, &["GET", "during"]), Reply::bulk(b"v"));
+        if ended.is_none()
+            && text(&cmd(&mut other, &["INFO", "persistence"]))
+                .contains("aof_rewrite_in_progress:0")
+        {
+            ended = Some(Instant::now());
+        }
+    }
+}

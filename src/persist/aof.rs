@@ -476,6 +476,8 @@ pub struct Aof {
     /// While set, nothing above this sequence is acknowledged: a rewrite started after a
     /// failed write, whose bytes exist only in the rewrite's base until it completes.
     ack_cap: Option<u64>,
+    /// The highest sequence whose replies `release_held` has let out.
+    released_seq: u64,
     step_armed: bool,
     /// A base file whose rewrite was abandoned while its fsync was on the ring: kept open
     /// until that completion arrives.
@@ -559,6 +561,7 @@ impl Aof {
             rewrite: None,
             rewrite_scheduled: false,
             ack_cap: None,
+            released_seq: 0,
             step_armed: false,
             base_fsync_orphan: Vec::new(),
             next_rewrite_id: 0,
@@ -592,7 +595,11 @@ impl Aof {
             AppendFsync::Always => self.seq_synced,
             _ => self.seq_written,
         };
-        self.ack_cap.map_or(a, |c| a.min(c))
+        // Never below what was already released: when the policy tightens (a rewrite under
+        // `no-appendfsync-on-rewrite` ends, or CONFIG SET appendfsync always), a connection
+        // whose writes went out as written would otherwise have its next reply held for a
+        // sync with no entry in `held`, and nothing would ever release it.
+        self.ack_cap.map_or(a, |c| a.min(c)).max(self.released_seq)
     }
 
     /// Keys written and keys to write of the rewrite in progress, for INFO.
@@ -1185,6 +1192,7 @@ pub fn log_command(srv: &mut Server, db: usize, slot: Option<usize>, args: &[&[u
 /// Lets the output of connections whose data is now acknowledged go.
 fn release_held(srv: &mut Server) {
     let acked = srv.aof.acked(fsync_policy(srv));
+    srv.aof.released_seq = acked;
     let mut held = std::mem::take(&mut srv.aof.held);
     held.retain(|&(slot, id)| match srv.conns.get(slot) {
         Some(c) if c.id == id => {
