@@ -515,13 +515,6 @@ fn serve_one(srv: &mut Server, slot: usize, key: &[u8]) -> bool {
         return false;
     };
     let resp3 = srv.conns[slot].resp3;
-    if srv.aof.rewrite_in_progress() {
-        // The AOF rewrite's snapshot must see these keys as they are before the pop.
-        crate::persist::aof::preserve_key(srv, b.db, key);
-        if let Some(t) = &b.req.target {
-            crate::persist::aof::preserve_key(srv, b.db, t);
-        }
-    }
     let dirty_before = srv.stats.dirty;
     let mut out = std::mem::take(&mut srv.conns[slot].out);
     let start = out.len();

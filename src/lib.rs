@@ -14,7 +14,8 @@
 //! - `persist`: RDB snapshots (codec in `persist::rdb`; SAVE, BGSAVE, start-up load around it;
 //!   docs/PERSISTENCE.md draws the format and the forkless BGSAVE).
 //! - `lazyfree`: drops large values on a background thread.
-//! - `persist`: the append-only file (multi-part AOF: manifest, base, incr) and its loader.
+//! - `persist`: the append-only file (multi-part AOF: manifest, base, incr) and its loader;
+//!   its forkless rewrite walks the same `keyspace::cow` snapshots as BGSAVE.
 //! - `alloc`, `logging`, `util`: counting allocator, Redis-style log lines, glob and numbers.
 pub mod alloc;
 pub mod blocking;

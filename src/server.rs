@@ -377,9 +377,6 @@ impl Server {
         let start = reply.buf.len();
         self.current_cmd = idx;
         let dirty_before = self.stats.dirty;
-        if c.flags & cmd::flags::WRITE != 0 && self.aof.rewrite_in_progress() {
-            crate::persist::aof::before_write(self, slot, c, argv);
-        }
         let mut ctx = Ctx {
             srv: self,
             slot,
@@ -705,6 +702,7 @@ impl Server {
             self.stats.ops_last_ms = now_ms;
         }
         self.rdb_save_due();
+        crate::persist::aof::run_scheduled(self);
     }
 }
 
@@ -1018,6 +1016,7 @@ impl EventLoop {
             crate::alloc::sample_peak();
             if tick {
                 self.srv.housekeeping();
+                crate::persist::aof::rewrite_tick(&mut self.ring, &mut self.srv);
                 self.arm_tick();
             }
             self.flush();

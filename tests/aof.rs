@@ -1279,3 +1279,175 @@ fn no_appendfsync_on_rewrite_is_accepted_and_settable() {
     let srv = start_aof(&dir, &[]);
     assert_same(&before, &dump(srv.port), "after a rewrite without fsyncs");
 }
+
+/// A ringkv whose AOF rewrite walks a few keys per tick (a test knob), so that a test can
+/// change the dataset in every way while the walk is half done.
+struct Paced {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Paced {
+    fn start(dir: &TempDir, extra: &[&str]) -> Paced {
+        let port = common::free_port();
+        let log = std::fs::File::create(dir.0.join("server.log")).unwrap();
+        let child = Command::new(common::ringkv_bin())
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--dir", dir.s(), "--appendonly", "yes", "--hz", "100"])
+            .args(extra)
+            .env("RINGKV_AOF_REWRITE_SLICE_KEYS", "3")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("spawn ringkv");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "ringkv did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Paced { child, port }
+    }
+}
+
+impl Drop for Paced {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The rewrite's base is the dataset at its start whatever changes it meanwhile: commands,
+/// a blocked client served later (BLMOVE's target), expiry, FLUSHDB, SWAPDB and MOVE. These
+/// went through per-command hooks before the rewrite used the keyspace's copy-on-write.
+#[test]
+fn rewrite_base_is_the_start_through_flushdb_swapdb_expiry_and_blocked_clients() {
+    let dir = TempDir::new("cow-all");
+    let srv = Paced::start(&dir, &["--aof-use-rdb-preamble", "no"]);
+    let mut c = common::Raw::connect(srv.port);
+    let ok = |r: Reply| assert!(!r.is_error(), "{r:?}");
+    for (db, prefix, n) in [(0, "k", 100), (1, "j", 100), (2, "m", 50)] {
+        ok(cmd(&mut c, &["SELECT", &db.to_string()]));
+        for i in 0..n {
+            ok(cmd(&mut c, &["SET", &format!("{prefix}{i}"), "v0"]));
+        }
+    }
+    ok(cmd(&mut c, &["SELECT", "0"]));
+    ok(cmd(&mut c, &["RPUSH", "dst", "x"]));
+    ok(cmd(&mut c, &["SET", "soon", "s", "PX", "300"]));
+    let at_start = dump(srv.port);
+    assert_eq!(
+        cmd(&mut c, &["BGREWRITEAOF"]),
+        Reply::Status("Background append only file rewriting started".into())
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !text(&cmd(&mut c, &["INFO", "persistence"])).contains("aof_rewrite_in_progress:1") {
+        assert!(Instant::now() < deadline, "the rewrite did not start");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // A blocked client whose serving changes a key that existed at the start.
+    let mut b = common::Raw::connect(srv.port);
+    b.send(&common::encode(&[
+        b"BLMOVE", b"src", b"dst", b"LEFT", b"LEFT", b"0",
+    ]));
+    std::thread::sleep(Duration::from_millis(50));
+    ok(cmd(&mut c, &["LPUSH", "src", "s1"]));
+    assert_eq!(b.read_reply(), Reply::bulk(b"s1"));
+    for args in [
+        &["SET", "k1", "changed"][..],
+        &["DEL", "k2"],
+        &["SET", "new", "x"],
+        &["SELECT", "2"],
+        &["FLUSHDB"],
+        &["SET", "m-after", "y"],
+        &["SELECT", "0"],
+        &["SWAPDB", "0", "1"],
+        &["SET", "j3", "changed"],
+        &["MOVE", "j4", "2"],
+        &["APPEND", "k5", "more"],
+    ] {
+        ok(cmd(&mut c, args));
+    }
+    // `soon` expires while the walk runs: it was live at the start, so the base has it.
+    std::thread::sleep(Duration::from_millis(350));
+    ok(cmd(&mut c, &["SELECT", "1"]));
+    assert_eq!(cmd(&mut c, &["GET", "soon"]), Reply::Bulk(None));
+    assert!(
+        text(&cmd(&mut c, &["INFO", "persistence"])).contains("aof_rewrite_in_progress:1"),
+        "the walk must still be running for this test to mean anything"
+    );
+    wait_rewrite_done(srv.port);
+    let live = dump(srv.port);
+    // The base alone, loaded by a server of its own.
+    let manifest = std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest")).unwrap();
+    let base_line = manifest.lines().find(|l| l.ends_with("type b")).unwrap();
+    let base = base_line.split(' ').nth(1).unwrap().to_string();
+    let base_bytes = std::fs::read(dir.aof_dir().join(&base)).unwrap();
+    assert!(
+        base_bytes.windows(4).any(|w| w == b"soon"),
+        "a key live at the start is in the base even if it expired during the walk"
+    );
+    let only_base = TempDir::new("cow-all-base");
+    std::fs::create_dir_all(only_base.aof_dir()).unwrap();
+    std::fs::write(only_base.aof_dir().join(&base), &base_bytes).unwrap();
+    std::fs::write(
+        only_base.aof_dir().join("appendonly.aof.manifest"),
+        format!("{base_line}\n"),
+    )
+    .unwrap();
+    let from_base = start_aof(&only_base, &[]);
+    let mut want = at_start;
+    want.retain(|(_, k), _| k != "soon");
+    assert_same(
+        &want,
+        &dump(from_base.port),
+        "the base is the dataset at the start",
+    );
+    // Base + incr after a restart: the live dataset.
+    drop(srv);
+    let srv = start_aof(&dir, &[]);
+    assert_same(&live, &dump(srv.port), "base + new incr after restart");
+}
+
+/// A reply after a rewrite under `no-appendfsync-on-rewrite yes` and `appendfsync always`
+/// hung: writes during the rewrite were acknowledged once written, and when the rewrite ended
+/// the acknowledged level fell back to the last fsync, so the connection's next reply (of a
+/// command that wrote nothing) waited for a sync nothing would release it from.
+#[test]
+fn replies_after_a_rewrite_without_fsyncs_are_not_held() {
+    let dir = TempDir::new("nofsync-held");
+    let srv = Paced::start(
+        &dir,
+        &[
+            "--appendfsync",
+            "always",
+            "--no-appendfsync-on-rewrite",
+            "yes",
+        ],
+    );
+    let mut c = common::Raw::connect(srv.port);
+    for i in 0..100 {
+        assert_eq!(cmd(&mut c, &["SET", &format!("k{i}"), "v"]), Reply::ok());
+    }
+    cmd(&mut c, &["BGREWRITEAOF"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !text(&cmd(&mut c, &["INFO", "persistence"])).contains("aof_rewrite_in_progress:1") {
+        assert!(Instant::now() < deadline, "the rewrite did not start");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(cmd(&mut c, &["SET", "during", "v"]), Reply::ok());
+    assert!(text(&cmd(&mut c, &["INFO", "persistence"])).contains("aof_rewrite_in_progress:1"));
+    // Reads on this connection while the rewrite ends and the first fsync after it runs.
+    c.set_read_timeout(Duration::from_secs(3));
+    let mut other = common::Raw::connect(srv.port);
+    let mut ended: Option<Instant> = None;
+    while ended.is_none_or(|t| t.elapsed() < Duration::from_millis(100)) {
+        assert_eq!(cmd(&mut c, &["GET", "during"]), Reply::bulk(b"v"));
+        if ended.is_none()
+            && text(&cmd(&mut other, &["INFO", "persistence"]))
+                .contains("aof_rewrite_in_progress:0")
+        {
+            ended = Some(Instant::now());
+        }
+    }
+}

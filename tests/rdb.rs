@@ -1414,3 +1414,194 @@ fn cow_walk_emits_the_start_state_exactly_once() {
         assert_eq!(got, want, "round {round}");
     }
 }
+
+/// A ringkv whose BGSAVE and AOF rewrite both advance a few keys per tick (the test knobs),
+/// so a test can act while either runs.
+fn start_slow_jobs(dir: &TempDir, extra: &[&str]) -> SlowSaver {
+    let port = common::free_port();
+    let log = std::fs::File::create(dir.path_buf().join("server.log")).unwrap();
+    let child = Command::new(common::ringkv_bin())
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            dir.s(),
+        ])
+        .args(["--hz", "100", "--save", ""])
+        .args(extra)
+        .env("RINGKV_BGSAVE_SLICE_KEYS", "3")
+        .env("RINGKV_AOF_REWRITE_SLICE_KEYS", "3")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("spawn ringkv");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "ringkv did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    SlowSaver { child, port }
+}
+
+/// The same slowness on redis-server: each key of a BGSAVE or rewrite child waits 5 ms.
+fn start_slow_redis(dir: &TempDir, extra: &[&str]) -> Server {
+    let mut args = vec!["--dir", dir.s(), "--enable-debug-command", "yes"];
+    args.extend_from_slice(extra);
+    let srv = Server::start_redis(&args);
+    let mut c = srv.raw();
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "SET", "rdb-key-save-delay", "5000"]),
+        Reply::ok()
+    );
+    srv
+}
+
+fn wait_info(c: &mut Raw, done: impl Fn(&mut Raw) -> bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done(c) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn idle(c: &mut Raw) -> bool {
+    info_field(c, "rdb_bgsave_in_progress") == "0"
+        && info_field(c, "aof_rewrite_in_progress") == "0"
+        && info_field(c, "aof_rewrite_scheduled") == "0"
+}
+
+/// BGSAVE and the AOF rewrite walk the same copy-on-write logs, so ringkv never runs them
+/// together; what each answers while the other runs, and that the scheduled one runs later,
+/// must match redis-server 7.0.
+fn bgsave_and_rewrite_exclusion_script(c: &mut Raw) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    let mut set = Vec::new();
+    for i in 0..200 {
+        set.push(s(&["SET", &format!("k{i}"), "v"]));
+    }
+    run_all(c, &set);
+    let saves0: u64 = info_field(c, "rdb_saves").parse().unwrap();
+    let rewrites0: u64 = info_field(c, "aof_rewrites").parse().unwrap();
+    let ask = |c: &mut Raw, seen: &mut Vec<(String, String)>, args: &[&str]| {
+        seen.push((args.join(" "), format!("{:?}", c.cmd_str(args))));
+    };
+    let field = |c: &mut Raw, seen: &mut Vec<(String, String)>, f: &str| {
+        seen.push((f.to_string(), info_field(c, f)));
+    };
+    ask(c, &mut seen, &["BGSAVE"]);
+    ask(c, &mut seen, &["BGSAVE"]);
+    ask(c, &mut seen, &["BGREWRITEAOF"]);
+    field(c, &mut seen, "rdb_bgsave_in_progress");
+    field(c, &mut seen, "aof_rewrite_scheduled");
+    field(c, &mut seen, "aof_rewrite_in_progress");
+    ask(c, &mut seen, &["BGREWRITEAOF"]);
+    wait_info(
+        c,
+        |c| info_field(c, "aof_rewrite_in_progress") == "1",
+        "the scheduled rewrite to start",
+    );
+    field(c, &mut seen, "rdb_bgsave_in_progress");
+    field(c, &mut seen, "aof_rewrite_scheduled");
+    ask(c, &mut seen, &["BGSAVE"]);
+    ask(c, &mut seen, &["BGREWRITEAOF"]);
+    ask(c, &mut seen, &["BGSAVE", "SCHEDULE"]);
+    ask(c, &mut seen, &["BGSAVE", "SCHEDULE"]);
+    field(c, &mut seen, "rdb_bgsave_in_progress");
+    wait_info(
+        c,
+        |c| idle(c) && info_field(c, "rdb_saves").parse::<u64>().unwrap() >= saves0 + 2,
+        "the scheduled BGSAVE to finish",
+    );
+    let saves: u64 = info_field(c, "rdb_saves").parse().unwrap();
+    let rewrites: u64 = info_field(c, "aof_rewrites").parse().unwrap();
+    seen.push(("rdb_saves".into(), (saves - saves0).to_string()));
+    seen.push(("aof_rewrites".into(), (rewrites - rewrites0).to_string()));
+    field(c, &mut seen, "rdb_last_bgsave_status");
+    field(c, &mut seen, "aof_last_bgrewrite_status");
+    // Both files hold the whole dataset.
+    ask(c, &mut seen, &["DEBUG", "RELOAD", "NOSAVE"]);
+    ask(c, &mut seen, &["DBSIZE"]);
+    seen
+}
+
+#[test]
+fn bgsave_and_rewrite_never_overlap_as_in_redis() {
+    let (d1, d2) = (TempDir::new("excl-ringkv"), TempDir::new("excl-redis"));
+    let ours = start_slow_jobs(
+        &d1,
+        &["--appendonly", "yes", "--enable-debug-command", "yes"],
+    );
+    let theirs = start_slow_redis(&d2, &["--appendonly", "yes"]);
+    let got = bgsave_and_rewrite_exclusion_script(&mut Raw::connect(ours.port));
+    let want = bgsave_and_rewrite_exclusion_script(&mut theirs.raw());
+    assert_eq!(got, want);
+    // The AOF the rewrite wrote loads too.
+    drop(ours);
+    let ours = start_slow_jobs(&d1, &["--appendonly", "yes"]);
+    assert_eq!(
+        Raw::connect(ours.port).cmd_str(&["DBSIZE"]),
+        Reply::Int(200)
+    );
+}
+
+/// With the AOF off: BGREWRITEAOF during a BGSAVE is scheduled and writes a base once the
+/// save ends, and `CONFIG SET appendonly yes` during a BGSAVE turns the AOF on when it ends;
+/// INFO says so meanwhile, as redis-server does.
+fn aof_off_during_bgsave_script(c: &mut Raw) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    let mut set = Vec::new();
+    for i in 0..200 {
+        set.push(s(&["SET", &format!("k{i}"), "v"]));
+    }
+    run_all(c, &set);
+    let rewrites0: u64 = info_field(c, "aof_rewrites").parse().unwrap();
+    let ask = |c: &mut Raw, seen: &mut Vec<(String, String)>, args: &[&str]| {
+        seen.push((args.join(" "), format!("{:?}", c.cmd_str(args))));
+    };
+    let fields = |c: &mut Raw, seen: &mut Vec<(String, String)>| {
+        for f in [
+            "aof_enabled",
+            "aof_rewrite_scheduled",
+            "aof_rewrite_in_progress",
+            "rdb_bgsave_in_progress",
+        ] {
+            seen.push((f.to_string(), info_field(c, f)));
+        }
+    };
+    ask(c, &mut seen, &["BGSAVE"]);
+    ask(c, &mut seen, &["BGREWRITEAOF"]);
+    fields(c, &mut seen);
+    wait_info(c, idle, "the save and the scheduled rewrite");
+    let rewrites: u64 = info_field(c, "aof_rewrites").parse().unwrap();
+    seen.push(("aof_rewrites".into(), (rewrites - rewrites0).to_string()));
+    ask(c, &mut seen, &["BGSAVE"]);
+    ask(c, &mut seen, &["CONFIG", "SET", "appendonly", "yes"]);
+    fields(c, &mut seen);
+    wait_info(
+        c,
+        |c| idle(c) && info_field(c, "aof_enabled") == "1",
+        "the save and the first base",
+    );
+    fields(c, &mut seen);
+    seen
+}
+
+#[test]
+fn aof_off_rewrite_and_enabling_wait_for_bgsave_as_in_redis() {
+    let (d1, d2) = (TempDir::new("aofoff-ringkv"), TempDir::new("aofoff-redis"));
+    let ours = start_slow_jobs(&d1, &["--enable-debug-command", "yes"]);
+    let theirs = start_slow_redis(&d2, &[]);
+    let got = aof_off_during_bgsave_script(&mut Raw::connect(ours.port));
+    let want = aof_off_during_bgsave_script(&mut theirs.raw());
+    assert_eq!(got, want);
+    // The first base holds the dataset.
+    drop(ours);
+    let ours = start_slow_jobs(&d1, &["--appendonly", "yes"]);
+    assert_eq!(
+        Raw::connect(ours.port).cmd_str(&["DBSIZE"]),
+        Reply::Int(200)
+    );
+}

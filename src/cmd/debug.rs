@@ -135,6 +135,20 @@ pub fn cmd_bgsave(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         ctx.err("ERR Background save already in progress");
         return;
     }
+    if ctx.srv.aof.rewrite_in_progress() {
+        // As Redis 7.0 answers while its AOF child runs: both walk the same copy-on-write
+        // logs (keyspace::cow), so the save starts when the rewrite ends.
+        if argv.len() == 2 {
+            ctx.srv.rdb.bgsave_scheduled = true;
+            ctx.reply.simple("Background saving scheduled");
+        } else {
+            ctx.err(
+                "ERR Another child process is active (AOF?): can't BGSAVE right now. Use \
+                 BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+            );
+        }
+        return;
+    }
     match ctx.srv.bgsave_start() {
         Ok(()) => ctx.reply.simple("Background saving started"),
         Err(e) => {

@@ -1,5 +1,6 @@
-//! Key-level copy-on-write for point-in-time snapshots taken in slices (BGSAVE; an AOF
-//! rewrite can use the same walk). Written for `persist::rdb_snapshot`.
+//! Key-level copy-on-write for point-in-time snapshots taken in slices: BGSAVE
+//! (`persist::rdb_snapshot`) and the AOF rewrite (`persist::aof`) both walk it, one at a
+//! time (there is one log per `Db`; the persistence code keeps them from overlapping).
 //!
 //! A snapshot of a `Db` started at `start_ms` must see every key as it was then, while
 //! commands keep changing the database between slices. The `Db` calls [`Db::cow_before_change`]

@@ -11,8 +11,9 @@
 //! passed in as unix milliseconds; only `active_expire` reads a clock, for its time budget.
 //! Expired keys still count in `len()` until they are reaped, like Redis's DBSIZE.
 //!
-//! While a snapshot runs (BGSAVE), every change goes through the copy-on-write hooks of
-//! [`cow`] first, so the snapshot sees each key as it was when it began.
+//! While a snapshot runs (BGSAVE or an AOF rewrite), every change goes through the
+//! copy-on-write hooks of [`cow`] first, so the snapshot sees each key as it was when it
+//! began.
 //!
 //! The entry's 24-bit access word holds either the LRU clock (unix seconds mod 2^24, Redis's
 //! `LRU_CLOCK`) or, in LFU mode, Redis's LFU data: 16 bits of minutes and an 8-bit

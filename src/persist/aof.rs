@@ -35,13 +35,18 @@
 //! Rewrites without fork. BGREWRITEAOF and the auto-rewrite trigger schedule an incremental
 //! rewrite; it starts at the end of a turn with no fsync in flight: the turn's bytes are
 //! written to the current incr file synchronously, a new incr file is opened and added to the
-//! manifest (old base + old incrs + new incr: loadable at every instant), and a
-//! `persist::snapshot::Snapshot` of that instant begins. Each later turn serializes a bounded
-//! slice of keys into a temp base file while clients keep writing to the new incr file; a
-//! write command first has the keys it touches serialized as they still are (key-level
-//! copy-on-write, `before_write`), so the base is exactly the dataset at the rewrite's start.
-//! When the walk ends the base is fsynced (on the ring) and renamed, the manifest becomes new base + new
-//! incr (temp, fsync, rename, fsync dir), and the old files are deleted. `CONFIG SET
+//! manifest (old base + old incrs + new incr: loadable at every instant), and every database
+//! starts a copy-on-write snapshot of that instant (`keyspace::cow`, the one BGSAVE uses).
+//! Each later turn serializes a bounded slice of keys into a temp base file while clients keep
+//! writing to the new incr file. The `Db` itself keeps the old value of a key the walk has
+//! not reached before any change to it, whatever makes the change (a command, expiry, a
+//! blocked client served later, MOVE, FLUSHDB, SWAPDB), so the base is exactly the dataset
+//! at the rewrite's start; keys already expired then are left out (their DEL is in the new
+//! incr file). Because the copy-on-write log is per database, a rewrite and a BGSAVE never
+//! run together: BGREWRITEAOF during a BGSAVE is scheduled, BGSAVE during a rewrite is
+//! refused or (SCHEDULE) scheduled, as in Redis 7.0. When the walk ends the base is fsynced
+//! (on the ring) and renamed, the manifest becomes new base + new incr (temp, fsync, rename,
+//! fsync dir), and the old files are deleted. `CONFIG SET
 //! appendonly yes` runs the same incremental rewrite for the first base, with the new incr
 //! file joining the manifest only together with that base and acknowledgements held until
 //! then (Redis's AOF_WAIT_REWRITE). BGREWRITEAOF with the AOF off, and the empty base of a
@@ -471,6 +476,8 @@ pub struct Aof {
     /// While set, nothing above this sequence is acknowledged: a rewrite started after a
     /// failed write, whose bytes exist only in the rewrite's base until it completes.
     ack_cap: Option<u64>,
+    /// The highest sequence whose replies `release_held` has let out.
+    released_seq: u64,
     step_armed: bool,
     /// A base file whose rewrite was abandoned while its fsync was on the ring: kept open
     /// until that completion arrives.
@@ -482,11 +489,18 @@ pub struct Aof {
     /// The rewrite in progress writes the first base after `CONFIG SET appendonly yes`: its
     /// incr file is not in the manifest yet, and if it fails the AOF is turned off again.
     enabling: bool,
+    /// `CONFIG SET appendonly yes` came during a BGSAVE: the AOF turns on (`start_enabling`)
+    /// when the save ends, as Redis schedules the first rewrite; nothing is logged before.
+    pub enable_pending: bool,
 }
 
 /// An incremental rewrite: the snapshot walk and the base being written.
 struct Rewrite {
-    snap: crate::persist::snapshot::Snapshot,
+    /// Keys written to the base so far (INFO's current_save_keys_processed).
+    keys_done: usize,
+    /// The walk over the databases' copy-on-write snapshots (`keyspace::cow`) is complete
+    /// and their logs are gone.
+    walked: bool,
     tmp_path: PathBuf,
     file: std::fs::File,
     out: BaseWriter,
@@ -502,6 +516,10 @@ struct Rewrite {
     id: u32,
     /// Keys in the dataset when it started (INFO's current_save_keys_total).
     keys_total: usize,
+    /// RINGKV_AOF_REWRITE_SLICE_KEYS (a test knob, like RINGKV_BGSAVE_SLICE_KEYS): keys per
+    /// slice, and one slice per housekeeping tick (`rewrite_tick`), so that a small rewrite
+    /// stays in progress long enough for a test to act during it.
+    paced: Option<usize>,
 }
 
 impl Default for Aof {
@@ -543,12 +561,14 @@ impl Aof {
             rewrite: None,
             rewrite_scheduled: false,
             ack_cap: None,
+            released_seq: 0,
             step_armed: false,
             base_fsync_orphan: Vec::new(),
             next_rewrite_id: 0,
             timestamp_s: None,
             last_timestamp_s: 0,
             enabling: false,
+            enable_pending: false,
         }
     }
 
@@ -575,14 +595,16 @@ impl Aof {
             AppendFsync::Always => self.seq_synced,
             _ => self.seq_written,
         };
-        self.ack_cap.map_or(a, |c| a.min(c))
+        // Never below what was already released: when the policy tightens (a rewrite under
+        // `no-appendfsync-on-rewrite` ends, or CONFIG SET appendfsync always), a connection
+        // whose writes went out as written would otherwise have its next reply held for a
+        // sync with no entry in `held`, and nothing would ever release it.
+        self.ack_cap.map_or(a, |c| a.min(c)).max(self.released_seq)
     }
 
     /// Keys written and keys to write of the rewrite in progress, for INFO.
     pub fn rewrite_progress(&self) -> Option<(usize, usize)> {
-        self.rewrite
-            .as_ref()
-            .map(|r| (r.snap.keys_done(), r.keys_total))
+        self.rewrite.as_ref().map(|r| (r.keys_done, r.keys_total))
     }
 
     pub fn rewrite_in_progress(&self) -> bool {
@@ -999,7 +1021,12 @@ pub fn submit(ring: &mut Ring, srv: &mut Server) {
         return;
     }
     let always = policy == AppendFsync::Always;
-    if aof.rewrite_scheduled && aof.rewrite.is_none() && aof.enabled && aof.fsync_inflight.is_none()
+    // A scheduled rewrite waits for a BGSAVE in progress, as Redis's waits for its child.
+    if aof.rewrite_scheduled
+        && aof.rewrite.is_none()
+        && aof.enabled
+        && aof.fsync_inflight.is_none()
+        && srv.rdb.bgsave.is_none()
     {
         aof.rewrite_scheduled = false;
         if let Err(e) = start_incremental(srv) {
@@ -1008,7 +1035,8 @@ pub fn submit(ring: &mut Ring, srv: &mut Server) {
             srv.aof.rewrites_consecutive_failures += 1;
         }
     }
-    if srv.aof.rewrite.as_ref().is_some_and(|r| !r.syncing) {
+    let paced = srv.aof.rewrite.as_ref().and_then(|r| r.paced);
+    if srv.aof.rewrite.as_ref().is_some_and(|r| !r.syncing) && paced.is_none() {
         rewrite_step(ring, srv, REWRITE_SLICE_KEYS);
         if srv.aof.rewrite.as_ref().is_some_and(|r| !r.syncing) && !srv.aof.step_armed {
             srv.aof.step_armed = true;
@@ -1138,21 +1166,6 @@ pub fn on_completion(srv: &mut Server, c: Completion) {
     release_held(srv);
 }
 
-/// For code that changes keys outside `Server::execute` (a blocked client served later):
-/// call before changing `key` of `db`, so a rewrite in progress keeps its old value.
-pub fn preserve_key(srv: &mut Server, db: usize, key: &[u8]) {
-    let now = srv.now_ms;
-    let Server { dbs, aof, .. } = srv;
-    let Some(rw) = aof.rewrite.as_mut() else {
-        return;
-    };
-    if db >= dbs.len() {
-        return;
-    }
-    let Rewrite { snap, out, .. } = &mut **rw;
-    snap.preserve(dbs, db, key, now, &mut |d, k, v, e| out.add(d, k, v, e));
-}
-
 /// For code that changes keys outside `Server::execute`: logs one command (as Redis would
 /// propagate it, e.g. `LPOP key` for a served BLPOP) in `db`, and holds the output of the
 /// client in `slot` until it is acknowledged.
@@ -1179,6 +1192,7 @@ pub fn log_command(srv: &mut Server, db: usize, slot: Option<usize>, args: &[&[u
 /// Lets the output of connections whose data is now acknowledged go.
 fn release_held(srv: &mut Server) {
     let acked = srv.aof.acked(fsync_policy(srv));
+    srv.aof.released_seq = acked;
     let mut held = std::mem::take(&mut srv.aof.held);
     held.retain(|&(slot, id)| match srv.conns.get(slot) {
         Some(c) if c.id == id => {
@@ -1876,7 +1890,20 @@ fn replay(
 
 /// `CONFIG SET appendonly yes|no` at run time.
 pub fn set_enabled(srv: &mut Server, on: bool) -> Result<(), String> {
+    if srv.aof.enable_pending {
+        // Not on yet: "no" just cancels it.
+        srv.aof.enable_pending = on;
+        return Ok(());
+    }
     if on == srv.aof.enabled {
+        return Ok(());
+    }
+    if on && srv.bgsave_in_progress() {
+        srv.aof.enable_pending = true;
+        log::info!(
+            "AOF was enabled but there is already another background operation. An AOF \
+             background was scheduled to start when possible."
+        );
         return Ok(());
     }
     if on {
@@ -1960,9 +1987,17 @@ fn install_rewrite(
     covers_seq: u64,
 ) {
     let keys_total = srv.dbs.iter().map(|d| d.len()).sum();
+    // One copy-on-write log per database serves BGSAVE or a rewrite, never both: each
+    // waits for the other (`bgsave_in_progress`, `rewrite_in_progress`).
+    debug_assert!(srv.rdb.bgsave.is_none());
+    for (i, db) in srv.dbs.iter_mut().enumerate() {
+        debug_assert!(!db.snapshot_active());
+        db.snapshot_begin(i, srv.now_ms);
+    }
     let aof = &mut srv.aof;
     aof.rewrite = Some(Box::new(Rewrite {
-        snap: crate::persist::snapshot::Snapshot::new(srv.dbs.len()),
+        keys_done: 0,
+        walked: false,
         tmp_path,
         file,
         out,
@@ -1973,6 +2008,10 @@ fn install_rewrite(
         syncing: false,
         id: aof.next_rewrite_id,
         keys_total,
+        paced: std::env::var("RINGKV_AOF_REWRITE_SLICE_KEYS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|&n| n > 0),
     }));
     aof.next_rewrite_id = (aof.next_rewrite_id + 1) & 0xff_ffff;
 }
@@ -1981,6 +2020,14 @@ fn install_rewrite(
 pub fn cmd_bgrewriteaof(ctx: &mut crate::cmd::Ctx<'_>, _argv: &Argv<'_>) {
     if ctx.srv.aof.rewrite.is_some() {
         ctx.err("ERR Background append only file rewriting already in progress");
+        return;
+    }
+    if ctx.srv.bgsave_in_progress() {
+        // As Redis: it runs when the save ends (`submit`, or `run_scheduled` with the AOF
+        // off), since both walk the same copy-on-write logs.
+        ctx.srv.aof.rewrite_scheduled = true;
+        ctx.reply
+            .simple("Background append only file rewriting scheduled");
         return;
     }
     if ctx.srv.aof.enabled {
@@ -2000,11 +2047,52 @@ pub fn cmd_bgrewriteaof(ctx: &mut crate::cmd::Ctx<'_>, _argv: &Argv<'_>) {
     }
 }
 
+/// From housekeeping: one slice of a rewrite paced by the test knob (see `Rewrite::paced`).
+pub fn rewrite_tick(ring: &mut Ring, srv: &mut Server) {
+    let Some(keys) = srv
+        .aof
+        .rewrite
+        .as_ref()
+        .filter(|r| !r.syncing)
+        .and_then(|r| r.paced)
+    else {
+        return;
+    };
+    rewrite_step(ring, srv, keys);
+}
+
+/// From housekeeping: what was scheduled behind a BGSAVE and may start now that none runs
+/// (a rewrite with the AOF on starts in `submit`).
+pub fn run_scheduled(srv: &mut Server) {
+    if srv.bgsave_in_progress() {
+        return;
+    }
+    if std::mem::take(&mut srv.aof.enable_pending) {
+        match start_enabling(srv) {
+            Ok(()) => log::info!("AOF enabled: the initial base is being written"),
+            Err(e) => {
+                log::warn!("Can't turn the AOF on: {e}");
+                srv.config.appendonly = false;
+            }
+        }
+    }
+    if srv.aof.rewrite_scheduled && !srv.aof.enabled && srv.aof.rewrite.is_none() {
+        srv.aof.rewrite_scheduled = false;
+        // `rewrite` logs and counts its own outcome.
+        let _ = rewrite(srv);
+    }
+}
+
 /// The auto-aof-rewrite trigger, checked from housekeeping.
 pub fn auto_rewrite_due(srv: &Server) -> bool {
     let aof = &srv.aof;
     let pct = u64::from(srv.config.auto_aof_rewrite_percentage);
-    if !aof.enabled || pct == 0 || aof.rewrite.is_some() || aof.rewrite_scheduled {
+    if !aof.enabled
+        || pct == 0
+        || aof.rewrite.is_some()
+        || aof.rewrite_scheduled
+        || srv.bgsave_in_progress()
+    {
         return false;
     }
     let size = aof.current_size();
@@ -2027,9 +2115,9 @@ pub fn info_persistence(srv: &Server) -> String {
          aof_last_write_status:{}\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\n\
          module_fork_last_cow_size:0\r\n",
         crate::persist::rdb_server::rdb_info_fields(srv),
-        u8::from(aof.enabled),
+        u8::from(aof.enabled || aof.enable_pending),
         u8::from(aof.rewrite.is_some()),
-        u8::from(aof.rewrite_scheduled),
+        u8::from(aof.rewrite_scheduled || aof.enable_pending),
         aof.last_rewrite_time_s,
         aof.current_rewrite_time_s(),
         if aof.last_rewrite_ok { "ok" } else { "err" },
@@ -2252,14 +2340,32 @@ impl Aof {
 
 /// One slice of the rewrite; completes it when the walk is done.
 fn rewrite_step(ring: &mut Ring, srv: &mut Server, keys_max: usize) {
-    let now = srv.now_ms;
     let Server { dbs, aof, .. } = srv;
     let Some(rw) = aof.rewrite.as_mut() else {
         return;
     };
-    let Rewrite { snap, out, .. } = &mut **rw;
-    let done = snap.step(dbs, keys_max, now, &mut |db, k, v, e| out.add(db, k, v, e));
+    let Rewrite { out, keys_done, .. } = &mut **rw;
+    // The databases in order, so the base selects each one about once; a slice stops at
+    // the first database with keys left (each call is bounded by `keys_max`).
+    let mut done = true;
+    for db in dbs.iter_mut() {
+        debug_assert!(
+            db.snapshot_active(),
+            "a rewrite's copy-on-write log went missing"
+        );
+        if !db.snapshot_step(keys_max, |i, k, v, e| {
+            out.add(i, k, v, e);
+            *keys_done += 1;
+        }) {
+            done = false;
+            break;
+        }
+    }
     if done {
+        for db in dbs.iter_mut() {
+            db.snapshot_end();
+        }
+        rw.walked = true;
         rw.out.finish();
     }
     let flushed = rw.file.write_all(&rw.out.buf);
@@ -2276,82 +2382,6 @@ fn rewrite_step(ring: &mut Ring, srv: &mut Server, keys_max: usize) {
         // The base's fsync goes through the ring: a large base must not stall the loop.
         rw.syncing = true;
         ring.fdatasync(rw.file.as_raw_fd(), tok(K_AOF_BASE_FSYNC, rw.id));
-    }
-}
-
-/// Copy-on-write hook: called before a write command runs while a rewrite walks the
-/// keyspace; the keys it may change are yielded to the base as they are now.
-pub fn before_write(srv: &mut Server, slot: usize, c: &Command, argv: &Argv<'_>) {
-    if srv.aof.rewrite.is_none() {
-        return;
-    }
-    let db = srv.conns[slot].db;
-    let now = srv.now_ms;
-    let mut keys: Vec<(usize, &[u8])> = Vec::new();
-    let numkeys_at = |i: usize| -> Option<usize> {
-        let n = crate::cmd::arg_i64(argv.get(i))?;
-        usize::try_from(n).ok().filter(|n| i + 1 + n <= argv.len())
-    };
-    let db_arg = |a: &[u8]| crate::cmd::arg_i64(a).and_then(|n| usize::try_from(n).ok());
-    match c.name {
-        "lmpop" | "blmpop" => {
-            let at = if c.name == "lmpop" { 1 } else { 2 };
-            match numkeys_at(at) {
-                Some(n) => keys.extend((at + 1..at + 1 + n).map(|i| (db, argv.get(i)))),
-                None => return, // the command fails its own argument check
-            }
-        }
-        "move" => {
-            keys.push((db, argv.get(1)));
-            if let Some(d) = db_arg(argv.get(2)) {
-                keys.push((d, argv.get(1)));
-            }
-        }
-        "copy" => {
-            keys.push((db, argv.get(1)));
-            let mut dst_db = db;
-            for i in 3..argv.len() {
-                if argv.get(i).eq_ignore_ascii_case(b"db") && i + 1 < argv.len() {
-                    dst_db = db_arg(argv.get(i + 1)).unwrap_or(db);
-                }
-            }
-            keys.push((dst_db, argv.get(2)));
-        }
-        _ if c.first_key > 0 => {
-            let argc = argv.len() as i64;
-            let first = i64::from(c.first_key);
-            let last = if c.last_key < 0 {
-                argc + i64::from(c.last_key)
-            } else {
-                i64::from(c.last_key)
-            };
-            let step = i64::from(c.step.max(1));
-            let mut i = first;
-            while i <= last.min(argc - 1) {
-                keys.push((db, argv.get(i as usize)));
-                i += step;
-            }
-        }
-        // FLUSHALL, FLUSHDB, SWAPDB and anything whose keys the table does not give: the
-        // rest of the snapshot is taken now.
-        _ => {
-            let Server { dbs, aof, .. } = srv;
-            if let Some(rw) = aof.rewrite.as_mut() {
-                let Rewrite { snap, out, .. } = &mut **rw;
-                snap.finish(dbs, now, &mut |d, k, v, e| out.add(d, k, v, e));
-            }
-            return;
-        }
-    }
-    let Server { dbs, aof, .. } = srv;
-    let Some(rw) = aof.rewrite.as_mut() else {
-        return;
-    };
-    let Rewrite { snap, out, .. } = &mut **rw;
-    for (d, k) in keys {
-        if d < dbs.len() {
-            snap.preserve(dbs, d, k, now, &mut |d, k, v, e| out.add(d, k, v, e));
-        }
     }
 }
 
@@ -2421,6 +2451,11 @@ fn abort_rewrite(srv: &mut Server, why: &str) {
     let Some(rw) = aof.rewrite.take() else {
         return;
     };
+    if !rw.walked {
+        for db in &mut srv.dbs {
+            db.snapshot_end();
+        }
+    }
     let _ = std::fs::remove_file(&rw.tmp_path);
     if rw.syncing {
         aof.base_fsync_orphan.push((rw.id, rw.file));

@@ -6,9 +6,9 @@
 //! - `aof::Manifest`: the `appendonly.aof.manifest` file (base, history, incr entries).
 //! - `aof::Aof`: the writer state the loop owns: the turn's buffer, the write and fsync in
 //!   flight on the ring, the group-commit sequence numbers, the error status.
-//! - `aof::start` / `aof::rewrite`: loading at start-up and writing a new base.
-//! - `snapshot`: the AOF rewrite's point-in-time view of the keyspace, read in slices with
-//!   key-level copy-on-write.
+//! - `aof::start` / `aof::rewrite`: loading at start-up and writing a new base; the
+//!   incremental rewrite walks the same `keyspace::cow` snapshots as BGSAVE, so the two never
+//!   run at once (each waits for the other, as in Redis).
 //! - `rdb`: the RDB version 10 codec (no I/O): `save_to`/`RdbWriter`, `load`/`load_into`.
 //! - `rdb_lp`: the compact blobs inside it (listpack, ziplist, zipmap, intset).
 //! - `rdb_server`: SAVE, the `save` schedule, SHUTDOWN's save, start-up load, INFO fields.
@@ -23,7 +23,6 @@ pub mod rdb;
 pub mod rdb_lp;
 pub mod rdb_server;
 pub mod rdb_snapshot;
-pub mod snapshot;
 
 use crate::server::Server;
 use std::path::Path;

@@ -38,6 +38,8 @@ pub struct RdbState {
     pub last_try_s: u64,
     /// Whether the last save succeeded (INFO's rdb_last_bgsave_status).
     pub last_ok: bool,
+    /// BGSAVE SCHEDULE came during an AOF rewrite: the save starts when the rewrite ends.
+    pub bgsave_scheduled: bool,
     /// Saves completed (INFO's rdb_saves).
     pub saves: u64,
     pub last_load_keys_loaded: u64,
@@ -107,10 +109,21 @@ impl Server {
     /// happened, as Redis's serverCron compares them (a failed save is retried after 5 s).
     pub fn rdb_save_due(&mut self) {
         self.bgsave_step();
-        if self.bgsave_in_progress() {
+        // One copy-on-write log per database: a save waits for an AOF rewrite to end, as
+        // Redis's waits for the rewrite child.
+        if self.bgsave_in_progress() || self.aof.rewrite_in_progress() {
             return;
         }
         let now_s = self.now_ms / 1000;
+        let may_retry =
+            self.rdb.last_ok || now_s.saturating_sub(self.rdb.last_try_s) > SAVE_RETRY_DELAY_S;
+        if self.rdb.bgsave_scheduled && may_retry {
+            if let Err(e) = self.bgsave_start() {
+                log::warn!("Can't save in background: {e}");
+                self.rdb.last_ok = false;
+            }
+            return;
+        }
         let changes = self.stats.dirty.saturating_sub(self.rdb.dirty_at_save);
         let since_s = now_s.saturating_sub(self.rdb.lastsave_s);
         let due = self
@@ -121,9 +134,7 @@ impl Server {
         let Some(&(secs, n)) = due else {
             return;
         };
-        let may_try =
-            self.rdb.last_ok || now_s.saturating_sub(self.rdb.last_try_s) > SAVE_RETRY_DELAY_S;
-        if may_try {
+        if may_retry {
             log::info!("{n} changes in {secs} seconds. Saving...");
             if let Err(e) = self.bgsave_start() {
                 log::warn!("Can't save in background: {e}");

@@ -16,8 +16,10 @@
 //!
 //! Invariants: at most one job; while a job exists every database has a copy-on-write log,
 //! and ending or aborting the job removes all of them; the destination file is replaced only
-//! by a complete, fsynced snapshot. An AOF rewrite can reuse the same walk with another
-//! record encoder (`Db::snapshot_step` hands out key, value and deadline).
+//! by a complete, fsynced snapshot. The AOF rewrite walks the same logs with another record
+//! encoder (`persist::aof`), so a job never starts while a rewrite runs (BGSAVE is refused
+//! or, with SCHEDULE, started by `rdb_save_due` once the rewrite ends) and a rewrite waits
+//! for the job to end.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -79,11 +81,13 @@ impl Server {
             .filter(|&n| n > 0)
             .unwrap_or(KEYS_PER_SLICE);
         let mut keys_total = 0;
+        debug_assert!(!self.aof.rewrite_in_progress());
         for (i, db) in self.dbs.iter_mut().enumerate() {
             keys_total += db.len() as u64;
             db.snapshot_begin(i, self.now_ms);
         }
         self.rdb.last_try_s = self.now_ms / 1000;
+        self.rdb.bgsave_scheduled = false;
         self.rdb.bgsave = Some(BgSave {
             writer: Some(RdbWriter::new(&opts)),
             file: Some(file),
