@@ -1282,39 +1282,14 @@ fn no_appendfsync_on_rewrite_is_accepted_and_settable() {
 
 /// A ringkv whose AOF rewrite walks a few keys per tick (a test knob), so that a test can
 /// change the dataset in every way while the walk is half done.
-struct Paced {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Paced {
-    fn start(dir: &TempDir, extra: &[&str]) -> Paced {
-        let port = common::free_port();
-        let log = std::fs::File::create(dir.0.join("server.log")).unwrap();
-        let child = Command::new(common::ringkv_bin())
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--dir", dir.s(), "--appendonly", "yes", "--hz", "100"])
-            .args(extra)
-            .env("RINGKV_AOF_REWRITE_SLICE_KEYS", "3")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("spawn ringkv");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "ringkv did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Paced { child, port }
-    }
-}
-
-impl Drop for Paced {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn start_paced(dir: &TempDir, extra: &[&str]) -> Server {
+    let mut args = vec!["--dir", dir.s(), "--appendonly", "yes", "--hz", "100"];
+    args.extend_from_slice(extra);
+    Server::start_bin_env(
+        &common::ringkv_bin(),
+        &args,
+        &[("RINGKV_AOF_REWRITE_SLICE_KEYS", "3")],
+    )
 }
 
 /// The rewrite's base is the dataset at its start whatever changes it meanwhile: commands,
@@ -1323,7 +1298,7 @@ impl Drop for Paced {
 #[test]
 fn rewrite_base_is_the_start_through_flushdb_swapdb_expiry_and_blocked_clients() {
     let dir = TempDir::new("cow-all");
-    let srv = Paced::start(&dir, &["--aof-use-rdb-preamble", "no"]);
+    let srv = start_paced(&dir, &["--aof-use-rdb-preamble", "no"]);
     let mut c = common::Raw::connect(srv.port);
     let ok = |r: Reply| assert!(!r.is_error(), "{r:?}");
     for (db, prefix, n) in [(0, "k", 100), (1, "j", 100), (2, "m", 50)] {
@@ -1416,7 +1391,7 @@ fn rewrite_base_is_the_start_through_flushdb_swapdb_expiry_and_blocked_clients()
 #[test]
 fn replies_after_a_rewrite_without_fsyncs_are_not_held() {
     let dir = TempDir::new("nofsync-held");
-    let srv = Paced::start(
+    let srv = start_paced(
         &dir,
         &[
             "--appendfsync",

@@ -1144,45 +1144,19 @@ fn load_time_conversions_match_redis_under_small_limits() {
 // ---- BGSAVE ------------------------------------------------------------------------------
 
 /// Starts ringkv with small BGSAVE slices so a snapshot spans many loop ticks.
-struct SlowSaver {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl SlowSaver {
-    fn start(dir: &TempDir) -> SlowSaver {
-        let port = common::free_port();
-        let log = std::fs::File::create(dir.path_buf().join("server.log")).unwrap();
-        let child = Command::new(common::ringkv_bin())
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                dir.s(),
-            ])
-            .args(["--hz", "100", "--enable-debug-command", "yes"])
-            .env("RINGKV_BGSAVE_SLICE_KEYS", "3")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("spawn ringkv");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "ringkv did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        SlowSaver { child, port }
-    }
-}
-
-impl Drop for SlowSaver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn start_slow_saver(dir: &TempDir) -> Server {
+    Server::start_bin_env(
+        &common::ringkv_bin(),
+        &[
+            "--dir",
+            dir.s(),
+            "--hz",
+            "100",
+            "--enable-debug-command",
+            "yes",
+        ],
+        &[("RINGKV_BGSAVE_SLICE_KEYS", "3")],
+    )
 }
 
 fn info_field(c: &mut Raw, field: &str) -> String {
@@ -1198,7 +1172,7 @@ fn info_field(c: &mut Raw, field: &str) -> String {
 #[test]
 fn bgsave_is_a_point_in_time_snapshot_while_writes_continue() {
     let dir = TempDir::new("bgsave");
-    let srv = SlowSaver::start(&dir);
+    let srv = start_slow_saver(&dir);
     let mut c = Raw::connect(srv.port);
     let mut setup = Vec::new();
     for db in 0..4 {
@@ -1417,33 +1391,17 @@ fn cow_walk_emits_the_start_state_exactly_once() {
 
 /// A ringkv whose BGSAVE and AOF rewrite both advance a few keys per tick (the test knobs),
 /// so a test can act while either runs.
-fn start_slow_jobs(dir: &TempDir, extra: &[&str]) -> SlowSaver {
-    let port = common::free_port();
-    let log = std::fs::File::create(dir.path_buf().join("server.log")).unwrap();
-    let child = Command::new(common::ringkv_bin())
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            dir.s(),
-        ])
-        .args(["--hz", "100", "--save", ""])
-        .args(extra)
-        .env("RINGKV_BGSAVE_SLICE_KEYS", "3")
-        .env("RINGKV_AOF_REWRITE_SLICE_KEYS", "3")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("spawn ringkv");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "ringkv did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    SlowSaver { child, port }
+fn start_slow_jobs(dir: &TempDir, extra: &[&str]) -> Server {
+    let mut args = vec!["--dir", dir.s(), "--hz", "100", "--save", ""];
+    args.extend_from_slice(extra);
+    Server::start_bin_env(
+        &common::ringkv_bin(),
+        &args,
+        &[
+            ("RINGKV_BGSAVE_SLICE_KEYS", "3"),
+            ("RINGKV_AOF_REWRITE_SLICE_KEYS", "3"),
+        ],
+    )
 }
 
 /// The same slowness on redis-server: each key of a BGSAVE or rewrite child waits 5 ms.

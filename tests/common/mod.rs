@@ -117,9 +117,15 @@ impl Server {
 
     /// Starts `bin --port N --bind 127.0.0.1 <args>` and waits until it answers PING.
     pub fn start_bin(bin: &str, args: &[&str]) -> Server {
+        Server::start_bin_env(bin, args, &[])
+    }
+
+    /// `start_bin` with extra environment variables (the test knobs, e.g.
+    /// `RINGKV_BGSAVE_SLICE_KEYS`).
+    pub fn start_bin_env(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut failures = Vec::new();
         for _attempt in 0..START_ATTEMPTS_MAX {
-            match Server::try_start(bin, args) {
+            match Server::try_start(bin, args, env) {
                 Ok(server) => return server,
                 Err(msg) => failures.push(msg),
             }
@@ -131,7 +137,7 @@ impl Server {
         );
     }
 
-    fn try_start(bin: &str, args: &[&str]) -> Result<Server, String> {
+    fn try_start(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Result<Server, String> {
         let port = free_port();
         let dir = scratch_dir();
         let log_path = dir.join("server.log");
@@ -143,6 +149,7 @@ impl Server {
             .arg("--bind")
             .arg("127.0.0.1")
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(&dir)
             .stdin(Stdio::null())
             .stdout(log)
