@@ -46,6 +46,9 @@ pub struct ObufLimit {
 
 /// Class names in `client-output-buffer-limit`, in the order of `Config::client_obuf_limits`
 /// (CONFIG GET prints "slave" for replicas, as Redis 7.0 does).
+/// Longer polls than this would only burn CPU: a sleeping loop wakes within microseconds.
+pub const BUSY_POLL_US_MAX: i64 = 100_000;
+
 const OBUF_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
 
 /// Parses `class hard soft seconds [class hard soft seconds ...]` (words may be split over
@@ -106,6 +109,10 @@ pub struct Config {
     pub maxmemory_bytes: u64,
     pub maxmemory_policy: &'static str,
     pub hz: u32,
+    /// ringkv's own: how long the loop polls for completions before it sleeps (0: never).
+    /// Trades a core's worth of CPU while clients are active for the wake-up latency of a
+    /// sleeping thread (docs/PERFORMANCE.md "Busy polling").
+    pub busy_poll_us: u32,
     pub tcp_backlog: i32,
     pub lfu_log_factor: u32,
     pub lfu_decay_time: u32,
@@ -134,8 +141,7 @@ pub struct Config {
     pub appendfilename: String,
     pub appendfsync: AppendFsync,
     pub aof_load_truncated: bool,
-    /// Accepted and reported; bases are written as AOF until the RDB module is wired in
-    /// (see `persist`).
+    /// The rewrite's base file is an RDB file (`persist::rdb`) instead of commands.
     pub aof_use_rdb_preamble: bool,
     pub auto_aof_rewrite_percentage: u32,
     pub auto_aof_rewrite_min_size: u64,
@@ -192,6 +198,7 @@ impl Default for Config {
             maxmemory_bytes: 0,
             maxmemory_policy: "noeviction",
             hz: 10,
+            busy_poll_us: 0,
             tcp_backlog: 511,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
@@ -518,6 +525,16 @@ pub static PARAMS: &[Param] = &[
         set: |c, v| {
             // Redis clamps hz into 1..=500.
             c.hz = int_in(one(v), 0, i32::MAX as i64)?.clamp(1, 500) as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "busy-poll-us",
+        mutable: true,
+        values: 1,
+        get: |c| c.busy_poll_us.to_string(),
+        set: |c, v| {
+            c.busy_poll_us = int_in(one(v), 0, BUSY_POLL_US_MAX)? as u32;
             Ok(())
         },
     },

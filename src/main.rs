@@ -79,6 +79,9 @@ struct Cli {
     /// Housekeeping frequency per second.
     #[arg(long)]
     hz: Option<String>,
+    /// Microseconds the loop polls for work before it sleeps (0: never; costs CPU, cuts latency).
+    #[arg(long)]
+    busy_poll_us: Option<String>,
     /// Listen backlog.
     #[arg(long = "tcp-backlog")]
     tcp_backlog: Option<String>,
@@ -160,6 +163,7 @@ fn build_config(cli: &Cli) -> Result<Config, String> {
     one("maxmemory", &cli.maxmemory);
     one("maxmemory-policy", &cli.maxmemory_policy);
     one("hz", &cli.hz);
+    one("busy-poll-us", &cli.busy_poll_us);
     one("tcp-backlog", &cli.tcp_backlog);
     one("protected-mode", &cli.protected_mode);
     one("dir", &cli.dir);

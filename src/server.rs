@@ -82,6 +82,8 @@ pub struct Stats {
     pub total_error_replies: u64,
     pub unexpected_error_replies: u64,
     pub auth_failures: u64,
+    /// Loop turns whose work arrived while the loop was busy-polling (`busy-poll-us`).
+    pub busy_poll_hits: u64,
     pub ops_samples: [u64; 16],
     pub ops_sample_idx: usize,
     pub ops_last_count: u64,
@@ -942,7 +944,19 @@ impl EventLoop {
         self.arm_signal();
         loop {
             // Connections stopped at their slice with commands left go on at once.
-            let want = usize::from(!self.resume_now);
+            let mut want = usize::from(!self.resume_now);
+            let spin_us = self.srv.config.busy_poll_us;
+            if want == 1
+                && spin_us > 0
+                && self
+                    .ring
+                    .spin_for_completion(Duration::from_micros(u64::from(spin_us)))
+                    .map_err(|e| format!("io_uring_enter: {e}"))?
+            {
+                // Work arrived while polling: this turn must not sleep.
+                want = 0;
+                self.srv.stats.busy_poll_hits += 1;
+            }
             self.ring
                 .submit_and_wait(want)
                 .map_err(|e| format!("io_uring_enter: {e}"))?;

@@ -831,7 +831,7 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             let st = &srv.stats;
             let _ = write!(
                 s,
-                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nexpired_keys_active:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_forks:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\nauth_failures:{}\r\n",
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nexpired_keys_active:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_forks:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\nauth_failures:{}\r\nbusy_poll_hits:{}\r\n",
                 st.connections_received,
                 st.commands_processed,
                 srv.instantaneous_ops(),
@@ -845,6 +845,7 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 st.unexpected_error_replies,
                 st.total_error_replies,
                 st.auth_failures,
+                st.busy_poll_hits,
             );
         }
         "replication" => {

@@ -9,7 +9,8 @@
 //! (slot + generation + kind), so a completion for a closed, reused slot can be recognised and
 //! ignored by the caller.
 //!
-//! One `submit_and_wait` per loop turn submits everything pushed during the turn.
+//! One `submit_and_wait` per loop turn submits everything pushed during the turn (with
+//! `busy-poll-us` set, a turn that would sleep first polls, entering only when work is flagged).
 
 use io_uring::{cqueue, opcode, squeue, types, IoUring, Probe};
 use slab::Slab;
@@ -301,6 +302,29 @@ impl Ring {
             }
         }
         Ok(())
+    }
+
+    /// Submits what was pushed, then polls the completion queue for up to `spin` before the
+    /// caller sleeps: a busy-poll that trades CPU for the wake-up latency of a sleeping thread.
+    /// Returns true when a completion arrived (the caller then must not wait).
+    pub fn spin_for_completion(&mut self, spin: Duration) -> io::Result<bool> {
+        self.submit_and_wait(0)?;
+        let deadline = std::time::Instant::now() + spin;
+        // Bounded by `spin`.
+        loop {
+            if !self.ring.completion().is_empty() {
+                return Ok(true);
+            }
+            if self.ring.submission().taskrun() {
+                // Deferred work (a finished receive) runs only inside an enter.
+                self.submit_and_wait(0)?;
+                continue;
+            }
+            if std::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            std::hint::spin_loop();
+        }
     }
 
     /// Moves every available completion into `out` (a reused buffer: no allocation once warm).
