@@ -114,6 +114,8 @@ pub struct Config {
     /// sleeping thread (docs/PERFORMANCE.md "Busy polling").
     pub busy_poll_us: u32,
     pub tcp_backlog: i32,
+    /// `tcp-keepalive`: seconds of silence before TCP probes a client (0: no keepalive).
+    pub tcp_keepalive_s: u32,
     pub lfu_log_factor: u32,
     pub lfu_decay_time: u32,
     pub protected_mode: bool,
@@ -200,6 +202,7 @@ impl Default for Config {
             hz: 10,
             busy_poll_us: 0,
             tcp_backlog: 511,
+            tcp_keepalive_s: 300,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
             protected_mode: true,
@@ -545,6 +548,16 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.tcp_backlog.to_string(),
         set: |c, v| {
             c.tcp_backlog = int_in(one(v), 0, i32::MAX as i64)? as i32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "tcp-keepalive",
+        mutable: true,
+        values: 1,
+        get: |c| c.tcp_keepalive_s.to_string(),
+        set: |c, v| {
+            c.tcp_keepalive_s = int_in(one(v), 0, i32::MAX as i64)? as u32;
             Ok(())
         },
     },

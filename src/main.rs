@@ -85,6 +85,9 @@ struct Cli {
     /// Listen backlog.
     #[arg(long = "tcp-backlog")]
     tcp_backlog: Option<String>,
+    /// Seconds of silence before TCP keepalive probes a client (0: off).
+    #[arg(long = "tcp-keepalive")]
+    tcp_keepalive: Option<String>,
     /// yes or no.
     #[arg(long = "protected-mode")]
     protected_mode: Option<String>,
@@ -165,6 +168,7 @@ fn build_config(cli: &Cli) -> Result<Config, String> {
     one("hz", &cli.hz);
     one("busy-poll-us", &cli.busy_poll_us);
     one("tcp-backlog", &cli.tcp_backlog);
+    one("tcp-keepalive", &cli.tcp_keepalive);
     one("protected-mode", &cli.protected_mode);
     one("dir", &cli.dir);
     one("save", &cli.save);

@@ -724,6 +724,19 @@ fn is_loopback_peer(a: &SockaddrStorage) -> bool {
     }
 }
 
+/// Redis's `anetKeepAlive`: probes after `interval_s` of silence, then every third of it, and
+/// the connection is dropped after three unanswered probes (a dead peer is found in about
+/// twice the interval). Failures only lose the probing, as in Redis.
+fn set_keepalive(fd: &OwnedFd, interval_s: u32) {
+    if interval_s == 0 {
+        return;
+    }
+    let _ = sock::setsockopt(fd, sock::sockopt::KeepAlive, &true);
+    let _ = sock::setsockopt(fd, sock::sockopt::TcpKeepIdle, &interval_s);
+    let _ = sock::setsockopt(fd, sock::sockopt::TcpKeepInterval, &(interval_s / 3).max(1));
+    let _ = sock::setsockopt(fd, sock::sockopt::TcpKeepCount, &3);
+}
+
 fn format_addr(a: &SockaddrStorage) -> String {
     if let Some(v4) = a.as_sockaddr_in() {
         format!("{}:{}", v4.ip(), v4.port())
@@ -1089,6 +1102,7 @@ impl EventLoop {
         };
         if kind == Kind::Tcp {
             let _ = sock::setsockopt(&fd, sock::sockopt::TcpNoDelay, &true);
+            set_keepalive(&fd, srv.config.tcp_keepalive_s);
         }
         let addr = match (&peer, kind) {
             (_, Kind::Unix) => format!(

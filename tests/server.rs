@@ -528,3 +528,71 @@ fn busy_poll_finds_requests_and_can_be_turned_off() {
         "polling after it was turned off"
     );
 }
+
+/// The keepalive timer of the server's side of a connection from local port `client_port` to
+/// `server_port`, from /proc/net/tcp: Some(seconds until it fires) when the kernel has one
+/// armed (timer kind 2), None when no timer runs.
+fn server_side_keepalive_s(server_port: u16, client_port: u16) -> Option<f64> {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let local = format!(":{server_port:04X}");
+    let remote = format!(":{client_port:04X}");
+    let row = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f[1].ends_with(&local) && f[2].ends_with(&remote))
+        .expect("the server's side of the connection in /proc/net/tcp");
+    let (kind, when) = row[5].split_once(':').unwrap();
+    match kind {
+        "00" => None,
+        "02" => Some(u64::from_str_radix(when, 16).unwrap() as f64 / 100.0),
+        other => panic!("unexpected timer kind {other} on an idle connection"),
+    }
+}
+
+/// `tcp-keepalive` as in Redis: on by default (300 s), applies to connections accepted after
+/// CONFIG SET, 0 turns it off.
+#[test]
+fn tcp_keepalive_is_set_on_accepted_connections() {
+    let srv = Server::start(&[]);
+    let port = srv.addr().1;
+    let connect = || {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"PING\r\n").unwrap();
+        let mut buf = [0u8; 7];
+        s.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"+PONG\r\n");
+        let client_port = s.local_addr().unwrap().port();
+        (s, client_port)
+    };
+    let mut c = srv.raw();
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "GET", "tcp-keepalive"]),
+        Reply::Array(Some(vec![
+            Reply::bulk(b"tcp-keepalive"),
+            Reply::bulk(b"300")
+        ]))
+    );
+    let (_a, pa) = connect();
+    let left = server_side_keepalive_s(port, pa).expect("keepalive armed by default");
+    assert!(
+        left > 200.0 && left <= 300.0,
+        "default keepalive fires in {left} s"
+    );
+
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "SET", "tcp-keepalive", "0"]),
+        Reply::ok()
+    );
+    let (_b, pb) = connect();
+    assert_eq!(server_side_keepalive_s(port, pb), None);
+
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "SET", "tcp-keepalive", "20"]),
+        Reply::ok()
+    );
+    let (_c, pc) = connect();
+    let left = server_side_keepalive_s(port, pc).expect("keepalive armed after CONFIG SET");
+    assert!(left > 0.0 && left <= 20.0, "keepalive 20 fires in {left} s");
+}
