@@ -52,7 +52,7 @@ const COMMANDS_PER_TURN_MAX: usize = 4096;
 /// pipelining thousands of writes (`redis-cli --pipe` loading a dataset) otherwise holds the
 /// loop for a whole receive buffer of commands, which every other client waits for
 /// (scripts/bench's rehash probe: docs/PERFORMANCE.md, "Turn length").
-const CONN_SLICE: Duration = Duration::from_micros(200);
+const CONN_SLICE_NS: u64 = 200_000;
 /// Active expiry may use this share of each tick (Redis: 25%).
 const ACTIVE_EXPIRE_SHARE_PCT: u32 = 25;
 /// Idle rehashing budget per database per tick (Redis: 1 ms).
@@ -115,10 +115,10 @@ pub struct Server {
     /// Command name (lower case) → index in `all_commands`. foldhash, not SipHash: the table
     /// holds only our names and lookups never insert, so a client's chosen names cannot
     /// degrade it, and SipHash cost ~180 instructions per command (callgrind, docs/PERFORMANCE.md).
-    lookup: HashMap<&'static [u8], usize, foldhash::fast::FixedState>,
+    lookup: HashMap<u128, usize, foldhash::fast::FixedState>,
     /// End of the last command's execution, or the start of this loop turn: commandstats
     /// time a command from here.
-    cmd_clock: Instant,
+    cmd_clock_ns: u64,
     /// `commands_processed` at the previous housekeeping tick.
     commands_at_last_tick: u64,
     pub next_client_id: u64,
@@ -174,12 +174,30 @@ fn random_hex(n: usize) -> String {
     s
 }
 
+/// A command name as one integer: its bytes lower-cased, zero-padded to 16. Hashing and
+/// comparing one `u128` is cheaper than a byte slice (no memcmp call). Names longer than 16
+/// bytes or holding a NUL (so that padding cannot alias) are no command.
+fn command_key(name: &[u8]) -> Option<u128> {
+    if name.is_empty() || name.len() > 16 {
+        return None;
+    }
+    let mut b = [0u8; 16];
+    for (d, &c) in b.iter_mut().zip(name) {
+        if c == 0 {
+            return None;
+        }
+        *d = c.to_ascii_lowercase();
+    }
+    Some(u128::from_le_bytes(b))
+}
+
 impl Server {
     pub fn new(config: Config) -> Server {
         let mut all_commands = Vec::new();
         let mut lookup = HashMap::with_hasher(foldhash::fast::FixedState::default());
         for c in cmd::COMMANDS {
-            lookup.insert(c.name.as_bytes(), all_commands.len());
+            let key = command_key(c.name.as_bytes()).expect("command names are 1 to 16 bytes");
+            lookup.insert(key, all_commands.len());
             all_commands.push(c);
             for s in c.subcommands {
                 all_commands.push(s);
@@ -201,7 +219,7 @@ impl Server {
             next_generation: 1,
             start_ms: now,
             start_instant: Instant::now(),
-            cmd_clock: Instant::now(),
+            cmd_clock_ns: crate::util::mono_ns(),
             commands_at_last_tick: 0,
             run_id: random_hex(40),
             shutdown_requested: false,
@@ -229,14 +247,7 @@ impl Server {
     }
 
     fn find_command(&self, name: &[u8]) -> Option<usize> {
-        let mut lower = [0u8; 32];
-        if name.len() > lower.len() {
-            return None;
-        }
-        for (d, s) in lower.iter_mut().zip(name) {
-            *d = s.to_ascii_lowercase();
-        }
-        self.lookup.get(&lower[..name.len()]).copied()
+        self.lookup.get(&command_key(name)?).copied()
     }
 
     pub fn used_memory(&self) -> u64 {
@@ -393,13 +404,13 @@ impl Server {
         // One clock read per command: a command's time runs from the end of the previous
         // one (or the start of the loop turn), so it includes its own parsing. Two reads per
         // command cost ~4% of a GET's instructions (callgrind).
-        let t1 = Instant::now();
-        let us = t1.saturating_duration_since(self.cmd_clock).as_micros() as u64;
-        self.cmd_clock = t1;
+        let t1 = crate::util::mono_ns();
+        let us = t1.saturating_sub(self.cmd_clock_ns) / 1000;
+        self.cmd_clock_ns = t1;
         if !self.blocking.is_empty() {
             crate::blocking::after_command(self, c, argv, slot);
             // Serving other clients is not this command's time.
-            self.cmd_clock = Instant::now();
+            self.cmd_clock_ns = crate::util::mono_ns();
             if self.conns[slot].blocked {
                 // Counted when it completes (served, timed out or unblocked).
                 return;
@@ -501,14 +512,14 @@ impl Server {
         let mut ran = 0usize;
         let mut obuf_over = false;
         let mut paused;
-        // `cmd_clock` is read after every command anyway (command time for INFO); the slice
+        // `cmd_clock_ns` is read after every command anyway (command time for INFO); the slice
         // is checked every 8 commands, so the usual short batch pays nothing for it.
-        let started = self.cmd_clock;
+        let started = self.cmd_clock_ns;
         loop {
             paused = out.len() >= OUT_PAUSE_BYTES;
             if paused
                 || ran >= COMMANDS_PER_TURN_MAX
-                || (ran % 8 == 7 && self.cmd_clock.saturating_duration_since(started) >= CONN_SLICE)
+                || (ran % 8 == 7 && self.cmd_clock_ns.saturating_sub(started) >= CONN_SLICE_NS)
             {
                 more = !parser.is_idle() || parser.consumed() < inbuf.len();
                 break;
@@ -974,7 +985,7 @@ impl EventLoop {
                 .submit_and_wait(want)
                 .map_err(|e| format!("io_uring_enter: {e}"))?;
             self.srv.now_ms = unix_ms();
-            self.srv.cmd_clock = Instant::now();
+            self.srv.cmd_clock_ns = crate::util::mono_ns();
             let mut done = std::mem::take(&mut self.completions);
             self.ring.reap(&mut done);
             let mut tick = false;
@@ -1326,5 +1337,23 @@ mod tests {
         assert!(PROTECTED_MODE_DENIED.ends_with(b"\r\n"));
         let body = &PROTECTED_MODE_DENIED[..PROTECTED_MODE_DENIED.len() - 2];
         assert!(!body.contains(&b'\r') && !body.contains(&b'\n'));
+    }
+
+    #[test]
+    fn command_keys_fold_case_and_never_alias() {
+        assert_eq!(command_key(b"GET"), command_key(b"get"));
+        assert_eq!(
+            command_key(b"zRemRangeByScore"),
+            command_key(b"zremrangebyscore")
+        );
+        assert_ne!(command_key(b"get"), command_key(b"getex"));
+        for bad in [&b""[..], b"get\0", b"\0", b"seventeen-bytes!!"] {
+            assert_eq!(command_key(bad), None, "{bad:?}");
+        }
+        let mut seen = std::collections::HashSet::new();
+        for c in cmd::COMMANDS {
+            let key = command_key(c.name.as_bytes()).expect("a 1-16 byte name");
+            assert!(seen.insert(key), "{} aliases another command", c.name);
+        }
     }
 }

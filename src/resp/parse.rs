@@ -195,6 +195,28 @@ impl Default for Parser {
     }
 }
 
+/// The usual length line, read without a search: at `from`, 1 to 18 digits with no leading
+/// zero (or a lone `0`), then `\r` and one more byte already received. Returns the value and
+/// the index of the `\r`; None sends the caller to the general path (memchr for the line
+/// end, then `parse_i64_strict`), which gives the same result for every line this accepts and
+/// handles everything else (signs, long numbers, NULs, partial lines, errors).
+#[inline]
+fn short_number_line(buf: &[u8], from: usize) -> Option<(i64, usize)> {
+    let end = buf.len().min(from + 18);
+    let mut at = from;
+    let mut v: i64 = 0;
+    // At most 18 digits: the value stays below 10^18, far from overflow.
+    while at < end && buf[at].is_ascii_digit() {
+        v = v * 10 + i64::from(buf[at] - b'0');
+        at += 1;
+    }
+    let digits = at - from;
+    if digits == 0 || at + 1 >= buf.len() || buf[at] != b'\r' || (buf[from] == b'0' && digits > 1) {
+        return None;
+    }
+    Some((v, at))
+}
+
 fn is_c_space(c: u8) -> bool {
     // C isspace() in the C locale.
     matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
@@ -252,17 +274,24 @@ impl Parser {
                     };
                 }
                 State::MultibulkCount => {
-                    let cr = match self.find_line_end(buf, b'\r') {
-                        LineEnd::Found(cr) => cr,
-                        LineEnd::Partial => return Status::Incomplete,
-                        LineEnd::Missing => {
-                            return self.incomplete_or(buf, ProtocolError::TooBigMultibulkCount)
+                    let (count, cr) = if let Some((n, cr)) = short_number_line(buf, self.pos + 1) {
+                        (n, cr)
+                    } else {
+                        let cr = match self.find_line_end(buf, b'\r') {
+                            LineEnd::Found(cr) => cr,
+                            LineEnd::Partial => return Status::Incomplete,
+                            LineEnd::Missing => {
+                                return self.incomplete_or(buf, ProtocolError::TooBigMultibulkCount)
+                            }
+                        };
+                        match parse_i64_strict(&buf[self.pos + 1..cr]) {
+                            Some(n) => (n, cr),
+                            None => return self.fail(ProtocolError::InvalidMultibulkLength),
                         }
                     };
-                    let count = match parse_i64_strict(&buf[self.pos + 1..cr]) {
-                        Some(n) if n <= MULTIBULK_COUNT_MAX => n,
-                        _ => return self.fail(ProtocolError::InvalidMultibulkLength),
-                    };
+                    if count > MULTIBULK_COUNT_MAX {
+                        return self.fail(ProtocolError::InvalidMultibulkLength);
+                    }
                     if count > UNAUTH_MULTIBULK_COUNT_MAX && !limits.authenticated {
                         return self.fail(ProtocolError::UnauthenticatedMultibulkLength);
                     }
@@ -279,23 +308,34 @@ impl Parser {
                     self.state = State::BulkLen;
                 }
                 State::BulkLen => {
-                    let cr = match self.find_line_end(buf, b'\r') {
-                        LineEnd::Found(cr) => cr,
-                        LineEnd::Partial => return Status::Incomplete,
-                        LineEnd::Missing => {
-                            return self.incomplete_or(buf, ProtocolError::TooBigBulkCount)
+                    let fast = match buf.get(self.pos) {
+                        Some(b'$') => short_number_line(buf, self.pos + 1),
+                        _ => None,
+                    };
+                    let (len, cr) = if let Some((n, cr)) = fast {
+                        (n as usize, cr)
+                    } else {
+                        let cr = match self.find_line_end(buf, b'\r') {
+                            LineEnd::Found(cr) => cr,
+                            LineEnd::Partial => return Status::Incomplete,
+                            LineEnd::Missing => {
+                                return self.incomplete_or(buf, ProtocolError::TooBigBulkCount)
+                            }
+                        };
+                        let first = buf[self.pos];
+                        if first != b'$' {
+                            return self.fail(ProtocolError::ExpectedDollar(first));
+                        }
+                        match parse_i64_strict(&buf[self.pos + 1..cr])
+                            .and_then(|n| usize::try_from(n).ok())
+                        {
+                            Some(n) => (n, cr),
+                            None => return self.fail(ProtocolError::InvalidBulkLength),
                         }
                     };
-                    let first = buf[self.pos];
-                    if first != b'$' {
-                        return self.fail(ProtocolError::ExpectedDollar(first));
+                    if len > limits.bulk_len_max {
+                        return self.fail(ProtocolError::InvalidBulkLength);
                     }
-                    let len = match parse_i64_strict(&buf[self.pos + 1..cr])
-                        .and_then(|n| usize::try_from(n).ok())
-                    {
-                        Some(n) if n <= limits.bulk_len_max => n,
-                        _ => return self.fail(ProtocolError::InvalidBulkLength),
-                    };
                     if len > UNAUTH_BULK_LEN_MAX as usize && !limits.authenticated {
                         return self.fail(ProtocolError::UnauthenticatedBulkLength);
                     }
@@ -603,6 +643,52 @@ mod tests {
 
     fn v(args: &[&str]) -> Vec<Vec<u8>> {
         args.iter().map(|a| a.as_bytes().to_vec()).collect()
+    }
+
+    /// The length-line fast path agrees with the general one (line end by search, then
+    /// `parse_i64_strict`) on every line over a small alphabet up to 5 bytes and on long digit
+    /// runs: whenever it answers, the general path would give the same value and line end.
+    #[test]
+    fn short_number_line_agrees_with_the_general_path() {
+        fn check(line: &[u8]) {
+            let Some((v, at)) = short_number_line(line, 0) else {
+                return;
+            };
+            let end = line
+                .iter()
+                .position(|&c| c == b'\r' || c == 0)
+                .expect("a line end");
+            assert_eq!(at, end, "line end of {line:?}");
+            assert_eq!(line[at], b'\r');
+            assert!(at + 1 < line.len(), "the byte after \\r has arrived");
+            assert_eq!(parse_i64_strict(&line[..at]), Some(v), "value of {line:?}");
+        }
+        const ALPHABET: &[u8] = b"0190-+\r\n\x00 ";
+        let mut line = Vec::new();
+        for len in 0..=5u32 {
+            for mut code in 0..ALPHABET.len().pow(len) {
+                line.clear();
+                for _ in 0..len {
+                    line.push(ALPHABET[code % ALPHABET.len()]);
+                    code /= ALPHABET.len();
+                }
+                check(&line);
+            }
+        }
+        for digits in 1..=22 {
+            for first in [b'0', b'1', b'9'] {
+                let mut l = vec![first];
+                l.extend(std::iter::repeat_n(b'9', digits - 1));
+                l.extend_from_slice(b"\r\n");
+                check(&l);
+                if digits <= 18 && (first != b'0' || digits == 1) {
+                    assert!(
+                        short_number_line(&l, 0).is_some(),
+                        "{l:?} takes the fast path"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
