@@ -267,11 +267,14 @@ impl Parser {
                         return Status::Incomplete;
                     };
                     self.scan = self.pos;
-                    self.state = if first == b'*' {
-                        State::MultibulkCount
-                    } else {
-                        State::Inline
-                    };
+                    if first != b'*' {
+                        self.state = State::Inline;
+                        continue;
+                    }
+                    if self.whole_multibulk(buf, limits) {
+                        return Status::Complete;
+                    }
+                    self.state = State::MultibulkCount;
                 }
                 State::MultibulkCount => {
                     let (count, cr) = if let Some((n, cr)) = short_number_line(buf, self.pos + 1) {
@@ -443,6 +446,56 @@ impl Parser {
         } else {
             0
         }
+    }
+
+    /// The usual case in one pass: a whole multibulk command with short length lines, within
+    /// the limits, already in `buf` at `pos`. Then its spans are set, `pos` moves past it and
+    /// the state is `Complete`. Anything else (partial, unusual length lines, over a limit,
+    /// empty) returns false with nothing changed but `spans`, and the state machine parses it
+    /// the general way, giving the same result.
+    fn whole_multibulk(&mut self, buf: &[u8], limits: &ParseLimits) -> bool {
+        let Some((count, cr)) = short_number_line(buf, self.pos + 1) else {
+            return false;
+        };
+        let count_max = if limits.authenticated {
+            MULTIBULK_COUNT_MAX
+        } else {
+            UNAUTH_MULTIBULK_COUNT_MAX
+        };
+        let len_max = if limits.authenticated {
+            limits.bulk_len_max
+        } else {
+            limits.bulk_len_max.min(UNAUTH_BULK_LEN_MAX as usize)
+        };
+        // Each argument takes at least 6 bytes ("$0\r\n\r\n"), so a count the buffer cannot
+        // hold goes the general way without a loop over it.
+        if count <= 0 || count > count_max || count as usize > buf.len() / 6 {
+            return false;
+        }
+        self.spans.clear();
+        let mut at = cr + 2;
+        // Bounded by `count`, itself at most buf.len() / 6.
+        for _ in 0..count {
+            if buf.get(at) != Some(&b'$') {
+                return false;
+            }
+            let Some((len, cr)) = short_number_line(buf, at + 1) else {
+                return false;
+            };
+            let len = len as usize;
+            let start = cr + 2;
+            if len > len_max || buf.len() - start.min(buf.len()) < len + 2 {
+                return false;
+            }
+            self.spans.push(Span {
+                start,
+                end: start + len,
+            });
+            at = start + len + 2;
+        }
+        self.pos = at;
+        self.state = State::Complete;
+        true
     }
 
     /// True when no partial or completed command is pending.
