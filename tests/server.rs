@@ -539,21 +539,27 @@ fn busy_poll_finds_requests_and_can_be_turned_off() {
 /// The keepalive timer of the server's side of a connection from local port `client_port` to
 /// `server_port`, from /proc/net/tcp: Some(seconds until it fires) when the kernel has one
 /// armed (timer kind 2), None when no timer runs.
+/// While the reply is not yet acknowledged the retransmission timer (kind 1) shows instead,
+/// so this waits (bounded) for the connection to settle.
 fn server_side_keepalive_s(server_port: u16, client_port: u16) -> Option<f64> {
-    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
     let local = format!(":{server_port:04X}");
     let remote = format!(":{client_port:04X}");
-    let row = table
-        .lines()
-        .skip(1)
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .find(|f| f[1].ends_with(&local) && f[2].ends_with(&remote))
-        .expect("the server's side of the connection in /proc/net/tcp");
-    let (kind, when) = row[5].split_once(':').unwrap();
-    match kind {
-        "00" => None,
-        "02" => Some(u64::from_str_radix(when, 16).unwrap() as f64 / 100.0),
-        other => panic!("unexpected timer kind {other} on an idle connection"),
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+        let row = table
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+            .find(|f| f[1].ends_with(&local) && f[2].ends_with(&remote))
+            .expect("the server's side of the connection in /proc/net/tcp");
+        let (kind, when) = row[5].split_once(':').unwrap();
+        match kind {
+            "00" => return None,
+            "02" => return Some(u64::from_str_radix(when, 16).unwrap() as f64 / 100.0),
+            "01" if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            other => panic!("timer kind {other} on an idle connection"),
+        }
     }
 }
 
