@@ -24,9 +24,77 @@ pub const NIL: u32 = u32::MAX;
 /// Free slots below which the arena is never compacted (small trees are not worth it).
 const COMPACT_FREE_MIN: usize = 64;
 
+/// Members up to this many bytes live inside their node (most members are short: this saves
+/// the separate heap block, 32 bytes with glibc, that a `Box<[u8]>` costs).
+const INLINE_MEMBER_MAX: usize = 22;
+
+/// A member's bytes: inside the node when short, else in their own heap block. 24 bytes either
+/// way (a `Box<[u8]>` alone is 16).
+#[derive(Clone, Debug, PartialEq)]
+enum Member {
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_MEMBER_MAX],
+    },
+    Heap(Box<[u8]>),
+}
+
+impl Member {
+    fn new(m: &[u8]) -> Member {
+        if m.len() <= INLINE_MEMBER_MAX {
+            let mut bytes = [0u8; INLINE_MEMBER_MAX];
+            bytes[..m.len()].copy_from_slice(m);
+            Member::Inline {
+                len: m.len() as u8,
+                bytes,
+            }
+        } else {
+            Member::Heap(m.into())
+        }
+    }
+
+    /// Keeps a long member's block as it is (no copy); a short one moves inside.
+    fn from_box(m: Box<[u8]>) -> Member {
+        if m.len() <= INLINE_MEMBER_MAX {
+            Member::new(&m)
+        } else {
+            Member::Heap(m)
+        }
+    }
+
+    fn into_box(self) -> Box<[u8]> {
+        match self {
+            Member::Inline { .. } => self.as_ref().into(),
+            Member::Heap(b) => b,
+        }
+    }
+}
+
+impl Default for Member {
+    fn default() -> Member {
+        Member::new(b"")
+    }
+}
+
+impl AsRef<[u8]> for Member {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Member::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Member::Heap(b) => b,
+        }
+    }
+}
+
+impl std::ops::Deref for Member {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_ref()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 struct Node {
-    member: Box<[u8]>,
+    member: Member,
     score: f64,
     left: u32,
     right: u32,
@@ -140,7 +208,7 @@ impl AvlTree {
         n
     }
 
-    fn alloc(&mut self, score: f64, member: Box<[u8]>) -> u32 {
+    fn alloc(&mut self, score: f64, member: Member) -> u32 {
         let node = Node {
             member,
             score,
@@ -162,6 +230,15 @@ impl AvlTree {
     /// Inserts a pair that is not in the tree (the caller's member map guarantees it).
     /// Returns false, changing nothing, if an equal pair is already there.
     pub fn insert(&mut self, score: f64, member: Box<[u8]>) -> bool {
+        self.insert_member(score, Member::from_box(member))
+    }
+
+    /// `insert` from borrowed bytes: a short member is copied into its node, never boxed.
+    pub fn insert_slice(&mut self, score: f64, member: &[u8]) -> bool {
+        self.insert_member(score, Member::new(member))
+    }
+
+    fn insert_member(&mut self, score: f64, member: Member) -> bool {
         debug_assert!(!score.is_nan());
         let mut inserted = false;
         let root = self.insert_at(self.root, score, member, &mut inserted);
@@ -169,7 +246,7 @@ impl AvlTree {
         inserted
     }
 
-    fn insert_at(&mut self, n: u32, score: f64, member: Box<[u8]>, inserted: &mut bool) -> u32 {
+    fn insert_at(&mut self, n: u32, score: f64, member: Member, inserted: &mut bool) -> u32 {
         if n == NIL {
             *inserted = true;
             return self.alloc(score, member);
@@ -195,6 +272,15 @@ impl AvlTree {
 
     /// Removes the pair; returns its member bytes, or None if it was not there.
     pub fn remove(&mut self, score: f64, member: &[u8]) -> Option<Box<[u8]>> {
+        self.remove_member(score, member).map(Member::into_box)
+    }
+
+    /// `remove` when the caller has no use for the bytes: says whether the pair was there.
+    pub fn delete(&mut self, score: f64, member: &[u8]) -> bool {
+        self.remove_member(score, member).is_some()
+    }
+
+    fn remove_member(&mut self, score: f64, member: &[u8]) -> Option<Member> {
         let mut removed = None;
         let root = self.remove_at(self.root, score, member, &mut removed);
         self.root = root;
@@ -212,7 +298,7 @@ impl AvlTree {
         if self.free.len() < COMPACT_FREE_MIN || self.free.len() < 2 * live {
             return;
         }
-        let mut pairs: Vec<(f64, Box<[u8]>)> = Vec::with_capacity(live);
+        let mut pairs: Vec<(f64, Member)> = Vec::with_capacity(live);
         let mut stack: Vec<u32> = Vec::with_capacity(usize::from(self.height(self.root)));
         let mut n = self.root;
         // In-order walk with an explicit stack bounded by the height.
@@ -236,7 +322,7 @@ impl AvlTree {
     fn build_balanced(
         &mut self,
         count: usize,
-        pairs: &mut impl Iterator<Item = (f64, Box<[u8]>)>,
+        pairs: &mut impl Iterator<Item = (f64, Member)>,
     ) -> u32 {
         if count == 0 {
             return NIL;
@@ -259,7 +345,7 @@ impl AvlTree {
         n: u32,
         score: f64,
         member: &[u8],
-        removed: &mut Option<Box<[u8]>>,
+        removed: &mut Option<Member>,
     ) -> u32 {
         if n == NIL {
             return NIL;
@@ -491,6 +577,59 @@ impl<'a> Iterator for Iter<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Members on both sides of the inline limit (0..=40 bytes) behave the same through
+    /// insert, select, rank, removal (bytes returned intact) and arena compaction; a node
+    /// stays within 48 bytes.
+    #[test]
+    fn inline_and_heap_members() {
+        assert!(
+            std::mem::size_of::<Node>() <= 48,
+            "{}",
+            std::mem::size_of::<Node>()
+        );
+        let member =
+            |i: usize| -> Vec<u8> { (0..i % 41).map(|j| b'a' + ((i + j) % 26) as u8).collect() };
+        let mut t = AvlTree::new();
+        let mut model = std::collections::BTreeSet::new();
+        for i in 0..400usize {
+            let m = member(i);
+            let score = (i % 7) as f64;
+            let fresh = model.insert(((i % 7), m.clone()));
+            let added = if i % 2 == 0 {
+                t.insert(score, m.clone().into_boxed_slice())
+            } else {
+                t.insert_slice(score, &m)
+            };
+            assert_eq!(added, fresh);
+        }
+        t.check_invariants();
+        let want: Vec<(Vec<u8>, f64)> = model.iter().map(|(s, m)| (m.clone(), *s as f64)).collect();
+        let got: Vec<(Vec<u8>, f64)> = t
+            .iter_from(0, false)
+            .map(|(m, s)| (m.to_vec(), s))
+            .collect();
+        assert_eq!(got, want);
+        for (r, (m, s)) in want.iter().enumerate() {
+            assert_eq!(t.rank(*s, m), Some(r));
+        }
+        // Remove most of them (compaction runs), alternating the two removal calls.
+        for (k, (m, s)) in want.iter().enumerate().filter(|(k, _)| k % 5 != 0) {
+            if k % 2 == 0 {
+                assert_eq!(t.remove(*s, m).as_deref(), Some(&m[..]));
+            } else {
+                assert!(t.delete(*s, m));
+            }
+            assert!(!t.delete(*s, m));
+        }
+        t.check_invariants();
+        let left: Vec<(Vec<u8>, f64)> = want.iter().step_by(5).cloned().collect();
+        let got: Vec<(Vec<u8>, f64)> = t
+            .iter_from(0, false)
+            .map(|(m, s)| (m.to_vec(), s))
+            .collect();
+        assert_eq!(got, left);
+    }
 
     #[test]
     fn small_walks() {

@@ -231,7 +231,7 @@ impl ZSet {
             }
             ZSet::Skiplist(b) => {
                 b.dict.insert(member, score_value(score));
-                b.tree.insert(score, member.into());
+                b.tree.insert_slice(score, member);
             }
         }
     }
@@ -248,8 +248,8 @@ impl ZSet {
                 }
             }
             ZSet::Skiplist(b) => {
-                if let Some(m) = b.tree.remove(old, member) {
-                    b.tree.insert(new, m);
+                if b.tree.delete(old, member) {
+                    b.tree.insert_slice(new, member);
                     b.dict.insert(member, score_value(new));
                 }
             }
@@ -265,7 +265,7 @@ impl ZSet {
             }
             ZSet::Skiplist(b) => {
                 let score = value_score(&b.dict.remove(member)?);
-                b.tree.remove(score, member);
+                b.tree.delete(score, member);
                 b.dict.shrink_if_needed();
                 Some(score)
             }
@@ -329,10 +329,12 @@ impl ZSet {
             ZSet::Skiplist(b) => {
                 let rank = if min { 0 } else { b.tree.len().checked_sub(1)? };
                 let (m, s) = b.tree.select(rank).map(|(m, s)| (m.to_vec(), s))?;
-                let member = b.tree.remove(s, &m)?;
+                if !b.tree.delete(s, &m) {
+                    return None;
+                }
                 b.dict.remove(&m);
                 b.dict.shrink_if_needed();
-                Some((member, s))
+                Some((m.into_boxed_slice(), s))
             }
         }
     }
@@ -354,7 +356,7 @@ impl ZSet {
                     .map(|(m, s)| (m.to_vec(), s))
                     .collect();
                 for (m, s) in &doomed {
-                    b.tree.remove(*s, m);
+                    b.tree.delete(*s, m);
                     b.dict.remove(m);
                 }
                 b.dict.shrink_if_needed();
