@@ -280,13 +280,11 @@ impl Parser {
                     let (count, cr) = if let Some((n, cr)) = short_number_line(buf, self.pos + 1) {
                         (n, cr)
                     } else {
-                        let cr = match self.find_line_end(buf, b'\r') {
-                            LineEnd::Found(cr) => cr,
-                            LineEnd::Partial => return Status::Incomplete,
-                            LineEnd::Missing => {
-                                return self.incomplete_or(buf, ProtocolError::TooBigMultibulkCount)
-                            }
-                        };
+                        let cr =
+                            match self.length_line_end(buf, ProtocolError::TooBigMultibulkCount) {
+                                Ok(cr) => cr,
+                                Err(status) => return status,
+                            };
                         match parse_i64_strict(&buf[self.pos + 1..cr]) {
                             Some(n) => (n, cr),
                             None => return self.fail(ProtocolError::InvalidMultibulkLength),
@@ -318,12 +316,9 @@ impl Parser {
                     let (len, cr) = if let Some((n, cr)) = fast {
                         (n as usize, cr)
                     } else {
-                        let cr = match self.find_line_end(buf, b'\r') {
-                            LineEnd::Found(cr) => cr,
-                            LineEnd::Partial => return Status::Incomplete,
-                            LineEnd::Missing => {
-                                return self.incomplete_or(buf, ProtocolError::TooBigBulkCount)
-                            }
+                        let cr = match self.length_line_end(buf, ProtocolError::TooBigBulkCount) {
+                            Ok(cr) => cr,
+                            Err(status) => return status,
                         };
                         let first = buf[self.pos];
                         if first != b'$' {
@@ -514,6 +509,16 @@ impl Parser {
             self.fail(e)
         } else {
             Status::Incomplete
+        }
+    }
+
+    /// The `\r` ending the length line at `pos`, found by search; Err is what `parse` answers
+    /// meanwhile: incomplete, or `too_big` once more than the inline limit waits without one.
+    fn length_line_end(&mut self, buf: &[u8], too_big: ProtocolError) -> Result<usize, Status> {
+        match self.find_line_end(buf, b'\r') {
+            LineEnd::Found(cr) => Ok(cr),
+            LineEnd::Partial => Err(Status::Incomplete),
+            LineEnd::Missing => Err(self.incomplete_or(buf, too_big)),
         }
     }
 
