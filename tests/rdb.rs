@@ -1503,23 +1503,40 @@ fn bgsave_and_rewrite_exclusion_script(c: &mut Raw) -> Vec<(String, String)> {
     seen
 }
 
-#[test]
-fn bgsave_and_rewrite_never_overlap_as_in_redis() {
-    let (d1, d2) = (TempDir::new("excl-ringkv"), TempDir::new("excl-redis"));
-    let ours = start_slow_jobs(
-        &d1,
-        &["--appendonly", "yes", "--enable-debug-command", "yes"],
-    );
-    let theirs = start_slow_redis(&d2, &["--appendonly", "yes"]);
-    let got = bgsave_and_rewrite_exclusion_script(&mut Raw::connect(ours.port));
-    let want = bgsave_and_rewrite_exclusion_script(&mut theirs.raw());
+/// Runs `script` against ringkv and redis-server (both with slow background jobs and the
+/// extra flags given), compares what each said, then restarts ringkv from the AOF its run
+/// left: it must hold the scripts' 200 keys.
+fn same_as_redis_then_restart(
+    tag: &str,
+    ours_extra: &[&str],
+    redis_extra: &[&str],
+    script: fn(&mut Raw) -> Vec<(String, String)>,
+) {
+    let d1 = TempDir::new(&format!("{tag}-ringkv"));
+    let d2 = TempDir::new(&format!("{tag}-redis"));
+    let mut ours_args = vec!["--enable-debug-command", "yes"];
+    ours_args.extend_from_slice(ours_extra);
+    let ours = start_slow_jobs(&d1, &ours_args);
+    let theirs = start_slow_redis(&d2, redis_extra);
+    let got = script(&mut Raw::connect(ours.port));
+    let want = script(&mut theirs.raw());
     assert_eq!(got, want);
-    // The AOF the rewrite wrote loads too.
     drop(ours);
     let ours = start_slow_jobs(&d1, &["--appendonly", "yes"]);
     assert_eq!(
         Raw::connect(ours.port).cmd_str(&["DBSIZE"]),
         Reply::Int(200)
+    );
+}
+
+#[test]
+fn bgsave_and_rewrite_never_overlap_as_in_redis() {
+    // The restart also checks that the AOF the rewrite wrote loads.
+    same_as_redis_then_restart(
+        "excl",
+        &["--appendonly", "yes"],
+        &["--appendonly", "yes"],
+        bgsave_and_rewrite_exclusion_script,
     );
 }
 
@@ -1568,17 +1585,6 @@ fn aof_off_during_bgsave_script(c: &mut Raw) -> Vec<(String, String)> {
 
 #[test]
 fn aof_off_rewrite_and_enabling_wait_for_bgsave_as_in_redis() {
-    let (d1, d2) = (TempDir::new("aofoff-ringkv"), TempDir::new("aofoff-redis"));
-    let ours = start_slow_jobs(&d1, &["--enable-debug-command", "yes"]);
-    let theirs = start_slow_redis(&d2, &[]);
-    let got = aof_off_during_bgsave_script(&mut Raw::connect(ours.port));
-    let want = aof_off_during_bgsave_script(&mut theirs.raw());
-    assert_eq!(got, want);
-    // The first base holds the dataset.
-    drop(ours);
-    let ours = start_slow_jobs(&d1, &["--appendonly", "yes"]);
-    assert_eq!(
-        Raw::connect(ours.port).cmd_str(&["DBSIZE"]),
-        Reply::Int(200)
-    );
+    // The restart also checks that the first base holds the dataset.
+    same_as_redis_then_restart("aofoff", &[], &[], aof_off_during_bgsave_script);
 }
