@@ -1449,21 +1449,29 @@ fn idle(c: &mut Raw) -> bool {
     f.iter().all(|v| v == "0")
 }
 
+/// Keys the BGSAVE/rewrite scripts load first (`k0`.. with value `v`).
+const SCRIPT_KEYS: usize = 200;
+
+fn load_script_keys(c: &mut Raw) {
+    let set: Vec<_> = (0..SCRIPT_KEYS)
+        .map(|i| s(&["SET", &format!("k{i}"), "v"]))
+        .collect();
+    run_all(c, &set);
+}
+
+/// Sends one command of a script and records it with its reply.
+fn ask(c: &mut Raw, seen: &mut Vec<(String, String)>, args: &[&str]) {
+    seen.push((args.join(" "), format!("{:?}", c.cmd_str(args))));
+}
+
 /// BGSAVE and the AOF rewrite walk the same copy-on-write logs, so ringkv never runs them
 /// together; what each answers while the other runs, and that the scheduled one runs later,
 /// must match redis-server 7.0.
 fn bgsave_and_rewrite_exclusion_script(c: &mut Raw) -> Vec<(String, String)> {
     let mut seen = Vec::new();
-    let mut set = Vec::new();
-    for i in 0..200 {
-        set.push(s(&["SET", &format!("k{i}"), "v"]));
-    }
-    run_all(c, &set);
+    load_script_keys(c);
     let saves0: u64 = info_field(c, "rdb_saves").parse().unwrap();
     let rewrites0: u64 = info_field(c, "aof_rewrites").parse().unwrap();
-    let ask = |c: &mut Raw, seen: &mut Vec<(String, String)>, args: &[&str]| {
-        seen.push((args.join(" "), format!("{:?}", c.cmd_str(args))));
-    };
     let field = |c: &mut Raw, seen: &mut Vec<(String, String)>, f: &str| {
         seen.push((f.to_string(), info_field(c, f)));
     };
@@ -1505,7 +1513,7 @@ fn bgsave_and_rewrite_exclusion_script(c: &mut Raw) -> Vec<(String, String)> {
 
 /// Runs `script` against ringkv and redis-server (both with slow background jobs and the
 /// extra flags given), compares what each said, then restarts ringkv from the AOF its run
-/// left: it must hold the scripts' 200 keys.
+/// left: it must hold the scripts' keys.
 fn same_as_redis_then_restart(
     tag: &str,
     ours_extra: &[&str],
@@ -1525,7 +1533,7 @@ fn same_as_redis_then_restart(
     let ours = start_slow_jobs(&d1, &["--appendonly", "yes"]);
     assert_eq!(
         Raw::connect(ours.port).cmd_str(&["DBSIZE"]),
-        Reply::Int(200)
+        Reply::Int(SCRIPT_KEYS as i64)
     );
 }
 
@@ -1545,15 +1553,8 @@ fn bgsave_and_rewrite_never_overlap_as_in_redis() {
 /// INFO says so meanwhile, as redis-server does.
 fn aof_off_during_bgsave_script(c: &mut Raw) -> Vec<(String, String)> {
     let mut seen = Vec::new();
-    let mut set = Vec::new();
-    for i in 0..200 {
-        set.push(s(&["SET", &format!("k{i}"), "v"]));
-    }
-    run_all(c, &set);
+    load_script_keys(c);
     let rewrites0: u64 = info_field(c, "aof_rewrites").parse().unwrap();
-    let ask = |c: &mut Raw, seen: &mut Vec<(String, String)>, args: &[&str]| {
-        seen.push((args.join(" "), format!("{:?}", c.cmd_str(args))));
-    };
     let fields = |c: &mut Raw, seen: &mut Vec<(String, String)>| {
         let names = [
             "aof_enabled",
