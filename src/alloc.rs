@@ -7,9 +7,22 @@ use std::alloc::System;
 #[global_allocator]
 static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
 
-/// Bytes currently allocated by the process through the Rust allocator.
+/// Bytes of memory mapped directly for large hash-table bucket arrays (keyspace::dict), which
+/// bypass the allocator but are memory the dataset uses all the same.
+static MAPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+pub fn mapped_add(bytes: usize) {
+    MAPPED.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn mapped_sub(bytes: usize) {
+    MAPPED.fetch_sub(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Bytes currently allocated by the process: through the Rust allocator plus the directly
+/// mapped bucket arrays.
 pub fn allocated() -> usize {
-    ALLOCATOR.allocated()
+    ALLOCATOR.allocated() + MAPPED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The highest `allocated()` seen at any sample point (the loop samples once per turn:

@@ -174,26 +174,166 @@ impl HeapSlot for EntryPtr {
     }
 }
 
+/// Bucket arrays of at least this many bytes are mapped from the kernel directly rather than
+/// taken from malloc, so that their memory is returned when and how we choose: a rehash gives
+/// back the drained part of the old table step by step (`Dict::release_drained`) instead of
+/// one munmap(2) of the whole array when it ends.
+const MAPPED_BUCKETS_BYTES: usize = 1 << 20;
+/// A rehash returns the drained start of a mapped old table in steps of at least this many
+/// bytes (one madvise(2) each). Unmapping a 32 MiB table in one go stalled the loop for
+/// 1.2-1.3 ms on the project's VM, and the time grows with the table (docs/PERFORMANCE.md).
+const RELEASE_STEP_BYTES: usize = 256 << 10;
+const BUCKET_BYTES: usize = std::mem::size_of::<*mut EntryHeader>();
+
+fn page_size() -> usize {
+    static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *PAGE.get_or_init(|| {
+        nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+            .ok()
+            .flatten()
+            .map_or(4096, |p| p as usize)
+    })
+}
+
+/// A table's bucket array, all null when allocated. Small arrays come from the global
+/// allocator, large ones (`MAPPED_BUCKETS_BYTES`) from an anonymous mapping whose pages the
+/// kernel provides zeroed on first touch, so allocating costs no time proportional to the size.
+/// Mapped bytes are counted in `crate::alloc::allocated()` like allocator bytes.
+struct Buckets {
+    ptr: NonNull<*mut EntryHeader>,
+    len: usize,
+    mapped: bool,
+}
+
+impl Buckets {
+    fn empty() -> Buckets {
+        Buckets {
+            ptr: NonNull::dangling(),
+            len: 0,
+            mapped: false,
+        }
+    }
+
+    fn zeroed(len: usize) -> Buckets {
+        if len == 0 {
+            return Buckets::empty();
+        }
+        let layout = Layout::array::<*mut EntryHeader>(len).expect("bucket array too large");
+        if layout.size() >= MAPPED_BUCKETS_BYTES {
+            // SAFETY: a new anonymous private mapping (no address hint, no file); the kernel
+            // chooses a page-aligned address and zero-fills pages on first touch.
+            let p = unsafe {
+                libc::mmap(
+                    ptr::null_mut(),
+                    layout.size(),
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            if p != libc::MAP_FAILED {
+                if let Some(ptr) = NonNull::new(p.cast::<*mut EntryHeader>()) {
+                    crate::alloc::mapped_add(layout.size());
+                    return Buckets {
+                        ptr,
+                        len,
+                        mapped: true,
+                    };
+                }
+            }
+            // Out of mappings: the allocator may still find the memory.
+        }
+        // SAFETY: the layout has a non-zero size; the all-zero bit pattern is the null pointer,
+        // a valid `*mut EntryHeader`.
+        let p = unsafe { alloc::alloc_zeroed(layout) };
+        let Some(ptr) = NonNull::new(p.cast::<*mut EntryHeader>()) else {
+            alloc::handle_alloc_error(layout)
+        };
+        Buckets {
+            ptr,
+            len,
+            mapped: false,
+        }
+    }
+
+    /// Gives the pages of bytes `range` (page-aligned offsets) back to the kernel, if this
+    /// array is mapped. They read as zeros afterwards, so the caller must only name buckets
+    /// that are already null.
+    fn release(&mut self, range: std::ops::Range<usize>) {
+        if !self.mapped || range.is_empty() || range.end > self.len * BUCKET_BYTES {
+            return;
+        }
+        // SAFETY: the range lies inside our own mapping and starts on a page boundary (the
+        // mapping does, and the caller's offsets are page multiples); the buckets in it are
+        // null, which is what the zero-filled pages read as from now on.
+        unsafe {
+            libc::madvise(
+                self.ptr.as_ptr().cast::<u8>().add(range.start).cast(),
+                range.end - range.start,
+                libc::MADV_DONTNEED,
+            );
+        }
+    }
+}
+
+impl std::ops::Deref for Buckets {
+    type Target = [*mut EntryHeader];
+    fn deref(&self) -> &Self::Target {
+        // SAFETY: `ptr` points at `len` initialised (zeroed or written) buckets we own, or is
+        // dangling with `len == 0`, which a slice allows.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl std::ops::DerefMut for Buckets {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        // SAFETY: as in `deref`, and `&mut self` makes the borrow unique.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for Buckets {
+    fn drop(&mut self) {
+        if self.len == 0 {
+            return;
+        }
+        let bytes = self.len * BUCKET_BYTES;
+        if self.mapped {
+            // SAFETY: the whole mapping made in `zeroed`, unmapped once; nothing borrows it.
+            unsafe { libc::munmap(self.ptr.as_ptr().cast(), bytes) };
+            crate::alloc::mapped_sub(bytes);
+        } else {
+            // SAFETY: allocated in `zeroed` with this same layout.
+            unsafe {
+                alloc::dealloc(
+                    self.ptr.as_ptr().cast(),
+                    Layout::array::<*mut EntryHeader>(self.len).expect("layout was valid"),
+                )
+            };
+        }
+    }
+}
+
 struct Table {
-    buckets: Box<[*mut EntryHeader]>,
+    buckets: Buckets,
     used: usize,
 }
 
 impl Table {
     fn empty() -> Table {
         Table {
-            buckets: Box::new([]),
+            buckets: Buckets::empty(),
             used: 0,
         }
     }
     fn with_size(size: usize) -> Table {
-        // A zeroed allocation (calloc): large tables are backed by untouched, lazily mapped
-        // pages, so a resize costs no time proportional to the table. `vec![null; n]` is
-        // NOT that: it writes every bucket, and growing a 10M-key table stalled the loop
-        // for 65 ms (scripts/bench's rehash probe, docs/PERFORMANCE.md).
-        // SAFETY: the all-zero bit pattern is the null pointer, a valid `*mut EntryHeader`.
-        let buckets = unsafe { Box::<[*mut EntryHeader]>::new_zeroed_slice(size).assume_init() };
-        Table { buckets, used: 0 }
+        // Zeroed without writing it: growing a 10M-key table by writing every bucket
+        // (`vec![null; n]`) stalled the loop for 65 ms (docs/PERFORMANCE.md).
+        Table {
+            buckets: Buckets::zeroed(size),
+            used: 0,
+        }
     }
     fn size(&self) -> usize {
         self.buckets.len()
@@ -208,6 +348,9 @@ pub struct Dict {
     tables: [Table; 2],
     /// Some(i) while rehashing: the next bucket of `tables[0]` to move.
     rehash_idx: Option<usize>,
+    /// Bytes at the start of `tables[0]`'s buckets already given back to the kernel during
+    /// this rehash (0 when not rehashing).
+    released_bytes: usize,
     hasher: foldhash::quality::RandomState,
 }
 
@@ -232,6 +375,7 @@ impl Dict {
         Dict {
             tables: [Table::empty(), Table::empty()],
             rehash_idx: None,
+            released_bytes: 0,
             hasher: Default::default(),
         }
     }
@@ -297,12 +441,27 @@ impl Dict {
             idx += 1;
         }
         if t0.used == 0 {
+            // The old table's pages were mostly given back already, so this unmap is short.
             self.tables[0] = std::mem::replace(&mut self.tables[1], Table::empty());
             self.rehash_idx = None;
+            self.released_bytes = 0;
             return false;
         }
         self.rehash_idx = Some(idx);
+        self.release_drained(idx);
         true
+    }
+
+    /// Gives back the pages of `tables[0]` wholly below bucket `idx` (all empty) once a
+    /// further `RELEASE_STEP_BYTES` of them are drained, so the memory of a large old table
+    /// returns in bounded steps while it is rehashed. Each call releases at most one step plus
+    /// what one `rehash` call drains (≤ 11 buckets per moved bucket).
+    fn release_drained(&mut self, idx: usize) {
+        let drained = (idx * BUCKET_BYTES) & !(page_size() - 1);
+        if drained >= self.released_bytes + RELEASE_STEP_BYTES {
+            self.tables[0].buckets.release(self.released_bytes..drained);
+            self.released_bytes = drained;
+        }
     }
 
     /// The bounded step every lookup, insert and delete performs while rehashing.
@@ -367,11 +526,18 @@ impl Dict {
         false
     }
 
+    /// True if bucket `b` of `tables[0]` has already been moved by the rehash in progress.
+    fn drained(&self, b: usize) -> bool {
+        self.rehash_idx.is_some_and(|idx| b < idx)
+    }
+
     /// Finds `key` without a rehash step.
     fn find_hashed(&self, h: usize, key: &[u8]) -> Option<NonNull<EntryHeader>> {
         for t in 0..2 {
             let table = &self.tables[t];
-            if table.size() > 0 {
+            // A bucket of `tables[0]` below the rehash index is empty (and its page may have
+            // been given back): not reading it saves a fault.
+            if table.size() > 0 && !(t == 0 && self.drained(h & table.mask())) {
                 let mut e = table.buckets[h & table.mask()];
                 while let Some(p) = NonNull::new(e) {
                     // SAFETY: entries reachable from a chain are live; the key borrow ends
@@ -434,8 +600,9 @@ impl Dict {
         // SAFETY: `e` is live (keyspace invariant); the key borrow ends before the free.
         let h = self.hash(unsafe { key_of(target) });
         let rehashing = self.is_rehashing();
-        for table in &mut self.tables {
-            if table.size() > 0 {
+        let drained_below = self.rehash_idx.unwrap_or(0);
+        for (t, table) in self.tables.iter_mut().enumerate() {
+            if table.size() > 0 && !(t == 0 && (h & table.mask()) < drained_below) {
                 let b = h & table.mask();
                 let mut link: *mut *mut EntryHeader = &mut table.buckets[b];
                 // SAFETY: `link` points at a bucket slot or at the `next` field of a live entry
@@ -698,11 +865,12 @@ impl Dict {
 impl Drop for Dict {
     fn drop(&mut self) {
         for table in &mut self.tables {
-            for head in table.buckets.iter_mut() {
-                let mut e = std::mem::replace(head, ptr::null_mut());
+            // Buckets are only read: writing them would bring back pages a rehash gave back.
+            for &head in table.buckets.iter() {
+                let mut e = head;
                 while !e.is_null() {
                     // SAFETY: each entry is reachable from exactly one chain and is freed once,
-                    // after its `next` link was read; the bucket was cleared first.
+                    // after its `next` link was read; the table is dropped right after.
                     unsafe {
                         let next = (*e).next;
                         drop(free_entry(e));
@@ -882,6 +1050,115 @@ mod tests {
             );
         }
         d.check_invariants();
+    }
+
+    /// Resident kB of the mapping that starts at `addr`, from /proc/self/smaps.
+    fn mapping_rss_kb(addr: usize) -> usize {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let mut lines = smaps.lines();
+        while let Some(line) = lines.next() {
+            let start = line.split('-').next().unwrap_or("");
+            if usize::from_str_radix(start, 16).ok() == Some(addr) {
+                for field in lines.by_ref() {
+                    if let Some(v) = field.strip_prefix("Rss:") {
+                        return v.trim().trim_end_matches("kB").trim().parse().unwrap();
+                    }
+                }
+            }
+        }
+        panic!("no mapping at {addr:#x}");
+    }
+
+    #[test]
+    fn large_buckets_are_mapped_and_release_gives_pages_back() {
+        let len = MAPPED_BUCKETS_BYTES / BUCKET_BYTES * 2;
+        let mut b = Buckets::zeroed(len);
+        assert!(b.mapped);
+        assert!(b.iter().all(|p| p.is_null()));
+        let marker = ptr::NonNull::<EntryHeader>::dangling().as_ptr();
+        for i in (0..len).step_by(64) {
+            b[i] = marker;
+        }
+        let addr = b.ptr.as_ptr() as usize;
+        let rss_full = mapping_rss_kb(addr);
+        assert!(
+            rss_full * 1024 >= len * BUCKET_BYTES,
+            "every page touched: {rss_full} kB"
+        );
+        // Give back the first half (the caller's contract: those buckets are null).
+        let half = len * BUCKET_BYTES / 2;
+        for p in &mut b[..len / 2] {
+            *p = ptr::null_mut();
+        }
+        b.release(0..half);
+        let rss_half = mapping_rss_kb(addr);
+        assert!(
+            rss_half * 1024 <= half + page_size(),
+            "{rss_half} kB resident after releasing half of {rss_full} kB"
+        );
+        assert!(b[..len / 2].iter().all(|p| p.is_null()));
+        assert!((len / 2..len).step_by(64).all(|i| b[i] == marker));
+        // A range past the end or of an allocator-backed array is ignored.
+        b.release(0..len * BUCKET_BYTES + page_size());
+        assert!((len / 2..len).step_by(64).all(|i| b[i] == marker));
+        let mut small = Buckets::zeroed(16);
+        assert!(!small.mapped);
+        small.release(0..page_size());
+        assert_eq!(small.len(), 16);
+    }
+
+    #[test]
+    fn rehash_of_a_mapped_table_releases_its_drained_pages() {
+        // Just past the grow point of a 2^17-bucket (1 MiB, mapped) table: a rehash into 2^18
+        // buckets starts, and the old table is given back behind the rehash index.
+        let n = (MAPPED_BUCKETS_BYTES / BUCKET_BYTES) as u64 + 1;
+        let mut d = Dict::new();
+        for i in 0..n {
+            d.insert(&key(i), Value::Int(i as i64));
+        }
+        assert!(d.is_rehashing());
+        assert!(d.tables[0].buckets.mapped);
+        let old_addr = d.tables[0].buckets.ptr.as_ptr() as usize;
+        let old_bytes = d.tables[0].size() * BUCKET_BYTES;
+        let mut released_seen = 0;
+        let mut rounds = 0;
+        while d.is_rehashing() {
+            assert!(d.rehash(500));
+            rounds += 1;
+            if d.released_bytes > released_seen {
+                released_seen = d.released_bytes;
+                let rss_kb = mapping_rss_kb(old_addr);
+                assert!(
+                    rss_kb * 1024 <= old_bytes - released_seen + page_size(),
+                    "{rss_kb} kB resident with {released_seen} of {old_bytes} bytes released"
+                );
+            }
+            if rounds % 16 == 0 {
+                d.check_invariants();
+                for i in (0..n).step_by(97) {
+                    assert_eq!(d.get(&key(i)), Some(&Value::Int(i as i64)), "key {i}");
+                }
+                // Deletes and inserts during the rehash find their buckets in either table.
+                let k = key(n + rounds);
+                d.insert(&k, Value::Int(-1));
+                assert_eq!(d.remove(&k), Some(Value::Int(-1)));
+            }
+            if released_seen > old_bytes / 2 {
+                break;
+            }
+        }
+        assert!(
+            released_seen > old_bytes / 2,
+            "only {released_seen} bytes given back"
+        );
+        d.rehash_for(Duration::from_secs(5));
+        assert!(!d.is_rehashing());
+        assert_eq!(d.released_bytes, 0);
+        assert_eq!(d.len(), n as usize);
+        d.check_invariants();
+        for i in 0..n {
+            assert_eq!(d.get(&key(i)), Some(&Value::Int(i as i64)));
+        }
     }
 
     #[test]
