@@ -15,7 +15,7 @@ use crate::cmd::{self, Command, Ctx};
 use crate::config::Config;
 use crate::io::ring::{self, Completion, Ring};
 use crate::keyspace::Db;
-use crate::net::conn::{Conn, Kind, OUT_PAUSE_BYTES, RECV_CHUNK};
+use crate::net::conn::{prepare_recv_buf, Conn, Kind, OUT_PAUSE_BYTES};
 use crate::resp::parse::{ParseLimits, Status};
 use crate::resp::reply::Reply;
 use nix::sys::socket::{self as sock, SockaddrLike, SockaddrStorage};
@@ -1189,6 +1189,7 @@ impl EventLoop {
             return;
         }
         srv.stats.net_input_bytes += c.result as u64;
+        conn.note_received(c.result as usize);
         if conn.query_len() > srv.config.query_buffer_max {
             log::warn!(
                 "Closing client that reached max query buffer length (addr={})",
@@ -1281,9 +1282,7 @@ impl EventLoop {
                 >= OUT_PAUSE_BYTES;
             if !conn.recv_inflight && !conn.ready && !paused && !self.srv.shutdown_requested {
                 if let Some(mut buf) = conn.inbuf.take() {
-                    if buf.capacity() - buf.len() < RECV_CHUNK / 4 {
-                        buf.reserve(RECV_CHUNK);
-                    }
+                    prepare_recv_buf(&mut buf, conn.small_recvs);
                     conn.recv_inflight = true;
                     conn.recv_handle =
                         self.ring

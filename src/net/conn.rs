@@ -12,6 +12,14 @@ use std::os::fd::OwnedFd;
 
 /// Free space a receive gets at least (Redis reads 16 KiB at a time).
 pub const RECV_CHUNK: usize = 16 * 1024;
+/// The receive buffer of a connection that has sent nothing yet, or only small bursts lately:
+/// an idle connection then holds 1 KiB instead of 16 KiB (Redis allocates a client's query
+/// buffer at its first read and frees it once the client is idle).
+pub const RECV_SMALL: usize = 1024;
+/// Consecutive receives of at most `RECV_SMALL / 2` bytes after which a connection goes back
+/// to the small buffer (so a client alternating bursts and single commands does not make its
+/// buffer change size at every receive).
+pub const SMALL_RECVS_TO_SHRINK: u8 = 8;
 /// Above this many bytes of unsent replies the connection stops executing commands until the
 /// client reads: a client that pipelines without reading cannot make us buffer without bound.
 pub const OUT_PAUSE_BYTES: usize = 4 * 1024 * 1024;
@@ -45,6 +53,8 @@ pub struct Conn {
     /// (0: it is not).
     pub obuf_soft_since_ms: u64,
     pub recv_inflight: bool,
+    /// Consecutive small receives, up to `SMALL_RECVS_TO_SHRINK` (see `prepare_recv_buf`).
+    pub small_recvs: u8,
     /// The ring handle of the receive in flight (meaningful while `recv_inflight`).
     pub recv_handle: u64,
     /// Input arrived (or output drained) since the last parse: process this turn.
@@ -109,6 +119,7 @@ impl Conn {
             send_len: 0,
             obuf_soft_since_ms: 0,
             recv_inflight: false,
+            small_recvs: SMALL_RECVS_TO_SHRINK,
             recv_handle: 0,
             ready: false,
             close_after_reply: false,
@@ -126,6 +137,11 @@ impl Conn {
         }
     }
 
+    /// Counts a receive of `bytes` toward the small-buffer decision.
+    pub fn note_received(&mut self, bytes: usize) {
+        self.small_recvs = next_small_recvs(self.small_recvs, bytes);
+    }
+
     /// Bytes waiting in the input buffer (0 while a receive is in flight).
     pub fn query_len(&self) -> usize {
         self.inbuf
@@ -139,5 +155,75 @@ impl Conn {
 
     pub fn inflight(&self) -> bool {
         self.send_inflight || self.recv_inflight
+    }
+}
+
+/// The small-receive count after a receive of `bytes`.
+fn next_small_recvs(count: u8, bytes: usize) -> u8 {
+    if bytes <= RECV_SMALL / 2 {
+        count.saturating_add(1).min(SMALL_RECVS_TO_SHRINK)
+    } else {
+        0
+    }
+}
+
+/// Sizes the buffer for the next receive. An empty buffer of a connection that has only sent
+/// small bursts lately becomes (or stays) `RECV_SMALL`: no allocation once it is that size,
+/// and one when it shrinks from a larger one. Otherwise the receive gets at least a quarter of
+/// `RECV_CHUNK` free, growing by `RECV_CHUNK`.
+pub fn prepare_recv_buf(buf: &mut Vec<u8>, small_recvs: u8) {
+    if buf.is_empty() && small_recvs >= SMALL_RECVS_TO_SHRINK {
+        if buf.capacity() > RECV_SMALL {
+            *buf = Vec::with_capacity(RECV_SMALL);
+        } else if buf.capacity() < RECV_SMALL {
+            buf.reserve_exact(RECV_SMALL);
+        }
+    } else if buf.capacity() - buf.len() < RECV_CHUNK / 4 {
+        buf.reserve(RECV_CHUNK);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receive_buffer_starts_small_grows_for_bursts_and_shrinks_after_small_receives() {
+        // A new connection: small.
+        let mut buf = Vec::new();
+        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK);
+        assert_eq!(buf.capacity(), RECV_SMALL);
+        // A full small buffer (a burst): the next receive gets a whole chunk.
+        buf.resize(RECV_SMALL, b'x');
+        prepare_recv_buf(&mut buf, 0);
+        assert!(buf.capacity() - buf.len() >= RECV_CHUNK);
+        // A partial command is never dropped, however small the receives were.
+        buf.truncate(10);
+        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK);
+        assert_eq!(&buf[..], &[b'x'; 10]);
+        assert!(buf.capacity() - buf.len() >= RECV_CHUNK / 4);
+        // Empty, but too few small receives yet: stays large.
+        buf.clear();
+        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK - 1);
+        assert!(buf.capacity() >= RECV_CHUNK);
+        // Empty after enough small receives: back to small.
+        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK);
+        assert_eq!(buf.capacity(), RECV_SMALL);
+        // A small buffer with a few bytes pending and room left is kept as it is.
+        buf.extend_from_slice(b"*1\r\n");
+        let cap = buf.capacity();
+        prepare_recv_buf(&mut buf, 0);
+        assert!(buf.capacity() >= cap && buf.capacity() - buf.len() >= RECV_CHUNK / 4);
+    }
+
+    #[test]
+    fn small_receive_count_saturates_and_resets_on_a_large_receive() {
+        let mut n = 0;
+        for _ in 0..20 {
+            n = next_small_recvs(n, 40);
+        }
+        assert_eq!(n, SMALL_RECVS_TO_SHRINK);
+        assert_eq!(next_small_recvs(n, RECV_SMALL / 2 + 1), 0);
+        assert_eq!(next_small_recvs(0, RECV_SMALL / 2), 1);
     }
 }
