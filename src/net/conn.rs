@@ -13,9 +13,9 @@ use std::os::fd::OwnedFd;
 /// Free space a receive gets at least (Redis reads 16 KiB at a time).
 pub const RECV_CHUNK: usize = 16 * 1024;
 /// The receive buffer of a connection that has sent nothing yet, or only small bursts lately:
-/// an idle connection then holds 1 KiB instead of 16 KiB (Redis allocates a client's query
+/// an idle connection then holds 512 bytes instead of 16 KiB (Redis allocates a client's query
 /// buffer at its first read and frees it once the client is idle).
-pub const RECV_SMALL: usize = 1024;
+pub const RECV_SMALL: usize = 512;
 /// Consecutive receives of at most `RECV_SMALL / 2` bytes after which a connection goes back
 /// to the small buffer (so a client alternating bursts and single commands does not make its
 /// buffer change size at every receive).
