@@ -526,18 +526,14 @@ impl Dict {
         false
     }
 
-    /// True if bucket `b` of `tables[0]` has already been moved by the rehash in progress.
-    fn drained(&self, b: usize) -> bool {
-        self.rehash_idx.is_some_and(|idx| b < idx)
-    }
-
     /// Finds `key` without a rehash step.
     fn find_hashed(&self, h: usize, key: &[u8]) -> Option<NonNull<EntryHeader>> {
+        // Buckets of `tables[0]` below the rehash index are empty (and their pages may have
+        // been given back): not reading them saves a fault.
+        let drained_below = self.rehash_idx.unwrap_or(0);
         for t in 0..2 {
             let table = &self.tables[t];
-            // A bucket of `tables[0]` below the rehash index is empty (and its page may have
-            // been given back): not reading it saves a fault.
-            if table.size() > 0 && !(t == 0 && self.drained(h & table.mask())) {
+            if table.size() > 0 && !(t == 0 && (h & table.mask()) < drained_below) {
                 let mut e = table.buckets[h & table.mask()];
                 while let Some(p) = NonNull::new(e) {
                     // SAFETY: entries reachable from a chain are live; the key borrow ends
