@@ -167,19 +167,23 @@ fn next_small_recvs(count: u8, bytes: usize) -> u8 {
     }
 }
 
-/// Sizes the buffer for the next receive. An empty buffer of a connection that has only sent
-/// small bursts lately becomes (or stays) `RECV_SMALL`: no allocation once it is that size,
-/// and one when it shrinks from a larger one. Otherwise the receive gets at least a quarter of
+/// Sizes the buffer for the next receive. A connection that has only sent small bursts lately
+/// works in `RECV_SMALL` buffers: an empty larger one is swapped for a small one (the only
+/// allocation, once per change of pace), and one with a partial command pending grows only when
+/// less than half of `RECV_SMALL` is free. Otherwise the receive gets at least a quarter of
 /// `RECV_CHUNK` free, growing by `RECV_CHUNK`.
 pub fn prepare_recv_buf(buf: &mut Vec<u8>, small_recvs: u8) {
-    if buf.is_empty() && small_recvs >= SMALL_RECVS_TO_SHRINK {
-        if buf.capacity() > RECV_SMALL {
-            *buf = Vec::with_capacity(RECV_SMALL);
-        } else if buf.capacity() < RECV_SMALL {
-            buf.reserve_exact(RECV_SMALL);
-        }
-    } else if buf.capacity() - buf.len() < RECV_CHUNK / 4 {
-        buf.reserve(RECV_CHUNK);
+    let small = small_recvs >= SMALL_RECVS_TO_SHRINK;
+    if small && buf.is_empty() && buf.capacity() > RECV_SMALL {
+        *buf = Vec::with_capacity(RECV_SMALL);
+    }
+    let (free_min, grow) = if small {
+        (RECV_SMALL / 2, RECV_SMALL)
+    } else {
+        (RECV_CHUNK / 4, RECV_CHUNK)
+    };
+    if buf.capacity() - buf.len() < free_min {
+        buf.reserve(grow);
     }
 }
 
@@ -209,11 +213,20 @@ mod tests {
         // Empty after enough small receives: back to small.
         prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK);
         assert_eq!(buf.capacity(), RECV_SMALL);
-        // A small buffer with a few bytes pending and room left is kept as it is.
+        // A partial command in a small buffer with room left: kept as it is (a command typed
+        // or sent in pieces does not make the buffer grow and shrink).
         buf.extend_from_slice(b"*1\r\n");
-        let cap = buf.capacity();
+        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK);
+        assert_eq!(buf.capacity(), RECV_SMALL);
+        assert_eq!(&buf[..], b"*1\r\n");
+        // Less than half of it free: it grows, keeping the bytes.
+        buf.resize(RECV_SMALL / 2 + 1, b'y');
+        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK);
+        assert!(buf.capacity() - buf.len() >= RECV_SMALL / 2);
+        assert_eq!(&buf[..4], b"*1\r\n");
+        // After a large receive the same buffer gets a chunk.
         prepare_recv_buf(&mut buf, 0);
-        assert!(buf.capacity() >= cap && buf.capacity() - buf.len() >= RECV_CHUNK / 4);
+        assert!(buf.capacity() - buf.len() >= RECV_CHUNK / 4);
     }
 
     #[test]
