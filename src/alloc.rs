@@ -42,10 +42,7 @@ pub fn peak() -> usize {
 
 /// Resident set size from /proc/self/statm, in bytes.
 pub fn rss() -> u64 {
-    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .unwrap_or(4096) as u64;
+    let page = crate::util::page_size() as u64;
     std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|s| {

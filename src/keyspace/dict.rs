@@ -41,6 +41,7 @@ use std::time::{Duration, Instant};
 
 use super::expire::{HeapSlot, NO_HEAP_INDEX};
 use super::value::Value;
+use crate::util::page_size;
 
 /// Size of a new table, and the smallest a shrink goes to (Redis's DICT_HT_INITIAL_SIZE).
 pub const INITIAL_SIZE: usize = 4;
@@ -184,16 +185,6 @@ const MAPPED_BUCKETS_BYTES: usize = 1 << 20;
 /// 1.2-1.3 ms on the project's VM, and the time grows with the table (docs/PERFORMANCE.md).
 const RELEASE_STEP_BYTES: usize = 256 << 10;
 const BUCKET_BYTES: usize = std::mem::size_of::<*mut EntryHeader>();
-
-fn page_size() -> usize {
-    static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *PAGE.get_or_init(|| {
-        nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
-            .ok()
-            .flatten()
-            .map_or(4096, |p| p as usize)
-    })
-}
 
 /// A table's bucket array, all null when allocated. Small arrays come from the global
 /// allocator, large ones (`MAPPED_BUCKETS_BYTES`) from an anonymous mapping whose pages the

@@ -1,4 +1,5 @@
-//! Small helpers shared by the protocol and the commands.
+//! Small helpers shared across the server: glob matching and number parsing for the commands,
+//! the monotonic clock and the page size for the loop and the memory code.
 pub mod glob;
 pub mod num;
 
@@ -13,4 +14,15 @@ pub fn mono_ns() -> u64 {
         // CLOCK_MONOTONIC cannot fail on Linux; a zero only makes one timing read 0.
         Err(_) => 0,
     }
+}
+
+/// The kernel's page size in bytes (read once; 4096 if sysconf cannot tell).
+pub fn page_size() -> usize {
+    static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *PAGE.get_or_init(|| {
+        nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+            .ok()
+            .flatten()
+            .map_or(4096, |p| p as usize)
+    })
 }
