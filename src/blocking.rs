@@ -20,16 +20,16 @@
 //! one entry for it; a client has a deadline entry iff its deadline is non-zero; no queue is
 //! empty.
 //!
-//! When keys become ready: after every write command (only while some client is blocked; the
-//! check is one comparison otherwise), [`after_command`] signals the command's keys that now
-//! exist and have waiters. Commands whose keys are not all in their key positions (first key
-//! 0: SWAPDB, FLUSH*) or that write another database (MOVE, COPY ... DB) trigger a re-check
-//! of every waited key of every database instead, bounded by the number of waited keys;
-//! LMPOP/BLMPOP (and ZMPOP/BZMPOP) only remove, so they trigger nothing. This is Redis's rule
-//! (a ready signal whenever a key is added, served after the command) without hooks in the
-//! keyspace: blocked clients only wait on keys that did not hold data of their type when they
-//! blocked, and every ready key is served before the next command runs, so "exists now" means
-//! "was created since" (a key of another type is signalled too, and serves nobody).
+//! When keys become ready: every key a command modified is signalled
+//! (`Server::signal_modified`, from `cmd::call` after each command, only while some client
+//! is blocked or watching); [`signal_if_exists`] queues it as ready if it exists and has
+//! waiters. Commands that replace a whole database (SWAPDB) re-check every waited key
+//! ([`signal_all`], bounded by the number of waited keys). This is Redis's rule (a ready
+//! signal whenever a key is added, served after the command) without hooks in the keyspace:
+//! blocked clients only wait on keys that did not hold data of their type when they blocked,
+//! and every ready key is served before the next command runs, so "exists now" means "was
+//! created since" (a key of another type is signalled too, and serves nobody). Ready keys are
+//! served when the outermost execution unit ends, so never in the middle of an EXEC.
 //!
 //! Serving ([`serve_ready`]) pops ready keys in order; for each, the waiters of that key are
 //! served first-come-first-served while the key holds a value of the type they want (waiters
@@ -39,7 +39,8 @@
 //! that happens at once). After a serve, the waiter's `target` key (BLMOVE's destination) is
 //! signalled, so a chain of BLMOVEs proceeds in the same call. Keys signalled while serving
 //! go to the back of the queue, after the keys already queued, as in Redis. Each serve
-//! unblocks one client, so one call does at most (ready keys + blocked clients) steps.
+//! unblocks one client and signals at most two keys, so one call does at most (ready keys +
+//! 3 × blocked clients) steps.
 //!
 //! Timeouts: `deadlines` is ordered by deadline; `expire_due` runs once per loop turn and
 //! answers every due client with its `on_timeout` reply. The event loop keeps exactly one
@@ -49,33 +50,18 @@
 //! Everything is bounded by the number of blocked clients, itself bounded by maxclients: one
 //! record and one deadline entry per client, one queue entry per (client, distinct key).
 //!
-//! Not here yet: MULTI/EXEC and scripts. When they exist, a blocking command run inside them
-//! must not block (Redis's CLIENT_DENY_BLOCKING): it answers as on timeout, except BLMOVE and
-//! BRPOPLPUSH, which answer a null bulk there.
+//! Inside EXEC (and, later, scripts) nothing blocks (Redis's CLIENT_DENY_BLOCKING): [`block`]
+//! answers at once, BLMOVE and BRPOPLPUSH with a null bulk, the others with their timeout
+//! reply.
 //!
-//! Adding BZPOPMIN, BZPOPMAX and BZMPOP (sorted sets):
-//! 1. In the zset family file, write serve functions
-//!    `fn serve_bzpop(ctx: &mut Ctx, key: &[u8], req: &Request) -> bool` (and one for BZMPOP)
-//!    that pop from `key` in `ctx.db()` (the waiter's database), write the reply into
-//!    `ctx.reply` as the non-blocking path would (BZPOPMIN/MAX: key, member, score; BZMPOP:
-//!    key and the member/score pairs), call `ctx.dirty(n)` and return true. Encode MIN as
-//!    `req.from == End::Left`, MAX as `End::Right`; BZMPOP's COUNT is `req.count`.
-//! 2. The handlers parse in Redis's order (BZPOPMIN/MAX: the timeout first, with
-//!    [`parse_timeout`]; BZMPOP: numkeys, MIN|MAX and COUNT, then the timeout), try each key in
-//!    argument order (WRONGTYPE for a non-zset met before a non-empty zset) and, when every
-//!    key is empty, call `block(ctx, keys, Request { keys: Vec::new(), wants: ValueType::ZSet,
-//!    from, to: from, count, target: None, deadline_ms, serve, on_timeout:
-//!    timeout_null_array })`. Timeouts answer a null array, as for lists.
-//! 3. Table rows, as redis-server 7.0.15's COMMAND INFO shows them:
-//!    `bzpopmin`/`bzpopmax`: arity -3, `WRITE | NOSCRIPT | BLOCKING | FAST`, keys 1, -2, 1;
-//!    `bzmpop`: arity -5, `WRITE | BLOCKING` (Redis adds movablekeys), keys 0, 0, 0.
-//!    Nothing else: readiness, FIFO serving, timeouts, CLIENT UNBLOCK, INFO and CLIENT LIST
-//!    are generic, and `REMOVE_ONLY` already names ZMPOP/BZMPOP.
+//! A serve is an execution unit of its own: the serve function states its effects
+//! (`Ctx::propagate`: a served BLPOP is LPOP, BLMOVE is LMOVE …) and the keys it modified
+//! (`Ctx::modified`, which also signals BLMOVE's destination so a chain of BLMOVEs proceeds).
+//!
 
-use crate::cmd::{flags, Command, Ctx};
+use crate::cmd::Ctx;
 use crate::keyspace::value::ValueType;
 use crate::resp::reply::Reply;
-use crate::resp::Argv;
 use crate::server::Server;
 use crate::types::list::End;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -88,11 +74,6 @@ pub type TimeoutFn = fn(&mut Reply<'_>);
 /// The reply CLIENT UNBLOCK ... ERROR sends to the blocked client.
 pub const ERR_UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
-/// Commands that may write a database other than the selected one.
-const CROSS_DB_WRITES: &[&str] = &["move", "copy"];
-/// Write commands whose keys are not in key positions but which only remove elements (their
-/// Redis key specs say "access delete"), so they can never make a key ready: no re-check.
-const REMOVE_ONLY: &[&str] = &["lmpop", "blmpop", "zmpop", "bzmpop"];
 
 /// What a blocked client waits for and how to serve it.
 pub struct Request {
@@ -267,7 +248,7 @@ impl Blocking {
     pub fn check_invariants(&self, conns: &slab::Slab<crate::net::conn::Conn>) {
         for (slot, c) in conns {
             assert_eq!(
-                c.blocked,
+                c.is_blocked(),
                 self.clients.contains_key(&slot),
                 "slot {slot}: Conn::blocked disagrees with the blocked table"
             );
@@ -394,44 +375,28 @@ pub fn block<'k>(ctx: &mut Ctx<'_>, keys: impl IntoIterator<Item = &'k [u8]>, mu
     ks.sort_unstable();
     ks.dedup();
     req.keys = ks;
+    if ctx.srv.frame.in_exec {
+        // Inside a transaction nothing blocks (Redis's CLIENT_DENY_BLOCKING): the moves
+        // answer a null bulk, the pops their timeout reply.
+        if req.target.is_some() {
+            ctx.reply.null();
+        } else {
+            (req.on_timeout)(&mut ctx.reply);
+        }
+        return;
+    }
     let slot = ctx.slot;
     let srv = &mut *ctx.srv;
     let conn = &mut srv.conns[slot];
-    debug_assert!(!conn.blocked, "a blocked client ran a command");
-    conn.blocked = true;
+    debug_assert!(!conn.is_blocked(), "a blocked client ran a command");
+    conn.mode = crate::net::conn::Mode::Blocked;
     let (generation, db) = (conn.generation, conn.db);
     let cmd_idx = srv.current_cmd;
     srv.blocking.add(slot, generation, db, cmd_idx, req);
 }
 
-/// Called after every command while some client is blocked: signals the keys the command
-/// may have created, then serves every ready key.
-pub fn after_command(srv: &mut Server, c: &Command, argv: &Argv<'_>, slot: usize) {
-    if c.flags & flags::WRITE != 0 {
-        let db = srv.conns.get(slot).map_or(0, |c| c.db);
-        if REMOVE_ONLY.contains(&c.name) {
-        } else if c.first_key == 0 || CROSS_DB_WRITES.contains(&c.name) {
-            signal_all(srv);
-        } else {
-            let argc = argv.len() as i64;
-            let last = if c.last_key < 0 {
-                argc + i64::from(c.last_key)
-            } else {
-                i64::from(c.last_key)
-            };
-            let step = i64::from(c.step.max(1));
-            let mut i = i64::from(c.first_key);
-            while i <= last && i < argc {
-                signal_if_exists(srv, db, argv.get(i as usize));
-                i += step;
-            }
-        }
-    }
-    serve_ready(srv);
-}
-
 /// Signals `key` of `db` if it exists and has waiters.
-fn signal_if_exists(srv: &mut Server, db: usize, key: &[u8]) {
+pub fn signal_if_exists(srv: &mut Server, db: usize, key: &[u8]) {
     let Some(waits) = srv.blocking.waits.get(db) else {
         return;
     };
@@ -446,7 +411,7 @@ fn signal_if_exists(srv: &mut Server, db: usize, key: &[u8]) {
 
 /// Signals every waited key that exists, in every database (Redis's
 /// `scanDatabaseForReadyKeys`). Allocates only when it finds a ready key.
-fn signal_all(srv: &mut Server) {
+pub fn signal_all(srv: &mut Server) {
     let now_ms = srv.now_ms;
     let Server { blocking, dbs, .. } = srv;
     let mut found: Vec<(usize, Box<[u8]>)> = Vec::new();
@@ -466,7 +431,8 @@ fn signal_all(srv: &mut Server) {
 pub fn serve_ready(srv: &mut Server) {
     // Each step consumes a ready key; new ones come only from serves, each of which unblocks
     // a client, so this bound is never reached while the invariants hold.
-    let steps_max = srv.blocking.ready.len() + srv.blocking.clients.len() + 1;
+    // A serve signals at most two keys (the one it popped, BLMOVE's destination).
+    let steps_max = srv.blocking.ready.len() + 3 * srv.blocking.clients.len() + 1;
     for _ in 0..steps_max {
         let Some((db, key)) = srv.blocking.pop_ready() else {
             break;
@@ -515,10 +481,13 @@ fn serve_one(srv: &mut Server, slot: usize, key: &[u8]) -> bool {
         return false;
     };
     let resp3 = srv.conns[slot].resp3;
-    let dirty_before = srv.stats.dirty;
     let mut out = std::mem::take(&mut srv.conns[slot].out);
     let start = out.len();
     let now_ms = srv.now_ms;
+    // The serve is an execution unit of its own: the serve function states its effects
+    // (a served BLPOP as LPOP, …) and the keys it modified, as a command does.
+    let outer = std::mem::take(&mut srv.frame);
+    srv.journal.begin_unit();
     let served = {
         let mut ctx = Ctx {
             srv: &mut *srv,
@@ -528,64 +497,22 @@ fn serve_one(srv: &mut Server, slot: usize, key: &[u8]) -> bool {
         };
         (b.req.serve)(&mut ctx, key, &b.req)
     };
+    srv.frame = outer;
+    srv.journal.end_unit();
     let failed = out.get(start) == Some(&b'-');
     srv.conns[slot].out = out;
+    if srv.journal.idle() && srv.journal.has_published() {
+        srv.publish_effects(Some(slot));
+    }
     if !served {
         srv.blocking.clients.insert(slot, b);
         return false;
     }
     srv.blocking.detach(slot, &b);
     count_call(srv, b.cmd_idx, failed);
-    let changed = srv.stats.dirty - dirty_before;
-    if srv.aof.enabled && changed > 0 {
-        log_served(srv, slot, &b, key, changed);
-    }
-    if let Some(t) = &b.req.target {
-        signal_if_exists(srv, b.db, t);
-    }
-    srv.conns[slot].blocked = false;
+    srv.conns[slot].mode = crate::net::conn::Mode::Normal;
     srv.resume_client(slot);
     true
-}
-
-/// Appends what a served waiter did to the AOF, in the form Redis 7.0 propagates it: LPOP/RPOP
-/// or ZPOPMIN/ZPOPMAX of the key (with the count popped for BLMPOP/BZMPOP), or LMOVE for
-/// BLMOVE/BRPOPLPUSH. `popped` is the number of elements the serve changed.
-fn log_served(srv: &mut Server, slot: usize, b: &Blocked, key: &[u8], popped: u64) {
-    let end = |e: End| -> &'static [u8] {
-        match e {
-            End::Left => b"LEFT",
-            End::Right => b"RIGHT",
-        }
-    };
-    let mut count_buf = itoa::Buffer::new();
-    let count = count_buf.format(popped).as_bytes();
-    let args: Vec<&[u8]> = match (&b.req.target, b.req.wants) {
-        (Some(dst), _) => vec![b"LMOVE", key, dst, end(b.req.from), end(b.req.to)],
-        (None, ValueType::ZSet) => {
-            let name: &[u8] = if b.req.from == End::Left {
-                b"ZPOPMIN"
-            } else {
-                b"ZPOPMAX"
-            };
-            match b.req.count {
-                Some(_) => vec![name, key, count],
-                None => vec![name, key],
-            }
-        }
-        (None, _) => {
-            let name: &[u8] = if b.req.from == End::Left {
-                b"LPOP"
-            } else {
-                b"RPOP"
-            };
-            match b.req.count {
-                Some(_) => vec![name, key, count],
-                None => vec![name, key],
-            }
-        }
-    };
-    crate::persist::aof::log_command(srv, b.db, Some(slot), &args);
 }
 
 /// The blocked command's stats, counted when it completes (as Redis's
@@ -612,7 +539,7 @@ pub fn unblock(srv: &mut Server, slot: usize, why: Unblock) -> bool {
     let Some(conn) = srv.conns.get_mut(slot) else {
         return true;
     };
-    conn.blocked = false;
+    conn.mode = crate::net::conn::Mode::Normal;
     if why == Unblock::Disconnect {
         return true;
     }
@@ -757,16 +684,16 @@ mod tests {
         for slot in 0..3 {
             let generation = conns[slot].generation;
             b.add(slot, generation, 0, 0, req(&[b"k", b"x"], slot as u64 * 10));
-            conns[slot].blocked = true;
+            conns[slot].mode = crate::net::conn::Mode::Blocked;
             b.check_invariants(&conns);
         }
         b.remove(1);
-        conns[1].blocked = false;
+        conns[1].mode = crate::net::conn::Mode::Normal;
         b.check_invariants(&conns);
         b.remove(0);
-        conns[0].blocked = false;
+        conns[0].mode = crate::net::conn::Mode::Normal;
         b.remove(2);
-        conns[2].blocked = false;
+        conns[2].mode = crate::net::conn::Mode::Normal;
         b.check_invariants(&conns);
     }
 
@@ -775,7 +702,7 @@ mod tests {
     fn invariants_catch_a_client_missing_from_the_table() {
         let mut conns = conns(1);
         let b = Blocking::new(1);
-        conns[0].blocked = true;
+        conns[0].mode = crate::net::conn::Mode::Blocked;
         b.check_invariants(&conns);
     }
 
@@ -785,7 +712,7 @@ mod tests {
         let mut conns = conns(1);
         let mut b = Blocking::new(1);
         b.add(0, 999, 0, 0, req(&[b"k"], 0));
-        conns[0].blocked = true;
+        conns[0].mode = crate::net::conn::Mode::Blocked;
         b.clients.get_mut(&0).unwrap().generation = conns[0].generation;
         b.check_invariants(&conns);
     }

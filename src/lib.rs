@@ -22,6 +22,7 @@ pub mod blocking;
 pub mod cmd;
 pub mod config;
 pub mod io;
+pub mod journal;
 pub mod keyspace;
 pub mod lazyfree;
 pub mod logging;

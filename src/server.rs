@@ -11,13 +11,12 @@
 //! in flight), never both; a slot is freed only after its socket is shut down, and a late
 //! completion for an old generation of a slot returns its buffer and is otherwise ignored.
 
-use crate::cmd::{self, Command, Ctx};
+use crate::cmd::{self, Command};
 use crate::config::Config;
 use crate::io::ring::{self, Completion, Ring};
 use crate::keyspace::Db;
 use crate::net::conn::{prepare_recv_buf, Conn, Kind, OUT_PAUSE_BYTES};
 use crate::resp::parse::{ParseLimits, Status};
-use crate::resp::reply::Reply;
 use nix::sys::socket::{self as sock, SockaddrLike, SockaddrStorage};
 use slab::Slab;
 use std::collections::HashMap;
@@ -118,7 +117,7 @@ pub struct Server {
     lookup: HashMap<u128, usize, foldhash::fast::FixedState>,
     /// End of the last command's execution, or the start of this loop turn: commandstats
     /// time a command from here.
-    cmd_clock_ns: u64,
+    pub(crate) cmd_clock_ns: u64,
     /// `commands_processed` at the previous housekeeping tick.
     commands_at_last_tick: u64,
     pub next_client_id: u64,
@@ -151,6 +150,12 @@ pub struct Server {
     pub loading: bool,
     /// RDB snapshot bookkeeping (persist::rdb_server).
     pub rdb: crate::persist::rdb_server::RdbState,
+    /// What commands changed, for the AOF (and later replicas).
+    pub journal: crate::journal::Journal,
+    /// Keys clients WATCH (`cmd::multi`).
+    pub watches: crate::cmd::multi::Watches,
+    /// What the running command has stated (`cmd::call`).
+    pub(crate) frame: crate::cmd::call::Frame,
 }
 
 pub fn unix_ms() -> u64 {
@@ -205,6 +210,7 @@ impl Server {
         }
         let dbs = (0..config.databases).map(|_| Db::new()).collect();
         let blocking = crate::blocking::Blocking::new(config.databases);
+        let databases = config.databases;
         let now = unix_ms();
         Server {
             hz: config.hz,
@@ -236,6 +242,9 @@ impl Server {
             aof: crate::persist::aof::Aof::new(),
             loading: false,
             rdb: crate::persist::rdb_server::RdbState::new(now / 1000),
+            journal: crate::journal::Journal::new(),
+            watches: crate::cmd::multi::Watches::new(databases),
+            frame: crate::cmd::call::Frame::default(),
         }
     }
 
@@ -246,7 +255,7 @@ impl Server {
             .unwrap_or(0)
     }
 
-    fn find_command(&self, name: &[u8]) -> Option<usize> {
+    pub(crate) fn find_command(&self, name: &[u8]) -> Option<usize> {
         self.lookup.get(&command_key(name)?).copied()
     }
 
@@ -260,7 +269,7 @@ impl Server {
         if let Some(c) = self.conns.get_mut(slot) {
             c.close_after_reply = true;
             self.touched.push(slot);
-            if c.blocked {
+            if c.is_blocked() {
                 crate::blocking::unblock(self, slot, crate::blocking::Unblock::Disconnect);
             }
         }
@@ -284,6 +293,98 @@ impl Server {
     /// Queues a connection for a flush this turn (its output may go, or it needs a receive).
     pub fn touch(&mut self, slot: usize) {
         self.touched.push(slot);
+    }
+
+    /// Whether a modified key can matter to anyone: a client WATCHes or is blocked.
+    pub fn key_signals_wanted(&self) -> bool {
+        !self.watches.is_empty() || !self.blocking.is_empty()
+    }
+
+    /// `key` of `db` was modified (Redis's `signalModifiedKey`): its watchers' transactions
+    /// fail, and clients blocked on it are served once the running unit ends.
+    pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
+        self.frame.signalled = true;
+        if !self.watches.is_empty() {
+            cmd::multi::touch(self, db, key);
+        }
+        if !self.blocking.is_empty() {
+            crate::blocking::signal_if_exists(self, db, key);
+        }
+    }
+
+    /// Every key of `db` may have changed (FLUSHDB, SWAPDB): clients blocked on any key of
+    /// it are re-checked. WATCH is handled before the change (`multi::touch_all_in_db`).
+    pub fn signal_db_replaced(&mut self) {
+        self.frame.signalled = true;
+        if !self.blocking.is_empty() {
+            crate::blocking::signal_all(self);
+        }
+    }
+
+    /// Hands the keys deleted by expiry since the last call to the journal (as DEL) and to
+    /// WATCH. Inside a unit they join it; otherwise each is a unit of its own.
+    pub fn drain_expired(&mut self) {
+        for i in 0..self.dbs.len() {
+            if self.dbs[i].expired_log.is_empty() {
+                continue;
+            }
+            let keys = std::mem::take(&mut self.dbs[i].expired_log);
+            for k in &keys {
+                let own_unit = self.journal.idle();
+                if own_unit {
+                    self.journal.begin_unit();
+                }
+                self.journal.record(i, &[b"DEL", k]);
+                if own_unit {
+                    self.journal.end_unit();
+                }
+                if !self.watches.is_empty() {
+                    cmd::multi::touch(self, i, k);
+                }
+            }
+        }
+        if self.journal.idle() && self.journal.has_published() {
+            self.publish_effects(None);
+        }
+    }
+
+    /// Gives what the journal published to its consumers (the AOF), then forgets it. The
+    /// client in `slot`, whose command had these effects, gets its reply only once the AOF
+    /// has acknowledged them.
+    pub fn publish_effects(&mut self, slot: Option<usize>) {
+        if self.aof.enabled {
+            let ts = self
+                .config
+                .aof_timestamp_enabled
+                .then_some(self.now_ms / 1000);
+            self.aof.feed(&self.journal, ts);
+            if let Some((s, conn)) = slot.and_then(|s| Some((s, self.conns.get_mut(s)?))) {
+                self.aof.hold(s, conn.id, &mut conn.aof_wait_seq);
+            }
+        }
+        self.journal.clear();
+    }
+
+    /// Keys deleted by expiry are logged while the journal records or a client WATCHes.
+    pub fn update_expiry_logging(&mut self) {
+        let on = self.journal.enabled || !self.watches.is_empty();
+        for db in &mut self.dbs {
+            if db.log_expired != on {
+                db.log_expired = on;
+                if !on {
+                    db.expired_log.clear();
+                }
+            }
+        }
+    }
+
+    /// The AOF starts or stops consuming the journal.
+    pub fn set_journal(&mut self, on: bool) {
+        if !on {
+            self.journal.discard();
+        }
+        self.journal.enabled = on;
+        self.update_expiry_logging();
     }
 
     /// Whether `name` is a command of the table (the AOF loader refuses unknown ones).
@@ -319,111 +420,7 @@ impl Server {
         argv: &crate::resp::Argv<'_>,
         out: &mut Vec<u8>,
     ) {
-        self.execute(slot, argv, out);
-    }
-
-    /// Runs one command for the connection in `slot`, writing its reply into `out`.
-    fn execute(&mut self, slot: usize, argv: &crate::resp::Argv<'_>, out: &mut Vec<u8>) {
-        let now_ms = self.now_ms;
-        let resp3 = self.conns[slot].resp3;
-        let mut reply = Reply::new(out, resp3);
-        let Some(mut idx) = self.find_command(argv.get(0)) else {
-            self.stats.total_error_replies += 1;
-            reply.error_bytes(&cmd::unknown_command_error(argv));
-            return;
-        };
-        let mut c = self.all_commands[idx];
-        if !c.subcommands.is_empty() && argv.len() >= 2 {
-            match cmd::lookup(c.subcommands, argv.get(1)) {
-                Some(sub) => {
-                    c = sub;
-                    idx = self.command_index(sub);
-                }
-                None => {
-                    self.stats.total_error_replies += 1;
-                    self.cmd_stats[idx].rejected_calls += 1;
-                    reply.error_bytes(&cmd::unknown_subcommand_error(c.name, argv.get(1)));
-                    return;
-                }
-            }
-        }
-        if self.config.requirepass.is_some()
-            && !self.conns[slot].authenticated
-            && c.flags & cmd::flags::NO_AUTH == 0
-        {
-            self.stats.total_error_replies += 1;
-            self.cmd_stats[idx].rejected_calls += 1;
-            reply.error("NOAUTH Authentication required.");
-            return;
-        }
-        if !c.arity_ok(argv.len()) {
-            self.stats.total_error_replies += 1;
-            self.cmd_stats[idx].rejected_calls += 1;
-            reply.error(&format!(
-                "ERR wrong number of arguments for '{}' command",
-                c.name
-            ));
-            return;
-        }
-        if self.config.maxmemory_bytes > 0
-            && !self.loading
-            && c.flags & cmd::flags::DENYOOM != 0
-            && self.used_memory() > self.config.maxmemory_bytes
-        {
-            self.stats.total_error_replies += 1;
-            self.cmd_stats[idx].rejected_calls += 1;
-            reply.error("OOM command not allowed when used memory > 'maxmemory'.");
-            return;
-        }
-        if self.aof.write_errno.is_some() && (c.flags & cmd::flags::WRITE != 0 || c.name == "ping")
-        {
-            if let Some(e) = self.aof.misconf_error() {
-                self.stats.total_error_replies += 1;
-                self.cmd_stats[idx].rejected_calls += 1;
-                reply.error(&e);
-                return;
-            }
-        }
-        let conn = &mut self.conns[slot];
-        conn.last_cmd = c.name;
-        conn.last_interaction_ms = now_ms;
-        let start = reply.buf.len();
-        self.current_cmd = idx;
-        let dirty_before = self.stats.dirty;
-        let mut ctx = Ctx {
-            srv: self,
-            slot,
-            now_ms,
-            reply,
-        };
-        (c.handler)(&mut ctx, argv);
-        let failed = ctx.reply.buf.get(start) == Some(&b'-');
-        if self.aof.enabled {
-            crate::persist::aof::after_command(self, slot, c, argv, dirty_before, &out[start..]);
-        }
-        // One clock read per command: a command's time runs from the end of the previous
-        // one (or the start of the loop turn), so it includes its own parsing. Two reads per
-        // command cost ~4% of a GET's instructions (callgrind).
-        let t1 = crate::util::mono_ns();
-        let us = t1.saturating_sub(self.cmd_clock_ns) / 1000;
-        self.cmd_clock_ns = t1;
-        if !self.blocking.is_empty() {
-            crate::blocking::after_command(self, c, argv, slot);
-            // Serving other clients is not this command's time.
-            self.cmd_clock_ns = crate::util::mono_ns();
-            if self.conns[slot].blocked {
-                // Counted when it completes (served, timed out or unblocked).
-                return;
-            }
-        }
-        let st = &mut self.cmd_stats[idx];
-        st.calls += 1;
-        st.usec += us;
-        if failed {
-            st.failed_calls += 1;
-            self.stats.total_error_replies += 1;
-        }
-        self.stats.commands_processed += 1;
+        cmd::call::call(self, slot, argv, out, cmd::call::Source::Loading);
     }
 
     /// Benchmark support, not part of the server's interface: registers a connection on `fd`
@@ -471,7 +468,7 @@ impl Server {
             match parser.parse(buf, &limits) {
                 Status::Complete => {
                     let argv = parser.argv(buf);
-                    self.execute(slot, &argv, out);
+                    cmd::call::call(self, slot, &argv, out, cmd::call::Source::Client);
                     parser.next_command();
                     ran += 1;
                 }
@@ -496,7 +493,7 @@ impl Server {
         if conn.closed || conn.close_after_reply {
             return InputLeft::None;
         }
-        if conn.blocked {
+        if conn.is_blocked() {
             // Input stays buffered until the client is unblocked. Receiving goes on (so a
             // disconnect is seen); `resume_client` cancels a receive in flight so that the
             // buffered commands run as soon as the client is unblocked.
@@ -528,7 +525,7 @@ impl Server {
             match parser.parse(&mut inbuf, &limits) {
                 Status::Complete => {
                     let argv = parser.argv(&inbuf);
-                    self.execute(slot, &argv, &mut out);
+                    cmd::call::call(self, slot, &argv, &mut out, cmd::call::Source::Client);
                     parser.next_command();
                     ran += 1;
                     if self.output_limit_reached(slot, out.len()) {
@@ -541,7 +538,7 @@ impl Server {
                         // ran (not expected; kept in order rather than lost).
                         out.append(&mut c.out);
                     }
-                    if c.close_after_reply || c.closed || c.blocked || self.shutdown_requested {
+                    if c.close_after_reply || c.closed || c.is_blocked() || self.shutdown_requested {
                         break;
                     }
                 }
@@ -626,9 +623,10 @@ impl Server {
         let Some(c) = self.conns.get_mut(slot) else {
             return;
         };
-        if c.blocked {
+        if c.is_blocked() {
             crate::blocking::unblock(self, slot, crate::blocking::Unblock::Disconnect);
         }
+        cmd::multi::discard(self, slot);
         let Some(c) = self.conns.get_mut(slot) else {
             return;
         };
@@ -678,7 +676,7 @@ impl Server {
         } else {
             REHASH_BUSY_BUDGET
         };
-        crate::persist::aof::drain_expired(self);
+        self.drain_expired();
         if crate::persist::aof::auto_rewrite_due(self) {
             log::info!("Starting automatic rewriting of AOF");
             self.aof.rewrite_scheduled = true;
@@ -694,7 +692,7 @@ impl Server {
                 .filter(|(_, c)| {
                     // Redis never closes a blocked client for being idle.
                     !c.closed
-                        && !c.blocked
+                        && !c.is_blocked()
                         && now_ms.saturating_sub(c.last_interaction_ms) > limit_ms
                 })
                 .map(|(s, _)| s)

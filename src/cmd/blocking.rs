@@ -21,7 +21,7 @@
 use super::{Ctx, ERR_SYNTAX, ERR_WRONGTYPE};
 use crate::blocking::{block, parse_timeout, timeout_null_array, Request};
 use crate::cmd::docs::{arg, Arg, MULTIPLE, OPTIONAL};
-use crate::cmd::lists::{op_move, op_mpop, op_pop, OpError};
+use crate::cmd::lists::{op_move, op_mpop, op_pop, propagate_pop, OpError};
 use crate::cmd::zsets;
 use crate::keyspace::value::ValueType;
 use crate::resp::reply::Reply;
@@ -89,6 +89,7 @@ fn serve_pop(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
         r.bulk(&popped[0]);
     }
     ctx.dirty(popped.len() as u64);
+    propagate_pop(ctx, key, req.from, req.count.map(|_| popped.len()));
     true
 }
 
@@ -102,6 +103,7 @@ fn serve_move(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
         Ok(Some(v)) => {
             ctx.reply.bulk(&v);
             ctx.dirty(1);
+            propagate_move(ctx, key, dst, req.from, req.to);
             true
         }
         Ok(None) => false,
@@ -111,6 +113,20 @@ fn serve_move(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
             true
         }
     }
+}
+
+/// States a move as LMOVE (the served or immediate BLMOVE and BRPOPLPUSH), naming both keys
+/// as modified (a chain of BLMOVEs goes on from the destination).
+fn propagate_move(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) {
+    let word = |e: End| -> &'static [u8] {
+        match e {
+            End::Left => b"LEFT",
+            End::Right => b"RIGHT",
+        }
+    };
+    ctx.propagate(&[b"LMOVE", src, dst, word(from), word(to)]);
+    ctx.modified(src);
+    ctx.modified(dst);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,6 +149,7 @@ fn bpop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, end: End) {
                 ctx.reply.bulk(key);
                 ctx.reply.bulk(&elems[0]);
                 ctx.dirty(1);
+                propagate_pop(ctx, key, end, None);
                 return;
             }
             Ok(_) => {}
@@ -158,6 +175,7 @@ fn bmove_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, from: End, to: End, deadlin
         Ok(Some(v)) => {
             ctx.reply.bulk(&v);
             ctx.dirty(1);
+            propagate_move(ctx, src, dst, from, to);
         }
         Err(e) => ctx.err(err_text(e)),
         Ok(None) => {
@@ -213,6 +231,7 @@ pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                 r.bulk(e);
             }
             ctx.dirty(elems.len() as u64);
+            propagate_pop(ctx, keys[k], end, Some(elems.len()));
         }
         Ok(None) => {
             let req = list_request(end, end, Some(count), deadline_ms);
@@ -266,6 +285,7 @@ fn serve_zpop(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
     };
     reply_zpop(&mut ctx.reply, key, &items, req.count);
     ctx.dirty(items.len() as u64);
+    zsets::propagate_pop(ctx, key, min, req.count.map(|_| items.len()));
     true
 }
 
@@ -285,6 +305,7 @@ fn bzpop_keys(
             Ok(Some(items)) if !items.is_empty() => {
                 reply_zpop(&mut ctx.reply, key, &items, count);
                 ctx.dirty(items.len() as u64);
+                zsets::propagate_pop(ctx, key, min, count.map(|_| items.len()));
                 return;
             }
             Ok(_) => {}

@@ -169,8 +169,22 @@ fn expire_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, seconds: bool, relative: b
         ExpireOutcome::NoKey | ExpireOutcome::Rejected => ctx.reply.int(0),
         ExpireOutcome::Set | ExpireOutcome::Deleted => {
             ctx.dirty(1);
+            propagate_expiry_of(ctx, argv.get(1));
             ctx.reply.int(1);
         }
+    }
+}
+
+/// States a key's expiry change as Redis 7.0 propagates it, from what the key holds now:
+/// `PEXPIREAT` with its absolute deadline, `PERSIST`, or `DEL` when the change deleted it
+/// (a deadline in the past). EXPIRE, PEXPIRE, EXPIREAT and GETEX use it.
+pub fn propagate_expiry_of(ctx: &mut Ctx<'_>, key: &[u8]) {
+    let mut at = itoa::Buffer::new();
+    // Time 0 reaps nothing: the key's state right after the change.
+    match ctx.db().expire_at_ms(key, 0) {
+        None => ctx.propagate(&[b"DEL", key]),
+        Some(Some(ms)) => ctx.propagate(&[b"PEXPIREAT", key, at.format(ms).as_bytes()]),
+        Some(None) => ctx.propagate(&[b"PERSIST", key]),
     }
 }
 

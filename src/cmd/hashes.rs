@@ -527,6 +527,8 @@ pub fn cmd_hincrbyfloat(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         Ok(text) => {
             ctx.dirty(1);
             ctx.reply.bulk(&text);
+            // The result, not the increment: a replay must not depend on float rounding.
+            ctx.propagate(&[b"HSET", argv.get(1), argv.get(2), &text]);
         }
         Err(e) => reply_err(ctx, e),
     }

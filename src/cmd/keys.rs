@@ -55,12 +55,12 @@ pub fn op_del<'k>(
     db: &mut Db,
     keys: impl IntoIterator<Item = &'k [u8]>,
     now_ms: u64,
-    mut on_removed: impl FnMut(Value),
+    mut on_removed: impl FnMut(&'k [u8], Value),
 ) -> usize {
     let mut deleted = 0;
     for key in keys {
         if let Some(v) = db.remove(key, now_ms) {
-            on_removed(v);
+            on_removed(key, v);
             deleted += 1;
         }
     }
@@ -308,9 +308,24 @@ fn key_args<'a>(argv: &'a Argv<'a>) -> impl Iterator<Item = &'a [u8]> + 'a {
     argv.iter().skip(1)
 }
 
+/// Names the deleted keys as modified (only the keys that existed changed).
+fn signal_deleted(ctx: &mut Ctx<'_>, deleted: &[&[u8]]) {
+    for k in deleted {
+        ctx.modified(k);
+    }
+}
+
 pub fn cmd_del(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
-    let n = op_del(ctx.db(), key_args(argv), now_ms, drop);
+    // Collected only when someone listens, so a DEL allocates nothing otherwise.
+    let wanted = ctx.srv.key_signals_wanted();
+    let mut deleted: Vec<&[u8]> = Vec::new();
+    let n = op_del(ctx.db(), key_args(argv), now_ms, |k, _| {
+        if wanted {
+            deleted.push(k);
+        }
+    });
+    signal_deleted(ctx, &deleted);
     ctx.dirty(n as u64);
     ctx.reply.int(n as i64);
 }
@@ -322,11 +337,17 @@ pub fn cmd_unlink(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let lazyfree = &srv.lazyfree;
     // Large values are dropped on the lazy-free thread; small ones inline, as Redis's
     // dbAsyncDelete decides by the free effort.
-    let n = op_del(&mut srv.dbs[i], key_args(argv), now_ms, |v| {
+    let wanted = srv.key_signals_wanted();
+    let mut deleted: Vec<&[u8]> = Vec::new();
+    let n = op_del(&mut srv.dbs[i], key_args(argv), now_ms, |k, v| {
+        if wanted {
+            deleted.push(k);
+        }
         if v.element_count() > LAZYFREE_THRESHOLD {
             lazyfree.free(v);
         }
     });
+    signal_deleted(ctx, &deleted);
     ctx.dirty(n as u64);
     ctx.reply.int(n as i64);
 }
@@ -511,6 +532,7 @@ pub fn cmd_copy(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             ctx.hit(outcome != CopyOutcome::NoSource);
             if outcome == CopyOutcome::Copied {
                 ctx.dirty(1);
+                ctx.modified_db(dst_db, argv.get(2));
                 ctx.reply.int(1);
             } else {
                 ctx.reply.int(0);
@@ -531,6 +553,8 @@ pub fn cmd_move(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         Ok(moved) => {
             if moved {
                 ctx.dirty(1);
+                ctx.modified_db(src_db, argv.get(1));
+                ctx.modified_db(dst_db, argv.get(1));
             }
             ctx.reply.int(i64::from(moved));
         }
@@ -725,7 +749,7 @@ mod tests {
         assert_eq!(op_touch(&mut db, [&b"a"[..], b"a", b"zz"], NOW_MS), 2);
         let mut freed = 0;
         assert_eq!(
-            op_del(&mut db, [&b"a"[..], b"a", b"zz"], NOW_MS, |_| freed += 1),
+            op_del(&mut db, [&b"a"[..], b"a", b"zz"], NOW_MS, |_, _| freed += 1),
             1
         );
         assert_eq!(freed, 1);

@@ -745,8 +745,25 @@ pub fn cmd_lmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             reply.bulk(keys[k]);
             reply_elems(reply, &elems);
             ctx.dirty(elems.len() as u64);
+            propagate_pop(ctx, keys[k], end, Some(elems.len()));
         }
     }
+}
+
+/// States a pop from the list at `key` as Redis 7.0 propagates LMPOP and the blocking pops:
+/// `LPOP|RPOP key [count]` (with the count popped, for the forms that take COUNT). The key
+/// is named as modified, since it is not in a key position of those commands.
+pub fn propagate_pop(ctx: &mut Ctx<'_>, key: &[u8], end: End, count: Option<usize>) {
+    let name: &[u8] = match end {
+        End::Left => b"LPOP",
+        End::Right => b"RPOP",
+    };
+    let mut n = itoa::Buffer::new();
+    match count {
+        Some(c) => ctx.propagate(&[name, key, n.format(c).as_bytes()]),
+        None => ctx.propagate(&[name, key]),
+    }
+    ctx.modified(key);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,12 +8,14 @@
 //! COMMAND, COMMAND INFO/DOCS/COUNT/LIST are generated from this table.
 
 pub mod blocking;
+pub mod call;
 pub mod debug;
 pub mod docs;
 pub mod expire;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod multi;
 pub mod server;
 pub mod sets;
 pub mod strings;
@@ -45,6 +47,15 @@ pub mod flags {
     pub const NO_ASYNC_LOADING: u32 = 1 << 15;
     /// May block the client (BLPOP...); ACL category @blocking.
     pub const BLOCKING: u32 = 1 << 16;
+    // Internal flags, not shown by COMMAND (Redis compares handler pointers instead).
+    /// Runs even inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT,
+    /// RESET).
+    pub const TX_CONTROL: u32 = 1 << 24;
+    /// Ends a transaction or the connection, so it is never refused for memory inside
+    /// MULTI (DISCARD, QUIT, RESET; EXEC is checked against what it runs).
+    pub const TX_END: u32 = 1 << 25;
+    /// EXEC: checked against the flags of the commands it will run.
+    pub const EXEC: u32 = 1 << 26;
 
     /// Flag names as COMMAND reports them, in Redis's order. SENTINEL is not among them: Redis
     /// shows it only when running as a sentinel.
@@ -171,9 +182,42 @@ impl Ctx<'_> {
         }
     }
 
-    /// The key was changed: bump the dirty counter (persistence and WATCH build on it).
+    /// The command changed `n` things: the dirty counter (RDB save points) moves, and
+    /// unless the command states its effects itself (`propagate`) its own arguments are
+    /// its effect.
     pub fn dirty(&mut self, n: u64) {
         self.srv.stats.dirty += n;
+    }
+
+    /// States one effect of this command, in replicable form, in the client's database:
+    /// what the AOF (and replicas) replay instead of the command's own arguments. Several
+    /// calls state several effects; a command that calls this and changes nothing else has
+    /// exactly these effects.
+    pub fn propagate(&mut self, args: &[&[u8]]) {
+        let db = self.db_index();
+        self.propagate_db(db, args);
+    }
+
+    /// `propagate` for a database other than the client's (MOVE, COPY … DB).
+    pub fn propagate_db(&mut self, db: usize, args: &[&[u8]]) {
+        self.srv.frame.propagated = true;
+        if self.srv.journal.enabled {
+            // Keys that expired on the way come before the effect that follows them.
+            self.srv.drain_expired();
+            self.srv.journal.record(db, args);
+        }
+    }
+
+    /// Names a key this command modified (WATCH fails, blocked clients may be served). A
+    /// command that names none and changed data is taken to have modified its key positions.
+    pub fn modified(&mut self, key: &[u8]) {
+        let db = self.db_index();
+        self.srv.signal_modified(db, key);
+    }
+
+    /// `modified` for a key of another database.
+    pub fn modified_db(&mut self, db: usize, key: &[u8]) {
+        self.srv.signal_modified(db, key);
     }
 }
 
@@ -244,6 +288,7 @@ const G_LIST: &str = "list";
 const G_HASH: &str = "hash";
 const G_SET: &str = "set";
 const G_ZSET: &str = "sorted-set";
+const G_TX: &str = "transactions";
 
 use flags::*;
 
@@ -292,11 +337,18 @@ pub static COMMANDS: &[Command] = &[
     // connection
     cmd!("ping", -1, FAST | SENTINEL, 0, 0, 0, G_CONN, "1.0.0", O1, "Returns the server's liveliness response.", server::cmd_ping),
     cmd!("echo", 2, LOADING | STALE | FAST, 0, 0, 0, G_CONN, "1.0.0", O1, "Returns the given string.", server::cmd_echo),
-    cmd!("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, 0, 0, 0, G_CONN, "1.0.0", O1, "Closes the connection.", server::cmd_quit),
+    cmd!("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | TX_CONTROL | TX_END, 0, 0, 0, G_CONN, "1.0.0", O1, "Closes the connection.", server::cmd_quit),
     cmd!("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, 0, 0, 0, G_CONN, "6.0.0", O1, "Handshakes with the Redis server.", server::cmd_hello),
     cmd!("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, 0, 0, 0, G_CONN, "1.0.0", "O(N) where N is the number of passwords defined for the user", "Authenticates the connection.", server::cmd_auth),
     cmd!("select", 2, LOADING | STALE | FAST, 0, 0, 0, G_CONN, "1.0.0", O1, "Changes the selected database.", server::cmd_select),
     container!("client", G_CONN, "2.4.0", "A container for client connection commands.", server::CLIENT_SUBCOMMANDS),
+    cmd!("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TX_CONTROL | TX_END, 0, 0, 0, G_CONN, "6.2.0", O1, "Returns the connection to its initial state: database 0, RESP2, no transaction, no watched keys, no name.", multi::cmd_reset),
+    // transactions
+    cmd!("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | TX_CONTROL, 0, 0, 0, G_TX, "1.2.0", O1, "Opens a transaction: later commands are queued until EXEC.", multi::cmd_multi),
+    cmd!("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | TX_CONTROL | EXEC, 0, 0, 0, G_TX, "1.2.0", "Whatever the queued commands cost together.", "Runs the queued commands of a transaction as one unit.", multi::cmd_exec),
+    cmd!("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | TX_CONTROL | TX_END, 0, 0, 0, G_TX, "2.0.0", "O(N), N being the number of queued commands.", "Drops the queued commands of a transaction and its watched keys.", multi::cmd_discard),
+    cmd!("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | TX_CONTROL, 1, -1, 1, G_TX, "2.2.0", "O(1) per key.", "Makes the next EXEC fail if any of these keys changes before it.", multi::cmd_watch),
+    cmd!("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, G_TX, "2.2.0", O1, "Stops watching every key this connection watches.", multi::cmd_unwatch),
     // server
     cmd!("swapdb", 3, WRITE | FAST, 0, 0, 0, G_SERVER, "4.0.0", "O(N) where N is the count of clients watching or blocking on keys from both databases.", "Swaps two Redis databases.", server::cmd_swapdb),
     cmd!("dbsize", 1, READONLY | FAST, 0, 0, 0, G_SERVER, "1.0.0", O1, "Returns the number of keys in the database.", server::cmd_dbsize),

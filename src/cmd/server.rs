@@ -194,7 +194,14 @@ pub fn cmd_swapdb(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         ctx.err(ERR_DB_RANGE);
         return;
     }
-    ctx.srv.dbs.swap(a as usize, b as usize);
+    let (a, b) = (a as usize, b as usize);
+    if a != b {
+        crate::cmd::multi::touch_all_in_db(ctx.srv, a, Some(b));
+        crate::cmd::multi::touch_all_in_db(ctx.srv, b, Some(a));
+        ctx.srv.dbs.swap(a, b);
+        // Clients blocked in either database may find their keys now.
+        ctx.srv.signal_db_replaced();
+    }
     ctx.dirty(1);
     ctx.reply.ok();
 }
@@ -223,6 +230,7 @@ fn op_flush(ctx: &mut Ctx<'_>, index: usize, lazy: bool) -> u64 {
     // Counted before: during a BGSAVE the old table stays with the snapshot and `old` is
     // empty (keyspace::cow).
     let n = ctx.srv.dbs[index].len() as u64;
+    crate::cmd::multi::touch_all_in_db(ctx.srv, index, None);
     let old: Db = ctx.srv.dbs[index].take_all();
     if lazy && old.len() > crate::lazyfree::LAZYFREE_THRESHOLD {
         ctx.srv.lazyfree.free(old);
@@ -239,6 +247,9 @@ pub fn cmd_flushdb(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let i = ctx.db_index();
     let n = op_flush(ctx, i, lazy);
     ctx.dirty(n);
+    // Stated even when the database was already empty, as Redis forces it.
+    let args: Vec<&[u8]> = argv.iter().collect();
+    ctx.propagate(&args);
     ctx.reply.ok();
 }
 
@@ -516,9 +527,27 @@ fn client_line(ctx: &Ctx<'_>, slot: usize, out: &mut String) {
         .as_deref()
         .map(String::from_utf8_lossy)
         .unwrap_or_default();
+    // Redis's letters, in its order; N when none applies.
+    let mut flags = String::new();
+    let (queued, multi_mem) = match &c.mode {
+        crate::net::conn::Mode::Multi(m) => {
+            flags.push('x');
+            (m.commands.len() as i64, m.bytes.capacity())
+        }
+        _ => (-1, 0),
+    };
+    if c.is_blocked() {
+        flags.push('b');
+    }
+    if c.watch_dirty {
+        flags.push('d');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
     let _ = writeln!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -526,10 +555,12 @@ fn client_line(ctx: &Ctx<'_>, slot: usize, out: &mut String) {
         name,
         now.saturating_sub(c.created_ms) / 1000,
         now.saturating_sub(c.last_interaction_ms) / 1000,
-        if c.blocked { "b" } else { "N" },
+        flags,
         c.db,
+        queued,
         qbuf,
         c.inbuf.as_ref().map_or(0, |b| b.capacity() - b.len()),
+        multi_mem,
         c.inbuf.as_ref().map_or(0, |b| b.capacity()),
         c.out.capacity(),
         c.inbuf.as_ref().map_or(0, |b| b.capacity()) + c.out.capacity(),
@@ -1236,6 +1267,7 @@ fn acl_categories(c: &Command) -> Vec<&'static str> {
         "hash" => v.push("@hash"),
         "set" => v.push("@set"),
         "sorted-set" => v.push("@sortedset"),
+        "transactions" => v.push("@transaction"),
         _ => {}
     }
     if c.flags & ADMIN != 0 {

@@ -740,6 +740,24 @@ pub fn cmd_smove(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
 }
 
+/// Members per SREM when SPOP states what it removed (Redis 7.0 batches them the same way).
+const SPOP_PROPAGATE_BATCH: usize = 1024;
+
+/// States SPOP's effect: SREM of the popped members, in batches.
+fn propagate_srem(ctx: &mut Ctx<'_>, key: &[u8], popped: &[Elem]) {
+    for chunk in popped.chunks(SPOP_PROPAGATE_BATCH) {
+        let mut ints = vec![itoa::Buffer::new(); chunk.len()];
+        let mut args: Vec<&[u8]> = vec![b"SREM", key];
+        for (e, b) in chunk.iter().zip(ints.iter_mut()) {
+            args.push(match e {
+                Elem::Int(n) => b.format(*n).as_bytes(),
+                Elem::Bytes(v) => v,
+            });
+        }
+        ctx.propagate(&args);
+    }
+}
+
 pub fn cmd_spop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     match argv.len() {
@@ -747,6 +765,7 @@ pub fn cmd_spop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             Ok(Some(e)) => {
                 ctx.dirty(1);
                 write_member(&mut ctx.reply, e.as_member());
+                propagate_srem(ctx, argv.get(1), std::slice::from_ref(&e));
             }
             Ok(None) => ctx.reply.null(),
             Err(e) => ctx.err(err_text(e)),
@@ -771,6 +790,11 @@ pub fn cmd_spop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                     }
                     ctx.dirty(r.popped.len() as u64);
                     write_elems_as_set(&mut ctx.reply, &r.popped);
+                    if ctx.db().contains(argv.get(1), 0) {
+                        propagate_srem(ctx, argv.get(1), &r.popped);
+                    } else {
+                        ctx.propagate(&[b"DEL", argv.get(1)]);
+                    }
                 }
                 Ok(None) => ctx.reply.set(0),
                 Err(e) => ctx.err(err_text(e)),
@@ -895,6 +919,8 @@ fn store_and_reply(ctx: &mut Ctx<'_>, dst: &[u8], s: Set) {
     let (n, changed) = op_store(ctx.db(), dst, s, now_ms);
     if changed {
         ctx.dirty(1);
+        // Only the destination changed (the sources are key positions too).
+        ctx.modified(dst);
     }
     ctx.reply.int(n as i64);
 }

@@ -773,8 +773,9 @@ fn set_generic(
     value: &[u8],
     opts: SetOpts,
     replies: (SetReply, SetReply),
-) {
+) -> bool {
     let now_ms = ctx.now_ms;
+    let value_bytes = value;
     let value = Value::from_bytes(value);
     let (db, reply) = parts(ctx);
     let res = op_set(db, key, value, opts, now_ms);
@@ -799,7 +800,13 @@ fn set_generic(
     }
     if written {
         ctx.dirty(1);
+        if let Some(at) = opts.deadline_ms {
+            // Relative expiries become absolute, so a replay later sets the same deadline.
+            let mut b = itoa::Buffer::new();
+            ctx.propagate(&[b"SET", key, value_bytes, b"PXAT", b.format(at).as_bytes()]);
+        }
     }
+    written
 }
 
 #[derive(Clone, Copy)]
@@ -846,13 +853,23 @@ pub fn cmd_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         keep_ttl: flags & F_KEEPTTL != 0,
         deadline_ms,
     };
-    set_generic(
+    let written = set_generic(
         ctx,
         argv.get(1),
         argv.get(2),
         opts,
         (SetReply::Ok, SetReply::Null),
     );
+    if written && opts.get && deadline_ms.is_none() {
+        // Replayed without GET (with an expiry the PXAT form above is stated instead).
+        let kept: Vec<&[u8]> = argv
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get"))
+            .map(|(_, a)| a)
+            .collect();
+        ctx.propagate(&kept);
+    }
 }
 
 pub fn cmd_setnx(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
@@ -941,13 +958,22 @@ pub fn cmd_getset(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         Value::from_bytes(argv.get(2)),
         now_ms,
     );
+    let written = res.is_ok();
     reply_old(ctx, res, false, true);
+    if written {
+        // Replayed as SET (Redis rewrites GETSET's name).
+        ctx.propagate(&[b"SET", argv.get(1), argv.get(2)]);
+    }
 }
 
 pub fn cmd_getdel(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let res = op_getdel(ctx.db(), argv.get(1), now_ms);
+    let deleted = matches!(res, Ok(Some(_)));
     reply_old(ctx, res, true, false);
+    if deleted {
+        ctx.propagate(&[b"DEL", argv.get(1)]);
+    }
 }
 
 pub fn cmd_getex(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
@@ -987,6 +1013,7 @@ pub fn cmd_getex(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.hit(found);
     if changed {
         ctx.dirty(1);
+        super::expire::propagate_expiry_of(ctx, key);
     }
 }
 
@@ -1157,6 +1184,8 @@ pub fn cmd_incrbyfloat(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         Ok(text) => {
             ctx.dirty(1);
             ctx.reply.bulk(&text);
+            // The result, not the increment: a replay must not depend on float rounding.
+            ctx.propagate(&[b"SET", argv.get(1), &text, b"KEEPTTL"]);
         }
         Err(e) => reply_err(ctx, e),
     }

@@ -770,6 +770,7 @@ fn zrange_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, rc: RangeCmd) {
     if items.is_empty() {
         if ctx.db().remove(argv.get(1), now_ms).is_some() {
             ctx.dirty(1);
+            ctx.modified(argv.get(1));
         }
         return ctx.reply.int(0);
     }
@@ -785,6 +786,8 @@ fn zrange_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, rc: RangeCmd) {
     ctx.db()
         .set(argv.get(1), Value::ZSet(Box::new(z)), now_ms, false);
     ctx.dirty(1);
+    // Only the destination changed (the source is a key position too).
+    ctx.modified(argv.get(1));
     ctx.reply.int(items.len() as i64);
 }
 
@@ -1051,11 +1054,25 @@ pub fn cmd_zmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                     r.bulk(m);
                     r.double(*s);
                 }
+                propagate_pop(ctx, key, min, Some(items.len()));
                 return;
             }
         }
     }
     ctx.reply.null_array();
+}
+
+/// States a pop from the sorted set at `key` as Redis 7.0 propagates ZMPOP and the blocking
+/// pops: `ZPOPMIN|ZPOPMAX key [count]`. The key is named as modified, since it is not in a
+/// key position of those commands.
+pub fn propagate_pop(ctx: &mut Ctx<'_>, key: &[u8], min: bool, count: Option<usize>) {
+    let name: &[u8] = if min { b"ZPOPMIN" } else { b"ZPOPMAX" };
+    let mut n = itoa::Buffer::new();
+    match count {
+        Some(c) => ctx.propagate(&[name, key, n.format(c).as_bytes()]),
+        None => ctx.propagate(&[name, key]),
+    }
+    ctx.modified(key);
 }
 
 // ---------------------------------------------------------------------------------------------

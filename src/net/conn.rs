@@ -8,6 +8,8 @@
 //! leaves in one send.
 
 use crate::resp::parse::Parser;
+use crate::resp::Span;
+use std::ops::Range;
 use std::os::fd::OwnedFd;
 
 /// Free space a receive gets at least (Redis reads 16 KiB at a time).
@@ -28,6 +30,40 @@ pub const OUT_PAUSE_BYTES: usize = 4 * 1024 * 1024;
 pub enum Kind {
     Tcp,
     Unix,
+}
+
+/// What the connection is doing, which decides what happens to its next command.
+#[derive(Default)]
+pub enum Mode {
+    /// Commands run as they come.
+    #[default]
+    Normal,
+    /// Between MULTI and EXEC/DISCARD: commands are checked and queued (`cmd::multi`).
+    Multi(Box<MultiState>),
+    /// Waiting on keys (BLPOP...): no command runs until it is served, times out or is
+    /// unblocked (`blocking`); its input stays buffered.
+    Blocked,
+}
+
+/// The queue of a transaction: every queued command's arguments in one buffer.
+#[derive(Default)]
+pub struct MultiState {
+    pub bytes: Vec<u8>,
+    pub spans: Vec<Span>,
+    /// Each queued command's range of `spans`.
+    pub commands: Vec<Range<usize>>,
+    /// The table flags of the queued commands, or-ed (EXEC is checked against them).
+    pub flags: u32,
+    /// A command could not be queued: EXEC answers EXECABORT.
+    pub error: bool,
+}
+
+/// One key the connection WATCHes.
+pub struct Watched {
+    pub db: usize,
+    pub key: Box<[u8]>,
+    /// It was already logically expired when watched.
+    pub expired: bool,
 }
 
 pub struct Conn {
@@ -64,9 +100,11 @@ pub struct Conn {
     /// Shut down: waiting only for in-flight operations to return their buffers.
     pub closed: bool,
     pub peer_closed: bool,
-    /// Blocked on keys (BLPOP...): no command runs until it is served, times out or is
-    /// unblocked (see `blocking`).
-    pub blocked: bool,
+    pub mode: Mode,
+    /// Keys this connection WATCHes (`cmd::multi`).
+    pub watched: Vec<Watched>,
+    /// A watched key was modified: the next EXEC answers null.
+    pub watch_dirty: bool,
     // What Redis calls the client.
     pub db: usize,
     pub name: Option<Box<[u8]>>,
@@ -125,7 +163,9 @@ impl Conn {
             close_after_reply: false,
             closed: false,
             peer_closed: false,
-            blocked: false,
+            mode: Mode::Normal,
+            watched: Vec::new(),
+            watch_dirty: false,
             db: 0,
             name: None,
             resp3: false,
@@ -151,6 +191,22 @@ impl Conn {
 
     pub fn out_pending(&self) -> usize {
         self.out.len()
+    }
+
+    pub fn is_blocked(&self) -> bool {
+        matches!(self.mode, Mode::Blocked)
+    }
+
+    pub fn in_multi(&self) -> bool {
+        matches!(self.mode, Mode::Multi(_))
+    }
+
+    /// Inside MULTI: the or-ed flags of the commands queued so far.
+    pub fn multi_flags(&self) -> Option<u32> {
+        match &self.mode {
+            Mode::Multi(m) => Some(m.flags),
+            _ => None,
+        }
     }
 
     pub fn inflight(&self) -> bool {

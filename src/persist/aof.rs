@@ -7,11 +7,11 @@
 //! only ever replaced whole: temp file, fsync, rename, fsync of the directory; files it no
 //! longer names are deleted afterwards, so a crash at any point leaves a loadable set.
 //!
-//! Writing: every command that changed the dataset (the dirty counter moved) is appended to
-//! `Aof::buf` in the form Redis 7.0 propagates it (relative expiries as absolute `PEXPIREAT` /
-//! `SET … PXAT`, `GETDEL` as `DEL`, `INCRBYFLOAT` as `SET … KEEPTTL`, …), preceded by
-//! `SELECT` when the database changes and by a `DEL` for every key that expired on the way.
-//! At the end of the loop turn the whole buffer is appended in ONE positional write, done
+//! Writing: the AOF is one consumer of the effects journal (`crate::journal`): what commands
+//! state they changed, in the form Redis 7.0 propagates it (relative expiries as absolute
+//! `PEXPIREAT` / `SET … PXAT`, `GETDEL` as `DEL`, a transaction as MULTI … EXEC, an expired
+//! key as `DEL`, …), is appended to `Aof::buf` by [`Aof::feed`], preceded by `SELECT` when
+//! the database differs from the one this file last selected. At the end of the loop turn the whole buffer is appended in ONE positional write, done
 //! with pwrite(2) on the loop thread as Redis does (a buffered write of a turn's commands is
 //! microseconds; on the ring it went to an io-wq worker thread on ext4, which cost more CPU and
 //! a loop turn: docs/PERFORMANCE.md). The fsync, which blocks for a disk flush, runs on the
@@ -52,7 +52,6 @@
 //! then (Redis's AOF_WAIT_REWRITE). BGREWRITEAOF with the AOF off, and the empty base of a
 //! fresh start, are written in one go (`rewrite`).
 
-use crate::cmd::Command;
 use crate::config::AppendFsync;
 use crate::io::ring::{self, Completion, Ring};
 use crate::keyspace::value::Value;
@@ -637,15 +636,19 @@ impl Aof {
         ))
     }
 
-    fn emit(&mut self, args: &[&[u8]]) {
+    /// Redis's aof-timestamp-enabled annotation, at most once per second.
+    fn annotate(&mut self) {
         if let Some(now_s) = self.timestamp_s {
             if now_s > self.last_timestamp_s {
-                // Redis's aof-timestamp-enabled annotation, at most once per second.
                 self.buf
                     .extend_from_slice(format!("#TS:{now_s}\r\n").as_bytes());
                 self.last_timestamp_s = now_s;
             }
         }
+    }
+
+    fn emit(&mut self, args: &[&[u8]]) {
+        self.annotate();
         encode(&mut self.buf, args);
     }
 
@@ -661,17 +664,7 @@ impl Aof {
 
 /// Appends one command in RESP multibulk form.
 pub fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
-    let mut b = itoa::Buffer::new();
-    out.push(b'*');
-    out.extend_from_slice(b.format(args.len()).as_bytes());
-    out.extend_from_slice(b"\r\n");
-    for a in args {
-        out.push(b'$');
-        out.extend_from_slice(b.format(a.len()).as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    crate::journal::encode(out, args.len(), args.iter().copied());
 }
 
 fn incr_name(base: &str, seq: u64) -> String {
@@ -703,237 +696,32 @@ fn rdb_base_options(srv: &Server) -> crate::persist::rdb::SaveOptions {
 
 // ---- Propagation -------------------------------------------------------------------------
 
-/// Writes `DEL` for every key that expired since the last call (lazily or actively).
-pub fn drain_expired(srv: &mut Server) {
-    if !srv.aof.enabled {
-        return;
-    }
-    srv.aof.timestamp_s = srv
-        .config
-        .aof_timestamp_enabled
-        .then_some(srv.now_ms / 1000);
-    for i in 0..srv.dbs.len() {
-        if srv.dbs[i].expired_log.is_empty() {
-            continue;
-        }
-        let keys = std::mem::take(&mut srv.dbs[i].expired_log);
-        srv.aof.select(i);
-        for k in &keys {
-            srv.aof.emit(&[b"DEL", k]);
+impl Aof {
+    /// Appends what the journal published: each entry after a SELECT where its database is
+    /// not the one this file last selected. With aof-timestamp-enabled, `now_s` is the
+    /// current unix second (annotated at most once per second).
+    pub fn feed(&mut self, journal: &crate::journal::Journal, now_s: Option<u64>) {
+        self.timestamp_s = now_s;
+        for (db, bytes) in journal.published() {
+            if let Some(db) = db {
+                self.select(db);
+            }
+            self.annotate();
+            self.buf.extend_from_slice(bytes);
         }
     }
-}
 
-/// Bulk strings of a reply, flattened (arrays, sets and pushes are descended into). Used to
-/// learn what a command popped or computed.
-fn reply_strings(reply: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut p = 0;
-    // Each step consumes at least one line.
-    while p < reply.len() {
-        let Some(nl) = memchr::memchr(b'\n', &reply[p..]) else {
-            break;
-        };
-        let line = &reply[p..p + nl];
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        p += nl + 1;
-        if line.first() == Some(&b'$') {
-            let Some(n) = std::str::from_utf8(&line[1..])
-                .ok()
-                .and_then(|s| s.parse::<usize>().ok())
-            else {
-                continue; // $-1: null
-            };
-            let Some(s) = reply.get(p..p + n) else {
-                break;
-            };
-            out.push(s);
-            p += n + 2;
+    /// Holds the output of the connection in `slot` (id `conn_id`) until what was fed so far
+    /// is acknowledged; `wait_seq` is the connection's `aof_wait_seq`.
+    pub fn hold(&mut self, slot: usize, conn_id: u64, wait_seq: &mut u64) {
+        let seq = self.seq_next;
+        if *wait_seq < seq {
+            // Once per connection and sequence: the list holds at most a few entries per
+            // connection (one per sequence not yet acknowledged), and `release_held` drops
+            // them all once the newest is acknowledged.
+            self.held.push((slot, conn_id));
+            *wait_seq = seq;
         }
-    }
-    out
-}
-
-/// One RESP line at `p`: its bytes without CRLF and the position after it.
-fn reply_line(reply: &[u8], p: usize) -> Option<(&[u8], usize)> {
-    let rest = reply.get(p..)?;
-    let nl = memchr::memchr(b'\n', rest)?;
-    let line = &rest[..nl];
-    Some((line.strip_suffix(b"\r").unwrap_or(line), p + nl + 1))
-}
-
-fn reply_len(line: &[u8]) -> Option<usize> {
-    std::str::from_utf8(line.get(1..)?).ok()?.parse().ok()
-}
-
-/// For a `[key, [elements...]]` reply (LMPOP, ZMPOP, in RESP2 or RESP3): the key and the
-/// number of elements popped.
-fn reply_key_and_count(reply: &[u8]) -> Option<(&[u8], usize)> {
-    let (top, p) = reply_line(reply, 0)?;
-    if !matches!(top.first(), Some(b'*')) || reply_len(top)? != 2 {
-        return None;
-    }
-    let (kh, p) = reply_line(reply, p)?;
-    if kh.first() != Some(&b'$') {
-        return None;
-    }
-    let klen = reply_len(kh)?;
-    let key = reply.get(p..p.checked_add(klen)?)?;
-    let (eh, _) = reply_line(reply, p + klen + 2)?;
-    if !matches!(eh.first(), Some(b'*' | b'~')) {
-        return None;
-    }
-    Some((key, reply_len(eh)?))
-}
-
-fn has_arg(argv: &Argv<'_>, from: usize, names: &[&str]) -> bool {
-    (from..argv.len()).any(|i| {
-        names
-            .iter()
-            .any(|n| argv.get(i).eq_ignore_ascii_case(n.as_bytes()))
-    })
-}
-
-/// Called after every command while the AOF is on: records expiry deletions and, if the
-/// command changed the dataset, the command as Redis 7.0 propagates it; then marks the
-/// connection's output as waiting for this turn's write.
-pub fn after_command(
-    srv: &mut Server,
-    slot: usize,
-    c: &Command,
-    argv: &Argv<'_>,
-    dirty_before: u64,
-    reply: &[u8],
-) {
-    drain_expired(srv);
-    // FLUSHDB is logged even when the database was empty (Redis forces its propagation).
-    let forced = c.name == "flushdb" && reply.first() == Some(&b'+');
-    if srv.stats.dirty == dirty_before && !forced {
-        return;
-    }
-    let db = srv.conns[slot].db;
-    srv.aof.select(db);
-    propagate(srv, db, c.name, argv, reply);
-    let seq = srv.aof.seq_next;
-    let conn = &mut srv.conns[slot];
-    if conn.aof_wait_seq < seq {
-        // Once per connection and sequence: the list holds at most a few entries per
-        // connection (one per sequence not yet acknowledged), and `release_held` drops them
-        // all once the newest is acknowledged.
-        srv.aof.held.push((slot, conn.id));
-        conn.aof_wait_seq = seq;
-    }
-}
-
-/// The key's absolute expiry, looked up without reaping (time 0 never expires anything).
-fn deadline_of(srv: &mut Server, db: usize, key: &[u8]) -> Option<Option<u64>> {
-    srv.dbs[db].expire_at_ms(key, 0)
-}
-
-fn propagate(srv: &mut Server, db: usize, name: &str, argv: &Argv<'_>, reply: &[u8]) {
-    let args: Vec<&[u8]> = argv.iter().collect();
-    let mut ms = itoa::Buffer::new();
-    match name {
-        "set" | "setex" | "psetex" => {
-            let key = args[1];
-            let (value, expiring) = match name {
-                "set" => (args[2], has_arg(argv, 3, &["ex", "px", "exat", "pxat"])),
-                _ => (args[3], true),
-            };
-            if expiring {
-                if let Some(Some(at)) = deadline_of(srv, db, key) {
-                    let at = ms.format(at).as_bytes().to_vec();
-                    srv.aof.emit(&[b"SET", key, value, b"PXAT", &at]);
-                    return;
-                }
-            }
-            // SET without expiry is logged as given, minus GET.
-            let kept: Vec<&[u8]> = args
-                .iter()
-                .enumerate()
-                .filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get"))
-                .map(|(_, a)| *a)
-                .collect();
-            srv.aof.emit(&kept);
-        }
-        "expire" | "pexpire" | "expireat" | "pexpireat" | "getex" => {
-            let key = args[1];
-            match deadline_of(srv, db, key) {
-                None => srv.aof.emit(&[b"DEL", key]),
-                Some(Some(at)) => {
-                    let at = ms.format(at).as_bytes().to_vec();
-                    srv.aof.emit(&[b"PEXPIREAT", key, &at]);
-                }
-                Some(None) => srv.aof.emit(&[b"PERSIST", key]),
-            }
-        }
-        "getdel" => srv.aof.emit(&[b"DEL", args[1]]),
-        "getset" => srv.aof.emit(&[b"SET", args[1], args[2]]),
-        "incrbyfloat" => {
-            if let Some(v) = reply_strings(reply).first() {
-                srv.aof.emit(&[b"SET", args[1], v, b"KEEPTTL"]);
-            }
-        }
-        "hincrbyfloat" => {
-            if let Some(v) = reply_strings(reply).first() {
-                srv.aof.emit(&[b"HSET", args[1], args[2], v]);
-            }
-        }
-        "spop" => {
-            let key = args[1];
-            let popped = reply_strings(reply);
-            if args.len() == 2 {
-                if let Some(m) = popped.first() {
-                    srv.aof.emit(&[b"SREM", key, m]);
-                }
-            } else if deadline_of(srv, db, key).is_none() {
-                srv.aof.emit(&[b"DEL", key]);
-            } else {
-                // Redis 7.0 propagates each popped member as its own SREM, in a transaction.
-                srv.aof.emit(&[b"MULTI"]);
-                for m in popped {
-                    srv.aof.emit(&[b"SREM", key, m]);
-                }
-                srv.aof.emit(&[b"EXEC"]);
-            }
-        }
-        "blpop" | "brpop" => {
-            if let Some(key) = reply_strings(reply).first() {
-                let cmd: &[u8] = if name == "blpop" { b"LPOP" } else { b"RPOP" };
-                srv.aof.emit(&[cmd, key]);
-            }
-        }
-        "lmpop" | "blmpop" => {
-            if let Some((key, n)) = reply_key_and_count(reply) {
-                let left = has_arg(argv, 2, &["left"]);
-                let cmd: &[u8] = if left { b"LPOP" } else { b"RPOP" };
-                let n = ms.format(n).as_bytes().to_vec();
-                srv.aof.emit(&[cmd, key, &n]);
-            }
-        }
-        "zmpop" | "bzmpop" => {
-            if let Some((key, n)) = reply_key_and_count(reply) {
-                let min = has_arg(argv, 2, &["min"]);
-                let cmd: &[u8] = if min { b"ZPOPMIN" } else { b"ZPOPMAX" };
-                let n = ms.format(n).as_bytes().to_vec();
-                srv.aof.emit(&[cmd, key, &n]);
-            }
-        }
-        "bzpopmin" | "bzpopmax" => {
-            if let Some(key) = reply_strings(reply).first() {
-                let cmd: &[u8] = if name == "bzpopmin" {
-                    b"ZPOPMIN"
-                } else {
-                    b"ZPOPMAX"
-                };
-                srv.aof.emit(&[cmd, key]);
-            }
-        }
-        "blmove" if args.len() == 6 => srv
-            .aof
-            .emit(&[b"LMOVE", args[1], args[2], args[3], args[4]]),
-        "brpoplpush" if args.len() == 4 => srv.aof.emit(&[b"RPOPLPUSH", args[1], args[2]]),
-        _ => srv.aof.emit(&args),
     }
 }
 
@@ -1164,29 +952,6 @@ pub fn on_completion(srv: &mut Server, c: Completion) {
         aof.write_errno = None;
     }
     release_held(srv);
-}
-
-/// For code that changes keys outside `Server::execute`: logs one command (as Redis would
-/// propagate it, e.g. `LPOP key` for a served BLPOP) in `db`, and holds the output of the
-/// client in `slot` until it is acknowledged.
-pub fn log_command(srv: &mut Server, db: usize, slot: Option<usize>, args: &[&[u8]]) {
-    drain_expired(srv);
-    if !srv.aof.enabled {
-        return;
-    }
-    srv.aof.select(db);
-    srv.aof.emit(args);
-    let seq = srv.aof.seq_next;
-    let Some(slot) = slot else {
-        return;
-    };
-    if let Some(conn) = srv.conns.get_mut(slot) {
-        if conn.aof_wait_seq < seq {
-            conn.aof_wait_seq = seq;
-            let id = conn.id;
-            srv.aof.held.push((slot, id));
-        }
-    }
 }
 
 /// Lets the output of connections whose data is now acknowledged go.
@@ -1722,10 +1487,7 @@ fn upgrade_single_file(old: &Path, dir: &Path, fname: &str) -> Result<(), String
 }
 
 fn set_expiry_logging(srv: &mut Server, on: bool) {
-    for db in &mut srv.dbs {
-        db.log_expired = on;
-        db.expired_log.clear();
-    }
+    srv.set_journal(on);
 }
 
 /// Replays base and incr files through the command table with a client that has no socket.
@@ -2626,12 +2388,5 @@ mod tests {
         assert!(Manifest::parse("file x seq 1 type z\n").is_err());
         assert!(Manifest::parse("file x seq 2 type i\nfile y seq 1 type i\n").is_err());
         assert!(Manifest::parse("").is_err());
-    }
-
-    #[test]
-    fn reply_strings_flattens() {
-        let r = b"*2\r\n$1\r\nL\r\n*2\r\n$1\r\na\r\n$2\r\nbc\r\n";
-        assert_eq!(reply_strings(r), vec![&b"L"[..], b"a", b"bc"]);
-        assert!(reply_strings(b"$-1\r\n").is_empty());
     }
 }
