@@ -268,6 +268,9 @@ pub fn cmd_exec(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     if aborted {
         return ctx.reply.null_array();
     }
+    // EXEC's effects and modified keys are those its commands stated, each in its own call.
+    ctx.srv.frame.propagated = true;
+    ctx.srv.frame.signalled = true;
     ctx.reply.array(m.commands.len());
     for r in m.commands.iter() {
         let argv = Argv::new(&m.bytes, &m.spans[r.clone()]);
