@@ -53,6 +53,7 @@ impl Journal {
     }
 
     /// Opens an execution unit (nested units join the outermost one).
+    #[inline]
     pub fn begin_unit(&mut self) {
         self.depth += 1;
     }
@@ -84,12 +85,18 @@ impl Journal {
 
     /// Closes a unit; the outermost one publishes its effects. Returns the number of effects
     /// published (0 for an inner unit).
+    #[inline]
     pub fn end_unit(&mut self) -> usize {
         debug_assert!(self.depth > 0, "end_unit without begin_unit");
         self.depth = self.depth.saturating_sub(1);
         if self.depth > 0 || self.unit_ops.is_empty() {
             return 0;
         }
+        self.publish_unit()
+    }
+
+    /// Moves the closed outermost unit's effects to the published entries.
+    fn publish_unit(&mut self) -> usize {
         let n = self.unit_ops.len();
         let wrap = n > 1;
         if wrap {
@@ -121,6 +128,7 @@ impl Journal {
     }
 
     /// True when no unit is open (a consumer may read what is published).
+    #[inline]
     pub fn idle(&self) -> bool {
         self.depth == 0
     }
@@ -132,6 +140,7 @@ impl Journal {
             .map(|e| (e.db, &self.bytes[e.bytes.clone()]))
     }
 
+    #[inline]
     pub fn has_published(&self) -> bool {
         !self.entries.is_empty()
     }
