@@ -29,9 +29,12 @@ use crate::resp::{Argv, Span};
 use crate::server::Server;
 use std::collections::HashMap;
 
+/// The connections (slot, client id) watching one key.
+type Watchers = Vec<(usize, u64)>;
+
 /// Who watches which key, per database index (SWAPDB swaps data, not watchers, as Redis).
 pub struct Watches {
-    keys: Vec<HashMap<Box<[u8]>, Vec<(usize, u64)>>>,
+    keys: Vec<HashMap<Box<[u8]>, Watchers>>,
     entries: usize,
 }
 
