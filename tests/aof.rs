@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::diff::{assert_same, dump, strings, text};
 use common::{Reply, Server};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -49,65 +50,6 @@ fn start_aof(dir: &TempDir, extra: &[&str]) -> Server {
 
 fn cmd(srv: &mut common::Raw, args: &[&str]) -> Reply {
     srv.cmd_str(args)
-}
-
-fn text(r: &Reply) -> String {
-    match r {
-        Reply::Bulk(Some(b)) => String::from_utf8_lossy(b).into_owned(),
-        Reply::Status(s) => s.clone(),
-        Reply::Int(i) => i.to_string(),
-        other => format!("{other:?}"),
-    }
-}
-
-fn strings(r: Reply) -> Vec<String> {
-    match r {
-        Reply::Array(Some(items)) | Reply::Set(items) => items.iter().map(text).collect(),
-        other => panic!("expected an array, got {other:?}"),
-    }
-}
-
-/// Every key of every database with its type, value and absolute expiry.
-type Dump = BTreeMap<(u32, String), (String, String, i64)>;
-
-fn dump(port: u16) -> Dump {
-    let mut c = common::Raw::connect(port);
-    // redis-server answers PING with -LOADING while it loads the AOF.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while matches!(cmd(&mut c, &["DBSIZE"]), Reply::Error(e) if e.starts_with("LOADING")) {
-        assert!(Instant::now() < deadline, "still loading");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let mut out = BTreeMap::new();
-    for db in 0..16u32 {
-        cmd(&mut c, &["SELECT", &db.to_string()]);
-        for k in strings(cmd(&mut c, &["KEYS", "*"])) {
-            let t = text(&cmd(&mut c, &["TYPE", &k]));
-            let v = match t.as_str() {
-                "string" => text(&cmd(&mut c, &["GET", &k])),
-                "list" => strings(cmd(&mut c, &["LRANGE", &k, "0", "-1"])).join(","),
-                "set" => {
-                    let mut m = strings(cmd(&mut c, &["SMEMBERS", &k]));
-                    m.sort();
-                    m.join(",")
-                }
-                "hash" => {
-                    let f = strings(cmd(&mut c, &["HGETALL", &k]));
-                    let mut pairs: Vec<String> =
-                        f.chunks(2).map(|p| format!("{}={}", p[0], p[1])).collect();
-                    pairs.sort();
-                    pairs.join(",")
-                }
-                "zset" => strings(cmd(&mut c, &["ZRANGE", &k, "0", "-1", "WITHSCORES"])).join(","),
-                other => panic!("unexpected type {other}"),
-            };
-            let Reply::Int(at) = cmd(&mut c, &["PEXPIRETIME", &k]) else {
-                panic!("PEXPIRETIME");
-            };
-            out.insert((db, k), (t, v, at));
-        }
-    }
-    out
 }
 
 /// Writes every type, with and without TTLs, in several databases, through commands that
@@ -206,22 +148,6 @@ fn populate(port: u16) {
     // The key with a 1 ms TTL has expired by now: reading it logs its deletion.
     std::thread::sleep(Duration::from_millis(5));
     assert_eq!(cmd(&mut c, &["GET", "short"]), Reply::Bulk(None));
-}
-
-fn assert_same(a: &Dump, b: &Dump, what: &str) {
-    if a != b {
-        for (k, v) in a {
-            if b.get(k) != Some(v) {
-                eprintln!("{k:?}: {v:?} vs {:?}", b.get(k));
-            }
-        }
-        for k in b.keys() {
-            if !a.contains_key(k) {
-                eprintln!("{k:?} only in the second");
-            }
-        }
-        panic!("{what}: datasets differ");
-    }
 }
 
 #[test]

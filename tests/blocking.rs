@@ -5,11 +5,9 @@
 
 mod common;
 
+use common::diff::SETTLE_MAX;
 use common::{encode, Raw, Reply, Server};
 use std::time::{Duration, Instant};
-
-/// How long a wait for a server-side state change may take.
-const SETTLE_MAX: Duration = Duration::from_secs(5);
 
 fn bulk(s: &str) -> Reply {
     Reply::bulk(s.as_bytes())
@@ -19,48 +17,10 @@ fn pair(k: &str, v: &str) -> Reply {
     Reply::Array(Some(vec![bulk(k), bulk(v)]))
 }
 
-fn info_field(c: &mut Raw, field: &str) -> i64 {
-    let Reply::Bulk(Some(text)) = c.cmd_str(&["INFO", "clients"]) else {
-        panic!("INFO clients is not a bulk");
-    };
-    let text = String::from_utf8(text).expect("utf-8 INFO");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("INFO clients has no {field}"))
-        .trim()
-        .parse()
-        .expect("numeric INFO field")
-}
-
-/// Waits until INFO reports `n` blocked clients.
-fn wait_blocked(c: &mut Raw, n: i64) {
-    let deadline = Instant::now() + SETTLE_MAX;
-    loop {
-        let got = info_field(c, "blocked_clients");
-        if got == n {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "blocked_clients stayed {got}, wanted {n}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 /// Sends a command without reading its reply.
 fn send(c: &mut Raw, args: &[&str]) {
     let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
     c.send(&encode(&args));
-}
-
-/// Asserts that nothing arrives on `c` for `quiet`.
-fn assert_silent(c: &mut Raw, quiet: Duration) {
-    c.set_read_timeout(quiet);
-    if let Ok(r) = c.try_read_reply() {
-        panic!("expected no reply, got {r:?}");
-    }
-    c.set_read_timeout(common::READ_TIMEOUT);
 }
 
 fn client_id(c: &mut Raw) -> String {
@@ -89,7 +49,7 @@ fn fifo_three_waiters(s: &Server) -> Vec<Reply> {
     let mut w: Vec<Raw> = (0..3).map(|_| s.raw()).collect();
     for (i, c) in w.iter_mut().enumerate() {
         send(c, &["BLPOP", "k", "0"]);
-        wait_blocked(&mut ctl, i as i64 + 1);
+        ctl.wait_blocked(i as i64 + 1);
     }
     let mut out = vec![ctl.cmd_str(&["RPUSH", "k", "1", "2", "3", "4"])];
     out.extend(w.iter_mut().map(|c| c.read_reply()));
@@ -108,13 +68,13 @@ fn multiple_keys(s: &Server) -> Vec<Reply> {
         a.cmd_str(&["BRPOP", "k1", "k2", "0"]),
     ];
     send(&mut a, &["BRPOP", "k1", "k2", "k1", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["RPUSH", "k2", "x", "y"]));
     out.push(a.read_reply());
     out.push(ctl.cmd_str(&["LRANGE", "k2", "0", "-1"]));
     // Both keys pushed by one command: the first one signalled serves.
     send(&mut a, &["BLPOP", "m2", "m1", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["LPUSH", "m1", "z"]));
     out.push(a.read_reply());
     out
@@ -126,14 +86,14 @@ fn blmove_chain(s: &Server) -> Vec<Reply> {
     let mut b = s.raw();
     let mut c = s.raw();
     send(&mut a, &["BLMOVE", "a", "b", "LEFT", "RIGHT", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     send(&mut b, &["BRPOPLPUSH", "b", "c", "0"]);
-    wait_blocked(&mut ctl, 2);
+    ctl.wait_blocked(2);
     send(
         &mut c,
         &["BLMPOP", "0", "2", "zz", "c", "LEFT", "COUNT", "5"],
     );
-    wait_blocked(&mut ctl, 3);
+    ctl.wait_blocked(3);
     vec![
         ctl.cmd_str(&["RPUSH", "a", "x", "y"]),
         a.read_reply(),
@@ -149,11 +109,11 @@ fn rpoplpush_into_watched(s: &Server) -> Vec<Reply> {
     let mut a = s.raw();
     let mut out = vec![ctl.cmd_str(&["RPUSH", "src", "1", "2"])];
     send(&mut a, &["BLPOP", "dst", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["RPOPLPUSH", "src", "dst"]));
     out.push(a.read_reply());
     send(&mut a, &["BRPOP", "dst", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["LMOVE", "src", "dst", "LEFT", "LEFT"]));
     out.push(a.read_reply());
     out.push(ctl.cmd_str(&["EXISTS", "src", "dst"]));
@@ -166,38 +126,38 @@ fn keyspace_commands_create_watched(s: &Server) -> Vec<Reply> {
     let mut out = Vec::new();
     // RENAME
     send(&mut a, &["BLPOP", "w", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["RPUSH", "tmp", "r1", "r2"]));
     out.push(ctl.cmd_str(&["RENAME", "tmp", "w"]));
     out.push(a.read_reply());
     out.push(ctl.cmd_str(&["DEL", "w"]));
     // COPY
     send(&mut a, &["BLPOP", "w", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["RPUSH", "tmp", "c1"]));
     out.push(ctl.cmd_str(&["COPY", "tmp", "w"]));
     out.push(a.read_reply());
     // MOVE into the waiter's database.
     out.push(a.cmd_str(&["SELECT", "1"]));
     send(&mut a, &["BLPOP", "w", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["RPUSH", "w", "m1"]));
     out.push(ctl.cmd_str(&["MOVE", "w", "1"]));
     out.push(a.read_reply());
     // COPY ... DB into the waiter's database.
     send(&mut a, &["BLPOP", "w", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["COPY", "tmp", "w", "DB", "1"]));
     out.push(a.read_reply());
     // SWAPDB: the waiter stays on db 1 and sees db 0's list.
     send(&mut a, &["BLPOP", "s", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["RPUSH", "s", "s1"]));
     out.push(ctl.cmd_str(&["SWAPDB", "0", "1"]));
     out.push(a.read_reply());
     // A string at the key does not serve; the list that replaces it does.
     send(&mut a, &["BLPOP", "t", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["SELECT", "1"]));
     out.push(ctl.cmd_str(&["SET", "t", "str"]));
     out.push(ctl.cmd_str(&["DEL", "t"]));
@@ -212,9 +172,9 @@ fn blmove_wrongtype_destination(s: &Server) -> Vec<Reply> {
     let mut b = s.raw();
     let mut out = vec![ctl.cmd_str(&["SET", "str", "x"])];
     send(&mut a, &["BLMOVE", "src", "str", "LEFT", "LEFT", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     send(&mut b, &["BLPOP", "src", "0"]);
-    wait_blocked(&mut ctl, 2);
+    ctl.wait_blocked(2);
     out.push(ctl.cmd_str(&["RPUSH", "src", "e"]));
     out.push(a.read_reply());
     out.push(b.read_reply());
@@ -237,11 +197,11 @@ fn resp3_and_timeouts(s: &Server) -> Vec<Reply> {
             &mut a,
             &["BLMPOP", "0", "2", "n", "m", "RIGHT", "COUNT", "2"],
         );
-        wait_blocked(&mut ctl, 1);
+        ctl.wait_blocked(1);
         out.push(ctl.cmd_str(&["RPUSH", "m", "1", "2", "3"]));
         out.push(a.read_reply());
         send(&mut a, &["BLPOP", "n", "0"]);
-        wait_blocked(&mut ctl, 1);
+        ctl.wait_blocked(1);
         out.push(ctl.cmd_str(&["RPUSH", "n", "v"]));
         out.push(a.read_reply());
         out.push(ctl.cmd_str(&["DEL", "m"]));
@@ -255,16 +215,16 @@ fn serving_details(s: &Server) -> Vec<Reply> {
     let mut out = Vec::new();
     // Counts are served in FIFO order from one push.
     send(&mut w[0], &["BLMPOP", "0", "1", "k", "LEFT", "COUNT", "2"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     send(&mut w[1], &["BRPOP", "k", "0"]);
-    wait_blocked(&mut ctl, 2);
+    ctl.wait_blocked(2);
     send(&mut w[2], &["BLMPOP", "0", "1", "k", "RIGHT", "COUNT", "5"]);
-    wait_blocked(&mut ctl, 3);
+    ctl.wait_blocked(3);
     out.push(ctl.cmd_str(&["RPUSH", "k", "1", "2", "3", "4", "5", "6"]));
     out.extend(w.iter_mut().map(|c| c.read_reply()));
     // Serving happens right after the pushing command, before its next pipelined one.
     send(&mut w[0], &["BLPOP", "p", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     let mut batch = encode(&[b"RPUSH", b"p", b"a"]);
     batch.extend(encode(&[b"LPOP", b"p"]));
     ctl.send(&batch);
@@ -273,11 +233,11 @@ fn serving_details(s: &Server) -> Vec<Reply> {
     out.push(w[0].read_reply());
     // BLMOVE onto its own key rotates, and every waiter of the key is served.
     send(&mut w[0], &["BLMOVE", "r", "r", "LEFT", "RIGHT", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     send(&mut w[1], &["BLMOVE", "r", "r", "RIGHT", "LEFT", "0"]);
-    wait_blocked(&mut ctl, 2);
+    ctl.wait_blocked(2);
     send(&mut w[2], &["BLPOP", "r", "0"]);
-    wait_blocked(&mut ctl, 3);
+    ctl.wait_blocked(3);
     out.push(ctl.cmd_str(&["RPUSH", "r", "x", "y"]));
     out.extend(w.iter_mut().map(|c| c.read_reply()));
     out.push(ctl.cmd_str(&["LRANGE", "r", "0", "-1"]));
@@ -287,9 +247,9 @@ fn serving_details(s: &Server) -> Vec<Reply> {
     out.push(w[0].cmd_str(&["BLPOP", "e", "0.05"]));
     // A cycle of BLMOVEs ends.
     send(&mut w[0], &["BLMOVE", "c1", "c2", "LEFT", "LEFT", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     send(&mut w[1], &["BLMOVE", "c2", "c1", "LEFT", "LEFT", "0"]);
-    wait_blocked(&mut ctl, 2);
+    ctl.wait_blocked(2);
     out.push(ctl.cmd_str(&["LPUSH", "c1", "z"]));
     out.push(w[0].read_reply());
     out.push(w[1].read_reply());
@@ -303,7 +263,7 @@ fn database_isolation(s: &Server) -> Vec<Reply> {
     let mut a = s.raw();
     let mut out = vec![a.cmd_str(&["SELECT", "1"])];
     send(&mut a, &["BLPOP", "q", "0.3"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     // The same key name in another database serves nobody.
     out.push(ctl.cmd_str(&["RPUSH", "q", "x"]));
     out.push(a.read_reply());
@@ -367,16 +327,16 @@ fn unblock_and_stats(s: &Server) -> Vec<Reply> {
     let id = client_id(&mut a);
     let mut out = Vec::new();
     send(&mut a, &["BLPOP", "k", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["CLIENT", "UNBLOCK", &id]));
     out.push(a.read_reply());
     out.push(ctl.cmd_str(&["CLIENT", "UNBLOCK", &id]));
     send(&mut a, &["BLMOVE", "k", "d", "LEFT", "LEFT", "100"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["CLIENT", "UNBLOCK", &id, "TIMEOUT"]));
     out.push(a.read_reply());
     send(&mut a, &["BLMPOP", "100", "1", "k", "LEFT"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["CLIENT", "UNBLOCK", &id, "ERROR"]));
     out.push(a.read_reply());
     out.push(a.cmd_str(&["PING"]));
@@ -509,25 +469,25 @@ fn zset_pops(s: &Server) -> Vec<Reply> {
     ];
     // Two waiters, served in arrival order by one ZADD.
     send(&mut a, &["BZPOPMIN", "w", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     send(&mut b, &["BZMPOP", "0", "1", "w", "MAX", "COUNT", "2"]);
-    wait_blocked(&mut ctl, 2);
+    ctl.wait_blocked(2);
     out.push(ctl.cmd_str(&["ZADD", "w", "5", "e", "4", "d", "6", "f", "7", "g"]));
     out.push(a.read_reply());
     out.push(b.read_reply());
     out.push(ctl.cmd_str(&["ZRANGE", "w", "0", "-1", "WITHSCORES"]));
     // A key made by ZUNIONSTORE, then by ZRANGESTORE, wakes a waiter.
     send(&mut a, &["BZPOPMAX", "u", "v", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["ZUNIONSTORE", "v", "1", "w"]));
     out.push(a.read_reply());
     send(&mut a, &["BZPOPMIN", "r", "0"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["ZRANGESTORE", "r", "w", "0", "-1"]));
     out.push(a.read_reply());
     // A list at the key serves nobody; the waiter times out with a null array.
     send(&mut a, &["BZPOPMIN", "l", "0.2"]);
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     out.push(ctl.cmd_str(&["RPUSH", "l", "x"]));
     out.push(a.read_reply());
     // RESP3: a double score, and the null of a timeout.
@@ -554,12 +514,12 @@ fn block_then_push_from_another_client() {
     let mut a = s.raw();
     let mut b = s.raw();
     send(&mut a, &["BLPOP", "k", "0"]);
-    wait_blocked(&mut b, 1);
-    assert_silent(&mut a, Duration::from_millis(200));
+    b.wait_blocked(1);
+    a.assert_silent(Duration::from_millis(200));
     assert_eq!(b.cmd_str(&["LPUSH", "k", "v"]), Reply::Int(1));
     assert_eq!(a.read_reply(), pair("k", "v"));
     assert_eq!(b.cmd_str(&["EXISTS", "k"]), Reply::Int(0));
-    assert_eq!(info_field(&mut b, "blocked_clients"), 0);
+    assert_eq!(b.info_int("clients", "blocked_clients"), 0);
 }
 
 #[test]
@@ -593,8 +553,8 @@ fn short_timeout_fires_on_time() {
     }
     // Timed-out clients left no trace; the long waiter is still there.
     let mut c = s.raw();
-    assert_eq!(info_field(&mut c, "blocked_clients"), 1);
-    assert_eq!(info_field(&mut c, "clients_in_timeout_table"), 1);
+    assert_eq!(c.info_int("clients", "blocked_clients"), 1);
+    assert_eq!(c.info_int("clients", "clients_in_timeout_table"), 1);
 }
 
 #[test]
@@ -603,8 +563,8 @@ fn zero_timeout_blocks_until_push() {
     let mut a = s.raw();
     let mut b = s.raw();
     send(&mut a, &["BRPOP", "k", "0"]);
-    assert_silent(&mut a, Duration::from_millis(400));
-    assert_eq!(info_field(&mut b, "clients_in_timeout_table"), 0);
+    a.assert_silent(Duration::from_millis(400));
+    assert_eq!(b.info_int("clients", "clients_in_timeout_table"), 0);
     b.cmd_str(&["RPUSH", "k", "1", "2"]);
     assert_eq!(a.read_reply(), pair("k", "2"));
 }
@@ -616,9 +576,9 @@ fn disconnect_while_blocked_keeps_the_element() {
     {
         let mut a = s.raw();
         send(&mut a, &["BLPOP", "k", "0"]);
-        wait_blocked(&mut b, 1);
+        b.wait_blocked(1);
     }
-    wait_blocked(&mut b, 0);
+    b.wait_blocked(0);
     assert_eq!(b.cmd_str(&["RPUSH", "k", "x"]), Reply::Int(1));
     assert_eq!(
         b.cmd_str(&["LRANGE", "k", "0", "-1"]),
@@ -633,9 +593,9 @@ fn disconnect_while_blocked_keeps_the_element() {
         batch.extend(encode(&[b"PING"]));
         batch.extend(encode(&[b"GET", b"partial"]));
         a.send(&batch[..batch.len() - 3]);
-        wait_blocked(&mut b, 1);
+        b.wait_blocked(1);
     }
-    wait_blocked(&mut b, 0);
+    b.wait_blocked(0);
     assert_eq!(b.cmd_str(&["RPUSH", "k", "y"]), Reply::Int(1));
     assert_eq!(b.cmd_str(&["LLEN", "k"]), Reply::Int(1));
 }
@@ -647,12 +607,12 @@ fn client_kill_of_a_blocked_client() {
     let mut b = s.raw();
     let id = client_id(&mut a);
     send(&mut a, &["BLPOP", "k", "10"]);
-    wait_blocked(&mut b, 1);
+    b.wait_blocked(1);
     assert_eq!(b.cmd_str(&["CLIENT", "KILL", "ID", &id]), Reply::Int(1));
     a.expect_closed(Duration::from_secs(2))
         .expect("killed client closed");
-    assert_eq!(info_field(&mut b, "blocked_clients"), 0);
-    assert_eq!(info_field(&mut b, "clients_in_timeout_table"), 0);
+    assert_eq!(b.info_int("clients", "blocked_clients"), 0);
+    assert_eq!(b.info_int("clients", "clients_in_timeout_table"), 0);
     b.cmd_str(&["RPUSH", "k", "x"]);
     assert_eq!(b.cmd_str(&["LLEN", "k"]), Reply::Int(1));
 }
@@ -668,8 +628,8 @@ fn pipelined_commands_run_after_the_client_is_served() {
     batch.extend(encode(&[b"BLPOP", b"k", b"0"]));
     batch.extend(encode(&[b"ECHO", b"after"]));
     a.send(&batch);
-    wait_blocked(&mut b, 1);
-    assert_silent(&mut a, Duration::from_millis(200));
+    b.wait_blocked(1);
+    a.assert_silent(Duration::from_millis(200));
     // The pipelined LPUSH has not run while blocked.
     assert_eq!(b.cmd_str(&["EXISTS", "k"]), Reply::Int(0));
     b.cmd_str(&["RPUSH", "k", "first"]);
@@ -680,9 +640,9 @@ fn pipelined_commands_run_after_the_client_is_served() {
     assert_eq!(a.read_reply(), bulk("after"));
     // A blocked client that sends more while blocked gets it run after it is served.
     send(&mut a, &["BLPOP", "k", "0"]);
-    wait_blocked(&mut b, 1);
+    b.wait_blocked(1);
     send(&mut a, &["ECHO", "later"]);
-    assert_silent(&mut a, Duration::from_millis(200));
+    a.assert_silent(Duration::from_millis(200));
     b.cmd_str(&["RPUSH", "k", "z"]);
     assert_eq!(a.read_reply(), pair("k", "z"));
     assert_eq!(a.read_reply(), bulk("later"));
@@ -697,8 +657,8 @@ fn introspection_of_blocked_clients() {
     let id = client_id(&mut a);
     send(&mut a, &["BLMPOP", "5", "1", "k", "LEFT"]);
     send(&mut b, &["BRPOP", "k", "j", "0"]);
-    wait_blocked(&mut c, 2);
-    assert_eq!(info_field(&mut c, "clients_in_timeout_table"), 1);
+    c.wait_blocked(2);
+    assert_eq!(c.info_int("clients", "clients_in_timeout_table"), 1);
     let Reply::Bulk(Some(list)) = c.cmd_str(&["CLIENT", "LIST"]) else {
         panic!("CLIENT LIST");
     };
@@ -716,7 +676,7 @@ fn introspection_of_blocked_clients() {
     assert!(me.contains(" flags=N "), "{me}");
     // A blocked client is not closed for idleness, and FLUSHALL leaves it blocked.
     assert_eq!(c.cmd_str(&["FLUSHALL"]), Reply::ok());
-    assert_eq!(info_field(&mut c, "blocked_clients"), 2);
+    assert_eq!(c.info_int("clients", "blocked_clients"), 2);
     c.cmd_str(&["RPUSH", "k", "1"]);
     assert_eq!(
         a.read_reply(),
@@ -724,8 +684,8 @@ fn introspection_of_blocked_clients() {
     );
     c.cmd_str(&["RPUSH", "j", "2"]);
     assert_eq!(b.read_reply(), pair("j", "2"));
-    wait_blocked(&mut c, 0);
-    assert_eq!(info_field(&mut c, "clients_in_timeout_table"), 0);
+    c.wait_blocked(0);
+    assert_eq!(c.info_int("clients", "clients_in_timeout_table"), 0);
 }
 
 #[test]
@@ -736,7 +696,7 @@ fn shutdown_while_clients_are_blocked() {
     send(&mut a, &["BLPOP", "k", "0"]);
     send(&mut b, &["BLPOP", "k", "5"]);
     let mut c = s.raw();
-    wait_blocked(&mut c, 2);
+    c.wait_blocked(2);
     send(&mut c, &["SHUTDOWN", "NOSAVE"]);
     a.expect_closed(Duration::from_secs(5))
         .expect("blocked client closed at shutdown");
@@ -754,7 +714,7 @@ fn many_waiters_and_disconnects_leave_no_trace() {
         let timeout = if i % 2 == 0 { "0" } else { "30" };
         send(w, &["BLPOP", &key, "shared", timeout]);
     }
-    wait_blocked(&mut ctl, 20);
+    ctl.wait_blocked(20);
     // Drop every third waiter, serve the rest through one key each.
     let mut kept = Vec::new();
     for (i, w) in waiters.into_iter().enumerate() {
@@ -764,7 +724,7 @@ fn many_waiters_and_disconnects_leave_no_trace() {
             kept.push(w);
         }
     }
-    wait_blocked(&mut ctl, kept.len() as i64);
+    ctl.wait_blocked(kept.len() as i64);
     let elems: Vec<String> = (0..kept.len()).map(|i| format!("e{i}")).collect();
     let mut args = vec!["RPUSH", "shared"];
     args.extend(elems.iter().map(String::as_str));
@@ -774,8 +734,8 @@ fn many_waiters_and_disconnects_leave_no_trace() {
     let mut want: Vec<Reply> = elems.iter().map(|e| pair("shared", e)).collect();
     want.sort_by_key(|r| format!("{r:?}"));
     assert_eq!(got, want);
-    assert_eq!(info_field(&mut ctl, "blocked_clients"), 0);
-    assert_eq!(info_field(&mut ctl, "clients_in_timeout_table"), 0);
+    assert_eq!(ctl.info_int("clients", "blocked_clients"), 0);
+    assert_eq!(ctl.info_int("clients", "clients_in_timeout_table"), 0);
     assert_eq!(ctl.cmd_str(&["EXISTS", "shared"]), Reply::Int(0));
 }
 
@@ -867,7 +827,7 @@ fn random_scenario(s: &Server, seed: u64) -> Vec<Reply> {
                     "{}: step {step}: neither answered nor blocked",
                     s.bin
                 );
-                if info_field(&mut ctl, "blocked_clients") == n_blocked + 1 {
+                if ctl.info_int("clients", "blocked_clients") == n_blocked + 1 {
                     blocked[i] = true;
                     n_blocked += 1;
                     out.push(Reply::Status("blocked".into()));
@@ -880,7 +840,7 @@ fn random_scenario(s: &Server, seed: u64) -> Vec<Reply> {
                     out.push(r);
                     // A BLMOVE answered at once may have served clients blocked on its
                     // destination.
-                    let now = info_field(&mut ctl, "blocked_clients");
+                    let now = ctl.info_int("clients", "blocked_clients");
                     let served = (n_blocked - now) as usize;
                     out.extend(collect_served(&mut clients, &mut blocked, served));
                     n_blocked = now;
@@ -937,7 +897,7 @@ fn random_scenario(s: &Server, seed: u64) -> Vec<Reply> {
             .collect();
         out.push(Reply::Status(format!("step {step}: ctl {shown:?}")));
         out.push(ctl.cmd_str(&args));
-        let now = info_field(&mut ctl, "blocked_clients");
+        let now = ctl.info_int("clients", "blocked_clients");
         let served = (n_blocked - now) as usize;
         out.extend(collect_served(&mut clients, &mut blocked, served));
         n_blocked = now;
@@ -982,14 +942,14 @@ fn idle_timeout_spares_blocked_clients() {
     let mut idle = s.raw();
     send(&mut blocked, &["BLPOP", "k", "0"]);
     let mut ctl = s.raw();
-    wait_blocked(&mut ctl, 1);
+    ctl.wait_blocked(1);
     drop(ctl);
     // Idle clients are closed after 1 s of silence (checked at the 10 Hz tick); the blocked
     // one stays.
     idle.expect_closed(Duration::from_secs(4))
         .expect("idle client closed");
     let mut ctl = s.raw();
-    assert_eq!(info_field(&mut ctl, "blocked_clients"), 1);
+    assert_eq!(ctl.info_int("clients", "blocked_clients"), 1);
     ctl.cmd_str(&["RPUSH", "k", "v"]);
     assert_eq!(blocked.read_reply(), pair("k", "v"));
 }

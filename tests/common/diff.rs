@@ -8,11 +8,19 @@
 //! report prints (seed, index, command, both replies, the commands before it). How replies are
 //! compared stays in each test.
 //!
+//! Also here: waiting for a server-side state (`Raw::wait_blocked`, `Raw::assert_silent`,
+//! `Raw::info_int`), and the whole-dataset dump (`dump`) that tests compare after a run or a
+//! restart.
+//!
 //! Environment (besides `common`'s): `DIFFTEST_HISTORY` overrides how many preceding commands
 //! a mismatch report shows.
 
 use super::{encode_into, show_cmd, Raw, Reply, Server};
 use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// How long a wait for a server-side state change (a client blocking, a load ending) may take.
+pub const SETTLE_MAX: Duration = Duration::from_secs(5);
 
 /// `$name` parsed as a `T`, or `default` when unset; panics on a value that does not parse.
 pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -52,6 +60,128 @@ impl Raw {
         }
         self.send(&bytes);
         cmds.iter().map(|_| self.read_reply()).collect()
+    }
+
+    /// The integer `field` of `INFO <section>`; panics when it is missing or not an integer.
+    pub fn info_int(&mut self, section: &str, field: &str) -> i64 {
+        let Reply::Bulk(Some(text)) = self.cmd_str(&["INFO", section]) else {
+            panic!("INFO {section} is not a bulk string");
+        };
+        let text = String::from_utf8(text).expect("utf-8 INFO");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")))
+            .unwrap_or_else(|| panic!("INFO {section} has no {field}"))
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("INFO {section}: {field} is not an integer"))
+    }
+
+    /// Waits (at most `SETTLE_MAX`) until `INFO clients` reports `n` blocked clients.
+    pub fn wait_blocked(&mut self, n: i64) {
+        let deadline = Instant::now() + SETTLE_MAX;
+        loop {
+            let got = self.info_int("clients", "blocked_clients");
+            if got == n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "blocked_clients stayed {got}, wanted {n}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Asserts that no reply arrives within `quiet`.
+    pub fn assert_silent(&mut self, quiet: Duration) {
+        self.set_read_timeout(quiet);
+        if let Ok(r) = self.try_read_reply() {
+            panic!("expected no reply, got {r:?}");
+        }
+        self.set_read_timeout(super::READ_TIMEOUT);
+    }
+}
+
+/// A reply as text: bulk strings, status lines and integers as they read; anything else in
+/// its debug form.
+pub fn text(r: &Reply) -> String {
+    match r {
+        Reply::Bulk(Some(b)) => String::from_utf8_lossy(b).into_owned(),
+        Reply::Status(s) => s.clone(),
+        Reply::Int(i) => i.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The items of an array (or RESP3 set) reply as text; panics on any other reply.
+pub fn strings(r: Reply) -> Vec<String> {
+    match r {
+        Reply::Array(Some(items)) | Reply::Set(items) => items.iter().map(text).collect(),
+        other => panic!("expected an array, got {other:?}"),
+    }
+}
+
+/// Every key of every database: (db, key) → (type, value, PEXPIRETIME). Values of sets and
+/// hashes are sorted, so that two servers holding the same data dump the same.
+pub type Dump = BTreeMap<(u32, String), (String, String, i64)>;
+
+/// Dumps every database of the server on `port` (KEYS, TYPE and a read per type, on a
+/// connection of its own); waits while the server answers -LOADING.
+pub fn dump(port: u16) -> Dump {
+    let mut c = Raw::connect(port);
+    // redis-server answers -LOADING while it loads the AOF.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while matches!(c.cmd_str(&["DBSIZE"]), Reply::Error(e) if e.starts_with("LOADING")) {
+        assert!(Instant::now() < deadline, "still loading");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut out = BTreeMap::new();
+    for db in 0..16u32 {
+        c.cmd_str(&["SELECT", &db.to_string()]);
+        for k in strings(c.cmd_str(&["KEYS", "*"])) {
+            let t = text(&c.cmd_str(&["TYPE", &k]));
+            let v = match t.as_str() {
+                "string" => text(&c.cmd_str(&["GET", &k])),
+                "list" => strings(c.cmd_str(&["LRANGE", &k, "0", "-1"])).join(","),
+                "set" => {
+                    let mut m = strings(c.cmd_str(&["SMEMBERS", &k]));
+                    m.sort();
+                    m.join(",")
+                }
+                "hash" => {
+                    let f = strings(c.cmd_str(&["HGETALL", &k]));
+                    let mut pairs: Vec<String> =
+                        f.chunks(2).map(|p| format!("{}={}", p[0], p[1])).collect();
+                    pairs.sort();
+                    pairs.join(",")
+                }
+                "zset" => strings(c.cmd_str(&["ZRANGE", &k, "0", "-1", "WITHSCORES"])).join(","),
+                other => panic!("unexpected type {other}"),
+            };
+            let Reply::Int(at) = c.cmd_str(&["PEXPIRETIME", &k]) else {
+                panic!("PEXPIRETIME");
+            };
+            out.insert((db, k), (t, v, at));
+        }
+    }
+    out
+}
+
+/// Panics, listing every difference, unless the two dumps are equal.
+#[track_caller]
+pub fn assert_same(a: &Dump, b: &Dump, what: &str) {
+    if a != b {
+        for (k, v) in a {
+            if b.get(k) != Some(v) {
+                eprintln!("{k:?}: {v:?} vs {:?}", b.get(k));
+            }
+        }
+        for k in b.keys() {
+            if !a.contains_key(k) {
+                eprintln!("{k:?} only in the second");
+            }
+        }
+        panic!("{what}: datasets differ");
     }
 }
 
@@ -220,6 +350,8 @@ pub struct Counts {
 
 struct Sent {
     index: usize,
+    /// The client that sent it, in tests with several (see `History::push_client`).
+    client: Option<usize>,
     resp3: bool,
     args: Vec<Vec<u8>>,
     ours: Reply,
@@ -262,6 +394,18 @@ impl History {
 
     /// Records a compared command and both replies.
     pub fn push(&mut self, resp3: bool, args: &[Vec<u8>], ours: Reply, redis: Reply) {
+        self.push_client(None, resp3, args, ours, redis);
+    }
+
+    /// `push` for tests with several clients: reports name the client (`c<n>`) of each command.
+    pub fn push_client(
+        &mut self,
+        client: Option<usize>,
+        resp3: bool,
+        args: &[Vec<u8>],
+        ours: Reply,
+        redis: Reply,
+    ) {
         let counts = self.stats.entry(name_of(args)).or_default();
         counts.sent += 1;
         counts.errors += u64::from(redis.is_error());
@@ -271,6 +415,7 @@ impl History {
         }
         self.sent.push_back(Sent {
             index: self.next_index,
+            client,
             resp3,
             args: args.to_vec(),
             ours,
@@ -298,6 +443,20 @@ impl History {
         ours: &Reply,
         redis: &Reply,
     ) -> ! {
+        self.fail_client(None, what, resp3, args, ours, redis)
+    }
+
+    /// `fail` naming the client that sent the command (see `push_client`).
+    #[track_caller]
+    pub fn fail_client(
+        &self,
+        client: Option<usize>,
+        what: &str,
+        resp3: bool,
+        args: &[Vec<u8>],
+        ours: &Reply,
+        redis: &Reply,
+    ) -> ! {
         let mut msg = format!(
             "{test} mismatch ({what})\n  seed:    {seed} (rerun: DIFFTEST_SEED={seed})\n  \
              index:   {index}\n",
@@ -307,6 +466,9 @@ impl History {
         );
         if self.shows_proto {
             msg.push_str(&format!("  proto:  {}\n", self.proto(resp3)));
+        }
+        if let Some(c) = client {
+            msg.push_str(&format!("  client:  c{c}\n"));
         }
         msg.push_str(&format!(
             "  command: {}\n  ours:    {ours:?}\n  redis:   {redis:?}\n",
@@ -318,9 +480,10 @@ impl History {
         ));
         for s in &self.sent {
             msg.push_str(&format!(
-                "    {}{}: {} => {:?} | {:?}\n",
+                "    {}{}{}: {} => {:?} | {:?}\n",
                 s.index,
                 self.proto(s.resp3),
+                s.client.map(|c| format!(" c{c}")).unwrap_or_default(),
                 show_cmd(&s.args),
                 s.ours,
                 s.redis
