@@ -628,8 +628,13 @@ pub fn cmd_ltrim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let (db, reply) = parts(ctx);
     match op_ltrim(db, argv.get(1), start, end, now_ms) {
         Ok(n) => {
+            // Redis signals an existing list as modified even when nothing was trimmed.
+            let existed = n > 0 || db.contains(argv.get(1), now_ms);
             reply.ok();
             ctx.dirty(n as u64);
+            if existed {
+                ctx.modified(argv.get(1));
+            }
         }
         Err(e) => reply.error(err_text(e)),
     }
