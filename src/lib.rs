@@ -22,6 +22,7 @@ pub mod alloc;
 pub mod blocking;
 pub mod cmd;
 pub mod config;
+pub mod ds;
 pub mod event_loop;
 pub mod io;
 pub mod keyspace;

@@ -27,7 +27,7 @@
 
 use std::collections::HashSet;
 
-use crate::keyspace::dict::Dict;
+use crate::ds::dict::Dict;
 use crate::keyspace::value::Value;
 
 /// Redis's LISTPACK_MAX_SAFETY_SIZE: a listpack that would grow past this converts instead.
@@ -160,7 +160,7 @@ impl Listpack {
 
 enum Repr {
     Listpack(Listpack),
-    Table(Dict),
+    Table(Dict<Value>),
 }
 
 /// A Redis hash: field → value, both binary strings.

@@ -22,7 +22,7 @@
 //! Clone, Debug and PartialEq are written by hand because `Dict` implements none of them:
 //! a clone rebuilds the table, equality means the same encoding and the same members.
 
-use crate::keyspace::dict::Dict;
+use crate::ds::dict::Dict;
 use crate::keyspace::value::Value;
 use crate::util::num::parse_i64_strict;
 
@@ -93,7 +93,7 @@ impl Elem {
 
 enum Repr {
     Ints(Vec<i64>),
-    Table(Dict),
+    Table(Dict<Value>),
 }
 
 pub struct Set {

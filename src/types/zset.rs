@@ -20,7 +20,7 @@
 use std::cmp::Ordering;
 
 use super::avl::{cmp_entry, AvlTree};
-use crate::keyspace::dict::Dict;
+use crate::ds::dict::Dict;
 use crate::keyspace::value::Value;
 
 /// The encoding thresholds (`zset-max-listpack-entries`, `zset-max-listpack-value`).
@@ -33,7 +33,7 @@ pub struct Limits {
 /// The skiplist encoding: ordered tree plus member map.
 pub struct Big {
     tree: AvlTree,
-    dict: Dict,
+    dict: Dict<Value>,
 }
 
 fn score_value(score: f64) -> Value {
