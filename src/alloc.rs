@@ -7,7 +7,7 @@ use std::alloc::System;
 #[global_allocator]
 static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
 
-/// Bytes of memory mapped directly for large hash-table bucket arrays (keyspace::dict), which
+/// Bytes of memory mapped directly for large hash-table bucket arrays (ds::dict), which
 /// bypass the allocator but are memory the dataset uses all the same.
 static MAPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 

@@ -3,7 +3,8 @@
 //! Module map, in the order a request travels:
 //! - `main.rs` (binary): command line and config file, logging, start-up.
 //! - `config`: every setting and limit, one table shared by the file, flags and CONFIG.
-//! - `server`: the event loop turn and the server state commands see.
+//! - `event_loop`: the loop turn: ring completions → accept/receive/send, flush, timers.
+//! - `server`: the server state commands see, the client registry, housekeeping.
 //! - `io::ring`: the io_uring ring; the only `unsafe` on the I/O path; owns in-flight buffers.
 //! - `net::conn`: one client: input buffer, parser cursor, output buffers, client settings.
 //! - `resp::parse` / `resp::reply`: incremental request parser and RESP2/RESP3 encoder.
@@ -21,6 +22,8 @@ pub mod alloc;
 pub mod blocking;
 pub mod cmd;
 pub mod config;
+pub mod ds;
+pub mod event_loop;
 pub mod io;
 pub mod journal;
 pub mod keyspace;

@@ -225,7 +225,7 @@ fn main() {
     );
     let mut config = config;
     adjust_open_files_limit(&mut config);
-    let mut el = match ringkv::server::EventLoop::new(config) {
+    let mut el = match ringkv::event_loop::EventLoop::new(config) {
         Ok(el) => el,
         Err(e) => {
             log::error!("{e}");

@@ -1,42 +1,30 @@
-//! The event loop and the server state it owns.
+//! The server state commands see: databases, the client registry, stats, and the per-tick
+//! housekeeping (cron).
 //!
-//! One thread, one ring, one keyspace. A loop turn is: submit everything queued and wait for
-//! at least one completion → reap all completions (accepts, receives, sends, the tick, the
-//! signal fd) → run the commands of every connection that received input → housekeeping if
-//! the tick fired (active expiry, idle clients, idle rehashing) → queue one send per
-//! connection that produced output and one receive per connection that is ready for more.
-//! Work is batched per turn: a connection's replies of one turn leave in one send.
+//! `event_loop` owns the ring and drives this state: it registers accepted clients
+//! (`add_client`), hands over received input (`process_input` parses and runs a connection's
+//! buffered commands through `execute`) and calls `housekeeping` when the tick fires (active
+//! expiry, idle clients, idle rehashing, scheduled saves). Commands reach back into the loop
+//! only through the queues kept here: `touched` (flush this connection's output or re-arm its
+//! receive this turn), `ready` (it has input to process) and `recv_to_cancel`.
 //!
 //! Invariants: a connection's input buffer is either in the `Conn` or in the ring (a receive
-//! in flight), never both; a slot is freed only after its socket is shut down, and a late
-//! completion for an old generation of a slot returns its buffer and is otherwise ignored.
+//! in flight), never both; a slot is freed (`close`) only after its socket is shut down and no
+//! operation is in flight for it.
 
 use crate::cmd::{self, Command};
 use crate::config::Config;
-use crate::io::ring::{self, Completion, Ring};
 use crate::keyspace::Db;
-use crate::net::conn::{prepare_recv_buf, Conn, Kind, OUT_PAUSE_BYTES};
+use crate::net::conn::{Conn, Kind, OUT_PAUSE_BYTES};
 use crate::resp::parse::{ParseLimits, Status};
-use nix::sys::socket::{self as sock, SockaddrLike, SockaddrStorage};
+use nix::sys::socket as sock;
 use slab::Slab;
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const K_ACCEPT: u8 = 1;
-const K_RECV: u8 = 2;
-const K_SEND: u8 = 3;
-const K_TICK: u8 = 4;
-const K_SIGNAL: u8 = 5;
-/// The one ring timeout armed for the earliest blocked-client deadline.
-const K_BLOCK_TIMER: u8 = 6;
-/// Completion of the removal of a superseded K_BLOCK_TIMER.
-const K_BLOCK_TIMER_REMOVE: u8 = 7;
-/// Completion of the cancellation of a receive (see `Server::recv_to_cancel`).
-const K_RECV_CANCEL: u8 = 8;
-
 /// Why `process_input` stopped with input left.
-enum InputLeft {
+pub(crate) enum InputLeft {
     /// It ran everything it could (or the client is blocked or closing).
     None,
     /// Its output buffer is full: it goes on once a send completes.
@@ -62,10 +50,6 @@ const REHASH_IDLE_BUDGET: Duration = Duration::from_millis(1);
 const REHASH_BUSY_BUDGET: Duration = Duration::from_micros(100);
 /// Commands per tick below which the server counts as idle for rehashing.
 const IDLE_COMMANDS_PER_TICK: u64 = 100;
-/// Longest blocked-client timer armed at once; a later deadline is re-armed when it fires.
-const BLOCK_TIMER_MAX: Duration = Duration::from_secs(3600);
-/// How long shutdown waits for pending replies to leave.
-const SHUTDOWN_FLUSH_MAX: Duration = Duration::from_secs(2);
 
 #[derive(Default)]
 pub struct Stats {
@@ -130,20 +114,20 @@ pub struct Server {
     pub listeners: Vec<Listener>,
     pub lazyfree: &'static crate::lazyfree::LazyFree,
     /// Slots whose output must be flushed or which need a new receive this turn.
-    touched: Vec<usize>,
+    pub(crate) touched: Vec<usize>,
     /// Slots with input to process this turn.
-    ready: Vec<usize>,
+    pub(crate) ready: Vec<usize>,
     pub hz: u32,
     pub tick_count: u64,
     /// Connections not yet closed (what maxclients limits and INFO reports).
-    clients_open: usize,
+    pub(crate) clients_open: usize,
     /// Clients blocked on keys (BLPOP and friends).
     pub blocking: crate::blocking::Blocking,
     /// Index in `all_commands` of the command running now (a blocking command records it).
     pub(crate) current_cmd: usize,
     /// Unblocked clients (slot, generation) whose receive is in flight: it is cancelled, so
     /// that commands they pipelined while blocked run now rather than when more input comes.
-    recv_to_cancel: Vec<(usize, u32)>,
+    pub(crate) recv_to_cancel: Vec<(usize, u32)>,
     /// The append-only file (`persist::aof`).
     pub aof: crate::persist::aof::Aof,
     /// True while the AOF is replayed at start-up.
@@ -433,7 +417,13 @@ impl Server {
 
     /// Registers a new client: the next id and slot generation, authenticated only when no
     /// password is set. Returns its slot.
-    fn add_client(&mut self, fd: OwnedFd, kind: Kind, addr: String, laddr: String) -> usize {
+    pub(crate) fn add_client(
+        &mut self,
+        fd: OwnedFd,
+        kind: Kind,
+        addr: String,
+        laddr: String,
+    ) -> usize {
         let id = self.next_client_id;
         self.next_client_id += 1;
         let generation = self.next_generation;
@@ -486,7 +476,7 @@ impl Server {
 
     /// Parses and runs the buffered commands of one connection; says whether it stopped with
     /// input left, and why.
-    fn process_input(&mut self, slot: usize) -> InputLeft {
+    pub(crate) fn process_input(&mut self, slot: usize) -> InputLeft {
         let Some(conn) = self.conns.get_mut(slot) else {
             return InputLeft::None;
         };
@@ -658,7 +648,7 @@ impl Server {
         s.iter().sum::<u64>() / s.len() as u64
     }
 
-    fn housekeeping(&mut self) {
+    pub(crate) fn housekeeping(&mut self) {
         self.tick_count += 1;
         let tick = Duration::from_millis(1000 / self.hz.max(1) as u64);
         let deadline = Instant::now() + tick * ACTIVE_EXPIRE_SHARE_PCT / 100;
@@ -717,624 +707,9 @@ impl Server {
     }
 }
 
-/// What Redis 7.0 writes (and then closes) to a client from another host when protected mode
-/// is on and the default user has no password; its text, typo included.
-const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
-
-/// Redis's `connIsLocal` for TCP peers: an IPv4 address in 127.0.0.0/8 or the IPv6 `::1`
-/// (an IPv4-mapped loopback is not local to Redis either).
-fn is_loopback_peer(a: &SockaddrStorage) -> bool {
-    if let Some(v4) = a.as_sockaddr_in() {
-        v4.ip().octets()[0] == 127
-    } else if let Some(v6) = a.as_sockaddr_in6() {
-        v6.ip() == std::net::Ipv6Addr::LOCALHOST
-    } else {
-        false
-    }
-}
-
-/// Redis's `anetKeepAlive`: probes after `interval_s` of silence, then every third of it, and
-/// the connection is dropped after three unanswered probes (a dead peer is found in about
-/// twice the interval). Failures only lose the probing, as in Redis.
-fn set_keepalive(fd: &OwnedFd, interval_s: u32) {
-    if interval_s == 0 {
-        return;
-    }
-    let _ = sock::setsockopt(fd, sock::sockopt::KeepAlive, &true);
-    let _ = sock::setsockopt(fd, sock::sockopt::TcpKeepIdle, &interval_s);
-    let _ = sock::setsockopt(fd, sock::sockopt::TcpKeepInterval, &(interval_s / 3).max(1));
-    let _ = sock::setsockopt(fd, sock::sockopt::TcpKeepCount, &3);
-}
-
-fn format_addr(a: &SockaddrStorage) -> String {
-    if let Some(v4) = a.as_sockaddr_in() {
-        format!("{}:{}", v4.ip(), v4.port())
-    } else if let Some(v6) = a.as_sockaddr_in6() {
-        format!("{}:{}", v6.ip(), v6.port())
-    } else if let Some(u) = a.as_unix_addr() {
-        match u.path() {
-            Some(p) => format!("{}:0", p.display()),
-            None => "unix:0".into(),
-        }
-    } else {
-        "?:0".into()
-    }
-}
-
-fn bind_tcp(addr: &str, port: u16, backlog: i32) -> Result<OwnedFd, String> {
-    let ip: std::net::IpAddr = if addr == "*" {
-        std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
-    } else {
-        addr.parse()
-            .map_err(|_| format!("invalid bind address '{addr}'"))?
-    };
-    let sa = std::net::SocketAddr::new(ip, port);
-    let family = if ip.is_ipv4() {
-        sock::AddressFamily::Inet
-    } else {
-        sock::AddressFamily::Inet6
-    };
-    let fd = sock::socket(
-        family,
-        sock::SockType::Stream,
-        sock::SockFlag::SOCK_CLOEXEC,
-        None,
-    )
-    .map_err(|e| format!("socket: {e}"))?;
-    sock::setsockopt(&fd, sock::sockopt::ReuseAddr, &true).map_err(|e| e.to_string())?;
-    if ip.is_ipv6() {
-        sock::setsockopt(&fd, sock::sockopt::Ipv6V6Only, &true).map_err(|e| e.to_string())?;
-    }
-    let ss = SockaddrStorage::from(sa);
-    sock::bind(fd.as_raw_fd(), &ss).map_err(|e| {
-        format!("Could not create server TCP listening socket {addr}:{port}: bind: {e}")
-    })?;
-    sock::listen(
-        &fd,
-        sock::Backlog::new(backlog).unwrap_or(sock::Backlog::MAXCONN),
-    )
-    .map_err(|e| format!("listen {addr}:{port}: {e}"))?;
-    Ok(fd)
-}
-
-fn bind_unix(path: &std::path::Path, perm: u32, backlog: i32) -> Result<OwnedFd, String> {
-    let _ = std::fs::remove_file(path);
-    let fd = sock::socket(
-        sock::AddressFamily::Unix,
-        sock::SockType::Stream,
-        sock::SockFlag::SOCK_CLOEXEC,
-        None,
-    )
-    .map_err(|e| format!("socket: {e}"))?;
-    let ua =
-        sock::UnixAddr::new(path).map_err(|e| format!("unixsocket {}: {e}", path.display()))?;
-    sock::bind(fd.as_raw_fd(), &ua).map_err(|e| format!("bind {}: {e}", path.display()))?;
-    if perm != 0 {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm))
-            .map_err(|e| e.to_string())?;
-    }
-    sock::listen(
-        &fd,
-        sock::Backlog::new(backlog).unwrap_or(sock::Backlog::MAXCONN),
-    )
-    .map_err(|e| format!("listen {}: {e}", path.display()))?;
-    Ok(fd)
-}
-
-/// The loop: owns the ring and the server state.
-pub struct EventLoop {
-    ring: Ring,
-    /// A connection stopped at its slice with commands left: the next turn must not wait.
-    resume_now: bool,
-    pub srv: Server,
-    completions: Vec<Completion>,
-    signal_fd: Option<nix::sys::signalfd::SignalFd>,
-    shutdown_started: Option<Instant>,
-    /// The armed blocked-client timer, if any: its deadline, ring handle and sequence number.
-    block_timer: Option<BlockTimer>,
-    block_timer_seq: u32,
-}
-
-#[derive(Clone, Copy)]
-struct BlockTimer {
-    deadline_ms: u64,
-    handle: u64,
-    seq: u32,
-}
-
-impl EventLoop {
-    pub fn new(config: Config) -> Result<EventLoop, String> {
-        // Blocked before any thread starts (threads inherit the mask), so that only the
-        // signal fd sees them.
-        // SIGINT/SIGTERM arrive through a signal fd read on the ring; SIGPIPE is ignored
-        // because sends use MSG_NOSIGNAL anyway and a stray one must not kill the server.
-        use nix::sys::signal::{SigSet, Signal};
-        let mut mask = SigSet::empty();
-        mask.add(Signal::SIGINT);
-        mask.add(Signal::SIGTERM);
-        let signal_fd = match mask.thread_block() {
-            Ok(()) => nix::sys::signalfd::SignalFd::with_flags(
-                &mask,
-                nix::sys::signalfd::SfdFlags::SFD_CLOEXEC,
-            )
-            .ok(),
-            Err(_) => None,
-        };
-        let ring = Ring::new(4096).map_err(|e| e.to_string())?;
-        let mut srv = Server::new(config);
-        // As Redis: the AOF when it is on, else the RDB snapshot.
-        if srv.config.appendonly {
-            crate::persist::aof::start(&mut srv)?;
-        } else {
-            srv.rdb_load_startup()?;
-        }
-        let c = &srv.config;
-        let mut listeners = Vec::new();
-        if c.port != 0 {
-            for addr in &c.bind {
-                match bind_tcp(addr, c.port, c.tcp_backlog) {
-                    Ok(fd) => listeners.push(Listener {
-                        fd,
-                        desc: format!("{addr}:{}", c.port),
-                    }),
-                    Err(e) if c.bind_is_default && addr.contains(':') => {
-                        log::warn!("skipping optional bind address {addr}: {e}");
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        if let Some(p) = &c.unixsocket {
-            let fd = bind_unix(p, c.unixsocketperm, c.tcp_backlog)?;
-            listeners.push(Listener {
-                fd,
-                desc: p.display().to_string(),
-            });
-        }
-        if listeners.is_empty() {
-            return Err("no listening sockets: set --port and --bind, or --unixsocket".into());
-        }
-        for l in &listeners {
-            log::info!("Ready to accept connections on {}", l.desc);
-        }
-        srv.listeners = listeners;
-        if let Err(e) = ring::ignore_sigpipe() {
-            log::warn!("cannot ignore SIGPIPE: {e}");
-        }
-        Ok(EventLoop {
-            resume_now: false,
-            ring,
-            srv,
-            completions: Vec::with_capacity(1024),
-            signal_fd,
-            shutdown_started: None,
-            block_timer: None,
-            block_timer_seq: 0,
-        })
-    }
-
-    fn arm_tick(&mut self) {
-        let every = Duration::from_millis(1000 / self.srv.hz.max(1) as u64);
-        self.ring.timeout(ring::token(K_TICK, 0, 0), every);
-    }
-
-    /// Keeps one ring timeout armed for the earliest blocked-client deadline: armed when
-    /// there is none, replaced (the old one removed) when an earlier deadline appears. A
-    /// timer that fires with nothing due, or a removed one, is simply forgotten.
-    fn sync_block_timer(&mut self) {
-        let Some(next) = self.srv.blocking.next_deadline() else {
-            return;
-        };
-        if let Some(t) = self.block_timer {
-            if t.deadline_ms <= next {
-                return;
-            }
-            self.ring
-                .timeout_remove(t.handle, ring::token(K_BLOCK_TIMER_REMOVE, 0, 0));
-        }
-        self.block_timer_seq = (self.block_timer_seq + 1) & 0xff_ffff;
-        let seq = self.block_timer_seq;
-        // Due deadlines were expired this turn, so next > now_ms and this is at least 1 ms.
-        let after =
-            Duration::from_millis(next.saturating_sub(self.srv.now_ms).max(1)).min(BLOCK_TIMER_MAX);
-        let handle = self.ring.timeout(ring::token(K_BLOCK_TIMER, seq, 0), after);
-        self.block_timer = Some(BlockTimer {
-            deadline_ms: next,
-            handle,
-            seq,
-        });
-    }
-
-    fn arm_signal(&mut self) {
-        if let Some(fd) = &self.signal_fd {
-            self.ring.read(
-                fd.as_raw_fd(),
-                ring::token(K_SIGNAL, 0, 0),
-                Vec::with_capacity(128),
-            );
-        }
-    }
-
-    pub fn run(&mut self) -> Result<(), String> {
-        crate::lazyfree::enter_loop_thread();
-        for (i, l) in self.srv.listeners.iter().enumerate() {
-            self.ring
-                .accept_multi(l.fd.as_raw_fd(), ring::token(K_ACCEPT, 0, i as u32));
-        }
-        self.arm_tick();
-        self.arm_signal();
-        loop {
-            // Connections stopped at their slice with commands left go on at once.
-            let mut want = usize::from(!self.resume_now);
-            let spin_us = self.srv.config.busy_poll_us;
-            if want == 1
-                && spin_us > 0
-                && self
-                    .ring
-                    .spin_for_completion(Duration::from_micros(u64::from(spin_us)))
-                    .map_err(|e| format!("io_uring_enter: {e}"))?
-            {
-                // Work arrived while polling: this turn must not sleep.
-                want = 0;
-                self.srv.stats.busy_poll_hits += 1;
-            }
-            self.ring
-                .submit_and_wait(want)
-                .map_err(|e| format!("io_uring_enter: {e}"))?;
-            self.srv.now_ms = unix_ms();
-            self.srv.cmd_clock_ns = crate::util::mono_ns();
-            let mut done = std::mem::take(&mut self.completions);
-            self.ring.reap(&mut done);
-            let mut tick = false;
-            for c in done.drain(..) {
-                match ring::token_kind(c.token) {
-                    K_ACCEPT => self.on_accept(c),
-                    K_RECV => self.on_recv(c),
-                    K_SEND => self.on_send(c),
-                    K_TICK => tick = true,
-                    K_BLOCK_TIMER
-                        if self
-                            .block_timer
-                            .is_some_and(|t| t.seq == ring::token_generation(c.token)) =>
-                    {
-                        self.block_timer = None;
-                    }
-                    crate::persist::aof::K_AOF_FSYNC
-                    | crate::persist::aof::K_AOF_STEP
-                    | crate::persist::aof::K_AOF_BASE_FSYNC => {
-                        crate::persist::aof::on_completion(&mut self.srv, c)
-                    }
-                    K_SIGNAL => {
-                        log::warn!("Received SIGINT/SIGTERM: shutting down");
-                        // A failed final save keeps the server running, as in Redis.
-                        self.srv.shutdown_requested = self.srv.prepare_shutdown(None, false);
-                        if !self.srv.shutdown_requested {
-                            self.arm_signal();
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            self.completions = done;
-            if self.shutdown_started.is_none() {
-                let mut ready = std::mem::take(&mut self.srv.ready);
-                let mut again = Vec::new();
-                self.resume_now = false;
-                for slot in ready.drain(..) {
-                    if let Some(c) = self.srv.conns.get_mut(slot) {
-                        c.ready = false;
-                    }
-                    match self.srv.process_input(slot) {
-                        InputLeft::None => {}
-                        // Kept ready (so no receive is armed over unprocessed input), but the
-                        // loop waits for a completion (the send) before trying again.
-                        InputLeft::Paused => again.push(slot),
-                        InputLeft::Runnable => {
-                            again.push(slot);
-                            self.resume_now = true;
-                        }
-                    }
-                }
-                for slot in again {
-                    if let Some(c) = self.srv.conns.get_mut(slot) {
-                        c.ready = true;
-                        ready.push(slot);
-                    }
-                }
-                // Clients unblocked while commands ran were queued meanwhile: keep them.
-                ready.append(&mut self.srv.ready);
-                self.srv.ready = ready;
-                if !self.srv.blocking.is_empty() {
-                    crate::blocking::expire_due(&mut self.srv);
-                }
-            }
-            crate::alloc::sample_peak();
-            if tick {
-                self.srv.housekeeping();
-                crate::persist::aof::rewrite_tick(&mut self.ring, &mut self.srv);
-                self.arm_tick();
-            }
-            self.flush();
-            self.sync_block_timer();
-            if self.srv.shutdown_requested {
-                let started = *self.shutdown_started.get_or_insert_with(|| {
-                    log::warn!("User requested shutdown...");
-                    Instant::now()
-                });
-                self.srv.listeners.clear();
-                let pending = self
-                    .srv
-                    .conns
-                    .iter()
-                    .any(|(_, c)| !c.closed && (c.send_inflight || !c.out.is_empty()))
-                    || self.srv.aof.busy();
-                if !pending || started.elapsed() > SHUTDOWN_FLUSH_MAX {
-                    crate::persist::aof::shutdown_flush(&mut self.srv);
-                    if let Some(p) = &self.srv.config.unixsocket {
-                        let _ = std::fs::remove_file(p);
-                    }
-                    log::warn!("ringkv is now ready to exit, bye bye...");
-                    return Ok(());
-                }
-            }
-        }
-    }
-
-    fn on_accept(&mut self, c: Completion) {
-        let li = ring::token_slot(c.token) as usize;
-        if !c.more {
-            if let Some(l) = self.srv.listeners.get(li) {
-                self.ring.accept_multi(l.fd.as_raw_fd(), c.token);
-            }
-        }
-        if c.result < 0 {
-            log::warn!(
-                "Accepting client connection: {}",
-                std::io::Error::from_raw_os_error(-c.result)
-            );
-            return;
-        }
-        let fd = ring::adopt_fd(c.result);
-        let srv = &mut self.srv;
-        srv.stats.connections_received += 1;
-        if srv.clients_open >= srv.config.clients_max {
-            srv.stats.rejected_connections += 1;
-            let _ = nix::unistd::write(&fd, b"-ERR max number of clients reached\r\n");
-            return;
-        }
-        let peer = sock::getpeername::<SockaddrStorage>(fd.as_raw_fd()).ok();
-        let local = sock::getsockname::<SockaddrStorage>(fd.as_raw_fd()).ok();
-        let kind = match peer.as_ref().and_then(|p| p.family()) {
-            Some(sock::AddressFamily::Unix) => Kind::Unix,
-            _ => Kind::Tcp,
-        };
-        if kind == Kind::Tcp {
-            let _ = sock::setsockopt(&fd, sock::sockopt::TcpNoDelay, &true);
-            set_keepalive(&fd, srv.config.tcp_keepalive_s);
-        }
-        let addr = match (&peer, kind) {
-            (_, Kind::Unix) => format!(
-                "{}:0",
-                srv.config
-                    .unixsocket
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
-            ),
-            (Some(p), _) => format_addr(p),
-            (None, _) => "?:0".into(),
-        };
-        let laddr = match (&local, kind) {
-            (_, Kind::Unix) => addr.clone(),
-            (Some(p), _) => format_addr(p),
-            (None, _) => "?:0".into(),
-        };
-        if srv.config.protected_mode
-            && srv.config.requirepass.is_none()
-            && kind == Kind::Tcp
-            && !peer.as_ref().is_some_and(is_loopback_peer)
-        {
-            srv.stats.rejected_connections += 1;
-            let _ = nix::unistd::write(&fd, PROTECTED_MODE_DENIED);
-            return;
-        }
-        let slot = srv.add_client(fd, kind, addr, laddr);
-        srv.touched.push(slot);
-    }
-
-    /// The connection a completion belongs to, if it is still the same one.
-    fn conn_for(&mut self, token: u64) -> Option<usize> {
-        let slot = ring::token_slot(token) as usize;
-        match self.srv.conns.get(slot) {
-            Some(c) if c.generation == ring::token_generation(token) => Some(slot),
-            _ => None,
-        }
-    }
-
-    fn on_recv(&mut self, c: Completion) {
-        let Some(slot) = self.conn_for(c.token) else {
-            return;
-        };
-        let srv = &mut self.srv;
-        let conn = &mut srv.conns[slot];
-        conn.recv_inflight = false;
-        conn.inbuf = c.buf;
-        if conn.closed {
-            srv.close(slot);
-            return;
-        }
-        if c.result == -libc::ECANCELED {
-            // Cancelled when the client was unblocked: process what it has buffered.
-            if !conn.ready {
-                conn.ready = true;
-                srv.ready.push(slot);
-            }
-            srv.touched.push(slot);
-            return;
-        }
-        if c.result <= 0 {
-            if c.result == 0 || c.result == -libc::ECONNRESET {
-                // Peer closed its side: finish sending what we owe, then close (a blocked
-                // client stops waiting now, so nothing is served to a closed socket).
-                conn.peer_closed = true;
-                srv.close_after_reply(slot);
-            } else if c.result != -libc::EINTR && c.result != -libc::EAGAIN {
-                srv.close(slot);
-            } else {
-                srv.touched.push(slot);
-            }
-            return;
-        }
-        srv.stats.net_input_bytes += c.result as u64;
-        conn.note_received(c.result as usize);
-        if conn.query_len() > srv.config.query_buffer_max {
-            log::warn!(
-                "Closing client that reached max query buffer length (addr={})",
-                conn.addr
-            );
-            srv.close(slot);
-            return;
-        }
-        conn.last_interaction_ms = srv.now_ms;
-        if !conn.ready {
-            conn.ready = true;
-            srv.ready.push(slot);
-        }
-    }
-
-    fn on_send(&mut self, c: Completion) {
-        let Some(slot) = self.conn_for(c.token) else {
-            return;
-        };
-        let srv = &mut self.srv;
-        let conn = &mut srv.conns[slot];
-        conn.send_inflight = false;
-        let Some(mut buf) = c.buf else { return };
-        if conn.closed {
-            srv.close(slot);
-            return;
-        }
-        if c.result < 0 {
-            srv.close(slot);
-            return;
-        }
-        srv.stats.net_output_bytes += c.result as u64;
-        let offset = conn.send_offset + c.result as usize;
-        if offset < buf.len() {
-            conn.send_offset = offset;
-            conn.send_inflight = true;
-            self.ring.send(conn.fd.as_raw_fd(), c.token, buf, offset);
-            return;
-        }
-        buf.clear();
-        conn.send_offset = 0;
-        conn.sending = Some(buf);
-        // Output drained: a connection paused for a full output buffer resumes.
-        if conn.inbuf.is_some() && !conn.ready {
-            conn.ready = true;
-            srv.ready.push(slot);
-        }
-        srv.touched.push(slot);
-    }
-
-    /// Queues one send per connection with output and one receive per connection that is
-    /// ready for more input.
-    fn flush(&mut self) {
-        crate::persist::aof::submit(&mut self.ring, &mut self.srv);
-        let aof_acked = crate::persist::aof::acked_seq(&self.srv);
-        let mut touched = std::mem::take(&mut self.srv.touched);
-        for &slot in &touched {
-            let Some(conn) = self.srv.conns.get_mut(slot) else {
-                continue;
-            };
-            if conn.closed {
-                continue;
-            }
-            let fd = conn.fd.as_raw_fd();
-            let tok_base = (conn.generation, slot as u32);
-            // AOF group commit: replies of write commands wait for their write (or fsync).
-            let held = conn.aof_wait_seq > aof_acked;
-            if !conn.send_inflight && !conn.out.is_empty() && !held {
-                if let Some(mut spare) = conn.sending.take() {
-                    std::mem::swap(&mut spare, &mut conn.out);
-                    conn.send_inflight = true;
-                    conn.send_offset = 0;
-                    conn.send_len = spare.len();
-                    self.ring
-                        .send(fd, ring::token(K_SEND, tok_base.0, tok_base.1), spare, 0);
-                }
-            }
-            if conn.close_after_reply {
-                if !conn.send_inflight && conn.out.is_empty() && !held {
-                    self.srv.close(slot);
-                }
-                continue;
-            }
-            let paused = conn.out.len()
-                + if conn.send_inflight {
-                    OUT_PAUSE_BYTES / 2
-                } else {
-                    0
-                }
-                >= OUT_PAUSE_BYTES;
-            if !conn.recv_inflight && !conn.ready && !paused && !self.srv.shutdown_requested {
-                if let Some(mut buf) = conn.inbuf.take() {
-                    prepare_recv_buf(&mut buf, conn.small_recvs);
-                    conn.recv_inflight = true;
-                    conn.recv_handle =
-                        self.ring
-                            .recv(fd, ring::token(K_RECV, tok_base.0, tok_base.1), buf);
-                }
-            }
-        }
-        touched.clear();
-        self.srv.touched = touched;
-        // The receives are still in flight (their completions are reaped only at the next
-        // turn), so the handles cannot have been reused.
-        for (slot, generation) in self.srv.recv_to_cancel.drain(..) {
-            if let Some(c) = self.srv.conns.get(slot) {
-                if c.generation == generation && c.recv_inflight && !c.closed {
-                    self.ring
-                        .cancel(c.recv_handle, ring::token(K_RECV_CANCEL, 0, 0));
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::{SocketAddrV4, SocketAddrV6};
-
-    fn v4(ip: [u8; 4]) -> SockaddrStorage {
-        SockaddrStorage::from(std::net::SocketAddr::V4(SocketAddrV4::new(ip.into(), 1)))
-    }
-
-    fn v6(ip: std::net::Ipv6Addr) -> SockaddrStorage {
-        SockaddrStorage::from(std::net::SocketAddr::V6(SocketAddrV6::new(ip, 1, 0, 0)))
-    }
-
-    /// Protected mode lets only these peers in without a password (Redis's connIsLocal).
-    #[test]
-    fn loopback_peers_are_127_slash_8_and_ipv6_localhost_only() {
-        assert!(is_loopback_peer(&v4([127, 0, 0, 1])));
-        assert!(is_loopback_peer(&v4([127, 5, 6, 7])));
-        assert!(!is_loopback_peer(&v4([10, 0, 0, 1])));
-        assert!(!is_loopback_peer(&v4([128, 0, 0, 1])));
-        assert!(is_loopback_peer(&v6(std::net::Ipv6Addr::LOCALHOST)));
-        assert!(!is_loopback_peer(&v6("fe80::1".parse().unwrap())));
-        assert!(!is_loopback_peer(&v6("::ffff:127.0.0.1".parse().unwrap())));
-    }
-
-    #[test]
-    fn denied_text_is_one_redis_error_line() {
-        assert!(PROTECTED_MODE_DENIED.starts_with(b"-DENIED "));
-        assert!(PROTECTED_MODE_DENIED.ends_with(b"\r\n"));
-        let body = &PROTECTED_MODE_DENIED[..PROTECTED_MODE_DENIED.len() - 2];
-        assert!(!body.contains(&b'\r') && !body.contains(&b'\n'));
-    }
 
     #[test]
     fn command_keys_fold_case_and_never_alias() {

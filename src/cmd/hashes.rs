@@ -18,20 +18,20 @@
 //! - Encoding conversion follows `hashTypeTryConversion` (HSET and HMSET check every argument
 //!   before writing; HSETNX only once it knows it will write) and `hashTypeSet` (every write
 //!   checks its own field and value, then the entry count).
-//! - HINCRBYFLOAT computes in x87 long double through `strings::LongDouble`, the same exact
+//! - HINCRBYFLOAT computes in x87 long double through `util::f80::LongDouble`, the same exact
 //!   emulation INCRBYFLOAT uses.
 
 use std::cell::Cell;
 
 use super::docs::{Arg, MULTIPLE, OPTIONAL};
 use super::keys::parse_scan_cursor;
-use super::strings::LongDouble;
 use super::{arg_i64, Ctx, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_OVERFLOW, ERR_SYNTAX, ERR_WRONGTYPE};
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
 use crate::resp::Argv;
 use crate::types::hash::{Hash, Limits};
+use crate::util::f80::LongDouble;
 use crate::util::glob::glob_match;
 
 // ---------------------------------------------------------------------------------------------

@@ -23,10 +23,10 @@
 
 use std::collections::HashSet;
 
-use super::dict::{Dict, EntryPtr};
 use super::expire::{HeapSlot, TtlHeap, NO_HEAP_INDEX};
 use super::value::Value;
-use super::Db;
+use super::{Db, EntryPtr};
+use crate::ds::dict::Dict;
 
 /// The copy-on-write state of one database while a snapshot of it is in progress.
 pub struct CowLog {
@@ -102,18 +102,19 @@ impl Db {
             emit(idx, &k, &v, d);
             done += 1;
         }
-        let mut walk = |dict: &Dict, heap: &TtlHeap<EntryPtr>, cursor: u64, done: &mut usize| {
-            dict.scan_entries(cursor, |e: EntryPtr| {
-                let hi = e.heap_index();
-                let deadline = (hi != NO_HEAP_INDEX).then(|| heap.deadline(hi));
-                let key = dict.key(e);
-                if live_at_start(deadline) && !handled.contains(key) {
-                    handled.insert(key.into());
-                    emit(idx, key, dict.value(e), deadline);
-                    *done += 1;
-                }
-            })
-        };
+        let mut walk =
+            |dict: &Dict<Value>, heap: &TtlHeap<EntryPtr>, cursor: u64, done: &mut usize| {
+                dict.scan_entries(cursor, |e: EntryPtr| {
+                    let hi = e.heap_index();
+                    let deadline = (hi != NO_HEAP_INDEX).then(|| heap.deadline(hi));
+                    let key = dict.key(e);
+                    if live_at_start(deadline) && !handled.contains(key) {
+                        handled.insert(key.into());
+                        emit(idx, key, dict.value(e), deadline);
+                        *done += 1;
+                    }
+                })
+            };
         while !*live_done && done < budget {
             *cursor = walk(&self.dict, &self.heap, *cursor, &mut done);
             done += 1;

@@ -1,11 +1,12 @@
-//! The keyspace: one database (`Db`) is a [`dict::Dict`] of keys plus a [`expire::TtlHeap`]
-//! of deadlines, with lazy expiry (every lookup reaps an expired key it meets) and active
+//! The keyspace: one database (`Db`) is a [`Dict`] of keys to [`Value`]s plus a
+//! [`expire::TtlHeap`] of deadlines, with lazy expiry (every lookup reaps an expired key it meets) and active
 //! expiry (`active_expire` pops due deadlines in order).
 //!
-//! `Db` is the only user of entry handles ([`dict::EntryPtr`]) and keeps the invariant that
-//! makes them safe: an entry has a heap index iff exactly one heap item points at it, and that
-//! item is removed (which resets the index) before the entry is freed. The dict refuses to free
-//! an entry that still has a heap index, and the heap refuses to push a slot that has one.
+//! `Db` is the only user of entry handles ([`EntryPtr`]) and keeps the invariant that makes
+//! them safe: an entry has a heap index (the dict entry's back index) iff exactly one heap item
+//! points at it, and that item is removed (which resets the index) before the entry is freed.
+//! The dict refuses to free an entry that still has a back index, and the heap refuses to push
+//! a slot that has one.
 //!
 //! A key is expired when `now_ms > deadline_ms`, as in Redis's `keyIsExpired`. Time is always
 //! passed in as unix milliseconds; only `active_expire` reads a clock, for its time budget.
@@ -15,19 +16,41 @@
 //! copy-on-write hooks of [`cow`] first, so the snapshot sees each key as it was when it
 //! began.
 //!
-//! The entry's 24-bit access word holds either the LRU clock (unix seconds mod 2^24, Redis's
-//! `LRU_CLOCK`) or, in LFU mode, Redis's LFU data: 16 bits of minutes and an 8-bit
-//! logarithmic counter.
+//! The entry's 24-bit access word (the dict entry's owner bits) holds either the LRU clock
+//! (unix seconds mod 2^24, Redis's `LRU_CLOCK`) or, in LFU mode, Redis's LFU data: 16 bits of
+//! minutes and an 8-bit logarithmic counter.
 pub mod cow;
-pub mod dict;
 pub mod expire;
 pub mod value;
 
 use std::time::{Duration, Instant};
 
-use dict::{Dict, EntryPtr, ACCESS_MASK};
+use crate::ds::dict::{self, Dict, NO_BACK_INDEX, OWNER_BITS_MASK};
 use expire::{HeapSlot, TtlHeap, NO_HEAP_INDEX};
 use value::Value;
+
+/// A handle to one key's entry (see the module doc for who holds them).
+type EntryPtr = dict::EntryPtr<Value>;
+
+/// The access word is the dict entry's 24 owner bits, like Redis's 24-bit `lru` field.
+const ACCESS_MASK: u32 = OWNER_BITS_MASK;
+
+// One key costs one allocation of a 40-byte header plus the key bytes (docs/PERFORMANCE.md's
+// per-key memory depends on it).
+const _: () = assert!(dict::header_size::<Value>() == 40);
+// A heap item's absence and a dict entry's free back index are the same value, so that an
+// entry leaving the heap (index reset) becomes freeable.
+const _: () = assert!(NO_HEAP_INDEX == NO_BACK_INDEX);
+
+/// The TTL heap keeps its position in each entry's back index, which pins the entry.
+impl HeapSlot for EntryPtr {
+    fn set_heap_index(self, idx: u32) {
+        self.set_back_index(idx);
+    }
+    fn heap_index(self) -> u32 {
+        self.back_index()
+    }
+}
 
 /// Redis's LFU_INIT_VAL: new keys start here so they are not evicted at once.
 const LFU_INIT_VAL: u8 = 5;
@@ -41,7 +64,7 @@ const RANDOM_KEY_TRIES: usize = 100;
 const ACTIVE_EXPIRE_CLOCK_EVERY: usize = 16;
 
 pub struct Db {
-    dict: Dict,
+    dict: Dict<Value>,
     heap: TtlHeap<EntryPtr>,
     lfu_mode: bool,
     /// xorshift64 state for LFU increments and RANDOMKEY; never zero.
@@ -204,13 +227,13 @@ impl Db {
     /// Records an access: the LRU clock, or an LFU decay-and-increment.
     fn touch(&mut self, e: EntryPtr, now_ms: u64) {
         let access = if self.lfu_mode {
-            let counter = lfu_decayed(self.dict.access(e), now_ms);
+            let counter = lfu_decayed(self.dict.owner_bits(e), now_ms);
             let r = (xorshift64(&mut self.rng_state) >> 11) as f64 / (1u64 << 53) as f64;
             lfu_pack(lfu_log_incr(counter, r), now_ms)
         } else {
             lru_clock(now_ms)
         };
-        self.dict.set_access(e, access);
+        self.dict.set_owner_bits(e, access);
     }
 
     /// Lookup with lazy expiry; updates the access clock.
@@ -249,7 +272,7 @@ impl Db {
             } else {
                 lru_clock(now_ms)
             };
-            self.dict.set_access(e, access);
+            self.dict.set_owner_bits(e, access);
             return None;
         };
         let idx = e.heap_index();
@@ -265,7 +288,7 @@ impl Db {
             } else {
                 lru_clock(now_ms)
             };
-            self.dict.set_access(e, access);
+            self.dict.set_owner_bits(e, access);
             return None;
         }
         if idx != NO_HEAP_INDEX && !keep_ttl {
@@ -333,7 +356,7 @@ impl Db {
         let e = self.lookup(key, now_ms)?;
         // The clock wraps every 2^24 s (194 days), as Redis's does.
         Some(u64::from(
-            lru_clock(now_ms).wrapping_sub(self.dict.access(e)) & ACCESS_MASK,
+            lru_clock(now_ms).wrapping_sub(self.dict.owner_bits(e)) & ACCESS_MASK,
         ))
     }
 
@@ -346,7 +369,7 @@ impl Db {
     /// The decayed LFU counter, without touching (OBJECT FREQ; LFU mode only).
     pub fn lfu_freq(&mut self, key: &[u8], now_ms: u64) -> Option<u8> {
         let e = self.lookup(key, now_ms)?;
-        Some(lfu_decayed(self.dict.access(e), now_ms))
+        Some(lfu_decayed(self.dict.owner_bits(e), now_ms))
     }
 
     /// Active expiry: deletes due keys in deadline order, at most `keys_max`, stopping early
@@ -457,7 +480,7 @@ impl Db {
             lru_clock(now_ms)
         };
         for e in entries {
-            self.dict.set_access(e, access);
+            self.dict.set_owner_bits(e, access);
         }
     }
 
@@ -536,7 +559,7 @@ impl Db {
     /// The raw access word (LRU clock or LFU data) of a live key, without touching it.
     pub fn access_word(&mut self, key: &[u8], now_ms: u64) -> Option<u32> {
         let e = self.lookup(key, now_ms)?;
-        Some(self.dict.access(e))
+        Some(self.dict.owner_bits(e))
     }
 
     /// Overwrites the access word of a live key with one read by `access_word`; false if
@@ -545,7 +568,7 @@ impl Db {
         let Some(e) = self.lookup(key, now_ms) else {
             return false;
         };
-        self.dict.set_access(e, access & ACCESS_MASK);
+        self.dict.set_owner_bits(e, access & ACCESS_MASK);
         true
     }
 }

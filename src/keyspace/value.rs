@@ -7,33 +7,10 @@
 //! answers what Redis would; the bytes are the same. `Value` stays 24 bytes so that it fits in
 //! the hash table entry without an extra allocation.
 
-/// Longest string stored inline in the value itself.
-pub const SMALL_LEN_MAX: usize = 22;
+use crate::ds::small_str::SmallStr;
+
 /// Redis stores strings up to this length as `embstr`.
 pub const EMBSTR_LEN_MAX: usize = 44;
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct SmallStr {
-    len: u8,
-    buf: [u8; SMALL_LEN_MAX],
-}
-
-impl SmallStr {
-    pub fn new(bytes: &[u8]) -> Option<SmallStr> {
-        if bytes.len() > SMALL_LEN_MAX {
-            return None;
-        }
-        let mut buf = [0u8; SMALL_LEN_MAX];
-        buf[..bytes.len()].copy_from_slice(bytes);
-        Some(SmallStr {
-            len: bytes.len() as u8,
-            buf,
-        })
-    }
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len as usize]
-    }
-}
 
 #[derive(Clone, PartialEq)]
 pub enum Value {

@@ -5,8 +5,8 @@
 //!   replaces the value in place, a delete closes the gap). Lookups scan it linearly, which is
 //!   cheap because the vector is short, and iteration order is the order Redis's listpack has,
 //!   so HGETALL/HKEYS/HVALS/HSCAN of a small hash answer in the same order as Redis.
-//! - **hashtable**: a [`Dict`] mapping field to value (values are stored as string `Value`s that
-//!   are never `Int`, so their bytes can always be borrowed). The dict brings incremental
+//! - **hashtable**: a [`Dict`] mapping field to value (a [`FieldValue`]: up to 22 bytes
+//!   inline, longer ones on the heap, 24 bytes either way). The dict brings incremental
 //!   rehashing and Redis's reverse-binary SCAN cursor.
 //!
 //! A hash starts as a listpack and converts to a hashtable, once and for good (Redis 7.0 never
@@ -19,16 +19,16 @@
 //! Invariants (checked by [`Hash::check_invariants`]):
 //! - listpack: the buffer parses exactly into `2 * pairs` length-prefixed entries, with no
 //!   field twice;
-//! - hashtable: the dict's own invariants hold and every value is a byte string form
-//!   (`Small`/`Emb`), never `Int` or a collection.
+//! - hashtable: the dict's own invariants hold and a value is inline exactly when it is
+//!   short enough to be.
 //!
 //! The keyspace never stores an empty hash (the command layer deletes the key), but the type
 //! itself allows it.
 
 use std::collections::HashSet;
 
-use crate::keyspace::dict::Dict;
-use crate::keyspace::value::Value;
+use crate::ds::dict::Dict;
+use crate::ds::small_str::SmallStr;
 
 /// Redis's LISTPACK_MAX_SAFETY_SIZE: a listpack that would grow past this converts instead.
 const LISTPACK_SAFE_BYTES_MAX: usize = 1 << 30;
@@ -158,9 +158,35 @@ impl Listpack {
     }
 }
 
+/// A value in the hashtable encoding.
+#[derive(Clone)]
+enum FieldValue {
+    Inline(SmallStr),
+    Heap(Box<[u8]>),
+}
+
+// A dict entry with a 24-byte value has a 40-byte header (ds::dict), as for keyspace keys.
+const _: () = assert!(std::mem::size_of::<FieldValue>() == 24);
+
+impl FieldValue {
+    fn new(bytes: &[u8]) -> FieldValue {
+        match SmallStr::new(bytes) {
+            Some(s) => FieldValue::Inline(s),
+            None => FieldValue::Heap(bytes.into()),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            FieldValue::Inline(s) => s.as_bytes(),
+            FieldValue::Heap(b) => b,
+        }
+    }
+}
+
 enum Repr {
     Listpack(Listpack),
-    Table(Dict),
+    Table(Dict<FieldValue>),
 }
 
 /// A Redis hash: field → value, both binary strings.
@@ -171,16 +197,6 @@ pub struct Hash {
 impl Default for Hash {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// The bytes of a value stored in the table (always a string form without `Int`).
-fn table_bytes(v: &Value) -> &[u8] {
-    match v {
-        Value::Small(s) => s.as_bytes(),
-        Value::Emb(b) | Value::Raw(b) => b,
-        // `Hash` only stores `Value::from_bytes_no_int`; check_invariants asserts it.
-        _ => &[],
     }
 }
 
@@ -232,10 +248,7 @@ impl Hash {
         };
         let mut d = Dict::new();
         for p in lp.positions() {
-            let old = d.insert(
-                lp.bytes(p.field),
-                Value::from_bytes_no_int(lp.bytes(p.value)),
-            );
+            let old = d.insert(lp.bytes(p.field), FieldValue::new(lp.bytes(p.value)));
             debug_assert!(old.is_none(), "listpack held a field twice");
         }
         debug_assert_eq!(d.len(), lp.pairs);
@@ -271,7 +284,7 @@ impl Hash {
                 let p = lp.find(field)?;
                 Some(lp.bytes(p.value))
             }
-            Repr::Table(d) => d.get(field).map(table_bytes),
+            Repr::Table(d) => d.get(field).map(FieldValue::bytes),
         }
     }
 
@@ -310,7 +323,7 @@ impl Hash {
                 }
                 new
             }
-            Repr::Table(d) => d.insert(field, Value::from_bytes_no_int(value)).is_none(),
+            Repr::Table(d) => d.insert(field, FieldValue::new(value)).is_none(),
         }
     }
 
@@ -343,7 +356,7 @@ impl Hash {
                     f(lp.bytes(p.field), lp.bytes(p.value));
                 }
             }
-            Repr::Table(d) => d.for_each(|k, v| f(k, table_bytes(v))),
+            Repr::Table(d) => d.for_each(|k, v| f(k, v.bytes())),
         }
     }
 
@@ -368,7 +381,7 @@ impl Hash {
                 let mut v = cursor;
                 for _ in 0..steps_max.max(1) {
                     v = d.scan(v, |k, val| {
-                        f(k, table_bytes(val));
+                        f(k, val.bytes());
                         fields += 1;
                     });
                     if v == 0 || fields >= fields_min {
@@ -391,7 +404,7 @@ impl Hash {
                 let p = lp.positions().nth(i)?;
                 Some((lp.bytes(p.field), lp.bytes(p.value)))
             }
-            Repr::Table(d) => d.random_pair(rand_u64).map(|(k, v)| (k, table_bytes(v))),
+            Repr::Table(d) => d.random_pair(rand_u64).map(|(k, v)| (k, v.bytes())),
         }
     }
 
@@ -422,7 +435,7 @@ impl Hash {
                     let Some((k, v)) = d.random_pair(&mut rand_u64) else {
                         return;
                     };
-                    if !f(k, table_bytes(v)) {
+                    if !f(k, v.bytes()) {
                         return;
                     }
                 }
@@ -470,11 +483,11 @@ impl Hash {
                             return;
                         };
                         if picked.insert(k.to_vec()) {
-                            f(k, table_bytes(v));
+                            f(k, v.bytes());
                         }
                     }
                     // Very unlikely: finish from a snapshot of the fields not yet picked.
-                    let mut rest: Vec<(&[u8], &Value)> = Vec::with_capacity(len);
+                    let mut rest: Vec<(&[u8], &FieldValue)> = Vec::with_capacity(len);
                     d.for_each_ref(|k, v| {
                         if !picked.contains(k) {
                             rest.push((k, v));
@@ -483,15 +496,15 @@ impl Hash {
                     let want = count - picked.len();
                     sample_prefix(&mut rest, want, &mut rand_u64);
                     for (k, v) in &rest[..want.min(rest.len())] {
-                        f(k, table_bytes(v));
+                        f(k, v.bytes());
                     }
                     return;
                 }
-                let mut all: Vec<(&[u8], &Value)> = Vec::with_capacity(len);
+                let mut all: Vec<(&[u8], &FieldValue)> = Vec::with_capacity(len);
                 d.for_each_ref(|k, v| all.push((k, v)));
                 sample_prefix(&mut all, count, &mut rand_u64);
                 for (k, v) in &all[..count.min(all.len())] {
-                    f(k, table_bytes(v));
+                    f(k, v.bytes());
                 }
             }
         }
@@ -526,9 +539,11 @@ impl Hash {
             Repr::Table(d) => {
                 d.check_invariants();
                 d.for_each(|k, v| {
-                    assert!(
-                        matches!(v, Value::Small(_) | Value::Emb(_)),
-                        "Hash: field {k:?} holds a value of form {v:?} that is not plain bytes"
+                    assert_eq!(
+                        matches!(v, FieldValue::Inline(_)),
+                        SmallStr::new(v.bytes()).is_some(),
+                        "Hash: field {k:?}: a value of {} bytes in the wrong form",
+                        v.bytes().len()
                     );
                 });
             }
@@ -571,13 +586,13 @@ impl PartialEq for Hash {
                 if a.len() != b.len() {
                     return false;
                 }
-                let mut map: std::collections::HashMap<&[u8], &Value> =
+                let mut map: std::collections::HashMap<&[u8], &[u8]> =
                     std::collections::HashMap::with_capacity(b.len());
                 b.for_each_ref(|k, v| {
-                    map.insert(k, v);
+                    map.insert(k, v.bytes());
                 });
                 let mut equal = true;
-                a.for_each(|k, v| equal &= map.get(k) == Some(&v));
+                a.for_each(|k, v| equal &= map.get(k) == Some(&v.bytes()));
                 equal
             }
             _ => false,

@@ -3,7 +3,7 @@
 //! - `intset`: every member is a 64-bit integer in canonical decimal form (Redis's `string2ll`
 //!   accepts it), kept as a sorted `Vec<i64>`. Iteration is ascending, which is the order
 //!   SMEMBERS, SSCAN and friends answer for such a set in Redis.
-//! - `hashtable`: a [`Dict`] from member bytes to a placeholder `Value::Int(0)`. The dict gives
+//! - `hashtable`: a [`Dict`] of member bytes with no values (`Dict<()>`). The dict gives
 //!   incremental rehashing and Redis's reverse-binary SCAN cursor.
 //!
 //! A set starts as an intset when its first member is an integer, and converts to a hash table
@@ -15,15 +15,14 @@
 //!
 //! Invariants (checked by [`Set::check_invariants`]):
 //! - an intset's vector is strictly ascending (so every member appears once);
-//! - a hash table's dict keeps its own invariants and every value is `Value::Int(0)`;
+//! - a hash table's dict keeps its own invariants;
 //! - member identity is by bytes: an integer `n` in an intset is the member
 //!   `itoa(n)`, and bytes that are not a canonical integer can only live in a hash table.
 //!
 //! Clone, Debug and PartialEq are written by hand because `Dict` implements none of them:
 //! a clone rebuilds the table, equality means the same encoding and the same members.
 
-use crate::keyspace::dict::Dict;
-use crate::keyspace::value::Value;
+use crate::ds::dict::Dict;
 use crate::util::num::parse_i64_strict;
 
 /// Redis caps intsets at 2^30 entries whatever set-max-intset-entries says.
@@ -93,7 +92,7 @@ impl Elem {
 
 enum Repr {
     Ints(Vec<i64>),
-    Table(Dict),
+    Table(Dict<()>),
 }
 
 pub struct Set {
@@ -165,7 +164,7 @@ impl Set {
             let mut d = Dict::new();
             let mut buf = itoa::Buffer::new();
             for &n in v {
-                d.insert(buf.format(n).as_bytes(), Value::Int(0));
+                d.insert(buf.format(n).as_bytes(), ());
             }
             self.repr = Repr::Table(d);
         }
@@ -197,8 +196,8 @@ impl Set {
             unreachable!("converted to a table above");
         };
         let mut buf = itoa::Buffer::new();
-        // One lookup: replacing an existing member's placeholder value changes nothing.
-        d.insert(m.bytes(&mut buf), Value::Int(0)).is_none()
+        // One lookup: inserting an existing member changes nothing.
+        d.insert(m.bytes(&mut buf), ()).is_none()
     }
 
     /// Removes a member; true if it was there. A hash table shrinks when it falls below 10%
@@ -359,15 +358,7 @@ impl Set {
                     assert!(w[0] < w[1], "Set: intset not strictly ascending: {w:?}");
                 }
             }
-            Repr::Table(d) => {
-                d.check_invariants();
-                d.for_each(|k, val| {
-                    assert!(
-                        matches!(val, Value::Int(0)),
-                        "Set: member {k:?} has value {val:?}"
-                    );
-                });
-            }
+            Repr::Table(d) => d.check_invariants(),
         }
     }
 
@@ -386,7 +377,7 @@ impl Clone for Set {
             Repr::Table(d) => {
                 let mut copy = Dict::new();
                 d.for_each(|k, _| {
-                    copy.insert(k, Value::Int(0));
+                    copy.insert(k, ());
                 });
                 Repr::Table(copy)
             }

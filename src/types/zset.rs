@@ -5,7 +5,7 @@
 //!   linear like Redis's listpack scans; every size is bounded by `zset-max-listpack-entries`.
 //!   A zero score is stored as +0.0 (Redis's listpack stores "-0" as the integer 0).
 //! - `skiplist`: our rank-augmented AVL tree ([`AvlTree`]) for order and rank, plus a
-//!   [`Dict`] member → score (the score's bits in a `Value::Int`) for O(1) lookups and a
+//!   [`Dict`] member → score (`Dict<f64>`) for O(1) lookups and a
 //!   Redis-compatible ZSCAN cursor.
 //!
 //! A listpack converts to a skiplist when an insert would make it longer than
@@ -20,8 +20,7 @@
 use std::cmp::Ordering;
 
 use super::avl::{cmp_entry, AvlTree};
-use crate::keyspace::dict::Dict;
-use crate::keyspace::value::Value;
+use crate::ds::dict::Dict;
 
 /// The encoding thresholds (`zset-max-listpack-entries`, `zset-max-listpack-value`).
 #[derive(Clone, Copy, Debug)]
@@ -33,19 +32,7 @@ pub struct Limits {
 /// The skiplist encoding: ordered tree plus member map.
 pub struct Big {
     tree: AvlTree,
-    dict: Dict,
-}
-
-fn score_value(score: f64) -> Value {
-    Value::Int(score.to_bits() as i64)
-}
-
-fn value_score(v: &Value) -> f64 {
-    match v {
-        Value::Int(bits) => f64::from_bits(*bits as u64),
-        // Only `score_value` writes this dict.
-        _ => f64::NAN,
-    }
+    dict: Dict<f64>,
 }
 
 impl Big {
@@ -61,7 +48,7 @@ impl Clone for Big {
     fn clone(&self) -> Big {
         let mut dict = Dict::new();
         self.dict.for_each(|k, v| {
-            dict.insert(k, v.clone());
+            dict.insert(k, *v);
         });
         Big {
             tree: self.tree.clone(),
@@ -182,7 +169,7 @@ impl ZSet {
         }
         let mut big = Big::new();
         for (m, s) in entries {
-            big.dict.insert(&m, score_value(s));
+            big.dict.insert(&m, s);
             big.tree.insert(s, m);
         }
         ZSet::Skiplist(Box::new(big))
@@ -199,7 +186,7 @@ impl ZSet {
         if let ZSet::Listpack(lp) = self {
             let mut big = Big::new();
             for (m, s) in std::mem::take(lp) {
-                big.dict.insert(&m, score_value(s));
+                big.dict.insert(&m, s);
                 big.tree.insert(s, m);
             }
             *self = ZSet::Skiplist(Box::new(big));
@@ -210,7 +197,7 @@ impl ZSet {
     pub fn score(&mut self, member: &[u8]) -> Option<f64> {
         match self {
             ZSet::Listpack(lp) => lp.iter().find(|(m, _)| &m[..] == member).map(|e| e.1),
-            ZSet::Skiplist(b) => b.dict.get(member).map(value_score),
+            ZSet::Skiplist(b) => b.dict.get(member).copied(),
         }
     }
 
@@ -230,7 +217,7 @@ impl ZSet {
                 lp.insert(pos, (member.into(), score));
             }
             ZSet::Skiplist(b) => {
-                b.dict.insert(member, score_value(score));
+                b.dict.insert(member, score);
                 b.tree.insert_slice(score, member);
             }
         }
@@ -250,7 +237,7 @@ impl ZSet {
             ZSet::Skiplist(b) => {
                 if b.tree.delete(old, member) {
                     b.tree.insert_slice(new, member);
-                    b.dict.insert(member, score_value(new));
+                    b.dict.insert(member, new);
                 }
             }
         }
@@ -264,7 +251,7 @@ impl ZSet {
                 Some(lp.remove(i).1)
             }
             ZSet::Skiplist(b) => {
-                let score = value_score(&b.dict.remove(member)?);
+                let score = b.dict.remove(member)?;
                 b.tree.delete(score, member);
                 b.dict.shrink_if_needed();
                 Some(score)
@@ -277,7 +264,7 @@ impl ZSet {
         match self {
             ZSet::Listpack(lp) => lp.iter().position(|(m, _)| &m[..] == member),
             ZSet::Skiplist(b) => {
-                let score = value_score(b.dict.get(member)?);
+                let score = *b.dict.get(member)?;
                 b.tree.rank(score, member)
             }
         }
@@ -383,7 +370,7 @@ impl ZSet {
                 let mut v = cursor;
                 loop {
                     v = b.dict.scan(v, |k, val| {
-                        f(k, value_score(val));
+                        f(k, *val);
                         emitted += 1;
                     });
                     steps_left -= 1;
@@ -418,7 +405,7 @@ impl ZSet {
                     .map(|(m, s)| (m.to_vec(), s))
                     .collect();
                 for (m, s) in pairs {
-                    let got = b.dict.get(&m).map(value_score);
+                    let got = b.dict.get(&m).copied();
                     assert_eq!(
                         got.map(f64::to_bits),
                         Some(s.to_bits()),

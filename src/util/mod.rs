@@ -1,5 +1,7 @@
-//! Small helpers shared across the server: glob matching and number parsing for the commands,
-//! the monotonic clock and the page size for the loop and the memory code.
+//! Small helpers shared across the server: glob matching, number parsing and Redis's long
+//! double (`f80`) for the commands, the monotonic clock and the page size for the loop and the
+//! memory code.
+pub mod f80;
 pub mod glob;
 pub mod num;
 

@@ -1,19 +1,28 @@
-//! The keyspace hash table: an intrusive chained hash table with incremental rehashing,
-//! modelled on Redis's `dict.c` (7.0).
+//! A hash table from byte-string keys to values of any type `V`: an intrusive chained hash
+//! table with incremental rehashing, modelled on Redis's `dict.c` (7.0). The keyspace stores
+//! its keys in a `Dict<Value>`; the collection types use it for their large encodings
+//! (hash fields, set members, sorted-set scores).
 //!
-//! Each key is ONE heap allocation: a 40-byte header (chain link, the 24-byte [`Value`], the
-//! TTL heap index and a 32-bit word holding the 24-bit access clock and an 8-bit key length),
-//! followed by the key bytes. Keys shorter than 255 bytes store their length in that 8-bit tag;
-//! longer keys store 255 there and a u32 length in front of the key bytes. No hash is cached:
-//! rehashing recomputes it from the key, which costs less than 8 bytes on every key.
+//! Each key is ONE heap allocation: a header (chain link, the value, a 32-bit back index and a
+//! 32-bit word holding 24 owner bits and an 8-bit key length), followed by the key bytes. Keys
+//! shorter than 255 bytes store their length in that 8-bit tag; longer keys store 255 there
+//! and a u32 length in front of the key bytes. No hash is cached: rehashing recomputes it from
+//! the key, which costs less than 8 bytes on every key. With the keyspace's 24-byte `Value`
+//! the header is 40 bytes:
 //!
 //! ```text
 //! offset 0   next: *mut EntryHeader     chain link
-//!        8   value: Value (24 bytes)
-//!       32   heap_idx: u32              NO_HEAP_INDEX = no TTL
-//!       36   meta: u32                  bits 0..24 access clock, bits 24..32 key length tag
+//!        8   value: V (24 bytes for the keyspace's Value)
+//!       32   back_index: u32            NO_BACK_INDEX = not in an outside index
+//!       36   meta: u32                  bits 0..24 owner bits, bits 24..32 key length tag
 //!       40   [u32 key length if tag == 255] key bytes
 //! ```
+//!
+//! The two owner words are for the table's owner, which gives them their meaning: the
+//! keyspace keeps its TTL heap position in the back index and its LRU/LFU access data in the
+//! owner bits; the collection types leave them unused. They cost nothing when `V`'s size is a
+//! multiple of 8 (every `V` used here): without them the header would be padded to the same
+//! size.
 //!
 //! There are two tables. Outside a rehash only `tables[0]` is used. A resize allocates
 //! `tables[1]` and sets `rehash_idx`; each lookup, insert and delete then moves one bucket
@@ -25,13 +34,14 @@
 //! - while rehashing, `rehash_idx <= tables[0].size` and buckets of `tables[0]` below it are empty;
 //! - every entry sits in bucket `hash(key) & mask` of its table, each key appears once, and
 //!   each table's `used` counts its entries;
-//! - an entry whose `heap_idx` is not `NO_HEAP_INDEX` is never freed by [`Dict::remove_entry`]
-//!   (it panics), so a TTL heap item can never point at freed memory.
+//! - an entry whose back index is not `NO_BACK_INDEX` is never freed by
+//!   [`Dict::remove_entry`] (it panics), so an outside index holding a handle to it (the
+//!   keyspace's TTL heap) can never point at freed memory.
 //!
-//! Soundness boundary: [`EntryPtr`] handles are raw pointers. They are only created and
-//! accepted by `pub(super)` methods, so only the `keyspace` module (the `Db`) holds them, and it
-//! keeps them only inside its TTL heap, whose items always have `heap_idx` set (see above).
-//! Outside `keyspace` the table is used through the key-based methods, which are safe.
+//! Soundness boundary: [`EntryPtr`] handles are raw pointers. The methods that hand them out
+//! or accept them are `pub(crate)` and only `keyspace::Db` uses them; it keeps handles only
+//! inside its TTL heap, whose items always have the back index set (see above). Every other
+//! user goes through the key-based methods, which are safe.
 
 use std::alloc::{self, Layout};
 use std::collections::HashSet;
@@ -39,8 +49,6 @@ use std::hash::{BuildHasher, Hasher};
 use std::ptr::{self, NonNull};
 use std::time::{Duration, Instant};
 
-use super::expire::{HeapSlot, NO_HEAP_INDEX};
-use super::value::Value;
 use crate::util::page_size;
 
 /// Size of a new table, and the smallest a shrink goes to (Redis's DICT_HT_INITIAL_SIZE).
@@ -55,46 +63,54 @@ const REHASH_BATCH_BUCKETS: usize = 100;
 const RANDOM_TRIES: usize = 1000;
 /// Key length tag meaning "the length is a u32 stored before the key bytes".
 const KEY_LEN_TAG_LONG: u32 = 255;
-/// The access clock keeps the low 24 bits, like Redis's `lru` field.
-pub const ACCESS_MASK: u32 = 0x00FF_FFFF;
+/// The owner bits are the low 24 bits of the meta word (the keyspace's access clock, like
+/// Redis's 24-bit `lru` field).
+pub const OWNER_BITS_MASK: u32 = 0x00FF_FFFF;
+/// The back index of an entry that is in no outside index.
+pub const NO_BACK_INDEX: u32 = u32::MAX;
 
 #[repr(C)]
-struct EntryHeader {
-    next: *mut EntryHeader,
-    value: Value,
-    heap_idx: u32,
+struct EntryHeader<V> {
+    next: *mut EntryHeader<V>,
+    value: V,
+    back_index: u32,
     meta: u32,
 }
 
-const HEADER_SIZE: usize = std::mem::size_of::<EntryHeader>();
-const _: () = assert!(HEADER_SIZE == 40);
+/// Bytes of an entry's header (before the key) for values of type `V`.
+pub const fn header_size<V>() -> usize {
+    std::mem::size_of::<EntryHeader<V>>()
+}
 
 /// Allocation layout of an entry with a key of `key_len` bytes.
-fn entry_layout(key_len: usize) -> Layout {
+fn entry_layout<V>(key_len: usize) -> Layout {
     let tail = if key_len < KEY_LEN_TAG_LONG as usize {
         key_len
     } else {
         4 + key_len
     };
-    match Layout::from_size_align(HEADER_SIZE + tail, std::mem::align_of::<EntryHeader>()) {
+    match Layout::from_size_align(
+        header_size::<V>() + tail,
+        std::mem::align_of::<EntryHeader<V>>(),
+    ) {
         Ok(l) => l,
         Err(_) => panic!("key of {key_len} bytes is too large"),
     }
 }
 
-/// Allocates an entry holding `key` and `value`, with no heap index and access clock 0.
-fn alloc_entry(key: &[u8], value: Value) -> NonNull<EntryHeader> {
+/// Allocates an entry holding `key` and `value`, with no back index and owner bits 0.
+fn alloc_entry<V>(key: &[u8], value: V) -> NonNull<EntryHeader<V>> {
     // The u32 length (and the protocol's 512 MiB bulk limit) bounds keys well below 4 GiB.
     let key_len = u32::try_from(key.len()).expect("key longer than 4 GiB");
-    let layout = entry_layout(key.len());
-    // SAFETY: the layout is at least HEADER_SIZE (40) bytes, never zero-sized.
-    let raw = unsafe { alloc::alloc(layout) } as *mut EntryHeader;
+    let layout = entry_layout::<V>(key.len());
+    // SAFETY: the layout holds at least the header, whose `next` pointer makes it non-zero.
+    let raw = unsafe { alloc::alloc(layout) } as *mut EntryHeader<V>;
     let Some(p) = NonNull::new(raw) else {
         alloc::handle_alloc_error(layout)
     };
     let tag = key_len.min(KEY_LEN_TAG_LONG);
     // SAFETY: `p` is a fresh allocation of `layout`, aligned for EntryHeader and at least
-    // HEADER_SIZE bytes plus the key tail computed by `entry_layout`, so the header write and
+    // the header's size plus the key tail computed by `entry_layout`, so the header write and
     // the key copy (after the optional 4-byte length) stay inside it.
     unsafe {
         ptr::write(
@@ -102,11 +118,11 @@ fn alloc_entry(key: &[u8], value: Value) -> NonNull<EntryHeader> {
             EntryHeader {
                 next: ptr::null_mut(),
                 value,
-                heap_idx: NO_HEAP_INDEX,
+                back_index: NO_BACK_INDEX,
                 meta: tag << 24,
             },
         );
-        let mut tail = (p.as_ptr() as *mut u8).add(HEADER_SIZE);
+        let mut tail = (p.as_ptr() as *mut u8).add(header_size::<V>());
         if tag == KEY_LEN_TAG_LONG {
             ptr::write_unaligned(tail as *mut u32, key_len);
             tail = tail.add(4);
@@ -121,11 +137,11 @@ fn alloc_entry(key: &[u8], value: Value) -> NonNull<EntryHeader> {
 /// # Safety
 /// `e` must point to a live entry made by `alloc_entry`, and the returned slice must not
 /// outlive it (callers tie the lifetime to a borrow of the owning `Dict`).
-unsafe fn key_of<'a>(e: *const EntryHeader) -> &'a [u8] {
+unsafe fn key_of<'a, V>(e: *const EntryHeader<V>) -> &'a [u8] {
     // SAFETY: the caller guarantees `e` is live; the tail layout is the one `alloc_entry` wrote.
     unsafe {
         let tag = (*e).meta >> 24;
-        let tail = (e as *const u8).add(HEADER_SIZE);
+        let tail = (e as *const u8).add(header_size::<V>());
         if tag < KEY_LEN_TAG_LONG {
             std::slice::from_raw_parts(tail, tag as usize)
         } else {
@@ -140,38 +156,65 @@ unsafe fn key_of<'a>(e: *const EntryHeader) -> &'a [u8] {
 /// # Safety
 /// `e` must point to a live entry made by `alloc_entry` that is no longer reachable from any
 /// table; it is dangling afterwards.
-unsafe fn free_entry(e: *mut EntryHeader) -> Value {
+unsafe fn free_entry<V>(e: *mut EntryHeader<V>) -> V {
     // SAFETY: the caller guarantees `e` is live and unlinked; the value is moved out exactly
     // once and the memory is released with the layout it was allocated with.
     unsafe {
-        let layout = entry_layout(key_of(e).len());
+        let layout = entry_layout::<V>(key_of(e).len());
         let value = ptr::read(ptr::addr_of!((*e).value));
         alloc::dealloc(e as *mut u8, layout);
         value
     }
 }
 
-/// A handle to one entry, for the TTL heap's back-pointers. Only `keyspace` can obtain one;
-/// see the module doc for why it stays valid.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub struct EntryPtr(NonNull<EntryHeader>);
+/// A handle to one entry, for an outside index's back-pointers (the keyspace's TTL heap).
+/// Only `keyspace` obtains them; see the module doc for why they stay valid.
+pub struct EntryPtr<V>(NonNull<EntryHeader<V>>);
+
+// Written out rather than derived: a derive would require `V` to implement each trait,
+// while a handle is a pointer whatever it points to.
+impl<V> Clone for EntryPtr<V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<V> Copy for EntryPtr<V> {}
+impl<V> PartialEq for EntryPtr<V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl<V> Eq for EntryPtr<V> {}
+impl<V> std::hash::Hash for EntryPtr<V> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+impl<V> std::fmt::Debug for EntryPtr<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EntryPtr({:p})", self.0)
+    }
+}
 
 // SAFETY: an EntryPtr is only ever stored in the TTL heap of the `Db` that owns the `Dict` it
 // points into; they move between threads together (FLUSHALL ASYNC drops a whole `Db`), and a
 // handle is never used from two threads at once.
-unsafe impl Send for EntryPtr {}
+unsafe impl<V: Send> Send for EntryPtr<V> {}
 
-impl HeapSlot for EntryPtr {
-    fn set_heap_index(self, idx: u32) {
-        // SAFETY: heap items point at live entries: an entry with a heap index cannot be freed
-        // (remove_entry asserts) and the heap resets the index when an item leaves. The write
-        // touches only the `heap_idx` field, which no outstanding reference covers (the Dict
-        // hands out references to `value` and the key bytes only).
-        unsafe { (*self.0.as_ptr()).heap_idx = idx }
+impl<V> EntryPtr<V> {
+    /// Records the entry's position in an outside index; `NO_BACK_INDEX` when it leaves it.
+    /// While set, the dict refuses to free the entry.
+    pub(crate) fn set_back_index(self, idx: u32) {
+        // SAFETY: handles held by an outside index point at live entries: an entry with a back
+        // index cannot be freed (remove_entry asserts) and the index resets it when an item
+        // leaves. The write touches only the `back_index` field, which no outstanding
+        // reference covers (the Dict hands out references to `value` and the key bytes only).
+        unsafe { (*self.0.as_ptr()).back_index = idx }
     }
-    fn heap_index(self) -> u32 {
-        // SAFETY: as in `set_heap_index`, the entry is live.
-        unsafe { (*self.0.as_ptr()).heap_idx }
+
+    pub(crate) fn back_index(self) -> u32 {
+        // SAFETY: as in `set_back_index`, the entry is live.
+        unsafe { (*self.0.as_ptr()).back_index }
     }
 }
 
@@ -184,20 +227,21 @@ const MAPPED_BUCKETS_BYTES: usize = 1 << 20;
 /// bytes (one madvise(2) each). Unmapping a 32 MiB table in one go stalled the loop for
 /// 1.2-1.3 ms on the project's VM, and the time grows with the table (docs/PERFORMANCE.md).
 const RELEASE_STEP_BYTES: usize = 256 << 10;
-const BUCKET_BYTES: usize = std::mem::size_of::<*mut EntryHeader>();
+/// Every bucket is one thin pointer, whatever `V` is.
+const BUCKET_BYTES: usize = std::mem::size_of::<*mut u8>();
 
 /// A table's bucket array, all null when allocated. Small arrays come from the global
 /// allocator, large ones (`MAPPED_BUCKETS_BYTES`) from an anonymous mapping whose pages the
 /// kernel provides zeroed on first touch, so allocating costs no time proportional to the size.
 /// Mapped bytes are counted in `crate::alloc::allocated()` like allocator bytes.
-struct Buckets {
-    ptr: NonNull<*mut EntryHeader>,
+struct Buckets<V> {
+    ptr: NonNull<*mut EntryHeader<V>>,
     len: usize,
     mapped: bool,
 }
 
-impl Buckets {
-    fn empty() -> Buckets {
+impl<V> Buckets<V> {
+    fn empty() -> Buckets<V> {
         Buckets {
             ptr: NonNull::dangling(),
             len: 0,
@@ -205,11 +249,11 @@ impl Buckets {
         }
     }
 
-    fn zeroed(len: usize) -> Buckets {
+    fn zeroed(len: usize) -> Buckets<V> {
         if len == 0 {
             return Buckets::empty();
         }
-        let layout = Layout::array::<*mut EntryHeader>(len).expect("bucket array too large");
+        let layout = Layout::array::<*mut EntryHeader<V>>(len).expect("bucket array too large");
         if layout.size() >= MAPPED_BUCKETS_BYTES {
             // SAFETY: a new anonymous private mapping (no address hint, no file); the kernel
             // chooses a page-aligned address and zero-fills pages on first touch.
@@ -224,7 +268,7 @@ impl Buckets {
                 )
             };
             if p != libc::MAP_FAILED {
-                if let Some(ptr) = NonNull::new(p.cast::<*mut EntryHeader>()) {
+                if let Some(ptr) = NonNull::new(p.cast::<*mut EntryHeader<V>>()) {
                     crate::alloc::mapped_add(layout.size());
                     return Buckets {
                         ptr,
@@ -236,9 +280,9 @@ impl Buckets {
             // Out of mappings: the allocator may still find the memory.
         }
         // SAFETY: the layout has a non-zero size; the all-zero bit pattern is the null pointer,
-        // a valid `*mut EntryHeader`.
+        // a valid `*mut EntryHeader<V>`.
         let p = unsafe { alloc::alloc_zeroed(layout) };
-        let Some(ptr) = NonNull::new(p.cast::<*mut EntryHeader>()) else {
+        let Some(ptr) = NonNull::new(p.cast::<*mut EntryHeader<V>>()) else {
             alloc::handle_alloc_error(layout)
         };
         Buckets {
@@ -268,8 +312,8 @@ impl Buckets {
     }
 }
 
-impl std::ops::Deref for Buckets {
-    type Target = [*mut EntryHeader];
+impl<V> std::ops::Deref for Buckets<V> {
+    type Target = [*mut EntryHeader<V>];
     fn deref(&self) -> &Self::Target {
         // SAFETY: `ptr` points at `len` initialised (zeroed or written) buckets we own, or is
         // dangling with `len == 0`, which a slice allows.
@@ -277,14 +321,14 @@ impl std::ops::Deref for Buckets {
     }
 }
 
-impl std::ops::DerefMut for Buckets {
+impl<V> std::ops::DerefMut for Buckets<V> {
     fn deref_mut(&mut self) -> &mut Self::Target {
         // SAFETY: as in `deref`, and `&mut self` makes the borrow unique.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 }
 
-impl Drop for Buckets {
+impl<V> Drop for Buckets<V> {
     fn drop(&mut self) {
         if self.len == 0 {
             return;
@@ -299,26 +343,26 @@ impl Drop for Buckets {
             unsafe {
                 alloc::dealloc(
                     self.ptr.as_ptr().cast(),
-                    Layout::array::<*mut EntryHeader>(self.len).expect("layout was valid"),
+                    Layout::array::<*mut EntryHeader<V>>(self.len).expect("layout was valid"),
                 )
             };
         }
     }
 }
 
-struct Table {
-    buckets: Buckets,
+struct Table<V> {
+    buckets: Buckets<V>,
     used: usize,
 }
 
-impl Table {
-    fn empty() -> Table {
+impl<V> Table<V> {
+    fn empty() -> Table<V> {
         Table {
             buckets: Buckets::empty(),
             used: 0,
         }
     }
-    fn with_size(size: usize) -> Table {
+    fn with_size(size: usize) -> Table<V> {
         // Zeroed without writing it: growing a 10M-key table by writing every bucket
         // (`vec![null; n]`) stalled the loop for 65 ms (docs/PERFORMANCE.md).
         Table {
@@ -335,8 +379,8 @@ impl Table {
     }
 }
 
-pub struct Dict {
-    tables: [Table; 2],
+pub struct Dict<V> {
+    tables: [Table<V>; 2],
     /// Some(i) while rehashing: the next bucket of `tables[0]` to move.
     rehash_idx: Option<usize>,
     /// Bytes at the start of `tables[0]`'s buckets already given back to the kernel during
@@ -347,9 +391,9 @@ pub struct Dict {
 
 // SAFETY: the Dict exclusively owns every entry it points to (like a Box), the values it holds
 // are Send, and it has no thread-bound state; moving it to another thread moves the entries.
-unsafe impl Send for Dict {}
+unsafe impl<V: Send> Send for Dict<V> {}
 
-impl Default for Dict {
+impl<V> Default for Dict<V> {
     fn default() -> Self {
         Self::new()
     }
@@ -361,8 +405,8 @@ fn hash_key(hasher: &foldhash::quality::RandomState, key: &[u8]) -> u64 {
     h.finish()
 }
 
-impl Dict {
-    pub fn new() -> Dict {
+impl<V> Dict<V> {
+    pub fn new() -> Dict<V> {
         Dict {
             tables: [Table::empty(), Table::empty()],
             rehash_idx: None,
@@ -518,7 +562,7 @@ impl Dict {
     }
 
     /// Finds `key` without a rehash step.
-    fn find_hashed(&self, h: usize, key: &[u8]) -> Option<NonNull<EntryHeader>> {
+    fn find_hashed(&self, h: usize, key: &[u8]) -> Option<NonNull<EntryHeader<V>>> {
         // Buckets of `tables[0]` below the rehash index are empty (and their pages may have
         // been given back): not reading them saves a fault.
         let drained_below = self.rehash_idx.unwrap_or(0);
@@ -545,7 +589,7 @@ impl Dict {
     }
 
     /// Finds `key`, doing one rehash step first.
-    pub(super) fn find(&mut self, key: &[u8]) -> Option<EntryPtr> {
+    pub(crate) fn find(&mut self, key: &[u8]) -> Option<EntryPtr<V>> {
         self.rehash_step();
         if self.is_empty() {
             return None;
@@ -554,7 +598,7 @@ impl Dict {
     }
 
     /// Inserts `key` or replaces its value. Returns the entry and the previous value.
-    pub(super) fn upsert(&mut self, key: &[u8], value: Value) -> (EntryPtr, Option<Value>) {
+    pub(crate) fn upsert(&mut self, key: &[u8], value: V) -> (EntryPtr<V>, Option<V>) {
         self.rehash_step();
         self.expand_if_needed();
         let h = self.hash(key);
@@ -575,12 +619,13 @@ impl Dict {
     }
 
     /// Unlinks and frees an entry (one rehash step first), returning its value.
-    /// Panics if the entry still has a TTL heap item or is not in this dict.
-    pub(super) fn remove_entry(&mut self, e: EntryPtr) -> Value {
+    /// Panics if the entry still has a back index (an outside index holds it) or is not in
+    /// this dict.
+    pub(crate) fn remove_entry(&mut self, e: EntryPtr<V>) -> V {
         assert_eq!(
-            e.heap_index(),
-            NO_HEAP_INDEX,
-            "Dict::remove_entry: entry still has a TTL heap item"
+            e.back_index(),
+            NO_BACK_INDEX,
+            "Dict::remove_entry: entry still held by an outside index"
         );
         self.rehash_step();
         let target = e.0.as_ptr();
@@ -591,7 +636,7 @@ impl Dict {
         for (t, table) in self.tables.iter_mut().enumerate() {
             if table.size() > 0 && !(t == 0 && (h & table.mask()) < drained_below) {
                 let b = h & table.mask();
-                let mut link: *mut *mut EntryHeader = &mut table.buckets[b];
+                let mut link: *mut *mut EntryHeader<V> = &mut table.buckets[b];
                 // SAFETY: `link` points at a bucket slot or at the `next` field of a live entry
                 // of this chain; we hold `&mut self`. Once unlinked, `target` is reachable from
                 // no table, as free_entry requires.
@@ -613,38 +658,39 @@ impl Dict {
         panic!("Dict::remove_entry: entry not found in its bucket");
     }
 
-    pub(super) fn key(&self, e: EntryPtr) -> &[u8] {
+    pub(crate) fn key(&self, e: EntryPtr<V>) -> &[u8] {
         // SAFETY: `e` is live (keyspace invariant) and the slice borrows `self`, so it cannot
         // outlive a removal, which needs `&mut self`.
         unsafe { key_of(e.0.as_ptr()) }
     }
 
-    pub(super) fn value(&self, e: EntryPtr) -> &Value {
+    pub(crate) fn value(&self, e: EntryPtr<V>) -> &V {
         // SAFETY: as in `key`.
         unsafe { &(*e.0.as_ptr()).value }
     }
 
-    pub(super) fn value_mut(&mut self, e: EntryPtr) -> &mut Value {
+    pub(crate) fn value_mut(&mut self, e: EntryPtr<V>) -> &mut V {
         // SAFETY: `e` is live and `&mut self` excludes every other reference into the dict.
         unsafe { &mut (*e.0.as_ptr()).value }
     }
 
-    /// The 24-bit access clock.
-    pub(super) fn access(&self, e: EntryPtr) -> u32 {
+    /// The entry's 24 owner bits.
+    pub(crate) fn owner_bits(&self, e: EntryPtr<V>) -> u32 {
         // SAFETY: `e` is live (keyspace invariant).
-        unsafe { (*e.0.as_ptr()).meta & ACCESS_MASK }
+        unsafe { (*e.0.as_ptr()).meta & OWNER_BITS_MASK }
     }
 
-    pub(super) fn set_access(&mut self, e: EntryPtr, clock: u32) {
+    /// Sets the entry's 24 owner bits (higher bits of `bits` are ignored).
+    pub(crate) fn set_owner_bits(&mut self, e: EntryPtr<V>, bits: u32) {
         // SAFETY: `e` is live; `meta` is never referenced, only read and written by value.
         unsafe {
             let meta = ptr::addr_of_mut!((*e.0.as_ptr()).meta);
-            *meta = (*meta & !ACCESS_MASK) | (clock & ACCESS_MASK);
+            *meta = (*meta & !OWNER_BITS_MASK) | (bits & OWNER_BITS_MASK);
         }
     }
 
     /// Visits every entry; stops early when `f` returns false.
-    pub(super) fn for_each_entry(&self, mut f: impl FnMut(EntryPtr) -> bool) {
+    pub(crate) fn for_each_entry(&self, mut f: impl FnMut(EntryPtr<V>) -> bool) {
         for table in &self.tables {
             for &head in table.buckets.iter() {
                 let mut e = head;
@@ -660,7 +706,7 @@ impl Dict {
         }
     }
 
-    fn for_each_in_chain(mut e: *mut EntryHeader, f: &mut impl FnMut(EntryPtr)) {
+    fn for_each_in_chain(mut e: *mut EntryHeader<V>, f: &mut impl FnMut(EntryPtr<V>)) {
         while let Some(p) = NonNull::new(e) {
             // SAFETY: entries reachable from a chain are live, and `f` cannot change the dict.
             e = unsafe { (*p.as_ptr()).next };
@@ -672,7 +718,7 @@ impl Dict {
     /// in the smaller table and then all its expansions in the larger one) and returns the next
     /// cursor, 0 when the scan is complete. The reverse-binary cursor makes the guarantee hold
     /// across resizes: every key present for the whole scan is visited at least once.
-    pub(super) fn scan_entries(&self, cursor: u64, mut f: impl FnMut(EntryPtr)) -> u64 {
+    pub(crate) fn scan_entries(&self, cursor: u64, mut f: impl FnMut(EntryPtr<V>)) -> u64 {
         if self.is_empty() {
             return 0;
         }
@@ -709,7 +755,10 @@ impl Dict {
     /// while rehashing), then a random element of its chain. After `RANDOM_TRIES` misses (a
     /// table far below 10% fill) it walks the buckets from the last pick instead, which is
     /// bounded by the table size.
-    pub(super) fn random_entry(&mut self, mut rand_u64: impl FnMut() -> u64) -> Option<EntryPtr> {
+    pub(crate) fn random_entry(
+        &mut self,
+        mut rand_u64: impl FnMut() -> u64,
+    ) -> Option<EntryPtr<V>> {
         if self.is_empty() {
             return None;
         }
@@ -757,25 +806,25 @@ impl Dict {
     }
 
     /// Safe key-based lookup (one rehash step).
-    pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
+    pub fn get(&mut self, key: &[u8]) -> Option<&V> {
         let e = self.find(key)?;
         Some(self.value(e))
     }
 
     /// Safe insert-or-replace; returns the previous value.
-    pub fn insert(&mut self, key: &[u8], value: Value) -> Option<Value> {
+    pub fn insert(&mut self, key: &[u8], value: V) -> Option<V> {
         self.upsert(key, value).1
     }
 
-    /// Safe delete. Panics if the entry has a TTL heap item (only `Db` creates those, and it
-    /// deletes through `remove_entry` after removing the item).
-    pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
+    /// Safe delete. Panics if the entry has a back index (only `Db` sets those, and it
+    /// deletes through `remove_entry` after removing its heap item).
+    pub fn remove(&mut self, key: &[u8]) -> Option<V> {
         let e = self.find(key)?;
         Some(self.remove_entry(e))
     }
 
     /// Visits every key and value.
-    pub fn for_each(&self, mut f: impl FnMut(&[u8], &Value)) {
+    pub fn for_each(&self, mut f: impl FnMut(&[u8], &V)) {
         self.for_each_entry(|e| {
             f(self.key(e), self.value(e));
             true
@@ -783,7 +832,7 @@ impl Dict {
     }
 
     /// One SCAN step over keys and values; see `scan_entries`.
-    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &Value)) -> u64 {
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &V)) -> u64 {
         self.scan_entries(cursor, |e| f(self.key(e), self.value(e)))
     }
 
@@ -849,7 +898,7 @@ impl Dict {
     }
 }
 
-impl Drop for Dict {
+impl<V> Drop for Dict<V> {
     fn drop(&mut self) {
         for table in &mut self.tables {
             // Buckets are only read: writing them would bring back pages a rehash gave back.
@@ -870,18 +919,18 @@ impl Drop for Dict {
     }
 }
 
-// Helper for the collection types (hashes' HRANDFIELD), which hold a `Dict` of their own and
-// cannot reach the `pub(super)` entry handles.
-impl Dict {
+// Helpers for the collection types (hashes' HRANDFIELD), which hold a `Dict` of their own and
+// do not use the `pub(crate)` entry handles.
+impl<V> Dict<V> {
     /// A random key and its value (see `random_entry` for how it is picked); None if empty.
-    pub fn random_pair(&mut self, rand_u64: impl FnMut() -> u64) -> Option<(&[u8], &Value)> {
+    pub fn random_pair(&mut self, rand_u64: impl FnMut() -> u64) -> Option<(&[u8], &V)> {
         let e = self.random_entry(rand_u64)?;
         Some((self.key(e), self.value(e)))
     }
 
     /// Like `for_each`, but the references live as long as the borrow of the dict, so the
     /// caller can collect them (sampling a snapshot of the pairs).
-    pub fn for_each_ref<'a>(&'a self, mut f: impl FnMut(&'a [u8], &'a Value)) {
+    pub fn for_each_ref<'a>(&'a self, mut f: impl FnMut(&'a [u8], &'a V)) {
         self.for_each_entry(|e| {
             f(self.key(e), self.value(e));
             true
@@ -896,22 +945,70 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use std::collections::HashMap;
 
+    /// The instantiation most tests use: i64 values.
+    type D = Dict<i64>;
+
     fn key(n: u64) -> Vec<u8> {
         format!("key:{n}").into_bytes()
     }
 
+    /// A 24-byte value (the keyspace's `Value`) makes a 40-byte header.
+    type V24 = [u64; 3];
+
     #[test]
     fn header_is_40_bytes_and_short_key_entry_is_56() {
-        assert_eq!(HEADER_SIZE, 40);
-        assert_eq!(entry_layout(16).size(), 56);
-        assert_eq!(entry_layout(0).size(), 40);
-        assert_eq!(entry_layout(254).size(), 40 + 254);
-        assert_eq!(entry_layout(255).size(), 40 + 4 + 255);
+        assert_eq!(header_size::<V24>(), 40);
+        assert_eq!(entry_layout::<V24>(16).size(), 56);
+        assert_eq!(entry_layout::<V24>(0).size(), 40);
+        assert_eq!(entry_layout::<V24>(254).size(), 40 + 254);
+        assert_eq!(entry_layout::<V24>(255).size(), 40 + 4 + 255);
+    }
+
+    /// The module doc's claim: the back index costs nothing for values whose size is a
+    /// multiple of 8 (the header without it is padded to the same size).
+    #[test]
+    fn owner_words_fill_what_would_be_padding() {
+        fn without_back_index<V>() -> usize {
+            (8 + std::mem::size_of::<V>() + 4).next_multiple_of(8)
+        }
+        assert_eq!(header_size::<()>(), 16);
+        assert_eq!(header_size::<()>(), without_back_index::<()>());
+        assert_eq!(header_size::<f64>(), without_back_index::<f64>());
+        assert_eq!(
+            header_size::<Box<[u8]>>(),
+            without_back_index::<Box<[u8]>>()
+        );
+        assert_eq!(header_size::<V24>(), without_back_index::<V24>());
+    }
+
+    #[test]
+    fn owner_bits_keep_the_key_length_tag() {
+        let mut d = D::new();
+        let long = vec![b'k'; 300];
+        for k in [&b"short"[..], &long] {
+            let (e, _) = d.upsert(k, 1);
+            d.set_owner_bits(e, u32::MAX);
+            assert_eq!(d.owner_bits(e), OWNER_BITS_MASK);
+            assert_eq!(d.key(e), k);
+            d.set_owner_bits(e, 0x12_3456);
+            assert_eq!(d.owner_bits(e), 0x12_3456);
+            assert_eq!(d.key(e), k);
+        }
+        d.check_invariants();
+    }
+
+    #[test]
+    #[should_panic(expected = "held by an outside index")]
+    fn remove_refuses_an_entry_with_a_back_index() {
+        let mut d = D::new();
+        let (e, _) = d.upsert(b"k", 1);
+        e.set_back_index(0);
+        d.remove(b"k");
     }
 
     #[test]
     fn binary_empty_and_long_keys() {
-        let mut d = Dict::new();
+        let mut d = D::new();
         let keys: Vec<Vec<u8>> = vec![
             vec![],
             vec![0],
@@ -922,16 +1019,16 @@ mod tests {
             (0..=255u8).cycle().take(70_000).collect(),
         ];
         for (i, k) in keys.iter().enumerate() {
-            assert!(d.insert(k, Value::Int(i as i64)).is_none());
+            assert!(d.insert(k, i as i64).is_none());
             d.check_invariants();
         }
         for (i, k) in keys.iter().enumerate() {
-            assert_eq!(d.get(k), Some(&Value::Int(i as i64)), "key #{i}");
+            assert_eq!(d.get(k), Some(&(i as i64)), "key #{i}");
         }
-        assert_eq!(d.insert(&[], Value::Int(-1)), Some(Value::Int(0)));
-        assert_eq!(d.remove(&[0xff; 255]), Some(Value::Int(4)));
+        assert_eq!(d.insert(&[], -1), Some(0));
+        assert_eq!(d.remove(&[0xff; 255]), Some(4));
         assert_eq!(d.get(&[0xff; 255]), None);
-        assert_eq!(d.get(&[0xff; 256]), Some(&Value::Int(5)));
+        assert_eq!(d.get(&[0xff; 256]), Some(&5));
         d.check_invariants();
     }
 
@@ -940,7 +1037,7 @@ mod tests {
     #[test]
     fn model_every_step() {
         let mut rng = StdRng::seed_from_u64(1);
-        let mut d = Dict::new();
+        let mut d = D::new();
         let mut model: HashMap<Vec<u8>, i64> = HashMap::new();
         let mut saw_rehash = false;
         for round in 0..3 {
@@ -959,15 +1056,12 @@ mod tests {
                     };
                     let insert_below = if phase_grow { 6 } else { 2 };
                     if op < insert_below {
-                        assert_eq!(
-                            d.insert(&k, Value::Int(v)),
-                            model.insert(k.clone(), v).map(Value::Int)
-                        );
+                        assert_eq!(d.insert(&k, v), model.insert(k.clone(), v));
                     } else if op < 8 {
-                        assert_eq!(d.remove(&k), model.remove(&k).map(Value::Int));
+                        assert_eq!(d.remove(&k), model.remove(&k));
                         d.shrink_if_needed();
                     } else {
-                        assert_eq!(d.get(&k), model.get(&k).map(|&v| Value::Int(v)).as_ref());
+                        assert_eq!(d.get(&k), model.get(&k));
                     }
                     saw_rehash |= d.is_rehashing();
                     assert_eq!(d.len(), model.len());
@@ -985,14 +1079,14 @@ mod tests {
 
     #[test]
     fn grows_like_redis() {
-        let mut d = Dict::new();
-        d.insert(b"a", Value::Int(0));
+        let mut d = D::new();
+        d.insert(b"a", 0);
         assert_eq!(d.bucket_count(), 4);
         for i in 1..4 {
-            d.insert(&key(i), Value::Int(0));
+            d.insert(&key(i), 0);
         }
         assert_eq!(d.bucket_count(), 4, "4 keys fit 4 buckets");
-        d.insert(&key(4), Value::Int(0));
+        d.insert(&key(4), 0);
         // The 5th insert saw used (4) >= size (4) and started a rehash to 8.
         assert!(d.is_rehashing());
         assert_eq!(d.bucket_count(), 4 + 8);
@@ -1005,9 +1099,9 @@ mod tests {
     fn rehash_step_is_bounded() {
         // Build a 65536-bucket table with one key at each end: a single step must stop after
         // at most 10 empty buckets, not walk to the far key.
-        let mut d = Dict::new();
+        let mut d = D::new();
         for i in 0..40_000 {
-            d.insert(&key(i), Value::Int(0));
+            d.insert(&key(i), 0);
         }
         d.rehash_for(Duration::from_secs(5));
         for i in 0..40_000 {
@@ -1019,7 +1113,7 @@ mod tests {
             65536,
             "deletes alone never shrink the dict"
         );
-        d.insert(b"x", Value::Int(1));
+        d.insert(b"x", 1);
         d.rehash_for(Duration::from_secs(5));
         let size_before = d.tables[0].size();
         assert!(d.shrink_if_needed());
@@ -1059,10 +1153,10 @@ mod tests {
     #[test]
     fn large_buckets_are_mapped_and_release_gives_pages_back() {
         let len = MAPPED_BUCKETS_BYTES / BUCKET_BYTES * 2;
-        let mut b = Buckets::zeroed(len);
+        let mut b = Buckets::<u64>::zeroed(len);
         assert!(b.mapped);
         assert!(b.iter().all(|p| p.is_null()));
-        let marker = ptr::NonNull::<EntryHeader>::dangling().as_ptr();
+        let marker = ptr::NonNull::<EntryHeader<u64>>::dangling().as_ptr();
         for i in (0..len).step_by(64) {
             b[i] = marker;
         }
@@ -1088,7 +1182,7 @@ mod tests {
         // A range past the end or of an allocator-backed array is ignored.
         b.release(0..len * BUCKET_BYTES + page_size());
         assert!((len / 2..len).step_by(64).all(|i| b[i] == marker));
-        let mut small = Buckets::zeroed(16);
+        let mut small = Buckets::<u64>::zeroed(16);
         assert!(!small.mapped);
         small.release(0..page_size());
         assert_eq!(small.len(), 16);
@@ -1099,9 +1193,9 @@ mod tests {
         // Just past the grow point of a 2^17-bucket (1 MiB, mapped) table: a rehash into 2^18
         // buckets starts, and the old table is given back behind the rehash index.
         let n = (MAPPED_BUCKETS_BYTES / BUCKET_BYTES) as u64 + 1;
-        let mut d = Dict::new();
+        let mut d = D::new();
         for i in 0..n {
-            d.insert(&key(i), Value::Int(i as i64));
+            d.insert(&key(i), i as i64);
         }
         assert!(d.is_rehashing());
         assert!(d.tables[0].buckets.mapped);
@@ -1123,12 +1217,12 @@ mod tests {
             if rounds % 16 == 0 {
                 d.check_invariants();
                 for i in (0..n).step_by(97) {
-                    assert_eq!(d.get(&key(i)), Some(&Value::Int(i as i64)), "key {i}");
+                    assert_eq!(d.get(&key(i)), Some(&(i as i64)), "key {i}");
                 }
                 // Deletes and inserts during the rehash find their buckets in either table.
                 let k = key(n + rounds);
-                d.insert(&k, Value::Int(-1));
-                assert_eq!(d.remove(&k), Some(Value::Int(-1)));
+                d.insert(&k, -1);
+                assert_eq!(d.remove(&k), Some(-1));
             }
             if released_seen > old_bytes / 2 {
                 break;
@@ -1144,15 +1238,15 @@ mod tests {
         assert_eq!(d.len(), n as usize);
         d.check_invariants();
         for i in 0..n {
-            assert_eq!(d.get(&key(i)), Some(&Value::Int(i as i64)));
+            assert_eq!(d.get(&key(i)), Some(&(i as i64)));
         }
     }
 
     #[test]
     fn scan_complete_without_resize() {
-        let mut d = Dict::new();
+        let mut d = D::new();
         for i in 0..1000 {
-            d.insert(&key(i), Value::Int(i as i64));
+            d.insert(&key(i), i as i64);
         }
         d.rehash_for(Duration::from_secs(1));
         let mut seen = HashMap::new();
@@ -1172,9 +1266,9 @@ mod tests {
 
     #[test]
     fn random_entry_reaches_every_key() {
-        let mut d = Dict::new();
+        let mut d = D::new();
         for i in 0..50 {
-            d.insert(&key(i), Value::Int(0));
+            d.insert(&key(i), 0);
         }
         let mut rng = StdRng::seed_from_u64(3);
         let mut seen = HashSet::new();
@@ -1184,22 +1278,22 @@ mod tests {
         }
         assert_eq!(seen.len(), 50);
         // A very sparse table (1 key in 65536 buckets) still finds its key.
-        let mut d = Dict::new();
+        let mut d = D::new();
         for i in 0..40_000 {
-            d.insert(&key(i), Value::Int(0));
+            d.insert(&key(i), 0);
         }
         for i in 1..40_000 {
             d.remove(&key(i));
         }
         let e = d.random_entry(|| rng.gen()).expect("non-empty");
         assert_eq!(d.key(e), key(0).as_slice());
-        assert!(Dict::new().random_entry(|| 0).is_none());
+        assert!(D::new().random_entry(|| 0).is_none());
     }
 
     #[test]
     fn dict_is_send() {
         fn assert_send<T: Send>() {}
-        assert_send::<Dict>();
+        assert_send::<Dict<Box<[u8]>>>();
     }
 
     #[test]
@@ -1208,7 +1302,7 @@ mod tests {
         // both tables hold entries. A leak or double free here is reported by LeakSanitizer /
         // AddressSanitizer: RUSTFLAGS=-Zsanitizer=address cargo +nightly test
         // --target x86_64-unknown-linux-gnu --lib (Miri is not installed on our machines).
-        let mut d = Dict::new();
+        let mut d = Dict::<Box<[u8]>>::new();
         let mut i = 0;
         while !(d.is_rehashing() && d.tables[0].used > 0 && d.tables[1].used > 0) {
             let k = if i % 2 == 0 {
@@ -1216,7 +1310,7 @@ mod tests {
             } else {
                 vec![b'k'; 300 + i as usize]
             };
-            d.insert(&k, Value::from_bytes(&[b'v'; 100]));
+            d.insert(&k, vec![b'v'; 100].into_boxed_slice());
             i += 1;
             assert!(i < 10_000, "never caught the dict mid-rehash");
         }
