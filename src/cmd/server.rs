@@ -1,5 +1,6 @@
 //! Connection and server commands: PING ECHO QUIT HELLO AUTH SELECT, CLIENT, SWAPDB DBSIZE
-//! FLUSHDB FLUSHALL TIME INFO, CONFIG, COMMAND, SHUTDOWN.
+//! FLUSHDB FLUSHALL TIME INFO, CONFIG, SHUTDOWN (COMMAND is in `cmd::command`; the rows of
+//! all of them, subcommands included, are in `cmd::table`).
 //!
 //! These read and change server-wide state (clients, config, statistics) rather than keys, so
 //! most have no separate `op_*` layer; the database-level operations they need (swap, flush)
