@@ -74,7 +74,6 @@ pub type TimeoutFn = fn(&mut Reply<'_>);
 /// The reply CLIENT UNBLOCK ... ERROR sends to the blocked client.
 pub const ERR_UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
-
 /// What a blocked client waits for and how to serve it.
 pub struct Request {
     /// Distinct keys, sorted (filled in by `block`).

@@ -8,7 +8,9 @@
 //! - `io::ring`: the io_uring ring; the only `unsafe` on the I/O path; owns in-flight buffers.
 //! - `net::conn`: one client: input buffer, parser cursor, output buffers, client settings.
 //! - `resp::parse` / `resp::reply`: incremental request parser and RESP2/RESP3 encoder.
-//! - `cmd`: the command table and dispatch; one file per command family.
+//! - `cmd`: commands. `cmd::table` holds every command as one row (arity, flags, ACL
+//!   categories, key specs, docs); dispatch and `cmd::command` (COMMAND INFO/DOCS/GETKEYS...)
+//!   read it; one file per command family holds the handlers.
 //! - `blocking`: clients blocked on keys (BLPOP...): wait queues, ready keys, deadlines.
 //! - `keyspace`: databases: intrusive hash table (`dict`), TTL heap (`expire`), values.
 //! - `types`: collection values (list, hash, set, sorted set on an AVL tree).

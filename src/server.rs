@@ -528,7 +528,8 @@ impl Server {
                         // ran (not expected; kept in order rather than lost).
                         out.append(&mut c.out);
                     }
-                    if c.close_after_reply || c.closed || c.is_blocked() || self.shutdown_requested {
+                    if c.close_after_reply || c.closed || c.is_blocked() || self.shutdown_requested
+                    {
                         break;
                     }
                 }

@@ -20,7 +20,6 @@
 
 use super::{Ctx, ERR_SYNTAX, ERR_WRONGTYPE};
 use crate::blocking::{block, parse_timeout, timeout_null_array, Request};
-use crate::cmd::docs::{arg, Arg, MULTIPLE, OPTIONAL};
 use crate::cmd::lists::{op_move, op_mpop, op_pop, propagate_pop, OpError};
 use crate::cmd::zsets;
 use crate::keyspace::value::ValueType;
@@ -359,85 +358,3 @@ pub fn cmd_bzmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let keys: Vec<&[u8]> = (3..where_idx).map(|i| argv.get(i)).collect();
     bzpop_keys(ctx, &keys, min, Some(count), deadline_ms);
 }
-
-// ---------------------------------------------------------------------------------------------
-// COMMAND DOCS arguments (Redis 7.0.15's COMMAND DOCS), read by docs::args_of.
-
-const LEFT_RIGHT: [Arg; 2] = [
-    arg("left", "pure-token", Some("LEFT"), 0, &[]),
-    arg("right", "pure-token", Some("RIGHT"), 0, &[]),
-];
-
-const MIN_MAX: [Arg; 2] = [
-    arg("min", "pure-token", Some("MIN"), 0, &[]),
-    arg("max", "pure-token", Some("MAX"), 0, &[]),
-];
-
-pub static ARGS: &[(&str, &[Arg])] = &[
-    (
-        "bzmpop",
-        &[
-            arg("timeout", "double", None, 0, &[]),
-            arg("numkeys", "integer", None, 0, &[]),
-            arg("key", "key", None, MULTIPLE, &[]),
-            arg("where", "oneof", None, 0, &MIN_MAX),
-            arg("count", "integer", Some("COUNT"), OPTIONAL, &[]),
-        ],
-    ),
-    (
-        "bzpopmax",
-        &[
-            arg("key", "key", None, MULTIPLE, &[]),
-            arg("timeout", "double", None, 0, &[]),
-        ],
-    ),
-    (
-        "bzpopmin",
-        &[
-            arg("key", "key", None, MULTIPLE, &[]),
-            arg("timeout", "double", None, 0, &[]),
-        ],
-    ),
-    (
-        "blmove",
-        &[
-            arg("source", "key", None, 0, &[]),
-            arg("destination", "key", None, 0, &[]),
-            arg("wherefrom", "oneof", None, 0, &LEFT_RIGHT),
-            arg("whereto", "oneof", None, 0, &LEFT_RIGHT),
-            arg("timeout", "double", None, 0, &[]),
-        ],
-    ),
-    (
-        "blmpop",
-        &[
-            arg("timeout", "double", None, 0, &[]),
-            arg("numkeys", "integer", None, 0, &[]),
-            arg("key", "key", None, MULTIPLE, &[]),
-            arg("where", "oneof", None, 0, &LEFT_RIGHT),
-            arg("count", "integer", Some("COUNT"), OPTIONAL, &[]),
-        ],
-    ),
-    (
-        "blpop",
-        &[
-            arg("key", "key", None, MULTIPLE, &[]),
-            arg("timeout", "double", None, 0, &[]),
-        ],
-    ),
-    (
-        "brpop",
-        &[
-            arg("key", "key", None, MULTIPLE, &[]),
-            arg("timeout", "double", None, 0, &[]),
-        ],
-    ),
-    (
-        "brpoplpush",
-        &[
-            arg("source", "key", None, 0, &[]),
-            arg("destination", "key", None, 0, &[]),
-            arg("timeout", "double", None, 0, &[]),
-        ],
-    ),
-];

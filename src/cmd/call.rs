@@ -118,7 +118,12 @@ fn check(
     }
     // EXEC counts as the commands it will run.
     let is_exec = c.flags & flags::EXEC != 0;
-    let effective = c.flags | if is_exec { queued_flags.unwrap_or(0) } else { 0 };
+    let effective = c.flags
+        | if is_exec {
+            queued_flags.unwrap_or(0)
+        } else {
+            0
+        };
     if srv.config.maxmemory_bytes > 0 && !srv.loading {
         // Inside MULTI every command but the transaction's end is refused when over the
         // limit: queueing would grow memory without bound.
@@ -143,14 +148,23 @@ fn check(
 /// Answers a refused command (EXEC refused ends its transaction, as Redis's
 /// `execCommandAbort`) and counts it.
 #[cold]
-fn refuse(srv: &mut Server, slot: usize, idx: usize, c: &Command, r: Refusal, reply: &mut Reply<'_>) {
+fn refuse(
+    srv: &mut Server,
+    slot: usize,
+    idx: usize,
+    c: &Command,
+    r: Refusal,
+    reply: &mut Reply<'_>,
+) {
     let e = refusal_text(srv, c, r);
     srv.stats.total_error_replies += 1;
     srv.cmd_stats[idx].rejected_calls += 1;
     if c.flags & flags::EXEC != 0 {
         multi::discard(srv, slot);
         let why = e.strip_prefix("ERR ").unwrap_or(&e);
-        reply.error(&format!("EXECABORT Transaction discarded because of: {why}"));
+        reply.error(&format!(
+            "EXECABORT Transaction discarded because of: {why}"
+        ));
     } else {
         multi::flag_error(srv, slot);
         reply.error(&e);

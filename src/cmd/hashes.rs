@@ -23,7 +23,6 @@
 
 use std::cell::Cell;
 
-use super::docs::{Arg, MULTIPLE, OPTIONAL};
 use super::keys::parse_scan_cursor;
 use super::{arg_i64, Ctx, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_OVERFLOW, ERR_SYNTAX, ERR_WRONGTYPE};
 use crate::keyspace::value::Value;
@@ -675,93 +674,6 @@ pub fn cmd_hscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         },
     );
 }
-
-// ---------------------------------------------------------------------------------------------
-// COMMAND DOCS arguments (Redis 7.0's shapes), read by docs::args_of.
-
-const fn arg(name: &'static str, kind: &'static str) -> Arg {
-    Arg {
-        name,
-        kind,
-        token: None,
-        flags: 0,
-        args: &[],
-    }
-}
-
-const KEY: Arg = arg("key", "key");
-const FIELD: Arg = arg("field", "string");
-const FIELDS: Arg = Arg {
-    flags: MULTIPLE,
-    ..arg("field", "string")
-};
-const FIELD_VALUE: Arg = Arg {
-    name: "field_value",
-    kind: "block",
-    token: None,
-    flags: MULTIPLE,
-    args: &[arg("field", "string"), arg("value", "string")],
-};
-
-pub static ARGS: &[(&str, &[Arg])] = &[
-    ("hdel", &[KEY, FIELDS]),
-    ("hexists", &[KEY, FIELD]),
-    ("hget", &[KEY, FIELD]),
-    ("hgetall", &[KEY]),
-    ("hincrby", &[KEY, FIELD, arg("increment", "integer")]),
-    ("hincrbyfloat", &[KEY, FIELD, arg("increment", "double")]),
-    ("hkeys", &[KEY]),
-    ("hlen", &[KEY]),
-    ("hmget", &[KEY, FIELDS]),
-    ("hmset", &[KEY, FIELD_VALUE]),
-    (
-        "hrandfield",
-        &[
-            KEY,
-            Arg {
-                name: "options",
-                kind: "block",
-                token: None,
-                flags: OPTIONAL,
-                args: &[
-                    arg("count", "integer"),
-                    Arg {
-                        name: "withvalues",
-                        kind: "pure-token",
-                        token: Some("WITHVALUES"),
-                        flags: OPTIONAL,
-                        args: &[],
-                    },
-                ],
-            },
-        ],
-    ),
-    (
-        "hscan",
-        &[
-            KEY,
-            arg("cursor", "integer"),
-            Arg {
-                name: "pattern",
-                kind: "pattern",
-                token: Some("MATCH"),
-                flags: OPTIONAL,
-                args: &[],
-            },
-            Arg {
-                name: "count",
-                kind: "integer",
-                token: Some("COUNT"),
-                flags: OPTIONAL,
-                args: &[],
-            },
-        ],
-    ),
-    ("hset", &[KEY, FIELD_VALUE]),
-    ("hsetnx", &[KEY, FIELD, arg("value", "string")]),
-    ("hstrlen", &[KEY, FIELD]),
-    ("hvals", &[KEY]),
-];
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,7 @@
 //! - A DB index is an `int`: beyond i32 it is a range error with Redis's own text, then it
 //!   must name an existing database.
 
-use super::{arg_i64, flags, Command, Ctx, ERR_DB_RANGE, ERR_NOT_INT, ERR_NO_KEY, ERR_SYNTAX};
+use super::{arg_i64, Ctx, ERR_DB_RANGE, ERR_NOT_INT, ERR_NO_KEY, ERR_SYNTAX};
 use crate::keyspace::value::{Value, ValueType};
 use crate::keyspace::Db;
 use crate::lazyfree::LAZYFREE_THRESHOLD;
@@ -563,75 +563,6 @@ pub fn cmd_move(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 // ---- OBJECT -----------------------------------------------------------------------------
 
-macro_rules! object_sub {
-    ($name:expr, $arity:expr, $flags:expr, $keys:expr, $since:expr, $summary:expr, $h:expr) => {
-        Command {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            first_key: $keys,
-            last_key: $keys,
-            // Redis: key at index 2, step 1; HELP has no keys at all.
-            step: if $keys > 0 { 1 } else { 0 },
-            group: "generic",
-            since: $since,
-            complexity: "O(1)",
-            summary: $summary,
-            handler: $h,
-            subcommands: &[],
-        }
-    };
-}
-
-/// OBJECT's subcommands, with Redis 7.0's arity, flags, key positions and docs.
-pub static OBJECT_SUBCOMMANDS: &[Command] = &[
-    object_sub!(
-        "object|encoding",
-        3,
-        flags::READONLY,
-        2,
-        "2.2.3",
-        "Inspect the internal encoding of a Redis object",
-        cmd_object_encoding
-    ),
-    object_sub!(
-        "object|freq",
-        3,
-        flags::READONLY,
-        2,
-        "4.0.0",
-        "Get the logarithmic access frequency counter of a Redis object",
-        cmd_object_freq
-    ),
-    object_sub!(
-        "object|help",
-        2,
-        flags::LOADING | flags::STALE,
-        0,
-        "6.2.0",
-        "Show helpful text about the different subcommands",
-        cmd_object_help
-    ),
-    object_sub!(
-        "object|idletime",
-        3,
-        flags::READONLY,
-        2,
-        "2.2.3",
-        "Get the time since a Redis object was last accessed",
-        cmd_object_idletime
-    ),
-    object_sub!(
-        "object|refcount",
-        3,
-        flags::READONLY,
-        2,
-        "2.2.3",
-        "Get the number of references to the value of the key",
-        cmd_object_refcount
-    ),
-];
-
 fn lfu_policy(ctx: &Ctx<'_>) -> bool {
     ctx.srv.config.maxmemory_policy.ends_with("lfu")
 }
@@ -656,19 +587,19 @@ fn object_lookup(ctx: &mut Ctx<'_>, key: &[u8]) -> Option<ObjectInfo> {
     info
 }
 
-fn cmd_object_encoding(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+pub fn cmd_object_encoding(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if let Some(info) = object_lookup(ctx, argv.get(2)) {
         ctx.reply.bulk(info.encoding.as_bytes());
     }
 }
 
-fn cmd_object_refcount(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+pub fn cmd_object_refcount(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if let Some(info) = object_lookup(ctx, argv.get(2)) {
         ctx.reply.int(info.refcount);
     }
 }
 
-fn cmd_object_idletime(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+pub fn cmd_object_idletime(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if object_lookup(ctx, argv.get(2)).is_none() {
         return;
     }
@@ -680,7 +611,7 @@ fn cmd_object_idletime(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.reply.int(i64::try_from(idle_s).unwrap_or(i64::MAX));
 }
 
-fn cmd_object_freq(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+pub fn cmd_object_freq(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if object_lookup(ctx, argv.get(2)).is_none() {
         return;
     }
@@ -692,7 +623,7 @@ fn cmd_object_freq(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.reply.int(i64::from(freq));
 }
 
-fn cmd_object_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+pub fn cmd_object_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     const LINES: &[&str] = &[
         "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "ENCODING <key>",

@@ -57,7 +57,10 @@ impl Watches {
     }
 
     fn add(&mut self, db: usize, key: &[u8], slot: usize, id: u64) {
-        self.keys[db].entry(key.into()).or_default().push((slot, id));
+        self.keys[db]
+            .entry(key.into())
+            .or_default()
+            .push((slot, id));
         self.entries += 1;
     }
 

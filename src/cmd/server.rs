@@ -1,13 +1,13 @@
 //! Connection and server commands: PING ECHO QUIT HELLO AUTH SELECT, CLIENT, SWAPDB DBSIZE
-//! FLUSHDB FLUSHALL TIME INFO, CONFIG, COMMAND, SHUTDOWN.
+//! FLUSHDB FLUSHALL TIME INFO, CONFIG, SHUTDOWN (COMMAND is in `cmd::command`; the rows of
+//! all of them, subcommands included, are in `cmd::table`).
 //!
 //! These read and change server-wide state (clients, config, statistics) rather than keys, so
 //! most have no separate `op_*` layer; the database-level operations they need (swap, flush)
 //! are plain moves of whole `Db` values.
 
-use super::{arg_i64, flags, Command, Ctx, ERR_DB_RANGE, ERR_NOT_INT};
+use super::{arg_i64, Ctx, ERR_DB_RANGE, ERR_NOT_INT};
 use crate::keyspace::Db;
-use crate::resp::reply::Reply;
 use crate::resp::Argv;
 use std::fmt::Write as _;
 
@@ -323,95 +323,7 @@ pub fn cmd_shutdown(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 // ---- CLIENT ----------------------------------------------------------------------------
 
-macro_rules! sub {
-    ($name:expr, $arity:expr, $flags:expr, $since:expr, $summary:expr, $h:expr) => {
-        Command {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            first_key: 0,
-            last_key: 0,
-            step: 0,
-            group: "connection",
-            since: $since,
-            complexity: "O(1)",
-            summary: $summary,
-            handler: $h,
-            subcommands: &[],
-        }
-    };
-}
-
-use flags::*;
-
-pub static CLIENT_SUBCOMMANDS: &[Command] = &[
-    sub!(
-        "client|id",
-        2,
-        NOSCRIPT | LOADING | STALE,
-        "5.0.0",
-        "Returns the unique client ID of the connection.",
-        cmd_client_id
-    ),
-    sub!(
-        "client|setname",
-        3,
-        NOSCRIPT | LOADING | STALE,
-        "2.6.9",
-        "Sets the connection name.",
-        cmd_client_setname
-    ),
-    sub!(
-        "client|getname",
-        2,
-        NOSCRIPT | LOADING | STALE,
-        "2.6.9",
-        "Returns the name of the connection.",
-        cmd_client_getname
-    ),
-    sub!(
-        "client|list",
-        -2,
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        "2.4.0",
-        "Lists open connections.",
-        cmd_client_list
-    ),
-    sub!(
-        "client|info",
-        2,
-        NOSCRIPT | LOADING | STALE,
-        "6.2.0",
-        "Returns information about the connection.",
-        cmd_client_info
-    ),
-    sub!(
-        "client|kill",
-        -3,
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        "2.4.0",
-        "Terminates open connections.",
-        cmd_client_kill
-    ),
-    sub!(
-        "client|unblock",
-        -3,
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        "5.0.0",
-        "Unblocks a client blocked by a blocking command from a different connection.",
-        cmd_client_unblock
-    ),
-    sub!(
-        "client|help",
-        2,
-        LOADING | STALE,
-        "5.0.0",
-        "Returns helpful text about the different subcommands.",
-        cmd_client_help
-    ),
-];
-
-fn cmd_client_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+pub fn cmd_client_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     help(
         ctx,
         &[
@@ -454,7 +366,7 @@ fn cmd_client_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     );
 }
 
-fn cmd_client_id(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+pub fn cmd_client_id(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     let id = ctx.conn().id as i64;
     ctx.reply.int(id);
 }
@@ -462,7 +374,7 @@ fn cmd_client_id(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if that client was blocked and is now unblocked
 /// (with the timeout reply, or the UNBLOCKED error), else 0. The reason is checked before the
 /// id, as in Redis.
-fn cmd_client_unblock(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+pub fn cmd_client_unblock(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if argv.len() > 4 {
         // Redis echoes the subcommand as typed.
         let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
@@ -496,7 +408,7 @@ fn validate_name(name: &[u8]) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn cmd_client_setname(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+pub fn cmd_client_setname(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let name = argv.get(2);
     if let Err(e) = validate_name(name) {
         ctx.err(e);
@@ -510,7 +422,7 @@ fn cmd_client_setname(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.reply.ok();
 }
 
-fn cmd_client_getname(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+pub fn cmd_client_getname(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     match ctx.conn().name.clone() {
         Some(n) => ctx.reply.bulk(&n),
         None => ctx.reply.null(),
@@ -569,13 +481,13 @@ fn client_line(ctx: &Ctx<'_>, slot: usize, out: &mut String) {
     );
 }
 
-fn cmd_client_info(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+pub fn cmd_client_info(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     let mut s = String::new();
     client_line(ctx, ctx.slot, &mut s);
     ctx.reply.verbatim(s.as_bytes());
 }
 
-fn cmd_client_list(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+pub fn cmd_client_list(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let mut ids: Option<Vec<u64>> = None;
     let mut i = 2;
     while i < argv.len() {
@@ -622,7 +534,7 @@ fn cmd_client_list(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.reply.verbatim(s.as_bytes());
 }
 
-fn cmd_client_kill(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+pub fn cmd_client_kill(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     // Old form: CLIENT KILL addr:port → OK or "No such client".
     if argv.len() == 3 {
         let addr = argv.get(2);
@@ -967,54 +879,7 @@ pub fn cmd_info(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 // ---- CONFIG ----------------------------------------------------------------------------
 
-pub static CONFIG_SUBCOMMANDS: &[Command] = &[
-    Command {
-        group: "server",
-        ..sub!(
-            "config|get",
-            -3,
-            ADMIN | NOSCRIPT | LOADING | STALE,
-            "2.0.0",
-            "Returns the effective values of configuration parameters.",
-            cmd_config_get
-        )
-    },
-    Command {
-        group: "server",
-        ..sub!(
-            "config|set",
-            -4,
-            ADMIN | NOSCRIPT | LOADING | STALE,
-            "2.0.0",
-            "Sets configuration parameters in-flight.",
-            cmd_config_set
-        )
-    },
-    Command {
-        group: "server",
-        ..sub!(
-            "config|resetstat",
-            2,
-            ADMIN | NOSCRIPT | LOADING | STALE,
-            "2.0.0",
-            "Resets the server's statistics.",
-            cmd_config_resetstat
-        )
-    },
-    Command {
-        group: "server",
-        ..sub!(
-            "config|help",
-            2,
-            LOADING | STALE,
-            "5.0.0",
-            "Returns helpful text about the different subcommands.",
-            cmd_config_help
-        )
-    },
-];
-
-fn cmd_config_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+pub fn cmd_config_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     help(
         ctx,
         &[
@@ -1031,7 +896,7 @@ fn cmd_config_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     );
 }
 
-fn cmd_config_get(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+pub fn cmd_config_get(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let mut found: Vec<(&'static str, String)> = Vec::new();
     for i in 2..argv.len() {
         let pat = argv.get(i);
@@ -1051,7 +916,7 @@ fn cmd_config_get(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
 }
 
-fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if !argv.len().is_multiple_of(2) {
         ctx.syntax_error();
         return;
@@ -1132,7 +997,7 @@ fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.reply.ok();
 }
 
-fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+pub fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     // The dirty counter is not a statistic (Redis's resetServerStats keeps server.dirty):
     // rdb_changes_since_last_save and the save schedule are measured against it.
     let dirty = ctx.srv.stats.dirty;
@@ -1142,376 +1007,4 @@ fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         *s = Default::default();
     }
     ctx.reply.ok();
-}
-
-// ---- COMMAND ---------------------------------------------------------------------------
-
-pub static COMMAND_SUBCOMMANDS: &[Command] = &[
-    Command {
-        group: "server",
-        complexity: "O(1)",
-        ..sub!(
-            "command|count",
-            2,
-            LOADING | STALE,
-            "2.8.13",
-            "Returns a count of commands.",
-            cmd_command_count
-        )
-    },
-    Command {
-        group: "server",
-        complexity: "O(N) where N is the number of commands to look up",
-        ..sub!(
-            "command|info",
-            -2,
-            LOADING | STALE,
-            "2.8.13",
-            "Returns information about one, multiple or all commands.",
-            cmd_command_info
-        )
-    },
-    Command {
-        group: "server",
-        complexity: "O(N) where N is the number of commands to look up",
-        ..sub!(
-            "command|docs",
-            -2,
-            LOADING | STALE,
-            "7.0.0",
-            "Returns documentary information about one, multiple or all commands.",
-            cmd_command_docs
-        )
-    },
-    Command {
-        group: "server",
-        complexity: "O(N) where N is the total number of Redis commands",
-        ..sub!(
-            "command|list",
-            -2,
-            LOADING | STALE,
-            "7.0.0",
-            "Returns a list of command names.",
-            cmd_command_list
-        )
-    },
-    Command {
-        group: "server",
-        ..sub!(
-            "command|help",
-            2,
-            LOADING | STALE,
-            "5.0.0",
-            "Returns helpful text about the different subcommands.",
-            cmd_command_help
-        )
-    },
-];
-
-fn cmd_command_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    help(
-        ctx,
-        &[
-            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "(no subcommand)",
-            "    Return details about all Redis commands.",
-            "COUNT",
-            "    Return the total number of commands in this Redis server.",
-            "LIST",
-            "    Return a list of all commands in this Redis server.",
-            "INFO [<command-name> ...]",
-            "    Return details about multiple Redis commands.",
-            "    If no command names are given, documentation details for all",
-            "    commands are returned.",
-            "DOCS [<command-name> ...]",
-            "    Return documentation details about multiple Redis commands.",
-            "    If no command names are given, documentation details for all",
-            "    commands are returned.",
-            "HELP",
-            "    Print this help.",
-        ],
-    );
-}
-
-/// ACL categories Redis gives a command beyond what its flags and group imply.
-const ACL_EXTRA: &[(&str, &[&str])] = &[
-    ("dbsize", &["@keyspace"]),
-    ("flushall", &["@keyspace", "@dangerous"]),
-    ("flushdb", &["@keyspace", "@dangerous"]),
-    ("swapdb", &["@keyspace", "@dangerous"]),
-    ("info", &["@dangerous"]),
-    ("keys", &["@dangerous"]),
-    ("lastsave", &["@admin", "@dangerous"]),
-];
-
-fn acl_categories(c: &Command) -> Vec<&'static str> {
-    let mut v = Vec::new();
-    // Redis's CLIENT and OBJECT containers carry no category of their group; COMMAND and its
-    // subcommands are @connection although they sit in the server group.
-    let group = match c.name {
-        "client" | "object" => "",
-        n if n == "command" || n.starts_with("command|") => "connection",
-        _ => c.group,
-    };
-    if c.flags & WRITE != 0 {
-        v.push("@write");
-    }
-    if c.flags & READONLY != 0 {
-        v.push("@read");
-    }
-    match group {
-        "string" => v.push("@string"),
-        "generic" => v.push("@keyspace"),
-        "connection" => v.push("@connection"),
-        "list" => v.push("@list"),
-        "hash" => v.push("@hash"),
-        "set" => v.push("@set"),
-        "sorted-set" => v.push("@sortedset"),
-        "transactions" => v.push("@transaction"),
-        _ => {}
-    }
-    if c.flags & ADMIN != 0 {
-        v.push("@admin");
-        v.push("@dangerous");
-    }
-    if let Some((_, extra)) = ACL_EXTRA.iter().find(|(n, _)| *n == c.name) {
-        v.extend_from_slice(extra);
-    }
-    if c.flags & FAST != 0 {
-        v.push("@fast");
-    } else {
-        v.push("@slow");
-    }
-    if c.flags & BLOCKING != 0 {
-        v.push("@blocking");
-    }
-    v
-}
-
-/// One COMMAND INFO key spec: flags, an index begin_search at `index`, and a find_keys of
-/// `find` ("range" or "keynum") with its three parameters.
-fn write_key_spec(
-    r: &mut Reply<'_>,
-    (access, kind): (&str, &str),
-    index: i32,
-    find: &str,
-    params: [(&str, i32); 3],
-) {
-    r.map(3);
-    r.bulk(b"flags");
-    r.set(2);
-    r.simple(access);
-    r.simple(kind);
-    r.bulk(b"begin_search");
-    r.map(2);
-    r.bulk(b"type");
-    r.bulk(b"index");
-    r.bulk(b"spec");
-    r.map(1);
-    r.bulk(b"index");
-    r.int(i64::from(index));
-    r.bulk(b"find_keys");
-    r.map(2);
-    r.bulk(b"type");
-    r.bulk(find.as_bytes());
-    r.bulk(b"spec");
-    r.map(params.len());
-    for (name, v) in params {
-        r.bulk(name.as_bytes());
-        r.int(i64::from(v));
-    }
-}
-
-fn write_command_info(ctx: &mut Ctx<'_>, c: &'static Command) {
-    let r = &mut ctx.reply;
-    r.array(10);
-    r.bulk(c.name.as_bytes());
-    r.int(c.arity as i64);
-    let mut names: Vec<&str> = flags::NAMES
-        .iter()
-        .filter(|(f, _)| c.flags & f != 0)
-        .map(|(_, n)| *n)
-        .collect();
-    let numkeys_at = super::numkeys_index(c.name);
-    if numkeys_at.is_some() {
-        names.push("movablekeys");
-    }
-    r.set(names.len());
-    for n in names {
-        r.simple(n);
-    }
-    r.int(c.first_key as i64);
-    r.int(c.last_key as i64);
-    r.int(c.step as i64);
-    let cats = acl_categories(c);
-    r.set(cats.len());
-    for cat in cats {
-        r.simple(cat);
-    }
-    r.set(0); // tips
-    let specs = usize::from(c.first_key > 0) + usize::from(numkeys_at.is_some());
-    r.array(specs);
-    let write = c.flags & WRITE != 0;
-    if c.first_key > 0 {
-        // One key spec derived from (first, last, step).
-        let lastkey = if c.last_key < 0 {
-            c.last_key
-        } else {
-            c.last_key - c.first_key
-        };
-        let flags = if write {
-            ("RW", "update")
-        } else {
-            ("RO", "access")
-        };
-        write_key_spec(
-            r,
-            flags,
-            c.first_key,
-            "range",
-            [("lastkey", lastkey), ("keystep", c.step), ("limit", 0)],
-        );
-    }
-    if let Some(at) = numkeys_at {
-        // The keys follow the numkeys argument: keynum spec, as Redis describes them.
-        let flags = if write {
-            ("RW", "access")
-        } else {
-            ("RO", "access")
-        };
-        write_key_spec(
-            r,
-            flags,
-            at,
-            "keynum",
-            [("keynumidx", 0), ("firstkey", 1), ("keystep", 1)],
-        );
-    }
-    r.array(c.subcommands.len());
-    for s in c.subcommands {
-        write_command_info(ctx, s);
-    }
-}
-
-pub fn cmd_command(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    if argv.len() > 1 {
-        // Reached only when dispatch did not find the subcommand (it answers that itself).
-        ctx.syntax_error();
-        return;
-    }
-    ctx.reply.array(super::COMMANDS.len());
-    for c in super::COMMANDS {
-        write_command_info(ctx, c);
-    }
-}
-
-fn cmd_command_count(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    ctx.reply.int(super::COMMANDS.len() as i64);
-}
-
-fn find_full(name: &[u8]) -> Option<&'static Command> {
-    let s = String::from_utf8_lossy(name).to_ascii_lowercase();
-    let (top, sub) = match s.split_once('|') {
-        Some((t, s)) => (t.to_string(), Some(s.to_string())),
-        None => (s, None),
-    };
-    let c = super::lookup(super::COMMANDS, top.as_bytes())?;
-    match sub {
-        None => Some(c),
-        Some(sub) => super::lookup(c.subcommands, sub.as_bytes()),
-    }
-}
-
-fn cmd_command_info(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    if argv.len() == 2 {
-        ctx.reply.array(super::COMMANDS.len());
-        for c in super::COMMANDS {
-            write_command_info(ctx, c);
-        }
-        return;
-    }
-    ctx.reply.array(argv.len() - 2);
-    for i in 2..argv.len() {
-        match find_full(argv.get(i)) {
-            Some(c) => write_command_info(ctx, c),
-            None => ctx.reply.null_array(),
-        }
-    }
-}
-
-fn write_command_docs(ctx: &mut Ctx<'_>, c: &'static Command) {
-    let r = &mut ctx.reply;
-    r.bulk(c.name.as_bytes());
-    let has_subs = !c.subcommands.is_empty();
-    let args = super::docs::args_of(c.name);
-    r.map(4 + has_subs as usize + !args.is_empty() as usize);
-    r.bulk(b"summary");
-    r.bulk(c.summary.as_bytes());
-    r.bulk(b"since");
-    r.bulk(c.since.as_bytes());
-    r.bulk(b"group");
-    r.bulk(c.group.as_bytes());
-    r.bulk(b"complexity");
-    r.bulk(c.complexity.as_bytes());
-    if !args.is_empty() {
-        r.bulk(b"arguments");
-        super::docs::write_args(r, args);
-    }
-    if has_subs {
-        r.bulk(b"subcommands");
-        r.map(c.subcommands.len());
-        for s in c.subcommands {
-            write_command_docs(ctx, s);
-        }
-    }
-}
-
-fn cmd_command_docs(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let list: Vec<&'static Command> = if argv.len() == 2 {
-        super::COMMANDS.iter().collect()
-    } else {
-        (2..argv.len())
-            .filter_map(|i| find_full(argv.get(i)))
-            .collect()
-    };
-    ctx.reply.map(list.len());
-    for c in list {
-        write_command_docs(ctx, c);
-    }
-}
-
-fn cmd_command_list(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    // COMMAND LIST [FILTERBY MODULE name | ACLCAT cat | PATTERN pattern]
-    let mut names: Vec<&'static str> = Vec::new();
-    let all = super::COMMANDS
-        .iter()
-        .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()));
-    if argv.len() == 2 {
-        names.extend(all.map(|c| c.name));
-    } else if argv.len() == 5 && eq(argv.get(2), "FILTERBY") {
-        let (kind, val) = (argv.get(3), argv.get(4));
-        if eq(kind, "MODULE") {
-        } else if eq(kind, "ACLCAT") {
-            let want = format!("@{}", String::from_utf8_lossy(val).to_ascii_lowercase());
-            names.extend(
-                all.filter(|c| acl_categories(c).contains(&want.as_str()))
-                    .map(|c| c.name),
-            );
-        } else if eq(kind, "PATTERN") {
-            names.extend(
-                all.filter(|c| crate::util::glob::glob_match(val, c.name.as_bytes(), true))
-                    .map(|c| c.name),
-            );
-        } else {
-            ctx.syntax_error();
-            return;
-        }
-    } else {
-        ctx.syntax_error();
-        return;
-    }
-    ctx.reply.array(names.len());
-    for n in names {
-        ctx.reply.bulk(n.as_bytes());
-    }
 }

@@ -1,0 +1,2944 @@
+//! The command table: every command ringkv serves is one row here, and nothing about a command
+//! is kept anywhere else. Dispatch reads a row's arity and flags; COMMAND, COMMAND INFO, DOCS,
+//! LIST, COUNT, GETKEYS and GETKEYSANDFLAGS (`cmd::command`) are generated from the rows.
+//!
+//! A row is built with `Command::new(name, arity, flags, handler)` and states, explicitly:
+//! - `acl`: its ACL categories, all of them (Redis adds some implicitly from the flags; here
+//!   they are written out, and a unit test checks the implied ones are present);
+//! - `key_specs`: where its keys are (begin_search: an index or a keyword; find_keys: a range
+//!   or a numkeys argument) and how it uses them (RO/RW/OW/RM, access/update/insert/delete);
+//! - `getkeys`: Redis's fallback key finder, for the few commands whose specs are not enough;
+//! - `tips`, and the docs: `group`, `since`, `summary`, `complexity`, deprecation, `history`
+//!   and the `args` tree (see `cmd::docs`);
+//! - `subcommands`: the rows of a container's subcommands, named `container|sub`.
+//!
+//! Facts (names, arities, flags, categories, key specs, argument names and tokens, versions)
+//! are Redis 7.0.15's, and tests/command_table.rs compares them with a live redis-server.
+//! Summaries, complexity texts, history descriptions and key spec notes are our own words.
+//!
+//! The legacy `(first, last, step)` triple and the `movablekeys` flag of COMMAND INFO are
+//! not stated in a row: the `key_specs` builder derives them at compile time the way Redis's
+//! `populateCommandLegacyRangeSpec` does ([`legacy_range`]).
+//!
+//! Adding a command: its handler in the family file, one row here (copy a similar row; the
+//! facts come from `COMMAND INFO name` and `COMMAND DOCS name` of redis-server 7.0.15), and a
+//! test; tests/command_table.rs then compares the row with Redis by itself.
+//!
+//! Invariants (checked by this file's tests): names are lower case, at most 16 bytes, and a
+//! subcommand's name starts with its container's; a key argument's `key_spec_index` names an
+//! existing spec; the categories implied by the flags are present.
+
+use super::docs::Arg;
+use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
+use super::Handler;
+use super::{
+    blocking, command, debug, expire, hashes, keys, lists, multi, server, sets, strings, zsets,
+};
+
+/// Command flags, as Redis's `CMD_*`.
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const NOSCRIPT: u32 = 1 << 4;
+    pub const LOADING: u32 = 1 << 5;
+    pub const STALE: u32 = 1 << 6;
+    pub const FAST: u32 = 1 << 7;
+    pub const NO_AUTH: u32 = 1 << 8;
+    pub const SKIP_SLOWLOG: u32 = 1 << 9;
+    pub const SKIP_MONITOR: u32 = 1 << 10;
+    pub const MAY_REPLICATE: u32 = 1 << 11;
+    pub const SENTINEL: u32 = 1 << 12;
+    pub const NO_MULTI: u32 = 1 << 13;
+    pub const ALLOW_BUSY: u32 = 1 << 14;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 15;
+    /// May block the client (BLPOP...); ACL category @blocking.
+    pub const BLOCKING: u32 = 1 << 16;
+    // Internal flags, not shown by COMMAND (Redis compares handler pointers instead).
+    /// Runs even inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT,
+    /// RESET).
+    pub const TX_CONTROL: u32 = 1 << 24;
+    /// Ends a transaction or the connection, so it is never refused for memory inside
+    /// MULTI (DISCARD, QUIT, RESET; EXEC is checked against what it runs).
+    pub const TX_END: u32 = 1 << 25;
+    /// EXEC: checked against the flags of the commands it will run.
+    pub const EXEC: u32 = 1 << 26;
+
+    /// Flag names as COMMAND reports them, in Redis's order. SENTINEL is not among them: Redis
+    /// shows it only when running as a sentinel. `movablekeys` is derived from the key specs.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// ACL categories, one bit each, in Redis's order (the order COMMAND INFO and ACL CAT list
+/// them in).
+pub mod acl {
+    pub const KEYSPACE: u32 = 1 << 0;
+    pub const READ: u32 = 1 << 1;
+    pub const WRITE: u32 = 1 << 2;
+    pub const SET: u32 = 1 << 3;
+    pub const SORTEDSET: u32 = 1 << 4;
+    pub const LIST: u32 = 1 << 5;
+    pub const HASH: u32 = 1 << 6;
+    pub const STRING: u32 = 1 << 7;
+    pub const BITMAP: u32 = 1 << 8;
+    pub const HYPERLOGLOG: u32 = 1 << 9;
+    pub const GEO: u32 = 1 << 10;
+    pub const STREAM: u32 = 1 << 11;
+    pub const PUBSUB: u32 = 1 << 12;
+    pub const ADMIN: u32 = 1 << 13;
+    pub const FAST: u32 = 1 << 14;
+    pub const SLOW: u32 = 1 << 15;
+    pub const BLOCKING: u32 = 1 << 16;
+    pub const DANGEROUS: u32 = 1 << 17;
+    pub const CONNECTION: u32 = 1 << 18;
+    pub const TRANSACTION: u32 = 1 << 19;
+    pub const SCRIPTING: u32 = 1 << 20;
+
+    /// Category names without the `@`, in bit order.
+    pub const NAMES: [(u32, &str); 21] = [
+        (KEYSPACE, "keyspace"),
+        (READ, "read"),
+        (WRITE, "write"),
+        (SET, "set"),
+        (SORTEDSET, "sortedset"),
+        (LIST, "list"),
+        (HASH, "hash"),
+        (STRING, "string"),
+        (BITMAP, "bitmap"),
+        (HYPERLOGLOG, "hyperloglog"),
+        (GEO, "geo"),
+        (STREAM, "stream"),
+        (PUBSUB, "pubsub"),
+        (ADMIN, "admin"),
+        (FAST, "fast"),
+        (SLOW, "slow"),
+        (BLOCKING, "blocking"),
+        (DANGEROUS, "dangerous"),
+        (CONNECTION, "connection"),
+        (TRANSACTION, "transaction"),
+        (SCRIPTING, "scripting"),
+    ];
+
+    /// The bit of a category name (no `@`, any case), as ACL and COMMAND LIST read it.
+    pub fn by_name(name: &[u8]) -> Option<u32> {
+        NAMES
+            .iter()
+            .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(name))
+            .map(|(bit, _)| *bit)
+    }
+}
+
+/// Key spec flags, as Redis's `CMD_KEY_*`: one of RO/RW/OW/RM (how the value is used), then
+/// what is done to it (access, update, insert, delete), and the special markers.
+pub mod key_flags {
+    /// Read only.
+    pub const RO: u32 = 1 << 0;
+    /// Read and modified.
+    pub const RW: u32 = 1 << 1;
+    /// Overwritten without being read.
+    pub const OW: u32 = 1 << 2;
+    /// Removed.
+    pub const RM: u32 = 1 << 3;
+    /// The value's data is returned or copied.
+    pub const ACCESS: u32 = 1 << 4;
+    /// Existing data is changed.
+    pub const UPDATE: u32 = 1 << 5;
+    /// Data is added (no existing data changed).
+    pub const INSERT: u32 = 1 << 6;
+    /// Data is removed.
+    pub const DELETE: u32 = 1 << 7;
+    /// Not a key, though it hashes like one (cluster routing).
+    pub const NOT_KEY: u32 = 1 << 8;
+    /// The spec may miss keys; the command's `getkeys` finds them all.
+    pub const INCOMPLETE: u32 = 1 << 9;
+    /// The flags depend on the other arguments; the command's `getkeys` gives the real ones.
+    pub const VARIABLE_FLAGS: u32 = 1 << 10;
+
+    /// Names in Redis's order.
+    pub const NAMES: [(u32, &str); 11] = [
+        (RO, "RO"),
+        (RW, "RW"),
+        (OW, "OW"),
+        (RM, "RM"),
+        (ACCESS, "access"),
+        (UPDATE, "update"),
+        (INSERT, "insert"),
+        (DELETE, "delete"),
+        (NOT_KEY, "not_key"),
+        (INCOMPLETE, "incomplete"),
+        (VARIABLE_FLAGS, "variable_flags"),
+    ];
+}
+
+use flags::*;
+use key_flags::*;
+
+/// Where the search for a spec's keys starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BeginSearch {
+    /// At this argument index.
+    Index(i32),
+    /// After the first argument equal to `keyword` (any case), searching from argument
+    /// `startfrom` (from the end when negative).
+    Keyword {
+        keyword: &'static str,
+        startfrom: i32,
+    },
+}
+
+/// How the keys are found from where the search began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindKeys {
+    /// Keys up to `lastkey` (relative to the start; negative counts from the end of argv),
+    /// every `keystep` arguments; `limit` > 1 stops after 1/limit of the remaining arguments.
+    Range {
+        lastkey: i32,
+        keystep: i32,
+        limit: i32,
+    },
+    /// A numkeys argument at `keynumidx` (relative to the start), the first key `firstkey`
+    /// after the start, then one every `keystep` arguments.
+    Keynum {
+        keynumidx: i32,
+        firstkey: i32,
+        keystep: i32,
+    },
+}
+
+/// One key spec, as Redis 7.0 describes a command's keys.
+#[derive(Clone, Copy, Debug)]
+pub struct KeySpec {
+    /// Why the flags are what they are, when that is not obvious (our words).
+    pub notes: Option<&'static str>,
+    /// `key_flags::*`.
+    pub flags: u32,
+    pub begin_search: BeginSearch,
+    pub find_keys: FindKeys,
+}
+
+/// A key spec: `spec(RW | ACCESS, index(1), range(0, 1, 0))`.
+pub const fn spec(flags: u32, begin_search: BeginSearch, find_keys: FindKeys) -> KeySpec {
+    KeySpec {
+        notes: None,
+        flags,
+        begin_search,
+        find_keys,
+    }
+}
+
+pub const fn index(pos: i32) -> BeginSearch {
+    BeginSearch::Index(pos)
+}
+
+pub const fn keyword(keyword: &'static str, startfrom: i32) -> BeginSearch {
+    BeginSearch::Keyword { keyword, startfrom }
+}
+
+pub const fn range(lastkey: i32, keystep: i32, limit: i32) -> FindKeys {
+    FindKeys::Range {
+        lastkey,
+        keystep,
+        limit,
+    }
+}
+
+pub const fn keynum(keynumidx: i32, firstkey: i32, keystep: i32) -> FindKeys {
+    FindKeys::Keynum {
+        keynumidx,
+        firstkey,
+        keystep,
+    }
+}
+
+impl KeySpec {
+    pub const fn notes(self, notes: &'static str) -> KeySpec {
+        KeySpec {
+            notes: Some(notes),
+            ..self
+        }
+    }
+}
+
+/// Redis's `getkeys_proc` for the commands whose key specs cannot always give the keys: used
+/// when the specs fail (a numkeys that `string2ll` rejects) or have VARIABLE_FLAGS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GetKeys {
+    /// Redis's `genericGetKeys`: `numkeys` (read with `atoi`) at index `numkeys`, that many
+    /// keys from `first`, then the destination at `store` (0: none). The keys carry no flags.
+    NumKeys {
+        store: i32,
+        numkeys: i32,
+        first: i32,
+    },
+    /// SET: the key at 1, RW|ACCESS|UPDATE when a GET argument follows the value, OW|UPDATE
+    /// otherwise.
+    Set,
+}
+
+/// A command's group in COMMAND DOCS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Generic,
+    String,
+    List,
+    Set,
+    SortedSet,
+    Hash,
+    Pubsub,
+    Transactions,
+    Connection,
+    Server,
+    Scripting,
+    Hyperloglog,
+    Cluster,
+    Sentinel,
+    Geo,
+    Stream,
+    Bitmap,
+}
+
+impl Group {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Group::Generic => "generic",
+            Group::String => "string",
+            Group::List => "list",
+            Group::Set => "set",
+            Group::SortedSet => "sorted-set",
+            Group::Hash => "hash",
+            Group::Pubsub => "pubsub",
+            Group::Transactions => "transactions",
+            Group::Connection => "connection",
+            Group::Server => "server",
+            Group::Scripting => "scripting",
+            Group::Hyperloglog => "hyperloglog",
+            Group::Cluster => "cluster",
+            Group::Sentinel => "sentinel",
+            Group::Geo => "geo",
+            Group::Stream => "stream",
+            Group::Bitmap => "bitmap",
+        }
+    }
+}
+
+/// COMMAND DOCS `doc_flags`.
+pub mod doc_flags {
+    pub const DEPRECATED: u8 = 1 << 0;
+    /// A system command, not meant for applications (DEBUG).
+    pub const SYSCMD: u8 = 1 << 1;
+    pub const NAMES: [(u8, &str); 2] = [(DEPRECATED, "deprecated"), (SYSCMD, "syscmd")];
+}
+
+/// One row of the command table.
+#[derive(Clone, Copy)]
+pub struct Command {
+    /// Lower case; subcommands are written `container|sub` as Redis's full names.
+    pub name: &'static str,
+    /// N: exactly N arguments including the name; -N: at least N.
+    pub arity: i32,
+    /// `flags::*`.
+    pub flags: u32,
+    /// `acl::*`, every category (none is implied).
+    pub acl: u32,
+    pub key_specs: &'static [KeySpec],
+    /// COMMAND INFO's first key, last key (negative: from the end) and step, derived from
+    /// `key_specs` by the `key_specs` builder ([`legacy_range`]); 0, 0, 0 without keys.
+    pub first_key: i32,
+    pub last_key: i32,
+    pub step: i32,
+    /// COMMAND INFO's `movablekeys` flag, derived with the range.
+    pub movablekeys: bool,
+    pub getkeys: Option<GetKeys>,
+    /// Hints for clients and proxies (`nondeterministic_output`, `request_policy:...`).
+    pub tips: &'static [&'static str],
+    pub group: Group,
+    pub since: &'static str,
+    pub summary: &'static str,
+    pub complexity: &'static str,
+    /// `doc_flags::*`.
+    pub doc_flags: u8,
+    pub deprecated_since: Option<&'static str>,
+    pub replaced_by: Option<&'static str>,
+    /// (version, what changed), oldest first.
+    pub history: &'static [(&'static str, &'static str)],
+    pub args: &'static [Arg],
+    pub handler: Handler,
+    pub subcommands: &'static [Command],
+}
+
+/// One key a command line names: its argument index and the key spec flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyRef {
+    pub pos: usize,
+    pub flags: u32,
+}
+
+impl Command {
+    /// A row with no categories, keys or docs yet; the builder methods below add them.
+    pub const fn new(name: &'static str, arity: i32, flags: u32, handler: Handler) -> Command {
+        Command {
+            name,
+            arity,
+            flags,
+            acl: 0,
+            key_specs: &[],
+            first_key: 0,
+            last_key: 0,
+            step: 0,
+            movablekeys: false,
+            getkeys: None,
+            tips: &[],
+            group: Group::Server,
+            since: "",
+            summary: "",
+            complexity: "",
+            doc_flags: 0,
+            deprecated_since: None,
+            replaced_by: None,
+            history: &[],
+            args: &[],
+            handler,
+            subcommands: &[],
+        }
+    }
+
+    pub const fn acl(self, acl: u32) -> Command {
+        Command { acl, ..self }
+    }
+
+    /// The key specs, and the legacy range and `movablekeys` derived from them.
+    pub const fn key_specs(self, key_specs: &'static [KeySpec]) -> Command {
+        let (first_key, last_key, step, movablekeys) = legacy_range(key_specs);
+        Command {
+            key_specs,
+            first_key,
+            last_key,
+            step,
+            movablekeys,
+            ..self
+        }
+    }
+
+    pub const fn getkeys(self, getkeys: GetKeys) -> Command {
+        Command {
+            getkeys: Some(getkeys),
+            ..self
+        }
+    }
+
+    pub const fn tips(self, tips: &'static [&'static str]) -> Command {
+        Command { tips, ..self }
+    }
+
+    pub const fn group(self, group: Group) -> Command {
+        Command { group, ..self }
+    }
+
+    pub const fn since(self, since: &'static str) -> Command {
+        Command { since, ..self }
+    }
+
+    pub const fn summary(self, summary: &'static str) -> Command {
+        Command { summary, ..self }
+    }
+
+    pub const fn complexity(self, complexity: &'static str) -> Command {
+        Command { complexity, ..self }
+    }
+
+    /// Deprecated since `since`; `replaced_by` is Redis's pointer to the replacement.
+    pub const fn deprecated(self, since: &'static str, replaced_by: &'static str) -> Command {
+        Command {
+            doc_flags: self.doc_flags | doc_flags::DEPRECATED,
+            deprecated_since: Some(since),
+            replaced_by: Some(replaced_by),
+            ..self
+        }
+    }
+
+    pub const fn syscmd(self) -> Command {
+        Command {
+            doc_flags: self.doc_flags | doc_flags::SYSCMD,
+            ..self
+        }
+    }
+
+    pub const fn history(self, history: &'static [(&'static str, &'static str)]) -> Command {
+        Command { history, ..self }
+    }
+
+    pub const fn args(self, args: &'static [Arg]) -> Command {
+        Command { args, ..self }
+    }
+
+    pub const fn subcommands(self, subcommands: &'static [Command]) -> Command {
+        Command {
+            subcommands,
+            ..self
+        }
+    }
+
+    /// The part after `|` for subcommands.
+    pub fn short_name(&self) -> &'static str {
+        self.name.rsplit('|').next().unwrap_or(self.name)
+    }
+
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        if self.arity >= 0 {
+            argc == self.arity as usize
+        } else {
+            argc >= self.arity.unsigned_abs() as usize
+        }
+    }
+
+    /// Whether some key spec names real keys (Redis's `doesCommandHaveKeys`).
+    pub fn has_keys(&self) -> bool {
+        self.getkeys.is_some() || self.key_specs.iter().any(|s| s.flags & NOT_KEY == 0)
+    }
+
+    /// The keys of the command line `args` (`args[0]` is the command name; for a
+    /// subcommand, `args[1]` is the subcommand), with their flags, as Redis's
+    /// `getKeysFromCommandWithSpecs`: the key specs when they are reliable, else `getkeys`.
+    /// Empty when the arguments do not name the keys the specs promise.
+    pub fn find_keys(&self, args: &[&[u8]]) -> Vec<KeyRef> {
+        let has_spec = self.key_specs.iter().any(|s| s.flags & NOT_KEY == 0);
+        let variable = self.key_specs.iter().any(|s| s.flags & VARIABLE_FLAGS != 0);
+        if has_spec && !variable {
+            if let Some(keys) = self.keys_from_specs(args) {
+                return keys;
+            }
+        }
+        match self.getkeys {
+            Some(g) => g.find(args),
+            None => Vec::new(),
+        }
+    }
+
+    /// Redis's `getKeysUsingKeySpecs` without partial results: None when a spec does not fit
+    /// the arguments.
+    fn keys_from_specs(&self, args: &[&[u8]]) -> Option<Vec<KeyRef>> {
+        let argc = args.len() as i64;
+        let mut keys = Vec::new();
+        for s in self.key_specs {
+            if s.flags & NOT_KEY != 0 {
+                continue;
+            }
+            let mut first: i64 = match s.begin_search {
+                BeginSearch::Index(pos) => i64::from(pos),
+                BeginSearch::Keyword { keyword, startfrom } => {
+                    let startfrom = i64::from(startfrom);
+                    let (start, end) = if startfrom > 0 {
+                        (startfrom, argc - 1)
+                    } else {
+                        (argc + startfrom, 1)
+                    };
+                    let mut i = start;
+                    let mut found = 0;
+                    // Bounded: every turn moves i one step towards `end` or leaves argv.
+                    while i != end && (1..argc).contains(&i) {
+                        if args[i as usize].eq_ignore_ascii_case(keyword.as_bytes()) {
+                            found = i + 1;
+                            break;
+                        }
+                        i += if start <= end { 1 } else { -1 };
+                    }
+                    if found == 0 {
+                        continue;
+                    }
+                    found
+                }
+            };
+            let (last, step) = match s.find_keys {
+                FindKeys::Range {
+                    lastkey,
+                    keystep,
+                    limit,
+                } => {
+                    let lastkey = i64::from(lastkey);
+                    let last = if lastkey >= 0 {
+                        first + lastkey
+                    } else if limit == 0 {
+                        argc + lastkey
+                    } else {
+                        first + ((argc - first) / i64::from(limit) + lastkey)
+                    };
+                    (last, i64::from(keystep))
+                }
+                FindKeys::Keynum {
+                    keynumidx,
+                    firstkey,
+                    keystep,
+                } => {
+                    let at = first + i64::from(keynumidx);
+                    if at >= argc {
+                        return None;
+                    }
+                    let numkeys = crate::util::num::parse_i64_strict(args[at as usize])
+                        .filter(|&n| n >= 0)?;
+                    first += i64::from(firstkey);
+                    // Redis truncates numkeys to an int here.
+                    (first + i64::from(numkeys as i32) - 1, i64::from(keystep))
+                }
+            };
+            if last >= argc || last < first || first >= argc {
+                return None;
+            }
+            let mut i = first;
+            while i <= last {
+                keys.push(KeyRef {
+                    pos: i as usize,
+                    flags: s.flags,
+                });
+                i += step.max(1);
+            }
+            if s.flags & INCOMPLETE != 0 {
+                return None;
+            }
+        }
+        Some(keys)
+    }
+}
+
+impl GetKeys {
+    fn find(self, args: &[&[u8]]) -> Vec<KeyRef> {
+        match self {
+            GetKeys::Set => {
+                // C's strcmp on "get": a NUL inside the argument ends it.
+                let is_get = |a: &[u8]| {
+                    a.len() >= 3
+                        && a[..3].eq_ignore_ascii_case(b"get")
+                        && a.get(3).is_none_or(|&c| c == 0)
+                };
+                let flags = if args.iter().skip(3).any(|a| is_get(a)) {
+                    RW | ACCESS | UPDATE
+                } else {
+                    OW | UPDATE
+                };
+                vec![KeyRef { pos: 1, flags }]
+            }
+            GetKeys::NumKeys {
+                store,
+                numkeys,
+                first,
+            } => {
+                let argc = args.len() as i64;
+                let Some(count) = args.get(numkeys as usize).map(|a| c_atoi(a)) else {
+                    return Vec::new();
+                };
+                let count = i64::from(count);
+                if count < 1 || count > argc - i64::from(first) {
+                    return Vec::new();
+                }
+                let mut keys: Vec<KeyRef> = (0..count)
+                    .map(|i| KeyRef {
+                        pos: (i64::from(first) + i) as usize,
+                        flags: 0,
+                    })
+                    .collect();
+                if store > 0 {
+                    keys.push(KeyRef {
+                        pos: store as usize,
+                        flags: 0,
+                    });
+                }
+                keys
+            }
+        }
+    }
+}
+
+/// C's `atoi` as glibc has it: leading spaces, a sign, digits up to the first other byte;
+/// `strtol`'s clamping to a long, then truncation to an int.
+fn c_atoi(a: &[u8]) -> i32 {
+    let mut i = 0;
+    while i < a.len() && matches!(a[i], b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
+        i += 1;
+    }
+    let negative = a.get(i) == Some(&b'-');
+    if matches!(a.get(i), Some(b'-' | b'+')) {
+        i += 1;
+    }
+    // Bounded by the argument's length; saturates well above the long range.
+    let mut n: i128 = 0;
+    while let Some(d) = a.get(i).filter(|c| c.is_ascii_digit()) {
+        n = (n * 10 + i128::from(d - b'0')).min(1 << 64);
+        i += 1;
+    }
+    let n = if negative { -n } else { n };
+    let long = n.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+    long as i32
+}
+
+/// COMMAND INFO's (first key, last key, step) and `movablekeys`, derived from key specs as
+/// Redis's `populateCommandLegacyRangeSpec` does: a lone index+range spec is used as is;
+/// otherwise consecutive index+range specs of step 1 are merged, and any spec left out (a
+/// keyword or numkeys spec, another step, a gap) or incomplete makes the keys movable.
+pub const fn legacy_range(specs: &[KeySpec]) -> (i32, i32, i32, bool) {
+    if specs.is_empty() {
+        return (0, 0, 0, false);
+    }
+    if specs.len() == 1 {
+        if let (
+            BeginSearch::Index(pos),
+            FindKeys::Range {
+                lastkey, keystep, ..
+            },
+        ) = (specs[0].begin_search, specs[0].find_keys)
+        {
+            let last = if lastkey >= 0 { pos + lastkey } else { lastkey };
+            return (pos, last, keystep, specs[0].flags & INCOMPLETE != 0);
+        }
+    }
+    let mut movable = false;
+    let mut first = i32::MAX;
+    // Redis compares last keys as unsigned, so that one counted from the end wins.
+    let mut last: u32 = 0;
+    let mut prev_last: u32 = 0;
+    let mut i = 0;
+    while i < specs.len() {
+        let s = specs[i];
+        i += 1;
+        let (
+            BeginSearch::Index(pos),
+            FindKeys::Range {
+                lastkey, keystep, ..
+            },
+        ) = (s.begin_search, s.find_keys)
+        else {
+            movable = true;
+            continue;
+        };
+        if keystep != 1 || (prev_last != 0 && prev_last as i32 != pos - 1) {
+            movable = true;
+            continue;
+        }
+        if s.flags & INCOMPLETE != 0 {
+            movable = true;
+        }
+        if pos < first {
+            first = pos;
+        }
+        let abs = (if lastkey >= 0 { pos + lastkey } else { lastkey }) as u32;
+        if abs > last {
+            last = abs;
+        }
+        prev_last = last;
+    }
+    if first == i32::MAX {
+        return (0, 0, 0, true);
+    }
+    (first, last as i32, 1, movable)
+}
+
+/// Case-insensitive lookup of a command (or subcommand) by name.
+pub fn lookup<'t>(table: &'t [Command], name: &[u8]) -> Option<&'t Command> {
+    table
+        .iter()
+        .find(|c| c.short_name().as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// Every row, each top-level command followed by its subcommands.
+pub fn all_rows() -> impl Iterator<Item = &'static Command> {
+    COMMANDS
+        .iter()
+        .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+}
+
+/// The command table: one row per top-level command.
+///
+/// The rows are laid out by hand (rustfmt cannot break their long strings, and would lay
+/// out the tables it can differently from the others): one builder call per line, lists
+/// broken one item per line when they pass 100 columns.
+#[rustfmt::skip]
+pub static COMMANDS: &[Command] = &[
+    // ---- connection and server (cmd/server.rs)
+    Command::new("ping", -1, FAST | SENTINEL, server::cmd_ping)
+        .acl(acl::FAST | acl::CONNECTION)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .group(Group::Connection)
+        .since("1.0.0")
+        .summary("Checks that the server answers, optionally echoing a message.")
+        .complexity("O(1)")
+        .args(&[string("message").optional()]),
+    Command::new("echo", 2, LOADING | STALE | FAST, server::cmd_echo)
+        .acl(acl::FAST | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("1.0.0")
+        .summary("Replies with its argument.")
+        .complexity("O(1)")
+        .args(&[string("message")]),
+    Command::new("quit", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TX_CONTROL | TX_END, server::cmd_quit)
+        .acl(acl::FAST | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("1.0.0")
+        .summary("Asks the server to close this connection.")
+        .complexity("O(1)"),
+    Command::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | SENTINEL, server::cmd_hello)
+        .acl(acl::FAST | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("6.0.0")
+        .summary("Picks the protocol, may log in and name the connection, and describes the server.")
+        .complexity("O(1)")
+        .history(&[("6.2.0", "The protocol version may be left out.")])
+        .args(&[
+            block("arguments", &[
+                integer("protover"),
+                block("username_password", &[string("username"), string("password")])
+                    .token("AUTH")
+                    .optional(),
+                string("clientname").token("SETNAME").optional(),
+            ])
+            .optional(),
+        ]),
+    Command::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | SENTINEL, server::cmd_auth)
+        .acl(acl::FAST | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("1.0.0")
+        .summary("Logs the connection in with a password, or a username and password.")
+        .complexity("O(N), N being how many passwords the user has.")
+        .history(&[("6.0.0", "Takes a username as well as a password (ACLs).")])
+        .args(&[string("username").since("6.0.0").optional(), string("password")]),
+    Command::new("select", 2, LOADING | STALE | FAST, server::cmd_select)
+        .acl(acl::FAST | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("1.0.0")
+        .summary("Switches this connection to another database.")
+        .complexity("O(1)")
+        .args(&[integer("index")]),
+    Command::new("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TX_CONTROL | TX_END, multi::cmd_reset)
+        .acl(acl::FAST | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("6.2.0")
+        .summary("Returns the connection to its initial state: database 0, RESP2, no transaction, no watched keys, no name.")
+        .complexity("O(1)"),
+    // ---- transactions (cmd/multi.rs)
+    Command::new("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | TX_CONTROL, multi::cmd_multi)
+        .acl(acl::FAST | acl::TRANSACTION)
+        .group(Group::Transactions)
+        .since("1.2.0")
+        .summary("Opens a transaction: later commands are queued until EXEC.")
+        .complexity("O(1)"),
+    Command::new("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | TX_CONTROL | EXEC, multi::cmd_exec)
+        .acl(acl::SLOW | acl::TRANSACTION)
+        .group(Group::Transactions)
+        .since("1.2.0")
+        .summary("Runs the queued commands of a transaction as one unit, or none of them if a watched key changed.")
+        .complexity("The sum of what the queued commands cost."),
+    Command::new("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | TX_CONTROL | TX_END, multi::cmd_discard)
+        .acl(acl::FAST | acl::TRANSACTION)
+        .group(Group::Transactions)
+        .since("2.0.0")
+        .summary("Drops the queued commands of a transaction and forgets the watched keys.")
+        .complexity("O(N), N being the number of queued commands."),
+    Command::new("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | TX_CONTROL, multi::cmd_watch)
+        .acl(acl::FAST | acl::TRANSACTION)
+        .key_specs(&[spec(RO, index(1), range(-1, 1, 0))])
+        .group(Group::Transactions)
+        .since("2.2.0")
+        .summary("Makes the next EXEC fail if any of these keys changes before it.")
+        .complexity("O(1) per key.")
+        .args(&[key("key", 0).multiple()]),
+    Command::new("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, multi::cmd_unwatch)
+        .acl(acl::FAST | acl::TRANSACTION)
+        .group(Group::Transactions)
+        .since("2.2.0")
+        .summary("Stops watching every key this connection watches.")
+        .complexity("O(1)"),
+    Command::new("client", -2, 0, server::cmd_container_without_sub)
+        .acl(acl::SLOW)
+        .group(Group::Connection)
+        .since("2.4.0")
+        .summary("Groups the commands that inspect and manage client connections.")
+        .complexity("Varies with the subcommand.")
+        .subcommands(CLIENT_SUBCOMMANDS),
+    Command::new("swapdb", 3, WRITE | FAST, server::cmd_swapdb)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::FAST | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("4.0.0")
+        .summary("Exchanges the contents of two databases.")
+        .complexity("O(N), N being the clients that watch or wait on keys of the two databases.")
+        .args(&[integer("index1"), integer("index2")]),
+    Command::new("dbsize", 1, READONLY | FAST, server::cmd_dbsize)
+        .acl(acl::KEYSPACE | acl::READ | acl::FAST)
+        .tips(&["request_policy:all_shards", "response_policy:agg_sum"])
+        .group(Group::Server)
+        .since("1.0.0")
+        .summary("Replies with how many keys the current database holds.")
+        .complexity("O(1)"),
+    Command::new("flushdb", -1, WRITE, server::cmd_flushdb)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .group(Group::Server)
+        .since("1.0.0")
+        .summary("Empties the selected database.")
+        .complexity("O(N), N being the number of keys in the database.")
+        .history(&[("4.0.0", "ASYNC mode."), ("6.2.0", "SYNC mode.")])
+        .args(&[
+            oneof("async", &[
+                pure_token("async", "ASYNC").since("4.0.0"),
+                pure_token("sync", "SYNC").since("6.2.0"),
+            ])
+            .optional(),
+        ]),
+    Command::new("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, crate::persist::aof::cmd_bgrewriteaof)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("1.0.0")
+        .summary("Starts rewriting the append-only file in the background.")
+        .complexity("O(1)"),
+    Command::new("flushall", -1, WRITE, server::cmd_flushall)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .group(Group::Server)
+        .since("1.0.0")
+        .summary("Empties every database.")
+        .complexity("O(N), N being the number of keys in all databases.")
+        .history(&[("4.0.0", "ASYNC mode."), ("6.2.0", "SYNC mode.")])
+        .args(&[
+            oneof("async", &[
+                pure_token("async", "ASYNC").since("4.0.0"),
+                pure_token("sync", "SYNC").since("6.2.0"),
+            ])
+            .optional(),
+        ]),
+    Command::new("time", 1, LOADING | STALE | FAST, server::cmd_time)
+        .acl(acl::FAST)
+        .tips(&["nondeterministic_output"])
+        .group(Group::Server)
+        .since("2.6.0")
+        .summary("Replies with the server clock as seconds and microseconds.")
+        .complexity("O(1)"),
+    Command::new("info", -1, LOADING | STALE | SENTINEL, server::cmd_info)
+        .acl(acl::SLOW | acl::DANGEROUS)
+        .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+        .group(Group::Server)
+        .since("1.0.0")
+        .summary("Reports the server's state and statistics, by section.")
+        .complexity("O(1)")
+        .history(&[("7.0.0", "Takes several sections.")])
+        .args(&[string("section").optional().multiple()]),
+    Command::new("config", -2, 0, server::cmd_container_without_sub)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("2.0.0")
+        .summary("Groups the commands that read and change the server's settings.")
+        .complexity("Varies with the subcommand.")
+        .subcommands(CONFIG_SUBCOMMANDS),
+    Command::new("command", -1, LOADING | STALE | SENTINEL, command::cmd_command)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .tips(&["nondeterministic_output_order"])
+        .group(Group::Server)
+        .since("2.8.13")
+        .summary("Describes every command the server knows.")
+        .complexity("O(N), N being the number of commands.")
+        .subcommands(COMMAND_SUBCOMMANDS),
+    Command::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY | SENTINEL, server::cmd_shutdown)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("1.0.0")
+        .summary("Stops the server, saving a snapshot first when persistence asks for it.")
+        .complexity("O(N) when it saves, N being the number of keys in all databases; O(1) otherwise.")
+        .history(&[("7.0.0", "NOW, FORCE and ABORT options.")])
+        .args(&[
+            oneof("nosave_save", &[pure_token("nosave", "NOSAVE"), pure_token("save", "SAVE")])
+                .optional(),
+            pure_token("now", "NOW").since("7.0.0").optional(),
+            pure_token("force", "FORCE").since("7.0.0").optional(),
+            pure_token("abort", "ABORT").since("7.0.0").optional(),
+        ]),
+    // ---- snapshots and debugging (cmd/debug.rs)
+    Command::new("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, debug::cmd_save)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("1.0.0")
+        .summary("Writes a snapshot of all databases and waits until it is on disk.")
+        .complexity("O(N), N being the number of keys in all databases."),
+    Command::new("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, debug::cmd_bgsave)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("1.0.0")
+        .summary("Starts writing a snapshot of all databases in the background.")
+        .complexity("O(1)")
+        .history(&[("3.2.2", "SCHEDULE option.")])
+        .args(&[pure_token("schedule", "SCHEDULE").since("3.2.2").optional()]),
+    Command::new("lastsave", 1, LOADING | STALE | FAST, debug::cmd_lastsave)
+        .acl(acl::ADMIN | acl::FAST | acl::DANGEROUS)
+        .tips(&["nondeterministic_output"])
+        .group(Group::Server)
+        .since("1.0.0")
+        .summary("Replies with the Unix time of the last snapshot that was written successfully.")
+        .complexity("O(1)"),
+    Command::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, debug::cmd_debug)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("1.0.0")
+        .summary("Groups internal commands for testing and troubleshooting the server.")
+        .complexity("Varies with the subcommand.")
+        .syscmd(),
+    // ---- keys (cmd/keys.rs)
+    Command::new("del", -2, WRITE, keys::cmd_del)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::SLOW)
+        .key_specs(&[spec(RM | DELETE, index(1), range(-1, 1, 0))])
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .group(Group::Generic)
+        .since("1.0.0")
+        .summary("Removes keys and their values.")
+        .complexity("O(N) for N keys; a collection of M elements costs O(M), a string O(1).")
+        .args(&[key("key", 0).multiple()]),
+    Command::new("unlink", -2, WRITE | FAST, keys::cmd_unlink)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::FAST)
+        .key_specs(&[spec(RM | DELETE, index(1), range(-1, 1, 0))])
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .group(Group::Generic)
+        .since("4.0.0")
+        .summary("Removes keys at once and frees large values on a background thread.")
+        .complexity("O(1) per key; freeing the memory happens on another thread.")
+        .args(&[key("key", 0).multiple()]),
+    Command::new("exists", -2, READONLY | FAST, keys::cmd_exists)
+        .acl(acl::KEYSPACE | acl::READ | acl::FAST)
+        .key_specs(&[spec(RO, index(1), range(-1, 1, 0))])
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .group(Group::Generic)
+        .since("1.0.0")
+        .summary("Counts how many of the given keys are present.")
+        .complexity("O(N), N being the number of keys.")
+        .history(&[("3.0.3", "Takes several keys.")])
+        .args(&[key("key", 0).multiple()]),
+    Command::new("type", 2, READONLY | FAST, keys::cmd_type)
+        .acl(acl::KEYSPACE | acl::READ | acl::FAST)
+        .key_specs(&[spec(RO, index(1), range(0, 1, 0))])
+        .group(Group::Generic)
+        .since("1.0.0")
+        .summary("Names the kind of value stored at a key.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    Command::new("keys", 2, READONLY, keys::cmd_keys)
+        .acl(acl::KEYSPACE | acl::READ | acl::SLOW | acl::DANGEROUS)
+        .tips(&["request_policy:all_shards", "nondeterministic_output_order"])
+        .group(Group::Generic)
+        .since("1.0.0")
+        .summary("Lists the key names that match a glob pattern.")
+        .complexity("O(N), N being the number of keys in the database.")
+        .args(&[pattern("pattern")]),
+    Command::new("scan", -2, READONLY, keys::cmd_scan)
+        .acl(acl::KEYSPACE | acl::READ | acl::SLOW)
+        .tips(&["nondeterministic_output", "request_policy:special"])
+        .group(Group::Generic)
+        .since("2.8.0")
+        .summary("Walks the key names of the database a batch at a time with a cursor.")
+        .complexity("O(1) per call; O(N) over a whole walk of N keys.")
+        .history(&[("6.0.0", "TYPE filter.")])
+        .args(&[
+            integer("cursor"),
+            pattern("pattern").token("MATCH").optional(),
+            integer("count").token("COUNT").optional(),
+            string("type").token("TYPE").since("6.0.0").optional(),
+        ]),
+    Command::new("randomkey", 1, READONLY, keys::cmd_randomkey)
+        .acl(acl::KEYSPACE | acl::READ | acl::SLOW)
+        .tips(&["request_policy:all_shards", "nondeterministic_output"])
+        .group(Group::Generic)
+        .since("1.0.0")
+        .summary("Replies with a key name picked at random.")
+        .complexity("O(1)"),
+    Command::new("rename", 3, WRITE, keys::cmd_rename)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::SLOW)
+        .key_specs(&[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+            spec(OW | UPDATE, index(2), range(0, 1, 0)),
+        ])
+        .group(Group::Generic)
+        .since("1.0.0")
+        .summary("Gives a key a new name, replacing any key that had it.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), key("newkey", 1)]),
+    Command::new("renamenx", 3, WRITE | FAST, keys::cmd_renamenx)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::FAST)
+        .key_specs(&[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+            spec(OW | INSERT, index(2), range(0, 1, 0)),
+        ])
+        .group(Group::Generic)
+        .since("1.0.0")
+        .summary("Gives a key a new name, but only if no key has that name yet.")
+        .complexity("O(1)")
+        .history(&[("3.2.0", "Renaming a key to its own name is no longer an error.")])
+        .args(&[key("key", 0), key("newkey", 1)]),
+    Command::new("copy", -3, WRITE | DENYOOM, keys::cmd_copy)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::SLOW)
+        .key_specs(&[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+            spec(OW | UPDATE, index(2), range(0, 1, 0)),
+        ])
+        .group(Group::Generic)
+        .since("6.2.0")
+        .summary("Duplicates the value of a key under another name, possibly in another database.")
+        .complexity("O(N) for a collection of N nested items, O(1) for a string.")
+        .args(&[
+            key("source", 0),
+            key("destination", 1),
+            integer("destination-db").token("DB").optional(),
+            pure_token("replace", "REPLACE").optional(),
+        ]),
+    Command::new("move", 3, WRITE | FAST, keys::cmd_move)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Generic)
+        .since("1.0.0")
+        .summary("Transfers a key to another database.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), integer("db")]),
+    Command::new("touch", -2, READONLY | FAST, keys::cmd_touch)
+        .acl(acl::KEYSPACE | acl::READ | acl::FAST)
+        .key_specs(&[spec(RO, index(1), range(-1, 1, 0))])
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .group(Group::Generic)
+        .since("3.2.1")
+        .summary("Marks keys as just accessed and counts those that exist.")
+        .complexity("O(N), N being the number of keys.")
+        .args(&[key("key", 0).multiple()]),
+    Command::new("object", -2, 0, server::cmd_container_without_sub)
+        .acl(acl::SLOW)
+        .group(Group::Generic)
+        .since("2.2.3")
+        .summary("Groups the commands that look at how a key's value is stored.")
+        .complexity("Varies with the subcommand.")
+        .subcommands(OBJECT_SUBCOMMANDS),
+    // ---- expiry (cmd/expire.rs)
+    Command::new("expire", -3, WRITE | FAST, expire::cmd_expire)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::FAST)
+        .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Generic)
+        .since("1.0.0")
+        .summary("Gives a key a time to live in seconds.")
+        .complexity("O(1)")
+        .history(&[("7.0.0", "NX, XX, GT and LT conditions.")])
+        .args(&[
+            key("key", 0),
+            integer("seconds"),
+            oneof("condition", &[
+                pure_token("nx", "NX"),
+                pure_token("xx", "XX"),
+                pure_token("gt", "GT"),
+                pure_token("lt", "LT"),
+            ])
+            .since("7.0.0")
+            .optional(),
+        ]),
+    Command::new("pexpire", -3, WRITE | FAST, expire::cmd_pexpire)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::FAST)
+        .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Generic)
+        .since("2.6.0")
+        .summary("Gives a key a time to live in milliseconds.")
+        .complexity("O(1)")
+        .history(&[("7.0.0", "NX, XX, GT and LT conditions.")])
+        .args(&[
+            key("key", 0),
+            integer("milliseconds"),
+            oneof("condition", &[
+                pure_token("nx", "NX"),
+                pure_token("xx", "XX"),
+                pure_token("gt", "GT"),
+                pure_token("lt", "LT"),
+            ])
+            .since("7.0.0")
+            .optional(),
+        ]),
+    Command::new("expireat", -3, WRITE | FAST, expire::cmd_expireat)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::FAST)
+        .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Generic)
+        .since("1.2.0")
+        .summary("Makes a key expire at a Unix time in seconds.")
+        .complexity("O(1)")
+        .history(&[("7.0.0", "NX, XX, GT and LT conditions.")])
+        .args(&[
+            key("key", 0),
+            unix_time("unix-time-seconds"),
+            oneof("condition", &[
+                pure_token("nx", "NX"),
+                pure_token("xx", "XX"),
+                pure_token("gt", "GT"),
+                pure_token("lt", "LT"),
+            ])
+            .since("7.0.0")
+            .optional(),
+        ]),
+    Command::new("pexpireat", -3, WRITE | FAST, expire::cmd_pexpireat)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::FAST)
+        .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Generic)
+        .since("2.6.0")
+        .summary("Makes a key expire at a Unix time in milliseconds.")
+        .complexity("O(1)")
+        .history(&[("7.0.0", "NX, XX, GT and LT conditions.")])
+        .args(&[
+            key("key", 0),
+            unix_time("unix-time-milliseconds"),
+            oneof("condition", &[
+                pure_token("nx", "NX"),
+                pure_token("xx", "XX"),
+                pure_token("gt", "GT"),
+                pure_token("lt", "LT"),
+            ])
+            .since("7.0.0")
+            .optional(),
+        ]),
+    Command::new("ttl", 2, READONLY | FAST, expire::cmd_ttl)
+        .acl(acl::KEYSPACE | acl::READ | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Generic)
+        .since("1.0.0")
+        .summary("Replies with a key's remaining time to live in seconds.")
+        .complexity("O(1)")
+        .history(&[("2.8.0", "Replies -2 for a missing key.")])
+        .args(&[key("key", 0)]),
+    Command::new("pttl", 2, READONLY | FAST, expire::cmd_pttl)
+        .acl(acl::KEYSPACE | acl::READ | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Generic)
+        .since("2.6.0")
+        .summary("Replies with a key's remaining time to live in milliseconds.")
+        .complexity("O(1)")
+        .history(&[("2.8.0", "Replies -2 for a missing key.")])
+        .args(&[key("key", 0)]),
+    Command::new("expiretime", 2, READONLY | FAST, expire::cmd_expiretime)
+        .acl(acl::KEYSPACE | acl::READ | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Generic)
+        .since("7.0.0")
+        .summary("Replies with the Unix time in seconds at which a key expires.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    Command::new("pexpiretime", 2, READONLY | FAST, expire::cmd_pexpiretime)
+        .acl(acl::KEYSPACE | acl::READ | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Generic)
+        .since("7.0.0")
+        .summary("Replies with the Unix time in milliseconds at which a key expires.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    Command::new("persist", 2, WRITE | FAST, expire::cmd_persist)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::FAST)
+        .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Generic)
+        .since("2.2.0")
+        .summary("Clears a key's time to live so it no longer expires.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    // ---- strings (cmd/strings.rs)
+    Command::new("get", 2, READONLY | FAST, strings::cmd_get)
+        .acl(acl::READ | acl::STRING | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("1.0.0")
+        .summary("Replies with the string stored at a key.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    Command::new("set", -3, WRITE | DENYOOM, strings::cmd_set)
+        .acl(acl::WRITE | acl::STRING | acl::SLOW)
+        .key_specs(&[
+            spec(RW | ACCESS | UPDATE | VARIABLE_FLAGS, index(1), range(0, 1, 0))
+                .notes("GET reads the old value: RW and access, not just an overwrite."),
+        ])
+        .getkeys(GetKeys::Set)
+        .group(Group::String)
+        .since("1.0.0")
+        .summary("Stores a string at a key, whatever it held, with optional conditions and expiry.")
+        .complexity("O(1)")
+        .history(&[
+            ("2.6.12", "EX, PX, NX and XX options."),
+            ("6.0.0", "KEEPTTL option."),
+            ("6.2.0", "GET, EXAT and PXAT options."),
+            ("7.0.0", "NX and GET may be combined."),
+        ])
+        .args(&[
+            key("key", 0),
+            string("value"),
+            oneof("condition", &[pure_token("nx", "NX"), pure_token("xx", "XX")])
+                .since("2.6.12")
+                .optional(),
+            pure_token("get", "GET").since("6.2.0").optional(),
+            oneof("expiration", &[
+                integer("seconds").token("EX").since("2.6.12"),
+                integer("milliseconds").token("PX").since("2.6.12"),
+                unix_time("unix-time-seconds").token("EXAT").since("6.2.0"),
+                unix_time("unix-time-milliseconds").token("PXAT").since("6.2.0"),
+                pure_token("keepttl", "KEEPTTL").since("6.0.0"),
+            ])
+            .optional(),
+        ]),
+    Command::new("setnx", 3, WRITE | DENYOOM | FAST, strings::cmd_setnx)
+        .acl(acl::WRITE | acl::STRING | acl::FAST)
+        .key_specs(&[spec(OW | INSERT, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("1.0.0")
+        .summary("Stores a string at a key only when the key is missing.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), string("value")]),
+    Command::new("setex", 4, WRITE | DENYOOM, strings::cmd_setex)
+        .acl(acl::WRITE | acl::STRING | acl::SLOW)
+        .key_specs(&[spec(OW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("2.0.0")
+        .summary("Stores a string at a key with a time to live in seconds.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), integer("seconds"), string("value")]),
+    Command::new("psetex", 4, WRITE | DENYOOM, strings::cmd_psetex)
+        .acl(acl::WRITE | acl::STRING | acl::SLOW)
+        .key_specs(&[spec(OW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("2.6.0")
+        .summary("Stores a string at a key with a time to live in milliseconds.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), integer("milliseconds"), string("value")]),
+    Command::new("getset", 3, WRITE | DENYOOM | FAST, strings::cmd_getset)
+        .acl(acl::WRITE | acl::STRING | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("1.0.0")
+        .summary("Stores a new string at a key and replies with the one it replaced.")
+        .complexity("O(1)")
+        .deprecated("6.2.0", "`SET` with the `!GET` argument")
+        .args(&[key("key", 0), string("value")]),
+    Command::new("getdel", 2, WRITE | FAST, strings::cmd_getdel)
+        .acl(acl::WRITE | acl::STRING | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("6.2.0")
+        .summary("Replies with the string stored at a key and removes the key.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    Command::new("getex", -2, WRITE | FAST, strings::cmd_getex)
+        .acl(acl::WRITE | acl::STRING | acl::FAST)
+        .key_specs(&[
+            spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0))
+                .notes("RW and update: reading the value may also change its time to live."),
+        ])
+        .group(Group::String)
+        .since("6.2.0")
+        .summary("Replies with the string stored at a key and changes or clears its time to live.")
+        .complexity("O(1)")
+        .args(&[
+            key("key", 0),
+            oneof("expiration", &[
+                integer("seconds").token("EX"),
+                integer("milliseconds").token("PX"),
+                unix_time("unix-time-seconds").token("EXAT"),
+                unix_time("unix-time-milliseconds").token("PXAT"),
+                pure_token("persist", "PERSIST"),
+            ])
+            .optional(),
+        ]),
+    Command::new("mget", -2, READONLY | FAST, strings::cmd_mget)
+        .acl(acl::READ | acl::STRING | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(-1, 1, 0))])
+        .tips(&["request_policy:multi_shard"])
+        .group(Group::String)
+        .since("1.0.0")
+        .summary("Replies with the strings stored at several keys.")
+        .complexity("O(N), N being the number of keys.")
+        .args(&[key("key", 0).multiple()]),
+    Command::new("mset", -3, WRITE | DENYOOM, strings::cmd_mset)
+        .acl(acl::WRITE | acl::STRING | acl::SLOW)
+        .key_specs(&[spec(OW | UPDATE, index(1), range(-1, 2, 0))])
+        .tips(&["request_policy:multi_shard", "response_policy:all_succeeded"])
+        .group(Group::String)
+        .since("1.0.1")
+        .summary("Stores strings at several keys in one step.")
+        .complexity("O(N), N being the number of keys.")
+        .args(&[block("key_value", &[key("key", 0), string("value")]).multiple()]),
+    Command::new("msetnx", -3, WRITE | DENYOOM, strings::cmd_msetnx)
+        .acl(acl::WRITE | acl::STRING | acl::SLOW)
+        .key_specs(&[spec(OW | INSERT, index(1), range(-1, 2, 0))])
+        .tips(&["request_policy:multi_shard", "response_policy:agg_min"])
+        .group(Group::String)
+        .since("1.0.1")
+        .summary("Stores strings at several keys in one step, but only if none of the keys exists.")
+        .complexity("O(N), N being the number of keys.")
+        .args(&[block("key_value", &[key("key", 0), string("value")]).multiple()]),
+    Command::new("append", 3, WRITE | DENYOOM | FAST, strings::cmd_append)
+        .acl(acl::WRITE | acl::STRING | acl::FAST)
+        .key_specs(&[spec(RW | INSERT, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("2.0.0")
+        .summary("Adds bytes to the end of a string value, creating the key when missing.")
+        .complexity("O(1) amortized for a short value: the string grows geometrically.")
+        .args(&[key("key", 0), string("value")]),
+    Command::new("strlen", 2, READONLY | FAST, strings::cmd_strlen)
+        .acl(acl::READ | acl::STRING | acl::FAST)
+        .key_specs(&[spec(RO, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("2.2.0")
+        .summary("Replies with the length in bytes of the string stored at a key.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    Command::new("getrange", 4, READONLY, strings::cmd_getrange)
+        .acl(acl::READ | acl::STRING | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("2.4.0")
+        .summary("Replies with a slice of the string stored at a key.")
+        .complexity("O(N), N being the length of the slice (O(1) in practice for short slices).")
+        .args(&[key("key", 0), integer("start"), integer("end")]),
+    Command::new("setrange", 4, WRITE | DENYOOM, strings::cmd_setrange)
+        .acl(acl::WRITE | acl::STRING | acl::SLOW)
+        .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("2.2.0")
+        .summary("Overwrites part of a string at an offset, padding with zero bytes when needed.")
+        .complexity("O(1) plus the copy of the new bytes: O(M) for a value of length M.")
+        .args(&[key("key", 0), integer("offset"), string("value")]),
+    Command::new("incr", 2, WRITE | DENYOOM | FAST, strings::cmd_incr)
+        .acl(acl::WRITE | acl::STRING | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("1.0.0")
+        .summary("Adds one to the integer stored at a key, starting from 0 when missing.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    Command::new("decr", 2, WRITE | DENYOOM | FAST, strings::cmd_decr)
+        .acl(acl::WRITE | acl::STRING | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("1.0.0")
+        .summary("Subtracts one from the integer stored at a key, starting from 0 when missing.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    Command::new("incrby", 3, WRITE | DENYOOM | FAST, strings::cmd_incrby)
+        .acl(acl::WRITE | acl::STRING | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("1.0.0")
+        .summary("Adds an integer to the number at a key, starting from 0 when missing.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), integer("increment")]),
+    Command::new("decrby", 3, WRITE | DENYOOM | FAST, strings::cmd_decrby)
+        .acl(acl::WRITE | acl::STRING | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("1.0.0")
+        .summary("Subtracts an amount from the integer at a key, starting from 0 when missing.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), integer("decrement")]),
+    Command::new("incrbyfloat", 3, WRITE | DENYOOM | FAST, strings::cmd_incrbyfloat)
+        .acl(acl::WRITE | acl::STRING | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("2.6.0")
+        .summary("Adds a float to the number at a key, starting from 0 when missing.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), double("increment")]),
+    Command::new("lcs", -3, READONLY, strings::cmd_lcs)
+        .acl(acl::READ | acl::STRING | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(1, 1, 0))])
+        .group(Group::String)
+        .since("7.0.0")
+        .summary("Computes the longest common subsequence of two strings.")
+        .complexity("O(N*M), N and M being the two strings' lengths.")
+        .args(&[
+            key("key1", 0),
+            key("key2", 0),
+            pure_token("len", "LEN").optional(),
+            pure_token("idx", "IDX").optional(),
+            integer("len").token("MINMATCHLEN").optional(),
+            pure_token("withmatchlen", "WITHMATCHLEN").optional(),
+        ]),
+    // ---- lists (cmd/lists.rs)
+    Command::new("lpush", -3, WRITE | DENYOOM | FAST, lists::cmd_lpush)
+        .acl(acl::WRITE | acl::LIST | acl::FAST)
+        .key_specs(&[spec(RW | INSERT, index(1), range(0, 1, 0))])
+        .group(Group::List)
+        .since("1.0.0")
+        .summary("Adds elements at the head of a list, creating it when missing.")
+        .complexity("O(1) per element, so O(N) for N elements.")
+        .history(&[("2.4.0", "Takes several elements.")])
+        .args(&[key("key", 0), string("element").multiple()]),
+    Command::new("rpush", -3, WRITE | DENYOOM | FAST, lists::cmd_rpush)
+        .acl(acl::WRITE | acl::LIST | acl::FAST)
+        .key_specs(&[spec(RW | INSERT, index(1), range(0, 1, 0))])
+        .group(Group::List)
+        .since("1.0.0")
+        .summary("Adds elements at the tail of a list, creating it when missing.")
+        .complexity("O(1) per element, so O(N) for N elements.")
+        .history(&[("2.4.0", "Takes several elements.")])
+        .args(&[key("key", 0), string("element").multiple()]),
+    Command::new("lpushx", -3, WRITE | DENYOOM | FAST, lists::cmd_lpushx)
+        .acl(acl::WRITE | acl::LIST | acl::FAST)
+        .key_specs(&[spec(RW | INSERT, index(1), range(0, 1, 0))])
+        .group(Group::List)
+        .since("2.2.0")
+        .summary("Adds elements at the head of a list, but only if the list exists.")
+        .complexity("O(1) per element, so O(N) for N elements.")
+        .history(&[("4.0.0", "Takes several elements.")])
+        .args(&[key("key", 0), string("element").multiple()]),
+    Command::new("rpushx", -3, WRITE | DENYOOM | FAST, lists::cmd_rpushx)
+        .acl(acl::WRITE | acl::LIST | acl::FAST)
+        .key_specs(&[spec(RW | INSERT, index(1), range(0, 1, 0))])
+        .group(Group::List)
+        .since("2.2.0")
+        .summary("Adds elements at the tail of a list, but only if the list exists.")
+        .complexity("O(1) per element, so O(N) for N elements.")
+        .history(&[("4.0.0", "Takes several elements.")])
+        .args(&[key("key", 0), string("element").multiple()]),
+    Command::new("lpop", -2, WRITE | FAST, lists::cmd_lpop)
+        .acl(acl::WRITE | acl::LIST | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0))])
+        .group(Group::List)
+        .since("1.0.0")
+        .summary("Removes and replies with elements from the head of a list.")
+        .complexity("O(N), N being the number of elements popped.")
+        .history(&[("6.2.0", "Optional count.")])
+        .args(&[key("key", 0), integer("count").since("6.2.0").optional()]),
+    Command::new("rpop", -2, WRITE | FAST, lists::cmd_rpop)
+        .acl(acl::WRITE | acl::LIST | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0))])
+        .group(Group::List)
+        .since("1.0.0")
+        .summary("Removes and replies with elements from the tail of a list.")
+        .complexity("O(N), N being the number of elements popped.")
+        .history(&[("6.2.0", "Optional count.")])
+        .args(&[key("key", 0), integer("count").since("6.2.0").optional()]),
+    Command::new("llen", 2, READONLY | FAST, lists::cmd_llen)
+        .acl(acl::READ | acl::LIST | acl::FAST)
+        .key_specs(&[spec(RO, index(1), range(0, 1, 0))])
+        .group(Group::List)
+        .since("1.0.0")
+        .summary("Replies with the length of a list.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    Command::new("lrange", 4, READONLY, lists::cmd_lrange)
+        .acl(acl::READ | acl::LIST | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::List)
+        .since("1.0.0")
+        .summary("Replies with the list elements between two positions.")
+        .complexity("O(S+N): S to walk to the start from the nearer end, N elements returned.")
+        .args(&[key("key", 0), integer("start"), integer("stop")]),
+    Command::new("lindex", 3, READONLY, lists::cmd_lindex)
+        .acl(acl::READ | acl::LIST | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::List)
+        .since("1.0.0")
+        .summary("Replies with the list element at a position.")
+        .complexity("O(N), N being the elements walked to reach the position; the ends cost O(1).")
+        .args(&[key("key", 0), integer("index")]),
+    Command::new("lset", 4, WRITE | DENYOOM, lists::cmd_lset)
+        .acl(acl::WRITE | acl::LIST | acl::SLOW)
+        .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::List)
+        .since("1.0.0")
+        .summary("Replaces the list element at a position.")
+        .complexity("O(N), N being the list length; the ends cost O(1).")
+        .args(&[key("key", 0), integer("index"), string("element")]),
+    Command::new("linsert", 5, WRITE | DENYOOM, lists::cmd_linsert)
+        .acl(acl::WRITE | acl::LIST | acl::SLOW)
+        .key_specs(&[spec(RW | INSERT, index(1), range(0, 1, 0))])
+        .group(Group::List)
+        .since("2.2.0")
+        .summary("Inserts an element before or after the first occurrence of a pivot in a list.")
+        .complexity("O(N), N being the elements walked to find the pivot.")
+        .args(&[
+            key("key", 0),
+            oneof("where", &[pure_token("before", "BEFORE"), pure_token("after", "AFTER")]),
+            string("pivot"),
+            string("element"),
+        ]),
+    Command::new("lrem", 4, WRITE, lists::cmd_lrem)
+        .acl(acl::WRITE | acl::LIST | acl::SLOW)
+        .key_specs(&[spec(RW | DELETE, index(1), range(0, 1, 0))])
+        .group(Group::List)
+        .since("1.0.0")
+        .summary("Removes the elements equal to a value from a list.")
+        .complexity("O(N+M), N being the list length and M the number removed.")
+        .args(&[key("key", 0), integer("count"), string("element")]),
+    Command::new("ltrim", 4, WRITE, lists::cmd_ltrim)
+        .acl(acl::WRITE | acl::LIST | acl::SLOW)
+        .key_specs(&[spec(RW | DELETE, index(1), range(0, 1, 0))])
+        .group(Group::List)
+        .since("1.0.0")
+        .summary("Keeps only the list elements between two positions.")
+        .complexity("O(N), N being the number of elements dropped.")
+        .args(&[key("key", 0), integer("start"), integer("stop")]),
+    Command::new("lpos", -3, READONLY, lists::cmd_lpos)
+        .acl(acl::READ | acl::LIST | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::List)
+        .since("6.0.6")
+        .summary("Finds the positions of elements equal to a value in a list.")
+        .complexity("O(N) for a list of N elements; less when matches are near the start or MAXLEN is given.")
+        .args(&[
+            key("key", 0),
+            string("element"),
+            integer("rank").token("RANK").optional(),
+            integer("num-matches").token("COUNT").optional(),
+            integer("len").token("MAXLEN").optional(),
+        ]),
+    Command::new("lmove", 5, WRITE | DENYOOM, lists::cmd_lmove)
+        .acl(acl::WRITE | acl::LIST | acl::SLOW)
+        .key_specs(&[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+            spec(RW | INSERT, index(2), range(0, 1, 0)),
+        ])
+        .group(Group::List)
+        .since("6.2.0")
+        .summary("Moves the head or tail element of one list onto another.")
+        .complexity("O(1)")
+        .args(&[
+            key("source", 0),
+            key("destination", 1),
+            oneof("wherefrom", &[pure_token("left", "LEFT"), pure_token("right", "RIGHT")]),
+            oneof("whereto", &[pure_token("left", "LEFT"), pure_token("right", "RIGHT")]),
+        ]),
+    Command::new("rpoplpush", 3, WRITE | DENYOOM, lists::cmd_rpoplpush)
+        .acl(acl::WRITE | acl::LIST | acl::SLOW)
+        .key_specs(&[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+            spec(RW | INSERT, index(2), range(0, 1, 0)),
+        ])
+        .group(Group::List)
+        .since("1.2.0")
+        .summary("Moves the tail element of one list to the head of another.")
+        .complexity("O(1)")
+        .deprecated("6.2.0", "`LMOVE` with the `RIGHT` and `LEFT` arguments")
+        .args(&[key("source", 0), key("destination", 1)]),
+    Command::new("lmpop", -4, WRITE, lists::cmd_lmpop)
+        .acl(acl::WRITE | acl::LIST | acl::SLOW)
+        .key_specs(&[spec(RW | ACCESS | DELETE, index(1), keynum(0, 1, 1))])
+        .getkeys(GetKeys::NumKeys { store: 0, numkeys: 1, first: 2 })
+        .group(Group::List)
+        .since("7.0.0")
+        .summary("Pops elements from the first non-empty list among the keys.")
+        .complexity("O(N+M), N being the number of keys and M the number of elements popped.")
+        .args(&[
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            oneof("where", &[pure_token("left", "LEFT"), pure_token("right", "RIGHT")]),
+            integer("count").token("COUNT").optional(),
+        ]),
+    // ---- hashes (cmd/hashes.rs)
+    Command::new("hset", -4, WRITE | DENYOOM | FAST, hashes::cmd_hset)
+        .acl(acl::WRITE | acl::HASH | acl::FAST)
+        .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Hash)
+        .since("2.0.0")
+        .summary("Stores one or more field-value pairs in a hash.")
+        .complexity("O(1) per pair, so O(N) for N pairs.")
+        .history(&[("4.0.0", "Takes several field-value pairs.")])
+        .args(&[
+            key("key", 0),
+            block("field_value", &[string("field"), string("value")]).multiple(),
+        ]),
+    Command::new("hsetnx", 4, WRITE | DENYOOM | FAST, hashes::cmd_hsetnx)
+        .acl(acl::WRITE | acl::HASH | acl::FAST)
+        .key_specs(&[spec(RW | INSERT, index(1), range(0, 1, 0))])
+        .group(Group::Hash)
+        .since("2.0.0")
+        .summary("Stores a hash field only when the hash lacks it.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), string("field"), string("value")]),
+    Command::new("hget", 3, READONLY | FAST, hashes::cmd_hget)
+        .acl(acl::READ | acl::HASH | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Hash)
+        .since("2.0.0")
+        .summary("Replies with the value of one hash field.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), string("field")]),
+    Command::new("hmget", -3, READONLY | FAST, hashes::cmd_hmget)
+        .acl(acl::READ | acl::HASH | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Hash)
+        .since("2.0.0")
+        .summary("Replies with the values of several hash fields.")
+        .complexity("O(N), N being the number of fields asked for.")
+        .args(&[key("key", 0), string("field").multiple()]),
+    Command::new("hmset", -4, WRITE | DENYOOM | FAST, hashes::cmd_hmset)
+        .acl(acl::WRITE | acl::HASH | acl::FAST)
+        .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Hash)
+        .since("2.0.0")
+        .summary("Stores several field-value pairs in a hash (HSET does the same).")
+        .complexity("O(N), N being the number of fields stored.")
+        .deprecated("4.0.0", "`HSET` with multiple field-value pairs")
+        .args(&[
+            key("key", 0),
+            block("field_value", &[string("field"), string("value")]).multiple(),
+        ]),
+    Command::new("hdel", -3, WRITE | FAST, hashes::cmd_hdel)
+        .acl(acl::WRITE | acl::HASH | acl::FAST)
+        .key_specs(&[spec(RW | DELETE, index(1), range(0, 1, 0))])
+        .group(Group::Hash)
+        .since("2.0.0")
+        .summary("Removes fields from a hash.")
+        .complexity("O(N), N being the number of fields removed.")
+        .history(&[("2.4.0", "Takes several fields.")])
+        .args(&[key("key", 0), string("field").multiple()]),
+    Command::new("hlen", 2, READONLY | FAST, hashes::cmd_hlen)
+        .acl(acl::READ | acl::HASH | acl::FAST)
+        .key_specs(&[spec(RO, index(1), range(0, 1, 0))])
+        .group(Group::Hash)
+        .since("2.0.0")
+        .summary("Replies with how many fields a hash has.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    Command::new("hstrlen", 3, READONLY | FAST, hashes::cmd_hstrlen)
+        .acl(acl::READ | acl::HASH | acl::FAST)
+        .key_specs(&[spec(RO, index(1), range(0, 1, 0))])
+        .group(Group::Hash)
+        .since("3.2.0")
+        .summary("Replies with the length of a hash field's value.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), string("field")]),
+    Command::new("hexists", 3, READONLY | FAST, hashes::cmd_hexists)
+        .acl(acl::READ | acl::HASH | acl::FAST)
+        .key_specs(&[spec(RO, index(1), range(0, 1, 0))])
+        .group(Group::Hash)
+        .since("2.0.0")
+        .summary("Tells whether a hash has a field.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), string("field")]),
+    Command::new("hkeys", 2, READONLY, hashes::cmd_hkeys)
+        .acl(acl::READ | acl::HASH | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output_order"])
+        .group(Group::Hash)
+        .since("2.0.0")
+        .summary("Replies with the field names of a hash.")
+        .complexity("O(N), N being the number of fields.")
+        .args(&[key("key", 0)]),
+    Command::new("hvals", 2, READONLY, hashes::cmd_hvals)
+        .acl(acl::READ | acl::HASH | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output_order"])
+        .group(Group::Hash)
+        .since("2.0.0")
+        .summary("Replies with the values of a hash.")
+        .complexity("O(N), N being the number of fields.")
+        .args(&[key("key", 0)]),
+    Command::new("hgetall", 2, READONLY, hashes::cmd_hgetall)
+        .acl(acl::READ | acl::HASH | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output_order"])
+        .group(Group::Hash)
+        .since("2.0.0")
+        .summary("Replies with every field of a hash and its value.")
+        .complexity("O(N), N being the number of fields.")
+        .args(&[key("key", 0)]),
+    Command::new("hincrby", 4, WRITE | DENYOOM | FAST, hashes::cmd_hincrby)
+        .acl(acl::WRITE | acl::HASH | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Hash)
+        .since("2.0.0")
+        .summary("Adds an integer to the number in a hash field, starting from 0 when missing.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), string("field"), integer("increment")]),
+    Command::new("hincrbyfloat", 4, WRITE | DENYOOM | FAST, hashes::cmd_hincrbyfloat)
+        .acl(acl::WRITE | acl::HASH | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Hash)
+        .since("2.6.0")
+        .summary("Adds a float to the number in a hash field, starting from 0 when missing.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), string("field"), double("increment")]),
+    Command::new("hrandfield", -2, READONLY, hashes::cmd_hrandfield)
+        .acl(acl::READ | acl::HASH | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Hash)
+        .since("6.2.0")
+        .summary("Picks random fields of a hash, optionally with their values.")
+        .complexity("O(N), N being the number of fields returned.")
+        .args(&[
+            key("key", 0),
+            block("options", &[integer("count"), pure_token("withvalues", "WITHVALUES").optional()])
+                .optional(),
+        ]),
+    Command::new("hscan", -3, READONLY, hashes::cmd_hscan)
+        .acl(acl::READ | acl::HASH | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Hash)
+        .since("2.8.0")
+        .summary("Walks the fields and values of a hash a batch at a time with a cursor.")
+        .complexity("O(1) per call; O(N) over a whole walk of a hash with N fields.")
+        .args(&[
+            key("key", 0),
+            integer("cursor"),
+            pattern("pattern").token("MATCH").optional(),
+            integer("count").token("COUNT").optional(),
+        ]),
+    // ---- sets (cmd/sets.rs)
+    Command::new("sadd", -3, WRITE | DENYOOM | FAST, sets::cmd_sadd)
+        .acl(acl::WRITE | acl::SET | acl::FAST)
+        .key_specs(&[spec(RW | INSERT, index(1), range(0, 1, 0))])
+        .group(Group::Set)
+        .since("1.0.0")
+        .summary("Puts members into a set, creating it when missing.")
+        .complexity("O(1) per member, so O(N) for N members.")
+        .history(&[("2.4.0", "Takes several members.")])
+        .args(&[key("key", 0), string("member").multiple()]),
+    Command::new("srem", -3, WRITE | FAST, sets::cmd_srem)
+        .acl(acl::WRITE | acl::SET | acl::FAST)
+        .key_specs(&[spec(RW | DELETE, index(1), range(0, 1, 0))])
+        .group(Group::Set)
+        .since("1.0.0")
+        .summary("Takes members out of a set.")
+        .complexity("O(N), N being the number of members removed.")
+        .history(&[("2.4.0", "Takes several members.")])
+        .args(&[key("key", 0), string("member").multiple()]),
+    Command::new("sismember", 3, READONLY | FAST, sets::cmd_sismember)
+        .acl(acl::READ | acl::SET | acl::FAST)
+        .key_specs(&[spec(RO, index(1), range(0, 1, 0))])
+        .group(Group::Set)
+        .since("1.0.0")
+        .summary("Tells whether a value is a member of a set.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), string("member")]),
+    Command::new("smismember", -3, READONLY | FAST, sets::cmd_smismember)
+        .acl(acl::READ | acl::SET | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Set)
+        .since("6.2.0")
+        .summary("Tells for each of several values whether it is a member of a set.")
+        .complexity("O(N), N being the number of values checked.")
+        .args(&[key("key", 0), string("member").multiple()]),
+    Command::new("scard", 2, READONLY | FAST, sets::cmd_scard)
+        .acl(acl::READ | acl::SET | acl::FAST)
+        .key_specs(&[spec(RO, index(1), range(0, 1, 0))])
+        .group(Group::Set)
+        .since("1.0.0")
+        .summary("Replies with how many members a set has.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    Command::new("smembers", 2, READONLY, sets::cmd_smembers)
+        .acl(acl::READ | acl::SET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output_order"])
+        .group(Group::Set)
+        .since("1.0.0")
+        .summary("Replies with every member of a set.")
+        .complexity("O(N), N being the set's size.")
+        .args(&[key("key", 0)]),
+    Command::new("spop", -2, WRITE | FAST, sets::cmd_spop)
+        .acl(acl::WRITE | acl::SET | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Set)
+        .since("1.0.0")
+        .summary("Removes and replies with random members of a set.")
+        .complexity("O(1) without a count, O(N) for a count of N.")
+        .history(&[("3.2.0", "Optional count.")])
+        .args(&[key("key", 0), integer("count").since("3.2.0").optional()]),
+    Command::new("srandmember", -2, READONLY, sets::cmd_srandmember)
+        .acl(acl::READ | acl::SET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Set)
+        .since("1.0.0")
+        .summary("Picks random members of a set without removing them.")
+        .complexity("O(1) without a count, O(N) for a count of N (or -N).")
+        .history(&[("2.6.0", "Optional count.")])
+        .args(&[key("key", 0), integer("count").since("2.6.0").optional()]),
+    Command::new("smove", 4, WRITE | FAST, sets::cmd_smove)
+        .acl(acl::WRITE | acl::SET | acl::FAST)
+        .key_specs(&[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+            spec(RW | INSERT, index(2), range(0, 1, 0)),
+        ])
+        .group(Group::Set)
+        .since("1.0.0")
+        .summary("Moves a member from one set to another.")
+        .complexity("O(1)")
+        .args(&[key("source", 0), key("destination", 1), string("member")]),
+    Command::new("sinter", -2, READONLY, sets::cmd_sinter)
+        .acl(acl::READ | acl::SET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(-1, 1, 0))])
+        .tips(&["nondeterministic_output_order"])
+        .group(Group::Set)
+        .since("1.0.0")
+        .summary("Replies with the members that all the given sets share.")
+        .complexity("O(N*M) at worst, N being the smallest set's size and M the number of sets.")
+        .args(&[key("key", 0).multiple()]),
+    Command::new("sintercard", -3, READONLY, sets::cmd_sintercard)
+        .acl(acl::READ | acl::SET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), keynum(0, 1, 1))])
+        .getkeys(GetKeys::NumKeys { store: 0, numkeys: 1, first: 2 })
+        .group(Group::Set)
+        .since("7.0.0")
+        .summary("Counts the members all the given sets share, stopping at an optional limit.")
+        .complexity("O(N*M) at worst, N being the smallest set's size and M the number of sets.")
+        .args(&[
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            integer("limit").token("LIMIT").optional(),
+        ]),
+    Command::new("sinterstore", -3, WRITE | DENYOOM, sets::cmd_sinterstore)
+        .acl(acl::WRITE | acl::SET | acl::SLOW)
+        .key_specs(&[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), range(-1, 1, 0)),
+        ])
+        .group(Group::Set)
+        .since("1.0.0")
+        .summary("Stores the members that all the given sets share.")
+        .complexity("O(N*M) at worst, N being the smallest set's size and M the number of sets.")
+        .args(&[key("destination", 0), key("key", 1).multiple()]),
+    Command::new("sunion", -2, READONLY, sets::cmd_sunion)
+        .acl(acl::READ | acl::SET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(-1, 1, 0))])
+        .tips(&["nondeterministic_output_order"])
+        .group(Group::Set)
+        .since("1.0.0")
+        .summary("Replies with the members found in any of the given sets.")
+        .complexity("O(N), N being the total size of the sets.")
+        .args(&[key("key", 0).multiple()]),
+    Command::new("sunionstore", -3, WRITE | DENYOOM, sets::cmd_sunionstore)
+        .acl(acl::WRITE | acl::SET | acl::SLOW)
+        .key_specs(&[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), range(-1, 1, 0)),
+        ])
+        .group(Group::Set)
+        .since("1.0.0")
+        .summary("Stores the members found in any of the given sets.")
+        .complexity("O(N), N being the total size of the sets.")
+        .args(&[key("destination", 0), key("key", 1).multiple()]),
+    Command::new("sdiff", -2, READONLY, sets::cmd_sdiff)
+        .acl(acl::READ | acl::SET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(-1, 1, 0))])
+        .tips(&["nondeterministic_output_order"])
+        .group(Group::Set)
+        .since("1.0.0")
+        .summary("Replies with the members of the first set that none of the other sets has.")
+        .complexity("O(N), N being the total size of the sets.")
+        .args(&[key("key", 0).multiple()]),
+    Command::new("sdiffstore", -3, WRITE | DENYOOM, sets::cmd_sdiffstore)
+        .acl(acl::WRITE | acl::SET | acl::SLOW)
+        .key_specs(&[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), range(-1, 1, 0)),
+        ])
+        .group(Group::Set)
+        .since("1.0.0")
+        .summary("Stores the members of the first set that none of the other sets has.")
+        .complexity("O(N), N being the total size of the sets.")
+        .args(&[key("destination", 0), key("key", 1).multiple()]),
+    Command::new("sscan", -3, READONLY, sets::cmd_sscan)
+        .acl(acl::READ | acl::SET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Set)
+        .since("2.8.0")
+        .summary("Walks the members of a set a batch at a time with a cursor.")
+        .complexity("O(1) per call; O(N) over a whole walk of a set with N members.")
+        .args(&[
+            key("key", 0),
+            integer("cursor"),
+            pattern("pattern").token("MATCH").optional(),
+            integer("count").token("COUNT").optional(),
+        ]),
+    // ---- sorted sets (cmd/zsets.rs)
+    Command::new("zadd", -4, WRITE | DENYOOM | FAST, zsets::cmd_zadd)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::FAST)
+        .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("1.2.0")
+        .summary("Puts members with scores into a sorted set, or changes their scores.")
+        .complexity("O(log(N)) per member, N being the sorted set's size.")
+        .history(&[
+            ("2.4.0", "Takes several score-member pairs."),
+            ("3.0.2", "XX, NX, CH and INCR options."),
+            ("6.2.0", "GT and LT options."),
+        ])
+        .args(&[
+            key("key", 0),
+            oneof("condition", &[pure_token("nx", "NX"), pure_token("xx", "XX")])
+                .since("3.0.2")
+                .optional(),
+            oneof("comparison", &[pure_token("gt", "GT"), pure_token("lt", "LT")])
+                .since("6.2.0")
+                .optional(),
+            pure_token("change", "CH").since("3.0.2").optional(),
+            pure_token("increment", "INCR").since("3.0.2").optional(),
+            block("score_member", &[double("score"), string("member")]).multiple(),
+        ]),
+    Command::new("zincrby", 4, WRITE | DENYOOM | FAST, zsets::cmd_zincrby)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("1.2.0")
+        .summary("Adds an amount to a sorted set member's score.")
+        .complexity("O(log(N)), N being the sorted set's size.")
+        .args(&[key("key", 0), integer("increment"), string("member")]),
+    Command::new("zrem", -3, WRITE | FAST, zsets::cmd_zrem)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::FAST)
+        .key_specs(&[spec(RW | DELETE, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("1.2.0")
+        .summary("Takes members out of a sorted set.")
+        .complexity("O(M*log(N)), M members removed from a set of N.")
+        .history(&[("2.4.0", "Takes several members.")])
+        .args(&[key("key", 0), string("member").multiple()]),
+    Command::new("zcard", 2, READONLY | FAST, zsets::cmd_zcard)
+        .acl(acl::READ | acl::SORTEDSET | acl::FAST)
+        .key_specs(&[spec(RO, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("1.2.0")
+        .summary("Replies with how many members a sorted set has.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    Command::new("zscore", 3, READONLY | FAST, zsets::cmd_zscore)
+        .acl(acl::READ | acl::SORTEDSET | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("1.2.0")
+        .summary("Replies with a sorted set member's score.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), string("member")]),
+    Command::new("zmscore", -3, READONLY | FAST, zsets::cmd_zmscore)
+        .acl(acl::READ | acl::SORTEDSET | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("6.2.0")
+        .summary("Replies with the scores of several sorted set members.")
+        .complexity("O(N), N being the number of members asked for.")
+        .args(&[key("key", 0), string("member").multiple()]),
+    Command::new("zrank", 3, READONLY | FAST, zsets::cmd_zrank)
+        .acl(acl::READ | acl::SORTEDSET | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("2.0.0")
+        .summary("Replies with a member's position in a sorted set, lowest score first.")
+        .complexity("O(log(N))")
+        .args(&[key("key", 0), string("member")]),
+    Command::new("zrevrank", 3, READONLY | FAST, zsets::cmd_zrevrank)
+        .acl(acl::READ | acl::SORTEDSET | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("2.0.0")
+        .summary("Replies with a member's position in a sorted set, highest score first.")
+        .complexity("O(log(N))")
+        .args(&[key("key", 0), string("member")]),
+    Command::new("zcount", 4, READONLY | FAST, zsets::cmd_zcount)
+        .acl(acl::READ | acl::SORTEDSET | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("2.0.0")
+        .summary("Counts the sorted set members whose scores fall in a range.")
+        .complexity("O(log(N)), N being the sorted set's size.")
+        .args(&[key("key", 0), double("min"), double("max")]),
+    Command::new("zlexcount", 4, READONLY | FAST, zsets::cmd_zlexcount)
+        .acl(acl::READ | acl::SORTEDSET | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("2.8.9")
+        .summary("Counts the sorted set members between two names (equal scores assumed).")
+        .complexity("O(log(N)), N being the sorted set's size.")
+        .args(&[key("key", 0), string("min"), string("max")]),
+    Command::new("zrange", -4, READONLY, zsets::cmd_zrange)
+        .acl(acl::READ | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("1.2.0")
+        .summary("Replies with sorted set members by rank, score or name, in either direction.")
+        .complexity("O(log(N)+M), M members returned from a set of N.")
+        .history(&[("6.2.0", "REV, BYSCORE, BYLEX and LIMIT options.")])
+        .args(&[
+            key("key", 0),
+            string("start"),
+            string("stop"),
+            oneof("sortby", &[pure_token("byscore", "BYSCORE"), pure_token("bylex", "BYLEX")])
+                .since("6.2.0")
+                .optional(),
+            pure_token("rev", "REV").since("6.2.0").optional(),
+            block("offset_count", &[integer("offset"), integer("count")])
+                .token("LIMIT")
+                .since("6.2.0")
+                .optional(),
+            pure_token("withscores", "WITHSCORES").optional(),
+        ]),
+    Command::new("zrangestore", -5, WRITE | DENYOOM, zsets::cmd_zrangestore)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), range(0, 1, 0)),
+        ])
+        .group(Group::SortedSet)
+        .since("6.2.0")
+        .summary("Stores a range of a sorted set, by rank, score or name, under another key.")
+        .complexity("O(log(N)+M), M members stored from a set of N.")
+        .args(&[
+            key("dst", 0),
+            key("src", 1),
+            string("min"),
+            string("max"),
+            oneof("sortby", &[pure_token("byscore", "BYSCORE"), pure_token("bylex", "BYLEX")])
+                .optional(),
+            pure_token("rev", "REV").optional(),
+            block("offset_count", &[integer("offset"), integer("count")]).token("LIMIT").optional(),
+        ]),
+    Command::new("zrevrange", -4, READONLY, zsets::cmd_zrevrange)
+        .acl(acl::READ | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("1.2.0")
+        .summary("Replies with sorted set members by position, highest score first.")
+        .complexity("O(log(N)+M), M members returned from a set of N.")
+        .deprecated("6.2.0", "`ZRANGE` with the `REV` argument")
+        .args(&[
+            key("key", 0),
+            integer("start"),
+            integer("stop"),
+            pure_token("withscores", "WITHSCORES").optional(),
+        ]),
+    Command::new("zrangebyscore", -4, READONLY, zsets::cmd_zrangebyscore)
+        .acl(acl::READ | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("1.0.5")
+        .summary("Replies with the sorted set members whose scores fall in a range.")
+        .complexity("O(log(N)+M), M members returned from a set of N.")
+        .deprecated("6.2.0", "`ZRANGE` with the `BYSCORE` argument")
+        .history(&[("2.0.0", "WITHSCORES option.")])
+        .args(&[
+            key("key", 0),
+            double("min"),
+            double("max"),
+            pure_token("withscores", "WITHSCORES").since("2.0.0").optional(),
+            block("offset_count", &[integer("offset"), integer("count")]).token("LIMIT").optional(),
+        ]),
+    Command::new("zrevrangebyscore", -4, READONLY, zsets::cmd_zrevrangebyscore)
+        .acl(acl::READ | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("2.2.0")
+        .summary("Replies with the sorted set members whose scores fall in a range, highest first.")
+        .complexity("O(log(N)+M), M members returned from a set of N.")
+        .deprecated("6.2.0", "`ZRANGE` with the `REV` and `BYSCORE` arguments")
+        .history(&[("2.1.6", "Exclusive bounds with a ( prefix.")])
+        .args(&[
+            key("key", 0),
+            double("max"),
+            double("min"),
+            pure_token("withscores", "WITHSCORES").optional(),
+            block("offset_count", &[integer("offset"), integer("count")]).token("LIMIT").optional(),
+        ]),
+    Command::new("zrangebylex", -4, READONLY, zsets::cmd_zrangebylex)
+        .acl(acl::READ | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("2.8.9")
+        .summary("Replies with the sorted set members between two names (equal scores assumed).")
+        .complexity("O(log(N)+M), M members returned from a set of N.")
+        .deprecated("6.2.0", "`ZRANGE` with the `BYLEX` argument")
+        .args(&[
+            key("key", 0),
+            string("min"),
+            string("max"),
+            block("offset_count", &[integer("offset"), integer("count")]).token("LIMIT").optional(),
+        ]),
+    Command::new("zrevrangebylex", -4, READONLY, zsets::cmd_zrevrangebylex)
+        .acl(acl::READ | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("2.8.9")
+        .summary("Replies with the sorted set members between two names, last name first.")
+        .complexity("O(log(N)+M), M members returned from a set of N.")
+        .deprecated("6.2.0", "`ZRANGE` with the `REV` and `BYLEX` arguments")
+        .args(&[
+            key("key", 0),
+            string("max"),
+            string("min"),
+            block("offset_count", &[integer("offset"), integer("count")]).token("LIMIT").optional(),
+        ]),
+    Command::new("zremrangebyrank", 4, WRITE, zsets::cmd_zremrangebyrank)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RW | DELETE, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("2.0.0")
+        .summary("Removes the sorted set members between two positions.")
+        .complexity("O(log(N)+M), M members removed from a set of N.")
+        .args(&[key("key", 0), integer("start"), integer("stop")]),
+    Command::new("zremrangebyscore", 4, WRITE, zsets::cmd_zremrangebyscore)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RW | DELETE, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("1.2.0")
+        .summary("Removes the sorted set members whose scores fall in a range.")
+        .complexity("O(log(N)+M), M members removed from a set of N.")
+        .args(&[key("key", 0), double("min"), double("max")]),
+    Command::new("zremrangebylex", 4, WRITE, zsets::cmd_zremrangebylex)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RW | DELETE, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("2.8.9")
+        .summary("Removes the sorted set members between two names (equal scores assumed).")
+        .complexity("O(log(N)+M), M members removed from a set of N.")
+        .args(&[key("key", 0), string("min"), string("max")]),
+    Command::new("zpopmin", -2, WRITE | FAST, zsets::cmd_zpopmin)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("5.0.0")
+        .summary("Removes and replies with the lowest-scored members of a sorted set.")
+        .complexity("O(log(N)*M), M members popped from a set of N.")
+        .args(&[key("key", 0), integer("count").optional()]),
+    Command::new("zpopmax", -2, WRITE | FAST, zsets::cmd_zpopmax)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::FAST)
+        .key_specs(&[spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("5.0.0")
+        .summary("Removes and replies with the highest-scored members of a sorted set.")
+        .complexity("O(log(N)*M), M members popped from a set of N.")
+        .args(&[key("key", 0), integer("count").optional()]),
+    Command::new("zmpop", -4, WRITE, zsets::cmd_zmpop)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RW | ACCESS | DELETE, index(1), keynum(0, 1, 1))])
+        .getkeys(GetKeys::NumKeys { store: 0, numkeys: 1, first: 2 })
+        .group(Group::SortedSet)
+        .since("7.0.0")
+        .summary("Pops members by score from the first non-empty sorted set among the keys.")
+        .complexity("O(K) + O(M*log(N)): K keys checked, M members popped from a set of N.")
+        .args(&[
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            oneof("where", &[pure_token("min", "MIN"), pure_token("max", "MAX")]),
+            integer("count").token("COUNT").optional(),
+        ]),
+    Command::new("zrandmember", -2, READONLY, zsets::cmd_zrandmember)
+        .acl(acl::READ | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::SortedSet)
+        .since("6.2.0")
+        .summary("Picks random members of a sorted set, optionally with their scores.")
+        .complexity("O(N), N being the number of members returned.")
+        .args(&[
+            key("key", 0),
+            block("options", &[integer("count"), pure_token("withscores", "WITHSCORES").optional()])
+                .optional(),
+        ]),
+    Command::new("zunion", -3, READONLY, zsets::cmd_zunion)
+        .acl(acl::READ | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), keynum(0, 1, 1))])
+        .getkeys(GetKeys::NumKeys { store: 0, numkeys: 1, first: 2 })
+        .group(Group::SortedSet)
+        .since("6.2.0")
+        .summary("Replies with the members of any of the given sorted sets, with combined scores.")
+        .complexity("O(N)+O(M*log(M)): N elements in all inputs, M in the result.")
+        .args(&[
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            integer("weight").token("WEIGHTS").optional().multiple(),
+            oneof("aggregate", &[
+                pure_token("sum", "SUM"),
+                pure_token("min", "MIN"),
+                pure_token("max", "MAX"),
+            ])
+            .token("AGGREGATE")
+            .optional(),
+            pure_token("withscores", "WITHSCORES").optional(),
+        ]),
+    Command::new("zinter", -3, READONLY, zsets::cmd_zinter)
+        .acl(acl::READ | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), keynum(0, 1, 1))])
+        .getkeys(GetKeys::NumKeys { store: 0, numkeys: 1, first: 2 })
+        .group(Group::SortedSet)
+        .since("6.2.0")
+        .summary("Replies with the members all the given sorted sets share, with combined scores.")
+        .complexity("O(N*K)+O(M*log(M)) at worst: K sets, N in the smallest, M in the result.")
+        .args(&[
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            integer("weight").token("WEIGHTS").optional().multiple(),
+            oneof("aggregate", &[
+                pure_token("sum", "SUM"),
+                pure_token("min", "MIN"),
+                pure_token("max", "MAX"),
+            ])
+            .token("AGGREGATE")
+            .optional(),
+            pure_token("withscores", "WITHSCORES").optional(),
+        ]),
+    Command::new("zdiff", -3, READONLY, zsets::cmd_zdiff)
+        .acl(acl::READ | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), keynum(0, 1, 1))])
+        .getkeys(GetKeys::NumKeys { store: 0, numkeys: 1, first: 2 })
+        .group(Group::SortedSet)
+        .since("6.2.0")
+        .summary("Replies with the members of the first sorted set that none of the others has.")
+        .complexity("O(L + (N-K)log(N)) at worst: L elements in all, N in the first, K in the result.")
+        .args(&[
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            pure_token("withscores", "WITHSCORES").optional(),
+        ]),
+    Command::new("zunionstore", -4, WRITE | DENYOOM, zsets::cmd_zunionstore)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), keynum(0, 1, 1)),
+        ])
+        .getkeys(GetKeys::NumKeys { store: 1, numkeys: 2, first: 3 })
+        .group(Group::SortedSet)
+        .since("2.0.0")
+        .summary("Stores the members of any of the given sorted sets, with combined scores.")
+        .complexity("O(N)+O(M*log(M)): N elements in all inputs, M in the result.")
+        .args(&[
+            key("destination", 0),
+            integer("numkeys"),
+            key("key", 1).multiple(),
+            integer("weight").token("WEIGHTS").optional().multiple(),
+            oneof("aggregate", &[
+                pure_token("sum", "SUM"),
+                pure_token("min", "MIN"),
+                pure_token("max", "MAX"),
+            ])
+            .token("AGGREGATE")
+            .optional(),
+        ]),
+    Command::new("zinterstore", -4, WRITE | DENYOOM, zsets::cmd_zinterstore)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), keynum(0, 1, 1)),
+        ])
+        .getkeys(GetKeys::NumKeys { store: 1, numkeys: 2, first: 3 })
+        .group(Group::SortedSet)
+        .since("2.0.0")
+        .summary("Stores the members all the given sorted sets share, with combined scores.")
+        .complexity("O(N*K)+O(M*log(M)) at worst: K sets, N in the smallest, M in the result.")
+        .args(&[
+            key("destination", 0),
+            integer("numkeys"),
+            key("key", 1).multiple(),
+            integer("weight").token("WEIGHTS").optional().multiple(),
+            oneof("aggregate", &[
+                pure_token("sum", "SUM"),
+                pure_token("min", "MIN"),
+                pure_token("max", "MAX"),
+            ])
+            .token("AGGREGATE")
+            .optional(),
+        ]),
+    Command::new("zdiffstore", -4, WRITE | DENYOOM, zsets::cmd_zdiffstore)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), keynum(0, 1, 1)),
+        ])
+        .getkeys(GetKeys::NumKeys { store: 1, numkeys: 2, first: 3 })
+        .group(Group::SortedSet)
+        .since("6.2.0")
+        .summary("Stores the members of the first sorted set that none of the others has.")
+        .complexity("O(L + (N-K)log(N)) at worst: L elements in all, N in the first, K in the result.")
+        .args(&[key("destination", 0), integer("numkeys"), key("key", 1).multiple()]),
+    Command::new("zintercard", -3, READONLY, zsets::cmd_zintercard)
+        .acl(acl::READ | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), keynum(0, 1, 1))])
+        .getkeys(GetKeys::NumKeys { store: 0, numkeys: 1, first: 2 })
+        .group(Group::SortedSet)
+        .since("7.0.0")
+        .summary("Counts the members all the given sorted sets share, stopping at an optional limit.")
+        .complexity("O(N*K) at worst: N the smallest set's size, K the number of sets.")
+        .args(&[
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            integer("limit").token("LIMIT").optional(),
+        ]),
+    Command::new("zscan", -3, READONLY, zsets::cmd_zscan)
+        .acl(acl::READ | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::SortedSet)
+        .since("2.8.0")
+        .summary("Walks the members and scores of a sorted set a batch at a time with a cursor.")
+        .complexity("O(1) per call; O(N) over a whole walk of a set with N members.")
+        .args(&[
+            key("key", 0),
+            integer("cursor"),
+            pattern("pattern").token("MATCH").optional(),
+            integer("count").token("COUNT").optional(),
+        ]),
+    // ringkv's own command: no Redis counterpart.
+    Command::new("zquery", 6, READONLY, zsets::cmd_zquery)
+        .acl(acl::READ | acl::SORTEDSET | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::SortedSet)
+        .since("7.0.0")
+        .summary("Replies with members from a (score, member) position on, after an offset, up to a count.")
+        .complexity("O(log(N)+M), M being the offset plus the count, in a set of N.")
+        .args(&[
+            key("key", 0),
+            double("score"),
+            string("member"),
+            integer("offset"),
+            integer("count"),
+        ]),
+    // ---- blocking pops and moves (cmd/blocking.rs)
+    Command::new("blpop", -3, WRITE | NOSCRIPT | BLOCKING, blocking::cmd_blpop)
+        .acl(acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING)
+        .key_specs(&[spec(RW | ACCESS | DELETE, index(1), range(-2, 1, 0))])
+        .group(Group::List)
+        .since("2.0.0")
+        .summary("Pops the head of the first non-empty list, waiting while all are empty.")
+        .complexity("O(N), N being the number of keys.")
+        .history(&[("6.0.0", "The timeout may have a fractional part.")])
+        .args(&[key("key", 0).multiple(), double("timeout")]),
+    Command::new("brpop", -3, WRITE | NOSCRIPT | BLOCKING, blocking::cmd_brpop)
+        .acl(acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING)
+        .key_specs(&[spec(RW | ACCESS | DELETE, index(1), range(-2, 1, 0))])
+        .group(Group::List)
+        .since("2.0.0")
+        .summary("Pops the tail of the first non-empty list, waiting while all are empty.")
+        .complexity("O(N), N being the number of keys.")
+        .history(&[("6.0.0", "The timeout may have a fractional part.")])
+        .args(&[key("key", 0).multiple(), double("timeout")]),
+    Command::new("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, blocking::cmd_blmove)
+        .acl(acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING)
+        .key_specs(&[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+            spec(RW | INSERT, index(2), range(0, 1, 0)),
+        ])
+        .group(Group::List)
+        .since("6.2.0")
+        .summary("Moves an end element of one list onto another, waiting while the source is empty.")
+        .complexity("O(1)")
+        .args(&[
+            key("source", 0),
+            key("destination", 1),
+            oneof("wherefrom", &[pure_token("left", "LEFT"), pure_token("right", "RIGHT")]),
+            oneof("whereto", &[pure_token("left", "LEFT"), pure_token("right", "RIGHT")]),
+            double("timeout"),
+        ]),
+    Command::new("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, blocking::cmd_brpoplpush)
+        .acl(acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING)
+        .key_specs(&[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+            spec(RW | INSERT, index(2), range(0, 1, 0)),
+        ])
+        .group(Group::List)
+        .since("2.2.0")
+        .summary("Moves the tail of one list to the head of another, waiting while the source is empty.")
+        .complexity("O(1)")
+        .deprecated("6.2.0", "`BLMOVE` with the `RIGHT` and `LEFT` arguments")
+        .history(&[("6.0.0", "The timeout may have a fractional part.")])
+        .args(&[key("source", 0), key("destination", 1), double("timeout")]),
+    Command::new("blmpop", -5, WRITE | BLOCKING, blocking::cmd_blmpop)
+        .acl(acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING)
+        .key_specs(&[spec(RW | ACCESS | DELETE, index(2), keynum(0, 1, 1))])
+        .getkeys(GetKeys::NumKeys { store: 0, numkeys: 2, first: 3 })
+        .group(Group::List)
+        .since("7.0.0")
+        .summary("Pops elements from the first non-empty list, waiting while all are empty.")
+        .complexity("O(N+M), N being the number of keys and M the number of elements popped.")
+        .args(&[
+            double("timeout"),
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            oneof("where", &[pure_token("left", "LEFT"), pure_token("right", "RIGHT")]),
+            integer("count").token("COUNT").optional(),
+        ]),
+    Command::new("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, blocking::cmd_bzpopmin)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::FAST | acl::BLOCKING)
+        .key_specs(&[spec(RW | ACCESS | DELETE, index(1), range(-2, 1, 0))])
+        .group(Group::SortedSet)
+        .since("5.0.0")
+        .summary("Pops the lowest-scored member of the first non-empty sorted set, waiting while all are empty.")
+        .complexity("O(log(N)), N being the size of the sorted set.")
+        .history(&[("6.0.0", "The timeout may have a fractional part.")])
+        .args(&[key("key", 0).multiple(), double("timeout")]),
+    Command::new("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, blocking::cmd_bzpopmax)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::FAST | acl::BLOCKING)
+        .key_specs(&[spec(RW | ACCESS | DELETE, index(1), range(-2, 1, 0))])
+        .group(Group::SortedSet)
+        .since("5.0.0")
+        .summary("Pops the top-scored member of the first non-empty sorted set, waiting while all are empty.")
+        .complexity("O(log(N)), N being the size of the sorted set.")
+        .history(&[("6.0.0", "The timeout may have a fractional part.")])
+        .args(&[key("key", 0).multiple(), double("timeout")]),
+    Command::new("bzmpop", -5, WRITE | BLOCKING, blocking::cmd_bzmpop)
+        .acl(acl::WRITE | acl::SORTEDSET | acl::SLOW | acl::BLOCKING)
+        .key_specs(&[spec(RW | ACCESS | DELETE, index(2), keynum(0, 1, 1))])
+        .getkeys(GetKeys::NumKeys { store: 0, numkeys: 2, first: 3 })
+        .group(Group::SortedSet)
+        .since("7.0.0")
+        .summary("Pops members by score from the first non-empty sorted set, waiting while all are empty.")
+        .complexity("O(K) + O(M*log(N)): K keys checked, M members popped from a set of N.")
+        .args(&[
+            double("timeout"),
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            oneof("where", &[pure_token("min", "MIN"), pure_token("max", "MAX")]),
+            integer("count").token("COUNT").optional(),
+        ]),
+];
+
+/// CLIENT's subcommands.
+#[rustfmt::skip]
+pub static CLIENT_SUBCOMMANDS: &[Command] = &[
+    Command::new("client|id", 2, NOSCRIPT | LOADING | STALE, server::cmd_client_id)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("5.0.0")
+        .summary("Replies with this connection's numeric id.")
+        .complexity("O(1)"),
+    Command::new("client|setname", 3, NOSCRIPT | LOADING | STALE, server::cmd_client_setname)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("2.6.9")
+        .summary("Gives this connection a name.")
+        .complexity("O(1)")
+        .args(&[string("connection-name")]),
+    Command::new("client|getname", 2, NOSCRIPT | LOADING | STALE, server::cmd_client_getname)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("2.6.9")
+        .summary("Replies with the name this connection was given.")
+        .complexity("O(1)"),
+    Command::new("client|list", -2, ADMIN | NOSCRIPT | LOADING | STALE, server::cmd_client_list)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION)
+        .tips(&["nondeterministic_output"])
+        .group(Group::Connection)
+        .since("2.4.0")
+        .summary("Describes every connection, or those of a type or with given ids, one line each.")
+        .complexity("O(N), N being the number of connections.")
+        .history(&[
+            ("2.8.12", "Each line has an id field."),
+            ("5.0.0", "TYPE filter."),
+            ("6.0.0", "Each line has a user field."),
+            ("6.2.0", "argv-mem, tot-mem, laddr and redir fields; ID filter."),
+            ("7.0.0", "resp, multi-mem, rbs and rbp fields."),
+            ("7.0.3", "ssub field."),
+        ])
+        .args(&[
+            oneof("normal_master_replica_pubsub", &[
+                pure_token("normal", "NORMAL"),
+                pure_token("master", "MASTER"),
+                pure_token("replica", "REPLICA"),
+                pure_token("pubsub", "PUBSUB"),
+            ])
+            .token("TYPE")
+            .since("5.0.0")
+            .optional(),
+            block("id", &[integer("client-id").multiple()]).token("ID").since("6.2.0").optional(),
+        ]),
+    Command::new("client|info", 2, NOSCRIPT | LOADING | STALE, server::cmd_client_info)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .tips(&["nondeterministic_output"])
+        .group(Group::Connection)
+        .since("6.2.0")
+        .summary("Describes this connection in one CLIENT LIST style line.")
+        .complexity("O(1)"),
+    Command::new("client|kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, server::cmd_client_kill)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("2.4.0")
+        .summary("Closes the connections that match an address or a set of filters.")
+        .complexity("O(N), N being the number of connections.")
+        .history(&[
+            ("2.8.12", "Filters given as option-value pairs."),
+            ("2.8.12", "ID filter."),
+            ("3.2.0", "TYPE accepts master."),
+            ("5.0.0", "TYPE replica; slave remains an alias."),
+            ("6.2.0", "LADDR filter."),
+        ])
+        .args(&[
+            oneof("filter", &[
+                string("ip:port").deprecated_since("2.8.12"),
+                oneof("new-format", &[
+                    integer("client-id").token("ID").since("2.8.12").optional(),
+                    oneof("normal_master_slave_pubsub", &[
+                        pure_token("normal", "NORMAL"),
+                        pure_token("master", "MASTER").since("3.2.0"),
+                        pure_token("slave", "SLAVE"),
+                        pure_token("replica", "REPLICA").since("5.0.0"),
+                        pure_token("pubsub", "PUBSUB"),
+                    ])
+                    .token("TYPE")
+                    .since("2.8.12")
+                    .optional(),
+                    string("username").token("USER").optional(),
+                    string("ip:port").token("ADDR").optional(),
+                    string("ip:port").token("LADDR").since("6.2.0").optional(),
+                    string("yes/no").token("SKIPME").optional(),
+                ])
+                .multiple(),
+            ]),
+        ]),
+    Command::new("client|unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, server::cmd_client_unblock)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("5.0.0")
+        .summary("Wakes a connection waiting in a blocking command, as a timeout or an error.")
+        .complexity("O(log N), N being the number of connections.")
+        .args(&[
+            integer("client-id"),
+            oneof("timeout_error", &[
+                pure_token("timeout", "TIMEOUT"),
+                pure_token("error", "ERROR"),
+            ])
+            .optional(),
+        ]),
+    Command::new("client|help", 2, LOADING | STALE, server::cmd_client_help)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("5.0.0")
+        .summary("Lists the CLIENT subcommands with a line on each.")
+        .complexity("O(1)"),
+];
+
+/// CONFIG's subcommands.
+#[rustfmt::skip]
+pub static CONFIG_SUBCOMMANDS: &[Command] = &[
+    Command::new("config|get", -3, ADMIN | NOSCRIPT | LOADING | STALE, server::cmd_config_get)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("2.0.0")
+        .summary("Replies with the settings whose names match the patterns, and their values.")
+        .complexity("O(N), N being the number of patterns.")
+        .history(&[("7.0.0", "Takes several patterns.")])
+        .args(&[block("parameter", &[string("parameter")]).multiple()]),
+    Command::new("config|set", -4, ADMIN | NOSCRIPT | LOADING | STALE, server::cmd_config_set)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+        .group(Group::Server)
+        .since("2.0.0")
+        .summary("Changes one or more settings at once, all or none.")
+        .complexity("O(N), N being the number of settings changed.")
+        .history(&[("7.0.0", "Takes several settings.")])
+        .args(&[block("parameter_value", &[string("parameter"), string("value")]).multiple()]),
+    Command::new("config|resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, server::cmd_config_resetstat)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("2.0.0")
+        .summary("Zeroes the counters that INFO reports.")
+        .complexity("O(1)"),
+    Command::new("config|help", 2, LOADING | STALE, server::cmd_config_help)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("5.0.0")
+        .summary("Lists the CONFIG subcommands with a line on each.")
+        .complexity("O(1)"),
+];
+
+/// COMMAND's subcommands.
+#[rustfmt::skip]
+pub static COMMAND_SUBCOMMANDS: &[Command] = &[
+    Command::new("command|count", 2, LOADING | STALE, command::cmd_command_count)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .group(Group::Server)
+        .since("2.8.13")
+        .summary("Replies with the number of top-level commands.")
+        .complexity("O(1)"),
+    Command::new("command|info", -2, LOADING | STALE, command::cmd_command_info)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .tips(&["nondeterministic_output_order"])
+        .group(Group::Server)
+        .since("2.8.13")
+        .summary("Describes the named commands, or all commands when none is named.")
+        .complexity("O(N), N being the number of commands asked about.")
+        .history(&[("7.0.0", "Without names it describes every command.")])
+        .args(&[string("command-name").optional().multiple()]),
+    Command::new("command|docs", -2, LOADING | STALE, command::cmd_command_docs)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .tips(&["nondeterministic_output_order"])
+        .group(Group::Server)
+        .since("7.0.0")
+        .summary("Replies with the documentation of the named commands, or of all of them.")
+        .complexity("O(N), N being the number of commands asked about.")
+        .args(&[string("command-name").optional().multiple()]),
+    Command::new("command|list", -2, LOADING | STALE, command::cmd_command_list)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .tips(&["nondeterministic_output_order"])
+        .group(Group::Server)
+        .since("7.0.0")
+        .summary("Replies with command names, filtered by module, ACL category or pattern.")
+        .complexity("O(N), N being the number of commands.")
+        .args(&[
+            oneof("filterby", &[
+                string("module-name").token("MODULE"),
+                string("category").token("ACLCAT"),
+                pattern("pattern").token("PATTERN"),
+            ])
+            .token("FILTERBY")
+            .optional(),
+        ]),
+    Command::new("command|help", 2, LOADING | STALE, command::cmd_command_help)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .group(Group::Server)
+        .since("5.0.0")
+        .summary("Lists the COMMAND subcommands with a line on each.")
+        .complexity("O(1)"),
+    Command::new("command|getkeys", -4, LOADING | STALE, command::cmd_command_getkeys)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .group(Group::Server)
+        .since("2.8.13")
+        .summary("Names the key arguments of a full command line.")
+        .complexity("O(N), N being the length of the command line."),
+    Command::new("command|getkeysandflags", -4, LOADING | STALE, command::cmd_command_getkeysandflags)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .group(Group::Server)
+        .since("7.0.0")
+        .summary("Names the key arguments of a full command line with how each key is used.")
+        .complexity("O(N), N being the length of the command line."),
+];
+
+/// OBJECT's subcommands.
+#[rustfmt::skip]
+pub static OBJECT_SUBCOMMANDS: &[Command] = &[
+    Command::new("object|encoding", 3, READONLY, keys::cmd_object_encoding)
+        .acl(acl::KEYSPACE | acl::READ | acl::SLOW)
+        .key_specs(&[spec(RO, index(2), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Generic)
+        .since("2.2.3")
+        .summary("Names the internal representation of a key's value.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    Command::new("object|freq", 3, READONLY, keys::cmd_object_freq)
+        .acl(acl::KEYSPACE | acl::READ | acl::SLOW)
+        .key_specs(&[spec(RO, index(2), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Generic)
+        .since("4.0.0")
+        .summary("Replies with a key's logarithmic access-frequency counter (LFU policies).")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    Command::new("object|help", 2, LOADING | STALE, keys::cmd_object_help)
+        .acl(acl::KEYSPACE | acl::SLOW)
+        .group(Group::Generic)
+        .since("6.2.0")
+        .summary("Lists the OBJECT subcommands with a line on each.")
+        .complexity("O(1)"),
+    Command::new("object|idletime", 3, READONLY, keys::cmd_object_idletime)
+        .acl(acl::KEYSPACE | acl::READ | acl::SLOW)
+        .key_specs(&[spec(RO, index(2), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Generic)
+        .since("2.2.3")
+        .summary("Replies with the seconds since a key was last read or written.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+    Command::new("object|refcount", 3, READONLY, keys::cmd_object_refcount)
+        .acl(acl::KEYSPACE | acl::READ | acl::SLOW)
+        .key_specs(&[spec(RO, index(2), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Generic)
+        .since("2.2.3")
+        .summary("Replies with how many references the value of a key has.")
+        .complexity("O(1)")
+        .args(&[key("key", 0)]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::docs::ArgType;
+
+    fn row(name: &str) -> &'static Command {
+        all_rows()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no row {name}"))
+    }
+
+    fn check_args(c: &Command, args: &[Arg]) {
+        for a in args {
+            if a.kind == ArgType::Key {
+                assert!(
+                    a.key_spec_index < c.key_specs.len(),
+                    "{}: key argument {} names spec {} of {}",
+                    c.name,
+                    a.name,
+                    a.key_spec_index,
+                    c.key_specs.len()
+                );
+            }
+            let nested = matches!(a.kind, ArgType::Oneof | ArgType::Block);
+            assert_eq!(nested, !a.args.is_empty(), "{}: {}", c.name, a.name);
+            if a.kind == ArgType::PureToken {
+                assert!(
+                    a.token.is_some(),
+                    "{}: {} without its token",
+                    c.name,
+                    a.name
+                );
+            }
+            check_args(c, a.args);
+        }
+    }
+
+    /// Names, docs, argument trees and the ACL categories Redis would add implicitly from
+    /// the flags: what a new row most easily gets wrong.
+    #[test]
+    fn every_row_is_complete_and_consistent() {
+        let mut seen = std::collections::HashSet::new();
+        for top in COMMANDS {
+            assert!((1..=16).contains(&top.name.len()), "{}", top.name);
+            for c in std::iter::once(top).chain(top.subcommands) {
+                assert!(seen.insert(c.name), "{} twice", c.name);
+                assert_eq!(c.name, c.name.to_ascii_lowercase());
+                if !std::ptr::eq(c, top) {
+                    assert!(c.name.starts_with(&format!("{}|", top.name)), "{}", c.name);
+                    assert!(c.subcommands.is_empty(), "{}: nested subcommands", c.name);
+                }
+                assert!(c.arity != 0, "{}", c.name);
+                for text in [c.since, c.summary, c.complexity] {
+                    assert!(!text.is_empty(), "{}: missing docs", c.name);
+                }
+                for (implied_by, cats) in [
+                    (WRITE, acl::WRITE),
+                    (READONLY, acl::READ),
+                    (ADMIN, acl::ADMIN | acl::DANGEROUS),
+                    (FAST, acl::FAST),
+                    (BLOCKING, acl::BLOCKING),
+                ] {
+                    if c.flags & implied_by != 0 {
+                        assert_eq!(c.acl & cats, cats, "{}: categories", c.name);
+                    }
+                }
+                assert_eq!(c.acl & acl::SLOW != 0, c.flags & FAST == 0, "{}", c.name);
+                assert_eq!(
+                    c.deprecated_since.is_some(),
+                    c.doc_flags & doc_flags::DEPRECATED != 0
+                );
+                for s in c.key_specs {
+                    let access = s.flags & (RO | RW | OW | RM);
+                    assert_eq!(access.count_ones(), 1, "{}: RO/RW/OW/RM", c.name);
+                }
+                check_args(c, c.args);
+            }
+        }
+    }
+
+    /// The legacy range and movablekeys follow Redis's derivation: a lone range is used as
+    /// is (MSET keeps its step of 2), a numkeys spec makes the keys movable and, alone,
+    /// leaves no range (LMPOP), a destination plus numkeys keeps the destination's range.
+    #[test]
+    fn legacy_range_is_derived_from_the_key_specs() {
+        let cases = [
+            ("get", (1, 1, 1), false),
+            ("mset", (1, -1, 2), false),
+            ("blpop", (1, -2, 1), false),
+            ("rename", (1, 2, 1), false),
+            ("lmove", (1, 2, 1), false),
+            ("zunionstore", (1, 1, 1), true),
+            ("lmpop", (0, 0, 0), true),
+            ("zunion", (0, 0, 0), true),
+            ("object|encoding", (2, 2, 1), false),
+            ("ping", (0, 0, 0), false),
+        ];
+        for (name, range, movable) in cases {
+            let c = row(name);
+            assert_eq!((c.first_key, c.last_key, c.step), range, "{name}");
+            assert_eq!(c.movablekeys, movable, "{name}");
+        }
+        // Specs with a gap or a step other than 1 are left out of the merged range.
+        const GAP: [KeySpec; 2] = [
+            spec(RO, index(1), range(0, 1, 0)),
+            spec(RW, index(3), range(0, 1, 0)),
+        ];
+        assert_eq!(legacy_range(&GAP), (1, 1, 1, true));
+        const TWO: [KeySpec; 2] = [
+            spec(RO, index(1), range(0, 1, 0)),
+            spec(RW, index(2), range(-1, 1, 0)),
+        ];
+        assert_eq!(legacy_range(&TWO), (1, -1, 1, false));
+        const KW: [KeySpec; 1] = [spec(OW, keyword("STORE", 1), range(0, 1, 0))];
+        assert_eq!(legacy_range(&KW), (0, 0, 0, true));
+    }
+
+    fn keys(name: &str, line: &[&str]) -> Vec<(usize, u32)> {
+        let line: Vec<&[u8]> = line.iter().map(|a| a.as_bytes()).collect();
+        row(name)
+            .find_keys(&line)
+            .into_iter()
+            .map(|k| (k.pos, k.flags))
+            .collect()
+    }
+
+    #[test]
+    fn keys_are_found_from_the_specs_and_the_fallbacks() {
+        assert_eq!(keys("get", &["get", "k"]), [(1, RO | ACCESS)]);
+        assert_eq!(
+            keys("mset", &["mset", "a", "1", "b", "2"]),
+            [(1, OW | UPDATE), (3, OW | UPDATE)]
+        );
+        // SET's flags depend on GET (variable_flags): the fallback gives them.
+        assert_eq!(keys("set", &["set", "k", "v"]), [(1, OW | UPDATE)]);
+        assert_eq!(
+            keys("set", &["set", "k", "v", "Get"]),
+            [(1, RW | ACCESS | UPDATE)]
+        );
+        // The value itself is not an option.
+        assert_eq!(keys("set", &["set", "k", "get"]), [(1, OW | UPDATE)]);
+        let ro = RO | ACCESS;
+        assert_eq!(
+            keys("zunionstore", &["zunionstore", "d", "2", "a", "b"]),
+            [(1, OW | UPDATE), (3, ro), (4, ro)]
+        );
+        // A numkeys string2ll rejects: genericGetKeys reads it with atoi, destination last.
+        assert_eq!(
+            keys("zunionstore", &["zunionstore", "d", " 2", "a", "b"]),
+            [(3, 0), (4, 0), (1, 0)]
+        );
+        assert!(keys("zunionstore", &["zunionstore", "d", "3", "a", "b"]).is_empty());
+        assert!(keys("lmpop", &["lmpop", "0", "a", "LEFT"]).is_empty());
+        assert_eq!(
+            keys("blmpop", &["blmpop", "0", "1", "a", "LEFT"]),
+            [(3, RW | ACCESS | DELETE)]
+        );
+    }
+
+    #[test]
+    fn keyword_specs_search_in_both_directions() {
+        fn found(begin: BeginSearch, line: &[&str]) -> Vec<usize> {
+            let specs: &'static [KeySpec] = Box::leak(Box::new([spec(RO, begin, range(0, 1, 0))]));
+            let c = Command::new("x", -1, 0, crate::cmd::server::cmd_ping).key_specs(specs);
+            let line: Vec<&[u8]> = line.iter().map(|a| a.as_bytes()).collect();
+            c.find_keys(&line).into_iter().map(|k| k.pos).collect()
+        }
+        let line = ["x", "a", "STORE", "k1", "store", "k2"];
+        assert_eq!(found(keyword("STORE", 1), &line), [3]);
+        assert_eq!(found(keyword("STORE", -1), &line), [5]);
+        assert!(found(keyword("BY", 1), &line).is_empty());
+    }
+
+    #[test]
+    fn atoi_reads_like_glibc() {
+        for (s, n) in [
+            ("12", 12),
+            ("  -3x", -3),
+            ("+7", 7),
+            ("x", 0),
+            ("", 0),
+            ("4294967297", 1),
+            ("99999999999999999999", -1),
+            ("-99999999999999999999", 0),
+        ] {
+            assert_eq!(c_atoi(s.as_bytes()), n, "{s:?}");
+        }
+    }
+}
