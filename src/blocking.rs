@@ -374,7 +374,7 @@ pub fn block<'k>(ctx: &mut Ctx<'_>, keys: impl IntoIterator<Item = &'k [u8]>, mu
     ks.sort_unstable();
     ks.dedup();
     req.keys = ks;
-    if ctx.srv.frame.in_exec {
+    if ctx.srv.frame.in_exec() {
         // Inside a transaction nothing blocks (Redis's CLIENT_DENY_BLOCKING): the moves
         // answer a null bulk, the pops their timeout reply.
         if req.target.is_some() {

@@ -287,7 +287,7 @@ impl Server {
     /// `key` of `db` was modified (Redis's `signalModifiedKey`): its watchers' transactions
     /// fail, and clients blocked on it are served once the running unit ends.
     pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
-        self.frame.signalled = true;
+        self.frame.set_signalled();
         if !self.watches.is_empty() {
             cmd::multi::touch(self, db, key);
         }
@@ -299,7 +299,7 @@ impl Server {
     /// Every key of `db` may have changed (FLUSHDB, SWAPDB): clients blocked on any key of
     /// it are re-checked. WATCH is handled before the change (`multi::touch_all_in_db`).
     pub fn signal_db_replaced(&mut self) {
-        self.frame.signalled = true;
+        self.frame.set_signalled();
         if !self.blocking.is_empty() {
             crate::blocking::signal_all(self);
         }

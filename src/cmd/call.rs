@@ -37,15 +37,46 @@ pub enum Source {
     Loading,
 }
 
-/// What the running command has stated so far.
+/// What the running command has stated so far: one byte of flags, since it is saved and
+/// restored around every command.
 #[derive(Clone, Copy, Default)]
-pub struct Frame {
+pub struct Frame(u8);
+
+impl Frame {
     /// It stated its effects itself (or that it has none to state).
-    pub propagated: bool,
+    const PROPAGATED: u8 = 1;
     /// It named the keys it modified itself.
-    pub signalled: bool,
+    const SIGNALLED: u8 = 2;
     /// It runs inside EXEC: blocking commands answer at once.
-    pub in_exec: bool,
+    const IN_EXEC: u8 = 4;
+
+    fn for_source(src: Source) -> Frame {
+        Frame(if src == Source::Exec {
+            Frame::IN_EXEC
+        } else {
+            0
+        })
+    }
+
+    pub fn propagated(self) -> bool {
+        self.0 & Frame::PROPAGATED != 0
+    }
+
+    pub fn signalled(self) -> bool {
+        self.0 & Frame::SIGNALLED != 0
+    }
+
+    pub fn in_exec(self) -> bool {
+        self.0 & Frame::IN_EXEC != 0
+    }
+
+    pub fn set_propagated(&mut self) {
+        self.0 |= Frame::PROPAGATED;
+    }
+
+    pub fn set_signalled(&mut self) {
+        self.0 |= Frame::SIGNALLED;
+    }
 }
 
 /// Looks up `argv[0]` (and the subcommand): the command and its index in `all_commands`, or
@@ -180,6 +211,7 @@ fn unknown(srv: &mut Server, slot: usize, msg: &[u8], reply: &mut Reply<'_>) {
 }
 
 /// Runs one command for the connection in `slot`, writing its reply into `out`.
+#[inline(always)]
 pub fn call(srv: &mut Server, slot: usize, argv: &Argv<'_>, out: &mut Vec<u8>, src: Source) {
     let conn = &srv.conns[slot];
     let queued_flags = conn.multi_flags();
@@ -217,13 +249,7 @@ fn run(
     conn.last_interaction_ms = now_ms;
     let db = conn.db;
     let start = reply.buf.len();
-    let outer = std::mem::replace(
-        &mut srv.frame,
-        Frame {
-            in_exec: src == Source::Exec,
-            ..Frame::default()
-        },
-    );
+    let outer = std::mem::replace(&mut srv.frame, Frame::for_source(src));
     srv.current_cmd = idx;
     srv.journal.begin_unit();
     let dirty_before = srv.stats.dirty;
@@ -239,11 +265,11 @@ fn run(
     let frame = std::mem::replace(&mut srv.frame, outer);
     if srv.journal.enabled {
         srv.drain_expired();
-        if changed && !frame.propagated {
+        if changed && !frame.propagated() {
             srv.journal.record_iter(db, argv.len(), argv.iter());
         }
     }
-    if changed && !frame.signalled && c.flags & flags::WRITE != 0 && srv.key_signals_wanted() {
+    if changed && !frame.signalled() && c.flags & flags::WRITE != 0 && srv.key_signals_wanted() {
         signal_key_positions(srv, db, c, argv);
     }
     srv.journal.end_unit();

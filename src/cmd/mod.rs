@@ -96,7 +96,7 @@ impl Ctx<'_> {
 
     /// `propagate` for a database other than the client's (MOVE, COPY … DB).
     pub fn propagate_db(&mut self, db: usize, args: &[&[u8]]) {
-        self.srv.frame.propagated = true;
+        self.srv.frame.set_propagated();
         if self.srv.journal.enabled {
             // Keys that expired on the way come before the effect that follows them.
             self.srv.drain_expired();

@@ -1,7 +1,7 @@
 //! Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH, and RESET (Redis 7.0's `multi.c`
 //! and `resetCommand`).
 //!
-//! MULTI puts the connection in [`Mode::Multi`]: `call()` then queues every command that is
+//! MULTI puts the connection in `Mode::Multi`: `call()` then queues every command that is
 //! not transaction control (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET carry `TX_CONTROL` in
 //! the table) after checking it as if it were to run; a command refused at that point flags
 //! the transaction, and EXEC then answers EXECABORT without running anything. EXEC runs the
@@ -24,7 +24,7 @@
 
 use super::call::{call, Source};
 use super::Ctx;
-use crate::net::conn::{Mode, MultiState, Watched};
+use crate::net::conn::{MultiState, Watched};
 use crate::resp::{Argv, Span};
 use crate::server::Server;
 use std::collections::HashMap;
@@ -208,14 +208,14 @@ pub fn touch_all_in_db(srv: &mut Server, emptied: usize, replaced_with: Option<u
 
 /// Inside MULTI: a command that could not be queued makes EXEC abort.
 pub fn flag_error(srv: &mut Server, slot: usize) {
-    if let Some(Mode::Multi(m)) = srv.conns.get_mut(slot).map(|c| &mut c.mode) {
+    if let Some(m) = srv.conns.get_mut(slot).and_then(|c| c.multi.as_mut()) {
         m.error = true;
     }
 }
 
 /// Queues a checked command of a client in MULTI.
 pub fn queue(srv: &mut Server, slot: usize, c: &super::Command, argv: &Argv<'_>) {
-    if let Mode::Multi(m) = &mut srv.conns[slot].mode {
+    if let Some(m) = srv.conns[slot].multi.as_mut() {
         let first = m.spans.len();
         for a in argv.iter() {
             let start = m.bytes.len();
@@ -233,9 +233,7 @@ pub fn queue(srv: &mut Server, slot: usize, c: &super::Command, argv: &Argv<'_>)
 /// Ends a transaction without running it, and unwatches (Redis's `discardTransaction`).
 pub fn discard(srv: &mut Server, slot: usize) {
     if let Some(conn) = srv.conns.get_mut(slot) {
-        if matches!(conn.mode, Mode::Multi(_)) {
-            conn.mode = Mode::Normal;
-        }
+        conn.end_multi();
         conn.watch_dirty = false;
     }
     unwatch_all(srv, slot);
@@ -246,7 +244,7 @@ pub fn cmd_multi(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     if conn.in_multi() {
         return ctx.err("ERR MULTI calls can not be nested");
     }
-    conn.mode = Mode::Multi(Box::default());
+    conn.begin_multi();
     ctx.reply.ok();
 }
 
@@ -261,7 +259,7 @@ pub fn cmd_discard(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
 pub fn cmd_exec(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     let slot = ctx.slot;
     let conn = ctx.conn();
-    let Mode::Multi(m) = std::mem::replace(&mut conn.mode, Mode::Normal) else {
+    let Some(m) = conn.end_multi() else {
         return ctx.err("ERR EXEC without MULTI");
     };
     let m: Box<MultiState> = m;
@@ -275,8 +273,8 @@ pub fn cmd_exec(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         return ctx.reply.null_array();
     }
     // EXEC's effects and modified keys are those its commands stated, each in its own call.
-    ctx.srv.frame.propagated = true;
-    ctx.srv.frame.signalled = true;
+    ctx.srv.frame.set_propagated();
+    ctx.srv.frame.set_signalled();
     ctx.reply.array(m.commands.len());
     for r in m.commands.iter() {
         let argv = Argv::new(&m.bytes, &m.spans[r.clone()]);

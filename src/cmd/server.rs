@@ -441,12 +441,12 @@ fn client_line(ctx: &Ctx<'_>, slot: usize, out: &mut String) {
         .unwrap_or_default();
     // Redis's letters, in its order; N when none applies.
     let mut flags = String::new();
-    let (queued, multi_mem) = match &c.mode {
-        crate::net::conn::Mode::Multi(m) => {
+    let (queued, multi_mem) = match &c.multi {
+        Some(m) => {
             flags.push('x');
             (m.commands.len() as i64, m.bytes.capacity())
         }
-        _ => (-1, 0),
+        None => (-1, 0),
     };
     if c.is_blocked() {
         flags.push('b');

@@ -32,14 +32,16 @@ pub enum Kind {
     Unix,
 }
 
-/// What the connection is doing, which decides what happens to its next command.
-#[derive(Default)]
+/// What the connection is doing, which decides what happens to its next command. One byte:
+/// every command reads it, so the transaction's queue lives beside it (`Conn::multi`).
+#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
 pub enum Mode {
     /// Commands run as they come.
     #[default]
     Normal,
-    /// Between MULTI and EXEC/DISCARD: commands are checked and queued (`cmd::multi`).
-    Multi(Box<MultiState>),
+    /// Between MULTI and EXEC/DISCARD: commands are checked and queued in `Conn::multi`
+    /// (`cmd::multi`).
+    Multi,
     /// Waiting on keys (BLPOP...): no command runs until it is served, times out or is
     /// unblocked (`blocking`); its input stays buffered.
     Blocked,
@@ -101,6 +103,8 @@ pub struct Conn {
     pub closed: bool,
     pub peer_closed: bool,
     pub mode: Mode,
+    /// The transaction's queue: `Some` exactly while `mode` is `Multi`.
+    pub multi: Option<Box<MultiState>>,
     /// Keys this connection WATCHes (`cmd::multi`).
     pub watched: Vec<Watched>,
     /// A watched key was modified: the next EXEC answers null.
@@ -164,6 +168,7 @@ impl Conn {
             closed: false,
             peer_closed: false,
             mode: Mode::Normal,
+            multi: None,
             watched: Vec::new(),
             watch_dirty: false,
             db: 0,
@@ -194,19 +199,34 @@ impl Conn {
     }
 
     pub fn is_blocked(&self) -> bool {
-        matches!(self.mode, Mode::Blocked)
+        self.mode == Mode::Blocked
     }
 
     pub fn in_multi(&self) -> bool {
-        matches!(self.mode, Mode::Multi(_))
+        self.mode == Mode::Multi
     }
 
     /// Inside MULTI: the or-ed flags of the commands queued so far.
+    #[inline]
     pub fn multi_flags(&self) -> Option<u32> {
-        match &self.mode {
-            Mode::Multi(m) => Some(m.flags),
-            _ => None,
+        if self.mode != Mode::Multi {
+            return None;
         }
+        self.multi.as_ref().map(|m| m.flags)
+    }
+
+    /// Enters MULTI with an empty queue.
+    pub fn begin_multi(&mut self) {
+        self.mode = Mode::Multi;
+        self.multi = Some(Box::default());
+    }
+
+    /// Leaves MULTI, handing back the queue (None if it was not in MULTI).
+    pub fn end_multi(&mut self) -> Option<Box<MultiState>> {
+        if self.mode == Mode::Multi {
+            self.mode = Mode::Normal;
+        }
+        self.multi.take()
     }
 
     pub fn inflight(&self) -> bool {
