@@ -260,7 +260,7 @@ impl EventLoop {
                 ready.append(&mut self.srv.ready);
                 self.srv.ready = ready;
                 if !self.srv.blocking.is_empty() {
-                    crate::blocking::expire_due(&mut self.srv);
+                    crate::cmd::blocking::expire_due(&mut self.srv);
                 }
             }
             crate::alloc::sample_peak();

@@ -254,7 +254,7 @@ impl Server {
             c.close_after_reply = true;
             self.touched.push(slot);
             if c.is_blocked() {
-                crate::blocking::unblock(self, slot, crate::blocking::Unblock::Disconnect);
+                cmd::blocking::unblock(self, slot, crate::blocking::Unblock::Disconnect);
             }
         }
     }
@@ -292,7 +292,7 @@ impl Server {
             cmd::multi::touch(self, db, key);
         }
         if !self.blocking.is_empty() {
-            crate::blocking::signal_if_exists(self, db, key);
+            cmd::blocking::signal_if_exists(self, db, key);
         }
     }
 
@@ -301,7 +301,7 @@ impl Server {
     pub fn signal_db_replaced(&mut self) {
         self.frame.set_signalled();
         if !self.blocking.is_empty() {
-            crate::blocking::signal_all(self);
+            cmd::blocking::signal_all(self);
         }
     }
 
@@ -615,7 +615,7 @@ impl Server {
             return;
         };
         if c.is_blocked() {
-            crate::blocking::unblock(self, slot, crate::blocking::Unblock::Disconnect);
+            cmd::blocking::unblock(self, slot, crate::blocking::Unblock::Disconnect);
         }
         cmd::multi::discard(self, slot);
         let Some(c) = self.conns.get_mut(slot) else {

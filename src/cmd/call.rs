@@ -285,7 +285,7 @@ fn run(
     // Nobody can be blocked, this client included, while the registry is empty.
     if !srv.blocking.is_empty() {
         if srv.journal.idle() {
-            crate::blocking::serve_ready(srv);
+            super::blocking::serve_ready(srv);
             // Serving other clients is not this command's time.
             srv.cmd_clock_ns = crate::util::mono_ns();
         }

@@ -397,7 +397,8 @@ pub fn cmd_client_unblock(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         ctx.err(ERR_NOT_INT);
         return;
     };
-    let done = u64::try_from(id).is_ok_and(|id| crate::blocking::unblock_by_id(ctx.srv, id, error));
+    let done =
+        u64::try_from(id).is_ok_and(|id| crate::cmd::blocking::unblock_by_id(ctx.srv, id, error));
     ctx.reply.int(i64::from(done));
 }
 
