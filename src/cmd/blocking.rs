@@ -18,6 +18,7 @@
 //! - BZPOPMIN/BZPOPMAX answer a flat [key, member, score] (score a double in RESP3); BZMPOP
 //!   answers ZMPOP's [key, [[member, score], ...]].
 
+use super::args::{parse_end, parse_mpop};
 use super::{Ctx, ERR_SYNTAX, ERR_WRONGTYPE};
 use crate::blocking::{block, parse_timeout, timeout_null_array, Request};
 use crate::cmd::docs::{arg, Arg, MULTIPLE, OPTIONAL};
@@ -33,18 +34,6 @@ fn err_text(e: OpError) -> &'static str {
         OpError::WrongType => ERR_WRONGTYPE,
         // The pop and move ops report nothing else.
         _ => ERR_SYNTAX,
-    }
-}
-
-/// LEFT or RIGHT, compared as C strings (up to a NUL), case-insensitively.
-fn parse_end(a: &[u8]) -> Option<End> {
-    let a = super::c_str(a, a.len());
-    if a.eq_ignore_ascii_case(b"LEFT") {
-        Some(End::Left)
-    } else if a.eq_ignore_ascii_case(b"RIGHT") {
-        Some(End::Right)
-    } else {
-        None
     }
 }
 
@@ -191,7 +180,7 @@ pub fn cmd_brpoplpush(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count], parsed as Redis's
 /// `lmpopGenericCommand`: numkeys, the direction and COUNT first, then the timeout.
 pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let (where_idx, left, count) = match super::parse_mpop(argv, 2, (b"LEFT", b"RIGHT")) {
+    let (where_idx, left, count) = match parse_mpop(argv, 2, (b"LEFT", b"RIGHT")) {
         Ok(p) => p,
         Err(msg) => return ctx.err(msg),
     };
@@ -327,7 +316,7 @@ pub fn cmd_bzpopmax(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: numkeys, the direction and
 /// COUNT are checked before the timeout, as Redis's `zmpopGenericCommand`.
 pub fn cmd_bzmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let (where_idx, min, count) = match super::parse_mpop(argv, 2, (b"MIN", b"MAX")) {
+    let (where_idx, min, count) = match parse_mpop(argv, 2, (b"MIN", b"MAX")) {
         Ok(p) => p,
         Err(msg) => return ctx.err(msg),
     };

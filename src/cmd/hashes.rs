@@ -23,9 +23,9 @@
 
 use std::cell::Cell;
 
+use super::args::{arg_i64, opt_is, parse_scan_args, parse_scan_cursor, parts};
 use super::docs::{Arg, MULTIPLE, OPTIONAL};
-use super::keys::parse_scan_cursor;
-use super::{arg_i64, Ctx, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_OVERFLOW, ERR_SYNTAX, ERR_WRONGTYPE};
+use super::{Ctx, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_OVERFLOW, ERR_SYNTAX, ERR_WRONGTYPE};
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
@@ -90,23 +90,12 @@ fn reply_err(ctx: &mut Ctx<'_>, e: OpError) {
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
 
-/// The selected database and the reply, borrowed together (they are disjoint fields).
-fn parts<'c, 'a>(ctx: &'c mut Ctx<'a>) -> (&'c mut Db, &'c mut Reply<'a>) {
-    let i = ctx.srv.conns[ctx.slot].db;
-    (&mut ctx.srv.dbs[i], &mut ctx.reply)
-}
-
 /// The configured conversion thresholds.
 fn limits(ctx: &Ctx<'_>) -> Limits {
     Limits {
         entries_max: ctx.srv.config.hash_max_listpack_entries,
         value_len_max: ctx.srv.config.hash_max_listpack_value,
     }
-}
-
-/// C's `strcasecmp` against an option name: the argument ends at its first NUL.
-fn opt_is(a: &[u8], name: &str) -> bool {
-    super::c_str(a, usize::MAX).eq_ignore_ascii_case(name.as_bytes())
 }
 
 fn xorshift64(x: u64) -> u64 {
@@ -620,32 +609,6 @@ pub fn cmd_hrandfield(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
 }
 
-/// HSCAN's options (after the key lookup, as Redis parses them).
-fn parse_hscan_opts<'a>(argv: &Argv<'a>) -> Result<(usize, Option<&'a [u8]>), OpError> {
-    let mut count = 10usize;
-    let mut pattern = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let opt = argv.get(i);
-        let has_value = argv.len() - i >= 2;
-        if opt_is(opt, "COUNT") && has_value {
-            let n = arg_i64(argv.get(i + 1)).ok_or(OpError::NotInteger)?;
-            if n < 1 {
-                return Err(OpError::Syntax);
-            }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if opt_is(opt, "MATCH") && has_value {
-            let p = argv.get(i + 1);
-            // "*" matches everything: Redis skips the matching then.
-            pattern = if p == b"*" { None } else { Some(p) };
-        } else {
-            return Err(OpError::Syntax);
-        }
-        i += 2;
-    }
-    Ok((count, pattern))
-}
-
 pub fn cmd_hscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let Some(cursor) = parse_scan_cursor(argv.get(2)) else {
         return ctx.err("ERR invalid cursor");
@@ -659,11 +622,11 @@ pub fn cmd_hscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             r.array(0);
         },
         |h, r| {
-            let (count, pattern) = match parse_hscan_opts(argv) {
+            let opts = match parse_scan_args(argv, 3) {
                 Ok(o) => o,
-                Err(e) => return r.error(err_text(e)),
+                Err(e) => return r.error(e),
             };
-            let page = hscan(h, cursor, count, pattern);
+            let page = hscan(h, cursor, opts.count, opts.pattern);
             r.array(2);
             r.bulk(itoa::Buffer::new().format(page.cursor).as_bytes());
             r.array(page.items.len());

@@ -15,7 +15,8 @@
 //! - A DB index is an `int`: beyond i32 it is a range error with Redis's own text, then it
 //!   must name an existing database.
 
-use super::{arg_i64, flags, Command, Ctx, ERR_DB_RANGE, ERR_NOT_INT, ERR_NO_KEY, ERR_SYNTAX};
+use super::args::{arg_eq, arg_i64, parse_scan_cursor, SCAN_COUNT_DEFAULT};
+use super::{flags, Command, Ctx, ERR_DB_RANGE, ERR_NOT_INT, ERR_NO_KEY, ERR_SYNTAX};
 use crate::keyspace::value::{Value, ValueType};
 use crate::keyspace::Db;
 use crate::lazyfree::LAZYFREE_THRESHOLD;
@@ -26,8 +27,6 @@ use crate::util::glob::glob_match;
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// Redis's OBJ_SHARED_INTEGERS: integers 0..10000 are shared objects.
 const SHARED_INTEGERS: i64 = 10_000;
-/// SCAN's default COUNT.
-const SCAN_COUNT_DEFAULT: usize = 10;
 
 /// Failures of key operations, mapped to Redis's texts in `message`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -370,29 +369,6 @@ pub fn cmd_keys(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     reply.finish_array(d, n, false);
 }
 
-/// Redis's `parseScanCursorOrReply`: C `strtoul` base 10, so an optional sign ('-' negates
-/// modulo 2^64), no leading space, nothing after the digits; the C string ends at a NUL,
-/// and an empty string is cursor 0.
-pub fn parse_scan_cursor(arg: &[u8]) -> Option<u64> {
-    let s = arg.split(|&c| c == 0).next().unwrap_or(&[]);
-    if s.is_empty() {
-        return Some(0);
-    }
-    let (neg, digits) = match s[0] {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 fn parse_scan_opts<'a>(argv: &Argv<'a>) -> Result<ScanOpts<'a>, &'static str> {
     let mut opts = ScanOpts {
         count: SCAN_COUNT_DEFAULT,
@@ -403,17 +379,17 @@ fn parse_scan_opts<'a>(argv: &Argv<'a>) -> Result<ScanOpts<'a>, &'static str> {
     while i < argv.len() {
         let opt = argv.get(i);
         let has_value = argv.len() - i >= 2;
-        if opt.eq_ignore_ascii_case(b"count") && has_value {
+        if arg_eq(opt, "count") && has_value {
             let n = arg_i64(argv.get(i + 1)).ok_or(ERR_NOT_INT)?;
             if n < 1 {
                 return Err(ERR_SYNTAX);
             }
             opts.count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if opt.eq_ignore_ascii_case(b"match") && has_value {
+        } else if arg_eq(opt, "match") && has_value {
             let p = argv.get(i + 1);
             // "*" matches everything: Redis skips the matching then.
             opts.pattern = if p == b"*" { None } else { Some(p) };
-        } else if opt.eq_ignore_ascii_case(b"type") && has_value {
+        } else if arg_eq(opt, "type") && has_value {
             opts.type_name = Some(argv.get(i + 1));
         } else {
             return Err(ERR_SYNTAX);
@@ -485,9 +461,9 @@ pub fn cmd_copy(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let mut i = 3;
     while i < argv.len() {
         let opt = argv.get(i);
-        if opt.eq_ignore_ascii_case(b"replace") {
+        if arg_eq(opt, "replace") {
             replace = true;
-        } else if opt.eq_ignore_ascii_case(b"db") && i + 1 < argv.len() {
+        } else if arg_eq(opt, "db") && i + 1 < argv.len() {
             match parse_db_index(argv.get(i + 1), ctx.srv.dbs.len()) {
                 Ok(d) => dst_db = d,
                 Err(e) => return ctx.err(e),
@@ -808,28 +784,6 @@ mod tests {
         );
         assert!(page.keys.is_empty());
         assert!(page.type_lookups > 0);
-    }
-
-    #[test]
-    fn scan_cursor_is_strtoul() {
-        assert_eq!(parse_scan_cursor(b"0"), Some(0));
-        assert_eq!(parse_scan_cursor(b""), Some(0));
-        assert_eq!(parse_scan_cursor(b"+0"), Some(0));
-        assert_eq!(parse_scan_cursor(b"-0"), Some(0));
-        assert_eq!(parse_scan_cursor(b"007"), Some(7));
-        assert_eq!(parse_scan_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_scan_cursor(b"-18446744073709551615"), Some(1));
-        assert_eq!(parse_scan_cursor(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_scan_cursor(b"18446744073709551616"), None);
-        assert_eq!(parse_scan_cursor(b"5\0junk"), Some(5));
-        for bad in [&b"abc"[..], b"-", b"+", b" 1", b"1 ", b"1a", b"- 1"] {
-            assert_eq!(
-                parse_scan_cursor(bad),
-                None,
-                "{:?}",
-                String::from_utf8_lossy(bad)
-            );
-        }
     }
 
     #[test]

@@ -22,7 +22,8 @@
 //!   before looking the key up; LINDEX and LSET look the key up (and check its type) first.
 //! - A new list takes its node size from `list-max-listpack-size` at creation.
 
-use super::{arg_i64, Ctx, ERR_NOT_INT, ERR_NO_KEY, ERR_SYNTAX, ERR_WRONGTYPE};
+use super::args::{arg_i64, opt_is, parse_end, parse_mpop, parts};
+use super::{Ctx, ERR_NOT_INT, ERR_NO_KEY, ERR_SYNTAX, ERR_WRONGTYPE};
 use crate::cmd::docs::{arg, Arg, MULTIPLE, OPTIONAL};
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
@@ -62,36 +63,6 @@ const ERR_MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
-
-/// The selected database and the reply, borrowed together (they are disjoint fields).
-fn parts<'c, 'a>(ctx: &'c mut Ctx<'a>) -> (&'c mut Db, &'c mut Reply<'a>) {
-    let i = ctx.srv.conns[ctx.slot].db;
-    (&mut ctx.srv.dbs[i], &mut ctx.reply)
-}
-
-/// An argument as C code sees it: up to the first NUL (Redis compares options with
-/// `strcasecmp` on the NUL-terminated buffer).
-fn c_str(a: &[u8]) -> &[u8] {
-    match memchr::memchr(0, a) {
-        Some(i) => &a[..i],
-        None => a,
-    }
-}
-
-fn opt_is(a: &[u8], name: &str) -> bool {
-    c_str(a).eq_ignore_ascii_case(name.as_bytes())
-}
-
-/// LEFT or RIGHT (Redis's `getListPositionFromObjectOrReply`).
-fn parse_end(a: &[u8]) -> Option<End> {
-    if opt_is(a, "LEFT") {
-        Some(End::Left)
-    } else if opt_is(a, "RIGHT") {
-        Some(End::Right)
-    } else {
-        None
-    }
-}
 
 /// The list at `key`, for reading: Ok(None) if missing, WrongType for another type.
 fn list_ref<'d>(db: &'d mut Db, key: &[u8], now_ms: u64) -> Result<Option<&'d List>, OpError> {
@@ -729,7 +700,7 @@ pub fn cmd_rpoplpush(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count], parsed as Redis's
 /// `lmpopGenericCommand`: numkeys first, then the direction, then COUNT (once).
 pub fn cmd_lmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let (where_idx, left, count) = match super::parse_mpop(argv, 1, (b"LEFT", b"RIGHT")) {
+    let (where_idx, left, count) = match parse_mpop(argv, 1, (b"LEFT", b"RIGHT")) {
         Ok(p) => p,
         Err(msg) => return ctx.err(msg),
     };

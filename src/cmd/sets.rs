@@ -28,8 +28,8 @@
 use std::cell::Cell;
 use std::collections::HashSet;
 
-use super::keys::parse_scan_cursor;
-use super::{arg_i64, Ctx, ERR_NOT_INT, ERR_SYNTAX, ERR_WRONGTYPE};
+use super::args::{arg_i64, opt_is, parse_scan_args, parse_scan_cursor, parts, ScanArgs};
+use super::{Ctx, ERR_NOT_INT, ERR_SYNTAX, ERR_WRONGTYPE};
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
@@ -65,28 +65,8 @@ const SPOP_MOVE_STRATEGY_MUL: u64 = 5;
 /// SRANDMEMBER copies the set and removes random members when asked for more than 1/3 of it
 /// (Redis's SRANDMEMBER_SUB_STRATEGY_MUL).
 const SRANDMEMBER_SUB_STRATEGY_MUL: u64 = 3;
-/// SSCAN's default COUNT.
-const SCAN_COUNT_DEFAULT: usize = 10;
 /// Random picks per wanted member before distinct sampling switches to a partial shuffle.
 const SAMPLE_TRIES_PER_MEMBER: usize = 64;
-
-/// The selected database and the reply, borrowed together (they are disjoint fields).
-fn parts<'c, 'a>(ctx: &'c mut Ctx<'a>) -> (&'c mut Db, &'c mut Reply<'a>) {
-    let i = ctx.srv.conns[ctx.slot].db;
-    (&mut ctx.srv.dbs[i], &mut ctx.reply)
-}
-
-/// An argument as C code sees it: up to the first NUL (options are compared with strcasecmp).
-fn c_str(a: &[u8]) -> &[u8] {
-    match memchr::memchr(0, a) {
-        Some(i) => &a[..i],
-        None => a,
-    }
-}
-
-fn opt_is(a: &[u8], name: &str) -> bool {
-    c_str(a).eq_ignore_ascii_case(name.as_bytes())
-}
 
 thread_local! {
     /// xorshift64* state for SPOP/SRANDMEMBER; seeded per thread from the std hasher's
@@ -622,19 +602,12 @@ pub fn op_store(db: &mut Db, dst: &[u8], s: Set, now_ms: u64) -> (usize, bool) {
     (n, true)
 }
 
-/// SSCAN options.
-#[derive(Debug, Clone, Copy)]
-pub struct ScanOpts<'a> {
-    pub count: usize,
-    pub pattern: Option<&'a [u8]>,
-}
-
 /// SSCAN: the next cursor and the members of this step that match. None if missing.
 pub fn op_sscan(
     db: &mut Db,
     key: &[u8],
     cursor: u64,
-    opts: ScanOpts<'_>,
+    opts: ScanArgs<'_>,
     now_ms: u64,
 ) -> Result<Option<(u64, Vec<Elem>)>, OpError> {
     let Some(s) = read_set(db, key, now_ms)? else {
@@ -939,34 +912,6 @@ pub fn cmd_sdiffstore(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     union_diff(ctx, argv, Algebra::Diff, true);
 }
 
-/// SSCAN options as Redis's `scanGenericCommand` parses them (TYPE is only for SCAN).
-fn parse_sscan_opts<'a>(argv: &Argv<'a>) -> Result<ScanOpts<'a>, &'static str> {
-    let mut opts = ScanOpts {
-        count: SCAN_COUNT_DEFAULT,
-        pattern: None,
-    };
-    let mut i = 3;
-    while i < argv.len() {
-        let opt = argv.get(i);
-        let has_value = i + 1 < argv.len();
-        if opt_is(opt, "COUNT") && has_value {
-            let n = arg_i64(argv.get(i + 1)).ok_or(ERR_NOT_INT)?;
-            if n < 1 {
-                return Err(ERR_SYNTAX);
-            }
-            opts.count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if opt_is(opt, "MATCH") && has_value {
-            let p = argv.get(i + 1);
-            // "*" matches everything: Redis skips the matching then.
-            opts.pattern = if p == b"*" { None } else { Some(p) };
-        } else {
-            return Err(ERR_SYNTAX);
-        }
-        i += 2;
-    }
-    Ok(opts)
-}
-
 pub fn cmd_sscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let Some(cursor) = parse_scan_cursor(argv.get(2)) else {
         return ctx.err("ERR invalid cursor");
@@ -990,7 +935,7 @@ pub fn cmd_sscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if !found {
         return write_empty(&mut ctx.reply);
     }
-    let opts = match parse_sscan_opts(argv) {
+    let opts = match parse_scan_args(argv, 3) {
         Ok(o) => o,
         Err(e) => return ctx.err(e),
     };

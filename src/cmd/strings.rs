@@ -21,7 +21,8 @@
 //! - INCRBYFLOAT computes in x87 80-bit extended precision (Redis's `long double` on x86-64),
 //!   emulated exactly in [`crate::util::f80`], so stored texts match Redis digit for digit.
 
-use super::{arg_i64, Ctx, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_OVERFLOW, ERR_SYNTAX, ERR_WRONGTYPE};
+use super::args::{arg_i64, opt_is, parts};
+use super::{Ctx, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_OVERFLOW, ERR_SYNTAX, ERR_WRONGTYPE};
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
@@ -96,12 +97,6 @@ fn reply_err(ctx: &mut Ctx<'_>, e: OpError) {
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
 
-/// The selected database and the reply, borrowed together (they are disjoint fields).
-fn parts<'c, 'a>(ctx: &'c mut Ctx<'a>) -> (&'c mut Db, &'c mut Reply<'a>) {
-    let i = ctx.srv.conns[ctx.slot].db;
-    (&mut ctx.srv.dbs[i], &mut ctx.reply)
-}
-
 /// Writes a string value as a bulk reply (integers are formatted on the stack).
 fn reply_value(reply: &mut Reply<'_>, v: &Value) {
     let mut ib = itoa::Buffer::new();
@@ -110,19 +105,6 @@ fn reply_value(reply: &mut Reply<'_>, v: &Value) {
         // Ops never hand a non-string here; answer nil rather than panic.
         None => reply.null(),
     }
-}
-
-/// An argument as C code sees it: up to the first NUL. Redis compares option names with
-/// `strcasecmp` and per-byte checks on the NUL-terminated buffer, so "NX\0junk" is NX.
-fn c_str(a: &[u8]) -> &[u8] {
-    match memchr::memchr(0, a) {
-        Some(i) => &a[..i],
-        None => a,
-    }
-}
-
-fn opt_is(a: &[u8], name: &str) -> bool {
-    c_str(a).eq_ignore_ascii_case(name.as_bytes())
 }
 
 /// The length limit for strings APPEND and SETRANGE build.

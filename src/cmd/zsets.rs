@@ -22,7 +22,8 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 
-use super::{arg_i64, Ctx, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_WRONGTYPE};
+use super::args::{arg_i64, c_str, opt_is, parse_mpop, parse_scan_args, parse_scan_cursor};
+use super::{Ctx, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_WRONGTYPE};
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
@@ -63,18 +64,6 @@ const ERR_POSITIVE: &str = "ERR value is out of range, must be positive";
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
-
-/// An argument as C sees it: up to the first NUL (Redis compares options with strcasecmp).
-fn c_str(a: &[u8]) -> &[u8] {
-    match memchr::memchr(0, a) {
-        Some(i) => &a[..i],
-        None => a,
-    }
-}
-
-fn opt_is(a: &[u8], name: &str) -> bool {
-    c_str(a).eq_ignore_ascii_case(name.as_bytes())
-}
 
 fn limits(ctx: &Ctx<'_>) -> Limits {
     Limits {
@@ -1029,7 +1018,7 @@ pub fn cmd_zpopmax(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 pub fn cmd_zmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let (where_i, min, count) = match super::parse_mpop(argv, 1, (b"MIN", b"MAX")) {
+    let (where_i, min, count) = match parse_mpop(argv, 1, (b"MIN", b"MAX")) {
         Ok(p) => p,
         Err(msg) => return ctx.err(msg),
     };
@@ -1522,7 +1511,7 @@ pub fn op_zscan(
 /// an empty page before any option is read), then COUNT/MATCH. Scores are bulk strings in
 /// both protocols (Redis formats them as text for every SCAN variant).
 pub fn cmd_zscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let Some(cursor) = super::keys::parse_scan_cursor(argv.get(2)) else {
+    let Some(cursor) = parse_scan_cursor(argv.get(2)) else {
         return ctx.err("ERR invalid cursor");
     };
     let found = match read(ctx, argv.get(1), |_| ()) {
@@ -1536,29 +1525,13 @@ pub fn cmd_zscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         r.array(0);
         return;
     }
-    let mut count: usize = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let left = argv.len() - i;
-        let a = argv.get(i);
-        if opt_is(a, "count") && left >= 2 {
-            match arg_i64(argv.get(i + 1)) {
-                None => return ctx.err(ERR_NOT_INT),
-                Some(c) if c < 1 => return ctx.syntax_error(),
-                Some(c) => count = usize::try_from(c).unwrap_or(usize::MAX),
-            }
-            i += 2;
-        } else if opt_is(a, "match") && left >= 2 {
-            let p = argv.get(i + 1);
-            pattern = if p == b"*" { None } else { Some(p) };
-            i += 2;
-        } else {
-            return ctx.syntax_error();
-        }
-    }
+    let opts = match parse_scan_args(argv, 3) {
+        Ok(o) => o,
+        Err(e) => return ctx.err(e),
+    };
     let now_ms = ctx.now_ms;
-    let (next, items) = match op_zscan(ctx.db(), argv.get(1), cursor, count, pattern, now_ms) {
+    let key = argv.get(1);
+    let (next, items) = match op_zscan(ctx.db(), key, cursor, opts.count, opts.pattern, now_ms) {
         Err(e) => return ctx.err(err_text(e)),
         Ok(page) => page.unwrap_or_default(),
     };
