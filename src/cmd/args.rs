@@ -8,7 +8,8 @@
 //! compare the whole argument instead ([`arg_eq`]); which one a command uses is part of its
 //! behaviour.
 
-use super::{Ctx, ERR_NOT_INT, ERR_SYNTAX};
+use super::error::{ERR_COUNT_POSITIVE, ERR_NOT_INT, ERR_NUMKEYS, ERR_SYNTAX};
+use super::Ctx;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
 use crate::resp::Argv;
@@ -73,8 +74,6 @@ pub fn parse_mpop(
     numkeys_at: usize,
     words: (&[u8], &[u8]),
 ) -> Result<(usize, bool, usize), &'static str> {
-    const ERR_NUMKEYS: &str = "ERR numkeys should be greater than 0";
-    const ERR_COUNT: &str = "ERR count should be greater than 0";
     let numkeys = arg_i64(argv.get(numkeys_at))
         .filter(|&n| n >= 1)
         .ok_or(ERR_NUMKEYS)?;
@@ -100,7 +99,11 @@ pub fn parse_mpop(
         let opt = c_str(argv.get(j));
         if count.is_none() && opt.eq_ignore_ascii_case(b"COUNT") && j + 1 < argv.len() {
             j += 1;
-            count = Some(arg_i64(argv.get(j)).filter(|&c| c >= 1).ok_or(ERR_COUNT)?);
+            count = Some(
+                arg_i64(argv.get(j))
+                    .filter(|&c| c >= 1)
+                    .ok_or(ERR_COUNT_POSITIVE)?,
+            );
         } else {
             return Err(ERR_SYNTAX);
         }

@@ -19,23 +19,15 @@
 //!   answers ZMPOP's [key, [[member, score], ...]].
 
 use super::args::{parse_end, parse_mpop};
-use super::{Ctx, ERR_SYNTAX, ERR_WRONGTYPE};
+use super::Ctx;
 use crate::blocking::{block, parse_timeout, timeout_null_array, Request};
 use crate::cmd::docs::{arg, Arg, MULTIPLE, OPTIONAL};
-use crate::cmd::lists::{op_move, op_mpop, op_pop, OpError};
+use crate::cmd::lists::{op_move, op_mpop, op_pop};
 use crate::cmd::zsets;
 use crate::keyspace::value::ValueType;
 use crate::resp::reply::Reply;
 use crate::resp::Argv;
 use crate::types::list::End;
-
-fn err_text(e: OpError) -> &'static str {
-    match e {
-        OpError::WrongType => ERR_WRONGTYPE,
-        // The pop and move ops report nothing else.
-        _ => ERR_SYNTAX,
-    }
-}
 
 fn fill(ctx: &Ctx<'_>) -> i32 {
     ctx.srv.config.list_max_listpack_size
@@ -96,7 +88,7 @@ fn serve_move(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
         Ok(None) => false,
         // The destination holds another type: the waiter gets the error and is unblocked.
         Err(e) => {
-            ctx.reply.error(err_text(e));
+            ctx.reply.error(e.message());
             true
         }
     }
@@ -116,7 +108,7 @@ fn bpop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, end: End) {
     for j in 1..last {
         let key = argv.get(j);
         match op_pop(ctx.db(), key, end, 1, now_ms) {
-            Err(e) => return ctx.err(err_text(e)),
+            Err(e) => return ctx.err(e.message()),
             Ok(Some(elems)) if !elems.is_empty() => {
                 ctx.reply.array(2);
                 ctx.reply.bulk(key);
@@ -148,7 +140,7 @@ fn bmove_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, from: End, to: End, deadlin
             ctx.reply.bulk(&v);
             ctx.dirty(1);
         }
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
         Ok(None) => {
             let mut req = list_request(from, to, None, deadline_ms);
             req.serve = serve_move;
@@ -192,7 +184,7 @@ pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let keys: Vec<&[u8]> = (3..where_idx).map(|i| argv.get(i)).collect();
     let now_ms = ctx.now_ms;
     match op_mpop(ctx.db(), &keys, end, count, now_ms) {
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
         Ok(Some((k, elems))) => {
             let r = &mut ctx.reply;
             r.array(2);
@@ -212,14 +204,6 @@ pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 // ---------------------------------------------------------------------------------------------
 // Sorted sets: BZPOPMIN BZPOPMAX BZMPOP
-
-fn zset_err_text(e: zsets::OpError) -> &'static str {
-    match e {
-        zsets::OpError::WrongType => ERR_WRONGTYPE,
-        // The pop op reports nothing else.
-        _ => ERR_SYNTAX,
-    }
-}
 
 /// Writes a popped batch: BZPOPMIN/BZPOPMAX's flat [key, member, score] (count None), or
 /// BZMPOP's [key, [[member, score], ...]].
@@ -270,7 +254,7 @@ fn bzpop_keys(
     let now_ms = ctx.now_ms;
     for key in keys {
         match zsets::op_pop(ctx.db(), key, min, count.unwrap_or(1), now_ms) {
-            Err(e) => return ctx.err(zset_err_text(e)),
+            Err(e) => return ctx.err(e.message()),
             Ok(Some(items)) if !items.is_empty() => {
                 reply_zpop(&mut ctx.reply, key, &items, count);
                 ctx.dirty(items.len() as u64);

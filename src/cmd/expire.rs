@@ -13,7 +13,8 @@
 //!   not count keyspace hits; reads (TTL family) do not touch and do count.
 
 use super::args::{arg_eq, arg_i64, c_str};
-use super::{Ctx, ERR_NOT_INT};
+use super::error::ERR_NOT_INT;
+use super::Ctx;
 use crate::keyspace::Db;
 use crate::resp::Argv;
 

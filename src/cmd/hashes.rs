@@ -25,7 +25,8 @@ use std::cell::Cell;
 
 use super::args::{arg_i64, opt_is, parse_scan_args, parse_scan_cursor, parts};
 use super::docs::{Arg, MULTIPLE, OPTIONAL};
-use super::{Ctx, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_OVERFLOW, ERR_SYNTAX, ERR_WRONGTYPE};
+use super::error::{reply_err, OpError};
+use super::Ctx;
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
@@ -33,59 +34,6 @@ use crate::resp::Argv;
 use crate::types::hash::{Hash, Limits};
 use crate::util::f80::LongDouble;
 use crate::util::glob::glob_match;
-
-// ---------------------------------------------------------------------------------------------
-// Errors
-
-/// Why a hash operation failed. Mapped to Redis's texts in [`err_text`] only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpError {
-    WrongType,
-    Syntax,
-    /// An argument is not a 64-bit integer.
-    NotInteger,
-    /// An argument is not a float `string2ld` accepts.
-    NotFloat,
-    /// HINCRBY's stored value is not an integer.
-    HashValueNotInteger,
-    /// HINCRBYFLOAT's stored value is not a float.
-    HashValueNotFloat,
-    IncrOverflow,
-    /// HINCRBYFLOAT's increment is infinite.
-    IncrNotFinite,
-    /// HINCRBYFLOAT's result is infinite.
-    ResultNotFinite,
-    /// HRANDFIELD's count is i64::MIN (outside -LONG_MAX..=LONG_MAX).
-    CountRange,
-    /// HRANDFIELD ... WITHVALUES with a count whose doubled reply length would overflow.
-    OutOfRange,
-    /// `ERR wrong number of arguments for '<cmd>' command`; the field is the whole text.
-    Arity(&'static str),
-}
-
-fn err_text(e: OpError) -> &'static str {
-    match e {
-        OpError::WrongType => ERR_WRONGTYPE,
-        OpError::Syntax => ERR_SYNTAX,
-        OpError::NotInteger => ERR_NOT_INT,
-        OpError::NotFloat => ERR_NOT_FLOAT,
-        OpError::HashValueNotInteger => "ERR hash value is not an integer",
-        OpError::HashValueNotFloat => "ERR hash value is not a float",
-        OpError::IncrOverflow => ERR_OVERFLOW,
-        OpError::IncrNotFinite => "ERR value is NaN or Infinity",
-        OpError::ResultNotFinite => "ERR increment would produce NaN or Infinity",
-        OpError::CountRange => {
-            "ERR value is out of range, value must between -9223372036854775807 and \
-             9223372036854775807"
-        }
-        OpError::OutOfRange => "ERR value is out of range",
-        OpError::Arity(msg) => msg,
-    }
-}
-
-fn reply_err(ctx: &mut Ctx<'_>, e: OpError) {
-    ctx.err(err_text(e));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
@@ -262,7 +210,7 @@ pub fn op_hincrbyfloat(
             None => LongDouble::ZERO,
             Some(v) => LongDouble::parse(v).ok_or(OpError::HashValueNotFloat)?,
         };
-        let sum = old.checked_add(incr).ok_or(OpError::ResultNotFinite)?;
+        let sum = old.checked_add(incr).ok_or(OpError::NanOrInfinity)?;
         let mut text = Vec::with_capacity(32);
         sum.format_human(&mut text);
         h.set(field, &text, lim);
@@ -364,7 +312,7 @@ fn read_generic(
             false
         }
         Err(e) => {
-            reply.error(err_text(e));
+            reply.error(e.message());
             true
         }
     };
@@ -525,7 +473,7 @@ pub fn cmd_hincrbyfloat(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 fn parse_hrandfield(argv: &Argv<'_>) -> Result<(i64, bool), OpError> {
     let count = arg_i64(argv.get(2)).ok_or(OpError::NotInteger)?;
     if count == i64::MIN {
-        return Err(OpError::CountRange);
+        return Err(OpError::RandomCountRange);
     }
     if argv.len() > 4 || (argv.len() == 4 && !opt_is(argv.get(3), "WITHVALUES")) {
         return Err(OpError::Syntax);

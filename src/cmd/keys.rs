@@ -2,8 +2,8 @@
 //! TOUCH, and OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT|HELP.
 //!
 //! Invariants and the Redis 7.0 behaviour they copy (`db.c`, `object.c`):
-//! - Keyspace operations (`op_*`) take databases and return values or a [`KeyError`]; only
-//!   the `cmd_*` functions parse arguments and write replies. [`KeyError::message`] is the one
+//! - Keyspace operations (`op_*`) take databases and return values or an [`OpError`]; only
+//!   the `cmd_*` functions parse arguments and write replies. [`OpError::message`] is the one
 //!   place a status becomes an error text.
 //! - Read lookups (EXISTS TYPE TOUCH OBJECT, COPY's source, SCAN's TYPE filter) count
 //!   keyspace hits and misses; write lookups (DEL RENAME MOVE, COPY's destination) do not.
@@ -16,7 +16,8 @@
 //!   must name an existing database.
 
 use super::args::{arg_eq, arg_i64, parse_scan_cursor, SCAN_COUNT_DEFAULT};
-use super::{flags, Command, Ctx, ERR_DB_RANGE, ERR_NOT_INT, ERR_NO_KEY, ERR_SYNTAX};
+use super::error::{OpError, ERR_DB_RANGE, ERR_NOT_INT, ERR_SYNTAX};
+use super::{flags, Command, Ctx};
 use crate::keyspace::value::{Value, ValueType};
 use crate::keyspace::Db;
 use crate::lazyfree::LAZYFREE_THRESHOLD;
@@ -27,24 +28,6 @@ use crate::util::glob::glob_match;
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// Redis's OBJ_SHARED_INTEGERS: integers 0..10000 are shared objects.
 const SHARED_INTEGERS: i64 = 10_000;
-
-/// Failures of key operations, mapped to Redis's texts in `message`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyError {
-    NoSuchKey,
-    SameObject,
-    DbRange,
-}
-
-impl KeyError {
-    pub fn message(self) -> &'static str {
-        match self {
-            KeyError::NoSuchKey => ERR_NO_KEY,
-            KeyError::SameObject => "ERR source and destination objects are the same",
-            KeyError::DbRange => ERR_DB_RANGE,
-        }
-    }
-}
 
 // ---- operations -------------------------------------------------------------------------
 
@@ -140,10 +123,10 @@ pub fn op_rename(
     dst: &[u8],
     nx: bool,
     now_ms: u64,
-) -> Result<RenameOutcome, KeyError> {
+) -> Result<RenameOutcome, OpError> {
     // lookupKeyWrite: touches the source.
     if db.get(src, now_ms).is_none() {
-        return Err(KeyError::NoSuchKey);
+        return Err(OpError::NoSuchKey);
     }
     if src == dst {
         return Ok(RenameOutcome::SameKey);
@@ -153,7 +136,7 @@ pub fn op_rename(
     }
     let access = db.access_word(src, now_ms);
     let Some((value, deadline_ms)) = db.take(src, now_ms) else {
-        return Err(KeyError::NoSuchKey);
+        return Err(OpError::NoSuchKey);
     };
     // Redis deletes the destination and adds the source's object under the new name.
     drop(db.remove(dst, now_ms));
@@ -217,17 +200,17 @@ pub fn op_copy(
     (dst_db, dst): (usize, &[u8]),
     replace: bool,
     now_ms: u64,
-) -> Result<CopyOutcome, KeyError> {
+) -> Result<CopyOutcome, OpError> {
     if src_db == dst_db && src == dst {
-        return Err(KeyError::SameObject);
+        return Err(OpError::SameObject);
     }
-    let from = dbs.get_mut(src_db).ok_or(KeyError::DbRange)?;
+    let from = dbs.get_mut(src_db).ok_or(OpError::DbRange)?;
     // lookupKeyRead: touches the source.
     let Some(value) = from.get(src, now_ms).cloned() else {
         return Ok(CopyOutcome::NoSource);
     };
     let deadline_ms = from.expire_at_ms(src, now_ms).flatten();
-    let to = dbs.get_mut(dst_db).ok_or(KeyError::DbRange)?;
+    let to = dbs.get_mut(dst_db).ok_or(OpError::DbRange)?;
     if to.get(dst, now_ms).is_some() {
         if !replace {
             return Ok(CopyOutcome::DestinationExists);
@@ -248,14 +231,14 @@ pub fn op_move(
     dst_db: usize,
     key: &[u8],
     now_ms: u64,
-) -> Result<bool, KeyError> {
+) -> Result<bool, OpError> {
     if src_db == dst_db {
-        return Err(KeyError::SameObject);
+        return Err(OpError::SameObject);
     }
     if dst_db >= dbs.len() {
-        return Err(KeyError::DbRange);
+        return Err(OpError::DbRange);
     }
-    let from = dbs.get_mut(src_db).ok_or(KeyError::DbRange)?;
+    let from = dbs.get_mut(src_db).ok_or(OpError::DbRange)?;
     if from.get(key, now_ms).is_none() {
         return Ok(false);
     }
@@ -723,7 +706,7 @@ mod tests {
         assert_eq!(op_exists(&mut db, [&b"a"[..]], later), 0);
         assert_eq!(
             op_rename(&mut db, b"a", b"c", false, later),
-            Err(KeyError::NoSuchKey)
+            Err(OpError::NoSuchKey)
         );
         db.check_invariants();
     }
@@ -810,7 +793,7 @@ mod tests {
         assert_eq!(db.expire_at_ms(b"a", NOW_MS), None);
         assert_eq!(
             op_rename(&mut db, b"zz", b"zz", false, NOW_MS),
-            Err(KeyError::NoSuchKey)
+            Err(OpError::NoSuchKey)
         );
         // Renaming onto a key with a TTL, from one without: the result has no TTL.
         db.set(b"c", s("vc"), NOW_MS, false);
@@ -866,11 +849,11 @@ mod tests {
             };
         assert_eq!(
             copy(&mut all, (0, b"a"), (0, b"a"), false),
-            Err(KeyError::SameObject)
+            Err(OpError::SameObject)
         );
         assert_eq!(
             copy(&mut all, (0, b"zz"), (0, b"zz"), false),
-            Err(KeyError::SameObject)
+            Err(OpError::SameObject)
         );
         assert_eq!(
             copy(&mut all, (0, b"zz"), (0, b"c"), false),
@@ -908,11 +891,11 @@ mod tests {
         all[1].set(b"b", s("other"), NOW_MS, false);
         assert_eq!(
             op_move(&mut all, 0, 0, b"a", NOW_MS),
-            Err(KeyError::SameObject)
+            Err(OpError::SameObject)
         );
         assert_eq!(
             op_move(&mut all, 0, 0, b"zz", NOW_MS),
-            Err(KeyError::SameObject)
+            Err(OpError::SameObject)
         );
         assert_eq!(op_move(&mut all, 0, 1, b"zz", NOW_MS), Ok(false));
         assert_eq!(op_move(&mut all, 0, 1, b"b", NOW_MS), Ok(false));

@@ -5,7 +5,7 @@
 //!
 //! Each command is split in two: `op_*` works on a `Db` and returns a value or an
 //! [`OpError`], knowing nothing of RESP; `cmd_*` parses the arguments, calls the op and writes
-//! the one reply. `OpError`s become RESP errors only in [`err_text`].
+//! the one reply. `OpError`s become RESP errors only in [`OpError::message`].
 //!
 //! For a blocking layer: [`op_pop`] (one end, up to `count` elements, deleting the key when it
 //! empties), [`op_push`] and [`op_move`] are the whole keyspace side of BLPOP/BRPOP, BLMOVE and
@@ -23,43 +23,17 @@
 //! - A new list takes its node size from `list-max-listpack-size` at creation.
 
 use super::args::{arg_i64, opt_is, parse_end, parse_mpop, parts};
-use super::{Ctx, ERR_NOT_INT, ERR_NO_KEY, ERR_SYNTAX, ERR_WRONGTYPE};
+use super::error::{
+    OpError, ERR_COUNT_NEGATIVE, ERR_MAXLEN_NEGATIVE, ERR_NOT_INT, ERR_POSITIVE, ERR_RANK_ZERO,
+    ERR_SYNTAX,
+};
+use super::Ctx;
 use crate::cmd::docs::{arg, Arg, MULTIPLE, OPTIONAL};
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
 use crate::resp::Argv;
 use crate::types::list::{End, List};
-
-// ---------------------------------------------------------------------------------------------
-// Errors
-
-/// Why a list operation failed. Mapped to Redis's texts in [`err_text`] only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpError {
-    WrongType,
-    /// LSET on a missing key.
-    NoSuchKey,
-    /// LSET past the end.
-    IndexOutOfRange,
-    /// An index argument that is not a 64-bit integer, found only after the key lookup.
-    NotInteger,
-}
-
-fn err_text(e: OpError) -> &'static str {
-    match e {
-        OpError::WrongType => ERR_WRONGTYPE,
-        OpError::NoSuchKey => ERR_NO_KEY,
-        OpError::IndexOutOfRange => "ERR index out of range",
-        OpError::NotInteger => ERR_NOT_INT,
-    }
-}
-
-const ERR_POSITIVE: &str = "ERR value is out of range, must be positive";
-const ERR_RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from \
-                             the second ... or use negative to start from the end of the list";
-const ERR_COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
-const ERR_MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
@@ -425,7 +399,7 @@ fn push_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, end: End, create: bool) {
                 ctx.dirty((argv.len() - 2) as u64);
             }
         }
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
 }
 
@@ -471,7 +445,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, end: End) {
     let now_ms = ctx.now_ms;
     let (db, reply) = parts(ctx);
     match op_pop(db, argv.get(1), end, count.unwrap_or(1), now_ms) {
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
         Ok(None) if count.is_some() => reply.null_array(),
         Ok(None) => reply.null(),
         Ok(Some(elems)) => {
@@ -502,7 +476,7 @@ pub fn cmd_llen(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let res = op_llen(db, argv.get(1), now_ms);
     match res {
         Ok(len) => reply.int(len.unwrap_or(0) as i64),
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
     ctx.hit(!matches!(res, Ok(None)));
 }
@@ -516,7 +490,7 @@ pub fn cmd_lindex(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     match res {
         Ok(Some(Some(e))) => reply.bulk(e),
         Ok(Some(None) | None) => reply.null(),
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
     ctx.hit(found);
 }
@@ -537,7 +511,7 @@ pub fn cmd_lrange(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             }
         }
         Ok(None) => reply.array(0),
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
     ctx.hit(found);
 }
@@ -551,7 +525,7 @@ pub fn cmd_lset(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             reply.ok();
             ctx.dirty(1);
         }
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
 }
 
@@ -572,7 +546,7 @@ pub fn cmd_linsert(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             reply.int(len as i64);
             ctx.dirty(1);
         }
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
 }
 
@@ -587,7 +561,7 @@ pub fn cmd_lrem(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             reply.int(n as i64);
             ctx.dirty(n as u64);
         }
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
 }
 
@@ -602,7 +576,7 @@ pub fn cmd_ltrim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             reply.ok();
             ctx.dirty(n as u64);
         }
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
 }
 
@@ -654,7 +628,7 @@ pub fn cmd_lpos(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let res = op_lpos(db, argv.get(1), argv.get(2), opts, now_ms);
     let found = !matches!(res, Ok(None));
     match res {
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
         Ok(found) => {
             let found = found.unwrap_or_default();
             if opts.count.is_some() {
@@ -682,7 +656,7 @@ fn move_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, from: End, to: End) {
             ctx.dirty(1);
         }
         Ok(None) => reply.null(),
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
 }
 
@@ -709,7 +683,7 @@ pub fn cmd_lmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let (db, reply) = parts(ctx);
     match op_mpop(db, &keys, end, count, now_ms) {
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
         Ok(None) => reply.null_array(),
         Ok(Some((k, elems))) => {
             reply.array(2);

@@ -11,6 +11,7 @@ pub mod args;
 pub mod blocking;
 pub mod debug;
 pub mod docs;
+pub mod error;
 pub mod expire;
 pub mod hashes;
 pub mod keys;
@@ -156,11 +157,11 @@ impl Ctx<'_> {
     }
 
     pub fn syntax_error(&mut self) {
-        self.reply.error(ERR_SYNTAX);
+        self.reply.error(error::ERR_SYNTAX);
     }
 
     pub fn wrong_type(&mut self) {
-        self.reply.error(ERR_WRONGTYPE);
+        self.reply.error(error::ERR_WRONGTYPE);
     }
 
     /// Counts a keyspace lookup for INFO stats.
@@ -177,14 +178,6 @@ impl Ctx<'_> {
         self.srv.stats.dirty += n;
     }
 }
-
-pub const ERR_SYNTAX: &str = "ERR syntax error";
-pub const ERR_WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-pub const ERR_NOT_INT: &str = "ERR value is not an integer or out of range";
-pub const ERR_NOT_FLOAT: &str = "ERR value is not a valid float";
-pub const ERR_OVERFLOW: &str = "ERR increment or decrement would overflow";
-pub const ERR_NO_KEY: &str = "ERR no such key";
-pub const ERR_DB_RANGE: &str = "ERR DB index is out of range";
 
 const G_STRING: &str = "string";
 const G_GENERIC: &str = "generic";

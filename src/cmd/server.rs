@@ -6,7 +6,8 @@
 //! are plain moves of whole `Db` values.
 
 use super::args::{arg_eq as eq, arg_i64, c_str_max};
-use super::{flags, Command, Ctx, ERR_DB_RANGE, ERR_NOT_INT};
+use super::error::{ERR_DB_RANGE, ERR_NOT_INT};
+use super::{flags, Command, Ctx};
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
 use crate::resp::Argv;

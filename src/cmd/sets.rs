@@ -29,7 +29,11 @@ use std::cell::Cell;
 use std::collections::HashSet;
 
 use super::args::{arg_i64, opt_is, parse_scan_args, parse_scan_cursor, parts, ScanArgs};
-use super::{Ctx, ERR_NOT_INT, ERR_SYNTAX, ERR_WRONGTYPE};
+use super::error::{
+    OpError, ERR_LIMIT_NEGATIVE, ERR_NOT_INT, ERR_NUMKEYS, ERR_NUMKEYS_ARGS, ERR_POSITIVE,
+    ERR_RANDOM_COUNT_RANGE, ERR_SYNTAX,
+};
+use super::Ctx;
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
@@ -38,26 +42,7 @@ use crate::types::set::{Elem, Member, Set};
 use crate::util::glob::glob_match;
 
 // ---------------------------------------------------------------------------------------------
-// Errors and shared helpers
-
-/// Why a set operation failed. Argument errors are found by the `cmd_*` parsers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpError {
-    WrongType,
-}
-
-fn err_text(e: OpError) -> &'static str {
-    match e {
-        OpError::WrongType => ERR_WRONGTYPE,
-    }
-}
-
-const ERR_POSITIVE: &str = "ERR value is out of range, must be positive";
-const ERR_SRANDMEMBER_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-const ERR_NUMKEYS: &str = "ERR numkeys should be greater than 0";
-const ERR_NUMKEYS_ARGS: &str = "ERR Number of keys can't be greater than number of args";
-const ERR_LIMIT: &str = "ERR LIMIT can't be negative";
+// Shared helpers
 
 /// SPOP with a count rebuilds the set from the members that stay when they are at most 1/5
 /// of the popped ones (Redis's SPOP_MOVE_STRATEGY_MUL).
@@ -647,7 +632,7 @@ pub fn cmd_sadd(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             ctx.dirty(n as u64);
             ctx.reply.int(n as i64);
         }
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -659,7 +644,7 @@ pub fn cmd_srem(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             ctx.dirty(n as u64);
             ctx.reply.int(n as i64);
         }
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -669,7 +654,7 @@ pub fn cmd_sismember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.hit(!matches!(r, Ok(None)));
     match r {
         Ok(found) => ctx.reply.int(i64::from(found == Some(true))),
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -685,7 +670,7 @@ pub fn cmd_smismember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                 ctx.reply.int(i64::from(f));
             }
         }
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -695,7 +680,7 @@ pub fn cmd_scard(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.hit(!matches!(r, Ok(None)));
     match r {
         Ok(n) => ctx.reply.int(n.unwrap_or(0) as i64),
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -709,7 +694,7 @@ pub fn cmd_smove(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             ctx.dirty(1 + u64::from(added));
             ctx.reply.int(1);
         }
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -722,7 +707,7 @@ pub fn cmd_spop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                 write_member(&mut ctx.reply, e.as_member());
             }
             Ok(None) => ctx.reply.null(),
-            Err(e) => ctx.err(err_text(e)),
+            Err(e) => ctx.err(e.message()),
         },
         3 => {
             let count = match arg_i64(argv.get(2)) {
@@ -732,7 +717,7 @@ pub fn cmd_spop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             if count == 0 {
                 // Redis still looks the key up to reject another type.
                 return match write_set_mut(ctx.db(), argv.get(1), now_ms) {
-                    Err(e) => ctx.err(err_text(e)),
+                    Err(e) => ctx.err(e.message()),
                     Ok(_) => ctx.reply.set(0),
                 };
             }
@@ -746,7 +731,7 @@ pub fn cmd_spop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                     write_elems_as_set(&mut ctx.reply, &r.popped);
                 }
                 Ok(None) => ctx.reply.set(0),
-                Err(e) => ctx.err(err_text(e)),
+                Err(e) => ctx.err(e.message()),
             }
         }
         _ => ctx.syntax_error(),
@@ -762,13 +747,13 @@ pub fn cmd_srandmember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             match r {
                 Ok(Some(e)) => write_member(&mut ctx.reply, e.as_member()),
                 Ok(None) => ctx.reply.null(),
-                Err(e) => ctx.err(err_text(e)),
+                Err(e) => ctx.err(e.message()),
             }
         }
         3 => {
             let (count, distinct) = match arg_i64(argv.get(2)) {
                 None => return ctx.err(ERR_NOT_INT),
-                Some(i64::MIN) => return ctx.err(ERR_SRANDMEMBER_RANGE),
+                Some(i64::MIN) => return ctx.err(ERR_RANDOM_COUNT_RANGE),
                 Some(n) if n >= 0 => (n as u64, true),
                 Some(n) => (n.unsigned_abs(), false),
             };
@@ -782,7 +767,7 @@ pub fn cmd_srandmember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                     }
                 }
                 Ok(None) => ctx.reply.array(0),
-                Err(e) => ctx.err(err_text(e)),
+                Err(e) => ctx.err(e.message()),
             }
         }
         _ => ctx.syntax_error(),
@@ -798,7 +783,7 @@ pub fn cmd_sinter(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     count_lookups(ctx, lookups);
     match r {
         Ok(elems) => write_elems_as_set(&mut ctx.reply, &elems),
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -822,7 +807,7 @@ pub fn cmd_sintercard(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         if opt_is(argv.get(i), "LIMIT") && i + 1 < argv.len() {
             limit = match arg_i64(argv.get(i + 1)) {
                 Some(n) if n >= 0 => n as u64,
-                _ => return ctx.err(ERR_LIMIT),
+                _ => return ctx.err(ERR_LIMIT_NEGATIVE),
             };
             i += 2;
         } else {
@@ -840,7 +825,7 @@ pub fn cmd_sintercard(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             let n = if limit > 0 { n.min(limit) } else { n };
             ctx.reply.int(n as i64);
         }
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -859,7 +844,7 @@ pub fn cmd_sinterstore(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             }
             store_and_reply(ctx, argv.get(1), s);
         }
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -892,7 +877,7 @@ fn union_diff(ctx: &mut Ctx<'_>, argv: &Argv<'_>, op: Algebra, store: bool) {
     match r {
         Ok(s) if store => store_and_reply(ctx, argv.get(1), s),
         Ok(s) => write_set(&mut ctx.reply, &s),
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -922,7 +907,7 @@ pub fn cmd_sscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let found = match read_set(ctx.db(), key, now_ms) {
         Err(e) => {
             ctx.hit(true);
-            return ctx.err(err_text(e));
+            return ctx.err(e.message());
         }
         Ok(s) => s.is_some(),
     };
@@ -950,7 +935,7 @@ pub fn cmd_sscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             }
         }
         Ok(None) => write_empty(r),
-        Err(e) => r.error(err_text(e)),
+        Err(e) => r.error(e.message()),
     }
 }
 
