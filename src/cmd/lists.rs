@@ -1,15 +1,15 @@
 //! List commands: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET LINSERT LREM
 //! LTRIM LPOS LMOVE RPOPLPUSH LMPOP, as Redis 7.0's `t_list.c` does them. The blocking
-//! variants (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) are not here; they are meant to be
-//! built on the same ops.
+//! variants (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) are in `cmd::blocking`, built on the
+//! same ops.
 //!
 //! Each command is split in two: `op_*` works on a `Db` and returns a value or an
 //! [`OpError`], knowing nothing of RESP; `cmd_*` parses the arguments, calls the op and writes
 //! the one reply. `OpError`s become RESP errors only in [`OpError::message`].
 //!
-//! For a blocking layer: [`op_pop`] (one end, up to `count` elements, deleting the key when it
-//! empties), [`op_push`] and [`op_move`] are the whole keyspace side of BLPOP/BRPOP, BLMOVE and
-//! BRPOPLPUSH; [`op_mpop`] is BLMPOP's. Every op that returns elements has already removed
+//! The blocking variants use [`op_pop`] (one end, up to `count` elements, deleting the key when
+//! it empties), [`op_push`] and [`op_move`] as their whole keyspace side (BLPOP/BRPOP, BLMOVE
+//! and BRPOPLPUSH), and [`op_mpop`] for BLMPOP. Every op that returns elements has already removed
 //! them. After any op that adds elements to a key (`op_push`, `op_move` to its destination),
 //! that key may have become ready for clients blocked on it; the ops do not track waiters.
 //!

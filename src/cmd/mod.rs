@@ -173,7 +173,7 @@ impl Ctx<'_> {
         }
     }
 
-    /// The key was changed: bump the dirty counter (persistence and WATCH build on it).
+    /// The key was changed: bump the dirty counter (the save schedule and the AOF read it).
     pub fn dirty(&mut self, n: u64) {
         self.srv.stats.dirty += n;
     }
