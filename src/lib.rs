@@ -1,25 +1,66 @@
 //! ringkv: a Redis-compatible in-memory key-value server on io_uring.
 //!
-//! Module map, in the order a request travels:
-//! - `main.rs` (binary): command line and config file, logging, start-up.
-//! - `config`: every setting and limit, one table shared by the file, flags and CONFIG.
-//! - `event_loop`: the loop turn: ring completions → accept/receive/send, flush, timers.
-//! - `server`: the server state commands see, the client registry, housekeeping.
-//! - `io::ring`: the io_uring ring; the only `unsafe` on the I/O path; owns in-flight buffers.
-//! - `net::conn`: one client: input buffer, parser cursor, output buffers, client settings.
-//! - `resp::parse` / `resp::reply`: incremental request parser and RESP2/RESP3 encoder.
-//! - `cmd`: commands. `cmd::table` holds every command as one row (arity, flags, ACL
-//!   categories, key specs, docs); dispatch and `cmd::command` (COMMAND INFO/DOCS/GETKEYS...)
-//!   read it; one file per command family holds the handlers.
-//! - `blocking`: clients blocked on keys (BLPOP...): wait queues, ready keys, deadlines.
-//! - `keyspace`: databases: intrusive hash table (`dict`), TTL heap (`expire`), values.
-//! - `types`: collection values (list, hash, set, sorted set on an AVL tree).
-//! - `persist`: RDB snapshots (codec in `persist::rdb`; SAVE, BGSAVE, start-up load around it;
-//!   docs/PERSISTENCE.md draws the format and the forkless BGSAVE).
-//! - `lazyfree`: drops large values on a background thread.
-//! - `persist`: the append-only file (multi-part AOF: manifest, base, incr) and its loader;
-//!   its forkless rewrite walks the same `keyspace::cow` snapshots as BGSAVE.
-//! - `alloc`, `logging`, `util`: counting allocator, Redis-style log lines, glob and numbers.
+//! The modules, in the order a request travels, then the data below the commands:
+//!
+//! `main.rs` (the binary) reads the command line and the config file, sets up logging and
+//! starts the event loop. `config` holds every setting and limit in one table that the file,
+//! the flags and CONFIG GET/SET share; a setting is honoured or refused, never ignored.
+//!
+//! `event_loop` is the loop turn: it submits to the ring and reaps completions (accepts,
+//! receives, sends, the housekeeping tick, the signal fd, the blocked-client timer), hands each
+//! connection's received bytes to the server, and queues one send per connection with output
+//! and one receive per connection ready for more. It holds no command logic. The listener
+//! sockets (bind, keepalive, protected mode) are set up there too.
+//!
+//! `server` is the state commands see: the databases, the client registry (add, close,
+//! resume), stats, the command lookup, and `process_input`/`execute`, which parse a
+//! connection's buffered commands and run each through the table; its `housekeeping` is the
+//! cron (active expiry, idle clients, idle rehashing, scheduled saves).
+//!
+//! `io::ring` is the io_uring ring and the only `unsafe` of the I/O path: in-flight operations
+//! own their buffers until their completion arrives, and tokens are slot + generation, never
+//! pointers. `net::conn` is one client: input buffer, parser cursor, output buffers and
+//! settings. `resp::parse` and `resp::reply` are the incremental request parser (arguments as
+//! byte ranges of the input buffer) and the RESP2/RESP3 reply encoder; they depend on nothing
+//! in the server.
+//!
+//! `cmd` is the command table (`COMMANDS`: one row per command with arity, flags, key
+//! positions and docs) and one file per command family (`strings`, `lists`, `hashes`, `sets`,
+//! `zsets`, `keys`, `expire`, `blocking`, `server`, `debug`); COMMAND DOCS's argument shapes
+//! are in `cmd::docs`. In a family, `op_*` functions work on a `Db` and return a value or a
+//! `cmd::error::OpError`, knowing nothing of RESP, and `cmd_*` handlers parse arguments, call
+//! the op and write the reply. `cmd::args` holds the argument helpers every family shares
+//! (option names compared as Redis compares them, integers, the *MPOP and SCAN argument
+//! shapes); `cmd::error` holds `OpError`, the one place it becomes Redis's error text
+//! (`OpError::message`), and the `ERR_*` texts argument parsers answer.
+//!
+//! `blocking` keeps the clients blocked on keys (BLPOP and friends): wait queues per key,
+//! ready keys, deadlines; the commands that block are in `cmd::blocking`.
+//!
+//! `keyspace` is one database (`Db`): a `ds::dict::Dict<Value>` of keys, the TTL heap
+//! (`keyspace::expire`) with lazy and active expiry, the LRU/LFU access data, the values
+//! (`keyspace::value`: strings in their encodings and boxed collections), and the
+//! copy-on-write log that snapshots walk (`keyspace::cow`).
+//!
+//! `types` are the collection values (list as a quicklist; hash, set and sorted set in Redis's
+//! two encodings each, the sorted set's order on an AVL tree in `types::avl`). They know
+//! nothing of RESP or the keyspace.
+//!
+//! `ds` holds the data structures below both `keyspace` and `types`, generic over what they
+//! store: `ds::dict`, the intrusive hash table with incremental rehashing (all its `unsafe` is
+//! in that file), and `ds::small_str`, a short string stored inline.
+//!
+//! `persist` is persistence: RDB snapshots (the codec in `persist::rdb` and `persist::rdb_lp`,
+//! SAVE, the schedule and start-up load in `persist::rdb_server`, the forkless BGSAVE in
+//! `persist::rdb_snapshot`) and the append-only file (`persist::aof`: the multi-part layout,
+//! its loader, and a forkless rewrite that walks the same `keyspace::cow` snapshots as
+//! BGSAVE). docs/PERSISTENCE.md and docs/AOF.md draw the formats.
+//!
+//! `lazyfree` drops large values on a background thread. `alloc` is the counting global
+//! allocator behind INFO's used_memory and maxmemory. `logging` writes Redis-style log
+//! lines. `util` holds small shared helpers: glob matching (`util::glob`), Redis's number
+//! parsing and formatting (`util::num`), Redis's `long double` emulated exactly for
+//! INCRBYFLOAT and HINCRBYFLOAT (`util::f80`), the monotonic clock and the page size.
 pub mod alloc;
 pub mod blocking;
 pub mod cmd;

@@ -39,35 +39,16 @@
 //!   most two keys, so one call does at most (ready keys + 3 × blocked clients) steps.
 //! - [`expire_due`] runs once per loop turn and answers every client past its deadline.
 
-use super::{Ctx, ERR_SYNTAX, ERR_WRONGTYPE};
+use super::args::{parse_end, parse_mpop};
+use super::Ctx;
 use crate::blocking::{Request, Serve, Unblock};
-use crate::cmd::lists::{op_move, op_mpop, op_pop, propagate_pop, OpError};
+use crate::cmd::lists::{op_move, op_mpop, op_pop, propagate_pop};
 use crate::cmd::zsets;
 use crate::keyspace::value::ValueType;
 use crate::resp::reply::Reply;
 use crate::resp::Argv;
 use crate::server::Server;
 use crate::types::list::End;
-
-fn err_text(e: OpError) -> &'static str {
-    match e {
-        OpError::WrongType => ERR_WRONGTYPE,
-        // The pop and move ops report nothing else.
-        _ => ERR_SYNTAX,
-    }
-}
-
-/// LEFT or RIGHT, compared as C strings (up to a NUL), case-insensitively.
-fn parse_end(a: &[u8]) -> Option<End> {
-    let a = super::c_str(a, a.len());
-    if a.eq_ignore_ascii_case(b"LEFT") {
-        Some(End::Left)
-    } else if a.eq_ignore_ascii_case(b"RIGHT") {
-        Some(End::Right)
-    } else {
-        None
-    }
-}
 
 fn fill(ctx: &Ctx<'_>) -> i32 {
     ctx.srv.config.list_max_listpack_size
@@ -129,7 +110,7 @@ fn serve_move(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
         Ok(None) => false,
         // The destination holds another type: the waiter gets the error and is unblocked.
         Err(e) => {
-            ctx.reply.error(err_text(e));
+            ctx.reply.error(e.message());
             true
         }
     }
@@ -163,7 +144,7 @@ fn bpop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, end: End) {
     for j in 1..last {
         let key = argv.get(j);
         match op_pop(ctx.db(), key, end, 1, now_ms) {
-            Err(e) => return ctx.err(err_text(e)),
+            Err(e) => return ctx.err(e.message()),
             Ok(Some(elems)) if !elems.is_empty() => {
                 ctx.reply.array(2);
                 ctx.reply.bulk(key);
@@ -197,7 +178,7 @@ fn bmove_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, from: End, to: End, deadlin
             ctx.dirty(1);
             propagate_move(ctx, src, dst, from, to);
         }
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
         Ok(None) => {
             let mut req = list_request(from, to, None, deadline_ms);
             req.serve = Serve::Move;
@@ -229,7 +210,7 @@ pub fn cmd_brpoplpush(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count], parsed as Redis's
 /// `lmpopGenericCommand`: numkeys, the direction and COUNT first, then the timeout.
 pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let (where_idx, left, count) = match super::parse_mpop(argv, 2, (b"LEFT", b"RIGHT")) {
+    let (where_idx, left, count) = match parse_mpop(argv, 2, (b"LEFT", b"RIGHT")) {
         Ok(p) => p,
         Err(msg) => return ctx.err(msg),
     };
@@ -241,7 +222,7 @@ pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let keys: Vec<&[u8]> = (3..where_idx).map(|i| argv.get(i)).collect();
     let now_ms = ctx.now_ms;
     match op_mpop(ctx.db(), &keys, end, count, now_ms) {
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
         Ok(Some((k, elems))) => {
             let r = &mut ctx.reply;
             r.array(2);
@@ -262,14 +243,6 @@ pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 // ---------------------------------------------------------------------------------------------
 // Sorted sets: BZPOPMIN BZPOPMAX BZMPOP
-
-fn zset_err_text(e: zsets::OpError) -> &'static str {
-    match e {
-        zsets::OpError::WrongType => ERR_WRONGTYPE,
-        // The pop op reports nothing else.
-        _ => ERR_SYNTAX,
-    }
-}
 
 /// Writes a popped batch: BZPOPMIN/BZPOPMAX's flat [key, member, score] (count None), or
 /// BZMPOP's [key, [[member, score], ...]].
@@ -321,7 +294,7 @@ fn bzpop_keys(
     let now_ms = ctx.now_ms;
     for key in keys {
         match zsets::op_pop(ctx.db(), key, min, count.unwrap_or(1), now_ms) {
-            Err(e) => return ctx.err(zset_err_text(e)),
+            Err(e) => return ctx.err(e.message()),
             Ok(Some(items)) if !items.is_empty() => {
                 reply_zpop(&mut ctx.reply, key, &items, count);
                 ctx.dirty(items.len() as u64);
@@ -367,7 +340,7 @@ pub fn cmd_bzpopmax(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: numkeys, the direction and
 /// COUNT are checked before the timeout, as Redis's `zmpopGenericCommand`.
 pub fn cmd_bzmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let (where_idx, min, count) = match super::parse_mpop(argv, 2, (b"MIN", b"MAX")) {
+    let (where_idx, min, count) = match parse_mpop(argv, 2, (b"MIN", b"MAX")) {
         Ok(p) => p,
         Err(msg) => return ctx.err(msg),
     };

@@ -16,6 +16,7 @@
 //! DEBUG DIGEST-VALUE gives the value part (type, value, expire) per key, zeros for a missing
 //! key.
 
+use super::args::{arg_eq, c_str_max};
 use super::Ctx;
 use crate::keyspace::value::Value;
 use crate::persist::rdb::fmt_g17;
@@ -110,10 +111,6 @@ fn hex(d: &Digest) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn eq(a: &[u8], b: &str) -> bool {
-    a.eq_ignore_ascii_case(b.as_bytes())
-}
-
 pub fn cmd_save(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     if ctx.srv.bgsave_in_progress() {
         ctx.err("ERR Background save already in progress");
@@ -127,7 +124,7 @@ pub fn cmd_save(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
 
 /// BGSAVE [SCHEDULE]: a point-in-time snapshot written in slices (persist::rdb_snapshot).
 pub fn cmd_bgsave(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    if argv.len() > 2 || (argv.len() == 2 && !eq(argv.get(1), "schedule")) {
+    if argv.len() > 2 || (argv.len() == 2 && !arg_eq(argv.get(1), "schedule")) {
         ctx.syntax_error();
         return;
     }
@@ -208,15 +205,15 @@ pub fn cmd_debug(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
     let sub = argv.get(1);
     let argc = argv.len();
-    if eq(sub, "help") && argc == 2 {
+    if arg_eq(sub, "help") && argc == 2 {
         ctx.reply.array(DEBUG_HELP.len());
         for l in DEBUG_HELP {
             ctx.reply.simple(l);
         }
-    } else if eq(sub, "digest") && argc == 2 {
+    } else if arg_eq(sub, "digest") && argc == 2 {
         let d = dataset_digest(&ctx.srv.dbs, ctx.now_ms);
         ctx.reply.simple(&hex(&d));
-    } else if eq(sub, "digest-value") && argc >= 2 {
+    } else if arg_eq(sub, "digest-value") && argc >= 2 {
         ctx.reply.array(argc - 2);
         let now_ms = ctx.now_ms;
         for i in 2..argc {
@@ -229,7 +226,7 @@ pub fn cmd_debug(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             }
             ctx.reply.simple(&hex(&d));
         }
-    } else if eq(sub, "sleep") && argc == 3 {
+    } else if arg_eq(sub, "sleep") && argc == 3 {
         // strtod semantics: anything unparsable sleeps 0 s.
         let secs = std::str::from_utf8(argv.get(2))
             .ok()
@@ -238,10 +235,10 @@ pub fn cmd_debug(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             .unwrap_or(0.0);
         std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(1e9)));
         ctx.reply.ok();
-    } else if eq(sub, "reload") {
+    } else if arg_eq(sub, "reload") {
         debug_reload(ctx, argv);
     } else {
-        let name = crate::cmd::c_str(sub, 128);
+        let name = c_str_max(sub, 128);
         let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
         msg.extend_from_slice(name);
         msg.extend_from_slice(b"'. Try DEBUG HELP.");
@@ -254,11 +251,11 @@ fn debug_reload(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let (mut merge, mut flush, mut save) = (false, true, true);
     for i in 2..argv.len() {
         let a = argv.get(i);
-        if eq(a, "merge") {
+        if arg_eq(a, "merge") {
             merge = true;
-        } else if eq(a, "noflush") {
+        } else if arg_eq(a, "noflush") {
             flush = false;
-        } else if eq(a, "nosave") {
+        } else if arg_eq(a, "nosave") {
             save = false;
         } else {
             ctx.err("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");

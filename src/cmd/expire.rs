@@ -12,7 +12,9 @@
 //! - Writes (EXPIRE*, PERSIST) look keys up for writing: they touch the access clock and do
 //!   not count keyspace hits; reads (TTL family) do not touch and do count.
 
-use super::{arg_i64, Ctx, ERR_NOT_INT};
+use super::args::{arg_eq, arg_i64, c_str};
+use super::error::ERR_NOT_INT;
+use super::Ctx;
 use crate::keyspace::Db;
 use crate::resp::Argv;
 
@@ -113,18 +115,18 @@ fn parse_flags(argv: &Argv<'_>) -> Result<ExpireFlags, String> {
     let mut f = ExpireFlags::default();
     for i in 3..argv.len() {
         let opt = argv.get(i);
-        if opt.eq_ignore_ascii_case(b"nx") {
+        if arg_eq(opt, "nx") {
             f.nx = true;
-        } else if opt.eq_ignore_ascii_case(b"xx") {
+        } else if arg_eq(opt, "xx") {
             f.xx = true;
-        } else if opt.eq_ignore_ascii_case(b"gt") {
+        } else if arg_eq(opt, "gt") {
             f.gt = true;
-        } else if opt.eq_ignore_ascii_case(b"lt") {
+        } else if arg_eq(opt, "lt") {
             f.lt = true;
         } else {
             return Err(format!(
                 "ERR Unsupported option {}",
-                String::from_utf8_lossy(super::c_str(opt, usize::MAX))
+                String::from_utf8_lossy(c_str(opt))
             ));
         }
     }

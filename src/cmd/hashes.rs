@@ -23,8 +23,9 @@
 
 use std::cell::Cell;
 
-use super::keys::parse_scan_cursor;
-use super::{arg_i64, Ctx, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_OVERFLOW, ERR_SYNTAX, ERR_WRONGTYPE};
+use super::args::{arg_i64, opt_is, parse_scan_args, parse_scan_cursor, parts};
+use super::error::{reply_err, OpError};
+use super::Ctx;
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
@@ -34,66 +35,7 @@ use crate::util::f80::LongDouble;
 use crate::util::glob::glob_match;
 
 // ---------------------------------------------------------------------------------------------
-// Errors
-
-/// Why a hash operation failed. Mapped to Redis's texts in [`err_text`] only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpError {
-    WrongType,
-    Syntax,
-    /// An argument is not a 64-bit integer.
-    NotInteger,
-    /// An argument is not a float `string2ld` accepts.
-    NotFloat,
-    /// HINCRBY's stored value is not an integer.
-    HashValueNotInteger,
-    /// HINCRBYFLOAT's stored value is not a float.
-    HashValueNotFloat,
-    IncrOverflow,
-    /// HINCRBYFLOAT's increment is infinite.
-    IncrNotFinite,
-    /// HINCRBYFLOAT's result is infinite.
-    ResultNotFinite,
-    /// HRANDFIELD's count is i64::MIN (outside -LONG_MAX..=LONG_MAX).
-    CountRange,
-    /// HRANDFIELD ... WITHVALUES with a count whose doubled reply length would overflow.
-    OutOfRange,
-    /// `ERR wrong number of arguments for '<cmd>' command`; the field is the whole text.
-    Arity(&'static str),
-}
-
-fn err_text(e: OpError) -> &'static str {
-    match e {
-        OpError::WrongType => ERR_WRONGTYPE,
-        OpError::Syntax => ERR_SYNTAX,
-        OpError::NotInteger => ERR_NOT_INT,
-        OpError::NotFloat => ERR_NOT_FLOAT,
-        OpError::HashValueNotInteger => "ERR hash value is not an integer",
-        OpError::HashValueNotFloat => "ERR hash value is not a float",
-        OpError::IncrOverflow => ERR_OVERFLOW,
-        OpError::IncrNotFinite => "ERR value is NaN or Infinity",
-        OpError::ResultNotFinite => "ERR increment would produce NaN or Infinity",
-        OpError::CountRange => {
-            "ERR value is out of range, value must between -9223372036854775807 and \
-             9223372036854775807"
-        }
-        OpError::OutOfRange => "ERR value is out of range",
-        OpError::Arity(msg) => msg,
-    }
-}
-
-fn reply_err(ctx: &mut Ctx<'_>, e: OpError) {
-    ctx.err(err_text(e));
-}
-
-// ---------------------------------------------------------------------------------------------
 // Shared helpers
-
-/// The selected database and the reply, borrowed together (they are disjoint fields).
-fn parts<'c, 'a>(ctx: &'c mut Ctx<'a>) -> (&'c mut Db, &'c mut Reply<'a>) {
-    let i = ctx.srv.conns[ctx.slot].db;
-    (&mut ctx.srv.dbs[i], &mut ctx.reply)
-}
 
 /// The configured conversion thresholds.
 fn limits(ctx: &Ctx<'_>) -> Limits {
@@ -101,11 +43,6 @@ fn limits(ctx: &Ctx<'_>) -> Limits {
         entries_max: ctx.srv.config.hash_max_listpack_entries,
         value_len_max: ctx.srv.config.hash_max_listpack_value,
     }
-}
-
-/// C's `strcasecmp` against an option name: the argument ends at its first NUL.
-fn opt_is(a: &[u8], name: &str) -> bool {
-    super::c_str(a, usize::MAX).eq_ignore_ascii_case(name.as_bytes())
 }
 
 fn xorshift64(x: u64) -> u64 {
@@ -272,7 +209,7 @@ pub fn op_hincrbyfloat(
             None => LongDouble::ZERO,
             Some(v) => LongDouble::parse(v).ok_or(OpError::HashValueNotFloat)?,
         };
-        let sum = old.checked_add(incr).ok_or(OpError::ResultNotFinite)?;
+        let sum = old.checked_add(incr).ok_or(OpError::NanOrInfinity)?;
         let mut text = Vec::with_capacity(32);
         sum.format_human(&mut text);
         h.set(field, &text, lim);
@@ -374,7 +311,7 @@ fn read_generic(
             false
         }
         Err(e) => {
-            reply.error(err_text(e));
+            reply.error(e.message());
             true
         }
     };
@@ -537,7 +474,7 @@ pub fn cmd_hincrbyfloat(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 fn parse_hrandfield(argv: &Argv<'_>) -> Result<(i64, bool), OpError> {
     let count = arg_i64(argv.get(2)).ok_or(OpError::NotInteger)?;
     if count == i64::MIN {
-        return Err(OpError::CountRange);
+        return Err(OpError::RandomCountRange);
     }
     if argv.len() > 4 || (argv.len() == 4 && !opt_is(argv.get(3), "WITHVALUES")) {
         return Err(OpError::Syntax);
@@ -621,32 +558,6 @@ pub fn cmd_hrandfield(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
 }
 
-/// HSCAN's options (after the key lookup, as Redis parses them).
-fn parse_hscan_opts<'a>(argv: &Argv<'a>) -> Result<(usize, Option<&'a [u8]>), OpError> {
-    let mut count = 10usize;
-    let mut pattern = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let opt = argv.get(i);
-        let has_value = argv.len() - i >= 2;
-        if opt_is(opt, "COUNT") && has_value {
-            let n = arg_i64(argv.get(i + 1)).ok_or(OpError::NotInteger)?;
-            if n < 1 {
-                return Err(OpError::Syntax);
-            }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if opt_is(opt, "MATCH") && has_value {
-            let p = argv.get(i + 1);
-            // "*" matches everything: Redis skips the matching then.
-            pattern = if p == b"*" { None } else { Some(p) };
-        } else {
-            return Err(OpError::Syntax);
-        }
-        i += 2;
-    }
-    Ok((count, pattern))
-}
-
 pub fn cmd_hscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let Some(cursor) = parse_scan_cursor(argv.get(2)) else {
         return ctx.err("ERR invalid cursor");
@@ -660,11 +571,11 @@ pub fn cmd_hscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             r.array(0);
         },
         |h, r| {
-            let (count, pattern) = match parse_hscan_opts(argv) {
+            let opts = match parse_scan_args(argv, 3) {
                 Ok(o) => o,
-                Err(e) => return r.error(err_text(e)),
+                Err(e) => return r.error(e),
             };
-            let page = hscan(h, cursor, count, pattern);
+            let page = hscan(h, cursor, opts.count, opts.pattern);
             r.array(2);
             r.bulk(itoa::Buffer::new().format(page.cursor).as_bytes());
             r.array(page.items.len());

@@ -2,8 +2,8 @@
 //! TOUCH, and OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT|HELP.
 //!
 //! Invariants and the Redis 7.0 behaviour they copy (`db.c`, `object.c`):
-//! - Keyspace operations (`op_*`) take databases and return values or a [`KeyError`]; only
-//!   the `cmd_*` functions parse arguments and write replies. [`KeyError::message`] is the one
+//! - Keyspace operations (`op_*`) take databases and return values or an [`OpError`]; only
+//!   the `cmd_*` functions parse arguments and write replies. [`OpError::message`] is the one
 //!   place a status becomes an error text.
 //! - Read lookups (EXISTS TYPE TOUCH OBJECT, COPY's source, SCAN's TYPE filter) count
 //!   keyspace hits and misses; write lookups (DEL RENAME MOVE, COPY's destination) do not.
@@ -15,7 +15,9 @@
 //! - A DB index is an `int`: beyond i32 it is a range error with Redis's own text, then it
 //!   must name an existing database.
 
-use super::{arg_i64, Ctx, ERR_DB_RANGE, ERR_NOT_INT, ERR_NO_KEY, ERR_SYNTAX};
+use super::args::{arg_eq, arg_i64, parse_scan_cursor, SCAN_COUNT_DEFAULT};
+use super::error::{OpError, ERR_DB_RANGE, ERR_NOT_INT, ERR_SYNTAX};
+use super::Ctx;
 use crate::keyspace::value::{Value, ValueType};
 use crate::keyspace::Db;
 use crate::lazyfree::LAZYFREE_THRESHOLD;
@@ -26,26 +28,6 @@ use crate::util::glob::glob_match;
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// Redis's OBJ_SHARED_INTEGERS: integers 0..10000 are shared objects.
 const SHARED_INTEGERS: i64 = 10_000;
-/// SCAN's default COUNT.
-const SCAN_COUNT_DEFAULT: usize = 10;
-
-/// Failures of key operations, mapped to Redis's texts in `message`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyError {
-    NoSuchKey,
-    SameObject,
-    DbRange,
-}
-
-impl KeyError {
-    pub fn message(self) -> &'static str {
-        match self {
-            KeyError::NoSuchKey => ERR_NO_KEY,
-            KeyError::SameObject => "ERR source and destination objects are the same",
-            KeyError::DbRange => ERR_DB_RANGE,
-        }
-    }
-}
 
 // ---- operations -------------------------------------------------------------------------
 
@@ -141,10 +123,10 @@ pub fn op_rename(
     dst: &[u8],
     nx: bool,
     now_ms: u64,
-) -> Result<RenameOutcome, KeyError> {
+) -> Result<RenameOutcome, OpError> {
     // lookupKeyWrite: touches the source.
     if db.get(src, now_ms).is_none() {
-        return Err(KeyError::NoSuchKey);
+        return Err(OpError::NoSuchKey);
     }
     if src == dst {
         return Ok(RenameOutcome::SameKey);
@@ -154,7 +136,7 @@ pub fn op_rename(
     }
     let access = db.access_word(src, now_ms);
     let Some((value, deadline_ms)) = db.take(src, now_ms) else {
-        return Err(KeyError::NoSuchKey);
+        return Err(OpError::NoSuchKey);
     };
     // Redis deletes the destination and adds the source's object under the new name.
     drop(db.remove(dst, now_ms));
@@ -218,17 +200,17 @@ pub fn op_copy(
     (dst_db, dst): (usize, &[u8]),
     replace: bool,
     now_ms: u64,
-) -> Result<CopyOutcome, KeyError> {
+) -> Result<CopyOutcome, OpError> {
     if src_db == dst_db && src == dst {
-        return Err(KeyError::SameObject);
+        return Err(OpError::SameObject);
     }
-    let from = dbs.get_mut(src_db).ok_or(KeyError::DbRange)?;
+    let from = dbs.get_mut(src_db).ok_or(OpError::DbRange)?;
     // lookupKeyRead: touches the source.
     let Some(value) = from.get(src, now_ms).cloned() else {
         return Ok(CopyOutcome::NoSource);
     };
     let deadline_ms = from.expire_at_ms(src, now_ms).flatten();
-    let to = dbs.get_mut(dst_db).ok_or(KeyError::DbRange)?;
+    let to = dbs.get_mut(dst_db).ok_or(OpError::DbRange)?;
     if to.get(dst, now_ms).is_some() {
         if !replace {
             return Ok(CopyOutcome::DestinationExists);
@@ -249,14 +231,14 @@ pub fn op_move(
     dst_db: usize,
     key: &[u8],
     now_ms: u64,
-) -> Result<bool, KeyError> {
+) -> Result<bool, OpError> {
     if src_db == dst_db {
-        return Err(KeyError::SameObject);
+        return Err(OpError::SameObject);
     }
     if dst_db >= dbs.len() {
-        return Err(KeyError::DbRange);
+        return Err(OpError::DbRange);
     }
-    let from = dbs.get_mut(src_db).ok_or(KeyError::DbRange)?;
+    let from = dbs.get_mut(src_db).ok_or(OpError::DbRange)?;
     if from.get(key, now_ms).is_none() {
         return Ok(false);
     }
@@ -391,29 +373,6 @@ pub fn cmd_keys(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     reply.finish_array(d, n, false);
 }
 
-/// Redis's `parseScanCursorOrReply`: C `strtoul` base 10, so an optional sign ('-' negates
-/// modulo 2^64), no leading space, nothing after the digits; the C string ends at a NUL,
-/// and an empty string is cursor 0.
-pub fn parse_scan_cursor(arg: &[u8]) -> Option<u64> {
-    let s = arg.split(|&c| c == 0).next().unwrap_or(&[]);
-    if s.is_empty() {
-        return Some(0);
-    }
-    let (neg, digits) = match s[0] {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 fn parse_scan_opts<'a>(argv: &Argv<'a>) -> Result<ScanOpts<'a>, &'static str> {
     let mut opts = ScanOpts {
         count: SCAN_COUNT_DEFAULT,
@@ -424,17 +383,17 @@ fn parse_scan_opts<'a>(argv: &Argv<'a>) -> Result<ScanOpts<'a>, &'static str> {
     while i < argv.len() {
         let opt = argv.get(i);
         let has_value = argv.len() - i >= 2;
-        if opt.eq_ignore_ascii_case(b"count") && has_value {
+        if arg_eq(opt, "count") && has_value {
             let n = arg_i64(argv.get(i + 1)).ok_or(ERR_NOT_INT)?;
             if n < 1 {
                 return Err(ERR_SYNTAX);
             }
             opts.count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if opt.eq_ignore_ascii_case(b"match") && has_value {
+        } else if arg_eq(opt, "match") && has_value {
             let p = argv.get(i + 1);
             // "*" matches everything: Redis skips the matching then.
             opts.pattern = if p == b"*" { None } else { Some(p) };
-        } else if opt.eq_ignore_ascii_case(b"type") && has_value {
+        } else if arg_eq(opt, "type") && has_value {
             opts.type_name = Some(argv.get(i + 1));
         } else {
             return Err(ERR_SYNTAX);
@@ -506,9 +465,9 @@ pub fn cmd_copy(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let mut i = 3;
     while i < argv.len() {
         let opt = argv.get(i);
-        if opt.eq_ignore_ascii_case(b"replace") {
+        if arg_eq(opt, "replace") {
             replace = true;
-        } else if opt.eq_ignore_ascii_case(b"db") && i + 1 < argv.len() {
+        } else if arg_eq(opt, "db") && i + 1 < argv.len() {
             match parse_db_index(argv.get(i + 1), ctx.srv.dbs.len()) {
                 Ok(d) => dst_db = d,
                 Err(e) => return ctx.err(e),
@@ -702,7 +661,7 @@ mod tests {
         assert_eq!(op_exists(&mut db, [&b"a"[..]], later), 0);
         assert_eq!(
             op_rename(&mut db, b"a", b"c", false, later),
-            Err(KeyError::NoSuchKey)
+            Err(OpError::NoSuchKey)
         );
         db.check_invariants();
     }
@@ -766,28 +725,6 @@ mod tests {
     }
 
     #[test]
-    fn scan_cursor_is_strtoul() {
-        assert_eq!(parse_scan_cursor(b"0"), Some(0));
-        assert_eq!(parse_scan_cursor(b""), Some(0));
-        assert_eq!(parse_scan_cursor(b"+0"), Some(0));
-        assert_eq!(parse_scan_cursor(b"-0"), Some(0));
-        assert_eq!(parse_scan_cursor(b"007"), Some(7));
-        assert_eq!(parse_scan_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_scan_cursor(b"-18446744073709551615"), Some(1));
-        assert_eq!(parse_scan_cursor(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_scan_cursor(b"18446744073709551616"), None);
-        assert_eq!(parse_scan_cursor(b"5\0junk"), Some(5));
-        for bad in [&b"abc"[..], b"-", b"+", b" 1", b"1 ", b"1a", b"- 1"] {
-            assert_eq!(
-                parse_scan_cursor(bad),
-                None,
-                "{:?}",
-                String::from_utf8_lossy(bad)
-            );
-        }
-    }
-
-    #[test]
     fn rename_keeps_ttl_and_overwrites() {
         let mut db = Db::new();
         db.set(b"a", s("va"), NOW_MS, false);
@@ -811,7 +748,7 @@ mod tests {
         assert_eq!(db.expire_at_ms(b"a", NOW_MS), None);
         assert_eq!(
             op_rename(&mut db, b"zz", b"zz", false, NOW_MS),
-            Err(KeyError::NoSuchKey)
+            Err(OpError::NoSuchKey)
         );
         // Renaming onto a key with a TTL, from one without: the result has no TTL.
         db.set(b"c", s("vc"), NOW_MS, false);
@@ -867,11 +804,11 @@ mod tests {
             };
         assert_eq!(
             copy(&mut all, (0, b"a"), (0, b"a"), false),
-            Err(KeyError::SameObject)
+            Err(OpError::SameObject)
         );
         assert_eq!(
             copy(&mut all, (0, b"zz"), (0, b"zz"), false),
-            Err(KeyError::SameObject)
+            Err(OpError::SameObject)
         );
         assert_eq!(
             copy(&mut all, (0, b"zz"), (0, b"c"), false),
@@ -909,11 +846,11 @@ mod tests {
         all[1].set(b"b", s("other"), NOW_MS, false);
         assert_eq!(
             op_move(&mut all, 0, 0, b"a", NOW_MS),
-            Err(KeyError::SameObject)
+            Err(OpError::SameObject)
         );
         assert_eq!(
             op_move(&mut all, 0, 0, b"zz", NOW_MS),
-            Err(KeyError::SameObject)
+            Err(OpError::SameObject)
         );
         assert_eq!(op_move(&mut all, 0, 1, b"zz", NOW_MS), Ok(false));
         assert_eq!(op_move(&mut all, 0, 1, b"b", NOW_MS), Ok(false));

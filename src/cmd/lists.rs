@@ -1,15 +1,15 @@
 //! List commands: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET LINSERT LREM
 //! LTRIM LPOS LMOVE RPOPLPUSH LMPOP, as Redis 7.0's `t_list.c` does them. The blocking
-//! variants (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) are not here; they are meant to be
-//! built on the same ops.
+//! variants (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) are in `cmd::blocking`, built on the
+//! same ops.
 //!
 //! Each command is split in two: `op_*` works on a `Db` and returns a value or an
 //! [`OpError`], knowing nothing of RESP; `cmd_*` parses the arguments, calls the op and writes
-//! the one reply. `OpError`s become RESP errors only in [`err_text`].
+//! the one reply. `OpError`s become RESP errors only in [`OpError::message`].
 //!
-//! For a blocking layer: [`op_pop`] (one end, up to `count` elements, deleting the key when it
-//! empties), [`op_push`] and [`op_move`] are the whole keyspace side of BLPOP/BRPOP, BLMOVE and
-//! BRPOPLPUSH; [`op_mpop`] is BLMPOP's. Every op that returns elements has already removed
+//! The blocking variants use [`op_pop`] (one end, up to `count` elements, deleting the key when
+//! it empties), [`op_push`] and [`op_move`] as their whole keyspace side (BLPOP/BRPOP, BLMOVE
+//! and BRPOPLPUSH), and [`op_mpop`] for BLMPOP. Every op that returns elements has already removed
 //! them. After any op that adds elements to a key (`op_push`, `op_move` to its destination),
 //! that key may have become ready for clients blocked on it; the ops do not track waiters.
 //!
@@ -22,7 +22,12 @@
 //!   before looking the key up; LINDEX and LSET look the key up (and check its type) first.
 //! - A new list takes its node size from `list-max-listpack-size` at creation.
 
-use super::{arg_i64, Ctx, ERR_NOT_INT, ERR_NO_KEY, ERR_SYNTAX, ERR_WRONGTYPE};
+use super::args::{arg_i64, opt_is, parse_end, parse_mpop, parts};
+use super::error::{
+    OpError, ERR_COUNT_NEGATIVE, ERR_MAXLEN_NEGATIVE, ERR_NOT_INT, ERR_POSITIVE, ERR_RANK_ZERO,
+    ERR_SYNTAX,
+};
+use super::Ctx;
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
@@ -30,67 +35,7 @@ use crate::resp::Argv;
 use crate::types::list::{End, List};
 
 // ---------------------------------------------------------------------------------------------
-// Errors
-
-/// Why a list operation failed. Mapped to Redis's texts in [`err_text`] only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpError {
-    WrongType,
-    /// LSET on a missing key.
-    NoSuchKey,
-    /// LSET past the end.
-    IndexOutOfRange,
-    /// An index argument that is not a 64-bit integer, found only after the key lookup.
-    NotInteger,
-}
-
-fn err_text(e: OpError) -> &'static str {
-    match e {
-        OpError::WrongType => ERR_WRONGTYPE,
-        OpError::NoSuchKey => ERR_NO_KEY,
-        OpError::IndexOutOfRange => "ERR index out of range",
-        OpError::NotInteger => ERR_NOT_INT,
-    }
-}
-
-const ERR_POSITIVE: &str = "ERR value is out of range, must be positive";
-const ERR_RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from \
-                             the second ... or use negative to start from the end of the list";
-const ERR_COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
-const ERR_MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
-
-// ---------------------------------------------------------------------------------------------
 // Shared helpers
-
-/// The selected database and the reply, borrowed together (they are disjoint fields).
-fn parts<'c, 'a>(ctx: &'c mut Ctx<'a>) -> (&'c mut Db, &'c mut Reply<'a>) {
-    let i = ctx.srv.conns[ctx.slot].db;
-    (&mut ctx.srv.dbs[i], &mut ctx.reply)
-}
-
-/// An argument as C code sees it: up to the first NUL (Redis compares options with
-/// `strcasecmp` on the NUL-terminated buffer).
-fn c_str(a: &[u8]) -> &[u8] {
-    match memchr::memchr(0, a) {
-        Some(i) => &a[..i],
-        None => a,
-    }
-}
-
-fn opt_is(a: &[u8], name: &str) -> bool {
-    c_str(a).eq_ignore_ascii_case(name.as_bytes())
-}
-
-/// LEFT or RIGHT (Redis's `getListPositionFromObjectOrReply`).
-fn parse_end(a: &[u8]) -> Option<End> {
-    if opt_is(a, "LEFT") {
-        Some(End::Left)
-    } else if opt_is(a, "RIGHT") {
-        Some(End::Right)
-    } else {
-        None
-    }
-}
 
 /// The list at `key`, for reading: Ok(None) if missing, WrongType for another type.
 fn list_ref<'d>(db: &'d mut Db, key: &[u8], now_ms: u64) -> Result<Option<&'d List>, OpError> {
@@ -453,7 +398,7 @@ fn push_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, end: End, create: bool) {
                 ctx.dirty((argv.len() - 2) as u64);
             }
         }
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
 }
 
@@ -499,7 +444,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, end: End) {
     let now_ms = ctx.now_ms;
     let (db, reply) = parts(ctx);
     match op_pop(db, argv.get(1), end, count.unwrap_or(1), now_ms) {
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
         Ok(None) if count.is_some() => reply.null_array(),
         Ok(None) => reply.null(),
         Ok(Some(elems)) => {
@@ -530,7 +475,7 @@ pub fn cmd_llen(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let res = op_llen(db, argv.get(1), now_ms);
     match res {
         Ok(len) => reply.int(len.unwrap_or(0) as i64),
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
     ctx.hit(!matches!(res, Ok(None)));
 }
@@ -544,7 +489,7 @@ pub fn cmd_lindex(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     match res {
         Ok(Some(Some(e))) => reply.bulk(e),
         Ok(Some(None) | None) => reply.null(),
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
     ctx.hit(found);
 }
@@ -565,7 +510,7 @@ pub fn cmd_lrange(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             }
         }
         Ok(None) => reply.array(0),
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
     ctx.hit(found);
 }
@@ -579,7 +524,7 @@ pub fn cmd_lset(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             reply.ok();
             ctx.dirty(1);
         }
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
 }
 
@@ -600,7 +545,7 @@ pub fn cmd_linsert(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             reply.int(len as i64);
             ctx.dirty(1);
         }
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
 }
 
@@ -615,7 +560,7 @@ pub fn cmd_lrem(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             reply.int(n as i64);
             ctx.dirty(n as u64);
         }
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
 }
 
@@ -635,7 +580,7 @@ pub fn cmd_ltrim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                 ctx.modified(argv.get(1));
             }
         }
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
 }
 
@@ -687,7 +632,7 @@ pub fn cmd_lpos(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let res = op_lpos(db, argv.get(1), argv.get(2), opts, now_ms);
     let found = !matches!(res, Ok(None));
     match res {
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
         Ok(found) => {
             let found = found.unwrap_or_default();
             if opts.count.is_some() {
@@ -715,7 +660,7 @@ fn move_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, from: End, to: End) {
             ctx.dirty(1);
         }
         Ok(None) => reply.null(),
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
     }
 }
 
@@ -733,7 +678,7 @@ pub fn cmd_rpoplpush(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count], parsed as Redis's
 /// `lmpopGenericCommand`: numkeys first, then the direction, then COUNT (once).
 pub fn cmd_lmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let (where_idx, left, count) = match super::parse_mpop(argv, 1, (b"LEFT", b"RIGHT")) {
+    let (where_idx, left, count) = match parse_mpop(argv, 1, (b"LEFT", b"RIGHT")) {
         Ok(p) => p,
         Err(msg) => return ctx.err(msg),
     };
@@ -742,7 +687,7 @@ pub fn cmd_lmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let (db, reply) = parts(ctx);
     match op_mpop(db, &keys, end, count, now_ms) {
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
         Ok(None) => reply.null_array(),
         Ok(Some((k, elems))) => {
             reply.array(2);

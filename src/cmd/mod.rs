@@ -8,11 +8,13 @@
 //! RESP) and write one reply. COMMAND and its subcommands (`command`) are generated from the
 //! table.
 
+pub mod args;
 pub mod blocking;
 pub mod call;
 pub mod command;
 pub mod debug;
 pub mod docs;
+pub mod error;
 pub mod expire;
 pub mod hashes;
 pub mod keys;
@@ -62,11 +64,11 @@ impl Ctx<'_> {
     }
 
     pub fn syntax_error(&mut self) {
-        self.reply.error(ERR_SYNTAX);
+        self.reply.error(error::ERR_SYNTAX);
     }
 
     pub fn wrong_type(&mut self) {
-        self.reply.error(ERR_WRONGTYPE);
+        self.reply.error(error::ERR_WRONGTYPE);
     }
 
     /// Counts a keyspace lookup for INFO stats.
@@ -117,71 +119,6 @@ impl Ctx<'_> {
     }
 }
 
-pub const ERR_SYNTAX: &str = "ERR syntax error";
-pub const ERR_WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-pub const ERR_NOT_INT: &str = "ERR value is not an integer or out of range";
-pub const ERR_NOT_FLOAT: &str = "ERR value is not a valid float";
-pub const ERR_OVERFLOW: &str = "ERR increment or decrement would overflow";
-pub const ERR_NO_KEY: &str = "ERR no such key";
-pub const ERR_DB_RANGE: &str = "ERR DB index is out of range";
-
-/// The `numkeys key [key ...] WORD [COUNT count]` part of LMPOP, BLMPOP, ZMPOP and BZMPOP,
-/// checked in Redis's order (numkeys, then the direction word, then COUNT), with `numkeys` at
-/// `argv[numkeys_at]` and WORD one of `words`. Returns the index of WORD, whether it is the
-/// first word, and the count (1 without COUNT).
-pub fn parse_mpop(
-    argv: &Argv<'_>,
-    numkeys_at: usize,
-    words: (&[u8], &[u8]),
-) -> Result<(usize, bool, usize), &'static str> {
-    const ERR_NUMKEYS: &str = "ERR numkeys should be greater than 0";
-    const ERR_COUNT: &str = "ERR count should be greater than 0";
-    let numkeys = arg_i64(argv.get(numkeys_at))
-        .filter(|&n| n >= 1)
-        .ok_or(ERR_NUMKEYS)?;
-    // numkeys + the keys' start may overflow (Redis then also answers a syntax error).
-    let where_idx = match usize::try_from(numkeys)
-        .ok()
-        .and_then(|n| n.checked_add(numkeys_at + 1))
-    {
-        Some(w) if w < argv.len() => w,
-        _ => return Err(ERR_SYNTAX),
-    };
-    let word = c_str(argv.get(where_idx), usize::MAX);
-    let first = if word.eq_ignore_ascii_case(words.0) {
-        true
-    } else if word.eq_ignore_ascii_case(words.1) {
-        false
-    } else {
-        return Err(ERR_SYNTAX);
-    };
-    let mut count: Option<i64> = None;
-    let mut j = where_idx + 1;
-    while j < argv.len() {
-        let opt = c_str(argv.get(j), usize::MAX);
-        if count.is_none() && opt.eq_ignore_ascii_case(b"COUNT") && j + 1 < argv.len() {
-            j += 1;
-            count = Some(arg_i64(argv.get(j)).filter(|&c| c >= 1).ok_or(ERR_COUNT)?);
-        } else {
-            return Err(ERR_SYNTAX);
-        }
-        j += 1;
-    }
-    let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
-    Ok((where_idx, first, count))
-}
-
-/// Parses an integer argument with Redis's strict rules.
-pub fn arg_i64(a: &[u8]) -> Option<i64> {
-    crate::util::num::parse_i64_strict(a)
-}
-
-/// C's `%.Ns` of a byte string: stops at the first NUL, at most `max` bytes.
-pub fn c_str(b: &[u8], max: usize) -> &[u8] {
-    let end = memchr::memchr(0, b).unwrap_or(b.len()).min(max);
-    &b[..end]
-}
-
 /// Redis 7.0's text for an unknown command, byte for byte: the name and the first arguments,
 /// each quoted, until about 128 bytes of them were written.
 pub fn unknown_command_error(argv: &Argv<'_>) -> Vec<u8> {
@@ -190,12 +127,12 @@ pub fn unknown_command_error(argv: &Argv<'_>) -> Vec<u8> {
     while i < argv.len() && args.len() < 128 {
         let room = 128 - args.len();
         args.push(b'\'');
-        args.extend_from_slice(c_str(argv.get(i), room));
+        args.extend_from_slice(args::c_str_max(argv.get(i), room));
         args.extend_from_slice(b"' ");
         i += 1;
     }
     let mut msg = b"ERR unknown command '".to_vec();
-    msg.extend_from_slice(c_str(argv.get(0), 128));
+    msg.extend_from_slice(args::c_str_max(argv.get(0), 128));
     msg.extend_from_slice(b"', with args beginning with: ");
     msg.extend_from_slice(&args);
     msg
@@ -204,7 +141,7 @@ pub fn unknown_command_error(argv: &Argv<'_>) -> Vec<u8> {
 /// Redis 7.0's text for an unknown subcommand of a container command.
 pub fn unknown_subcommand_error(container: &str, sub: &[u8]) -> Vec<u8> {
     let mut msg = b"ERR unknown subcommand '".to_vec();
-    msg.extend_from_slice(c_str(sub, 128));
+    msg.extend_from_slice(args::c_str_max(sub, 128));
     msg.extend_from_slice(b"'. Try ");
     msg.extend_from_slice(container.to_ascii_uppercase().as_bytes());
     msg.extend_from_slice(b" HELP.");

@@ -6,14 +6,12 @@
 //! most have no separate `op_*` layer; the database-level operations they need (swap, flush)
 //! are plain moves of whole `Db` values.
 
-use super::{arg_i64, Ctx, ERR_DB_RANGE, ERR_NOT_INT};
+use super::args::{arg_eq as eq, arg_i64, c_str_max};
+use super::error::{ERR_DB_RANGE, ERR_NOT_INT};
+use super::Ctx;
 use crate::keyspace::Db;
 use crate::resp::Argv;
 use std::fmt::Write as _;
-
-fn eq(a: &[u8], b: &str) -> bool {
-    a.eq_ignore_ascii_case(b.as_bytes())
-}
 
 /// A container command (CLIENT, CONFIG, ...) reached with a subcommand the table lacks is
 /// answered by dispatch; this runs only when the container is called alone, which arity
@@ -378,7 +376,7 @@ pub fn cmd_client_unblock(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if argv.len() > 4 {
         // Redis echoes the subcommand as typed.
         let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
-        msg.extend_from_slice(super::c_str(argv.get(1), 128));
+        msg.extend_from_slice(c_str_max(argv.get(1), 128));
         msg.extend_from_slice(b"'. Try CLIENT HELP.");
         ctx.reply.error_bytes(&msg);
         return;

@@ -28,8 +28,12 @@
 use std::cell::Cell;
 use std::collections::HashSet;
 
-use super::keys::parse_scan_cursor;
-use super::{arg_i64, Ctx, ERR_NOT_INT, ERR_SYNTAX, ERR_WRONGTYPE};
+use super::args::{arg_i64, opt_is, parse_scan_args, parse_scan_cursor, parts, ScanArgs};
+use super::error::{
+    OpError, ERR_LIMIT_NEGATIVE, ERR_NOT_INT, ERR_NUMKEYS, ERR_NUMKEYS_ARGS, ERR_POSITIVE,
+    ERR_RANDOM_COUNT_RANGE, ERR_SYNTAX,
+};
+use super::Ctx;
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
@@ -38,26 +42,7 @@ use crate::types::set::{Elem, Member, Set};
 use crate::util::glob::glob_match;
 
 // ---------------------------------------------------------------------------------------------
-// Errors and shared helpers
-
-/// Why a set operation failed. Argument errors are found by the `cmd_*` parsers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpError {
-    WrongType,
-}
-
-fn err_text(e: OpError) -> &'static str {
-    match e {
-        OpError::WrongType => ERR_WRONGTYPE,
-    }
-}
-
-const ERR_POSITIVE: &str = "ERR value is out of range, must be positive";
-const ERR_SRANDMEMBER_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-const ERR_NUMKEYS: &str = "ERR numkeys should be greater than 0";
-const ERR_NUMKEYS_ARGS: &str = "ERR Number of keys can't be greater than number of args";
-const ERR_LIMIT: &str = "ERR LIMIT can't be negative";
+// Shared helpers
 
 /// SPOP with a count rebuilds the set from the members that stay when they are at most 1/5
 /// of the popped ones (Redis's SPOP_MOVE_STRATEGY_MUL).
@@ -65,28 +50,8 @@ const SPOP_MOVE_STRATEGY_MUL: u64 = 5;
 /// SRANDMEMBER copies the set and removes random members when asked for more than 1/3 of it
 /// (Redis's SRANDMEMBER_SUB_STRATEGY_MUL).
 const SRANDMEMBER_SUB_STRATEGY_MUL: u64 = 3;
-/// SSCAN's default COUNT.
-const SCAN_COUNT_DEFAULT: usize = 10;
 /// Random picks per wanted member before distinct sampling switches to a partial shuffle.
 const SAMPLE_TRIES_PER_MEMBER: usize = 64;
-
-/// The selected database and the reply, borrowed together (they are disjoint fields).
-fn parts<'c, 'a>(ctx: &'c mut Ctx<'a>) -> (&'c mut Db, &'c mut Reply<'a>) {
-    let i = ctx.srv.conns[ctx.slot].db;
-    (&mut ctx.srv.dbs[i], &mut ctx.reply)
-}
-
-/// An argument as C code sees it: up to the first NUL (options are compared with strcasecmp).
-fn c_str(a: &[u8]) -> &[u8] {
-    match memchr::memchr(0, a) {
-        Some(i) => &a[..i],
-        None => a,
-    }
-}
-
-fn opt_is(a: &[u8], name: &str) -> bool {
-    c_str(a).eq_ignore_ascii_case(name.as_bytes())
-}
 
 thread_local! {
     /// xorshift64* state for SPOP/SRANDMEMBER; seeded per thread from the std hasher's
@@ -622,19 +587,12 @@ pub fn op_store(db: &mut Db, dst: &[u8], s: Set, now_ms: u64) -> (usize, bool) {
     (n, true)
 }
 
-/// SSCAN options.
-#[derive(Debug, Clone, Copy)]
-pub struct ScanOpts<'a> {
-    pub count: usize,
-    pub pattern: Option<&'a [u8]>,
-}
-
 /// SSCAN: the next cursor and the members of this step that match. None if missing.
 pub fn op_sscan(
     db: &mut Db,
     key: &[u8],
     cursor: u64,
-    opts: ScanOpts<'_>,
+    opts: ScanArgs<'_>,
     now_ms: u64,
 ) -> Result<Option<(u64, Vec<Elem>)>, OpError> {
     let Some(s) = read_set(db, key, now_ms)? else {
@@ -674,7 +632,7 @@ pub fn cmd_sadd(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             ctx.dirty(n as u64);
             ctx.reply.int(n as i64);
         }
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -686,7 +644,7 @@ pub fn cmd_srem(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             ctx.dirty(n as u64);
             ctx.reply.int(n as i64);
         }
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -696,7 +654,7 @@ pub fn cmd_sismember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.hit(!matches!(r, Ok(None)));
     match r {
         Ok(found) => ctx.reply.int(i64::from(found == Some(true))),
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -712,7 +670,7 @@ pub fn cmd_smismember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                 ctx.reply.int(i64::from(f));
             }
         }
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -722,7 +680,7 @@ pub fn cmd_scard(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.hit(!matches!(r, Ok(None)));
     match r {
         Ok(n) => ctx.reply.int(n.unwrap_or(0) as i64),
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -736,7 +694,7 @@ pub fn cmd_smove(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             ctx.dirty(1 + u64::from(added));
             ctx.reply.int(1);
         }
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -768,7 +726,7 @@ pub fn cmd_spop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                 propagate_srem(ctx, argv.get(1), std::slice::from_ref(&e));
             }
             Ok(None) => ctx.reply.null(),
-            Err(e) => ctx.err(err_text(e)),
+            Err(e) => ctx.err(e.message()),
         },
         3 => {
             let count = match arg_i64(argv.get(2)) {
@@ -778,7 +736,7 @@ pub fn cmd_spop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             if count == 0 {
                 // Redis still looks the key up to reject another type.
                 return match write_set_mut(ctx.db(), argv.get(1), now_ms) {
-                    Err(e) => ctx.err(err_text(e)),
+                    Err(e) => ctx.err(e.message()),
                     Ok(_) => ctx.reply.set(0),
                 };
             }
@@ -797,7 +755,7 @@ pub fn cmd_spop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                     }
                 }
                 Ok(None) => ctx.reply.set(0),
-                Err(e) => ctx.err(err_text(e)),
+                Err(e) => ctx.err(e.message()),
             }
         }
         _ => ctx.syntax_error(),
@@ -813,13 +771,13 @@ pub fn cmd_srandmember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             match r {
                 Ok(Some(e)) => write_member(&mut ctx.reply, e.as_member()),
                 Ok(None) => ctx.reply.null(),
-                Err(e) => ctx.err(err_text(e)),
+                Err(e) => ctx.err(e.message()),
             }
         }
         3 => {
             let (count, distinct) = match arg_i64(argv.get(2)) {
                 None => return ctx.err(ERR_NOT_INT),
-                Some(i64::MIN) => return ctx.err(ERR_SRANDMEMBER_RANGE),
+                Some(i64::MIN) => return ctx.err(ERR_RANDOM_COUNT_RANGE),
                 Some(n) if n >= 0 => (n as u64, true),
                 Some(n) => (n.unsigned_abs(), false),
             };
@@ -833,7 +791,7 @@ pub fn cmd_srandmember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                     }
                 }
                 Ok(None) => ctx.reply.array(0),
-                Err(e) => ctx.err(err_text(e)),
+                Err(e) => ctx.err(e.message()),
             }
         }
         _ => ctx.syntax_error(),
@@ -849,7 +807,7 @@ pub fn cmd_sinter(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     count_lookups(ctx, lookups);
     match r {
         Ok(elems) => write_elems_as_set(&mut ctx.reply, &elems),
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -873,7 +831,7 @@ pub fn cmd_sintercard(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         if opt_is(argv.get(i), "LIMIT") && i + 1 < argv.len() {
             limit = match arg_i64(argv.get(i + 1)) {
                 Some(n) if n >= 0 => n as u64,
-                _ => return ctx.err(ERR_LIMIT),
+                _ => return ctx.err(ERR_LIMIT_NEGATIVE),
             };
             i += 2;
         } else {
@@ -891,7 +849,7 @@ pub fn cmd_sintercard(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             let n = if limit > 0 { n.min(limit) } else { n };
             ctx.reply.int(n as i64);
         }
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -910,7 +868,7 @@ pub fn cmd_sinterstore(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             }
             store_and_reply(ctx, argv.get(1), s);
         }
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -945,7 +903,7 @@ fn union_diff(ctx: &mut Ctx<'_>, argv: &Argv<'_>, op: Algebra, store: bool) {
     match r {
         Ok(s) if store => store_and_reply(ctx, argv.get(1), s),
         Ok(s) => write_set(&mut ctx.reply, &s),
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -965,34 +923,6 @@ pub fn cmd_sdiffstore(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     union_diff(ctx, argv, Algebra::Diff, true);
 }
 
-/// SSCAN options as Redis's `scanGenericCommand` parses them (TYPE is only for SCAN).
-fn parse_sscan_opts<'a>(argv: &Argv<'a>) -> Result<ScanOpts<'a>, &'static str> {
-    let mut opts = ScanOpts {
-        count: SCAN_COUNT_DEFAULT,
-        pattern: None,
-    };
-    let mut i = 3;
-    while i < argv.len() {
-        let opt = argv.get(i);
-        let has_value = i + 1 < argv.len();
-        if opt_is(opt, "COUNT") && has_value {
-            let n = arg_i64(argv.get(i + 1)).ok_or(ERR_NOT_INT)?;
-            if n < 1 {
-                return Err(ERR_SYNTAX);
-            }
-            opts.count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if opt_is(opt, "MATCH") && has_value {
-            let p = argv.get(i + 1);
-            // "*" matches everything: Redis skips the matching then.
-            opts.pattern = if p == b"*" { None } else { Some(p) };
-        } else {
-            return Err(ERR_SYNTAX);
-        }
-        i += 2;
-    }
-    Ok(opts)
-}
-
 pub fn cmd_sscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let Some(cursor) = parse_scan_cursor(argv.get(2)) else {
         return ctx.err("ERR invalid cursor");
@@ -1003,7 +933,7 @@ pub fn cmd_sscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let found = match read_set(ctx.db(), key, now_ms) {
         Err(e) => {
             ctx.hit(true);
-            return ctx.err(err_text(e));
+            return ctx.err(e.message());
         }
         Ok(s) => s.is_some(),
     };
@@ -1016,7 +946,7 @@ pub fn cmd_sscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if !found {
         return write_empty(&mut ctx.reply);
     }
-    let opts = match parse_sscan_opts(argv) {
+    let opts = match parse_scan_args(argv, 3) {
         Ok(o) => o,
         Err(e) => return ctx.err(e),
     };
@@ -1031,7 +961,7 @@ pub fn cmd_sscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             }
         }
         Ok(None) => write_empty(r),
-        Err(e) => r.error(err_text(e)),
+        Err(e) => r.error(e.message()),
     }
 }
 

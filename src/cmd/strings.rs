@@ -5,7 +5,7 @@
 //! Each command is split in two: `op_*` works on a `Db` (keys, values, the loop turn's clock)
 //! and returns a value or an [`OpError`], knowing nothing of RESP; `cmd_*` parses the
 //! arguments, calls the op and writes the one reply. `OpError`s become RESP errors only in
-//! [`err_text`].
+//! [`OpError::message`].
 //!
 //! Invariants kept here, all taken from Redis:
 //! - Read lookups (GET, MGET, GETRANGE, STRLEN, LCS, GETSET, GETDEL, GETEX, SET ... GET) count a
@@ -21,7 +21,11 @@
 //! - INCRBYFLOAT computes in x87 80-bit extended precision (Redis's `long double` on x86-64),
 //!   emulated exactly in [`crate::util::f80`], so stored texts match Redis digit for digit.
 
-use super::{arg_i64, Ctx, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_OVERFLOW, ERR_SYNTAX, ERR_WRONGTYPE};
+use super::args::{arg_i64, opt_is, parts};
+use super::error::{
+    reply_err, OpError, ERR_EXPIRE_GETEX, ERR_EXPIRE_PSETEX, ERR_EXPIRE_SET, ERR_EXPIRE_SETEX,
+};
+use super::Ctx;
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
@@ -29,78 +33,7 @@ use crate::resp::Argv;
 use crate::util::f80::LongDouble;
 
 // ---------------------------------------------------------------------------------------------
-// Errors
-
-/// Why a string operation failed. Mapped to Redis's texts in [`err_text`] only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpError {
-    WrongType,
-    Syntax,
-    /// A stored value or an argument is not a 64-bit integer.
-    NotInteger,
-    /// A stored value or an argument is not a float `string2ld` accepts.
-    NotFloat,
-    IncrOverflow,
-    /// DECRBY of i64::MIN, whose negation overflows.
-    DecrOverflow,
-    NanOrInfinity,
-    OffsetOutOfRange,
-    /// The result would be longer than proto-max-bulk-len.
-    StringTooLong,
-    /// `ERR invalid expire time in '<cmd>' command`; the field is the whole text.
-    InvalidExpire(&'static str),
-    /// `ERR wrong number of arguments for '<cmd>' command` (MSET, MSETNX with an odd count).
-    Arity(&'static str),
-    LcsNotStrings,
-    LcsIdxAndLen,
-    LcsTooLong,
-    LcsMemoryLimit,
-    LcsAllocFailed,
-}
-
-fn err_text(e: OpError) -> &'static str {
-    match e {
-        OpError::WrongType => ERR_WRONGTYPE,
-        OpError::Syntax => ERR_SYNTAX,
-        OpError::NotInteger => ERR_NOT_INT,
-        OpError::NotFloat => ERR_NOT_FLOAT,
-        OpError::IncrOverflow => ERR_OVERFLOW,
-        OpError::DecrOverflow => "ERR decrement would overflow",
-        OpError::NanOrInfinity => "ERR increment would produce NaN or Infinity",
-        OpError::OffsetOutOfRange => "ERR offset is out of range",
-        OpError::StringTooLong => "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
-        OpError::InvalidExpire(msg) | OpError::Arity(msg) => msg,
-        OpError::LcsNotStrings => "ERR The specified keys must contain string values",
-        OpError::LcsIdxAndLen => {
-            "ERR If you want both the length and indexes, please just use IDX."
-        }
-        OpError::LcsTooLong => "ERR String too long for LCS",
-        OpError::LcsMemoryLimit => {
-            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
-        }
-        OpError::LcsAllocFailed => {
-            "ERR Insufficient memory, failed allocating transient memory for LCS"
-        }
-    }
-}
-
-const ERR_EXPIRE_SET: &str = "ERR invalid expire time in 'set' command";
-const ERR_EXPIRE_SETEX: &str = "ERR invalid expire time in 'setex' command";
-const ERR_EXPIRE_PSETEX: &str = "ERR invalid expire time in 'psetex' command";
-const ERR_EXPIRE_GETEX: &str = "ERR invalid expire time in 'getex' command";
-
-fn reply_err(ctx: &mut Ctx<'_>, e: OpError) {
-    ctx.err(err_text(e));
-}
-
-// ---------------------------------------------------------------------------------------------
 // Shared helpers
-
-/// The selected database and the reply, borrowed together (they are disjoint fields).
-fn parts<'c, 'a>(ctx: &'c mut Ctx<'a>) -> (&'c mut Db, &'c mut Reply<'a>) {
-    let i = ctx.srv.conns[ctx.slot].db;
-    (&mut ctx.srv.dbs[i], &mut ctx.reply)
-}
 
 /// Writes a string value as a bulk reply (integers are formatted on the stack).
 fn reply_value(reply: &mut Reply<'_>, v: &Value) {
@@ -110,19 +43,6 @@ fn reply_value(reply: &mut Reply<'_>, v: &Value) {
         // Ops never hand a non-string here; answer nil rather than panic.
         None => reply.null(),
     }
-}
-
-/// An argument as C code sees it: up to the first NUL. Redis compares option names with
-/// `strcasecmp` and per-byte checks on the NUL-terminated buffer, so "NX\0junk" is NX.
-fn c_str(a: &[u8]) -> &[u8] {
-    match memchr::memchr(0, a) {
-        Some(i) => &a[..i],
-        None => a,
-    }
-}
-
-fn opt_is(a: &[u8], name: &str) -> bool {
-    c_str(a).eq_ignore_ascii_case(name.as_bytes())
 }
 
 /// The length limit for strings APPEND and SETRANGE build.
@@ -759,7 +679,7 @@ pub fn cmd_get(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             false
         }
         Err(e) => {
-            reply.error(err_text(e));
+            reply.error(e.message());
             true
         }
     };
@@ -786,7 +706,7 @@ fn set_generic(
         Err(_) => true,
     };
     match res {
-        Err(e) => reply.error(err_text(e)),
+        Err(e) => reply.error(e.message()),
         Ok(SetOutcome::Written { old }) | Ok(SetOutcome::Aborted { old }) if opts.get => {
             match old {
                 Some(v) => reply_value(reply, &v),
@@ -1007,7 +927,7 @@ pub fn cmd_getex(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             (true, true)
         }
         Err(e) => {
-            reply.error(err_text(e));
+            reply.error(e.message());
             (true, false)
         }
     };
@@ -1118,7 +1038,7 @@ pub fn cmd_getrange(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             false
         }
         Err(e) => {
-            reply.error(err_text(e));
+            reply.error(e.message());
             true
         }
     };

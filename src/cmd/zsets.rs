@@ -6,7 +6,7 @@
 //!
 //! Each command is split in two: `op_*` works on a `Db` and returns a value or an [`OpError`]
 //! (no RESP); `cmd_*` parses arguments in Redis's order (so the same error wins), calls the op
-//! and writes one reply. Errors become texts only in [`err_text`].
+//! and writes one reply. Errors become texts only in [`OpError::message`].
 //!
 //! Invariants kept here, from Redis:
 //! - A sorted set that becomes empty is deleted; a store whose result is empty deletes the
@@ -22,7 +22,9 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 
-use super::{arg_i64, Ctx, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_WRONGTYPE};
+use super::args::{arg_i64, c_str, opt_is, parse_mpop, parse_scan_args, parse_scan_cursor};
+use super::error::{OpError, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_POSITIVE};
+use super::Ctx;
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
 use crate::resp::reply::Reply;
@@ -31,50 +33,7 @@ use crate::types::avl::cmp_entry;
 use crate::types::zset::{Limits, ZSet};
 
 // ---------------------------------------------------------------------------------------------
-// Errors
-
-/// Why a sorted set operation failed. Mapped to Redis's texts in [`err_text`] only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpError {
-    WrongType,
-    NotFloat,
-    NotInteger,
-    /// ZADD INCR / ZINCRBY produced NaN (inf + -inf).
-    NanResult,
-    MinMaxNotFloat,
-    MinMaxNotLex,
-    /// "ERR value is out of range" (ZRANDMEMBER counts).
-    OutOfRange,
-}
-
-fn err_text(e: OpError) -> &'static str {
-    match e {
-        OpError::WrongType => ERR_WRONGTYPE,
-        OpError::NotFloat => ERR_NOT_FLOAT,
-        OpError::NotInteger => ERR_NOT_INT,
-        OpError::NanResult => "ERR resulting score is not a number (NaN)",
-        OpError::MinMaxNotFloat => "ERR min or max is not a float",
-        OpError::MinMaxNotLex => "ERR min or max not valid string range item",
-        OpError::OutOfRange => "ERR value is out of range",
-    }
-}
-
-const ERR_POSITIVE: &str = "ERR value is out of range, must be positive";
-
-// ---------------------------------------------------------------------------------------------
 // Shared helpers
-
-/// An argument as C sees it: up to the first NUL (Redis compares options with strcasecmp).
-fn c_str(a: &[u8]) -> &[u8] {
-    match memchr::memchr(0, a) {
-        Some(i) => &a[..i],
-        None => a,
-    }
-}
-
-fn opt_is(a: &[u8], name: &str) -> bool {
-    c_str(a).eq_ignore_ascii_case(name.as_bytes())
-}
 
 fn limits(ctx: &Ctx<'_>) -> Limits {
     Limits {
@@ -392,7 +351,7 @@ pub fn op_zadd(
                 if flags & ZADD_INCR != 0 {
                     score += cur;
                     if score.is_nan() {
-                        result = Err(OpError::NanResult);
+                        result = Err(OpError::NanScore);
                         break;
                     }
                 }
@@ -478,7 +437,7 @@ pub fn cmd_zadd(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 fn zadd_reply(ctx: &mut Ctx<'_>, key: &[u8], flags: u32, pairs: &[(f64, &[u8])], ch: bool) {
     let (now_ms, limits) = (ctx.now_ms, limits(ctx));
     match op_zadd(ctx.db(), key, flags, pairs, limits, now_ms) {
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
         Ok(out) => {
             ctx.dirty((out.added + out.updated) as u64);
             if flags & ZADD_INCR != 0 {
@@ -530,7 +489,7 @@ pub fn cmd_zrem(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let members: Vec<&[u8]> = argv.iter().skip(2).collect();
     let now_ms = ctx.now_ms;
     match op_zrem(ctx.db(), argv.get(1), &members, now_ms) {
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
         Ok(n) => {
             ctx.dirty(n as u64);
             ctx.reply.int(n as i64);
@@ -552,14 +511,14 @@ fn read<T>(
 
 pub fn cmd_zcard(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     match read(ctx, argv.get(1), |z| z.len()) {
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
         Ok(n) => ctx.reply.int(n.unwrap_or(0) as i64),
     }
 }
 
 pub fn cmd_zscore(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     match read(ctx, argv.get(1), |z| z.score(argv.get(2))) {
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
         Ok(Some(Some(s))) => ctx.reply.double(s),
         Ok(_) => ctx.reply.null(),
     }
@@ -571,7 +530,7 @@ pub fn cmd_zmscore(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         members.iter().map(|m| z.score(m)).collect::<Vec<_>>()
     });
     match r {
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
         Ok(scores) => {
             let scores = scores.unwrap_or_else(|| vec![None; members.len()]);
             ctx.reply.array(scores.len());
@@ -592,7 +551,7 @@ fn zrank_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, reverse: bool) {
             .map(|r| if reverse { len - 1 - r } else { r })
     });
     match r {
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
         Ok(Some(Some(rank))) => ctx.reply.int(rank as i64),
         Ok(_) => ctx.reply.null(),
     }
@@ -612,7 +571,7 @@ pub fn cmd_zrevrank(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 pub fn cmd_zcount(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let range = match parse_score_range(argv.get(2), argv.get(3)) {
         Ok(r) => Range::Score(r),
-        Err(e) => return ctx.err(err_text(e)),
+        Err(e) => return ctx.err(e.message()),
     };
     count_reply(ctx, argv.get(1), &range);
 }
@@ -620,7 +579,7 @@ pub fn cmd_zcount(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 pub fn cmd_zlexcount(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let range = match parse_lex_range(argv.get(2), argv.get(3)) {
         Ok(r) => Range::Lex(r),
-        Err(e) => return ctx.err(err_text(e)),
+        Err(e) => return ctx.err(e.message()),
     };
     count_reply(ctx, argv.get(1), &range);
 }
@@ -630,7 +589,7 @@ fn count_reply(ctx: &mut Ctx<'_>, key: &[u8], range: &Range) {
         let (s, e) = rank_interval(z, range);
         e - s
     }) {
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
         Ok(n) => ctx.reply.int(n.unwrap_or(0) as i64),
     }
 }
@@ -747,16 +706,16 @@ fn zrange_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, rc: RangeCmd) {
         }
         KIND_SCORE => match parse_score_range(argv.get(min_i), argv.get(max_i)) {
             Ok(r) => Range::Score(r),
-            Err(e) => return ctx.err(err_text(e)),
+            Err(e) => return ctx.err(e.message()),
         },
         _ => match parse_lex_range(argv.get(min_i), argv.get(max_i)) {
             Ok(r) => Range::Lex(r),
-            Err(e) => return ctx.err(err_text(e)),
+            Err(e) => return ctx.err(e.message()),
         },
     };
     let got = read(ctx, key, |z| range_pairs(z, &range, rev, offset, limit));
     let items = match got {
-        Err(e) => return ctx.err(err_text(e)),
+        Err(e) => return ctx.err(e.message()),
         Ok(items) => items.unwrap_or_default(),
     };
     if !rc.store {
@@ -906,7 +865,7 @@ pub fn cmd_zquery(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     );
     ctx.hit(!matches!(r, Ok(None)));
     match r {
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
         Ok(items) => reply_pairs(&mut ctx.reply, &items.unwrap_or_default(), true),
     }
 }
@@ -931,11 +890,11 @@ pub fn op_zremrange(db: &mut Db, key: &[u8], range: &Range, now_ms: u64) -> Resu
 fn zremrange_reply(ctx: &mut Ctx<'_>, key: &[u8], range: Result<Range, OpError>) {
     let range = match range {
         Ok(r) => r,
-        Err(e) => return ctx.err(err_text(e)),
+        Err(e) => return ctx.err(e.message()),
     };
     let now_ms = ctx.now_ms;
     match op_zremrange(ctx.db(), key, &range, now_ms) {
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
         Ok(n) => {
             ctx.dirty(n as u64);
             ctx.reply.int(n as i64);
@@ -1003,7 +962,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, min: bool) {
     let now_ms = ctx.now_ms;
     let r = op_pop(ctx.db(), argv.get(1), min, count.unwrap_or(1), now_ms);
     match r {
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
         Ok(None) => ctx.reply.array(0),
         Ok(Some(items)) => {
             ctx.dirty(items.len() as u64);
@@ -1032,7 +991,7 @@ pub fn cmd_zpopmax(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 pub fn cmd_zmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let (where_i, min, count) = match super::parse_mpop(argv, 1, (b"MIN", b"MAX")) {
+    let (where_i, min, count) = match parse_mpop(argv, 1, (b"MIN", b"MAX")) {
         Ok(p) => p,
         Err(msg) => return ctx.err(msg),
     };
@@ -1041,7 +1000,7 @@ pub fn cmd_zmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     for k in 0..numkeys {
         let key = argv.get(2 + k);
         match op_pop(ctx.db(), key, min, count, now_ms) {
-            Err(e) => return ctx.err(err_text(e)),
+            Err(e) => return ctx.err(e.message()),
             Ok(None) => continue,
             Ok(Some(items)) => {
                 ctx.dirty(items.len() as u64);
@@ -1146,7 +1105,7 @@ pub fn cmd_zrandmember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             z.select(random_below(len)).map(|(m, _)| m.to_vec())
         });
         return match r {
-            Err(e) => ctx.err(err_text(e)),
+            Err(e) => ctx.err(e.message()),
             Ok(Some(Some(m))) => ctx.reply.bulk(&m),
             Ok(_) => ctx.reply.null(),
         };
@@ -1175,7 +1134,7 @@ pub fn cmd_zrandmember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let r = op_zrandmember(ctx.db(), argv.get(1), count, now_ms);
     ctx.hit(!matches!(r, Ok(None)));
     match r {
-        Err(e) => ctx.err(err_text(e)),
+        Err(e) => ctx.err(e.message()),
         Ok(items) => reply_pairs(&mut ctx.reply, &items.unwrap_or_default(), withscores),
     }
 }
@@ -1416,7 +1375,7 @@ fn setop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, op: SetOp, store: bool, car
             if !store {
                 ctx.hit(true);
             }
-            return ctx.err(err_text(e));
+            return ctx.err(e.message());
         }
         Ok((_, found)) => {
             if !store {
@@ -1470,7 +1429,7 @@ fn setop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, op: SetOp, store: bool, car
     let card_limit = card.then_some(limit);
     let (result, n) = match op_setop(ctx.db(), &keys, &weights, op, agg, card_limit, now_ms) {
         Ok(r) => r,
-        Err(e) => return ctx.err(err_text(e)),
+        Err(e) => return ctx.err(e.message()),
     };
     if card {
         return ctx.reply.int(n as i64);
@@ -1539,11 +1498,11 @@ pub fn op_zscan(
 /// an empty page before any option is read), then COUNT/MATCH. Scores are bulk strings in
 /// both protocols (Redis formats them as text for every SCAN variant).
 pub fn cmd_zscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let Some(cursor) = super::keys::parse_scan_cursor(argv.get(2)) else {
+    let Some(cursor) = parse_scan_cursor(argv.get(2)) else {
         return ctx.err("ERR invalid cursor");
     };
     let found = match read(ctx, argv.get(1), |_| ()) {
-        Err(e) => return ctx.err(err_text(e)),
+        Err(e) => return ctx.err(e.message()),
         Ok(found) => found.is_some(),
     };
     if !found {
@@ -1553,30 +1512,14 @@ pub fn cmd_zscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         r.array(0);
         return;
     }
-    let mut count: usize = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let left = argv.len() - i;
-        let a = argv.get(i);
-        if opt_is(a, "count") && left >= 2 {
-            match arg_i64(argv.get(i + 1)) {
-                None => return ctx.err(ERR_NOT_INT),
-                Some(c) if c < 1 => return ctx.syntax_error(),
-                Some(c) => count = usize::try_from(c).unwrap_or(usize::MAX),
-            }
-            i += 2;
-        } else if opt_is(a, "match") && left >= 2 {
-            let p = argv.get(i + 1);
-            pattern = if p == b"*" { None } else { Some(p) };
-            i += 2;
-        } else {
-            return ctx.syntax_error();
-        }
-    }
+    let opts = match parse_scan_args(argv, 3) {
+        Ok(o) => o,
+        Err(e) => return ctx.err(e),
+    };
     let now_ms = ctx.now_ms;
-    let (next, items) = match op_zscan(ctx.db(), argv.get(1), cursor, count, pattern, now_ms) {
-        Err(e) => return ctx.err(err_text(e)),
+    let key = argv.get(1);
+    let (next, items) = match op_zscan(ctx.db(), key, cursor, opts.count, opts.pattern, now_ms) {
+        Err(e) => return ctx.err(e.message()),
         Ok(page) => page.unwrap_or_default(),
     };
     let r = &mut ctx.reply;

@@ -35,7 +35,7 @@
 //! - every entry sits in bucket `hash(key) & mask` of its table, each key appears once, and
 //!   each table's `used` counts its entries;
 //! - an entry whose back index is not `NO_BACK_INDEX` is never freed by
-//!   [`Dict::remove_entry`] (it panics), so an outside index holding a handle to it (the
+//!   `Dict::remove_entry` (it panics), so an outside index holding a handle to it (the
 //!   keyspace's TTL heap) can never point at freed memory.
 //!
 //! Soundness boundary: [`EntryPtr`] handles are raw pointers. The methods that hand them out

@@ -2,7 +2,7 @@
 //! [`expire::TtlHeap`] of deadlines, with lazy expiry (every lookup reaps an expired key it meets) and active
 //! expiry (`active_expire` pops due deadlines in order).
 //!
-//! `Db` is the only user of entry handles ([`EntryPtr`]) and keeps the invariant that makes
+//! `Db` is the only user of entry handles (`EntryPtr`) and keeps the invariant that makes
 //! them safe: an entry has a heap index (the dict entry's back index) iff exactly one heap item
 //! points at it, and that item is removed (which resets the index) before the entry is freed.
 //! The dict refuses to free an entry that still has a back index, and the heap refuses to push
@@ -552,9 +552,8 @@ impl Db {
     }
 }
 
-/// Access-data hand-over for RENAME and MOVE (added by the keys family): Redis moves the
-/// value object itself, so its LRU clock or LFU counter goes with it to the new name.
-/// Placed before the test module, not after it, so clippy's items_after_test_module passes.
+/// Access-data hand-over for RENAME and MOVE: Redis moves the value object itself, so its LRU
+/// clock or LFU counter goes with it to the new name.
 impl Db {
     /// The raw access word (LRU clock or LFU data) of a live key, without touching it.
     pub fn access_word(&mut self, key: &[u8], now_ms: u64) -> Option<u32> {

@@ -5,7 +5,7 @@
 //!   replaces the value in place, a delete closes the gap). Lookups scan it linearly, which is
 //!   cheap because the vector is short, and iteration order is the order Redis's listpack has,
 //!   so HGETALL/HKEYS/HVALS/HSCAN of a small hash answer in the same order as Redis.
-//! - **hashtable**: a [`Dict`] mapping field to value (a [`FieldValue`]: up to 22 bytes
+//! - **hashtable**: a [`Dict`] mapping field to value (a `FieldValue`: up to 22 bytes
 //!   inline, longer ones on the heap, 24 bytes either way). The dict brings incremental
 //!   rehashing and Redis's reverse-binary SCAN cursor.
 //!
