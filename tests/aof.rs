@@ -862,6 +862,7 @@ fn crash_cycle(dir: &TempDir, cycle: u32, rng: &mut impl rand::Rng) -> i64 {
     let acked = acked.lock().unwrap().clone();
     let srv = start_aof(dir, &[]);
     let mut c = srv.raw();
+    c.wait_loaded();
     assert_eq!(
         cmd(&mut c, &["EXISTS", "pre0", "pre29999"]),
         Reply::Int(2),
@@ -902,6 +903,7 @@ fn crash_with_sigkill_keeps_every_acknowledged_write() {
     for cycle in 0..cycles {
         transactions += crash_cycle(&dir, cycle, &mut rng);
     }
+    eprintln!("crash test: {cycles} cycles, {transactions} transactions acknowledged");
     // Otherwise the transaction checks held only because nothing ran.
     assert!(transactions > 0, "no transaction was acknowledged");
     // Rewrites cut short leave extra incr files in the manifest; a completed one folds
