@@ -1681,20 +1681,28 @@ fn transaction_propagation_matches_redis() {
     assert_eq!(a.len(), b.len(), "{a:#?}\nvs\n{b:#?}");
 }
 
-/// Builds an AOF whose last records are one transaction: SETs of k0..k2, then MULTI,
-/// SET t1 1, SET t2 2, EXEC. Returns the incr file's bytes, the end offset of each command
-/// in it, and the offset where the MULTI starts.
+/// Builds an AOF whose last records are one transaction: SETs of k0..k2 written by the
+/// server, then MULTI, SET t1 1, SET t2 2, EXEC appended as Redis writes them (so that the
+/// loading tests do not depend on how the server logs transactions). Returns the incr file's
+/// bytes, the end offset of each command in it, and the offset where the MULTI starts.
 fn build_final_transaction(dir: &TempDir) -> (Vec<u8>, Vec<usize>, usize) {
     {
         let srv = start_aof(dir, &["--appendfsync", "always"]);
         let mut c = srv.raw();
         for i in 0..3 {
-            cmd(&mut c, &["SET", &format!("k{i}"), "v"]);
+            assert_eq!(cmd(&mut c, &["SET", &format!("k{i}"), "v"]), Reply::ok());
         }
-        let r = exec_tx(&mut c, &["SET t1 1", "SET t2 2"]);
-        assert_eq!(r, Reply::Array(Some(vec![Reply::ok(), Reply::ok()])));
     }
-    let bytes = std::fs::read(dir.incr(1)).unwrap();
+    let mut bytes = std::fs::read(dir.incr(1)).unwrap();
+    for args in [
+        &[&b"MULTI"[..]][..],
+        &[b"SET", b"t1", b"1"],
+        &[b"SET", b"t2", b"2"],
+        &[b"EXEC"],
+    ] {
+        common::encode_into(&mut bytes, args);
+    }
+    std::fs::write(dir.incr(1), &bytes).unwrap();
     let mut ends = Vec::new();
     let mut multi_at = None;
     let mut args = Vec::new();
@@ -1740,6 +1748,21 @@ fn torn_transaction_at_the_tail_is_dropped_whole_like_redis() {
     let dir = TempDir::new("torn-tx");
     let (bytes, ends, multi_at) = build_final_transaction(&dir);
     let ours_is_redis = common::is_redis_server(&common::ringkv_bin());
+    // Whole, the transaction loads on both.
+    {
+        let ours = start_aof(&dir, &[]);
+        let redis_dir = TempDir::new("torn-tx-whole");
+        copy_files(&dir.aof_dir(), &redis_dir.aof_dir());
+        let redis = Server::start_redis(&["--appendonly", "yes", "--dir", redis_dir.s()]);
+        let loaded = dump(ours.port);
+        assert_same(
+            &loaded,
+            &dump(redis.port),
+            "the whole file: ringkv vs redis",
+        );
+        assert!(loaded.contains_key(&(0, "t2".to_string())));
+    }
+    std::fs::write(dir.incr(1), &bytes).unwrap();
     for cut in cuts_in_final_transaction(&bytes, &ends, multi_at) {
         let ours_dir = TempDir::new("torn-tx-ours");
         let redis_dir = TempDir::new("torn-tx-redis");
