@@ -1138,6 +1138,77 @@ fn quit_inside_multi_closes_without_exec() {
     });
 }
 
+/// The `wanted` fields of client `name`'s CLIENT LIST line. Transactions change flags (x in
+/// MULTI, d once a watched key was touched), multi (commands queued, -1 outside MULTI) and
+/// cmd (the last command, queued ones included).
+fn client_fields(list: &Reply, name: &str, wanted: &[&str]) -> Reply {
+    let Reply::Bulk(Some(text)) = list else {
+        return list.clone();
+    };
+    let text = String::from_utf8_lossy(text);
+    let Some(line) = text
+        .lines()
+        .find(|l| l.split(' ').any(|f| f == format!("name={name}")))
+    else {
+        return err(&format!("no client named {name}"));
+    };
+    let fields = line
+        .split(' ')
+        .filter(|f| wanted.iter().any(|w| f.split('=').next() == Some(w)))
+        .map(bulk)
+        .collect();
+    array(fields)
+}
+
+#[test]
+fn client_list_shows_the_transaction() {
+    both_protocols("client_list_shows_the_transaction", 2, |t| {
+        t.run(0, "FLUSHALL");
+        t.run(0, "CLIENT SETNAME txc");
+        let all = ["flags", "db", "multi", "cmd", "resp"];
+        let check_fields = |t: &mut Twins, what: &str, wanted: &[&str]| {
+            let [o, r] = t.side("CLIENT LIST");
+            let (o, r) = (
+                client_fields(&o, "txc", wanted),
+                client_fields(&r, "txc", wanted),
+            );
+            if o != r {
+                t.fail(
+                    0,
+                    &format!("CLIENT LIST fields {what}"),
+                    &args("CLIENT LIST"),
+                    &o,
+                    &r,
+                );
+            }
+        };
+        let check = |t: &mut Twins, what: &str| check_fields(t, what, &all);
+        check(t, "before");
+        t.run(0, "WATCH a");
+        check(t, "after WATCH");
+        t.run(1, "SET a 1");
+        check(t, "after the watched key was touched");
+        // A transaction already doomed by a touched WATCH keeps nothing it queues: Redis
+        // shows multi=0 here.
+        t.script(0, &["MULTI", "SET x 1", "SELECT 2", "GET x"]);
+        check(t, "with three commands queued");
+        t.run(0, "NOSUCH");
+        // (cmd= after an unknown command is NULL in Redis, in or out of MULTI: not a
+        // transaction matter, left out here.)
+        check_fields(
+            t,
+            "after an unknown command in MULTI",
+            &["flags", "db", "multi", "resp"],
+        );
+        t.run(0, "EXEC");
+        check(t, "after EXEC");
+        t.script(0, &["MULTI", "PING"]);
+        check(t, "in a second MULTI");
+        t.run(0, "DISCARD");
+        check(t, "after DISCARD");
+    });
+}
+
 /// calls, rejected_calls, failed_calls per command name, from INFO commandstats.
 fn command_stats(info: &Reply) -> BTreeMap<String, [u64; 3]> {
     let Reply::Bulk(Some(text)) = info else {
