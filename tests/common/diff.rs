@@ -92,6 +92,16 @@ impl Raw {
         }
     }
 
+    /// Waits (at most 10 s) while the server answers -LOADING, as redis-server does while it
+    /// loads its files (it answers PING before it is done).
+    pub fn wait_loaded(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while matches!(self.cmd_str(&["DBSIZE"]), Reply::Error(e) if e.starts_with("LOADING")) {
+            assert!(Instant::now() < deadline, "still loading");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Asserts that no reply arrives within `quiet`.
     pub fn assert_silent(&mut self, quiet: Duration) {
         self.set_read_timeout(quiet);
@@ -129,12 +139,7 @@ pub type Dump = BTreeMap<(u32, String), (String, String, i64)>;
 /// connection of its own); waits while the server answers -LOADING.
 pub fn dump(port: u16) -> Dump {
     let mut c = Raw::connect(port);
-    // redis-server answers -LOADING while it loads the AOF.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while matches!(c.cmd_str(&["DBSIZE"]), Reply::Error(e) if e.starts_with("LOADING")) {
-        assert!(Instant::now() < deadline, "still loading");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    c.wait_loaded();
     let mut out = BTreeMap::new();
     for db in 0..16u32 {
         c.cmd_str(&["SELECT", &db.to_string()]);

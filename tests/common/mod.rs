@@ -230,7 +230,8 @@ impl Drop for Server {
     }
 }
 
-fn is_redis_server(bin: &str) -> bool {
+/// Whether `bin` names a redis-server binary (e.g. `RINGKV_BIN` pointing at one).
+pub fn is_redis_server(bin: &str) -> bool {
     std::path::Path::new(bin)
         .file_name()
         .is_some_and(|n| n.to_string_lossy().contains("redis-server"))
