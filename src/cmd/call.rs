@@ -218,8 +218,13 @@ pub fn call(srv: &mut Server, slot: usize, argv: &Argv<'_>, out: &mut Vec<u8>, s
     let mut reply = Reply::new(out, conn.resp3);
     let (idx, c) = match resolve(srv, argv) {
         Ok(found) => found,
-        Err(msg) => return unknown(srv, slot, &msg, &mut reply),
+        Err(msg) => {
+            srv.conns[slot].last_cmd = "NULL";
+            return unknown(srv, slot, &msg, &mut reply);
+        }
     };
+    // CLIENT LIST's cmd=: the command looked up last, even if refused or queued (Redis).
+    srv.conns[slot].last_cmd = c.name;
     if let Some(r) = check(srv, slot, c, argv.len(), src, queued_flags) {
         return refuse(srv, slot, idx, c, r, &mut reply);
     }
@@ -245,7 +250,6 @@ fn run(
 ) {
     let now_ms = srv.now_ms;
     let conn = &mut srv.conns[slot];
-    conn.last_cmd = c.name;
     conn.last_interaction_ms = now_ms;
     let db = conn.db;
     let start = reply.buf.len();

@@ -215,7 +215,12 @@ pub fn flag_error(srv: &mut Server, slot: usize) {
 
 /// Queues a checked command of a client in MULTI.
 pub fn queue(srv: &mut Server, slot: usize, c: &super::Command, argv: &Argv<'_>) {
-    if let Some(m) = srv.conns[slot].multi.as_mut() {
+    let conn = &mut srv.conns[slot];
+    if conn.watch_dirty {
+        // Already doomed: EXEC will not run it, so it is not kept (Redis answers QUEUED).
+        return;
+    }
+    if let Some(m) = conn.multi.as_mut().filter(|m| !m.error) {
         let first = m.spans.len();
         for a in argv.iter() {
             let start = m.bytes.len();
