@@ -13,9 +13,9 @@
 //! sockets (bind, keepalive, protected mode) are set up there too.
 //!
 //! `server` is the state commands see: the databases, the client registry (add, close,
-//! resume), stats, the command lookup, and `process_input`/`execute`, which parse a
-//! connection's buffered commands and run each through the table; its `housekeeping` is the
-//! cron (active expiry, idle clients, idle rehashing, scheduled saves).
+//! resume), stats, the command lookup, the journal and WATCH registry, and `process_input`,
+//! which parses a connection's buffered commands and hands each to `cmd::call`; its
+//! `housekeeping` is the cron (active expiry, idle clients, idle rehashing, scheduled saves).
 //!
 //! `io::ring` is the io_uring ring and the only `unsafe` of the I/O path: in-flight operations
 //! own their buffers until their completion arrives, and tokens are slot + generation, never
@@ -24,18 +24,29 @@
 //! byte ranges of the input buffer) and the RESP2/RESP3 reply encoder; they depend on nothing
 //! in the server.
 //!
-//! `cmd` is the command table (`COMMANDS`: one row per command with arity, flags, key
-//! positions and docs) and one file per command family (`strings`, `lists`, `hashes`, `sets`,
-//! `zsets`, `keys`, `expire`, `blocking`, `server`, `debug`); COMMAND DOCS's argument shapes
-//! are in `cmd::docs`. In a family, `op_*` functions work on a `Db` and return a value or a
-//! `cmd::error::OpError`, knowing nothing of RESP, and `cmd_*` handlers parse arguments, call
-//! the op and write the reply. `cmd::args` holds the argument helpers every family shares
-//! (option names compared as Redis compares them, integers, the *MPOP and SCAN argument
-//! shapes); `cmd::error` holds `OpError`, the one place it becomes Redis's error text
-//! (`OpError::message`), and the `ERR_*` texts argument parsers answer.
+//! `cmd` is the commands. `cmd::table` holds every command as one row (arity, flags, ACL
+//! categories, key specs, docs and argument tree, handler), the single source of COMMAND's
+//! replies (`cmd::command`: COMMAND INFO, DOCS, LIST, GETKEYS). `cmd::call` is the one path
+//! every command takes, from a client, from EXEC or from the AOF loader: lookup, arity, the
+//! table-driven checks (auth, `no_multi`, `denyoom`, MISCONF, `loading`), queueing inside
+//! MULTI, the handler, commandstats, then the command's effects to the journal and its
+//! modified keys to WATCH and blocked clients. One file per command family holds the
+//! handlers (`strings`, `lists`, `hashes`, `sets`, `zsets`, `keys`, `expire`, `blocking`,
+//! `multi` for transactions, `server`, `debug`). In a family, `op_*` functions work on a
+//! `Db` and return a value or a `cmd::error::OpError`, knowing nothing of RESP, and `cmd_*`
+//! handlers parse arguments, call the op, write the reply and state what they changed
+//! (`Ctx::propagate`, `Ctx::modified`). `cmd::args` holds the argument helpers every family
+//! shares; `cmd::error` holds `OpError`, the one place it becomes Redis's error text, and the
+//! `ERR_*` texts argument parsers answer.
 //!
-//! `blocking` keeps the clients blocked on keys (BLPOP and friends): wait queues per key,
-//! ready keys, deadlines; the commands that block are in `cmd::blocking`.
+//! `journal` is the effects journal: what commands changed, in replicable form (SET … EX as
+//! SET … PXAT, a served BLPOP as LPOP, an expired key as DEL), gathered per execution unit
+//! and published with MULTI/EXEC around a unit of several effects. It knows nothing of the
+//! server or the commands; the AOF is its consumer today, replicas will be the next.
+//!
+//! `blocking` is the registry of clients blocked on keys (BLPOP and friends): wait queues per
+//! key, ready keys, deadlines. It is plain data; blocking, serving and timing out clients are
+//! in `cmd::blocking`, with the commands that block.
 //!
 //! `keyspace` is one database (`Db`): a `ds::dict::Dict<Value>` of keys, the TTL heap
 //! (`keyspace::expire`) with lazy and active expiry, the LRU/LFU access data, the values
