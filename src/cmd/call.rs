@@ -7,7 +7,8 @@
 //! `loading`), queue it when the client is in MULTI (unless the table marks it as transaction
 //! control), else run the handler inside an execution unit of the journal and count it in
 //! commandstats. Commands that EXEC runs skip the client-level checks (they were made when the
-//! command was queued, and EXEC itself was checked against the queue's flags), as in Redis.
+//! command was queued, and EXEC itself was checked against the queue's flags), as in Redis:
+//! [`call_queued`] runs them from the index found when they were queued.
 //!
 //! After the handler: the command's effects go to the journal — what it stated with
 //! [`Ctx::propagate`], or, when it changed data and stated nothing, its own arguments — and
@@ -229,11 +230,21 @@ pub fn call(srv: &mut Server, slot: usize, argv: &Argv<'_>, out: &mut Vec<u8>, s
         return refuse(srv, slot, idx, c, r, &mut reply);
     }
     if queued_flags.is_some() && src == Source::Client && c.flags & flags::TX_CONTROL == 0 {
-        multi::queue(srv, slot, c, argv);
+        multi::queue(srv, slot, idx, c, argv);
         reply.simple("QUEUED");
         return;
     }
     run(srv, slot, idx, c, argv, reply, src);
+}
+
+/// Runs a command EXEC took from its queue: it was looked up and checked when it was queued
+/// (`idx` is its index in `all_commands`), so only the run remains.
+pub fn call_queued(srv: &mut Server, slot: usize, idx: usize, argv: &Argv<'_>, out: &mut Vec<u8>) {
+    let c = srv.all_commands[idx];
+    let conn = &mut srv.conns[slot];
+    conn.last_cmd = c.name;
+    let reply = Reply::new(out, conn.resp3);
+    run(srv, slot, idx, c, argv, reply, Source::Exec);
 }
 
 /// Runs the handler of `c` (index `idx`) and everything that follows it. Inlined: it is the

@@ -22,7 +22,7 @@
 //! connection watches anything (then signalling costs one comparison). Queued commands keep
 //! their arguments in one flat buffer per transaction.
 
-use super::call::{call, Source};
+use super::call::call_queued;
 use super::Ctx;
 use crate::net::conn::{MultiState, Watched};
 use crate::resp::{Argv, Span};
@@ -208,19 +208,19 @@ pub fn touch_all_in_db(srv: &mut Server, emptied: usize, replaced_with: Option<u
 
 /// Inside MULTI: a command that could not be queued makes EXEC abort.
 pub fn flag_error(srv: &mut Server, slot: usize) {
-    if let Some(m) = srv.conns.get_mut(slot).and_then(|c| c.multi.as_mut()) {
+    if let Some(m) = srv.conns.get_mut(slot).and_then(|c| c.queue_mut()) {
         m.error = true;
     }
 }
 
 /// Queues a checked command of a client in MULTI.
-pub fn queue(srv: &mut Server, slot: usize, c: &super::Command, argv: &Argv<'_>) {
+pub fn queue(srv: &mut Server, slot: usize, idx: usize, c: &super::Command, argv: &Argv<'_>) {
     let conn = &mut srv.conns[slot];
     if conn.watch_dirty {
         // Already doomed: EXEC will not run it, so it is not kept (Redis answers QUEUED).
         return;
     }
-    if let Some(m) = conn.multi.as_mut().filter(|m| !m.error) {
+    if let Some(m) = conn.queue_mut().filter(|m| !m.error) {
         let first = m.spans.len();
         for a in argv.iter() {
             let start = m.bytes.len();
@@ -230,7 +230,7 @@ pub fn queue(srv: &mut Server, slot: usize, c: &super::Command, argv: &Argv<'_>)
                 end: m.bytes.len(),
             });
         }
-        m.commands.push(first..m.spans.len());
+        m.commands.push((idx, first..m.spans.len()));
         m.flags |= c.flags;
     }
 }
@@ -238,7 +238,9 @@ pub fn queue(srv: &mut Server, slot: usize, c: &super::Command, argv: &Argv<'_>)
 /// Ends a transaction without running it, and unwatches (Redis's `discardTransaction`).
 pub fn discard(srv: &mut Server, slot: usize) {
     if let Some(conn) = srv.conns.get_mut(slot) {
-        conn.end_multi();
+        if let Some(m) = conn.end_multi() {
+            conn.recycle_multi(m);
+        }
         conn.watch_dirty = false;
     }
     unwatch_all(srv, slot);
@@ -270,26 +272,29 @@ pub fn cmd_exec(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     let m: Box<MultiState> = m;
     if m.error {
         discard(ctx.srv, slot);
+        ctx.conn().recycle_multi(m);
         return ctx.err("EXECABORT Transaction discarded because of previous errors.");
     }
     let aborted = ctx.conn().watch_dirty || watched_key_expired(ctx.srv, slot);
     discard(ctx.srv, slot);
     if aborted {
+        ctx.conn().recycle_multi(m);
         return ctx.reply.null_array();
     }
     // EXEC's effects and modified keys are those its commands stated, each in its own call.
     ctx.srv.frame.set_propagated();
     ctx.srv.frame.set_signalled();
     ctx.reply.array(m.commands.len());
-    for r in m.commands.iter() {
+    for (idx, r) in m.commands.iter() {
         let argv = Argv::new(&m.bytes, &m.spans[r.clone()]);
-        call(ctx.srv, slot, &argv, ctx.reply.buf, Source::Exec);
+        call_queued(ctx.srv, slot, *idx, &argv, ctx.reply.buf);
         if !ctx.srv.conns.contains(slot) {
-            break;
+            return;
         }
     }
     // HELLO inside the transaction may have switched the protocol.
-    ctx.reply.resp3 = ctx.srv.conns.get(slot).is_some_and(|c| c.resp3);
+    ctx.reply.resp3 = ctx.srv.conns[slot].resp3;
+    ctx.conn().recycle_multi(m);
 }
 
 /// Redis's `isWatchedKeyExpired`: a watched key that was live when watched has expired.

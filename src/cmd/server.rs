@@ -440,7 +440,7 @@ fn client_line(ctx: &Ctx<'_>, slot: usize, out: &mut String) {
         .unwrap_or_default();
     // Redis's letters, in its order; N when none applies.
     let mut flags = String::new();
-    let (queued, multi_mem) = match &c.multi {
+    let (queued, multi_mem) = match c.multi.as_ref().filter(|_| c.in_multi()) {
         Some(m) => {
             flags.push('x');
             (m.commands.len() as i64, m.bytes.capacity())

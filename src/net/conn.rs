@@ -25,6 +25,8 @@ pub const SMALL_RECVS_TO_SHRINK: u8 = 8;
 /// Above this many bytes of unsent replies the connection stops executing commands until the
 /// client reads: a client that pipelines without reading cannot make us buffer without bound.
 pub const OUT_PAUSE_BYTES: usize = 4 * 1024 * 1024;
+/// Largest transaction queue (buffers' capacity) kept for reuse after EXEC or DISCARD.
+pub const MULTI_KEEP_BYTES: usize = 16 * 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {
@@ -52,8 +54,8 @@ pub enum Mode {
 pub struct MultiState {
     pub bytes: Vec<u8>,
     pub spans: Vec<Span>,
-    /// Each queued command's range of `spans`.
-    pub commands: Vec<Range<usize>>,
+    /// Each queued command: its index in the server's command list and its range of `spans`.
+    pub commands: Vec<(usize, Range<usize>)>,
     /// The table flags of the queued commands, or-ed (EXEC is checked against them).
     pub flags: u32,
     /// A command could not be queued: EXEC answers EXECABORT.
@@ -103,7 +105,9 @@ pub struct Conn {
     pub closed: bool,
     pub peer_closed: bool,
     pub mode: Mode,
-    /// The transaction's queue: `Some` exactly while `mode` is `Multi`.
+    /// The transaction's queue: `Some` while `mode` is `Multi`; outside MULTI it may hold an
+    /// emptied queue kept for the next transaction (`recycle_multi`), so a client running
+    /// transactions in a loop allocates nothing per transaction.
     pub multi: Option<Box<MultiState>>,
     /// Keys this connection WATCHes (`cmd::multi`).
     pub watched: Vec<Watched>,
@@ -215,18 +219,49 @@ impl Conn {
         self.multi.as_ref().map(|m| m.flags)
     }
 
-    /// Enters MULTI with an empty queue.
+    /// Enters MULTI with an empty queue (the kept one, if any).
     pub fn begin_multi(&mut self) {
         self.mode = Mode::Multi;
-        self.multi = Some(Box::default());
+        if self.multi.is_none() {
+            self.multi = Some(Box::default());
+        }
+    }
+
+    /// The queue of the transaction in progress.
+    pub fn queue_mut(&mut self) -> Option<&mut MultiState> {
+        if self.mode != Mode::Multi {
+            return None;
+        }
+        self.multi.as_deref_mut()
     }
 
     /// Leaves MULTI, handing back the queue (None if it was not in MULTI).
     pub fn end_multi(&mut self) -> Option<Box<MultiState>> {
-        if self.mode == Mode::Multi {
-            self.mode = Mode::Normal;
+        if self.mode != Mode::Multi {
+            return None;
         }
+        self.mode = Mode::Normal;
         self.multi.take()
+    }
+
+    /// Keeps an ended transaction's queue, emptied, for the next MULTI, unless it grew past
+    /// `MULTI_KEEP_BYTES` (a one-off huge transaction does not pin its memory).
+    pub fn recycle_multi(&mut self, mut m: Box<MultiState>) {
+        if self.mode == Mode::Multi || self.multi.is_some() {
+            return;
+        }
+        let held = m.bytes.capacity()
+            + m.spans.capacity() * std::mem::size_of::<Span>()
+            + m.commands.capacity() * std::mem::size_of::<(usize, Range<usize>)>();
+        if held > MULTI_KEEP_BYTES {
+            return;
+        }
+        m.bytes.clear();
+        m.spans.clear();
+        m.commands.clear();
+        m.flags = 0;
+        m.error = false;
+        self.multi = Some(m);
     }
 
     pub fn inflight(&self) -> bool {
