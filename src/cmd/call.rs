@@ -123,7 +123,7 @@ fn refusal_text(srv: &Server, c: &Command, r: Refusal) -> String {
 
 /// The checks a client's command passes before it runs or is queued, in Redis's order.
 /// `queued_flags` is `Some` (the or-ed flags of the queue) while the client is in MULTI.
-#[inline]
+#[inline(always)]
 fn check(
     srv: &Server,
     slot: usize,
@@ -214,18 +214,23 @@ fn unknown(srv: &mut Server, slot: usize, msg: &[u8], reply: &mut Reply<'_>) {
 /// Runs one command for the connection in `slot`, writing its reply into `out`.
 #[inline(always)]
 pub fn call(srv: &mut Server, slot: usize, argv: &Argv<'_>, out: &mut Vec<u8>, src: Source) {
-    let conn = &srv.conns[slot];
-    let queued_flags = conn.multi_flags();
+    let resolved = resolve(srv, argv);
+    let now_ms = srv.now_ms;
+    // One look at the connection for everything the checks and the run need of it.
+    let conn = &mut srv.conns[slot];
     let mut reply = Reply::new(out, conn.resp3);
-    let (idx, c) = match resolve(srv, argv) {
+    let (idx, c) = match resolved {
         Ok(found) => found,
         Err(msg) => {
-            srv.conns[slot].last_cmd = "NULL";
+            conn.last_cmd = "NULL";
             return unknown(srv, slot, &msg, &mut reply);
         }
     };
     // CLIENT LIST's cmd=: the command looked up last, even if refused or queued (Redis).
-    srv.conns[slot].last_cmd = c.name;
+    conn.last_cmd = c.name;
+    conn.last_interaction_ms = now_ms;
+    let db = conn.db;
+    let queued_flags = conn.multi_flags();
     if let Some(r) = check(srv, slot, c, argv.len(), src, queued_flags) {
         return refuse(srv, slot, idx, c, r, &mut reply);
     }
@@ -234,7 +239,7 @@ pub fn call(srv: &mut Server, slot: usize, argv: &Argv<'_>, out: &mut Vec<u8>, s
         reply.simple("QUEUED");
         return;
     }
-    run(srv, slot, idx, c, argv, reply, src);
+    run(srv, slot, idx, c, argv, reply, src, db);
 }
 
 /// Runs a command EXEC took from its queue: it was looked up and checked when it was queued
@@ -243,13 +248,16 @@ pub fn call_queued(srv: &mut Server, slot: usize, idx: usize, argv: &Argv<'_>, o
     let c = srv.all_commands[idx];
     let conn = &mut srv.conns[slot];
     conn.last_cmd = c.name;
+    let db = conn.db;
     let reply = Reply::new(out, conn.resp3);
-    run(srv, slot, idx, c, argv, reply, Source::Exec);
+    run(srv, slot, idx, c, argv, reply, Source::Exec, db);
 }
 
-/// Runs the handler of `c` (index `idx`) and everything that follows it. Inlined: it is the
-/// hot path of every command, and a call with seven arguments costs ~20 instructions.
+/// Runs the handler of `c` (index `idx`) for a client whose database is `db`, and everything
+/// that follows it. Inlined: it is the hot path of every command, and a call with eight
+/// arguments costs ~20 instructions.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn run(
     srv: &mut Server,
     slot: usize,
@@ -258,11 +266,9 @@ fn run(
     argv: &Argv<'_>,
     reply: Reply<'_>,
     src: Source,
+    db: usize,
 ) {
     let now_ms = srv.now_ms;
-    let conn = &mut srv.conns[slot];
-    conn.last_interaction_ms = now_ms;
-    let db = conn.db;
     let start = reply.buf.len();
     let outer = std::mem::replace(&mut srv.frame, Frame::for_source(src));
     srv.current_cmd = idx;

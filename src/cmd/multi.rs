@@ -214,6 +214,7 @@ pub fn flag_error(srv: &mut Server, slot: usize) {
 }
 
 /// Queues a checked command of a client in MULTI.
+#[inline(never)]
 pub fn queue(srv: &mut Server, slot: usize, idx: usize, c: &super::Command, argv: &Argv<'_>) {
     let conn = &mut srv.conns[slot];
     if conn.watch_dirty {
