@@ -4,7 +4,8 @@
 //! - `main.rs` (binary): command line and config file, logging, start-up.
 //! - `config`: every setting and limit, one table shared by the file, flags and CONFIG.
 //! - `event_loop`: the loop turn: ring completions → accept/receive/send, flush, timers.
-//! - `server`: the server state commands see, the client registry, housekeeping.
+//! - `server`: the server state commands see, the client registry, housekeeping; its
+//!   `persistence` part is the glue to `persist` (lends it server parts, applies its effects).
 //! - `io::ring`: the io_uring ring; the only `unsafe` on the I/O path; owns in-flight buffers.
 //! - `net::conn`: one client: input buffer, parser cursor, output buffers, client settings.
 //! - `resp::parse` / `resp::reply`: incremental request parser and RESP2/RESP3 encoder.
@@ -15,10 +16,13 @@
 //! - `keyspace`: databases: intrusive hash table (`dict`), TTL heap (`expire`), values.
 //! - `types`: collection values (list, hash, set, sorted set on an AVL tree).
 //! - `persist`: RDB snapshots (codec in `persist::rdb`; SAVE, BGSAVE, start-up load around it;
-//!   docs/PERSISTENCE.md draws the format and the forkless BGSAVE).
+//!   docs/PERSISTENCE.md draws the format and the forkless BGSAVE) and the append-only file
+//!   (multi-part AOF: manifest, base, incr; its loader; a forkless rewrite walking the same
+//!   `keyspace::cow` snapshots as BGSAVE). It imports neither `server` nor `cmd`: each call
+//!   takes its own state (`Aof`, `RdbState`) and a `persist::Env` of borrowed server parts,
+//!   consumes the `journal`'s published effects, reports back what the server must do
+//!   (`aof::Effects`), and replays AOF commands through the server's `aof::Replay`.
 //! - `lazyfree`: drops large values on a background thread.
-//! - `persist`: the append-only file (multi-part AOF: manifest, base, incr) and its loader;
-//!   its forkless rewrite walks the same `keyspace::cow` snapshots as BGSAVE.
 //! - `alloc`, `logging`, `util`: counting allocator, Redis-style log lines, glob and numbers.
 pub mod alloc;
 pub mod blocking;
