@@ -186,12 +186,25 @@ impl Server {
         rdb.save(&env)
     }
 
+    /// The housekeeping period: a BGSAVE step takes a share of it.
+    fn tick_period(&self) -> Duration {
+        Duration::from_millis(1000 / u64::from(self.hz.max(1)))
+    }
+
     /// From housekeeping: a step of the BGSAVE in progress, and the `save` schedule.
     pub fn rdb_save_due(&mut self) {
-        let tick = Duration::from_millis(1000 / u64::from(self.hz.max(1)));
+        let tick = self.tick_period();
         let (aof, rdb, mut env) = self.persist_parts();
         let aof_rewriting = aof.rewrite_in_progress();
         rdb.save_due(&mut env, tick, aof_rewriting);
+    }
+
+    /// One step of the BGSAVE in progress, if any, alone (`rdb_save_due` runs it with the
+    /// schedule; the dispatch fuzzer runs it between commands).
+    pub fn bgsave_step(&mut self) {
+        let tick = self.tick_period();
+        let (_, rdb, mut env) = self.persist_parts();
+        rdb.bgsave_step(&mut env, tick);
     }
 
     /// Loads `<dir>/<dbfilename>` at start-up (a missing file is no error).
