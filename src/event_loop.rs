@@ -79,7 +79,7 @@ impl EventLoop {
         let mut srv = Server::new(config);
         // As Redis: the AOF when it is on, else the RDB snapshot.
         if srv.config.appendonly {
-            crate::persist::aof::start(&mut srv)?;
+            srv.aof_start()?;
         } else {
             srv.rdb_load_startup()?;
         }
@@ -216,9 +216,7 @@ impl EventLoop {
                     }
                     crate::persist::aof::K_AOF_FSYNC
                     | crate::persist::aof::K_AOF_STEP
-                    | crate::persist::aof::K_AOF_BASE_FSYNC => {
-                        crate::persist::aof::on_completion(&mut self.srv, c)
-                    }
+                    | crate::persist::aof::K_AOF_BASE_FSYNC => self.srv.aof_completion(c),
                     K_SIGNAL => {
                         log::warn!("Received SIGINT/SIGTERM: shutting down");
                         // A failed final save keeps the server running, as in Redis.
@@ -266,7 +264,7 @@ impl EventLoop {
             crate::alloc::sample_peak();
             if tick {
                 self.srv.housekeeping();
-                crate::persist::aof::rewrite_tick(&mut self.ring, &mut self.srv);
+                self.srv.aof_rewrite_tick(&mut self.ring);
                 self.arm_tick();
             }
             self.flush();
@@ -284,7 +282,7 @@ impl EventLoop {
                     .any(|(_, c)| !c.closed && (c.send_inflight || !c.out.is_empty()))
                     || self.srv.aof.busy();
                 if !pending || started.elapsed() > SHUTDOWN_FLUSH_MAX {
-                    crate::persist::aof::shutdown_flush(&mut self.srv);
+                    self.srv.aof_shutdown_flush();
                     if let Some(p) = &self.srv.config.unixsocket {
                         let _ = std::fs::remove_file(p);
                     }
@@ -455,8 +453,8 @@ impl EventLoop {
     /// Queues one send per connection with output and one receive per connection that is
     /// ready for more input.
     fn flush(&mut self) {
-        crate::persist::aof::submit(&mut self.ring, &mut self.srv);
-        let aof_acked = crate::persist::aof::acked_seq(&self.srv);
+        self.srv.aof_submit(&mut self.ring);
+        let aof_acked = self.srv.aof_acked_seq();
         let mut touched = std::mem::take(&mut self.srv.touched);
         for &slot in &touched {
             let Some(conn) = self.srv.conns.get_mut(slot) else {

@@ -16,6 +16,8 @@
 //! resume), stats, the command lookup, the journal and WATCH registry, and `process_input`,
 //! which parses a connection's buffered commands and hands each to `cmd::call`; its
 //! `housekeeping` is the cron (active expiry, idle clients, idle rehashing, scheduled saves).
+//! Its `server::persistence` part is the glue to `persist`: it lends persistence the server
+//! parts it needs and applies what persistence reports back.
 //!
 //! `io::ring` is the io_uring ring and the only `unsafe` of the I/O path: in-flight operations
 //! own their buffers until their completion arrives, and tokens are slot + generation, never
@@ -65,7 +67,11 @@
 //! SAVE, the schedule and start-up load in `persist::rdb_server`, the forkless BGSAVE in
 //! `persist::rdb_snapshot`) and the append-only file (`persist::aof`: the multi-part layout,
 //! its loader, and a forkless rewrite that walks the same `keyspace::cow` snapshots as
-//! BGSAVE). docs/PERSISTENCE.md and docs/AOF.md draw the formats.
+//! BGSAVE). docs/PERSISTENCE.md and docs/AOF.md draw the formats. It imports neither `server`
+//! nor `cmd`: each call takes its own state (`Aof`, `RdbState`) and a `persist::Env` of
+//! borrowed server parts, consumes the journal's published effects, reports back what the
+//! server must do (`aof::Effects`), and replays AOF commands through the server's
+//! `aof::Replay`.
 //!
 //! `lazyfree` drops large values on a background thread. `alloc` is the counting global
 //! allocator behind INFO's used_memory and maxmemory. `logging` writes Redis-style log

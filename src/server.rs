@@ -8,9 +8,15 @@
 //! only through the queues kept here: `touched` (flush this connection's output or re-arm its
 //! receive this turn), `ready` (it has input to process) and `recv_to_cancel`.
 //!
+//! Persistence (`persist`) sees none of this state: `server::persistence` lends it the parts
+//! it needs for each call and applies what the AOF reports back (held replies released, the
+//! journal switched, `appendonly` reset); the server depends on `persist`, never the reverse.
+//!
 //! Invariants: a connection's input buffer is either in the `Conn` or in the ring (a receive
 //! in flight), never both; a slot is freed (`close`) only after its socket is shut down and no
 //! operation is in flight for it.
+
+mod persistence;
 
 use crate::cmd::{self, Command};
 use crate::config::Config;
@@ -337,6 +343,10 @@ impl Server {
     /// has acknowledged them.
     pub fn publish_effects(&mut self, slot: Option<usize>) {
         if self.aof.enabled {
+            debug_assert!(
+                !self.aof.has_effects(),
+                "an AOF call's effects were not applied"
+            );
             let ts = self
                 .config
                 .aof_timestamp_enabled
@@ -371,11 +381,6 @@ impl Server {
         self.update_expiry_logging();
     }
 
-    /// Whether `name` is a command of the table (the AOF loader refuses unknown ones).
-    pub fn knows_command(&self, name: &[u8]) -> bool {
-        self.find_command(name).is_some()
-    }
-
     /// Registers the socketless client the AOF loader replays commands with.
     pub fn add_loading_client(&mut self) -> usize {
         let fd = std::fs::File::open("/dev/null")
@@ -395,16 +400,6 @@ impl Server {
             true,
         );
         self.conns.insert(conn)
-    }
-
-    /// Runs one command for the AOF loader's client.
-    pub fn execute_loading(
-        &mut self,
-        slot: usize,
-        argv: &crate::resp::Argv<'_>,
-        out: &mut Vec<u8>,
-    ) {
-        cmd::call::call(self, slot, argv, out, cmd::call::Source::Loading);
     }
 
     /// Benchmark support, not part of the server's interface: registers a connection on `fd`
@@ -668,7 +663,7 @@ impl Server {
             REHASH_BUSY_BUDGET
         };
         self.drain_expired();
-        if crate::persist::aof::auto_rewrite_due(self) {
+        if self.aof_auto_rewrite_due() {
             log::info!("Starting automatic rewriting of AOF");
             self.aof.rewrite_scheduled = true;
         }
@@ -704,7 +699,7 @@ impl Server {
             self.stats.ops_last_ms = now_ms;
         }
         self.rdb_save_due();
-        crate::persist::aof::run_scheduled(self);
+        self.aof_run_scheduled();
     }
 }
 

@@ -1,6 +1,7 @@
-//! Snapshot and debugging commands: SAVE, BGSAVE, LASTSAVE, and DEBUG with the subcommands ringkv
-//! implements (DIGEST, DIGEST-VALUE, RELOAD, SLEEP, HELP); any other DEBUG subcommand gets
-//! Redis's unknown-subcommand error.
+//! Persistence and debugging commands: SAVE, BGSAVE, LASTSAVE, BGREWRITEAOF, and DEBUG with
+//! the subcommands ringkv implements (DIGEST, DIGEST-VALUE, RELOAD, SLEEP, HELP); any other
+//! DEBUG subcommand gets Redis's unknown-subcommand error. The persistence commands call the
+//! server's wrappers (`server::persistence`) around `persist`.
 //!
 //! DEBUG DIGEST is Redis 7.0's `computeDatasetDigest`, bit for bit, so the same data gives the
 //! same 40 hex digits on ringkv and redis-server. Order-free parts are combined by XOR of
@@ -157,6 +158,38 @@ pub fn cmd_bgsave(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 pub fn cmd_lastsave(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     ctx.reply.int(ctx.srv.rdb.lastsave_s as i64);
+}
+
+/// BGREWRITEAOF: schedules an incremental rewrite (or, with the AOF off, writes a base now).
+pub fn cmd_bgrewriteaof(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    if ctx.srv.aof.rewrite_in_progress() {
+        ctx.err("ERR Background append only file rewriting already in progress");
+        return;
+    }
+    if ctx.srv.bgsave_in_progress() {
+        // As Redis: it runs when the save ends (`persist::aof::submit`, or
+        // `persist::aof::run_scheduled` with the AOF off), since both walk the same
+        // copy-on-write logs.
+        ctx.srv.aof.rewrite_scheduled = true;
+        ctx.reply
+            .simple("Background append only file rewriting scheduled");
+        return;
+    }
+    if ctx.srv.aof.enabled {
+        // Starts at the end of this turn (see `persist::aof::submit`), then runs in slices.
+        ctx.srv.aof.rewrite_scheduled = true;
+        ctx.reply
+            .simple("Background append only file rewriting started");
+        return;
+    }
+    match ctx.srv.aof_rewrite() {
+        Ok(()) => ctx
+            .reply
+            .simple("Background append only file rewriting started"),
+        Err(e) => ctx.err(&format!(
+            "ERR Background append only file rewriting failed: {e}"
+        )),
+    }
 }
 
 const DEBUG_HELP: &[&str] = &[

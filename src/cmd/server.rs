@@ -768,7 +768,7 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 srv.lazyfree.freed(),
             );
         }
-        "persistence" => s.push_str(&crate::persist::aof::info_persistence(srv)),
+        "persistence" => s.push_str(&srv.info_persistence()),
         "stats" => {
             let st = &srv.stats;
             let _ = write!(
@@ -985,7 +985,7 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.srv.config = next;
     if ctx.srv.config.appendonly != aof_was {
         let on = ctx.srv.config.appendonly;
-        if let Err(e) = crate::persist::aof::set_enabled(ctx.srv, on) {
+        if let Err(e) = ctx.srv.aof_set_enabled(on) {
             ctx.srv.config.appendonly = aof_was;
             ctx.err(&format!(
                 "ERR CONFIG SET failed (possibly related to argument 'appendonly') - {e}"

@@ -898,7 +898,7 @@ pub static COMMANDS: &[Command] = &[
             ])
             .optional(),
         ]),
-    Command::new("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, crate::persist::aof::cmd_bgrewriteaof)
+    Command::new("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, debug::cmd_bgrewriteaof)
         .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
         .group(Group::Server)
         .since("1.0.0")

@@ -51,12 +51,22 @@
 //! file joining the manifest only together with that base and acknowledgements held until
 //! then (Redis's AOF_WAIT_REWRITE). BGREWRITEAOF with the AOF off, and the empty base of a
 //! fresh start, are written in one go (`rewrite`).
+//!
+//! What this file sees of the server: the `Aof` (kept in the server), a `persist::Env` of
+//! borrowed parts (settings, databases, clock), and whether a BGSAVE runs. What the server
+//! must do in state it owns after a call (let held replies go, switch the journal, set
+//! `appendonly no` after a failed start) is left in [`Effects`]; the server takes them after
+//! every call (`Aof::take_effects`, applied in `server::persistence`). Held connections are
+//! (slot, connection id) pairs to this file: the server says which still wait
+//! ([`Aof::release_held`]). Loading replays commands through the server's [`Replay`].
 
-use crate::config::AppendFsync;
+use super::rdb_server::save_options;
+use super::Env;
+use crate::config::{AppendFsync, Config};
 use crate::io::ring::{self, Completion, Ring};
 use crate::keyspace::value::Value;
+use crate::keyspace::Db;
 use crate::resp::Argv;
-use crate::server::Server;
 use std::io::Write;
 use std::ops::Range;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -430,7 +440,7 @@ enum WriteState {
     },
 }
 
-/// The AOF writer: owned by `Server`, driven by the loop.
+/// The AOF writer: kept in the server state, driven by the loop.
 pub struct Aof {
     /// Commands are being appended (appendonly is on and start-up loading is over).
     pub enabled: bool,
@@ -491,6 +501,23 @@ pub struct Aof {
     /// `CONFIG SET appendonly yes` came during a BGSAVE: the AOF turns on (`start_enabling`)
     /// when the save ends, as Redis schedules the first rewrite; nothing is logged before.
     pub enable_pending: bool,
+    /// What the calls since the last `take_effects` left for the server.
+    effects: Effects,
+}
+
+/// What an AOF call leaves for the server to do in state the AOF does not own. Gathered
+/// during the call; the server takes it with [`Aof::take_effects`] after every call into
+/// this file and applies it before anything else runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// Acknowledgements advanced: held connections whose data is acknowledged may send
+    /// their replies ([`Aof::release_held`]).
+    pub release: bool,
+    /// The AOF started (true) or stopped (false) consuming the journal: the journal (and
+    /// the logging of expired keys) follows.
+    pub journal: Option<bool>,
+    /// Turning the AOF on failed: the `appendonly` setting reads `no` again.
+    pub appendonly_off: bool,
 }
 
 /// An incremental rewrite: the snapshot walk and the base being written.
@@ -568,7 +595,38 @@ impl Aof {
             last_timestamp_s: 0,
             enabling: false,
             enable_pending: false,
+            effects: Effects::default(),
         }
+    }
+
+    /// What the calls since the last take left for the server (see [`Effects`]).
+    pub fn take_effects(&mut self) -> Effects {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// Whether calls left effects the server has not taken yet.
+    pub fn has_effects(&self) -> bool {
+        self.effects != Effects::default()
+    }
+
+    /// Forgets the held connections whose replies may go now, calling `release(slot)` for
+    /// each. `wait_seq(slot, conn_id)` is that connection's `aof_wait_seq`, or None when the
+    /// slot no longer holds it (the entry is dropped). The acknowledged sequence is the one
+    /// the last call that advanced it computed ([`Effects::release`]).
+    pub fn release_held(
+        &mut self,
+        wait_seq: impl Fn(usize, u64) -> Option<u64>,
+        mut release: impl FnMut(usize),
+    ) {
+        let acked = self.released_seq;
+        self.held.retain(|&(slot, id)| match wait_seq(slot, id) {
+            Some(w) if w <= acked => {
+                release(slot);
+                false
+            }
+            Some(_) => true,
+            None => false,
+        });
     }
 
     /// Total size of the AOF (base + incr files), INFO's aof_current_size.
@@ -678,22 +736,6 @@ fn base_name(base: &str, seq: u64, rdb: bool) -> String {
     format!("{base}.{seq}.base.{ext}")
 }
 
-/// Options for a base written as RDB: the `rdb*` settings and Redis 7.0's aux fields with
-/// `aof-base 1`.
-fn rdb_base_options(srv: &Server) -> crate::persist::rdb::SaveOptions {
-    crate::persist::rdb::SaveOptions {
-        compression: srv.config.rdbcompression,
-        checksum: srv.config.rdbchecksum,
-        list_fill: srv.config.list_max_listpack_size,
-        aux: crate::persist::rdb::SaveOptions::aux_redis_7(
-            srv.now_ms / 1000,
-            srv.used_memory(),
-            true,
-        ),
-        now_ms: srv.now_ms,
-    }
-}
-
 // ---- Propagation -------------------------------------------------------------------------
 
 impl Aof {
@@ -728,11 +770,11 @@ impl Aof {
 // ---- Ring I/O ----------------------------------------------------------------------------
 
 /// The fsync policy in force: `no` while a rewrite runs with no-appendfsync-on-rewrite.
-fn fsync_policy(srv: &Server) -> AppendFsync {
-    if srv.config.no_appendfsync_on_rewrite && srv.aof.rewrite.is_some() {
+fn fsync_policy(config: &Config, aof: &Aof) -> AppendFsync {
+    if config.no_appendfsync_on_rewrite && aof.rewrite.is_some() {
         AppendFsync::No
     } else {
-        srv.config.appendfsync
+        config.appendfsync
     }
 }
 
@@ -799,11 +841,10 @@ fn write_now(aof: &mut Aof, buf: Vec<u8>, done: usize, seq: u64, now_ms: u64) {
 
 /// End of a loop turn: writes this turn's buffer (after retrying a failed write when due),
 /// releases what is now acknowledged under `everysec`/`no`, and starts the fsync the policy
-/// asks for.
-pub fn submit(ring: &mut Ring, srv: &mut Server) {
-    let policy = fsync_policy(srv);
-    let now = srv.now_ms;
-    let aof = &mut srv.aof;
+/// asks for. `bgsave_running`: a BGSAVE is in progress (a scheduled rewrite waits for it).
+pub fn submit(ring: &mut Ring, aof: &mut Aof, env: &mut Env<'_>, bgsave_running: bool) {
+    let policy = fsync_policy(env.config, aof);
+    let now = env.now_ms;
     if aof.file.is_none() {
         aof.buf.clear();
         return;
@@ -814,24 +855,23 @@ pub fn submit(ring: &mut Ring, srv: &mut Server) {
         && aof.rewrite.is_none()
         && aof.enabled
         && aof.fsync_inflight.is_none()
-        && srv.rdb.bgsave.is_none()
+        && !bgsave_running
     {
         aof.rewrite_scheduled = false;
-        if let Err(e) = start_incremental(srv) {
+        if let Err(e) = start_incremental(aof, env) {
             log::warn!("Can't rewrite append only file in background: {e}");
-            srv.aof.last_rewrite_ok = false;
-            srv.aof.rewrites_consecutive_failures += 1;
+            aof.last_rewrite_ok = false;
+            aof.rewrites_consecutive_failures += 1;
         }
     }
-    let paced = srv.aof.rewrite.as_ref().and_then(|r| r.paced);
-    if srv.aof.rewrite.as_ref().is_some_and(|r| !r.syncing) && paced.is_none() {
-        rewrite_step(ring, srv, REWRITE_SLICE_KEYS);
-        if srv.aof.rewrite.as_ref().is_some_and(|r| !r.syncing) && !srv.aof.step_armed {
-            srv.aof.step_armed = true;
+    let paced = aof.rewrite.as_ref().and_then(|r| r.paced);
+    if aof.rewrite.as_ref().is_some_and(|r| !r.syncing) && paced.is_none() {
+        rewrite_step(ring, aof, env, REWRITE_SLICE_KEYS);
+        if aof.rewrite.as_ref().is_some_and(|r| !r.syncing) && !aof.step_armed {
+            aof.step_armed = true;
             ring.timeout(tok(K_AOF_STEP, 0), std::time::Duration::ZERO);
         }
     }
-    let aof = &mut srv.aof;
     if aof.file.is_none() {
         aof.buf.clear();
         return;
@@ -867,9 +907,8 @@ pub fn submit(ring: &mut Ring, srv: &mut Server) {
     }
     if aof.seq_written != wrote_before && !always {
         // everysec / no: written is acknowledged; the replies go out this turn.
-        release_held(srv);
+        note_acked(aof, env.config);
     }
-    let aof = &mut srv.aof;
     // The fsync: under `always` one at a time, covering every byte written so far (group
     // commit: a batch written while an fsync is in flight waits for the next one, which
     // covers all of it); `everysec` once a second; a failed one retried when due.
@@ -894,10 +933,9 @@ pub fn submit(ring: &mut Ring, srv: &mut Server) {
 }
 
 /// A completion of an AOF fsync or timer.
-pub fn on_completion(srv: &mut Server, c: Completion) {
+pub fn on_completion(aof: &mut Aof, env: &mut Env<'_>, c: Completion) {
     let gen = ring::token_generation(c.token);
-    let now = srv.now_ms;
-    let aof = &mut srv.aof;
+    let now = env.now_ms;
     if ring::token_kind(c.token) == K_AOF_STEP {
         aof.step_armed = false;
         return;
@@ -916,9 +954,9 @@ pub fn on_completion(srv: &mut Server, c: Completion) {
         }
         if c.result < 0 {
             let e = nix::errno::Errno::from_raw(-c.result).desc();
-            abort_rewrite(srv, &format!("fsync of the base: {e}"));
-        } else if let Err(e) = complete_rewrite(srv) {
-            abort_rewrite(srv, &e);
+            abort_rewrite(aof, env, &format!("fsync of the base: {e}"));
+        } else if let Err(e) = complete_rewrite(aof, env) {
+            abort_rewrite(aof, env, &e);
         }
         return;
     }
@@ -951,39 +989,30 @@ pub fn on_completion(srv: &mut Server, c: Completion) {
         log::warn!("AOF write error looks solved, Redis can write again.");
         aof.write_errno = None;
     }
-    release_held(srv);
+    note_acked(aof, env.config);
 }
 
-/// Lets the output of connections whose data is now acknowledged go.
-fn release_held(srv: &mut Server) {
-    let acked = srv.aof.acked(fsync_policy(srv));
-    srv.aof.released_seq = acked;
-    let mut held = std::mem::take(&mut srv.aof.held);
-    held.retain(|&(slot, id)| match srv.conns.get(slot) {
-        Some(c) if c.id == id => {
-            if c.aof_wait_seq <= acked {
-                srv.touch(slot);
-                false
-            } else {
-                true
-            }
-        }
-        _ => false,
-    });
-    srv.aof.held = held;
+/// Acknowledgements may have advanced: the output of connections whose data is now
+/// acknowledged may go. The server lets it go once the call returns (`Effects::release`,
+/// `Aof::release_held`); the acknowledged sequence never decreases, so releasing once at the
+/// last one computed during a call releases what releasing at each would.
+fn note_acked(aof: &mut Aof, config: &Config) {
+    aof.released_seq = aof.acked(fsync_policy(config, aof));
+    aof.effects.release = true;
 }
 
-/// The highest write sequence acknowledged under the current policy: a connection's output
-/// waits while its `aof_wait_seq` is above it.
-pub fn acked_seq(srv: &Server) -> u64 {
-    srv.aof.acked(fsync_policy(srv))
+impl Aof {
+    /// The highest write sequence acknowledged under the current policy: a connection's
+    /// output waits while its `aof_wait_seq` is above it.
+    pub fn acked_seq(&self, config: &Config) -> u64 {
+        self.acked(fsync_policy(config, self))
+    }
 }
 
 /// Shutdown: writes what is left synchronously and fsyncs (the loop has waited for the ring
 /// operations to finish).
-pub fn shutdown_flush(srv: &mut Server) {
-    abort_rewrite(srv, "shutting down");
-    let aof = &mut srv.aof;
+pub fn shutdown_flush(aof: &mut Aof, env: &mut Env<'_>) {
+    abort_rewrite(aof, env, "shutting down");
     let Some(fd) = aof.file.as_ref() else {
         return;
     };
@@ -1040,22 +1069,22 @@ fn open_append(path: &Path) -> std::io::Result<(OwnedFd, u64)> {
 /// Calls `f` for every live key of every database, with its value and absolute expiry: the
 /// consistent view a rewrite (and an RDB save) serializes.
 pub fn snapshot_for_each(
-    srv: &Server,
+    dbs: &[Db],
     now_ms: u64,
     mut f: impl FnMut(usize, &[u8], &Value, Option<u64>),
 ) {
-    for (i, db) in srv.dbs.iter().enumerate() {
+    for (i, db) in dbs.iter().enumerate() {
         db.for_each_with_expiry(now_ms, |k, v, e| f(i, k, v, e));
     }
 }
 
 /// Serializes the dataset as Redis's rewrite does: `SELECT`, then per key `SET` / `RPUSH` /
 /// `SADD` / `HMSET` in batches of 64 items, then `PEXPIREAT` for keys with a TTL.
-pub fn write_snapshot(srv: &Server, now_ms: u64, out: &mut impl Write) -> std::io::Result<()> {
+pub fn write_snapshot(dbs: &[Db], now_ms: u64, out: &mut impl Write) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut cur_db = None;
     let mut err = None;
-    snapshot_for_each(srv, now_ms, |db, key, v, exp| {
+    snapshot_for_each(dbs, now_ms, |db, key, v, exp| {
         if err.is_some() {
             return;
         }
@@ -1148,10 +1177,12 @@ struct BaseWriter {
 }
 
 impl BaseWriter {
-    fn new(srv: &Server, rdb: bool) -> BaseWriter {
+    /// A base in the format `rdb` says; an RDB base gets the `rdb*` settings and Redis 7.0's
+    /// aux fields with `aof-base 1`.
+    fn new(env: &Env<'_>, rdb: bool) -> BaseWriter {
         let mut w = BaseWriter::default();
         if rdb {
-            let mut r = crate::persist::rdb::RdbWriter::new(&rdb_base_options(srv));
+            let mut r = crate::persist::rdb::RdbWriter::new(&save_options(env, true));
             w.buf = r.take_bytes();
             w.rdb = Some(r);
             w.is_rdb = true;
@@ -1204,10 +1235,9 @@ fn batched_pairs(buf: &mut Vec<u8>, cmd: &[u8], key: &[u8], items: Vec<Vec<u8>>)
 /// Writes a new base from the current dataset and (when the AOF is on) opens a new incr
 /// file, then switches the manifest. Everything executed so far is in the new base, so all
 /// held replies are acknowledged once it is durable.
-pub fn rewrite(srv: &mut Server) -> Result<(), String> {
+pub fn rewrite(aof: &mut Aof, env: &mut Env<'_>) -> Result<(), String> {
     let started = std::time::Instant::now();
-    let res = rewrite_inner(srv);
-    let aof = &mut srv.aof;
+    let res = rewrite_inner(aof, env);
     aof.last_rewrite_time_s = started.elapsed().as_secs() as i64;
     match &res {
         Ok(()) => {
@@ -1225,28 +1255,28 @@ pub fn rewrite(srv: &mut Server) -> Result<(), String> {
     res
 }
 
-fn rewrite_inner(srv: &mut Server) -> Result<(), String> {
-    let dir = srv.config.dir.join(&srv.config.appenddirname);
-    let fname = srv.config.appendfilename.clone();
+fn rewrite_inner(aof: &mut Aof, env: &mut Env<'_>) -> Result<(), String> {
+    let dir = env.config.dir.join(&env.config.appenddirname);
+    let fname = env.config.appendfilename.clone();
     std::fs::create_dir_all(&dir)
         .map_err(|e| format!("Can't create the AOF directory {}: {e}", dir.display()))?;
-    let old = if srv.aof.dir == dir {
-        srv.aof.manifest.clone()
+    let old = if aof.dir == dir {
+        aof.manifest.clone()
     } else {
         read_manifest(&dir, &fname)?.unwrap_or_default()
     };
     let base_seq = old.base_seq() + 1;
-    let rdb = srv.config.aof_use_rdb_preamble;
+    let rdb = env.config.aof_use_rdb_preamble;
     let bname = base_name(&fname, base_seq, rdb);
     let tmp = dir.join(format!("temp-rewriteaof-{}.aof", std::process::id()));
-    let now = srv.now_ms;
+    let now = env.now_ms;
     let base_size = {
         let f = std::fs::File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
         let mut w = std::io::BufWriter::with_capacity(256 * 1024, f);
         if rdb {
-            let mut out = BaseWriter::new(srv, true);
+            let mut out = BaseWriter::new(env, true);
             let mut err = None;
-            snapshot_for_each(srv, now, |db, key, v, exp| {
+            snapshot_for_each(env.dbs, now, |db, key, v, exp| {
                 out.add(db, key, v, exp);
                 if out.buf.len() >= 64 * 1024 && err.is_none() {
                     err = w.write_all(&out.buf).err();
@@ -1260,7 +1290,7 @@ fn rewrite_inner(srv: &mut Server) -> Result<(), String> {
             w.write_all(&out.buf)
                 .map_err(|e| format!("writing the base: {e}"))?;
         } else {
-            write_snapshot(srv, now, &mut w).map_err(|e| format!("writing the base: {e}"))?;
+            write_snapshot(env.dbs, now, &mut w).map_err(|e| format!("writing the base: {e}"))?;
         }
         let f = w
             .into_inner()
@@ -1280,7 +1310,7 @@ fn rewrite_inner(srv: &mut Server) -> Result<(), String> {
         incrs: Vec::new(),
     };
     let mut new_file = None;
-    if srv.aof.enabled {
+    if aof.enabled {
         let iseq = old.incr_seq() + 1;
         let iname = incr_name(&fname, iseq);
         let (fd, _) = open_append(&dir.join(&iname)).map_err(|e| format!("{iname}: {e}"))?;
@@ -1310,7 +1340,6 @@ fn rewrite_inner(srv: &mut Server) -> Result<(), String> {
             let _ = std::fs::remove_file(dir.join(&f.name));
         }
     }
-    let aof = &mut srv.aof;
     aof.dir = dir;
     aof.manifest = m;
     aof.base_size = base_size;
@@ -1319,13 +1348,12 @@ fn rewrite_inner(srv: &mut Server) -> Result<(), String> {
     if let Some(fd) = new_file {
         switch_file(aof, fd, 0);
     }
-    let aof = &mut srv.aof;
     // Everything executed so far, buffered or in flight, is in the durable base.
     aof.buf.clear();
     aof.seq_written = aof.seq_next;
     aof.seq_synced = aof.seq_next;
     aof.seq_next += 1;
-    release_held(srv);
+    note_acked(aof, env.config);
     Ok(())
 }
 
@@ -1367,50 +1395,90 @@ fn read_manifest(dir: &Path, fname: &str) -> Result<Option<Manifest>, String> {
 
 // ---- Start-up ----------------------------------------------------------------------------
 
-/// Start-up with `appendonly yes`: loads the AOF the manifest names (or creates a fresh one
-/// with an empty base), opens the last incr file for appending and turns logging on.
-pub fn start(srv: &mut Server) -> Result<(), String> {
-    if !srv.config.appendonly {
-        return Ok(());
-    }
-    let dir = srv.config.dir.join(&srv.config.appenddirname);
-    let fname = srv.config.appendfilename.clone();
-    let old = srv.config.dir.join(&fname);
-    if old.is_file() {
-        match read_manifest(&dir, &fname)? {
-            None => upgrade_single_file(&old, &dir, &fname)?,
-            // An upgrade interrupted between the manifest and the move: finish the move.
-            Some(m)
-                if m.base.as_ref().is_some_and(|b| b.name == fname)
-                    && !dir.join(&fname).exists() =>
-            {
-                std::fs::rename(&old, dir.join(&fname))
-                    .map_err(|e| format!("Can't move {}: {e}", old.display()))?;
+/// Start-up with `appendonly yes`, in three steps so that the server runs the commands read
+/// from the files: [`Startup::open`] finds the AOF (moving a single-file one into the
+/// multi-part layout), [`Startup::load`] replays its files through the server's [`Replay`],
+/// and [`start`] opens the last incr file for appending and turns logging on (or, with no
+/// AOF yet, creates a fresh one with an empty base).
+pub struct Startup {
+    dir: PathBuf,
+    /// The manifest of the AOF to load; None when there is no AOF yet.
+    manifest: Option<Manifest>,
+}
+
+impl Startup {
+    pub fn open(config: &Config) -> Result<Startup, String> {
+        let dir = config.dir.join(&config.appenddirname);
+        let fname = &config.appendfilename;
+        let old = config.dir.join(fname);
+        if old.is_file() {
+            match read_manifest(&dir, fname)? {
+                None => upgrade_single_file(&old, &dir, fname)?,
+                // An upgrade interrupted between the manifest and the move: finish the move.
+                Some(m)
+                    if m.base.as_ref().is_some_and(|b| b.name == *fname)
+                        && !dir.join(fname).exists() =>
+                {
+                    std::fs::rename(&old, dir.join(fname))
+                        .map_err(|e| format!("Can't move {}: {e}", old.display()))?;
+                }
+                Some(_) => {}
             }
-            Some(_) => {}
         }
+        let manifest = read_manifest(&dir, fname)?;
+        if manifest.is_some() {
+            // Leftovers of a rewrite or manifest switch cut short by a crash.
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                for e in entries.flatten() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if name.starts_with("temp-rewriteaof-")
+                        || name == format!("temp-{fname}.manifest")
+                    {
+                        let _ = std::fs::remove_file(e.path());
+                    }
+                }
+            }
+        }
+        Ok(Startup { dir, manifest })
     }
-    let Some(mut m) = read_manifest(&dir, &fname)? else {
-        srv.aof.enabled = true;
-        set_expiry_logging(srv, true);
+
+    /// There is no AOF yet: nothing to load, `start` creates it.
+    pub fn is_fresh(&self) -> bool {
+        self.manifest.is_none()
+    }
+
+    /// Replays the base and incr files the manifest names through `replay`, in order.
+    /// `load_truncated` is `aof-load-truncated`: a torn tail of the last file is cut off
+    /// instead of stopping start-up.
+    pub fn load(&self, load_truncated: bool, replay: &mut impl Replay) -> Result<(), String> {
+        let Some(m) = &self.manifest else {
+            return Ok(());
+        };
+        let started = std::time::Instant::now();
+        let files: Vec<&AofFile> = m.base.iter().chain(&m.incrs).collect();
+        for (i, f) in files.iter().enumerate() {
+            let is_last = i + 1 == files.len();
+            load_one(replay, &self.dir, f, is_last, load_truncated)?;
+        }
+        log::info!(
+            "DB loaded from append only file: {:.3} seconds",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    }
+}
+
+/// The last step of start-up (after `Startup::load`): opens the last incr file for
+/// appending and turns logging on, or creates a fresh AOF.
+pub fn start(aof: &mut Aof, env: &mut Env<'_>, startup: Startup) -> Result<(), String> {
+    let Startup { dir, manifest } = startup;
+    let fname = env.config.appendfilename.clone();
+    let Some(mut m) = manifest else {
+        aof.enabled = true;
+        aof.effects.journal = Some(true);
         // Not counted as a rewrite in INFO, as Redis's creation of the first base.
-        return rewrite_inner(srv).map_err(|e| format!("Can't create the AOF: {e}"));
+        return rewrite_inner(aof, env).map_err(|e| format!("Can't create the AOF: {e}"));
     };
-    // Leftovers of a rewrite or manifest switch cut short by a crash.
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with("temp-rewriteaof-") || name == format!("temp-{fname}.manifest") {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-    }
-    let started = std::time::Instant::now();
-    load_files(srv, &dir, &m)?;
-    log::info!(
-        "DB loaded from append only file: {:.3} seconds",
-        started.elapsed().as_secs_f64()
-    );
     // History files are leftovers of an interrupted cleanup.
     if !m.history.is_empty() {
         for h in std::mem::take(&mut m.history) {
@@ -1444,7 +1512,6 @@ pub fn start(srv: &mut Server) -> Result<(), String> {
     }
     let (fd, len) =
         open_append(&dir.join(&last.name)).map_err(|e| format!("{}: {e}", last.name))?;
-    let aof = &mut srv.aof;
     aof.dir = dir;
     aof.manifest = m;
     aof.base_size = base_size;
@@ -1452,7 +1519,7 @@ pub fn start(srv: &mut Server) -> Result<(), String> {
     aof.incr_size_closed = closed;
     switch_file(aof, fd, len);
     aof.enabled = true;
-    set_expiry_logging(srv, true);
+    aof.effects.journal = Some(true);
     Ok(())
 }
 
@@ -1486,46 +1553,28 @@ fn upgrade_single_file(old: &Path, dir: &Path, fname: &str) -> Result<(), String
     Ok(())
 }
 
-fn set_expiry_logging(srv: &mut Server, on: bool) {
-    srv.set_journal(on);
+/// The server's side of loading an AOF: it runs the commands read from the files (with a
+/// client that has no socket, as Redis's fake client) and lends the databases an RDB base
+/// loads into.
+pub trait Replay {
+    /// The databases an RDB base loads into.
+    fn dbs(&mut self) -> &mut [Db];
+    /// The clock an RDB base is loaded with (the replayed commands' clock).
+    fn now_ms(&self) -> u64;
+    /// Runs one command; `UnknownCommand` when no such command exists (nothing runs then).
+    fn command(&mut self, argv: &Argv<'_>) -> Result<(), UnknownCommand>;
 }
 
-/// Replays base and incr files through the command table with a client that has no socket.
-fn load_files(srv: &mut Server, dir: &Path, m: &Manifest) -> Result<(), String> {
-    let files: Vec<&AofFile> = m.base.iter().chain(&m.incrs).collect();
-    let real_now = srv.now_ms;
-    let stats = std::mem::take(&mut srv.stats);
-    let cmd_stats = srv.cmd_stats.clone();
-    srv.loading = true;
-    // Nothing expires while loading (Redis's keyIsExpired during loading): time 0 is before
-    // every deadline, so replayed PEXPIREATs in the past keep their keys, as in Redis.
-    srv.now_ms = 0;
-    let slot = srv.add_loading_client();
-    let mut res = Ok(());
-    for (i, f) in files.iter().enumerate() {
-        let is_last = i + 1 == files.len();
-        if let Err(e) = load_one(srv, slot, dir, f, is_last) {
-            res = Err(e);
-            break;
-        }
-    }
-    srv.conns.remove(slot);
-    srv.loading = false;
-    srv.now_ms = real_now;
-    for db in &mut srv.dbs {
-        db.reset_access(real_now);
-    }
-    srv.stats = stats;
-    srv.cmd_stats = cmd_stats;
-    res
-}
+/// A command read from an AOF is not a command of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownCommand;
 
 fn load_one(
-    srv: &mut Server,
-    slot: usize,
+    replay: &mut impl Replay,
     dir: &Path,
     f: &AofFile,
     is_last: bool,
+    load_truncated: bool,
 ) -> Result<(), String> {
     let path = dir.join(&f.name);
     let bytes = std::fs::read(&path)
@@ -1539,7 +1588,8 @@ fn load_one(
     let mut pos = 0;
     if f.kind == FileType::Base && (f.name.ends_with(".rdb") || bytes.starts_with(b"REDIS")) {
         log::info!("Reading RDB base file on AOF loading...");
-        pos = crate::persist::rdb_base_loader(srv, &path, &bytes)?;
+        let now_ms = replay.now_ms();
+        pos = crate::persist::rdb_base_loader(replay.dbs(), now_ms, &path, &bytes)?;
     }
     let mut args = Vec::new();
     let mut multi: Option<(usize, Vec<Vec<Range<usize>>>)> = None;
@@ -1556,13 +1606,13 @@ fn load_one(
                 } else if cmd.eq_ignore_ascii_case(b"exec") {
                     if let Some((_, queued)) = multi.take() {
                         for q in &queued {
-                            replay(srv, slot, &bytes, q, &name)?;
+                            replay_one(replay, &bytes, q, &name)?;
                         }
                     }
                 } else if let Some((_, queued)) = multi.as_mut() {
                     queued.push(args.clone());
                 } else {
-                    replay(srv, slot, &bytes, &args, &name)?;
+                    replay_one(replay, &bytes, &args, &name)?;
                 }
                 pos = next;
                 continue;
@@ -1594,7 +1644,7 @@ fn load_one(
                 err.offset
             ));
         }
-        if !srv.config.aof_load_truncated {
+        if !load_truncated {
             return Err(format!(
                 "Unexpected end of file reading the append only file {name} at offset {}. You \
                  can: 1) {fix_hint}. 2) Alternatively you can set the 'aof-load-truncated' \
@@ -1622,9 +1672,8 @@ fn load_one(
     Ok(())
 }
 
-fn replay(
-    srv: &mut Server,
-    slot: usize,
+fn replay_one(
+    replay: &mut impl Replay,
     bytes: &[u8],
     args: &[Range<usize>],
     file: &str,
@@ -1637,31 +1686,34 @@ fn replay(
         })
         .collect();
     let argv = Argv::new(bytes, &spans);
-    if !srv.knows_command(argv.get(0)) {
-        return Err(format!(
+    replay.command(&argv).map_err(|UnknownCommand| {
+        format!(
             "Unknown command '{}' reading the append only file {file}",
             String::from_utf8_lossy(argv.get(0))
-        ));
-    }
-    let mut out = Vec::new();
-    srv.execute_loading(slot, &argv, &mut out);
-    Ok(())
+        )
+    })
 }
 
-// ---- CONFIG SET appendonly, BGREWRITEAOF, auto rewrite -------------------------------------
+// ---- CONFIG SET appendonly, scheduled rewrites, auto rewrite --------------------------------
 
-/// `CONFIG SET appendonly yes|no` at run time.
-pub fn set_enabled(srv: &mut Server, on: bool) -> Result<(), String> {
-    if srv.aof.enable_pending {
+/// `CONFIG SET appendonly yes|no` at run time. `bgsave_running`: a BGSAVE is in progress
+/// (turning on waits for it).
+pub fn set_enabled(
+    aof: &mut Aof,
+    env: &mut Env<'_>,
+    on: bool,
+    bgsave_running: bool,
+) -> Result<(), String> {
+    if aof.enable_pending {
         // Not on yet: "no" just cancels it.
-        srv.aof.enable_pending = on;
+        aof.enable_pending = on;
         return Ok(());
     }
-    if on == srv.aof.enabled {
+    if on == aof.enabled {
         return Ok(());
     }
-    if on && srv.bgsave_in_progress() {
-        srv.aof.enable_pending = true;
+    if on && bgsave_running {
+        aof.enable_pending = true;
         log::info!(
             "AOF was enabled but there is already another background operation. An AOF \
              background was scheduled to start when possible."
@@ -1669,32 +1721,38 @@ pub fn set_enabled(srv: &mut Server, on: bool) -> Result<(), String> {
         return Ok(());
     }
     if on {
-        start_enabling(srv)?;
+        start_enabling(aof, env, bgsave_running)?;
         log::info!("AOF enabled: the initial base is being written");
     } else {
-        abort_rewrite(srv, "appendonly turned off");
-        srv.aof.rewrite_scheduled = false;
-        srv.aof.enabled = false;
-        // With the AOF off nothing waits for it.
-        srv.aof.ack_cap = None;
-        srv.aof.seq_written = srv.aof.seq_next;
-        srv.aof.seq_synced = srv.aof.seq_next;
-        srv.aof.seq_next += 1;
-        release_held(srv);
-        set_expiry_logging(srv, false);
-        // Pending bytes still reach the file; `submit` closes it when nothing is left.
-        log::info!("AOF disabled");
+        turn_off(aof, env);
     }
     Ok(())
+}
+
+/// `CONFIG SET appendonly no` with the AOF on: no more writes are logged, and nothing waits
+/// for the AOF any more.
+fn turn_off(aof: &mut Aof, env: &mut Env<'_>) {
+    abort_rewrite(aof, env, "appendonly turned off");
+    aof.rewrite_scheduled = false;
+    aof.enabled = false;
+    // With the AOF off nothing waits for it.
+    aof.ack_cap = None;
+    aof.seq_written = aof.seq_next;
+    aof.seq_synced = aof.seq_next;
+    aof.seq_next += 1;
+    note_acked(aof, env.config);
+    aof.effects.journal = Some(false);
+    // Pending bytes still reach the file; `submit` closes it when nothing is left.
+    log::info!("AOF disabled");
 }
 
 /// `CONFIG SET appendonly yes`: an incremental rewrite writes the first base while writes
 /// are logged to a new incr file that joins the manifest only with that base (Redis's
 /// AOF_WAIT_REWRITE). Until then a crash restarts from the previous manifest, if any, so
 /// no write is acknowledged before the base is in.
-fn start_enabling(srv: &mut Server) -> Result<(), String> {
-    let dir = srv.config.dir.join(&srv.config.appenddirname);
-    let fname = srv.config.appendfilename.clone();
+fn start_enabling(aof: &mut Aof, env: &mut Env<'_>, bgsave_running: bool) -> Result<(), String> {
+    let dir = env.config.dir.join(&env.config.appenddirname);
+    let fname = env.config.appendfilename.clone();
     std::fs::create_dir_all(&dir)
         .map_err(|e| format!("Can't create the AOF directory {}: {e}", dir.display()))?;
     let old = read_manifest(&dir, &fname)?.unwrap_or_default();
@@ -1718,8 +1776,7 @@ fn start_enabling(srv: &mut Server) -> Result<(), String> {
         seq: iseq,
         kind: FileType::Incr,
     });
-    let base_out = BaseWriter::new(srv, srv.config.aof_use_rdb_preamble);
-    let aof = &mut srv.aof;
+    let base_out = BaseWriter::new(env, env.config.aof_use_rdb_preamble);
     aof.dir = dir;
     aof.manifest = m;
     aof.base_size = 0;
@@ -1731,32 +1788,53 @@ fn start_enabling(srv: &mut Server) -> Result<(), String> {
     aof.enabling = true;
     aof.enabled = true;
     install_rewrite(
-        srv, tmp_path, file, base_out, base_seq, old_files, covers_seq,
+        aof,
+        env,
+        bgsave_running,
+        NewBase {
+            tmp_path,
+            file,
+            out: base_out,
+            base_seq,
+            old_files,
+            covers_seq,
+        },
     );
-    set_expiry_logging(srv, true);
+    aof.effects.journal = Some(true);
     Ok(())
 }
 
-/// Starts the snapshot walk of a rewrite whose base goes to `file` (at `tmp_path`) through
-/// `out`, to become base `base_seq` covering sequences up to `covers_seq`.
-fn install_rewrite(
-    srv: &mut Server,
+/// The base a rewrite is about to write: it goes to `file` (at `tmp_path`) through `out`, to
+/// become base `base_seq` covering sequences up to `covers_seq`; `old_files` are the
+/// manifest's files it replaces.
+struct NewBase {
     tmp_path: PathBuf,
     file: std::fs::File,
     out: BaseWriter,
     base_seq: u64,
     old_files: Vec<String>,
     covers_seq: u64,
-) {
-    let keys_total = srv.dbs.iter().map(|d| d.len()).sum();
+}
+
+/// Starts the snapshot walk of a rewrite writing `base`. `bgsave_running` is false: the
+/// callers have checked.
+fn install_rewrite(aof: &mut Aof, env: &mut Env<'_>, bgsave_running: bool, base: NewBase) {
+    let NewBase {
+        tmp_path,
+        file,
+        out,
+        base_seq,
+        old_files,
+        covers_seq,
+    } = base;
+    let keys_total = env.dbs.iter().map(|d| d.len()).sum();
     // One copy-on-write log per database serves BGSAVE or a rewrite, never both: each
     // waits for the other (`bgsave_in_progress`, `rewrite_in_progress`).
-    debug_assert!(srv.rdb.bgsave.is_none());
-    for (i, db) in srv.dbs.iter_mut().enumerate() {
+    debug_assert!(!bgsave_running);
+    for (i, db) in env.dbs.iter_mut().enumerate() {
         debug_assert!(!db.snapshot_active());
-        db.snapshot_begin(i, srv.now_ms);
+        db.snapshot_begin(i, env.now_ms);
     }
-    let aof = &mut srv.aof;
     aof.rewrite = Some(Box::new(Rewrite {
         keys_done: 0,
         walked: false,
@@ -1778,41 +1856,9 @@ fn install_rewrite(
     aof.next_rewrite_id = (aof.next_rewrite_id + 1) & 0xff_ffff;
 }
 
-/// BGREWRITEAOF: schedules an incremental rewrite (or, with the AOF off, writes a base now).
-pub fn cmd_bgrewriteaof(ctx: &mut crate::cmd::Ctx<'_>, _argv: &Argv<'_>) {
-    if ctx.srv.aof.rewrite.is_some() {
-        ctx.err("ERR Background append only file rewriting already in progress");
-        return;
-    }
-    if ctx.srv.bgsave_in_progress() {
-        // As Redis: it runs when the save ends (`submit`, or `run_scheduled` with the AOF
-        // off), since both walk the same copy-on-write logs.
-        ctx.srv.aof.rewrite_scheduled = true;
-        ctx.reply
-            .simple("Background append only file rewriting scheduled");
-        return;
-    }
-    if ctx.srv.aof.enabled {
-        // Starts at the end of this turn (see `submit`), then runs in slices.
-        ctx.srv.aof.rewrite_scheduled = true;
-        ctx.reply
-            .simple("Background append only file rewriting started");
-        return;
-    }
-    match rewrite(ctx.srv) {
-        Ok(()) => ctx
-            .reply
-            .simple("Background append only file rewriting started"),
-        Err(e) => ctx.err(&format!(
-            "ERR Background append only file rewriting failed: {e}"
-        )),
-    }
-}
-
 /// From housekeeping: one slice of a rewrite paced by the test knob (see `Rewrite::paced`).
-pub fn rewrite_tick(ring: &mut Ring, srv: &mut Server) {
-    let Some(keys) = srv
-        .aof
+pub fn rewrite_tick(ring: &mut Ring, aof: &mut Aof, env: &mut Env<'_>) {
+    let Some(keys) = aof
         .rewrite
         .as_ref()
         .filter(|r| !r.syncing)
@@ -1820,63 +1866,71 @@ pub fn rewrite_tick(ring: &mut Ring, srv: &mut Server) {
     else {
         return;
     };
-    rewrite_step(ring, srv, keys);
+    rewrite_step(ring, aof, env, keys);
 }
 
 /// From housekeeping: what was scheduled behind a BGSAVE and may start now that none runs
-/// (a rewrite with the AOF on starts in `submit`).
-pub fn run_scheduled(srv: &mut Server) {
-    if srv.bgsave_in_progress() {
+/// (`bgsave_running` false; a rewrite with the AOF on starts in `submit`).
+pub fn run_scheduled(aof: &mut Aof, env: &mut Env<'_>, bgsave_running: bool) {
+    if bgsave_running {
         return;
     }
-    if std::mem::take(&mut srv.aof.enable_pending) {
-        match start_enabling(srv) {
+    if std::mem::take(&mut aof.enable_pending) {
+        match start_enabling(aof, env, bgsave_running) {
             Ok(()) => log::info!("AOF enabled: the initial base is being written"),
             Err(e) => {
                 log::warn!("Can't turn the AOF on: {e}");
-                srv.config.appendonly = false;
+                aof.effects.appendonly_off = true;
             }
         }
     }
-    if srv.aof.rewrite_scheduled && !srv.aof.enabled && srv.aof.rewrite.is_none() {
-        srv.aof.rewrite_scheduled = false;
+    if aof.rewrite_scheduled && !aof.enabled && aof.rewrite.is_none() {
+        aof.rewrite_scheduled = false;
         // `rewrite` logs and counts its own outcome.
-        let _ = rewrite(srv);
+        let _ = rewrite(aof, env);
     }
 }
 
-/// The auto-aof-rewrite trigger, checked from housekeeping.
-pub fn auto_rewrite_due(srv: &Server) -> bool {
-    let aof = &srv.aof;
-    let pct = u64::from(srv.config.auto_aof_rewrite_percentage);
-    if !aof.enabled
-        || pct == 0
-        || aof.rewrite.is_some()
-        || aof.rewrite_scheduled
-        || srv.bgsave_in_progress()
-    {
-        return false;
+impl Aof {
+    /// The auto-aof-rewrite trigger, checked from housekeeping (`bgsave_running`: a BGSAVE
+    /// is in progress, so a rewrite would have to wait anyway).
+    pub fn auto_rewrite_due(&self, config: &Config, bgsave_running: bool) -> bool {
+        let pct = u64::from(config.auto_aof_rewrite_percentage);
+        if !self.enabled
+            || pct == 0
+            || self.rewrite.is_some()
+            || self.rewrite_scheduled
+            || bgsave_running
+        {
+            return false;
+        }
+        let size = self.current_size();
+        if size < config.auto_aof_rewrite_min_size {
+            return false;
+        }
+        let base = self.rewrite_base_size.max(1);
+        size.saturating_sub(base) * 100 / base >= pct
     }
-    let size = aof.current_size();
-    if size < srv.config.auto_aof_rewrite_min_size {
-        return false;
-    }
-    let base = aof.rewrite_base_size.max(1);
-    size.saturating_sub(base) * 100 / base >= pct
 }
 
 // ---- INFO --------------------------------------------------------------------------------
 
-/// INFO persistence, with Redis 7.0's fields in its order.
-pub fn info_persistence(srv: &Server) -> String {
-    let aof = &srv.aof;
+/// INFO persistence, with Redis 7.0's fields in its order: the RDB fields
+/// (`rdb_server::info_fields`) then the AOF's. `loading`: the server is loading its data;
+/// `dirty`: its write counter.
+pub fn info_persistence(
+    aof: &Aof,
+    rdb: &crate::persist::rdb_server::RdbState,
+    loading: bool,
+    dirty: u64,
+) -> String {
     let mut s = format!(
         "# Persistence\r\n{}aof_enabled:{}\r\naof_rewrite_in_progress:{}\r\n\
          aof_rewrite_scheduled:{}\r\naof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{}\r\n\
          aof_last_bgrewrite_status:{}\r\naof_rewrites:{}\r\naof_rewrites_consecutive_failures:{}\r\n\
          aof_last_write_status:{}\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\n\
          module_fork_last_cow_size:0\r\n",
-        crate::persist::rdb_server::rdb_info_fields(srv),
+        crate::persist::rdb_server::info_fields(rdb, aof, loading, dirty),
         u8::from(aof.enabled || aof.enable_pending),
         u8::from(aof.rewrite.is_some()),
         u8::from(aof.rewrite_scheduled || aof.enable_pending),
@@ -2023,11 +2077,10 @@ pub fn check_aof_main(path: &Path, fix: bool, yes: bool) -> i32 {
 /// go to the current incr file synchronously, a new incr file takes every later write and is
 /// added to the manifest (so a crash during the rewrite loads old base + old incrs + new
 /// incr), and the snapshot of this instant starts.
-fn start_incremental(srv: &mut Server) -> Result<(), String> {
-    let dir = srv.aof.dir.clone();
-    let fname = srv.config.appendfilename.clone();
-    let base_out = BaseWriter::new(srv, srv.config.aof_use_rdb_preamble);
-    let aof = &mut srv.aof;
+fn start_incremental(aof: &mut Aof, env: &mut Env<'_>) -> Result<(), String> {
+    let dir = aof.dir.clone();
+    let fname = env.config.appendfilename.clone();
+    let base_out = BaseWriter::new(env, env.config.aof_use_rdb_preamble);
     let Some(fd) = aof.file.as_ref() else {
         return Err("the AOF is not open".into());
     };
@@ -2085,11 +2138,22 @@ fn start_incremental(srv: &mut Server) -> Result<(), String> {
     let tmp_path = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
     let file =
         std::fs::File::create(&tmp_path).map_err(|e| format!("{}: {e}", tmp_path.display()))?;
+    // Called only with no BGSAVE running (`submit` checks).
     install_rewrite(
-        srv, tmp_path, file, base_out, base_seq, old_files, covers_seq,
+        aof,
+        env,
+        false,
+        NewBase {
+            tmp_path,
+            file,
+            out: base_out,
+            base_seq,
+            old_files,
+            covers_seq,
+        },
     );
     log::info!("Background append only file rewriting started");
-    release_held(srv);
+    note_acked(aof, env.config);
     Ok(())
 }
 
@@ -2101,8 +2165,8 @@ impl Aof {
 }
 
 /// One slice of the rewrite; completes it when the walk is done.
-fn rewrite_step(ring: &mut Ring, srv: &mut Server, keys_max: usize) {
-    let Server { dbs, aof, .. } = srv;
+fn rewrite_step(ring: &mut Ring, aof: &mut Aof, env: &mut Env<'_>, keys_max: usize) {
+    let dbs = &mut *env.dbs;
     let Some(rw) = aof.rewrite.as_mut() else {
         return;
     };
@@ -2133,11 +2197,11 @@ fn rewrite_step(ring: &mut Ring, srv: &mut Server, keys_max: usize) {
     let flushed = rw.file.write_all(&rw.out.buf);
     rw.out.buf.clear();
     if let Some(e) = rw.out.error {
-        abort_rewrite(srv, e);
+        abort_rewrite(aof, env, e);
         return;
     }
     if let Err(e) = flushed {
-        abort_rewrite(srv, &format!("writing the base: {e}"));
+        abort_rewrite(aof, env, &format!("writing the base: {e}"));
         return;
     }
     if done {
@@ -2149,9 +2213,8 @@ fn rewrite_step(ring: &mut Ring, srv: &mut Server, keys_max: usize) {
 
 /// The walk is done: the base is made durable and becomes the manifest's base, with the
 /// incr files opened since the rewrite started; the files before are deleted.
-fn complete_rewrite(srv: &mut Server) -> Result<(), String> {
-    let fname = srv.config.appendfilename.clone();
-    let aof = &mut srv.aof;
+fn complete_rewrite(aof: &mut Aof, env: &Env<'_>) -> Result<(), String> {
+    let fname = env.config.appendfilename.clone();
     let Some(rw) = aof.rewrite.take() else {
         return Ok(());
     };
@@ -2201,20 +2264,19 @@ fn complete_rewrite(srv: &mut Server) -> Result<(), String> {
     aof.rewrites_consecutive_failures = 0;
     aof.last_rewrite_time_s = rw.started.elapsed().as_secs() as i64;
     log::info!("Background AOF rewrite finished successfully");
-    release_held(srv);
+    note_acked(aof, env.config);
     Ok(())
 }
 
 /// Gives up the rewrite in progress: the temp base is deleted; the manifest (old base, old
 /// incr files, new incr file) stays valid. A cap on acknowledgements stays until a later
 /// rewrite succeeds, because the bytes it protects are in no file.
-fn abort_rewrite(srv: &mut Server, why: &str) {
-    let aof = &mut srv.aof;
+fn abort_rewrite(aof: &mut Aof, env: &mut Env<'_>, why: &str) {
     let Some(rw) = aof.rewrite.take() else {
         return;
     };
     if !rw.walked {
-        for db in &mut srv.dbs {
+        for db in env.dbs.iter_mut() {
             db.snapshot_end();
         }
     }
@@ -2228,8 +2290,11 @@ fn abort_rewrite(srv: &mut Server, why: &str) {
     log::warn!("Background AOF rewrite terminated with error: {why}");
     if std::mem::take(&mut aof.enabling) && aof.enabled {
         log::warn!("The AOF could not be turned on: appendonly is no again");
-        srv.config.appendonly = false;
-        let _ = set_enabled(srv, false);
+        aof.effects.appendonly_off = true;
+        // As `set_enabled(false)`: cancels a pending start, else turns the AOF off.
+        if !std::mem::take(&mut aof.enable_pending) {
+            turn_off(aof, env);
+        }
     }
 }
 

@@ -6,13 +6,22 @@
 //! - `aof::Manifest`: the `appendonly.aof.manifest` file (base, history, incr entries).
 //! - `aof::Aof`: the writer state the loop owns: the turn's buffer, the write and fsync in
 //!   flight on the ring, the group-commit sequence numbers, the error status.
-//! - `aof::start` / `aof::rewrite`: loading at start-up and writing a new base; the
-//!   incremental rewrite walks the same `keyspace::cow` snapshots as BGSAVE, so the two never
-//!   run at once (each waits for the other, as in Redis).
+//! - `aof::Startup` / `aof::start` / `aof::rewrite`: loading at start-up and writing a new
+//!   base; the incremental rewrite walks the same `keyspace::cow` snapshots as BGSAVE, so the
+//!   two never run at once (each waits for the other, as in Redis).
 //! - `rdb`: the RDB version 10 codec (no I/O): `save_to`/`RdbWriter`, `load`/`load_into`.
 //! - `rdb_lp`: the compact blobs inside it (listpack, ziplist, zipmap, intset).
-//! - `rdb_server`: SAVE, the `save` schedule, SHUTDOWN's save, start-up load, INFO fields.
+//! - `rdb_server`: `RdbState`: SAVE, the `save` schedule, SHUTDOWN's save, start-up load,
+//!   INFO fields.
 //! - `rdb_snapshot`: BGSAVE without fork, walking `keyspace::cow` snapshots in slices.
+//!
+//! Layering: this module knows neither the server state nor the commands. Each call takes
+//! the state it works on (`Aof`, `RdbState`) and an [`Env`] of borrowed server parts (the
+//! settings, the databases, the clock); what the server must do afterwards in state it owns
+//! (release held replies, switch the journal, turn `appendonly` off) the AOF leaves in
+//! `aof::Effects`, which `server::persistence` applies after every call. The AOF loader runs
+//! the commands it reads through the server's [`aof::Replay`]. The commands SAVE, BGSAVE,
+//! LASTSAVE and BGREWRITEAOF live in `cmd::debug`.
 //!
 //! RDB bases: a manifest may name an RDB base (`*.base.rdb`, or a base starting with the
 //! `REDIS` magic, which Redis writes with `aof-use-rdb-preamble yes`). The AOF loader hands
@@ -24,14 +33,34 @@ pub mod rdb_lp;
 pub mod rdb_server;
 pub mod rdb_snapshot;
 
-use crate::server::Server;
+use crate::config::Config;
+use crate::keyspace::Db;
 use std::path::Path;
 
-/// Loads an RDB base file (`bytes` is the whole file) into `srv.dbs` and returns how many
-/// bytes it consumed (an RDB preamble may be followed by AOF commands in old single-file
-/// AOFs). Expired keys are kept, as Redis does for a preamble: the AOF that follows may
-/// refer to them.
-pub fn rdb_base_loader(srv: &mut Server, file: &Path, bytes: &[u8]) -> Result<usize, String> {
-    rdb::load_into(bytes, &mut srv.dbs, srv.now_ms)
+/// The server state a persistence call reads or changes besides its own, borrowed for the
+/// call. The server builds it (`Server::persist_parts`).
+pub struct Env<'a> {
+    pub config: &'a Config,
+    pub dbs: &'a mut [Db],
+    /// The loop's clock for this turn.
+    pub now_ms: u64,
+    /// The server's write counter (`stats.dirty`): a save records it, and the changes since
+    /// the last save are measured from it.
+    pub dirty: u64,
+    /// Bytes allocated (the `used-mem` aux field of an RDB file).
+    pub used_memory: u64,
+}
+
+/// Loads an RDB base file (`bytes` is the whole file) into `dbs` and returns how many bytes
+/// it consumed (an RDB preamble may be followed by AOF commands in old single-file AOFs).
+/// Expired keys are kept, as Redis does for a preamble: the AOF that follows may refer to
+/// them.
+pub fn rdb_base_loader(
+    dbs: &mut [Db],
+    now_ms: u64,
+    file: &Path,
+    bytes: &[u8],
+) -> Result<usize, String> {
+    rdb::load_into(bytes, dbs, now_ms)
         .map_err(|e| format!("Bad file format reading {}: {e}", file.display()))
 }

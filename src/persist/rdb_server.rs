@@ -1,7 +1,9 @@
 //! The server's side of RDB snapshots: SAVE to `<dir>/<dbfilename>` (temp file, fsync,
 //! rename), the `save` schedule (which starts a BGSAVE, see `rdb_snapshot`), SHUTDOWN's
 //! save, loading at start-up, and INFO's rdb_* fields. The codec itself (`persist::rdb`)
-//! does no I/O; this file and `rdb_snapshot` do all of it.
+//! does no I/O; this file and `rdb_snapshot` do all of it. `RdbState` is kept in the server;
+//! its methods take the server parts they need as a `persist::Env` (the server's wrappers
+//! are in `server::persistence`).
 //!
 //! Invariants: the snapshot file is replaced atomically (a reader sees the old file or the
 //! whole new one, never a partial one); `dirty_at_save` is the value of `stats.dirty` when the
@@ -16,8 +18,10 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
+use super::aof::Aof;
 use super::rdb::{self, LoadOptions, SaveOptions};
-use crate::server::Server;
+use super::Env;
+use crate::config::Config;
 
 /// After a failed scheduled save, wait this long before trying again (Redis's
 /// CONFIG_BGSAVE_RETRY_DELAY).
@@ -56,49 +60,58 @@ impl RdbState {
     }
 }
 
-impl Server {
-    /// `<dir>/<dbfilename>`.
-    pub fn rdb_path(&self) -> PathBuf {
-        self.config.dir.join(&self.config.dbfilename)
-    }
+/// `<dir>/<dbfilename>`.
+pub fn rdb_path(config: &Config) -> PathBuf {
+    config.dir.join(&config.dbfilename)
+}
 
-    /// The snapshot of every database as bytes, with this server's settings.
-    pub fn rdb_snapshot(&self) -> Vec<u8> {
-        let opts = SaveOptions {
-            compression: self.config.rdbcompression,
-            checksum: self.config.rdbchecksum,
-            list_fill: self.config.list_max_listpack_size,
-            aux: SaveOptions::aux_redis_7(self.now_ms / 1000, self.used_memory(), false),
-            now_ms: self.now_ms,
-        };
-        let mut out = Vec::new();
-        rdb::save_to(&self.dbs, &mut out, &opts);
-        out
+/// The options of a snapshot with these settings, at this instant.
+pub(crate) fn save_options(env: &Env<'_>, aof_base: bool) -> SaveOptions {
+    SaveOptions {
+        compression: env.config.rdbcompression,
+        checksum: env.config.rdbchecksum,
+        list_fill: env.config.list_max_listpack_size,
+        aux: SaveOptions::aux_redis_7(env.now_ms / 1000, env.used_memory, aof_base),
+        now_ms: env.now_ms,
     }
+}
 
+/// The snapshot of every database as bytes, with the server's settings.
+pub fn snapshot(env: &Env<'_>) -> Vec<u8> {
+    let mut out = Vec::new();
+    rdb::save_to(env.dbs, &mut out, &save_options(env, false));
+    out
+}
+
+/// Whether a plain SHUTDOWN (or SIGTERM) saves: when a schedule is configured.
+pub fn save_on_shutdown(config: &Config) -> bool {
+    !config.save_params.is_empty()
+}
+
+impl RdbState {
     /// SAVE: writes the snapshot synchronously. On failure the old file stays as it was.
-    pub fn rdb_save(&mut self) -> Result<(), String> {
-        let now_s = self.now_ms / 1000;
-        self.rdb.last_try_s = now_s;
-        let bytes = self.rdb_snapshot();
-        let tmp = self
+    pub fn save(&mut self, env: &Env<'_>) -> Result<(), String> {
+        let now_s = env.now_ms / 1000;
+        self.last_try_s = now_s;
+        let bytes = snapshot(env);
+        let tmp = env
             .config
             .dir
             .join(format!("temp-{}.rdb", std::process::id()));
-        let path = self.rdb_path();
+        let path = rdb_path(env.config);
         let result = write_atomically(&tmp, &path, &bytes);
         match &result {
             Ok(()) => {
                 log::info!("DB saved on disk");
-                self.rdb.dirty_at_save = self.stats.dirty;
-                self.rdb.lastsave_s = now_s;
-                self.rdb.last_ok = true;
-                self.rdb.saves += 1;
+                self.dirty_at_save = env.dirty;
+                self.lastsave_s = now_s;
+                self.last_ok = true;
+                self.saves += 1;
             }
             Err(e) => {
                 log::warn!("Failed saving the DB: {e}");
                 let _ = std::fs::remove_file(&tmp);
-                self.rdb.last_ok = false;
+                self.last_ok = false;
             }
         }
         result
@@ -107,26 +120,27 @@ impl Server {
     /// The `save` schedule, checked from housekeeping: saves when for some (seconds, changes)
     /// point more than `seconds` passed since the last save and at least `changes` writes
     /// happened, as Redis's serverCron compares them (a failed save is retried after 5 s).
-    pub fn rdb_save_due(&mut self) {
-        self.bgsave_step();
+    /// First it runs one step of the BGSAVE in progress, if any (`tick`: the housekeeping
+    /// period). `aof_rewriting`: an AOF rewrite is in progress.
+    pub fn save_due(&mut self, env: &mut Env<'_>, tick: std::time::Duration, aof_rewriting: bool) {
+        self.bgsave_step(env, tick);
         // One copy-on-write log per database: a save waits for an AOF rewrite to end, as
         // Redis's waits for the rewrite child.
-        if self.bgsave_in_progress() || self.aof.rewrite_in_progress() {
+        if self.bgsave_in_progress() || aof_rewriting {
             return;
         }
-        let now_s = self.now_ms / 1000;
-        let may_retry =
-            self.rdb.last_ok || now_s.saturating_sub(self.rdb.last_try_s) > SAVE_RETRY_DELAY_S;
-        if self.rdb.bgsave_scheduled && may_retry {
-            if let Err(e) = self.bgsave_start() {
+        let now_s = env.now_ms / 1000;
+        let may_retry = self.last_ok || now_s.saturating_sub(self.last_try_s) > SAVE_RETRY_DELAY_S;
+        if self.bgsave_scheduled && may_retry {
+            if let Err(e) = self.bgsave_start(env, aof_rewriting) {
                 log::warn!("Can't save in background: {e}");
-                self.rdb.last_ok = false;
+                self.last_ok = false;
             }
             return;
         }
-        let changes = self.stats.dirty.saturating_sub(self.rdb.dirty_at_save);
-        let since_s = now_s.saturating_sub(self.rdb.lastsave_s);
-        let due = self
+        let changes = env.dirty.saturating_sub(self.dirty_at_save);
+        let since_s = now_s.saturating_sub(self.lastsave_s);
+        let due = env
             .config
             .save_params
             .iter()
@@ -136,22 +150,17 @@ impl Server {
         };
         if may_retry {
             log::info!("{n} changes in {secs} seconds. Saving...");
-            if let Err(e) = self.bgsave_start() {
+            if let Err(e) = self.bgsave_start(env, aof_rewriting) {
                 log::warn!("Can't save in background: {e}");
-                self.rdb.last_ok = false;
+                self.last_ok = false;
             }
         }
     }
 
-    /// Whether a plain SHUTDOWN (or SIGTERM) saves: when a schedule is configured.
-    pub fn rdb_save_on_shutdown(&self) -> bool {
-        !self.config.save_params.is_empty()
-    }
-
     /// Loads `<dir>/<dbfilename>` into the (empty) databases at start-up. A missing file is
     /// not an error; a corrupt one is, naming the file and the offset.
-    pub fn rdb_load_startup(&mut self) -> Result<(), String> {
-        let path = self.rdb_path();
+    pub fn load_startup(&mut self, env: &mut Env<'_>) -> Result<(), String> {
+        let path = rdb_path(env.config);
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -159,14 +168,14 @@ impl Server {
         };
         let started = std::time::Instant::now();
         let stats = self
-            .rdb_load_bytes(&bytes, false)
+            .load_bytes(env, &bytes, false)
             .map_err(|e| format!("Error loading the RDB file {}: {e}", path.display()))?;
         for (k, v) in &stats.aux {
             let v = String::from_utf8_lossy(v);
             match k.as_slice() {
                 b"redis-ver" => log::info!("Loading RDB produced by version {v}"),
                 b"ctime" => {
-                    let age_s = (self.now_ms / 1000) as i64 - v.parse::<i64>().unwrap_or(0);
+                    let age_s = (env.now_ms / 1000) as i64 - v.parse::<i64>().unwrap_or(0);
                     log::info!("RDB age {age_s} seconds");
                 }
                 b"used-mem" => {
@@ -197,15 +206,16 @@ impl Server {
         Ok(())
     }
 
-    /// Loads a snapshot into the databases with this server's limits, updating the load
+    /// Loads a snapshot into the databases with the server's limits, updating the load
     /// counters INFO shows. `merge` replaces keys that exist instead of failing.
-    pub fn rdb_load_bytes(
+    pub fn load_bytes(
         &mut self,
+        env: &mut Env<'_>,
         bytes: &[u8],
         merge: bool,
     ) -> Result<rdb::LoadStats, rdb::RdbError> {
-        let c = &self.config;
-        let mut opts = LoadOptions::new(self.now_ms);
+        let c = env.config;
+        let mut opts = LoadOptions::new(env.now_ms);
         opts.verify_checksum = c.rdbchecksum;
         opts.merge = merge;
         opts.limits = rdb::Limits {
@@ -220,10 +230,10 @@ impl Server {
                 value_max: c.zset_max_listpack_value,
             },
         };
-        let stats = rdb::load(bytes, &mut self.dbs, &opts)?;
-        self.rdb.last_load_keys_loaded = stats.keys_loaded;
-        self.rdb.last_load_keys_expired = stats.keys_expired;
-        self.rdb.dirty_at_save = self.stats.dirty;
+        let stats = rdb::load(bytes, env.dbs, &opts)?;
+        self.last_load_keys_loaded = stats.keys_loaded;
+        self.last_load_keys_expired = stats.keys_expired;
+        self.dirty_at_save = env.dirty;
         Ok(stats)
     }
 }
@@ -263,8 +273,8 @@ fn write_atomically(
 }
 
 /// INFO persistence's RDB fields, in Redis 7.0's order (the AOF fields follow them).
-pub fn rdb_info_fields(srv: &Server) -> String {
-    let r = &srv.rdb;
+/// `loading`: the server is loading its data; `dirty`: its write counter.
+pub fn info_fields(r: &RdbState, aof: &Aof, loading: bool, dirty: u64) -> String {
     let (in_progress, current_s, done, total) = match &r.bgsave {
         Some(j) => (
             1,
@@ -275,14 +285,14 @@ pub fn rdb_info_fields(srv: &Server) -> String {
         None => (0, -1, 0, 0),
     };
     // An AOF rewrite in progress is a save in progress too, as Redis's child is.
-    let (done, total) = match srv.aof.rewrite_progress() {
+    let (done, total) = match aof.rewrite_progress() {
         Some((d, t)) if r.bgsave.is_none() => (d as u64, t as u64),
         _ => (done, total),
     };
     format!(
         "loading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:{done}\r\ncurrent_save_keys_total:{total}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{in_progress}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current_s}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
-        u8::from(srv.loading),
-        srv.stats.dirty.saturating_sub(r.dirty_at_save),
+        u8::from(loading),
+        dirty.saturating_sub(r.dirty_at_save),
         r.lastsave_s,
         if r.last_ok { "ok" } else { "err" },
         r.last_bgsave_s.map_or(-1, |s| s as i64),
@@ -292,19 +302,19 @@ pub fn rdb_info_fields(srv: &Server) -> String {
     )
 }
 
-impl Server {
+impl RdbState {
     /// The save part of SHUTDOWN and SIGTERM: `save` is Some(true) for SAVE, Some(false) for
     /// NOSAVE, None for "as the schedule says". Returns whether the server may exit: a failed
     /// save stops the shutdown unless `force`.
-    pub fn prepare_shutdown(&mut self, save: Option<bool>, force: bool) -> bool {
-        let save = save.unwrap_or_else(|| self.rdb_save_on_shutdown());
+    pub fn prepare_shutdown(&mut self, env: &mut Env<'_>, save: Option<bool>, force: bool) -> bool {
+        let save = save.unwrap_or_else(|| save_on_shutdown(env.config));
         // A background save in progress stops here, as Redis kills its child.
-        self.bgsave_abort();
+        self.bgsave_abort(env.dbs);
         if !save {
             return true;
         }
         log::info!("Saving the final RDB snapshot before exiting.");
-        match self.rdb_save() {
+        match self.save(env) {
             Ok(()) => true,
             Err(_) if force => {
                 log::warn!("Error trying to save the DB; exiting anyway (FORCE).");

@@ -18,15 +18,18 @@
 //! and ending or aborting the job removes all of them; the destination file is replaced only
 //! by a complete, fsynced snapshot. The AOF rewrite walks the same logs with another record
 //! encoder (`persist::aof`), so a job never starts while a rewrite runs (BGSAVE is refused
-//! or, with SCHEDULE, started by `rdb_save_due` once the rewrite ends) and a rewrite waits
-//! for the job to end.
+//! or, with SCHEDULE, started by `RdbState::save_due` once the rewrite ends) and a rewrite
+//! waits for the job to end. The job lives in `RdbState::bgsave`; its methods take the
+//! server parts they need as a `persist::Env`.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::rdb::{RdbWriter, SaveOptions};
-use crate::server::Server;
+use super::rdb::RdbWriter;
+use super::rdb_server::{rdb_path, save_options, RdbState};
+use super::Env;
+use crate::keyspace::Db;
 
 /// Keys emitted between clock reads during a step.
 const KEYS_PER_SLICE: usize = 256;
@@ -55,48 +58,43 @@ pub struct BgSave {
     finishing: Option<std::thread::JoinHandle<Result<(), String>>>,
 }
 
-impl Server {
+impl RdbState {
     pub fn bgsave_in_progress(&self) -> bool {
-        self.rdb.bgsave.is_some()
+        self.bgsave.is_some()
     }
 
-    /// BGSAVE: starts the job (the caller has checked none is running).
-    pub fn bgsave_start(&mut self) -> Result<(), String> {
-        let tmp = self
+    /// BGSAVE: starts the job (the caller has checked none is running, and that no AOF
+    /// rewrite is: `aof_rewriting` is false).
+    pub fn bgsave_start(&mut self, env: &mut Env<'_>, aof_rewriting: bool) -> Result<(), String> {
+        let tmp = env
             .config
             .dir
             .join(format!("temp-{}-bg.rdb", std::process::id()));
         let file = std::fs::File::create(&tmp)
             .map_err(|e| format!("Failed opening the temp RDB file {}: {e}", tmp.display()))?;
-        let opts = SaveOptions {
-            compression: self.config.rdbcompression,
-            checksum: self.config.rdbchecksum,
-            list_fill: self.config.list_max_listpack_size,
-            aux: SaveOptions::aux_redis_7(self.now_ms / 1000, self.used_memory(), false),
-            now_ms: self.now_ms,
-        };
+        let opts = save_options(env, false);
         let slice_keys = std::env::var("RINGKV_BGSAVE_SLICE_KEYS")
             .ok()
             .and_then(|v| v.parse::<usize>().ok())
             .filter(|&n| n > 0)
             .unwrap_or(KEYS_PER_SLICE);
         let mut keys_total = 0;
-        debug_assert!(!self.aof.rewrite_in_progress());
-        for (i, db) in self.dbs.iter_mut().enumerate() {
+        debug_assert!(!aof_rewriting);
+        for (i, db) in env.dbs.iter_mut().enumerate() {
             keys_total += db.len() as u64;
-            db.snapshot_begin(i, self.now_ms);
+            db.snapshot_begin(i, env.now_ms);
         }
-        self.rdb.last_try_s = self.now_ms / 1000;
-        self.rdb.bgsave_scheduled = false;
-        self.rdb.bgsave = Some(BgSave {
+        self.last_try_s = env.now_ms / 1000;
+        self.bgsave_scheduled = false;
+        self.bgsave = Some(BgSave {
             writer: Some(RdbWriter::new(&opts)),
             file: Some(file),
             tmp,
-            path: self.rdb_path(),
+            path: rdb_path(env.config),
             current_db: None,
             started: Instant::now(),
-            start_s: self.now_ms / 1000,
-            dirty_at_start: self.stats.dirty,
+            start_s: env.now_ms / 1000,
+            dirty_at_start: env.dirty,
             keys_done: 0,
             keys_total,
             slice_keys,
@@ -107,11 +105,11 @@ impl Server {
     }
 
     /// Stops a job without replacing the destination file (SAVE, SHUTDOWN, DEBUG RELOAD).
-    pub fn bgsave_abort(&mut self) {
-        let Some(job) = self.rdb.bgsave.take() else {
+    pub fn bgsave_abort(&mut self, dbs: &mut [Db]) {
+        let Some(job) = self.bgsave.take() else {
             return;
         };
-        for db in &mut self.dbs {
+        for db in dbs.iter_mut() {
             db.snapshot_end();
         }
         match job.finishing {
@@ -127,21 +125,20 @@ impl Server {
         log::warn!("Background saving aborted");
     }
 
-    /// One housekeeping step: emit keys for a share of the tick, write them out, and finish
-    /// or collect the job when its time has come.
-    pub fn bgsave_step(&mut self) {
-        let tick = Duration::from_millis(1000 / u64::from(self.hz.max(1)));
+    /// One housekeeping step: emit keys for a share of the tick (`tick`: the housekeeping
+    /// period), write them out, and finish or collect the job when its time has come.
+    pub fn bgsave_step(&mut self, env: &mut Env<'_>, tick: Duration) {
         let deadline = Instant::now() + tick * STEP_SHARE_PCT / 100;
-        let finishing = match &self.rdb.bgsave {
+        let finishing = match &self.bgsave {
             None => return,
             Some(job) => job.finishing.as_ref().map(|h| h.is_finished()),
         };
         match finishing {
-            Some(true) => return self.bgsave_collect(),
+            Some(true) => return self.bgsave_collect(env.now_ms),
             Some(false) => return,
             None => {}
         }
-        let Some(job) = self.rdb.bgsave.as_mut() else {
+        let Some(job) = self.bgsave.as_mut() else {
             return;
         };
         let mut all_done = false;
@@ -159,7 +156,7 @@ impl Server {
                 break;
             };
             let mut emitted = 0u64;
-            for db in &mut self.dbs {
+            for db in env.dbs.iter_mut() {
                 let current = &mut job.current_db;
                 let done = db.snapshot_step(job.slice_keys, |idx, k, v, d| {
                     if *current != Some(idx) {
@@ -184,14 +181,14 @@ impl Server {
         }
         if let Some(e) = failed {
             log::warn!("Background saving error: {e}");
-            self.bgsave_abort();
-            self.rdb.last_ok = false;
+            self.bgsave_abort(env.dbs);
+            self.last_ok = false;
             return;
         }
         if !all_done {
             return;
         }
-        for db in &mut self.dbs {
+        for db in env.dbs.iter_mut() {
             db.snapshot_end();
         }
         let (Some(writer), Some(mut file)) = (job.writer.take(), job.file.take()) else {
@@ -218,26 +215,26 @@ impl Server {
     }
 
     /// The finishing thread is done: record the outcome.
-    fn bgsave_collect(&mut self) {
-        let Some(mut job) = self.rdb.bgsave.take() else {
+    fn bgsave_collect(&mut self, now_ms: u64) {
+        let Some(mut job) = self.bgsave.take() else {
             return;
         };
         let result = match job.finishing.take().map(|h| h.join()) {
             Some(Ok(r)) => r,
             _ => Err("the finishing thread panicked".into()),
         };
-        self.rdb.last_bgsave_s = Some(job.started.elapsed().as_secs());
+        self.last_bgsave_s = Some(job.started.elapsed().as_secs());
         match result {
             Ok(()) => {
                 log::info!("Background saving terminated with success");
-                self.rdb.dirty_at_save = job.dirty_at_start;
-                self.rdb.lastsave_s = self.now_ms / 1000;
-                self.rdb.last_ok = true;
-                self.rdb.saves += 1;
+                self.dirty_at_save = job.dirty_at_start;
+                self.lastsave_s = now_ms / 1000;
+                self.last_ok = true;
+                self.saves += 1;
             }
             Err(e) => {
                 log::warn!("Background saving error: {e}");
-                self.rdb.last_ok = false;
+                self.last_ok = false;
             }
         }
     }
