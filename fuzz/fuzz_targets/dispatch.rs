@@ -26,7 +26,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
-use ringkv::blocking::{self, Unblock};
+use ringkv::blocking::Unblock;
+use ringkv::cmd::blocking;
 use ringkv::cmd::COMMANDS;
 use ringkv::config::Config;
 use ringkv::server::Server;
@@ -280,6 +281,7 @@ fn check(srv: &Server) {
         db.check_invariants();
     }
     srv.blocking.check_invariants(&srv.conns);
+    srv.watches.check_invariants(&srv.conns);
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -326,7 +328,7 @@ fuzz_target!(|data: &[u8]| {
             continue;
         }
         let slot = slots[client];
-        if srv.conns[slot].blocked {
+        if srv.conns[slot].is_blocked() {
             // Another client's CLIENT UNBLOCK <id> TIMEOUT.
             blocking::unblock(&mut srv, slot, Unblock::ClientTimeout);
         }
@@ -340,7 +342,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(ran, 1, "the command was not parsed as one command");
         assert!(
             // A successful SHUTDOWN closes the connection without a reply, as in Redis.
-            !out.is_empty() || srv.conns[slot].blocked || srv.shutdown_requested,
+            !out.is_empty() || srv.conns[slot].is_blocked() || srv.shutdown_requested,
             "no reply and not blocked: {:?}",
             argv.iter()
                 .map(|a| String::from_utf8_lossy(a))
