@@ -284,7 +284,8 @@ fn run(
     let failed = ctx.reply.buf.get(start) == Some(&b'-');
     let changed = srv.stats.dirty != dirty_before;
     let frame = std::mem::replace(&mut srv.frame, outer);
-    if srv.journal.enabled {
+    // Keys deleted by expiry are logged only while the journal records or someone watches.
+    if srv.journal.enabled || !srv.watches.is_empty() {
         srv.drain_expired();
         if changed && !frame.propagated() {
             srv.journal.record_iter(db, argv.len(), argv.iter());

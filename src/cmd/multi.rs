@@ -276,6 +276,8 @@ pub fn cmd_exec(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         ctx.conn().recycle_multi(m);
         return ctx.err("EXECABORT Transaction discarded because of previous errors.");
     }
+    // Watched keys that expired since the last command count before the verdict.
+    ctx.srv.drain_expired();
     let aborted = ctx.conn().watch_dirty || watched_key_expired(ctx.srv, slot);
     discard(ctx.srv, slot);
     if aborted {
