@@ -68,7 +68,7 @@ impl log::Log for Logger {
         let line = format!(
             "{}:M {} {mark} {}\n",
             std::process::id(),
-            timestamp(crate::server::unix_ms()),
+            timestamp(crate::util::unix_ms()),
             r.args()
         );
         if let Ok(mut o) = self.out.lock() {

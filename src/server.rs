@@ -27,7 +27,7 @@ use nix::sys::socket as sock;
 use slab::Slab;
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Why `process_input` stopped with input left.
 pub(crate) enum InputLeft {
@@ -148,12 +148,7 @@ pub struct Server {
     pub(crate) frame: crate::cmd::call::Frame,
 }
 
-pub fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+pub use crate::util::unix_ms;
 
 fn random_hex(n: usize) -> String {
     use std::hash::{BuildHasher, Hasher};

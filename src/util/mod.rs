@@ -1,6 +1,6 @@
 //! Small helpers shared across the server: glob matching, number parsing and Redis's long
-//! double (`f80`) for the commands, the monotonic clock and the page size for the loop and the
-//! memory code.
+//! double (`f80`) for the commands, the wall and monotonic clocks and the page size for the
+//! loop and the memory code.
 pub mod f80;
 pub mod glob;
 pub mod num;
@@ -16,6 +16,14 @@ pub fn mono_ns() -> u64 {
         // CLOCK_MONOTONIC cannot fail on Linux; a zero only makes one timing read 0.
         Err(_) => 0,
     }
+}
+
+/// Wall-clock time in unix milliseconds (0 if the clock is before 1970).
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// The kernel's page size in bytes (read once; 4096 if sysconf cannot tell).
