@@ -88,7 +88,7 @@ impl Journal {
     #[inline]
     pub fn end_unit(&mut self) -> usize {
         debug_assert!(self.depth > 0, "end_unit without begin_unit");
-        self.depth = self.depth.saturating_sub(1);
+        self.depth -= 1;
         if self.depth > 0 || self.unit_ops.is_empty() {
             return 0;
         }

@@ -282,20 +282,13 @@ fn run(
     };
     (c.handler)(&mut ctx, argv);
     let failed = ctx.reply.buf.get(start) == Some(&b'-');
-    let changed = srv.stats.dirty != dirty_before;
     let frame = std::mem::replace(&mut srv.frame, outer);
-    // Keys deleted by expiry are logged only while the journal records or someone watches.
-    if srv.journal.enabled || !srv.watches.is_empty() {
-        srv.drain_expired();
-        if changed && !frame.propagated() {
-            srv.journal.record_iter(db, argv.len(), argv.iter());
-        }
+    // One test when nobody consumes effects or signals: the usual case costs nothing more.
+    if srv.journal.enabled || srv.key_signals_wanted() {
+        after_effects(srv, db, c, argv, frame, srv.stats.dirty != dirty_before);
     }
-    if changed && !frame.signalled() && c.flags & flags::WRITE != 0 && srv.key_signals_wanted() {
-        signal_key_positions(srv, db, c, argv);
-    }
-    srv.journal.end_unit();
-    if srv.journal.has_published() && srv.journal.idle() {
+    // Only the outermost unit publishes, and whatever it published is this client's.
+    if srv.journal.end_unit() > 0 {
         srv.publish_effects(Some(slot));
     }
     // One clock read per command: a command's time runs from the end of the previous
@@ -324,6 +317,30 @@ fn run(
         srv.stats.total_error_replies += 1;
     }
     srv.stats.commands_processed += 1;
+}
+
+/// What follows a command while the journal records or someone watches or is blocked: keys
+/// deleted by expiry on the way, the command's own argv as its effect when it `changed` data
+/// and stated nothing, and its key positions as modified when it named none.
+#[inline(never)]
+fn after_effects(
+    srv: &mut Server,
+    db: usize,
+    c: &Command,
+    argv: &Argv<'_>,
+    frame: Frame,
+    changed: bool,
+) {
+    // Keys deleted by expiry are logged only while the journal records or someone watches.
+    if srv.journal.enabled || !srv.watches.is_empty() {
+        srv.drain_expired();
+        if changed && !frame.propagated() {
+            srv.journal.record_iter(db, argv.len(), argv.iter());
+        }
+    }
+    if changed && !frame.signalled() && c.flags & flags::WRITE != 0 && srv.key_signals_wanted() {
+        signal_key_positions(srv, db, c, argv);
+    }
 }
 
 /// The keys in `c`'s key positions (first, last, step), each signalled as modified.
