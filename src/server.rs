@@ -466,6 +466,7 @@ impl Server {
 
     /// Parses and runs the buffered commands of one connection; says whether it stopped with
     /// input left, and why.
+    #[inline]
     pub(crate) fn process_input(&mut self, slot: usize) -> InputLeft {
         let Some(conn) = self.conns.get_mut(slot) else {
             return InputLeft::None;
