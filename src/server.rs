@@ -2,11 +2,16 @@
 //! housekeeping (cron).
 //!
 //! `event_loop` owns the ring and drives this state: it registers accepted clients
-//! (`add_client`), hands over received input (`process_input` parses and runs a connection's
-//! buffered commands through `execute`) and calls `housekeeping` when the tick fires (active
+//! (`add_client`), hands over received input (`process_input` parses a connection's buffered
+//! commands and runs each through `cmd::call`) and calls `housekeeping` when the tick fires (active
 //! expiry, idle clients, idle rehashing, scheduled saves). Commands reach back into the loop
 //! only through the queues kept here: `touched` (flush this connection's output or re-arm its
 //! receive this turn), `ready` (it has input to process) and `recv_to_cancel`.
+//!
+//! Commands report here what they changed: `signal_modified` (WATCH, blocked clients),
+//! `drain_expired` (keys deleted by expiry, to the journal and WATCH) and `publish_effects`
+//! (the journal's published effects to the AOF, holding the client's reply until they are
+//! acknowledged).
 //!
 //! Persistence (`persist`) sees none of this state: `server::persistence` lends it the parts
 //! it needs for each call and applies what the AOF reports back (held replies released, the

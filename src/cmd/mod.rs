@@ -2,11 +2,11 @@
 //!
 //! Every command is one row of `table::COMMANDS` (name, arity, flags, ACL categories, key
 //! specs, docs, handler); commands with subcommands (CLIENT, CONFIG, OBJECT, COMMAND) carry
-//! their own rows. Dispatch looks a command up case-insensitively, checks arity once,
-//! authentication and the memory limit, then calls the handler. Handlers parse their
-//! arguments, call keyspace operations (`op_*` in each family file, which know nothing of
-//! RESP) and write one reply. COMMAND and its subcommands (`command`) are generated from the
-//! table.
+//! their own rows. `call::call` runs every command from any source: lookup, arity and the
+//! checks the row's flags ask for, once, then the handler. Handlers parse their arguments,
+//! call keyspace operations (`op_*` in each family file, which know nothing of RESP), write
+//! one reply and state what they changed through the `Ctx` (`propagate`, `modified`).
+//! COMMAND and its subcommands (`command`) are generated from the table.
 
 pub mod args;
 pub mod blocking;
