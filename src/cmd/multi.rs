@@ -222,15 +222,18 @@ pub fn queue(srv: &mut Server, slot: usize, idx: usize, c: &super::Command, argv
         return;
     }
     if let Some(m) = conn.queue_mut().filter(|m| !m.error) {
+        // The arguments lie in one stretch of the input buffer (with their length lines
+        // between them): it is copied in one piece and the spans are moved onto the copy.
+        let (buf, spans) = argv.raw_parts();
+        let lo = spans.iter().map(|s| s.start).min().unwrap_or(0);
+        let hi = spans.iter().map(|s| s.end).max().unwrap_or(0);
+        let base = m.bytes.len();
+        m.bytes.extend_from_slice(&buf[lo..hi]);
         let first = m.spans.len();
-        for a in argv.iter() {
-            let start = m.bytes.len();
-            m.bytes.extend_from_slice(a);
-            m.spans.push(Span {
-                start,
-                end: m.bytes.len(),
-            });
-        }
+        m.spans.extend(spans.iter().map(|s| Span {
+            start: s.start - lo + base,
+            end: s.end - lo + base,
+        }));
         m.commands.push((idx, first..m.spans.len()));
         m.flags |= c.flags;
     }

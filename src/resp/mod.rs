@@ -47,6 +47,11 @@ impl<'a> Argv<'a> {
         &self.buf[s.start..s.end]
     }
 
+    /// The buffer and the spans into it (to copy a command in one piece).
+    pub fn raw_parts(&self) -> (&'a [u8], &'a [Span]) {
+        (self.buf, self.spans)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
         let buf = self.buf;
         self.spans.iter().map(move |s| &buf[s.start..s.end])
