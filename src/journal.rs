@@ -78,11 +78,6 @@ impl Journal {
         self.unit_ops.push((db, start..self.unit_bytes.len()));
     }
 
-    /// Effects recorded in the open unit so far.
-    pub fn unit_len(&self) -> usize {
-        self.unit_ops.len()
-    }
-
     /// Closes a unit; the outermost one publishes its effects. Returns the number of effects
     /// published (0 for an inner unit).
     #[inline]
