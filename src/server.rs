@@ -193,6 +193,8 @@ impl Server {
         for c in cmd::COMMANDS {
             let key = command_key(c.name.as_bytes()).expect("command names are 1 to 16 bytes");
             lookup.insert(key, all_commands.len());
+            // Each container is followed by its subcommands, in table order: `cmd::call`
+            // finds a subcommand's index from its container's.
             all_commands.push(c);
             for s in c.subcommands {
                 all_commands.push(s);
@@ -236,13 +238,6 @@ impl Server {
             watches: crate::cmd::multi::Watches::new(databases),
             frame: crate::cmd::call::Frame::default(),
         }
-    }
-
-    pub fn command_index(&self, c: &'static Command) -> usize {
-        self.all_commands
-            .iter()
-            .position(|x| std::ptr::eq(*x, c))
-            .unwrap_or(0)
     }
 
     pub(crate) fn find_command(&self, name: &[u8]) -> Option<usize> {

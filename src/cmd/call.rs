@@ -91,9 +91,21 @@ fn resolve(srv: &Server, argv: &Argv<'_>) -> Result<(usize, &'static Command), V
     if c.subcommands.is_empty() || argv.len() < 2 {
         return Ok((idx, c));
     }
-    match super::lookup(c.subcommands, argv.get(1)) {
-        Some(sub) => Ok((srv.command_index(sub), sub)),
-        None => Err(super::unknown_subcommand_error(c.name, argv.get(1))),
+    let name = argv.get(1);
+    match c
+        .subcommands
+        .iter()
+        .position(|s| s.short_name().as_bytes().eq_ignore_ascii_case(name))
+    {
+        // `all_commands` lists each container followed by its subcommands, in order.
+        Some(i) => {
+            debug_assert!(std::ptr::eq(
+                srv.all_commands[idx + 1 + i],
+                &c.subcommands[i]
+            ));
+            Ok((idx + 1 + i, &c.subcommands[i]))
+        }
+        None => Err(super::unknown_subcommand_error(c.name, name)),
     }
 }
 
