@@ -154,10 +154,7 @@ pub fn cmd_command_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         "HELP",
         "    Prints this help.",
     ];
-    ctx.reply.array(LINES.len());
-    for l in LINES {
-        ctx.reply.simple(l);
-    }
+    ctx.help(LINES);
 }
 
 /// A name as COMMAND INFO and DOCS take it: `get` or `client|kill`, any case.

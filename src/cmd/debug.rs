@@ -239,10 +239,7 @@ pub fn cmd_debug(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let sub = argv.get(1);
     let argc = argv.len();
     if arg_eq(sub, "help") && argc == 2 {
-        ctx.reply.array(DEBUG_HELP.len());
-        for l in DEBUG_HELP {
-            ctx.reply.simple(l);
-        }
+        ctx.help(DEBUG_HELP);
     } else if arg_eq(sub, "digest") && argc == 2 {
         let d = dataset_digest(&ctx.srv.dbs, ctx.now_ms);
         ctx.reply.simple(&hex(&d));

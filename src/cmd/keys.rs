@@ -600,10 +600,7 @@ pub fn cmd_object_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         "HELP",
         "    Prints this help.",
     ];
-    ctx.reply.array(LINES.len());
-    for l in LINES {
-        ctx.reply.simple(l);
-    }
+    ctx.help(LINES);
 }
 
 #[cfg(test)]

@@ -67,6 +67,14 @@ impl Ctx<'_> {
         self.reply.error(error::ERR_SYNTAX);
     }
 
+    /// A HELP subcommand's reply: one status line per text line, as Redis's addReplyHelp.
+    pub fn help(&mut self, lines: &[&str]) {
+        self.reply.array(lines.len());
+        for l in lines {
+            self.reply.simple(l);
+        }
+    }
+
     pub fn wrong_type(&mut self) {
         self.reply.error(error::ERR_WRONGTYPE);
     }

@@ -21,13 +21,6 @@ pub fn cmd_container_without_sub(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.err(&format!("ERR unknown subcommand. Try {name} HELP."));
 }
 
-fn help(ctx: &mut Ctx<'_>, lines: &[&str]) {
-    ctx.reply.array(lines.len());
-    for l in lines {
-        ctx.reply.simple(l);
-    }
-}
-
 pub fn cmd_ping(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     match argv.len() {
         1 => ctx.reply.simple("PONG"),
@@ -322,46 +315,43 @@ pub fn cmd_shutdown(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 // ---- CLIENT ----------------------------------------------------------------------------
 
 pub fn cmd_client_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    help(
-        ctx,
-        &[
-            "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "GETNAME",
-            "    Return the name of the current connection.",
-            "ID",
-            "    Return the ID of the current connection.",
-            "INFO",
-            "    Return information about the current client connection.",
-            "KILL <ip:port>",
-            "    Kill connection made from <ip:port>.",
-            "KILL <option> <value> [<option> <value> [...]]",
-            "    Kill connections. Options are:",
-            "    * ADDR (<ip:port>|<unixsocket>:0)",
-            "      Kill connections made from the specified address",
-            "    * LADDR (<ip:port>|<unixsocket>:0)",
-            "      Kill connections made to specified local address",
-            "    * TYPE (normal|master|replica|pubsub)",
-            "      Kill connections by type.",
-            "    * USER <username>",
-            "      Kill connections authenticated by <username>.",
-            "    * SKIPME (YES|NO)",
-            "      Skip killing current connection (default: yes).",
-            "    * ID <client-id>",
-            "      Kill connections by client id.",
-            "LIST [options ...]",
-            "    Return information about client connections. Options:",
-            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
-            "      Return clients of specified type.",
-            "    * ID <client-id> [<client-id> ...]",
-            "      Return clients of specified IDs only.",
-            "SETNAME <name>",
-            "    Assign the name <name> to the current connection.",
-            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
-            "    Unblock the specified blocked client.",
-            "HELP",
-            "    Print this help.",
-        ],
-    );
+    ctx.help(&[
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (normal|master|replica|pubsub)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
+        "    * ID <client-id>",
+        "      Kill connections by client id.",
+        "LIST [options ...]",
+        "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Return clients of specified type.",
+        "    * ID <client-id> [<client-id> ...]",
+        "      Return clients of specified IDs only.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
+        "HELP",
+        "    Print this help.",
+    ]);
 }
 
 pub fn cmd_client_id(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
@@ -879,20 +869,17 @@ pub fn cmd_info(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 // ---- CONFIG ----------------------------------------------------------------------------
 
 pub fn cmd_config_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
-    help(
-        ctx,
-        &[
-            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "GET <pattern>",
-            "    Return parameters matching the glob-like <pattern> and their values.",
-            "SET <directive> <value>",
-            "    Set the configuration <directive> to <value>.",
-            "RESETSTAT",
-            "    Reset statistics reported by the INFO command.",
-            "HELP",
-            "    Print this help.",
-        ],
-    );
+    ctx.help(&[
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "HELP",
+        "    Print this help.",
+    ]);
 }
 
 pub fn cmd_config_get(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
