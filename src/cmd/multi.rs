@@ -51,11 +51,6 @@ impl Watches {
         self.entries == 0
     }
 
-    /// Keys watched, counted once per database and key (INFO's `watching_keys`).
-    pub fn keys_watched(&self) -> usize {
-        self.keys.iter().map(HashMap::len).sum()
-    }
-
     fn add(&mut self, db: usize, key: &[u8], slot: usize, id: u64) {
         self.keys[db]
             .entry(key.into())
@@ -135,26 +130,24 @@ pub fn touch(srv: &mut Server, db: usize, key: &[u8]) {
         return;
     };
     let watchers = list.clone();
+    // Whether the key is still in the table, expired or not: the same for every watcher.
+    let present = in_table(srv, db, key);
     for (slot, id) in watchers {
         let Some(conn) = srv.conns.get_mut(slot).filter(|c| c.id == id) else {
             continue;
         };
-        let expired = conn
+        if let Some(w) = conn
             .watched
-            .iter()
-            .any(|w| w.db == db && *w.key == *key && w.expired);
-        if expired && !in_table(srv, db, key) {
-            // It was expired when watched and is now deleted: logically no change.
-            if let Some(w) = srv.conns[slot]
-                .watched
-                .iter_mut()
-                .find(|w| w.db == db && *w.key == *key)
-            {
+            .iter_mut()
+            .find(|w| w.db == db && *w.key == *key && w.expired)
+        {
+            if !present {
+                // It was expired when watched and is now deleted: logically no change.
                 w.expired = false;
+                continue;
             }
-            continue;
         }
-        srv.conns[slot].watch_dirty = true;
+        conn.watch_dirty = true;
         unwatch_all(srv, slot);
     }
 }
