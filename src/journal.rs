@@ -60,12 +60,7 @@ impl Journal {
 
     /// Records one effect of the open unit: `args` applied to database `db`.
     pub fn record(&mut self, db: usize, args: &[&[u8]]) {
-        if !self.enabled {
-            return;
-        }
-        let start = self.unit_bytes.len();
-        encode(&mut self.unit_bytes, args.len(), args.iter().copied());
-        self.unit_ops.push((db, start..self.unit_bytes.len()));
+        self.record_iter(db, args.len(), args.iter().copied());
     }
 
     /// Records one effect given as an iterator of arguments (a command's own argv).
