@@ -699,18 +699,12 @@ pub fn cmd_lmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
 }
 
-/// States a pop from the list at `key` as Redis 7.0 propagates LMPOP and the blocking pops:
-/// `LPOP|RPOP key [count]` (with the count popped, for the forms that take COUNT). The key
-/// is named as modified, since it is not in a key position of those commands.
+/// States a pop from the list at `key` (LMPOP, BLMPOP, BLPOP, BRPOP) as `LPOP|RPOP key
+/// [count]`.
 pub fn propagate_pop(ctx: &mut Ctx<'_>, key: &[u8], end: End, count: Option<usize>) {
     let name: &[u8] = match end {
         End::Left => b"LPOP",
         End::Right => b"RPOP",
     };
-    let mut n = itoa::Buffer::new();
-    match count {
-        Some(c) => ctx.propagate(&[name, key, n.format(c).as_bytes()]),
-        None => ctx.propagate(&[name, key]),
-    }
-    ctx.modified(key);
+    ctx.propagate_pop(name, key, count);
 }

@@ -114,6 +114,18 @@ impl Ctx<'_> {
         }
     }
 
+    /// States a pop from `key` as Redis 7.0 propagates the multi-key and blocking pops:
+    /// `NAME key [count]` (the count popped, for the forms that take COUNT), and names the
+    /// key as modified, since it is not in a key position of those commands.
+    pub fn propagate_pop(&mut self, name: &[u8], key: &[u8], count: Option<usize>) {
+        let mut n = itoa::Buffer::new();
+        match count {
+            Some(c) => self.propagate(&[name, key, n.format(c).as_bytes()]),
+            None => self.propagate(&[name, key]),
+        }
+        self.modified(key);
+    }
+
     /// Names a key this command modified (WATCH fails, blocked clients may be served). A
     /// command that names none and changed data is taken to have modified its key positions.
     pub fn modified(&mut self, key: &[u8]) {

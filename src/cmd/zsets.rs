@@ -1021,17 +1021,11 @@ pub fn cmd_zmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.reply.null_array();
 }
 
-/// States a pop from the sorted set at `key` as Redis 7.0 propagates ZMPOP and the blocking
-/// pops: `ZPOPMIN|ZPOPMAX key [count]`. The key is named as modified, since it is not in a
-/// key position of those commands.
+/// States a pop from the sorted set at `key` (ZMPOP, BZMPOP, BZPOPMIN, BZPOPMAX) as
+/// `ZPOPMIN|ZPOPMAX key [count]`.
 pub fn propagate_pop(ctx: &mut Ctx<'_>, key: &[u8], min: bool, count: Option<usize>) {
     let name: &[u8] = if min { b"ZPOPMIN" } else { b"ZPOPMAX" };
-    let mut n = itoa::Buffer::new();
-    match count {
-        Some(c) => ctx.propagate(&[name, key, n.format(c).as_bytes()]),
-        None => ctx.propagate(&[name, key]),
-    }
-    ctx.modified(key);
+    ctx.propagate_pop(name, key, count);
 }
 
 // ---------------------------------------------------------------------------------------------
