@@ -748,10 +748,11 @@ pub fn cmd_spop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                     }
                     ctx.dirty(r.popped.len() as u64);
                     write_elems_as_set(&mut ctx.reply, &r.popped);
-                    if ctx.db().contains(argv.get(1), 0) {
-                        propagate_srem(ctx, argv.get(1), &r.popped);
-                    } else {
+                    if r.whole {
+                        // Popping the whole set deleted the key.
                         ctx.propagate(&[b"DEL", argv.get(1)]);
+                    } else {
+                        propagate_srem(ctx, argv.get(1), &r.popped);
                     }
                 }
                 Ok(None) => ctx.reply.set(0),
