@@ -118,6 +118,15 @@ pub struct Config {
     pub tcp_keepalive_s: u32,
     pub lfu_log_factor: u32,
     pub lfu_decay_time: u32,
+    /// Keys sampled per database when eviction refills its candidate pool.
+    pub maxmemory_samples: u32,
+    /// How long one eviction pass may run before the rest is left to later turns
+    /// (Redis's `maxmemory-eviction-tenacity`, 0..=100; see `evict::time_limit_us`).
+    pub maxmemory_eviction_tenacity: u32,
+    /// Evicted values are freed on the lazy-free thread and logged as UNLINK.
+    pub lazyfree_lazy_eviction: bool,
+    /// `maxmemory-clients`: the clients' memory above which the largest client is closed.
+    pub maxmemory_clients: ClientsMemoryLimit,
     pub protected_mode: bool,
     /// `client-output-buffer-limit` per client class: normal, replica, pubsub.
     pub client_obuf_limits: [ObufLimit; 3],
@@ -151,6 +160,47 @@ pub struct Config {
     pub no_appendfsync_on_rewrite: bool,
     /// `#TS:<unix seconds>` annotations in the AOF, at most one per second.
     pub aof_timestamp_enabled: bool,
+}
+
+/// `maxmemory-clients`: an amount of memory, or a percentage of `maxmemory` (Redis stores
+/// the latter as a negative number and prints it back with a `%`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ClientsMemoryLimit {
+    Bytes(u64),
+    PercentOfMaxmemory(u8),
+}
+
+impl ClientsMemoryLimit {
+    /// The limit in bytes for a given `maxmemory` (0: no limit).
+    pub fn bytes(self, maxmemory_bytes: u64) -> u64 {
+        match self {
+            ClientsMemoryLimit::Bytes(n) => n,
+            ClientsMemoryLimit::PercentOfMaxmemory(p) => maxmemory_bytes * u64::from(p) / 100,
+        }
+    }
+
+    fn parse(v: &[u8]) -> Result<ClientsMemoryLimit, String> {
+        if let Some(digits) = v.strip_suffix(b"%") {
+            let p = std::str::from_utf8(digits)
+                .ok()
+                .and_then(|s| s.parse::<u64>().ok())
+                .ok_or_else(|| "argument must be a memory or percent value".to_string())?;
+            if p > 100 {
+                return Err("percentage argument must be less or equal to 100".into());
+            }
+            return Ok(ClientsMemoryLimit::PercentOfMaxmemory(p as u8));
+        }
+        parse_memory(v)
+            .map(ClientsMemoryLimit::Bytes)
+            .ok_or_else(|| "argument must be a memory or percent value".into())
+    }
+
+    fn show(self) -> String {
+        match self {
+            ClientsMemoryLimit::Bytes(n) => n.to_string(),
+            ClientsMemoryLimit::PercentOfMaxmemory(p) => format!("{p}%"),
+        }
+    }
 }
 
 /// `appendfsync`: when the AOF is fsynced.
@@ -205,6 +255,10 @@ impl Default for Config {
             tcp_keepalive_s: 300,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lazyfree_lazy_eviction: false,
+            maxmemory_clients: ClientsMemoryLimit::Bytes(0),
             protected_mode: true,
             client_obuf_limits: [
                 ObufLimit::default(),
@@ -578,6 +632,46 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.lfu_decay_time.to_string(),
         set: |c, v| {
             c.lfu_decay_time = int_in(one(v), 0, i32::MAX as i64)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "maxmemory-samples",
+        mutable: true,
+        values: 1,
+        get: |c| c.maxmemory_samples.to_string(),
+        set: |c, v| {
+            c.maxmemory_samples = int_in(one(v), 1, i32::MAX as i64)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "maxmemory-eviction-tenacity",
+        mutable: true,
+        values: 1,
+        get: |c| c.maxmemory_eviction_tenacity.to_string(),
+        set: |c, v| {
+            c.maxmemory_eviction_tenacity = int_in(one(v), 0, 100)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "lazyfree-lazy-eviction",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.lazyfree_lazy_eviction),
+        set: |c, v| {
+            c.lazyfree_lazy_eviction = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "maxmemory-clients",
+        mutable: true,
+        values: 1,
+        get: |c| c.maxmemory_clients.show(),
+        set: |c, v| {
+            c.maxmemory_clients = ClientsMemoryLimit::parse(one(v))?;
             Ok(())
         },
     },

@@ -204,7 +204,7 @@ impl Server {
         let blocking = crate::blocking::Blocking::new(config.databases);
         let databases = config.databases;
         let now = unix_ms();
-        Server {
+        let mut srv = Server {
             hz: config.hz,
             config,
             dbs,
@@ -237,11 +237,26 @@ impl Server {
             journal: crate::journal::Journal::new(),
             watches: crate::cmd::multi::Watches::new(databases),
             frame: crate::cmd::call::Frame::default(),
-        }
+        };
+        srv.apply_access_params();
+        srv
     }
 
     pub(crate) fn find_command(&self, name: &[u8]) -> Option<usize> {
         self.lookup.get(&command_key(name)?).copied()
+    }
+
+    /// Gives every database the access-word meaning and LFU parameters the config asks for
+    /// (at start and after CONFIG SET).
+    pub fn apply_access_params(&mut self) {
+        let access = crate::keyspace::AccessParams {
+            lfu: self.config.maxmemory_policy.ends_with("lfu"),
+            lfu_log_factor: self.config.lfu_log_factor,
+            lfu_decay_time_min: self.config.lfu_decay_time,
+        };
+        for db in &mut self.dbs {
+            db.set_access_params(access);
+        }
     }
 
     pub fn used_memory(&self) -> u64 {

@@ -766,7 +766,10 @@ mod tests {
     fn rename_and_move_keep_lfu_counter() {
         let mut all = dbs(2);
         for db in &mut all {
-            db.set_lfu_mode(true);
+            db.set_access_params(crate::keyspace::AccessParams {
+                lfu: true,
+                ..Default::default()
+            });
         }
         all[0].set(b"a", s("v"), NOW_MS, false);
         for _ in 0..200 {

@@ -961,15 +961,10 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             c.authenticated = true;
         }
     }
-    let lfu = next.maxmemory_policy.ends_with("lfu");
-    if lfu != ctx.srv.config.maxmemory_policy.ends_with("lfu") {
-        for db in &mut ctx.srv.dbs {
-            db.set_lfu_mode(lfu);
-        }
-    }
     ctx.srv.hz = next.hz;
     let aof_was = ctx.srv.config.appendonly;
     ctx.srv.config = next;
+    ctx.srv.apply_access_params();
     if ctx.srv.config.appendonly != aof_was {
         let on = ctx.srv.config.appendonly;
         if let Err(e) = ctx.srv.aof_set_enabled(on) {

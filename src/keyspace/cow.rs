@@ -187,7 +187,7 @@ impl Db {
         let old = Db {
             dict: std::mem::take(&mut self.dict),
             heap: std::mem::take(&mut self.heap),
-            lfu_mode: self.lfu_mode,
+            access: self.access,
             rng_state: empty_seed,
             expired_keys: 0,
             log_expired: false,
@@ -198,7 +198,7 @@ impl Db {
         Some(Db {
             dict: Default::default(),
             heap: Default::default(),
-            lfu_mode: self.lfu_mode,
+            access: self.access,
             rng_state: empty_seed,
             expired_keys: 0,
             log_expired: false,

@@ -54,10 +54,25 @@ impl HeapSlot for EntryPtr {
 
 /// Redis's LFU_INIT_VAL: new keys start here so they are not evicted at once.
 const LFU_INIT_VAL: u8 = 5;
-/// Redis's default lfu-log-factor.
-const LFU_LOG_FACTOR: f64 = 10.0;
-/// Redis's default lfu-decay-time: the counter loses one per elapsed minute.
-const LFU_DECAY_TIME_MIN: u32 = 1;
+/// What the access word means and how the LFU counter moves: maxmemory-policy (*-lfu or
+/// not), `lfu-log-factor` and `lfu-decay-time` (minutes per point of decay, 0 = none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccessParams {
+    pub lfu: bool,
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time_min: u32,
+}
+
+impl Default for AccessParams {
+    /// Redis's defaults: LRU, factor 10, one point per minute.
+    fn default() -> Self {
+        AccessParams {
+            lfu: false,
+            lfu_log_factor: 10,
+            lfu_decay_time_min: 1,
+        }
+    }
+}
 /// Random picks RANDOMKEY makes before walking the table for a live key.
 const RANDOM_KEY_TRIES: usize = 100;
 /// Keys active expiry deletes between clock reads.
@@ -66,7 +81,7 @@ const ACTIVE_EXPIRE_CLOCK_EVERY: usize = 16;
 pub struct Db {
     dict: Dict<Value>,
     heap: TtlHeap<EntryPtr>,
-    lfu_mode: bool,
+    access: AccessParams,
     /// xorshift64 state for LFU increments and RANDOMKEY; never zero.
     rng_state: u64,
     /// Keys deleted because their TTL passed (lazily or actively); INFO's expired_keys.
@@ -96,8 +111,9 @@ fn lfu_minutes(now_ms: u64) -> u32 {
     ((now_ms / 60_000) & 0xFFFF) as u32
 }
 
-/// Redis's `LFUDecrAndReturn`: the counter after decaying one per elapsed minute.
-fn lfu_decayed(access: u32, now_ms: u64) -> u8 {
+/// Redis's `LFUDecrAndReturn`: the counter after decaying one per `decay_time_min` elapsed
+/// minutes (no decay when 0).
+fn lfu_decayed(access: u32, now_ms: u64, decay_time_min: u32) -> u8 {
     let last_min = access >> 8;
     let counter = (access & 0xFF) as u8;
     let now_min = lfu_minutes(now_ms);
@@ -106,7 +122,7 @@ fn lfu_decayed(access: u32, now_ms: u64) -> u8 {
     } else {
         65535 - last_min + now_min
     };
-    let periods = elapsed_min / LFU_DECAY_TIME_MIN;
+    let periods = elapsed_min.checked_div(decay_time_min).unwrap_or(0);
     if periods > u32::from(counter) {
         0
     } else {
@@ -120,12 +136,12 @@ fn lfu_pack(counter: u8, now_ms: u64) -> u32 {
 
 /// Redis's `LFULogIncr`: increments with probability 1 / ((counter - 5) * factor + 1).
 /// `r` is uniform in [0, 1).
-fn lfu_log_incr(counter: u8, r: f64) -> u8 {
+fn lfu_log_incr(counter: u8, r: f64, log_factor: u32) -> u8 {
     if counter == 255 {
         return 255;
     }
     let base = f64::from(counter.saturating_sub(LFU_INIT_VAL));
-    if r < 1.0 / (base * LFU_LOG_FACTOR + 1.0) {
+    if r < 1.0 / (base * f64::from(log_factor) + 1.0) {
         counter + 1
     } else {
         counter
@@ -149,7 +165,7 @@ impl Db {
         Db {
             dict: Dict::new(),
             heap: TtlHeap::new(),
-            lfu_mode: false,
+            access: AccessParams::default(),
             rng_state: seed,
             expired_keys: 0,
             log_expired: false,
@@ -226,10 +242,14 @@ impl Db {
 
     /// Records an access: the LRU clock, or an LFU decay-and-increment.
     fn touch(&mut self, e: EntryPtr, now_ms: u64) {
-        let access = if self.lfu_mode {
-            let counter = lfu_decayed(self.dict.owner_bits(e), now_ms);
+        let access = if self.access.lfu {
+            let counter = lfu_decayed(
+                self.dict.owner_bits(e),
+                now_ms,
+                self.access.lfu_decay_time_min,
+            );
             let r = (xorshift64(&mut self.rng_state) >> 11) as f64 / (1u64 << 53) as f64;
-            lfu_pack(lfu_log_incr(counter, r), now_ms)
+            lfu_pack(lfu_log_incr(counter, r, self.access.lfu_log_factor), now_ms)
         } else {
             lru_clock(now_ms)
         };
@@ -267,7 +287,7 @@ impl Db {
         self.cow_before_set(key);
         let (e, old) = self.dict.upsert(key, value);
         let Some(old) = old else {
-            let access = if self.lfu_mode {
+            let access = if self.access.lfu {
                 lfu_pack(LFU_INIT_VAL, now_ms)
             } else {
                 lru_clock(now_ms)
@@ -283,7 +303,7 @@ impl Db {
                 self.expired_log.push(key.to_vec());
             }
             self.expired_keys += 1;
-            let access = if self.lfu_mode {
+            let access = if self.access.lfu {
                 lfu_pack(LFU_INIT_VAL, now_ms)
             } else {
                 lru_clock(now_ms)
@@ -360,16 +380,25 @@ impl Db {
         ))
     }
 
-    /// Switches the meaning of the access word (maxmemory-policy *-lfu). Existing keys keep
-    /// their bits, as in Redis when the policy changes at run time.
-    pub fn set_lfu_mode(&mut self, on: bool) {
-        self.lfu_mode = on;
+    /// Sets the meaning of the access word (maxmemory-policy *-lfu) and the LFU counter's
+    /// parameters. Existing keys keep their bits, as in Redis when the policy changes at run
+    /// time.
+    pub fn set_access_params(&mut self, access: AccessParams) {
+        self.access = access;
+    }
+
+    pub fn access_params(&self) -> AccessParams {
+        self.access
     }
 
     /// The decayed LFU counter, without touching (OBJECT FREQ; LFU mode only).
     pub fn lfu_freq(&mut self, key: &[u8], now_ms: u64) -> Option<u8> {
         let e = self.lookup(key, now_ms)?;
-        Some(lfu_decayed(self.dict.owner_bits(e), now_ms))
+        Some(lfu_decayed(
+            self.dict.owner_bits(e),
+            now_ms,
+            self.access.lfu_decay_time_min,
+        ))
     }
 
     /// Active expiry: deletes due keys in deadline order, at most `keys_max`, stopping early
@@ -474,7 +503,7 @@ impl Db {
             entries.push(e);
             true
         });
-        let access = if self.lfu_mode {
+        let access = if self.access.lfu {
             lfu_pack(LFU_INIT_VAL, now_ms)
         } else {
             lru_clock(now_ms)
@@ -513,7 +542,7 @@ impl Db {
         Db {
             dict: std::mem::take(&mut self.dict),
             heap: std::mem::take(&mut self.heap),
-            lfu_mode: self.lfu_mode,
+            access: self.access,
             rng_state: seed,
             expired_keys: 0,
             log_expired: false,
@@ -579,28 +608,34 @@ mod tests {
     #[test]
     fn lfu_helpers_match_redis() {
         // Counter 255 saturates; below LFU_INIT_VAL the increment is certain.
-        assert_eq!(lfu_log_incr(255, 0.0), 255);
-        assert_eq!(lfu_log_incr(3, 0.999), 4);
+        assert_eq!(lfu_log_incr(255, 0.0, 10), 255);
+        assert_eq!(lfu_log_incr(3, 0.999, 10), 4);
         // At 15, p = 1/(10*10+1): r just below increments, r above does not.
-        assert_eq!(lfu_log_incr(15, 0.0098), 16);
-        assert_eq!(lfu_log_incr(15, 0.0100), 15);
+        assert_eq!(lfu_log_incr(15, 0.0098, 10), 16);
+        assert_eq!(lfu_log_incr(15, 0.0100, 10), 15);
+        // Factor 0 always increments; decay time 0 never decays.
+        assert_eq!(lfu_log_incr(100, 0.999, 0), 101);
+        assert_eq!(lfu_decayed(lfu_pack(10, 0), 30 * 60_000, 0), 10);
         // Decay: one per minute, floor 0, and the 16-bit minute clock wraps.
         let t0_ms = 1_000 * 60_000;
         let access = lfu_pack(10, t0_ms);
-        assert_eq!(lfu_decayed(access, t0_ms + 59_999), 10);
-        assert_eq!(lfu_decayed(access, t0_ms + 3 * 60_000), 7);
-        assert_eq!(lfu_decayed(access, t0_ms + 30 * 60_000), 0);
+        assert_eq!(lfu_decayed(access, t0_ms + 59_999, 1), 10);
+        assert_eq!(lfu_decayed(access, t0_ms + 3 * 60_000, 1), 7);
+        assert_eq!(lfu_decayed(access, t0_ms + 30 * 60_000, 1), 0);
         let wrap_ms = 65_535 * 60_000;
         let access = lfu_pack(10, wrap_ms);
         // Redis's LFUTimeElapsed counts across the wrap as `65535 - ldt + now`, one minute
         // short of the true distance; we keep that quirk for identical OBJECT FREQ answers.
-        assert_eq!(lfu_decayed(access, wrap_ms + 2 * 60_000), 9);
+        assert_eq!(lfu_decayed(access, wrap_ms + 2 * 60_000, 1), 9);
     }
 
     #[test]
     fn lfu_counter_grows_logarithmically() {
         let mut db = Db::new();
-        db.set_lfu_mode(true);
+        db.set_access_params(AccessParams {
+            lfu: true,
+            ..AccessParams::default()
+        });
         let now_ms = 1_700_000_000_000;
         db.set(b"k", Value::Int(1), now_ms, false);
         assert_eq!(db.lfu_freq(b"k", now_ms), Some(LFU_INIT_VAL));
