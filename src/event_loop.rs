@@ -261,6 +261,12 @@ impl EventLoop {
                     crate::cmd::blocking::expire_due(&mut self.srv);
                 }
             }
+            if self.srv.evict.running && self.shutdown_started.is_none() {
+                // An eviction pass stopped on its time limit: go on, without sleeping
+                // until it is done (Redis's evictionTimeProc).
+                crate::evict::perform(&mut self.srv);
+                self.resume_now |= self.srv.evict.running;
+            }
             crate::alloc::sample_peak();
             if tick {
                 self.srv.housekeeping();

@@ -102,6 +102,14 @@ pub fn should_defer(len: usize) -> bool {
     len > LAZYFREE_THRESHOLD && ON_LOOP_THREAD.with(Cell::get)
 }
 
+/// Drops `obj` on this thread even if it is a large collection on the loop thread (eviction
+/// without `lazyfree-lazy-eviction` frees synchronously, so the memory it freed is known).
+pub fn drop_inline<T>(obj: T) {
+    let was = ON_LOOP_THREAD.with(|c| c.replace(false));
+    drop(obj);
+    ON_LOOP_THREAD.with(|c| c.set(was));
+}
+
 /// For `Drop` impls: if `len` is large and this is the loop thread, moves the storage that
 /// `take` returns to the lazy-free thread. Otherwise does nothing (the caller's fields are
 /// then dropped inline as usual).

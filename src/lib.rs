@@ -84,6 +84,7 @@ pub mod cmd;
 pub mod config;
 pub mod ds;
 pub mod event_loop;
+pub mod evict;
 pub mod io;
 pub mod journal;
 pub mod keyspace;

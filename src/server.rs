@@ -151,6 +151,8 @@ pub struct Server {
     pub watches: crate::cmd::multi::Watches,
     /// What the running command has stated (`cmd::call`).
     pub(crate) frame: crate::cmd::call::Frame,
+    /// Eviction under maxmemory (`evict`).
+    pub evict: crate::evict::Evictor,
 }
 
 pub use crate::util::unix_ms;
@@ -237,6 +239,7 @@ impl Server {
             journal: crate::journal::Journal::new(),
             watches: crate::cmd::multi::Watches::new(databases),
             frame: crate::cmd::call::Frame::default(),
+            evict: crate::evict::Evictor::default(),
         };
         srv.apply_access_params();
         srv

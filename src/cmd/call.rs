@@ -137,7 +137,7 @@ fn refusal_text(srv: &Server, c: &Command, r: Refusal) -> String {
 /// `queued_flags` is `Some` (the or-ed flags of the queue) while the client is in MULTI.
 #[inline(always)]
 fn check(
-    srv: &Server,
+    srv: &mut Server,
     slot: usize,
     c: &Command,
     argc: usize,
@@ -169,11 +169,13 @@ fn check(
             0
         };
     if srv.config.maxmemory_bytes > 0 && !srv.loading {
-        // Inside MULTI every command but the transaction's end is refused when over the
-        // limit: queueing would grow memory without bound.
+        // Eviction runs before every command, as Redis's processCommand does; only a pass
+        // that found nothing left to evict refuses commands. Inside MULTI every command but
+        // the transaction's end is refused then: queueing would grow memory without bound.
+        let out_of_memory = crate::evict::perform(srv) == crate::evict::Outcome::Fail;
         let deny = effective & flags::DENYOOM != 0
             || (in_multi && !is_exec && c.flags & flags::TX_END == 0);
-        if deny && srv.used_memory() > srv.config.maxmemory_bytes {
+        if deny && out_of_memory {
             return Some(Refusal::Oom);
         }
     }

@@ -744,7 +744,7 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 .unwrap_or(0);
             let _ = write!(
                 s,
-                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\ntotal_system_memory:{total}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_allocator:libc\r\nlazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
+                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\ntotal_system_memory:{total}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:{}\r\nmem_aof_buffer:{}\r\nmem_allocator:libc\r\nlazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
                 human(used),
                 human(rss),
                 human(peak),
@@ -754,6 +754,8 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 human(srv.config.maxmemory_bytes),
                 srv.config.maxmemory_policy,
                 rss as i64 - used as i64,
+                crate::evict::not_counted_bytes(srv),
+                srv.aof.buffer_bytes(),
                 srv.lazyfree.pending(),
                 srv.lazyfree.freed(),
             );
@@ -761,9 +763,10 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
         "persistence" => s.push_str(&srv.info_persistence()),
         "stats" => {
             let st = &srv.stats;
+            let (exceeded_total_ms, exceeded_current_ms) = srv.evict.exceeded_ms();
             let _ = write!(
                 s,
-                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nexpired_keys_active:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_forks:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\nauth_failures:{}\r\nbusy_poll_hits:{}\r\n",
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nexpired_keys_active:{}\r\nevicted_keys:{}\r\ntotal_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_forks:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\nauth_failures:{}\r\nbusy_poll_hits:{}\r\n",
                 st.connections_received,
                 st.commands_processed,
                 srv.instantaneous_ops(),
@@ -772,6 +775,9 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 st.rejected_connections,
                 srv.expired_keys(),
                 st.expired_keys_active,
+                srv.evict.evicted_keys,
+                exceeded_total_ms,
+                exceeded_current_ms,
                 st.keyspace_hits,
                 st.keyspace_misses,
                 st.unexpected_error_replies,
@@ -962,6 +968,14 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         }
     }
     ctx.srv.hz = next.hz;
+    if next.maxmemory_policy != ctx.srv.config.maxmemory_policy {
+        ctx.srv.evict.clear_pool();
+    }
+    if next.maxmemory_bytes != ctx.srv.config.maxmemory_bytes && next.maxmemory_bytes > 0 {
+        // A lower limit is enforced at once, in time-limited passes on the following turns
+        // (Redis's CONFIG SET maxmemory starts its eviction timer).
+        ctx.srv.evict.running = true;
+    }
     let aof_was = ctx.srv.config.appendonly;
     ctx.srv.config = next;
     ctx.srv.apply_access_params();

@@ -36,6 +36,10 @@ pub struct CowLog {
     start_ms: u64,
     handled: HashSet<Box<[u8]>>,
     saved: Vec<(Box<[u8]>, Value, Option<u64>)>,
+    /// Bytes of the keys in `handled` and of the copies in `saved` (allocator-measured), for
+    /// `Db::cow_bytes`.
+    handled_key_bytes: usize,
+    saved_bytes: usize,
     retired: Vec<Db>,
     cursor: u64,
     live_done: bool,
@@ -54,6 +58,8 @@ impl Db {
             start_ms,
             handled: HashSet::new(),
             saved: Vec::new(),
+            handled_key_bytes: 0,
+            saved_bytes: 0,
             retired: Vec::new(),
             cursor: 0,
             live_done: false,
@@ -71,6 +77,20 @@ impl Db {
         self.cow.is_some()
     }
 
+    /// Memory the snapshot in progress holds beyond the live data: the set of handled keys
+    /// and the saved copies. Eviction does not count it against maxmemory (it is gone when
+    /// the snapshot ends, as a fork's copied pages are). A table retired by FLUSHDB during
+    /// the snapshot is not included: it stays counted until the walk frees it.
+    pub fn cow_bytes(&self) -> usize {
+        self.cow.as_ref().map_or(0, |log| {
+            let slot = std::mem::size_of::<Box<[u8]>>() + 1;
+            log.handled.capacity() * slot
+                + log.handled_key_bytes
+                + log.saved.capacity() * std::mem::size_of::<(Box<[u8]>, Value, Option<u64>)>()
+                + log.saved_bytes
+        })
+    }
+
     /// Emits up to about `budget` keys of the snapshot through `emit(db_index, key, value,
     /// deadline)`; returns true when every key of the snapshot has been emitted.
     pub fn snapshot_step(
@@ -86,6 +106,8 @@ impl Db {
             start_ms,
             handled,
             saved,
+            handled_key_bytes,
+            saved_bytes,
             retired,
             cursor,
             live_done,
@@ -102,6 +124,7 @@ impl Db {
             emit(idx, &k, &v, d);
             done += 1;
         }
+        *saved_bytes = 0;
         let mut walk =
             |dict: &Dict<Value>, heap: &TtlHeap<EntryPtr>, cursor: u64, done: &mut usize| {
                 dict.scan_entries(cursor, |e: EntryPtr| {
@@ -110,6 +133,7 @@ impl Db {
                     let key = dict.key(e);
                     if live_at_start(deadline) && !handled.contains(key) {
                         handled.insert(key.into());
+                        *handled_key_bytes += key.len();
                         emit(idx, key, dict.value(e), deadline);
                         *done += 1;
                     }
@@ -152,9 +176,12 @@ impl Db {
         let hi = e.heap_index();
         let deadline = (hi != NO_HEAP_INDEX).then(|| self.heap.deadline(hi));
         log.handled.insert(key.into());
+        log.handled_key_bytes += key.len();
         if deadline.is_none_or(|d| log.start_ms <= d) {
-            log.saved
-                .push((key.into(), self.dict.value(e).clone(), deadline));
+            let before = crate::alloc::allocated();
+            let copy = self.dict.value(e).clone();
+            log.saved_bytes += key.len() + crate::alloc::allocated().saturating_sub(before);
+            log.saved.push((key.into(), copy, deadline));
         }
     }
 
@@ -169,6 +196,7 @@ impl Db {
             None => {
                 if let Some(log) = self.cow.as_mut() {
                     log.handled.insert(key.into());
+                    log.handled_key_bytes += key.len();
                 }
             }
         }
@@ -193,6 +221,7 @@ impl Db {
             log_expired: false,
             expired_log: Vec::new(),
             cow: None,
+            sample_buf: Vec::new(),
         };
         log.retired.push(old);
         Some(Db {
@@ -204,6 +233,7 @@ impl Db {
             log_expired: false,
             expired_log: Vec::new(),
             cow: None,
+            sample_buf: Vec::new(),
         })
     }
 }

@@ -81,6 +81,12 @@ impl<S: HeapSlot> TtlHeap<S> {
         self.items[idx as usize].deadline_ms
     }
 
+    /// The deadline and slot of the item at `idx`. Panics if `idx` is out of range.
+    pub fn item(&self, idx: u32) -> (u64, S) {
+        let it = &self.items[idx as usize];
+        (it.deadline_ms, it.slot)
+    }
+
     /// Changes the deadline of the item at `idx` and restores heap order.
     pub fn update(&mut self, idx: u32, deadline_ms: u64) {
         let i = idx as usize;

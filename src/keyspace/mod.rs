@@ -93,6 +93,17 @@ pub struct Db {
     pub expired_log: Vec<Vec<u8>>,
     /// Copy-on-write state while a snapshot is walking this database (see `cow`).
     cow: Option<Box<cow::CowLog>>,
+    /// Entries sampled for eviction, kept to reuse its allocation.
+    sample_buf: Vec<EntryPtr>,
+}
+
+/// How eviction ranks the keys it samples: a larger rank is evicted sooner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvictRank {
+    /// Milliseconds since the last access (the LRU policies).
+    Idle,
+    /// 255 minus the decayed LFU counter (the LFU policies).
+    Rarity,
 }
 
 impl Default for Db {
@@ -171,6 +182,7 @@ impl Db {
             log_expired: false,
             expired_log: Vec::new(),
             cow: None,
+            sample_buf: Vec::new(),
         }
     }
 
@@ -548,6 +560,7 @@ impl Db {
             log_expired: false,
             expired_log: Vec::new(),
             cow: None,
+            sample_buf: Vec::new(),
         }
     }
 
@@ -578,6 +591,99 @@ impl Db {
             "Db: {with_ttl} entries claim a heap item, heap has {}",
             self.heap.len()
         );
+    }
+}
+
+/// What eviction (`crate::evict`) needs of a database: ranked samples, exact picks for the
+/// random and TTL policies, and a deletion that is not an expiry.
+impl Db {
+    fn rand(&mut self) -> u64 {
+        xorshift64(&mut self.rng_state)
+    }
+
+    /// The eviction rank of an entry (see `EvictRank`). A key already past its deadline
+    /// ranks above every live one: it is dead weight whatever the policy.
+    fn evict_rank(&self, e: EntryPtr, rank: EvictRank, now_ms: u64) -> u64 {
+        if self.is_expired(e, now_ms) {
+            return u64::MAX;
+        }
+        let access = self.dict.owner_bits(e);
+        match rank {
+            // Redis's estimateObjectIdleTime: the clock wraps every 2^24 s.
+            EvictRank::Idle => {
+                u64::from(lru_clock(now_ms).wrapping_sub(access) & ACCESS_MASK) * 1000
+            }
+            EvictRank::Rarity => {
+                255 - u64::from(lfu_decayed(access, now_ms, self.access.lfu_decay_time_min))
+            }
+        }
+    }
+
+    /// Samples up to `count` keys — from all keys, or only from those with a TTL when
+    /// `volatile` — and passes each with its rank to `f`. All keys are sampled as Redis's
+    /// `dictGetSomeKeys` does (whole chains of consecutive buckets from a random start);
+    /// keys with a TTL are drawn uniformly from the TTL heap's array. Does not touch the
+    /// keys' access data.
+    pub fn eviction_sample(
+        &mut self,
+        count: usize,
+        volatile: bool,
+        rank: EvictRank,
+        now_ms: u64,
+        mut f: impl FnMut(u64, &[u8]),
+    ) {
+        let mut buf = std::mem::take(&mut self.sample_buf);
+        buf.clear();
+        if volatile {
+            let n = self.heap.len();
+            for _ in 0..count.min(n) {
+                let idx = (self.rand() % n as u64) as u32;
+                buf.push(self.heap.item(idx).1);
+            }
+        } else {
+            let rng = &mut self.rng_state;
+            self.dict
+                .sample_entries(count, || xorshift64(rng), &mut buf);
+        }
+        for &e in &buf {
+            f(self.evict_rank(e, rank, now_ms), self.dict.key(e));
+        }
+        buf.clear();
+        self.sample_buf = buf;
+    }
+
+    /// A random key (of all, or of those with a TTL), for the random policies.
+    pub fn eviction_random_key(&mut self, volatile: bool) -> Option<&[u8]> {
+        let e = if volatile {
+            let n = self.heap.len();
+            if n == 0 {
+                return None;
+            }
+            let idx = (self.rand() % n as u64) as u32;
+            self.heap.item(idx).1
+        } else {
+            let rng = &mut self.rng_state;
+            self.dict.random_entry(|| xorshift64(rng))?
+        };
+        Some(self.dict.key(e))
+    }
+
+    /// The key with the nearest deadline and that deadline (volatile-ttl).
+    pub fn nearest_deadline(&self) -> Option<(u64, &[u8])> {
+        let (deadline_ms, e) = self.heap.peek()?;
+        Some((deadline_ms, self.dict.key(e)))
+    }
+
+    /// Whether an entry for `key` exists, expired or not, without reaping or touching it.
+    pub fn has_entry(&mut self, key: &[u8]) -> bool {
+        self.dict.find(key).is_some()
+    }
+
+    /// Deletes `key` for eviction, whether or not it is past its deadline (Redis counts
+    /// either as evicted). None if absent.
+    pub fn evict(&mut self, key: &[u8]) -> Option<Value> {
+        let e = self.dict.find(key)?;
+        Some(self.delete_entry(e))
     }
 }
 

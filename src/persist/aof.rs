@@ -641,6 +641,15 @@ impl Aof {
         }
     }
 
+    /// Bytes the AOF's buffers hold allocated (not counted against maxmemory).
+    pub fn buffer_bytes(&self) -> usize {
+        let failed = match &self.state {
+            WriteState::Failed { buf, .. } => buf.capacity(),
+            WriteState::Idle => 0,
+        };
+        self.buf.capacity() + self.spare.capacity() + failed
+    }
+
     /// INFO's aof_buffer_length: bytes produced but not yet confirmed written.
     pub fn buffer_length(&self) -> usize {
         self.buf.len() + self.pending_len()

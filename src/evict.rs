@@ -1,0 +1,401 @@
+//! Eviction: keeping used memory under `maxmemory` by deleting keys the policy picks, as
+//! Redis 7.0's `performEvictions` does.
+//!
+//! Before a command runs (`cmd::call`), and on every loop turn while a pass is unfinished,
+//! [`perform`] compares the memory that counts (everything allocated, minus the AOF's buffers
+//! and the copies an in-progress snapshot holds — what Redis reports as
+//! `mem_not_counted_for_evict`) with maxmemory and deletes keys until it is under, nothing is
+//! left to evict (`Outcome::Fail`: commands that may grow memory get the OOM error), or the
+//! pass used its time allowance (`maxmemory-eviction-tenacity`; `Outcome::Running`: the rest
+//! continues on the following loop turns while clients keep being served).
+//!
+//! Which key goes:
+//! - `*-lru` / `*-lfu`: a pool of the best candidates (highest idle time, or lowest decayed
+//!   LFU counter) is refilled from `maxmemory-samples` keys of every non-empty database
+//!   (`Db::eviction_sample`) and the best one is taken, as Redis's eviction pool; a sampled
+//!   key already past its deadline ranks above every live one;
+//! - `*-random`: a random key, the databases taken in turn;
+//! - `volatile-ttl`: exactly the key with the nearest deadline over all databases (the TTL
+//!   heaps' minimums), where Redis approximates it by sampling;
+//! - `volatile-*` only ever consider keys with a TTL and fail when none is left.
+//!
+//! Every evicted key is a journal unit of its own (`DEL`, or `UNLINK` with
+//! `lazyfree-lazy-eviction`), invalidates WATCHes on it, and never serves a blocked client
+//! (it is a deletion). Invariants: the pool holds at most `POOL_SIZE` entries sorted by rank;
+//! one pass evicts at most what it must, checking the clock every `CLOCK_EVERY_KEYS` keys.
+
+use std::time::Instant;
+
+use crate::keyspace::EvictRank;
+use crate::server::Server;
+
+/// Candidates the pool keeps between evictions (Redis's EVPOOL_SIZE).
+const POOL_SIZE: usize = 16;
+/// Keys evicted between clock reads and (with lazy freeing) memory re-checks.
+const CLOCK_EVERY_KEYS: u64 = 16;
+/// Pool refills one pick may make before it gives up: every refill samples every non-empty
+/// database, so only keys deleted between the sample and the pick can make one fail.
+const REFILLS_PER_PICK_MAX: usize = 8;
+
+/// The eight `maxmemory-policy` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    NoEviction,
+    AllKeysLru,
+    AllKeysLfu,
+    AllKeysRandom,
+    VolatileLru,
+    VolatileLfu,
+    VolatileRandom,
+    VolatileTtl,
+}
+
+impl Policy {
+    pub fn from_name(name: &str) -> Policy {
+        match name {
+            "allkeys-lru" => Policy::AllKeysLru,
+            "allkeys-lfu" => Policy::AllKeysLfu,
+            "allkeys-random" => Policy::AllKeysRandom,
+            "volatile-lru" => Policy::VolatileLru,
+            "volatile-lfu" => Policy::VolatileLfu,
+            "volatile-random" => Policy::VolatileRandom,
+            "volatile-ttl" => Policy::VolatileTtl,
+            _ => Policy::NoEviction,
+        }
+    }
+
+    fn volatile(self) -> bool {
+        matches!(
+            self,
+            Policy::VolatileLru
+                | Policy::VolatileLfu
+                | Policy::VolatileRandom
+                | Policy::VolatileTtl
+        )
+    }
+
+    fn rank(self) -> Option<EvictRank> {
+        match self {
+            Policy::AllKeysLru | Policy::VolatileLru => Some(EvictRank::Idle),
+            Policy::AllKeysLfu | Policy::VolatileLfu => Some(EvictRank::Rarity),
+            _ => None,
+        }
+    }
+}
+
+/// What a pass achieved (Redis's EVICT_OK / EVICT_RUNNING / EVICT_FAIL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Used memory is within maxmemory.
+    Ok,
+    /// Over, but the pass ran out of time; it goes on next turn. Commands are not refused.
+    Running,
+    /// Over, and nothing (more) can be evicted: `denyoom` commands get the OOM error.
+    Fail,
+}
+
+struct Candidate {
+    rank: u64,
+    db: usize,
+    key: Vec<u8>,
+}
+
+/// Eviction state kept in the server.
+#[derive(Default)]
+pub struct Evictor {
+    /// Best candidates, ascending by rank (the best is last).
+    pool: Vec<Candidate>,
+    /// Key buffers of used candidates, reused so refills do not allocate.
+    spare: Vec<Vec<u8>>,
+    /// Database the random policies look at next.
+    next_db: usize,
+    /// A pass stopped on its time limit: the loop continues it next turn.
+    pub running: bool,
+    /// INFO stats evicted_keys.
+    pub evicted_keys: u64,
+    /// Since when used memory has been over maxmemory (INFO current_eviction_exceeded_time).
+    exceeded_since: Option<Instant>,
+    /// Microseconds over maxmemory in finished periods (INFO total_eviction_exceeded_time).
+    exceeded_total_us: u64,
+}
+
+impl Evictor {
+    /// Offers a sampled key to the pool: kept if the pool has room or it ranks above the
+    /// worst kept candidate (which then leaves). A key already in the pool is not added twice.
+    fn offer(&mut self, rank: u64, db: usize, key: &[u8]) {
+        let full = self.pool.len() == POOL_SIZE;
+        if full && rank <= self.pool[0].rank {
+            return;
+        }
+        let pos = self.pool.partition_point(|c| c.rank < rank);
+        // Equal ranks are adjacent: the same key sampled twice has the same rank.
+        let dup = self.pool[pos..]
+            .iter()
+            .take_while(|c| c.rank == rank)
+            .any(|c| c.db == db && c.key == key);
+        if dup {
+            return;
+        }
+        let (mut buf, pos) = if full {
+            // The worst candidate leaves; `pos >= 1` as `rank` is above its rank.
+            (self.pool.remove(0).key, pos - 1)
+        } else {
+            (self.spare.pop().unwrap_or_default(), pos)
+        };
+        buf.clear();
+        buf.extend_from_slice(key);
+        self.pool.insert(pos, Candidate { rank, db, key: buf });
+    }
+
+    /// Forgets the candidates (the policy changed, or databases were flushed or swapped:
+    /// ranks and database numbers may no longer mean what they did).
+    pub fn clear_pool(&mut self) {
+        for c in self.pool.drain(..) {
+            self.spare.push(c.key);
+        }
+    }
+
+    /// Milliseconds used memory has been over maxmemory: (total, current period).
+    pub fn exceeded_ms(&self) -> (u64, u64) {
+        let current_us = self
+            .exceeded_since
+            .map_or(0, |t| t.elapsed().as_micros() as u64);
+        (
+            (self.exceeded_total_us + current_us) / 1000,
+            current_us / 1000,
+        )
+    }
+
+    fn note_outcome(&mut self, o: Outcome) {
+        match o {
+            Outcome::Ok => {
+                if let Some(t) = self.exceeded_since.take() {
+                    self.exceeded_total_us += t.elapsed().as_micros() as u64;
+                }
+            }
+            Outcome::Running | Outcome::Fail => {
+                self.exceeded_since.get_or_insert_with(Instant::now);
+            }
+        }
+    }
+}
+
+/// Redis's `evictionTimeLimitUs`: 50 µs per point of tenacity up to 10, then 15% more per
+/// point, unlimited at 100.
+pub fn time_limit_us(tenacity: u32) -> u64 {
+    if tenacity <= 10 {
+        50 * u64::from(tenacity)
+    } else if tenacity < 100 {
+        (500.0 * 1.15f64.powi(tenacity as i32 - 10)) as u64
+    } else {
+        u64::MAX
+    }
+}
+
+/// Memory that does not count against maxmemory: the AOF's buffers and what snapshots in
+/// progress hold (INFO's mem_not_counted_for_evict).
+pub fn not_counted_bytes(srv: &Server) -> u64 {
+    let cow: usize = srv.dbs.iter().map(|db| db.cow_bytes()).sum();
+    (srv.aof.buffer_bytes() + cow) as u64
+}
+
+/// The memory compared with maxmemory.
+pub fn counted_bytes(srv: &Server) -> u64 {
+    let used = srv.used_memory();
+    if used <= srv.config.maxmemory_bytes {
+        // The common case needs no look at the buffers.
+        return used;
+    }
+    used.saturating_sub(not_counted_bytes(srv))
+}
+
+/// Whether memory is over maxmemory (a limit is set and start-up loading is over).
+#[inline]
+pub fn over_limit(srv: &Server) -> bool {
+    let max = srv.config.maxmemory_bytes;
+    max > 0 && !srv.loading && srv.used_memory() > max && counted_bytes(srv) > max
+}
+
+/// One eviction pass (see the module doc). Cheap when memory is within the limit.
+pub fn perform(srv: &mut Server) -> Outcome {
+    let outcome = if over_limit(srv) {
+        evict_pass(srv)
+    } else {
+        Outcome::Ok
+    };
+    srv.evict.running = outcome == Outcome::Running;
+    srv.evict.note_outcome(outcome);
+    outcome
+}
+
+#[cold]
+fn evict_pass(srv: &mut Server) -> Outcome {
+    let policy = Policy::from_name(srv.config.maxmemory_policy);
+    if policy == Policy::NoEviction {
+        return Outcome::Fail;
+    }
+    let max = srv.config.maxmemory_bytes;
+    let to_free = counted_bytes(srv).saturating_sub(max);
+    let limit_us = time_limit_us(srv.config.maxmemory_eviction_tenacity);
+    let lazy = srv.config.lazyfree_lazy_eviction;
+    let start = Instant::now();
+    let mut freed = 0u64;
+    let mut keys_freed = 0u64;
+    let mut outcome = Outcome::Ok;
+    while freed < to_free {
+        let Some((db, key)) = pick(srv, policy) else {
+            outcome = Outcome::Fail;
+            break;
+        };
+        let before = crate::alloc::allocated() as u64;
+        let Some(value) = srv.dbs[db].evict(&key) else {
+            srv.evict.spare.push(key);
+            continue;
+        };
+        if lazy {
+            srv.lazyfree.free(value);
+        } else {
+            crate::lazyfree::drop_inline(value);
+        }
+        freed += before.saturating_sub(crate::alloc::allocated() as u64);
+        srv.evict.evicted_keys += 1;
+        record_eviction(srv, db, &key, lazy);
+        srv.evict.spare.push(key);
+        keys_freed += 1;
+        if keys_freed.is_multiple_of(CLOCK_EVERY_KEYS) {
+            if lazy && counted_bytes(srv) <= max {
+                break;
+            }
+            if start.elapsed().as_micros() as u64 > limit_us {
+                outcome = Outcome::Running;
+                break;
+            }
+        }
+    }
+    if srv.journal.has_published() && srv.journal.idle() {
+        srv.publish_effects(None);
+    }
+    if outcome == Outcome::Fail && srv.lazyfree.pending() > 0 {
+        // Values may still be on their way out on the lazy-free thread: wait a moment, as
+        // Redis does, rather than refuse a command that would fit once they are gone.
+        std::thread::sleep(std::time::Duration::from_micros(limit_us.min(10_000)));
+        if counted_bytes(srv) <= max {
+            outcome = Outcome::Ok;
+        }
+    }
+    outcome
+}
+
+/// The journal unit, WATCH invalidation and keyspace bookkeeping of one evicted key.
+fn record_eviction(srv: &mut Server, db: usize, key: &[u8], lazy: bool) {
+    if srv.journal.enabled {
+        let own_unit = srv.journal.idle();
+        if own_unit {
+            srv.journal.begin_unit();
+        }
+        let verb: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+        srv.journal.record(db, &[verb, key]);
+        if own_unit {
+            srv.journal.end_unit();
+        }
+    }
+    if !srv.watches.is_empty() {
+        crate::cmd::multi::touch(srv, db, key);
+    }
+}
+
+/// The next key to evict, as (database, key), or None when the policy finds nothing.
+fn pick(srv: &mut Server, policy: Policy) -> Option<(usize, Vec<u8>)> {
+    let volatile = policy.volatile();
+    let now_ms = srv.now_ms;
+    if let Some(rank) = policy.rank() {
+        for _ in 0..REFILLS_PER_PICK_MAX {
+            if let Some(c) = take_best(srv) {
+                return Some(c);
+            }
+            let samples = srv.config.maxmemory_samples as usize;
+            let mut any = false;
+            let Server { dbs, evict, .. } = srv;
+            for (i, db) in dbs.iter_mut().enumerate() {
+                let size = if volatile { db.expires_len() } else { db.len() };
+                if size == 0 {
+                    continue;
+                }
+                any = true;
+                db.eviction_sample(samples, volatile, rank, now_ms, |r, k| evict.offer(r, i, k));
+            }
+            if !any {
+                return None;
+            }
+        }
+        return take_best(srv);
+    }
+    let mut key = srv.evict.spare.pop().unwrap_or_default();
+    key.clear();
+    if policy == Policy::VolatileTtl {
+        let (db, k) = srv
+            .dbs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, db)| db.nearest_deadline().map(|(d, k)| (d, i, k)))
+            .min_by_key(|&(d, i, _)| (d, i))
+            .map(|(_, i, k)| (i, k))?;
+        key.extend_from_slice(k);
+        return Some((db, key));
+    }
+    let n = srv.dbs.len();
+    for _ in 0..n {
+        srv.evict.next_db = (srv.evict.next_db + 1) % n;
+        let i = srv.evict.next_db;
+        if let Some(k) = srv.dbs[i].eviction_random_key(volatile) {
+            key.extend_from_slice(k);
+            return Some((i, key));
+        }
+    }
+    srv.evict.spare.push(key);
+    None
+}
+
+/// Takes the best pooled candidate that still exists.
+fn take_best(srv: &mut Server) -> Option<(usize, Vec<u8>)> {
+    while let Some(c) = srv.evict.pool.pop() {
+        if srv.dbs.get_mut(c.db).is_some_and(|db| db.has_entry(&c.key)) {
+            return Some((c.db, c.key));
+        }
+        srv.evict.spare.push(c.key);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_limit_matches_redis() {
+        assert_eq!(time_limit_us(0), 0);
+        assert_eq!(time_limit_us(10), 500);
+        // 500 * 1.15^10 = 2022.8
+        assert_eq!(time_limit_us(20), 2022);
+        assert_eq!(time_limit_us(100), u64::MAX);
+    }
+
+    #[test]
+    fn pool_keeps_the_best_sorted_and_unique() {
+        let mut ev = Evictor::default();
+        for i in 0..100u64 {
+            ev.offer(i % 37, 0, format!("k{}", i % 37).as_bytes());
+        }
+        assert_eq!(ev.pool.len(), POOL_SIZE);
+        let ranks: Vec<u64> = ev.pool.iter().map(|c| c.rank).collect();
+        let want: Vec<u64> = (37 - POOL_SIZE as u64..37).collect();
+        assert_eq!(ranks, want);
+        // Equal ranks of different keys are both kept.
+        let mut ev = Evictor::default();
+        ev.offer(5, 0, b"a");
+        ev.offer(5, 0, b"b");
+        ev.offer(5, 0, b"a");
+        ev.offer(5, 1, b"a");
+        assert_eq!(ev.pool.len(), 3);
+    }
+}
