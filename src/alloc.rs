@@ -53,3 +53,21 @@ pub fn rss() -> u64 {
         .map(|pages| pages * page)
         .unwrap_or(0)
 }
+
+/// The maxmemory limit in bytes (0: none), mirrored here for the keyspace's hash tables,
+/// which hold off growing while the new bucket array would not fit (`fits_under_maxmemory`).
+static MAXMEMORY: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+pub fn set_maxmemory(bytes: u64) {
+    MAXMEMORY.store(
+        usize::try_from(bytes).unwrap_or(usize::MAX),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// Whether `more_bytes` more would keep allocated memory within maxmemory (always true
+/// without a limit). Redis's `overMaxmemoryAfterAlloc`, negated.
+pub fn fits_under_maxmemory(more_bytes: usize) -> bool {
+    let max = MAXMEMORY.load(std::sync::atomic::Ordering::Relaxed);
+    max == 0 || allocated().saturating_add(more_bytes) <= max
+}

@@ -33,8 +33,8 @@ use crate::server::Server;
 const POOL_SIZE: usize = 16;
 /// Keys evicted between clock reads and (with lazy freeing) memory re-checks.
 const CLOCK_EVERY_KEYS: u64 = 16;
-/// Pool refills one pick may make before it gives up: every refill samples every non-empty
-/// database, so only keys deleted between the sample and the pick can make one fail.
+/// Pool refills one pick may make before it gives up: a refill samples every non-empty
+/// database, so it fails only when every pooled and sampled key vanished in between.
 const REFILLS_PER_PICK_MAX: usize = 8;
 
 /// The eight `maxmemory-policy` values.
@@ -309,10 +309,9 @@ fn pick(srv: &mut Server, policy: Policy) -> Option<(usize, Vec<u8>)> {
     let volatile = policy.volatile();
     let now_ms = srv.now_ms;
     if let Some(rank) = policy.rank() {
+        // Every pick refills the pool from fresh samples first, as Redis's
+        // evictionPoolPopulate: the pool only carries good candidates over between picks.
         for _ in 0..REFILLS_PER_PICK_MAX {
-            if let Some(c) = take_best(srv) {
-                return Some(c);
-            }
             let samples = srv.config.maxmemory_samples as usize;
             let mut any = false;
             let Server { dbs, evict, .. } = srv;
@@ -327,8 +326,11 @@ fn pick(srv: &mut Server, policy: Policy) -> Option<(usize, Vec<u8>)> {
             if !any {
                 return None;
             }
+            if let Some(c) = take_best(srv) {
+                return Some(c);
+            }
         }
-        return take_best(srv);
+        return None;
     }
     let mut key = srv.evict.spare.pop().unwrap_or_default();
     key.clear();

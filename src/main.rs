@@ -76,6 +76,24 @@ struct Cli {
     /// Eviction policy name (only noeviction's behaviour is enforced).
     #[arg(long = "maxmemory-policy")]
     maxmemory_policy: Option<String>,
+    /// Keys sampled per database when picking what to evict.
+    #[arg(long = "maxmemory-samples")]
+    maxmemory_samples: Option<String>,
+    /// How long one eviction pass may run (0-100; 100: unlimited).
+    #[arg(long = "maxmemory-eviction-tenacity")]
+    maxmemory_eviction_tenacity: Option<String>,
+    /// Free evicted values on the background thread and log them as UNLINK (yes/no).
+    #[arg(long = "lazyfree-lazy-eviction")]
+    lazyfree_lazy_eviction: Option<String>,
+    /// Clients' memory above which the largest client is closed (bytes or N%).
+    #[arg(long = "maxmemory-clients")]
+    maxmemory_clients: Option<String>,
+    /// Probability factor of the LFU counter's increments.
+    #[arg(long = "lfu-log-factor")]
+    lfu_log_factor: Option<String>,
+    /// Minutes per point of LFU counter decay.
+    #[arg(long = "lfu-decay-time")]
+    lfu_decay_time: Option<String>,
     /// Housekeeping frequency per second.
     #[arg(long)]
     hz: Option<String>,
@@ -165,6 +183,15 @@ fn build_config(cli: &Cli) -> Result<Config, String> {
     one("client-query-buffer-limit", &cli.client_query_buffer_limit);
     one("maxmemory", &cli.maxmemory);
     one("maxmemory-policy", &cli.maxmemory_policy);
+    one("maxmemory-samples", &cli.maxmemory_samples);
+    one(
+        "maxmemory-eviction-tenacity",
+        &cli.maxmemory_eviction_tenacity,
+    );
+    one("lazyfree-lazy-eviction", &cli.lazyfree_lazy_eviction);
+    one("maxmemory-clients", &cli.maxmemory_clients);
+    one("lfu-log-factor", &cli.lfu_log_factor);
+    one("lfu-decay-time", &cli.lfu_decay_time);
     one("hz", &cli.hz);
     one("busy-poll-us", &cli.busy_poll_us);
     one("tcp-backlog", &cli.tcp_backlog);

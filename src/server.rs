@@ -242,6 +242,7 @@ impl Server {
             evict: crate::evict::Evictor::default(),
         };
         srv.apply_access_params();
+        crate::alloc::set_maxmemory(srv.config.maxmemory_bytes);
         srv
     }
 

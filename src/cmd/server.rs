@@ -971,6 +971,7 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if next.maxmemory_policy != ctx.srv.config.maxmemory_policy {
         ctx.srv.evict.clear_pool();
     }
+    crate::alloc::set_maxmemory(next.maxmemory_bytes);
     if next.maxmemory_bytes != ctx.srv.config.maxmemory_bytes && next.maxmemory_bytes > 0 {
         // A lower limit is enforced at once, in time-limited passes on the following turns
         // (Redis's CONFIG SET maxmemory starts its eviction timer).

@@ -61,6 +61,9 @@ const EMPTY_VISITS_PER_BUCKET: usize = 10;
 const REHASH_BATCH_BUCKETS: usize = 100;
 /// Random bucket picks before `random_entry` falls back to a bounded linear walk.
 const RANDOM_TRIES: usize = 1000;
+/// Load factor (keys per bucket, in thousandths) up to which a table with limited growth
+/// waits for room under maxmemory (Redis's HASHTABLE_MAX_LOAD_FACTOR, 1.618).
+const LIMITED_GROWTH_LOAD_MAX_PERMILLE: usize = 1618;
 /// Key length tag meaning "the length is a u32 stored before the key bytes".
 const KEY_LEN_TAG_LONG: u32 = 255;
 /// The owner bits are the low 24 bits of the meta word (the keyspace's access clock, like
@@ -387,6 +390,10 @@ pub struct Dict<V> {
     /// this rehash (0 when not rehashing).
     released_bytes: usize,
     hasher: foldhash::quality::RandomState,
+    /// Growth waits while the new table would take memory over maxmemory, up to a load
+    /// factor of `LIMITED_GROWTH_LOAD_MAX` (the keyspace's tables, as Redis's
+    /// `dictExpandAllowed`): eviction then keeps the key count down instead.
+    limited_growth: bool,
 }
 
 // SAFETY: the Dict exclusively owns every entry it points to (like a Box), the values it holds
@@ -412,6 +419,7 @@ impl<V> Dict<V> {
             rehash_idx: None,
             released_bytes: 0,
             hasher: Default::default(),
+            limited_growth: false,
         }
     }
 
@@ -535,7 +543,9 @@ impl<V> Dict<V> {
         true
     }
 
-    /// Redis 7.0's `_dictExpandIfNeeded`: grow when there are as many keys as buckets.
+    /// Redis 7.0's `_dictExpandIfNeeded`: grow when there are as many keys as buckets —
+    /// unless growth is limited and the new table would not fit under maxmemory, which
+    /// defers it up to a load factor of `LIMITED_GROWTH_LOAD_MAX`.
     fn expand_if_needed(&mut self) {
         if self.is_rehashing() {
             return;
@@ -544,8 +554,20 @@ impl<V> Dict<V> {
         if t0.size() == 0 {
             self.resize_to(INITIAL_SIZE);
         } else if t0.used >= t0.size() {
+            let size = (t0.used + 1).next_power_of_two();
+            if self.limited_growth
+                && t0.used * 1000 < t0.size() * LIMITED_GROWTH_LOAD_MAX_PERMILLE
+                && !crate::alloc::fits_under_maxmemory(size * BUCKET_BYTES)
+            {
+                return;
+            }
             self.resize_to(t0.used + 1);
         }
+    }
+
+    /// Makes growth wait for room under maxmemory (see `limited_growth`).
+    pub fn set_limited_growth(&mut self, on: bool) {
+        self.limited_growth = on;
     }
 
     /// Starts a shrink when fewer than 10% of the buckets are used (Redis's `htNeedsResize`

@@ -213,7 +213,7 @@ impl Db {
         log.live_is_post_start = true;
         log.live_done = true;
         let old = Db {
-            dict: std::mem::take(&mut self.dict),
+            dict: std::mem::replace(&mut self.dict, super::keyspace_dict()),
             heap: std::mem::take(&mut self.heap),
             access: self.access,
             rng_state: empty_seed,
@@ -225,7 +225,7 @@ impl Db {
         };
         log.retired.push(old);
         Some(Db {
-            dict: Default::default(),
+            dict: super::keyspace_dict(),
             heap: Default::default(),
             access: self.access,
             rng_state: empty_seed,

@@ -159,6 +159,13 @@ fn lfu_log_incr(counter: u8, r: f64, log_factor: u32) -> u8 {
     }
 }
 
+/// A database's table: its growth waits for room under maxmemory (`Dict::set_limited_growth`).
+fn keyspace_dict() -> Dict<Value> {
+    let mut d = Dict::new();
+    d.set_limited_growth(true);
+    d
+}
+
 fn xorshift64(state: &mut u64) -> u64 {
     let mut x = *state;
     x ^= x << 13;
@@ -174,7 +181,7 @@ impl Db {
         // A per-process random seed; `| 1` keeps xorshift's state non-zero.
         let seed = foldhash::quality::RandomState::default().hash_one(0x5eed_u64) | 1;
         Db {
-            dict: Dict::new(),
+            dict: keyspace_dict(),
             heap: TtlHeap::new(),
             access: AccessParams::default(),
             rng_state: seed,
@@ -552,7 +559,7 @@ impl Db {
             return empty;
         }
         Db {
-            dict: std::mem::take(&mut self.dict),
+            dict: std::mem::replace(&mut self.dict, keyspace_dict()),
             heap: std::mem::take(&mut self.heap),
             access: self.access,
             rng_state: seed,
