@@ -24,8 +24,6 @@
 //! (it is a deletion). Invariants: the pool holds at most `POOL_SIZE` entries sorted by rank;
 //! one pass evicts at most what it must, checking the clock every `CLOCK_EVERY_KEYS` keys.
 
-use std::time::Instant;
-
 use crate::keyspace::EvictRank;
 use crate::server::Server;
 
@@ -113,8 +111,9 @@ pub struct Evictor {
     pub running: bool,
     /// INFO stats evicted_keys.
     pub evicted_keys: u64,
-    /// Since when used memory has been over maxmemory (INFO current_eviction_exceeded_time).
-    exceeded_since: Option<Instant>,
+    /// Since when (monotonic ns) used memory has been over maxmemory (INFO
+    /// current_eviction_exceeded_time).
+    exceeded_since_ns: Option<u64>,
     /// Microseconds over maxmemory in finished periods (INFO total_eviction_exceeded_time).
     exceeded_total_us: u64,
 }
@@ -158,23 +157,26 @@ impl Evictor {
     /// Milliseconds used memory has been over maxmemory: (total, current period).
     pub fn exceeded_ms(&self) -> (u64, u64) {
         let current_us = self
-            .exceeded_since
-            .map_or(0, |t| t.elapsed().as_micros() as u64);
+            .exceeded_since_ns
+            .map_or(0, |t| crate::util::mono_ns().saturating_sub(t) / 1000);
         (
             (self.exceeded_total_us + current_us) / 1000,
             current_us / 1000,
         )
     }
 
-    fn note_outcome(&mut self, o: Outcome) {
+    /// Tracks the periods over the limit. `now_ns` is the server's last clock read (the
+    /// end of the previous command): precise enough for milliseconds, and no clock read of
+    /// its own on every evicting command.
+    fn note_outcome(&mut self, o: Outcome, now_ns: u64) {
         match o {
             Outcome::Ok => {
-                if let Some(t) = self.exceeded_since.take() {
-                    self.exceeded_total_us += t.elapsed().as_micros() as u64;
+                if let Some(t) = self.exceeded_since_ns.take() {
+                    self.exceeded_total_us += now_ns.saturating_sub(t) / 1000;
                 }
             }
             Outcome::Running | Outcome::Fail => {
-                self.exceeded_since.get_or_insert_with(Instant::now);
+                self.exceeded_since_ns.get_or_insert(now_ns);
             }
         }
     }
@@ -224,7 +226,7 @@ pub fn perform(srv: &mut Server) -> Outcome {
         Outcome::Ok
     };
     srv.evict.running = outcome == Outcome::Running;
-    srv.evict.note_outcome(outcome);
+    srv.evict.note_outcome(outcome, srv.cmd_clock_ns);
     outcome
 }
 
@@ -238,7 +240,9 @@ fn evict_pass(srv: &mut Server) -> Outcome {
     let to_free = counted_bytes(srv).saturating_sub(max);
     let limit_us = time_limit_us(srv.config.maxmemory_eviction_tenacity);
     let lazy = srv.config.lazyfree_lazy_eviction;
-    let start = Instant::now();
+    // The clock read after the previous command (or at the turn's start) is this pass's
+    // start: one clock read fewer per evicting command.
+    let start_ns = srv.cmd_clock_ns;
     let mut freed = 0u64;
     let mut keys_freed = 0u64;
     let mut outcome = Outcome::Ok;
@@ -266,7 +270,8 @@ fn evict_pass(srv: &mut Server) -> Outcome {
             if lazy && counted_bytes(srv) <= max {
                 break;
             }
-            if start.elapsed().as_micros() as u64 > limit_us {
+            let elapsed_us = crate::util::mono_ns().saturating_sub(start_ns) / 1000;
+            if elapsed_us > limit_us {
                 outcome = Outcome::Running;
                 break;
             }
@@ -358,15 +363,11 @@ fn pick(srv: &mut Server, policy: Policy) -> Option<(usize, Vec<u8>)> {
     None
 }
 
-/// Takes the best pooled candidate that still exists.
+/// Takes the best pooled candidate. It may have been deleted since it was sampled: the
+/// caller's deletion then finds nothing and it picks again (one lookup instead of two).
 fn take_best(srv: &mut Server) -> Option<(usize, Vec<u8>)> {
-    while let Some(c) = srv.evict.pool.pop() {
-        if srv.dbs.get_mut(c.db).is_some_and(|db| db.has_entry(&c.key)) {
-            return Some((c.db, c.key));
-        }
-        srv.evict.spare.push(c.key);
-    }
-    None
+    let c = srv.evict.pool.pop()?;
+    Some((c.db, c.key))
 }
 
 #[cfg(test)]

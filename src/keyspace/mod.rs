@@ -681,11 +681,6 @@ impl Db {
         Some((deadline_ms, self.dict.key(e)))
     }
 
-    /// Whether an entry for `key` exists, expired or not, without reaping or touching it.
-    pub fn has_entry(&mut self, key: &[u8]) -> bool {
-        self.dict.find(key).is_some()
-    }
-
     /// Deletes `key` for eviction, whether or not it is past its deadline (Redis counts
     /// either as evicted). None if absent.
     pub fn evict(&mut self, key: &[u8]) -> Option<Value> {
