@@ -3,8 +3,9 @@
 //! its keys in a `Dict<Value>`; the collection types use it for their large encodings
 //! (hash fields, set members, sorted-set scores).
 //!
-//! Each key is ONE heap allocation: a header (chain link, the value, a 32-bit back index and a
-//! 32-bit word holding 24 owner bits and an 8-bit key length), followed by the key bytes. Keys
+//! Each key is ONE heap allocation: a header (chain link, the value, a 32-bit word holding a
+//! 29-bit back index and 3 owner bits, and a 32-bit word holding 24 more owner bits and an
+//! 8-bit key length), followed by the key bytes. Keys
 //! shorter than 255 bytes store their length in that 8-bit tag; longer keys store 255 there
 //! and a u32 length in front of the key bytes. No hash is cached: rehashing recomputes it from
 //! the key, which costs less than 8 bytes on every key. With the keyspace's 24-byte `Value`
@@ -13,14 +14,16 @@
 //! ```text
 //! offset 0   next: *mut EntryHeader     chain link
 //!        8   value: V (24 bytes for the keyspace's Value)
-//!       32   back_index: u32            NO_BACK_INDEX = not in an outside index
-//!       36   meta: u32                  bits 0..24 owner bits, bits 24..32 key length tag
+//!       32   back_index: u32            bits 0..29 index (NO_BACK_INDEX = in none),
+//!                                       bits 29..32 owner bits 24..27
+//!       36   meta: u32                  bits 0..24 owner bits 0..24, bits 24..32 key length tag
 //!       40   [u32 key length if tag == 255] key bytes
 //! ```
 //!
-//! The two owner words are for the table's owner, which gives them their meaning: the
-//! keyspace keeps its TTL heap position in the back index and its LRU/LFU access data in the
-//! owner bits; the collection types leave them unused. They cost nothing when `V`'s size is a
+//! The back index and the 27 owner bits are for the table's owner, which gives them their
+//! meaning: the keyspace keeps its TTL heap position in the back index (so a database holds at
+//! most 2^29 - 1 keys with a TTL) and its LRU/LFU access data in the owner bits; the
+//! collection types leave them unused. They cost nothing when `V`'s size is a
 //! multiple of 8 (every `V` used here): without them the header would be padded to the same
 //! size.
 //!
@@ -66,11 +69,16 @@ const RANDOM_TRIES: usize = 1000;
 const LIMITED_GROWTH_LOAD_MAX_PERMILLE: usize = 1618;
 /// Key length tag meaning "the length is a u32 stored before the key bytes".
 const KEY_LEN_TAG_LONG: u32 = 255;
-/// The owner bits are the low 24 bits of the meta word (the keyspace's access clock, like
-/// Redis's 24-bit `lru` field).
-pub const OWNER_BITS_MASK: u32 = 0x00FF_FFFF;
-/// The back index of an entry that is in no outside index.
-pub const NO_BACK_INDEX: u32 = u32::MAX;
+/// The 27 owner bits: the low 24 live in the meta word (the keyspace's access clock, like
+/// Redis's 24-bit `lru` field), the top 3 above the back index.
+pub const OWNER_BITS_MASK: u32 = 0x07FF_FFFF;
+/// Owner bits kept in the meta word.
+const META_OWNER_MASK: u32 = 0x00FF_FFFF;
+/// Bits of the back-index word that hold the index.
+const BACK_INDEX_BITS: u32 = 29;
+const BACK_INDEX_MASK: u32 = (1 << BACK_INDEX_BITS) - 1;
+/// The back index of an entry that is in no outside index (the largest 29-bit value).
+pub const NO_BACK_INDEX: u32 = BACK_INDEX_MASK;
 
 #[repr(C)]
 struct EntryHeader<V> {
@@ -208,16 +216,21 @@ impl<V> EntryPtr<V> {
     /// Records the entry's position in an outside index; `NO_BACK_INDEX` when it leaves it.
     /// While set, the dict refuses to free the entry.
     pub(crate) fn set_back_index(self, idx: u32) {
+        debug_assert!(idx <= BACK_INDEX_MASK, "back index {idx} over 29 bits");
         // SAFETY: handles held by an outside index point at live entries: an entry with a back
         // index cannot be freed (remove_entry asserts) and the index resets it when an item
         // leaves. The write touches only the `back_index` field, which no outstanding
-        // reference covers (the Dict hands out references to `value` and the key bytes only).
-        unsafe { (*self.0.as_ptr()).back_index = idx }
+        // reference covers (the Dict hands out references to `value` and the key bytes only);
+        // the word's top bits are owner bits and stay as they are.
+        unsafe {
+            let w = ptr::addr_of_mut!((*self.0.as_ptr()).back_index);
+            *w = (*w & !BACK_INDEX_MASK) | (idx & BACK_INDEX_MASK);
+        }
     }
 
     pub(crate) fn back_index(self) -> u32 {
         // SAFETY: as in `set_back_index`, the entry is live.
-        unsafe { (*self.0.as_ptr()).back_index }
+        unsafe { (*self.0.as_ptr()).back_index & BACK_INDEX_MASK }
     }
 }
 
@@ -696,18 +709,25 @@ impl<V> Dict<V> {
         unsafe { &mut (*e.0.as_ptr()).value }
     }
 
-    /// The entry's 24 owner bits.
+    /// The entry's 27 owner bits.
     pub(crate) fn owner_bits(&self, e: EntryPtr<V>) -> u32 {
         // SAFETY: `e` is live (keyspace invariant).
-        unsafe { (*e.0.as_ptr()).meta & OWNER_BITS_MASK }
+        unsafe {
+            let p = e.0.as_ptr();
+            ((*p).meta & META_OWNER_MASK) | (((*p).back_index >> BACK_INDEX_BITS) << 24)
+        }
     }
 
-    /// Sets the entry's 24 owner bits (higher bits of `bits` are ignored).
+    /// Sets the entry's 27 owner bits (higher bits of `bits` are ignored).
     pub(crate) fn set_owner_bits(&mut self, e: EntryPtr<V>, bits: u32) {
-        // SAFETY: `e` is live; `meta` is never referenced, only read and written by value.
+        // SAFETY: `e` is live; `meta` and `back_index` are never referenced, only read and
+        // written by value.
         unsafe {
-            let meta = ptr::addr_of_mut!((*e.0.as_ptr()).meta);
-            *meta = (*meta & !OWNER_BITS_MASK) | (bits & OWNER_BITS_MASK);
+            let p = e.0.as_ptr();
+            let meta = ptr::addr_of_mut!((*p).meta);
+            *meta = (*meta & !META_OWNER_MASK) | (bits & META_OWNER_MASK);
+            let back = ptr::addr_of_mut!((*p).back_index);
+            *back = (*back & BACK_INDEX_MASK) | ((bits & OWNER_BITS_MASK) >> 24 << BACK_INDEX_BITS);
         }
     }
 
@@ -1088,6 +1108,14 @@ mod tests {
             d.set_owner_bits(e, 0x12_3456);
             assert_eq!(d.owner_bits(e), 0x12_3456);
             assert_eq!(d.key(e), k);
+            // The top owner bits live beside the back index and leave it alone.
+            e.set_back_index(12345);
+            d.set_owner_bits(e, 0x0512_3456);
+            assert_eq!(d.owner_bits(e), 0x0512_3456);
+            assert_eq!(e.back_index(), 12345);
+            e.set_back_index(NO_BACK_INDEX);
+            assert_eq!(d.owner_bits(e), 0x0512_3456);
+            assert_eq!(e.back_index(), NO_BACK_INDEX);
         }
         d.check_invariants();
     }

@@ -13,7 +13,9 @@
 //! - `deadline_sum_ms` is the sum of all deadlines (for the average TTL INFO reports).
 
 /// The index a slot reports when it has no item in the heap.
-pub const NO_HEAP_INDEX: u32 = u32::MAX;
+/// The largest 29-bit value: the dict's back index, where the heap keeps its positions,
+/// has 29 bits (`ds::dict::NO_BACK_INDEX`).
+pub const NO_HEAP_INDEX: u32 = (1 << 29) - 1;
 
 /// What a heap item points at. The heap calls `set_heap_index` whenever the item moves, and
 /// `set_heap_index(NO_HEAP_INDEX)` when the item leaves the heap.

@@ -32,8 +32,20 @@ use value::Value;
 /// A handle to one key's entry (see the module doc for who holds them).
 type EntryPtr = dict::EntryPtr<Value>;
 
-/// The access word is the dict entry's 24 owner bits, like Redis's 24-bit `lru` field.
+/// The access word is the dict entry's 27 owner bits. The low 24 are Redis's `lru` field:
+/// the LRU clock (seconds) or the LFU data. In LRU mode the three above say more than Redis
+/// keeps: bits 24..26 the quarter-second of the last access, bit 26 whether the key was
+/// accessed since it was written as a new key (see `EvictRank::Idle`).
 const ACCESS_MASK: u32 = OWNER_BITS_MASK;
+/// Redis's 24-bit `lru` field within the access word.
+const REDIS_LRU_MASK: u32 = 0x00FF_FFFF;
+const QUARTER_SHIFT: u32 = 24;
+const REFERENCED_BIT: u32 = 1 << 26;
+/// How much faster a key that was never accessed after it was written new ages for the LRU
+/// policies: S3-FIFO-style admission, so that keys written once and never read (a cache's
+/// one-hit wonders) leave before keys clients come back to, while a new key still gets a
+/// short stay (a quarter of a second of real idleness counts as 25 s) to prove itself.
+const PROBATION_AGING: u64 = 100;
 
 // One key costs one allocation of a 40-byte header plus the key bytes (docs/PERFORMANCE.md's
 // per-key memory depends on it).
@@ -114,7 +126,19 @@ impl Default for Db {
 
 /// The LRU clock for `now_ms`: seconds, 24 bits, wrapping like Redis's.
 fn lru_clock(now_ms: u64) -> u32 {
-    ((now_ms / 1000) as u32) & ACCESS_MASK
+    ((now_ms / 1000) as u32) & REDIS_LRU_MASK
+}
+
+/// The LRU-mode access word for an access at `now_ms`: Redis's clock plus the quarter-second
+/// and the referenced bit.
+fn lru_stamp(now_ms: u64, referenced: bool) -> u32 {
+    let quarter = ((now_ms % 1000) / 250) as u32;
+    lru_clock(now_ms) | (quarter << QUARTER_SHIFT) | if referenced { REFERENCED_BIT } else { 0 }
+}
+
+/// An LRU-mode access word as quarter-seconds on a 26-bit clock (wraps with Redis's).
+fn lru_quarters(access: u32) -> u32 {
+    ((access & REDIS_LRU_MASK) << 2) | ((access >> QUARTER_SHIFT) & 3)
 }
 
 /// Redis's `LFUGetTimeInMinutes`.
@@ -125,7 +149,7 @@ fn lfu_minutes(now_ms: u64) -> u32 {
 /// Redis's `LFUDecrAndReturn`: the counter after decaying one per `decay_time_min` elapsed
 /// minutes (no decay when 0).
 fn lfu_decayed(access: u32, now_ms: u64, decay_time_min: u32) -> u8 {
-    let last_min = access >> 8;
+    let last_min = (access & REDIS_LRU_MASK) >> 8;
     let counter = (access & 0xFF) as u8;
     let now_min = lfu_minutes(now_ms);
     let elapsed_min = if now_min >= last_min {
@@ -270,7 +294,7 @@ impl Db {
             let r = (xorshift64(&mut self.rng_state) >> 11) as f64 / (1u64 << 53) as f64;
             lfu_pack(lfu_log_incr(counter, r, self.access.lfu_log_factor), now_ms)
         } else {
-            lru_clock(now_ms)
+            lru_stamp(now_ms, true)
         };
         self.dict.set_owner_bits(e, access);
     }
@@ -309,7 +333,7 @@ impl Db {
             let access = if self.access.lfu {
                 lfu_pack(LFU_INIT_VAL, now_ms)
             } else {
-                lru_clock(now_ms)
+                lru_stamp(now_ms, false)
             };
             self.dict.set_owner_bits(e, access);
             return None;
@@ -325,7 +349,7 @@ impl Db {
             let access = if self.access.lfu {
                 lfu_pack(LFU_INIT_VAL, now_ms)
             } else {
-                lru_clock(now_ms)
+                lru_stamp(now_ms, false)
             };
             self.dict.set_owner_bits(e, access);
             return None;
@@ -395,7 +419,7 @@ impl Db {
         let e = self.lookup(key, now_ms)?;
         // The clock wraps every 2^24 s (194 days), as Redis's does.
         Some(u64::from(
-            lru_clock(now_ms).wrapping_sub(self.dict.owner_bits(e)) & ACCESS_MASK,
+            lru_clock(now_ms).wrapping_sub(self.dict.owner_bits(e)) & REDIS_LRU_MASK,
         ))
     }
 
@@ -525,7 +549,7 @@ impl Db {
         let access = if self.access.lfu {
             lfu_pack(LFU_INIT_VAL, now_ms)
         } else {
-            lru_clock(now_ms)
+            lru_stamp(now_ms, false)
         };
         for e in entries {
             self.dict.set_owner_bits(e, access);
@@ -616,9 +640,18 @@ impl Db {
         }
         let access = self.dict.owner_bits(e);
         match rank {
-            // Redis's estimateObjectIdleTime: the clock wraps every 2^24 s.
+            // Redis's estimateObjectIdleTime at quarter-second resolution (the clock wraps
+            // every 2^24 s); a key never accessed since it was written new ages
+            // `PROBATION_AGING` times faster.
             EvictRank::Idle => {
-                u64::from(lru_clock(now_ms).wrapping_sub(access) & ACCESS_MASK) * 1000
+                let now_q = lru_quarters(lru_stamp(now_ms, false));
+                let idle_ms =
+                    u64::from(now_q.wrapping_sub(lru_quarters(access)) & ((1 << 26) - 1)) * 250;
+                if access & REFERENCED_BIT != 0 {
+                    idle_ms
+                } else {
+                    idle_ms * PROBATION_AGING + 250
+                }
             }
             EvictRank::Rarity => {
                 255 - u64::from(lfu_decayed(access, now_ms, self.access.lfu_decay_time_min))
@@ -692,6 +725,13 @@ impl Db {
 /// Access-data hand-over for RENAME and MOVE: Redis moves the value object itself, so its LRU
 /// clock or LFU counter goes with it to the new name.
 impl Db {
+    /// Redis's 24-bit `lru` field of a live key (the LRU clock or the LFU data), without
+    /// touching it (DEBUG OBJECT).
+    pub fn lru_field(&mut self, key: &[u8], now_ms: u64) -> Option<u32> {
+        let e = self.lookup(key, now_ms)?;
+        Some(self.dict.owner_bits(e) & REDIS_LRU_MASK)
+    }
+
     /// The raw access word (LRU clock or LFU data) of a live key, without touching it.
     pub fn access_word(&mut self, key: &[u8], now_ms: u64) -> Option<u32> {
         let e = self.lookup(key, now_ms)?;
@@ -757,5 +797,39 @@ mod tests {
         assert_eq!(db.lfu_freq(b"k", now_ms), Some(freq));
         // Ten idle minutes decay it by ten.
         assert_eq!(db.lfu_freq(b"k", now_ms + 10 * 60_000), Some(freq - 10));
+    }
+
+    fn ranks(db: &mut Db, now_ms: u64) -> std::collections::HashMap<Vec<u8>, u64> {
+        let mut out = std::collections::HashMap::new();
+        for _ in 0..200 {
+            db.eviction_sample(16, false, EvictRank::Idle, now_ms, |r, k| {
+                out.insert(k.to_vec(), r);
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn lru_rank_ages_never_read_keys_faster() {
+        let mut db = Db::new();
+        let t0 = 1_700_000_000_000;
+        db.set(b"read", Value::Int(1), t0, false);
+        db.get(b"read", t0);
+        db.set(b"unread", Value::Int(1), t0, false);
+        db.set(b"read_later", Value::Int(1), t0, false);
+        db.get(b"read_later", t0 + 10_000);
+        // Quarter-second resolution: 1.5 s idle is 1,500 ms for a key that was read.
+        let r = ranks(&mut db, t0 + 1_500);
+        assert_eq!(r[&b"read".to_vec()], 1_500);
+        assert_eq!(r[&b"unread".to_vec()], 1_500 * PROBATION_AGING + 250);
+        // A key read 10 s ago goes before one read just now, and a key never read since it
+        // was written goes first of all once it had its short stay.
+        let r = ranks(&mut db, t0 + 10_000);
+        assert!(r[&b"read".to_vec()] > r[&b"read_later".to_vec()]);
+        assert!(r[&b"unread".to_vec()] > r[&b"read".to_vec()]);
+        // OBJECT IDLETIME still counts whole seconds since the last access, as Redis.
+        assert_eq!(db.idle_seconds(b"read", t0 + 10_000), Some(10));
+        assert_eq!(db.idle_seconds(b"unread", t0 + 10_000), Some(10));
+        assert_eq!(db.lru_field(b"read", t0), Some(lru_clock(t0)));
     }
 }
