@@ -264,7 +264,9 @@ impl List {
         self.nodes.len()
     }
 
-    fn fill(&self) -> i32 {
+    /// The fill the list was created with, clamped (Redis's `quicklist.fill`, which its
+    /// nodes follow even after `list-max-listpack-size` changes).
+    pub fn fill(&self) -> i32 {
         i32::from(self.fill)
     }
 
