@@ -342,6 +342,19 @@ fn put_value(out: &mut Vec<u8>, key: &[u8], v: &Value, c: bool) {
     out[type_at] = t;
 }
 
+/// The bytes `v`'s value part takes in a snapshot written with `compression` (rdbcompression):
+/// no type byte, no key, no expiry (Redis's `rdbSavedObjectLen`, which DEBUG OBJECT reports as
+/// `serializedlength`). The value is written out to be measured, as LZF's output size is only
+/// known by compressing.
+pub fn saved_value_len(v: &Value, compression: bool) -> usize {
+    let mut out = Vec::new();
+    put_value(&mut out, b"", v, compression);
+    // The type byte and the empty key's one length byte.
+    const PREFIX_LEN: usize = 2;
+    debug_assert!(out.len() > PREFIX_LEN && out[1] == 0);
+    out.len() - PREFIX_LEN
+}
+
 /// An RDB written record by record, for callers that produce a snapshot in slices (a
 /// background save walking the keyspace a bit per loop turn, an AOF rewrite writing its RDB
 /// preamble): `new` writes the header and aux fields, then any sequence of `select_db` and
