@@ -1,7 +1,7 @@
 //! Persistence and debugging commands: SAVE, BGSAVE, LASTSAVE, BGREWRITEAOF, and DEBUG with
-//! the subcommands ringkv implements (DIGEST, DIGEST-VALUE, RELOAD, SLEEP, HELP); any other
-//! DEBUG subcommand gets Redis's unknown-subcommand error. The persistence commands call the
-//! server's wrappers (`server::persistence`) around `persist`.
+//! the subcommands ringkv implements (DIGEST, DIGEST-VALUE, OBJECT, RELOAD, SLEEP, HELP); any
+//! other DEBUG subcommand gets Redis's unknown-subcommand error. The persistence commands call
+//! the server's wrappers (`server::persistence`) around `persist`.
 //!
 //! DEBUG DIGEST is Redis 7.0's `computeDatasetDigest`, bit for bit, so the same data gives the
 //! same 40 hex digits on ringkv and redis-server. Order-free parts are combined by XOR of
@@ -16,12 +16,34 @@
 //! ```
 //! DEBUG DIGEST-VALUE gives the value part (type, value, expire) per key, zeros for a missing
 //! key.
+//!
+//! DEBUG OBJECT is Redis 7.0's one status line about a key's value, read without touching it
+//! (no access-clock update, no keyspace hit or miss):
+//! ```text
+//! Value at:<address> refcount:N encoding:E serializedlength:N lru:N lru_seconds_idle:N
+//!   and for a list: ql_nodes:N ql_avg_node:F.2 ql_listpack_max:FILL ql_compressed:0
+//!                   ql_uncompressed_size:N
+//! ```
+//! `refcount` and `encoding` are OBJECT's; `serializedlength` is the value's bytes in an RDB
+//! written now (`rdb::saved_value_len`, with rdbcompression); `lru` is the raw 24-bit access
+//! word, which holds LFU data under an LFU policy, and `lru_seconds_idle` is computed from it
+//! as from an LRU clock whatever the policy, as Redis does. The `ql_` fields describe the
+//! list's own nodes, each sized as the listpack Redis would hold for its entries; ringkv never
+//! compresses nodes (list-compress-depth 0). Our nodes are filled by our entry encoding, not
+//! by listpack sizes, so a list of many small integers has more nodes here than in Redis (and
+//! a larger `ql_uncompressed_size`, 7 bytes a node); `serializedlength` follows the RDB
+//! writer, which groups nodes as Redis does for appended elements. A key past its deadline is
+//! "no such key" here, where Redis shows it until it is reaped.
 
 use super::args::{arg_eq, c_str_max};
+use super::keys::{op_object, shared_integers};
 use super::Ctx;
 use crate::keyspace::value::Value;
-use crate::persist::rdb::fmt_g17;
+use crate::keyspace::Db;
+use crate::persist::rdb::{self, fmt_g17};
+use crate::persist::rdb_lp::LpWriter;
 use crate::resp::Argv;
+use crate::types::list::List;
 
 type Digest = [u8; 20];
 
@@ -106,6 +128,128 @@ pub fn dataset_digest(dbs: &[crate::keyspace::Db], now_ms: u64) -> Digest {
         }
     }
     fin
+}
+
+/// Redis's `LRU_CLOCK_MAX`: the access word's clock is unix seconds in 24 bits.
+const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+
+/// Redis's `estimateObjectIdleTime` in seconds, kept as Redis computes it: when the clock has
+/// wrapped past the word it counts one second less than the modular difference, and under an
+/// LFU policy the word (minutes and counter) is read as if it were a clock.
+fn estimate_idle_s(access: u32, now_ms: u64) -> u64 {
+    let clock = ((now_ms / 1000) as u32) & LRU_CLOCK_MAX;
+    if clock >= access {
+        u64::from(clock - access)
+    } else {
+        u64::from(clock) + u64::from(LRU_CLOCK_MAX - access)
+    }
+}
+
+/// The `ql_` fields of DEBUG OBJECT for a list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct QuicklistInfo {
+    nodes: usize,
+    len: usize,
+    fill: i32,
+    /// The sum of the nodes' listpack sizes (Redis's `node->sz`).
+    listpack_bytes: usize,
+}
+
+impl QuicklistInfo {
+    fn of(l: &List) -> QuicklistInfo {
+        let mut elements = l.iter();
+        let mut listpack_bytes = 0;
+        for count in l.node_lens() {
+            let mut w = LpWriter::new();
+            for e in elements.by_ref().take(count) {
+                w.push(e);
+            }
+            listpack_bytes += w.finish().len();
+        }
+        QuicklistInfo {
+            nodes: l.node_count(),
+            len: l.len(),
+            fill: l.fill(),
+            listpack_bytes,
+        }
+    }
+}
+
+/// What DEBUG OBJECT reports about a live key.
+#[derive(Clone, Debug, PartialEq)]
+struct DebugObject {
+    address: usize,
+    refcount: i64,
+    encoding: &'static str,
+    serialized_len: usize,
+    access: u32,
+    idle_s: u64,
+    quicklist: Option<QuicklistInfo>,
+}
+
+impl DebugObject {
+    /// Redis's reply text, field for field (`%p`, `%d`, `%zu`, `%.2f`).
+    fn line(&self) -> String {
+        use std::fmt::Write;
+        let mut s = format!(
+            "Value at:{:#x} refcount:{} encoding:{} serializedlength:{} lru:{} \
+             lru_seconds_idle:{}",
+            self.address,
+            self.refcount,
+            self.encoding,
+            self.serialized_len,
+            self.access,
+            self.idle_s
+        );
+        if let Some(q) = self.quicklist {
+            // A list always has a node, so the average is finite.
+            let avg = q.len as f64 / q.nodes.max(1) as f64;
+            let _ = write!(
+                s,
+                " ql_nodes:{} ql_avg_node:{avg:.2} ql_listpack_max:{} ql_compressed:0 \
+                 ql_uncompressed_size:{}",
+                q.nodes, q.fill, q.listpack_bytes
+            );
+        }
+        s
+    }
+}
+
+/// DEBUG OBJECT's operation: the key's details without touching it, or None when absent.
+/// `shared_integers` and `rdb_compression` are the settings OBJECT REFCOUNT and the RDB
+/// writer follow.
+fn op_debug_object(
+    db: &mut Db,
+    key: &[u8],
+    shared_integers: bool,
+    rdb_compression: bool,
+    now_ms: u64,
+) -> Option<DebugObject> {
+    let info = op_object(db, key, shared_integers, now_ms)?;
+    let access = db.access_word(key, now_ms)?;
+    let v = db.peek(key, now_ms)?;
+    Some(DebugObject {
+        address: std::ptr::from_ref(v) as usize,
+        refcount: info.refcount,
+        encoding: info.encoding,
+        serialized_len: rdb::saved_value_len(v, rdb_compression),
+        access,
+        idle_s: estimate_idle_s(access, now_ms),
+        quicklist: match v {
+            Value::List(l) => Some(QuicklistInfo::of(l)),
+            _ => None,
+        },
+    })
+}
+
+fn debug_object(ctx: &mut Ctx<'_>, key: &[u8]) {
+    let shared = shared_integers(ctx);
+    let compression = ctx.srv.config.rdbcompression;
+    let now_ms = ctx.now_ms;
+    match op_debug_object(ctx.db(), key, shared, compression, now_ms) {
+        Some(o) => ctx.reply.simple(&o.line()),
+        None => ctx.err("ERR no such key"),
+    }
 }
 
 fn hex(d: &Digest) -> String {
@@ -198,6 +342,8 @@ const DEBUG_HELP: &[&str] = &[
     "    Output a hex signature representing the current DB content.",
     "DIGEST-VALUE <key> [<key> ...]",
     "    Output a hex signature of the values of all the specified keys.",
+    "OBJECT <key>",
+    "    Show how the value at <key> is stored: encoding, RDB size, access data.",
     "RELOAD [option ...]",
     "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
     "    * MERGE: conflicting keys will be loaded from RDB.",
@@ -256,6 +402,8 @@ pub fn cmd_debug(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             }
             ctx.reply.simple(&hex(&d));
         }
+    } else if arg_eq(sub, "object") && argc == 3 {
+        debug_object(ctx, argv.get(2));
     } else if arg_eq(sub, "sleep") && argc == 3 {
         // strtod semantics: anything unparsable sleeps 0 s.
         let secs = std::str::from_utf8(argv.get(2))
@@ -318,4 +466,65 @@ fn debug_reload(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
     log::info!("DB reloaded by DEBUG RELOAD");
     ctx.reply.ok();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_time_is_redis_estimate() {
+        const NOW_MS: u64 = 1_000_000_000_000;
+        let clock = ((NOW_MS / 1000) as u32) & LRU_CLOCK_MAX;
+        assert_eq!(estimate_idle_s(clock, NOW_MS), 0);
+        assert_eq!(estimate_idle_s(clock - 7, NOW_MS), 7);
+        // A word ahead of the clock (the clock wrapped, or an LFU word read as a clock):
+        // Redis counts one second less than the modular difference.
+        assert_eq!(
+            estimate_idle_s(clock + 1, NOW_MS),
+            u64::from(LRU_CLOCK_MAX) - 1
+        );
+    }
+
+    #[test]
+    fn line_has_redis_fields_and_formats() {
+        let mut o = DebugObject {
+            address: 0x7f2a_520b_d780,
+            refcount: i64::from(i32::MAX),
+            encoding: "int",
+            serialized_len: 2,
+            access: 1_433_792,
+            idle_s: 3,
+            quicklist: None,
+        };
+        assert_eq!(
+            o.line(),
+            "Value at:0x7f2a520bd780 refcount:2147483647 encoding:int serializedlength:2 \
+             lru:1433792 lru_seconds_idle:3"
+        );
+        // 17 / 8 = 2.125 is a tie, which printf's %.2f rounds to even.
+        o.quicklist = Some(QuicklistInfo {
+            nodes: 8,
+            len: 17,
+            fill: -2,
+            listpack_bytes: 100,
+        });
+        assert!(o.line().ends_with(
+            " lru_seconds_idle:3 ql_nodes:8 ql_avg_node:2.12 ql_listpack_max:-2 \
+             ql_compressed:0 ql_uncompressed_size:100"
+        ));
+    }
+
+    #[test]
+    fn quicklist_sizes_are_listpack_bytes_per_node() {
+        let mut l = List::new(2);
+        for e in [&b"a"[..], b"b", b"c", b"12", b"-5000"] {
+            l.push_back(e);
+        }
+        let q = QuicklistInfo::of(&l);
+        assert_eq!((q.nodes, q.len, q.fill), (3, 5, 2));
+        // Per node: 7 bytes of header and end marker, then "a", "b" as 1-byte strings
+        // (3 bytes each), "c" (3) and 12 (a 7-bit int: 2), -5000 (a 16-bit int: 4).
+        assert_eq!(q.listpack_bytes, (7 + 6) + (7 + 5) + (7 + 4));
+    }
 }

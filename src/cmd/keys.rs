@@ -528,7 +528,7 @@ fn lfu_policy(ctx: &Ctx<'_>) -> bool {
 
 /// Redis's MAXMEMORY_FLAG_NO_SHARED_INTEGERS: with a memory limit and an LRU or LFU policy
 /// each value carries its own access data, so small integers are not shared.
-fn shared_integers(ctx: &Ctx<'_>) -> bool {
+pub(super) fn shared_integers(ctx: &Ctx<'_>) -> bool {
     let p = ctx.srv.config.maxmemory_policy;
     ctx.srv.config.maxmemory_bytes == 0 || !(p.ends_with("lru") || p.ends_with("lfu"))
 }

@@ -91,6 +91,9 @@ const LZF_MIN_LEN: usize = 20;
 /// safety bound for positive fills.
 const LIST_NODE_BYTES: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 const LIST_NODE_SAFETY_BYTES: usize = 8192;
+/// Redis 7.0's `SIZE_ESTIMATE_OVERHEAD`: the bytes a quicklist assumes an element adds to a
+/// listpack beyond its length when deciding whether it still fits in a node.
+const LIST_ENTRY_OVERHEAD_EST: usize = 8;
 
 /// A malformed or unsupported input, with the byte offset where reading failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,8 +125,6 @@ pub struct SaveOptions {
     pub compression: bool,
     /// `rdbchecksum`: write the CRC-64 trailer (else eight zero bytes).
     pub checksum: bool,
-    /// `list-max-listpack-size`: how list elements are grouped into listpack nodes.
-    pub list_fill: i32,
     /// Aux fields written after the header, in order (see [`SaveOptions::aux_redis_7`]).
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
     /// Keys expired at this time are left out (they are gone for every reader anyway).
@@ -240,8 +241,15 @@ fn score_string(score: f64) -> String {
     fmt_g17(score)
 }
 
-/// Groups list elements into listpack nodes the way a Redis quicklist with this fill would.
-fn put_list(out: &mut Vec<u8>, l: &List, fill: i32, compress: bool) {
+/// Groups list elements into listpack nodes as a Redis 7.0 quicklist with the list's fill
+/// (`list-max-listpack-size` when the list was made) groups elements appended one by one
+/// (`_quicklistNodeAllowInsert`): an element joins the last node unless the node's listpack
+/// bytes plus the element's length plus `LIST_ENTRY_OVERHEAD_EST` would pass the byte bound,
+/// or, under a positive fill, the node already holds `fill` entries. Redis keeps the nodes its
+/// history made, so a list it built from the head (LPUSH) or edited in the middle may have
+/// other node boundaries than these; the elements are the same.
+fn put_list(out: &mut Vec<u8>, l: &List, compress: bool) {
+    let fill = l.fill();
     let (bytes_max, count_max) = if fill < 0 {
         let i = ((-fill) as usize).clamp(1, LIST_NODE_BYTES.len()) - 1;
         (LIST_NODE_BYTES[i], usize::MAX)
@@ -251,8 +259,8 @@ fn put_list(out: &mut Vec<u8>, l: &List, fill: i32, compress: bool) {
     let mut nodes: Vec<Vec<u8>> = Vec::new();
     let mut cur = LpWriter::new();
     for e in l.iter() {
-        // Entry overhead is at most 5 header and 5 back-length bytes.
-        let grows_past = cur.bytes_len() + e.len() + 11 > bytes_max;
+        // Redis's node size (`lpBytes`) counts the end marker, which `bytes_len` does not.
+        let grows_past = cur.bytes_len() + 1 + e.len() + LIST_ENTRY_OVERHEAD_EST > bytes_max;
         if !cur.is_empty() && (grows_past || cur.len() >= count_max) {
             nodes.push(std::mem::take(&mut cur).finish());
         }
@@ -269,7 +277,7 @@ fn put_list(out: &mut Vec<u8>, l: &List, fill: i32, compress: bool) {
 }
 
 /// Appends the type byte and the value's bytes.
-fn put_value(out: &mut Vec<u8>, key: &[u8], v: &Value, c: bool, list_fill: i32) {
+fn put_value(out: &mut Vec<u8>, key: &[u8], v: &Value, c: bool) {
     let mut ibuf = itoa::Buffer::new();
     let type_at = out.len();
     out.push(0);
@@ -280,7 +288,7 @@ fn put_value(out: &mut Vec<u8>, key: &[u8], v: &Value, c: bool, list_fill: i32) 
             TYPE_STRING
         }
         Value::List(l) => {
-            put_list(out, l, list_fill, c);
+            put_list(out, l, c);
             TYPE_LIST_QUICKLIST_2
         }
         Value::Hash(h) if h.is_listpack() => {
@@ -334,6 +342,19 @@ fn put_value(out: &mut Vec<u8>, key: &[u8], v: &Value, c: bool, list_fill: i32) 
     out[type_at] = t;
 }
 
+/// The bytes `v`'s value part takes in a snapshot written with `compression` (rdbcompression):
+/// no type byte, no key, no expiry (Redis's `rdbSavedObjectLen`, which DEBUG OBJECT reports as
+/// `serializedlength`). The value is written out to be measured, as LZF's output size is only
+/// known by compressing.
+pub fn saved_value_len(v: &Value, compression: bool) -> usize {
+    let mut out = Vec::new();
+    put_value(&mut out, b"", v, compression);
+    // The type byte and the empty key's one length byte.
+    const PREFIX_LEN: usize = 2;
+    debug_assert!(out.len() > PREFIX_LEN && out[1] == 0);
+    out.len() - PREFIX_LEN
+}
+
 /// An RDB written record by record, for callers that produce a snapshot in slices (a
 /// background save walking the keyspace a bit per loop turn, an AOF rewrite writing its RDB
 /// preamble): `new` writes the header and aux fields, then any sequence of `select_db` and
@@ -345,7 +366,6 @@ pub struct RdbWriter {
     crc: crc::Digest<'static, u64>,
     compression: bool,
     checksum: bool,
-    list_fill: i32,
 }
 
 static CRC64_STATIC: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
@@ -363,7 +383,6 @@ impl RdbWriter {
             crc: CRC64_STATIC.digest(),
             compression: opts.compression,
             checksum: opts.checksum,
-            list_fill: opts.list_fill,
         }
     }
 
@@ -388,7 +407,7 @@ impl RdbWriter {
             self.buf.push(OP_EXPIRETIME_MS);
             self.buf.extend_from_slice(&ms.to_le_bytes());
         }
-        put_value(&mut self.buf, key, value, self.compression, self.list_fill);
+        put_value(&mut self.buf, key, value, self.compression);
     }
 
     /// Bytes buffered and not yet taken.
@@ -1097,7 +1116,6 @@ mod tests {
         let opts = SaveOptions {
             compression: true,
             checksum: true,
-            list_fill: -2,
             aux: SaveOptions::aux_redis_7(1, 2, false),
             now_ms: 0,
         };

@@ -70,7 +70,6 @@ pub(crate) fn save_options(env: &Env<'_>, aof_base: bool) -> SaveOptions {
     SaveOptions {
         compression: env.config.rdbcompression,
         checksum: env.config.rdbchecksum,
-        list_fill: env.config.list_max_listpack_size,
         aux: SaveOptions::aux_redis_7(env.now_ms / 1000, env.used_memory, aof_base),
         now_ms: env.now_ms,
     }

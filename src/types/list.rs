@@ -264,8 +264,16 @@ impl List {
         self.nodes.len()
     }
 
-    fn fill(&self) -> i32 {
+    /// The fill the list was created with, clamped (Redis's `quicklist.fill`, which its
+    /// nodes follow even after `list-max-listpack-size` changes; DEBUG OBJECT reports it as
+    /// `ql_listpack_max`).
+    pub fn fill(&self) -> i32 {
         i32::from(self.fill)
+    }
+
+    /// Each node's entry count, head to tail (DEBUG OBJECT sizes the nodes from these).
+    pub fn node_lens(&self) -> impl Iterator<Item = usize> + '_ {
+        self.nodes.iter().map(|n| n.count as usize)
     }
 
     pub fn push(&mut self, end: End, data: &[u8]) {
