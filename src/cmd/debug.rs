@@ -226,7 +226,7 @@ fn op_debug_object(
     now_ms: u64,
 ) -> Option<DebugObject> {
     let info = op_object(db, key, shared_integers, now_ms)?;
-    let access = db.access_word(key, now_ms)?;
+    let access = db.lru_field(key, now_ms)?;
     let v = db.peek(key, now_ms)?;
     Some(DebugObject {
         address: std::ptr::from_ref(v) as usize,

@@ -867,10 +867,17 @@ impl<V> Dict<V> {
     /// after a run of empty ones. Cheaper than `count` random picks and, unlike a random chain
     /// member, not biased towards entries of short chains. At most `count * 10` bucket steps,
     /// so it may return fewer. Appends to `out`.
+    ///
+    /// With `sweep`, the sample starts where the previous one ended instead of at a random
+    /// bucket, and the chains the next call will start from are prefetched before returning
+    /// (eviction's repeated samples: a key's bucket is its hash, so consecutive buckets are as
+    /// random a choice of keys as any, while the bucket array is read in order and the next
+    /// sample's entries are on their way into the cache by the time it runs).
     pub(crate) fn sample_entries(
         &mut self,
         count: usize,
         mut rand_u64: impl FnMut() -> u64,
+        mut sweep: Option<&mut usize>,
         out: &mut Vec<EntryPtr<V>>,
     ) {
         let count = count.min(self.len());
@@ -893,13 +900,16 @@ impl<V> Dict<V> {
         });
         let start = out.len();
         let mut steps = count.saturating_mul(10);
-        let mut i = rand_u64() as usize & max_mask;
+        let mut i = match sweep.as_deref() {
+            Some(&c) => c & max_mask,
+            None => rand_u64() as usize & max_mask,
+        };
         let mut empty_run = 0usize;
         // Chains are gathered in rounds: first up to SAMPLE_HEADS_MAX bucket heads, each
         // prefetched as it is found, then their chains walked. The heads are scattered over
         // the heap, so the walk would otherwise wait for one cache miss per head in turn.
         let mut heads = [ptr::null_mut::<EntryHeader<V>>(); SAMPLE_HEADS_MAX];
-        while out.len() - start < count && steps > 0 {
+        'rounds: while out.len() - start < count && steps > 0 {
             let want = (count - (out.len() - start)).min(SAMPLE_HEADS_MAX);
             let mut n = 0;
             while n < want && steps > 0 {
@@ -941,11 +951,28 @@ impl<V> Dict<V> {
                 while let Some(p) = NonNull::new(e) {
                     out.push(EntryPtr(p));
                     if out.len() - start == count {
-                        return;
+                        break 'rounds;
                     }
                     // SAFETY: entries reachable from a chain are live.
                     e = unsafe { (*p.as_ptr()).next };
                 }
+            }
+        }
+        if let Some(cursor) = sweep.as_deref_mut() {
+            *cursor = i;
+            // Prefetch the heads the next sweep starts from (a bounded look ahead).
+            let table = &self.tables[usize::from(self.is_rehashing())];
+            let mut j = i;
+            for _ in 0..count.min(SAMPLE_HEADS_MAX) {
+                if table.size() == 0 {
+                    break;
+                }
+                j &= table.mask();
+                let e = table.buckets[j];
+                if !e.is_null() {
+                    prefetch(e);
+                }
+                j += 1;
             }
         }
     }

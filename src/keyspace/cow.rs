@@ -222,6 +222,7 @@ impl Db {
             expired_log: Vec::new(),
             cow: None,
             sample_buf: Vec::new(),
+            sample_cursor: 0,
         };
         log.retired.push(old);
         Some(Db {
@@ -234,6 +235,7 @@ impl Db {
             expired_log: Vec::new(),
             cow: None,
             sample_buf: Vec::new(),
+            sample_cursor: 0,
         })
     }
 }

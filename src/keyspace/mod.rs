@@ -107,6 +107,8 @@ pub struct Db {
     cow: Option<Box<cow::CowLog>>,
     /// Entries sampled for eviction, kept to reuse its allocation.
     sample_buf: Vec<EntryPtr>,
+    /// The bucket where eviction's next sample starts (`Dict::sample_entries`' sweep).
+    sample_cursor: usize,
 }
 
 /// How eviction ranks the keys it samples: a larger rank is evicted sooner.
@@ -214,6 +216,7 @@ impl Db {
             expired_log: Vec::new(),
             cow: None,
             sample_buf: Vec::new(),
+            sample_cursor: 0,
         }
     }
 
@@ -592,6 +595,7 @@ impl Db {
             expired_log: Vec::new(),
             cow: None,
             sample_buf: Vec::new(),
+            sample_cursor: 0,
         }
     }
 
@@ -682,8 +686,12 @@ impl Db {
             }
         } else {
             let rng = &mut self.rng_state;
-            self.dict
-                .sample_entries(count, || xorshift64(rng), &mut buf);
+            self.dict.sample_entries(
+                count,
+                || xorshift64(rng),
+                Some(&mut self.sample_cursor),
+                &mut buf,
+            );
         }
         for &e in &buf {
             f(self.evict_rank(e, rank, now_ms), self.dict.key(e));
