@@ -877,7 +877,7 @@ impl<V> Dict<V> {
         &mut self,
         count: usize,
         mut rand_u64: impl FnMut() -> u64,
-        mut sweep: Option<&mut usize>,
+        sweep: Option<&mut usize>,
         out: &mut Vec<EntryPtr<V>>,
     ) {
         let count = count.min(self.len());
@@ -958,7 +958,7 @@ impl<V> Dict<V> {
                 }
             }
         }
-        if let Some(cursor) = sweep.as_deref_mut() {
+        if let Some(cursor) = sweep {
             *cursor = i;
             // Prefetch the heads the next sweep starts from (a bounded look ahead).
             let table = &self.tables[usize::from(self.is_rehashing())];
