@@ -73,6 +73,10 @@ struct Cli {
     /// Memory limit (0: none); write commands fail with OOM above it.
     #[arg(long)]
     maxmemory: Option<String>,
+    /// Memory all connections together may hold before the largest are closed, in bytes or
+    /// as a percentage of maxmemory ("10%"); 0: no limit.
+    #[arg(long = "maxmemory-clients")]
+    maxmemory_clients: Option<String>,
     /// Eviction policy name (only noeviction's behaviour is enforced).
     #[arg(long = "maxmemory-policy")]
     maxmemory_policy: Option<String>,
@@ -165,6 +169,7 @@ fn build_config(cli: &Cli) -> Result<Config, String> {
     one("client-query-buffer-limit", &cli.client_query_buffer_limit);
     one("maxmemory", &cli.maxmemory);
     one("maxmemory-policy", &cli.maxmemory_policy);
+    one("maxmemory-clients", &cli.maxmemory_clients);
     one("hz", &cli.hz);
     one("busy-poll-us", &cli.busy_poll_us);
     one("tcp-backlog", &cli.tcp_backlog);
