@@ -170,12 +170,26 @@ pub enum ClientsMemoryLimit {
     PercentOfMaxmemory(u8),
 }
 
+/// The smallest client memory limit in force: a smaller setting counts as this much (Redis's
+/// `getClientEvictionLimit`), so that a typo cannot make every connection, the one that
+/// would fix the setting included, get closed at its first command.
+pub const CLIENTS_MEMORY_FLOOR_BYTES: u64 = 128 * 1024;
+
 impl ClientsMemoryLimit {
-    /// The limit in bytes for a given `maxmemory` (0: no limit).
+    /// The limit in bytes for a given `maxmemory` (0: no limit). A percentage of an unset
+    /// `maxmemory` is no limit; any other limit is at least `CLIENTS_MEMORY_FLOOR_BYTES`.
     pub fn bytes(self, maxmemory_bytes: u64) -> u64 {
-        match self {
+        let n = match self {
             ClientsMemoryLimit::Bytes(n) => n,
-            ClientsMemoryLimit::PercentOfMaxmemory(p) => maxmemory_bytes * u64::from(p) / 100,
+            ClientsMemoryLimit::PercentOfMaxmemory(p) => {
+                // In u128: a maxmemory near u64::MAX times 100 must not wrap.
+                (u128::from(maxmemory_bytes) * u128::from(p) / 100) as u64
+            }
+        };
+        if n == 0 {
+            0
+        } else {
+            n.max(CLIENTS_MEMORY_FLOOR_BYTES)
         }
     }
 
@@ -187,6 +201,10 @@ impl ClientsMemoryLimit {
                 .ok_or_else(|| "argument must be a memory or percent value".to_string())?;
             if p > 100 {
                 return Err("percentage argument must be less or equal to 100".into());
+            }
+            // Redis stores a percentage negated, so 0% is plain 0 and reads back as "0".
+            if p == 0 {
+                return Ok(ClientsMemoryLimit::Bytes(0));
             }
             return Ok(ClientsMemoryLimit::PercentOfMaxmemory(p as u8));
         }
@@ -1206,5 +1224,44 @@ mod tests {
         assert_eq!(c.save_params, vec![(60, 10000)]);
         assert!(c.apply("save", &[b"60".to_vec()]).is_err());
         assert!(c.apply("save", &[b"x 1".to_vec()]).is_err());
+    }
+
+    #[test]
+    fn clients_memory_limit_has_redis_floor_and_percentages_of_maxmemory() {
+        let mb = 1024 * 1024;
+        assert_eq!(ClientsMemoryLimit::Bytes(0).bytes(mb), 0);
+        assert_eq!(ClientsMemoryLimit::Bytes(3 * mb).bytes(0), 3 * mb);
+        // Below the floor: the floor.
+        assert_eq!(
+            ClientsMemoryLimit::Bytes(1000).bytes(0),
+            CLIENTS_MEMORY_FLOOR_BYTES
+        );
+        // 7% of 6 MiB, truncated as Redis's (size_t) cast does.
+        assert_eq!(
+            ClientsMemoryLimit::PercentOfMaxmemory(7).bytes(6 * mb),
+            6 * mb * 7 / 100
+        );
+        // A percentage of no maxmemory is no limit; of a tiny one, the floor.
+        assert_eq!(ClientsMemoryLimit::PercentOfMaxmemory(50).bytes(0), 0);
+        assert_eq!(
+            ClientsMemoryLimit::PercentOfMaxmemory(1).bytes(mb),
+            CLIENTS_MEMORY_FLOOR_BYTES
+        );
+        assert_eq!(ClientsMemoryLimit::PercentOfMaxmemory(0).bytes(mb), 0);
+        assert_eq!(
+            ClientsMemoryLimit::PercentOfMaxmemory(100).bytes(u64::MAX),
+            u64::MAX
+        );
+        let mut c = Config::default();
+        c.apply("maxmemory-clients", &[b"10%".to_vec()]).unwrap();
+        assert_eq!(
+            c.maxmemory_clients,
+            ClientsMemoryLimit::PercentOfMaxmemory(10)
+        );
+        assert!(c.apply("maxmemory-clients", &[b"101%".to_vec()]).is_err());
+        c.apply("maxmemory-clients", &[b"2mb".to_vec()]).unwrap();
+        assert_eq!(c.maxmemory_clients, ClientsMemoryLimit::Bytes(2 * mb));
+        c.apply("maxmemory-clients", &[b"0%".to_vec()]).unwrap();
+        assert_eq!(c.maxmemory_clients, ClientsMemoryLimit::Bytes(0));
     }
 }

@@ -479,6 +479,7 @@ impl EventLoop {
                     conn.send_inflight = true;
                     conn.send_offset = 0;
                     conn.send_len = spare.len();
+                    conn.send_buf_bytes = spare.capacity();
                     self.ring
                         .send(fd, ring::token(K_SEND, tok_base.0, tok_base.1), spare, 0);
                 }
@@ -499,12 +500,20 @@ impl EventLoop {
             if !conn.recv_inflight && !conn.ready && !paused && !self.srv.shutdown_requested {
                 if let Some(mut buf) = conn.inbuf.take() {
                     prepare_recv_buf(&mut buf, conn.small_recvs);
+                    conn.inbuf_away_bytes = buf.capacity();
                     conn.recv_inflight = true;
                     conn.recv_handle =
                         self.ring
                             .recv(fd, ring::token(K_RECV, tok_base.0, tok_base.1), buf);
                 }
             }
+        }
+        // Client eviction: the buffers of these connections may have changed this turn.
+        if self.srv.clients_memory_limit_bytes() > 0 {
+            for &slot in &touched {
+                self.srv.account_client(slot, 0);
+            }
+            self.srv.evict_clients(None);
         }
         touched.clear();
         self.srv.touched = touched;

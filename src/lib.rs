@@ -17,7 +17,9 @@
 //! which parses a connection's buffered commands and hands each to `cmd::call`; its
 //! `housekeeping` is the cron (active expiry, idle clients, idle rehashing, scheduled saves).
 //! Its `server::persistence` part is the glue to `persist`: it lends persistence the server
-//! parts it needs and applies what persistence reports back.
+//! parts it needs and applies what persistence reports back. `server::client_eviction` keeps
+//! the connections' memory total and closes the largest connections when it reaches
+//! `maxmemory-clients`.
 //!
 //! `io::ring` is the io_uring ring and the only `unsafe` of the I/O path: in-flight operations
 //! own their buffers until their completion arrives, and tokens are slot + generation, never

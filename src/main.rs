@@ -70,10 +70,14 @@ struct Cli {
     /// Largest query buffer a client may accumulate (e.g. 1gb).
     #[arg(long = "client-query-buffer-limit")]
     client_query_buffer_limit: Option<String>,
-    /// Memory limit (0: none); write commands fail with OOM above it.
+    /// Memory limit (0: none); keys are evicted per maxmemory-policy above it.
     #[arg(long)]
     maxmemory: Option<String>,
-    /// Eviction policy name (only noeviction's behaviour is enforced).
+    /// Memory all connections together may hold before the largest are closed, in bytes or
+    /// as a percentage of maxmemory ("10%"); 0: no limit.
+    #[arg(long = "maxmemory-clients")]
+    maxmemory_clients: Option<String>,
+    /// Eviction policy: noeviction, allkeys-lru/lfu/random, volatile-lru/lfu/random/ttl.
     #[arg(long = "maxmemory-policy")]
     maxmemory_policy: Option<String>,
     /// Keys sampled per database when picking what to evict.
@@ -85,9 +89,6 @@ struct Cli {
     /// Free evicted values on the background thread and log them as UNLINK (yes/no).
     #[arg(long = "lazyfree-lazy-eviction")]
     lazyfree_lazy_eviction: Option<String>,
-    /// Clients' memory above which the largest client is closed (bytes or N%).
-    #[arg(long = "maxmemory-clients")]
-    maxmemory_clients: Option<String>,
     /// Probability factor of the LFU counter's increments.
     #[arg(long = "lfu-log-factor")]
     lfu_log_factor: Option<String>,

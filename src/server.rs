@@ -13,6 +13,10 @@
 //! (the journal's published effects to the AOF, holding the client's reply until they are
 //! acknowledged).
 //!
+//! Client eviction (`maxmemory-clients`) is in `server::client_eviction`: the clients' memory
+//! total kept up to date as connections' buffers change, and the closing of the largest
+//! connections when it is over the limit.
+//!
 //! Persistence (`persist`) sees none of this state: `server::persistence` lends it the parts
 //! it needs for each call and applies what the AOF reports back (held replies released, the
 //! journal switched, `appendonly` reset); the server depends on `persist`, never the reverse.
@@ -21,7 +25,10 @@
 //! in flight), never both; a slot is freed (`close`) only after its socket is shut down and no
 //! operation is in flight for it.
 
+mod client_eviction;
 mod persistence;
+
+pub use client_eviction::ClientsMemory;
 
 use crate::cmd::{self, Command};
 use crate::config::Config;
@@ -76,6 +83,8 @@ pub struct Stats {
     pub total_error_replies: u64,
     pub unexpected_error_replies: u64,
     pub auth_failures: u64,
+    /// Connections closed by client eviction (`maxmemory-clients`).
+    pub evicted_clients: u64,
     /// Loop turns whose work arrived while the loop was busy-polling (`busy-poll-us`).
     pub busy_poll_hits: u64,
     pub ops_samples: [u64; 16],
@@ -132,6 +141,8 @@ pub struct Server {
     pub tick_count: u64,
     /// Connections not yet closed (what maxclients limits and INFO reports).
     pub(crate) clients_open: usize,
+    /// The open connections' memory as last counted (`server::client_eviction`).
+    pub clients_mem: ClientsMemory,
     /// Clients blocked on keys (BLPOP and friends).
     pub blocking: crate::blocking::Blocking,
     /// Index in `all_commands` of the command running now (a blocking command records it).
@@ -230,6 +241,7 @@ impl Server {
             ready: Vec::new(),
             tick_count: 0,
             clients_open: 0,
+            clients_mem: ClientsMemory::default(),
             blocking,
             current_cmd: 0,
             recv_to_cancel: Vec::new(),
@@ -243,6 +255,7 @@ impl Server {
         };
         srv.apply_access_params();
         crate::alloc::set_maxmemory(srv.config.maxmemory_bytes);
+        srv.apply_clients_memory_limit();
         srv
     }
 
@@ -503,11 +516,18 @@ impl Server {
         let Some(mut inbuf) = conn.inbuf.take() else {
             return InputLeft::None;
         };
+        conn.inbuf_away_bytes = inbuf.capacity();
         let mut out = std::mem::take(&mut conn.out);
         let mut parser = std::mem::take(&mut conn.parser);
         let mut more = false;
         let mut ran = 0usize;
         let mut obuf_over = false;
+        // Client eviction: with a limit set, this client's memory is recounted after each
+        // command and clients are evicted as soon as the total reaches the limit, this one
+        // too (Redis checks before the next command: the same moment, except that the
+        // reply of the last command of a batch is dropped here rather than sent first).
+        let evicting = self.clients_memory_limit_bytes() > 0;
+        let mut evicted = false;
         let mut paused;
         // `cmd_clock_ns` is read after every command anyway (command time for INFO); the slice
         // is checked every 8 commands, so the usual short batch pays nothing for it.
@@ -531,6 +551,13 @@ impl Server {
                     if self.output_limit_reached(slot, out.len()) {
                         obuf_over = true;
                         break;
+                    }
+                    if evicting {
+                        self.account_client(slot, out.capacity());
+                        if self.evict_clients(Some(slot)) {
+                            evicted = true;
+                            break;
+                        }
                     }
                     let c = &mut self.conns[slot];
                     if !c.out.is_empty() {
@@ -562,12 +589,13 @@ impl Server {
             inbuf.drain(..consumed);
             parser.rebase(consumed);
         }
-        let want = parser.bytes_wanted();
-        if want > 0 && inbuf.capacity() - inbuf.len() < want {
-            inbuf.reserve(want.min(self.config.query_buffer_max));
-        }
-        if obuf_over {
-            // As Redis's freeClientAsync: queued replies are dropped, not sent.
+        crate::net::conn::reserve_for_argument(
+            &mut inbuf,
+            parser.bytes_wanted(),
+            self.config.query_buffer_max,
+        );
+        if obuf_over || evicted {
+            // As Redis's freeClientAsync and freeClient: queued replies are dropped, not sent.
             out.clear();
         }
         let conn = &mut self.conns[slot];
@@ -581,6 +609,10 @@ impl Server {
                 conn.addr
             );
             self.close(slot);
+            return InputLeft::None;
+        }
+        if evicted {
+            self.evict_client(slot);
             return InputLeft::None;
         }
         self.touched.push(slot);
@@ -628,6 +660,7 @@ impl Server {
             cmd::blocking::unblock(self, slot, crate::blocking::Unblock::Disconnect);
         }
         cmd::multi::discard(self, slot);
+        self.uncount_client(slot);
         let Some(c) = self.conns.get_mut(slot) else {
             return;
         };
@@ -661,6 +694,11 @@ impl Server {
 
     pub(crate) fn housekeeping(&mut self) {
         self.tick_count += 1;
+        // Debug builds (which the integration tests run) check that the clients' memory
+        // totals never drift from the connections' figures; a walk per tick is too much to
+        // pay in release builds for a check of arithmetic.
+        #[cfg(debug_assertions)]
+        self.check_clients_memory();
         let tick = Duration::from_millis(1000 / self.hz.max(1) as u64);
         let deadline = Instant::now() + tick * ACTIVE_EXPIRE_SHARE_PCT / 100;
         let now_ms = self.now_ms;

@@ -103,7 +103,7 @@ pub fn unwatch_all(srv: &mut Server, slot: usize) {
         return;
     }
     let id = conn.id;
-    let list = std::mem::take(&mut conn.watched);
+    let list = conn.take_watched();
     for w in &list {
         srv.watches.remove(w.db, &w.key, slot, id);
     }
@@ -325,7 +325,7 @@ pub fn cmd_watch(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         let id = conn.id;
         let expired = logically_expired(ctx.srv, db, key);
         ctx.srv.watches.add(db, key, slot, id);
-        ctx.srv.conns[slot].watched.push(Watched {
+        ctx.srv.conns[slot].add_watched(Watched {
             db,
             key: key.into(),
             expired,

@@ -349,6 +349,8 @@ pub fn cmd_client_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         "    Assign the name <name> to the current connection.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
         "    Unblock the specified blocked client.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect current client connection from eviction.",
         "HELP",
         "    Print this help.",
     ]);
@@ -390,6 +392,19 @@ pub fn cmd_client_unblock(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.reply.int(i64::from(done));
 }
 
+/// CLIENT NO-EVICT ON|OFF: whether client eviction may close this connection. Its memory
+/// counts toward `maxmemory-clients` either way (`server::client_eviction`).
+pub fn cmd_client_no_evict(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let on = match argv.get(2) {
+        a if eq(a, "on") => true,
+        a if eq(a, "off") => false,
+        _ => return ctx.syntax_error(),
+    };
+    let slot = ctx.slot;
+    ctx.srv.set_no_evict(slot, on);
+    ctx.reply.ok();
+}
+
 fn validate_name(name: &[u8]) -> Result<(), &'static str> {
     if name.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
         return Err("ERR Client names cannot contain spaces, newlines or special characters.");
@@ -419,9 +434,16 @@ pub fn cmd_client_getname(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
 }
 
 /// One CLIENT LIST line, with Redis's fields (the ones with no meaning here are constant).
-fn client_line(ctx: &Ctx<'_>, slot: usize, out: &mut String) {
-    let c = &ctx.srv.conns[slot];
-    let now = ctx.now_ms;
+/// `extra_out` is the capacity of the client's output buffer while the command running for
+/// it holds that buffer (the caller's own line), else 0. Also the line client eviction logs.
+pub(crate) fn client_info_line(
+    srv: &crate::server::Server,
+    slot: usize,
+    extra_out: usize,
+    out: &mut String,
+) {
+    let c = &srv.conns[slot];
+    let now = srv.now_ms;
     let qbuf = c.query_len();
     let name = c
         .name
@@ -442,6 +464,9 @@ fn client_line(ctx: &Ctx<'_>, slot: usize, out: &mut String) {
     }
     if c.watch_dirty {
         flags.push('d');
+    }
+    if c.no_evict {
+        flags.push('e');
     }
     if flags.is_empty() {
         flags.push('N');
@@ -464,10 +489,21 @@ fn client_line(ctx: &Ctx<'_>, slot: usize, out: &mut String) {
         multi_mem,
         c.inbuf.as_ref().map_or(0, |b| b.capacity()),
         c.out.capacity(),
-        c.inbuf.as_ref().map_or(0, |b| b.capacity()) + c.out.capacity(),
+        c.memory_bytes(extra_out),
         c.last_cmd,
         if c.resp3 { 3 } else { 2 },
     );
+}
+
+/// `client_info_line` for a client of this command's listing: the caller's own output
+/// buffer is the one the reply is being written to.
+fn client_line(ctx: &Ctx<'_>, slot: usize, out: &mut String) {
+    let extra_out = if slot == ctx.slot {
+        ctx.reply.buf.capacity()
+    } else {
+        0
+    };
+    client_info_line(ctx.srv, slot, extra_out, out);
 }
 
 pub fn cmd_client_info(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
@@ -744,7 +780,7 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 .unwrap_or(0);
             let _ = write!(
                 s,
-                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\ntotal_system_memory:{total}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:{}\r\nmem_aof_buffer:{}\r\nmem_allocator:libc\r\nlazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
+                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\ntotal_system_memory:{total}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:{}\r\nmem_clients_slaves:0\r\nmem_clients_normal:{}\r\nmem_aof_buffer:{}\r\nmem_allocator:libc\r\nlazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
                 human(used),
                 human(rss),
                 human(peak),
@@ -755,6 +791,7 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 srv.config.maxmemory_policy,
                 rss as i64 - used as i64,
                 crate::evict::not_counted_bytes(srv),
+                srv.clients_memory_bytes(),
                 srv.aof.buffer_bytes(),
                 srv.lazyfree.pending(),
                 srv.lazyfree.freed(),
@@ -766,7 +803,7 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             let (exceeded_total_ms, exceeded_current_ms) = srv.evict.exceeded_ms();
             let _ = write!(
                 s,
-                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nexpired_keys_active:{}\r\nevicted_keys:{}\r\ntotal_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_forks:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\nauth_failures:{}\r\nbusy_poll_hits:{}\r\n",
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nexpired_keys_active:{}\r\nevicted_keys:{}\r\nevicted_clients:{}\r\ntotal_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_forks:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\nauth_failures:{}\r\nbusy_poll_hits:{}\r\n",
                 st.connections_received,
                 st.commands_processed,
                 srv.instantaneous_ops(),
@@ -776,6 +813,7 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 srv.expired_keys(),
                 st.expired_keys_active,
                 srv.evict.evicted_keys,
+                st.evicted_clients,
                 exceeded_total_ms,
                 exceeded_current_ms,
                 st.keyspace_hits,
@@ -979,6 +1017,7 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
     let aof_was = ctx.srv.config.appendonly;
     ctx.srv.config = next;
+    ctx.srv.apply_clients_memory_limit();
     ctx.srv.apply_access_params();
     if ctx.srv.config.appendonly != aof_was {
         let on = ctx.srv.config.appendonly;

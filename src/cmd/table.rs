@@ -2602,6 +2602,18 @@ pub static CLIENT_SUBCOMMANDS: &[Command] = &[
             ])
             .optional(),
         ]),
+    Command::new("client|no-evict", 3, ADMIN | NOSCRIPT | LOADING | STALE, server::cmd_client_no_evict)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("7.0.0")
+        .summary("Exempts this connection from client eviction (maxmemory-clients), or makes it subject to it again.")
+        .complexity("O(1)")
+        .args(&[
+            oneof("enabled", &[
+                pure_token("on", "ON"),
+                pure_token("off", "OFF"),
+            ]),
+        ]),
     Command::new("client|help", 2, LOADING | STALE, server::cmd_client_help)
         .acl(acl::SLOW | acl::CONNECTION)
         .group(Group::Connection)

@@ -6,6 +6,13 @@
 //! never both, and the type system enforces it. New replies always go to `out`; at the end of
 //! a turn `out` is swapped into the send slot, so everything a connection produced in one turn
 //! leaves in one send.
+//!
+//! Memory: `memory_bytes` is what the connection holds, as client eviction
+//! (`maxmemory-clients`, `Server::evict_clients`) and CLIENT LIST's `tot-mem` count it: the
+//! capacities of its input and output buffers wherever they are (in the `Conn`, in the ring
+//! for an operation in flight, or held by `process_input`), the transaction queue, the
+//! parser's spans, the WATCH list and the struct itself. It is computed from capacities in a
+//! few additions, so it can be recounted after every command without walking anything.
 
 use crate::resp::parse::Parser;
 use crate::resp::Span;
@@ -25,6 +32,9 @@ pub const SMALL_RECVS_TO_SHRINK: u8 = 8;
 /// Above this many bytes of unsent replies the connection stops executing commands until the
 /// client reads: a client that pipelines without reading cannot make us buffer without bound.
 pub const OUT_PAUSE_BYTES: usize = 4 * 1024 * 1024;
+/// Arguments at least this long get their room reserved exactly once their length is read
+/// (Redis's PROTO_MBULK_BIG_ARG).
+pub const BIG_ARG_BYTES: usize = 32 * 1024;
 /// Largest transaction queue (buffers' capacity) kept for reuse after EXEC or DISCARD.
 pub const MULTI_KEEP_BYTES: usize = 16 * 1024;
 
@@ -60,6 +70,15 @@ pub struct MultiState {
     pub flags: u32,
     /// A command could not be queued: EXEC answers EXECABORT.
     pub error: bool,
+}
+
+impl MultiState {
+    /// Heap bytes the queue's buffers hold (their capacities, not their lengths).
+    pub fn held_bytes(&self) -> usize {
+        self.bytes.capacity()
+            + self.spans.capacity() * std::mem::size_of::<Span>()
+            + self.commands.capacity() * std::mem::size_of::<(usize, Range<usize>)>()
+    }
 }
 
 /// One key the connection WATCHes.
@@ -109,8 +128,11 @@ pub struct Conn {
     /// emptied queue kept for the next transaction (`recycle_multi`), so a client running
     /// transactions in a loop allocates nothing per transaction.
     pub multi: Option<Box<MultiState>>,
-    /// Keys this connection WATCHes (`cmd::multi`).
+    /// Keys this connection WATCHes (`cmd::multi`); changed only through `add_watched` and
+    /// `take_watched`, which keep `watched_key_bytes`.
     pub watched: Vec<Watched>,
+    /// Total length of the keys in `watched` (each is a separate allocation).
+    pub watched_key_bytes: usize,
     /// A watched key was modified: the next EXEC answers null.
     pub watch_dirty: bool,
     // What Redis calls the client.
@@ -124,6 +146,17 @@ pub struct Conn {
     /// AOF group commit: this connection's output waits until the AOF has acknowledged
     /// this write sequence (`persist::aof`); 0 when it ran no write.
     pub aof_wait_seq: u64,
+    /// CLIENT NO-EVICT: client eviction never closes this connection (its memory still
+    /// counts toward `maxmemory-clients`, as in Redis).
+    pub no_evict: bool,
+    /// Capacity of the input buffer while it is out of the `Conn` (a receive in flight owns
+    /// it, or `process_input` is parsing it), so that its memory still counts.
+    pub inbuf_away_bytes: usize,
+    /// Capacity of the buffer of the send in flight (meaningful while `send_inflight`).
+    pub send_buf_bytes: usize,
+    /// What this connection last added to the server's clients' memory total
+    /// (`Server::account_client`); 0 once it is closed.
+    pub mem_counted_bytes: usize,
 }
 
 impl Conn {
@@ -174,6 +207,7 @@ impl Conn {
             mode: Mode::Normal,
             multi: None,
             watched: Vec::new(),
+            watched_key_bytes: 0,
             watch_dirty: false,
             db: 0,
             name: None,
@@ -183,7 +217,57 @@ impl Conn {
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
             aof_wait_seq: 0,
+            no_evict: false,
+            inbuf_away_bytes: 0,
+            send_buf_bytes: 0,
+            mem_counted_bytes: 0,
         }
+    }
+
+    /// Bytes this connection holds (see the module doc), `extra_out` being the capacity of
+    /// the output buffer while `process_input` has it out of the connection. Redis's
+    /// `getClientMemoryUsage` counts the same parts: query buffer, output buffers, argv,
+    /// transaction queue, watched keys and the client struct.
+    pub fn memory_bytes(&self, extra_out: usize) -> usize {
+        let query = self
+            .inbuf
+            .as_ref()
+            .map_or(self.inbuf_away_bytes, Vec::capacity);
+        let sending = match &self.sending {
+            Some(spare) => spare.capacity(),
+            None if self.send_inflight => self.send_buf_bytes,
+            None => 0,
+        };
+        let multi = self
+            .multi
+            .as_ref()
+            .map_or(0, |m| std::mem::size_of::<MultiState>() + m.held_bytes());
+        let watched =
+            self.watched.capacity() * std::mem::size_of::<Watched>() + self.watched_key_bytes;
+        let identity = self.addr.capacity()
+            + self.laddr.capacity()
+            + self.name.as_ref().map_or(0, |n| n.len());
+        std::mem::size_of::<Conn>()
+            + identity
+            + query
+            + self.parser.held_bytes()
+            + self.out.capacity()
+            + extra_out
+            + sending
+            + multi
+            + watched
+    }
+
+    /// Adds a key to the WATCH list.
+    pub fn add_watched(&mut self, w: Watched) {
+        self.watched_key_bytes += w.key.len();
+        self.watched.push(w);
+    }
+
+    /// Empties the WATCH list, handing it back.
+    pub fn take_watched(&mut self) -> Vec<Watched> {
+        self.watched_key_bytes = 0;
+        std::mem::take(&mut self.watched)
     }
 
     /// Counts a receive of `bytes` toward the small-buffer decision.
@@ -250,10 +334,7 @@ impl Conn {
         if self.mode == Mode::Multi || self.multi.is_some() {
             return;
         }
-        let held = m.bytes.capacity()
-            + m.spans.capacity() * std::mem::size_of::<Span>()
-            + m.commands.capacity() * std::mem::size_of::<(usize, Range<usize>)>();
-        if held > MULTI_KEEP_BYTES {
+        if m.held_bytes() > MULTI_KEEP_BYTES {
             return;
         }
         m.bytes.clear();
@@ -298,9 +379,54 @@ pub fn prepare_recv_buf(buf: &mut Vec<u8>, small_recvs: u8) {
     }
 }
 
+/// Makes room in `buf` for the `want` bytes still missing from the argument being received
+/// (at most `max`). A big argument gets exactly that plus the free space a receive asks for,
+/// as Redis preallocates one: grown by doubling, the buffer could reach twice the argument,
+/// and `prepare_recv_buf` would double it once more when only its last bytes were missing;
+/// that memory counts against the client (`memory_bytes`, client eviction).
+pub fn reserve_for_argument(buf: &mut Vec<u8>, want: usize, max: usize) {
+    let want = want.min(max);
+    let free = buf.capacity() - buf.len();
+    if want >= BIG_ARG_BYTES {
+        let room = want + RECV_CHUNK / 4;
+        if free < room {
+            buf.reserve_exact(room);
+        }
+    } else if want > 0 && free < want {
+        buf.reserve(want);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_big_argument_gets_its_size_and_the_buffer_does_not_double_at_its_end() {
+        // Without the exact reservation, a 2 MB argument left the buffer at 4 MB: the
+        // receive of its last bytes found less than a quarter chunk free and doubled it.
+        let arg = 2 * 1024 * 1024;
+        let mut buf = b"*1\r\n$2097152\r\n".to_vec();
+        let header = buf.len();
+        reserve_for_argument(&mut buf, arg + 2, usize::MAX);
+        let cap = buf.capacity();
+        assert!(cap >= header + arg + 2 + RECV_CHUNK / 4);
+        assert!(cap < header + arg + 2 * RECV_CHUNK);
+        // The argument arrives but for its last few bytes.
+        buf.resize(header + arg - 10, b'v');
+        reserve_for_argument(&mut buf, 12, usize::MAX);
+        prepare_recv_buf(&mut buf, 0);
+        assert_eq!(buf.capacity(), cap);
+        // A small argument still grows the ordinary way.
+        let mut small = Vec::with_capacity(RECV_SMALL);
+        small.extend_from_slice(b"*1\r\n$1000\r\n");
+        reserve_for_argument(&mut small, 1002, usize::MAX);
+        assert!(small.capacity() - small.len() >= 1002);
+        // Capped at the query buffer limit.
+        let mut capped = Vec::new();
+        reserve_for_argument(&mut capped, 1 << 30, 1 << 20);
+        assert!(capped.capacity() < (1 << 20) + RECV_CHUNK);
+    }
 
     #[test]
     fn receive_buffer_starts_small_grows_for_bursts_and_shrinks_after_small_receives() {

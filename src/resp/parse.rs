@@ -409,6 +409,12 @@ impl Parser {
         }
     }
 
+    /// Heap bytes the parser holds of its own (the argument spans; the arguments themselves
+    /// are ranges of the caller's buffer), for the client's memory figure.
+    pub fn held_bytes(&self) -> usize {
+        self.spans.capacity() * std::mem::size_of::<Span>()
+    }
+
     /// Bytes at the front of the buffer that no pending or held command needs: finished
     /// commands and skipped empty ones. A held (completed, not yet released) command is not
     /// counted until [`Parser::next_command`].

@@ -507,6 +507,29 @@ impl Raw {
     }
 }
 
+impl Raw {
+    /// True when the peer closes the connection within `within`; whatever it sends first is
+    /// read and dropped (a server may flush some replies before it closes).
+    pub fn wait_closed(&mut self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        let mut buf = [0u8; 64 * 1024];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            self.writer.set_read_timeout(Some(left)).expect("timeout");
+            match self.reader.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
 /// A reader that keeps a copy of every byte consumed through it.
 struct Tee<'a, R> {
     inner: &'a mut R,
