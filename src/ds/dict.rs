@@ -37,6 +37,8 @@
 //! - while rehashing, `rehash_idx <= tables[0].size` and buckets of `tables[0]` below it are empty;
 //! - every entry sits in bucket `hash(key) & mask` of its table, each key appears once, and
 //!   each table's `used` counts its entries;
+//! - no chain of a table is longer than its `chain_max`, the bound the uniform random pick
+//!   (`Dict::fair_random_entry`) draws chain positions below;
 //! - an entry whose back index is not `NO_BACK_INDEX` is never freed by
 //!   `Dict::remove_entry` (it panics), so an outside index holding a handle to it (the
 //!   keyspace's TTL heap) can never point at freed memory.
@@ -62,13 +64,16 @@ const MIN_FILL_PERCENT: usize = 10;
 const EMPTY_VISITS_PER_BUCKET: usize = 10;
 /// Buckets moved between clock reads in `rehash_for` (Redis's dictRehashMilliseconds).
 const REHASH_BATCH_BUCKETS: usize = 100;
-/// Random bucket picks before `random_entry` falls back to a bounded linear walk.
-const RANDOM_TRIES: usize = 1000;
 /// Load factor (keys per bucket, in thousandths) up to which a table with limited growth
 /// waits for room under maxmemory (Redis's HASHTABLE_MAX_LOAD_FACTOR, 1.618).
 const LIMITED_GROWTH_LOAD_MAX_PERMILLE: usize = 1618;
 /// Bucket heads `sample_entries` gathers (and prefetches) before walking their chains.
 const SAMPLE_HEADS_MAX: usize = 16;
+/// Rejection-sampling trials of `fair_random_entry` before it falls back to an O(n) pick.
+/// A trial succeeds with probability len / (buckets * chain_max), about 1/80 or more down to
+/// the 10% fill at which owners shrink a table, so 1000 failures (odds below 1e-5 there) mean a
+/// table caught far below that fill, e.g. a shrink waiting for a rehash to end.
+const FAIR_TRIES: usize = 1000;
 /// Key length tag meaning "the length is a u32 stored before the key bytes".
 const KEY_LEN_TAG_LONG: u32 = 255;
 /// The 27 owner bits: the low 24 live in the meta word (the keyspace's access clock, like
@@ -383,6 +388,11 @@ impl<V> Drop for Buckets<V> {
 struct Table<V> {
     buckets: Buckets<V>,
     used: usize,
+    /// At least the length of the longest chain (0 for a table that never held an entry).
+    /// Inserts and rehash moves raise it to the length of the chain they extend; removals
+    /// leave it, so it may be stale-high until the table is replaced by a resize or empties.
+    /// `fair_random_entry` draws chain positions below it.
+    chain_max: usize,
 }
 
 impl<V> Table<V> {
@@ -390,6 +400,7 @@ impl<V> Table<V> {
         Table {
             buckets: Buckets::empty(),
             used: 0,
+            chain_max: 0,
         }
     }
     fn with_size(size: usize) -> Table<V> {
@@ -398,6 +409,7 @@ impl<V> Table<V> {
         Table {
             buckets: Buckets::zeroed(size),
             used: 0,
+            chain_max: 0,
         }
     }
     fn size(&self) -> usize {
@@ -431,6 +443,28 @@ impl<V> Default for Dict<V> {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// SplitMix64 (Steele, Lea and Flood, 2014): the stream `fair_random_entry`'s trials draw
+/// from. Its outputs pass BigCrush even from related seeds, which the callers' xorshift
+/// generators do not give: consecutive xorshift64 outputs are linear in each other, so a
+/// bucket and a chain position drawn from two of them were correlated and skewed the picks.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// The random number `r` reduced to 0..n by multiplying (Lemire's reduction: no division,
+/// and each result has probability within n / 2^64 of 1/n).
+fn below(r: u64, n: usize) -> usize {
+    ((u128::from(r) * n as u128) >> 64) as usize
 }
 
 fn hash_key(hasher: &foldhash::quality::RandomState, key: &[u8]) -> u64 {
@@ -496,15 +530,19 @@ impl<V> Dict<V> {
             }
             let mut e = std::mem::replace(&mut t0.buckets[idx], ptr::null_mut());
             while !e.is_null() {
-                // SAFETY: `e` came from a chain of this dict, so it is a live entry; we hold
-                // `&mut self`, so nothing else references its `next` field.
+                // SAFETY: `e` came from a chain of this dict, so it is a live entry.
+                let b = unsafe { hash_key(hasher, key_of(e)) as usize & mask1 };
+                // SAFETY: `e` is live, and we hold `&mut self`, so nothing else references
+                // its `next` field.
                 unsafe {
                     let next = (*e).next;
-                    let b = hash_key(hasher, key_of(e)) as usize & mask1;
                     (*e).next = t1.buckets[b];
                     t1.buckets[b] = e;
                     e = next;
                 }
+                // The destination chain is short and mostly entries this loop has just moved
+                // (in cache), so measuring it costs little next to hashing the key.
+                t1.chain_max = t1.chain_max.max(Self::chain_len(t1.buckets[b]));
                 t0.used -= 1;
                 t1.used += 1;
             }
@@ -664,6 +702,9 @@ impl<V> Dict<V> {
         unsafe { (*p.as_ptr()).next = table.buckets[b] };
         table.buckets[b] = p.as_ptr();
         table.used += 1;
+        // `find_hashed` has just walked the rest of this chain, so the walk reads cached
+        // entries.
+        table.chain_max = table.chain_max.max(Self::chain_len(p.as_ptr()));
         (EntryPtr(p), None)
     }
 
@@ -694,6 +735,10 @@ impl<V> Dict<V> {
                         if *link == target {
                             *link = (*target).next;
                             table.used -= 1;
+                            if table.used == 0 {
+                                // The one moment the longest chain is known exactly again.
+                                table.chain_max = 0;
+                            }
                             return free_entry(target);
                         }
                         link = ptr::addr_of_mut!((**link).next);
@@ -762,6 +807,17 @@ impl<V> Dict<V> {
         }
     }
 
+    /// Entries in the chain starting at `e`.
+    fn chain_len(mut e: *mut EntryHeader<V>) -> usize {
+        let mut n = 0;
+        while !e.is_null() {
+            // SAFETY: entries reachable from a chain are live.
+            e = unsafe { (*e).next };
+            n += 1;
+        }
+        n
+    }
+
     fn for_each_in_chain(mut e: *mut EntryHeader<V>, f: &mut impl FnMut(EntryPtr<V>)) {
         while let Some(p) = NonNull::new(e) {
             // SAFETY: entries reachable from a chain are live, and `f` cannot change the dict.
@@ -807,58 +863,91 @@ impl<V> Dict<V> {
         v
     }
 
-    /// A random entry like Redis's `dictGetRandomKey`: a random non-empty bucket (both tables
-    /// while rehashing), then a random element of its chain. After `RANDOM_TRIES` misses (a
-    /// table far below 10% fill) it walks the buckets from the last pick instead, which is
-    /// bounded by the table size.
-    pub(crate) fn random_entry(
-        &mut self,
+    /// A uniformly random entry: every entry is returned with probability 1/len() (up to
+    /// roundings of order 2^-29 from reducing 64-bit random numbers).
+    ///
+    /// Redis's `dictGetRandomKey` (a random non-empty bucket, then a random member of its
+    /// chain) favours entries of short chains, and 7.0's `dictGetFairRandomKey` (a random one
+    /// of ~20 entries from consecutive buckets) only evens that out partly: it favours entries
+    /// that follow sparse stretches of the table. This is rejection sampling instead: a trial
+    /// draws a bucket uniformly from those that may hold entries (both tables while
+    /// rehashing, minus the drained start of the old one) and a position uniformly below
+    /// `chain_max` (a bound on every chain's length), and succeeds if the chain has an entry
+    /// there. Every entry is hit with the same probability 1 / (buckets * chain_max) per
+    /// trial, so a success is uniform.
+    ///
+    /// Cost: buckets * chain_max / len trials are expected, each one bucket read plus at most
+    /// `chain_max` entry reads. chain_max is 5-9 for tables of 10^3-10^6 keys and the load is
+    /// 50-100% after a grow, so that is ~6-15 trials: ~100-200 ns per pick on a table in
+    /// cache and ~1 µs on a million keys, 4-6 times the biased pick and about what Redis's
+    /// fair pick costs. After `FAIR_TRIES` failed trials (a table far below the shrink
+    /// threshold) it counts entries to a uniform index instead, O(buckets), still uniform.
+    ///
+    /// Rejection sampling is only exact if the trials' numbers are independent, so it takes
+    /// one number from `rand_u64` as the seed of a SplitMix64 stream (see `SplitMix64`)
+    /// rather than trusting the caller's generator with that.
+    ///
+    /// Takes `&self` and does no rehash step: a pick is a read, and the collection types
+    /// answer SRANDMEMBER through a shared borrow.
+    pub(crate) fn fair_random_entry(
+        &self,
         mut rand_u64: impl FnMut() -> u64,
     ) -> Option<EntryPtr<V>> {
         if self.is_empty() {
             return None;
         }
-        self.rehash_step();
+        let mut rng = SplitMix64(rand_u64());
         // Slots [first, total): buckets of tables[0] below rehash_idx are empty.
         let first = self.rehash_idx.unwrap_or(0);
         let s0 = self.tables[0].size();
         let total = s0 + self.tables[1].size();
-        let bucket = |slot: usize| {
-            if slot < s0 {
+        let slots = total - first;
+        let chain_max = self.tables[0].chain_max.max(self.tables[1].chain_max);
+        debug_assert!(chain_max >= 1, "Dict: entries but no chain_max");
+        // Outside a rehash the slots are a power of two: the slot is then the top bits of one
+        // number and the chain position comes from its low 32 bits, one draw per trial
+        // instead of two (a pick took ~25% longer with two). While rehashing, two draws.
+        let one_draw = slots.is_power_of_two() && slots <= 1 << 32;
+        for _ in 0..FAIR_TRIES {
+            let r = rng.next();
+            let slot = first
+                + if one_draw {
+                    (((r >> 32) * slots as u64) >> 32) as usize
+                } else {
+                    below(r, slots)
+                };
+            let mut e = if slot < s0 {
                 self.tables[0].buckets[slot]
             } else {
                 self.tables[1].buckets[slot - s0]
+            };
+            if e.is_null() {
+                continue;
             }
-        };
-        let mut slot = first;
-        let mut head = ptr::null_mut();
-        for _ in 0..RANDOM_TRIES {
-            slot = first + (rand_u64() % (total - first) as u64) as usize;
-            head = bucket(slot);
-            if !head.is_null() {
-                break;
+            let low = if one_draw { r } else { rng.next() } as u32;
+            // A position in 0..chain_max, within chain_max / 2^32 of uniform.
+            let mut pos = (u64::from(low) * chain_max as u64) >> 32;
+            while pos > 0 && !e.is_null() {
+                // SAFETY: `e` is a live entry of this chain.
+                e = unsafe { (*e).next };
+                pos -= 1;
+            }
+            if let Some(p) = NonNull::new(e) {
+                return Some(EntryPtr(p));
             }
         }
-        let mut walked = 0;
-        while head.is_null() {
-            assert!(
-                walked < total,
-                "Dict::random_entry: non-empty dict has no entries"
-            );
-            slot = if slot + 1 >= total { first } else { slot + 1 };
-            head = bucket(slot);
-            walked += 1;
-        }
-        let mut chain_len = 0u64;
-        Self::for_each_in_chain(head, &mut |_| chain_len += 1);
-        let mut pick = rand_u64() % chain_len;
-        let mut e = head;
-        while pick > 0 {
-            // SAFETY: `pick < chain_len`, so every `next` followed here is a live entry.
-            e = unsafe { (*e).next };
-            pick -= 1;
-        }
-        NonNull::new(e).map(EntryPtr)
+        let mut index = below(rng.next(), self.len());
+        let mut found = None;
+        self.for_each_entry(|e| {
+            if index == 0 {
+                found = Some(e);
+                return false;
+            }
+            index -= 1;
+            true
+        });
+        debug_assert!(found.is_some(), "Dict: fewer entries than len()");
+        found
     }
 
     /// Up to `count` distinct entries from around a random position, as Redis's
@@ -1043,12 +1132,19 @@ impl<V> Dict<V> {
         for (t, table) in self.tables.iter().enumerate() {
             let mut count = 0usize;
             for (b, &head) in table.buckets.iter().enumerate() {
+                let mut chain = 0usize;
                 let mut e = head;
                 while let Some(p) = NonNull::new(e) {
                     count += 1;
+                    chain += 1;
                     assert!(
                         count <= limit,
                         "Dict: table {t} holds more entries than `used` says (or a cycle)"
+                    );
+                    assert!(
+                        chain <= table.chain_max,
+                        "Dict: table {t} bucket {b} has a chain longer than chain_max {}",
+                        table.chain_max
                     );
                     let key = self.key(EntryPtr(p));
                     assert_eq!(
@@ -1091,12 +1187,12 @@ impl<V> Drop for Dict<V> {
     }
 }
 
-// Helpers for the collection types (hashes' HRANDFIELD), which hold a `Dict` of their own and
-// do not use the `pub(crate)` entry handles.
+// Helpers for the collection types (SRANDMEMBER, SPOP, HRANDFIELD), which hold a `Dict` of
+// their own and do not use the `pub(crate)` entry handles.
 impl<V> Dict<V> {
-    /// A random key and its value (see `random_entry` for how it is picked); None if empty.
-    pub fn random_pair(&mut self, rand_u64: impl FnMut() -> u64) -> Option<(&[u8], &V)> {
-        let e = self.random_entry(rand_u64)?;
+    /// A uniformly random key and its value (see `fair_random_entry`); None if empty.
+    pub fn random_pair(&self, rand_u64: impl FnMut() -> u64) -> Option<(&[u8], &V)> {
+        let e = self.fair_random_entry(rand_u64)?;
         Some((self.key(e), self.value(e)))
     }
 
@@ -1445,7 +1541,7 @@ mod tests {
     }
 
     #[test]
-    fn random_entry_reaches_every_key() {
+    fn fair_random_entry_reaches_every_key() {
         let mut d = D::new();
         for i in 0..50 {
             d.insert(&key(i), 0);
@@ -1453,11 +1549,12 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(3);
         let mut seen = HashSet::new();
         for _ in 0..5000 {
-            let e = d.random_entry(|| rng.gen()).expect("non-empty");
+            let e = d.fair_random_entry(|| rng.gen()).expect("non-empty");
             seen.insert(d.key(e).to_vec());
         }
         assert_eq!(seen.len(), 50);
-        // A very sparse table (1 key in 65536 buckets) still finds its key.
+        // A very sparse table (1 key in 65536 buckets) still finds its key: the rejection
+        // trials almost all fail and the bounded fallback answers.
         let mut d = D::new();
         for i in 0..40_000 {
             d.insert(&key(i), 0);
@@ -1465,9 +1562,242 @@ mod tests {
         for i in 1..40_000 {
             d.remove(&key(i));
         }
-        let e = d.random_entry(|| rng.gen()).expect("non-empty");
+        assert!(d.bucket_count() >= 65536);
+        let e = d.fair_random_entry(|| rng.gen()).expect("non-empty");
         assert_eq!(d.key(e), key(0).as_slice());
-        assert!(D::new().random_entry(|| 0).is_none());
+        assert!(D::new().fair_random_entry(|| 0).is_none());
+    }
+
+    /// Pearson's chi-square statistic of `counts` against equal expected counts.
+    fn chi_square(counts: &[u64]) -> f64 {
+        let total: u64 = counts.iter().sum();
+        let expected = total as f64 / counts.len() as f64;
+        counts
+            .iter()
+            .map(|&c| (c as f64 - expected).powi(2) / expected)
+            .sum()
+    }
+
+    /// The chi-square value a uniform sampler exceeds with probability ~1e-9 (z = 6 in the
+    /// Wilson-Hilferty approximation), for `df` degrees of freedom.
+    fn chi_square_limit(df: usize) -> f64 {
+        let df = df as f64;
+        let a = 2.0 / (9.0 * df);
+        df * (1.0 - a + 6.0 * a.sqrt()).powi(3)
+    }
+
+    /// The pick Redis's `dictGetRandomKey` makes (a uniform non-empty bucket, then a uniform
+    /// member of its chain), which ringkv used before `fair_random_entry`. Kept here to show
+    /// that the chi-square tests below catch its bias towards short chains.
+    fn chain_biased_pick(d: &D, rng: &mut SplitMix64) -> EntryPtr<i64> {
+        let first = d.rehash_idx.unwrap_or(0);
+        let s0 = d.tables[0].size();
+        let total = s0 + d.tables[1].size();
+        loop {
+            let slot = first + below(rng.next(), total - first);
+            let head = if slot < s0 {
+                d.tables[0].buckets[slot]
+            } else {
+                d.tables[1].buckets[slot - s0]
+            };
+            if head.is_null() {
+                continue;
+            }
+            let mut pick = below(rng.next(), D::chain_len(head));
+            let mut e = head;
+            while pick > 0 {
+                // SAFETY: `pick` is below the chain's length, so `e` stays a live entry.
+                e = unsafe { (*e).next };
+                pick -= 1;
+            }
+            return EntryPtr(NonNull::new(e).expect("non-empty chain"));
+        }
+    }
+
+    /// Keys chosen by their hash so that, in a 1024-bucket table, they form chains of 1, 2,
+    /// 4, 8 and 16 entries (about 200 entries in chains of each length): the unevenness that
+    /// makes a pick by chain unfair, far beyond a random table's.
+    fn keys_with_uneven_chains(d: &D) -> Vec<Vec<u8>> {
+        let mask = 1023;
+        let mut by_bucket: HashMap<usize, Vec<Vec<u8>>> = HashMap::new();
+        for i in 0..40_000 {
+            let k = key(i);
+            by_bucket.entry(d.hash(&k) & mask).or_default().push(k);
+        }
+        let mut buckets: Vec<usize> = by_bucket.keys().copied().collect();
+        buckets.sort_unstable();
+        let mut plan = Vec::new();
+        for (chain, chains) in [(1, 200), (2, 100), (4, 50), (8, 25), (16, 12)] {
+            plan.extend(std::iter::repeat_n(chain, chains));
+        }
+        // 992 so far; 8 more singletons make 1000 keys in 1024 buckets (no grow to 2048).
+        plan.extend(std::iter::repeat_n(1, 8));
+        let mut keys = Vec::new();
+        let mut next_bucket = buckets.iter();
+        for chain in plan {
+            let b = next_bucket
+                .by_ref()
+                .find(|b| by_bucket[b].len() >= chain)
+                .expect("40,000 candidates fill every bucket 16 deep");
+            keys.extend(by_bucket[b][..chain].iter().cloned());
+        }
+        keys
+    }
+
+    /// Counts how often each of the `n` entries is picked in `picks` draws of `pick`; each
+    /// entry's value is its index.
+    fn pick_counts(
+        d: &D,
+        n: usize,
+        picks: usize,
+        mut pick: impl FnMut(&D) -> EntryPtr<i64>,
+    ) -> Vec<u64> {
+        let mut counts = vec![0u64; n];
+        for _ in 0..picks {
+            counts[*d.value(pick(d)) as usize] += 1;
+        }
+        counts
+    }
+
+    /// A 1024-bucket dict of 1,000 keys in the chains of `keys_with_uneven_chains`, each
+    /// key's value its index.
+    fn uneven_dict() -> D {
+        let mut d = D::new();
+        let keys = keys_with_uneven_chains(&d);
+        assert_eq!(keys.len(), 1000);
+        for (i, k) in keys.iter().enumerate() {
+            d.insert(k, i as i64);
+        }
+        d.rehash_for(Duration::from_secs(5));
+        assert_eq!(d.bucket_count(), 1024);
+        assert!(!d.is_rehashing());
+        let longest = d.tables[0]
+            .buckets
+            .iter()
+            .map(|&b| D::chain_len(b))
+            .max()
+            .unwrap_or(0);
+        assert_eq!(longest, 16, "the planned chains are in place");
+        d.check_invariants();
+        d
+    }
+
+    /// SRANDMEMBER, SPOP, HRANDFIELD and RANDOMKEY on a hash table were measurably
+    /// non-uniform: the pick favoured entries of short chains. 200,000 picks from 1,000 keys
+    /// in chains of 1 to 16 entries must pass a chi-square test that the old chain-biased
+    /// pick fails by far.
+    #[test]
+    fn fair_random_entry_is_uniform_over_uneven_chains() {
+        let d = uneven_dict();
+        let n = d.len();
+        let limit = chi_square_limit(n - 1);
+        let mut rng = SplitMix64(7);
+        let fair = chi_square(&pick_counts(&d, n, 200_000, |d| {
+            d.fair_random_entry(|| rng.next()).expect("non-empty")
+        }));
+        let biased = chi_square(&pick_counts(&d, n, 200_000, |d| {
+            chain_biased_pick(d, &mut rng)
+        }));
+        eprintln!(
+            "chi-square over 999 df: fair {fair:.0}, chain-biased {biased:.0}, limit {limit:.0}"
+        );
+        assert!(
+            fair < limit,
+            "fair pick: chi-square {fair:.0} >= {limit:.0}"
+        );
+        assert!(
+            biased > limit,
+            "the test cannot tell the chain-biased pick ({biased:.0}) from a fair one"
+        );
+    }
+
+    /// HRANDFIELD's and RANDOMKEY's generator is a plain xorshift64, whose consecutive
+    /// outputs are linear in each other. With a trial's bucket and chain position drawn
+    /// straight from two of them, most keys of a table with a power-of-two `chain_max` were
+    /// never picked (only 130 of 500 fields came up in 100,000 HRANDFIELD picks). The pick
+    /// must be uniform whatever the caller's generator.
+    #[test]
+    fn fair_random_entry_is_uniform_with_an_xorshift_caller() {
+        let d = uneven_dict();
+        let n = d.len();
+        let limit = chi_square_limit(n - 1);
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut xorshift64 = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let chi = chi_square(&pick_counts(&d, n, 200_000, |d| {
+            d.fair_random_entry(&mut xorshift64).expect("non-empty")
+        }));
+        assert!(chi < limit, "chi-square {chi:.0} >= {limit:.0}");
+    }
+
+    /// The same while a grow is half done: both tables hold entries and the drained start
+    /// of the old one is skipped, and the picks (which do no rehash step) stay uniform.
+    #[test]
+    fn fair_random_entry_is_uniform_mid_rehash() {
+        let mut d = D::new();
+        let mut n = 0;
+        // Past 1024 keys the table starts growing to 2048; stop once it is about half moved.
+        while !(n > 1024 && d.is_rehashing() && d.tables[1].used > d.tables[0].used) {
+            d.insert(&key(n as u64), n as i64);
+            n += 1;
+            assert!(n < 100_000, "never caught the dict half rehashed");
+        }
+        assert!(d.tables[0].used > 0 && d.rehash_idx > Some(0));
+        d.check_invariants();
+        let limit = chi_square_limit(n - 1);
+        let mut rng = SplitMix64(8);
+        let fair = chi_square(&pick_counts(&d, n, n * 200, |d| {
+            d.fair_random_entry(|| rng.next()).expect("non-empty")
+        }));
+        let biased = chi_square(&pick_counts(&d, n, n * 200, |d| {
+            chain_biased_pick(d, &mut rng)
+        }));
+        eprintln!(
+            "mid-rehash chi-square over {} df: fair {fair:.0}, chain-biased {biased:.0}, limit {limit:.0}",
+            n - 1
+        );
+        assert!(d.is_rehashing(), "picks do not rehash");
+        assert!(
+            fair < limit,
+            "fair pick: chi-square {fair:.0} >= {limit:.0}"
+        );
+        assert!(
+            biased > limit,
+            "chain-biased pick not detected: {biased:.0}"
+        );
+    }
+
+    /// `chain_max` bounds every chain through inserts, grows, shrinks and removals
+    /// (`check_invariants` checks it), and drops back to 0 when a table empties.
+    #[test]
+    fn chain_max_bounds_every_chain() {
+        let mut d = D::new();
+        let mut rng = StdRng::seed_from_u64(9);
+        for round in 0..3 {
+            for i in 0..3000 {
+                d.insert(&key(i), 0);
+                if i % 97 == 0 {
+                    d.check_invariants();
+                }
+            }
+            for i in 0..3000 {
+                if rng.gen_bool(0.9) || round == 2 {
+                    d.remove(&key(i));
+                    d.shrink_if_needed();
+                }
+                if i % 97 == 0 {
+                    d.check_invariants();
+                }
+            }
+            d.check_invariants();
+        }
+        d.rehash_for(Duration::from_secs(5));
+        assert!(d.is_empty());
+        assert_eq!(d.tables[0].chain_max, 0);
     }
 
     #[test]

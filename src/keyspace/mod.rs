@@ -509,12 +509,13 @@ impl Db {
         }
     }
 
-    /// RANDOMKEY: a random live key; expired keys met are reaped. After a bounded number of
-    /// random picks (a database of almost only expired keys) it walks the table instead.
+    /// RANDOMKEY: a uniformly random live key (`Dict::fair_random_entry`); expired keys met
+    /// are reaped. After a bounded number of random picks (a database of almost only expired
+    /// keys) it walks the table instead.
     pub fn random_key(&mut self, now_ms: u64) -> Option<Vec<u8>> {
         for _ in 0..RANDOM_KEY_TRIES {
             let rng = &mut self.rng_state;
-            let e = self.dict.random_entry(|| xorshift64(rng))?;
+            let e = self.dict.fair_random_entry(|| xorshift64(rng))?;
             if !self.is_expired(e, now_ms) {
                 return Some(self.dict.key(e).to_vec());
             }
@@ -711,7 +712,7 @@ impl Db {
             self.heap.item(idx).1
         } else {
             let rng = &mut self.rng_state;
-            self.dict.random_entry(|| xorshift64(rng))?
+            self.dict.fair_random_entry(|| xorshift64(rng))?
         };
         Some(self.dict.key(e))
     }

@@ -393,7 +393,7 @@ impl Hash {
         }
     }
 
-    /// One random pair (HRANDFIELD without a count); None if empty.
+    /// One uniformly random pair (HRANDFIELD without a count); None if empty.
     pub fn random_pair(&mut self, mut rand_u64: impl FnMut() -> u64) -> Option<(&[u8], &[u8])> {
         match &mut self.repr {
             Repr::Listpack(lp) => {

@@ -27,8 +27,6 @@ use crate::util::num::parse_i64_strict;
 
 /// Redis caps intsets at 2^30 entries whatever set-max-intset-entries says.
 const INTSET_ENTRIES_CAP: usize = 1 << 30;
-/// Random bucket picks before a random-member search falls back to a walk from cursor 0.
-const RANDOM_TRIES: usize = 100;
 /// SSCAN on a hash table visits at most COUNT * this many buckets per call (Redis's rule).
 const SCAN_BUCKETS_PER_COUNT: usize = 10;
 
@@ -262,10 +260,9 @@ impl Set {
         out
     }
 
-    /// A random member (None when empty). `rand_u64` supplies uniform random numbers.
-    /// For a hash table: a random bucket (by a random SCAN cursor) and a random entry in it,
-    /// like Redis's `dictGetRandomKey`; after `RANDOM_TRIES` empty buckets, the first member
-    /// a scan from cursor 0 meets.
+    /// A uniformly random member (None when empty). `rand_u64` supplies uniform random
+    /// numbers. A hash table picks by rejection sampling (`Dict::fair_random_entry`), so every
+    /// member is equally likely, whatever the chain it sits in.
     pub fn random(&self, mut rand_u64: impl FnMut() -> u64) -> Option<Elem> {
         match &self.repr {
             Repr::Ints(v) => {
@@ -274,43 +271,9 @@ impl Set {
                 }
                 Some(Elem::Int(v[(rand_u64() % v.len() as u64) as usize]))
             }
-            Repr::Table(d) => {
-                if d.is_empty() {
-                    return None;
-                }
-                for _ in 0..RANDOM_TRIES {
-                    let cursor = rand_u64();
-                    let mut n = 0u64;
-                    d.scan(cursor, |_, _| n += 1);
-                    if n == 0 {
-                        continue;
-                    }
-                    let pick = rand_u64() % n;
-                    let mut i = 0u64;
-                    let mut out = None;
-                    d.scan(cursor, |k, _| {
-                        if i == pick {
-                            out = Some(Elem::Bytes(k.to_vec()));
-                        }
-                        i += 1;
-                    });
-                    return out;
-                }
-                // A full scan visits every bucket once, so it ends within bucket_count calls.
-                let mut cursor = 0;
-                for _ in 0..=d.bucket_count() {
-                    let mut out = None;
-                    cursor = d.scan(cursor, |k, _| {
-                        if out.is_none() {
-                            out = Some(Elem::Bytes(k.to_vec()));
-                        }
-                    });
-                    if out.is_some() || cursor == 0 {
-                        return out;
-                    }
-                }
-                None
-            }
+            Repr::Table(d) => d
+                .random_pair(rand_u64)
+                .map(|(k, _)| Elem::Bytes(k.to_vec())),
         }
     }
 
