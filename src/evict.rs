@@ -263,7 +263,8 @@ fn evict_pass(srv: &mut Server) -> Outcome {
         }
         freed += before.saturating_sub(crate::alloc::allocated() as u64);
         srv.evict.evicted_keys += 1;
-        record_eviction(srv, db, &key, lazy);
+        let verb: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+        srv.record_deletion(db, &key, verb);
         srv.evict.spare.push(key);
         keys_freed += 1;
         if keys_freed.is_multiple_of(CLOCK_EVERY_KEYS) {
@@ -289,24 +290,6 @@ fn evict_pass(srv: &mut Server) -> Outcome {
         }
     }
     outcome
-}
-
-/// The journal unit, WATCH invalidation and keyspace bookkeeping of one evicted key.
-fn record_eviction(srv: &mut Server, db: usize, key: &[u8], lazy: bool) {
-    if srv.journal.enabled {
-        let own_unit = srv.journal.idle();
-        if own_unit {
-            srv.journal.begin_unit();
-        }
-        let verb: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
-        srv.journal.record(db, &[verb, key]);
-        if own_unit {
-            srv.journal.end_unit();
-        }
-    }
-    if !srv.watches.is_empty() {
-        crate::cmd::multi::touch(srv, db, key);
-    }
 }
 
 /// The next key to evict, as (database, key), or None when the policy finds nothing.

@@ -347,21 +347,28 @@ impl Server {
             }
             let keys = std::mem::take(&mut self.dbs[i].expired_log);
             for k in &keys {
-                let own_unit = self.journal.idle();
-                if own_unit {
-                    self.journal.begin_unit();
-                }
-                self.journal.record(i, &[b"DEL", k]);
-                if own_unit {
-                    self.journal.end_unit();
-                }
-                if !self.watches.is_empty() {
-                    cmd::multi::touch(self, i, k);
-                }
+                self.record_deletion(i, k, b"DEL");
             }
         }
         if self.journal.idle() && self.journal.has_published() {
             self.publish_effects(None);
+        }
+    }
+
+    /// A key the server deleted on its own (expired or evicted): `verb key` goes to the
+    /// journal — joining the unit in progress, else as a unit of its own — and WATCHes on it
+    /// fail.
+    pub fn record_deletion(&mut self, db: usize, key: &[u8], verb: &[u8]) {
+        let own_unit = self.journal.idle();
+        if own_unit {
+            self.journal.begin_unit();
+        }
+        self.journal.record(db, &[verb, key]);
+        if own_unit {
+            self.journal.end_unit();
+        }
+        if !self.watches.is_empty() {
+            cmd::multi::touch(self, db, key);
         }
     }
 

@@ -1566,23 +1566,7 @@ mod tests {
         assert!(D::new().fair_random_entry(|| 0).is_none());
     }
 
-    /// Pearson's chi-square statistic of `counts` against equal expected counts.
-    fn chi_square(counts: &[u64]) -> f64 {
-        let total: u64 = counts.iter().sum();
-        let expected = total as f64 / counts.len() as f64;
-        counts
-            .iter()
-            .map(|&c| (c as f64 - expected).powi(2) / expected)
-            .sum()
-    }
-
-    /// The chi-square value a uniform sampler exceeds with probability ~1e-9 (z = 6 in the
-    /// Wilson-Hilferty approximation), for `df` degrees of freedom.
-    fn chi_square_limit(df: usize) -> f64 {
-        let df = df as f64;
-        let a = 2.0 / (9.0 * df);
-        df * (1.0 - a + 6.0 * a.sqrt()).powi(3)
-    }
+    use crate::util::stats::{chi_square, chi_square_limit};
 
     /// The pick Redis's `dictGetRandomKey` makes (a uniform non-empty bucket, then a uniform
     /// member of its chain), which ringkv used before `fair_random_entry`. Kept here to show

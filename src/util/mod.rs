@@ -4,6 +4,7 @@
 pub mod f80;
 pub mod glob;
 pub mod num;
+pub mod stats;
 
 /// Nanoseconds on the monotonic clock (an arbitrary origin): one vDSO call and integer
 /// arithmetic, cheaper than `Instant` arithmetic for the per-command timing (commandstats,
