@@ -112,6 +112,16 @@ fn prefetch<T>(p: *const T) {
     let _ = p;
 }
 
+/// Prefetches an entry's header and the start of its key (two cache lines when the entry
+/// straddles one), if `e` is not null.
+#[inline(always)]
+fn prefetch_entry<V>(e: *const EntryHeader<V>) {
+    if !e.is_null() {
+        prefetch(e);
+        prefetch((e as *const u8).wrapping_add(header_size::<V>()));
+    }
+}
+
 /// Allocation layout of an entry with a key of `key_len` bytes.
 fn entry_layout<V>(key_len: usize) -> Layout {
     let tail = if key_len < KEY_LEN_TAG_LONG as usize {
@@ -1027,7 +1037,7 @@ impl<V> Dict<V> {
                         continue;
                     }
                     empty_run = 0;
-                    prefetch(e);
+                    prefetch_entry(e);
                     if n < SAMPLE_HEADS_MAX {
                         heads[n] = e;
                         n += 1;
@@ -1049,19 +1059,17 @@ impl<V> Dict<V> {
         }
         if let Some(cursor) = sweep {
             *cursor = i;
-            // Prefetch the heads the next sweep starts from (a bounded look ahead).
+            // Prefetch the entries the next sweep starts from (a bounded look ahead of twice
+            // the sample, as chains are about one entry long), and the bucket array further
+            // on, for the sweep after it.
             let table = &self.tables[usize::from(self.is_rehashing())];
-            let mut j = i;
-            for _ in 0..count.min(SAMPLE_HEADS_MAX) {
-                if table.size() == 0 {
-                    break;
+            if table.size() > 0 {
+                let mask = table.mask();
+                let ahead = (2 * count).min(2 * SAMPLE_HEADS_MAX);
+                for k in 0..ahead {
+                    prefetch_entry(table.buckets[(i + k) & mask]);
                 }
-                j &= table.mask();
-                let e = table.buckets[j];
-                if !e.is_null() {
-                    prefetch(e);
-                }
-                j += 1;
+                prefetch(&table.buckets[(i + 2 * ahead) & mask]);
             }
         }
     }
