@@ -31,8 +31,9 @@ use crate::server::Server;
 const POOL_SIZE: usize = 16;
 /// Keys evicted between clock reads and (with lazy freeing) memory re-checks.
 const CLOCK_EVERY_KEYS: u64 = 16;
-/// Pool refills one pick may make before it gives up: a refill samples every non-empty
-/// database, so it fails only when every pooled and sampled key vanished in between.
+/// Pool refills one pick makes before it falls back to a random key: a refill samples every
+/// non-empty database, so it comes back empty only when its samples found no key in the
+/// buckets they may visit (a very sparse table).
 const REFILLS_PER_PICK_MAX: usize = 8;
 
 /// The eight `maxmemory-policy` values.
@@ -243,6 +244,16 @@ fn evict_pass(srv: &mut Server) -> Outcome {
     // The clock read after the previous command (or at the turn's start) is this pass's
     // start: one clock read fewer per evicting command.
     let start_ns = srv.cmd_clock_ns;
+    // While a snapshot runs, deleting a key it has not reached yet keeps a copy of it (not
+    // counted), so what a deletion frees is measured on the counted memory.
+    let snapshot = srv.dbs.iter().any(|db| db.snapshot_active());
+    let measure = |srv: &Server| {
+        if snapshot {
+            srv.used_memory().saturating_sub(not_counted_bytes(srv))
+        } else {
+            crate::alloc::allocated() as u64
+        }
+    };
     let mut freed = 0u64;
     let mut keys_freed = 0u64;
     let mut outcome = Outcome::Ok;
@@ -251,7 +262,7 @@ fn evict_pass(srv: &mut Server) -> Outcome {
             outcome = Outcome::Fail;
             break;
         };
-        let before = crate::alloc::allocated() as u64;
+        let before = measure(srv);
         let Some(value) = srv.dbs[db].evict(&key) else {
             srv.evict.spare.push(key);
             continue;
@@ -261,7 +272,7 @@ fn evict_pass(srv: &mut Server) -> Outcome {
         } else {
             crate::lazyfree::drop_inline(value);
         }
-        freed += before.saturating_sub(crate::alloc::allocated() as u64);
+        freed += before.saturating_sub(measure(srv));
         srv.evict.evicted_keys += 1;
         let verb: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
         srv.record_deletion(db, &key, verb);
@@ -318,7 +329,9 @@ fn pick(srv: &mut Server, policy: Policy) -> Option<(usize, Vec<u8>)> {
                 return Some(c);
             }
         }
-        return None;
+        // Samples are bounded in the buckets they visit, so a table left very sparse (before
+        // its shrink) can give none: a uniformly random key then, rather than a refusal
+        // while keys remain.
     }
     let mut key = srv.evict.spare.pop().unwrap_or_default();
     key.clear();

@@ -513,3 +513,66 @@ fn config_round_trips_like_redis() {
         assert_eq!(answers[0], answers[1]);
     }
 }
+
+#[test]
+fn eviction_during_an_aof_rewrite_keeps_the_aof_whole() {
+    let dir = TempDir::new("rewrite");
+    let before = {
+        let s = Server::start_bin_env(
+            &common::ringkv_bin(),
+            &[
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--dir",
+                dir.s(),
+                "--hz",
+                "100",
+                "--maxmemory-policy",
+                "allkeys-lru",
+            ],
+            // A slow rewrite (a few keys a turn), so that eviction runs while it walks.
+            &[("RINGKV_AOF_REWRITE_SLICE_KEYS", "3")],
+        );
+        let mut c = s.raw();
+        let base = used_memory(&mut c);
+        fill(&mut c, "k", 5000, None);
+        ok(c.cmd_str(&["BGREWRITEAOF"]));
+        assert_eq!(c.info_int("persistence", "aof_rewrite_in_progress"), 1);
+        let limit = base + (used_memory(&mut c) - base) / 3;
+        ok(c.cmd_str(&["CONFIG", "SET", "maxmemory", &limit.to_string()]));
+        fill(&mut c, "more", 2000, None);
+        assert!(c.info_int("stats", "evicted_keys") > 0);
+        assert_eq!(
+            c.info_int("persistence", "aof_rewrite_in_progress"),
+            1,
+            "the rewrite ended before the evictions: the test proves nothing"
+        );
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while c.info_int("persistence", "aof_rewrite_in_progress") == 1 {
+            assert!(Instant::now() < deadline, "rewrite did not finish");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        ok(c.cmd_str(&["CONFIG", "SET", "maxmemory", "0"]));
+        dump(s.port)
+    };
+    // The new base plus the incr file written meanwhile give the live data exactly.
+    let copy = TempDir::new("rewrite-load");
+    copy_dir(&dir.0.join("appendonlydir"), &copy.0.join("appendonlydir"));
+    let s = Server::start(&["--appendonly", "yes", "--dir", copy.s()]);
+    assert_same(&before, &dump(s.port), "ringkv loading the rewritten AOF");
+    if have_redis() {
+        let theirs = TempDir::new("rewrite-redis");
+        copy_dir(
+            &dir.0.join("appendonlydir"),
+            &theirs.0.join("appendonlydir"),
+        );
+        let r = Server::start_redis(&["--appendonly", "yes", "--dir", theirs.s()]);
+        assert_same(
+            &before,
+            &dump(r.port),
+            "redis-server loading the rewritten AOF",
+        );
+    }
+}

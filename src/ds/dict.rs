@@ -960,23 +960,21 @@ impl<V> Dict<V> {
         found
     }
 
-    /// Up to `count` distinct entries from around a random position, as Redis's
-    /// `dictGetSomeKeys`: starting at a random bucket it collects whole chains from
-    /// consecutive buckets (of both tables while rehashing), jumping to a new random bucket
-    /// after a run of empty ones. Cheaper than `count` random picks and, unlike a random chain
-    /// member, not biased towards entries of short chains. At most `count * 10` bucket steps,
-    /// so it may return fewer. Appends to `out`.
-    ///
-    /// With `sweep`, the sample starts where the previous one ended instead of at a random
-    /// bucket, and the chains the next call will start from are prefetched before returning
-    /// (eviction's repeated samples: a key's bucket is its hash, so consecutive buckets are as
-    /// random a choice of keys as any, while the bucket array is read in order and the next
-    /// sample's entries are on their way into the cache by the time it runs).
+    /// About `count` distinct entries for eviction, taken as Redis's `dictGetSomeKeys` takes
+    /// them — whole chains of consecutive buckets (of both tables while rehashing) — but
+    /// sweeping: each sample starts at `cursor`, where the previous one ended, and leaves it
+    /// after the last bucket it took. Over the calls every bucket is visited in turn, so every
+    /// entry is sampled equally often whatever its chain or the gaps before it (a random
+    /// start, as Redis's, favours buckets that follow long empty runs, and stopping inside a
+    /// chain never reaches the entries deep in long ones). A key's bucket is its hash, so
+    /// consecutive buckets are as random a choice of keys as any; the bucket array is read in
+    /// order, and the next sample's entries are prefetched before returning. Chains are taken
+    /// whole, so a sample may exceed `count` by less than one chain; at most `count * 10`
+    /// buckets are visited, so a sparse table may give fewer. Appends to `out`.
     pub(crate) fn sample_entries(
         &mut self,
         count: usize,
-        mut rand_u64: impl FnMut() -> u64,
-        sweep: Option<&mut usize>,
+        cursor: &mut usize,
         out: &mut Vec<EntryPtr<V>>,
     ) {
         let count = count.min(self.len());
@@ -999,15 +997,14 @@ impl<V> Dict<V> {
         });
         let start = out.len();
         let mut steps = count.saturating_mul(10);
-        let mut i = match sweep.as_deref() {
-            Some(&c) => c & max_mask,
-            None => rand_u64() as usize & max_mask,
-        };
-        let mut empty_run = 0usize;
+        let mut i = *cursor & max_mask;
         // Chains are gathered in rounds: first up to SAMPLE_HEADS_MAX bucket heads, each
         // prefetched as it is found, then their chains walked. The heads are scattered over
         // the heap, so the walk would otherwise wait for one cache miss per head in turn.
         let mut heads = [ptr::null_mut::<EntryHeader<V>>(); SAMPLE_HEADS_MAX];
+        // The bucket after each gathered head: where the sweep goes on if the sample is
+        // complete after that head's chain.
+        let mut after = [0usize; SAMPLE_HEADS_MAX];
         'rounds: while out.len() - start < count && steps > 0 {
             let want = (count - (out.len() - start)).min(SAMPLE_HEADS_MAX);
             let mut n = 0;
@@ -1029,48 +1026,45 @@ impl<V> Dict<V> {
                     }
                     let e = table.buckets[i];
                     if e.is_null() {
-                        empty_run += 1;
-                        if empty_run >= 5 && empty_run > count {
-                            i = rand_u64() as usize & max_mask;
-                            empty_run = 0;
-                        }
                         continue;
                     }
-                    empty_run = 0;
                     prefetch_entry(e);
                     if n < SAMPLE_HEADS_MAX {
                         heads[n] = e;
+                        after[n] = (i + 1) & max_mask;
                         n += 1;
                     }
                 }
                 i = (i + 1) & max_mask;
             }
-            for &head in &heads[..n] {
+            // Whole chains: stopping inside one would never reach the entries deep in long
+            // chains (a table that waits to grow under maxmemory has chains of several), so a
+            // sample may exceed `count` by less than one chain.
+            for (&head, &next_bucket) in heads[..n].iter().zip(&after[..n]) {
                 let mut e = head;
                 while let Some(p) = NonNull::new(e) {
                     out.push(EntryPtr(p));
-                    if out.len() - start == count {
-                        break 'rounds;
-                    }
                     // SAFETY: entries reachable from a chain are live.
                     e = unsafe { (*p.as_ptr()).next };
                 }
+                if out.len() - start >= count {
+                    i = next_bucket;
+                    break 'rounds;
+                }
             }
         }
-        if let Some(cursor) = sweep {
-            *cursor = i;
-            // Prefetch the entries the next sweep starts from (a bounded look ahead of twice
-            // the sample, as chains are about one entry long), and the bucket array further
-            // on, for the sweep after it.
-            let table = &self.tables[usize::from(self.is_rehashing())];
-            if table.size() > 0 {
-                let mask = table.mask();
-                let ahead = (2 * count).min(2 * SAMPLE_HEADS_MAX);
-                for k in 0..ahead {
-                    prefetch_entry(table.buckets[(i + k) & mask]);
-                }
-                prefetch(&table.buckets[(i + 2 * ahead) & mask]);
+        *cursor = i;
+        // Prefetch the entries the next sample starts from (a bounded look ahead of twice the
+        // sample, as chains are about one entry long), and the bucket array further on, for
+        // the sample after it.
+        let table = &self.tables[usize::from(self.is_rehashing())];
+        if table.size() > 0 {
+            let mask = table.mask();
+            let ahead = (2 * count).min(2 * SAMPLE_HEADS_MAX);
+            for k in 0..ahead {
+                prefetch_entry(table.buckets[(i + k) & mask]);
             }
+            prefetch(&table.buckets[(i + 2 * ahead) & mask]);
         }
     }
 
@@ -1698,6 +1692,66 @@ mod tests {
         assert!(
             biased > limit,
             "the test cannot tell the chain-biased pick ({biased:.0}) from a fair one"
+        );
+    }
+
+    /// Eviction's samples must reach every key equally often, whatever its chain and the
+    /// gaps around it: 40,000 samples of 5 over the uneven table pass the same chi-square
+    /// test. Redis's way — a random start, stopping inside a chain once `count` is reached —
+    /// fails it by far (checked below), as it favours buckets after long empty runs and
+    /// never reaches the entries deep in long chains.
+    #[test]
+    fn sample_entries_is_uniform_over_uneven_chains() {
+        let mut d = uneven_dict();
+        let n = d.len();
+        let limit = chi_square_limit(n - 1);
+        let mut cursor = 0usize;
+        let mut counts = vec![0u64; n];
+        let mut out = Vec::new();
+        for _ in 0..40_000 {
+            out.clear();
+            // A sparse table (these chains leave most buckets empty) may give fewer than 5
+            // within the step bound; every entry given is counted.
+            d.sample_entries(5, &mut cursor, &mut out);
+            for &e in &out {
+                counts[*d.value(e) as usize] += 1;
+            }
+        }
+        let swept = chi_square(&counts);
+        // Redis's dictGetSomeKeys: random start bucket, consecutive buckets, stop at 5.
+        let mut rng = SplitMix64(11);
+        let mut counts = vec![0u64; n];
+        let t = &d.tables[0];
+        for _ in 0..40_000 {
+            let mut i = rng.next() as usize & t.mask();
+            let mut got = 0;
+            for _ in 0..50 {
+                let mut e = t.buckets[i];
+                while !e.is_null() && got < 5 {
+                    // SAFETY: entries reachable from a chain are live.
+                    unsafe {
+                        counts[(*e).value as usize] += 1;
+                        e = (*e).next;
+                    }
+                    got += 1;
+                }
+                i = (i + 1) & t.mask();
+                if got == 5 {
+                    break;
+                }
+            }
+        }
+        let redis_way = chi_square(&counts);
+        eprintln!(
+            "sample_entries chi-square: swept {swept:.0}, Redis's way {redis_way:.0}, limit {limit:.0}"
+        );
+        assert!(
+            swept < limit,
+            "swept samples: chi-square {swept:.0} >= {limit:.0}"
+        );
+        assert!(
+            redis_way > limit,
+            "the test cannot tell Redis's sampling ({redis_way:.0}) from a uniform one"
         );
     }
 

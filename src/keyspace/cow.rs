@@ -28,6 +28,9 @@ use super::value::Value;
 use super::{Db, EntryPtr};
 use crate::ds::dict::Dict;
 
+/// Saved copies whose room the log keeps after emitting them.
+const SAVED_KEEP: usize = 64;
+
 /// The copy-on-write state of one database while a snapshot of it is in progress.
 pub struct CowLog {
     /// The database index the snapshot records this data under (SWAPDB moves the log along
@@ -36,9 +39,9 @@ pub struct CowLog {
     start_ms: u64,
     handled: HashSet<Box<[u8]>>,
     saved: Vec<(Box<[u8]>, Value, Option<u64>)>,
-    /// Bytes of the keys in `handled` and of the copies in `saved` (allocator-measured), for
-    /// `Db::cow_bytes`.
-    handled_key_bytes: usize,
+    /// Bytes `handled` and `saved` took from the allocator (measured around each change:
+    /// the key boxes, the copies, the set's and the vector's growth), for `Db::cow_bytes`.
+    handled_bytes: usize,
     saved_bytes: usize,
     retired: Vec<Db>,
     cursor: u64,
@@ -58,7 +61,7 @@ impl Db {
             start_ms,
             handled: HashSet::new(),
             saved: Vec::new(),
-            handled_key_bytes: 0,
+            handled_bytes: 0,
             saved_bytes: 0,
             retired: Vec::new(),
             cursor: 0,
@@ -82,13 +85,9 @@ impl Db {
     /// the snapshot ends, as a fork's copied pages are). A table retired by FLUSHDB during
     /// the snapshot is not included: it stays counted until the walk frees it.
     pub fn cow_bytes(&self) -> usize {
-        self.cow.as_ref().map_or(0, |log| {
-            let slot = std::mem::size_of::<Box<[u8]>>() + 1;
-            log.handled.capacity() * slot
-                + log.handled_key_bytes
-                + log.saved.capacity() * std::mem::size_of::<(Box<[u8]>, Value, Option<u64>)>()
-                + log.saved_bytes
-        })
+        self.cow
+            .as_ref()
+            .map_or(0, |log| log.handled_bytes + log.saved_bytes)
     }
 
     /// Emits up to about `budget` keys of the snapshot through `emit(db_index, key, value,
@@ -106,7 +105,7 @@ impl Db {
             start_ms,
             handled,
             saved,
-            handled_key_bytes,
+            handled_bytes,
             saved_bytes,
             retired,
             cursor,
@@ -124,7 +123,9 @@ impl Db {
             emit(idx, &k, &v, d);
             done += 1;
         }
-        *saved_bytes = 0;
+        // The copies are gone; what stays is the vector's capacity, kept small.
+        saved.shrink_to(SAVED_KEEP);
+        *saved_bytes = saved.capacity() * std::mem::size_of::<(Box<[u8]>, Value, Option<u64>)>();
         let mut walk =
             |dict: &Dict<Value>, heap: &TtlHeap<EntryPtr>, cursor: u64, done: &mut usize| {
                 dict.scan_entries(cursor, |e: EntryPtr| {
@@ -132,8 +133,9 @@ impl Db {
                     let deadline = (hi != NO_HEAP_INDEX).then(|| heap.deadline(hi));
                     let key = dict.key(e);
                     if live_at_start(deadline) && !handled.contains(key) {
+                        let before = crate::alloc::allocated();
                         handled.insert(key.into());
-                        *handled_key_bytes += key.len();
+                        *handled_bytes += crate::alloc::allocated().saturating_sub(before);
                         emit(idx, key, dict.value(e), deadline);
                         *done += 1;
                     }
@@ -175,13 +177,14 @@ impl Db {
         }
         let hi = e.heap_index();
         let deadline = (hi != NO_HEAP_INDEX).then(|| self.heap.deadline(hi));
+        let before = crate::alloc::allocated();
         log.handled.insert(key.into());
-        log.handled_key_bytes += key.len();
+        log.handled_bytes += crate::alloc::allocated().saturating_sub(before);
         if deadline.is_none_or(|d| log.start_ms <= d) {
             let before = crate::alloc::allocated();
             let copy = self.dict.value(e).clone();
-            log.saved_bytes += key.len() + crate::alloc::allocated().saturating_sub(before);
             log.saved.push((key.into(), copy, deadline));
+            log.saved_bytes += crate::alloc::allocated().saturating_sub(before);
         }
     }
 
@@ -195,8 +198,9 @@ impl Db {
             Some(e) => self.cow_before_change(e),
             None => {
                 if let Some(log) = self.cow.as_mut() {
+                    let before = crate::alloc::allocated();
                     log.handled.insert(key.into());
-                    log.handled_key_bytes += key.len();
+                    log.handled_bytes += crate::alloc::allocated().saturating_sub(before);
                 }
             }
         }
@@ -237,5 +241,52 @@ impl Db {
             sample_buf: Vec::new(),
             sample_cursor: 0,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `cow_bytes` reports is what the snapshot's copies took from the allocator (the
+    /// part eviction leaves out of used memory).
+    #[test]
+    fn cow_bytes_follow_the_copies() {
+        let mut db = Db::new();
+        let now_ms = 1_700_000_000_000;
+        for i in 0..5000 {
+            db.set(
+                format!("k:{i}").as_bytes(),
+                Value::from_bytes_no_int(&[b'v'; 100]),
+                now_ms,
+                false,
+            );
+        }
+        db.snapshot_begin(0, now_ms);
+        let before = crate::alloc::allocated();
+        for i in 0..5000 {
+            // A write access saves the snapshot's copy and changes nothing else.
+            assert!(db.get_mut(format!("k:{i}").as_bytes(), now_ms).is_some());
+        }
+        let grown = crate::alloc::allocated() - before;
+        let cow = db.cow_bytes();
+        eprintln!("allocated grew {grown}, cow_bytes {cow}");
+        assert!(
+            cow.abs_diff(grown) < grown / 20,
+            "cow_bytes {cow} vs {grown} allocated"
+        );
+        // Emitting the copies gives their memory back, and the count follows.
+        let before = crate::alloc::allocated();
+        let mut emitted = 0;
+        while !db.snapshot_step(1000, |_, _, _, _| emitted += 1) {}
+        let freed = before - crate::alloc::allocated();
+        assert!(emitted >= 5000);
+        assert!(
+            db.cow_bytes() < cow - freed / 2,
+            "cow_bytes {} after {freed} freed",
+            db.cow_bytes()
+        );
+        db.snapshot_end();
+        assert_eq!(db.cow_bytes(), 0);
     }
 }

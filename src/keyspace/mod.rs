@@ -686,13 +686,8 @@ impl Db {
                 buf.push(self.heap.item(idx).1);
             }
         } else {
-            let rng = &mut self.rng_state;
-            self.dict.sample_entries(
-                count,
-                || xorshift64(rng),
-                Some(&mut self.sample_cursor),
-                &mut buf,
-            );
+            self.dict
+                .sample_entries(count, &mut self.sample_cursor, &mut buf);
         }
         for &e in &buf {
             f(self.evict_rank(e, rank, now_ms), self.dict.key(e));

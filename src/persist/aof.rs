@@ -520,6 +520,9 @@ pub struct Effects {
     pub appendonly_off: bool,
 }
 
+/// Capacity the rewrite's base buffer keeps between slices.
+const REWRITE_BUF_KEEP_BYTES: usize = 256 * 1024;
+
 /// An incremental rewrite: the snapshot walk and the base being written.
 struct Rewrite {
     /// Keys written to the base so far (INFO's current_save_keys_processed).
@@ -641,13 +644,15 @@ impl Aof {
         }
     }
 
-    /// Bytes the AOF's buffers hold allocated (not counted against maxmemory).
+    /// Bytes the AOF's buffers hold allocated, the rewrite's base buffer included (not
+    /// counted against maxmemory).
     pub fn buffer_bytes(&self) -> usize {
         let failed = match &self.state {
             WriteState::Failed { buf, .. } => buf.capacity(),
             WriteState::Idle => 0,
         };
-        self.buf.capacity() + self.spare.capacity() + failed
+        let rewrite = self.rewrite.as_ref().map_or(0, |rw| rw.out.buf.capacity());
+        self.buf.capacity() + self.spare.capacity() + failed + rewrite
     }
 
     /// INFO's aof_buffer_length: bytes produced but not yet confirmed written.
@@ -2205,6 +2210,9 @@ fn rewrite_step(ring: &mut Ring, aof: &mut Aof, env: &mut Env<'_>, keys_max: usi
     }
     let flushed = rw.file.write_all(&rw.out.buf);
     rw.out.buf.clear();
+    // A slice that emitted many saved copies at once grew the buffer: give most of it back
+    // rather than hold it for the rest of the rewrite.
+    rw.out.buf.shrink_to(REWRITE_BUF_KEEP_BYTES);
     if let Some(e) = rw.out.error {
         abort_rewrite(aof, env, e);
         return;
