@@ -183,25 +183,44 @@ fn volatile_ttl_evicts_the_nearest_deadlines_first() {
     }
 }
 
+/// Fills `stale:*` and `fresh:*` (with TTLs under the volatile policies), lets `between`
+/// make the fresh side the one the policy keeps, squeezes 30% of the data out and returns
+/// how many of each side went.
+fn evicted_split(
+    s: &Server,
+    policy: &str,
+    between: impl Fn(&mut common::Raw),
+    after: impl Fn(&mut common::Raw),
+) -> (usize, usize) {
+    let mut c = s.raw();
+    let base = used_memory(&mut c);
+    let ex = |_| 100_000;
+    let ex: Option<&dyn Fn(usize) -> u64> = if policy.starts_with("volatile") {
+        Some(&ex)
+    } else {
+        None
+    };
+    fill(&mut c, "stale", 2000, ex);
+    between(&mut c);
+    fill(&mut c, "fresh", 2000, ex);
+    after(&mut c);
+    squeeze(&mut c, base, 0.3);
+    let stale = 2000 - count(&surviving(&mut c, "stale", 2000));
+    let fresh = 2000 - count(&surviving(&mut c, "fresh", 2000));
+    (stale, fresh)
+}
+
 #[test]
 fn lru_evicts_the_least_recently_used_side() {
     for policy in ["allkeys-lru", "volatile-lru"] {
         for s in servers(&["--maxmemory-policy", policy]) {
-            let mut c = s.raw();
-            let base = used_memory(&mut c);
-            let ex = |_| 100_000;
-            let ex: Option<&dyn Fn(usize) -> u64> = if policy == "volatile-lru" {
-                Some(&ex)
-            } else {
-                None
-            };
-            fill(&mut c, "old", 2000, ex);
             // The LRU clock counts seconds, in ringkv as in Redis.
-            std::thread::sleep(Duration::from_millis(2100));
-            fill(&mut c, "new", 2000, ex);
-            squeeze(&mut c, base, 0.3);
-            let old = 2000 - count(&surviving(&mut c, "old", 2000));
-            let new = 2000 - count(&surviving(&mut c, "new", 2000));
+            let (old, new) = evicted_split(
+                &s,
+                policy,
+                |_| std::thread::sleep(Duration::from_millis(2100)),
+                |_| {},
+            );
             assert!(
                 old > 0 && new * 10 < old + new,
                 "{policy} on {}: evicted {old} old, {new} new",
@@ -215,29 +234,20 @@ fn lru_evicts_the_least_recently_used_side() {
 fn lfu_evicts_the_least_frequently_used_side() {
     for policy in ["allkeys-lfu", "volatile-lfu"] {
         for s in servers(&["--maxmemory-policy", policy]) {
-            let mut c = s.raw();
-            let base = used_memory(&mut c);
-            let ex = |_| 100_000;
-            let ex: Option<&dyn Fn(usize) -> u64> = if policy == "volatile-lfu" {
-                Some(&ex)
-            } else {
-                None
+            // Ten reads of every fresh key make it the frequently used side.
+            let read_fresh = |c: &mut common::Raw| {
+                for _ in 0..10 {
+                    let mut out = Vec::new();
+                    for i in 0..2000 {
+                        common::encode_into(&mut out, &[b"GET", format!("fresh:{i}").as_bytes()]);
+                    }
+                    c.send(&out);
+                    for _ in 0..2000 {
+                        c.read_reply();
+                    }
+                }
             };
-            fill(&mut c, "cold", 2000, ex);
-            fill(&mut c, "hot", 2000, ex);
-            for _ in 0..10 {
-                let mut out = Vec::new();
-                for i in 0..2000 {
-                    common::encode_into(&mut out, &[b"GET", format!("hot:{i}").as_bytes()]);
-                }
-                c.send(&out);
-                for _ in 0..2000 {
-                    c.read_reply();
-                }
-            }
-            squeeze(&mut c, base, 0.3);
-            let cold = 2000 - count(&surviving(&mut c, "cold", 2000));
-            let hot = 2000 - count(&surviving(&mut c, "hot", 2000));
+            let (cold, hot) = evicted_split(&s, policy, |_| {}, read_fresh);
             assert!(
                 cold > 0 && hot * 10 < cold + hot,
                 "{policy} on {}: evicted {cold} cold, {hot} hot",
