@@ -23,16 +23,71 @@ pub const LOG_LEVELS: &[(&str, LogLevel)] = &[
     ("warning", LogLevel::Warning),
 ];
 
-pub const MAXMEMORY_POLICIES: &[&str] = &[
-    "volatile-lru",
-    "volatile-lfu",
-    "volatile-random",
-    "volatile-ttl",
-    "allkeys-lru",
-    "allkeys-lfu",
-    "allkeys-random",
-    "noeviction",
-];
+/// `maxmemory-policy`: which keys eviction (`evict`) may delete and how it ranks them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaxmemoryPolicy {
+    VolatileLru,
+    VolatileLfu,
+    VolatileRandom,
+    VolatileTtl,
+    AllKeysLru,
+    AllKeysLfu,
+    AllKeysRandom,
+    NoEviction,
+}
+
+impl MaxmemoryPolicy {
+    /// Every policy, in the order Redis's error message lists them.
+    pub const ALL: [MaxmemoryPolicy; 8] = [
+        MaxmemoryPolicy::VolatileLru,
+        MaxmemoryPolicy::VolatileLfu,
+        MaxmemoryPolicy::VolatileRandom,
+        MaxmemoryPolicy::VolatileTtl,
+        MaxmemoryPolicy::AllKeysLru,
+        MaxmemoryPolicy::AllKeysLfu,
+        MaxmemoryPolicy::AllKeysRandom,
+        MaxmemoryPolicy::NoEviction,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MaxmemoryPolicy::VolatileLru => "volatile-lru",
+            MaxmemoryPolicy::VolatileLfu => "volatile-lfu",
+            MaxmemoryPolicy::VolatileRandom => "volatile-random",
+            MaxmemoryPolicy::VolatileTtl => "volatile-ttl",
+            MaxmemoryPolicy::AllKeysLru => "allkeys-lru",
+            MaxmemoryPolicy::AllKeysLfu => "allkeys-lfu",
+            MaxmemoryPolicy::AllKeysRandom => "allkeys-random",
+            MaxmemoryPolicy::NoEviction => "noeviction",
+        }
+    }
+
+    /// Only keys with a TTL may be evicted.
+    pub fn volatile(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::VolatileLru
+                | MaxmemoryPolicy::VolatileLfu
+                | MaxmemoryPolicy::VolatileRandom
+                | MaxmemoryPolicy::VolatileTtl
+        )
+    }
+
+    pub fn is_lru(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::VolatileLru | MaxmemoryPolicy::AllKeysLru
+        )
+    }
+
+    /// The keyspace keeps LFU data instead of the LRU clock.
+    pub fn is_lfu(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllKeysLfu
+        )
+    }
+}
 
 /// One class's output buffer limits (Redis's `client-output-buffer-limit`): a client whose
 /// unsent replies reach `hard_bytes`, or stay at or above `soft_bytes` for more than
@@ -107,7 +162,7 @@ pub struct Config {
     pub bulk_len_max: usize,
     pub query_buffer_max: usize,
     pub maxmemory_bytes: u64,
-    pub maxmemory_policy: &'static str,
+    pub maxmemory_policy: MaxmemoryPolicy,
     pub hz: u32,
     /// ringkv's own: how long the loop polls for completions before it sleeps (0: never).
     /// Trades a core's worth of CPU while clients are active for the wake-up latency of a
@@ -266,7 +321,7 @@ impl Default for Config {
             bulk_len_max: 512 * 1024 * 1024,
             query_buffer_max: 1024 * 1024 * 1024,
             maxmemory_bytes: 0,
-            maxmemory_policy: "noeviction",
+            maxmemory_policy: MaxmemoryPolicy::NoEviction,
             hz: 10,
             busy_poll_us: 0,
             tcp_backlog: 511,
@@ -577,17 +632,20 @@ pub static PARAMS: &[Param] = &[
         name: "maxmemory-policy",
         mutable: true,
         values: 1,
-        get: |c| c.maxmemory_policy.to_string(),
+        get: |c| c.maxmemory_policy.name().to_string(),
         set: |c, v| {
             let want = one(v).to_ascii_lowercase();
-            match MAXMEMORY_POLICIES.iter().find(|p| p.as_bytes() == want) {
+            match MaxmemoryPolicy::ALL
+                .into_iter()
+                .find(|p| p.name().as_bytes() == want)
+            {
                 Some(p) => {
                     c.maxmemory_policy = p;
                     Ok(())
                 }
                 None => Err(format!(
                     "argument(s) must be one of the following: {}",
-                    MAXMEMORY_POLICIES.join(", ")
+                    MaxmemoryPolicy::ALL.map(MaxmemoryPolicy::name).join(", ")
                 )),
             }
         },

@@ -24,6 +24,7 @@
 //! (it is a deletion). Invariants: the pool holds at most `POOL_SIZE` entries sorted by rank;
 //! one pass evicts at most what it must, checking the clock every `CLOCK_EVERY_KEYS` keys.
 
+use crate::config::MaxmemoryPolicy as Policy;
 use crate::keyspace::EvictRank;
 use crate::server::Server;
 
@@ -36,49 +37,14 @@ const CLOCK_EVERY_KEYS: u64 = 16;
 /// buckets they may visit (a very sparse table).
 const REFILLS_PER_PICK_MAX: usize = 8;
 
-/// The eight `maxmemory-policy` values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Policy {
-    NoEviction,
-    AllKeysLru,
-    AllKeysLfu,
-    AllKeysRandom,
-    VolatileLru,
-    VolatileLfu,
-    VolatileRandom,
-    VolatileTtl,
-}
-
-impl Policy {
-    pub fn from_name(name: &str) -> Policy {
-        match name {
-            "allkeys-lru" => Policy::AllKeysLru,
-            "allkeys-lfu" => Policy::AllKeysLfu,
-            "allkeys-random" => Policy::AllKeysRandom,
-            "volatile-lru" => Policy::VolatileLru,
-            "volatile-lfu" => Policy::VolatileLfu,
-            "volatile-random" => Policy::VolatileRandom,
-            "volatile-ttl" => Policy::VolatileTtl,
-            _ => Policy::NoEviction,
-        }
-    }
-
-    fn volatile(self) -> bool {
-        matches!(
-            self,
-            Policy::VolatileLru
-                | Policy::VolatileLfu
-                | Policy::VolatileRandom
-                | Policy::VolatileTtl
-        )
-    }
-
-    fn rank(self) -> Option<EvictRank> {
-        match self {
-            Policy::AllKeysLru | Policy::VolatileLru => Some(EvictRank::Idle),
-            Policy::AllKeysLfu | Policy::VolatileLfu => Some(EvictRank::Rarity),
-            _ => None,
-        }
+/// How the LRU and LFU policies rank keys; the other policies pick otherwise.
+fn rank(policy: Policy) -> Option<EvictRank> {
+    if policy.is_lru() {
+        Some(EvictRank::Idle)
+    } else if policy.is_lfu() {
+        Some(EvictRank::Rarity)
+    } else {
+        None
     }
 }
 
@@ -216,7 +182,7 @@ pub fn counted_bytes(srv: &Server) -> u64 {
 #[inline]
 pub fn over_limit(srv: &Server) -> bool {
     let max = srv.config.maxmemory_bytes;
-    max > 0 && !srv.loading && srv.used_memory() > max && counted_bytes(srv) > max
+    max > 0 && !srv.loading && counted_bytes(srv) > max
 }
 
 /// One eviction pass (see the module doc). Cheap when memory is within the limit.
@@ -233,7 +199,7 @@ pub fn perform(srv: &mut Server) -> Outcome {
 
 #[cold]
 fn evict_pass(srv: &mut Server) -> Outcome {
-    let policy = Policy::from_name(srv.config.maxmemory_policy);
+    let policy = srv.config.maxmemory_policy;
     if policy == Policy::NoEviction {
         return Outcome::Fail;
     }
@@ -307,7 +273,7 @@ fn evict_pass(srv: &mut Server) -> Outcome {
 fn pick(srv: &mut Server, policy: Policy) -> Option<(usize, Vec<u8>)> {
     let volatile = policy.volatile();
     let now_ms = srv.now_ms;
-    if let Some(rank) = policy.rank() {
+    if let Some(rank) = rank(policy) {
         // Every pick refills the pool from fresh samples first, as Redis's
         // evictionPoolPopulate: the pool only carries good candidates over between picks.
         for _ in 0..REFILLS_PER_PICK_MAX {

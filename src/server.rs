@@ -267,7 +267,7 @@ impl Server {
     /// (at start and after CONFIG SET).
     pub fn apply_access_params(&mut self) {
         let access = crate::keyspace::AccessParams {
-            lfu: self.config.maxmemory_policy.ends_with("lfu"),
+            lfu: self.config.maxmemory_policy.is_lfu(),
             lfu_log_factor: self.config.lfu_log_factor,
             lfu_decay_time_min: self.config.lfu_decay_time,
         };

@@ -523,14 +523,14 @@ pub fn cmd_move(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 // ---- OBJECT -----------------------------------------------------------------------------
 
 fn lfu_policy(ctx: &Ctx<'_>) -> bool {
-    ctx.srv.config.maxmemory_policy.ends_with("lfu")
+    ctx.srv.config.maxmemory_policy.is_lfu()
 }
 
 /// Redis's MAXMEMORY_FLAG_NO_SHARED_INTEGERS: with a memory limit and an LRU or LFU policy
 /// each value carries its own access data, so small integers are not shared.
 pub(super) fn shared_integers(ctx: &Ctx<'_>) -> bool {
     let p = ctx.srv.config.maxmemory_policy;
-    ctx.srv.config.maxmemory_bytes == 0 || !(p.ends_with("lru") || p.ends_with("lfu"))
+    ctx.srv.config.maxmemory_bytes == 0 || !(p.is_lru() || p.is_lfu())
 }
 
 /// The lookup every OBJECT subcommand starts with: no touch, counts a hit or miss, and

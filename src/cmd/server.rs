@@ -788,7 +788,7 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 human(total),
                 srv.config.maxmemory_bytes,
                 human(srv.config.maxmemory_bytes),
-                srv.config.maxmemory_policy,
+                srv.config.maxmemory_policy.name(),
                 rss as i64 - used as i64,
                 crate::evict::not_counted_bytes(srv),
                 srv.clients_memory_bytes(),
