@@ -130,21 +130,6 @@ pub fn dataset_digest(dbs: &[crate::keyspace::Db], now_ms: u64) -> Digest {
     fin
 }
 
-/// Redis's `LRU_CLOCK_MAX`: the access word's clock is unix seconds in 24 bits.
-const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
-
-/// Redis's `estimateObjectIdleTime` in seconds, kept as Redis computes it: when the clock has
-/// wrapped past the word it counts one second less than the modular difference, and under an
-/// LFU policy the word (minutes and counter) is read as if it were a clock.
-fn estimate_idle_s(access: u32, now_ms: u64) -> u64 {
-    let clock = ((now_ms / 1000) as u32) & LRU_CLOCK_MAX;
-    if clock >= access {
-        u64::from(clock - access)
-    } else {
-        u64::from(clock) + u64::from(LRU_CLOCK_MAX - access)
-    }
-}
-
 /// The `ql_` fields of DEBUG OBJECT for a list.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct QuicklistInfo {
@@ -234,7 +219,7 @@ fn op_debug_object(
         encoding: info.encoding,
         serialized_len: rdb::saved_value_len(v, rdb_compression),
         access,
-        idle_s: estimate_idle_s(access, now_ms),
+        idle_s: crate::keyspace::estimate_idle_s(access, now_ms),
         quicklist: match v {
             Value::List(l) => Some(QuicklistInfo::of(l)),
             _ => None,
@@ -471,20 +456,6 @@ fn debug_reload(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn idle_time_is_redis_estimate() {
-        const NOW_MS: u64 = 1_000_000_000_000;
-        let clock = ((NOW_MS / 1000) as u32) & LRU_CLOCK_MAX;
-        assert_eq!(estimate_idle_s(clock, NOW_MS), 0);
-        assert_eq!(estimate_idle_s(clock - 7, NOW_MS), 7);
-        // A word ahead of the clock (the clock wrapped, or an LFU word read as a clock):
-        // Redis counts one second less than the modular difference.
-        assert_eq!(
-            estimate_idle_s(clock + 1, NOW_MS),
-            u64::from(LRU_CLOCK_MAX) - 1
-        );
-    }
 
     #[test]
     fn line_has_redis_fields_and_formats() {

@@ -131,6 +131,20 @@ fn lru_clock(now_ms: u64) -> u32 {
     ((now_ms / 1000) as u32) & REDIS_LRU_MASK
 }
 
+/// Redis's `estimateObjectIdleTime` in seconds from a 24-bit `lru` field, kept as Redis
+/// computes it: when the clock has wrapped past the word it counts one second less than the
+/// modular difference, and under an LFU policy (DEBUG OBJECT) the word — minutes and counter
+/// — is read as if it were a clock.
+pub fn estimate_idle_s(lru_field: u32, now_ms: u64) -> u64 {
+    let clock = lru_clock(now_ms);
+    let access = lru_field & REDIS_LRU_MASK;
+    if clock >= access {
+        u64::from(clock - access)
+    } else {
+        u64::from(clock) + u64::from(REDIS_LRU_MASK - access)
+    }
+}
+
 /// The LRU-mode access word for an access at `now_ms`: Redis's clock plus the quarter-second
 /// and the referenced bit.
 fn lru_stamp(now_ms: u64, referenced: bool) -> u32 {
@@ -286,14 +300,25 @@ impl Db {
         Some(e)
     }
 
+    /// The access word of a key written new at `now_ms`: Redis's LFU_INIT_VAL, or the LRU
+    /// clock without the referenced bit.
+    fn fresh_access(&self, now_ms: u64) -> u32 {
+        if self.access.lfu {
+            lfu_pack(LFU_INIT_VAL, now_ms)
+        } else {
+            lru_stamp(now_ms, false)
+        }
+    }
+
+    /// The LFU counter in `access` after its decay up to `now_ms`.
+    fn lfu_counter(&self, access: u32, now_ms: u64) -> u8 {
+        lfu_decayed(access, now_ms, self.access.lfu_decay_time_min)
+    }
+
     /// Records an access: the LRU clock, or an LFU decay-and-increment.
     fn touch(&mut self, e: EntryPtr, now_ms: u64) {
         let access = if self.access.lfu {
-            let counter = lfu_decayed(
-                self.dict.owner_bits(e),
-                now_ms,
-                self.access.lfu_decay_time_min,
-            );
+            let counter = self.lfu_counter(self.dict.owner_bits(e), now_ms);
             let r = (xorshift64(&mut self.rng_state) >> 11) as f64 / (1u64 << 53) as f64;
             lfu_pack(lfu_log_incr(counter, r, self.access.lfu_log_factor), now_ms)
         } else {
@@ -333,11 +358,7 @@ impl Db {
         self.cow_before_set(key);
         let (e, old) = self.dict.upsert(key, value);
         let Some(old) = old else {
-            let access = if self.access.lfu {
-                lfu_pack(LFU_INIT_VAL, now_ms)
-            } else {
-                lru_stamp(now_ms, false)
-            };
+            let access = self.fresh_access(now_ms);
             self.dict.set_owner_bits(e, access);
             return None;
         };
@@ -349,11 +370,7 @@ impl Db {
                 self.expired_log.push(key.to_vec());
             }
             self.expired_keys += 1;
-            let access = if self.access.lfu {
-                lfu_pack(LFU_INIT_VAL, now_ms)
-            } else {
-                lru_stamp(now_ms, false)
-            };
+            let access = self.fresh_access(now_ms);
             self.dict.set_owner_bits(e, access);
             return None;
         }
@@ -421,9 +438,7 @@ impl Db {
     pub fn idle_seconds(&mut self, key: &[u8], now_ms: u64) -> Option<u64> {
         let e = self.lookup(key, now_ms)?;
         // The clock wraps every 2^24 s (194 days), as Redis's does.
-        Some(u64::from(
-            lru_clock(now_ms).wrapping_sub(self.dict.owner_bits(e)) & REDIS_LRU_MASK,
-        ))
+        Some(estimate_idle_s(self.dict.owner_bits(e), now_ms))
     }
 
     /// Sets the meaning of the access word (maxmemory-policy *-lfu) and the LFU counter's
@@ -433,18 +448,10 @@ impl Db {
         self.access = access;
     }
 
-    pub fn access_params(&self) -> AccessParams {
-        self.access
-    }
-
     /// The decayed LFU counter, without touching (OBJECT FREQ; LFU mode only).
     pub fn lfu_freq(&mut self, key: &[u8], now_ms: u64) -> Option<u8> {
         let e = self.lookup(key, now_ms)?;
-        Some(lfu_decayed(
-            self.dict.owner_bits(e),
-            now_ms,
-            self.access.lfu_decay_time_min,
-        ))
+        Some(self.lfu_counter(self.dict.owner_bits(e), now_ms))
     }
 
     /// Active expiry: deletes due keys in deadline order, at most `keys_max`, stopping early
@@ -550,11 +557,7 @@ impl Db {
             entries.push(e);
             true
         });
-        let access = if self.access.lfu {
-            lfu_pack(LFU_INIT_VAL, now_ms)
-        } else {
-            lru_stamp(now_ms, false)
-        };
+        let access = self.fresh_access(now_ms);
         for e in entries {
             self.dict.set_owner_bits(e, access);
         }
@@ -633,8 +636,14 @@ impl Db {
 /// What eviction (`crate::evict`) needs of a database: ranked samples, exact picks for the
 /// random and TTL policies, and a deletion that is not an expiry.
 impl Db {
-    fn rand(&mut self) -> u64 {
-        xorshift64(&mut self.rng_state)
+    /// A uniformly random key with a TTL (the heap's array holds each exactly once).
+    fn random_ttl_entry(&mut self) -> Option<EntryPtr> {
+        let n = self.heap.len() as u64;
+        if n == 0 {
+            return None;
+        }
+        let idx = (xorshift64(&mut self.rng_state) % n) as u32;
+        Some(self.heap.item(idx).1)
     }
 
     /// The eviction rank of an entry (see `EvictRank`). A key already past its deadline
@@ -658,9 +667,7 @@ impl Db {
                     idle_ms * PROBATION_AGING + 250
                 }
             }
-            EvictRank::Rarity => {
-                255 - u64::from(lfu_decayed(access, now_ms, self.access.lfu_decay_time_min))
-            }
+            EvictRank::Rarity => 255 - u64::from(self.lfu_counter(access, now_ms)),
         }
     }
 
@@ -680,10 +687,8 @@ impl Db {
         let mut buf = std::mem::take(&mut self.sample_buf);
         buf.clear();
         if volatile {
-            let n = self.heap.len();
-            for _ in 0..count.min(n) {
-                let idx = (self.rand() % n as u64) as u32;
-                buf.push(self.heap.item(idx).1);
+            for _ in 0..count.min(self.heap.len()) {
+                buf.extend(self.random_ttl_entry());
             }
         } else {
             self.dict
@@ -699,12 +704,7 @@ impl Db {
     /// A random key (of all, or of those with a TTL), for the random policies.
     pub fn eviction_random_key(&mut self, volatile: bool) -> Option<&[u8]> {
         let e = if volatile {
-            let n = self.heap.len();
-            if n == 0 {
-                return None;
-            }
-            let idx = (self.rand() % n as u64) as u32;
-            self.heap.item(idx).1
+            self.random_ttl_entry()?
         } else {
             let rng = &mut self.rng_state;
             self.dict.fair_random_entry(|| xorshift64(rng))?
@@ -756,6 +756,20 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idle_time_is_redis_estimate() {
+        const NOW_MS: u64 = 1_000_000_000_000;
+        let clock = ((NOW_MS / 1000) as u32) & REDIS_LRU_MASK;
+        assert_eq!(estimate_idle_s(clock, NOW_MS), 0);
+        assert_eq!(estimate_idle_s(clock - 7, NOW_MS), 7);
+        // A word ahead of the clock (the clock wrapped, or an LFU word read as a clock):
+        // Redis counts one second less than the modular difference.
+        assert_eq!(
+            estimate_idle_s(clock + 1, NOW_MS),
+            u64::from(REDIS_LRU_MASK) - 1
+        );
+    }
 
     #[test]
     fn lfu_helpers_match_redis() {
