@@ -188,6 +188,19 @@ pub mod key_flags {
     ];
 }
 
+/// The WEIGHTS and AGGREGATE options ZUNION, ZINTER, ZUNIONSTORE and ZINTERSTORE share.
+const WEIGHTS_ARG: Arg = integer("weight").token("WEIGHTS").optional().multiple();
+const AGGREGATE_ARG: Arg = oneof(
+    "aggregate",
+    &[
+        pure_token("sum", "SUM"),
+        pure_token("min", "MIN"),
+        pure_token("max", "MAX"),
+    ],
+)
+.token("AGGREGATE")
+.optional();
+
 use flags::*;
 use key_flags::*;
 
@@ -2251,14 +2264,8 @@ pub static COMMANDS: &[Command] = &[
         .args(&[
             integer("numkeys"),
             key("key", 0).multiple(),
-            integer("weight").token("WEIGHTS").optional().multiple(),
-            oneof("aggregate", &[
-                pure_token("sum", "SUM"),
-                pure_token("min", "MIN"),
-                pure_token("max", "MAX"),
-            ])
-            .token("AGGREGATE")
-            .optional(),
+            WEIGHTS_ARG,
+            AGGREGATE_ARG,
             pure_token("withscores", "WITHSCORES").optional(),
         ]),
     Command::new("zinter", -3, READONLY, zsets::cmd_zinter)
@@ -2272,14 +2279,8 @@ pub static COMMANDS: &[Command] = &[
         .args(&[
             integer("numkeys"),
             key("key", 0).multiple(),
-            integer("weight").token("WEIGHTS").optional().multiple(),
-            oneof("aggregate", &[
-                pure_token("sum", "SUM"),
-                pure_token("min", "MIN"),
-                pure_token("max", "MAX"),
-            ])
-            .token("AGGREGATE")
-            .optional(),
+            WEIGHTS_ARG,
+            AGGREGATE_ARG,
             pure_token("withscores", "WITHSCORES").optional(),
         ]),
     Command::new("zdiff", -3, READONLY, zsets::cmd_zdiff)
@@ -2310,14 +2311,8 @@ pub static COMMANDS: &[Command] = &[
             key("destination", 0),
             integer("numkeys"),
             key("key", 1).multiple(),
-            integer("weight").token("WEIGHTS").optional().multiple(),
-            oneof("aggregate", &[
-                pure_token("sum", "SUM"),
-                pure_token("min", "MIN"),
-                pure_token("max", "MAX"),
-            ])
-            .token("AGGREGATE")
-            .optional(),
+            WEIGHTS_ARG,
+            AGGREGATE_ARG,
         ]),
     Command::new("zinterstore", -4, WRITE | DENYOOM, zsets::cmd_zinterstore)
         .acl(acl::WRITE | acl::SORTEDSET | acl::SLOW)
@@ -2334,14 +2329,8 @@ pub static COMMANDS: &[Command] = &[
             key("destination", 0),
             integer("numkeys"),
             key("key", 1).multiple(),
-            integer("weight").token("WEIGHTS").optional().multiple(),
-            oneof("aggregate", &[
-                pure_token("sum", "SUM"),
-                pure_token("min", "MIN"),
-                pure_token("max", "MAX"),
-            ])
-            .token("AGGREGATE")
-            .optional(),
+            WEIGHTS_ARG,
+            AGGREGATE_ARG,
         ]),
     Command::new("zdiffstore", -4, WRITE | DENYOOM, zsets::cmd_zdiffstore)
         .acl(acl::WRITE | acl::SORTEDSET | acl::SLOW)
