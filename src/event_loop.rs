@@ -459,6 +459,9 @@ impl EventLoop {
     /// Queues one send per connection with output and one receive per connection that is
     /// ready for more input.
     fn flush(&mut self) {
+        if !self.srv.obuf_closing.is_empty() {
+            self.srv.close_over_limit();
+        }
         self.srv.aof_submit(&mut self.ring);
         let aof_acked = self.srv.aof_acked_seq();
         let mut touched = std::mem::take(&mut self.srv.touched);
@@ -466,6 +469,7 @@ impl EventLoop {
             let Some(conn) = self.srv.conns.get_mut(slot) else {
                 continue;
             };
+            conn.flush_queued = false;
             if conn.closed {
                 continue;
             }

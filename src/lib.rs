@@ -48,6 +48,11 @@
 //! and published with MULTI/EXEC around a unit of several effects. It knows nothing of the
 //! server or the commands; the AOF is its consumer today, replicas will be the next.
 //!
+//! `pubsub` is the registry of Pub/Sub subscriptions (channels, patterns, shard channels, in
+//! both directions); `cmd::pubsub` has the commands and `publish`, the one delivery path of
+//! messages, which copies an encoded message into each subscriber's output for the turn's
+//! flush and enforces the `pubsub` output limit.
+//!
 //! `blocking` is the registry of clients blocked on keys (BLPOP and friends): wait queues per
 //! key, ready keys, deadlines. It is plain data; blocking, serving and timing out clients are
 //! in `cmd::blocking`, with the commands that block.
@@ -94,6 +99,7 @@ pub mod lazyfree;
 pub mod logging;
 pub mod net;
 pub mod persist;
+pub mod pubsub;
 pub mod resp;
 pub mod server;
 pub mod types;

@@ -164,6 +164,14 @@ pub struct Server {
     pub(crate) frame: crate::cmd::call::Frame,
     /// Eviction under maxmemory (`evict`).
     pub evict: crate::evict::Evictor,
+    /// Pub/Sub subscriptions (`cmd::pubsub` delivers).
+    pub pubsub: crate::pubsub::PubSub,
+    /// Reused by `cmd::pubsub::publish`: the message frame and the receivers' slots.
+    pub(crate) pub_frame: Vec<u8>,
+    pub(crate) pub_slots: Vec<usize>,
+    /// Connections (slot, generation) put over their output limit by an out-of-band delivery,
+    /// closed at the end of the turn (`close_over_limit`).
+    pub(crate) obuf_closing: Vec<(usize, u32)>,
 }
 
 pub use crate::util::unix_ms;
@@ -252,6 +260,10 @@ impl Server {
             watches: crate::cmd::multi::Watches::new(databases),
             frame: crate::cmd::call::Frame::default(),
             evict: crate::evict::Evictor::default(),
+            pubsub: crate::pubsub::PubSub::default(),
+            pub_frame: Vec::new(),
+            pub_slots: Vec::new(),
+            obuf_closing: Vec::new(),
         };
         srv.apply_access_params();
         crate::alloc::set_maxmemory(srv.config.maxmemory_bytes);
@@ -630,31 +642,41 @@ impl Server {
         }
     }
 
-    /// Redis's `checkClientOutputBufferLimits` for a normal client with `out_len` bytes in
-    /// its output buffer: true when the unsent replies reach the hard limit, or have stayed
-    /// at or above the soft limit for more than its seconds.
+    /// Redis's `checkClientOutputBufferLimits` for the client in `slot` with `out_len` bytes
+    /// in its output buffer (held outside the connection by `process_input`), under the
+    /// limits of its class.
     fn output_limit_reached(&mut self, slot: usize, out_len: usize) -> bool {
-        let lim = self.config.client_obuf_limits[0];
-        if lim.hard_bytes == 0 && lim.soft_bytes == 0 {
-            return false;
-        }
-        let now_s = self.now_ms / 1000;
+        let now_ms = self.now_ms;
         let conn = &mut self.conns[slot];
-        let used = conn.output_pending(out_len) as u64;
-        let hard = lim.hard_bytes > 0 && used >= lim.hard_bytes;
-        let mut soft = lim.soft_bytes > 0 && used >= lim.soft_bytes;
-        if soft {
-            if conn.obuf_soft_since_ms == 0 {
-                // First time over the soft limit: the clock starts now.
-                conn.obuf_soft_since_ms = self.now_ms.max(1);
-                soft = false;
-            } else if now_s.saturating_sub(conn.obuf_soft_since_ms / 1000) <= lim.soft_seconds {
-                soft = false;
+        let lim = self.config.client_obuf_limits[conn.obuf_class()];
+        let pending = conn.output_pending(out_len) as u64;
+        conn.output_limit_reached(lim, pending, now_ms)
+    }
+
+    /// Closes the connections an out-of-band delivery put over their output limit this turn
+    /// (`cmd::pubsub::send_to`), dropping their unsent output, as Redis's `freeClientAsync`.
+    pub(crate) fn close_over_limit(&mut self) {
+        let marked = std::mem::take(&mut self.obuf_closing);
+        for &(slot, generation) in &marked {
+            let Some(c) = self.conns.get_mut(slot) else {
+                continue;
+            };
+            if c.generation != generation || c.closed {
+                continue;
             }
-        } else {
-            conn.obuf_soft_since_ms = 0;
+            c.out.clear();
+            log::warn!(
+                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                c.id,
+                c.addr
+            );
+            self.close(slot);
         }
-        hard || soft
+        let mut marked = marked;
+        marked.clear();
+        if self.obuf_closing.is_empty() {
+            self.obuf_closing = marked;
+        }
     }
 
     /// Shuts the socket so that in-flight operations complete, and frees the slot once none
@@ -667,6 +689,7 @@ impl Server {
             cmd::blocking::unblock(self, slot, crate::blocking::Unblock::Disconnect);
         }
         cmd::multi::discard(self, slot);
+        cmd::pubsub::unsubscribe_all(self, slot);
         self.uncount_client(slot);
         let Some(c) = self.conns.get_mut(slot) else {
             return;

@@ -117,6 +117,8 @@ enum Refusal {
     NoMulti,
     Oom,
     Misconf,
+    /// A RESP2 connection in the Pub/Sub context sent another command.
+    PubSubContext,
     Loading,
 }
 
@@ -129,12 +131,17 @@ fn refusal_text(srv: &Server, c: &Command, r: Refusal) -> String {
         Refusal::NoMulti => "ERR Command not allowed inside a transaction".into(),
         Refusal::Oom => "OOM command not allowed when used memory > 'maxmemory'.".into(),
         Refusal::Misconf => srv.aof.misconf_error().unwrap_or_default(),
+        Refusal::PubSubContext => format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            c.name
+        ),
         Refusal::Loading => "LOADING Redis is loading the dataset in memory".into(),
     }
 }
 
 /// The checks a client's command passes before it runs or is queued, in Redis's order.
-/// `queued_flags` is `Some` (the or-ed flags of the queue) while the client is in MULTI.
+/// `queued_flags` is `Some` (the or-ed flags of the queue) while the client is in MULTI;
+/// `pubsub_context` is true for a RESP2 connection with subscriptions.
 #[inline(always)]
 fn check(
     srv: &mut Server,
@@ -143,6 +150,7 @@ fn check(
     argc: usize,
     src: Source,
     queued_flags: Option<u32>,
+    pubsub_context: bool,
 ) -> Option<Refusal> {
     if !c.arity_ok(argc) {
         return Some(Refusal::Arity);
@@ -184,6 +192,9 @@ fn check(
         && srv.aof.misconf_error().is_some()
     {
         return Some(Refusal::Misconf);
+    }
+    if pubsub_context && c.flags & flags::PUBSUB_CONTEXT == 0 {
+        return Some(Refusal::PubSubContext);
     }
     if srv.loading && c.flags & flags::LOADING == 0 {
         return Some(Refusal::Loading);
@@ -245,7 +256,8 @@ pub fn call(srv: &mut Server, slot: usize, argv: &Argv<'_>, out: &mut Vec<u8>, s
     conn.last_interaction_ms = now_ms;
     let db = conn.db;
     let queued_flags = conn.multi_flags();
-    if let Some(r) = check(srv, slot, c, argv.len(), src, queued_flags) {
+    let pubsub_context = conn.subs.is_some() && !conn.resp3;
+    if let Some(r) = check(srv, slot, c, argv.len(), src, queued_flags, pubsub_context) {
         return refuse(srv, slot, idx, c, r, &mut reply);
     }
     if queued_flags.is_some() && src == Source::Client && c.flags & flags::TX_CONTROL == 0 {

@@ -346,6 +346,7 @@ pub fn cmd_unwatch(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
 /// RESET: back to a fresh connection's state (Redis's `clearClientConnectionState`).
 pub fn cmd_reset(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     discard(ctx.srv, ctx.slot);
+    super::pubsub::unsubscribe_all(ctx.srv, ctx.slot);
     let needs_auth = ctx.srv.config.requirepass.is_some();
     let conn = ctx.conn();
     conn.db = 0;

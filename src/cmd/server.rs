@@ -22,6 +22,16 @@ pub fn cmd_container_without_sub(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 pub fn cmd_ping(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    // A RESP2 connection in the Pub/Sub context gets `pong` as an array, as a message would
+    // come, so that a client reading only arrays can use PING as a keep-alive.
+    let conn = &ctx.srv.conns[ctx.slot];
+    if conn.subs.is_some() && !conn.resp3 && argv.len() <= 2 {
+        ctx.reply.array(2);
+        ctx.reply.bulk(b"pong");
+        ctx.reply
+            .bulk(if argv.len() == 2 { argv.get(1) } else { b"" });
+        return;
+    }
     match argv.len() {
         1 => ctx.reply.simple("PONG"),
         2 => ctx.reply.bulk(argv.get(1)),
@@ -452,6 +462,12 @@ pub(crate) fn client_info_line(
         .unwrap_or_default();
     // Redis's letters, in its order; N when none applies.
     let mut flags = String::new();
+    let (sub, psub, ssub) = c.subs.as_deref().map_or((0, 0, 0), |s| {
+        (s.channels.len(), s.patterns.len(), s.shard.len())
+    });
+    if c.subs.is_some() {
+        flags.push('P');
+    }
     let (queued, multi_mem) = match c.multi.as_ref().filter(|_| c.in_multi()) {
         Some(m) => {
             flags.push('x');
@@ -473,7 +489,7 @@ pub(crate) fn client_info_line(
     }
     let _ = writeln!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -483,6 +499,9 @@ pub(crate) fn client_info_line(
         now.saturating_sub(c.last_interaction_ms) / 1000,
         flags,
         c.db,
+        sub,
+        psub,
+        ssub,
         queued,
         qbuf,
         c.inbuf.as_ref().map_or(0, |b| b.capacity() - b.len()),
@@ -512,19 +531,50 @@ pub fn cmd_client_info(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     ctx.reply.verbatim(s.as_bytes());
 }
 
+/// A client's class as CLIENT LIST / KILL TYPE name it (Redis's `getClientType`). ringkv
+/// has no replication links yet, so no client is of the master or replica class.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClientClass {
+    Normal,
+    Master,
+    Replica,
+    PubSub,
+}
+
+impl ClientClass {
+    fn parse(name: &[u8]) -> Result<ClientClass, String> {
+        if eq(name, "normal") {
+            Ok(ClientClass::Normal)
+        } else if eq(name, "master") {
+            Ok(ClientClass::Master)
+        } else if eq(name, "replica") || eq(name, "slave") {
+            Ok(ClientClass::Replica)
+        } else if eq(name, "pubsub") {
+            Ok(ClientClass::PubSub)
+        } else {
+            let t = String::from_utf8_lossy(name);
+            Err(format!("ERR Unknown client type '{t}'"))
+        }
+    }
+
+    fn of(c: &crate::net::conn::Conn) -> ClientClass {
+        if c.subs.is_some() {
+            ClientClass::PubSub
+        } else {
+            ClientClass::Normal
+        }
+    }
+}
+
 pub fn cmd_client_list(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let mut ids: Option<Vec<u64>> = None;
+    let mut class: Option<ClientClass> = None;
     let mut i = 2;
     while i < argv.len() {
         if eq(argv.get(i), "TYPE") && i + 1 < argv.len() {
-            let t = argv.get(i + 1);
-            if eq(t, "normal") {
-            } else if eq(t, "master") || eq(t, "replica") || eq(t, "slave") || eq(t, "pubsub") {
-                ids = Some(Vec::new());
-            } else {
-                let t = String::from_utf8_lossy(t).into_owned();
-                ctx.err(&format!("ERR Unknown client type '{t}'"));
-                return;
+            match ClientClass::parse(argv.get(i + 1)) {
+                Ok(k) => class = Some(k),
+                Err(e) => return ctx.err(&e),
             }
             i += 2;
         } else if eq(argv.get(i), "ID") && i + 1 < argv.len() {
@@ -550,7 +600,11 @@ pub fn cmd_client_list(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         .srv
         .conns
         .iter()
-        .filter(|(_, c)| !c.closed && ids.as_ref().is_none_or(|v| v.contains(&c.id)))
+        .filter(|(_, c)| {
+            !c.closed
+                && ids.as_ref().is_none_or(|v| v.contains(&c.id))
+                && class.is_none_or(|k| k == ClientClass::of(c))
+        })
         .map(|(s, _)| s)
         .collect();
     for slot in slots {
@@ -582,7 +636,7 @@ pub fn cmd_client_kill(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let mut addr: Option<Vec<u8>> = None;
     let mut laddr: Option<Vec<u8>> = None;
     let mut user: Option<Vec<u8>> = None;
-    let mut type_normal: Option<bool> = None;
+    let mut class: Option<ClientClass> = None;
     let mut skipme = true;
     let mut i = 2;
     while i < argv.len() {
@@ -606,18 +660,9 @@ pub fn cmd_client_kill(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         } else if eq(opt, "USER") {
             user = Some(val.to_vec());
         } else if eq(opt, "TYPE") {
-            if eq(val, "normal") {
-                type_normal = Some(true);
-            } else if eq(val, "master")
-                || eq(val, "replica")
-                || eq(val, "slave")
-                || eq(val, "pubsub")
-            {
-                type_normal = Some(false);
-            } else {
-                let t = String::from_utf8_lossy(val).into_owned();
-                ctx.err(&format!("ERR Unknown client type '{t}'"));
-                return;
+            match ClientClass::parse(val) {
+                Ok(k) => class = Some(k),
+                Err(e) => return ctx.err(&e),
             }
         } else if eq(opt, "SKIPME") {
             if eq(val, "yes") {
@@ -655,7 +700,7 @@ pub fn cmd_client_kill(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                 && laddr
                     .as_ref()
                     .is_none_or(|a| c.laddr.as_bytes() == a.as_slice())
-                && type_normal.is_none_or(|n| n)
+                && class.is_none_or(|k| k == ClientClass::of(c))
         })
         .map(|(s, _)| s)
         .collect();
@@ -803,7 +848,7 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             let (exceeded_total_ms, exceeded_current_ms) = srv.evict.exceeded_ms();
             let _ = write!(
                 s,
-                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nexpired_keys_active:{}\r\nevicted_keys:{}\r\nevicted_clients:{}\r\ntotal_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_forks:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\nauth_failures:{}\r\nbusy_poll_hits:{}\r\n",
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nexpired_keys_active:{}\r\nevicted_keys:{}\r\nevicted_clients:{}\r\ntotal_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\ntotal_forks:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\nauth_failures:{}\r\nbusy_poll_hits:{}\r\n",
                 st.connections_received,
                 st.commands_processed,
                 srv.instantaneous_ops(),
@@ -818,6 +863,9 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 exceeded_current_ms,
                 st.keyspace_hits,
                 st.keyspace_misses,
+                srv.pubsub.len(crate::pubsub::Kind::Channel),
+                srv.pubsub.len(crate::pubsub::Kind::Pattern),
+                srv.pubsub.len(crate::pubsub::Kind::Shard),
                 st.unexpected_error_replies,
                 st.total_error_replies,
                 st.auth_failures,

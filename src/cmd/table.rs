@@ -32,7 +32,8 @@ use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
 use super::{
-    blocking, command, debug, expire, hashes, keys, lists, multi, server, sets, strings, zsets,
+    blocking, command, debug, expire, hashes, keys, lists, multi, pubsub, server, sets, strings,
+    zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -55,6 +56,8 @@ pub mod flags {
     pub const NO_ASYNC_LOADING: u32 = 1 << 15;
     /// May block the client (BLPOP...); ACL category @blocking.
     pub const BLOCKING: u32 = 1 << 16;
+    /// A Pub/Sub command (Redis's CMD_PUBSUB).
+    pub const PUBSUB: u32 = 1 << 17;
     // Internal flags, not shown by COMMAND (Redis compares handler pointers instead).
     /// Runs even inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT,
     /// RESET).
@@ -64,6 +67,9 @@ pub mod flags {
     pub const TX_END: u32 = 1 << 25;
     /// EXEC: checked against the flags of the commands it will run.
     pub const EXEC: u32 = 1 << 26;
+    /// Allowed to a RESP2 connection in the Pub/Sub context ((P|S)(UN)SUBSCRIBE, PING,
+    /// QUIT, RESET).
+    pub const PUBSUB_CONTEXT: u32 = 1 << 27;
 
     /// Flag names as COMMAND reports them, in Redis's order. SENTINEL is not among them: Redis
     /// shows it only when running as a sentinel. `movablekeys` is derived from the key specs.
@@ -72,6 +78,7 @@ pub mod flags {
         (READONLY, "readonly"),
         (DENYOOM, "denyoom"),
         (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
         (NOSCRIPT, "noscript"),
         (BLOCKING, "blocking"),
         (LOADING, "loading"),
@@ -783,7 +790,7 @@ pub fn all_rows() -> impl Iterator<Item = &'static Command> {
 #[rustfmt::skip]
 pub static COMMANDS: &[Command] = &[
     // ---- connection and server (cmd/server.rs)
-    Command::new("ping", -1, FAST | SENTINEL, server::cmd_ping)
+    Command::new("ping", -1, FAST | SENTINEL | PUBSUB_CONTEXT, server::cmd_ping)
         .acl(acl::FAST | acl::CONNECTION)
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .group(Group::Connection)
@@ -798,7 +805,7 @@ pub static COMMANDS: &[Command] = &[
         .summary("Replies with its argument.")
         .complexity("O(1)")
         .args(&[string("message")]),
-    Command::new("quit", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TX_CONTROL | TX_END, server::cmd_quit)
+    Command::new("quit", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TX_CONTROL | TX_END | PUBSUB_CONTEXT, server::cmd_quit)
         .acl(acl::FAST | acl::CONNECTION)
         .group(Group::Connection)
         .since("1.0.0")
@@ -836,12 +843,79 @@ pub static COMMANDS: &[Command] = &[
         .summary("Switches this connection to another database.")
         .complexity("O(1)")
         .args(&[integer("index")]),
-    Command::new("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TX_CONTROL | TX_END, multi::cmd_reset)
+    Command::new("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TX_CONTROL | TX_END | PUBSUB_CONTEXT, multi::cmd_reset)
         .acl(acl::FAST | acl::CONNECTION)
         .group(Group::Connection)
         .since("6.2.0")
         .summary("Returns the connection to its initial state: database 0, RESP2, no transaction, no watched keys, no name.")
         .complexity("O(1)"),
+    // ---- pub/sub (cmd/pubsub.rs)
+    Command::new("subscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE | PUBSUB_CONTEXT, pubsub::cmd_subscribe)
+        .acl(acl::PUBSUB | acl::SLOW)
+        .group(Group::Pubsub)
+        .since("2.0.0")
+        .summary("Starts receiving the messages published to each of the channels.")
+        .complexity("O(N), N being the number of channels.")
+        .args(&[string("channel").multiple()]),
+    Command::new("unsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE | PUBSUB_CONTEXT, pubsub::cmd_unsubscribe)
+        .acl(acl::PUBSUB | acl::SLOW)
+        .group(Group::Pubsub)
+        .since("2.0.0")
+        .summary("Stops receiving the messages of the channels named, or of all channels when none is named.")
+        .complexity("O(N), N being the number of subscribers of a channel.")
+        .args(&[string("channel").optional().multiple()]),
+    Command::new("psubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE | PUBSUB_CONTEXT, pubsub::cmd_psubscribe)
+        .acl(acl::PUBSUB | acl::SLOW)
+        .group(Group::Pubsub)
+        .since("2.0.0")
+        .summary("Starts receiving the messages published to every channel matching each glob pattern.")
+        .complexity("O(N), N being the number of patterns the connection already subscribes to.")
+        .args(&[block("pattern", &[pattern("pattern")]).multiple()]),
+    Command::new("punsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE | PUBSUB_CONTEXT, pubsub::cmd_punsubscribe)
+        .acl(acl::PUBSUB | acl::SLOW)
+        .group(Group::Pubsub)
+        .since("2.0.0")
+        .summary("Stops receiving the messages of the patterns named, or of all patterns when none is named.")
+        .complexity("O(N+M), N being the connection's patterns and M all patterns subscribed to.")
+        .args(&[pattern("pattern").optional().multiple()]),
+    Command::new("publish", 3, PUBSUB | LOADING | STALE | FAST, pubsub::cmd_publish)
+        .acl(acl::PUBSUB | acl::FAST)
+        .group(Group::Pubsub)
+        .since("2.0.0")
+        .summary("Sends a message to the channel's subscribers and those of matching patterns; replies how many got it.")
+        .complexity("O(N+M), N being the channel's subscribers and M the patterns subscribed to.")
+        .args(&[string("channel"), string("message")]),
+    Command::new("ssubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE | PUBSUB_CONTEXT, pubsub::cmd_ssubscribe)
+        .acl(acl::PUBSUB | acl::SLOW)
+        .key_specs(&[spec(NOT_KEY, index(1), range(-1, 1, 0))])
+        .group(Group::Pubsub)
+        .since("7.0.0")
+        .summary("Starts receiving the messages published to each of the shard channels.")
+        .complexity("O(N), N being the number of shard channels.")
+        .args(&[string("shardchannel").multiple()]),
+    Command::new("sunsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE | PUBSUB_CONTEXT, pubsub::cmd_sunsubscribe)
+        .acl(acl::PUBSUB | acl::SLOW)
+        .key_specs(&[spec(NOT_KEY, index(1), range(-1, 1, 0))])
+        .group(Group::Pubsub)
+        .since("7.0.0")
+        .summary("Stops receiving the messages of the shard channels named, or of all of them when none is named.")
+        .complexity("O(N), N being the number of subscribers of a shard channel.")
+        .args(&[string("shardchannel").optional().multiple()]),
+    Command::new("spublish", 3, PUBSUB | LOADING | STALE | FAST, pubsub::cmd_spublish)
+        .acl(acl::PUBSUB | acl::FAST)
+        .key_specs(&[spec(NOT_KEY, index(1), range(0, 1, 0))])
+        .group(Group::Pubsub)
+        .since("7.0.0")
+        .summary("Sends a message to the shard channel's subscribers; replies how many got it.")
+        .complexity("O(N), N being the shard channel's subscribers.")
+        .args(&[string("shardchannel"), string("message")]),
+    Command::new("pubsub", -2, 0, server::cmd_container_without_sub)
+        .acl(acl::SLOW)
+        .group(Group::Pubsub)
+        .since("2.8.0")
+        .summary("Groups the commands that report on channels and their subscribers.")
+        .complexity("Varies with the subcommand.")
+        .subcommands(PUBSUB_SUBCOMMANDS),
     // ---- transactions (cmd/multi.rs)
     Command::new("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | TX_CONTROL, multi::cmd_multi)
         .acl(acl::FAST | acl::TRANSACTION)
@@ -2608,6 +2682,51 @@ pub static CLIENT_SUBCOMMANDS: &[Command] = &[
         .group(Group::Connection)
         .since("5.0.0")
         .summary("Lists the CLIENT subcommands with a line on each.")
+        .complexity("O(1)"),
+];
+
+/// PUBSUB's subcommands.
+#[rustfmt::skip]
+pub static PUBSUB_SUBCOMMANDS: &[Command] = &[
+    Command::new("pubsub|channels", -2, PUBSUB | LOADING | STALE, pubsub::cmd_pubsub_channels)
+        .acl(acl::PUBSUB | acl::SLOW)
+        .group(Group::Pubsub)
+        .since("2.8.0")
+        .summary("Lists the channels with at least one subscriber, optionally those matching a pattern.")
+        .complexity("O(N), N being the number of channels with subscribers.")
+        .args(&[pattern("pattern").optional()]),
+    Command::new("pubsub|numsub", -2, PUBSUB | LOADING | STALE, pubsub::cmd_pubsub_numsub)
+        .acl(acl::PUBSUB | acl::SLOW)
+        .group(Group::Pubsub)
+        .since("2.8.0")
+        .summary("Replies each channel named with its number of subscribers (pattern subscriptions not counted).")
+        .complexity("O(N), N being the number of channels named.")
+        .args(&[string("channel").optional().multiple()]),
+    Command::new("pubsub|numpat", 2, PUBSUB | LOADING | STALE, pubsub::cmd_pubsub_numpat)
+        .acl(acl::PUBSUB | acl::SLOW)
+        .group(Group::Pubsub)
+        .since("2.8.0")
+        .summary("Replies the number of distinct patterns with at least one subscriber.")
+        .complexity("O(1)"),
+    Command::new("pubsub|shardchannels", -2, PUBSUB | LOADING | STALE, pubsub::cmd_pubsub_shardchannels)
+        .acl(acl::PUBSUB | acl::SLOW)
+        .group(Group::Pubsub)
+        .since("7.0.0")
+        .summary("Lists the shard channels with at least one subscriber, optionally those matching a pattern.")
+        .complexity("O(N), N being the number of shard channels with subscribers.")
+        .args(&[pattern("pattern").optional()]),
+    Command::new("pubsub|shardnumsub", -2, PUBSUB | LOADING | STALE, pubsub::cmd_pubsub_shardnumsub)
+        .acl(acl::PUBSUB | acl::SLOW)
+        .group(Group::Pubsub)
+        .since("7.0.0")
+        .summary("Replies each shard channel named with its number of subscribers.")
+        .complexity("O(N), N being the number of shard channels named.")
+        .args(&[string("shardchannel").optional().multiple()]),
+    Command::new("pubsub|help", 2, LOADING | STALE, pubsub::cmd_pubsub_help)
+        .acl(acl::SLOW)
+        .group(Group::Pubsub)
+        .since("6.2.0")
+        .summary("Lists the PUBSUB subcommands with a line on each.")
         .complexity("O(1)"),
 ];
 

@@ -146,6 +146,14 @@ pub struct Conn {
     /// AOF group commit: this connection's output waits until the AOF has acknowledged
     /// this write sequence (`persist::aof`); 0 when it ran no write.
     pub aof_wait_seq: u64,
+    /// Pub/Sub subscriptions (`pubsub`); `Some` exactly while there is at least one, which
+    /// is what puts a RESP2 connection in the Pub/Sub context.
+    pub subs: Option<Box<crate::pubsub::ClientSubs>>,
+    /// Queued in the server's `touched` list by an out-of-band delivery this turn (Pub/Sub
+    /// messages): a subscriber getting many messages in a turn is queued once.
+    pub flush_queued: bool,
+    /// Over its output buffer limit: gets nothing more and is closed at the end of the turn.
+    pub obuf_closing: bool,
     /// CLIENT NO-EVICT: client eviction never closes this connection (its memory still
     /// counts toward `maxmemory-clients`, as in Redis).
     pub no_evict: bool,
@@ -217,6 +225,9 @@ impl Conn {
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
             aof_wait_seq: 0,
+            subs: None,
+            flush_queued: false,
+            obuf_closing: false,
             no_evict: false,
             inbuf_away_bytes: 0,
             send_buf_bytes: 0,
@@ -244,6 +255,9 @@ impl Conn {
             .map_or(0, |m| std::mem::size_of::<MultiState>() + m.held_bytes());
         let watched =
             self.watched.capacity() * std::mem::size_of::<Watched>() + self.watched_key_bytes;
+        let subs = self.subs.as_ref().map_or(0, |s| {
+            std::mem::size_of::<crate::pubsub::ClientSubs>() + s.held_bytes()
+        });
         let identity = self.addr.capacity()
             + self.laddr.capacity()
             + self.name.as_ref().map_or(0, |n| n.len());
@@ -256,6 +270,45 @@ impl Conn {
             + sending
             + multi
             + watched
+            + subs
+    }
+
+    /// Redis's `checkClientOutputBufferLimits` for `pending` unsent bytes under `lim`: true
+    /// when they reach the hard limit, or have stayed at or above the soft limit for more than
+    /// its seconds (the soft clock starts the first time they are over it).
+    pub fn output_limit_reached(
+        &mut self,
+        lim: crate::config::ObufLimit,
+        pending: u64,
+        now_ms: u64,
+    ) -> bool {
+        if lim.hard_bytes == 0 && lim.soft_bytes == 0 {
+            return false;
+        }
+        let hard = lim.hard_bytes > 0 && pending >= lim.hard_bytes;
+        let mut soft = lim.soft_bytes > 0 && pending >= lim.soft_bytes;
+        if soft {
+            if self.obuf_soft_since_ms == 0 {
+                self.obuf_soft_since_ms = now_ms.max(1);
+                soft = false;
+            } else if (now_ms / 1000).saturating_sub(self.obuf_soft_since_ms / 1000)
+                <= lim.soft_seconds
+            {
+                soft = false;
+            }
+        } else {
+            self.obuf_soft_since_ms = 0;
+        }
+        hard || soft
+    }
+
+    /// The `client-output-buffer-limit` class index of this connection (normal 0, pubsub 2).
+    pub fn obuf_class(&self) -> usize {
+        if self.subs.is_some() {
+            2
+        } else {
+            0
+        }
     }
 
     /// Adds a key to the WATCH list.

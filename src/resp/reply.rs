@@ -103,6 +103,16 @@ impl<'a> Reply<'a> {
         self.line(b'*', n as i64);
     }
 
+    /// A push frame of `n` elements (Pub/Sub messages and confirmations, invalidations);
+    /// RESP2 has no push type, so there it is an array.
+    pub fn push(&mut self, n: usize) {
+        if self.resp3 {
+            self.line(b'>', n as i64);
+        } else {
+            self.line(b'*', n as i64);
+        }
+    }
+
     /// A map of `n` pairs (RESP2: a flat array of 2n elements).
     pub fn map(&mut self, n: usize) {
         if self.resp3 {
