@@ -173,6 +173,8 @@ pub struct Config {
     pub tcp_keepalive_s: u32,
     pub lfu_log_factor: u32,
     pub lfu_decay_time: u32,
+    /// `notify-keyspace-events` as `notify::class` bits (0: no keyspace notifications).
+    pub notify_keyspace_events: u32,
     /// Keys sampled per database when eviction refills its candidate pool.
     pub maxmemory_samples: u32,
     /// How long one eviction pass may run before the rest is left to later turns
@@ -328,6 +330,7 @@ impl Default for Config {
             tcp_keepalive_s: 300,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
+            notify_keyspace_events: 0,
             maxmemory_samples: 5,
             maxmemory_eviction_tenacity: 10,
             lazyfree_lazy_eviction: false,
@@ -688,6 +691,16 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.tcp_keepalive_s.to_string(),
         set: |c, v| {
             c.tcp_keepalive_s = int_in(one(v), 0, i32::MAX as i64)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "notify-keyspace-events",
+        mutable: true,
+        values: 1,
+        get: |c| crate::notify::format(c.notify_keyspace_events),
+        set: |c, v| {
+            c.notify_keyspace_events = crate::notify::parse(one(v))?;
             Ok(())
         },
     },

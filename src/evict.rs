@@ -240,8 +240,7 @@ fn evict_pass(srv: &mut Server) -> Outcome {
         }
         freed += before.saturating_sub(measure(srv));
         srv.evict.evicted_keys += 1;
-        let verb: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
-        srv.record_deletion(db, &key, verb);
+        srv.record_deletion(db, &key, crate::server::Deletion::Evicted { lazy });
         srv.evict.spare.push(key);
         keys_freed += 1;
         if keys_freed.is_multiple_of(CLOCK_EVERY_KEYS) {

@@ -53,6 +53,10 @@
 //! messages, which copies an encoded message into each subscriber's output for the turn's
 //! flush and enforces the `pubsub` output limit.
 //!
+//! `notify` is keyspace notifications: the `notify-keyspace-events` classes, and `fire`,
+//! which publishes an event commands state (`Ctx::notify`) or the server's own deletions
+//! (expired, evicted) on the `__keyspace@…` and `__keyevent@…` channels.
+//!
 //! `blocking` is the registry of clients blocked on keys (BLPOP and friends): wait queues per
 //! key, ready keys, deadlines. It is plain data; blocking, serving and timing out clients are
 //! in `cmd::blocking`, with the commands that block.
@@ -98,6 +102,7 @@ pub mod keyspace;
 pub mod lazyfree;
 pub mod logging;
 pub mod net;
+pub mod notify;
 pub mod persist;
 pub mod pubsub;
 pub mod resp;

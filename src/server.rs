@@ -164,6 +164,10 @@ pub struct Server {
     pub(crate) frame: crate::cmd::call::Frame,
     /// Eviction under maxmemory (`evict`).
     pub evict: crate::evict::Evictor,
+    /// Keys deleted by expiry are logged (`update_expiry_logging`): someone consumes them.
+    pub(crate) log_deletions: bool,
+    /// Reused by `notify::fire` for channel names.
+    pub(crate) notify_channel: Vec<u8>,
     /// Pub/Sub subscriptions (`cmd::pubsub` delivers).
     pub pubsub: crate::pubsub::PubSub,
     /// Reused by `cmd::pubsub::publish`: the message frame and the receivers' slots.
@@ -175,6 +179,16 @@ pub struct Server {
 }
 
 pub use crate::util::unix_ms;
+
+/// Why the server deleted a key on its own (`Server::record_deletion`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Deletion {
+    Expired,
+    /// By eviction; `lazy`: its value is freed on the lazy-free thread (logged as UNLINK).
+    Evicted {
+        lazy: bool,
+    },
+}
 
 fn random_hex(n: usize) -> String {
     use std::hash::{BuildHasher, Hasher};
@@ -260,12 +274,15 @@ impl Server {
             watches: crate::cmd::multi::Watches::new(databases),
             frame: crate::cmd::call::Frame::default(),
             evict: crate::evict::Evictor::default(),
+            log_deletions: false,
+            notify_channel: Vec::new(),
             pubsub: crate::pubsub::PubSub::default(),
             pub_frame: Vec::new(),
             pub_slots: Vec::new(),
             obuf_closing: Vec::new(),
         };
         srv.apply_access_params();
+        srv.update_expiry_logging();
         crate::alloc::set_maxmemory(srv.config.maxmemory_bytes);
         srv.apply_clients_memory_limit();
         srv
@@ -359,7 +376,7 @@ impl Server {
             }
             let keys = std::mem::take(&mut self.dbs[i].expired_log);
             for k in &keys {
-                self.record_deletion(i, k, b"DEL");
+                self.record_deletion(i, k, Deletion::Expired);
             }
         }
         if self.journal.idle() && self.journal.has_published() {
@@ -367,10 +384,22 @@ impl Server {
         }
     }
 
-    /// A key the server deleted on its own (expired or evicted): `verb key` goes to the
-    /// journal — joining the unit in progress, else as a unit of its own — and WATCHes on it
-    /// fail.
-    pub fn record_deletion(&mut self, db: usize, key: &[u8], verb: &[u8]) {
+    /// A key the server deleted on its own (expired or evicted): its `expired` / `evicted`
+    /// keyspace event fires, `DEL key` (or `UNLINK key` for a lazily freed eviction) goes to
+    /// the journal — joining the unit in progress, else as a unit of its own — and WATCHes
+    /// on it fail.
+    pub fn record_deletion(&mut self, db: usize, key: &[u8], why: Deletion) {
+        let (class, event, verb): (u32, &str, &[u8]) = match why {
+            Deletion::Expired => (crate::notify::class::EXPIRED, "expired", b"DEL"),
+            Deletion::Evicted { lazy } => (
+                crate::notify::class::EVICTED,
+                "evicted",
+                if lazy { b"UNLINK" } else { b"DEL" },
+            ),
+        };
+        if self.config.notify_keyspace_events & class != 0 {
+            crate::notify::fire(self, &mut None, class, event, db, key);
+        }
         let own_unit = self.journal.idle();
         if own_unit {
             self.journal.begin_unit();
@@ -405,9 +434,13 @@ impl Server {
         self.journal.clear();
     }
 
-    /// Keys deleted by expiry are logged while the journal records or a client WATCHes.
+    /// Keys deleted by expiry are logged while the journal records, a client WATCHes or
+    /// `expired` events are enabled.
     pub fn update_expiry_logging(&mut self) {
-        let on = self.journal.enabled || !self.watches.is_empty();
+        let on = self.journal.enabled
+            || !self.watches.is_empty()
+            || self.config.notify_keyspace_events & crate::notify::class::EXPIRED != 0;
+        self.log_deletions = on;
         for db in &mut self.dbs {
             if db.log_expired != on {
                 db.log_expired = on;

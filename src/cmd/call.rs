@@ -310,7 +310,7 @@ fn run(
     let failed = ctx.reply.buf.get(start) == Some(&b'-');
     let frame = std::mem::replace(&mut srv.frame, outer);
     // One test when nobody consumes effects or signals: the usual case costs nothing more.
-    if srv.journal.enabled || srv.key_signals_wanted() {
+    if srv.journal.enabled || srv.log_deletions || srv.key_signals_wanted() {
         after_effects(srv, db, c, argv, frame, srv.stats.dirty != dirty_before);
     }
     // Only the outermost unit publishes, and whatever it published is this client's.
@@ -357,12 +357,12 @@ fn after_effects(
     frame: Frame,
     changed: bool,
 ) {
-    // Keys deleted by expiry are logged only while the journal records or someone watches.
-    if srv.journal.enabled || !srv.watches.is_empty() {
+    // Keys deleted by expiry are logged only while someone consumes them.
+    if srv.log_deletions {
         srv.drain_expired();
-        if changed && !frame.propagated() {
-            srv.journal.record_iter(db, argv.len(), argv.iter());
-        }
+    }
+    if srv.journal.enabled && changed && !frame.propagated() {
+        srv.journal.record_iter(db, argv.len(), argv.iter());
     }
     if changed && !frame.signalled() && c.flags & flags::WRITE != 0 && srv.key_signals_wanted() {
         signal_key_positions(srv, db, c, argv);

@@ -134,6 +134,34 @@ impl Ctx<'_> {
         self.srv.signal_modified(db, key);
     }
 
+    /// States a keyspace event of this command on `key` of the client's database, at the
+    /// point Redis 7.0 fires it (`notify::class` bits; `event` as Redis names it). Costs one
+    /// test when the class is not enabled.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        if self.srv.config.notify_keyspace_events & class != 0 {
+            let db = self.db_index();
+            self.notify_db(db, class, event, key);
+        }
+    }
+
+    /// `notify` for a key of another database (MOVE, COPY … DB, SWAPDB).
+    #[inline(never)]
+    pub fn notify_db(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
+        if self.srv.config.notify_keyspace_events & class == 0 {
+            return;
+        }
+        // Keys that expired on the way fire their events first, as they did in Redis.
+        if self.srv.log_deletions {
+            self.srv.drain_expired();
+        }
+        let mut caller = Some(pubsub::Caller {
+            slot: self.slot,
+            out: &mut *self.reply.buf,
+        });
+        crate::notify::fire(self.srv, &mut caller, class, event, db, key);
+    }
+
     /// `modified` for a key of another database.
     pub fn modified_db(&mut self, db: usize, key: &[u8]) {
         self.srv.signal_modified(db, key);

@@ -78,7 +78,7 @@ pub fn send_to(srv: &mut Server, caller: &mut Option<Caller<'_>>, slot: usize, f
 /// as in Redis).
 pub fn publish(
     srv: &mut Server,
-    mut caller: Option<Caller<'_>>,
+    caller: &mut Option<Caller<'_>>,
     kind: Kind,
     channel: &[u8],
     msg: &[u8],
@@ -102,7 +102,7 @@ pub fn publish(
         frame.clear();
         encode(&mut frame, 3, [word, channel, msg].into_iter());
         for &slot in &slots {
-            send_to(srv, &mut caller, slot, &frame);
+            send_to(srv, caller, slot, &frame);
         }
         receivers += slots.len();
     }
@@ -124,7 +124,7 @@ pub fn publish(
                 slots.extend_from_slice(list);
             }
             for &slot in &slots {
-                send_to(srv, &mut caller, slot, &frame);
+                send_to(srv, caller, slot, &frame);
             }
             receivers += slots.len();
         }
@@ -247,11 +247,11 @@ pub fn cmd_sunsubscribe(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 fn publish_cmd(ctx: &mut Ctx<'_>, argv: &Argv<'_>, kind: Kind) {
-    let caller = Some(Caller {
+    let mut caller = Some(Caller {
         slot: ctx.slot,
-        out: ctx.reply.buf,
+        out: &mut *ctx.reply.buf,
     });
-    let n = publish(ctx.srv, caller, kind, argv.get(1), argv.get(2));
+    let n = publish(ctx.srv, &mut caller, kind, argv.get(1), argv.get(2));
     ctx.reply.int(n as i64);
 }
 

@@ -1067,6 +1067,7 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.srv.config = next;
     ctx.srv.apply_clients_memory_limit();
     ctx.srv.apply_access_params();
+    ctx.srv.update_expiry_logging();
     if ctx.srv.config.appendonly != aof_was {
         let on = ctx.srv.config.appendonly;
         if let Err(e) = ctx.srv.aof_set_enabled(on) {
