@@ -494,7 +494,7 @@ fn subscribers_live_through_blocked_clients_rewrites_and_kills() {
         let data = vec![b'x'; 1000 + i];
         p.cmd(&[b"SET", format!("k{i}").as_bytes(), &data]);
     }
-    assert_eq!(p.cmd_str(&["BGREWRITEAOF"]).is_error(), false);
+    assert!(!p.cmd_str(&["BGREWRITEAOF"]).is_error());
     let mut batch = Vec::new();
     for i in 0..300 {
         batch.extend_from_slice(&encode(&[b"PUBLISH", b"c", format!("m{i}").as_bytes()]));
