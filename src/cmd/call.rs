@@ -310,7 +310,9 @@ fn run(
     let failed = ctx.reply.buf.get(start) == Some(&b'-');
     let frame = std::mem::replace(&mut srv.frame, outer);
     // One test when nobody consumes effects or signals: the usual case costs nothing more.
-    if srv.journal.enabled || srv.log_deletions || srv.key_signals_wanted() {
+    // `log_deletions` is on whenever the journal records (`update_expiry_logging`).
+    debug_assert!(srv.log_deletions || !srv.journal.enabled);
+    if srv.log_deletions || srv.key_signals_wanted() {
         after_effects(srv, db, c, argv, frame, srv.stats.dirty != dirty_before);
     }
     // Only the outermost unit publishes, and whatever it published is this client's.
