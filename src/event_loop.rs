@@ -41,6 +41,8 @@ const BLOCK_TIMER_MAX: Duration = Duration::from_secs(3600);
 const SHUTDOWN_FLUSH_MAX: Duration = Duration::from_secs(2);
 /// A subscriber's output smaller than this waits while a turn follows at once (`flush`).
 const SUBSCRIBER_SEND_MIN_BYTES: usize = 32 * 1024;
+/// Longest a subscriber's output waits that way: the latency a saturating publisher can add.
+const SUBSCRIBER_HOLD_NS: u64 = 4_000_000;
 
 /// The loop: owns the ring and the server state.
 pub struct EventLoop {
@@ -49,6 +51,8 @@ pub struct EventLoop {
     resume_now: bool,
     /// Subscribers whose output waits for the next turn (`flush`), reused.
     held: Vec<usize>,
+    /// When the current run of turns holding subscribers' output began.
+    hold_since_ns: Option<u64>,
     pub srv: Server,
     completions: Vec<Completion>,
     signal_fd: Option<nix::sys::signalfd::SignalFd>,
@@ -127,6 +131,7 @@ impl EventLoop {
         Ok(EventLoop {
             resume_now: false,
             held: Vec::new(),
+            hold_since_ns: None,
             ring,
             srv,
             completions: Vec::with_capacity(1024),
@@ -483,7 +488,15 @@ impl EventLoop {
         // pipeline of PUBLISHes, most often), the next turn comes at once and a subscriber's
         // small output waits for it: sent every turn, each slice's few messages would cost a
         // send per subscriber, a send costing far more than the messages in it.
-        let hold_subscribers = self.resume_now;
+        // Bounded in time: a connection that stays runnable turn after turn (a heavy
+        // pipeline) holds subscribers' messages back for at most SUBSCRIBER_HOLD_NS.
+        let now_ns = crate::util::mono_ns();
+        let hold_subscribers = self.resume_now
+            && now_ns.saturating_sub(*self.hold_since_ns.get_or_insert(now_ns))
+                < SUBSCRIBER_HOLD_NS;
+        if !hold_subscribers {
+            self.hold_since_ns = None;
+        }
         let mut held = std::mem::take(&mut self.held);
         for &slot in &touched {
             let Some(conn) = self.srv.conns.get_mut(slot) else {
