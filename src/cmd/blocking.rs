@@ -42,7 +42,7 @@
 use super::args::{parse_end, parse_mpop};
 use super::Ctx;
 use crate::blocking::{Request, Serve, Unblock};
-use crate::cmd::lists::{op_move, op_mpop, op_pop, propagate_pop};
+use crate::cmd::lists::{notify_popped, op_move, op_mpop, op_pop, propagate_pop, reply_moved};
 use crate::cmd::zsets;
 use crate::keyspace::value::ValueType;
 use crate::resp::reply::Reply;
@@ -89,6 +89,7 @@ fn serve_pop(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
     } else {
         r.bulk(&popped[0]);
     }
+    notify_popped(ctx, key, req.from);
     ctx.dirty(popped.len() as u64);
     propagate_pop(ctx, key, req.from, req.count.map(|_| popped.len()));
     true
@@ -100,9 +101,10 @@ fn serve_move(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
         return false;
     };
     let (now_ms, fill) = (ctx.now_ms, fill(ctx));
+    let mark = ctx.new_mark();
     match op_move(ctx.db(), key, dst, req.from, req.to, fill, now_ms) {
         Ok(Some(v)) => {
-            ctx.reply.bulk(&v);
+            reply_moved(ctx, key, dst, (req.from, req.to), mark, &v);
             ctx.dirty(1);
             propagate_move(ctx, key, dst, req.from, req.to);
             true
@@ -149,6 +151,7 @@ fn bpop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, end: End) {
                 ctx.reply.array(2);
                 ctx.reply.bulk(key);
                 ctx.reply.bulk(&elems[0]);
+                notify_popped(ctx, key, end);
                 ctx.dirty(1);
                 propagate_pop(ctx, key, end, None);
                 return;
@@ -172,9 +175,10 @@ pub fn cmd_brpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 fn bmove_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, from: End, to: End, deadline_ms: u64) {
     let (now_ms, fill) = (ctx.now_ms, fill(ctx));
     let (src, dst) = (argv.get(1), argv.get(2));
+    let mark = ctx.new_mark();
     match op_move(ctx.db(), src, dst, from, to, fill, now_ms) {
         Ok(Some(v)) => {
-            ctx.reply.bulk(&v);
+            reply_moved(ctx, src, dst, (from, to), mark, &v);
             ctx.dirty(1);
             propagate_move(ctx, src, dst, from, to);
         }
@@ -231,6 +235,7 @@ pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             for e in &elems {
                 r.bulk(e);
             }
+            notify_popped(ctx, keys[k], end);
             ctx.dirty(elems.len() as u64);
             propagate_pop(ctx, keys[k], end, Some(elems.len()));
         }

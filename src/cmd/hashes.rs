@@ -315,7 +315,7 @@ fn read_generic(
             true
         }
     };
-    ctx.hit(hit);
+    ctx.hit_tmp(hit);
 }
 
 pub fn cmd_hget(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {

@@ -651,7 +651,7 @@ pub fn cmd_srem(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 pub fn cmd_sismember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let r = op_sismember(ctx.db(), argv.get(1), argv.get(2), now_ms);
-    ctx.hit(!matches!(r, Ok(None)));
+    ctx.hit_tmp(!matches!(r, Ok(None)));
     match r {
         Ok(found) => ctx.reply.int(i64::from(found == Some(true))),
         Err(e) => ctx.err(e.message()),
@@ -662,7 +662,7 @@ pub fn cmd_smismember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let members = args_from(argv, 2);
     let r = op_smismember(ctx.db(), argv.get(1), &members, now_ms);
-    ctx.hit(!matches!(r, Ok((false, _))));
+    ctx.hit_tmp(!matches!(r, Ok((false, _))));
     match r {
         Ok((_, flags)) => {
             ctx.reply.array(flags.len());
@@ -677,7 +677,7 @@ pub fn cmd_smismember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 pub fn cmd_scard(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let r = op_scard(ctx.db(), argv.get(1), now_ms);
-    ctx.hit(!matches!(r, Ok(None)));
+    ctx.hit_tmp(!matches!(r, Ok(None)));
     match r {
         Ok(n) => ctx.reply.int(n.unwrap_or(0) as i64),
         Err(e) => ctx.err(e.message()),
@@ -744,7 +744,7 @@ pub fn cmd_spop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             match op_spop_count(ctx.db(), argv.get(1), count, max, now_ms) {
                 Ok(Some(r)) => {
                     if r.whole {
-                        ctx.hit(true);
+                        ctx.hit_tmp(true);
                     }
                     ctx.dirty(r.popped.len() as u64);
                     write_elems_as_set(&mut ctx.reply, &r.popped);
@@ -768,7 +768,7 @@ pub fn cmd_srandmember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     match argv.len() {
         2 => {
             let r = op_srandmember_one(ctx.db(), argv.get(1), now_ms);
-            ctx.hit(!matches!(r, Ok(None)));
+            ctx.hit_tmp(!matches!(r, Ok(None)));
             match r {
                 Ok(Some(e)) => write_member(&mut ctx.reply, e.as_member()),
                 Ok(None) => ctx.reply.null(),
@@ -783,7 +783,7 @@ pub fn cmd_srandmember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                 Some(n) => (n.unsigned_abs(), false),
             };
             let r = op_srandmember_count(ctx.db(), argv.get(1), count, distinct, now_ms);
-            ctx.hit(!matches!(r, Ok(None)));
+            ctx.hit_tmp(!matches!(r, Ok(None)));
             match r {
                 Ok(Some(elems)) => {
                     ctx.reply.array(elems.len());
@@ -933,12 +933,12 @@ pub fn cmd_sscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     // Redis answers a missing key (and rejects another type) before it parses the options.
     let found = match read_set(ctx.db(), key, now_ms) {
         Err(e) => {
-            ctx.hit(true);
+            ctx.hit_tmp(true);
             return ctx.err(e.message());
         }
         Ok(s) => s.is_some(),
     };
-    ctx.hit(found);
+    ctx.hit_tmp(found);
     let write_empty = |r: &mut Reply<'_>| {
         r.array(2);
         r.bulk(b"0");

@@ -505,7 +505,7 @@ fn read<T>(
 ) -> Result<Option<T>, OpError> {
     let now_ms = ctx.now_ms;
     let r = lookup(ctx.db(), key, now_ms).map(|z| z.map(f));
-    ctx.hit(!matches!(r, Ok(None)));
+    ctx.hit_tmp(!matches!(r, Ok(None)));
     r
 }
 
@@ -863,7 +863,7 @@ pub fn cmd_zquery(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         counts[1],
         now_ms,
     );
-    ctx.hit(!matches!(r, Ok(None)));
+    ctx.hit_tmp(!matches!(r, Ok(None)));
     match r {
         Err(e) => ctx.err(e.message()),
         Ok(items) => reply_pairs(&mut ctx.reply, &items.unwrap_or_default(), true),
@@ -1126,7 +1126,7 @@ pub fn cmd_zrandmember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
     let now_ms = ctx.now_ms;
     let r = op_zrandmember(ctx.db(), argv.get(1), count, now_ms);
-    ctx.hit(!matches!(r, Ok(None)));
+    ctx.hit_tmp(!matches!(r, Ok(None)));
     match r {
         Err(e) => ctx.err(e.message()),
         Ok(items) => reply_pairs(&mut ctx.reply, &items.unwrap_or_default(), withscores),
@@ -1367,7 +1367,7 @@ fn setop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, op: SetOp, store: bool, car
     match op_probe_sources(ctx.db(), &keys, now_ms) {
         Err(e) => {
             if !store {
-                ctx.hit(true);
+                ctx.hit_tmp(true);
             }
             return ctx.err(e.message());
         }
