@@ -408,18 +408,7 @@ pub fn pop_event(end: End) -> &'static str {
 /// `listElementsRemoved`): `lpop`/`rpop`, then `del` if the list emptied and is gone.
 pub fn notify_popped(ctx: &mut Ctx<'_>, key: &[u8], end: End) {
     ctx.notify(class::LIST, pop_event(end), key);
-    notify_del_if_gone(ctx, key);
-}
-
-/// Fires `del` on `key` if it no longer exists (a collection an op emptied and deleted).
-/// Looks the key up only while `del` events are enabled.
-pub fn notify_del_if_gone(ctx: &mut Ctx<'_>, key: &[u8]) {
-    if ctx.notifies(class::GENERIC) {
-        let now_ms = ctx.now_ms;
-        if !ctx.db().contains(key, now_ms) {
-            ctx.notify(class::GENERIC, "del", key);
-        }
-    }
+    ctx.notify_del_if_gone(key);
 }
 
 fn push_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, end: End, create: bool) {
@@ -608,7 +597,7 @@ pub fn cmd_lrem(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         Ok(n) => {
             if n > 0 {
                 ctx.notify(class::LIST, "lrem", argv.get(1));
-                notify_del_if_gone(ctx, argv.get(1));
+                ctx.notify_del_if_gone(argv.get(1));
             }
             ctx.reply.int(n as i64);
             ctx.dirty(n as u64);
@@ -629,7 +618,7 @@ pub fn cmd_ltrim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             let existed = n > 0 || db.contains(argv.get(1), now_ms);
             if existed {
                 ctx.notify(class::LIST, "ltrim", argv.get(1));
-                notify_del_if_gone(ctx, argv.get(1));
+                ctx.notify_del_if_gone(argv.get(1));
             }
             ctx.reply.ok();
             ctx.dirty(n as u64);

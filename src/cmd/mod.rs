@@ -211,6 +211,17 @@ impl Ctx<'_> {
         self.srv.config.notify_keyspace_events & class != 0
     }
 
+    /// Fires `del` on `key` if it no longer exists: a collection the command emptied, which
+    /// the op deleted. Looks the key up only while `del` events are enabled.
+    pub fn notify_del_if_gone(&mut self, key: &[u8]) {
+        if self.notifies(crate::notify::class::GENERIC) {
+            let now_ms = self.now_ms;
+            if !self.db().contains(key, now_ms) {
+                self.notify(crate::notify::class::GENERIC, "del", key);
+            }
+        }
+    }
+
     /// `notify` for a key of another database (MOVE, COPY … DB, SWAPDB).
     #[inline(never)]
     pub fn notify_db(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
