@@ -249,27 +249,20 @@ pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 // ---------------------------------------------------------------------------------------------
 // Sorted sets: BZPOPMIN BZPOPMAX BZMPOP
 
-/// Writes a popped batch: BZPOPMIN/BZPOPMAX's flat [key, member, score] (count None), or
-/// BZMPOP's [key, [[member, score], ...]].
-fn reply_zpop(r: &mut Reply<'_>, key: &[u8], items: &[(Box<[u8]>, f64)], count: Option<usize>) {
-    r.array(if count.is_some() { 2 } else { 3 });
-    r.bulk(key);
-    match count {
-        None => {
-            if let Some((m, s)) = items.first() {
-                r.bulk(m);
-                r.double(*s);
-            }
-        }
-        Some(_) => {
-            r.array(items.len());
-            for (m, s) in items {
-                r.array(2);
-                r.bulk(m);
-                r.double(*s);
-            }
-        }
-    }
+/// Writes a popped batch with its events: BZPOPMIN/BZPOPMAX's flat [key, member, score]
+/// (count None), or BZMPOP's [key, [[member, score], ...]].
+fn reply_zpop(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    min: bool,
+    items: &[(Box<[u8]>, f64)],
+    count: Option<usize>,
+) {
+    let layout = match count {
+        None => zsets::PopReply::KeyedFlat,
+        Some(_) => zsets::PopReply::Keyed,
+    };
+    zsets::reply_popped(ctx, key, min, items, layout);
 }
 
 /// Serves a BZPOPMIN/BZPOPMAX (count None) or BZMPOP waiter from the zset at `key`.
@@ -281,7 +274,7 @@ fn serve_zpop(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
         // Not a non-empty zset: the framework checked, so this is not reached.
         _ => return false,
     };
-    reply_zpop(&mut ctx.reply, key, &items, req.count);
+    reply_zpop(ctx, key, min, &items, req.count);
     ctx.dirty(items.len() as u64);
     zsets::propagate_pop(ctx, key, min, req.count.map(|_| items.len()));
     true
@@ -301,7 +294,7 @@ fn bzpop_keys(
         match zsets::op_pop(ctx.db(), key, min, count.unwrap_or(1), now_ms) {
             Err(e) => return ctx.err(e.message()),
             Ok(Some(items)) if !items.is_empty() => {
-                reply_zpop(&mut ctx.reply, key, &items, count);
+                reply_zpop(ctx, key, min, &items, count);
                 ctx.dirty(items.len() as u64);
                 zsets::propagate_pop(ctx, key, min, count.map(|_| items.len()));
                 return;

@@ -94,14 +94,6 @@ impl Ctx<'_> {
         }
     }
 
-    pub fn hit_tmp(&mut self, found: bool) {
-        if found {
-            self.srv.stats.keyspace_hits += 1
-        } else {
-            self.srv.stats.keyspace_misses += 1
-        }
-    }
-
     /// A read lookup that found its key (see `read_lookup`).
     #[inline]
     pub fn hit(&mut self) {
