@@ -86,13 +86,15 @@ pub struct ScanOpts<'a> {
     pub type_name: Option<&'a [u8]>,
 }
 
-/// One SCAN step: the next cursor, the keys that passed the filters, and how many keys the
-/// TYPE filter looked up (Redis counts each as a keyspace hit).
+/// One SCAN step: the next cursor, the keys that passed the filters, how many live keys the
+/// TYPE filter looked up (Redis counts each as a keyspace hit), and the keys met past their
+/// deadline that passed MATCH, in scan order: still stored, for the command to delete.
 #[derive(Debug, Default)]
 pub struct ScanPage {
     pub cursor: u64,
     pub keys: Vec<Vec<u8>>,
     pub type_lookups: u64,
+    pub expired: Vec<Vec<u8>>,
 }
 
 /// SCAN: fetches about `count` keys from `cursor`, then filters them by pattern and type,
@@ -105,6 +107,10 @@ pub fn op_scan(db: &mut Db, cursor: u64, opts: ScanOpts<'_>, now_ms: u64) -> Sca
                 return;
             }
         }
+        let Some(v) = v else {
+            page.expired.push(k.to_vec());
+            return;
+        };
         if let Some(t) = opts.type_name {
             page.type_lookups += 1;
             if !t.eq_ignore_ascii_case(v.value_type().name().as_bytes()) {
@@ -412,9 +418,17 @@ pub fn cmd_scan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     };
     let now_ms = ctx.now_ms;
     let page = op_scan(ctx.db(), cursor, opts, now_ms);
-    // Redis looks up each candidate with lookupKeyRead to learn its type: all hits, since
-    // only live keys reach the filter.
+    // Redis looks up each candidate with lookupKeyRead to learn its type: a hit for a live
+    // key. A key past its deadline that passed MATCH is deleted there (`expired`), by the
+    // TYPE filter's lookup (which then misses: `keymiss`) or else by the expiry filter.
     ctx.srv.stats.keyspace_hits += page.type_lookups;
+    for k in &page.expired {
+        let reaped = !ctx.db().contains(k, now_ms);
+        debug_assert!(reaped, "SCAN: an expired key was live");
+        if opts.type_name.is_some() {
+            ctx.miss(k);
+        }
+    }
     let r = &mut ctx.reply;
     r.array(2);
     r.bulk(itoa::Buffer::new().format(page.cursor).as_bytes());

@@ -495,34 +495,30 @@ impl Db {
         removed
     }
 
-    /// SCAN: calls `f` for the live entries of the visited buckets, until at least `count`
+    /// SCAN: calls `f` for the entries of the visited buckets, until at least `count` live
     /// keys were emitted, `count * 10` steps were made, or the scan completed (returns 0).
-    /// Expired entries met on the way are reaped after each step.
+    /// An entry past its deadline is passed with no value and left in place: the caller
+    /// reaps those it wants (Redis's SCAN deletes only the expired keys that pass MATCH).
     pub fn scan(
         &mut self,
         cursor: u64,
         count: usize,
         now_ms: u64,
-        mut f: impl FnMut(&[u8], &Value),
+        mut f: impl FnMut(&[u8], Option<&Value>),
     ) -> u64 {
         let count = count.max(1);
         let mut steps_left = count.saturating_mul(10);
         let mut emitted = 0;
-        let mut expired = Vec::new();
         let mut v = cursor;
         loop {
             v = self.dict.scan_entries(v, |e| {
                 if self.is_expired(e, now_ms) {
-                    expired.push(e);
+                    f(self.dict.key(e), None);
                 } else {
-                    f(self.dict.key(e), self.dict.value(e));
+                    f(self.dict.key(e), Some(self.dict.value(e)));
                     emitted += 1;
                 }
             });
-            // Deleting between steps is safe: the cursor stays valid across resizes.
-            for e in expired.drain(..) {
-                self.reap(e);
-            }
             steps_left -= 1;
             if v == 0 || steps_left == 0 || emitted >= count {
                 return v;
