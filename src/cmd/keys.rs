@@ -101,7 +101,7 @@ pub struct ScanPage {
 /// so a filtered page may be empty while the cursor is not 0 (as in Redis).
 pub fn op_scan(db: &mut Db, cursor: u64, opts: ScanOpts<'_>, now_ms: u64) -> ScanPage {
     let mut page = ScanPage::default();
-    page.cursor = db.scan(cursor, opts.count, now_ms, |k, v| {
+    page.cursor = db.scan_with_expired(cursor, opts.count, now_ms, |k, v| {
         if let Some(p) = opts.pattern {
             if !glob_match(p, k, false) {
                 return;

@@ -495,11 +495,46 @@ impl Db {
         removed
     }
 
-    /// SCAN: calls `f` for the entries of the visited buckets, until at least `count` live
+    /// SCAN: calls `f` for the live entries of the visited buckets, until at least `count`
     /// keys were emitted, `count * 10` steps were made, or the scan completed (returns 0).
-    /// An entry past its deadline is passed with no value and left in place: the caller
-    /// reaps those it wants (Redis's SCAN deletes only the expired keys that pass MATCH).
+    /// Expired entries met on the way are reaped after each step.
     pub fn scan(
+        &mut self,
+        cursor: u64,
+        count: usize,
+        now_ms: u64,
+        mut f: impl FnMut(&[u8], &Value),
+    ) -> u64 {
+        let count = count.max(1);
+        let mut steps_left = count.saturating_mul(10);
+        let mut emitted = 0;
+        let mut expired = Vec::new();
+        let mut v = cursor;
+        loop {
+            v = self.dict.scan_entries(v, |e| {
+                if self.is_expired(e, now_ms) {
+                    expired.push(e);
+                } else {
+                    f(self.dict.key(e), self.dict.value(e));
+                    emitted += 1;
+                }
+            });
+            // Deleting between steps is safe: the cursor stays valid across resizes.
+            for e in expired.drain(..) {
+                self.reap(e);
+            }
+            steps_left -= 1;
+            if v == 0 || steps_left == 0 || emitted >= count {
+                return v;
+            }
+        }
+    }
+
+    /// `scan` as the SCAN command needs it: an entry past its deadline is passed with no
+    /// value and left in place, for the caller to reap if it wants (Redis's SCAN deletes only
+    /// the expired keys that pass MATCH, each where its filters meet it). Counts and bounds
+    /// as `scan`.
+    pub fn scan_with_expired(
         &mut self,
         cursor: u64,
         count: usize,
