@@ -38,6 +38,10 @@
 //!   counted and its buffered input runs next. Each serve unblocks one client and signals at
 //!   most two keys, so one call does at most (ready keys + 3 × blocked clients) steps.
 //! - [`expire_due`] runs once per loop turn and answers every client past its deadline.
+//! - Keyspace events are those of the non-blocking forms (`lists::notify_popped`,
+//!   `lists::reply_moved`, `zsets::reply_popped`), fired when the command pops at once or,
+//!   for a served client, by its serve function in its database, after the events of the
+//!   command that made the key ready.
 
 use super::args::{parse_end, parse_mpop};
 use super::Ctx;

@@ -11,6 +11,8 @@
 //! - A key without a TTL counts as an infinite TTL for GT and LT.
 //! - Writes (EXPIRE*, PERSIST) look keys up for writing: they touch the access clock and do
 //!   not count keyspace hits; reads (TTL family) do not touch and do count.
+//! - Keyspace events: `expire` after the reply, `del` (a deadline in the past) and
+//!   `persist` before it; the TTL family fires `keymiss` for a missing key.
 
 use super::args::{arg_eq, arg_i64, c_str};
 use super::error::ERR_NOT_INT;

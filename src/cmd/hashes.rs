@@ -20,6 +20,9 @@
 //!   checks its own field and value, then the entry count).
 //! - HINCRBYFLOAT computes in x87 long double through `util::f80::LongDouble`, the same exact
 //!   emulation INCRBYFLOAT uses.
+//! - Keyspace events, in `t_hash.c`'s places: `new` (Redis creates the hash before writing
+//!   it) before the reply, and `hset` (HSET, HMSET, HSETNX), `hincrby`, `hincrbyfloat` after
+//!   it; HDEL's `hdel` and `del` (last field) before it. Reads fire `keymiss` on a miss.
 
 use std::cell::Cell;
 

@@ -14,6 +14,12 @@
 //!   data) and copies the TTL.
 //! - A DB index is an `int`: beyond i32 it is a range error with Redis's own text, then it
 //!   must name an existing database.
+//! - Keyspace events, all before the reply: DEL and UNLINK fire `del` per deleted key, in
+//!   turn; RENAME `new` for the destination (Redis deletes it and adds it anew), then
+//!   `rename_from` and `rename_to`; COPY `new` and `copy_to`, MOVE `new`, `move_from` and
+//!   `move_to`, each in its own database. EXISTS, TOUCH, TYPE, COPY's source and SCAN's
+//!   TYPE filter fire `keymiss` when they miss; OBJECT does not (Redis's LOOKUP_NONOTIFY).
+//!   SCAN deletes (`expired`) only the expired keys that pass MATCH.
 
 use super::args::{arg_eq, arg_i64, parse_scan_cursor, SCAN_COUNT_DEFAULT};
 use super::error::{OpError, ERR_DB_RANGE, ERR_NOT_INT, ERR_SYNTAX};

@@ -21,6 +21,11 @@
 //! - Argument errors are reported in Redis's order: LRANGE, LTRIM, LREM parse their integers
 //!   before looking the key up; LINDEX and LSET look the key up (and check its type) first.
 //! - A new list takes its node size from `list-max-listpack-size` at creation.
+//! - Keyspace events, in `t_list.c`'s places: a push fires `new` (a new list) before its
+//!   reply and `lpush`/`rpush` after it; a pop fires `lpop`/`rpop`, then `del` if the list
+//!   emptied, after the reply; LMOVE and RPOPLPUSH fire the destination's `new` and push
+//!   before the reply and the source's pop (and `del`) after it; LSET fires `lset` after its
+//!   reply, LINSERT, LREM (+`del`) and LTRIM (+`del`, even when nothing was trimmed) before.
 
 use super::args::{arg_i64, opt_is, parse_end, parse_mpop, parts};
 use super::error::{

@@ -5,7 +5,9 @@
 //! their own rows. `call::call` runs every command from any source: lookup, arity and the
 //! checks the row's flags ask for, once, then the handler. Handlers parse their arguments,
 //! call keyspace operations (`op_*` in each family file, which know nothing of RESP), write
-//! one reply and state what they changed through the `Ctx` (`propagate`, `modified`).
+//! one reply and state what they changed through the `Ctx` (`propagate`, `modified`) and the
+//! keyspace events they fire, where Redis 7.0 fires them relative to the reply (`notify`,
+//! `notify_new_since` for keys a write added, `miss`/`read_lookup` for read lookups).
 //! COMMAND and its subcommands (`command`) are generated from the table.
 
 pub mod args;

@@ -24,6 +24,12 @@
 //! - SMEMBERS is SINTER of one key, as in Redis 7.0, so both answer in the order the smallest
 //!   set iterates (ascending for an intset). Replies of SMEMBERS, SINTER, SUNION, SDIFF and
 //!   SPOP with a count are sets in RESP3; SRANDMEMBER with a count is always an array.
+//! - Keyspace events, in `t_set.c`'s places: `sadd` (after `new`) and `srem` (+`del`)
+//!   before the reply; SMOVE `srem`, `del`, then the destination's `new` and `sadd`; SPOP
+//!   `spop` before the reply and `del` after it. The *STORE commands fire `new` before the
+//!   reply and their own event after it; an empty result fires `del` after the reply, or
+//!   before it when SINTERSTORE found a source missing (Redis returns early then). Every
+//!   missing source of a read (the STORE forms too) fires `keymiss`.
 
 use std::cell::Cell;
 use std::collections::HashSet;

@@ -20,6 +20,13 @@
 //!   with EXAT/PXAT in the past deletes the key at once.
 //! - INCRBYFLOAT computes in x87 80-bit extended precision (Redis's `long double` on x86-64),
 //!   emulated exactly in [`crate::util::f80`], so stored texts match Redis digit for digit.
+//! - Keyspace events fire where `t_string.c` fires them, checked against redis-server
+//!   7.0.15 byte for byte (`tests/notify_events.rs`): SET's `set` (and `expire` for an
+//!   expiry option) before its reply but after the old value SET … GET answers; `append`,
+//!   `setrange`, `incrby` (every INCR/DECR form) and `incrbyfloat` before the reply; MSET's
+//!   `set` key by key; GETDEL's `del` and GETEX's `expire`/`persist`/`del` after the value.
+//!   `new` fires when a write adds its key, before that key's own event; `keymiss` where a
+//!   read lookup misses, before the reply (inside MGET's array, one per missing key).
 
 use super::args::{arg_i64, opt_is, parts};
 use super::error::{

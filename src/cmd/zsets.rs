@@ -18,6 +18,12 @@
 //! - Read commands count a keyspace hit or miss (a key of another type is a hit).
 //! - BYLEX ranges assume equal scores, as Redis does; with mixed scores the result follows our
 //!   tree (Redis leaves it unspecified).
+//! - Keyspace events, in `t_zset.c`'s places: ZADD and ZINCRBY fire `new` before the reply
+//!   and `zadd`/`zincr` after it (only if something was added or updated); ZREM and the
+//!   ZREMRANGEBY* commands their event and `del` before it; every pop `zpopmin`/`zpopmax`
+//!   inside its reply, before the first element, and `del` after the elements; the STORE
+//!   commands and ZRANGESTORE `new`, the reply, their event, or for an empty result the reply
+//!   and `del`. Read lookups, the STORE forms' sources included, fire `keymiss` on a miss.
 
 use std::cell::Cell;
 use std::collections::HashMap;
