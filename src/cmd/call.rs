@@ -226,6 +226,9 @@ fn refuse(
         multi::flag_error(srv, slot);
         reply.error(&e);
     }
+    if srv.conns[slot].tracking.is_some() {
+        super::tracking::command_done(srv, slot, Some(c));
+    }
 }
 
 /// Answers a command that does not exist.
@@ -234,6 +237,9 @@ fn unknown(srv: &mut Server, slot: usize, msg: &[u8], reply: &mut Reply<'_>) {
     srv.stats.total_error_replies += 1;
     multi::flag_error(srv, slot);
     reply.error_bytes(msg);
+    if srv.conns[slot].tracking.is_some() {
+        super::tracking::command_done(srv, slot, None);
+    }
 }
 
 /// Runs one command for the connection in `slot`, writing its reply into `out`.
@@ -295,23 +301,33 @@ fn run(
     db: usize,
 ) {
     let now_ms = srv.now_ms;
-    let start = reply.buf.len();
+    let Reply { buf: out, resp3 } = reply;
+    let start = out.len();
     let outer = std::mem::replace(&mut srv.frame, Frame::for_source(src));
     srv.current_cmd = idx;
+    srv.current_slot = slot;
     srv.journal.begin_unit();
     let dirty_before = srv.stats.dirty;
     let mut ctx = Ctx {
         srv,
         slot,
         now_ms,
-        reply,
+        reply: Reply::new(&mut *out, resp3),
     };
     (c.handler)(&mut ctx, argv);
-    let failed = ctx.reply.buf.get(start) == Some(&b'-');
+    let failed = out.get(start) == Some(&b'-');
     let frame = std::mem::replace(&mut srv.frame, outer);
     // One test when nobody consumes effects or signals: the usual case costs nothing more.
-    if srv.journal.enabled || srv.log_deletions || srv.key_signals_wanted() {
-        after_effects(srv, db, c, argv, frame, srv.stats.dirty != dirty_before);
+    // Client-side caching needs no test of its own: while it has work, deletions are logged
+    // (`Server::update_expiry_logging`).
+    debug_assert!(!srv.tracking.on() || srv.log_deletions);
+    if srv.journal.enabled
+        || srv.log_deletions
+        || !srv.watches.is_empty()
+        || !srv.blocking.is_empty()
+    {
+        let changed = srv.stats.dirty != dirty_before;
+        after_effects(srv, slot, db, c, argv, frame, changed, out, src);
     }
     // Only the outermost unit publishes, and whatever it published is this client's.
     if srv.journal.end_unit() > 0 {
@@ -327,6 +343,10 @@ fn run(
     if !srv.blocking.is_empty() {
         if srv.journal.idle() {
             super::blocking::serve_ready(srv);
+            // Invalidations held for served clients (their output was in use).
+            if srv.tracking.has_pending() {
+                super::tracking::deliver_pending(srv, slot, out);
+            }
             // Serving other clients is not this command's time.
             srv.cmd_clock_ns = crate::util::mono_ns();
         }
@@ -345,17 +365,23 @@ fn run(
     srv.stats.commands_processed += 1;
 }
 
-/// What follows a command while the journal records or someone watches or is blocked: keys
-/// deleted by expiry on the way, the command's own argv as its effect when it `changed` data
-/// and stated nothing, and its key positions as modified when it named none.
+/// What follows a command while the journal records, someone watches or is blocked, or
+/// client-side caching has work: keys deleted by expiry on the way, the command's own argv
+/// as its effect when it `changed` data and stated nothing, its key positions as modified
+/// when it named none, then the tracking work (`cmd::tracking::after_command`: the keys it
+/// read remembered, invalidations held for its client written after its reply in `out`).
 #[inline(never)]
+#[allow(clippy::too_many_arguments)]
 fn after_effects(
     srv: &mut Server,
+    slot: usize,
     db: usize,
     c: &Command,
     argv: &Argv<'_>,
     frame: Frame,
     changed: bool,
+    out: &mut Vec<u8>,
+    src: Source,
 ) {
     // Keys deleted by expiry are logged only while someone consumes them.
     if srv.log_deletions {
@@ -366,6 +392,9 @@ fn after_effects(
     }
     if changed && !frame.signalled() && c.flags & flags::WRITE != 0 && srv.key_signals_wanted() {
         signal_key_positions(srv, db, c, argv);
+    }
+    if srv.tracking.on() {
+        super::tracking::after_command(srv, slot, c, argv, out, src != Source::Exec);
     }
 }
 
