@@ -295,7 +295,11 @@ impl Tracking {
             };
             for p in list {
                 if st.prefixes.insert((*p).into()) {
-                    self.prefixes.entry((*p).into()).or_default().slots.push(slot);
+                    self.prefixes
+                        .entry((*p).into())
+                        .or_default()
+                        .slots
+                        .push(slot);
                 }
             }
         }
@@ -464,7 +468,10 @@ impl Tracking {
                 "tracking client {id} in slot {slot} is not registered"
             );
             if !st.has(flag::BCAST) {
-                assert!(st.prefixes.is_empty(), "client {id}: prefixes outside BCAST");
+                assert!(
+                    st.prefixes.is_empty(),
+                    "client {id}: prefixes outside BCAST"
+                );
             }
             for p in &st.prefixes {
                 let entry = self
@@ -575,7 +582,12 @@ mod tests {
         assert!(!t.broadcast_waiting());
         let shown: Vec<(Vec<usize>, Vec<&[u8]>)> = casts
             .iter()
-            .map(|c| (c.slots.clone(), c.keys.iter().map(|(k, _)| &k[..]).collect()))
+            .map(|c| {
+                (
+                    c.slots.clone(),
+                    c.keys.iter().map(|(k, _)| &k[..]).collect(),
+                )
+            })
             .collect();
         // "" (b), then "obj:" (a), then "user:" (a); keys sorted, each once.
         assert_eq!(
@@ -625,7 +637,9 @@ mod tests {
         );
         // Printed as C strings.
         let e = check_prefixes(None, &[b"p\0q", b"p\0q1"]).unwrap_err();
-        assert!(e.message.starts_with("ERR Prefix 'p' overlaps with another provided prefix 'p'."));
+        assert!(e
+            .message
+            .starts_with("ERR Prefix 'p' overlaps with another provided prefix 'p'."));
     }
 
     #[test]

@@ -240,10 +240,7 @@ pub fn end_of_turn(srv: &mut Server) {
     if srv.tracking.broadcast_waiting() {
         broadcast(srv);
     }
-    if srv
-        .tracking
-        .over_limit(srv.config.tracking_table_max_keys)
-    {
+    if srv.tracking.over_limit(srv.config.tracking_table_max_keys) {
         enforce_limit(srv, &mut None);
     }
 }
@@ -266,7 +263,10 @@ fn broadcast(srv: &mut Server) {
             let Some(conn) = srv.conns.get(slot) else {
                 continue;
             };
-            let noloop = conn.tracking.as_deref().is_some_and(|t| t.has(flag::NOLOOP));
+            let noloop = conn
+                .tracking
+                .as_deref()
+                .is_some_and(|t| t.has(flag::NOLOOP));
             if !noloop {
                 send(srv, &mut None, slot, Msg::Keys(&array));
                 continue;
@@ -311,10 +311,7 @@ pub(crate) fn after_command(
     if srv.tracking.has_pending() {
         deliver_pending(srv, slot, out);
     }
-    if srv
-        .tracking
-        .over_limit(srv.config.tracking_table_max_keys)
-    {
+    if srv.tracking.over_limit(srv.config.tracking_table_max_keys) {
         enforce_limit(srv, &mut Some(Caller { slot, out }));
     }
 }
@@ -500,13 +497,15 @@ pub fn cmd_client_caching(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let a = argv.get(2);
     if opt_is(a, "yes") {
         if f & flag::OPTIN == 0 {
-            return ctx
-                .err("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.");
+            return ctx.err(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            );
         }
     } else if opt_is(a, "no") {
         if f & flag::OPTOUT == 0 {
-            return ctx
-                .err("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.");
+            return ctx.err(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            );
         }
     } else {
         return ctx.err(ERR_SYNTAX);
