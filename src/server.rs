@@ -789,6 +789,12 @@ impl Server {
         // pay in release builds for a check of arithmetic.
         #[cfg(debug_assertions)]
         self.check_clients_memory();
+        #[cfg(debug_assertions)]
+        self.tracking.check_invariants(
+            self.conns
+                .iter()
+                .filter_map(|(s, c)| c.tracking.as_deref().map(|t| (s, c.id, t))),
+        );
         let tick = Duration::from_millis(1000 / self.hz.max(1) as u64);
         let deadline = Instant::now() + tick * ACTIVE_EXPIRE_SHARE_PCT / 100;
         let now_ms = self.now_ms;

@@ -242,8 +242,6 @@ fn differential(name: &str, args: &[&str], protocols: &[u8], steps: &[Step]) {
     }
 }
 
-const DEBUG: &[&str] = &["--enable-debug-command", "yes"];
-
 #[test]
 fn default_mode_on_the_same_resp3_connection() {
     // Client 0 tracks in RESP3; client 1 writes. Invalidations of the client's own writes

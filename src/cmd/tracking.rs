@@ -159,6 +159,14 @@ fn invalidate(
     }
 }
 
+/// Once tracking has no work left (nobody tracks, no key remembered, nothing pending),
+/// commands stop paying for it: deletions are no longer logged on its account.
+fn settle(srv: &mut Server) {
+    if !srv.tracking.on() && srv.log_deletions {
+        srv.update_expiry_logging();
+    }
+}
+
 /// `key` was modified: by the running command when `by_command`, else by the server
 /// (expiry, eviction). Noted for the broadcast under the prefixes it starts with, with the
 /// client that changed it, and invalidated in the key table.
@@ -173,6 +181,7 @@ pub(crate) fn key_modified(srv: &mut Server, key: &[u8], by_command: bool) {
         srv.tracking.note_for_broadcast(key, modifier);
     }
     invalidate(srv, &mut None, key, current);
+    settle(srv);
 }
 
 /// FLUSHDB or FLUSHALL ran (Redis's `trackingInvalidateKeysOnFlush`): every tracking client
@@ -192,6 +201,7 @@ pub(crate) fn flushed(srv: &mut Server) {
         }
     }
     srv.tracking.forget_all_keys();
+    settle(srv);
 }
 
 /// Delivers the invalidations held during the command that just ended, after its reply
@@ -212,6 +222,7 @@ pub(crate) fn deliver_pending(srv: &mut Server, slot: usize, out: &mut Vec<u8>) 
             Payload::All => send(srv, &mut caller, p.slot, Msg::All),
         }
     }
+    settle(srv);
 }
 
 /// Keeps the key table within `tracking-table-max-keys` (Redis's `trackingLimitUsedSlots`):
@@ -228,6 +239,7 @@ fn enforce_limit(srv: &mut Server, caller: &mut Option<Caller<'_>>) {
         invalidate(srv, caller, &key, None);
         if !srv.tracking.over_limit(max_keys) {
             srv.tracking.limit_round_done(true);
+            settle(srv);
             return;
         }
     }
