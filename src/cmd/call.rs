@@ -301,8 +301,7 @@ fn run(
     db: usize,
 ) {
     let now_ms = srv.now_ms;
-    let Reply { buf: out, resp3 } = reply;
-    let start = out.len();
+    let start = reply.buf.len();
     let outer = std::mem::replace(&mut srv.frame, Frame::for_source(src));
     srv.current_cmd = idx;
     srv.current_slot = slot;
@@ -312,22 +311,21 @@ fn run(
         srv,
         slot,
         now_ms,
-        reply: Reply::new(&mut *out, resp3),
+        reply,
     };
     (c.handler)(&mut ctx, argv);
-    let failed = out.get(start) == Some(&b'-');
+    let failed = ctx.reply.buf.get(start) == Some(&b'-');
     let frame = std::mem::replace(&mut srv.frame, outer);
     // One test when nobody consumes effects or signals: the usual case costs nothing more.
     // Client-side caching needs no test of its own: while it has work, deletions are logged
-    // (`Server::update_expiry_logging`).
+    // (`Server::update_expiry_logging`), so `key_signals_wanted` is not asked here.
     debug_assert!(!srv.tracking.on() || srv.log_deletions);
     if srv.journal.enabled
         || srv.log_deletions
         || !srv.watches.is_empty()
         || !srv.blocking.is_empty()
     {
-        let changed = srv.stats.dirty != dirty_before;
-        after_effects(srv, slot, db, c, argv, frame, changed, out, src);
+        after_effects(srv, db, c, argv, frame, srv.stats.dirty != dirty_before);
     }
     // Only the outermost unit publishes, and whatever it published is this client's.
     if srv.journal.end_unit() > 0 {
@@ -345,7 +343,7 @@ fn run(
             super::blocking::serve_ready(srv);
             // Invalidations held for served clients (their output was in use).
             if srv.tracking.has_pending() {
-                super::tracking::deliver_pending(srv, slot, out);
+                super::tracking::deliver_pending(srv);
             }
             // Serving other clients is not this command's time.
             srv.cmd_clock_ns = crate::util::mono_ns();
@@ -369,19 +367,15 @@ fn run(
 /// client-side caching has work: keys deleted by expiry on the way, the command's own argv
 /// as its effect when it `changed` data and stated nothing, its key positions as modified
 /// when it named none, then the tracking work (`cmd::tracking::after_command`: the keys it
-/// read remembered, invalidations held for its client written after its reply in `out`).
+/// read remembered, invalidations held for its client delivered after its reply).
 #[inline(never)]
-#[allow(clippy::too_many_arguments)]
 fn after_effects(
     srv: &mut Server,
-    slot: usize,
     db: usize,
     c: &Command,
     argv: &Argv<'_>,
     frame: Frame,
     changed: bool,
-    out: &mut Vec<u8>,
-    src: Source,
 ) {
     // Keys deleted by expiry are logged only while someone consumes them.
     if srv.log_deletions {
@@ -394,7 +388,9 @@ fn after_effects(
         signal_key_positions(srv, db, c, argv);
     }
     if srv.tracking.on() {
-        super::tracking::after_command(srv, slot, c, argv, out, src != Source::Exec);
+        // The running client is `current_slot`; a command EXEC runs is not the outermost.
+        let slot = srv.current_slot;
+        super::tracking::after_command(srv, slot, c, argv, !frame.in_exec());
     }
 }
 

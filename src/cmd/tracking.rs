@@ -27,7 +27,7 @@
 
 use super::args::{arg_i64, opt_is};
 use super::error::{ERR_NOT_INT, ERR_SYNTAX};
-use super::pubsub::{send_to, Caller};
+use super::pubsub::send_to;
 use super::{flags, Command, Ctx};
 use crate::resp::Argv;
 use crate::server::Server;
@@ -55,9 +55,10 @@ fn live_target(srv: &Server, r: Redirect) -> Option<usize> {
 }
 
 /// Redis's `sendTrackingMessage`: tells the tracking client in `slot` (or its redirect
-/// target) that `msg`'s keys are invalid. `caller` is the running command's client and reply
-/// buffer, when a command is delivering.
-fn send(srv: &mut Server, caller: &mut Option<Caller<'_>>, slot: usize, msg: Msg<'_>) {
+/// target) that `msg`'s keys are invalid. Always into the receiver's connection output, the
+/// running client's included: `Server::process_input` appends that after the command's
+/// reply, where Redis 7.0 puts these messages.
+fn send(srv: &mut Server, slot: usize, msg: Msg<'_>) {
     let Some(conn) = srv.conns.get_mut(slot) else {
         return;
     };
@@ -77,7 +78,7 @@ fn send(srv: &mut Server, caller: &mut Option<Caller<'_>>, slot: usize, msg: Msg
                     frame.extend_from_slice(b"*2\r\n$21\r\ntracking-redir-broken\r\n:");
                     frame.extend_from_slice(itoa::Buffer::new().format(r.id).as_bytes());
                     frame.extend_from_slice(b"\r\n");
-                    send_to(srv, caller, slot, &frame);
+                    send_to(srv, &mut None, slot, &frame);
                 }
                 srv.tracking_frame = frame;
                 return;
@@ -102,7 +103,7 @@ fn send(srv: &mut Server, caller: &mut Option<Caller<'_>>, slot: usize, msg: Msg
         Msg::All => frame.extend_from_slice(if own_resp3 { b"_\r\n" } else { b"$-1\r\n" }),
         Msg::Keys(array) => frame.extend_from_slice(array),
     }
-    send_to(srv, caller, target, &frame);
+    send_to(srv, &mut None, target, &frame);
     srv.tracking_frame = frame;
 }
 
@@ -118,12 +119,7 @@ fn push_bulk(out: &mut Vec<u8>, s: &[u8]) {
 /// told, and the key is forgotten. `current` is the client whose command is running (None
 /// outside commands): a NOLOOP client is not told of its own changes, and while a command
 /// runs its own client's message, and a blocked client's, wait for the end of the command.
-fn invalidate(
-    srv: &mut Server,
-    caller: &mut Option<Caller<'_>>,
-    key: &[u8],
-    current: Option<usize>,
-) {
+fn invalidate(srv: &mut Server, key: &[u8], current: Option<usize>) {
     let Some(ids) = srv.tracking.take_key(key) else {
         return;
     };
@@ -154,7 +150,7 @@ fn invalidate(
                 payload: Payload::Key(key.into()),
             });
         } else {
-            send(srv, caller, slot, Msg::Key(key));
+            send(srv, slot, Msg::Key(key));
         }
     }
 }
@@ -180,7 +176,7 @@ pub(crate) fn key_modified(srv: &mut Server, key: &[u8], by_command: bool) {
         };
         srv.tracking.note_for_broadcast(key, modifier);
     }
-    invalidate(srv, &mut None, key, current);
+    invalidate(srv, key, current);
     settle(srv);
 }
 
@@ -197,18 +193,18 @@ pub(crate) fn flushed(srv: &mut Server) {
                 payload: Payload::All,
             });
         } else {
-            send(srv, &mut None, slot, Msg::All);
+            send(srv, slot, Msg::All);
         }
     }
     srv.tracking.forget_all_keys();
     settle(srv);
 }
 
-/// Delivers the invalidations held during the command that just ended, after its reply
-/// (`out`, the reply buffer of the client in `slot`).
-pub(crate) fn deliver_pending(srv: &mut Server, slot: usize, out: &mut Vec<u8>) {
+/// Delivers the invalidations held during the command that just ended. The running
+/// client's go to its connection's output, which `Server::process_input` appends after the
+/// command's reply.
+pub(crate) fn deliver_pending(srv: &mut Server) {
     let pending = srv.tracking.take_pending();
-    let mut caller = Some(Caller { slot, out });
     for p in pending {
         let live = srv
             .conns
@@ -218,8 +214,8 @@ pub(crate) fn deliver_pending(srv: &mut Server, slot: usize, out: &mut Vec<u8>) 
             continue;
         }
         match &p.payload {
-            Payload::Key(k) => send(srv, &mut caller, p.slot, Msg::Key(k)),
-            Payload::All => send(srv, &mut caller, p.slot, Msg::All),
+            Payload::Key(k) => send(srv, p.slot, Msg::Key(k)),
+            Payload::All => send(srv, p.slot, Msg::All),
         }
     }
     settle(srv);
@@ -227,7 +223,7 @@ pub(crate) fn deliver_pending(srv: &mut Server, slot: usize, out: &mut Vec<u8>) 
 
 /// Keeps the key table within `tracking-table-max-keys` (Redis's `trackingLimitUsedSlots`):
 /// random keys are invalidated, as if modified, until it is, at most the round's effort.
-fn enforce_limit(srv: &mut Server, caller: &mut Option<Caller<'_>>) {
+fn enforce_limit(srv: &mut Server) {
     let max_keys = srv.config.tracking_table_max_keys;
     let Some(effort) = srv.tracking.limit_effort(max_keys) else {
         return;
@@ -236,7 +232,7 @@ fn enforce_limit(srv: &mut Server, caller: &mut Option<Caller<'_>>) {
         let Some(key) = srv.tracking.random_key(super::sets::rand_u64) else {
             break;
         };
-        invalidate(srv, caller, &key, None);
+        invalidate(srv, &key, None);
         if !srv.tracking.over_limit(max_keys) {
             srv.tracking.limit_round_done(true);
             settle(srv);
@@ -253,7 +249,7 @@ pub fn end_of_turn(srv: &mut Server) {
         broadcast(srv);
     }
     if srv.tracking.over_limit(srv.config.tracking_table_max_keys) {
-        enforce_limit(srv, &mut None);
+        enforce_limit(srv);
     }
 }
 
@@ -280,7 +276,7 @@ fn broadcast(srv: &mut Server) {
                 .as_deref()
                 .is_some_and(|t| t.has(flag::NOLOOP));
             if !noloop {
-                send(srv, &mut None, slot, Msg::Keys(&array));
+                send(srv, slot, Msg::Keys(&array));
                 continue;
             }
             let me = Some(conn.id);
@@ -295,22 +291,22 @@ fn broadcast(srv: &mut Server) {
             for (k, _) in b.keys.iter().filter(|(_, m)| *m != me) {
                 push_bulk(&mut adhoc, k);
             }
-            send(srv, &mut None, slot, Msg::Keys(&adhoc));
+            send(srv, slot, Msg::Keys(&adhoc));
         }
     }
 }
 
-/// The tracking work after a command run by the client in `slot` whose reply is in `out`
-/// (only called while `Tracking::on`): its keys remembered if it is a read-only command and
+/// The tracking work after a command run by the client in `slot` (only called while `Tracking::on`): its keys remembered if it is a read-only command and
 /// the client's mode says so (Redis's `call()`); then, for the outermost command only (an
 /// EXEC, not the commands it runs), the CLIENT CACHING flag spent, the held invalidations
 /// delivered and the table kept within its limit.
+#[cold]
+#[inline(never)]
 pub(crate) fn after_command(
     srv: &mut Server,
     slot: usize,
     c: &Command,
     argv: &Argv<'_>,
-    out: &mut Vec<u8>,
     outermost: bool,
 ) {
     if c.flags & flags::READONLY != 0 && c.flags & flags::PUBSUB == 0 {
@@ -321,10 +317,10 @@ pub(crate) fn after_command(
     }
     command_done(srv, slot, Some(c));
     if srv.tracking.has_pending() {
-        deliver_pending(srv, slot, out);
+        deliver_pending(srv);
     }
     if srv.tracking.over_limit(srv.config.tracking_table_max_keys) {
-        enforce_limit(srv, &mut Some(Caller { slot, out }));
+        enforce_limit(srv);
     }
 }
 
