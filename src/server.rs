@@ -8,8 +8,9 @@
 //! only through the queues kept here: `touched` (flush this connection's output or re-arm its
 //! receive this turn), `ready` (it has input to process) and `recv_to_cancel`.
 //!
-//! Commands report here what they changed: `signal_modified` (WATCH, blocked clients),
-//! `drain_expired` (keys deleted by expiry, to the journal and WATCH) and `publish_effects`
+//! Commands report here what they changed: `signal_modified` (WATCH, blocked clients,
+//! client-side caching), `drain_expired` (keys deleted by expiry, to the journal, WATCH and
+//! client-side caching) and `publish_effects`
 //! (the journal's published effects to the AOF, holding the client's reply until they are
 //! acknowledged).
 //!

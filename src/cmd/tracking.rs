@@ -3,27 +3,34 @@
 //! `call()` and `tracking.c`). The tables and their rules are in `crate::tracking`.
 //!
 //! Where invalidations come from: `Server::signal_modified` (a command modified a key),
-//! `Server::record_deletion` (a key expired or was evicted), [`flushed`] (FLUSHDB, FLUSHALL:
+//! `Server::record_deletion` (a key expired or was evicted), `flushed` (FLUSHDB, FLUSHALL:
 //! every tracking client is told that all its keys are invalid, with a null), the table limit
-//! ([`enforce_limit`]) and the broadcast of BCAST prefixes once per loop turn
-//! ([`end_of_turn`]). What is remembered comes from [`after_command`]: the keys of a
-//! read-only command run by a tracking client, as its mode and CLIENT CACHING allow.
+//! (`enforce_limit`) and the broadcast of BCAST prefixes once per loop turn (`end_of_turn`,
+//! called by the event loop before its flush). What is remembered comes from
+//! `after_command`: the keys of a read-only command run by a tracking client, as its mode and
+//! CLIENT CACHING allow.
 //!
-//! Delivery ([`send`], Redis's `sendTrackingMessage`): to the client's redirect target when
+//! Delivery (`send`, Redis's `sendTrackingMessage`): to the client's redirect target when
 //! it has one — a RESP3 target gets an `invalidate` push, a RESP2 target subscribed to
 //! anything gets a `message` on `__redis__:invalidate`, any other gets nothing; a target
 //! that went away marks the client's redirect broken and, in RESP3, pushes
 //! `tracking-redir-broken` to the client — and otherwise to the client itself, in RESP3 only.
 //! Every frame goes through `cmd::pubsub::send_to`, the one out-of-band delivery path
-//! (output limits included). Invalidations for the client whose command is running wait
-//! until that command (or its whole EXEC) has written its reply, as Redis 7.0 postpones
-//! them; so do those for a blocked client, whose output a serve may be holding.
+//! (output limits included), into the receiver's connection output; for the client whose
+//! command is running that output is appended after the command's reply by
+//! `Server::process_input`. Invalidations for that client are also held until the command
+//! (or its whole EXEC) is over, as Redis 7.0 postpones them, and so are those for a blocked
+//! client, whose output a serve may be holding (`Tracking::defer`).
 //!
 //! Differences from Redis, all in rare interleavings: a message redirected to the client
 //! whose command is running lands after that command's reply (Redis writes it where the
 //! command was); table-limit invalidations never skip a NOLOOP client (Redis skips the
 //! client whose command it is about to run); a blocked client served by another's push
-//! counts as modified by the pusher for NOLOOP.
+//! counts as modified by the pusher for NOLOOP. The table limit is enforced after each
+//! command and at the end of each loop turn, one bounded round at a time (Redis's effort
+//! per round); which keys go is random in both servers, so only their number can match.
+//! And, as Redis does, a clash between two given BCAST prefixes other than the first
+//! answers the error and then OK (`tracking::PrefixClash`).
 
 use super::args::{arg_i64, opt_is};
 use super::error::{ERR_NOT_INT, ERR_SYNTAX};
