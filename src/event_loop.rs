@@ -6,7 +6,11 @@
 //! (`Server::process_input`) → housekeeping if the tick fired (`Server::housekeeping`) →
 //! queue one send per connection that produced output and one receive per connection that is
 //! ready for more. Work is batched per turn: a connection's replies of one turn leave in one
-//! send. No command logic lives here: the loop moves bytes between sockets and the `Server`.
+//! send. While a connection stopped at its time slice with commands left (the next turn then
+//! follows at once), subscribers' small outputs wait for that turn, so that a pipeline of
+//! PUBLISHes processed over several slices reaches each subscriber in one send rather than
+//! one per slice. No command logic lives here: the loop moves bytes between sockets and the
+//! `Server`.
 //!
 //! Invariants: a connection's input buffer is either in the `Conn` or in the ring (a receive
 //! in flight), never both; a slot is freed only after its socket is shut down, and a late
@@ -35,12 +39,20 @@ const K_RECV_CANCEL: u8 = 8;
 const BLOCK_TIMER_MAX: Duration = Duration::from_secs(3600);
 /// How long shutdown waits for pending replies to leave.
 const SHUTDOWN_FLUSH_MAX: Duration = Duration::from_secs(2);
+/// A subscriber's output smaller than this waits while a turn follows at once (`flush`).
+const SUBSCRIBER_SEND_MIN_BYTES: usize = 32 * 1024;
+/// Longest a subscriber's output waits that way: the latency a saturating publisher can add.
+const SUBSCRIBER_HOLD_NS: u64 = 4_000_000;
 
 /// The loop: owns the ring and the server state.
 pub struct EventLoop {
     ring: Ring,
     /// A connection stopped at its slice with commands left: the next turn must not wait.
     resume_now: bool,
+    /// Subscribers whose output waits for the next turn (`flush`), reused.
+    held: Vec<usize>,
+    /// When the current run of turns holding subscribers' output began.
+    hold_since_ns: Option<u64>,
     pub srv: Server,
     completions: Vec<Completion>,
     signal_fd: Option<nix::sys::signalfd::SignalFd>,
@@ -118,6 +130,8 @@ impl EventLoop {
         }
         Ok(EventLoop {
             resume_now: false,
+            held: Vec::new(),
+            hold_since_ns: None,
             ring,
             srv,
             completions: Vec::with_capacity(1024),
@@ -410,7 +424,12 @@ impl EventLoop {
             return;
         }
         srv.stats.net_input_bytes += c.result as u64;
-        conn.note_received(c.result as usize);
+        let got = c.result as usize;
+        let offered = conn
+            .inbuf
+            .as_ref()
+            .map_or(got, |b| b.capacity() - b.len().saturating_sub(got));
+        conn.note_received(got, offered);
         if conn.query_len() > srv.config.query_buffer_max {
             log::warn!(
                 "Closing client that reached max query buffer length (addr={})",
@@ -470,12 +489,35 @@ impl EventLoop {
         self.srv.aof_submit(&mut self.ring);
         let aof_acked = self.srv.aof_acked_seq();
         let mut touched = std::mem::take(&mut self.srv.touched);
+        // While some connection stopped at its slice with commands left (a publisher with a
+        // pipeline of PUBLISHes, most often), the next turn comes at once and a subscriber's
+        // small output waits for it: sent every turn, each slice's few messages would cost a
+        // send per subscriber, a send costing far more than the messages in it.
+        // Bounded in time: a connection that stays runnable turn after turn (a heavy
+        // pipeline) holds subscribers' messages back for at most SUBSCRIBER_HOLD_NS.
+        let now_ns = crate::util::mono_ns();
+        let hold_subscribers = self.resume_now
+            && now_ns.saturating_sub(*self.hold_since_ns.get_or_insert(now_ns))
+                < SUBSCRIBER_HOLD_NS;
+        if !hold_subscribers {
+            self.hold_since_ns = None;
+        }
+        let mut held = std::mem::take(&mut self.held);
         for &slot in &touched {
             let Some(conn) = self.srv.conns.get_mut(slot) else {
                 continue;
             };
             conn.flush_queued = false;
             if conn.closed {
+                continue;
+            }
+            if hold_subscribers
+                && conn.subs.is_some()
+                && conn.out.len() < SUBSCRIBER_SEND_MIN_BYTES
+                && !conn.close_after_reply
+            {
+                conn.flush_queued = true;
+                held.push(slot);
                 continue;
             }
             let fd = conn.fd.as_raw_fd();
@@ -508,7 +550,7 @@ impl EventLoop {
                 >= OUT_PAUSE_BYTES;
             if !conn.recv_inflight && !conn.ready && !paused && !self.srv.shutdown_requested {
                 if let Some(mut buf) = conn.inbuf.take() {
-                    prepare_recv_buf(&mut buf, conn.small_recvs);
+                    prepare_recv_buf(&mut buf, conn.small_recvs, conn.recv_grow);
                     conn.inbuf_away_bytes = buf.capacity();
                     conn.recv_inflight = true;
                     conn.recv_handle =
@@ -525,6 +567,8 @@ impl EventLoop {
             self.srv.evict_clients(None);
         }
         touched.clear();
+        touched.append(&mut held);
+        self.held = held;
         self.srv.touched = touched;
         // The receives are still in flight (their completions are reaped only at the next
         // turn), so the handles cannot have been reused.

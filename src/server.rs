@@ -166,6 +166,7 @@ pub struct Server {
     /// Eviction under maxmemory (`evict`).
     pub evict: crate::evict::Evictor,
     /// Keys deleted by expiry are logged (`update_expiry_logging`): someone consumes them.
+    /// Always true while the journal records.
     pub(crate) log_deletions: bool,
     /// Reused by `notify::fire` for channel names.
     pub(crate) notify_channel: Vec<u8>,
@@ -709,6 +710,10 @@ impl Server {
         let now_ms = self.now_ms;
         let conn = &mut self.conns[slot];
         let lim = self.config.client_obuf_limits[conn.obuf_class()];
+        // The usual case (normal clients have no limit) costs a test per command.
+        if lim.hard_bytes == 0 && lim.soft_bytes == 0 {
+            return false;
+        }
         let pending = conn.output_pending(out_len) as u64;
         conn.output_limit_reached(lim, pending, now_ms)
     }

@@ -30,7 +30,7 @@
 
 mod common;
 
-use common::diff::{env_or, name_of, scan_to_end, words, History};
+use common::diff::{compare_events, env_or, name_of, scan_to_end, words, EventTap, History};
 use common::{Raw, Reply, Server};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -143,6 +143,9 @@ struct Diff {
     redis_check: Raw,
     /// With per-name (commands, error replies, nil replies), to show what a run covered.
     history: History,
+    /// With keyspace notifications on: each server's event subscriber, compared after every
+    /// batch.
+    taps: Option<(EventTap, EventTap)>,
 }
 
 impl Diff {
@@ -157,7 +160,17 @@ impl Diff {
             _ours_server: ours_server,
             _redis_server: redis_server,
             history: History::new("difftest", seed, HISTORY_MAX, false),
+            taps: None,
         }
+    }
+
+    /// Turns keyspace notifications of `classes` on in both servers; every batch's events
+    /// are compared from now on.
+    fn watch_events(&mut self, classes: &str) {
+        self.taps = Some((
+            EventTap::open(self._ours_server.port, classes),
+            EventTap::open(self._redis_server.port, classes),
+        ));
     }
 
     #[track_caller]
@@ -197,6 +210,9 @@ impl Diff {
                 }
             }
             self.history.push(false, args, o, r);
+        }
+        if let Some((o, r)) = &mut self.taps {
+            compare_events(&self.history, o, r);
         }
     }
 
@@ -1011,9 +1027,27 @@ impl Gen {
 fn random_stream() {
     let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
     let n: usize = env_or("DIFFTEST_N", DEFAULT_N);
-    eprintln!("difftest: seed {seed}, {n} commands (DIFFTEST_SEED / DIFFTEST_N)");
+    stream(seed, n, None);
+}
+
+/// The random stream with every keyspace notification class on (`AKEmn`): besides the
+/// replies, the events each batch fired must be the same, in the same order.
+#[test]
+fn random_stream_events() {
+    let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
+    let n: usize = env_or("DIFFTEST_EVENTS_N", DEFAULT_N / 4);
+    stream(seed, n, Some("AKEmn"));
+}
+
+fn stream(seed: u64, n: usize, events: Option<&str>) {
+    eprintln!(
+        "difftest: seed {seed}, {n} commands (DIFFTEST_SEED / DIFFTEST_N), events {events:?}"
+    );
     let started = Instant::now();
     let mut diff = Diff::start(seed);
+    if let Some(classes) = events {
+        diff.watch_events(classes);
+    }
     let mut gen = Gen::new(seed);
     let mut generated = 0;
     let mut next_state_check = STATE_CHECK_EVERY;

@@ -579,8 +579,24 @@ fn start(seed: u64) -> Diff {
 fn random_stream() {
     let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
     let n: usize = env_or("DIFFTEST_N", DEFAULT_N);
-    eprintln!("difftest_hashes: seed {seed}, {n} commands (DIFFTEST_SEED / DIFFTEST_N)");
+    stream(seed, n, None);
+}
+
+/// The random stream with every keyspace notification class on (`AKEmn`): the events of
+/// every 50 commands must be the same as Redis's, in order.
+#[test]
+fn random_stream_events() {
+    let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
+    let n: usize = env_or("DIFFTEST_EVENTS_N", DEFAULT_N / 4);
+    stream(seed, n, Some("AKEmn"));
+}
+
+fn stream(seed: u64, n: usize, events: Option<&str>) {
+    eprintln!("difftest_hashes: seed {seed}, {n} commands (DIFFTEST_SEED / DIFFTEST_N), events {events:?}");
     let mut diff = start(seed);
+    if let Some(classes) = events {
+        diff.watch_events(classes);
+    }
     let mut gen = Gen::new(seed);
     let keys = gen.keys.clone();
     let mut counts: HashMap<String, usize> = HashMap::new();
@@ -591,6 +607,9 @@ fn random_stream() {
         let resp3 = gen.rng.gen_bool(0.4);
         *counts.entry(name_of(&args)).or_default() += 1;
         diff.run(resp3, &args);
+        if i % 50 == 49 {
+            diff.check_events();
+        }
         if (i + 1) % STATE_CHECK_EVERY == 0 {
             diff.check_state(&keys);
         }

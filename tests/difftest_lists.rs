@@ -55,7 +55,9 @@ impl Diff {
         if batch.is_empty() {
             return;
         }
-        for r in self.pair.run_exact(resp3, batch, "reply") {
+        let replies = self.pair.run_exact(resp3, batch, "reply");
+        self.pair.check_events();
+        for r in replies {
             self.errors += usize::from(r.is_error());
             self.nils += usize::from(matches!(
                 r,
@@ -373,8 +375,26 @@ impl Gen {
 fn random_stream() {
     let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
     let n: usize = env_or("DIFFTEST_N", DEFAULT_N);
-    eprintln!("difftest_lists: seed {seed}, {n} commands (DIFFTEST_SEED / DIFFTEST_N)");
+    stream(seed, n, None);
+}
+
+/// The random stream with every keyspace notification class on (`AKEmn`): each batch's
+/// events must be the same as Redis's, in order.
+#[test]
+fn random_stream_events() {
+    let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
+    let n: usize = env_or("DIFFTEST_EVENTS_N", DEFAULT_N / 4);
+    stream(seed, n, Some("AKEmn"));
+}
+
+fn stream(seed: u64, n: usize, events: Option<&str>) {
+    eprintln!(
+        "difftest_lists: seed {seed}, {n} commands (DIFFTEST_SEED / DIFFTEST_N), events {events:?}"
+    );
     let mut d = Diff::start(seed);
+    if let Some(classes) = events {
+        d.pair.watch_events(classes);
+    }
     for side in [&mut d.pair.ours, &mut d.pair.redis] {
         for resp3 in [false, true] {
             assert_eq!(

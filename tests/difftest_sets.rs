@@ -202,6 +202,7 @@ impl Diff {
             }
         }
         self.run_exact_batch(resp3, &batch);
+        self.pair.check_events();
     }
 
     /// Whether Redis answers `args` (SMEMBERS/SINTER/SUNION/SDIFF) by iterating an intset.
@@ -418,6 +419,8 @@ impl Diff {
             return;
         }
         self.resyncs += 1;
+        // The events so far are compared; the rebuild's own, on ours alone, are not.
+        self.pair.check_events();
         self.pair.ours.cmd(false, &[b("DEL"), key.to_vec()]);
         let table = want_enc == Reply::bulk(b"hashtable");
         if table {
@@ -469,6 +472,7 @@ impl Diff {
             self.pair
                 .fail("resync after SPOP", false, &args, &got, &want_enc);
         }
+        self.pair.skip_events();
     }
 
     /// Compares type, encoding and members of every key of the stream.
@@ -752,11 +756,27 @@ impl Gen {
 fn random_stream() {
     let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
     let n: usize = env_or("DIFFTEST_N", DEFAULT_N);
-    eprintln!("difftest_sets: seed {seed}, {n} commands");
+    stream(seed, n, None);
+}
+
+/// The random stream with every keyspace notification class on (`AKEmn`): each run's
+/// events must be the same as Redis's, in order.
+#[test]
+fn random_stream_events() {
+    let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
+    let n: usize = env_or("DIFFTEST_EVENTS_N", DEFAULT_N / 4);
+    stream(seed, n, Some("AKEmn"));
+}
+
+fn stream(seed: u64, n: usize, events: Option<&str>) {
+    eprintln!("difftest_sets: seed {seed}, {n} commands, events {events:?}");
     let mut g = Gen {
         rng: StdRng::seed_from_u64(seed),
     };
     let mut diff = Diff::start(seed);
+    if let Some(classes) = events {
+        diff.pair.watch_events(classes);
+    }
     diff.run(false, &[words("SET str x")]);
     let mut resp3 = false;
     let mut i = 0;

@@ -99,8 +99,11 @@ impl Diff {
         let count: Option<i64> = args
             .get(2)
             .and_then(|c| std::str::from_utf8(c).ok()?.parse().ok());
+        // This read goes to ours only: the events before it are compared, its own skipped.
+        self.check_events();
         let (oc, _) = self.conns(resp3);
         let content = oc.cmd(&[b"ZRANGE", &key, b"0", b"-1", b"WITHSCORES"]);
+        self.skip_events();
         let Reply::Array(Some(items)) = content else {
             return; // WRONGTYPE etc.: the replies were already compared by shape.
         };
@@ -211,6 +214,7 @@ impl Diff {
             }
         }
         self.run_batch(&batch, resp3);
+        self.check_events();
     }
 
     /// Compares every key's type, encoding and full contents.
@@ -755,8 +759,26 @@ impl Gen {
 fn random_stream() {
     let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
     let n: usize = env_or("DIFFTEST_N", DEFAULT_N);
-    eprintln!("difftest_zsets: seed {seed}, {n} commands (DIFFTEST_SEED / DIFFTEST_N)");
+    stream(seed, n, None);
+}
+
+/// The random stream with every keyspace notification class on (`AKEmn`): each run's
+/// events must be the same as Redis's, in order.
+#[test]
+fn random_stream_events() {
+    let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
+    let n: usize = env_or("DIFFTEST_EVENTS_N", DEFAULT_N / 4);
+    stream(seed, n, Some("AKEmn"));
+}
+
+fn stream(seed: u64, n: usize, events: Option<&str>) {
+    eprintln!(
+        "difftest_zsets: seed {seed}, {n} commands (DIFFTEST_SEED / DIFFTEST_N), events {events:?}"
+    );
     let mut diff = Pair::start("difftest_zsets", seed, HISTORY_MAX);
+    if let Some(classes) = events {
+        diff.watch_events(classes);
+    }
     let mut gen = Gen {
         rng: StdRng::seed_from_u64(seed),
     };

@@ -1109,6 +1109,10 @@ fn the_table_limit_is_read_from_the_config_file() {
         .output()
         .expect("run");
     assert!(!out.status.success(), "a negative limit was accepted");
+    // And as a command-line flag.
+    let ours = Server::start(&["--tracking-table-max-keys", "5"]);
+    let redis = Server::start_redis(&["--tracking-table-max-keys", "5"]);
+    assert_eq!(escape(&get(ours.port)), escape(&get(redis.port)));
 }
 
 #[test]

@@ -38,11 +38,15 @@
 //!   counted and its buffered input runs next. Each serve unblocks one client and signals at
 //!   most two keys, so one call does at most (ready keys + 3 × blocked clients) steps.
 //! - [`expire_due`] runs once per loop turn and answers every client past its deadline.
+//! - Keyspace events are those of the non-blocking forms (`lists::notify_popped`,
+//!   `lists::reply_moved`, `zsets::reply_popped`), fired when the command pops at once or,
+//!   for a served client, by its serve function in its database, after the events of the
+//!   command that made the key ready.
 
 use super::args::{parse_end, parse_mpop};
 use super::Ctx;
 use crate::blocking::{Request, Serve, Unblock};
-use crate::cmd::lists::{op_move, op_mpop, op_pop, propagate_pop};
+use crate::cmd::lists::{notify_popped, op_move, op_mpop, op_pop, propagate_pop, reply_moved};
 use crate::cmd::zsets;
 use crate::keyspace::value::ValueType;
 use crate::resp::reply::Reply;
@@ -89,6 +93,7 @@ fn serve_pop(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
     } else {
         r.bulk(&popped[0]);
     }
+    notify_popped(ctx, key, req.from);
     ctx.dirty(popped.len() as u64);
     propagate_pop(ctx, key, req.from, req.count.map(|_| popped.len()));
     true
@@ -100,9 +105,10 @@ fn serve_move(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
         return false;
     };
     let (now_ms, fill) = (ctx.now_ms, fill(ctx));
+    let mark = ctx.new_mark();
     match op_move(ctx.db(), key, dst, req.from, req.to, fill, now_ms) {
         Ok(Some(v)) => {
-            ctx.reply.bulk(&v);
+            reply_moved(ctx, key, dst, (req.from, req.to), mark, &v);
             ctx.dirty(1);
             propagate_move(ctx, key, dst, req.from, req.to);
             true
@@ -149,6 +155,7 @@ fn bpop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, end: End) {
                 ctx.reply.array(2);
                 ctx.reply.bulk(key);
                 ctx.reply.bulk(&elems[0]);
+                notify_popped(ctx, key, end);
                 ctx.dirty(1);
                 propagate_pop(ctx, key, end, None);
                 return;
@@ -172,9 +179,10 @@ pub fn cmd_brpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 fn bmove_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, from: End, to: End, deadline_ms: u64) {
     let (now_ms, fill) = (ctx.now_ms, fill(ctx));
     let (src, dst) = (argv.get(1), argv.get(2));
+    let mark = ctx.new_mark();
     match op_move(ctx.db(), src, dst, from, to, fill, now_ms) {
         Ok(Some(v)) => {
-            ctx.reply.bulk(&v);
+            reply_moved(ctx, src, dst, (from, to), mark, &v);
             ctx.dirty(1);
             propagate_move(ctx, src, dst, from, to);
         }
@@ -231,6 +239,7 @@ pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             for e in &elems {
                 r.bulk(e);
             }
+            notify_popped(ctx, keys[k], end);
             ctx.dirty(elems.len() as u64);
             propagate_pop(ctx, keys[k], end, Some(elems.len()));
         }
@@ -244,27 +253,20 @@ pub fn cmd_blmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 // ---------------------------------------------------------------------------------------------
 // Sorted sets: BZPOPMIN BZPOPMAX BZMPOP
 
-/// Writes a popped batch: BZPOPMIN/BZPOPMAX's flat [key, member, score] (count None), or
-/// BZMPOP's [key, [[member, score], ...]].
-fn reply_zpop(r: &mut Reply<'_>, key: &[u8], items: &[(Box<[u8]>, f64)], count: Option<usize>) {
-    r.array(if count.is_some() { 2 } else { 3 });
-    r.bulk(key);
-    match count {
-        None => {
-            if let Some((m, s)) = items.first() {
-                r.bulk(m);
-                r.double(*s);
-            }
-        }
-        Some(_) => {
-            r.array(items.len());
-            for (m, s) in items {
-                r.array(2);
-                r.bulk(m);
-                r.double(*s);
-            }
-        }
-    }
+/// Writes a popped batch with its events: BZPOPMIN/BZPOPMAX's flat [key, member, score]
+/// (count None), or BZMPOP's [key, [[member, score], ...]].
+fn reply_zpop(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    min: bool,
+    items: &[(Box<[u8]>, f64)],
+    count: Option<usize>,
+) {
+    let layout = match count {
+        None => zsets::PopReply::KeyedFlat,
+        Some(_) => zsets::PopReply::Keyed,
+    };
+    zsets::reply_popped(ctx, key, min, items, layout);
 }
 
 /// Serves a BZPOPMIN/BZPOPMAX (count None) or BZMPOP waiter from the zset at `key`.
@@ -276,7 +278,7 @@ fn serve_zpop(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
         // Not a non-empty zset: the framework checked, so this is not reached.
         _ => return false,
     };
-    reply_zpop(&mut ctx.reply, key, &items, req.count);
+    reply_zpop(ctx, key, min, &items, req.count);
     ctx.dirty(items.len() as u64);
     zsets::propagate_pop(ctx, key, min, req.count.map(|_| items.len()));
     true
@@ -296,7 +298,7 @@ fn bzpop_keys(
         match zsets::op_pop(ctx.db(), key, min, count.unwrap_or(1), now_ms) {
             Err(e) => return ctx.err(e.message()),
             Ok(Some(items)) if !items.is_empty() => {
-                reply_zpop(&mut ctx.reply, key, &items, count);
+                reply_zpop(ctx, key, min, &items, count);
                 ctx.dirty(items.len() as u64);
                 zsets::propagate_pop(ctx, key, min, count.map(|_| items.len()));
                 return;

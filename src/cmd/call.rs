@@ -317,14 +317,11 @@ fn run(
     let failed = ctx.reply.buf.get(start) == Some(&b'-');
     let frame = std::mem::replace(&mut srv.frame, outer);
     // One test when nobody consumes effects or signals: the usual case costs nothing more.
-    // Client-side caching needs no test of its own: while it has work, deletions are logged
-    // (`Server::update_expiry_logging`), so `key_signals_wanted` is not asked here.
-    debug_assert!(!srv.tracking.on() || srv.log_deletions);
-    if srv.journal.enabled
-        || srv.log_deletions
-        || !srv.watches.is_empty()
-        || !srv.blocking.is_empty()
-    {
+    // `log_deletions` is on whenever the journal records or client-side caching has work
+    // (`update_expiry_logging`), so neither needs a test of its own here.
+    debug_assert!(srv.log_deletions || !srv.journal.enabled);
+    debug_assert!(srv.log_deletions || !srv.tracking.on());
+    if srv.log_deletions || !srv.watches.is_empty() || !srv.blocking.is_empty() {
         after_effects(srv, db, c, argv, frame, srv.stats.dirty != dirty_before);
     }
     // Only the outermost unit publishes, and whatever it published is this client's.

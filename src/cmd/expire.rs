@@ -11,11 +11,14 @@
 //! - A key without a TTL counts as an infinite TTL for GT and LT.
 //! - Writes (EXPIRE*, PERSIST) look keys up for writing: they touch the access clock and do
 //!   not count keyspace hits; reads (TTL family) do not touch and do count.
+//! - Keyspace events: `expire` after the reply, `del` (a deadline in the past) and
+//!   `persist` before it; the TTL family fires `keymiss` for a missing key.
 
 use super::args::{arg_eq, arg_i64, c_str};
 use super::error::ERR_NOT_INT;
 use super::Ctx;
 use crate::keyspace::Db;
+use crate::notify::class;
 use crate::resp::Argv;
 
 /// The NX / XX / GT / LT options of the EXPIRE family; XX may combine with GT or LT.
@@ -167,12 +170,21 @@ fn expire_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, seconds: bool, relative: b
         return ctx.err(&format!("ERR invalid expire time in '{name}' command"));
     };
     let now_ms = ctx.now_ms;
-    match op_expire(ctx.db(), argv.get(1), when_ms, flags, now_ms) {
+    let key = argv.get(1);
+    match op_expire(ctx.db(), key, when_ms, flags, now_ms) {
         ExpireOutcome::NoKey | ExpireOutcome::Rejected => ctx.reply.int(0),
-        ExpireOutcome::Set | ExpireOutcome::Deleted => {
+        // Redis fires `del` before its reply and `expire` after it.
+        ExpireOutcome::Deleted => {
             ctx.dirty(1);
-            propagate_expiry_of(ctx, argv.get(1));
+            propagate_expiry_of(ctx, key);
+            ctx.notify(class::GENERIC, "del", key);
             ctx.reply.int(1);
+        }
+        ExpireOutcome::Set => {
+            ctx.dirty(1);
+            propagate_expiry_of(ctx, key);
+            ctx.reply.int(1);
+            ctx.notify(class::GENERIC, "expire", key);
         }
     }
 }
@@ -211,7 +223,7 @@ pub fn cmd_pexpireat(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 fn ttl_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, millis: bool, absolute: bool) {
     let now_ms = ctx.now_ms;
     let ttl = op_ttl(ctx.db(), argv.get(1), now_ms);
-    ctx.hit(ttl != KeyTtl::NoKey);
+    ctx.read_lookup(ttl != KeyTtl::NoKey, argv.get(1));
     match ttl {
         KeyTtl::NoKey => ctx.reply.int(-2),
         KeyTtl::Persistent => ctx.reply.int(-1),
@@ -251,6 +263,7 @@ pub fn cmd_pexpiretime(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 pub fn cmd_persist(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     if op_persist(ctx.db(), argv.get(1), now_ms) {
+        ctx.notify(class::GENERIC, "persist", argv.get(1));
         ctx.dirty(1);
         ctx.reply.int(1);
     } else {

@@ -20,6 +20,9 @@
 //!   checks its own field and value, then the entry count).
 //! - HINCRBYFLOAT computes in x87 long double through `util::f80::LongDouble`, the same exact
 //!   emulation INCRBYFLOAT uses.
+//! - Keyspace events, in `t_hash.c`'s places: `new` (Redis creates the hash before writing
+//!   it) before the reply, and `hset` (HSET, HMSET, HSETNX), `hincrby`, `hincrbyfloat` after
+//!   it; HDEL's `hdel` and `del` (last field) before it. Reads fire `keymiss` on a miss.
 
 use std::cell::Cell;
 
@@ -28,6 +31,7 @@ use super::error::{reply_err, OpError};
 use super::Ctx;
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
+use crate::notify::class;
 use crate::resp::reply::Reply;
 use crate::resp::Argv;
 use crate::types::hash::{Hash, Limits};
@@ -256,14 +260,18 @@ fn hset_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, is_hmset: bool) {
     let args: Vec<&[u8]> = argv.iter().skip(2).collect();
     let lim = limits(ctx);
     let now_ms = ctx.now_ms;
+    let mark = ctx.new_mark();
     match op_hset(ctx.db(), argv.get(1), &args, lim, now_ms) {
         Ok(created) => {
+            // Redis adds the key (`new`) before its reply and fires `hset` after it.
+            ctx.notify_new_since(mark, argv.get(1));
             ctx.dirty(args.len() as u64 / 2);
             if is_hmset {
                 ctx.reply.ok();
             } else {
                 ctx.reply.int(created as i64);
             }
+            ctx.notify(class::HASH, "hset", argv.get(1));
         }
         Err(e) => reply_err(ctx, e),
     }
@@ -280,12 +288,15 @@ pub fn cmd_hmset(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 pub fn cmd_hsetnx(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let lim = limits(ctx);
     let now_ms = ctx.now_ms;
+    let mark = ctx.new_mark();
     match op_hsetnx(ctx.db(), argv.get(1), argv.get(2), argv.get(3), lim, now_ms) {
         Ok(set) => {
+            ctx.notify_new_since(mark, argv.get(1));
+            ctx.reply.int(i64::from(set));
             if set {
+                ctx.notify(class::HASH, "hset", argv.get(1));
                 ctx.dirty(1);
             }
-            ctx.reply.int(i64::from(set));
         }
         Err(e) => reply_err(ctx, e),
     }
@@ -301,21 +312,15 @@ fn read_generic(
 ) {
     let now_ms = ctx.now_ms;
     let (db, reply) = parts(ctx);
-    let hit = match op_read(db, key, now_ms) {
-        Ok(Some(h)) => {
-            found(h, reply);
-            true
-        }
+    match op_read(db, key, now_ms) {
+        Ok(Some(h)) => found(h, reply),
         Ok(None) => {
-            missing(reply);
-            false
+            ctx.miss(key);
+            return missing(&mut ctx.reply);
         }
-        Err(e) => {
-            reply.error(e.message());
-            true
-        }
-    };
-    ctx.hit(hit);
+        Err(e) => reply.error(e.message()),
+    }
+    ctx.hit();
 }
 
 pub fn cmd_hget(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
@@ -360,6 +365,10 @@ pub fn cmd_hdel(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     match op_hdel(ctx.db(), argv.get(1), &fields, now_ms) {
         Ok(deleted) => {
             let deleted = deleted.unwrap_or(0);
+            if deleted > 0 {
+                ctx.notify(class::HASH, "hdel", argv.get(1));
+                ctx.notify_del_if_gone(argv.get(1));
+            }
             ctx.dirty(deleted as u64);
             ctx.reply.int(deleted as i64);
         }
@@ -441,10 +450,13 @@ pub fn cmd_hincrby(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     };
     let lim = limits(ctx);
     let now_ms = ctx.now_ms;
+    let mark = ctx.new_mark();
     match op_hincrby(ctx.db(), argv.get(1), argv.get(2), incr, lim, now_ms) {
         Ok(v) => {
+            ctx.notify_new_since(mark, argv.get(1));
             ctx.dirty(1);
             ctx.reply.int(v);
+            ctx.notify(class::HASH, "hincrby", argv.get(1));
         }
         Err(e) => reply_err(ctx, e),
     }
@@ -459,10 +471,13 @@ pub fn cmd_hincrbyfloat(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
     let lim = limits(ctx);
     let now_ms = ctx.now_ms;
+    let mark = ctx.new_mark();
     match op_hincrbyfloat(ctx.db(), argv.get(1), argv.get(2), incr, lim, now_ms) {
         Ok(text) => {
+            ctx.notify_new_since(mark, argv.get(1));
             ctx.dirty(1);
             ctx.reply.bulk(&text);
+            ctx.notify(class::HASH, "hincrbyfloat", argv.get(1));
             // The result, not the increment: a replay must not depend on float rounding.
             ctx.propagate(&[b"HSET", argv.get(1), argv.get(2), &text]);
         }

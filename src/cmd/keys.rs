@@ -14,6 +14,12 @@
 //!   data) and copies the TTL.
 //! - A DB index is an `int`: beyond i32 it is a range error with Redis's own text, then it
 //!   must name an existing database.
+//! - Keyspace events, all before the reply: DEL and UNLINK fire `del` per deleted key, in
+//!   turn; RENAME `new` for the destination (Redis deletes it and adds it anew), then
+//!   `rename_from` and `rename_to`; COPY `new` and `copy_to`, MOVE `new`, `move_from` and
+//!   `move_to`, each in its own database. EXISTS, TOUCH, TYPE, COPY's source and SCAN's
+//!   TYPE filter fire `keymiss` when they miss; OBJECT does not (Redis's LOOKUP_NONOTIFY).
+//!   SCAN deletes (`expired`) only the expired keys that pass MATCH.
 
 use super::args::{arg_eq, arg_i64, parse_scan_cursor, SCAN_COUNT_DEFAULT};
 use super::error::{OpError, ERR_DB_RANGE, ERR_NOT_INT, ERR_SYNTAX};
@@ -21,6 +27,7 @@ use super::Ctx;
 use crate::keyspace::value::{Value, ValueType};
 use crate::keyspace::Db;
 use crate::lazyfree::LAZYFREE_THRESHOLD;
+use crate::notify::class;
 use crate::resp::Argv;
 use crate::util::glob::glob_match;
 
@@ -85,25 +92,31 @@ pub struct ScanOpts<'a> {
     pub type_name: Option<&'a [u8]>,
 }
 
-/// One SCAN step: the next cursor, the keys that passed the filters, and how many keys the
-/// TYPE filter looked up (Redis counts each as a keyspace hit).
+/// One SCAN step: the next cursor, the keys that passed the filters, how many live keys the
+/// TYPE filter looked up (Redis counts each as a keyspace hit), and the keys met past their
+/// deadline that passed MATCH, in scan order: still stored, for the command to delete.
 #[derive(Debug, Default)]
 pub struct ScanPage {
     pub cursor: u64,
     pub keys: Vec<Vec<u8>>,
     pub type_lookups: u64,
+    pub expired: Vec<Vec<u8>>,
 }
 
 /// SCAN: fetches about `count` keys from `cursor`, then filters them by pattern and type,
 /// so a filtered page may be empty while the cursor is not 0 (as in Redis).
 pub fn op_scan(db: &mut Db, cursor: u64, opts: ScanOpts<'_>, now_ms: u64) -> ScanPage {
     let mut page = ScanPage::default();
-    page.cursor = db.scan(cursor, opts.count, now_ms, |k, v| {
+    page.cursor = db.scan_with_expired(cursor, opts.count, now_ms, |k, v| {
         if let Some(p) = opts.pattern {
             if !glob_match(p, k, false) {
                 return;
             }
         }
+        let Some(v) = v else {
+            page.expired.push(k.to_vec());
+            return;
+        };
         if let Some(t) = opts.type_name {
             page.type_lookups += 1;
             if !t.eq_ignore_ascii_case(v.value_type().name().as_bytes()) {
@@ -290,72 +303,70 @@ fn key_args<'a>(argv: &'a Argv<'a>) -> impl Iterator<Item = &'a [u8]> + 'a {
     argv.iter().skip(1)
 }
 
-/// Names the deleted keys as modified (only the keys that existed changed).
-fn signal_deleted(ctx: &mut Ctx<'_>, deleted: &[&[u8]]) {
-    for k in deleted {
-        ctx.modified(k);
+/// DEL and UNLINK: each key that existed is deleted, named as modified and fires `del` in
+/// turn, as Redis's delGenericCommand (keys found expired on the way fire `expired` between
+/// them). `lazy`: large values are dropped on the lazy-free thread, small ones inline, as
+/// Redis's dbAsyncDelete decides by the free effort.
+fn del_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, lazy: bool) {
+    let now_ms = ctx.now_ms;
+    let i = ctx.db_index();
+    let signals = ctx.srv.key_signals_wanted();
+    let mut n = 0;
+    for k in key_args(argv) {
+        let srv = &mut *ctx.srv;
+        let lazyfree = &srv.lazyfree;
+        let removed = op_del(&mut srv.dbs[i], [k], now_ms, |_, v| {
+            if lazy && v.element_count() > LAZYFREE_THRESHOLD {
+                lazyfree.free(v);
+            }
+        });
+        if removed == 0 {
+            continue;
+        }
+        n += 1;
+        if signals {
+            ctx.modified(k);
+        }
+        ctx.notify(class::GENERIC, "del", k);
     }
+    ctx.dirty(n as u64);
+    ctx.reply.int(n as i64);
 }
 
 pub fn cmd_del(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let now_ms = ctx.now_ms;
-    // Collected only when someone listens, so a DEL allocates nothing otherwise.
-    let wanted = ctx.srv.key_signals_wanted();
-    let mut deleted: Vec<&[u8]> = Vec::new();
-    let n = op_del(ctx.db(), key_args(argv), now_ms, |k, _| {
-        if wanted {
-            deleted.push(k);
-        }
-    });
-    signal_deleted(ctx, &deleted);
-    ctx.dirty(n as u64);
-    ctx.reply.int(n as i64);
+    del_generic(ctx, argv, false);
 }
 
 pub fn cmd_unlink(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let now_ms = ctx.now_ms;
-    let i = ctx.db_index();
-    let srv = &mut *ctx.srv;
-    let lazyfree = &srv.lazyfree;
-    // Large values are dropped on the lazy-free thread; small ones inline, as Redis's
-    // dbAsyncDelete decides by the free effort.
-    let wanted = srv.key_signals_wanted();
-    let mut deleted: Vec<&[u8]> = Vec::new();
-    let n = op_del(&mut srv.dbs[i], key_args(argv), now_ms, |k, v| {
-        if wanted {
-            deleted.push(k);
-        }
-        if v.element_count() > LAZYFREE_THRESHOLD {
-            lazyfree.free(v);
-        }
-    });
-    signal_deleted(ctx, &deleted);
-    ctx.dirty(n as u64);
-    ctx.reply.int(n as i64);
+    del_generic(ctx, argv, true);
 }
 
 pub fn cmd_exists(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
-    let n = op_exists(ctx.db(), key_args(argv), now_ms);
-    let asked = argv.len() - 1;
-    ctx.srv.stats.keyspace_hits += n as u64;
-    ctx.srv.stats.keyspace_misses += (asked - n) as u64;
+    let mut n = 0;
+    for k in key_args(argv) {
+        let found = op_exists(ctx.db(), [k], now_ms) == 1;
+        ctx.read_lookup(found, k);
+        n += usize::from(found);
+    }
     ctx.reply.int(n as i64);
 }
 
 pub fn cmd_touch(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
-    let n = op_touch(ctx.db(), key_args(argv), now_ms);
-    let asked = argv.len() - 1;
-    ctx.srv.stats.keyspace_hits += n as u64;
-    ctx.srv.stats.keyspace_misses += (asked - n) as u64;
+    let mut n = 0;
+    for k in key_args(argv) {
+        let found = op_touch(ctx.db(), [k], now_ms) == 1;
+        ctx.read_lookup(found, k);
+        n += usize::from(found);
+    }
     ctx.reply.int(n as i64);
 }
 
 pub fn cmd_type(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let t = op_type(ctx.db(), argv.get(1), now_ms);
-    ctx.hit(t.is_some());
+    ctx.read_lookup(t.is_some(), argv.get(1));
     ctx.reply.simple(t.map_or("none", ValueType::name));
 }
 
@@ -413,9 +424,17 @@ pub fn cmd_scan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     };
     let now_ms = ctx.now_ms;
     let page = op_scan(ctx.db(), cursor, opts, now_ms);
-    // Redis looks up each candidate with lookupKeyRead to learn its type: all hits, since
-    // only live keys reach the filter.
+    // Redis looks up each candidate with lookupKeyRead to learn its type: a hit for a live
+    // key. A key past its deadline that passed MATCH is deleted there (`expired`), by the
+    // TYPE filter's lookup (which then misses: `keymiss`) or else by the expiry filter.
     ctx.srv.stats.keyspace_hits += page.type_lookups;
+    for k in &page.expired {
+        let reaped = !ctx.db().contains(k, now_ms);
+        debug_assert!(reaped, "SCAN: an expired key was live");
+        if opts.type_name.is_some() {
+            ctx.miss(k);
+        }
+    }
     let r = &mut ctx.reply;
     r.array(2);
     r.bulk(itoa::Buffer::new().format(page.cursor).as_bytes());
@@ -435,9 +454,15 @@ pub fn cmd_randomkey(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
 
 fn rename_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, nx: bool) {
     let now_ms = ctx.now_ms;
+    let mark = ctx.new_mark();
     match op_rename(ctx.db(), argv.get(1), argv.get(2), nx, now_ms) {
         Err(e) => ctx.err(e.message()),
         Ok(RenameOutcome::Renamed) => {
+            // Redis adds the destination (`new`, even over an existing key, which it deletes
+            // first), then names both ends.
+            ctx.notify_new_since(mark, argv.get(2));
+            ctx.notify(class::GENERIC, "rename_from", argv.get(1));
+            ctx.notify(class::GENERIC, "rename_to", argv.get(2));
             ctx.dirty(1);
             if nx {
                 ctx.reply.int(1);
@@ -479,6 +504,7 @@ pub fn cmd_copy(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         i += 1;
     }
     let now_ms = ctx.now_ms;
+    let mark = ctx.new_mark_db(dst_db);
     match op_copy(
         &mut ctx.srv.dbs,
         (src_db, argv.get(1)),
@@ -488,8 +514,10 @@ pub fn cmd_copy(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ) {
         Err(e) => ctx.err(e.message()),
         Ok(outcome) => {
-            ctx.hit(outcome != CopyOutcome::NoSource);
+            ctx.read_lookup(outcome != CopyOutcome::NoSource, argv.get(1));
             if outcome == CopyOutcome::Copied {
+                ctx.notify_new_since_db(dst_db, mark, argv.get(2));
+                ctx.notify_db(dst_db, class::GENERIC, "copy_to", argv.get(2));
                 ctx.dirty(1);
                 ctx.modified_db(dst_db, argv.get(2));
                 ctx.reply.int(1);
@@ -507,10 +535,14 @@ pub fn cmd_move(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     };
     let src_db = ctx.db_index();
     let now_ms = ctx.now_ms;
+    let mark = ctx.new_mark_db(dst_db);
     match op_move(&mut ctx.srv.dbs, src_db, dst_db, argv.get(1), now_ms) {
         Err(e) => ctx.err(e.message()),
         Ok(moved) => {
             if moved {
+                ctx.notify_new_since_db(dst_db, mark, argv.get(1));
+                ctx.notify_db(src_db, class::GENERIC, "move_from", argv.get(1));
+                ctx.notify_db(dst_db, class::GENERIC, "move_to", argv.get(1));
                 ctx.dirty(1);
                 ctx.modified_db(src_db, argv.get(1));
                 ctx.modified_db(dst_db, argv.get(1));
@@ -533,14 +565,17 @@ pub(super) fn shared_integers(ctx: &Ctx<'_>) -> bool {
     ctx.srv.config.maxmemory_bytes == 0 || !(p.is_lru() || p.is_lfu())
 }
 
-/// The lookup every OBJECT subcommand starts with: no touch, counts a hit or miss, and
-/// answers null for a missing key (before any policy check).
+/// The lookup every OBJECT subcommand starts with: no touch, counts a hit or miss (a miss
+/// fires no `keymiss`: Redis looks up with LOOKUP_NONOTIFY), and answers null for a
+/// missing key (before any policy check).
 fn object_lookup(ctx: &mut Ctx<'_>, key: &[u8]) -> Option<ObjectInfo> {
     let shared = shared_integers(ctx);
     let now_ms = ctx.now_ms;
     let info = op_object(ctx.db(), key, shared, now_ms);
-    ctx.hit(info.is_some());
-    if info.is_none() {
+    if info.is_some() {
+        ctx.hit();
+    } else {
+        ctx.srv.stats.keyspace_misses += 1;
         ctx.reply.null();
     }
     info

@@ -21,6 +21,11 @@
 //! - Argument errors are reported in Redis's order: LRANGE, LTRIM, LREM parse their integers
 //!   before looking the key up; LINDEX and LSET look the key up (and check its type) first.
 //! - A new list takes its node size from `list-max-listpack-size` at creation.
+//! - Keyspace events, in `t_list.c`'s places: a push fires `new` (a new list) before its
+//!   reply and `lpush`/`rpush` after it; a pop fires `lpop`/`rpop`, then `del` if the list
+//!   emptied, after the reply; LMOVE and RPOPLPUSH fire the destination's `new` and push
+//!   before the reply and the source's pop (and `del`) after it; LSET fires `lset` after its
+//!   reply, LINSERT, LREM (+`del`) and LTRIM (+`del`, even when nothing was trimmed) before.
 
 use super::args::{arg_i64, opt_is, parse_end, parse_mpop, parts};
 use super::error::{
@@ -30,6 +35,7 @@ use super::error::{
 use super::Ctx;
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
+use crate::notify::class;
 use crate::resp::reply::Reply;
 use crate::resp::Argv;
 use crate::types::list::{End, List};
@@ -387,18 +393,45 @@ fn fill(ctx: &Ctx<'_>) -> i32 {
     ctx.srv.config.list_max_listpack_size
 }
 
+/// The event of a push at `end`.
+pub fn push_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpush",
+        End::Right => "rpush",
+    }
+}
+
+/// The event of a pop from `end`.
+pub fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpop",
+        End::Right => "rpop",
+    }
+}
+
+/// Fires the events of elements popped from the list at `key` (Redis's
+/// `listElementsRemoved`): `lpop`/`rpop`, then `del` if the list emptied and is gone.
+pub fn notify_popped(ctx: &mut Ctx<'_>, key: &[u8], end: End) {
+    ctx.notify(class::LIST, pop_event(end), key);
+    ctx.notify_del_if_gone(key);
+}
+
 fn push_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, end: End, create: bool) {
     let (now_ms, fill) = (ctx.now_ms, fill(ctx));
-    let (db, reply) = parts(ctx);
+    let key = argv.get(1);
+    let mark = ctx.new_mark();
     let elems = argv.iter().skip(2);
-    match op_push(db, argv.get(1), elems, end, create, fill, now_ms) {
+    match op_push(ctx.db(), key, elems, end, create, fill, now_ms) {
         Ok(len) => {
-            reply.int(len as i64);
+            // Redis adds the key (`new`) before its reply and fires the push after it.
+            ctx.notify_new_since(mark, key);
+            ctx.reply.int(len as i64);
             if len > 0 {
+                ctx.notify(class::LIST, push_event(end), key);
                 ctx.dirty((argv.len() - 2) as u64);
             }
         }
-        Err(e) => reply.error(e.message()),
+        Err(e) => ctx.err(e.message()),
     }
 }
 
@@ -456,6 +489,10 @@ fn pop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, end: End) {
                     None => reply.null(),
                 },
             }
+            // COUNT 0 pops nothing and fires nothing.
+            if popped > 0 {
+                notify_popped(ctx, argv.get(1), end);
+            }
             ctx.dirty(popped);
         }
     }
@@ -471,27 +508,29 @@ pub fn cmd_rpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 pub fn cmd_llen(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
-    let (db, reply) = parts(ctx);
-    let res = op_llen(db, argv.get(1), now_ms);
+    let res = op_llen(ctx.db(), argv.get(1), now_ms);
+    ctx.read_lookup(!matches!(res, Ok(None)), argv.get(1));
     match res {
-        Ok(len) => reply.int(len.unwrap_or(0) as i64),
-        Err(e) => reply.error(e.message()),
+        Ok(len) => ctx.reply.int(len.unwrap_or(0) as i64),
+        Err(e) => ctx.err(e.message()),
     }
-    ctx.hit(!matches!(res, Ok(None)));
 }
 
 pub fn cmd_lindex(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let index = arg_i64(argv.get(2));
+    let key = argv.get(1);
     let (db, reply) = parts(ctx);
-    let res = op_lindex(db, argv.get(1), index, now_ms);
-    let found = !matches!(res, Ok(None));
-    match res {
+    match op_lindex(db, key, index, now_ms) {
         Ok(Some(Some(e))) => reply.bulk(e),
-        Ok(Some(None) | None) => reply.null(),
+        Ok(Some(None)) => reply.null(),
+        Ok(None) => {
+            ctx.miss(key);
+            return ctx.reply.null();
+        }
         Err(e) => reply.error(e.message()),
     }
-    ctx.hit(found);
+    ctx.hit();
 }
 
 pub fn cmd_lrange(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
@@ -499,20 +538,22 @@ pub fn cmd_lrange(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         return ctx.err(ERR_NOT_INT);
     };
     let now_ms = ctx.now_ms;
+    let key = argv.get(1);
     let (db, reply) = parts(ctx);
-    let res = op_lrange(db, argv.get(1), start, end, now_ms);
-    let found = !matches!(res, Ok(None));
-    match res {
+    match op_lrange(db, key, start, end, now_ms) {
         Ok(Some(elems)) => {
             reply.array(elems.len());
             for e in elems {
                 reply.bulk(e);
             }
         }
-        Ok(None) => reply.array(0),
+        Ok(None) => {
+            ctx.miss(key);
+            return ctx.reply.array(0);
+        }
         Err(e) => reply.error(e.message()),
     }
-    ctx.hit(found);
+    ctx.hit();
 }
 
 pub fn cmd_lset(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
@@ -522,6 +563,7 @@ pub fn cmd_lset(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     match op_lset(db, argv.get(1), index, argv.get(3), now_ms) {
         Ok(()) => {
             reply.ok();
+            ctx.notify(class::LIST, "lset", argv.get(1));
             ctx.dirty(1);
         }
         Err(e) => reply.error(e.message()),
@@ -542,7 +584,8 @@ pub fn cmd_linsert(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         Ok(InsertOutcome::NoKey) => reply.int(0),
         Ok(InsertOutcome::NoPivot) => reply.int(-1),
         Ok(InsertOutcome::Inserted(len)) => {
-            reply.int(len as i64);
+            ctx.notify(class::LIST, "linsert", argv.get(1));
+            ctx.reply.int(len as i64);
             ctx.dirty(1);
         }
         Err(e) => reply.error(e.message()),
@@ -557,7 +600,11 @@ pub fn cmd_lrem(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let (db, reply) = parts(ctx);
     match op_lrem(db, argv.get(1), count, argv.get(3), now_ms) {
         Ok(n) => {
-            reply.int(n as i64);
+            if n > 0 {
+                ctx.notify(class::LIST, "lrem", argv.get(1));
+                ctx.notify_del_if_gone(argv.get(1));
+            }
+            ctx.reply.int(n as i64);
             ctx.dirty(n as u64);
         }
         Err(e) => reply.error(e.message()),
@@ -574,7 +621,11 @@ pub fn cmd_ltrim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         Ok(n) => {
             // Redis signals an existing list as modified even when nothing was trimmed.
             let existed = n > 0 || db.contains(argv.get(1), now_ms);
-            reply.ok();
+            if existed {
+                ctx.notify(class::LIST, "ltrim", argv.get(1));
+                ctx.notify_del_if_gone(argv.get(1));
+            }
+            ctx.reply.ok();
             ctx.dirty(n as u64);
             if existed {
                 ctx.modified(argv.get(1));
@@ -628,9 +679,9 @@ pub fn cmd_lpos(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         Err(msg) => return ctx.err(msg),
     };
     let now_ms = ctx.now_ms;
-    let (db, reply) = parts(ctx);
-    let res = op_lpos(db, argv.get(1), argv.get(2), opts, now_ms);
-    let found = !matches!(res, Ok(None));
+    let res = op_lpos(ctx.db(), argv.get(1), argv.get(2), opts, now_ms);
+    ctx.read_lookup(!matches!(res, Ok(None)), argv.get(1));
+    let reply = &mut ctx.reply;
     match res {
         Err(e) => reply.error(e.message()),
         Ok(found) => {
@@ -648,20 +699,38 @@ pub fn cmd_lpos(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             }
         }
     }
-    ctx.hit(found);
 }
 
 fn move_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, from: End, to: End) {
     let (now_ms, fill) = (ctx.now_ms, fill(ctx));
-    let (db, reply) = parts(ctx);
-    match op_move(db, argv.get(1), argv.get(2), from, to, fill, now_ms) {
+    let (src, dst) = (argv.get(1), argv.get(2));
+    let mark = ctx.new_mark();
+    match op_move(ctx.db(), src, dst, from, to, fill, now_ms) {
         Ok(Some(v)) => {
-            reply.bulk(&v);
+            reply_moved(ctx, src, dst, (from, to), mark, &v);
             ctx.dirty(1);
         }
-        Ok(None) => reply.null(),
-        Err(e) => reply.error(e.message()),
+        Ok(None) => ctx.reply.null(),
+        Err(e) => ctx.err(e.message()),
     }
+}
+
+/// The reply and events of an element `v` moved from `src` to `dst` (LMOVE, RPOPLPUSH and
+/// their blocking forms, served or not), in Redis's order: the destination's `new` and push,
+/// the reply, then the source's pop and `del` if it emptied. `mark` is `new_mark` before the
+/// move.
+pub fn reply_moved(
+    ctx: &mut Ctx<'_>,
+    src: &[u8],
+    dst: &[u8],
+    (from, to): (End, End),
+    mark: u64,
+    v: &[u8],
+) {
+    ctx.notify_new_since(mark, dst);
+    ctx.notify(class::LIST, push_event(to), dst);
+    ctx.reply.bulk(v);
+    notify_popped(ctx, src, from);
 }
 
 pub fn cmd_lmove(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
@@ -693,6 +762,7 @@ pub fn cmd_lmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             reply.array(2);
             reply.bulk(keys[k]);
             reply_elems(reply, &elems);
+            notify_popped(ctx, keys[k], end);
             ctx.dirty(elems.len() as u64);
             propagate_pop(ctx, keys[k], end, Some(elems.len()));
         }

@@ -5,7 +5,9 @@
 //! their own rows. `call::call` runs every command from any source: lookup, arity and the
 //! checks the row's flags ask for, once, then the handler. Handlers parse their arguments,
 //! call keyspace operations (`op_*` in each family file, which know nothing of RESP), write
-//! one reply and state what they changed through the `Ctx` (`propagate`, `modified`).
+//! one reply and state what they changed through the `Ctx` (`propagate`, `modified`) and the
+//! keyspace events they fire, where Redis 7.0 fires them relative to the reply (`notify`,
+//! `notify_new_since` for keys a write added, `miss`/`read_lookup` for read lookups).
 //! COMMAND and its subcommands (`command`) are generated from the table.
 
 pub mod args;
@@ -81,12 +83,63 @@ impl Ctx<'_> {
         self.reply.error(error::ERR_WRONGTYPE);
     }
 
-    /// Counts a keyspace lookup for INFO stats.
-    pub fn hit(&mut self, found: bool) {
+    /// Counts a read lookup of `key` for INFO (`keyspace_hits`, `keyspace_misses`) and, when
+    /// it found nothing, fires `keymiss` (class `m`), as Redis's `lookupKeyRead` does. Call it
+    /// where Redis looks the key up, before writing the reply, so that a RESP3 client
+    /// subscribed to its own misses gets the event where Redis puts it. A key of another
+    /// type was found: a hit.
+    #[inline]
+    pub fn read_lookup(&mut self, found: bool, key: &[u8]) {
         if found {
-            self.srv.stats.keyspace_hits += 1;
+            self.hit();
         } else {
-            self.srv.stats.keyspace_misses += 1;
+            self.miss(key);
+        }
+    }
+
+    /// A read lookup that found its key (see `read_lookup`).
+    #[inline]
+    pub fn hit(&mut self) {
+        self.srv.stats.keyspace_hits += 1;
+    }
+
+    /// A read lookup of `key` that found nothing (see `read_lookup`).
+    #[inline]
+    pub fn miss(&mut self, key: &[u8]) {
+        self.srv.stats.keyspace_misses += 1;
+        self.notify(crate::notify::class::KEY_MISS, "keymiss", key);
+    }
+
+    /// A mark to pass to `notify_new_since` after a write: the client's database's count of
+    /// keys created so far.
+    #[inline]
+    pub fn new_mark(&mut self) -> u64 {
+        self.db().keys_created()
+    }
+
+    /// `new_mark` for database `db` (COPY … DB, MOVE).
+    pub fn new_mark_db(&self, db: usize) -> u64 {
+        self.srv.dbs[db].keys_created()
+    }
+
+    /// Fires `new` (class `n`) on `key` if the client's database created a key since `mark`
+    /// (`new_mark`), as Redis's `dbAdd` does. The commands that create a key call it where
+    /// Redis adds the key: after the lookups, before the command's own event and before
+    /// the reply if Redis replies after adding.
+    #[inline]
+    pub fn notify_new_since(&mut self, mark: u64, key: &[u8]) {
+        if self.srv.config.notify_keyspace_events & crate::notify::class::NEW != 0
+            && self.db().keys_created() != mark
+        {
+            let db = self.db_index();
+            self.notify_db(db, crate::notify::class::NEW, "new", key);
+        }
+    }
+
+    /// `notify_new_since` for database `db`, with a mark from `new_mark_db`.
+    pub fn notify_new_since_db(&mut self, db: usize, mark: u64, key: &[u8]) {
+        if self.srv.dbs[db].keys_created() != mark {
+            self.notify_db(db, crate::notify::class::NEW, "new", key);
         }
     }
 
@@ -143,6 +196,24 @@ impl Ctx<'_> {
         if self.srv.config.notify_keyspace_events & class != 0 {
             let db = self.db_index();
             self.notify_db(db, class, event, key);
+        }
+    }
+
+    /// Whether events of `class` are enabled: for work only an event needs (such as looking a
+    /// key up to learn whether an op deleted it).
+    #[inline]
+    pub fn notifies(&self, class: u32) -> bool {
+        self.srv.config.notify_keyspace_events & class != 0
+    }
+
+    /// Fires `del` on `key` if it no longer exists: a collection the command emptied, which
+    /// the op deleted. Looks the key up only while `del` events are enabled.
+    pub fn notify_del_if_gone(&mut self, key: &[u8]) {
+        if self.notifies(crate::notify::class::GENERIC) {
+            let now_ms = self.now_ms;
+            if !self.db().contains(key, now_ms) {
+                self.notify(crate::notify::class::GENERIC, "del", key);
+            }
         }
     }
 

@@ -24,6 +24,12 @@
 //! - SMEMBERS is SINTER of one key, as in Redis 7.0, so both answer in the order the smallest
 //!   set iterates (ascending for an intset). Replies of SMEMBERS, SINTER, SUNION, SDIFF and
 //!   SPOP with a count are sets in RESP3; SRANDMEMBER with a count is always an array.
+//! - Keyspace events, in `t_set.c`'s places: `sadd` (after `new`) and `srem` (+`del`)
+//!   before the reply; SMOVE `srem`, `del`, then the destination's `new` and `sadd`; SPOP
+//!   `spop` before the reply and `del` after it. The *STORE commands fire `new` before the
+//!   reply and their own event after it; an empty result fires `del` after the reply, or
+//!   before it when SINTERSTORE found a source missing (Redis returns early then). Every
+//!   missing source of a read (the STORE forms too) fires `keymiss`.
 
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -36,6 +42,7 @@ use super::error::{
 use super::Ctx;
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
+use crate::notify::class;
 use crate::resp::reply::Reply;
 use crate::resp::Argv;
 use crate::types::set::{Elem, Member, Set};
@@ -95,16 +102,20 @@ fn write_set(reply: &mut Reply<'_>, s: &Set) {
     s.for_each(|m| write_member(reply, m));
 }
 
-/// Keyspace hits and misses of the read lookups a command made, for INFO.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// The read lookups of the source keys a command made: how many found their key, and the
+/// indexes (in the keys given) of those that did not, in lookup order.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Lookups {
     pub hits: u64,
-    pub misses: u64,
+    pub missed: Vec<usize>,
 }
 
-fn count_lookups(ctx: &mut Ctx<'_>, l: Lookups) {
+/// Counts the lookups for INFO and fires `keymiss` on each missed key of `keys`, in order.
+fn count_lookups(ctx: &mut Ctx<'_>, keys: &[&[u8]], l: &Lookups) {
     ctx.srv.stats.keyspace_hits += l.hits;
-    ctx.srv.stats.keyspace_misses += l.misses;
+    for &i in &l.missed {
+        ctx.miss(keys[i]);
+    }
 }
 
 /// A set for reading: None if missing, WrongType for another type.
@@ -432,10 +443,10 @@ fn lookup_sources(
     now_ms: u64,
 ) -> Result<Vec<Option<usize>>, OpError> {
     let mut sizes = Vec::with_capacity(keys.len());
-    for k in keys {
+    for (i, k) in keys.iter().enumerate() {
         match db.get(k, now_ms) {
             None => {
-                lookups.misses += 1;
+                lookups.missed.push(i);
                 sizes.push(None);
             }
             Some(v) => {
@@ -627,8 +638,13 @@ pub fn cmd_sadd(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let max = intset_entries_max(ctx);
     let members = args_from(argv, 2);
+    let mark = ctx.new_mark();
     match op_sadd(ctx.db(), argv.get(1), &members, max, now_ms) {
         Ok(n) => {
+            ctx.notify_new_since(mark, argv.get(1));
+            if n > 0 {
+                ctx.notify(class::SET, "sadd", argv.get(1));
+            }
             ctx.dirty(n as u64);
             ctx.reply.int(n as i64);
         }
@@ -641,6 +657,10 @@ pub fn cmd_srem(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let members = args_from(argv, 2);
     match op_srem(ctx.db(), argv.get(1), &members, now_ms) {
         Ok(n) => {
+            if n > 0 {
+                ctx.notify(class::SET, "srem", argv.get(1));
+                ctx.notify_del_if_gone(argv.get(1));
+            }
             ctx.dirty(n as u64);
             ctx.reply.int(n as i64);
         }
@@ -651,7 +671,7 @@ pub fn cmd_srem(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 pub fn cmd_sismember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let r = op_sismember(ctx.db(), argv.get(1), argv.get(2), now_ms);
-    ctx.hit(!matches!(r, Ok(None)));
+    ctx.read_lookup(!matches!(r, Ok(None)), argv.get(1));
     match r {
         Ok(found) => ctx.reply.int(i64::from(found == Some(true))),
         Err(e) => ctx.err(e.message()),
@@ -662,7 +682,7 @@ pub fn cmd_smismember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let members = args_from(argv, 2);
     let r = op_smismember(ctx.db(), argv.get(1), &members, now_ms);
-    ctx.hit(!matches!(r, Ok((false, _))));
+    ctx.read_lookup(!matches!(r, Ok((false, _))), argv.get(1));
     match r {
         Ok((_, flags)) => {
             ctx.reply.array(flags.len());
@@ -677,7 +697,7 @@ pub fn cmd_smismember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 pub fn cmd_scard(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let r = op_scard(ctx.db(), argv.get(1), now_ms);
-    ctx.hit(!matches!(r, Ok(None)));
+    ctx.read_lookup(!matches!(r, Ok(None)), argv.get(1));
     match r {
         Ok(n) => ctx.reply.int(n.unwrap_or(0) as i64),
         Err(e) => ctx.err(e.message()),
@@ -687,10 +707,20 @@ pub fn cmd_scard(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 pub fn cmd_smove(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let max = intset_entries_max(ctx);
-    match op_smove(ctx.db(), argv.get(1), argv.get(2), argv.get(3), max, now_ms) {
+    let (src, dst) = (argv.get(1), argv.get(2));
+    let mark = ctx.new_mark();
+    match op_smove(ctx.db(), src, dst, argv.get(3), max, now_ms) {
         Ok(SmoveOutcome::NotMoved) => ctx.reply.int(0),
         Ok(SmoveOutcome::SameKeyMember) => ctx.reply.int(1),
         Ok(SmoveOutcome::Moved { added }) => {
+            // Redis's order: the source's srem (and del), then the destination is added
+            // (`new`) and gets its sadd.
+            ctx.notify(class::SET, "srem", src);
+            ctx.notify_del_if_gone(src);
+            ctx.notify_new_since(mark, dst);
+            if added {
+                ctx.notify(class::SET, "sadd", dst);
+            }
             ctx.dirty(1 + u64::from(added));
             ctx.reply.int(1);
         }
@@ -721,8 +751,10 @@ pub fn cmd_spop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     match argv.len() {
         2 => match op_spop_one(ctx.db(), argv.get(1), now_ms) {
             Ok(Some(e)) => {
+                ctx.notify(class::SET, "spop", argv.get(1));
                 ctx.dirty(1);
                 write_member(&mut ctx.reply, e.as_member());
+                ctx.notify_del_if_gone(argv.get(1));
                 propagate_srem(ctx, argv.get(1), std::slice::from_ref(&e));
             }
             Ok(None) => ctx.reply.null(),
@@ -743,13 +775,15 @@ pub fn cmd_spop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             let max = intset_entries_max(ctx);
             match op_spop_count(ctx.db(), argv.get(1), count, max, now_ms) {
                 Ok(Some(r)) => {
+                    ctx.notify(class::SET, "spop", argv.get(1));
                     if r.whole {
-                        ctx.hit(true);
+                        ctx.hit();
                     }
                     ctx.dirty(r.popped.len() as u64);
                     write_elems_as_set(&mut ctx.reply, &r.popped);
                     if r.whole {
                         // Popping the whole set deleted the key.
+                        ctx.notify(class::GENERIC, "del", argv.get(1));
                         ctx.propagate(&[b"DEL", argv.get(1)]);
                     } else {
                         propagate_srem(ctx, argv.get(1), &r.popped);
@@ -768,7 +802,7 @@ pub fn cmd_srandmember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     match argv.len() {
         2 => {
             let r = op_srandmember_one(ctx.db(), argv.get(1), now_ms);
-            ctx.hit(!matches!(r, Ok(None)));
+            ctx.read_lookup(!matches!(r, Ok(None)), argv.get(1));
             match r {
                 Ok(Some(e)) => write_member(&mut ctx.reply, e.as_member()),
                 Ok(None) => ctx.reply.null(),
@@ -783,7 +817,7 @@ pub fn cmd_srandmember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                 Some(n) => (n.unsigned_abs(), false),
             };
             let r = op_srandmember_count(ctx.db(), argv.get(1), count, distinct, now_ms);
-            ctx.hit(!matches!(r, Ok(None)));
+            ctx.read_lookup(!matches!(r, Ok(None)), argv.get(1));
             match r {
                 Ok(Some(elems)) => {
                     ctx.reply.array(elems.len());
@@ -805,7 +839,7 @@ pub fn cmd_sinter(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let keys = args_from(argv, 1);
     let mut lookups = Lookups::default();
     let r = op_sinter(ctx.db(), &keys, &mut lookups, now_ms);
-    count_lookups(ctx, lookups);
+    count_lookups(ctx, &keys, &lookups);
     match r {
         Ok(elems) => write_elems_as_set(&mut ctx.reply, &elems),
         Err(e) => ctx.err(e.message()),
@@ -843,7 +877,7 @@ pub fn cmd_sintercard(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let mut lookups = Lookups::default();
     let r = op_sinter(ctx.db(), &keys, &mut lookups, now_ms);
-    count_lookups(ctx, lookups);
+    count_lookups(ctx, &keys, &lookups);
     match r {
         Ok(elems) => {
             let n = elems.len() as u64;
@@ -860,28 +894,49 @@ pub fn cmd_sinterstore(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let keys = args_from(argv, 2);
     let mut lookups = Lookups::default();
     let r = op_sinter(ctx.db(), &keys, &mut lookups, now_ms);
-    count_lookups(ctx, lookups);
+    count_lookups(ctx, &keys, &lookups);
     match r {
         Ok(elems) => {
             let mut s = Set::new();
             for e in &elems {
                 s.add_member(e.as_member(), max);
             }
-            store_and_reply(ctx, argv.get(1), s);
+            // A missing source ends SINTERSTORE early, deleting the destination before the
+            // reply; an intersection found empty deletes it after the reply.
+            let early = !lookups.missed.is_empty();
+            store_and_reply(ctx, argv.get(1), s, "sinterstore", early);
         }
         Err(e) => ctx.err(e.message()),
     }
 }
 
-fn store_and_reply(ctx: &mut Ctx<'_>, dst: &[u8], s: Set) {
+/// Stores a computed set at `dst` and replies with its size, with Redis's events: `new` (if
+/// the key is added) before the reply and `event` after it, or for an empty result `del` (if
+/// `dst` existed), after the reply unless `del_first`.
+fn store_and_reply(ctx: &mut Ctx<'_>, dst: &[u8], s: Set, event: &str, del_first: bool) {
     let now_ms = ctx.now_ms;
+    let mark = ctx.new_mark();
     let (n, changed) = op_store(ctx.db(), dst, s, now_ms);
     if changed {
         ctx.dirty(1);
         // Only the destination changed (the sources are key positions too).
         ctx.modified(dst);
     }
-    ctx.reply.int(n as i64);
+    if n > 0 {
+        ctx.notify_new_since(mark, dst);
+        ctx.reply.int(n as i64);
+        ctx.notify(class::SET, event, dst);
+    } else if del_first {
+        if changed {
+            ctx.notify(class::GENERIC, "del", dst);
+        }
+        ctx.reply.int(0);
+    } else {
+        ctx.reply.int(0);
+        if changed {
+            ctx.notify(class::GENERIC, "del", dst);
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -900,9 +955,13 @@ fn union_diff(ctx: &mut Ctx<'_>, argv: &Argv<'_>, op: Algebra, store: bool) {
         Algebra::Union => op_sunion(db, &keys, max, &mut lookups, now_ms),
         Algebra::Diff => op_sdiff(db, &keys, max, &mut lookups, now_ms),
     };
-    count_lookups(ctx, lookups);
+    count_lookups(ctx, &keys, &lookups);
+    let event = match op {
+        Algebra::Union => "sunionstore",
+        Algebra::Diff => "sdiffstore",
+    };
     match r {
-        Ok(s) if store => store_and_reply(ctx, argv.get(1), s),
+        Ok(s) if store => store_and_reply(ctx, argv.get(1), s, event, false),
         Ok(s) => write_set(&mut ctx.reply, &s),
         Err(e) => ctx.err(e.message()),
     }
@@ -933,12 +992,12 @@ pub fn cmd_sscan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     // Redis answers a missing key (and rejects another type) before it parses the options.
     let found = match read_set(ctx.db(), key, now_ms) {
         Err(e) => {
-            ctx.hit(true);
+            ctx.hit();
             return ctx.err(e.message());
         }
         Ok(s) => s.is_some(),
     };
-    ctx.hit(found);
+    ctx.read_lookup(found, key);
     let write_empty = |r: &mut Reply<'_>| {
         r.array(2);
         r.bulk(b"0");
@@ -1000,7 +1059,7 @@ mod tests {
         assert_eq!((s.len(), s.encoding()), (7, "hashtable"));
         let s = op_sdiff(&mut db, &[b"big", b"one", b"two", b"three"], 16, &mut l, 0).unwrap();
         assert_eq!((s.len(), s.encoding()), (7, "intset"));
-        assert_eq!(l.misses, 0);
+        assert!(l.missed.is_empty());
     }
 
     #[test]
@@ -1044,7 +1103,7 @@ mod tests {
         db.set(b"dst", Value::from_bytes(b"string"), 0, false);
         let mut l = Lookups::default();
         let s = op_sunion(&mut db, &[b"a", b"missing"], 512, &mut l, 0).unwrap();
-        assert_eq!((l.hits, l.misses), (1, 1));
+        assert_eq!((l.hits, l.missed.as_slice()), (1, &[1][..]));
         assert_eq!(op_store(&mut db, b"dst", s, 0), (2, true));
         assert_eq!(encoding(&mut db, b"dst"), Some("intset"));
         assert_eq!(op_store(&mut db, b"dst", Set::new(), 0), (0, true));

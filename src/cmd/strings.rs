@@ -20,6 +20,13 @@
 //!   with EXAT/PXAT in the past deletes the key at once.
 //! - INCRBYFLOAT computes in x87 80-bit extended precision (Redis's `long double` on x86-64),
 //!   emulated exactly in [`crate::util::f80`], so stored texts match Redis digit for digit.
+//! - Keyspace events fire where `t_string.c` fires them, checked against redis-server
+//!   7.0.15 byte for byte (`tests/notify_events.rs`): SET's `set` (and `expire` for an
+//!   expiry option) before its reply but after the old value SET … GET answers; `append`,
+//!   `setrange`, `incrby` (every INCR/DECR form) and `incrbyfloat` before the reply; MSET's
+//!   `set` key by key; GETDEL's `del` and GETEX's `expire`/`persist`/`del` after the value.
+//!   `new` fires when a write adds its key, before that key's own event; `keymiss` where a
+//!   read lookup misses, before the reply (inside MGET's array, one per missing key).
 
 use super::args::{arg_i64, opt_is, parts};
 use super::error::{
@@ -28,6 +35,7 @@ use super::error::{
 use super::Ctx;
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
+use crate::notify::class;
 use crate::resp::reply::Reply;
 use crate::resp::Argv;
 use crate::util::f80::LongDouble;
@@ -193,8 +201,9 @@ pub struct SetOpts {
 
 #[derive(Debug)]
 pub enum SetOutcome {
-    /// Written; the previous live value (only reported when `get` was asked).
-    Written { old: Option<Value> },
+    /// Written; the previous live value (only reported when `get` was asked), and whether
+    /// the write added the key (Redis's `dbAdd`, which fires `new`).
+    Written { old: Option<Value>, created: bool },
     /// NX/XX stopped the write; with `get`, a copy of the current value.
     Aborted { old: Option<Value> },
 }
@@ -241,6 +250,7 @@ pub fn op_set(
         debug_assert!(stored);
     }
     Ok(SetOutcome::Written {
+        created: old.is_none(),
         old: if opts.get { old } else { None },
     })
 }
@@ -341,24 +351,19 @@ pub fn op_mget_one<'d>(db: &'d mut Db, key: &[u8], now_ms: u64) -> (bool, Option
     }
 }
 
-/// MSET: sets every pair, dropping TTLs.
-pub fn op_mset<'a>(db: &mut Db, pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>, now_ms: u64) {
-    for (k, v) in pairs {
-        drop(db.set(k, Value::from_bytes(v), now_ms, false));
-    }
+/// One pair of MSET / MSETNX: sets it, dropping any TTL. True if the key was added.
+pub fn op_mset_one(db: &mut Db, key: &[u8], value: &[u8], now_ms: u64) -> bool {
+    db.set(key, Value::from_bytes(value), now_ms, false)
+        .is_none()
 }
 
-/// MSETNX: sets every pair only if none of the keys exists. True if set.
-pub fn op_msetnx<'a>(
+/// MSETNX's condition: none of the keys exists.
+pub fn op_msetnx_allowed<'a>(
     db: &mut Db,
-    pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
+    mut pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>,
     now_ms: u64,
 ) -> bool {
-    if pairs.clone().any(|(k, _)| db.contains(k, now_ms)) {
-        return false;
-    }
-    op_mset(db, pairs, now_ms);
-    true
+    !pairs.any(|(k, _)| db.contains(k, now_ms))
 }
 
 /// APPEND: the new length. A new key gets the argument's best encoding; an existing value
@@ -668,22 +673,17 @@ pub fn lcs(a: &[u8], b: &[u8], opts: LcsOpts, mem_max: usize) -> Result<LcsResul
 
 pub fn cmd_get(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
+    let key = argv.get(1);
     let (db, reply) = parts(ctx);
-    let found = match op_get(db, argv.get(1), now_ms) {
-        Ok(Some(v)) => {
-            reply_value(reply, v);
-            true
-        }
+    match op_get(db, key, now_ms) {
+        Ok(Some(v)) => reply_value(reply, v),
         Ok(None) => {
-            reply.null();
-            false
+            ctx.miss(key);
+            return ctx.reply.null();
         }
-        Err(e) => {
-            reply.error(e.message());
-            true
-        }
-    };
-    ctx.hit(found);
+        Err(e) => reply.error(e.message()),
+    }
+    ctx.hit();
 }
 
 /// SET, SETNX, SETEX, PSETEX after parsing: runs the op and answers `ok`/`aborted` (or the
@@ -698,33 +698,47 @@ fn set_generic(
     let now_ms = ctx.now_ms;
     let value_bytes = value;
     let value = Value::from_bytes(value);
-    let (db, reply) = parts(ctx);
-    let res = op_set(db, key, value, opts, now_ms);
-    let written = matches!(res, Ok(SetOutcome::Written { .. }));
-    let found = match &res {
-        Ok(SetOutcome::Written { old }) | Ok(SetOutcome::Aborted { old }) => old.is_some(),
-        Err(_) => true,
+    let (old, written, created) = match op_set(ctx.db(), key, value, opts, now_ms) {
+        // Only GET's lookup fails, on a key of another type: a hit.
+        Err(e) => {
+            ctx.hit();
+            ctx.reply.error(e.message());
+            return false;
+        }
+        Ok(SetOutcome::Written { old, created }) => (old, true, created),
+        Ok(SetOutcome::Aborted { old }) => (old, false, false),
     };
-    match res {
-        Err(e) => reply.error(e.message()),
-        Ok(SetOutcome::Written { old }) | Ok(SetOutcome::Aborted { old }) if opts.get => {
-            match old {
-                Some(v) => reply_value(reply, &v),
-                None => reply.null(),
+    if opts.get {
+        // GET's lookup and reply come before the write, as Redis's getGenericCommand.
+        match old {
+            Some(v) => {
+                ctx.hit();
+                reply_value(&mut ctx.reply, &v);
+            }
+            None => {
+                ctx.miss(key);
+                ctx.reply.null();
             }
         }
-        Ok(SetOutcome::Written { .. }) => replies.0.write(reply),
-        Ok(SetOutcome::Aborted { .. }) => replies.1.write(reply),
-    }
-    if opts.get {
-        ctx.hit(found);
     }
     if written {
+        if created {
+            ctx.notify(class::NEW, "new", key);
+        }
+        ctx.notify(class::STRING, "set", key);
         ctx.dirty(1);
         if let Some(at) = opts.deadline_ms {
+            ctx.notify(class::GENERIC, "expire", key);
             // Relative expiries become absolute, so a replay later sets the same deadline.
             let mut b = itoa::Buffer::new();
             ctx.propagate(&[b"SET", key, value_bytes, b"PXAT", b.format(at).as_bytes()]);
+        }
+    }
+    if !opts.get {
+        if written {
+            replies.0.write(&mut ctx.reply);
+        } else {
+            replies.1.write(&mut ctx.reply);
         }
     }
     written
@@ -841,32 +855,33 @@ pub fn cmd_psetex(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     setex_generic(ctx, argv, F_PX, ERR_EXPIRE_PSETEX);
 }
 
-/// Replies with an optional owned value (nil if None), counts the read lookup, and marks
-/// the keyspace dirty if `dirty`.
+/// Counts the read lookup of `key` and replies with an optional owned value (nil if None),
+/// as Redis's getGenericCommand; marks the keyspace dirty if `dirty_*` says so.
 fn reply_old(
     ctx: &mut Ctx<'_>,
+    key: &[u8],
     res: Result<Option<Value>, OpError>,
     dirty_if_found: bool,
     dirty_always: bool,
 ) {
     match res {
         Ok(Some(v)) => {
+            ctx.hit();
             reply_value(&mut ctx.reply, &v);
-            ctx.hit(true);
             if dirty_if_found || dirty_always {
                 ctx.dirty(1);
             }
         }
         Ok(None) => {
+            ctx.miss(key);
             ctx.reply.null();
-            ctx.hit(false);
             if dirty_always {
                 ctx.dirty(1);
             }
         }
         Err(e) => {
+            ctx.hit();
             reply_err(ctx, e);
-            ctx.hit(true);
         }
     }
 }
@@ -880,8 +895,13 @@ pub fn cmd_getset(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         now_ms,
     );
     let written = res.is_ok();
-    reply_old(ctx, res, false, true);
+    let created = matches!(res, Ok(None));
+    reply_old(ctx, argv.get(1), res, false, true);
     if written {
+        if created {
+            ctx.notify(class::NEW, "new", argv.get(1));
+        }
+        ctx.notify(class::STRING, "set", argv.get(1));
         // Replayed as SET (Redis rewrites GETSET's name).
         ctx.propagate(&[b"SET", argv.get(1), argv.get(2)]);
     }
@@ -891,8 +911,9 @@ pub fn cmd_getdel(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let res = op_getdel(ctx.db(), argv.get(1), now_ms);
     let deleted = matches!(res, Ok(Some(_)));
-    reply_old(ctx, res, true, false);
+    reply_old(ctx, argv.get(1), res, true, false);
     if deleted {
+        ctx.notify(class::GENERIC, "del", argv.get(1));
         ctx.propagate(&[b"DEL", argv.get(1)]);
     }
 }
@@ -910,29 +931,35 @@ pub fn cmd_getex(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let key = argv.get(1);
     let (db, reply) = parts(ctx);
-    let (found, changed) = match op_getex(db, key, action, now_ms) {
+    let event = match op_getex(db, key, action, now_ms) {
         Ok(GetexOutcome::Missing) => {
-            reply.null();
-            (false, false)
+            ctx.miss(key);
+            return ctx.reply.null();
         }
         Ok(GetexOutcome::Read { changed }) => {
             match db.peek(key, now_ms) {
                 Some(v) => reply_value(reply, v),
                 None => reply.null(),
             }
-            (true, changed)
+            match action {
+                _ if !changed => None,
+                GetexAction::Persist => Some("persist"),
+                _ => Some("expire"),
+            }
         }
         Ok(GetexOutcome::Deleted(v)) => {
             reply_value(reply, &v);
-            (true, true)
+            Some("del")
         }
         Err(e) => {
             reply.error(e.message());
-            (true, false)
+            None
         }
     };
-    ctx.hit(found);
-    if changed {
+    ctx.hit();
+    if let Some(event) = event {
+        // After the reply: Redis answers with the value before changing the key.
+        ctx.notify(class::GENERIC, event, key);
         ctx.dirty(1);
         super::expire::propagate_expiry_of(ctx, key);
     }
@@ -940,20 +967,23 @@ pub fn cmd_getex(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 pub fn cmd_mget(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
-    let (db, reply) = parts(ctx);
-    reply.array(argv.len() - 1);
+    ctx.reply.array(argv.len() - 1);
     let mut hits = 0u64;
     for key in argv.iter().skip(1) {
-        let (found, v) = op_mget_one(db, key, now_ms);
-        hits += u64::from(found);
-        match v {
-            Some(v) => reply_value(reply, v),
-            None => reply.null(),
+        let (db, reply) = parts(ctx);
+        match op_mget_one(db, key, now_ms) {
+            (true, Some(v)) => reply_value(reply, v),
+            (true, None) => reply.null(),
+            (false, _) => {
+                // Inside the array, as Redis fires it (RESP3 self-subscribers see it there).
+                ctx.miss(key);
+                ctx.reply.null();
+                continue;
+            }
         }
+        hits += 1;
     }
-    let misses = (argv.len() - 1) as u64 - hits;
     ctx.srv.stats.keyspace_hits += hits;
-    ctx.srv.stats.keyspace_misses += misses;
 }
 
 fn pairs<'a>(argv: &Argv<'a>) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone + 'a {
@@ -970,10 +1000,20 @@ pub fn cmd_mset(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             OpError::Arity("ERR wrong number of arguments for 'mset' command"),
         );
     }
-    let now_ms = ctx.now_ms;
-    op_mset(ctx.db(), pairs(argv), now_ms);
-    ctx.dirty((argv.len() / 2) as u64);
+    mset_pairs(ctx, argv);
     ctx.reply.ok();
+}
+
+/// Sets every pair of MSET / MSETNX, each followed by its events (`new`, `set`).
+fn mset_pairs(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let now_ms = ctx.now_ms;
+    for (k, v) in pairs(argv) {
+        if op_mset_one(ctx.db(), k, v, now_ms) {
+            ctx.notify(class::NEW, "new", k);
+        }
+        ctx.notify(class::STRING, "set", k);
+    }
+    ctx.dirty((argv.len() / 2) as u64);
 }
 
 pub fn cmd_msetnx(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
@@ -984,8 +1024,8 @@ pub fn cmd_msetnx(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         );
     }
     let now_ms = ctx.now_ms;
-    if op_msetnx(ctx.db(), pairs(argv), now_ms) {
-        ctx.dirty((argv.len() / 2) as u64);
+    if op_msetnx_allowed(ctx.db(), pairs(argv), now_ms) {
+        mset_pairs(ctx, argv);
         ctx.reply.int(1);
     } else {
         ctx.reply.int(0);
@@ -994,8 +1034,11 @@ pub fn cmd_msetnx(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 pub fn cmd_append(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let (now_ms, len_max) = (ctx.now_ms, bulk_len_max(ctx));
+    let mark = ctx.new_mark();
     match op_append(ctx.db(), argv.get(1), argv.get(2), len_max, now_ms) {
         Ok(len) => {
+            ctx.notify_new_since(mark, argv.get(1));
+            ctx.notify(class::STRING, "append", argv.get(1));
             ctx.dirty(1);
             ctx.reply.int(len as i64);
         }
@@ -1007,12 +1050,12 @@ pub fn cmd_strlen(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     match op_strlen(ctx.db(), argv.get(1), now_ms) {
         Ok(n) => {
+            ctx.read_lookup(n.is_some(), argv.get(1));
             ctx.reply.int(n.unwrap_or(0) as i64);
-            ctx.hit(n.is_some());
         }
         Err(e) => {
+            ctx.hit();
             reply_err(ctx, e);
-            ctx.hit(true);
         }
     }
 }
@@ -1022,8 +1065,9 @@ pub fn cmd_getrange(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         return reply_err(ctx, OpError::NotInteger);
     };
     let now_ms = ctx.now_ms;
+    let key = argv.get(1);
     let (db, reply) = parts(ctx);
-    let found = match op_get(db, argv.get(1), now_ms) {
+    match op_get(db, key, now_ms) {
         Ok(Some(v)) => {
             let mut ib = itoa::Buffer::new();
             let s = v.str_bytes(&mut ib).unwrap_or_default();
@@ -1031,18 +1075,14 @@ pub fn cmd_getrange(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                 Some((from, to)) => reply.bulk(&s[from..to]),
                 None => reply.bulk(b""),
             }
-            true
         }
         Ok(None) => {
-            reply.bulk(b"");
-            false
+            ctx.miss(key);
+            return ctx.reply.bulk(b"");
         }
-        Err(e) => {
-            reply.error(e.message());
-            true
-        }
-    };
-    ctx.hit(found);
+        Err(e) => reply.error(e.message()),
+    }
+    ctx.hit();
 }
 
 pub fn cmd_setrange(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
@@ -1054,9 +1094,12 @@ pub fn cmd_setrange(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     };
     let (now_ms, len_max) = (ctx.now_ms, bulk_len_max(ctx));
     let value = argv.get(3);
+    let mark = ctx.new_mark();
     match op_setrange(ctx.db(), argv.get(1), offset, value, len_max, now_ms) {
         Ok(len) => {
             if !value.is_empty() {
+                ctx.notify_new_since(mark, argv.get(1));
+                ctx.notify(class::STRING, "setrange", argv.get(1));
                 ctx.dirty(1);
             }
             ctx.reply.int(len as i64);
@@ -1067,8 +1110,11 @@ pub fn cmd_setrange(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 fn incr_generic(ctx: &mut Ctx<'_>, key: &[u8], incr: i64) {
     let now_ms = ctx.now_ms;
+    let mark = ctx.new_mark();
     match op_incrby(ctx.db(), key, incr, now_ms) {
         Ok(n) => {
+            ctx.notify_new_since(mark, key);
+            ctx.notify(class::STRING, "incrby", key);
             ctx.dirty(1);
             ctx.reply.int(n);
         }
@@ -1101,8 +1147,11 @@ pub fn cmd_decrby(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 pub fn cmd_incrbyfloat(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
+    let mark = ctx.new_mark();
     match op_incrbyfloat(ctx.db(), argv.get(1), argv.get(2), now_ms) {
         Ok(text) => {
+            ctx.notify_new_since(mark, argv.get(1));
+            ctx.notify(class::STRING, "incrbyfloat", argv.get(1));
             ctx.dirty(1);
             ctx.reply.bulk(&text);
             // The result, not the increment: a replay must not depend on float rounding.
@@ -1142,8 +1191,8 @@ fn parse_lcs_opts(argv: &Argv<'_>) -> Result<LcsOpts, OpError> {
 pub fn cmd_lcs(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let (found, fetched) = op_lcs_fetch(ctx.db(), argv.get(1), argv.get(2), now_ms);
-    for f in found {
-        ctx.hit(f);
+    for (f, key) in found.into_iter().zip([argv.get(1), argv.get(2)]) {
+        ctx.read_lookup(f, key);
     }
     let res = fetched.and_then(|(a, b)| {
         let opts = parse_lcs_opts(argv)?;

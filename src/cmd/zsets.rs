@@ -18,6 +18,12 @@
 //! - Read commands count a keyspace hit or miss (a key of another type is a hit).
 //! - BYLEX ranges assume equal scores, as Redis does; with mixed scores the result follows our
 //!   tree (Redis leaves it unspecified).
+//! - Keyspace events, in `t_zset.c`'s places: ZADD and ZINCRBY fire `new` before the reply
+//!   and `zadd`/`zincr` after it (only if something was added or updated); ZREM and the
+//!   ZREMRANGEBY* commands their event and `del` before it; every pop `zpopmin`/`zpopmax`
+//!   inside its reply, before the first element, and `del` after the elements; the STORE
+//!   commands and ZRANGESTORE `new`, the reply, their event, or for an empty result the reply
+//!   and `del`. Read lookups, the STORE forms' sources included, fire `keymiss` on a miss.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -27,6 +33,7 @@ use super::error::{OpError, ERR_NOT_FLOAT, ERR_NOT_INT, ERR_POSITIVE};
 use super::Ctx;
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
+use crate::notify::class;
 use crate::resp::reply::Reply;
 use crate::resp::Argv;
 use crate::types::avl::cmp_entry;
@@ -436,9 +443,12 @@ pub fn cmd_zadd(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 fn zadd_reply(ctx: &mut Ctx<'_>, key: &[u8], flags: u32, pairs: &[(f64, &[u8])], ch: bool) {
     let (now_ms, limits) = (ctx.now_ms, limits(ctx));
+    let mark = ctx.new_mark();
     match op_zadd(ctx.db(), key, flags, pairs, limits, now_ms) {
         Err(e) => ctx.err(e.message()),
         Ok(out) => {
+            // Redis adds the key (`new`) before its reply and fires zadd/zincr after it.
+            ctx.notify_new_since(mark, key);
             ctx.dirty((out.added + out.updated) as u64);
             if flags & ZADD_INCR != 0 {
                 if out.processed > 0 {
@@ -453,6 +463,14 @@ fn zadd_reply(ctx: &mut Ctx<'_>, key: &[u8], flags: u32, pairs: &[(f64, &[u8])],
                     out.added
                 };
                 ctx.reply.int(n as i64);
+            }
+            if out.added + out.updated > 0 {
+                let event = if flags & ZADD_INCR != 0 {
+                    "zincr"
+                } else {
+                    "zadd"
+                };
+                ctx.notify(class::ZSET, event, key);
             }
         }
     }
@@ -491,6 +509,10 @@ pub fn cmd_zrem(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     match op_zrem(ctx.db(), argv.get(1), &members, now_ms) {
         Err(e) => ctx.err(e.message()),
         Ok(n) => {
+            if n > 0 {
+                ctx.notify(class::ZSET, "zrem", argv.get(1));
+                ctx.notify_del_if_gone(argv.get(1));
+            }
             ctx.dirty(n as u64);
             ctx.reply.int(n as i64);
         }
@@ -505,7 +527,7 @@ fn read<T>(
 ) -> Result<Option<T>, OpError> {
     let now_ms = ctx.now_ms;
     let r = lookup(ctx.db(), key, now_ms).map(|z| z.map(f));
-    ctx.hit(!matches!(r, Ok(None)));
+    ctx.read_lookup(!matches!(r, Ok(None)), key);
     r
 }
 
@@ -726,12 +748,15 @@ fn zrange_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, rc: RangeCmd) {
     // listpack that converts as pairs are added in reply order. This decides which zero
     // scores keep their sign (listpacks store -0 as 0).
     let (now_ms, limits) = (ctx.now_ms, limits(ctx));
+    let dst = argv.get(1);
     if items.is_empty() {
-        if ctx.db().remove(argv.get(1), now_ms).is_some() {
+        ctx.reply.int(0);
+        if ctx.db().remove(dst, now_ms).is_some() {
+            ctx.notify(class::GENERIC, "del", dst);
             ctx.dirty(1);
-            ctx.modified(argv.get(1));
+            ctx.modified(dst);
         }
-        return ctx.reply.int(0);
+        return;
     }
     let hint = if kind == KIND_RANK { items.len() } else { 0 };
     let mut z = if hint > limits.entries_max {
@@ -742,28 +767,45 @@ fn zrange_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, rc: RangeCmd) {
     for (m, s) in &items {
         z.insert_new(m, *s, limits);
     }
-    ctx.db()
-        .set(argv.get(1), Value::ZSet(Box::new(z)), now_ms, false);
+    let created = ctx
+        .db()
+        .set(dst, Value::ZSet(Box::new(z)), now_ms, false)
+        .is_none();
+    if created {
+        ctx.notify(class::NEW, "new", dst);
+    }
     ctx.dirty(1);
     // Only the destination changed (the source is a key position too).
-    ctx.modified(argv.get(1));
+    ctx.modified(dst);
     ctx.reply.int(items.len() as i64);
+    ctx.notify(class::ZSET, "zrangestore", dst);
 }
 
-/// Writes a store command's result to `dst` (deleting it when empty); returns its length.
-fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], sorted: Vec<Pair>) -> usize {
+/// Writes a store command's result to `dst` (deleting it when empty) and replies with its
+/// length, with Redis's events: `new` (if the key is added) before the reply and `event`
+/// after it, or `del` after the reply when an empty result deleted `dst`.
+fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], sorted: Vec<Pair>, event: &str) {
     let (now_ms, limits) = (ctx.now_ms, limits(ctx));
     let n = sorted.len();
     if n == 0 {
+        ctx.reply.int(0);
         if ctx.db().remove(dst, now_ms).is_some() {
+            ctx.notify(class::GENERIC, "del", dst);
             ctx.dirty(1);
         }
-        return 0;
+        return;
     }
     let z = ZSet::from_sorted(sorted, limits);
-    ctx.db().set(dst, Value::ZSet(Box::new(z)), now_ms, false);
+    let created = ctx
+        .db()
+        .set(dst, Value::ZSet(Box::new(z)), now_ms, false)
+        .is_none();
+    if created {
+        ctx.notify(class::NEW, "new", dst);
+    }
     ctx.dirty(1);
-    n
+    ctx.reply.int(n as i64);
+    ctx.notify(class::ZSET, event, dst);
 }
 
 pub fn cmd_zrange(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
@@ -863,7 +905,7 @@ pub fn cmd_zquery(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         counts[1],
         now_ms,
     );
-    ctx.hit(!matches!(r, Ok(None)));
+    ctx.read_lookup(!matches!(r, Ok(None)), argv.get(1));
     match r {
         Err(e) => ctx.err(e.message()),
         Ok(items) => reply_pairs(&mut ctx.reply, &items.unwrap_or_default(), true),
@@ -892,10 +934,19 @@ fn zremrange_reply(ctx: &mut Ctx<'_>, key: &[u8], range: Result<Range, OpError>)
         Ok(r) => r,
         Err(e) => return ctx.err(e.message()),
     };
+    let event = match range {
+        Range::Rank(..) => "zremrangebyrank",
+        Range::Score(_) => "zremrangebyscore",
+        Range::Lex(_) => "zremrangebylex",
+    };
     let now_ms = ctx.now_ms;
     match op_zremrange(ctx.db(), key, &range, now_ms) {
         Err(e) => ctx.err(e.message()),
         Ok(n) => {
+            if n > 0 {
+                ctx.notify(class::ZSET, event, key);
+                ctx.notify_del_if_gone(key);
+            }
             ctx.dirty(n as u64);
             ctx.reply.int(n as i64);
         }
@@ -966,20 +1017,74 @@ fn zpop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, min: bool) {
         Ok(None) => ctx.reply.array(0),
         Ok(Some(items)) => {
             ctx.dirty(items.len() as u64);
-            if count.is_some() {
-                // COUNT nests the pairs in RESP3.
-                reply_pairs(&mut ctx.reply, &items, true);
+            // COUNT nests the pairs in RESP3; a plain pop is one flat [member, score].
+            let layout = if count.is_some() {
+                PopReply::Pairs
             } else {
-                // A plain pop is one flat [member, score], in RESP3 too.
-                let r = &mut ctx.reply;
-                r.array(items.len() * 2);
-                for (m, s) in &items {
-                    r.bulk(m);
-                    r.double(*s);
-                }
-            }
+                PopReply::Flat
+            };
+            reply_popped(ctx, argv.get(1), min, &items, layout);
         }
     }
+}
+
+/// How a pop's reply is laid out.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PopReply {
+    /// ZPOPMIN/ZPOPMAX without COUNT: [member, score, ...], flat in RESP3 too.
+    Flat,
+    /// ZPOPMIN/ZPOPMAX with COUNT: flat in RESP2, [member, score] pairs in RESP3.
+    Pairs,
+    /// ZMPOP and BZMPOP: [key, [[member, score], ...]].
+    Keyed,
+    /// BZPOPMIN/BZPOPMAX: [key, member, score].
+    KeyedFlat,
+}
+
+/// Replies with the pairs popped from `key` (`min`: from the low end) and fires their
+/// events as Redis's genericZpopCommand does: `zpopmin`/`zpopmax` once the reply's headers
+/// are written, before its first element, then `del` after the elements if the set emptied
+/// and is gone. Nothing fires when nothing was popped (COUNT 0).
+pub fn reply_popped(ctx: &mut Ctx<'_>, key: &[u8], min: bool, items: &[Pair], layout: PopReply) {
+    let r = &mut ctx.reply;
+    let nested = match layout {
+        PopReply::Flat => {
+            r.array(items.len() * 2);
+            false
+        }
+        PopReply::Pairs if r.resp3 => {
+            r.array(items.len());
+            true
+        }
+        PopReply::Pairs => {
+            r.array(items.len() * 2);
+            false
+        }
+        PopReply::Keyed => {
+            r.array(2);
+            r.bulk(key);
+            r.array(items.len());
+            true
+        }
+        PopReply::KeyedFlat => {
+            r.array(1 + items.len() * 2);
+            r.bulk(key);
+            false
+        }
+    };
+    if items.is_empty() {
+        return;
+    }
+    ctx.notify(class::ZSET, if min { "zpopmin" } else { "zpopmax" }, key);
+    let r = &mut ctx.reply;
+    for (m, s) in items {
+        if nested {
+            r.array(2);
+        }
+        r.bulk(m);
+        r.double(*s);
+    }
+    ctx.notify_del_if_gone(key);
 }
 
 pub fn cmd_zpopmin(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
@@ -1004,15 +1109,7 @@ pub fn cmd_zmpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             Ok(None) => continue,
             Ok(Some(items)) => {
                 ctx.dirty(items.len() as u64);
-                let r = &mut ctx.reply;
-                r.array(2);
-                r.bulk(key);
-                r.array(items.len());
-                for (m, s) in &items {
-                    r.array(2);
-                    r.bulk(m);
-                    r.double(*s);
-                }
+                reply_popped(ctx, key, min, &items, PopReply::Keyed);
                 propagate_pop(ctx, key, min, Some(items.len()));
                 return;
             }
@@ -1126,7 +1223,7 @@ pub fn cmd_zrandmember(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
     let now_ms = ctx.now_ms;
     let r = op_zrandmember(ctx.db(), argv.get(1), count, now_ms);
-    ctx.hit(!matches!(r, Ok(None)));
+    ctx.read_lookup(!matches!(r, Ok(None)), argv.get(1));
     match r {
         Err(e) => ctx.err(e.message()),
         Ok(items) => reply_pairs(&mut ctx.reply, &items.unwrap_or_default(), withscores),
@@ -1186,26 +1283,28 @@ fn set_members(s: &crate::types::set::Set) -> Vec<Pair> {
 }
 
 /// The inputs' lengths (0 for a missing key), checking types first as Redis does before it
-/// parses WEIGHTS/AGGREGATE; WRONGTYPE for a key holding neither a zset nor a set. Also
-/// returns how many keys exist (for keyspace hit/miss counting).
+/// parses WEIGHTS/AGGREGATE; WRONGTYPE for a key holding neither a zset nor a set (which
+/// stops the lookups). `found` gets, for each key looked up, whether it exists (for the
+/// keyspace hit/miss counting), the key of another type included.
 pub fn op_probe_sources(
     db: &mut Db,
     keys: &[&[u8]],
+    found: &mut Vec<bool>,
     now_ms: u64,
-) -> Result<(Vec<usize>, usize), OpError> {
+) -> Result<Vec<usize>, OpError> {
     let mut lens = Vec::with_capacity(keys.len());
-    let mut found = 0;
     for k in keys {
-        let len = match db.get(k, now_ms) {
-            None => None,
-            Some(Value::ZSet(z)) => Some(z.len()),
-            Some(Value::Set(s)) => Some(s.len()),
+        let v = db.get(k, now_ms);
+        found.push(v.is_some());
+        let len = match v {
+            None => 0,
+            Some(Value::ZSet(z)) => z.len(),
+            Some(Value::Set(s)) => s.len(),
             Some(_) => return Err(OpError::WrongType),
         };
-        found += usize::from(len.is_some());
-        lens.push(len.unwrap_or(0));
+        lens.push(len);
     }
-    Ok((lens, found))
+    Ok(lens)
 }
 
 /// One input's pairs in its own order (a set's members with score 1).
@@ -1271,7 +1370,7 @@ pub fn op_setop(
     card_limit: Option<usize>,
     now_ms: u64,
 ) -> Result<(Vec<Pair>, usize), OpError> {
-    let (lens, _) = op_probe_sources(db, keys, now_ms)?;
+    let lens = op_probe_sources(db, keys, &mut Vec::new(), now_ms)?;
     let weight = |i: usize| weights.get(i).copied().unwrap_or(1.0);
     let mut order: Vec<usize> = (0..keys.len()).collect();
     if op != SetOp::Diff {
@@ -1363,20 +1462,15 @@ fn setop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, op: SetOp, store: bool, car
     let numkeys = numkeys as usize;
     let keys: Vec<&[u8]> = (0..numkeys).map(|i| argv.get(numkeys_i + 1 + i)).collect();
     let now_ms = ctx.now_ms;
-    // Redis reads (and type-checks) every input before it parses the options.
-    match op_probe_sources(ctx.db(), &keys, now_ms) {
-        Err(e) => {
-            if !store {
-                ctx.hit(true);
-            }
-            return ctx.err(e.message());
-        }
-        Ok((_, found)) => {
-            if !store {
-                ctx.srv.stats.keyspace_hits += found as u64;
-                ctx.srv.stats.keyspace_misses += (numkeys - found) as u64;
-            }
-        }
+    // Redis reads (and type-checks) every input before it parses the options, the STORE
+    // forms' too: each lookup counts a hit or a miss (firing keymiss).
+    let mut found = Vec::with_capacity(numkeys);
+    let probed = op_probe_sources(ctx.db(), &keys, &mut found, now_ms);
+    for (k, f) in keys.iter().zip(found) {
+        ctx.read_lookup(f, k);
+    }
+    if let Err(e) = probed {
+        return ctx.err(e.message());
     }
     let mut weights = vec![1.0; numkeys];
     let mut agg = Aggregate::Sum;
@@ -1429,8 +1523,12 @@ fn setop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, op: SetOp, store: bool, car
         return ctx.reply.int(n as i64);
     }
     if store {
-        let n = store_result(ctx, argv.get(1), result);
-        return ctx.reply.int(n as i64);
+        let event = match op {
+            SetOp::Union => "zunionstore",
+            SetOp::Inter => "zinterstore",
+            SetOp::Diff => "zdiffstore",
+        };
+        return store_result(ctx, argv.get(1), result, event);
     }
     reply_pairs(&mut ctx.reply, &result, withscores);
 }

@@ -103,6 +103,11 @@ pub struct Db {
     /// and after active expiry, so it stays short.
     pub log_expired: bool,
     pub expired_log: Vec<Vec<u8>>,
+    /// Keys created so far (wrapping): a command that compares it before and after a write
+    /// learns whether the write added its key, which is when Redis's `dbAdd` fires the `new`
+    /// keyspace event (`Ctx::notify_new_since`). Counting costs one add on the path that
+    /// inserts a key and nothing elsewhere, so it needs no switch.
+    keys_created: u64,
     /// Copy-on-write state while a snapshot is walking this database (see `cow`).
     cow: Option<Box<cow::CowLog>>,
     /// Entries sampled for eviction, kept to reuse its allocation.
@@ -228,6 +233,7 @@ impl Db {
             expired_keys: 0,
             log_expired: false,
             expired_log: Vec::new(),
+            keys_created: 0,
             cow: None,
             sample_buf: Vec::new(),
             sample_cursor: 0,
@@ -360,6 +366,7 @@ impl Db {
         let Some(old) = old else {
             let access = self.fresh_access(now_ms);
             self.dict.set_owner_bits(e, access);
+            self.keys_created = self.keys_created.wrapping_add(1);
             return None;
         };
         let idx = e.heap_index();
@@ -370,6 +377,7 @@ impl Db {
                 self.expired_log.push(key.to_vec());
             }
             self.expired_keys += 1;
+            self.keys_created = self.keys_created.wrapping_add(1);
             let access = self.fresh_access(now_ms);
             self.dict.set_owner_bits(e, access);
             return None;
@@ -380,6 +388,12 @@ impl Db {
         // Redis's SET looks the key up for writing (touching it) and keeps the LFU data.
         self.touch(e, now_ms);
         Some(old)
+    }
+
+    /// How many keys `set` has added so far (wrapping); see the field.
+    #[inline]
+    pub fn keys_created(&self) -> u64 {
+        self.keys_created
     }
 
     /// Deletes a live key; None if absent or expired (an expired one is reaped and counted).
@@ -516,6 +530,37 @@ impl Db {
         }
     }
 
+    /// `scan` as the SCAN command needs it: an entry past its deadline is passed with no
+    /// value and left in place, for the caller to reap if it wants (Redis's SCAN deletes only
+    /// the expired keys that pass MATCH, each where its filters meet it). Counts and bounds
+    /// as `scan`.
+    pub fn scan_with_expired(
+        &mut self,
+        cursor: u64,
+        count: usize,
+        now_ms: u64,
+        mut f: impl FnMut(&[u8], Option<&Value>),
+    ) -> u64 {
+        let count = count.max(1);
+        let mut steps_left = count.saturating_mul(10);
+        let mut emitted = 0;
+        let mut v = cursor;
+        loop {
+            v = self.dict.scan_entries(v, |e| {
+                if self.is_expired(e, now_ms) {
+                    f(self.dict.key(e), None);
+                } else {
+                    f(self.dict.key(e), Some(self.dict.value(e)));
+                    emitted += 1;
+                }
+            });
+            steps_left -= 1;
+            if v == 0 || steps_left == 0 || emitted >= count {
+                return v;
+            }
+        }
+    }
+
     /// RANDOMKEY: a uniformly random live key (`Dict::fair_random_entry`); expired keys met
     /// are reaped. After a bounded number of random picks (a database of almost only expired
     /// keys) it walks the table instead.
@@ -597,6 +642,7 @@ impl Db {
             expired_keys: 0,
             log_expired: false,
             expired_log: Vec::new(),
+            keys_created: 0,
             cow: None,
             sample_buf: Vec::new(),
             sample_cursor: 0,

@@ -21,6 +21,12 @@ use std::os::fd::OwnedFd;
 
 /// Free space a receive gets at least (Redis reads 16 KiB at a time).
 pub const RECV_CHUNK: usize = 16 * 1024;
+/// Most free space a receive asks for. A connection whose receives keep filling the buffer (a
+/// deep pipeline, a publisher) gets more per receive, doubling up to this: one turn then runs
+/// more of its commands, and what they produce for other connections (a PUBLISH's messages)
+/// leaves in fewer, larger sends; measured with examples/pubsub_load.rs (1,000 subscribers):
+/// 16 KiB receives gave 16 messages per send, 64-90 KiB ones 70-90.
+pub const RECV_FULL_MAX: usize = 128 * 1024;
 /// The receive buffer of a connection that has sent nothing yet, or only small bursts lately:
 /// an idle connection then holds 512 bytes instead of 16 KiB (Redis allocates a client's query
 /// buffer at its first read and frees it once the client is idle).
@@ -114,6 +120,9 @@ pub struct Conn {
     pub recv_inflight: bool,
     /// Consecutive small receives, up to `SMALL_RECVS_TO_SHRINK` (see `prepare_recv_buf`).
     pub small_recvs: u8,
+    /// What the buffer grows by when the next receive needs room, `RECV_CHUNK` to
+    /// `RECV_FULL_MAX` (see `next_recv_grow`).
+    pub recv_grow: usize,
     /// The ring handle of the receive in flight (meaningful while `recv_inflight`).
     pub recv_handle: u64,
     /// Input arrived (or output drained) since the last parse: process this turn.
@@ -209,6 +218,7 @@ impl Conn {
             obuf_soft_since_ms: 0,
             recv_inflight: false,
             small_recvs: SMALL_RECVS_TO_SHRINK,
+            recv_grow: RECV_CHUNK,
             recv_handle: 0,
             ready: false,
             close_after_reply: false,
@@ -326,9 +336,11 @@ impl Conn {
         std::mem::take(&mut self.watched)
     }
 
-    /// Counts a receive of `bytes` toward the small-buffer decision.
-    pub fn note_received(&mut self, bytes: usize) {
+    /// Counts a receive of `bytes`, into `offered` bytes of free space, toward the sizing of
+    /// the next receive.
+    pub fn note_received(&mut self, bytes: usize, offered: usize) {
         self.small_recvs = next_small_recvs(self.small_recvs, bytes);
+        self.recv_grow = next_recv_grow(self.recv_grow, bytes, offered);
     }
 
     /// Bytes waiting in the input buffer (0 while a receive is in flight).
@@ -415,12 +427,25 @@ fn next_small_recvs(count: u8, bytes: usize) -> u8 {
     }
 }
 
+/// The growth step after a receive of `bytes` into `offered` free bytes: doubled (up to
+/// `RECV_FULL_MAX`) when the receive filled the space, as more was probably waiting; halved
+/// (down to `RECV_CHUNK`) when it used at most a quarter of it.
+fn next_recv_grow(grow: usize, bytes: usize, offered: usize) -> usize {
+    if bytes >= offered {
+        (grow * 2).min(RECV_FULL_MAX)
+    } else if bytes <= offered / 4 {
+        (grow / 2).max(RECV_CHUNK)
+    } else {
+        grow
+    }
+}
+
 /// Sizes the buffer for the next receive. A connection that has only sent small bursts lately
 /// works in `RECV_SMALL` buffers: an empty larger one is swapped for a small one (the only
 /// allocation, once per change of pace), and one with a partial command pending grows only when
 /// less than half of `RECV_SMALL` is free. Otherwise the receive gets at least a quarter of
-/// `RECV_CHUNK` free, growing by `RECV_CHUNK`.
-pub fn prepare_recv_buf(buf: &mut Vec<u8>, small_recvs: u8) {
+/// `grow` free (the connection's `recv_grow`), growing by `grow`.
+pub fn prepare_recv_buf(buf: &mut Vec<u8>, small_recvs: u8, grow: usize) {
     let small = small_recvs >= SMALL_RECVS_TO_SHRINK;
     if small && buf.is_empty() && buf.capacity() > RECV_SMALL {
         *buf = Vec::with_capacity(RECV_SMALL);
@@ -428,7 +453,7 @@ pub fn prepare_recv_buf(buf: &mut Vec<u8>, small_recvs: u8) {
     let (free_min, grow) = if small {
         (RECV_SMALL / 2, RECV_SMALL)
     } else {
-        (RECV_CHUNK / 4, RECV_CHUNK)
+        (grow / 4, grow)
     };
     if buf.capacity() - buf.len() < free_min {
         buf.reserve(grow);
@@ -471,7 +496,7 @@ mod tests {
         // The argument arrives but for its last few bytes.
         buf.resize(header + arg - 10, b'v');
         reserve_for_argument(&mut buf, 12, usize::MAX);
-        prepare_recv_buf(&mut buf, 0);
+        prepare_recv_buf(&mut buf, 0, RECV_CHUNK);
         assert_eq!(buf.capacity(), cap);
         // A small argument still grows the ordinary way.
         let mut small = Vec::with_capacity(RECV_SMALL);
@@ -488,38 +513,58 @@ mod tests {
     fn receive_buffer_starts_small_grows_for_bursts_and_shrinks_after_small_receives() {
         // A new connection: small.
         let mut buf = Vec::new();
-        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK);
+        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK, RECV_CHUNK);
         assert_eq!(buf.capacity(), RECV_SMALL);
         // A full small buffer (a burst): the next receive gets a whole chunk.
         buf.resize(RECV_SMALL, b'x');
-        prepare_recv_buf(&mut buf, 0);
+        prepare_recv_buf(&mut buf, 0, RECV_CHUNK);
         assert!(buf.capacity() - buf.len() >= RECV_CHUNK);
         // A partial command is never dropped, however small the receives were.
         buf.truncate(10);
-        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK);
+        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK, RECV_CHUNK);
         assert_eq!(&buf[..], &[b'x'; 10]);
         assert!(buf.capacity() - buf.len() >= RECV_CHUNK / 4);
         // Empty, but too few small receives yet: stays large.
         buf.clear();
-        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK - 1);
+        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK - 1, RECV_CHUNK);
         assert!(buf.capacity() >= RECV_CHUNK);
         // Empty after enough small receives: back to small.
-        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK);
+        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK, RECV_CHUNK);
         assert_eq!(buf.capacity(), RECV_SMALL);
         // A partial command in a small buffer with room left: kept as it is (a command typed
         // or sent in pieces does not make the buffer grow and shrink).
         buf.extend_from_slice(b"*1\r\n");
-        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK);
+        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK, RECV_CHUNK);
         assert_eq!(buf.capacity(), RECV_SMALL);
         assert_eq!(&buf[..], b"*1\r\n");
         // Less than half of it free: it grows, keeping the bytes.
         buf.resize(RECV_SMALL / 2 + 1, b'y');
-        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK);
+        prepare_recv_buf(&mut buf, SMALL_RECVS_TO_SHRINK, RECV_CHUNK);
         assert!(buf.capacity() - buf.len() >= RECV_SMALL / 2);
         assert_eq!(&buf[..4], b"*1\r\n");
         // After a large receive the same buffer gets a chunk.
-        prepare_recv_buf(&mut buf, 0);
+        prepare_recv_buf(&mut buf, 0, RECV_CHUNK);
         assert!(buf.capacity() - buf.len() >= RECV_CHUNK / 4);
+    }
+
+    #[test]
+    fn receives_that_fill_the_buffer_ask_for_more_up_to_the_cap() {
+        let mut g = RECV_CHUNK;
+        for _ in 0..10 {
+            g = next_recv_grow(g, 1000, 1000);
+        }
+        assert_eq!(g, RECV_FULL_MAX);
+        // Half used: kept; a quarter or less: halved, down to a chunk.
+        assert_eq!(next_recv_grow(g, g / 2, g), g);
+        assert_eq!(next_recv_grow(g, g / 4, g), g / 2);
+        for _ in 0..10 {
+            g = next_recv_grow(g, 10, 1000);
+        }
+        assert_eq!(g, RECV_CHUNK);
+        // A big step gives a receive that much room.
+        let mut buf = Vec::new();
+        prepare_recv_buf(&mut buf, 0, RECV_FULL_MAX);
+        assert!(buf.capacity() >= RECV_FULL_MAX);
     }
 
     #[test]

@@ -233,6 +233,8 @@ pub struct Pair {
     pub ours: Side,
     pub redis: Side,
     pub history: History,
+    /// With keyspace notifications on (`watch_events`): each server's event subscriber.
+    taps: Option<(EventTap, EventTap)>,
 }
 
 impl Pair {
@@ -243,6 +245,34 @@ impl Pair {
             ours: Side::new(Server::start(&[])),
             redis: Side::new(Server::start_redis(&[])),
             history: History::new(test, seed, history_max, true),
+            taps: None,
+        }
+    }
+
+    /// Turns keyspace notifications of `classes` on in both servers; `check_events` then
+    /// compares what they published.
+    pub fn watch_events(&mut self, classes: &str) {
+        self.taps = Some((
+            EventTap::open(self.ours.server.port, classes),
+            EventTap::open(self.redis.server.port, classes),
+        ));
+    }
+
+    /// With `watch_events` on: drops what both published since the last check (commands a
+    /// test sent to one side only, to bring ours back in step with Redis).
+    pub fn skip_events(&mut self) {
+        if let Some((o, r)) = &mut self.taps {
+            o.take();
+            r.take();
+        }
+    }
+
+    /// With `watch_events` on: fails unless both servers published the same events since the
+    /// last check. Does nothing otherwise.
+    #[track_caller]
+    pub fn check_events(&mut self) {
+        if let Some((o, r)) = &mut self.taps {
+            compare_events(&self.history, o, r);
         }
     }
 
@@ -495,5 +525,99 @@ impl History {
             ));
         }
         panic!("{msg}");
+    }
+}
+
+/// The keyspace events one server publishes, read by a subscriber of every keyspace and
+/// keyevent channel: what the differential tests compare after each batch when they run with
+/// notifications on.
+pub struct EventTap {
+    sub: Raw,
+    ctl: Raw,
+    marker: u64,
+}
+
+/// The channel that ends a batch's events: not a keyspace channel, so the pattern never
+/// matches it.
+const TAP_MARKER: &str = "difftest-event-marker";
+/// Events read for one batch at most (a runaway stream fails instead of hanging).
+const TAP_EVENTS_MAX: usize = 1_000_000;
+
+impl EventTap {
+    /// Sets `notify-keyspace-events` to `classes` on the server at `port` and subscribes to
+    /// every keyspace and keyevent channel of every database.
+    pub fn open(port: u16, classes: &str) -> EventTap {
+        let mut ctl = Raw::connect(port);
+        assert_eq!(
+            ctl.cmd_str(&["CONFIG", "SET", "notify-keyspace-events", classes]),
+            Reply::ok()
+        );
+        let mut sub = Raw::connect(port);
+        sub.cmd_str(&["PSUBSCRIBE", "__key*@*__:*"]);
+        sub.cmd_str(&["SUBSCRIBE", TAP_MARKER]);
+        EventTap {
+            sub,
+            ctl,
+            marker: 0,
+        }
+    }
+
+    /// The events published since the last call, in order, each as `[channel, message]`: it
+    /// publishes a marker and reads until the marker arrives, so nothing published before
+    /// the call is missed and no sleep is needed.
+    pub fn take(&mut self) -> Vec<Reply> {
+        self.marker += 1;
+        let marker = self.marker.to_string();
+        assert_eq!(
+            self.ctl.cmd_str(&["PUBLISH", TAP_MARKER, &marker]),
+            Reply::Int(1)
+        );
+        let mut events = Vec::new();
+        while events.len() < TAP_EVENTS_MAX {
+            match self.sub.read_reply() {
+                Reply::Array(Some(mut f)) if f.len() == 4 && f[0] == Reply::bulk(b"pmessage") => {
+                    let msg = f.pop().expect("message");
+                    let chan = f.pop().expect("channel");
+                    events.push(Reply::Array(Some(vec![chan, msg])));
+                }
+                Reply::Array(Some(f)) if f.len() == 3 && f[0] == Reply::bulk(b"message") => {
+                    assert_eq!(f[2], Reply::bulk(marker.as_bytes()), "markers out of order");
+                    return events;
+                }
+                other => panic!("event tap read {other:?}"),
+            }
+        }
+        panic!("more than {TAP_EVENTS_MAX} events in one batch");
+    }
+}
+
+/// Compares the events both taps saw since their last call; on a difference fails through
+/// `history` (the commands before it are the batch that fired them).
+#[track_caller]
+pub fn compare_events(history: &History, ours: &mut EventTap, redis: &mut EventTap) {
+    let o = ours.take();
+    let r = redis.take();
+    if o != r {
+        let at = o
+            .iter()
+            .zip(&r)
+            .position(|(a, b)| a != b)
+            .unwrap_or(o.len().min(r.len()));
+        let from = at.saturating_sub(3);
+        let show = |v: &[Reply]| {
+            Reply::Array(Some(
+                v[from.min(v.len())..(from + 12).min(v.len())].to_vec(),
+            ))
+        };
+        history.fail(
+            &format!(
+                "keyspace events differ from event {at} on (shown: {from} to {})",
+                from + 11
+            ),
+            false,
+            &[b"(events of the batch above)".to_vec()],
+            &show(&o),
+            &show(&r),
+        );
     }
 }
