@@ -220,7 +220,8 @@ impl Ctx<'_> {
     /// `notify` for a key of another database (MOVE, COPY … DB, SWAPDB).
     #[inline(never)]
     pub fn notify_db(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
-        if self.srv.config.notify_keyspace_events & class == 0 {
+        // With nobody subscribed to anything there is nobody to tell, and no order to keep.
+        if self.srv.config.notify_keyspace_events & class == 0 || self.srv.pubsub.is_empty() {
             return;
         }
         // Keys that expired on the way fire their events first, as they did in Redis.
