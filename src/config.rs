@@ -184,6 +184,9 @@ pub struct Config {
     pub lazyfree_lazy_eviction: bool,
     /// `maxmemory-clients`: the clients' memory above which the largest client is closed.
     pub maxmemory_clients: ClientsMemoryLimit,
+    /// `tracking-table-max-keys`: keys the client-side caching table may remember before
+    /// random ones are invalidated to make room (`tracking`; 0: no limit).
+    pub tracking_table_max_keys: u64,
     pub protected_mode: bool,
     /// `client-output-buffer-limit` per client class: normal, replica, pubsub.
     pub client_obuf_limits: [ObufLimit; 3],
@@ -335,6 +338,7 @@ impl Default for Config {
             maxmemory_eviction_tenacity: 10,
             lazyfree_lazy_eviction: false,
             maxmemory_clients: ClientsMemoryLimit::Bytes(0),
+            tracking_table_max_keys: 1_000_000,
             protected_mode: true,
             client_obuf_limits: [
                 ObufLimit::default(),
@@ -701,6 +705,16 @@ pub static PARAMS: &[Param] = &[
         get: |c| crate::notify::format(c.notify_keyspace_events),
         set: |c, v| {
             c.notify_keyspace_events = crate::notify::parse(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "tracking-table-max-keys",
+        mutable: true,
+        values: 1,
+        get: |c| c.tracking_table_max_keys.to_string(),
+        set: |c, v| {
+            c.tracking_table_max_keys = int_in(one(v), 0, i64::MAX)? as u64;
             Ok(())
         },
     },

@@ -287,6 +287,11 @@ impl EventLoop {
                 self.srv.aof_rewrite_tick(&mut self.ring);
                 self.arm_tick();
             }
+            // Client-side caching's once-per-turn work (the BCAST broadcast), before the flush
+            // (Redis's beforeSleep).
+            if self.srv.tracking.on() {
+                crate::cmd::tracking::end_of_turn(&mut self.srv);
+            }
             self.flush();
             self.sync_block_timer();
             if self.srv.shutdown_requested {

@@ -107,5 +107,6 @@ pub mod persist;
 pub mod pubsub;
 pub mod resp;
 pub mod server;
+pub mod tracking;
 pub mod types;
 pub mod util;

@@ -8,8 +8,9 @@
 //! only through the queues kept here: `touched` (flush this connection's output or re-arm its
 //! receive this turn), `ready` (it has input to process) and `recv_to_cancel`.
 //!
-//! Commands report here what they changed: `signal_modified` (WATCH, blocked clients),
-//! `drain_expired` (keys deleted by expiry, to the journal and WATCH) and `publish_effects`
+//! Commands report here what they changed: `signal_modified` (WATCH, blocked clients,
+//! client-side caching), `drain_expired` (keys deleted by expiry, to the journal, WATCH and
+//! client-side caching) and `publish_effects`
 //! (the journal's published effects to the AOF, holding the client's reply until they are
 //! acknowledged).
 //!
@@ -177,6 +178,13 @@ pub struct Server {
     /// Connections (slot, generation) put over their output limit by an out-of-band delivery,
     /// closed at the end of the turn (`close_over_limit`).
     pub(crate) obuf_closing: Vec<(usize, u32)>,
+    /// Client-side caching (`tracking`; `cmd::tracking` delivers).
+    pub tracking: crate::tracking::Tracking,
+    /// Reused by `cmd::tracking` for invalidation frames.
+    pub(crate) tracking_frame: Vec<u8>,
+    /// Slot of the client whose command runs (or ran last): meaningful while the journal
+    /// has a unit open (`current_client`).
+    pub(crate) current_slot: usize,
 }
 
 pub use crate::util::unix_ms;
@@ -281,6 +289,9 @@ impl Server {
             pub_frame: Vec::new(),
             pub_slots: Vec::new(),
             obuf_closing: Vec::new(),
+            tracking: crate::tracking::Tracking::new(),
+            tracking_frame: Vec::new(),
+            current_slot: 0,
         };
         srv.apply_access_params();
         srv.update_expiry_logging();
@@ -342,13 +353,21 @@ impl Server {
         self.touched.push(slot);
     }
 
-    /// Whether a modified key can matter to anyone: a client WATCHes or is blocked.
+    /// Whether a modified key can matter to anyone: a client WATCHes, is blocked, or may
+    /// cache keys (client-side caching).
     pub fn key_signals_wanted(&self) -> bool {
-        !self.watches.is_empty() || !self.blocking.is_empty()
+        !self.watches.is_empty() || !self.blocking.is_empty() || self.tracking.on()
+    }
+
+    /// The client whose command is running: a command runs while the journal has a unit
+    /// open (a command, EXEC, a serve); None outside commands (cron, the loop).
+    pub(crate) fn current_client(&self) -> Option<usize> {
+        (!self.journal.idle()).then_some(self.current_slot)
     }
 
     /// `key` of `db` was modified (Redis's `signalModifiedKey`): its watchers' transactions
-    /// fail, and clients blocked on it are served once the running unit ends.
+    /// fail, clients blocked on it are served once the running unit ends, and clients that
+    /// may cache it are told (`cmd::tracking`).
     pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
         self.frame.set_signalled();
         if !self.watches.is_empty() {
@@ -356,6 +375,9 @@ impl Server {
         }
         if !self.blocking.is_empty() {
             cmd::blocking::signal_if_exists(self, db, key);
+        }
+        if self.tracking.on() {
+            cmd::tracking::key_modified(self, key, true);
         }
     }
 
@@ -387,8 +409,8 @@ impl Server {
 
     /// A key the server deleted on its own (expired or evicted): its `expired` / `evicted`
     /// keyspace event fires, `DEL key` (or `UNLINK key` for a lazily freed eviction) goes to
-    /// the journal — joining the unit in progress, else as a unit of its own — and WATCHes
-    /// on it fail.
+    /// the journal — joining the unit in progress, else as a unit of its own — WATCHes on it
+    /// fail and clients that may cache it are told.
     pub fn record_deletion(&mut self, db: usize, key: &[u8], why: Deletion) {
         let (class, event, verb): (u32, &str, &[u8]) = match why {
             Deletion::Expired => (crate::notify::class::EXPIRED, "expired", b"DEL"),
@@ -411,6 +433,9 @@ impl Server {
         }
         if !self.watches.is_empty() {
             cmd::multi::touch(self, db, key);
+        }
+        if self.tracking.on() {
+            cmd::tracking::key_modified(self, key, false);
         }
     }
 
@@ -435,12 +460,14 @@ impl Server {
         self.journal.clear();
     }
 
-    /// Keys deleted by expiry are logged while the journal records, a client WATCHes or
-    /// `expired` events are enabled.
+    /// Keys deleted by expiry are logged while the journal records, a client WATCHes,
+    /// `expired` events are enabled or client-side caching has work (`cmd::call` relies on
+    /// the last: it runs the tracking work of a command only while deletions are logged).
     pub fn update_expiry_logging(&mut self) {
         let on = self.journal.enabled
             || !self.watches.is_empty()
-            || self.config.notify_keyspace_events & crate::notify::class::EXPIRED != 0;
+            || self.config.notify_keyspace_events & crate::notify::class::EXPIRED != 0
+            || self.tracking.on();
         self.log_deletions = on;
         for db in &mut self.dbs {
             if db.log_expired != on {
@@ -728,6 +755,7 @@ impl Server {
         }
         cmd::multi::discard(self, slot);
         cmd::pubsub::unsubscribe_all(self, slot);
+        cmd::tracking::disable(self, slot);
         self.uncount_client(slot);
         let Some(c) = self.conns.get_mut(slot) else {
             return;
@@ -767,6 +795,12 @@ impl Server {
         // pay in release builds for a check of arithmetic.
         #[cfg(debug_assertions)]
         self.check_clients_memory();
+        #[cfg(debug_assertions)]
+        self.tracking.check_invariants(
+            self.conns
+                .iter()
+                .filter_map(|(s, c)| c.tracking.as_deref().map(|t| (s, c.id, t))),
+        );
         let tick = Duration::from_millis(1000 / self.hz.max(1) as u64);
         let deadline = Instant::now() + tick * ACTIVE_EXPIRE_SHARE_PCT / 100;
         let now_ms = self.now_ms;

@@ -226,6 +226,9 @@ fn refuse(
         multi::flag_error(srv, slot);
         reply.error(&e);
     }
+    if srv.conns[slot].tracking.is_some() {
+        super::tracking::command_done(srv, slot, Some(c));
+    }
 }
 
 /// Answers a command that does not exist.
@@ -234,6 +237,9 @@ fn unknown(srv: &mut Server, slot: usize, msg: &[u8], reply: &mut Reply<'_>) {
     srv.stats.total_error_replies += 1;
     multi::flag_error(srv, slot);
     reply.error_bytes(msg);
+    if srv.conns[slot].tracking.is_some() {
+        super::tracking::command_done(srv, slot, None);
+    }
 }
 
 /// Runs one command for the connection in `slot`, writing its reply into `out`.
@@ -298,6 +304,7 @@ fn run(
     let start = reply.buf.len();
     let outer = std::mem::replace(&mut srv.frame, Frame::for_source(src));
     srv.current_cmd = idx;
+    srv.current_slot = slot;
     srv.journal.begin_unit();
     let dirty_before = srv.stats.dirty;
     let mut ctx = Ctx {
@@ -310,9 +317,11 @@ fn run(
     let failed = ctx.reply.buf.get(start) == Some(&b'-');
     let frame = std::mem::replace(&mut srv.frame, outer);
     // One test when nobody consumes effects or signals: the usual case costs nothing more.
-    // `log_deletions` is on whenever the journal records (`update_expiry_logging`).
+    // `log_deletions` is on whenever the journal records or client-side caching has work
+    // (`update_expiry_logging`), so neither needs a test of its own here.
     debug_assert!(srv.log_deletions || !srv.journal.enabled);
-    if srv.log_deletions || srv.key_signals_wanted() {
+    debug_assert!(srv.log_deletions || !srv.tracking.on());
+    if srv.log_deletions || !srv.watches.is_empty() || !srv.blocking.is_empty() {
         after_effects(srv, db, c, argv, frame, srv.stats.dirty != dirty_before);
     }
     // Only the outermost unit publishes, and whatever it published is this client's.
@@ -329,6 +338,10 @@ fn run(
     if !srv.blocking.is_empty() {
         if srv.journal.idle() {
             super::blocking::serve_ready(srv);
+            // Invalidations held for served clients (their output was in use).
+            if srv.tracking.has_pending() {
+                super::tracking::deliver_pending(srv);
+            }
             // Serving other clients is not this command's time.
             srv.cmd_clock_ns = crate::util::mono_ns();
         }
@@ -347,9 +360,11 @@ fn run(
     srv.stats.commands_processed += 1;
 }
 
-/// What follows a command while the journal records or someone watches or is blocked: keys
-/// deleted by expiry on the way, the command's own argv as its effect when it `changed` data
-/// and stated nothing, and its key positions as modified when it named none.
+/// What follows a command while the journal records, someone watches or is blocked, or
+/// client-side caching has work: keys deleted by expiry on the way, the command's own argv
+/// as its effect when it `changed` data and stated nothing, its key positions as modified
+/// when it named none, then the tracking work (`cmd::tracking::after_command`: the keys it
+/// read remembered, invalidations held for its client delivered after its reply).
 #[inline(never)]
 fn after_effects(
     srv: &mut Server,
@@ -368,6 +383,11 @@ fn after_effects(
     }
     if changed && !frame.signalled() && c.flags & flags::WRITE != 0 && srv.key_signals_wanted() {
         signal_key_positions(srv, db, c, argv);
+    }
+    if srv.tracking.on() {
+        // The running client is `current_slot`; a command EXEC runs is not the outermost.
+        let slot = srv.current_slot;
+        super::tracking::after_command(srv, slot, c, argv, !frame.in_exec());
     }
 }
 

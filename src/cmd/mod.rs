@@ -27,6 +27,7 @@ pub mod server;
 pub mod sets;
 pub mod strings;
 pub mod table;
+pub mod tracking;
 pub mod zsets;
 
 pub use table::{flags, lookup, Command, COMMANDS};

@@ -345,6 +345,7 @@ pub fn cmd_unwatch(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
 
 /// RESET: back to a fresh connection's state (Redis's `clearClientConnectionState`).
 pub fn cmd_reset(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    super::tracking::disable(ctx.srv, ctx.slot);
     discard(ctx.srv, ctx.slot);
     super::pubsub::unsubscribe_all(ctx.srv, ctx.slot);
     let needs_auth = ctx.srv.config.requirepass.is_some();

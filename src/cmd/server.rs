@@ -247,6 +247,10 @@ pub fn cmd_flushdb(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     };
     let i = ctx.db_index();
     let n = op_flush(ctx, i, lazy);
+    // Client-side caching is not per database: every tracking client hears of it.
+    if ctx.srv.tracking.on() {
+        crate::cmd::tracking::flushed(ctx.srv);
+    }
     ctx.dirty(n);
     // Stated even when the database was already empty, as Redis forces it.
     let args: Vec<&[u8]> = argv.iter().collect();
@@ -261,6 +265,10 @@ pub fn cmd_flushall(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let mut n = 0;
     for i in 0..ctx.srv.dbs.len() {
         n += op_flush(ctx, i, lazy);
+    }
+    // One message per tracking client for the whole flush, as Redis's signalFlushedDb.
+    if ctx.srv.tracking.on() {
+        crate::cmd::tracking::flushed(ctx.srv);
     }
     // Redis counts a FLUSHALL as one change more than the keys it removed.
     ctx.dirty(n + 1);
@@ -327,6 +335,10 @@ pub fn cmd_shutdown(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 pub fn cmd_client_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     ctx.help(&[
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
         "GETNAME",
         "    Return the name of the current connection.",
         "ID",
@@ -359,6 +371,11 @@ pub fn cmd_client_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         "    Assign the name <name> to the current connection.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
         "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
         "HELP",
@@ -478,6 +495,15 @@ pub(crate) fn client_info_line(
     if c.is_blocked() {
         flags.push('b');
     }
+    if let Some(t) = c.tracking.as_deref() {
+        flags.push('t');
+        if t.has(crate::tracking::flag::BROKEN_REDIRECT) {
+            flags.push('R');
+        }
+        if t.has(crate::tracking::flag::BCAST) {
+            flags.push('B');
+        }
+    }
     if c.watch_dirty {
         flags.push('d');
     }
@@ -489,7 +515,7 @@ pub(crate) fn client_info_line(
     }
     let _ = writeln!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -510,6 +536,7 @@ pub(crate) fn client_info_line(
         c.out.capacity(),
         c.memory_bytes(extra_out),
         c.last_cmd,
+        c.tracking.as_deref().map_or(-1, |t| t.redirect_id() as i64),
         if c.resp3 { 3 } else { 2 },
     );
 }
@@ -804,10 +831,11 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
         "clients" => {
             let _ = write!(
                 s,
-                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
+                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:{}\r\nclients_in_timeout_table:{}\r\n",
                 srv.connected_clients(),
                 srv.config.clients_max,
                 srv.blocking.blocked_count(),
+                srv.tracking.clients(),
                 srv.blocking.timeout_count(),
             );
         }
@@ -848,7 +876,7 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             let (exceeded_total_ms, exceeded_current_ms) = srv.evict.exceeded_ms();
             let _ = write!(
                 s,
-                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nexpired_keys_active:{}\r\nevicted_keys:{}\r\nevicted_clients:{}\r\ntotal_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\ntotal_forks:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\nauth_failures:{}\r\nbusy_poll_hits:{}\r\n",
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nexpired_keys_active:{}\r\nevicted_keys:{}\r\nevicted_clients:{}\r\ntotal_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\ntotal_forks:0\r\ntracking_total_keys:{}\r\ntracking_total_items:{}\r\ntracking_total_prefixes:{}\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\nauth_failures:{}\r\nbusy_poll_hits:{}\r\n",
                 st.connections_received,
                 st.commands_processed,
                 srv.instantaneous_ops(),
@@ -866,6 +894,9 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 srv.pubsub.len(crate::pubsub::Kind::Channel),
                 srv.pubsub.len(crate::pubsub::Kind::Pattern),
                 srv.pubsub.len(crate::pubsub::Kind::Shard),
+                srv.tracking.total_keys(),
+                srv.tracking.total_items(),
+                srv.tracking.total_prefixes(),
                 st.unexpected_error_replies,
                 st.total_error_replies,
                 st.auth_failures,

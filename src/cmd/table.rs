@@ -33,7 +33,7 @@ use super::docs::{block, double, integer, key, oneof, pattern, pure_token, strin
 use super::Handler;
 use super::{
     blocking, command, debug, expire, hashes, keys, lists, multi, pubsub, server, sets, strings,
-    zsets,
+    tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -2677,6 +2677,48 @@ pub static CLIENT_SUBCOMMANDS: &[Command] = &[
                 pure_token("off", "OFF"),
             ]),
         ]),
+    Command::new("client|tracking", -3, NOSCRIPT | LOADING | STALE, tracking::cmd_client_tracking)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("6.0.0")
+        .summary("Turns client-side caching support on or off for this connection, with its mode and where invalidations go.")
+        .complexity("O(1); with PREFIX, O(N) in the prefixes given and already followed.")
+        .args(&[
+            oneof("status", &[
+                pure_token("on", "ON"),
+                pure_token("off", "OFF"),
+            ]),
+            integer("client-id").token("REDIRECT").optional(),
+            string("prefix").token("PREFIX").optional().multiple().multiple_token(),
+            pure_token("bcast", "BCAST").optional(),
+            pure_token("optin", "OPTIN").optional(),
+            pure_token("optout", "OPTOUT").optional(),
+            pure_token("noloop", "NOLOOP").optional(),
+        ]),
+    Command::new("client|caching", 3, NOSCRIPT | LOADING | STALE, tracking::cmd_client_caching)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("6.0.0")
+        .summary("Says whether the keys of the next command (or transaction) are to be tracked, in OPTIN or OPTOUT mode.")
+        .complexity("O(1)")
+        .args(&[
+            oneof("mode", &[
+                pure_token("yes", "YES"),
+                pure_token("no", "NO"),
+            ]),
+        ]),
+    Command::new("client|getredir", 2, NOSCRIPT | LOADING | STALE, tracking::cmd_client_getredir)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("6.0.0")
+        .summary("Replies with the id of the client this connection's invalidations go to: 0 for none, -1 when tracking is off.")
+        .complexity("O(1)"),
+    Command::new("client|trackinginfo", 2, NOSCRIPT | LOADING | STALE, tracking::cmd_client_trackinginfo)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("6.2.0")
+        .summary("Describes this connection's client-side caching: its flags, redirect and prefixes.")
+        .complexity("O(N), N being the prefixes followed."),
     Command::new("client|help", 2, LOADING | STALE, server::cmd_client_help)
         .acl(acl::SLOW | acl::CONNECTION)
         .group(Group::Connection)

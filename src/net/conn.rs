@@ -163,6 +163,8 @@ pub struct Conn {
     pub flush_queued: bool,
     /// Over its output buffer limit: gets nothing more and is closed at the end of the turn.
     pub obuf_closing: bool,
+    /// Client-side caching state (`tracking`); `Some` exactly while CLIENT TRACKING is on.
+    pub tracking: Option<Box<crate::tracking::ClientTracking>>,
     /// CLIENT NO-EVICT: client eviction never closes this connection (its memory still
     /// counts toward `maxmemory-clients`, as in Redis).
     pub no_evict: bool,
@@ -238,6 +240,7 @@ impl Conn {
             subs: None,
             flush_queued: false,
             obuf_closing: false,
+            tracking: None,
             no_evict: false,
             inbuf_away_bytes: 0,
             send_buf_bytes: 0,
