@@ -53,6 +53,12 @@
 //! messages, which copies an encoded message into each subscriber's output for the turn's
 //! flush and enforces the `pubsub` output limit.
 //!
+//! `tracking` is client-side caching: the keys tracking clients read (key → client ids), the
+//! prefixes broadcasting clients follow, and invalidations held until a command ends;
+//! `cmd::tracking` has CLIENT TRACKING and friends and delivers invalidations through
+//! `cmd::pubsub::send_to`, fed by `Server::signal_modified`, `Server::record_deletion`,
+//! FLUSHDB/FLUSHALL and the end of each loop turn.
+//!
 //! `notify` is keyspace notifications: the `notify-keyspace-events` classes, and `fire`,
 //! which publishes an event commands state (`Ctx::notify`) or the server's own deletions
 //! (expired, evicted) on the `__keyspace@…` and `__keyevent@…` channels.
