@@ -30,7 +30,7 @@
 
 mod common;
 
-use common::diff::{compare_events, env_or, name_of, scan_to_end, words, EventTap, History};
+use common::diff::{compare_events, name_of, scan_to_end, words, EventTap, History};
 use common::{Raw, Reply, Server};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -1023,21 +1023,7 @@ impl Gen {
 // Tests.
 // ---------------------------------------------------------------------------------------------
 
-#[test]
-fn random_stream() {
-    let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
-    let n: usize = env_or("DIFFTEST_N", DEFAULT_N);
-    stream(seed, n, None);
-}
-
-/// The random stream with every keyspace notification class on (`AKEmn`): besides the
-/// replies, the events each batch fired must be the same, in the same order.
-#[test]
-fn random_stream_events() {
-    let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
-    let n: usize = env_or("DIFFTEST_EVENTS_N", DEFAULT_N / 4);
-    stream(seed, n, Some("AKEmn"));
-}
+random_stream_tests!(stream, DEFAULT_SEED, DEFAULT_N);
 
 fn stream(seed: u64, n: usize, events: Option<&str>) {
     eprintln!(

@@ -27,7 +27,7 @@
 
 mod common;
 
-use common::diff::{env_or, name_of, scan_to_end, words, Pair, Side};
+use common::diff::{name_of, scan_to_end, words, Pair, Side};
 use common::Reply;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -752,21 +752,7 @@ impl Gen {
     }
 }
 
-#[test]
-fn random_stream() {
-    let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
-    let n: usize = env_or("DIFFTEST_N", DEFAULT_N);
-    stream(seed, n, None);
-}
-
-/// The random stream with every keyspace notification class on (`AKEmn`): each run's
-/// events must be the same as Redis's, in order.
-#[test]
-fn random_stream_events() {
-    let seed: u64 = env_or("DIFFTEST_SEED", DEFAULT_SEED);
-    let n: usize = env_or("DIFFTEST_EVENTS_N", DEFAULT_N / 4);
-    stream(seed, n, Some("AKEmn"));
-}
+random_stream_tests!(stream, DEFAULT_SEED, DEFAULT_N);
 
 fn stream(seed: u64, n: usize, events: Option<&str>) {
     eprintln!("difftest_sets: seed {seed}, {n} commands, events {events:?}");

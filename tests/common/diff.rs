@@ -621,3 +621,32 @@ pub fn compare_events(history: &History, ours: &mut EventTap, redis: &mut EventT
         );
     }
 }
+
+/// The notification classes the event-comparing streams turn on: every class there is.
+pub const EVENTS_ALL: &str = "AKEmn";
+
+/// The two random-stream tests of a difftest file, around its `stream(seed, n, events)`:
+/// `random_stream` (`DIFFTEST_SEED`, `DIFFTEST_N`) compares replies; `random_stream_events`
+/// runs a quarter as many commands (`DIFFTEST_EVENTS_N`) with every keyspace notification
+/// class on and also compares the events each batch fired, in order.
+#[macro_export]
+macro_rules! random_stream_tests {
+    ($stream:ident, $seed:expr, $n:expr) => {
+        #[test]
+        fn random_stream() {
+            use $crate::common::diff::env_or;
+            $stream(
+                env_or("DIFFTEST_SEED", $seed),
+                env_or("DIFFTEST_N", $n),
+                None,
+            );
+        }
+
+        #[test]
+        fn random_stream_events() {
+            use $crate::common::diff::{env_or, EVENTS_ALL};
+            let n = env_or("DIFFTEST_EVENTS_N", $n / 4);
+            $stream(env_or("DIFFTEST_SEED", $seed), n, Some(EVENTS_ALL));
+        }
+    };
+}
