@@ -310,6 +310,34 @@ fn default_mode_on_the_same_resp3_connection() {
 }
 
 #[test]
+fn invalidations_come_before_the_keyspace_events_of_the_same_change() {
+    // Client 0 tracks and is subscribed to every keyspace event on one RESP3 connection:
+    // another client's write reaches it as the invalidation, then the events (Redis signals
+    // a key modified before it notifies); its own write as the events, the reply, then the
+    // invalidation.
+    differential(
+        "events",
+        &["--notify-keyspace-events", "KEA"],
+        &[3, 2],
+        &[
+            s(0, &["CLIENT", "TRACKING", "on"], 1),
+            s(0, &["PSUBSCRIBE", "__key*"], 1),
+            s(0, &["GET", "k"], 1),
+            s(0, &["LRANGE", "l", "0", "-1"], 1),
+            s(0, &["HGET", "h", "f"], 1),
+            s(1, &["SET", "k", "v"], 1),
+            s(0, &[], 3),
+            s(1, &["RPUSH", "l", "a"], 1),
+            s(0, &[], 3),
+            s(1, &["MSET", "k", "1", "h", "2"], 1),
+            s(0, &[], 5),
+            s(0, &["GET", "k"], 1),
+            s(0, &["SET", "k", "x"], 4),
+        ],
+    );
+}
+
+#[test]
 fn flushdb_and_flushall_invalidate_everything_with_a_null() {
     differential(
         "flush",

@@ -228,6 +228,11 @@ impl Ctx<'_> {
         if self.srv.log_deletions {
             self.srv.drain_expired();
         }
+        // An event (but a miss) means the key changed: clients caching it hear of that
+        // before they hear the event, Redis's order.
+        if class != crate::notify::class::KEY_MISS && self.srv.tracking.on() {
+            tracking::key_event(self.srv, key);
+        }
         let mut caller = Some(pubsub::Caller {
             slot: self.slot,
             out: &mut *self.reply.buf,

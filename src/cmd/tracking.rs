@@ -187,6 +187,15 @@ pub(crate) fn key_modified(srv: &mut Server, key: &[u8], by_command: bool) {
     settle(srv);
 }
 
+/// The running command fires a keyspace event on `key` (it changed it): the clients that
+/// cache it are told now, before the event's messages go out, as Redis's commands signal a
+/// key modified before they notify. The broadcast part waits for the signal that follows
+/// (`key_modified`), which finds the key table entry already gone.
+pub(crate) fn key_event(srv: &mut Server, key: &[u8]) {
+    let current = srv.current_client();
+    invalidate(srv, key, current);
+}
+
 /// FLUSHDB or FLUSHALL ran (Redis's `trackingInvalidateKeysOnFlush`): every tracking client
 /// is told all its keys are invalid (NOLOOP or not), and the key table is emptied.
 pub(crate) fn flushed(srv: &mut Server) {
