@@ -44,59 +44,35 @@ const OFFSET: u64 = 104_729;
 /// Largest reply line the load accepts (an error text, or INFO's bulk header).
 const LINE_BYTES_MAX: usize = 4096;
 
+/// The load's options (see the module doc).
+#[derive(clap::Parser)]
 struct Args {
+    #[arg(long, default_value = "127.0.0.1")]
     host: String,
+    #[arg(long)]
     port: u16,
+    #[arg(long, default_value_t = 3_000_000)]
     requests: usize,
+    #[arg(long, default_value_t = 1_000_000)]
     keys: u64,
+    #[arg(long, default_value_t = 0.99)]
     zipf: f64,
+    #[arg(long, default_value_t = 64)]
     value_bytes: usize,
+    #[arg(long, default_value_t = 8)]
     conns: usize,
+    #[arg(long, default_value_t = 32)]
     batch: usize,
+    #[arg(long, default_value_t = 1)]
     seed: u64,
+    #[arg(long, default_value_t = 20)]
     poll_ms: u64,
+    #[arg(long, default_value_t = 0.0)]
     rate: f64,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        host: "127.0.0.1".into(),
-        port: 0,
-        requests: 3_000_000,
-        keys: 1_000_000,
-        zipf: 0.99,
-        value_bytes: 64,
-        conns: 8,
-        batch: 32,
-        seed: 1,
-        poll_ms: 20,
-        rate: 0.0,
-    };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    if !argv.len().is_multiple_of(2) {
-        return Err("arguments come in pairs: --name value".into());
-    }
-    for pair in argv.chunks(2) {
-        let (name, v) = (pair[0].as_str(), pair[1].as_str());
-        let bad = |e: &dyn std::fmt::Display| format!("{name} {v}: {e}");
-        match name {
-            "--host" => a.host = v.into(),
-            "--port" => a.port = v.parse().map_err(|e| bad(&e))?,
-            "--requests" => a.requests = v.parse().map_err(|e| bad(&e))?,
-            "--keys" => a.keys = v.parse().map_err(|e| bad(&e))?,
-            "--zipf" => a.zipf = v.parse().map_err(|e| bad(&e))?,
-            "--value-bytes" => a.value_bytes = v.parse().map_err(|e| bad(&e))?,
-            "--conns" => a.conns = v.parse().map_err(|e| bad(&e))?,
-            "--batch" => a.batch = v.parse().map_err(|e| bad(&e))?,
-            "--seed" => a.seed = v.parse().map_err(|e| bad(&e))?,
-            "--poll-ms" => a.poll_ms = v.parse().map_err(|e| bad(&e))?,
-            "--rate" => a.rate = v.parse().map_err(|e| bad(&e))?,
-            _ => return Err(format!("unknown argument {name}")),
-        }
-    }
-    if a.port == 0 {
-        return Err("--port is required".into());
-    }
+    let a = <Args as clap::Parser>::try_parse().map_err(|e| e.to_string())?;
     if a.keys == 0 || a.keys > u64::from(u32::MAX) {
         return Err("--keys must be in 1..=2^32-1".into());
     }

@@ -79,65 +79,40 @@ const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// File descriptors beyond the subscribers' (publisher, epoll sets, stdio, ...).
 const SPARE_FDS: u64 = 64;
 
+/// The load's options (see the module doc).
+#[derive(clap::Parser)]
 struct Args {
+    #[arg(long, default_value = "127.0.0.1")]
     host: String,
+    #[arg(long)]
     port: u16,
+    #[arg(long, default_value_t = 1000)]
     subscribers: usize,
+    #[arg(long, default_value_t = 10)]
     channels: usize,
+    #[arg(long, default_value_t = 64)]
     payload: usize,
+    #[arg(long, default_value_t = 32)]
     pipeline: usize,
+    #[arg(long, default_value_t = 32)]
     depth: usize,
+    #[arg(long, default_value_t = 262_144)]
     window: u64,
+    #[arg(long, default_value_t = 0)]
     messages: u64,
+    #[arg(long, default_value_t = 5.0)]
     seconds: f64,
+    #[arg(long, default_value_t = 2)]
     threads: usize,
+    #[arg(long, default_value_t = 10.0)]
     drain_seconds: f64,
-    handshake: bool,
+    /// 1: print `ready`, wait for a line on stdin before publishing (see the module doc).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+    handshake: u8,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        host: "127.0.0.1".into(),
-        port: 0,
-        subscribers: 1000,
-        channels: 10,
-        payload: 64,
-        pipeline: 32,
-        depth: 32,
-        window: 262_144,
-        messages: 0,
-        seconds: 5.0,
-        threads: 2,
-        drain_seconds: 10.0,
-        handshake: false,
-    };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    if !argv.len().is_multiple_of(2) {
-        return Err("arguments come in pairs: --name value".into());
-    }
-    for pair in argv.chunks(2) {
-        let (name, v) = (pair[0].as_str(), pair[1].as_str());
-        let bad = |e: &dyn std::fmt::Display| format!("{name} {v}: {e}");
-        match name {
-            "--host" => a.host = v.into(),
-            "--port" => a.port = v.parse().map_err(|e| bad(&e))?,
-            "--subscribers" => a.subscribers = v.parse().map_err(|e| bad(&e))?,
-            "--channels" => a.channels = v.parse().map_err(|e| bad(&e))?,
-            "--payload" => a.payload = v.parse().map_err(|e| bad(&e))?,
-            "--pipeline" => a.pipeline = v.parse().map_err(|e| bad(&e))?,
-            "--depth" => a.depth = v.parse().map_err(|e| bad(&e))?,
-            "--window" => a.window = v.parse().map_err(|e| bad(&e))?,
-            "--messages" => a.messages = v.parse().map_err(|e| bad(&e))?,
-            "--seconds" => a.seconds = v.parse().map_err(|e| bad(&e))?,
-            "--threads" => a.threads = v.parse().map_err(|e| bad(&e))?,
-            "--drain-seconds" => a.drain_seconds = v.parse().map_err(|e| bad(&e))?,
-            "--handshake" => a.handshake = v.parse::<u8>().map_err(|e| bad(&e))? != 0,
-            _ => return Err(format!("unknown argument {name}")),
-        }
-    }
-    if a.port == 0 {
-        return Err("--port is required".into());
-    }
+    let mut a = <Args as clap::Parser>::try_parse().map_err(|e| e.to_string())?;
     if a.subscribers == 0 || a.channels == 0 || a.channels > a.subscribers {
         return Err("--channels must be in 1..=--subscribers".into());
     }
@@ -800,7 +775,7 @@ fn run() -> Result<(), Failure> {
             a.channels,
             setup.elapsed().as_secs_f64()
         );
-        if a.handshake {
+        if a.handshake != 0 {
             println!("ready");
             std::io::stdout()
                 .flush()
@@ -887,7 +862,7 @@ fn run() -> Result<(), Failure> {
         published as f64 / secs,
         100.0 * cpu_s / cpu_wall_s,
     );
-    if a.handshake {
+    if a.handshake != 0 {
         // The subscribers' connections close only after this, so that the caller can read
         // the server's CPU before their teardown adds to it.
         std::io::stdout()
