@@ -85,9 +85,11 @@ fn run(port: u16, clients: usize, resp3: bool, steps: &[Step]) -> Vec<Vec<Vec<u8
 /// Runs a scenario on ringkv and on redis-server, in RESP2 and RESP3, and compares every
 /// step's frames.
 fn differential(name: &str, clients: usize, steps: &[Step]) {
-    let ours = Server::start(&[]);
-    let redis = Server::start_redis(&[]);
     for resp3 in [false, true] {
+        // Fresh servers per protocol: the previous run's connections may not be closed yet,
+        // and their subscriptions would count.
+        let ours = Server::start(&[]);
+        let redis = Server::start_redis(&[]);
         let a = run(ours.port, clients, resp3, steps);
         let b = run(redis.port, clients, resp3, steps);
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
