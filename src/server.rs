@@ -185,6 +185,13 @@ pub struct Server {
     /// Slot of the client whose command runs (or ran last): meaningful while the journal
     /// has a unit open (`current_client`).
     pub(crate) current_slot: usize,
+    /// Lua scripting: the interpreter, the script cache and the running script's state
+    /// (`script`; the commands are in `cmd::scripting`).
+    pub scripts: crate::script::Scripts,
+    /// Used memory was over maxmemory with nothing left to evict when the running client
+    /// command was checked: a script's `denyoom` commands are judged by this (Redis's
+    /// `script_oom`), not by what the script allocated since.
+    pub(crate) oom_at_command_start: bool,
 }
 
 pub use crate::util::unix_ms;
@@ -292,6 +299,8 @@ impl Server {
             tracking: crate::tracking::Tracking::new(),
             tracking_frame: Vec::new(),
             current_slot: 0,
+            scripts: crate::script::Scripts::new(),
+            oom_at_command_start: false,
         };
         srv.apply_access_params();
         srv.update_expiry_logging();
