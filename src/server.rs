@@ -192,6 +192,9 @@ pub struct Server {
     /// command was checked: a script's `denyoom` commands are judged by this (Redis's
     /// `script_oom`), not by what the script allocated since.
     pub(crate) oom_at_command_start: bool,
+    /// How the running command's error reply counts (`cmd::call::ReplyError`), when its
+    /// handler knows better than `cmd::call` (EVAL); taken when the reply is counted.
+    pub(crate) reply_error: crate::cmd::call::ReplyError,
 }
 
 pub use crate::util::unix_ms;
@@ -301,6 +304,7 @@ impl Server {
             current_slot: 0,
             scripts: crate::script::Scripts::new(),
             oom_at_command_start: false,
+            reply_error: crate::cmd::call::ReplyError::Failed,
         };
         srv.apply_access_params();
         srv.update_expiry_logging();
@@ -804,6 +808,11 @@ impl Server {
         // pay in release builds for a check of arithmetic.
         #[cfg(debug_assertions)]
         self.check_clients_memory();
+        #[cfg(debug_assertions)]
+        {
+            assert!(!self.scripts.run.active, "a script runs during housekeeping");
+            self.scripts.check_invariants();
+        }
         #[cfg(debug_assertions)]
         self.tracking.check_invariants(
             self.conns

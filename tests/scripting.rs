@@ -791,6 +791,7 @@ fn script_cache() {
 fn out_of_memory_rules() {
     let mut p = Pair::start(&[]);
     p.both(&["SET", "k", "v"]);
+    p.both(&["CONFIG", "RESETSTAT"]);
     p.both(&["CONFIG", "SET", "maxmemory", "1"]);
     for line in [
         &["EVAL", "return redis.call('set', 'a', 'b')", "0"][..],
@@ -821,6 +822,8 @@ fn out_of_memory_rules() {
         p.same_str(line);
     }
     p.both(&["CONFIG", "SET", "maxmemory", "0"]);
+    // A script refused up front for what it declares counts as a rejected call.
+    same_stats(&p);
 }
 
 /// Inside a script blocking commands answer at once, as inside MULTI.
@@ -928,23 +931,30 @@ fn commandstats_and_error_counts() {
     ] {
         p.same_str(line);
     }
-    let stats = |c: &mut common::Raw| -> Vec<String> {
-        let Reply::Bulk(Some(b)) = c.cmd_str(&["INFO", "commandstats"]) else {
-            panic!("INFO");
-        };
-        let mut lines: Vec<String> = String::from_utf8_lossy(&b)
-            .lines()
-            .filter(|l| l.starts_with("cmdstat_") && !l.starts_with("cmdstat_config"))
-            .map(|l| {
-                // Drop the timings.
-                let (name, rest) = l.split_once(':').unwrap();
-                let kept: Vec<&str> = rest.split(',').filter(|f| !f.starts_with("usec")).collect();
-                format!("{name}:{}", kept.join(","))
-            })
-            .collect();
-        lines.sort();
-        lines
+    same_stats(&p);
+}
+
+/// Commandstats without timings (and without CONFIG's, which set the stage), sorted.
+fn stats(c: &mut common::Raw) -> Vec<String> {
+    let Reply::Bulk(Some(b)) = c.cmd_str(&["INFO", "commandstats"]) else {
+        panic!("INFO");
     };
+    let mut lines: Vec<String> = String::from_utf8_lossy(&b)
+        .lines()
+        .filter(|l| l.starts_with("cmdstat_") && !l.starts_with("cmdstat_config"))
+        .map(|l| {
+            let (name, rest) = l.split_once(':').unwrap();
+            let kept: Vec<&str> = rest.split(',').filter(|f| !f.starts_with("usec")).collect();
+            format!("{name}:{}", kept.join(","))
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Both servers count the same calls, rejections, failures and error replies.
+#[track_caller]
+fn same_stats(p: &Pair) {
     let (mut o, mut r) = (p.ours.raw(), p.redis.raw());
     assert_eq!(stats(&mut o), stats(&mut r));
     for field in ["total_error_replies", "total_commands_processed"] {
@@ -952,6 +962,74 @@ fn commandstats_and_error_counts() {
             o.info_int("stats", field),
             r.info_int("stats", field),
             "{field}"
+        );
+    }
+}
+
+/// Client-side caching as Redis 7.0 does it around scripts: a read-only command inside a
+/// script makes the caller remember the script's declared keys (KEYS), not the keys that
+/// command read; EVAL_RO's own key positions are not reads; an invalidation for a key the
+/// script itself modifies reaches the caller after the EVAL's reply.
+#[test]
+fn client_side_caching_around_scripts() {
+    let mut p = Pair::start(&[]);
+    p.hello3();
+    p.same_str(&["CLIENT", "TRACKING", "on"]);
+    let (mut other_o, mut other_r) = (p.ours.raw(), p.redis.raw());
+    for line in [
+        &["EVAL_RO", "return redis.call('get', KEYS[1])", "1", "k"][..],
+        &["EVAL", "return redis.call('get', 'k2')", "0"],
+        &["EVAL_RO", "return 1", "1", "k3"],
+        &[
+            "EVAL",
+            "redis.call('set', 'k4', '1') return redis.call('get', 'k4')",
+            "0",
+        ],
+        &[
+            "EVAL_RO",
+            "return redis.call('get', 'other')",
+            "2",
+            "k5",
+            "k6",
+        ],
+    ] {
+        p.same_str(line);
+    }
+    for k in ["k", "k2", "k3", "k4", "k5", "k6", "other"] {
+        assert_eq!(
+            other_o.cmd_str(&["SET", k, "x"]),
+            other_r.cmd_str(&["SET", k, "x"])
+        );
+    }
+    // The invalidations that came, then PING's reply, frame by frame.
+    let ping = common::encode(&[b"PING"]);
+    p.o.send(&ping);
+    p.r.send(&ping);
+    let mut frames = 0;
+    loop {
+        let ours = p.o.read_reply_bytes();
+        let redis = p.r.read_reply_bytes();
+        assert_eq!(common::escape(&ours), common::escape(&redis));
+        frames += 1;
+        if redis.starts_with(b"+PONG") {
+            break;
+        }
+    }
+    assert_eq!(frames, 4, "invalidations of k, k5 and k6, then PONG");
+    // A script that reads and then writes its own key: the invalidation follows the reply.
+    let script = a(&[
+        "EVAL",
+        "redis.call('get', KEYS[1]) redis.call('set', KEYS[1], 'v') return redis.call('get', KEYS[1])",
+        "1",
+        "mine",
+    ]);
+    let refs: Vec<&[u8]> = script.iter().map(Vec::as_slice).collect();
+    p.o.send(&common::encode(&refs));
+    p.r.send(&common::encode(&refs));
+    for _ in 0..2 {
+        assert_eq!(
+            common::escape(&p.o.read_reply_bytes()),
+            common::escape(&p.r.read_reply_bytes())
         );
     }
 }

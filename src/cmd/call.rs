@@ -69,9 +69,6 @@ impl Frame {
     /// Its effects are not journaled: the script that called it turned propagation off
     /// (`redis.set_repl`).
     const NO_EFFECTS: u8 = 16;
-    /// It did its own error accounting (`failed_calls`, `total_error_replies`): EVAL, whose
-    /// reply may be an error already counted where it arose, or hold several errors.
-    const ERRORS_COUNTED: u8 = 32;
 
     fn for_source(src: Source) -> Frame {
         Frame(match src {
@@ -99,14 +96,6 @@ impl Frame {
 
     pub fn no_effects(self) -> bool {
         self.0 & Frame::NO_EFFECTS != 0
-    }
-
-    pub fn errors_counted(self) -> bool {
-        self.0 & Frame::ERRORS_COUNTED != 0
-    }
-
-    pub fn set_errors_counted(&mut self) {
-        self.0 |= Frame::ERRORS_COUNTED;
     }
 
     pub fn set_propagated(&mut self) {
@@ -196,12 +185,12 @@ fn check(
     srv: &mut Server,
     slot: usize,
     c: &Command,
-    argv: &Argv<'_>,
+    argc: usize,
     src: Source,
     queued_flags: Option<u32>,
     pubsub_context: bool,
 ) -> Option<Refusal> {
-    if !c.arity_ok(argv.len()) {
+    if !c.arity_ok(argc) {
         return Some(Refusal::Arity);
     }
     if src == Source::Script {
@@ -220,13 +209,15 @@ fn check(
     if in_multi && c.flags & flags::NO_MULTI != 0 {
         return Some(Refusal::NoMulti);
     }
-    // EXEC counts as the commands it will run, a script as what its shebang declares.
+    // EXEC counts as the commands it will run (and an EVAL as what its script declares:
+    // `cmd::scripting` makes those two checks itself, off this path).
     let is_exec = c.flags & flags::EXEC != 0;
-    let effective = if c.flags & (flags::EXEC | flags::SCRIPT) == 0 {
-        c.flags
-    } else {
-        declared_flags(srv, c, argv, queued_flags)
-    };
+    let effective = c.flags
+        | if is_exec {
+            queued_flags.unwrap_or(0)
+        } else {
+            0
+        };
     if srv.config.maxmemory_bytes > 0 && !srv.loading {
         // Eviction runs before every command, as Redis's processCommand does; only a pass
         // that found nothing left to evict refuses commands. Inside MULTI every command but
@@ -254,17 +245,6 @@ fn check(
         return Some(Refusal::Loading);
     }
     None
-}
-
-/// The flags EXEC (the queued commands') and the EVAL family (the script's shebang) are
-/// checked against.
-#[cold]
-fn declared_flags(srv: &Server, c: &Command, argv: &Argv<'_>, queued_flags: Option<u32>) -> u32 {
-    if c.flags & flags::EXEC != 0 {
-        c.flags | queued_flags.unwrap_or(0)
-    } else {
-        super::scripting::declared_flags(srv, c, argv)
-    }
 }
 
 /// The checks of a command a script calls, in the order of Redis 7.0's `scriptCall` (arity
@@ -384,7 +364,7 @@ pub fn call(srv: &mut Server, slot: usize, argv: &Argv<'_>, out: &mut Vec<u8>, s
     let db = conn.db;
     let queued_flags = conn.multi_flags();
     let pubsub_context = conn.subs.is_some() && !conn.resp3;
-    if let Some(r) = check(srv, slot, c, argv, src, queued_flags, pubsub_context) {
+    if let Some(r) = check(srv, slot, c, argv.len(), src, queued_flags, pubsub_context) {
         return refuse(srv, slot, idx, c, r, &mut reply, src);
     }
     if queued_flags.is_some() && src == Source::Client && c.flags & flags::TX_CONTROL == 0 {
@@ -487,11 +467,45 @@ fn run(
     let st = &mut srv.cmd_stats[idx];
     st.calls += 1;
     st.usec += us;
-    if failed && !frame.errors_counted() {
-        st.failed_calls += 1;
-        srv.stats.total_error_replies += 1;
-    }
     srv.stats.commands_processed += 1;
+    if failed {
+        count_error_reply(srv, idx, us);
+    }
+}
+
+/// How the running command's error reply is counted, as its handler said (EVAL: its reply
+/// may repeat an error already counted where it arose, or be a refusal the handler made
+/// for what the script declares; `cmd::scripting`). Taken by `count_error_reply`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum ReplyError {
+    /// A failure of the command: `failed_calls` and `total_error_replies`.
+    #[default]
+    Failed,
+    /// Already counted by the handler.
+    Counted,
+    /// A refusal before the command ran: `rejected_calls` and `total_error_replies`, not a
+    /// call.
+    Rejected,
+}
+
+/// Counts an error reply of command `idx` (which `run` counted as a call of `us` µs).
+#[cold]
+fn count_error_reply(srv: &mut Server, idx: usize, us: u64) {
+    let st = &mut srv.cmd_stats[idx];
+    match std::mem::take(&mut srv.reply_error) {
+        ReplyError::Failed => {
+            st.failed_calls += 1;
+            srv.stats.total_error_replies += 1;
+        }
+        ReplyError::Counted => {}
+        ReplyError::Rejected => {
+            st.calls -= 1;
+            st.usec -= us;
+            srv.stats.commands_processed -= 1;
+            st.rejected_calls += 1;
+            srv.stats.total_error_replies += 1;
+        }
+    }
 }
 
 /// What follows a command while the journal records, someone watches or is blocked, or
@@ -522,16 +536,36 @@ fn after_effects(
         // The running client is `current_slot`; a command EXEC or a script runs is not the
         // outermost.
         let slot = srv.current_slot;
-        if c.flags & flags::SCRIPT != 0 {
-            // EVAL_RO's keys are not remembered, only those its commands read (Redis).
-            let not_a_read = Command {
-                flags: c.flags & !flags::READONLY,
-                ..*c
-            };
-            super::tracking::after_command(srv, slot, &not_a_read, argv, !frame.in_exec());
+        if c.flags & flags::SCRIPT != 0 || frame.in_script() {
+            script_tracking(srv, slot, c, argv, frame);
         } else {
             super::tracking::after_command(srv, slot, c, argv, !frame.in_exec());
         }
+    }
+}
+
+/// Client-side caching around scripts, as Redis 7.0 does it: EVAL_RO's own key positions
+/// are not remembered as reads, but each read-only command a script runs makes its caller
+/// remember the keys the script was given (KEYS, the keys of the EVAL command line), not
+/// the keys that command read.
+#[cold]
+fn script_tracking(srv: &mut Server, slot: usize, c: &Command, argv: &Argv<'_>, frame: Frame) {
+    let not_a_read = Command {
+        flags: c.flags & !flags::READONLY,
+        ..*c
+    };
+    super::tracking::after_command(srv, slot, &not_a_read, argv, !frame.in_exec());
+    if frame.in_script() && c.flags & flags::READONLY != 0 {
+        let Some(eval_idx) = srv.scripts.run.tracked_caller else {
+            return;
+        };
+        let eval = Command {
+            flags: srv.all_commands[eval_idx].flags | flags::READONLY,
+            ..*srv.all_commands[eval_idx]
+        };
+        let (bytes, spans) = std::mem::take(&mut srv.scripts.caller_argv);
+        super::tracking::after_command(srv, slot, &eval, &Argv::new(&bytes, &spans), false);
+        srv.scripts.caller_argv = (bytes, spans);
     }
 }
 

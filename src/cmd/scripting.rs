@@ -27,7 +27,7 @@
 //! wait for it: the ring loop cannot serve them from inside a command; see the report in
 //! the `script` module's hook notes), SCRIPT DEBUG (no Lua debugger), FUNCTION.
 
-use super::call::{self, Source};
+use super::call::{self, ReplyError, Source};
 use super::{flags, Command, Ctx};
 use crate::resp::{Argv, Span};
 use crate::script::convert::{self, error_table, Errors};
@@ -125,7 +125,38 @@ fn refuse_before_run(srv: &Server, script_flags: u32, ro: bool) -> Option<String
     None
 }
 
+/// The refusal Redis's `processCommand` makes of a client's EVAL for what its script
+/// declares (a shebang script that may write is `denyoom` unless `allow-oom`, and a write),
+/// which `cmd::call` leaves to this file to keep its own path short: over maxmemory, or
+/// while the AOF cannot be written.
+fn refuse_declared(srv: &Server, argv: &Argv<'_>) -> Option<String> {
+    if srv.frame.in_exec() || srv.loading {
+        // EXEC was checked against what its queued scripts declare.
+        return None;
+    }
+    let oom = srv.config.maxmemory_bytes > 0 && srv.oom_at_command_start;
+    let aof_failing = srv.aof.write_errno.is_some();
+    if !oom && !aof_failing {
+        return None;
+    }
+    let c = srv.all_commands[srv.current_cmd];
+    let declared = declared_flags(srv, c, argv);
+    if oom && declared & flags::DENYOOM != 0 {
+        return Some("OOM command not allowed when used memory > 'maxmemory'.".into());
+    }
+    if aof_failing && declared & flags::WRITE != 0 {
+        return srv.aof.misconf_error();
+    }
+    None
+}
+
 fn eval(ctx: &mut Ctx<'_>, argv: &Argv<'_>, by_sha: bool, ro: bool) {
+    // Where this command's reply starts (`cmd::call` reads its first byte).
+    let cmd_start = ctx.reply.buf.len();
+    if let Some(e) = refuse_declared(ctx.srv, argv) {
+        ctx.srv.reply_error = ReplyError::Rejected;
+        return ctx.err(&e);
+    }
     let arg = argv.get(1);
     if by_sha && arg.len() != 40 {
         return ctx.err(ERR_NOSCRIPT);
@@ -158,11 +189,27 @@ fn eval(ctx: &mut Ctx<'_>, argv: &Argv<'_>, by_sha: bool, ro: bool) {
     if let Some(e) = refuse_before_run(ctx.srv, script_flags, ro) {
         return ctx.err(&e);
     }
-    run(ctx, argv, &sha, script_flags, ro, numkeys as usize);
+    run(
+        ctx,
+        argv,
+        &sha,
+        script_flags,
+        ro,
+        numkeys as usize,
+        cmd_start,
+    );
 }
 
 /// Runs the cached script `sha` and writes its reply.
-fn run(ctx: &mut Ctx<'_>, argv: &Argv<'_>, sha: &Sha, script_flags: u32, ro: bool, numkeys: usize) {
+fn run(
+    ctx: &mut Ctx<'_>,
+    argv: &Argv<'_>,
+    sha: &Sha,
+    script_flags: u32,
+    ro: bool,
+    numkeys: usize,
+    cmd_start: usize,
+) {
     let srv = &mut *ctx.srv;
     // This EVAL's row in commandstats (its commands' calls move `current_cmd`).
     let eval_idx = srv.current_cmd;
@@ -196,7 +243,23 @@ fn run(ctx: &mut Ctx<'_>, argv: &Argv<'_>, sha: &Sha, script_flags: u32, ro: boo
         allow_oom: !compat && script_flags & shebang::ALLOW_OOM != 0,
         write_dirty: false,
         propagate_aof: true,
+        tracked_caller: None,
     };
+    if srv.conns[slot].tracking.is_some() {
+        // The script's read-only commands make the caller remember the EVAL's keys.
+        let (bytes, spans) = &mut srv.scripts.caller_argv;
+        bytes.clear();
+        spans.clear();
+        for arg in argv.iter() {
+            let start = bytes.len();
+            bytes.extend_from_slice(arg);
+            spans.push(Span {
+                start,
+                end: bytes.len(),
+            });
+        }
+        srv.scripts.run.tracked_caller = Some(eval_idx);
+    }
     let running = Running {
         srv: &mut *ctx.srv as *mut Server,
         out: &mut *ctx.reply.buf as *mut Vec<u8>,
@@ -234,7 +297,9 @@ fn run(ctx: &mut Ctx<'_>, argv: &Argv<'_>, sha: &Sha, script_flags: u32, ro: boo
     srv.scripts.ran();
     // Errors as Redis counts them: new ones once; each one repeating a command's error
     // makes the EVAL failed without counting again.
-    srv.frame.set_errors_counted();
+    if ctx.reply.buf.get(cmd_start) == Some(&b'-') {
+        srv.reply_error = ReplyError::Counted;
+    }
     srv.stats.total_error_replies += errors.counted;
     srv.cmd_stats[eval_idx].failed_calls += errors.ignored + u64::from(errors.counted > 0);
     srv.cmd_clock_ns = clock_at_start_ns;

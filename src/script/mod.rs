@@ -91,6 +91,9 @@ pub struct Run {
     pub write_dirty: bool,
     /// The script's effects go to the journal (`redis.set_repl`; on at the start).
     pub propagate_aof: bool,
+    /// The caller uses client-side caching: the index of its EVAL command, whose command
+    /// line is in `Scripts::caller_argv` (the keys its read-only commands make it remember).
+    pub tracked_caller: Option<usize>,
 }
 
 /// The server's scripting state.
@@ -108,6 +111,8 @@ pub struct Scripts {
     /// Reused by `cmd::scripting::script_call` for a command's arguments.
     pub(crate) arg_bytes: Vec<u8>,
     pub(crate) arg_spans: Vec<crate::resp::Span>,
+    /// A copy of the running EVAL's command line while its caller uses client-side caching.
+    pub(crate) caller_argv: (Vec<u8>, Vec<crate::resp::Span>),
 }
 
 /// Redis runs a collection step every this many scripts.
@@ -131,6 +136,7 @@ impl Scripts {
             run: Run::default(),
             arg_bytes: Vec::new(),
             arg_spans: Vec::new(),
+            caller_argv: (Vec::new(), Vec::new()),
         }
     }
 
