@@ -810,7 +810,10 @@ impl Server {
         self.check_clients_memory();
         #[cfg(debug_assertions)]
         {
-            assert!(!self.scripts.run.active, "a script runs during housekeeping");
+            assert!(
+                !self.scripts.run.active,
+                "a script runs during housekeeping"
+            );
             self.scripts.check_invariants();
         }
         #[cfg(debug_assertions)]

@@ -1271,3 +1271,19 @@ fn library_scripts() {
     p.same_str(&["LRANGE", "queue:processing:w1", "0", "-1"]);
     p.same_str(&["HGETALL", "stats:pending"]);
 }
+
+/// A script running past 5 seconds (Redis's busy-reply-threshold) is logged as slow, once.
+/// (Unlike Redis, ringkv cannot serve other clients meanwhile or kill it: see
+/// `cmd::scripting`.)
+#[test]
+fn slow_scripts_are_logged() {
+    let ours = Server::start(&[]);
+    let mut c = ours.raw();
+    let spin = "local function now() local t = redis.call('time') \
+                return tonumber(t[1]) + tonumber(t[2]) / 1e6 end \
+                local s = now() while now() - s < 5.3 do end return 1";
+    assert_eq!(c.cmd_str(&["EVAL", spin, "0"]), Reply::Int(1));
+    assert_eq!(c.cmd_str(&["EVAL", "return 2", "0"]), Reply::Int(2));
+    let log = ours.log_tail();
+    assert_eq!(log.matches("Slow script detected").count(), 1, "{log}");
+}

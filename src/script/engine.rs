@@ -16,9 +16,13 @@
 //! is reported at; through a C function the script's frame stays, as with Redis's C
 //! functions.
 //!
-//! The hook point for a time limit is [`Engine::run`]: a count hook every
-//! `HOOK_INSTRUCTIONS` instructions would see the run's start time through the link (see
-//! `cmd::scripting`'s module notes on why serving other clients meanwhile needs more).
+//! A count hook runs every [`HOOK_INSTRUCTIONS`] Lua instructions (Redis's period) and
+//! compares the run's time with [`SLOW_SCRIPT_MS`]: past it, the server logs once that the
+//! script is slow, as Redis does. Redis goes further there: it re-enters its event loop from
+//! the hook, answers other clients `-BUSY` and obeys SCRIPT KILL. Here the hook is the place
+//! for that, but the ring loop cannot be re-entered from inside a command (the loop's ring
+//! and the server are borrowed by the turn that runs it), so other clients wait until the
+//! script ends; `cmd::scripting` has the notes.
 
 use super::convert::error_table;
 use super::rand48::Rand48;
@@ -29,6 +33,11 @@ use std::rc::Rc;
 
 /// The chunk name of the sandbox's own code: the message handler skips its frames.
 const SANDBOX_SOURCE: &str = "@sandbox";
+/// Lua instructions between two looks at the clock (Redis's).
+const HOOK_INSTRUCTIONS: u32 = 100_000;
+/// A script running longer than this is logged as slow (Redis's default
+/// busy-reply-threshold).
+const SLOW_SCRIPT_MS: u128 = 5000;
 
 /// The server and the calling client's reply buffer, lent to the primitives for one run.
 #[derive(Clone, Copy)]
@@ -40,6 +49,10 @@ pub(crate) struct Running {
 /// Where the primitives find the running script's server (`None` between runs).
 #[derive(Default)]
 pub(crate) struct Link(Cell<Option<Running>>);
+
+/// When the running script started, and whether it was logged as slow yet (the hook's).
+#[derive(Default)]
+struct Clock(Cell<Option<(std::time::Instant, bool)>>);
 
 impl Link {
     /// Runs `f` with the lent server and buffer, or answers `missing` when no script runs.
@@ -67,6 +80,7 @@ pub struct Engine {
     /// `run(f, keys, argv)` of sandbox.lua.
     runner: Function,
     link: Rc<Link>,
+    clock: Rc<Clock>,
 }
 
 /// A C function standing for the Lua function in its upvalue: calls it with its arguments
@@ -154,7 +168,29 @@ impl Engine {
             .set_name(SANDBOX_SOURCE)
             .call((g0, rk, handler, getinfo))?;
         lua.set_globals(globals)?;
-        Ok(Engine { lua, runner, link })
+        let clock = Rc::new(Clock::default());
+        let c = Rc::clone(&clock);
+        lua.set_hook(
+            mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
+            move |_, _| {
+                if let Some((start, false)) = c.0.get() {
+                    let ms = start.elapsed().as_millis();
+                    if ms >= SLOW_SCRIPT_MS {
+                        log::warn!(
+                            "Slow script detected: still in execution after {ms} milliseconds. Other clients wait until it ends: scripts cannot be killed."
+                        );
+                        c.0.set(Some((start, true)));
+                    }
+                }
+                Ok(mlua::VmState::Continue)
+            },
+        )?;
+        Ok(Engine {
+            lua,
+            runner,
+            link,
+            clock,
+        })
     }
 
     /// Compiles a script body (after its shebang line) as Redis names it, `@user_script`.
@@ -214,7 +250,9 @@ impl Engine {
         argv: Table,
     ) -> mlua::Result<(bool, Value)> {
         self.link.0.set(Some(running));
+        self.clock.0.set(Some((std::time::Instant::now(), false)));
         let result = self.runner.call::<(bool, Value)>((f, keys, argv));
+        self.clock.0.set(None);
         self.link.0.set(None);
         result
     }
