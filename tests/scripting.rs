@@ -1287,3 +1287,28 @@ fn slow_scripts_are_logged() {
     let log = ours.log_tail();
     assert_eq!(log.matches("Slow script detected").count(), 1, "{log}");
 }
+
+/// A client blocked on a list is served by a script's push, once the script has ended (it
+/// gets the first element: the script's second push is not popped in between).
+#[test]
+fn blocked_clients_are_served_after_the_script() {
+    let p = Pair::start(&[]);
+    let (mut wait_o, mut wait_r) = (p.ours.raw(), p.redis.raw());
+    let blpop = common::encode(&[b"BLPOP", b"q", b"0"]);
+    wait_o.send(&blpop);
+    wait_r.send(&blpop);
+    let (mut o, mut r) = (p.ours.raw(), p.redis.raw());
+    o.wait_blocked(1);
+    r.wait_blocked(1);
+    let script = [
+        "EVAL",
+        "redis.call('rpush', 'q', 'x') redis.call('rpush', 'q', 'y') return redis.call('llen', 'q')",
+        "0",
+    ];
+    assert_eq!(o.cmd_str(&script), r.cmd_str(&script));
+    assert_eq!(wait_o.read_reply(), wait_r.read_reply());
+    assert_eq!(
+        o.cmd_str(&["LRANGE", "q", "0", "-1"]),
+        r.cmd_str(&["LRANGE", "q", "0", "-1"])
+    );
+}
