@@ -141,10 +141,15 @@ impl Engine {
     /// A fresh interpreter. `rand` is the process-wide generator of `math.random`, shared
     /// with the interpreters SCRIPT FLUSH makes later.
     pub fn new(rand: Rc<Cell<Rand48>>) -> Engine {
-        Engine::build(rand).expect("the script sandbox is built from fixed code")
+        Engine::build(rand, super::register_libs)
+            .expect("the script sandbox is built from fixed code")
     }
 
-    fn build(rand: Rc<Cell<Rand48>>) -> mlua::Result<Engine> {
+    /// An interpreter whose libraries `libs` registers (tests register stand-ins).
+    pub(crate) fn build(
+        rand: Rc<Cell<Rand48>>,
+        libs: fn(&Lua) -> mlua::Result<()>,
+    ) -> mlua::Result<Engine> {
         // SAFETY: `debug` is loaded only so that the message handler can keep
         // `debug.getinfo`; the sandbox removes `debug` from the globals before any script
         // runs. `package` is not loaded, so no C module can be.
@@ -154,15 +159,16 @@ impl Engine {
                 LuaOptions::default(),
             )
         };
-        super::register_libs(&lua);
+        libs(&lua)?;
         let g0 = lua.globals();
         let getinfo: Function = g0.get::<Table>("debug")?.get("getinfo")?;
+        let link = Rc::new(Link::default());
+        let rk = primitives(&lua, &link, rand)?;
+        let error_value: Function = rk.get("error_value")?;
         let handler: Function = lua
             .load(include_str!("err_handler.lua"))
             .set_name("@err_handler_def")
-            .call((getinfo.clone(), SANDBOX_SOURCE))?;
-        let link = Rc::new(Link::default());
-        let rk = primitives(&lua, &link, rand)?;
+            .call((getinfo.clone(), SANDBOX_SOURCE, error_value))?;
         let (globals, runner): (Table, Function) = lua
             .load(include_str!("sandbox.lua"))
             .set_name(SANDBOX_SOURCE)
@@ -282,6 +288,18 @@ fn lua_message(e: &mlua::Error) -> String {
     }
 }
 
+/// The text of an error a Rust library function raised (mlua hands Lua a userdata holding
+/// it, where Redis's C libraries raise a string): the innermost runtime error's message,
+/// which the library wrote as `luaL_error` would (position included).
+fn rust_error_text(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::RuntimeError(text) => text.clone(),
+        mlua::Error::CallbackError { cause, .. } => rust_error_text(cause),
+        mlua::Error::WithContext { cause, .. } => rust_error_text(cause),
+        other => other.to_string(),
+    }
+}
+
 /// The table of Rust functions sandbox.lua builds the `redis` API on.
 fn primitives(lua: &Lua, link: &Rc<Link>, rand: Rc<Cell<Rand48>>) -> mlua::Result<Table> {
     let rk = lua.create_table()?;
@@ -377,10 +395,91 @@ fn primitives(lua: &Lua, link: &Rc<Link>, rand: Rc<Cell<Rand48>>) -> mlua::Resul
         })?,
     )?;
     rk.raw_set(
+        "error_value",
+        lua.create_function(|lua, v: Value| {
+            Ok(match v {
+                Value::Error(e) => Value::String(lua.create_string(rust_error_text(&e))?),
+                other => other,
+            })
+        })?,
+    )?;
+    rk.raw_set(
         "c_function",
         lua.create_function(|lua, f: Function| make_trampoline(lua, f))?,
     )?;
     rk.raw_set("REDIS_VERSION", crate::cmd::server::REDIS_VERSION)?;
     rk.raw_set("REDIS_VERSION_NUM", version_num())?;
     Ok(rk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in for a Rust library (the cjson of the libraries branch): its function raises
+    /// an mlua runtime error, which Lua sees as a userdata.
+    fn stand_in_libs(lua: &Lua) -> mlua::Result<()> {
+        let t = lua.create_table()?;
+        t.set(
+            "decode",
+            lua.create_function(|_, _: MultiValue| -> mlua::Result<()> {
+                Err(mlua::Error::RuntimeError(
+                    "user_script:1: Expected value".into(),
+                ))
+            })?,
+        )?;
+        lua.globals().set("cjson", t)
+    }
+
+    /// Runs `code` in `engine` (no `redis.call` in it: the server lent is a stand-in).
+    fn run(engine: &Engine, code: &str) -> (bool, Value) {
+        let key = engine.compile(code.as_bytes()).expect("compiles");
+        let f = engine.function(&key).expect("the chunk");
+        let mut srv = Server::new(crate::config::Config::default());
+        let mut out = Vec::new();
+        let keys = engine.array(std::iter::empty()).expect("KEYS");
+        let argv = engine.array(std::iter::empty()).expect("ARGV");
+        let running = Running {
+            srv: &mut srv,
+            out: &mut out,
+        };
+        // SAFETY: `srv` and `out` live through the call and nothing else touches them.
+        unsafe { engine.run(running, f, keys, argv) }.expect("runs")
+    }
+
+    /// An error a Rust library raises reads as the string Redis's C library raises: in the
+    /// script's error, in Redis's `pcall`, and in an `xpcall` handler.
+    #[test]
+    fn rust_library_errors_read_as_redis_strings() {
+        let engine = Engine::build(Rc::default(), stand_in_libs).expect("engine");
+        let (ok, e) = run(&engine, "return cjson.decode('x')");
+        let Value::Table(t) = e else {
+            panic!("{ok} {e:?}");
+        };
+        assert!(!ok);
+        assert_eq!(
+            t.raw_get::<String>("err").unwrap(),
+            "ERR user_script:1: Expected value"
+        );
+        assert_eq!(t.raw_get::<String>("source").unwrap(), "@user_script");
+        let (ok, v) = run(
+            &engine,
+            "local ok, e = pcall(cjson.decode, 'x') return type(e) .. ' ' .. e",
+        );
+        assert!(ok);
+        assert_eq!(
+            v.to_string().unwrap(),
+            "string user_script:1: Expected value"
+        );
+        let (ok, v) = run(
+            &engine,
+            "local ok, e = xpcall(function() return cjson.decode('x') end, \
+             function(e) return type(e) end) return e",
+        );
+        assert!(ok);
+        assert_eq!(v.to_string().unwrap(), "string");
+        // Read-only like every library table.
+        let (ok, e) = run(&engine, "cjson.decode = nil");
+        assert!(!ok, "{e:?}");
+    }
 }

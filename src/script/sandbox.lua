@@ -30,7 +30,7 @@ local string_table, math_table, table_table = string, math, table
 local rk_call, rk_acl, rk_err, rk_sha1 = rk.call, rk.acl_check_cmd, rk.err, rk.sha1hex
 local rk_log, rk_setresp, rk_set_repl = rk.log, rk.setresp, rk.set_repl
 local rk_rand, rk_srand = rk.rand, rk.srand
-local c_function = rk.c_function
+local c_function, error_value = rk.c_function, rk.error_value
 
 local RO = 'Attempt to modify a readonly table'
 
@@ -324,6 +324,8 @@ end
 local function pcall_result(ok, ...)
   if ok then return ok, ... end
   local e = ...
+  -- A Rust library's error (mlua's userdata) is the string Redis's C library raises.
+  if type(e) == 'userdata' then return false, error_value(e) end
   if type(e) == 'table' then
     local m = e.err
     local tm = type(m)
@@ -337,6 +339,15 @@ local function w_pcall(...)
   return pcall_result(pcall(...))
 end
 
+-- xpcall as Lua's, with a Rust library's error given to the handler as Redis's string.
+local function w_xpcall(f, h)
+  if type(h) ~= 'function' then return xpcall(f, h) end
+  return xpcall(f, function(e)
+    if type(e) == 'userdata' then e = error_value(e) end
+    return h(e)
+  end)
+end
+
 ----------------------------------------------------------------------------------------------
 -- What scripts see.
 
@@ -347,6 +358,7 @@ rawset(table_table, 'foreach', c_function(w_foreach))
 rawset(G0, 'redis', redis)
 rawset(G0, '__redis__err__handler', handler)
 rawset(G0, 'pcall', c_function(w_pcall))
+rawset(G0, 'xpcall', c_function(w_xpcall))
 rawset(G0, 'rawget', c_function(w_rawget))
 rawset(G0, 'rawset', c_function(w_rawset))
 rawset(G0, 'next', c_function(w_next))
