@@ -185,6 +185,16 @@ pub struct Server {
     /// Slot of the client whose command runs (or ran last): meaningful while the journal
     /// has a unit open (`current_client`).
     pub(crate) current_slot: usize,
+    /// Lua scripting: the interpreter, the script cache and the running script's state
+    /// (`script`; the commands are in `cmd::scripting`).
+    pub scripts: crate::script::Scripts,
+    /// Used memory was over maxmemory with nothing left to evict when the running client
+    /// command was checked: a script's `denyoom` commands are judged by this (Redis's
+    /// `script_oom`), not by what the script allocated since.
+    pub(crate) oom_at_command_start: bool,
+    /// How the running command's error reply counts (`cmd::call::ReplyError`), when its
+    /// handler knows better than `cmd::call` (EVAL); taken when the reply is counted.
+    pub(crate) reply_error: crate::cmd::call::ReplyError,
 }
 
 pub use crate::util::unix_ms;
@@ -292,6 +302,9 @@ impl Server {
             tracking: crate::tracking::Tracking::new(),
             tracking_frame: Vec::new(),
             current_slot: 0,
+            scripts: crate::script::Scripts::new(),
+            oom_at_command_start: false,
+            reply_error: crate::cmd::call::ReplyError::Failed,
         };
         srv.apply_access_params();
         srv.update_expiry_logging();
@@ -795,6 +808,14 @@ impl Server {
         // pay in release builds for a check of arithmetic.
         #[cfg(debug_assertions)]
         self.check_clients_memory();
+        #[cfg(debug_assertions)]
+        {
+            assert!(
+                !self.scripts.run.active,
+                "a script runs during housekeeping"
+            );
+            self.scripts.check_invariants();
+        }
         #[cfg(debug_assertions)]
         self.tracking.check_invariants(
             self.conns

@@ -1,5 +1,5 @@
 //! `call()`: the one path every command takes, whatever sent it: a network client, EXEC
-//! replaying its queue, or the AOF loader.
+//! replaying its queue, a script's `redis.call`, or the AOF loader.
 //!
 //! In order, as Redis 7.0's `processCommand` and `call`: look the command (and subcommand) up,
 //! check its arity, then the checks its table flags ask for (authentication unless `no_auth`,
@@ -17,6 +17,17 @@
 //! positions. When the outermost unit ends its effects are published to the consumers (the
 //! AOF, which holds the client's reply until the write is acknowledged) and blocked clients
 //! whose keys became ready are served, so nothing is served in the middle of an EXEC.
+//!
+//! A command a script calls (`Source::Script`, Redis 7.0's `scriptCall`) gets the script
+//! checks instead of the client ones: arity and existence with the script texts, `noscript`,
+//! writes refused in a read-only script (EVAL_RO, `no-writes`) or while the AOF cannot be
+//! written, `denyoom` commands refused when memory was over maxmemory as the script started
+//! and it has not written yet (unless `allow-oom`). It runs on the calling client's
+//! connection, in the database the script selected (which the script code sets in the
+//! connection for the run), replies in the protocol the script chose (`redis.setresp`),
+//! never blocks (as inside EXEC), and leaves the connection's CLIENT LIST `cmd` alone.
+//! Its effects join the script's journal unit, unless the script turned propagation off
+//! (`redis.set_repl`).
 //!
 //! Invariants: a rejected command runs nothing and counts as `rejected_calls`; a blocked
 //! client's command is counted when it completes; `frame` is saved and restored around every
@@ -36,6 +47,8 @@ pub enum Source {
     Exec,
     /// The AOF loader replaying the file.
     Loading,
+    /// A running script's `redis.call` / `redis.pcall` (`cmd::scripting`).
+    Script,
 }
 
 /// What the running command has stated so far: one byte of flags, since it is saved and
@@ -48,14 +61,20 @@ impl Frame {
     const PROPAGATED: u8 = 1;
     /// It named the keys it modified itself.
     const SIGNALLED: u8 = 2;
-    /// It runs inside EXEC: blocking commands answer at once.
+    /// It runs inside EXEC or a script: blocking commands answer at once, and it is not the
+    /// outermost command of its client.
     const IN_EXEC: u8 = 4;
+    /// A script called it.
+    const IN_SCRIPT: u8 = 8;
+    /// Its effects are not journaled: the script that called it turned propagation off
+    /// (`redis.set_repl`).
+    const NO_EFFECTS: u8 = 16;
 
     fn for_source(src: Source) -> Frame {
-        Frame(if src == Source::Exec {
-            Frame::IN_EXEC
-        } else {
-            0
+        Frame(match src {
+            Source::Exec => Frame::IN_EXEC,
+            Source::Script => Frame::IN_EXEC | Frame::IN_SCRIPT,
+            Source::Client | Source::Loading => 0,
         })
     }
 
@@ -69,6 +88,14 @@ impl Frame {
 
     pub fn in_exec(self) -> bool {
         self.0 & Frame::IN_EXEC != 0
+    }
+
+    pub fn in_script(self) -> bool {
+        self.0 & Frame::IN_SCRIPT != 0
+    }
+
+    pub fn no_effects(self) -> bool {
+        self.0 & Frame::NO_EFFECTS != 0
     }
 
     pub fn set_propagated(&mut self) {
@@ -120,12 +147,19 @@ enum Refusal {
     /// A RESP2 connection in the Pub/Sub context sent another command.
     PubSubContext,
     Loading,
+    /// A script called a `noscript` command.
+    NoScript,
+    /// A read-only script (EVAL_RO, `no-writes`) called a write command.
+    ScriptReadOnly,
 }
 
 /// The error text (with its code) of a refusal.
 #[cold]
-fn refusal_text(srv: &Server, c: &Command, r: Refusal) -> String {
+fn refusal_text(srv: &Server, c: &Command, r: Refusal, src: Source) -> String {
     match r {
+        Refusal::Arity if src == Source::Script => {
+            "ERR Wrong number of args calling Redis command from script".into()
+        }
         Refusal::Arity => format!("ERR wrong number of arguments for '{}' command", c.name),
         Refusal::NoAuth => "NOAUTH Authentication required.".into(),
         Refusal::NoMulti => "ERR Command not allowed inside a transaction".into(),
@@ -136,6 +170,10 @@ fn refusal_text(srv: &Server, c: &Command, r: Refusal) -> String {
             c.name
         ),
         Refusal::Loading => "LOADING Redis is loading the dataset in memory".into(),
+        Refusal::NoScript => "ERR This Redis command is not allowed from script".into(),
+        Refusal::ScriptReadOnly => {
+            "ERR Write commands are not allowed from read-only scripts.".into()
+        }
     }
 }
 
@@ -155,6 +193,9 @@ fn check(
     if !c.arity_ok(argc) {
         return Some(Refusal::Arity);
     }
+    if src == Source::Script {
+        return check_script(srv, c);
+    }
     if src != Source::Client {
         return None;
     }
@@ -168,7 +209,8 @@ fn check(
     if in_multi && c.flags & flags::NO_MULTI != 0 {
         return Some(Refusal::NoMulti);
     }
-    // EXEC counts as the commands it will run.
+    // EXEC counts as the commands it will run (and an EVAL as what its script declares:
+    // `cmd::scripting` makes those two checks itself, off this path).
     let is_exec = c.flags & flags::EXEC != 0;
     let effective = c.flags
         | if is_exec {
@@ -181,6 +223,9 @@ fn check(
         // that found nothing left to evict refuses commands. Inside MULTI every command but
         // the transaction's end is refused then: queueing would grow memory without bound.
         let out_of_memory = crate::evict::perform(srv) == crate::evict::Outcome::Fail;
+        // Scripts judge their `denyoom` commands by the state at the start of the command
+        // that runs them (Redis's `script_oom`), not by what the script itself allocated.
+        srv.oom_at_command_start = out_of_memory;
         let deny = effective & flags::DENYOOM != 0
             || (in_multi && !is_exec && c.flags & flags::TX_END == 0);
         if deny && out_of_memory {
@@ -202,6 +247,39 @@ fn check(
     None
 }
 
+/// The checks of a command a script calls, in the order of Redis 7.0's `scriptCall` (arity
+/// was checked by the caller). A write that passes marks the script as having written, after
+/// which no `denyoom` command of it is refused any more: it cannot stop halfway.
+#[cold]
+fn check_script(srv: &mut Server, c: &Command) -> Option<Refusal> {
+    if c.flags & flags::NOSCRIPT != 0 {
+        return Some(Refusal::NoScript);
+    }
+    let run = &srv.scripts.run;
+    let write = c.flags & flags::WRITE != 0;
+    if write {
+        if run.read_only {
+            return Some(Refusal::ScriptReadOnly);
+        }
+        if srv.aof.write_errno.is_some() && srv.aof.misconf_error().is_some() {
+            return Some(Refusal::Misconf);
+        }
+    }
+    if !run.allow_oom
+        && srv.config.maxmemory_bytes > 0
+        && !srv.loading
+        && !run.write_dirty
+        && srv.oom_at_command_start
+        && c.flags & flags::DENYOOM != 0
+    {
+        return Some(Refusal::Oom);
+    }
+    if write {
+        srv.scripts.run.write_dirty = true;
+    }
+    None
+}
+
 /// Answers a refused command (EXEC refused ends its transaction, as Redis's
 /// `execCommandAbort`) and counts it.
 #[cold]
@@ -212,10 +290,16 @@ fn refuse(
     c: &Command,
     r: Refusal,
     reply: &mut Reply<'_>,
+    src: Source,
 ) {
-    let e = refusal_text(srv, c, r);
+    let e = refusal_text(srv, c, r, src);
     srv.stats.total_error_replies += 1;
     srv.cmd_stats[idx].rejected_calls += 1;
+    if src == Source::Script {
+        // The script's error, not its client's: no transaction or tracking state to touch.
+        reply.error(&e);
+        return;
+    }
     if c.flags & flags::EXEC != 0 {
         multi::discard(srv, slot);
         let why = e.strip_prefix("ERR ").unwrap_or(&e);
@@ -233,8 +317,13 @@ fn refuse(
 
 /// Answers a command that does not exist.
 #[cold]
-fn unknown(srv: &mut Server, slot: usize, msg: &[u8], reply: &mut Reply<'_>) {
+fn unknown(srv: &mut Server, slot: usize, msg: &[u8], reply: &mut Reply<'_>, src: Source) {
     srv.stats.total_error_replies += 1;
+    if src == Source::Script {
+        // A script's unknown command or subcommand: one text for both, as Redis's.
+        reply.error("ERR Unknown Redis command called from script");
+        return;
+    }
     multi::flag_error(srv, slot);
     reply.error_bytes(msg);
     if srv.conns[slot].tracking.is_some() {
@@ -247,27 +336,48 @@ fn unknown(srv: &mut Server, slot: usize, msg: &[u8], reply: &mut Reply<'_>) {
 pub fn call(srv: &mut Server, slot: usize, argv: &Argv<'_>, out: &mut Vec<u8>, src: Source) {
     let resolved = resolve(srv, argv);
     let now_ms = srv.now_ms;
+    // A script's commands reply in the protocol it chose, not its client's.
+    let script_resp3 = src == Source::Script && srv.scripts.run.resp3;
     // One look at the connection for everything the checks and the run need of it.
     let conn = &mut srv.conns[slot];
-    let mut reply = Reply::new(out, conn.resp3);
+    let resp3 = if src == Source::Script {
+        script_resp3
+    } else {
+        conn.resp3
+    };
+    let mut reply = Reply::new(out, resp3);
     let (idx, c) = match resolved {
         Ok(found) => found,
         Err(msg) => {
-            conn.last_cmd = "NULL";
-            return unknown(srv, slot, &msg, &mut reply);
+            if src != Source::Script {
+                conn.last_cmd = "NULL";
+            }
+            return unknown(srv, slot, &msg, &mut reply, src);
         }
     };
-    // CLIENT LIST's cmd=: the command looked up last, even if refused or queued (Redis).
-    conn.last_cmd = c.name;
-    conn.last_interaction_ms = now_ms;
+    if src != Source::Script {
+        // CLIENT LIST's cmd=: the command looked up last, even if refused or queued (Redis).
+        // A script's commands are its own client's, not this one's (which stays EVAL).
+        conn.last_cmd = c.name;
+        conn.last_interaction_ms = now_ms;
+    }
     let db = conn.db;
     let queued_flags = conn.multi_flags();
     let pubsub_context = conn.subs.is_some() && !conn.resp3;
     if let Some(r) = check(srv, slot, c, argv.len(), src, queued_flags, pubsub_context) {
-        return refuse(srv, slot, idx, c, r, &mut reply);
+        return refuse(srv, slot, idx, c, r, &mut reply, src);
     }
     if queued_flags.is_some() && src == Source::Client && c.flags & flags::TX_CONTROL == 0 {
-        multi::queue(srv, slot, idx, c, argv);
+        if c.flags & flags::SCRIPT != 0 {
+            // EXEC is checked against what the script declares it does (its shebang).
+            let declared = Command {
+                flags: super::scripting::declared_flags(srv, c, argv),
+                ..*c
+            };
+            multi::queue(srv, slot, idx, &declared, argv);
+        } else {
+            multi::queue(srv, slot, idx, c, argv);
+        }
         reply.simple("QUEUED");
         return;
     }
@@ -302,7 +412,11 @@ fn run(
 ) {
     let now_ms = srv.now_ms;
     let start = reply.buf.len();
-    let outer = std::mem::replace(&mut srv.frame, Frame::for_source(src));
+    let mut frame = Frame::for_source(src);
+    if src == Source::Script && !srv.scripts.run.propagate_aof {
+        frame.0 |= Frame::NO_EFFECTS;
+    }
+    let outer = std::mem::replace(&mut srv.frame, frame);
     srv.current_cmd = idx;
     srv.current_slot = slot;
     srv.journal.begin_unit();
@@ -353,11 +467,45 @@ fn run(
     let st = &mut srv.cmd_stats[idx];
     st.calls += 1;
     st.usec += us;
-    if failed {
-        st.failed_calls += 1;
-        srv.stats.total_error_replies += 1;
-    }
     srv.stats.commands_processed += 1;
+    if failed {
+        count_error_reply(srv, idx, us);
+    }
+}
+
+/// How the running command's error reply is counted, as its handler said (EVAL: its reply
+/// may repeat an error already counted where it arose, or be a refusal the handler made
+/// for what the script declares; `cmd::scripting`). Taken by `count_error_reply`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum ReplyError {
+    /// A failure of the command: `failed_calls` and `total_error_replies`.
+    #[default]
+    Failed,
+    /// Already counted by the handler.
+    Counted,
+    /// A refusal before the command ran: `rejected_calls` and `total_error_replies`, not a
+    /// call.
+    Rejected,
+}
+
+/// Counts an error reply of command `idx` (which `run` counted as a call of `us` µs).
+#[cold]
+fn count_error_reply(srv: &mut Server, idx: usize, us: u64) {
+    let st = &mut srv.cmd_stats[idx];
+    match std::mem::take(&mut srv.reply_error) {
+        ReplyError::Failed => {
+            st.failed_calls += 1;
+            srv.stats.total_error_replies += 1;
+        }
+        ReplyError::Counted => {}
+        ReplyError::Rejected => {
+            st.calls -= 1;
+            st.usec -= us;
+            srv.stats.commands_processed -= 1;
+            st.rejected_calls += 1;
+            srv.stats.total_error_replies += 1;
+        }
+    }
 }
 
 /// What follows a command while the journal records, someone watches or is blocked, or
@@ -378,16 +526,46 @@ fn after_effects(
     if srv.log_deletions {
         srv.drain_expired();
     }
-    if srv.journal.enabled && changed && !frame.propagated() {
+    if srv.journal.enabled && changed && !frame.propagated() && !frame.no_effects() {
         srv.journal.record_iter(db, argv.len(), argv.iter());
     }
     if changed && !frame.signalled() && c.flags & flags::WRITE != 0 && srv.key_signals_wanted() {
         signal_key_positions(srv, db, c, argv);
     }
     if srv.tracking.on() {
-        // The running client is `current_slot`; a command EXEC runs is not the outermost.
+        // The running client is `current_slot`; a command EXEC or a script runs is not the
+        // outermost.
         let slot = srv.current_slot;
-        super::tracking::after_command(srv, slot, c, argv, !frame.in_exec());
+        if c.flags & flags::SCRIPT != 0 || frame.in_script() {
+            script_tracking(srv, slot, c, argv, frame);
+        } else {
+            super::tracking::after_command(srv, slot, c, argv, !frame.in_exec());
+        }
+    }
+}
+
+/// Client-side caching around scripts, as Redis 7.0 does it: EVAL_RO's own key positions
+/// are not remembered as reads, but each read-only command a script runs makes its caller
+/// remember the keys the script was given (KEYS, the keys of the EVAL command line), not
+/// the keys that command read.
+#[cold]
+fn script_tracking(srv: &mut Server, slot: usize, c: &Command, argv: &Argv<'_>, frame: Frame) {
+    let not_a_read = Command {
+        flags: c.flags & !flags::READONLY,
+        ..*c
+    };
+    super::tracking::after_command(srv, slot, &not_a_read, argv, !frame.in_exec());
+    if frame.in_script() && c.flags & flags::READONLY != 0 {
+        let Some(eval_idx) = srv.scripts.run.tracked_caller else {
+            return;
+        };
+        let eval = Command {
+            flags: srv.all_commands[eval_idx].flags | flags::READONLY,
+            ..*srv.all_commands[eval_idx]
+        };
+        let (bytes, spans) = std::mem::take(&mut srv.scripts.caller_argv);
+        super::tracking::after_command(srv, slot, &eval, &Argv::new(&bytes, &spans), false);
+        srv.scripts.caller_argv = (bytes, spans);
     }
 }
 

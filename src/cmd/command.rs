@@ -113,8 +113,10 @@ fn getkeys(ctx: &mut Ctx<'_>, argv: &Argv<'_>, with_flags: bool) {
     }
     let keys = c.find_keys(&line);
     if keys.is_empty() {
-        // Redis answers an empty array here for commands flagged no_mandatory_keys; ringkv
-        // has none of them.
+        // A command that may name no key at all (EVAL) answers an empty array.
+        if c.flags & super::flags::NO_MANDATORY_KEYS != 0 {
+            return ctx.reply.array(0);
+        }
         return ctx.err("ERR Invalid arguments specified for command");
     }
     let r = &mut ctx.reply;

@@ -23,6 +23,7 @@ pub mod keys;
 pub mod lists;
 pub mod multi;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod sets;
 pub mod strings;
@@ -165,7 +166,10 @@ impl Ctx<'_> {
         if self.srv.journal.enabled {
             // Keys that expired on the way come before the effect that follows them.
             self.srv.drain_expired();
-            self.srv.journal.record(db, args);
+            // A script's command after `redis.set_repl(redis.REPL_NONE)`: not journaled.
+            if !self.srv.frame.no_effects() {
+                self.srv.journal.record(db, args);
+            }
         }
     }
 

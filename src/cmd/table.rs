@@ -32,8 +32,8 @@ use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
 use super::{
-    blocking, command, debug, expire, hashes, keys, lists, multi, pubsub, server, sets, strings,
-    tracking, zsets,
+    blocking, command, debug, expire, hashes, keys, lists, multi, pubsub, scripting, server, sets,
+    strings, tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -58,6 +58,8 @@ pub mod flags {
     pub const BLOCKING: u32 = 1 << 16;
     /// A Pub/Sub command (Redis's CMD_PUBSUB).
     pub const PUBSUB: u32 = 1 << 17;
+    /// May be called without any key even though it has key specs (EVAL with no keys).
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 18;
     // Internal flags, not shown by COMMAND (Redis compares handler pointers instead).
     /// Runs even inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT,
     /// RESET).
@@ -70,6 +72,9 @@ pub mod flags {
     /// Allowed to a RESP2 connection in the Pub/Sub context ((P|S)(UN)SUBSCRIBE, PING,
     /// QUIT, RESET).
     pub const PUBSUB_CONTEXT: u32 = 1 << 27;
+    /// Runs a script (EVAL, EVALSHA and their _RO forms): checked against the flags its
+    /// shebang declares, and its key positions are not reads of its own (client tracking).
+    pub const SCRIPT: u32 = 1 << 28;
 
     /// Flag names as COMMAND reports them, in Redis's order. SENTINEL is not among them: Redis
     /// shows it only when running as a sentinel. `movablekeys` is derived from the key specs.
@@ -88,6 +93,7 @@ pub mod flags {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
@@ -949,6 +955,72 @@ pub static COMMANDS: &[Command] = &[
         .since("2.2.0")
         .summary("Stops watching every key this connection watches.")
         .complexity("O(1)"),
+    // ---- scripting (cmd/scripting.rs)
+    Command::new("eval", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | SCRIPT, scripting::cmd_eval)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .key_specs(&[spec(RW | ACCESS | UPDATE, index(2), keynum(0, 1, 1))
+            .notes("What the script does with its keys is unknown: the most a key can undergo.")])
+        .getkeys(GetKeys::NumKeys { store: 0, numkeys: 2, first: 3 })
+        .group(Group::Scripting)
+        .since("2.6.0")
+        .summary("Runs a Lua script with the keys and arguments given.")
+        .complexity("What the script does.")
+        .args(&[
+            string("script"),
+            integer("numkeys"),
+            key("key", 0).optional().multiple(),
+            string("arg").optional().multiple(),
+        ]),
+    Command::new("evalsha", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | SCRIPT, scripting::cmd_evalsha)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .key_specs(&[spec(RW | ACCESS | UPDATE, index(2), keynum(0, 1, 1))])
+        .getkeys(GetKeys::NumKeys { store: 0, numkeys: 2, first: 3 })
+        .group(Group::Scripting)
+        .since("2.6.0")
+        .summary("Runs a cached Lua script, named by its SHA1, with the keys and arguments given.")
+        .complexity("What the script does.")
+        .args(&[
+            string("sha1"),
+            integer("numkeys"),
+            key("key", 0).optional().multiple(),
+            string("arg").optional().multiple(),
+        ]),
+    Command::new("eval_ro", -3, READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | SCRIPT, scripting::cmd_eval_ro)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .key_specs(&[spec(RO | ACCESS, index(2), keynum(0, 1, 1))
+            .notes("A read-only script can only read its keys.")])
+        .getkeys(GetKeys::NumKeys { store: 0, numkeys: 2, first: 3 })
+        .group(Group::Scripting)
+        .since("7.0.0")
+        .summary("Runs a Lua script that may not write, with the keys and arguments given.")
+        .complexity("What the script does.")
+        .args(&[
+            string("script"),
+            integer("numkeys"),
+            key("key", 0).optional().multiple(),
+            string("arg").optional().multiple(),
+        ]),
+    Command::new("evalsha_ro", -3, READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | SCRIPT, scripting::cmd_evalsha_ro)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .key_specs(&[spec(RO | ACCESS, index(2), keynum(0, 1, 1))])
+        .getkeys(GetKeys::NumKeys { store: 0, numkeys: 2, first: 3 })
+        .group(Group::Scripting)
+        .since("7.0.0")
+        .summary("Runs a cached Lua script that may not write, named by its SHA1.")
+        .complexity("What the script does.")
+        .args(&[
+            string("sha1"),
+            integer("numkeys"),
+            key("key", 0).optional().multiple(),
+            string("arg").optional().multiple(),
+        ]),
+    Command::new("script", -2, 0, server::cmd_container_without_sub)
+        .acl(acl::SLOW)
+        .group(Group::Scripting)
+        .since("2.6.0")
+        .summary("Groups the commands that manage the script cache.")
+        .complexity("Varies with the subcommand.")
+        .subcommands(SCRIPT_SUBCOMMANDS),
     Command::new("client", -2, 0, server::cmd_container_without_sub)
         .acl(acl::SLOW)
         .group(Group::Connection)
@@ -2772,6 +2844,49 @@ pub static PUBSUB_SUBCOMMANDS: &[Command] = &[
         .complexity("O(1)"),
 ];
 
+/// SCRIPT's subcommands.
+#[rustfmt::skip]
+pub static SCRIPT_SUBCOMMANDS: &[Command] = &[
+    Command::new("script|exists", -3, NOSCRIPT, scripting::cmd_script_exists)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .tips(&["request_policy:all_shards", "response_policy:agg_logical_and"])
+        .group(Group::Scripting)
+        .since("2.6.0")
+        .summary("Replies, for each SHA1 given, whether the script cache holds that script.")
+        .complexity("O(N), N being the number of SHA1s given.")
+        .args(&[string("sha1").multiple()]),
+    Command::new("script|flush", -2, NOSCRIPT, scripting::cmd_script_flush)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+        .group(Group::Scripting)
+        .since("2.6.0")
+        .summary("Empties the script cache.")
+        .complexity("O(N), N being the number of cached scripts.")
+        .history(&[("6.2.0", "ASYNC and SYNC modes.")])
+        .args(&[
+            oneof("async", &[
+                pure_token("async", "ASYNC"),
+                pure_token("sync", "SYNC"),
+            ])
+            .since("6.2.0")
+            .optional(),
+        ]),
+    Command::new("script|help", 2, LOADING | STALE, scripting::cmd_script_help)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .group(Group::Scripting)
+        .since("5.0.0")
+        .summary("Lists the SCRIPT subcommands with a line on each.")
+        .complexity("O(1)"),
+    Command::new("script|load", 3, NOSCRIPT | STALE, scripting::cmd_script_load)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+        .group(Group::Scripting)
+        .since("2.6.0")
+        .summary("Compiles a script into the script cache without running it, and replies its SHA1.")
+        .complexity("O(N), N being the script's length in bytes.")
+        .args(&[string("script")]),
+];
+
 /// CONFIG's subcommands.
 #[rustfmt::skip]
 pub static CONFIG_SUBCOMMANDS: &[Command] = &[
@@ -2977,7 +3092,9 @@ mod tests {
                     (FAST, acl::FAST),
                     (BLOCKING, acl::BLOCKING),
                 ] {
-                    if c.flags & implied_by != 0 {
+                    // Redis leaves scripting commands out of @read (EVAL_RO is read-only).
+                    let exempt = implied_by == READONLY && c.acl & acl::SCRIPTING != 0;
+                    if c.flags & implied_by != 0 && !exempt {
                         assert_eq!(c.acl & cats, cats, "{}: categories", c.name);
                     }
                 }

@@ -1,0 +1,502 @@
+//! Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD / EXISTS / FLUSH /
+//! HELP (Redis 7.0's eval.c and script.c), and the bridge that runs a script's
+//! `redis.call` through `cmd::call`.
+//!
+//! A run, in order: numkeys, the script (cached by SHA1; EVAL compiles and caches a new one,
+//! EVALSHA answers NOSCRIPT), the checks a script with a shebang gets up front (over
+//! maxmemory without `allow-oom`, AOF write errors or EVAL_RO when it may write), then the
+//! script itself with KEYS and ARGV, and its result or error as the reply. The script runs
+//! inside the EVAL's journal unit, so its commands' effects are published together (wrapped
+//! in MULTI/EXEC when there are several) once the EVAL ends, and blocked clients are served
+//! only then; EVAL itself is never journaled (Redis 7.0 replicates effects, not scripts).
+//!
+//! The script's commands run on the caller's connection, with its database switched to the
+//! script's for the run (SELECT inside a script changes only the script's database) and
+//! their reply written in the protocol the script chose. They write into the caller's own
+//! reply buffer, after anything already there; the bridge converts the reply to Lua and
+//! removes it, leaving in place what the command sent the caller out of band (a RESP3
+//! caller's own Pub/Sub messages and keyspace events), which thus reaches the client before
+//! the EVAL's reply, as in Redis.
+//!
+//! Stats as Redis 7.0 keeps them: the script's commands count in commandstats (a refused
+//! one as `rejected_calls`), EVAL counts once; an error of a script's command counts where
+//! it arose, and the EVAL's reply repeating it (pcall's error returned, call's error raised)
+//! only as EVAL's `failed_calls`.
+//!
+//! Not here: SCRIPT DEBUG (no Lua debugger), FUNCTION, and SCRIPT KILL with the busy state.
+//! Redis, once a script has run past busy-reply-threshold, serves the other clients from
+//! inside the script (its Lua hook re-enters the event loop: `-BUSY` to most commands,
+//! SCRIPT KILL and SHUTDOWN NOSAVE obeyed). In ringkv a script runs inside one connection's
+//! `process_input` in a loop turn that holds the ring and the whole server mutably; serving
+//! others from the hook would need either a re-entrant loop turn (the loop's completion
+//! handling split from its `&mut self`, the running client's buffers and in-flight
+//! operations kept out of it) or scripts that can stop mid-run and resume in a later turn
+//! (a coroutine per run, its client parked like a blocked one, its journal unit held open).
+//! Today the engine's hook only logs a slow script; other clients wait until it ends.
+
+use super::call::{self, ReplyError, Source};
+use super::{flags, Command, Ctx};
+use crate::resp::{Argv, Span};
+use crate::script::convert::{self, error_table, Errors};
+use crate::script::engine::Running;
+use crate::script::{sha_key, shebang, Run, Sha};
+use crate::server::Server;
+use mlua::{Lua, MultiValue, Value};
+
+const ERR_NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+
+pub fn cmd_eval(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    eval(ctx, argv, false, false);
+}
+
+pub fn cmd_evalsha(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    eval(ctx, argv, true, false);
+}
+
+pub fn cmd_eval_ro(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    eval(ctx, argv, false, true);
+}
+
+pub fn cmd_evalsha_ro(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    eval(ctx, argv, true, true);
+}
+
+/// The flags an EVAL-family command line counts as for the checks before it runs (Redis's
+/// `evalGetCommandFlags`): a script with a shebang declares whether it writes, may run over
+/// maxmemory or on a stale replica; a legacy script (or one not known yet by SHA) counts as
+/// the command's own flags.
+pub(crate) fn declared_flags(srv: &Server, c: &Command, argv: &Argv<'_>) -> u32 {
+    if argv.len() < 2 {
+        return c.flags;
+    }
+    let by_sha = c.name.starts_with("evalsha");
+    let arg = argv.get(1);
+    let script_flags = if by_sha {
+        match sha_key(arg).and_then(|sha| srv.scripts.get(&sha)) {
+            Some(s) => s.flags,
+            None => return c.flags,
+        }
+    } else {
+        match srv.scripts.get(&crate::script::sha1_hex(arg)) {
+            Some(s) => s.flags,
+            None => match shebang::parse(arg) {
+                Ok((f, _)) => f,
+                Err(_) => return c.flags,
+            },
+        }
+    };
+    if script_flags & shebang::COMPAT != 0 {
+        return c.flags;
+    }
+    let mut f = c.flags & !(flags::STALE | flags::DENYOOM | flags::WRITE);
+    // `no-writes` implies `allow-oom`.
+    if script_flags & (shebang::ALLOW_OOM | shebang::NO_WRITES) == 0 {
+        f |= flags::DENYOOM;
+    }
+    if script_flags & shebang::NO_WRITES == 0 {
+        f |= flags::WRITE;
+    }
+    if script_flags & shebang::ALLOW_STALE != 0 {
+        f |= flags::STALE;
+    }
+    f & !flags::MAY_REPLICATE
+}
+
+/// The checks Redis's `scriptPrepareForRun` makes of a script with a shebang before it runs.
+fn refuse_before_run(srv: &Server, script_flags: u32, ro: bool) -> Option<String> {
+    if script_flags & shebang::COMPAT != 0 {
+        return None;
+    }
+    // `no-writes` implies `allow-oom`.
+    if script_flags & (shebang::ALLOW_OOM | shebang::NO_WRITES) == 0
+        && srv.config.maxmemory_bytes > 0
+        && srv.oom_at_command_start
+        && !srv.loading
+    {
+        return Some(
+            "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
+                .into(),
+        );
+    }
+    if script_flags & shebang::NO_WRITES == 0 {
+        if let (Some(errno), Some(_)) = (srv.aof.write_errno, srv.aof.misconf_error()) {
+            return Some(format!(
+                "MISCONF Redis is configured to persist data to AOF, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: {}",
+                nix::errno::Errno::from_raw(errno).desc()
+            ));
+        }
+        if ro {
+            return Some("ERR Can not execute a script with write flag using *_ro command.".into());
+        }
+    }
+    None
+}
+
+/// The refusal Redis's `processCommand` makes of a client's EVAL for what its script
+/// declares (a shebang script that may write is `denyoom` unless `allow-oom`, and a write),
+/// which `cmd::call` leaves to this file to keep its own path short: over maxmemory, or
+/// while the AOF cannot be written.
+fn refuse_declared(srv: &Server, argv: &Argv<'_>) -> Option<String> {
+    if srv.frame.in_exec() || srv.loading {
+        // EXEC was checked against what its queued scripts declare.
+        return None;
+    }
+    let oom = srv.config.maxmemory_bytes > 0 && srv.oom_at_command_start;
+    let aof_failing = srv.aof.write_errno.is_some();
+    if !oom && !aof_failing {
+        return None;
+    }
+    let c = srv.all_commands[srv.current_cmd];
+    let declared = declared_flags(srv, c, argv);
+    if oom && declared & flags::DENYOOM != 0 {
+        return Some("OOM command not allowed when used memory > 'maxmemory'.".into());
+    }
+    if aof_failing && declared & flags::WRITE != 0 {
+        return srv.aof.misconf_error();
+    }
+    None
+}
+
+fn eval(ctx: &mut Ctx<'_>, argv: &Argv<'_>, by_sha: bool, ro: bool) {
+    // Where this command's reply starts (`cmd::call` reads its first byte).
+    let cmd_start = ctx.reply.buf.len();
+    if let Some(e) = refuse_declared(ctx.srv, argv) {
+        ctx.srv.reply_error = ReplyError::Rejected;
+        return ctx.err(&e);
+    }
+    let arg = argv.get(1);
+    if by_sha && arg.len() != 40 {
+        return ctx.err(ERR_NOSCRIPT);
+    }
+    let Some(numkeys) = crate::util::num::parse_i64_strict(argv.get(2)) else {
+        return ctx.err(super::error::ERR_NOT_INT);
+    };
+    if numkeys > argv.len() as i64 - 3 {
+        return ctx.err(super::error::ERR_NUMKEYS_ARGS);
+    }
+    if numkeys < 0 {
+        return ctx.err("ERR Number of keys can't be negative");
+    }
+    let sha = if by_sha {
+        match sha_key(arg) {
+            Some(s) => s,
+            None => return ctx.err(ERR_NOSCRIPT),
+        }
+    } else {
+        crate::script::sha1_hex(arg)
+    };
+    let script_flags = match ctx.srv.scripts.get(&sha) {
+        Some(s) => s.flags,
+        None if by_sha => return ctx.err(ERR_NOSCRIPT),
+        None => match ctx.srv.scripts.create(arg) {
+            Ok((_, f)) => f,
+            Err(e) => return ctx.err(&e),
+        },
+    };
+    if let Some(e) = refuse_before_run(ctx.srv, script_flags, ro) {
+        return ctx.err(&e);
+    }
+    run(
+        ctx,
+        argv,
+        &sha,
+        script_flags,
+        ro,
+        numkeys as usize,
+        cmd_start,
+    );
+}
+
+/// Runs the cached script `sha` and writes its reply.
+fn run(
+    ctx: &mut Ctx<'_>,
+    argv: &Argv<'_>,
+    sha: &Sha,
+    script_flags: u32,
+    ro: bool,
+    numkeys: usize,
+    cmd_start: usize,
+) {
+    let srv = &mut *ctx.srv;
+    // This EVAL's row in commandstats (its commands' calls move `current_cmd`).
+    let eval_idx = srv.current_cmd;
+    // EVAL's effects and modified keys are those its commands state, each in its own call.
+    srv.frame.set_propagated();
+    srv.frame.set_signalled();
+    let engine = srv.scripts.engine();
+    let prepared = srv
+        .scripts
+        .get(sha)
+        .map(|s| srv.scripts.chunk(s))
+        .and_then(|f| {
+            let f = f.ok()?;
+            let keys = engine.array(argv.iter().skip(3).take(numkeys)).ok()?;
+            let args = engine.array(argv.iter().skip(3 + numkeys)).ok()?;
+            Some((f, keys, args))
+        });
+    let Some((f, keys, args)) = prepared else {
+        return ctx.err("ERR Error running script: out of memory");
+    };
+    let compat = script_flags & shebang::COMPAT != 0;
+    let slot = ctx.slot;
+    let caller_db = srv.conns[slot].db;
+    // EVAL's own time in commandstats runs from here to its end, its commands included.
+    let clock_at_start_ns = srv.cmd_clock_ns;
+    srv.scripts.run = Run {
+        active: true,
+        slot,
+        resp3: false,
+        read_only: ro || (!compat && script_flags & shebang::NO_WRITES != 0),
+        allow_oom: !compat && script_flags & shebang::ALLOW_OOM != 0,
+        write_dirty: false,
+        propagate_aof: true,
+        tracked_caller: None,
+    };
+    if srv.conns[slot].tracking.is_some() {
+        // The script's read-only commands make the caller remember the EVAL's keys.
+        let (bytes, spans) = &mut srv.scripts.caller_argv;
+        bytes.clear();
+        spans.clear();
+        for arg in argv.iter() {
+            let start = bytes.len();
+            bytes.extend_from_slice(arg);
+            spans.push(Span {
+                start,
+                end: bytes.len(),
+            });
+        }
+        srv.scripts.run.tracked_caller = Some(eval_idx);
+    }
+    let running = Running {
+        srv: &mut *ctx.srv as *mut Server,
+        out: &mut *ctx.reply.buf as *mut Vec<u8>,
+    };
+    // SAFETY: `ctx.srv` and `ctx.reply.buf` are not used again until `run` returns; the
+    // engine and the chunk were taken out of the server beforehand.
+    let result = unsafe { engine.run(running, f, keys, args) };
+    let srv = &mut *ctx.srv;
+    let script_resp3 = srv.scripts.run.resp3;
+    srv.scripts.run = Run::default();
+    // SELECT inside the script changed only the script's database.
+    if let Some(conn) = srv.conns.get_mut(slot) {
+        conn.db = caller_db;
+    }
+    let mut errors = Errors::default();
+    let start = ctx.reply.buf.len();
+    let written = match result {
+        Ok((true, v)) => convert::lua_to_reply(&mut ctx.reply, &v, script_resp3, &mut errors),
+        Ok((false, e)) => {
+            script_error(&mut ctx.reply, sha, &e, &mut errors);
+            Ok(())
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = written {
+        ctx.reply.buf.truncate(start);
+        errors = Errors::default();
+        let sha = String::from_utf8_lossy(sha);
+        ctx.reply
+            .error(&format!("ERR Error running script {sha}, {e}"));
+        errors.counted += 1;
+    }
+    drop(engine);
+    let srv = &mut *ctx.srv;
+    srv.scripts.ran();
+    // Errors as Redis counts them: new ones once; each one repeating a command's error
+    // makes the EVAL failed without counting again.
+    if ctx.reply.buf.get(cmd_start) == Some(&b'-') {
+        srv.reply_error = ReplyError::Counted;
+    }
+    srv.stats.total_error_replies += errors.counted;
+    srv.cmd_stats[eval_idx].failed_calls += errors.ignored + u64::from(errors.counted > 0);
+    srv.cmd_clock_ns = clock_at_start_ns;
+}
+
+/// The reply to a script that raised `e` (Redis's `luaCallFunction` error path): the error
+/// table's message with where it was raised, or Redis's text for any other value.
+fn script_error(
+    reply: &mut crate::resp::reply::Reply<'_>,
+    sha: &Sha,
+    e: &Value,
+    errors: &mut Errors,
+) {
+    let sha_text = String::from_utf8_lossy(sha);
+    let Value::Table(t) = e else {
+        let msg = match e {
+            Value::String(s) => s.to_string_lossy(),
+            Value::Integer(i) => convert::lua_number_text(*i as f64),
+            Value::Number(n) => convert::lua_number_text(*n),
+            _ => "execution failure".into(),
+        };
+        let msg: String = msg.chars().take(100).collect();
+        reply.error(&format!("ERR Error running script {sha_text}, {msg}\n"));
+        errors.counted += 1;
+        return;
+    };
+    let text = |v: Value| -> Option<Vec<u8>> {
+        match v {
+            Value::String(s) => Some(convert::c_str(&s.as_bytes()).to_vec()),
+            Value::Integer(i) => Some(convert::lua_number_text(i as f64).into_bytes()),
+            Value::Number(n) => Some(convert::lua_number_text(n).into_bytes()),
+            _ => None,
+        }
+    };
+    // Redis 7.0.15 crashes on an error table without `err`; here it reads as unknown.
+    let mut msg = convert::error_message(t)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| b"ERR unknown error".to_vec());
+    let source = t.raw_get::<Value>("source").ok().and_then(text);
+    let line = t.raw_get::<Value>("line").ok().and_then(text);
+    if let (Some(source), Some(line)) = (source, line) {
+        msg.extend_from_slice(b" script: ");
+        msg.extend_from_slice(sha);
+        msg.extend_from_slice(b", on ");
+        msg.extend_from_slice(&source);
+        msg.push(b':');
+        msg.extend_from_slice(&line);
+        msg.push(b'.');
+    }
+    reply.error_bytes(&msg);
+    if t.raw_get::<Value>("ignore_error_stats_update").ok() == Some(Value::Boolean(true)) {
+        errors.ignored += 1;
+    } else {
+        errors.counted += 1;
+    }
+}
+
+/// The arguments of a `redis.call` (or `acl_check_cmd`) as a command line in the reused
+/// buffers: strings as they are, numbers as `%.17g`; anything else is Redis's error.
+fn script_argv(srv: &mut Server, args: &MultiValue) -> Result<(), &'static [u8]> {
+    if args.is_empty() {
+        return Err(b"Please specify at least one argument for this redis lib call");
+    }
+    let bytes = &mut srv.scripts.arg_bytes;
+    let spans = &mut srv.scripts.arg_spans;
+    bytes.clear();
+    spans.clear();
+    for v in args.iter() {
+        let start = bytes.len();
+        match v {
+            Value::String(s) => bytes.extend_from_slice(&s.as_bytes()),
+            Value::Integer(i) => crate::util::num::format_double(*i as f64, bytes),
+            Value::Number(n) => crate::util::num::format_double(*n, bytes),
+            _ => return Err(b"Lua redis lib command arguments must be strings or integers"),
+        }
+        spans.push(Span {
+            start,
+            end: bytes.len(),
+        });
+    }
+    Ok(())
+}
+
+/// `redis.call` / `redis.pcall`: runs the command and converts its reply. Returns 0 and the
+/// value, or 1 and an error table (`redis.call` raises it, `redis.pcall` returns it).
+pub(crate) fn script_call(
+    srv: &mut Server,
+    out: &mut Vec<u8>,
+    lua: &Lua,
+    args: &MultiValue,
+) -> mlua::Result<(i32, Value)> {
+    if let Err(msg) = script_argv(srv, args) {
+        return Ok((1, Value::Table(error_table(lua, msg)?)));
+    }
+    let bytes = std::mem::take(&mut srv.scripts.arg_bytes);
+    let spans = std::mem::take(&mut srv.scripts.arg_spans);
+    let argv = Argv::new(&bytes, &spans);
+    let slot = srv.scripts.run.slot;
+    srv.cmd_clock_ns = crate::util::mono_ns();
+    let start = out.len();
+    call::call(srv, slot, &argv, out, Source::Script);
+    srv.scripts.arg_bytes = bytes;
+    srv.scripts.arg_spans = spans;
+    // The reply is the first frame that is not a push to the caller (which stays).
+    let mut at = start;
+    while out.get(at) == Some(&b'>') {
+        at = convert::skip(out, at)?;
+    }
+    let failed = matches!(out.get(at), Some(b'-' | b'!'));
+    let (v, end) = convert::reply_to_lua(lua, out, at)?;
+    out.drain(at..end);
+    Ok((i32::from(failed), v))
+}
+
+/// `redis.acl_check_cmd`: whether the script's user may run the command line. ringkv has
+/// one user, the default one, who may run everything: true for any command that exists.
+pub(crate) fn acl_check_cmd(
+    srv: &mut Server,
+    lua: &Lua,
+    args: &MultiValue,
+) -> mlua::Result<(i32, Value)> {
+    if let Err(msg) = script_argv(srv, args) {
+        return Ok((2, Value::Table(error_table(lua, msg)?)));
+    }
+    let argv = Argv::new(&srv.scripts.arg_bytes, &srv.scripts.arg_spans);
+    let found = srv.find_command(argv.get(0)).is_some_and(|idx| {
+        let c = srv.all_commands[idx];
+        c.subcommands.is_empty()
+            || argv.len() < 2
+            || super::lookup(c.subcommands, argv.get(1)).is_some()
+    });
+    if !found {
+        let t = error_table(lua, b"Invalid command passed to redis.acl_check_cmd()")?;
+        return Ok((2, Value::Table(t)));
+    }
+    Ok((0, Value::Boolean(true)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// SCRIPT
+
+pub fn cmd_script_load(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    match ctx.srv.scripts.create(argv.get(2)) {
+        Ok((sha, _)) => ctx.reply.bulk(&sha),
+        Err(e) => ctx.err(&e),
+    }
+}
+
+pub fn cmd_script_exists(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    ctx.reply.array(argv.len() - 2);
+    for arg in argv.iter().skip(2) {
+        let known = sha_key(arg).is_some_and(|sha| ctx.srv.scripts.get(&sha).is_some());
+        ctx.reply.int(i64::from(known));
+    }
+}
+
+pub fn cmd_script_flush(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    // ASYNC and SYNC both drop the interpreter here: there is nothing to free in the
+    // background that the allocator would not free as fast.
+    let ok = match argv.len() {
+        2 => true,
+        3 => {
+            let mode = argv.get(2);
+            mode.eq_ignore_ascii_case(b"sync") || mode.eq_ignore_ascii_case(b"async")
+        }
+        _ => false,
+    };
+    if !ok {
+        return ctx.err("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+    }
+    ctx.srv.scripts.flush();
+    ctx.reply.ok();
+}
+
+pub fn cmd_script_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    const LINES: &[&str] = &[
+        "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "EXISTS <sha1> [<sha1> ...]",
+        "    Return information about the existence of the scripts in the script cache.",
+        "FLUSH [ASYNC|SYNC]",
+        "    Flush the Lua scripts cache. Very dangerous on replicas.",
+        "    When called without the optional mode argument, the behavior is determined by the",
+        "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+        "    * ASYNC: Asynchronously flush the scripts cache.",
+        "    * SYNC: Synchronously flush the scripts cache.",
+        "LOAD <script>",
+        "    Load a script into the scripts cache without executing it.",
+        "HELP",
+        "    Prints this help.",
+    ];
+    ctx.help(LINES);
+}

@@ -1,0 +1,485 @@
+//! The Lua 5.1 interpreter EVAL scripts run in: its creation (libraries, the sandbox of
+//! `sandbox.lua`, the Rust primitives behind the `redis` table), script compilation, and
+//! running one script.
+//!
+//! The primitives that need the server (`redis.call`, `redis.pcall`, `redis.setresp`,
+//! `redis.set_repl`, `redis.acl_check_cmd`) find it through a [`Link`] that holds raw
+//! pointers to the server and to the calling client's reply buffer for exactly the length of
+//! [`Engine::run`]: the command handler that runs the script lends them, and touches neither
+//! until the script has returned. A primitive takes the pointers out of the link while it
+//! runs, so that a nested call (impossible today: no command a script may call runs a
+//! script) would find no server rather than a second mutable borrow.
+//!
+//! Every function scripts can call that the sandbox writes in Lua is shown to them through a
+//! C trampoline ([`trampoline`]): Lua turns `return f(...)` into a tail call that replaces
+//! the caller's frame when `f` is a Lua function, which would lose the script line an error
+//! is reported at; through a C function the script's frame stays, as with Redis's C
+//! functions.
+//!
+//! A count hook runs every [`HOOK_INSTRUCTIONS`] Lua instructions (Redis's period) and
+//! compares the run's time with [`SLOW_SCRIPT_MS`]: past it, the server logs once that the
+//! script is slow, as Redis does. Redis goes further there: it re-enters its event loop from
+//! the hook, answers other clients `-BUSY` and obeys SCRIPT KILL. Here the hook is the place
+//! for that, but the ring loop cannot be re-entered from inside a command (the loop's ring
+//! and the server are borrowed by the turn that runs it), so other clients wait until the
+//! script ends; `cmd::scripting` has the notes.
+
+use super::convert::error_table;
+use super::rand48::Rand48;
+use crate::server::Server;
+use mlua::{Function, Lua, LuaOptions, MultiValue, RegistryKey, StdLib, Table, Value};
+use std::cell::Cell;
+use std::rc::Rc;
+
+/// The chunk name of the sandbox's own code: the message handler skips its frames.
+const SANDBOX_SOURCE: &str = "@sandbox";
+/// Lua instructions between two looks at the clock (Redis's).
+const HOOK_INSTRUCTIONS: u32 = 100_000;
+/// A script running longer than this is logged as slow (Redis's default
+/// busy-reply-threshold).
+const SLOW_SCRIPT_MS: u128 = 5000;
+
+/// The server and the calling client's reply buffer, lent to the primitives for one run.
+#[derive(Clone, Copy)]
+pub(crate) struct Running {
+    pub srv: *mut Server,
+    pub out: *mut Vec<u8>,
+}
+
+/// Where the primitives find the running script's server (`None` between runs).
+#[derive(Default)]
+pub(crate) struct Link(Cell<Option<Running>>);
+
+/// When the running script started, and whether it was logged as slow yet (the hook's).
+#[derive(Default)]
+struct Clock(Cell<Option<(std::time::Instant, bool)>>);
+
+impl Link {
+    /// Runs `f` with the lent server and buffer, or answers `missing` when no script runs.
+    fn with<R>(
+        &self,
+        missing: impl FnOnce() -> mlua::Result<R>,
+        f: impl FnOnce(&mut Server, &mut Vec<u8>) -> mlua::Result<R>,
+    ) -> mlua::Result<R> {
+        let Some(r) = self.0.take() else {
+            return missing();
+        };
+        // SAFETY: `Engine::run` put these pointers here from a live `&mut Server` and
+        // `&mut Vec<u8>` that its caller does not use until `run` returns, and removes them
+        // before returning; taking them out of the link for the length of `f` means no
+        // other reference is made from them meanwhile.
+        let result = unsafe { f(&mut *r.srv, &mut *r.out) };
+        self.0.set(Some(r));
+        result
+    }
+}
+
+/// One Lua state with its sandbox. Rebuilt by SCRIPT FLUSH.
+pub struct Engine {
+    lua: Lua,
+    /// `run(f, keys, argv)` of sandbox.lua.
+    runner: Function,
+    link: Rc<Link>,
+    clock: Rc<Clock>,
+}
+
+/// A C function standing for the Lua function in its upvalue: calls it with its arguments
+/// and returns all its results; errors propagate.
+///
+/// # Safety
+/// Called by Lua only, as a C closure with one upvalue holding a function.
+unsafe extern "C-unwind" fn trampoline(state: *mut mlua::lua_State) -> std::ffi::c_int {
+    use mlua::ffi;
+    // SAFETY: Lua calls this with a valid state, its arguments on the stack and, as made by
+    // `make_trampoline`, the function in upvalue 1. An error raised by the function unwinds
+    // through this frame with Lua's longjmp: the frame owns nothing to drop.
+    unsafe {
+        let nargs = ffi::lua_gettop(state);
+        ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
+        ffi::lua_insert(state, 1);
+        ffi::lua_call(state, nargs, ffi::LUA_MULTRET);
+        ffi::lua_gettop(state)
+    }
+}
+
+/// `f` behind a [`trampoline`].
+fn make_trampoline(lua: &Lua, f: Function) -> mlua::Result<Function> {
+    // SAFETY: pushes one C closure over `f` (the one argument on the stack), which is the
+    // result; `trampoline` is sound for a closure made so.
+    unsafe {
+        lua.exec_raw(f, |state| {
+            mlua::ffi::lua_pushcclosure(state, trampoline, 1);
+        })
+    }
+}
+
+/// Redis's version as `REDIS_VERSION_NUM` writes it: 0x00MMmmpp.
+fn version_num() -> u32 {
+    let mut parts = crate::cmd::server::REDIS_VERSION
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (a, b, c) = (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    );
+    (a << 16) | (b << 8) | c
+}
+
+/// Logs a script's `redis.log` line at its Redis level (0 debug .. 3 warning).
+fn log_line(level: i32, msg: &[u8]) {
+    let text = String::from_utf8_lossy(msg);
+    match level {
+        0 => log::trace!("{text}"),
+        1 => log::debug!("{text}"),
+        2 => log::info!("{text}"),
+        _ => log::warn!("{text}"),
+    }
+}
+
+impl Engine {
+    /// A fresh interpreter. `rand` is the process-wide generator of `math.random`, shared
+    /// with the interpreters SCRIPT FLUSH makes later.
+    pub fn new(rand: Rc<Cell<Rand48>>) -> Engine {
+        Engine::build(rand, super::register_libs)
+            .expect("the script sandbox is built from fixed code")
+    }
+
+    /// An interpreter whose libraries `libs` registers (tests register stand-ins).
+    pub(crate) fn build(
+        rand: Rc<Cell<Rand48>>,
+        libs: fn(&Lua) -> mlua::Result<()>,
+    ) -> mlua::Result<Engine> {
+        // SAFETY: `debug` is loaded only so that the message handler can keep
+        // `debug.getinfo`; the sandbox removes `debug` from the globals before any script
+        // runs. `package` is not loaded, so no C module can be.
+        let lua = unsafe {
+            Lua::unsafe_new_with(
+                StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG,
+                LuaOptions::default(),
+            )
+        };
+        libs(&lua)?;
+        let g0 = lua.globals();
+        let getinfo: Function = g0.get::<Table>("debug")?.get("getinfo")?;
+        let link = Rc::new(Link::default());
+        let rk = primitives(&lua, &link, rand)?;
+        let error_value: Function = rk.get("error_value")?;
+        let handler: Function = lua
+            .load(include_str!("err_handler.lua"))
+            .set_name("@err_handler_def")
+            .call((getinfo.clone(), SANDBOX_SOURCE, error_value))?;
+        let (globals, runner): (Table, Function) = lua
+            .load(include_str!("sandbox.lua"))
+            .set_name(SANDBOX_SOURCE)
+            .call((g0, rk, handler, getinfo))?;
+        lua.set_globals(globals)?;
+        let clock = Rc::new(Clock::default());
+        let c = Rc::clone(&clock);
+        lua.set_hook(
+            mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
+            move |_, _| {
+                if let Some((start, false)) = c.0.get() {
+                    let ms = start.elapsed().as_millis();
+                    if ms >= SLOW_SCRIPT_MS {
+                        log::warn!(
+                            "Slow script detected: still in execution after {ms} milliseconds. Other clients wait until it ends: scripts cannot be killed."
+                        );
+                        c.0.set(Some((start, true)));
+                    }
+                }
+                Ok(mlua::VmState::Continue)
+            },
+        )?;
+        Ok(Engine {
+            lua,
+            runner,
+            link,
+            clock,
+        })
+    }
+
+    /// Compiles a script body (after its shebang line) as Redis names it, `@user_script`.
+    /// The compiled chunk is kept in the Lua registry under the returned key.
+    pub fn compile(&self, code: &[u8]) -> Result<RegistryKey, String> {
+        // Redis's Lua reads every chunk as text, even one starting with the binary signature
+        // (ESC): a space in front gives the parser's error without ever loading bytecode.
+        let spaced;
+        let code = if code.first() == Some(&0x1b) {
+            spaced = [b" ", code].concat();
+            &spaced[..]
+        } else {
+            code
+        };
+        let f = self
+            .lua
+            .load(code)
+            .set_name("@user_script")
+            .set_mode(mlua::chunk::ChunkMode::Text)
+            .into_function()
+            .map_err(|e| {
+                format!(
+                    "ERR Error compiling script (new function): {}",
+                    lua_message(&e)
+                )
+            })?;
+        self.lua
+            .create_registry_value(f)
+            .map_err(|e| format!("ERR Error compiling script (new function): {e}"))
+    }
+
+    /// The compiled chunk kept under `key`.
+    pub fn function(&self, key: &RegistryKey) -> mlua::Result<Function> {
+        self.lua.registry_value(key)
+    }
+
+    /// A Lua array of `items` (KEYS, ARGV), built as Redis's `luaCreateArray` builds it.
+    pub fn array<'a>(&self, items: impl Iterator<Item = &'a [u8]>) -> mlua::Result<Table> {
+        let t = self.lua.create_table()?;
+        for (i, item) in items.enumerate() {
+            t.raw_set(i + 1, self.lua.create_string(item)?)?;
+        }
+        Ok(t)
+    }
+
+    /// Runs `f` with `keys` and `argv` as KEYS and ARGV under the message handler: `true` and
+    /// the script's first result, or `false` and the error value.
+    ///
+    /// # Safety
+    /// `running` must point to a live server and reply buffer that nothing else uses (reads
+    /// or writes) until this returns: the primitives make references from them.
+    pub(crate) unsafe fn run(
+        &self,
+        running: Running,
+        f: Function,
+        keys: Table,
+        argv: Table,
+    ) -> mlua::Result<(bool, Value)> {
+        self.link.0.set(Some(running));
+        self.clock.0.set(Some((std::time::Instant::now(), false)));
+        let result = self.runner.call::<(bool, Value)>((f, keys, argv));
+        self.clock.0.set(None);
+        self.link.0.set(None);
+        result
+    }
+
+    /// One incremental collection step (Redis runs one every 50 scripts so that Lua's own
+    /// collector never needs a long full cycle).
+    pub fn gc_step(&self) {
+        let _ = self.lua.gc_step();
+    }
+
+    /// The interpreter's memory, in bytes, as Redis reports it (whole kilobytes).
+    pub fn used_memory(&self) -> usize {
+        self.lua.used_memory() / 1024 * 1024
+    }
+
+    pub fn lua(&self) -> &Lua {
+        &self.lua
+    }
+}
+
+/// A Lua error's message as Lua wrote it (no mlua decoration).
+fn lua_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        mlua::Error::RuntimeError(m) | mlua::Error::MemoryError(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The text of an error a Rust library function raised (mlua hands Lua a userdata holding
+/// it, where Redis's C libraries raise a string): the innermost runtime error's message,
+/// which the library wrote as `luaL_error` would (position included).
+fn rust_error_text(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::RuntimeError(text) => text.clone(),
+        mlua::Error::CallbackError { cause, .. } => rust_error_text(cause),
+        mlua::Error::WithContext { cause, .. } => rust_error_text(cause),
+        other => other.to_string(),
+    }
+}
+
+/// The table of Rust functions sandbox.lua builds the `redis` API on.
+fn primitives(lua: &Lua, link: &Rc<Link>, rand: Rc<Cell<Rand48>>) -> mlua::Result<Table> {
+    let rk = lua.create_table()?;
+    let not_running = |lua: &Lua| -> mlua::Result<(i32, Value)> {
+        let t = error_table(
+            lua,
+            b"redis.call/pcall can only be called inside a script invocation",
+        )?;
+        Ok((2, Value::Table(t)))
+    };
+    let l = Rc::clone(link);
+    rk.raw_set(
+        "call",
+        lua.create_function(move |lua, args: MultiValue| {
+            l.with(
+                || not_running(lua),
+                |srv, out| crate::cmd::scripting::script_call(srv, out, lua, &args),
+            )
+        })?,
+    )?;
+    let l = Rc::clone(link);
+    rk.raw_set(
+        "acl_check_cmd",
+        lua.create_function(move |lua, args: MultiValue| {
+            l.with(
+                || not_running(lua),
+                |srv, _| crate::cmd::scripting::acl_check_cmd(srv, lua, &args),
+            )
+        })?,
+    )?;
+    let l = Rc::clone(link);
+    rk.raw_set(
+        "setresp",
+        lua.create_function(move |_, resp: i32| {
+            l.with(
+                || Ok(()),
+                |srv, _| {
+                    srv.scripts.run.resp3 = resp == 3;
+                    Ok(())
+                },
+            )
+        })?,
+    )?;
+    let l = Rc::clone(link);
+    rk.raw_set(
+        "set_repl",
+        lua.create_function(move |_, flags: i32| {
+            l.with(
+                || Ok(()),
+                |srv, _| {
+                    // REPL_AOF is the bit the journal's only consumer, the AOF, follows;
+                    // ringkv has no replicas for REPL_REPLICA to concern.
+                    srv.scripts.run.propagate_aof = flags & 1 != 0;
+                    Ok(())
+                },
+            )
+        })?,
+    )?;
+    rk.raw_set(
+        "err",
+        lua.create_function(|lua, s: mlua::LuaString| error_table(lua, &s.as_bytes()))?,
+    )?;
+    rk.raw_set(
+        "sha1hex",
+        lua.create_function(|lua, s: mlua::LuaString| {
+            lua.create_string(super::sha1_hex(&s.as_bytes()))
+        })?,
+    )?;
+    rk.raw_set(
+        "log",
+        lua.create_function(|_, (level, msg): (i32, mlua::LuaString)| {
+            log_line(level, &msg.as_bytes());
+            Ok(())
+        })?,
+    )?;
+    let r = Rc::clone(&rand);
+    rk.raw_set(
+        "rand",
+        lua.create_function(move |_, ()| {
+            let mut g = r.get();
+            let v = g.next_unit();
+            r.set(g);
+            Ok(v)
+        })?,
+    )?;
+    rk.raw_set(
+        "srand",
+        lua.create_function(move |_, seed: f64| {
+            let mut g = rand.get();
+            g.seed(seed as i32);
+            rand.set(g);
+            Ok(())
+        })?,
+    )?;
+    rk.raw_set(
+        "error_value",
+        lua.create_function(|lua, v: Value| {
+            Ok(match v {
+                Value::Error(e) => Value::String(lua.create_string(rust_error_text(&e))?),
+                other => other,
+            })
+        })?,
+    )?;
+    rk.raw_set(
+        "c_function",
+        lua.create_function(|lua, f: Function| make_trampoline(lua, f))?,
+    )?;
+    rk.raw_set("REDIS_VERSION", crate::cmd::server::REDIS_VERSION)?;
+    rk.raw_set("REDIS_VERSION_NUM", version_num())?;
+    Ok(rk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in for a Rust library (the cjson of the libraries branch): its function raises
+    /// an mlua runtime error, which Lua sees as a userdata.
+    fn stand_in_libs(lua: &Lua) -> mlua::Result<()> {
+        let t = lua.create_table()?;
+        t.set(
+            "decode",
+            lua.create_function(|_, _: MultiValue| -> mlua::Result<()> {
+                Err(mlua::Error::RuntimeError(
+                    "user_script:1: Expected value".into(),
+                ))
+            })?,
+        )?;
+        lua.globals().set("cjson", t)
+    }
+
+    /// Runs `code` in `engine` (no `redis.call` in it: the server lent is a stand-in).
+    fn run(engine: &Engine, code: &str) -> (bool, Value) {
+        let key = engine.compile(code.as_bytes()).expect("compiles");
+        let f = engine.function(&key).expect("the chunk");
+        let mut srv = Server::new(crate::config::Config::default());
+        let mut out = Vec::new();
+        let keys = engine.array(std::iter::empty()).expect("KEYS");
+        let argv = engine.array(std::iter::empty()).expect("ARGV");
+        let running = Running {
+            srv: &mut srv,
+            out: &mut out,
+        };
+        // SAFETY: `srv` and `out` live through the call and nothing else touches them.
+        unsafe { engine.run(running, f, keys, argv) }.expect("runs")
+    }
+
+    /// An error a Rust library raises reads as the string Redis's C library raises: in the
+    /// script's error, in Redis's `pcall`, and in an `xpcall` handler.
+    #[test]
+    fn rust_library_errors_read_as_redis_strings() {
+        let engine = Engine::build(Rc::default(), stand_in_libs).expect("engine");
+        let (ok, e) = run(&engine, "return cjson.decode('x')");
+        let Value::Table(t) = e else {
+            panic!("{ok} {e:?}");
+        };
+        assert!(!ok);
+        assert_eq!(
+            t.raw_get::<String>("err").unwrap(),
+            "ERR user_script:1: Expected value"
+        );
+        assert_eq!(t.raw_get::<String>("source").unwrap(), "@user_script");
+        let (ok, v) = run(
+            &engine,
+            "local ok, e = pcall(cjson.decode, 'x') return type(e) .. ' ' .. e",
+        );
+        assert!(ok);
+        assert_eq!(
+            v.to_string().unwrap(),
+            "string user_script:1: Expected value"
+        );
+        let (ok, v) = run(
+            &engine,
+            "local ok, e = xpcall(function() return cjson.decode('x') end, \
+             function(e) return type(e) end) return e",
+        );
+        assert!(ok);
+        assert_eq!(v.to_string().unwrap(), "string");
+        // Read-only like every library table.
+        let (ok, e) = run(&engine, "cjson.decode = nil");
+        assert!(!ok, "{e:?}");
+    }
+}
