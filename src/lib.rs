@@ -106,6 +106,7 @@ pub mod notify;
 pub mod persist;
 pub mod pubsub;
 pub mod resp;
+pub mod script;
 pub mod server;
 pub mod types;
 pub mod util;

@@ -1,0 +1,3 @@
+pub fn register(_lua: &mlua::Lua) -> mlua::Result<()> {
+    Ok(())
+}

@@ -1,0 +1,5 @@
+pub mod bit;
+pub mod cjson;
+pub mod cmsgpack;
+pub mod libs;
+pub mod structlib;
