@@ -17,10 +17,14 @@ use mlua::{Lua, MultiValue, Value};
 
 use super::libs::{self, Args};
 
+/// A named operation on one 32-bit value, or on two.
+type Unary = (&'static str, fn(u32) -> u32);
+type Binary = (&'static str, fn(u32, u32) -> u32);
+
 /// Registers the global `bit` table.
 pub fn register(lua: &Lua) -> mlua::Result<()> {
     let bit = lua.create_table()?;
-    let unary: [(&str, fn(u32) -> u32); 3] = [
+    let unary: [Unary; 3] = [
         ("tobit", |b| b),
         ("bnot", |b| !b),
         ("bswap", u32::swap_bytes),
@@ -32,7 +36,7 @@ pub fn register(lua: &Lua) -> mlua::Result<()> {
         })?;
         bit.raw_set(name, f)?;
     }
-    let folds: [(&str, fn(u32, u32) -> u32); 3] = [
+    let folds: [Binary; 3] = [
         ("band", |a, b| a & b),
         ("bor", |a, b| a | b),
         ("bxor", |a, b| a ^ b),
@@ -49,7 +53,7 @@ pub fn register(lua: &Lua) -> mlua::Result<()> {
         })?;
         bit.raw_set(name, f)?;
     }
-    let shifts: [(&str, fn(u32, u32) -> u32); 5] = [
+    let shifts: [Binary; 5] = [
         ("lshift", |b, n| b << n),
         ("rshift", |b, n| b >> n),
         ("arshift", |b, n| ((b as i32) >> n) as u32),

@@ -544,7 +544,10 @@ fn unpack_full(
     };
     let mut results = Vec::new();
     while c.left() > 0 && (results.len() as i64) < limit {
-        match decode_one(lua, &mut c, base + results.len())? {
+        let one = libs::stack_error_as(decode_one(lua, &mut c, base + results.len()), || {
+            libs::error(lua, format!("stack overflow ({TOO_MANY_VALUES})"))
+        })?;
+        match one {
             Ok(v) => results.push(v),
             Err(Short::Eof) => return Err(libs::error(lua, "Missing bytes in input.")),
             Err(Short::BadFormat) => return Err(libs::error(lua, "Bad data format in input.")),
@@ -566,11 +569,121 @@ mod tests {
     //! Expected values are facts observed on redis-server 7.0.15 (`EVAL` of the same one-line
     //! snippets, error replies reduced to their message). See `libs::testing` for the prelude.
 
-    use super::super::libs::testing::check;
+    use mlua::{Function, Lua, MultiValue, Value};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    use super::super::libs::testing::{check, deep_eq, lua, run};
 
     #[test]
     fn observed_on_redis() {
         check(CASES);
+    }
+
+    #[test]
+    fn many_results_near_the_lua_stack_limit() {
+        // Observed on Redis: `unpack` of 7999 one-byte values returns them all, 8000 fail with
+        // "stack overflow (too many return values ...)". mlua needs a few slots of its own to
+        // return results, so here the error comes within 8 values of the limit. (The very
+        // first callback of a Lua state needs about 20 more: the snippet warms up first.)
+        let count = |n: usize| {
+            run(&format!(
+                "local _ = cmsgpack.pack(1) \
+                 return select('#', cmsgpack.unpack(string.rep('\\1', {n})))"
+            ))
+        };
+        assert_eq!(count(7990), Ok("7990".to_owned()));
+        let msg = "user_script:1: stack overflow (too many return values at once; \
+                   use unpack_one or unpack_limit instead.)";
+        assert_eq!(count(7999), Err(msg.to_owned()));
+        assert_eq!(count(8000), Err(msg.to_owned()));
+    }
+
+    #[test]
+    fn huge_counts_read_only_what_is_there() {
+        // Array and map headers announce 2^32 - 1 entries over a few bytes.
+        for input in [
+            "\\221\\255\\255\\255\\255\\1\\2",
+            "\\223\\255\\255\\255\\255\\1",
+        ] {
+            assert_eq!(
+                run(&format!("return cmsgpack.unpack('{input}')")),
+                Err("user_script:1: Missing bytes in input.".to_owned())
+            );
+        }
+    }
+
+    /// A random value MessagePack carries unchanged: numbers (integers of every width,
+    /// float32- and float64-only values, infinities), byte strings crossing the header
+    /// boundaries, booleans, arrays (1..n) and maps with string, number and boolean keys.
+    fn mp_value(lua: &Lua, rng: &mut StdRng, depth: u32) -> Value {
+        match rng.gen_range(0..if depth < 4 { 9 } else { 6 }) {
+            0 => Value::Number(rng.gen_range(-(1i64 << 62)..(1i64 << 62)) as f64),
+            1 => Value::Number(f64::from(rng.gen_range(-70_000i32..70_000))),
+            2 => {
+                let special = [0.5, -1.5, 0.1, 1e300, f64::INFINITY, f64::NEG_INFINITY];
+                if rng.gen_bool(0.3) {
+                    Value::Number(special[rng.gen_range(0..special.len())])
+                } else {
+                    Value::Number(rng.gen::<f64>() * 1e6 - 5e5)
+                }
+            }
+            3 => {
+                let lens = [0, 31, 32, 255, 256, 65535, 65536];
+                let len = if rng.gen_bool(0.2) {
+                    lens[rng.gen_range(0..lens.len())]
+                } else {
+                    rng.gen_range(0..40)
+                };
+                let bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+                Value::String(lua.create_string(&bytes).expect("string"))
+            }
+            4 | 5 => Value::Boolean(rng.gen()),
+            6 | 7 => {
+                let t = lua.create_table().expect("table");
+                for i in 1..=rng.gen_range(0..20) {
+                    t.raw_set(i, mp_value(lua, rng, depth + 1)).expect("set");
+                }
+                Value::Table(t)
+            }
+            _ => {
+                let t = lua.create_table().expect("table");
+                for _ in 0..rng.gen_range(0..20) {
+                    let key = match rng.gen_range(0..3) {
+                        0 => Value::String(
+                            lua.create_string(format!("k{}", rng.gen::<u16>()))
+                                .expect("key"),
+                        ),
+                        1 => Value::Number(f64::from(rng.gen_range(-50i32..50)) / 2.0),
+                        _ => Value::Boolean(rng.gen()),
+                    };
+                    t.raw_set(key, mp_value(lua, rng, depth + 1)).expect("set");
+                }
+                Value::Table(t)
+            }
+        }
+    }
+
+    #[test]
+    fn round_trip_random_values() {
+        let lua = lua();
+        let cmsgpack: mlua::Table = lua.globals().get("cmsgpack").expect("cmsgpack");
+        let pack: Function = cmsgpack.get("pack").expect("pack");
+        let unpack: Function = cmsgpack.get("unpack").expect("unpack");
+        let mut rng = StdRng::seed_from_u64(16);
+        for _ in 0..300 {
+            let values: Vec<Value> = (0..rng.gen_range(1..4))
+                .map(|_| mp_value(&lua, &mut rng, 0))
+                .collect();
+            let packed: mlua::LuaString = pack
+                .call(MultiValue::from_vec(values.clone()))
+                .expect("pack");
+            let back: MultiValue = unpack.call(packed).expect("unpack");
+            assert_eq!(back.len(), values.len());
+            for (v, w) in values.iter().zip(back.iter()) {
+                assert!(deep_eq(v, w), "round trip of {v:?}");
+            }
+        }
     }
 
     const CASES: &[(&str, Result<&str, &str>)] = &[

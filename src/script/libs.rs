@@ -39,7 +39,9 @@ pub(crate) const MAX_C_STACK: usize = 8000;
 /// The C functions return results from a frame holding only arguments and results, up to
 /// 8000 slots. mlua pushes a callback's results while the arguments are still on the stack,
 /// checks `nresults + 1`, and may hold a preallocated error slot and a few slots to move
-/// tables and strings from its reference thread; measured on mlua 0.12, up to 6 slots.
+/// tables and strings from its reference thread; measured on mlua 0.12, up to 6 slots. (The
+/// very first callback of a Lua state needs about 20 more, to set up its error slot; there
+/// mlua's own error, "stack overflow (not enough stack slots available)", comes first.)
 const MLUA_RESULT_SLOTS: usize = 8;
 
 /// Checks that `nresults` values can be returned by a function called with `nargs` arguments,
@@ -56,6 +58,18 @@ pub(crate) fn check_results(
         Err(error(lua, format!("stack overflow ({what})")))
     } else {
         Ok(())
+    }
+}
+
+/// Maps mlua's `StackError` (its reference stack, about 8000 live Lua values, or the Lua
+/// stack is full) to the library's own error for running out of stack, `f()`.
+pub(crate) fn stack_error_as<T>(
+    r: mlua::Result<T>,
+    f: impl FnOnce() -> mlua::Error,
+) -> mlua::Result<T> {
+    match r {
+        Err(mlua::Error::StackError) => Err(f()),
+        r => r,
     }
 }
 
@@ -236,7 +250,8 @@ pub(crate) fn check_bytes(lua: &Lua, args: &Args, idx: usize) -> mlua::Result<Ve
 /// `(int64_t)d` as x86-64 computes it (`cvttsd2si`): truncation, and `i64::MIN` for NaN and
 /// for values outside the range.
 pub(crate) fn c_f64_to_i64(d: f64) -> i64 {
-    if d.is_nan() || d >= 9_223_372_036_854_775_808.0 || d < -9_223_372_036_854_775_808.0 {
+    if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&d) {
+        // NaN is outside every range.
         i64::MIN
     } else {
         d as i64
@@ -245,6 +260,7 @@ pub(crate) fn c_f64_to_i64(d: f64) -> i64 {
 
 /// `(int32_t)d` as x86-64 computes it: truncation, and `i32::MIN` for NaN and out of range.
 pub(crate) fn c_f64_to_i32(d: f64) -> i32 {
+    // In range when truncation fits: -2^31 - 1 < d < 2^31.
     if d.is_nan() || d >= 2_147_483_648.0 || d <= -2_147_483_649.0 {
         i32::MIN
     } else {
@@ -355,6 +371,42 @@ pub(crate) mod testing {
             Err(e) => Err(super::error_text(&e)
                 .map(str::to_owned)
                 .unwrap_or_else(|| e.to_string())),
+        }
+    }
+
+    /// Deep equality of Lua values: tables by contents (keys compared raw, by Lua equality),
+    /// numbers by value, strings by bytes, everything else by Lua equality.
+    pub(crate) fn deep_eq(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Table(x), Value::Table(y)) => {
+                let mut count = 0usize;
+                let mut same = true;
+                let walk = x.for_each(|k: Value, v: Value| {
+                    count += 1;
+                    let w: Value = y.raw_get(k)?;
+                    same &= deep_eq(&v, &w);
+                    Ok(())
+                });
+                let mut other = 0usize;
+                let walk_other = y.for_each(|_: Value, _: Value| {
+                    other += 1;
+                    Ok(())
+                });
+                walk.is_ok() && walk_other.is_ok() && same && count == other
+            }
+            (Value::Integer(_) | Value::Number(_), Value::Integer(_) | Value::Number(_)) => {
+                num(a) == num(b)
+            }
+            (Value::String(x), Value::String(y)) => x.as_bytes() == y.as_bytes(),
+            _ => a.equals(b).unwrap_or(false),
+        }
+    }
+
+    fn num(v: &Value) -> f64 {
+        match v {
+            Value::Integer(i) => *i as f64,
+            Value::Number(n) => *n,
+            _ => f64::NAN,
         }
     }
 

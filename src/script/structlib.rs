@@ -40,7 +40,14 @@ const MAX_ALIGN: usize = 8;
 pub fn register(lua: &Lua) -> mlua::Result<()> {
     let t = lua.create_table()?;
     t.raw_set("pack", lua.create_function(pack)?)?;
-    t.raw_set("unpack", lua.create_function(unpack)?)?;
+    t.raw_set(
+        "unpack",
+        lua.create_function(|lua, args| {
+            libs::stack_error_as(unpack(lua, args), || {
+                libs::error(lua, "stack overflow (too many results)")
+            })
+        })?,
+    )?;
     t.raw_set("size", lua.create_function(size)?)?;
     lua.globals().raw_set("struct", t)
 }
