@@ -1,4 +1,4 @@
-//! `struct`: Roberto Ierusalimschy's struct library (struct.c 1.4) as redis-server 7.0.15
+//! `struct`: Roberto Ierusalimschy's struct library 0.2 (struct.c 1.4) as redis-server 7.0.15
 //! embeds it, with Redis's bound fixes: `struct.pack`, `struct.unpack`, `struct.size`.
 //!
 //! Format options (the format is a C string: it ends at its first NUL byte):
