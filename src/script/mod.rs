@@ -24,10 +24,15 @@
 //! the sum of what its entries hold; a cached script's chunk lives in the current
 //! interpreter's registry (SCRIPT FLUSH replaces both at once).
 
+pub mod bit;
+pub mod cjson;
+pub mod cmsgpack;
 pub mod convert;
 pub mod engine;
+pub mod libs;
 pub mod rand48;
 pub mod shebang;
+pub mod structlib;
 
 use engine::Engine;
 use rand48::Rand48;
@@ -37,9 +42,8 @@ use std::rc::Rc;
 
 /// Registers the cjson, cmsgpack, struct and bit libraries in `lua`'s globals, before the
 /// sandbox is built over them.
-pub fn register_libs(_lua: &mlua::Lua) -> mlua::Result<()> {
-    // After the libraries branch is merged: `libs::register_all(_lua)`.
-    Ok(())
+pub fn register_libs(lua: &mlua::Lua) -> mlua::Result<()> {
+    libs::register_all(lua)
 }
 
 /// A script's SHA1 as 40 lower-case hex digits (the cache key, EVALSHA's argument).
