@@ -592,16 +592,7 @@ fn array_length(lua: &Lua, cfg: &Config, table: &Table) -> mlua::Result<i32> {
 /// `precision` significant digits, correctly rounded (ties to even, like glibc), trailing
 /// zeros removed, `inf`/`-inf`/`nan`/`-nan` for the special values.
 fn format_g(out: &mut Vec<u8>, v: f64, precision: usize) {
-    if v.is_nan() {
-        out.extend_from_slice(if v.is_sign_negative() {
-            b"-nan"
-        } else {
-            b"nan"
-        });
-        return;
-    }
-    if v.is_infinite() {
-        out.extend_from_slice(if v > 0.0 { b"inf" } else { b"-inf" });
+    if crate::util::num::write_non_finite(v, out) {
         return;
     }
     if v.is_sign_negative() {

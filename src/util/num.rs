@@ -269,20 +269,29 @@ impl std::fmt::Write for StackBuf {
     }
 }
 
-/// Redis 7.0's reply text for a double: C's `%.17g`, with infinities as "inf"/"-inf" and NaN
-/// as glibc prints it ("nan", or "-nan" when the sign bit is set).
-pub fn format_double(v: f64, out: &mut Vec<u8>) {
-    use std::fmt::Write as _;
+/// Writes NaN and the infinities as glibc's printf does ("nan", or "-nan" with the sign bit
+/// set; "inf", "-inf") and returns true; returns false, writing nothing, for a finite `v`.
+pub fn write_non_finite(v: f64, out: &mut Vec<u8>) -> bool {
     if v.is_nan() {
         out.extend_from_slice(if v.is_sign_negative() {
             b"-nan"
         } else {
             b"nan"
         });
-        return;
+        return true;
     }
     if v.is_infinite() {
         out.extend_from_slice(if v > 0.0 { b"inf" } else { b"-inf" });
+        return true;
+    }
+    false
+}
+
+/// Redis 7.0's reply text for a double: C's `%.17g`, with infinities as "inf"/"-inf" and NaN
+/// as glibc prints it ("nan", or "-nan" when the sign bit is set).
+pub fn format_double(v: f64, out: &mut Vec<u8>) {
+    use std::fmt::Write as _;
+    if write_non_finite(v, out) {
         return;
     }
     // Integral values below 2^53 print as plain integers under %.17g (fewer than 17 digits,
