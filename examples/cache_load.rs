@@ -31,6 +31,9 @@
 //!        [--zipf 0.99] [--value-bytes 64] [--conns 8] [--batch 32] [--seed 1]
 //!        [--poll-ms 20] [--rate 0]
 
+#[path = "common/json.rs"]
+mod json;
+use json::json_string;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -344,20 +347,6 @@ fn poll_memory(a: &Args, stop: &AtomicBool) -> Result<(u64, u64, u64), String> {
     }
     let (used, peak) = info_memory(&mut r, &mut line)?;
     Ok((max.max(used), samples + 1, peak))
-}
-
-fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for ch in s.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn run() -> Result<(), String> {

@@ -52,6 +52,9 @@
 //!        [--payload 64] [--pipeline 32] [--depth 32] [--window 262144] [--messages 0]
 //!        [--seconds 5] [--threads 2] [--drain-seconds 10] [--handshake 0]
 
+#[path = "common/json.rs"]
+mod json;
+use json::json_string;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -707,20 +710,6 @@ fn cpu_seconds() -> Result<f64, String> {
     let u = getrusage(UsageWho::RUSAGE_SELF).map_err(|e| format!("getrusage: {e}"))?;
     let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 * 1e-6;
     Ok(secs(u.user_time()) + secs(u.system_time()))
-}
-
-fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for ch in s.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Waits up to `timeout` for `done`; fails early once a subscriber thread has failed.
