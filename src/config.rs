@@ -168,6 +168,9 @@ pub struct Config {
     /// Trades a core's worth of CPU while clients are active for the wake-up latency of a
     /// sleeping thread (docs/PERFORMANCE.md "Busy polling").
     pub busy_poll_us: u32,
+    /// `busy-reply-threshold` (alias `lua-time-limit`): after this many milliseconds a
+    /// script is busy: other clients get -BUSY and SCRIPT KILL is obeyed.
+    pub busy_reply_threshold_ms: u64,
     pub tcp_backlog: i32,
     /// `tcp-keepalive`: seconds of silence before TCP probes a client (0: no keepalive).
     pub tcp_keepalive_s: u32,
@@ -329,6 +332,7 @@ impl Default for Config {
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
             hz: 10,
             busy_poll_us: 0,
+            busy_reply_threshold_ms: 5000,
             tcp_backlog: 511,
             tcp_keepalive_s: 300,
             lfu_log_factor: 10,
@@ -675,6 +679,27 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.busy_poll_us.to_string(),
         set: |c, v| {
             c.busy_poll_us = int_in(one(v), 0, BUSY_POLL_US_MAX)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "busy-reply-threshold",
+        mutable: true,
+        values: 1,
+        get: |c| c.busy_reply_threshold_ms.to_string(),
+        set: |c, v| {
+            c.busy_reply_threshold_ms = int_in(one(v), 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    // The setting's name before Redis 7.0, still accepted and listed.
+    Param {
+        name: "lua-time-limit",
+        mutable: true,
+        values: 1,
+        get: |c| c.busy_reply_threshold_ms.to_string(),
+        set: |c, v| {
+            c.busy_reply_threshold_ms = int_in(one(v), 0, i64::MAX)? as u64;
             Ok(())
         },
     },

@@ -46,7 +46,6 @@ const SUBSCRIBER_HOLD_NS: u64 = 4_000_000;
 
 /// The loop: owns the ring and the server state.
 pub struct EventLoop {
-    ring: Ring,
     /// A connection stopped at its slice with commands left: the next turn must not wait.
     resume_now: bool,
     /// Subscribers whose output waits for the next turn (`flush`), reused.
@@ -128,11 +127,11 @@ impl EventLoop {
         if let Err(e) = ring::ignore_sigpipe() {
             log::warn!("cannot ignore SIGPIPE: {e}");
         }
+        srv.ring = Some(ring);
         Ok(EventLoop {
             resume_now: false,
             held: Vec::new(),
             hold_since_ns: None,
-            ring,
             srv,
             completions: Vec::with_capacity(1024),
             signal_fd,
@@ -142,9 +141,14 @@ impl EventLoop {
         })
     }
 
+    /// The ring, which the server holds (so that a busy script can serve clients).
+    fn ring(&mut self) -> &mut Ring {
+        ring_of(&mut self.srv)
+    }
+
     fn arm_tick(&mut self) {
         let every = Duration::from_millis(1000 / self.srv.hz.max(1) as u64);
-        self.ring.timeout(ring::token(K_TICK, 0, 0), every);
+        self.ring().timeout(ring::token(K_TICK, 0, 0), every);
     }
 
     /// Keeps one ring timeout armed for the earliest blocked-client deadline: armed when
@@ -158,7 +162,7 @@ impl EventLoop {
             if t.deadline_ms <= next {
                 return;
             }
-            self.ring
+            self.ring()
                 .timeout_remove(t.handle, ring::token(K_BLOCK_TIMER_REMOVE, 0, 0));
         }
         self.block_timer_seq = (self.block_timer_seq + 1) & 0xff_ffff;
@@ -166,7 +170,9 @@ impl EventLoop {
         // Due deadlines were expired this turn, so next > now_ms and this is at least 1 ms.
         let after =
             Duration::from_millis(next.saturating_sub(self.srv.now_ms).max(1)).min(BLOCK_TIMER_MAX);
-        let handle = self.ring.timeout(ring::token(K_BLOCK_TIMER, seq, 0), after);
+        let handle = self
+            .ring()
+            .timeout(ring::token(K_BLOCK_TIMER, seq, 0), after);
         self.block_timer = Some(BlockTimer {
             deadline_ms: next,
             handle,
@@ -175,19 +181,17 @@ impl EventLoop {
     }
 
     fn arm_signal(&mut self) {
-        if let Some(fd) = &self.signal_fd {
-            self.ring.read(
-                fd.as_raw_fd(),
-                ring::token(K_SIGNAL, 0, 0),
-                Vec::with_capacity(128),
-            );
+        if let Some(fd) = self.signal_fd.as_ref().map(|f| f.as_raw_fd()) {
+            self.ring()
+                .read(fd, ring::token(K_SIGNAL, 0, 0), Vec::with_capacity(128));
         }
     }
 
     pub fn run(&mut self) -> Result<(), String> {
         crate::lazyfree::enter_loop_thread();
-        for (i, l) in self.srv.listeners.iter().enumerate() {
-            self.ring
+        let srv = &mut self.srv;
+        for (i, l) in srv.listeners.iter().enumerate() {
+            ring_of_parts(&mut srv.ring)
                 .accept_multi(l.fd.as_raw_fd(), ring::token(K_ACCEPT, 0, i as u32));
         }
         self.arm_tick();
@@ -199,7 +203,7 @@ impl EventLoop {
             if want == 1
                 && spin_us > 0
                 && self
-                    .ring
+                    .ring()
                     .spin_for_completion(Duration::from_micros(u64::from(spin_us)))
                     .map_err(|e| format!("io_uring_enter: {e}"))?
             {
@@ -207,19 +211,21 @@ impl EventLoop {
                 want = 0;
                 self.srv.stats.busy_poll_hits += 1;
             }
-            self.ring
+            self.ring()
                 .submit_and_wait(want)
                 .map_err(|e| format!("io_uring_enter: {e}"))?;
             self.srv.now_ms = unix_ms();
             self.srv.cmd_clock_ns = crate::util::mono_ns();
             let mut done = std::mem::take(&mut self.completions);
-            self.ring.reap(&mut done);
+            // What a busy script's turns left for the loop comes first.
+            done.append(&mut self.srv.deferred_completions);
+            self.ring().reap(&mut done);
             let mut tick = false;
             for c in done.drain(..) {
                 match ring::token_kind(c.token) {
-                    K_ACCEPT => self.on_accept(c),
-                    K_RECV => self.on_recv(c),
-                    K_SEND => self.on_send(c),
+                    K_ACCEPT => on_accept(&mut self.srv, c),
+                    K_RECV => on_recv(&mut self.srv, c),
+                    K_SEND => on_send(&mut self.srv, c),
                     K_TICK => tick = true,
                     K_BLOCK_TIMER
                         if self
@@ -284,7 +290,7 @@ impl EventLoop {
             crate::alloc::sample_peak();
             if tick {
                 self.srv.housekeeping();
-                self.srv.aof_rewrite_tick(&mut self.ring);
+                self.srv.aof_rewrite_tick();
                 self.arm_tick();
             }
             // Client-side caching's once-per-turn work (the BCAST broadcast), before the flush
@@ -318,177 +324,9 @@ impl EventLoop {
         }
     }
 
-    fn on_accept(&mut self, c: Completion) {
-        let li = ring::token_slot(c.token) as usize;
-        if !c.more {
-            if let Some(l) = self.srv.listeners.get(li) {
-                self.ring.accept_multi(l.fd.as_raw_fd(), c.token);
-            }
-        }
-        if c.result < 0 {
-            log::warn!(
-                "Accepting client connection: {}",
-                std::io::Error::from_raw_os_error(-c.result)
-            );
-            return;
-        }
-        let fd = ring::adopt_fd(c.result);
-        let srv = &mut self.srv;
-        srv.stats.connections_received += 1;
-        if srv.clients_open >= srv.config.clients_max {
-            srv.stats.rejected_connections += 1;
-            let _ = nix::unistd::write(&fd, b"-ERR max number of clients reached\r\n");
-            return;
-        }
-        let peer = sock::getpeername::<SockaddrStorage>(fd.as_raw_fd()).ok();
-        let local = sock::getsockname::<SockaddrStorage>(fd.as_raw_fd()).ok();
-        let kind = match peer.as_ref().and_then(|p| p.family()) {
-            Some(sock::AddressFamily::Unix) => Kind::Unix,
-            _ => Kind::Tcp,
-        };
-        if kind == Kind::Tcp {
-            let _ = sock::setsockopt(&fd, sock::sockopt::TcpNoDelay, &true);
-            set_keepalive(&fd, srv.config.tcp_keepalive_s);
-        }
-        let addr = match (&peer, kind) {
-            (_, Kind::Unix) => format!(
-                "{}:0",
-                srv.config
-                    .unixsocket
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
-            ),
-            (Some(p), _) => format_addr(p),
-            (None, _) => "?:0".into(),
-        };
-        let laddr = match (&local, kind) {
-            (_, Kind::Unix) => addr.clone(),
-            (Some(p), _) => format_addr(p),
-            (None, _) => "?:0".into(),
-        };
-        if srv.config.protected_mode
-            && srv.config.requirepass.is_none()
-            && kind == Kind::Tcp
-            && !peer.as_ref().is_some_and(is_loopback_peer)
-        {
-            srv.stats.rejected_connections += 1;
-            let _ = nix::unistd::write(&fd, PROTECTED_MODE_DENIED);
-            return;
-        }
-        let slot = srv.add_client(fd, kind, addr, laddr);
-        srv.touched.push(slot);
-    }
-
-    /// The connection a completion belongs to, if it is still the same one.
-    fn conn_for(&mut self, token: u64) -> Option<usize> {
-        let slot = ring::token_slot(token) as usize;
-        match self.srv.conns.get(slot) {
-            Some(c) if c.generation == ring::token_generation(token) => Some(slot),
-            _ => None,
-        }
-    }
-
-    fn on_recv(&mut self, c: Completion) {
-        let Some(slot) = self.conn_for(c.token) else {
-            return;
-        };
-        let srv = &mut self.srv;
-        let conn = &mut srv.conns[slot];
-        conn.recv_inflight = false;
-        conn.inbuf = c.buf;
-        if conn.closed {
-            srv.close(slot);
-            return;
-        }
-        if c.result == -libc::ECANCELED {
-            // Cancelled when the client was unblocked: process what it has buffered.
-            if !conn.ready {
-                conn.ready = true;
-                srv.ready.push(slot);
-            }
-            srv.touched.push(slot);
-            return;
-        }
-        if c.result <= 0 {
-            if c.result == 0 || c.result == -libc::ECONNRESET {
-                // Peer closed its side: finish sending what we owe, then close (a blocked
-                // client stops waiting now, so nothing is served to a closed socket).
-                conn.peer_closed = true;
-                srv.close_after_reply(slot);
-            } else if c.result != -libc::EINTR && c.result != -libc::EAGAIN {
-                srv.close(slot);
-            } else {
-                srv.touched.push(slot);
-            }
-            return;
-        }
-        srv.stats.net_input_bytes += c.result as u64;
-        let got = c.result as usize;
-        let offered = conn
-            .inbuf
-            .as_ref()
-            .map_or(got, |b| b.capacity() - b.len().saturating_sub(got));
-        conn.note_received(got, offered);
-        if conn.query_len() > srv.config.query_buffer_max {
-            log::warn!(
-                "Closing client that reached max query buffer length (addr={})",
-                conn.addr
-            );
-            srv.close(slot);
-            return;
-        }
-        conn.last_interaction_ms = srv.now_ms;
-        if !conn.ready {
-            conn.ready = true;
-            srv.ready.push(slot);
-        }
-    }
-
-    fn on_send(&mut self, c: Completion) {
-        let Some(slot) = self.conn_for(c.token) else {
-            return;
-        };
-        let srv = &mut self.srv;
-        let conn = &mut srv.conns[slot];
-        conn.send_inflight = false;
-        let Some(mut buf) = c.buf else { return };
-        if conn.closed {
-            srv.close(slot);
-            return;
-        }
-        if c.result < 0 {
-            srv.close(slot);
-            return;
-        }
-        srv.stats.net_output_bytes += c.result as u64;
-        let offset = conn.send_offset + c.result as usize;
-        if offset < buf.len() {
-            conn.send_offset = offset;
-            conn.send_inflight = true;
-            self.ring.send(conn.fd.as_raw_fd(), c.token, buf, offset);
-            return;
-        }
-        buf.clear();
-        conn.send_offset = 0;
-        conn.sending = Some(buf);
-        // Output drained: a connection paused for a full output buffer resumes.
-        if conn.inbuf.is_some() && !conn.ready {
-            conn.ready = true;
-            srv.ready.push(slot);
-        }
-        srv.touched.push(slot);
-    }
-
     /// Queues one send per connection with output and one receive per connection that is
-    /// ready for more input.
+    /// ready for more input (`flush_conns`).
     fn flush(&mut self) {
-        if !self.srv.obuf_closing.is_empty() {
-            self.srv.close_over_limit();
-        }
-        self.srv.aof_submit(&mut self.ring);
-        let aof_acked = self.srv.aof_acked_seq();
-        let mut touched = std::mem::take(&mut self.srv.touched);
         // While some connection stopped at its slice with commands left (a publisher with a
         // pipeline of PUBLISHes, most often), the next turn comes at once and a subscriber's
         // small output waits for it: sent every turn, each slice's few messages would cost a
@@ -503,84 +341,366 @@ impl EventLoop {
             self.hold_since_ns = None;
         }
         let mut held = std::mem::take(&mut self.held);
-        for &slot in &touched {
-            let Some(conn) = self.srv.conns.get_mut(slot) else {
-                continue;
-            };
-            conn.flush_queued = false;
-            if conn.closed {
-                continue;
-            }
-            if hold_subscribers
-                && conn.subs.is_some()
-                && conn.out.len() < SUBSCRIBER_SEND_MIN_BYTES
-                && !conn.close_after_reply
-            {
-                conn.flush_queued = true;
-                held.push(slot);
-                continue;
-            }
-            let fd = conn.fd.as_raw_fd();
-            let tok_base = (conn.generation, slot as u32);
-            // AOF group commit: replies of write commands wait for their write (or fsync).
-            let held = conn.aof_wait_seq > aof_acked;
-            if !conn.send_inflight && !conn.out.is_empty() && !held {
-                if let Some(mut spare) = conn.sending.take() {
-                    std::mem::swap(&mut spare, &mut conn.out);
-                    conn.send_inflight = true;
-                    conn.send_offset = 0;
-                    conn.send_len = spare.len();
-                    conn.send_buf_bytes = spare.capacity();
-                    self.ring
-                        .send(fd, ring::token(K_SEND, tok_base.0, tok_base.1), spare, 0);
-                }
-            }
-            if conn.close_after_reply {
-                if !conn.send_inflight && conn.out.is_empty() && !held {
-                    self.srv.close(slot);
-                }
-                continue;
-            }
-            let paused = conn.out.len()
-                + if conn.send_inflight {
-                    OUT_PAUSE_BYTES / 2
-                } else {
-                    0
-                }
-                >= OUT_PAUSE_BYTES;
-            if !conn.recv_inflight && !conn.ready && !paused && !self.srv.shutdown_requested {
-                if let Some(mut buf) = conn.inbuf.take() {
-                    prepare_recv_buf(&mut buf, conn.small_recvs, conn.recv_grow);
-                    conn.inbuf_away_bytes = buf.capacity();
-                    conn.recv_inflight = true;
-                    conn.recv_handle =
-                        self.ring
-                            .recv(fd, ring::token(K_RECV, tok_base.0, tok_base.1), buf);
-                }
-            }
-        }
-        // Client eviction: the buffers of these connections may have changed this turn.
-        if self.srv.clients_memory_limit_bytes() > 0 {
-            for &slot in &touched {
-                self.srv.account_client(slot, 0);
-            }
-            self.srv.evict_clients(None);
-        }
-        touched.clear();
-        touched.append(&mut held);
+        flush_conns(&mut self.srv, hold_subscribers, &mut held);
         self.held = held;
-        self.srv.touched = touched;
-        // The receives are still in flight (their completions are reaped only at the next
-        // turn), so the handles cannot have been reused.
-        for (slot, generation) in self.srv.recv_to_cancel.drain(..) {
-            if let Some(c) = self.srv.conns.get(slot) {
-                if c.generation == generation && c.recv_inflight && !c.closed {
-                    self.ring
-                        .cancel(c.recv_handle, ring::token(K_RECV_CANCEL, 0, 0));
-                }
+    }
+}
+
+fn on_accept(srv: &mut Server, c: Completion) {
+    let li = ring::token_slot(c.token) as usize;
+    if !c.more {
+        if let Some(l) = srv.listeners.get(li) {
+            ring_of_parts(&mut srv.ring).accept_multi(l.fd.as_raw_fd(), c.token);
+        }
+    }
+    if c.result < 0 {
+        log::warn!(
+            "Accepting client connection: {}",
+            std::io::Error::from_raw_os_error(-c.result)
+        );
+        return;
+    }
+    let fd = ring::adopt_fd(c.result);
+    srv.stats.connections_received += 1;
+    if srv.clients_open >= srv.config.clients_max {
+        srv.stats.rejected_connections += 1;
+        let _ = nix::unistd::write(&fd, b"-ERR max number of clients reached\r\n");
+        return;
+    }
+    let peer = sock::getpeername::<SockaddrStorage>(fd.as_raw_fd()).ok();
+    let local = sock::getsockname::<SockaddrStorage>(fd.as_raw_fd()).ok();
+    let kind = match peer.as_ref().and_then(|p| p.family()) {
+        Some(sock::AddressFamily::Unix) => Kind::Unix,
+        _ => Kind::Tcp,
+    };
+    if kind == Kind::Tcp {
+        let _ = sock::setsockopt(&fd, sock::sockopt::TcpNoDelay, &true);
+        set_keepalive(&fd, srv.config.tcp_keepalive_s);
+    }
+    let addr = match (&peer, kind) {
+        (_, Kind::Unix) => format!(
+            "{}:0",
+            srv.config
+                .unixsocket
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        ),
+        (Some(p), _) => format_addr(p),
+        (None, _) => "?:0".into(),
+    };
+    let laddr = match (&local, kind) {
+        (_, Kind::Unix) => addr.clone(),
+        (Some(p), _) => format_addr(p),
+        (None, _) => "?:0".into(),
+    };
+    if srv.config.protected_mode
+        && srv.config.requirepass.is_none()
+        && kind == Kind::Tcp
+        && !peer.as_ref().is_some_and(is_loopback_peer)
+    {
+        srv.stats.rejected_connections += 1;
+        let _ = nix::unistd::write(&fd, PROTECTED_MODE_DENIED);
+        return;
+    }
+    let slot = srv.add_client(fd, kind, addr, laddr);
+    srv.touched.push(slot);
+}
+
+/// The connection a completion belongs to, if it is still the same one.
+fn conn_for(srv: &Server, token: u64) -> Option<usize> {
+    let slot = ring::token_slot(token) as usize;
+    match srv.conns.get(slot) {
+        Some(c) if c.generation == ring::token_generation(token) => Some(slot),
+        _ => None,
+    }
+}
+
+fn on_recv(srv: &mut Server, c: Completion) {
+    let Some(slot) = conn_for(srv, c.token) else {
+        return;
+    };
+    let conn = &mut srv.conns[slot];
+    conn.recv_inflight = false;
+    conn.inbuf = c.buf;
+    if conn.closed {
+        srv.close(slot);
+        return;
+    }
+    if c.result == -libc::ECANCELED {
+        // Cancelled when the client was unblocked: process what it has buffered.
+        if !conn.ready {
+            conn.ready = true;
+            srv.ready.push(slot);
+        }
+        srv.touched.push(slot);
+        return;
+    }
+    if c.result <= 0 {
+        if c.result == 0 || c.result == -libc::ECONNRESET {
+            // Peer closed its side: finish sending what we owe, then close (a blocked
+            // client stops waiting now, so nothing is served to a closed socket).
+            conn.peer_closed = true;
+            srv.close_after_reply(slot);
+        } else if c.result != -libc::EINTR && c.result != -libc::EAGAIN {
+            srv.close(slot);
+        } else {
+            srv.touched.push(slot);
+        }
+        return;
+    }
+    srv.stats.net_input_bytes += c.result as u64;
+    let got = c.result as usize;
+    let offered = conn
+        .inbuf
+        .as_ref()
+        .map_or(got, |b| b.capacity() - b.len().saturating_sub(got));
+    conn.note_received(got, offered);
+    if conn.query_len() > srv.config.query_buffer_max {
+        log::warn!(
+            "Closing client that reached max query buffer length (addr={})",
+            conn.addr
+        );
+        srv.close(slot);
+        return;
+    }
+    conn.last_interaction_ms = srv.now_ms;
+    if !conn.ready {
+        conn.ready = true;
+        srv.ready.push(slot);
+    }
+}
+
+fn on_send(srv: &mut Server, c: Completion) {
+    let Some(slot) = conn_for(srv, c.token) else {
+        return;
+    };
+    let conn = &mut srv.conns[slot];
+    conn.send_inflight = false;
+    let Some(mut buf) = c.buf else { return };
+    if conn.closed {
+        srv.close(slot);
+        return;
+    }
+    if c.result < 0 {
+        srv.close(slot);
+        return;
+    }
+    srv.stats.net_output_bytes += c.result as u64;
+    let offset = conn.send_offset + c.result as usize;
+    if offset < buf.len() {
+        conn.send_offset = offset;
+        conn.send_inflight = true;
+        ring_of_parts(&mut srv.ring).send(conn.fd.as_raw_fd(), c.token, buf, offset);
+        return;
+    }
+    buf.clear();
+    conn.send_offset = 0;
+    conn.sending = Some(buf);
+    // Output drained: a connection paused for a full output buffer resumes.
+    if conn.inbuf.is_some() && !conn.ready {
+        conn.ready = true;
+        srv.ready.push(slot);
+    }
+    srv.touched.push(slot);
+}
+
+/// Queues one send per connection with output and one receive per connection that is
+/// ready for more input.
+///
+/// `hold_subscribers`: subscribers' small outputs wait for the next turn (`EventLoop::flush`
+/// says when); they are put in `held`, which becomes part of the next turn's `touched`.
+fn flush_conns(srv: &mut Server, hold_subscribers: bool, held: &mut Vec<usize>) {
+    // From a busy script's turn, no connection is closed or evicted for its memory: the
+    // script's own client must stay (they go at the loop's next turn).
+    let busy = srv.scripts.run.active;
+    if !srv.obuf_closing.is_empty() && !busy {
+        srv.close_over_limit();
+    }
+    srv.aof_submit();
+    let aof_acked = srv.aof_acked_seq();
+    let mut touched = std::mem::take(&mut srv.touched);
+    for &slot in &touched {
+        let Some(conn) = srv.conns.get_mut(slot) else {
+            continue;
+        };
+        conn.flush_queued = false;
+        if conn.closed {
+            continue;
+        }
+        if hold_subscribers
+            && conn.subs.is_some()
+            && conn.out.len() < SUBSCRIBER_SEND_MIN_BYTES
+            && !conn.close_after_reply
+        {
+            conn.flush_queued = true;
+            held.push(slot);
+            continue;
+        }
+        let fd = conn.fd.as_raw_fd();
+        let tok_base = (conn.generation, slot as u32);
+        // AOF group commit: replies of write commands wait for their write (or fsync).
+        let held = conn.aof_wait_seq > aof_acked;
+        if !conn.send_inflight && !conn.out.is_empty() && !held {
+            if let Some(mut spare) = conn.sending.take() {
+                std::mem::swap(&mut spare, &mut conn.out);
+                conn.send_inflight = true;
+                conn.send_offset = 0;
+                conn.send_len = spare.len();
+                conn.send_buf_bytes = spare.capacity();
+                ring_of_parts(&mut srv.ring).send(
+                    fd,
+                    ring::token(K_SEND, tok_base.0, tok_base.1),
+                    spare,
+                    0,
+                );
+            }
+        }
+        if conn.close_after_reply {
+            if !conn.send_inflight && conn.out.is_empty() && !held {
+                srv.close(slot);
+            }
+            continue;
+        }
+        let paused = conn.out.len()
+            + if conn.send_inflight {
+                OUT_PAUSE_BYTES / 2
+            } else {
+                0
+            }
+            >= OUT_PAUSE_BYTES;
+        if !conn.recv_inflight && !conn.ready && !paused && !srv.shutdown_requested {
+            if let Some(mut buf) = conn.inbuf.take() {
+                prepare_recv_buf(&mut buf, conn.small_recvs, conn.recv_grow);
+                conn.inbuf_away_bytes = buf.capacity();
+                conn.recv_inflight = true;
+                conn.recv_handle = ring_of_parts(&mut srv.ring).recv(
+                    fd,
+                    ring::token(K_RECV, tok_base.0, tok_base.1),
+                    buf,
+                );
             }
         }
     }
+    // Client eviction: the buffers of these connections may have changed this turn.
+    if srv.clients_memory_limit_bytes() > 0 && !busy {
+        for &slot in &touched {
+            srv.account_client(slot, 0);
+        }
+        srv.evict_clients(None);
+    }
+    touched.clear();
+    touched.append(held);
+    srv.touched = touched;
+    // The receives are still in flight (their completions are reaped only at the next
+    // turn), so the handles cannot have been reused.
+    for (slot, generation) in srv.recv_to_cancel.drain(..) {
+        if let Some(c) = srv.conns.get(slot) {
+            if c.generation == generation && c.recv_inflight && !c.closed {
+                ring_of_parts(&mut srv.ring)
+                    .cancel(c.recv_handle, ring::token(K_RECV_CANCEL, 0, 0));
+            }
+        }
+    }
+}
+
+/// One loop turn run from inside a script that has run past busy-reply-threshold (Redis's
+/// `processEventsWhileBlocked`), from the script's instruction hook: new connections are
+/// accepted, input is received and other clients' commands run through `call()`, which
+/// answers -BUSY to all but the `allow_busy` ones (SCRIPT KILL among them), and replies
+/// are sent. Timers, signals and the script's own client's ring operations are left for
+/// the loop's next turn; the script's client is neither read nor flushed nor closed here
+/// (its input and output are the running command's), and nothing its script did is
+/// published (the script's journal unit stays open). SHUTDOWN NOSAVE exits from here.
+pub(crate) fn busy_turn(srv: &mut Server) {
+    if srv.ring.is_none() {
+        return;
+    }
+    let caller = srv.scripts.run.slot;
+    let caller_gen = srv.conns.get(caller).map(|c| c.generation);
+    // The running command's state, which other clients' commands overwrite.
+    let saved = (
+        srv.current_cmd,
+        srv.current_slot,
+        srv.oom_at_command_start,
+        srv.cmd_clock_ns,
+        srv.now_ms,
+        std::mem::take(&mut srv.reply_error),
+    );
+    if let Err(e) = ring_of(srv).submit_and_wait(0) {
+        log::warn!("io_uring_enter in a busy script's turn: {e}");
+    }
+    srv.now_ms = unix_ms();
+    srv.cmd_clock_ns = crate::util::mono_ns();
+    let mut done = Vec::new();
+    ring_of(srv).reap(&mut done);
+    for c in done {
+        let kind = ring::token_kind(c.token);
+        let callers = matches!(kind, K_RECV | K_SEND)
+            && ring::token_slot(c.token) as usize == caller
+            && Some(ring::token_generation(c.token)) == caller_gen;
+        match kind {
+            K_ACCEPT => on_accept(srv, c),
+            K_RECV if !callers => on_recv(srv, c),
+            K_SEND if !callers => on_send(srv, c),
+            crate::persist::aof::K_AOF_FSYNC
+            | crate::persist::aof::K_AOF_STEP
+            | crate::persist::aof::K_AOF_BASE_FSYNC => srv.aof_completion(c),
+            _ => srv.deferred_completions.push(c),
+        }
+    }
+    // Every connection with input waiting: those that received now and those the
+    // interrupted turn had not reached yet.
+    let waiting: Vec<usize> = srv
+        .conns
+        .iter()
+        .filter(|(slot, c)| *slot != caller && c.ready && c.inbuf.is_some())
+        .map(|(slot, _)| slot)
+        .collect();
+    for slot in waiting {
+        srv.conns[slot].ready = false;
+        if !matches!(srv.process_input(slot), InputLeft::None) {
+            // Still listed in `ready` (this turn's or the interrupted one's).
+            if let Some(c) = srv.conns.get_mut(slot) {
+                c.ready = true;
+            }
+        }
+    }
+    let caller_touched = srv.touched.contains(&caller);
+    srv.touched.retain(|&s| s != caller);
+    flush_conns(srv, false, &mut Vec::new());
+    if caller_touched {
+        srv.touched.push(caller);
+    }
+    if srv.shutdown_requested {
+        // SHUTDOWN NOSAVE: the script never ends, and what it wrote is not kept.
+        srv.aof_shutdown_flush();
+        if let Some(p) = &srv.config.unixsocket {
+            let _ = std::fs::remove_file(p);
+        }
+        log::warn!("ringkv is now ready to exit, bye bye...");
+        log::logger().flush();
+        std::process::exit(0);
+    }
+    (
+        srv.current_cmd,
+        srv.current_slot,
+        srv.oom_at_command_start,
+        srv.cmd_clock_ns,
+        srv.now_ms,
+        srv.reply_error,
+    ) = saved;
+}
+
+/// The loop's ring, held by the server from `EventLoop::new` on.
+fn ring_of(srv: &mut Server) -> &mut Ring {
+    ring_of_parts(&mut srv.ring)
+}
+
+/// `ring_of` for a caller that holds other fields of the server (a connection) meanwhile.
+fn ring_of_parts(ring: &mut Option<Ring>) -> &mut Ring {
+    ring.as_mut()
+        .expect("the event loop lends its ring to the server")
 }
 
 /// What Redis 7.0 writes (and then closes) to a client from another host when protected mode

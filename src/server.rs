@@ -195,6 +195,13 @@ pub struct Server {
     /// How the running command's error reply counts (`cmd::call::ReplyError`), when its
     /// handler knows better than `cmd::call` (EVAL); taken when the reply is counted.
     pub(crate) reply_error: crate::cmd::call::ReplyError,
+    /// The event loop's ring, lent to the server so that a script past
+    /// busy-reply-threshold can serve other clients from inside its run
+    /// (`event_loop::busy_turn`). None outside the loop (tests, fuzzing, benches).
+    pub(crate) ring: Option<crate::io::ring::Ring>,
+    /// Completions a busy turn reaped but left to the loop's next turn (timers, signals,
+    /// and the script's own client's operations).
+    pub(crate) deferred_completions: Vec<crate::io::ring::Completion>,
 }
 
 pub use crate::util::unix_ms;
@@ -305,6 +312,8 @@ impl Server {
             scripts: crate::script::Scripts::new(),
             oom_at_command_start: false,
             reply_error: crate::cmd::call::ReplyError::Failed,
+            ring: None,
+            deferred_completions: Vec::new(),
         };
         srv.apply_access_params();
         srv.update_expiry_logging();

@@ -147,6 +147,8 @@ enum Refusal {
     /// A RESP2 connection in the Pub/Sub context sent another command.
     PubSubContext,
     Loading,
+    /// A script is busy (past busy-reply-threshold) and the command is not `allow_busy`.
+    Busy,
     /// A script called a `noscript` command.
     NoScript,
     /// A read-only script (EVAL_RO, `no-writes`) called a write command.
@@ -170,6 +172,7 @@ fn refusal_text(srv: &Server, c: &Command, r: Refusal, src: Source) -> String {
             c.name
         ),
         Refusal::Loading => "LOADING Redis is loading the dataset in memory".into(),
+        Refusal::Busy => srv.scripts.run.busy_error().into(),
         Refusal::NoScript => "ERR This Redis command is not allowed from script".into(),
         Refusal::ScriptReadOnly => {
             "ERR Write commands are not allowed from read-only scripts.".into()
@@ -243,6 +246,10 @@ fn check(
     }
     if srv.loading && c.flags & flags::LOADING == 0 {
         return Some(Refusal::Loading);
+    }
+    if srv.scripts.run.timed_out && c.flags & flags::ALLOW_BUSY == 0 {
+        // Another client, served from a busy script's hook (`event_loop::busy_turn`).
+        return Some(Refusal::Busy);
     }
     None
 }

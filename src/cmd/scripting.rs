@@ -23,16 +23,11 @@
 //! it arose, and the EVAL's reply repeating it (pcall's error returned, call's error raised)
 //! only as EVAL's `failed_calls`.
 //!
-//! Not here: SCRIPT DEBUG (no Lua debugger), FUNCTION, and SCRIPT KILL with the busy state.
-//! Redis, once a script has run past busy-reply-threshold, serves the other clients from
-//! inside the script (its Lua hook re-enters the event loop: `-BUSY` to most commands,
-//! SCRIPT KILL and SHUTDOWN NOSAVE obeyed). In ringkv a script runs inside one connection's
-//! `process_input` in a loop turn that holds the ring and the whole server mutably; serving
-//! others from the hook would need either a re-entrant loop turn (the loop's completion
-//! handling split from its `&mut self`, the running client's buffers and in-flight
-//! operations kept out of it) or scripts that can stop mid-run and resume in a later turn
-//! (a coroutine per run, its client parked like a blocked one, its journal unit held open).
-//! Today the engine's hook only logs a slow script; other clients wait until it ends.
+//! A script that runs past busy-reply-threshold is timed out (Redis's script timeout):
+//! its instruction hook (`interrupt`) runs loop turns from inside it, in which other
+//! clients get -BUSY except for the `allow_busy` commands, SCRIPT KILL stops a script that
+//! has not written, and SHUTDOWN NOSAVE exits (`event_loop::busy_turn`). Not here: SCRIPT
+//! DEBUG (no Lua debugger).
 
 use super::call::{self, ReplyError, Source};
 use super::{flags, Command, Ctx};
@@ -251,6 +246,9 @@ fn run(
         write_dirty: false,
         propagate_aof: true,
         tracked_caller: None,
+        eval_mode: true,
+        timed_out: false,
+        killed: false,
     };
     if srv.conns[slot].tracking.is_some() {
         // The script's read-only commands make the caller remember the EVAL's keys.
@@ -310,6 +308,43 @@ fn run(
     srv.stats.total_error_replies += errors.counted;
     srv.cmd_stats[eval_idx].failed_calls += errors.ignored + u64::from(errors.counted > 0);
     srv.cmd_clock_ns = clock_at_start_ns;
+}
+
+/// The instruction hook's look at the running script (Redis's `scriptInterrupt`): under
+/// busy-reply-threshold nothing; past it, the script is timed out (logged once), other
+/// clients are served by one loop turn (`event_loop::busy_turn`) at every look, and a
+/// script SCRIPT KILL stopped gets Redis's error raised where it is (again at every look,
+/// should it catch it with pcall).
+pub(crate) fn interrupt(
+    srv: &mut Server,
+    started: std::time::Instant,
+) -> mlua::Result<mlua::VmState> {
+    if !srv.scripts.run.timed_out {
+        let ms = started.elapsed().as_millis();
+        if ms < u128::from(srv.config.busy_reply_threshold_ms) {
+            return Ok(mlua::VmState::Continue);
+        }
+        let kill = if srv.scripts.run.eval_mode {
+            "SCRIPT KILL"
+        } else {
+            "FUNCTION KILL"
+        };
+        log::warn!(
+            "Slow script detected: still in execution after {ms} milliseconds. You can try killing the script using the {kill} command."
+        );
+        srv.scripts.run.timed_out = true;
+    }
+    crate::event_loop::busy_turn(srv);
+    if srv.scripts.run.killed {
+        log::warn!("Lua script killed by user with SCRIPT KILL.");
+        return Err(killed_error());
+    }
+    Ok(mlua::VmState::Continue)
+}
+
+/// The error a killed script gets raised.
+pub(crate) fn killed_error() -> mlua::Error {
+    mlua::Error::RuntimeError("Script killed by user with SCRIPT KILL...".into())
 }
 
 /// The reply to a script that raised `e` (Redis's `luaCallFunction` error path): the error
@@ -482,6 +517,29 @@ pub fn cmd_script_flush(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.reply.ok();
 }
 
+pub fn cmd_script_kill(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    kill(ctx, true);
+}
+
+/// SCRIPT KILL (`eval`) and FUNCTION KILL: stop the busy script, if it has not written
+/// (Redis's `scriptKill`). Only a busy script's hook runs these while a script runs.
+pub(crate) fn kill(ctx: &mut Ctx<'_>, eval: bool) {
+    let run = &mut ctx.srv.scripts.run;
+    if !run.active {
+        return ctx.err("NOTBUSY No scripts in execution right now.");
+    }
+    if run.write_dirty {
+        return ctx.err("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.");
+    }
+    if eval != run.eval_mode {
+        // SCRIPT KILL does not stop a function, nor FUNCTION KILL an EVAL.
+        let e = run.busy_error();
+        return ctx.err(e);
+    }
+    run.killed = true;
+    ctx.reply.ok();
+}
+
 pub fn cmd_script_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     const LINES: &[&str] = &[
         "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -493,6 +551,8 @@ pub fn cmd_script_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
         "    * ASYNC: Asynchronously flush the scripts cache.",
         "    * SYNC: Synchronously flush the scripts cache.",
+        "KILL",
+        "    Kill the currently executing Lua script.",
         "LOAD <script>",
         "    Load a script into the scripts cache without executing it.",
         "HELP",

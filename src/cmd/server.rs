@@ -319,6 +319,11 @@ pub fn cmd_shutdown(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         ctx.syntax_error();
         return;
     }
+    if ctx.srv.scripts.run.timed_out && save != Some(false) {
+        // A busy script: only SHUTDOWN NOSAVE stops the server (its writes are lost).
+        let e = ctx.srv.scripts.run.busy_error();
+        return ctx.err(e);
+    }
     log::warn!("User requested shutdown...");
     if !ctx.srv.prepare_shutdown(save, force) {
         ctx.err("ERR Errors trying to SHUTDOWN. Check logs.");

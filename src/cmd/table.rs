@@ -2877,6 +2877,13 @@ pub static SCRIPT_SUBCOMMANDS: &[Command] = &[
         .since("5.0.0")
         .summary("Lists the SCRIPT subcommands with a line on each.")
         .complexity("O(1)"),
+    Command::new("script|kill", 2, NOSCRIPT | ALLOW_BUSY, scripting::cmd_script_kill)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .tips(&["request_policy:all_shards", "response_policy:one_succeeded"])
+        .group(Group::Scripting)
+        .since("2.6.0")
+        .summary("Stops the script running past busy-reply-threshold, if it has not written.")
+        .complexity("O(1)"),
     Command::new("script|load", 3, NOSCRIPT | STALE, scripting::cmd_script_load)
         .acl(acl::SLOW | acl::SCRIPTING)
         .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])

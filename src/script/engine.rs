@@ -16,13 +16,10 @@
 //! is reported at; through a C function the script's frame stays, as with Redis's C
 //! functions.
 //!
-//! A count hook runs every [`HOOK_INSTRUCTIONS`] Lua instructions (Redis's period) and
-//! compares the run's time with [`SLOW_SCRIPT_MS`]: past it, the server logs once that the
-//! script is slow, as Redis does. Redis goes further there: it re-enters its event loop from
-//! the hook, answers other clients `-BUSY` and obeys SCRIPT KILL. Here the hook is the place
-//! for that, but the ring loop cannot be re-entered from inside a command (the loop's ring
-//! and the server are borrowed by the turn that runs it), so other clients wait until the
-//! script ends; `cmd::scripting` has the notes.
+//! A count hook runs every [`HOOK_INSTRUCTIONS`] Lua instructions (Redis's period) and hands
+//! the lent server to `cmd::scripting::interrupt`, which, once the run is past
+//! busy-reply-threshold, serves other clients from inside the script and stops it when
+//! SCRIPT KILL asked (the hook's error).
 
 use super::convert::error_table;
 use super::rand48::Rand48;
@@ -35,9 +32,44 @@ use std::rc::Rc;
 const SANDBOX_SOURCE: &str = "@sandbox";
 /// Lua instructions between two looks at the clock (Redis's).
 const HOOK_INSTRUCTIONS: u32 = 100_000;
-/// A script running longer than this is logged as slow (Redis's default
-/// busy-reply-threshold).
-const SLOW_SCRIPT_MS: u128 = 5000;
+/// The interpreter's memory bound: a script that allocates past it gets Lua's "not enough
+/// memory" error instead of taking the server's memory (Redis leaves Lua unbounded).
+const SCRIPT_MEMORY_MAX_BYTES: usize = 1 << 30;
+
+/// Installs the hook that runs every [`HOOK_INSTRUCTIONS`] instructions of a script
+/// (`cmd::scripting::interrupt`). When it stops a killed script, the hook is replaced by one
+/// that raises the same error at every line (as Redis does, so that a script catching it
+/// with pcall cannot go on), until `Engine::run` puts this one back.
+fn install_count_hook(lua: &Lua, clock: &Rc<Clock>, link: &Rc<Link>) -> mlua::Result<()> {
+    let c = Rc::clone(clock);
+    let l = Rc::clone(link);
+    lua.set_hook(
+        mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
+        move |lua, _| {
+            let Some(started) = c.started.get() else {
+                return Ok(mlua::VmState::Continue);
+            };
+            // Inside a primitive (the link is taken) the script is not running Lua.
+            let r = l.with(
+                || Ok(mlua::VmState::Continue),
+                |srv, _| crate::cmd::scripting::interrupt(srv, started),
+            );
+            if r.is_err() {
+                // Raised by the line hook, in the script's own code: the sandbox's Lua
+                // stands for Redis's C functions, which have no lines.
+                c.killed.set(true);
+                lua.set_hook(mlua::HookTriggers::new().every_line(), |_, debug| {
+                    if debug.source().source.as_deref() == Some(SANDBOX_SOURCE) {
+                        return Ok(mlua::VmState::Continue);
+                    }
+                    Err(crate::cmd::scripting::killed_error())
+                })?;
+                return Ok(mlua::VmState::Continue);
+            }
+            r
+        },
+    )
+}
 
 /// The server and the calling client's reply buffer, lent to the primitives for one run.
 #[derive(Clone, Copy)]
@@ -50,9 +82,13 @@ pub(crate) struct Running {
 #[derive(Default)]
 pub(crate) struct Link(Cell<Option<Running>>);
 
-/// When the running script started, and whether it was logged as slow yet (the hook's).
+/// The hook's view of the run: when the running script started, and whether it was killed
+/// (the every-line hook is on).
 #[derive(Default)]
-struct Clock(Cell<Option<(std::time::Instant, bool)>>);
+struct Clock {
+    started: Cell<Option<std::time::Instant>>,
+    killed: Cell<bool>,
+}
 
 impl Link {
     /// Runs `f` with the lent server and buffer, or answers `missing` when no script runs.
@@ -175,22 +211,8 @@ impl Engine {
             .call((g0, rk, handler, getinfo))?;
         lua.set_globals(globals)?;
         let clock = Rc::new(Clock::default());
-        let c = Rc::clone(&clock);
-        lua.set_hook(
-            mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
-            move |_, _| {
-                if let Some((start, false)) = c.0.get() {
-                    let ms = start.elapsed().as_millis();
-                    if ms >= SLOW_SCRIPT_MS {
-                        log::warn!(
-                            "Slow script detected: still in execution after {ms} milliseconds. Other clients wait until it ends: scripts cannot be killed."
-                        );
-                        c.0.set(Some((start, true)));
-                    }
-                }
-                Ok(mlua::VmState::Continue)
-            },
-        )?;
+        install_count_hook(&lua, &clock, &link)?;
+        lua.set_memory_limit(SCRIPT_MEMORY_MAX_BYTES)?;
         Ok(Engine {
             lua,
             runner,
@@ -256,10 +278,13 @@ impl Engine {
         argv: Table,
     ) -> mlua::Result<(bool, Value)> {
         self.link.0.set(Some(running));
-        self.clock.0.set(Some((std::time::Instant::now(), false)));
+        self.clock.started.set(Some(std::time::Instant::now()));
         let result = self.runner.call::<(bool, Value)>((f, keys, argv));
-        self.clock.0.set(None);
+        self.clock.started.set(None);
         self.link.0.set(None);
+        if self.clock.killed.replace(false) {
+            install_count_hook(&self.lua, &self.clock, &self.link)?;
+        }
         result
     }
 

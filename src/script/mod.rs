@@ -99,7 +99,31 @@ pub struct Run {
     /// The caller uses client-side caching: the index of its EVAL command, whose command
     /// line is in `Scripts::caller_argv` (the keys its read-only commands make it remember).
     pub tracked_caller: Option<usize>,
+    /// An EVAL-family script (not a function): which KILL stops it, which BUSY text others get.
+    pub eval_mode: bool,
+    /// It has run past busy-reply-threshold: other clients are served from its hook, with
+    /// -BUSY to all but the commands flagged `allow_busy`.
+    pub timed_out: bool,
+    /// SCRIPT KILL asked it to stop: the hook raises an error at its next look.
+    pub killed: bool,
 }
+
+impl Run {
+    /// The -BUSY error other clients get while this script is timed out.
+    pub fn busy_error(&self) -> &'static str {
+        if self.eval_mode {
+            ERR_BUSY_EVAL
+        } else {
+            ERR_BUSY_FUNCTION
+        }
+    }
+}
+
+/// Redis's replies to other clients while a script or a function is busy.
+pub const ERR_BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+pub const ERR_BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 
 /// The server's scripting state.
 pub struct Scripts {

@@ -12,7 +12,7 @@
 
 use super::Server;
 use crate::cmd;
-use crate::io::ring::{Completion, Ring};
+use crate::io::ring::Completion;
 use crate::keyspace::Db;
 use crate::persist::aof::{self, Aof, Replay, UnknownCommand};
 use crate::persist::rdb::{LoadStats, RdbError};
@@ -108,10 +108,14 @@ impl Server {
 
     /// End of a loop turn: the turn's AOF bytes are written and fsyncs started
     /// (`persist::aof::submit`).
-    pub(crate) fn aof_submit(&mut self, ring: &mut Ring) {
+    pub(crate) fn aof_submit(&mut self) {
         let bgsave_running = self.rdb.bgsave_in_progress();
+        let Some(mut ring) = self.ring.take() else {
+            return;
+        };
         let (aof, _, mut env) = self.persist_parts();
-        aof::submit(ring, aof, &mut env, bgsave_running);
+        aof::submit(&mut ring, aof, &mut env, bgsave_running);
+        self.ring = Some(ring);
         self.apply_aof_effects();
     }
 
@@ -123,9 +127,13 @@ impl Server {
     }
 
     /// From housekeeping: a slice of a rewrite paced by its test knob.
-    pub(crate) fn aof_rewrite_tick(&mut self, ring: &mut Ring) {
+    pub(crate) fn aof_rewrite_tick(&mut self) {
+        let Some(mut ring) = self.ring.take() else {
+            return;
+        };
         let (aof, _, mut env) = self.persist_parts();
-        aof::rewrite_tick(ring, aof, &mut env);
+        aof::rewrite_tick(&mut ring, aof, &mut env);
+        self.ring = Some(ring);
         self.apply_aof_effects();
     }
 

@@ -1,0 +1,264 @@
+//! Busy scripts against redis-server 7.0.15: a script that runs past busy-reply-threshold
+//! leaves the server serving other clients, which get -BUSY for everything but the
+//! `allow_busy` commands; SCRIPT KILL stops a script that has not written (also one that
+//! catches the kill with pcall), a script that wrote is UNKILLABLE and only SHUTDOWN NOSAVE
+//! ends it (its writes are not kept). Each scenario runs on both servers and the replies are
+//! compared byte for byte.
+
+mod common;
+
+use common::{Raw, Reply, Server};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Both servers, started with a short threshold so the tests run fast.
+fn both(extra: &[&str]) -> (Server, Server) {
+    let mut args = vec!["--busy-reply-threshold", "100"];
+    args.extend_from_slice(extra);
+    (Server::start(&args), Server::start_redis(&args))
+}
+
+/// Sends one command without reading its reply.
+fn send(c: &mut Raw, args: &[&str]) {
+    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    c.send(&common::encode(&args));
+}
+
+/// One command's reply, as bytes.
+fn exact(c: &mut Raw, args: &[&str]) -> String {
+    common::escape(&c.cmd_exact(args))
+}
+
+/// Waits until a script runs past the threshold: PING answers PONG until the script has
+/// started, then waits for the threshold and answers BUSY.
+fn wait_busy(c: &mut Raw) {
+    for _ in 0..500 {
+        match c.cmd_str(&["PING"]) {
+            Reply::Error(e) if e.starts_with("BUSY") => return,
+            _ => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+    panic!("the script never became busy");
+}
+
+/// The replies of a scenario on one server, labelled.
+type Transcript = Vec<(String, String)>;
+
+#[track_caller]
+fn assert_same(ours: &Transcript, redis: &Transcript) {
+    for (o, r) in ours.iter().zip(redis) {
+        assert_eq!(o, r, "ringkv vs redis-server");
+    }
+    assert_eq!(ours.len(), redis.len());
+}
+
+/// A script that loops without writing: other clients (old and new, RESP2 and RESP3) get
+/// BUSY, MULTI/DISCARD still work, SHUTDOWN without NOSAVE is refused, SCRIPT KILL stops
+/// the script and its caller gets Redis's error, then the server is back to normal.
+fn kill_readonly_loop(srv: &Server, script: &str) -> Transcript {
+    let mut t = Transcript::new();
+    let mut other = srv.raw();
+    let mut caller = srv.raw();
+    exact(&mut caller, &["SET", "k", "v"]);
+    send(&mut caller, &["EVAL", script, "0"]);
+    wait_busy(&mut other);
+    t.push(("GET".into(), exact(&mut other, &["GET", "k"])));
+    t.push(("PING".into(), exact(&mut other, &["PING"])));
+    let mut late = srv.raw();
+    t.push(("new conn".into(), exact(&mut late, &["GET", "k"])));
+    t.push(("MULTI".into(), exact(&mut late, &["MULTI"])));
+    t.push(("SET in MULTI".into(), exact(&mut late, &["SET", "a", "1"])));
+    t.push(("DISCARD".into(), exact(&mut late, &["DISCARD"])));
+    exact(&mut late, &["HELLO", "3"]);
+    t.push(("RESP3".into(), exact(&mut late, &["INCR", "n"])));
+    t.push(("SHUTDOWN".into(), exact(&mut other, &["SHUTDOWN"])));
+    t.push(("EVAL".into(), exact(&mut other, &["EVAL", "return 1", "0"])));
+    t.push(("KILL".into(), exact(&mut other, &["SCRIPT", "KILL"])));
+    t.push(("caller".into(), common::escape(&caller.read_reply_bytes())));
+    t.push(("after".into(), exact(&mut other, &["GET", "k"])));
+    t.push(("caller after".into(), exact(&mut caller, &["PING"])));
+    t.push(("KILL idle".into(), exact(&mut other, &["SCRIPT", "KILL"])));
+    t.push(("n".into(), exact(&mut other, &["EXISTS", "a", "n"])));
+    // The interpreter is itself again: the next busy script is stopped the same way.
+    send(&mut caller, &["EVAL", script, "0"]);
+    wait_busy(&mut other);
+    t.push(("KILL again".into(), exact(&mut other, &["SCRIPT", "KILL"])));
+    t.push((
+        "caller again".into(),
+        common::escape(&caller.read_reply_bytes()),
+    ));
+    t.push((
+        "quick".into(),
+        exact(&mut caller, &["EVAL", "return 7", "0"]),
+    ));
+    t
+}
+
+#[test]
+fn busy_script_answers_busy_and_is_killed() {
+    let (ours, redis) = both(&[]);
+    let script = "while true do end";
+    assert_same(
+        &kill_readonly_loop(&ours, script),
+        &kill_readonly_loop(&redis, script),
+    );
+}
+
+#[test]
+fn kill_reaches_a_script_that_catches_errors() {
+    let (ours, redis) = both(&[]);
+    // pcall catches the kill error once; it is raised again until the script ends.
+    let script = "local n = 0 while true do pcall(function() while true do n = n + 1 end end) end";
+    assert_same(
+        &kill_readonly_loop(&ours, script),
+        &kill_readonly_loop(&redis, script),
+    );
+}
+
+#[test]
+fn threshold_setting_and_its_old_name() {
+    let (ours, redis) = both(&[]);
+    let (mut o, mut r) = (ours.raw(), redis.raw());
+    for cmd in [
+        &["CONFIG", "GET", "busy-reply-threshold"][..],
+        &["CONFIG", "GET", "lua-time-limit"],
+        &["CONFIG", "SET", "lua-time-limit", "250"],
+        &["CONFIG", "GET", "busy-reply-threshold"],
+        &["CONFIG", "SET", "busy-reply-threshold", "-1"],
+        &["CONFIG", "SET", "busy-reply-threshold", "0"],
+        &["CONFIG", "GET", "lua-time-limit"],
+    ] {
+        assert_eq!(exact(&mut o, cmd), exact(&mut r, cmd), "{cmd:?}");
+    }
+}
+
+/// A script that wrote cannot be killed; SHUTDOWN NOSAVE ends the server, and the script's
+/// caller sees its connection close. Returns the transcript.
+fn unkillable_then_shutdown(srv: &Server) -> Transcript {
+    let mut t = Transcript::new();
+    let mut other = srv.raw();
+    let mut caller = srv.raw();
+    send(
+        &mut caller,
+        &["EVAL", "redis.call('SET', 'w', '1') while true do end", "0"],
+    );
+    wait_busy(&mut other);
+    t.push(("KILL".into(), exact(&mut other, &["SCRIPT", "KILL"])));
+    t.push(("GET".into(), exact(&mut other, &["GET", "w"])));
+    t.push(("SHUTDOWN".into(), exact(&mut other, &["SHUTDOWN", "SAVE"])));
+    send(&mut other, &["SHUTDOWN", "NOSAVE"]);
+    t.push((
+        "other closed".into(),
+        other.wait_closed(Duration::from_secs(5)).to_string(),
+    ));
+    t.push((
+        "caller closed".into(),
+        caller.wait_closed(Duration::from_secs(5)).to_string(),
+    ));
+    t
+}
+
+#[test]
+fn unkillable_script_and_shutdown_nosave() {
+    let (ours, redis) = both(&[]);
+    assert_same(
+        &unkillable_then_shutdown(&ours),
+        &unkillable_then_shutdown(&redis),
+    );
+}
+
+/// A scratch directory for a server that is restarted on the same files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ringkv-busy-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// With the AOF on: a killed script leaves nothing, and the writes of a script ended by
+/// SHUTDOWN NOSAVE are not kept, while what was acknowledged before it is.
+fn aof_after_busy(start: &dyn Fn(&[&str]) -> Server, dir: &str) -> Transcript {
+    let args = [
+        "--busy-reply-threshold",
+        "100",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--dir",
+        dir,
+    ];
+    let mut t = Transcript::new();
+    {
+        let srv = start(&args);
+        let mut c = srv.raw();
+        exact(&mut c, &["SET", "before", "1"]);
+        let mut caller = srv.raw();
+        send(&mut caller, &["EVAL", "while true do end", "0"]);
+        wait_busy(&mut c);
+        t.push(("KILL".into(), exact(&mut c, &["SCRIPT", "KILL"])));
+        t.push(("caller".into(), common::escape(&caller.read_reply_bytes())));
+        send(
+            &mut caller,
+            &[
+                "EVAL",
+                "redis.call('SET', 'lost', '1') while true do end",
+                "0",
+            ],
+        );
+        wait_busy(&mut c);
+        t.push(("KILL".into(), exact(&mut c, &["SCRIPT", "KILL"])));
+        send(&mut c, &["SHUTDOWN", "NOSAVE"]);
+        assert!(caller.wait_closed(Duration::from_secs(5)), "server exited");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let srv = start(&args);
+    let mut c = srv.raw();
+    t.push(("keys".into(), exact(&mut c, &["EXISTS", "before", "lost"])));
+    t
+}
+
+#[test]
+fn aof_keeps_nothing_of_a_busy_script() {
+    let d1 = scratch("ours");
+    let d2 = scratch("redis");
+    let ours = aof_after_busy(&|a: &[&str]| Server::start(a), d1.to_str().unwrap());
+    let redis = aof_after_busy(&|a: &[&str]| Server::start_redis(a), d2.to_str().unwrap());
+    assert_same(&ours, &redis);
+    assert_eq!(ours.last().unwrap().1, ":1\\x0d\\x0a");
+    let _ = std::fs::remove_dir_all(d1);
+    let _ = std::fs::remove_dir_all(d2);
+}
+
+/// The server goes on serving while a busy script runs and after it: many clients, each
+/// getting BUSY, then normal replies once the script is killed.
+#[test]
+fn many_clients_during_a_busy_script() {
+    let srv = Server::start(&["--busy-reply-threshold", "50"]);
+    let mut caller = srv.raw();
+    send(&mut caller, &["EVAL", "while true do end", "0"]);
+    wait_busy(&mut srv.raw());
+    let mut clients: Vec<Raw> = (0..20).map(|_| srv.raw()).collect();
+    for c in &mut clients {
+        send(c, &["INCR", "n"]);
+    }
+    for c in &mut clients {
+        assert!(c.read_reply().is_error());
+    }
+    let mut k = srv.raw();
+    assert_eq!(k.cmd_str(&["SCRIPT", "KILL"]), Reply::ok());
+    assert!(caller.read_reply().is_error());
+    let mut got: Vec<i64> = clients
+        .iter_mut()
+        .map(|c| match c.cmd_str(&["INCR", "n"]) {
+            Reply::Int(n) => n,
+            r => panic!("INCR: {r:?}"),
+        })
+        .collect();
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        (1..=20).collect::<Vec<i64>>(),
+        "every INCR ran once after the kill"
+    );
+}
