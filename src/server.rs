@@ -340,7 +340,9 @@ impl Server {
     }
 
     pub fn used_memory(&self) -> u64 {
-        crate::alloc::allocated() as u64
+        // The Lua interpreter's memory is not data, as in Redis (whose Lua allocates outside
+        // its accounting): INFO shows it as used_memory_lua, and maxmemory does not count it.
+        crate::alloc::allocated().saturating_sub(self.scripts.vm_memory_exact()) as u64
     }
 
     /// Marks a connection to be closed once its pending replies are sent. A blocked client

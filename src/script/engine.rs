@@ -472,6 +472,25 @@ mod tests {
         unsafe { engine.run(running, f, keys, argv) }.expect("runs")
     }
 
+    /// A script that allocates past the interpreter's bound gets Lua's memory error; the
+    /// interpreter goes on.
+    #[test]
+    fn memory_bound_is_an_error_not_a_crash() {
+        let engine = Engine::build(Rc::default(), stand_in_libs).expect("engine");
+        engine.lua().set_memory_limit(8 << 20).expect("limit");
+        let (ok, e) = run(
+            &engine,
+            "local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end",
+        );
+        // Lua raises memory errors without calling the message handler: a plain string,
+        // which `cmd::scripting` answers as "ERR Error running script <sha>, …".
+        assert!(!ok);
+        assert_eq!(e.to_string().unwrap(), "not enough memory");
+        let (ok, v) = run(&engine, "collectgarbage() return 1 + 1");
+        assert!(ok);
+        assert_eq!(v, Value::Integer(2));
+    }
+
     /// An error a Rust library raises reads as the string Redis's C library raises: in the
     /// script's error, in Redis's `pcall`, and in an `xpcall` handler.
     #[test]

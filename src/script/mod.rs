@@ -233,6 +233,11 @@ impl Scripts {
         self.engine.used_memory()
     }
 
+    /// The interpreter's memory in bytes (what `used_memory` leaves out).
+    pub fn vm_memory_exact(&self) -> usize {
+        self.engine.lua().used_memory()
+    }
+
     /// INFO's `used_memory_scripts_eval`: the cache's bodies, keys and entries.
     pub fn cache_memory(&self) -> usize {
         let entry = std::mem::size_of::<(Sha, Script)>();
