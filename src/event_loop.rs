@@ -218,7 +218,9 @@ impl EventLoop {
             self.srv.cmd_clock_ns = crate::util::mono_ns();
             let mut done = std::mem::take(&mut self.completions);
             // What a busy script's turns left for the loop comes first.
-            done.append(&mut self.srv.deferred_completions);
+            if !self.srv.deferred_completions.is_empty() {
+                done.append(&mut self.srv.deferred_completions);
+            }
             self.ring().reap(&mut done);
             let mut tick = false;
             for c in done.drain(..) {

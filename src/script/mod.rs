@@ -135,6 +135,8 @@ pub struct Scripts {
     rand: Rc<Cell<Rand48>>,
     /// Scripts run since the last collection step.
     runs_since_gc: u32,
+    /// The interpreter's memory as last read (`vm_memory_exact`).
+    vm_bytes: usize,
     /// The state of the script running now.
     pub run: Run,
     /// Reused by `cmd::scripting::script_call` for a command's arguments.
@@ -156,17 +158,20 @@ impl Default for Scripts {
 impl Scripts {
     pub fn new() -> Scripts {
         let rand = Rc::new(Cell::new(Rand48::default()));
-        Scripts {
+        let mut scripts = Scripts {
             engine: Rc::new(Engine::new(Rc::clone(&rand))),
             cache: HashMap::with_hasher(foldhash::fast::FixedState::default()),
             cache_bytes: 0,
             rand,
             runs_since_gc: 0,
+            vm_bytes: 0,
             run: Run::default(),
             arg_bytes: Vec::new(),
             arg_spans: Vec::new(),
             caller_argv: (Vec::new(), Vec::new()),
-        }
+        };
+        scripts.note_vm_memory();
+        scripts
     }
 
     /// The interpreter, held by the caller for a run (the server stays free to lend).
@@ -186,7 +191,9 @@ impl Scripts {
             return Ok((sha, s.flags));
         }
         let (flags, code_start) = shebang::parse(body)?;
-        let chunk = self.engine.compile(&body[code_start..])?;
+        let chunk = self.engine.compile(&body[code_start..]);
+        self.note_vm_memory();
+        let chunk = chunk?;
         self.cache_bytes += sha.len() + body.len();
         self.cache.insert(
             sha,
@@ -212,6 +219,7 @@ impl Scripts {
         self.cache_bytes = 0;
         self.engine = Rc::new(Engine::new(Rc::clone(&self.rand)));
         self.runs_since_gc = 0;
+        self.note_vm_memory();
     }
 
     /// Counts a finished run; every `GC_PERIOD_RUNS` a collection step runs.
@@ -221,6 +229,7 @@ impl Scripts {
             self.runs_since_gc = 0;
             self.engine.gc_step();
         }
+        self.note_vm_memory();
     }
 
     /// INFO's `number_of_cached_scripts`.
@@ -233,9 +242,15 @@ impl Scripts {
         self.engine.used_memory()
     }
 
-    /// The interpreter's memory in bytes (what `used_memory` leaves out).
+    /// The interpreter's memory in bytes (what `used_memory` leaves out), as of the end of
+    /// the last run: it changes only while scripts run or compile.
     pub fn vm_memory_exact(&self) -> usize {
-        self.engine.lua().used_memory()
+        self.vm_bytes
+    }
+
+    /// Re-reads the interpreter's memory (after a run, a compile, a flush).
+    fn note_vm_memory(&mut self) {
+        self.vm_bytes = self.engine.lua().used_memory();
     }
 
     /// INFO's `used_memory_scripts_eval`: the cache's bodies, keys and entries.

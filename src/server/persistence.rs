@@ -36,6 +36,20 @@ impl Server {
         (&mut self.aof, &mut self.rdb, env)
     }
 
+    /// `persist_parts` for the calls that queue ring operations: the AOF, its environment
+    /// and the loop's ring (None outside the loop).
+    fn aof_parts_with_ring(&mut self) -> (&mut Aof, Env<'_>, Option<&mut crate::io::ring::Ring>) {
+        let used_memory = self.used_memory();
+        let env = Env {
+            config: &self.config,
+            dbs: &mut self.dbs,
+            now_ms: self.now_ms,
+            dirty: self.stats.dirty,
+            used_memory,
+        };
+        (&mut self.aof, env, self.ring.as_mut())
+    }
+
     /// Applies what the AOF calls left for the server (see `persist::aof::Effects`).
     fn apply_aof_effects(&mut self) {
         let fx = self.aof.take_effects();
@@ -110,12 +124,11 @@ impl Server {
     /// (`persist::aof::submit`).
     pub(crate) fn aof_submit(&mut self) {
         let bgsave_running = self.rdb.bgsave_in_progress();
-        let Some(mut ring) = self.ring.take() else {
+        let (aof, mut env, ring) = self.aof_parts_with_ring();
+        let Some(ring) = ring else {
             return;
         };
-        let (aof, _, mut env) = self.persist_parts();
-        aof::submit(&mut ring, aof, &mut env, bgsave_running);
-        self.ring = Some(ring);
+        aof::submit(ring, aof, &mut env, bgsave_running);
         self.apply_aof_effects();
     }
 
@@ -128,12 +141,11 @@ impl Server {
 
     /// From housekeeping: a slice of a rewrite paced by its test knob.
     pub(crate) fn aof_rewrite_tick(&mut self) {
-        let Some(mut ring) = self.ring.take() else {
+        let (aof, mut env, ring) = self.aof_parts_with_ring();
+        let Some(ring) = ring else {
             return;
         };
-        let (aof, _, mut env) = self.persist_parts();
-        aof::rewrite_tick(&mut ring, aof, &mut env);
-        self.ring = Some(ring);
+        aof::rewrite_tick(ring, aof, &mut env);
         self.apply_aof_effects();
     }
 
