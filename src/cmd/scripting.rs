@@ -23,7 +23,9 @@
 //! it arose, and the EVAL's reply repeating it (pcall's error returned, call's error raised)
 //! only as EVAL's `failed_calls`.
 //!
-//! Not here: SCRIPT DEBUG (no Lua debugger), FUNCTION, and SCRIPT KILL with the busy state.
+//! FCALL (`cmd::functions`) runs its function through the same `run_prepared`.
+//!
+//! Not here: SCRIPT DEBUG (no Lua debugger), and SCRIPT KILL with the busy state.
 //! Redis, once a script has run past busy-reply-threshold, serves the other clients from
 //! inside the script (its Lua hook re-enters the event loop: `-BUSY` to most commands,
 //! SCRIPT KILL and SHUTDOWN NOSAVE obeyed). In ringkv a script runs inside one connection's
@@ -69,6 +71,13 @@ pub(crate) fn declared_flags(srv: &Server, c: &Command, argv: &Argv<'_>) -> u32 
     if argv.len() < 2 {
         return c.flags;
     }
+    if c.name.starts_with("fcall") {
+        // Redis's `fcallGetCommandFlags`: what the function declares, if it exists.
+        return match srv.scripts.functions.find(argv.get(1)) {
+            Some(f) => script_flags_to_cmd_flags(c.flags, f.flags),
+            None => c.flags,
+        };
+    }
     let by_sha = c.name.starts_with("evalsha");
     let arg = argv.get(1);
     let script_flags = if by_sha {
@@ -85,10 +94,16 @@ pub(crate) fn declared_flags(srv: &Server, c: &Command, argv: &Argv<'_>) -> u32 
             },
         }
     };
+    script_flags_to_cmd_flags(c.flags, script_flags)
+}
+
+/// Redis's `scriptFlagsToCmdFlags`: the flags a command that runs a script with
+/// `script_flags` counts as.
+fn script_flags_to_cmd_flags(cmd_flags: u32, script_flags: u32) -> u32 {
     if script_flags & shebang::COMPAT != 0 {
-        return c.flags;
+        return cmd_flags;
     }
-    let mut f = c.flags & !(flags::STALE | flags::DENYOOM | flags::WRITE);
+    let mut f = cmd_flags & !(flags::STALE | flags::DENYOOM | flags::WRITE);
     // `no-writes` implies `allow-oom`.
     if script_flags & (shebang::ALLOW_OOM | shebang::NO_WRITES) == 0 {
         f |= flags::DENYOOM;
@@ -103,7 +118,7 @@ pub(crate) fn declared_flags(srv: &Server, c: &Command, argv: &Argv<'_>) -> u32 
 }
 
 /// The checks Redis's `scriptPrepareForRun` makes of a script with a shebang before it runs.
-fn refuse_before_run(srv: &Server, script_flags: u32, ro: bool) -> Option<String> {
+pub(crate) fn refuse_before_run(srv: &Server, script_flags: u32, ro: bool) -> Option<String> {
     if script_flags & shebang::COMPAT != 0 {
         return None;
     }
@@ -136,7 +151,7 @@ fn refuse_before_run(srv: &Server, script_flags: u32, ro: bool) -> Option<String
 /// declares (a shebang script that may write is `denyoom` unless `allow-oom`, and a write),
 /// which `cmd::call` leaves to this file to keep its own path short: over maxmemory, or
 /// while the AOF cannot be written.
-fn refuse_declared(srv: &Server, argv: &Argv<'_>) -> Option<String> {
+pub(crate) fn refuse_declared(srv: &Server, argv: &Argv<'_>) -> Option<String> {
     if srv.frame.in_exec() || srv.loading {
         // EXEC was checked against what its queued scripts declare.
         return None;
@@ -218,22 +233,62 @@ fn run(
     cmd_start: usize,
 ) {
     let srv = &mut *ctx.srv;
+    let engine = srv.scripts.engine();
+    let chunk = srv.scripts.get(sha).and_then(|s| srv.scripts.chunk(s).ok());
+    let run = Invocation {
+        engine,
+        runner: None,
+        chunk,
+        name: sha,
+        script_flags,
+        ro,
+        numkeys,
+        cmd_start,
+    };
+    run_prepared(ctx, argv, run);
+}
+
+/// One script run to make: EVAL's cached chunk on the EVAL engine, or FCALL's function
+/// (its callback) on the function engine with that engine's runner.
+pub(crate) struct Invocation<'a> {
+    pub engine: std::rc::Rc<crate::script::engine::Engine>,
+    /// The runner (None: the engine's own, EVAL's).
+    pub runner: Option<mlua::Function>,
+    /// The code to run (None: it could not be found, an out-of-memory error).
+    pub chunk: Option<mlua::Function>,
+    /// The script's SHA or the function's name, as errors name it.
+    pub name: &'a [u8],
+    pub script_flags: u32,
+    pub ro: bool,
+    pub numkeys: usize,
+    /// Where this command's reply starts.
+    pub cmd_start: usize,
+}
+
+/// Runs a script or a function with the KEYS and ARGV of `argv` (after numkeys) inside the
+/// command's journal unit, and writes its reply.
+pub(crate) fn run_prepared(ctx: &mut Ctx<'_>, argv: &Argv<'_>, inv: Invocation<'_>) {
+    let Invocation {
+        engine,
+        runner,
+        chunk,
+        name,
+        script_flags,
+        ro,
+        numkeys,
+        cmd_start,
+    } = inv;
+    let srv = &mut *ctx.srv;
     // This EVAL's row in commandstats (its commands' calls move `current_cmd`).
     let eval_idx = srv.current_cmd;
     // EVAL's effects and modified keys are those its commands state, each in its own call.
     srv.frame.set_propagated();
     srv.frame.set_signalled();
-    let engine = srv.scripts.engine();
-    let prepared = srv
-        .scripts
-        .get(sha)
-        .map(|s| srv.scripts.chunk(s))
-        .and_then(|f| {
-            let f = f.ok()?;
-            let keys = engine.array(argv.iter().skip(3).take(numkeys)).ok()?;
-            let args = engine.array(argv.iter().skip(3 + numkeys)).ok()?;
-            Some((f, keys, args))
-        });
+    let prepared = chunk.and_then(|f| {
+        let keys = engine.array(argv.iter().skip(3).take(numkeys)).ok()?;
+        let args = engine.array(argv.iter().skip(3 + numkeys)).ok()?;
+        Some((f, keys, args))
+    });
     let Some((f, keys, args)) = prepared else {
         return ctx.err("ERR Error running script: out of memory");
     };
@@ -273,7 +328,12 @@ fn run(
     };
     // SAFETY: `ctx.srv` and `ctx.reply.buf` are not used again until `run` returns; the
     // engine and the chunk were taken out of the server beforehand.
-    let result = unsafe { engine.run(running, f, keys, args) };
+    let result = unsafe {
+        match &runner {
+            None => engine.run(running, f, keys, args),
+            Some(r) => engine.run_with(running, r, f, keys, args),
+        }
+    };
     let srv = &mut *ctx.srv;
     let script_resp3 = srv.scripts.run.resp3;
     srv.scripts.run = Run::default();
@@ -286,7 +346,7 @@ fn run(
     let written = match result {
         Ok((true, v)) => convert::lua_to_reply(&mut ctx.reply, &v, script_resp3, &mut errors),
         Ok((false, e)) => {
-            script_error(&mut ctx.reply, sha, &e, &mut errors);
+            script_error(&mut ctx.reply, name, &e, &mut errors);
             Ok(())
         }
         Err(e) => Err(e),
@@ -294,14 +354,18 @@ fn run(
     if let Err(e) = written {
         ctx.reply.buf.truncate(start);
         errors = Errors::default();
-        let sha = String::from_utf8_lossy(sha);
+        let name = String::from_utf8_lossy(name);
         ctx.reply
-            .error(&format!("ERR Error running script {sha}, {e}"));
+            .error(&format!("ERR Error running script {name}, {e}"));
         errors.counted += 1;
     }
     drop(engine);
     let srv = &mut *ctx.srv;
-    srv.scripts.ran();
+    if runner.is_some() {
+        srv.scripts.functions.ran();
+    } else {
+        srv.scripts.ran();
+    }
     // Errors as Redis counts them: new ones once; each one repeating a command's error
     // makes the EVAL failed without counting again.
     if ctx.reply.buf.get(cmd_start) == Some(&b'-') {
@@ -316,7 +380,7 @@ fn run(
 /// table's message with where it was raised, or Redis's text for any other value.
 fn script_error(
     reply: &mut crate::resp::reply::Reply<'_>,
-    sha: &Sha,
+    sha: &[u8],
     e: &Value,
     errors: &mut Errors,
 ) {

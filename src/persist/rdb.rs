@@ -2,12 +2,16 @@
 //! inside. [`save_to`] writes what redis-server 7.0 writes for the same data (so
 //! redis-server, redis-check-rdb and ringkv load each other's files with the same OBJECT
 //! ENCODING answers); [`load`] reads every encoding Redis 7.0 still loads (plain, ziplist,
-//! listpack, intset, zipmap, quicklist 1 and 2, zset 1 and 2), rejecting streams, modules and
-//! functions, which ringkv does not have.
+//! listpack, intset, zipmap, quicklist 1 and 2, zset 1 and 2) and function libraries,
+//! rejecting streams and modules, which ringkv does not have, and Redis 7.0's pre-release
+//! function format, as Redis does. The function libraries' codes are handed to the caller,
+//! which creates them (the codec knows no Lua); [`function_payload`] and
+//! [`parse_function_payload`] are FUNCTION DUMP / RESTORE's format, the same records.
 //!
 //! ```text
 //! "REDIS0010"
 //! 0xFA aux-key aux-value          redis-ver, redis-bits, ctime, used-mem, aof-base
+//! 0xF5 <string>                   FUNCTION2: one library's code, before any database
 //! 0xFE <db len>                   SELECTDB, for each non-empty database
 //! 0xFB <keys len> <expires len>   RESIZEDB
 //! [0xFC <u64 LE unix ms>]         EXPIRETIME_MS, before a key with a TTL
@@ -129,6 +133,8 @@ pub struct SaveOptions {
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
     /// Keys expired at this time are left out (they are gone for every reader anyway).
     pub now_ms: u64,
+    /// The function libraries' codes, written after the aux fields.
+    pub functions: Vec<Vec<u8>>,
 }
 
 impl SaveOptions {
@@ -378,6 +384,11 @@ impl RdbWriter {
             put_string(&mut buf, k, false);
             put_string(&mut buf, v, false);
         }
+        put_functions(
+            &mut buf,
+            opts.functions.iter().map(Vec::as_slice),
+            opts.compression,
+        );
         RdbWriter {
             buf,
             crc: CRC64_STATIC.digest(),
@@ -452,6 +463,66 @@ pub fn save_to(dbs: &[Db], out: &mut Vec<u8>, opts: &SaveOptions) {
     out.extend_from_slice(&w.finish());
 }
 
+/// One FUNCTION2 record per library code (Redis's `rdbSaveFunctions`).
+pub fn put_functions<'a>(out: &mut Vec<u8>, codes: impl Iterator<Item = &'a [u8]>, compress: bool) {
+    for code in codes {
+        out.push(OP_FUNCTION2);
+        put_string(out, code, compress);
+    }
+}
+
+/// FUNCTION DUMP's payload: the FUNCTION2 records, the RDB version (u16 LE) and the CRC-64
+/// of everything before it (u64 LE), as Redis's `functionDumpCommand` writes it.
+pub fn function_payload<'a>(codes: impl Iterator<Item = &'a [u8]>, compress: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    put_functions(&mut out, codes, compress);
+    out.extend_from_slice(&(RDB_VERSION as u16).to_le_bytes());
+    let crc = crc64(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The library codes of a FUNCTION RESTORE payload, or Redis's error text (without `ERR `).
+/// `verify_checksum` is false when Redis's `skip_checksum_validation` would be set.
+pub fn parse_function_payload(data: &[u8], verify_checksum: bool) -> Result<Vec<Vec<u8>>, String> {
+    const BAD: &str = "DUMP payload version or checksum are wrong";
+    // Redis's `verifyDumpPayload`.
+    if data.len() < 10 {
+        return Err(BAD.into());
+    }
+    let footer = &data[data.len() - 10..];
+    let version = u16::from_le_bytes([footer[0], footer[1]]);
+    if u32::from(version) > RDB_VERSION {
+        return Err(BAD.into());
+    }
+    if verify_checksum {
+        let stored = u64::from_le_bytes(footer[2..10].try_into().unwrap_or_default());
+        if crc64(&data[..data.len() - 8]) != stored {
+            return Err(BAD.into());
+        }
+    }
+    let mut r = Reader { buf: data, pos: 0 };
+    let mut codes = Vec::new();
+    // Records up to the last 10 bytes (Redis reads from the whole payload, trailer
+    // included, so a record may run into it, as there).
+    while data.len() - r.pos > 10 {
+        let Ok(t) = r.u8() else {
+            return Err("can not read data type".into());
+        };
+        if t == OP_FUNCTION {
+            return Err("Pre-GA function format not supported".into());
+        }
+        if t != OP_FUNCTION2 {
+            return Err("given type is not a function".into());
+        }
+        match r.string() {
+            Ok(code) => codes.push(code.into_owned()),
+            Err(_) => return Err("Failed loading library payload".into()),
+        }
+    }
+    Ok(codes)
+}
+
 // =============================================================================================
 // Loading
 
@@ -520,6 +591,9 @@ pub struct LoadStats {
     /// Bytes of input the RDB occupied (up to and including the checksum trailer).
     pub consumed: usize,
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The function libraries' codes, each with the offset of its record (the caller
+    /// creates them and reports a failure at that offset).
+    pub functions: Vec<(usize, Vec<u8>)>,
 }
 
 struct Reader<'a> {
@@ -1022,8 +1096,10 @@ pub fn load(bytes: &[u8], dbs: &mut [Db], opts: &LoadOptions) -> Result<LoadStat
                 stats.aux.push((k, v));
             }
             OP_MODULE_AUX => return r.err(op_at, "module data is not supported by ringkv"),
-            OP_FUNCTION | OP_FUNCTION2 => {
-                return r.err(op_at, "functions are not supported by ringkv")
+            OP_FUNCTION => return r.err(op_at, "Pre-release function format not supported."),
+            OP_FUNCTION2 => {
+                let code = r.string()?.into_owned();
+                stats.functions.push((op_at, code));
             }
             t => {
                 let type_at = op_at;
@@ -1118,6 +1194,7 @@ mod tests {
             checksum: true,
             aux: SaveOptions::aux_redis_7(1, 2, false),
             now_ms: 0,
+            functions: vec![b"#!lua name=l\nredis.register_function('f', function() end)".to_vec()],
         };
         let mut whole = RdbWriter::new(&opts);
         let mut sliced = RdbWriter::new(&opts);

@@ -255,9 +255,26 @@ impl Engine {
         keys: Table,
         argv: Table,
     ) -> mlua::Result<(bool, Value)> {
+        // SAFETY: the caller's guarantee, passed on.
+        unsafe { self.run_with(running, &self.runner, f, keys, argv) }
+    }
+
+    /// `run` with another runner of the same signature (the function engine's, which passes
+    /// KEYS and ARGV as arguments).
+    ///
+    /// # Safety
+    /// As for `run`.
+    pub(crate) unsafe fn run_with(
+        &self,
+        running: Running,
+        runner: &Function,
+        f: Function,
+        keys: Table,
+        argv: Table,
+    ) -> mlua::Result<(bool, Value)> {
         self.link.0.set(Some(running));
         self.clock.0.set(Some((std::time::Instant::now(), false)));
-        let result = self.runner.call::<(bool, Value)>((f, keys, argv));
+        let result = runner.call::<(bool, Value)>((f, keys, argv));
         self.clock.0.set(None);
         self.link.0.set(None);
         result

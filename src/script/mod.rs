@@ -12,6 +12,8 @@
 //! - `sandbox.lua` and `err_handler.lua` (in this directory): the sandbox scripts see —
 //!   Redis 7.0's globals, read-only tables emulated with proxies, `redis.*`, Redis's
 //!   `pcall`, `math.random` — and the message handler that shapes a script's errors.
+//! - `script::functions` and `function_sandbox.lua`: Redis 7.0 functions, their own Lua
+//!   state and libraries (FUNCTION, FCALL; `cmd::functions` has the commands).
 //! - `script::convert`: command replies to Lua values and script results to replies.
 //! - `script::shebang`: the `#!lua flags=...` line.
 //! - `script::rand48`: Redis's `redisLrand48`, so `math.random` draws Redis's numbers.
@@ -29,6 +31,7 @@ pub mod cjson;
 pub mod cmsgpack;
 pub mod convert;
 pub mod engine;
+pub mod functions;
 pub mod libs;
 pub mod rand48;
 pub mod shebang;
@@ -118,6 +121,8 @@ pub struct Scripts {
     pub(crate) arg_spans: Vec<crate::resp::Span>,
     /// A copy of the running EVAL's command line while its caller uses client-side caching.
     pub(crate) caller_argv: (Vec<u8>, Vec<crate::resp::Span>),
+    /// The function libraries (persisted, unlike the script cache; SCRIPT FLUSH keeps them).
+    pub functions: functions::Functions,
 }
 
 /// Redis runs a collection step every this many scripts.
@@ -133,6 +138,7 @@ impl Scripts {
     pub fn new() -> Scripts {
         let rand = Rc::new(Cell::new(Rand48::default()));
         Scripts {
+            functions: functions::Functions::new(Rc::clone(&rand)),
             engine: Rc::new(Engine::new(Rc::clone(&rand))),
             cache: HashMap::with_hasher(foldhash::fast::FixedState::default()),
             cache_bytes: 0,
@@ -219,5 +225,6 @@ impl Scripts {
     pub fn check_invariants(&self) {
         let sum: usize = self.cache.values().map(|s| 40 + s.body_len).sum();
         assert_eq!(sum, self.cache_bytes, "script cache byte count");
+        self.functions.check_invariants();
     }
 }

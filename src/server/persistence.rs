@@ -32,6 +32,7 @@ impl Server {
             now_ms: self.now_ms,
             dirty: self.stats.dirty,
             used_memory,
+            functions: &mut self.scripts.functions,
         };
         (&mut self.aof, &mut self.rdb, env)
     }
@@ -259,6 +260,10 @@ struct AofLoader<'a> {
 impl Replay for AofLoader<'_> {
     fn dbs(&mut self) -> &mut [Db] {
         &mut self.srv.dbs
+    }
+
+    fn load_functions(&mut self, found: &[(usize, Vec<u8>)]) -> Result<(), RdbError> {
+        rdb_server::load_functions(&mut self.srv.scripts.functions, found, false)
     }
 
     fn now_ms(&self) -> u64 {
