@@ -2,9 +2,9 @@
 //! inside. [`save_to`] writes what redis-server 7.0 writes for the same data (so
 //! redis-server, redis-check-rdb and ringkv load each other's files with the same OBJECT
 //! ENCODING answers); [`load`] reads every encoding Redis 7.0 still loads (plain, ziplist,
-//! listpack, intset, zipmap, quicklist 1 and 2, zset 1 and 2) and function libraries,
-//! rejecting streams and modules, which ringkv does not have, and Redis 7.0's pre-release
-//! function format, as Redis does. The function libraries' codes are handed to the caller,
+//! listpack, intset, zipmap, quicklist 1 and 2, zset 1 and 2) and function libraries (the
+//! pre-release record of Redis 7.0's release candidates too, as 7.0.15 reads it), rejecting
+//! streams and modules, which ringkv does not have. The function libraries' codes are handed to the caller,
 //! which creates them (the codec knows no Lua); [`function_payload`] and
 //! [`parse_function_payload`] are FUNCTION DUMP / RESTORE's format, the same records.
 //!
@@ -12,6 +12,7 @@
 //! "REDIS0010"
 //! 0xFA aux-key aux-value          redis-ver, redis-bits, ctime, used-mem, aof-base
 //! 0xF5 <string>                   FUNCTION2: one library's code, before any database
+//!                                 (0xF6 <name> <engine> <len> [<desc>] <code>: pre-release)
 //! 0xFE <db len>                   SELECTDB, for each non-empty database
 //! 0xFB <keys len> <expires len>   RESIZEDB
 //! [0xFC <u64 LE unix ms>]         EXPIRETIME_MS, before a key with a TTL
@@ -509,18 +510,49 @@ pub fn parse_function_payload(data: &[u8], verify_checksum: bool) -> Result<Vec<
         let Ok(t) = r.u8() else {
             return Err("can not read data type".into());
         };
-        if t == OP_FUNCTION {
-            return Err("Pre-GA function format not supported".into());
-        }
-        if t != OP_FUNCTION2 {
+        if t != OP_FUNCTION && t != OP_FUNCTION2 {
             return Err("given type is not a function".into());
         }
-        match r.string() {
-            Ok(code) => codes.push(code.into_owned()),
-            Err(_) => return Err("Failed loading library payload".into()),
-        }
+        codes.push(read_function(&mut r, t).map_err(|(_, e)| e.to_string())?);
     }
     Ok(codes)
+}
+
+/// One library record after its opcode, as Redis 7.0's `rdbFunctionLoad` reads it: the code
+/// (FUNCTION2), or the pre-release record (FUNCTION: name, engine, an optional description
+/// and the code after the shebang) turned into the code it stands for. An error carries the
+/// offset where reading failed and Redis's text.
+fn read_function(r: &mut Reader<'_>, opcode: u8) -> Result<Vec<u8>, (usize, &'static str)> {
+    let at = r.pos;
+    if opcode == OP_FUNCTION2 {
+        return r
+            .string()
+            .map(Cow::into_owned)
+            .map_err(|_| (at, "Failed loading library payload"));
+    }
+    let name = r.string().map_err(|_| (at, "Failed loading library name"))?;
+    let at = r.pos;
+    let engine = r.string().map_err(|_| (at, "Failed loading engine name"))?;
+    let at = r.pos;
+    let has_desc = r
+        .len()
+        .map_err(|_| (at, "Failed loading library description indicator"))?;
+    if has_desc != 0 {
+        let at = r.pos;
+        r.string()
+            .map_err(|_| (at, "Failed loading library description"))?;
+    }
+    let at = r.pos;
+    let blob = r.string().map_err(|_| (at, "Failed loading library blob"))?;
+    // Redis's "#!%s name=%s\n%s", each part as a C string.
+    let c = |s: &[u8]| s.split(|&b| b == 0).next().unwrap_or_default().to_vec();
+    let mut code = b"#!".to_vec();
+    code.extend_from_slice(&c(&engine));
+    code.extend_from_slice(b" name=");
+    code.extend_from_slice(&c(&name));
+    code.push(b'\n');
+    code.extend_from_slice(&c(&blob));
+    Ok(code)
 }
 
 // =============================================================================================
@@ -1096,11 +1128,10 @@ pub fn load(bytes: &[u8], dbs: &mut [Db], opts: &LoadOptions) -> Result<LoadStat
                 stats.aux.push((k, v));
             }
             OP_MODULE_AUX => return r.err(op_at, "module data is not supported by ringkv"),
-            OP_FUNCTION => return r.err(op_at, "Pre-release function format not supported."),
-            OP_FUNCTION2 => {
-                let code = r.string()?.into_owned();
-                stats.functions.push((op_at, code));
-            }
+            OP_FUNCTION | OP_FUNCTION2 => match read_function(&mut r, op) {
+                Ok(code) => stats.functions.push((op_at, code)),
+                Err((at, e)) => return r.err(at, format!("Failed loading library, {e}")),
+            },
             t => {
                 let type_at = op_at;
                 if dbs.is_empty() {

@@ -33,6 +33,8 @@ use std::rc::Rc;
 
 /// The chunk name of the sandbox's own code: the message handler skips its frames.
 const SANDBOX_SOURCE: &str = "@sandbox";
+/// The registry name of Lua's own `xpcall`.
+pub(crate) const RAW_XPCALL: &str = "ringkv.xpcall";
 /// Lua instructions between two looks at the clock (Redis's).
 const HOOK_INSTRUCTIONS: u32 = 100_000;
 /// A script running longer than this is logged as slow (Redis's default
@@ -162,6 +164,9 @@ impl Engine {
         libs(&lua)?;
         let g0 = lua.globals();
         let getinfo: Function = g0.get::<Table>("debug")?.get("getinfo")?;
+        // Lua's own xpcall, for runners built after the sandbox replaced the global one
+        // (`script::functions`).
+        lua.set_named_registry_value(RAW_XPCALL, g0.get::<Function>("xpcall")?)?;
         let link = Rc::new(Link::default());
         let rk = primitives(&lua, &link, rand)?;
         let error_value: Function = rk.get("error_value")?;

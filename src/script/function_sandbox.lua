@@ -14,11 +14,13 @@
 -- frames as the C functions they stand for.
 --
 -- Arguments: the sandbox's globals (a proxy), the message handler, the error-table maker,
--- the flag bits by lower-case name. Returns FG, the loader and the runner.
-local PG, handler, rk_err, FLAG_BITS = ...
+-- the flag bits by lower-case name, Lua's own xpcall (the sandbox's calls the handler with
+-- a tail call, which would hide the function's frame from it). Returns FG, the loader and
+-- the runner.
+local PG, handler, rk_err, FLAG_BITS, xpcall = ...
 
 local type, tostring, error, next, select = type, tostring, error, next, select
-local setmetatable, xpcall = setmetatable, xpcall
+local setmetatable = setmetatable
 local lower, find = string.lower, string.find
 local sandbox_redis = redis
 
@@ -161,9 +163,13 @@ local function load_library(chunk)
 end
 
 -- Runs a registered function with its keys and arguments under the message handler:
--- xpcall's results, as the EVAL runner returns them.
+-- xpcall's results, as the EVAL runner returns them. Not a tail call: Lua 5.1 would report
+-- the function's frame as "(tail call)" to the handler. One result, as Redis takes.
 local function run(f, keys, args)
-  return xpcall(function() return f(keys, args) end, handler)
+  return xpcall(function()
+    local result = f(keys, args)
+    return result
+  end, handler)
 end
 
 return FG, load_library, run

@@ -151,6 +151,7 @@ impl LuaEngine {
         let lua = engine.lua();
         let pg = lua.globals();
         let handler: Function = pg.get("__redis__err__handler")?;
+        let xpcall: Function = lua.named_registry_value(super::engine::RAW_XPCALL)?;
         let err = lua.create_function(|lua, s: mlua::LuaString| {
             super::convert::error_table(lua, &s.as_bytes())
         })?;
@@ -161,7 +162,7 @@ impl LuaEngine {
         let (globals, loader, runner): (Table, Function, Function) = lua
             .load(include_str!("function_sandbox.lua"))
             .set_name("@sandbox")
-            .call((pg, handler, err, bits))?;
+            .call((pg, handler, err, bits, xpcall))?;
         Ok(LuaEngine {
             engine,
             globals,
