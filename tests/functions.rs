@@ -73,7 +73,10 @@ fn lib(lib: &str, f: &str, body: &str) -> String {
 /// The libraries of FUNCTION LIST WITHCODE as sorted (name, code) pairs.
 fn libraries(c: &mut Raw) -> Vec<(String, String)> {
     let Reply::Array(Some(libs)) = c.cmd_str(&["FUNCTION", "LIST", "WITHCODE"]) else {
-        panic!("FUNCTION LIST: {:?}", c.cmd_str(&["FUNCTION", "LIST", "WITHCODE"]));
+        panic!(
+            "FUNCTION LIST: {:?}",
+            c.cmd_str(&["FUNCTION", "LIST", "WITHCODE"])
+        );
     };
     let mut out: Vec<(String, String)> = libs
         .iter()
@@ -120,7 +123,12 @@ fn load_list_delete_flush_stats_help() {
         p.same(&["FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "*2"]);
         p.same(&["FUNCTION", "LIST", "LIBRARYNAME", "nomatch"]);
         p.same(&["FUNCTION", "STATS"]);
-        p.same(&["FUNCTION", "LOAD", "REPLACE", &lib("lib1", "f3", "return 3")]);
+        p.same(&[
+            "FUNCTION",
+            "LOAD",
+            "REPLACE",
+            &lib("lib1", "f3", "return 3"),
+        ]);
         p.same(&["FCALL", "f3", "0"]);
         p.same(&["FCALL", "f1", "0"]);
         p.same(&["FUNCTION", "DELETE", "lib1"]);
@@ -479,7 +487,11 @@ fn expect_two(c: &mut Raw, what: &str) {
     ];
     want.sort();
     assert_eq!(libraries(c), want, "{what}");
-    assert_eq!(c.cmd_str(&["FCALL_RO", "pb", "0"]), Reply::bulk(b"b"), "{what}");
+    assert_eq!(
+        c.cmd_str(&["FCALL_RO", "pb", "0"]),
+        Reply::bulk(b"b"),
+        "{what}"
+    );
 }
 
 /// Restarts ringkv in `dir` with `args` (the previous server is stopped first).
@@ -547,11 +559,17 @@ fn functions_survive_debug_reload_and_restarts() {
         }
         {
             let s = ringkv_in(&dir, &args);
-            expect_two(&mut s.raw(), &format!("AOF rewrite restart, preamble {preamble}"));
+            expect_two(
+                &mut s.raw(),
+                &format!("AOF rewrite restart, preamble {preamble}"),
+            );
         }
         // redis-server 7.0.15 loads the rewritten AOF.
         let r = Server::start_redis(&["--dir", dir.s(), "--appendonly", "yes"]);
-        expect_two(&mut r.raw(), &format!("ringkv's AOF in redis-server, preamble {preamble}"));
+        expect_two(
+            &mut r.raw(),
+            &format!("ringkv's AOF in redis-server, preamble {preamble}"),
+        );
     }
 }
 
@@ -621,9 +639,7 @@ fn wait_rewritten(c: &mut Raw) {
             panic!("INFO");
         };
         let info = String::from_utf8_lossy(&info).into_owned();
-        if info.contains("aof_rewrite_in_progress:0")
-            && !info.contains("aof_rewrite_scheduled:1")
-        {
+        if info.contains("aof_rewrite_in_progress:0") && !info.contains("aof_rewrite_scheduled:1") {
             return;
         }
         assert!(Instant::now() < deadline, "rewrite did not finish: {info}");

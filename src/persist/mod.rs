@@ -63,7 +63,7 @@ pub fn rdb_base_loader(
     now_ms: u64,
     file: &Path,
     bytes: &[u8],
-) -> Result<(usize, Vec<(usize, Vec<u8>)>), String> {
+) -> Result<(usize, rdb::FoundLibraries), String> {
     let mut opts = rdb::LoadOptions::new(now_ms);
     opts.skip_expired = false;
     rdb::load(bytes, dbs, &opts)

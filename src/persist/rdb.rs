@@ -530,7 +530,9 @@ fn read_function(r: &mut Reader<'_>, opcode: u8) -> Result<Vec<u8>, (usize, &'st
             .map(Cow::into_owned)
             .map_err(|_| (at, "Failed loading library payload"));
     }
-    let name = r.string().map_err(|_| (at, "Failed loading library name"))?;
+    let name = r
+        .string()
+        .map_err(|_| (at, "Failed loading library name"))?;
     let at = r.pos;
     let engine = r.string().map_err(|_| (at, "Failed loading engine name"))?;
     let at = r.pos;
@@ -543,7 +545,9 @@ fn read_function(r: &mut Reader<'_>, opcode: u8) -> Result<Vec<u8>, (usize, &'st
             .map_err(|_| (at, "Failed loading library description"))?;
     }
     let at = r.pos;
-    let blob = r.string().map_err(|_| (at, "Failed loading library blob"))?;
+    let blob = r
+        .string()
+        .map_err(|_| (at, "Failed loading library blob"))?;
     // Redis's "#!%s name=%s\n%s", each part as a C string.
     let c = |s: &[u8]| s.split(|&b| b == 0).next().unwrap_or_default().to_vec();
     let mut code = b"#!".to_vec();
@@ -625,8 +629,11 @@ pub struct LoadStats {
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
     /// The function libraries' codes, each with the offset of its record (the caller
     /// creates them and reports a failure at that offset).
-    pub functions: Vec<(usize, Vec<u8>)>,
+    pub functions: FoundLibraries,
 }
+
+/// Function library codes read from an RDB, each with the offset of its record.
+pub type FoundLibraries = Vec<(usize, Vec<u8>)>;
 
 struct Reader<'a> {
     buf: &'a [u8],
