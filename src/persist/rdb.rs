@@ -1287,7 +1287,14 @@ mod tests {
             (b"RADIS0010\xff", "wrong signature"),
             (b"REDIS0010\xfe\x05", "more databases"),
             (b"REDIS0010\xf7", "module data"),
-            (b"REDIS0010\xf5", "functions"),
+            (
+                b"REDIS0010\xf5",
+                "Failed loading library, Failed loading library payload",
+            ),
+            (
+                b"REDIS0010\xf6\x01n",
+                "Failed loading library, Failed loading engine name",
+            ),
             (b"REDIS0010\x0f\x01k", "stream values"),
             (b"REDIS0010\x07\x01k", "module values"),
             (b"REDIS0010\x08\x01k", "unknown value type 8"),
