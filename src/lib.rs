@@ -31,24 +31,26 @@
 //! `cmd` is the commands. `cmd::table` holds every command as one row (arity, flags, ACL
 //! categories, key specs, docs and argument tree, handler), the single source of COMMAND's
 //! replies (`cmd::command`: COMMAND INFO, DOCS, LIST, GETKEYS). `cmd::call` is the one path
-//! every command takes, from a client, from EXEC, from a script or from the AOF loader:
-//! lookup, arity, the table-driven checks (auth, `no_multi`, `denyoom`, MISCONF, `loading`),
-//! queueing inside MULTI, the handler, commandstats, then the command's effects to the
-//! journal and its modified keys to WATCH and blocked clients. One file per command family
-//! holds the handlers (`strings`, `lists`, `hashes`, `sets`, `zsets`, `keys`, `expire`,
-//! `blocking`, `multi` for transactions, `scripting`, `server`, `debug`). In a family, `op_*`
-//! functions work on a `Db` and return a value or a `cmd::error::OpError`, knowing nothing of
-//! RESP, and `cmd_*` handlers parse arguments, call the op, write the reply and state what
-//! they changed (`Ctx::propagate`, `Ctx::modified`). `cmd::args` holds the argument helpers
-//! every family shares; `cmd::error` holds `OpError`, the one place it becomes Redis's error
-//! text, and the `ERR_*` texts argument parsers answer.
+//! every command takes, from a client, from EXEC, from a script or from the AOF loader: lookup,
+//! arity, the table-driven checks (auth, `no_multi`, `denyoom`, MISCONF, `loading`), queueing
+//! inside MULTI, the handler, commandstats, then the command's effects to the journal and its
+//! modified keys to WATCH and blocked clients. One file per command family holds the handlers
+//! (`strings`, `lists`, `hashes`, `sets`, `zsets`, `keys`, `expire`, `blocking`, `multi` for
+//! transactions, `scripting`, `functions`, `server`, `debug`). In a family, `op_*` functions
+//! work on a `Db` and return a value or a `cmd::error::OpError`, knowing nothing of RESP, and
+//! `cmd_*` handlers parse arguments, call the op, write the reply and state what they changed
+//! (`Ctx::propagate`, `Ctx::modified`). `cmd::args` holds the argument helpers every family
+//! shares; `cmd::error` holds `OpError`, the one place it becomes Redis's error text, and the
+//! `ERR_*` texts argument parsers answer.
 //!
-//! `script` is Lua scripting: one Lua 5.1 interpreter (mlua, vendored) for every EVAL
-//! script, with Redis 7.0's sandbox (read-only globals and libraries, Redis's `pcall` and
+//! `script` is Lua scripting: one Lua 5.1 interpreter (mlua, vendored) for every EVAL script,
+//! with Redis 7.0's sandbox (read-only globals and libraries, Redis's `pcall` and
 //! `math.random`), the script cache by SHA1, the conversions between command replies, Lua
-//! values and script results, and the `#!lua` flags. `cmd::scripting` has the commands:
-//! EVAL and its forms run a script inside their journal unit, and its `redis.call` runs
-//! each command through `cmd::call` as `Source::Script` (the script checks, the script's
+//! values and script results, and the `#!lua` flags; `script::functions` is Redis 7.0's
+//! function libraries in a second interpreter of their own (FUNCTION and FCALL are in
+//! `cmd::functions`; `persist` saves and loads the libraries' code). `cmd::scripting` has the
+//! commands: EVAL and its forms run a script inside their journal unit, and its `redis.call`
+//! runs each command through `cmd::call` as `Source::Script` (the script checks, the script's
 //! database and protocol, the caller's connection), so a script's effects, keyspace events,
 //! WATCH and tracking signals are a client's.
 //!

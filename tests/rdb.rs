@@ -1404,6 +1404,7 @@ fn model_round_trip_random_keyspaces() {
                 checksum: true,
                 aux: rdb::SaveOptions::aux_redis_7(1, 2, false),
                 now_ms,
+                functions: Vec::new(),
             };
             let mut bytes = Vec::new();
             rdb::save_to(&src, &mut bytes, &opts);

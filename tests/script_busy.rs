@@ -73,6 +73,8 @@ fn kill_readonly_loop(srv: &Server, script: &str) -> Transcript {
     t.push(("RESP3".into(), exact(&mut late, &["INCR", "n"])));
     t.push(("SHUTDOWN".into(), exact(&mut other, &["SHUTDOWN"])));
     t.push(("EVAL".into(), exact(&mut other, &["EVAL", "return 1", "0"])));
+    t.push(("FKILL".into(), exact(&mut other, &["FUNCTION", "KILL"])));
+    t.push(("FSTATS".into(), exact(&mut other, &["FUNCTION", "STATS"])));
     t.push(("KILL".into(), exact(&mut other, &["SCRIPT", "KILL"])));
     t.push(("caller".into(), common::escape(&caller.read_reply_bytes())));
     t.push(("after".into(), exact(&mut other, &["GET", "k"])));
@@ -113,6 +115,47 @@ fn kill_reaches_a_script_that_catches_errors() {
         &kill_readonly_loop(&ours, script),
         &kill_readonly_loop(&redis, script),
     );
+}
+
+/// A busy function: others get the function's BUSY text, SCRIPT KILL does not stop it,
+/// FUNCTION STATS names it, FUNCTION KILL does.
+fn kill_busy_function(srv: &Server) -> Transcript {
+    let mut t = Transcript::new();
+    let mut other = srv.raw();
+    let mut caller = srv.raw();
+    let lib = "#!lua name=spin\nredis.register_function('spin', function(keys, args)\n  while true do end\nend)";
+    t.push((
+        "LOAD".into(),
+        exact(&mut caller, &["FUNCTION", "LOAD", lib]),
+    ));
+    send(&mut caller, &["FCALL", "spin", "0"]);
+    wait_busy(&mut other);
+    t.push(("GET".into(), exact(&mut other, &["GET", "k"])));
+    t.push(("SKILL".into(), exact(&mut other, &["SCRIPT", "KILL"])));
+    t.push(("SHUTDOWN".into(), exact(&mut other, &["SHUTDOWN"])));
+    // The running time differs: only the shape and the name are compared.
+    let stats = exact(&mut other, &["FUNCTION", "STATS"]);
+    let cut = stats
+        .find("duration_ms")
+        .expect("duration_ms in FUNCTION STATS");
+    t.push(("STATS".into(), stats[..cut].to_string()));
+    t.push(("FKILL".into(), exact(&mut other, &["FUNCTION", "KILL"])));
+    t.push(("caller".into(), common::escape(&caller.read_reply_bytes())));
+    t.push((
+        "FKILL idle".into(),
+        exact(&mut other, &["FUNCTION", "KILL"]),
+    ));
+    t.push((
+        "STATS idle".into(),
+        exact(&mut other, &["FUNCTION", "STATS"]),
+    ));
+    t
+}
+
+#[test]
+fn busy_function_is_killed_with_function_kill() {
+    let (ours, redis) = both(&[]);
+    assert_same(&kill_busy_function(&ours), &kill_busy_function(&redis));
 }
 
 #[test]
@@ -261,4 +304,20 @@ fn many_clients_during_a_busy_script() {
         (1..=20).collect::<Vec<i64>>(),
         "every INCR ran once after the kill"
     );
+}
+
+/// A library whose load-time code never ends is stopped after 500 ms with Redis's error
+/// (whatever busy-reply-threshold says), and nothing of it is kept.
+#[test]
+fn library_load_times_out() {
+    let (ours, redis) = both(&[]);
+    let (mut o, mut r) = (ours.raw(), redis.raw());
+    let lib = "#!lua name=forever\nwhile true do end";
+    for cmd in [
+        &["FUNCTION", "LOAD", lib][..],
+        &["FUNCTION", "LIST"],
+        &["PING"],
+    ] {
+        assert_eq!(exact(&mut o, cmd), exact(&mut r, cmd), "{cmd:?}");
+    }
 }

@@ -26,8 +26,11 @@
 //! A script that runs past busy-reply-threshold is timed out (Redis's script timeout):
 //! its instruction hook (`interrupt`) runs loop turns from inside it, in which other
 //! clients get -BUSY except for the `allow_busy` commands, SCRIPT KILL stops a script that
-//! has not written, and SHUTDOWN NOSAVE exits (`event_loop::busy_turn`). Not here: SCRIPT
-//! DEBUG (no Lua debugger).
+//! has not written, and SHUTDOWN NOSAVE exits (`event_loop::busy_turn`); FUNCTION KILL stops a busy function the same way.
+//!
+//! FCALL (`cmd::functions`) runs its function through the same `run_prepared`.
+//!
+//! Not here: SCRIPT DEBUG (no Lua debugger).
 
 use super::call::{self, ReplyError, Source};
 use super::{flags, Command, Ctx};
@@ -64,6 +67,13 @@ pub(crate) fn declared_flags(srv: &Server, c: &Command, argv: &Argv<'_>) -> u32 
     if argv.len() < 2 {
         return c.flags;
     }
+    if c.name.starts_with("fcall") {
+        // Redis's `fcallGetCommandFlags`: what the function declares, if it exists.
+        return match srv.scripts.functions.find(argv.get(1)) {
+            Some(f) => script_flags_to_cmd_flags(c.flags, f.flags),
+            None => c.flags,
+        };
+    }
     let by_sha = c.name.starts_with("evalsha");
     let arg = argv.get(1);
     let script_flags = if by_sha {
@@ -80,10 +90,16 @@ pub(crate) fn declared_flags(srv: &Server, c: &Command, argv: &Argv<'_>) -> u32 
             },
         }
     };
+    script_flags_to_cmd_flags(c.flags, script_flags)
+}
+
+/// Redis's `scriptFlagsToCmdFlags`: the flags a command that runs a script with
+/// `script_flags` counts as.
+fn script_flags_to_cmd_flags(cmd_flags: u32, script_flags: u32) -> u32 {
     if script_flags & shebang::COMPAT != 0 {
-        return c.flags;
+        return cmd_flags;
     }
-    let mut f = c.flags & !(flags::STALE | flags::DENYOOM | flags::WRITE);
+    let mut f = cmd_flags & !(flags::STALE | flags::DENYOOM | flags::WRITE);
     // `no-writes` implies `allow-oom`.
     if script_flags & (shebang::ALLOW_OOM | shebang::NO_WRITES) == 0 {
         f |= flags::DENYOOM;
@@ -98,7 +114,7 @@ pub(crate) fn declared_flags(srv: &Server, c: &Command, argv: &Argv<'_>) -> u32 
 }
 
 /// The checks Redis's `scriptPrepareForRun` makes of a script with a shebang before it runs.
-fn refuse_before_run(srv: &Server, script_flags: u32, ro: bool) -> Option<String> {
+pub(crate) fn refuse_before_run(srv: &Server, script_flags: u32, ro: bool) -> Option<String> {
     if script_flags & shebang::COMPAT != 0 {
         return None;
     }
@@ -131,7 +147,7 @@ fn refuse_before_run(srv: &Server, script_flags: u32, ro: bool) -> Option<String
 /// declares (a shebang script that may write is `denyoom` unless `allow-oom`, and a write),
 /// which `cmd::call` leaves to this file to keep its own path short: over maxmemory, or
 /// while the AOF cannot be written.
-fn refuse_declared(srv: &Server, argv: &Argv<'_>) -> Option<String> {
+pub(crate) fn refuse_declared(srv: &Server, argv: &Argv<'_>) -> Option<String> {
     if srv.frame.in_exec() || srv.loading {
         // EXEC was checked against what its queued scripts declare.
         return None;
@@ -213,22 +229,64 @@ fn run(
     cmd_start: usize,
 ) {
     let srv = &mut *ctx.srv;
+    let engine = srv.scripts.engine();
+    let chunk = srv.scripts.get(sha).and_then(|s| srv.scripts.chunk(s).ok());
+    let run = Invocation {
+        engine,
+        runner: None,
+        chunk,
+        name: sha,
+        script_flags,
+        ro,
+        numkeys,
+        cmd_start,
+    };
+    run_prepared(ctx, argv, run);
+}
+
+/// One script run to make: EVAL's cached chunk on the EVAL engine, or FCALL's function
+/// (its callback) on the function engine with that engine's runner.
+pub(crate) struct Invocation<'a> {
+    pub engine: std::rc::Rc<crate::script::engine::Engine>,
+    /// The runner (None: the engine's own, EVAL's).
+    pub runner: Option<mlua::Function>,
+    /// The code to run (None: it could not be found, an out-of-memory error).
+    pub chunk: Option<mlua::Function>,
+    /// The script's SHA or the function's name, as errors name it.
+    pub name: &'a [u8],
+    pub script_flags: u32,
+    pub ro: bool,
+    pub numkeys: usize,
+    /// Where this command's reply starts.
+    pub cmd_start: usize,
+}
+
+/// Runs a script or a function with the KEYS and ARGV of `argv` (after numkeys) inside the
+/// command's journal unit, and writes its reply.
+pub(crate) fn run_prepared(ctx: &mut Ctx<'_>, argv: &Argv<'_>, inv: Invocation<'_>) {
+    let Invocation {
+        engine,
+        runner,
+        chunk,
+        name,
+        script_flags,
+        ro,
+        numkeys,
+        cmd_start,
+    } = inv;
+    // A function runs under its engine's own runner; EVAL's under the engine's.
+    let eval_mode = runner.is_none();
+    let srv = &mut *ctx.srv;
     // This EVAL's row in commandstats (its commands' calls move `current_cmd`).
     let eval_idx = srv.current_cmd;
     // EVAL's effects and modified keys are those its commands state, each in its own call.
     srv.frame.set_propagated();
     srv.frame.set_signalled();
-    let engine = srv.scripts.engine();
-    let prepared = srv
-        .scripts
-        .get(sha)
-        .map(|s| srv.scripts.chunk(s))
-        .and_then(|f| {
-            let f = f.ok()?;
-            let keys = engine.array(argv.iter().skip(3).take(numkeys)).ok()?;
-            let args = engine.array(argv.iter().skip(3 + numkeys)).ok()?;
-            Some((f, keys, args))
-        });
+    let prepared = chunk.and_then(|f| {
+        let keys = engine.array(argv.iter().skip(3).take(numkeys)).ok()?;
+        let args = engine.array(argv.iter().skip(3 + numkeys)).ok()?;
+        Some((f, keys, args))
+    });
     let Some((f, keys, args)) = prepared else {
         return ctx.err("ERR Error running script: out of memory");
     };
@@ -246,7 +304,7 @@ fn run(
         write_dirty: false,
         propagate_aof: true,
         tracked_caller: None,
-        eval_mode: true,
+        eval_mode,
         timed_out: false,
         killed: false,
     };
@@ -271,7 +329,12 @@ fn run(
     };
     // SAFETY: `ctx.srv` and `ctx.reply.buf` are not used again until `run` returns; the
     // engine and the chunk were taken out of the server beforehand.
-    let result = unsafe { engine.run(running, f, keys, args) };
+    let result = unsafe {
+        match &runner {
+            None => engine.run(running, f, keys, args),
+            Some(r) => engine.run_with(running, r, f, keys, args),
+        }
+    };
     let srv = &mut *ctx.srv;
     let script_resp3 = srv.scripts.run.resp3;
     srv.scripts.run = Run::default();
@@ -284,7 +347,7 @@ fn run(
     let written = match result {
         Ok((true, v)) => convert::lua_to_reply(&mut ctx.reply, &v, script_resp3, &mut errors),
         Ok((false, e)) => {
-            script_error(&mut ctx.reply, sha, &e, &mut errors);
+            script_error(&mut ctx.reply, name, &e, &mut errors);
             Ok(())
         }
         Err(e) => Err(e),
@@ -292,14 +355,18 @@ fn run(
     if let Err(e) = written {
         ctx.reply.buf.truncate(start);
         errors = Errors::default();
-        let sha = String::from_utf8_lossy(sha);
+        let name = String::from_utf8_lossy(name);
         ctx.reply
-            .error(&format!("ERR Error running script {sha}, {e}"));
+            .error(&format!("ERR Error running script {name}, {e}"));
         errors.counted += 1;
     }
     drop(engine);
     let srv = &mut *ctx.srv;
-    srv.scripts.ran();
+    if runner.is_some() {
+        srv.scripts.functions.ran();
+    } else {
+        srv.scripts.ran();
+    }
     // Errors as Redis counts them: new ones once; each one repeating a command's error
     // makes the EVAL failed without counting again.
     if ctx.reply.buf.get(cmd_start) == Some(&b'-') {
@@ -351,7 +418,7 @@ pub(crate) fn killed_error() -> mlua::Error {
 /// table's message with where it was raised, or Redis's text for any other value.
 fn script_error(
     reply: &mut crate::resp::reply::Reply<'_>,
-    sha: &Sha,
+    sha: &[u8],
     e: &Value,
     errors: &mut Errors,
 ) {

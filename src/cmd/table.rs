@@ -32,8 +32,8 @@ use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
 use super::{
-    blocking, command, debug, expire, hashes, keys, lists, multi, pubsub, scripting, server, sets,
-    strings, tracking, zsets,
+    blocking, command, debug, expire, functions, hashes, keys, lists, multi, pubsub, scripting,
+    server, sets, strings, tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -1014,6 +1014,44 @@ pub static COMMANDS: &[Command] = &[
             key("key", 0).optional().multiple(),
             string("arg").optional().multiple(),
         ]),
+    // ---- functions (cmd/functions.rs)
+    Command::new("fcall", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | SCRIPT, functions::cmd_fcall)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .key_specs(&[spec(RW | ACCESS | UPDATE, index(2), keynum(0, 1, 1))
+            .notes("What the function does with its keys is unknown: the most a key can undergo.")])
+        .getkeys(GetKeys::NumKeys { store: 0, numkeys: 2, first: 3 })
+        .group(Group::Scripting)
+        .since("7.0.0")
+        .summary("Calls a library function by name with the keys and arguments given.")
+        .complexity("What the function does.")
+        .args(&[
+            string("function"),
+            integer("numkeys"),
+            key("key", 0).optional().multiple(),
+            string("arg").optional().multiple(),
+        ]),
+    Command::new("fcall_ro", -3, READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | SCRIPT, functions::cmd_fcall_ro)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .key_specs(&[spec(RO | ACCESS, index(2), keynum(0, 1, 1))
+            .notes("A function flagged no-writes can only read its keys.")])
+        .getkeys(GetKeys::NumKeys { store: 0, numkeys: 2, first: 3 })
+        .group(Group::Scripting)
+        .since("7.0.0")
+        .summary("Calls a library function flagged no-writes by name with the keys and arguments given.")
+        .complexity("What the function does.")
+        .args(&[
+            string("function"),
+            integer("numkeys"),
+            key("key", 0).optional().multiple(),
+            string("arg").optional().multiple(),
+        ]),
+    Command::new("function", -2, 0, server::cmd_container_without_sub)
+        .acl(acl::SLOW)
+        .group(Group::Scripting)
+        .since("7.0.0")
+        .summary("Groups the commands that manage function libraries.")
+        .complexity("Varies with the subcommand.")
+        .subcommands(FUNCTION_SUBCOMMANDS),
     Command::new("script", -2, 0, server::cmd_container_without_sub)
         .acl(acl::SLOW)
         .group(Group::Scripting)
@@ -2892,6 +2930,97 @@ pub static SCRIPT_SUBCOMMANDS: &[Command] = &[
         .summary("Compiles a script into the script cache without running it, and replies its SHA1.")
         .complexity("O(N), N being the script's length in bytes.")
         .args(&[string("script")]),
+];
+
+/// FUNCTION's subcommands (KILL is not among them yet: see `cmd::functions`).
+#[rustfmt::skip]
+pub static FUNCTION_SUBCOMMANDS: &[Command] = &[
+    Command::new("function|delete", 3, WRITE | NOSCRIPT, functions::cmd_function_delete)
+        .acl(acl::WRITE | acl::SLOW | acl::SCRIPTING)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .group(Group::Scripting)
+        .since("7.0.0")
+        .summary("Removes a library and its functions.")
+        .complexity("O(1)")
+        .args(&[string("library-name")]),
+    Command::new("function|dump", 2, NOSCRIPT, functions::cmd_function_dump)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .group(Group::Scripting)
+        .since("7.0.0")
+        .summary("Serializes every library into a payload FUNCTION RESTORE accepts.")
+        .complexity("O(N), N being the number of libraries."),
+    Command::new("function|flush", -2, WRITE | NOSCRIPT, functions::cmd_function_flush)
+        .acl(acl::WRITE | acl::SLOW | acl::SCRIPTING)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .group(Group::Scripting)
+        .since("7.0.0")
+        .summary("Removes every library.")
+        .complexity("O(N), N being the number of functions.")
+        .args(&[
+            oneof("async", &[
+                pure_token("async", "ASYNC"),
+                pure_token("sync", "SYNC"),
+            ])
+            .optional(),
+        ]),
+    Command::new("function|help", 2, LOADING | STALE, functions::cmd_function_help)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .group(Group::Scripting)
+        .since("7.0.0")
+        .summary("Lists the FUNCTION subcommands with a line on each.")
+        .complexity("O(1)"),
+    Command::new("function|kill", 2, NOSCRIPT | ALLOW_BUSY, functions::cmd_function_kill)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .tips(&["request_policy:all_shards", "response_policy:one_succeeded"])
+        .group(Group::Scripting)
+        .since("7.0.0")
+        .summary("Stops the function running past busy-reply-threshold, if it has not written.")
+        .complexity("O(1)"),
+    Command::new("function|list", -2, NOSCRIPT, functions::cmd_function_list)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .tips(&["nondeterministic_output_order"])
+        .group(Group::Scripting)
+        .since("7.0.0")
+        .summary("Describes the libraries, their functions and optionally their code.")
+        .complexity("O(N), N being the number of functions.")
+        .args(&[
+            string("library-name-pattern").token("LIBRARYNAME").optional(),
+            pure_token("withcode", "WITHCODE").optional(),
+        ]),
+    Command::new("function|load", -3, WRITE | DENYOOM | NOSCRIPT, functions::cmd_function_load)
+        .acl(acl::WRITE | acl::SLOW | acl::SCRIPTING)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .group(Group::Scripting)
+        .since("7.0.0")
+        .summary("Creates a library from its code and replies its name.")
+        .complexity("O(1), plus what the library's code does when it runs.")
+        .args(&[
+            pure_token("replace", "REPLACE").optional(),
+            string("function-code"),
+        ]),
+    Command::new("function|restore", -3, WRITE | DENYOOM | NOSCRIPT, functions::cmd_function_restore)
+        .acl(acl::WRITE | acl::SLOW | acl::SCRIPTING)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .group(Group::Scripting)
+        .since("7.0.0")
+        .summary("Creates the libraries of a FUNCTION DUMP payload.")
+        .complexity("O(N), N being the number of functions in the payload.")
+        .args(&[
+            string("serialized-value"),
+            oneof("policy", &[
+                pure_token("flush", "FLUSH"),
+                pure_token("append", "APPEND"),
+                pure_token("replace", "REPLACE"),
+            ])
+            .optional(),
+        ]),
+    Command::new("function|stats", 2, NOSCRIPT | ALLOW_BUSY, functions::cmd_function_stats)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+        .group(Group::Scripting)
+        .since("7.0.0")
+        .summary("Shows the function running now, if any, and the count of libraries and functions.")
+        .complexity("O(1)"),
 ];
 
 /// CONFIG's subcommands.

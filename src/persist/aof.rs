@@ -1200,6 +1200,8 @@ impl BaseWriter {
             w.buf = r.take_bytes();
             w.rdb = Some(r);
             w.is_rdb = true;
+        } else {
+            w.buf = function_loads(env.functions);
         }
         w
     }
@@ -1244,6 +1246,16 @@ fn batched_pairs(buf: &mut Vec<u8>, cmd: &[u8], key: &[u8], items: Vec<Vec<u8>>)
         args.extend(chunk.iter().map(|v| v.as_slice()));
         encode(buf, &args);
     }
+}
+
+/// The function libraries as a plain base starts, as Redis's `rewriteFunctions` writes them:
+/// one `FUNCTION LOAD <code>` per library.
+fn function_loads(functions: &crate::script::functions::Functions) -> Vec<u8> {
+    let mut out = Vec::new();
+    for code in functions.codes() {
+        encode(&mut out, &[b"FUNCTION", b"LOAD", code]);
+    }
+    out
 }
 
 /// Writes a new base from the current dataset and (when the AOF is on) opens a new incr
@@ -1304,6 +1316,8 @@ fn rewrite_inner(aof: &mut Aof, env: &mut Env<'_>) -> Result<(), String> {
             w.write_all(&out.buf)
                 .map_err(|e| format!("writing the base: {e}"))?;
         } else {
+            w.write_all(&function_loads(env.functions))
+                .map_err(|e| format!("writing the base: {e}"))?;
             write_snapshot(env.dbs, now, &mut w).map_err(|e| format!("writing the base: {e}"))?;
         }
         let f = w
@@ -1573,6 +1587,11 @@ fn upgrade_single_file(old: &Path, dir: &Path, fname: &str) -> Result<(), String
 pub trait Replay {
     /// The databases an RDB base loads into.
     fn dbs(&mut self) -> &mut [Db];
+    /// Creates the function libraries an RDB base holds (code and record offset).
+    fn load_functions(
+        &mut self,
+        found: &[(usize, Vec<u8>)],
+    ) -> Result<(), crate::persist::rdb::RdbError>;
     /// The clock an RDB base is loaded with (the replayed commands' clock).
     fn now_ms(&self) -> u64;
     /// Runs one command; `UnknownCommand` when no such command exists (nothing runs then).
@@ -1603,7 +1622,12 @@ fn load_one(
     if f.kind == FileType::Base && (f.name.ends_with(".rdb") || bytes.starts_with(b"REDIS")) {
         log::info!("Reading RDB base file on AOF loading...");
         let now_ms = replay.now_ms();
-        pos = crate::persist::rdb_base_loader(replay.dbs(), now_ms, &path, &bytes)?;
+        let (consumed, functions) =
+            crate::persist::rdb_base_loader(replay.dbs(), now_ms, &path, &bytes)?;
+        replay
+            .load_functions(&functions)
+            .map_err(|e| format!("Bad file format reading {}: {e}", path.display()))?;
+        pos = consumed;
     }
     let mut args = Vec::new();
     let mut multi: Option<(usize, Vec<Vec<Range<usize>>>)> = None;

@@ -17,9 +17,9 @@
 //!
 //! Layering: this module knows neither the server state nor the commands. Each call takes
 //! the state it works on (`Aof`, `RdbState`) and an [`Env`] of borrowed server parts (the
-//! settings, the databases, the clock); what the server must do afterwards in state it owns
-//! (release held replies, switch the journal, turn `appendonly` off) the AOF leaves in
-//! `aof::Effects`, which `server::persistence` applies after every call. The AOF loader runs
+//! settings, the databases, the function libraries, the clock); what the server must do
+//! afterwards in state it owns (release held replies, switch the journal, turn `appendonly`
+//! off) the AOF leaves in `aof::Effects`, which `server::persistence` applies after every call. The AOF loader runs
 //! the commands it reads through the server's [`aof::Replay`]. The commands SAVE, BGSAVE,
 //! LASTSAVE and BGREWRITEAOF live in `cmd::debug`.
 //!
@@ -49,10 +49,13 @@ pub struct Env<'a> {
     pub dirty: u64,
     /// Bytes allocated (the `used-mem` aux field of an RDB file).
     pub used_memory: u64,
+    /// The function libraries: saved before the databases, replaced by a load.
+    pub functions: &'a mut crate::script::functions::Functions,
 }
 
 /// Loads an RDB base file (`bytes` is the whole file) into `dbs` and returns how many bytes
-/// it consumed (an RDB preamble may be followed by AOF commands in old single-file AOFs).
+/// it consumed (an RDB preamble may be followed by AOF commands in old single-file AOFs) and
+/// the function libraries it holds (code and record offset) for the caller to create.
 /// Expired keys are kept, as Redis does for a preamble: the AOF that follows may refer to
 /// them.
 pub fn rdb_base_loader(
@@ -60,7 +63,10 @@ pub fn rdb_base_loader(
     now_ms: u64,
     file: &Path,
     bytes: &[u8],
-) -> Result<usize, String> {
-    rdb::load_into(bytes, dbs, now_ms)
+) -> Result<(usize, rdb::FoundLibraries), String> {
+    let mut opts = rdb::LoadOptions::new(now_ms);
+    opts.skip_expired = false;
+    rdb::load(bytes, dbs, &opts)
+        .map(|s| (s.consumed, s.functions))
         .map_err(|e| format!("Bad file format reading {}: {e}", file.display()))
 }

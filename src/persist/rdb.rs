@@ -2,12 +2,17 @@
 //! inside. [`save_to`] writes what redis-server 7.0 writes for the same data (so
 //! redis-server, redis-check-rdb and ringkv load each other's files with the same OBJECT
 //! ENCODING answers); [`load`] reads every encoding Redis 7.0 still loads (plain, ziplist,
-//! listpack, intset, zipmap, quicklist 1 and 2, zset 1 and 2), rejecting streams, modules and
-//! functions, which ringkv does not have.
+//! listpack, intset, zipmap, quicklist 1 and 2, zset 1 and 2) and function libraries (the
+//! pre-release record of Redis 7.0's release candidates too, as 7.0.15 reads it), rejecting
+//! streams and modules, which ringkv does not have. The function libraries' codes are handed to the caller,
+//! which creates them (the codec knows no Lua); [`function_payload`] and
+//! [`parse_function_payload`] are FUNCTION DUMP / RESTORE's format, the same records.
 //!
 //! ```text
 //! "REDIS0010"
 //! 0xFA aux-key aux-value          redis-ver, redis-bits, ctime, used-mem, aof-base
+//! 0xF5 <string>                   FUNCTION2: one library's code, before any database
+//!                                 (0xF6 <name> <engine> <len> [<desc>] <code>: pre-release)
 //! 0xFE <db len>                   SELECTDB, for each non-empty database
 //! 0xFB <keys len> <expires len>   RESIZEDB
 //! [0xFC <u64 LE unix ms>]         EXPIRETIME_MS, before a key with a TTL
@@ -129,6 +134,8 @@ pub struct SaveOptions {
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
     /// Keys expired at this time are left out (they are gone for every reader anyway).
     pub now_ms: u64,
+    /// The function libraries' codes, written after the aux fields.
+    pub functions: Vec<Vec<u8>>,
 }
 
 impl SaveOptions {
@@ -378,6 +385,11 @@ impl RdbWriter {
             put_string(&mut buf, k, false);
             put_string(&mut buf, v, false);
         }
+        put_functions(
+            &mut buf,
+            opts.functions.iter().map(Vec::as_slice),
+            opts.compression,
+        );
         RdbWriter {
             buf,
             crc: CRC64_STATIC.digest(),
@@ -452,6 +464,101 @@ pub fn save_to(dbs: &[Db], out: &mut Vec<u8>, opts: &SaveOptions) {
     out.extend_from_slice(&w.finish());
 }
 
+/// One FUNCTION2 record per library code (Redis's `rdbSaveFunctions`).
+pub fn put_functions<'a>(out: &mut Vec<u8>, codes: impl Iterator<Item = &'a [u8]>, compress: bool) {
+    for code in codes {
+        out.push(OP_FUNCTION2);
+        put_string(out, code, compress);
+    }
+}
+
+/// FUNCTION DUMP's payload: the FUNCTION2 records, the RDB version (u16 LE) and the CRC-64
+/// of everything before it (u64 LE), as Redis's `functionDumpCommand` writes it.
+pub fn function_payload<'a>(codes: impl Iterator<Item = &'a [u8]>, compress: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    put_functions(&mut out, codes, compress);
+    out.extend_from_slice(&(RDB_VERSION as u16).to_le_bytes());
+    let crc = crc64(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The library codes of a FUNCTION RESTORE payload, or Redis's error text (without `ERR `).
+/// `verify_checksum` is false when Redis's `skip_checksum_validation` would be set.
+pub fn parse_function_payload(data: &[u8], verify_checksum: bool) -> Result<Vec<Vec<u8>>, String> {
+    const BAD: &str = "DUMP payload version or checksum are wrong";
+    // Redis's `verifyDumpPayload`.
+    if data.len() < 10 {
+        return Err(BAD.into());
+    }
+    let footer = &data[data.len() - 10..];
+    let version = u16::from_le_bytes([footer[0], footer[1]]);
+    if u32::from(version) > RDB_VERSION {
+        return Err(BAD.into());
+    }
+    if verify_checksum {
+        let stored = u64::from_le_bytes(footer[2..10].try_into().unwrap_or_default());
+        if crc64(&data[..data.len() - 8]) != stored {
+            return Err(BAD.into());
+        }
+    }
+    let mut r = Reader { buf: data, pos: 0 };
+    let mut codes = Vec::new();
+    // Records up to the last 10 bytes (Redis reads from the whole payload, trailer
+    // included, so a record may run into it, as there).
+    while data.len() - r.pos > 10 {
+        let Ok(t) = r.u8() else {
+            return Err("can not read data type".into());
+        };
+        if t != OP_FUNCTION && t != OP_FUNCTION2 {
+            return Err("given type is not a function".into());
+        }
+        codes.push(read_function(&mut r, t).map_err(|(_, e)| e.to_string())?);
+    }
+    Ok(codes)
+}
+
+/// One library record after its opcode, as Redis 7.0's `rdbFunctionLoad` reads it: the code
+/// (FUNCTION2), or the pre-release record (FUNCTION: name, engine, an optional description
+/// and the code after the shebang) turned into the code it stands for. An error carries the
+/// offset where reading failed and Redis's text.
+fn read_function(r: &mut Reader<'_>, opcode: u8) -> Result<Vec<u8>, (usize, &'static str)> {
+    let at = r.pos;
+    if opcode == OP_FUNCTION2 {
+        return r
+            .string()
+            .map(Cow::into_owned)
+            .map_err(|_| (at, "Failed loading library payload"));
+    }
+    let name = r
+        .string()
+        .map_err(|_| (at, "Failed loading library name"))?;
+    let at = r.pos;
+    let engine = r.string().map_err(|_| (at, "Failed loading engine name"))?;
+    let at = r.pos;
+    let has_desc = r
+        .len()
+        .map_err(|_| (at, "Failed loading library description indicator"))?;
+    if has_desc != 0 {
+        let at = r.pos;
+        r.string()
+            .map_err(|_| (at, "Failed loading library description"))?;
+    }
+    let at = r.pos;
+    let blob = r
+        .string()
+        .map_err(|_| (at, "Failed loading library blob"))?;
+    // Redis's "#!%s name=%s\n%s", each part as a C string.
+    let c = |s: &[u8]| s.split(|&b| b == 0).next().unwrap_or_default().to_vec();
+    let mut code = b"#!".to_vec();
+    code.extend_from_slice(&c(&engine));
+    code.extend_from_slice(b" name=");
+    code.extend_from_slice(&c(&name));
+    code.push(b'\n');
+    code.extend_from_slice(&c(&blob));
+    Ok(code)
+}
+
 // =============================================================================================
 // Loading
 
@@ -520,7 +627,13 @@ pub struct LoadStats {
     /// Bytes of input the RDB occupied (up to and including the checksum trailer).
     pub consumed: usize,
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The function libraries' codes, each with the offset of its record (the caller
+    /// creates them and reports a failure at that offset).
+    pub functions: FoundLibraries,
 }
+
+/// Function library codes read from an RDB, each with the offset of its record.
+pub type FoundLibraries = Vec<(usize, Vec<u8>)>;
 
 struct Reader<'a> {
     buf: &'a [u8],
@@ -1022,9 +1135,10 @@ pub fn load(bytes: &[u8], dbs: &mut [Db], opts: &LoadOptions) -> Result<LoadStat
                 stats.aux.push((k, v));
             }
             OP_MODULE_AUX => return r.err(op_at, "module data is not supported by ringkv"),
-            OP_FUNCTION | OP_FUNCTION2 => {
-                return r.err(op_at, "functions are not supported by ringkv")
-            }
+            OP_FUNCTION | OP_FUNCTION2 => match read_function(&mut r, op) {
+                Ok(code) => stats.functions.push((op_at, code)),
+                Err((at, e)) => return r.err(at, format!("Failed loading library, {e}")),
+            },
             t => {
                 let type_at = op_at;
                 if dbs.is_empty() {
@@ -1118,6 +1232,7 @@ mod tests {
             checksum: true,
             aux: SaveOptions::aux_redis_7(1, 2, false),
             now_ms: 0,
+            functions: vec![b"#!lua name=l\nredis.register_function('f', function() end)".to_vec()],
         };
         let mut whole = RdbWriter::new(&opts);
         let mut sliced = RdbWriter::new(&opts);
@@ -1172,7 +1287,14 @@ mod tests {
             (b"RADIS0010\xff", "wrong signature"),
             (b"REDIS0010\xfe\x05", "more databases"),
             (b"REDIS0010\xf7", "module data"),
-            (b"REDIS0010\xf5", "functions"),
+            (
+                b"REDIS0010\xf5",
+                "Failed loading library, Failed loading library payload",
+            ),
+            (
+                b"REDIS0010\xf6\x01n",
+                "Failed loading library, Failed loading engine name",
+            ),
             (b"REDIS0010\x0f\x01k", "stream values"),
             (b"REDIS0010\x07\x01k", "module values"),
             (b"REDIS0010\x08\x01k", "unknown value type 8"),

@@ -72,7 +72,33 @@ pub(crate) fn save_options(env: &Env<'_>, aof_base: bool) -> SaveOptions {
         checksum: env.config.rdbchecksum,
         aux: SaveOptions::aux_redis_7(env.now_ms / 1000, env.used_memory, aof_base),
         now_ms: env.now_ms,
+        functions: env.functions.codes().map(<[u8]>::to_vec).collect(),
     }
+}
+
+/// Creates the function libraries a snapshot held (code and record offset) in place of the
+/// current ones, or with `merge` next to them (a same-named library replaced, as Redis's
+/// `RDBFLAGS_ALLOW_DUP`). A library that cannot be created fails the load, as in Redis.
+pub fn load_functions(
+    functions: &mut crate::script::functions::Functions,
+    found: &[(usize, Vec<u8>)],
+    merge: bool,
+) -> Result<(), rdb::RdbError> {
+    let failed = |at: usize, e: String| rdb::RdbError {
+        offset: at,
+        message: format!("Failed loading library, {e}"),
+    };
+    if merge {
+        for (at, code) in found {
+            functions.load(code, true).map_err(|e| failed(*at, e))?;
+        }
+        return Ok(());
+    }
+    let libs = functions
+        .create_all(found.iter().map(|(_, c)| c.as_slice()), false)
+        .map_err(|(i, e)| failed(found[i].0, e))?;
+    functions.replace_all(libs);
+    Ok(())
 }
 
 /// The snapshot of every database as bytes, with the server's settings.
@@ -230,6 +256,7 @@ impl RdbState {
             },
         };
         let stats = rdb::load(bytes, env.dbs, &opts)?;
+        load_functions(env.functions, &stats.functions, merge)?;
         self.last_load_keys_loaded = stats.keys_loaded;
         self.last_load_keys_expired = stats.keys_expired;
         self.dirty_at_save = env.dirty;

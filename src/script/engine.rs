@@ -30,6 +30,8 @@ use std::rc::Rc;
 
 /// The chunk name of the sandbox's own code: the message handler skips its frames.
 const SANDBOX_SOURCE: &str = "@sandbox";
+/// The registry name of Lua's own `xpcall`.
+pub(crate) const RAW_XPCALL: &str = "ringkv.xpcall";
 /// Lua instructions between two looks at the clock (Redis's).
 const HOOK_INSTRUCTIONS: u32 = 100_000;
 /// The interpreter's memory bound: a script that allocates past it gets Lua's "not enough
@@ -46,6 +48,11 @@ fn install_count_hook(lua: &Lua, clock: &Rc<Clock>, link: &Rc<Link>) -> mlua::Re
     lua.set_hook(
         mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
         move |lua, _| {
+            if let Some(t) = c.load_started.get() {
+                if t.elapsed() >= LOAD_TIMEOUT {
+                    return Err(mlua::Error::RuntimeError("FUNCTION LOAD timeout".into()));
+                }
+            }
             let Some(started) = c.started.get() else {
                 return Ok(mlua::VmState::Continue);
             };
@@ -88,7 +95,12 @@ pub(crate) struct Link(Cell<Option<Running>>);
 struct Clock {
     started: Cell<Option<std::time::Instant>>,
     killed: Cell<bool>,
+    /// A library's load-time code runs (FUNCTION LOAD): since when.
+    load_started: Cell<Option<std::time::Instant>>,
 }
+
+/// How long a library's load-time code may run (Redis 7.0's `LOAD_TIMEOUT_MS`).
+const LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl Link {
     /// Runs `f` with the lent server and buffer, or answers `missing` when no script runs.
@@ -198,6 +210,9 @@ impl Engine {
         libs(&lua)?;
         let g0 = lua.globals();
         let getinfo: Function = g0.get::<Table>("debug")?.get("getinfo")?;
+        // Lua's own xpcall, for runners built after the sandbox replaced the global one
+        // (`script::functions`).
+        lua.set_named_registry_value(RAW_XPCALL, g0.get::<Function>("xpcall")?)?;
         let link = Rc::new(Link::default());
         let rk = primitives(&lua, &link, rand)?;
         let error_value: Function = rk.get("error_value")?;
@@ -277,15 +292,41 @@ impl Engine {
         keys: Table,
         argv: Table,
     ) -> mlua::Result<(bool, Value)> {
+        // SAFETY: the caller's guarantee, passed on.
+        unsafe { self.run_with(running, &self.runner, f, keys, argv) }
+    }
+
+    /// `run` with another runner of the same signature (the function engine's, which passes
+    /// KEYS and ARGV as arguments).
+    ///
+    /// # Safety
+    /// As for `run`.
+    pub(crate) unsafe fn run_with(
+        &self,
+        running: Running,
+        runner: &Function,
+        f: Function,
+        keys: Table,
+        argv: Table,
+    ) -> mlua::Result<(bool, Value)> {
         self.link.0.set(Some(running));
         self.clock.started.set(Some(std::time::Instant::now()));
-        let result = self.runner.call::<(bool, Value)>((f, keys, argv));
+        let result = runner.call::<(bool, Value)>((f, keys, argv));
         self.clock.started.set(None);
         self.link.0.set(None);
         if self.clock.killed.replace(false) {
             install_count_hook(&self.lua, &self.clock, &self.link)?;
         }
         result
+    }
+
+    /// Runs `f` (a library's load-time code) under the load timeout: past it, the hook
+    /// raises `FUNCTION LOAD timeout` in the code.
+    pub fn with_load_timeout<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.clock.load_started.set(Some(std::time::Instant::now()));
+        let r = f();
+        self.clock.load_started.set(None);
+        r
     }
 
     /// One incremental collection step (Redis runs one every 50 scripts so that Lua's own

@@ -12,6 +12,8 @@
 //! - `sandbox.lua` and `err_handler.lua` (in this directory): the sandbox scripts see —
 //!   Redis 7.0's globals, read-only tables emulated with proxies, `redis.*`, Redis's
 //!   `pcall`, `math.random` — and the message handler that shapes a script's errors.
+//! - `script::functions` and `function_sandbox.lua`: Redis 7.0 functions, their own Lua
+//!   state and libraries (FUNCTION, FCALL; `cmd::functions` has the commands).
 //! - `script::convert`: command replies to Lua values and script results to replies.
 //! - `script::shebang`: the `#!lua flags=...` line.
 //! - `script::rand48`: Redis's `redisLrand48`, so `math.random` draws Redis's numbers.
@@ -29,6 +31,7 @@ pub mod cjson;
 pub mod cmsgpack;
 pub mod convert;
 pub mod engine;
+pub mod functions;
 pub mod libs;
 pub mod rand48;
 pub mod shebang;
@@ -144,6 +147,8 @@ pub struct Scripts {
     pub(crate) arg_spans: Vec<crate::resp::Span>,
     /// A copy of the running EVAL's command line while its caller uses client-side caching.
     pub(crate) caller_argv: (Vec<u8>, Vec<crate::resp::Span>),
+    /// The function libraries (persisted, unlike the script cache; SCRIPT FLUSH keeps them).
+    pub functions: functions::Functions,
 }
 
 /// Redis runs a collection step every this many scripts.
@@ -159,6 +164,7 @@ impl Scripts {
     pub fn new() -> Scripts {
         let rand = Rc::new(Cell::new(Rand48::default()));
         let mut scripts = Scripts {
+            functions: functions::Functions::new(Rc::clone(&rand)),
             engine: Rc::new(Engine::new(Rc::clone(&rand))),
             cache: HashMap::with_hasher(foldhash::fast::FixedState::default()),
             cache_bytes: 0,
@@ -242,15 +248,16 @@ impl Scripts {
         self.engine.used_memory()
     }
 
-    /// The interpreter's memory in bytes (what `used_memory` leaves out), as of the end of
-    /// the last run: it changes only while scripts run or compile.
+    /// The interpreters' memory in bytes (what `used_memory` leaves out), as of the end of
+    /// the last run: it changes only while scripts run or compile and libraries load.
     pub fn vm_memory_exact(&self) -> usize {
         self.vm_bytes
     }
 
-    /// Re-reads the interpreter's memory (after a run, a compile, a flush).
-    fn note_vm_memory(&mut self) {
-        self.vm_bytes = self.engine.lua().used_memory();
+    /// Re-reads the interpreters' memory, EVAL's and the functions' (after a run, a compile,
+    /// a flush, a library change).
+    pub(crate) fn note_vm_memory(&mut self) {
+        self.vm_bytes = self.engine.lua().used_memory() + self.functions.vm_memory_exact();
     }
 
     /// INFO's `used_memory_scripts_eval`: the cache's bodies, keys and entries.
@@ -263,5 +270,6 @@ impl Scripts {
     pub fn check_invariants(&self) {
         let sum: usize = self.cache.values().map(|s| 40 + s.body_len).sum();
         assert_eq!(sum, self.cache_bytes, "script cache byte count");
+        self.functions.check_invariants();
     }
 }

@@ -24,7 +24,7 @@ pub const ALLOW_CROSS_SLOT: u32 = 1 << 4;
 pub const COMPAT: u32 = 1 << 31;
 
 /// Flag names as scripts write them, as Redis's `scripts_flags_def`.
-const NAMES: [(&[u8], u32); 5] = [
+pub(crate) const NAMES: [(&[u8], u32); 5] = [
     (b"no-writes", NO_WRITES),
     (b"allow-oom", ALLOW_OOM),
     (b"allow-stale", ALLOW_STALE),

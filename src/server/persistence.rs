@@ -25,20 +25,20 @@ use std::time::Duration;
 impl Server {
     /// The persistence state with the server parts a `persist` call borrows.
     pub(crate) fn persist_parts(&mut self) -> (&mut Aof, &mut RdbState, Env<'_>) {
-        let used_memory = self.used_memory();
-        let env = Env {
-            config: &self.config,
-            dbs: &mut self.dbs,
-            now_ms: self.now_ms,
-            dirty: self.stats.dirty,
-            used_memory,
-        };
-        (&mut self.aof, &mut self.rdb, env)
+        let (aof, rdb, env, _) = self.persist_parts_with_ring();
+        (aof, rdb, env)
     }
 
-    /// `persist_parts` for the calls that queue ring operations: the AOF, its environment
-    /// and the loop's ring (None outside the loop).
-    fn aof_parts_with_ring(&mut self) -> (&mut Aof, Env<'_>, Option<&mut crate::io::ring::Ring>) {
+    /// `persist_parts` and the loop's ring (None outside the loop), for the calls that queue
+    /// ring operations.
+    fn persist_parts_with_ring(
+        &mut self,
+    ) -> (
+        &mut Aof,
+        &mut RdbState,
+        Env<'_>,
+        Option<&mut crate::io::ring::Ring>,
+    ) {
         let used_memory = self.used_memory();
         let env = Env {
             config: &self.config,
@@ -46,8 +46,9 @@ impl Server {
             now_ms: self.now_ms,
             dirty: self.stats.dirty,
             used_memory,
+            functions: &mut self.scripts.functions,
         };
-        (&mut self.aof, env, self.ring.as_mut())
+        (&mut self.aof, &mut self.rdb, env, self.ring.as_mut())
     }
 
     /// Applies what the AOF calls left for the server (see `persist::aof::Effects`).
@@ -124,7 +125,7 @@ impl Server {
     /// (`persist::aof::submit`).
     pub(crate) fn aof_submit(&mut self) {
         let bgsave_running = self.rdb.bgsave_in_progress();
-        let (aof, mut env, ring) = self.aof_parts_with_ring();
+        let (aof, _, mut env, ring) = self.persist_parts_with_ring();
         let Some(ring) = ring else {
             return;
         };
@@ -141,7 +142,7 @@ impl Server {
 
     /// From housekeeping: a slice of a rewrite paced by its test knob.
     pub(crate) fn aof_rewrite_tick(&mut self) {
-        let (aof, mut env, ring) = self.aof_parts_with_ring();
+        let (aof, _, mut env, ring) = self.persist_parts_with_ring();
         let Some(ring) = ring else {
             return;
         };
@@ -279,6 +280,10 @@ struct AofLoader<'a> {
 impl Replay for AofLoader<'_> {
     fn dbs(&mut self) -> &mut [Db] {
         &mut self.srv.dbs
+    }
+
+    fn load_functions(&mut self, found: &[(usize, Vec<u8>)]) -> Result<(), RdbError> {
+        rdb_server::load_functions(&mut self.srv.scripts.functions, found, false)
     }
 
     fn now_ms(&self) -> u64 {
