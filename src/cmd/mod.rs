@@ -19,6 +19,7 @@ pub mod docs;
 pub mod error;
 pub mod expire;
 pub mod hashes;
+pub mod hll;
 pub mod keys;
 pub mod lists;
 pub mod multi;
