@@ -910,7 +910,10 @@ pub static PARAMS: &[Param] = &[
         set: |c, v| {
             let n = memory(one(v))?;
             if n > i64::MAX as u64 {
-                return Err(format!("argument must be between 0 and {} inclusive", i64::MAX));
+                return Err(format!(
+                    "argument must be between 0 and {} inclusive",
+                    i64::MAX
+                ));
             }
             c.hll_sparse_max_bytes = n as usize;
             Ok(())

@@ -125,7 +125,11 @@ pub fn op_pfadd<'a>(
 
 /// Single-key PFCOUNT: None for a missing key; else the cardinality, and whether it had to
 /// be computed and written into the header (the value changed).
-pub fn op_pfcount_one(db: &mut Db, key: &[u8], now_ms: u64) -> Result<Option<(u64, bool)>, OpError> {
+pub fn op_pfcount_one(
+    db: &mut Db,
+    key: &[u8],
+    now_ms: u64,
+) -> Result<Option<(u64, bool)>, OpError> {
     let Some(v) = db.get_mut(key, now_ms) else {
         return Ok(None);
     };

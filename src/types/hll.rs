@@ -433,7 +433,11 @@ fn sparse_set(
     // Step 2: the trivial cases, changed in place.
     match op {
         Op::Val { value, .. } if value >= count => return Ok(false),
-        Op::Val { run: 1, .. } | Op::Zero { run: 1, xzero: false } => {
+        Op::Val { run: 1, .. }
+        | Op::Zero {
+            run: 1,
+            xzero: false,
+        } => {
             v[p] = val(count, 1);
             merge_adjacent(v, prev.unwrap_or(HDR_LEN));
             invalidate(v);
@@ -821,7 +825,10 @@ mod tests {
         assert_eq!(validate(&v), Ok(Encoding::Dense));
         assert_eq!(count(&v), Ok(4985));
         let v = from_elements(&refs[..100], 3000);
-        assert_eq!((validate(&v), v.len(), count(&v)), (Ok(Encoding::Sparse), 287, Ok(100)));
+        assert_eq!(
+            (validate(&v), v.len(), count(&v)),
+            (Ok(Encoding::Sparse), 287, Ok(100))
+        );
     }
 
     #[test]
@@ -962,7 +969,12 @@ mod tests {
             let mut m = [0u8; REGISTERS];
             let _ = merge_into(&mut m, &v);
             for _ in 0..5 {
-                let _ = set_register(&mut v, rng.gen_range(0..REGISTERS), rng.gen_range(1..52), 40);
+                let _ = set_register(
+                    &mut v,
+                    rng.gen_range(0..REGISTERS),
+                    rng.gen_range(1..52),
+                    40,
+                );
             }
             let _ = to_dense(&mut v);
         }
