@@ -60,8 +60,8 @@ const ENC_SPARSE: u8 = 1;
 const MAGIC: &[u8; 4] = b"HYLL";
 /// The hash seed Redis uses.
 const SEED: u64 = 0xadc8_3b19;
-/// 0.5 / ln(2).
-const ALPHA_INF: f64 = 0.721_347_520_444_481_703_680;
+/// 0.5 / ln(2): Redis writes 0.721347520444481703680, which is this double.
+const ALPHA_INF: f64 = 0.721_347_520_444_481_7;
 
 /// The two representations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -584,11 +584,13 @@ fn tau(mut x: f64) -> f64 {
 /// C's `llroundl` of a double on x86-64: half away from zero; out of range (and NaN) gives
 /// the "integer indefinite" `i64::MIN`.
 fn llround(x: f64) -> i64 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     let r = x.round();
-    if r.is_nan() || r >= 9_223_372_036_854_775_808.0 || r < -9_223_372_036_854_775_808.0 {
-        i64::MIN
-    } else {
+    // NaN is in no range.
+    if (-TWO_63..TWO_63).contains(&r) {
         r as i64
+    } else {
+        i64::MIN
     }
 }
 
