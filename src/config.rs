@@ -209,6 +209,9 @@ pub struct Config {
     pub set_max_intset_entries: usize,
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
+    /// A sparse HyperLogLog that would grow past this many bytes (header included) becomes
+    /// dense (`types::hll`).
+    pub hll_sparse_max_bytes: usize,
     /// Persistence: the append-only file (`persist::aof`).
     pub appendonly: bool,
     pub appenddirname: String,
@@ -371,6 +374,7 @@ impl Default for Config {
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            hll_sparse_max_bytes: 3000,
             appendonly: false,
             appenddirname: "appendonlydir".into(),
             appendfilename: "appendonly.aof".into(),
@@ -920,6 +924,23 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.zset_max_listpack_value.to_string(),
         set: |c, v| {
             c.zset_max_listpack_value = int_in(one(v), 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "hll-sparse-max-bytes",
+        mutable: true,
+        values: 1,
+        get: |c| c.hll_sparse_max_bytes.to_string(),
+        set: |c, v| {
+            let n = memory(one(v))?;
+            if n > i64::MAX as u64 {
+                return Err(format!(
+                    "argument must be between 0 and {} inclusive",
+                    i64::MAX
+                ));
+            }
+            c.hll_sparse_max_bytes = n as usize;
             Ok(())
         },
     },

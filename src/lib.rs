@@ -31,17 +31,17 @@
 //! `cmd` is the commands. `cmd::table` holds every command as one row (arity, flags, ACL
 //! categories, key specs, docs and argument tree, handler), the single source of COMMAND's
 //! replies (`cmd::command`: COMMAND INFO, DOCS, LIST, GETKEYS). `cmd::call` is the one path
-//! every command takes, from a client, from EXEC, from a script or from the AOF loader: lookup,
-//! arity, the table-driven checks (auth, `no_multi`, `denyoom`, MISCONF, `loading`), queueing
-//! inside MULTI, the handler, commandstats, then the command's effects to the journal and its
-//! modified keys to WATCH and blocked clients. One file per command family holds the handlers
-//! (`strings`, `lists`, `hashes`, `sets`, `zsets`, `keys`, `expire`, `blocking`, `multi` for
-//! transactions, `scripting`, `functions`, `server`, `debug`). In a family, `op_*` functions
-//! work on a `Db` and return a value or a `cmd::error::OpError`, knowing nothing of RESP, and
-//! `cmd_*` handlers parse arguments, call the op, write the reply and state what they changed
-//! (`Ctx::propagate`, `Ctx::modified`). `cmd::args` holds the argument helpers every family
-//! shares; `cmd::error` holds `OpError`, the one place it becomes Redis's error text, and the
-//! `ERR_*` texts argument parsers answer.
+//! every command takes, from a client, from EXEC, from a script or from the AOF loader:
+//! lookup, arity, the table-driven checks (auth, `no_multi`, `denyoom`, MISCONF, `loading`),
+//! queueing inside MULTI, the handler, commandstats, then the command's effects to the
+//! journal and its modified keys to WATCH and blocked clients. One file per command family
+//! holds the handlers (`strings`, `lists`, `hashes`, `sets`, `zsets`, `hll`, `keys`, `expire`,
+//! `blocking`, `multi` for transactions, `scripting`, `functions`, `server`, `debug`). In a family, `op_*`
+//! functions work on a `Db` and return a value or a `cmd::error::OpError`, knowing nothing of
+//! RESP, and `cmd_*` handlers parse arguments, call the op, write the reply and state what
+//! they changed (`Ctx::propagate`, `Ctx::modified`). `cmd::args` holds the argument helpers
+//! every family shares; `cmd::error` holds `OpError`, the one place it becomes Redis's error
+//! text, and the `ERR_*` texts argument parsers answer.
 //!
 //! `script` is Lua scripting: one Lua 5.1 interpreter (mlua, vendored) for every EVAL script,
 //! with Redis 7.0's sandbox (read-only globals and libraries, Redis's `pcall` and
@@ -84,7 +84,8 @@
 //! copy-on-write log that snapshots walk (`keyspace::cow`).
 //!
 //! `types` are the collection values (list as a quicklist; hash, set and sorted set in Redis's
-//! two encodings each, the sorted set's order on an AVL tree in `types::avl`). They know
+//! two encodings each, the sorted set's order on an AVL tree in `types::avl`) and the
+//! HyperLogLog layout of string values (`types::hll`). They know
 //! nothing of RESP or the keyspace.
 //!
 //! `ds` holds the data structures below both `keyspace` and `types`, generic over what they

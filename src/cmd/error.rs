@@ -86,6 +86,10 @@ pub enum OpError {
     InvalidExpire(&'static str),
     /// `ERR wrong number of arguments for '<cmd>' command`; the field is the whole text.
     Arity(&'static str),
+    /// A string that is not a HyperLogLog given to a PF* command.
+    HllNotValid,
+    /// A HyperLogLog whose sparse opcodes do not cover its registers.
+    HllCorrupt,
 }
 
 impl OpError {
@@ -127,6 +131,8 @@ impl OpError {
             OpError::SameObject => "ERR source and destination objects are the same",
             OpError::DbRange => ERR_DB_RANGE,
             OpError::InvalidExpire(text) | OpError::Arity(text) => text,
+            OpError::HllNotValid => "WRONGTYPE Key is not a valid HyperLogLog string value.",
+            OpError::HllCorrupt => "INVALIDOBJ Corrupted HLL object detected",
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod error;
 pub mod expire;
 pub mod functions;
 pub mod hashes;
+pub mod hll;
 pub mod keys;
 pub mod lists;
 pub mod multi;

@@ -32,8 +32,8 @@ use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
 use super::{
-    blocking, command, debug, expire, functions, hashes, keys, lists, multi, pubsub, scripting,
-    server, sets, strings, tracking, zsets,
+    blocking, command, debug, expire, functions, hashes, hll, keys, lists, multi, pubsub,
+    scripting, server, sets, strings, tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -2570,6 +2570,56 @@ pub static COMMANDS: &[Command] = &[
             integer("offset"),
             integer("count"),
         ]),
+    // ---- hyperloglog (cmd/hll.rs)
+    Command::new("pfadd", -2, WRITE | DENYOOM | FAST, hll::cmd_pfadd)
+        .acl(acl::WRITE | acl::HYPERLOGLOG | acl::FAST)
+        .key_specs(&[spec(RW | INSERT, index(1), range(0, 1, 0))])
+        .group(Group::Hyperloglog)
+        .since("2.8.9")
+        .summary("Adds elements to a HyperLogLog, creating it when missing.")
+        .complexity("O(1) per element.")
+        .args(&[key("key", 0), string("element").optional().multiple()]),
+    Command::new("pfcount", -2, READONLY, hll::cmd_pfcount)
+        .acl(acl::READ | acl::HYPERLOGLOG | acl::SLOW)
+        .key_specs(&[spec(RW | ACCESS, index(1), range(-1, 1, 0)).notes(
+            "RW: counting one key writes the computed cardinality into its header, which is \
+             propagated.",
+        )])
+        .group(Group::Hyperloglog)
+        .since("2.8.9")
+        .summary("Estimates how many distinct elements the HyperLogLogs at the keys saw together.")
+        .complexity(
+            "O(1) for one key (the cached count, or one pass over its registers); O(N) for N \
+             keys, merged into a temporary.",
+        )
+        .args(&[key("key", 0).multiple()]),
+    Command::new("pfmerge", -2, WRITE | DENYOOM, hll::cmd_pfmerge)
+        .acl(acl::WRITE | acl::HYPERLOGLOG | acl::SLOW)
+        .key_specs(&[
+            spec(RW | ACCESS | INSERT, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), range(-1, 1, 0)),
+        ])
+        .group(Group::Hyperloglog)
+        .since("2.8.9")
+        .summary("Merges HyperLogLogs into the destination, which is counted as one of them.")
+        .complexity("O(N) for N HyperLogLogs, each a pass over 16384 registers.")
+        .args(&[key("destkey", 0), key("sourcekey", 1).multiple()]),
+    Command::new("pfdebug", 3, WRITE | DENYOOM | ADMIN, hll::cmd_pfdebug)
+        .acl(acl::WRITE | acl::HYPERLOGLOG | acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .key_specs(&[spec(RW | ACCESS, index(2), range(0, 1, 0))])
+        .group(Group::Hyperloglog)
+        .since("2.8.9")
+        .summary("Shows or changes a HyperLogLog's representation, for debugging.")
+        .complexity("N/A")
+        .syscmd()
+        .args(&[string("subcommand"), key("key", 0)]),
+    Command::new("pfselftest", 1, ADMIN, hll::cmd_pfselftest)
+        .acl(acl::HYPERLOGLOG | acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Hyperloglog)
+        .since("2.8.9")
+        .summary("Tests the HyperLogLog implementation: register access and estimate error.")
+        .complexity("N/A")
+        .syscmd(),
     // ---- blocking pops and moves (cmd/blocking.rs)
     Command::new("blpop", -3, WRITE | NOSCRIPT | BLOCKING, blocking::cmd_blpop)
         .acl(acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING)

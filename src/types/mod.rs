@@ -1,7 +1,9 @@
-//! Collection value types: lists, hashes, sets and sorted sets. Each type knows nothing of
-//! RESP or the keyspace; the command families in `cmd` drive them.
+//! Collection value types: lists, hashes, sets and sorted sets, and the HyperLogLog layout of
+//! string values (`hll`). Each knows nothing of RESP or the keyspace; the command families in
+//! `cmd` drive them.
 pub mod avl;
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod set;
 pub mod zset;
