@@ -16,8 +16,9 @@
 //! - Writes (SETBIT, BITFIELD with SET or INCRBY) turn the value into a `raw` string in
 //!   place, grown with zero bytes up to the highest byte written; nothing else is copied.
 //!   SETBIT fires `setbit`, counts as a change and is propagated only when it grew the string
-//!   or flipped the bit; BITFIELD does so when it ran any SET or INCRBY (an OVERFLOW FAIL that
-//!   wrote nothing included), once, after its reply; a BITFIELD of GETs only is a read.
+//!   or flipped the bit; BITFIELD when one of its SETs or INCRBYs wrote to a grown string or
+//!   changed its field (not one OVERFLOW FAIL refused), once, after its reply. A BITFIELD of
+//!   GETs only is a read.
 //! - BITOP stores its result as a `raw` string without TTL (`set`), or, when every source is
 //!   empty or missing, deletes the destination (`del` if it existed).
 //! - Lookups: GETBIT, BITCOUNT, BITPOS, BITOP's sources and a read-only BITFIELD count a hit
@@ -401,20 +402,20 @@ pub fn op_read<'d>(
 }
 
 /// Runs `f` on the string at `key` made writable in place and at least `len` bytes long
-/// (zero bytes added), created if missing, as Redis's `lookupStringForBitCommand`. Returns
-/// what `f` returned and whether the string grew (a new key grows from nothing).
+/// (zero bytes added), created if missing, as Redis's `lookupStringForBitCommand`. `f` is
+/// told whether the string grew (a new key grows from nothing).
 pub fn op_write_bits<R>(
     db: &mut Db,
     key: &[u8],
     len: usize,
     now_ms: u64,
-    f: impl FnOnce(&mut [u8]) -> R,
-) -> Result<(R, bool), OpError> {
+    f: impl FnOnce(&mut [u8], bool) -> R,
+) -> Result<R, OpError> {
     let Some(v) = db.get_mut(key, now_ms) else {
         let mut bytes = vec![0; len];
-        let r = f(&mut bytes);
+        let r = f(&mut bytes, true);
         db.set(key, Value::raw(bytes), now_ms, false);
-        return Ok((r, true));
+        return Ok(r);
     };
     if !v.is_string() {
         return Err(OpError::WrongType);
@@ -441,7 +442,7 @@ pub fn op_write_bits<R>(
         vec.resize(len, 0);
         *bytes = vec.into_boxed_slice();
     }
-    Ok((f(bytes), grew))
+    Ok(f(bytes, grew))
 }
 
 /// SETBIT: the bit's previous value and whether the string changed (grew, or the bit
@@ -455,32 +456,34 @@ pub fn op_setbit(
 ) -> Result<(bool, bool), OpError> {
     let byte = (offset / 8) as usize;
     let mask = 0x80u8 >> (offset & 7);
-    let (was, grew) = op_write_bits(db, key, byte + 1, now_ms, |bytes| {
+    op_write_bits(db, key, byte + 1, now_ms, |bytes, grew| {
         let was = bytes[byte] & mask != 0;
         if was != on {
             bytes[byte] ^= mask;
         }
-        was
-    })?;
-    Ok((was, grew || was != on))
+        (was, grew || was != on)
+    })
 }
 
 /// A writing BITFIELD: runs every subcommand in order on the string, grown to hold the
-/// highest bit written. One reply per subcommand (None: OVERFLOW FAIL refused it).
+/// highest bit written. Returns one reply per subcommand (None: OVERFLOW FAIL refused it) and
+/// the number of changes: the SETs and INCRBYs that wrote, counted when the string grew or
+/// the field's value changed (a refused one counts for nothing, even if the string grew).
 pub fn op_bitfield_write(
     db: &mut Db,
     key: &[u8],
     fields: &[Field],
     now_ms: u64,
-) -> Result<Vec<Option<i64>>, OpError> {
+) -> Result<(Vec<Option<i64>>, u64), OpError> {
     let highest = fields
         .iter()
         .filter(|f| f.op != FieldOp::Get)
         .map(|f| f.offset + u64::from(f.bits) - 1)
         .max()
         .unwrap_or(0);
-    let run = |bytes: &mut [u8]| {
-        fields
+    let run = |bytes: &mut [u8], grew: bool| {
+        let mut changes = 0;
+        let out = fields
             .iter()
             .map(|f| {
                 let raw = read_field(bytes, f.offset, f.bits);
@@ -488,14 +491,15 @@ pub fn op_bitfield_write(
                     FieldOp::Get => Some(f.value(raw)),
                     _ => field_apply(f, raw).map(|(reply, stored)| {
                         write_field(bytes, f.offset, f.bits, stored);
+                        changes += u64::from(grew || stored != raw);
                         reply
                     }),
                 }
             })
-            .collect()
+            .collect();
+        (out, changes)
     };
-    let (out, _) = op_write_bits(db, key, (highest / 8) as usize + 1, now_ms, run)?;
-    Ok(out)
+    op_write_bits(db, key, (highest / 8) as usize + 1, now_ms, run)
 }
 
 /// BITOP: the result of `op` over the sources, looked up in order (`found` gets one flag per
@@ -613,12 +617,12 @@ pub fn cmd_bitcount(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             4 | 5 => {
                 let start = arg_i64(argv.get(2)).ok_or(OpError::NotInteger)?;
                 let end = arg_i64(argv.get(3)).ok_or(OpError::NotInteger)?;
-                let in_bits = argv.len() == 5 && parse_unit(argv.get(4))?;
+                // Redis answers 0 for this before it reads the unit (a bad one included).
                 if start < 0 && end < 0 && start > end {
-                    None
-                } else {
-                    bit_range(bytes.len(), start, end, in_bits)
+                    return Ok(0);
                 }
+                let in_bits = argv.len() == 5 && parse_unit(argv.get(4))?;
+                bit_range(bytes.len(), start, end, in_bits)
             }
             _ => return Err(OpError::Syntax),
         };
@@ -750,7 +754,7 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, read_only: bool) {
     let now_ms = ctx.now_ms;
     let mark = ctx.new_mark();
     match op_bitfield_write(ctx.db(), key, &fields, now_ms) {
-        Ok(out) => {
+        Ok((out, changes)) => {
             ctx.notify_new_since(mark, key);
             ctx.reply.array(out.len());
             for r in &out {
@@ -759,9 +763,10 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, read_only: bool) {
                     None => ctx.reply.null(),
                 }
             }
-            let changes = fields.iter().filter(|f| f.op != FieldOp::Get).count();
-            ctx.notify(class::STRING, "setbit", key);
-            ctx.dirty(changes as u64);
+            if changes > 0 {
+                ctx.notify(class::STRING, "setbit", key);
+                ctx.dirty(changes);
+            }
         }
         Err(e) => reply_err(ctx, e),
     }
