@@ -502,6 +502,10 @@ fn edge_cases() {
         "BITFIELD s overflow fail incrby u63 0 -1 incrby u63 0 9223372036854775807",
         "BITFIELD s overflow sat incrby u63 0 -9223372036854775808 incrby u1 7 5 incrby i1 7 -3",
         "GET s",
+        // Redis saturates a SET of a very negative value into a narrow signed field to its
+        // maximum (its overflow check computes `max - value` in 64 bits).
+        "BITFIELD q overflow sat set i8 0 -9223372036854775808 get i8 0 set i8 0 -9223372036854775681 get i8 0 set i8 0 -9223372036854775680 get i8 0",
+        "BITFIELD q overflow sat set i53 0 -9223372036854775808 get i53 0 set i64 0 -9223372036854775808 get i64 0",
         "BITFIELD nokey get u8 0 get i4 #3",
         "BITFIELD nokey2 overflow fail incrby u8 100 300",
         "GET nokey2",

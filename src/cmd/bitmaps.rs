@@ -277,6 +277,14 @@ pub fn field_apply(f: &Field, raw: u64) -> Option<(i64, u64)> {
     } else {
         match f.overflow {
             Overflow::Fail => return None,
+            // Redis's quirk: for a SET into a signed field narrower than 64 bits, it computes
+            // `max - value` in 64 bits, and a value so negative that this overflows is taken
+            // as too large, so it saturates to the maximum.
+            Overflow::Sat
+                if f.signed && bits < 64 && base == 0 && max - target > i128::from(i64::MAX) =>
+            {
+                max
+            }
             Overflow::Sat => target.clamp(min, max),
             // Two's complement truncation to the field, read back with its sign.
             Overflow::Wrap => i128::from(f.value(target as u64 & low)),
@@ -896,6 +904,12 @@ mod tests {
             field_apply(&field(Set(200), true, 8, Wrap), 0),
             Some((0, 200))
         );
+        // Redis saturates a SET of a value below 2^(bits-1) - 2^63 to the maximum.
+        assert_eq!(field_apply(&field(Set(i64::MIN), true, 8, Sat), 0), Some((0, 127)));
+        let edge = -9_223_372_036_854_775_680;
+        assert_eq!(field_apply(&field(Set(edge - 1), true, 8, Sat), 0), Some((0, 127)));
+        assert_eq!(field_apply(&field(Set(edge), true, 8, Sat), 0), Some((0, 0x80)));
+        assert_eq!(field_apply(&field(Set(-1000), true, 8, Sat), 0), Some((0, 0x80)));
         // i64 edges.
         let max = i64::MAX as u64;
         assert_eq!(
