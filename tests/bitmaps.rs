@@ -579,30 +579,75 @@ fn events_interleave_with_replies_as_redis() {
         "PEXPIREAT k 1",
         "SETBIT k 1 1",
     ];
-    let run = |srv: &Server| -> Vec<u8> {
-        let mut c = srv.raw();
-        c.cmd_str(&["HELLO", "3"]);
-        c.cmd_str(&["CONFIG", "SET", "notify-keyspace-events", "KEAmn"]);
-        c.cmd_str(&["PSUBSCRIBE", "__key*__:*"]);
-        let mut out = Vec::new();
-        for l in script {
-            let args = words(l);
-            let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-            c.send(&common::encode(&refs));
-            // The reply and every push before it, then a PING's reply as a fence.
-            c.send(&common::encode(&[b"PING"]));
-            loop {
-                let r = c.read_reply_bytes();
-                if r == b"+PONG\r\n" {
-                    break;
-                }
-                out.extend_from_slice(&r);
-            }
-        }
-        out
-    };
+    let setup = &[
+        "HELLO 3",
+        "CONFIG SET notify-keyspace-events KEAmn",
+        "PSUBSCRIBE __key*__:*",
+    ];
+    let run = |srv: &Server| replies_and_pushes(srv, setup, script);
     let ours = run(&Server::start(&[]));
     let redis = run(&Server::start_redis(&[]));
+    assert_eq!(
+        String::from_utf8_lossy(&ours),
+        String::from_utf8_lossy(&redis)
+    );
+}
+
+/// Runs `setup` then `script` on one connection of `srv`, and returns, as raw bytes, every
+/// reply and push of the script in arrival order (a PING after each command fences it).
+fn replies_and_pushes(srv: &Server, setup: &[&str], script: &[&str]) -> Vec<u8> {
+    let mut c = srv.raw();
+    for l in setup {
+        let r = c.cmd_args(&words(l));
+        assert!(!r.is_error(), "{l}: {r:?}");
+    }
+    let mut out = Vec::new();
+    for l in script {
+        let args = words(l);
+        let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+        c.send(&common::encode(&refs));
+        c.send(&common::encode(&[b"PING"]));
+        loop {
+            let r = c.read_reply_bytes();
+            if r == b"+PONG\r\n" {
+                break;
+            }
+            out.extend_from_slice(&r);
+        }
+    }
+    out
+}
+
+/// Client-side caching: a RESP3 client tracking its own reads is told of exactly the writes
+/// Redis tells it of (not of a SETBIT that changed nothing, nor of BITFIELD's GETs).
+#[test]
+fn tracking_invalidations_match_redis() {
+    let script: &[&str] = &[
+        "SET k foobar",
+        "GET k",
+        "SETBIT k 0 0",
+        "GETBIT k 1",
+        "SETBIT k 1 0",
+        "BITCOUNT k",
+        "BITFIELD k get u8 0",
+        "BITFIELD k set u8 0 1",
+        "BITFIELD_RO k get u8 0",
+        "BITFIELD k incrby u8 0 0",
+        "BITPOS k 1",
+        "BITFIELD k overflow fail incrby u8 0 300",
+        "GET d",
+        "GET k",
+        "BITOP OR d k",
+        "GET d",
+        "BITOP AND d nokey",
+        "GET d",
+        "BITOP AND d nokey",
+    ];
+    let setup = &["HELLO 3", "CLIENT TRACKING on"];
+    let ours = replies_and_pushes(&Server::start(&[]), setup, script);
+    let redis = replies_and_pushes(&Server::start_redis(&[]), setup, script);
+    let text = String::from_utf8_lossy(&redis);
+    assert!(text.matches("invalidate").count() >= 4, "{text}");
     assert_eq!(
         String::from_utf8_lossy(&ours),
         String::from_utf8_lossy(&redis)

@@ -905,11 +905,23 @@ mod tests {
             Some((0, 200))
         );
         // Redis saturates a SET of a value below 2^(bits-1) - 2^63 to the maximum.
-        assert_eq!(field_apply(&field(Set(i64::MIN), true, 8, Sat), 0), Some((0, 127)));
+        assert_eq!(
+            field_apply(&field(Set(i64::MIN), true, 8, Sat), 0),
+            Some((0, 127))
+        );
         let edge = -9_223_372_036_854_775_680;
-        assert_eq!(field_apply(&field(Set(edge - 1), true, 8, Sat), 0), Some((0, 127)));
-        assert_eq!(field_apply(&field(Set(edge), true, 8, Sat), 0), Some((0, 0x80)));
-        assert_eq!(field_apply(&field(Set(-1000), true, 8, Sat), 0), Some((0, 0x80)));
+        assert_eq!(
+            field_apply(&field(Set(edge - 1), true, 8, Sat), 0),
+            Some((0, 127))
+        );
+        assert_eq!(
+            field_apply(&field(Set(edge), true, 8, Sat), 0),
+            Some((0, 0x80))
+        );
+        assert_eq!(
+            field_apply(&field(Set(-1000), true, 8, Sat), 0),
+            Some((0, 0x80))
+        );
         // i64 edges.
         let max = i64::MAX as u64;
         assert_eq!(
