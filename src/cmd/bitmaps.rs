@@ -425,32 +425,39 @@ pub fn op_write_bits<R>(
         db.set(key, Value::raw(bytes), now_ms, false);
         return Ok(r);
     };
-    if !v.is_string() {
-        return Err(OpError::WrongType);
-    }
-    if !matches!(v, Value::Raw(_)) {
-        // An int, inline or embstr value becomes raw (Redis unshares it): a copy of at most
-        // a short value (an embstr's box is moved), once, on its first write.
-        let mut ib = itoa::Buffer::new();
-        let owned: Box<[u8]> = match std::mem::replace(v, Value::Int(0)) {
-            Value::Emb(b) => b,
-            other => other.str_bytes(&mut ib).unwrap_or_default().into(),
-        };
-        *v = Value::Raw(owned);
-    }
-    let Value::Raw(bytes) = v else {
-        unreachable!("made raw above");
+    let bytes = match v {
+        Value::Raw(b) => b,
+        other if other.is_string() => {
+            // An int, inline or embstr value becomes raw (Redis unshares it): a copy of at
+            // most a short value (an embstr's bytes are moved), once, on its first write.
+            let mut ib = itoa::Buffer::new();
+            let mut vec = match std::mem::replace(other, Value::Int(0)) {
+                Value::Emb(b) => b.into_vec(),
+                short => short.str_bytes(&mut ib).unwrap_or_default().to_vec(),
+            };
+            let grew = grow_zeroed(&mut vec, len);
+            let r = f(&mut vec, grew);
+            *other = Value::raw(vec);
+            return Ok(r);
+        }
+        _ => return Err(OpError::WrongType),
     };
-    let grew = bytes.len() < len;
-    if grew {
-        let mut vec = std::mem::take(bytes).into_vec();
-        // Exactly `len`: the boxed slice keeps no spare capacity, so converting back does
-        // not reallocate again.
-        vec.reserve_exact(len - vec.len());
-        vec.resize(len, 0);
-        *bytes = vec.into_boxed_slice();
-    }
+    let mut vec = std::mem::take(bytes).into_vec();
+    let grew = grow_zeroed(&mut vec, len);
+    *bytes = vec.into_boxed_slice();
     Ok(f(bytes, grew))
+}
+
+/// Pads `vec` with zero bytes to `len` if it is shorter; true if it grew. Reserves exactly:
+/// the boxed slice it becomes keeps no spare capacity, so converting back does not
+/// reallocate again.
+fn grow_zeroed(vec: &mut Vec<u8>, len: usize) -> bool {
+    if vec.len() >= len {
+        return false;
+    }
+    vec.reserve_exact(len - vec.len());
+    vec.resize(len, 0);
+    true
 }
 
 /// SETBIT: the bit's previous value and whether the string changed (grew, or the bit
