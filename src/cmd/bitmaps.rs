@@ -13,8 +13,9 @@
 //!   `proto-max-bulk-len` (not checked while the AOF is loaded, as Redis trusts its own file);
 //!   BITFIELD's `#N` offsets are N times the field width, multiplied with wrap-around as C
 //!   does, then checked the same way.
-//! - Writes (SETBIT, BITFIELD with SET or INCRBY) turn the value into a `raw` string in
-//!   place, grown with zero bytes up to the highest byte written; nothing else is copied.
+//! - Writes (SETBIT, BITFIELD with SET or INCRBY) change a `raw` value in place, grown with
+//!   zero bytes up to the highest byte written; an int, inline or embstr value becomes `raw`
+//!   on its first bit write (even one that changes nothing), as Redis unshares it.
 //!   SETBIT fires `setbit`, counts as a change and is propagated only when it grew the string
 //!   or flipped the bit; BITFIELD when one of its SETs or INCRBYs wrote to a grown string or
 //!   changed its field (not one OVERFLOW FAIL refused), once, after its reply. A BITFIELD of
