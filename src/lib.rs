@@ -35,7 +35,7 @@
 //! lookup, arity, the table-driven checks (auth, `no_multi`, `denyoom`, MISCONF, `loading`),
 //! queueing inside MULTI, the handler, commandstats, then the command's effects to the
 //! journal and its modified keys to WATCH and blocked clients. One file per command family
-//! holds the handlers (`strings`, `lists`, `hashes`, `sets`, `zsets`, `hll`, `keys`, `expire`,
+//! holds the handlers (`strings`, `bitmaps`, `lists`, `hashes`, `sets`, `zsets`, `hll`, `keys`, `expire`,
 //! `blocking`, `multi` for transactions, `scripting`, `functions`, `server`, `debug`). In a family, `op_*`
 //! functions work on a `Db` and return a value or a `cmd::error::OpError`, knowing nothing of
 //! RESP, and `cmd_*` handlers parse arguments, call the op, write the reply and state what

@@ -344,6 +344,17 @@ const GETKEYS_LINES: &[&[&str]] = &[
     &["zunion", "x", "a"],
     &["lmpop", "5", "a", "LEFT"],
     &["sintercard", "99999999999", "a"],
+    // BITFIELD's flags depend on its subcommands; BITOP's destination comes first.
+    &[
+        "bitfield", "k", "GET", "u8", "0", "overflow", "sat", "get", "i4", "#1",
+    ],
+    &["bitfield", "k", "get", "u8", "0", "INCRBY", "u8", "0", "1"],
+    &["bitfield", "k", "get", "u8"],
+    &["bitfield", "k"],
+    &["bitfield_ro", "k", "get", "u8", "0"],
+    &["bitop", "and", "d", "a", "b"],
+    &["setbit", "k", "1", "1"],
+    &["substr", "k", "0", "1"],
     // Case, subcommands, containers.
     &["GET", "k"],
     &["object", "encoding", "k"],

@@ -78,6 +78,19 @@ pub enum OpError {
     LcsTooLong,
     LcsMemoryLimit,
     LcsAllocFailed,
+    /// A SETBIT/GETBIT/BITFIELD offset that is not an integer, negative or too far.
+    BitOffset,
+    /// SETBIT's value is not 0 or 1.
+    BitValue,
+    /// BITPOS's bit is an integer but not 0 or 1.
+    BitposBit,
+    /// A BITFIELD type that is not i1..i64 or u1..u63.
+    BitfieldType,
+    BitfieldOverflowType,
+    /// BITFIELD_RO given SET or INCRBY.
+    BitfieldRoWrite,
+    /// BITOP NOT with other than one source.
+    BitopNotArity,
     /// RENAME/COPY/MOVE with the same source and destination.
     SameObject,
     /// A DB index that is no database.
@@ -128,6 +141,16 @@ impl OpError {
             OpError::LcsAllocFailed => {
                 "ERR Insufficient memory, failed allocating transient memory for LCS"
             }
+            OpError::BitOffset => "ERR bit offset is not an integer or out of range",
+            OpError::BitValue => "ERR bit is not an integer or out of range",
+            OpError::BitposBit => "ERR The bit argument must be 1 or 0.",
+            OpError::BitfieldType => {
+                "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not \
+                 supported but i64 is."
+            }
+            OpError::BitfieldOverflowType => "ERR Invalid OVERFLOW type specified",
+            OpError::BitfieldRoWrite => "ERR BITFIELD_RO only supports the GET subcommand",
+            OpError::BitopNotArity => "ERR BITOP NOT must be called with a single source key.",
             OpError::SameObject => "ERR source and destination objects are the same",
             OpError::DbRange => ERR_DB_RANGE,
             OpError::InvalidExpire(text) | OpError::Arity(text) => text,

@@ -11,6 +11,7 @@
 //! COMMAND and its subcommands (`command`) are generated from the table.
 
 pub mod args;
+pub mod bitmaps;
 pub mod blocking;
 pub mod call;
 pub mod command;

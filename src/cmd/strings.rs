@@ -1,6 +1,7 @@
 //! String commands: GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX MGET MSET MSETNX APPEND
-//! STRLEN GETRANGE SETRANGE INCR DECR INCRBY DECRBY INCRBYFLOAT LCS, as Redis 7.0's
-//! `t_string.c` does them.
+//! STRLEN GETRANGE (also answering SUBSTR, its old name) SETRANGE INCR DECR INCRBY DECRBY
+//! INCRBYFLOAT LCS, as Redis 7.0's `t_string.c` does them (the bit commands on strings are in
+//! `bitmaps`).
 //!
 //! Each command is split in two: `op_*` works on a `Db` (keys, values, the loop turn's clock)
 //! and returns a value or an [`OpError`], knowing nothing of RESP; `cmd_*` parses the

@@ -32,7 +32,7 @@ use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
 use super::{
-    blocking, command, debug, expire, functions, hashes, hll, keys, lists, multi, pubsub,
+    bitmaps, blocking, command, debug, expire, functions, hashes, hll, keys, lists, multi, pubsub,
     scripting, server, sets, strings, tracking, zsets,
 };
 
@@ -317,6 +317,9 @@ pub enum GetKeys {
     /// SET: the key at 1, RW|ACCESS|UPDATE when a GET argument follows the value, OW|UPDATE
     /// otherwise.
     Set,
+    /// BITFIELD: the key at 1, RO|ACCESS when the subcommands are well-formed GETs and
+    /// OVERFLOWs only, RW|ACCESS|UPDATE otherwise (Redis's `bitfieldGetKeys`).
+    Bitfield,
 }
 
 /// A command's group in COMMAND DOCS.
@@ -657,6 +660,29 @@ impl GetKeys {
                     RW | ACCESS | UPDATE
                 } else {
                     OW | UPDATE
+                };
+                vec![KeyRef { pos: 1, flags }]
+            }
+            GetKeys::Bitfield => {
+                let mut read_only = true;
+                let mut i = 2;
+                while i < args.len() {
+                    let rest = args.len() - i - 1;
+                    let a = args[i];
+                    if super::args::opt_is(a, "GET") && rest >= 2 {
+                        i += 3;
+                    } else if super::args::opt_is(a, "OVERFLOW") && rest >= 1 {
+                        i += 2;
+                    } else {
+                        // SET, INCRBY, or a syntax error, which is safer taken as a write.
+                        read_only = false;
+                        break;
+                    }
+                }
+                let flags = if read_only {
+                    RO | ACCESS
+                } else {
+                    RW | ACCESS | UPDATE
                 };
                 vec![KeyRef { pos: 1, flags }]
             }
@@ -1599,6 +1625,15 @@ pub static COMMANDS: &[Command] = &[
         .summary("Replies with a slice of the string stored at a key.")
         .complexity("O(N), N being the length of the slice (O(1) in practice for short slices).")
         .args(&[key("key", 0), integer("start"), integer("end")]),
+    Command::new("substr", 4, READONLY, strings::cmd_getrange)
+        .acl(acl::READ | acl::STRING | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::String)
+        .since("1.0.0")
+        .summary("GETRANGE's original name: replies with a slice of the string at a key.")
+        .complexity("O(N), N being the length of the slice (O(1) in practice for short slices).")
+        .deprecated("2.0.0", "`GETRANGE`")
+        .args(&[key("key", 0), integer("start"), integer("end")]),
     Command::new("setrange", 4, WRITE | DENYOOM, strings::cmd_setrange)
         .acl(acl::WRITE | acl::STRING | acl::SLOW)
         .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))])
@@ -1661,6 +1696,133 @@ pub static COMMANDS: &[Command] = &[
             pure_token("idx", "IDX").optional(),
             integer("len").token("MINMATCHLEN").optional(),
             pure_token("withmatchlen", "WITHMATCHLEN").optional(),
+        ]),
+    // ---- bitmaps (cmd/bitmaps.rs)
+    Command::new("setbit", 4, WRITE | DENYOOM, bitmaps::cmd_setbit)
+        .acl(acl::WRITE | acl::BITMAP | acl::SLOW)
+        .key_specs(&[spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Bitmap)
+        .since("2.2.0")
+        .summary("Sets one bit of a string to 0 or 1 and replies with its previous value.")
+        .complexity("O(1), plus the zero bytes added when the string grows.")
+        .args(&[key("key", 0), integer("offset"), integer("value")]),
+    Command::new("getbit", 3, READONLY | FAST, bitmaps::cmd_getbit)
+        .acl(acl::READ | acl::BITMAP | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Bitmap)
+        .since("2.2.0")
+        .summary("Replies with one bit of a string; bits past its end are 0.")
+        .complexity("O(1)")
+        .args(&[key("key", 0), integer("offset")]),
+    Command::new("bitcount", -2, READONLY, bitmaps::cmd_bitcount)
+        .acl(acl::READ | acl::BITMAP | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Bitmap)
+        .since("2.6.0")
+        .summary("Counts the bits set to 1 in a string, or in a range of its bytes or bits.")
+        .complexity("O(N), N being the number of bytes counted.")
+        .history(&[("7.0.0", "Ranges may be given in bits (BIT) or bytes (BYTE).")])
+        .args(&[
+            key("key", 0),
+            block("index", &[
+                integer("start"),
+                integer("end"),
+                oneof("index_unit", &[pure_token("byte", "BYTE"), pure_token("bit", "BIT")])
+                    .since("7.0.0")
+                    .optional(),
+            ])
+            .optional(),
+        ]),
+    Command::new("bitpos", -3, READONLY, bitmaps::cmd_bitpos)
+        .acl(acl::READ | acl::BITMAP | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Bitmap)
+        .since("2.8.7")
+        .summary("Finds the first bit set to 1, or to 0, in a string or a range of it.")
+        .complexity("O(N), N being the number of bytes searched.")
+        .history(&[("7.0.0", "Ranges may be given in bits (BIT) or bytes (BYTE).")])
+        .args(&[
+            key("key", 0),
+            integer("bit"),
+            block("index", &[
+                integer("start"),
+                block("end_index", &[
+                    integer("end"),
+                    oneof("index_unit", &[pure_token("byte", "BYTE"), pure_token("bit", "BIT")])
+                        .since("7.0.0")
+                        .optional(),
+                ])
+                .optional(),
+            ])
+            .optional(),
+        ]),
+    Command::new("bitop", -4, WRITE | DENYOOM, bitmaps::cmd_bitop)
+        .acl(acl::WRITE | acl::BITMAP | acl::SLOW)
+        .key_specs(&[
+            spec(OW | UPDATE, index(2), range(0, 1, 0)),
+            spec(RO | ACCESS, index(3), range(-1, 1, 0)),
+        ])
+        .group(Group::Bitmap)
+        .since("2.6.0")
+        .summary("Stores the AND, OR or XOR of strings, or the NOT of one, at a key.")
+        .complexity("O(N), N being the length of the longest source.")
+        .args(&[string("operation"), key("destkey", 0), key("key", 1).multiple()]),
+    Command::new("bitfield", -2, WRITE | DENYOOM, bitmaps::cmd_bitfield)
+        .acl(acl::WRITE | acl::BITMAP | acl::SLOW)
+        .key_specs(&[
+            spec(RW | ACCESS | UPDATE | VARIABLE_FLAGS, index(1), range(0, 1, 0))
+                .notes("Reads with GET, writes with SET and INCRBY: RW unless only GETs."),
+        ])
+        .getkeys(GetKeys::Bitfield)
+        .group(Group::Bitmap)
+        .since("3.2.0")
+        .summary("Reads, sets and increments integer fields of any width at any bit offset.")
+        .complexity("O(1) per subcommand.")
+        .args(&[
+            key("key", 0),
+            oneof("operation", &[
+                block("encoding_offset", &[string("encoding"), integer("offset")]).token("GET"),
+                block("write", &[
+                    oneof("wrap_sat_fail", &[
+                        pure_token("wrap", "WRAP"),
+                        pure_token("sat", "SAT"),
+                        pure_token("fail", "FAIL"),
+                    ])
+                    .token("OVERFLOW")
+                    .optional(),
+                    oneof("write_operation", &[
+                        block("encoding_offset_value", &[
+                            string("encoding"),
+                            integer("offset"),
+                            integer("value"),
+                        ])
+                        .token("SET"),
+                        block("encoding_offset_increment", &[
+                            string("encoding"),
+                            integer("offset"),
+                            integer("increment"),
+                        ])
+                        .token("INCRBY"),
+                    ]),
+                ]),
+            ])
+            .optional()
+            .multiple(),
+        ]),
+    Command::new("bitfield_ro", -2, READONLY | FAST, bitmaps::cmd_bitfield_ro)
+        .acl(acl::READ | acl::BITMAP | acl::FAST)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Bitmap)
+        .since("6.0.0")
+        .summary("BITFIELD limited to GET, for read-only contexts such as replicas.")
+        .complexity("O(1) per subcommand.")
+        .args(&[
+            key("key", 0),
+            block("encoding_offset", &[string("encoding"), integer("offset")])
+                .token("GET")
+                .optional()
+                .multiple()
+                .multiple_token(),
         ]),
     // ---- lists (cmd/lists.rs)
     Command::new("lpush", -3, WRITE | DENYOOM | FAST, lists::cmd_lpush)
