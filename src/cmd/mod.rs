@@ -18,6 +18,7 @@ pub mod debug;
 pub mod docs;
 pub mod error;
 pub mod expire;
+pub mod geo;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
