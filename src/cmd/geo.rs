@@ -206,7 +206,7 @@ pub fn cmd_geoadd(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
     let rest = argv.len() - first;
     // No elements at all is ZADD's syntax error in Redis (it gets an empty pair list).
-    if rest % 3 != 0 || (nx && xx) || rest == 0 {
+    if !rest.is_multiple_of(3) || (nx && xx) || rest == 0 {
         return ctx.syntax_error();
     }
     let mut scores = Vec::with_capacity(rest / 3);
@@ -551,7 +551,11 @@ fn member_position(ctx: &mut Ctx<'_>, key: &[u8], member: &[u8]) -> Option<[f64;
 /// GEORADIUS, GEORADIUSBYMEMBER, their _RO forms, GEOSEARCH and GEOSEARCHSTORE, as Redis's
 /// `georadiusGeneric`.
 fn search_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, variant: Variant) {
-    let src_idx = if variant == Variant::SearchStore { 2 } else { 1 };
+    let src_idx = if variant == Variant::SearchStore {
+        2
+    } else {
+        1
+    };
     let src = argv.get(src_idx);
     let exists = match read(ctx, src, |_| ()) {
         Err(e) => return ctx.err(e),
@@ -740,7 +744,9 @@ fn search_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, variant: Variant) {
     let returned = if count == 0 {
         points.len()
     } else {
-        points.len().min(usize::try_from(count).unwrap_or(usize::MAX))
+        points
+            .len()
+            .min(usize::try_from(count).unwrap_or(usize::MAX))
     };
     if sort != Sort::None {
         sort_points(&mut points, sort == Sort::Desc, returned);

