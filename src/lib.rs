@@ -35,8 +35,9 @@
 //! lookup, arity, the table-driven checks (auth, `no_multi`, `denyoom`, MISCONF, `loading`),
 //! queueing inside MULTI, the handler, commandstats, then the command's effects to the
 //! journal and its modified keys to WATCH and blocked clients. One file per command family
-//! holds the handlers (`strings`, `bitmaps`, `lists`, `hashes`, `sets`, `zsets`, `hll`, `keys`, `expire`,
-//! `blocking`, `multi` for transactions, `scripting`, `functions`, `server`, `debug`). In a family, `op_*`
+//! holds the handlers (`strings`, `bitmaps`, `lists`, `hashes`, `sets`, `zsets`, `geo`, `hll`,
+//! `keys`, `expire`, `blocking`, `multi` for transactions, `scripting`, `functions`, `server`,
+//! `debug`). In a family, `op_*`
 //! functions work on a `Db` and return a value or a `cmd::error::OpError`, knowing nothing of
 //! RESP, and `cmd_*` handlers parse arguments, call the op, write the reply and state what
 //! they changed (`Ctx::propagate`, `Ctx::modified`). `cmd::args` holds the argument helpers
@@ -106,7 +107,8 @@
 //! allocator behind INFO's used_memory and maxmemory. `logging` writes Redis-style log
 //! lines. `util` holds small shared helpers: glob matching (`util::glob`), Redis's number
 //! parsing and formatting (`util::num`), Redis's `long double` emulated exactly for
-//! INCRBYFLOAT and HINCRBYFLOAT (`util::f80`), the monotonic clock and the page size.
+//! INCRBYFLOAT and HINCRBYFLOAT (`util::f80`), Redis's geohash and distance arithmetic for
+//! the GEO commands (`util::geohash`), the monotonic clock and the page size.
 pub mod alloc;
 pub mod blocking;
 pub mod cmd;

@@ -119,7 +119,7 @@ pub struct Server {
     /// Command name (lower case) → index in `all_commands`. foldhash, not SipHash: the table
     /// holds only our names and lookups never insert, so a client's chosen names cannot
     /// degrade it, and SipHash cost ~180 instructions per command (callgrind, docs/PERFORMANCE.md).
-    lookup: HashMap<u128, usize, foldhash::fast::FixedState>,
+    lookup: HashMap<(u128, u64), usize, foldhash::fast::FixedState>,
     /// End of the last command's execution, or the start of this loop turn: commandstats
     /// time a command from here.
     pub(crate) cmd_clock_ns: u64,
@@ -230,21 +230,26 @@ fn random_hex(n: usize) -> String {
     s
 }
 
-/// A command name as one integer: its bytes lower-cased, zero-padded to 16. Hashing and
-/// comparing one `u128` is cheaper than a byte slice (no memcmp call). Names longer than 16
-/// bytes or holding a NUL (so that padding cannot alias) are no command.
-fn command_key(name: &[u8]) -> Option<u128> {
-    if name.is_empty() || name.len() > 16 {
+/// A command name as two integers: its bytes lower-cased, zero-padded to 24 (Redis's
+/// longest name, GEORADIUSBYMEMBER_RO, has 20). Hashing and comparing them is cheaper than
+/// a byte slice (no memcmp call). Names longer than 24 bytes or holding a NUL (so that
+/// padding cannot alias) are no command.
+fn command_key(name: &[u8]) -> Option<(u128, u64)> {
+    if name.is_empty() || name.len() > 24 {
         return None;
     }
-    let mut b = [0u8; 16];
+    let mut b = [0u8; 24];
     for (d, &c) in b.iter_mut().zip(name) {
         if c == 0 {
             return None;
         }
         *d = c.to_ascii_lowercase();
     }
-    Some(u128::from_le_bytes(b))
+    let mut lo = [0u8; 16];
+    lo.copy_from_slice(&b[..16]);
+    let mut hi = [0u8; 8];
+    hi.copy_from_slice(&b[16..]);
+    Some((u128::from_le_bytes(lo), u64::from_le_bytes(hi)))
 }
 
 impl Server {
@@ -252,7 +257,7 @@ impl Server {
         let mut all_commands = Vec::new();
         let mut lookup = HashMap::with_hasher(foldhash::fast::FixedState::default());
         for c in cmd::COMMANDS {
-            let key = command_key(c.name.as_bytes()).expect("command names are 1 to 16 bytes");
+            let key = command_key(c.name.as_bytes()).expect("command names are 1 to 24 bytes");
             lookup.insert(key, all_commands.len());
             // Each container is followed by its subcommands, in table order: `cmd::call`
             // finds a subcommand's index from its container's.
@@ -902,12 +907,12 @@ mod tests {
             command_key(b"zremrangebyscore")
         );
         assert_ne!(command_key(b"get"), command_key(b"getex"));
-        for bad in [&b""[..], b"get\0", b"\0", b"seventeen-bytes!!"] {
+        for bad in [&b""[..], b"get\0", b"\0", b"twenty-five-bytes-long!!!"] {
             assert_eq!(command_key(bad), None, "{bad:?}");
         }
         let mut seen = std::collections::HashSet::new();
         for c in cmd::COMMANDS {
-            let key = command_key(c.name.as_bytes()).expect("a 1-16 byte name");
+            let key = command_key(c.name.as_bytes()).expect("a 1-24 byte name");
             assert!(seen.insert(key), "{} aliases another command", c.name);
         }
     }

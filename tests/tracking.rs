@@ -1167,3 +1167,75 @@ fn reset_and_close_end_tracking_and_hello_changes_the_framing() {
         ],
     );
 }
+
+#[test]
+fn geo_reads_track_and_geo_writes_invalidate() {
+    // GEOPOS, GEOHASH, GEODIST, GEOSEARCH and the _RO forms are read-only and track their
+    // key; GEORADIUS and GEORADIUSBYMEMBER are write commands (STORE), so Redis does not
+    // track what they read. GEOADD invalidates its key, the STORE forms their destination.
+    differential(
+        "geo",
+        &[],
+        &[3, 2],
+        &[
+            s(0, &["CLIENT", "TRACKING", "on"], 1),
+            s(0, &["GEOPOS", "g", "a"], 1),
+            s(1, &["GEOADD", "g", "1", "1", "a"], 1),
+            s(0, &[], 1),
+            s(
+                0,
+                &[
+                    "GEOSEARCH",
+                    "g",
+                    "FROMLONLAT",
+                    "1",
+                    "1",
+                    "BYRADIUS",
+                    "10",
+                    "km",
+                ],
+                1,
+            ),
+            s(1, &["GEOADD", "g", "1", "1", "a"], 1),
+            s(1, &["GEOADD", "g", "2", "2", "b"], 1),
+            s(0, &[], 1),
+            s(0, &["GEODIST", "g", "a", "b"], 1),
+            s(0, &["GEOHASH", "d", "a"], 1),
+            s(
+                1,
+                &[
+                    "GEOSEARCHSTORE",
+                    "d",
+                    "g",
+                    "FROMLONLAT",
+                    "1",
+                    "1",
+                    "BYRADIUS",
+                    "500",
+                    "km",
+                ],
+                1,
+            ),
+            s(0, &[], 1),
+            s(0, &["GEORADIUS_RO", "d", "1", "1", "10", "km"], 1),
+            s(
+                1,
+                &["GEORADIUS", "g", "1", "1", "10", "km", "STORE", "d"],
+                1,
+            ),
+            s(0, &[], 1),
+            s(0, &["GEORADIUSBYMEMBER_RO", "d", "a", "10", "km"], 1),
+            s(
+                1,
+                &["GEORADIUSBYMEMBER", "g", "a", "10", "km", "STOREDIST", "d"],
+                1,
+            ),
+            s(0, &[], 1),
+            s(1, &["GEOADD", "g", "CH", "3", "3", "b"], 1),
+            s(0, &[], 1),
+            // Read by a write command only: no invalidation follows the next change.
+            s(0, &["GEORADIUS", "g", "1", "1", "10", "km"], 1),
+            s(1, &["GEOADD", "g", "CH", "4", "4", "b"], 1),
+        ],
+    );
+}

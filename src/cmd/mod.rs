@@ -20,6 +20,7 @@ pub mod docs;
 pub mod error;
 pub mod expire;
 pub mod functions;
+pub mod geo;
 pub mod hashes;
 pub mod hll;
 pub mod keys;

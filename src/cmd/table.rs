@@ -24,7 +24,7 @@
 //! facts come from `COMMAND INFO name` and `COMMAND DOCS name` of redis-server 7.0.15), and a
 //! test; tests/command_table.rs then compares the row with Redis by itself.
 //!
-//! Invariants (checked by this file's tests): names are lower case, at most 16 bytes, and a
+//! Invariants (checked by this file's tests): names are lower case, at most 24 bytes, and a
 //! subcommand's name starts with its container's; a key argument's `key_spec_index` names an
 //! existing spec; the categories implied by the flags are present.
 
@@ -32,8 +32,8 @@ use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
 use super::{
-    bitmaps, blocking, command, debug, expire, functions, hashes, hll, keys, lists, multi, pubsub,
-    scripting, server, sets, strings, tracking, zsets,
+    bitmaps, blocking, command, debug, expire, functions, geo, hashes, hll, keys, lists, multi,
+    pubsub, scripting, server, sets, strings, tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -214,6 +214,90 @@ const AGGREGATE_ARG: Arg = oneof(
 .token("AGGREGATE")
 .optional();
 
+/// The distance units the GEO commands take.
+const GEO_UNIT_ARG: Arg = oneof(
+    "unit",
+    &[
+        pure_token("m", "M"),
+        pure_token("km", "KM"),
+        pure_token("ft", "FT"),
+        pure_token("mi", "MI"),
+    ],
+);
+/// The GEORADIUS family's options, before their STORE arguments.
+const GEO_WITH_ARGS: [Arg; 3] = [
+    pure_token("withcoord", "WITHCOORD").optional(),
+    pure_token("withdist", "WITHDIST").optional(),
+    pure_token("withhash", "WITHHASH").optional(),
+];
+const GEO_ORDER_ARG: Arg = oneof(
+    "order",
+    &[pure_token("asc", "ASC"), pure_token("desc", "DESC")],
+)
+.optional();
+/// `COUNT count [ANY]`; GEORADIUS and GEORADIUS_RO date ANY to 6.2.0.
+const GEO_COUNT_ARG: Arg = block(
+    "count",
+    &[
+        integer("count").token("COUNT"),
+        pure_token("any", "ANY").optional(),
+    ],
+)
+.optional();
+const GEO_COUNT_ANY_SINCE_ARG: Arg = block(
+    "count",
+    &[
+        integer("count").token("COUNT"),
+        pure_token("any", "ANY").since("6.2.0").optional(),
+    ],
+)
+.optional();
+/// GEOSEARCH's `FROMMEMBER member | FROMLONLAT longitude latitude`.
+const GEO_FROM_ARG: Arg = oneof(
+    "from",
+    &[
+        string("member").token("FROMMEMBER"),
+        block(
+            "longitude_latitude",
+            &[double("longitude"), double("latitude")],
+        )
+        .token("FROMLONLAT"),
+    ],
+);
+/// GEOSEARCH's `BYRADIUS radius unit | BYBOX width height unit`.
+const GEO_BY_ARG: Arg = oneof(
+    "by",
+    &[
+        block(
+            "circle",
+            &[double("radius").token("BYRADIUS"), GEO_UNIT_ARG],
+        ),
+        block(
+            "box",
+            &[
+                double("width").token("BYBOX"),
+                double("height"),
+                GEO_UNIT_ARG,
+            ],
+        ),
+    ],
+);
+/// GEORADIUS and GEORADIUSBYMEMBER: the source, and the STORE / STOREDIST destinations,
+/// found after the fixed arguments (`store_from`).
+const fn georadius_specs(store_from: i32) -> [KeySpec; 3] {
+    [
+        spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        spec(OW | UPDATE, keyword("STORE", store_from), range(0, 1, 0)),
+        spec(
+            OW | UPDATE,
+            keyword("STOREDIST", store_from),
+            range(0, 1, 0),
+        ),
+    ]
+}
+const GEORADIUS_SPECS: [KeySpec; 3] = georadius_specs(6);
+const GEORADIUSBYMEMBER_SPECS: [KeySpec; 3] = georadius_specs(5);
+
 use flags::*;
 use key_flags::*;
 
@@ -320,6 +404,9 @@ pub enum GetKeys {
     /// BITFIELD: the key at 1, RO|ACCESS when the subcommands are well-formed GETs and
     /// OVERFLOWs only, RW|ACCESS|UPDATE otherwise (Redis's `bitfieldGetKeys`).
     Bitfield,
+    /// GEORADIUS and GEORADIUSBYMEMBER (Redis's `georadiusGetKeys`): the key at 1, then the
+    /// argument after the last STORE or STOREDIST word from index 5 on; no flags.
+    GeoRadius,
 }
 
 /// A command's group in COMMAND DOCS.
@@ -685,6 +772,25 @@ impl GetKeys {
                     RW | ACCESS | UPDATE
                 };
                 vec![KeyRef { pos: 1, flags }]
+            }
+            GetKeys::GeoRadius => {
+                let mut keys = vec![KeyRef { pos: 1, flags: 0 }];
+                let mut stored = None;
+                let mut i = 5;
+                while i < args.len() {
+                    let a = super::args::c_str(args[i]);
+                    let is_store =
+                        a.eq_ignore_ascii_case(b"store") || a.eq_ignore_ascii_case(b"storedist");
+                    if is_store && i + 1 < args.len() {
+                        stored = Some(i + 1);
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                if let Some(pos) = stored {
+                    keys.push(KeyRef { pos, flags: 0 });
+                }
+                keys
             }
             GetKeys::NumKeys {
                 store,
@@ -2782,6 +2888,184 @@ pub static COMMANDS: &[Command] = &[
         .summary("Tests the HyperLogLog implementation: register access and estimate error.")
         .complexity("N/A")
         .syscmd(),
+    // ---- geo (cmd/geo.rs)
+    Command::new("geoadd", -5, WRITE | DENYOOM, geo::cmd_geoadd)
+        .acl(acl::WRITE | acl::GEO | acl::SLOW)
+        .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Geo)
+        .since("3.2.0")
+        .summary("Stores positions (longitude, latitude) of members in a geo sorted set.")
+        .complexity("O(log(N)) per position, N being the sorted set's size.")
+        .history(&[("6.2.0", "CH, NX and XX options.")])
+        .args(&[
+            key("key", 0),
+            oneof("condition", &[pure_token("nx", "NX"), pure_token("xx", "XX")])
+                .since("6.2.0")
+                .optional(),
+            pure_token("change", "CH").since("6.2.0").optional(),
+            block(
+                "longitude_latitude_member",
+                &[double("longitude"), double("latitude"), string("member")],
+            )
+            .multiple(),
+        ]),
+    Command::new("geodist", -4, READONLY, geo::cmd_geodist)
+        .acl(acl::READ | acl::GEO | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Geo)
+        .since("3.2.0")
+        .summary("Replies with the distance between two members of a geo sorted set.")
+        .complexity("O(log(N))")
+        .args(&[
+            key("key", 0),
+            string("member1"),
+            string("member2"),
+            GEO_UNIT_ARG.optional(),
+        ]),
+    Command::new("geohash", -2, READONLY, geo::cmd_geohash)
+        .acl(acl::READ | acl::GEO | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Geo)
+        .since("3.2.0")
+        .summary("Replies with members' positions as 11-character standard geohash strings.")
+        .complexity("O(log(N)) per member asked for, N being the sorted set's size.")
+        .args(&[key("key", 0), string("member").multiple()]),
+    Command::new("geopos", -2, READONLY, geo::cmd_geopos)
+        .acl(acl::READ | acl::GEO | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Geo)
+        .since("3.2.0")
+        .summary("Replies with the longitude and latitude of members of a geo sorted set.")
+        .complexity("O(N), N members asked for.")
+        .args(&[key("key", 0), string("member").multiple()]),
+    Command::new("geosearch", -7, READONLY, geo::cmd_geosearch)
+        .acl(acl::READ | acl::GEO | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Geo)
+        .since("6.2.0")
+        .summary("Finds the members of a geo sorted set inside a circle or a box.")
+        .complexity("O(N+log(M)): N members in the cells around the shape, M the set's size.")
+        .history(&[("7.0.0", "Unit names in upper case.")])
+        .args(&[
+            key("key", 0),
+            GEO_FROM_ARG,
+            GEO_BY_ARG,
+            GEO_ORDER_ARG,
+            GEO_COUNT_ARG,
+            GEO_WITH_ARGS[0],
+            GEO_WITH_ARGS[1],
+            GEO_WITH_ARGS[2],
+        ]),
+    Command::new("geosearchstore", -8, WRITE | DENYOOM, geo::cmd_geosearchstore)
+        .acl(acl::WRITE | acl::GEO | acl::SLOW)
+        .key_specs(&[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), range(0, 1, 0)),
+        ])
+        .group(Group::Geo)
+        .since("6.2.0")
+        .summary("Stores the members of a geo sorted set inside a circle or a box under a key.")
+        .complexity("O(N+log(M)): N members in the cells around the shape, M the set's size.")
+        .history(&[("7.0.0", "Unit names in upper case.")])
+        .args(&[
+            key("destination", 0),
+            key("source", 1),
+            GEO_FROM_ARG,
+            GEO_BY_ARG,
+            GEO_ORDER_ARG,
+            GEO_COUNT_ARG,
+            pure_token("storedist", "STOREDIST").optional(),
+        ]),
+    Command::new("georadius", -6, WRITE | DENYOOM, geo::cmd_georadius)
+        .acl(acl::WRITE | acl::GEO | acl::SLOW)
+        .key_specs(&GEORADIUS_SPECS)
+        .getkeys(GetKeys::GeoRadius)
+        .group(Group::Geo)
+        .since("3.2.0")
+        .summary("Finds (or stores) the members of a geo sorted set within a radius of a point.")
+        .complexity("O(N+log(M)): N members in the cells around the circle, M the set's size.")
+        .deprecated("6.2.0", "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument")
+        .history(&[("6.2.0", "ANY option for COUNT."), ("7.0.0", "Unit names in upper case.")])
+        .args(&[
+            key("key", 0),
+            double("longitude"),
+            double("latitude"),
+            double("radius"),
+            GEO_UNIT_ARG,
+            GEO_WITH_ARGS[0],
+            GEO_WITH_ARGS[1],
+            GEO_WITH_ARGS[2],
+            GEO_COUNT_ANY_SINCE_ARG,
+            GEO_ORDER_ARG,
+            key("key", 1).token("STORE").optional(),
+            key("key", 2).token("STOREDIST").optional(),
+        ]),
+    Command::new("georadiusbymember", -5, WRITE | DENYOOM, geo::cmd_georadiusbymember)
+        .acl(acl::WRITE | acl::GEO | acl::SLOW)
+        .key_specs(&GEORADIUSBYMEMBER_SPECS)
+        .getkeys(GetKeys::GeoRadius)
+        .group(Group::Geo)
+        .since("3.2.0")
+        .summary("Finds (or stores) the members of a geo sorted set within a radius of a member.")
+        .complexity("O(N+log(M)): N members in the cells around the circle, M the set's size.")
+        .deprecated(
+            "6.2.0",
+            "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments",
+        )
+        .history(&[("7.0.0", "Unit names in upper case.")])
+        .args(&[
+            key("key", 0),
+            string("member"),
+            double("radius"),
+            GEO_UNIT_ARG,
+            GEO_WITH_ARGS[0],
+            GEO_WITH_ARGS[1],
+            GEO_WITH_ARGS[2],
+            GEO_COUNT_ARG,
+            GEO_ORDER_ARG,
+            key("key", 1).token("STORE").optional(),
+            key("key", 2).token("STOREDIST").optional(),
+        ]),
+    Command::new("georadius_ro", -6, READONLY, geo::cmd_georadius_ro)
+        .acl(acl::READ | acl::GEO | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Geo)
+        .since("3.2.10")
+        .summary("Finds the members of a geo sorted set within a radius of a point (no STORE).")
+        .complexity("O(N+log(M)): N members in the cells around the circle, M the set's size.")
+        .deprecated("6.2.0", "`GEOSEARCH` with the `BYRADIUS` argument")
+        .history(&[("6.2.0", "ANY option for COUNT.")])
+        .args(&[
+            key("key", 0),
+            double("longitude"),
+            double("latitude"),
+            double("radius"),
+            GEO_UNIT_ARG,
+            GEO_WITH_ARGS[0],
+            GEO_WITH_ARGS[1],
+            GEO_WITH_ARGS[2],
+            GEO_COUNT_ANY_SINCE_ARG,
+            GEO_ORDER_ARG,
+        ]),
+    Command::new("georadiusbymember_ro", -5, READONLY, geo::cmd_georadiusbymember_ro)
+        .acl(acl::READ | acl::GEO | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Geo)
+        .since("3.2.10")
+        .summary("Finds the members of a geo sorted set within a radius of a member (no STORE).")
+        .complexity("O(N+log(M)): N members in the cells around the circle, M the set's size.")
+        .deprecated("6.2.0", "`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments")
+        .args(&[
+            key("key", 0),
+            string("member"),
+            double("radius"),
+            GEO_UNIT_ARG,
+            GEO_WITH_ARGS[0],
+            GEO_WITH_ARGS[1],
+            GEO_WITH_ARGS[2],
+            GEO_COUNT_ARG,
+            GEO_ORDER_ARG,
+        ]),
     // ---- blocking pops and moves (cmd/blocking.rs)
     Command::new("blpop", -3, WRITE | NOSCRIPT | BLOCKING, blocking::cmd_blpop)
         .acl(acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING)
@@ -3421,7 +3705,7 @@ mod tests {
     fn every_row_is_complete_and_consistent() {
         let mut seen = std::collections::HashSet::new();
         for top in COMMANDS {
-            assert!((1..=16).contains(&top.name.len()), "{}", top.name);
+            assert!((1..=24).contains(&top.name.len()), "{}", top.name);
             for c in std::iter::once(top).chain(top.subcommands) {
                 assert!(seen.insert(c.name), "{} twice", c.name);
                 assert_eq!(c.name, c.name.to_ascii_lowercase());

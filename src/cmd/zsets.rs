@@ -42,7 +42,7 @@ use crate::types::zset::{Limits, ZSet};
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
 
-fn limits(ctx: &Ctx<'_>) -> Limits {
+pub(crate) fn limits(ctx: &Ctx<'_>) -> Limits {
     Limits {
         entries_max: ctx.srv.config.zset_max_listpack_entries,
         value_max: ctx.srv.config.zset_max_listpack_value,
@@ -245,7 +245,11 @@ fn rank_interval(z: &ZSet, range: &Range) -> (usize, usize) {
 }
 
 /// The zset at `key`, or None; WRONGTYPE for another type. Touches the key.
-fn lookup<'a>(db: &'a mut Db, key: &[u8], now_ms: u64) -> Result<Option<&'a mut ZSet>, OpError> {
+pub(crate) fn lookup<'a>(
+    db: &'a mut Db,
+    key: &[u8],
+    now_ms: u64,
+) -> Result<Option<&'a mut ZSet>, OpError> {
     match db.get_mut(key, now_ms) {
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some(z)),
@@ -441,11 +445,22 @@ pub fn cmd_zadd(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     zadd_reply(ctx, argv.get(1), flags, &pairs, ch);
 }
 
-fn zadd_reply(ctx: &mut Ctx<'_>, key: &[u8], flags: u32, pairs: &[(f64, &[u8])], ch: bool) {
+/// ZADD's reply and events for `pairs` (scores parsed, options checked); also GEOADD's.
+/// Returns how many members were added or had their score changed.
+pub(crate) fn zadd_reply(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    flags: u32,
+    pairs: &[(f64, &[u8])],
+    ch: bool,
+) -> usize {
     let (now_ms, limits) = (ctx.now_ms, limits(ctx));
     let mark = ctx.new_mark();
     match op_zadd(ctx.db(), key, flags, pairs, limits, now_ms) {
-        Err(e) => ctx.err(e.message()),
+        Err(e) => {
+            ctx.err(e.message());
+            0
+        }
         Ok(out) => {
             // Redis adds the key (`new`) before its reply and fires zadd/zincr after it.
             ctx.notify_new_since(mark, key);
@@ -472,6 +487,7 @@ fn zadd_reply(ctx: &mut Ctx<'_>, key: &[u8], flags: u32, pairs: &[(f64, &[u8])],
                 };
                 ctx.notify(class::ZSET, event, key);
             }
+            out.added + out.updated
         }
     }
 }

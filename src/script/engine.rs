@@ -518,7 +518,11 @@ mod tests {
     #[test]
     fn memory_bound_is_an_error_not_a_crash() {
         let engine = Engine::build(Rc::default(), stand_in_libs).expect("engine");
-        engine.lua().set_memory_limit(8 << 20).expect("limit");
+        let used = engine.lua().used_memory();
+        engine
+            .lua()
+            .set_memory_limit(used + (8 << 20))
+            .expect("limit");
         let (ok, e) = run(
             &engine,
             "local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end",

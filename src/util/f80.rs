@@ -22,6 +22,25 @@ impl LongDouble {
         LongDouble(F80::from_i64(n))
     }
 
+    /// A double, exactly (a 64-bit significand holds every double's 53 bits), as C's
+    /// implicit conversion to `long double` (GEOPOS and the geo searches' coordinates).
+    pub fn from_f64(v: f64) -> LongDouble {
+        debug_assert!(!v.is_nan());
+        if v.is_infinite() {
+            return LongDouble(F80::inf(v < 0.0));
+        }
+        let bits = v.to_bits();
+        let neg = bits >> 63 == 1;
+        let biased = ((bits >> 52) & 0x7ff) as i64;
+        let frac = bits & ((1 << 52) - 1);
+        let (mant, exp) = if biased == 0 {
+            (frac, -1074)
+        } else {
+            (frac | (1 << 52), biased - 1075)
+        };
+        LongDouble(round(neg, &Big::from_u128(u128::from(mant)), exp, false))
+    }
+
     /// Redis's `string2ld` (what `getLongDoubleFromObject` uses): `strtold` over the whole
     /// argument, rejecting leading space, trailing garbage (an embedded NUL included: Redis
     /// checks the parsed length), NaN, and overflow or underflow to zero. None if rejected.

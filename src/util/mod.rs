@@ -1,7 +1,8 @@
-//! Small helpers shared across the server: glob matching, number parsing and Redis's long
-//! double (`f80`) for the commands, the wall and monotonic clocks and the page size for the
-//! loop and the memory code.
+//! Small helpers shared across the server: glob matching, number parsing, Redis's long
+//! double (`f80`) and the geohash arithmetic (`geohash`) for the commands, the wall and
+//! monotonic clocks and the page size for the loop and the memory code.
 pub mod f80;
+pub mod geohash;
 pub mod glob;
 pub mod num;
 pub mod stats;
