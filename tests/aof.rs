@@ -3,44 +3,15 @@
 
 mod common;
 
+use common::files::{incr_commands, shutdown_and_wait, TempDir};
+
 use common::diff::{assert_same, dump, strings, text, words};
 use common::{Reply, Server};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// A temporary directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("ringkv-aof-{name}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn s(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-    fn aof_dir(&self) -> PathBuf {
-        self.0.join("appendonlydir")
-    }
-    fn incr(&self, seq: u32) -> PathBuf {
-        self.aof_dir()
-            .join(format!("appendonly.aof.{seq}.incr.aof"))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn start_aof(dir: &TempDir, extra: &[&str]) -> Server {
     let mut args = vec!["--appendonly", "yes", "--dir", dir.s()];
@@ -395,30 +366,6 @@ fn wait_redis_first_rewrite(c: &mut common::Raw, dir: &TempDir) {
     {
         assert!(Instant::now() < deadline, "redis rewrite did not finish");
         std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn shutdown_and_wait(srv: &Server) {
-    let mut c = srv.raw();
-    c.send(&common::encode(&[b"SHUTDOWN"]));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", srv.pid())).unwrap_or_default();
-        let state = stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .chars()
-            .next();
-        if matches!(state, None | Some('Z') | Some('X')) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "server did not exit after SHUTDOWN"
-        );
-        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -1034,35 +981,6 @@ fn incremental_rewrite_base_is_the_state_at_its_start() {
     assert_same(&live, &dump(srv.port), "base + new incr after restart");
 }
 
-/// The incr file's commands with absolute times replaced by `<ms>`.
-fn incr_commands(dir: &TempDir) -> Vec<String> {
-    let manifest = std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest")).unwrap();
-    let incr = manifest
-        .lines()
-        .rfind(|l| l.ends_with("type i"))
-        .and_then(|l| l.split(' ').nth(1))
-        .unwrap()
-        .to_string();
-    let bytes = std::fs::read(dir.aof_dir().join(incr)).unwrap();
-    ringkv::persist::aof::parse_aof(&bytes)
-        .unwrap()
-        .iter()
-        .map(|c| {
-            c.iter()
-                .map(|a| {
-                    let s = String::from_utf8_lossy(a).into_owned();
-                    if s.len() == 13 && s.bytes().all(|b| b.is_ascii_digit()) {
-                        "<ms>".to_string()
-                    } else {
-                        s
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect()
-}
-
 /// The same commands against ringkv and redis-server 7.0: the incr files must hold the same
 /// commands (relative expiries made absolute, rewritten commands, unchanged ones omitted).
 #[test]
@@ -1182,7 +1100,10 @@ fn propagation_matches_redis() {
     ]);
     run(&redis);
     shutdown_and_wait(&redis);
-    let (a, b) = (incr_commands(&ours_dir), incr_commands(&redis_dir));
+    let (a, b) = (
+        incr_commands(&ours_dir.0, masked),
+        incr_commands(&redis_dir.0, masked),
+    );
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
         assert_eq!(x, y, "command {i} differs (ringkv vs redis)");
     }
@@ -1614,7 +1535,7 @@ fn transactions_load_the_same_in_ringkv_and_redis() {
     }
     // The incr file holds transactions as MULTI … EXEC blocks, one with a SELECT inside,
     // and none of what was dropped.
-    let cmds = incr_commands(&dir);
+    let cmds = incr_commands(&dir.0, masked);
     let blocks = transaction_blocks(&cmds);
     assert!(blocks.len() >= 5, "{cmds:#?}");
     assert!(
@@ -1674,7 +1595,10 @@ fn transaction_propagation_matches_redis() {
     ]);
     transactions_workload(redis.port);
     shutdown_and_wait(&redis);
-    let (a, b) = (incr_commands(&ours_dir), incr_commands(&redis_dir));
+    let (a, b) = (
+        incr_commands(&ours_dir.0, masked),
+        incr_commands(&redis_dir.0, masked),
+    );
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
         assert_eq!(x, y, "command {i} differs (ringkv vs redis): {a:#?}");
     }
@@ -1861,5 +1785,16 @@ fn torn_transaction_is_refused_with_aof_load_truncated_no_like_redis() {
                 "{who}, cut at {cut}:\n{out}"
             );
         }
+    }
+}
+
+/// An AOF argument as text, a 13-digit millisecond time masked (each server computes its
+/// own).
+fn masked(a: &[u8]) -> String {
+    let s = String::from_utf8_lossy(a).into_owned();
+    if s.len() == 13 && s.bytes().all(|b| b.is_ascii_digit()) {
+        "<ms>".to_string()
+    } else {
+        s
     }
 }

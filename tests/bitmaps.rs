@@ -20,12 +20,13 @@
 
 mod common;
 
+use common::files::{incr_commands, lossy, TempDir};
+
 use common::diff::{words, Pair};
 use common::{Raw, Reply, Server};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const DEFAULT_SEED: u64 = 0xb175_b175;
@@ -657,54 +658,6 @@ fn tracking_invalidations_match_redis() {
 // ---------------------------------------------------------------------------------------------
 // Persistence
 
-/// A directory of our own, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p =
-            std::env::temp_dir().join(format!("ringkv-bitmaps-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("create temp dir");
-        TempDir(p)
-    }
-    fn s(&self) -> &str {
-        self.0.to_str().expect("utf-8 temp path")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The commands of the AOF's last incr file, one line each.
-fn incr_commands(dir: &TempDir) -> Vec<String> {
-    let aof = dir.0.join("appendonlydir");
-    let manifest = std::fs::read_to_string(aof.join("appendonly.aof.manifest")).expect("manifest");
-    let incr = manifest
-        .lines()
-        .rfind(|l| l.ends_with("type i"))
-        .and_then(|l| l.split(' ').nth(1))
-        .expect("an incr file in the manifest")
-        .to_string();
-    let bytes = std::fs::read(aof.join(incr)).expect("incr file");
-    ringkv::persist::aof::parse_aof(&bytes)
-        .expect("a valid AOF")
-        .iter()
-        .map(|c| {
-            c.iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect()
-}
-
 /// Waits until the server on `port` has exited after SHUTDOWN (it flushes its AOF).
 fn shutdown(srv: &Server) {
     let mut c = srv.raw();
@@ -762,7 +715,10 @@ fn propagation_matches_redis() {
     let redis = Server::start_redis(&["--appendonly", "yes", "--dir", redis_dir.s()]);
     run(&redis);
     shutdown(&redis);
-    let (a, r) = (incr_commands(&ours_dir), incr_commands(&redis_dir));
+    let (a, r) = (
+        incr_commands(&ours_dir.0, lossy),
+        incr_commands(&redis_dir.0, lossy),
+    );
     assert_eq!(a, r, "ringkv's incr file vs redis-server's");
     assert!(!a.iter().any(|c| c.contains("get u8 0 get i4")), "{a:#?}");
 }

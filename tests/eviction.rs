@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::files::TempDir;
+
 use common::diff::{assert_same, dump, text};
 use common::{Reply, Server};
 use std::time::{Duration, Instant};
@@ -406,27 +408,6 @@ fn eviction_during_bgsave_keeps_the_snapshot_whole() {
     ok(c.cmd_str(&["DEBUG", "RELOAD", "NOSAVE"]));
     assert_eq!(int(c.cmd_str(&["DBSIZE"])), dbsize);
     assert_eq!(text(&c.cmd_str(&["DEBUG", "DIGEST"])), digest);
-}
-
-/// A temporary directory removed when dropped.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("ringkv-evict-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn s(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {

@@ -8,9 +8,9 @@
 
 mod common;
 
+use common::files::TempDir;
+
 use common::{Raw, Reply, Server};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// One ringkv and one redis-server, one connection to each.
@@ -439,33 +439,6 @@ fn payload_of(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A temporary directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!(
-            "ringkv-functions-{name}-{}-{n}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-
-    fn s(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 const LIB_A: &str = "#!lua name=pa\nredis.register_function('pa', function(keys, args) return redis.call('incr', keys[1]) end)";
 const LIB_B: &str = "#!lua name=pb\nredis.register_function{function_name='pb', callback=function() return 'b' end, flags={'no-writes'}, description='persisted'}";
 
@@ -544,7 +517,7 @@ fn functions_survive_debug_reload_and_restarts() {
             expect_two(&mut c, &format!("AOF restart, preamble {preamble}"));
             assert!(!c.cmd_str(&["BGREWRITEAOF"]).is_error());
             wait_rewritten(&mut c);
-            let base = base_file(&dir.0);
+            let base = common::files::aof_file(&dir.0, 'b');
             let bytes = std::fs::read(&base).unwrap();
             if preamble == "no" {
                 let cmds = ringkv::persist::aof::parse_aof(&bytes).expect("a valid AOF");
@@ -645,16 +618,4 @@ fn wait_rewritten(c: &mut Raw) {
         assert!(Instant::now() < deadline, "rewrite did not finish: {info}");
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// The base file the manifest in `dir/appendonlydir` names.
-fn base_file(dir: &Path) -> PathBuf {
-    let adir = dir.join("appendonlydir");
-    let manifest = std::fs::read_to_string(adir.join("appendonly.aof.manifest")).unwrap();
-    let line = manifest
-        .lines()
-        .find(|l| l.contains("type b"))
-        .unwrap_or_else(|| panic!("no base in {manifest}"));
-    let name = line.split(' ').nth(1).unwrap();
-    adir.join(name)
 }

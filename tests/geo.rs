@@ -15,12 +15,12 @@
 
 mod common;
 
+use common::files::{incr_commands, lossy, TempDir};
+
 use common::diff::{words, Pair};
 use common::{Reply, Server};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 const DEFAULT_SEED: u64 = 0x6e0_5eed;
 const DEFAULT_N: usize = 6_000;
@@ -625,29 +625,6 @@ fn getkeys_match_redis() {
 // ---------------------------------------------------------------------------------------------
 // Persistence
 
-/// A temporary directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("ringkv-geo-{name}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn s(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Geo sets small (listpack) and large (skiplist), plus stored search results.
 fn geo_workload() -> Vec<Vec<Vec<u8>>> {
     let mut rng = StdRng::seed_from_u64(17);
@@ -772,29 +749,6 @@ fn aof_written_by_ringkv_loads_in_redis() {
     assert_eq!(geo_state(ours.port), expected, "ringkv reloading its AOF");
 }
 
-/// The commands of the incr AOF file, arguments joined by spaces.
-fn incr_commands(dir: &TempDir) -> Vec<String> {
-    let aof_dir = dir.0.join("appendonlydir");
-    let manifest = std::fs::read_to_string(aof_dir.join("appendonly.aof.manifest")).unwrap();
-    let incr = manifest
-        .lines()
-        .rfind(|l| l.ends_with("type i"))
-        .and_then(|l| l.split(' ').nth(1))
-        .unwrap()
-        .to_string();
-    let bytes = std::fs::read(aof_dir.join(incr)).unwrap();
-    ringkv::persist::aof::parse_aof(&bytes)
-        .unwrap()
-        .iter()
-        .map(|c| {
-            c.iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect()
-}
-
 /// GEOADD reaches the AOF as the ZADD Redis propagates (only when it changed something); the
 /// searches that store are written as given, those that change nothing not at all.
 #[test]
@@ -840,6 +794,9 @@ fn propagation_matches_redis() {
     run_script(redis.port);
     // Both servers write the AOF before they reply: what was answered is in the files.
     drop(redis);
-    let (a, b) = (incr_commands(&ours_dir), incr_commands(&redis_dir));
+    let (a, b) = (
+        incr_commands(&ours_dir.0, lossy),
+        incr_commands(&redis_dir.0, lossy),
+    );
     assert_eq!(a, b, "ringkv's AOF vs redis-server's");
 }

@@ -17,14 +17,14 @@
 
 mod common;
 
+use common::files::{incr_commands, shutdown_and_wait, TempDir};
+
 use common::diff::{assert_same, dump, words, Pair};
 use common::{Raw, Reply, Server};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 /// Seed used when `DIFFTEST_SEED` is not set.
 const DEFAULT_SEED: u64 = 0x4879_4c4c;
@@ -625,30 +625,6 @@ fn pfselftest_passes_on_both() {
 // ---------------------------------------------------------------------------------------------
 // Persistence interop
 
-/// A directory of our own, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("ringkv-hll-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("create temp dir");
-        TempDir(p)
-    }
-    fn s(&self) -> &str {
-        self.0.to_str().expect("utf-8 temp path")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Sparse, near-limit, promoted, merged, cached and stale values, plus corrupt strings.
 fn workload() -> Vec<Vec<Vec<u8>>> {
     let mut w: Vec<Vec<Vec<u8>>> = vec![
@@ -760,30 +736,6 @@ fn rdb_moves_values_both_ways() {
     assert_eq!(values(r.port), mine, "redis loading ringkv's dump");
 }
 
-fn shutdown_and_wait(srv: &Server) {
-    let mut c = srv.raw();
-    c.send(&common::encode(&[b"SHUTDOWN"]));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", srv.pid())).unwrap_or_default();
-        let state = stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .chars()
-            .next();
-        if matches!(state, None | Some('Z') | Some('X')) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "server did not exit after SHUTDOWN"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 const REDIS_AOF: &[&str] = &["--appendonly", "yes", "--aof-use-rdb-preamble", "no"];
 
 #[test]
@@ -836,29 +788,6 @@ fn values_after_restart(args: &[&str], redis: bool) -> BTreeMap<Vec<u8>, Vec<u8>
     values(srv.port)
 }
 
-/// The commands of the newest incr file of an AOF directory, one line each.
-fn incr_commands(dir: &TempDir) -> Vec<String> {
-    let aof = dir.0.join("appendonlydir");
-    let manifest = std::fs::read_to_string(aof.join("appendonly.aof.manifest")).unwrap();
-    let incr = manifest
-        .lines()
-        .rfind(|l| l.ends_with("type i"))
-        .and_then(|l| l.split(' ').nth(1))
-        .unwrap()
-        .to_string();
-    let bytes = std::fs::read(aof.join(incr)).unwrap();
-    ringkv::persist::aof::parse_aof(&bytes)
-        .unwrap()
-        .iter()
-        .map(|c| {
-            c.iter()
-                .map(|a| common::escape(a))
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect()
-}
-
 /// What reaches the AOF is what Redis 7.0 writes: PFADD only when a register changed,
 /// PFCOUNT when it rewrote the cached cardinality, PFDEBUG when it converted.
 #[test]
@@ -906,7 +835,10 @@ fn aof_propagation_matches_redis() {
     run(&redis);
     shutdown_and_wait(&redis);
     shutdown_and_wait(&ours);
-    let (a, b) = (incr_commands(&ours_dir), incr_commands(&redis_dir));
+    let (a, b) = (
+        incr_commands(&ours_dir.0, escape_arg),
+        incr_commands(&redis_dir.0, escape_arg),
+    );
     assert_eq!(a, b, "ringkv's AOF vs redis's");
     assert!(a.iter().any(|l| l == "PFCOUNT h"), "{a:#?}");
 }
@@ -928,4 +860,9 @@ fn redis_check_rdb_accepts_our_dump() {
         out.status.success() && text.contains("RDB looks OK"),
         "{text}"
     );
+}
+
+/// An AOF argument as `common::escape` shows it.
+fn escape_arg(a: &[u8]) -> String {
+    common::escape(a)
 }

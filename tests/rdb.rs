@@ -7,45 +7,16 @@
 
 mod common;
 
+use common::files::TempDir;
+
 use common::{Raw, Reply, Server};
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ringkv::keyspace::Db;
 use ringkv::persist::rdb;
-
-/// A directory of our own for dump files, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("ringkv-rdb-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("create temp dir");
-        TempDir(p)
-    }
-    fn s(&self) -> &str {
-        self.0.to_str().expect("utf-8 temp path")
-    }
-    fn path_buf(&self) -> PathBuf {
-        self.0.clone()
-    }
-    fn dump(&self) -> PathBuf {
-        self.0.join("dump.rdb")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn start_ringkv(dir: &TempDir) -> Server {
     Server::start_bin(

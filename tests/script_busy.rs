@@ -7,8 +7,8 @@
 
 mod common;
 
+use common::files::TempDir;
 use common::{Raw, Reply, Server};
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// Both servers, started with a short threshold so the tests run fast.
@@ -210,14 +210,6 @@ fn unkillable_script_and_shutdown_nosave() {
     );
 }
 
-/// A scratch directory for a server that is restarted on the same files.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ringkv-busy-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
 /// With the AOF on: a killed script leaves nothing, and the writes of a script ended by
 /// SHUTDOWN NOSAVE are not kept, while what was acknowledged before it is.
 fn aof_after_busy(start: &dyn Fn(&[&str]) -> Server, dir: &str) -> Transcript {
@@ -272,14 +264,12 @@ fn aof_after_busy(start: &dyn Fn(&[&str]) -> Server, dir: &str) -> Transcript {
 
 #[test]
 fn aof_keeps_nothing_of_a_busy_script() {
-    let d1 = scratch("ours");
-    let d2 = scratch("redis");
-    let ours = aof_after_busy(&|a: &[&str]| Server::start(a), d1.to_str().unwrap());
-    let redis = aof_after_busy(&|a: &[&str]| Server::start_redis(a), d2.to_str().unwrap());
+    let d1 = TempDir::new("busy-ours");
+    let d2 = TempDir::new("busy-redis");
+    let ours = aof_after_busy(&|a: &[&str]| Server::start(a), d1.s());
+    let redis = aof_after_busy(&|a: &[&str]| Server::start_redis(a), d2.s());
     assert_same(&ours, &redis);
     assert_eq!(ours.last().unwrap().1, ":1\\x0d\\x0a");
-    let _ = std::fs::remove_dir_all(d1);
-    let _ = std::fs::remove_dir_all(d2);
 }
 
 /// The server goes on serving while a busy script runs and after it: many clients, each

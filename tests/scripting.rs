@@ -16,9 +16,9 @@
 
 mod common;
 
+use common::files::TempDir;
+
 use common::{Reply, Server};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 /// One ringkv and one redis-server, one connection to each.
@@ -1031,29 +1031,6 @@ fn client_side_caching_around_scripts() {
             common::escape(&p.o.read_reply_bytes()),
             common::escape(&p.r.read_reply_bytes())
         );
-    }
-}
-
-/// A temporary directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!(
-            "ringkv-scripting-{name}-{}-{n}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

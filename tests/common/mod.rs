@@ -21,6 +21,7 @@
 #![allow(dead_code)]
 
 pub mod diff;
+pub mod files;
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
