@@ -128,6 +128,7 @@ pub mod pubsub;
 pub mod resp;
 pub mod script;
 pub mod server;
+pub mod slowlog;
 pub mod tracking;
 pub mod types;
 pub mod util;

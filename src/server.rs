@@ -202,6 +202,11 @@ pub struct Server {
     /// Completions a busy turn reaped but left to the loop's next turn (timers, signals,
     /// and the script's own client's operations).
     pub(crate) deferred_completions: Vec<crate::io::ring::Completion>,
+    /// Observability (`cmd::call::observe`): the slow log, and the shortest command time
+    /// (µs) anything wants to see, so that `cmd::call` tests one number per command;
+    /// `u64::MAX` when nothing does.
+    pub slowlog: crate::slowlog::SlowLog,
+    pub(crate) observe_us_min: u64,
 }
 
 pub use crate::util::unix_ms;
@@ -319,8 +324,11 @@ impl Server {
             reply_error: crate::cmd::call::ReplyError::Failed,
             ring: None,
             deferred_completions: Vec::new(),
+            slowlog: crate::slowlog::SlowLog::default(),
+            observe_us_min: u64::MAX,
         };
         srv.apply_access_params();
+        srv.apply_observe_params();
         srv.update_expiry_logging();
         crate::alloc::set_maxmemory(srv.config.maxmemory_bytes);
         srv.apply_clients_memory_limit();
@@ -342,6 +350,15 @@ impl Server {
         for db in &mut self.dbs {
             db.set_access_params(access);
         }
+    }
+
+    /// Recomputes `observe_us_min` from the settings (at start and after CONFIG SET), and
+    /// trims the slow log to its length.
+    pub fn apply_observe_params(&mut self) {
+        let slow = u64::try_from(self.config.slowlog_log_slower_than_us).unwrap_or(u64::MAX);
+        self.observe_us_min = slow;
+        let max_len = usize::try_from(self.config.slowlog_max_len).unwrap_or(usize::MAX);
+        self.slowlog.trim(max_len);
     }
 
     pub fn used_memory(&self) -> u64 {

@@ -30,6 +30,7 @@ pub mod pubsub;
 pub mod scripting;
 pub mod server;
 pub mod sets;
+pub mod slowlog;
 pub mod strings;
 pub mod table;
 pub mod tracking;

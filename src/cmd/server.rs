@@ -1119,6 +1119,7 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.srv.config = next;
     ctx.srv.apply_clients_memory_limit();
     ctx.srv.apply_access_params();
+    ctx.srv.apply_observe_params();
     ctx.srv.update_expiry_logging();
     if ctx.srv.config.appendonly != aof_was {
         let on = ctx.srv.config.appendonly;

@@ -33,7 +33,7 @@ use super::docs::{block, double, integer, key, oneof, pattern, pure_token, strin
 use super::Handler;
 use super::{
     bitmaps, blocking, command, debug, expire, functions, geo, hashes, hll, keys, lists, multi,
-    pubsub, scripting, server, sets, strings, tracking, zsets,
+    pubsub, scripting, server, sets, slowlog, strings, tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -1264,6 +1264,13 @@ pub static COMMANDS: &[Command] = &[
         .complexity("O(1)")
         .history(&[("7.0.0", "Takes several sections.")])
         .args(&[string("section").optional().multiple()]),
+    Command::new("slowlog", -2, 0, server::cmd_container_without_sub)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("2.2.12")
+        .summary("Groups the commands that read and clear the log of slow commands.")
+        .complexity("Varies with the subcommand.")
+        .subcommands(SLOWLOG_SUBCOMMANDS),
     Command::new("config", -2, 0, server::cmd_container_without_sub)
         .acl(acl::SLOW)
         .group(Group::Server)
@@ -3516,6 +3523,40 @@ pub static FUNCTION_SUBCOMMANDS: &[Command] = &[
         .group(Group::Scripting)
         .since("7.0.0")
         .summary("Shows the function running now, if any, and the count of libraries and functions.")
+        .complexity("O(1)"),
+];
+
+/// SLOWLOG's subcommands.
+#[rustfmt::skip]
+pub static SLOWLOG_SUBCOMMANDS: &[Command] = &[
+    Command::new("slowlog|reset", 2, ADMIN | LOADING | STALE, slowlog::cmd_slowlog_reset)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+        .group(Group::Server)
+        .since("2.2.12")
+        .summary("Empties the slow log.")
+        .complexity("O(N), N being the number of entries dropped."),
+    Command::new("slowlog|help", 2, LOADING | STALE, slowlog::cmd_slowlog_help)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("6.2.0")
+        .summary("Lists the SLOWLOG subcommands with a line on each.")
+        .complexity("O(1)"),
+    Command::new("slowlog|get", -2, ADMIN | LOADING | STALE, slowlog::cmd_slowlog_get)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["request_policy:all_nodes", "nondeterministic_output"])
+        .group(Group::Server)
+        .since("2.2.12")
+        .summary("Replies with the newest entries of the slow log, newest first.")
+        .complexity("O(N), N being the number of entries in the reply.")
+        .history(&[("4.0.0", "Entries hold the client's address and name.")])
+        .args(&[integer("count").optional()]),
+    Command::new("slowlog|len", 2, ADMIN | LOADING | STALE, slowlog::cmd_slowlog_len)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"])
+        .group(Group::Server)
+        .since("2.2.12")
+        .summary("Replies with the number of entries in the slow log.")
         .complexity("O(1)"),
 ];
 

