@@ -121,6 +121,7 @@ pub mod journal;
 pub mod keyspace;
 pub mod lazyfree;
 pub mod logging;
+pub mod monitor;
 pub mod net;
 pub mod notify;
 pub mod persist;

@@ -207,6 +207,8 @@ pub struct Server {
     /// `u64::MAX` when nothing does.
     pub slowlog: crate::slowlog::SlowLog,
     pub(crate) observe_us_min: u64,
+    /// Clients in MONITOR mode (`cmd::monitor`).
+    pub monitors: crate::monitor::Monitors,
 }
 
 pub use crate::util::unix_ms;
@@ -326,6 +328,7 @@ impl Server {
             deferred_completions: Vec::new(),
             slowlog: crate::slowlog::SlowLog::default(),
             observe_us_min: u64::MAX,
+            monitors: crate::monitor::Monitors::default(),
         };
         srv.apply_access_params();
         srv.apply_observe_params();
@@ -802,6 +805,7 @@ impl Server {
         cmd::multi::discard(self, slot);
         cmd::pubsub::unsubscribe_all(self, slot);
         cmd::tracking::disable(self, slot);
+        cmd::monitor::stop(self, slot);
         self.uncount_client(slot);
         let Some(c) = self.conns.get_mut(slot) else {
             return;

@@ -201,3 +201,162 @@ fn wait_for(what: &str, f: impl Fn() -> bool) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// A monitor line with its timestamp and client port masked.
+fn mask_monitor_line(line: &str) -> String {
+    let (ts, rest) = line.split_once(' ').expect("timestamp");
+    let (secs, micros) = ts
+        .trim_start_matches('+')
+        .split_once('.')
+        .expect("seconds.micros");
+    assert!(secs.parse::<u64>().is_ok() && micros.len() == 6, "{line}");
+    let (addr, args) = rest.split_once("] ").expect("address");
+    let addr = match addr.rsplit_once(':') {
+        Some((ip, _)) if ip.contains("127.0.0.1") => format!("{ip}:PORT"),
+        _ => addr.to_string(),
+    };
+    format!("T {addr}] {args}")
+}
+
+/// MONITOR lines (masked) seen while `run` runs on another connection, up to ECHO "end".
+fn monitor_lines(srv: &Server, run: &dyn Fn(&mut Raw)) -> Vec<String> {
+    let mut m = srv.raw();
+    assert_eq!(s(&mut m, "MONITOR"), Reply::ok());
+    let mut c = srv.raw();
+    run(&mut c);
+    s(&mut c, "ECHO end");
+    let mut out = Vec::new();
+    loop {
+        let Reply::Status(line) = m.read_reply() else {
+            panic!("monitor sent a non-status reply")
+        };
+        let line = mask_monitor_line(&line);
+        if line.ends_with("\"ECHO\" \"end\"") {
+            return out;
+        }
+        out.push(line);
+    }
+}
+
+#[test]
+fn monitor_lines_match_redis() {
+    let ours = Server::start(&[]);
+    let redis = Server::start_redis(&[]);
+    let script = |c: &mut Raw| {
+        cmd(c, &[b"SET", b"a b", b"x\"y\\\n\r\t\x07\x08\x01\xff"]);
+        s(c, "MULTI");
+        s(c, "SET m 1");
+        s(c, "GET m");
+        s(c, "EXEC");
+        c.cmd_str(&[
+            "EVAL",
+            "redis.call('select',5) redis.call('set','x',1)",
+            "0",
+        ]);
+        s(c, "EVALSHA 0000000000000000000000000000000000000000 0");
+        s(c, "AUTH secret");
+        s(c, "HELLO 2 AUTH default pw");
+        s(c, "CONFIG GET maxmemory");
+        s(c, "CLIENT LIST");
+        s(c, "SLOWLOG LEN");
+        s(c, "SELECT 3");
+        s(c, "GET x");
+        s(c, "NOSUCH");
+        s(c, "GET");
+        s(c, "BLPOP nokey 0.01");
+        s(c, "SELECT 0");
+    };
+    let a = monitor_lines(&ours, &script);
+    let b = monitor_lines(&redis, &script);
+    assert!(a.len() > 10, "{a:#?}");
+    assert_eq!(a, b);
+}
+
+#[test]
+fn a_monitor_is_refused_the_keyspace_and_leaves_with_reset() {
+    for srv in [Server::start(&[]), Server::start_redis(&[])] {
+        let mut m = srv.raw();
+        assert_eq!(s(&mut m, "MONITOR"), Reply::ok());
+        assert_eq!(
+            s(&mut m, "GET x"),
+            Reply::Error("ERR Replica can't interact with the keyspace".into())
+        );
+        assert_eq!(s(&mut m, "PING"), Reply::Status("PONG".into()));
+        // Its own PING is fed to it after the reply.
+        let Reply::Status(own) = m.read_reply() else {
+            panic!()
+        };
+        assert!(own.ends_with("\"PING\""), "{own}");
+        let Reply::Bulk(Some(info)) = s(&mut m, "CLIENT INFO") else {
+            panic!()
+        };
+        assert!(
+            String::from_utf8_lossy(&info).contains(" flags=O "),
+            "{}",
+            srv.bin
+        );
+        let Reply::Status(own) = m.read_reply() else {
+            panic!()
+        };
+        assert!(own.ends_with("\"CLIENT\" \"INFO\""), "{own}");
+        assert_eq!(s(&mut m, "RESET"), Reply::Status("RESET".into()));
+        assert_eq!(s(&mut m, "GET x"), Reply::Bulk(None));
+        // Inside a transaction: refused when EXEC runs it.
+        s(&mut m, "MULTI");
+        s(&mut m, "MONITOR");
+        let r = items(&s(&mut m, "EXEC"));
+        assert_eq!(
+            r,
+            vec![Reply::Error(
+                "ERR MONITOR isn't allowed for DENY BLOCKING client".into()
+            )]
+        );
+    }
+}
+
+#[test]
+fn a_monitor_that_does_not_read_is_disconnected() {
+    let srv = Server::start(&["--client-output-buffer-limit", "normal 1mb 0 0"]);
+    let mut m = srv.raw();
+    assert_eq!(s(&mut m, "MONITOR"), Reply::ok());
+    let mut c = srv.raw();
+    let big = vec![b'v'; 64 * 1024];
+    // ~16 MB of lines, far past the limit and the socket buffers; the monitor reads nothing.
+    for _ in 0..256 {
+        cmd(&mut c, &[b"SET", b"k", &big]);
+    }
+    wait_for("the monitor's disconnection", || {
+        let mut x = srv.raw();
+        matches!(x.cmd_str(&["CLIENT", "LIST"]), Reply::Bulk(Some(t)) if String::from_utf8_lossy(&t).lines().count() == 2)
+    });
+    assert!(m.wait_closed(Duration::from_secs(5)));
+}
+
+#[test]
+fn redis_cli_monitor_against_ringkv() {
+    let srv = Server::start(&[]);
+    let mut child = std::process::Command::new("redis-cli")
+        .args(["-p", &srv.port.to_string(), "monitor"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-cli");
+    let mut c = srv.raw();
+    wait_for("the monitor", || {
+        let mut x = srv.raw();
+        matches!(x.cmd_str(&["CLIENT", "LIST"]), Reply::Bulk(Some(t)) if String::from_utf8_lossy(&t).contains("flags=O"))
+    });
+    s(&mut c, "SET greeting hello");
+    s(&mut c, "QUIT");
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("OK"), "{text}");
+    let set = lines
+        .find(|l| l.contains("\"SET\""))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(set.ends_with("\"SET\" \"greeting\" \"hello\""), "{set}");
+    assert!(set.contains(" [0 127.0.0.1:"), "{set}");
+}

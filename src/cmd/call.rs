@@ -146,6 +146,8 @@ enum Refusal {
     Misconf,
     /// A RESP2 connection in the Pub/Sub context sent another command.
     PubSubContext,
+    /// A monitor (a replica, for Redis) sent a command that reads or writes keys.
+    MonitorKeyspace,
     Loading,
     /// A script is busy (past busy-reply-threshold) and the command is not `allow_busy`.
     Busy,
@@ -171,6 +173,7 @@ fn refusal_text(srv: &Server, c: &Command, r: Refusal, src: Source) -> String {
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             c.name
         ),
+        Refusal::MonitorKeyspace => "ERR Replica can't interact with the keyspace".into(),
         Refusal::Loading => "LOADING Redis is loading the dataset in memory".into(),
         Refusal::Busy => srv.scripts.run.busy_error().into(),
         Refusal::NoScript => "ERR This Redis command is not allowed from script".into(),
@@ -240,6 +243,11 @@ fn check(
         && srv.aof.misconf_error().is_some()
     {
         return Some(Refusal::Misconf);
+    }
+    if srv.conns[slot].monitor
+        && c.flags & (flags::READONLY | flags::WRITE | flags::MAY_REPLICATE) != 0
+    {
+        return Some(Refusal::MonitorKeyspace);
     }
     if pubsub_context && c.flags & flags::PUBSUB_CONTEXT == 0 {
         return Some(Refusal::PubSubContext);
@@ -428,6 +436,11 @@ fn run(
     srv.current_slot = slot;
     srv.journal.begin_unit();
     let dirty_before = srv.stats.dirty;
+    // Monitors: one test while there are none. A script command is shown before its
+    // script runs (the script's commands follow it), any other after it ran.
+    if !srv.monitors.is_empty() && c.flags & flags::SCRIPT != 0 && src != Source::Loading {
+        super::monitor::feed(srv, slot, argv, false);
+    }
     let mut ctx = Ctx {
         srv,
         slot,
@@ -436,6 +449,12 @@ fn run(
     };
     (c.handler)(&mut ctx, argv);
     let failed = ctx.reply.buf.get(start) == Some(&b'-');
+    if !srv.monitors.is_empty()
+        && c.flags & (flags::ADMIN | flags::SKIP_MONITOR) == 0
+        && src != Source::Loading
+    {
+        super::monitor::feed(srv, slot, argv, src == Source::Script);
+    }
     let frame = std::mem::replace(&mut srv.frame, outer);
     // One test when nobody consumes effects or signals: the usual case costs nothing more.
     // `log_deletions` is on whenever the journal records or client-side caching has work

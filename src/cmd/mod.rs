@@ -25,6 +25,7 @@ pub mod hashes;
 pub mod hll;
 pub mod keys;
 pub mod lists;
+pub mod monitor;
 pub mod multi;
 pub mod pubsub;
 pub mod scripting;

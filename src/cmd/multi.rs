@@ -348,6 +348,7 @@ pub fn cmd_reset(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     super::tracking::disable(ctx.srv, ctx.slot);
     discard(ctx.srv, ctx.slot);
     super::pubsub::unsubscribe_all(ctx.srv, ctx.slot);
+    super::monitor::stop(ctx.srv, ctx.slot);
     let needs_auth = ctx.srv.config.requirepass.is_some();
     let conn = ctx.conn();
     conn.db = 0;

@@ -487,6 +487,9 @@ pub(crate) fn client_info_line(
     let (sub, psub, ssub) = c.subs.as_deref().map_or((0, 0, 0), |s| {
         (s.channels.len(), s.patterns.len(), s.shard.len())
     });
+    if c.monitor {
+        flags.push('O');
+    }
     if c.subs.is_some() {
         flags.push('P');
     }

@@ -32,8 +32,8 @@ use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
 use super::{
-    bitmaps, blocking, command, debug, expire, functions, geo, hashes, hll, keys, lists, multi,
-    pubsub, scripting, server, sets, slowlog, strings, tracking, zsets,
+    bitmaps, blocking, command, debug, expire, functions, geo, hashes, hll, keys, lists, monitor,
+    multi, pubsub, scripting, server, sets, slowlog, strings, tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -1264,6 +1264,11 @@ pub static COMMANDS: &[Command] = &[
         .complexity("O(1)")
         .history(&[("7.0.0", "Takes several sections.")])
         .args(&[string("section").optional().multiple()]),
+    Command::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, monitor::cmd_monitor)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("1.0.0")
+        .summary("Turns this connection into a monitor that is sent every command the server runs."),
     Command::new("slowlog", -2, 0, server::cmd_container_without_sub)
         .acl(acl::SLOW)
         .group(Group::Server)

@@ -176,6 +176,8 @@ pub struct Conn {
     /// What this connection last added to the server's clients' memory total
     /// (`Server::account_client`); 0 once it is closed.
     pub mem_counted_bytes: usize,
+    /// In MONITOR mode (`cmd::monitor`): fed every command, refused keyspace commands.
+    pub monitor: bool,
 }
 
 impl Conn {
@@ -245,6 +247,7 @@ impl Conn {
             inbuf_away_bytes: 0,
             send_buf_bytes: 0,
             mem_counted_bytes: 0,
+            monitor: false,
         }
     }
 
