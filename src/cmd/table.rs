@@ -3761,7 +3761,12 @@ mod tests {
                 }
                 assert!(c.arity != 0, "{}", c.name);
                 for text in [c.since, c.summary, c.complexity] {
-                    assert!(!text.is_empty(), "{}: missing docs", c.name);
+                    // Redis documents MONITOR without a complexity.
+                    assert!(
+                        !text.is_empty() || c.name == "monitor",
+                        "{}: missing docs",
+                        c.name
+                    );
                 }
                 for (implied_by, cats) in [
                     (WRITE, acl::WRITE),
