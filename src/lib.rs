@@ -124,6 +124,7 @@ pub mod logging;
 pub mod monitor;
 pub mod net;
 pub mod notify;
+pub mod pause;
 pub mod persist;
 pub mod pubsub;
 pub mod resp;

@@ -360,3 +360,186 @@ fn redis_cli_monitor_against_ringkv() {
     assert!(set.ends_with("\"SET\" \"greeting\" \"hello\""), "{set}");
     assert!(set.contains(" [0 127.0.0.1:"), "{set}");
 }
+
+/// Sends `line` on `c` and says whether its reply arrives within `within`.
+fn answered_within(c: &mut Raw, line: &str, within: Duration) -> Option<Reply> {
+    let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+    c.send(&common::encode(&args));
+    c.set_read_timeout(within);
+    let r = c.try_read_reply().ok();
+    c.set_read_timeout(Duration::from_secs(10));
+    r
+}
+
+#[test]
+fn client_pause_write_holds_writes_and_serves_reads() {
+    for srv in [Server::start(&[]), Server::start_redis(&[])] {
+        let mut admin = srv.raw();
+        let mut c = srv.raw();
+        s(&mut c, "SET k v");
+        assert_eq!(s(&mut admin, "CLIENT PAUSE 20000 WRITE"), Reply::ok());
+        let quick = Duration::from_millis(300);
+        assert_eq!(
+            answered_within(&mut c, "GET k", quick),
+            Some(Reply::bulk(b"v")),
+            "{}",
+            srv.bin
+        );
+        let mut w = srv.raw();
+        assert_eq!(
+            answered_within(&mut w, "SET k v2", quick),
+            None,
+            "{}: a write ran during the pause",
+            srv.bin
+        );
+        let mut p = srv.raw();
+        assert_eq!(
+            answered_within(&mut p, "PUBLISH ch m", quick),
+            None,
+            "{}",
+            srv.bin
+        );
+        let mut e = srv.raw();
+        e.send(&common::encode(&[b"EVAL", b"return 1", b"0"]));
+        e.set_read_timeout(quick);
+        assert!(
+            e.try_read_reply().is_err(),
+            "{}: a script ran during the pause",
+            srv.bin
+        );
+        e.set_read_timeout(Duration::from_secs(10));
+        c.cmd_str(&["EVAL", "#!lua flags=no-writes\nreturn 2", "0"]);
+        // A read after the held write on the same connection waits behind it.
+        w.send(&common::encode(&[b"GET", b"k"]));
+        assert_eq!(s(&mut c, "GET k"), Reply::bulk(b"v"));
+        assert_eq!(s(&mut admin, "CLIENT UNPAUSE"), Reply::ok());
+        assert_eq!(w.read_reply(), Reply::ok());
+        assert_eq!(w.read_reply(), Reply::bulk(b"v2"));
+        assert_eq!(p.read_reply(), Reply::Int(0));
+        assert_eq!(e.read_reply(), Reply::Int(1));
+    }
+}
+
+#[test]
+fn client_pause_all_holds_everything_until_it_ends() {
+    for srv in [Server::start(&[]), Server::start_redis(&[])] {
+        let mut admin = srv.raw();
+        let t0 = Instant::now();
+        assert_eq!(s(&mut admin, "CLIENT PAUSE 400"), Reply::ok());
+        let mut c = srv.raw();
+        assert_eq!(s(&mut c, "PING"), Reply::Status("PONG".into()));
+        let waited = t0.elapsed();
+        assert!(
+            waited >= Duration::from_millis(300),
+            "{}: waited {waited:?}",
+            srv.bin
+        );
+        assert!(
+            waited < Duration::from_secs(3),
+            "{}: waited {waited:?}",
+            srv.bin
+        );
+        for (line, want) in [
+            (
+                "CLIENT PAUSE abc",
+                "ERR timeout is not an integer or out of range",
+            ),
+            ("CLIENT PAUSE -1", "ERR timeout is negative"),
+            (
+                "CLIENT PAUSE 10 foo",
+                "ERR CLIENT PAUSE mode must be WRITE or ALL",
+            ),
+            (
+                "CLIENT PAUSE 10 write x",
+                "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.",
+            ),
+            ("CLIENT REPLY foo", "ERR syntax error"),
+        ] {
+            assert_eq!(s(&mut c, line), Reply::Error(want.into()), "{}", srv.bin);
+        }
+    }
+}
+
+#[test]
+fn client_reply_off_and_skip() {
+    for srv in [Server::start(&[]), Server::start_redis(&[])] {
+        let mut c = srv.raw();
+        c.send(&common::encode(&[b"CLIENT", b"REPLY", b"SKIP"]));
+        c.send(&common::encode(&[b"SET", b"a", b"1"]));
+        assert_eq!(s(&mut c, "GET a"), Reply::bulk(b"1"), "{}", srv.bin);
+        c.send(&common::encode(&[b"CLIENT", b"REPLY", b"OFF"]));
+        c.send(&common::encode(&[b"SET", b"a", b"2"]));
+        c.send(&common::encode(&[b"GET", b"a"]));
+        c.send(&common::encode(&[b"NOSUCH"]));
+        c.send(&common::encode(&[b"CLIENT", b"REPLY", b"SKIP"]));
+        assert_eq!(s(&mut c, "CLIENT REPLY ON"), Reply::ok(), "{}", srv.bin);
+        assert_eq!(s(&mut c, "GET a"), Reply::bulk(b"2"));
+    }
+}
+
+/// The field names of a CLIENT LIST / INFO line, in order.
+fn field_names(r: &Reply) -> Vec<String> {
+    let Reply::Bulk(Some(t)) = r else {
+        panic!("{r:?}")
+    };
+    let t = String::from_utf8_lossy(t);
+    let line = t.lines().next().expect("a line");
+    line.split(' ')
+        .map(|f| f.split_once('=').expect("name=value").0.to_string())
+        .collect()
+}
+
+#[test]
+fn client_help_list_fields_and_kill_filters_match_redis() {
+    let ours = Server::start(&[]);
+    let redis = Server::start_redis(&[]);
+    let run = |srv: &Server| -> Vec<Reply> {
+        let mut c = srv.raw();
+        let mut other = srv.raw();
+        let mut sub = srv.raw();
+        s(&mut sub, "SUBSCRIBE ch");
+        let Reply::Int(other_id) = s(&mut other, "CLIENT ID") else {
+            panic!()
+        };
+        let mut out = vec![
+            s(&mut c, "CLIENT HELP"),
+            Reply::Array(Some(
+                field_names(&s(&mut c, "CLIENT INFO"))
+                    .into_iter()
+                    .map(|f| Reply::bulk(f.as_bytes()))
+                    .collect(),
+            )),
+            Reply::Array(Some(
+                field_names(&s(&mut c, "CLIENT LIST"))
+                    .into_iter()
+                    .map(|f| Reply::bulk(f.as_bytes()))
+                    .collect(),
+            )),
+            s(&mut c, "CLIENT LIST TYPE nosuch"),
+            s(&mut c, "CLIENT LIST ID 0"),
+            s(&mut c, "CLIENT KILL TYPE master"),
+            s(&mut c, "CLIENT KILL TYPE bogus"),
+            s(&mut c, "CLIENT KILL USER nobody"),
+            s(&mut c, "CLIENT KILL ID 0"),
+            s(&mut c, "CLIENT KILL ADDR 1.2.3.4:5"),
+            s(&mut c, "CLIENT KILL LADDR 1.2.3.4:5"),
+            s(&mut c, "CLIENT KILL SKIPME maybe"),
+            s(&mut c, "CLIENT KILL 1.2.3.4:5"),
+            s(&mut c, "CLIENT KILL ID"),
+            s(&mut c, "CLIENT KILL TYPE pubsub"),
+            s(&mut c, &format!("CLIENT KILL ID {other_id} SKIPME yes")),
+            s(&mut c, "CLIENT KILL TYPE normal SKIPME yes"),
+        ];
+        let Reply::Bulk(Some(t)) = s(&mut c, "CLIENT LIST") else {
+            panic!()
+        };
+        out.push(Reply::Int(
+            String::from_utf8_lossy(&t).lines().count() as i64
+        ));
+        out.push(s(&mut c, "CLIENT KILL USER default SKIPME no"));
+        out
+    };
+    let a = run(&ours);
+    let b = run(&redis);
+    assert_eq!(a, b);
+}

@@ -382,6 +382,13 @@ pub fn call(srv: &mut Server, slot: usize, argv: &Argv<'_>, out: &mut Vec<u8>, s
     if let Some(r) = check(srv, slot, c, argv.len(), src, queued_flags, pubsub_context) {
         return refuse(srv, slot, idx, c, r, &mut reply, src);
     }
+    // CLIENT PAUSE: one test while nothing is paused.
+    if srv.pause.active()
+        && src == Source::Client
+        && super::pause::postpones(srv, slot, c, argv, queued_flags)
+    {
+        return super::pause::postpone(srv, slot);
+    }
     if queued_flags.is_some() && src == Source::Client && c.flags & flags::TX_CONTROL == 0 {
         if c.flags & flags::SCRIPT != 0 {
             // EXEC is checked against what the script declares it does (its shebang).

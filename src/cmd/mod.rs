@@ -27,6 +27,7 @@ pub mod keys;
 pub mod lists;
 pub mod monitor;
 pub mod multi;
+pub mod pause;
 pub mod pubsub;
 pub mod scripting;
 pub mod server;

@@ -178,6 +178,10 @@ pub struct Conn {
     pub mem_counted_bytes: usize,
     /// In MONITOR mode (`cmd::monitor`): fed every command, refused keyspace commands.
     pub monitor: bool,
+    /// Stopped by CLIENT PAUSE (`cmd::pause`): its next command waits in its input.
+    pub postponed: bool,
+    /// CLIENT REPLY's state (`cmd::pause::reply_mode`).
+    pub reply_mode: u8,
 }
 
 impl Conn {
@@ -248,6 +252,8 @@ impl Conn {
             send_buf_bytes: 0,
             mem_counted_bytes: 0,
             monitor: false,
+            postponed: false,
+            reply_mode: 0,
         }
     }
 
