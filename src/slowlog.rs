@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn trimming_keeps_32_arguments_and_128_bytes_of_each() {
-        let long = vec![b'x'; 200];
+        let long = [b'x'; 200];
         let args: Vec<&[u8]> = std::iter::repeat_n(&long[..], 40).collect();
         let t = trimmed_argv(40, args.iter().copied());
         assert_eq!(t.len(), 32);
