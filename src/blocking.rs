@@ -66,6 +66,9 @@ pub struct Blocked {
     /// Index into the server's command list, for the stats counted when the client unblocks.
     pub cmd_idx: usize,
     pub req: Request,
+    /// While the slow log is on: the command line as the slow log keeps it and the time
+    /// the command took before blocking, logged when it completes (`cmd::slowlog`).
+    pub slow: Option<crate::slowlog::Pending>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -167,6 +170,11 @@ impl Blocking {
 
     /// Takes the record of `slot` out of the client table, leaving its queue entries: a
     /// serve attempt either puts it back ([`Blocking::put_back`]) or [`Blocking::detach`]es it.
+    /// The record of the client blocked in `slot`.
+    pub fn blocked_mut(&mut self, slot: usize) -> Option<&mut Blocked> {
+        self.clients.get_mut(&slot)
+    }
+
     pub fn take(&mut self, slot: usize) -> Option<Blocked> {
         self.clients.remove(&slot)
     }
@@ -206,6 +214,7 @@ impl Blocking {
                 id,
                 cmd_idx,
                 req,
+                slow: None,
             },
         );
     }

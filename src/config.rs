@@ -226,6 +226,10 @@ pub struct Config {
     pub no_appendfsync_on_rewrite: bool,
     /// `#TS:<unix seconds>` annotations in the AOF, at most one per second.
     pub aof_timestamp_enabled: bool,
+    /// Observability (`slowlog`, `latency`): commands taking at least this many µs are
+    /// logged (-1: none, 0: every command), and the log keeps this many entries.
+    pub slowlog_log_slower_than_us: i64,
+    pub slowlog_max_len: u64,
 }
 
 /// `maxmemory-clients`: an amount of memory, or a percentage of `maxmemory` (Redis stores
@@ -385,6 +389,8 @@ impl Default for Config {
             auto_aof_rewrite_min_size: 64 * 1024 * 1024,
             no_appendfsync_on_rewrite: false,
             aof_timestamp_enabled: false,
+            slowlog_log_slower_than_us: 10_000,
+            slowlog_max_len: 128,
         }
     }
 }
@@ -1149,6 +1155,26 @@ pub static PARAMS: &[Param] = &[
                 b"local" => "local",
                 _ => return Err("argument(s) must be one of the following: no, yes, local".into()),
             };
+            Ok(())
+        },
+    },
+    Param {
+        name: "slowlog-log-slower-than",
+        mutable: true,
+        values: 1,
+        get: |c| c.slowlog_log_slower_than_us.to_string(),
+        set: |c, v| {
+            c.slowlog_log_slower_than_us = int_in(one(v), -1, i64::MAX)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "slowlog-max-len",
+        mutable: true,
+        values: 1,
+        get: |c| c.slowlog_max_len.to_string(),
+        set: |c, v| {
+            c.slowlog_max_len = int_in(one(v), 0, i64::MAX)? as u64;
             Ok(())
         },
     },

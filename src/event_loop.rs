@@ -276,6 +276,10 @@ impl EventLoop {
                         ready.push(slot);
                     }
                 }
+                // A CLIENT PAUSE whose time has passed ends within the turn.
+                if self.srv.pause.active() {
+                    crate::cmd::pause::check_end(&mut self.srv);
+                }
                 // Clients unblocked while commands ran were queued meanwhile: keep them.
                 ready.append(&mut self.srv.ready);
                 self.srv.ready = ready;

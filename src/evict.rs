@@ -187,6 +187,10 @@ pub fn over_limit(srv: &Server) -> bool {
 
 /// One eviction pass (see the module doc). Cheap when memory is within the limit.
 pub fn perform(srv: &mut Server) -> Outcome {
+    // Nothing is deleted in the server's name while clients are paused (Redis 7.0).
+    if srv.pause.active() {
+        return Outcome::Ok;
+    }
     let outcome = if over_limit(srv) {
         evict_pass(srv)
     } else {

@@ -202,6 +202,15 @@ pub struct Server {
     /// Completions a busy turn reaped but left to the loop's next turn (timers, signals,
     /// and the script's own client's operations).
     pub(crate) deferred_completions: Vec<crate::io::ring::Completion>,
+    /// Observability (`cmd::call::observe`): the slow log, and the shortest command time
+    /// (µs) anything wants to see, so that `cmd::call` tests one number per command;
+    /// `u64::MAX` when nothing does.
+    pub slowlog: crate::slowlog::SlowLog,
+    pub(crate) observe_us_min: u64,
+    /// Clients in MONITOR mode (`cmd::monitor`).
+    pub monitors: crate::monitor::Monitors,
+    /// CLIENT PAUSE (`cmd::pause`).
+    pub pause: crate::pause::Pause,
 }
 
 pub use crate::util::unix_ms;
@@ -319,8 +328,13 @@ impl Server {
             reply_error: crate::cmd::call::ReplyError::Failed,
             ring: None,
             deferred_completions: Vec::new(),
+            slowlog: crate::slowlog::SlowLog::default(),
+            observe_us_min: u64::MAX,
+            monitors: crate::monitor::Monitors::default(),
+            pause: crate::pause::Pause::default(),
         };
         srv.apply_access_params();
+        srv.apply_observe_params();
         srv.update_expiry_logging();
         crate::alloc::set_maxmemory(srv.config.maxmemory_bytes);
         srv.apply_clients_memory_limit();
@@ -342,6 +356,15 @@ impl Server {
         for db in &mut self.dbs {
             db.set_access_params(access);
         }
+    }
+
+    /// Recomputes `observe_us_min` from the settings (at start and after CONFIG SET), and
+    /// trims the slow log to its length.
+    pub fn apply_observe_params(&mut self) {
+        let slow = u64::try_from(self.config.slowlog_log_slower_than_us).unwrap_or(u64::MAX);
+        self.observe_us_min = slow;
+        let max_len = usize::try_from(self.config.slowlog_max_len).unwrap_or(usize::MAX);
+        self.slowlog.trim(max_len);
     }
 
     pub fn used_memory(&self) -> u64 {
@@ -615,8 +638,8 @@ impl Server {
         if conn.closed || conn.close_after_reply {
             return InputLeft::None;
         }
-        if conn.is_blocked() {
-            // Input stays buffered until the client is unblocked. Receiving goes on (so a
+        if conn.is_blocked() || conn.postponed {
+            // Input stays buffered until the client is unblocked (or the pause ends). Receiving goes on (so a
             // disconnect is seen); `resume_client` cancels a receive in flight so that the
             // buffered commands run as soon as the client is unblocked.
             self.touched.push(slot);
@@ -654,7 +677,17 @@ impl Server {
             match parser.parse(&mut inbuf, &limits) {
                 Status::Complete => {
                     let argv = parser.argv(&inbuf);
+                    let reply_start = out.len();
                     cmd::call::call(self, slot, &argv, &mut out, cmd::call::Source::Client);
+                    let c = &self.conns[slot];
+                    if c.postponed {
+                        // CLIENT PAUSE: the command stays in the input, parsed, until the
+                        // pause ends.
+                        break;
+                    }
+                    if c.reply_mode != 0 {
+                        cmd::pause::after_command(self, slot, &mut out, reply_start);
+                    }
                     parser.next_command();
                     ran += 1;
                     if self.output_limit_reached(slot, out.len()) {
@@ -785,6 +818,10 @@ impl Server {
         cmd::multi::discard(self, slot);
         cmd::pubsub::unsubscribe_all(self, slot);
         cmd::tracking::disable(self, slot);
+        cmd::monitor::stop(self, slot);
+        if self.conns.get(slot).is_some_and(|c| c.postponed) {
+            self.pause.forget(slot);
+        }
         self.uncount_client(slot);
         let Some(c) = self.conns.get_mut(slot) else {
             return;
@@ -841,8 +878,12 @@ impl Server {
         let tick = Duration::from_millis(1000 / self.hz.max(1) as u64);
         let deadline = Instant::now() + tick * ACTIVE_EXPIRE_SHARE_PCT / 100;
         let now_ms = self.now_ms;
+        cmd::pause::check_end(self);
+        // No active expiry while clients are paused (Redis 7.0): nothing is deleted in the
+        // server's name during a pause.
+        let paused = self.pause.active();
         for db in &mut self.dbs {
-            if db.expires_len() > 0 {
+            if db.expires_len() > 0 && !paused {
                 let n = db.active_expire(now_ms, usize::MAX, deadline);
                 self.stats.expired_keys_active += n as u64;
             }

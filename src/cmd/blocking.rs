@@ -554,6 +554,7 @@ fn serve_one(srv: &mut Server, slot: usize, key: &[u8]) -> bool {
     }
     srv.blocking.detach(slot, &b);
     count_call(srv, b.cmd_idx, failed);
+    super::slowlog::completed(srv, slot, b.slow);
     srv.conns[slot].mode = crate::net::conn::Mode::Normal;
     srv.resume_client(slot);
     true
@@ -602,6 +603,7 @@ pub fn unblock(srv: &mut Server, slot: usize, why: Unblock) -> bool {
         }
     }
     srv.stats.commands_processed += 1;
+    // Redis's slow log does not take a command that timed out or was unblocked.
     srv.resume_client(slot);
     #[cfg(debug_assertions)]
     srv.blocking.check_invariants(&srv.conns);

@@ -146,6 +146,8 @@ enum Refusal {
     Misconf,
     /// A RESP2 connection in the Pub/Sub context sent another command.
     PubSubContext,
+    /// A monitor (a replica, for Redis) sent a command that reads or writes keys.
+    MonitorKeyspace,
     Loading,
     /// A script is busy (past busy-reply-threshold) and the command is not `allow_busy`.
     Busy,
@@ -171,6 +173,7 @@ fn refusal_text(srv: &Server, c: &Command, r: Refusal, src: Source) -> String {
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             c.name
         ),
+        Refusal::MonitorKeyspace => "ERR Replica can't interact with the keyspace".into(),
         Refusal::Loading => "LOADING Redis is loading the dataset in memory".into(),
         Refusal::Busy => srv.scripts.run.busy_error().into(),
         Refusal::NoScript => "ERR This Redis command is not allowed from script".into(),
@@ -240,6 +243,11 @@ fn check(
         && srv.aof.misconf_error().is_some()
     {
         return Some(Refusal::Misconf);
+    }
+    if srv.conns[slot].monitor
+        && c.flags & (flags::READONLY | flags::WRITE | flags::MAY_REPLICATE) != 0
+    {
+        return Some(Refusal::MonitorKeyspace);
     }
     if pubsub_context && c.flags & flags::PUBSUB_CONTEXT == 0 {
         return Some(Refusal::PubSubContext);
@@ -374,6 +382,13 @@ pub fn call(srv: &mut Server, slot: usize, argv: &Argv<'_>, out: &mut Vec<u8>, s
     if let Some(r) = check(srv, slot, c, argv.len(), src, queued_flags, pubsub_context) {
         return refuse(srv, slot, idx, c, r, &mut reply, src);
     }
+    // CLIENT PAUSE: one test while nothing is paused.
+    if srv.pause.active()
+        && src == Source::Client
+        && super::pause::postpones(srv, slot, c, argv, queued_flags)
+    {
+        return super::pause::postpone(srv, slot);
+    }
     if queued_flags.is_some() && src == Source::Client && c.flags & flags::TX_CONTROL == 0 {
         if c.flags & flags::SCRIPT != 0 {
             // EXEC is checked against what the script declares it does (its shebang).
@@ -428,6 +443,11 @@ fn run(
     srv.current_slot = slot;
     srv.journal.begin_unit();
     let dirty_before = srv.stats.dirty;
+    // Monitors: one test while there are none. A script command is shown before its
+    // script runs (the script's commands follow it), any other after it ran.
+    if !srv.monitors.is_empty() && c.flags & flags::SCRIPT != 0 && src != Source::Loading {
+        super::monitor::feed(srv, slot, argv, false);
+    }
     let mut ctx = Ctx {
         srv,
         slot,
@@ -436,6 +456,12 @@ fn run(
     };
     (c.handler)(&mut ctx, argv);
     let failed = ctx.reply.buf.get(start) == Some(&b'-');
+    if !srv.monitors.is_empty()
+        && c.flags & (flags::ADMIN | flags::SKIP_MONITOR) == 0
+        && src != Source::Loading
+    {
+        super::monitor::feed(srv, slot, argv, src == Source::Script);
+    }
     let frame = std::mem::replace(&mut srv.frame, outer);
     // One test when nobody consumes effects or signals: the usual case costs nothing more.
     // `log_deletions` is on whenever the journal records or client-side caching has work
@@ -455,6 +481,12 @@ fn run(
     let t1 = crate::util::mono_ns();
     let us = t1.saturating_sub(srv.cmd_clock_ns) / 1000;
     srv.cmd_clock_ns = t1;
+    // Slow log, latency monitor: one test while nothing wants this command's time. Before
+    // the clients this command made ready are served, so that they are logged after it,
+    // as in Redis; a command that blocked its client is logged when it is served.
+    if us >= srv.observe_us_min && !srv.blocking.is_blocked(slot) {
+        observe(srv, slot, c, argv, us, src);
+    }
     // Nobody can be blocked, this client included, while the registry is empty.
     if !srv.blocking.is_empty() {
         if srv.journal.idle() {
@@ -467,7 +499,10 @@ fn run(
             srv.cmd_clock_ns = crate::util::mono_ns();
         }
         if srv.conns.get(slot).is_some_and(|c| c.is_blocked()) {
-            // Counted when it completes (served, timed out or unblocked).
+            // Counted when it completes (served, timed out or unblocked), and logged then.
+            if srv.config.slowlog_log_slower_than_us >= 0 {
+                super::slowlog::keep_blocked(srv, slot, argv, us);
+            }
             return;
         }
     }
@@ -477,6 +512,21 @@ fn run(
     srv.stats.commands_processed += 1;
     if failed {
         count_error_reply(srv, idx, us);
+    }
+}
+
+/// A command that ran `us` µs, at least what some observer wants to see (`observe_us_min`):
+/// the slow log takes it, as Redis's `call` does (not while loading the AOF; not a
+/// `skip_slowlog` command).
+#[cold]
+#[inline(never)]
+fn observe(srv: &mut Server, slot: usize, c: &Command, argv: &Argv<'_>, us: u64, src: Source) {
+    if src == Source::Loading {
+        return;
+    }
+    let slow = srv.config.slowlog_log_slower_than_us;
+    if slow >= 0 && us >= slow as u64 && c.flags & flags::SKIP_SLOWLOG == 0 {
+        super::slowlog::log(srv, slot, argv, us, src == Source::Script);
     }
 }
 

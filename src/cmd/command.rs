@@ -305,7 +305,9 @@ fn write_field(r: &mut Reply<'_>, name: &str, v: i32) {
 /// One COMMAND DOCS map: summary, since, group, complexity, doc_flags, deprecated_since,
 /// replaced_by, history, arguments, subcommands (the optional ones only when present).
 fn write_docs(r: &mut Reply<'_>, c: &Command) {
-    let fields = 4
+    // MONITOR is the one command Redis documents without a complexity.
+    let fields = 3
+        + usize::from(!c.complexity.is_empty())
         + usize::from(c.doc_flags != 0)
         + usize::from(c.deprecated_since.is_some())
         + usize::from(c.replaced_by.is_some())
@@ -319,6 +321,9 @@ fn write_docs(r: &mut Reply<'_>, c: &Command) {
         ("group", c.group.name()),
         ("complexity", c.complexity),
     ] {
+        if v.is_empty() && name == "complexity" {
+            continue;
+        }
         r.bulk(name.as_bytes());
         r.bulk(v.as_bytes());
     }

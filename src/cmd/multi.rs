@@ -348,6 +348,8 @@ pub fn cmd_reset(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     super::tracking::disable(ctx.srv, ctx.slot);
     discard(ctx.srv, ctx.slot);
     super::pubsub::unsubscribe_all(ctx.srv, ctx.slot);
+    super::monitor::stop(ctx.srv, ctx.slot);
+    ctx.conn().reply_mode = super::pause::reply_mode::ON;
     let needs_auth = ctx.srv.config.requirepass.is_some();
     let conn = ctx.conn();
     conn.db = 0;

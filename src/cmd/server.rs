@@ -358,20 +358,22 @@ pub fn cmd_client_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         "      Kill connections made from the specified address",
         "    * LADDR (<ip:port>|<unixsocket>:0)",
         "      Kill connections made to specified local address",
-        "    * TYPE (normal|master|replica|pubsub)",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
         "      Kill connections by type.",
         "    * USER <username>",
         "      Kill connections authenticated by <username>.",
         "    * SKIPME (YES|NO)",
         "      Skip killing current connection (default: yes).",
-        "    * ID <client-id>",
-        "      Kill connections by client id.",
         "LIST [options ...]",
         "    Return information about client connections. Options:",
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
         "      Return clients of specified type.",
-        "    * ID <client-id> [<client-id> ...]",
-        "      Return clients of specified IDs only.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
@@ -384,7 +386,7 @@ pub fn cmd_client_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     ]);
 }
 
@@ -487,6 +489,9 @@ pub(crate) fn client_info_line(
     let (sub, psub, ssub) = c.subs.as_deref().map_or((0, 0, 0), |s| {
         (s.channels.len(), s.patterns.len(), s.shard.len())
     });
+    if c.monitor {
+        flags.push('O');
+    }
     if c.subs.is_some() {
         flags.push('P');
     }
@@ -612,9 +617,10 @@ pub fn cmd_client_list(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         } else if eq(argv.get(i), "ID") && i + 1 < argv.len() {
             let mut v = Vec::new();
             for j in i + 1..argv.len() {
+                // Redis takes any integer (ids start at 1, so 0 or less matches nobody).
                 match arg_i64(argv.get(j)) {
-                    Some(n) if n > 0 => v.push(n as u64),
-                    _ => {
+                    Some(n) => v.push(u64::try_from(n).unwrap_or(0)),
+                    None => {
                         ctx.err("ERR Invalid client ID");
                         return;
                     }
@@ -1119,6 +1125,7 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.srv.config = next;
     ctx.srv.apply_clients_memory_limit();
     ctx.srv.apply_access_params();
+    ctx.srv.apply_observe_params();
     ctx.srv.update_expiry_logging();
     if ctx.srv.config.appendonly != aof_was {
         let on = ctx.srv.config.appendonly;

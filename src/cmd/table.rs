@@ -32,8 +32,8 @@ use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
 use super::{
-    bitmaps, blocking, command, debug, expire, functions, geo, hashes, hll, keys, lists, multi,
-    pubsub, scripting, server, sets, strings, tracking, zsets,
+    bitmaps, blocking, command, debug, expire, functions, geo, hashes, hll, keys, lists, monitor,
+    multi, pause, pubsub, scripting, server, sets, slowlog, strings, tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -92,7 +92,6 @@ pub mod flags {
         (SKIP_SLOWLOG, "skip_slowlog"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
-        (MAY_REPLICATE, "may_replicate"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
@@ -1016,7 +1015,7 @@ pub static COMMANDS: &[Command] = &[
         .summary("Stops receiving the messages of the patterns named, or of all patterns when none is named.")
         .complexity("O(N+M), N being the connection's patterns and M all patterns subscribed to.")
         .args(&[pattern("pattern").optional().multiple()]),
-    Command::new("publish", 3, PUBSUB | LOADING | STALE | FAST, pubsub::cmd_publish)
+    Command::new("publish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, pubsub::cmd_publish)
         .acl(acl::PUBSUB | acl::FAST)
         .group(Group::Pubsub)
         .since("2.0.0")
@@ -1039,7 +1038,7 @@ pub static COMMANDS: &[Command] = &[
         .summary("Stops receiving the messages of the shard channels named, or of all of them when none is named.")
         .complexity("O(N), N being the number of subscribers of a shard channel.")
         .args(&[string("shardchannel").optional().multiple()]),
-    Command::new("spublish", 3, PUBSUB | LOADING | STALE | FAST, pubsub::cmd_spublish)
+    Command::new("spublish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, pubsub::cmd_spublish)
         .acl(acl::PUBSUB | acl::FAST)
         .key_specs(&[spec(NOT_KEY, index(1), range(0, 1, 0))])
         .group(Group::Pubsub)
@@ -1088,7 +1087,7 @@ pub static COMMANDS: &[Command] = &[
         .summary("Stops watching every key this connection watches.")
         .complexity("O(1)"),
     // ---- scripting (cmd/scripting.rs)
-    Command::new("eval", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | SCRIPT, scripting::cmd_eval)
+    Command::new("eval", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | SCRIPT | MAY_REPLICATE, scripting::cmd_eval)
         .acl(acl::SLOW | acl::SCRIPTING)
         .key_specs(&[spec(RW | ACCESS | UPDATE, index(2), keynum(0, 1, 1))
             .notes("What the script does with its keys is unknown: the most a key can undergo.")])
@@ -1103,7 +1102,7 @@ pub static COMMANDS: &[Command] = &[
             key("key", 0).optional().multiple(),
             string("arg").optional().multiple(),
         ]),
-    Command::new("evalsha", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | SCRIPT, scripting::cmd_evalsha)
+    Command::new("evalsha", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | SCRIPT | MAY_REPLICATE, scripting::cmd_evalsha)
         .acl(acl::SLOW | acl::SCRIPTING)
         .key_specs(&[spec(RW | ACCESS | UPDATE, index(2), keynum(0, 1, 1))])
         .getkeys(GetKeys::NumKeys { store: 0, numkeys: 2, first: 3 })
@@ -1147,7 +1146,7 @@ pub static COMMANDS: &[Command] = &[
             string("arg").optional().multiple(),
         ]),
     // ---- functions (cmd/functions.rs)
-    Command::new("fcall", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | SCRIPT, functions::cmd_fcall)
+    Command::new("fcall", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | SCRIPT | MAY_REPLICATE, functions::cmd_fcall)
         .acl(acl::SLOW | acl::SCRIPTING)
         .key_specs(&[spec(RW | ACCESS | UPDATE, index(2), keynum(0, 1, 1))
             .notes("What the function does with its keys is unknown: the most a key can undergo.")])
@@ -1264,6 +1263,18 @@ pub static COMMANDS: &[Command] = &[
         .complexity("O(1)")
         .history(&[("7.0.0", "Takes several sections.")])
         .args(&[string("section").optional().multiple()]),
+    Command::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, monitor::cmd_monitor)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("1.0.0")
+        .summary("Turns this connection into a monitor that is sent every command the server runs."),
+    Command::new("slowlog", -2, 0, server::cmd_container_without_sub)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("2.2.12")
+        .summary("Groups the commands that read and clear the log of slow commands.")
+        .complexity("Varies with the subcommand.")
+        .subcommands(SLOWLOG_SUBCOMMANDS),
     Command::new("config", -2, 0, server::cmd_container_without_sub)
         .acl(acl::SLOW)
         .group(Group::Server)
@@ -2847,7 +2858,7 @@ pub static COMMANDS: &[Command] = &[
         .summary("Adds elements to a HyperLogLog, creating it when missing.")
         .complexity("O(1) per element.")
         .args(&[key("key", 0), string("element").optional().multiple()]),
-    Command::new("pfcount", -2, READONLY, hll::cmd_pfcount)
+    Command::new("pfcount", -2, READONLY | MAY_REPLICATE, hll::cmd_pfcount)
         .acl(acl::READ | acl::HYPERLOGLOG | acl::SLOW)
         .key_specs(&[spec(RW | ACCESS, index(1), range(-1, 1, 0)).notes(
             "RW: counting one key writes the computed cardinality into its header, which is \
@@ -3325,6 +3336,41 @@ pub static CLIENT_SUBCOMMANDS: &[Command] = &[
         .since("6.2.0")
         .summary("Describes this connection's client-side caching: its flags, redirect and prefixes.")
         .complexity("O(N), N being the prefixes followed."),
+    Command::new("client|pause", -3, ADMIN | NOSCRIPT | LOADING | STALE, pause::cmd_client_pause)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("2.9.50")
+        .summary("Holds the commands of normal clients, every one or only writes, for a number of milliseconds.")
+        .complexity("O(1)")
+        .history(&[("6.2.0", "The WRITE mode and the mode argument.")])
+        .args(&[
+            integer("timeout"),
+            oneof("mode", &[
+                pure_token("write", "WRITE"),
+                pure_token("all", "ALL"),
+            ])
+            .since("6.2.0")
+            .optional(),
+        ]),
+    Command::new("client|unpause", 2, ADMIN | NOSCRIPT | LOADING | STALE, pause::cmd_client_unpause)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("6.2.0")
+        .summary("Ends a CLIENT PAUSE at once; the held commands run in the order they came.")
+        .complexity("O(N), N being the number of paused clients."),
+    Command::new("client|reply", 3, NOSCRIPT | LOADING | STALE, pause::cmd_client_reply)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .group(Group::Connection)
+        .since("3.2.0")
+        .summary("Turns this connection's replies off or on, or drops the next one.")
+        .complexity("O(1)")
+        .args(&[
+            oneof("on_off_skip", &[
+                pure_token("on", "ON"),
+                pure_token("off", "OFF"),
+                pure_token("skip", "SKIP"),
+            ]),
+        ]),
     Command::new("client|help", 2, LOADING | STALE, server::cmd_client_help)
         .acl(acl::SLOW | acl::CONNECTION)
         .group(Group::Connection)
@@ -3389,7 +3435,7 @@ pub static SCRIPT_SUBCOMMANDS: &[Command] = &[
         .summary("Replies, for each SHA1 given, whether the script cache holds that script.")
         .complexity("O(N), N being the number of SHA1s given.")
         .args(&[string("sha1").multiple()]),
-    Command::new("script|flush", -2, NOSCRIPT, scripting::cmd_script_flush)
+    Command::new("script|flush", -2, NOSCRIPT | MAY_REPLICATE, scripting::cmd_script_flush)
         .acl(acl::SLOW | acl::SCRIPTING)
         .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
         .group(Group::Scripting)
@@ -3418,7 +3464,7 @@ pub static SCRIPT_SUBCOMMANDS: &[Command] = &[
         .since("2.6.0")
         .summary("Stops the script running past busy-reply-threshold, if it has not written.")
         .complexity("O(1)"),
-    Command::new("script|load", 3, NOSCRIPT | STALE, scripting::cmd_script_load)
+    Command::new("script|load", 3, NOSCRIPT | STALE | MAY_REPLICATE, scripting::cmd_script_load)
         .acl(acl::SLOW | acl::SCRIPTING)
         .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
         .group(Group::Scripting)
@@ -3516,6 +3562,40 @@ pub static FUNCTION_SUBCOMMANDS: &[Command] = &[
         .group(Group::Scripting)
         .since("7.0.0")
         .summary("Shows the function running now, if any, and the count of libraries and functions.")
+        .complexity("O(1)"),
+];
+
+/// SLOWLOG's subcommands.
+#[rustfmt::skip]
+pub static SLOWLOG_SUBCOMMANDS: &[Command] = &[
+    Command::new("slowlog|reset", 2, ADMIN | LOADING | STALE, slowlog::cmd_slowlog_reset)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+        .group(Group::Server)
+        .since("2.2.12")
+        .summary("Empties the slow log.")
+        .complexity("O(N), N being the number of entries dropped."),
+    Command::new("slowlog|help", 2, LOADING | STALE, slowlog::cmd_slowlog_help)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("6.2.0")
+        .summary("Lists the SLOWLOG subcommands with a line on each.")
+        .complexity("O(1)"),
+    Command::new("slowlog|get", -2, ADMIN | LOADING | STALE, slowlog::cmd_slowlog_get)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["request_policy:all_nodes", "nondeterministic_output"])
+        .group(Group::Server)
+        .since("2.2.12")
+        .summary("Replies with the newest entries of the slow log, newest first.")
+        .complexity("O(N), N being the number of entries in the reply.")
+        .history(&[("4.0.0", "Entries hold the client's address and name.")])
+        .args(&[integer("count").optional()]),
+    Command::new("slowlog|len", 2, ADMIN | LOADING | STALE, slowlog::cmd_slowlog_len)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"])
+        .group(Group::Server)
+        .since("2.2.12")
+        .summary("Replies with the number of entries in the slow log.")
         .complexity("O(1)"),
 ];
 
@@ -3715,7 +3795,12 @@ mod tests {
                 }
                 assert!(c.arity != 0, "{}", c.name);
                 for text in [c.since, c.summary, c.complexity] {
-                    assert!(!text.is_empty(), "{}: missing docs", c.name);
+                    // Redis documents MONITOR without a complexity.
+                    assert!(
+                        !text.is_empty() || c.name == "monitor",
+                        "{}: missing docs",
+                        c.name
+                    );
                 }
                 for (implied_by, cats) in [
                     (WRITE, acl::WRITE),

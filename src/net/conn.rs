@@ -176,6 +176,12 @@ pub struct Conn {
     /// What this connection last added to the server's clients' memory total
     /// (`Server::account_client`); 0 once it is closed.
     pub mem_counted_bytes: usize,
+    /// In MONITOR mode (`cmd::monitor`): fed every command, refused keyspace commands.
+    pub monitor: bool,
+    /// Stopped by CLIENT PAUSE (`cmd::pause`): its next command waits in its input.
+    pub postponed: bool,
+    /// CLIENT REPLY's state (`cmd::pause::reply_mode`).
+    pub reply_mode: u8,
 }
 
 impl Conn {
@@ -245,6 +251,9 @@ impl Conn {
             inbuf_away_bytes: 0,
             send_buf_bytes: 0,
             mem_counted_bytes: 0,
+            monitor: false,
+            postponed: false,
+            reply_mode: 0,
         }
     }
 

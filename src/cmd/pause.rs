@@ -1,0 +1,168 @@
+//! CLIENT PAUSE / UNPAUSE and CLIENT REPLY: commands that change when, or whether, a
+//! client's commands are answered (the pause state is `crate::pause`).
+//!
+//! A pause postpones, as Redis 7.0's `processCommand`, a normal client's command that passed
+//! every other check: under ALL every command, under WRITE those that write or may replicate
+//! (the table's `write` and `may_replicate` flags; EXEC by the commands it queued; a script
+//! by what it declares, a script without a shebang counting as a write). The command stays
+//! in the client's input, unparsed further, and the client runs nothing until the pause
+//! ends (its time passes, `check_end` on the loop's tick, or CLIENT UNPAUSE); then the
+//! postponed clients run again in the order they were stopped. Monitors (replicas for
+//! Redis) are never paused. While paused, active expiry and eviction do not run, so no
+//! deletion is made in the server's name (`Server::housekeeping`, `evict::perform`).
+//!
+//! CLIENT REPLY OFF drops every later reply of the client until CLIENT REPLY ON; SKIP drops
+//! the reply of the next command only. `Server::process_input` applies it after each command
+//! (`after_command`).
+
+use super::args::arg_i64;
+use super::{flags, Command, Ctx};
+use crate::pause::PauseKind;
+use crate::resp::Argv;
+use crate::server::Server;
+
+/// `Conn::reply_mode` values.
+pub mod reply_mode {
+    pub const ON: u8 = 0;
+    pub const OFF: u8 = 1;
+    /// CLIENT REPLY SKIP just ran: the next command's reply is dropped.
+    pub const SKIP_NEXT: u8 = 2;
+    /// The running command's reply is dropped.
+    pub const SKIP: u8 = 3;
+}
+
+/// CLIENT PAUSE timeout [WRITE|ALL].
+pub fn cmd_client_pause(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    if argv.len() > 4 {
+        let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
+        msg.extend_from_slice(argv.get(1));
+        msg.extend_from_slice(b"'. Try CLIENT HELP.");
+        return ctx.reply.error_bytes(&msg);
+    }
+    let Some(ms) = arg_i64(argv.get(2)) else {
+        return ctx.err("ERR timeout is not an integer or out of range");
+    };
+    if ms < 0 {
+        return ctx.err("ERR timeout is negative");
+    }
+    let kind = if argv.len() == 4 {
+        let m = argv.get(3);
+        if m.eq_ignore_ascii_case(b"write") {
+            PauseKind::Write
+        } else if m.eq_ignore_ascii_case(b"all") {
+            PauseKind::All
+        } else {
+            return ctx.err("ERR CLIENT PAUSE mode must be WRITE or ALL");
+        }
+    } else {
+        PauseKind::All
+    };
+    let end = ctx.srv.now_ms.saturating_add(ms as u64);
+    ctx.srv.pause.start(end, kind);
+    ctx.reply.ok();
+}
+
+/// CLIENT UNPAUSE.
+pub fn cmd_client_unpause(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    unpause(ctx.srv);
+    ctx.reply.ok();
+}
+
+/// CLIENT REPLY ON|OFF|SKIP.
+pub fn cmd_client_reply(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let m = argv.get(2);
+    let conn = ctx.conn();
+    if m.eq_ignore_ascii_case(b"on") {
+        conn.reply_mode = reply_mode::ON;
+        ctx.reply.ok();
+    } else if m.eq_ignore_ascii_case(b"off") {
+        conn.reply_mode = reply_mode::OFF;
+    } else if m.eq_ignore_ascii_case(b"skip") {
+        if conn.reply_mode != reply_mode::OFF {
+            conn.reply_mode = reply_mode::SKIP_NEXT;
+        }
+    } else {
+        ctx.syntax_error();
+    }
+}
+
+/// After a command of the client in `slot` whose reply started at `start` in `out`: drops
+/// the reply if CLIENT REPLY says so, and moves SKIP on by one command.
+#[cold]
+pub(crate) fn after_command(srv: &mut Server, slot: usize, out: &mut Vec<u8>, start: usize) {
+    let c = &mut srv.conns[slot];
+    match c.reply_mode {
+        reply_mode::OFF => out.truncate(start),
+        reply_mode::SKIP => {
+            out.truncate(start);
+            c.reply_mode = reply_mode::ON;
+        }
+        reply_mode::SKIP_NEXT => c.reply_mode = reply_mode::SKIP,
+        _ => {}
+    }
+}
+
+/// Whether the pause postpones command `c` (`argv`) of the client in `slot`;
+/// `queued_flags` are the or-ed flags of its transaction, if it is in one.
+#[cold]
+pub(crate) fn postpones(
+    srv: &mut Server,
+    slot: usize,
+    c: &Command,
+    argv: &Argv<'_>,
+    queued_flags: Option<u32>,
+) -> bool {
+    if srv.now_ms >= srv.pause.end_ms {
+        unpause(srv);
+        return false;
+    }
+    if srv.conns[slot].monitor {
+        return false;
+    }
+    match srv.pause.kind {
+        PauseKind::Off => false,
+        PauseKind::All => true,
+        PauseKind::Write => {
+            let writes = flags::WRITE | flags::MAY_REPLICATE;
+            let mut f = c.flags;
+            if c.flags & flags::EXEC != 0 {
+                f |= queued_flags.unwrap_or(0);
+            }
+            if c.flags & flags::SCRIPT != 0 {
+                f = super::scripting::declared_flags(srv, c, argv);
+            }
+            f & writes != 0
+        }
+    }
+}
+
+/// Stops the client in `slot` until the pause ends, its command left in its input.
+#[cold]
+pub(crate) fn postpone(srv: &mut Server, slot: usize) {
+    let c = &mut srv.conns[slot];
+    c.postponed = true;
+    let generation = c.generation;
+    srv.pause.postpone(slot, generation);
+}
+
+/// Ends the pause and lets the postponed clients go on, in the order they were stopped.
+pub fn unpause(srv: &mut Server) {
+    let waiting = srv.pause.end();
+    for (slot, generation) in waiting {
+        let Some(c) = srv.conns.get_mut(slot) else {
+            continue;
+        };
+        if c.generation != generation || !c.postponed {
+            continue;
+        }
+        c.postponed = false;
+        srv.resume_client(slot);
+    }
+}
+
+/// Ends the pause if its time has passed (the loop's tick).
+pub fn check_end(srv: &mut Server) {
+    if srv.pause.active() && srv.now_ms >= srv.pause.end_ms {
+        unpause(srv);
+    }
+}
