@@ -282,12 +282,7 @@ pub(crate) fn run_prepared(ctx: &mut Ctx<'_>, argv: &Argv<'_>, inv: Invocation<'
     // EVAL's effects and modified keys are those its commands state, each in its own call.
     srv.frame.set_propagated();
     srv.frame.set_signalled();
-    let prepared = chunk.and_then(|f| {
-        let keys = engine.array(argv.iter().skip(3).take(numkeys)).ok()?;
-        let args = engine.array(argv.iter().skip(3 + numkeys)).ok()?;
-        Some((f, keys, args))
-    });
-    let Some((f, keys, args)) = prepared else {
+    let Some(f) = chunk else {
         return ctx.err("ERR Error running script: out of memory");
     };
     let compat = script_flags & shebang::COMPAT != 0;
@@ -331,8 +326,8 @@ pub(crate) fn run_prepared(ctx: &mut Ctx<'_>, argv: &Argv<'_>, inv: Invocation<'
     // engine and the chunk were taken out of the server beforehand.
     let result = unsafe {
         match &runner {
-            None => engine.run(running, f, keys, args),
-            Some(r) => engine.run_with(running, r, f, keys, args),
+            None => engine.run(running, f, numkeys, argv.iter().skip(3)),
+            Some(r) => engine.run_with(running, r, f, numkeys, argv.iter().skip(3)),
         }
     };
     let srv = &mut *ctx.srv;

@@ -168,7 +168,14 @@ end
 -- Runs a registered function with its keys and arguments under the message handler:
 -- xpcall's results, as the EVAL runner returns them. Not a tail call: Lua 5.1 would report
 -- the function's frame as "(tail call)" to the handler. One result, as Redis takes.
-local function run(f, keys, args)
+-- The keys are the first `nkeys` strings after the function, the arguments the rest (as
+-- the EVAL runner splits them).
+local function run(f, nkeys, ...)
+  local keys, args = {...}, {}
+  for i = nkeys + 1, select('#', ...) do
+    args[i - nkeys] = keys[i]
+    keys[i] = nil
+  end
   return xpcall(function()
     local result = f(keys, args)
     return result

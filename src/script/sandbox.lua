@@ -436,9 +436,17 @@ meta_of[PG] = protect(global_meta)
 setmetatable(PG, {__index = G0, __newindex = ro_newindex})
 string_meta = protect({__index = proxy_of[string_table]})
 
--- Runs a compiled script with its KEYS and ARGV under the message handler; returns
--- xpcall's results (true and the script's first result, or false and the error).
-local function run(f, keys, argv)
+-- Runs a compiled script with its KEYS (the first `nkeys` strings after it) and ARGV (the
+-- rest) under the message handler; returns xpcall's results (true and the script's first
+-- result, or false and the error). The strings come in one table, whose tail moves to ARGV:
+-- KEYS keeps a longer array part, but nil past its keys, so `#KEYS` and iteration see only
+-- them.
+local function run(f, nkeys, ...)
+  local keys, argv = {...}, {}
+  for i = nkeys + 1, select('#', ...) do
+    argv[i - nkeys] = keys[i]
+    keys[i] = nil
+  end
   rawset(G0, 'KEYS', keys)
   rawset(G0, 'ARGV', argv)
   return xpcall(f, handler)
