@@ -89,6 +89,11 @@ pub fn mapped_add(bytes: usize) {
     MAPPED.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Bytes of the directly mapped bucket arrays.
+pub fn mapped() -> usize {
+    MAPPED.load(Ordering::Relaxed)
+}
+
 pub fn mapped_sub(bytes: usize) {
     MAPPED.fetch_sub(bytes, std::sync::atomic::Ordering::Relaxed);
 }
@@ -157,11 +162,11 @@ pub const fn block_bytes(size: usize) -> usize {
 }
 
 /// The start-up figure MEMORY STATS reports as `startup.allocated` (Redis's
-/// `initial_memory_usage`): `allocated()` once the server is set up, before data is loaded.
+/// `initial_memory_usage`): used_memory once the server is set up, before data is loaded.
 static STARTUP: AtomicUsize = AtomicUsize::new(0);
 
-pub fn mark_startup() {
-    STARTUP.store(allocated(), Ordering::Relaxed);
+pub fn mark_startup(used_memory: usize) {
+    STARTUP.store(used_memory, Ordering::Relaxed);
 }
 
 pub fn startup() -> usize {

@@ -420,15 +420,26 @@ impl List {
     /// Heap bytes the list holds, as the allocator counts them: the node array and each
     /// node's buffer at their capacities (`usable` maps a request to the allocator's size).
     pub fn heap_bytes(&self, usable: impl Fn(usize) -> usize) -> usize {
-        let array = self.nodes.capacity() * std::mem::size_of::<Node>();
-        let mut total = if array > 0 { usable(array) } else { 0 };
-        for n in &self.nodes {
-            let b = n.heap_bytes();
-            if b > 0 {
-                total += usable(b);
-            }
+        self.heap_bytes_sampled(usize::MAX, usable)
+    }
+
+    /// `heap_bytes` with the node buffers averaged over the first `samples` nodes and
+    /// multiplied by the node count (MEMORY USAGE's sampling, as Redis's for quicklists).
+    pub fn heap_bytes_sampled(&self, samples: usize, usable: impl Fn(usize) -> usize) -> usize {
+        let block = |b: usize| if b > 0 { usable(b) } else { 0 };
+        let array = block(self.nodes.capacity() * std::mem::size_of::<Node>());
+        let mut seen = 0usize;
+        let mut sum = 0usize;
+        for n in self.nodes.iter().take(samples) {
+            sum += block(n.heap_bytes());
+            seen += 1;
         }
-        total
+        let nodes = if seen == 0 || seen == self.nodes.len() {
+            sum
+        } else {
+            (sum as f64 / seen as f64 * self.nodes.len() as f64) as usize
+        };
+        array + nodes
     }
 
     /// Whether node `i` should be compressed: it is not among the `depth` nodes at either end.
