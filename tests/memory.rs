@@ -269,11 +269,14 @@ fn usage_vs_growth(make: &dyn Fn(usize) -> Vec<String>, n: usize) -> (i64, i64) 
 /// INFO's `mem_clients_normal`. A mistake in any structure's size (a missed allocation, a
 /// wrong size class, a node array counted at its length instead of its capacity) shows as
 /// several percent on some kind.
+/// Makes the commands that create key number `i` of one kind.
+type MakeKey = Box<dyn Fn(usize) -> Vec<String>>;
+
 #[test]
 fn usage_follows_the_allocator() {
     let n = 10_000;
     let long = "x".repeat(100);
-    let kinds: Vec<(&str, Box<dyn Fn(usize) -> Vec<String>>)> = vec![
+    let kinds: Vec<(&str, MakeKey)> = vec![
         ("integers", Box::new(|i| vec![format!("SET int:{i} {i}")])),
         (
             "short strings",
@@ -308,7 +311,7 @@ fn usage_follows_the_allocator() {
             Box::new(|i| vec![format!("ZADD zset:{i} 1 a 2 b 3 m{i}")]),
         ),
     ];
-    let big = |prefix: &'static str, kind: &'static str| -> Box<dyn Fn(usize) -> Vec<String>> {
+    let big = |prefix: &'static str, kind: &'static str| -> MakeKey {
         Box::new(move |i| {
             let mut lines = Vec::new();
             for chunk in 0..10 {

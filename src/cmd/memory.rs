@@ -172,7 +172,7 @@ impl Overhead {
             dbs,
             overhead_total,
             keys,
-            bytes_per_key: if keys > 0 { net / keys } else { 0 },
+            bytes_per_key: net.checked_div(keys).unwrap_or(0),
             dataset,
             dataset_perc: dataset as f32 * 100.0 / net as f32,
             peak_perc: total as f32 * 100.0 / peak.max(1) as f32,
