@@ -12,7 +12,9 @@
 //! a page for those, which is noise next to their size.
 //!
 //! The `unsafe` here is the `GlobalAlloc` trait's own (the `cap` crate that did the counting
-//! before hid the same): each method forwards its arguments to `System` untouched.
+//! before hid the same): each method forwards its arguments to `System` untouched; and two
+//! calls into glibc that take no pointers (`mallinfo2` for MEMORY STATS / MALLOC-STATS,
+//! `malloc_trim` for MEMORY PURGE), kept here with the allocator they ask about.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,9 +22,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Bytes currently counted for live heap blocks.
 static HEAP: AtomicUsize = AtomicUsize::new(0);
 
-/// glibc's usable size for a request of `size` bytes (see the module doc).
+/// glibc's usable size for a request of `size` bytes (see the module doc): what a block of
+/// that size adds to `allocated()`. MEMORY USAGE sizes ringkv's structures with it.
 #[inline(always)]
-const fn usable(size: usize) -> usize {
+pub const fn usable(size: usize) -> usize {
     let chunk = (size + 8 + 15) & !15;
     if chunk < 32 {
         24
@@ -86,6 +89,11 @@ pub fn mapped_add(bytes: usize) {
     MAPPED.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Bytes of the directly mapped bucket arrays.
+pub fn mapped() -> usize {
+    MAPPED.load(Ordering::Relaxed)
+}
+
 pub fn mapped_sub(bytes: usize) {
     MAPPED.fetch_sub(bytes, std::sync::atomic::Ordering::Relaxed);
 }
@@ -141,6 +149,74 @@ pub fn set_maxmemory(bytes: u64) {
 pub fn fits_under_maxmemory(more_bytes: usize) -> bool {
     let max = MAXMEMORY.load(std::sync::atomic::Ordering::Relaxed);
     max == 0 || allocated().saturating_add(more_bytes) <= max
+}
+
+/// Bytes the allocator counts for a block of `size` bytes, 0 for none (an empty `Vec` or
+/// `Box<[u8]>` allocates nothing).
+pub const fn block_bytes(size: usize) -> usize {
+    if size == 0 {
+        0
+    } else {
+        usable(size)
+    }
+}
+
+/// The start-up figure MEMORY STATS reports as `startup.allocated` (Redis's
+/// `initial_memory_usage`): used_memory once the server is set up, before data is loaded.
+static STARTUP: AtomicUsize = AtomicUsize::new(0);
+
+pub fn mark_startup(used_memory: usize) {
+    STARTUP.store(used_memory, Ordering::Relaxed);
+}
+
+pub fn startup() -> usize {
+    STARTUP.load(Ordering::Relaxed)
+}
+
+/// glibc's own account of its heap (`mallinfo2(3)`), in bytes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HeapInfo {
+    /// Bytes obtained from the system with brk/sbrk, in all arenas (`arena`).
+    pub arena: usize,
+    /// Bytes in blocks served by their own mmap (`hblkhd`), and how many (`hblks`).
+    pub mmapped: usize,
+    pub mmapped_blocks: usize,
+    /// Bytes in blocks handed out (`uordblks`) and free inside the arenas (`fordblks`).
+    pub in_use: usize,
+    pub free: usize,
+    /// Free bytes at the top of the main heap, which `malloc_trim` could give back
+    /// (`keepcost`).
+    pub top_releasable: usize,
+    /// Free chunks (`ordblks`) and fastbin chunks (`smblks`, `fsmblks` bytes).
+    pub free_chunks: usize,
+    pub fastbin_chunks: usize,
+    pub fastbin_bytes: usize,
+}
+
+pub fn heap_info() -> HeapInfo {
+    // SAFETY: mallinfo2 takes no arguments, only reads glibc's statistics and returns them by
+    // value.
+    let m = unsafe { libc::mallinfo2() };
+    HeapInfo {
+        arena: m.arena,
+        mmapped: m.hblkhd,
+        mmapped_blocks: m.hblks,
+        in_use: m.uordblks,
+        free: m.fordblks,
+        top_releasable: m.keepcost,
+        free_chunks: m.ordblks,
+        fastbin_chunks: m.smblks,
+        fastbin_bytes: m.fsmblks,
+    }
+}
+
+/// Asks glibc to give free heap memory back to the kernel (`malloc_trim(0)`: the free top of
+/// each arena and, since glibc 2.8, the free whole pages inside them). True if it released
+/// any.
+pub fn trim() -> bool {
+    // SAFETY: malloc_trim takes a padding count, touches only glibc's own free lists, and is
+    // safe to call at any time from any thread.
+    unsafe { libc::malloc_trim(0) == 1 }
 }
 
 #[cfg(test)]

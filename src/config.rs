@@ -204,6 +204,9 @@ pub struct Config {
     pub enable_debug_command: &'static str,
     /// Collection encodings switch at these sizes, as Redis's (see `types`).
     pub list_max_listpack_size: i32,
+    /// `list-compress-depth`: plain nodes kept at each end of a new list, the rest
+    /// LZF-compressed (0: no compression).
+    pub list_compress_depth: u32,
     pub hash_max_listpack_entries: usize,
     pub hash_max_listpack_value: usize,
     pub set_max_intset_entries: usize,
@@ -373,6 +376,7 @@ impl Default for Config {
             save_params: Vec::new(),
             enable_debug_command: "no",
             list_max_listpack_size: -2,
+            list_compress_depth: 0,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
@@ -840,6 +844,16 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.list_max_listpack_size.to_string(),
         set: |c, v| {
             c.list_max_listpack_size = int_in(one(v), i32::MIN as i64, i32::MAX as i64)? as i32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "list-compress-depth",
+        mutable: true,
+        values: 1,
+        get: |c| c.list_compress_depth.to_string(),
+        set: |c, v| {
+            c.list_compress_depth = int_in(one(v), 0, i32::MAX as i64)? as u32;
             Ok(())
         },
     },

@@ -88,6 +88,9 @@ impl EventLoop {
         };
         let ring = Ring::new(4096).map_err(|e| e.to_string())?;
         let mut srv = Server::new(config);
+        // MEMORY STATS's startup.allocated: the server set up, nothing loaded yet (Redis's
+        // initial_memory_usage).
+        crate::alloc::mark_startup(srv.used_memory() as usize);
         // As Redis: the AOF when it is on, else the RDB snapshot.
         if srv.config.appendonly {
             srv.aof_start()?;

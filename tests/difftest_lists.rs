@@ -374,13 +374,30 @@ impl Gen {
 random_stream_tests!(stream, DEFAULT_SEED, DEFAULT_N);
 
 fn stream(seed: u64, n: usize, events: Option<&str>) {
+    stream_compressed(seed, n, events, 0);
+}
+
+/// The random stream with `list-compress-depth` 1 and 2 on both servers: lists made by the
+/// stream keep their interior nodes LZF-compressed, and every reply must still agree.
+#[test]
+fn random_stream_compress_depth() {
+    let seed = common::diff::env_or("DIFFTEST_SEED", DEFAULT_SEED);
+    let n = common::diff::env_or("DIFFTEST_N", DEFAULT_N);
+    for depth in [1, 2] {
+        stream_compressed(seed + u64::from(depth), n / 2, None, depth);
+    }
+}
+
+fn stream_compressed(seed: u64, n: usize, events: Option<&str>, compress_depth: u32) {
     eprintln!(
-        "difftest_lists: seed {seed}, {n} commands (DIFFTEST_SEED / DIFFTEST_N), events {events:?}"
+        "difftest_lists: seed {seed}, {n} commands (DIFFTEST_SEED / DIFFTEST_N), events \
+         {events:?}, list-compress-depth {compress_depth}"
     );
     let mut d = Diff::start(seed);
     if let Some(classes) = events {
         d.pair.watch_events(classes);
     }
+    let depth = compress_depth.to_string();
     for side in [&mut d.pair.ours, &mut d.pair.redis] {
         for resp3 in [false, true] {
             assert_eq!(
@@ -388,6 +405,11 @@ fn stream(seed: u64, n: usize, events: Option<&str>) {
                 Reply::ok()
             );
         }
+        assert_eq!(
+            side.conn(false)
+                .cmd_str(&["CONFIG", "SET", "list-compress-depth", &depth]),
+            Reply::ok()
+        );
     }
     let mut g = Gen {
         rng: StdRng::seed_from_u64(seed),

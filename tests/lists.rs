@@ -11,7 +11,7 @@ use common::{Raw, Reply, Server};
 use models::{list_remove_matching, list_same};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use ringkv::types::list::{End, List};
+use ringkv::types::list::{End, List, Shape};
 
 // ---------------------------------------------------------------------------------------------
 // Model test
@@ -30,9 +30,12 @@ fn random_elem(rng: &mut StdRng) -> Vec<u8> {
     (0..len).map(|_| b"abc"[rng.gen_range(0..3)]).collect()
 }
 
-fn run_model(fill: i32, seed: u64) {
+fn run_model(fill: i32, compress_depth: u32, seed: u64) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut list = List::new(fill);
+    let mut list = List::with_shape(Shape {
+        fill,
+        compress_depth,
+    });
     let mut model: VecDeque<Vec<u8>> = VecDeque::new();
     for step in 0..MODEL_STEPS {
         // Grow for the first half, then lean towards shrinking so the list also empties.
@@ -62,9 +65,13 @@ fn run_model(fill: i32, seed: u64) {
             }
             7 => {
                 let i = rng.gen_range(0..=model.len());
-                assert_eq!(list.get(i), model.get(i).map(Vec::as_slice), "step {step}");
-                let from: Vec<&[u8]> = list.iter_from(i).collect();
-                let want: Vec<&[u8]> = model.iter().skip(i).map(Vec::as_slice).collect();
+                assert_eq!(
+                    list.get(i).as_deref(),
+                    model.get(i).map(Vec::as_slice),
+                    "step {step}"
+                );
+                let from: Vec<Vec<u8>> = list.iter_from(i).map(|e| e.into_owned()).collect();
+                let want: Vec<Vec<u8>> = model.iter().skip(i).cloned().collect();
                 assert_eq!(from, want, "step {step}: iter_from({i})");
             }
             8 => {
@@ -143,8 +150,63 @@ fn model_against_vecdeque() {
         .into_iter()
         .enumerate()
     {
-        run_model(fill, 0xC0FFEE + i as u64);
+        run_model(fill, 0, 0xC0FFEE + i as u64);
     }
+}
+
+/// The same operations on lists with `list-compress-depth` 1, 2 and 3: interior nodes stay
+/// compressed (or are known not to compress) after every step, and the contents follow the
+/// model as without compression.
+#[test]
+fn model_against_vecdeque_compressed() {
+    for (i, (fill, depth)) in [(-2, 1), (-1, 2), (3, 1), (1, 3), (7, 2), (0, 1)]
+        .into_iter()
+        .enumerate()
+    {
+        run_model(fill, depth, 0xDEC0DE + i as u64);
+    }
+}
+
+#[test]
+fn compression_keeps_the_ends_plain_and_shrinks_the_middle() {
+    let shape = |compress_depth| Shape {
+        fill: -2,
+        compress_depth,
+    };
+    let elem =
+        |i: usize| format!("element number {i:08} of a long and repetitive list").into_bytes();
+    let usable = |n: usize| n;
+    let mut plain = List::with_shape(shape(0));
+    let mut packed = List::with_shape(shape(1));
+    for i in 0..5_000 {
+        plain.push_back(&elem(i));
+        packed.push_back(&elem(i));
+    }
+    packed.check_invariants();
+    assert_eq!(packed.compressed_nodes(), packed.node_count() - 2);
+    assert!(
+        packed.heap_bytes(usable) * 3 < plain.heap_bytes(usable),
+        "{} vs {}",
+        packed.heap_bytes(usable),
+        plain.heap_bytes(usable)
+    );
+    // Reads in the middle see the same elements; writes there recompress the node.
+    assert_eq!(packed.get(2_500).as_deref(), Some(&elem(2_500)[..]));
+    assert!(packed.set(2_500, b"changed"));
+    packed.insert(1_000, b"inserted");
+    packed.check_invariants();
+    assert_eq!(packed.compressed_nodes(), packed.node_count() - 2);
+    assert_eq!(packed.get(2_501).as_deref(), Some(&b"changed"[..]));
+    assert_eq!(packed.position(b"inserted"), Some(1_000));
+    // Popping down to two nodes leaves nothing compressed.
+    while packed.node_count() > 2 {
+        let nodes = packed.node_count();
+        while packed.node_count() == nodes {
+            packed.pop_front();
+        }
+        packed.check_invariants();
+    }
+    assert_eq!(packed.compressed_nodes(), 0);
 }
 
 #[test]
@@ -165,7 +227,7 @@ fn nodes_follow_fill() {
     l.push_back(&[b'y'; 10_000]);
     l.push_back(b"z");
     l.check_invariants();
-    assert_eq!(l.get(101), Some(&b"z"[..]));
+    assert_eq!(l.get(101).as_deref(), Some(&b"z"[..]));
 }
 
 // ---------------------------------------------------------------------------------------------

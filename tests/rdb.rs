@@ -2019,3 +2019,90 @@ fn aof_off_rewrite_and_enabling_wait_for_bgsave_as_in_redis() {
     // The restart also checks that the first base holds the dataset.
     same_as_redis_then_restart("aofoff", &[], &[], aof_off_during_bgsave_script);
 }
+
+/// Long lists made under `list-compress-depth` (1 and 2) in each server: the dump of each
+/// server loads into the other with the same contents (DEBUG DIGEST and LRANGE), with and
+/// without compression set on the loading side, and Redis's dump of a list holds its interior
+/// nodes as LZF blobs, as ringkv's does.
+#[test]
+fn compressed_lists_cross_both_ways() {
+    let workload = |depth: &str| {
+        let mut w = vec![
+            s(&["CONFIG", "SET", "list-compress-depth", depth]),
+            s(&["CONFIG", "SET", "rdbcompression", "no"]),
+        ];
+        let mut l = s(&["RPUSH", "long"]);
+        l.extend((0..5_000).map(|i| format!("element-{:040}", i % 100).into_bytes()));
+        w.push(l);
+        // LSET and LINSERT in the middle rewrite compressed nodes.
+        w.push(s(&["LSET", "long", "2500", "changed"]));
+        w.push(s(&["LINSERT", "long", "BEFORE", "changed", "inserted"]));
+        let mut short = s(&["LPUSH", "short"]);
+        short.extend((0..10).map(|i| format!("{i}").into_bytes()));
+        w.push(short);
+        w
+    };
+    for depth in ["1", "2"] {
+        let mut dumps = Vec::new();
+        let mut digests = Vec::new();
+        for redis in [false, true] {
+            let dir = TempDir::new("lzfl");
+            let srv = if redis {
+                start_redis(&dir)
+            } else {
+                start_ringkv(&dir)
+            };
+            run_all(&mut srv.raw(), &workload(depth));
+            digests.push(digest(srv.port));
+            save(srv.port);
+            let dump = std::fs::read(dir.dump()).expect("read dump");
+            dumps.push(dump);
+        }
+        assert_eq!(digests[0], digests[1], "depth {depth}: same contents");
+        for d in &dumps {
+            // Redis's LZF string marker after the node container byte (2 = packed).
+            assert!(
+                d.windows(2).any(|w| w == [2, 0xC3]),
+                "depth {depth}: a dump without LZF nodes"
+            );
+        }
+        // Each dump into the other server, with compression on and off there.
+        for (from, dump) in ["ringkv", "redis"].iter().zip(&dumps) {
+            for load_depth in ["0", depth] {
+                for into_redis in [false, true] {
+                    let dir = TempDir::new("lzfl-load");
+                    std::fs::write(dir.dump(), dump).expect("write dump");
+                    let args = [
+                        "--dir",
+                        dir.s(),
+                        "--list-compress-depth",
+                        load_depth,
+                        "--enable-debug-command",
+                        "yes",
+                    ];
+                    let srv = if into_redis {
+                        Server::start_redis(&args)
+                    } else {
+                        Server::start_bin(&common::ringkv_bin(), &args)
+                    };
+                    let mut c = srv.raw();
+                    c.wait_loaded();
+                    assert_eq!(
+                        digest_of(&mut c),
+                        digests[0],
+                        "{from}'s dump (depth {depth}) loaded by {} with depth {load_depth}",
+                        if into_redis { "redis" } else { "ringkv" }
+                    );
+                    assert_eq!(
+                        c.cmd_str(&["LINDEX", "long", "2501"]),
+                        Reply::bulk(b"changed")
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn digest_of(c: &mut Raw) -> String {
+    status(c.cmd_str(&["DEBUG", "DIGEST"]))
+}

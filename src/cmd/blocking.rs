@@ -52,10 +52,14 @@ use crate::keyspace::value::ValueType;
 use crate::resp::reply::Reply;
 use crate::resp::Argv;
 use crate::server::Server;
-use crate::types::list::End;
+use crate::types::list::{End, Shape};
 
-fn fill(ctx: &Ctx<'_>) -> i32 {
-    ctx.srv.config.list_max_listpack_size
+/// The shape of a list a push creates now (`list-max-listpack-size`, `list-compress-depth`).
+fn shape(ctx: &Ctx<'_>) -> Shape {
+    Shape {
+        fill: ctx.srv.config.list_max_listpack_size,
+        compress_depth: ctx.srv.config.list_compress_depth,
+    }
 }
 
 fn list_request(from: End, to: End, count: Option<usize>, deadline_ms: u64) -> Request {
@@ -104,9 +108,9 @@ fn serve_move(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
     let Some(dst) = req.target.as_deref() else {
         return false;
     };
-    let (now_ms, fill) = (ctx.now_ms, fill(ctx));
+    let (now_ms, shape) = (ctx.now_ms, shape(ctx));
     let mark = ctx.new_mark();
-    match op_move(ctx.db(), key, dst, req.from, req.to, fill, now_ms) {
+    match op_move(ctx.db(), key, dst, req.from, req.to, shape, now_ms) {
         Ok(Some(v)) => {
             reply_moved(ctx, key, dst, (req.from, req.to), mark, &v);
             ctx.dirty(1);
@@ -177,10 +181,10 @@ pub fn cmd_brpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 /// BLMOVE and BRPOPLPUSH once their arguments are parsed.
 fn bmove_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, from: End, to: End, deadline_ms: u64) {
-    let (now_ms, fill) = (ctx.now_ms, fill(ctx));
+    let (now_ms, shape) = (ctx.now_ms, shape(ctx));
     let (src, dst) = (argv.get(1), argv.get(2));
     let mark = ctx.new_mark();
-    match op_move(ctx.db(), src, dst, from, to, fill, now_ms) {
+    match op_move(ctx.db(), src, dst, from, to, shape, now_ms) {
         Ok(Some(v)) => {
             reply_moved(ctx, src, dst, (from, to), mark, &v);
             ctx.dirty(1);

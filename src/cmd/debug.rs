@@ -21,15 +21,16 @@
 //! (no access-clock update, no keyspace hit or miss):
 //! ```text
 //! Value at:<address> refcount:N encoding:E serializedlength:N lru:N lru_seconds_idle:N
-//!   and for a list: ql_nodes:N ql_avg_node:F.2 ql_listpack_max:FILL ql_compressed:0
+//!   and for a list: ql_nodes:N ql_avg_node:F.2 ql_listpack_max:FILL ql_compressed:0|1
 //!                   ql_uncompressed_size:N
 //! ```
 //! `refcount` and `encoding` are OBJECT's; `serializedlength` is the value's bytes in an RDB
 //! written now (`rdb::saved_value_len`, with rdbcompression); `lru` is the raw 24-bit access
 //! word, which holds LFU data under an LFU policy, and `lru_seconds_idle` is computed from it
 //! as from an LRU clock whatever the policy, as Redis does. The `ql_` fields describe the
-//! list's own nodes, each sized as the listpack Redis would hold for its entries; ringkv never
-//! compresses nodes (list-compress-depth 0). Our nodes are filled by our entry encoding, not
+//! list's own nodes, each sized as the listpack Redis would hold for its entries;
+//! `ql_compressed` is 1 when the list was made with a `list-compress-depth`, as Redis's
+//! (whether it compresses, not whether a node is compressed now). Our nodes are filled by our entry encoding, not
 //! by listpack sizes, so a list of many small integers has more nodes here than in Redis (and
 //! a larger `ql_uncompressed_size`, 7 bytes a node); `serializedlength` follows the RDB
 //! writer, which groups nodes as Redis does for appended elements. A key past its deadline is
@@ -83,7 +84,7 @@ fn value_digest(d: &mut Digest, v: &Value, has_ttl: bool) {
         Value::Int(_) | Value::Small(_) | Value::Emb(_) | Value::Raw(_) => {
             mix_digest(d, v.str_bytes(&mut ibuf).unwrap_or_default());
         }
-        Value::List(l) => l.iter().for_each(|e| mix_digest(d, e)),
+        Value::List(l) => l.iter().for_each(|e| mix_digest(d, &e)),
         Value::Set(s) => s.for_each(|m| xor_digest(d, m.bytes(&mut ibuf))),
         Value::ZSet(z) => {
             for (m, score) in z.iter_from(0, false) {
@@ -136,6 +137,8 @@ struct QuicklistInfo {
     nodes: usize,
     len: usize,
     fill: i32,
+    /// Made with a compression depth.
+    compressed: bool,
     /// The sum of the nodes' listpack sizes (Redis's `node->sz`).
     listpack_bytes: usize,
 }
@@ -147,7 +150,7 @@ impl QuicklistInfo {
         for count in l.node_lens() {
             let mut w = LpWriter::new();
             for e in elements.by_ref().take(count) {
-                w.push(e);
+                w.push(&e);
             }
             listpack_bytes += w.finish().len();
         }
@@ -155,6 +158,7 @@ impl QuicklistInfo {
             nodes: l.node_count(),
             len: l.len(),
             fill: l.fill(),
+            compressed: l.compress_depth() != 0,
             listpack_bytes,
         }
     }
@@ -191,9 +195,12 @@ impl DebugObject {
             let avg = q.len as f64 / q.nodes.max(1) as f64;
             let _ = write!(
                 s,
-                " ql_nodes:{} ql_avg_node:{avg:.2} ql_listpack_max:{} ql_compressed:0 \
+                " ql_nodes:{} ql_avg_node:{avg:.2} ql_listpack_max:{} ql_compressed:{} \
                  ql_uncompressed_size:{}",
-                q.nodes, q.fill, q.listpack_bytes
+                q.nodes,
+                q.fill,
+                u8::from(q.compressed),
+                q.listpack_bytes
             );
         }
         s
@@ -478,6 +485,7 @@ mod tests {
             nodes: 8,
             len: 17,
             fill: -2,
+            compressed: false,
             listpack_bytes: 100,
         });
         assert!(o.line().ends_with(

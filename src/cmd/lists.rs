@@ -38,7 +38,7 @@ use crate::keyspace::Db;
 use crate::notify::class;
 use crate::resp::reply::Reply;
 use crate::resp::Argv;
-use crate::types::list::{End, List};
+use crate::types::list::{End, List, Shape};
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
@@ -89,7 +89,7 @@ fn range_bounds(len: usize, start: i64, end: i64) -> Option<(usize, usize)> {
 // Keyspace operations
 
 /// LPUSH/RPUSH (`create`) and LPUSHX/RPUSHX (`!create`): pushes each element in turn at
-/// `end`, creating the list (with node size `fill`) when missing and `create` is set. Returns
+/// `end`, creating the list (with `shape`) when missing and `create` is set. Returns
 /// the new length, or 0 when the key is missing and `create` is not set (nothing was done).
 pub fn op_push<'e>(
     db: &mut Db,
@@ -97,7 +97,7 @@ pub fn op_push<'e>(
     elems: impl IntoIterator<Item = &'e [u8]>,
     end: End,
     create: bool,
-    fill: i32,
+    shape: Shape,
     now_ms: u64,
 ) -> Result<usize, OpError> {
     if let Some(l) = list_mut(db, key, now_ms)? {
@@ -109,7 +109,7 @@ pub fn op_push<'e>(
     if !create {
         return Ok(0);
     }
-    let mut l = List::new(fill);
+    let mut l = List::with_shape(shape);
     for e in elems {
         l.push(end, e);
     }
@@ -166,7 +166,7 @@ pub fn op_mpop(
 }
 
 /// LMOVE/RPOPLPUSH: pops one element from `from` of `src` and pushes it at `to` of `dst`
-/// (created with node size `fill` if missing). Both types are checked before anything moves.
+/// (created with `shape` if missing). Both types are checked before anything moves.
 /// When `src == dst` the list rotates in place and keeps its TTL. Ok(None) if `src` is
 /// missing.
 pub fn op_move(
@@ -175,7 +175,7 @@ pub fn op_move(
     dst: &[u8],
     from: End,
     to: End,
-    fill: i32,
+    shape: Shape,
     now_ms: u64,
 ) -> Result<Option<Vec<u8>>, OpError> {
     if list_mut(db, src, now_ms)?.is_none() {
@@ -195,7 +195,7 @@ pub fn op_move(
         return Ok(Some(v));
     }
     delete_if_empty(db, src, now_ms);
-    op_push(db, dst, [v.as_slice()], to, true, fill, now_ms)?;
+    op_push(db, dst, [v.as_slice()], to, true, shape, now_ms)?;
     Ok(Some(v))
 }
 
@@ -211,7 +211,7 @@ pub fn op_lindex<'d>(
     key: &[u8],
     index: Option<i64>,
     now_ms: u64,
-) -> Result<Option<Option<&'d [u8]>>, OpError> {
+) -> Result<Option<Option<std::borrow::Cow<'d, [u8]>>>, OpError> {
     let Some(l) = list_ref(db, key, now_ms)? else {
         return Ok(None);
     };
@@ -372,13 +372,13 @@ pub fn op_lpos(
     };
     if from_tail {
         for (i, e) in l.iter().rev().enumerate() {
-            if !scan(i as i64, e) {
+            if !scan(i as i64, &e) {
                 break;
             }
         }
     } else {
         for (i, e) in l.iter().enumerate() {
-            if !scan(i as i64, e) {
+            if !scan(i as i64, &e) {
                 break;
             }
         }
@@ -389,8 +389,12 @@ pub fn op_lpos(
 // ---------------------------------------------------------------------------------------------
 // Commands
 
-fn fill(ctx: &Ctx<'_>) -> i32 {
-    ctx.srv.config.list_max_listpack_size
+/// The shape of a list a push creates now (`list-max-listpack-size`, `list-compress-depth`).
+fn shape(ctx: &Ctx<'_>) -> Shape {
+    Shape {
+        fill: ctx.srv.config.list_max_listpack_size,
+        compress_depth: ctx.srv.config.list_compress_depth,
+    }
 }
 
 /// The event of a push at `end`.
@@ -417,11 +421,11 @@ pub fn notify_popped(ctx: &mut Ctx<'_>, key: &[u8], end: End) {
 }
 
 fn push_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, end: End, create: bool) {
-    let (now_ms, fill) = (ctx.now_ms, fill(ctx));
+    let (now_ms, shape) = (ctx.now_ms, shape(ctx));
     let key = argv.get(1);
     let mark = ctx.new_mark();
     let elems = argv.iter().skip(2);
-    match op_push(ctx.db(), key, elems, end, create, fill, now_ms) {
+    match op_push(ctx.db(), key, elems, end, create, shape, now_ms) {
         Ok(len) => {
             // Redis adds the key (`new`) before its reply and fires the push after it.
             ctx.notify_new_since(mark, key);
@@ -522,7 +526,7 @@ pub fn cmd_lindex(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let key = argv.get(1);
     let (db, reply) = parts(ctx);
     match op_lindex(db, key, index, now_ms) {
-        Ok(Some(Some(e))) => reply.bulk(e),
+        Ok(Some(Some(e))) => reply.bulk(&e),
         Ok(Some(None)) => reply.null(),
         Ok(None) => {
             ctx.miss(key);
@@ -544,7 +548,7 @@ pub fn cmd_lrange(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         Ok(Some(elems)) => {
             reply.array(elems.len());
             for e in elems {
-                reply.bulk(e);
+                reply.bulk(&e);
             }
         }
         Ok(None) => {
@@ -702,10 +706,10 @@ pub fn cmd_lpos(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 fn move_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, from: End, to: End) {
-    let (now_ms, fill) = (ctx.now_ms, fill(ctx));
+    let (now_ms, shape) = (ctx.now_ms, shape(ctx));
     let (src, dst) = (argv.get(1), argv.get(2));
     let mark = ctx.new_mark();
-    match op_move(ctx.db(), src, dst, from, to, fill, now_ms) {
+    match op_move(ctx.db(), src, dst, from, to, shape, now_ms) {
         Ok(Some(v)) => {
             reply_moved(ctx, src, dst, (from, to), mark, &v);
             ctx.dirty(1);

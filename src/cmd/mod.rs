@@ -25,6 +25,7 @@ pub mod hashes;
 pub mod hll;
 pub mod keys;
 pub mod lists;
+pub mod memory;
 pub mod monitor;
 pub mod multi;
 pub mod pause;

@@ -32,8 +32,8 @@ use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
 use super::{
-    bitmaps, blocking, command, debug, expire, functions, geo, hashes, hll, keys, lists, monitor,
-    multi, pause, pubsub, scripting, server, sets, slowlog, strings, tracking, zsets,
+    bitmaps, blocking, command, debug, expire, functions, geo, hashes, hll, keys, lists, memory,
+    monitor, multi, pause, pubsub, scripting, server, sets, slowlog, strings, tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -1462,6 +1462,13 @@ pub static COMMANDS: &[Command] = &[
         .summary("Groups the commands that look at how a key's value is stored.")
         .complexity("Varies with the subcommand.")
         .subcommands(OBJECT_SUBCOMMANDS),
+    Command::new("memory", -2, 0, server::cmd_container_without_sub)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("4.0.0")
+        .summary("Groups the commands that report on the server's memory.")
+        .complexity("Varies with the subcommand.")
+        .subcommands(MEMORY_SUBCOMMANDS),
     // ---- expiry (cmd/expire.rs)
     Command::new("expire", -3, WRITE | FAST, expire::cmd_expire)
         .acl(acl::KEYSPACE | acl::WRITE | acl::FAST)
@@ -3740,6 +3747,53 @@ pub static OBJECT_SUBCOMMANDS: &[Command] = &[
         .summary("Replies with how many references the value of a key has.")
         .complexity("O(1)")
         .args(&[key("key", 0)]),
+];
+
+/// MEMORY's subcommands (cmd/memory.rs).
+#[rustfmt::skip]
+pub static MEMORY_SUBCOMMANDS: &[Command] = &[
+    Command::new("memory|doctor", 2, 0, memory::cmd_memory_doctor)
+        .acl(acl::SLOW)
+        .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+        .group(Group::Server)
+        .since("4.0.0")
+        .summary("Reports memory problems found from the server's figures, with advice.")
+        .complexity("O(1)"),
+    Command::new("memory|help", 2, LOADING | STALE, memory::cmd_memory_help)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("4.0.0")
+        .summary("Lists the MEMORY subcommands with a line on each.")
+        .complexity("O(1)"),
+    Command::new("memory|malloc-stats", 2, 0, memory::cmd_memory_malloc_stats)
+        .acl(acl::SLOW)
+        .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+        .group(Group::Server)
+        .since("4.0.0")
+        .summary("Describes the allocator's heap.")
+        .complexity("Depends on how much memory is allocated, could be slow"),
+    Command::new("memory|purge", 2, 0, memory::cmd_memory_purge)
+        .acl(acl::SLOW)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .group(Group::Server)
+        .since("4.0.0")
+        .summary("Asks the allocator to give free memory back to the system.")
+        .complexity("Depends on how much memory is allocated, could be slow"),
+    Command::new("memory|stats", 2, 0, memory::cmd_memory_stats)
+        .acl(acl::SLOW)
+        .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+        .group(Group::Server)
+        .since("4.0.0")
+        .summary("Reports where the server's memory goes.")
+        .complexity("O(1)"),
+    Command::new("memory|usage", -3, READONLY, memory::cmd_memory_usage)
+        .acl(acl::READ | acl::SLOW)
+        .key_specs(&[spec(RO, index(2), range(0, 1, 0))])
+        .group(Group::Server)
+        .since("4.0.0")
+        .summary("Estimates the bytes a key and its value take.")
+        .complexity("O(N) where N is the number of samples.")
+        .args(&[key("key", 0), integer("count").token("SAMPLES").optional()]),
 ];
 
 #[cfg(test)]

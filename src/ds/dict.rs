@@ -1202,6 +1202,50 @@ impl<V> Dict<V> {
         Some((self.key(e), self.value(e)))
     }
 
+    /// Bytes the bucket arrays take, as `crate::alloc` counts them (the allocator's usable
+    /// size, or the mapping's size for mapped arrays).
+    pub fn bucket_bytes(&self) -> usize {
+        self.tables
+            .iter()
+            .map(|t| {
+                let bytes = t.size() * BUCKET_BYTES;
+                if bytes == 0 || t.buckets.mapped {
+                    bytes
+                } else {
+                    crate::alloc::usable(bytes)
+                }
+            })
+            .sum()
+    }
+
+    /// Bytes the allocator counts for the entry of a key of `key_len` bytes.
+    pub fn entry_bytes(key_len: usize) -> usize {
+        crate::alloc::usable(entry_layout::<V>(key_len).size())
+    }
+
+    /// MEMORY USAGE's estimate of the table: its bucket arrays, plus the entries (each entry's
+    /// allocation and `value_heap` of its value) averaged over the first `samples` entries
+    /// and multiplied by the entry count, as Redis's `objectComputeSize` samples.
+    pub fn heap_bytes_sampled(&self, samples: usize, value_heap: impl Fn(&V) -> usize) -> usize {
+        let (mut seen, mut sum) = (0usize, 0usize);
+        self.for_each_entry(|e| {
+            if seen >= samples {
+                return false;
+            }
+            sum += Self::entry_bytes(self.key(e).len()) + value_heap(self.value(e));
+            seen += 1;
+            true
+        });
+        let entries = if seen == 0 {
+            0
+        } else if seen >= self.len() {
+            sum
+        } else {
+            (sum as f64 / seen as f64 * self.len() as f64) as usize
+        };
+        self.bucket_bytes() + entries
+    }
+
     /// Like `for_each`, but the references live as long as the borrow of the dict, so the
     /// caller can collect them (sampling a snapshot of the pairs).
     pub fn for_each_ref<'a>(&'a self, mut f: impl FnMut(&'a [u8], &'a V)) {

@@ -51,6 +51,11 @@ impl<S: HeapSlot> TtlHeap<S> {
         }
     }
 
+    /// Bytes the allocator counts for the heap's array (MEMORY STATS).
+    pub fn heap_bytes(&self) -> usize {
+        crate::alloc::block_bytes(self.items.capacity() * std::mem::size_of::<Item<S>>())
+    }
+
     pub fn len(&self) -> usize {
         self.items.len()
     }

@@ -258,6 +258,13 @@ impl Db {
         self.dict.is_rehashing()
     }
 
+    /// MEMORY STATS's overheads of this database: (the key table: bucket arrays and entry
+    /// headers; the TTL heap's array), in bytes as the allocator counts them.
+    pub fn overhead_bytes(&self) -> (usize, usize) {
+        let headers = self.dict.len() * crate::ds::dict::header_size::<Value>();
+        (self.dict.bucket_bytes() + headers, self.heap.heap_bytes())
+    }
+
     /// Keys with a TTL.
     pub fn expires_len(&self) -> usize {
         self.heap.len()

@@ -254,7 +254,9 @@ fn score_string(score: f64) -> String {
 /// bytes plus the element's length plus `LIST_ENTRY_OVERHEAD_EST` would pass the byte bound,
 /// or, under a positive fill, the node already holds `fill` entries. Redis keeps the nodes its
 /// history made, so a list it built from the head (LPUSH) or edited in the middle may have
-/// other node boundaries than these; the elements are the same.
+/// other node boundaries than these; the elements are the same. With a compression depth the
+/// interior nodes are written LZF-compressed, as Redis 7.0 writes the nodes its quicklist
+/// keeps compressed.
 fn put_list(out: &mut Vec<u8>, l: &List, compress: bool) {
     let fill = l.fill();
     let (bytes_max, count_max) = if fill < 0 {
@@ -271,15 +273,31 @@ fn put_list(out: &mut Vec<u8>, l: &List, compress: bool) {
         if !cur.is_empty() && (grows_past || cur.len() >= count_max) {
             nodes.push(std::mem::take(&mut cur).finish());
         }
-        cur.push(e);
+        cur.push(&e);
     }
     if !cur.is_empty() {
         nodes.push(cur.finish());
     }
+    // Redis writes a node its quicklist holds compressed (all but `list-compress-depth` nodes
+    // at each end) as that LZF blob, whatever `rdbcompression` says, and the others as
+    // strings (`rdbSaveLzfBlob` / `rdbSaveRawString`).
+    let depth = l.compress_depth() as usize;
     put_len(out, nodes.len() as u64);
-    for n in &nodes {
+    for (i, n) in nodes.iter().enumerate() {
         put_len(out, QUICKLIST_NODE_PACKED);
-        put_string(out, n, compress);
+        let interior = depth > 0 && i >= depth && i + depth < nodes.len();
+        match interior
+            .then(|| crate::types::list::lzf_compress_node(n))
+            .flatten()
+        {
+            Some(c) => {
+                out.push(0xC0 | ENC_LZF);
+                put_len(out, c.len() as u64);
+                put_len(out, n.len() as u64);
+                out.extend_from_slice(&c);
+            }
+            None => put_string(out, n, compress),
+        }
     }
 }
 
@@ -566,9 +584,21 @@ fn read_function(r: &mut Reader<'_>, opcode: u8) -> Result<Vec<u8>, (usize, &'st
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     pub list_fill: i32,
+    pub list_compress_depth: u32,
     pub hash: hash::Limits,
     pub set_intset_entries_max: usize,
     pub zset: zset::Limits,
+}
+
+impl Limits {
+    /// The shape of a loaded list: the current `list-max-listpack-size` and
+    /// `list-compress-depth`, as Redis applies them to the quicklists it loads.
+    pub fn list_shape(&self) -> crate::types::list::Shape {
+        crate::types::list::Shape {
+            fill: self.list_fill,
+            compress_depth: self.list_compress_depth,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -576,6 +606,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             list_fill: -2,
+            list_compress_depth: 0,
             hash: hash::Limits {
                 entries_max: 512,
                 value_len_max: 64,
@@ -855,7 +886,7 @@ fn load_value(r: &mut Reader<'_>, t: u8, type_at: usize, lim: &Limits) -> R<Load
         TYPE_STRING => Loaded::Value(Value::from_bytes(&r.string()?)),
         TYPE_LIST => {
             let n = r.len()?;
-            let mut l = List::new(lim.list_fill);
+            let mut l = List::with_shape(lim.list_shape());
             for _ in 0..n {
                 l.push_back(&r.string()?);
             }
@@ -863,7 +894,7 @@ fn load_value(r: &mut Reader<'_>, t: u8, type_at: usize, lim: &Limits) -> R<Load
         }
         TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
             let nodes = r.len()?;
-            let mut l = List::new(lim.list_fill);
+            let mut l = List::with_shape(lim.list_shape());
             for _ in 0..nodes {
                 let container = if t == TYPE_LIST_QUICKLIST_2 {
                     let c_at = r.pos;
@@ -900,7 +931,7 @@ fn load_value(r: &mut Reader<'_>, t: u8, type_at: usize, lim: &Limits) -> R<Load
         }
         TYPE_LIST_ZIPLIST => {
             let blob = r.string()?;
-            let mut l = List::new(lim.list_fill);
+            let mut l = List::with_shape(lim.list_shape());
             rdb_lp::ziplist_for_each(&blob, |e| {
                 l.push_back(e.bytes(&mut ibuf));
                 Ok(())

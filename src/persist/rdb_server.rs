@@ -245,6 +245,7 @@ impl RdbState {
         opts.merge = merge;
         opts.limits = rdb::Limits {
             list_fill: c.list_max_listpack_size,
+            list_compress_depth: c.list_compress_depth,
             hash: crate::types::hash::Limits {
                 entries_max: c.hash_max_listpack_entries,
                 value_len_max: c.hash_max_listpack_value,

@@ -123,6 +123,39 @@ pub struct AvlTree {
 }
 
 impl AvlTree {
+    /// MEMORY USAGE: the node arena and free list, plus the members stored outside their
+    /// nodes, averaged over the first `samples` arena slots that hold a node.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        use crate::alloc::block_bytes;
+        let arrays = block_bytes(self.nodes.capacity() * std::mem::size_of::<Node>())
+            + block_bytes(self.free.capacity() * std::mem::size_of::<u32>());
+        let live = self.nodes.len() - self.free.len();
+        let (mut seen, mut sum) = (0usize, 0usize);
+        let free: std::collections::HashSet<u32> = if self.free.is_empty() {
+            Default::default()
+        } else {
+            self.free.iter().copied().collect()
+        };
+        for (i, n) in self.nodes.iter().enumerate() {
+            if seen >= samples {
+                break;
+            }
+            if free.contains(&(i as u32)) {
+                continue;
+            }
+            if let Member::Heap(b) = &n.member {
+                sum += block_bytes(b.len());
+            }
+            seen += 1;
+        }
+        let members = if seen == 0 || seen >= live {
+            sum
+        } else {
+            (sum as f64 / seen as f64 * live as f64) as usize
+        };
+        arrays + members
+    }
+
     pub fn new() -> AvlTree {
         AvlTree {
             nodes: Vec::new(),

@@ -194,6 +194,21 @@ pub struct Hash {
     repr: Repr,
 }
 
+impl Hash {
+    /// MEMORY USAGE: the heap bytes of the hash's contents (not of the box holding it), the
+    /// table's entries averaged over `samples` of them.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        use crate::alloc::block_bytes;
+        match &self.repr {
+            Repr::Listpack(lp) => block_bytes(lp.buf.capacity()),
+            Repr::Table(d) => d.heap_bytes_sampled(samples, |v| match v {
+                FieldValue::Inline(_) => 0,
+                FieldValue::Heap(b) => block_bytes(b.len()),
+            }),
+        }
+    }
+}
+
 impl Default for Hash {
     fn default() -> Self {
         Self::new()

@@ -12,11 +12,23 @@
 //! a positive fill bounds its entries (and, as Redis's safety limit, its bytes to 8 KiB). Fill
 //! 0 means one entry per node. An entry larger than the bound gets a node of its own.
 //!
+//! Compression follows `list-compress-depth` (the `depth`, also read when the list is created,
+//! as Redis does): with depth N > 0 the N nodes at each end stay plain and every node between
+//! them is kept LZF-compressed, as Redis's quicklist does, so pushes and pops at the ends never
+//! touch compressed data. A read of an interior element decompresses a copy of its node; a
+//! write decompresses the node in place, changes it and compresses it again. A node is left
+//! plain when compressing would not pay (Redis's rules: under 48 bytes, or saving under 8), and
+//! remembers that until its bytes change, so it is not tried again on every operation.
+//!
 //! Invariants (checked by [`List::check_invariants`]):
 //! - no node is empty, and `len` is the sum of the nodes' entry counts;
-//! - each node's buffer parses, forwards and backwards, into exactly `count` entries;
-//! - each node is within the fill's bounds, or holds exactly one entry.
+//! - each node's (decompressed) buffer parses, forwards and backwards, into exactly `count`
+//!   entries;
+//! - each node is within the fill's bounds, or holds exactly one entry;
+//! - the `depth` nodes at each end are plain; every other node is compressed, or plain and
+//!   marked as not worth compressing (which it is not).
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 /// Redis's `SIZE_SAFETY_LIMIT`: the byte bound of a node under a positive fill.
@@ -29,6 +41,45 @@ const FILL_MAX: i32 = (1 << 15) - 1;
 const FILL_MIN: i32 = -5;
 /// Redis's default `list-max-listpack-size`.
 pub const FILL_DEFAULT: i32 = -2;
+/// Redis's `COMPRESS_MAX`: larger `list-compress-depth` values are clamped to it.
+const COMPRESS_DEPTH_MAX: u32 = (1 << 16) - 1;
+/// Redis's `MIN_COMPRESS_BYTES`: smaller nodes are never compressed.
+const MIN_COMPRESS_BYTES: usize = 48;
+/// Redis's `MIN_COMPRESS_IMPROVE`: compression must save more than this many bytes.
+const MIN_COMPRESS_IMPROVE: usize = 8;
+
+/// How a new list is shaped: `list-max-listpack-size` and `list-compress-depth` at the time it
+/// is created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub fill: i32,
+    pub compress_depth: u32,
+}
+
+impl Default for Shape {
+    /// Redis 7.0's defaults: 8 KiB nodes, no compression.
+    fn default() -> Self {
+        Shape {
+            fill: FILL_DEFAULT,
+            compress_depth: 0,
+        }
+    }
+}
+
+/// `data` LZF-compressed under Redis's rules (`__quicklistCompressNode`): only when it is at
+/// least `MIN_COMPRESS_BYTES` long and the result is more than `MIN_COMPRESS_IMPROVE` bytes
+/// shorter. The RDB writer uses the same rule for the nodes it writes compressed.
+pub fn lzf_compress_node(data: &[u8]) -> Option<Vec<u8>> {
+    if data.len() < MIN_COMPRESS_BYTES || u32::try_from(data.len()).is_err() {
+        return None;
+    }
+    let mut c = lzf::compress(data).ok()?;
+    if c.is_empty() || c.len() + MIN_COMPRESS_IMPROVE >= data.len() {
+        return None;
+    }
+    c.shrink_to_fit();
+    Some(c)
+}
 
 // ---------------------------------------------------------------------------------------------
 // Entry encoding
@@ -115,51 +166,137 @@ fn read_back(buf: &[u8], end: usize) -> (usize, usize, usize) {
 // ---------------------------------------------------------------------------------------------
 // Nodes
 
+/// `Node::state` of a plain node not yet tried for compression (or changed since).
+const PLAIN: u32 = 0;
+/// `Node::state` of a plain node whose bytes do not compress well enough.
+const PLAIN_INCOMPRESSIBLE: u32 = u32::MAX;
+
 #[derive(Clone, Default)]
 struct Node {
+    /// The entries, or their LZF compression when `state` is neither `PLAIN` nor
+    /// `PLAIN_INCOMPRESSIBLE` (then `state` is their uncompressed length).
     buf: Vec<u8>,
     count: u32,
+    state: u32,
+}
+
+/// Byte offset of entry `k` (k <= count) of the plain node bytes `buf`, walking from the
+/// nearer end.
+fn offset_in(buf: &[u8], count: usize, k: usize) -> usize {
+    debug_assert!(k <= count);
+    if k <= count / 2 {
+        let mut off = 0;
+        for _ in 0..k {
+            off = read_fwd(buf, off).2;
+        }
+        off
+    } else {
+        let mut end = buf.len();
+        for _ in 0..count - k {
+            end = read_back(buf, end).0;
+        }
+        end
+    }
+}
+
+fn entry_in(buf: &[u8], off: usize) -> &[u8] {
+    let (start, len, _) = read_fwd(buf, off);
+    &buf[start..start + len]
 }
 
 impl Node {
     fn with_entry(data: &[u8]) -> Node {
         let mut buf = Vec::with_capacity(entry_size(data.len()));
         encode_entry(&mut buf, data);
-        Node { buf, count: 1 }
+        Node {
+            buf,
+            count: 1,
+            state: PLAIN,
+        }
     }
 
-    /// Byte offset of entry `k` (k <= count), walking from the nearer end.
-    fn offset_of(&self, k: usize) -> usize {
-        let count = self.count as usize;
-        debug_assert!(k <= count);
-        if k <= count / 2 {
-            let mut off = 0;
-            for _ in 0..k {
-                off = read_fwd(&self.buf, off).2;
-            }
-            off
+    fn is_compressed(&self) -> bool {
+        self.state != PLAIN && self.state != PLAIN_INCOMPRESSIBLE
+    }
+
+    /// The entries' bytes: borrowed when plain, a decompressed copy when compressed.
+    fn plain(&self) -> Cow<'_, [u8]> {
+        if !self.is_compressed() {
+            return Cow::Borrowed(&self.buf);
+        }
+        match lzf::decompress(&self.buf, self.state as usize) {
+            Ok(v) => Cow::Owned(v),
+            // Only this module writes `buf`, from `lzf::compress` output of `state` bytes.
+            Err(e) => panic!("List: a compressed node does not decompress: {e}"),
+        }
+    }
+
+    /// Bytes of the entries once decompressed.
+    fn plain_len(&self) -> usize {
+        if self.is_compressed() {
+            self.state as usize
         } else {
-            let mut end = self.buf.len();
-            for _ in 0..count - k {
-                end = read_back(&self.buf, end).0;
+            self.buf.len()
+        }
+    }
+
+    /// The entries' bytes for a change: decompressed in place first if needed, and marked
+    /// as changed, so the node is tried for compression again.
+    fn plain_mut(&mut self) -> &mut Vec<u8> {
+        if self.is_compressed() {
+            self.buf = self.plain().into_owned();
+        }
+        self.state = PLAIN;
+        &mut self.buf
+    }
+
+    /// Makes the node plain (without marking it changed).
+    fn decompress(&mut self) {
+        if self.is_compressed() {
+            self.buf = self.plain().into_owned();
+            self.state = PLAIN;
+        }
+    }
+
+    /// Compresses a plain node if it was not found incompressible already.
+    fn compress(&mut self) {
+        if self.state != PLAIN {
+            return;
+        }
+        match lzf_compress_node(&self.buf) {
+            Some(c) => {
+                self.state = self.buf.len() as u32;
+                self.buf = c;
             }
-            end
+            None => self.state = PLAIN_INCOMPRESSIBLE,
         }
     }
 
-    fn entry_at(&self, off: usize) -> &[u8] {
-        let (start, len, _) = read_fwd(&self.buf, off);
-        &self.buf[start..start + len]
+    /// Bytes of heap this node's buffer holds (its capacity).
+    fn heap_bytes(&self) -> usize {
+        self.buf.capacity()
     }
+}
 
-    /// Byte range of entries [from, to).
-    fn byte_range(&self, from: usize, to: usize) -> std::ops::Range<usize> {
-        let a = self.offset_of(from);
-        let mut b = a;
-        for _ in from..to {
-            b = read_fwd(&self.buf, b).2;
-        }
-        a..b
+/// The most bytes a node of several entries may hold under `fill`.
+fn byte_bound(fill: i32) -> usize {
+    if fill < 0 {
+        let level = ((-fill) - 1) as usize;
+        OPTIMIZATION_LEVEL[level.min(OPTIMIZATION_LEVEL.len() - 1)]
+    } else {
+        SIZE_SAFETY_LIMIT
+    }
+}
+
+/// Makes room for `extra` more bytes in a node buffer, doubling as a `Vec` does but never
+/// past the node's byte bound: plain doubling from a first entry of 100 bytes reached 12,800
+/// bytes of capacity for a node the bound stops at 8,192, which cost a list of 100-byte
+/// elements 57% more memory than its bytes.
+fn reserve_in_node(buf: &mut Vec<u8>, extra: usize, bound: usize) {
+    let need = buf.len() + extra;
+    if need > buf.capacity() {
+        let target = (buf.capacity() * 2).max(need).min(bound.max(need));
+        buf.reserve_exact(target - buf.len());
     }
 }
 
@@ -185,6 +322,8 @@ pub struct List {
     nodes: VecDeque<Node>,
     len: usize,
     fill: i16,
+    /// `list-compress-depth` when the list was made, clamped to `COMPRESS_DEPTH_MAX`.
+    depth: u16,
 }
 
 impl Default for List {
@@ -199,6 +338,7 @@ impl Clone for List {
             nodes: self.nodes.clone(),
             len: self.len,
             fill: self.fill,
+            depth: self.depth,
         }
     }
 }
@@ -213,7 +353,10 @@ impl PartialEq for List {
 impl std::fmt::Debug for List {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.iter().map(String::from_utf8_lossy))
+            .entries(
+                self.iter()
+                    .map(|e| String::from_utf8_lossy(&e).into_owned()),
+            )
             .finish()
     }
 }
@@ -236,13 +379,23 @@ impl Drop for List {
 }
 
 impl List {
-    /// An empty list whose nodes follow `fill` (`list-max-listpack-size`), clamped to
-    /// -5..=32767 as Redis clamps it.
+    /// An empty, uncompressed list whose nodes follow `fill` (`list-max-listpack-size`),
+    /// clamped to -5..=32767 as Redis clamps it.
     pub fn new(fill: i32) -> List {
+        List::with_shape(Shape {
+            fill,
+            compress_depth: 0,
+        })
+    }
+
+    /// An empty list with `shape`'s fill and compression depth (the depth clamped to 65535,
+    /// as Redis's `quicklistSetCompressDepth`).
+    pub fn with_shape(shape: Shape) -> List {
         List {
             nodes: VecDeque::new(),
             len: 0,
-            fill: fill.clamp(FILL_MIN, FILL_MAX) as i16,
+            fill: shape.fill.clamp(FILL_MIN, FILL_MAX) as i16,
+            depth: shape.compress_depth.min(COMPRESS_DEPTH_MAX) as u16,
         }
     }
 
@@ -271,9 +424,92 @@ impl List {
         i32::from(self.fill)
     }
 
+    /// The compression depth the list was created with (Redis's `quicklist.compress`).
+    pub fn compress_depth(&self) -> u32 {
+        u32::from(self.depth)
+    }
+
+    /// How many nodes are compressed now.
+    pub fn compressed_nodes(&self) -> usize {
+        self.nodes.iter().filter(|n| n.is_compressed()).count()
+    }
+
     /// Each node's entry count, head to tail (DEBUG OBJECT sizes the nodes from these).
     pub fn node_lens(&self) -> impl Iterator<Item = usize> + '_ {
         self.nodes.iter().map(|n| n.count as usize)
+    }
+
+    /// Heap bytes the list holds, as the allocator counts them: the node array and each
+    /// node's buffer at their capacities (`usable` maps a request to the allocator's size).
+    pub fn heap_bytes(&self, usable: impl Fn(usize) -> usize) -> usize {
+        self.heap_bytes_sampled(usize::MAX, usable)
+    }
+
+    /// `heap_bytes` with the node buffers averaged over the first `samples` nodes and
+    /// multiplied by the node count (MEMORY USAGE's sampling, as Redis's for quicklists).
+    pub fn heap_bytes_sampled(&self, samples: usize, usable: impl Fn(usize) -> usize) -> usize {
+        let block = |b: usize| if b > 0 { usable(b) } else { 0 };
+        let array = block(self.nodes.capacity() * std::mem::size_of::<Node>());
+        let mut seen = 0usize;
+        let mut sum = 0usize;
+        for n in self.nodes.iter().take(samples) {
+            sum += block(n.heap_bytes());
+            seen += 1;
+        }
+        let nodes = if seen == 0 || seen == self.nodes.len() {
+            sum
+        } else {
+            (sum as f64 / seen as f64 * self.nodes.len() as f64) as usize
+        };
+        array + nodes
+    }
+
+    /// Whether node `i` should be compressed: it is not among the `depth` nodes at either end.
+    fn wants_compression(&self, i: usize) -> bool {
+        let depth = usize::from(self.depth);
+        depth > 0 && i >= depth && i + depth < self.nodes.len()
+    }
+
+    /// Brings node `i` (if it exists) to the state its position asks for.
+    fn settle_node(&mut self, i: usize) {
+        if i >= self.nodes.len() {
+            return;
+        }
+        if self.wants_compression(i) {
+            self.nodes[i].compress();
+        } else {
+            self.nodes[i].decompress();
+        }
+    }
+
+    /// After the node count changed by up to `shift` at some place, or nodes in `touched`
+    /// changed: settles those nodes and the ones whose distance to an end may have crossed
+    /// the depth (within `shift` of it, from each end). O(shift + touched) nodes.
+    fn settle(&mut self, touched: std::ops::Range<usize>, shift: usize) {
+        if self.depth == 0 {
+            return;
+        }
+        let depth = usize::from(self.depth);
+        let n = self.nodes.len();
+        for i in touched {
+            self.settle_node(i);
+        }
+        let lo = depth.saturating_sub(shift + 1);
+        for d in lo..=depth + shift {
+            if d >= n {
+                break;
+            }
+            self.settle_node(d);
+            self.settle_node(n - 1 - d);
+        }
+    }
+
+    /// Settles every node (after a change that touched nodes all over the list). Nodes
+    /// already in their state, and plain nodes known not to compress, cost a test each.
+    fn settle_all(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.settle_node(i);
+        }
     }
 
     pub fn push(&mut self, end: End, data: &[u8]) {
@@ -294,13 +530,18 @@ impl List {
         let fill = self.fill();
         let size = entry_size(data.len());
         match self.nodes.front_mut() {
-            Some(n) if fits(fill, n.count as usize + 1, n.buf.len() + size) => {
+            Some(n) if fits(fill, n.count as usize + 1, n.plain_len() + size) => {
                 let mut entry = Vec::with_capacity(size);
                 encode_entry(&mut entry, data);
-                n.buf.splice(0..0, entry);
+                let buf = n.plain_mut();
+                reserve_in_node(buf, size, byte_bound(fill));
+                buf.splice(0..0, entry);
                 n.count += 1;
             }
-            _ => self.nodes.push_front(Node::with_entry(data)),
+            _ => {
+                self.nodes.push_front(Node::with_entry(data));
+                self.settle(0..0, 1);
+            }
         }
         self.len += 1;
     }
@@ -309,23 +550,30 @@ impl List {
         let fill = self.fill();
         let size = entry_size(data.len());
         match self.nodes.back_mut() {
-            Some(n) if fits(fill, n.count as usize + 1, n.buf.len() + size) => {
-                encode_entry(&mut n.buf, data);
+            Some(n) if fits(fill, n.count as usize + 1, n.plain_len() + size) => {
+                let buf = n.plain_mut();
+                reserve_in_node(buf, size, byte_bound(fill));
+                encode_entry(buf, data);
                 n.count += 1;
             }
-            _ => self.nodes.push_back(Node::with_entry(data)),
+            _ => {
+                self.nodes.push_back(Node::with_entry(data));
+                self.settle(0..0, 1);
+            }
         }
         self.len += 1;
     }
 
     pub fn pop_front(&mut self) -> Option<Vec<u8>> {
         let n = self.nodes.front_mut()?;
-        let (start, len, next) = read_fwd(&n.buf, 0);
-        let data = n.buf[start..start + len].to_vec();
-        n.buf.drain(..next);
+        let buf = n.plain_mut();
+        let (start, len, next) = read_fwd(buf, 0);
+        let data = buf[start..start + len].to_vec();
+        buf.drain(..next);
         n.count -= 1;
         if n.count == 0 {
             self.nodes.pop_front();
+            self.settle(0..0, 1);
         }
         self.len -= 1;
         Some(data)
@@ -333,12 +581,14 @@ impl List {
 
     pub fn pop_back(&mut self) -> Option<Vec<u8>> {
         let n = self.nodes.back_mut()?;
-        let (entry_start, start, len) = read_back(&n.buf, n.buf.len());
-        let data = n.buf[start..start + len].to_vec();
-        n.buf.truncate(entry_start);
+        let buf = n.plain_mut();
+        let (entry_start, start, len) = read_back(buf, buf.len());
+        let data = buf[start..start + len].to_vec();
+        buf.truncate(entry_start);
         n.count -= 1;
         if n.count == 0 {
             self.nodes.pop_back();
+            self.settle(0..0, 1);
         }
         self.len -= 1;
         Some(data)
@@ -371,14 +621,18 @@ impl List {
         unreachable!("List::locate: index {index} within len {}", self.len)
     }
 
-    /// Element `index` (0-based from the head), or None past the end.
-    pub fn get(&self, index: usize) -> Option<&[u8]> {
+    /// Element `index` (0-based from the head), or None past the end. Borrowed from a plain
+    /// node, copied out of a compressed one.
+    pub fn get(&self, index: usize) -> Option<Cow<'_, [u8]>> {
         if index >= self.len {
             return None;
         }
         let (i, k) = self.locate(index);
         let n = &self.nodes[i];
-        Some(n.entry_at(n.offset_of(k)))
+        Some(match n.plain() {
+            Cow::Borrowed(b) => Cow::Borrowed(entry_in(b, offset_in(b, n.count as usize, k))),
+            Cow::Owned(b) => Cow::Owned(entry_in(&b, offset_in(&b, n.count as usize, k)).to_vec()),
+        })
     }
 
     /// Redis's index convention: negative counts from the tail. None if out of range.
@@ -395,12 +649,15 @@ impl List {
         }
         let (i, k) = self.locate(index);
         let n = &mut self.nodes[i];
-        let off = n.offset_of(k);
-        let next = read_fwd(&n.buf, off).2;
+        let count = n.count as usize;
+        let buf = n.plain_mut();
+        let off = offset_in(buf, count, k);
+        let next = read_fwd(buf, off).2;
         let mut entry = Vec::with_capacity(entry_size(data.len()));
         encode_entry(&mut entry, data);
-        n.buf.splice(off..next, entry);
-        self.split_if_needed(i);
+        buf.splice(off..next, entry);
+        let parts = self.split_if_needed(i);
+        self.settle(i..i + parts, parts - 1);
         true
     }
 
@@ -415,22 +672,27 @@ impl List {
         }
         let (i, k) = self.locate(index);
         let n = &mut self.nodes[i];
-        let off = n.offset_of(k);
+        let count = n.count as usize;
+        let buf = n.plain_mut();
+        let off = offset_in(buf, count, k);
         let mut entry = Vec::with_capacity(entry_size(data.len()));
         encode_entry(&mut entry, data);
-        n.buf.splice(off..off, entry);
+        buf.splice(off..off, entry);
         n.count += 1;
         self.len += 1;
-        self.split_if_needed(i);
+        let parts = self.split_if_needed(i);
+        self.settle(i..i + parts, parts - 1);
     }
 
-    /// Splits node `i` into nodes within the fill's bounds if it exceeds them (after an insert
-    /// or a replacement grew it). Greedy: each new node takes entries while they fit.
-    fn split_if_needed(&mut self, i: usize) {
+    /// Splits the plain node `i` into nodes within the fill's bounds if it exceeds them
+    /// (after an insert or a replacement grew it). Greedy: each new node takes entries while
+    /// they fit. Returns how many nodes it became (1 when it fitted).
+    fn split_if_needed(&mut self, i: usize) -> usize {
         let fill = self.fill();
         let n = &self.nodes[i];
+        debug_assert!(!n.is_compressed());
         if fits(fill, n.count as usize, n.buf.len()) {
-            return;
+            return 1;
         }
         let old = std::mem::take(&mut self.nodes[i]);
         let mut parts: Vec<Node> = Vec::new();
@@ -448,12 +710,14 @@ impl List {
         }
         debug_assert_eq!(off, old.buf.len());
         parts.push(cur);
+        let made = parts.len();
         self.nodes.splice_at(i, parts);
+        made
     }
 
     /// After entries were removed around node `i`: drops it if empty, else merges it with a
     /// neighbour when the two fit in one node, so deletions in the middle do not leave many
-    /// small nodes behind.
+    /// small nodes behind. The caller settles compression afterwards.
     fn compact_at(&mut self, i: usize) {
         if i >= self.nodes.len() {
             return;
@@ -471,13 +735,13 @@ impl List {
             if !fits(
                 fill,
                 (x.count + y.count) as usize,
-                x.buf.len() + y.buf.len(),
+                x.plain_len() + y.plain_len(),
             ) {
                 return false;
             }
             if let Some(y) = nodes.remove(a + 1) {
                 let x = &mut nodes[a];
-                x.buf.extend_from_slice(&y.buf);
+                x.plain_mut().extend_from_slice(&y.plain());
                 x.count += y.count;
             }
             true
@@ -509,8 +773,13 @@ impl List {
             if take == c {
                 self.nodes.remove(i);
             } else {
-                let r = n.byte_range(k, k + take);
-                n.buf.drain(r);
+                let buf = n.plain_mut();
+                let a = offset_in(buf, c, k);
+                let mut b = a;
+                for _ in 0..take {
+                    b = read_fwd(buf, b).2;
+                }
+                buf.drain(a..b);
                 n.count -= take as u32;
                 i += 1;
             }
@@ -524,6 +793,9 @@ impl List {
         if touched > 0 {
             self.compact_at(touched - 1);
         }
+        // Whole nodes may have gone from anywhere: every node's distance to an end may
+        // have changed.
+        self.settle_all();
         count
     }
 
@@ -549,12 +821,13 @@ impl List {
                 break;
             }
             let n = &mut self.nodes[i];
+            let plain = n.plain();
             // Entry byte ranges of this node, in list order.
             let mut spans = Vec::with_capacity(n.count as usize);
             let mut off = 0;
             for _ in 0..n.count {
-                let (s, l, next) = read_fwd(&n.buf, off);
-                spans.push((off, next, &n.buf[s..s + l] == value));
+                let (s, l, next) = read_fwd(&plain, off);
+                spans.push((off, next, &plain[s..s + l] == value));
                 off = next;
             }
             let mut drop_mask = vec![false; spans.len()];
@@ -577,13 +850,14 @@ impl List {
             if here == 0 {
                 continue;
             }
-            let mut buf = Vec::with_capacity(n.buf.len());
+            let mut buf = Vec::with_capacity(plain.len());
             for (j, &(a, b, _)) in spans.iter().enumerate() {
                 if !drop_mask[j] {
-                    buf.extend_from_slice(&n.buf[a..b]);
+                    buf.extend_from_slice(&plain[a..b]);
                 }
             }
-            n.buf = buf;
+            drop(plain);
+            *n.plain_mut() = buf;
             n.count -= here as u32;
             changed.push(i);
         }
@@ -593,12 +867,15 @@ impl List {
         for &i in changed.iter().rev() {
             self.compact_at(i);
         }
+        if !changed.is_empty() {
+            self.settle_all();
+        }
         removed
     }
 
     /// Index of the first element equal to `value`, from the head.
     pub fn position(&self, value: &[u8]) -> Option<usize> {
-        self.iter().position(|e| e == value)
+        self.iter().position(|e| *e == *value)
     }
 
     /// All elements, head to tail (double-ended: `.rev()` walks tail to head).
@@ -607,6 +884,8 @@ impl List {
             list: self,
             front: (0, 0),
             back: (self.nodes.len(), 0),
+            front_copy: None,
+            back_copy: None,
             remaining: self.len,
         }
     }
@@ -618,14 +897,24 @@ impl List {
                 list: self,
                 front: (self.nodes.len(), 0),
                 back: (self.nodes.len(), 0),
+                front_copy: None,
+                back_copy: None,
                 remaining: 0,
             };
         }
         let (i, k) = self.locate(start);
+        let n = &self.nodes[i];
+        let plain = n.plain();
+        let off = offset_in(&plain, n.count as usize, k);
         Iter {
             list: self,
-            front: (i, self.nodes[i].offset_of(k)),
+            front: (i, off),
             back: (self.nodes.len(), 0),
+            front_copy: match plain {
+                Cow::Owned(b) => Some(b),
+                Cow::Borrowed(_) => None,
+            },
+            back_copy: None,
             remaining: self.len - start,
         }
     }
@@ -637,27 +926,42 @@ impl List {
         let mut total = 0usize;
         for (i, n) in self.nodes.iter().enumerate() {
             assert!(n.count > 0, "List: node {i} is empty");
+            if self.wants_compression(i) {
+                if !n.is_compressed() {
+                    assert_eq!(
+                        n.state, PLAIN_INCOMPRESSIBLE,
+                        "List: node {i} not compressed"
+                    );
+                    assert!(
+                        lzf_compress_node(&n.buf).is_none(),
+                        "List: node {i} marked incompressible compresses"
+                    );
+                }
+            } else {
+                assert!(!n.is_compressed(), "List: end node {i} is compressed");
+            }
+            let buf = n.plain();
             let mut off = 0;
             let mut fwd = Vec::new();
             for _ in 0..n.count {
-                assert!(off < n.buf.len(), "List: node {i} ends early");
-                let (s, l, next) = read_fwd(&n.buf, off);
-                assert!(next <= n.buf.len(), "List: node {i} entry overruns");
+                assert!(off < buf.len(), "List: node {i} ends early");
+                let (s, l, next) = read_fwd(&buf, off);
+                assert!(next <= buf.len(), "List: node {i} entry overruns");
                 fwd.push((off, s, l));
                 off = next;
             }
-            assert_eq!(off, n.buf.len(), "List: node {i} has trailing bytes");
-            let mut end = n.buf.len();
+            assert_eq!(off, buf.len(), "List: node {i} has trailing bytes");
+            let mut end = buf.len();
             for &(start, s, l) in fwd.iter().rev() {
-                let (bs, bd, bl) = read_back(&n.buf, end);
+                let (bs, bd, bl) = read_back(&buf, end);
                 assert_eq!((bs, bd, bl), (start, s, l), "List: node {i} back-length");
                 end = bs;
             }
             assert!(
-                fits(fill, n.count as usize, n.buf.len()),
+                fits(fill, n.count as usize, buf.len()),
                 "List: node {i} ({} entries, {} bytes) exceeds fill {fill}",
                 n.count,
-                n.buf.len()
+                buf.len()
             );
             total += n.count as usize;
         }
@@ -690,31 +994,54 @@ impl<T: Default> SpliceAt<T> for VecDeque<T> {
 
 /// Iterator over a list's elements. The front cursor is (node, byte offset of the next
 /// entry); the back cursor is (node, byte end of the next entry from the back), where a node
-/// index equal to the node count, or an end of 0, means "start of the previous node".
+/// index equal to the node count, or an end of 0, means "start of the previous node". While a
+/// cursor is in a compressed node it reads a decompressed copy of that node (`*_copy`), and
+/// yields copies of its elements; plain nodes' elements are borrowed.
 pub struct Iter<'a> {
     list: &'a List,
     front: (usize, usize),
     back: (usize, usize),
+    front_copy: Option<Vec<u8>>,
+    back_copy: Option<Vec<u8>>,
     remaining: usize,
 }
 
-impl<'a> Iterator for Iter<'a> {
-    type Item = &'a [u8];
+/// Enters node `i` with a cursor: a decompressed copy when it is compressed.
+fn enter(list: &List, i: usize) -> Option<Vec<u8>> {
+    let n = &list.nodes[i];
+    n.is_compressed().then(|| n.plain().into_owned())
+}
 
-    fn next(&mut self) -> Option<&'a [u8]> {
+impl<'a> Iterator for Iter<'a> {
+    type Item = Cow<'a, [u8]>;
+
+    fn next(&mut self) -> Option<Cow<'a, [u8]>> {
         if self.remaining == 0 {
             return None;
         }
-        let nodes = &self.list.nodes;
+        let list = self.list;
         // No node is empty, so one step reaches the next entry.
-        if self.front.1 >= nodes[self.front.0].buf.len() {
+        if self.front.1 >= list.nodes[self.front.0].plain_len() {
             self.front = (self.front.0 + 1, 0);
+            self.front_copy = enter(list, self.front.0);
+        } else if self.front.1 == 0 && self.front_copy.is_none() {
+            self.front_copy = enter(list, self.front.0);
         }
-        let n = &nodes[self.front.0];
-        let (s, l, next) = read_fwd(&n.buf, self.front.1);
-        self.front.1 = next;
         self.remaining -= 1;
-        Some(&n.buf[s..s + l])
+        let i = self.front.0;
+        match &self.front_copy {
+            Some(c) => {
+                let (s, l, next) = read_fwd(c, self.front.1);
+                self.front.1 = next;
+                Some(Cow::Owned(c[s..s + l].to_vec()))
+            }
+            None => {
+                let b: &'a [u8] = &list.nodes[i].buf;
+                let (s, l, next) = read_fwd(b, self.front.1);
+                self.front.1 = next;
+                Some(Cow::Borrowed(&b[s..s + l]))
+            }
+        }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -723,21 +1050,32 @@ impl<'a> Iterator for Iter<'a> {
 }
 
 impl<'a> DoubleEndedIterator for Iter<'a> {
-    fn next_back(&mut self) -> Option<&'a [u8]> {
+    fn next_back(&mut self) -> Option<Cow<'a, [u8]>> {
         if self.remaining == 0 {
             return None;
         }
-        let nodes = &self.list.nodes;
+        let list = self.list;
         // No node is empty, so one step reaches the previous entry.
         if self.back.1 == 0 {
             let i = self.back.0 - 1;
-            self.back = (i, nodes[i].buf.len());
+            self.back_copy = enter(list, i);
+            self.back = (i, list.nodes[i].plain_len());
         }
-        let n = &nodes[self.back.0];
-        let (es, s, l) = read_back(&n.buf, self.back.1);
-        self.back.1 = es;
         self.remaining -= 1;
-        Some(&n.buf[s..s + l])
+        let i = self.back.0;
+        match &self.back_copy {
+            Some(c) => {
+                let (es, s, l) = read_back(c, self.back.1);
+                self.back.1 = es;
+                Some(Cow::Owned(c[s..s + l].to_vec()))
+            }
+            None => {
+                let b: &'a [u8] = &list.nodes[i].buf;
+                let (es, s, l) = read_back(b, self.back.1);
+                self.back.1 = es;
+                Some(Cow::Borrowed(&b[s..s + l]))
+            }
+        }
     }
 }
 
@@ -803,14 +1141,14 @@ mod tests {
         l.push_front(b"x");
         l.insert(5, b"mid");
         l.check_invariants();
-        assert_eq!(l.get(5), Some(&b"mid"[..]));
+        assert_eq!(l.get(5).as_deref(), Some(&b"mid"[..]));
         assert_eq!(l.pop_front().as_deref(), Some(&b"x"[..]));
         assert_eq!(l.pop_back().as_deref(), Some(&b"9"[..]));
-        let all: Vec<&[u8]> = l.iter().collect();
-        let rev: Vec<&[u8]> = l.iter().rev().collect();
+        let all: Vec<Cow<'_, [u8]>> = l.iter().collect();
+        let rev: Vec<Cow<'_, [u8]>> = l.iter().rev().collect();
         assert_eq!(all.len(), 10);
-        assert_eq!(all.iter().rev().copied().collect::<Vec<_>>(), rev);
-        assert_eq!(l.iter_from(4).next(), Some(&b"mid"[..]));
+        assert_eq!(all.iter().rev().cloned().collect::<Vec<_>>(), rev);
+        assert_eq!(l.iter_from(4).next().as_deref(), Some(&b"mid"[..]));
         l.check_invariants();
     }
 }

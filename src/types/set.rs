@@ -97,6 +97,17 @@ pub struct Set {
     repr: Repr,
 }
 
+impl Set {
+    /// MEMORY USAGE: the heap bytes of the set's contents (not of the box holding it), the
+    /// table's entries averaged over `samples` of them.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match &self.repr {
+            Repr::Ints(v) => crate::alloc::block_bytes(v.capacity() * 8),
+            Repr::Table(d) => d.heap_bytes_sampled(samples, |_| 0),
+        }
+    }
+}
+
 impl Default for Set {
     fn default() -> Self {
         Self::new()

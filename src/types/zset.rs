@@ -134,6 +134,30 @@ fn lp_score(score: f64) -> f64 {
 }
 
 impl ZSet {
+    /// MEMORY USAGE: the heap bytes of the set's contents (not of the box holding it), the
+    /// members averaged over `samples` of them.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        use crate::alloc::block_bytes;
+        match self {
+            ZSet::Listpack(v) => {
+                let array = block_bytes(v.capacity() * std::mem::size_of::<(Box<[u8]>, f64)>());
+                let seen = v.len().min(samples);
+                let sum: usize = v[..seen].iter().map(|(m, _)| block_bytes(m.len())).sum();
+                let members = if seen == 0 || seen == v.len() {
+                    sum
+                } else {
+                    (sum as f64 / seen as f64 * v.len() as f64) as usize
+                };
+                array + members
+            }
+            ZSet::Skiplist(b) => {
+                block_bytes(std::mem::size_of::<Big>())
+                    + b.tree.heap_bytes(samples)
+                    + b.dict.heap_bytes_sampled(samples, |_| 0)
+            }
+        }
+    }
+
     pub fn new() -> ZSet {
         ZSet::default()
     }
