@@ -91,8 +91,10 @@ fn parse_opts<'a>(argv: &Argv<'a>, readonly: bool) -> Result<SortOpts<'a>, &'sta
         } else if opt_is(a, "by") && left >= 1 {
             let p = argv.get(j + 1);
             o.by = Some(p);
-            // strchr on the C string: a `*` after a NUL does not count.
-            o.dontsort = !c_str(p).contains(&b'*');
+            // strchr on the C string: a `*` after a NUL does not count. Once a BY without
+            // `*` was seen the result is not sorted, whatever BY comes later (Redis only
+            // ever sets its flag).
+            o.dontsort |= !c_str(p).contains(&b'*');
             j += 1;
         } else if opt_is(a, "get") && left >= 1 {
             o.gets.push(argv.get(j + 1));
