@@ -183,7 +183,13 @@ fn every_type_and_encoding_moves_both_ways() {
             for (name, payload) in [("from_ours", &ours), ("from_redis", &redis)] {
                 let k = format!("{key}_{name}").into_bytes();
                 for resp3 in [false, true] {
-                    let line = vec![b("RESTORE"), k.clone(), b("0"), payload.clone(), b("REPLACE")];
+                    let line = vec![
+                        b("RESTORE"),
+                        k.clone(),
+                        b("0"),
+                        payload.clone(),
+                        b("REPLACE"),
+                    ];
                     pair.both(resp3, &line, "restore");
                 }
                 pair.both(false, &[b("OBJECT"), b("ENCODING"), k.clone()], "encoding");
@@ -275,11 +281,7 @@ fn damaged_payloads_and_bad_options_get_redis_errors() {
     ] {
         lines.push(opt(extra));
     }
-    for l in [
-        "SET busy x",
-        "DEL o",
-        "SET o x",
-    ] {
+    for l in ["SET busy x", "DEL o", "SET o x"] {
         lines.push(words(l));
     }
     lines.push(vec![b("RESTORE"), b("busy"), b("0"), good.clone()]);
@@ -289,17 +291,47 @@ fn damaged_payloads_and_bad_options_get_redis_errors() {
     lines.push(vec![b("RESTORE"), b("new"), b("-1"), b("junk")]);
     lines.push(vec![b("RESTORE"), b("new"), b("+5"), good.clone()]);
     lines.push(vec![b("RESTORE"), b("new"), b("0"), b("junk")]);
-    lines.push(vec![b("RESTORE"), b("busy"), b("0"), good.clone(), b("REPLACE")]);
+    lines.push(vec![
+        b("RESTORE"),
+        b("busy"),
+        b("0"),
+        good.clone(),
+        b("REPLACE"),
+    ]);
     lines.push(words("GET busy"));
     // Deadlines in the past: nothing is created; with REPLACE the old key goes.
-    lines.push(vec![b("RESTORE"), b("past"), b("1"), good.clone(), b("ABSTTL")]);
+    lines.push(vec![
+        b("RESTORE"),
+        b("past"),
+        b("1"),
+        good.clone(),
+        b("ABSTTL"),
+    ]);
     lines.push(words("EXISTS past"));
-    lines.push(vec![b("RESTORE"), b("busy"), b("1"), good.clone(), b("ABSTTL"), b("REPLACE")]);
+    lines.push(vec![
+        b("RESTORE"),
+        b("busy"),
+        b("1"),
+        good.clone(),
+        b("ABSTTL"),
+        b("REPLACE"),
+    ]);
     lines.push(words("EXISTS busy"));
     // A relative TTL that overflows when added to the clock is in the past too.
-    lines.push(vec![b("RESTORE"), b("huge"), b("9223372036854775807"), good.clone()]);
+    lines.push(vec![
+        b("RESTORE"),
+        b("huge"),
+        b("9223372036854775807"),
+        good.clone(),
+    ]);
     lines.push(words("EXISTS huge"));
-    lines.push(vec![b("RESTORE"), b("far"), b("9223372036854775807"), good.clone(), b("ABSTTL")]);
+    lines.push(vec![
+        b("RESTORE"),
+        b("far"),
+        b("9223372036854775807"),
+        good.clone(),
+        b("ABSTTL"),
+    ]);
     lines.push(words("EXISTS far"));
     lines.push(words("DUMP nokey"));
     lines.push(words("DUMP"));
@@ -320,7 +352,11 @@ fn ttl_idletime_and_freq_read_back_as_redis() {
     };
     // TTLs: relative, absolute, none.
     pair.both(false, &restore("t1", "100000", &[]), "ttl");
-    pair.both(false, &restore("t2", "4102444800000", &["ABSTTL"]), "absttl");
+    pair.both(
+        false,
+        &restore("t2", "4102444800000", &["ABSTTL"]),
+        "absttl",
+    );
     pair.both(false, &restore("t3", "0", &["ABSTTL"]), "absttl 0");
     for (k, want) in [("t1", 100), ("t3", -1)] {
         for side in [&mut pair.ours, &mut pair.redis] {
@@ -336,7 +372,9 @@ fn ttl_idletime_and_freq_read_back_as_redis() {
         let Reply::Array(Some(t)) = pair.redis.cmd(false, &words("TIME")) else {
             panic!("TIME");
         };
-        let Reply::Bulk(Some(s)) = &t[0] else { panic!("TIME") };
+        let Reply::Bulk(Some(s)) = &t[0] else {
+            panic!("TIME")
+        };
         String::from_utf8_lossy(s).parse::<i64>().expect("seconds") & 0xFF_FFFF
     };
     let now = clock(&mut pair);
@@ -366,7 +404,11 @@ fn ttl_idletime_and_freq_read_back_as_redis() {
     pair.both(false, &restore("f0", "0", &["FREQ", "100"]), "freq");
     pair.both(false, &words("OBJECT FREQ f0"), "freq without lfu");
     // FREQ under an LFU policy; IDLETIME is ignored there.
-    pair.both(false, &words("CONFIG SET maxmemory-policy allkeys-lfu"), "lfu");
+    pair.both(
+        false,
+        &words("CONFIG SET maxmemory-policy allkeys-lfu"),
+        "lfu",
+    );
     for (k, extra) in [
         ("f1", &["FREQ", "100"][..]),
         ("f2", &["FREQ", "0"]),
@@ -376,7 +418,11 @@ fn ttl_idletime_and_freq_read_back_as_redis() {
     ] {
         pair.both(false, &restore(k, "0", extra), "freq");
         pair.both(false, &words(&format!("OBJECT FREQ {k}")), "object freq");
-        pair.both(false, &words(&format!("OBJECT IDLETIME {k}")), "idletime under lfu");
+        pair.both(
+            false,
+            &words(&format!("OBJECT IDLETIME {k}")),
+            "idletime under lfu",
+        );
     }
 }
 
@@ -391,7 +437,14 @@ fn events_and_lookups_match_redis() {
         vec![b("RESTORE"), b("a"), b("0"), p.clone(), b("REPLACE")],
         vec![b("RESTORE"), b("a"), b("0"), p.clone()],
         vec![b("RESTORE"), b("b"), b("5000"), p.clone()],
-        vec![b("RESTORE"), b("a"), b("1"), p.clone(), b("ABSTTL"), b("REPLACE")],
+        vec![
+            b("RESTORE"),
+            b("a"),
+            b("1"),
+            p.clone(),
+            b("ABSTTL"),
+            b("REPLACE"),
+        ],
         vec![b("RESTORE"), b("c"), b("1"), p.clone(), b("ABSTTL")],
         words("DUMP nokey"),
         words("DUMP s"),
@@ -420,10 +473,14 @@ fn watch_and_tracking_see_restore() {
     a.cmd_str(&["MULTI"]);
     a.cmd_str(&["PING"]);
     assert!(!c.cmd(&[b"RESTORE", b"k", b"0", &p]).is_error());
-    assert_eq!(a.cmd_str(&["EXEC"]), Reply::Array(None), "WATCH saw RESTORE");
+    assert_eq!(
+        a.cmd_str(&["EXEC"]),
+        Reply::Array(None),
+        "WATCH saw RESTORE"
+    );
     // Client tracking: a cached key restored over is invalidated.
     let mut t = srv.raw();
-    assert_eq!(t.cmd_str(&["HELLO", "3"]).is_error(), false);
+    assert!(!t.cmd_str(&["HELLO", "3"]).is_error());
     t.cmd_str(&["CLIENT", "TRACKING", "on"]);
     t.cmd_str(&["GET", "k"]);
     assert!(!c.cmd(&[b"RESTORE", b"k", b"0", &p, b"REPLACE"]).is_error());
@@ -586,7 +643,11 @@ fn stream(seed: u64, n: usize, events: Option<&str>) {
                 let at = g.rng.gen_range(0..p.len());
                 p[at] ^= 1 << g.rng.gen_range(0..8);
             }
-            let dst = if g.rng.gen_bool(0.5) { g.key().to_string() } else { format!("new{}", g.rng.gen_range(0..3)) };
+            let dst = if g.rng.gen_bool(0.5) {
+                g.key().to_string()
+            } else {
+                format!("new{}", g.rng.gen_range(0..3))
+            };
             let mut line = vec![b("RESTORE"), b(&dst), b("0"), p];
             if g.rng.gen_ratio(2, 3) {
                 line.push(b("REPLACE"));
@@ -597,7 +658,11 @@ fn stream(seed: u64, n: usize, events: Option<&str>) {
             }
             pair.run_exact(resp3, &[line], "restore");
             if g.rng.gen_ratio(1, 3) {
-                pair.run_exact(resp3, &[words(&format!("OBJECT ENCODING {dst}"))], "encoding");
+                pair.run_exact(
+                    resp3,
+                    &[words(&format!("OBJECT ENCODING {dst}"))],
+                    "encoding",
+                );
             }
         }
         pair.check_events();

@@ -43,7 +43,9 @@ const ELEMS: &[&str] = &[
 ];
 /// Numeric-only elements (sets of these stay intsets).
 const INTS: &[&str] = &["1", "2", "3", "10", "-4", "0", "99", "12345", "-70000"];
-const WEIGHTS: &[&str] = &["1", "2", "2", "-3", "4.5", "0", "100", "abc", "", " 7", "1e2"];
+const WEIGHTS: &[&str] = &[
+    "1", "2", "2", "-3", "4.5", "0", "100", "abc", "", " 7", "1e2",
+];
 
 fn b(s: &str) -> Vec<u8> {
     s.as_bytes().to_vec()
@@ -78,10 +80,18 @@ impl Gen {
         let mut c = Vec::new();
         match r {
             0..=19 => {
-                c.push(b(if self.rng.gen_bool(0.5) { "RPUSH" } else { "LPUSH" }));
+                c.push(b(if self.rng.gen_bool(0.5) {
+                    "RPUSH"
+                } else {
+                    "LPUSH"
+                }));
                 c.push(b(self.pick(LISTS)));
                 for _ in 0..self.rng.gen_range(1..5) {
-                    let e = if self.rng.gen_bool(0.3) { self.pick(INTS) } else { self.elem() };
+                    let e = if self.rng.gen_bool(0.3) {
+                        self.pick(INTS)
+                    } else {
+                        self.elem()
+                    };
                     c.push(b(e));
                 }
             }
@@ -153,7 +163,11 @@ impl Gen {
             4..=6 => (self.pick(SETS), true, false),
             7..=8 => (self.pick(ZSETS), false, true),
             _ => (
-                if self.rng.gen_bool(0.5) { "missing" } else { "str" },
+                if self.rng.gen_bool(0.5) {
+                    "missing"
+                } else {
+                    "str"
+                },
                 false,
                 false,
             ),
@@ -168,7 +182,11 @@ impl Gen {
             opts.push(vec![b("ALPHA")]);
         }
         if self.rng.gen_ratio(1, 3) {
-            opts.push(vec![b(if self.rng.gen_bool(0.5) { "DESC" } else { "ASC" })]);
+            opts.push(vec![b(if self.rng.gen_bool(0.5) {
+                "DESC"
+            } else {
+                "ASC"
+            })]);
         }
         if self.rng.gen_ratio(2, 5) {
             let p = match self.rng.gen_range(0..5) {
@@ -348,7 +366,10 @@ fn stream(seed: u64, n: usize, events: Option<&str>) {
     }
     for name in ["SORT", "SORT_RO"] {
         assert!(
-            pair.history.stats.get(name).is_some_and(|c| c.errors > 0 && c.sent > c.errors),
+            pair.history
+                .stats
+                .get(name)
+                .is_some_and(|c| c.errors > 0 && c.sent > c.errors),
             "the stream never sent {name} with both outcomes"
         );
     }
@@ -380,7 +401,13 @@ fn rules_match_redis() {
         &["SORT", "l", "LIMIT", "1", "9223372036854775807"],
         &["SORT", "l", "LIMIT", "-5", "2"],
         &["SORT", "l", "LIMIT", "5", "2"],
-        &["SORT", "l", "LIMIT", "9223372036854775807", "9223372036854775807"],
+        &[
+            "SORT",
+            "l",
+            "LIMIT",
+            "9223372036854775807",
+            "9223372036854775807",
+        ],
         &["SORT", "l", "LIMIT", "0", "-5"],
         &["SORT", "l", "LIMIT", "x", "1"],
         &["SORT", "l", "LIMIT", "1"],
@@ -406,15 +433,39 @@ fn rules_match_redis() {
         &["RPUSH", "w_10", "x"],
         &["SORT", "l", "BY", "w_*"],
         &["SORT", "l", "BY", "w_*", "ALPHA"],
-        &["SORT", "l", "BY", "h_*->f", "GET", "#", "GET", "h_*->f", "GET", "w_*"],
+        &[
+            "SORT", "l", "BY", "h_*->f", "GET", "#", "GET", "h_*->f", "GET", "w_*",
+        ],
         &["SORT", "l", "BY", "h_*->f", "ALPHA", "DESC", "GET", "h_*->"],
-        &["SORT", "l", "BY", "h_*->", "GET", "nokey", "GET", "h_*->f->g"],
-        &["SORT", "l", "BY", "w_*", "LIMIT", "0", "2", "GET", "#", "STORE", "d"],
+        &[
+            "SORT",
+            "l",
+            "BY",
+            "h_*->",
+            "GET",
+            "nokey",
+            "GET",
+            "h_*->f->g",
+        ],
+        &[
+            "SORT", "l", "BY", "w_*", "LIMIT", "0", "2", "GET", "#", "STORE", "d",
+        ],
         &["LRANGE", "d", "0", "-1"],
         &["SORT", "l", "GET", "w_*", "STORE", "d"],
         &["LRANGE", "d", "0", "-1"],
         // Numbers as strtod reads them; errors.
-        &["RPUSH", "n", "", " 2", "0x10", "+5", ".5", "5.", "inf", "-infinity"],
+        &[
+            "RPUSH",
+            "n",
+            "",
+            " 2",
+            "0x10",
+            "+5",
+            ".5",
+            "5.",
+            "inf",
+            "-infinity",
+        ],
         &["SORT", "n"],
         &["RPUSH", "bad", "1", "2 "],
         &["SORT", "bad"],
@@ -450,8 +501,12 @@ fn rules_match_redis() {
         &["SORT", "l", "STORE", "d1", "STORE", "d2"],
         &["EXISTS", "d1", "d2"],
         // Key specs and GETKEYS.
-        &["COMMAND", "GETKEYS", "SORT", "l", "STORE", "d", "BY", "x", "GET", "STORE"],
-        &["COMMAND", "GETKEYS", "SORT", "l", "LIMIT", "0", "1", "STORE", "d"],
+        &[
+            "COMMAND", "GETKEYS", "SORT", "l", "STORE", "d", "BY", "x", "GET", "STORE",
+        ],
+        &[
+            "COMMAND", "GETKEYS", "SORT", "l", "LIMIT", "0", "1", "STORE", "d",
+        ],
         &["COMMAND", "GETKEYS", "SORT_RO", "l", "BY", "w_*"],
     ]);
 }
@@ -493,13 +548,21 @@ fn events_and_lookup_counts_match_redis() {
         pair.check_events();
     }
     let hits = |p: &mut Pair, side: bool| {
-        let c = if side { p.ours.conn(false) } else { p.redis.conn(false) };
+        let c = if side {
+            p.ours.conn(false)
+        } else {
+            p.redis.conn(false)
+        };
         (
             c.info_int("stats", "keyspace_hits"),
             c.info_int("stats", "keyspace_misses"),
         )
     };
-    assert_eq!(hits(&mut pair, true), hits(&mut pair, false), "hits and misses");
+    assert_eq!(
+        hits(&mut pair, true),
+        hits(&mut pair, false),
+        "hits and misses"
+    );
 }
 
 #[test]
@@ -545,7 +608,10 @@ fn store_is_journaled_as_given() {
         "SORT missing STORE nothing",
         "SORT l LIMIT 9 9 STORE d",
     ] {
-        assert!(!c.cmd_str(&line.split(' ').collect::<Vec<_>>()).is_error(), "{line}");
+        assert!(
+            !c.cmd_str(&line.split(' ').collect::<Vec<_>>()).is_error(),
+            "{line}"
+        );
     }
     let incr = std::fs::read_dir(dir.join("appendonlydir"))
         .expect("aof dir")

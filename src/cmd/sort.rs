@@ -215,7 +215,11 @@ pub fn cmd_sort_ro(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 fn limit_range(len: i64, limit_start: i64, limit_count: i64) -> (i64, i64) {
     let mut start = limit_start.clamp(0, len);
     let count = limit_count.clamp(-1, len);
-    let mut end = if count < 0 { len - 1 } else { start + count - 1 };
+    let mut end = if count < 0 {
+        len - 1
+    } else {
+        start + count - 1
+    };
     if start >= len {
         start = len - 1;
         end = len - 2;
@@ -271,7 +275,11 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, readonly: bool) {
             elems.reverse();
         }
         let (s, e) = (start.max(0) as usize, (end + 1).max(0) as usize);
-        elems = if e > s { elems.drain(s..e).collect() } else { Vec::new() };
+        elems = if e > s {
+            elems.drain(s..e).collect()
+        } else {
+            Vec::new()
+        };
         end -= start;
         start = 0;
     }
@@ -285,29 +293,26 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, readonly: bool) {
         .collect();
     let mut score_error = false;
     if !o.dontsort {
-        for i in 0..items.len() {
-            let weight = match o.by {
-                Some(p) => {
-                    let elem = std::mem::take(&mut items[i].elem);
-                    let w = lookup_by_pattern(ctx, p, &elem);
-                    items[i].elem = elem;
-                    match w {
-                        Some(w) => w,
-                        None => continue,
+        for it in &mut items {
+            let by_weight;
+            let weight: &[u8] = match o.by {
+                Some(p) => match lookup_by_pattern(ctx, p, &it.elem) {
+                    Some(w) => {
+                        by_weight = w;
+                        &by_weight
                     }
-                }
-                None => {
-                    if o.alpha {
-                        continue;
-                    }
-                    items[i].elem.clone()
-                }
+                    // A missing weight: 0, or first under ALPHA.
+                    None => continue,
+                },
+                // ALPHA by the elements themselves needs no weight.
+                None if o.alpha => continue,
+                None => &it.elem,
             };
             if o.alpha {
-                items[i].cmp = Some(weight);
+                it.cmp = Some(weight.to_vec());
             } else {
-                match parse_weight(&weight) {
-                    Some(s) => items[i].score = s,
+                match parse_weight(weight) {
+                    Some(s) => it.score = s,
                     None => score_error = true,
                 }
             }
@@ -376,7 +381,10 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, readonly: bool) {
     }
     if out_len > 0 {
         let mark = ctx.new_mark();
-        drop(ctx.db().set(dest, Value::List(Box::new(list)), now_ms, false));
+        drop(
+            ctx.db()
+                .set(dest, Value::List(Box::new(list)), now_ms, false),
+        );
         ctx.notify_new_since(mark, dest);
         ctx.modified(dest);
         ctx.notify(class::LIST, "sortstore", dest);
@@ -398,7 +406,10 @@ mod tests {
         let e = |p: &str| expand_pattern(p.as_bytes(), b"E");
         assert_eq!(e("w_*"), Some((b"w_E".to_vec(), None)));
         assert_eq!(e("h_*->f"), Some((b"h_E".to_vec(), Some(b"f".to_vec()))));
-        assert_eq!(e("h_*x->f->g"), Some((b"h_Ex".to_vec(), Some(b"f->g".to_vec()))));
+        assert_eq!(
+            e("h_*x->f->g"),
+            Some((b"h_Ex".to_vec(), Some(b"f->g".to_vec())))
+        );
         // Nothing after the arrow: no field, the arrow is part of the key.
         assert_eq!(e("h_*->"), Some((b"h_E->".to_vec(), None)));
         // An arrow before the star is part of the key.

@@ -33,7 +33,7 @@ use super::docs::{block, double, integer, key, oneof, pattern, pure_token, strin
 use super::Handler;
 use super::{
     bitmaps, blocking, command, debug, dump, expire, functions, hashes, hll, keys, lists, multi,
-    pubsub, scripting, server, sort, sets, strings, tracking, zsets,
+    pubsub, scripting, server, sets, sort, strings, tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -215,7 +215,8 @@ const AGGREGATE_ARG: Arg = oneof(
 .optional();
 
 /// SORT and SORT_RO's shared docs.
-const SORT_COMPLEXITY: &str = "O(N+M*log(M)) for N elements of which M are returned; O(N) without sorting.";
+const SORT_COMPLEXITY: &str =
+    "O(N+M*log(M)) for N elements of which M are returned; O(N) without sorting.";
 const SORT_LIMIT_ARG: Arg = block("offset_count", &[integer("offset"), integer("count")])
     .token("LIMIT")
     .optional();
