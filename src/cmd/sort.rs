@@ -202,6 +202,133 @@ enum Source {
     Elems(Vec<Vec<u8>>),
 }
 
+/// Redis 7.0's `pqsort` (NetBSD's qsort, Bentley and McIlroy's, without the switch to
+/// insertion sort after a pass without swaps, changed by Redis to skip the partitions outside
+/// `lo..=hi`), step for step, so that elements the comparison calls equal
+/// end up where Redis puts them. Afterwards `v[lo..=hi]` holds what a full sort would put
+/// there.
+fn partial_qsort<T>(
+    v: &mut [T],
+    cmp: &impl Fn(&T, &T) -> std::cmp::Ordering,
+    lo: usize,
+    hi: usize,
+) {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let med3 = |v: &[T], a: usize, b: usize, c: usize| {
+        if cmp(&v[a], &v[b]) == Less {
+            if cmp(&v[b], &v[c]) == Less {
+                b
+            } else if cmp(&v[a], &v[c]) == Less {
+                c
+            } else {
+                a
+            }
+        } else if cmp(&v[b], &v[c]) == Greater {
+            b
+        } else if cmp(&v[a], &v[c]) == Less {
+            a
+        } else {
+            c
+        }
+    };
+    let insertion = |v: &mut [T], a: usize, n: usize| {
+        for m in a + 1..a + n {
+            let mut l = m;
+            while l > a && cmp(&v[l - 1], &v[l]) == Greater {
+                v.swap(l, l - 1);
+                l -= 1;
+            }
+        }
+    };
+    // Whether the partition [s, s + n) holds nothing of lo..=hi.
+    let outside = |s: usize, n: usize| (lo < s && hi < s) || (lo >= s + n && hi >= s + n);
+    let vecswap = |v: &mut [T], a: usize, b: usize, n: usize| {
+        for i in 0..n {
+            v.swap(a + i, b + i);
+        }
+    };
+    // (start, length) of the partitions still to sort. Redis recurses on the left one and
+    // loops on the right one; partitions are disjoint, so the order they are sorted in does
+    // not change the result.
+    let mut todo = vec![(0usize, v.len())];
+    while let Some((mut a, mut n)) = todo.pop() {
+        loop {
+            if n < 7 {
+                insertion(v, a, n);
+                break;
+            }
+            let mut pm = a + n / 2;
+            if n > 7 {
+                let mut pl = a;
+                let mut pn = a + n - 1;
+                if n > 40 {
+                    let d = n / 8;
+                    pl = med3(v, pl, pl + d, pl + 2 * d);
+                    pm = med3(v, pm - d, pm, pm + d);
+                    pn = med3(v, pn - 2 * d, pn - d, pn);
+                }
+                pm = med3(v, pl, pm, pn);
+            }
+            v.swap(a, pm);
+            let (mut pa, mut pb) = (a + 1, a + 1);
+            let (mut pc, mut pd) = (a + n - 1, a + n - 1);
+            // Invariant: a < pb and pc >= pb - 1 >= a, so no index leaves the partition.
+            loop {
+                while pb <= pc {
+                    let c = cmp(&v[pb], &v[a]);
+                    if c == Greater {
+                        break;
+                    }
+                    if c == Equal {
+                        v.swap(pa, pb);
+                        pa += 1;
+                    }
+                    pb += 1;
+                }
+                while pb <= pc {
+                    let c = cmp(&v[pc], &v[a]);
+                    if c == Less {
+                        break;
+                    }
+                    if c == Equal {
+                        v.swap(pc, pd);
+                        pd -= 1;
+                    }
+                    pc -= 1;
+                }
+                if pb > pc {
+                    break;
+                }
+                v.swap(pb, pc);
+                pb += 1;
+                pc -= 1;
+            }
+            let pn = a + n;
+            let r = (pa - a).min(pb - pa);
+            vecswap(v, a, pb - r, r);
+            let r = (pd - pc).min(pn - pd - 1);
+            vecswap(v, pb, pn - r, r);
+            let left = pb - pa;
+            let right = pd - pc;
+            let right_start = pn - right;
+            let right_next = right > 1 && !outside(right_start, right);
+            if left > 1 && !outside(a, left) {
+                if right_next {
+                    todo.push((right_start, right));
+                }
+                n = left;
+                continue;
+            }
+            if right_next {
+                a = right_start;
+                n = right;
+                continue;
+            }
+            break;
+        }
+    }
+}
+
 pub fn cmd_sort(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     sort_generic(ctx, argv, false);
 }
@@ -318,7 +445,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, readonly: bool) {
             }
         }
         let (alpha, by, store, desc) = (o.alpha, o.by.is_some(), o.store.is_some(), o.desc);
-        items.sort_by(|a, b| {
+        let cmp = |a: &Item, b: &Item| {
             use std::cmp::Ordering;
             let c = if !alpha {
                 a.score
@@ -343,7 +470,16 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, readonly: bool) {
             } else {
                 c
             }
-        });
+        };
+        let whole = start == 0 && end == items.len() as i64 - 1;
+        if by && !whole && end >= start {
+            // Redis sorts only the range it returns, with its partial quicksort; equal
+            // ALPHA weights then end up in that algorithm's order.
+            partial_qsort(&mut items, &cmp, start as usize, end as usize);
+        } else {
+            // glibc's qsort, a merge sort: stable.
+            items.sort_by(cmp);
+        }
     }
     if score_error {
         return ctx.err(ERR_SCORE);
@@ -440,6 +576,87 @@ mod tests {
             (" ", None),
         ] {
             assert_eq!(parse_weight(s.as_bytes()), w, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn partial_sort_sorts_the_range() {
+        // A deterministic pseudo-random sequence; the range must equal a full sort's.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for len in [0usize, 1, 6, 7, 8, 40, 41, 100, 1000] {
+            let v: Vec<u32> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x % 50) as u32
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort();
+            for (lo, hi) in [
+                (0, 0),
+                (0, 5),
+                (3, 9),
+                (len / 2, len / 2 + 3),
+                (len.saturating_sub(1), len.saturating_sub(1)),
+            ] {
+                if len == 0 || hi >= len {
+                    continue;
+                }
+                let mut w = v.clone();
+                partial_qsort(&mut w, &|a: &u32, b: &u32| a.cmp(b), lo, hi);
+                assert_eq!(&w[lo..=hi], &sorted[lo..=hi], "len {len} range {lo}..={hi}");
+                let mut all = w.clone();
+                all.sort();
+                assert_eq!(all, sorted, "a permutation");
+            }
+        }
+    }
+
+    #[test]
+    fn partial_sort_leaves_ties_where_redis_does() {
+        // Keys, range, and the order Redis 7.0's pqsort.c leaves the indices in (computed by
+        // compiling it); the first is a SORT … BY … ALPHA DESC LIMIT 0 6 the difftest met.
+        let cases: &[(&[u8], usize, usize, &[usize])] = &[
+            (
+                &[3, 0, 3, 2, 0, 1, 1, 4, 1, 1, 3],
+                0,
+                5,
+                &[1, 4, 6, 8, 9, 5, 3, 10, 2, 0, 7],
+            ),
+            (
+                &[6, 2, 1, 0, 4, 1, 2, 1, 2],
+                8,
+                8,
+                &[7, 1, 2, 3, 8, 5, 6, 4, 0],
+            ),
+            (
+                &[
+                    0, 21, 0, 2, 6, 1, 1, 1, 1, 39, 2, 31, 3, 2, 25, 0, 34, 2, 21, 0, 17, 0, 4, 1,
+                    4, 3, 2, 1, 1, 2, 3, 4, 2, 2, 22, 2, 23, 4, 2, 0, 30, 9,
+                ],
+                30,
+                41,
+                &[],
+            ),
+        ];
+        for (keys, lo, hi, want) in cases {
+            let mut v: Vec<(u8, usize)> = keys.iter().copied().zip(0..).collect();
+            partial_qsort(
+                &mut v,
+                &|a: &(u8, usize), b: &(u8, usize)| a.0.cmp(&b.0),
+                *lo,
+                *hi,
+            );
+            let got: Vec<usize> = v.iter().map(|x| x.1).collect();
+            if !want.is_empty() {
+                assert_eq!(&got, want, "keys {keys:?}");
+            }
+            let mut sorted = keys.to_vec();
+            sorted.sort();
+            let range: Vec<u8> = v[*lo..=*hi].iter().map(|x| x.0).collect();
+            assert_eq!(range, sorted[*lo..=*hi], "keys {keys:?}");
         }
     }
 
