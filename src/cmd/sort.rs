@@ -21,7 +21,10 @@
 //!   bytes; or with ALPHA by the bytes of the weight (missing weights first) or of the
 //!   element. ALPHA compares C strings (up to a NUL) as Redis's `strcoll` does in the C
 //!   locale, except with STORE, where the whole byte strings are compared. The sort is
-//!   stable, as glibc's `qsort` is, so equal ALPHA weights keep the input order.
+//!   stable, as glibc's `qsort` is, so equal ALPHA weights keep the input order; with a BY
+//!   pattern and a LIMIT that leaves something out, Redis sorts only the range it returns
+//!   with its partial quicksort, ported here step for step ([`partial_qsort`]) so that equal
+//!   weights land where Redis puts them.
 //! - "Do not sort" keeps a list's or sorted set's own order (DESC walks it backwards, LIMIT
 //!   picks the range directly); a set has no order of its own, so with STORE or inside a
 //!   script it is sorted ALPHA by its elements instead, as Redis does so that replicas and
