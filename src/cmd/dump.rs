@@ -73,7 +73,7 @@ fn parse_restore_opts(argv: &Argv<'_>) -> Result<RestoreOpts, &'static str> {
     Ok(o)
 }
 
-/// DUMP key
+/// `DUMP key`
 pub fn cmd_dump(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
     let compress = ctx.srv.config.rdbcompression;
@@ -89,7 +89,7 @@ pub fn cmd_dump(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
 }
 
-/// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
+/// `RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]`
 pub fn cmd_restore(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let opts = match parse_restore_opts(argv) {
         Ok(o) => o,
