@@ -254,11 +254,22 @@ fn write_info(r: &mut Reply<'_>, c: &Command) {
                 r.bulk(keyword.as_bytes());
                 write_field(r, "startfrom", startfrom);
             }
+            BeginSearch::Unknown => {
+                r.bulk(b"unknown");
+                r.bulk(b"spec");
+                r.map(0);
+            }
         }
         r.bulk(b"find_keys");
         r.map(2);
         r.bulk(b"type");
         let fields = match s.find_keys {
+            FindKeys::Unknown => {
+                r.bulk(b"unknown");
+                r.bulk(b"spec");
+                r.map(0);
+                continue;
+            }
             FindKeys::Range {
                 lastkey,
                 keystep,

@@ -60,9 +60,11 @@ const FLAG_NAMES: [(u8, &str); 3] = [
 pub struct Arg {
     pub name: &'static str,
     pub kind: ArgType,
-    /// For `ArgType::Key`: the index of the key spec (in the row's `key_specs`) that finds
-    /// this key. Unused for other types.
+    /// For `ArgType::Key`, and a pattern that names keys (SORT's BY and GET): the index of
+    /// the key spec (in the row's `key_specs`) that finds those keys.
     pub key_spec_index: usize,
+    /// Whether COMMAND DOCS shows `key_spec_index` (keys, and patterns given one).
+    pub has_key_spec: bool,
     /// The word that introduces the argument (`EX seconds`), if any.
     pub token: Option<&'static str>,
     /// The version that added the argument, when later than the command.
@@ -79,6 +81,7 @@ const fn new(name: &'static str, kind: ArgType) -> Arg {
         name,
         kind,
         key_spec_index: 0,
+        has_key_spec: false,
         token: None,
         since: None,
         deprecated_since: None,
@@ -111,6 +114,7 @@ pub const fn unix_time(name: &'static str) -> Arg {
 pub const fn key(name: &'static str, key_spec_index: usize) -> Arg {
     Arg {
         key_spec_index,
+        has_key_spec: true,
         ..new(name, ArgType::Key)
     }
 }
@@ -135,6 +139,15 @@ pub const fn block(name: &'static str, args: &'static [Arg]) -> Arg {
 }
 
 impl Arg {
+    /// A pattern whose expansions are keys, found by the key spec `i`.
+    pub const fn key_spec_index(self, i: usize) -> Arg {
+        Arg {
+            key_spec_index: i,
+            has_key_spec: true,
+            ..self
+        }
+    }
+
     pub const fn token(self, token: &'static str) -> Arg {
         Arg {
             token: Some(token),
@@ -185,7 +198,7 @@ pub fn write_args(r: &mut Reply<'_>, args: &[Arg]) {
     for a in args {
         let nested = matches!(a.kind, ArgType::Oneof | ArgType::Block);
         let fields = 2
-            + usize::from(a.kind == ArgType::Key)
+            + usize::from(a.has_key_spec)
             + usize::from(a.token.is_some())
             + usize::from(a.since.is_some())
             + usize::from(a.deprecated_since.is_some())
@@ -196,7 +209,7 @@ pub fn write_args(r: &mut Reply<'_>, args: &[Arg]) {
         r.bulk(a.name.as_bytes());
         r.bulk(b"type");
         r.bulk(a.kind.name().as_bytes());
-        if a.kind == ArgType::Key {
+        if a.has_key_spec {
             r.bulk(b"key_spec_index");
             r.int(a.key_spec_index as i64);
         }

@@ -32,8 +32,9 @@ use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
 use super::{
-    bitmaps, blocking, command, debug, expire, functions, geo, hashes, hll, keys, lists, memory,
-    monitor, multi, pause, pubsub, scripting, server, sets, slowlog, strings, tracking, zsets,
+    bitmaps, blocking, command, debug, dump, expire, functions, geo, hashes, hll, keys, lists,
+    memory, monitor, multi, pause, pubsub, scripting, server, sets, slowlog, sort, strings,
+    tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -234,6 +235,17 @@ const GEO_ORDER_ARG: Arg = oneof(
     &[pure_token("asc", "ASC"), pure_token("desc", "DESC")],
 )
 .optional();
+/// SORT and SORT_RO's shared docs.
+const SORT_COMPLEXITY: &str =
+    "O(N+M*log(M)) for N elements of which M are returned; O(N) without sorting.";
+const SORT_LIMIT_ARG: Arg = block("offset_count", &[integer("offset"), integer("count")])
+    .token("LIMIT")
+    .optional();
+const SORT_ORDER_ARG: Arg = oneof(
+    "order",
+    &[pure_token("asc", "ASC"), pure_token("desc", "DESC")],
+)
+.optional();
 /// `COUNT count [ANY]`; GEORADIUS and GEORADIUS_RO date ANY to 6.2.0.
 const GEO_COUNT_ARG: Arg = block(
     "count",
@@ -311,6 +323,9 @@ pub enum BeginSearch {
         keyword: &'static str,
         startfrom: i32,
     },
+    /// Not known from the arguments' positions (SORT's BY/GET/STORE): the command's
+    /// `getkeys` finds the keys.
+    Unknown,
 }
 
 /// How the keys are found from where the search began.
@@ -330,6 +345,8 @@ pub enum FindKeys {
         firstkey: i32,
         keystep: i32,
     },
+    /// Not known (with `BeginSearch::Unknown`).
+    Unknown,
 }
 
 /// One key spec, as Redis 7.0 describes a command's keys.
@@ -360,6 +377,10 @@ pub const fn index(pos: i32) -> BeginSearch {
 pub const fn keyword(keyword: &'static str, startfrom: i32) -> BeginSearch {
     BeginSearch::Keyword { keyword, startfrom }
 }
+
+/// A spec whose keys cannot be found from positions: `spec(RO, UNKNOWN_BEGIN, UNKNOWN_FIND)`.
+pub const UNKNOWN_BEGIN: BeginSearch = BeginSearch::Unknown;
+pub const UNKNOWN_FIND: FindKeys = FindKeys::Unknown;
 
 pub const fn range(lastkey: i32, keystep: i32, limit: i32) -> FindKeys {
     FindKeys::Range {
@@ -406,6 +427,11 @@ pub enum GetKeys {
     /// GEORADIUS and GEORADIUSBYMEMBER (Redis's `georadiusGetKeys`): the key at 1, then the
     /// argument after the last STORE or STOREDIST word from index 5 on; no flags.
     GeoRadius,
+    /// SORT: the key at 1 (RO|ACCESS) and the last STORE's destination (OW|UPDATE), skipping
+    /// the arguments of LIMIT, GET and BY (Redis's `sortGetKeys`).
+    Sort,
+    /// SORT_RO: the key at 1 (RO|ACCESS) only (Redis's `sortROGetKeys`).
+    SortRo,
 }
 
 /// A command's group in COMMAND DOCS.
@@ -680,6 +706,8 @@ impl Command {
                     }
                     found
                 }
+                // Redis's `getKeysUsingKeySpecs` gives up (invalid spec): `getkeys` decides.
+                BeginSearch::Unknown => return None,
             };
             let (last, step) = match s.find_keys {
                 FindKeys::Range {
@@ -712,6 +740,7 @@ impl Command {
                     // Redis truncates numkeys to an int here.
                     (first + i64::from(numkeys as i32) - 1, i64::from(keystep))
                 }
+                FindKeys::Unknown => return None,
             };
             if last >= argc || last < first || first >= argc {
                 return None;
@@ -791,6 +820,38 @@ impl GetKeys {
                 }
                 keys
             }
+            GetKeys::Sort => {
+                let mut keys = vec![KeyRef {
+                    pos: 1,
+                    flags: RO | ACCESS,
+                }];
+                let mut store = None;
+                let mut i = 2;
+                while i < args.len() {
+                    let a = args[i];
+                    // C's strcasecmp: the argument is read up to a NUL.
+                    if super::args::opt_is(a, "limit") {
+                        i += 2;
+                    } else if super::args::opt_is(a, "get") || super::args::opt_is(a, "by") {
+                        i += 1;
+                    } else if super::args::opt_is(a, "store") && i + 1 < args.len() {
+                        // The last STORE wins, as in SORT itself.
+                        store = Some(i + 1);
+                    }
+                    i += 1;
+                }
+                if let Some(pos) = store {
+                    keys.push(KeyRef {
+                        pos,
+                        flags: OW | UPDATE,
+                    });
+                }
+                keys
+            }
+            GetKeys::SortRo => vec![KeyRef {
+                pos: 1,
+                flags: RO | ACCESS,
+            }],
             GetKeys::NumKeys {
                 store,
                 numkeys,
@@ -1437,6 +1498,79 @@ pub static COMMANDS: &[Command] = &[
             key("destination", 1),
             integer("destination-db").token("DB").optional(),
             pure_token("replace", "REPLACE").optional(),
+        ]),
+    Command::new("dump", 2, READONLY, dump::cmd_dump)
+        .acl(acl::KEYSPACE | acl::READ | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Generic)
+        .since("2.6.0")
+        .summary("Serializes a key's value in Redis's DUMP format.")
+        .complexity("O(1) to find the key, then O(N*M) to serialize N items of average size M.")
+        .args(&[key("key", 0)]),
+    Command::new("restore", -4, WRITE | DENYOOM, dump::cmd_restore)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS)
+        .key_specs(&[spec(OW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Generic)
+        .since("2.6.0")
+        .summary("Creates a key from a value serialized by DUMP.")
+        .complexity("O(1) to create the key, then O(N*M) to load N items of average size M (O(N*M*log(N)) for a sorted set).")
+        .history(&[
+            ("3.0.0", "REPLACE overwrites an existing key."),
+            ("5.0.0", "ABSTTL takes the TTL as a unix time in milliseconds."),
+            ("5.0.0", "IDLETIME and FREQ set the key's access data."),
+        ])
+        .args(&[
+            key("key", 0),
+            integer("ttl"),
+            string("serialized-value"),
+            pure_token("replace", "REPLACE").since("3.0.0").optional(),
+            pure_token("absttl", "ABSTTL").since("5.0.0").optional(),
+            integer("seconds").token("IDLETIME").since("5.0.0").optional(),
+            integer("frequency").token("FREQ").since("5.0.0").optional(),
+        ]),
+    Command::new("sort", -2, WRITE | DENYOOM, sort::cmd_sort)
+        .acl(acl::WRITE | acl::SET | acl::SORTEDSET | acl::LIST | acl::SLOW | acl::DANGEROUS)
+        .key_specs(&[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, UNKNOWN_BEGIN, UNKNOWN_FIND)
+                .notes("BY and GET patterns name keys made from the sorted elements."),
+            spec(OW | UPDATE, UNKNOWN_BEGIN, UNKNOWN_FIND)
+                .notes("STORE may come anywhere among the options."),
+        ])
+        .getkeys(GetKeys::Sort)
+        .group(Group::Generic)
+        .since("1.0.0")
+        .summary("Sorts a list, set or sorted set, or picks keys by its elements, and returns or stores the result.")
+        .complexity(SORT_COMPLEXITY)
+        .args(&[
+            key("key", 0),
+            pattern("pattern").key_spec_index(1).token("BY").optional(),
+            SORT_LIMIT_ARG,
+            pattern("pattern").key_spec_index(1).token("GET").optional().multiple().multiple_token(),
+            SORT_ORDER_ARG,
+            pure_token("sorting", "ALPHA").optional(),
+            key("destination", 2).token("STORE").optional(),
+        ]),
+    Command::new("sort_ro", -2, READONLY, sort::cmd_sort_ro)
+        .acl(acl::READ | acl::SET | acl::SORTEDSET | acl::LIST | acl::SLOW | acl::DANGEROUS)
+        .key_specs(&[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, UNKNOWN_BEGIN, UNKNOWN_FIND)
+                .notes("BY and GET patterns name keys made from the sorted elements."),
+        ])
+        .getkeys(GetKeys::SortRo)
+        .group(Group::Generic)
+        .since("7.0.0")
+        .summary("Sorts a list, set or sorted set, or picks keys by its elements; never writes.")
+        .complexity(SORT_COMPLEXITY)
+        .args(&[
+            key("key", 0),
+            pattern("pattern").key_spec_index(1).token("BY").optional(),
+            SORT_LIMIT_ARG,
+            pattern("pattern").key_spec_index(1).token("GET").optional().multiple().multiple_token(),
+            SORT_ORDER_ARG,
+            pure_token("sorting", "ALPHA").optional(),
         ]),
     Command::new("move", 3, WRITE | FAST, keys::cmd_move)
         .acl(acl::KEYSPACE | acl::WRITE | acl::FAST)

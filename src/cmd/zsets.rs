@@ -51,7 +51,7 @@ pub(crate) fn limits(ctx: &Ctx<'_>) -> Limits {
 
 /// Decimal float text as C's strtod reads it, whole input: Rust's parser has the same
 /// grammar and rounding for decimal input; hex floats go through `util::num::parse_f64`.
-fn strtod_whole(s: &[u8]) -> Option<f64> {
+pub(crate) fn strtod_whole(s: &[u8]) -> Option<f64> {
     let body = s.strip_prefix(b"-").or_else(|| s.strip_prefix(b"+"));
     let body = body.unwrap_or(s);
     if body.len() >= 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
@@ -66,7 +66,7 @@ fn strtod_whole(s: &[u8]) -> Option<f64> {
 
 /// Whether the mantissa of a float text (decimal, or hex after "0x") has a non-zero digit,
 /// so that a parsed value of 0 means the number underflowed.
-fn mantissa_nonzero(s: &[u8]) -> bool {
+pub(crate) fn mantissa_nonzero(s: &[u8]) -> bool {
     let body = s
         .strip_prefix(b"-")
         .or_else(|| s.strip_prefix(b"+"))

@@ -795,6 +795,46 @@ impl Db {
         Some(self.dict.owner_bits(e))
     }
 
+    /// RESTORE's IDLETIME / FREQ, as Redis 7.0.15's `objectSetLRUOrLFU`: under an LFU
+    /// policy a given `freq` becomes the counter (stamped now); otherwise a given `idle_s`
+    /// puts the last access that many seconds back on the 24-bit clock. Redis computes that
+    /// in C's wrapping 64-bit arithmetic (seconds times 1000 and back), adds its clock's
+    /// period to a negative result once and keeps the low 24 bits; the same is done here so
+    /// OBJECT IDLETIME answers alike for every input. The other option (or none) leaves the
+    /// key's fresh access data. False if the key is absent.
+    pub fn set_access_hint(
+        &mut self,
+        key: &[u8],
+        freq: Option<u8>,
+        idle_s: Option<i64>,
+        now_ms: u64,
+    ) -> bool {
+        let Some(e) = self.lookup(key, now_ms) else {
+            return false;
+        };
+        let word = if self.access.lfu {
+            match freq {
+                Some(f) => lfu_pack(f, now_ms),
+                None => return true,
+            }
+        } else {
+            let Some(idle_s) = idle_s else {
+                return true;
+            };
+            const LRU_CLOCK_MAX: i64 = REDIS_LRU_MASK as i64;
+            let clock = i64::from(lru_clock(now_ms));
+            let idle = idle_s.wrapping_mul(1000) / 1000;
+            let mut at = clock.wrapping_sub(idle);
+            if at < 0 {
+                at = clock.wrapping_add(LRU_CLOCK_MAX).wrapping_sub(idle);
+            }
+            // The user said when the key was last used: it counts as accessed.
+            (at as u32 & REDIS_LRU_MASK) | REFERENCED_BIT
+        };
+        self.dict.set_owner_bits(e, word & ACCESS_MASK);
+        true
+    }
+
     /// Overwrites the access word of a live key with one read by `access_word`; false if
     /// the key is absent.
     pub fn set_access_word(&mut self, key: &[u8], access: u32, now_ms: u64) -> bool {

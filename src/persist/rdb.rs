@@ -6,7 +6,9 @@
 //! pre-release record of Redis 7.0's release candidates too, as 7.0.15 reads it), rejecting
 //! streams and modules, which ringkv does not have. The function libraries' codes are handed to the caller,
 //! which creates them (the codec knows no Lua); [`function_payload`] and
-//! [`parse_function_payload`] are FUNCTION DUMP / RESTORE's format, the same records.
+//! [`parse_function_payload`] are FUNCTION DUMP / RESTORE's format, the same records;
+//! [`dump_payload`] and [`parse_dump_payload`] are DUMP / RESTORE's, one value with its type
+//! byte. Both payloads end with the RDB version (u16 LE) and a CRC-64 (u64 LE).
 //!
 //! ```text
 //! "REDIS0010"
@@ -301,13 +303,18 @@ fn put_list(out: &mut Vec<u8>, l: &List, compress: bool) {
     }
 }
 
-/// Appends the type byte and the value's bytes.
+/// Appends the type byte, the key and the value's bytes.
 fn put_value(out: &mut Vec<u8>, key: &[u8], v: &Value, c: bool) {
-    let mut ibuf = itoa::Buffer::new();
     let type_at = out.len();
     out.push(0);
     put_string(out, key, c);
-    let t = match v {
+    out[type_at] = put_object(out, v, c);
+}
+
+/// Appends the value's bytes (Redis's `rdbSaveObject`) and returns its type byte.
+fn put_object(out: &mut Vec<u8>, v: &Value, c: bool) -> u8 {
+    let mut ibuf = itoa::Buffer::new();
+    match v {
         Value::Int(_) | Value::Small(_) | Value::Emb(_) | Value::Raw(_) => {
             put_string(out, v.str_bytes(&mut ibuf).unwrap_or_default(), c);
             TYPE_STRING
@@ -363,8 +370,7 @@ fn put_value(out: &mut Vec<u8>, key: &[u8], v: &Value, c: bool) {
             }
             TYPE_ZSET_2
         }
-    };
-    out[type_at] = t;
+    }
 }
 
 /// The bytes `v`'s value part takes in a snapshot written with `compression` (rdbcompression):
@@ -490,35 +496,49 @@ pub fn put_functions<'a>(out: &mut Vec<u8>, codes: impl Iterator<Item = &'a [u8]
     }
 }
 
-/// FUNCTION DUMP's payload: the FUNCTION2 records, the RDB version (u16 LE) and the CRC-64
-/// of everything before it (u64 LE), as Redis's `functionDumpCommand` writes it.
+/// Appends the trailer of a DUMP payload (key or FUNCTION): the RDB version (u16 LE) and the
+/// CRC-64 of everything before it, trailer's version included (u64 LE), as Redis's
+/// `createDumpPayload` writes it.
+fn put_dump_trailer(out: &mut Vec<u8>) {
+    out.extend_from_slice(&(RDB_VERSION as u16).to_le_bytes());
+    let crc = crc64(out);
+    out.extend_from_slice(&crc.to_le_bytes());
+}
+
+/// Redis 7.0's `verifyDumpPayload`: at least the 10 trailer bytes, a version this codec
+/// reads, and (when `verify_checksum`) a CRC-64 that matches. A zero CRC is checked like any
+/// other, as 7.0 does.
+fn dump_trailer_ok(data: &[u8], verify_checksum: bool) -> bool {
+    let Some(footer_at) = data.len().checked_sub(10) else {
+        return false;
+    };
+    let footer = &data[footer_at..];
+    let version = u16::from_le_bytes([footer[0], footer[1]]);
+    if u32::from(version) > RDB_VERSION {
+        return false;
+    }
+    let mut stored = [0u8; 8];
+    stored.copy_from_slice(&footer[2..]);
+    !verify_checksum || crc64(&data[..data.len() - 8]) == u64::from_le_bytes(stored)
+}
+
+/// Redis's text for a payload whose trailer is wrong (without `ERR `).
+const DUMP_TRAILER_BAD: &str = "DUMP payload version or checksum are wrong";
+
+/// FUNCTION DUMP's payload: the FUNCTION2 records and the DUMP trailer, as Redis's
+/// `functionDumpCommand` writes it.
 pub fn function_payload<'a>(codes: impl Iterator<Item = &'a [u8]>, compress: bool) -> Vec<u8> {
     let mut out = Vec::new();
     put_functions(&mut out, codes, compress);
-    out.extend_from_slice(&(RDB_VERSION as u16).to_le_bytes());
-    let crc = crc64(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
+    put_dump_trailer(&mut out);
     out
 }
 
 /// The library codes of a FUNCTION RESTORE payload, or Redis's error text (without `ERR `).
 /// `verify_checksum` is false when Redis's `skip_checksum_validation` would be set.
 pub fn parse_function_payload(data: &[u8], verify_checksum: bool) -> Result<Vec<Vec<u8>>, String> {
-    const BAD: &str = "DUMP payload version or checksum are wrong";
-    // Redis's `verifyDumpPayload`.
-    if data.len() < 10 {
-        return Err(BAD.into());
-    }
-    let footer = &data[data.len() - 10..];
-    let version = u16::from_le_bytes([footer[0], footer[1]]);
-    if u32::from(version) > RDB_VERSION {
-        return Err(BAD.into());
-    }
-    if verify_checksum {
-        let stored = u64::from_le_bytes(footer[2..10].try_into().unwrap_or_default());
-        if crc64(&data[..data.len() - 8]) != stored {
-            return Err(BAD.into());
-        }
+    if !dump_trailer_ok(data, verify_checksum) {
+        return Err(DUMP_TRAILER_BAD.into());
     }
     let mut r = Reader { buf: data, pos: 0 };
     let mut codes = Vec::new();
@@ -534,6 +554,59 @@ pub fn parse_function_payload(data: &[u8], verify_checksum: bool) -> Result<Vec<
         codes.push(read_function(&mut r, t).map_err(|(_, e)| e.to_string())?);
     }
     Ok(codes)
+}
+
+/// DUMP's payload for one value: its type byte, the value as an RDB holds it (no key, no
+/// expiry) and the DUMP trailer, as Redis's `createDumpPayload` writes it.
+pub fn dump_payload(v: &Value, compress: bool) -> Vec<u8> {
+    let mut out = vec![0];
+    out[0] = put_object(&mut out, v, compress);
+    put_dump_trailer(&mut out);
+    out
+}
+
+/// Why RESTORE refuses a payload, each one of Redis's texts (without `ERR `).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DumpPayloadError {
+    /// Too short, a newer RDB version, or a CRC-64 that does not match.
+    Trailer,
+    /// The trailer is right but the value does not load (the RDB error says why, for logs
+    /// and tests; Redis answers the same text for every cause).
+    BadFormat(RdbError),
+}
+
+impl DumpPayloadError {
+    pub fn message(&self) -> &'static str {
+        match self {
+            DumpPayloadError::Trailer => DUMP_TRAILER_BAD,
+            DumpPayloadError::BadFormat(_) => "Bad data format",
+        }
+    }
+}
+
+/// The value of a RESTORE payload, loaded with `lim` (the server's encoding settings). The
+/// value is read from the start of the whole payload, trailer included, as Redis reads it, so
+/// a value that runs into the trailer loads what it finds there and bytes left between the
+/// value and the trailer are ignored, as in Redis 7.0. An empty collection is refused (Redis
+/// 7.0's loader reports it as an empty key). Every read is bounded by the payload (the
+/// loader's invariants, above).
+pub fn parse_dump_payload(
+    data: &[u8],
+    verify_checksum: bool,
+    lim: &Limits,
+) -> Result<Value, DumpPayloadError> {
+    if !dump_trailer_ok(data, verify_checksum) {
+        return Err(DumpPayloadError::Trailer);
+    }
+    let mut r = Reader { buf: data, pos: 0 };
+    let t = r.u8().map_err(DumpPayloadError::BadFormat)?;
+    match load_value(&mut r, t, 0, lim).map_err(DumpPayloadError::BadFormat)? {
+        Loaded::Value(v) => Ok(v),
+        Loaded::Empty => Err(DumpPayloadError::BadFormat(RdbError {
+            offset: 0,
+            message: "empty collection".into(),
+        })),
+    }
 }
 
 /// One library record after its opcode, as Redis 7.0's `rdbFunctionLoad` reads it: the code

@@ -243,7 +243,21 @@ impl RdbState {
         let mut opts = LoadOptions::new(env.now_ms);
         opts.verify_checksum = c.rdbchecksum;
         opts.merge = merge;
-        opts.limits = rdb::Limits {
+        opts.limits = rdb::Limits::from_config(c);
+        let stats = rdb::load(bytes, env.dbs, &opts)?;
+        load_functions(env.functions, &stats.functions, merge)?;
+        self.last_load_keys_loaded = stats.keys_loaded;
+        self.last_load_keys_expired = stats.keys_expired;
+        self.dirty_at_save = env.dirty;
+        Ok(stats)
+    }
+}
+
+impl rdb::Limits {
+    /// The encoding settings a load applies (as Redis's loader reads them from its config):
+    /// snapshots, AOF preambles and RESTORE.
+    pub fn from_config(c: &crate::config::Config) -> rdb::Limits {
+        rdb::Limits {
             list_fill: c.list_max_listpack_size,
             list_compress_depth: c.list_compress_depth,
             hash: crate::types::hash::Limits {
@@ -255,13 +269,7 @@ impl RdbState {
                 entries_max: c.zset_max_listpack_entries,
                 value_max: c.zset_max_listpack_value,
             },
-        };
-        let stats = rdb::load(bytes, env.dbs, &opts)?;
-        load_functions(env.functions, &stats.functions, merge)?;
-        self.last_load_keys_loaded = stats.keys_loaded;
-        self.last_load_keys_expired = stats.keys_expired;
-        self.dirty_at_save = env.dirty;
-        Ok(stats)
+        }
     }
 }
 
