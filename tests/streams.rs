@@ -44,6 +44,47 @@ fn mask_xinfo(r: &mut Reply) {
     }
 }
 
+/// Replaces what depends on the servers' clocks: unix-ms timestamps (delivery and seen
+/// times), XPENDING's idle times and XINFO CONSUMERS' `idle`.
+fn mask_times(args: &[Vec<u8>], r: &mut Reply) {
+    fn walk(r: &mut Reply, idle_at_2: bool) {
+        match r {
+            Reply::Int(v) if *v > 1_000_000_000_000 => *v = 0,
+            Reply::Array(Some(v)) | Reply::Set(v) | Reply::Push(v) => {
+                if idle_at_2 && v.len() == 4 && matches!(v[2], Reply::Int(_)) {
+                    v[2] = Reply::Int(0);
+                }
+                for i in 0..v.len() {
+                    let key = v[i].clone();
+                    if i + 1 < v.len()
+                        && (key == Reply::Bulk(Some(b"idle".to_vec()))
+                            || key == Reply::Bulk(Some(b"seen-time".to_vec())))
+                    {
+                        v[i + 1] = Reply::Int(0);
+                    }
+                    walk(&mut v[i], idle_at_2);
+                }
+            }
+            Reply::Map(kv) => {
+                for (k, v) in kv.iter_mut() {
+                    if *k == Reply::Bulk(Some(b"idle".to_vec()))
+                        || *k == Reply::Bulk(Some(b"seen-time".to_vec()))
+                    {
+                        *v = Reply::Int(0);
+                    }
+                    walk(v, idle_at_2);
+                }
+            }
+            _ => {}
+        }
+    }
+    let name = name_of(args);
+    let xpending_ext = name == "XPENDING" && args.len() > 3;
+    if name.starts_with('X') {
+        walk(r, xpending_ext);
+    }
+}
+
 fn run(diff: &mut Pair, batch: &[Vec<Vec<u8>>], resp3: bool) {
     if batch.is_empty() {
         return;
@@ -55,6 +96,8 @@ fn run(diff: &mut Pair, batch: &[Vec<Vec<u8>>], resp3: bool) {
             mask_xinfo(&mut o);
             mask_xinfo(&mut r);
         }
+        mask_times(args, &mut o);
+        mask_times(args, &mut r);
         if o != r {
             diff.fail("exact", resp3, args, &o, &r);
         }
@@ -65,6 +108,8 @@ fn run(diff: &mut Pair, batch: &[Vec<Vec<u8>>], resp3: bool) {
 
 struct Gen {
     rng: StdRng,
+    /// IDs given to XADD, so group commands name entries that may exist.
+    added: Vec<String>,
 }
 
 impl Gen {
@@ -152,7 +197,7 @@ impl Gen {
                         // Mostly increasing IDs so that streams grow.
                         format!(
                             "{}-{}",
-                            60 + self.rng.gen_range(0..5000),
+                            60 + self.rng.gen_range(0..600),
                             self.rng.gen_range(0..3)
                         )
                     }
@@ -207,7 +252,177 @@ impl Gen {
                 "CONFIG SET stream-node-max-bytes {}",
                 [0, 60, 200, 4096][self.rng.gen_range(0..4)]
             ),
+            90..=99 => return self.group_command(),
             _ => format!("XRANGE {k} - +"),
+        };
+        words(&line)
+    }
+
+    fn group(&mut self) -> &'static str {
+        ["g1", "g2", "g1", "nog"][self.rng.gen_range(0..4)]
+    }
+
+    fn consumer(&mut self) -> &'static str {
+        ["c1", "c2", "c3"][self.rng.gen_range(0..3)]
+    }
+
+    /// An ID that was added (it may since be deleted), or any ID.
+    fn known_id(&mut self) -> String {
+        if !self.added.is_empty() && self.chance(0.8) {
+            let i = self.rng.gen_range(0..self.added.len());
+            return self.added[i].clone();
+        }
+        self.id()
+    }
+
+    fn group_command(&mut self) -> Vec<Vec<u8>> {
+        let k = self.key();
+        let g = self.group();
+        let c = self.consumer();
+        let line = match self.rng.gen_range(0..100) {
+            0..=7 => {
+                let id = ["$", "0", "-", "+"][self.rng.gen_range(0..4)].to_string();
+                let id = if self.chance(0.3) {
+                    self.known_id()
+                } else {
+                    id
+                };
+                let mk = if self.chance(0.3) { " MKSTREAM" } else { "" };
+                let er = if self.chance(0.2) {
+                    format!(" ENTRIESREAD {}", self.rng.gen_range(-2..10))
+                } else {
+                    String::new()
+                };
+                format!("XGROUP CREATE {k} {g} {id}{mk}{er}")
+            }
+            8..=11 => {
+                let id = if self.chance(0.3) {
+                    "$".into()
+                } else {
+                    self.known_id()
+                };
+                let er = if self.chance(0.3) {
+                    format!(" ENTRIESREAD {}", self.rng.gen_range(-1..10))
+                } else {
+                    String::new()
+                };
+                format!("XGROUP SETID {k} {g} {id}{er}")
+            }
+            12 => format!("XGROUP DESTROY {k} {g}"),
+            13..=14 => format!("XGROUP CREATECONSUMER {k} {g} {c}"),
+            15 => format!("XGROUP DELCONSUMER {k} {g} {c}"),
+            16..=39 => {
+                let count = if self.chance(0.6) {
+                    format!(" COUNT {}", self.rng.gen_range(0..5))
+                } else {
+                    String::new()
+                };
+                let noack = if self.chance(0.15) { " NOACK" } else { "" };
+                let id = if self.chance(0.75) {
+                    ">".to_string()
+                } else {
+                    self.known_id()
+                };
+                if self.chance(0.2) {
+                    let k2 = self.key();
+                    format!("XREADGROUP GROUP {g} {c}{count}{noack} STREAMS {k} {k2} {id} >")
+                } else {
+                    format!("XREADGROUP GROUP {g} {c}{count}{noack} STREAMS {k} {id}")
+                }
+            }
+            40..=45 => {
+                let count = if self.chance(0.5) {
+                    format!("COUNT {} ", self.rng.gen_range(0..5))
+                } else {
+                    String::new()
+                };
+                let id = if self.chance(0.2) {
+                    "$".into()
+                } else {
+                    self.known_id()
+                };
+                format!("XREAD {count}STREAMS {k} {id}")
+            }
+            46..=55 => {
+                let n = self.rng.gen_range(1..4);
+                let ids: Vec<String> = (0..n).map(|_| self.known_id()).collect();
+                format!("XACK {k} {g} {}", ids.join(" "))
+            }
+            56..=63 => {
+                if self.chance(0.4) {
+                    format!("XPENDING {k} {g}")
+                } else {
+                    let idle = if self.chance(0.2) {
+                        format!("IDLE {} ", [0, 1_000_000_000][self.rng.gen_range(0..2)])
+                    } else {
+                        String::new()
+                    };
+                    let (a, b) = (self.range_bound(true), self.range_bound(false));
+                    let cons = if self.chance(0.4) {
+                        format!(" {c}")
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        "XPENDING {k} {g} {idle}{a} {b} {}{cons}",
+                        self.rng.gen_range(-1..6)
+                    )
+                }
+            }
+            64..=75 => {
+                let n = self.rng.gen_range(1..3);
+                let ids: Vec<String> = (0..n).map(|_| self.known_id()).collect();
+                let minidle = [0, 0, 1_000_000_000][self.rng.gen_range(0..3)];
+                let mut l = format!("XCLAIM {k} {g} {c} {minidle} {}", ids.join(" "));
+                if self.chance(0.2) {
+                    l.push_str(&format!(" TIME {}", self.rng.gen_range(-5..5000)));
+                }
+                if self.chance(0.1) {
+                    l.push_str(" IDLE 2000000000");
+                }
+                if self.chance(0.2) {
+                    l.push_str(&format!(" RETRYCOUNT {}", self.rng.gen_range(-1..5)));
+                }
+                if self.chance(0.3) {
+                    l.push_str(" FORCE");
+                }
+                if self.chance(0.3) {
+                    l.push_str(" JUSTID");
+                }
+                if self.chance(0.15) {
+                    l.push_str(&format!(" LASTID {}", self.known_id()));
+                }
+                if self.chance(0.03) {
+                    l.push_str(" BOGUS");
+                }
+                l
+            }
+            76..=85 => {
+                let minidle = [0, 0, 1_000_000_000][self.rng.gen_range(0..3)];
+                let start = if self.chance(0.5) {
+                    "0".to_string()
+                } else {
+                    self.range_bound(true)
+                };
+                let mut l = format!("XAUTOCLAIM {k} {g} {c} {minidle} {start}");
+                if self.chance(0.5) {
+                    l.push_str(&format!(" COUNT {}", self.rng.gen_range(0..5)));
+                }
+                if self.chance(0.3) {
+                    l.push_str(" JUSTID");
+                }
+                l
+            }
+            86..=89 => format!("XINFO GROUPS {k}"),
+            90..=93 => format!("XINFO CONSUMERS {k} {g}"),
+            _ => {
+                let count = if self.chance(0.5) {
+                    format!(" COUNT {}", self.rng.gen_range(-1..4))
+                } else {
+                    String::new()
+                };
+                format!("XINFO STREAM {k} FULL{count}")
+            }
         };
         words(&line)
     }
@@ -218,6 +433,7 @@ fn check_state(diff: &mut Pair) {
     for k in KEYS {
         cmds.push(words(&format!("XRANGE {k} - +")));
         cmds.push(words(&format!("XINFO STREAM {k}")));
+        cmds.push(words(&format!("XINFO STREAM {k} FULL COUNT 0")));
     }
     cmds.push(words("DBSIZE"));
     run(diff, &cmds, false);
@@ -233,6 +449,7 @@ fn stream(seed: u64, n: usize, events: Option<&str>) {
     }
     let mut gen = Gen {
         rng: StdRng::seed_from_u64(seed),
+        added: Vec::new(),
     };
     run(&mut diff, &[words("SET str x")], false);
     let mut done = 0;

@@ -472,10 +472,6 @@ pub fn cmd_xsetid(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             );
         }
     }
-    if id < s.max_deleted_id {
-        return ctx
-            .err("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
-    }
     s.last_id = id;
     if let Some(n) = entries_added {
         s.entries_added = n;
@@ -1218,6 +1214,13 @@ pub fn cmd_xclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 pub fn cmd_xautoclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let key = argv.get(1);
     let grp = argv.get(2);
+    let now_ms = ctx.now_ms;
+    // Redis looks the key up (a hit or a miss) before it parses the arguments.
+    let found = match op_stream(ctx.db(), key, now_ms) {
+        Err(_) => Some(None),
+        Ok(s) => s.map(|s| Some(s.groups.contains_key(grp))),
+    };
+    ctx.read_lookup(found.is_some(), key);
     let Some(minidle) = arg_i64(argv.get(4)) else {
         return ctx.err("ERR Invalid min-idle-time argument for XAUTOCLAIM");
     };
@@ -1250,15 +1253,11 @@ pub fn cmd_xautoclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         }
         j += 1;
     }
-    let now_ms = ctx.now_ms;
-    let found = match op_stream(ctx.db(), key, now_ms) {
-        Err(e) => {
-            ctx.hit();
-            return ctx.err(e);
-        }
-        Ok(s) => s.map(|s| s.groups.contains_key(grp)),
+    let found = match found {
+        Some(None) => return ctx.wrong_type(),
+        Some(Some(g)) => Some(g),
+        None => None,
     };
-    ctx.read_lookup(found.is_some(), key);
     if found != Some(true) {
         return ctx.reply.error_bytes(&nogroup_key_group(key, grp));
     }
@@ -1802,6 +1801,9 @@ pub fn read_streams(ctx: &mut Ctx<'_>, keys: &[&[u8]], froms: &[ReadFrom], a: &R
             }
         };
         ctx.read_lookup(found, key);
+        if !serve {
+            continue;
+        }
         if let Some((g, c)) = group {
             let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
                 continue;
@@ -1817,14 +1819,12 @@ pub fn read_streams(ctx: &mut Ctx<'_>, keys: &[&[u8]], froms: &[ReadFrom], a: &R
                 }
             }
         }
-        if serve {
-            let served = serve_stream(ctx, key, from, a.count, group, a.noack, history);
-            if group.is_some() {
-                ctx.dirty(1);
-                ctx.modified(key);
-            }
-            out.push((i, served));
+        let served = serve_stream(ctx, key, from, a.count, group, a.noack, history);
+        if group.is_some() {
+            ctx.dirty(1);
+            ctx.modified(key);
         }
+        out.push((i, served));
     }
     if out.is_empty() {
         return false;
