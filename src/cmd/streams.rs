@@ -146,6 +146,17 @@ pub fn op_stream<'d>(
     }
 }
 
+/// The time stream commands stamp (delivery and seen times, `*` IDs): the loop's clock,
+/// except while an AOF is replayed, when that clock reads 0 so that nothing expires, and
+/// these wall-clock stamps read the wall clock instead (as Redis's do).
+fn clock_ms(ctx: &Ctx<'_>) -> u64 {
+    if ctx.srv.loading && ctx.now_ms == 0 {
+        crate::util::unix_ms()
+    } else {
+        ctx.now_ms
+    }
+}
+
 fn node_limits(ctx: &Ctx<'_>) -> (usize, usize) {
     (
         ctx.srv.config.stream_node_max_bytes,
@@ -288,6 +299,7 @@ pub fn cmd_xadd(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
     let key = argv.get(1);
     let now_ms = ctx.now_ms;
+    let clock = clock_ms(ctx);
     let (max_bytes, max_entries) = node_limits(ctx);
     let mark = ctx.new_mark();
     let db = ctx.db();
@@ -310,7 +322,7 @@ pub fn cmd_xadd(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let id = match a.id {
         None => {
             // The loop turn's clock stands for Redis's mstime().
-            let ms = now_ms;
+            let ms = clock;
             if ms > s.last_id.ms {
                 Some(StreamId::new(ms, 0))
             } else {
@@ -664,17 +676,17 @@ fn propagate_group_id(ctx: &mut Ctx<'_>, key: &[u8], group_name: &[u8], g: &Grou
 
 /// Looks up a consumer (refreshing its seen time) or creates it (`streamLookupConsumer` then
 /// `streamCreateConsumer`); true if created.
-fn lookup_or_create_consumer(g: &mut Group, name: &[u8], now_ms: u64) -> bool {
+fn lookup_or_create_consumer(g: &mut Group, name: &[u8], clock: u64) -> bool {
     match g.consumers.get_mut(name) {
         Some(c) => {
-            c.seen_time_ms = now_ms;
+            c.seen_time_ms = clock;
             false
         }
         None => {
             g.consumers.insert(
                 name.into(),
                 Consumer {
-                    seen_time_ms: now_ms,
+                    seen_time_ms: clock,
                     pel: Default::default(),
                 },
             );
@@ -736,6 +748,7 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         }
     }
     let now_ms = ctx.now_ms;
+    let clock = clock_ms(ctx);
     let exists = match op_stream(ctx.db(), key, now_ms) {
         Err(e) => return ctx.err(e),
         Ok(s) => s.is_some(),
@@ -823,7 +836,7 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         if g.consumers.contains_key(name) {
             ctx.reply.int(0);
         } else {
-            lookup_or_create_consumer(g, name, now_ms);
+            lookup_or_create_consumer(g, name, clock);
             ctx.reply.int(1);
             ctx.dirty(1);
             ctx.notify(class::STREAM, "xgroup-createconsumer", key);
@@ -960,6 +973,7 @@ pub fn cmd_xpending(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let key = argv.get(1);
     let grp = argv.get(2);
     let now_ms = ctx.now_ms;
+    let clock = clock_ms(ctx);
     let found = match op_stream(ctx.db(), key, now_ms) {
         Err(e) => {
             ctx.hit();
@@ -1016,7 +1030,7 @@ pub fn cmd_xpending(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             break;
         }
         let n = &g.pel[&id];
-        let idle = now_ms as i64 - n.delivery_time_ms as i64;
+        let idle = clock as i64 - n.delivery_time_ms as i64;
         if minidle != 0 && idle < minidle {
             continue;
         }
@@ -1037,6 +1051,7 @@ pub fn cmd_xclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let key = argv.get(1);
     let grp = argv.get(2);
     let now_ms = ctx.now_ms;
+    let clock = clock_ms(ctx);
     let found = match op_stream(ctx.db(), key, now_ms) {
         Err(e) => {
             ctx.hit();
@@ -1061,7 +1076,7 @@ pub fn cmd_xclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         }
         j += 1;
     }
-    let now = now_ms as i64;
+    let now = clock as i64;
     let (mut force, mut justid) = (false, false);
     let mut retrycount: i64 = -1;
     let mut deliverytime: i64 = -1;
@@ -1145,7 +1160,7 @@ pub fn cmd_xclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         let mut fresh = false;
         if force && nack.is_none() {
             nack = Some(Nack {
-                delivery_time_ms: now_ms,
+                delivery_time_ms: clock,
                 delivery_count: 1,
                 consumer: Box::default(),
             });
@@ -1156,7 +1171,7 @@ pub fn cmd_xclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             continue;
         }
         if !have_consumer {
-            created |= lookup_or_create_consumer(g, name, now_ms);
+            created |= lookup_or_create_consumer(g, name, clock);
             have_consumer = true;
         }
         n.delivery_time_ms = deliverytime;
@@ -1215,6 +1230,7 @@ pub fn cmd_xautoclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let key = argv.get(1);
     let grp = argv.get(2);
     let now_ms = ctx.now_ms;
+    let clock = clock_ms(ctx);
     // Redis looks the key up (a hit or a miss) before it parses the arguments.
     let found = match op_stream(ctx.db(), key, now_ms) {
         Err(_) => Some(None),
@@ -1266,7 +1282,7 @@ pub fn cmd_xautoclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
     own_propagation(ctx);
     let mut attempts = count * 10;
-    let now = now_ms as i64;
+    let now = clock as i64;
     let name = argv.get(3);
     let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
         return;
@@ -1313,14 +1329,14 @@ pub fn cmd_xautoclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             continue;
         }
         if !have_consumer {
-            created |= lookup_or_create_consumer(g, name, now_ms);
+            created |= lookup_or_create_consumer(g, name, clock);
             have_consumer = true;
         }
-        n.delivery_time_ms = now_ms;
+        n.delivery_time_ms = clock;
         if !justid {
             n.delivery_count += 1;
         }
-        g.assign(id, name, now_ms, n.delivery_count);
+        g.assign(id, name, clock, n.delivery_count);
         n.consumer = name.into();
         let e = if justid { None } else { s.get(id) };
         claimed.push((id, e));
@@ -1495,6 +1511,7 @@ fn serve_stream(
     history: bool,
 ) -> Served {
     let now_ms = ctx.now_ms;
+    let clock = clock_ms(ctx);
     let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
         return Served {
             entries: Vec::new(),
@@ -1527,7 +1544,7 @@ fn serve_stream(
             if e.is_some() {
                 let g = s.groups.get_mut(gname).expect("group");
                 if let Some(n) = g.pel.get_mut(&id) {
-                    n.delivery_time_ms = now_ms;
+                    n.delivery_time_ms = clock;
                     n.delivery_count += 1;
                 }
             }
@@ -1536,7 +1553,8 @@ fn serve_stream(
         return Served { entries: out };
     }
     let entries = s.range(start, StreamId::MAX, false, count);
-    let mut effects: Vec<(Vec<u8>, Nack)> = Vec::new();
+    // Each XCLAIM carries the group's last ID as it was after that entry.
+    let mut effects: Vec<(Vec<u8>, Nack, StreamId)> = Vec::new();
     let mut propagate_last_id = false;
     for e in &entries {
         if e.id > s.groups[gname].last_id {
@@ -1550,17 +1568,18 @@ fn serve_stream(
                 g.entries_read = estimate;
             }
             g.last_id = e.id;
-            propagate_last_id = true;
+            // Without NOACK the XCLAIMs carry the last ID (Redis 7.0 sends no SETID then).
+            propagate_last_id = noack;
         }
         if !noack {
             let g = s.groups.get_mut(gname).expect("group");
-            g.assign(e.id, cname, now_ms, 1);
-            effects.push((e.id.to_text(), g.pel[&e.id].clone()));
+            g.assign(e.id, cname, clock, 1);
+            effects.push((e.id.to_text(), g.pel[&e.id].clone(), g.last_id));
         }
     }
     let g = s.groups[gname].clone();
-    for (id, n) in &effects {
-        propagate_xclaim(ctx, key, gname, g.last_id, id, n);
+    for (id, n, last) in &effects {
+        propagate_xclaim(ctx, key, gname, *last, id, n);
     }
     if propagate_last_id {
         propagate_group_id(ctx, key, gname, &g);
@@ -1711,6 +1730,7 @@ pub fn serve_blocked(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
         return false;
     };
     let now_ms = ctx.now_ms;
+    let clock = clock_ms(ctx);
     let Some(mut after) = w.after.iter().find(|(k, _)| &**k == key).map(|(_, id)| *id) else {
         return false;
     };
@@ -1745,7 +1765,7 @@ pub fn serve_blocked(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
             return false;
         };
         if let Some(grp) = s.groups.get_mut(g) {
-            if lookup_or_create_consumer(grp, c, now_ms) {
+            if lookup_or_create_consumer(grp, c, clock) {
                 ctx.dirty(1);
                 ctx.notify(class::STREAM, "xgroup-createconsumer", key);
             }
@@ -1771,6 +1791,7 @@ pub fn serve_blocked(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
 /// the reader and answers; false (nothing written) if none had.
 pub fn read_streams(ctx: &mut Ctx<'_>, keys: &[&[u8]], froms: &[ReadFrom], a: &ReadArgs) -> bool {
     let now_ms = ctx.now_ms;
+    let clock = clock_ms(ctx);
     let mut out: Vec<(usize, Served)> = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let group = a.group.as_ref().map(|(g, c)| (g.as_slice(), c.as_slice()));
@@ -1811,7 +1832,7 @@ pub fn read_streams(ctx: &mut Ctx<'_>, keys: &[&[u8]], froms: &[ReadFrom], a: &R
             let Some(grp) = s.groups.get_mut(g) else {
                 continue;
             };
-            if lookup_or_create_consumer(grp, c, now_ms) {
+            if lookup_or_create_consumer(grp, c, clock) {
                 ctx.dirty(1);
                 ctx.notify(class::STREAM, "xgroup-createconsumer", key);
                 if a.noack {
@@ -2083,6 +2104,7 @@ pub fn cmd_xinfo_consumers(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         return;
     }
     let now_ms = ctx.now_ms;
+    let clock = clock_ms(ctx);
     let grp = argv.get(3);
     let (db, r) = super::args::parts(ctx);
     let Ok(Some(s)) = op_stream(db, key, now_ms) else {
@@ -2099,7 +2121,7 @@ pub fn cmd_xinfo_consumers(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         r.bulk(b"pending");
         r.int(c.pel.len() as i64);
         r.bulk(b"idle");
-        r.int((now_ms as i64 - c.seen_time_ms as i64).max(0));
+        r.int((clock as i64 - c.seen_time_ms as i64).max(0));
     }
 }
 
