@@ -660,7 +660,7 @@ fn propagate_xclaim(
 }
 
 /// `XGROUP SETID key group last ENTRIESREAD n` (`streamPropagateGroupID`).
-fn propagate_group_id(ctx: &mut Ctx<'_>, key: &[u8], group_name: &[u8], g: &Group) {
+fn propagate_group_id(ctx: &mut Ctx<'_>, key: &[u8], group_name: &[u8], g: &GroupPos) {
     let last = g.last_id.to_text();
     let mut b = itoa::Buffer::new();
     ctx.propagate(&[
@@ -672,6 +672,21 @@ fn propagate_group_id(ctx: &mut Ctx<'_>, key: &[u8], group_name: &[u8], g: &Grou
         b"ENTRIESREAD",
         b.format(g.entries_read).as_bytes(),
     ]);
+}
+
+/// A group's position: what XGROUP SETID restores.
+struct GroupPos {
+    last_id: StreamId,
+    entries_read: i64,
+}
+
+impl GroupPos {
+    fn of(g: &Group) -> GroupPos {
+        GroupPos {
+            last_id: g.last_id,
+            entries_read: g.entries_read,
+        }
+    }
 }
 
 /// Looks up a consumer (refreshing its seen time) or creates it (`streamLookupConsumer` then
@@ -1193,7 +1208,7 @@ pub fn cmd_xclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         dirty += 1;
     }
     let g_last = s.groups[grp].last_id;
-    let g_snapshot = s.groups[grp].clone();
+    let g_snapshot = GroupPos::of(&s.groups[grp]);
     if created {
         ctx.dirty(1);
         ctx.notify(class::STREAM, "xgroup-createconsumer", key);
@@ -1577,7 +1592,7 @@ fn serve_stream(
             effects.push((e.id.to_text(), g.pel[&e.id].clone(), g.last_id));
         }
     }
-    let g = s.groups[gname].clone();
+    let g = GroupPos::of(&s.groups[gname]);
     for (id, n, last) in &effects {
         propagate_xclaim(ctx, key, gname, *last, id, n);
     }

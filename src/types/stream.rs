@@ -546,12 +546,12 @@ impl Stream {
     /// Adds a node read from an RDB file (already checked with `validate_node`), after every
     /// node added before. Returns false if it would break the ordering.
     pub fn push_node(&mut self, master: StreamId, lp: Vec<u8>, live: u64) -> bool {
-        if self
-            .nodes
-            .last_key_value()
-            .is_some_and(|(k, _)| *k >= master)
-        {
-            return false;
+        // The previous node's entries (tombstones too) must all come before this one's.
+        if let Some((k, prev)) = self.nodes.last_key_value() {
+            let prev_last = raw_entries(prev, *k).last().map_or(*k, |e| e.id);
+            if prev_last >= master {
+                return false;
+            }
         }
         if live == 0 {
             // Redis drops a node with its last live entry; an empty one carries nothing.
@@ -812,8 +812,9 @@ impl Stream {
     /// and at most `limit` entries when `limit` is not 0. Returns the number removed.
     pub fn trim(&mut self, how: Trim, approx: bool, limit: u64) -> u64 {
         let mut deleted = 0u64;
-        let masters: Vec<StreamId> = self.nodes.keys().copied().collect();
-        for master in masters {
+        // Always the first node: a node is either removed whole (the next one is then first)
+        // or trimmed inside, which ends the trim.
+        while let Some((&master, _)) = self.nodes.first_key_value() {
             if let Trim::MaxLen(maxlen) = how {
                 if self.len <= maxlen {
                     break;
