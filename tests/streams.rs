@@ -1071,3 +1071,84 @@ fn propagated_effects_equal_redis() {
         "ringkv's AOF vs redis-server's"
     );
 }
+
+/// Which stream writes abort a WATCHing transaction and invalidate a tracking client's cached
+/// key: only those Redis 7.0 signals, compared with redis-server.
+#[test]
+fn watch_and_tracking_follow_redis() {
+    let setup = [
+        "FLUSHALL",
+        "XADD s 1-1 a 1",
+        "XADD s 2-1 a 1",
+        "XADD s 3-1 a 1",
+        "XGROUP CREATE s g 0",
+        "XREADGROUP GROUP g c1 COUNT 1 STREAMS s >",
+    ];
+    let writes = [
+        "XADD s 9-1 b 2",
+        "XTRIM s MAXLEN 1",
+        "XTRIM s MAXLEN 100",
+        "XDEL s 2-1",
+        "XDEL s 8-8",
+        "XSETID s 99-0",
+        "XGROUP CREATE s g2 0",
+        "XGROUP CREATE new g $ MKSTREAM",
+        "XGROUP SETID s g 0",
+        "XGROUP CREATECONSUMER s g c9",
+        "XGROUP DELCONSUMER s g c1",
+        "XGROUP DESTROY s g",
+        "XACK s g 1-1",
+        "XCLAIM s g c2 0 1-1",
+        "XAUTOCLAIM s g c2 0 0",
+        "XREADGROUP GROUP g c1 STREAMS s >",
+        "XREADGROUP GROUP g c1 STREAMS s 0",
+    ];
+    let ours = common::Server::start(&[]);
+    let redis = common::Server::start_redis(&[]);
+    let mut mismatches = Vec::new();
+    for w in writes {
+        let mut got = Vec::new();
+        for srv in [&ours, &redis] {
+            let mut a = srv.raw();
+            let mut b = srv.raw();
+            a.set_read_timeout(std::time::Duration::from_secs(5));
+            for l in setup {
+                let args = words(l);
+                let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+                a.cmd(&refs);
+            }
+            // Tracking on `a` (RESP3, invalidations pushed on the same connection).
+            a.cmd_str(&["HELLO", "3"]);
+            a.cmd_str(&["CLIENT", "TRACKING", "on"]);
+            a.cmd_str(&["XLEN", "s"]);
+            a.cmd_str(&["XLEN", "new"]);
+            a.cmd_str(&["WATCH", "s", "new"]);
+            let args = words(w);
+            let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+            let r = b.cmd(&refs);
+            assert!(!r.is_error(), "{w}: {r:?}");
+            // Invalidation pushes arrive between replies: keep everything up to EXEC's reply.
+            let mut batch = common::encode(&[b"MULTI"]);
+            batch.extend(common::encode(&[b"PING"]));
+            batch.extend(common::encode(&[b"EXEC"]));
+            a.send(&batch);
+            let mut replies = Vec::new();
+            let mut plain = 0;
+            while plain < 3 {
+                let x = a.read_reply();
+                if !matches!(x, Reply::Push(_)) {
+                    plain += 1;
+                }
+                replies.push(x);
+            }
+            got.push(replies);
+        }
+        if got[0] != got[1] {
+            mismatches.push(format!(
+                "{w}:\n  ours:  {:?}\n  redis: {:?}",
+                got[0], got[1]
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}

@@ -491,6 +491,7 @@ pub fn cmd_xsetid(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if !max_xdel.is_zero() {
         s.max_deleted_id = max_xdel;
     }
+    no_key_signal(ctx);
     ctx.reply.ok();
     ctx.notify(class::STREAM, "xsetid", key);
     ctx.dirty(1);
@@ -621,6 +622,13 @@ fn subcommand_syntax_error(ctx: &mut Ctx<'_>, container: &str, sub: &[u8]) {
     m.extend_from_slice(container.as_bytes());
     m.extend_from_slice(b" HELP.");
     ctx.reply.error_bytes(&m);
+}
+
+/// The command names the keys it modified itself, possibly none: Redis 7.0 signals no key
+/// (WATCH, client tracking) for group bookkeeping (XGROUP but a stream-creating CREATE, XACK,
+/// XCLAIM, XAUTOCLAIM, XREADGROUP) nor for XSETID.
+fn no_key_signal(ctx: &mut Ctx<'_>) {
+    ctx.srv.frame.set_signalled();
 }
 
 /// The command states its effects itself, possibly none (Redis's `preventCommandPropagation`).
@@ -774,6 +782,7 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
              want to use the MKSTREAM option to create an empty stream automatically.",
         );
     }
+    no_key_signal(ctx);
     if exists && !create && !opt_is(sub, "DESTROY") {
         let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
             return;
@@ -795,6 +804,7 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         if !exists {
             ctx.db()
                 .set(key, Value::Stream(Box::default()), now_ms, false);
+            ctx.modified(key);
         }
         ctx.notify_new_since(mark, key);
         let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
@@ -838,7 +848,8 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             ctx.dirty(1);
             ctx.notify(class::STREAM, "xgroup-destroy", key);
             // Clients blocked in XREADGROUP on this group get NOGROUP.
-            ctx.modified(key);
+            let db = ctx.db_index();
+            super::blocking::signal_if_exists(ctx.srv, db, key);
         } else {
             ctx.reply.int(0);
         }
@@ -923,6 +934,7 @@ pub fn cmd_xack(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     };
     let g = s.groups.get_mut(argv.get(2)).expect("group checked");
     let acked = ids.into_iter().filter(|id| g.ack(*id)).count();
+    no_key_signal(ctx);
     ctx.dirty(acked as u64);
     ctx.reply.int(acked as i64);
 }
@@ -1136,6 +1148,7 @@ pub fn cmd_xclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         j += 1;
     }
     own_propagation(ctx);
+    no_key_signal(ctx);
     let deliverytime = if deliverytime < 0 || deliverytime > now {
         now
     } else {
@@ -1237,7 +1250,7 @@ pub fn cmd_xclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
     if dirty > 0 {
         ctx.dirty(dirty);
-        ctx.modified(key);
+        // Redis signals no key here (no WATCH or tracking effect).
     }
 }
 
@@ -1296,6 +1309,7 @@ pub fn cmd_xautoclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         return ctx.err("ERR COUNT must be > 0");
     }
     own_propagation(ctx);
+    no_key_signal(ctx);
     let mut attempts = count * 10;
     let now = clock as i64;
     let name = argv.get(3);
@@ -1396,7 +1410,7 @@ pub fn cmd_xautoclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
     if !effects.is_empty() {
         ctx.dirty(effects.len() as u64);
-        ctx.modified(key);
+        // Redis signals no key here (no WATCH or tracking effect).
     }
 }
 
@@ -1629,6 +1643,7 @@ fn xread_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, xreadgroup: bool) {
         Err(m) => return ctx.reply.error_bytes(&m),
     };
     own_propagation(ctx);
+    no_key_signal(ctx);
     let now_ms = ctx.now_ms;
     let n = a.streams_count;
     let mut froms: Vec<ReadFrom> = Vec::with_capacity(n);
@@ -1789,9 +1804,10 @@ pub fn serve_blocked(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
     let served = serve_stream(ctx, key, after, w.count, group, w.noack, false);
     if group.is_some() {
         ctx.dirty(1);
-        ctx.modified(key);
+        // Redis signals no key here (no WATCH or tracking effect).
     }
     own_propagation(ctx);
+    no_key_signal(ctx);
     let r = &mut ctx.reply;
     if r.resp3 {
         r.map(1);
@@ -1858,7 +1874,7 @@ pub fn read_streams(ctx: &mut Ctx<'_>, keys: &[&[u8]], froms: &[ReadFrom], a: &R
         let served = serve_stream(ctx, key, from, a.count, group, a.noack, history);
         if group.is_some() {
             ctx.dirty(1);
-            ctx.modified(key);
+            // Redis signals no key here (no WATCH or tracking effect).
         }
         out.push((i, served));
     }
