@@ -592,6 +592,10 @@ impl Stream {
         let mut flags = 0;
         let master = match tail {
             None => {
+                // The last node takes no more entries: give back its spare capacity.
+                if let Some(mut last) = self.nodes.last_entry() {
+                    last.get_mut().shrink_to_fit();
+                }
                 let mut lp = lp_new();
                 lp_append_int(&mut lp, 1);
                 lp_append_int(&mut lp, 0);
