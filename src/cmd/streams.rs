@@ -1,18 +1,29 @@
-//! Stream commands: XADD XRANGE XREVRANGE XLEN XDEL XTRIM XSETID, as Redis 7.0's `t_stream.c`
-//! does them, on the type in `types::stream`.
+//! Stream commands, as Redis 7.0's `t_stream.c` does them, on the type in `types::stream`:
+//! XADD XRANGE XREVRANGE XLEN XDEL XTRIM XSETID; the consumer groups (XGROUP and its
+//! subcommands, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM); XREAD; XINFO. Blocking reads
+//! go through `cmd::blocking::block` with `serve_blocked` as their serve function.
 //!
-//! Invariants kept here, all taken from Redis 7.0:
-//! - A stream key exists until deleted: XDEL and XTRIM may leave it empty, and only XADD
-//!   (without NOMKSTREAM) creates one.
+//! Invariants kept here, all taken from Redis 7.0 (and checked against redis-server 7.0.15 by
+//! tests/streams.rs):
+//! - A stream key exists until deleted: XDEL and XTRIM may leave it empty; only XADD (without
+//!   NOMKSTREAM) and XGROUP CREATE … MKSTREAM create one.
 //! - IDs are parsed as `streamGenericParseIDOrReply` does (`string2ull` on each side of the
 //!   first `-`, `-`/`+` only where not strict, `ms-*` only in XADD); every ID argument is
-//!   checked before anything is changed.
-//! - What is propagated is what a replica must do to reach the same state: XADD with the ID
-//!   it generated, and XADD/XTRIM with `~` rewritten as `=` plus the exact MAXLEN (the
-//!   resulting length) or MINID (the first ID left), so a replay trims the same entries.
+//!   checked before anything is changed; arguments, key lookups (hits, misses, `keymiss`) and
+//!   errors come in Redis's order (XAUTOCLAIM and XCLAIM look the key up first).
+//! - Propagation states what a replica must do to reach the same state, as Redis 7.0 does:
+//!   XADD with the ID it generated and `~` trims rewritten as `=` with the exact MAXLEN/MINID
+//!   reached; XREADGROUP, XCLAIM and XAUTOCLAIM as one `XCLAIM … FORCE JUSTID LASTID` per
+//!   pending entry created, moved or dropped (plus `XGROUP SETID … ENTRIESREAD` where Redis
+//!   sends it, and `XGROUP CREATECONSUMER` for a NOACK reader's new consumer); nothing else.
+//! - Only the writes Redis signals touch WATCH and client tracking (XADD, XTRIM/XDEL that
+//!   removed entries, XGROUP CREATE that created the stream); XSETID and the group bookkeeping
+//!   do not (`no_key_signal`). XGROUP DESTROY wakes blocked readers without signalling.
 //! - Keyspace events in `t_stream.c`'s places: `new` before XADD's reply, `xadd` and then
-//!   `xtrim` after it; XTRIM's `xtrim`, XDEL's `xdel` and XSETID's `xsetid` before theirs.
-//!   Trimming or deleting never deletes the key, so no `del` event.
+//!   `xtrim` after it; `xtrim`, `xdel`, `xsetid`, `xgroup-*` where the change happens;
+//!   `xgroup-createconsumer` when XREADGROUP, XCLAIM or XAUTOCLAIM create a consumer.
+//! - Times stamped into groups (delivery, seen) are wall-clock ms (`clock_ms`), also during an
+//!   AOF replay, when the loop's clock reads 0.
 
 use super::args::{arg_i64, c_str, opt_is};
 use super::error::{ERR_NOT_INT, ERR_NO_KEY, ERR_SYNTAX, ERR_WRONGTYPE};

@@ -1304,7 +1304,7 @@ mod tests {
                 b"REDIS0010\xf6\x01n",
                 "Failed loading library, Failed loading engine name",
             ),
-            (b"REDIS0010\x0f\x01k", "stream values"),
+            (b"REDIS0010\x0f\x01k", "unexpected end of file"),
             (b"REDIS0010\x07\x01k", "module values"),
             (b"REDIS0010\x08\x01k", "unknown value type 8"),
             (b"REDIS0010\x00\x01k\x01v\x00\x01k\x01v", "duplicate key"),
