@@ -1106,7 +1106,8 @@ fn watch_and_tracking_follow_redis() {
     let ours = common::Server::start(&[]);
     let redis = common::Server::start_redis(&[]);
     let mut mismatches = Vec::new();
-    for w in writes {
+    // Once without and once with keyspace events (which must not invalidate by themselves).
+    for (w, events) in writes.iter().flat_map(|w| [(*w, ""), (*w, "KEA")]) {
         let mut got = Vec::new();
         for srv in [&ours, &redis] {
             let mut a = srv.raw();
@@ -1116,6 +1117,12 @@ fn watch_and_tracking_follow_redis() {
                 let args = words(l);
                 let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
                 a.cmd(&refs);
+            }
+            a.cmd_str(&["CONFIG", "SET", "notify-keyspace-events", events]);
+            // Someone listens, so the events are really published.
+            let mut listener = srv.raw();
+            if !events.is_empty() {
+                listener.cmd_str(&["PSUBSCRIBE", "*"]);
             }
             // Tracking on `a` (RESP3, invalidations pushed on the same connection).
             a.cmd_str(&["HELLO", "3"]);

@@ -504,7 +504,7 @@ pub fn cmd_xsetid(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
     no_key_signal(ctx);
     ctx.reply.ok();
-    ctx.notify(class::STREAM, "xsetid", key);
+    ctx.notify_unsignalled(class::STREAM, "xsetid", key);
     ctx.dirty(1);
 }
 
@@ -831,7 +831,7 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         s.groups.insert(grp.into(), Group::new(last, entries_read));
         ctx.reply.ok();
         ctx.dirty(1);
-        ctx.notify(class::STREAM, "xgroup-create", key);
+        ctx.notify_unsignalled(class::STREAM, "xgroup-create", key);
     } else if setid && (argv.len() == 5 || argv.len() == 7) {
         let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
             return;
@@ -849,7 +849,7 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         g.entries_read = entries_read;
         ctx.reply.ok();
         ctx.dirty(1);
-        ctx.notify(class::STREAM, "xgroup-setid", key);
+        ctx.notify_unsignalled(class::STREAM, "xgroup-setid", key);
     } else if opt_is(sub, "DESTROY") && argv.len() == 4 {
         let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
             return;
@@ -857,7 +857,7 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         if s.groups.remove(grp).is_some() {
             ctx.reply.int(1);
             ctx.dirty(1);
-            ctx.notify(class::STREAM, "xgroup-destroy", key);
+            ctx.notify_unsignalled(class::STREAM, "xgroup-destroy", key);
             // Clients blocked in XREADGROUP on this group get NOGROUP.
             let db = ctx.db_index();
             super::blocking::signal_if_exists(ctx.srv, db, key);
@@ -876,7 +876,7 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             lookup_or_create_consumer(g, name, clock);
             ctx.reply.int(1);
             ctx.dirty(1);
-            ctx.notify(class::STREAM, "xgroup-createconsumer", key);
+            ctx.notify_unsignalled(class::STREAM, "xgroup-createconsumer", key);
         }
     } else if opt_is(sub, "DELCONSUMER") && argv.len() == 5 {
         let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
@@ -890,7 +890,7 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                 }
                 ctx.reply.int(c.pel.len() as i64);
                 ctx.dirty(1);
-                ctx.notify(class::STREAM, "xgroup-delconsumer", key);
+                ctx.notify_unsignalled(class::STREAM, "xgroup-delconsumer", key);
             }
             None => ctx.reply.int(0),
         }
@@ -1235,7 +1235,7 @@ pub fn cmd_xclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let g_snapshot = GroupPos::of(&s.groups[grp]);
     if created {
         ctx.dirty(1);
-        ctx.notify(class::STREAM, "xgroup-createconsumer", key);
+        ctx.notify_unsignalled(class::STREAM, "xgroup-createconsumer", key);
     }
     let r = &mut ctx.reply;
     if justid {
@@ -1399,7 +1399,7 @@ pub fn cmd_xautoclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let g_last = g.last_id;
     if created {
         ctx.dirty(1);
-        ctx.notify(class::STREAM, "xgroup-createconsumer", key);
+        ctx.notify_unsignalled(class::STREAM, "xgroup-createconsumer", key);
     }
     let r = &mut ctx.reply;
     r.array(3);
@@ -1808,7 +1808,7 @@ pub fn serve_blocked(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
         if let Some(grp) = s.groups.get_mut(g) {
             if lookup_or_create_consumer(grp, c, clock) {
                 ctx.dirty(1);
-                ctx.notify(class::STREAM, "xgroup-createconsumer", key);
+                ctx.notify_unsignalled(class::STREAM, "xgroup-createconsumer", key);
             }
         }
     }
@@ -1876,7 +1876,7 @@ pub fn read_streams(ctx: &mut Ctx<'_>, keys: &[&[u8]], froms: &[ReadFrom], a: &R
             };
             if lookup_or_create_consumer(grp, c, clock) {
                 ctx.dirty(1);
-                ctx.notify(class::STREAM, "xgroup-createconsumer", key);
+                ctx.notify_unsignalled(class::STREAM, "xgroup-createconsumer", key);
                 if a.noack {
                     ctx.propagate(&[b"XGROUP", b"CREATECONSUMER", key, g, c]);
                 }
