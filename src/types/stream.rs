@@ -903,9 +903,6 @@ impl Stream {
         if self.len == 0 && id <= self.last_id {
             return self.entries_added as i64;
         }
-        if !id.is_zero() && id < self.max_deleted_id {
-            return ENTRIES_READ_INVALID;
-        }
         if id == self.last_id {
             return self.entries_added as i64;
         } else if id > self.last_id {
