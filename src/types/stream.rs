@@ -340,19 +340,13 @@ fn entry_fields(lp: &[u8], e: &RawEntry, head: &NodeHead) -> Vec<(Vec<u8>, Vec<u
 /// deleted counts and the last entry's ID.
 pub fn validate_node(lp: &[u8], master: StreamId) -> Result<(u64, u64, StreamId), String> {
     use crate::persist::rdb_lp::{listpack_for_each, Entry};
+    // Each element as the integer it holds, if any (fields and values need not be).
     let mut elems: Vec<Option<i64>> = Vec::new();
-    let mut strs: Vec<Vec<u8>> = Vec::new();
     listpack_for_each(lp, |e| {
-        match e {
-            Entry::Int(v) => {
-                elems.push(Some(v));
-                strs.push(Vec::new());
-            }
-            Entry::Str(s) => {
-                elems.push(crate::util::num::parse_i64_strict(s));
-                strs.push(s.to_vec());
-            }
-        }
+        elems.push(match e {
+            Entry::Int(v) => Some(v),
+            Entry::Str(s) => crate::util::num::parse_i64_strict(s),
+        });
         Ok(())
     })?;
     let int = |i: usize| -> Result<i64, String> {
@@ -409,7 +403,6 @@ pub fn validate_node(lp: &[u8], master: StreamId) -> Result<(u64, u64, StreamId)
             n_live += 1;
         }
     }
-    let _ = &strs;
     if n_live != live as u64 || n_deleted != deleted as u64 {
         return Err("stream node: master entry counts do not match its entries".into());
     }
