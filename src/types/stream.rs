@@ -696,7 +696,6 @@ impl Stream {
         let nodes = self.nodes.range(first_master..=end);
         let mut visit = |master: StreamId, lp: &Vec<u8>| -> bool {
             let head = node_head(lp);
-            let entries = raw_entries(lp, master);
             let mut go = |e: &RawEntry| -> Option<bool> {
                 if e.id < start || e.id > end {
                     return None;
@@ -707,16 +706,23 @@ impl Stream {
                 Some(f(lp, &head, e))
             };
             if rev {
-                for e in entries.iter().rev() {
+                for e in raw_entries(lp, master).iter().rev() {
                     if go(e) == Some(false) {
                         return false;
                     }
                 }
             } else {
-                for e in &entries {
-                    if go(e) == Some(false) {
+                // Forward: parse entry by entry, stopping at the end of the range.
+                let mut p = head.first_entry;
+                while lp[p] != LP_EOF {
+                    let e = raw_entry(lp, p, master, &head);
+                    if e.id > end {
                         return false;
                     }
+                    if go(&e) == Some(false) {
+                        return false;
+                    }
+                    p = e.end;
                 }
             }
             true
