@@ -1,4 +1,4 @@
-//! The registry of clients blocked on keys (BLPOP and friends), as Redis 7.0's `blocked.c`
+//! The registry of clients blocked on keys (BLPOP and friends, XREAD and XREADGROUP), as Redis 7.0's `blocked.c`
 //! keeps it: who waits on which key, until when, and which keys are ready to serve them.
 //! It is plain data: blocking a client, serving it and timing it out are done by the
 //! blocking commands' family (`cmd::blocking`), which owns the serve functions and reaches
@@ -36,6 +36,20 @@ pub enum Serve {
     Move,
     /// BZPOPMIN, BZPOPMAX, BZMPOP: pop from the sorted set.
     ZPop,
+    /// XREAD, XREADGROUP: read new entries of the stream (`Request::stream` says which).
+    XRead,
+}
+
+/// What a client blocked in XREAD / XREADGROUP reads once served.
+pub struct StreamWait {
+    /// Per key, the ID after which entries are new (for a group: replaced by the group's
+    /// last ID when served).
+    pub after: Vec<(Box<[u8]>, crate::types::stream::StreamId)>,
+    /// XREADGROUP's group and consumer.
+    pub group: Option<(Vec<u8>, Vec<u8>)>,
+    pub noack: bool,
+    /// Entries to read at most (Redis's `xread_count`: COUNT, else 1000).
+    pub count: usize,
 }
 
 /// What a blocked client waits for and how to serve it.
@@ -55,6 +69,8 @@ pub struct Request {
     /// Unix ms at which the client times out; 0 = never.
     pub deadline_ms: u64,
     pub serve: Serve,
+    /// For `Serve::XRead`.
+    pub stream: Option<Box<StreamWait>>,
 }
 
 /// One blocked client's record.
@@ -148,6 +164,20 @@ impl Blocking {
     /// Whether anyone waits on `key` of `db`.
     pub fn has_waiters(&self, db: usize, key: &[u8]) -> bool {
         self.waits.get(db).is_some_and(|w| w.contains_key(key))
+    }
+
+    /// Whether a client blocked in XREADGROUP waits on `key` (it must hear of a deletion).
+    pub fn has_group_readers(&self, db: usize, key: &[u8]) -> bool {
+        self.waits
+            .get(db)
+            .and_then(|w| w.get(key))
+            .is_some_and(|q| {
+                q.iter().any(|w| {
+                    self.clients
+                        .get(&w.slot)
+                        .is_some_and(|b| b.req.stream.as_ref().is_some_and(|s| s.group.is_some()))
+                })
+            })
     }
 
     /// Every waited key, by database index.
@@ -342,6 +372,7 @@ mod tests {
             target: None,
             deadline_ms,
             serve: Serve::Pop,
+            stream: None,
         }
     }
 

@@ -212,6 +212,10 @@ pub struct Config {
     pub set_max_intset_entries: usize,
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
+    /// A stream node (listpack) takes no new entry once it has this many bytes, or this many
+    /// entries (`types::stream`; 0: no limit).
+    pub stream_node_max_bytes: usize,
+    pub stream_node_max_entries: usize,
     /// A sparse HyperLogLog that would grow past this many bytes (header included) becomes
     /// dense (`types::hll`).
     pub hll_sparse_max_bytes: usize,
@@ -378,6 +382,8 @@ impl Default for Config {
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             hash_max_listpack_entries: 512,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
@@ -854,6 +860,26 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.list_compress_depth.to_string(),
         set: |c, v| {
             c.list_compress_depth = int_in(one(v), 0, i32::MAX as i64)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "stream-node-max-bytes",
+        mutable: true,
+        values: 1,
+        get: |c| c.stream_node_max_bytes.to_string(),
+        set: |c, v| {
+            c.stream_node_max_bytes = memory(one(v))?.min(i64::MAX as u64) as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "stream-node-max-entries",
+        mutable: true,
+        values: 1,
+        get: |c| c.stream_node_max_entries.to_string(),
+        set: |c, v| {
+            c.stream_node_max_entries = int_in(one(v), 0, i64::MAX)? as usize;
             Ok(())
         },
     },

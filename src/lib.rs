@@ -36,8 +36,8 @@
 //! queueing inside MULTI, the handler, commandstats, then the command's effects to the
 //! journal and its modified keys to WATCH and blocked clients. One file per command family
 //! holds the handlers (`strings`, `bitmaps`, `lists`, `hashes`, `sets`, `zsets`, `geo`, `hll`,
-//! `keys`, `expire`, `blocking`, `multi` for transactions, `scripting`, `functions`, `server`,
-//! `debug`). In a family, `op_*`
+//! `streams`, `keys`, `expire`, `blocking`, `multi` for transactions, `scripting`, `functions`,
+//! `server`, `debug`). In a family, `op_*`
 //! functions work on a `Db` and return a value or a `cmd::error::OpError`, knowing nothing of
 //! RESP, and `cmd_*` handlers parse arguments, call the op, write the reply and state what
 //! they changed (`Ctx::propagate`, `Ctx::modified`). `cmd::args` holds the argument helpers
@@ -85,7 +85,8 @@
 //! copy-on-write log that snapshots walk (`keyspace::cow`).
 //!
 //! `types` are the collection values (list as a quicklist; hash, set and sorted set in Redis's
-//! two encodings each, the sorted set's order on an AVL tree in `types::avl`) and the
+//! two encodings each, the sorted set's order on an AVL tree in `types::avl`, the stream as
+//! Redis's listpack nodes with its consumer groups in `types::stream`) and the
 //! HyperLogLog layout of string values (`types::hll`). They know
 //! nothing of RESP or the keyspace.
 //!

@@ -1,5 +1,7 @@
 //! Blocking pops: BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP (Redis 7.0's `t_list.c`) and
-//! BZPOPMIN BZPOPMAX BZMPOP (`t_zset.c`).
+//! BZPOPMIN BZPOPMAX BZMPOP (`t_zset.c`), and the blocking of XREAD / XREADGROUP (their
+//! serve function is `streams::serve_blocked`; a waiter in XREADGROUP is also served, with
+//! an error, when its stream is deleted or replaced).
 //!
 //! Each handler parses its arguments in Redis's order, then tries the non-blocking form on
 //! the list ops of `lists.rs` (`op_pop`, `op_mpop`, `op_move`): if a key has data the reply
@@ -72,6 +74,7 @@ fn list_request(from: End, to: End, count: Option<usize>, deadline_ms: u64) -> R
         target: None,
         deadline_ms,
         serve: Serve::Pop,
+        stream: None,
     }
 }
 
@@ -320,6 +323,7 @@ fn bzpop_keys(
         target: None,
         deadline_ms,
         serve: Serve::ZPop,
+        stream: None,
     };
     block(ctx, keys.iter().copied(), req);
 }
@@ -454,7 +458,8 @@ pub fn signal_if_exists(srv: &mut Server, db: usize, key: &[u8]) {
         return;
     }
     let now_ms = srv.now_ms;
-    if srv.dbs[db].peek(key, now_ms).is_some() {
+    // XREADGROUP waiters hear of their stream's deletion too.
+    if srv.dbs[db].peek(key, now_ms).is_some() || srv.blocking.has_group_readers(db, key) {
         srv.blocking.signal(db, key);
     }
 }
@@ -503,11 +508,17 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
             return;
         };
         let now_ms = srv.now_ms;
-        let Some(vt) = srv.dbs[db].peek(key, now_ms).map(|v| v.value_type()) else {
-            return;
-        };
+        let vt = srv.dbs[db].peek(key, now_ms).map(|v| v.value_type());
         let wants = srv.blocking.blocked(w.slot).map(|b| b.req.wants);
-        if wants != Some(vt) {
+        // An XREADGROUP waiter whose stream went away is answered with an error.
+        let group_reader = srv
+            .blocking
+            .blocked(w.slot)
+            .is_some_and(|b| b.req.stream.as_ref().is_some_and(|s| s.group.is_some()));
+        if vt.is_none() && !group_reader {
+            return;
+        }
+        if wants != vt && !group_reader {
             i += 1;
             continue;
         }
@@ -543,6 +554,7 @@ fn serve_one(srv: &mut Server, slot: usize, key: &[u8]) -> bool {
             Serve::Pop => serve_pop(&mut ctx, key, &b.req),
             Serve::Move => serve_move(&mut ctx, key, &b.req),
             Serve::ZPop => serve_zpop(&mut ctx, key, &b.req),
+            Serve::XRead => super::streams::serve_blocked(&mut ctx, key, &b.req),
         }
     };
     srv.frame = outer;

@@ -73,6 +73,7 @@ fn type_number(v: &Value) -> u32 {
         Value::Set(_) => 2,
         Value::ZSet(_) => 3,
         Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     }
 }
 
@@ -100,6 +101,17 @@ fn value_digest(d: &mut Digest, v: &Value, has_ttl: bool) {
             mix_digest(&mut ele, val);
             xor_digest(d, &ele);
         }),
+        // Entries only (`ms.seq`, then fields and values), as Redis; groups are not digested.
+        Value::Stream(s) => {
+            use crate::types::stream::StreamId;
+            for e in s.range(StreamId::ZERO, StreamId::MAX, false, 0) {
+                mix_digest(d, format!("{}.{}", e.id.ms, e.id.seq).as_bytes());
+                for (f, v) in &e.fields {
+                    mix_digest(d, f);
+                    mix_digest(d, v);
+                }
+            }
+        }
     }
     if has_ttl {
         xor_digest(d, b"!!expire!!");

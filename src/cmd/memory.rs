@@ -62,6 +62,10 @@ pub fn value_bytes(v: &Value, samples: usize) -> usize {
         Value::ZSet(z) => {
             block_bytes(size_of::<crate::types::zset::ZSet>()) + z.heap_bytes(samples)
         }
+        Value::Stream(st) => {
+            block_bytes(size_of::<crate::types::stream::Stream>())
+                + st.heap_bytes(crate::alloc::usable)
+        }
     }
 }
 

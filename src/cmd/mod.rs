@@ -36,6 +36,7 @@ pub mod server;
 pub mod sets;
 pub mod slowlog;
 pub mod sort;
+pub mod streams;
 pub mod strings;
 pub mod table;
 pub mod tracking;
@@ -234,6 +235,19 @@ impl Ctx<'_> {
     /// `notify` for a key of another database (MOVE, COPY … DB, SWAPDB).
     #[inline(never)]
     pub fn notify_db(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
+        self.notify_db_inner(db, class, event, key, true);
+    }
+
+    /// `notify` of an event that does not invalidate the key for client tracking: a change
+    /// Redis does not signal (a stream's group bookkeeping, XSETID).
+    pub fn notify_unsignalled(&mut self, class: u32, event: &str, key: &[u8]) {
+        if self.srv.config.notify_keyspace_events & class != 0 {
+            let db = self.db_index();
+            self.notify_db_inner(db, class, event, key, false);
+        }
+    }
+
+    fn notify_db_inner(&mut self, db: usize, class: u32, event: &str, key: &[u8], inval: bool) {
         // With nobody subscribed to anything there is nobody to tell, and no order to keep.
         if self.srv.config.notify_keyspace_events & class == 0 || self.srv.pubsub.is_empty() {
             return;
@@ -244,7 +258,7 @@ impl Ctx<'_> {
         }
         // An event (but a miss) means the key changed: clients caching it hear of that
         // before they hear the event, Redis's order.
-        if class != crate::notify::class::KEY_MISS && self.srv.tracking.on() {
+        if inval && class != crate::notify::class::KEY_MISS && self.srv.tracking.on() {
             tracking::key_event(self.srv, key);
         }
         let mut caller = Some(pubsub::Caller {

@@ -33,8 +33,8 @@ use super::docs::{block, double, integer, key, oneof, pattern, pure_token, strin
 use super::Handler;
 use super::{
     bitmaps, blocking, command, debug, dump, expire, functions, geo, hashes, hll, keys, lists,
-    memory, monitor, multi, pause, pubsub, scripting, server, sets, slowlog, sort, strings,
-    tracking, zsets,
+    memory, monitor, multi, pause, pubsub, scripting, server, sets, slowlog, sort, streams,
+    strings, tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -2576,6 +2576,248 @@ pub static COMMANDS: &[Command] = &[
             pattern("pattern").token("MATCH").optional(),
             integer("count").token("COUNT").optional(),
         ]),
+    // ---- streams (cmd/streams.rs)
+    Command::new("xadd", -5, WRITE | DENYOOM | FAST, streams::cmd_xadd)
+        .acl(acl::WRITE | acl::STREAM | acl::FAST)
+        .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))
+            .notes("UPDATE, not INSERT: the entry may be trimmed away at once.")])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Appends an entry to a stream, creating the stream unless told not to.")
+        .complexity("O(1) to add, plus O(N), N entries removed.")
+        .history(&[("6.2.0", "NOMKSTREAM, MINID and LIMIT options."), ("7.0.0", "IDs of the form ms-* (sequence chosen by the server).")])
+        .args(&[
+            key("key", 0),
+            pure_token("nomkstream", "NOMKSTREAM").since("6.2.0").optional(),
+            block("trim", &[
+                oneof("strategy", &[
+                    pure_token("maxlen", "MAXLEN"),
+                    pure_token("minid", "MINID").since("6.2.0"),
+                ]),
+                oneof("operator", &[
+                    pure_token("equal", "="),
+                    pure_token("approximately", "~"),
+                ]).optional(),
+                string("threshold"),
+                integer("count").token("LIMIT").since("6.2.0").optional(),
+            ]).optional(),
+            oneof("id_or_auto", &[
+                pure_token("auto_id", "*"),
+                string("id"),
+            ]),
+            block("field_value", &[
+                string("field"),
+                string("value"),
+            ]).multiple(),
+        ]),
+    Command::new("xrange", -4, READONLY, streams::cmd_xrange)
+        .acl(acl::READ | acl::STREAM | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Replies with the entries of a stream whose IDs fall in a range, lowest first.")
+        .complexity("O(log(N)+M), M entries returned from a stream of N.")
+        .history(&[("6.2.0", "Exclusive bounds with a leading (.")])
+        .args(&[
+            key("key", 0),
+            string("start"),
+            string("end"),
+            integer("count").token("COUNT").optional(),
+        ]),
+    Command::new("xrevrange", -4, READONLY, streams::cmd_xrevrange)
+        .acl(acl::READ | acl::STREAM | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Replies with the entries of a stream whose IDs fall in a range, highest first.")
+        .complexity("O(log(N)+M), M entries returned from a stream of N.")
+        .history(&[("6.2.0", "Exclusive bounds with a leading (.")])
+        .args(&[
+            key("key", 0),
+            string("end"),
+            string("start"),
+            integer("count").token("COUNT").optional(),
+        ]),
+    Command::new("xlen", 2, READONLY | FAST, streams::cmd_xlen)
+        .acl(acl::READ | acl::STREAM | acl::FAST)
+        .key_specs(&[spec(RO, index(1), range(0, 1, 0))])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Replies with how many entries a stream holds.")
+        .complexity("O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    Command::new("xdel", -3, WRITE | FAST, streams::cmd_xdel)
+        .acl(acl::WRITE | acl::STREAM | acl::FAST)
+        .key_specs(&[spec(RW | DELETE, index(1), range(0, 1, 0))])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Takes entries out of a stream by ID.")
+        .complexity("O(1) per ID, in nodes of bounded size.")
+        .args(&[
+            key("key", 0),
+            string("id").multiple(),
+        ]),
+    Command::new("xtrim", -4, WRITE, streams::cmd_xtrim)
+        .acl(acl::WRITE | acl::STREAM | acl::SLOW)
+        .key_specs(&[spec(RW | DELETE, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Removes the oldest entries of a stream down to a length or an ID.")
+        .complexity("O(N), N entries removed.")
+        .history(&[("6.2.0", "MINID and LIMIT options.")])
+        .args(&[
+            key("key", 0),
+            block("trim", &[
+                oneof("strategy", &[
+                    pure_token("maxlen", "MAXLEN"),
+                    pure_token("minid", "MINID").since("6.2.0"),
+                ]),
+                oneof("operator", &[
+                    pure_token("equal", "="),
+                    pure_token("approximately", "~"),
+                ]).optional(),
+                string("threshold"),
+                integer("count").token("LIMIT").since("6.2.0").optional(),
+            ]),
+        ]),
+    Command::new("xsetid", -3, WRITE | DENYOOM | FAST, streams::cmd_xsetid)
+        .acl(acl::WRITE | acl::STREAM | acl::FAST)
+        .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Sets a stream's last ID and, optionally, its added and deleted counters.")
+        .complexity("O(1)")
+        .history(&[("7.0.0", "ENTRIESADDED and MAXDELETEDID options.")])
+        .args(&[
+            key("key", 0),
+            string("last-id"),
+            integer("entries_added").token("ENTRIESADDED").since("7.0.0").optional(),
+            string("max_deleted_entry_id").token("MAXDELETEDID").since("7.0.0").optional(),
+        ]),
+    Command::new("xack", -4, WRITE | FAST, streams::cmd_xack)
+        .acl(acl::WRITE | acl::STREAM | acl::FAST)
+        .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Acknowledges pending entries of a consumer group, taking them out of its PEL.")
+        .complexity("O(1) per ID.")
+        .args(&[
+            key("key", 0),
+            string("group"),
+            string("id").multiple(),
+        ]),
+    Command::new("xpending", -3, READONLY, streams::cmd_xpending)
+        .acl(acl::READ | acl::STREAM | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Replies with a summary of a group's pending entries, or lists them by ID range.")
+        .complexity("O(N) for the listed entries, O(1) with a summary of at most a few consumers.")
+        .history(&[("6.2.0", "IDLE option and exclusive bounds.")])
+        .args(&[
+            key("key", 0),
+            string("group"),
+            block("filters", &[
+                integer("min-idle-time").token("IDLE").since("6.2.0").optional(),
+                string("start"),
+                string("end"),
+                integer("count"),
+                string("consumer").optional(),
+            ]).optional(),
+        ]),
+    Command::new("xclaim", -6, WRITE | FAST, streams::cmd_xclaim)
+        .acl(acl::WRITE | acl::STREAM | acl::FAST)
+        .key_specs(&[spec(RW | UPDATE, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Gives pending entries of a group to another consumer.")
+        .complexity("O(log N) per ID, N the size of the group's PEL.")
+        .args(&[
+            key("key", 0),
+            string("group"),
+            string("consumer"),
+            string("min-idle-time"),
+            string("id").multiple(),
+            integer("ms").token("IDLE").optional(),
+            unix_time("unix-time-milliseconds").token("TIME").optional(),
+            integer("count").token("RETRYCOUNT").optional(),
+            pure_token("force", "FORCE").optional(),
+            pure_token("justid", "JUSTID").optional(),
+            string("id").token("LASTID").optional(),
+        ]),
+    Command::new("xautoclaim", -6, WRITE | FAST, streams::cmd_xautoclaim)
+        .acl(acl::WRITE | acl::STREAM | acl::FAST)
+        .key_specs(&[spec(RW | DELETE, index(1), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Stream)
+        .since("6.2.0")
+        .summary("Gives the pending entries idle for long enough, from a start ID on, to another consumer.")
+        .complexity("O(1) per entry looked at (COUNT bounds it).")
+        .history(&[("7.0.0", "Replies with the IDs of deleted entries it dropped from the PEL.")])
+        .args(&[
+            key("key", 0),
+            string("group"),
+            string("consumer"),
+            string("min-idle-time"),
+            string("start"),
+            integer("count").token("COUNT").optional(),
+            pure_token("justid", "JUSTID").optional(),
+        ]),
+    Command::new("xreadgroup", -7, WRITE | BLOCKING, streams::cmd_xreadgroup)
+        .acl(acl::WRITE | acl::STREAM | acl::SLOW | acl::BLOCKING)
+        .key_specs(&[spec(RO | ACCESS, keyword("STREAMS", 4), range(-1, 1, 2))])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Reads entries as a consumer of a group, new ones or its own pending ones, optionally blocking.")
+        .complexity("O(M) for M entries returned, per stream.")
+        .args(&[
+            block("group_consumer", &[
+                string("group"),
+                string("consumer"),
+            ]).token("GROUP"),
+            integer("count").token("COUNT").optional(),
+            integer("milliseconds").token("BLOCK").optional(),
+            pure_token("noack", "NOACK").optional(),
+            block("streams", &[
+                key("key", 0).multiple(),
+                string("id").multiple(),
+            ]).token("STREAMS"),
+        ]),
+    Command::new("xread", -4, READONLY | BLOCKING, streams::cmd_xread)
+        .acl(acl::READ | acl::STREAM | acl::SLOW | acl::BLOCKING)
+        .key_specs(&[spec(RO | ACCESS, keyword("STREAMS", 1), range(-1, 1, 2))])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Reads the entries after given IDs from one or more streams, optionally blocking.")
+        .complexity("O(M) for M entries returned, per stream.")
+        .args(&[
+            integer("count").token("COUNT").optional(),
+            integer("milliseconds").token("BLOCK").optional(),
+            block("streams", &[
+                key("key", 0).multiple(),
+                string("id").multiple(),
+            ]).token("STREAMS"),
+        ]),
+    Command::new("xgroup", -2, 0, server::cmd_container_without_sub)
+        .acl(acl::SLOW)
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Groups the commands that manage a stream's consumer groups.")
+        .complexity("Varies with the subcommand.")
+        .subcommands(XGROUP_SUBCOMMANDS),
+    Command::new("xinfo", -2, 0, server::cmd_container_without_sub)
+        .acl(acl::SLOW)
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Groups the commands that describe streams, their groups and consumers.")
+        .complexity("Varies with the subcommand.")
+        .subcommands(XINFO_SUBCOMMANDS),
     // ---- sorted sets (cmd/zsets.rs)
     Command::new("zadd", -4, WRITE | DENYOOM | FAST, zsets::cmd_zadd)
         .acl(acl::WRITE | acl::SORTEDSET | acl::FAST)
@@ -3838,6 +4080,131 @@ pub static COMMAND_SUBCOMMANDS: &[Command] = &[
 
 /// OBJECT's subcommands.
 #[rustfmt::skip]
+pub static XGROUP_SUBCOMMANDS: &[Command] = &[
+    Command::new("xgroup|create", -5, WRITE | DENYOOM, streams::cmd_xgroup_create)
+        .acl(acl::WRITE | acl::STREAM | acl::SLOW)
+        .key_specs(&[spec(RW | INSERT, index(2), range(0, 1, 0))])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Creates a consumer group on a stream.")
+        .complexity("O(1)")
+        .history(&[("7.0.0", "ENTRIESREAD option.")])
+        .args(&[
+            key("key", 0),
+            string("groupname"),
+            oneof("id", &[
+                string("id"),
+                pure_token("new_id", "$"),
+            ]),
+            pure_token("mkstream", "MKSTREAM").optional(),
+            integer("entries_read").token("ENTRIESREAD").optional(),
+        ]),
+    Command::new("xgroup|setid", -5, WRITE, streams::cmd_xgroup_setid)
+        .acl(acl::WRITE | acl::STREAM | acl::SLOW)
+        .key_specs(&[spec(RW | UPDATE, index(2), range(0, 1, 0))])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Moves a consumer group's last delivered ID.")
+        .complexity("O(1)")
+        .history(&[("7.0.0", "ENTRIESREAD option.")])
+        .args(&[
+            key("key", 0),
+            string("groupname"),
+            oneof("id", &[
+                string("id"),
+                pure_token("new_id", "$"),
+            ]),
+            integer("entries_read").token("ENTRIESREAD").optional(),
+        ]),
+    Command::new("xgroup|destroy", 4, WRITE, streams::cmd_xgroup_destroy)
+        .acl(acl::WRITE | acl::STREAM | acl::SLOW)
+        .key_specs(&[spec(RW | DELETE, index(2), range(0, 1, 0))])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Deletes a consumer group with its consumers and pending entries.")
+        .complexity("O(N), N the group's pending entries.")
+        .args(&[
+            key("key", 0),
+            string("groupname"),
+        ]),
+    Command::new("xgroup|createconsumer", 5, WRITE | DENYOOM, streams::cmd_xgroup_createconsumer)
+        .acl(acl::WRITE | acl::STREAM | acl::SLOW)
+        .key_specs(&[spec(RW | INSERT, index(2), range(0, 1, 0))])
+        .group(Group::Stream)
+        .since("6.2.0")
+        .summary("Adds a consumer to a consumer group.")
+        .complexity("O(1)")
+        .args(&[
+            key("key", 0),
+            string("groupname"),
+            string("consumername"),
+        ]),
+    Command::new("xgroup|delconsumer", 5, WRITE, streams::cmd_xgroup_delconsumer)
+        .acl(acl::WRITE | acl::STREAM | acl::SLOW)
+        .key_specs(&[spec(RW | DELETE, index(2), range(0, 1, 0))])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Removes a consumer from its group, dropping its pending entries.")
+        .complexity("O(1)")
+        .args(&[
+            key("key", 0),
+            string("groupname"),
+            string("consumername"),
+        ]),
+    Command::new("xgroup|help", 2, LOADING | STALE, streams::cmd_xgroup_help)
+        .acl(acl::STREAM | acl::SLOW)
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Lists the XGROUP subcommands.")
+        .complexity("O(1)"),
+];
+
+pub static XINFO_SUBCOMMANDS: &[Command] = &[
+    Command::new("xinfo|stream", -3, READONLY, streams::cmd_xinfo_stream)
+        .acl(acl::READ | acl::STREAM | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(2), range(0, 1, 0))])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Replies with a stream's counters, edges and, with FULL, its entries and groups.")
+        .complexity("O(log N) plain, O(N) with FULL (bounded by COUNT).")
+        .history(&[("6.0.0", "FULL option."), ("7.0.0", "Max deleted ID, entries added and recorded first ID fields, entries-read and lag of groups.")])
+        .args(&[
+            key("key", 0),
+            block("full", &[
+                integer("count").token("COUNT").optional(),
+            ]).token("FULL").optional(),
+        ]),
+    Command::new("xinfo|groups", 3, READONLY, streams::cmd_xinfo_groups)
+        .acl(acl::READ | acl::STREAM | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(2), range(0, 1, 0))])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Lists the consumer groups of a stream.")
+        .complexity("O(1) per group.")
+        .history(&[("7.0.0", "entries-read and lag fields.")])
+        .args(&[
+            key("key", 0),
+        ]),
+    Command::new("xinfo|consumers", 4, READONLY, streams::cmd_xinfo_consumers)
+        .acl(acl::READ | acl::STREAM | acl::SLOW)
+        .key_specs(&[spec(RO | ACCESS, index(2), range(0, 1, 0))])
+        .tips(&["nondeterministic_output"])
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Lists the consumers of a group.")
+        .complexity("O(1) per consumer.")
+        .args(&[
+            key("key", 0),
+            string("groupname"),
+        ]),
+    Command::new("xinfo|help", 2, LOADING | STALE, streams::cmd_xinfo_help)
+        .acl(acl::STREAM | acl::SLOW)
+        .group(Group::Stream)
+        .since("5.0.0")
+        .summary("Lists the XINFO subcommands.")
+        .complexity("O(1)"),
+];
+
 pub static OBJECT_SUBCOMMANDS: &[Command] = &[
     Command::new("object|encoding", 3, READONLY, keys::cmd_object_encoding)
         .acl(acl::KEYSPACE | acl::READ | acl::SLOW)

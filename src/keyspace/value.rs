@@ -22,6 +22,7 @@ pub enum Value {
     Hash(Box<crate::types::hash::Hash>),
     Set(Box<crate::types::set::Set>),
     ZSet(Box<crate::types::zset::ZSet>),
+    Stream(Box<crate::types::stream::Stream>),
 }
 
 /// Type names as TYPE reports them.
@@ -32,6 +33,7 @@ pub enum ValueType {
     Hash,
     Set,
     ZSet,
+    Stream,
 }
 
 impl ValueType {
@@ -42,6 +44,7 @@ impl ValueType {
             ValueType::Hash => "hash",
             ValueType::Set => "set",
             ValueType::ZSet => "zset",
+            ValueType::Stream => "stream",
         }
     }
 }
@@ -88,6 +91,7 @@ impl Value {
             Value::Hash(_) => ValueType::Hash,
             Value::Set(_) => ValueType::Set,
             Value::ZSet(_) => ValueType::ZSet,
+            Value::Stream(_) => ValueType::Stream,
         }
     }
 
@@ -122,6 +126,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -132,6 +137,7 @@ impl Value {
             Value::Hash(h) => h.len(),
             Value::Set(s) => s.len(),
             Value::ZSet(z) => z.len(),
+            Value::Stream(s) => s.len() as usize,
             _ => 1,
         }
     }

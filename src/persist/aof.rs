@@ -1160,6 +1160,7 @@ pub fn serialize_key(
             }
             batched_pairs(buf, b"ZADD", key, items);
         }
+        Value::Stream(s) => rewrite_stream(buf, key, s),
         other => {
             let mut nb = itoa::Buffer::new();
             if let Some(bytes) = other.str_bytes(&mut nb) {
@@ -1174,6 +1175,83 @@ pub fn serialize_key(
         );
     }
     Ok(())
+}
+
+/// A stream as Redis's `rewriteStreamObject` writes it: one XADD per entry (an empty stream
+/// as `XADD key MAXLEN 0 0-1 x y`), XSETID with the counters, then per group XGROUP CREATE
+/// with ENTRIESREAD and, per consumer, an XCLAIM … JUSTID FORCE for each pending entry or
+/// XGROUP CREATECONSUMER when it has none.
+fn rewrite_stream(buf: &mut Vec<u8>, key: &[u8], s: &crate::types::stream::Stream) {
+    use crate::types::stream::StreamId;
+    let mut nb = itoa::Buffer::new();
+    if s.is_empty() {
+        encode(buf, &[b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]);
+    }
+    for e in s.range(StreamId::ZERO, StreamId::MAX, false, 0) {
+        let id = e.id.to_text();
+        let mut args: Vec<&[u8]> = vec![b"XADD", key, &id];
+        for (f, v) in &e.fields {
+            args.push(f);
+            args.push(v);
+        }
+        encode(buf, &args);
+    }
+    let added = nb.format(s.entries_added).as_bytes().to_vec();
+    encode(
+        buf,
+        &[
+            b"XSETID",
+            key,
+            &s.last_id.to_text(),
+            b"ENTRIESADDED",
+            &added,
+            b"MAXDELETEDID",
+            &s.max_deleted_id.to_text(),
+        ],
+    );
+    for (name, g) in &s.groups {
+        let read = nb.format(g.entries_read).as_bytes().to_vec();
+        encode(
+            buf,
+            &[
+                b"XGROUP",
+                b"CREATE",
+                key,
+                name,
+                &g.last_id.to_text(),
+                b"ENTRIESREAD",
+                &read,
+            ],
+        );
+        for (cname, c) in &g.consumers {
+            if c.pel.is_empty() {
+                encode(buf, &[b"XGROUP", b"CREATECONSUMER", key, name, cname]);
+                continue;
+            }
+            for id in &c.pel {
+                let Some(n) = g.pel.get(id) else { continue };
+                let time = nb.format(n.delivery_time_ms).as_bytes().to_vec();
+                let count = nb.format(n.delivery_count).as_bytes().to_vec();
+                encode(
+                    buf,
+                    &[
+                        b"XCLAIM",
+                        key,
+                        name,
+                        cname,
+                        b"0",
+                        &id.to_text(),
+                        b"TIME",
+                        &time,
+                        b"RETRYCOUNT",
+                        &count,
+                        b"JUSTID",
+                        b"FORCE",
+                    ],
+                );
+            }
+        }
+    }
 }
 
 /// A base being written: the serialized bytes not yet in the file, the database of the last

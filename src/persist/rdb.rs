@@ -2,9 +2,10 @@
 //! inside. [`save_to`] writes what redis-server 7.0 writes for the same data (so
 //! redis-server, redis-check-rdb and ringkv load each other's files with the same OBJECT
 //! ENCODING answers); [`load`] reads every encoding Redis 7.0 still loads (plain, ziplist,
-//! listpack, intset, zipmap, quicklist 1 and 2, zset 1 and 2) and function libraries (the
+//! listpack, intset, zipmap, quicklist 1 and 2, zset 1 and 2, streams 1 and 2, the stream
+//! codec being `rdb_stream.rs`) and function libraries (the
 //! pre-release record of Redis 7.0's release candidates too, as 7.0.15 reads it), rejecting
-//! streams and modules, which ringkv does not have. The function libraries' codes are handed to the caller,
+//! modules, which ringkv does not have. The function libraries' codes are handed to the caller,
 //! which creates them (the codec knows no Lua); [`function_payload`] and
 //! [`parse_function_payload`] are FUNCTION DUMP / RESTORE's format, the same records;
 //! [`dump_payload`] and [`parse_dump_payload`] are DUMP / RESTORE's, one value with its type
@@ -19,7 +20,8 @@
 //! 0xFB <keys len> <expires len>   RESIZEDB
 //! [0xFC <u64 LE unix ms>]         EXPIRETIME_MS, before a key with a TTL
 //! <type u8> <key string> <value>  0 string, 18 quicklist2, 16 hash listpack, 4 hash,
-//!                                 11 intset, 2 set, 17 zset listpack, 5 zset2
+//!                                 11 intset, 2 set, 17 zset listpack, 5 zset2,
+//!                                 19 stream listpacks 2
 //! 0xFF <u64 LE CRC-64/Jones of everything before it; 0 = not computed>
 //!
 //! length:  00xxxxxx | 01xxxxxx xxxxxxxx | 0x80 <u32 BE> | 0x81 <u64 BE>
@@ -35,6 +37,9 @@
 //! error or, for empty collections, skipped as Redis 7.0 skips them.
 
 use std::borrow::Cow;
+
+#[path = "rdb_stream.rs"]
+mod stream_codec;
 
 use super::rdb_lp::{self, Entry, LpWriter};
 use crate::keyspace::value::Value;
@@ -369,6 +374,10 @@ fn put_object(out: &mut Vec<u8>, v: &Value, c: bool) -> u8 {
                 out.extend_from_slice(&s.to_le_bytes());
             }
             TYPE_ZSET_2
+        }
+        Value::Stream(s) => {
+            stream_codec::put_stream(out, s, c);
+            TYPE_STREAM_LISTPACKS_2
         }
     }
 }
@@ -1154,7 +1163,7 @@ fn load_value(r: &mut Reader<'_>, t: u8, type_at: usize, lim: &Limits) -> R<Load
             hash_value(h)
         }
         TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => {
-            return r.err(type_at, "stream values are not supported by ringkv");
+            stream_codec::load_stream(r, t == TYPE_STREAM_LISTPACKS_2)?
         }
         TYPE_MODULE | TYPE_MODULE_2 => {
             return r.err(type_at, "module values are not supported by ringkv");
@@ -1399,7 +1408,7 @@ mod tests {
                 b"REDIS0010\xf6\x01n",
                 "Failed loading library, Failed loading engine name",
             ),
-            (b"REDIS0010\x0f\x01k", "stream values"),
+            (b"REDIS0010\x0f\x01k", "unexpected end of file"),
             (b"REDIS0010\x07\x01k", "module values"),
             (b"REDIS0010\x08\x01k", "unknown value type 8"),
             (b"REDIS0010\x00\x01k\x01v\x00\x01k\x01v", "duplicate key"),

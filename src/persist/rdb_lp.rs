@@ -75,7 +75,7 @@ const LP_HEADER: usize = 6;
 const LP_EOF: u8 = 0xFF;
 
 /// Bytes of the back-length that follows an entry of `l` bytes (Redis's `lpEncodeBacklen`).
-fn lp_backlen_size(l: usize) -> usize {
+pub fn lp_backlen_size(l: usize) -> usize {
     match l {
         0..=127 => 1,
         128..=16382 => 2,
@@ -85,7 +85,7 @@ fn lp_backlen_size(l: usize) -> usize {
     }
 }
 
-fn lp_push_backlen(out: &mut Vec<u8>, l: usize) {
+pub fn lp_push_backlen(out: &mut Vec<u8>, l: usize) {
     let n = lp_backlen_size(l);
     // Most significant group first; every byte but the first carries the 0x80 flag.
     for i in (0..n).rev() {
@@ -185,6 +185,62 @@ fn lp_int(s: &[u8]) -> Option<i64> {
     crate::util::num::parse_i64_strict(s)
 }
 
+/// Appends one listpack element holding the integer `v` (encoding and back-length), in the
+/// smallest of Redis's integer encodings.
+pub fn lp_encode_int(buf: &mut Vec<u8>, v: i64) {
+    let start = buf.len();
+    match v {
+        0..=127 => buf.push(v as u8),
+        -4096..=4095 => {
+            let u = if v < 0 { (1 << 13) + v } else { v } as u16;
+            buf.push(0xC0 | (u >> 8) as u8);
+            buf.push(u as u8);
+        }
+        -32768..=32767 => {
+            buf.push(0xF1);
+            buf.extend_from_slice(&(v as i16).to_le_bytes());
+        }
+        -8_388_608..=8_388_607 => {
+            buf.push(0xF2);
+            buf.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+        }
+        -2_147_483_648..=2_147_483_647 => {
+            buf.push(0xF3);
+            buf.extend_from_slice(&(v as i32).to_le_bytes());
+        }
+        _ => {
+            buf.push(0xF4);
+            buf.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let enc_len = buf.len() - start;
+    lp_push_backlen(buf, enc_len);
+}
+
+/// Appends one listpack element holding `s` as Redis's `lpAppend` does: as an integer when
+/// `s` is a canonical decimal integer (`lpEncodeGetType`), else as a string.
+pub fn lp_encode(buf: &mut Vec<u8>, s: &[u8]) {
+    if let Some(v) = lp_int(s) {
+        return lp_encode_int(buf, v);
+    }
+    let start = buf.len();
+    let n = s.len();
+    if n < 64 {
+        buf.push(0x80 | n as u8);
+    } else if n < 4096 {
+        buf.push(0xE0 | (n >> 8) as u8);
+        buf.push(n as u8);
+    } else {
+        buf.push(0xF0);
+        // Listpack strings are limited to u32 lengths; values here are far below (a
+        // bulk string is at most proto-max-bulk-len, capped at 4 GiB by Redis too).
+        buf.extend_from_slice(&(n as u32).to_le_bytes());
+    }
+    buf.extend_from_slice(s);
+    let enc_len = buf.len() - start;
+    lp_push_backlen(buf, enc_len);
+}
+
 /// Builds a listpack, choosing each entry's encoding as Redis's `lpEncodeGetType` does.
 pub struct LpWriter {
     buf: Vec<u8>,
@@ -219,56 +275,12 @@ impl LpWriter {
     }
 
     pub fn push_int(&mut self, v: i64) {
-        let start = self.buf.len();
-        match v {
-            0..=127 => self.buf.push(v as u8),
-            -4096..=4095 => {
-                let u = if v < 0 { (1 << 13) + v } else { v } as u16;
-                self.buf.push(0xC0 | (u >> 8) as u8);
-                self.buf.push(u as u8);
-            }
-            -32768..=32767 => {
-                self.buf.push(0xF1);
-                self.buf.extend_from_slice(&(v as i16).to_le_bytes());
-            }
-            -8_388_608..=8_388_607 => {
-                self.buf.push(0xF2);
-                self.buf.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
-            }
-            -2_147_483_648..=2_147_483_647 => {
-                self.buf.push(0xF3);
-                self.buf.extend_from_slice(&(v as i32).to_le_bytes());
-            }
-            _ => {
-                self.buf.push(0xF4);
-                self.buf.extend_from_slice(&v.to_le_bytes());
-            }
-        }
-        let enc_len = self.buf.len() - start;
-        lp_push_backlen(&mut self.buf, enc_len);
+        lp_encode_int(&mut self.buf, v);
         self.count += 1;
     }
 
     pub fn push(&mut self, s: &[u8]) {
-        if let Some(v) = lp_int(s) {
-            return self.push_int(v);
-        }
-        let start = self.buf.len();
-        let n = s.len();
-        if n < 64 {
-            self.buf.push(0x80 | n as u8);
-        } else if n < 4096 {
-            self.buf.push(0xE0 | (n >> 8) as u8);
-            self.buf.push(n as u8);
-        } else {
-            self.buf.push(0xF0);
-            // Listpack strings are limited to u32 lengths; values here are far below (a
-            // bulk string is at most proto-max-bulk-len, capped at 4 GiB by Redis too).
-            self.buf.extend_from_slice(&(n as u32).to_le_bytes());
-        }
-        self.buf.extend_from_slice(s);
-        let enc_len = self.buf.len() - start;
-        lp_push_backlen(&mut self.buf, enc_len);
+        lp_encode(&mut self.buf, s);
         self.count += 1;
     }
 

@@ -161,6 +161,7 @@ pub fn dump(port: u16) -> Dump {
                     pairs.join(",")
                 }
                 "zset" => strings(c.cmd_str(&["ZRANGE", &k, "0", "-1", "WITHSCORES"])).join(","),
+                "stream" => format!("{:?}", c.cmd_str(&["XRANGE", &k, "-", "+"])),
                 other => panic!("unexpected type {other}"),
             };
             let Reply::Int(at) = c.cmd_str(&["PEXPIRETIME", &k]) else {
