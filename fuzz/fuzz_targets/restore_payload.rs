@@ -32,7 +32,7 @@ fn contents(v: &Value) -> Vec<Vec<u8>> {
     let mut ibuf = itoa::Buffer::new();
     let mut out: Vec<Vec<u8>> = Vec::new();
     match v {
-        Value::List(l) => out.extend(l.iter().map(<[u8]>::to_vec)),
+        Value::List(l) => out.extend(l.iter().map(|e| e.into_owned())),
         Value::Set(s) => {
             s.for_each(|m| out.push(m.bytes(&mut ibuf).to_vec()));
             out.sort();
