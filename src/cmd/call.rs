@@ -244,7 +244,9 @@ fn check(
     {
         return Some(Refusal::Misconf);
     }
-    if srv.conns[slot].monitor
+    // A client in MONITOR mode is listed in `monitors`: one length test while there are none.
+    if !srv.monitors.is_empty()
+        && srv.conns[slot].monitor
         && c.flags & (flags::READONLY | flags::WRITE | flags::MAY_REPLICATE) != 0
     {
         return Some(Refusal::MonitorKeyspace);
@@ -445,8 +447,8 @@ fn run(
     let dirty_before = srv.stats.dirty;
     // Monitors: one test while there are none. A script command is shown before its
     // script runs (the script's commands follow it), any other after it ran.
-    if !srv.monitors.is_empty() && c.flags & flags::SCRIPT != 0 && src != Source::Loading {
-        super::monitor::feed(srv, slot, argv, false);
+    if !srv.monitors.is_empty() {
+        feed_script_monitors(srv, slot, c, argv, src);
     }
     let mut ctx = Ctx {
         srv,
@@ -456,11 +458,8 @@ fn run(
     };
     (c.handler)(&mut ctx, argv);
     let failed = ctx.reply.buf.get(start) == Some(&b'-');
-    if !srv.monitors.is_empty()
-        && c.flags & (flags::ADMIN | flags::SKIP_MONITOR) == 0
-        && src != Source::Loading
-    {
-        super::monitor::feed(srv, slot, argv, src == Source::Script);
+    if !srv.monitors.is_empty() {
+        feed_monitors(srv, slot, c, argv, src);
     }
     let frame = std::mem::replace(&mut srv.frame, outer);
     // One test when nobody consumes effects or signals: the usual case costs nothing more.
@@ -512,6 +511,24 @@ fn run(
     srv.stats.commands_processed += 1;
     if failed {
         count_error_reply(srv, idx, us);
+    }
+}
+
+/// MONITOR before a script command runs: the script's command line (its commands follow).
+#[cold]
+#[inline(never)]
+fn feed_script_monitors(srv: &mut Server, slot: usize, c: &Command, argv: &Argv<'_>, src: Source) {
+    if c.flags & flags::SCRIPT != 0 && src != Source::Loading {
+        super::monitor::feed(srv, slot, argv, false);
+    }
+}
+
+/// MONITOR after any other command ran (not admin or `skip_monitor` ones, not the AOF's).
+#[cold]
+#[inline(never)]
+fn feed_monitors(srv: &mut Server, slot: usize, c: &Command, argv: &Argv<'_>, src: Source) {
+    if c.flags & (flags::ADMIN | flags::SKIP_MONITOR) == 0 && src != Source::Loading {
+        super::monitor::feed(srv, slot, argv, src == Source::Script);
     }
 }
 
