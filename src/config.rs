@@ -237,6 +237,8 @@ pub struct Config {
     /// logged (-1: none, 0: every command), and the log keeps this many entries.
     pub slowlog_log_slower_than_us: i64,
     pub slowlog_max_len: u64,
+    /// The latency monitor records an event that took at least this many ms (0: off).
+    pub latency_monitor_threshold_ms: u64,
 }
 
 /// `maxmemory-clients`: an amount of memory, or a percentage of `maxmemory` (Redis stores
@@ -401,6 +403,7 @@ impl Default for Config {
             aof_timestamp_enabled: false,
             slowlog_log_slower_than_us: 10_000,
             slowlog_max_len: 128,
+            latency_monitor_threshold_ms: 0,
         }
     }
 }
@@ -1215,6 +1218,16 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.slowlog_max_len.to_string(),
         set: |c, v| {
             c.slowlog_max_len = int_in(one(v), 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "latency-monitor-threshold",
+        mutable: true,
+        values: 1,
+        get: |c| c.latency_monitor_threshold_ms.to_string(),
+        set: |c, v| {
+            c.latency_monitor_threshold_ms = int_in(one(v), 0, i64::MAX)? as u64;
             Ok(())
         },
     },

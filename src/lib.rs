@@ -120,6 +120,7 @@ pub mod evict;
 pub mod io;
 pub mod journal;
 pub mod keyspace;
+pub mod latency;
 pub mod lazyfree;
 pub mod logging;
 pub mod monitor;

@@ -516,14 +516,21 @@ fn run(
 }
 
 /// A command that ran `us` µs, at least what some observer wants to see (`observe_us_min`):
-/// the slow log takes it, as Redis's `call` does (not while loading the AOF; not a
-/// `skip_slowlog` command).
+/// the latency monitor and the slow log take it, as Redis's `call` does (not while loading
+/// the AOF; the slow log not a `skip_slowlog` command, while the latency monitor times EXEC
+/// too, as Redis).
 #[cold]
 #[inline(never)]
 fn observe(srv: &mut Server, slot: usize, c: &Command, argv: &Argv<'_>, us: u64, src: Source) {
     if src == Source::Loading {
         return;
     }
+    let event = if c.flags & flags::FAST != 0 {
+        crate::latency::Event::FastCommand
+    } else {
+        crate::latency::Event::Command
+    };
+    srv.latency_sample(event, us);
     let slow = srv.config.slowlog_log_slower_than_us;
     if slow >= 0 && us >= slow as u64 && c.flags & flags::SKIP_SLOWLOG == 0 {
         super::slowlog::log(srv, slot, argv, us, src == Source::Script);

@@ -1,0 +1,202 @@
+//! The latency monitor: for each event ringkv times, the worst latency of each second in
+//! which the event took at least `latency-monitor-threshold` ms, as Redis 7.0 keeps it
+//! (`cmd::latency` has the LATENCY command). The events are the ones ringkv really measures:
+//! `command` and `fast-command` (a command's run, from `cmd::call`, split by the table's
+//! FAST flag), `expire-cycle` (one active-expiry pass over every database, in
+//! `Server::housekeeping`) and `eviction-cycle` (one eviction pass while over `maxmemory`,
+//! in `evict::perform`).
+//!
+//! Invariants: a series holds at most `HISTORY_LEN` samples, oldest first, with strictly
+//! increasing times (a second has one sample, the worst of that second); its all-time
+//! maximum is at least every sample it holds. Events appear in the order they were first
+//! seen and disappear only on LATENCY RESET.
+
+use std::collections::VecDeque;
+
+/// Samples kept per event (Redis's LATENCY_TS_LEN): with one sample a second at most, the
+/// newest 160 seconds that had a spike.
+pub const HISTORY_LEN: usize = 160;
+
+/// The events ringkv times.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Event {
+    Command,
+    FastCommand,
+    ExpireCycle,
+    EvictionCycle,
+}
+
+impl Event {
+    pub fn name(self) -> &'static str {
+        match self {
+            Event::Command => "command",
+            Event::FastCommand => "fast-command",
+            Event::ExpireCycle => "expire-cycle",
+            Event::EvictionCycle => "eviction-cycle",
+        }
+    }
+}
+
+/// One sample: the worst latency seen in the second `time_s` (unix seconds).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Sample {
+    pub time_s: u64,
+    pub latency_ms: u64,
+}
+
+/// The history of one event.
+#[derive(Default)]
+pub struct Series {
+    /// Oldest first.
+    samples: VecDeque<Sample>,
+    /// The worst latency since the event was first seen (or last reset).
+    pub max_ms: u64,
+}
+
+impl Series {
+    pub fn samples(&self) -> impl Iterator<Item = &Sample> {
+        self.samples.iter()
+    }
+
+    pub fn latest(&self) -> Option<Sample> {
+        self.samples.back().copied()
+    }
+
+    fn add(&mut self, time_s: u64, latency_ms: u64) {
+        self.max_ms = self.max_ms.max(latency_ms);
+        match self.samples.back_mut() {
+            Some(last) if last.time_s == time_s => {
+                last.latency_ms = last.latency_ms.max(latency_ms);
+            }
+            // A clock stepped back: the sample still counts, in the newest slot, so times
+            // keep increasing.
+            Some(last) if last.time_s > time_s => {
+                last.latency_ms = last.latency_ms.max(latency_ms);
+            }
+            _ => {
+                if self.samples.len() == HISTORY_LEN {
+                    self.samples.pop_front();
+                }
+                self.samples.push_back(Sample { time_s, latency_ms });
+            }
+        }
+    }
+
+    /// Figures DOCTOR reports: (samples, average, mean absolute deviation, min, max).
+    pub fn stats(&self) -> (u64, u64, u64, u64, u64) {
+        let n = self.samples.len() as u64;
+        if n == 0 {
+            return (0, 0, 0, 0, 0);
+        }
+        let sum: u64 = self.samples.iter().map(|s| s.latency_ms).sum();
+        let avg = sum / n;
+        let dev: u64 = self
+            .samples
+            .iter()
+            .map(|s| s.latency_ms.abs_diff(avg))
+            .sum();
+        let min = self.samples.iter().map(|s| s.latency_ms).min().unwrap_or(0);
+        let max = self.samples.iter().map(|s| s.latency_ms).max().unwrap_or(0);
+        (n, avg, dev / n, min, max)
+    }
+
+    fn check_invariants(&self) {
+        debug_assert!(self.samples.len() <= HISTORY_LEN);
+        debug_assert!(self
+            .samples
+            .iter()
+            .zip(self.samples.iter().skip(1))
+            .all(|(a, b)| a.time_s < b.time_s));
+        debug_assert!(self.samples.iter().all(|s| s.latency_ms <= self.max_ms));
+    }
+}
+
+#[derive(Default)]
+pub struct LatencyMonitor {
+    /// In the order the events were first seen; at most one entry per event.
+    events: Vec<(Event, Series)>,
+}
+
+impl LatencyMonitor {
+    /// Records that `event` took `latency_ms` at unix second `time_s` (the caller has
+    /// checked the threshold).
+    pub fn add(&mut self, event: Event, time_s: u64, latency_ms: u64) {
+        let i = match self.events.iter().position(|(e, _)| *e == event) {
+            Some(i) => i,
+            None => {
+                self.events.push((event, Series::default()));
+                self.events.len() - 1
+            }
+        };
+        let series = &mut self.events[i].1;
+        series.add(time_s, latency_ms);
+        series.check_invariants();
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    pub fn events(&self) -> impl Iterator<Item = (Event, &Series)> {
+        self.events.iter().map(|(e, s)| (*e, s))
+    }
+
+    /// The series of the event named `name` (exactly, as Redis looks events up).
+    pub fn get(&self, name: &[u8]) -> Option<(Event, &Series)> {
+        self.events().find(|(e, _)| e.name().as_bytes() == name)
+    }
+
+    /// Drops every event (`None`) or the one named `name` (any case, as Redis); returns how
+    /// many were dropped.
+    pub fn reset(&mut self, name: Option<&[u8]>) -> usize {
+        let before = self.events.len();
+        match name {
+            None => self.events.clear(),
+            Some(n) => self
+                .events
+                .retain(|(e, _)| !e.name().as_bytes().eq_ignore_ascii_case(n)),
+        }
+        before - self.events.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_sample_a_second_the_worst_and_160_kept() {
+        let mut m = LatencyMonitor::default();
+        m.add(Event::Command, 100, 20);
+        m.add(Event::Command, 100, 50);
+        m.add(Event::Command, 100, 30);
+        let (_, s) = m.get(b"command").unwrap();
+        assert_eq!(
+            s.latest(),
+            Some(Sample {
+                time_s: 100,
+                latency_ms: 50
+            })
+        );
+        for t in 101..400 {
+            m.add(Event::Command, t, t % 7);
+        }
+        let (_, s) = m.get(b"command").unwrap();
+        assert_eq!(s.samples().count(), HISTORY_LEN);
+        assert_eq!(s.samples().next().unwrap().time_s, 400 - HISTORY_LEN as u64);
+        assert_eq!(s.max_ms, 50);
+        assert_eq!(s.stats().0, HISTORY_LEN as u64);
+    }
+
+    #[test]
+    fn reset_matches_names_in_any_case() {
+        let mut m = LatencyMonitor::default();
+        m.add(Event::Command, 1, 1);
+        m.add(Event::FastCommand, 1, 1);
+        assert!(m.get(b"COMMAND").is_none());
+        assert_eq!(m.reset(Some(b"COMMAND")), 1);
+        assert_eq!(m.reset(Some(b"nothing")), 0);
+        assert_eq!(m.reset(None), 1);
+        assert!(m.is_empty());
+    }
+}
