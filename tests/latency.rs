@@ -1,0 +1,285 @@
+//! The latency monitor against redis-server 7.0.15: LATENCY's reply shapes and error texts
+//! on both servers (times and latencies differ, so replies are compared with them masked),
+//! `latency-monitor-threshold` as a setting and a flag, and the events ringkv times
+//! (`command` from DEBUG SLEEP, `expire-cycle`, `eviction-cycle`) appearing as in Redis.
+
+mod common;
+
+use common::{Raw, Reply, Server};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+fn s(c: &mut Raw, line: &str) -> Reply {
+    let args: Vec<&str> = line.split(' ').collect();
+    c.cmd_str(&args)
+}
+
+fn items(r: &Reply) -> Vec<Reply> {
+    match r {
+        Reply::Array(Some(v)) => v.clone(),
+        other => panic!("expected an array, got {other:?}"),
+    }
+}
+
+fn int(r: &Reply) -> i64 {
+    match r {
+        Reply::Int(n) => *n,
+        other => panic!("expected an integer, got {other:?}"),
+    }
+}
+
+fn text(r: &Reply) -> String {
+    match r {
+        Reply::Bulk(Some(b)) => String::from_utf8_lossy(b).into_owned(),
+        Reply::Status(s) => s.clone(),
+        Reply::Verbatim { text, .. } => String::from_utf8_lossy(text).into_owned(),
+        other => panic!("expected a string, got {other:?}"),
+    }
+}
+
+fn unix_now_s() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Both servers, with DEBUG allowed (DEBUG SLEEP makes `command` events).
+fn pair(extra: &[&str]) -> (Server, Server) {
+    let mut args = vec!["--enable-debug-command", "yes"];
+    args.extend_from_slice(extra);
+    (Server::start(&args), Server::start_redis(&args))
+}
+
+/// A LATEST reply with times and latencies checked and masked: (event, latest ≥ min).
+fn latest_events(r: &Reply, min_ms: i64) -> Vec<String> {
+    let now = unix_now_s();
+    items(r)
+        .iter()
+        .map(|e| {
+            let f = items(e);
+            assert_eq!(f.len(), 4, "entry {e:?}");
+            let (t, last, max) = (int(&f[1]), int(&f[2]), int(&f[3]));
+            assert!(
+                (now - 5..=now + 1).contains(&t),
+                "time {t} vs now {now}: {e:?}"
+            );
+            assert!(last >= min_ms && max >= last, "{e:?}");
+            text(&f[0])
+        })
+        .collect()
+}
+
+#[test]
+fn replies_and_errors_without_samples_match_redis() {
+    let (ours, redis) = pair(&[]);
+    let lines = [
+        "CONFIG GET latency-monitor-threshold",
+        "LATENCY LATEST",
+        "LATENCY HISTORY command",
+        "LATENCY GRAPH command",
+        "LATENCY GRAPH nothere",
+        "LATENCY RESET",
+        "LATENCY RESET command fast-command",
+        "LATENCY FOO",
+        "LATENCY",
+        "LATENCY HISTORY",
+        "LATENCY HISTORY a b",
+        "LATENCY LATEST x",
+        "LATENCY GRAPH",
+        "LATENCY DOCTOR x",
+        "LATENCY HELP x",
+        "CONFIG SET latency-monitor-threshold -1",
+        "CONFIG SET latency-monitor-threshold abc",
+        "CONFIG SET latency-monitor-threshold 5",
+        "CONFIG GET latency-monitor-threshold",
+        "LATENCY LATEST",
+        "CONFIG SET latency-monitor-threshold 0",
+    ];
+    for resp3 in [false, true] {
+        let mut a = ours.raw();
+        let mut b = redis.raw();
+        if resp3 {
+            s(&mut a, "HELLO 3");
+            s(&mut b, "HELLO 3");
+        }
+        for line in lines {
+            assert_eq!(s(&mut a, line), s(&mut b, line), "{line} (resp3 {resp3})");
+        }
+        // DOCTOR is text (verbatim `txt` in RESP3) on both; the words are ours.
+        let (x, y) = (s(&mut a, "LATENCY DOCTOR"), s(&mut b, "LATENCY DOCTOR"));
+        match (&x, &y) {
+            (Reply::Verbatim { format: f, .. }, Reply::Verbatim { format: g, .. }) => {
+                assert_eq!(f, g);
+            }
+            (Reply::Bulk(Some(_)), Reply::Bulk(Some(_))) => {}
+            _ => panic!("DOCTOR: {x:?} vs {y:?}"),
+        }
+        assert!(text(&x).contains("latency-monitor-threshold"), "{x:?}");
+    }
+}
+
+/// HELP lists Redis's lines for every subcommand ringkv has (HISTOGRAM is not there yet).
+#[test]
+fn help_is_redis_minus_histogram() {
+    let (ours, redis) = pair(&[]);
+    let mut want = items(&s(&mut redis.raw(), "LATENCY HELP"));
+    let at = want
+        .iter()
+        .position(|l| text(l).starts_with("HISTOGRAM"))
+        .expect("Redis lists HISTOGRAM");
+    want.drain(at..at + 3);
+    assert_eq!(items(&s(&mut ours.raw(), "LATENCY HELP")), want);
+}
+
+#[test]
+fn threshold_is_a_flag() {
+    let ours = Server::start(&["--latency-monitor-threshold", "25"]);
+    let r = s(&mut ours.raw(), "CONFIG GET latency-monitor-threshold");
+    assert_eq!(
+        items(&r).iter().map(text).collect::<Vec<_>>(),
+        ["latency-monitor-threshold", "25"]
+    );
+}
+
+/// DEBUG SLEEP over the threshold is a `command` event (DEBUG is not FAST) on both
+/// servers, alone and inside EXEC (EXEC itself is timed too); one sample a second, the
+/// worst; HISTORY, GRAPH and RESET then agree in shape.
+#[test]
+fn slow_commands_are_command_events_as_in_redis() {
+    let (ours, redis) = pair(&["--latency-monitor-threshold", "10"]);
+    let mut sides = [ours.raw(), redis.raw()];
+    let mut got = Vec::new();
+    for c in &mut sides {
+        s(c, "DEBUG SLEEP 0");
+        assert_eq!(s(c, "LATENCY LATEST"), Reply::Array(Some(vec![])));
+        s(c, "DEBUG SLEEP 0.05");
+        s(c, "DEBUG SLEEP 0.02");
+        s(c, "MULTI");
+        s(c, "DEBUG SLEEP 0.03");
+        s(c, "EXEC");
+        let latest = s(c, "LATENCY LATEST");
+        let events = latest_events(&latest, 20);
+        let f = items(&items(&latest)[0]);
+        assert!(int(&f[3]) >= 50, "{latest:?}");
+        let history = items(&s(c, "LATENCY HISTORY command"));
+        assert!(!history.is_empty() && history.len() <= 2, "{history:?}");
+        for h in &history {
+            assert_eq!(items(h).len(), 2, "{h:?}");
+        }
+        // HISTORY looks the name up exactly; RESET in any case.
+        assert_eq!(s(c, "LATENCY HISTORY COMMAND"), Reply::Array(Some(vec![])));
+        let graph = text(&s(c, "LATENCY GRAPH command"));
+        let first = graph.lines().next().unwrap_or_default().to_string();
+        assert!(first.starts_with("command - high "), "{graph}");
+        assert!(first.contains("(all time high "), "{graph}");
+        assert_eq!(
+            graph.lines().nth(1),
+            Some("-".repeat(80).as_str()),
+            "{graph}"
+        );
+        let doctor = text(&s(c, "LATENCY DOCTOR"));
+        assert!(doctor.contains("1. command: "), "{doctor}");
+        assert_eq!(s(c, "LATENCY RESET COMMAND nothere"), Reply::Int(1));
+        assert_eq!(s(c, "LATENCY LATEST"), Reply::Array(Some(vec![])));
+        assert_eq!(s(c, "LATENCY RESET"), Reply::Int(0));
+        got.push(events);
+    }
+    assert_eq!(got[0], got[1]);
+    assert_eq!(got[0], ["command"]);
+}
+
+/// A sample is the worst of its second: three sleeps in one second leave one sample.
+#[test]
+fn one_sample_per_second_holds_the_worst() {
+    let ours = Server::start(&[
+        "--enable-debug-command",
+        "yes",
+        "--latency-monitor-threshold",
+        "10",
+    ]);
+    let mut c = ours.raw();
+    // Start just after a second begins, so the three sleeps (~90 ms) share it.
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    std::thread::sleep(Duration::from_nanos(
+        1_000_000_000 - u64::from(now.subsec_nanos()),
+    ));
+    s(&mut c, "DEBUG SLEEP 0.02");
+    s(&mut c, "DEBUG SLEEP 0.04");
+    s(&mut c, "DEBUG SLEEP 0.02");
+    let history = items(&s(&mut c, "LATENCY HISTORY command"));
+    assert_eq!(history.len(), 1, "{history:?}");
+    let ms = int(&items(&history[0])[1]);
+    assert!((40..100).contains(&ms), "{history:?}");
+}
+
+/// Waits until LATENCY LATEST on `c` lists `event`.
+fn wait_for_event(c: &mut Raw, event: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        let latest = s(c, "LATENCY LATEST");
+        if latest_events(&latest, 1).iter().any(|e| e == event) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// Writes `n` keys `k:i` with 100-byte values (and a TTL of `px` ms if given), pipelined.
+fn fill(c: &mut Raw, n: usize, px: Option<u64>) {
+    let value = "v".repeat(100);
+    let px = px.map(|p| p.to_string());
+    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        let mut out = Vec::new();
+        for &i in chunk {
+            let key = format!("k:{i}");
+            match &px {
+                Some(p) => common::encode_into(
+                    &mut out,
+                    &[
+                        b"SET",
+                        key.as_bytes(),
+                        value.as_bytes(),
+                        b"PX",
+                        p.as_bytes(),
+                    ],
+                ),
+                None => common::encode_into(&mut out, &[b"SET", key.as_bytes(), value.as_bytes()]),
+            }
+        }
+        c.send(&out);
+        for _ in chunk {
+            assert_eq!(c.read_reply(), Reply::ok());
+        }
+    }
+}
+
+/// Many keys expiring at once make the active expiry pass last over 1 ms: an
+/// `expire-cycle` event on both servers.
+#[test]
+fn a_long_expiry_pass_is_an_expire_cycle_event() {
+    let (ours, redis) = pair(&[]);
+    for srv in [&ours, &redis] {
+        let mut c = srv.raw();
+        fill(&mut c, 100_000, Some(300));
+        s(&mut c, "CONFIG SET latency-monitor-threshold 1");
+        assert!(wait_for_event(&mut c, "expire-cycle"), "{}", srv.bin);
+    }
+}
+
+/// Lowering maxmemory far under what is used makes an eviction pass last over 1 ms: an
+/// `eviction-cycle` event on both servers.
+#[test]
+fn a_long_eviction_pass_is_an_eviction_cycle_event() {
+    let (ours, redis) = pair(&["--maxmemory-policy", "allkeys-random"]);
+    for srv in [&ours, &redis] {
+        let mut c = srv.raw();
+        fill(&mut c, 100_000, None);
+        s(&mut c, "CONFIG SET latency-monitor-threshold 1");
+        s(&mut c, "CONFIG SET maxmemory 2mb");
+        s(&mut c, "SET trigger x");
+        assert!(wait_for_event(&mut c, "eviction-cycle"), "{}", srv.bin);
+    }
+}
