@@ -6,6 +6,10 @@
 //! `Server::housekeeping`) and `eviction-cycle` (one eviction pass while over `maxmemory`,
 //! in `evict::perform`).
 //!
+//! It also holds `Histogram`, the per-command latency histogram of `latency-tracking`
+//! (LATENCY HISTOGRAM and INFO `latencystats`), which `cmd::call` feeds with every call's
+//! time.
+//!
 //! Invariants: a series holds at most `HISTORY_LEN` samples, oldest first, with strictly
 //! increasing times (a second has one sample, the worst of that second); its all-time
 //! maximum is at least every sample it holds. Events appear in the order they were first
@@ -160,9 +164,146 @@ impl LatencyMonitor {
     }
 }
 
+/// Sub-buckets per power of two in a command's histogram: a recorded time is off by less
+/// than 1/32 (3%) of itself.
+const SUB_BUCKETS: u64 = 32;
+/// Longest time a histogram tells apart, in µs (1 s, Redis's ceiling); longer ones count
+/// as this. Times under 1 µs count as 1 µs, as in Redis.
+pub const HISTOGRAM_MAX_US: u64 = 1_000_000;
+/// Buckets needed to reach `HISTOGRAM_MAX_US` (index of 2^20 - 1 is 511).
+const BUCKETS: usize = 512;
+
+/// One command's latency histogram (`latency-tracking`): log-linear buckets of µs, exact
+/// below 32 µs, then 32 buckets per power of two; 4 KB per command that ran, whatever the
+/// number of calls.
+///
+/// Invariant: `total` is the sum of the buckets; no bucket straddles a power of two (so
+/// the per-power-of-two counts LATENCY HISTOGRAM gives are exact).
+pub struct Histogram {
+    pub total: u64,
+    buckets: [u64; BUCKETS],
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram {
+            total: 0,
+            buckets: [0; BUCKETS],
+        }
+    }
+}
+
+/// The bucket of `us` (already clamped to 1..=HISTOGRAM_MAX_US).
+fn bucket_of(us: u64) -> usize {
+    if us < 2 * SUB_BUCKETS {
+        return us as usize;
+    }
+    let shift = 63 - u64::from(us.leading_zeros()) - 5;
+    (shift * SUB_BUCKETS + (us >> shift)) as usize
+}
+
+/// The lowest and highest µs that fall in bucket `i`.
+fn bucket_range(i: usize) -> (u64, u64) {
+    let i = i as u64;
+    if i < 2 * SUB_BUCKETS {
+        return (i, i);
+    }
+    let shift = i / SUB_BUCKETS - 1;
+    let m = i - shift * SUB_BUCKETS;
+    (m << shift, ((m + 1) << shift) - 1)
+}
+
+impl Histogram {
+    pub fn record(&mut self, us: u64) {
+        let us = us.clamp(1, HISTOGRAM_MAX_US);
+        self.buckets[bucket_of(us)] += 1;
+        self.total += 1;
+    }
+
+    /// The time under which `pct` percent of the calls ran, in µs: the top of the bucket
+    /// that holds the call at that rank (at least the first call); 0 with no calls.
+    pub fn percentile_us(&self, pct: f64) -> u64 {
+        let rank = ((pct / 100.0) * self.total as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (i, &n) in self.buckets.iter().enumerate() {
+            seen += n;
+            if n > 0 && seen >= rank {
+                return bucket_range(i).1;
+            }
+        }
+        0
+    }
+
+    /// Cumulative counts per power of two: (2^k, calls that took less than 2^k µs), for
+    /// each power of two above a bucket that holds calls.
+    pub fn cumulative_pow2(&self) -> Vec<(u64, u64)> {
+        let mut out: Vec<(u64, u64)> = Vec::new();
+        let mut seen = 0;
+        for (i, &n) in self.buckets.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            seen += n;
+            let key = (bucket_range(i).1 + 1).next_power_of_two();
+            match out.last_mut() {
+                Some(last) if last.0 == key => last.1 = seen,
+                _ => out.push((key, seen)),
+            }
+        }
+        out
+    }
+
+    pub fn check_invariants(&self) {
+        debug_assert_eq!(self.buckets.iter().sum::<u64>(), self.total);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buckets_are_contiguous_and_keep_to_powers_of_two() {
+        let mut next = 1;
+        for i in 1..BUCKETS {
+            let (lo, hi) = bucket_range(i);
+            assert_eq!(lo, next, "bucket {i}");
+            assert!(hi >= lo);
+            assert_eq!(
+                lo.ilog2(),
+                hi.ilog2(),
+                "bucket {i} straddles a power of two"
+            );
+            assert_eq!(bucket_of(lo), i);
+            assert_eq!(bucket_of(hi), i);
+            // Width under 1/32 of the values it holds.
+            assert!((hi - lo) * SUB_BUCKETS <= lo, "bucket {i}");
+            next = hi + 1;
+        }
+        assert!(bucket_range(BUCKETS - 1).1 >= HISTOGRAM_MAX_US);
+    }
+
+    #[test]
+    fn percentiles_and_cumulative_counts() {
+        let mut h = Histogram::default();
+        for us in [0, 1, 3, 3, 100, 100_000, 5_000_000] {
+            h.record(us);
+        }
+        h.check_invariants();
+        assert_eq!(h.total, 7);
+        assert_eq!(h.percentile_us(0.0), 1);
+        assert_eq!(h.percentile_us(50.0), 3);
+        assert_eq!(
+            h.percentile_us(100.0),
+            bucket_range(bucket_of(HISTOGRAM_MAX_US)).1
+        );
+        let p = h.percentile_us(70.0);
+        assert!((100..=103).contains(&p), "{p}");
+        assert_eq!(
+            h.cumulative_pow2(),
+            vec![(2, 2), (4, 4), (128, 5), (131_072, 6), (1_048_576, 7)]
+        );
+    }
 
     #[test]
     fn one_sample_a_second_the_worst_and_160_kept() {

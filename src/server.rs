@@ -115,6 +115,9 @@ pub struct Server {
     pub stats: Stats,
     /// Indexed like `all_commands`.
     pub cmd_stats: Vec<CmdStat>,
+    /// Indexed like `all_commands`: each command's latency histogram (`latency-tracking`),
+    /// made at its first call.
+    pub cmd_latency: Vec<Option<Box<crate::latency::Histogram>>>,
     pub all_commands: Vec<&'static Command>,
     /// Command name (lower case) → index in `all_commands`. foldhash, not SipHash: the table
     /// holds only our names and lookups never insert, so a client's chosen names cannot
@@ -287,6 +290,7 @@ impl Server {
             conns: Slab::new(),
             stats: Stats::default(),
             cmd_stats: vec![CmdStat::default(); all_commands.len()],
+            cmd_latency: (0..all_commands.len()).map(|_| None).collect(),
             all_commands,
             lookup,
             next_client_id: 1,

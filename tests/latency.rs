@@ -1,7 +1,9 @@
 //! The latency monitor against redis-server 7.0.15: LATENCY's reply shapes and error texts
 //! on both servers (times and latencies differ, so replies are compared with them masked),
-//! `latency-monitor-threshold` as a setting and a flag, and the events ringkv times
-//! (`command` from DEBUG SLEEP, `expire-cycle`, `eviction-cycle`) appearing as in Redis.
+//! `latency-monitor-threshold` as a setting and a flag, the events ringkv times (`command`
+//! from DEBUG SLEEP, `expire-cycle`, `eviction-cycle`) appearing as in Redis; and the
+//! per-command histograms: LATENCY HISTOGRAM, INFO `latencystats`, `latency-tracking` and
+//! `latency-tracking-info-percentiles`.
 
 mod common;
 
@@ -118,17 +120,13 @@ fn replies_and_errors_without_samples_match_redis() {
     }
 }
 
-/// HELP lists Redis's lines for every subcommand ringkv has (HISTOGRAM is not there yet).
 #[test]
-fn help_is_redis_minus_histogram() {
+fn help_matches_redis() {
     let (ours, redis) = pair(&[]);
-    let mut want = items(&s(&mut redis.raw(), "LATENCY HELP"));
-    let at = want
-        .iter()
-        .position(|l| text(l).starts_with("HISTOGRAM"))
-        .expect("Redis lists HISTOGRAM");
-    want.drain(at..at + 3);
-    assert_eq!(items(&s(&mut ours.raw(), "LATENCY HELP")), want);
+    assert_eq!(
+        s(&mut ours.raw(), "LATENCY HELP"),
+        s(&mut redis.raw(), "LATENCY HELP")
+    );
 }
 
 #[test]
@@ -281,5 +279,191 @@ fn a_long_eviction_pass_is_an_eviction_cycle_event() {
         s(&mut c, "CONFIG SET maxmemory 2mb");
         s(&mut c, "SET trigger x");
         assert!(wait_for_event(&mut c, "eviction-cycle"), "{}", srv.bin);
+    }
+}
+
+/// The (key, value) pairs of a map: a RESP3 map or a RESP2 flat array.
+fn pairs(r: &Reply) -> Vec<(Reply, Reply)> {
+    match r {
+        Reply::Map(kv) => kv.clone(),
+        Reply::Array(Some(v)) => {
+            assert!(v.len() % 2 == 0, "odd map {r:?}");
+            v.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect()
+        }
+        other => panic!("expected a map, got {other:?}"),
+    }
+}
+
+/// A LATENCY HISTOGRAM reply with each histogram checked (bucket bounds increasing,
+/// cumulative counts non-decreasing and ending at `calls`; powers of two on ringkv) and
+/// masked: (command, calls) in reply order.
+fn histogram_calls(r: &Reply, ours: bool) -> Vec<(String, i64)> {
+    pairs(r)
+        .iter()
+        .map(|(name, v)| {
+            let fields = pairs(v);
+            assert_eq!(fields.len(), 2, "{v:?}");
+            assert_eq!(text(&fields[0].0), "calls");
+            assert_eq!(text(&fields[1].0), "histogram_usec");
+            let calls = int(&fields[0].1);
+            let buckets: Vec<(i64, i64)> = pairs(&fields[1].1)
+                .iter()
+                .map(|(k, n)| (int(k), int(n)))
+                .collect();
+            assert!(!buckets.is_empty(), "{v:?}");
+            for w in buckets.windows(2) {
+                assert!(w[0].0 < w[1].0 && w[0].1 <= w[1].1, "{v:?}");
+            }
+            assert_eq!(buckets.last().map(|b| b.1), Some(calls), "{v:?}");
+            if ours {
+                assert!(
+                    buckets.iter().all(|b| (b.0 as u64).is_power_of_two()),
+                    "{v:?}"
+                );
+            }
+            (text(name), calls)
+        })
+        .collect()
+}
+
+/// The same commands on both servers give the same LATENCY HISTOGRAM commands and calls
+/// (the latencies differ), in RESP2 and RESP3: named commands, a container for its
+/// subcommands, unknown names skipped, a repeated name answered twice; with
+/// `latency-tracking no` nothing more is recorded but the histograms stay; CONFIG
+/// RESETSTAT drops them.
+#[test]
+fn histograms_match_redis() {
+    let (ours, redis) = pair(&[]);
+    let queries = [
+        "LATENCY HISTOGRAM get set",
+        "LATENCY HISTOGRAM GET nosuch get",
+        "LATENCY HISTOGRAM config",
+        "LATENCY HISTOGRAM CONFIG|GET",
+        "LATENCY HISTOGRAM config|nosuch",
+        "LATENCY HISTOGRAM nosuch",
+    ];
+    for resp3 in [false, true] {
+        let mut got = Vec::new();
+        for (srv, is_ours) in [(&ours, true), (&redis, false)] {
+            let mut c = srv.raw();
+            if resp3 {
+                s(&mut c, "HELLO 3");
+            }
+            s(&mut c, "CONFIG RESETSTAT");
+            s(&mut c, "SET a b");
+            for _ in 0..3 {
+                s(&mut c, "GET a");
+            }
+            s(&mut c, "CONFIG GET maxmemory");
+            s(&mut c, "CONFIG SET latency-tracking no");
+            s(&mut c, "GET a");
+            s(&mut c, "CONFIG SET latency-tracking yes");
+            // Named commands come in the order named; a container's subcommands and "all"
+            // in Redis's dict order, so those are compared sorted.
+            let mut seen: Vec<Vec<(String, i64)>> = queries
+                .iter()
+                .map(|q| {
+                    let mut r = histogram_calls(&s(&mut c, q), is_ours);
+                    if q.ends_with("config") {
+                        r.sort();
+                    }
+                    r
+                })
+                .collect();
+            let mut all = histogram_calls(&s(&mut c, "LATENCY HISTOGRAM"), is_ours);
+            all.sort();
+            seen.push(all);
+            s(&mut c, "CONFIG RESETSTAT");
+            seen.push(histogram_calls(
+                &s(&mut c, "LATENCY HISTOGRAM get"),
+                is_ours,
+            ));
+            got.push(seen);
+        }
+        assert_eq!(got[0], got[1], "resp3 {resp3}");
+        let get3 = [("get".to_string(), 3)];
+        assert_eq!(got[0][0], [get3[0].clone(), ("set".to_string(), 1)]);
+        assert_eq!(got[0][1], [get3[0].clone(), get3[0].clone()]);
+        assert!(got[0][7].is_empty());
+    }
+}
+
+/// INFO latencystats: a line per command, `latency_percentiles_usec_<name>:` then
+/// `p<percentile>=<µs with 3 decimals>` for each configured percentile, as Redis; none with
+/// `latency-tracking no`; the setting's values and errors as Redis's.
+#[test]
+fn latencystats_lines_match_redis() {
+    let (ours, redis) = pair(&[]);
+    let setting_lines = [
+        "CONFIG GET latency-tracking",
+        "CONFIG GET latency-tracking-info-percentiles",
+        "CONFIG SET latency-tracking maybe",
+        "CONFIG SET latency-tracking-info-percentiles abc",
+        "CONFIG SET latency-tracking-info-percentiles 101",
+        "CONFIG SET latency-tracking-info-percentiles -1",
+    ];
+    let mut shapes = Vec::new();
+    for srv in [&ours, &redis] {
+        let mut c = srv.raw();
+        for line in setting_lines {
+            shapes.push((line.to_string(), format!("{:?}", s(&mut c, line))));
+        }
+        s(&mut c, "CONFIG RESETSTAT");
+        s(&mut c, "SET a b");
+        s(&mut c, "GET a");
+        let mut per_setting = Vec::new();
+        for pcts in ["50 99 99.9", "0 100 99.999", ""] {
+            c.cmd_str(&["CONFIG", "SET", "latency-tracking-info-percentiles", pcts]);
+            let got = c.cmd_str(&["CONFIG", "GET", "latency-tracking-info-percentiles"]);
+            let info = text(&s(&mut c, "INFO latencystats"));
+            let mut lines: Vec<String> = info
+                .lines()
+                .filter(|l| l.starts_with("latency_percentiles_usec_get:"))
+                .map(|l| {
+                    let (name, values) = l.split_once(':').unwrap_or_default();
+                    let labels: Vec<&str> = values
+                        .split(',')
+                        .filter(|v| !v.is_empty())
+                        .map(|v| {
+                            let (label, us) = v.split_once('=').unwrap_or_default();
+                            let (_, decimals) = us.split_once('.').unwrap_or_default();
+                            assert_eq!(decimals.len(), 3, "{l}");
+                            assert!(us.parse::<f64>().is_ok_and(|x| x >= 0.0), "{l}");
+                            label
+                        })
+                        .collect();
+                    format!("{name}:{}", labels.join(","))
+                })
+                .collect();
+            lines.sort();
+            per_setting.push((format!("{got:?}"), lines));
+        }
+        c.cmd_str(&[
+            "CONFIG",
+            "SET",
+            "latency-tracking-info-percentiles",
+            "50 99 99.9",
+        ]);
+        s(&mut c, "CONFIG SET latency-tracking no");
+        let info = text(&s(&mut c, "INFO latencystats"));
+        per_setting.push((info.trim().to_string(), Vec::new()));
+        s(&mut c, "CONFIG SET latency-tracking yes");
+        shapes.push(("latencystats".into(), format!("{per_setting:?}")));
+    }
+    let half = shapes.len() / 2;
+    assert_eq!(shapes[..half], shapes[half..]);
+    // INFO (default) leaves the section out, INFO ALL has it, on both.
+    for srv in [&ours, &redis] {
+        let mut c = srv.raw();
+        assert!(
+            !text(&s(&mut c, "INFO")).contains("# Latencystats"),
+            "{}",
+            srv.bin
+        );
+        assert!(
+            text(&s(&mut c, "INFO ALL")).contains("# Latencystats"),
+            "{}",
+            srv.bin
+        );
     }
 }

@@ -510,8 +510,18 @@ fn run(
     st.calls += 1;
     st.usec += us;
     srv.stats.commands_processed += 1;
-    if failed {
-        count_error_reply(srv, idx, us);
+    let rejected = failed && count_error_reply(srv, idx, us);
+    // Latency tracking, as Redis's `call`: every call that ran (not a refused one, not
+    // the AOF loader's).
+    if srv.config.latency_tracking && !rejected && src != Source::Loading {
+        record_latency(srv, idx, us);
+    }
+}
+
+/// Adds a call of `us` µs to the histogram of command `idx`.
+fn record_latency(srv: &mut Server, idx: usize, us: u64) {
+    if let Some(slot) = srv.cmd_latency.get_mut(idx) {
+        slot.get_or_insert_with(Box::default).record(us);
     }
 }
 
@@ -552,22 +562,25 @@ pub enum ReplyError {
     Rejected,
 }
 
-/// Counts an error reply of command `idx` (which `run` counted as a call of `us` µs).
+/// Counts an error reply of command `idx` (which `run` counted as a call of `us` µs);
+/// true if it was a refusal, not a call.
 #[cold]
-fn count_error_reply(srv: &mut Server, idx: usize, us: u64) {
+fn count_error_reply(srv: &mut Server, idx: usize, us: u64) -> bool {
     let st = &mut srv.cmd_stats[idx];
     match std::mem::take(&mut srv.reply_error) {
         ReplyError::Failed => {
             st.failed_calls += 1;
             srv.stats.total_error_replies += 1;
+            false
         }
-        ReplyError::Counted => {}
+        ReplyError::Counted => false,
         ReplyError::Rejected => {
             st.calls -= 1;
             st.usec -= us;
             srv.stats.commands_processed -= 1;
             st.rejected_calls += 1;
             srv.stats.total_error_replies += 1;
+            true
         }
     }
 }

@@ -1,10 +1,14 @@
-//! LATENCY LATEST / HISTORY / RESET / DOCTOR / GRAPH / HELP: the latency monitor's samples
-//! (kept by `crate::latency`, fed by `Server::latency_sample`) in Redis 7.0's reply shapes.
+//! LATENCY LATEST / HISTORY / RESET / DOCTOR / GRAPH / HISTOGRAM / HELP: the latency
+//! monitor's samples (kept by `crate::latency`, fed by `Server::latency_sample`) and the
+//! per-command histograms of `latency-tracking` (fed by `cmd::call`), in Redis 7.0's reply
+//! shapes; and INFO `latencystats`.
 //!
-//! LATEST, HISTORY and RESET reply exactly as Redis. DOCTOR and GRAPH are text built from
-//! the same samples, in our own words and layout: DOCTOR gives each event's figures (spikes,
-//! average, mean deviation, range, worst ever) and a hint per event ringkv times; GRAPH
-//! draws one column per sample, scaled to the highest, with each sample's age under it.
+//! LATEST, HISTORY, RESET and HISTOGRAM reply as Redis (HISTOGRAM's buckets are our
+//! histogram's powers of two, each counting the calls that took less than it). DOCTOR and
+//! GRAPH are text built from the same samples, in our own words and layout: DOCTOR gives
+//! each event's figures (spikes, average, mean deviation, range, worst ever) and a hint per
+//! event ringkv times; GRAPH draws one column per sample, scaled to the highest, with each
+//! sample's age under it.
 
 use super::Ctx;
 use crate::latency::{Event, Series};
@@ -25,6 +29,9 @@ pub fn cmd_latency_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         "RESET [<event> ...]",
         "    Reset latency data of one or more <event> classes.",
         "    (default: reset all data for all event classes)",
+        "HISTOGRAM [COMMAND ...]",
+        "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+        "    If no commands are specified then all histograms are replied.",
         "HELP",
         "    Prints this help.",
     ]);
@@ -73,6 +80,74 @@ pub fn cmd_latency_reset(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             .sum()
     };
     ctx.reply.int(dropped as i64);
+}
+
+/// LATENCY HISTOGRAM [command ...]: per command (each named one, a container standing for
+/// its subcommands; every command with a histogram when none is named), its calls and the
+/// cumulative count of calls under each power of two of µs. Unknown names are skipped and
+/// a name given twice is answered twice, as Redis does.
+pub fn cmd_latency_histogram(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let srv = &*ctx.srv;
+    let has = |i: usize| srv.cmd_latency.get(i).is_some_and(Option::is_some);
+    let mut wanted: Vec<usize> = Vec::new();
+    if argv.len() == 2 {
+        wanted.extend((0..srv.all_commands.len()).filter(|&i| has(i)));
+    }
+    for j in 2..argv.len() {
+        let name = argv.get(j);
+        let Some(i) = srv
+            .all_commands
+            .iter()
+            .position(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
+        else {
+            continue;
+        };
+        if has(i) {
+            wanted.push(i);
+        }
+        // A container's subcommands follow it in `all_commands`.
+        let subs = srv.all_commands[i].subcommands.len();
+        wanted.extend((i + 1..=i + subs).filter(|&k| has(k)));
+    }
+    let reply = &mut ctx.reply;
+    reply.map(wanted.len());
+    for i in wanted {
+        let Some(Some(h)) = srv.cmd_latency.get(i) else {
+            continue;
+        };
+        reply.bulk(srv.all_commands[i].name.as_bytes());
+        reply.map(2);
+        reply.bulk(b"calls");
+        reply.int(h.total as i64);
+        reply.bulk(b"histogram_usec");
+        let buckets = h.cumulative_pow2();
+        reply.map(buckets.len());
+        for (bound_us, calls) in buckets {
+            reply.int(bound_us as i64);
+            reply.int(calls as i64);
+        }
+    }
+}
+
+/// INFO `latencystats`: a line per command with a histogram, with the percentiles of
+/// `latency-tracking-info-percentiles`, in µs.
+pub(crate) fn info_latencystats(srv: &crate::server::Server, s: &mut String) {
+    for (i, h) in srv.cmd_latency.iter().enumerate() {
+        let Some(h) = h else {
+            continue;
+        };
+        let _ = write!(s, "latency_percentiles_usec_{}:", srv.all_commands[i].name);
+        for (k, &p) in srv
+            .config
+            .latency_tracking_info_percentiles
+            .iter()
+            .enumerate()
+        {
+            let sep = if k == 0 { "" } else { "," };
+            let _ = write!(s, "{sep}p{p}={:.3}", h.percentile_us(p) as f64);
+        }
+        s.push_str("\r\n");
+    }
 }
 
 /// LATENCY GRAPH event.

@@ -4030,6 +4030,14 @@ pub static LATENCY_SUBCOMMANDS: &[Command] = &[
         .summary("Replies with a text chart of an event's samples.")
         .complexity("O(1)")
         .args(&[string("event")]),
+    Command::new("latency|histogram", -2, ADMIN | NOSCRIPT | LOADING | STALE, latency::cmd_latency_histogram)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"])
+        .group(Group::Server)
+        .since("7.0.0")
+        .summary("Replies with the latency histograms of the named commands, or of all that ran.")
+        .complexity("O(N), N being the number of commands in the reply.")
+        .args(&[string("command").optional().multiple()]),
     Command::new("latency|help", 2, LOADING | STALE, latency::cmd_latency_help)
         .acl(acl::SLOW)
         .group(Group::Server)
