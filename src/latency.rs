@@ -174,7 +174,7 @@ pub const HISTOGRAM_MAX_US: u64 = 1_000_000;
 const BUCKETS: usize = 512;
 
 /// One command's latency histogram (`latency-tracking`): log-linear buckets of µs, exact
-/// below 32 µs, then 32 buckets per power of two; 4 KB per command that ran, whatever the
+/// below 64 µs, then 32 buckets per power of two; 4 KB per command that ran, whatever the
 /// number of calls.
 ///
 /// Invariant: `total` is the sum of the buckets; no bucket straddles a power of two (so

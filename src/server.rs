@@ -926,7 +926,11 @@ impl Server {
             let us = crate::util::mono_ns().saturating_sub(started_ns) / 1000;
             self.latency_sample(crate::latency::Event::ExpireCycle, us);
         }
-        let commands = self.stats.commands_processed - self.commands_at_last_tick;
+        // CONFIG RESETSTAT may have zeroed the counter since the last tick.
+        let commands = self
+            .stats
+            .commands_processed
+            .saturating_sub(self.commands_at_last_tick);
         self.commands_at_last_tick = self.stats.commands_processed;
         let budget = if commands < IDLE_COMMANDS_PER_TICK {
             REHASH_IDLE_BUDGET

@@ -467,3 +467,62 @@ fn latencystats_lines_match_redis() {
         );
     }
 }
+
+/// Blocked commands go into their histogram when served or ended by CLIENT UNBLOCK (either
+/// mode), not when they time out, as in Redis 7.0.15 (whose commandstats count all four).
+#[test]
+fn blocked_commands_in_histograms_as_redis() {
+    let (ours, redis) = pair(&[]);
+    let mut got = Vec::new();
+    for (srv, is_ours) in [(&ours, true), (&redis, false)] {
+        let mut admin = srv.raw();
+        s(&mut admin, "CONFIG RESETSTAT");
+        // Timed out.
+        let mut a = srv.raw();
+        assert_eq!(s(&mut a, "BLPOP q 0.05"), Reply::Array(None));
+        // Served.
+        let mut b = srv.raw();
+        b.send(&common::encode(&[b"BLPOP", b"q", b"5"]));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while admin.info_int("clients", "blocked_clients") < 1 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        s(&mut admin, "RPUSH q x");
+        assert!(matches!(b.read_reply(), Reply::Array(Some(_))));
+        // Ended by CLIENT UNBLOCK, in both modes.
+        for mode in ["ERROR", "TIMEOUT"] {
+            let mut d = srv.raw();
+            let id = int(&s(&mut d, "CLIENT ID"));
+            d.send(&common::encode(&[b"BLPOP", b"q2", b"5"]));
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while admin.info_int("clients", "blocked_clients") < 1 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            assert_eq!(
+                s(&mut admin, &format!("CLIENT UNBLOCK {id} {mode}")),
+                Reply::Int(1)
+            );
+            d.read_reply();
+        }
+        let r = s(&mut admin, "LATENCY HISTOGRAM blpop");
+        got.push(histogram_calls(&r, is_ours));
+    }
+    assert_eq!(got[0], got[1]);
+    assert_eq!(got[0], [("blpop".to_string(), 3)]);
+}
+
+/// CONFIG RESETSTAT zeroed the processed-commands counter under the figure the cron had
+/// kept at its last tick, and the next tick's subtraction overflowed (a panic in debug
+/// builds). The histogram tests reset stats, so this is checked here.
+#[test]
+fn resetstat_between_ticks_keeps_the_server_up() {
+    let ours = Server::start(&[]);
+    let mut c = ours.raw();
+    for _ in 0..50 {
+        s(&mut c, "PING");
+    }
+    std::thread::sleep(Duration::from_millis(250));
+    assert_eq!(s(&mut c, "CONFIG RESETSTAT"), Reply::ok());
+    std::thread::sleep(Duration::from_millis(250));
+    assert_eq!(s(&mut c, "PING"), Reply::Status("PONG".into()));
+}

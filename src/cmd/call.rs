@@ -500,6 +500,9 @@ fn run(
         }
         if srv.conns.get(slot).is_some_and(|c| c.is_blocked()) {
             // Counted when it completes (served, timed out or unblocked), and logged then.
+            if let Some(b) = srv.blocking.blocked_mut(slot) {
+                b.run_us = us;
+            }
             if srv.config.slowlog_log_slower_than_us >= 0 {
                 super::slowlog::keep_blocked(srv, slot, argv, us);
             }
@@ -519,7 +522,7 @@ fn run(
 }
 
 /// Adds a call of `us` µs to the histogram of command `idx`.
-fn record_latency(srv: &mut Server, idx: usize, us: u64) {
+pub(crate) fn record_latency(srv: &mut Server, idx: usize, us: u64) {
     if let Some(slot) = srv.cmd_latency.get_mut(idx) {
         slot.get_or_insert_with(Box::default).record(us);
     }
