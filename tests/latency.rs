@@ -129,14 +129,33 @@ fn help_matches_redis() {
     );
 }
 
+/// The three settings as `--` flags (one value or several for the percentiles, as a
+/// config-file line gives them).
 #[test]
-fn threshold_is_a_flag() {
-    let ours = Server::start(&["--latency-monitor-threshold", "25"]);
-    let r = s(&mut ours.raw(), "CONFIG GET latency-monitor-threshold");
-    assert_eq!(
-        items(&r).iter().map(text).collect::<Vec<_>>(),
-        ["latency-monitor-threshold", "25"]
-    );
+fn settings_are_flags() {
+    let ours = Server::start(&[
+        "--latency-monitor-threshold",
+        "25",
+        "--latency-tracking",
+        "no",
+        "--latency-tracking-info-percentiles",
+        "50",
+        "90.5",
+    ]);
+    let r = s(&mut ours.raw(), "CONFIG GET latency*");
+    let mut got: Vec<(String, String)> =
+        pairs(&r).iter().map(|(k, v)| (text(k), text(v))).collect();
+    got.sort();
+    let want = [
+        ("latency-monitor-threshold", "25"),
+        ("latency-tracking", "no"),
+        ("latency-tracking-info-percentiles", "50 90.5"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(got, want);
 }
 
 /// DEBUG SLEEP over the threshold is a `command` event (DEBUG is not FAST) on both
