@@ -205,9 +205,9 @@ pub struct Server {
     /// Completions a busy turn reaped but left to the loop's next turn (timers, signals,
     /// and the script's own client's operations).
     pub(crate) deferred_completions: Vec<crate::io::ring::Completion>,
-    /// Observability (`cmd::call::observe`): the slow log, and the shortest command time
-    /// (µs) anything wants to see, so that `cmd::call` tests one number per command;
-    /// `u64::MAX` when nothing does.
+    /// Observability (`cmd::call::observe`): the slow log, the latency monitor, and the
+    /// shortest command time (µs) either wants to see, so that `cmd::call` tests one number
+    /// per command; `u64::MAX` when nothing does.
     pub slowlog: crate::slowlog::SlowLog,
     pub latency: crate::latency::LatencyMonitor,
     pub(crate) observe_us_min: u64,

@@ -522,6 +522,7 @@ fn run(
 }
 
 /// Adds a call of `us` µs to the histogram of command `idx`.
+#[inline]
 pub(crate) fn record_latency(srv: &mut Server, idx: usize, us: u64) {
     if let Some(slot) = srv.cmd_latency.get_mut(idx) {
         slot.get_or_insert_with(Box::default).record(us);

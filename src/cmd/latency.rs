@@ -118,7 +118,7 @@ pub fn cmd_latency_histogram(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         reply.bulk(srv.all_commands[i].name.as_bytes());
         reply.map(2);
         reply.bulk(b"calls");
-        reply.int(h.total as i64);
+        reply.int(h.total() as i64);
         reply.bulk(b"histogram_usec");
         let buckets = h.cumulative_pow2();
         reply.map(buckets.len());
@@ -272,7 +272,8 @@ fn doctor(ctx: &Ctx<'_>, now_s: u64) -> String {
         let since = series
             .samples()
             .next()
-            .map_or(0, |s| now_s.saturating_sub(s.time_s));
+            .map_or(0, |s| now_s.saturating_sub(s.time_s))
+            .max(1);
         let _ = writeln!(
             out,
             "{}. {}: {n} spike{} in the last {since} s (average {avg} ms, mean deviation \
