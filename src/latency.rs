@@ -213,8 +213,8 @@ fn bucket_range(i: usize) -> (u64, u64) {
 }
 
 impl Histogram {
-    /// Every call pays this (~25 instructions in all, with the test in `cmd::call`), so it
-    /// keeps to one increment: the total is summed when asked for.
+    /// Every call pays this (~28 instructions per call in all, with the tests in
+    /// `cmd::call`), so it keeps to one increment: the total is summed when asked for.
     #[inline]
     pub fn record(&mut self, us: u64) {
         let us = us.clamp(1, HISTOGRAM_MAX_US);
