@@ -545,3 +545,25 @@ fn resetstat_between_ticks_keeps_the_server_up() {
     std::thread::sleep(Duration::from_millis(250));
     assert_eq!(s(&mut c, "PING"), Reply::Status("PONG".into()));
 }
+
+/// GET is FAST: a GET of a 64 MB string (copied into the reply on both servers) over the
+/// threshold is a `fast-command` event, not a `command` one, as in Redis.
+#[test]
+fn a_slow_fast_command_is_a_fast_command_event() {
+    let (ours, redis) = pair(&[]);
+    let mut got = Vec::new();
+    for srv in [&ours, &redis] {
+        let mut c = srv.raw();
+        assert_eq!(s(&mut c, "SETRANGE big 67108863 x"), Reply::Int(67_108_864));
+        s(&mut c, "CONFIG SET latency-monitor-threshold 1");
+        match s(&mut c, "GET big") {
+            Reply::Bulk(Some(b)) => assert_eq!(b.len(), 67_108_864),
+            other => panic!("{other:?}"),
+        }
+        got.push(latest_events(&s(&mut c, "LATENCY LATEST"), 1));
+    }
+    // Only the GET is sure to pass 1 ms (a loaded machine may add other events).
+    for events in &got {
+        assert!(events.contains(&"fast-command".to_string()), "{got:?}");
+    }
+}
