@@ -92,7 +92,8 @@ fn replies_and_errors_without_samples_match_redis() {
         "LATENCY HELP x",
         "CONFIG SET latency-monitor-threshold -1",
         "CONFIG SET latency-monitor-threshold abc",
-        "CONFIG SET latency-monitor-threshold 5",
+        // High enough that nothing in this test reaches it, even on a loaded machine.
+        "CONFIG SET latency-monitor-threshold 5000",
         "CONFIG GET latency-monitor-threshold",
         "LATENCY LATEST",
         "CONFIG SET latency-monitor-threshold 0",
@@ -167,17 +168,24 @@ fn slow_commands_are_command_events_as_in_redis() {
     let mut sides = [ours.raw(), redis.raw()];
     let mut got = Vec::new();
     for c in &mut sides {
-        s(c, "DEBUG SLEEP 0");
-        assert_eq!(s(c, "LATENCY LATEST"), Reply::Array(Some(vec![])));
+        assert_eq!(s(c, "LATENCY HISTORY command"), Reply::Array(Some(vec![])));
         s(c, "DEBUG SLEEP 0.05");
         s(c, "DEBUG SLEEP 0.02");
         s(c, "MULTI");
         s(c, "DEBUG SLEEP 0.03");
         s(c, "EXEC");
         let latest = s(c, "LATENCY LATEST");
-        let events = latest_events(&latest, 20);
-        let f = items(&items(&latest)[0]);
-        assert!(int(&f[3]) >= 50, "{latest:?}");
+        // On a loaded machine another event may pass 10 ms too: only `command` is sure.
+        let events: Vec<String> = latest_events(&latest, 10)
+            .into_iter()
+            .filter(|e| e == "command")
+            .collect();
+        let at = items(&latest)
+            .iter()
+            .position(|e| text(&items(e)[0]) == "command")
+            .expect("a command event");
+        let f = items(&items(&latest)[at]);
+        assert!(int(&f[2]) >= 20 && int(&f[3]) >= 50, "{latest:?}");
         let history = items(&s(c, "LATENCY HISTORY command"));
         assert!(!history.is_empty() && history.len() <= 2, "{history:?}");
         for h in &history {
@@ -197,8 +205,7 @@ fn slow_commands_are_command_events_as_in_redis() {
         let doctor = text(&s(c, "LATENCY DOCTOR"));
         assert!(doctor.contains("1. command: "), "{doctor}");
         assert_eq!(s(c, "LATENCY RESET COMMAND nothere"), Reply::Int(1));
-        assert_eq!(s(c, "LATENCY LATEST"), Reply::Array(Some(vec![])));
-        assert_eq!(s(c, "LATENCY RESET"), Reply::Int(0));
+        assert_eq!(s(c, "LATENCY HISTORY command"), Reply::Array(Some(vec![])));
         got.push(events);
     }
     assert_eq!(got[0], got[1]);
