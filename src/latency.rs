@@ -3,8 +3,9 @@
 //! (`cmd::latency` has the LATENCY command). The events are the ones ringkv really measures:
 //! `command` and `fast-command` (a command's run, from `cmd::call`, split by the table's
 //! FAST flag), `expire-cycle` (one active-expiry pass over every database, in
-//! `Server::housekeeping`) and `eviction-cycle` (one eviction pass while over `maxmemory`,
-//! in `evict::perform`).
+//! `Server::housekeeping`), `eviction-cycle` (one eviction pass while over `maxmemory`,
+//! in `evict::perform`) and `aof-write` (the pwrite of a loop turn's AOF bytes, in
+//! `persist::aof`).
 //!
 //! It also holds `Histogram`, the per-command latency histogram of `latency-tracking`
 //! (LATENCY HISTOGRAM and INFO `latencystats`), which `cmd::call` feeds with every call's
@@ -28,6 +29,7 @@ pub enum Event {
     FastCommand,
     ExpireCycle,
     EvictionCycle,
+    AofWrite,
 }
 
 impl Event {
@@ -37,6 +39,7 @@ impl Event {
             Event::FastCommand => "fast-command",
             Event::ExpireCycle => "expire-cycle",
             Event::EvictionCycle => "eviction-cycle",
+            Event::AofWrite => "aof-write",
         }
     }
 }

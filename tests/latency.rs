@@ -1,7 +1,8 @@
 //! The latency monitor against redis-server 7.0.15: LATENCY's reply shapes and error texts
 //! on both servers (times and latencies differ, so replies are compared with them masked),
 //! `latency-monitor-threshold` as a setting and a flag, the events ringkv times (`command`
-//! from DEBUG SLEEP, `expire-cycle`, `eviction-cycle`) appearing as in Redis; and the
+//! from DEBUG SLEEP, `fast-command`, `expire-cycle`, `eviction-cycle`, `aof-write`)
+//! appearing as in Redis; and the
 //! per-command histograms: LATENCY HISTOGRAM, INFO `latencystats`, `latency-tracking` and
 //! `latency-tracking-info-percentiles`.
 
@@ -572,5 +573,36 @@ fn a_slow_fast_command_is_a_fast_command_event() {
     // Only the GET is sure to pass 1 ms (a loaded machine may add other events).
     for events in &got {
         assert!(events.contains(&"fast-command".to_string()), "{got:?}");
+    }
+}
+
+/// With appendonly on, a turn whose AOF write passes the threshold (a 64 MB SET) is an
+/// `aof-write` event on both servers (Redis adds `aof-write-alone`, which ringkv does
+/// not time).
+#[test]
+fn a_long_aof_write_is_an_aof_write_event() {
+    let dirs = [
+        common::files::TempDir::new("lat-aof-ours"),
+        common::files::TempDir::new("lat-aof-redis"),
+    ];
+    let args = |d: &common::files::TempDir| {
+        vec![
+            "--dir".to_string(),
+            d.s().to_string(),
+            "--appendonly".to_string(),
+            "yes".to_string(),
+            "--latency-monitor-threshold".to_string(),
+            "1".to_string(),
+        ]
+    };
+    let a0 = args(&dirs[0]);
+    let a1 = args(&dirs[1]);
+    let ours = Server::start(&a0.iter().map(String::as_str).collect::<Vec<_>>());
+    let redis = Server::start_redis(&a1.iter().map(String::as_str).collect::<Vec<_>>());
+    let big = vec![b'x'; 64 << 20];
+    for srv in [&ours, &redis] {
+        let mut c = srv.raw();
+        assert_eq!(c.cmd(&[b"SET", b"big", &big]), Reply::ok());
+        assert!(wait_for_event(&mut c, "aof-write"), "{}", srv.bin);
     }
 }

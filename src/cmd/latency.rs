@@ -318,6 +318,11 @@ fn doctor(ctx: &Ctx<'_>, now_s: u64) -> String {
                  freeing big expired values are the usual causes: spread the TTLs, split big \
                  values.\n",
             ),
+            Event::AofWrite => out.push_str(
+                "- aof-write: writing a turn's commands to the AOF took long: the disk or the \
+                 page cache was busy (other writers, a slow or remote disk), or one turn \
+                 wrote a lot (big values).\n",
+            ),
             Event::EvictionCycle => out.push_str(
                 "- eviction-cycle: an eviction pass took long; memory went well over \
                  maxmemory at once (a lower maxmemory set at run time, a big write) or big \
