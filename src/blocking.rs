@@ -85,6 +85,9 @@ pub struct Blocked {
     /// While the slow log is on: the command line as the slow log keeps it and the time
     /// the command took before blocking, logged when it completes (`cmd::slowlog`).
     pub slow: Option<crate::slowlog::Pending>,
+    /// The µs the command ran before it blocked: its time in its latency histogram
+    /// (`latency-tracking`) when it completes.
+    pub run_us: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -245,6 +248,7 @@ impl Blocking {
                 cmd_idx,
                 req,
                 slow: None,
+                run_us: 0,
             },
         );
     }

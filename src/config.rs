@@ -237,6 +237,12 @@ pub struct Config {
     /// logged (-1: none, 0: every command), and the log keeps this many entries.
     pub slowlog_log_slower_than_us: i64,
     pub slowlog_max_len: u64,
+    /// The latency monitor records an event that took at least this many ms (0: off).
+    pub latency_monitor_threshold_ms: u64,
+    /// Per-command latency histograms (`latency-tracking`) and the percentiles INFO
+    /// `latencystats` shows (`latency-tracking-info-percentiles`).
+    pub latency_tracking: bool,
+    pub latency_tracking_info_percentiles: Vec<f64>,
 }
 
 /// `maxmemory-clients`: an amount of memory, or a percentage of `maxmemory` (Redis stores
@@ -401,6 +407,9 @@ impl Default for Config {
             aof_timestamp_enabled: false,
             slowlog_log_slower_than_us: 10_000,
             slowlog_max_len: 128,
+            latency_monitor_threshold_ms: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
         }
     }
 }
@@ -425,6 +434,30 @@ fn one<'a>(v: &[&'a [u8]]) -> &'a [u8] {
 
 fn text(v: &[u8]) -> Result<String, String> {
     String::from_utf8(v.to_vec()).map_err(|_| "argument must be valid UTF-8".to_string())
+}
+
+/// Percentiles, given as one space-separated value (CONFIG SET) or as several (a config
+/// file line); none is allowed.
+fn parse_percentiles(v: &[&[u8]]) -> Result<Vec<f64>, String> {
+    let mut out = Vec::new();
+    for word in v.iter().flat_map(|a| a.split(|b| b.is_ascii_whitespace())) {
+        if word.is_empty() {
+            continue;
+        }
+        let p: f64 = std::str::from_utf8(word)
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+        if !(0.0..=100.0).contains(&p) {
+            return Err(
+                "latency-tracking-info-percentiles parameters should sit between \
+                        [0.0,100.0]"
+                    .into(),
+            );
+        }
+        out.push(p);
+    }
+    Ok(out)
 }
 
 fn int_in(v: &[u8], lo: i64, hi: i64) -> Result<i64, String> {
@@ -1215,6 +1248,43 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.slowlog_max_len.to_string(),
         set: |c, v| {
             c.slowlog_max_len = int_in(one(v), 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "latency-monitor-threshold",
+        mutable: true,
+        values: 1,
+        get: |c| c.latency_monitor_threshold_ms.to_string(),
+        set: |c, v| {
+            c.latency_monitor_threshold_ms = int_in(one(v), 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "latency-tracking",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.latency_tracking),
+        set: |c, v| {
+            c.latency_tracking = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "latency-tracking-info-percentiles",
+        mutable: true,
+        values: -1,
+        get: |c| {
+            let parts: Vec<String> = c
+                .latency_tracking_info_percentiles
+                .iter()
+                .map(f64::to_string)
+                .collect();
+            parts.join(" ")
+        },
+        set: |c, v| {
+            c.latency_tracking_info_percentiles = parse_percentiles(v)?;
             Ok(())
         },
     },

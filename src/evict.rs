@@ -192,12 +192,30 @@ pub fn perform(srv: &mut Server) -> Outcome {
         return Outcome::Ok;
     }
     let outcome = if over_limit(srv) {
-        evict_pass(srv)
+        if srv.config.maxmemory_policy == Policy::NoEviction {
+            Outcome::Fail
+        } else {
+            timed_pass(srv)
+        }
     } else {
         Outcome::Ok
     };
     srv.evict.running = outcome == Outcome::Running;
     srv.evict.note_outcome(outcome, srv.cmd_clock_ns);
+    outcome
+}
+
+/// An eviction pass, timed for the latency monitor (`eviction-cycle`, as Redis times its
+/// eviction loop) while the monitor is on: two clock reads a pass, only then.
+#[cold]
+fn timed_pass(srv: &mut Server) -> Outcome {
+    if srv.config.latency_monitor_threshold_ms == 0 {
+        return evict_pass(srv);
+    }
+    let started_ns = crate::util::mono_ns();
+    let outcome = evict_pass(srv);
+    let us = crate::util::mono_ns().saturating_sub(started_ns) / 1000;
+    srv.latency_sample(crate::latency::Event::EvictionCycle, us);
     outcome
 }
 

@@ -79,6 +79,11 @@
 //! key, ready keys, deadlines. It is plain data; blocking, serving and timing out clients are
 //! in `cmd::blocking`, with the commands that block.
 //!
+//! `slowlog` and `latency` are observability state: the slow log, and the latency monitor's
+//! per-event samples with the per-command latency histograms. `cmd::call` feeds both from
+//! the one clock read it makes per command; `cmd::slowlog` and `cmd::latency` have the
+//! commands (and `cmd::latency` INFO's `latencystats` lines).
+//!
 //! `keyspace` is one database (`Db`): a `ds::dict::Dict<Value>` of keys, the TTL heap
 //! (`keyspace::expire`) with lazy and active expiry, the LRU/LFU access data, the values
 //! (`keyspace::value`: strings in their encodings and boxed collections), and the
@@ -120,6 +125,7 @@ pub mod evict;
 pub mod io;
 pub mod journal;
 pub mod keyspace;
+pub mod latency;
 pub mod lazyfree;
 pub mod logging;
 pub mod monitor;

@@ -115,6 +115,9 @@ pub struct Server {
     pub stats: Stats,
     /// Indexed like `all_commands`.
     pub cmd_stats: Vec<CmdStat>,
+    /// Indexed like `all_commands`: each command's latency histogram (`latency-tracking`),
+    /// made at its first call.
+    pub cmd_latency: Vec<Option<Box<crate::latency::Histogram>>>,
     pub all_commands: Vec<&'static Command>,
     /// Command name (lower case) → index in `all_commands`. foldhash, not SipHash: the table
     /// holds only our names and lookups never insert, so a client's chosen names cannot
@@ -202,10 +205,11 @@ pub struct Server {
     /// Completions a busy turn reaped but left to the loop's next turn (timers, signals,
     /// and the script's own client's operations).
     pub(crate) deferred_completions: Vec<crate::io::ring::Completion>,
-    /// Observability (`cmd::call::observe`): the slow log, and the shortest command time
-    /// (µs) anything wants to see, so that `cmd::call` tests one number per command;
-    /// `u64::MAX` when nothing does.
+    /// Observability (`cmd::call::observe`): the slow log, the latency monitor, and the
+    /// shortest command time (µs) either wants to see, so that `cmd::call` tests one number
+    /// per command; `u64::MAX` when nothing does.
     pub slowlog: crate::slowlog::SlowLog,
+    pub latency: crate::latency::LatencyMonitor,
     pub(crate) observe_us_min: u64,
     /// Clients in MONITOR mode (`cmd::monitor`).
     pub monitors: crate::monitor::Monitors,
@@ -286,6 +290,7 @@ impl Server {
             conns: Slab::new(),
             stats: Stats::default(),
             cmd_stats: vec![CmdStat::default(); all_commands.len()],
+            cmd_latency: (0..all_commands.len()).map(|_| None).collect(),
             all_commands,
             lookup,
             next_client_id: 1,
@@ -329,6 +334,7 @@ impl Server {
             ring: None,
             deferred_completions: Vec::new(),
             slowlog: crate::slowlog::SlowLog::default(),
+            latency: crate::latency::LatencyMonitor::default(),
             observe_us_min: u64::MAX,
             monitors: crate::monitor::Monitors::default(),
             pause: crate::pause::Pause::default(),
@@ -358,13 +364,37 @@ impl Server {
         }
     }
 
-    /// Recomputes `observe_us_min` from the settings (at start and after CONFIG SET), and
-    /// trims the slow log to its length.
+    /// Recomputes `observe_us_min` from the settings (at start and after CONFIG SET): the
+    /// least of the slow log's threshold and the latency monitor's; and trims the slow log
+    /// to its length.
     pub fn apply_observe_params(&mut self) {
         let slow = u64::try_from(self.config.slowlog_log_slower_than_us).unwrap_or(u64::MAX);
-        self.observe_us_min = slow;
+        self.observe_us_min = slow.min(self.latency_threshold_us());
         let max_len = usize::try_from(self.config.slowlog_max_len).unwrap_or(usize::MAX);
         self.slowlog.trim(max_len);
+    }
+
+    /// The latency monitor's threshold in µs; `u64::MAX` when it is off.
+    pub fn latency_threshold_us(&self) -> u64 {
+        match self.config.latency_monitor_threshold_ms {
+            0 => u64::MAX,
+            ms => ms.saturating_mul(1000),
+        }
+    }
+
+    /// Records that `event` took `us` µs if the latency monitor is on and that is at least
+    /// its threshold (Redis compares whole milliseconds: 10.9 ms is 10 ms).
+    pub fn latency_sample(&mut self, event: crate::latency::Event, us: u64) {
+        let threshold = self.config.latency_monitor_threshold_ms;
+        let ms = us / 1000;
+        if threshold != 0 && ms >= threshold {
+            // The second the event ended in, as Redis (a long event can end in a later
+            // second than the loop turn began in); read only when a sample is taken.
+            let now_s = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(self.now_ms / 1000, |d| d.as_secs());
+            self.latency.add(event, now_s, ms);
+        }
     }
 
     pub fn used_memory(&self) -> u64 {
@@ -882,13 +912,25 @@ impl Server {
         // No active expiry while clients are paused (Redis 7.0): nothing is deleted in the
         // server's name during a pause.
         let paused = self.pause.active();
+        // Timed for the latency monitor (`expire-cycle`, the whole pass over every
+        // database, as Redis's activeExpireCycle) only while it is on.
+        let timed = self.config.latency_monitor_threshold_ms != 0 && !paused;
+        let started_ns = if timed { crate::util::mono_ns() } else { 0 };
         for db in &mut self.dbs {
             if db.expires_len() > 0 && !paused {
                 let n = db.active_expire(now_ms, usize::MAX, deadline);
                 self.stats.expired_keys_active += n as u64;
             }
         }
-        let commands = self.stats.commands_processed - self.commands_at_last_tick;
+        if timed {
+            let us = crate::util::mono_ns().saturating_sub(started_ns) / 1000;
+            self.latency_sample(crate::latency::Event::ExpireCycle, us);
+        }
+        // CONFIG RESETSTAT may have zeroed the counter since the last tick.
+        let commands = self
+            .stats
+            .commands_processed
+            .saturating_sub(self.commands_at_last_tick);
         self.commands_at_last_tick = self.stats.commands_processed;
         let budget = if commands < IDLE_COMMANDS_PER_TICK {
             REHASH_IDLE_BUDGET

@@ -569,7 +569,7 @@ fn serve_one(srv: &mut Server, slot: usize, key: &[u8]) -> bool {
         return false;
     }
     srv.blocking.detach(slot, &b);
-    count_call(srv, b.cmd_idx, failed);
+    count_call(srv, b.cmd_idx, failed, b.run_us);
     super::slowlog::completed(srv, slot, b.slow);
     srv.conns[slot].mode = crate::net::conn::Mode::Normal;
     srv.resume_client(slot);
@@ -578,7 +578,11 @@ fn serve_one(srv: &mut Server, slot: usize, key: &[u8]) -> bool {
 
 /// The blocked command's stats, counted when it completes (as Redis's
 /// `updateStatsOnUnblock`).
-fn count_call(srv: &mut Server, cmd_idx: usize, failed: bool) {
+fn count_call(srv: &mut Server, cmd_idx: usize, failed: bool, run_us: u64) {
+    // Its latency is the time it ran before blocking (the wait is not run time).
+    if srv.config.latency_tracking {
+        super::call::record_latency(srv, cmd_idx, run_us);
+    }
     if let Some(st) = srv.cmd_stats.get_mut(cmd_idx) {
         st.calls += 1;
         if failed {
@@ -610,6 +614,11 @@ pub fn unblock(srv: &mut Server, slot: usize, why: Unblock) -> bool {
         srv.stats.total_error_replies += 1;
     } else {
         timeout_reply(&mut reply);
+    }
+    // Redis 7.0 puts a command CLIENT UNBLOCK ended, in either mode, in its latency
+    // histogram, and not one that timed out.
+    if why != Unblock::Timeout && srv.config.latency_tracking {
+        super::call::record_latency(srv, b.cmd_idx, b.run_us);
     }
     // Redis counts CLIENT UNBLOCK, in either mode, as a failed call of the blocked command.
     if let Some(st) = srv.cmd_stats.get_mut(b.cmd_idx) {

@@ -499,6 +499,9 @@ fn run(
         }
         if srv.conns.get(slot).is_some_and(|c| c.is_blocked()) {
             // Counted when it completes (served, timed out or unblocked), and logged then.
+            if let Some(b) = srv.blocking.blocked_mut(slot) {
+                b.run_us = us;
+            }
             if srv.config.slowlog_log_slower_than_us >= 0 {
                 super::slowlog::keep_blocked(srv, slot, argv, us);
             }
@@ -509,8 +512,19 @@ fn run(
     st.calls += 1;
     st.usec += us;
     srv.stats.commands_processed += 1;
-    if failed {
-        count_error_reply(srv, idx, us);
+    let rejected = failed && count_error_reply(srv, idx, us);
+    // Latency tracking, as Redis's `call`: every call that ran (not a refused one, not
+    // the AOF loader's).
+    if srv.config.latency_tracking && !rejected && src != Source::Loading {
+        record_latency(srv, idx, us);
+    }
+}
+
+/// Adds a call of `us` µs to the histogram of command `idx`.
+#[inline]
+pub(crate) fn record_latency(srv: &mut Server, idx: usize, us: u64) {
+    if let Some(slot) = srv.cmd_latency.get_mut(idx) {
+        slot.get_or_insert_with(Box::default).record(us);
     }
 }
 
@@ -533,14 +547,21 @@ fn feed_monitors(srv: &mut Server, slot: usize, c: &Command, argv: &Argv<'_>, sr
 }
 
 /// A command that ran `us` µs, at least what some observer wants to see (`observe_us_min`):
-/// the slow log takes it, as Redis's `call` does (not while loading the AOF; not a
-/// `skip_slowlog` command).
+/// the latency monitor and the slow log take it, as Redis's `call` does (not while loading
+/// the AOF; the slow log not a `skip_slowlog` command, while the latency monitor times EXEC
+/// too, as Redis).
 #[cold]
 #[inline(never)]
 fn observe(srv: &mut Server, slot: usize, c: &Command, argv: &Argv<'_>, us: u64, src: Source) {
     if src == Source::Loading {
         return;
     }
+    let event = if c.flags & flags::FAST != 0 {
+        crate::latency::Event::FastCommand
+    } else {
+        crate::latency::Event::Command
+    };
+    srv.latency_sample(event, us);
     let slow = srv.config.slowlog_log_slower_than_us;
     if slow >= 0 && us >= slow as u64 && c.flags & flags::SKIP_SLOWLOG == 0 {
         super::slowlog::log(srv, slot, argv, us, src == Source::Script);
@@ -562,22 +583,25 @@ pub enum ReplyError {
     Rejected,
 }
 
-/// Counts an error reply of command `idx` (which `run` counted as a call of `us` µs).
+/// Counts an error reply of command `idx` (which `run` counted as a call of `us` µs);
+/// true if it was a refusal, not a call.
 #[cold]
-fn count_error_reply(srv: &mut Server, idx: usize, us: u64) {
+fn count_error_reply(srv: &mut Server, idx: usize, us: u64) -> bool {
     let st = &mut srv.cmd_stats[idx];
     match std::mem::take(&mut srv.reply_error) {
         ReplyError::Failed => {
             st.failed_calls += 1;
             srv.stats.total_error_replies += 1;
+            false
         }
-        ReplyError::Counted => {}
+        ReplyError::Counted => false,
         ReplyError::Rejected => {
             st.calls -= 1;
             st.usec -= us;
             srv.stats.commands_processed -= 1;
             st.rejected_calls += 1;
             srv.stats.total_error_replies += 1;
+            true
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod geo;
 pub mod hashes;
 pub mod hll;
 pub mod keys;
+pub mod latency;
 pub mod lists;
 pub mod memory;
 pub mod monitor;

@@ -801,6 +801,7 @@ const SECTIONS_ALL: &[&str] = &[
     "modules",
     "commandstats",
     "errorstats",
+    "latencystats",
     "cluster",
     "keyspace",
 ];
@@ -966,6 +967,12 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                     "cmdstat_{}:calls={},usec={},usec_per_call={per:.2},rejected_calls={},failed_calls={}\r\n",
                     c.name, st.calls, st.usec, st.rejected_calls, st.failed_calls
                 );
+            }
+        }
+        "latencystats" => {
+            s.push_str("# Latencystats\r\n");
+            if srv.config.latency_tracking {
+                super::latency::info_latencystats(srv, s);
             }
         }
         "keyspace" => {
@@ -1148,6 +1155,10 @@ pub fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     ctx.srv.stats.dirty = dirty;
     for s in &mut ctx.srv.cmd_stats {
         *s = Default::default();
+    }
+    // Redis drops the latency histograms with the command stats.
+    for h in &mut ctx.srv.cmd_latency {
+        *h = None;
     }
     ctx.reply.ok();
 }

@@ -32,8 +32,8 @@ use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
 use super::{
-    bitmaps, blocking, command, debug, dump, expire, functions, geo, hashes, hll, keys, lists,
-    memory, monitor, multi, pause, pubsub, scripting, server, sets, slowlog, sort, streams,
+    bitmaps, blocking, command, debug, dump, expire, functions, geo, hashes, hll, keys, latency,
+    lists, memory, monitor, multi, pause, pubsub, scripting, server, sets, slowlog, sort, streams,
     strings, tracking, zsets,
 };
 
@@ -1336,6 +1336,13 @@ pub static COMMANDS: &[Command] = &[
         .summary("Groups the commands that read and clear the log of slow commands.")
         .complexity("Varies with the subcommand.")
         .subcommands(SLOWLOG_SUBCOMMANDS),
+    Command::new("latency", -2, 0, server::cmd_container_without_sub)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("2.8.13")
+        .summary("Groups the commands that read and clear the latency monitor's samples.")
+        .complexity("Varies with the subcommand.")
+        .subcommands(LATENCY_SUBCOMMANDS),
     Command::new("config", -2, 0, server::cmd_container_without_sub)
         .acl(acl::SLOW)
         .group(Group::Server)
@@ -3979,6 +3986,63 @@ pub static SLOWLOG_SUBCOMMANDS: &[Command] = &[
         .group(Group::Server)
         .since("2.2.12")
         .summary("Replies with the number of entries in the slow log.")
+        .complexity("O(1)"),
+];
+
+/// LATENCY's subcommands.
+#[rustfmt::skip]
+pub static LATENCY_SUBCOMMANDS: &[Command] = &[
+    Command::new("latency|latest", 2, ADMIN | NOSCRIPT | LOADING | STALE, latency::cmd_latency_latest)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"])
+        .group(Group::Server)
+        .since("2.8.13")
+        .summary("Replies with each event's newest sample and worst latency ever.")
+        .complexity("O(1)"),
+    Command::new("latency|history", 3, ADMIN | NOSCRIPT | LOADING | STALE, latency::cmd_latency_history)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"])
+        .group(Group::Server)
+        .since("2.8.13")
+        .summary("Replies with an event's samples, oldest first, as time and latency pairs.")
+        .complexity("O(1)")
+        .args(&[string("event")]),
+    Command::new("latency|reset", -2, ADMIN | NOSCRIPT | LOADING | STALE, latency::cmd_latency_reset)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+        .group(Group::Server)
+        .since("2.8.13")
+        .summary("Drops the samples of the named events, or of every event.")
+        .complexity("O(1)")
+        .args(&[string("event").optional().multiple()]),
+    Command::new("latency|doctor", 2, ADMIN | NOSCRIPT | LOADING | STALE, latency::cmd_latency_doctor)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"])
+        .group(Group::Server)
+        .since("2.8.13")
+        .summary("Replies with a text report on the recorded latency events and what may help.")
+        .complexity("O(1)"),
+    Command::new("latency|graph", 3, ADMIN | NOSCRIPT | LOADING | STALE, latency::cmd_latency_graph)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"])
+        .group(Group::Server)
+        .since("2.8.13")
+        .summary("Replies with a text chart of an event's samples.")
+        .complexity("O(1)")
+        .args(&[string("event")]),
+    Command::new("latency|histogram", -2, ADMIN | NOSCRIPT | LOADING | STALE, latency::cmd_latency_histogram)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"])
+        .group(Group::Server)
+        .since("7.0.0")
+        .summary("Replies with the latency histograms of the named commands, or of all that ran.")
+        .complexity("O(N), N being the number of commands in the reply.")
+        .args(&[string("command").optional().multiple()]),
+    Command::new("latency|help", 2, LOADING | STALE, latency::cmd_latency_help)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("2.8.13")
+        .summary("Lists the LATENCY subcommands with a line on each.")
         .complexity("O(1)"),
 ];
 

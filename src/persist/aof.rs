@@ -444,6 +444,10 @@ enum WriteState {
 pub struct Aof {
     /// Commands are being appended (appendonly is on and start-up loading is over).
     pub enabled: bool,
+    /// The latency monitor is on, so each turn's write is timed (`submit` sets it from
+    /// the config), and the longest timed write since the server last took it (µs).
+    pub write_timed: bool,
+    pub write_us: Option<u64>,
     /// This turn's commands, not yet on the ring.
     pub buf: Vec<u8>,
     /// An emptied buffer kept for reuse so steady writing does not allocate.
@@ -561,6 +565,8 @@ impl Aof {
     pub fn new() -> Aof {
         Aof {
             enabled: false,
+            write_timed: false,
+            write_us: None,
             buf: Vec::new(),
             spare: Vec::new(),
             selected_db: None,
@@ -822,7 +828,16 @@ fn write_now(aof: &mut Aof, buf: Vec<u8>, done: usize, seq: u64, now_ms: u64) {
     let Some(fd) = aof.file.as_ref() else {
         return;
     };
+    let started_ns = if aof.write_timed {
+        crate::util::mono_ns()
+    } else {
+        0
+    };
     let (n, failed) = pwrite_all(fd, &buf[done..], aof.offset + done as u64);
+    if aof.write_timed {
+        let us = crate::util::mono_ns().saturating_sub(started_ns) / 1000;
+        aof.write_us = Some(aof.write_us.map_or(us, |m| m.max(us)));
+    }
     let done = done + n;
     if let Some(errno) = failed {
         if aof.write_errno.is_none() {
@@ -858,6 +873,7 @@ fn write_now(aof: &mut Aof, buf: Vec<u8>, done: usize, seq: u64, now_ms: u64) {
 /// asks for. `bgsave_running`: a BGSAVE is in progress (a scheduled rewrite waits for it).
 pub fn submit(ring: &mut Ring, aof: &mut Aof, env: &mut Env<'_>, bgsave_running: bool) {
     let policy = fsync_policy(env.config, aof);
+    aof.write_timed = env.config.latency_monitor_threshold_ms != 0;
     let now = env.now_ms;
     if aof.file.is_none() {
         aof.buf.clear();

@@ -130,6 +130,9 @@ impl Server {
             return;
         };
         aof::submit(ring, aof, &mut env, bgsave_running);
+        if let Some(us) = self.aof.write_us.take() {
+            self.latency_sample(crate::latency::Event::AofWrite, us);
+        }
         self.apply_aof_effects();
     }
 
