@@ -215,6 +215,9 @@ pub struct Server {
     pub monitors: crate::monitor::Monitors,
     /// CLIENT PAUSE (`cmd::pause`).
     pub pause: crate::pause::Pause,
+    /// Some client has used CLIENT REPLY OFF or SKIP (sticky): `process_input` looks at
+    /// reply modes only then.
+    pub(crate) reply_modes_used: bool,
 }
 
 pub use crate::util::unix_ms;
@@ -338,6 +341,7 @@ impl Server {
             observe_us_min: u64::MAX,
             monitors: crate::monitor::Monitors::default(),
             pause: crate::pause::Pause::default(),
+            reply_modes_used: false,
         };
         srv.apply_access_params();
         srv.apply_observe_params();
@@ -709,14 +713,18 @@ impl Server {
                     let argv = parser.argv(&inbuf);
                     let reply_start = out.len();
                     cmd::call::call(self, slot, &argv, &mut out, cmd::call::Source::Client);
-                    let c = &self.conns[slot];
-                    if c.postponed {
-                        // CLIENT PAUSE: the command stays in the input, parsed, until the
-                        // pause ends.
-                        break;
-                    }
-                    if c.reply_mode != 0 {
-                        cmd::pause::after_command(self, slot, &mut out, reply_start);
+                    // Only a pause postpones a command, and only CLIENT REPLY sets a reply
+                    // mode: without either, no look at the connection here.
+                    if self.pause.active() || self.reply_modes_used {
+                        let c = &self.conns[slot];
+                        if c.postponed {
+                            // CLIENT PAUSE: the command stays in the input, parsed, until
+                            // the pause ends.
+                            break;
+                        }
+                        if c.reply_mode != 0 {
+                            cmd::pause::after_command(self, slot, &mut out, reply_start);
+                        }
                     }
                     parser.next_command();
                     ran += 1;

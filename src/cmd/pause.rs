@@ -77,10 +77,12 @@ pub fn cmd_client_reply(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         ctx.reply.ok();
     } else if m.eq_ignore_ascii_case(b"off") {
         conn.reply_mode = reply_mode::OFF;
+        ctx.srv.reply_modes_used = true;
     } else if m.eq_ignore_ascii_case(b"skip") {
         if conn.reply_mode != reply_mode::OFF {
             conn.reply_mode = reply_mode::SKIP_NEXT;
         }
+        ctx.srv.reply_modes_used = true;
     } else {
         ctx.syntax_error();
     }
