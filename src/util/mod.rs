@@ -5,6 +5,7 @@ pub mod f80;
 pub mod geohash;
 pub mod glob;
 pub mod num;
+pub mod pqsort;
 pub mod stats;
 
 /// Nanoseconds on the monotonic clock (an arbitrary origin): one vDSO call and integer
