@@ -22,6 +22,7 @@
 
 pub mod diff;
 pub mod files;
+pub mod legacy;
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
