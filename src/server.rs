@@ -664,7 +664,9 @@ impl Server {
 
     /// Parses and runs the buffered commands of one connection; says whether it stopped with
     /// input left, and why.
-    #[inline]
+    // Two callers (the loop and a busy script's turn): inlined into both, as when the loop
+    // was the only one.
+    #[inline(always)]
     pub(crate) fn process_input(&mut self, slot: usize) -> InputLeft {
         let Some(conn) = self.conns.get_mut(slot) else {
             return InputLeft::None;

@@ -42,6 +42,7 @@ impl<'a> Argv<'a> {
 
     /// Argument `i`. Panics if `i >= len()`, like slice indexing: dispatch checks the
     /// arity before any handler reads an argument.
+    #[inline]
     pub fn get(&self, i: usize) -> &'a [u8] {
         let s = self.spans[i];
         &self.buf[s.start..s.end]
