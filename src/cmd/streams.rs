@@ -919,20 +919,31 @@ pub fn cmd_xgroup_delconsumer(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     xgroup_generic(ctx, argv);
 }
 
-pub fn cmd_xack(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let key = argv.get(1);
+/// The lookup XACK, XPENDING and XCLAIM start with, counted as Redis's read lookup: whether
+/// the stream at `key` holds group `grp` (false when the key or the group is missing), or
+/// None after answering the key's WRONGTYPE.
+fn lookup_group(ctx: &mut Ctx<'_>, key: &[u8], grp: &[u8]) -> Option<bool> {
     let now_ms = ctx.now_ms;
     let found = match op_stream(ctx.db(), key, now_ms) {
         Err(e) => {
             ctx.hit();
-            return ctx.err(e);
+            ctx.err(e);
+            return None;
         }
-        Ok(s) => s.map(|s| s.groups.contains_key(argv.get(2))),
+        Ok(s) => s.map(|s| s.groups.contains_key(grp)),
     };
     ctx.read_lookup(found.is_some(), key);
-    if found != Some(true) {
-        return ctx.reply.int(0);
+    Some(found == Some(true))
+}
+
+pub fn cmd_xack(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    let key = argv.get(1);
+    match lookup_group(ctx, key, argv.get(2)) {
+        None => return,
+        Some(false) => return ctx.reply.int(0),
+        Some(true) => {}
     }
+    let now_ms = ctx.now_ms;
     let mut ids = Vec::with_capacity(argv.len() - 3);
     for j in 3..argv.len() {
         match parse_strict_id(argv.get(j)) {
@@ -1012,16 +1023,10 @@ pub fn cmd_xpending(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let grp = argv.get(2);
     let now_ms = ctx.now_ms;
     let clock = clock_ms(ctx);
-    let found = match op_stream(ctx.db(), key, now_ms) {
-        Err(e) => {
-            ctx.hit();
-            return ctx.err(e);
-        }
-        Ok(s) => s.map(|s| s.groups.contains_key(grp)),
-    };
-    ctx.read_lookup(found.is_some(), key);
-    if found != Some(true) {
-        return ctx.reply.error_bytes(&nogroup_key_group(key, grp));
+    match lookup_group(ctx, key, grp) {
+        None => return,
+        Some(false) => return ctx.reply.error_bytes(&nogroup_key_group(key, grp)),
+        Some(true) => {}
     }
     let (db, r) = super::args::parts(ctx);
     let Ok(Some(s)) = op_stream(db, key, now_ms) else {
@@ -1090,16 +1095,10 @@ pub fn cmd_xclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let grp = argv.get(2);
     let now_ms = ctx.now_ms;
     let clock = clock_ms(ctx);
-    let found = match op_stream(ctx.db(), key, now_ms) {
-        Err(e) => {
-            ctx.hit();
-            return ctx.err(e);
-        }
-        Ok(s) => s.map(|s| s.groups.contains_key(grp)),
-    };
-    ctx.read_lookup(found.is_some(), key);
-    if found != Some(true) {
-        return ctx.reply.error_bytes(&nogroup_key_group(key, grp));
+    match lookup_group(ctx, key, grp) {
+        None => return,
+        Some(false) => return ctx.reply.error_bytes(&nogroup_key_group(key, grp)),
+        Some(true) => {}
     }
     let Some(minidle) = arg_i64(argv.get(4)) else {
         return ctx.err("ERR Invalid min-idle-time argument for XCLAIM");
