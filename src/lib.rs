@@ -134,6 +134,7 @@ pub mod notify;
 pub mod pause;
 pub mod persist;
 pub mod pubsub;
+pub mod repl;
 pub mod resp;
 pub mod script;
 pub mod server;

@@ -52,6 +52,8 @@ pub(crate) enum InputLeft {
     Runnable,
 }
 
+/// `repl-backlog-size` until the config has it (Redis's default, 1 MiB).
+const REPL_BACKLOG_SIZE_DEFAULT: usize = 1 << 20;
 /// Commands run for one connection per turn before others get their turn.
 const COMMANDS_PER_TURN_MAX: usize = 4096;
 /// Time one connection's commands may take per turn before others get their turn: a client
@@ -218,6 +220,8 @@ pub struct Server {
     /// Some client has used CLIENT REPLY OFF or SKIP (sticky): `process_input` looks at
     /// reply modes only then.
     pub(crate) reply_modes_used: bool,
+    /// Replication ids, offset and backlog (`repl`).
+    pub repl: crate::repl::ReplState,
 }
 
 pub use crate::util::unix_ms;
@@ -303,6 +307,7 @@ impl Server {
             cmd_clock_ns: crate::util::mono_ns(),
             commands_at_last_tick: 0,
             run_id: random_hex(40),
+            repl: crate::repl::ReplState::new(random_hex(40), REPL_BACKLOG_SIZE_DEFAULT),
             shutdown_requested: false,
             now_ms: now,
             listeners: Vec::new(),
