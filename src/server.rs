@@ -125,6 +125,11 @@ pub struct Server {
     /// holds only our names and lookups never insert, so a client's chosen names cannot
     /// degrade it, and SipHash cost ~180 instructions per command (callgrind, docs/PERFORMANCE.md).
     lookup: HashMap<(u128, u64), usize, foldhash::fast::FixedState>,
+    /// The names `find_command` found last, exactly as clients spelled them, by a hash of
+    /// their first byte and length: a pipeline repeats a few commands, and comparing the
+    /// bytes costs ~25 instructions where lower-casing, hashing and probing costs ~100
+    /// (callgrind, GET -P 16). The table never changes, so entries never go stale.
+    lookup_memo: [std::cell::Cell<LookupMemo>; LOOKUP_MEMO_SLOTS],
     /// End of the last command's execution, or the start of this loop turn: commandstats
     /// time a command from here.
     pub(crate) cmd_clock_ns: u64,
@@ -250,6 +255,44 @@ fn random_hex(n: usize) -> String {
     s
 }
 
+/// Entries of `Server::lookup_memo`.
+const LOOKUP_MEMO_SLOTS: usize = 8;
+
+/// One name `find_command` found: its bytes as the client sent them (`name_words`; `len` of
+/// them, 0 for an empty entry, which no name matches since names are not empty) and its
+/// index.
+#[derive(Clone, Copy, Default)]
+struct LookupMemo {
+    words: [u64; 3],
+    len: u8,
+    idx: u32,
+}
+
+/// A name of 1 to 24 bytes as three words that, with its length, identify it: every byte
+/// is in some word (reads overlap for lengths between the word sizes). Two or three integer
+/// tests compare them, where a slice comparison is a `memcmp` call.
+#[inline(always)]
+fn name_words(name: &[u8]) -> [u64; 3] {
+    let n = name.len();
+    let r8 = |i: usize| u64::from_le_bytes(name[i..i + 8].try_into().expect("8 bytes"));
+    let r4 = |i: usize| {
+        u64::from(u32::from_le_bytes(
+            name[i..i + 4].try_into().expect("4 bytes"),
+        ))
+    };
+    match n {
+        0 => [0; 3],
+        1..=3 => [
+            u64::from(name[0]) | u64::from(name[n / 2]) << 8 | u64::from(name[n - 1]) << 16,
+            0,
+            0,
+        ],
+        4..=8 => [r4(0) | r4(n - 4) << 32, 0, 0],
+        9..=16 => [r8(0), r8(n - 8), 0],
+        _ => [r8(0), r8(8), r8(n - 8)],
+    }
+}
+
 /// A command name as two integers: its bytes lower-cased, zero-padded to 24 (Redis's
 /// longest name, GEORADIUSBYMEMBER_RO, has 20). Hashing and comparing them is cheaper than
 /// a byte slice (no memcmp call). Names longer than 24 bytes or holding a NUL (so that
@@ -300,6 +343,7 @@ impl Server {
             cmd_latency: (0..all_commands.len()).map(|_| None).collect(),
             all_commands,
             lookup,
+            lookup_memo: Default::default(),
             next_client_id: 1,
             next_generation: 1,
             start_ms: now,
@@ -356,8 +400,24 @@ impl Server {
         srv
     }
 
+    #[inline]
     pub(crate) fn find_command(&self, name: &[u8]) -> Option<usize> {
-        self.lookup.get(&command_key(name)?).copied()
+        if name.is_empty() || name.len() > 24 {
+            return None;
+        }
+        let words = name_words(name);
+        let cell = &self.lookup_memo[(name[0] as usize ^ name.len()) % LOOKUP_MEMO_SLOTS];
+        let memo = cell.get();
+        if usize::from(memo.len) == name.len() && memo.words == words {
+            return Some(memo.idx as usize);
+        }
+        let idx = *self.lookup.get(&command_key(name)?)?;
+        cell.set(LookupMemo {
+            words,
+            len: name.len() as u8,
+            idx: idx as u32,
+        });
+        Some(idx)
     }
 
     /// Gives every database the access-word meaning and LFU parameters the config asks for
@@ -1012,6 +1072,38 @@ mod tests {
         for c in cmd::COMMANDS {
             let key = command_key(c.name.as_bytes()).expect("a 1-24 byte name");
             assert!(seen.insert(key), "{} aliases another command", c.name);
+        }
+    }
+    #[test]
+    fn name_words_with_the_length_identify_a_name() {
+        // Every pair of names of one length up to 24 bytes that differ in one byte, at
+        // each position, gets different words; equal names equal ones.
+        for n in 1..=24usize {
+            let base: Vec<u8> = (0..n).map(|i| b'a' + i as u8).collect();
+            assert_eq!(name_words(&base), name_words(&base.clone()));
+            for i in 0..n {
+                let mut other = base.clone();
+                other[i] ^= 0x20;
+                assert_ne!(
+                    name_words(&base),
+                    name_words(&other),
+                    "length {n}, byte {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn find_command_is_exact_through_its_memo() {
+        let srv = Server::new(crate::config::Config::default());
+        let get = srv.find_command(b"get").expect("get");
+        for _ in 0..2 {
+            assert_eq!(srv.find_command(b"GET"), Some(get));
+            assert_eq!(srv.find_command(b"gEt"), Some(get));
+            assert_eq!(srv.find_command(b"GETX"), None);
+            assert_eq!(srv.find_command(b"GE"), None);
+            assert_eq!(srv.find_command(b"GET\0"), None);
+            assert_ne!(srv.find_command(b"SET"), Some(get));
         }
     }
 }
