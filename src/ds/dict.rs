@@ -191,6 +191,26 @@ unsafe fn key_of<'a, V>(e: *const EntryHeader<V>) -> &'a [u8] {
     }
 }
 
+/// Whether two keys are equal. Keys of up to 16 bytes (most keys) are compared as two
+/// overlapping word pairs that cover every byte, inline: a slice comparison is a `memcmp`
+/// call, ~20 instructions of every lookup (callgrind, GET -P 16 on 16-byte keys).
+#[inline(always)]
+fn key_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let r8 = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    let r4 = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().expect("4 bytes"));
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=8 => r4(a, 0) == r4(b, 0) && r4(a, n - 4) == r4(b, n - 4),
+        9..=16 => r8(a, 0) == r8(b, 0) && r8(a, n - 8) == r8(b, n - 8),
+        _ => a == b,
+    }
+}
+
 /// Frees an entry and returns its value.
 ///
 /// # Safety
@@ -671,7 +691,7 @@ impl<V> Dict<V> {
                     // SAFETY: entries reachable from a chain are live; the key borrow ends
                     // before we return.
                     unsafe {
-                        if key_of(p.as_ptr()) == key {
+                        if key_eq(key_of(p.as_ptr()), key) {
                             return Some(p);
                         }
                         e = (*p.as_ptr()).next;
@@ -1259,6 +1279,22 @@ impl<V> Dict<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_eq_sees_every_byte_of_every_length() {
+        for n in 0..=40usize {
+            let a: Vec<u8> = (0..n).map(|i| i as u8).collect();
+            assert!(key_eq(&a, &a.clone()));
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x80;
+                assert!(!key_eq(&a, &b), "length {n}, byte {i}");
+            }
+            let mut longer = a.clone();
+            longer.push(0);
+            assert!(!key_eq(&a, &longer));
+        }
+    }
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
     use std::collections::HashMap;
