@@ -408,7 +408,12 @@ impl Server {
         let words = name_words(name);
         let cell = &self.lookup_memo[(name[0] as usize ^ name.len()) % LOOKUP_MEMO_SLOTS];
         let memo = cell.get();
-        if usize::from(memo.len) == name.len() && memo.words == words {
+        // Word by word: comparing the arrays is a `memcmp` call.
+        if usize::from(memo.len) == name.len()
+            && memo.words[0] == words[0]
+            && memo.words[1] == words[1]
+            && memo.words[2] == words[2]
+        {
             return Some(memo.idx as usize);
         }
         let idx = *self.lookup.get(&command_key(name)?)?;
