@@ -112,6 +112,9 @@ fn prefetch<T>(p: *const T) {
     let _ = p;
 }
 
+/// Keys `Dict::prefetch_keys` takes at most (one pipelined batch's worth).
+pub const PREFETCH_KEYS_MAX: usize = 16;
+
 /// Prefetches an entry's header and the start of its key (two cache lines when the entry
 /// straddles one), if `e` is not null.
 #[inline(always)]
@@ -676,6 +679,29 @@ impl<V> Dict<V> {
             return self.resize_to(t0.used);
         }
         false
+    }
+
+    /// Starts loading what looking up each of `keys` will read, so that the lookups of a
+    /// pipelined batch wait for memory once, together, rather than one after another: first
+    /// every key's bucket, then (the buckets having arrived meanwhile) the first entry of each
+    /// chain, header and key. Reads nothing but the bucket pointers; a prefetch of any address
+    /// is harmless. At most `PREFETCH_KEYS_MAX` keys are taken.
+    pub(crate) fn prefetch_keys<'a>(&self, keys: impl Iterator<Item = &'a [u8]>) {
+        let table = &self.tables[if self.is_rehashing() { 1 } else { 0 }];
+        if table.size() == 0 {
+            return;
+        }
+        let mut slots = [0usize; PREFETCH_KEYS_MAX];
+        let mut n = 0;
+        for key in keys.take(PREFETCH_KEYS_MAX) {
+            let i = self.hash(key) & table.mask();
+            prefetch(table.buckets.as_ptr().wrapping_add(i));
+            slots[n] = i;
+            n += 1;
+        }
+        for &i in &slots[..n] {
+            prefetch_entry(table.buckets[i]);
+        }
     }
 
     /// Finds `key` without a rehash step.

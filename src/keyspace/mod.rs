@@ -240,6 +240,12 @@ impl Db {
         }
     }
 
+    /// Starts loading the entries of `keys` (up to `dict::PREFETCH_KEYS_MAX`), which the
+    /// commands of a pipelined batch are about to look up (`Server::process_input`).
+    pub fn prefetch_keys<'a>(&self, keys: impl Iterator<Item = &'a [u8]>) {
+        self.dict.prefetch_keys(keys);
+    }
+
     /// Keys stored, including expired ones not yet reaped.
     pub fn len(&self) -> usize {
         self.dict.len()

@@ -37,6 +37,9 @@ pub const BULK_LEN_MAX_DEFAULT: usize = 512 * 1024 * 1024;
 /// Above this many retained span slots, `next_command` gives the memory back, so one huge
 /// command does not pin its argument table for the life of the connection.
 const SPANS_RETAINED_MAX: usize = 1024;
+/// Commands of more arguments end a lookahead (`Parser::parse_ahead`): what it keeps stays
+/// small, and a long command is not worth a prefetch.
+const AHEAD_ARGS_MAX: usize = 64;
 
 /// Limits that depend on the configuration and on the client's state.
 #[derive(Clone, Copy, Debug)]
@@ -187,6 +190,44 @@ pub struct Parser {
     /// Length of the buffer at the last `parse` call (after rebasing), for `bytes_wanted`.
     seen_len: usize,
     spans: Vec<Span>,
+    /// Commands parsed ahead (`parse_ahead`), in order, taken by `parse` one at a time.
+    ahead: Ahead,
+}
+
+/// Whole commands `Parser::parse_ahead` parsed past the current one: their arguments'
+/// spans, one after another, and per command where it starts and ends and how many spans
+/// it has. Valid while the buffer is unchanged below their ends and the limits are those
+/// they were checked against; `parse` drops them at the first mismatch, `rebase` at once.
+#[derive(Default, Debug)]
+struct Ahead {
+    spans: Vec<Span>,
+    commands: Vec<AheadCommand>,
+    /// Index in `commands` of the next one to take.
+    next: usize,
+    /// Index in `spans` of its first span.
+    next_span: usize,
+    /// The current command's spans while the lookahead borrows `Parser::spans` (kept here
+    /// between lookaheads so that neither vector is allocated again).
+    saved: Vec<Span>,
+    /// The limits they were checked against.
+    bulk_len_max: usize,
+    authenticated: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct AheadCommand {
+    start: usize,
+    end: usize,
+    args: usize,
+}
+
+impl Ahead {
+    fn clear(&mut self) {
+        self.spans.clear();
+        self.commands.clear();
+        self.next = 0;
+        self.next_span = 0;
+    }
 }
 
 impl Default for Parser {
@@ -242,7 +283,88 @@ impl Parser {
             bulk_len: 0,
             seen_len: 0,
             spans: Vec::new(),
+            ahead: Ahead::default(),
         }
+    }
+
+    /// Parses up to `commands_max` whole multibulk commands after the current position (the
+    /// parser idle or holding a complete command, nothing parsed ahead yet), exactly as
+    /// `parse` would (its fast path, with
+    /// `limits`), and gives `key` the second argument of each: the first key of most
+    /// commands, so that the caller can start loading those keys from memory before it runs
+    /// them. `parse` then takes them in order without parsing them again. Stops at the first
+    /// command its fast path would not take (inline, partial, unusual). Returns how many it
+    /// parsed.
+    pub fn parse_ahead<'a>(
+        &mut self,
+        buf: &'a [u8],
+        limits: &ParseLimits,
+        commands_max: usize,
+        mut key: impl FnMut(&'a [u8]),
+    ) -> usize {
+        let state = self.state;
+        if !matches!(state, State::Idle | State::Complete)
+            || self.ahead.next < self.ahead.commands.len()
+        {
+            return 0;
+        }
+        self.ahead.clear();
+        self.ahead.bulk_len_max = limits.bulk_len_max;
+        self.ahead.authenticated = limits.authenticated;
+        let pos = self.pos;
+        std::mem::swap(&mut self.spans, &mut self.ahead.saved);
+        let mut n = 0;
+        // `whole_multibulk` parses into `spans` and moves `pos`: borrowed for the lookahead,
+        // then both are put back as they were.
+        while n < commands_max && buf.get(self.pos) == Some(&b'*') {
+            let start = self.pos;
+            if !self.whole_multibulk(buf, limits) || self.spans.len() > AHEAD_ARGS_MAX {
+                break;
+            }
+            if let Some(s) = self.spans.get(1) {
+                key(&buf[s.start..s.end]);
+            }
+            self.ahead.spans.extend_from_slice(&self.spans);
+            self.ahead.commands.push(AheadCommand {
+                start,
+                end: self.pos,
+                args: self.spans.len(),
+            });
+            n += 1;
+        }
+        self.pos = pos;
+        std::mem::swap(&mut self.spans, &mut self.ahead.saved);
+        self.state = state;
+        n
+    }
+
+    /// The next command parsed ahead, if it starts at `pos` and was checked against these
+    /// limits: its spans become the current command's. Anything else drops what was parsed
+    /// ahead.
+    #[inline]
+    fn take_ahead(&mut self, limits: &ParseLimits) -> bool {
+        let a = &mut self.ahead;
+        let Some(c) = a.commands.get(a.next).copied() else {
+            return false;
+        };
+        if c.start != self.pos
+            || a.bulk_len_max != limits.bulk_len_max
+            || a.authenticated != limits.authenticated
+        {
+            a.clear();
+            return false;
+        }
+        self.spans.clear();
+        self.spans
+            .extend_from_slice(&a.spans[a.next_span..a.next_span + c.args]);
+        a.next += 1;
+        a.next_span += c.args;
+        if a.next == a.commands.len() {
+            a.clear();
+        }
+        self.pos = c.end;
+        self.state = State::Complete;
+        true
     }
 
     /// Parses one command from `buf[self.consumed()..]`. `buf` must start with the same bytes
@@ -271,7 +393,7 @@ impl Parser {
                         self.state = State::Inline;
                         continue;
                     }
-                    if self.whole_multibulk(buf, limits) {
+                    if self.take_ahead(limits) || self.whole_multibulk(buf, limits) {
                         return Status::Complete;
                     }
                     self.state = State::MultibulkCount;
@@ -409,10 +531,24 @@ impl Parser {
         }
     }
 
+    /// Bytes of `buf` after the current position (after the complete command, if one is
+    /// held): what a lookahead could parse.
+    pub fn bytes_after(&self, buf: &[u8]) -> usize {
+        buf.len() - self.pos
+    }
+
+    /// Whether commands parsed ahead are waiting to be taken (a lookahead now does nothing).
+    #[inline]
+    pub fn ahead_pending(&self) -> bool {
+        self.ahead.next < self.ahead.commands.len()
+    }
+
     /// Heap bytes the parser holds of its own (the argument spans; the arguments themselves
     /// are ranges of the caller's buffer), for the client's memory figure.
     pub fn held_bytes(&self) -> usize {
-        self.spans.capacity() * std::mem::size_of::<Span>()
+        (self.spans.capacity() + self.ahead.spans.capacity() + self.ahead.saved.capacity())
+            * std::mem::size_of::<Span>()
+            + self.ahead.commands.capacity() * std::mem::size_of::<AheadCommand>()
     }
 
     /// Bytes at the front of the buffer that no pending or held command needs: finished
@@ -429,6 +565,7 @@ impl Parser {
             "rebase past consumed: {removed} > {}",
             self.consumed
         );
+        self.ahead.clear();
         self.consumed -= removed;
         self.pos -= removed;
         self.scan = self.scan.saturating_sub(removed);
@@ -454,6 +591,7 @@ impl Parser {
     /// the state is `Complete`. Anything else (partial, unusual length lines, over a limit,
     /// empty) returns false with nothing changed but `spans`, and the state machine parses it
     /// the general way, giving the same result.
+    #[inline(always)]
     fn whole_multibulk(&mut self, buf: &[u8], limits: &ParseLimits) -> bool {
         let Some((count, cr)) = short_number_line(buf, self.pos + 1) else {
             return false;
@@ -663,6 +801,52 @@ pub(crate) fn split_inline(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commands_parsed_ahead_are_taken_in_order_without_parsing_again() {
+        let mut buf = b"*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n*1\r\n$4\r\nPING\r\n\
+*3\r\n$3\r\nSET\r\n$2\r\nk2\r\n$1\r\nv\r\nGET k3\r\n"
+            .to_vec();
+        let limits = ParseLimits::default();
+        let mut p = Parser::new();
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        assert_eq!(
+            p.parse_ahead(&buf, &limits, 16, |k| keys.push(k.to_vec())),
+            3
+        );
+        assert_eq!(keys, [b"k1".to_vec(), b"k2".to_vec()]);
+        // A second lookahead while some are queued does nothing.
+        assert_eq!(p.parse_ahead(&buf, &limits, 16, |_| panic!("queued")), 0);
+        let mut seen = Vec::new();
+        for i in 0..4 {
+            assert_eq!(p.parse(&mut buf, &limits), Status::Complete);
+            if i < 2 {
+                assert_eq!(p.ahead.next, i + 1, "command {i} taken from the lookahead");
+            }
+            let argv = p.argv(&buf);
+            seen.push(
+                (0..argv.len())
+                    .map(|i| argv.get(i).to_vec())
+                    .collect::<Vec<_>>(),
+            );
+            p.next_command();
+        }
+        assert_eq!(seen[0], [b"GET".to_vec(), b"k1".to_vec()]);
+        assert_eq!(seen[1], [b"PING".to_vec()]);
+        assert_eq!(seen[2], [b"SET".to_vec(), b"k2".to_vec(), b"v".to_vec()]);
+        assert_eq!(seen[3], [b"GET".to_vec(), b"k3".to_vec()]);
+        assert!(p.ahead.commands.is_empty());
+        // Taken only under the limits they were checked against.
+        let mut buf = b"*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n*2\r\n$3\r\nGET\r\n$2\r\nk2\r\n".to_vec();
+        let mut p = Parser::new();
+        assert_eq!(p.parse_ahead(&buf, &limits, 16, |_| {}), 2);
+        let strict = ParseLimits {
+            bulk_len_max: 1,
+            ..limits
+        };
+        assert!(matches!(p.parse(&mut buf, &strict), Status::Error(_)));
+        assert!(p.ahead.commands.is_empty());
+    }
 
     fn open() -> ParseLimits {
         ParseLimits::default()
