@@ -6,6 +6,8 @@
 //! missing in another. Values are validated before they are stored: a `Config` always holds
 //! values the server can run with.
 
+pub mod rewrite;
+
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, PartialOrd, Ord)]
@@ -243,6 +245,9 @@ pub struct Config {
     /// `latencystats` shows (`latency-tracking-info-percentiles`).
     pub latency_tracking: bool,
     pub latency_tracking_info_percentiles: Vec<f64>,
+    /// The config file the server was started with, as an absolute path (CONFIG REWRITE
+    /// writes it back; INFO `config_file`). Not a parameter: only `load_file` sets it.
+    pub config_file: Option<PathBuf>,
 }
 
 /// `maxmemory-clients`: an amount of memory, or a percentage of `maxmemory` (Redis stores
@@ -410,6 +415,7 @@ impl Default for Config {
             latency_monitor_threshold_ms: 0,
             latency_tracking: true,
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
+            config_file: None,
         }
     }
 }
@@ -1366,6 +1372,8 @@ impl Config {
     pub fn load_file(&mut self, path: &std::path::Path) -> Result<(), String> {
         let body = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        // Absolute, as Redis's getAbsolutePath: the server changes directory to `dir` later.
+        self.config_file = Some(std::path::absolute(path).unwrap_or_else(|_| path.into()));
         // Several `save` lines add up (the first replaces the default), as in redis.conf.
         let mut save_seen = false;
         for (n, line) in body.lines().enumerate() {

@@ -27,6 +27,7 @@ pub mod hll;
 pub mod keys;
 pub mod latency;
 pub mod lists;
+pub mod lolwut;
 pub mod memory;
 pub mod monitor;
 pub mod multi;

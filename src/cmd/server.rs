@@ -1034,8 +1034,10 @@ pub fn cmd_config_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         "    Set the configuration <directive> to <value>.",
         "RESETSTAT",
         "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     ]);
 }
 
@@ -1161,4 +1163,27 @@ pub fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         *h = None;
     }
     ctx.reply.ok();
+}
+
+/// CONFIG REWRITE: the running configuration written back into the file the server was
+/// started with (`config::rewrite`).
+pub fn cmd_config_rewrite(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    let Some(path) = ctx.srv.config.config_file.clone() else {
+        return ctx.err("ERR The server is running without a config file");
+    };
+    match crate::config::rewrite::rewrite_file(&path, &ctx.srv.config) {
+        Ok(()) => {
+            log::info!("CONFIG REWRITE executed with success.");
+            ctx.reply.ok();
+        }
+        Err(e) => {
+            log::warn!("CONFIG REWRITE failed: {e}");
+            // strerror's text, as Redis's reply has it.
+            let why = e.raw_os_error().map_or_else(
+                || e.to_string(),
+                |n| nix::errno::Errno::from_raw(n).desc().to_string(),
+            );
+            ctx.err(&format!("ERR Rewriting config file: {why}"));
+        }
+    }
 }
