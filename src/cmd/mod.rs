@@ -24,6 +24,7 @@ pub mod functions;
 pub mod geo;
 pub mod hashes;
 pub mod hll;
+pub mod info;
 pub mod keys;
 pub mod latency;
 pub mod lists;

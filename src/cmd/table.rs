@@ -32,9 +32,9 @@ use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
 use super::{
-    bitmaps, blocking, command, debug, dump, expire, functions, geo, hashes, hll, keys, latency,
-    lists, lolwut, memory, monitor, multi, pause, pubsub, scripting, server, sets, slowlog, sort,
-    streams, strings, tracking, zsets,
+    bitmaps, blocking, command, debug, dump, expire, functions, geo, hashes, hll, info, keys,
+    latency, lists, lolwut, memory, monitor, multi, pause, pubsub, scripting, server, sets,
+    slowlog, sort, streams, strings, tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -1315,7 +1315,7 @@ pub static COMMANDS: &[Command] = &[
         .since("2.6.0")
         .summary("Replies with the server clock as seconds and microseconds.")
         .complexity("O(1)"),
-    Command::new("info", -1, LOADING | STALE | SENTINEL, server::cmd_info)
+    Command::new("info", -1, LOADING | STALE | SENTINEL, info::cmd_info)
         .acl(acl::SLOW | acl::DANGEROUS)
         .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
         .group(Group::Server)
