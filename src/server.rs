@@ -277,7 +277,7 @@ pub enum Deletion {
     },
 }
 
-fn random_hex(n: usize) -> String {
+pub(crate) fn random_hex(n: usize) -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut s = String::new();
     let mut i = 0u64;

@@ -1,0 +1,226 @@
+//! The rest of the server group against redis-server 7.0.15, in RESP2 and RESP3: LOLWUT
+//! (the version line, VERSION and its errors; ringkv's own art for VERSION 5 and 6), MODULE
+//! (LIST empty, HELP, the failures of LOAD/LOADEX/UNLOAD), CONFIG HELP, and the DEBUG
+//! subcommands test suites use: PROTOCOL (every type), SET-ACTIVE-EXPIRE, STRINGMATCH-TEST,
+//! LISTPACK, CHANGE-REPL-ID.
+
+mod common;
+
+use common::{Raw, Reply, Server};
+use std::time::Duration;
+
+fn pair() -> (Server, Server) {
+    (
+        Server::start(&["--enable-debug-command", "yes"]),
+        Server::start_redis(&["--enable-debug-command", "yes"]),
+    )
+}
+
+fn conns(ours: &Server, redis: &Server, resp3: bool) -> (Raw, Raw) {
+    let (mut a, mut b) = (ours.raw(), redis.raw());
+    if resp3 {
+        for c in [&mut a, &mut b] {
+            assert!(matches!(c.cmd_str(&["HELLO", "3"]), Reply::Map(_)));
+        }
+    }
+    (a, b)
+}
+
+fn same(a: &mut Raw, b: &mut Raw, args: &[&str]) -> Reply {
+    let (x, y) = (a.cmd_str(args), b.cmd_str(args));
+    assert_eq!(x, y, "{args:?}");
+    x
+}
+
+fn text(r: &Reply) -> String {
+    match r {
+        Reply::Bulk(Some(b)) => String::from_utf8_lossy(b).into_owned(),
+        Reply::Verbatim { text, .. } => String::from_utf8_lossy(text).into_owned(),
+        Reply::Status(s) => s.clone(),
+        other => panic!("expected text, got {other:?}"),
+    }
+}
+
+#[test]
+fn lolwut_answers_the_version_line_as_redis() {
+    let (ours, redis) = pair();
+    for resp3 in [false, true] {
+        let (mut a, mut b) = conns(&ours, &redis, resp3);
+        for args in [
+            &["LOLWUT"][..],
+            &["LOLWUT", "VERSION", "1"],
+            &["LOLWUT", "VERSION", "7"],
+            &["LOLWUT", "version", "-3"],
+            &["LOLWUT", "VERSION", "x"],
+            &["LOLWUT", "VERSION"],
+            &["LOLWUT", "foo"],
+            &["LOLWUT", "VERSION", "5", "x"],
+            &["LOLWUT", "VERSION", "6", "1", "y"],
+        ] {
+            same(&mut a, &mut b, args);
+        }
+        assert_eq!(text(&a.cmd_str(&["LOLWUT"])), "Redis ver. 7.0.15\n");
+        // Versions 5 and 6: art of the asked size, then the same last line.
+        for (args, rows) in [
+            (&["LOLWUT", "VERSION", "6", "30", "4"][..], 4),
+            (&["LOLWUT", "VERSION", "5", "20", "3"], 3),
+            (&["LOLWUT", "VERSION", "6", "0", "0"], 1),
+            (&["LOLWUT", "VERSION", "6", "5000", "2"], 2),
+        ] {
+            let ours_art = text(&a.cmd_str(args));
+            let redis_art = text(&b.cmd_str(args));
+            assert!(redis_art.ends_with(" Redis ver. 7.0.15\n"), "{redis_art}");
+            assert!(ours_art.ends_with(" Redis ver. 7.0.15\n"), "{ours_art}");
+            let lines: Vec<&str> = ours_art.lines().collect();
+            assert_eq!(lines.len(), rows + 2, "{args:?}: {ours_art}");
+            assert!(lines[..rows].iter().all(|l| l.len() <= 1000));
+            if rows > 2 {
+                assert!(ours_art.contains('#'), "{ours_art}");
+            }
+        }
+    }
+}
+
+#[test]
+fn module_commands_match_redis_and_say_modules_are_not_supported() {
+    let (ours, redis) = pair();
+    for resp3 in [false, true] {
+        let (mut a, mut b) = conns(&ours, &redis, resp3);
+        assert_eq!(
+            same(&mut a, &mut b, &["MODULE", "LIST"]),
+            Reply::Array(Some(vec![]))
+        );
+        for args in [
+            &["MODULE", "HELP"][..],
+            &["MODULE"],
+            &["MODULE", "LIST", "x"],
+            &["MODULE", "LOAD"],
+            &["MODULE", "UNLOAD"],
+            &["MODULE", "UNLOAD", "a", "b"],
+            &["MODULE", "NOSUCH"],
+            &["CONFIG", "HELP"],
+        ] {
+            same(&mut a, &mut b, args);
+        }
+        // Redis refuses these unless enable-module-command is on; ringkv has no modules.
+        for args in [
+            &["MODULE", "LOAD", "/tmp/x.so"][..],
+            &[
+                "MODULE",
+                "LOADEX",
+                "/tmp/x.so",
+                "CONFIG",
+                "a",
+                "b",
+                "ARGS",
+                "c",
+            ],
+        ] {
+            assert_eq!(
+                a.cmd_str(args),
+                Reply::Error(
+                    "ERR Error loading the extension. ringkv does not support modules.".into()
+                )
+            );
+        }
+        assert_eq!(
+            a.cmd_str(&["MODULE", "UNLOAD", "x"]),
+            Reply::Error("ERR Error unloading module: no such module with that name".into())
+        );
+    }
+}
+
+#[test]
+fn debug_protocol_gives_every_type_as_redis() {
+    let (ours, redis) = pair();
+    for resp3 in [false, true] {
+        let (mut a, mut b) = conns(&ours, &redis, resp3);
+        for t in [
+            "string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib",
+            "push", "verbatim", "true", "false", "nosuch", "STRING",
+        ] {
+            same(&mut a, &mut b, &["DEBUG", "PROTOCOL", t]);
+            if t == "push" && resp3 {
+                // The push frame came first; the real reply follows it.
+                same(&mut a, &mut b, &["PING"]);
+            }
+        }
+        same(&mut a, &mut b, &["DEBUG", "PROTOCOL"]);
+    }
+    // Raw bytes of the RESP3 types the reply parser folds (bignum, attribute).
+    let (mut a, mut b) = conns(&ours, &redis, true);
+    for t in ["bignum", "attrib", "map", "double"] {
+        let cmd = format!(
+            "*3\r\n$5\r\nDEBUG\r\n$8\r\nPROTOCOL\r\n${}\r\n{t}\r\n",
+            t.len()
+        );
+        let mut got = Vec::new();
+        for c in [&mut a, &mut b] {
+            c.send(cmd.as_bytes());
+            let r = c.read_reply();
+            got.push(r);
+        }
+        assert_eq!(got[0], got[1], "{t}");
+    }
+}
+
+#[test]
+fn debug_set_active_expire_stops_and_restarts_background_expiry() {
+    let (ours, redis) = pair();
+    let (mut a, mut b) = conns(&ours, &redis, false);
+    for c in [&mut a, &mut b] {
+        assert_eq!(c.cmd_str(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), Reply::ok());
+        for i in 0..20 {
+            c.cmd_str(&["SET", &format!("k{i}"), "v", "PX", "20"]);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    // Nobody touched the keys, and nothing expires them in the background.
+    assert_eq!(same(&mut a, &mut b, &["DBSIZE"]), Reply::Int(20));
+    for c in [&mut a, &mut b] {
+        assert_eq!(c.cmd_str(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), Reply::ok());
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    for c in [&mut a, &mut b] {
+        while c.cmd_str(&["DBSIZE"]) != Reply::Int(0) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "keys not expired in the background"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    for args in [
+        &["DEBUG", "SET-ACTIVE-EXPIRE"][..],
+        &["DEBUG", "SET-ACTIVE-EXPIRE", "1", "2"],
+        &["DEBUG", "STRINGMATCH-TEST"],
+        &["DEBUG", "STRINGMATCH-TEST", "x"],
+        &["DEBUG", "CHANGE-REPL-ID"],
+        &["DEBUG", "CHANGE-REPL-ID", "x"],
+    ] {
+        same(&mut a, &mut b, args);
+    }
+}
+
+#[test]
+fn debug_listpack_tells_listpack_values_apart_as_redis() {
+    let (ours, redis) = pair();
+    for resp3 in [false, true] {
+        let (mut a, mut b) = conns(&ours, &redis, resp3);
+        for line in [
+            "HSET h a 1 b 2",
+            "ZADD z 1 m 2 n",
+            "RPUSH l a b c",
+            "SET s 1",
+            "SADD set 1 2",
+        ] {
+            let args: Vec<&str> = line.split(' ').collect();
+            same(&mut a, &mut b, &args);
+        }
+        for key in ["h", "z", "l", "s", "set", "nosuch"] {
+            same(&mut a, &mut b, &["DEBUG", "LISTPACK", key]);
+        }
+        same(&mut a, &mut b, &["DEBUG", "LISTPACK"]);
+        same(&mut a, &mut b, &["FLUSHALL"]);
+    }
+}
