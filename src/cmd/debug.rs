@@ -497,6 +497,8 @@ fn debug_protocol(ctx: &mut Ctx<'_>, kind: &[u8]) {
     match k.as_slice() {
         b"string" => r.bulk(b"Hello World"),
         b"integer" => r.int(12345),
+        // Redis's literal, not pi.
+        #[allow(clippy::approx_constant)]
         b"double" => r.double(3.141),
         b"bignum" => {
             if resp3 {
