@@ -224,3 +224,76 @@ fn debug_listpack_tells_listpack_values_apart_as_redis() {
         same(&mut a, &mut b, &["FLUSHALL"]);
     }
 }
+
+fn expired_keys(c: &mut Raw) -> String {
+    let info = text(&c.cmd_str(&["INFO", "stats"]));
+    info.split("\r\n")
+        .find_map(|l| l.strip_prefix("expired_keys:"))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn client_pause_keeps_expired_keys_until_it_ends_as_redis() {
+    let (ours, redis) = pair();
+    for kind in ["WRITE", "ALL"] {
+        let (mut a, mut b) = conns(&ours, &redis, false);
+        // A monitor-free reader that is not paused under WRITE; under ALL it waits, so the
+        // reads then run from the pausing client's point of view after UNPAUSE.
+        for c in [&mut a, &mut b] {
+            c.cmd_str(&["FLUSHALL"]);
+            c.cmd_str(&["CONFIG", "RESETSTAT"]);
+            c.cmd_str(&["SET", "k", "v", "PX", "50"]);
+            c.cmd_str(&["SET", "other", "1"]);
+            assert_eq!(c.cmd_str(&["CLIENT", "PAUSE", "5000", kind]), Reply::ok());
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        if kind == "WRITE" {
+            // Reads are served: the key looks gone, but nothing is deleted.
+            assert_eq!(same(&mut a, &mut b, &["GET", "k"]), Reply::Bulk(None));
+            assert_eq!(same(&mut a, &mut b, &["EXISTS", "k"]), Reply::Int(0));
+            assert_eq!(same(&mut a, &mut b, &["DBSIZE"]), Reply::Int(2));
+            assert_eq!(expired_keys(&mut a), "0");
+            assert_eq!(expired_keys(&mut b), "0");
+        }
+        for c in [&mut a, &mut b] {
+            assert_eq!(c.cmd_str(&["CLIENT", "UNPAUSE"]), Reply::ok());
+        }
+        // Unpaused: the next lookup deletes it.
+        assert_eq!(same(&mut a, &mut b, &["GET", "k"]), Reply::Bulk(None));
+        assert_eq!(same(&mut a, &mut b, &["DBSIZE"]), Reply::Int(1));
+        assert_eq!(expired_keys(&mut a), expired_keys(&mut b), "{kind}");
+    }
+}
+
+#[test]
+fn client_reply_off_still_delivers_pubsub_pushes_as_redis_7_0() {
+    let (ours, redis) = pair();
+    for srv in [&ours, &redis] {
+        let mut sub = srv.raw();
+        let mut publisher = srv.raw();
+        assert!(matches!(sub.cmd_str(&["HELLO", "3"]), Reply::Map(_)));
+        assert!(matches!(sub.cmd_str(&["SUBSCRIBE", "ch"]), Reply::Push(_)));
+        sub.send(b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n");
+        assert_eq!(
+            publisher.cmd_str(&["PUBLISH", "ch", "m1"]),
+            Reply::Int(1),
+            "{}",
+            srv.bin
+        );
+        // No +OK for CLIENT REPLY OFF, but the message arrives (Redis 7.0.15 pushes it).
+        assert_eq!(
+            sub.read_reply(),
+            Reply::Push(vec![
+                Reply::Bulk(Some(b"message".to_vec())),
+                Reply::Bulk(Some(b"ch".to_vec())),
+                Reply::Bulk(Some(b"m1".to_vec())),
+            ]),
+            "{}",
+            srv.bin
+        );
+        // SKIP drops the next reply only.
+        sub.send(b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n");
+        assert_eq!(sub.read_reply(), Reply::ok(), "{}", srv.bin);
+    }
+}

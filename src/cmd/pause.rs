@@ -8,8 +8,10 @@
 //! in the client's input, unparsed further, and the client runs nothing until the pause
 //! ends (its time passes, `check_end` on the loop's tick, or CLIENT UNPAUSE); then the
 //! postponed clients run again in the order they were stopped. Monitors (replicas for
-//! Redis) are never paused. While paused, active expiry and eviction do not run, so no
-//! deletion is made in the server's name (`Server::housekeeping`, `evict::perform`).
+//! Redis) are never paused. While paused, active expiry and eviction do not run, and a lookup
+//! that meets an expired key answers as if it were gone without deleting it (`Db`'s
+//! `expiry_paused`), so no deletion is made or propagated in the server's name
+//! (`Server::housekeeping`, `evict::perform`).
 //!
 //! CLIENT REPLY OFF drops every later reply of the client until CLIENT REPLY ON; SKIP drops
 //! the reply of the next command only. `Server::process_input` applies it after each command
@@ -59,6 +61,7 @@ pub fn cmd_client_pause(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     };
     let end = ctx.srv.now_ms.saturating_add(ms as u64);
     ctx.srv.pause.start(end, kind);
+    apply_expiry_pause(ctx.srv);
     ctx.reply.ok();
 }
 
@@ -148,8 +151,19 @@ pub(crate) fn postpone(srv: &mut Server, slot: usize) {
 }
 
 /// Ends the pause and lets the postponed clients go on, in the order they were stopped.
+/// Whether lookups may delete expired keys: not while anything is paused (Redis 7.0 pauses
+/// expiry under WRITE and ALL). Applied at each start and end of a pause, and re-applied on
+/// every tick (`check_end`) so a database replaced meanwhile follows too.
+pub fn apply_expiry_pause(srv: &mut Server) {
+    let paused = srv.pause.active();
+    for db in &mut srv.dbs {
+        db.expiry_paused = paused;
+    }
+}
+
 pub fn unpause(srv: &mut Server) {
     let waiting = srv.pause.end();
+    apply_expiry_pause(srv);
     for (slot, generation) in waiting {
         let Some(c) = srv.conns.get_mut(slot) else {
             continue;
@@ -167,4 +181,5 @@ pub fn check_end(srv: &mut Server) {
     if srv.pause.active() && srv.now_ms >= srv.pause.end_ms {
         unpause(srv);
     }
+    apply_expiry_pause(srv);
 }
