@@ -297,3 +297,106 @@ fn client_reply_off_still_delivers_pubsub_pushes_as_redis_7_0() {
         assert_eq!(sub.read_reply(), Reply::ok(), "{}", srv.bin);
     }
 }
+
+/// `name=value` pairs of one CLIENT LIST/INFO line.
+fn fields(line: &str) -> Vec<(String, String)> {
+    line.split(' ')
+        .map(|f| {
+            let (k, v) = f.split_once('=').unwrap_or_else(|| panic!("{line}"));
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn client_info_fields_and_kill_filters_match_redis() {
+    let (ours, redis) = pair();
+    for resp3 in [false, true] {
+        let (mut a, mut b) = conns(&ours, &redis, resp3);
+        // The caller's own line.
+        let la = fields(text(&a.cmd_str(&["CLIENT", "INFO"])).trim_end());
+        let lb = fields(text(&b.cmd_str(&["CLIENT", "INFO"])).trim_end());
+        let names = |l: &[(String, String)]| l.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&la), names(&lb), "CLIENT INFO field names");
+        for k in ["argv-mem", "multi", "events", "obl", "oll", "cmd", "flags"] {
+            let va = &la.iter().find(|(n, _)| n == k).unwrap().1;
+            let vb = &lb.iter().find(|(n, _)| n == k).unwrap().1;
+            assert_eq!(va, vb, "CLIENT INFO {k} (resp3 {resp3})");
+        }
+        // Another client's line, in a transaction.
+        let (mut x, mut y) = conns(&ours, &redis, resp3);
+        let mut ids = Vec::new();
+        for c in [&mut x, &mut y] {
+            c.cmd_str(&["CLIENT", "SETNAME", "me"]);
+            c.cmd_str(&["SELECT", "2"]);
+            c.cmd_str(&["MULTI"]);
+            c.cmd_str(&["GET", "x"]);
+            c.cmd_str(&["GET", "y"]);
+        }
+        for c in [&mut a, &mut b] {
+            let id = match c.cmd_str(&["CLIENT", "ID"]) {
+                Reply::Int(n) => n + 1,
+                other => panic!("{other:?}"),
+            };
+            ids.push(id.to_string());
+        }
+        let la = fields(text(&a.cmd_str(&["CLIENT", "LIST", "ID", &ids[0]])).trim_end());
+        let lb = fields(text(&b.cmd_str(&["CLIENT", "LIST", "ID", &ids[1]])).trim_end());
+        for c in [&mut x, &mut y] {
+            c.cmd_str(&["DISCARD"]);
+        }
+        assert_eq!(names(&la), names(&lb), "CLIENT LIST field names");
+        // Values that must agree: these do not depend on allocation or timing.
+        for k in [
+            "name", "db", "sub", "psub", "ssub", "multi", "argv-mem", "obl", "oll", "events",
+            "cmd", "user", "redir", "resp", "flags",
+        ] {
+            let va = &la.iter().find(|(n, _)| n == k).unwrap().1;
+            let vb = &lb.iter().find(|(n, _)| n == k).unwrap().1;
+            assert_eq!(va, vb, "CLIENT INFO {k} (resp3 {resp3})");
+        }
+    }
+    // Pub/Sub counts, TYPE and ID filters, KILL by every filter: same answers.
+    let mut subs = Vec::new();
+    for srv in [&ours, &redis] {
+        let mut s = srv.raw();
+        s.cmd_str(&["SUBSCRIBE", "c1", "c2"]);
+        s.read_reply();
+        s.send(b"*2\r\n$10\r\nPSUBSCRIBE\r\n$2\r\np*\r\n");
+        s.read_reply();
+        subs.push(s);
+    }
+    let (mut a, mut b) = conns(&ours, &redis, false);
+    let pubsub_line = |c: &mut Raw| {
+        let t = text(&c.cmd_str(&["CLIENT", "LIST", "TYPE", "pubsub"]));
+        let l = fields(t.trim_end());
+        ["sub", "psub", "flags", "cmd"]
+            .iter()
+            .map(|k| l.iter().find(|(n, _)| n == k).unwrap().clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(pubsub_line(&mut a), pubsub_line(&mut b));
+    for args in [
+        &["CLIENT", "LIST", "TYPE", "master"][..],
+        &["CLIENT", "LIST", "TYPE", "replica"],
+        &["CLIENT", "LIST", "TYPE", "nosuch"],
+        &["CLIENT", "LIST", "ID", "x"],
+        &["CLIENT", "LIST", "ID", "0", "-1"],
+        &["CLIENT", "LIST", "FOO"],
+        &["CLIENT", "KILL", "ID", "0"],
+        &["CLIENT", "KILL", "ID", "999999"],
+        &["CLIENT", "KILL", "TYPE", "master"],
+        &["CLIENT", "KILL", "TYPE", "nosuch"],
+        &["CLIENT", "KILL", "USER", "nosuch"],
+        &["CLIENT", "KILL", "ADDR", "1.2.3.4:5"],
+        &["CLIENT", "KILL", "LADDR", "1.2.3.4:5"],
+        &["CLIENT", "KILL", "SKIPME", "maybe"],
+        &["CLIENT", "KILL", "ID"],
+        &["CLIENT", "KILL", "1.2.3.4:5"],
+        &["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"],
+        &["CLIENT", "KILL", "TYPE", "pubsub"],
+        &["CLIENT", "KILL", "USER", "default", "SKIPME", "no"],
+    ] {
+        same(&mut a, &mut b, args);
+    }
+}

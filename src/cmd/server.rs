@@ -476,6 +476,18 @@ pub(crate) fn client_info_line(
     extra_out: usize,
     out: &mut String,
 ) {
+    client_info_line_argv(srv, slot, extra_out, 0, out);
+}
+
+/// `client_info_line` with `argv_bytes`, the bytes of the arguments of the command the
+/// client is running (Redis's `argv-mem`; only the caller runs one).
+fn client_info_line_argv(
+    srv: &crate::server::Server,
+    slot: usize,
+    extra_out: usize,
+    argv_bytes: usize,
+    out: &mut String,
+) {
     let c = &srv.conns[slot];
     let now = srv.now_ms;
     let qbuf = c.query_len();
@@ -525,7 +537,7 @@ pub(crate) fn client_info_line(
     }
     let _ = writeln!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir={} resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={argv_bytes} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -542,9 +554,19 @@ pub(crate) fn client_info_line(
         qbuf,
         c.inbuf.as_ref().map_or(0, |b| b.capacity() - b.len()),
         multi_mem,
-        c.inbuf.as_ref().map_or(0, |b| b.capacity()),
+        // The reply buffer (Redis's rbs), and its use (rbp: it grew to its peak use).
+        c.out.capacity().max(extra_out),
+        c.out.capacity().max(extra_out),
+        // Replies waiting for the socket (one buffer: no reply list, so oll is 0).
+        c.out.len(),
         c.out.capacity(),
         c.memory_bytes(extra_out),
+        // Writable interest while output waits to be sent, as Redis's `events`.
+        if c.out.is_empty() && !c.send_inflight {
+            "r"
+        } else {
+            "rw"
+        },
         c.last_cmd,
         c.tracking.as_deref().map_or(-1, |t| t.redirect_id() as i64),
         if c.resp3 { 3 } else { 2 },
@@ -553,18 +575,18 @@ pub(crate) fn client_info_line(
 
 /// `client_info_line` for a client of this command's listing: the caller's own output
 /// buffer is the one the reply is being written to.
-fn client_line(ctx: &Ctx<'_>, slot: usize, out: &mut String) {
-    let extra_out = if slot == ctx.slot {
-        ctx.reply.buf.capacity()
+fn client_line(ctx: &Ctx<'_>, argv: &Argv<'_>, slot: usize, out: &mut String) {
+    let (extra_out, argv_bytes) = if slot == ctx.slot {
+        (ctx.reply.buf.capacity(), argv.iter().map(<[u8]>::len).sum())
     } else {
-        0
+        (0, 0)
     };
-    client_info_line(ctx.srv, slot, extra_out, out);
+    client_info_line_argv(ctx.srv, slot, extra_out, argv_bytes, out);
 }
 
-pub fn cmd_client_info(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+pub fn cmd_client_info(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let mut s = String::new();
-    client_line(ctx, ctx.slot, &mut s);
+    client_line(ctx, argv, ctx.slot, &mut s);
     ctx.reply.verbatim(s.as_bytes());
 }
 
@@ -646,7 +668,7 @@ pub fn cmd_client_list(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         .map(|(s, _)| s)
         .collect();
     for slot in slots {
-        client_line(ctx, slot, &mut s);
+        client_line(ctx, argv, slot, &mut s);
     }
     ctx.reply.verbatim(s.as_bytes());
 }
