@@ -187,6 +187,8 @@ pub struct Config {
     pub maxmemory_eviction_tenacity: u32,
     /// Evicted values are freed on the lazy-free thread and logged as UNLINK.
     pub lazyfree_lazy_eviction: bool,
+    /// FLUSHALL and FLUSHDB without SYNC or ASYNC free in the background.
+    pub lazyfree_lazy_user_flush: bool,
     /// `maxmemory-clients`: the clients' memory above which the largest client is closed.
     pub maxmemory_clients: ClientsMemoryLimit,
     /// `tracking-table-max-keys`: keys the client-side caching table may remember before
@@ -366,6 +368,7 @@ impl Default for Config {
             maxmemory_samples: 5,
             maxmemory_eviction_tenacity: 10,
             lazyfree_lazy_eviction: false,
+            lazyfree_lazy_user_flush: false,
             maxmemory_clients: ClientsMemoryLimit::Bytes(0),
             tracking_table_max_keys: 1_000_000,
             protected_mode: true,
@@ -849,6 +852,16 @@ pub static PARAMS: &[Param] = &[
         get: |c| yn(c.lazyfree_lazy_eviction),
         set: |c, v| {
             c.lazyfree_lazy_eviction = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "lazyfree-lazy-user-flush",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.lazyfree_lazy_user_flush),
+        set: |c, v| {
+            c.lazyfree_lazy_user_flush = yes_no(one(v))?;
             Ok(())
         },
     },

@@ -400,3 +400,67 @@ fn client_info_fields_and_kill_filters_match_redis() {
         same(&mut a, &mut b, args);
     }
 }
+
+fn lazyfreed(c: &mut Raw) -> i64 {
+    let info = text(&c.cmd_str(&["INFO", "memory"]));
+    info.split("\r\n")
+        .find_map(|l| l.strip_prefix("lazyfreed_objects:"))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn lazyfree_lazy_user_flush_makes_plain_flushes_asynchronous() {
+    let (ours, redis) = pair();
+    let (mut a, mut b) = conns(&ours, &redis, false);
+    same(
+        &mut a,
+        &mut b,
+        &["CONFIG", "GET", "lazyfree-lazy-user-flush"],
+    );
+    same(
+        &mut a,
+        &mut b,
+        &["CONFIG", "SET", "lazyfree-lazy-user-flush", "maybe"],
+    );
+    let fill = |c: &mut Raw| {
+        let mut cmd = vec!["MSET".to_string()];
+        for i in 0..2000 {
+            cmd.push(format!("key:{i}"));
+            cmd.push("v".into());
+        }
+        let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        assert_eq!(c.cmd_str(&args), Reply::ok());
+    };
+    let wait_freed = |c: &mut Raw, want_more_than: i64| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while lazyfreed(c) <= want_more_than {
+            assert!(std::time::Instant::now() < deadline, "never freed lazily");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    for c in [&mut a, &mut b] {
+        fill(c);
+        assert_eq!(c.cmd_str(&["FLUSHALL"]), Reply::ok());
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(
+            lazyfreed(c),
+            0,
+            "a plain FLUSHALL frees in place by default"
+        );
+        assert_eq!(
+            c.cmd_str(&["CONFIG", "SET", "lazyfree-lazy-user-flush", "yes"]),
+            Reply::ok()
+        );
+        fill(c);
+        assert_eq!(c.cmd_str(&["FLUSHDB"]), Reply::ok());
+        wait_freed(c, 0);
+        let before = lazyfreed(c);
+        fill(c);
+        // SYNC still frees in place.
+        assert_eq!(c.cmd_str(&["FLUSHALL", "SYNC"]), Reply::ok());
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(lazyfreed(c), before);
+    }
+}

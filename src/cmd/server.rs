@@ -212,10 +212,11 @@ pub fn cmd_dbsize(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     ctx.reply.int(n);
 }
 
-/// FLUSHDB/FLUSHALL's optional ASYNC|SYNC. Ok(true) = async.
+/// FLUSHDB/FLUSHALL's optional ASYNC|SYNC (none: `lazyfree-lazy-user-flush`). Ok(true) =
+/// async.
 fn flush_mode(ctx: &mut Ctx<'_>, argv: &Argv<'_>) -> Result<bool, ()> {
     match argv.len() {
-        1 => Ok(false),
+        1 => Ok(ctx.srv.config.lazyfree_lazy_user_flush),
         2 if eq(argv.get(1), "ASYNC") => Ok(true),
         2 if eq(argv.get(1), "SYNC") => Ok(false),
         _ => {
