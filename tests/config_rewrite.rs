@@ -326,3 +326,70 @@ fn info_names_the_config_file() {
     }
     let _ = Path::new(&path);
 }
+
+/// A CONFIG GET reply as sorted pairs (Redis answers in its hash table's order).
+fn pairs(r: Reply) -> Vec<(Reply, Reply)> {
+    let mut v = match r {
+        Reply::Array(Some(items)) => items
+            .chunks(2)
+            .map(|p| (p[0].clone(), p[1].clone()))
+            .collect::<Vec<_>>(),
+        Reply::Map(m) => m,
+        other => panic!("{other:?}"),
+    };
+    v.sort_by(|a, b| format!("{:?}", a.0).cmp(&format!("{:?}", b.0)));
+    v
+}
+
+#[test]
+fn config_get_and_set_with_several_arguments_match_redis() {
+    let ours = common::Server::start(&[]);
+    let redis = common::Server::start_redis(&[]);
+    for resp3 in [false, true] {
+        let (mut a, mut b) = (ours.raw(), redis.raw());
+        if resp3 {
+            a.cmd_str(&["HELLO", "3"]);
+            b.cmd_str(&["HELLO", "3"]);
+        }
+        for args in [
+            &["CONFIG", "GET", "maxmemory", "hz", "maxmemory"][..],
+            &["CONFIG", "GET", "maxmemory*", "slowlog-*"],
+            &["CONFIG", "GET", "nosuch", "HZ"],
+            &["CONFIG", "GET", "lua-time-limit", "busy-reply-threshold"],
+        ] {
+            assert_eq!(
+                pairs(a.cmd_str(args)),
+                pairs(b.cmd_str(args)),
+                "{args:?} resp3 {resp3}"
+            );
+        }
+        for args in [
+            &["CONFIG", "SET", "hz", "15", "slowlog-max-len", "99"][..],
+            &["CONFIG", "SET", "hz", "16", "hz", "17"],
+            &["CONFIG", "SET", "hz", "18", "nosuch", "1"],
+            &["CONFIG", "SET", "hz", "19", "slowlog-max-len", "x"],
+            &["CONFIG", "SET", "hz", "20", "databases", "1"],
+            &["CONFIG", "SET", "hz", "21", "slowlog-max-len"],
+            &["CONFIG", "SET", "HZ", "22", "maxmemory", "1mb"],
+            &["CONFIG", "SET", "maxmemory-policy", "nosuch"],
+            &[
+                "CONFIG",
+                "SET",
+                "lua-time-limit",
+                "100",
+                "busy-reply-threshold",
+                "200",
+            ],
+            &["CONFIG", "SET", "maxmemory", "0"],
+        ] {
+            assert_eq!(a.cmd_str(args), b.cmd_str(args), "{args:?}");
+            // All or nothing: the values afterwards agree too.
+            let get = ["CONFIG", "GET", "hz", "slowlog-max-len", "maxmemory"];
+            assert_eq!(
+                pairs(a.cmd_str(&get)),
+                pairs(b.cmd_str(&get)),
+                "after {args:?}"
+            );
+        }
+    }
+}

@@ -790,21 +790,34 @@ pub fn cmd_config_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
 }
 
 pub fn cmd_config_get(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let mut found: Vec<(&'static str, String)> = Vec::new();
+    // Names are unique without regard to case; a plain name (no glob character) is answered
+    // under the name as given, as Redis's direct lookup does.
+    let mut found: Vec<(Vec<u8>, String)> = Vec::new();
+    let seen = |found: &[(Vec<u8>, String)], n: &[u8]| {
+        found.iter().any(|(f, _)| f.eq_ignore_ascii_case(n))
+    };
     for i in 2..argv.len() {
         let pat = argv.get(i);
+        if !pat.iter().any(|c| matches!(c, b'*' | b'?' | b'[')) {
+            if let Some(p) = crate::config::find_param(pat) {
+                if !seen(&found, pat) {
+                    found.push((pat.to_vec(), (p.get)(&ctx.srv.config)));
+                }
+            }
+            continue;
+        }
         for p in crate::config::PARAMS {
-            if found.iter().any(|(n, _)| *n == p.name) {
+            if seen(&found, p.name.as_bytes()) {
                 continue;
             }
             if crate::util::glob::glob_match(pat, p.name.as_bytes(), true) {
-                found.push((p.name, (p.get)(&ctx.srv.config)));
+                found.push((p.name.as_bytes().to_vec(), (p.get)(&ctx.srv.config)));
             }
         }
     }
     ctx.reply.map(found.len());
     for (n, v) in found {
-        ctx.reply.bulk(n.as_bytes());
+        ctx.reply.bulk(&n);
         ctx.reply.bulk(v.as_bytes());
     }
 }
