@@ -393,3 +393,18 @@ fn config_get_and_set_with_several_arguments_match_redis() {
         }
     }
 }
+
+#[test]
+fn a_rewrite_that_cannot_write_fails_with_redis_error() {
+    let template = "port {PORT}\nbind 127.0.0.1\nsave \"\"\n";
+    let ours = start(&common::ringkv_bin(), "gone-ours", template, None);
+    let redis = start(&common::redis_bin(), "gone-redis", template, None);
+    for s in [&ours, &redis] {
+        // The file's directory disappears: no temporary file can be made beside it.
+        std::fs::remove_dir_all(&s.dir).unwrap();
+        assert_eq!(
+            s.raw().cmd_str(&["CONFIG", "REWRITE"]),
+            Reply::Error("ERR Rewriting config file: No such file or directory".into())
+        );
+    }
+}

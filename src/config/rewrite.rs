@@ -18,6 +18,7 @@
 use super::{Config, ObufLimit, PARAMS};
 use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
 /// The line above the settings CONFIG REWRITE appends (Redis's REDIS_CONFIG_REWRITE_SIGNATURE).
@@ -317,9 +318,11 @@ pub fn rewrite_file(path: &Path, c: &Config) -> std::io::Result<()> {
     for attempt in 0..16u32 {
         let nonce = std::process::id() ^ attempt.wrapping_mul(0x9e37_79b9) ^ now_nanos();
         let candidate = dir.join(format!("{base}.{nonce:08x}"));
+        // Redis's mode for a rewritten file: 0644 less the umask (which `open` applies).
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(0o644)
             .open(&candidate)
         {
             Ok(f) => {
@@ -336,7 +339,6 @@ pub fn rewrite_file(path: &Path, c: &Config) -> std::io::Result<()> {
     let res = (|| {
         f.write_all(content.as_bytes())?;
         f.sync_all()?;
-        // Redis's mode for a rewritten file (0644 less the umask, which `open` applied).
         std::fs::rename(&tmp_path, path)?;
         std::fs::File::open(dir)?.sync_all()
     })();
