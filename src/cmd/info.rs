@@ -115,9 +115,18 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             );
         }
         "clients" => {
+            // The largest input and output buffers among the clients now (Redis keeps the
+            // largest of the last seconds; ringkv's buffers shrink back when drained, so
+            // the current ones are what is held). One pass over the connections.
+            let (mut max_in, mut max_out) = (0usize, 0usize);
+            for (_, c) in srv.conns.iter().filter(|(_, c)| !c.closed) {
+                let input = c.inbuf.as_ref().map_or(c.inbuf_away_bytes, Vec::capacity);
+                max_in = max_in.max(input);
+                max_out = max_out.max(c.out.capacity());
+            }
             let _ = write!(
                 s,
-                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:{}\r\nclients_in_timeout_table:{}\r\n",
+                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{max_in}\r\nclient_recent_max_output_buffer:{max_out}\r\nblocked_clients:{}\r\ntracking_clients:{}\r\nclients_in_timeout_table:{}\r\n",
                 srv.connected_clients(),
                 srv.config.clients_max,
                 srv.blocking.blocked_count(),
