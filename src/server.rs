@@ -732,6 +732,7 @@ impl Server {
             return InputLeft::None;
         };
         conn.inbuf_away_bytes = inbuf.capacity();
+        conn.inbuf_running_len = inbuf.len();
         let mut out = std::mem::take(&mut conn.out);
         let mut parser = std::mem::take(&mut conn.parser);
         let mut more = false;
@@ -829,6 +830,7 @@ impl Server {
         }
         let conn = &mut self.conns[slot];
         conn.inbuf = Some(inbuf);
+        conn.inbuf_running_len = 0;
         conn.out = out;
         conn.parser = parser;
         if obuf_over {

@@ -318,7 +318,9 @@ fn client_info_fields_and_kill_filters_match_redis() {
         let lb = fields(text(&b.cmd_str(&["CLIENT", "INFO"])).trim_end());
         let names = |l: &[(String, String)]| l.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
         assert_eq!(names(&la), names(&lb), "CLIENT INFO field names");
-        for k in ["argv-mem", "multi", "events", "obl", "oll", "cmd", "flags"] {
+        for k in [
+            "argv-mem", "qbuf", "multi", "events", "obl", "oll", "cmd", "flags",
+        ] {
             let va = &la.iter().find(|(n, _)| n == k).unwrap().1;
             let vb = &lb.iter().find(|(n, _)| n == k).unwrap().1;
             assert_eq!(va, vb, "CLIENT INFO {k} (resp3 {resp3})");

@@ -552,8 +552,12 @@ fn client_info_line_argv(
         psub,
         ssub,
         queued,
-        qbuf,
-        c.inbuf.as_ref().map_or(0, |b| b.capacity() - b.len()),
+        // The running client's buffer is away while its commands run: its batch counts.
+        qbuf.max(c.inbuf_running_len),
+        c.inbuf.as_ref().map_or(
+            c.inbuf_away_bytes.saturating_sub(c.inbuf_running_len),
+            |b| b.capacity() - b.len()
+        ),
         multi_mem,
         // The reply buffer (Redis's rbs), and its use (rbp: it grew to its peak use).
         c.out.capacity().max(extra_out),
