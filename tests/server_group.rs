@@ -292,9 +292,41 @@ fn client_reply_off_still_delivers_pubsub_pushes_as_redis_7_0() {
             "{}",
             srv.bin
         );
-        // SKIP drops the next reply only.
         sub.send(b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n");
         assert_eq!(sub.read_reply(), Reply::ok(), "{}", srv.bin);
+    }
+}
+
+#[test]
+fn client_reply_off_and_skip_keep_subscribe_confirmations_and_invalidations() {
+    let (ours, redis) = pair();
+    for resp3 in [false, true] {
+        let (mut a, mut b) = conns(&ours, &redis, resp3);
+        let mut got: Vec<Vec<Reply>> = Vec::new();
+        for c in [&mut a, &mut b] {
+            let mut seen = Vec::new();
+            c.send(b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n");
+            // Dropped: the reply of a plain command and of a refused SUBSCRIBE.
+            c.send(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$9\r\nSUBSCRIBE\r\n");
+            // Kept: the confirmations.
+            c.send(b"*3\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n$1\r\nb\r\n");
+            seen.push(c.read_reply());
+            seen.push(c.read_reply());
+            c.send(b"*2\r\n$11\r\nUNSUBSCRIBE\r\n$1\r\na\r\n");
+            seen.push(c.read_reply());
+            if resp3 {
+                // SKIP: the next reply is dropped, not a confirmation.
+                c.send(b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n");
+                seen.push(c.read_reply());
+                c.send(b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n");
+                c.send(b"*2\r\n$10\r\nPSUBSCRIBE\r\n$2\r\np*\r\n");
+                seen.push(c.read_reply());
+                c.send(b"*1\r\n$4\r\nPING\r\n");
+                seen.push(c.read_reply());
+            }
+            got.push(seen);
+        }
+        assert_eq!(got[0], got[1], "resp3 {resp3}");
     }
 }
 

@@ -14,7 +14,9 @@
 //! (`Server::housekeeping`, `evict::perform`).
 //!
 //! CLIENT REPLY OFF drops every later reply of the client until CLIENT REPLY ON; SKIP drops
-//! the reply of the next command only. `Server::process_input` applies it after each command
+//! the reply of the next command only. Pushes are not replies and still arrive, as in
+//! Redis 7.0.15: Pub/Sub messages, tracking invalidations and the confirmations of the
+//! subscribe commands. `Server::process_input` applies it after each command
 //! (`after_command`).
 
 use super::args::arg_i64;
@@ -95,11 +97,25 @@ pub fn cmd_client_reply(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 /// the reply if CLIENT REPLY says so, and moves SKIP on by one command.
 #[cold]
 pub(crate) fn after_command(srv: &mut Server, slot: usize, out: &mut Vec<u8>, start: usize) {
+    // The confirmations of (P|S)(UN)SUBSCRIBE are pushes, which CLIENT REPLY does not hold
+    // back (Redis 7.0.15's CLIENT_PUSHING); an error reply of those commands is a reply.
+    let pushed = out.get(start).is_some_and(|&b| b != b'-')
+        && matches!(
+            srv.all_commands[srv.current_cmd].name,
+            "subscribe"
+                | "psubscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "punsubscribe"
+                | "sunsubscribe"
+        );
     let c = &mut srv.conns[slot];
     match c.reply_mode {
-        reply_mode::OFF => out.truncate(start),
+        reply_mode::OFF if !pushed => out.truncate(start),
         reply_mode::SKIP => {
-            out.truncate(start);
+            if !pushed {
+                out.truncate(start);
+            }
             c.reply_mode = reply_mode::ON;
         }
         reply_mode::SKIP_NEXT => c.reply_mode = reply_mode::SKIP,
@@ -150,7 +166,6 @@ pub(crate) fn postpone(srv: &mut Server, slot: usize) {
     srv.pause.postpone(slot, generation);
 }
 
-/// Ends the pause and lets the postponed clients go on, in the order they were stopped.
 /// Whether lookups may delete expired keys: not while anything is paused (Redis 7.0 pauses
 /// expiry under WRITE and ALL). Applied at each start and end of a pause, and re-applied on
 /// every tick (`check_end`) so a database replaced meanwhile follows too.
@@ -161,6 +176,7 @@ pub fn apply_expiry_pause(srv: &mut Server) {
     }
 }
 
+/// Ends the pause and lets the postponed clients go on, in the order they were stopped.
 pub fn unpause(srv: &mut Server) {
     let waiting = srv.pause.end();
     apply_expiry_pause(srv);
