@@ -5,8 +5,10 @@
 //! name, in the same section and order; tests/info.rs compares the names with a live
 //! redis-server and lists the fields left out, each with its reason. A few fields are
 //! ringkv's own (`ringkv_version`, `expired_keys_active`, `auth_failures`, `busy_poll_hits`).
-//! Sections are chosen as Redis 7.0 chooses them: none or `default`, `all` (no
-//! commandstats/latencystats... as Redis), `everything`, or any list of names, in any case.
+//! Sections are chosen as Redis 7.0 chooses them: none or `default` (all but commandstats
+//! and latencystats), `all` and `everything` (every section: ringkv has no module-made
+//! ones), or any list of names and of those words, in any case; an unknown name adds
+//! nothing.
 
 use super::server::REDIS_VERSION;
 use super::Ctx;
