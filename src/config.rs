@@ -206,6 +206,9 @@ pub struct Config {
     pub save_params: Vec<(u64, u64)>,
     /// enable-debug-command: "no", "yes" or "local".
     pub enable_debug_command: &'static str,
+    /// enable-protected-configs: whether CONFIG SET may change the protected settings
+    /// (`PROTECTED_PARAMS`): "no", "yes" or "local" (from loopback or a Unix socket).
+    pub enable_protected_configs: &'static str,
     /// Collection encodings switch at these sizes, as Redis's (see `types`).
     pub list_max_listpack_size: i32,
     /// `list-compress-depth`: plain nodes kept at each end of a new list, the rest
@@ -393,6 +396,7 @@ impl Default for Config {
             // until saves run in the background (a scheduled SAVE blocks the loop).
             save_params: Vec::new(),
             enable_debug_command: "no",
+            enable_protected_configs: "no",
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             hash_max_listpack_entries: 512,
@@ -1236,6 +1240,16 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "enable-protected-configs",
+        mutable: false,
+        values: 1,
+        get: |c| c.enable_protected_configs.into(),
+        set: |c, v| {
+            c.enable_protected_configs = no_yes_local(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
         name: "enable-debug-command",
         mutable: false,
         values: 1,
@@ -1341,6 +1355,20 @@ fn parse_save(v: &[&[u8]]) -> Result<Vec<(u64, u64)>, String> {
         .chunks_exact(2)
         .map(|p| Ok((num(p[0])?, num(p[1])?)))
         .collect()
+}
+
+/// Settings CONFIG SET changes only when `enable-protected-configs` allows it (Redis 7.0's
+/// PROTECTED_CONFIG: where files are written). The config file and flags set them freely.
+pub const PROTECTED_PARAMS: &[&str] = &["dir", "dbfilename"];
+
+/// "no", "yes" or "local", as the enable-* settings take them.
+fn no_yes_local(v: &[u8]) -> Result<&'static str, String> {
+    match v.to_ascii_lowercase().as_slice() {
+        b"no" => Ok("no"),
+        b"yes" => Ok("yes"),
+        b"local" => Ok("local"),
+        _ => Err("argument(s) must be one of the following: no, yes, local".into()),
+    }
 }
 
 pub fn find_param(name: &[u8]) -> Option<&'static Param> {

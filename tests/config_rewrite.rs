@@ -381,6 +381,10 @@ fn config_get_and_set_with_several_arguments_match_redis() {
                 "200",
             ],
             &["CONFIG", "SET", "maxmemory", "0"],
+            &["CONFIG", "SET", "DATABASES", "1"],
+            &["CONFIG", "SET", "hz", "23", "dir", "/tmp"],
+            &["CONFIG", "SET", "DBFILENAME", "x.rdb"],
+            &["CONFIG", "SET", "enable-protected-configs", "yes"],
         ] {
             assert_eq!(a.cmd_str(args), b.cmd_str(args), "{args:?}");
             // All or nothing: the values afterwards agree too.
@@ -406,5 +410,25 @@ fn a_rewrite_that_cannot_write_fails_with_redis_error() {
             s.raw().cmd_str(&["CONFIG", "REWRITE"]),
             Reply::Error("ERR Rewriting config file: No such file or directory".into())
         );
+    }
+}
+
+#[test]
+fn protected_settings_need_enable_protected_configs() {
+    for local in ["yes", "local"] {
+        let ours = common::Server::start(&["--enable-protected-configs", local]);
+        let redis = common::Server::start_redis(&["--enable-protected-configs", local]);
+        for s in [&ours, &redis] {
+            let mut c = s.raw();
+            let dir = std::env::temp_dir().canonicalize().unwrap();
+            let d = dir.display().to_string();
+            assert_eq!(c.cmd_str(&["CONFIG", "SET", "dir", &d]), Reply::ok(), "{}", s.bin);
+            assert_eq!(get(&mut c, "dir"), d);
+            assert_eq!(
+                c.cmd_str(&["CONFIG", "SET", "dbfilename", "other.rdb"]),
+                Reply::ok()
+            );
+            assert_eq!(get(&mut c, "enable-protected-configs"), local);
+        }
     }
 }

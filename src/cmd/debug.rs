@@ -302,6 +302,9 @@ pub fn cmd_bgsave(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         Ok(()) => ctx.reply.simple("Background saving started"),
         Err(e) => {
             log::warn!("Can't save in background: {e}");
+            // A save that could not start failed, as Redis's failed fork: writes may now be
+            // refused (`stop-writes-on-bgsave-error`).
+            ctx.srv.rdb.last_ok = false;
             ctx.err("ERR");
         }
     }
@@ -385,9 +388,10 @@ const DEBUG_HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-/// enable-debug-command: "local" allows Unix sockets and loopback clients.
-fn debug_allowed(ctx: &mut Ctx<'_>) -> bool {
-    match ctx.srv.config.enable_debug_command {
+/// An enable-* setting's verdict for the running client (Redis's allowProtectedAction):
+/// "yes" allows, "local" allows Unix sockets and loopback clients, "no" refuses.
+pub(crate) fn protected_action_allowed(ctx: &mut Ctx<'_>, setting: &str) -> bool {
+    match setting {
         "yes" => true,
         "local" => {
             // Redis's islocalClient: a Unix socket, or exactly 127.0.0.1 or ::1.
@@ -397,6 +401,11 @@ fn debug_allowed(ctx: &mut Ctx<'_>) -> bool {
         }
         _ => false,
     }
+}
+
+fn debug_allowed(ctx: &mut Ctx<'_>) -> bool {
+    let setting = ctx.srv.config.enable_debug_command;
+    protected_action_allowed(ctx, setting)
 }
 
 pub fn cmd_debug(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {

@@ -852,9 +852,18 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             return;
         }
         seen.push(p.name);
+        // These two name the setting as the client wrote it, as Redis does.
+        let given = String::from_utf8_lossy(name).into_owned();
         if !p.mutable {
-            ctx.err(&format!("ERR CONFIG SET failed (possibly related to argument '{}') - can't set immutable config", p.name));
+            ctx.err(&format!("ERR CONFIG SET failed (possibly related to argument '{given}') - can't set immutable config"));
             return;
+        }
+        if crate::config::PROTECTED_PARAMS.contains(&p.name) {
+            let setting = ctx.srv.config.enable_protected_configs;
+            if !super::debug::protected_action_allowed(ctx, setting) {
+                ctx.err(&format!("ERR CONFIG SET failed (possibly related to argument '{given}') - can't set protected config"));
+                return;
+            }
         }
         let v = argv.get(i + 1);
         let vals: Vec<&[u8]> = if p.values < 0 {
