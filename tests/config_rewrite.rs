@@ -422,7 +422,12 @@ fn protected_settings_need_enable_protected_configs() {
             let mut c = s.raw();
             let dir = std::env::temp_dir().canonicalize().unwrap();
             let d = dir.display().to_string();
-            assert_eq!(c.cmd_str(&["CONFIG", "SET", "dir", &d]), Reply::ok(), "{}", s.bin);
+            assert_eq!(
+                c.cmd_str(&["CONFIG", "SET", "dir", &d]),
+                Reply::ok(),
+                "{}",
+                s.bin
+            );
             assert_eq!(get(&mut c, "dir"), d);
             assert_eq!(
                 c.cmd_str(&["CONFIG", "SET", "dbfilename", "other.rdb"]),

@@ -12,7 +12,13 @@ use std::time::Duration;
 fn pair() -> (Server, Server) {
     (
         Server::start(&["--enable-debug-command", "yes"]),
-        Server::start_redis(&["--enable-debug-command", "yes"]),
+        // With MODULE LOAD/UNLOAD allowed, Redis's failures are the ones ringkv's mirror.
+        Server::start_redis(&[
+            "--enable-debug-command",
+            "yes",
+            "--enable-module-command",
+            "yes",
+        ]),
     )
 }
 
@@ -102,7 +108,8 @@ fn module_commands_match_redis_and_say_modules_are_not_supported() {
         ] {
             same(&mut a, &mut b, args);
         }
-        // Redis refuses these unless enable-module-command is on; ringkv has no modules.
+        same(&mut a, &mut b, &["MODULE", "UNLOAD", "x"]);
+        // Redis fails to load the file; ringkv says why it cannot load any.
         for args in [
             &["MODULE", "LOAD", "/tmp/x.so"][..],
             &[
@@ -496,5 +503,35 @@ fn lazyfree_lazy_user_flush_makes_plain_flushes_asynchronous() {
         assert_eq!(c.cmd_str(&["FLUSHALL", "SYNC"]), Reply::ok());
         std::thread::sleep(Duration::from_millis(100));
         assert_eq!(lazyfreed(c), before);
+    }
+}
+
+#[test]
+fn raw_resp_bytes_of_the_new_replies_match_redis() {
+    let (ours, redis) = pair();
+    for resp3 in [false, true] {
+        let (mut a, mut b) = conns(&ours, &redis, resp3);
+        for cmd in [
+            &b"*1\r\n$6\r\nLOLWUT\r\n"[..],
+            b"*3\r\n$6\r\nLOLWUT\r\n$7\r\nVERSION\r\n$1\r\nx\r\n",
+            b"*2\r\n$6\r\nMODULE\r\n$4\r\nLIST\r\n",
+            b"*3\r\n$6\r\nMODULE\r\n$6\r\nUNLOAD\r\n$1\r\nx\r\n",
+            b"*3\r\n$5\r\nDEBUG\r\n$8\r\nPROTOCOL\r\n$6\r\nbignum\r\n",
+            b"*3\r\n$5\r\nDEBUG\r\n$8\r\nPROTOCOL\r\n$6\r\nattrib\r\n",
+            b"*3\r\n$5\r\nDEBUG\r\n$8\r\nPROTOCOL\r\n$8\r\nverbatim\r\n",
+            b"*2\r\n$6\r\nCONFIG\r\n$7\r\nREWRITE\r\n",
+            b"*4\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$2\r\nHZ\r\n$2\r\nhz\r\n",
+            b"*2\r\n$4\r\nINFO\r\n$7\r\nmodules\r\n",
+            b"*2\r\n$4\r\nINFO\r\n$5\r\nnosuch\r\n",
+        ] {
+            a.send(cmd);
+            b.send(cmd);
+            assert_eq!(
+                String::from_utf8_lossy(&a.read_reply_bytes()),
+                String::from_utf8_lossy(&b.read_reply_bytes()),
+                "{} resp3 {resp3}",
+                String::from_utf8_lossy(cmd)
+            );
+        }
     }
 }
