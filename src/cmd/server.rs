@@ -952,13 +952,21 @@ pub fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     ctx.reply.ok();
 }
 
+/// The `user ...` lines CONFIG REWRITE writes for the ACL users (none while `aclfile` is
+/// set). There are no ACL users yet.
+fn config_user_lines(_srv: &crate::server::Server) -> Vec<String> {
+    // ACL: `acl::config_user_lines` provides these lines (one per user, as ACL LIST shows).
+    Vec::new()
+}
+
 /// CONFIG REWRITE: the running configuration written back into the file the server was
 /// started with (`config::rewrite`).
 pub fn cmd_config_rewrite(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     let Some(path) = ctx.srv.config.config_file.clone() else {
         return ctx.err("ERR The server is running without a config file");
     };
-    match crate::config::rewrite::rewrite_file(&path, &ctx.srv.config) {
+    let users = config_user_lines(ctx.srv);
+    match crate::config::rewrite::rewrite_file(&path, &ctx.srv.config, &users) {
         Ok(()) => {
             log::info!("CONFIG REWRITE executed with success.");
             ctx.reply.ok();
