@@ -1,5 +1,5 @@
-//! INFO against redis-server 7.0.15: the field names of every section (the fields ringkv
-//! leaves out, and its own, are listed below with their reasons), the sections each form of
+//! INFO against redis-server 7.0.15: the field names of every section and their order (the
+//! fields ringkv leaves out, and its own, are listed below with their reasons), the sections each form of
 //! the command selects, the reply types in RESP2 and RESP3, and the values that must agree
 //! after the same known sequence of commands on two fresh servers (keyspace hits and misses,
 //! errors per code, calls, failed and rejected calls per command, keys), before and after
@@ -179,6 +179,14 @@ fn field_names_per_section_match_redis() {
             .map(|(k, _)| k.as_str())
             .filter(|k| !OURS_ONLY.iter().any(|(s, f)| s == section && f == k))
             .collect();
+        // The fields both have come in the same order.
+        let common_w: Vec<&&str> = want.iter().filter(|f| got.contains(f)).collect();
+        let common_g: Vec<&&str> = got.iter().filter(|f| want.contains(f)).collect();
+        if common_w != common_g {
+            problems.push(format!(
+                "{section}: order {common_g:?} vs Redis {common_w:?}"
+            ));
+        }
         let mut w = want.clone();
         let mut g = got.clone();
         w.sort();
