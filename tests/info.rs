@@ -339,3 +339,37 @@ fn section_selection_and_reply_types_match_redis() {
     assert_eq!(sa["Cluster"], vec![("cluster_enabled".into(), "0".into())]);
     assert!(sa["Modules"].is_empty());
 }
+
+#[test]
+fn errorstats_count_the_errors_of_blocked_commands_as_redis() {
+    let ours = Server::start(&[]);
+    let redis = Server::start_redis(&[]);
+    let mut stats = Vec::new();
+    for s in [&ours, &redis] {
+        let (mut a, mut b) = (s.raw(), s.raw());
+        let id = match a.cmd_str(&["CLIENT", "ID"]) {
+            Reply::Int(n) => n.to_string(),
+            other => panic!("{other:?}"),
+        };
+        // Ended by CLIENT UNBLOCK ... ERROR.
+        a.send(b"*3\r\n$5\r\nBLPOP\r\n$6\r\nnolist\r\n$1\r\n0\r\n");
+        b.wait_blocked(1);
+        assert_eq!(
+            b.cmd_str(&["CLIENT", "UNBLOCK", &id, "ERROR"]),
+            Reply::Int(1)
+        );
+        assert!(matches!(a.read_reply(), Reply::Error(e) if e.starts_with("UNBLOCKED")));
+        // Served with an error: the destination is not a list.
+        b.cmd_str(&["SET", "dst", "x"]);
+        a.send(b"*6\r\n$6\r\nBLMOVE\r\n$3\r\nsrc\r\n$3\r\ndst\r\n$4\r\nLEFT\r\n$5\r\nRIGHT\r\n$1\r\n0\r\n");
+        b.wait_blocked(1);
+        b.cmd_str(&["RPUSH", "src", "e"]);
+        assert!(matches!(a.read_reply(), Reply::Error(e) if e.starts_with("WRONGTYPE")));
+        let (_, sa) = parse(&info_text(&mut b, &["errorstats", "stats"]));
+        stats.push((
+            sa["Errorstats"].clone(),
+            value(&sa, "Stats", "total_error_replies").to_string(),
+        ));
+    }
+    assert_eq!(stats[0], stats[1]);
+}
