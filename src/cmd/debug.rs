@@ -1,6 +1,7 @@
 //! Persistence and debugging commands: SAVE, BGSAVE, LASTSAVE, BGREWRITEAOF, and DEBUG with
 //! the subcommands ringkv implements (DIGEST, DIGEST-VALUE, OBJECT, RELOAD, SLEEP, PROTOCOL,
-//! SET-ACTIVE-EXPIRE, STRINGMATCH-TEST, CHANGE-REPL-ID, LISTPACK, HELP); any other DEBUG
+//! SET-ACTIVE-EXPIRE, STRINGMATCH-TEST, CHANGE-REPL-ID, CONFIG-REWRITE-FORCE-ALL, LISTPACK,
+//! HELP); any other DEBUG
 //! subcommand gets Redis's unknown-subcommand error. Left out: those about Redis's own
 //! internals (JMAP, STRUCTSIZE, MALLCTL, ...) and QUICKLIST-PACKED-THRESHOLD, whose large
 //! "plain" list nodes ringkv's lists do not have. The persistence commands call
@@ -370,6 +371,9 @@ const DEBUG_HELP: &[&str] = &[
     "CHANGE-REPL-ID",
     "    Change the replication IDs of the instance.",
     "    Dangerous: should be used only for testing the replication subsystem.",
+    "CONFIG-REWRITE-FORCE-ALL",
+    "    Like CONFIG REWRITE but writes all configuration options, including",
+    "    keywords not listed in original configuration file or default values.",
     "LISTPACK <key>",
     "    Show low level info about the listpack encoding of <key>.",
     "PROTOCOL <type>",
@@ -464,6 +468,8 @@ pub fn cmd_debug(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         srv.repl.shift_replid(crate::server::random_hex(40));
         srv.repl.clear_replid2();
         ctx.reply.ok();
+    } else if arg_eq(sub, "config-rewrite-force-all") && argc == 2 {
+        debug_config_rewrite_force_all(ctx);
     } else if arg_eq(sub, "listpack") && argc == 3 {
         debug_listpack(ctx, argv.get(2));
     } else {
@@ -472,6 +478,25 @@ pub fn cmd_debug(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         msg.extend_from_slice(name);
         msg.extend_from_slice(b"'. Try DEBUG HELP.");
         ctx.reply.error_bytes(&msg);
+    }
+}
+
+/// DEBUG CONFIG-REWRITE-FORCE-ALL: CONFIG REWRITE writing every setting, defaults included.
+fn debug_config_rewrite_force_all(ctx: &mut Ctx<'_>) {
+    let Some(path) = ctx.srv.config.config_file.clone() else {
+        // Redis's text here (its rewrite is handed no file name: EFAULT).
+        return ctx.err("ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address");
+    };
+    let users = super::server::config_user_lines(ctx.srv);
+    match crate::config::rewrite::rewrite_file(&path, &ctx.srv.config, &users, true) {
+        Ok(()) => ctx.reply.ok(),
+        Err(e) => {
+            let why = e.raw_os_error().map_or_else(
+                || e.to_string(),
+                |n| nix::errno::Errno::from_raw(n).desc().to_string(),
+            );
+            ctx.err(&format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {why}"));
+        }
     }
 }
 

@@ -954,7 +954,7 @@ pub fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
 
 /// The `user ...` lines CONFIG REWRITE writes for the ACL users (none while `aclfile` is
 /// set). There are no ACL users yet.
-fn config_user_lines(_srv: &crate::server::Server) -> Vec<String> {
+pub(crate) fn config_user_lines(_srv: &crate::server::Server) -> Vec<String> {
     // ACL: `acl::config_user_lines` provides these lines (one per user, as ACL LIST shows).
     Vec::new()
 }
@@ -966,7 +966,7 @@ pub fn cmd_config_rewrite(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         return ctx.err("ERR The server is running without a config file");
     };
     let users = config_user_lines(ctx.srv);
-    match crate::config::rewrite::rewrite_file(&path, &ctx.srv.config, &users) {
+    match crate::config::rewrite::rewrite_file(&path, &ctx.srv.config, &users, false) {
         Ok(()) => {
             log::info!("CONFIG REWRITE executed with success.");
             ctx.reply.ok();
