@@ -414,6 +414,17 @@ mod tests {
             &c,
             Path::new("/d"),
             &["user default on nopass ~* &* +@all".into()],
+            false,
+        );
+        // Forced, the settings at their defaults come too (the default bind never).
+        let all = rewrite_content("", &Config::default(), Path::new("/d"), &[], true);
+        assert!(
+            all.contains("\nhz 10\n") && all.contains("\ntimeout 0\n"),
+            "{all}"
+        );
+        assert!(
+            !all.contains("\nbind ") && !all.contains("requirepass"),
+            "{all}"
         );
         assert_eq!(
             out,
