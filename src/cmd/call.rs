@@ -461,10 +461,10 @@ fn run(
     (c.handler)(&mut ctx, argv);
     let failed = ctx.reply.buf.get(start) == Some(&b'-');
     // The error's code, for INFO errorstats (a failure is rare: no cost otherwise).
-    let error_head: [u8; 32] = if failed {
-        error_head(&ctx.reply.buf[start..])
+    let error_head: Option<[u8; 32]> = if failed {
+        Some(error_head(&ctx.reply.buf[start..]))
     } else {
-        [0; 32]
+        None
     };
     if !srv.monitors.is_empty() {
         feed_monitors(srv, slot, c, argv, src);
@@ -520,7 +520,10 @@ fn run(
     st.calls += 1;
     st.usec += us;
     srv.stats.commands_processed += 1;
-    let rejected = failed && count_error_reply(srv, idx, us, &error_head);
+    let rejected = match &error_head {
+        Some(head) => count_error_reply(srv, idx, us, head),
+        None => false,
+    };
     // Latency tracking, as Redis's `call`: every call that ran (not a refused one, not
     // the AOF loader's).
     if srv.config.latency_tracking && !rejected && src != Source::Loading {
