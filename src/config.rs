@@ -6,6 +6,8 @@
 //! missing in another. Values are validated before they are stored: a `Config` always holds
 //! values the server can run with.
 
+pub mod rewrite;
+
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, PartialOrd, Ord)]
@@ -185,6 +187,8 @@ pub struct Config {
     pub maxmemory_eviction_tenacity: u32,
     /// Evicted values are freed on the lazy-free thread and logged as UNLINK.
     pub lazyfree_lazy_eviction: bool,
+    /// FLUSHALL and FLUSHDB without SYNC or ASYNC free in the background.
+    pub lazyfree_lazy_user_flush: bool,
     /// `maxmemory-clients`: the clients' memory above which the largest client is closed.
     pub maxmemory_clients: ClientsMemoryLimit,
     /// `tracking-table-max-keys`: keys the client-side caching table may remember before
@@ -202,6 +206,9 @@ pub struct Config {
     pub save_params: Vec<(u64, u64)>,
     /// enable-debug-command: "no", "yes" or "local".
     pub enable_debug_command: &'static str,
+    /// enable-protected-configs: whether CONFIG SET may change the protected settings
+    /// (`PROTECTED_PARAMS`): "no", "yes" or "local" (from loopback or a Unix socket).
+    pub enable_protected_configs: &'static str,
     /// Collection encodings switch at these sizes, as Redis's (see `types`).
     pub list_max_listpack_size: i32,
     /// `list-compress-depth`: plain nodes kept at each end of a new list, the rest
@@ -243,6 +250,9 @@ pub struct Config {
     /// `latencystats` shows (`latency-tracking-info-percentiles`).
     pub latency_tracking: bool,
     pub latency_tracking_info_percentiles: Vec<f64>,
+    /// The config file the server was started with, as an absolute path (CONFIG REWRITE
+    /// writes it back; INFO `config_file`). Not a parameter: only `load_file` sets it.
+    pub config_file: Option<PathBuf>,
 }
 
 /// `maxmemory-clients`: an amount of memory, or a percentage of `maxmemory` (Redis stores
@@ -361,6 +371,7 @@ impl Default for Config {
             maxmemory_samples: 5,
             maxmemory_eviction_tenacity: 10,
             lazyfree_lazy_eviction: false,
+            lazyfree_lazy_user_flush: false,
             maxmemory_clients: ClientsMemoryLimit::Bytes(0),
             tracking_table_max_keys: 1_000_000,
             protected_mode: true,
@@ -385,6 +396,7 @@ impl Default for Config {
             // until saves run in the background (a scheduled SAVE blocks the loop).
             save_params: Vec::new(),
             enable_debug_command: "no",
+            enable_protected_configs: "no",
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             hash_max_listpack_entries: 512,
@@ -410,6 +422,7 @@ impl Default for Config {
             latency_monitor_threshold_ms: 0,
             latency_tracking: true,
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
+            config_file: None,
         }
     }
 }
@@ -847,6 +860,16 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "lazyfree-lazy-user-flush",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.lazyfree_lazy_user_flush),
+        set: |c, v| {
+            c.lazyfree_lazy_user_flush = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
         name: "maxmemory-clients",
         mutable: true,
         values: 1,
@@ -1217,6 +1240,16 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "enable-protected-configs",
+        mutable: false,
+        values: 1,
+        get: |c| c.enable_protected_configs.into(),
+        set: |c, v| {
+            c.enable_protected_configs = no_yes_local(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
         name: "enable-debug-command",
         mutable: false,
         values: 1,
@@ -1324,6 +1357,20 @@ fn parse_save(v: &[&[u8]]) -> Result<Vec<(u64, u64)>, String> {
         .collect()
 }
 
+/// Settings CONFIG SET changes only when `enable-protected-configs` allows it (Redis 7.0's
+/// PROTECTED_CONFIG: where files are written). The config file and flags set them freely.
+pub const PROTECTED_PARAMS: &[&str] = &["dir", "dbfilename"];
+
+/// "no", "yes" or "local", as the enable-* settings take them.
+fn no_yes_local(v: &[u8]) -> Result<&'static str, String> {
+    match v.to_ascii_lowercase().as_slice() {
+        b"no" => Ok("no"),
+        b"yes" => Ok("yes"),
+        b"local" => Ok("local"),
+        _ => Err("argument(s) must be one of the following: no, yes, local".into()),
+    }
+}
+
 pub fn find_param(name: &[u8]) -> Option<&'static Param> {
     PARAMS
         .iter()
@@ -1366,6 +1413,8 @@ impl Config {
     pub fn load_file(&mut self, path: &std::path::Path) -> Result<(), String> {
         let body = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        // Absolute, as Redis's getAbsolutePath: the server changes directory to `dir` later.
+        self.config_file = Some(std::path::absolute(path).unwrap_or_else(|_| path.into()));
         // Several `save` lines add up (the first replaces the default), as in redis.conf.
         let mut save_seen = false;
         for (n, line) in body.lines().enumerate() {

@@ -5,6 +5,7 @@
 //! `main.rs` (the binary) reads the command line and the config file, sets up logging and
 //! starts the event loop. `config` holds every setting and limit in one table that the file,
 //! the flags and CONFIG GET/SET share; a setting is honoured or refused, never ignored.
+//! `config::rewrite` writes the running settings back into that file (CONFIG REWRITE).
 //!
 //! `event_loop` is the loop turn: it submits to the ring and reaps completions (accepts,
 //! receives, sends, the housekeeping tick, the signal fd, the blocked-client timer), hands each
@@ -37,7 +38,7 @@
 //! journal and its modified keys to WATCH and blocked clients. One file per command family
 //! holds the handlers (`strings`, `bitmaps`, `lists`, `hashes`, `sets`, `zsets`, `geo`, `hll`,
 //! `streams`, `keys`, `expire`, `blocking`, `multi` for transactions, `scripting`, `functions`,
-//! `server`, `debug`). In a family, `op_*`
+//! `server`, `info` for INFO, `lolwut` for LOLWUT and MODULE, `debug`). In a family, `op_*`
 //! functions work on a `Db` and return a value or a `cmd::error::OpError`, knowing nothing of
 //! RESP, and `cmd_*` handlers parse arguments, call the op, write the reply and state what
 //! they changed (`Ctx::propagate`, `Ctx::modified`). `cmd::args` holds the argument helpers

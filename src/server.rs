@@ -99,6 +99,45 @@ pub struct Stats {
     pub ops_sample_idx: usize,
     pub ops_last_count: u64,
     pub ops_last_ms: u64,
+    /// Bytes per second read and written, sampled with the ops (instantaneous_*_kbps).
+    pub net_in_samples: [u64; 16],
+    pub net_out_samples: [u64; 16],
+    pub net_in_last: u64,
+    pub net_out_last: u64,
+    /// Time spent in active expiry passes, and the passes that ran out of time
+    /// (expire_cycle_cpu_milliseconds, expired_time_cap_reached_count).
+    pub expire_cycle_us: u64,
+    pub expired_time_cap_reached: u64,
+    /// Counters kept elsewhere as they stood at the last CONFIG RESETSTAT (INFO shows the
+    /// growth since): lazily freed objects, ms over maxmemory.
+    pub lazyfreed_base: usize,
+    pub eviction_exceeded_base_ms: u64,
+    /// Error replies per error code (the reply's first word), for INFO errorstats; at most
+    /// `ERROR_CODES_MAX` codes (later new codes count in `total_error_replies` only).
+    pub error_codes: std::collections::BTreeMap<Box<[u8]>, u64>,
+}
+
+/// Distinct error codes INFO errorstats keeps (Redis 7.2's ERROR_STATS_NUMBER): a bound on
+/// what a client sending odd errors through scripts could make the server remember.
+pub const ERROR_CODES_MAX: usize = 128;
+
+impl Stats {
+    /// Counts one error reply, `reply` being its RESP bytes from the `-` on: its code is
+    /// its first word when that ends within 32 bytes, else ERR (Redis's afterErrorReply).
+    #[cold]
+    pub fn count_error(&mut self, reply: &[u8]) {
+        self.total_error_replies += 1;
+        let head = &reply[..reply.len().min(32)];
+        let code: &[u8] = match (head.first(), head.iter().position(|&b| b == b' ')) {
+            (Some(b'-'), Some(sp)) => &head[1..sp],
+            _ => b"ERR",
+        };
+        if let Some(n) = self.error_codes.get_mut(code) {
+            *n += 1;
+        } else if self.error_codes.len() < ERROR_CODES_MAX {
+            self.error_codes.insert(code.into(), 1);
+        }
+    }
 }
 
 #[derive(Default, Clone, Copy)]
@@ -140,6 +179,8 @@ pub struct Server {
     pub(crate) cmd_clock_ns: u64,
     /// `commands_processed` at the previous housekeeping tick.
     commands_at_last_tick: u64,
+    /// Active expiry runs (DEBUG SET-ACTIVE-EXPIRE 0 stops it, for tests).
+    pub active_expire_enabled: bool,
     pub next_client_id: u64,
     next_generation: u32,
     pub start_ms: u64,
@@ -246,7 +287,7 @@ pub enum Deletion {
     },
 }
 
-fn random_hex(n: usize) -> String {
+pub(crate) fn random_hex(n: usize) -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut s = String::new();
     let mut i = 0u64;
@@ -355,6 +396,7 @@ impl Server {
             start_instant: Instant::now(),
             cmd_clock_ns: crate::util::mono_ns(),
             commands_at_last_tick: 0,
+            active_expire_enabled: true,
             run_id: random_hex(40),
             repl: crate::repl::ReplState::new(random_hex(40), REPL_BACKLOG_SIZE_DEFAULT),
             shutdown_requested: false,
@@ -781,6 +823,7 @@ impl Server {
             return InputLeft::None;
         };
         conn.inbuf_away_bytes = inbuf.capacity();
+        conn.inbuf_running_len = inbuf.len();
         let mut out = std::mem::take(&mut conn.out);
         let mut parser = std::mem::take(&mut conn.parser);
         let mut more = false;
@@ -865,7 +908,7 @@ impl Server {
                     out.extend_from_slice(b"-ERR ");
                     out.extend_from_slice(e.message_bytes());
                     out.extend_from_slice(b"\r\n");
-                    self.stats.total_error_replies += 1;
+                    self.stats.count_error(b"-ERR ");
                     log::debug!("protocol error from client: {}", e.message());
                     self.conns[slot].close_after_reply = true;
                     break;
@@ -889,6 +932,7 @@ impl Server {
         }
         let conn = &mut self.conns[slot];
         conn.inbuf = Some(inbuf);
+        conn.inbuf_running_len = 0;
         conn.out = out;
         conn.parser = parser;
         if obuf_over {
@@ -1001,6 +1045,16 @@ impl Server {
         s.iter().sum::<u64>() / s.len() as u64
     }
 
+    /// Bytes per second read from (`input`) or written to clients, averaged as the ops.
+    pub fn instantaneous_net_bytes(&self, input: bool) -> u64 {
+        let s = if input {
+            &self.stats.net_in_samples
+        } else {
+            &self.stats.net_out_samples
+        };
+        s.iter().sum::<u64>() / s.len() as u64
+    }
+
     pub(crate) fn housekeeping(&mut self) {
         self.tick_count += 1;
         // Debug builds (which the integration tests run) check that the clients' memory
@@ -1028,20 +1082,26 @@ impl Server {
         cmd::pause::check_end(self);
         // No active expiry while clients are paused (Redis 7.0): nothing is deleted in the
         // server's name during a pause.
-        let paused = self.pause.active();
-        // Timed for the latency monitor (`expire-cycle`, the whole pass over every
-        // database, as Redis's activeExpireCycle) only while it is on.
-        let timed = self.config.latency_monitor_threshold_ms != 0 && !paused;
-        let started_ns = if timed { crate::util::mono_ns() } else { 0 };
+        // DEBUG SET-ACTIVE-EXPIRE 0 turns the pass off as well.
+        let paused = self.pause.active() || !self.active_expire_enabled;
+        // Timed (INFO expire_cycle_cpu_milliseconds; the latency monitor's `expire-cycle`,
+        // the whole pass over every database, as Redis's activeExpireCycle).
+        let started_ns = if paused { 0 } else { crate::util::mono_ns() };
         for db in &mut self.dbs {
             if db.expires_len() > 0 && !paused {
                 let n = db.active_expire(now_ms, usize::MAX, deadline);
                 self.stats.expired_keys_active += n as u64;
             }
         }
-        if timed {
+        if !paused {
+            if Instant::now() >= deadline {
+                self.stats.expired_time_cap_reached += 1;
+            }
             let us = crate::util::mono_ns().saturating_sub(started_ns) / 1000;
-            self.latency_sample(crate::latency::Event::ExpireCycle, us);
+            self.stats.expire_cycle_us += us;
+            if self.config.latency_monitor_threshold_ms != 0 {
+                self.latency_sample(crate::latency::Event::ExpireCycle, us);
+            }
         }
         // CONFIG RESETSTAT may have zeroed the counter since the last tick.
         let commands = self
@@ -1086,6 +1146,13 @@ impl Server {
             let ops = self.stats.commands_processed - self.stats.ops_last_count;
             let i = self.stats.ops_sample_idx % self.stats.ops_samples.len();
             self.stats.ops_samples[i] = ops * 1000 / dt.max(1);
+            let st = &mut self.stats;
+            st.net_in_samples[i] =
+                st.net_input_bytes.saturating_sub(st.net_in_last) * 1000 / dt.max(1);
+            st.net_out_samples[i] =
+                st.net_output_bytes.saturating_sub(st.net_out_last) * 1000 / dt.max(1);
+            st.net_in_last = st.net_input_bytes;
+            st.net_out_last = st.net_output_bytes;
             self.stats.ops_sample_idx += 1;
             self.stats.ops_last_count = self.stats.commands_processed;
             self.stats.ops_last_ms = now_ms;

@@ -1360,7 +1360,14 @@ fn failed_save_is_reported_and_blocks_shutdown_unless_forced() {
     let gone = TempDir::new("gone");
     let a = Server::start_bin(
         &common::ringkv_bin(),
-        &["--dir", dir.s(), "--save", "3600 1"],
+        &[
+            "--dir",
+            dir.s(),
+            "--save",
+            "3600 1",
+            "--enable-protected-configs",
+            "yes",
+        ],
     );
     let mut c = a.raw();
     assert_eq!(c.cmd_str(&["CONFIG", "SET", "dir", gone.s()]), Reply::ok());

@@ -560,6 +560,9 @@ fn serve_one(srv: &mut Server, slot: usize, key: &[u8]) -> bool {
     srv.frame = outer;
     srv.journal.end_unit();
     let failed = out.get(start) == Some(&b'-');
+    // The error's first bytes, for INFO errorstats (`Stats::count_error`).
+    let error_head: Option<Vec<u8>> =
+        failed.then(|| out[start..out.len().min(start + 32)].to_vec());
     srv.conns[slot].out = out;
     if srv.journal.idle() && srv.journal.has_published() {
         srv.publish_effects(Some(slot));
@@ -569,7 +572,7 @@ fn serve_one(srv: &mut Server, slot: usize, key: &[u8]) -> bool {
         return false;
     }
     srv.blocking.detach(slot, &b);
-    count_call(srv, b.cmd_idx, failed, b.run_us);
+    count_call(srv, b.cmd_idx, error_head.as_deref(), b.run_us);
     super::slowlog::completed(srv, slot, b.slow);
     srv.conns[slot].mode = crate::net::conn::Mode::Normal;
     srv.resume_client(slot);
@@ -578,7 +581,8 @@ fn serve_one(srv: &mut Server, slot: usize, key: &[u8]) -> bool {
 
 /// The blocked command's stats, counted when it completes (as Redis's
 /// `updateStatsOnUnblock`).
-fn count_call(srv: &mut Server, cmd_idx: usize, failed: bool, run_us: u64) {
+fn count_call(srv: &mut Server, cmd_idx: usize, error: Option<&[u8]>, run_us: u64) {
+    let failed = error.is_some();
     // Its latency is the time it ran before blocking (the wait is not run time).
     if srv.config.latency_tracking {
         super::call::record_latency(srv, cmd_idx, run_us);
@@ -589,8 +593,8 @@ fn count_call(srv: &mut Server, cmd_idx: usize, failed: bool, run_us: u64) {
             st.failed_calls += 1;
         }
     }
-    if failed {
-        srv.stats.total_error_replies += 1;
+    if let Some(e) = error {
+        srv.stats.count_error(e);
     }
     srv.stats.commands_processed += 1;
 }
@@ -611,7 +615,7 @@ pub fn unblock(srv: &mut Server, slot: usize, why: Unblock) -> bool {
     let mut reply = Reply::new(&mut conn.out, conn.resp3);
     if why == Unblock::ClientError {
         reply.error(ERR_UNBLOCKED);
-        srv.stats.total_error_replies += 1;
+        srv.stats.count_error(b"-UNBLOCKED ");
     } else {
         timeout_reply(&mut reply);
     }

@@ -310,20 +310,22 @@ fn refuse(
     src: Source,
 ) {
     let e = refusal_text(srv, c, r, src);
-    srv.stats.total_error_replies += 1;
     srv.cmd_stats[idx].rejected_calls += 1;
     if src == Source::Script {
         // The script's error, not its client's: no transaction or tracking state to touch.
+        srv.stats.count_error(format!("-{e}").as_bytes());
         reply.error(&e);
         return;
     }
     if c.flags & flags::EXEC != 0 {
         multi::discard(srv, slot);
+        srv.stats.count_error(b"-EXECABORT ");
         let why = e.strip_prefix("ERR ").unwrap_or(&e);
         reply.error(&format!(
             "EXECABORT Transaction discarded because of: {why}"
         ));
     } else {
+        srv.stats.count_error(format!("-{e}").as_bytes());
         multi::flag_error(srv, slot);
         reply.error(&e);
     }
@@ -335,7 +337,7 @@ fn refuse(
 /// Answers a command that does not exist.
 #[cold]
 fn unknown(srv: &mut Server, slot: usize, msg: &[u8], reply: &mut Reply<'_>, src: Source) {
-    srv.stats.total_error_replies += 1;
+    srv.stats.count_error(b"-ERR ");
     if src == Source::Script {
         // A script's unknown command or subcommand: one text for both, as Redis's.
         reply.error("ERR Unknown Redis command called from script");
@@ -458,6 +460,12 @@ fn run(
     };
     (c.handler)(&mut ctx, argv);
     let failed = ctx.reply.buf.get(start) == Some(&b'-');
+    // The error's code, for INFO errorstats (a failure is rare: no cost otherwise).
+    let error_head: Option<[u8; 32]> = if failed {
+        Some(error_head(&ctx.reply.buf[start..]))
+    } else {
+        None
+    };
     if !srv.monitors.is_empty() {
         feed_monitors(srv, slot, c, argv, src);
     }
@@ -512,7 +520,10 @@ fn run(
     st.calls += 1;
     st.usec += us;
     srv.stats.commands_processed += 1;
-    let rejected = failed && count_error_reply(srv, idx, us);
+    let rejected = match &error_head {
+        Some(head) => count_error_reply(srv, idx, us, head),
+        None => false,
+    };
     // Latency tracking, as Redis's `call`: every call that ran (not a refused one, not
     // the AOF loader's).
     if srv.config.latency_tracking && !rejected && src != Source::Loading {
@@ -586,12 +597,12 @@ pub enum ReplyError {
 /// Counts an error reply of command `idx` (which `run` counted as a call of `us` µs);
 /// true if it was a refusal, not a call.
 #[cold]
-fn count_error_reply(srv: &mut Server, idx: usize, us: u64) -> bool {
+fn count_error_reply(srv: &mut Server, idx: usize, us: u64, head: &[u8; 32]) -> bool {
     let st = &mut srv.cmd_stats[idx];
     match std::mem::take(&mut srv.reply_error) {
         ReplyError::Failed => {
             st.failed_calls += 1;
-            srv.stats.total_error_replies += 1;
+            srv.stats.count_error(head);
             false
         }
         ReplyError::Counted => false,
@@ -600,10 +611,19 @@ fn count_error_reply(srv: &mut Server, idx: usize, us: u64) -> bool {
             st.usec -= us;
             srv.stats.commands_processed -= 1;
             st.rejected_calls += 1;
-            srv.stats.total_error_replies += 1;
+            srv.stats.count_error(head);
             true
         }
     }
+}
+
+/// The first 32 bytes of an error reply (all `Stats::count_error` looks at).
+#[cold]
+fn error_head(reply: &[u8]) -> [u8; 32] {
+    let mut head = [0u8; 32];
+    let n = reply.len().min(32);
+    head[..n].copy_from_slice(&reply[..n]);
+    head
 }
 
 /// What follows a command while the journal records, someone watches or is blocked, or

@@ -1,6 +1,10 @@
 //! Persistence and debugging commands: SAVE, BGSAVE, LASTSAVE, BGREWRITEAOF, and DEBUG with
-//! the subcommands ringkv implements (DIGEST, DIGEST-VALUE, OBJECT, RELOAD, SLEEP, HELP); any
-//! other DEBUG subcommand gets Redis's unknown-subcommand error. The persistence commands call
+//! the subcommands ringkv implements (DIGEST, DIGEST-VALUE, OBJECT, RELOAD, SLEEP, PROTOCOL,
+//! SET-ACTIVE-EXPIRE, STRINGMATCH-TEST, CHANGE-REPL-ID, CONFIG-REWRITE-FORCE-ALL, LISTPACK,
+//! HELP); any other DEBUG
+//! subcommand gets Redis's unknown-subcommand error. Left out: those about Redis's own
+//! internals (JMAP, STRUCTSIZE, MALLCTL, ...) and QUICKLIST-PACKED-THRESHOLD, whose large
+//! "plain" list nodes ringkv's lists do not have. The persistence commands call
 //! the server's wrappers (`server::persistence`) around `persist`.
 //!
 //! DEBUG DIGEST is Redis 7.0's `computeDatasetDigest`, bit for bit, so the same data gives the
@@ -299,6 +303,9 @@ pub fn cmd_bgsave(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         Ok(()) => ctx.reply.simple("Background saving started"),
         Err(e) => {
             log::warn!("Can't save in background: {e}");
+            // A save that could not start failed, as Redis's failed fork: writes may now be
+            // refused (`stop-writes-on-bgsave-error`).
+            ctx.srv.rdb.last_ok = false;
             ctx.err("ERR");
         }
     }
@@ -361,15 +368,34 @@ const DEBUG_HELP: &[&str] = &[
     "      existing RDB file.",
     "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
     "      file to the database.",
+    "CHANGE-REPL-ID",
+    "    Change the replication IDs of the instance.",
+    "    Dangerous: should be used only for testing the replication subsystem.",
+    "CONFIG-REWRITE-FORCE-ALL",
+    "    Like CONFIG REWRITE but writes all configuration options, including",
+    "    keywords not listed in original configuration file or default values.",
+    "LISTPACK <key>",
+    "    Show low level info about the listpack encoding of <key>.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
+    "STRINGMATCH-TEST",
+    "    Run a fuzz tester against the stringmatchlen() function.",
     "HELP",
     "    Prints this help.",
 ];
 
-/// enable-debug-command: "local" allows Unix sockets and loopback clients.
-fn debug_allowed(ctx: &mut Ctx<'_>) -> bool {
-    match ctx.srv.config.enable_debug_command {
+/// An enable-* setting's verdict for the running client (Redis's allowProtectedAction):
+/// "yes" allows, "local" allows Unix sockets and loopback clients, "no" refuses.
+pub(crate) fn protected_action_allowed(ctx: &mut Ctx<'_>, setting: &str) -> bool {
+    match setting {
         "yes" => true,
         "local" => {
             // Redis's islocalClient: a Unix socket, or exactly 127.0.0.1 or ::1.
@@ -379,6 +405,11 @@ fn debug_allowed(ctx: &mut Ctx<'_>) -> bool {
         }
         _ => false,
     }
+}
+
+fn debug_allowed(ctx: &mut Ctx<'_>) -> bool {
+    let setting = ctx.srv.config.enable_debug_command;
+    protected_action_allowed(ctx, setting)
 }
 
 pub fn cmd_debug(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
@@ -419,6 +450,28 @@ pub fn cmd_debug(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         ctx.reply.ok();
     } else if arg_eq(sub, "reload") {
         debug_reload(ctx, argv);
+    } else if arg_eq(sub, "protocol") && argc == 3 {
+        debug_protocol(ctx, argv.get(2));
+    } else if arg_eq(sub, "set-active-expire") && argc == 3 {
+        // atoi: anything but a number starting with a non-zero digit turns it off.
+        ctx.srv.active_expire_enabled = atoi(argv.get(2)) != 0;
+        ctx.reply.ok();
+    } else if arg_eq(sub, "stringmatch-test") && argc == 2 {
+        stringmatch_test();
+        ctx.reply
+            .simple("Apparently Redis did not crash: test passed");
+    } else if arg_eq(sub, "change-repl-id") && argc == 2 {
+        // A new history: new replication id, no previous one (Redis's changeReplicationId
+        // and clearReplicationId2).
+        log::warn!("Changing replication IDs after receiving DEBUG change-repl-id");
+        let srv = &mut *ctx.srv;
+        srv.repl.shift_replid(crate::server::random_hex(40));
+        srv.repl.clear_replid2();
+        ctx.reply.ok();
+    } else if arg_eq(sub, "config-rewrite-force-all") && argc == 2 {
+        debug_config_rewrite_force_all(ctx);
+    } else if arg_eq(sub, "listpack") && argc == 3 {
+        debug_listpack(ctx, argv.get(2));
     } else {
         let name = c_str_max(sub, 128);
         let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
@@ -426,6 +479,190 @@ pub fn cmd_debug(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         msg.extend_from_slice(b"'. Try DEBUG HELP.");
         ctx.reply.error_bytes(&msg);
     }
+}
+
+/// DEBUG CONFIG-REWRITE-FORCE-ALL: CONFIG REWRITE writing every setting, defaults included.
+fn debug_config_rewrite_force_all(ctx: &mut Ctx<'_>) {
+    let Some(path) = ctx.srv.config.config_file.clone() else {
+        // Redis's text here (its rewrite is handed no file name: EFAULT).
+        return ctx.err("ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address");
+    };
+    let users = super::server::config_user_lines(ctx.srv);
+    match crate::config::rewrite::rewrite_file(&path, &ctx.srv.config, &users, true) {
+        Ok(()) => ctx.reply.ok(),
+        Err(e) => {
+            let why = e.raw_os_error().map_or_else(
+                || e.to_string(),
+                |n| nix::errno::Errno::from_raw(n).desc().to_string(),
+            );
+            ctx.err(&format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {why}"));
+        }
+    }
+}
+
+/// C's atoi: optional blanks and sign, then digits up to the first non-digit (0 if none).
+fn atoi(a: &[u8]) -> i64 {
+    let s = std::str::from_utf8(a).unwrap_or("").trim_start();
+    let (neg, rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let digits: String = rest
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .take(18)
+        .collect();
+    let n: i64 = digits.parse().unwrap_or(0);
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
+/// DEBUG PROTOCOL <type>: Redis's fixed test value of each reply type, for client tests
+/// (RESP2 gets each type's RESP2 form; a push there is an error, as in Redis).
+fn debug_protocol(ctx: &mut Ctx<'_>, kind: &[u8]) {
+    const BIG: &[u8] = b"1234567999999999999999999999999999999";
+    let resp3 = ctx.reply.resp3;
+    let r = &mut ctx.reply;
+    let k = kind.to_ascii_lowercase();
+    match k.as_slice() {
+        b"string" => r.bulk(b"Hello World"),
+        b"integer" => r.int(12345),
+        // Redis's literal, not pi.
+        #[allow(clippy::approx_constant)]
+        b"double" => r.double(3.141),
+        b"bignum" => {
+            if resp3 {
+                r.buf.push(b'(');
+                r.buf.extend_from_slice(BIG);
+                r.buf.extend_from_slice(b"\r\n");
+            } else {
+                r.bulk(BIG);
+            }
+        }
+        b"null" => r.null(),
+        b"array" | b"set" => {
+            if k == b"set" {
+                r.set(3);
+            } else {
+                r.array(3);
+            }
+            for j in 0..3 {
+                r.int(j);
+            }
+        }
+        b"map" => {
+            r.map(3);
+            for j in 0..3 {
+                r.int(j);
+                r.bool(j == 1);
+            }
+        }
+        b"attrib" => {
+            // RESP2 has no attributes: only the reply that follows.
+            if resp3 {
+                r.buf.extend_from_slice(b"|1\r\n");
+                r.bulk(b"key-popularity");
+                r.array(2);
+                r.bulk(b"key:123");
+                r.int(90);
+            }
+            r.bulk(b"Some real reply following the attribute");
+        }
+        b"push" => {
+            if !resp3 {
+                return ctx.err("ERR RESP2 is not supported by this command");
+            }
+            r.push(2);
+            r.bulk(b"server-cpu-usage");
+            r.int(42);
+            r.bulk(b"Some real reply following the push reply");
+        }
+        b"verbatim" => r.verbatim(b"This is a verbatim\nstring"),
+        b"true" => r.bool(true),
+        b"false" => r.bool(false),
+        _ => ctx.err(
+            "ERR Wrong protocol type name. Please use one of the following: \
+             string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+        ),
+    }
+}
+
+/// DEBUG STRINGMATCH-TEST: the glob matcher fed random patterns and strings (Redis's
+/// stringmatchlen fuzzer): it must return, whatever the input.
+fn stringmatch_test() {
+    const ROUNDS: usize = 100_000;
+    const ALPHABET: &[u8] = b"*?[]^-\\abc";
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d ^ crate::util::mono_ns();
+    let mut next = move || {
+        // xorshift64: cheap and good enough to shake the matcher.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut pat = Vec::with_capacity(32);
+    let mut text = Vec::with_capacity(32);
+    for _ in 0..ROUNDS {
+        pat.clear();
+        text.clear();
+        let (pl, tl) = (next() % 32, next() % 32);
+        for _ in 0..pl {
+            pat.push(ALPHABET[(next() % ALPHABET.len() as u64) as usize]);
+        }
+        for _ in 0..tl {
+            text.push((next() % 256) as u8);
+        }
+        std::hint::black_box(crate::util::glob::glob_match(&pat, &text, false));
+    }
+}
+
+/// DEBUG LISTPACK <key>: a listpack-encoded value's entries written to the log (Redis prints
+/// them on stdout), then Redis's status reply.
+fn debug_listpack(ctx: &mut Ctx<'_>, key: &[u8]) {
+    let now_ms = ctx.now_ms;
+    let shared = shared_integers(ctx);
+    let Some(info) = op_object(ctx.db(), key, shared, now_ms) else {
+        return ctx.err("ERR no such key");
+    };
+    if info.encoding != "listpack" {
+        return ctx.err("ERR Not a listpack encoded object.");
+    }
+    let Some(v) = ctx.db().peek(key, now_ms) else {
+        return ctx.err("ERR no such key");
+    };
+    let mut entries: Vec<Vec<u8>> = Vec::new();
+    match v {
+        Value::Hash(h) => h.for_each(|f, val| {
+            entries.push(f.to_vec());
+            entries.push(val.to_vec());
+        }),
+        Value::ZSet(z) => {
+            for (m, score) in z.iter_from(0, false) {
+                entries.push(m.to_vec());
+                entries.push(fmt_g17(score).into_bytes());
+            }
+        }
+        Value::List(l) => entries.extend(l.iter().map(|e| e.to_vec())),
+        _ => {}
+    }
+    let mut w = LpWriter::new();
+    for e in &entries {
+        w.push(e);
+    }
+    let bytes = w.finish().len();
+    log::info!(
+        "{{total bytes {bytes}}} {{num entries {}}} of key {}",
+        entries.len(),
+        String::from_utf8_lossy(key)
+    );
+    for (i, e) in entries.iter().enumerate() {
+        log::info!("{{entry {i}}} {}", String::from_utf8_lossy(e));
+    }
+    ctx.reply.simple("Listpack structure printed on stdout");
 }
 
 /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, flush, load back.

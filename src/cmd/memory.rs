@@ -101,38 +101,38 @@ pub fn cmd_memory_usage(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 /// Per-database overheads (MEMORY STATS `db.N`).
-struct DbOverhead {
+pub(crate) struct DbOverhead {
     index: usize,
     main: usize,
     expires: usize,
 }
 
 /// The figures MEMORY STATS and DOCTOR read (Redis's `redisMemOverhead`).
-struct Overhead {
-    peak: usize,
-    total: usize,
-    startup: usize,
-    clients_normal: usize,
-    aof_buffer: usize,
-    lua_caches: usize,
-    functions_caches: usize,
-    dbs: Vec<DbOverhead>,
-    overhead_total: usize,
-    keys: usize,
-    bytes_per_key: usize,
-    dataset: i64,
-    dataset_perc: f32,
-    peak_perc: f32,
-    allocator_allocated: usize,
-    allocator_active: usize,
-    allocator_resident: usize,
-    rss: usize,
-    clients: usize,
-    scripts: usize,
+pub(crate) struct Overhead {
+    pub(crate) peak: usize,
+    pub(crate) total: usize,
+    pub(crate) startup: usize,
+    pub(crate) clients_normal: usize,
+    pub(crate) aof_buffer: usize,
+    pub(crate) lua_caches: usize,
+    pub(crate) functions_caches: usize,
+    pub(crate) dbs: Vec<DbOverhead>,
+    pub(crate) overhead_total: usize,
+    pub(crate) keys: usize,
+    pub(crate) bytes_per_key: usize,
+    pub(crate) dataset: i64,
+    pub(crate) dataset_perc: f32,
+    pub(crate) peak_perc: f32,
+    pub(crate) allocator_allocated: usize,
+    pub(crate) allocator_active: usize,
+    pub(crate) allocator_resident: usize,
+    pub(crate) rss: usize,
+    pub(crate) clients: usize,
+    pub(crate) scripts: usize,
 }
 
 impl Overhead {
-    fn of(ctx: &Ctx<'_>) -> Overhead {
+    pub(crate) fn of(ctx: &Ctx<'_>) -> Overhead {
         let srv = &*ctx.srv;
         let total = srv.used_memory() as usize;
         let startup = crate::alloc::startup();
@@ -189,11 +189,11 @@ impl Overhead {
         }
     }
 
-    fn ratio(a: usize, b: usize) -> f32 {
+    pub(crate) fn ratio(a: usize, b: usize) -> f32 {
         a as f32 / b.max(1) as f32
     }
 
-    fn diff(a: usize, b: usize) -> i64 {
+    pub(crate) fn diff(a: usize, b: usize) -> i64 {
         a as i64 - b as i64
     }
 }

@@ -8,11 +8,15 @@
 //! in the client's input, unparsed further, and the client runs nothing until the pause
 //! ends (its time passes, `check_end` on the loop's tick, or CLIENT UNPAUSE); then the
 //! postponed clients run again in the order they were stopped. Monitors (replicas for
-//! Redis) are never paused. While paused, active expiry and eviction do not run, so no
-//! deletion is made in the server's name (`Server::housekeeping`, `evict::perform`).
+//! Redis) are never paused. While paused, active expiry and eviction do not run, and a lookup
+//! that meets an expired key answers as if it were gone without deleting it (`Db`'s
+//! `expiry_paused`), so no deletion is made or propagated in the server's name
+//! (`Server::housekeeping`, `evict::perform`).
 //!
 //! CLIENT REPLY OFF drops every later reply of the client until CLIENT REPLY ON; SKIP drops
-//! the reply of the next command only. `Server::process_input` applies it after each command
+//! the reply of the next command only. Pushes are not replies and still arrive, as in
+//! Redis 7.0.15: Pub/Sub messages, tracking invalidations and the confirmations of the
+//! subscribe commands. `Server::process_input` applies it after each command
 //! (`after_command`).
 
 use super::args::arg_i64;
@@ -59,6 +63,7 @@ pub fn cmd_client_pause(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     };
     let end = ctx.srv.now_ms.saturating_add(ms as u64);
     ctx.srv.pause.start(end, kind);
+    apply_expiry_pause(ctx.srv);
     ctx.reply.ok();
 }
 
@@ -92,11 +97,25 @@ pub fn cmd_client_reply(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 /// the reply if CLIENT REPLY says so, and moves SKIP on by one command.
 #[cold]
 pub(crate) fn after_command(srv: &mut Server, slot: usize, out: &mut Vec<u8>, start: usize) {
+    // The confirmations of (P|S)(UN)SUBSCRIBE are pushes, which CLIENT REPLY does not hold
+    // back (Redis 7.0.15's CLIENT_PUSHING); an error reply of those commands is a reply.
+    let pushed = out.get(start).is_some_and(|&b| b != b'-')
+        && matches!(
+            srv.all_commands[srv.current_cmd].name,
+            "subscribe"
+                | "psubscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "punsubscribe"
+                | "sunsubscribe"
+        );
     let c = &mut srv.conns[slot];
     match c.reply_mode {
-        reply_mode::OFF => out.truncate(start),
+        reply_mode::OFF if !pushed => out.truncate(start),
         reply_mode::SKIP => {
-            out.truncate(start);
+            if !pushed {
+                out.truncate(start);
+            }
             c.reply_mode = reply_mode::ON;
         }
         reply_mode::SKIP_NEXT => c.reply_mode = reply_mode::SKIP,
@@ -147,9 +166,20 @@ pub(crate) fn postpone(srv: &mut Server, slot: usize) {
     srv.pause.postpone(slot, generation);
 }
 
+/// Whether lookups may delete expired keys: not while anything is paused (Redis 7.0 pauses
+/// expiry under WRITE and ALL). Applied at each start and end of a pause, and re-applied on
+/// every tick (`check_end`) so a database replaced meanwhile follows too.
+pub fn apply_expiry_pause(srv: &mut Server) {
+    let paused = srv.pause.active();
+    for db in &mut srv.dbs {
+        db.expiry_paused = paused;
+    }
+}
+
 /// Ends the pause and lets the postponed clients go on, in the order they were stopped.
 pub fn unpause(srv: &mut Server) {
     let waiting = srv.pause.end();
+    apply_expiry_pause(srv);
     for (slot, generation) in waiting {
         let Some(c) = srv.conns.get_mut(slot) else {
             continue;
@@ -167,4 +197,5 @@ pub fn check_end(srv: &mut Server) {
     if srv.pause.active() && srv.now_ms >= srv.pause.end_ms {
         unpause(srv);
     }
+    apply_expiry_pause(srv);
 }

@@ -212,10 +212,11 @@ pub fn cmd_dbsize(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     ctx.reply.int(n);
 }
 
-/// FLUSHDB/FLUSHALL's optional ASYNC|SYNC. Ok(true) = async.
+/// FLUSHDB/FLUSHALL's optional ASYNC|SYNC (none: `lazyfree-lazy-user-flush`). Ok(true) =
+/// async.
 fn flush_mode(ctx: &mut Ctx<'_>, argv: &Argv<'_>) -> Result<bool, ()> {
     match argv.len() {
-        1 => Ok(false),
+        1 => Ok(ctx.srv.config.lazyfree_lazy_user_flush),
         2 if eq(argv.get(1), "ASYNC") => Ok(true),
         2 if eq(argv.get(1), "SYNC") => Ok(false),
         _ => {
@@ -476,6 +477,18 @@ pub(crate) fn client_info_line(
     extra_out: usize,
     out: &mut String,
 ) {
+    client_info_line_argv(srv, slot, extra_out, 0, out);
+}
+
+/// `client_info_line` with `argv_bytes`, the bytes of the arguments of the command the
+/// client is running (Redis's `argv-mem`; only the caller runs one).
+fn client_info_line_argv(
+    srv: &crate::server::Server,
+    slot: usize,
+    extra_out: usize,
+    argv_bytes: usize,
+    out: &mut String,
+) {
     let c = &srv.conns[slot];
     let now = srv.now_ms;
     let qbuf = c.query_len();
@@ -525,7 +538,7 @@ pub(crate) fn client_info_line(
     }
     let _ = writeln!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir={} resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={argv_bytes} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -539,12 +552,26 @@ pub(crate) fn client_info_line(
         psub,
         ssub,
         queued,
-        qbuf,
-        c.inbuf.as_ref().map_or(0, |b| b.capacity() - b.len()),
+        // The running client's buffer is away while its commands run: its batch counts.
+        qbuf.max(c.inbuf_running_len),
+        c.inbuf.as_ref().map_or(
+            c.inbuf_away_bytes.saturating_sub(c.inbuf_running_len),
+            |b| b.capacity() - b.len()
+        ),
         multi_mem,
-        c.inbuf.as_ref().map_or(0, |b| b.capacity()),
+        // The reply buffer (Redis's rbs), and its use (rbp: it grew to its peak use).
+        c.out.capacity().max(extra_out),
+        c.out.capacity().max(extra_out),
+        // Replies waiting for the socket (one buffer: no reply list, so oll is 0).
+        c.out.len(),
         c.out.capacity(),
         c.memory_bytes(extra_out),
+        // Writable interest while output waits to be sent, as Redis's `events`.
+        if c.out.is_empty() && !c.send_inflight {
+            "r"
+        } else {
+            "rw"
+        },
         c.last_cmd,
         c.tracking.as_deref().map_or(-1, |t| t.redirect_id() as i64),
         if c.resp3 { 3 } else { 2 },
@@ -553,18 +580,18 @@ pub(crate) fn client_info_line(
 
 /// `client_info_line` for a client of this command's listing: the caller's own output
 /// buffer is the one the reply is being written to.
-fn client_line(ctx: &Ctx<'_>, slot: usize, out: &mut String) {
-    let extra_out = if slot == ctx.slot {
-        ctx.reply.buf.capacity()
+fn client_line(ctx: &Ctx<'_>, argv: &Argv<'_>, slot: usize, out: &mut String) {
+    let (extra_out, argv_bytes) = if slot == ctx.slot {
+        (ctx.reply.buf.capacity(), argv.iter().map(<[u8]>::len).sum())
     } else {
-        0
+        (0, 0)
     };
-    client_info_line(ctx.srv, slot, extra_out, out);
+    client_info_line_argv(ctx.srv, slot, extra_out, argv_bytes, out);
 }
 
-pub fn cmd_client_info(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+pub fn cmd_client_info(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let mut s = String::new();
-    client_line(ctx, ctx.slot, &mut s);
+    client_line(ctx, argv, ctx.slot, &mut s);
     ctx.reply.verbatim(s.as_bytes());
 }
 
@@ -646,7 +673,7 @@ pub fn cmd_client_list(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         .map(|(s, _)| s)
         .collect();
     for slot in slots {
-        client_line(ctx, slot, &mut s);
+        client_line(ctx, argv, slot, &mut s);
     }
     ctx.reply.verbatim(s.as_bytes());
 }
@@ -748,281 +775,6 @@ pub fn cmd_client_kill(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.reply.int(victims.len() as i64);
 }
 
-// ---- INFO ------------------------------------------------------------------------------
-
-fn human(bytes: u64) -> String {
-    let b = bytes as f64;
-    if b < 1024.0 {
-        format!("{bytes}B")
-    } else if b < 1024.0 * 1024.0 {
-        format!("{:.2}K", b / 1024.0)
-    } else if b < 1024.0 * 1024.0 * 1024.0 {
-        format!("{:.2}M", b / (1024.0 * 1024.0))
-    } else {
-        format!("{:.2}G", b / (1024.0 * 1024.0 * 1024.0))
-    }
-}
-
-fn cpu_times() -> (f64, f64) {
-    match nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF) {
-        Ok(u) => {
-            let s = u.system_time();
-            let us = u.user_time();
-            (
-                s.tv_sec() as f64 + s.tv_usec() as f64 / 1e6,
-                us.tv_sec() as f64 + us.tv_usec() as f64 / 1e6,
-            )
-        }
-        Err(_) => (0.0, 0.0),
-    }
-}
-
-const SECTIONS_DEFAULT: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "modules",
-    "errorstats",
-    "cluster",
-    "keyspace",
-];
-const SECTIONS_ALL: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "modules",
-    "commandstats",
-    "errorstats",
-    "latencystats",
-    "cluster",
-    "keyspace",
-];
-
-fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
-    let srv = &*ctx.srv;
-    let now = ctx.now_ms;
-    match name {
-        "server" => {
-            let uptime = srv.start_instant.elapsed().as_secs();
-            let uname = nix::sys::utsname::uname().ok();
-            let os = uname
-                .map(|u| {
-                    format!(
-                        "{} {} {}",
-                        u.sysname().to_string_lossy(),
-                        u.release().to_string_lossy(),
-                        u.machine().to_string_lossy()
-                    )
-                })
-                .unwrap_or_default();
-            let port = srv.config.port;
-            let exe = std::env::current_exe()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default();
-            let _ = write!(
-                s,
-                "# Server\r\nredis_version:{REDIS_VERSION}\r\nringkv_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{os}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:io_uring\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{port}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{exe}\r\nconfig_file:\r\nio_threads_active:0\r\n",
-                env!("CARGO_PKG_VERSION"),
-                std::process::id(),
-                srv.run_id,
-                now * 1000,
-                uptime / 86400,
-                srv.hz,
-                srv.config.hz,
-                (now / 1000) & 0xff_ffff,
-            );
-        }
-        "clients" => {
-            let _ = write!(
-                s,
-                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:{}\r\nclients_in_timeout_table:{}\r\n",
-                srv.connected_clients(),
-                srv.config.clients_max,
-                srv.blocking.blocked_count(),
-                srv.tracking.clients(),
-                srv.blocking.timeout_count(),
-            );
-        }
-        "memory" => {
-            let used = srv.used_memory();
-            let rss = crate::alloc::rss();
-            let peak = crate::alloc::peak() as u64;
-            let frag = if used > 0 {
-                rss as f64 / used as f64
-            } else {
-                0.0
-            };
-            let total = nix::sys::sysinfo::sysinfo()
-                .map(|i| i.ram_total())
-                .unwrap_or(0);
-            // The Lua interpreter of EVAL scripts (counted in used_memory too: it allocates
-            // through the server's allocator).
-            let lua = srv.scripts.vm_memory() as u64;
-            // Functions have their own interpreter; Redis sums both into the `_total` and
-            // `used_memory_scripts` fields.
-            let fns = &srv.scripts.functions;
-            let vm_functions = fns.vm_memory() as u64;
-            let scripts_eval = srv.scripts.cache_memory() as u64;
-            let functions_mem = fns.overhead_memory() as u64;
-            let _ = write!(
-                s,
-                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\ntotal_system_memory:{total}\r\ntotal_system_memory_human:{}\r\nused_memory_lua:{lua}\r\nused_memory_vm_eval:{lua}\r\nused_memory_lua_human:{}\r\nused_memory_scripts_eval:{scripts_eval}\r\nnumber_of_cached_scripts:{}\r\nnumber_of_functions:{}\r\nused_memory_vm_functions:{vm_functions}\r\nused_memory_vm_total:{}\r\nused_memory_vm_total_human:{}\r\nused_memory_functions:{functions_mem}\r\nused_memory_scripts:{}\r\nused_memory_scripts_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:{}\r\nmem_clients_slaves:0\r\nmem_clients_normal:{}\r\nmem_aof_buffer:{}\r\nmem_allocator:libc\r\nlazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
-                human(used),
-                human(rss),
-                human(peak),
-                if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 },
-                human(total),
-                human(lua),
-                srv.scripts.cached(),
-                fns.function_count(),
-                lua + vm_functions,
-                human(lua + vm_functions),
-                scripts_eval + functions_mem,
-                human(scripts_eval + functions_mem),
-                srv.config.maxmemory_bytes,
-                human(srv.config.maxmemory_bytes),
-                srv.config.maxmemory_policy.name(),
-                rss as i64 - used as i64,
-                crate::evict::not_counted_bytes(srv),
-                srv.clients_memory_bytes(),
-                srv.aof.buffer_bytes(),
-                srv.lazyfree.pending(),
-                srv.lazyfree.freed(),
-            );
-        }
-        "persistence" => s.push_str(&srv.info_persistence()),
-        "stats" => {
-            let st = &srv.stats;
-            let (exceeded_total_ms, exceeded_current_ms) = srv.evict.exceeded_ms();
-            let _ = write!(
-                s,
-                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nexpired_keys_active:{}\r\nevicted_keys:{}\r\nevicted_clients:{}\r\ntotal_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\ntotal_forks:0\r\ntracking_total_keys:{}\r\ntracking_total_items:{}\r\ntracking_total_prefixes:{}\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\nauth_failures:{}\r\nbusy_poll_hits:{}\r\n",
-                st.connections_received,
-                st.commands_processed,
-                srv.instantaneous_ops(),
-                st.net_input_bytes,
-                st.net_output_bytes,
-                st.rejected_connections,
-                srv.expired_keys(),
-                st.expired_keys_active,
-                srv.evict.evicted_keys,
-                st.evicted_clients,
-                exceeded_total_ms,
-                exceeded_current_ms,
-                st.keyspace_hits,
-                st.keyspace_misses,
-                srv.pubsub.len(crate::pubsub::Kind::Channel),
-                srv.pubsub.len(crate::pubsub::Kind::Pattern),
-                srv.pubsub.len(crate::pubsub::Kind::Shard),
-                srv.tracking.total_keys(),
-                srv.tracking.total_items(),
-                srv.tracking.total_prefixes(),
-                st.unexpected_error_replies,
-                st.total_error_replies,
-                st.auth_failures,
-                st.busy_poll_hits,
-            );
-        }
-        "replication" => {
-            let _ = write!(
-                s,
-                "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n",
-                srv.run_id
-            );
-        }
-        "cpu" => {
-            let (sys, user) = cpu_times();
-            let _ = write!(
-                s,
-                "# CPU\r\nused_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\n"
-            );
-        }
-        "modules" => s.push_str("# Modules\r\n"),
-        "cluster" => s.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
-        "errorstats" => {
-            s.push_str("# Errorstats\r\n");
-        }
-        "commandstats" => {
-            s.push_str("# Commandstats\r\n");
-            for (i, c) in srv.all_commands.iter().enumerate() {
-                let st = &srv.cmd_stats[i];
-                if st.calls == 0 && st.rejected_calls == 0 && st.failed_calls == 0 {
-                    continue;
-                }
-                let per = if st.calls > 0 {
-                    st.usec as f64 / st.calls as f64
-                } else {
-                    0.0
-                };
-                let _ = write!(
-                    s,
-                    "cmdstat_{}:calls={},usec={},usec_per_call={per:.2},rejected_calls={},failed_calls={}\r\n",
-                    c.name, st.calls, st.usec, st.rejected_calls, st.failed_calls
-                );
-            }
-        }
-        "latencystats" => {
-            s.push_str("# Latencystats\r\n");
-            if srv.config.latency_tracking {
-                super::latency::info_latencystats(srv, s);
-            }
-        }
-        "keyspace" => {
-            s.push_str("# Keyspace\r\n");
-            for (i, db) in srv.dbs.iter().enumerate() {
-                if db.is_empty() {
-                    continue;
-                }
-                let _ = write!(
-                    s,
-                    "db{i}:keys={},expires={},avg_ttl={}\r\n",
-                    db.len(),
-                    db.expires_len(),
-                    db.avg_ttl_ms(now)
-                );
-            }
-        }
-        _ => {}
-    }
-}
-
-pub fn cmd_info(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let mut wanted: Vec<&str> = Vec::new();
-    if argv.len() == 1 {
-        wanted.extend_from_slice(SECTIONS_DEFAULT);
-    }
-    for i in 1..argv.len() {
-        let a = String::from_utf8_lossy(argv.get(i)).to_ascii_lowercase();
-        match a.as_str() {
-            "default" => wanted.extend_from_slice(SECTIONS_DEFAULT),
-            "all" | "everything" => wanted.extend_from_slice(SECTIONS_ALL),
-            other => {
-                if let Some(n) = SECTIONS_ALL.iter().find(|s| **s == other) {
-                    wanted.push(n);
-                }
-            }
-        }
-    }
-    let mut s = String::new();
-    for name in SECTIONS_ALL {
-        if wanted.contains(name) {
-            if !s.is_empty() {
-                s.push_str("\r\n");
-            }
-            info_section(ctx, name, &mut s);
-        }
-    }
-    ctx.reply.verbatim(s.as_bytes());
-}
-
 // ---- CONFIG ----------------------------------------------------------------------------
 
 pub fn cmd_config_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
@@ -1034,27 +786,42 @@ pub fn cmd_config_help(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         "    Set the configuration <directive> to <value>.",
         "RESETSTAT",
         "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     ]);
 }
 
 pub fn cmd_config_get(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let mut found: Vec<(&'static str, String)> = Vec::new();
+    // Names are unique without regard to case; a plain name (no glob character) is answered
+    // under the name as given, as Redis's direct lookup does.
+    let mut found: Vec<(Vec<u8>, String)> = Vec::new();
+    let seen = |found: &[(Vec<u8>, String)], n: &[u8]| {
+        found.iter().any(|(f, _)| f.eq_ignore_ascii_case(n))
+    };
     for i in 2..argv.len() {
         let pat = argv.get(i);
+        if !pat.iter().any(|c| matches!(c, b'*' | b'?' | b'[')) {
+            if let Some(p) = crate::config::find_param(pat) {
+                if !seen(&found, pat) {
+                    found.push((pat.to_vec(), (p.get)(&ctx.srv.config)));
+                }
+            }
+            continue;
+        }
         for p in crate::config::PARAMS {
-            if found.iter().any(|(n, _)| *n == p.name) {
+            if seen(&found, p.name.as_bytes()) {
                 continue;
             }
             if crate::util::glob::glob_match(pat, p.name.as_bytes(), true) {
-                found.push((p.name, (p.get)(&ctx.srv.config)));
+                found.push((p.name.as_bytes().to_vec(), (p.get)(&ctx.srv.config)));
             }
         }
     }
     ctx.reply.map(found.len());
     for (n, v) in found {
-        ctx.reply.bulk(n.as_bytes());
+        ctx.reply.bulk(&n);
         ctx.reply.bulk(v.as_bytes());
     }
 }
@@ -1085,9 +852,18 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             return;
         }
         seen.push(p.name);
+        // These two name the setting as the client wrote it, as Redis does.
+        let given = String::from_utf8_lossy(name).into_owned();
         if !p.mutable {
-            ctx.err(&format!("ERR CONFIG SET failed (possibly related to argument '{}') - can't set immutable config", p.name));
+            ctx.err(&format!("ERR CONFIG SET failed (possibly related to argument '{given}') - can't set immutable config"));
             return;
+        }
+        if crate::config::PROTECTED_PARAMS.contains(&p.name) {
+            let setting = ctx.srv.config.enable_protected_configs;
+            if !super::debug::protected_action_allowed(ctx, setting) {
+                ctx.err(&format!("ERR CONFIG SET failed (possibly related to argument '{given}') - can't set protected config"));
+                return;
+            }
         }
         let v = argv.get(i + 1);
         let vals: Vec<&[u8]> = if p.values < 0 {
@@ -1150,9 +926,22 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 pub fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     // The dirty counter is not a statistic (Redis's resetServerStats keeps server.dirty):
     // rdb_changes_since_last_save and the save schedule are measured against it.
-    let dirty = ctx.srv.stats.dirty;
-    ctx.srv.stats = Default::default();
-    ctx.srv.stats.dirty = dirty;
+    let srv = &mut *ctx.srv;
+    let dirty = srv.stats.dirty;
+    srv.stats = Default::default();
+    srv.stats.dirty = dirty;
+    // Counters kept outside `stats`, as Redis's resetServerStats clears them: expired and
+    // evicted keys, delayed fsyncs; lazily freed objects and the time over maxmemory are
+    // shown from here on.
+    for db in &mut srv.dbs {
+        db.expired_keys = 0;
+    }
+    srv.evict.evicted_keys = 0;
+    srv.aof.delayed_fsync = 0;
+    srv.stats.lazyfreed_base = srv.lazyfree.freed();
+    srv.stats.eviction_exceeded_base_ms = srv.evict.exceeded_ms().0;
+    // Not statistics, and kept as Redis keeps them: the slow log and the latency monitor's
+    // events (each has its own RESET).
     for s in &mut ctx.srv.cmd_stats {
         *s = Default::default();
     }
@@ -1161,4 +950,35 @@ pub fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
         *h = None;
     }
     ctx.reply.ok();
+}
+
+/// The `user ...` lines CONFIG REWRITE writes for the ACL users (none while `aclfile` is
+/// set). There are no ACL users yet.
+pub(crate) fn config_user_lines(_srv: &crate::server::Server) -> Vec<String> {
+    // ACL: `acl::config_user_lines` provides these lines (one per user, as ACL LIST shows).
+    Vec::new()
+}
+
+/// CONFIG REWRITE: the running configuration written back into the file the server was
+/// started with (`config::rewrite`).
+pub fn cmd_config_rewrite(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    let Some(path) = ctx.srv.config.config_file.clone() else {
+        return ctx.err("ERR The server is running without a config file");
+    };
+    let users = config_user_lines(ctx.srv);
+    match crate::config::rewrite::rewrite_file(&path, &ctx.srv.config, &users, false) {
+        Ok(()) => {
+            log::info!("CONFIG REWRITE executed with success.");
+            ctx.reply.ok();
+        }
+        Err(e) => {
+            log::warn!("CONFIG REWRITE failed: {e}");
+            // strerror's text, as Redis's reply has it.
+            let why = e.raw_os_error().map_or_else(
+                || e.to_string(),
+                |n| nix::errno::Errno::from_raw(n).desc().to_string(),
+            );
+            ctx.err(&format!("ERR Rewriting config file: {why}"));
+        }
+    }
 }

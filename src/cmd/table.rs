@@ -32,9 +32,9 @@ use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
 use super::{
-    bitmaps, blocking, command, debug, dump, expire, functions, geo, hashes, hll, keys, latency,
-    lists, memory, monitor, multi, pause, pubsub, scripting, server, sets, slowlog, sort, streams,
-    strings, tracking, zsets,
+    bitmaps, blocking, command, debug, dump, expire, functions, geo, hashes, hll, info, keys,
+    latency, lists, lolwut, memory, monitor, multi, pause, pubsub, scripting, server, sets,
+    slowlog, sort, streams, strings, tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -1315,7 +1315,7 @@ pub static COMMANDS: &[Command] = &[
         .since("2.6.0")
         .summary("Replies with the server clock as seconds and microseconds.")
         .complexity("O(1)"),
-    Command::new("info", -1, LOADING | STALE | SENTINEL, server::cmd_info)
+    Command::new("info", -1, LOADING | STALE | SENTINEL, info::cmd_info)
         .acl(acl::SLOW | acl::DANGEROUS)
         .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
         .group(Group::Server)
@@ -1343,6 +1343,19 @@ pub static COMMANDS: &[Command] = &[
         .summary("Groups the commands that read and clear the latency monitor's samples.")
         .complexity("Varies with the subcommand.")
         .subcommands(LATENCY_SUBCOMMANDS),
+    Command::new("lolwut", -1, READONLY | FAST, lolwut::cmd_lolwut)
+        .acl(acl::READ | acl::FAST)
+        .group(Group::Server)
+        .since("5.0.0")
+        .summary("Draws a picture and tells the version the server answers as.")
+        .args(&[integer("version").token("VERSION").optional()]),
+    Command::new("module", -2, 0, server::cmd_container_without_sub)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("4.0.0")
+        .summary("Groups the module commands (ringkv loads no modules).")
+        .complexity("Varies with the subcommand.")
+        .subcommands(MODULE_SUBCOMMANDS),
     Command::new("config", -2, 0, server::cmd_container_without_sub)
         .acl(acl::SLOW)
         .group(Group::Server)
@@ -4046,6 +4059,49 @@ pub static LATENCY_SUBCOMMANDS: &[Command] = &[
         .complexity("O(1)"),
 ];
 
+/// MODULE's subcommands.
+#[rustfmt::skip]
+pub static MODULE_SUBCOMMANDS: &[Command] = &[
+    Command::new("module|list", 2, ADMIN | NOSCRIPT, lolwut::cmd_module_list)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["nondeterministic_output_order"])
+        .group(Group::Server)
+        .since("4.0.0")
+        .summary("Lists the loaded modules: always none.")
+        .complexity("O(1)"),
+    Command::new("module|load", -3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, lolwut::cmd_module_load)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("4.0.0")
+        .summary("Fails: ringkv does not load modules.")
+        .complexity("O(1)")
+        .args(&[string("path"), string("arg").optional().multiple()]),
+    Command::new("module|loadex", -3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, lolwut::cmd_module_load)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("7.0.0")
+        .summary("Fails: ringkv does not load modules.")
+        .complexity("O(1)")
+        .args(&[
+            string("path"),
+            block("configs", &[string("name"), string("value")]).token("CONFIG").optional().multiple().multiple_token(),
+            block("args", &[string("arg")]).token("ARGS").optional().multiple(),
+        ]),
+    Command::new("module|unload", 3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, lolwut::cmd_module_unload)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("4.0.0")
+        .summary("Fails: no module is loaded.")
+        .complexity("O(1)")
+        .args(&[string("name")]),
+    Command::new("module|help", 2, LOADING | STALE, lolwut::cmd_module_help)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("5.0.0")
+        .summary("Lists the MODULE subcommands with a line on each.")
+        .complexity("O(1)"),
+];
+
 /// CONFIG's subcommands.
 #[rustfmt::skip]
 pub static CONFIG_SUBCOMMANDS: &[Command] = &[
@@ -4071,6 +4127,12 @@ pub static CONFIG_SUBCOMMANDS: &[Command] = &[
         .group(Group::Server)
         .since("2.0.0")
         .summary("Zeroes the counters that INFO reports.")
+        .complexity("O(1)"),
+    Command::new("config|rewrite", 2, ADMIN | NOSCRIPT | LOADING | STALE, server::cmd_config_rewrite)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("2.8.0")
+        .summary("Writes the running settings back into the config file the server started with.")
         .complexity("O(1)"),
     Command::new("config|help", 2, LOADING | STALE, server::cmd_config_help)
         .acl(acl::SLOW)

@@ -103,6 +103,10 @@ pub struct Db {
     /// and after active expiry, so it stays short.
     pub log_expired: bool,
     pub expired_log: Vec<Vec<u8>>,
+    /// While clients are paused (CLIENT PAUSE), an expired key looks absent to lookups but
+    /// is not deleted, so nothing is deleted or propagated in the server's name (Redis 7.0's
+    /// expireIfNeeded under a pause). Set by `cmd::pause`.
+    pub expiry_paused: bool,
     /// Keys created so far (wrapping): a command that compares it before and after a write
     /// learns whether the write added its key, which is when Redis's `dbAdd` fires the `new`
     /// keyspace event (`Ctx::notify_new_since`). Counting costs one add on the path that
@@ -232,6 +236,7 @@ impl Db {
             rng_state: seed,
             expired_keys: 0,
             log_expired: false,
+            expiry_paused: false,
             expired_log: Vec::new(),
             keys_created: 0,
             cow: None,
@@ -313,7 +318,9 @@ impl Db {
     fn lookup(&mut self, key: &[u8], now_ms: u64) -> Option<EntryPtr> {
         let e = self.dict.find(key)?;
         if self.is_expired(e, now_ms) {
-            self.reap(e);
+            if !self.expiry_paused {
+                self.reap(e);
+            }
             return None;
         }
         Some(e)
@@ -654,6 +661,7 @@ impl Db {
             rng_state: seed,
             expired_keys: 0,
             log_expired: false,
+            expiry_paused: false,
             expired_log: Vec::new(),
             keys_created: 0,
             cow: None,

@@ -171,6 +171,9 @@ pub struct Conn {
     /// Capacity of the input buffer while it is out of the `Conn` (a receive in flight owns
     /// it, or `process_input` is parsing it), so that its memory still counts.
     pub inbuf_away_bytes: usize,
+    /// Bytes in the input buffer while its commands run (CLIENT LIST's `qbuf` of the
+    /// running client, the read batch as Redis counts it); 0 otherwise.
+    pub inbuf_running_len: usize,
     /// Capacity of the buffer of the send in flight (meaningful while `send_inflight`).
     pub send_buf_bytes: usize,
     /// What this connection last added to the server's clients' memory total
@@ -249,6 +252,7 @@ impl Conn {
             tracking: None,
             no_evict: false,
             inbuf_away_bytes: 0,
+            inbuf_running_len: 0,
             send_buf_bytes: 0,
             mem_counted_bytes: 0,
             monitor: false,
