@@ -489,6 +489,9 @@ pub(crate) fn client_info_line(
     let (sub, psub, ssub) = c.subs.as_deref().map_or((0, 0, 0), |s| {
         (s.channels.len(), s.patterns.len(), s.shard.len())
     });
+    if c.is_replica() {
+        flags.push('S');
+    }
     if c.monitor {
         flags.push('O');
     }
@@ -568,8 +571,8 @@ pub fn cmd_client_info(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     ctx.reply.verbatim(s.as_bytes());
 }
 
-/// A client's class as CLIENT LIST / KILL TYPE name it (Redis's `getClientType`). ringkv
-/// has no replication links yet, so no client is of the master or replica class.
+/// A client's class as CLIENT LIST / KILL TYPE name it (Redis's `getClientType`): an
+/// attached replica is of the replica class (the master class comes with the replica side).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ClientClass {
     Normal,
@@ -595,7 +598,9 @@ impl ClientClass {
     }
 
     fn of(c: &crate::net::conn::Conn) -> ClientClass {
-        if c.subs.is_some() {
+        if c.is_replica() {
+            ClientClass::Replica
+        } else if c.subs.is_some() {
             ClientClass::PubSub
         } else {
             ClientClass::Normal
@@ -904,13 +909,16 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             let (exceeded_total_ms, exceeded_current_ms) = srv.evict.exceeded_ms();
             let _ = write!(
                 s,
-                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nexpired_keys_active:{}\r\nevicted_keys:{}\r\nevicted_clients:{}\r\ntotal_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\ntotal_forks:0\r\ntracking_total_keys:{}\r\ntracking_total_items:{}\r\ntracking_total_prefixes:{}\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\nauth_failures:{}\r\nbusy_poll_hits:{}\r\n",
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nsync_full:{}\r\nsync_partial_ok:{}\r\nsync_partial_err:{}\r\nexpired_keys:{}\r\nexpired_keys_active:{}\r\nevicted_keys:{}\r\nevicted_clients:{}\r\ntotal_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\ntotal_forks:0\r\ntracking_total_keys:{}\r\ntracking_total_items:{}\r\ntracking_total_prefixes:{}\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\nauth_failures:{}\r\nbusy_poll_hits:{}\r\n",
                 st.connections_received,
                 st.commands_processed,
                 srv.instantaneous_ops(),
                 st.net_input_bytes,
                 st.net_output_bytes,
                 st.rejected_connections,
+                srv.repl.primary.sync_full,
+                srv.repl.primary.sync_partial_ok,
+                srv.repl.primary.sync_partial_err,
                 srv.expired_keys(),
                 st.expired_keys_active,
                 srv.evict.evicted_keys,
@@ -931,13 +939,7 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 st.busy_poll_hits,
             );
         }
-        "replication" => {
-            let _ = write!(
-                s,
-                "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n",
-                srv.run_id
-            );
-        }
+        "replication" => crate::repl::primary::info_section(srv, s),
         "cpu" => {
             let (sys, user) = cpu_times();
             let _ = write!(
