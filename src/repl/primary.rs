@@ -75,8 +75,12 @@ pub struct Replica {
     pub ack_time_ms: u64,
     /// When it asked for a full sync (unix ms): the diskless delay counts from here.
     pub wait_since_ms: u64,
-    /// The stream since the snapshot point, released once the snapshot is sent.
+    /// The stream since the snapshot point, released at the replica's first ACK after
+    /// the snapshot (as Redis 7.0 does for a diskless sync: the replica finds the end of the
+    /// snapshot by its last 40 bytes, so nothing may follow them before it has read them).
     pub held: Vec<u8>,
+    /// Online after a snapshot, the stream still held until the first ACK.
+    pub stream_on_ack: bool,
 }
 
 impl Replica {
@@ -216,7 +220,7 @@ pub fn feed_replicas(srv: &mut Server, bytes: &[u8]) {
             continue;
         };
         let pending = match r.state {
-            ReplicaState::Online => {
+            ReplicaState::Online if !r.stream_on_ack => {
                 c.out.extend_from_slice(bytes);
                 if !c.flush_queued {
                     c.flush_queued = true;
@@ -224,7 +228,7 @@ pub fn feed_replicas(srv: &mut Server, bytes: &[u8]) {
                 }
                 c.output_pending(c.out.len())
             }
-            ReplicaState::SendSnapshot => {
+            ReplicaState::SendSnapshot | ReplicaState::Online => {
                 r.held.extend_from_slice(bytes);
                 r.held.len() + c.output_pending(c.out.len())
             }
@@ -276,6 +280,14 @@ pub fn ack(srv: &mut Server, slot: usize, offset: u64) {
             r.ack_offset = offset;
         }
         r.ack_time_ms = now_ms;
+        if r.stream_on_ack {
+            // The replica has read the whole snapshot: the held stream follows.
+            r.stream_on_ack = false;
+            let held = std::mem::take(&mut r.held);
+            let c = &mut srv.conns[slot];
+            c.out.extend_from_slice(&held);
+            srv.touched.push(slot);
+        }
     }
 }
 
@@ -582,6 +594,7 @@ fn start_snapshot(srv: &mut Server) {
     };
     for (i, db) in srv.dbs.iter_mut().enumerate() {
         db.snapshot_begin(i, now_ms);
+        db.snapshot_reserve();
     }
     log::info!(
         "Starting BGSAVE for SYNC with target: replicas sockets (forkless snapshot, {} replicas)",
@@ -660,7 +673,10 @@ fn snapshot_step(srv: &mut Server) -> bool {
         return more;
     }
     for db in srv.dbs.iter_mut() {
-        db.snapshot_end();
+        let keys = db.snapshot_end_keys();
+        if !keys.is_empty() {
+            srv.lazyfree.free(keys);
+        }
     }
     let tail = snap
         .writer
@@ -676,14 +692,14 @@ fn snapshot_step(srv: &mut Server) -> bool {
         let Some(r) = c.replica.as_deref_mut() else {
             continue;
         };
-        let held = std::mem::take(&mut r.held);
         r.state = ReplicaState::Online;
         r.ack_time_ms = now_ms;
         if r.rdb_only {
             // The snapshot only: the connection ends once it is sent.
+            r.held = Vec::new();
             c.close_after_reply = true;
         } else {
-            c.out.extend_from_slice(&held);
+            r.stream_on_ack = true;
         }
         log::info!("Synchronization with replica {name} succeeded");
         srv.touched.push(slot);
