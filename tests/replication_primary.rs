@@ -460,6 +460,41 @@ fn raw_replconf_and_psync_replies() {
         info_int(&mut c, "replication", "repl_backlog_histlen"),
         16384
     );
+
+    // SYNC without `capa eof`: the `$<len>` form (from a snapshot file), then the stream.
+    let mut s = TcpStream::connect(("127.0.0.1", p.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut rd = BufReader::new(s.try_clone().unwrap());
+    s.write_all(b"*1\r\n$4\r\nSYNC\r\n").unwrap();
+    let mut line = String::new();
+    while line.trim().is_empty() {
+        line.clear();
+        rd.read_line(&mut line).unwrap();
+    }
+    assert!(line.starts_with('$'), "{line:?}");
+    let len: usize = line[1..].trim_end().parse().unwrap();
+    let mut rdb = vec![0u8; len];
+    rd.read_exact(&mut rdb).unwrap();
+    assert!(rdb.starts_with(b"REDIS0010"));
+    assert!(rdb.windows(3).any(|w| w == b"big"));
+    assert_eq!(c.cmd_str(&["SET", "later", "2"]), Reply::ok());
+    let want = b"*3\r\n$3\r\nSET\r\n$5\r\nlater\r\n$1\r\n2\r\n";
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(&want[..]) {
+        rd.read_exact(&mut byte).unwrap();
+        got.push(byte[0]);
+        assert!(got.len() < 4096, "{got:?}");
+    }
+    // The filters redis-cli --functions-rdb uses.
+    assert_eq!(
+        c.cmd_str(&["REPLCONF", "rdb-filter-only", "keys"]),
+        Reply::Error("ERR Unsupported rdb-filter-only option: keys".into())
+    );
+    assert_eq!(
+        c.cmd_str(&["REPLCONF", "rdb-filter-only", "functions"]),
+        Reply::ok()
+    );
 }
 
 /// WAIT counts acknowledged replicas, times out with what it has, and with the replica

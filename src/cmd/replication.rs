@@ -62,6 +62,25 @@ pub fn cmd_replconf(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             // Only a replica answers GETACK (with an ACK to its primary), and never with a
             // reply; the replica side handles it on its link.
             return;
+        } else if arg_eq(opt, "rdb-filter-only") {
+            // Include filters, split like arguments; none means everything.
+            let Ok(filters) = crate::config::split_line(&String::from_utf8_lossy(val)) else {
+                ctx.err("ERR Missing rdb-filter-only values");
+                return;
+            };
+            let mut functions_only = false;
+            for f in &filters {
+                if arg_eq(f, "functions") {
+                    functions_only = true;
+                } else {
+                    ctx.err(&format!(
+                        "ERR Unsupported rdb-filter-only option: {}",
+                        String::from_utf8_lossy(f)
+                    ));
+                    return;
+                }
+            }
+            primary::replica_conf(ctx).functions_only = functions_only;
         } else if arg_eq(opt, "rdb-only") {
             match arg_i64(val) {
                 Some(n @ 0..=1) => primary::replica_conf(ctx).rdb_only = n == 1,

@@ -67,6 +67,8 @@ pub struct Replica {
     pub capa_psync2: bool,
     /// `REPLCONF rdb-only 1`: the connection wants the snapshot only (no stream after it).
     pub rdb_only: bool,
+    /// `REPLCONF rdb-filter-only functions`: a snapshot of the function libraries only.
+    pub functions_only: bool,
     pub state: ReplicaState,
     /// Came with SYNC (no +FULLRESYNC line, and no partial resync ever).
     pub old_sync: bool,
@@ -81,6 +83,9 @@ pub struct Replica {
     pub held: Vec<u8>,
     /// Online after a snapshot, the stream still held until the first ACK.
     pub stream_on_ack: bool,
+    /// The `$<len>` form (a replica without `capa eof`): the snapshot file being sent and
+    /// the bytes of it left.
+    bulk: Option<(std::fs::File, u64)>,
 }
 
 impl Replica {
@@ -107,6 +112,9 @@ struct Snapshot {
     mark: [u8; EOF_MARK_LEN],
     /// The database the last record was written under.
     current_db: Option<usize>,
+    /// Some replica lacks `capa eof` (as Redis, the snapshot then goes to a file for every
+    /// replica, and each gets `$<len>` and the file): the temp file and its path.
+    file: Option<(std::fs::File, std::path::PathBuf)>,
 }
 
 /// A client blocked in WAIT.
@@ -481,11 +489,12 @@ pub fn turn(srv: &mut Server) -> bool {
     if srv.repl.primary.snapshot.is_none() && snapshot_due(srv) {
         start_snapshot(srv);
     }
-    let more = if srv.repl.primary.snapshot.is_some() {
+    let mut more = if srv.repl.primary.snapshot.is_some() {
         snapshot_step(srv)
     } else {
         false
     };
+    more |= send_bulks(srv);
     if std::mem::take(&mut srv.repl.primary.get_ack) && srv.repl.role == Role::Primary {
         let mut buf = Vec::new();
         encode(&mut buf, 3, [&b"REPLCONF"[..], b"GETACK", b"*"].into_iter());
@@ -540,6 +549,56 @@ fn start_snapshot(srv: &mut Server) {
     mark.copy_from_slice(crate::server::random_hex(EOF_MARK_LEN).as_bytes());
     let mut targets = Vec::new();
     let mut preamble = Vec::new();
+    // Replicas share a snapshot when they want the same parts (as Redis groups them by
+    // their requirements): the first waiting one decides; the others wait for the next.
+    let waiting = |srv: &Server, slot: usize, generation: u32| {
+        srv.conns.get(slot).and_then(|c| {
+            let r = c.replica.as_deref()?;
+            (c.generation == generation && !c.closed && r.state == ReplicaState::WaitSnapshot)
+                .then_some(r.functions_only)
+        })
+    };
+    let Some(functions_only) = srv
+        .repl
+        .primary
+        .replicas
+        .iter()
+        .find_map(|&(s, g)| waiting(srv, s, g))
+    else {
+        return;
+    };
+    // One replica without `capa eof` puts every replica of this snapshot on the disk form.
+    let disk = srv.repl.primary.replicas.iter().any(|&(slot, generation)| {
+        waiting(srv, slot, generation) == Some(functions_only)
+            && srv.conns[slot]
+                .replica
+                .as_deref()
+                .is_some_and(|r| !r.capa_eof)
+    });
+    let file = if disk {
+        let path = srv
+            .config
+            .dir
+            .join(format!("temp-{}-repl.rdb", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+        {
+            Ok(f) => Some((f, path)),
+            Err(e) => {
+                log::warn!(
+                    "Can't open the replication snapshot file {}: {e}",
+                    path.display()
+                );
+                return;
+            }
+        }
+    } else {
+        None
+    };
     for &(slot, generation) in &srv.repl.primary.replicas {
         let Some(c) = srv.conns.get_mut(slot) else {
             continue;
@@ -550,7 +609,7 @@ fn start_snapshot(srv: &mut Server) {
         let Some(r) = c.replica.as_deref_mut() else {
             continue;
         };
-        if r.state != ReplicaState::WaitSnapshot {
+        if r.state != ReplicaState::WaitSnapshot || r.functions_only != functions_only {
             continue;
         }
         preamble.clear();
@@ -559,9 +618,11 @@ fn start_snapshot(srv: &mut Server) {
                 format!("+FULLRESYNC {} {offset}\r\n", srv.repl.replid).as_bytes(),
             );
         }
-        preamble.extend_from_slice(b"$EOF:");
-        preamble.extend_from_slice(&mark);
-        preamble.extend_from_slice(b"\r\n");
+        if !disk {
+            preamble.extend_from_slice(b"$EOF:");
+            preamble.extend_from_slice(&mark);
+            preamble.extend_from_slice(b"\r\n");
+        }
         c.out.extend_from_slice(&preamble);
         r.state = ReplicaState::SendSnapshot;
         r.ack_time_ms = now_ms;
@@ -592,12 +653,16 @@ fn start_snapshot(srv: &mut Server) {
         now_ms,
         functions: srv.scripts.functions.codes().map(<[u8]>::to_vec).collect(),
     };
-    for (i, db) in srv.dbs.iter_mut().enumerate() {
-        db.snapshot_begin(i, now_ms);
-        db.snapshot_reserve();
+    // A functions-only snapshot walks no database (each is done at once).
+    if !functions_only {
+        for (i, db) in srv.dbs.iter_mut().enumerate() {
+            db.snapshot_begin(i, now_ms);
+            db.snapshot_reserve();
+        }
     }
     log::info!(
-        "Starting BGSAVE for SYNC with target: replicas sockets (forkless snapshot, {} replicas)",
+        "Starting BGSAVE for SYNC with target: {} (forkless snapshot, {} replicas)",
+        if disk { "disk" } else { "replicas sockets" },
         targets.len()
     );
     srv.repl.primary.snapshot = Some(Snapshot {
@@ -605,6 +670,7 @@ fn start_snapshot(srv: &mut Server) {
         targets,
         mark,
         current_db: None,
+        file,
     });
 }
 
@@ -628,10 +694,11 @@ fn snapshot_step(srv: &mut Server) -> bool {
         return false;
     }
     let room = |srv: &Server, snap: &Snapshot| {
-        snap.targets.iter().all(|&(s, _)| {
-            let c = &srv.conns[s];
-            c.output_pending(c.out.len()) < SNAPSHOT_QUEUE_BYTES
-        })
+        snap.file.is_some()
+            || snap.targets.iter().all(|&(s, _)| {
+                let c = &srv.conns[s];
+                c.output_pending(c.out.len()) < SNAPSHOT_QUEUE_BYTES
+            })
     };
     let started = crate::util::mono_ns();
     let mut all_done = false;
@@ -659,9 +726,20 @@ fn snapshot_step(srv: &mut Server) -> bool {
             }
         }
         let bytes = writer.take_bytes();
-        for &(slot, _) in &snap.targets {
-            srv.conns[slot].out.extend_from_slice(&bytes);
-            srv.touched.push(slot);
+        if let Some((f, path)) = snap.file.as_mut() {
+            if let Err(e) = std::io::Write::write_all(f, &bytes) {
+                log::warn!(
+                    "Write error saving the replication snapshot {}: {e}",
+                    path.display()
+                );
+                abandon(srv, snap);
+                return false;
+            }
+        } else {
+            for &(slot, _) in &snap.targets {
+                srv.conns[slot].out.extend_from_slice(&bytes);
+                srv.touched.push(slot);
+            }
         }
         if all_done {
             break;
@@ -683,6 +761,9 @@ fn snapshot_step(srv: &mut Server) -> bool {
         .take()
         .map(RdbWriter::finish)
         .unwrap_or_default();
+    if snap.file.is_some() {
+        return finish_file(srv, snap, &tail);
+    }
     let now_ms = srv.now_ms;
     for &(slot, _) in &snap.targets {
         let c = &mut srv.conns[slot];
@@ -705,6 +786,127 @@ fn snapshot_step(srv: &mut Server) -> bool {
         srv.touched.push(slot);
     }
     false
+}
+
+/// Drops a snapshot that cannot go on; its replicas are closed (they will sync again).
+fn abandon(srv: &mut Server, snap: Snapshot) {
+    for db in srv.dbs.iter_mut() {
+        db.snapshot_end();
+    }
+    if let Some((_, path)) = &snap.file {
+        let _ = std::fs::remove_file(path);
+    }
+    for &(slot, generation) in &snap.targets {
+        if srv
+            .conns
+            .get(slot)
+            .is_some_and(|c| c.generation == generation)
+        {
+            srv.conns[slot].out.clear();
+            srv.close(slot);
+        }
+    }
+}
+
+/// The disk form's snapshot is complete: each replica gets `$<len>` and then the file,
+/// read in pieces as its socket takes them (`send_bulks`).
+fn finish_file(srv: &mut Server, mut snap: Snapshot, tail: &[u8]) -> bool {
+    let Some((mut f, path)) = snap.file.take() else {
+        return false;
+    };
+    let written = std::io::Write::write_all(&mut f, tail)
+        .and_then(|()| std::io::Write::flush(&mut f))
+        .and_then(|()| f.metadata());
+    let len = match written {
+        Ok(m) => m.len(),
+        Err(e) => {
+            log::warn!(
+                "Write error saving the replication snapshot {}: {e}",
+                path.display()
+            );
+            snap.file = Some((f, path));
+            abandon(srv, snap);
+            return false;
+        }
+    };
+    for &(slot, _) in &snap.targets {
+        // Each replica reads through a handle of its own (the file is unlinked below).
+        let Ok(handle) = std::fs::File::open(&path) else {
+            srv.conns[slot].out.clear();
+            srv.close(slot);
+            continue;
+        };
+        let c = &mut srv.conns[slot];
+        c.out.extend_from_slice(format!("${len}\r\n").as_bytes());
+        if let Some(r) = c.replica.as_deref_mut() {
+            r.bulk = Some((handle, len));
+        }
+        srv.touched.push(slot);
+    }
+    let _ = std::fs::remove_file(&path);
+    send_bulks(srv)
+}
+
+/// Moves the disk form's file into the output of each replica receiving it, as far as its
+/// room allows; a replica whose file is all sent goes online (the stream held since the
+/// snapshot follows at once: the replica knows the snapshot's length). Returns true when a
+/// replica has more to send and room for it.
+fn send_bulks(srv: &mut Server) -> bool {
+    use std::io::Read as _;
+    let now_ms = srv.now_ms;
+    let mut more = false;
+    let mut chunk = Vec::new();
+    for i in 0..srv.repl.primary.replicas.len() {
+        let (slot, generation) = srv.repl.primary.replicas[i];
+        let Some(c) = srv.conns.get_mut(slot) else {
+            continue;
+        };
+        if c.generation != generation || c.closed {
+            continue;
+        }
+        let pending = c.output_pending(c.out.len());
+        let Some(r) = c.replica.as_deref_mut() else {
+            continue;
+        };
+        let Some((f, left)) = r.bulk.as_mut() else {
+            continue;
+        };
+        chunk.resize(64 * 1024, 0);
+        let mut room = SNAPSHOT_QUEUE_BYTES.saturating_sub(pending);
+        // Bounded by the room (and the file's length).
+        while room > 0 && *left > 0 {
+            let want = chunk.len().min(room).min(*left as usize);
+            match f.read(&mut chunk[..want]) {
+                Ok(0) | Err(_) => {
+                    // The file is shorter than it was: the link cannot be completed.
+                    *left = 0;
+                    c.close_after_reply = true;
+                    break;
+                }
+                Ok(n) => {
+                    c.out.extend_from_slice(&chunk[..n]);
+                    *left -= n as u64;
+                    room -= n;
+                }
+            }
+        }
+        srv.touched.push(slot);
+        if *left > 0 {
+            more |= room > 0;
+            continue;
+        }
+        r.bulk = None;
+        r.state = ReplicaState::Online;
+        r.ack_time_ms = now_ms;
+        let held = std::mem::take(&mut r.held);
+        if r.rdb_only {
+            c.close_after_reply = true;
+        } else {
+            c.out.extend_from_slice(&held);
+        }
+        log::info!("Synchronization with replica {} succeeded", replica_name(c));
+    }
+    more
 }
 
 /// Housekeeping (each tick; its once-a-second parts gate themselves): the PING in the
