@@ -624,3 +624,62 @@ fn a_full_sync_of_1m_keys_does_not_stall_other_clients() {
         );
     }
 }
+
+/// The same commands against ringkv and redis-server 7.0.15, fresh, in RESP2 and RESP3:
+/// identical replies (ROLE of a primary with no replica, WAIT without replicas, REPLCONF's
+/// and WAIT's errors, REPLCONF settings).
+#[test]
+fn replication_commands_reply_like_redis_in_resp2_and_resp3() {
+    let ours = primary(&[]);
+    let theirs = Server::start_redis(&[]);
+    let script: &[&[&str]] = &[
+        &["ROLE"],
+        &["WAIT", "0", "0"],
+        &["WAIT", "1", "10"],
+        &["WAIT", "x", "0"],
+        &["WAIT", "0", "x"],
+        &["WAIT", "0", "-5"],
+        &["REPLCONF"],
+        &["REPLCONF", "listening-port"],
+        &[
+            "REPLCONF",
+            "listening-port",
+            "6380",
+            "capa",
+            "eof",
+            "capa",
+            "psync2",
+        ],
+        &["REPLCONF", "capa", "whatever"],
+        &["REPLCONF", "ip-address", "10.0.0.1"],
+        &["REPLCONF", "nope", "1"],
+        &["REPLCONF", "rdb-only", "1"],
+        &["REPLCONF", "rdb-only", "-1"],
+        &["REPLCONF", "rdb-filter-only", ""],
+        &["REPLCONF", "rdb-filter-only", "functions"],
+        &["REPLCONF", "rdb-filter-only", "nope"],
+        &["PSYNC", "?"],
+        &["SYNC", "extra"],
+        &["CONFIG", "GET", "repl-backlog-size"],
+        &["CONFIG", "SET", "repl-backlog-size", "0"],
+        &["CONFIG", "SET", "repl-timeout", "0"],
+        &["CONFIG", "SET", "min-replicas-max-lag", "-1"],
+        &["CONFIG", "GET", "min-slaves-to-write"],
+        &["CONFIG", "GET", "repl-ping-slave-period"],
+    ];
+    for resp3 in [false, true] {
+        let (mut a, mut b) = (ours.raw(), theirs.raw());
+        if resp3 {
+            a.cmd_str(&["HELLO", "3"]);
+            b.cmd_str(&["HELLO", "3"]);
+        }
+        for args in script {
+            assert_eq!(
+                a.cmd_str(args),
+                b.cmd_str(args),
+                "{args:?} (RESP{})",
+                if resp3 { 3 } else { 2 }
+            );
+        }
+    }
+}

@@ -19,7 +19,8 @@
 //! output and held stream are bounded by the `replica` class of
 //! `client-output-buffer-limit` (over it, the replica is dropped, never waited for); the
 //! snapshot only adds output to a replica whose unsent output is under
-//! `SNAPSHOT_QUEUE_BYTES`, and works at most `SNAPSHOT_TURN_NS` per loop turn, so a full sync
+//! `SNAPSHOT_QUEUE_BYTES`, and works per loop turn as long as the rest of the turn took
+//! (between `SNAPSHOT_TURN_MIN_NS` and `SNAPSHOT_TURN_MAX_NS`), so a full sync
 //! is paced by the replicas' sockets and other clients keep being served; at most one
 //! snapshot runs, and never alongside a BGSAVE or an AOF rewrite (they share the databases'
 //! copy-on-write logs: each waits for the other).
@@ -32,8 +33,12 @@ use crate::server::Server;
 
 /// Unsent output under which a replica gets more snapshot bytes.
 const SNAPSHOT_QUEUE_BYTES: usize = 1 << 20;
-/// Time the snapshot may take per loop turn.
-const SNAPSHOT_TURN_NS: u64 = 1_000_000;
+/// Time the snapshot may take per loop turn: as long as everything else in the loop took
+/// since its last slice (under a write load it gets half the loop; idle, it runs turn after
+/// turn), within these bounds, so that a client arriving meanwhile waits at most the upper
+/// one.
+const SNAPSHOT_TURN_MIN_NS: u64 = 1_000_000;
+const SNAPSHOT_TURN_MAX_NS: u64 = 10_000_000;
 /// Keys emitted per database per slice (between clock reads).
 const SNAPSHOT_SLICE_KEYS: usize = 128;
 /// Redis's smallest backlog (`CONFIG_REPL_BACKLOG_MIN_SIZE`).
@@ -146,6 +151,8 @@ pub struct Primary {
     /// A WAIT blocked: ask the replicas for an ACK at the end of the turn.
     get_ack: bool,
     waiters: Vec<Waiter>,
+    /// When the last snapshot slice ended (monotonic ns).
+    last_slice_end_ns: u64,
     /// Reused for the stream bytes of one publication.
     scratch: Vec<u8>,
 }
@@ -210,6 +217,10 @@ pub fn feed_effects(srv: &mut Server, slot: Option<usize>) {
 /// replica's output, and to the held stream of replicas receiving a snapshot. A replica
 /// over its output limit is dropped. A chained replica calls this with its primary's bytes.
 pub fn feed_replicas(srv: &mut Server, bytes: &[u8]) {
+    // No backlog means no replica: nothing is produced (Redis's offset stays put too).
+    if !srv.repl.has_backlog() {
+        return;
+    }
     srv.repl.feed(bytes);
     if bytes.is_empty() {
         return;
@@ -701,9 +712,12 @@ fn snapshot_step(srv: &mut Server) -> bool {
             })
     };
     let started = crate::util::mono_ns();
+    let budget_ns = started
+        .saturating_sub(srv.repl.primary.last_slice_end_ns)
+        .clamp(SNAPSHOT_TURN_MIN_NS, SNAPSHOT_TURN_MAX_NS);
     let mut all_done = false;
     // Bounded by time and by the replicas' room.
-    while room(srv, &snap) && crate::util::mono_ns().saturating_sub(started) < SNAPSHOT_TURN_NS {
+    while room(srv, &snap) && crate::util::mono_ns().saturating_sub(started) < budget_ns {
         let Some(writer) = snap.writer.as_mut() else {
             break;
         };
@@ -721,7 +735,7 @@ fn snapshot_step(srv: &mut Server) -> bool {
                 });
                 all_done &= done;
             }
-            if all_done || crate::util::mono_ns().saturating_sub(started) >= SNAPSHOT_TURN_NS {
+            if all_done || crate::util::mono_ns().saturating_sub(started) >= budget_ns {
                 break;
             }
         }
@@ -745,6 +759,7 @@ fn snapshot_step(srv: &mut Server) -> bool {
             break;
         }
     }
+    srv.repl.primary.last_slice_end_ns = crate::util::mono_ns();
     if !all_done {
         let more = room(srv, &snap);
         srv.repl.primary.snapshot = Some(snap);
