@@ -683,3 +683,112 @@ fn replication_commands_reply_like_redis_in_resp2_and_resp3() {
         }
     }
 }
+
+/// A raw replica: REPLCONF capa eof (answered), then PSYNC ? -1 (not read yet).
+fn raw_full_sync_start(port: u16) -> (TcpStream, BufReader<TcpStream>) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut rd = BufReader::new(s.try_clone().unwrap());
+    s.write_all(&common::encode(&[b"REPLCONF", b"capa", b"eof"]))
+        .unwrap();
+    assert_eq!(read_line_skipping_newlines(&mut rd), "+OK\r\n");
+    s.write_all(&common::encode(&[b"PSYNC", b"?", b"-1"]))
+        .unwrap();
+    (s, rd)
+}
+
+fn read_line_skipping_newlines(rd: &mut BufReader<TcpStream>) -> String {
+    let mut line = String::new();
+    while line.trim().is_empty() {
+        line.clear();
+        rd.read_line(&mut line).unwrap();
+    }
+    line
+}
+
+/// Replicas arriving within repl-diskless-sync-delay share one snapshot; a replica whose
+/// ACKs stop is dropped after repl-timeout; one that does not read is dropped at the
+/// replica output limit.
+#[test]
+fn shared_snapshot_timeout_and_output_limit() {
+    let p = primary(&["--repl-diskless-sync-delay", "1"]);
+    let mut c = p.raw();
+    cmds(&mut c, &[&["SET", "k", "v"]]);
+    let (mut s1, mut rd1) = raw_full_sync_start(p.port);
+    let (s2, mut rd2) = raw_full_sync_start(p.port);
+    let (f1, f2) = (
+        read_line_skipping_newlines(&mut rd1),
+        read_line_skipping_newlines(&mut rd2),
+    );
+    assert!(f1.starts_with("+FULLRESYNC "), "{f1:?}");
+    assert_eq!(f1, f2, "one snapshot point for both");
+    let (m1, m2) = (
+        read_line_skipping_newlines(&mut rd1),
+        read_line_skipping_newlines(&mut rd2),
+    );
+    assert!(m1.starts_with("$EOF:"), "{m1:?}");
+    assert_eq!(m1, m2, "one snapshot (same end mark) for both");
+    assert_eq!(info_int(&mut c, "stats", "sync_full"), 2);
+    let repl = text(&c.cmd_str(&["INFO", "replication"]));
+    assert!(repl.contains("connected_slaves:2\r\n"), "{repl}");
+
+    // Replica 1 acknowledges and keeps doing so; replica 2 never does: repl-timeout 1.
+    s1.write_all(&common::encode(&[b"REPLCONF", b"ACK", b"0"]))
+        .unwrap();
+    cmds(&mut c, &[&["CONFIG", "SET", "repl-timeout", "1"]]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        s1.write_all(&common::encode(&[b"REPLCONF", b"ACK", b"0"]))
+            .unwrap();
+        if info_int(&mut c, "replication", "connected_slaves") == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the silent replica was not dropped"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut buf = [0u8; 4096];
+    s2.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // Drained to the end: the primary closed it.
+    let mut closed = false;
+    for _ in 0..10_000 {
+        match rd2.read(&mut buf) {
+            Ok(0) | Err(_) => {
+                closed = true;
+                break;
+            }
+            Ok(_) => {}
+        }
+    }
+    assert!(closed);
+
+    // Replica 1 stops reading: over the replica class's hard limit it is dropped.
+    cmds(
+        &mut c,
+        &[
+            &["CONFIG", "SET", "repl-timeout", "60"],
+            &[
+                "CONFIG",
+                "SET",
+                "client-output-buffer-limit",
+                "replica 256kb 0 0",
+            ],
+        ],
+    );
+    let chunk = "z".repeat(64 * 1024);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut i = 0;
+    while info_int(&mut c, "replication", "connected_slaves") == 1 {
+        cmds(&mut c, &[&["SET", &format!("fill:{i}"), &chunk]]);
+        i += 1;
+        assert!(
+            Instant::now() < deadline,
+            "the slow replica was not dropped"
+        );
+    }
+    assert!(i < 1000, "dropped only after {i} writes of 64 KiB");
+    assert_eq!(c.cmd_str(&["PING"]), Reply::Status("PONG".into()));
+    drop((s1, s2));
+}
