@@ -682,6 +682,19 @@ fn replication_commands_reply_like_redis_in_resp2_and_resp3() {
             );
         }
     }
+    // INFO replication of a primary without replicas, field for field (the id aside).
+    let masked = |srv: &Server| {
+        let mut c = srv.raw();
+        cmds(&mut c, &[&["CONFIG", "SET", "min-replicas-to-write", "1"]]);
+        text(&c.cmd_str(&["INFO", "replication"]))
+            .lines()
+            .map(|l| match l.split_once(':') {
+                Some(("master_replid", _)) => "master_replid:<id>".to_string(),
+                _ => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(masked(&ours), masked(&theirs));
 }
 
 /// A raw replica: REPLCONF capa eof (answered), then PSYNC ? -1 (not read yet).

@@ -260,6 +260,23 @@ pub fn feed_replicas(srv: &mut Server, bytes: &[u8]) {
     }
 }
 
+/// Closes every replica's connection (this server is about to follow another primary:
+/// as Redis does, its replicas reconnect and resync with it, partially when they can).
+pub fn disconnect_replicas(srv: &mut Server) {
+    let replicas = std::mem::take(&mut srv.repl.primary.replicas);
+    for (slot, generation) in replicas {
+        if srv
+            .conns
+            .get(slot)
+            .is_some_and(|c| c.generation == generation && !c.closed)
+        {
+            srv.conns[slot].out.clear();
+            srv.close(slot);
+        }
+    }
+    srv.repl.primary.no_replicas_since_ms = srv.now_ms;
+}
+
 /// Starts keeping a backlog: a new history (replication id) begins, as in Redis when the
 /// first replica arrives and there is no backlog, and the journal starts recording.
 fn ensure_backlog(srv: &mut Server) {
@@ -1049,16 +1066,16 @@ pub fn info_section(srv: &Server, s: &mut String) {
                 "# Replication\r\nrole:master\r\nconnected_slaves:{}\r\n",
                 views.len()
             );
+            let cfg = &srv.config.repl;
+            if cfg.min_replicas_to_write > 0 && cfg.min_replicas_max_lag_s > 0 {
+                let _ = write!(s, "min_slaves_good_slaves:{}\r\n", good_replicas(srv));
+            }
             for (i, v) in views.iter().enumerate() {
                 let _ = write!(
                     s,
                     "slave{i}:ip={},port={},state={},offset={},lag={}\r\n",
                     v.ip, v.port, v.state, v.offset, v.lag_s
                 );
-            }
-            let cfg = &srv.config.repl;
-            if cfg.min_replicas_to_write > 0 && cfg.min_replicas_max_lag_s > 0 {
-                let _ = write!(s, "min_slaves_good_slaves:{}\r\n", good_replicas(srv));
             }
             s.push_str("master_failover_state:no-failover\r\n");
         }
