@@ -8,11 +8,17 @@
 //!              └► no ─► wait_bgsave ─(repl-diskless-sync-delay / -max-replicas)─►
 //!                 snapshot starts: +FULLRESYNC id offset, $EOF:<mark> ─► send_bulk
 //!                 each turn: snapshot slices ─► every target's output (while each has
-//!                 less than SNAPSHOT_QUEUE_BYTES unsent) ─► RDB end, <mark> ─►
-//!                 the stream held since the snapshot point ─► online
+//!                 less than SNAPSHOT_QUEUE_BYTES unsent) ─► RDB end, <mark> ─► online;
+//!                 the stream held since the snapshot point follows the first ACK
+//!              (a replica without `capa eof`: slices ─► temp file ─► $<len> + the file,
+//!               paced the same way ─► online, the held stream at once)
 //! journal ─► publish_effects ─► feed_effects (SELECT where the db changes) ─► feed_replicas
-//!            ─► backlog + online replicas' output (+ send_bulk replicas' held stream)
+//!            ─► backlog + online replicas' output (+ the held stream of the others)
 //! ```
+//!
+//! Replicas are found by slot and generation in `Primary::replicas` and their state lives
+//! on the connection (`Conn::replica`); a closed connection is pruned lazily (each turn and
+//! tick), so closing a connection needs no hook here.
 //!
 //! Invariants: every byte given to replicas goes through [`feed_replicas`], so the backlog,
 //! `master_repl_offset` and what each online replica received agree; a replica's unsent
