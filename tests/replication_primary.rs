@@ -528,8 +528,11 @@ fn wait_and_min_replicas_to_write() {
     let t = Instant::now();
     assert_eq!(c.cmd_str(&["WAIT", "1", "500"]), Reply::Int(0));
     assert!(t.elapsed() >= Duration::from_millis(450));
-    // A pipelined command after WAIT waits for it.
+    // A pipelined command after WAIT waits for it; meanwhile CLIENT LIST shows it blocked.
     c.send(b"*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$3\r\n300\r\n*1\r\n$4\r\nPING\r\n");
+    std::thread::sleep(Duration::from_millis(100));
+    let list = text(&p.raw().cmd_str(&["CLIENT", "LIST"]));
+    assert!(list.contains(" flags=b "), "{list}");
     assert_eq!(c.read_reply(), Reply::Int(0));
     assert_eq!(c.read_reply(), Reply::Status("PONG".into()));
 

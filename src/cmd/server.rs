@@ -505,7 +505,7 @@ pub(crate) fn client_info_line(
         }
         None => (-1, 0),
     };
-    if c.is_blocked() {
+    if c.is_blocked() || c.repl_waiting {
         flags.push('b');
     }
     if let Some(t) = c.tracking.as_deref() {
