@@ -253,6 +253,46 @@ pub struct Config {
     /// The config file the server was started with, as an absolute path (CONFIG REWRITE
     /// writes it back; INFO `config_file`). Not a parameter: only `load_file` sets it.
     pub config_file: Option<PathBuf>,
+    /// Replication, primary side (`repl::primary`).
+    pub repl: ReplConfig,
+}
+
+/// The primary side's replication settings (`repl::primary` honours each).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplConfig {
+    /// `repl-backlog-size`: bytes of the stream kept for partial resyncs (at least 16 KiB
+    /// are used, as Redis does).
+    pub backlog_size: u64,
+    /// `repl-backlog-ttl`: seconds without replicas after which the backlog is freed (0:
+    /// never).
+    pub backlog_ttl_s: u64,
+    /// `repl-diskless-sync-delay`: seconds to wait for more replicas before a full sync.
+    pub diskless_sync_delay_s: u64,
+    /// `repl-diskless-sync-max-replicas`: start at once when this many wait (0: no limit).
+    pub diskless_sync_max_replicas: u64,
+    /// `repl-ping-replica-period`: seconds between PINGs in the stream.
+    pub ping_replica_period_s: u64,
+    /// `repl-timeout`: seconds without an ACK after which a replica is dropped.
+    pub timeout_s: u64,
+    /// `min-replicas-to-write` / `min-replicas-max-lag`: writes are refused (NOREPLICAS)
+    /// unless this many replicas acknowledged within the lag.
+    pub min_replicas_to_write: u64,
+    pub min_replicas_max_lag_s: u64,
+}
+
+impl Default for ReplConfig {
+    fn default() -> ReplConfig {
+        ReplConfig {
+            backlog_size: 1024 * 1024,
+            backlog_ttl_s: 3600,
+            diskless_sync_delay_s: 5,
+            diskless_sync_max_replicas: 0,
+            ping_replica_period_s: 10,
+            timeout_s: 60,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag_s: 10,
+        }
+    }
 }
 
 /// `maxmemory-clients`: an amount of memory, or a percentage of `maxmemory` (Redis stores
@@ -423,6 +463,7 @@ impl Default for Config {
             latency_tracking: true,
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             config_file: None,
+            repl: ReplConfig::default(),
         }
     }
 }
@@ -1332,6 +1373,136 @@ pub static PARAMS: &[Param] = &[
                 b"no",
                 "daemonize is not supported; run ringkv under a supervisor",
             )
+        },
+    },
+    // Replication, primary side (`repl::primary`).
+    Param {
+        name: "repl-backlog-size",
+        mutable: true,
+        values: 1,
+        get: |c| c.repl.backlog_size.to_string(),
+        set: |c, v| {
+            let n = memory(one(v))?;
+            if n < 1 || n > i64::MAX as u64 {
+                return Err("argument must be between 1 and 9223372036854775807 inclusive".into());
+            }
+            c.repl.backlog_size = n;
+            Ok(())
+        },
+    },
+    Param {
+        name: "repl-backlog-ttl",
+        mutable: true,
+        values: 1,
+        get: |c| c.repl.backlog_ttl_s.to_string(),
+        set: |c, v| {
+            c.repl.backlog_ttl_s = int_in(one(v), 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    // Only the diskless full sync is built (from a forkless snapshot).
+    Param {
+        name: "repl-diskless-sync",
+        mutable: true,
+        values: 1,
+        get: |_| "yes".into(),
+        set: |_, v| {
+            yes_no(one(v))?;
+            fixed(
+                v,
+                b"yes",
+                "disk-based replication is not supported; only diskless sync is",
+            )
+        },
+    },
+    Param {
+        name: "repl-diskless-sync-delay",
+        mutable: true,
+        values: 1,
+        get: |c| c.repl.diskless_sync_delay_s.to_string(),
+        set: |c, v| {
+            c.repl.diskless_sync_delay_s = int_in(one(v), 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "repl-diskless-sync-max-replicas",
+        mutable: true,
+        values: 1,
+        get: |c| c.repl.diskless_sync_max_replicas.to_string(),
+        set: |c, v| {
+            c.repl.diskless_sync_max_replicas = int_in(one(v), 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "repl-ping-replica-period",
+        mutable: true,
+        values: 1,
+        get: |c| c.repl.ping_replica_period_s.to_string(),
+        set: |c, v| {
+            c.repl.ping_replica_period_s = int_in(one(v), 1, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "repl-ping-slave-period",
+        mutable: true,
+        values: 1,
+        get: |c| c.repl.ping_replica_period_s.to_string(),
+        set: |c, v| {
+            c.repl.ping_replica_period_s = int_in(one(v), 1, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "repl-timeout",
+        mutable: true,
+        values: 1,
+        get: |c| c.repl.timeout_s.to_string(),
+        set: |c, v| {
+            c.repl.timeout_s = int_in(one(v), 1, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "min-replicas-to-write",
+        mutable: true,
+        values: 1,
+        get: |c| c.repl.min_replicas_to_write.to_string(),
+        set: |c, v| {
+            c.repl.min_replicas_to_write = int_in(one(v), 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "min-slaves-to-write",
+        mutable: true,
+        values: 1,
+        get: |c| c.repl.min_replicas_to_write.to_string(),
+        set: |c, v| {
+            c.repl.min_replicas_to_write = int_in(one(v), 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "min-replicas-max-lag",
+        mutable: true,
+        values: 1,
+        get: |c| c.repl.min_replicas_max_lag_s.to_string(),
+        set: |c, v| {
+            c.repl.min_replicas_max_lag_s = int_in(one(v), 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "min-slaves-max-lag",
+        mutable: true,
+        values: 1,
+        get: |c| c.repl.min_replicas_max_lag_s.to_string(),
+        set: |c, v| {
+            c.repl.min_replicas_max_lag_s = int_in(one(v), 0, i32::MAX as i64)? as u64;
+            Ok(())
         },
     },
 ];

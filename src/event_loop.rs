@@ -307,6 +307,10 @@ impl EventLoop {
             if self.srv.tracking.on() {
                 crate::cmd::tracking::end_of_turn(&mut self.srv);
             }
+            // Replication (`repl::primary`): a slice of a full sync, WAIT, GETACK.
+            if self.srv.repl.primary.busy() && self.shutdown_started.is_none() {
+                self.resume_now |= crate::repl::primary::turn(&mut self.srv);
+            }
             self.flush();
             self.sync_block_timer();
             if self.srv.shutdown_requested {

@@ -59,7 +59,12 @@
 //! `journal` is the effects journal: what commands changed, in replicable form (SET … EX as
 //! SET … PXAT, a served BLPOP as LPOP, an expired key as DEL), gathered per execution unit
 //! and published with MULTI/EXEC around a unit of several effects. It knows nothing of the
-//! server or the commands; the AOF is its consumer today, replicas will be the next.
+//! server or the commands; the AOF and the replication stream are its consumers.
+//!
+//! `repl` is replication: the replication ids, offsets and backlog both sides share, and
+//! `repl::primary`, the primary side (attached replicas, the full sync streamed from a
+//! forkless snapshot, the stream fed from the journal, WAIT, `min-replicas-to-write`, INFO
+//! replication); `cmd::replication` has REPLCONF, PSYNC, SYNC, WAIT and ROLE.
 //!
 //! `pubsub` is the registry of Pub/Sub subscriptions (channels, patterns, shard channels, in
 //! both directions); `cmd::pubsub` has the commands and `publish`, the one delivery path of

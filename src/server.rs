@@ -273,6 +273,8 @@ pub struct Server {
     pub(crate) reply_modes_used: bool,
     /// Replication ids, offset and backlog (`repl`).
     pub repl: crate::repl::ReplState,
+    /// The AOF wants the journal (`set_journal`); the replication backlog may want it too.
+    pub(crate) journal_aof: bool,
 }
 
 pub use crate::util::unix_ms;
@@ -399,6 +401,7 @@ impl Server {
             active_expire_enabled: true,
             run_id: random_hex(40),
             repl: crate::repl::ReplState::new(random_hex(40), REPL_BACKLOG_SIZE_DEFAULT),
+            journal_aof: false,
             shutdown_requested: false,
             now_ms: now,
             listeners: Vec::new(),
@@ -660,6 +663,11 @@ impl Server {
                 self.aof.hold(s, conn.id, &mut conn.aof_wait_seq);
             }
         }
+        // The replication stream (`repl::primary`): one more consumer, while this server
+        // is a primary keeping a backlog (a replica passes on its primary's bytes instead).
+        if self.repl.has_backlog() && self.repl.role == crate::repl::Role::Primary {
+            crate::repl::primary::feed_effects(self, slot);
+        }
         self.journal.clear();
     }
 
@@ -684,6 +692,9 @@ impl Server {
 
     /// The AOF starts or stops consuming the journal.
     pub fn set_journal(&mut self, on: bool) {
+        // The replication backlog consumes the journal too (`repl::primary`).
+        self.journal_aof = on;
+        let on = on || self.repl.has_backlog();
         if !on {
             self.journal.discard();
         }
@@ -812,7 +823,7 @@ impl Server {
         if conn.closed || conn.close_after_reply {
             return InputLeft::None;
         }
-        if conn.is_blocked() || conn.postponed {
+        if conn.is_blocked() || conn.postponed || conn.repl_waiting {
             // Input stays buffered until the client is unblocked (or the pause ends). Receiving goes on (so a
             // disconnect is seen); `resume_client` cancels a receive in flight so that the
             // buffered commands run as soon as the client is unblocked.
@@ -897,7 +908,11 @@ impl Server {
                         // ran (not expected; kept in order rather than lost).
                         out.append(&mut c.out);
                     }
-                    if c.close_after_reply || c.closed || c.is_blocked() || self.shutdown_requested
+                    if c.close_after_reply
+                        || c.closed
+                        || c.is_blocked()
+                        || c.repl_waiting
+                        || self.shutdown_requested
                     {
                         break;
                     }
@@ -1157,6 +1172,7 @@ impl Server {
             self.stats.ops_last_count = self.stats.commands_processed;
             self.stats.ops_last_ms = now_ms;
         }
+        crate::repl::primary::cron(self);
         self.rdb_save_due();
         self.aof_run_scheduled();
     }

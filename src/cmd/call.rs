@@ -144,6 +144,8 @@ enum Refusal {
     NoMulti,
     Oom,
     Misconf,
+    /// `min-replicas-to-write`: not enough good replicas (`repl::primary`).
+    NoReplicas,
     /// A RESP2 connection in the Pub/Sub context sent another command.
     PubSubContext,
     /// A monitor (a replica, for Redis) sent a command that reads or writes keys.
@@ -169,6 +171,7 @@ fn refusal_text(srv: &Server, c: &Command, r: Refusal, src: Source) -> String {
         Refusal::NoMulti => "ERR Command not allowed inside a transaction".into(),
         Refusal::Oom => "OOM command not allowed when used memory > 'maxmemory'.".into(),
         Refusal::Misconf => srv.aof.misconf_error().unwrap_or_default(),
+        Refusal::NoReplicas => "NOREPLICAS Not enough good replicas to write.".into(),
         Refusal::PubSubContext => format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             c.name
@@ -243,6 +246,12 @@ fn check(
         && srv.aof.misconf_error().is_some()
     {
         return Some(Refusal::Misconf);
+    }
+    if srv.config.repl.min_replicas_to_write > 0
+        && effective & flags::WRITE != 0
+        && !crate::repl::primary::enough_good_replicas(srv)
+    {
+        return Some(Refusal::NoReplicas);
     }
     // A client in MONITOR mode is listed in `monitors`: one length test while there are none.
     if !srv.monitors.is_empty()

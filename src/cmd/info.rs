@@ -281,9 +281,9 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             field(s, "instantaneous_input_repl_kbps", "0.00");
             field(s, "instantaneous_output_repl_kbps", "0.00");
             field(s, "rejected_connections", st.rejected_connections);
-            field(s, "sync_full", 0);
-            field(s, "sync_partial_ok", 0);
-            field(s, "sync_partial_err", 0);
+            field(s, "sync_full", srv.repl.primary.sync_full);
+            field(s, "sync_partial_ok", srv.repl.primary.sync_partial_ok);
+            field(s, "sync_partial_err", srv.repl.primary.sync_partial_err);
             field(s, "expired_keys", srv.expired_keys());
             field(s, "expired_keys_active", st.expired_keys_active);
             field(
@@ -328,13 +328,7 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             field(s, "io_threaded_writes_processed", 0);
             field(s, "busy_poll_hits", st.busy_poll_hits);
         }
-        "replication" => {
-            let _ = write!(
-                s,
-                "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n",
-                srv.run_id
-            );
-        }
+        "replication" => crate::repl::primary::info_section(srv, s),
         "cpu" => {
             let (sys, user) = cpu_times(nix::sys::resource::UsageWho::RUSAGE_SELF);
             // INFO runs on the loop's thread: its own figures are the main thread's.

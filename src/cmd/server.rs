@@ -502,6 +502,9 @@ fn client_info_line_argv(
     let (sub, psub, ssub) = c.subs.as_deref().map_or((0, 0, 0), |s| {
         (s.channels.len(), s.patterns.len(), s.shard.len())
     });
+    if c.is_replica() {
+        flags.push('S');
+    }
     if c.monitor {
         flags.push('O');
     }
@@ -515,7 +518,7 @@ fn client_info_line_argv(
         }
         None => (-1, 0),
     };
-    if c.is_blocked() {
+    if c.is_blocked() || c.repl_waiting {
         flags.push('b');
     }
     if let Some(t) = c.tracking.as_deref() {
@@ -595,8 +598,8 @@ pub fn cmd_client_info(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     ctx.reply.verbatim(s.as_bytes());
 }
 
-/// A client's class as CLIENT LIST / KILL TYPE name it (Redis's `getClientType`). ringkv
-/// has no replication links yet, so no client is of the master or replica class.
+/// A client's class as CLIENT LIST / KILL TYPE name it (Redis's `getClientType`): an
+/// attached replica is of the replica class (the master class comes with the replica side).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ClientClass {
     Normal,
@@ -622,7 +625,9 @@ impl ClientClass {
     }
 
     fn of(c: &crate::net::conn::Conn) -> ClientClass {
-        if c.subs.is_some() {
+        if c.is_replica() {
+            ClientClass::Replica
+        } else if c.subs.is_some() {
             ClientClass::PubSub
         } else {
             ClientClass::Normal

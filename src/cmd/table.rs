@@ -33,8 +33,8 @@ use super::docs::{block, double, integer, key, oneof, pattern, pure_token, strin
 use super::Handler;
 use super::{
     bitmaps, blocking, command, debug, dump, expire, functions, geo, hashes, hll, info, keys,
-    latency, lists, lolwut, memory, monitor, multi, pause, pubsub, scripting, server, sets,
-    slowlog, sort, streams, strings, tracking, zsets,
+    latency, lists, lolwut, memory, monitor, multi, pause, pubsub, replication, scripting,
+    server, sets, slowlog, sort, streams, strings, tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -1414,6 +1414,39 @@ pub static COMMANDS: &[Command] = &[
         .summary("Groups internal commands for testing and troubleshooting the server.")
         .complexity("Varies with the subcommand.")
         .syscmd(),
+    // ---- replication (cmd/replication.rs)
+    Command::new("replconf", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY, replication::cmd_replconf)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("3.0.0")
+        .summary("Sets up and drives a replication link (sent by replicas).")
+        .complexity("O(1)")
+        .syscmd(),
+    Command::new("psync", -3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, replication::cmd_psync)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("2.8.0")
+        .summary("Asks to become a replica, continuing from a replication id and offset when possible.")
+        .args(&[string("replicationid"), integer("offset")]),
+    Command::new("sync", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, replication::cmd_sync)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("1.0.0")
+        .summary("Asks to become a replica with a full copy of the data (the pre-PSYNC form)."),
+    Command::new("wait", 3, NOSCRIPT, replication::cmd_wait)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .tips(&["request_policy:all_shards", "response_policy:agg_min"])
+        .group(Group::Generic)
+        .since("3.0.0")
+        .summary("Waits until replicas have acknowledged the writes this connection made, or the time is up.")
+        .complexity("O(1)")
+        .args(&[integer("numreplicas"), integer("timeout")]),
+    Command::new("role", 1, NOSCRIPT | LOADING | STALE | FAST, replication::cmd_role)
+        .acl(acl::ADMIN | acl::FAST | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("2.8.12")
+        .summary("Tells whether this server is a primary or a replica, with its replication state.")
+        .complexity("O(1)"),
     // ---- keys (cmd/keys.rs)
     Command::new("del", -2, WRITE, keys::cmd_del)
         .acl(acl::KEYSPACE | acl::WRITE | acl::SLOW)
@@ -4476,9 +4509,9 @@ mod tests {
                 }
                 assert!(c.arity != 0, "{}", c.name);
                 for text in [c.since, c.summary, c.complexity] {
-                    // Redis documents MONITOR without a complexity.
+                    // Redis documents MONITOR, PSYNC and SYNC without a complexity.
                     assert!(
-                        !text.is_empty() || c.name == "monitor",
+                        !text.is_empty() || matches!(c.name, "monitor" | "psync" | "sync"),
                         "{}: missing docs",
                         c.name
                     );

@@ -76,6 +76,33 @@ impl Db {
         self.cow = None;
     }
 
+    /// Sizes the snapshot's set of handled keys for every key the database holds now, so
+    /// that it does not grow in the middle of the walk: each growth re-hashes every key so
+    /// far in one go, which for a million keys holds the loop for tens of milliseconds
+    /// (replication's full sync calls this after `snapshot_begin`).
+    pub fn snapshot_reserve(&mut self) {
+        let n = self.len();
+        if let Some(log) = self.cow.as_mut() {
+            let before = crate::alloc::allocated();
+            log.handled.reserve(n);
+            log.handled_bytes += crate::alloc::allocated().saturating_sub(before);
+        }
+    }
+
+    /// Stops recording like `snapshot_end`, but hands back the set of handled keys (one
+    /// allocation per key of the snapshot) for the caller to free off the loop: freeing a
+    /// million of them takes tens of milliseconds (replication's full sync gives them to
+    /// the lazy-free thread).
+    pub fn snapshot_end_keys(&mut self) -> HashSet<Box<[u8]>> {
+        let keys = self
+            .cow
+            .as_mut()
+            .map(|log| std::mem::take(&mut log.handled))
+            .unwrap_or_default();
+        self.cow = None;
+        keys
+    }
+
     pub fn snapshot_active(&self) -> bool {
         self.cow.is_some()
     }

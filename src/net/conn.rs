@@ -185,6 +185,14 @@ pub struct Conn {
     pub postponed: bool,
     /// CLIENT REPLY's state (`cmd::pause::reply_mode`).
     pub reply_mode: u8,
+    /// Replication (`repl::primary`): set by the first REPLCONF or PSYNC/SYNC; the
+    /// connection is a replica (flag S) once `Replica::attached` says so.
+    pub replica: Option<Box<crate::repl::primary::Replica>>,
+    /// `master_repl_offset` right after this client's last write reached the replication
+    /// stream (Redis's `woff`): what WAIT waits for.
+    pub repl_woff: u64,
+    /// Blocked in WAIT (`repl::primary`): no further command runs until it is answered.
+    pub repl_waiting: bool,
 }
 
 impl Conn {
@@ -258,6 +266,9 @@ impl Conn {
             monitor: false,
             postponed: false,
             reply_mode: 0,
+            replica: None,
+            repl_woff: 0,
+            repl_waiting: false,
         }
     }
 
@@ -330,7 +341,9 @@ impl Conn {
 
     /// The `client-output-buffer-limit` class index of this connection (normal 0, pubsub 2).
     pub fn obuf_class(&self) -> usize {
-        if self.subs.is_some() {
+        if self.is_replica() {
+            1
+        } else if self.subs.is_some() {
             2
         } else {
             0
@@ -365,6 +378,12 @@ impl Conn {
 
     pub fn out_pending(&self) -> usize {
         self.out.len()
+    }
+
+    /// An attached replica (PSYNC or SYNC accepted): it gets the replication stream.
+    #[inline]
+    pub fn is_replica(&self) -> bool {
+        self.replica.as_ref().is_some_and(|r| r.attached())
     }
 
     pub fn is_blocked(&self) -> bool {

@@ -13,6 +13,8 @@
 //! backlog exists (offsets are Redis's: the first byte of the stream has offset 1);
 //! the backlog never holds more than `backlog_size` bytes.
 
+pub mod primary;
+
 use std::collections::VecDeque;
 
 /// Which side of replication this server is on.
@@ -40,6 +42,8 @@ pub struct ReplState {
     backlog_first_offset: u64,
     /// `repl-backlog-size` in bytes.
     pub backlog_size: usize,
+    /// The primary side: attached replicas, the full sync in progress, WAIT (`primary`).
+    pub primary: primary::Primary,
 }
 
 /// All zeros: "no previous id".
@@ -56,6 +60,7 @@ impl ReplState {
             backlog: None,
             backlog_first_offset: 0,
             backlog_size,
+            primary: primary::Primary::default(),
         }
     }
 

@@ -124,7 +124,7 @@ impl Server {
     /// End of a loop turn: the turn's AOF bytes are written and fsyncs started
     /// (`persist::aof::submit`).
     pub(crate) fn aof_submit(&mut self) {
-        let bgsave_running = self.rdb.bgsave_in_progress();
+        let bgsave_running = self.bgsave_in_progress();
         let (aof, _, mut env, ring) = self.persist_parts_with_ring();
         let Some(ring) = ring else {
             return;
@@ -176,7 +176,7 @@ impl Server {
 
     /// `CONFIG SET appendonly yes|no`: the AOF starts or stops.
     pub fn aof_set_enabled(&mut self, on: bool) -> Result<(), String> {
-        let bgsave_running = self.rdb.bgsave_in_progress();
+        let bgsave_running = self.bgsave_in_progress();
         let (aof, _, mut env) = self.persist_parts();
         let res = aof::set_enabled(aof, &mut env, on, bgsave_running);
         self.apply_aof_effects();
@@ -186,12 +186,12 @@ impl Server {
     /// From housekeeping: the auto-rewrite trigger.
     pub(crate) fn aof_auto_rewrite_due(&self) -> bool {
         self.aof
-            .auto_rewrite_due(&self.config, self.rdb.bgsave_in_progress())
+            .auto_rewrite_due(&self.config, self.bgsave_in_progress())
     }
 
     /// From housekeeping: what was scheduled behind a BGSAVE starts once none runs.
     pub(crate) fn aof_run_scheduled(&mut self) {
-        let bgsave_running = self.rdb.bgsave_in_progress();
+        let bgsave_running = self.bgsave_in_progress();
         let (aof, _, mut env) = self.persist_parts();
         aof::run_scheduled(aof, &mut env, bgsave_running);
         self.apply_aof_effects();
@@ -218,8 +218,10 @@ impl Server {
     /// From housekeeping: a step of the BGSAVE in progress, and the `save` schedule.
     pub fn rdb_save_due(&mut self) {
         let tick = self.tick_period();
+        let repl_snapshot = self.repl.primary.snapshot_running();
         let (aof, rdb, mut env) = self.persist_parts();
-        let aof_rewriting = aof.rewrite_in_progress();
+        // A replication full sync walks the same copy-on-write logs: a scheduled save waits.
+        let aof_rewriting = aof.rewrite_in_progress() || repl_snapshot;
         rdb.save_due(&mut env, tick, aof_rewriting);
     }
 
@@ -243,8 +245,10 @@ impl Server {
         rdb.load_bytes(&mut env, bytes, merge)
     }
 
+    /// A BGSAVE runs, or a replication full sync walks the copy-on-write logs (which
+    /// counts as one, as Redis's replication RDB child does).
     pub fn bgsave_in_progress(&self) -> bool {
-        self.rdb.bgsave_in_progress()
+        self.rdb.bgsave_in_progress() || self.repl.primary.snapshot_running()
     }
 
     /// BGSAVE: starts the background save (the caller has checked none is running, nor an
