@@ -222,6 +222,8 @@ pub struct Server {
     pub(crate) reply_modes_used: bool,
     /// Replication ids, offset and backlog (`repl`).
     pub repl: crate::repl::ReplState,
+    /// The link to this server's primary when it is a replica (`repl::replica`).
+    pub replica: crate::repl::replica::Replica,
 }
 
 pub use crate::util::unix_ms;
@@ -236,7 +238,7 @@ pub enum Deletion {
     },
 }
 
-fn random_hex(n: usize) -> String {
+pub(crate) fn random_hex(n: usize) -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut s = String::new();
     let mut i = 0u64;
@@ -308,6 +310,7 @@ impl Server {
             commands_at_last_tick: 0,
             run_id: random_hex(40),
             repl: crate::repl::ReplState::new(random_hex(40), REPL_BACKLOG_SIZE_DEFAULT),
+            replica: crate::repl::replica::Replica::default(),
             shutdown_requested: false,
             now_ms: now,
             listeners: Vec::new(),
@@ -926,7 +929,8 @@ impl Server {
         cmd::pause::check_end(self);
         // No active expiry while clients are paused (Redis 7.0): nothing is deleted in the
         // server's name during a pause.
-        let paused = self.pause.active();
+        // Nor on a replica: its primary's DELs expire keys (Redis's replicas do the same).
+        let paused = self.pause.active() || crate::repl::replica::is_replica(self);
         // Timed for the latency monitor (`expire-cycle`, the whole pass over every
         // database, as Redis's activeExpireCycle) only while it is on.
         let timed = self.config.latency_monitor_threshold_ms != 0 && !paused;
@@ -990,6 +994,7 @@ impl Server {
         }
         self.rdb_save_due();
         self.aof_run_scheduled();
+        crate::repl::replica::cron(self);
     }
 }
 

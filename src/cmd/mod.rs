@@ -32,6 +32,7 @@ pub mod monitor;
 pub mod multi;
 pub mod pause;
 pub mod pubsub;
+pub mod replicaof;
 pub mod scripting;
 pub mod server;
 pub mod sets;

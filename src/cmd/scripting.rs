@@ -154,7 +154,11 @@ pub(crate) fn refuse_declared(srv: &Server, argv: &Argv<'_>) -> Option<String> {
     }
     let oom = srv.config.maxmemory_bytes > 0 && srv.oom_at_command_start;
     let aof_failing = srv.aof.write_errno.is_some();
-    if !oom && !aof_failing {
+    // A replica refuses what the script declares (READONLY, MASTERDOWN), unless its
+    // primary sent it.
+    let replica = srv.replica.state != crate::repl::replica::LinkState::None
+        && !crate::repl::replica::is_master_slot(srv, srv.current_slot);
+    if !oom && !aof_failing && !replica {
         return None;
     }
     let c = srv.all_commands[srv.current_cmd];
@@ -164,6 +168,9 @@ pub(crate) fn refuse_declared(srv: &Server, argv: &Argv<'_>) -> Option<String> {
     }
     if aof_failing && declared & flags::WRITE != 0 {
         return srv.aof.misconf_error();
+    }
+    if replica {
+        return crate::repl::replica::refusal(srv, declared).map(String::from);
     }
     None
 }

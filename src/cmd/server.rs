@@ -931,6 +931,9 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 st.busy_poll_hits,
             );
         }
+        "replication" if crate::repl::replica::is_replica(srv) => {
+            crate::repl::replica::info_replication(srv, s);
+        }
         "replication" => {
             let _ = write!(
                 s,
