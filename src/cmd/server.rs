@@ -935,10 +935,20 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             crate::repl::replica::info_replication(srv, s);
         }
         "replication" => {
+            // The primary's section until the primary side of replication lands: its ids
+            // and offsets are `srv.repl`'s (a replica turned primary keeps its history).
+            let r = &srv.repl;
             let _ = write!(
                 s,
-                "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n",
-                srv.run_id
+                "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
+                r.replid,
+                r.replid2,
+                r.master_repl_offset,
+                r.second_repl_offset,
+                u8::from(r.has_backlog()),
+                r.backlog_size,
+                r.backlog_first_offset(),
+                r.backlog_histlen(),
             );
         }
         "cpu" => {

@@ -318,6 +318,8 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
         srv.repl.create_backlog();
     }
     srv.replica.psync_cached = true;
+    // CONFIG GET / REWRITE's `replicaof` is the primary followed now.
+    srv.config.replica.replicaof = Some((host.clone(), port));
     srv.repl.role = Role::Replica { host, port };
     let r = &mut srv.replica;
     r.state = LinkState::Connect;
@@ -354,6 +356,7 @@ pub fn unset_master(srv: &mut Server) {
         srv.repl.replid
     );
     srv.repl.role = Role::Primary;
+    srv.config.replica.replicaof = None;
     let r = &mut srv.replica;
     r.state = LinkState::None;
     r.psync_cached = false;
@@ -440,6 +443,9 @@ impl ToAddr for (&str, u16) {
 /// client's unfinished transaction is discarded (its bytes were not fed).
 fn drop_link(srv: &mut Server, halt: Option<String>) {
     let was = srv.replica.state;
+    if let Some(why) = &halt {
+        log::warn!("{why}");
+    }
     if let Some(fd) = srv.replica.fd.take() {
         // Ends a receive in flight (it completes with 0); the descriptor closes when the
         // ring has let go of it.
@@ -475,9 +481,8 @@ fn drop_link(srv: &mut Server, halt: Option<String>) {
         }
     }
     let r = &mut srv.replica;
-    if let Some(why) = halt {
-        log::warn!("{why}");
-        r.halted = Some(why);
+    if halt.is_some() {
+        r.halted = halt;
     }
     if was != LinkState::None {
         r.state = LinkState::Connect;
