@@ -970,9 +970,10 @@ impl Server {
                 .conns
                 .iter()
                 .filter(|(_, c)| {
-                    // Redis never closes a blocked client for being idle.
+                    // Redis never closes a blocked client, nor its master, for being idle.
                     !c.closed
                         && !c.is_blocked()
+                        && !c.master
                         && now_ms.saturating_sub(c.last_interaction_ms) > limit_ms
                 })
                 .map(|(s, _)| s)

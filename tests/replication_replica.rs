@@ -489,3 +489,87 @@ fn a_command_ringkv_lacks_stops_the_link_visibly() {
         replica.log_tail()
     );
 }
+
+#[test]
+fn stream_writes_notify_watch_and_track_and_the_link_recovers() {
+    let primary = Server::start_redis(&[
+        "--repl-diskless-sync-delay",
+        "0",
+        "--repl-ping-replica-period",
+        "1",
+        "--enable-debug-command",
+        "yes",
+    ]);
+    let mut p = primary.raw();
+    let replica = start_replica_of(&primary, &["--notify-keyspace-events", "KEA"]);
+    wait_caught_up(&primary, &replica);
+    // Clients of the replica see the primary's writes as any write: keyspace events, WATCH,
+    // client-side caching invalidations.
+    let mut sub = replica.raw();
+    sub.cmd_str(&["SUBSCRIBE", "__keyevent@0__:set"]);
+    let mut tracker = replica.raw();
+    tracker.cmd_str(&["HELLO", "3"]);
+    assert_eq!(tracker.cmd_str(&["CLIENT", "TRACKING", "ON"]), Reply::ok());
+    assert_eq!(tracker.cmd_str(&["GET", "tk"]), Reply::Null);
+    let mut watcher = replica.raw();
+    assert_eq!(watcher.cmd_str(&["WATCH", "wk"]), Reply::ok());
+    p.cmd_str(&["SET", "tk", "1"]);
+    p.cmd_str(&["SET", "wk", "1"]);
+    let Reply::Array(Some(msg)) = sub.read_reply() else {
+        panic!("no keyspace event");
+    };
+    assert_eq!(msg[2], Reply::bulk(b"tk"));
+    assert_eq!(
+        tracker.read_reply(),
+        Reply::Push(vec![
+            Reply::bulk(b"invalidate"),
+            Reply::Array(Some(vec![Reply::bulk(b"tk")]))
+        ])
+    );
+    wait_caught_up(&primary, &replica);
+    assert_eq!(watcher.cmd_str(&["MULTI"]), Reply::ok());
+    watcher.cmd_str(&["GET", "wk"]);
+    assert_eq!(watcher.cmd_str(&["EXEC"]), Reply::Array(None));
+
+    // The master client: listed with flag M, and CLIENT KILL TYPE master makes the replica
+    // reconnect with a partial resync.
+    let mut r = replica.raw();
+    let (Reply::Verbatim { text, .. } | Reply::Bulk(Some(text))) =
+        r.cmd_str(&["CLIENT", "LIST", "TYPE", "master"])
+    else {
+        panic!("CLIENT LIST");
+    };
+    let text = String::from_utf8_lossy(&text).into_owned();
+    assert!(
+        text.contains("flags=M") && text.contains(&format!("addr=127.0.0.1:{}", primary.port)),
+        "{text}"
+    );
+    let partial = int_field(&mut p, "stats", "sync_partial_ok");
+    assert_eq!(
+        r.cmd_str(&["CLIENT", "KILL", "TYPE", "master"]),
+        Reply::Int(1)
+    );
+    wait_until("a partial resync after CLIENT KILL TYPE master", || {
+        int_field(&mut p, "stats", "sync_partial_ok") == partial + 1
+    });
+    p.cmd_str(&["SET", "after-kill", "1"]);
+    wait_caught_up(&primary, &replica);
+    assert_eq!(r.cmd_str(&["GET", "after-kill"]), Reply::bulk(b"1"));
+
+    // A silent primary (busy for longer than repl-timeout) is dropped, then continued.
+    assert_eq!(
+        r.cmd_str(&["CONFIG", "SET", "repl-timeout", "1"]),
+        Reply::ok()
+    );
+    p.cmd_str(&["DEBUG", "SLEEP", "2.5"]);
+    wait_until("a partial resync after the timeout", || {
+        int_field(&mut p, "stats", "sync_partial_ok") == partial + 2
+    });
+    assert!(
+        replica.log_tail().contains("MASTER timeout"),
+        "{}",
+        replica.log_tail()
+    );
+    assert_eq!(int_field(&mut p, "stats", "sync_full"), 1);
+    assert_identical(&primary, &replica);
+}

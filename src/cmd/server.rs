@@ -492,6 +492,9 @@ pub(crate) fn client_info_line(
     if c.monitor {
         flags.push('O');
     }
+    if c.master {
+        flags.push('M');
+    }
     if c.subs.is_some() {
         flags.push('P');
     }
@@ -568,8 +571,8 @@ pub fn cmd_client_info(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     ctx.reply.verbatim(s.as_bytes());
 }
 
-/// A client's class as CLIENT LIST / KILL TYPE name it (Redis's `getClientType`). ringkv
-/// has no replication links yet, so no client is of the master or replica class.
+/// A client's class as CLIENT LIST / KILL TYPE name it (Redis's `getClientType`): the
+/// master client of a replica is of the master class.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ClientClass {
     Normal,
@@ -595,7 +598,9 @@ impl ClientClass {
     }
 
     fn of(c: &crate::net::conn::Conn) -> ClientClass {
-        if c.subs.is_some() {
+        if c.master {
+            ClientClass::Master
+        } else if c.subs.is_some() {
             ClientClass::PubSub
         } else {
             ClientClass::Normal

@@ -223,6 +223,21 @@ pub struct SavedReplInfo {
     pub stream_db: usize,
 }
 
+/// Whether the master client in `slot` is still there (CLIENT KILL may have closed it, and
+/// its slot may hold another client since).
+fn master_client_ok(srv: &Server, slot: usize) -> bool {
+    srv.conns.get(slot).is_some_and(|c| c.master && !c.closed)
+}
+
+/// Removes the master client (a new history replaces the stream's, or there is no primary).
+fn forget_master_client(srv: &mut Server) {
+    if let Some(slot) = srv.replica.master_slot.take() {
+        if master_client_ok(srv, slot) {
+            srv.close(slot);
+        }
+    }
+}
+
 /// Whether `slot` is the master client (the primary's stream, which is obeyed).
 pub fn is_master_slot(srv: &Server, slot: usize) -> bool {
     srv.replica.master_slot == Some(slot)
@@ -337,16 +352,7 @@ pub fn unset_master(srv: &mut Server) {
         return;
     }
     drop_link(srv, None);
-    if let Some(slot) = srv.replica.master_slot.take() {
-        if srv
-            .conns
-            .get(slot)
-            .is_some_and(|c| c.multi_flags().is_some())
-        {
-            crate::cmd::multi::discard(srv, slot);
-        }
-        srv.conns.remove(slot);
-    }
+    forget_master_client(srv);
     let new_id = crate::server::random_hex(40);
     srv.repl.shift_replid(new_id);
     log::warn!(
@@ -472,11 +478,7 @@ fn drop_link(srv: &mut Server, halt: Option<String>) {
         log::info!("Caching the disconnected master state.");
     }
     if let Some(slot) = r.master_slot {
-        if srv
-            .conns
-            .get(slot)
-            .is_some_and(|c| c.multi_flags().is_some())
-        {
+        if master_client_ok(srv, slot) && srv.conns[slot].multi_flags().is_some() {
             crate::cmd::multi::discard(srv, slot);
         }
     }
@@ -814,22 +816,30 @@ fn psync_reply(srv: &mut Server, text: &str) -> bool {
 
 /// The link is streaming: the master client exists with the stream's database.
 fn link_up(srv: &mut Server) {
-    let slot = match srv.replica.master_slot {
-        Some(s) if srv.conns.get(s).is_some() => s,
+    let laddr = srv
+        .replica
+        .fd
+        .as_ref()
+        .and_then(|fd| sock::getsockname::<SockaddrStorage>(fd.as_raw_fd()).ok())
+        .map_or_else(|| "?:0".to_string(), |a| a.to_string());
+    match srv.replica.master_slot {
+        Some(s) if master_client_ok(srv, s) => srv.conns[s].laddr = laddr,
         _ => {
             let s = srv.add_loading_client();
             let id = srv.next_client_id;
             srv.next_client_id += 1;
+            // Counted as a client (CLIENT LIST, connected_clients), as Redis's master client.
+            srv.clients_open += 1;
             let desc = master_desc(srv);
             let c = &mut srv.conns[s];
             c.id = id;
             c.addr = desc;
+            c.laddr = laddr;
+            c.master = true;
             c.db = srv.replica.stream_db;
             srv.replica.master_slot = Some(s);
-            s
         }
-    };
-    let _ = slot;
+    }
     let r = &mut srv.replica;
     r.state = LinkState::Connected;
     r.psync_cached = true;
@@ -948,16 +958,7 @@ fn load_full_sync(srv: &mut Server, t: Transfer, eof: bool) {
     srv.repl.clear_replid2();
     srv.repl.free_backlog();
     srv.repl.create_backlog();
-    if let Some(slot) = srv.replica.master_slot.take() {
-        if srv
-            .conns
-            .get(slot)
-            .is_some_and(|c| c.multi_flags().is_some())
-        {
-            crate::cmd::multi::discard(srv, slot);
-        }
-        srv.conns.remove(slot);
-    }
+    forget_master_client(srv);
     srv.replica.stream_db = 0;
     link_up(srv);
     log::info!("MASTER <-> REPLICA sync: Finished with success");
@@ -994,7 +995,15 @@ fn empty_data(srv: &mut Server) {
 
 /// Applies the complete commands received, as the master client.
 fn apply_stream(srv: &mut Server) {
-    let Some(slot) = srv.replica.master_slot else {
+    let Some(slot) = srv
+        .replica
+        .master_slot
+        .filter(|&s| master_client_ok(srv, s))
+    else {
+        // CLIENT KILL TYPE master: the link goes down and comes back with a partial resync,
+        // as in Redis.
+        srv.replica.master_slot = None;
+        drop_link(srv, None);
         return;
     };
     let mut buf = std::mem::take(&mut srv.replica.inbuf);
@@ -1070,6 +1079,10 @@ fn apply_stream(srv: &mut Server) {
     }
     out.clear();
     srv.replica.scratch = out;
+    // The stream's database, for a master client made anew after a CLIENT KILL.
+    if let Some(c) = srv.conns.get(slot) {
+        srv.replica.stream_db = c.db;
+    }
     if let Some(why) = failure {
         drop_link(srv, Some(why));
         return;
@@ -1119,7 +1132,11 @@ pub fn cron(srv: &mut Server) {
             }
         }
         LinkState::Connected => {
-            if now.saturating_sub(r.last_io_ms) > timeout_ms {
+            if !r.master_slot.is_some_and(|s| master_client_ok(srv, s)) {
+                // CLIENT KILL TYPE master: reconnect, continuing where the stream stopped.
+                srv.replica.master_slot = None;
+                drop_link(srv, None);
+            } else if now.saturating_sub(r.last_io_ms) > timeout_ms {
                 drop_link(srv, None);
                 log::warn!("MASTER timeout: no data nor PING received...");
             } else if now.saturating_sub(r.last_ack_ms) >= 1000 {
@@ -1200,9 +1217,10 @@ pub fn info_replication(srv: &Server, s: &mut String) {
         .as_ref()
         .filter(|_| r.state == LinkState::Transfer)
     {
+        // Unknown (0) for the `$EOF:` form, as Redis prints it.
         let size: i64 = match t.header {
             Some(BulkForm::Len(n)) => n as i64,
-            _ => -1,
+            _ => 0,
         };
         let got = t.body.len() as i64;
         let perc = if size != 0 {
