@@ -837,6 +837,10 @@ fn link_up(srv: &mut Server) {
             c.laddr = laddr;
             c.master = true;
             c.db = srv.replica.stream_db;
+            // No socket: the loop must never arm a receive or a send for it (a flush of a
+            // touched connection would, e.g. when the AOF releases its held replies).
+            c.inbuf = None;
+            c.sending = None;
             srv.replica.master_slot = Some(s);
         }
     }
@@ -1034,6 +1038,7 @@ fn apply_stream(srv: &mut Server) {
         let name = argv.get(0);
         if name.eq_ignore_ascii_case(b"replconf") {
             if argv.len() >= 2 && argv.get(1).eq_ignore_ascii_case(b"getack") {
+                log::debug!("REPLCONF GETACK from the MASTER");
                 send_ack(srv);
             }
         } else if srv.find_command(name).is_none() {
@@ -1100,6 +1105,7 @@ fn send_ack(srv: &mut Server) {
     }
     srv.replica.last_ack_ms = srv.now_ms;
     let off = srv.repl.master_repl_offset.to_string();
+    log::debug!("REPLCONF ACK {off} to the MASTER");
     queue_command(srv, &[b"REPLCONF", b"ACK", off.as_bytes()]);
 }
 
