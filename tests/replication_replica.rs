@@ -491,6 +491,17 @@ fn a_command_ringkv_lacks_stops_the_link_visibly() {
         "log:\n{}",
         replica.log_tail()
     );
+    // REPLICAOF again restarts it: the same command stops it again at the same place.
+    let port = primary.port.to_string();
+    assert_eq!(r.cmd_str(&["REPLICAOF", "127.0.0.1", &port]), Reply::ok());
+    wait_until("the link to stop again", || {
+        replica.log_tail().matches("'RESTORE-ASKING'").count() == 2
+    });
+    assert_eq!(
+        info_field(&mut r, "replication", "master_link_status"),
+        "down"
+    );
+    assert_eq!(r.cmd_str(&["EXISTS", "after"]), Reply::Int(0));
 }
 
 #[test]
@@ -645,4 +656,86 @@ fn handshake_authenticates_announces_and_answers_getack() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// A stand-in primary on a loopback port: answers the handshake, then sends `rdb` as the
+/// full sync's `$<len>` bulk and keeps the connection open for `hold`.
+fn fake_primary(rdb: Vec<u8>, hold: Duration) -> (u16, std::thread::JoinHandle<()>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let t = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut w = stream.try_clone().unwrap();
+        let mut r = BufReader::new(stream);
+        // Bounded: a handshake is at most a handful of commands.
+        for _ in 0..8 {
+            let mut line = String::new();
+            if r.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let n: usize = line.trim()[1..].parse().unwrap();
+            let mut args = Vec::new();
+            for _ in 0..n {
+                let mut len = String::new();
+                r.read_line(&mut len).unwrap();
+                let len: usize = len.trim()[1..].parse().unwrap();
+                let mut a = vec![0u8; len + 2];
+                r.read_exact(&mut a).unwrap();
+                a.truncate(len);
+                args.push(String::from_utf8_lossy(&a).to_ascii_uppercase());
+            }
+            match args[0].as_str() {
+                "PING" => w.write_all(b"+PONG\r\n").unwrap(),
+                "PSYNC" => {
+                    let mut out = format!("+FULLRESYNC {} 0\r\n${}\r\n", "f".repeat(40), rdb.len())
+                        .into_bytes();
+                    out.extend_from_slice(&rdb);
+                    w.write_all(&out).unwrap();
+                    std::thread::sleep(hold);
+                    return;
+                }
+                _ => w.write_all(b"+OK\r\n").unwrap(),
+            }
+        }
+    });
+    (port, t)
+}
+
+#[test]
+fn a_snapshot_with_a_type_ringkv_lacks_stops_the_link_visibly() {
+    // An RDB whose first key is of the module type (7, RDB_TYPE_MODULE_2).
+    let mut rdb = b"REDIS0010".to_vec();
+    rdb.extend_from_slice(&[0xfe, 0x00, 0x07, 0x01, b'k']);
+    rdb.extend_from_slice(&[0u8; 32]);
+    let (port, primary) = fake_primary(rdb, Duration::from_millis(2500));
+    let replica = Server::start(&[]);
+    let mut r = replica.raw();
+    assert_eq!(r.cmd_str(&["SET", "old", "1"]), Reply::ok());
+    assert_eq!(
+        r.cmd_str(&["REPLICAOF", "127.0.0.1", &port.to_string()]),
+        Reply::ok()
+    );
+    wait_until("the failed load in the log", || {
+        replica
+            .log_tail()
+            .contains("Failed trying to load the MASTER synchronization DB")
+    });
+    // Stopped, visibly, with neither the old data nor half of the new.
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(
+        info_field(&mut r, "replication", "master_link_status"),
+        "down"
+    );
+    assert_eq!(r.cmd_str(&["DBSIZE"]), Reply::Int(0));
+    let log = replica.log_tail();
+    assert_eq!(
+        log.matches("Connecting to MASTER").count(),
+        1,
+        "no reconnect loop:\n{log}"
+    );
+    primary.join().unwrap();
 }

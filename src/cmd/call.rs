@@ -77,7 +77,10 @@ impl Frame {
         Frame(match src {
             Source::Exec => Frame::IN_EXEC,
             Source::Script => Frame::IN_EXEC | Frame::IN_SCRIPT,
-            Source::Client | Source::Loading | Source::Master => 0,
+            // The primary's commands never block (a blocked master client would stall the
+            // stream): they answer at once, as inside EXEC.
+            Source::Master => Frame::IN_EXEC,
+            Source::Client | Source::Loading => 0,
         })
     }
 
@@ -231,7 +234,12 @@ fn check(
         } else {
             0
         };
-    if srv.config.maxmemory_bytes > 0 && !srv.loading {
+    // A replica ignores maxmemory (Redis's default `replica-ignore-maxmemory yes`): its
+    // primary's DELs are its evictions, so its data never differs.
+    if srv.config.maxmemory_bytes > 0
+        && !srv.loading
+        && srv.replica.state == crate::repl::replica::LinkState::None
+    {
         // Eviction runs before every command, as Redis's processCommand does; only a pass
         // that found nothing left to evict refuses commands. Inside MULTI every command but
         // the transaction's end is refused then: queueing would grow memory without bound.

@@ -37,7 +37,11 @@ pub fn cmd_replicaof(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     };
     let host = String::from_utf8_lossy(a1).into_owned();
     if let Role::Replica { host: h, port: p } = &ctx.srv.repl.role {
-        if h.eq_ignore_ascii_case(&host) && i64::from(*p) == port {
+        // A link stopped for a stream ringkv cannot apply starts again with REPLICAOF.
+        if h.eq_ignore_ascii_case(&host)
+            && i64::from(*p) == port
+            && ctx.srv.replica.halted.is_none()
+        {
             log::info!("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
             ctx.reply.simple("OK Already connected to specified master");
             return;
