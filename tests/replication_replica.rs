@@ -658,9 +658,10 @@ fn handshake_authenticates_announces_and_answers_getack() {
     );
 }
 
-/// A stand-in primary on a loopback port: answers the handshake, then sends `rdb` as the
-/// full sync's `$<len>` bulk and keeps the connection open for `hold`.
-fn fake_primary(rdb: Vec<u8>, hold: Duration) -> (u16, std::thread::JoinHandle<()>) {
+/// A stand-in primary on a loopback port: answers the handshake, then announces `rdb` as the
+/// full sync's `$<len>` bulk, sends its first `sent` bytes and keeps the connection open for
+/// `hold`.
+fn fake_primary(rdb: Vec<u8>, sent: usize, hold: Duration) -> (u16, std::thread::JoinHandle<()>) {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -693,7 +694,7 @@ fn fake_primary(rdb: Vec<u8>, hold: Duration) -> (u16, std::thread::JoinHandle<(
                 "PSYNC" => {
                     let mut out = format!("+FULLRESYNC {} 0\r\n${}\r\n", "f".repeat(40), rdb.len())
                         .into_bytes();
-                    out.extend_from_slice(&rdb);
+                    out.extend_from_slice(&rdb[..sent]);
                     w.write_all(&out).unwrap();
                     std::thread::sleep(hold);
                     return;
@@ -711,7 +712,8 @@ fn a_snapshot_with_a_type_ringkv_lacks_stops_the_link_visibly() {
     let mut rdb = b"REDIS0010".to_vec();
     rdb.extend_from_slice(&[0xfe, 0x00, 0x07, 0x01, b'k']);
     rdb.extend_from_slice(&[0u8; 32]);
-    let (port, primary) = fake_primary(rdb, Duration::from_millis(2500));
+    let len = rdb.len();
+    let (port, primary) = fake_primary(rdb, len, Duration::from_millis(2500));
     let replica = Server::start(&[]);
     let mut r = replica.raw();
     assert_eq!(r.cmd_str(&["SET", "old", "1"]), Reply::ok());
@@ -738,4 +740,47 @@ fn a_snapshot_with_a_type_ringkv_lacks_stops_the_link_visibly() {
         "no reconnect loop:\n{log}"
     );
     primary.join().unwrap();
+}
+
+#[test]
+fn info_and_role_during_a_transfer() {
+    let rdb = vec![b'x'; 1000];
+    let (port, primary) = fake_primary(rdb, 250, Duration::from_millis(1500));
+    let replica = Server::start(&[]);
+    let mut r = replica.raw();
+    let port_s = port.to_string();
+    assert_eq!(r.cmd_str(&["REPLICAOF", "127.0.0.1", &port_s]), Reply::ok());
+    wait_until("the transfer to start", || {
+        info_field(&mut r, "replication", "master_sync_in_progress") == "1"
+            && int_field(&mut r, "replication", "master_sync_read_bytes") == 250
+    });
+    for (field, want) in [
+        ("master_link_status", "down"),
+        ("master_last_io_seconds_ago", "-1"),
+        ("master_sync_total_bytes", "1000"),
+        ("master_sync_left_bytes", "750"),
+        ("master_sync_perc", "25.00"),
+        ("master_sync_last_io_seconds_ago", "0"),
+        ("master_link_down_since_seconds", "-1"),
+        ("slave_priority", "100"),
+        ("slave_read_only", "1"),
+        ("replica_announced", "1"),
+    ] {
+        assert_eq!(info_field(&mut r, "replication", field), want, "{field}");
+    }
+    assert_eq!(
+        r.cmd_str(&["ROLE"]),
+        Reply::Array(Some(vec![
+            Reply::bulk(b"slave"),
+            Reply::bulk(b"127.0.0.1"),
+            Reply::Int(i64::from(port)),
+            Reply::bulk(b"sync"),
+            Reply::Int(-1),
+        ]))
+    );
+    primary.join().unwrap();
+    // The stand-in closed the link mid-transfer: back to connecting, the transfer gone.
+    wait_until("the transfer to be abandoned", || {
+        info_field(&mut r, "replication", "master_sync_in_progress") == "0"
+    });
 }
