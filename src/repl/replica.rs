@@ -319,7 +319,7 @@ pub fn start_from_config(srv: &mut Server, aux: &[(Vec<u8>, Vec<u8>)]) {
     srv.replica.state = LinkState::Connect;
 }
 
-/// REPLICAOF host port: follow a new primary.: follow a new primary.
+/// REPLICAOF host port: follow a new primary.
 /// A primary turning replica keeps its own history as the cached one, so the new primary can
 /// continue it (`replicationCacheMasterUsingMyself`).
 pub fn set_master(srv: &mut Server, host: String, port: u16) {
