@@ -315,6 +315,7 @@ pub fn start_from_config(srv: &mut Server, aux: &[(Vec<u8>, Vec<u8>)]) {
         return;
     };
     srv.repl.role = Role::Replica { host, port };
+    set_log_mark(b'S');
     seed_from_rdb(srv, aux);
     srv.replica.state = LinkState::Connect;
 }
@@ -324,6 +325,7 @@ pub fn start_from_config(srv: &mut Server, aux: &[(Vec<u8>, Vec<u8>)]) {
 /// continue it (`replicationCacheMasterUsingMyself`).
 pub fn set_master(srv: &mut Server, host: String, port: u16) {
     let was_replica = is_replica(srv);
+    set_log_mark(b'S');
     if was_replica {
         drop_link(srv, None);
     } else {
@@ -353,6 +355,7 @@ pub fn unset_master(srv: &mut Server) {
     }
     drop_link(srv, None);
     forget_master_client(srv);
+    set_log_mark(b'M');
     let new_id = crate::server::random_hex(40);
     srv.repl.shift_replid(new_id);
     log::warn!(
@@ -367,6 +370,10 @@ pub fn unset_master(srv: &mut Server) {
     r.state = LinkState::None;
     r.psync_cached = false;
     r.halted = None;
+}
+
+fn set_log_mark(mark: u8) {
+    crate::logging::ROLE_MARK.store(mark, std::sync::atomic::Ordering::Relaxed);
 }
 
 fn master_desc(srv: &Server) -> String {
