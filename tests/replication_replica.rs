@@ -692,8 +692,14 @@ fn fake_primary(rdb: Vec<u8>, sent: usize, hold: Duration) -> (u16, std::thread:
             match args[0].as_str() {
                 "PING" => w.write_all(b"+PONG\r\n").unwrap(),
                 "PSYNC" => {
-                    let mut out = format!("+FULLRESYNC {} 0\r\n${}\r\n", "f".repeat(40), rdb.len())
-                        .into_bytes();
+                    // Keepalive newlines before the reply and before the bulk, as a busy
+                    // redis-server sends them.
+                    let mut out = format!(
+                        "\n\n+FULLRESYNC {} 0\r\n\n${}\r\n",
+                        "f".repeat(40),
+                        rdb.len()
+                    )
+                    .into_bytes();
                     out.extend_from_slice(&rdb[..sent]);
                     w.write_all(&out).unwrap();
                     std::thread::sleep(hold);

@@ -731,11 +731,16 @@ fn process(srv: &mut Server) {
 
 /// Reads handshake replies; true when the link moved on to another state.
 fn handshake_replies(srv: &mut Server) -> bool {
-    // Bounded by the replies awaited (at most six).
+    // Bounded by the input: every turn consumes a line.
     while let Some(&what) = srv.replica.awaiting.front() {
         let Some(line) = take_line(&mut srv.replica.inbuf) else {
             return false;
         };
+        if line.is_empty() && what == Awaited::Psync {
+            // A primary busy preparing the snapshot sends newlines to keep the link alive
+            // before it answers PSYNC.
+            continue;
+        }
         srv.replica.awaiting.pop_front();
         let text = String::from_utf8_lossy(&line).into_owned();
         let err = line.first() == Some(&b'-');
