@@ -344,6 +344,10 @@ fn readonly_masterdown_and_replicaof_replies_as_redis() {
     let redis_replica = Server::start_redis(&[]);
     let mut p = primary.raw();
     p.cmd_str(&["SET", "k", "v"]);
+    let lib = "#!lua name=lib\n\
+               redis.register_function('w', function() return redis.call('set', 'x', '1') end)\n\
+               redis.register_function{function_name='r', callback=function() return redis.call('get', 'k') end, flags={'no-writes'}}";
+    assert_eq!(p.cmd_str(&["FUNCTION", "LOAD", lib]), Reply::bulk(b"lib"));
     let replica = start_replica_of(&primary, &[]);
     let mut x = redis_replica.raw();
     let port = primary.port.to_string();
@@ -378,6 +382,10 @@ fn readonly_masterdown_and_replicaof_replies_as_redis() {
                 "#!lua flags=no-writes\nreturn redis.call('get', 'k')",
                 "0",
             ],
+            &["FCALL", "w", "0"],
+            &["FCALL", "r", "0"],
+            &["FCALL_RO", "r", "0"],
+            &["FUNCTION", "DELETE", "lib"],
             &["MULTI"],
             &["SET", "k", "v2"],
             &["EXEC"],
@@ -407,6 +415,11 @@ fn readonly_masterdown_and_replicaof_replies_as_redis() {
         &[
             &["GET", "k"],
             &["SET", "k", "v"],
+            &["FCALL", "r", "0"],
+            &["EVAL", "return 1", "0"],
+            &["EVAL", "#!lua\nreturn 1", "0"],
+            &["EVAL", "#!lua flags=no-writes\nreturn 1", "0"],
+            &["EVAL", "#!lua flags=no-writes,allow-stale\nreturn 1", "0"],
             &["PING"],
             &["ECHO", "hi"],
             &["CONFIG", "GET", "replica-serve-stale-data"],

@@ -115,8 +115,24 @@ fn script_flags_to_cmd_flags(cmd_flags: u32, script_flags: u32) -> u32 {
 
 /// The checks Redis's `scriptPrepareForRun` makes of a script with a shebang before it runs.
 pub(crate) fn refuse_before_run(srv: &Server, script_flags: u32, ro: bool) -> Option<String> {
+    // A replica whose link is down with replica-serve-stale-data no, unless the primary
+    // itself runs the script.
+    let replica = srv.replica.state != crate::repl::replica::LinkState::None
+        && !crate::repl::replica::is_master_slot(srv, srv.current_slot);
+    let running_stale = replica
+        && srv.replica.state != crate::repl::replica::LinkState::Connected
+        && !srv.config.replica.serve_stale_data;
     if script_flags & shebang::COMPAT != 0 {
-        return None;
+        return running_stale.then(|| {
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+                .into()
+        });
+    }
+    if running_stale && script_flags & shebang::ALLOW_STALE == 0 {
+        return Some(
+            "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set"
+                .into(),
+        );
     }
     // `no-writes` implies `allow-oom`.
     if script_flags & (shebang::ALLOW_OOM | shebang::NO_WRITES) == 0
@@ -138,6 +154,9 @@ pub(crate) fn refuse_before_run(srv: &Server, script_flags: u32, ro: bool) -> Op
         }
         if ro {
             return Some("ERR Can not execute a script with write flag using *_ro command.".into());
+        }
+        if replica && srv.config.replica.read_only {
+            return Some("READONLY Can not run script with write flag on readonly replica".into());
         }
     }
     None
