@@ -67,6 +67,22 @@ fn wait_caught_up_on(p: &mut Raw, r: &mut Raw) {
     });
 }
 
+/// Waits until the primary streams to its replica: a write it made since the replica
+/// attached acknowledged. (After a diskless transfer a primary streams only from an ACK
+/// that arrives once its snapshot child is reaped: the replica's first ACK, sent at once,
+/// may come before that, and then its periodic ACK does it, as with a redis-server
+/// replica.)
+fn wait_acked(p: &mut Raw) {
+    wait_until("the replica to be attached", || {
+        info_field(p, "replication", "connected_slaves") == "1"
+    });
+    p.cmd_str(&["SET", "acked", "1"]);
+    wait_until("the primary to see an ACK of its offset", || {
+        let off = int_field(p, "replication", "master_repl_offset");
+        off > 0 && info_field(p, "replication", "slave0").contains(&format!("offset={off},"))
+    });
+}
+
 /// Both servers hold the same data: DBSIZE of every database, every key's type, value and
 /// absolute expiry, and the consumer groups of every stream.
 fn assert_identical(primary: &Server, replica: &Server) {
@@ -652,15 +668,8 @@ fn handshake_authenticates_announces_and_answers_getack() {
     assert_eq!(r.cmd_str(&["GET", "k"]), Reply::bulk(b"v"));
     let line = info_field(&mut p, "replication", "slave0");
     assert!(line.starts_with("ip=127.0.0.9,port=4321,"), "{line}");
-    // WAIT on the primary sends REPLCONF GETACK, which the replica answers at once. (After
-    // a diskless transfer the primary streams to a replica only from an ACK that arrives
-    // once its snapshot child is reaped: the replica's first ACK, sent at once, may come
-    // before that, and then its periodic ACK does it, as with a redis-server replica.)
-    p.cmd_str(&["SET", "k", "v1"]);
-    wait_until("the primary to see an ACK of its offset", || {
-        let off = int_field(&mut p, "replication", "master_repl_offset");
-        info_field(&mut p, "replication", "slave0").contains(&format!("offset={off},"))
-    });
+    // WAIT on the primary sends REPLCONF GETACK, which the replica answers at once.
+    wait_acked(&mut p);
     p.cmd_str(&["SET", "k", "v2"]);
     let started = Instant::now();
     assert_eq!(p.cmd_str(&["WAIT", "1", "5000"]), Reply::Int(1));
@@ -802,4 +811,53 @@ fn info_and_role_during_a_transfer() {
     wait_until("the transfer to be abandoned", || {
         info_field(&mut r, "replication", "master_sync_in_progress") == "0"
     });
+}
+
+#[test]
+fn a_write_the_primary_made_before_a_deadline_applies_after_it() {
+    let primary = Server::start_redis(&[
+        "--repl-diskless-sync-delay",
+        "0",
+        "--enable-debug-command",
+        "yes",
+    ]);
+    let mut p = primary.raw();
+    let replica = start_replica_of(&primary, &[]);
+    wait_acked(&mut p);
+    // The primary's expiry stays out of the way: its DEL would hide the difference.
+    assert_eq!(p.cmd_str(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), Reply::ok());
+    assert_eq!(p.cmd_str(&["SET", "k", "5", "PX", "1000"]), Reply::ok());
+    wait_caught_up(&primary, &replica);
+    // The replica is held while the primary increments before the deadline; it applies
+    // the INCR after the deadline.
+    let pid = replica.pid().to_string();
+    let signal = |sig: &str| {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig}");
+    };
+    signal("-STOP");
+    assert_eq!(p.cmd_str(&["INCR", "k"]), Reply::Int(6));
+    let Reply::Int(at) = p.cmd_str(&["PEXPIRETIME", "k"]) else {
+        panic!("PEXPIRETIME");
+    };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    std::thread::sleep(Duration::from_millis((at - now_ms + 50).max(0) as u64));
+    signal("-CONT");
+    wait_caught_up(&primary, &replica);
+    // As on the primary: 6 with the old deadline (past now), so expired for clients.
+    // Without it, the replica's INCR would have found the key expired and made a fresh
+    // `1` without a TTL, which would then outlive the primary's key.
+    let mut r = replica.raw();
+    assert_eq!(
+        r.cmd_str(&["EXISTS", "k"]),
+        Reply::Int(0),
+        "expired for clients"
+    );
 }

@@ -103,6 +103,10 @@ pub struct Db {
     /// and after active expiry, so it stays short.
     pub log_expired: bool,
     pub expired_log: Vec<Vec<u8>>,
+    /// While a replica applies its primary's stream: keys past their deadline are still
+    /// live (Redis's replicas let the master client see them; the primary's DEL expires
+    /// them), so a command the primary ran just before a deadline has the same effect here.
+    pub keep_expired: bool,
     /// Keys created so far (wrapping): a command that compares it before and after a write
     /// learns whether the write added its key, which is when Redis's `dbAdd` fires the `new`
     /// keyspace event (`Ctx::notify_new_since`). Counting costs one add on the path that
@@ -233,6 +237,7 @@ impl Db {
             expired_keys: 0,
             log_expired: false,
             expired_log: Vec::new(),
+            keep_expired: false,
             keys_created: 0,
             cow: None,
             sample_buf: Vec::new(),
@@ -280,7 +285,7 @@ impl Db {
 
     fn is_expired(&self, e: EntryPtr, now_ms: u64) -> bool {
         let idx = e.heap_index();
-        idx != NO_HEAP_INDEX && now_ms > self.heap.deadline(idx)
+        idx != NO_HEAP_INDEX && now_ms > self.heap.deadline(idx) && !self.keep_expired
     }
 
     /// Deletes an entry, removing its heap item first (the invariant in the module doc).
@@ -377,7 +382,7 @@ impl Db {
             return None;
         };
         let idx = e.heap_index();
-        if idx != NO_HEAP_INDEX && now_ms > self.heap.deadline(idx) {
+        if idx != NO_HEAP_INDEX && now_ms > self.heap.deadline(idx) && !self.keep_expired {
             // Redis deletes the expired key and adds a new one: no TTL, fresh access data.
             self.heap.remove(idx);
             if self.log_expired {
@@ -649,6 +654,7 @@ impl Db {
             expired_keys: 0,
             log_expired: false,
             expired_log: Vec::new(),
+            keep_expired: false,
             keys_created: 0,
             cow: None,
             sample_buf: Vec::new(),

@@ -1032,6 +1032,9 @@ fn apply_stream(srv: &mut Server) {
     };
     // Bytes from here on were applied but not fed (a transaction waiting for its EXEC).
     let mut unfed = 0usize;
+    // The primary's commands see keys past their deadline as live, as Redis's master
+    // client does: the primary ran them before the deadline, and its DEL comes next.
+    set_keep_expired(srv, true);
     let mut failure: Option<String> = None;
     // Every command takes at least 4 bytes of input: bounded by the input received.
     for _ in 0..buf.len() {
@@ -1078,6 +1081,7 @@ fn apply_stream(srv: &mut Server) {
             if srv.replica.generation != generation {
                 // The command dropped the link (a REPLICAOF sent as a write cannot, but a
                 // SHUTDOWN path might): nothing more to apply.
+                set_keep_expired(srv, false);
                 return;
             }
         }
@@ -1094,6 +1098,7 @@ fn apply_stream(srv: &mut Server) {
             unfed = end;
         }
     }
+    set_keep_expired(srv, false);
     out.clear();
     srv.replica.scratch = out;
     // The stream's database, for a master client made anew after a CLIENT KILL.
@@ -1108,6 +1113,12 @@ fn apply_stream(srv: &mut Server) {
     parser.rebase(unfed);
     srv.replica.inbuf = buf;
     srv.replica.parser = parser;
+}
+
+fn set_keep_expired(srv: &mut Server, on: bool) {
+    for db in &mut srv.dbs {
+        db.keep_expired = on;
+    }
 }
 
 /// REPLCONF ACK <offset applied>.
