@@ -87,7 +87,7 @@ pub(crate) fn save_options(env: &Env<'_>, aof_base: bool) -> SaveOptions {
 /// `aof-base`, so that it can resume with a partial resync after a restart.
 fn with_repl_aux(
     mut aux: Vec<(Vec<u8>, Vec<u8>)>,
-    repl: Option<&crate::repl::replica::SavedReplInfo>,
+    repl: Option<&crate::repl::replica::SavedReplInfo<'_>>,
 ) -> Vec<(Vec<u8>, Vec<u8>)> {
     let Some(r) = repl else {
         return aux;
@@ -101,7 +101,7 @@ fn with_repl_aux(
             b"repl-stream-db".to_vec(),
             r.stream_db.to_string().into_bytes(),
         ),
-        (b"repl-id".to_vec(), r.replid.clone().into_bytes()),
+        (b"repl-id".to_vec(), r.replid.as_bytes().to_vec()),
         (b"repl-offset".to_vec(), r.offset.to_string().into_bytes()),
     ];
     aux.splice(at..at, fields);

@@ -215,10 +215,11 @@ impl Default for Replica {
     }
 }
 
-/// What a restarted replica's RDB said about its place in the primary's stream.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SavedReplInfo {
-    pub replid: String,
+/// A replica's place in its primary's stream, as a snapshot records it (borrowed: it is
+/// built for every persistence call, once a loop turn with the AOF on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SavedReplInfo<'a> {
+    pub replid: &'a str,
     pub offset: u64,
     pub stream_db: usize,
 }
@@ -251,21 +252,26 @@ pub fn is_replica(srv: &Server) -> bool {
 /// The aux fields a snapshot of this server carries (`repl-stream-db`, `repl-id`,
 /// `repl-offset`): only a replica with a primary's history to resume (Redis's
 /// `rdbPopulateSaveInfo` for a replica).
-pub fn save_info(srv: &Server) -> Option<SavedReplInfo> {
-    if !is_replica(srv) {
+/// Takes the server's parts, not the server: the caller holds other parts mutably.
+pub fn save_info<'a>(
+    repl: &'a crate::repl::ReplState,
+    r: &Replica,
+    conns: &slab::Slab<crate::net::conn::Conn>,
+) -> Option<SavedReplInfo<'a>> {
+    if !matches!(repl.role, Role::Replica { .. }) {
         return None;
     }
-    let r = &srv.replica;
     if r.state != LinkState::Connected && !r.psync_cached {
         return None;
     }
     let stream_db = r
         .master_slot
-        .and_then(|s| srv.conns.get(s))
+        .and_then(|s| conns.get(s))
+        .filter(|c| c.master)
         .map_or(r.stream_db, |c| c.db);
     Some(SavedReplInfo {
-        replid: srv.repl.replid.clone(),
-        offset: srv.repl.master_repl_offset,
+        replid: &repl.replid,
+        offset: repl.master_repl_offset,
         stream_db,
     })
 }

@@ -44,7 +44,7 @@ impl Server {
         let repl = if self.replica.state == crate::repl::replica::LinkState::None {
             None
         } else {
-            crate::repl::replica::save_info(self)
+            crate::repl::replica::save_info(&self.repl, &self.replica, &self.conns)
         };
         let env = Env {
             config: &self.config,
