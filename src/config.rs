@@ -255,6 +255,8 @@ pub struct Config {
     pub config_file: Option<PathBuf>,
     /// Replication, primary side (`repl::primary`).
     pub repl: ReplConfig,
+    /// The replica settings (`repl::replica`).
+    pub replica: crate::repl::replica::ReplicaSettings,
 }
 
 /// The primary side's replication settings (`repl::primary` honours each).
@@ -464,6 +466,7 @@ impl Default for Config {
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             config_file: None,
             repl: ReplConfig::default(),
+            replica: crate::repl::replica::ReplicaSettings::default(),
         }
     }
 }
@@ -1505,7 +1508,240 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
+    // ---- replica side of replication (`repl::replica`) ----
+    Param {
+        name: "replicaof",
+        mutable: false,
+        values: 2,
+        get: get_replicaof,
+        set: set_replicaof,
+    },
+    Param {
+        name: "slaveof",
+        mutable: false,
+        values: 2,
+        get: get_replicaof,
+        set: set_replicaof,
+    },
+    Param {
+        name: "masterauth",
+        mutable: true,
+        values: 1,
+        get: |c| {
+            c.replica
+                .masterauth
+                .as_ref()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .unwrap_or_default()
+        },
+        set: |c, v| {
+            let p = one(v);
+            c.replica.masterauth = (!p.is_empty()).then(|| p.to_vec());
+            Ok(())
+        },
+    },
+    Param {
+        name: "masteruser",
+        mutable: true,
+        values: 1,
+        get: |c| {
+            c.replica
+                .masteruser
+                .as_ref()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .unwrap_or_default()
+        },
+        set: |c, v| {
+            let p = one(v);
+            c.replica.masteruser = (!p.is_empty()).then(|| p.to_vec());
+            Ok(())
+        },
+    },
+    Param {
+        name: "replica-serve-stale-data",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.replica.serve_stale_data),
+        set: |c, v| {
+            c.replica.serve_stale_data = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "slave-serve-stale-data",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.replica.serve_stale_data),
+        set: |c, v| {
+            c.replica.serve_stale_data = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "replica-read-only",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.replica.read_only),
+        set: |c, v| {
+            c.replica.read_only = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "slave-read-only",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.replica.read_only),
+        set: |c, v| {
+            c.replica.read_only = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "replica-priority",
+        mutable: true,
+        values: 1,
+        get: |c| c.replica.priority.to_string(),
+        set: |c, v| {
+            c.replica.priority = int_in(one(v), 0, i32::MAX as i64)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "slave-priority",
+        mutable: true,
+        values: 1,
+        get: |c| c.replica.priority.to_string(),
+        set: |c, v| {
+            c.replica.priority = int_in(one(v), 0, i32::MAX as i64)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "replica-announce-ip",
+        mutable: true,
+        values: 1,
+        get: |c| c.replica.announce_ip.clone().unwrap_or_default(),
+        set: |c, v| {
+            let ip = text(one(v))?;
+            c.replica.announce_ip = (!ip.is_empty()).then_some(ip);
+            Ok(())
+        },
+    },
+    Param {
+        name: "slave-announce-ip",
+        mutable: true,
+        values: 1,
+        get: |c| c.replica.announce_ip.clone().unwrap_or_default(),
+        set: |c, v| {
+            let ip = text(one(v))?;
+            c.replica.announce_ip = (!ip.is_empty()).then_some(ip);
+            Ok(())
+        },
+    },
+    Param {
+        name: "replica-announce-port",
+        mutable: true,
+        values: 1,
+        get: |c| c.replica.announce_port.to_string(),
+        set: |c, v| {
+            c.replica.announce_port = int_in(one(v), 0, 65535)? as u16;
+            Ok(())
+        },
+    },
+    Param {
+        name: "slave-announce-port",
+        mutable: true,
+        values: 1,
+        get: |c| c.replica.announce_port.to_string(),
+        set: |c, v| {
+            c.replica.announce_port = int_in(one(v), 0, 65535)? as u16;
+            Ok(())
+        },
+    },
+    Param {
+        name: "replica-announced",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.replica.announced),
+        set: |c, v| {
+            c.replica.announced = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "replica-lazy-flush",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.replica.lazy_flush),
+        set: |c, v| {
+            c.replica.lazy_flush = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "slave-lazy-flush",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.replica.lazy_flush),
+        set: |c, v| {
+            c.replica.lazy_flush = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    // A full sync is received whole (in memory) before the old data is replaced, which is
+    // `disabled`'s behaviour; loading straight from the socket is not implemented.
+    Param {
+        name: "repl-diskless-load",
+        mutable: true,
+        values: 1,
+        get: |_| "disabled".into(),
+        set: |_, v| {
+            let want = one(v).to_ascii_lowercase();
+            if !matches!(want.as_slice(), b"disabled" | b"on-empty-db" | b"swapdb") {
+                return Err(
+                    "argument(s) must be one of the following: disabled, on-empty-db, swapdb"
+                        .into(),
+                );
+            }
+            fixed(
+                v,
+                b"disabled",
+                "repl-diskless-load on-empty-db/swapdb is not supported by ringkv (a full sync is received whole, then loaded)",
+            )
+        },
+    },
 ];
+
+/// `replicaof`: "host port", or "" when not a replica.
+fn get_replicaof(c: &Config) -> String {
+    c.replica
+        .replicaof
+        .as_ref()
+        .map(|(h, p)| format!("{h} {p}"))
+        .unwrap_or_default()
+}
+
+fn set_replicaof(c: &mut Config, v: &[&[u8]]) -> Result<(), String> {
+    // One value "host port" (CONFIG GET's form) or two (a config file line).
+    let words: Vec<&[u8]> = v
+        .iter()
+        .flat_map(|a| a.split(|b| b.is_ascii_whitespace()))
+        .filter(|w| !w.is_empty())
+        .collect();
+    match words.as_slice() {
+        [] => c.replica.replicaof = None,
+        [no, one] if no.eq_ignore_ascii_case(b"no") && one.eq_ignore_ascii_case(b"one") => {
+            c.replica.replicaof = None
+        }
+        [host, port] => {
+            let port = int_in(port, 0, 65535).map_err(|_| "Invalid master port".to_string())?;
+            c.replica.replicaof = Some((text(host)?, port as u16));
+        }
+        _ => return Err("wrong number of arguments".into()),
+    }
+    Ok(())
+}
 
 /// Redis's `save` syntax: pairs of seconds and changes, given as separate values or as one
 /// string of them; nothing (or "") disables snapshots.

@@ -131,6 +131,8 @@ impl EventLoop {
             log::warn!("cannot ignore SIGPIPE: {e}");
         }
         srv.ring = Some(ring);
+        let repl_aux = std::mem::take(&mut srv.rdb.loaded_repl_aux);
+        crate::repl::replica::start_from_config(&mut srv, &repl_aux);
         Ok(EventLoop {
             resume_now: false,
             held: Vec::new(),
@@ -242,6 +244,11 @@ impl EventLoop {
                     crate::persist::aof::K_AOF_FSYNC
                     | crate::persist::aof::K_AOF_STEP
                     | crate::persist::aof::K_AOF_BASE_FSYNC => self.srv.aof_completion(c),
+                    crate::repl::replica::K_LINK_CONNECT
+                    | crate::repl::replica::K_LINK_RECV
+                    | crate::repl::replica::K_LINK_SEND => {
+                        crate::repl::replica::on_completion(&mut self.srv, c)
+                    }
                     K_SIGNAL => {
                         log::warn!("Received SIGINT/SIGTERM: shutting down");
                         // A failed final save keeps the server running, as in Redis.

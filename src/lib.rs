@@ -115,6 +115,11 @@
 //! server must do (`aof::Effects`), and replays AOF commands through the server's
 //! `aof::Replay`.
 //!
+//! `repl` is replication: the ids, offsets and backlog both sides share (`repl::ReplState`),
+//! and `repl::replica`, the link of a replica to its primary (connect, handshake, full sync
+//! or +CONTINUE, the stream applied through `cmd::call` as the master client, ACKs), driven by
+//! the loop's completions and the housekeeping tick; `cmd::replicaof` has REPLICAOF and ROLE.
+//!
 //! `lazyfree` drops large values on a background thread. `alloc` is the counting global
 //! allocator behind INFO's used_memory and maxmemory. `logging` writes Redis-style log
 //! lines. `util` holds small shared helpers: glob matching (`util::glob`), Redis's number

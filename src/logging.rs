@@ -6,6 +6,10 @@ use crate::config::LogLevel;
 use std::io::Write;
 use std::sync::Mutex;
 
+/// The role letter of each line, as Redis: `M` for a primary, `S` for a replica
+/// (`repl::replica` sets it when the role changes).
+pub static ROLE_MARK: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(b'M');
+
 struct Logger {
     out: Mutex<Box<dyn Write + Send>>,
 }
@@ -66,8 +70,9 @@ impl log::Log for Logger {
             log::Level::Warn | log::Level::Error => '#',
         };
         let line = format!(
-            "{}:M {} {mark} {}\n",
+            "{}:{} {} {mark} {}\n",
             std::process::id(),
+            ROLE_MARK.load(std::sync::atomic::Ordering::Relaxed) as char,
             timestamp(crate::util::unix_ms()),
             r.args()
         );

@@ -275,6 +275,8 @@ pub struct Server {
     pub repl: crate::repl::ReplState,
     /// The AOF wants the journal (`set_journal`); the replication backlog may want it too.
     pub(crate) journal_aof: bool,
+    /// The link to this server's primary when it is a replica (`repl::replica`).
+    pub replica: crate::repl::replica::Replica,
 }
 
 pub use crate::util::unix_ms;
@@ -402,6 +404,7 @@ impl Server {
             run_id: random_hex(40),
             repl: crate::repl::ReplState::new(random_hex(40), REPL_BACKLOG_SIZE_DEFAULT),
             journal_aof: false,
+            replica: crate::repl::replica::Replica::default(),
             shutdown_requested: false,
             now_ms: now,
             listeners: Vec::new(),
@@ -1097,8 +1100,11 @@ impl Server {
         cmd::pause::check_end(self);
         // No active expiry while clients are paused (Redis 7.0): nothing is deleted in the
         // server's name during a pause.
-        // DEBUG SET-ACTIVE-EXPIRE 0 turns the pass off as well.
-        let paused = self.pause.active() || !self.active_expire_enabled;
+        // DEBUG SET-ACTIVE-EXPIRE 0 turns the pass off as well; nor on a replica: its
+        // primary's DELs expire keys (Redis's replicas do the same).
+        let paused = self.pause.active()
+            || !self.active_expire_enabled
+            || crate::repl::replica::is_replica(self);
         // Timed (INFO expire_cycle_cpu_milliseconds; the latency monitor's `expire-cycle`,
         // the whole pass over every database, as Redis's activeExpireCycle).
         let started_ns = if paused { 0 } else { crate::util::mono_ns() };
@@ -1143,9 +1149,10 @@ impl Server {
                 .conns
                 .iter()
                 .filter(|(_, c)| {
-                    // Redis never closes a blocked client for being idle.
+                    // Redis never closes a blocked client, nor its master, for being idle.
                     !c.closed
                         && !c.is_blocked()
+                        && !c.master
                         && now_ms.saturating_sub(c.last_interaction_ms) > limit_ms
                 })
                 .map(|(s, _)| s)
@@ -1175,6 +1182,7 @@ impl Server {
         crate::repl::primary::cron(self);
         self.rdb_save_due();
         self.aof_run_scheduled();
+        crate::repl::replica::cron(self);
     }
 }
 

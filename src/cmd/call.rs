@@ -49,6 +49,9 @@ pub enum Source {
     Loading,
     /// A running script's `redis.call` / `redis.pcall` (`cmd::scripting`).
     Script,
+    /// The replication stream from this server's primary (`repl::replica`): no client
+    /// checks (the primary is obeyed), but MULTI queues as for a client.
+    Master,
 }
 
 /// What the running command has stated so far: one byte of flags, since it is saved and
@@ -74,6 +77,9 @@ impl Frame {
         Frame(match src {
             Source::Exec => Frame::IN_EXEC,
             Source::Script => Frame::IN_EXEC | Frame::IN_SCRIPT,
+            // The primary's commands never block (a blocked master client would stall the
+            // stream): they answer at once, as inside EXEC.
+            Source::Master => Frame::IN_EXEC,
             Source::Client | Source::Loading => 0,
         })
     }
@@ -155,6 +161,9 @@ enum Refusal {
     Busy,
     /// A script called a `noscript` command.
     NoScript,
+    /// A replica refused a client's command (READONLY, MASTERDOWN): the text is
+    /// `repl::replica::refusal`'s.
+    Replica(&'static str),
     /// A read-only script (EVAL_RO, `no-writes`) called a write command.
     ScriptReadOnly,
 }
@@ -180,6 +189,7 @@ fn refusal_text(srv: &Server, c: &Command, r: Refusal, src: Source) -> String {
         Refusal::Loading => "LOADING Redis is loading the dataset in memory".into(),
         Refusal::Busy => srv.scripts.run.busy_error().into(),
         Refusal::NoScript => "ERR This Redis command is not allowed from script".into(),
+        Refusal::Replica(text) => text.into(),
         Refusal::ScriptReadOnly => {
             "ERR Write commands are not allowed from read-only scripts.".into()
         }
@@ -227,7 +237,12 @@ fn check(
         } else {
             0
         };
-    if srv.config.maxmemory_bytes > 0 && !srv.loading {
+    // A replica ignores maxmemory (Redis's default `replica-ignore-maxmemory yes`): its
+    // primary's DELs are its evictions, so its data never differs.
+    if srv.config.maxmemory_bytes > 0
+        && !srv.loading
+        && srv.replica.state == crate::repl::replica::LinkState::None
+    {
         // Eviction runs before every command, as Redis's processCommand does; only a pass
         // that found nothing left to evict refuses commands. Inside MULTI every command but
         // the transaction's end is refused then: queueing would grow memory without bound.
@@ -252,6 +267,12 @@ fn check(
         && !crate::repl::primary::enough_good_replicas(srv)
     {
         return Some(Refusal::NoReplicas);
+    }
+    // A replica: one test of the role while this server is a primary.
+    if srv.replica.state != crate::repl::replica::LinkState::None {
+        if let Some(text) = crate::repl::replica::refusal(srv, effective) {
+            return Some(Refusal::Replica(text));
+        }
     }
     // A client in MONITOR mode is listed in `monitors`: one length test while there are none.
     if !srv.monitors.is_empty()
@@ -286,6 +307,14 @@ fn check_script(srv: &mut Server, c: &Command) -> Option<Refusal> {
     if write {
         if run.read_only {
             return Some(Refusal::ScriptReadOnly);
+        }
+        if srv.replica.state != crate::repl::replica::LinkState::None
+            && srv.config.replica.read_only
+            && !crate::repl::replica::is_master_slot(srv, srv.scripts.run.slot)
+        {
+            return Some(Refusal::Replica(
+                "READONLY You can't write against a read only replica.",
+            ));
         }
         if srv.aof.write_errno.is_some() && srv.aof.misconf_error().is_some() {
             return Some(Refusal::Misconf);
@@ -402,7 +431,10 @@ pub fn call(srv: &mut Server, slot: usize, argv: &Argv<'_>, out: &mut Vec<u8>, s
     {
         return super::pause::postpone(srv, slot);
     }
-    if queued_flags.is_some() && src == Source::Client && c.flags & flags::TX_CONTROL == 0 {
+    if queued_flags.is_some()
+        && matches!(src, Source::Client | Source::Master)
+        && c.flags & flags::TX_CONTROL == 0
+    {
         if c.flags & flags::SCRIPT != 0 {
             // EXEC is checked against what the script declares it does (its shebang).
             let declared = Command {

@@ -34,6 +34,7 @@ pub mod monitor;
 pub mod multi;
 pub mod pause;
 pub mod pubsub;
+pub mod replicaof;
 pub mod replication;
 pub mod scripting;
 pub mod server;

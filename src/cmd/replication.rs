@@ -113,8 +113,10 @@ fn sync_allowed(ctx: &mut Ctx<'_>) -> bool {
     if c.is_replica() {
         return false;
     }
-    if matches!(ctx.srv.repl.role, Role::Replica { .. }) {
-        // Chained replication is fed by the replica side once its link is up.
+    // A replica serves replicas of its own (a chain) only while its link is up.
+    if matches!(ctx.srv.repl.role, Role::Replica { .. })
+        && ctx.srv.replica.state != crate::repl::replica::LinkState::Connected
+    {
         ctx.err("NOMASTERLINK Can't SYNC while not connected with my master");
         return false;
     }
@@ -197,15 +199,6 @@ pub fn cmd_role(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
                 ctx.reply.bulk_int(v.offset as i64);
             }
         }
-        Role::Replica { host, port } => {
-            // The replica side (`repl::replica`) knows its link's state; until it reports
-            // it, what the shared state knows.
-            ctx.reply.array(5);
-            ctx.reply.bulk(b"slave");
-            ctx.reply.bulk(host.as_bytes());
-            ctx.reply.int(i64::from(port));
-            ctx.reply.bulk(b"connect");
-            ctx.reply.int(-1);
-        }
+        Role::Replica { .. } => crate::repl::replica::role_reply(ctx.srv, &mut ctx.reply),
     }
 }

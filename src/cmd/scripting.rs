@@ -115,8 +115,24 @@ fn script_flags_to_cmd_flags(cmd_flags: u32, script_flags: u32) -> u32 {
 
 /// The checks Redis's `scriptPrepareForRun` makes of a script with a shebang before it runs.
 pub(crate) fn refuse_before_run(srv: &Server, script_flags: u32, ro: bool) -> Option<String> {
+    // A replica whose link is down with replica-serve-stale-data no, unless the primary
+    // itself runs the script.
+    let replica = srv.replica.state != crate::repl::replica::LinkState::None
+        && !crate::repl::replica::is_master_slot(srv, srv.current_slot);
+    let running_stale = replica
+        && srv.replica.state != crate::repl::replica::LinkState::Connected
+        && !srv.config.replica.serve_stale_data;
     if script_flags & shebang::COMPAT != 0 {
-        return None;
+        return running_stale.then(|| {
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+                .into()
+        });
+    }
+    if running_stale && script_flags & shebang::ALLOW_STALE == 0 {
+        return Some(
+            "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set"
+                .into(),
+        );
     }
     // `no-writes` implies `allow-oom`.
     if script_flags & (shebang::ALLOW_OOM | shebang::NO_WRITES) == 0
@@ -139,6 +155,9 @@ pub(crate) fn refuse_before_run(srv: &Server, script_flags: u32, ro: bool) -> Op
         if ro {
             return Some("ERR Can not execute a script with write flag using *_ro command.".into());
         }
+        if replica && srv.config.replica.read_only {
+            return Some("READONLY Can not run script with write flag on readonly replica".into());
+        }
     }
     None
 }
@@ -154,7 +173,11 @@ pub(crate) fn refuse_declared(srv: &Server, argv: &Argv<'_>) -> Option<String> {
     }
     let oom = srv.config.maxmemory_bytes > 0 && srv.oom_at_command_start;
     let aof_failing = srv.aof.write_errno.is_some();
-    if !oom && !aof_failing {
+    // A replica refuses what the script declares (READONLY, MASTERDOWN), unless its
+    // primary sent it.
+    let replica = srv.replica.state != crate::repl::replica::LinkState::None
+        && !crate::repl::replica::is_master_slot(srv, srv.current_slot);
+    if !oom && !aof_failing && !replica {
         return None;
     }
     let c = srv.all_commands[srv.current_cmd];
@@ -164,6 +187,9 @@ pub(crate) fn refuse_declared(srv: &Server, argv: &Argv<'_>) -> Option<String> {
     }
     if aof_failing && declared & flags::WRITE != 0 {
         return srv.aof.misconf_error();
+    }
+    if replica {
+        return crate::repl::replica::refusal(srv, declared).map(String::from);
     }
     None
 }

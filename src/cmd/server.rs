@@ -508,6 +508,9 @@ fn client_info_line_argv(
     if c.monitor {
         flags.push('O');
     }
+    if c.master {
+        flags.push('M');
+    }
     if c.subs.is_some() {
         flags.push('P');
     }
@@ -599,7 +602,8 @@ pub fn cmd_client_info(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 }
 
 /// A client's class as CLIENT LIST / KILL TYPE name it (Redis's `getClientType`): an
-/// attached replica is of the replica class (the master class comes with the replica side).
+/// attached replica is of the replica class, the master client of a replica of the master
+/// class.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ClientClass {
     Normal,
@@ -625,7 +629,9 @@ impl ClientClass {
     }
 
     fn of(c: &crate::net::conn::Conn) -> ClientClass {
-        if c.is_replica() {
+        if c.master {
+            ClientClass::Master
+        } else if c.is_replica() {
             ClientClass::Replica
         } else if c.subs.is_some() {
             ClientClass::PubSub

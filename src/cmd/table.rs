@@ -33,8 +33,8 @@ use super::docs::{block, double, integer, key, oneof, pattern, pure_token, strin
 use super::Handler;
 use super::{
     bitmaps, blocking, command, debug, dump, expire, functions, geo, hashes, hll, info, keys,
-    latency, lists, lolwut, memory, monitor, multi, pause, pubsub, replication, scripting,
-    server, sets, slowlog, sort, streams, strings, tracking, zsets,
+    latency, lists, lolwut, memory, monitor, multi, pause, pubsub, replicaof, replication,
+    scripting, server, sets, slowlog, sort, streams, strings, tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -310,6 +310,18 @@ const GEORADIUS_SPECS: [KeySpec; 3] = georadius_specs(6);
 const GEORADIUSBYMEMBER_SPECS: [KeySpec; 3] = georadius_specs(5);
 
 use flags::*;
+
+/// REPLICAOF's (and SLAVEOF's) one argument: `host port` or `NO ONE`.
+const REPLICAOF_ARGS: Arg = oneof(
+    "args",
+    &[
+        block("host-port", &[string("host"), integer("port")]),
+        block(
+            "no-one",
+            &[pure_token("no", "NO"), pure_token("one", "ONE")],
+        ),
+    ],
+);
 use key_flags::*;
 
 /// Where the search for a spec's keys starts.
@@ -1407,6 +1419,31 @@ pub static COMMANDS: &[Command] = &[
         .since("1.0.0")
         .summary("Replies with the Unix time of the last snapshot that was written successfully.")
         .complexity("O(1)"),
+    Command::new(
+        "replicaof",
+        3,
+        ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
+        replicaof::cmd_replicaof,
+    )
+    .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+    .group(Group::Server)
+    .since("5.0.0")
+    .summary("Starts following a primary (this server becomes its replica), or stops following one.")
+    .complexity("O(1)")
+    .args(&[REPLICAOF_ARGS]),
+    Command::new(
+        "slaveof",
+        3,
+        ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
+        replicaof::cmd_replicaof,
+    )
+    .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+    .group(Group::Server)
+    .since("1.0.0")
+    .summary("REPLICAOF's original name: starts or stops following a primary.")
+    .complexity("O(1)")
+    .deprecated("5.0.0", "`REPLICAOF`")
+    .args(&[REPLICAOF_ARGS]),
     Command::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, debug::cmd_debug)
         .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
         .group(Group::Server)

@@ -33,6 +33,8 @@ struct Inflight {
     buf: Option<Vec<u8>>,
     /// Kept alive until the kernel has read it (timeouts read it at submission).
     _ts: Option<Box<types::Timespec>>,
+    /// A connect's peer address, kept alive until the connect completes.
+    _addr: Option<Box<nix::sys::socket::SockaddrStorage>>,
     multishot: bool,
     /// The kernel writes into `buf`'s spare capacity (receive, read).
     fills: bool,
@@ -94,6 +96,7 @@ const OPCODES_NEEDED: &[(u8, &str)] = &[
     (opcode::AsyncCancel::CODE, "async_cancel"),
     (opcode::Write::CODE, "write"),
     (opcode::Fsync::CODE, "fsync"),
+    (opcode::Connect::CODE, "connect"),
 ];
 
 impl Ring {
@@ -155,7 +158,7 @@ impl Ring {
             return;
         }
         // SAFETY: every entry pushed here points only at memory owned by `self.inflight`
-        // (buffers and timespecs moved in by the caller) or at nothing, and that memory is
+        // (buffers, timespecs and connect addresses moved in by the caller) or at nothing, and that memory is
         // freed only after the matching completion has been reaped.
         let full = unsafe { self.ring.submission().push(&entry) }.is_err();
         if full {
@@ -175,6 +178,7 @@ impl Ring {
             token,
             buf,
             _ts: ts,
+            _addr: None,
             multishot,
             fills,
         }) as u64
@@ -203,6 +207,32 @@ impl Ring {
         // The Vec's heap block does not move when the Vec itself moves into the slab, so `ptr`
         // stays valid for as long as the record lives.
         let e = opcode::Recv::new(types::Fd(fd), ptr, len)
+            .build()
+            .user_data(idx);
+        self.push(e);
+        idx
+    }
+
+    /// Connects the socket `fd` to `addr` (the replica's link to its primary). Completes with
+    /// 0 or a negative errno. Returns a handle for `cancel`, valid until the completion is
+    /// reaped.
+    pub fn connect(
+        &mut self,
+        fd: RawFd,
+        token: u64,
+        addr: nix::sys::socket::SockaddrStorage,
+    ) -> u64 {
+        use nix::sys::socket::SockaddrLike;
+        let addr = Box::new(addr);
+        let ptr = addr.as_ptr();
+        let len = addr.len();
+        let idx = self.record(token, None, None, false, false);
+        // SAFETY (for the `push` below): the sockaddr's heap block does not move when the box
+        // moves into the record, and the record lives until the completion is reaped, so the
+        // address stays valid for as long as the kernel may read it (an async connect reads
+        // it only when it runs, not at submission).
+        self.inflight[idx as usize]._addr = Some(addr);
+        let e = opcode::Connect::new(types::Fd(fd), ptr, len)
             .build()
             .user_data(idx);
         self.push(e);

@@ -107,6 +107,10 @@ pub struct Db {
     /// is not deleted, so nothing is deleted or propagated in the server's name (Redis 7.0's
     /// expireIfNeeded under a pause). Set by `cmd::pause`.
     pub expiry_paused: bool,
+    /// While a replica applies its primary's stream: keys past their deadline are still
+    /// live (Redis's replicas let the master client see them; the primary's DEL expires
+    /// them), so a command the primary ran just before a deadline has the same effect here.
+    pub keep_expired: bool,
     /// Keys created so far (wrapping): a command that compares it before and after a write
     /// learns whether the write added its key, which is when Redis's `dbAdd` fires the `new`
     /// keyspace event (`Ctx::notify_new_since`). Counting costs one add on the path that
@@ -238,6 +242,7 @@ impl Db {
             log_expired: false,
             expiry_paused: false,
             expired_log: Vec::new(),
+            keep_expired: false,
             keys_created: 0,
             cow: None,
             sample_buf: Vec::new(),
@@ -291,7 +296,7 @@ impl Db {
 
     fn is_expired(&self, e: EntryPtr, now_ms: u64) -> bool {
         let idx = e.heap_index();
-        idx != NO_HEAP_INDEX && now_ms > self.heap.deadline(idx)
+        idx != NO_HEAP_INDEX && now_ms > self.heap.deadline(idx) && !self.keep_expired
     }
 
     /// Deletes an entry, removing its heap item first (the invariant in the module doc).
@@ -390,7 +395,7 @@ impl Db {
             return None;
         };
         let idx = e.heap_index();
-        if idx != NO_HEAP_INDEX && now_ms > self.heap.deadline(idx) {
+        if idx != NO_HEAP_INDEX && now_ms > self.heap.deadline(idx) && !self.keep_expired {
             // Redis deletes the expired key and adds a new one: no TTL, fresh access data.
             self.heap.remove(idx);
             if self.log_expired {
@@ -663,6 +668,7 @@ impl Db {
             log_expired: false,
             expiry_paused: false,
             expired_log: Vec::new(),
+            keep_expired: false,
             keys_created: 0,
             cow: None,
             sample_buf: Vec::new(),

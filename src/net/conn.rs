@@ -181,6 +181,9 @@ pub struct Conn {
     pub mem_counted_bytes: usize,
     /// In MONITOR mode (`cmd::monitor`): fed every command, refused keyspace commands.
     pub monitor: bool,
+    /// The master client of a replica (`repl::replica`): socketless, it runs the primary's
+    /// stream; never timed out or evicted, CLIENT LIST flag M, CLIENT KILL TYPE master.
+    pub master: bool,
     /// Stopped by CLIENT PAUSE (`cmd::pause`): its next command waits in its input.
     pub postponed: bool,
     /// CLIENT REPLY's state (`cmd::pause::reply_mode`).
@@ -264,6 +267,7 @@ impl Conn {
             send_buf_bytes: 0,
             mem_counted_bytes: 0,
             monitor: false,
+            master: false,
             postponed: false,
             reply_mode: 0,
             replica: None,

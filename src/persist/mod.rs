@@ -51,6 +51,8 @@ pub struct Env<'a> {
     pub used_memory: u64,
     /// The function libraries: saved before the databases, replaced by a load.
     pub functions: &'a mut crate::script::functions::Functions,
+    /// A replica's place in its primary's stream, saved in snapshots (`repl::replica`).
+    pub repl: Option<crate::repl::replica::SavedReplInfo<'a>>,
 }
 
 /// Loads an RDB base file (`bytes` is the whole file) into `dbs` and returns how many bytes

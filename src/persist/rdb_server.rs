@@ -48,6 +48,9 @@ pub struct RdbState {
     pub saves: u64,
     pub last_load_keys_loaded: u64,
     pub last_load_keys_expired: u64,
+    /// The replication aux fields (`repl-*`) of the RDB loaded at start-up, for a replica
+    /// to resume from (`repl::replica::start_from_config`).
+    pub loaded_repl_aux: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl RdbState {
@@ -70,10 +73,39 @@ pub(crate) fn save_options(env: &Env<'_>, aof_base: bool) -> SaveOptions {
     SaveOptions {
         compression: env.config.rdbcompression,
         checksum: env.config.rdbchecksum,
-        aux: SaveOptions::aux_redis_7(env.now_ms / 1000, env.used_memory, aof_base),
+        aux: with_repl_aux(
+            SaveOptions::aux_redis_7(env.now_ms / 1000, env.used_memory, aof_base),
+            env.repl.as_ref(),
+        ),
         now_ms: env.now_ms,
         functions: env.functions.codes().map(<[u8]>::to_vec).collect(),
     }
+}
+
+/// Redis's `rdbSaveInfoAuxFields`: a replica's snapshot says where in its primary's stream
+/// it is (`repl-stream-db`, `repl-id`, `repl-offset`), after `used-mem` and before
+/// `aof-base`, so that it can resume with a partial resync after a restart.
+fn with_repl_aux(
+    mut aux: Vec<(Vec<u8>, Vec<u8>)>,
+    repl: Option<&crate::repl::replica::SavedReplInfo<'_>>,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let Some(r) = repl else {
+        return aux;
+    };
+    let at = aux
+        .iter()
+        .position(|(k, _)| k == b"aof-base")
+        .unwrap_or(aux.len());
+    let fields = [
+        (
+            b"repl-stream-db".to_vec(),
+            r.stream_db.to_string().into_bytes(),
+        ),
+        (b"repl-id".to_vec(), r.replid.as_bytes().to_vec()),
+        (b"repl-offset".to_vec(), r.offset.to_string().into_bytes()),
+    ];
+    aux.splice(at..at, fields);
+    aux
 }
 
 /// Creates the function libraries a snapshot held (code and record offset) in place of the
@@ -195,6 +227,12 @@ impl RdbState {
         let stats = self
             .load_bytes(env, &bytes, false)
             .map_err(|e| format!("Error loading the RDB file {}: {e}", path.display()))?;
+        self.loaded_repl_aux = stats
+            .aux
+            .iter()
+            .filter(|(k, _)| k.starts_with(b"repl-"))
+            .cloned()
+            .collect();
         for (k, v) in &stats.aux {
             let v = String::from_utf8_lossy(v);
             match k.as_slice() {

@@ -14,6 +14,7 @@
 //! the backlog never holds more than `backlog_size` bytes.
 
 pub mod primary;
+pub mod replica;
 
 use std::collections::VecDeque;
 

@@ -952,6 +952,9 @@ fn send_bulks(srv: &mut Server) -> bool {
 /// `repl-timeout`, the backlog's size and time to live.
 pub fn cron(srv: &mut Server) {
     if srv.repl.role != Role::Primary {
+        // A replica's own replicas get its primary's stream (PINGs included) as it comes;
+        // only the dead ones are dropped here.
+        prune(srv);
         return;
     }
     prune(srv);
@@ -1065,36 +1068,24 @@ pub fn info_section(srv: &Server, s: &mut String) {
     use std::fmt::Write as _;
     let r = &srv.repl;
     match &r.role {
-        Role::Primary => {
-            let views = replicas_view(srv);
-            let _ = write!(
-                s,
-                "# Replication\r\nrole:master\r\nconnected_slaves:{}\r\n",
-                views.len()
-            );
-            let cfg = &srv.config.repl;
-            if cfg.min_replicas_to_write > 0 && cfg.min_replicas_max_lag_s > 0 {
-                let _ = write!(s, "min_slaves_good_slaves:{}\r\n", good_replicas(srv));
-            }
-            for (i, v) in views.iter().enumerate() {
-                let _ = write!(
-                    s,
-                    "slave{i}:ip={},port={},state={},offset={},lag={}\r\n",
-                    v.ip, v.port, v.state, v.offset, v.lag_s
-                );
-            }
-            s.push_str("master_failover_state:no-failover\r\n");
-        }
-        Role::Replica { host, port } => {
-            // The replica side (`repl::replica`) fills in its link's fields; until then what
-            // the shared state knows.
-            let _ = write!(
-                s,
-                "# Replication\r\nrole:slave\r\nmaster_host:{host}\r\nmaster_port:{port}\r\n"
-            );
-            s.push_str("connected_slaves:0\r\nmaster_failover_state:no-failover\r\n");
-        }
+        Role::Primary => s.push_str("# Replication\r\nrole:master\r\n"),
+        // The link's fields, up to `replica_announced`.
+        Role::Replica { .. } => crate::repl::replica::info_replication(srv, s),
     }
+    let views = replicas_view(srv);
+    let _ = write!(s, "connected_slaves:{}\r\n", views.len());
+    let cfg = &srv.config.repl;
+    if cfg.min_replicas_to_write > 0 && cfg.min_replicas_max_lag_s > 0 {
+        let _ = write!(s, "min_slaves_good_slaves:{}\r\n", good_replicas(srv));
+    }
+    for (i, v) in views.iter().enumerate() {
+        let _ = write!(
+            s,
+            "slave{i}:ip={},port={},state={},offset={},lag={}\r\n",
+            v.ip, v.port, v.state, v.offset, v.lag_s
+        );
+    }
+    s.push_str("master_failover_state:no-failover\r\n");
     let _ = write!(
         s,
         "master_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",

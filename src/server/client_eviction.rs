@@ -45,7 +45,8 @@ pub struct ClientsMemory {
 const LOADING_CLIENT_ID: u64 = 0;
 
 fn counted(c: &Conn) -> bool {
-    !c.closed && c.id != LOADING_CLIENT_ID
+    // The master client is never evicted (Redis evicts normal and Pub/Sub clients only).
+    !c.closed && c.id != LOADING_CLIENT_ID && !c.master
 }
 
 impl Server {

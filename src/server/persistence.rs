@@ -40,6 +40,12 @@ impl Server {
         Option<&mut crate::io::ring::Ring>,
     ) {
         let used_memory = self.used_memory();
+        // One test of the role while this server is a primary.
+        let repl = if self.replica.state == crate::repl::replica::LinkState::None {
+            None
+        } else {
+            crate::repl::replica::save_info(&self.repl, &self.replica, &self.conns)
+        };
         let env = Env {
             config: &self.config,
             dbs: &mut self.dbs,
@@ -47,6 +53,7 @@ impl Server {
             dirty: self.stats.dirty,
             used_memory,
             functions: &mut self.scripts.functions,
+            repl,
         };
         (&mut self.aof, &mut self.rdb, env, self.ring.as_mut())
     }
