@@ -97,9 +97,12 @@ impl ReplState {
                 self.backlog_first_offset += over as u64;
             }
         }
-        debug_assert!(self.backlog.as_ref().is_none_or(|b| self.backlog_first_offset
-            + b.len() as u64
-            == self.master_repl_offset + 1));
+        debug_assert!(self
+            .backlog
+            .as_ref()
+            .is_none_or(
+                |b| self.backlog_first_offset + b.len() as u64 == self.master_repl_offset + 1
+            ));
     }
 
     /// Changes the backlog's size (`CONFIG SET repl-backlog-size`), keeping its newest bytes.
