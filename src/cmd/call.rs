@@ -516,8 +516,9 @@ pub fn call_queued(srv: &mut Server, slot: usize, idx: usize, argv: &Argv<'_>, o
             return exec_noperm(srv, slot, why, out);
         }
     }
-    let conn = &mut srv.conns[slot];
-    conn.last_cmd = c.name;
+    // CLIENT LIST's cmd= stays `exec` while EXEC runs its queue, as in Redis (whose
+    // `lastcmd` only changes when a client's command is looked up).
+    let conn = &srv.conns[slot];
     let db = conn.db;
     let reply = Reply::new(out, conn.resp3);
     run(srv, slot, idx, c, argv, reply, Source::Exec, db);

@@ -67,7 +67,8 @@ fn check_password(
         }
         None => {
             ctx.srv.stats.auth_failures += 1;
-            let context = if ctx.srv.conns[ctx.slot].in_multi() {
+            // Inside EXEC the client is still in its transaction for Redis.
+            let context = if ctx.srv.conns[ctx.slot].in_multi() || ctx.srv.frame.in_exec() {
                 crate::acl::LogContext::Multi
             } else {
                 crate::acl::LogContext::TopLevel
@@ -146,7 +147,7 @@ pub fn cmd_hello(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         }
     }
     if !ctx.srv.acl.default_open() && !ctx.conn().authenticated {
-        ctx.err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        ctx.err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
         return;
     }
     if let Some(n) = setname {
