@@ -600,7 +600,7 @@ fn aclfile_load_and_save_round_trip() {
         "user default on nopass ~* &* +@all\nuser x on +nosuch bogus\nnot a user line\nuser x on\n";
     std::fs::write(&ours_file, bad).unwrap();
     std::fs::write(&redis_file, bad).unwrap();
-    let mut load_error = |r: &mut Raw, path: &std::path::Path| -> String {
+    let load_error = |r: &mut Raw, path: &std::path::Path| -> String {
         match r.cmd_str(&["ACL", "LOAD"]) {
             Reply::Error(e) => e.replace(path.to_str().unwrap(), "<file>"),
             other => panic!("ACL LOAD of a bad file: {other:?}"),
