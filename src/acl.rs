@@ -151,9 +151,34 @@ impl Table {
 pub struct KeyPattern {
     pub pattern: Vec<u8>,
     pub perms: u8,
+    /// `Some(n)` when the pattern is `n` literal bytes then one `*` (`app:*`): a prefix
+    /// test gives the glob's answer without running the matcher.
+    prefix_len: Option<usize>,
 }
 
 impl KeyPattern {
+    fn new(pattern: &[u8], perms: u8) -> KeyPattern {
+        let literal = |b: &[u8]| !b.iter().any(|c| matches!(c, b'*' | b'?' | b'[' | b'\\'));
+        let prefix_len = match pattern.split_last() {
+            Some((b'*', head)) if literal(head) => Some(head.len()),
+            _ => None,
+        };
+        KeyPattern {
+            pattern: pattern.to_vec(),
+            perms,
+            prefix_len,
+        }
+    }
+
+    #[inline]
+    fn matches(&self, key: &[u8]) -> bool {
+        match self.prefix_len {
+            // As Redis's matcher, a trailing `*` needs at least one byte to match.
+            Some(n) => key.len() > n && key.starts_with(&self.pattern[..n]),
+            None => crate::util::glob::glob_match(&self.pattern, key, false),
+        }
+    }
+
     fn describe(&self, out: &mut String) {
         match self.perms {
             PERM_ALL => out.push('~'),
@@ -299,10 +324,7 @@ impl Selector {
             }
             match self.patterns.iter_mut().find(|p| p.pattern == pattern) {
                 Some(p) => p.perms |= perms,
-                None => self.patterns.push(KeyPattern {
-                    pattern: pattern.to_vec(),
-                    perms,
-                }),
+                None => self.patterns.push(KeyPattern::new(pattern, perms)),
             }
             self.all_keys = false;
         } else if op[0] == b'&' {
@@ -499,9 +521,9 @@ impl Selector {
         if spec_flags & (key_flags::INSERT | key_flags::DELETE | key_flags::UPDATE) != 0 {
             need |= PERM_WRITE;
         }
-        self.patterns.iter().any(|p| {
-            p.perms & need == need && crate::util::glob::glob_match(&p.pattern, key, false)
-        })
+        self.patterns
+            .iter()
+            .any(|p| p.perms & need == need && p.matches(key))
     }
 
     /// Whether a channel (or, `is_pattern`, a PSUBSCRIBE pattern, which must be listed
@@ -511,15 +533,10 @@ impl Selector {
     }
 
     /// Redis's `ACLSelectorCheckCmd`: Ok, or why not and the argument at fault.
-    fn check(
-        &self,
-        idx: usize,
-        c: &Command,
-        argv: &Argv<'_>,
-        is_sub: bool,
-    ) -> Result<(), (Denied, usize)> {
+    fn check(&self, idx: usize, c: &Command, argv: &Argv<'_>) -> Result<(), (Denied, usize)> {
         if !self.all_commands && c.flags & crate::cmd::flags::NO_AUTH == 0 && !self.bit(idx) {
-            let at = if is_sub { 2 } else { 1 };
+            // The first argument of a subcommand is the one after its name.
+            let at = if c.name.contains('|') { 2 } else { 1 };
             let allowed = argv.len() >= 2
                 && self
                     .first_args
@@ -535,7 +552,9 @@ impl Selector {
         }
         if !self.all_keys && c.has_keys() {
             let mut bad = None;
-            for_each_key(c, argv, |pos, flags| {
+            // With only read-write patterns the keys' access flags decide nothing.
+            let flags_matter = self.patterns.iter().any(|p| p.perms != PERM_ALL);
+            for_each_key(c, argv, flags_matter, |pos, flags| {
                 if self.key_ok(argv.get(pos), flags) {
                     true
                 } else {
@@ -547,7 +566,7 @@ impl Selector {
                 return Err((Denied::Key, pos));
             }
         }
-        if !self.all_channels {
+        if !self.all_channels && c.flags & crate::cmd::flags::PUBSUB != 0 {
             if let Some((first, is_pattern)) = channel_args(c) {
                 let end = if first == 1 && c.name.ends_with("publish") {
                     2.min(argv.len())
@@ -590,9 +609,16 @@ fn channel_args(c: &Command) -> Option<(usize, bool)> {
 /// Calls `f(position, key spec flags)` for each key of the command line, until it answers
 /// false. The common shape (fixed positions, no variable flags) is read straight from the
 /// key specs; any other goes through the table's key finder (`Command::find_keys`, which
-/// COMMAND GETKEYS uses too), with the arguments' slices on the stack.
-fn for_each_key(c: &Command, argv: &Argv<'_>, mut f: impl FnMut(usize, u32) -> bool) {
-    if let Some(done) = simple_keys(c, argv, &mut f) {
+/// COMMAND GETKEYS uses too), with the arguments' slices on the stack. When the caller's
+/// decision does not depend on the flags (`flags_matter` false), specs whose flags vary
+/// with the arguments (SET's GET option) still give the positions.
+fn for_each_key(
+    c: &Command,
+    argv: &Argv<'_>,
+    flags_matter: bool,
+    mut f: impl FnMut(usize, u32) -> bool,
+) {
+    if let Some(done) = simple_keys(c, argv, flags_matter, &mut f) {
         let _ = done;
         return;
     }
@@ -621,6 +647,7 @@ fn for_each_key(c: &Command, argv: &Argv<'_>, mut f: impl FnMut(usize, u32) -> b
 fn simple_keys(
     c: &Command,
     argv: &Argv<'_>,
+    flags_matter: bool,
     f: &mut impl FnMut(usize, u32) -> bool,
 ) -> Option<bool> {
     let argc = argv.len() as i64;
@@ -630,7 +657,8 @@ fn simple_keys(
         if s.flags & key_flags::NOT_KEY != 0 {
             continue;
         }
-        if s.flags & (key_flags::INCOMPLETE | key_flags::VARIABLE_FLAGS) != 0 || n == ranges.len() {
+        let variable = flags_matter && s.flags & key_flags::VARIABLE_FLAGS != 0;
+        if s.flags & key_flags::INCOMPLETE != 0 || variable || n == ranges.len() {
             return None;
         }
         let (
@@ -1120,10 +1148,9 @@ impl Acl {
         argv: &Argv<'_>,
     ) -> Result<(), (Denied, usize)> {
         let u = self.user(id);
-        let is_sub = self.table.is_sub(idx);
         let mut worst = (Denied::Cmd, 0);
         for s in &u.selectors {
-            match s.check(idx, c, argv, is_sub) {
+            match s.check(idx, c, argv) {
                 Ok(()) => return Ok(()),
                 Err(e) => {
                     if e.0 > worst.0 || (e.0 == worst.0 && e.1 > worst.1) {
@@ -1522,6 +1549,48 @@ mod tests {
             hash_password(b"pw"),
             "30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4"
         );
+    }
+
+    #[test]
+    fn prefix_patterns_agree_with_the_glob_matcher() {
+        let pats: [&[u8]; 7] = [b"app:*", b"*", b"a?c*", b"a[b]*", b"a\\*", b"", b"x*y*"];
+        let keys: [&[u8]; 8] = [b"app:1", b"app", b"", b"abc", b"a*", b"ab", b"xzy", b"app:"];
+        for p in pats {
+            let kp = KeyPattern::new(p, PERM_ALL);
+            for k in keys {
+                assert_eq!(
+                    kp.matches(k),
+                    crate::util::glob::glob_match(p, k, false),
+                    "{p:?} {k:?}"
+                );
+            }
+        }
+        assert!(KeyPattern::new(b"app:*", PERM_ALL).prefix_len.is_some());
+    }
+
+    #[test]
+    fn set_keys_without_allocation_when_flags_do_not_matter() {
+        // SET's key spec has variable flags: with read-write patterns only, its position
+        // comes from the spec; with a read-only pattern, from the key finder.
+        let a = acl();
+        let set = a.table.cmds[a.table.find(b"set").unwrap()];
+        let bytes = b"SETkv";
+        let spans = [
+            crate::resp::Span { start: 0, end: 3 },
+            crate::resp::Span { start: 3, end: 4 },
+            crate::resp::Span { start: 4, end: 5 },
+        ];
+        let argv = Argv::new(bytes, &spans);
+        let mut seen = Vec::new();
+        assert_eq!(
+            simple_keys(set, &argv, false, &mut |p, _| {
+                seen.push(p);
+                true
+            }),
+            Some(true)
+        );
+        assert_eq!(seen, vec![1]);
+        assert_eq!(simple_keys(set, &argv, true, &mut |_, _| true), None);
     }
 
     #[test]
