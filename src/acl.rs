@@ -173,8 +173,8 @@ impl KeyPattern {
     #[inline]
     fn matches(&self, key: &[u8]) -> bool {
         match self.prefix_len {
-            // As Redis's matcher, a trailing `*` needs at least one byte to match.
-            Some(n) => key.len() > n && key.starts_with(&self.pattern[..n]),
+            // As Redis's matcher, `*` alone does not match the empty string.
+            Some(n) => !key.is_empty() && key.starts_with(&self.pattern[..n]),
             None => crate::util::glob::glob_match(&self.pattern, key, false),
         }
     }
