@@ -120,6 +120,66 @@ struct Table {
     cmds: Vec<&'static Command>,
     /// For each index: `(first, end)` of its subcommands (empty for a leaf).
     subs: Vec<(usize, usize)>,
+    /// For each index: how its keys are found, decided once here.
+    shapes: Vec<KeyShape>,
+}
+
+/// How a command's keys are found by the check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyShape {
+    /// No keys.
+    None,
+    /// One or two key specs at fixed positions: `(first, lastkey, step, flags)` as the specs
+    /// state them; `variable` when the flags depend on the other arguments (SET ... GET).
+    Fixed {
+        ranges: [(i32, i32, i32, u32); 2],
+        n: usize,
+        variable: bool,
+    },
+    /// Anything else: the table's key finder decides.
+    General,
+}
+
+impl KeyShape {
+    fn of(c: &Command) -> KeyShape {
+        if !c.has_keys() {
+            return KeyShape::None;
+        }
+        let mut ranges = [(0, 0, 0, 0); 2];
+        let (mut n, mut variable) = (0, false);
+        for s in c.key_specs {
+            // As `Command::find_keys`: variable flags anywhere send it to the key finder.
+            variable |= s.flags & key_flags::VARIABLE_FLAGS != 0;
+            if s.flags & key_flags::NOT_KEY != 0 {
+                continue;
+            }
+            if s.flags & key_flags::INCOMPLETE != 0 || n == ranges.len() {
+                return KeyShape::General;
+            }
+            match (s.begin_search, s.find_keys) {
+                (
+                    BeginSearch::Index(first),
+                    FindKeys::Range {
+                        lastkey,
+                        keystep,
+                        limit: 0,
+                    },
+                ) => {
+                    ranges[n] = (first, lastkey, keystep.max(1), s.flags);
+                    n += 1;
+                }
+                _ => return KeyShape::General,
+            }
+        }
+        if n == 0 {
+            return KeyShape::General;
+        }
+        KeyShape::Fixed {
+            ranges,
+            n,
+            variable,
+        }
+    }
 }
 
 impl Table {
@@ -131,6 +191,7 @@ impl Table {
         Table {
             cmds: cmds.to_vec(),
             subs,
+            shapes: cmds.iter().map(|c| KeyShape::of(c)).collect(),
         }
     }
 
@@ -174,7 +235,7 @@ impl KeyPattern {
     fn matches(&self, key: &[u8]) -> bool {
         match self.prefix_len {
             // As Redis's matcher, `*` alone does not match the empty string.
-            Some(n) => !key.is_empty() && key.starts_with(&self.pattern[..n]),
+            Some(n) => key.len() >= n.max(1) && bytes_eq(&key[..n], &self.pattern[..n]),
             None => crate::util::glob::glob_match(&self.pattern, key, false),
         }
     }
@@ -202,6 +263,8 @@ pub struct Selector {
     first_args: Vec<(usize, Vec<Vec<u8>>)>,
     all_keys: bool,
     patterns: Vec<KeyPattern>,
+    /// Some pattern grants only read or only write: the keys' access flags matter.
+    flags_matter: bool,
     all_channels: bool,
     channels: Vec<Vec<u8>>,
 }
@@ -215,6 +278,7 @@ impl Selector {
             first_args: Vec::new(),
             all_keys: false,
             patterns: Vec::new(),
+            flags_matter: false,
             all_channels: pubsub_all,
             channels: Vec::new(),
         }
@@ -277,6 +341,12 @@ impl Selector {
 
     /// Applies one selector rule (Redis's `ACLSetSelector`).
     fn apply(&mut self, t: &Table, op: &[u8]) -> Result<(), RuleError> {
+        let r = self.apply_rule(t, op);
+        self.flags_matter = self.patterns.iter().any(|p| p.perms != PERM_ALL);
+        r
+    }
+
+    fn apply_rule(&mut self, t: &Table, op: &[u8]) -> Result<(), RuleError> {
         let is = |w: &str| op.eq_ignore_ascii_case(w.as_bytes());
         if is("allkeys") || op == b"~*" {
             self.all_keys = true;
@@ -510,6 +580,7 @@ impl Selector {
     }
 
     /// Whether a key may be used with the key spec flags `spec_flags`.
+    #[inline]
     fn key_ok(&self, key: &[u8], spec_flags: u32) -> bool {
         if self.all_keys {
             return true;
@@ -533,7 +604,14 @@ impl Selector {
     }
 
     /// Redis's `ACLSelectorCheckCmd`: Ok, or why not and the argument at fault.
-    fn check(&self, idx: usize, c: &Command, argv: &Argv<'_>) -> Result<(), (Denied, usize)> {
+    #[inline]
+    fn check(
+        &self,
+        idx: usize,
+        c: &Command,
+        shape: &KeyShape,
+        argv: &Argv<'_>,
+    ) -> Result<(), (Denied, usize)> {
         if !self.all_commands && c.flags & crate::cmd::flags::NO_AUTH == 0 && !self.bit(idx) {
             // The first argument of a subcommand is the one after its name.
             let at = if c.name.contains('|') { 2 } else { 1 };
@@ -550,11 +628,25 @@ impl Selector {
                 return Err((Denied::Cmd, 0));
             }
         }
-        if !self.all_keys && c.has_keys() {
+        if !self.all_keys && *shape != KeyShape::None {
+            // One key at a fixed position (GET, SET, INCR...): no loop.
+            if let &KeyShape::Fixed {
+                ranges: [(first, 0, _, flags), _],
+                n: 1,
+                variable,
+            } = shape
+            {
+                let pos = first as usize;
+                if !(variable && self.flags_matter) && pos < argv.len() {
+                    if self.key_ok(argv.get(pos), flags) {
+                        return self.check_channels(c, argv);
+                    }
+                    return Err((Denied::Key, pos));
+                }
+            }
             let mut bad = None;
             // With only read-write patterns the keys' access flags decide nothing.
-            let flags_matter = self.patterns.iter().any(|p| p.perms != PERM_ALL);
-            for_each_key(c, argv, flags_matter, |pos, flags| {
+            for_each_key(c, shape, argv, self.flags_matter, |pos, flags| {
                 if self.key_ok(argv.get(pos), flags) {
                     true
                 } else {
@@ -566,22 +658,52 @@ impl Selector {
                 return Err((Denied::Key, pos));
             }
         }
-        if !self.all_channels && c.flags & crate::cmd::flags::PUBSUB != 0 {
-            if let Some((first, is_pattern)) = channel_args(c) {
-                let end = if first == 1 && c.name.ends_with("publish") {
-                    2.min(argv.len())
-                } else {
-                    argv.len()
-                };
-                for pos in first..end {
-                    if !self.channel_ok(argv.get(pos), is_pattern) {
-                        return Err((Denied::Channel, pos));
-                    }
+        self.check_channels(c, argv)
+    }
+
+    /// The channel part of `check`: one flag test for a command that is not Pub/Sub.
+    #[inline(always)]
+    fn check_channels(&self, c: &Command, argv: &Argv<'_>) -> Result<(), (Denied, usize)> {
+        if c.flags & crate::cmd::flags::PUBSUB == 0 || self.all_channels {
+            return Ok(());
+        }
+        self.check_channel_args(c, argv)
+    }
+
+    #[inline(never)]
+    fn check_channel_args(&self, c: &Command, argv: &Argv<'_>) -> Result<(), (Denied, usize)> {
+        if let Some((first, is_pattern)) = channel_args(c) {
+            let end = if c.name.ends_with("publish") {
+                2.min(argv.len())
+            } else {
+                argv.len()
+            };
+            for pos in first..end {
+                if !self.channel_ok(argv.get(pos), is_pattern) {
+                    return Err((Denied::Channel, pos));
                 }
             }
         }
         Ok(())
     }
+}
+
+/// Equality of two slices of the same length, inline: key prefixes are short, and a call to
+/// memcmp costs more than comparing them here.
+#[inline]
+fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    let mut i = 0;
+    // Eight bytes at a time, then the rest; bounded by the length.
+    while i + 8 <= a.len() {
+        let x = u64::from_ne_bytes(a[i..i + 8].try_into().unwrap_or_default());
+        let y = u64::from_ne_bytes(b[i..i + 8].try_into().unwrap_or_default());
+        if x != y {
+            return false;
+        }
+        i += 8;
+    }
+    a[i..].iter().zip(&b[i..]).all(|(x, y)| x == y)
 }
 
 /// Redis's `ACLCheckChannelAgainstList`.
@@ -612,13 +734,15 @@ fn channel_args(c: &Command) -> Option<(usize, bool)> {
 /// COMMAND GETKEYS uses too), with the arguments' slices on the stack. When the caller's
 /// decision does not depend on the flags (`flags_matter` false), specs whose flags vary
 /// with the arguments (SET's GET option) still give the positions.
+#[inline]
 fn for_each_key(
     c: &Command,
+    shape: &KeyShape,
     argv: &Argv<'_>,
     flags_matter: bool,
     mut f: impl FnMut(usize, u32) -> bool,
 ) {
-    if let Some(done) = simple_keys(c, argv, flags_matter, &mut f) {
+    if let Some(done) = simple_keys(shape, argv, flags_matter, &mut f) {
         let _ = done;
         return;
     }
@@ -645,33 +769,25 @@ fn for_each_key(
 /// general finder decides.
 #[inline]
 fn simple_keys(
-    c: &Command,
+    shape: &KeyShape,
     argv: &Argv<'_>,
     flags_matter: bool,
     f: &mut impl FnMut(usize, u32) -> bool,
 ) -> Option<bool> {
+    let &KeyShape::Fixed {
+        ref ranges,
+        n,
+        variable,
+    } = shape
+    else {
+        return None;
+    };
+    if variable && flags_matter {
+        return None;
+    }
     let argc = argv.len() as i64;
-    let mut ranges = [(0i64, 0i64, 0i64, 0u32); 4];
-    let mut n = 0;
-    for s in c.key_specs {
-        if s.flags & key_flags::NOT_KEY != 0 {
-            continue;
-        }
-        let variable = flags_matter && s.flags & key_flags::VARIABLE_FLAGS != 0;
-        if s.flags & key_flags::INCOMPLETE != 0 || variable || n == ranges.len() {
-            return None;
-        }
-        let (
-            BeginSearch::Index(first),
-            FindKeys::Range {
-                lastkey,
-                keystep,
-                limit: 0,
-            },
-        ) = (s.begin_search, s.find_keys)
-        else {
-            return None;
-        };
+    let mut spans = [(0i64, 0i64, 0i64, 0u32); 2];
+    for (k, &(first, lastkey, step, flags)) in ranges[..n].iter().enumerate() {
         let first = i64::from(first);
         let last = if lastkey >= 0 {
             first + i64::from(lastkey)
@@ -681,10 +797,9 @@ fn simple_keys(
         if last >= argc || last < first || first >= argc {
             return None;
         }
-        ranges[n] = (first, last, i64::from(keystep.max(1)), s.flags);
-        n += 1;
+        spans[k] = (first, last, i64::from(step), flags);
     }
-    for &(first, last, step, flags) in &ranges[..n] {
+    for &(first, last, step, flags) in &spans[..n] {
         let mut i = first;
         while i <= last {
             if !f(i as usize, flags) {
@@ -1140,6 +1255,7 @@ impl Acl {
 
     /// Redis's `ACLCheckAllUserCommandPerm`: Ok, or the reason and the argument at fault of
     /// the most relevant denial among the selectors.
+    #[inline]
     pub fn check(
         &self,
         id: usize,
@@ -1148,9 +1264,13 @@ impl Acl {
         argv: &Argv<'_>,
     ) -> Result<(), (Denied, usize)> {
         let u = self.user(id);
+        let shape = &self.table.shapes[idx];
+        if let [only] = u.selectors.as_slice() {
+            return only.check(idx, c, shape, argv);
+        }
         let mut worst = (Denied::Cmd, 0);
         for s in &u.selectors {
-            match s.check(idx, c, argv) {
+            match s.check(idx, c, shape, argv) {
                 Ok(()) => return Ok(()),
                 Err(e) => {
                     if e.0 > worst.0 || (e.0 == worst.0 && e.1 > worst.1) {
@@ -1573,7 +1693,7 @@ mod tests {
         // SET's key spec has variable flags: with read-write patterns only, its position
         // comes from the spec; with a read-only pattern, from the key finder.
         let a = acl();
-        let set = a.table.cmds[a.table.find(b"set").unwrap()];
+        let set = &a.table.shapes[a.table.find(b"set").unwrap()];
         let bytes = b"SETkv";
         let spans = [
             crate::resp::Span { start: 0, end: 3 },
@@ -1591,6 +1711,48 @@ mod tests {
         );
         assert_eq!(seen, vec![1]);
         assert_eq!(simple_keys(set, &argv, true, &mut |_, _| true), None);
+    }
+
+    #[test]
+    fn fixed_key_shapes_agree_with_the_key_finder() {
+        // Every command whose keys the check reads from its specs gets the positions and
+        // flags COMMAND GETKEYS's finder gives, for argument counts from its arity up.
+        let a = acl();
+        let words: Vec<Vec<u8>> = (0..12).map(|i| format!("a{i}").into_bytes()).collect();
+        for (i, c) in a.table.cmds.iter().enumerate() {
+            let shape = &a.table.shapes[i];
+            if !matches!(shape, KeyShape::Fixed { .. }) {
+                continue;
+            }
+            let min = c.arity.unsigned_abs() as usize;
+            for argc in min..min + 4 {
+                if !c.arity_ok(argc) {
+                    continue;
+                }
+                let mut bytes = Vec::new();
+                let mut spans = Vec::new();
+                for (j, w) in words.iter().take(argc).enumerate() {
+                    let w: &[u8] = if j == 0 { c.name.as_bytes() } else { w };
+                    let start = bytes.len();
+                    bytes.extend_from_slice(w);
+                    spans.push(crate::resp::Span {
+                        start,
+                        end: bytes.len(),
+                    });
+                }
+                let argv = Argv::new(&bytes, &spans);
+                let mut ours = Vec::new();
+                let fast = simple_keys(shape, &argv, true, &mut |p, f| {
+                    ours.push(KeyRef { pos: p, flags: f });
+                    true
+                });
+                if fast.is_none() {
+                    continue;
+                }
+                let args: Vec<&[u8]> = argv.iter().collect();
+                assert_eq!(ours, c.find_keys(&args), "{} with {argc} arguments", c.name);
+            }
+        }
     }
 
     #[test]
