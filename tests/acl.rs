@@ -431,6 +431,19 @@ fn multi_and_scripts_check_the_calling_user_as_redis() {
     s.same(&["EVAL", "return redis.call('publish','zz','x')", "0"]);
     s.same(&["EVAL", "return redis.call('set','k1','v')", "0"]);
     s.same(&["EVAL", "return redis.call('get','k1')", "0"]);
+    // redis.acl_check_cmd answers for the calling user, without logging.
+    for line in [
+        "return redis.acl_check_cmd('get','k1')",
+        "return redis.acl_check_cmd('get','zz')",
+        "return redis.acl_check_cmd('incr','k1')",
+        "return redis.acl_check_cmd('get')",
+        "return redis.acl_check_cmd('publish','c1','m')",
+        "return redis.acl_check_cmd('publish','c2','m')",
+        "return redis.acl_check_cmd('config','get','x')",
+        "return redis.acl_check_cmd('config','nosub')",
+    ] {
+        s.same(&["EVAL", line, "0"]);
+    }
     admin.line("ACL LOG");
 }
 
