@@ -492,6 +492,13 @@ fn auth_and_hello_forms_match_redis() {
         "CONFIG GET requirepass",
         "ACL LOG",
     ]);
+    // CONFIG SET requirepass to the value it has changes nothing, as in Redis.
+    m.lines(&[
+        "CONFIG SET requirepass s2",
+        "ACL SETUSER default nopass",
+        "CONFIG SET requirepass s2",
+        "ACL GETUSER default",
+    ]);
     m.same(&["CONFIG", "SET", "requirepass", ""]);
     m.line("ACL GETUSER default");
     let mut fresh = two.conns();

@@ -1141,7 +1141,8 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         log::set_max_level(crate::logging::filter_for(next.loglevel));
     }
     if next.requirepass != ctx.srv.config.requirepass {
-        // requirepass is the default user's password (Redis's ACLUpdateDefaultUserPassword).
+        // requirepass is the default user's password (Redis's ACLUpdateDefaultUserPassword;
+        // as in Redis, setting the value it already has changes nothing).
         ctx.srv
             .acl
             .set_default_password(next.requirepass.as_deref());
