@@ -159,6 +159,14 @@ pub struct Config {
     pub timeout_s: u64,
     pub databases: usize,
     pub requirepass: Option<Vec<u8>>,
+    /// The ACL file (`aclfile`): ACL LOAD and SAVE read and write it; empty: none.
+    pub aclfile: String,
+    /// Most entries ACL LOG keeps.
+    pub acllog_max_len: usize,
+    /// `acl-pubsub-default allchannels`: new users may use every channel.
+    pub acl_pubsub_default_all: bool,
+    /// The config file's `user <name> rules...` lines (name first), loaded at start-up.
+    pub acl_users: Vec<Vec<Vec<u8>>>,
     pub loglevel: LogLevel,
     pub logfile: String,
     pub bulk_len_max: usize,
@@ -396,6 +404,10 @@ impl Default for Config {
             timeout_s: 0,
             databases: 16,
             requirepass: None,
+            aclfile: String::new(),
+            acllog_max_len: 128,
+            acl_pubsub_default_all: false,
+            acl_users: Vec::new(),
             loglevel: LogLevel::Notice,
             logfile: String::new(),
             bulk_len_max: 512 * 1024 * 1024,
@@ -673,6 +685,51 @@ pub static PARAMS: &[Param] = &[
         set: |c, v| {
             let p = one(v);
             c.requirepass = if p.is_empty() { None } else { Some(p.to_vec()) };
+            Ok(())
+        },
+    },
+    Param {
+        name: "aclfile",
+        mutable: false,
+        values: 1,
+        get: |c| c.aclfile.clone(),
+        set: |c, v| {
+            c.aclfile = String::from_utf8_lossy(one(v)).into_owned();
+            Ok(())
+        },
+    },
+    Param {
+        name: "acllog-max-len",
+        mutable: true,
+        values: 1,
+        get: |c| c.acllog_max_len.to_string(),
+        set: |c, v| {
+            c.acllog_max_len = int_in(one(v), 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "acl-pubsub-default",
+        mutable: true,
+        values: 1,
+        get: |c| {
+            if c.acl_pubsub_default_all {
+                "allchannels".into()
+            } else {
+                "resetchannels".into()
+            }
+        },
+        set: |c, v| {
+            let w = one(v);
+            if w.eq_ignore_ascii_case(b"allchannels") {
+                c.acl_pubsub_default_all = true;
+            } else if w.eq_ignore_ascii_case(b"resetchannels") {
+                c.acl_pubsub_default_all = false;
+            } else {
+                return Err(
+                    "argument(s) must be one of the following: allchannels, resetchannels".into(),
+                );
+            }
             Ok(())
         },
     },
@@ -1802,6 +1859,19 @@ pub fn split_line(line: &str) -> Result<Vec<Vec<u8>>, String> {
 impl Config {
     /// Applies one directive (`name value...`) from a file or the command line.
     pub fn apply(&mut self, name: &str, values: &[Vec<u8>]) -> Result<(), String> {
+        // `user <name> rules...`: checked now, loaded at start-up (`acl::load_at_startup`).
+        if name.eq_ignore_ascii_case("user") && !values.is_empty() {
+            if self.acl_users.iter().any(|u| u[0] == values[0]) {
+                return Err(format!(
+                    "Error in user declaration '{}': {}",
+                    String::from_utf8_lossy(&values[0]),
+                    crate::acl::RuleError::Duplicate.text()
+                ));
+            }
+            crate::acl::validate_definition(values)?;
+            self.acl_users.push(values.to_vec());
+            return Ok(());
+        }
         let p = find_param(name.as_bytes())
             .ok_or_else(|| format!("Bad directive or wrong number of arguments: '{name}'"))?;
         let vals: Vec<&[u8]> = values.iter().map(|v| v.as_slice()).collect();

@@ -29,6 +29,10 @@
 //! byte ranges of the input buffer) and the RESP2/RESP3 reply encoder; they depend on nothing
 //! in the server.
 //!
+//! `acl` is the users (passwords, command/key/channel rules, selectors), the permission
+//! check `cmd::call` asks before a restricted user's command runs, and the ACL log;
+//! `cmd::acl` has the ACL command and AUTH/HELLO use it.
+//!
 //! `cmd` is the commands. `cmd::table` holds every command as one row (arity, flags, ACL
 //! categories, key specs, docs and argument tree, handler), the single source of COMMAND's
 //! replies (`cmd::command`: COMMAND INFO, DOCS, LIST, GETKEYS). `cmd::call` is the one path
@@ -126,6 +130,7 @@
 //! parsing and formatting (`util::num`), Redis's `long double` emulated exactly for
 //! INCRBYFLOAT and HINCRBYFLOAT (`util::f80`), Redis's geohash and distance arithmetic for
 //! the GEO commands (`util::geohash`), the monotonic clock and the page size.
+pub mod acl;
 pub mod alloc;
 pub mod blocking;
 pub mod cmd;

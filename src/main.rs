@@ -106,6 +106,15 @@ fn main() {
         eprintln!("Can't chdir to '{}': {e}", config.dir.display());
         std::process::exit(1);
     }
+    // The users are checked before anything starts, as Redis does, so that a bad ACL
+    // setup stops the server with its reason.
+    {
+        let mut acl = ringkv::acl::Acl::new(&ringkv::acl::table_commands());
+        if let Err(e) = ringkv::acl::load_at_startup(&mut acl, &config) {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    }
     log::info!(
         "ringkv {} starting, pid={}",
         env!("CARGO_PKG_VERSION"),

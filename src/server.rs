@@ -156,6 +156,8 @@ pub struct Listener {
 /// Everything a command can see.
 pub struct Server {
     pub config: Config,
+    /// Users, their rules and the ACL log (`acl`).
+    pub acl: crate::acl::Acl,
     pub dbs: Vec<Db>,
     pub conns: Slab<Conn>,
     pub stats: Stats,
@@ -383,7 +385,14 @@ impl Server {
         let blocking = crate::blocking::Blocking::new(config.databases);
         let databases = config.databases;
         let now = unix_ms();
+        let mut acl = crate::acl::Acl::new(&all_commands);
+        // main.rs ran the same load before and stopped on its error: only a file changed in
+        // between can fail here.
+        if let Err(e) = crate::acl::load_at_startup(&mut acl, &config) {
+            log::error!("{e}");
+        }
         let mut srv = Server {
+            acl,
             hz: config.hz,
             config,
             dbs,
@@ -747,7 +756,7 @@ impl Server {
         self.next_client_id += 1;
         let generation = self.next_generation;
         self.next_generation = (self.next_generation + 1) & 0xff_ffff;
-        let authenticated = self.config.requirepass.is_none();
+        let authenticated = self.acl.default_open();
         let conn = Conn::new(
             id,
             generation,
@@ -789,7 +798,7 @@ impl Server {
     fn parse_limits(&self, slot: usize) -> ParseLimits {
         ParseLimits {
             bulk_len_max: self.config.bulk_len_max,
-            authenticated: self.config.requirepass.is_none() || self.conns[slot].authenticated,
+            authenticated: self.acl.default_open() || self.conns[slot].authenticated,
         }
     }
 

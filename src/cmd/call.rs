@@ -166,6 +166,8 @@ enum Refusal {
     Replica(&'static str),
     /// A read-only script (EVAL_RO, `no-writes`) called a write command.
     ScriptReadOnly,
+    /// The connection's ACL user may not run it (logged where it was found).
+    NoPerm(crate::acl::Denied),
 }
 
 /// The error text (with its code) of a refusal.
@@ -193,40 +195,141 @@ fn refusal_text(srv: &Server, c: &Command, r: Refusal, src: Source) -> String {
         Refusal::ScriptReadOnly => {
             "ERR Write commands are not allowed from read-only scripts.".into()
         }
+        Refusal::NoPerm(why) => noperm_text(c, why, src),
     }
+}
+
+/// The NOPERM text of a denied command: a client's, or the error a script gets.
+#[cold]
+fn noperm_text(c: &Command, why: crate::acl::Denied, src: Source) -> String {
+    use crate::acl::Denied;
+    match (why, src == Source::Script) {
+        (Denied::Cmd, false) => format!(
+            "NOPERM this user has no permissions to run the '{}' command",
+            c.name
+        ),
+        (Denied::Key, false) => {
+            "NOPERM this user has no permissions to access one of the keys used as arguments"
+                .into()
+        }
+        (Denied::Channel, false) => {
+            "NOPERM this user has no permissions to access one of the channels used as arguments"
+                .into()
+        }
+        (Denied::Cmd, true) => {
+            "ERR The user executing the script can't run this command or subcommand".into()
+        }
+        (Denied::Key, true) => "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments".into(),
+        (Denied::Channel, true) => "ERR The user executing the script can't publish to the channel mentioned in the command".into(),
+        (Denied::Auth, _) => "NOPERM no permission".into(),
+    }
+}
+
+/// The ACL check of a restricted user's command (Redis's `ACLCheckAllPerm`), inlined where
+/// it is asked (a restricted user runs it on every command); a denial is logged in ACL LOG
+/// with the command, key or channel at fault.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn acl_check(
+    srv: &mut Server,
+    slot: usize,
+    user: usize,
+    idx: usize,
+    c: &Command,
+    argv: &Argv<'_>,
+    context: crate::acl::LogContext,
+) -> Option<crate::acl::Denied> {
+    let (why, pos) = srv.acl.check(user, idx, c, argv).err()?;
+    acl_denied(srv, slot, c, argv, why, pos, context);
+    Some(why)
+}
+
+/// Logs a denial: the command's name, or the key or channel at `pos`.
+#[cold]
+#[inline(never)]
+fn acl_denied(
+    srv: &mut Server,
+    slot: usize,
+    c: &Command,
+    argv: &Argv<'_>,
+    why: crate::acl::Denied,
+    pos: usize,
+    context: crate::acl::LogContext,
+) {
+    let object = match why {
+        crate::acl::Denied::Cmd => c.name.as_bytes(),
+        _ => argv.get(pos),
+    };
+    log_acl_event(srv, slot, why, context, object, None);
+}
+
+/// Adds an event to ACL LOG for the client in `slot` (the user it is authenticated as,
+/// unless `username` names the one it tried).
+#[cold]
+pub(crate) fn log_acl_event(
+    srv: &mut Server,
+    slot: usize,
+    why: crate::acl::Denied,
+    context: crate::acl::LogContext,
+    object: &[u8],
+    username: Option<&[u8]>,
+) {
+    let mut info = String::new();
+    super::server::client_info_line(srv, slot, 0, &mut info);
+    if info.ends_with('\n') {
+        info.pop();
+    }
+    let user = srv.conns[slot].user;
+    let name = username.unwrap_or(srv.acl.user_name(user)).to_vec();
+    let max_len = srv.config.acllog_max_len;
+    let now_ms = srv.now_ms;
+    srv.acl
+        .log_event(why, context, object, &name, now_ms, info, max_len);
 }
 
 /// The checks a client's command passes before it runs or is queued, in Redis's order.
 /// `queued_flags` is `Some` (the or-ed flags of the queue) while the client is in MULTI;
 /// `pubsub_context` is true for a RESP2 connection with subscriptions.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn check(
     srv: &mut Server,
     slot: usize,
+    idx: usize,
     c: &Command,
-    argc: usize,
+    argv: &Argv<'_>,
     src: Source,
     queued_flags: Option<u32>,
     pubsub_context: bool,
 ) -> Option<Refusal> {
-    if !c.arity_ok(argc) {
+    if !c.arity_ok(argv.len()) {
         return Some(Refusal::Arity);
     }
     if src == Source::Script {
-        return check_script(srv, c);
+        return check_script(srv, slot, idx, c, argv);
     }
     if src != Source::Client {
         return None;
     }
-    if srv.config.requirepass.is_some()
-        && !srv.conns[slot].authenticated
-        && c.flags & flags::NO_AUTH == 0
-    {
+    let conn = &srv.conns[slot];
+    if !srv.acl.default_open() && !conn.authenticated && c.flags & flags::NO_AUTH == 0 {
         return Some(Refusal::NoAuth);
     }
     let in_multi = queued_flags.is_some();
     if in_multi && c.flags & flags::NO_MULTI != 0 {
         return Some(Refusal::NoMulti);
+    }
+    // ACL: one test for a user that may run anything (the default user as it starts).
+    let user = conn.user;
+    if !srv.acl.unrestricted(user) {
+        let context = if in_multi {
+            crate::acl::LogContext::Multi
+        } else {
+            crate::acl::LogContext::TopLevel
+        };
+        if let Some(why) = acl_check(srv, slot, user, idx, c, argv, context) {
+            return Some(Refusal::NoPerm(why));
+        }
     }
     // EXEC counts as the commands it will run (and an EVAL as what its script declares:
     // `cmd::scripting` makes those two checks itself, off this path).
@@ -298,9 +401,22 @@ fn check(
 /// was checked by the caller). A write that passes marks the script as having written, after
 /// which no `denyoom` command of it is refused any more: it cannot stop halfway.
 #[cold]
-fn check_script(srv: &mut Server, c: &Command) -> Option<Refusal> {
+fn check_script(
+    srv: &mut Server,
+    slot: usize,
+    idx: usize,
+    c: &Command,
+    argv: &Argv<'_>,
+) -> Option<Refusal> {
     if c.flags & flags::NOSCRIPT != 0 {
         return Some(Refusal::NoScript);
+    }
+    // The script runs as its caller's user.
+    let user = srv.conns[slot].user;
+    if !srv.acl.unrestricted(user) {
+        if let Some(why) = acl_check(srv, slot, user, idx, c, argv, crate::acl::LogContext::Lua) {
+            return Some(Refusal::NoPerm(why));
+        }
     }
     let run = &srv.scripts.run;
     let write = c.flags & flags::WRITE != 0;
@@ -421,7 +537,7 @@ pub fn call(srv: &mut Server, slot: usize, argv: &Argv<'_>, out: &mut Vec<u8>, s
     let db = conn.db;
     let queued_flags = conn.multi_flags();
     let pubsub_context = conn.subs.is_some() && !conn.resp3;
-    if let Some(r) = check(srv, slot, c, argv.len(), src, queued_flags, pubsub_context) {
+    if let Some(r) = check(srv, slot, idx, c, argv, src, queued_flags, pubsub_context) {
         return refuse(srv, slot, idx, c, r, &mut reply, src);
     }
     // CLIENT PAUSE: one test while nothing is paused.
@@ -455,11 +571,34 @@ pub fn call(srv: &mut Server, slot: usize, argv: &Argv<'_>, out: &mut Vec<u8>, s
 /// (`idx` is its index in `all_commands`), so only the run remains.
 pub fn call_queued(srv: &mut Server, slot: usize, idx: usize, argv: &Argv<'_>, out: &mut Vec<u8>) {
     let c = srv.all_commands[idx];
-    let conn = &mut srv.conns[slot];
-    conn.last_cmd = c.name;
+    // The user's rules may have changed since the command was queued: checked again.
+    let user = srv.conns[slot].user;
+    if !srv.acl.unrestricted(user) {
+        if let Some(why) = acl_check(srv, slot, user, idx, c, argv, crate::acl::LogContext::Multi) {
+            return exec_noperm(srv, slot, why, out);
+        }
+    }
+    // CLIENT LIST's cmd= stays `exec` while EXEC runs its queue, as in Redis (whose
+    // `lastcmd` only changes when a client's command is looked up).
+    let conn = &srv.conns[slot];
     let db = conn.db;
     let reply = Reply::new(out, conn.resp3);
     run(srv, slot, idx, c, argv, reply, Source::Exec, db);
+}
+
+/// A queued command the user may no longer run: EXEC's reply for it, as Redis words it.
+#[cold]
+fn exec_noperm(srv: &mut Server, slot: usize, why: crate::acl::Denied, out: &mut Vec<u8>) {
+    use crate::acl::Denied;
+    let reason = match why {
+        Denied::Cmd => "no permission to execute the command or subcommand",
+        Denied::Key => "no permission to touch the specified keys",
+        Denied::Channel => "no permission to access one of the channels used as arguments",
+        Denied::Auth => "no permission",
+    };
+    srv.stats.total_error_replies += 1;
+    let mut reply = Reply::new(out, srv.conns[slot].resp3);
+    reply.error(&format!("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {reason}"));
 }
 
 /// Runs the handler of `c` (index `idx`) for a client whose database is `db`, and everything

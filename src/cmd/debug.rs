@@ -487,7 +487,7 @@ fn debug_config_rewrite_force_all(ctx: &mut Ctx<'_>) {
         // Redis's text here (its rewrite is handed no file name: EFAULT).
         return ctx.err("ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address");
     };
-    let users = super::server::config_user_lines(ctx.srv);
+    let users = crate::acl::config_user_lines(ctx.srv);
     match crate::config::rewrite::rewrite_file(&path, &ctx.srv.config, &users, true) {
         Ok(()) => ctx.reply.ok(),
         Err(e) => {

@@ -10,6 +10,7 @@
 //! `notify_new_since` for keys a write added, `miss`/`read_lookup` for read lookups).
 //! COMMAND and its subcommands (`command`) are generated from the table.
 
+pub mod acl;
 pub mod args;
 pub mod bitmaps;
 pub mod blocking;

@@ -350,12 +350,13 @@ pub fn cmd_reset(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     super::pubsub::unsubscribe_all(ctx.srv, ctx.slot);
     super::monitor::stop(ctx.srv, ctx.slot);
     ctx.conn().reply_mode = super::pause::reply_mode::ON;
-    let needs_auth = ctx.srv.config.requirepass.is_some();
+    let open = ctx.srv.acl.default_open();
     let conn = ctx.conn();
     conn.db = 0;
     conn.resp3 = false;
     conn.name = None;
-    conn.authenticated = !needs_auth;
+    conn.user = crate::acl::DEFAULT_USER;
+    conn.authenticated = open;
     ctx.reply.resp3 = false;
     ctx.reply.simple("RESET");
 }

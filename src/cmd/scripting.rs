@@ -545,8 +545,8 @@ pub(crate) fn script_call(
     Ok((i32::from(failed), v))
 }
 
-/// `redis.acl_check_cmd`: whether the script's user may run the command line. ringkv has
-/// one user, the default one, who may run everything: true for any command that exists.
+/// `redis.acl_check_cmd`: whether the script's user (its caller's) may run the command line,
+/// by the same check `cmd::call` makes (no arity check, as in Redis).
 pub(crate) fn acl_check_cmd(
     srv: &mut Server,
     lua: &Lua,
@@ -556,17 +556,27 @@ pub(crate) fn acl_check_cmd(
         return Ok((2, Value::Table(error_table(lua, msg)?)));
     }
     let argv = Argv::new(&srv.scripts.arg_bytes, &srv.scripts.arg_spans);
-    let found = srv.find_command(argv.get(0)).is_some_and(|idx| {
+    let found = srv.find_command(argv.get(0)).and_then(|idx| {
         let c = srv.all_commands[idx];
-        c.subcommands.is_empty()
-            || argv.len() < 2
-            || super::lookup(c.subcommands, argv.get(1)).is_some()
+        if c.subcommands.is_empty() || argv.len() < 2 {
+            return Some(idx);
+        }
+        c.subcommands
+            .iter()
+            .position(|s| s.short_name().as_bytes().eq_ignore_ascii_case(argv.get(1)))
+            .map(|i| idx + 1 + i)
     });
-    if !found {
+    let Some(idx) = found else {
         let t = error_table(lua, b"Invalid command passed to redis.acl_check_cmd()")?;
         return Ok((2, Value::Table(t)));
-    }
-    Ok((0, Value::Boolean(true)))
+    };
+    let user = srv.conns.get(srv.current_slot).map_or(0, |c| c.user);
+    let allowed = srv.acl.unrestricted(user)
+        || srv
+            .acl
+            .check(user, idx, srv.all_commands[idx], &argv)
+            .is_ok();
+    Ok((0, Value::Boolean(allowed)))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -49,36 +49,57 @@ pub fn cmd_quit(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     ctx.srv.close_after_reply(slot);
 }
 
-fn check_password(ctx: &mut Ctx<'_>, user: Option<&[u8]>, pass: &[u8]) -> Result<(), &'static str> {
-    let user_ok = user.is_none_or(|u| u == b"default");
-    let ok = match &ctx.srv.config.requirepass {
-        Some(p) => user_ok && p.as_slice() == pass,
-        // With no password every AUTH of the default user succeeds only through HELLO;
-        // plain AUTH <pass> answers the "no password configured" error (handled by caller).
-        None => user_ok,
-    };
-    if ok {
-        ctx.conn().authenticated = true;
-        Ok(())
-    } else {
-        ctx.srv.stats.auth_failures += 1;
-        Err("WRONGPASS invalid username-password pair or user is disabled.")
+/// Authenticates the connection as `user` (`default` when None), as Redis's
+/// `ACLAuthenticateUser`; a failure is counted and logged in ACL LOG.
+fn check_password(
+    ctx: &mut Ctx<'_>,
+    argv: &Argv<'_>,
+    user: Option<&[u8]>,
+    pass: &[u8],
+) -> Result<(), &'static str> {
+    let name = user.unwrap_or(b"default");
+    match ctx.srv.acl.authenticate(name, pass) {
+        Some(id) => {
+            let conn = ctx.conn();
+            conn.authenticated = true;
+            conn.user = id;
+            Ok(())
+        }
+        None => {
+            ctx.srv.stats.auth_failures += 1;
+            // Inside EXEC the client is still in its transaction for Redis.
+            let context = if ctx.srv.conns[ctx.slot].in_multi() || ctx.srv.frame.in_exec() {
+                crate::acl::LogContext::Multi
+            } else {
+                crate::acl::LogContext::TopLevel
+            };
+            let slot = ctx.slot;
+            super::call::log_acl_event(
+                ctx.srv,
+                slot,
+                crate::acl::Denied::Auth,
+                context,
+                argv.get(0),
+                Some(name),
+            );
+            Err("WRONGPASS invalid username-password pair or user is disabled.")
+        }
     }
 }
 
 pub fn cmd_auth(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     match argv.len() {
         2 => {
-            if ctx.srv.config.requirepass.is_none() {
+            if ctx.srv.acl.user(crate::acl::DEFAULT_USER).nopass() {
                 ctx.err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
                 return;
             }
-            match check_password(ctx, None, argv.get(1)) {
+            match check_password(ctx, argv, None, argv.get(1)) {
                 Ok(()) => ctx.reply.ok(),
                 Err(e) => ctx.err(e),
             }
         }
-        3 => match check_password(ctx, Some(argv.get(1)), argv.get(2)) {
+        3 => match check_password(ctx, argv, Some(argv.get(1)), argv.get(2)) {
             Ok(()) => ctx.reply.ok(),
             Err(e) => ctx.err(e),
         },
@@ -120,13 +141,13 @@ pub fn cmd_hello(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         }
     }
     if let Some((u, p)) = auth {
-        if let Err(e) = check_password(ctx, Some(argv.get(u)), argv.get(p)) {
+        if let Err(e) = check_password(ctx, argv, Some(argv.get(u)), argv.get(p)) {
             ctx.err(e);
             return;
         }
     }
-    if ctx.srv.config.requirepass.is_some() && !ctx.conn().authenticated {
-        ctx.err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+    if !ctx.srv.acl.default_open() && !ctx.conn().authenticated {
+        ctx.err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
         return;
     }
     if let Some(n) = setname {
@@ -544,7 +565,7 @@ fn client_info_line_argv(
     }
     let _ = writeln!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={argv_bytes} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir={} resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={argv_bytes} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user={} redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -579,6 +600,7 @@ fn client_info_line_argv(
             "rw"
         },
         c.last_cmd,
+        String::from_utf8_lossy(srv.acl.user_name(c.user)),
         c.tracking.as_deref().map_or(-1, |t| t.redirect_id() as i64),
         if c.resp3 { 3 } else { 2 },
     );
@@ -755,13 +777,17 @@ pub fn cmd_client_kill(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         }
         i += 2;
     }
-    if let Some(u) = &user {
-        if u.as_slice() != b"default" {
-            let u = String::from_utf8_lossy(u).into_owned();
-            ctx.err(&format!("ERR No such user '{u}'"));
-            return;
-        }
-    }
+    let user_id = match &user {
+        Some(u) => match ctx.srv.acl.find(u) {
+            Some(id) => Some(id),
+            None => {
+                let u = String::from_utf8_lossy(u).into_owned();
+                ctx.err(&format!("ERR No such user '{u}'"));
+                return;
+            }
+        },
+        None => None,
+    };
     let me = ctx.slot;
     let victims: Vec<usize> = ctx
         .srv
@@ -777,6 +803,7 @@ pub fn cmd_client_kill(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                     .as_ref()
                     .is_none_or(|a| c.laddr.as_bytes() == a.as_slice())
                 && class.is_none_or(|k| k == ClientClass::of(c))
+                && user_id.is_none_or(|u| c.user == u)
         })
         .map(|(s, _)| s)
         .collect();
@@ -900,10 +927,12 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if next.loglevel != ctx.srv.config.loglevel {
         log::set_max_level(crate::logging::filter_for(next.loglevel));
     }
-    if next.requirepass != ctx.srv.config.requirepass && next.requirepass.is_none() {
-        for (_, c) in ctx.srv.conns.iter_mut() {
-            c.authenticated = true;
-        }
+    if next.requirepass != ctx.srv.config.requirepass {
+        // requirepass is the default user's password (Redis's ACLUpdateDefaultUserPassword;
+        // as in Redis, setting the value it already has changes nothing).
+        ctx.srv
+            .acl
+            .set_default_password(next.requirepass.as_deref());
     }
     ctx.srv.hz = next.hz;
     if next.maxmemory_policy != ctx.srv.config.maxmemory_policy {
@@ -963,20 +992,13 @@ pub fn cmd_config_resetstat(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     ctx.reply.ok();
 }
 
-/// The `user ...` lines CONFIG REWRITE writes for the ACL users (none while `aclfile` is
-/// set). There are no ACL users yet.
-pub(crate) fn config_user_lines(_srv: &crate::server::Server) -> Vec<String> {
-    // ACL: `acl::config_user_lines` provides these lines (one per user, as ACL LIST shows).
-    Vec::new()
-}
-
 /// CONFIG REWRITE: the running configuration written back into the file the server was
 /// started with (`config::rewrite`).
 pub fn cmd_config_rewrite(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     let Some(path) = ctx.srv.config.config_file.clone() else {
         return ctx.err("ERR The server is running without a config file");
     };
-    let users = config_user_lines(ctx.srv);
+    let users = crate::acl::config_user_lines(ctx.srv);
     match crate::config::rewrite::rewrite_file(&path, &ctx.srv.config, &users, false) {
         Ok(()) => {
             log::info!("CONFIG REWRITE executed with success.");

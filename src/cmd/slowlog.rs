@@ -36,12 +36,18 @@ pub(crate) const REDACTED: &[u8] = b"(redacted)";
 
 /// The positions of the arguments of `argv` that hold secrets, which Redis 7.0 redacts
 /// (`redactClientCommandArgument`): AUTH's arguments, HELLO's AUTH user and password, and
-/// the value CONFIG SET gives `requirepass`.
+/// the value CONFIG SET gives `requirepass`, and everything after ACL SETUSER (its user name
+/// and rules, which may hold passwords).
 pub(crate) fn redacted(argv: &Argv<'_>) -> Vec<usize> {
     let name = argv.get(0);
     let mut out = Vec::new();
     if name.eq_ignore_ascii_case(b"auth") {
         out.extend(1..argv.len());
+    } else if name.eq_ignore_ascii_case(b"acl")
+        && argv.len() >= 3
+        && argv.get(1).eq_ignore_ascii_case(b"setuser")
+    {
+        out.extend(2..argv.len());
     } else if name.eq_ignore_ascii_case(b"hello") {
         let mut j = 2;
         while j < argv.len() {

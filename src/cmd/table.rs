@@ -28,6 +28,7 @@
 //! subcommand's name starts with its container's; a key argument's `key_spec_index` names an
 //! existing spec; the categories implied by the flags are present.
 
+use super::acl as acl_cmd;
 use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
@@ -1341,6 +1342,13 @@ pub static COMMANDS: &[Command] = &[
         .group(Group::Server)
         .since("1.0.0")
         .summary("Turns this connection into a monitor that is sent every command the server runs."),
+    Command::new("acl", -2, 0, server::cmd_container_without_sub)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("6.0.0")
+        .summary("Groups the commands that show and change users and their permissions.")
+        .complexity("Varies with the subcommand.")
+        .subcommands(ACL_SUBCOMMANDS),
     Command::new("slowlog", -2, 0, server::cmd_container_without_sub)
         .acl(acl::SLOW)
         .group(Group::Server)
@@ -4070,6 +4078,104 @@ pub static SLOWLOG_SUBCOMMANDS: &[Command] = &[
         .since("2.2.12")
         .summary("Replies with the number of entries in the slow log.")
         .complexity("O(1)"),
+];
+
+/// ACL's subcommands (`cmd::acl`).
+#[rustfmt::skip]
+pub static ACL_SUBCOMMANDS: &[Command] = &[
+    Command::new("acl|load", 2, ADMIN | NOSCRIPT | LOADING | STALE, acl_cmd::cmd_acl_load)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("6.0.0")
+        .summary("Replaces every user with the ACL file's.")
+        .complexity("O(N), N being the number of users."),
+    Command::new("acl|whoami", 2, NOSCRIPT | LOADING | STALE, acl_cmd::cmd_acl_whoami)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("6.0.0")
+        .summary("Replies with the name of the connection's user.")
+        .complexity("O(1)"),
+    Command::new("acl|list", 2, ADMIN | NOSCRIPT | LOADING | STALE, acl_cmd::cmd_acl_list)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("6.0.0")
+        .summary("Replies with every user's rules, one config-file line each.")
+        .complexity("O(N), N being the number of users."),
+    Command::new("acl|users", 2, ADMIN | NOSCRIPT | LOADING | STALE, acl_cmd::cmd_acl_users)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("6.0.0")
+        .summary("Replies with the users' names.")
+        .complexity("O(N), N being the number of users."),
+    Command::new("acl|genpass", -2, NOSCRIPT | LOADING | STALE, acl_cmd::cmd_acl_genpass)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("6.0.0")
+        .summary("Replies with a random password, 256 bits unless told otherwise, in hex.")
+        .complexity("O(1)")
+        .args(&[integer("bits").optional()]),
+    Command::new("acl|help", 2, LOADING | STALE, acl_cmd::cmd_acl_help)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("6.0.0")
+        .summary("Lists the ACL subcommands with a line on each.")
+        .complexity("O(1)"),
+    Command::new("acl|save", 2, ADMIN | NOSCRIPT | LOADING | STALE, acl_cmd::cmd_acl_save)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("6.0.0")
+        .summary("Writes every user's rules to the ACL file.")
+        .complexity("O(N), N being the number of users."),
+    Command::new("acl|getuser", 3, ADMIN | NOSCRIPT | LOADING | STALE, acl_cmd::cmd_acl_getuser)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("6.0.0")
+        .summary("Replies with a user's flags, password hashes and selectors.")
+        .complexity("O(N), N being the number of the user's passwords, commands and patterns.")
+        .history(&[
+            ("6.2.0", "Channel patterns."),
+            ("7.0.0", "Selectors; key and channel patterns shown as rules."),
+        ])
+        .args(&[string("username")]),
+    Command::new("acl|deluser", -3, ADMIN | NOSCRIPT | LOADING | STALE, acl_cmd::cmd_acl_deluser)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("6.0.0")
+        .summary("Deletes users and closes their connections.")
+        .complexity("O(1) amortized for a typical user.")
+        .args(&[string("username").multiple()]),
+    Command::new("acl|dryrun", -4, ADMIN | NOSCRIPT | LOADING | STALE, acl_cmd::cmd_acl_dryrun)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("7.0.0")
+        .summary("Tells whether a user may run a command line, without running it.")
+        .complexity("O(1).")
+        .args(&[string("username"), string("command"), string("arg").optional().multiple()]),
+    Command::new("acl|cat", -2, NOSCRIPT | LOADING | STALE, acl_cmd::cmd_acl_cat)
+        .acl(acl::SLOW)
+        .group(Group::Server)
+        .since("6.0.0")
+        .summary("Lists the ACL categories, or the commands of one.")
+        .complexity("O(1): categories and commands are a fixed set.")
+        .args(&[string("categoryname").optional()]),
+    Command::new("acl|setuser", -3, ADMIN | NOSCRIPT | LOADING | STALE, acl_cmd::cmd_acl_setuser)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("6.0.0")
+        .summary("Creates a user or changes its rules: all of them apply, or none.")
+        .complexity("O(N), N being the number of rules.")
+        .history(&[
+            ("6.2.0", "Channel patterns."),
+            ("7.0.0", "Selectors and key permissions."),
+        ])
+        .args(&[string("username"), string("rule").optional().multiple()]),
+    Command::new("acl|log", -2, ADMIN | NOSCRIPT | LOADING | STALE, acl_cmd::cmd_acl_log)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("6.0.0")
+        .summary("Replies with the newest denied commands and authentications, or empties the log.")
+        .complexity("O(N), N being the number of entries shown.")
+        .args(&[oneof("operation", &[integer("count"), pure_token("reset", "RESET")]).optional()]),
 ];
 
 /// LATENCY's subcommands.

@@ -59,6 +59,16 @@ const ALIASES: &[(&str, &str)] = &[
     ("hash-max-ziplist-value", "hash-max-listpack-value"),
     ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
     ("zset-max-ziplist-value", "zset-max-listpack-value"),
+    ("slaveof", "replicaof"),
+    ("slave-serve-stale-data", "replica-serve-stale-data"),
+    ("slave-read-only", "replica-read-only"),
+    ("slave-priority", "replica-priority"),
+    ("slave-announce-ip", "replica-announce-ip"),
+    ("slave-announce-port", "replica-announce-port"),
+    ("slave-lazy-flush", "replica-lazy-flush"),
+    ("repl-ping-slave-period", "repl-ping-replica-period"),
+    ("min-slaves-to-write", "min-replicas-to-write"),
+    ("min-slaves-max-lag", "min-replicas-max-lag"),
 ];
 
 /// Directives Redis keeps in a rewritten file even though they are not configs of its table.
@@ -263,6 +273,16 @@ pub fn rewrite_content(
                 let d = cwd.as_os_str().as_encoded_bytes();
                 st.rewrite(name, format!("dir {}", repr(d)), true);
             }
+            // The primary followed, as `replicaof <host> <port>`; none: no line (Redis's
+            // rewriteConfigReplicaOfOption), even when forced.
+            "replicaof" => match &c.replica.replicaof {
+                None => st.mark_processed(name),
+                Some((host, port)) => st.rewrite(
+                    name,
+                    format!("replicaof {} {port}", repr(host.as_bytes())),
+                    true,
+                ),
+            },
             "requirepass" => match &c.requirepass {
                 // No password: no line at all, so that none is set at the next start.
                 None => st.mark_processed(name),

@@ -149,6 +149,8 @@ pub struct Conn {
     pub name: Option<Box<[u8]>>,
     pub resp3: bool,
     pub authenticated: bool,
+    /// The ACL user (`acl::Acl` id); `default` until AUTH or HELLO names another.
+    pub user: usize,
     pub created_ms: u64,
     pub last_interaction_ms: u64,
     pub last_cmd: &'static str,
@@ -253,6 +255,7 @@ impl Conn {
             name: None,
             resp3: false,
             authenticated,
+            user: crate::acl::DEFAULT_USER,
             created_ms: now_ms,
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
