@@ -4652,9 +4652,10 @@ mod tests {
                 }
                 assert!(c.arity != 0, "{}", c.name);
                 for text in [c.since, c.summary, c.complexity] {
-                    // Redis documents MONITOR, PSYNC and SYNC without a complexity.
+                    // Redis documents MONITOR, PSYNC, SYNC and LOLWUT without a complexity.
                     assert!(
-                        !text.is_empty() || matches!(c.name, "monitor" | "psync" | "sync"),
+                        !text.is_empty()
+                            || matches!(c.name, "monitor" | "psync" | "sync" | "lolwut"),
                         "{}: missing docs",
                         c.name
                     );

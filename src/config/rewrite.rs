@@ -277,11 +277,8 @@ pub fn rewrite_content(
             // rewriteConfigReplicaOfOption), even when forced.
             "replicaof" => match &c.replica.replicaof {
                 None => st.mark_processed(name),
-                Some((host, port)) => st.rewrite(
-                    name,
-                    format!("replicaof {} {port}", repr(host.as_bytes())),
-                    true,
-                ),
+                // The host as it is, not quoted (Redis's `%s %s %d`).
+                Some((host, port)) => st.rewrite(name, format!("replicaof {host} {port}"), true),
             },
             "requirepass" => match &c.requirepass {
                 // No password: no line at all, so that none is set at the next start.

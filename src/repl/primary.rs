@@ -298,6 +298,14 @@ fn ensure_backlog(srv: &mut Server) {
     srv.set_journal(aof);
 }
 
+/// A backlog was made, or this server became a primary with one: its own stream (from the
+/// journal, which records while a backlog exists) starts with a SELECT.
+pub fn backlog_created(srv: &mut Server) {
+    srv.repl.primary.stream_db = None;
+    let aof = srv.journal_aof;
+    srv.set_journal(aof);
+}
+
 fn backlog_bytes(srv: &Server) -> usize {
     srv.config.repl.backlog_size.max(BACKLOG_MIN_BYTES) as usize
 }
