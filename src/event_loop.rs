@@ -414,8 +414,10 @@ fn on_accept(srv: &mut Server, c: Completion) {
         (Some(p), _) => format_addr(p),
         (None, _) => "?:0".into(),
     };
+    // As Redis: protected while the default user needs no password (`nopass`), whether
+    // it got one from requirepass or from ACL SETUSER.
     if srv.config.protected_mode
-        && srv.config.requirepass.is_none()
+        && srv.acl.user(crate::acl::DEFAULT_USER).nopass()
         && kind == Kind::Tcp
         && !peer.as_ref().is_some_and(is_loopback_peer)
     {
