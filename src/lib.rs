@@ -26,8 +26,9 @@
 //! own their buffers until their completion arrives, and tokens are slot + generation, never
 //! pointers. `net::conn` is one client: input buffer, parser cursor, output buffers and
 //! settings. `resp::parse` and `resp::reply` are the incremental request parser (arguments as
-//! byte ranges of the input buffer) and the RESP2/RESP3 reply encoder; they depend on nothing
-//! in the server.
+//! byte ranges of the input buffer; it can parse a pipeline's next commands ahead, so that
+//! `Server::process_input` prefetches their keys) and the RESP2/RESP3 reply encoder; they
+//! depend on nothing in the server.
 //!
 //! `acl` is the users (passwords, command/key/channel rules, selectors), the permission
 //! check `cmd::call` asks before a restricted user's command runs, and the ACL log;
@@ -65,10 +66,15 @@
 //! and published with MULTI/EXEC around a unit of several effects. It knows nothing of the
 //! server or the commands; the AOF and the replication stream are its consumers.
 //!
-//! `repl` is replication: the replication ids, offsets and backlog both sides share, and
-//! `repl::primary`, the primary side (attached replicas, the full sync streamed from a
-//! forkless snapshot, the stream fed from the journal, WAIT, `min-replicas-to-write`, INFO
-//! replication); `cmd::replication` has REPLCONF, PSYNC, SYNC, WAIT and ROLE.
+//! `repl` is replication: the replication ids, offsets and backlog both sides share
+//! (`repl::ReplState`). `repl::primary` is the primary side (attached replicas, the full
+//! sync streamed from a forkless snapshot, the stream fed from the journal, WAIT,
+//! `min-replicas-to-write`, INFO replication); `cmd::replication` has REPLCONF, PSYNC, SYNC,
+//! WAIT and ROLE. `repl::replica` is the link of a replica to its primary (connect,
+//! handshake, full sync or +CONTINUE, the stream applied through `cmd::call` as the master
+//! client, ACKs), driven by the loop's completions and the housekeeping tick; the bytes it
+//! applies go on, as they are, to this server's own replicas (`primary::feed_replicas`);
+//! `cmd::replicaof` has REPLICAOF and SLAVEOF.
 //!
 //! `pubsub` is the registry of Pub/Sub subscriptions (channels, patterns, shard channels, in
 //! both directions); `cmd::pubsub` has the commands and `publish`, the one delivery path of
@@ -118,11 +124,6 @@
 //! borrowed server parts, consumes the journal's published effects, reports back what the
 //! server must do (`aof::Effects`), and replays AOF commands through the server's
 //! `aof::Replay`.
-//!
-//! `repl` is replication: the ids, offsets and backlog both sides share (`repl::ReplState`),
-//! and `repl::replica`, the link of a replica to its primary (connect, handshake, full sync
-//! or +CONTINUE, the stream applied through `cmd::call` as the master client, ACKs), driven by
-//! the loop's completions and the housekeeping tick; `cmd::replicaof` has REPLICAOF and ROLE.
 //!
 //! `lazyfree` drops large values on a background thread. `alloc` is the counting global
 //! allocator behind INFO's used_memory and maxmemory. `logging` writes Redis-style log

@@ -19,6 +19,12 @@
 //!   are sent as spaces. The 64 KiB limits apply to the unconsumed bytes seen when no line end
 //!   has been found, as in Redis, so a line just over the limit is accepted or refused
 //!   depending on how the bytes arrived.
+//! - Commands parsed ahead ([`Parser::parse_ahead`], for the pipeline lookahead) are whole
+//!   commands after the current one, checked by the same fast path under the limits they were
+//!   parsed with; `parse` takes one only when it starts exactly at `pos` and the limits are
+//!   still those, and `rebase` drops them all, so a command is never taken stale. What is kept
+//!   is bounded: at most the lookahead's command count, each of at most `AHEAD_ARGS_MAX`
+//!   arguments.
 
 use super::{Argv, Span};
 use crate::util::num::parse_i64_strict;
