@@ -416,23 +416,28 @@ fn continue_sync(srv: &mut Server, slot: usize, out: &mut Vec<u8>, offset: u64) 
 
 // ---- WAIT and min-replicas-to-write ------------------------------------------------------
 
+/// The attached replicas that are online (their connections still the ones registered).
+fn online_replicas(srv: &Server) -> impl Iterator<Item = &Replica> + '_ {
+    srv.repl
+        .primary
+        .replicas
+        .iter()
+        .filter_map(move |&(slot, generation)| {
+            let c = srv.conns.get(slot)?;
+            if c.generation != generation || c.closed {
+                return None;
+            }
+            c.replica
+                .as_deref()
+                .filter(|r| r.state == ReplicaState::Online)
+        })
+}
+
 /// Replicas online whose last ACK covers `offset`.
 pub fn acked_count(srv: &Server, offset: u64) -> u64 {
-    let mut n = 0;
-    for &(slot, generation) in &srv.repl.primary.replicas {
-        let Some(c) = srv.conns.get(slot) else {
-            continue;
-        };
-        if c.generation != generation || c.closed {
-            continue;
-        }
-        if let Some(r) = c.replica.as_deref() {
-            if r.state == ReplicaState::Online && r.ack_offset >= offset {
-                n += 1;
-            }
-        }
-    }
-    n
+    online_replicas(srv)
+        .filter(|r| r.ack_offset >= offset)
+        .count() as u64
 }
 
 /// `min-replicas-to-write`: true while writes are allowed (Redis's
@@ -454,21 +459,9 @@ pub fn enough_good_replicas(srv: &Server) -> bool {
 pub fn good_replicas(srv: &Server) -> u64 {
     let max_lag_s = srv.config.repl.min_replicas_max_lag_s;
     let now_s = srv.now_ms / 1000;
-    let mut n = 0;
-    for &(slot, generation) in &srv.repl.primary.replicas {
-        let Some(c) = srv.conns.get(slot) else {
-            continue;
-        };
-        if c.generation != generation || c.closed {
-            continue;
-        }
-        if let Some(r) = c.replica.as_deref() {
-            if r.state == ReplicaState::Online && now_s - r.ack_time_ms / 1000 <= max_lag_s {
-                n += 1;
-            }
-        }
-    }
-    n
+    online_replicas(srv)
+        .filter(|r| now_s.saturating_sub(r.ack_time_ms / 1000) <= max_lag_s)
+        .count() as u64
 }
 
 /// WAIT that could not be answered at once: the client waits for `replicas` ACKs of
