@@ -535,3 +535,68 @@ fn raw_resp_bytes_of_the_new_replies_match_redis() {
         }
     }
 }
+
+/// `ql_nodes:N` of DEBUG OBJECT.
+fn ql_nodes(c: &mut Raw, key: &str) -> String {
+    let line = text(&c.cmd_str(&["DEBUG", "OBJECT", key]));
+    line.split(' ')
+        .find_map(|f| f.strip_prefix("ql_nodes:"))
+        .unwrap_or_else(|| panic!("no ql_nodes in {line}"))
+        .to_string()
+}
+
+#[test]
+fn debug_quicklist_packed_threshold_puts_large_elements_alone_as_redis() {
+    let (ours, redis) = pair();
+    let (mut a, mut b) = conns(&ours, &redis, false);
+    for v in ["abc", "5gb", "-1", "4097mb"] {
+        same(&mut a, &mut b, &["DEBUG", "QUICKLIST-PACKED-THRESHOLD", v]);
+    }
+    same(&mut a, &mut b, &["DEBUG", "QUICKLIST-PACKED-THRESHOLD"]);
+    let small = "s".repeat(10);
+    let large = "L".repeat(200);
+    // Threshold 100 bytes: large elements alone, small ones packed together.
+    same(
+        &mut a,
+        &mut b,
+        &["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "100b"],
+    );
+    for (i, v) in [
+        &small, &small, &large, &small, &small, &large, &large, &small,
+    ]
+    .iter()
+    .enumerate()
+    {
+        let cmd = if i % 3 == 0 { "LPUSH" } else { "RPUSH" };
+        same(&mut a, &mut b, &[cmd, "l", v]);
+    }
+    assert_eq!(ql_nodes(&mut a, "l"), ql_nodes(&mut b, "l"));
+    // Inserts next to and between large elements, replacements that turn an element large
+    // or small, removals that let nodes merge.
+    same(&mut a, &mut b, &["LINSERT", "l", "BEFORE", &large, &small]);
+    same(&mut a, &mut b, &["LINSERT", "l", "AFTER", &large, &large]);
+    same(&mut a, &mut b, &["LSET", "l", "1", &large]);
+    same(&mut a, &mut b, &["LSET", "l", "-1", &small]);
+    assert_eq!(ql_nodes(&mut a, "l"), ql_nodes(&mut b, "l"));
+    same(&mut a, &mut b, &["LREM", "l", "0", &large]);
+    same(&mut a, &mut b, &["LRANGE", "l", "0", "-1"]);
+    assert_eq!(ql_nodes(&mut a, "l"), ql_nodes(&mut b, "l"));
+    // 1 byte: every element is large.
+    same(
+        &mut a,
+        &mut b,
+        &["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1b"],
+    );
+    same(&mut a, &mut b, &["RPUSH", "m", "a", "b", "c", "d"]);
+    assert_eq!(ql_nodes(&mut a, "m"), "4");
+    assert_eq!(ql_nodes(&mut b, "m"), "4");
+    // 0 restores the default: small elements are packed again.
+    same(
+        &mut a,
+        &mut b,
+        &["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0"],
+    );
+    same(&mut a, &mut b, &["RPUSH", "n", "a", "b", "c", "d"]);
+    assert_eq!(ql_nodes(&mut a, "n"), "1");
+    assert_eq!(ql_nodes(&mut b, "n"), "1");
+}

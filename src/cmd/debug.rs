@@ -1,10 +1,9 @@
 //! Persistence and debugging commands: SAVE, BGSAVE, LASTSAVE, BGREWRITEAOF, and DEBUG with
 //! the subcommands ringkv implements (DIGEST, DIGEST-VALUE, OBJECT, RELOAD, SLEEP, PROTOCOL,
-//! SET-ACTIVE-EXPIRE, STRINGMATCH-TEST, CHANGE-REPL-ID, CONFIG-REWRITE-FORCE-ALL, LISTPACK,
-//! HELP); any other DEBUG
-//! subcommand gets Redis's unknown-subcommand error. Left out: those about Redis's own
-//! internals (JMAP, STRUCTSIZE, MALLCTL, ...) and QUICKLIST-PACKED-THRESHOLD, whose large
-//! "plain" list nodes ringkv's lists do not have. The persistence commands call
+//! SET-ACTIVE-EXPIRE, QUICKLIST-PACKED-THRESHOLD, STRINGMATCH-TEST, CHANGE-REPL-ID,
+//! CONFIG-REWRITE-FORCE-ALL, LISTPACK, HELP); any other DEBUG subcommand gets Redis's
+//! unknown-subcommand error. Left out: those about Redis's own internals (JMAP, STRUCTSIZE,
+//! MALLCTL, ...). The persistence commands call
 //! the server's wrappers (`server::persistence`) around `persist`.
 //!
 //! DEBUG DIGEST is Redis 7.0's `computeDatasetDigest`, bit for bit, so the same data gives the
@@ -384,6 +383,9 @@ const DEBUG_HELP: &[&str] = &[
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "STRINGMATCH-TEST",
@@ -456,6 +458,16 @@ pub fn cmd_debug(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         // atoi: anything but a number starting with a non-zero digit turns it off.
         ctx.srv.active_expire_enabled = atoi(argv.get(2)) != 0;
         ctx.reply.ok();
+    } else if arg_eq(sub, "quicklist-packed-threshold") && argc == 3 {
+        // Elements of at least this size live alone in their list node (Redis's plain
+        // nodes); process-wide, as in Redis.
+        let ok = crate::config::parse_memory(argv.get(2))
+            .is_some_and(crate::types::list::set_packed_threshold);
+        if ok {
+            ctx.reply.ok();
+        } else {
+            ctx.err("ERR argument must be a memory value bigger than 1 and smaller than 4gb");
+        }
     } else if arg_eq(sub, "stringmatch-test") && argc == 2 {
         stringmatch_test();
         ctx.reply

@@ -25,6 +25,8 @@
 //! - each node's (decompressed) buffer parses, forwards and backwards, into exactly `count`
 //!   entries;
 //! - each node is within the fill's bounds, or holds exactly one entry;
+//! - an element of at least the packed threshold (DEBUG QUICKLIST-PACKED-THRESHOLD, 1 GiB by
+//!   default) is alone in its node (Redis's plain nodes);
 //! - the `depth` nodes at each end are plain; every other node is compressed, or plain and
 //!   marked as not worth compressing (which it is not).
 
@@ -314,6 +316,63 @@ fn fits(fill: i32, count: usize, bytes: usize) -> bool {
     }
 }
 
+/// Redis's `packed_threshold` (DEBUG QUICKLIST-PACKED-THRESHOLD; default 1 GiB): an element of
+/// at least this many bytes is "large" and lives alone in its node, never packed with others
+/// (Redis's plain nodes). Process-wide, as in Redis.
+static PACKED_THRESHOLD: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(PACKED_THRESHOLD_DEFAULT);
+/// Redis's default `packed_threshold`.
+const PACKED_THRESHOLD_DEFAULT: usize = 1 << 30;
+
+/// DEBUG QUICKLIST-PACKED-THRESHOLD: 0 means the default; more than 4 GiB − 1 MiB is refused
+/// (Redis's `quicklistisSetPackedThreshold`). Lists built before keep their nodes.
+pub fn set_packed_threshold(bytes: u64) -> bool {
+    if bytes > (1u64 << 32) - (1 << 20) {
+        return false;
+    }
+    let v = if bytes == 0 {
+        PACKED_THRESHOLD_DEFAULT
+    } else {
+        bytes as usize
+    };
+    PACKED_THRESHOLD.store(v, std::sync::atomic::Ordering::Relaxed);
+    true
+}
+
+fn packed_threshold() -> usize {
+    PACKED_THRESHOLD.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Whether an element of `data_len` bytes is large (Redis's `isLargeElement`).
+fn is_large(data_len: usize) -> bool {
+    data_len >= packed_threshold()
+}
+
+/// Whether a node holds one large element (Redis's plain node): nothing joins it.
+fn is_plain_node(n: &Node) -> bool {
+    n.count == 1 && {
+        let buf = n.plain();
+        is_large(read_fwd(&buf, 0).1)
+    }
+}
+
+/// Whether a node of several entries holds a large one (it must be split).
+fn holds_large(buf: &[u8], count: usize) -> bool {
+    // No entry is larger than the node: nothing to look for below the threshold.
+    if count < 2 || buf.len() < packed_threshold() {
+        return false;
+    }
+    let mut off = 0;
+    for _ in 0..count {
+        let (_, len, next) = read_fwd(buf, off);
+        if is_large(len) {
+            return true;
+        }
+        off = next;
+    }
+    false
+}
+
 // ---------------------------------------------------------------------------------------------
 // The list
 
@@ -529,8 +588,13 @@ impl List {
     pub fn push_front(&mut self, data: &[u8]) {
         let fill = self.fill();
         let size = entry_size(data.len());
+        let large = is_large(data.len());
         match self.nodes.front_mut() {
-            Some(n) if fits(fill, n.count as usize + 1, n.plain_len() + size) => {
+            Some(n)
+                if !large
+                    && fits(fill, n.count as usize + 1, n.plain_len() + size)
+                    && !is_plain_node(n) =>
+            {
                 let mut entry = Vec::with_capacity(size);
                 encode_entry(&mut entry, data);
                 let buf = n.plain_mut();
@@ -549,8 +613,13 @@ impl List {
     pub fn push_back(&mut self, data: &[u8]) {
         let fill = self.fill();
         let size = entry_size(data.len());
+        let large = is_large(data.len());
         match self.nodes.back_mut() {
-            Some(n) if fits(fill, n.count as usize + 1, n.plain_len() + size) => {
+            Some(n)
+                if !large
+                    && fits(fill, n.count as usize + 1, n.plain_len() + size)
+                    && !is_plain_node(n) =>
+            {
                 let buf = n.plain_mut();
                 reserve_in_node(buf, size, byte_bound(fill));
                 encode_entry(buf, data);
@@ -691,21 +760,27 @@ impl List {
         let fill = self.fill();
         let n = &self.nodes[i];
         debug_assert!(!n.is_compressed());
-        if fits(fill, n.count as usize, n.buf.len()) {
+        if fits(fill, n.count as usize, n.buf.len()) && !holds_large(&n.buf, n.count as usize) {
             return 1;
         }
         let old = std::mem::take(&mut self.nodes[i]);
         let mut parts: Vec<Node> = Vec::new();
         let mut cur = Node::default();
+        let mut cur_alone = false;
         let mut off = 0;
         for _ in 0..old.count {
-            let next = read_fwd(&old.buf, off).2;
+            let (_, len, next) = read_fwd(&old.buf, off);
             let size = next - off;
-            if cur.count > 0 && !fits(fill, cur.count as usize + 1, cur.buf.len() + size) {
+            // A large element goes alone: it ends the node before it and starts its own.
+            let alone = is_large(len);
+            if cur.count > 0
+                && (alone || cur_alone || !fits(fill, cur.count as usize + 1, cur.buf.len() + size))
+            {
                 parts.push(std::mem::take(&mut cur));
             }
             cur.buf.extend_from_slice(&old.buf[off..next]);
             cur.count += 1;
+            cur_alone = alone;
             off = next;
         }
         debug_assert_eq!(off, old.buf.len());
@@ -736,7 +811,9 @@ impl List {
                 fill,
                 (x.count + y.count) as usize,
                 x.plain_len() + y.plain_len(),
-            ) {
+            ) || is_plain_node(x)
+                || is_plain_node(y)
+            {
                 return false;
             }
             if let Some(y) = nodes.remove(a + 1) {
@@ -962,6 +1039,10 @@ impl List {
                 "List: node {i} ({} entries, {} bytes) exceeds fill {fill}",
                 n.count,
                 buf.len()
+            );
+            assert!(
+                !holds_large(&buf, n.count as usize),
+                "List: node {i} packs a large element with others"
             );
             total += n.count as usize;
         }
