@@ -6,9 +6,14 @@
 //! purpose (the 64 KiB "too big" limits apply to the bytes seen so far without a line end) is
 //! allowed: then the split run must stop with such an error after a prefix of the commands.
 //!
+//! With bit 6 set, the split run also parses ahead (`Parser::parse_ahead`, the pipeline
+//! lookahead) after every complete command, as the server does, so that commands taken from
+//! the lookahead (and lookaheads dropped by a compaction) must give the same result too.
+//!
 //! Input layout: byte 0 = flags (low 4 bits: number of split sizes - 1; bit 4: compact after
-//! every piece; bit 5: compact after odd pieces only), then that many split-size bytes (a 0
-//! size means "call parse again with no new bytes, then feed 1 byte"), then the stream.
+//! every piece; bit 5: compact after odd pieces only; bit 6: parse ahead), then that many
+//! split-size bytes (a 0 size means "call parse again with no new bytes, then feed 1 byte"),
+//! then the stream.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -49,6 +54,7 @@ fn parse_split(
     stream: &[u8],
     sizes: &[u8],
     compact: u8,
+    ahead: bool,
     limits: &ParseLimits,
 ) -> (Commands, Option<ProtocolError>) {
     let mut buf: Vec<u8> = Vec::new();
@@ -74,7 +80,14 @@ fn parse_split(
             turns += 1;
             assert!(turns <= buf.len() + 2, "parser spins on one piece");
             match p.parse(&mut buf, limits) {
-                Status::Complete => take_command(&mut p, &buf, &mut cmds),
+                Status::Complete => {
+                    if ahead && !p.ahead_pending() {
+                        let mut keys = 0usize;
+                        let n = p.parse_ahead(&buf, limits, 16, |_| keys += 1);
+                        assert!(keys <= n && n <= 16, "lookahead count");
+                    }
+                    take_command(&mut p, &buf, &mut cmds)
+                }
                 Status::Incomplete => break,
                 Status::Error(e) => {
                     assert_eq!(
@@ -130,7 +143,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let limits = ParseLimits::default();
     let (whole, whole_end) = parse_whole(stream, &limits);
-    let (split, split_end) = parse_split(stream, sizes, compact, &limits);
+    let ahead = flags & 0x40 != 0;
+    let (split, split_end) = parse_split(stream, sizes, compact, ahead, &limits);
     if split == whole && split_end == whole_end {
         return;
     }
