@@ -282,7 +282,14 @@ fn member_scores(ctx: &mut Ctx<'_>, argv: &Argv<'_>) -> Result<Vec<Option<f64>>,
     .map(|s| s.unwrap_or_else(|| vec![None; n]))
 }
 
-pub fn cmd_geohash(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+/// Replies one element per member named after the key (GEOHASH, GEOPOS): `found` writes a
+/// member's element from its position, `missing` the element of a member (or key) not there.
+fn reply_per_member(
+    ctx: &mut Ctx<'_>,
+    argv: &Argv<'_>,
+    found: impl Fn(&mut Reply<'_>, f64, f64),
+    missing: impl Fn(&mut Reply<'_>),
+) {
     let scores = match member_scores(ctx, argv) {
         Ok(s) => s,
         Err(e) => return ctx.err(e),
@@ -293,31 +300,33 @@ pub fn cmd_geohash(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         match s {
             Some(score) => {
                 let [lon, lat] = geohash::decode_score(score);
-                r.bulk(&geohash::standard_geohash(lon, lat));
+                found(r, lon, lat);
             }
-            None => r.null(),
+            None => missing(r),
         }
     }
 }
 
+pub fn cmd_geohash(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    reply_per_member(
+        ctx,
+        argv,
+        |r, lon, lat| r.bulk(&geohash::standard_geohash(lon, lat)),
+        |r| r.null(),
+    );
+}
+
 pub fn cmd_geopos(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    let scores = match member_scores(ctx, argv) {
-        Ok(s) => s,
-        Err(e) => return ctx.err(e),
-    };
-    let r = &mut ctx.reply;
-    r.array(scores.len());
-    for s in scores {
-        match s {
-            Some(score) => {
-                let [lon, lat] = geohash::decode_score(score);
-                r.array(2);
-                reply_coord(r, lon);
-                reply_coord(r, lat);
-            }
-            None => r.null_array(),
-        }
-    }
+    reply_per_member(
+        ctx,
+        argv,
+        |r, lon, lat| {
+            r.array(2);
+            reply_coord(r, lon);
+            reply_coord(r, lat);
+        },
+        |r| r.null_array(),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -235,42 +235,40 @@ pub fn standard_geohash(lon: f64, lat: f64) -> [u8; 11] {
     out
 }
 
+/// Longitude bits of an interleaved hash (the odd positions); latitude is the rest.
+const LON_BITS: u64 = 0xaaaa_aaaa_aaaa_aaaa;
+const LAT_BITS: u64 = 0x5555_5555_5555_5555;
+
 /// One cell east (`d > 0`) or west along the longitude bits, wrapping around.
 fn move_x(hash: &mut HashBits, d: i8) {
-    if d == 0 {
-        return;
-    }
-    let mut x = hash.bits & 0xaaaa_aaaa_aaaa_aaaa;
-    let y = hash.bits & 0x5555_5555_5555_5555;
-    let shift = 64 - u32::from(hash.step) * 2;
-    let zz = 0x5555_5555_5555_5555u64 >> shift;
-    if d > 0 {
-        x = x.wrapping_add(zz + 1);
-    } else {
-        x |= zz;
-        x = x.wrapping_sub(zz + 1);
-    }
-    x &= 0xaaaa_aaaa_aaaa_aaaau64 >> shift;
-    hash.bits = x | y;
+    move_along(hash, d, LON_BITS);
 }
 
 /// One cell north (`d > 0`) or south along the latitude bits, wrapping around.
 fn move_y(hash: &mut HashBits, d: i8) {
+    move_along(hash, d, LAT_BITS);
+}
+
+/// One cell up (`d > 0`) or down along the axis whose bits are `axis` in the interleaved
+/// hash, the other axis unchanged (Redis's geohash_move_x/_y): the other axis's bits are
+/// set so that the carry of the increment (or the borrow of the decrement) runs through
+/// them to the axis's next bit, then cleared.
+fn move_along(hash: &mut HashBits, d: i8, axis: u64) {
     if d == 0 {
         return;
     }
-    let x = hash.bits & 0xaaaa_aaaa_aaaa_aaaa;
-    let mut y = hash.bits & 0x5555_5555_5555_5555;
+    let mut a = hash.bits & axis;
+    let other = hash.bits & !axis;
     let shift = 64 - u32::from(hash.step) * 2;
-    let zz = 0xaaaa_aaaa_aaaa_aaaau64 >> shift;
+    let zz = !axis >> shift;
     if d > 0 {
-        y = y.wrapping_add(zz + 1);
+        a = a.wrapping_add(zz + 1);
     } else {
-        y |= zz;
-        y = y.wrapping_sub(zz + 1);
+        a |= zz;
+        a = a.wrapping_sub(zz + 1);
     }
-    y &= 0x5555_5555_5555_5555u64 >> shift;
-    hash.bits = x | y;
+    a &= axis >> shift;
+    hash.bits = a | other;
 }
 
 /// The eight neighbours of a cell.
