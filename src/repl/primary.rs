@@ -292,15 +292,15 @@ fn ensure_backlog(srv: &mut Server) {
     srv.repl.replid = crate::server::random_hex(40);
     srv.repl.clear_replid2();
     srv.repl.backlog_size = backlog_bytes(srv);
-    srv.repl.create_backlog();
-    srv.repl.primary.stream_db = None;
-    let aof = srv.journal_aof;
-    srv.set_journal(aof);
+    keep_backlog(srv);
 }
 
-/// A backlog was made, or this server became a primary with one: its own stream (from the
-/// journal, which records while a backlog exists) starts with a SELECT.
-pub fn backlog_created(srv: &mut Server) {
+/// Keeps a backlog from now on (made if there is none: a replica keeps one from its first
+/// sync, a primary from its first replica), and starts this server's own stream afresh: from
+/// the journal, which records while a backlog exists, with a SELECT before its first command
+/// (also what a replica promoted to primary needs).
+pub fn keep_backlog(srv: &mut Server) {
+    srv.repl.create_backlog();
     srv.repl.primary.stream_db = None;
     let aof = srv.journal_aof;
     srv.set_journal(aof);

@@ -298,8 +298,7 @@ pub fn seed_from_rdb(srv: &mut Server, aux: &[(Vec<u8>, Vec<u8>)]) {
     srv.repl.master_repl_offset = offset;
     srv.repl.clear_replid2();
     srv.repl.free_backlog();
-    srv.repl.create_backlog();
-    crate::repl::primary::backlog_created(srv);
+    crate::repl::primary::keep_backlog(srv);
     srv.replica.stream_db = get(b"repl-stream-db")
         .and_then(|d| d.parse::<usize>().ok())
         .filter(|&d| d < srv.dbs.len())
@@ -336,8 +335,7 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
         log::info!("Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.");
         srv.replica.stream_db = 0;
         // The backlog must exist from the current offset on, as for a cached master.
-        srv.repl.create_backlog();
-        crate::repl::primary::backlog_created(srv);
+        crate::repl::primary::keep_backlog(srv);
     }
     srv.replica.psync_cached = true;
     // This server's own replicas reconnect, to learn of the new history (Redis's
@@ -375,7 +373,7 @@ pub fn unset_master(srv: &mut Server) {
     srv.repl.role = Role::Primary;
     // This server's own stream starts here: with a SELECT before its first command, from
     // the journal (which records while a backlog exists).
-    crate::repl::primary::backlog_created(srv);
+    crate::repl::primary::keep_backlog(srv);
     // Told of the id change by reconnecting; they continue with +CONTINUE.
     crate::repl::primary::disconnect_replicas(srv);
     srv.config.replica.replicaof = None;
@@ -826,8 +824,7 @@ fn psync_reply(srv: &mut Server, text: &str) -> bool {
             srv.repl.second_repl_offset = srv.repl.master_repl_offset as i64 + 1;
             log::info!("Master replication ID changed to {new_id}");
         }
-        srv.repl.create_backlog();
-        crate::repl::primary::backlog_created(srv);
+        crate::repl::primary::keep_backlog(srv);
         link_up(srv);
         log::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
         return true;
@@ -989,8 +986,7 @@ fn load_full_sync(srv: &mut Server, t: Transfer, eof: bool) {
     srv.repl.master_repl_offset = t.offset;
     srv.repl.clear_replid2();
     srv.repl.free_backlog();
-    srv.repl.create_backlog();
-    crate::repl::primary::backlog_created(srv);
+    crate::repl::primary::keep_backlog(srv);
     forget_master_client(srv);
     srv.replica.stream_db = 0;
     link_up(srv);
