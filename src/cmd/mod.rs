@@ -177,6 +177,13 @@ impl Ctx<'_> {
         self.propagate_db(db, args);
     }
 
+    /// Whether what `propagate` is given is recorded: a command whose effect costs something
+    /// to state may skip building it (and `propagate`) when not. Without a record, `call()`
+    /// journals nothing of its own either.
+    pub fn journaling(&self) -> bool {
+        self.srv.journal.enabled && !self.srv.frame.no_effects()
+    }
+
     /// `propagate` for a database other than the client's (MOVE, COPY … DB).
     pub fn propagate_db(&mut self, db: usize, args: &[&[u8]]) {
         self.srv.frame.set_propagated();

@@ -188,33 +188,50 @@ fn lp_int(s: &[u8]) -> Option<i64> {
 /// Appends one listpack element holding the integer `v` (encoding and back-length), in the
 /// smallest of Redis's integer encodings.
 pub fn lp_encode_int(buf: &mut Vec<u8>, v: i64) {
-    let start = buf.len();
-    match v {
-        0..=127 => buf.push(v as u8),
+    let (bytes, n) = lp_int_element(v);
+    buf.extend_from_slice(&bytes[..n]);
+}
+
+/// The listpack element (encoding and back length) of the integer `v`, in the first `n`
+/// bytes of the array: built without a buffer to grow, for writes in place.
+pub fn lp_int_element(v: i64) -> ([u8; 10], usize) {
+    let mut b = [0u8; 10];
+    let enc_len = match v {
+        0..=127 => {
+            b[0] = v as u8;
+            1
+        }
         -4096..=4095 => {
             let u = if v < 0 { (1 << 13) + v } else { v } as u16;
-            buf.push(0xC0 | (u >> 8) as u8);
-            buf.push(u as u8);
+            b[0] = 0xC0 | (u >> 8) as u8;
+            b[1] = u as u8;
+            2
         }
         -32768..=32767 => {
-            buf.push(0xF1);
-            buf.extend_from_slice(&(v as i16).to_le_bytes());
+            b[0] = 0xF1;
+            b[1..3].copy_from_slice(&(v as i16).to_le_bytes());
+            3
         }
         -8_388_608..=8_388_607 => {
-            buf.push(0xF2);
-            buf.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+            b[0] = 0xF2;
+            b[1..4].copy_from_slice(&(v as i32).to_le_bytes()[..3]);
+            4
         }
         -2_147_483_648..=2_147_483_647 => {
-            buf.push(0xF3);
-            buf.extend_from_slice(&(v as i32).to_le_bytes());
+            b[0] = 0xF3;
+            b[1..5].copy_from_slice(&(v as i32).to_le_bytes());
+            5
         }
         _ => {
-            buf.push(0xF4);
-            buf.extend_from_slice(&v.to_le_bytes());
+            b[0] = 0xF4;
+            b[1..9].copy_from_slice(&v.to_le_bytes());
+            9
         }
-    }
-    let enc_len = buf.len() - start;
-    lp_push_backlen(buf, enc_len);
+    };
+    // An integer's encoding is at most 9 bytes: its back length is one byte.
+    debug_assert_eq!(lp_backlen_size(enc_len), 1);
+    b[enc_len] = enc_len as u8;
+    (b, enc_len + 1)
 }
 
 /// Appends one listpack element holding `s` as Redis's `lpAppend` does: as an integer when

@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::persist::rdb_lp::{lp_backlen_size, lp_encode, lp_encode_int};
+use crate::persist::rdb_lp::{lp_backlen_size, lp_encode, lp_encode_int, lp_int_element};
 
 /// Entry flags (`STREAM_ITEM_FLAG_*`).
 pub const FLAG_DELETED: i64 = 1;
@@ -82,6 +82,18 @@ impl StreamId {
         let mut out = Vec::with_capacity(42);
         self.write_text(&mut out);
         out
+    }
+
+    /// `ms-seq` as text in `buf` (41 bytes hold the longest), without allocating.
+    pub fn text_in(self, buf: &mut [u8; 41]) -> &[u8] {
+        let mut b = itoa::Buffer::new();
+        let ms = b.format(self.ms).as_bytes();
+        let n = ms.len();
+        buf[..n].copy_from_slice(ms);
+        buf[n] = b'-';
+        let seq = b.format(self.seq).as_bytes();
+        buf[n + 1..n + 1 + seq.len()].copy_from_slice(seq);
+        &buf[..n + 1 + seq.len()]
     }
 
     pub fn write_text(self, out: &mut Vec<u8>) {
@@ -231,10 +243,15 @@ fn lp_append(lp: &mut Vec<u8>, s: &[u8]) {
 /// Replaces the element at `p` with the integer `v` (`lpReplaceInteger`).
 fn lp_replace_int(lp: &mut Vec<u8>, p: usize, v: i64) {
     let next = elem(lp, p).1;
-    let mut enc = Vec::with_capacity(10);
-    lp_encode_int(&mut enc, v);
-    lp.splice(p..next, enc);
-    lp_fix_header(lp, 0);
+    let (enc, n) = lp_int_element(v);
+    if n == next - p {
+        // The usual case (a count keeping its encoding's size): in place, the node's total
+        // length unchanged.
+        lp[p..next].copy_from_slice(&enc[..n]);
+    } else {
+        lp.splice(p..next, enc[..n].iter().copied());
+        lp_fix_header(lp, 0);
+    }
 }
 
 /// The master entry of a node.
@@ -303,6 +320,61 @@ fn raw_entry(lp: &[u8], p: usize, master: StreamId, head: &NodeHead) -> RawEntry
         data_at,
         end,
     }
+}
+
+/// The offset of the element before the one at `p` (Redis's `lpPrev`): the back length that
+/// ends at `p - 1` is the size of that element's encoding and data. None if the bytes there
+/// are not a back length inside the node.
+fn elem_prev(lp: &[u8], p: usize) -> Option<usize> {
+    let mut at = p.checked_sub(1)?;
+    let mut len = 0usize;
+    let mut shift = 0;
+    // A back length is at most 5 bytes, its last one read first.
+    loop {
+        let b = lp[at];
+        len |= usize::from(b & 127) << shift;
+        if b & 128 == 0 {
+            break;
+        }
+        shift += 7;
+        if shift > 28 {
+            return None;
+        }
+        at = at.checked_sub(1)?;
+    }
+    at.checked_sub(len)
+}
+
+/// The entry that ends at `end` (the offset after its lp-count), found backwards as Redis's
+/// reverse iterator does: the lp-count says how many elements to step back to the entry's
+/// flags. None if the node is not laid out as that says (`validate_node` checks every
+/// lp-count, so only a bug would get there; the callers then parse the node forwards).
+fn raw_entry_before(lp: &[u8], end: usize, master: StreamId, head: &NodeHead) -> Option<RawEntry> {
+    let count_at = elem_prev(lp, end)?;
+    if count_at < head.first_entry {
+        return None;
+    }
+    let (count, _) = elem_int(lp, count_at);
+    let mut p = count_at;
+    // Bounded by the lp-count, itself checked against the node's start at each step.
+    for _ in 0..usize::try_from(count).ok()? {
+        p = elem_prev(lp, p)?;
+        if p < head.first_entry {
+            return None;
+        }
+    }
+    let e = raw_entry(lp, p, master, head);
+    (e.end == end).then_some(e)
+}
+
+/// The node's last entry (tombstone or not), read backwards from its end.
+fn last_raw_entry(lp: &[u8], master: StreamId) -> Option<RawEntry> {
+    let head = node_head(lp);
+    let end = lp.len() - 1;
+    if end <= head.first_entry {
+        return None;
+    }
+    raw_entry_before(lp, end, master, &head).or_else(|| raw_entries(lp, master).last().copied())
 }
 
 fn raw_entries(lp: &[u8], master: StreamId) -> Vec<RawEntry> {
@@ -541,7 +613,7 @@ impl Stream {
     pub fn push_node(&mut self, master: StreamId, lp: Vec<u8>, live: u64) -> bool {
         // The previous node's entries (tombstones too) must all come before this one's.
         if let Some((k, prev)) = self.nodes.last_key_value() {
-            let prev_last = raw_entries(prev, *k).last().map_or(*k, |e| e.id);
+            let prev_last = last_raw_entry(prev, *k).map_or(*k, |e| e.id);
             if prev_last >= master {
                 return false;
             }
@@ -632,7 +704,7 @@ impl Stream {
                 id
             }
             Some(k) => {
-                let lp = self.nodes.get_mut(&k).expect("tail node");
+                let lp = self.nodes.last_entry().expect("tail node").into_mut();
                 let head = node_head(lp);
                 lp_replace_int(lp, LP_HDR, head.live + 1);
                 let head = node_head(lp);
@@ -653,7 +725,8 @@ impl Stream {
                 k
             }
         };
-        let lp = self.nodes.get_mut(&master).expect("node");
+        // The node is the last one: a new node's master ID is above every other.
+        let lp = self.nodes.last_entry().expect("node").into_mut();
         lp_append_int(lp, flags);
         lp_append_int(lp, id.ms.wrapping_sub(master.ms) as i64);
         lp_append_int(lp, id.seq.wrapping_sub(master.seq) as i64);
@@ -736,10 +809,28 @@ impl Stream {
                 Some(f(lp, &head, e))
             };
             if rev {
-                for e in raw_entries(lp, master).iter().rev() {
-                    if go(e) == Some(false) {
+                // Backwards through the back lengths, stopping below the start of the range
+                // (the reverse walk of a whole node was most of XREADGROUP's time: the last
+                // ID is asked for on every call).
+                let mut end_at = lp.len() - 1;
+                while end_at > head.first_entry {
+                    let Some(e) = raw_entry_before(lp, end_at, master, &head) else {
+                        // Not laid out as its lp-counts say: the entries not visited yet,
+                        // parsed forwards.
+                        for e in raw_entries(lp, master).iter().rev() {
+                            if e.end <= end_at && go(e) == Some(false) {
+                                return false;
+                            }
+                        }
+                        return true;
+                    };
+                    if e.id < start {
                         return false;
                     }
+                    if go(&e) == Some(false) {
+                        return false;
+                    }
+                    end_at = e.flags_at;
                 }
             } else {
                 // Forward: parse entry by entry, stopping at the end of the range.
@@ -862,7 +953,7 @@ impl Stream {
             let remove_node = match how {
                 Trim::MaxLen(maxlen) => self.len - entries >= maxlen,
                 Trim::MinId(min) => {
-                    let last = raw_entries(lp, master).last().map_or(master, |e| e.id);
+                    let last = last_raw_entry(lp, master).map_or(master, |e| e.id);
                     last < min
                 }
             };
@@ -970,6 +1061,17 @@ impl Stream {
             assert!(live >= 1, "node {master:?} without live entries");
             let head = node_head(lp);
             assert_eq!((head.live as u64, head.deleted as u64), (live, deleted));
+            // The backward walk (lp-counts and back lengths) meets the same entries.
+            let forward: Vec<StreamId> = raw_entries(lp, *master).iter().map(|e| e.id).collect();
+            let mut backward = Vec::new();
+            let mut end = lp.len() - 1;
+            while end > head.first_entry {
+                let e = raw_entry_before(lp, end, *master, &head).expect("lp-counts lead back");
+                backward.push(e.id);
+                end = e.flags_at;
+            }
+            backward.reverse();
+            assert_eq!(forward, backward, "backward walk of node {master:?}");
             for e in raw_entries(lp, *master) {
                 assert!(prev.is_none_or(|p| e.id > p), "IDs must grow");
                 assert!(e.id <= self.last_id, "entry after last_id");
@@ -1007,6 +1109,7 @@ mod tests {
         assert_eq!(id(2, 0).decr(), Some(id(1, u64::MAX)));
         assert_eq!(StreamId::ZERO.decr(), None);
         assert_eq!(id(5, 7).to_text(), b"5-7");
+        assert_eq!(StreamId::MAX.text_in(&mut [0; 41]), StreamId::MAX.to_text());
         assert_eq!(
             StreamId::from_be_bytes(&id(5, 7).to_be_bytes()),
             Some(id(5, 7))
@@ -1105,6 +1208,21 @@ mod tests {
             let mut rev = s.range(StreamId::ZERO, StreamId::MAX, true, 0);
             rev.reverse();
             assert_eq!(rev, want);
+            // A reverse range with bounds and a count, and the last live ID.
+            if let (Some(lo), Some(hi)) = (model.keys().next(), model.keys().next_back()) {
+                let a = id(lo.ms + next() % (hi.ms - lo.ms + 1), next() % 2);
+                let b = id(a.ms + next() % (hi.ms - a.ms + 2), next() % 2).max(a);
+                let count = (next() % 5) as usize;
+                let got: Vec<StreamId> = s.range(a, b, true, count).iter().map(|e| e.id).collect();
+                let want: Vec<StreamId> = model
+                    .range(a..=b)
+                    .rev()
+                    .take(if count == 0 { usize::MAX } else { count })
+                    .map(|(k, _)| *k)
+                    .collect();
+                assert_eq!(got, want, "XREVRANGE {a:?} {b:?} COUNT {count}");
+                assert_eq!(s.edge_id(false, true), *hi);
+            }
         }
     }
 
