@@ -575,10 +575,19 @@ fn send_psync(srv: &mut Server) {
         let id = srv.repl.replid.clone();
         let off = (srv.repl.master_repl_offset + 1).to_string();
         log::info!("Trying a partial resynchronization (request {id}:{off}).");
-        queue_command(srv, &[b"PSYNC", id.as_bytes(), off.as_bytes()]);
+        if crate::repl::failover::psync_asks_takeover(srv) {
+            // A failover in progress: the target takes over when the id is its own.
+            queue_command(srv, &[b"PSYNC", id.as_bytes(), off.as_bytes(), b"FAILOVER"]);
+        } else {
+            queue_command(srv, &[b"PSYNC", id.as_bytes(), off.as_bytes()]);
+        }
     } else {
         log::info!("Partial resynchronization not possible (no cached master)");
-        queue_command(srv, &[b"PSYNC", b"?", b"-1"]);
+        if crate::repl::failover::psync_asks_takeover(srv) {
+            queue_command(srv, &[b"PSYNC", b"?", b"-1", b"FAILOVER"]);
+        } else {
+            queue_command(srv, &[b"PSYNC", b"?", b"-1"]);
+        }
     }
     srv.replica.awaiting.push_back(Awaited::Psync);
 }
@@ -793,6 +802,11 @@ fn handshake_replies(srv: &mut Server) -> bool {
 }
 
 fn psync_reply(srv: &mut Server, text: &str) -> bool {
+    // A failover in progress ends with the target's answer (Redis accepts a full resync too).
+    let accepted = text.starts_with("+FULLRESYNC") || text.starts_with("+CONTINUE");
+    if !crate::repl::failover::psync_answered(srv, accepted) {
+        return true;
+    }
     if let Some(rest) = text.strip_prefix("+FULLRESYNC") {
         let mut it = rest.split_ascii_whitespace();
         let (Some(id), Some(off)) = (it.next(), it.next().and_then(|o| o.parse::<u64>().ok()))
