@@ -339,8 +339,12 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     }
     srv.replica.psync_cached = true;
     // This server's own replicas reconnect, to learn of the new history (Redis's
-    // `disconnectSlaves` in `replicationSetMaster`); they may continue partially.
-    crate::repl::primary::disconnect_replicas(srv);
+    // `disconnectSlaves` in `replicationSetMaster`); they may continue partially. A failover
+    // keeps them, as Redis 7.0 does: the new primary's +CONTINUE tells of the new id, and
+    // they are disconnected then.
+    if !crate::repl::failover::psync_asks_takeover(srv) {
+        crate::repl::primary::disconnect_replicas(srv);
+    }
     // CONFIG GET / REWRITE's `replicaof` is the primary followed now.
     srv.config.replica.replicaof = Some((host.clone(), port));
     srv.repl.role = Role::Replica { host, port };
@@ -837,6 +841,8 @@ fn psync_reply(srv: &mut Server, text: &str) -> bool {
             srv.repl.replid2 = old;
             srv.repl.second_repl_offset = srv.repl.master_repl_offset as i64 + 1;
             log::info!("Master replication ID changed to {new_id}");
+            // This server's replicas must learn of it: they reconnect and continue.
+            crate::repl::primary::disconnect_replicas(srv);
         }
         crate::repl::primary::keep_backlog(srv);
         link_up(srv);
