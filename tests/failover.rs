@@ -439,3 +439,47 @@ fn redis_primary_hands_over_to_ringkv() {
     assert_same(&dump(p.port), &dump(r.port), "after the failover");
     assert_eq!(digest(&p), digest(&r));
 }
+
+#[test]
+fn a_refused_psync_aborts_and_the_primary_stays_primary() {
+    let (p, r1, r2) = (ringkv(), ringkv(), ringkv());
+    follow(&r1, &p);
+    follow(&r2, &p);
+    let mut pc = p.raw();
+    pc.cmd_str(&["SET", "a", "1"]);
+    wait_synced(&p, &r1);
+    wait_synced(&p, &r2);
+    // The target refuses the PSYNC FAILOVER (no permission), as Redis's own test does.
+    let mut r1c = r1.raw();
+    assert_eq!(
+        r1c.cmd_str(&["ACL", "SETUSER", "default", "-psync"]),
+        Reply::ok()
+    );
+    let (full, partial) = (stat(&mut pc, "sync_full"), stat(&mut pc, "sync_partial_ok"));
+    let id = info_field(&mut pc, "master_replid");
+    let r1port = r1.port.to_string();
+    assert_eq!(
+        pc.cmd_str(&["FAILOVER", "TO", "127.0.0.1", &r1port]),
+        Reply::ok()
+    );
+    let mut w = p.raw();
+    w.send(&common::encode(&[b"SET", b"b", b"2"]));
+    // Aborted: a primary again, and the paused write runs there.
+    assert_eq!(w.read_reply(), Reply::ok());
+    assert_eq!(state(&mut pc), "no-failover");
+    assert_eq!(role(&mut pc).0, "master");
+    assert_eq!(info_field(&mut pc, "master_replid2"), id);
+    assert_eq!(
+        r1c.cmd_str(&["ACL", "SETUSER", "default", "+psync"]),
+        Reply::ok()
+    );
+    // Both replicas continue with the new history, without a full sync.
+    wait_synced(&p, &r1);
+    wait_synced(&p, &r2);
+    assert_eq!(stat(&mut pc, "sync_full"), full);
+    assert_eq!(stat(&mut pc, "sync_partial_ok"), partial + 2);
+    assert_eq!(role(&mut r1c), ("slave".to_string(), p.port));
+    let d = digest(&p);
+    assert_eq!(digest(&r1), d);
+    assert_eq!(digest(&r2), d);
+}
