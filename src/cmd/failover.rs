@@ -64,7 +64,10 @@ pub fn cmd_failover(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         ctx.err("ERR FAILOVER is not valid when server is a replica.");
         return;
     }
-    if crate::repl::primary::replicas_view(ctx.srv).is_empty() {
+    if crate::repl::primary::replica_addrs(ctx.srv)
+        .next()
+        .is_none()
+    {
         ctx.err("ERR FAILOVER requires connected replicas.");
         return;
     }

@@ -92,10 +92,9 @@ pub fn start(srv: &mut Server, target: Option<(String, i64)>, timeout_ms: u64, f
 /// The attached replica at `host:port` (the address it announced, or its peer address, and
 /// its listening port): its acknowledged offset and whether it is online.
 pub fn find_replica(srv: &Server, host: &str, port: i64) -> Option<(u64, bool)> {
-    primary::replicas_view(srv)
-        .into_iter()
-        .find(|v| v.ip.eq_ignore_ascii_case(host) && i64::from(v.port) == port)
-        .map(|v| (v.offset, v.state == "online"))
+    primary::replica_addrs(srv)
+        .find(|&(ip, p, _, _)| ip.eq_ignore_ascii_case(host) && i64::from(p) == port)
+        .map(|(_, _, offset, online)| (offset, online))
 }
 
 /// Moves a waiting failover on (each loop turn and tick): gives up or forces on when the
@@ -121,16 +120,14 @@ pub fn update(srv: &mut Server) {
         Some((h, p)) => find_replica(srv, h, *p).is_some_and(|(acked, _)| acked == offset),
         None => {
             // The first replica (in attach order) that has everything becomes the target.
-            let found = primary::replicas_view(srv)
-                .into_iter()
-                .find(|v| v.offset == offset);
-            match found {
-                Some(v) => {
-                    srv.repl.failover.target = Some((v.ip, i64::from(v.port)));
-                    true
-                }
-                None => false,
+            let found = primary::replica_addrs(srv)
+                .find(|&(_, _, acked, _)| acked == offset)
+                .map(|(ip, port, _, _)| (ip.to_string(), i64::from(port)));
+            let synced = found.is_some();
+            if synced {
+                srv.repl.failover.target = found;
             }
+            synced
         }
     };
     if synced {

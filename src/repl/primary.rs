@@ -1046,6 +1046,36 @@ pub struct ReplicaView {
     pub lag_s: u64,
 }
 
+/// (ip, listening port, ack offset, online) of each attached replica, borrowed (FAILOVER
+/// looks its target up each loop turn while it waits): the ip is the one it announced, or
+/// its peer address's.
+pub fn replica_addrs(srv: &Server) -> impl Iterator<Item = (&str, u16, u64, bool)> + '_ {
+    srv.repl
+        .primary
+        .replicas
+        .iter()
+        .filter_map(move |&(slot, generation)| {
+            let c = srv.conns.get(slot)?;
+            if c.generation != generation || c.closed {
+                return None;
+            }
+            let r = c.replica.as_deref()?;
+            let ip = match &r.ip_address {
+                Some(ip) => ip.as_str(),
+                None => c
+                    .addr
+                    .rsplit_once(':')
+                    .map_or(c.addr.as_str(), |(ip, _)| ip),
+            };
+            Some((
+                ip,
+                r.listening_port,
+                r.ack_offset,
+                r.state == ReplicaState::Online,
+            ))
+        })
+}
+
 pub fn replicas_view(srv: &Server) -> Vec<ReplicaView> {
     let mut v = Vec::new();
     for &(slot, generation) in &srv.repl.primary.replicas {
