@@ -255,6 +255,16 @@ fn failover_to_any_replica_among_ringkv_servers() {
         .iter()
         .map(|r| stat(&mut r.raw(), "sync_partial_ok"))
         .collect();
+    // Clients blocked in a command when the primary turns replica get an error and are
+    // closed, as in Redis.
+    let mut bl = p.raw();
+    bl.send(&common::encode(&[b"BLPOP", b"nothing", b"0"]));
+    let mut wt = p.raw();
+    wt.send(&common::encode(&[b"WAIT", b"5", b"0"]));
+    wait_until("the clients to block", || {
+        let list = text(&pc.cmd_str(&["CLIENT", "LIST"]));
+        list.contains("cmd=blpop") && list.contains("cmd=wait")
+    });
     assert_eq!(pc.cmd_str(&["FAILOVER"]), Reply::ok());
     // A write issued during the hand-over waits, then is refused by the replica it became.
     let mut w = p.raw();
@@ -266,6 +276,14 @@ fn failover_to_any_replica_among_ringkv_servers() {
         w.read_reply(),
         Reply::Error("READONLY You can't write against a read only replica.".into())
     );
+    let unblocked = Reply::Error(
+        "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
+            .into(),
+    );
+    for c in [&mut bl, &mut wt] {
+        assert_eq!(c.read_reply(), unblocked);
+        c.expect_closed(WAIT).unwrap();
+    }
     // The new primary: the replica the old one now follows.
     let (_, port) = role(&mut pc);
     let (new, other, i_new) = if port == r1.port {

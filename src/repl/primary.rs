@@ -513,6 +513,24 @@ fn serve_waiters(srv: &mut Server) {
     srv.repl.primary.waiters = waiters;
 }
 
+/// Ends every WAIT with `msg` as its error and closes the client once it is sent (this
+/// server is about to follow a primary: nothing will acknowledge its writes any more).
+pub fn fail_waiters(srv: &mut Server, msg: &str) {
+    let waiters = std::mem::take(&mut srv.repl.primary.waiters);
+    for w in waiters {
+        let Some(c) = srv.conns.get_mut(w.slot) else {
+            continue;
+        };
+        if c.generation != w.generation || c.closed || !c.repl_waiting {
+            continue;
+        }
+        c.repl_waiting = false;
+        crate::resp::reply::Reply::new(&mut c.out, c.resp3).error(msg);
+        srv.stats.count_error(b"-UNBLOCKED ");
+        srv.close_after_reply(w.slot);
+    }
+}
+
 // ---- the loop's hooks --------------------------------------------------------------------
 
 /// Once per loop turn while there are replicas or WAITing clients: starts a full sync that

@@ -329,6 +329,7 @@ pub fn start_from_config(srv: &mut Server, aux: &[(Vec<u8>, Vec<u8>)]) {
 pub fn set_master(srv: &mut Server, host: String, port: u16) {
     let was_replica = is_replica(srv);
     set_log_mark(b'S');
+    unblock_clients(srv);
     if was_replica {
         drop_link(srv, None);
     } else {
@@ -354,6 +355,24 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     r.down_since_ms = 0;
     log::info!("Connecting to MASTER {}", master_desc(srv));
     start_connect(srv);
+}
+
+/// Clients blocked in a command (BLPOP and the like, WAIT) get an error and are closed once
+/// it is sent, as Redis's `disconnectAllBlockedClients` when a server starts following a
+/// primary (a FAILOVER's hand-over included); clients a pause holds are not blocked in a
+/// command: they run again when it ends.
+fn unblock_clients(srv: &mut Server) {
+    const MSG: &str = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
+    let slots: Vec<usize> = srv.blocking.slots().collect();
+    for slot in slots {
+        crate::cmd::blocking::unblock(srv, slot, crate::blocking::Unblock::Disconnect);
+        if let Some(c) = srv.conns.get_mut(slot) {
+            crate::resp::reply::Reply::new(&mut c.out, c.resp3).error(MSG);
+            srv.stats.count_error(b"-UNBLOCKED ");
+            srv.close_after_reply(slot);
+        }
+    }
+    crate::repl::primary::fail_waiters(srv, MSG);
 }
 
 /// REPLICAOF NO ONE: stop following, keep the data, and start a new history whose past is
