@@ -501,3 +501,60 @@ fn a_refused_psync_aborts_and_the_primary_stays_primary() {
     assert_eq!(digest(&r1), d);
     assert_eq!(digest(&r2), d);
 }
+
+/// The target's side, on the wire: `PSYNC <its replid> <offset> FAILOVER` from a client
+/// makes a replica a primary and continues that client at once (`+CONTINUE <new id>`, then
+/// the stream), byte for byte as redis-server; the exact error bytes of FAILOVER too.
+#[test]
+fn psync_failover_on_the_wire() {
+    let mut shapes = Vec::new();
+    for theirs in [false, true] {
+        let (p, r) = if theirs {
+            (redis(), redis())
+        } else {
+            (ringkv(), ringkv())
+        };
+        follow(&r, &p);
+        let mut rc = r.raw();
+        let id = info_field(&mut rc, "master_replid");
+        let off: u64 = info_field(&mut rc, "master_repl_offset").parse().unwrap();
+        let mut c = r.raw();
+        assert_eq!(
+            c.cmd_exact(&["REPLCONF", "capa", "eof", "capa", "psync2"]),
+            b"+OK\r\n"
+        );
+        let next = (off + 1).to_string();
+        let reply = c.cmd_exact(&["PSYNC", &id, &next, "FAILOVER"]);
+        // A primary now: its new id is the one +CONTINUE gave, the old one is replid2.
+        assert_eq!(role(&mut rc).0, "master");
+        let new_id = info_field(&mut rc, "master_replid");
+        assert_eq!(info_field(&mut rc, "master_replid2"), id);
+        assert_eq!(reply, format!("+CONTINUE {new_id}\r\n").into_bytes());
+        assert_eq!(stat(&mut rc, "sync_partial_ok"), 1);
+        // The raw error replies of FAILOVER, RESP2 and RESP3.
+        let mut e = r.raw();
+        let mut e3 = r.raw();
+        e3.cmd_str(&["HELLO", "3"]);
+        let mut bytes = Vec::new();
+        for line in [
+            &["FAILOVER", "ABORT"][..],
+            &["FAILOVER", "TIMEOUT", "0"],
+            &["FAILOVER", "TO", "x"],
+            &["PSYNC", "x", "1", "FAILOVER"],
+        ] {
+            bytes.push(e.cmd_exact(line));
+            bytes.push(e3.cmd_exact(line));
+        }
+        shapes.push(bytes);
+    }
+    assert_eq!(
+        shapes[0]
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect::<Vec<_>>(),
+        shapes[1]
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect::<Vec<_>>()
+    );
+}
