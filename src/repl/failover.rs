@@ -100,6 +100,7 @@ pub fn find_replica(srv: &Server, host: &str, port: i64) -> Option<(u64, bool)> 
 /// Moves a waiting failover on (each loop turn and tick): gives up or forces on when the
 /// time is up, and hands over once the target acknowledged everything.
 pub fn update(srv: &mut Server) {
+    debug_assert_eq!(srv.repl.failover.active(), srv.pause.failover());
     if srv.repl.failover.state != FailoverState::WaitForSync {
         return;
     }
@@ -192,4 +193,5 @@ fn clear(srv: &mut Server) {
     srv.repl.failover = Failover::default();
     let waiting = srv.pause.end_failover();
     crate::cmd::pause::release(srv, waiting);
+    debug_assert!(!srv.pause.failover());
 }
