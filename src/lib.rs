@@ -74,7 +74,9 @@
 //! handshake, full sync or +CONTINUE, the stream applied through `cmd::call` as the master
 //! client, ACKs), driven by the loop's completions and the housekeeping tick; the bytes it
 //! applies go on, as they are, to this server's own replicas (`primary::feed_replicas`);
-//! `cmd::replicaof` has REPLICAOF and SLAVEOF.
+//! `cmd::replicaof` has REPLICAOF and SLAVEOF. `repl::failover` is FAILOVER's hand-over
+//! (writes paused, wait for the target's ACK, then follow it with `PSYNC ... FAILOVER`);
+//! `cmd::failover` parses and checks the command.
 //!
 //! `pubsub` is the registry of Pub/Sub subscriptions (channels, patterns, shard channels, in
 //! both directions); `cmd::pubsub` has the commands and `publish`, the one delivery path of

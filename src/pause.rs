@@ -1,8 +1,13 @@
-//! CLIENT PAUSE's state: what is paused (writes, or every command) until when, and the
-//! clients whose command waits for the pause to end, in the order they arrived (the commands
-//! are in `cmd::pause`).
+//! The pause state: what is paused (writes, or every command) until when, for each purpose
+//! that pauses (a user's CLIENT PAUSE, a FAILOVER under way), and the clients whose command
+//! waits for the pause to end, in the order they arrived (the commands are in `cmd::pause`).
 //!
-//! Invariants: `kind` is `Off` exactly when `end_ms` is 0; a client is in `waiting` at most
+//! As Redis 7.0's pause purposes, each purpose has its own kind and end, and what applies is
+//! the strongest kind and the latest end among them: CLIENT UNPAUSE ends only the user's
+//! pause, and a failover's pause (writes, with no end) only ends with the failover.
+//!
+//! Invariants: `kind` and `end_ms` are always the strongest kind and the latest end of the
+//! purposes; `kind` is `Off` exactly when `end_ms` is 0; a client is in `waiting` at most
 //! once (a postponed client runs no further command until it is resumed), so the queue is
 //! bounded by the number of connections; `waiting` is empty while nothing is paused.
 
@@ -21,9 +26,14 @@ pub enum PauseKind {
 
 #[derive(Default)]
 pub struct Pause {
+    /// What applies: the strongest of the purposes' kinds.
     pub kind: PauseKind,
-    /// Unix ms at which the pause ends (0: not paused).
+    /// Unix ms at which the pause ends (0: not paused; u64::MAX: at the failover's end).
     pub end_ms: u64,
+    /// CLIENT PAUSE's kind and end (unix ms).
+    client: (PauseKind, u64),
+    /// A FAILOVER pauses writes until it succeeds or is aborted.
+    failover: bool,
     /// Postponed clients (slot, generation), oldest first.
     waiting: VecDeque<(usize, u32)>,
 }
@@ -34,20 +44,55 @@ impl Pause {
         self.kind != PauseKind::Off
     }
 
-    /// Pauses until `end_ms` (or longer, if a pause already runs past it) with at least
-    /// `kind`, as Redis's `pauseClients`.
+    /// CLIENT PAUSE: pauses until `end_ms` (or longer, if a pause already runs past it) with
+    /// at least `kind`, as Redis's `pauseClients`.
     pub fn start(&mut self, end_ms: u64, kind: PauseKind) {
         debug_assert!(kind != PauseKind::Off);
-        self.kind = self.kind.max(kind);
-        self.end_ms = self.end_ms.max(end_ms.max(1));
-        self.check_invariants();
+        self.client.0 = self.client.0.max(kind);
+        self.client.1 = self.client.1.max(end_ms.max(1));
+        self.update();
     }
 
-    /// Ends the pause; returns the postponed clients, oldest first.
+    /// Ends the user's pause (CLIENT UNPAUSE, or its time passed). Returns the postponed
+    /// clients, oldest first, when what applies got weaker (they run again, and those still
+    /// paused wait anew); none otherwise.
     pub fn end(&mut self) -> VecDeque<(usize, u32)> {
-        self.kind = PauseKind::Off;
-        self.end_ms = 0;
-        let w = std::mem::take(&mut self.waiting);
+        self.client = (PauseKind::Off, 0);
+        self.update()
+    }
+
+    /// A FAILOVER starts: writes wait until [`Pause::end_failover`].
+    pub fn start_failover(&mut self) {
+        self.failover = true;
+        self.update();
+    }
+
+    /// The failover ended (done or aborted); returned as [`Pause::end`].
+    pub fn end_failover(&mut self) -> VecDeque<(usize, u32)> {
+        self.failover = false;
+        self.update()
+    }
+
+    /// Whether a FAILOVER's pause is on.
+    pub fn failover(&self) -> bool {
+        self.failover
+    }
+
+    /// Recomputes what applies; the waiting clients when it got weaker.
+    fn update(&mut self) -> VecDeque<(usize, u32)> {
+        let before = self.kind;
+        let (mut kind, mut end_ms) = self.client;
+        if self.failover {
+            kind = kind.max(PauseKind::Write);
+            end_ms = u64::MAX;
+        }
+        self.kind = kind;
+        self.end_ms = if kind == PauseKind::Off { 0 } else { end_ms };
+        let w = if kind < before {
+            std::mem::take(&mut self.waiting)
+        } else {
+            VecDeque::new()
+        };
         self.check_invariants();
         w
     }
@@ -90,6 +135,25 @@ mod tests {
         p.forget(3);
         let w = p.end();
         assert_eq!(w, VecDeque::from(vec![(1, 1)]));
+        assert!(!p.active());
+    }
+
+    #[test]
+    fn client_unpause_leaves_the_failover_pause_on() {
+        let mut p = Pause::default();
+        p.start_failover();
+        assert_eq!((p.kind, p.end_ms), (PauseKind::Write, u64::MAX));
+        p.start(1000, PauseKind::All);
+        assert_eq!((p.kind, p.end_ms), (PauseKind::All, u64::MAX));
+        p.postpone(7, 2);
+        // Weaker (ALL to WRITE): the waiting client runs again (and may wait anew).
+        assert_eq!(p.end(), VecDeque::from(vec![(7, 2)]));
+        assert_eq!((p.kind, p.end_ms), (PauseKind::Write, u64::MAX));
+        p.postpone(7, 2);
+        // Not weaker: nobody runs.
+        assert!(p.end().is_empty());
+        assert!(p.failover());
+        assert_eq!(p.end_failover(), VecDeque::from(vec![(7, 2)]));
         assert!(!p.active());
     }
 }

@@ -21,6 +21,7 @@ pub mod docs;
 pub mod dump;
 pub mod error;
 pub mod expire;
+pub mod failover;
 pub mod functions;
 pub mod geo;
 pub mod hashes;

@@ -176,9 +176,15 @@ pub fn apply_expiry_pause(srv: &mut Server) {
     }
 }
 
-/// Ends the pause and lets the postponed clients go on, in the order they were stopped.
+/// Ends the user's pause (CLIENT UNPAUSE, or its time passed) and lets the postponed clients
+/// go on, in the order they were stopped (a FAILOVER's pause stays: see `crate::pause`).
 pub fn unpause(srv: &mut Server) {
     let waiting = srv.pause.end();
+    release(srv, waiting);
+}
+
+/// Lets the postponed clients `waiting` go on (those still paused wait anew).
+pub fn release(srv: &mut Server, waiting: std::collections::VecDeque<(usize, u32)>) {
     apply_expiry_pause(srv);
     for (slot, generation) in waiting {
         let Some(c) = srv.conns.get_mut(slot) else {

@@ -18,6 +18,11 @@ fn eq(a: &[u8], b: &str) -> bool {
 /// REPLICAOF host port | NO ONE (SLAVEOF is the same command under its old name).
 pub fn cmd_replicaof(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let (a1, a2) = (argv.get(1), argv.get(2));
+    // Only FAILOVER ABORT changes the role while a failover runs (`repl::failover`).
+    if ctx.srv.repl.failover.active() {
+        ctx.err("ERR REPLICAOF not allowed while failing over.");
+        return;
+    }
     let who = requester(ctx);
     if eq(a1, "no") && eq(a2, "one") {
         if replica::is_replica(ctx.srv) {

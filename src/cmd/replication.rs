@@ -113,6 +113,12 @@ fn sync_allowed(ctx: &mut Ctx<'_>) -> bool {
     if c.is_replica() {
         return false;
     }
+    // Replicas wait until a failover of this server is over (they follow the new primary,
+    // or this server again).
+    if ctx.srv.repl.failover.active() {
+        ctx.err("NOMASTERLINK Can't SYNC while failing over");
+        return false;
+    }
     // A replica serves replicas of its own (a chain) only while its link is up.
     if matches!(ctx.srv.repl.role, Role::Replica { .. })
         && ctx.srv.replica.state != crate::repl::replica::LinkState::Connected
@@ -127,8 +133,37 @@ fn sync_allowed(ctx: &mut Ctx<'_>) -> bool {
     true
 }
 
-/// PSYNC <replicationid> <offset>
+/// PSYNC <replicationid> <offset> [FAILOVER]
+///
+/// FAILOVER comes from this replica's primary handing its role over (its FAILOVER command,
+/// `repl::failover`): when the id is this server's own, it becomes a primary first (as
+/// REPLICAOF NO ONE, its old id kept as replid2), so the PSYNC that follows continues.
 pub fn cmd_psync(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    if ctx.srv.conns[ctx.slot].is_replica() {
+        return;
+    }
+    if argv.len() > 3 && arg_eq(argv.get(3), "failover") {
+        let id = argv.get(1);
+        log::warn!(
+            "Failover request received for replid {}.",
+            String::from_utf8_lossy(id)
+        );
+        if !matches!(ctx.srv.repl.role, Role::Replica { .. }) {
+            ctx.err("ERR PSYNC FAILOVER can't be sent to a master.");
+            return;
+        }
+        if !id.eq_ignore_ascii_case(ctx.srv.repl.replid.as_bytes()) {
+            ctx.err("ERR PSYNC FAILOVER replid must match my replid.");
+            return;
+        }
+        crate::repl::replica::unset_master(ctx.srv);
+        let mut who = String::new();
+        super::server::client_info_line(ctx.srv, ctx.slot, 0, &mut who);
+        log::info!(
+            "MASTER MODE enabled (failover request from '{}')",
+            who.trim_end()
+        );
+    }
     if !sync_allowed(ctx) {
         return;
     }

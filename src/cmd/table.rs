@@ -33,8 +33,8 @@ use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
 use super::{
-    bitmaps, blocking, command, debug, dump, expire, functions, geo, hashes, hll, info, keys,
-    latency, lists, lolwut, memory, monitor, multi, pause, pubsub, replicaof, replication,
+    bitmaps, blocking, command, debug, dump, expire, failover, functions, geo, hashes, hll, info,
+    keys, latency, lists, lolwut, memory, monitor, multi, pause, pubsub, replicaof, replication,
     scripting, server, sets, slowlog, sort, streams, strings, tracking, zsets,
 };
 
@@ -1486,6 +1486,26 @@ pub static COMMANDS: &[Command] = &[
         .summary("Waits until replicas have acknowledged the writes this connection made, or the time is up.")
         .complexity("O(1)")
         .args(&[integer("numreplicas"), integer("timeout")]),
+    Command::new("failover", -1, ADMIN | NOSCRIPT | STALE, failover::cmd_failover)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Server)
+        .since("6.2.0")
+        .summary("Hands this primary's role over to one of its replicas without losing writes.")
+        .complexity("O(1)")
+        .args(&[
+            block(
+                "target",
+                &[
+                    string("host"),
+                    integer("port"),
+                    pure_token("force", "FORCE").optional(),
+                ],
+            )
+            .token("TO")
+            .optional(),
+            pure_token("abort", "ABORT").optional(),
+            integer("milliseconds").token("TIMEOUT").optional(),
+        ]),
     Command::new("role", 1, NOSCRIPT | LOADING | STALE | FAST, replication::cmd_role)
         .acl(acl::ADMIN | acl::FAST | acl::DANGEROUS)
         .group(Group::Server)

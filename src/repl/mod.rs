@@ -13,6 +13,7 @@
 //! backlog exists (offsets are Redis's: the first byte of the stream has offset 1);
 //! the backlog never holds more than `backlog_size` bytes.
 
+pub mod failover;
 pub mod primary;
 pub mod replica;
 
@@ -45,6 +46,8 @@ pub struct ReplState {
     pub backlog_size: usize,
     /// The primary side: attached replicas, the full sync in progress, WAIT (`primary`).
     pub primary: primary::Primary,
+    /// A coordinated FAILOVER in progress, if any (`failover`).
+    pub failover: failover::Failover,
 }
 
 /// All zeros: "no previous id".
@@ -62,6 +65,7 @@ impl ReplState {
             backlog_first_offset: 0,
             backlog_size,
             primary: primary::Primary::default(),
+            failover: failover::Failover::default(),
         }
     }
 

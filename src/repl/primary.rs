@@ -513,6 +513,24 @@ fn serve_waiters(srv: &mut Server) {
     srv.repl.primary.waiters = waiters;
 }
 
+/// Ends every WAIT with `msg` as its error and closes the client once it is sent (this
+/// server is about to follow a primary: nothing will acknowledge its writes any more).
+pub fn fail_waiters(srv: &mut Server, msg: &str) {
+    let waiters = std::mem::take(&mut srv.repl.primary.waiters);
+    for w in waiters {
+        let Some(c) = srv.conns.get_mut(w.slot) else {
+            continue;
+        };
+        if c.generation != w.generation || c.closed || !c.repl_waiting {
+            continue;
+        }
+        c.repl_waiting = false;
+        crate::resp::reply::Reply::new(&mut c.out, c.resp3).error(msg);
+        srv.stats.count_error(b"-UNBLOCKED ");
+        srv.close_after_reply(w.slot);
+    }
+}
+
 // ---- the loop's hooks --------------------------------------------------------------------
 
 /// Once per loop turn while there are replicas or WAITing clients: starts a full sync that
@@ -530,14 +548,21 @@ pub fn turn(srv: &mut Server) -> bool {
         false
     };
     more |= send_bulks(srv);
-    if std::mem::take(&mut srv.repl.primary.get_ack) && srv.repl.role == Role::Primary {
-        let mut buf = Vec::new();
-        encode(&mut buf, 3, [&b"REPLCONF"[..], b"GETACK", b"*"].into_iter());
-        feed_replicas(srv, &buf);
+    // Not while clients are paused (it would move the offset a failover waits for): asked
+    // once the pause is over, as Redis does.
+    if srv.repl.primary.get_ack && !srv.pause.active() {
+        srv.repl.primary.get_ack = false;
+        if srv.repl.role == Role::Primary {
+            let mut buf = Vec::new();
+            encode(&mut buf, 3, [&b"REPLCONF"[..], b"GETACK", b"*"].into_iter());
+            feed_replicas(srv, &buf);
+        }
     }
     if !srv.repl.primary.waiters.is_empty() {
         serve_waiters(srv);
     }
+    // The replicas' ACKs of this turn may complete a failover's wait.
+    crate::repl::failover::update(srv);
     more
 }
 
@@ -952,6 +977,7 @@ fn send_bulks(srv: &mut Server) -> bool {
 /// stream every `repl-ping-replica-period`, newlines to replicas waiting for a snapshot,
 /// `repl-timeout`, the backlog's size and time to live.
 pub fn cron(srv: &mut Server) {
+    crate::repl::failover::update(srv);
     if srv.repl.role != Role::Primary {
         // A replica's own replicas get its primary's stream (PINGs included) as it comes;
         // only the dead ones are dropped here.
@@ -964,8 +990,12 @@ pub fn cron(srv: &mut Server) {
     if srv.repl.has_backlog() && srv.repl.backlog_size != want {
         srv.repl.resize_backlog(want);
     }
+    // A failover with a deadline waits for the replicas' ACKs to match the offset: no PING
+    // moves it meanwhile (as Redis, which skips it only when the failover has a TIMEOUT).
+    let failover_holds = srv.repl.failover.timed() && srv.pause.active();
     let p = &mut srv.repl.primary;
     if !p.replicas.is_empty()
+        && !failover_holds
         && now_ms.saturating_sub(p.last_ping_ms) >= srv.config.repl.ping_replica_period_s * 1000
     {
         p.last_ping_ms = now_ms;
@@ -1034,6 +1064,36 @@ pub struct ReplicaView {
     pub lag_s: u64,
 }
 
+/// (ip, listening port, ack offset, online) of each attached replica, borrowed (FAILOVER
+/// looks its target up each loop turn while it waits): the ip is the one it announced, or
+/// its peer address's.
+pub fn replica_addrs(srv: &Server) -> impl Iterator<Item = (&str, u16, u64, bool)> + '_ {
+    srv.repl
+        .primary
+        .replicas
+        .iter()
+        .filter_map(move |&(slot, generation)| {
+            let c = srv.conns.get(slot)?;
+            if c.generation != generation || c.closed {
+                return None;
+            }
+            let r = c.replica.as_deref()?;
+            let ip = match &r.ip_address {
+                Some(ip) => ip.as_str(),
+                None => c
+                    .addr
+                    .rsplit_once(':')
+                    .map_or(c.addr.as_str(), |(ip, _)| ip),
+            };
+            Some((
+                ip,
+                r.listening_port,
+                r.ack_offset,
+                r.state == ReplicaState::Online,
+            ))
+        })
+}
+
 pub fn replicas_view(srv: &Server) -> Vec<ReplicaView> {
     let mut v = Vec::new();
     for &(slot, generation) in &srv.repl.primary.replicas {
@@ -1086,7 +1146,7 @@ pub fn info_section(srv: &Server, s: &mut String) {
             v.ip, v.port, v.state, v.offset, v.lag_s
         );
     }
-    s.push_str("master_failover_state:no-failover\r\n");
+    let _ = write!(s, "master_failover_state:{}\r\n", r.failover.state.name());
     let _ = write!(
         s,
         "master_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",

@@ -329,6 +329,7 @@ pub fn start_from_config(srv: &mut Server, aux: &[(Vec<u8>, Vec<u8>)]) {
 pub fn set_master(srv: &mut Server, host: String, port: u16) {
     let was_replica = is_replica(srv);
     set_log_mark(b'S');
+    unblock_clients(srv);
     if was_replica {
         drop_link(srv, None);
     } else {
@@ -339,8 +340,12 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     }
     srv.replica.psync_cached = true;
     // This server's own replicas reconnect, to learn of the new history (Redis's
-    // `disconnectSlaves` in `replicationSetMaster`); they may continue partially.
-    crate::repl::primary::disconnect_replicas(srv);
+    // `disconnectSlaves` in `replicationSetMaster`); they may continue partially. A failover
+    // keeps them, as Redis 7.0 does: the new primary's +CONTINUE tells of the new id, and
+    // they are disconnected then.
+    if !crate::repl::failover::psync_asks_takeover(srv) {
+        crate::repl::primary::disconnect_replicas(srv);
+    }
     // CONFIG GET / REWRITE's `replicaof` is the primary followed now.
     srv.config.replica.replicaof = Some((host.clone(), port));
     srv.repl.role = Role::Replica { host, port };
@@ -350,6 +355,24 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     r.down_since_ms = 0;
     log::info!("Connecting to MASTER {}", master_desc(srv));
     start_connect(srv);
+}
+
+/// Clients blocked in a command (BLPOP and the like, WAIT) get an error and are closed once
+/// it is sent, as Redis's `disconnectAllBlockedClients` when a server starts following a
+/// primary (a FAILOVER's hand-over included); clients a pause holds are not blocked in a
+/// command: they run again when it ends.
+fn unblock_clients(srv: &mut Server) {
+    const MSG: &str = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
+    let slots: Vec<usize> = srv.blocking.slots().collect();
+    for slot in slots {
+        crate::cmd::blocking::unblock(srv, slot, crate::blocking::Unblock::Disconnect);
+        if let Some(c) = srv.conns.get_mut(slot) {
+            crate::resp::reply::Reply::new(&mut c.out, c.resp3).error(MSG);
+            srv.stats.count_error(b"-UNBLOCKED ");
+            srv.close_after_reply(slot);
+        }
+    }
+    crate::repl::primary::fail_waiters(srv, MSG);
 }
 
 /// REPLICAOF NO ONE: stop following, keep the data, and start a new history whose past is
@@ -575,10 +598,19 @@ fn send_psync(srv: &mut Server) {
         let id = srv.repl.replid.clone();
         let off = (srv.repl.master_repl_offset + 1).to_string();
         log::info!("Trying a partial resynchronization (request {id}:{off}).");
-        queue_command(srv, &[b"PSYNC", id.as_bytes(), off.as_bytes()]);
+        if crate::repl::failover::psync_asks_takeover(srv) {
+            // A failover in progress: the target takes over when the id is its own.
+            queue_command(srv, &[b"PSYNC", id.as_bytes(), off.as_bytes(), b"FAILOVER"]);
+        } else {
+            queue_command(srv, &[b"PSYNC", id.as_bytes(), off.as_bytes()]);
+        }
     } else {
         log::info!("Partial resynchronization not possible (no cached master)");
-        queue_command(srv, &[b"PSYNC", b"?", b"-1"]);
+        if crate::repl::failover::psync_asks_takeover(srv) {
+            queue_command(srv, &[b"PSYNC", b"?", b"-1", b"FAILOVER"]);
+        } else {
+            queue_command(srv, &[b"PSYNC", b"?", b"-1"]);
+        }
     }
     srv.replica.awaiting.push_back(Awaited::Psync);
 }
@@ -793,6 +825,11 @@ fn handshake_replies(srv: &mut Server) -> bool {
 }
 
 fn psync_reply(srv: &mut Server, text: &str) -> bool {
+    // A failover in progress ends with the target's answer (Redis accepts a full resync too).
+    let accepted = text.starts_with("+FULLRESYNC") || text.starts_with("+CONTINUE");
+    if !crate::repl::failover::psync_answered(srv, accepted) {
+        return true;
+    }
     if let Some(rest) = text.strip_prefix("+FULLRESYNC") {
         let mut it = rest.split_ascii_whitespace();
         let (Some(id), Some(off)) = (it.next(), it.next().and_then(|o| o.parse::<u64>().ok()))
@@ -823,6 +860,8 @@ fn psync_reply(srv: &mut Server, text: &str) -> bool {
             srv.repl.replid2 = old;
             srv.repl.second_repl_offset = srv.repl.master_repl_offset as i64 + 1;
             log::info!("Master replication ID changed to {new_id}");
+            // This server's replicas must learn of it: they reconnect and continue.
+            crate::repl::primary::disconnect_replicas(srv);
         }
         crate::repl::primary::keep_backlog(srv);
         link_up(srv);
