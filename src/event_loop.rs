@@ -156,11 +156,20 @@ impl EventLoop {
         self.ring().timeout(ring::token(K_TICK, 0, 0), every);
     }
 
-    /// Keeps one ring timeout armed for the earliest blocked-client deadline: armed when
+    /// Keeps one ring timeout armed for the earliest blocked-client deadline (WAIT's too): armed when
     /// there is none, replaced (the old one removed) when an earlier deadline appears. A
     /// timer that fires with nothing due, or a removed one, is simply forgotten.
     fn sync_block_timer(&mut self) {
-        let Some(next) = self.srv.blocking.next_deadline() else {
+        let wait_deadline = if self.srv.repl.primary.has_waiters() {
+            crate::repl::primary::next_wait_deadline(&self.srv)
+        } else {
+            None
+        };
+        let Some(next) = [self.srv.blocking.next_deadline(), wait_deadline]
+            .into_iter()
+            .flatten()
+            .min()
+        else {
             return;
         };
         if let Some(t) = self.block_timer {

@@ -808,3 +808,113 @@ fn shared_snapshot_timeout_and_output_limit() {
     assert_eq!(c.cmd_str(&["PING"]), Reply::Status("PONG".into()));
     drop((s1, s2));
 }
+
+/// A WAIT that blocks is a blocked client, as in Redis 7.0.15 (run against both servers):
+/// INFO counts it in blocked_clients and clients_in_timeout_table, CLIENT UNBLOCK ends it
+/// (TIMEOUT: the replicas that acknowledged, ERROR: the UNBLOCKED error) and counts a failed
+/// call; and ringkv keeps its timeout to the millisecond rather than to the next tick.
+#[test]
+fn a_waiting_client_is_blocked_as_in_redis() {
+    let ringkv = Server::start(&[]);
+    let redis = Server::start_redis(&[]);
+    let mut seen = Vec::new();
+    for s in [&ringkv, &redis] {
+        let mut admin = s.raw();
+        let mut out = Vec::new();
+        for (timeout, how) in [("0", "TIMEOUT"), ("5000", "ERROR")] {
+            let mut w = s.raw();
+            let id = match w.cmd_str(&["CLIENT", "ID"]) {
+                Reply::Int(n) => n.to_string(),
+                r => panic!("CLIENT ID: {r:?}"),
+            };
+            w.send(
+                format!(
+                    "*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n${}\r\n{timeout}\r\n",
+                    timeout.len()
+                )
+                .as_bytes(),
+            );
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while info_int(&mut admin, "clients", "blocked_clients") != 1 {
+                assert!(Instant::now() < deadline, "WAIT never counted as blocked");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            out.push(format!(
+                "timeout table {}",
+                info_int(&mut admin, "clients", "clients_in_timeout_table")
+            ));
+            out.push(format!(
+                "{:?}",
+                admin.cmd_str(&["CLIENT", "UNBLOCK", &id, how])
+            ));
+            out.push(format!("{:?}", w.read_reply()));
+            out.push(format!(
+                "blocked {}",
+                info_int(&mut admin, "clients", "blocked_clients")
+            ));
+        }
+        let stats = text(&admin.cmd_str(&["INFO", "commandstats"]));
+        let wait = stats
+            .lines()
+            .find(|l| l.starts_with("cmdstat_wait:"))
+            .expect("cmdstat_wait")
+            .to_string();
+        out.push(wait.split(",usec=").next().unwrap().to_string());
+        out.push(wait.split(",rejected_calls").nth(1).unwrap().to_string());
+        seen.push(out);
+        if std::ptr::eq(s, &redis) {
+            // redis-server 7.0.15 answers a WAIT's timeout at its next 100 ms tick
+            // (measured: 46, 100, 100, 100, 100 ms for WAIT 1 10); ringkv keeps it.
+            continue;
+        }
+        // WAIT 1 10 five times: each answers after its 10 ms, not at the next 100 ms tick
+        // (the median, so that one descheduling on a busy machine does not count).
+        let mut ms: Vec<u128> = (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                assert_eq!(admin.cmd_str(&["WAIT", "1", "10"]), Reply::Int(0));
+                t.elapsed().as_millis()
+            })
+            .collect();
+        ms.sort_unstable();
+        assert!(ms[0] >= 10 && ms[2] < 40, "WAIT 1 10 took {ms:?} ms");
+    }
+    assert_eq!(seen[0], seen[1], "ringkv, then redis");
+}
+
+/// `min-replicas-to-write` with no replica, against redis-server 7.0.15: scripts that
+/// declare a write are refused before they run, a flagless EVAL fails at its first write
+/// (redis.pcall gets the error), reads go on, FUNCTION LOAD is a write; FCALL of a
+/// `no-writes` function runs.
+#[test]
+fn scripts_and_min_replicas_to_write_as_in_redis() {
+    let args = ["--min-replicas-to-write", "1"];
+    let ringkv = Server::start(&args);
+    let redis = Server::start_redis(&args);
+    let script_write = "return redis.call('set','x','1')";
+    let script_pcall = "local r = redis.pcall('set','x','1') return r['err']";
+    let script_read_after = "local r = redis.pcall('set','x','1') return redis.call('get','y')";
+    let shebang_write = "#!lua\nreturn redis.call('set','x','1')";
+    let shebang_ro = "#!lua flags=no-writes\nreturn redis.call('get','x')";
+    let lib = "#!lua name=l\nredis.register_function{function_name='f', callback=function() return redis.call('get','x') end, flags={'no-writes'}}";
+    let mut seen = Vec::new();
+    for s in [&ringkv, &redis] {
+        let mut c = s.raw();
+        let mut out = Vec::new();
+        for cmd in [
+            vec!["EVAL", script_write, "0"],
+            vec!["EVAL", script_pcall, "0"],
+            vec!["EVAL", script_read_after, "0"],
+            vec!["EVAL", shebang_write, "0"],
+            vec!["EVAL_RO", shebang_write, "0"],
+            vec!["EVAL", shebang_ro, "0"],
+            vec!["FUNCTION", "LOAD", lib],
+            vec!["GET", "x"],
+        ] {
+            // The script error names the script's SHA and line: the same on both.
+            out.push(format!("{:?}", c.cmd_str(&cmd)));
+        }
+        seen.push(out);
+    }
+    assert_eq!(seen[0], seen[1], "ringkv, then redis");
+}

@@ -655,7 +655,8 @@ pub fn unblock_by_id(srv: &mut Server, id: u64, error: bool) -> bool {
                 Unblock::ClientTimeout
             },
         ),
-        None => false,
+        // WAIT's clients are kept by the replication code.
+        None => crate::repl::primary::unblock_waiter(srv, id, error),
     }
 }
 

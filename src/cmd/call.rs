@@ -420,10 +420,12 @@ fn check_script(
     }
     let run = &srv.scripts.run;
     let write = c.flags & flags::WRITE != 0;
-    if write {
-        if run.read_only {
-            return Some(Refusal::ScriptReadOnly);
-        }
+    if write && run.read_only {
+        return Some(Refusal::ScriptReadOnly);
+    }
+    // Once the script has written it cannot fail on the server's state: it would stop
+    // halfway (Redis's SCRIPT_WRITE_DIRTY).
+    if write && !run.write_dirty {
         if srv.replica.state != crate::repl::replica::LinkState::None
             && srv.config.replica.read_only
             && !crate::repl::replica::is_master_slot(srv, srv.scripts.run.slot)
@@ -434,6 +436,11 @@ fn check_script(
         }
         if srv.aof.write_errno.is_some() && srv.aof.misconf_error().is_some() {
             return Some(Refusal::Misconf);
+        }
+        // `min-replicas-to-write`: reached only by scripts that declared no flags (a
+        // declared write was refused before it ran).
+        if !crate::repl::primary::enough_good_replicas(srv) {
+            return Some(Refusal::NoReplicas);
         }
     }
     if !run.allow_oom
@@ -705,8 +712,13 @@ fn run(
         None => false,
     };
     // Latency tracking, as Redis's `call`: every call that ran (not a refused one, not
-    // the AOF loader's).
-    if srv.config.latency_tracking && !rejected && src != Source::Loading {
+    // the AOF loader's, not a WAIT that blocked: Redis records that one only if CLIENT
+    // UNBLOCK ends it).
+    if srv.config.latency_tracking
+        && !rejected
+        && src != Source::Loading
+        && !srv.conns.get(slot).is_some_and(|c| c.repl_waiting)
+    {
         record_latency(srv, idx, us);
     }
 }

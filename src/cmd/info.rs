@@ -126,14 +126,16 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
                 max_in = max_in.max(input);
                 max_out = max_out.max(c.out.capacity());
             }
+            // WAIT's clients are blocked too (Redis's BLOCKED_WAIT).
+            let (waiting, waiting_with_timeout) = crate::repl::primary::waiting_counts(srv);
             let _ = write!(
                 s,
                 "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{max_in}\r\nclient_recent_max_output_buffer:{max_out}\r\nblocked_clients:{}\r\ntracking_clients:{}\r\nclients_in_timeout_table:{}\r\n",
                 srv.connected_clients(),
                 srv.config.clients_max,
-                srv.blocking.blocked_count(),
+                srv.blocking.blocked_count() + waiting,
                 srv.tracking.clients(),
-                srv.blocking.timeout_count(),
+                srv.blocking.timeout_count() + waiting_with_timeout,
             );
         }
         "memory" => {

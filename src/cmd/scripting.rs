@@ -155,6 +155,9 @@ pub(crate) fn refuse_before_run(srv: &Server, script_flags: u32, ro: bool) -> Op
         if ro {
             return Some("ERR Can not execute a script with write flag using *_ro command.".into());
         }
+        if !crate::repl::primary::enough_good_replicas(srv) {
+            return Some("NOREPLICAS Not enough good replicas to write.".into());
+        }
         if replica && srv.config.replica.read_only {
             return Some("READONLY Can not run script with write flag on readonly replica".into());
         }
@@ -164,8 +167,8 @@ pub(crate) fn refuse_before_run(srv: &Server, script_flags: u32, ro: bool) -> Op
 
 /// The refusal Redis's `processCommand` makes of a client's EVAL for what its script
 /// declares (a shebang script that may write is `denyoom` unless `allow-oom`, and a write),
-/// which `cmd::call` leaves to this file to keep its own path short: over maxmemory, or
-/// while the AOF cannot be written.
+/// which `cmd::call` leaves to this file to keep its own path short: over maxmemory, while
+/// the AOF cannot be written, or without enough good replicas (`min-replicas-to-write`).
 pub(crate) fn refuse_declared(srv: &Server, argv: &Argv<'_>) -> Option<String> {
     if srv.frame.in_exec() || srv.loading {
         // EXEC was checked against what its queued scripts declare.
@@ -173,11 +176,13 @@ pub(crate) fn refuse_declared(srv: &Server, argv: &Argv<'_>) -> Option<String> {
     }
     let oom = srv.config.maxmemory_bytes > 0 && srv.oom_at_command_start;
     let aof_failing = srv.aof.write_errno.is_some();
+    let few_replicas = srv.config.repl.min_replicas_to_write > 0
+        && !crate::repl::primary::enough_good_replicas(srv);
     // A replica refuses what the script declares (READONLY, MASTERDOWN), unless its
     // primary sent it.
     let replica = srv.replica.state != crate::repl::replica::LinkState::None
         && !crate::repl::replica::is_master_slot(srv, srv.current_slot);
-    if !oom && !aof_failing && !replica {
+    if !oom && !aof_failing && !few_replicas && !replica {
         return None;
     }
     let c = srv.all_commands[srv.current_cmd];
@@ -186,7 +191,12 @@ pub(crate) fn refuse_declared(srv: &Server, argv: &Argv<'_>) -> Option<String> {
         return Some("OOM command not allowed when used memory > 'maxmemory'.".into());
     }
     if aof_failing && declared & flags::WRITE != 0 {
-        return srv.aof.misconf_error();
+        if let Some(e) = srv.aof.misconf_error() {
+            return Some(e);
+        }
+    }
+    if few_replicas && declared & flags::WRITE != 0 {
+        return Some("NOREPLICAS Not enough good replicas to write.".into());
     }
     if replica {
         return crate::repl::replica::refusal(srv, declared).map(String::from);

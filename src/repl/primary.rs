@@ -136,6 +136,8 @@ struct Waiter {
     replicas: u64,
     /// Unix ms; 0: no timeout.
     deadline_ms: u64,
+    /// WAIT's index in the command table, for the statistics CLIENT UNBLOCK updates.
+    cmd_idx: usize,
 }
 
 /// The primary side's state (in `ReplState::primary`).
@@ -173,6 +175,10 @@ impl Primary {
     #[inline]
     pub fn busy(&self) -> bool {
         !self.replicas.is_empty() || !self.waiters.is_empty()
+    }
+
+    pub fn has_waiters(&self) -> bool {
+        !self.waiters.is_empty()
     }
 
     pub fn replica_count(&self) -> usize {
@@ -468,6 +474,7 @@ pub fn good_replicas(srv: &Server) -> u64 {
 /// `offset` until `deadline_ms` (0: forever); the replicas are asked for an ACK at the
 /// end of the turn.
 pub fn block_wait(srv: &mut Server, slot: usize, offset: u64, replicas: u64, deadline_ms: u64) {
+    let cmd_idx = srv.current_cmd;
     let c = &mut srv.conns[slot];
     c.repl_waiting = true;
     srv.repl.primary.waiters.push(Waiter {
@@ -476,8 +483,67 @@ pub fn block_wait(srv: &mut Server, slot: usize, offset: u64, replicas: u64, dea
         offset,
         replicas,
         deadline_ms,
+        cmd_idx,
     });
     srv.repl.primary.get_ack = true;
+}
+
+/// The WAITing clients still connected.
+fn live_waiters(srv: &Server) -> impl Iterator<Item = &Waiter> {
+    srv.repl.primary.waiters.iter().filter(|w| {
+        srv.conns
+            .get(w.slot)
+            .is_some_and(|c| c.generation == w.generation && !c.closed && c.repl_waiting)
+    })
+}
+
+/// Clients blocked in WAIT, and those of them with a timeout: Redis counts them in INFO's
+/// blocked_clients and clients_in_timeout_table.
+pub fn waiting_counts(srv: &Server) -> (usize, usize) {
+    live_waiters(srv).fold((0, 0), |(n, t), w| {
+        (n + 1, t + usize::from(w.deadline_ms != 0))
+    })
+}
+
+/// The earliest WAIT timeout, for the loop's timer (so that WAIT answers on time rather
+/// than at the next tick).
+pub fn next_wait_deadline(srv: &Server) -> Option<u64> {
+    live_waiters(srv)
+        .filter(|w| w.deadline_ms != 0)
+        .map(|w| w.deadline_ms)
+        .min()
+}
+
+/// CLIENT UNBLOCK of a WAITing client: answered as its timeout would (the replicas that
+/// acknowledged so far) or with the UNBLOCKED error, and counted as a failed call with its
+/// latency, as Redis 7.0 does. False if no WAITing client has that id.
+pub fn unblock_waiter(srv: &mut Server, id: u64, error: bool) -> bool {
+    let Some(i) = srv.repl.primary.waiters.iter().position(|w| {
+        srv.conns.get(w.slot).is_some_and(|c| {
+            c.id == id && c.generation == w.generation && !c.closed && c.repl_waiting
+        })
+    }) else {
+        return false;
+    };
+    let w = srv.repl.primary.waiters.swap_remove(i);
+    let acked = acked_count(srv, w.offset);
+    let c = &mut srv.conns[w.slot];
+    c.repl_waiting = false;
+    let mut reply = crate::resp::reply::Reply::new(&mut c.out, c.resp3);
+    if error {
+        reply.error(crate::cmd::blocking::ERR_UNBLOCKED);
+        srv.stats.count_error(b"-UNBLOCKED ");
+    } else {
+        reply.int(acked as i64);
+    }
+    if let Some(st) = srv.cmd_stats.get_mut(w.cmd_idx) {
+        st.failed_calls += 1;
+    }
+    if srv.config.latency_tracking {
+        crate::cmd::call::record_latency(srv, w.cmd_idx, 0);
+    }
+    srv.resume_client(w.slot);
+    true
 }
 
 /// Answers the WAITing clients that have their ACKs or whose time is up.
