@@ -212,9 +212,9 @@ struct Ahead {
     next: usize,
     /// Index in `spans` of its first span.
     next_span: usize,
-    /// The current command's spans while the lookahead borrows `Parser::spans` (kept here
-    /// between lookaheads so that neither vector is allocated again).
-    saved: Vec<Span>,
+    /// The held command was taken from here: its spans are `spans[current.0..current.1]`
+    /// (not copied into `Parser::spans`) until `next_command`.
+    current: Option<(usize, usize)>,
     /// The limits they were checked against.
     bulk_len_max: usize,
     authenticated: bool,
@@ -233,6 +233,7 @@ impl Ahead {
         self.commands.clear();
         self.next = 0;
         self.next_span = 0;
+        self.current = None;
     }
 }
 
@@ -262,6 +263,60 @@ fn short_number_line(buf: &[u8], from: usize) -> Option<(i64, usize)> {
         return None;
     }
     Some((v, at))
+}
+
+/// The fast path's parse of a whole multibulk command at `pos`: short length lines, within
+/// the limits, at most `args_max` arguments, all in `buf`. Appends its argument spans to
+/// `spans` and returns where it ends; otherwise (partial, unusual, over a limit, empty)
+/// leaves `spans` as it was and returns None.
+#[inline(always)]
+fn multibulk_spans(
+    buf: &[u8],
+    pos: usize,
+    limits: &ParseLimits,
+    spans: &mut Vec<Span>,
+    args_max: usize,
+) -> Option<usize> {
+    let (count, cr) = short_number_line(buf, pos + 1)?;
+    let count_max = if limits.authenticated {
+        MULTIBULK_COUNT_MAX
+    } else {
+        UNAUTH_MULTIBULK_COUNT_MAX
+    };
+    let len_max = if limits.authenticated {
+        limits.bulk_len_max
+    } else {
+        limits.bulk_len_max.min(UNAUTH_BULK_LEN_MAX as usize)
+    };
+    // Each argument takes at least 6 bytes ("$0\r\n\r\n"), so a count the buffer cannot
+    // hold goes the general way without a loop over it.
+    if count <= 0
+        || count > count_max
+        || count as usize > buf.len() / 6
+        || count as usize > args_max
+    {
+        return None;
+    }
+    let first = spans.len();
+    let mut at = cr + 2;
+    // Bounded by `count`, itself at most buf.len() / 6.
+    for _ in 0..count {
+        let arg = (buf.get(at) == Some(&b'$'))
+            .then(|| short_number_line(buf, at + 1))
+            .flatten()
+            .map(|(len, cr)| (len as usize, cr + 2))
+            .filter(|&(len, start)| len <= len_max && buf.len() - start.min(buf.len()) >= len + 2);
+        let Some((len, start)) = arg else {
+            spans.truncate(first);
+            return None;
+        };
+        spans.push(Span {
+            start,
+            end: start + len,
+        });
+        at = start + len + 2;
+    }
+    Some(at)
 }
 
 fn is_c_space(c: u8) -> bool {
@@ -308,39 +363,38 @@ impl Parser {
         commands_max: usize,
         mut key: impl FnMut(&'a [u8]),
     ) -> usize {
-        let state = self.state;
-        if !matches!(state, State::Idle | State::Complete)
-            || self.ahead.next < self.ahead.commands.len()
-        {
+        if !matches!(self.state, State::Idle | State::Complete) || self.ahead_pending() {
             return 0;
+        }
+        // The held command may be the last one taken from the previous lookahead: its spans
+        // move to `spans` before that is cleared (once per lookahead, not per command).
+        if let Some((from, to)) = self.ahead.current.take() {
+            self.spans.clear();
+            self.spans.extend_from_slice(&self.ahead.spans[from..to]);
         }
         self.ahead.clear();
         self.ahead.bulk_len_max = limits.bulk_len_max;
         self.ahead.authenticated = limits.authenticated;
-        let pos = self.pos;
-        std::mem::swap(&mut self.spans, &mut self.ahead.saved);
+        let mut pos = self.pos;
         let mut n = 0;
-        // `whole_multibulk` parses into `spans` and moves `pos`: borrowed for the lookahead,
-        // then both are put back as they were.
-        while n < commands_max && buf.get(self.pos) == Some(&b'*') {
-            let start = self.pos;
-            if !self.whole_multibulk(buf, limits) || self.spans.len() > AHEAD_ARGS_MAX {
+        while n < commands_max && buf.get(pos) == Some(&b'*') {
+            let first = self.ahead.spans.len();
+            let Some(end) =
+                multibulk_spans(buf, pos, limits, &mut self.ahead.spans, AHEAD_ARGS_MAX)
+            else {
                 break;
-            }
-            if let Some(s) = self.spans.get(1) {
+            };
+            if let Some(s) = self.ahead.spans.get(first + 1) {
                 key(&buf[s.start..s.end]);
             }
-            self.ahead.spans.extend_from_slice(&self.spans);
             self.ahead.commands.push(AheadCommand {
-                start,
-                end: self.pos,
-                args: self.spans.len(),
+                start: pos,
+                end,
+                args: self.ahead.spans.len() - first,
             });
+            pos = end;
             n += 1;
         }
-        self.pos = pos;
-        std::mem::swap(&mut self.spans, &mut self.ahead.saved);
-        self.state = state;
         n
     }
 
@@ -360,14 +414,10 @@ impl Parser {
             a.clear();
             return false;
         }
-        self.spans.clear();
-        self.spans
-            .extend_from_slice(&a.spans[a.next_span..a.next_span + c.args]);
+        // The spans stay where the lookahead put them (`argv` reads them there).
+        a.current = Some((a.next_span, a.next_span + c.args));
         a.next += 1;
         a.next_span += c.args;
-        if a.next == a.commands.len() {
-            a.clear();
-        }
         self.pos = c.end;
         self.state = State::Complete;
         true
@@ -519,7 +569,10 @@ impl Parser {
     /// The arguments of the completed command (empty if none is held).
     pub fn argv<'a>(&'a self, buf: &'a [u8]) -> Argv<'a> {
         if self.state == State::Complete {
-            Argv::new(buf, &self.spans)
+            match self.ahead.current {
+                Some((from, to)) => Argv::new(buf, &self.ahead.spans[from..to]),
+                None => Argv::new(buf, &self.spans),
+            }
         } else {
             Argv::new(buf, &[])
         }
@@ -530,6 +583,12 @@ impl Parser {
         if self.state == State::Complete {
             self.state = State::Idle;
             self.consumed = self.pos;
+        }
+        if self.ahead.current.take().is_some() {
+            if !self.ahead_pending() {
+                self.ahead.clear();
+            }
+            return;
         }
         self.spans.clear();
         if self.spans.capacity() > SPANS_RETAINED_MAX {
@@ -552,8 +611,7 @@ impl Parser {
     /// Heap bytes the parser holds of its own (the argument spans; the arguments themselves
     /// are ranges of the caller's buffer), for the client's memory figure.
     pub fn held_bytes(&self) -> usize {
-        (self.spans.capacity() + self.ahead.spans.capacity() + self.ahead.saved.capacity())
-            * std::mem::size_of::<Span>()
+        (self.spans.capacity() + self.ahead.spans.capacity()) * std::mem::size_of::<Span>()
             + self.ahead.commands.capacity() * std::mem::size_of::<AheadCommand>()
     }
 
@@ -571,6 +629,11 @@ impl Parser {
             "rebase past consumed: {removed} > {}",
             self.consumed
         );
+        // A held command taken from the lookahead keeps its spans (moved to `spans`).
+        if let Some((from, to)) = self.ahead.current.take() {
+            self.spans.clear();
+            self.spans.extend_from_slice(&self.ahead.spans[from..to]);
+        }
         self.ahead.clear();
         self.consumed -= removed;
         self.pos -= removed;
@@ -599,48 +662,15 @@ impl Parser {
     /// the general way, giving the same result.
     #[inline(always)]
     fn whole_multibulk(&mut self, buf: &[u8], limits: &ParseLimits) -> bool {
-        let Some((count, cr)) = short_number_line(buf, self.pos + 1) else {
-            return false;
-        };
-        let count_max = if limits.authenticated {
-            MULTIBULK_COUNT_MAX
-        } else {
-            UNAUTH_MULTIBULK_COUNT_MAX
-        };
-        let len_max = if limits.authenticated {
-            limits.bulk_len_max
-        } else {
-            limits.bulk_len_max.min(UNAUTH_BULK_LEN_MAX as usize)
-        };
-        // Each argument takes at least 6 bytes ("$0\r\n\r\n"), so a count the buffer cannot
-        // hold goes the general way without a loop over it.
-        if count <= 0 || count > count_max || count as usize > buf.len() / 6 {
-            return false;
-        }
         self.spans.clear();
-        let mut at = cr + 2;
-        // Bounded by `count`, itself at most buf.len() / 6.
-        for _ in 0..count {
-            if buf.get(at) != Some(&b'$') {
-                return false;
+        match multibulk_spans(buf, self.pos, limits, &mut self.spans, usize::MAX) {
+            Some(end) => {
+                self.pos = end;
+                self.state = State::Complete;
+                true
             }
-            let Some((len, cr)) = short_number_line(buf, at + 1) else {
-                return false;
-            };
-            let len = len as usize;
-            let start = cr + 2;
-            if len > len_max || buf.len() - start.min(buf.len()) < len + 2 {
-                return false;
-            }
-            self.spans.push(Span {
-                start,
-                end: start + len,
-            });
-            at = start + len + 2;
+            None => false,
         }
-        self.pos = at;
-        self.state = State::Complete;
-        true
     }
 
     /// True when no partial or completed command is pending.
