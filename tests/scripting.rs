@@ -620,6 +620,47 @@ fn redis_helpers_and_globals() {
     }
 }
 
+/// Each run's KEYS and ARGV hold exactly its own arguments, whatever the runs before did to
+/// theirs (ringkv empties and refills the same two tables; Redis makes new ones): added
+/// fields, metatables (also protected ones), grown and shrunk arrays, removed elements, a
+/// run that failed after changing them; over more than one collection period (50 runs).
+#[test]
+fn keys_and_argv_are_fresh_in_every_run() {
+    let mut p = Pair::start(&[]);
+    let probe = "local function d(t) local n = 0 for _ in pairs(t) do n = n + 1 end \
+        return {n, #t, type(getmetatable(t)), unpack(t)} end return {d(KEYS), d(ARGV)}";
+    let changes = [
+        "KEYS.x = 1 KEYS[10] = 'a' ARGV.y = {} return #KEYS",
+        "setmetatable(ARGV, {__metatable = 'locked', __index = function() return 'z' end}) \
+         return ARGV[7]",
+        "setmetatable(KEYS, {__index = function() return 'm' end}) return KEYS[5]",
+        "for i = 1, 1000 do KEYS[i] = i end for i = 1, 1000 do KEYS[i] = nil end return #KEYS",
+        "KEYS[1] = nil ARGV[#ARGV] = nil return {#KEYS, #ARGV}",
+        "table.insert(ARGV, 'more') KEYS[2] = KEYS return #ARGV",
+        "KEYS.x = 1 ARGV[3] = 'c' error('after changing them')",
+        "return 1",
+    ];
+    let arg_lists: [&[&str]; 4] = [
+        &["0"],
+        &["1", "k1"],
+        &["2", "k1", "k2", "a1", "a2", "a3"],
+        &["0", "a1"],
+    ];
+    let eval = |p: &mut Pair, script: &str, args: &[&str]| {
+        let mut cmd = vec!["EVAL", script];
+        cmd.extend_from_slice(args);
+        p.same_str(&cmd);
+    };
+    for round in 0..3 {
+        for (i, change) in changes.iter().enumerate() {
+            eval(&mut p, change, arg_lists[(i + round) % arg_lists.len()]);
+            for args in arg_lists {
+                eval(&mut p, probe, args);
+            }
+        }
+    }
+}
+
 /// `math.random` draws Redis's sequence: from a fresh server, after each seed, and across
 /// scripts (Redis 7.0 does not reseed before each script).
 #[test]

@@ -352,7 +352,7 @@ pub(crate) fn run_prepared(ctx: &mut Ctx<'_>, argv: &Argv<'_>, inv: Invocation<'
     // engine and the chunk were taken out of the server beforehand.
     let result = unsafe {
         match &runner {
-            None => engine.run(running, f, numkeys, argv.iter().skip(3)),
+            None => engine.run(running, &f, numkeys, argv.iter().skip(3)),
             Some(r) => engine.run_with(running, r, f, numkeys, argv.iter().skip(3)),
         }
     };

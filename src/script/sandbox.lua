@@ -16,7 +16,7 @@
 -- treats this chunk's frames and their trampolines as the C functions they stand for.
 --
 -- Arguments: the real globals, the Rust primitives, the message handler, debug.getinfo.
--- Returns the globals scripts see (a proxy), and the runner.
+-- Returns the globals scripts see (a proxy).
 local G0, rk, handler, getinfo = ...
 
 local type, tostring, tonumber, select, error = type, tostring, tonumber, select, error
@@ -436,20 +436,6 @@ meta_of[PG] = protect(global_meta)
 setmetatable(PG, {__index = G0, __newindex = ro_newindex})
 string_meta = protect({__index = proxy_of[string_table]})
 
--- Runs a compiled script with its KEYS (the first `nkeys` strings after it) and ARGV (the
--- rest) under the message handler; returns xpcall's results (true and the script's first
--- result, or false and the error). The strings come in one table, whose tail moves to ARGV:
--- KEYS keeps a longer array part, but nil past its keys, so `#KEYS` and iteration see only
--- them.
-local function run(f, nkeys, ...)
-  local keys, argv = {...}, {}
-  for i = nkeys + 1, select('#', ...) do
-    argv[i - nkeys] = keys[i]
-    keys[i] = nil
-  end
-  rawset(G0, 'KEYS', keys)
-  rawset(G0, 'ARGV', argv)
-  return xpcall(f, handler)
-end
-
-return PG, run
+-- The engine runs each script as Lua's own xpcall(f, handler), KEYS and ARGV being two tables
+-- it keeps in G0 and refills for every run (engine.rs, `ArgTables`).
+return PG
