@@ -800,6 +800,8 @@ fn script_cache() {
         ],
         &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
         &["SCRIPT", "LOAD", "return 1"],
+        // Run again in the new interpreter (ringkv keeps the last script run at hand).
+        &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
         &["SCRIPT", "FLUSH", "ASYNC"],
         &["SCRIPT", "FLUSH", "sync"],
         &[

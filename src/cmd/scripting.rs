@@ -222,8 +222,8 @@ fn eval(ctx: &mut Ctx<'_>, argv: &Argv<'_>, by_sha: bool, ro: bool) {
     } else {
         crate::script::sha1_hex(arg)
     };
-    let script_flags = match ctx.srv.scripts.get(&sha) {
-        Some(s) => s.flags,
+    let script_flags = match ctx.srv.scripts.flags(&sha) {
+        Some(f) => f,
         None if by_sha => return ctx.err(ERR_NOSCRIPT),
         None => match ctx.srv.scripts.create(arg) {
             Ok((_, f)) => f,
@@ -256,7 +256,7 @@ fn run(
 ) {
     let srv = &mut *ctx.srv;
     let engine = srv.scripts.engine();
-    let chunk = srv.scripts.get(sha).and_then(|s| srv.scripts.chunk(s).ok());
+    let chunk = srv.scripts.chunk(sha);
     let run = Invocation {
         engine,
         runner: None,
