@@ -485,6 +485,32 @@ const ERRORS: &[&str] = &[
     "return _G[true]",
     "coroutine.wrap(function() error('in co') end)()",
     "return table.sort({3, 1, 2}, error)",
+    // redis.call's error seen by pcall, xpcall handlers, coroutines and the handler.
+    "redis.call('incr', 's')",
+    "local t = {} t[1] = redis.call('nosuch')",
+    "return {pcall(redis.call, 'nosuch')}",
+    "return select('#', pcall(redis.call, 'incr', 's'))",
+    "local ok, e = pcall(redis.pcall) return e",
+    "return {xpcall(function() return redis.call('nosuch') end, \
+     function(e) return type(e) .. ' ' .. e.err end)}",
+    "return {xpcall(function() redis.call('incr', 's') end, function(e) return e end)}",
+    "local ok, e = xpcall(function() redis.call('incr', 's') end, function(e) return e end) \
+     return {type(e), e.err, tostring(e.ignore_error_stats_update)}",
+    "local co = coroutine.create(function() redis.call('incr', 's') end) \
+     local ok, e = coroutine.resume(co) \
+     return {tostring(ok), type(e), e.err, tostring(e.ignore_error_stats_update)}",
+    "local co = coroutine.create(function() return redis.call() end) \
+     local ok, e = coroutine.resume(co) return {tostring(ok), e.err}",
+    "local co = coroutine.create(function() return cjson.decode('x') end) \
+     return {coroutine.resume(co)}",
+    "local co = coroutine.create(function() return 1, 2 end) return {coroutine.resume(co)}",
+    "local co = coroutine.create(function() end) coroutine.resume(co) \
+     return {coroutine.resume(co)}",
+    "return coroutine.resume(1)",
+    "return coroutine.resume()",
+    "local ok, e = pcall(coroutine.wrap(function() redis.call('nosuch') end)) return e",
+    "coroutine.wrap(function() redis.call('nosuch') end)()",
+    "local ok, e = pcall(function() redis.call('incr', 's') end) error(e)",
 ];
 
 fn errors(resp3: bool) {
