@@ -435,7 +435,10 @@ impl ArgTables {
 /// Empties `t` (what the last run put and anything its script added, metatable included)
 /// and sets `items` as its elements 1, 2, ...
 fn refill<'a>(t: &Table, items: impl Iterator<Item = &'a [u8]>) -> mlua::Result<()> {
-    t.clear()?;
+    // `is_empty` is one look at the table; `clear` sets up a walk (ARGV is often empty).
+    if !t.is_empty() {
+        t.clear()?;
+    }
     if t.has_metatable() {
         t.set_metatable(None)?;
     }
