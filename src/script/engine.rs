@@ -347,7 +347,7 @@ impl Engine {
         self.link.0.set(Some(running));
         self.clock.started.set(Some(std::time::Instant::now()));
         let result = self.xpcall.call::<(bool, Value)>((f, &self.handler));
-        self.after_run();
+        self.after_run()?;
         result
     }
 
@@ -371,19 +371,19 @@ impl Engine {
         self.link.0.set(Some(running));
         self.clock.started.set(Some(std::time::Instant::now()));
         let result = runner.call::<(bool, Value)>((f, numkeys, args));
-        self.after_run();
+        self.after_run()?;
         result
     }
 
     /// Ends a run: the primitives find no server, and the count hook is back if a kill
     /// replaced it.
-    fn after_run(&self) {
+    fn after_run(&self) -> mlua::Result<()> {
         self.clock.started.set(None);
         self.link.0.set(None);
         if self.clock.killed.replace(false) {
-            // Re-installing a hook allocates nothing that can fail but the closure's Rc.
-            let _ = install_count_hook(&self.lua, &self.clock, &self.link);
+            install_count_hook(&self.lua, &self.clock, &self.link)?;
         }
+        Ok(())
     }
 
     /// Runs `f` (a library's load-time code) under the load timeout: past it, the hook
