@@ -485,6 +485,32 @@ const ERRORS: &[&str] = &[
     "return _G[true]",
     "coroutine.wrap(function() error('in co') end)()",
     "return table.sort({3, 1, 2}, error)",
+    // redis.call's error seen by pcall, xpcall handlers, coroutines and the handler.
+    "redis.call('incr', 's')",
+    "local t = {} t[1] = redis.call('nosuch')",
+    "return {pcall(redis.call, 'nosuch')}",
+    "return select('#', pcall(redis.call, 'incr', 's'))",
+    "local ok, e = pcall(redis.pcall) return e",
+    "return {xpcall(function() return redis.call('nosuch') end, \
+     function(e) return type(e) .. ' ' .. e.err end)}",
+    "return {xpcall(function() redis.call('incr', 's') end, function(e) return e end)}",
+    "local ok, e = xpcall(function() redis.call('incr', 's') end, function(e) return e end) \
+     return {type(e), e.err, tostring(e.ignore_error_stats_update)}",
+    "local co = coroutine.create(function() redis.call('incr', 's') end) \
+     local ok, e = coroutine.resume(co) \
+     return {tostring(ok), type(e), e.err, tostring(e.ignore_error_stats_update)}",
+    "local co = coroutine.create(function() return redis.call() end) \
+     local ok, e = coroutine.resume(co) return {tostring(ok), e.err}",
+    "local co = coroutine.create(function() return cjson.decode('x') end) \
+     return {coroutine.resume(co)}",
+    "local co = coroutine.create(function() return 1, 2 end) return {coroutine.resume(co)}",
+    "local co = coroutine.create(function() end) coroutine.resume(co) \
+     return {coroutine.resume(co)}",
+    "return coroutine.resume(1)",
+    "return coroutine.resume()",
+    "local ok, e = pcall(coroutine.wrap(function() redis.call('nosuch') end)) return e",
+    "coroutine.wrap(function() redis.call('nosuch') end)()",
+    "local ok, e = pcall(function() redis.call('incr', 's') end) error(e)",
 ];
 
 fn errors(resp3: bool) {
@@ -617,6 +643,47 @@ fn redis_helpers_and_globals() {
         "return select('#', pcall(error))",
     ] {
         p.eval(s);
+    }
+}
+
+/// Each run's KEYS and ARGV hold exactly its own arguments, whatever the runs before did to
+/// theirs (ringkv empties and refills the same two tables; Redis makes new ones): added
+/// fields, metatables (also protected ones), grown and shrunk arrays, removed elements, a
+/// run that failed after changing them; over more than one collection period (50 runs).
+#[test]
+fn keys_and_argv_are_fresh_in_every_run() {
+    let mut p = Pair::start(&[]);
+    let probe = "local function d(t) local n = 0 for _ in pairs(t) do n = n + 1 end \
+        return {n, #t, type(getmetatable(t)), unpack(t)} end return {d(KEYS), d(ARGV)}";
+    let changes = [
+        "KEYS.x = 1 KEYS[10] = 'a' ARGV.y = {} return #KEYS",
+        "setmetatable(ARGV, {__metatable = 'locked', __index = function() return 'z' end}) \
+         return ARGV[7]",
+        "setmetatable(KEYS, {__index = function() return 'm' end}) return KEYS[5]",
+        "for i = 1, 1000 do KEYS[i] = i end for i = 1, 1000 do KEYS[i] = nil end return #KEYS",
+        "KEYS[1] = nil ARGV[#ARGV] = nil return {#KEYS, #ARGV}",
+        "table.insert(ARGV, 'more') KEYS[2] = KEYS return #ARGV",
+        "KEYS.x = 1 ARGV[3] = 'c' error('after changing them')",
+        "return 1",
+    ];
+    let arg_lists: [&[&str]; 4] = [
+        &["0"],
+        &["1", "k1"],
+        &["2", "k1", "k2", "a1", "a2", "a3"],
+        &["0", "a1"],
+    ];
+    let eval = |p: &mut Pair, script: &str, args: &[&str]| {
+        let mut cmd = vec!["EVAL", script];
+        cmd.extend_from_slice(args);
+        p.same_str(&cmd);
+    };
+    for round in 0..3 {
+        for (i, change) in changes.iter().enumerate() {
+            eval(&mut p, change, arg_lists[(i + round) % arg_lists.len()]);
+            for args in arg_lists {
+                eval(&mut p, probe, args);
+            }
+        }
     }
 }
 
@@ -759,6 +826,8 @@ fn script_cache() {
         ],
         &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
         &["SCRIPT", "LOAD", "return 1"],
+        // Run again in the new interpreter (ringkv keeps the last script run at hand).
+        &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
         &["SCRIPT", "FLUSH", "ASYNC"],
         &["SCRIPT", "FLUSH", "sync"],
         &[

@@ -232,8 +232,8 @@ fn eval(ctx: &mut Ctx<'_>, argv: &Argv<'_>, by_sha: bool, ro: bool) {
     } else {
         crate::script::sha1_hex(arg)
     };
-    let script_flags = match ctx.srv.scripts.get(&sha) {
-        Some(s) => s.flags,
+    let script_flags = match ctx.srv.scripts.flags(&sha) {
+        Some(f) => f,
         None if by_sha => return ctx.err(ERR_NOSCRIPT),
         None => match ctx.srv.scripts.create(arg) {
             Ok((_, f)) => f,
@@ -266,7 +266,7 @@ fn run(
 ) {
     let srv = &mut *ctx.srv;
     let engine = srv.scripts.engine();
-    let chunk = srv.scripts.get(sha).and_then(|s| srv.scripts.chunk(s).ok());
+    let chunk = srv.scripts.chunk(sha);
     let run = Invocation {
         engine,
         runner: None,
@@ -362,7 +362,7 @@ pub(crate) fn run_prepared(ctx: &mut Ctx<'_>, argv: &Argv<'_>, inv: Invocation<'
     // engine and the chunk were taken out of the server beforehand.
     let result = unsafe {
         match &runner {
-            None => engine.run(running, f, numkeys, argv.iter().skip(3)),
+            None => engine.run(running, &f, numkeys, argv.iter().skip(3)),
             Some(r) => engine.run_with(running, r, f, numkeys, argv.iter().skip(3)),
         }
     };

@@ -328,6 +328,11 @@ pub fn lua_to_reply(
 ) -> mlua::Result<()> {
     // Values still to write, last first, each with the Lua stack slots Redis would be using
     // when it converts it, so that the depth limit falls where Redis's does.
+    // A scalar (most scripts' result) needs neither the queue nor a copy of the value.
+    if !matches!(v, Value::Table(_)) {
+        write_scalar(reply, v, resp3_script);
+        return Ok(());
+    }
     let mut pending: Vec<(Value, usize)> = vec![(v.clone(), RESULT_STACK_SLOTS)];
     // Bounded: each value is written once, and a table's elements are pushed only when it
     // is written, at most one per Lua stack slot deep.
@@ -338,23 +343,30 @@ pub fn lua_to_reply(
             continue;
         }
         match &v {
-            Value::String(s) => reply.bulk(&s.as_bytes()),
-            Value::Boolean(b) => {
-                if resp3_script {
-                    reply.bool(*b);
-                } else if *b {
-                    reply.int(1);
-                } else {
-                    reply.null();
-                }
-            }
-            Value::Integer(i) => reply.int(*i),
-            Value::Number(n) => reply.int(c_long_long(*n)),
             Value::Table(t) => write_table(reply, t, errors, stack, &mut pending)?,
-            _ => reply.null(),
+            scalar => write_scalar(reply, scalar, resp3_script),
         }
     }
     Ok(())
+}
+
+/// Writes a result that is not a table.
+fn write_scalar(reply: &mut Reply<'_>, v: &Value, resp3_script: bool) {
+    match v {
+        Value::String(s) => reply.bulk(&s.as_bytes()),
+        Value::Boolean(b) => {
+            if resp3_script {
+                reply.bool(*b);
+            } else if *b {
+                reply.int(1);
+            } else {
+                reply.null();
+            }
+        }
+        Value::Integer(i) => reply.int(*i),
+        Value::Number(n) => reply.int(c_long_long(*n)),
+        _ => reply.null(),
+    }
 }
 
 /// Writes a table's reply, or the header of its aggregate with its elements queued on

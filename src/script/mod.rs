@@ -132,6 +132,8 @@ pub const ERR_BUSY_FUNCTION: &str =
 pub struct Scripts {
     engine: Rc<Engine>,
     cache: HashMap<Sha, Script, foldhash::fast::FixedState>,
+    /// The script `chunk` gave last: its SHA, flags and chunk (emptied with the cache).
+    hot: std::cell::RefCell<Option<(Sha, u32, mlua::Function)>>,
     /// Bytes of the cached bodies and their SHAs.
     cache_bytes: usize,
     /// Redis's one `redisLrand48` state: kept across SCRIPT FLUSH.
@@ -167,6 +169,7 @@ impl Scripts {
             functions: functions::Functions::new(Rc::clone(&rand)),
             engine: Rc::new(Engine::new(Rc::clone(&rand))),
             cache: HashMap::with_hasher(foldhash::fast::FixedState::default()),
+            hot: std::cell::RefCell::new(None),
             cache_bytes: 0,
             rand,
             runs_since_gc: 0,
@@ -212,9 +215,31 @@ impl Scripts {
         Ok((sha, flags))
     }
 
-    /// The compiled chunk of a cached script.
-    pub fn chunk(&self, script: &Script) -> mlua::Result<mlua::Function> {
-        self.engine.function(&script.chunk)
+    /// The compiled chunk of the cached script `sha` (None when not cached, or when the
+    /// interpreter could not give it, out of memory). The last one asked for is kept at
+    /// hand: a script run again and again (the common case) skips the registry lookup.
+    /// One only: a handle per cached script would hold a slot of mlua's reference stack
+    /// each, which has room for a few thousand.
+    pub fn chunk(&self, sha: &Sha) -> Option<mlua::Function> {
+        if let Some((hot_sha, _, f)) = &*self.hot.borrow() {
+            if hot_sha == sha {
+                return Some(f.clone());
+            }
+        }
+        let script = self.cache.get(sha)?;
+        let f = self.engine.function(&script.chunk).ok()?;
+        *self.hot.borrow_mut() = Some((*sha, script.flags, f.clone()));
+        Some(f)
+    }
+
+    /// The flags of the cached script `sha` (the one run last without a lookup).
+    pub fn flags(&self, sha: &Sha) -> Option<u32> {
+        if let Some((hot_sha, flags, _)) = &*self.hot.borrow() {
+            if hot_sha == sha {
+                return Some(*flags);
+            }
+        }
+        self.cache.get(sha).map(|s| s.flags)
     }
 
     /// SCRIPT FLUSH: a new interpreter and an empty cache (`math.random`'s generator goes
@@ -222,6 +247,7 @@ impl Scripts {
     pub fn flush(&mut self) {
         debug_assert!(!self.run.active, "SCRIPT FLUSH while a script runs");
         self.cache.clear();
+        self.hot.replace(None);
         self.cache_bytes = 0;
         self.engine = Rc::new(Engine::new(Rc::clone(&self.rand)));
         self.runs_since_gc = 0;

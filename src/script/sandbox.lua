@@ -10,13 +10,15 @@
 -- Errors are raised as Redis raises them: tables {err=...} where Redis pushes an error
 -- table, strings with the caller's position (`error(msg, 2)`) where Redis's C code calls
 -- luaL_error, strings without one (`error(msg, 0)`) where the Lua core raises inside a C
--- function. Every function scripts get from here is behind a C trampoline
--- (`rk.c_function`), so the levels below count it: a function called by a script is at
--- level 1, its trampoline at 2, the script at 3. The message handler (err_handler.lua)
+-- function; redis.call, a Rust function, raises its error table as mlua's error value,
+-- which error_value makes the table again wherever a script or the message handler can see
+-- it (pcall, xpcall, coroutine.resume). Every function scripts get from here written in Lua
+-- is behind a C trampoline (`rk.c_function`), so the levels below count it: a function
+-- called by a script is at level 1, its trampoline at 2, the script at 3. The message handler (err_handler.lua)
 -- treats this chunk's frames and their trampolines as the C functions they stand for.
 --
 -- Arguments: the real globals, the Rust primitives, the message handler, debug.getinfo.
--- Returns the globals scripts see (a proxy), and the runner.
+-- Returns the globals scripts see (a proxy).
 local G0, rk, handler, getinfo = ...
 
 local type, tostring, tonumber, select, error = type, tostring, tonumber, select, error
@@ -27,7 +29,8 @@ local byte = string.byte
 local concat, tinsert, tforeach = table.concat, table.insert, table.foreach
 local floor, ceil, fmod = math.floor, math.ceil, math.fmod
 local string_table, math_table, table_table = string, math, table
-local rk_call, rk_acl, rk_err, rk_sha1 = rk.call, rk.acl_check_cmd, rk.err, rk.sha1hex
+local coroutine_table, co_resume = coroutine, coroutine.resume
+local rk_acl, rk_err, rk_sha1 = rk.acl_check_cmd, rk.err, rk.sha1hex
 local rk_log, rk_setresp, rk_set_repl = rk.log, rk.setresp, rk.set_repl
 local rk_rand, rk_srand = rk.rand, rk.srand
 local c_function, error_value = rk.c_function, rk.error_value
@@ -73,18 +76,6 @@ end
 
 ----------------------------------------------------------------------------------------------
 -- The redis table.
-
-local function redis_call(...)
-  local kind, v = rk_call(...)
-  if kind == 0 then return v end
-  error(v, 0)
-end
-
-local function redis_pcall(...)
-  local kind, v = rk_call(...)
-  if kind == 2 then error(v, 0) end
-  return v
-end
 
 local function log(...)
   local n = select('#', ...)
@@ -156,8 +147,11 @@ end
 
 -- In Redis's order, so that the table iterates as Redis's does.
 local redis = {}
-redis.call = c_function(redis_call)
-redis.pcall = c_function(redis_pcall)
+-- The Rust functions themselves (C functions to Lua, as Redis's are): redis.call raises a
+-- command's error table as mlua's error value, which error_value makes the table again
+-- (in pcall, xpcall and coroutine.resume below, and in the message handler).
+redis.call = rk.call
+redis.pcall = rk.pcall
 redis.log = c_function(log)
 redis.LOG_DEBUG = 0
 redis.LOG_VERBOSE = 1
@@ -324,8 +318,9 @@ end
 local function pcall_result(ok, ...)
   if ok then return ok, ... end
   local e = ...
-  -- A Rust library's error (mlua's userdata) is the string Redis's C library raises.
-  if type(e) == 'userdata' then return false, error_value(e) end
+  -- A Rust function's error (mlua's userdata): the string Redis's C library raises, or the
+  -- table redis.call raises.
+  if type(e) == 'userdata' then e = error_value(e) end
   if type(e) == 'table' then
     local m = e.err
     local tm = type(m)
@@ -348,10 +343,25 @@ local function w_xpcall(f, h)
   end)
 end
 
+-- coroutine.resume as Lua's, with a Rust function's error in the coroutine given back as
+-- Redis's value (redis.call's table, a C library's string).
+local function resume_result(ok, ...)
+  if ok then return ok, ... end
+  local e = ...
+  if type(e) == 'userdata' then return false, error_value(e) end
+  return false, e
+end
+
+local function w_resume(...)
+  if type((...)) ~= 'thread' then argerror(1, 'coroutine expected') end
+  return resume_result(co_resume(...))
+end
+
 ----------------------------------------------------------------------------------------------
 -- What scripts see.
 
 rawset(math_table, 'random', c_function(random))
+rawset(coroutine_table, 'resume', c_function(w_resume))
 rawset(math_table, 'randomseed', c_function(randomseed))
 rawset(table_table, 'insert', c_function(w_insert))
 rawset(table_table, 'foreach', c_function(w_foreach))
@@ -436,20 +446,6 @@ meta_of[PG] = protect(global_meta)
 setmetatable(PG, {__index = G0, __newindex = ro_newindex})
 string_meta = protect({__index = proxy_of[string_table]})
 
--- Runs a compiled script with its KEYS (the first `nkeys` strings after it) and ARGV (the
--- rest) under the message handler; returns xpcall's results (true and the script's first
--- result, or false and the error). The strings come in one table, whose tail moves to ARGV:
--- KEYS keeps a longer array part, but nil past its keys, so `#KEYS` and iteration see only
--- them.
-local function run(f, nkeys, ...)
-  local keys, argv = {...}, {}
-  for i = nkeys + 1, select('#', ...) do
-    argv[i - nkeys] = keys[i]
-    keys[i] = nil
-  end
-  rawset(G0, 'KEYS', keys)
-  rawset(G0, 'ARGV', argv)
-  return xpcall(f, handler)
-end
-
-return PG, run
+-- The engine runs each script as Lua's own xpcall(f, handler), KEYS and ARGV being two tables
+-- it keeps in G0 and refills for every run (engine.rs, `ArgTables`).
+return PG
