@@ -250,6 +250,16 @@ impl Default for Parser {
 /// handles everything else (signs, long numbers, NULs, partial lines, errors).
 #[inline]
 fn short_number_line(buf: &[u8], from: usize) -> Option<(i64, usize)> {
+    // One or two digits (every count and length of the usual command): three bytes, no loop.
+    if let Some(&[a, b, c]) = buf.get(from..from + 3) {
+        let (d0, d1) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
+        if d0 < 10 && b == b'\r' {
+            return Some((i64::from(d0), from + 1));
+        }
+        if d0 < 10 && d0 != 0 && d1 < 10 && c == b'\r' && buf.len() > from + 3 {
+            return Some((i64::from(d0 * 10 + d1), from + 2));
+        }
+    }
     let end = buf.len().min(from + 18);
     let mut at = from;
     let mut v: i64 = 0;
