@@ -422,8 +422,11 @@ fn continue_sync(srv: &mut Server, slot: usize, out: &mut Vec<u8>, offset: u64) 
 
 // ---- WAIT and min-replicas-to-write ------------------------------------------------------
 
-/// The attached replicas that are online (their connections still the ones registered).
-fn online_replicas(srv: &Server) -> impl Iterator<Item = &Replica> + '_ {
+/// The attached replicas whose connections are still the ones registered, in attach order,
+/// with their connections.
+fn attached_replicas(
+    srv: &Server,
+) -> impl Iterator<Item = (&crate::net::conn::Conn, &Replica)> + '_ {
     srv.repl
         .primary
         .replicas
@@ -433,10 +436,26 @@ fn online_replicas(srv: &Server) -> impl Iterator<Item = &Replica> + '_ {
             if c.generation != generation || c.closed {
                 return None;
             }
-            c.replica
-                .as_deref()
-                .filter(|r| r.state == ReplicaState::Online)
+            Some((c, c.replica.as_deref()?))
         })
+}
+
+/// The IP a replica is known by: the one it announced, or its peer address's.
+fn replica_ip<'a>(c: &'a crate::net::conn::Conn, r: &'a Replica) -> &'a str {
+    match &r.ip_address {
+        Some(ip) => ip.as_str(),
+        None => c
+            .addr
+            .rsplit_once(':')
+            .map_or(c.addr.as_str(), |(ip, _)| ip),
+    }
+}
+
+/// The attached replicas that are online.
+fn online_replicas(srv: &Server) -> impl Iterator<Item = &Replica> + '_ {
+    attached_replicas(srv)
+        .map(|(_, r)| r)
+        .filter(|r| r.state == ReplicaState::Online)
 }
 
 /// Replicas online whose last ACK covers `offset`.
@@ -1134,60 +1153,27 @@ pub struct ReplicaView {
 /// looks its target up each loop turn while it waits): the ip is the one it announced, or
 /// its peer address's.
 pub fn replica_addrs(srv: &Server) -> impl Iterator<Item = (&str, u16, u64, bool)> + '_ {
-    srv.repl
-        .primary
-        .replicas
-        .iter()
-        .filter_map(move |&(slot, generation)| {
-            let c = srv.conns.get(slot)?;
-            if c.generation != generation || c.closed {
-                return None;
-            }
-            let r = c.replica.as_deref()?;
-            let ip = match &r.ip_address {
-                Some(ip) => ip.as_str(),
-                None => c
-                    .addr
-                    .rsplit_once(':')
-                    .map_or(c.addr.as_str(), |(ip, _)| ip),
-            };
-            Some((
-                ip,
-                r.listening_port,
-                r.ack_offset,
-                r.state == ReplicaState::Online,
-            ))
-        })
+    attached_replicas(srv).map(|(c, r)| {
+        (
+            replica_ip(c, r),
+            r.listening_port,
+            r.ack_offset,
+            r.state == ReplicaState::Online,
+        )
+    })
 }
 
 pub fn replicas_view(srv: &Server) -> Vec<ReplicaView> {
-    let mut v = Vec::new();
-    for &(slot, generation) in &srv.repl.primary.replicas {
-        let Some(c) = srv.conns.get(slot) else {
-            continue;
-        };
-        if c.generation != generation || c.closed {
-            continue;
-        }
-        let Some(r) = c.replica.as_deref() else {
-            continue;
-        };
-        let ip = match &r.ip_address {
-            Some(ip) => ip.clone(),
-            None => c
-                .addr
-                .rsplit_once(':')
-                .map_or(c.addr.clone(), |(ip, _)| ip.to_string()),
-        };
-        v.push(ReplicaView {
-            ip,
+    let now_s = srv.now_ms / 1000;
+    attached_replicas(srv)
+        .map(|(c, r)| ReplicaView {
+            ip: replica_ip(c, r).to_string(),
             port: r.listening_port,
             offset: r.ack_offset,
             state: r.state_name(),
-            lag_s: (srv.now_ms / 1000).saturating_sub(r.ack_time_ms / 1000),
-        });
-    }
-    v
+            lag_s: now_s.saturating_sub(r.ack_time_ms / 1000),
+        })
+        .collect()
 }
 
 /// INFO's `# Replication` section, as Redis 7.0.15 prints it.

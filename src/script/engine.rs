@@ -540,34 +540,25 @@ fn primitives(lua: &Lua, link: &Rc<Link>, rand: Rc<Cell<Rand48>>) -> mlua::Resul
     // its line, for the error). `redis.call` raises a command's error table as a
     // [`CallError`], which `error_value` turns back into the table wherever a script
     // or the message handler can see it.
-    let l = Rc::clone(link);
-    rk.raw_set(
-        "call",
-        lua.create_function(move |lua, args: MultiValue| {
-            let (kind, v) = l.with(
-                || not_running(lua),
-                |srv, out| crate::cmd::scripting::script_call(srv, out, lua, &args),
-            )?;
-            match (kind, v) {
-                (0, v) => Ok(v),
-                (_, v) => Err(CallError::raise(&v)),
-            }
-        })?,
-    )?;
-    let l = Rc::clone(link);
-    rk.raw_set(
-        "pcall",
-        lua.create_function(move |lua, args: MultiValue| {
-            let (kind, v) = l.with(
-                || not_running(lua),
-                |srv, out| crate::cmd::scripting::script_call(srv, out, lua, &args),
-            )?;
-            match (kind, v) {
-                (2, v) => Err(CallError::raise(&v)),
-                (_, v) => Ok(v),
-            }
-        })?,
-    )?;
+    // A failed command is raised by `redis.call` (kind 1) and returned by `redis.pcall`;
+    // a call outside a running script (kind 2) is raised by both.
+    for (name, raised_from) in [("call", 1), ("pcall", 2)] {
+        let l = Rc::clone(link);
+        rk.raw_set(
+            name,
+            lua.create_function(move |lua, args: MultiValue| {
+                let (kind, v) = l.with(
+                    || not_running(lua),
+                    |srv, out| crate::cmd::scripting::script_call(srv, out, lua, &args),
+                )?;
+                if kind >= raised_from {
+                    Err(CallError::raise(&v))
+                } else {
+                    Ok(v)
+                }
+            })?,
+        )?;
+    }
     let l = Rc::clone(link);
     rk.raw_set(
         "acl_check_cmd",
