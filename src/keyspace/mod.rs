@@ -118,6 +118,9 @@ pub struct Db {
     keys_created: u64,
     /// Copy-on-write state while a snapshot is walking this database (see `cow`).
     cow: Option<Box<cow::CowLog>>,
+    /// Every entry's snapshot mark lies in the cyclic range from this generation to the
+    /// dict's `new_mark` (see `cow`'s module doc for why and how it moves).
+    snapshot_floor_gen: u8,
     /// Entries sampled for eviction, kept to reuse its allocation.
     sample_buf: Vec<EntryPtr>,
     /// The bucket where eviction's next sample starts (`Dict::sample_entries`' sweep).
@@ -213,9 +216,12 @@ fn lfu_log_incr(counter: u8, r: f64, log_factor: u32) -> u8 {
 }
 
 /// A database's table: its growth waits for room under maxmemory (`Dict::set_limited_growth`).
-fn keyspace_dict() -> Dict<Value> {
+/// New entries get snapshot mark `mark`: a table that replaces another gets the old one's
+/// (see `cow`).
+fn keyspace_dict(mark: u8) -> Dict<Value> {
     let mut d = Dict::new();
     d.set_limited_growth(true);
+    d.set_new_mark(mark);
     d
 }
 
@@ -234,7 +240,7 @@ impl Db {
         // A per-process random seed; `| 1` keeps xorshift's state non-zero.
         let seed = foldhash::quality::RandomState::default().hash_one(0x5eed_u64) | 1;
         Db {
-            dict: keyspace_dict(),
+            dict: keyspace_dict(0),
             heap: TtlHeap::new(),
             access: AccessParams::default(),
             rng_state: seed,
@@ -245,6 +251,7 @@ impl Db {
             keep_expired: false,
             keys_created: 0,
             cow: None,
+            snapshot_floor_gen: 0,
             sample_buf: Vec::new(),
             sample_cursor: 0,
         }
@@ -659,8 +666,11 @@ impl Db {
         if let Some(empty) = self.cow_retire(seed) {
             return empty;
         }
+        // The table left is empty, so every mark in it is the new mark (see `cow`).
+        let mark = self.dict.new_mark();
+        let floor = std::mem::replace(&mut self.snapshot_floor_gen, mark);
         Db {
-            dict: std::mem::replace(&mut self.dict, keyspace_dict()),
+            dict: std::mem::replace(&mut self.dict, keyspace_dict(mark)),
             heap: std::mem::take(&mut self.heap),
             access: self.access,
             rng_state: seed,
@@ -671,6 +681,7 @@ impl Db {
             keep_expired: false,
             keys_created: 0,
             cow: None,
+            snapshot_floor_gen: floor,
             sample_buf: Vec::new(),
             sample_cursor: 0,
         }

@@ -692,7 +692,6 @@ fn start_snapshot(srv: &mut Server) {
     if !functions_only {
         for (i, db) in srv.dbs.iter_mut().enumerate() {
             db.snapshot_begin(i, now_ms);
-            db.snapshot_reserve();
         }
     }
     log::info!(
@@ -790,10 +789,7 @@ fn snapshot_step(srv: &mut Server) -> bool {
         return more;
     }
     for db in srv.dbs.iter_mut() {
-        let keys = db.snapshot_end_keys();
-        if !keys.is_empty() {
-            srv.lazyfree.free(keys);
-        }
+        db.snapshot_end();
     }
     let tail = snap
         .writer
