@@ -75,6 +75,8 @@ const REHASH_BATCH_BUCKETS: usize = 100;
 const LIMITED_GROWTH_LOAD_MAX_PERMILLE: usize = 1618;
 /// Bucket heads `sample_entries` gathers (and prefetches) before walking their chains.
 const SAMPLE_HEADS_MAX: usize = 16;
+/// Buckets `scan_entries_batch` loads together before walking their chains.
+const SCAN_BATCH_BUCKETS: usize = 16;
 /// Rejection-sampling trials of `fair_random_entry` before it falls back to an O(n) pick.
 /// A trial succeeds with probability len / (buckets * chain_max), about 1/80 or more down to
 /// the 10% fill at which owners shrink a table, so 1000 failures (odds below 1e-5 there) mean a
@@ -1016,6 +1018,51 @@ impl<V> Dict<V> {
         v
     }
 
+    /// Up to `SCAN_BATCH_BUCKETS` steps of `scan_entries` at once, returning the cursor after
+    /// the last (0 when the scan is complete) and the number of buckets visited. Outside a
+    /// rehash the steps' buckets are loaded together: the cursor's reverse-binary order
+    /// makes each bucket, and then its first entry, a cache miss of its own, which a walk
+    /// of a large table (a snapshot's) otherwise waits for one after another. First the
+    /// buckets are prefetched, then their heads read and prefetched, then the chains walked.
+    /// While rehashing it is one plain step.
+    pub(crate) fn scan_entries_batch(
+        &self,
+        cursor: u64,
+        mut f: impl FnMut(EntryPtr<V>),
+    ) -> (u64, usize) {
+        if self.is_empty() {
+            return (0, 1);
+        }
+        if self.is_rehashing() {
+            return (self.scan_entries(cursor, f), 1);
+        }
+        let t0 = &self.tables[0];
+        let m0 = t0.mask() as u64;
+        let mut slots = [0usize; SCAN_BATCH_BUCKETS];
+        let mut n = 0;
+        let mut v = cursor;
+        while n < SCAN_BATCH_BUCKETS {
+            let slot = (v & m0) as usize;
+            prefetch(t0.buckets.as_ptr().wrapping_add(slot));
+            slots[n] = slot;
+            n += 1;
+            // As in `scan_entries`: increment the reversed cursor.
+            v = (v | !m0).reverse_bits().wrapping_add(1).reverse_bits();
+            if v == 0 {
+                break;
+            }
+        }
+        let mut heads = [ptr::null_mut::<EntryHeader<V>>(); SCAN_BATCH_BUCKETS];
+        for (head, &slot) in heads.iter_mut().zip(&slots[..n]) {
+            *head = t0.buckets[slot];
+            prefetch_entry(*head);
+        }
+        for &head in &heads[..n] {
+            Self::for_each_in_chain(head, &mut f);
+        }
+        (v, n)
+    }
+
     /// A uniformly random entry: every entry is returned with probability 1/len() (up to
     /// roundings of order 2^-29 from reducing 64-bit random numbers).
     ///
@@ -1781,6 +1828,44 @@ mod tests {
             seen.values().all(|&n| n == 1),
             "no duplicates without a resize"
         );
+    }
+
+    /// A batch visits what the same number of single steps would, in the same order, and
+    /// ends at the same cursor: with and without a rehash in progress, starting anywhere.
+    #[test]
+    fn scan_batch_equals_single_steps() {
+        let mut d = D::new();
+        for i in 0..3000 {
+            d.insert(&key(i), i as i64);
+        }
+        for rehashing in [true, false] {
+            if !rehashing {
+                d.rehash_for(Duration::from_secs(1));
+            }
+            assert_eq!(d.is_rehashing(), rehashing);
+            for start in [0u64, 1, 5, 1 << 40] {
+                let (mut batched, mut single) = (Vec::new(), Vec::new());
+                let (mut cb, mut cs) = (start, start);
+                let mut steps = 0;
+                loop {
+                    let (next, n) = d.scan_entries_batch(cb, |e| batched.push(d.key(e).to_vec()));
+                    cb = next;
+                    for _ in 0..n {
+                        cs = d.scan_entries(cs, |e| single.push(d.key(e).to_vec()));
+                    }
+                    assert_eq!(cb, cs);
+                    assert_eq!(batched, single);
+                    steps += 1;
+                    if cb == 0 {
+                        break;
+                    }
+                }
+                if start == 0 {
+                    assert_eq!(batched.len(), 3000, "rehashing {rehashing}");
+                    assert!(steps * SCAN_BATCH_BUCKETS >= d.tables[0].size() || rehashing);
+                }
+            }
+        }
     }
 
     #[test]

@@ -160,7 +160,7 @@ impl Db {
         *saved_bytes = saved.capacity() * std::mem::size_of::<(Box<[u8]>, Value, Option<u64>)>();
         let mut walk =
             |dict: &Dict<Value>, heap: &TtlHeap<EntryPtr>, cursor: u64, done: &mut usize| {
-                dict.scan_entries(cursor, |e: EntryPtr| {
+                let (next, buckets) = dict.scan_entries_batch(cursor, |e: EntryPtr| {
                     if e.mark() == gen {
                         return;
                     }
@@ -173,11 +173,12 @@ impl Db {
                         emit(idx, dict.key(e), dict.value(e), deadline);
                         *done += 1;
                     }
-                })
+                });
+                *done += buckets;
+                next
             };
         while !*live_done && done < budget {
             *cursor = walk(&self.dict, &self.heap, *cursor, &mut done);
-            done += 1;
             if *cursor == 0 {
                 *live_done = true;
             }
@@ -187,7 +188,6 @@ impl Db {
                 break;
             };
             *retired_cursor = walk(&old.dict, &old.heap, *retired_cursor, &mut done);
-            done += 1;
             if *retired_cursor == 0 {
                 // Dropped on the loop thread; large values go to lazy free as usual.
                 drop(retired.pop());
