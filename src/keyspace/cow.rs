@@ -160,20 +160,23 @@ impl Db {
         *saved_bytes = saved.capacity() * std::mem::size_of::<(Box<[u8]>, Value, Option<u64>)>();
         let mut walk =
             |dict: &Dict<Value>, heap: &TtlHeap<EntryPtr>, cursor: u64, done: &mut usize| {
-                let (next, buckets) = dict.scan_entries_batch(cursor, |e: EntryPtr| {
-                    if e.mark() == gen {
-                        return;
-                    }
-                    // Marked whether or not it is emitted, so that a complete walk leaves
-                    // every entry marked (module doc).
-                    e.set_mark(gen);
-                    let hi = e.heap_index();
-                    let deadline = (hi != NO_HEAP_INDEX).then(|| heap.deadline(hi));
-                    if live_at_start(deadline) {
-                        emit(idx, dict.key(e), dict.value(e), deadline);
-                        *done += 1;
-                    }
-                });
+                // At most the budget left in buckets, so that small budgets stay small.
+                let max_buckets = budget.saturating_sub(*done);
+                let (next, buckets) =
+                    dict.scan_entries_batch(cursor, max_buckets, |e: EntryPtr| {
+                        if e.mark() == gen {
+                            return;
+                        }
+                        // Marked whether or not it is emitted, so that a complete walk leaves
+                        // every entry marked (module doc).
+                        e.set_mark(gen);
+                        let hi = e.heap_index();
+                        let deadline = (hi != NO_HEAP_INDEX).then(|| heap.deadline(hi));
+                        if live_at_start(deadline) {
+                            emit(idx, dict.key(e), dict.value(e), deadline);
+                            *done += 1;
+                        }
+                    });
                 *done += buckets;
                 next
             };
