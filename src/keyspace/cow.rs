@@ -466,10 +466,9 @@ mod tests {
                 db.check_invariants();
             }
         }
-        assert!(
-            complete > rounds / 5,
-            "seed {seed}: {complete} complete snapshots"
-        );
+        // About 40% complete (Binomial(rounds, 0.4)): fewer than 2 would mean the test
+        // checks almost nothing (odds of it by chance ~1e-5 at 30 rounds).
+        assert!(complete >= 2, "seed {seed}: {complete} complete snapshots");
     }
 
     #[test]
