@@ -750,6 +750,15 @@ impl<V> Dict<V> {
         }
     }
 
+    /// Sizes the table for at least `keys` entries (the next power of two) unless it is that
+    /// large already or rehashing: Redis's `dictExpand`, which its RDB loader calls with the
+    /// file's RESIZEDB hint. A non-empty table is rehashed into the new one incrementally.
+    pub fn reserve(&mut self, keys: usize) {
+        if keys > self.tables[0].size() {
+            self.resize_to(keys);
+        }
+    }
+
     /// Makes growth wait for room under maxmemory (see `limited_growth`).
     pub fn set_limited_growth(&mut self, on: bool) {
         self.limited_growth = on;

@@ -272,6 +272,11 @@ impl Db {
         self.dict.is_empty()
     }
 
+    /// Sizes the key table for `keys` keys (an RDB's RESIZEDB hint; see `Dict::reserve`).
+    pub fn reserve(&mut self, keys: usize) {
+        self.dict.reserve(keys);
+    }
+
     /// Hash table buckets allocated (both tables while rehashing), for INFO and tests.
     pub fn bucket_count(&self) -> usize {
         self.dict.bucket_count()
