@@ -410,6 +410,9 @@ pub struct RdbWriter {
     crc: crc::Digest<'static, u64, crc::Table<16>>,
     compression: bool,
     checksum: bool,
+    /// Per database, the (keys, keys with a TTL) a RESIZEDB after its first SELECT
+    /// announces (`with_db_sizes`); taken when written.
+    db_sizes: Vec<Option<(usize, usize)>>,
 }
 
 /// Slice-by-16 tables (16 KiB): the bytewise table's one lookup per byte was 6.6% of loading
@@ -435,7 +438,16 @@ impl RdbWriter {
             crc: CRC64_STATIC.digest(),
             compression: opts.compression,
             checksum: opts.checksum,
+            db_sizes: Vec::new(),
         }
+    }
+
+    /// Has `select` follow the first SELECTDB of database i with RESIZEDB `sizes[i]` (keys,
+    /// keys with a TTL), as Redis's saves do: its loader, and ours, size the tables from it
+    /// instead of growing them key by key. A sliced snapshot passes the sizes at its start.
+    pub fn with_db_sizes(mut self, sizes: Vec<(usize, usize)>) -> RdbWriter {
+        self.db_sizes = sizes.into_iter().map(Some).collect();
+        self
     }
 
     /// SELECTDB and RESIZEDB (sizes are hints for the loader).
@@ -447,10 +459,16 @@ impl RdbWriter {
         put_len(&mut self.buf, expires as u64);
     }
 
-    /// SELECTDB alone, for a writer that switches between databases as keys arrive.
+    /// SELECTDB, for a writer that switches between databases as keys arrive; the first
+    /// time for a database given sizes (`with_db_sizes`), RESIZEDB too.
     pub fn select(&mut self, index: usize) {
-        self.buf.push(OP_SELECTDB);
-        put_len(&mut self.buf, index as u64);
+        match self.db_sizes.get_mut(index).and_then(Option::take) {
+            Some((keys, expires)) => self.select_db(index, keys, expires),
+            None => {
+                self.buf.push(OP_SELECTDB);
+                put_len(&mut self.buf, index as u64);
+            }
+        }
     }
 
     /// One key: its absolute expiry if any, then type, key and value.
@@ -1420,6 +1438,13 @@ mod tests {
         // 1000 keys alone end in 1024 buckets; announced as 3000, the table has 4096.
         assert_eq!(sized(&dump(1000, 1000)), (1000, 1024, false));
         assert_eq!(sized(&dump(3000, 1000)), (1000, 4096, false));
+        // A sliced writer given the sizes announces them at the first SELECT of each db.
+        let mut w = RdbWriter::new(&opts).with_db_sizes(vec![(3000, 0)]);
+        for i in 0..1000 {
+            w.select(0);
+            w.key_value(format!("key:{i:012}").as_bytes(), &Value::Int(i), None);
+        }
+        assert_eq!(sized(&w.finish()), (1000, 4096, false));
         // A hint of 2^40 keys in a file of ~20 KB sizes for what the file can hold.
         let (n, buckets, _) = sized(&dump(1 << 40, 1000));
         assert_eq!(n, 1000);

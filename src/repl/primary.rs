@@ -699,8 +699,13 @@ fn start_snapshot(srv: &mut Server) {
         if disk { "disk" } else { "replicas sockets" },
         targets.len()
     );
+    let sizes = srv
+        .dbs
+        .iter()
+        .map(|db| (db.len(), db.expires_len()))
+        .collect();
     srv.repl.primary.snapshot = Some(Snapshot {
-        writer: Some(RdbWriter::new(&opts)),
+        writer: Some(RdbWriter::new(&opts).with_db_sizes(sizes)),
         targets,
         mark,
         current_db: None,
