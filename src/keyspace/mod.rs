@@ -698,7 +698,17 @@ impl Db {
         self.dict.check_invariants();
         let mut entries = std::collections::HashSet::with_capacity(self.dict.len());
         let mut with_ttl = 0usize;
+        // Every snapshot mark lies in the cyclic range floor..=new_mark (see `cow`).
+        let gens = 1u8 << dict::MARK_BITS;
+        let floor = self.snapshot_floor_gen;
+        let span = self.dict.new_mark().wrapping_sub(floor) % gens;
         self.dict.for_each_entry(|e| {
+            let m = e.mark();
+            assert!(
+                m.wrapping_sub(floor) % gens <= span,
+                "Db: snapshot mark {m} outside {floor}..={}",
+                self.dict.new_mark()
+            );
             entries.insert(e);
             if e.heap_index() != NO_HEAP_INDEX {
                 with_ttl += 1;
