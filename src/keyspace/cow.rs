@@ -40,10 +40,15 @@
 //! the one stall this scheme has, and a rare one) and F = G. Every `Dict` the keyspace swaps
 //! in (FLUSHDB) starts with the old one's `new_mark`, so the range stays true of it.
 //!
-//! Invariants: a key is emitted at most once (an entry's mark is checked and set together, and
-//! a key has one entry at a time); a key whose deadline is before `start_ms` was already
-//! expired at the start and is never emitted (but is marked by the walk like any other);
-//! nothing here changes what commands see.
+//! The walk goes a batch of up to 16 buckets at a time (`Dict::scan_entries_batch`, which
+//! loads them and their first entries together), counting buckets and keys against the step's
+//! budget.
+//!
+//! Invariants: a key is emitted at most once (an entry's mark is checked and set together; a
+//! key has one entry at a time, but for a key re-created after FLUSHDB moved its entry to
+//! `retired`, whose new entry is created marked); a key whose deadline is before `start_ms`
+//! was already expired at the start and is never emitted (but is marked by the walk like any
+//! other); nothing here changes what commands see.
 
 use super::expire::{HeapSlot, TtlHeap, NO_HEAP_INDEX};
 use super::value::Value;
