@@ -3,22 +3,28 @@
 //! its keys in a `Dict<Value>`; the collection types use it for their large encodings
 //! (hash fields, set members, sorted-set scores).
 //!
-//! Each key is ONE heap allocation: a header (chain link, the value, a 32-bit word holding a
-//! 29-bit back index and 3 owner bits, and a 32-bit word holding 24 more owner bits and an
-//! 8-bit key length), followed by the key bytes. Keys
+//! Each key is ONE heap allocation: a header (chain link with a 3-bit snapshot mark, the
+//! value, a 32-bit word holding a 29-bit back index and 3 owner bits, and a 32-bit word
+//! holding 24 more owner bits and an 8-bit key length), followed by the key bytes. Keys
 //! shorter than 255 bytes store their length in that 8-bit tag; longer keys store 255 there
 //! and a u32 length in front of the key bytes. No hash is cached: rehashing recomputes it from
 //! the key, which costs less than 8 bytes on every key. With the keyspace's 24-byte `Value`
 //! the header is 40 bytes:
 //!
 //! ```text
-//! offset 0   next: *mut EntryHeader     chain link
+//! offset 0   link: *mut EntryHeader     chain link; its low 3 bits (zero in any pointer
+//!                                       to a header, aligned to 8) are the snapshot mark
 //!        8   value: V (24 bytes for the keyspace's Value)
 //!       32   back_index: u32            bits 0..29 index (NO_BACK_INDEX = in none),
 //!                                       bits 29..32 owner bits 24..27
 //!       36   meta: u32                  bits 0..24 owner bits 0..24, bits 24..32 key length tag
 //!       40   [u32 key length if tag == 255] key bytes
 //! ```
+//!
+//! The snapshot mark is the owner's too: the keyspace's copy-on-write snapshots
+//! (`keyspace::cow`) record in it whether the entry was handled by the snapshot in
+//! progress. A new entry gets the dict's `new_mark`; chain walks mask the mark off
+//! (`next_of`) and relinking keeps it (`set_next`), so the table itself never looks at it.
 //!
 //! The back index and the 27 owner bits are for the table's owner, which gives them their
 //! meaning: the keyspace keeps its TTL heap position in the back index (so a database holds at
@@ -69,6 +75,8 @@ const REHASH_BATCH_BUCKETS: usize = 100;
 const LIMITED_GROWTH_LOAD_MAX_PERMILLE: usize = 1618;
 /// Bucket heads `sample_entries` gathers (and prefetches) before walking their chains.
 const SAMPLE_HEADS_MAX: usize = 16;
+/// Buckets `scan_entries_batch` loads together before walking their chains.
+const SCAN_BATCH_BUCKETS: usize = 16;
 /// Rejection-sampling trials of `fair_random_entry` before it falls back to an O(n) pick.
 /// A trial succeeds with probability len / (buckets * chain_max), about 1/80 or more down to
 /// the 10% fill at which owners shrink a table, so 1000 failures (odds below 1e-5 there) mean a
@@ -89,7 +97,10 @@ pub const NO_BACK_INDEX: u32 = BACK_INDEX_MASK;
 
 #[repr(C)]
 struct EntryHeader<V> {
-    next: *mut EntryHeader<V>,
+    /// The chain link with the entry's snapshot mark in its low `MARK_BITS` bits (always
+    /// zero in a pointer to a header, whose alignment is 8): read it with `next_of`, write
+    /// it with `set_next`, never directly.
+    link: *mut EntryHeader<V>,
     value: V,
     back_index: u32,
     meta: u32,
@@ -141,8 +152,9 @@ fn entry_layout<V>(key_len: usize) -> Layout {
     }
 }
 
-/// Allocates an entry holding `key` and `value`, with no back index and owner bits 0.
-fn alloc_entry<V>(key: &[u8], value: V) -> NonNull<EntryHeader<V>> {
+/// Allocates an entry holding `key` and `value`, with no back index, owner bits 0, no next
+/// entry and snapshot mark `mark`.
+fn alloc_entry<V>(key: &[u8], value: V, mark: u8) -> NonNull<EntryHeader<V>> {
     // The u32 length (and the protocol's 512 MiB bulk limit) bounds keys well below 4 GiB.
     let key_len = u32::try_from(key.len()).expect("key longer than 4 GiB");
     let layout = entry_layout::<V>(key.len());
@@ -159,7 +171,7 @@ fn alloc_entry<V>(key: &[u8], value: V) -> NonNull<EntryHeader<V>> {
         ptr::write(
             p.as_ptr(),
             EntryHeader {
-                next: ptr::null_mut(),
+                link: ptr::without_provenance_mut(usize::from(mark) & MARK_MASK),
                 value,
                 back_index: NO_BACK_INDEX,
                 meta: tag << 24,
@@ -191,6 +203,37 @@ unsafe fn key_of<'a, V>(e: *const EntryHeader<V>) -> &'a [u8] {
             let len = ptr::read_unaligned(tail as *const u32) as usize;
             std::slice::from_raw_parts(tail.add(4), len)
         }
+    }
+}
+
+/// Bits of an entry's `link` word that hold its snapshot mark: alignment bits, always zero
+/// in the pointer itself.
+pub const MARK_BITS: u32 = 3;
+const MARK_MASK: usize = (1 << MARK_BITS) - 1;
+// A header holds a pointer, so it is aligned to at least 8 whatever `V` is.
+const _: () = assert!(std::mem::align_of::<EntryHeader<()>>() > MARK_MASK);
+
+/// The entry after `e` in its chain (null at the end), without `e`'s mark.
+///
+/// # Safety
+/// `e` must point to a live entry made by `alloc_entry`.
+#[inline(always)]
+unsafe fn next_of<V>(e: *const EntryHeader<V>) -> *mut EntryHeader<V> {
+    // SAFETY: the caller guarantees `e` is live; `link` is only ever read by value.
+    unsafe { (*e).link.map_addr(|a| a & !MARK_MASK) }
+}
+
+/// Links `next` (a clean pointer or null) after `e`, keeping `e`'s mark.
+///
+/// # Safety
+/// `e` must point to a live entry, and no reference to its `link` field may exist (none is
+/// ever made: the field is read and written by value only).
+#[inline(always)]
+unsafe fn set_next<V>(e: *mut EntryHeader<V>, next: *mut EntryHeader<V>) {
+    // SAFETY: as the caller guarantees.
+    unsafe {
+        let mark = (*e).link.addr() & MARK_MASK;
+        (*e).link = next.map_addr(|a| a | mark);
     }
 }
 
@@ -283,6 +326,28 @@ impl<V> EntryPtr<V> {
     pub(crate) fn back_index(self) -> u32 {
         // SAFETY: as in `set_back_index`, the entry is live.
         unsafe { (*self.0.as_ptr()).back_index & BACK_INDEX_MASK }
+    }
+
+    /// The entry's snapshot mark (`MARK_BITS` bits).
+    pub(crate) fn mark(self) -> u8 {
+        // SAFETY: handles are only used while their entry is live (the keyspace's
+        // invariant); `link` is read by value.
+        unsafe { ((*self.0.as_ptr()).link.addr() & MARK_MASK) as u8 }
+    }
+
+    /// Sets the entry's snapshot mark (the low `MARK_BITS` bits of `mark`), keeping its link.
+    /// Takes the handle by value, like `set_back_index`: a table walk under a shared borrow
+    /// of the dict (the snapshot's) marks what it visits.
+    pub(crate) fn set_mark(self, mark: u8) {
+        // SAFETY: the entry is live; `link` is never referenced, only read and written by
+        // value, and the chain walk in progress (if any) has read it already or reads it
+        // masked, which this write does not change.
+        unsafe {
+            let p = self.0.as_ptr();
+            (*p).link = (*p)
+                .link
+                .map_addr(|a| (a & !MARK_MASK) | (usize::from(mark) & MARK_MASK));
+        }
     }
 }
 
@@ -466,6 +531,9 @@ pub struct Dict<V> {
     /// factor of `LIMITED_GROWTH_LOAD_MAX` (the keyspace's tables, as Redis's
     /// `dictExpandAllowed`): eviction then keeps the key count down instead.
     limited_growth: bool,
+    /// The snapshot mark of the entries this dict creates (`MARK_BITS` bits; see the module
+    /// doc).
+    new_mark: u8,
 }
 
 // SAFETY: the Dict exclusively owns every entry it points to (like a Box), the values it holds
@@ -514,7 +582,26 @@ impl<V> Dict<V> {
             released_bytes: 0,
             hasher: Default::default(),
             limited_growth: false,
+            new_mark: 0,
         }
+    }
+
+    /// The snapshot mark new entries get.
+    pub(crate) fn new_mark(&self) -> u8 {
+        self.new_mark
+    }
+
+    /// Sets the snapshot mark entries created from now on get (its low `MARK_BITS` bits).
+    pub(crate) fn set_new_mark(&mut self, mark: u8) {
+        self.new_mark = mark & MARK_MASK as u8;
+    }
+
+    /// Gives every entry the snapshot mark `mark`. O(n): it reads and writes every entry.
+    pub(crate) fn set_every_mark(&mut self, mark: u8) {
+        self.for_each_entry(|e| {
+            e.set_mark(mark);
+            true
+        });
     }
 
     pub fn len(&self) -> usize {
@@ -568,8 +655,8 @@ impl<V> Dict<V> {
                 // SAFETY: `e` is live, and we hold `&mut self`, so nothing else references
                 // its `next` field.
                 unsafe {
-                    let next = (*e).next;
-                    (*e).next = t1.buckets[b];
+                    let next = next_of(e);
+                    set_next(e, t1.buckets[b]);
                     t1.buckets[b] = e;
                     e = next;
                 }
@@ -663,6 +750,15 @@ impl<V> Dict<V> {
         }
     }
 
+    /// Sizes the table for at least `keys` entries (the next power of two) unless it is that
+    /// large already or rehashing: Redis's `dictExpand`, which its RDB loader calls with the
+    /// file's RESIZEDB hint. A non-empty table is rehashed into the new one incrementally.
+    pub fn reserve(&mut self, keys: usize) {
+        if keys > self.tables[0].size() {
+            self.resize_to(keys);
+        }
+    }
+
     /// Makes growth wait for room under maxmemory (see `limited_growth`).
     pub fn set_limited_growth(&mut self, on: bool) {
         self.limited_growth = on;
@@ -720,7 +816,7 @@ impl<V> Dict<V> {
                         if key_eq(key_of(p.as_ptr()), key) {
                             return Some(p);
                         }
-                        e = (*p.as_ptr()).next;
+                        e = next_of(p.as_ptr());
                     }
                 }
             }
@@ -755,11 +851,11 @@ impl<V> Dict<V> {
             let old = unsafe { std::mem::replace(&mut (*p.as_ptr()).value, value) };
             return (EntryPtr(p), Some(old));
         }
-        let p = alloc_entry(key, value);
+        let p = alloc_entry(key, value, self.new_mark);
         let table = &mut self.tables[usize::from(self.rehash_idx.is_some())];
         let b = h & table.mask();
         // SAFETY: `p` is the fresh entry, not yet shared.
-        unsafe { (*p.as_ptr()).next = table.buckets[b] };
+        unsafe { set_next(p.as_ptr(), table.buckets[b]) };
         table.buckets[b] = p.as_ptr();
         table.used += 1;
         // `find_hashed` has just walked the rest of this chain, so the walk reads cached
@@ -786,14 +882,21 @@ impl<V> Dict<V> {
         for (t, table) in self.tables.iter_mut().enumerate() {
             if table.size() > 0 && !(t == 0 && (h & table.mask()) < drained_below) {
                 let b = h & table.mask();
-                let mut link: *mut *mut EntryHeader<V> = &mut table.buckets[b];
-                // SAFETY: `link` points at a bucket slot or at the `next` field of a live entry
-                // of this chain; we hold `&mut self`. Once unlinked, `target` is reachable from
-                // no table, as free_entry requires.
+                let mut prev: *mut EntryHeader<V> = ptr::null_mut();
+                let mut e = table.buckets[b];
+                // SAFETY: `prev` and `e` are null or live entries of this chain; we hold
+                // `&mut self`. Once unlinked, `target` is reachable from no table, as
+                // free_entry requires.
                 unsafe {
-                    while !(*link).is_null() {
-                        if *link == target {
-                            *link = (*target).next;
+                    while !e.is_null() {
+                        if e == target {
+                            let next = next_of(target);
+                            if prev.is_null() {
+                                table.buckets[b] = next;
+                            } else {
+                                // The predecessor keeps its own mark.
+                                set_next(prev, next);
+                            }
                             table.used -= 1;
                             if table.used == 0 {
                                 // The one moment the longest chain is known exactly again.
@@ -801,7 +904,8 @@ impl<V> Dict<V> {
                             }
                             return free_entry(target);
                         }
-                        link = ptr::addr_of_mut!((**link).next);
+                        prev = e;
+                        e = next_of(e);
                     }
                 }
             }
@@ -858,7 +962,7 @@ impl<V> Dict<V> {
                 while let Some(p) = NonNull::new(e) {
                     // SAFETY: entries reachable from a chain are live. The next link is read
                     // before `f` runs, but `f` cannot free anything: it has no `&mut self`.
-                    e = unsafe { (*p.as_ptr()).next };
+                    e = unsafe { next_of(p.as_ptr()) };
                     if !f(EntryPtr(p)) {
                         return;
                     }
@@ -872,7 +976,7 @@ impl<V> Dict<V> {
         let mut n = 0;
         while !e.is_null() {
             // SAFETY: entries reachable from a chain are live.
-            e = unsafe { (*e).next };
+            e = unsafe { next_of(e) };
             n += 1;
         }
         n
@@ -881,7 +985,7 @@ impl<V> Dict<V> {
     fn for_each_in_chain(mut e: *mut EntryHeader<V>, f: &mut impl FnMut(EntryPtr<V>)) {
         while let Some(p) = NonNull::new(e) {
             // SAFETY: entries reachable from a chain are live, and `f` cannot change the dict.
-            e = unsafe { (*p.as_ptr()).next };
+            e = unsafe { next_of(p.as_ptr()) };
             f(EntryPtr(p));
         }
     }
@@ -921,6 +1025,54 @@ impl<V> Dict<V> {
             }
         }
         v
+    }
+
+    /// Up to `max_buckets` (at most `SCAN_BATCH_BUCKETS`, at least 1) steps of
+    /// `scan_entries` at once, returning the cursor after
+    /// the last (0 when the scan is complete) and the number of buckets visited. Outside a
+    /// rehash the steps' buckets are loaded together: the cursor's reverse-binary order
+    /// makes each bucket, and then its first entry, a cache miss of its own, which a walk
+    /// of a large table (a snapshot's) otherwise waits for one after another. First the
+    /// buckets are prefetched, then their heads read and prefetched, then the chains walked.
+    /// While rehashing it is one plain step.
+    pub(crate) fn scan_entries_batch(
+        &self,
+        cursor: u64,
+        max_buckets: usize,
+        mut f: impl FnMut(EntryPtr<V>),
+    ) -> (u64, usize) {
+        if self.is_empty() {
+            return (0, 1);
+        }
+        if self.is_rehashing() {
+            return (self.scan_entries(cursor, f), 1);
+        }
+        let t0 = &self.tables[0];
+        let m0 = t0.mask() as u64;
+        let batch = max_buckets.clamp(1, SCAN_BATCH_BUCKETS);
+        let mut slots = [0usize; SCAN_BATCH_BUCKETS];
+        let mut n = 0;
+        let mut v = cursor;
+        while n < batch {
+            let slot = (v & m0) as usize;
+            prefetch(t0.buckets.as_ptr().wrapping_add(slot));
+            slots[n] = slot;
+            n += 1;
+            // As in `scan_entries`: increment the reversed cursor.
+            v = (v | !m0).reverse_bits().wrapping_add(1).reverse_bits();
+            if v == 0 {
+                break;
+            }
+        }
+        let mut heads = [ptr::null_mut::<EntryHeader<V>>(); SCAN_BATCH_BUCKETS];
+        for (head, &slot) in heads.iter_mut().zip(&slots[..n]) {
+            *head = t0.buckets[slot];
+            prefetch_entry(*head);
+        }
+        for &head in &heads[..n] {
+            Self::for_each_in_chain(head, &mut f);
+        }
+        (v, n)
     }
 
     /// A uniformly random entry: every entry is returned with probability 1/len() (up to
@@ -989,7 +1141,7 @@ impl<V> Dict<V> {
             let mut pos = (u64::from(low) * chain_max as u64) >> 32;
             while pos > 0 && !e.is_null() {
                 // SAFETY: `e` is a live entry of this chain.
-                e = unsafe { (*e).next };
+                e = unsafe { next_of(e) };
                 pos -= 1;
             }
             if let Some(p) = NonNull::new(e) {
@@ -1095,7 +1247,7 @@ impl<V> Dict<V> {
                 while let Some(p) = NonNull::new(e) {
                     out.push(EntryPtr(p));
                     // SAFETY: entries reachable from a chain are live.
-                    e = unsafe { (*p.as_ptr()).next };
+                    e = unsafe { next_of(p.as_ptr()) };
                 }
                 if out.len() - start >= count {
                     i = next_bucket;
@@ -1206,7 +1358,7 @@ impl<V> Dict<V> {
                     );
                     assert!(seen.insert(key), "Dict: key {key:?} stored twice");
                     // SAFETY: `p` is a live entry of this chain.
-                    e = unsafe { (*p.as_ptr()).next };
+                    e = unsafe { next_of(p.as_ptr()) };
                 }
             }
             assert_eq!(
@@ -1228,7 +1380,7 @@ impl<V> Drop for Dict<V> {
                     // SAFETY: each entry is reachable from exactly one chain and is freed once,
                     // after its `next` link was read; the table is dropped right after.
                     unsafe {
-                        let next = (*e).next;
+                        let next = next_of(e);
                         drop(free_entry(e));
                         e = next;
                     }
@@ -1382,6 +1534,46 @@ mod tests {
             assert_eq!(d.owner_bits(e), 0x0512_3456);
             assert_eq!(e.back_index(), NO_BACK_INDEX);
         }
+        d.check_invariants();
+    }
+
+    /// Each entry keeps its snapshot mark through everything that relinks it: rehash moves,
+    /// inserts at its chain's head and removals of its chain neighbours; marks never leak
+    /// into the links (the invariant check walks every chain).
+    #[test]
+    fn marks_survive_relinking() {
+        let mut d = D::new();
+        let mark = |i: u64| (i * 5 % 8) as u8;
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut live = HashMap::new();
+        for i in 0..20_000u64 {
+            d.set_new_mark(mark(i));
+            let (e, _) = d.upsert(&key(i), i as i64);
+            assert_eq!(e.mark(), mark(i));
+            live.insert(i, ());
+            if rng.gen_bool(0.3) {
+                let j = rng.gen_range(0..=i);
+                if live.remove(&j).is_some() {
+                    assert_eq!(d.remove(&key(j)), Some(j as i64));
+                }
+            }
+        }
+        d.check_invariants();
+        for &i in live.keys() {
+            let e = d.find(&key(i)).expect("live key");
+            assert_eq!(e.mark(), mark(i), "key {i}");
+            e.set_mark(mark(i + 1));
+            assert_eq!(d.value(e), &(i as i64));
+        }
+        while d.shrink_if_needed() || d.rehash_for(Duration::from_millis(5)) {}
+        for &i in live.keys() {
+            assert_eq!(d.find(&key(i)).map(|e| e.mark()), Some(mark(i + 1)));
+        }
+        d.set_every_mark(6);
+        d.for_each_entry(|e| {
+            assert_eq!(e.mark(), 6);
+            true
+        });
         d.check_invariants();
     }
 
@@ -1650,6 +1842,46 @@ mod tests {
         );
     }
 
+    /// A batch visits what the same number of single steps would, in the same order, and
+    /// ends at the same cursor: with and without a rehash in progress, starting anywhere.
+    #[test]
+    fn scan_batch_equals_single_steps() {
+        let mut d = D::new();
+        for i in 0..3000 {
+            d.insert(&key(i), i as i64);
+        }
+        for rehashing in [true, false] {
+            if !rehashing {
+                d.rehash_for(Duration::from_secs(1));
+            }
+            assert_eq!(d.is_rehashing(), rehashing);
+            for start in [0u64, 1, 5, 1 << 40] {
+                let (mut batched, mut single) = (Vec::new(), Vec::new());
+                let (mut cb, mut cs) = (start, start);
+                let mut steps = 0;
+                loop {
+                    let max = steps % (SCAN_BATCH_BUCKETS + 2);
+                    let (next, n) =
+                        d.scan_entries_batch(cb, max, |e| batched.push(d.key(e).to_vec()));
+                    assert!(n >= 1 && n <= max.clamp(1, SCAN_BATCH_BUCKETS));
+                    cb = next;
+                    for _ in 0..n {
+                        cs = d.scan_entries(cs, |e| single.push(d.key(e).to_vec()));
+                    }
+                    assert_eq!(cb, cs);
+                    assert_eq!(batched, single);
+                    steps += 1;
+                    if cb == 0 {
+                        break;
+                    }
+                }
+                if start == 0 {
+                    assert_eq!(batched.len(), 3000, "rehashing {rehashing}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn fair_random_entry_reaches_every_key() {
         let mut d = D::new();
@@ -1701,7 +1933,7 @@ mod tests {
             let mut e = head;
             while pick > 0 {
                 // SAFETY: `pick` is below the chain's length, so `e` stays a live entry.
-                e = unsafe { (*e).next };
+                e = unsafe { next_of(e) };
                 pick -= 1;
             }
             return EntryPtr(NonNull::new(e).expect("non-empty chain"));
@@ -1841,7 +2073,7 @@ mod tests {
                     // SAFETY: entries reachable from a chain are live.
                     unsafe {
                         counts[(*e).value as usize] += 1;
-                        e = (*e).next;
+                        e = next_of(e);
                     }
                     got += 1;
                 }

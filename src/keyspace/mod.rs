@@ -118,6 +118,9 @@ pub struct Db {
     keys_created: u64,
     /// Copy-on-write state while a snapshot is walking this database (see `cow`).
     cow: Option<Box<cow::CowLog>>,
+    /// Every entry's snapshot mark lies in the cyclic range from this generation to the
+    /// dict's `new_mark` (see `cow`'s module doc for why and how it moves).
+    snapshot_floor_gen: u8,
     /// Entries sampled for eviction, kept to reuse its allocation.
     sample_buf: Vec<EntryPtr>,
     /// The bucket where eviction's next sample starts (`Dict::sample_entries`' sweep).
@@ -213,9 +216,12 @@ fn lfu_log_incr(counter: u8, r: f64, log_factor: u32) -> u8 {
 }
 
 /// A database's table: its growth waits for room under maxmemory (`Dict::set_limited_growth`).
-fn keyspace_dict() -> Dict<Value> {
+/// New entries get snapshot mark `mark`: a table that replaces another gets the old one's
+/// (see `cow`).
+fn keyspace_dict(mark: u8) -> Dict<Value> {
     let mut d = Dict::new();
     d.set_limited_growth(true);
+    d.set_new_mark(mark);
     d
 }
 
@@ -234,7 +240,7 @@ impl Db {
         // A per-process random seed; `| 1` keeps xorshift's state non-zero.
         let seed = foldhash::quality::RandomState::default().hash_one(0x5eed_u64) | 1;
         Db {
-            dict: keyspace_dict(),
+            dict: keyspace_dict(0),
             heap: TtlHeap::new(),
             access: AccessParams::default(),
             rng_state: seed,
@@ -245,6 +251,7 @@ impl Db {
             keep_expired: false,
             keys_created: 0,
             cow: None,
+            snapshot_floor_gen: 0,
             sample_buf: Vec::new(),
             sample_cursor: 0,
         }
@@ -263,6 +270,11 @@ impl Db {
 
     pub fn is_empty(&self) -> bool {
         self.dict.is_empty()
+    }
+
+    /// Sizes the key table for `keys` keys (an RDB's RESIZEDB hint; see `Dict::reserve`).
+    pub fn reserve(&mut self, keys: usize) {
+        self.dict.reserve(keys);
     }
 
     /// Hash table buckets allocated (both tables while rehashing), for INFO and tests.
@@ -659,8 +671,11 @@ impl Db {
         if let Some(empty) = self.cow_retire(seed) {
             return empty;
         }
+        // The table left is empty, so every mark in it is the new mark (see `cow`).
+        let mark = self.dict.new_mark();
+        let floor = std::mem::replace(&mut self.snapshot_floor_gen, mark);
         Db {
-            dict: std::mem::replace(&mut self.dict, keyspace_dict()),
+            dict: std::mem::replace(&mut self.dict, keyspace_dict(mark)),
             heap: std::mem::take(&mut self.heap),
             access: self.access,
             rng_state: seed,
@@ -671,6 +686,7 @@ impl Db {
             keep_expired: false,
             keys_created: 0,
             cow: None,
+            snapshot_floor_gen: floor,
             sample_buf: Vec::new(),
             sample_cursor: 0,
         }
@@ -682,7 +698,17 @@ impl Db {
         self.dict.check_invariants();
         let mut entries = std::collections::HashSet::with_capacity(self.dict.len());
         let mut with_ttl = 0usize;
+        // Every snapshot mark lies in the cyclic range floor..=new_mark (see `cow`).
+        let gens = 1u8 << dict::MARK_BITS;
+        let floor = self.snapshot_floor_gen;
+        let span = self.dict.new_mark().wrapping_sub(floor) % gens;
         self.dict.for_each_entry(|e| {
+            let m = e.mark();
+            assert!(
+                m.wrapping_sub(floor) % gens <= span,
+                "Db: snapshot mark {m} outside {floor}..={}",
+                self.dict.new_mark()
+            );
             entries.insert(e);
             if e.heap_index() != NO_HEAP_INDEX {
                 with_ttl += 1;

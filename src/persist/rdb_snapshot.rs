@@ -80,6 +80,8 @@ impl RdbState {
             .unwrap_or(KEYS_PER_SLICE);
         let mut keys_total = 0;
         debug_assert!(!aof_rewriting);
+        let sizes = env.dbs.iter().map(|db| (db.len(), db.expires_len()));
+        let writer = RdbWriter::new(&opts).with_db_sizes(sizes.collect());
         for (i, db) in env.dbs.iter_mut().enumerate() {
             keys_total += db.len() as u64;
             db.snapshot_begin(i, env.now_ms);
@@ -87,7 +89,7 @@ impl RdbState {
         self.last_try_s = env.now_ms / 1000;
         self.bgsave_scheduled = false;
         self.bgsave = Some(BgSave {
-            writer: Some(RdbWriter::new(&opts)),
+            writer: Some(writer),
             file: Some(file),
             tmp,
             path: rdb_path(env.config),

@@ -802,7 +802,6 @@ fn start_snapshot(srv: &mut Server) {
     if !functions_only {
         for (i, db) in srv.dbs.iter_mut().enumerate() {
             db.snapshot_begin(i, now_ms);
-            db.snapshot_reserve();
         }
     }
     log::info!(
@@ -810,8 +809,13 @@ fn start_snapshot(srv: &mut Server) {
         if disk { "disk" } else { "replicas sockets" },
         targets.len()
     );
+    let sizes = srv
+        .dbs
+        .iter()
+        .map(|db| (db.len(), db.expires_len()))
+        .collect();
     srv.repl.primary.snapshot = Some(Snapshot {
-        writer: Some(RdbWriter::new(&opts)),
+        writer: Some(RdbWriter::new(&opts).with_db_sizes(sizes)),
         targets,
         mark,
         current_db: None,
@@ -900,10 +904,7 @@ fn snapshot_step(srv: &mut Server) -> bool {
         return more;
     }
     for db in srv.dbs.iter_mut() {
-        let keys = db.snapshot_end_keys();
-        if !keys.is_empty() {
-            srv.lazyfree.free(keys);
-        }
+        db.snapshot_end();
     }
     let tail = snap
         .writer
