@@ -395,20 +395,15 @@ fn timeout_aborts_force_proceeds_and_abort_goes_back() {
     assert_eq!(digest(&p), digest(&r));
 }
 
-#[test]
-fn ringkv_primary_hands_over_to_redis() {
-    let (p, r) = (ringkv(), redis());
-    follow(&r, &p);
+/// `p` hands over to its replica `r` with `FAILOVER TO r` (plus `options`): `r` ends as the
+/// primary after one partial resync of `p` (no full one), `p` follows it, and `write`, run
+/// on `r` and answered 1, reaches `p` so that both hold the same data.
+fn hand_over(p: &Server, r: &Server, options: &[&str], write: &[&str]) {
     let mut pc = p.raw();
-    for i in 0..100 {
-        pc.cmd_str(&["SADD", "s", &i.to_string()]);
-        pc.cmd_str(&["SET", &format!("k{i}"), "v", "EX", "1000"]);
-    }
     let rport = r.port.to_string();
-    assert_eq!(
-        pc.cmd_str(&["FAILOVER", "TO", "127.0.0.1", &rport, "TIMEOUT", "5000"]),
-        Reply::ok()
-    );
+    let mut failover = vec!["FAILOVER", "TO", "127.0.0.1", rport.as_str()];
+    failover.extend_from_slice(options);
+    assert_eq!(pc.cmd_str(&failover), Reply::ok());
     wait_until("the failover to end", || {
         state(&mut pc) == "no-failover" && role(&mut pc).0 == "slave"
     });
@@ -421,9 +416,21 @@ fn ringkv_primary_hands_over_to_redis() {
         0,
         "no full sync of the old primary"
     );
-    assert_eq!(rc.cmd_str(&["SADD", "s", "new"]), Reply::Int(1));
-    wait_synced(&r, &p);
+    assert_eq!(rc.cmd_str(write), Reply::Int(1));
+    wait_synced(r, p);
     assert_same(&dump(p.port), &dump(r.port), "after the failover");
+}
+
+#[test]
+fn ringkv_primary_hands_over_to_redis() {
+    let (p, r) = (ringkv(), redis());
+    follow(&r, &p);
+    let mut pc = p.raw();
+    for i in 0..100 {
+        pc.cmd_str(&["SADD", "s", &i.to_string()]);
+        pc.cmd_str(&["SET", &format!("k{i}"), "v", "EX", "1000"]);
+    }
+    hand_over(&p, &r, &["TIMEOUT", "5000"], &["SADD", "s", "new"]);
 }
 
 #[test]
@@ -435,26 +442,7 @@ fn redis_primary_hands_over_to_ringkv() {
         pc.cmd_str(&["ZADD", "z", &i.to_string(), &format!("m{i}")]);
         pc.cmd_str(&["HSET", "h", &format!("f{i}"), "v"]);
     }
-    let rport = r.port.to_string();
-    assert_eq!(
-        pc.cmd_str(&["FAILOVER", "TO", "127.0.0.1", &rport]),
-        Reply::ok()
-    );
-    wait_until("the failover to end", || {
-        state(&mut pc) == "no-failover" && role(&mut pc).0 == "slave"
-    });
-    let mut rc = r.raw();
-    assert_eq!(role(&mut rc).0, "master");
-    assert_eq!(role(&mut pc), ("slave".to_string(), r.port));
-    assert_eq!(stat(&mut rc, "sync_partial_ok"), 1);
-    assert_eq!(
-        stat(&mut rc, "sync_full"),
-        0,
-        "no full sync of the old primary"
-    );
-    assert_eq!(rc.cmd_str(&["HSET", "h", "new", "x"]), Reply::Int(1));
-    wait_synced(&r, &p);
-    assert_same(&dump(p.port), &dump(r.port), "after the failover");
+    hand_over(&p, &r, &[], &["HSET", "h", "new", "x"]);
     assert_eq!(digest(&p), digest(&r));
 }
 

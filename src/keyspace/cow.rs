@@ -485,6 +485,15 @@ mod tests {
 
     /// A key no snapshot touches while many end early in a row (the generation wraps several
     /// times) is still emitted by the next complete one, exactly once.
+    /// Runs one snapshot of `db` to its end: the keys it emitted, each checked to come once.
+    fn full_snapshot_keys(db: &mut Db) -> usize {
+        let mut seen = std::collections::HashSet::new();
+        db.snapshot_begin(0, T0_MS);
+        while !db.snapshot_step(100, |_, k, _, _| assert!(seen.insert(k.to_vec()))) {}
+        db.snapshot_end();
+        seen.len()
+    }
+
     #[test]
     fn stale_marks_never_hide_a_key() {
         let mut db = Db::new();
@@ -497,11 +506,7 @@ mod tests {
             let mut n = 0;
             db.snapshot_step(round * 7 % 200, |_, _, _, _| n += 1);
             db.snapshot_end();
-            let mut seen = std::collections::HashSet::new();
-            db.snapshot_begin(0, T0_MS);
-            while !db.snapshot_step(100, |_, k, _, _| assert!(seen.insert(k.to_vec()))) {}
-            db.snapshot_end();
-            assert_eq!(seen.len(), 1000, "round {round}");
+            assert_eq!(full_snapshot_keys(&mut db), 1000, "round {round}");
         }
         // Runs of 0..20 snapshots that end early (from 7 on, the generation comes back to
         // the marks the last complete one left, which the clearing pass must wipe).
@@ -511,11 +516,11 @@ mod tests {
                 db.snapshot_step(10, |_, _, _, _| {});
             }
             db.snapshot_end();
-            let mut seen = std::collections::HashSet::new();
-            db.snapshot_begin(0, T0_MS);
-            while !db.snapshot_step(100, |_, k, _, _| assert!(seen.insert(k.to_vec()))) {}
-            db.snapshot_end();
-            assert_eq!(seen.len(), 1000, "after {aborted} snapshots ended early");
+            assert_eq!(
+                full_snapshot_keys(&mut db),
+                1000,
+                "after {aborted} snapshots ended early"
+            );
         }
     }
 
