@@ -31,22 +31,11 @@ fn redis() -> Server {
 }
 
 fn info_field(c: &mut Raw, field: &str) -> String {
-    let t = text(&c.cmd_str(&["INFO", "replication"]));
-    t.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("INFO replication has no {field}: {t}"))
-        .trim()
-        .to_string()
+    c.info_field("replication", field)
 }
 
 fn stat(c: &mut Raw, field: &str) -> i64 {
-    let t = text(&c.cmd_str(&["INFO", "stats"]));
-    t.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("INFO stats has no {field}"))
-        .trim()
-        .parse()
-        .unwrap()
+    c.info_int("stats", field)
 }
 
 #[track_caller]

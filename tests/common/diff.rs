@@ -62,16 +62,22 @@ impl Raw {
         cmds.iter().map(|_| self.read_reply()).collect()
     }
 
-    /// The integer `field` of `INFO <section>`; panics when it is missing or not an integer.
-    pub fn info_int(&mut self, section: &str, field: &str) -> i64 {
+    /// The `field` of `INFO <section>`; panics when it is missing.
+    pub fn info_field(&mut self, section: &str, field: &str) -> String {
         let Reply::Bulk(Some(text)) = self.cmd_str(&["INFO", section]) else {
             panic!("INFO {section} is not a bulk string");
         };
         let text = String::from_utf8(text).expect("utf-8 INFO");
         text.lines()
             .find_map(|l| l.strip_prefix(&format!("{field}:")))
-            .unwrap_or_else(|| panic!("INFO {section} has no {field}"))
+            .unwrap_or_else(|| panic!("INFO {section} has no {field}: {text}"))
             .trim()
+            .to_string()
+    }
+
+    /// The integer `field` of `INFO <section>`; panics when it is missing or not an integer.
+    pub fn info_int(&mut self, section: &str, field: &str) -> i64 {
+        self.info_field(section, field)
             .parse()
             .unwrap_or_else(|_| panic!("INFO {section}: {field} is not an integer"))
     }
