@@ -38,6 +38,24 @@ fn stat(c: &mut Raw, field: &str) -> i64 {
     c.info_int("stats", field)
 }
 
+/// `FAILOVER TO 127.0.0.1 <port> TIMEOUT <ms> FORCE` on a primary whose target does not
+/// answer: accepted, and past the timeout the primary follows the target anyway.
+fn force_failover(pc: &mut Raw, port: &str, timeout_ms: &str) {
+    let cmd = [
+        "FAILOVER",
+        "TO",
+        "127.0.0.1",
+        port,
+        "TIMEOUT",
+        timeout_ms,
+        "FORCE",
+    ];
+    assert_eq!(pc.cmd_str(&cmd), Reply::ok());
+    wait_until("failover-in-progress", || {
+        state(pc) == "failover-in-progress"
+    });
+}
+
 #[track_caller]
 fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + WAIT;
@@ -329,21 +347,7 @@ fn timeout_aborts_force_proceeds_and_abort_goes_back() {
     assert_eq!(state(&mut pc), "no-failover");
     assert_eq!(role(&mut pc).0, "master");
     // FORCE: the time is up, the primary follows the (stopped) target anyway.
-    assert_eq!(
-        pc.cmd_str(&[
-            "FAILOVER",
-            "TO",
-            "127.0.0.1",
-            &rport,
-            "TIMEOUT",
-            "200",
-            "FORCE"
-        ]),
-        Reply::ok()
-    );
-    wait_until("failover-in-progress", || {
-        state(&mut pc) == "failover-in-progress"
-    });
+    force_failover(&mut pc, &rport, "200");
     assert_eq!(role(&mut pc), ("slave".to_string(), r.port));
     assert_eq!(pc.cmd_str(&["GET", "b"]), Reply::bulk(b"2"));
     // ABORT: a primary again, with a new history whose past is the old one.
@@ -360,21 +364,7 @@ fn timeout_aborts_force_proceeds_and_abort_goes_back() {
     assert_eq!(digest(&p), digest(&r));
     // FORCE carried to the end: the target takes over.
     signal(&r, "-STOP");
-    assert_eq!(
-        pc.cmd_str(&[
-            "FAILOVER",
-            "TO",
-            "127.0.0.1",
-            &rport,
-            "TIMEOUT",
-            "100",
-            "FORCE"
-        ]),
-        Reply::ok()
-    );
-    wait_until("failover-in-progress", || {
-        state(&mut pc) == "failover-in-progress"
-    });
+    force_failover(&mut pc, &rport, "100");
     signal(&r, "-CONT");
     wait_until("the failover to end", || state(&mut pc) == "no-failover");
     let mut rc = r.raw();
