@@ -859,17 +859,6 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    // The setting's name before Redis 7.0, still accepted and listed.
-    Param {
-        name: "lua-time-limit",
-        mutable: true,
-        values: 1,
-        get: |c| c.busy_reply_threshold_ms.to_string(),
-        set: |c, v| {
-            c.busy_reply_threshold_ms = int_in(one(v), 0, i64::MAX)? as u64;
-            Ok(())
-        },
-    },
     Param {
         name: "tcp-backlog",
         mutable: false,
@@ -1001,16 +990,6 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
-        name: "list-max-ziplist-size",
-        mutable: true,
-        values: 1,
-        get: |c| c.list_max_listpack_size.to_string(),
-        set: |c, v| {
-            c.list_max_listpack_size = int_in(one(v), i32::MIN as i64, i32::MAX as i64)? as i32;
-            Ok(())
-        },
-    },
-    Param {
         name: "list-compress-depth",
         mutable: true,
         values: 1,
@@ -1051,27 +1030,7 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
-        name: "hash-max-ziplist-entries",
-        mutable: true,
-        values: 1,
-        get: |c| c.hash_max_listpack_entries.to_string(),
-        set: |c, v| {
-            c.hash_max_listpack_entries = int_in(one(v), 0, i64::MAX)? as usize;
-            Ok(())
-        },
-    },
-    Param {
         name: "hash-max-listpack-value",
-        mutable: true,
-        values: 1,
-        get: |c| c.hash_max_listpack_value.to_string(),
-        set: |c, v| {
-            c.hash_max_listpack_value = int_in(one(v), 0, i64::MAX)? as usize;
-            Ok(())
-        },
-    },
-    Param {
-        name: "hash-max-ziplist-value",
         mutable: true,
         values: 1,
         get: |c| c.hash_max_listpack_value.to_string(),
@@ -1101,27 +1060,7 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
-        name: "zset-max-ziplist-entries",
-        mutable: true,
-        values: 1,
-        get: |c| c.zset_max_listpack_entries.to_string(),
-        set: |c, v| {
-            c.zset_max_listpack_entries = int_in(one(v), 0, i64::MAX)? as usize;
-            Ok(())
-        },
-    },
-    Param {
         name: "zset-max-listpack-value",
-        mutable: true,
-        values: 1,
-        get: |c| c.zset_max_listpack_value.to_string(),
-        set: |c, v| {
-            c.zset_max_listpack_value = int_in(one(v), 0, i64::MAX)? as usize;
-            Ok(())
-        },
-    },
-    Param {
-        name: "zset-max-ziplist-value",
         mutable: true,
         values: 1,
         get: |c| c.zset_max_listpack_value.to_string(),
@@ -1506,16 +1445,6 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
-        name: "repl-ping-slave-period",
-        mutable: true,
-        values: 1,
-        get: |c| c.repl.ping_replica_period_s.to_string(),
-        set: |c, v| {
-            c.repl.ping_replica_period_s = int_in(one(v), 1, i32::MAX as i64)? as u64;
-            Ok(())
-        },
-    },
-    Param {
         name: "repl-timeout",
         mutable: true,
         values: 1,
@@ -1536,27 +1465,7 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
-        name: "min-slaves-to-write",
-        mutable: true,
-        values: 1,
-        get: |c| c.repl.min_replicas_to_write.to_string(),
-        set: |c, v| {
-            c.repl.min_replicas_to_write = int_in(one(v), 0, i32::MAX as i64)? as u64;
-            Ok(())
-        },
-    },
-    Param {
         name: "min-replicas-max-lag",
-        mutable: true,
-        values: 1,
-        get: |c| c.repl.min_replicas_max_lag_s.to_string(),
-        set: |c, v| {
-            c.repl.min_replicas_max_lag_s = int_in(one(v), 0, i32::MAX as i64)? as u64;
-            Ok(())
-        },
-    },
-    Param {
-        name: "min-slaves-max-lag",
         mutable: true,
         values: 1,
         get: |c| c.repl.min_replicas_max_lag_s.to_string(),
@@ -1568,13 +1477,6 @@ pub static PARAMS: &[Param] = &[
     // ---- replica side of replication (`repl::replica`) ----
     Param {
         name: "replicaof",
-        mutable: false,
-        values: 2,
-        get: get_replicaof,
-        set: set_replicaof,
-    },
-    Param {
-        name: "slaveof",
         mutable: false,
         values: 2,
         get: get_replicaof,
@@ -1625,16 +1527,6 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
-        name: "slave-serve-stale-data",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.replica.serve_stale_data),
-        set: |c, v| {
-            c.replica.serve_stale_data = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
         name: "replica-read-only",
         mutable: true,
         values: 1,
@@ -1645,27 +1537,7 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
-        name: "slave-read-only",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.replica.read_only),
-        set: |c, v| {
-            c.replica.read_only = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
         name: "replica-priority",
-        mutable: true,
-        values: 1,
-        get: |c| c.replica.priority.to_string(),
-        set: |c, v| {
-            c.replica.priority = int_in(one(v), 0, i32::MAX as i64)? as u32;
-            Ok(())
-        },
-    },
-    Param {
-        name: "slave-priority",
         mutable: true,
         values: 1,
         get: |c| c.replica.priority.to_string(),
@@ -1686,28 +1558,7 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
-        name: "slave-announce-ip",
-        mutable: true,
-        values: 1,
-        get: |c| c.replica.announce_ip.clone().unwrap_or_default(),
-        set: |c, v| {
-            let ip = text(one(v))?;
-            c.replica.announce_ip = (!ip.is_empty()).then_some(ip);
-            Ok(())
-        },
-    },
-    Param {
         name: "replica-announce-port",
-        mutable: true,
-        values: 1,
-        get: |c| c.replica.announce_port.to_string(),
-        set: |c, v| {
-            c.replica.announce_port = int_in(one(v), 0, 65535)? as u16;
-            Ok(())
-        },
-    },
-    Param {
-        name: "slave-announce-port",
         mutable: true,
         values: 1,
         get: |c| c.replica.announce_port.to_string(),
@@ -1728,16 +1579,6 @@ pub static PARAMS: &[Param] = &[
     },
     Param {
         name: "replica-lazy-flush",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.replica.lazy_flush),
-        set: |c, v| {
-            c.replica.lazy_flush = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "slave-lazy-flush",
         mutable: true,
         values: 1,
         get: |c| yn(c.replica.lazy_flush),
@@ -1835,10 +1676,46 @@ fn no_yes_local(v: &[u8]) -> Result<&'static str, String> {
     }
 }
 
+/// Old names Redis still reads and lists (CONFIG GET), each with the parameter it names: the
+/// setting is the one row of `PARAMS`, and CONFIG REWRITE writes it under that name.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("lua-time-limit", "busy-reply-threshold"),
+    ("list-max-ziplist-size", "list-max-listpack-size"),
+    ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
+    ("hash-max-ziplist-value", "hash-max-listpack-value"),
+    ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
+    ("zset-max-ziplist-value", "zset-max-listpack-value"),
+    ("slaveof", "replicaof"),
+    ("slave-serve-stale-data", "replica-serve-stale-data"),
+    ("slave-read-only", "replica-read-only"),
+    ("slave-priority", "replica-priority"),
+    ("slave-announce-ip", "replica-announce-ip"),
+    ("slave-announce-port", "replica-announce-port"),
+    ("slave-lazy-flush", "replica-lazy-flush"),
+    ("repl-ping-slave-period", "repl-ping-replica-period"),
+    ("min-slaves-to-write", "min-replicas-to-write"),
+    ("min-slaves-max-lag", "min-replicas-max-lag"),
+];
+
+/// The parameter `name` (any case) names, directly or as an old name.
 pub fn find_param(name: &[u8]) -> Option<&'static Param> {
-    PARAMS
-        .iter()
-        .find(|p| p.name.as_bytes().eq_ignore_ascii_case(name))
+    find_named(name).map(|(_, p)| p)
+}
+
+/// The name `name` matched (a row's, or an old one from `ALIASES`) and its parameter.
+pub fn find_named(name: &[u8]) -> Option<(&'static str, &'static Param)> {
+    all_names().find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// Every name a parameter answers to, with its parameter: the rows of `PARAMS`, then the old
+/// names.
+pub fn all_names() -> impl Iterator<Item = (&'static str, &'static Param)> {
+    let row = |name: &str| PARAMS.iter().find(|p| p.name == name);
+    PARAMS.iter().map(|p| (p.name, p)).chain(
+        ALIASES
+            .iter()
+            .filter_map(move |&(old, new)| Some((old, row(new)?))),
+    )
 }
 
 /// Splits a config-file line into arguments the way Redis does (`sdssplitargs`): blanks

@@ -353,6 +353,8 @@ fn config_get_and_set_with_several_arguments_match_redis() {
             &["CONFIG", "GET", "maxmemory*", "slowlog-*"],
             &["CONFIG", "GET", "nosuch", "HZ"],
             &["CONFIG", "GET", "lua-time-limit", "busy-reply-threshold"],
+            // Old names are listed beside the current ones.
+            &["CONFIG", "GET", "*read-only*", "*ziplist*", "SLAVEOF"],
         ] {
             assert_eq!(
                 pairs(a.cmd_str(args)),
@@ -378,6 +380,9 @@ fn config_get_and_set_with_several_arguments_match_redis() {
                 "200",
             ],
             &["CONFIG", "SET", "maxmemory", "0"],
+            // An old name is named as the client wrote it.
+            &["CONFIG", "SET", "slave-read-only", "maybe"],
+            &["CONFIG", "SET", "min-slaves-max-lag", "7", "replica-read-only", "no"],
             &["CONFIG", "SET", "DATABASES", "1"],
             &["CONFIG", "SET", "hz", "23", "dir", "/tmp"],
             &["CONFIG", "SET", "DBFILENAME", "x.rdb"],

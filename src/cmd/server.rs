@@ -848,12 +848,12 @@ pub fn cmd_config_get(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             }
             continue;
         }
-        for p in crate::config::PARAMS {
-            if seen(&found, p.name.as_bytes()) {
+        for (name, p) in crate::config::all_names() {
+            if seen(&found, name.as_bytes()) {
                 continue;
             }
-            if crate::util::glob::glob_match(pat, p.name.as_bytes(), true) {
-                found.push((p.name.as_bytes().to_vec(), (p.get)(&ctx.srv.config)));
+            if crate::util::glob::glob_match(pat, name.as_bytes(), true) {
+                found.push((name.as_bytes().to_vec(), (p.get)(&ctx.srv.config)));
             }
         }
     }
@@ -875,21 +875,21 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let mut i = 2;
     while i < argv.len() {
         let name = argv.get(i);
-        let Some(p) = crate::config::find_param(name) else {
+        // An old name and the current one count as two names, as in Redis.
+        let Some((matched, p)) = crate::config::find_named(name) else {
             let n = String::from_utf8_lossy(name).into_owned();
             ctx.err(&format!(
                 "ERR Unknown option or number of arguments for CONFIG SET - '{n}'"
             ));
             return;
         };
-        if seen.contains(&p.name) {
+        if seen.contains(&matched) {
             ctx.err(&format!(
-                "ERR CONFIG SET failed (possibly related to argument '{}') - duplicate parameter",
-                p.name
+                "ERR CONFIG SET failed (possibly related to argument '{matched}') - duplicate parameter"
             ));
             return;
         }
-        seen.push(p.name);
+        seen.push(matched);
         // These two name the setting as the client wrote it, as Redis does.
         let given = String::from_utf8_lossy(name).into_owned();
         if !p.mutable {
@@ -916,8 +916,7 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         };
         if let Err(e) = (p.set)(&mut next, &vals) {
             ctx.err(&format!(
-                "ERR CONFIG SET failed (possibly related to argument '{}') - {e}",
-                p.name
+                "ERR CONFIG SET failed (possibly related to argument '{matched}') - {e}"
             ));
             return;
         }

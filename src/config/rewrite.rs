@@ -17,7 +17,7 @@
 //! The new content goes to a temporary file next to the old one, is fsynced, renamed over it
 //! and the directory fsynced, so a crash leaves the old file or the new one, never a mix.
 
-use super::{Config, ObufLimit, PARAMS};
+use super::{Config, ObufLimit, ALIASES, PARAMS};
 use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
@@ -49,26 +49,6 @@ const MEMORY_PARAMS: &[&str] = &[
     "zset-max-listpack-value",
     "hll-sparse-max-bytes",
     "maxmemory-clients",
-];
-
-/// Old names Redis still reads, and the name they are written back under.
-const ALIASES: &[(&str, &str)] = &[
-    ("lua-time-limit", "busy-reply-threshold"),
-    ("list-max-ziplist-size", "list-max-listpack-size"),
-    ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
-    ("hash-max-ziplist-value", "hash-max-listpack-value"),
-    ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
-    ("zset-max-ziplist-value", "zset-max-listpack-value"),
-    ("slaveof", "replicaof"),
-    ("slave-serve-stale-data", "replica-serve-stale-data"),
-    ("slave-read-only", "replica-read-only"),
-    ("slave-priority", "replica-priority"),
-    ("slave-announce-ip", "replica-announce-ip"),
-    ("slave-announce-port", "replica-announce-port"),
-    ("slave-lazy-flush", "replica-lazy-flush"),
-    ("repl-ping-slave-period", "repl-ping-replica-period"),
-    ("min-slaves-to-write", "min-replicas-to-write"),
-    ("min-slaves-max-lag", "min-replicas-max-lag"),
 ];
 
 /// Directives Redis keeps in a rewritten file even though they are not configs of its table.
@@ -246,9 +226,6 @@ pub fn rewrite_content(
     let defaults = Config::default();
     for p in PARAMS {
         let name = p.name;
-        if ALIASES.iter().any(|(a, _)| *a == name) {
-            continue;
-        }
         match name {
             "save" => {
                 // Always written (an empty schedule as `save ""`), so that a restart does
