@@ -540,25 +540,19 @@ impl Selector {
 
     /// Keys, channels and commands, as ACL LIST shows a selector.
     fn describe(&self, t: &Table) -> String {
+        // GETUSER's texts, each followed by a space when there is one.
         let mut out = String::new();
-        if self.all_keys {
-            out.push_str("~* ");
-        } else {
-            for p in &self.patterns {
-                p.describe(&mut out);
+        let mut push_part = |part: &str| {
+            if !part.is_empty() {
+                out.push_str(part);
                 out.push(' ');
             }
+        };
+        push_part(&self.keys_text());
+        if !self.all_channels {
+            push_part("resetchannels");
         }
-        if self.all_channels {
-            out.push_str("&* ");
-        } else {
-            out.push_str("resetchannels ");
-            for c in &self.channels {
-                out.push('&');
-                out.push_str(&String::from_utf8_lossy(c));
-                out.push(' ');
-            }
-        }
+        push_part(&self.channels_text());
         out.push_str(&self.describe_commands(t));
         out
     }

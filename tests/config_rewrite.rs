@@ -382,7 +382,14 @@ fn config_get_and_set_with_several_arguments_match_redis() {
             &["CONFIG", "SET", "maxmemory", "0"],
             // An old name is named as the client wrote it.
             &["CONFIG", "SET", "slave-read-only", "maybe"],
-            &["CONFIG", "SET", "min-slaves-max-lag", "7", "replica-read-only", "no"],
+            &[
+                "CONFIG",
+                "SET",
+                "min-slaves-max-lag",
+                "7",
+                "replica-read-only",
+                "no",
+            ],
             &["CONFIG", "SET", "DATABASES", "1"],
             &["CONFIG", "SET", "hz", "23", "dir", "/tmp"],
             &["CONFIG", "SET", "DBFILENAME", "x.rdb"],
