@@ -160,11 +160,7 @@ impl EventLoop {
     /// there is none, replaced (the old one removed) when an earlier deadline appears. A
     /// timer that fires with nothing due, or a removed one, is simply forgotten.
     fn sync_block_timer(&mut self) {
-        let wait_deadline = if self.srv.repl.primary.has_waiters() {
-            crate::repl::primary::next_wait_deadline(&self.srv)
-        } else {
-            None
-        };
+        let wait_deadline = crate::repl::primary::next_wait_deadline(&self.srv);
         let Some(next) = [self.srv.blocking.next_deadline(), wait_deadline]
             .into_iter()
             .flatten()

@@ -177,10 +177,6 @@ impl Primary {
         !self.replicas.is_empty() || !self.waiters.is_empty()
     }
 
-    pub fn has_waiters(&self) -> bool {
-        !self.waiters.is_empty()
-    }
-
     pub fn replica_count(&self) -> usize {
         self.replicas.len()
     }
@@ -507,13 +503,20 @@ pub fn block_wait(srv: &mut Server, slot: usize, offset: u64, replicas: u64, dea
     srv.repl.primary.get_ack = true;
 }
 
+/// The connection of a WAITing client, if it is still the one that waits.
+fn waiter_conn<'a>(srv: &'a Server, w: &Waiter) -> Option<&'a crate::net::conn::Conn> {
+    srv.conns
+        .get(w.slot)
+        .filter(|c| c.generation == w.generation && !c.closed && c.repl_waiting)
+}
+
 /// The WAITing clients still connected.
 fn live_waiters(srv: &Server) -> impl Iterator<Item = &Waiter> {
-    srv.repl.primary.waiters.iter().filter(|w| {
-        srv.conns
-            .get(w.slot)
-            .is_some_and(|c| c.generation == w.generation && !c.closed && c.repl_waiting)
-    })
+    srv.repl
+        .primary
+        .waiters
+        .iter()
+        .filter(|w| waiter_conn(srv, w).is_some())
 }
 
 /// Clients blocked in WAIT, and those of them with a timeout: Redis counts them in INFO's
@@ -537,11 +540,13 @@ pub fn next_wait_deadline(srv: &Server) -> Option<u64> {
 /// acknowledged so far) or with the UNBLOCKED error, and counted as a failed call with its
 /// latency, as Redis 7.0 does. False if no WAITing client has that id.
 pub fn unblock_waiter(srv: &mut Server, id: u64, error: bool) -> bool {
-    let Some(i) = srv.repl.primary.waiters.iter().position(|w| {
-        srv.conns.get(w.slot).is_some_and(|c| {
-            c.id == id && c.generation == w.generation && !c.closed && c.repl_waiting
-        })
-    }) else {
+    let Some(i) = srv
+        .repl
+        .primary
+        .waiters
+        .iter()
+        .position(|w| waiter_conn(srv, w).is_some_and(|c| c.id == id))
+    else {
         return false;
     };
     let w = srv.repl.primary.waiters.swap_remove(i);
@@ -571,11 +576,7 @@ fn serve_waiters(srv: &mut Server) {
     let mut waiters = std::mem::take(&mut srv.repl.primary.waiters);
     let mut answered = 0;
     waiters.retain(|w| {
-        let alive = srv
-            .conns
-            .get(w.slot)
-            .is_some_and(|c| c.generation == w.generation && !c.closed && c.repl_waiting);
-        if !alive {
+        if waiter_conn(srv, w).is_none() {
             return false;
         }
         if answered >= WAITERS_PER_TURN_MAX {
@@ -603,12 +604,10 @@ fn serve_waiters(srv: &mut Server) {
 pub fn fail_waiters(srv: &mut Server, msg: &str) {
     let waiters = std::mem::take(&mut srv.repl.primary.waiters);
     for w in waiters {
-        let Some(c) = srv.conns.get_mut(w.slot) else {
-            continue;
-        };
-        if c.generation != w.generation || c.closed || !c.repl_waiting {
+        if waiter_conn(srv, &w).is_none() {
             continue;
         }
+        let c = &mut srv.conns[w.slot];
         c.repl_waiting = false;
         crate::resp::reply::Reply::new(&mut c.out, c.resp3).error(msg);
         srv.stats.count_error(b"-UNBLOCKED ");
