@@ -665,7 +665,8 @@ fn propagate_xclaim(
 ) {
     let mut b1 = itoa::Buffer::new();
     let mut b2 = itoa::Buffer::new();
-    let last = group_last.to_text();
+    let mut last = [0; 41];
+    let last = group_last.text_in(&mut last);
     ctx.propagate(&[
         b"XCLAIM",
         key,
@@ -680,20 +681,21 @@ fn propagate_xclaim(
         b"FORCE",
         b"JUSTID",
         b"LASTID",
-        &last,
+        last,
     ]);
 }
 
 /// `XGROUP SETID key group last ENTRIESREAD n` (`streamPropagateGroupID`).
 fn propagate_group_id(ctx: &mut Ctx<'_>, key: &[u8], group_name: &[u8], g: &GroupPos) {
-    let last = g.last_id.to_text();
+    let mut last = [0; 41];
+    let last = g.last_id.text_in(&mut last);
     let mut b = itoa::Buffer::new();
     ctx.propagate(&[
         b"XGROUP",
         b"SETID",
         key,
         group_name,
-        &last,
+        last,
         b"ENTRIESREAD",
         b.format(g.entries_read).as_bytes(),
     ]);
