@@ -186,6 +186,10 @@ pub fn cmd_brpop(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 fn bmove_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, from: End, to: End, deadline_ms: u64) {
     let (now_ms, shape) = (ctx.now_ms, shape(ctx));
     let (src, dst) = (argv.get(1), argv.get(2));
+    // Redis looks a list source up here and again in the move it runs: two touches.
+    if ctx.db().peek(src, now_ms).map(|v| v.value_type()) == Some(ValueType::List) {
+        ctx.db().get(src, now_ms);
+    }
     let mark = ctx.new_mark();
     match op_move(ctx.db(), src, dst, from, to, shape, now_ms) {
         Ok(Some(v)) => {
@@ -302,6 +306,13 @@ fn bzpop_keys(
 ) {
     let now_ms = ctx.now_ms;
     for key in keys {
+        // Redis looks each key up here and, for a non-empty zset, again in the pop it runs:
+        // a key served at once is touched twice, as there.
+        match ctx.db().get(key, now_ms).map(|v| v.value_type()) {
+            None => continue,
+            Some(ValueType::ZSet) => {}
+            Some(_) => return ctx.err(crate::cmd::error::OpError::WrongType.message()),
+        }
         match zsets::op_pop(ctx.db(), key, min, count.unwrap_or(1), now_ms) {
             Err(e) => return ctx.err(e.message()),
             Ok(Some(items)) if !items.is_empty() => {

@@ -28,7 +28,7 @@
 
 use super::args::{arg_i64, c_str, opt_is};
 use super::error::{ERR_NOT_FLOAT, ERR_NOT_INT};
-use super::zsets::{lookup, parse_score, zadd_reply, ZADD_NX, ZADD_XX};
+use super::zsets::{lookup, lookup_again, parse_score, zadd_reply, ZADD_NX, ZADD_XX};
 use super::Ctx;
 use crate::keyspace::value::Value;
 use crate::notify::class;
@@ -449,7 +449,8 @@ enum Sort {
 /// The position of `member` in the zset at `key` (which exists), or None.
 fn member_position(ctx: &mut Ctx<'_>, key: &[u8], member: &[u8]) -> Option<[f64; 2]> {
     let now_ms = ctx.now_ms;
-    let score = lookup(ctx.db(), key, now_ms).ok()??.score(member)?;
+    // The search looked the key up (and touched it) already.
+    let score = lookup_again(ctx.db(), key, now_ms).ok()??.score(member)?;
     Some(geohash::decode_score(score))
 }
 
@@ -639,7 +640,7 @@ fn search_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, variant: Variant) {
         kind,
     };
     let limit = if any { count as usize } else { 0 };
-    let mut points = match lookup(ctx.db(), src, now_ms) {
+    let mut points = match lookup_again(ctx.db(), src, now_ms) {
         Ok(Some(z)) => op_search(z, &shape, limit),
         _ => Vec::new(),
     };

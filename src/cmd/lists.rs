@@ -61,6 +61,19 @@ fn list_mut<'d>(db: &'d mut Db, key: &[u8], now_ms: u64) -> Result<Option<&'d mu
     }
 }
 
+/// `list_mut` without the touch, for a key the command has already looked up once.
+fn list_again<'d>(
+    db: &'d mut Db,
+    key: &[u8],
+    now_ms: u64,
+) -> Result<Option<&'d mut List>, OpError> {
+    match db.peek_mut(key, now_ms) {
+        None => Ok(None),
+        Some(Value::List(l)) => Ok(Some(l)),
+        Some(_) => Err(OpError::WrongType),
+    }
+}
+
 /// Deletes `key` if its list is now empty (the invariant in the module doc).
 fn delete_if_empty(db: &mut Db, key: &[u8], now_ms: u64) {
     if matches!(db.peek(key, now_ms), Some(Value::List(l)) if l.is_empty()) {
@@ -181,10 +194,17 @@ pub fn op_move(
     if list_mut(db, src, now_ms)?.is_none() {
         return Ok(None);
     }
-    if src != dst {
-        list_mut(db, dst, now_ms)?;
-    }
-    let Some(l) = list_mut(db, src, now_ms)? else {
+    // Redis looks the source up, then the destination when it pushes: one touch each (the
+    // push below touches a different destination), two when they are the same key.
+    let again = if src == dst {
+        list_mut(db, src, now_ms)?
+    } else {
+        if matches!(db.peek(dst, now_ms), Some(v) if !matches!(v, Value::List(_))) {
+            return Err(OpError::WrongType);
+        }
+        list_again(db, src, now_ms)?
+    };
+    let Some(l) = again else {
         return Ok(None);
     };
     let Some(v) = l.pop(from) else {

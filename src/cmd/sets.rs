@@ -140,6 +140,28 @@ fn write_set_mut<'d>(
     }
 }
 
+/// `read_set` without the touch, for a key the command has already looked up once.
+fn read_set_again<'d>(db: &'d mut Db, key: &[u8], now_ms: u64) -> Result<Option<&'d Set>, OpError> {
+    match db.peek(key, now_ms) {
+        None => Ok(None),
+        Some(Value::Set(s)) => Ok(Some(s)),
+        Some(_) => Err(OpError::WrongType),
+    }
+}
+
+/// `write_set_mut` without the touch, for a key the command has already looked up once.
+fn write_set_again<'d>(
+    db: &'d mut Db,
+    key: &[u8],
+    now_ms: u64,
+) -> Result<Option<&'d mut Set>, OpError> {
+    match db.peek_mut(key, now_ms) {
+        None => Ok(None),
+        Some(Value::Set(s)) => Ok(Some(s)),
+        Some(_) => Err(OpError::WrongType),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Keyspace operations
 
@@ -243,14 +265,14 @@ pub fn op_smove(
         return Err(OpError::WrongType);
     }
     if src == dst {
-        let s = write_set_mut(db, src, now_ms)?;
+        let s = write_set_again(db, src, now_ms)?;
         return Ok(if s.is_some_and(|s| s.contains(member)) {
             SmoveOutcome::SameKeyMember
         } else {
             SmoveOutcome::NotMoved
         });
     }
-    let Some(s) = write_set_mut(db, src, now_ms)? else {
+    let Some(s) = write_set_again(db, src, now_ms)? else {
         return Ok(SmoveOutcome::NotMoved);
     };
     if !s.remove(member) {
@@ -259,7 +281,7 @@ pub fn op_smove(
     if s.is_empty() {
         db.remove(src, now_ms);
     }
-    let added = match write_set_mut(db, dst, now_ms)? {
+    let added = match write_set_again(db, dst, now_ms)? {
         Some(d) => d.add(member, intset_entries_max),
         None => {
             let mut d = Set::for_first(member);
@@ -479,7 +501,7 @@ pub fn op_sinter(
     let Some((&first, rest)) = order.split_first() else {
         return Ok(Vec::new());
     };
-    let mut candidates = match read_set(db, keys[first], now_ms)? {
+    let mut candidates = match read_set_again(db, keys[first], now_ms)? {
         Some(s) => s.elems(),
         None => return Ok(Vec::new()),
     };
@@ -490,7 +512,7 @@ pub fn op_sinter(
         if keys[j] == keys[first] {
             continue;
         }
-        let Some(s) = write_set_mut(db, keys[j], now_ms)? else {
+        let Some(s) = write_set_again(db, keys[j], now_ms)? else {
             return Ok(Vec::new());
         };
         candidates.retain(|e| s.contains_member(e.as_member()));
@@ -512,7 +534,7 @@ pub fn op_sunion(
         if size.is_none() {
             continue;
         }
-        if let Some(s) = read_set(db, k, now_ms)? {
+        if let Some(s) = read_set_again(db, k, now_ms)? {
             s.for_each(|m| {
                 out.add_member(m, intset_entries_max);
             });
@@ -546,7 +568,7 @@ pub fn op_sdiff(
         return Ok(out);
     }
     if algo_one_work <= algo_two_work {
-        let mut candidates = match read_set(db, keys[0], now_ms)? {
+        let mut candidates = match read_set_again(db, keys[0], now_ms)? {
             Some(s) => s.elems(),
             None => return Ok(out),
         };
@@ -557,7 +579,7 @@ pub fn op_sdiff(
             if candidates.is_empty() {
                 break;
             }
-            if let Some(s) = write_set_mut(db, keys[j], now_ms)? {
+            if let Some(s) = write_set_again(db, keys[j], now_ms)? {
                 candidates.retain(|e| !s.contains_member(e.as_member()));
             }
         }
@@ -565,7 +587,7 @@ pub fn op_sdiff(
             out.add_member(e.as_member(), intset_entries_max);
         }
     } else {
-        if let Some(s) = read_set(db, keys[0], now_ms)? {
+        if let Some(s) = read_set_again(db, keys[0], now_ms)? {
             s.for_each(|m| {
                 out.add_member(m, intset_entries_max);
             });
@@ -577,7 +599,7 @@ pub fn op_sdiff(
             if sizes[j].is_none() {
                 continue;
             }
-            if let Some(s) = read_set(db, k, now_ms)? {
+            if let Some(s) = read_set_again(db, k, now_ms)? {
                 s.for_each(|m| {
                     out.remove_member(m);
                 });
@@ -606,7 +628,7 @@ pub fn op_sscan(
     opts: ScanArgs<'_>,
     now_ms: u64,
 ) -> Result<Option<(u64, Vec<Elem>)>, OpError> {
-    let Some(s) = read_set(db, key, now_ms)? else {
+    let Some(s) = read_set_again(db, key, now_ms)? else {
         return Ok(None);
     };
     let mut out = Vec::new();

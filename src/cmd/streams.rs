@@ -155,6 +155,16 @@ pub fn op_stream<'d>(
     }
 }
 
+/// `op_stream` without the touch, for a key the command has already looked up once (Redis
+/// touches a key once per lookup; a command here that checks the key and then works on it
+/// looks it up twice).
+fn stream_again<'d>(db: &'d mut Db, key: &[u8], now_ms: u64) -> Option<&'d mut Stream> {
+    match db.peek_mut(key, now_ms) {
+        Some(Value::Stream(s)) => Some(s),
+        _ => None,
+    }
+}
+
 /// The time stream commands stamp (delivery and seen times, `*` IDs): the loop's clock,
 /// except while an AOF is replayed, when that clock reads 0 so that nothing expires, and
 /// these wall-clock stamps read the wall clock instead (as Redis's do).
@@ -322,7 +332,7 @@ pub fn cmd_xadd(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         Ok(Some(_)) => {}
     }
     ctx.notify_new_since(mark, key);
-    let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
+    let Some(s) = stream_again(ctx.db(), key, now_ms) else {
         return;
     };
     if s.last_id == StreamId::MAX {
@@ -421,7 +431,7 @@ pub fn cmd_xdel(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             None => return ctx.err(ERR_INVALID_ID),
         }
     }
-    let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
+    let Some(s) = stream_again(ctx.db(), key, now_ms) else {
         return;
     };
     let mut deleted = 0u64;
@@ -803,7 +813,7 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
     no_key_signal(ctx);
     if exists && !create && !opt_is(sub, "DESTROY") {
-        let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
+        let Some(s) = stream_again(ctx.db(), key, now_ms) else {
             return;
         };
         if !s.groups.contains_key(grp) {
@@ -826,7 +836,7 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             ctx.modified(key);
         }
         ctx.notify_new_since(mark, key);
-        let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
+        let Some(s) = stream_again(ctx.db(), key, now_ms) else {
             return;
         };
         let last = last.unwrap_or(s.last_id);
@@ -841,7 +851,7 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         ctx.dirty(1);
         ctx.notify_unsignalled(class::STREAM, "xgroup-create", key);
     } else if setid && (argv.len() == 5 || argv.len() == 7) {
-        let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
+        let Some(s) = stream_again(ctx.db(), key, now_ms) else {
             return;
         };
         let id = if argv.get(4) == b"$" {
@@ -859,7 +869,7 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         ctx.dirty(1);
         ctx.notify_unsignalled(class::STREAM, "xgroup-setid", key);
     } else if opt_is(sub, "DESTROY") && argv.len() == 4 {
-        let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
+        let Some(s) = stream_again(ctx.db(), key, now_ms) else {
             return;
         };
         if s.groups.remove(grp).is_some() {
@@ -873,7 +883,7 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             ctx.reply.int(0);
         }
     } else if opt_is(sub, "CREATECONSUMER") && argv.len() == 5 {
-        let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
+        let Some(s) = stream_again(ctx.db(), key, now_ms) else {
             return;
         };
         let g = s.groups.get_mut(grp).expect("group checked");
@@ -887,7 +897,7 @@ fn xgroup_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             ctx.notify_unsignalled(class::STREAM, "xgroup-createconsumer", key);
         }
     } else if opt_is(sub, "DELCONSUMER") && argv.len() == 5 {
-        let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
+        let Some(s) = stream_again(ctx.db(), key, now_ms) else {
             return;
         };
         let g = s.groups.get_mut(grp).expect("group checked");
@@ -959,7 +969,7 @@ pub fn cmd_xack(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             None => return ctx.err(ERR_INVALID_ID),
         }
     }
-    let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
+    let Some(s) = stream_again(ctx.db(), key, now_ms) else {
         return;
     };
     let g = s.groups.get_mut(argv.get(2)).expect("group checked");
@@ -1037,7 +1047,7 @@ pub fn cmd_xpending(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         Some(true) => {}
     }
     let (db, r) = super::args::parts(ctx);
-    let Ok(Some(s)) = op_stream(db, key, now_ms) else {
+    let Some(s) = stream_again(db, key, now_ms) else {
         return;
     };
     let g = &s.groups[grp];
@@ -1179,7 +1189,7 @@ pub fn cmd_xclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let mut reply_ids: Vec<StreamId> = Vec::new();
     let mut effects: Vec<(Vec<u8>, Nack)> = Vec::new();
     let mut dirty = 0u64;
-    let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
+    let Some(s) = stream_again(ctx.db(), key, now_ms) else {
         return;
     };
     let mut propagate_last_id = false;
@@ -1331,7 +1341,7 @@ pub fn cmd_xautoclaim(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let mut attempts = count * 10;
     let now = clock as i64;
     let name = argv.get(3);
-    let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
+    let Some(s) = stream_again(ctx.db(), key, now_ms) else {
         return;
     };
     let mut claimed: Vec<(StreamId, Option<Entry>)> = Vec::new();
@@ -1559,7 +1569,7 @@ fn serve_stream(
 ) -> Served {
     let now_ms = ctx.now_ms;
     let clock = clock_ms(ctx);
-    let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
+    let Some(s) = stream_again(ctx.db(), key, now_ms) else {
         return Served {
             entries: Vec::new(),
         };
@@ -1809,7 +1819,7 @@ pub fn serve_blocked(ctx: &mut Ctx<'_>, key: &[u8], req: &Request) -> bool {
         return false;
     }
     if let Some((g, c)) = group {
-        let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
+        let Some(s) = stream_again(ctx.db(), key, now_ms) else {
             return false;
         };
         if let Some(grp) = s.groups.get_mut(g) {
@@ -1875,7 +1885,7 @@ pub fn read_streams(ctx: &mut Ctx<'_>, keys: &[&[u8]], froms: &[ReadFrom], a: &R
             continue;
         }
         if let Some((g, c)) = group {
-            let Ok(Some(s)) = op_stream(ctx.db(), key, now_ms) else {
+            let Some(s) = stream_again(ctx.db(), key, now_ms) else {
                 continue;
             };
             let Some(grp) = s.groups.get_mut(g) else {
@@ -2114,7 +2124,7 @@ pub fn cmd_xinfo_stream(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
     let now_ms = ctx.now_ms;
     let (db, r) = super::args::parts(ctx);
-    if let Ok(Some(s)) = op_stream(db, key, now_ms) {
+    if let Some(s) = stream_again(db, key, now_ms) {
         xinfo_stream(s, r, full);
     }
 }
@@ -2126,7 +2136,7 @@ pub fn cmd_xinfo_groups(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     }
     let now_ms = ctx.now_ms;
     let (db, r) = super::args::parts(ctx);
-    let Ok(Some(s)) = op_stream(db, key, now_ms) else {
+    let Some(s) = stream_again(db, key, now_ms) else {
         return;
     };
     r.array(s.groups.len());
@@ -2156,7 +2166,7 @@ pub fn cmd_xinfo_consumers(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     let clock = clock_ms(ctx);
     let grp = argv.get(3);
     let (db, r) = super::args::parts(ctx);
-    let Ok(Some(s)) = op_stream(db, key, now_ms) else {
+    let Some(s) = stream_again(db, key, now_ms) else {
         return;
     };
     let Some(g) = s.groups.get(grp) else {

@@ -229,6 +229,9 @@ pub fn op_set(
         // A plain SET needs no lookup of its own: `Db::set` reaps an expired key as the
         // lookup would have (one hash-table walk per SET instead of two).
         false
+    } else if opts.cond == SetCond::IfMissing {
+        // Redis's lookup touches the key NX finds; with XX the overwrite below touches it.
+        db.get(key, now_ms).is_some()
     } else {
         db.contains(key, now_ms)
     };
@@ -367,7 +370,8 @@ pub fn op_msetnx_allowed<'a>(
     mut pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>,
     now_ms: u64,
 ) -> bool {
-    !pairs.any(|(k, _)| db.contains(k, now_ms))
+    // A lookup each, touching the key that stops it, as Redis's.
+    !pairs.any(|(k, _)| db.get(k, now_ms).is_some())
 }
 
 /// APPEND: the new length. A new key gets the argument's best encoding; an existing value

@@ -257,6 +257,19 @@ pub(crate) fn lookup<'a>(
     }
 }
 
+/// `lookup` without the touch, for a key the command has already looked up once.
+pub(crate) fn lookup_again<'a>(
+    db: &'a mut Db,
+    key: &[u8],
+    now_ms: u64,
+) -> Result<Option<&'a mut ZSet>, OpError> {
+    match db.peek_mut(key, now_ms) {
+        None => Ok(None),
+        Some(Value::ZSet(z)) => Ok(Some(z)),
+        Some(_) => Err(OpError::WrongType),
+    }
+}
+
 /// Deletes `key` if it holds an empty sorted set.
 fn drop_if_empty(db: &mut Db, key: &[u8], now_ms: u64) {
     if matches!(db.peek(key, now_ms), Some(Value::ZSet(z)) if z.is_empty()) {
@@ -348,7 +361,8 @@ pub fn op_zadd(
         }
         db.set(key, Value::ZSet(Box::default()), now_ms, false);
     }
-    let Some(z) = lookup(db, key, now_ms)? else {
+    // The lookup above was this command's one touch (a new key gets none).
+    let Some(Value::ZSet(z)) = db.peek_mut(key, now_ms) else {
         return Ok(out);
     };
     let mut result = Ok(());
@@ -1302,15 +1316,23 @@ fn set_members(s: &crate::types::set::Set) -> Vec<Pair> {
 /// parses WEIGHTS/AGGREGATE; WRONGTYPE for a key holding neither a zset nor a set (which
 /// stops the lookups). `found` gets, for each key looked up, whether it exists (for the
 /// keyspace hit/miss counting), the key of another type included.
+///
+/// Only the first probe of a command touches the keys (`touch`): Redis looks each input up
+/// once.
 pub fn op_probe_sources(
     db: &mut Db,
     keys: &[&[u8]],
     found: &mut Vec<bool>,
+    touch: bool,
     now_ms: u64,
 ) -> Result<Vec<usize>, OpError> {
     let mut lens = Vec::with_capacity(keys.len());
     for k in keys {
-        let v = db.get(k, now_ms);
+        let v = if touch {
+            db.get(k, now_ms)
+        } else {
+            db.peek(k, now_ms)
+        };
         found.push(v.is_some());
         let len = match v {
             None => 0,
@@ -1324,8 +1346,9 @@ pub fn op_probe_sources(
 }
 
 /// One input's pairs in its own order (a set's members with score 1).
+/// The probe already touched the key, so this look does not.
 fn source_pairs(db: &mut Db, key: &[u8], now_ms: u64) -> Result<Vec<Pair>, OpError> {
-    match db.get(key, now_ms) {
+    match db.peek(key, now_ms) {
         None => Ok(Vec::new()),
         Some(Value::ZSet(z)) => Ok(copy_pairs(z.iter_from(0, false))),
         Some(Value::Set(s)) => Ok(set_members(s)),
@@ -1353,7 +1376,8 @@ fn filter_by(
         }
         None => !keep_present,
     };
-    match db.get_mut(key, now_ms) {
+    // The probe already touched the key.
+    match db.peek_mut(key, now_ms) {
         None => cand.retain_mut(|(_, s)| decide(s, None)),
         Some(Value::ZSet(z)) => cand.retain_mut(|(m, s)| {
             let score = z.score(m);
@@ -1386,7 +1410,8 @@ pub fn op_setop(
     card_limit: Option<usize>,
     now_ms: u64,
 ) -> Result<(Vec<Pair>, usize), OpError> {
-    let lens = op_probe_sources(db, keys, &mut Vec::new(), now_ms)?;
+    // The command probed (and touched) the inputs before it parsed its options.
+    let lens = op_probe_sources(db, keys, &mut Vec::new(), false, now_ms)?;
     let weight = |i: usize| weights.get(i).copied().unwrap_or(1.0);
     let mut order: Vec<usize> = (0..keys.len()).collect();
     if op != SetOp::Diff {
@@ -1481,7 +1506,7 @@ fn setop_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, op: SetOp, store: bool, car
     // Redis reads (and type-checks) every input before it parses the options, the STORE
     // forms' too: each lookup counts a hit or a miss (firing keymiss).
     let mut found = Vec::with_capacity(numkeys);
-    let probed = op_probe_sources(ctx.db(), &keys, &mut found, now_ms);
+    let probed = op_probe_sources(ctx.db(), &keys, &mut found, true, now_ms);
     for (k, f) in keys.iter().zip(found) {
         ctx.read_lookup(f, k);
     }
@@ -1590,7 +1615,8 @@ pub fn op_zscan(
     pattern: Option<&[u8]>,
     now_ms: u64,
 ) -> Result<Option<(u64, Vec<Pair>)>, OpError> {
-    let Some(z) = lookup(db, key, now_ms)? else {
+    // ZSCAN looked the key up (and touched it) before parsing its options.
+    let Some(z) = lookup_again(db, key, now_ms)? else {
         return Ok(None);
     };
     let mut items: Vec<Pair> = Vec::new();

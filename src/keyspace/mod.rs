@@ -390,6 +390,15 @@ impl Db {
         Some(self.dict.value(e))
     }
 
+    /// `get_mut` without touching the access clock: for the second look at a key a command
+    /// already looked up (Redis touches once per lookup, and a command that reads a key to
+    /// check it and again to change it is one lookup there).
+    pub fn peek_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Value> {
+        let e = self.lookup(key, now_ms)?;
+        self.cow_before_change(e);
+        Some(self.dict.value_mut(e))
+    }
+
     /// Whether a live key exists (EXISTS does not touch the access clock in Redis either).
     pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
         self.lookup(key, now_ms).is_some()
