@@ -276,6 +276,9 @@ pub struct ReplConfig {
     /// `repl-backlog-ttl`: seconds without replicas after which the backlog is freed (0:
     /// never).
     pub backlog_ttl_s: u64,
+    /// `repl-diskless-sync`: a full sync streams the snapshot to the replicas' sockets
+    /// (yes) or writes it to the RDB file first and sends that file (no).
+    pub diskless_sync: bool,
     /// `repl-diskless-sync-delay`: seconds to wait for more replicas before a full sync.
     pub diskless_sync_delay_s: u64,
     /// `repl-diskless-sync-max-replicas`: start at once when this many wait (0: no limit).
@@ -295,6 +298,7 @@ impl Default for ReplConfig {
         ReplConfig {
             backlog_size: 1024 * 1024,
             backlog_ttl_s: 3600,
+            diskless_sync: true,
             diskless_sync_delay_s: 5,
             diskless_sync_max_replicas: 0,
             ping_replica_period_s: 10,
@@ -1399,19 +1403,14 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    // Only the diskless full sync is built (from a forkless snapshot).
     Param {
         name: "repl-diskless-sync",
         mutable: true,
         values: 1,
-        get: |_| "yes".into(),
-        set: |_, v| {
-            yes_no(one(v))?;
-            fixed(
-                v,
-                b"yes",
-                "disk-based replication is not supported; only diskless sync is",
-            )
+        get: |c| yn(c.repl.diskless_sync),
+        set: |c, v| {
+            c.repl.diskless_sync = yes_no(one(v))?;
+            Ok(())
         },
     },
     Param {

@@ -918,3 +918,119 @@ fn scripts_and_min_replicas_to_write_as_in_redis() {
     }
     assert_eq!(seen[0], seen[1], "ringkv, then redis");
 }
+
+/// `repl-diskless-sync no`: the snapshot goes to a file first and starts at once (the
+/// diskless delay does not apply), a replica that could take `$EOF:` still gets `$<len>` and
+/// the file, a redis-server replica ends identical, and the file becomes the server's RDB
+/// file, recorded as a save (loadable by redis-server, with the primary's data). Set back to
+/// `yes`, the next full sync is diskless again. The same run with redis-server as the
+/// primary gives the same forms.
+#[test]
+fn disk_based_sync_goes_through_the_rdb_file() {
+    let args = [
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync",
+        "no",
+        "--repl-diskless-sync-delay",
+        "30",
+        "--dbfilename",
+        "disk-sync.rdb",
+    ];
+    for p in [Server::start(&args), Server::start_redis(&args)] {
+        let mut c = p.raw();
+        let who = p.bin.clone();
+        assert_eq!(
+            c.cmd_str(&["CONFIG", "GET", "repl-diskless-sync"]),
+            Reply::Array(Some(vec![
+                Reply::bulk(b"repl-diskless-sync"),
+                Reply::bulk(b"no")
+            ])),
+            "{who}"
+        );
+        populate(&mut c, 2_000, "k");
+        cmds(
+            &mut c,
+            &[
+                &["HSET", "h", "f", "v"],
+                &["RPUSH", "l", "a", "b"],
+                &["ZADD", "z", "1.5", "m"],
+                &["SADD", "s", "x"],
+                &["XADD", "x", "1-1", "f", "v"],
+                &["SET", "ttl", "v", "EX", "1000"],
+            ],
+        );
+        let saves_before = info_int(&mut c, "persistence", "rdb_saves");
+        let started = Instant::now();
+        // A raw replica with `capa eof`: the `$<len>` form all the same.
+        let (s, mut rd) = raw_full_sync_start(p.port);
+        let full = read_line_skipping_newlines(&mut rd);
+        assert!(full.starts_with("+FULLRESYNC "), "{who}: {full:?}");
+        let bulk = read_line_skipping_newlines(&mut rd);
+        assert!(
+            bulk.starts_with('$') && !bulk.starts_with("$EOF:"),
+            "{who}: {bulk:?}"
+        );
+        let len: usize = bulk[1..].trim_end().parse().unwrap();
+        let mut rdb = vec![0u8; len];
+        rd.read_exact(&mut rdb).unwrap();
+        assert!(rdb.starts_with(b"REDIS0010"), "{who}");
+        drop((s, rd));
+        // A real replica: identical, long before a 30 s diskless delay would have ended.
+        let r = replica_of(&p);
+        assert_identical(&p, &r);
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{who}: the disk form waited for the diskless delay"
+        );
+        // Both snapshots were saves of the RDB file.
+        let deadline = Instant::now() + SYNC_WAIT;
+        while info_int(&mut c, "persistence", "rdb_saves") < saves_before + 2 {
+            assert!(
+                Instant::now() < deadline,
+                "{who}: the saves were not recorded"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(
+            info_int(&mut c, "persistence", "rdb_changes_since_last_save"),
+            0,
+            "{who}"
+        );
+        assert_eq!(
+            info_field(&mut c, "persistence", "rdb_last_bgsave_status"),
+            "ok"
+        );
+        let Reply::Array(Some(dir)) = c.cmd_str(&["CONFIG", "GET", "dir"]) else {
+            panic!("CONFIG GET dir")
+        };
+        let dir = text(&dir[1]);
+        let loaded = Server::start_redis(&[
+            "--dir",
+            &dir,
+            "--dbfilename",
+            "disk-sync.rdb",
+            "--enable-debug-command",
+            "yes",
+        ]);
+        assert_eq!(
+            loaded.raw().cmd_str(&["DEBUG", "DIGEST"]),
+            c.cmd_str(&["DEBUG", "DIGEST"]),
+            "{who}: the RDB file's data"
+        );
+        drop(loaded);
+        // Back to diskless: `$EOF:`.
+        cmds(
+            &mut c,
+            &[
+                &["CONFIG", "SET", "repl-diskless-sync", "yes"],
+                &["CONFIG", "SET", "repl-diskless-sync-delay", "0"],
+            ],
+        );
+        let (_s, mut rd) = raw_full_sync_start(p.port);
+        let full = read_line_skipping_newlines(&mut rd);
+        assert!(full.starts_with("+FULLRESYNC "), "{who}: {full:?}");
+        let eof = read_line_skipping_newlines(&mut rd);
+        assert!(eof.starts_with("$EOF:"), "{who}: {eof:?}");
+    }
+}

@@ -10,8 +10,10 @@
 //!                 each turn: snapshot slices ─► every target's output (while each has
 //!                 less than SNAPSHOT_QUEUE_BYTES unsent) ─► RDB end, <mark> ─► online;
 //!                 the stream held since the snapshot point follows the first ACK
-//!              (a replica without `capa eof`: slices ─► temp file ─► $<len> + the file,
-//!               paced the same way ─► online, the held stream at once)
+//!              (`repl-diskless-sync no` or a replica without `capa eof`: no delay;
+//!               slices ─► temp file ─► $<len> + the file, paced the same way ─► online,
+//!               the held stream at once; a thread syncs the file and renames it to
+//!               <dir>/<dbfilename>, recorded as a BGSAVE once done)
 //! journal ─► publish_effects ─► feed_effects (SELECT where the db changes) ─► feed_replicas
 //!            ─► backlog + online replicas' output (+ the held stream of the others)
 //! ```
@@ -123,9 +125,21 @@ struct Snapshot {
     mark: [u8; EOF_MARK_LEN],
     /// The database the last record was written under.
     current_db: Option<usize>,
-    /// Some replica lacks `capa eof` (as Redis, the snapshot then goes to a file for every
-    /// replica, and each gets `$<len>` and the file): the temp file and its path.
+    /// The disk form (`repl-diskless-sync no`, or some replica lacks `capa eof`: as Redis,
+    /// the snapshot then goes to a file for every replica, and each gets `$<len>` and the
+    /// file, which then becomes the RDB file): the temp file and its path.
     file: Option<(std::fs::File, std::path::PathBuf)>,
+    /// `stats.dirty` when the snapshot began, and when (for the disk form's save record).
+    dirty_at_start: u64,
+    started: std::time::Instant,
+}
+
+/// The disk form's file on its way to `<dir>/<dbfilename>`: a thread syncs it and renames
+/// it (as BGSAVE's does), and the save is recorded once it is done.
+struct Finishing {
+    thread: std::thread::JoinHandle<Result<(), String>>,
+    dirty_at_start: u64,
+    started: std::time::Instant,
 }
 
 /// A client blocked in WAIT.
@@ -146,6 +160,7 @@ pub struct Primary {
     /// Attached replicas (slot, generation), in attach order.
     replicas: Vec<(usize, u32)>,
     snapshot: Option<Snapshot>,
+    finishing: Option<Finishing>,
     /// The database the replicas' stream last selected (None: the next effect selects).
     stream_db: Option<usize>,
     /// INFO stats.
@@ -166,15 +181,16 @@ pub struct Primary {
 }
 
 impl Primary {
-    /// A full sync walks the databases' copy-on-write logs.
+    /// A full sync walks the databases' copy-on-write logs, or its file is being moved to
+    /// the RDB file's place (a BGSAVE would write the same file).
     pub fn snapshot_running(&self) -> bool {
-        self.snapshot.is_some()
+        self.snapshot.is_some() || self.finishing.is_some()
     }
 
     /// Something for [`turn`] to do this turn.
     #[inline]
     pub fn busy(&self) -> bool {
-        !self.replicas.is_empty() || !self.waiters.is_empty()
+        !self.replicas.is_empty() || !self.waiters.is_empty() || self.finishing.is_some()
     }
 
     pub fn replica_count(&self) -> usize {
@@ -371,7 +387,7 @@ pub fn sync(srv: &mut Server, slot: usize, out: &mut Vec<u8>, psync: Option<(&[u
     r.wait_since_ms = now_ms;
     r.ack_time_ms = now_ms;
     log::info!(
-        "Replica {} asks for synchronization; full sync (diskless) scheduled",
+        "Replica {} asks for synchronization; full sync scheduled",
         replica_name(c)
     );
     srv.repl.primary.replicas.push((slot, c.generation));
@@ -623,6 +639,9 @@ pub fn fail_waiters(srv: &mut Server, msg: &str) {
 /// must not sleep).
 pub fn turn(srv: &mut Server) -> bool {
     prune(srv);
+    if srv.repl.primary.finishing.is_some() {
+        collect_finished(srv);
+    }
     if srv.repl.primary.snapshot.is_none() && snapshot_due(srv) {
         start_snapshot(srv);
     }
@@ -654,11 +673,17 @@ pub fn turn(srv: &mut Server) -> bool {
 /// rewrite, which share the copy-on-write logs), and the diskless delay has passed for the
 /// longest-waiting one, or enough replicas wait.
 fn snapshot_due(srv: &Server) -> bool {
-    if srv.rdb.bgsave_in_progress() || srv.aof.rewrite_in_progress() {
+    if srv.rdb.bgsave_in_progress()
+        || srv.aof.rewrite_in_progress()
+        || srv.repl.primary.finishing.is_some()
+    {
         return false;
     }
     let mut waiting = 0u64;
     let mut oldest_ms = u64::MAX;
+    // The delay is for a diskless sync to a replica that can take one; the disk form
+    // starts at once (Redis's `syncCommand`).
+    let mut delayed = srv.config.repl.diskless_sync;
     for &(slot, generation) in &srv.repl.primary.replicas {
         let Some(c) = srv.conns.get(slot) else {
             continue;
@@ -670,6 +695,7 @@ fn snapshot_due(srv: &Server) -> bool {
             if r.state == ReplicaState::WaitSnapshot {
                 waiting += 1;
                 oldest_ms = oldest_ms.min(r.wait_since_ms);
+                delayed &= r.capa_eof;
             }
         }
     }
@@ -678,7 +704,8 @@ fn snapshot_due(srv: &Server) -> bool {
     }
     let cfg = &srv.config.repl;
     let max = cfg.diskless_sync_max_replicas;
-    (max > 0 && waiting >= max)
+    !delayed
+        || (max > 0 && waiting >= max)
         || srv.now_ms.saturating_sub(oldest_ms) >= cfg.diskless_sync_delay_s * 1000
 }
 
@@ -711,14 +738,16 @@ fn start_snapshot(srv: &mut Server) {
     else {
         return;
     };
-    // One replica without `capa eof` puts every replica of this snapshot on the disk form.
-    let disk = srv.repl.primary.replicas.iter().any(|&(slot, generation)| {
-        waiting(srv, slot, generation) == Some(functions_only)
-            && srv.conns[slot]
-                .replica
-                .as_deref()
-                .is_some_and(|r| !r.capa_eof)
-    });
+    // `repl-diskless-sync no`, or one replica without `capa eof`, puts every replica of
+    // this snapshot on the disk form.
+    let disk = !srv.config.repl.diskless_sync
+        || srv.repl.primary.replicas.iter().any(|&(slot, generation)| {
+            waiting(srv, slot, generation) == Some(functions_only)
+                && srv.conns[slot]
+                    .replica
+                    .as_deref()
+                    .is_some_and(|r| !r.capa_eof)
+        });
     let file = if disk {
         let path = srv
             .config
@@ -819,6 +848,8 @@ fn start_snapshot(srv: &mut Server) {
         mark,
         current_db: None,
         file,
+        dirty_at_start: srv.stats.dirty,
+        started: std::time::Instant::now(),
     });
 }
 
@@ -992,8 +1023,65 @@ fn finish_file(srv: &mut Server, mut snap: Snapshot, tail: &[u8]) -> bool {
         }
         srv.touched.push(slot);
     }
-    let _ = std::fs::remove_file(&path);
+    // The file becomes the RDB file, as Redis's disk-target BGSAVE writes `dbfilename`:
+    // synced, then renamed (the replicas read through their own handles meanwhile).
+    let dest = crate::persist::rdb_server::rdb_path(&srv.config);
+    let thread = std::thread::spawn(move || {
+        f.sync_all()
+            .map_err(|e| format!("Write error saving DB on disk: {e}"))?;
+        drop(f);
+        std::fs::rename(&path, &dest).map_err(|e| {
+            let _ = std::fs::remove_file(&path);
+            format!("Error moving temp DB file on the final destination: {e}")
+        })?;
+        if let Some(dir) = dest.parent() {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    });
+    srv.repl.primary.finishing = Some(Finishing {
+        thread,
+        dirty_at_start: snap.dirty_at_start,
+        started: snap.started,
+    });
     send_bulks(srv)
+}
+
+/// The disk form's file is in place (or failed to be): the save is recorded as a BGSAVE's.
+fn collect_finished(srv: &mut Server) {
+    if !srv
+        .repl
+        .primary
+        .finishing
+        .as_ref()
+        .is_some_and(|f| f.thread.is_finished())
+    {
+        return;
+    }
+    let Some(done) = srv.repl.primary.finishing.take() else {
+        return;
+    };
+    let result = done
+        .thread
+        .join()
+        .unwrap_or_else(|_| Err("the finishing thread panicked".into()));
+    let rdb = &mut srv.rdb;
+    rdb.last_bgsave_s = Some(done.started.elapsed().as_secs());
+    match result {
+        Ok(()) => {
+            log::info!("Background RDB transfer terminated with success");
+            rdb.dirty_at_save = done.dirty_at_start;
+            rdb.lastsave_s = srv.now_ms / 1000;
+            rdb.last_ok = true;
+            rdb.saves += 1;
+        }
+        Err(e) => {
+            log::warn!("Background saving error: {e}");
+            rdb.last_ok = false;
+        }
+    }
 }
 
 /// Moves the disk form's file into the output of each replica receiving it, as far as its
