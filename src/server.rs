@@ -192,6 +192,8 @@ pub struct Server {
     pub now_ms: u64,
     pub listeners: Vec<Listener>,
     pub lazyfree: &'static crate::lazyfree::LazyFree,
+    /// MIGRATE's cached connections to its targets.
+    pub migrate: cmd::migrate::Sockets,
     /// Slots whose output must be flushed or which need a new receive this turn.
     pub(crate) touched: Vec<usize>,
     /// Slots with input to process this turn.
@@ -418,6 +420,7 @@ impl Server {
             now_ms: now,
             listeners: Vec::new(),
             lazyfree: crate::lazyfree::global(),
+            migrate: Default::default(),
             touched: Vec::new(),
             ready: Vec::new(),
             tick_count: 0,
@@ -1170,6 +1173,9 @@ impl Server {
                 log::debug!("closing idle client");
                 self.close(s);
             }
+        }
+        if !self.migrate.is_empty() {
+            self.migrate.close_idle(now_ms / 1000);
         }
         // Ops/sec sample, as Redis's instantaneous_ops_per_sec.
         let dt = now_ms.saturating_sub(self.stats.ops_last_ms);

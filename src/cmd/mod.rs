@@ -32,6 +32,7 @@ pub mod latency;
 pub mod lists;
 pub mod lolwut;
 pub mod memory;
+pub mod migrate;
 pub mod monitor;
 pub mod multi;
 pub mod pause;

@@ -35,7 +35,8 @@ pub(crate) fn log(srv: &mut Server, slot: usize, argv: &Argv<'_>, us: u64, from_
 pub(crate) const REDACTED: &[u8] = b"(redacted)";
 
 /// The positions of the arguments of `argv` that hold secrets, which Redis 7.0 redacts
-/// (`redactClientCommandArgument`): AUTH's arguments, HELLO's AUTH user and password, and
+/// (`redactClientCommandArgument`): AUTH's arguments, HELLO's AUTH user and password,
+/// MIGRATE's AUTH and AUTH2 credentials, and
 /// the value CONFIG SET gives `requirepass`, and everything after ACL SETUSER (its user name
 /// and rules, which may hold passwords).
 pub(crate) fn redacted(argv: &Argv<'_>) -> Vec<usize> {
@@ -58,6 +59,24 @@ pub(crate) fn redacted(argv: &Argv<'_>) -> Vec<usize> {
                 j += 3;
             } else if opt.eq_ignore_ascii_case(b"setname") && more >= 1 {
                 j += 2;
+            } else {
+                break;
+            }
+        }
+    } else if name.eq_ignore_ascii_case(b"migrate") {
+        // MIGRATE's AUTH password and AUTH2 user and password, as its parser meets them.
+        let mut j = 6;
+        while j < argv.len() {
+            let more = argv.len() - j - 1;
+            let opt = argv.get(j);
+            if opt.eq_ignore_ascii_case(b"auth") && more >= 1 {
+                out.push(j + 1);
+                j += 2;
+            } else if opt.eq_ignore_ascii_case(b"auth2") && more >= 2 {
+                out.extend([j + 1, j + 2]);
+                j += 3;
+            } else if opt.eq_ignore_ascii_case(b"copy") || opt.eq_ignore_ascii_case(b"replace") {
+                j += 1;
             } else {
                 break;
             }

@@ -34,8 +34,8 @@ use super::docs::{block, double, integer, key, oneof, pattern, pure_token, strin
 use super::Handler;
 use super::{
     bitmaps, blocking, command, debug, dump, expire, failover, functions, geo, hashes, hll, info,
-    keys, latency, lists, lolwut, memory, monitor, multi, pause, pubsub, replicaof, replication,
-    scripting, server, sets, slowlog, sort, streams, strings, tracking, zsets,
+    keys, latency, lists, lolwut, memory, migrate, monitor, multi, pause, pubsub, replicaof,
+    replication, scripting, server, sets, slowlog, sort, streams, strings, tracking, zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -445,6 +445,10 @@ pub enum GetKeys {
     Sort,
     /// SORT_RO: the key at 1 (RO|ACCESS) only (Redis's `sortROGetKeys`).
     SortRo,
+    /// MIGRATE: the key at 3, or everything after KEYS (found past COPY, REPLACE and the
+    /// AUTH/AUTH2 arguments), none when KEYS comes with a non-empty key; RW|ACCESS|DELETE
+    /// (Redis's `migrateGetKeys`).
+    Migrate,
 }
 
 /// A command's group in COMMAND DOCS.
@@ -865,6 +869,35 @@ impl GetKeys {
                 pos: 1,
                 flags: RO | ACCESS,
             }],
+            GetKeys::Migrate => {
+                let (mut first, mut num) = (3, 1);
+                if args.len() > 6 {
+                    let mut i = 6;
+                    while i < args.len() {
+                        let a = super::args::c_str(args[i]);
+                        if a.eq_ignore_ascii_case(b"keys") {
+                            if !args[3].is_empty() {
+                                return Vec::new();
+                            }
+                            first = i + 1;
+                            num = args.len() - first;
+                            break;
+                        }
+                        if a.eq_ignore_ascii_case(b"auth") {
+                            i += 1;
+                        } else if a.eq_ignore_ascii_case(b"auth2") {
+                            i += 2;
+                        }
+                        i += 1;
+                    }
+                }
+                (first..first + num)
+                    .map(|pos| KeyRef {
+                        pos,
+                        flags: RW | ACCESS | DELETE,
+                    })
+                    .collect()
+            }
             GetKeys::NumKeys {
                 store,
                 numkeys,
@@ -1626,6 +1659,48 @@ pub static COMMANDS: &[Command] = &[
         .summary("Serializes a key's value in Redis's DUMP format.")
         .complexity("O(1) to find the key, then O(N*M) to serialize N items of average size M.")
         .args(&[key("key", 0)]),
+    Command::new("migrate", -6, WRITE, migrate::cmd_migrate)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS)
+        .key_specs(&[
+            spec(RW | ACCESS | DELETE, index(3), range(0, 1, 0)),
+            spec(RW | ACCESS | DELETE | INCOMPLETE, keyword("KEYS", -2), range(-1, 1, 0)),
+        ])
+        .getkeys(GetKeys::Migrate)
+        .tips(&["nondeterministic_output"])
+        .group(Group::Generic)
+        .since("2.6.0")
+        .summary("Moves keys to another server: DUMP here, RESTORE there, then DEL here.")
+        .complexity("The DUMP and DEL of each key here and its RESTORE on the target, plus sending the serialized values: O(N) in their total size.")
+        .history(&[
+            ("3.0.0", "COPY keeps the keys here; REPLACE overwrites them there."),
+            ("3.0.6", "KEYS moves several keys at once."),
+            ("4.0.7", "AUTH gives the target's password."),
+            ("6.0.0", "AUTH2 gives the target's user and password."),
+        ])
+        .args(&[
+            string("host"),
+            integer("port"),
+            oneof(
+                "key_or_empty_string",
+                &[key("key", 0), pure_token("empty_string", "")],
+            ),
+            integer("destination-db"),
+            integer("timeout"),
+            pure_token("copy", "COPY").since("3.0.0").optional(),
+            pure_token("replace", "REPLACE").since("3.0.0").optional(),
+            oneof(
+                "authentication",
+                &[
+                    string("password").token("AUTH").since("4.0.7").optional(),
+                    block("username_password", &[string("username"), string("password")])
+                        .token("AUTH2")
+                        .since("6.0.0")
+                        .optional(),
+                ],
+            )
+            .optional(),
+            key("key", 1).token("KEYS").since("3.0.6").optional().multiple(),
+        ]),
     Command::new("restore", -4, WRITE | DENYOOM, dump::cmd_restore)
         .acl(acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS)
         .key_specs(&[spec(OW | UPDATE, index(1), range(0, 1, 0))])
