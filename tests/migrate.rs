@@ -335,3 +335,38 @@ fn a_silent_target_times_out() {
     }
     drop(held);
 }
+
+/// RESTORE-ASKING (what a cluster's slot migration sends) is RESTORE outside cluster mode:
+/// the same replies and data as redis-server's, errors included, and the AOF gets it as
+/// called.
+#[test]
+fn restore_asking_is_restore() {
+    let ours = Server::start(&[]);
+    let redis = Server::start_redis(&[]);
+    let mut r = redis.raw();
+    assert_eq!(run(&mut r, "RPUSH src a b c"), Reply::Int(3));
+    let Reply::Bulk(Some(payload)) = r.cmd_str(&["DUMP", "src"]) else {
+        panic!("DUMP")
+    };
+    let mut replies = Vec::new();
+    for s in [&ours, &redis] {
+        let mut c = s.raw();
+        let mut got = Vec::new();
+        for args in [
+            vec![&b"RESTORE-ASKING"[..], b"k", b"0", &payload],
+            vec![b"RESTORE-ASKING", b"k", b"0", &payload],
+            vec![b"RESTORE-ASKING", b"k", b"100000", &payload, b"REPLACE"],
+            vec![b"RESTORE-ASKING", b"bad", b"0", b"garbage"],
+            vec![b"RESTORE-ASKING", b"k"],
+            vec![b"LRANGE", b"k", b"0", b"-1"],
+        ] {
+            got.push(format!("{:?}", c.cmd(&args)));
+        }
+        let Reply::Int(ttl) = c.cmd_str(&["PTTL", "k"]) else {
+            panic!("PTTL")
+        };
+        got.push(format!("ttl set: {}", ttl > 0));
+        replies.push(got);
+    }
+    assert_eq!(replies[0], replies[1]);
+}

@@ -62,6 +62,9 @@ pub mod flags {
     pub const PUBSUB: u32 = 1 << 17;
     /// May be called without any key even though it has key specs (EVAL with no keys).
     pub const NO_MANDATORY_KEYS: u32 = 1 << 18;
+    /// Accepted during a cluster slot import (RESTORE-ASKING); without cluster mode, a flag
+    /// COMMAND shows and nothing else.
+    pub const ASKING: u32 = 1 << 19;
     // Internal flags, not shown by COMMAND (Redis compares handler pointers instead).
     /// Runs even inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT,
     /// RESET).
@@ -92,6 +95,7 @@ pub mod flags {
         (STALE, "stale"),
         (SKIP_MONITOR, "skip_monitor"),
         (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
@@ -1707,6 +1711,28 @@ pub static COMMANDS: &[Command] = &[
         .group(Group::Generic)
         .since("2.6.0")
         .summary("Creates a key from a value serialized by DUMP.")
+        .complexity("O(1) to create the key, then O(N*M) to load N items of average size M (O(N*M*log(N)) for a sorted set).")
+        .history(&[
+            ("3.0.0", "REPLACE overwrites an existing key."),
+            ("5.0.0", "ABSTTL takes the TTL as a unix time in milliseconds."),
+            ("5.0.0", "IDLETIME and FREQ set the key's access data."),
+        ])
+        .args(&[
+            key("key", 0),
+            integer("ttl"),
+            string("serialized-value"),
+            pure_token("replace", "REPLACE").since("3.0.0").optional(),
+            pure_token("absttl", "ABSTTL").since("5.0.0").optional(),
+            integer("seconds").token("IDLETIME").since("5.0.0").optional(),
+            integer("frequency").token("FREQ").since("5.0.0").optional(),
+        ]),
+    Command::new("restore-asking", -4, WRITE | DENYOOM | ASKING, dump::cmd_restore)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS)
+        .key_specs(&[spec(OW | UPDATE, index(1), range(0, 1, 0))])
+        .group(Group::Server)
+        .since("3.0.0")
+        .syscmd()
+        .summary("RESTORE as a cluster's slot migration sends it; the same as RESTORE here.")
         .complexity("O(1) to create the key, then O(N*M) to load N items of average size M (O(N*M*log(N)) for a sorted set).")
         .history(&[
             ("3.0.0", "REPLACE overwrites an existing key."),
