@@ -169,6 +169,27 @@ pub struct Config {
     pub acl_users: Vec<Vec<Vec<u8>>>,
     pub loglevel: LogLevel,
     pub logfile: String,
+    /// `daemonize`: detach from the terminal at start-up (stdio to /dev/null).
+    pub daemonize: bool,
+    /// `pidfile`: written at start-up (with `daemonize`, `/var/run/redis.pid` when empty),
+    /// removed at shutdown.
+    pub pidfile: String,
+    /// `disable-thp`: transparent huge pages off for this process at start-up.
+    pub disable_thp: bool,
+    /// `activerehashing`: housekeeping moves idle tables' incremental rehashing along.
+    pub activerehashing: bool,
+    /// `dynamic-hz`: the housekeeping rate doubles (up to 500) while there are more than
+    /// 200 clients per tick.
+    pub dynamic_hz: bool,
+    /// `jemalloc-bg-thread`: kept for Redis's config files; ringkv uses the C library's
+    /// allocator, where Redis ignores it too.
+    pub jemalloc_bg_thread: bool,
+    /// `stop-writes-on-bgsave-error`: with save points set, write commands get MISCONF
+    /// while the last background save failed.
+    pub stop_writes_on_bgsave_error: bool,
+    /// `rdb-del-sync-files`: without save points or AOF, a disk-based full sync's file is
+    /// deleted once sent instead of becoming the RDB file.
+    pub rdb_del_sync_files: bool,
     pub bulk_len_max: usize,
     pub query_buffer_max: usize,
     pub maxmemory_bytes: u64,
@@ -279,6 +300,9 @@ pub struct ReplConfig {
     /// `repl-diskless-sync`: a full sync streams the snapshot to the replicas' sockets
     /// (yes) or writes it to the RDB file first and sends that file (no).
     pub diskless_sync: bool,
+    /// `repl-disable-tcp-nodelay`: a replica's connection sends without TCP_NODELAY once it
+    /// has synced (fewer, larger packets).
+    pub disable_tcp_nodelay: bool,
     /// `repl-diskless-sync-delay`: seconds to wait for more replicas before a full sync.
     pub diskless_sync_delay_s: u64,
     /// `repl-diskless-sync-max-replicas`: start at once when this many wait (0: no limit).
@@ -299,6 +323,7 @@ impl Default for ReplConfig {
             backlog_size: 1024 * 1024,
             backlog_ttl_s: 3600,
             diskless_sync: true,
+            disable_tcp_nodelay: false,
             diskless_sync_delay_s: 5,
             diskless_sync_max_replicas: 0,
             ping_replica_period_s: 10,
@@ -414,6 +439,14 @@ impl Default for Config {
             acl_users: Vec::new(),
             loglevel: LogLevel::Notice,
             logfile: String::new(),
+            daemonize: false,
+            pidfile: String::new(),
+            disable_thp: true,
+            activerehashing: true,
+            dynamic_hz: true,
+            jemalloc_bg_thread: true,
+            stop_writes_on_bgsave_error: true,
+            rdb_del_sync_files: false,
             bulk_len_max: 512 * 1024 * 1024,
             query_buffer_max: 1024 * 1024 * 1024,
             maxmemory_bytes: 0,
@@ -1369,13 +1402,101 @@ pub static PARAMS: &[Param] = &[
         name: "daemonize",
         mutable: false,
         values: 1,
+        get: |c| yn(c.daemonize),
+        set: |c, v| {
+            c.daemonize = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "pidfile",
+        mutable: false,
+        values: 1,
+        get: |c| c.pidfile.clone(),
+        set: |c, v| {
+            c.pidfile = text(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "disable-thp",
+        mutable: false,
+        values: 1,
+        get: |c| yn(c.disable_thp),
+        set: |c, v| {
+            c.disable_thp = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    // ringkv prints no logo; `yes` would ask for one.
+    Param {
+        name: "always-show-logo",
+        mutable: false,
+        values: 1,
         get: |_| "no".into(),
         set: |_, v| {
-            fixed(
-                v,
-                b"no",
-                "daemonize is not supported; run ringkv under a supervisor",
-            )
+            yes_no(one(v))?;
+            fixed(v, b"no", "ringkv has no logo to show")
+        },
+    },
+    Param {
+        name: "activerehashing",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.activerehashing),
+        set: |c, v| {
+            c.activerehashing = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "dynamic-hz",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.dynamic_hz),
+        set: |c, v| {
+            c.dynamic_hz = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "jemalloc-bg-thread",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.jemalloc_bg_thread),
+        set: |c, v| {
+            c.jemalloc_bg_thread = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "stop-writes-on-bgsave-error",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.stop_writes_on_bgsave_error),
+        set: |c, v| {
+            c.stop_writes_on_bgsave_error = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "rdb-del-sync-files",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.rdb_del_sync_files),
+        set: |c, v| {
+            c.rdb_del_sync_files = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "repl-disable-tcp-nodelay",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.repl.disable_tcp_nodelay),
+        set: |c, v| {
+            c.repl.disable_tcp_nodelay = yes_no(one(v))?;
+            Ok(())
         },
     },
     // Replication, primary side (`repl::primary`).

@@ -69,6 +69,11 @@ struct BlockTimer {
 }
 
 impl EventLoop {
+    /// The pid file `main` writes once the listeners are up (empty: none).
+    pub fn pidfile(&self) -> &str {
+        &self.srv.config.pidfile
+    }
+
     pub fn new(config: Config) -> Result<EventLoop, String> {
         // Blocked before any thread starts (threads inherit the mask), so that only the
         // signal fd sees them.
@@ -339,9 +344,7 @@ impl EventLoop {
                     || self.srv.aof.busy();
                 if !pending || started.elapsed() > SHUTDOWN_FLUSH_MAX {
                     self.srv.aof_shutdown_flush();
-                    if let Some(p) = &self.srv.config.unixsocket {
-                        let _ = std::fs::remove_file(p);
-                    }
+                    self.srv.remove_runtime_files();
                     log::warn!("ringkv is now ready to exit, bye bye...");
                     return Ok(());
                 }
@@ -714,9 +717,7 @@ pub(crate) fn busy_turn(srv: &mut Server) {
     if srv.shutdown_requested {
         // SHUTDOWN NOSAVE: the script never ends, and what it wrote is not kept.
         srv.aof_shutdown_flush();
-        if let Some(p) = &srv.config.unixsocket {
-            let _ = std::fs::remove_file(p);
-        }
+        srv.remove_runtime_files();
         log::warn!("ringkv is now ready to exit, bye bye...");
         log::logger().flush();
         std::process::exit(0);

@@ -98,6 +98,14 @@ fn main() {
             std::process::exit(1);
         }
     };
+    // Before any thread starts (the logger's, the lazy-free thread): only the calling
+    // thread survives the fork.
+    if config.daemonize {
+        if let Err(e) = nix::unistd::daemon(true, false) {
+            eprintln!("Can't daemonize: {e}");
+            std::process::exit(1);
+        }
+    }
     if let Err(e) = ringkv::logging::init(config.loglevel, &config.logfile) {
         eprintln!("{e}");
         std::process::exit(1);
@@ -122,6 +130,19 @@ fn main() {
     );
     let mut config = config;
     adjust_open_files_limit(&mut config);
+    // As Redis: transparent huge pages make frees and latency costlier; when the system
+    // gives them to every process (`[always]`), this one opts out.
+    let thp_always = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+        .is_ok_and(|t| t.contains("[always]"));
+    if config.disable_thp && thp_always {
+        if let Err(e) = nix::sys::prctl::set_thp_disable(true) {
+            log::warn!("Failed to disable transparent huge pages for this process: {e}");
+        }
+    }
+    if config.daemonize && config.pidfile.is_empty() {
+        // Redis's CONFIG_DEFAULT_PID_FILE.
+        config.pidfile = "/var/run/redis.pid".into();
+    }
     let mut el = match ringkv::event_loop::EventLoop::new(config) {
         Ok(el) => el,
         Err(e) => {
@@ -130,6 +151,11 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if !el.pidfile().is_empty() {
+        if let Err(e) = std::fs::write(el.pidfile(), format!("{}\n", std::process::id())) {
+            log::warn!("Failed to write PID file: {e}");
+        }
+    }
     if let Err(e) = el.run() {
         log::error!("{e}");
         std::process::exit(1);

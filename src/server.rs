@@ -59,6 +59,10 @@ const REPL_BACKLOG_SIZE_DEFAULT: usize = 1 << 20;
 const PREFETCH_TABLE_KEYS_MIN: usize = 1 << 14;
 /// Input after a command below this cannot hold two commands with a key each: no lookahead.
 const PREFETCH_INPUT_BYTES_MIN: usize = 40;
+/// `dynamic-hz`: clients per housekeeping tick above which the rate doubles (Redis's
+/// MAX_CLIENTS_PER_CLOCK_TICK), and the highest rate (CONFIG_MAX_HZ).
+const CLIENTS_PER_TICK_MAX: u32 = 200;
+const HZ_MAX: u32 = 500;
 /// Commands run for one connection per turn before others get their turn.
 const COMMANDS_PER_TURN_MAX: usize = 4096;
 /// Time one connection's commands may take per turn before others get their turn: a client
@@ -1057,6 +1061,17 @@ impl Server {
         }
     }
 
+    /// At exit: the Unix socket's file and the pid file go, as Redis removes them.
+    pub(crate) fn remove_runtime_files(&self) {
+        if let Some(p) = &self.config.unixsocket {
+            let _ = std::fs::remove_file(p);
+        }
+        if !self.config.pidfile.is_empty() {
+            log::info!("Removing the pid file.");
+            let _ = std::fs::remove_file(&self.config.pidfile);
+        }
+    }
+
     fn total_expired(&self) -> u64 {
         self.dbs.iter().map(|d| d.expired_keys).sum()
     }
@@ -1152,8 +1167,10 @@ impl Server {
             log::info!("Starting automatic rewriting of AOF");
             self.aof.rewrite_scheduled = true;
         }
-        for db in &mut self.dbs {
-            db.rehash_idle(budget);
+        if self.config.activerehashing {
+            for db in &mut self.dbs {
+                db.rehash_idle(budget);
+            }
         }
         if self.config.timeout_s > 0 {
             let limit_ms = self.config.timeout_s * 1000;
@@ -1172,6 +1189,18 @@ impl Server {
             for s in idle {
                 log::debug!("closing idle client");
                 self.close(s);
+            }
+        }
+        // The next tick's rate (Redis's serverCron): the configured hz, doubled while there
+        // are more than 200 clients per tick, up to 500 (bounded: at most 9 doublings).
+        self.hz = self.config.hz.max(1);
+        if self.config.dynamic_hz {
+            while self.clients_open as u32 / self.hz > CLIENTS_PER_TICK_MAX {
+                self.hz *= 2;
+                if self.hz > HZ_MAX {
+                    self.hz = HZ_MAX;
+                    break;
+                }
             }
         }
         if !self.migrate.is_empty() {

@@ -1378,7 +1378,8 @@ fn failed_save_is_reported_and_blocks_shutdown_unless_forced() {
         Reply::Bulk(Some(b)) => String::from_utf8(b).unwrap(),
         r => panic!("{r:?}"),
     };
-    assert!(info.contains("rdb_last_bgsave_status:err"), "{info}");
+    // As redis-server 7.0.15: a failed SAVE is not a failed background save.
+    assert!(info.contains("rdb_last_bgsave_status:ok"), "{info}");
     assert!(info.contains("rdb_changes_since_last_save:1"), "{info}");
     assert_eq!(
         c.cmd_str(&["SHUTDOWN"]),

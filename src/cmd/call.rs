@@ -181,7 +181,7 @@ fn refusal_text(srv: &Server, c: &Command, r: Refusal, src: Source) -> String {
         Refusal::NoAuth => "NOAUTH Authentication required.".into(),
         Refusal::NoMulti => "ERR Command not allowed inside a transaction".into(),
         Refusal::Oom => "OOM command not allowed when used memory > 'maxmemory'.".into(),
-        Refusal::Misconf => srv.aof.misconf_error().unwrap_or_default(),
+        Refusal::Misconf => srv.misconf_error().unwrap_or_default(),
         Refusal::NoReplicas => "NOREPLICAS Not enough good replicas to write.".into(),
         Refusal::PubSubContext => format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
@@ -359,9 +359,9 @@ fn check(
             return Some(Refusal::Oom);
         }
     }
-    if srv.aof.write_errno.is_some()
+    if srv.disk_error()
         && (effective & flags::WRITE != 0 || c.name == "ping")
-        && srv.aof.misconf_error().is_some()
+        && srv.misconf_error().is_some()
     {
         return Some(Refusal::Misconf);
     }
@@ -434,7 +434,7 @@ fn check_script(
                 "READONLY You can't write against a read only replica.",
             ));
         }
-        if srv.aof.write_errno.is_some() && srv.aof.misconf_error().is_some() {
+        if srv.disk_error() && srv.misconf_error().is_some() {
             return Some(Refusal::Misconf);
         }
         // `min-replicas-to-write`: reached only by scripts that declared no flags (a

@@ -301,11 +301,12 @@ pub fn cmd_bgsave(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     match ctx.srv.bgsave_start() {
         Ok(()) => ctx.reply.simple("Background saving started"),
         Err(e) => {
-            log::warn!("Can't save in background: {e}");
-            // A save that could not start failed, as Redis's failed fork: writes may now be
-            // refused (`stop-writes-on-bgsave-error`).
+            // The save could not open its file: Redis's child fails the same way after the
+            // reply, so the reply is the same and the failure is recorded (writes may now
+            // be refused: `stop-writes-on-bgsave-error`).
+            log::warn!("Background saving error: {e}");
             ctx.srv.rdb.last_ok = false;
-            ctx.err("ERR");
+            ctx.reply.simple("Background saving started");
         }
     }
 }

@@ -146,6 +146,9 @@ pub(crate) fn refuse_before_run(srv: &Server, script_flags: u32, ro: bool) -> Op
         );
     }
     if script_flags & shebang::NO_WRITES == 0 {
+        if srv.rdb_write_denied() {
+            return Some("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts.".into());
+        }
         if let (Some(errno), Some(_)) = (srv.aof.write_errno, srv.aof.misconf_error()) {
             return Some(format!(
                 "MISCONF Redis is configured to persist data to AOF, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: {}",
@@ -175,7 +178,7 @@ pub(crate) fn refuse_declared(srv: &Server, argv: &Argv<'_>) -> Option<String> {
         return None;
     }
     let oom = srv.config.maxmemory_bytes > 0 && srv.oom_at_command_start;
-    let aof_failing = srv.aof.write_errno.is_some();
+    let aof_failing = srv.disk_error();
     let few_replicas = srv.config.repl.min_replicas_to_write > 0
         && !crate::repl::primary::enough_good_replicas(srv);
     // A replica refuses what the script declares (READONLY, MASTERDOWN), unless its
@@ -191,7 +194,7 @@ pub(crate) fn refuse_declared(srv: &Server, argv: &Argv<'_>) -> Option<String> {
         return Some("OOM command not allowed when used memory > 'maxmemory'.".into());
     }
     if aof_failing && declared & flags::WRITE != 0 {
-        if let Some(e) = srv.aof.misconf_error() {
+        if let Some(e) = srv.misconf_error() {
             return Some(e);
         }
     }

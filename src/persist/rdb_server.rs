@@ -166,9 +166,10 @@ impl RdbState {
                 self.saves += 1;
             }
             Err(e) => {
+                // As Redis's rdbSave: a failed foreground save leaves the background save's
+                // status (INFO rdb_last_bgsave_status, `stop-writes-on-bgsave-error`) alone.
                 log::warn!("Failed saving the DB: {e}");
                 let _ = std::fs::remove_file(&tmp);
-                self.last_ok = false;
             }
         }
         result

@@ -380,7 +380,13 @@ pub fn sync(srv: &mut Server, slot: usize, out: &mut Vec<u8>, psync: Option<(&[u
     }
     srv.repl.primary.sync_full += 1;
     ensure_backlog(srv);
+    let no_delay_off = srv.config.repl.disable_tcp_nodelay;
     let c = &mut srv.conns[slot];
+    if no_delay_off {
+        // `repl-disable-tcp-nodelay`: the stream goes out in fewer, larger packets (not
+        // critical if refused, as in Redis).
+        let _ = nix::sys::socket::setsockopt(&c.fd, nix::sys::socket::sockopt::TcpNoDelay, &false);
+    }
     let r = c.replica.get_or_insert_with(Default::default);
     r.state = ReplicaState::WaitSnapshot;
     r.old_sync = psync.is_none();
@@ -1022,6 +1028,13 @@ fn finish_file(srv: &mut Server, mut snap: Snapshot, tail: &[u8]) -> bool {
             r.bulk = Some((handle, len));
         }
         srv.touched.push(slot);
+    }
+    // `rdb-del-sync-files` on a server that persists nothing: the file was only for the
+    // replicas, and goes once their handles are open (Redis deletes it once sent).
+    let cfg = &srv.config;
+    if cfg.rdb_del_sync_files && cfg.save_params.is_empty() && !srv.aof.enabled {
+        let _ = std::fs::remove_file(&path);
+        return send_bulks(srv);
     }
     // The file becomes the RDB file, as Redis's disk-target BGSAVE writes `dbfilename`:
     // synced, then renamed (the replicas read through their own handles meanwhile).

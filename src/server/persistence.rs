@@ -252,6 +252,31 @@ impl Server {
         rdb.load_bytes(&mut env, bytes, merge)
     }
 
+    /// `stop-writes-on-bgsave-error`: the last background save failed while save points are
+    /// set (Redis's DISK_ERROR_TYPE_RDB).
+    #[inline]
+    pub fn rdb_write_denied(&self) -> bool {
+        !self.rdb.last_ok
+            && self.config.stop_writes_on_bgsave_error
+            && !self.config.save_params.is_empty()
+    }
+
+    /// Whether write commands are refused for a persistence error (the RDB's, then the
+    /// AOF's): one look at two fields on the command path.
+    #[inline]
+    pub fn disk_error(&self) -> bool {
+        self.aof.write_errno.is_some() || self.rdb_write_denied()
+    }
+
+    /// The MISCONF error write commands get, if any (Redis's
+    /// `writeCommandsGetDiskErrorMessage`).
+    pub fn misconf_error(&self) -> Option<String> {
+        if self.rdb_write_denied() {
+            return Some(MISCONF_RDB.into());
+        }
+        self.aof.misconf_error()
+    }
+
     /// A BGSAVE runs, or a replication full sync walks the copy-on-write logs (which
     /// counts as one, as Redis's replication RDB child does).
     pub fn bgsave_in_progress(&self) -> bool {
@@ -319,3 +344,6 @@ impl Replay for AofLoader<'_> {
         Ok(())
     }
 }
+
+/// The refusal of writes after a failed background save (Redis's `shared.bgsaveerr`).
+const MISCONF_RDB: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";

@@ -1,0 +1,285 @@
+//! Server settings from Redis's stock config file that ringkv honours, each compared with
+//! redis-server 7.0.15: their CONFIG GET/SET replies (defaults, bad values, immutables),
+//! `stop-writes-on-bgsave-error` (MISCONF after a failed BGSAVE), `dynamic-hz` (INFO's hz
+//! with hundreds of clients), `daemonize` with `pidfile`, `disable-thp` (the process's THP
+//! state in /proc), and `rdb-del-sync-files` (a disk-based full sync's file kept or not).
+
+mod common;
+
+use common::{Raw, Reply, Server};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PARAMS: &[&str] = &[
+    "daemonize",
+    "pidfile",
+    "disable-thp",
+    "always-show-logo",
+    "activerehashing",
+    "dynamic-hz",
+    "jemalloc-bg-thread",
+    "stop-writes-on-bgsave-error",
+    "rdb-del-sync-files",
+    "repl-disable-tcp-nodelay",
+    "repl-diskless-sync",
+];
+
+fn info_field(c: &mut Raw, section: &str, field: &str) -> String {
+    let Reply::Bulk(Some(b)) = c.cmd_str(&["INFO", section]) else {
+        panic!("INFO {section}")
+    };
+    let text = String::from_utf8_lossy(&b).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn config_replies_match_redis() {
+    let ours = Server::start(&[]);
+    let redis = Server::start_redis(&[]);
+    let mut replies = Vec::new();
+    for s in [&ours, &redis] {
+        let mut c = s.raw();
+        let mut got = Vec::new();
+        for p in PARAMS {
+            got.push(format!("{p}: {:?}", c.cmd_str(&["CONFIG", "GET", p])));
+            for v in ["yes", "no", "maybe", ""] {
+                got.push(format!(
+                    "{p} {v}: {:?}",
+                    c.cmd_str(&["CONFIG", "SET", p, v])
+                ));
+            }
+        }
+        replies.push(got);
+    }
+    for (a, b) in replies[0].iter().zip(&replies[1]) {
+        assert_eq!(a, b, "ringkv, then redis-server");
+    }
+}
+
+/// A BGSAVE that fails (its directory removed) refuses writes and PING with MISCONF while
+/// save points are set; reads go on; turning the setting off, or a successful save, ends
+/// it. Scripts that may write get their own MISCONF.
+#[test]
+fn stop_writes_on_bgsave_error_matches_redis() {
+    let mut replies = Vec::new();
+    for redis in [false, true] {
+        let dir =
+            std::env::temp_dir().join(format!("ringkv-misconf-{}-{}", std::process::id(), redis));
+        std::fs::create_dir_all(&dir).unwrap();
+        let args = ["--save", "3600 1", "--dir", dir.to_str().unwrap()];
+        let s = if redis {
+            Server::start_bin(&common::redis_bin(), &args)
+        } else {
+            Server::start(&args)
+        };
+        let mut c = s.raw();
+        let mut got = Vec::new();
+        assert_eq!(c.cmd_str(&["SET", "k", "v"]), Reply::ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+        got.push(format!("{:?}", c.cmd_str(&["BGSAVE"])));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while info_field(&mut c, "persistence", "rdb_last_bgsave_status") != "err" {
+            assert!(Instant::now() < deadline, "the BGSAVE did not fail");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for cmd in [
+            &["SET", "k", "w"][..],
+            &["PING"],
+            &["GET", "k"],
+            &["EVAL", "#!lua\nreturn redis.call('set','k','x')", "0"],
+            &["EVAL", "#!lua flags=no-writes\nreturn 1", "0"],
+            &["EVAL", "return redis.call('set','k','y')", "0"],
+            &["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"],
+            &["SET", "k", "z"],
+            &["CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"],
+            &["SET", "k", "again"],
+            &["CONFIG", "SET", "save", ""],
+            &["SET", "k", "no save points"],
+        ] {
+            got.push(format!("{cmd:?}: {:?}", c.cmd_str(cmd)));
+        }
+        replies.push(got);
+    }
+    for (a, b) in replies[0].iter().zip(&replies[1]) {
+        assert_eq!(a, b, "ringkv, then redis-server");
+    }
+    assert!(replies[0][1].contains("MISCONF"), "{:?}", replies[0]);
+}
+
+/// With `hz 1` and 450 clients, the housekeeping rate doubles until at most 200 clients
+/// share a tick (INFO hz 4, configured_hz 1), as in Redis; without `dynamic-hz` it stays 1.
+#[test]
+fn dynamic_hz_follows_the_clients() {
+    for s in [
+        Server::start(&["--hz", "1"]),
+        Server::start_redis(&["--hz", "1"]),
+    ] {
+        let mut c = s.raw();
+        let others: Vec<Raw> = (0..449).map(|_| s.raw()).collect();
+        for o in &others {
+            let _ = o;
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while info_field(&mut c, "server", "hz") != "4" {
+            assert!(
+                Instant::now() < deadline,
+                "{}: hz {}",
+                s.bin,
+                info_field(&mut c, "server", "hz")
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(info_field(&mut c, "server", "configured_hz"), "1");
+        assert_eq!(
+            c.cmd_str(&["CONFIG", "SET", "dynamic-hz", "no"]),
+            Reply::ok()
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while info_field(&mut c, "server", "hz") != "1" {
+            assert!(Instant::now() < deadline, "{}: hz stayed up", s.bin);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        drop(others);
+    }
+}
+
+/// `daemonize yes`: the started process returns at once, the server keeps serving in the
+/// background, its pid is in the pid file, and SHUTDOWN removes the file.
+#[test]
+fn daemonize_writes_and_removes_the_pid_file() {
+    for bin in [common::ringkv_bin(), common::redis_bin()] {
+        let dir = std::env::temp_dir().join(format!(
+            "ringkv-daemon-{}-{}",
+            std::process::id(),
+            bin.len()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pidfile = dir.join("server.pid");
+        let port = common::free_port();
+        let status = Command::new(&bin)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--daemonize", "yes", "--save", "", "--appendonly", "no"])
+            .args(["--pidfile", pidfile.to_str().unwrap()])
+            .args(["--dir", dir.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("start the server");
+        assert!(status.success(), "{bin}: {status:?}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let pid = loop {
+            if let Some(pid) = std::fs::read_to_string(&pidfile)
+                .ok()
+                .and_then(|t| t.trim().parse::<u32>().ok())
+            {
+                break pid;
+            }
+            assert!(Instant::now() < deadline, "{bin}: no pid file");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut c = Raw::connect(port);
+        assert_eq!(c.cmd_str(&["PING"]), Reply::Status("PONG".into()), "{bin}");
+        assert_eq!(
+            info_field(&mut c, "server", "process_id"),
+            pid.to_string(),
+            "{bin}"
+        );
+        assert_eq!(
+            c.cmd_str(&["CONFIG", "GET", "daemonize"]),
+            Reply::Array(Some(vec![Reply::bulk(b"daemonize"), Reply::bulk(b"yes")]))
+        );
+        c.send(&common::encode(&[b"SHUTDOWN", b"NOSAVE"]));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pidfile.exists() {
+            assert!(Instant::now() < deadline, "{bin}: the pid file stayed");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// `disable-thp yes` (the default) turns transparent huge pages off for the process when
+/// the system gives them to every process, as redis-server does; `no` leaves them as the
+/// kernel has them.
+#[test]
+fn disable_thp_sets_the_process_state() {
+    let thp = |s: &Server| -> Option<String> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", s.pid())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("THP_enabled:"))
+            .map(|v| v.trim().to_string())
+    };
+    let ours = Server::start(&[]);
+    let Some(state) = thp(&ours) else {
+        eprintln!("this kernel shows no THP_enabled in /proc/PID/status: nothing to compare");
+        return;
+    };
+    let redis = Server::start_redis(&[]);
+    assert_eq!(Some(state.clone()), thp(&redis), "the default");
+    // Redis opts out only when the system gives every process huge pages (`[always]`).
+    let always = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+        .is_ok_and(|t| t.contains("[always]"));
+    assert_eq!(state, if always { "0" } else { "1" });
+    let ours = Server::start(&["--disable-thp", "no"]);
+    let redis = Server::start_redis(&["--disable-thp", "no"]);
+    assert_eq!(thp(&ours), thp(&redis), "disable-thp no");
+}
+
+/// A disk-based full sync on a server that persists nothing: with `rdb-del-sync-files yes`
+/// no RDB file is left, without it the file stays; as in Redis.
+#[test]
+fn rdb_del_sync_files_matches_redis() {
+    for del in ["yes", "no"] {
+        let mut kept = Vec::new();
+        for redis in [false, true] {
+            let args = [
+                "--repl-diskless-sync",
+                "no",
+                "--rdb-del-sync-files",
+                del,
+                "--save",
+                "",
+            ];
+            let p = if redis {
+                Server::start_redis(&args)
+            } else {
+                Server::start(&args)
+            };
+            let mut c = p.raw();
+            assert_eq!(c.cmd_str(&["SET", "k", "v"]), Reply::ok());
+            let port = p.port.to_string();
+            let r = Server::start_redis(&["--replicaof", "127.0.0.1", &port]);
+            let mut rc = r.raw();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while info_field(&mut rc, "replication", "master_link_status") != "up" {
+                assert!(Instant::now() < deadline, "no sync");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let Reply::Array(Some(dir)) = c.cmd_str(&["CONFIG", "GET", "dir"]) else {
+                panic!("CONFIG GET dir")
+            };
+            let dir = match &dir[1] {
+                Reply::Bulk(Some(b)) => String::from_utf8_lossy(b).into_owned(),
+                other => panic!("{other:?}"),
+            };
+            let file = std::path::Path::new(&dir).join("dump.rdb");
+            // Redis removes it from its cron once the replica is online.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while file.exists() == (del == "yes") && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            kept.push(file.exists());
+        }
+        assert_eq!(
+            kept[0], kept[1],
+            "rdb-del-sync-files {del}: ringkv, redis-server"
+        );
+        assert_eq!(kept[0], del == "no");
+    }
+}
