@@ -187,6 +187,24 @@ pub struct Config {
     /// `stop-writes-on-bgsave-error`: with save points set, write commands get MISCONF
     /// while the last background save failed.
     pub stop_writes_on_bgsave_error: bool,
+    /// `set-proc-title`: the process title becomes `proc_title_template` expanded
+    /// (`proctitle`).
+    pub set_proc_title: bool,
+    /// `proc-title-template`: Redis's variables `{title}`, `{listen-addr}`,
+    /// `{server-mode}`, `{port}`, `{tls-port}`, `{unixsocket}`, `{config-file}`.
+    pub proc_title_template: String,
+    /// The name the server was started by (`{title}`), kept before the title replaces it.
+    pub exec_argv0: String,
+    /// `oom-score-adj`: how this process sets its OOM killer score (`oom_score_adj`) for
+    /// its role.
+    pub oom_score_adj: OomScoreAdj,
+    /// `oom-score-adj-values`: the score for a primary, a replica and a background child
+    /// (ringkv has no child: its snapshots run in the process).
+    pub oom_score_adj_values: [i32; 3],
+    /// `rdb-save-incremental-fsync`: a snapshot being written is synced every 4 MiB.
+    pub rdb_save_incremental_fsync: bool,
+    /// `aof-rewrite-incremental-fsync`: a rewrite's new base is synced every 4 MiB.
+    pub aof_rewrite_incremental_fsync: bool,
     /// `rdb-del-sync-files`: without save points or AOF, a disk-based full sync's file is
     /// deleted once sent instead of becoming the RDB file.
     pub rdb_del_sync_files: bool,
@@ -218,6 +236,13 @@ pub struct Config {
     pub lazyfree_lazy_eviction: bool,
     /// FLUSHALL and FLUSHDB without SYNC or ASYNC free in the background.
     pub lazyfree_lazy_user_flush: bool,
+    /// `lazyfree-lazy-user-del`: DEL frees large values in the background, as UNLINK.
+    pub lazyfree_lazy_user_del: bool,
+    /// `lazyfree-lazy-expire`: large expired values are freed in the background.
+    pub lazyfree_lazy_expire: bool,
+    /// `lazyfree-lazy-server-del`: large values a command drops as a side effect
+    /// (overwritten, renamed over, emptied) are freed in the background.
+    pub lazyfree_lazy_server_del: bool,
     /// `maxmemory-clients`: the clients' memory above which the largest client is closed.
     pub maxmemory_clients: ClientsMemoryLimit,
     /// `tracking-table-max-keys`: keys the client-side caching table may remember before
@@ -286,6 +311,15 @@ pub struct Config {
     pub repl: ReplConfig,
     /// The replica settings (`repl::replica`).
     pub replica: crate::repl::replica::ReplicaSettings,
+}
+
+/// `oom-score-adj`: leave the score alone, or set it from `oom-score-adj-values` added to
+/// the score the process started with (`yes`, `relative`) or as given (`absolute`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OomScoreAdj {
+    No,
+    Relative,
+    Absolute,
 }
 
 /// The primary side's replication settings (`repl::primary` honours each).
@@ -447,6 +481,13 @@ impl Default for Config {
             jemalloc_bg_thread: true,
             stop_writes_on_bgsave_error: true,
             rdb_del_sync_files: false,
+            rdb_save_incremental_fsync: true,
+            aof_rewrite_incremental_fsync: true,
+            set_proc_title: true,
+            proc_title_template: "{title} {listen-addr} {server-mode}".into(),
+            exec_argv0: String::new(),
+            oom_score_adj: OomScoreAdj::No,
+            oom_score_adj_values: [0, 200, 800],
             bulk_len_max: 512 * 1024 * 1024,
             query_buffer_max: 1024 * 1024 * 1024,
             maxmemory_bytes: 0,
@@ -463,6 +504,11 @@ impl Default for Config {
             maxmemory_eviction_tenacity: 10,
             lazyfree_lazy_eviction: false,
             lazyfree_lazy_user_flush: false,
+            // ringkv frees large values off the loop thread by default (Redis's defaults
+            // are `no`); a config file's `no` gets Redis's frees on the loop thread.
+            lazyfree_lazy_user_del: true,
+            lazyfree_lazy_expire: true,
+            lazyfree_lazy_server_del: true,
             maxmemory_clients: ClientsMemoryLimit::Bytes(0),
             tracking_table_max_keys: 1_000_000,
             protected_mode: true,
@@ -987,6 +1033,36 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "lazyfree-lazy-user-del",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.lazyfree_lazy_user_del),
+        set: |c, v| {
+            c.lazyfree_lazy_user_del = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "lazyfree-lazy-expire",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.lazyfree_lazy_expire),
+        set: |c, v| {
+            c.lazyfree_lazy_expire = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "lazyfree-lazy-server-del",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.lazyfree_lazy_server_del),
+        set: |c, v| {
+            c.lazyfree_lazy_server_del = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
         name: "lazyfree-lazy-user-flush",
         mutable: true,
         values: 1,
@@ -1476,6 +1552,104 @@ pub static PARAMS: &[Param] = &[
         get: |c| yn(c.stop_writes_on_bgsave_error),
         set: |c, v| {
             c.stop_writes_on_bgsave_error = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "set-proc-title",
+        mutable: false,
+        values: 1,
+        get: |c| yn(c.set_proc_title),
+        set: |c, v| {
+            c.set_proc_title = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "proc-title-template",
+        mutable: true,
+        values: 1,
+        get: |c| c.proc_title_template.clone(),
+        set: |c, v| {
+            let t = text(one(v))?;
+            if !crate::proctitle::valid(&t, c) {
+                return Err("template format is invalid or contains unknown variables".into());
+            }
+            c.proc_title_template = t;
+            Ok(())
+        },
+    },
+    Param {
+        name: "oom-score-adj",
+        mutable: true,
+        values: 1,
+        // Redis shows the first name of the value: `relative` reads back as `yes`.
+        get: |c| {
+            match c.oom_score_adj {
+                OomScoreAdj::No => "no",
+                OomScoreAdj::Relative => "yes",
+                OomScoreAdj::Absolute => "absolute",
+            }
+            .into()
+        },
+        set: |c, v| {
+            c.oom_score_adj = match one(v).to_ascii_lowercase().as_slice() {
+                b"no" => OomScoreAdj::No,
+                b"yes" | b"relative" => OomScoreAdj::Relative,
+                b"absolute" => OomScoreAdj::Absolute,
+                _ => {
+                    return Err(
+                        "argument(s) must be one of the following: no, yes, relative, absolute"
+                            .into(),
+                    )
+                }
+            };
+            Ok(())
+        },
+    },
+    Param {
+        name: "oom-score-adj-values",
+        mutable: true,
+        values: -1,
+        get: |c| {
+            let [a, b, d] = c.oom_score_adj_values;
+            format!("{a} {b} {d}")
+        },
+        set: |c, v| {
+            if v.len() != 3 {
+                return Err("wrong number of arguments".into());
+            }
+            let mut values = [0i32; 3];
+            for (slot, arg) in values.iter_mut().zip(v) {
+                *slot = std::str::from_utf8(arg)
+                    .ok()
+                    .and_then(|t| t.parse::<i64>().ok())
+                    .filter(|n| (-2000..=2000).contains(n))
+                    .ok_or(
+                        "Invalid oom-score-adj-values, elements must be between -2000 and 2000.",
+                    )? as i32;
+            }
+            c.oom_score_adj_values = values;
+            Ok(())
+        },
+    },
+    Param {
+        name: "rdb-save-incremental-fsync",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.rdb_save_incremental_fsync),
+        set: |c, v| {
+            c.rdb_save_incremental_fsync = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "aof-rewrite-incremental-fsync",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.aof_rewrite_incremental_fsync),
+        set: |c, v| {
+            c.aof_rewrite_incremental_fsync = yes_no(one(v))?;
             Ok(())
         },
     },

@@ -69,6 +69,15 @@ struct BlockTimer {
 }
 
 impl EventLoop {
+    /// `set-proc-title`: the process title, once the listeners are up (a failure is
+    /// logged; the server goes on, as Redis's).
+    pub fn set_proc_title(&self) {
+        let c = &self.srv.config;
+        if let Err(e) = crate::proctitle::apply(c, &c.exec_argv0) {
+            log::warn!("Failed to set the process title: {e}");
+        }
+    }
+
     /// The pid file `main` writes once the listeners are up (empty: none).
     pub fn pidfile(&self) -> &str {
         &self.srv.config.pidfile

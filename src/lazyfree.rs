@@ -82,6 +82,15 @@ static GLOBAL: OnceLock<LazyFree> = OnceLock::new();
 
 thread_local! {
     static ON_LOOP_THREAD: Cell<bool> = const { Cell::new(false) };
+    /// `lazyfree-lazy-server-del`: whether the collections a command drops as a side effect
+    /// (overwritten, renamed over, emptied) go to the background thread.
+    static SERVER_DEL_LAZY: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Sets `lazyfree-lazy-server-del` for drops on this thread (the loop's, at start and after
+/// CONFIG SET).
+pub fn set_server_del_lazy(lazy: bool) {
+    SERVER_DEL_LAZY.with(|c| c.set(lazy));
 }
 
 /// The process's lazy-free thread, started on first use.
@@ -99,7 +108,7 @@ pub fn enter_loop_thread() {
 /// Whether a collection of `len` elements being dropped here should be freed in the
 /// background.
 pub fn should_defer(len: usize) -> bool {
-    len > LAZYFREE_THRESHOLD && ON_LOOP_THREAD.with(Cell::get)
+    len > LAZYFREE_THRESHOLD && ON_LOOP_THREAD.with(Cell::get) && SERVER_DEL_LAZY.with(Cell::get)
 }
 
 /// Drops `obj` on this thread even if it is a large collection on the loop thread (eviction

@@ -152,6 +152,7 @@ pub mod net;
 pub mod notify;
 pub mod pause;
 pub mod persist;
+pub mod proctitle;
 pub mod pubsub;
 pub mod repl;
 pub mod resp;

@@ -139,6 +139,7 @@ fn main() {
             log::warn!("Failed to disable transparent huge pages for this process: {e}");
         }
     }
+    config.exec_argv0 = args.first().cloned().unwrap_or_default();
     if config.daemonize && config.pidfile.is_empty() {
         // Redis's CONFIG_DEFAULT_PID_FILE.
         config.pidfile = "/var/run/redis.pid".into();
@@ -151,6 +152,7 @@ fn main() {
             std::process::exit(1);
         }
     };
+    el.set_proc_title();
     if !el.pidfile().is_empty() {
         if let Err(e) = std::fs::write(el.pidfile(), format!("{}\n", std::process::id())) {
             log::warn!("Failed to write PID file: {e}");

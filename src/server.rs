@@ -198,6 +198,8 @@ pub struct Server {
     pub lazyfree: &'static crate::lazyfree::LazyFree,
     /// MIGRATE's cached connections to its targets.
     pub migrate: cmd::migrate::Sockets,
+    /// The OOM score the process had before `oom-score-adj` changed it (None: unchanged).
+    oom_score_base: Option<i32>,
     /// Slots whose output must be flushed or which need a new receive this turn.
     pub(crate) touched: Vec<usize>,
     /// Slots with input to process this turn.
@@ -425,6 +427,7 @@ impl Server {
             listeners: Vec::new(),
             lazyfree: crate::lazyfree::global(),
             migrate: Default::default(),
+            oom_score_base: None,
             touched: Vec::new(),
             ready: Vec::new(),
             tick_count: 0,
@@ -463,6 +466,8 @@ impl Server {
         };
         srv.apply_access_params();
         srv.apply_observe_params();
+        // A score the kernel refuses is logged; the start goes on, as Redis's.
+        let _ = srv.apply_oom_score_adj();
         srv.update_expiry_logging();
         crate::alloc::set_maxmemory(srv.config.maxmemory_bytes);
         srv.apply_clients_memory_limit();
@@ -504,7 +509,9 @@ impl Server {
         };
         for db in &mut self.dbs {
             db.set_access_params(access);
+            db.lazy_expire = self.config.lazyfree_lazy_expire;
         }
+        crate::lazyfree::set_server_del_lazy(self.config.lazyfree_lazy_server_del);
     }
 
     /// Recomputes `observe_us_min` from the settings (at start and after CONFIG SET): the
@@ -1059,6 +1066,46 @@ impl Server {
         if !c.inflight() {
             self.conns.remove(slot);
         }
+    }
+
+    /// `oom-score-adj`: writes this process's OOM score for its role (a primary's or a
+    /// replica's value, plus the score it started with unless `absolute`), or restores
+    /// the starting score once the setting is `no` (Redis's setOOMScoreAdj). Called at
+    /// start, after CONFIG SET and when the role changes.
+    pub fn apply_oom_score_adj(&mut self) -> Result<(), String> {
+        use crate::config::OomScoreAdj;
+        const PATH: &str = "/proc/self/oom_score_adj";
+        let value = match self.config.oom_score_adj {
+            OomScoreAdj::No => match self.oom_score_base.take() {
+                Some(base) => base,
+                None => return Ok(()),
+            },
+            mode => {
+                let base = match self.oom_score_base {
+                    Some(b) => b,
+                    None => match std::fs::read_to_string(PATH)
+                        .ok()
+                        .and_then(|t| t.trim().parse::<i32>().ok())
+                    {
+                        Some(b) => *self.oom_score_base.insert(b),
+                        None => {
+                            log::warn!("Unable to read oom_score_adj");
+                            return Err("Unable to read oom_score_adj".into());
+                        }
+                    },
+                };
+                let class = usize::from(crate::repl::replica::is_replica(self));
+                let mut v = self.config.oom_score_adj_values[class];
+                if mode == OomScoreAdj::Relative {
+                    v += base;
+                }
+                v.clamp(-1000, 1000)
+            }
+        };
+        std::fs::write(PATH, format!("{value}\n")).map_err(|e| {
+            log::warn!("Unable to write oom_score_adj: {e}");
+            format!("Unable to write oom_score_adj: {e}")
+        })
     }
 
     /// At exit: the Unix socket's file and the pid file go, as Redis removes them.

@@ -120,3 +120,57 @@ fn every_way_a_big_collection_dies_frees_it_in_the_background() {
     wait_freed(&mut c, want);
     assert_eq!(c.cmd_str(&["PING"]), Reply::Status("PONG".into()));
 }
+
+/// `lazyfree-lazy-user-del`, `-expire` and `-server-del` set to `no` (Redis's defaults, as
+/// Redis's stock config file has them): DEL, expiry and an overwrite free a big value on
+/// the loop thread (the counter does not move), UNLINK still does not; each set back to
+/// `yes` with CONFIG SET moves its own path to the background thread again.
+#[test]
+fn the_lazyfree_settings_choose_where_each_path_frees() {
+    let server = Server::start(&[
+        "--lazyfree-lazy-user-del",
+        "no",
+        "--lazyfree-lazy-expire",
+        "no",
+        "--lazyfree-lazy-server-del",
+        "no",
+    ]);
+    let mut c = server.raw();
+    let expire = |c: &mut Raw| {
+        make(c, "set", "k", BIG);
+        assert_eq!(c.cmd_str(&["PEXPIRE", "k", "1"]), Reply::Int(1));
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(c.cmd_str(&["EXISTS", "k"]), Reply::Int(0));
+    };
+    let overwrite = |c: &mut Raw| {
+        make(c, "hash", "k", BIG);
+        assert_eq!(c.cmd_str(&["SET", "k", "x"]), Reply::ok());
+        assert_eq!(c.cmd_str(&["DEL", "k"]), Reply::Int(1));
+    };
+    for kind in KINDS {
+        make(&mut c, kind, "k", BIG);
+        assert_eq!(c.cmd_str(&["DEL", "k"]), Reply::Int(1));
+    }
+    expire(&mut c);
+    overwrite(&mut c);
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(info_memory_field(&mut c, "lazyfreed_objects"), 0);
+    make(&mut c, "zset", "k", BIG);
+    assert_eq!(c.cmd_str(&["UNLINK", "k"]), Reply::Int(1));
+    wait_freed(&mut c, 1);
+    let set = |c: &mut Raw, name: &str| {
+        assert_eq!(c.cmd_str(&["CONFIG", "SET", name, "yes"]), Reply::ok());
+    };
+    set(&mut c, "lazyfree-lazy-user-del");
+    make(&mut c, "list", "k", BIG);
+    assert_eq!(c.cmd_str(&["DEL", "k"]), Reply::Int(1));
+    wait_freed(&mut c, 2);
+    set(&mut c, "lazyfree-lazy-expire");
+    expire(&mut c);
+    wait_freed(&mut c, 3);
+    set(&mut c, "lazyfree-lazy-server-del");
+    overwrite(&mut c);
+    wait_freed(&mut c, 4);
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(info_memory_field(&mut c, "lazyfreed_objects"), 4);
+}

@@ -2,7 +2,9 @@
 //! redis-server 7.0.15: their CONFIG GET/SET replies (defaults, bad values, immutables),
 //! `stop-writes-on-bgsave-error` (MISCONF after a failed BGSAVE), `dynamic-hz` (INFO's hz
 //! with hundreds of clients), `daemonize` with `pidfile`, `disable-thp` (the process's THP
-//! state in /proc), and `rdb-del-sync-files` (a disk-based full sync's file kept or not).
+//! state in /proc), `rdb-del-sync-files` (a disk-based full sync's file kept or not),
+//! `oom-score-adj` (the process's score in /proc) and the process title (its cmdline), and
+//! that Redis's own stock config file (Debian's /etc/redis/redis.conf) starts ringkv.
 
 mod common;
 
@@ -22,6 +24,11 @@ const PARAMS: &[&str] = &[
     "rdb-del-sync-files",
     "repl-disable-tcp-nodelay",
     "repl-diskless-sync",
+    "set-proc-title",
+    "proc-title-template",
+    "rdb-save-incremental-fsync",
+    "aof-rewrite-incremental-fsync",
+    "oom-score-adj-values",
 ];
 
 fn info_field(c: &mut Raw, section: &str, field: &str) -> String {
@@ -282,4 +289,141 @@ fn rdb_del_sync_files_matches_redis() {
         );
         assert_eq!(kept[0], del == "no");
     }
+}
+
+/// `oom-score-adj` and its values, against redis-server: the CONFIG replies, and the
+/// process's /proc oom_score_adj as the role and settings change (relative to the score it
+/// started with, absolute, restored by `no`).
+#[test]
+fn oom_score_adj_matches_redis() {
+    let mut seen = Vec::new();
+    for s in [Server::start(&[]), Server::start_redis(&[])] {
+        let mut c = s.raw();
+        let score = || {
+            std::fs::read_to_string(format!("/proc/{}/oom_score_adj", s.pid()))
+                .unwrap()
+                .trim()
+                .to_string()
+        };
+        let mut got = vec![score()];
+        let steps: &[&[&str]] = &[
+            &["CONFIG", "GET", "oom-score-adj"],
+            &["CONFIG", "GET", "oom-score-adj-values"],
+            &["CONFIG", "SET", "oom-score-adj", "bad"],
+            &["CONFIG", "SET", "oom-score-adj-values", "1 2"],
+            &["CONFIG", "SET", "oom-score-adj-values", "1 2 x"],
+            &["CONFIG", "SET", "oom-score-adj-values", "1 2 3000"],
+            &["CONFIG", "SET", "oom-score-adj-values", "10 300 900"],
+            &["CONFIG", "SET", "oom-score-adj", "relative"],
+            &["CONFIG", "GET", "oom-score-adj"],
+            &["REPLICAOF", "127.0.0.1", "1"],
+            &["REPLICAOF", "NO", "ONE"],
+            &["CONFIG", "SET", "oom-score-adj", "absolute"],
+            &["CONFIG", "SET", "oom-score-adj-values", "-5 300 900"],
+            &["CONFIG", "SET", "oom-score-adj", "no"],
+            &["CONFIG", "GET", "oom-score-adj-values"],
+        ];
+        for cmd in steps {
+            let r = c.cmd_str(cmd);
+            got.push(format!("{cmd:?}: {r:?} -> {}", score()));
+        }
+        seen.push(got);
+    }
+    for (a, b) in seen[0].iter().zip(&seen[1]) {
+        assert_eq!(a, b, "ringkv, then redis-server");
+    }
+}
+
+/// `proc-title-template`: /proc/PID/cmdline shows the expanded template (ports masked), as
+/// redis-server's; bad templates get the same error.
+#[test]
+fn the_process_title_matches_redis() {
+    let mut seen = Vec::new();
+    for s in [Server::start(&[]), Server::start_redis(&[])] {
+        let mut c = s.raw();
+        let title = || {
+            let raw = std::fs::read(format!("/proc/{}/cmdline", s.pid())).unwrap();
+            let first = raw.split(|&b| b == 0).next().unwrap_or_default().to_vec();
+            String::from_utf8_lossy(&first).replace(&s.port.to_string(), "PORT")
+        };
+        let mut got = Vec::new();
+        for t in [
+            "{listen-addr} {server-mode}",
+            "x {port} {unixsocket}y {tls-port} {{z}",
+            "{nope}",
+            "{title",
+            "{title}",
+            "  {listen-addr}  ",
+        ] {
+            let r = c.cmd_str(&["CONFIG", "SET", "proc-title-template", t]);
+            got.push(format!("{t:?}: {r:?} -> {}", title()));
+        }
+        seen.push(got);
+    }
+    for (a, b) in seen[0].iter().zip(&seen[1]) {
+        assert_eq!(a, b, "ringkv, then redis-server");
+    }
+}
+
+/// Debian's stock /etc/redis/redis.conf (from the redis-server package), run in the
+/// foreground on a free port in a scratch directory: ringkv accepts every directive in it
+/// and serves.
+#[test]
+fn the_stock_redis_conf_starts_ringkv() {
+    let Ok(conf) = std::fs::read_to_string("/etc/redis/redis.conf") else {
+        eprintln!("no /etc/redis/redis.conf (redis-server not installed): skipped");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("ringkv-stockconf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("redis.conf");
+    std::fs::write(&path, conf).unwrap();
+    let pidfile = dir.join("r.pid");
+    let port = common::free_port();
+    // The file must come first, as for redis-server.
+    let mut child = Command::new(common::ringkv_bin())
+        .arg(&path)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--daemonize",
+            "no",
+            "--logfile",
+            "",
+        ])
+        .args(["--dir", dir.to_str().unwrap()])
+        .args(["--pidfile", pidfile.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start ringkv");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut c = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("ringkv exited with {status} on the stock config");
+        }
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break Raw::connect(port);
+        }
+        assert!(Instant::now() < deadline, "ringkv did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(c.cmd_str(&["SET", "k", "v"]), Reply::ok());
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "GET", "lazyfree-lazy-user-del"]),
+        Reply::Array(Some(vec![
+            Reply::bulk(b"lazyfree-lazy-user-del"),
+            Reply::bulk(b"no")
+        ]))
+    );
+    assert_eq!(
+        std::fs::read_to_string(&pidfile).unwrap().trim(),
+        child.id().to_string()
+    );
+    c.send(&common::encode(&[b"SHUTDOWN", b"NOSAVE"]));
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(!pidfile.exists(), "the pid file stayed");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -307,7 +307,10 @@ fn key_args<'a>(argv: &'a Argv<'a>) -> impl Iterator<Item = &'a [u8]> + 'a {
 /// turn, as Redis's delGenericCommand (keys found expired on the way fire `expired` between
 /// them). `lazy`: large values are dropped on the lazy-free thread, small ones inline, as
 /// Redis's dbAsyncDelete decides by the free effort.
-fn del_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, lazy: bool) {
+fn del_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, unlink: bool) {
+    // DEL frees in the background like UNLINK with `lazyfree-lazy-user-del`, and on the
+    // loop thread without it, as Redis.
+    let lazy = unlink || ctx.srv.config.lazyfree_lazy_user_del;
     let now_ms = ctx.now_ms;
     let i = ctx.db_index();
     let signals = ctx.srv.key_signals_wanted();
@@ -318,6 +321,8 @@ fn del_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, lazy: bool) {
         let removed = op_del(&mut srv.dbs[i], [k], now_ms, |_, v| {
             if lazy && v.element_count() > LAZYFREE_THRESHOLD {
                 lazyfree.free(v);
+            } else {
+                crate::lazyfree::drop_inline(v);
             }
         });
         if removed == 0 {

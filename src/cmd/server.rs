@@ -922,7 +922,32 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         }
         i += 2;
     }
-    // Effects of the new values.
+    // Effects of the new values. The OOM score first: writing it may fail, which fails
+    // the whole CONFIG SET (the old score is put back), as in Redis.
+    let values_changed = next.oom_score_adj_values != ctx.srv.config.oom_score_adj_values;
+    if values_changed || next.oom_score_adj != ctx.srv.config.oom_score_adj {
+        let cfg = &mut ctx.srv.config;
+        let old = (cfg.oom_score_adj, cfg.oom_score_adj_values);
+        (cfg.oom_score_adj, cfg.oom_score_adj_values) =
+            (next.oom_score_adj, next.oom_score_adj_values);
+        if ctx.srv.apply_oom_score_adj().is_err() {
+            let cfg = &mut ctx.srv.config;
+            (cfg.oom_score_adj, cfg.oom_score_adj_values) = old;
+            let _ = ctx.srv.apply_oom_score_adj();
+            let name = if values_changed {
+                "oom-score-adj-values"
+            } else {
+                "oom-score-adj"
+            };
+            return ctx.err(&format!("ERR CONFIG SET failed (possibly related to argument '{name}') - Failed to set current oom_score_adj. Check server logs."));
+        }
+    }
+    if next.proc_title_template != ctx.srv.config.proc_title_template {
+        if let Err(e) = crate::proctitle::apply(&next, &next.exec_argv0) {
+            log::warn!("Failed to set the process title: {e}");
+            return ctx.err("ERR CONFIG SET failed (possibly related to argument 'proc-title-template') - failed to set process title");
+        }
+    }
     if next.loglevel != ctx.srv.config.loglevel {
         log::set_max_level(crate::logging::filter_for(next.loglevel));
     }

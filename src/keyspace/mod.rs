@@ -98,6 +98,9 @@ pub struct Db {
     rng_state: u64,
     /// Keys deleted because their TTL passed (lazily or actively); INFO's expired_keys.
     pub expired_keys: u64,
+    /// `lazyfree-lazy-expire`: a large expired value is freed on the lazy-free thread
+    /// (otherwise here, as Redis frees it with the setting off).
+    pub lazy_expire: bool,
     /// When true, the names of keys deleted by expiry are appended to `expired_log` so the
     /// AOF can record them as DEL (`persist::aof`); the AOF drains it after every command
     /// and after active expiry, so it stays short.
@@ -245,6 +248,7 @@ impl Db {
             access: AccessParams::default(),
             rng_state: seed,
             expired_keys: 0,
+            lazy_expire: true,
             log_expired: false,
             expiry_paused: false,
             expired_log: Vec::new(),
@@ -327,7 +331,12 @@ impl Db {
         if self.log_expired {
             self.expired_log.push(self.dict.key(e).to_vec());
         }
-        drop(self.delete_entry(e));
+        let value = self.delete_entry(e);
+        if self.lazy_expire && value.element_count() > crate::lazyfree::LAZYFREE_THRESHOLD {
+            crate::lazyfree::global().free(value);
+        } else {
+            crate::lazyfree::drop_inline(value);
+        }
         self.expired_keys += 1;
     }
 
@@ -689,6 +698,7 @@ impl Db {
             access: self.access,
             rng_state: seed,
             expired_keys: 0,
+            lazy_expire: self.lazy_expire,
             log_expired: false,
             expiry_paused: false,
             expired_log: Vec::new(),

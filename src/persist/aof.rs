@@ -536,6 +536,7 @@ struct Rewrite {
     walked: bool,
     tmp_path: PathBuf,
     file: std::fs::File,
+    autosync: super::IncrementalSync,
     out: BaseWriter,
     base_seq: u64,
     started: std::time::Instant,
@@ -1972,6 +1973,7 @@ fn install_rewrite(aof: &mut Aof, env: &mut Env<'_>, bgsave_running: bool, base:
         walked: false,
         tmp_path,
         file,
+        autosync: Default::default(),
         out,
         base_seq,
         started: std::time::Instant::now(),
@@ -2327,6 +2329,10 @@ fn rewrite_step(ring: &mut Ring, aof: &mut Aof, env: &mut Env<'_>, keys_max: usi
         rw.out.finish();
     }
     let flushed = rw.file.write_all(&rw.out.buf);
+    if flushed.is_ok() {
+        let on = env.config.aof_rewrite_incremental_fsync;
+        rw.autosync.wrote(&rw.file, rw.out.buf.len(), on);
+    }
     rw.out.buf.clear();
     // A slice that emitted many saved copies at once grew the buffer: give most of it back
     // rather than hold it for the rest of the rewrite.

@@ -27,6 +27,50 @@
 //! `REDIS` magic, which Redis writes with `aof-use-rdb-preamble yes`). The AOF loader hands
 //! such a base to [`rdb_base_loader`], which loads it with the RDB codec.
 
+/// Bytes written between two incremental syncs (Redis's REDIS_AUTOSYNC_BYTES).
+const AUTOSYNC_BYTES: u64 = 4 << 20;
+
+/// The incremental sync of a file being written (`rdb-save-incremental-fsync`,
+/// `aof-rewrite-incremental-fsync`, as Redis's rio autosync): every 4 MiB written, the data
+/// so far is synced by a short-lived thread, so that the disk never holds a whole
+/// snapshot's dirty pages and the final sync has little left to do, and the loop never
+/// waits for it. At most one sync per file runs at a time (a boundary passed meanwhile is
+/// covered by the next).
+#[derive(Default)]
+pub struct IncrementalSync {
+    since_bytes: u64,
+    running: Option<std::thread::JoinHandle<()>>,
+}
+
+impl IncrementalSync {
+    /// `n` more bytes went to `file`; `enabled`: the setting.
+    pub fn wrote(&mut self, file: &std::fs::File, n: usize, enabled: bool) {
+        if !enabled {
+            return;
+        }
+        self.since_bytes += n as u64;
+        if self.since_bytes < AUTOSYNC_BYTES
+            || self.running.as_ref().is_some_and(|h| !h.is_finished())
+        {
+            return;
+        }
+        if let Some(h) = self.running.take() {
+            let _ = h.join();
+        }
+        let Ok(f) = file.try_clone() else {
+            return;
+        };
+        self.since_bytes = 0;
+        self.running = std::thread::Builder::new()
+            .name("ringkv-autosync".into())
+            .spawn(move || {
+                // Errors show at the final sync, which the save checks.
+                let _ = f.sync_data();
+            })
+            .ok();
+    }
+}
+
 pub mod aof;
 pub mod rdb;
 pub mod rdb_lp;
@@ -71,4 +115,37 @@ pub fn rdb_base_loader(
     rdb::load(bytes, dbs, &opts)
         .map(|s| (s.consumed, s.functions))
         .map_err(|e| format!("Bad file format reading {}: {e}", file.display()))
+}
+
+#[cfg(test)]
+mod incremental_sync_tests {
+    use super::{IncrementalSync, AUTOSYNC_BYTES};
+    use std::io::Write;
+
+    #[test]
+    fn a_sync_starts_every_4_mib_and_only_when_enabled() {
+        let path = std::env::temp_dir().join(format!("ringkv-autosync-{}", std::process::id()));
+        let mut f = std::fs::File::create(&path).unwrap();
+        let chunk = vec![7u8; 64 * 1024];
+        let mut off = IncrementalSync::default();
+        let mut on = IncrementalSync::default();
+        let mut written = 0u64;
+        while written < AUTOSYNC_BYTES - chunk.len() as u64 {
+            f.write_all(&chunk).unwrap();
+            written += chunk.len() as u64;
+            on.wrote(&f, chunk.len(), true);
+            off.wrote(&f, chunk.len(), false);
+            assert!(on.running.is_none(), "a sync before 4 MiB");
+        }
+        f.write_all(&chunk).unwrap();
+        on.wrote(&f, chunk.len(), true);
+        off.wrote(&f, chunk.len(), false);
+        assert!(on.running.is_some(), "no sync at 4 MiB");
+        assert_eq!(on.since_bytes, 0);
+        assert!(off.running.is_none() && off.since_bytes == 0);
+        if let Some(h) = on.running.take() {
+            h.join().unwrap();
+        }
+        let _ = std::fs::remove_file(&path);
+    }
 }

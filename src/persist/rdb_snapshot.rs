@@ -56,6 +56,7 @@ pub struct BgSave {
     /// one slice, so a small snapshot spans many ticks.
     slice_keys: usize,
     finishing: Option<std::thread::JoinHandle<Result<(), String>>>,
+    autosync: super::IncrementalSync,
 }
 
 impl RdbState {
@@ -101,6 +102,7 @@ impl RdbState {
             keys_total,
             slice_keys,
             finishing: None,
+            autosync: Default::default(),
         });
         log::info!("Background saving started");
         Ok(())
@@ -178,6 +180,8 @@ impl RdbState {
                         failed = Some(format!("Write error saving DB on disk: {e}"));
                         break;
                     }
+                    let on = env.config.rdb_save_incremental_fsync;
+                    job.autosync.wrote(f, bytes.len(), on);
                 }
             }
         }

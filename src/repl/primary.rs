@@ -132,6 +132,7 @@ struct Snapshot {
     /// `stats.dirty` when the snapshot began, and when (for the disk form's save record).
     dirty_at_start: u64,
     started: std::time::Instant,
+    autosync: crate::persist::IncrementalSync,
 }
 
 /// The disk form's file on its way to `<dir>/<dbfilename>`: a thread syncs it and renames
@@ -856,6 +857,7 @@ fn start_snapshot(srv: &mut Server) {
         file,
         dirty_at_start: srv.stats.dirty,
         started: std::time::Instant::now(),
+        autosync: Default::default(),
     });
 }
 
@@ -923,6 +925,8 @@ fn snapshot_step(srv: &mut Server) -> bool {
                 abandon(srv, snap);
                 return false;
             }
+            let on = srv.config.rdb_save_incremental_fsync;
+            snap.autosync.wrote(f, bytes.len(), on);
         } else {
             for &(slot, _) in &snap.targets {
                 srv.conns[slot].out.extend_from_slice(&bytes);
