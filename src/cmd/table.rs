@@ -241,6 +241,28 @@ const GEO_ORDER_ARG: Arg = oneof(
 )
 .optional();
 /// SORT and SORT_RO's shared docs.
+/// RESTORE and RESTORE-ASKING (the same command under its cluster name).
+const RESTORE_COMPLEXITY: &str = "O(1) to create the key, then O(N*M) to load N items of average size M (O(N*M*log(N)) for a sorted set).";
+const RESTORE_HISTORY: [(&str, &str); 3] = [
+    ("3.0.0", "REPLACE overwrites an existing key."),
+    (
+        "5.0.0",
+        "ABSTTL takes the TTL as a unix time in milliseconds.",
+    ),
+    ("5.0.0", "IDLETIME and FREQ set the key's access data."),
+];
+const RESTORE_ARGS: [Arg; 7] = [
+    key("key", 0),
+    integer("ttl"),
+    string("serialized-value"),
+    pure_token("replace", "REPLACE").since("3.0.0").optional(),
+    pure_token("absttl", "ABSTTL").since("5.0.0").optional(),
+    integer("seconds")
+        .token("IDLETIME")
+        .since("5.0.0")
+        .optional(),
+    integer("frequency").token("FREQ").since("5.0.0").optional(),
+];
 const SORT_COMPLEXITY: &str =
     "O(N+M*log(M)) for N elements of which M are returned; O(N) without sorting.";
 const SORT_LIMIT_ARG: Arg = block("offset_count", &[integer("offset"), integer("count")])
@@ -1711,21 +1733,9 @@ pub static COMMANDS: &[Command] = &[
         .group(Group::Generic)
         .since("2.6.0")
         .summary("Creates a key from a value serialized by DUMP.")
-        .complexity("O(1) to create the key, then O(N*M) to load N items of average size M (O(N*M*log(N)) for a sorted set).")
-        .history(&[
-            ("3.0.0", "REPLACE overwrites an existing key."),
-            ("5.0.0", "ABSTTL takes the TTL as a unix time in milliseconds."),
-            ("5.0.0", "IDLETIME and FREQ set the key's access data."),
-        ])
-        .args(&[
-            key("key", 0),
-            integer("ttl"),
-            string("serialized-value"),
-            pure_token("replace", "REPLACE").since("3.0.0").optional(),
-            pure_token("absttl", "ABSTTL").since("5.0.0").optional(),
-            integer("seconds").token("IDLETIME").since("5.0.0").optional(),
-            integer("frequency").token("FREQ").since("5.0.0").optional(),
-        ]),
+        .complexity(RESTORE_COMPLEXITY)
+        .history(&RESTORE_HISTORY)
+        .args(&RESTORE_ARGS),
     Command::new("restore-asking", -4, WRITE | DENYOOM | ASKING, dump::cmd_restore)
         .acl(acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS)
         .key_specs(&[spec(OW | UPDATE, index(1), range(0, 1, 0))])
@@ -1733,21 +1743,9 @@ pub static COMMANDS: &[Command] = &[
         .since("3.0.0")
         .syscmd()
         .summary("RESTORE as a cluster's slot migration sends it; the same as RESTORE here.")
-        .complexity("O(1) to create the key, then O(N*M) to load N items of average size M (O(N*M*log(N)) for a sorted set).")
-        .history(&[
-            ("3.0.0", "REPLACE overwrites an existing key."),
-            ("5.0.0", "ABSTTL takes the TTL as a unix time in milliseconds."),
-            ("5.0.0", "IDLETIME and FREQ set the key's access data."),
-        ])
-        .args(&[
-            key("key", 0),
-            integer("ttl"),
-            string("serialized-value"),
-            pure_token("replace", "REPLACE").since("3.0.0").optional(),
-            pure_token("absttl", "ABSTTL").since("5.0.0").optional(),
-            integer("seconds").token("IDLETIME").since("5.0.0").optional(),
-            integer("frequency").token("FREQ").since("5.0.0").optional(),
-        ]),
+        .complexity(RESTORE_COMPLEXITY)
+        .history(&RESTORE_HISTORY)
+        .args(&RESTORE_ARGS),
     Command::new("sort", -2, WRITE | DENYOOM, sort::cmd_sort)
         .acl(acl::WRITE | acl::SET | acl::SORTEDSET | acl::LIST | acl::SLOW | acl::DANGEROUS)
         .key_specs(&[

@@ -36,6 +36,8 @@ const STRING_PARAMS: &[&str] = &[
     "appenddirname",
     "requirepass",
     "notify-keyspace-events",
+    "pidfile",
+    "proc-title-template",
 ];
 
 /// Directives written as memory amounts (`3mb`, `1gb`: Redis's MEMORY_CONFIG).

@@ -71,6 +71,29 @@ impl IncrementalSync {
     }
 }
 
+/// Makes a complete snapshot written to `tmp` the file at `dest`: synced, renamed over it,
+/// the directory synced (the destination is only ever replaced by a complete, synced
+/// file). Run on a thread: the loop never waits for the disk.
+pub fn sync_and_rename(
+    file: std::fs::File,
+    tmp: &std::path::Path,
+    dest: &std::path::Path,
+) -> Result<(), String> {
+    file.sync_all()
+        .map_err(|e| format!("Write error saving DB on disk: {e}"))?;
+    drop(file);
+    std::fs::rename(tmp, dest).map_err(|e| {
+        let _ = std::fs::remove_file(tmp);
+        format!("Error moving temp DB file on the final destination: {e}")
+    })?;
+    if let Some(dir) = dest.parent() {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
 pub mod aof;
 pub mod rdb;
 pub mod rdb_lp;

@@ -204,19 +204,8 @@ impl RdbState {
         let (tmp, path) = (job.tmp.clone(), job.path.clone());
         job.finishing = Some(std::thread::spawn(move || {
             file.write_all(&tail)
-                .and_then(|()| file.sync_all())
                 .map_err(|e| format!("Write error saving DB on disk: {e}"))?;
-            drop(file);
-            std::fs::rename(&tmp, &path).map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                format!("Error moving temp DB file on the final destination: {e}")
-            })?;
-            if let Some(dir) = path.parent() {
-                if let Ok(d) = std::fs::File::open(dir) {
-                    let _ = d.sync_all();
-                }
-            }
-            Ok(())
+            super::sync_and_rename(file, &tmp, &path)
         }));
     }
 

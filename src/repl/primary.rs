@@ -1043,21 +1043,7 @@ fn finish_file(srv: &mut Server, mut snap: Snapshot, tail: &[u8]) -> bool {
     // The file becomes the RDB file, as Redis's disk-target BGSAVE writes `dbfilename`:
     // synced, then renamed (the replicas read through their own handles meanwhile).
     let dest = crate::persist::rdb_server::rdb_path(&srv.config);
-    let thread = std::thread::spawn(move || {
-        f.sync_all()
-            .map_err(|e| format!("Write error saving DB on disk: {e}"))?;
-        drop(f);
-        std::fs::rename(&path, &dest).map_err(|e| {
-            let _ = std::fs::remove_file(&path);
-            format!("Error moving temp DB file on the final destination: {e}")
-        })?;
-        if let Some(dir) = dest.parent() {
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
-    });
+    let thread = std::thread::spawn(move || crate::persist::sync_and_rename(f, &path, &dest));
     srv.repl.primary.finishing = Some(Finishing {
         thread,
         dirty_at_start: snap.dirty_at_start,
