@@ -5,11 +5,17 @@
 //! `arg_end` from /proc/self/stat) through /proc/self/mem, the file interface the kernel
 //! gives a process to its own memory, which is what C's setproctitle does with a pointer.
 //! Invariants: nothing is written outside that area (a longer title is cut, and the last
-//! byte stays NUL); the area is read only by the kernel after start-up (`main` has copied
-//! the arguments it needs).
+//! byte stays NUL); the area is written only if, when first looked at, it held exactly this
+//! process's own arguments (under valgrind, /proc/self/stat names valgrind's arguments,
+//! which are not ours to change: there is no title then); the area is read only by the
+//! kernel after start-up (`main` has copied the arguments it needs).
 
 use crate::config::Config;
-use std::io::{Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::sync::OnceLock;
+
+/// The argument area (address, length), once it was found to hold our own arguments.
+static AREA: OnceLock<Option<(u64, usize)>> = OnceLock::new();
 
 /// The template with its variables replaced (Redis's `sdstemplate` rules: `{{` is a
 /// literal `{`, a lone `}` is itself), trimmed of spaces; None for an unknown variable or
@@ -78,21 +84,9 @@ pub fn apply(c: &Config, argv0: &str) -> std::io::Result<()> {
     let Some(title) = expand(&c.proc_title_template, argv0, c) else {
         return Ok(());
     };
-    let stat = std::fs::read_to_string("/proc/self/stat")?;
-    let bad = || std::io::Error::other("unexpected /proc/self/stat");
-    // Fields after the command name (which may hold spaces): the state is field 3, so
-    // arg_start (field 48) and arg_end (49) are the 46th and 47th of these.
-    let fields: Vec<&str> = stat[stat.rfind(')').ok_or_else(bad)? + 2..]
-        .split(' ')
-        .collect();
-    let num = |i: usize| -> std::io::Result<u64> {
-        fields.get(i).and_then(|f| f.parse().ok()).ok_or_else(bad)
-    };
-    let (start, end) = (num(45)?, num(46)?);
-    let len = end.saturating_sub(start) as usize;
-    if len == 0 {
+    let Some((start, len)) = *AREA.get_or_init(own_area) else {
         return Ok(());
-    }
+    };
     let mut area = vec![0u8; len];
     let n = title.len().min(len - 1);
     area[..n].copy_from_slice(&title.as_bytes()[..n]);
@@ -101,4 +95,29 @@ pub fn apply(c: &Config, argv0: &str) -> std::io::Result<()> {
         .open("/proc/self/mem")?;
     mem.seek(SeekFrom::Start(start))?;
     mem.write_all(&area)
+}
+
+/// The kernel's argument area of this process, if it holds exactly the arguments this
+/// process was started with (each followed by a NUL).
+fn own_area() -> Option<(u64, usize)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces): the state is field 3, so
+    // arg_start (field 48) and arg_end (49) are the 46th and 47th of these.
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+    let num = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    let (start, end) = (num(45)?, num(46)?);
+    let len = end.checked_sub(start)? as usize;
+    let mut expected = Vec::with_capacity(len);
+    for a in std::env::args_os() {
+        expected.extend_from_slice(a.as_encoded_bytes());
+        expected.push(0);
+    }
+    if len == 0 || expected.len() != len {
+        return None;
+    }
+    let mut mem = std::fs::File::open("/proc/self/mem").ok()?;
+    mem.seek(SeekFrom::Start(start)).ok()?;
+    let mut found = vec![0u8; len];
+    mem.read_exact(&mut found).ok()?;
+    (found == expected).then_some((start, len))
 }
