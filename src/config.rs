@@ -187,6 +187,22 @@ pub struct Config {
     /// `stop-writes-on-bgsave-error`: with save points set, write commands get MISCONF
     /// while the last background save failed.
     pub stop_writes_on_bgsave_error: bool,
+    /// `active-expire-effort` (1-10): active expiry may take 25% + 2% per point above 1 of
+    /// each housekeeping tick, as Redis's slow cycle.
+    pub active_expire_effort: u32,
+    /// `activedefrag` and its tuning, kept for Redis's config files: as in a Redis built
+    /// without its jemalloc (ringkv uses the C library's allocator), defragmentation cannot
+    /// be turned on, and the tuning values are stored with nothing to tune.
+    pub active_defrag: ActiveDefragTuning,
+    /// `io-threads-do-reads`: with one I/O thread (the only count ringkv has) it changes
+    /// nothing, as in Redis with `io-threads 1`.
+    pub io_threads_do_reads: bool,
+    /// `ignore-warnings`: start-up warnings Redis may skip; ringkv prints none of them.
+    pub ignore_warnings: String,
+    /// `supervised`: the mode asked for, and the supervisor found at start-up (INFO's
+    /// `process_supervised`).
+    pub supervised: Supervised,
+    pub supervised_by: Option<Supervised>,
     /// `set-proc-title`: the process title becomes `proc_title_template` expanded
     /// (`proctitle`).
     pub set_proc_title: bool,
@@ -311,6 +327,39 @@ pub struct Config {
     pub repl: ReplConfig,
     /// The replica settings (`repl::replica`).
     pub replica: crate::repl::replica::ReplicaSettings,
+}
+
+/// `active-defrag-*`: Redis's defaults, stored and shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveDefragTuning {
+    pub ignore_bytes: u64,
+    pub threshold_lower: u64,
+    pub threshold_upper: u64,
+    pub cycle_min: u64,
+    pub cycle_max: u64,
+    pub max_scan_fields: u64,
+}
+
+impl Default for ActiveDefragTuning {
+    fn default() -> Self {
+        ActiveDefragTuning {
+            ignore_bytes: 100 << 20,
+            threshold_lower: 10,
+            threshold_upper: 100,
+            cycle_min: 1,
+            cycle_max: 25,
+            max_scan_fields: 1000,
+        }
+    }
+}
+
+/// `supervised`: the service manager to tell when the server is ready (`supervise`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Supervised {
+    No,
+    Upstart,
+    Systemd,
+    Auto,
 }
 
 /// `oom-score-adj`: leave the score alone, or set it from `oom-score-adj-values` added to
@@ -483,6 +532,12 @@ impl Default for Config {
             rdb_del_sync_files: false,
             rdb_save_incremental_fsync: true,
             aof_rewrite_incremental_fsync: true,
+            active_expire_effort: 1,
+            active_defrag: ActiveDefragTuning::default(),
+            io_threads_do_reads: false,
+            ignore_warnings: String::new(),
+            supervised: Supervised::No,
+            supervised_by: None,
             set_proc_title: true,
             proc_title_template: "{title} {listen-addr} {server-mode}".into(),
             exec_argv0: String::new(),
@@ -1552,6 +1607,158 @@ pub static PARAMS: &[Param] = &[
         get: |c| yn(c.stop_writes_on_bgsave_error),
         set: |c, v| {
             c.stop_writes_on_bgsave_error = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "active-expire-effort",
+        mutable: true,
+        values: 1,
+        get: |c| c.active_expire_effort.to_string(),
+        set: |c, v| {
+            c.active_expire_effort = int_in(one(v), 1, 10)? as u32;
+            Ok(())
+        },
+    },
+    // A Redis built without jemalloc refuses `activedefrag yes` with this text.
+    Param {
+        name: "activedefrag",
+        mutable: true,
+        values: 1,
+        get: |_| "no".into(),
+        set: |_, v| {
+            if yes_no(one(v))? {
+                return Err("Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution".into());
+            }
+            Ok(())
+        },
+    },
+    Param {
+        name: "active-defrag-ignore-bytes",
+        mutable: true,
+        values: 1,
+        get: |c| c.active_defrag.ignore_bytes.to_string(),
+        set: |c, v| {
+            let n = memory(one(v))?;
+            if n < 1 {
+                return Err("argument must be between 1 and 9223372036854775807 inclusive".into());
+            }
+            c.active_defrag.ignore_bytes = n;
+            Ok(())
+        },
+    },
+    Param {
+        name: "active-defrag-threshold-lower",
+        mutable: true,
+        values: 1,
+        get: |c| c.active_defrag.threshold_lower.to_string(),
+        set: |c, v| {
+            c.active_defrag.threshold_lower = int_in(one(v), 0, 1000)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "active-defrag-threshold-upper",
+        mutable: true,
+        values: 1,
+        get: |c| c.active_defrag.threshold_upper.to_string(),
+        set: |c, v| {
+            c.active_defrag.threshold_upper = int_in(one(v), 0, 1000)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "active-defrag-cycle-min",
+        mutable: true,
+        values: 1,
+        get: |c| c.active_defrag.cycle_min.to_string(),
+        set: |c, v| {
+            c.active_defrag.cycle_min = int_in(one(v), 1, 99)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "active-defrag-cycle-max",
+        mutable: true,
+        values: 1,
+        get: |c| c.active_defrag.cycle_max.to_string(),
+        set: |c, v| {
+            c.active_defrag.cycle_max = int_in(one(v), 1, 99)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "active-defrag-max-scan-fields",
+        mutable: true,
+        values: 1,
+        get: |c| c.active_defrag.max_scan_fields.to_string(),
+        set: |c, v| {
+            c.active_defrag.max_scan_fields = int_in(one(v), 1, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    // One thread serves every client (the design); a count Redis would spread over threads
+    // is refused rather than ignored.
+    Param {
+        name: "io-threads",
+        mutable: false,
+        values: 1,
+        get: |_| "1".into(),
+        set: |_, v| {
+            int_in(one(v), 1, 128)?;
+            fixed(
+                v,
+                b"1",
+                "ringkv serves every client from one thread: io-threads must be 1",
+            )
+        },
+    },
+    Param {
+        name: "io-threads-do-reads",
+        mutable: false,
+        values: 1,
+        get: |c| yn(c.io_threads_do_reads),
+        set: |c, v| {
+            c.io_threads_do_reads = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "ignore-warnings",
+        mutable: true,
+        values: 1,
+        get: |c| c.ignore_warnings.clone(),
+        set: |c, v| {
+            c.ignore_warnings = text(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "supervised",
+        mutable: false,
+        values: 1,
+        get: |c| {
+            match c.supervised {
+                Supervised::No => "no",
+                Supervised::Upstart => "upstart",
+                Supervised::Systemd => "systemd",
+                Supervised::Auto => "auto",
+            }
+            .into()
+        },
+        set: |c, v| {
+            c.supervised = match one(v).to_ascii_lowercase().as_slice() {
+                b"no" => Supervised::No,
+                b"upstart" => Supervised::Upstart,
+                b"systemd" => Supervised::Systemd,
+                b"auto" => Supervised::Auto,
+                _ => {
+                    return Err(
+                        "argument(s) must be one of the following: upstart, systemd, auto, no"
+                            .into(),
+                    )
+                }
+            };
             Ok(())
         },
     },

@@ -78,6 +78,11 @@ impl EventLoop {
         }
     }
 
+    /// The service manager to tell that the server is ready (`supervised`).
+    pub fn supervised_by(&self) -> Option<crate::config::Supervised> {
+        self.srv.config.supervised_by
+    }
+
     /// The pid file `main` writes once the listeners are up (empty: none).
     pub fn pidfile(&self) -> &str {
         &self.srv.config.pidfile

@@ -159,6 +159,7 @@ pub mod resp;
 pub mod script;
 pub mod server;
 pub mod slowlog;
+pub mod supervise;
 pub mod tracking;
 pub mod types;
 pub mod util;

@@ -140,6 +140,7 @@ fn main() {
         }
     }
     config.exec_argv0 = args.first().cloned().unwrap_or_default();
+    config.supervised_by = ringkv::supervise::detect(config.supervised);
     if config.daemonize && config.pidfile.is_empty() {
         // Redis's CONFIG_DEFAULT_PID_FILE.
         config.pidfile = "/var/run/redis.pid".into();
@@ -158,6 +159,7 @@ fn main() {
             log::warn!("Failed to write PID file: {e}");
         }
     }
+    ringkv::supervise::ready(el.supervised_by());
     if let Err(e) = el.run() {
         log::error!("{e}");
         std::process::exit(1);

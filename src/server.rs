@@ -1108,8 +1108,12 @@ impl Server {
         })
     }
 
-    /// At exit: the Unix socket's file and the pid file go, as Redis removes them.
+    /// At exit: systemd is told (`supervised`), and the Unix socket's file and the pid file
+    /// go, as Redis removes them.
     pub(crate) fn remove_runtime_files(&self) {
+        if self.config.supervised_by == Some(crate::config::Supervised::Systemd) {
+            crate::supervise::notify_systemd("STOPPING=1\n");
+        }
         if let Some(p) = &self.config.unixsocket {
             let _ = std::fs::remove_file(p);
         }
@@ -1169,7 +1173,10 @@ impl Server {
                 .filter_map(|(s, c)| c.tracking.as_deref().map(|t| (s, c.id, t))),
         );
         let tick = Duration::from_millis(1000 / self.hz.max(1) as u64);
-        let deadline = Instant::now() + tick * ACTIVE_EXPIRE_SHARE_PCT / 100;
+        // `active-expire-effort`: 2% more of the tick per point above 1 (Redis's slow cycle).
+        let share_pct =
+            ACTIVE_EXPIRE_SHARE_PCT + 2 * self.config.active_expire_effort.saturating_sub(1);
+        let deadline = Instant::now() + tick * share_pct / 100;
         let now_ms = self.now_ms;
         cmd::pause::check_end(self);
         // No active expiry while clients are paused (Redis 7.0): nothing is deleted in the

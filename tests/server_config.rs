@@ -29,6 +29,24 @@ const PARAMS: &[&str] = &[
     "rdb-save-incremental-fsync",
     "aof-rewrite-incremental-fsync",
     "oom-score-adj-values",
+    "supervised",
+    "io-threads",
+    "io-threads-do-reads",
+    "ignore-warnings",
+];
+
+/// Numeric settings, each set to these values on both servers.
+const NUMERIC: &[&str] = &[
+    "active-expire-effort",
+    "active-defrag-ignore-bytes",
+    "active-defrag-threshold-lower",
+    "active-defrag-threshold-upper",
+    "active-defrag-cycle-min",
+    "active-defrag-cycle-max",
+    "active-defrag-max-scan-fields",
+];
+const NUMBERS: &[&str] = &[
+    "0", "1", "5", "10", "11", "99", "100", "1001", "100mb", "-1", "x",
 ];
 
 fn info_field(c: &mut Raw, section: &str, field: &str) -> String {
@@ -59,6 +77,24 @@ fn config_replies_match_redis() {
                     c.cmd_str(&["CONFIG", "SET", p, v])
                 ));
             }
+        }
+        for p in NUMERIC {
+            got.push(format!("{p}: {:?}", c.cmd_str(&["CONFIG", "GET", p])));
+            for v in NUMBERS {
+                let r = c.cmd_str(&["CONFIG", "SET", p, v]);
+                got.push(format!(
+                    "{p} {v}: {r:?} {:?}",
+                    c.cmd_str(&["CONFIG", "GET", p])
+                ));
+            }
+        }
+        // The Debian redis-server is built with jemalloc, where defragmentation can be
+        // turned on: only `no` and a bad value are compared.
+        for v in ["no", "maybe"] {
+            got.push(format!(
+                "activedefrag {v}: {:?}",
+                c.cmd_str(&["CONFIG", "SET", "activedefrag", v])
+            ));
         }
         replies.push(got);
     }
@@ -426,4 +462,79 @@ fn the_stock_redis_conf_starts_ringkv() {
     assert!(status.success(), "{status:?}");
     assert!(!pidfile.exists(), "the pid file stayed");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `supervised systemd`: with NOTIFY_SOCKET set, the server sends READY=1 once it serves
+/// and STOPPING=1 at shutdown, and INFO says `process_supervised:systemd`; without the
+/// socket it is not supervised. As redis-server.
+#[test]
+fn supervised_systemd_notifies_as_redis() {
+    use std::os::unix::net::UnixDatagram;
+    for bin in [common::ringkv_bin(), common::redis_bin()] {
+        let dir = std::env::temp_dir().join(format!(
+            "ringkv-notify-{}-{}",
+            std::process::id(),
+            bin.len()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("notify.sock");
+        let sock = UnixDatagram::bind(&path).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let s = Server::start_bin_env(
+            &bin,
+            &[
+                "--supervised",
+                "systemd",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            &[("NOTIFY_SOCKET", path.to_str().unwrap())],
+        );
+        let mut got = String::new();
+        let mut buf = [0u8; 512];
+        while !got.contains("READY=1") {
+            let n = sock.recv(&mut buf).expect("a notification");
+            got.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        let mut c = s.raw();
+        assert_eq!(
+            info_field(&mut c, "server", "process_supervised"),
+            "systemd",
+            "{bin}"
+        );
+        c.send(&common::encode(&[b"SHUTDOWN", b"NOSAVE"]));
+        let mut stopping = String::new();
+        while !stopping.contains("STOPPING=1") {
+            let n = sock.recv(&mut buf).expect("STOPPING");
+            stopping.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        drop(s);
+        let unsupervised = Server::start_bin(&bin, &["--supervised", "systemd", "--save", ""]);
+        assert_eq!(
+            info_field(&mut unsupervised.raw(), "server", "process_supervised"),
+            "no",
+            "{bin}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// `activedefrag yes` is refused with the text of a Redis built without jemalloc (ringkv
+/// uses the C library's allocator, as INFO's `mem_allocator` says).
+#[test]
+fn activedefrag_cannot_be_turned_on() {
+    let s = Server::start(&[]);
+    let mut c = s.raw();
+    assert_eq!(info_field(&mut c, "memory", "mem_allocator"), "libc");
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "SET", "activedefrag", "yes"]),
+        Reply::Error("ERR CONFIG SET failed (possibly related to argument 'activedefrag') - Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution".into())
+    );
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "GET", "activedefrag"]),
+        Reply::Array(Some(vec![Reply::bulk(b"activedefrag"), Reply::bulk(b"no")]))
+    );
 }

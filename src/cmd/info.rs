@@ -103,9 +103,14 @@ fn info_section(ctx: &Ctx<'_>, name: &str, s: &mut String) {
             let exe = std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
+            let supervised = match srv.config.supervised_by {
+                Some(crate::config::Supervised::Systemd) => "systemd",
+                Some(crate::config::Supervised::Upstart) => "upstart",
+                _ => "no",
+            };
             let _ = write!(
                 s,
-                "# Server\r\nredis_version:{REDIS_VERSION}\r\nringkv_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{os}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:io_uring\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{port}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{exe}\r\nconfig_file:{config_file}\r\nio_threads_active:0\r\n",
+                "# Server\r\nredis_version:{REDIS_VERSION}\r\nringkv_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{os}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:io_uring\r\nprocess_id:{}\r\nprocess_supervised:{supervised}\r\nrun_id:{}\r\ntcp_port:{port}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{exe}\r\nconfig_file:{config_file}\r\nio_threads_active:0\r\n",
                 env!("CARGO_PKG_VERSION"),
                 std::process::id(),
                 srv.run_id,

@@ -38,6 +38,7 @@ const STRING_PARAMS: &[&str] = &[
     "notify-keyspace-events",
     "pidfile",
     "proc-title-template",
+    "ignore-warnings",
 ];
 
 /// Directives written as memory amounts (`3mb`, `1gb`: Redis's MEMORY_CONFIG).
@@ -51,6 +52,7 @@ const MEMORY_PARAMS: &[&str] = &[
     "zset-max-listpack-value",
     "hll-sparse-max-bytes",
     "maxmemory-clients",
+    "active-defrag-ignore-bytes",
 ];
 
 /// Directives Redis keeps in a rewritten file even though they are not configs of its table.
