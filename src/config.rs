@@ -199,6 +199,12 @@ pub struct Config {
     pub io_threads_do_reads: bool,
     /// `ignore-warnings`: start-up warnings Redis may skip; ringkv prints none of them.
     pub ignore_warnings: String,
+    /// `shutdown-timeout`: seconds a SHUTDOWN (or a signal's) waits, writes paused, for
+    /// lagging replicas to acknowledge the whole stream (0: no wait).
+    pub shutdown_timeout_s: u64,
+    /// `shutdown-on-sigint`, `shutdown-on-sigterm`: SHUTDOWN's flags for each signal.
+    pub shutdown_on_sigint: ShutdownFlags,
+    pub shutdown_on_sigterm: ShutdownFlags,
     /// `supervised`: the mode asked for, and the supervisor found at start-up (INFO's
     /// `process_supervised`).
     pub supervised: Supervised,
@@ -327,6 +333,64 @@ pub struct Config {
     pub repl: ReplConfig,
     /// The replica settings (`repl::replica`).
     pub replica: crate::repl::replica::ReplicaSettings,
+}
+
+/// SHUTDOWN's flags, as `shutdown-on-sig*` give them (`default`: none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShutdownFlags {
+    pub save: bool,
+    pub nosave: bool,
+    pub now: bool,
+    pub force: bool,
+}
+
+impl ShutdownFlags {
+    /// The save SHUTDOWN does: forced, refused, or as the `save` schedule says.
+    pub fn save(self) -> Option<bool> {
+        if self.save {
+            Some(true)
+        } else if self.nosave {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    fn text(self) -> String {
+        let names = [
+            (self.save, "save"),
+            (self.nosave, "nosave"),
+            (self.now, "now"),
+            (self.force, "force"),
+        ];
+        let on: Vec<&str> = names.iter().filter(|n| n.0).map(|n| n.1).collect();
+        if on.is_empty() {
+            "default".into()
+        } else {
+            on.join(" ")
+        }
+    }
+
+    fn parse(v: &[&[u8]]) -> Result<ShutdownFlags, String> {
+        let mut f = ShutdownFlags::default();
+        for w in v {
+            match w.to_ascii_lowercase().as_slice() {
+                b"default" => {}
+                b"save" => f.save = true,
+                b"nosave" => f.nosave = true,
+                b"now" => f.now = true,
+                b"force" => f.force = true,
+                _ => return Err(
+                    "argument(s) must be one of the following: default, save, nosave, now, force"
+                        .into(),
+                ),
+            }
+        }
+        if f.save && f.nosave {
+            return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
+        }
+        Ok(f)
+    }
 }
 
 /// `active-defrag-*`: Redis's defaults, stored and shown.
@@ -536,6 +600,9 @@ impl Default for Config {
             active_defrag: ActiveDefragTuning::default(),
             io_threads_do_reads: false,
             ignore_warnings: String::new(),
+            shutdown_timeout_s: 10,
+            shutdown_on_sigint: ShutdownFlags::default(),
+            shutdown_on_sigterm: ShutdownFlags::default(),
             supervised: Supervised::No,
             supervised_by: None,
             set_proc_title: true,
@@ -1734,6 +1801,36 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "shutdown-timeout",
+        mutable: true,
+        values: 1,
+        get: |c| c.shutdown_timeout_s.to_string(),
+        set: |c, v| {
+            c.shutdown_timeout_s = int_in(one(v), 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "shutdown-on-sigint",
+        mutable: true,
+        values: -1,
+        get: |c| c.shutdown_on_sigint.text(),
+        set: |c, v| {
+            c.shutdown_on_sigint = ShutdownFlags::parse(v)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "shutdown-on-sigterm",
+        mutable: true,
+        values: -1,
+        get: |c| c.shutdown_on_sigterm.text(),
+        set: |c, v| {
+            c.shutdown_on_sigterm = ShutdownFlags::parse(v)?;
+            Ok(())
+        },
+    },
+    Param {
         name: "supervised",
         mutable: false,
         values: 1,
@@ -2088,6 +2185,16 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
+    Param {
+        name: "replica-ignore-maxmemory",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.replica.ignore_maxmemory),
+        set: |c, v| {
+            c.replica.ignore_maxmemory = yes_no(one(v))?;
+            Ok(())
+        },
+    },
     // A full sync is received whole (in memory) before the old data is replaced, which is
     // `disabled`'s behaviour; loading straight from the socket is not implemented.
     Param {
@@ -2193,6 +2300,7 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("slave-announce-ip", "replica-announce-ip"),
     ("slave-announce-port", "replica-announce-port"),
     ("slave-lazy-flush", "replica-lazy-flush"),
+    ("slave-ignore-maxmemory", "replica-ignore-maxmemory"),
     ("repl-ping-slave-period", "repl-ping-replica-period"),
     ("min-slaves-to-write", "min-replicas-to-write"),
     ("min-slaves-max-lag", "min-replicas-max-lag"),

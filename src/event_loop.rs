@@ -274,10 +274,32 @@ impl EventLoop {
                         crate::repl::replica::on_completion(&mut self.srv, c)
                     }
                     K_SIGNAL => {
-                        log::warn!("Received SIGINT/SIGTERM: shutting down");
+                        // signalfd_siginfo starts with the signal number (u32).
+                        let signo = c
+                            .buf
+                            .as_deref()
+                            .and_then(|b| b.get(..4))
+                            .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+                        let sigint = signo == Some(nix::sys::signal::Signal::SIGINT as u32);
+                        let flags = if sigint {
+                            self.srv.config.shutdown_on_sigint
+                        } else {
+                            self.srv.config.shutdown_on_sigterm
+                        };
+                        if self.srv.shutdown_wait.is_some() {
+                            // A second signal while waiting for replicas: no more waiting.
+                            log::warn!("Received a second SIGINT/SIGTERM: shutting down now");
+                            if let Some(w) = self.srv.shutdown_wait.as_mut() {
+                                w.deadline_ms = 0;
+                            }
+                        } else {
+                            log::warn!("Received SIGINT/SIGTERM: shutting down");
+                        }
                         // A failed final save keeps the server running, as in Redis.
-                        self.srv.shutdown_requested = self.srv.prepare_shutdown(None, false);
-                        if !self.srv.shutdown_requested {
+                        let started =
+                            self.srv
+                                .begin_shutdown(flags.save(), flags.force, flags.now, None);
+                        if started != crate::server::shutdown::Started::Exiting {
                             self.arm_signal();
                         }
                     }
@@ -337,6 +359,9 @@ impl EventLoop {
             // (Redis's beforeSleep).
             if self.srv.tracking.on() {
                 crate::cmd::tracking::end_of_turn(&mut self.srv);
+            }
+            if self.srv.shutdown_wait.is_some() {
+                self.srv.shutdown_wait_turn();
             }
             // Replication (`repl::primary`): a slice of a full sync, WAIT, GETACK.
             if self.srv.repl.primary.busy() && self.shutdown_started.is_none() {

@@ -4,7 +4,7 @@
 //!
 //! As Redis 7.0's pause purposes, each purpose has its own kind and end, and what applies is
 //! the strongest kind and the latest end among them: CLIENT UNPAUSE ends only the user's
-//! pause, and a failover's pause (writes, with no end) only ends with the failover.
+//! pause, and a failover's or a shutdown's pause (writes, with no end) only ends with it.
 //!
 //! Invariants: `kind` and `end_ms` are always the strongest kind and the latest end of the
 //! purposes; `kind` is `Off` exactly when `end_ms` is 0; a client is in `waiting` at most
@@ -34,6 +34,8 @@ pub struct Pause {
     client: (PauseKind, u64),
     /// A FAILOVER pauses writes until it succeeds or is aborted.
     failover: bool,
+    /// A SHUTDOWN waiting for its replicas pauses writes until it ends or is aborted.
+    shutdown: bool,
     /// Postponed clients (slot, generation), oldest first.
     waiting: VecDeque<(usize, u32)>,
 }
@@ -73,6 +75,18 @@ impl Pause {
         self.update()
     }
 
+    /// A SHUTDOWN waits for its replicas: writes wait until [`Pause::end_shutdown`].
+    pub fn start_shutdown(&mut self) {
+        self.shutdown = true;
+        self.update();
+    }
+
+    /// The shutdown wait ended (aborted or failed); returned as [`Pause::end`].
+    pub fn end_shutdown(&mut self) -> VecDeque<(usize, u32)> {
+        self.shutdown = false;
+        self.update()
+    }
+
     /// Whether a FAILOVER's pause is on.
     pub fn failover(&self) -> bool {
         self.failover
@@ -82,7 +96,7 @@ impl Pause {
     fn update(&mut self) -> VecDeque<(usize, u32)> {
         let before = self.kind;
         let (mut kind, mut end_ms) = self.client;
-        if self.failover {
+        if self.failover || self.shutdown {
             kind = kind.max(PauseKind::Write);
             end_ms = u64::MAX;
         }

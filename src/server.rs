@@ -28,6 +28,7 @@
 
 mod client_eviction;
 mod persistence;
+pub mod shutdown;
 
 pub use client_eviction::ClientsMemory;
 
@@ -193,6 +194,8 @@ pub struct Server {
     pub start_instant: Instant,
     pub run_id: String,
     pub shutdown_requested: bool,
+    /// A SHUTDOWN waiting for lagging replicas (`server::shutdown`).
+    pub shutdown_wait: Option<shutdown::ShutdownWait>,
     pub now_ms: u64,
     pub listeners: Vec<Listener>,
     pub lazyfree: &'static crate::lazyfree::LazyFree,
@@ -423,6 +426,7 @@ impl Server {
             journal_aof: false,
             replica: crate::repl::replica::Replica::default(),
             shutdown_requested: false,
+            shutdown_wait: None,
             now_ms: now,
             listeners: Vec::new(),
             lazyfree: crate::lazyfree::global(),
@@ -849,7 +853,7 @@ impl Server {
         if conn.closed || conn.close_after_reply {
             return InputLeft::None;
         }
-        if conn.is_blocked() || conn.postponed || conn.repl_waiting {
+        if conn.is_blocked() || conn.postponed || conn.repl_waiting || conn.shutdown_waiting {
             // Input stays buffered until the client is unblocked (or the pause ends). Receiving goes on (so a
             // disconnect is seen); `resume_client` cancels a receive in flight so that the
             // buffered commands run as soon as the client is unblocked.
@@ -938,6 +942,7 @@ impl Server {
                         || c.closed
                         || c.is_blocked()
                         || c.repl_waiting
+                        || c.shutdown_waiting
                         || self.shutdown_requested
                     {
                         break;

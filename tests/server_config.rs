@@ -538,3 +538,72 @@ fn activedefrag_cannot_be_turned_on() {
         Reply::Array(Some(vec![Reply::bulk(b"activedefrag"), Reply::bulk(b"no")]))
     );
 }
+
+/// `replica-ignore-maxmemory`: a replica over its maxmemory keeps every key its primary
+/// sends (yes, the default) or evicts for itself as the stream's commands run (no), for a
+/// ringkv replica as for a redis-server one.
+#[test]
+fn replica_ignore_maxmemory_matches_redis() {
+    let primary = Server::start_redis(&["--repl-diskless-sync-delay", "0"]);
+    let mut p = primary.raw();
+    let value = "v".repeat(100);
+    for i in 0..20_000 {
+        if i % 1000 == 0 {
+            // Keep the pipeline of the raw client bounded.
+            assert_eq!(p.cmd_str(&["PING"]), Reply::Status("PONG".into()));
+        }
+        p.send(&common::encode(&[
+            b"SET",
+            format!("k{i}").as_bytes(),
+            value.as_bytes(),
+        ]));
+        let _ = p.read_reply();
+    }
+    let port = primary.port.to_string();
+    for ignore in ["yes", "no"] {
+        let mut evicted = Vec::new();
+        for redis in [false, true] {
+            let args = [
+                "--replicaof",
+                "127.0.0.1",
+                &port,
+                "--maxmemory",
+                "1mb",
+                "--maxmemory-policy",
+                "allkeys-random",
+                "--replica-ignore-maxmemory",
+                ignore,
+            ];
+            let r = if redis {
+                Server::start_redis(&args)
+            } else {
+                Server::start(&args)
+            };
+            let mut rc = r.raw();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while info_field(&mut rc, "replication", "master_link_status") != "up" {
+                assert!(Instant::now() < deadline, "no sync");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            // Commands from the primary run on the replica: the moment it would evict.
+            for i in 0..50 {
+                assert_eq!(p.cmd_str(&["SET", &format!("more{i}"), "x"]), Reply::ok());
+            }
+            let want = info_field(&mut p, "replication", "master_repl_offset");
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while info_field(&mut rc, "replication", "master_repl_offset") != want {
+                assert!(Instant::now() < deadline, "the replica did not catch up");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let Reply::Int(n) = rc.cmd_str(&["DBSIZE"]) else {
+                panic!("DBSIZE")
+            };
+            evicted.push(n < 20_050);
+        }
+        assert_eq!(
+            evicted[0], evicted[1],
+            "replica-ignore-maxmemory {ignore}: ringkv, redis"
+        );
+        assert_eq!(evicted[0], ignore == "no");
+    }
+}

@@ -340,11 +340,12 @@ fn check(
         } else {
             0
         };
-    // A replica ignores maxmemory (Redis's default `replica-ignore-maxmemory yes`): its
+    // A replica ignores maxmemory (`replica-ignore-maxmemory yes`, Redis's default): its
     // primary's DELs are its evictions, so its data never differs.
     if srv.config.maxmemory_bytes > 0
         && !srv.loading
-        && srv.replica.state == crate::repl::replica::LinkState::None
+        && (srv.replica.state == crate::repl::replica::LinkState::None
+            || !srv.config.replica.ignore_maxmemory)
     {
         // Eviction runs before every command, as Redis's processCommand does; only a pass
         // that found nothing left to evict refuses commands. Inside MULTI every command but

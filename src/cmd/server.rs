@@ -307,11 +307,12 @@ pub fn cmd_time(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
 }
 
 pub fn cmd_shutdown(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
-    // SAVE / NOSAVE override the `save` schedule; NOW is accepted (there are no replicas to
-    // wait for); FORCE exits even when the final save fails.
+    // SAVE / NOSAVE override the `save` schedule; NOW skips the wait for lagging replicas
+    // (`server::shutdown`); FORCE exits even when the final save fails.
     let mut abort = false;
     let mut save: Option<bool> = None;
     let mut force = false;
+    let mut now = false;
     for i in 1..argv.len() {
         let a = argv.get(i);
         if eq(a, "NOSAVE") {
@@ -319,6 +320,7 @@ pub fn cmd_shutdown(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         } else if eq(a, "SAVE") {
             save = Some(true);
         } else if eq(a, "NOW") {
+            now = true;
         } else if eq(a, "FORCE") {
             force = true;
         } else if eq(a, "ABORT") {
@@ -331,6 +333,8 @@ pub fn cmd_shutdown(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if abort {
         if argv.len() > 2 {
             ctx.syntax_error();
+        } else if ctx.srv.abort_shutdown() {
+            ctx.reply.ok();
         } else {
             ctx.err("ERR No shutdown in progress.");
         }
@@ -347,14 +351,23 @@ pub fn cmd_shutdown(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         return ctx.err(e);
     }
     log::warn!("User requested shutdown...");
-    if !ctx.srv.prepare_shutdown(save, force) {
-        ctx.err("ERR Errors trying to SHUTDOWN. Check logs.");
-        return;
-    }
-    ctx.srv.shutdown_requested = true;
-    // Redis answers nothing on success: the connection just closes.
+    // A client that cannot block (in MULTI, in a script) does not wait for replicas.
     let slot = ctx.slot;
-    ctx.srv.close_after_reply(slot);
+    let cannot_block = ctx.srv.frame.in_exec() || ctx.srv.scripts.run.active;
+    let caller = (!cannot_block)
+        .then(|| ctx.srv.conns.get(slot).map(|c| (slot, c.generation)))
+        .flatten();
+    match ctx
+        .srv
+        .begin_shutdown(save, force, now || cannot_block, caller)
+    {
+        crate::server::shutdown::Started::Failed => {
+            ctx.err("ERR Errors trying to SHUTDOWN. Check logs.")
+        }
+        // Redis answers nothing on success: the connection just closes.
+        crate::server::shutdown::Started::Exiting => ctx.srv.close_after_reply(slot),
+        crate::server::shutdown::Started::Waiting => {}
+    }
 }
 
 // ---- CLIENT ----------------------------------------------------------------------------

@@ -198,6 +198,9 @@ pub struct Conn {
     pub repl_woff: u64,
     /// Blocked in WAIT (`repl::primary`): no further command runs until it is answered.
     pub repl_waiting: bool,
+    /// Blocked in a SHUTDOWN that waits for its replicas (`server::shutdown`): answered
+    /// only if the shutdown fails or is aborted.
+    pub shutdown_waiting: bool,
 }
 
 impl Conn {
@@ -276,6 +279,7 @@ impl Conn {
             replica: None,
             repl_woff: 0,
             repl_waiting: false,
+            shutdown_waiting: false,
         }
     }
 

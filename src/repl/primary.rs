@@ -477,6 +477,18 @@ fn online_replicas(srv: &Server) -> impl Iterator<Item = &Replica> + '_ {
         .filter(|r| r.state == ReplicaState::Online)
 }
 
+/// Every attached replica has acknowledged the whole stream (Redis's
+/// `isReadyToShutdown`); true without replicas.
+pub fn replicas_caught_up(srv: &Server) -> bool {
+    let offset = srv.repl.master_repl_offset;
+    attached_replicas(srv).all(|(_, r)| r.ack_offset >= offset)
+}
+
+/// Asks every replica for an ACK at the end of the turn.
+pub fn request_acks(srv: &mut Server) {
+    srv.repl.primary.get_ack = true;
+}
+
 /// Replicas online whose last ACK covers `offset`.
 pub fn acked_count(srv: &Server, offset: u64) -> u64 {
     online_replicas(srv)

@@ -69,6 +69,9 @@ pub struct ReplicaSettings {
     pub announced: bool,
     /// Empty the old data in the background at a full sync.
     pub lazy_flush: bool,
+    /// `replica-ignore-maxmemory`: a replica leaves eviction to its primary (whose DELs
+    /// it applies); with `no` it evicts for itself, as Redis (its data may then differ).
+    pub ignore_maxmemory: bool,
 }
 
 impl Default for ReplicaSettings {
@@ -84,6 +87,7 @@ impl Default for ReplicaSettings {
             announce_port: 0,
             announced: true,
             lazy_flush: false,
+            ignore_maxmemory: true,
         }
     }
 }
