@@ -518,6 +518,7 @@ fn debug_config_rewrite_force_all_writes_every_setting_and_reads_back_the_same()
         "slave-announce-ip",
         "slave-announce-port",
         "slave-lazy-flush",
+        "slave-ignore-maxmemory",
         "repl-ping-slave-period",
         "min-slaves-to-write",
         "min-slaves-max-lag",
