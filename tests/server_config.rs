@@ -49,18 +49,6 @@ const NUMBERS: &[&str] = &[
     "0", "1", "5", "10", "11", "99", "100", "1001", "100mb", "-1", "x",
 ];
 
-fn info_field(c: &mut Raw, section: &str, field: &str) -> String {
-    let Reply::Bulk(Some(b)) = c.cmd_str(&["INFO", section]) else {
-        panic!("INFO {section}")
-    };
-    let text = String::from_utf8_lossy(&b).into_owned();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
-        .trim()
-        .to_string()
-}
-
 #[test]
 fn config_replies_match_redis() {
     let ours = Server::start(&[]);
@@ -125,7 +113,7 @@ fn stop_writes_on_bgsave_error_matches_redis() {
         std::fs::remove_dir_all(&dir).unwrap();
         got.push(format!("{:?}", c.cmd_str(&["BGSAVE"])));
         let deadline = Instant::now() + Duration::from_secs(10);
-        while info_field(&mut c, "persistence", "rdb_last_bgsave_status") != "err" {
+        while c.info_field("persistence", "rdb_last_bgsave_status") != "err" {
             assert!(Instant::now() < deadline, "the BGSAVE did not fail");
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -167,22 +155,22 @@ fn dynamic_hz_follows_the_clients() {
             let _ = o;
         }
         let deadline = Instant::now() + Duration::from_secs(10);
-        while info_field(&mut c, "server", "hz") != "4" {
+        while c.info_field("server", "hz") != "4" {
             assert!(
                 Instant::now() < deadline,
                 "{}: hz {}",
                 s.bin,
-                info_field(&mut c, "server", "hz")
+                c.info_field("server", "hz")
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        assert_eq!(info_field(&mut c, "server", "configured_hz"), "1");
+        assert_eq!(c.info_field("server", "configured_hz"), "1");
         assert_eq!(
             c.cmd_str(&["CONFIG", "SET", "dynamic-hz", "no"]),
             Reply::ok()
         );
         let deadline = Instant::now() + Duration::from_secs(10);
-        while info_field(&mut c, "server", "hz") != "1" {
+        while c.info_field("server", "hz") != "1" {
             assert!(Instant::now() < deadline, "{}: hz stayed up", s.bin);
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -228,7 +216,7 @@ fn daemonize_writes_and_removes_the_pid_file() {
         let mut c = Raw::connect(port);
         assert_eq!(c.cmd_str(&["PING"]), Reply::Status("PONG".into()), "{bin}");
         assert_eq!(
-            info_field(&mut c, "server", "process_id"),
+            c.info_field("server", "process_id"),
             pid.to_string(),
             "{bin}"
         );
@@ -300,7 +288,7 @@ fn rdb_del_sync_files_matches_redis() {
             let r = Server::start_redis(&["--replicaof", "127.0.0.1", &port]);
             let mut rc = r.raw();
             let deadline = Instant::now() + Duration::from_secs(20);
-            while info_field(&mut rc, "replication", "master_link_status") != "up" {
+            while rc.info_field("replication", "master_link_status") != "up" {
                 assert!(Instant::now() < deadline, "no sync");
                 std::thread::sleep(Duration::from_millis(20));
             }
@@ -501,7 +489,7 @@ fn supervised_systemd_notifies_as_redis() {
         }
         let mut c = s.raw();
         assert_eq!(
-            info_field(&mut c, "server", "process_supervised"),
+            c.info_field("server", "process_supervised"),
             "systemd",
             "{bin}"
         );
@@ -514,7 +502,9 @@ fn supervised_systemd_notifies_as_redis() {
         drop(s);
         let unsupervised = Server::start_bin(&bin, &["--supervised", "systemd", "--save", ""]);
         assert_eq!(
-            info_field(&mut unsupervised.raw(), "server", "process_supervised"),
+            unsupervised
+                .raw()
+                .info_field("server", "process_supervised"),
             "no",
             "{bin}"
         );
@@ -528,7 +518,7 @@ fn supervised_systemd_notifies_as_redis() {
 fn activedefrag_cannot_be_turned_on() {
     let s = Server::start(&[]);
     let mut c = s.raw();
-    assert_eq!(info_field(&mut c, "memory", "mem_allocator"), "libc");
+    assert_eq!(c.info_field("memory", "mem_allocator"), "libc");
     assert_eq!(
         c.cmd_str(&["CONFIG", "SET", "activedefrag", "yes"]),
         Reply::Error("ERR CONFIG SET failed (possibly related to argument 'activedefrag') - Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution".into())
@@ -581,7 +571,7 @@ fn replica_ignore_maxmemory_matches_redis() {
             };
             let mut rc = r.raw();
             let deadline = Instant::now() + Duration::from_secs(20);
-            while info_field(&mut rc, "replication", "master_link_status") != "up" {
+            while rc.info_field("replication", "master_link_status") != "up" {
                 assert!(Instant::now() < deadline, "no sync");
                 std::thread::sleep(Duration::from_millis(20));
             }
@@ -589,9 +579,9 @@ fn replica_ignore_maxmemory_matches_redis() {
             for i in 0..50 {
                 assert_eq!(p.cmd_str(&["SET", &format!("more{i}"), "x"]), Reply::ok());
             }
-            let want = info_field(&mut p, "replication", "master_repl_offset");
+            let want = p.info_field("replication", "master_repl_offset");
             let deadline = Instant::now() + Duration::from_secs(20);
-            while info_field(&mut rc, "replication", "master_repl_offset") != want {
+            while rc.info_field("replication", "master_repl_offset") != want {
                 assert!(Instant::now() < deadline, "the replica did not catch up");
                 std::thread::sleep(Duration::from_millis(20));
             }

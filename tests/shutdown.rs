@@ -6,29 +6,8 @@
 
 mod common;
 
-use common::{Raw, Reply, Server};
+use common::{Reply, Server};
 use std::time::{Duration, Instant};
-
-fn signal(s: &Server, sig: &str) {
-    let ok = std::process::Command::new("kill")
-        .args([sig, &s.pid().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill {sig}");
-}
-
-fn info_field(c: &mut Raw, section: &str, field: &str) -> String {
-    let Reply::Bulk(Some(b)) = c.cmd_str(&["INFO", section]) else {
-        panic!("INFO {section}")
-    };
-    let text = String::from_utf8_lossy(&b).into_owned();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
-        .trim()
-        .to_string()
-}
 
 /// A primary with one synced replica, which is then stopped and left behind by a write.
 fn primary_with_a_stopped_replica(redis: bool) -> (Server, Server) {
@@ -44,9 +23,9 @@ fn primary_with_a_stopped_replica(redis: bool) -> (Server, Server) {
     assert_eq!(pc.cmd_str(&["SET", "k", "v"]), Reply::ok());
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let want = info_field(&mut pc, "replication", "master_repl_offset");
-        if info_field(&mut r.raw(), "replication", "master_repl_offset") == want
-            && info_field(&mut pc, "replication", "connected_slaves") == "1"
+        let want = pc.info_field("replication", "master_repl_offset");
+        if r.raw().info_field("replication", "master_repl_offset") == want
+            && pc.info_field("replication", "connected_slaves") == "1"
         {
             break;
         }
@@ -55,7 +34,7 @@ fn primary_with_a_stopped_replica(redis: bool) -> (Server, Server) {
     }
     // Let the primary see the replica's ACK of everything so far.
     std::thread::sleep(Duration::from_millis(1200));
-    signal(&r, "-STOP");
+    r.signal("-STOP");
     assert_eq!(pc.cmd_str(&["SET", "k", "w"]), Reply::ok());
     (p, r)
 }
@@ -97,7 +76,7 @@ fn scenario(redis: bool) -> Vec<String> {
         took >= Duration::from_millis(1500),
         "{took:?}: no wait; {seen:?}"
     );
-    signal(&r, "-CONT");
+    r.signal("-CONT");
     drop(r);
     drop(p);
     // NOW does not wait.
@@ -111,7 +90,7 @@ fn scenario(redis: bool) -> Vec<String> {
         started.elapsed() < Duration::from_millis(1500),
         "NOW waited"
     );
-    signal(&r, "-CONT");
+    r.signal("-CONT");
     seen
 }
 
@@ -176,8 +155,8 @@ fn sigterm_follows_its_flags() {
     );
     assert_eq!(c.cmd_str(&["CONFIG", "SET", "save", "3600 1"]), Reply::ok());
     let started = Instant::now();
-    signal(&p, "-TERM");
+    p.signal("-TERM");
     assert!(c.wait_closed(Duration::from_secs(10)), "still running");
     assert!(started.elapsed() < Duration::from_millis(1500), "it waited");
-    signal(&r, "-CONT");
+    r.signal("-CONT");
 }

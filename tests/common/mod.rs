@@ -212,6 +212,16 @@ impl Server {
     }
 
     /// The OS process id, e.g. to read /proc. Panics for a server the test did not start.
+    /// Sends `sig` (as `kill` takes it: `-STOP`, `-CONT`, `-TERM`) to the server process.
+    pub fn signal(&self, sig: &str) {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &self.pid().to_string()])
+            .status()
+            .expect("run kill")
+            .success();
+        assert!(ok, "kill {sig}");
+    }
+
     pub fn pid(&self) -> u32 {
         self.child
             .as_ref()
