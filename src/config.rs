@@ -282,6 +282,9 @@ pub struct Config {
     pub save_params: Vec<(u64, u64)>,
     /// enable-debug-command: "no", "yes" or "local".
     pub enable_debug_command: &'static str,
+    /// enable-module-command: "no", "yes" or "local" (who may run MODULE LOAD, LOADEX and
+    /// UNLOAD; ringkv then explains that it loads no module).
+    pub enable_module_command: &'static str,
     /// enable-protected-configs: whether CONFIG SET may change the protected settings
     /// (`PROTECTED_PARAMS`): "no", "yes" or "local" (from loopback or a Unix socket).
     pub enable_protected_configs: &'static str,
@@ -655,6 +658,7 @@ impl Default for Config {
             // until saves run in the background (a scheduled SAVE blocks the loop).
             save_params: Vec::new(),
             enable_debug_command: "no",
+            enable_module_command: "no",
             enable_protected_configs: "no",
             list_max_listpack_size: -2,
             list_compress_depth: 0,
@@ -1521,6 +1525,16 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.enable_protected_configs.into(),
         set: |c, v| {
             c.enable_protected_configs = no_yes_local(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "enable-module-command",
+        mutable: false,
+        values: 1,
+        get: |c| c.enable_module_command.into(),
+        set: |c, v| {
+            c.enable_module_command = no_yes_local(one(v))?;
             Ok(())
         },
     },

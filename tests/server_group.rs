@@ -11,8 +11,13 @@ use std::time::Duration;
 
 fn pair() -> (Server, Server) {
     (
-        Server::start(&["--enable-debug-command", "yes"]),
         // With MODULE LOAD/UNLOAD allowed, Redis's failures are the ones ringkv's mirror.
+        Server::start(&[
+            "--enable-debug-command",
+            "yes",
+            "--enable-module-command",
+            "yes",
+        ]),
         Server::start_redis(&[
             "--enable-debug-command",
             "yes",
@@ -84,6 +89,31 @@ fn lolwut_answers_the_version_line_as_redis() {
                 assert!(ours_art.contains('#'), "{ours_art}");
             }
         }
+    }
+}
+
+/// `enable-module-command no` (the default): LOAD, LOADEX and UNLOAD get Redis's refusal,
+/// LIST and HELP still answer; `local` allows a loopback client.
+#[test]
+fn module_loading_is_protected_as_in_redis() {
+    for setting in ["no", "local"] {
+        let ours = Server::start(&["--enable-module-command", setting]);
+        let redis = Server::start_redis(&["--enable-module-command", setting]);
+        let (mut a, mut b) = (ours.raw(), redis.raw());
+        for args in [
+            &["MODULE", "LIST"][..],
+            &["MODULE", "UNLOAD", "x"],
+            &["CONFIG", "GET", "enable-module-command"],
+            &["CONFIG", "SET", "enable-module-command", "yes"],
+        ] {
+            same(&mut a, &mut b, args);
+        }
+        let refused = a.cmd_str(&["MODULE", "LOAD", "/tmp/x.so"]);
+        assert_eq!(
+            refused.is_error() && format!("{refused:?}").contains("not allowed"),
+            setting == "no",
+            "{refused:?}"
+        );
     }
 }
 

@@ -96,8 +96,21 @@ pub fn cmd_module_list(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     ctx.reply.array(0);
 }
 
+/// `enable-module-command`: MODULE LOAD, LOADEX and UNLOAD are protected, as in Redis.
+fn module_allowed(ctx: &mut Ctx<'_>) -> bool {
+    let setting = ctx.srv.config.enable_module_command;
+    if super::debug::protected_action_allowed(ctx, setting) {
+        return true;
+    }
+    ctx.err("ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+    false
+}
+
 /// MODULE LOAD and LOADEX: Redis's "Error loading the extension" with the reason.
 pub fn cmd_module_load(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
+    if !module_allowed(ctx) {
+        return;
+    }
     log::warn!(
         "Module {} not loaded: ringkv does not support modules",
         String::from_utf8_lossy(argv.get(2))
@@ -107,5 +120,8 @@ pub fn cmd_module_load(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 /// MODULE UNLOAD: no module by any name is loaded (Redis's text for an unknown name).
 pub fn cmd_module_unload(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
+    if !module_allowed(ctx) {
+        return;
+    }
     ctx.err("ERR Error unloading module: no such module with that name");
 }
