@@ -383,7 +383,7 @@ impl EventLoop {
                     || self.srv.aof.busy();
                 if !pending || started.elapsed() > SHUTDOWN_FLUSH_MAX {
                     self.srv.aof_shutdown_flush();
-                    self.srv.remove_runtime_files();
+                    self.srv.at_exit();
                     log::warn!("ringkv is now ready to exit, bye bye...");
                     return Ok(());
                 }
@@ -756,7 +756,7 @@ pub(crate) fn busy_turn(srv: &mut Server) {
     if srv.shutdown_requested {
         // SHUTDOWN NOSAVE: the script never ends, and what it wrote is not kept.
         srv.aof_shutdown_flush();
-        srv.remove_runtime_files();
+        srv.at_exit();
         log::warn!("ringkv is now ready to exit, bye bye...");
         log::logger().flush();
         std::process::exit(0);

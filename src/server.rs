@@ -503,8 +503,9 @@ impl Server {
         Some(idx)
     }
 
-    /// Gives every database the access-word meaning and LFU parameters the config asks for
-    /// (at start and after CONFIG SET).
+    /// Gives every database the access-word meaning and LFU parameters the config asks for,
+    /// and the lazy-free choices of expiry and implicit deletes (at start and after CONFIG
+    /// SET).
     pub fn apply_access_params(&mut self) {
         let access = crate::keyspace::AccessParams {
             lfu: self.config.maxmemory_policy.is_lfu(),
@@ -1115,7 +1116,7 @@ impl Server {
 
     /// At exit: systemd is told (`supervised`), and the Unix socket's file and the pid file
     /// go, as Redis removes them.
-    pub(crate) fn remove_runtime_files(&self) {
+    pub(crate) fn at_exit(&self) {
         if self.config.supervised_by == Some(crate::config::Supervised::Systemd) {
             crate::supervise::notify_systemd("STOPPING=1\n");
         }

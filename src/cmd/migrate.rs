@@ -180,6 +180,15 @@ fn read_line(r: &mut BufReader<TcpStream>) -> Result<Vec<u8>, std::io::Error> {
     Ok(line)
 }
 
+/// Redis's reply for a batch that failed on its socket, writing or reading.
+fn io_error(writing: bool) -> &'static str {
+    if writing {
+        "IOERR error or timeout writing to target instance"
+    } else {
+        "IOERR error or timeout reading to target instance"
+    }
+}
+
 fn timed_out(e: &std::io::Error) -> bool {
     matches!(
         e.kind(),
@@ -218,8 +227,7 @@ pub fn cmd_migrate(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
                     may_retry = false;
                     continue;
                 }
-                let what = if writing { "writing" } else { "reading" };
-                return ctx.err(&format!("IOERR error or timeout {what} to target instance"));
+                return ctx.err(io_error(writing));
             }
         }
     }
@@ -399,7 +407,7 @@ fn attempt(
         ctx.err(&format!("ERR Target instance replied with error: {text}"));
     } else if socket_failed {
         // Some keys were acknowledged: no retry, the error is reported.
-        ctx.err("IOERR error or timeout reading to target instance");
+        ctx.err(io_error(false));
     } else {
         ctx.reply.ok();
     }
