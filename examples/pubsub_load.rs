@@ -52,13 +52,16 @@
 //!        [--payload 64] [--pipeline 32] [--depth 32] [--window 262144] [--messages 0]
 //!        [--seconds 5] [--threads 2] [--drain-seconds 10] [--handshake 0]
 
+#[path = "common/epoll.rs"]
+mod epoll;
 #[path = "common/json.rs"]
 mod json;
+use epoll::Epoll;
 use json::json_string;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -180,56 +183,6 @@ impl std::fmt::Display for Failure {
         match self {
             Failure::Refused(e) | Failure::Broken(e) => f.write_str(e),
         }
-    }
-}
-
-/// The few epoll calls the subscriber threads need (nix's epoll is behind a feature this crate
-/// does not enable).
-struct Epoll(OwnedFd);
-
-impl Epoll {
-    fn new() -> Result<Self, String> {
-        // SAFETY: epoll_create1 takes no pointers; a non-negative result is a new descriptor
-        // that nothing else owns.
-        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if fd < 0 {
-            return Err(format!(
-                "epoll_create1: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-        // SAFETY: `fd` was just returned by epoll_create1 and is owned only here.
-        Ok(Self(unsafe { OwnedFd::from_raw_fd(fd) }))
-    }
-
-    fn ctl(&self, op: libc::c_int, fd: RawFd, token: u64) -> Result<(), String> {
-        let mut ev = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: token,
-        };
-        // SAFETY: `ev` is a valid epoll_event for the duration of the call; the kernel copies
-        // it and keeps no pointer.
-        if unsafe { libc::epoll_ctl(self.0.as_raw_fd(), op, fd, &raw mut ev) } < 0 {
-            return Err(format!("epoll_ctl: {}", std::io::Error::last_os_error()));
-        }
-        Ok(())
-    }
-
-    /// Waits for events; returns how many of `events` were filled (0 on timeout or EINTR).
-    fn wait(&self, events: &mut [libc::epoll_event], timeout_ms: i32) -> Result<usize, String> {
-        let max = libc::c_int::try_from(events.len()).unwrap_or(libc::c_int::MAX);
-        // SAFETY: the kernel writes at most `max` events into `events`, which has room for
-        // `events.len()` of them.
-        let n =
-            unsafe { libc::epoll_wait(self.0.as_raw_fd(), events.as_mut_ptr(), max, timeout_ms) };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == ErrorKind::Interrupted {
-                return Ok(0);
-            }
-            return Err(format!("epoll_wait: {e}"));
-        }
-        Ok(n as usize)
     }
 }
 
