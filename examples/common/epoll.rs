@@ -1,5 +1,5 @@
 //! The few epoll calls the load generators need (examples/pubsub_load.rs,
-//! examples/tx_load.rs): nix's epoll is behind a feature this crate does not enable. The set
+//! examples/pipe_load.rs): nix's epoll is behind a feature this crate does not enable. The set
 //! owns its descriptor and closes it when dropped.
 
 use std::io::ErrorKind;
