@@ -15,6 +15,7 @@ pub mod args;
 pub mod bitmaps;
 pub mod blocking;
 pub mod call;
+pub mod cluster;
 pub mod command;
 pub mod debug;
 pub mod docs;

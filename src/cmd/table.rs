@@ -33,9 +33,10 @@ use super::docs::Arg;
 use super::docs::{block, double, integer, key, oneof, pattern, pure_token, string, unix_time};
 use super::Handler;
 use super::{
-    bitmaps, blocking, command, debug, dump, expire, failover, functions, geo, hashes, hll, info,
-    keys, latency, lists, lolwut, memory, migrate, monitor, multi, pause, pubsub, replicaof,
-    replication, scripting, server, sets, slowlog, sort, streams, strings, tracking, zsets,
+    bitmaps, blocking, cluster, command, debug, dump, expire, failover, functions, geo, hashes,
+    hll, info, keys, latency, lists, lolwut, memory, migrate, monitor, multi, pause, pubsub,
+    replicaof, replication, scripting, server, sets, slowlog, sort, streams, strings, tracking,
+    zsets,
 };
 
 /// Command flags, as Redis's `CMD_*`.
@@ -1428,6 +1429,31 @@ pub static COMMANDS: &[Command] = &[
         .since("5.0.0")
         .summary("Draws a picture and tells the version the server answers as.")
         .args(&[integer("version").token("VERSION").optional()]),
+    Command::new("cluster", -2, 0, server::cmd_container_without_sub)
+        .acl(acl::SLOW)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Groups the Redis Cluster commands (ringkv runs without cluster mode).")
+        .complexity("Varies with the subcommand.")
+        .subcommands(CLUSTER_SUBCOMMANDS),
+    Command::new("readonly", 1, LOADING | STALE | FAST, cluster::cmd_cluster_disabled)
+        .acl(acl::FAST | acl::CONNECTION)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Lets a connection read from a cluster replica (refused: no cluster mode).")
+        .complexity("O(1)"),
+    Command::new("readwrite", 1, LOADING | STALE | FAST, cluster::cmd_cluster_disabled)
+        .acl(acl::FAST | acl::CONNECTION)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Ends READONLY on a cluster replica connection (refused: no cluster mode).")
+        .complexity("O(1)"),
+    Command::new("asking", 1, FAST, cluster::cmd_cluster_disabled)
+        .acl(acl::FAST | acl::CONNECTION)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Marks the next command as following an ASK redirect (refused: no cluster mode).")
+        .complexity("O(1)"),
     Command::new("module", -2, 0, server::cmd_container_without_sub)
         .acl(acl::SLOW)
         .group(Group::Server)
@@ -4352,6 +4378,222 @@ pub static LATENCY_SUBCOMMANDS: &[Command] = &[
         .since("2.8.13")
         .summary("Lists the LATENCY subcommands with a line on each.")
         .complexity("O(1)"),
+];
+
+/// CLUSTER's subcommands: all answered with the cluster-disabled error (`cmd::cluster`).
+#[rustfmt::skip]
+pub static CLUSTER_SUBCOMMANDS: &[Command] = &[
+    Command::new("cluster|addslots", -3, ADMIN | STALE | NO_ASYNC_LOADING, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Gives hash slots to this node.")
+        .complexity("O(N), N being the number of slots given.")
+        .args(&[integer("slot").multiple()]),
+    Command::new("cluster|addslotsrange", -4, ADMIN | STALE | NO_ASYNC_LOADING, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Cluster)
+        .since("7.0.0")
+        .summary("Gives ranges of hash slots to this node.")
+        .complexity("O(N), N being the number of slots in the ranges.")
+        .args(&[block("start-slot_end-slot", &[integer("start-slot"), integer("end-slot")]).multiple()]),
+    Command::new("cluster|bumpepoch", 2, ADMIN | STALE | NO_ASYNC_LOADING, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["nondeterministic_output"])
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Moves this node's configuration epoch forward.")
+        .complexity("O(1)"),
+    Command::new("cluster|count-failure-reports", 3, ADMIN | STALE, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["nondeterministic_output"])
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Counts the live failure reports about a node.")
+        .complexity("O(N), N being the number of reports.")
+        .args(&[string("node-id")]),
+    Command::new("cluster|countkeysinslot", 3, STALE, cluster::cmd_cluster_disabled)
+        .acl(acl::SLOW)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Counts this node's keys in a hash slot.")
+        .complexity("O(1)")
+        .args(&[integer("slot")]),
+    Command::new("cluster|delslots", -3, ADMIN | STALE | NO_ASYNC_LOADING, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Takes hash slots away from this node.")
+        .complexity("O(N), N being the number of slots given.")
+        .args(&[integer("slot").multiple()]),
+    Command::new("cluster|delslotsrange", -4, ADMIN | STALE | NO_ASYNC_LOADING, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Cluster)
+        .since("7.0.0")
+        .summary("Takes ranges of hash slots away from this node.")
+        .complexity("O(N), N being the number of slots in the ranges.")
+        .args(&[block("start-slot_end-slot", &[integer("start-slot"), integer("end-slot")]).multiple()]),
+    Command::new("cluster|failover", -2, ADMIN | STALE | NO_ASYNC_LOADING, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Makes this replica take over from its primary by hand.")
+        .complexity("O(1)")
+        .args(&[
+            oneof("options", &[pure_token("force", "FORCE"), pure_token("takeover", "TAKEOVER")])
+                .optional(),
+        ]),
+    Command::new("cluster|flushslots", 2, ADMIN | STALE | NO_ASYNC_LOADING, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Forgets every slot this node was given.")
+        .complexity("O(1)"),
+    Command::new("cluster|forget", 3, ADMIN | STALE | NO_ASYNC_LOADING, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Drops a node from this node's table of peers.")
+        .complexity("O(1)")
+        .args(&[string("node-id")]),
+    Command::new("cluster|getkeysinslot", 4, STALE, cluster::cmd_cluster_disabled)
+        .acl(acl::SLOW)
+        .tips(&["nondeterministic_output"])
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Lists some of this node's keys in a hash slot.")
+        .complexity("O(log(N)), N being the number of keys asked for.")
+        .args(&[integer("slot"), integer("count")]),
+    Command::new("cluster|help", 2, LOADING | STALE, cluster::cmd_cluster_disabled)
+        .acl(acl::SLOW)
+        .group(Group::Cluster)
+        .since("5.0.0")
+        .summary("Describes the CLUSTER subcommands.")
+        .complexity("O(1)"),
+    Command::new("cluster|info", 2, STALE, cluster::cmd_cluster_disabled)
+        .acl(acl::SLOW)
+        .tips(&["nondeterministic_output"])
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Reports the cluster's state as this node sees it.")
+        .complexity("O(1)"),
+    Command::new("cluster|keyslot", 3, STALE, cluster::cmd_cluster_disabled)
+        .acl(acl::SLOW)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Computes the hash slot a key name belongs to.")
+        .complexity("O(N), N being the key's length in bytes.")
+        .args(&[string("key")]),
+    Command::new("cluster|links", 2, STALE, cluster::cmd_cluster_disabled)
+        .acl(acl::SLOW)
+        .tips(&["nondeterministic_output"])
+        .group(Group::Cluster)
+        .since("7.0.0")
+        .summary("Lists the cluster bus connections to and from peers.")
+        .complexity("O(N), N being the number of nodes."),
+    Command::new("cluster|meet", -4, ADMIN | STALE | NO_ASYNC_LOADING, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Introduces this node to another one at an address.")
+        .complexity("O(1)")
+        .history(&[("4.0.0", "An optional cluster bus port.")])
+        .args(&[
+            string("ip"),
+            integer("port"),
+            integer("cluster_bus_port").since("4.0.0").optional(),
+        ]),
+    Command::new("cluster|myid", 2, STALE, cluster::cmd_cluster_disabled)
+        .acl(acl::SLOW)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Replies with this node's id.")
+        .complexity("O(1)"),
+    Command::new("cluster|nodes", 2, STALE, cluster::cmd_cluster_disabled)
+        .acl(acl::SLOW)
+        .tips(&["nondeterministic_output"])
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Describes every node this node knows of, one line each.")
+        .complexity("O(N), N being the number of nodes."),
+    Command::new("cluster|replicas", 3, ADMIN | STALE, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["nondeterministic_output"])
+        .group(Group::Cluster)
+        .since("5.0.0")
+        .summary("Lists the replicas of a primary node.")
+        .complexity("O(1)")
+        .args(&[string("node-id")]),
+    Command::new("cluster|replicate", 3, ADMIN | STALE | NO_ASYNC_LOADING, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Makes this node a replica of a primary node.")
+        .complexity("O(1)")
+        .args(&[string("node-id")]),
+    Command::new("cluster|reset", -2, ADMIN | NOSCRIPT | STALE, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Returns this node to a fresh cluster state (a primary's data is flushed).")
+        .complexity("O(N), N being the number of known nodes; may flush every key.")
+        .args(&[
+            oneof("hard_soft", &[pure_token("hard", "HARD"), pure_token("soft", "SOFT")])
+                .optional(),
+        ]),
+    Command::new("cluster|saveconfig", 2, ADMIN | STALE | NO_ASYNC_LOADING, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Writes this node's cluster configuration file.")
+        .complexity("O(1)"),
+    Command::new("cluster|set-config-epoch", 3, ADMIN | STALE | NO_ASYNC_LOADING, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Sets a new node's configuration epoch.")
+        .complexity("O(1)")
+        .args(&[integer("config-epoch")]),
+    Command::new("cluster|setslot", -4, ADMIN | STALE | NO_ASYNC_LOADING, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Sets the migration state or the owner of a hash slot.")
+        .complexity("O(1)")
+        .args(&[
+            integer("slot"),
+            oneof("subcommand", &[
+                string("node-id").token("IMPORTING"),
+                string("node-id").token("MIGRATING"),
+                string("node-id").token("NODE"),
+                pure_token("stable", "STABLE"),
+            ]),
+        ]),
+    Command::new("cluster|shards", 2, STALE, cluster::cmd_cluster_disabled)
+        .acl(acl::SLOW)
+        .tips(&["nondeterministic_output"])
+        .group(Group::Cluster)
+        .since("7.0.0")
+        .summary("Describes the cluster's shards: their slots and nodes.")
+        .complexity("O(N), N being the number of nodes."),
+    Command::new("cluster|slaves", 3, ADMIN | STALE, cluster::cmd_cluster_disabled)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .tips(&["nondeterministic_output"])
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("CLUSTER REPLICAS' older name: lists a primary's replicas.")
+        .complexity("O(1)")
+        .deprecated("5.0.0", "`CLUSTER REPLICAS`")
+        .args(&[string("node-id")]),
+    Command::new("cluster|slots", 2, STALE, cluster::cmd_cluster_disabled)
+        .acl(acl::SLOW)
+        .tips(&["nondeterministic_output"])
+        .group(Group::Cluster)
+        .since("3.0.0")
+        .summary("Maps slot ranges to the nodes that serve them.")
+        .complexity("O(N), N being the number of nodes.")
+        .deprecated("7.0.0", "`CLUSTER SHARDS`")
+        .history(&[("4.0.0", "Node ids in the reply."), ("7.0.0", "More networking fields per node.")]),
 ];
 
 /// MODULE's subcommands.
