@@ -33,6 +33,8 @@
 
 #[path = "common/json.rs"]
 mod json;
+#[path = "common/zipf.rs"]
+mod zipf;
 use json::json_string;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -40,10 +42,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Multiplier of the rank → id permutation (Knuth's 2^32 / phi, a prime). If it shares a factor
-/// with `--keys`, the next number that does not is used.
-const MULT: u64 = 2_654_435_761;
-const OFFSET: u64 = 104_729;
 /// Largest reply line the load accepts (an error text, or INFO's bulk header).
 const LINE_BYTES_MAX: usize = 4096;
 
@@ -86,51 +84,6 @@ fn parse_args() -> Result<Args, String> {
         return Err("--zipf must be above 0 and --rate at least 0".into());
     }
     Ok(a)
-}
-
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-fn gcd(mut a: u64, mut b: u64) -> u64 {
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a
-}
-
-/// The key ids of the whole stream, in order.
-fn key_stream(a: &Args) -> Vec<u32> {
-    let n = a.keys as usize;
-    let mut cdf = Vec::with_capacity(n);
-    let mut sum = 0.0f64;
-    for rank in 0..n {
-        sum += 1.0 / ((rank + 1) as f64).powf(a.zipf);
-        cdf.push(sum);
-    }
-    for c in &mut cdf {
-        *c /= sum;
-    }
-    let mut mult = MULT % a.keys;
-    while gcd(mult.max(1), a.keys) != 1 {
-        mult += 1;
-    }
-    let mult = mult.max(1);
-    let mut rng = a.seed;
-    let mut ids = Vec::with_capacity(a.requests);
-    for _ in 0..a.requests {
-        // 53 random bits: a uniform double in [0, 1).
-        let u = (splitmix64(&mut rng) >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-        // The first rank whose cumulative weight exceeds u (the last, should rounding leave
-        // cdf[n - 1] a hair below u).
-        let rank = cdf.partition_point(|&c| c <= u).min(n - 1) as u64;
-        ids.push(((rank * mult + OFFSET) % a.keys) as u32);
-    }
-    ids
 }
 
 /// What one connection saw.
@@ -352,7 +305,7 @@ fn poll_memory(a: &Args, stop: &AtomicBool) -> Result<(u64, u64, u64), String> {
 fn run() -> Result<(), String> {
     let a = Arc::new(parse_args()?);
     let t0 = Instant::now();
-    let ids = Arc::new(key_stream(&a));
+    let ids = Arc::new(zipf::key_stream(a.keys, a.requests, a.zipf, a.seed));
     let stream_s = t0.elapsed().as_secs_f64();
     eprintln!(
         "cache_load: {} requests generated in {stream_s:.2} s",
