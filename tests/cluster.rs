@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Raw, Reply, Server};
+use common::{raw_pair as conns, same_reply as same, Raw, Reply, Server};
 
 /// Every CLUSTER subcommand with arguments of the right count.
 const SUBCOMMANDS: &[&[&str]] = &[
@@ -59,22 +59,6 @@ const REFUSED: &[&[&str]] = &[
 ];
 
 const DISABLED: &str = "ERR This instance has cluster support disabled";
-
-fn conns(ours: &Server, redis: &Server, resp3: bool) -> (Raw, Raw) {
-    let (mut a, mut b) = (ours.raw(), redis.raw());
-    if resp3 {
-        for c in [&mut a, &mut b] {
-            assert!(matches!(c.cmd_str(&["HELLO", "3"]), Reply::Map(_)));
-        }
-    }
-    (a, b)
-}
-
-fn same(a: &mut Raw, b: &mut Raw, args: &[&str]) -> Reply {
-    let (x, y) = (a.cmd_str(args), b.cmd_str(args));
-    assert_eq!(x, y, "{args:?}");
-    x
-}
 
 fn error_text(r: &Reply) -> String {
     match r {

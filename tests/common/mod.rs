@@ -542,6 +542,24 @@ impl Raw {
     }
 }
 
+/// One connection to each server, both switched to RESP3 (HELLO 3) when `resp3`.
+pub fn raw_pair(ours: &Server, redis: &Server, resp3: bool) -> (Raw, Raw) {
+    let (mut a, mut b) = (ours.raw(), redis.raw());
+    if resp3 {
+        for c in [&mut a, &mut b] {
+            assert!(matches!(c.cmd_str(&["HELLO", "3"]), Reply::Map(_)));
+        }
+    }
+    (a, b)
+}
+
+/// Sends `args` on both connections, asserts the two replies are equal and returns it.
+pub fn same_reply(a: &mut Raw, b: &mut Raw, args: &[&str]) -> Reply {
+    let (x, y) = (a.cmd_str(args), b.cmd_str(args));
+    assert_eq!(x, y, "{args:?}");
+    x
+}
+
 /// A reader that keeps a copy of every byte consumed through it.
 struct Tee<'a, R> {
     inner: &'a mut R,
