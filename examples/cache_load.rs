@@ -52,20 +52,14 @@ struct Args {
     host: String,
     #[arg(long)]
     port: u16,
-    #[arg(long, default_value_t = 3_000_000)]
-    requests: usize,
-    #[arg(long, default_value_t = 1_000_000)]
-    keys: u64,
-    #[arg(long, default_value_t = 0.99)]
-    zipf: f64,
+    #[command(flatten)]
+    stream: zipf::StreamArgs,
     #[arg(long, default_value_t = 64)]
     value_bytes: usize,
     #[arg(long, default_value_t = 8)]
     conns: usize,
     #[arg(long, default_value_t = 32)]
     batch: usize,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
     #[arg(long, default_value_t = 20)]
     poll_ms: u64,
     #[arg(long, default_value_t = 0.0)]
@@ -74,14 +68,12 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let a = <Args as clap::Parser>::try_parse().map_err(|e| e.to_string())?;
-    if a.keys == 0 || a.keys > u64::from(u32::MAX) {
-        return Err("--keys must be in 1..=2^32-1".into());
+    a.stream.check()?;
+    if a.conns == 0 || a.batch == 0 {
+        return Err("--conns and --batch must be at least 1".into());
     }
-    if a.conns == 0 || a.batch == 0 || a.requests == 0 {
-        return Err("--requests, --conns and --batch must be at least 1".into());
-    }
-    if !(a.zipf > 0.0 && a.rate >= 0.0) {
-        return Err("--zipf must be above 0 and --rate at least 0".into());
+    if a.rate.is_nan() || a.rate < 0.0 {
+        return Err("--rate must be at least 0".into());
     }
     Ok(a)
 }
@@ -305,11 +297,11 @@ fn poll_memory(a: &Args, stop: &AtomicBool) -> Result<(u64, u64, u64), String> {
 fn run() -> Result<(), String> {
     let a = Arc::new(parse_args()?);
     let t0 = Instant::now();
-    let ids = Arc::new(zipf::key_stream(a.keys, a.requests, a.zipf, a.seed));
+    let ids = Arc::new(a.stream.ids());
     let stream_s = t0.elapsed().as_secs_f64();
     eprintln!(
         "cache_load: {} requests generated in {stream_s:.2} s",
-        a.requests
+        a.stream.requests
     );
     let value: Arc<Vec<u8>> = Arc::new((0..a.value_bytes).map(|i| b'a' + (i % 26) as u8).collect());
 
@@ -351,24 +343,24 @@ fn run() -> Result<(), String> {
     if let Some(e) = failure {
         return Err(e);
     }
-    let sent = a.requests as u64 + total.sets;
+    let sent = a.stream.requests as u64 + total.sets;
     println!(
         "{{\"requests\":{},\"keys\":{},\"zipf\":{},\"value_bytes\":{},\"conns\":{},\"batch\":{},\
          \"rate\":{},\"seed\":{},\"misses_first_half\":{},\"misses_second_half\":{},\
          \"second_half_requests\":{},\"sets\":{},\"errors\":{},\"first_error\":{},\
          \"seconds\":{secs:.3},\"requests_per_s\":{:.0},\"used_memory_max\":{mem_max},\
          \"used_memory_peak\":{mem_peak},\"memory_samples\":{samples},\"stream_seconds\":{stream_s:.3}}}",
-        a.requests,
-        a.keys,
-        a.zipf,
+        a.stream.requests,
+        a.stream.keys,
+        a.stream.zipf,
         a.value_bytes,
         a.conns,
         a.batch,
         a.rate,
-        a.seed,
+        a.stream.seed,
         total.misses_first_half,
         total.misses_second_half,
-        a.requests - a.requests / 2,
+        a.stream.requests - a.stream.requests / 2,
         total.sets,
         total.errors,
         total.first_error.as_deref().map_or("null".into(), json_string),

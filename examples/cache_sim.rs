@@ -57,14 +57,8 @@ struct Args {
     ghost_slots: usize,
     #[arg(long, default_value_t = 144)]
     key_bytes: usize,
-    #[arg(long, default_value_t = 3_000_000)]
-    requests: usize,
-    #[arg(long, default_value_t = 1_000_000)]
-    keys: u64,
-    #[arg(long, default_value_t = 0.99)]
-    zipf: f64,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    #[command(flatten)]
+    stream: zipf::StreamArgs,
 }
 
 /// A key's access state: the counter in the high bits, `lfu-sub`'s hit count in the low 3.
@@ -162,7 +156,11 @@ fn main() {
         .capacity
         .saturating_sub(ghost_slots * 4 / a.key_bytes.max(1))
         .max(1);
-    let stream = zipf::key_stream(a.keys.max(1), a.requests, a.zipf, a.seed);
+    if let Err(e) = a.stream.check() {
+        eprintln!("cache_sim: {e}");
+        std::process::exit(2);
+    }
+    let stream = a.stream.ids();
     let mut rng = 42u64;
     let mut cache = Cache {
         keys: Vec::with_capacity(capacity),
@@ -177,7 +175,7 @@ fn main() {
             e.1 = hit(e.1, &mut rng, sub);
             continue;
         }
-        if i >= a.requests / 2 {
+        if i >= a.stream.requests / 2 {
             misses_second_half += 1;
         }
         while cache.keys.len() >= capacity {

@@ -5,6 +5,40 @@
 //! `seed`, and each rank mapped to the id (rank * MULT + OFFSET) mod keys, a permutation, so
 //! hot keys are spread over the id range.
 
+/// The stream's options, flattened into each example's own.
+#[derive(clap::Args)]
+pub struct StreamArgs {
+    /// Requests in the stream.
+    #[arg(long, default_value_t = 3_000_000)]
+    pub requests: usize,
+    /// Distinct keys the ranks map to.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub keys: u64,
+    /// The Zipf exponent s.
+    #[arg(long, default_value_t = 0.99)]
+    pub zipf: f64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+impl StreamArgs {
+    /// The options' own checks: 1 to 2^32 - 1 keys, at least one request, s above 0.
+    pub fn check(&self) -> Result<(), String> {
+        if self.keys == 0 || self.keys > u64::from(u32::MAX) {
+            return Err("--keys must be in 1..=2^32-1".into());
+        }
+        if self.requests == 0 || self.zipf.is_nan() || self.zipf <= 0.0 {
+            return Err("--requests must be at least 1 and --zipf above 0".into());
+        }
+        Ok(())
+    }
+
+    /// The key ids of the stream, in order.
+    pub fn ids(&self) -> Vec<u32> {
+        key_stream(self.keys, self.requests, self.zipf, self.seed)
+    }
+}
+
 /// Multiplier of the rank → id permutation (Knuth's 2^32 / phi, a prime). If it shares a factor
 /// with the number of keys, the next number that does not is used.
 const MULT: u64 = 2_654_435_761;
