@@ -230,6 +230,14 @@ pub struct Config {
     /// `rdb-del-sync-files`: without save points or AOF, a disk-based full sync's file is
     /// deleted once sent instead of becoming the RDB file.
     pub rdb_del_sync_files: bool,
+    /// `sanitize-dump-payload`: "no", "yes" or "clients". Every value is honoured by being
+    /// exceeded: RESTORE and the RDB loader always decode a payload completely (each
+    /// listpack entry, duplicates, stream nodes and PELs), which is what Redis's `yes` adds
+    /// to its default check.
+    pub sanitize_dump_payload: &'static str,
+    /// `crash-log-enabled`: a panic's crash report includes the stack trace
+    /// (`logging::install_crash_handler`).
+    pub crash_log_enabled: bool,
     pub bulk_len_max: usize,
     pub query_buffer_max: usize,
     pub maxmemory_bytes: u64,
@@ -597,6 +605,8 @@ impl Default for Config {
             jemalloc_bg_thread: true,
             stop_writes_on_bgsave_error: true,
             rdb_del_sync_files: false,
+            sanitize_dump_payload: "no",
+            crash_log_enabled: true,
             rdb_save_incremental_fsync: true,
             aof_rewrite_incremental_fsync: true,
             active_expire_effort: 1,
@@ -1550,6 +1560,35 @@ pub static PARAMS: &[Param] = &[
                 b"local" => "local",
                 _ => return Err("argument(s) must be one of the following: no, yes, local".into()),
             };
+            Ok(())
+        },
+    },
+    // RESTORE and the loader check every payload completely whatever this says (see the
+    // field): each value is honoured as "at least this strict".
+    Param {
+        name: "sanitize-dump-payload",
+        mutable: true,
+        values: 1,
+        get: |c| c.sanitize_dump_payload.into(),
+        set: |c, v| {
+            c.sanitize_dump_payload = match one(v).to_ascii_lowercase().as_slice() {
+                b"no" => "no",
+                b"yes" => "yes",
+                b"clients" => "clients",
+                _ => {
+                    return Err("argument(s) must be one of the following: no, yes, clients".into())
+                }
+            };
+            Ok(())
+        },
+    },
+    Param {
+        name: "crash-log-enabled",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.crash_log_enabled),
+        set: |c, v| {
+            c.crash_log_enabled = yes_no(one(v))?;
             Ok(())
         },
     },

@@ -106,6 +106,8 @@ fn main() {
             std::process::exit(1);
         }
     }
+    ringkv::logging::install_crash_handler();
+    ringkv::logging::set_crash_log(config.crash_log_enabled);
     if let Err(e) = ringkv::logging::init(config.loglevel, &config.logfile) {
         eprintln!("{e}");
         std::process::exit(1);

@@ -124,6 +124,10 @@ const SETS: &[&[&str]] = &[
         "200",
         "notify-keyspace-events",
         "KEA",
+        "sanitize-dump-payload",
+        "clients",
+        "crash-log-enabled",
+        "no",
     ],
     &[
         "CONFIG",

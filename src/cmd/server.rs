@@ -964,6 +964,7 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if next.loglevel != ctx.srv.config.loglevel {
         log::set_max_level(crate::logging::filter_for(next.loglevel));
     }
+    crate::logging::set_crash_log(next.crash_log_enabled);
     if next.requirepass != ctx.srv.config.requirepass {
         // requirepass is the default user's password (Redis's ACLUpdateDefaultUserPassword;
         // as in Redis, setting the value it already has changes nothing).
