@@ -238,6 +238,9 @@ pub struct Config {
     /// `crash-log-enabled`: a panic's crash report includes the stack trace
     /// (`logging::install_crash_handler`).
     pub crash_log_enabled: bool,
+    /// `propagation-error-behavior`: a failing command of the replication stream or the
+    /// AOF is logged and skipped, or panics the server.
+    pub propagation_error_behavior: PropagationErrorBehavior,
     pub bulk_len_max: usize,
     pub query_buffer_max: usize,
     pub maxmemory_bytes: u64,
@@ -428,6 +431,15 @@ impl Default for ActiveDefragTuning {
     }
 }
 
+/// `propagation-error-behavior`: what a command of the replication stream or the AOF that
+/// fails does (`cmd::call::propagated_error`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PropagationErrorBehavior {
+    Ignore,
+    Panic,
+    PanicOnReplicas,
+}
+
 /// `supervised`: the service manager to tell when the server is ready (`supervise`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Supervised {
@@ -607,6 +619,7 @@ impl Default for Config {
             rdb_del_sync_files: false,
             sanitize_dump_payload: "no",
             crash_log_enabled: true,
+            propagation_error_behavior: PropagationErrorBehavior::Ignore,
             rdb_save_incremental_fsync: true,
             aof_rewrite_incremental_fsync: true,
             active_expire_effort: 1,
@@ -1589,6 +1602,31 @@ pub static PARAMS: &[Param] = &[
         get: |c| yn(c.crash_log_enabled),
         set: |c, v| {
             c.crash_log_enabled = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "propagation-error-behavior",
+        mutable: true,
+        values: 1,
+        get: |c| {
+            match c.propagation_error_behavior {
+                PropagationErrorBehavior::Ignore => "ignore",
+                PropagationErrorBehavior::Panic => "panic",
+                PropagationErrorBehavior::PanicOnReplicas => "panic-on-replicas",
+            }
+            .into()
+        },
+        set: |c, v| {
+            c.propagation_error_behavior = match one(v).to_ascii_lowercase().as_slice() {
+                b"ignore" => PropagationErrorBehavior::Ignore,
+                b"panic" => PropagationErrorBehavior::Panic,
+                b"panic-on-replicas" => PropagationErrorBehavior::PanicOnReplicas,
+                _ => return Err(
+                    "argument(s) must be one of the following: ignore, panic, panic-on-replicas"
+                        .into(),
+                ),
+            };
             Ok(())
         },
     },

@@ -1,12 +1,15 @@
 //! Settings of redis-server 7.0.15 that ringkv added later, each compared with a running
 //! redis-server: their CONFIG GET/SET replies (defaults, every accepted value, bad values,
 //! case), and each one's effect seen from outside the process: the crash report in the log
-//! after DEBUG PANIC (`crash-log-enabled`).
+//! after DEBUG PANIC (`crash-log-enabled`); a failing command in the AOF and in the
+//! replication stream logged and skipped, or fatal (`propagation-error-behavior`).
 
 mod common;
 
 use common::files::TempDir;
-use common::{Reply, Server};
+use common::{Raw, Reply, Server};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Each setting with the values both servers get, in order (a bad one, an empty one, and
@@ -17,6 +20,10 @@ const SETTINGS: &[(&str, &[&str])] = &[
         &["bogus", "", "yes", "CLIENTS", "No", "no"],
     ),
     ("crash-log-enabled", &["maybe", "", "no", "YES", "yes"]),
+    (
+        "propagation-error-behavior",
+        &["yes", "", "panic", "PANIC-ON-REPLICAS", "Ignore", "ignore"],
+    ),
 ];
 
 /// CONFIG GET before and after each CONFIG SET, on both servers.
@@ -123,4 +130,192 @@ fn crash_log_enabled_switches_the_stack_trace() {
             }
         }
     }
+}
+
+/// The log's lines that hold `needle`, without their `pid:role date` prefix.
+fn log_lines(log: &str, needle: &str) -> Vec<String> {
+    log.lines()
+        .filter(|l| l.contains(needle))
+        .map(|l| match l.find(" # ") {
+            Some(at) => l[at + 3..].to_string(),
+            None => l.to_string(),
+        })
+        // The source place after a panic's message is each server's own.
+        .map(|l| match l.find(" #") {
+            Some(at) if l.starts_with("Guru Meditation:") => l[..at].to_string(),
+            _ => l,
+        })
+        .collect()
+}
+
+/// An AOF directory whose only file sets `k`, fails an INCR on it, then sets `j`.
+fn write_failing_aof(dir: &Path) {
+    let aof = dir.join("appendonlydir");
+    std::fs::create_dir_all(&aof).unwrap();
+    std::fs::write(
+        aof.join("appendonly.aof.manifest"),
+        "file appendonly.aof.1.incr.aof seq 1 type i\n",
+    )
+    .unwrap();
+    let cmds: &[&[&[u8]]] = &[
+        &[b"SET", b"k", b"a"],
+        &[b"INCR", b"k"],
+        &[b"SET", b"j", b"b"],
+    ];
+    let body: Vec<u8> = cmds.iter().flat_map(|c| common::encode(c)).collect();
+    std::fs::write(aof.join("appendonly.aof.1.incr.aof"), body).unwrap();
+}
+
+/// Starts `bin` on the AOF of `write_failing_aof` with `propagation-error-behavior`
+/// `behavior`: the value of `j` and INFO's `unexpected_error_replies` when it came up, None
+/// when it ended instead; and its log.
+fn load_failing_aof(bin: &str, behavior: &str) -> (Option<(Reply, String)>, String) {
+    let dir = TempDir::new("properr");
+    write_failing_aof(&dir.0);
+    let log = dir.0.join("server.log");
+    let port = common::free_port();
+    let mut child = Command::new(bin)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "yes", "--dir", dir.s()])
+        .args(["--logfile", log.to_str().unwrap()])
+        .args(["--propagation-error-behavior", behavior])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let up = loop {
+        if child.try_wait().unwrap().is_some() {
+            break None;
+        }
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            drop(s);
+            // A server that listens while it loads may still end: a closed connection
+            // sends the loop round again to see it gone.
+            let mut c = Raw::connect(port);
+            let ask = |c: &mut Raw, args: &[&str]| -> std::io::Result<Reply> {
+                let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+                c.try_send(&common::encode(&args))?;
+                c.try_read_reply()
+            };
+            match ask(&mut c, &["DBSIZE"]) {
+                Ok(Reply::Error(e)) if e.starts_with("LOADING") => {}
+                Ok(_) => {
+                    let j = ask(&mut c, &["GET", "j"]).unwrap();
+                    let n = c.info_field("stats", "unexpected_error_replies");
+                    break Some((j, n));
+                }
+                Err(_) => {}
+            }
+        }
+        assert!(Instant::now() < deadline, "{bin} neither started nor ended");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    (up, std::fs::read_to_string(&log).unwrap_or_default())
+}
+
+/// `propagation-error-behavior` while the AOF loads: the failing command is logged as
+/// critical and counted, then `ignore` and `panic-on-replicas` go on with the next one and
+/// `panic` ends the server with a crash report, as redis-server 7.0.15 does.
+#[test]
+fn propagation_errors_in_the_aof_match_redis() {
+    for behavior in ["ignore", "panic-on-replicas", "panic"] {
+        let mut seen = Vec::new();
+        for bin in [common::ringkv_bin(), common::redis_bin()] {
+            let (up, log) = load_failing_aof(&bin, behavior);
+            let mut lines = log_lines(&log, "CRITICAL");
+            lines.extend(log_lines(&log, "Guru Meditation"));
+            seen.push((up, lines, bin));
+        }
+        let (ours, redis) = (&seen[0], &seen[1]);
+        assert_eq!((&ours.0, &ours.1), (&redis.0, &redis.1), "{behavior}");
+        assert_eq!(ours.0.is_none(), behavior == "panic", "{behavior}");
+        assert!(
+            ours.1[0].starts_with("== CRITICAL == This server is sending an error to its AOF-loading-client: 'value is not an integer or out of range' after processing the command 'incr'"),
+            "{:?}",
+            ours.1
+        );
+    }
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `propagation-error-behavior` on a replica (of a redis-server primary): a command of the
+/// stream that fails here (an INCR of a key the writable replica changed itself) is logged
+/// as critical, counted, and skipped, the stream going on; once the replica is read-only,
+/// `panic-on-replicas` ends it at the next such failure, as it ends redis-server.
+#[test]
+fn propagation_errors_from_the_primary_match_redis() {
+    let primary = Server::start_redis(&["--repl-diskless-sync-delay", "0"]);
+    let mut p = primary.raw();
+    let port = primary.port.to_string();
+    let mut seen = Vec::new();
+    for redis in [false, true] {
+        let dir = TempDir::new("replerr");
+        let log = dir.0.join("replica.log");
+        let args = [
+            "--replicaof",
+            "127.0.0.1",
+            &port,
+            "--replica-read-only",
+            "no",
+            "--propagation-error-behavior",
+            "panic-on-replicas",
+            "--logfile",
+            log.to_str().unwrap(),
+        ];
+        let r = if redis {
+            Server::start_redis(&args)
+        } else {
+            Server::start(&args)
+        };
+        let mut rc = r.raw();
+        wait_for("the link", || {
+            rc.info_field("replication", "master_link_status") == "up"
+        });
+        assert_eq!(p.cmd_str(&["SET", "k", "1"]), Reply::ok());
+        wait_for("k", || rc.cmd_str(&["GET", "k"]) == Reply::bulk(b"1"));
+        // Writable: the failure is logged and skipped, the next command applied.
+        assert_eq!(rc.cmd_str(&["SET", "k", "x"]), Reply::ok());
+        assert_eq!(p.cmd_str(&["INCR", "k"]), Reply::Int(2));
+        assert_eq!(p.cmd_str(&["SET", "after", "1"]), Reply::ok());
+        wait_for("after", || {
+            rc.cmd_str(&["GET", "after"]) == Reply::bulk(b"1")
+        });
+        let mut got = vec![
+            format!("{:?}", rc.cmd_str(&["GET", "k"])),
+            rc.info_field("stats", "unexpected_error_replies"),
+            rc.info_field("replication", "master_link_status"),
+        ];
+        // Read-only: the next failure ends the replica.
+        assert_eq!(rc.cmd_str(&["SET", "k", "y"]), Reply::ok());
+        assert_eq!(
+            rc.cmd_str(&["CONFIG", "SET", "replica-read-only", "yes"]),
+            Reply::ok()
+        );
+        assert_eq!(p.cmd_str(&["INCR", "k"]), Reply::Int(3));
+        assert!(wait_gone(r.pid(), Duration::from_secs(20)), "{}", r.bin);
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        got.extend(log_lines(&text, "CRITICAL"));
+        got.extend(log_lines(&text, "Guru Meditation"));
+        seen.push(got);
+    }
+    assert_eq!(seen[0], seen[1], "ringkv, then redis-server");
+    assert_eq!(
+        seen[0][3],
+        "== CRITICAL == This replica is sending an error to its master: 'value is not an integer or out of range' after processing the command 'incr'"
+    );
+    assert_eq!(
+        seen[0].last().unwrap(),
+        "Guru Meditation: This replica panicked sending an error to its master after processing the command 'incr'"
+    );
 }

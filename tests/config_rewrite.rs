@@ -128,6 +128,8 @@ const SETS: &[&[&str]] = &[
         "clients",
         "crash-log-enabled",
         "no",
+        "propagation-error-behavior",
+        "panic-on-replicas",
     ],
     &[
         "CONFIG",

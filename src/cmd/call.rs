@@ -29,6 +29,9 @@
 //! Its effects join the script's journal unit, unless the script turned propagation off
 //! (`redis.set_repl`).
 //!
+//! A command of the replication stream or of the AOF that answers an error is reported by
+//! [`propagated_error`], which `propagation-error-behavior` may turn into a panic.
+//!
 //! Invariants: a rejected command runs nothing and counts as `rejected_calls`; a blocked
 //! client's command is counted when it completes; `frame` is saved and restored around every
 //! nested call, so an inner command's statements never leak into the outer one's.
@@ -897,5 +900,45 @@ fn signal_key_positions(srv: &mut Server, db: usize, c: &Command, argv: &Argv<'_
     while i <= last && i < argc {
         srv.signal_modified(db, argv.get(i as usize));
         i += step;
+    }
+}
+
+/// `propagation-error-behavior`, applied to a command of the replication stream
+/// (`Source::Master`) or of the AOF being loaded (`Source::Loading`) that answered the error
+/// `reply` (RESP, `-` first), as Redis's `afterErrorReply` does: the critical log line and
+/// INFO's `unexpected_error_replies`, then a panic (the crash report, then abort) under
+/// `panic` for both, or `panic-on-replicas` for the stream only, and only on a read-only
+/// replica; otherwise the next command is applied.
+///
+/// The text is Redis's: an `ERR` error shown without its code (the form most of Redis's
+/// errors are written in), any other with its `-CODE`. Redis shows the few `ERR` errors it
+/// keeps as shared objects (`-ERR syntax error`) with the code; ringkv cannot tell them apart.
+pub fn propagated_error(srv: &mut Server, slot: usize, reply: &[u8], src: Source) {
+    use crate::config::PropagationErrorBehavior as B;
+    let line = reply.strip_prefix(b"-").unwrap_or(reply);
+    let line = line.split(|&b| b == b'\r').next().unwrap_or_default();
+    let shown: Vec<u8> = match line.strip_prefix(b"ERR ") {
+        Some(rest) => rest.to_vec(),
+        None => [b"-".as_slice(), line].concat(),
+    };
+    let shown = String::from_utf8_lossy(&shown[..shown.len().min(4096)]).into_owned();
+    let cmd = srv.conns.get(slot).map_or("<unknown>", |c| c.last_cmd);
+    let (from, to) = if src == Source::Loading {
+        ("server", "AOF-loading-client")
+    } else {
+        ("replica", "master")
+    };
+    log::warn!(
+        "== CRITICAL == This {from} is sending an error to its {to}: '{shown}' after processing the command '{cmd}'"
+    );
+    srv.stats.unexpected_error_replies += 1;
+    let behavior = srv.config.propagation_error_behavior;
+    let panics = match src {
+        Source::Loading => behavior == B::Panic,
+        Source::Master => srv.config.replica.read_only && behavior != B::Ignore,
+        _ => false,
+    };
+    if panics {
+        panic!("This {from} panicked sending an error to its {to} after processing the command '{cmd}'");
     }
 }

@@ -21,8 +21,11 @@
 //! last fully applied command: bytes of a transaction are fed only once its EXEC ran, so a
 //! link lost inside MULTI resumes before it (the transaction is discarded, as Redis does).
 //!
-//! A stream this server cannot apply faithfully (an unknown command, a command that fails,
-//! an RDB with a type ringkv lacks) halts the link with a log line: it stays down
+//! A command of the stream that fails here is handled as Redis handles it
+//! (`propagation-error-behavior`, `cmd::call::propagated_error`): logged as critical and
+//! skipped, or, on a read-only replica under `panic` or `panic-on-replicas`, a panic. A
+//! stream this server cannot apply at all (a command ringkv does not implement, an RDB with
+//! a type ringkv lacks) halts the link with a log line: it stays down
 //! (`master_link_status:down`) until the next REPLICAOF, rather than diverging silently.
 //!
 //! Invariants: at most one connect, one receive and one send are in flight; their tokens
@@ -1127,15 +1130,8 @@ fn apply_stream(srv: &mut Server) {
             out.clear();
             call::call(srv, slot, &argv, &mut out, Source::Master);
             if out.first() == Some(&b'-') {
-                let line = out.split(|&b| b == b'\r').next().unwrap_or_default();
-                failure = Some(format!(
-                    "A command from the MASTER failed here ('{}': {}): the replication link \
-                     is stopped (master_link_status:down) so the data does not diverge.",
-                    String::from_utf8_lossy(name),
-                    String::from_utf8_lossy(line)
-                ));
-                parser.next_command();
-                break;
+                // Logged and skipped, or a panic (`propagation-error-behavior`), as Redis.
+                call::propagated_error(srv, slot, &out, Source::Master);
             }
             if srv.replica.generation != generation {
                 // The command dropped the link (a REPLICAOF sent as a write cannot, but a

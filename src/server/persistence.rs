@@ -107,7 +107,7 @@ impl Server {
     /// Replays the AOF's files with a client that has no socket. Nothing expires while
     /// loading (Redis's keyIsExpired during loading): time 0 is before every deadline, so
     /// replayed PEXPIREATs in the past keep their keys, as in Redis. The statistics the
-    /// replayed commands count are dropped.
+    /// replayed commands count are dropped, but for `unexpected_error_replies`.
     fn aof_replay(&mut self, startup: &aof::Startup) -> Result<(), String> {
         let real_now = self.now_ms;
         let stats = std::mem::take(&mut self.stats);
@@ -123,7 +123,11 @@ impl Server {
         for db in &mut self.dbs {
             db.reset_access(real_now);
         }
+        // Except the replayed commands that failed, which Redis counts as it logs them
+        // (`cmd::call::propagated_error`).
+        let unexpected = self.stats.unexpected_error_replies;
         self.stats = stats;
+        self.stats.unexpected_error_replies += unexpected;
         self.cmd_stats = cmd_stats;
         res
     }
@@ -341,6 +345,9 @@ impl Replay for AofLoader<'_> {
             &mut out,
             cmd::call::Source::Loading,
         );
+        if out.first() == Some(&b'-') {
+            cmd::call::propagated_error(self.srv, self.slot, &out, cmd::call::Source::Loading);
+        }
         Ok(())
     }
 }
