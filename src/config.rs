@@ -2286,6 +2286,16 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
+    Param {
+        name: "replica-ignore-disk-write-errors",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.replica.ignore_disk_write_errors),
+        set: |c, v| {
+            c.replica.ignore_disk_write_errors = yes_no(one(v))?;
+            Ok(())
+        },
+    },
     // A full sync is received whole (in memory) before the old data is replaced, which is
     // `disabled`'s behaviour; loading straight from the socket is not implemented.
     Param {

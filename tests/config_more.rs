@@ -2,7 +2,9 @@
 //! redis-server: their CONFIG GET/SET replies (defaults, every accepted value, bad values,
 //! case), and each one's effect seen from outside the process: the crash report in the log
 //! after DEBUG PANIC (`crash-log-enabled`); a failing command in the AOF and in the
-//! replication stream logged and skipped, or fatal (`propagation-error-behavior`).
+//! replication stream logged and skipped, or fatal (`propagation-error-behavior`); a write
+//! of the stream on a replica that cannot persist applied or fatal
+//! (`replica-ignore-disk-write-errors`).
 
 mod common;
 
@@ -287,9 +289,11 @@ fn propagation_errors_from_the_primary_match_redis() {
         // Writable: the failure is logged and skipped, the next command applied.
         assert_eq!(rc.cmd_str(&["SET", "k", "x"]), Reply::ok());
         assert_eq!(p.cmd_str(&["INCR", "k"]), Reply::Int(2));
-        assert_eq!(p.cmd_str(&["SET", "after", "1"]), Reply::ok());
+        // A key of this round only: it arrives after the failed INCR.
+        let after = format!("after-{redis}");
+        assert_eq!(p.cmd_str(&["SET", &after, "1"]), Reply::ok());
         wait_for("after", || {
-            rc.cmd_str(&["GET", "after"]) == Reply::bulk(b"1")
+            rc.cmd_str(&["GET", &after]) == Reply::bulk(b"1")
         });
         let mut got = vec![
             format!("{:?}", rc.cmd_str(&["GET", "k"])),
@@ -318,4 +322,76 @@ fn propagation_errors_from_the_primary_match_redis() {
         seen[0].last().unwrap(),
         "Guru Meditation: This replica panicked sending an error to its master after processing the command 'incr'"
     );
+}
+
+/// `replica-ignore-disk-write-errors`: a replica whose last BGSAVE failed (its directory
+/// removed, save points set: the MISCONF state) applies the primary's next write with a
+/// warning (yes), or ends with a crash report (no), as redis-server does.
+#[test]
+fn replica_disk_write_errors_match_redis() {
+    let primary = Server::start_redis(&["--repl-diskless-sync-delay", "0"]);
+    let mut p = primary.raw();
+    let port = primary.port.to_string();
+    for ignore in ["yes", "no"] {
+        let mut seen = Vec::new();
+        for redis in [false, true] {
+            let dir = TempDir::new("repldisk");
+            let data = dir.0.join("data");
+            std::fs::create_dir_all(&data).unwrap();
+            let log = dir.0.join("replica.log");
+            let args = [
+                "--replicaof",
+                "127.0.0.1",
+                &port,
+                "--dir",
+                data.to_str().unwrap(),
+                "--save",
+                "3600 1",
+                "--replica-ignore-disk-write-errors",
+                ignore,
+                "--logfile",
+                log.to_str().unwrap(),
+            ];
+            let r = if redis {
+                Server::start_redis(&args)
+            } else {
+                Server::start(&args)
+            };
+            let mut rc = r.raw();
+            wait_for("the link", || {
+                rc.info_field("replication", "master_link_status") == "up"
+            });
+            std::fs::remove_dir_all(&data).unwrap();
+            // Whatever BGSAVE answers (Redis forks first), the save fails.
+            let _ = rc.cmd_str(&["BGSAVE"]);
+            wait_for("the failed save", || {
+                rc.info_field("persistence", "rdb_last_bgsave_status") == "err"
+            });
+            let key = format!("disk-{ignore}-{redis}");
+            assert_eq!(p.cmd_str(&["SET", &key, "1"]), Reply::ok());
+            let mut got = Vec::new();
+            if ignore == "yes" {
+                wait_for("the write", || {
+                    rc.cmd_str(&["GET", &key]) == Reply::bulk(b"1")
+                });
+                got.push(rc.info_field("replication", "master_link_status"));
+            } else {
+                assert!(wait_gone(r.pid(), Duration::from_secs(20)), "{}", r.bin);
+            }
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            got.extend(log_lines(&text, "Replica is applying"));
+            got.extend(log_lines(&text, "Guru Meditation"));
+            seen.push(got);
+        }
+        assert_eq!(seen[0], seen[1], "{ignore}: ringkv, then redis-server");
+        let want = if ignore == "yes" {
+            vec![
+                "up".to_string(),
+                "Replica is applying a command even though it is unable to write to disk.".into(),
+            ]
+        } else {
+            vec!["Guru Meditation: Replica was unable to write command to disk.".to_string()]
+        };
+        assert_eq!(seen[0], want, "{ignore}");
+    }
 }

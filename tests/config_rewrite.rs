@@ -130,6 +130,8 @@ const SETS: &[&[&str]] = &[
         "no",
         "propagation-error-behavior",
         "panic-on-replicas",
+        "replica-ignore-disk-write-errors",
+        "yes",
     ],
     &[
         "CONFIG",

@@ -311,6 +311,9 @@ fn check(
     if src == Source::Script {
         return check_script(srv, slot, idx, c, argv);
     }
+    if src == Source::Master && srv.disk_error() {
+        master_write_despite_disk_error(srv, c, queued_flags);
+    }
     if src != Source::Client {
         return None;
     }
@@ -900,6 +903,33 @@ fn signal_key_positions(srv: &mut Server, db: usize, c: &Command, argv: &Argv<'_
     while i <= last && i < argc {
         srv.signal_modified(db, argv.get(i as usize));
         i += step;
+    }
+}
+
+/// A write of the primary's stream while this replica cannot persist (the MISCONF state):
+/// with `replica-ignore-disk-write-errors no` a panic, as Redis 7.0's processCommand, since
+/// applying it would leave the data ahead of the files; with `yes` the write is applied,
+/// with a warning at most every 10 seconds. PING is applied either way, as in Redis.
+#[cold]
+fn master_write_despite_disk_error(srv: &Server, c: &Command, queued_flags: Option<u32>) {
+    static LAST_WARNING_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let exec_flags = if c.flags & flags::EXEC != 0 {
+        queued_flags.unwrap_or(0)
+    } else {
+        0
+    };
+    let write = (c.flags | exec_flags) & flags::WRITE != 0;
+    if !(write || c.name == "ping") || srv.misconf_error().is_none() {
+        return;
+    }
+    if !srv.config.replica.ignore_disk_write_errors && c.name != "ping" {
+        panic!("Replica was unable to write command to disk.");
+    }
+    let now_ms = srv.now_ms;
+    let last_ms = LAST_WARNING_MS.load(std::sync::atomic::Ordering::Relaxed);
+    if now_ms > last_ms + 10_000 {
+        LAST_WARNING_MS.store(now_ms, std::sync::atomic::Ordering::Relaxed);
+        log::warn!("Replica is applying a command even though it is unable to write to disk.");
     }
 }
 

@@ -75,6 +75,10 @@ pub struct ReplicaSettings {
     /// `replica-ignore-maxmemory`: a replica leaves eviction to its primary (whose DELs
     /// it applies); with `no` it evicts for itself, as Redis (its data may then differ).
     pub ignore_maxmemory: bool,
+    /// `replica-ignore-disk-write-errors`: a write of the stream while this server cannot
+    /// persist is applied with a warning (yes) or panics the server (no, Redis's default;
+    /// `cmd::call`).
+    pub ignore_disk_write_errors: bool,
 }
 
 impl Default for ReplicaSettings {
@@ -91,6 +95,7 @@ impl Default for ReplicaSettings {
             announced: true,
             lazy_flush: false,
             ignore_maxmemory: true,
+            ignore_disk_write_errors: false,
         }
     }
 }
