@@ -330,6 +330,9 @@ pub struct Config {
     pub no_appendfsync_on_rewrite: bool,
     /// `#TS:<unix seconds>` annotations in the AOF, at most one per second.
     pub aof_timestamp_enabled: bool,
+    /// `aof-disable-auto-gc`: the files a rewrite replaces stay in the AOF directory, listed
+    /// as history in the manifest, until the setting is `no` again (`persist::aof`).
+    pub aof_disable_auto_gc: bool,
     /// Observability (`slowlog`, `latency`): commands taking at least this many µs are
     /// logged (-1: none, 0: every command), and the log keeps this many entries.
     pub slowlog_log_slower_than_us: i64,
@@ -703,6 +706,7 @@ impl Default for Config {
             auto_aof_rewrite_min_size: 64 * 1024 * 1024,
             no_appendfsync_on_rewrite: false,
             aof_timestamp_enabled: false,
+            aof_disable_auto_gc: false,
             slowlog_log_slower_than_us: 10_000,
             slowlog_max_len: 128,
             latency_monitor_threshold_ms: 0,
@@ -1470,6 +1474,16 @@ pub static PARAMS: &[Param] = &[
         get: |c| yn(c.aof_timestamp_enabled),
         set: |c, v| {
             c.aof_timestamp_enabled = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "aof-disable-auto-gc",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.aof_disable_auto_gc),
+        set: |c, v| {
+            c.aof_disable_auto_gc = yes_no(one(v))?;
             Ok(())
         },
     },

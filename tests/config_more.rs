@@ -4,7 +4,8 @@
 //! after DEBUG PANIC (`crash-log-enabled`); a failing command in the AOF and in the
 //! replication stream logged and skipped, or fatal (`propagation-error-behavior`); a write
 //! of the stream on a replica that cannot persist applied or fatal
-//! (`replica-ignore-disk-write-errors`).
+//! (`replica-ignore-disk-write-errors`); the files AOF rewrites replace kept as history
+//! until the setting goes back to `no` (`aof-disable-auto-gc`).
 
 mod common;
 
@@ -394,4 +395,92 @@ fn replica_disk_write_errors_match_redis() {
         };
         assert_eq!(seen[0], want, "{ignore}");
     }
+}
+
+/// The AOF directory's file names, sorted, and its manifest.
+fn aof_state(dir: &Path) -> (Vec<String>, String) {
+    let aof = dir.join("appendonlydir");
+    let mut names: Vec<String> = std::fs::read_dir(&aof)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let manifest = std::fs::read_to_string(aof.join("appendonly.aof.manifest")).unwrap();
+    (names, manifest)
+}
+
+fn rewrite_and_wait(c: &mut Raw) {
+    assert!(!c.cmd_str(&["BGREWRITEAOF"]).is_error());
+    wait_for("the rewrite", || {
+        c.info_field("persistence", "aof_rewrite_in_progress") == "0"
+            && c.info_field("persistence", "aof_rewrite_scheduled") == "0"
+    });
+}
+
+/// `aof-disable-auto-gc yes`: the files two rewrites replace stay in the directory, listed
+/// as history in the manifest (in Redis's order), through a restart; `CONFIG SET
+/// aof-disable-auto-gc no`, or a start with `no`, deletes them, as redis-server does.
+#[test]
+fn aof_disable_auto_gc_keeps_history_as_redis() {
+    let mut seen = Vec::new();
+    for redis in [false, true] {
+        let dir = TempDir::new("aofgc");
+        let start = |gc: &str| {
+            let args = [
+                "--appendonly",
+                "yes",
+                "--dir",
+                dir.s(),
+                "--aof-disable-auto-gc",
+                gc,
+            ];
+            if redis {
+                Server::start_redis(&args)
+            } else {
+                Server::start(&args)
+            }
+        };
+        let mut got = Vec::new();
+        let s = start("yes");
+        let mut c = s.raw();
+        for k in ["a", "b"] {
+            assert_eq!(c.cmd_str(&["SET", k, "1"]), Reply::ok());
+            rewrite_and_wait(&mut c);
+        }
+        got.push(aof_state(&dir.0));
+        // Kept through a restart that keeps the setting.
+        common::files::shutdown_and_wait(&s);
+        drop(s);
+        let s = start("yes");
+        let mut c = s.raw();
+        c.wait_loaded();
+        assert_eq!(c.cmd_str(&["GET", "b"]), Reply::bulk(b"1"));
+        got.push(aof_state(&dir.0));
+        assert_eq!(
+            c.cmd_str(&["CONFIG", "SET", "aof-disable-auto-gc", "no"]),
+            Reply::ok()
+        );
+        got.push(aof_state(&dir.0));
+        // Once more, then a start with `no` collects what was kept.
+        assert_eq!(
+            c.cmd_str(&["CONFIG", "SET", "aof-disable-auto-gc", "yes"]),
+            Reply::ok()
+        );
+        rewrite_and_wait(&mut c);
+        got.push(aof_state(&dir.0));
+        common::files::shutdown_and_wait(&s);
+        drop(s);
+        let s = start("no");
+        let mut c = s.raw();
+        c.wait_loaded();
+        assert_eq!(c.cmd_str(&["GET", "a"]), Reply::bulk(b"1"));
+        got.push(aof_state(&dir.0));
+        seen.push(got);
+    }
+    assert_eq!(seen[0], seen[1], "ringkv, then redis-server");
+    let (files, manifest) = &seen[0][0];
+    assert_eq!(files.len(), 7, "{files:?}");
+    assert_eq!(manifest.matches(" type h").count(), 4, "{manifest}");
+    assert_eq!(seen[0][2].0.len(), 3, "{:?}", seen[0][2]);
+    assert_eq!(seen[0][4].0.len(), 3, "{:?}", seen[0][4]);
 }

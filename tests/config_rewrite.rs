@@ -132,6 +132,8 @@ const SETS: &[&[&str]] = &[
         "panic-on-replicas",
         "replica-ignore-disk-write-errors",
         "yes",
+        "aof-disable-auto-gc",
+        "yes",
     ],
     &[
         "CONFIG",

@@ -983,7 +983,11 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         ctx.srv.evict.running = true;
     }
     let aof_was = ctx.srv.config.appendonly;
+    let gc_resumes = ctx.srv.config.aof_disable_auto_gc && !next.aof_disable_auto_gc;
     ctx.srv.config = next;
+    if gc_resumes {
+        ctx.srv.aof_gc_history();
+    }
     ctx.srv.apply_clients_memory_limit();
     ctx.srv.apply_access_params();
     ctx.srv.apply_observe_params();

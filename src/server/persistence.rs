@@ -194,6 +194,14 @@ impl Server {
         res
     }
 
+    /// `CONFIG SET aof-disable-auto-gc no`: the history files kept until now go (a
+    /// failure is logged, as Redis's `updateAofAutoGCEnabled` ignores it).
+    pub fn aof_gc_history(&mut self) {
+        if let Err(e) = aof::gc_history(&mut self.aof, &self.config) {
+            log::warn!("Removing the AOF history files: {e}");
+        }
+    }
+
     /// From housekeeping: the auto-rewrite trigger.
     pub(crate) fn aof_auto_rewrite_due(&self) -> bool {
         self.aof
