@@ -254,6 +254,9 @@ pub struct Config {
     /// script is busy: other clients get -BUSY and SCRIPT KILL is obeyed.
     pub busy_reply_threshold_ms: u64,
     pub tcp_backlog: i32,
+    /// `socket-mark-id`: the SO_MARK of the TCP listening sockets, inherited by the
+    /// connections they accept (0: none).
+    pub socket_mark_id: u32,
     /// `tcp-keepalive`: seconds of silence before TCP probes a client (0: no keepalive).
     pub tcp_keepalive_s: u32,
     pub lfu_log_factor: u32,
@@ -647,6 +650,7 @@ impl Default for Config {
             busy_poll_us: 0,
             busy_reply_threshold_ms: 5000,
             tcp_backlog: 511,
+            socket_mark_id: 0,
             tcp_keepalive_s: 300,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
@@ -1102,6 +1106,16 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.tcp_backlog.to_string(),
         set: |c, v| {
             c.tcp_backlog = int_in(one(v), 0, i32::MAX as i64)? as i32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "socket-mark-id",
+        mutable: false,
+        values: 1,
+        get: |c| c.socket_mark_id.to_string(),
+        set: |c, v| {
+            c.socket_mark_id = int_in(one(v), 0, u32::MAX.into())? as u32;
             Ok(())
         },
     },

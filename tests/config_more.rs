@@ -5,7 +5,8 @@
 //! replication stream logged and skipped, or fatal (`propagation-error-behavior`); a write
 //! of the stream on a replica that cannot persist applied or fatal
 //! (`replica-ignore-disk-write-errors`); the files AOF rewrites replace kept as history
-//! until the setting goes back to `no` (`aof-disable-auto-gc`).
+//! until the setting goes back to `no` (`aof-disable-auto-gc`); the SO_MARK of the
+//! listening and accepted sockets as `ss -e` shows it (`socket-mark-id`).
 
 mod common;
 
@@ -483,4 +484,79 @@ fn aof_disable_auto_gc_keeps_history_as_redis() {
     assert_eq!(manifest.matches(" type h").count(), 4, "{manifest}");
     assert_eq!(seen[0][2].0.len(), 3, "{:?}", seen[0][2]);
     assert_eq!(seen[0][4].0.len(), 3, "{:?}", seen[0][4]);
+}
+
+/// `ss -tne` lines (listening and connected sockets) on `port`, local side, reduced to
+/// their state and `fwmark` (the last column but the cgroup's, absent without a mark).
+fn socket_marks(port: u16) -> Vec<String> {
+    let out = Command::new("ss")
+        .args(["-tnae", "sport", "=", &format!(":{port}")])
+        .output()
+        .expect("run ss");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines: Vec<String> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let state = l.split_whitespace().next().unwrap_or("").to_string();
+            let mark = l
+                .split_whitespace()
+                .find(|w| w.starts_with("fwmark:"))
+                .unwrap_or("no-mark");
+            format!("{state} {mark}")
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Whether this process may set socket marks (CAP_NET_ADMIN): root here.
+fn can_mark() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+}
+
+/// `socket-mark-id 42`: the listening socket and the connection it accepted carry mark 0x2a
+/// on both servers (read with `ss -e`, which shows a socket's `fwmark`); without a mark
+/// there is none.
+#[test]
+fn socket_mark_id_marks_the_sockets_as_redis() {
+    if !can_mark() || Command::new("ss").arg("-V").output().is_err() {
+        eprintln!("skipped: setting a socket mark needs root (CAP_NET_ADMIN) and ss");
+        return;
+    }
+    for mark in ["42", "0"] {
+        let mut seen = Vec::new();
+        for redis in [false, true] {
+            let args = ["--socket-mark-id", mark];
+            let s = if redis {
+                Server::start_redis(&args)
+            } else {
+                Server::start(&args)
+            };
+            let mut c = s.raw();
+            assert_eq!(
+                c.cmd_str(&["CONFIG", "GET", "socket-mark-id"]),
+                Reply::Array(Some(vec![
+                    Reply::bulk(b"socket-mark-id"),
+                    Reply::bulk(mark.as_bytes())
+                ]))
+            );
+            seen.push(socket_marks(s.port));
+        }
+        assert_eq!(seen[0], seen[1], "{mark}: ringkv, then redis-server");
+        let want = if mark == "42" {
+            "fwmark:0x2a"
+        } else {
+            "no-mark"
+        };
+        assert!(
+            seen[0].contains(&format!("LISTEN {want}"))
+                && seen[0].contains(&format!("ESTAB {want}")),
+            "{mark}: {:?}",
+            seen[0]
+        );
+    }
 }
