@@ -257,6 +257,9 @@ pub struct Config {
     /// `socket-mark-id`: the SO_MARK of the TCP listening sockets, inherited by the
     /// connections they accept (0: none).
     pub socket_mark_id: u32,
+    /// `bind-source-addr`: the local address a replica's link to its primary goes out from
+    /// (`repl::replica`; None: any).
+    pub bind_source_addr: Option<String>,
     /// `tcp-keepalive`: seconds of silence before TCP probes a client (0: no keepalive).
     pub tcp_keepalive_s: u32,
     pub lfu_log_factor: u32,
@@ -651,6 +654,7 @@ impl Default for Config {
             busy_reply_threshold_ms: 5000,
             tcp_backlog: 511,
             socket_mark_id: 0,
+            bind_source_addr: None,
             tcp_keepalive_s: 300,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
@@ -1116,6 +1120,18 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.socket_mark_id.to_string(),
         set: |c, v| {
             c.socket_mark_id = int_in(one(v), 0, u32::MAX.into())? as u32;
+            Ok(())
+        },
+    },
+    // Redis 7.0 binds only the replication link (best effort), not MIGRATE's connections.
+    Param {
+        name: "bind-source-addr",
+        mutable: true,
+        values: 1,
+        get: |c| c.bind_source_addr.clone().unwrap_or_default(),
+        set: |c, v| {
+            let s = text(one(v))?;
+            c.bind_source_addr = if s.is_empty() { None } else { Some(s) };
             Ok(())
         },
     },

@@ -6,7 +6,8 @@
 //! of the stream on a replica that cannot persist applied or fatal
 //! (`replica-ignore-disk-write-errors`); the files AOF rewrites replace kept as history
 //! until the setting goes back to `no` (`aof-disable-auto-gc`); the SO_MARK of the
-//! listening and accepted sockets as `ss -e` shows it (`socket-mark-id`).
+//! listening and accepted sockets as `ss -e` shows it (`socket-mark-id`); the address a
+//! replica's link comes from, as its primary sees it (`bind-source-addr`).
 
 mod common;
 
@@ -559,4 +560,72 @@ fn socket_mark_id_marks_the_sockets_as_redis() {
             seen[0]
         );
     }
+}
+
+/// INFO replication's `slave0` line, empty while there is none.
+fn slave0(p: &mut Raw) -> String {
+    let text = common::diff::text(&p.cmd_str(&["INFO", "replication"]));
+    text.lines()
+        .find_map(|l| l.strip_prefix("slave0:"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The address the primary sees its replica's link come from (INFO's `slave0:ip=`).
+fn replica_ip(p: &mut Raw) -> String {
+    let mut line = String::new();
+    wait_for("a replica", || {
+        line = slave0(p);
+        !line.is_empty()
+    });
+    line.split(',')
+        .find_map(|f| f.strip_prefix("ip="))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// `bind-source-addr`: a replica's link to its primary goes out from that address (the
+/// primary sees 127.0.0.2); an address that cannot be bound leaves it to the kernel, as
+/// Redis's best-effort binding; CONFIG SET applies to the next connection.
+#[test]
+fn bind_source_addr_sets_the_replication_source_as_redis() {
+    let mut seen = Vec::new();
+    for redis in [false, true] {
+        let mut got = Vec::new();
+        for source in ["127.0.0.2", "nonsense", "192.0.2.1"] {
+            // Redis's protected mode admits 127.0.0.1 only, not the rest of 127/8.
+            let primary =
+                Server::start_redis(&["--repl-diskless-sync-delay", "0", "--protected-mode", "no"]);
+            let mut p = primary.raw();
+            let port = primary.port.to_string();
+            let args = [
+                "--replicaof",
+                "127.0.0.1",
+                &port,
+                "--bind-source-addr",
+                source,
+            ];
+            let r = if redis {
+                Server::start_redis(&args)
+            } else {
+                Server::start(&args)
+            };
+            got.push(format!("{source}: {}", replica_ip(&mut p)));
+            if source == "127.0.0.2" {
+                // Changed at run time: the next link comes from the new address.
+                let mut rc = r.raw();
+                assert_eq!(
+                    rc.cmd_str(&["CONFIG", "SET", "bind-source-addr", "127.0.0.3"]),
+                    Reply::ok()
+                );
+                assert!(!p.cmd_str(&["CLIENT", "KILL", "TYPE", "replica"]).is_error());
+                wait_for("the new link", || slave0(&mut p).contains("ip=127.0.0.3"));
+                got.push("127.0.0.3 after CONFIG SET".into());
+            }
+        }
+        seen.push(got);
+    }
+    assert_eq!(seen[0], seen[1], "ringkv, then redis-server");
+    assert_eq!(seen[0][0], "127.0.0.2: 127.0.0.2");
+    assert_eq!(seen[0][2], "nonsense: 127.0.0.1");
 }

@@ -134,6 +134,8 @@ const SETS: &[&[&str]] = &[
         "yes",
         "aof-disable-auto-gc",
         "yes",
+        "bind-source-addr",
+        "127.0.0.2",
     ],
     &[
         "CONFIG",
@@ -512,8 +514,8 @@ fn debug_config_rewrite_force_all_writes_every_setting_and_reads_back_the_same()
     );
     let text = std::fs::read_to_string(ours.conf()).unwrap();
     assert!(text.starts_with("# force all\n"), "{text}");
-    // Every setting has a line, except those Redis leaves out too (an unset password or
-    // socket) and the old names (written under the new ones).
+    // Every setting has a line, except those Redis leaves out too (an unset password,
+    // socket or source address) and the old names (written under the new ones).
     let aliases = [
         "lua-time-limit",
         "list-max-ziplist-size",
@@ -535,7 +537,7 @@ fn debug_config_rewrite_force_all_writes_every_setting_and_reads_back_the_same()
     ];
     for (k, _) in &before {
         // Not following a primary: no `replicaof` line, as in Redis.
-        if ["requirepass", "unixsocket", "replicaof"].contains(&k.as_str())
+        if ["requirepass", "unixsocket", "replicaof", "bind-source-addr"].contains(&k.as_str())
             || aliases.contains(&k.as_str())
         {
             continue;

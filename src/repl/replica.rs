@@ -471,6 +471,9 @@ fn start_connect(srv: &mut Server) {
         }
     };
     let _ = sock::setsockopt(&fd, sock::sockopt::TcpNoDelay, &true);
+    if let Some(source) = &srv.config.bind_source_addr {
+        bind_source(&fd, source, addr.is_ipv4());
+    }
     let raw = fd.as_raw_fd();
     let token = tok(srv, K_LINK_CONNECT);
     let ring = srv.ring.as_mut().expect("checked above");
@@ -481,6 +484,30 @@ fn start_connect(srv: &mut Server) {
     r.state = LinkState::Connecting;
     r.last_io_ms = srv.now_ms;
     log::info!("MASTER <-> REPLICA sync started");
+}
+
+/// `bind-source-addr`: binds the link's socket to the first address `source` resolves to in
+/// the socket's family, as Redis's best-effort binding does: when none can be bound the
+/// connection goes out from any address (logged here; Redis says nothing).
+fn bind_source(fd: &OwnedFd, source: &str, ipv4: bool) {
+    use std::net::ToSocketAddrs;
+    let candidates: Vec<std::net::SocketAddr> = match (source, 0).to_socket_addrs() {
+        Ok(found) => found.filter(|a| a.is_ipv4() == ipv4).collect(),
+        Err(e) => {
+            log::warn!("bind-source-addr {source}: {e}; connecting to the MASTER from any address");
+            return;
+        }
+    };
+    let mut last_error = String::from("no address of the connection's family");
+    for a in candidates {
+        match sock::bind(fd.as_raw_fd(), &SockaddrStorage::from(a)) {
+            Ok(()) => return,
+            Err(e) => last_error = format!("bind {a}: {e}"),
+        }
+    }
+    log::warn!(
+        "bind-source-addr {source}: {last_error}; connecting to the MASTER from any address"
+    );
 }
 
 trait ToAddr {
