@@ -260,6 +260,10 @@ pub struct Config {
     /// `bind-source-addr`: the local address a replica's link to its primary goes out from
     /// (`repl::replica`; None: any).
     pub bind_source_addr: Option<String>,
+    /// `server_cpulist`, `bio_cpulist`: the list as given and its CPUs; the loop thread and
+    /// the lazy-free thread are pinned to them at start-up (`util::cpulist`).
+    pub server_cpulist: Option<(String, Vec<usize>)>,
+    pub bio_cpulist: Option<(String, Vec<usize>)>,
     /// `tcp-keepalive`: seconds of silence before TCP probes a client (0: no keepalive).
     pub tcp_keepalive_s: u32,
     pub lfu_log_factor: u32,
@@ -655,6 +659,8 @@ impl Default for Config {
             tcp_backlog: 511,
             socket_mark_id: 0,
             bind_source_addr: None,
+            server_cpulist: None,
+            bio_cpulist: None,
             tcp_keepalive_s: 300,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
@@ -1132,6 +1138,26 @@ pub static PARAMS: &[Param] = &[
         set: |c, v| {
             let s = text(one(v))?;
             c.bind_source_addr = if s.is_empty() { None } else { Some(s) };
+            Ok(())
+        },
+    },
+    Param {
+        name: "server_cpulist",
+        mutable: false,
+        values: 1,
+        get: |c| get_cpulist(&c.server_cpulist),
+        set: |c, v| {
+            c.server_cpulist = set_cpulist(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "bio_cpulist",
+        mutable: false,
+        values: 1,
+        get: |c| get_cpulist(&c.bio_cpulist),
+        set: |c, v| {
+            c.bio_cpulist = set_cpulist(one(v))?;
             Ok(())
         },
     },
@@ -2363,6 +2389,20 @@ pub static PARAMS: &[Param] = &[
         },
     },
 ];
+
+fn get_cpulist(v: &Option<(String, Vec<usize>)>) -> String {
+    v.as_ref().map(|(s, _)| s.clone()).unwrap_or_default()
+}
+
+/// A CPU list setting: empty is none (Redis's unset string); otherwise it must parse.
+fn set_cpulist(v: &[u8]) -> Result<Option<(String, Vec<usize>)>, String> {
+    let s = text(v)?;
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let cpus = crate::util::cpulist::parse(&s)?;
+    Ok(Some((s, cpus)))
+}
 
 /// `replicaof`: "host port", or "" when not a replica.
 fn get_replicaof(c: &Config) -> String {

@@ -7,7 +7,8 @@
 //! (`replica-ignore-disk-write-errors`); the files AOF rewrites replace kept as history
 //! until the setting goes back to `no` (`aof-disable-auto-gc`); the SO_MARK of the
 //! listening and accepted sockets as `ss -e` shows it (`socket-mark-id`); the address a
-//! replica's link comes from, as its primary sees it (`bind-source-addr`).
+//! replica's link comes from, as its primary sees it (`bind-source-addr`); the CPUs the
+//! loop and background threads may run on, from /proc (`server_cpulist`, `bio_cpulist`).
 
 mod common;
 
@@ -628,4 +629,74 @@ fn bind_source_addr_sets_the_replication_source_as_redis() {
     assert_eq!(seen[0], seen[1], "ringkv, then redis-server");
     assert_eq!(seen[0][0], "127.0.0.2: 127.0.0.2");
     assert_eq!(seen[0][2], "nonsense: 127.0.0.1");
+}
+
+/// Each thread of process `pid`: its name and `Cpus_allowed_list`, from /proc.
+fn thread_cpus(pid: u32) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for t in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let t = t.unwrap().path();
+        let name = std::fs::read_to_string(t.join("comm")).unwrap_or_default();
+        let status = std::fs::read_to_string(t.join("status")).unwrap_or_default();
+        let cpus = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .unwrap_or_default();
+        let tid = t.file_name().unwrap().to_string_lossy().into_owned();
+        // The main thread is the one whose id is the process's.
+        let name = if tid == pid.to_string() {
+            "main".to_string()
+        } else {
+            name.trim().to_string()
+        };
+        out.push((name, cpus.trim().to_string()));
+    }
+    out
+}
+
+/// `server_cpulist 0` and `bio_cpulist 1`: the loop (main) thread may run on CPU 0 only and
+/// the background threads that free values (Redis's bio threads, ringkv's lazy-free thread)
+/// on CPU 1 only, as /proc shows for both servers; a list ringkv cannot use stops its start.
+#[test]
+fn cpulists_pin_the_threads_as_redis() {
+    let allowed = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Cpus_allowed_list:")
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap();
+    if !(allowed == "0-1" || allowed.starts_with("0-")) {
+        eprintln!("skipped: needs CPUs 0 and 1 (this process may use {allowed})");
+        return;
+    }
+    for redis in [false, true] {
+        let args = ["--server_cpulist", "0", "--bio_cpulist", "1"];
+        let s = if redis {
+            Server::start_redis(&args)
+        } else {
+            Server::start(&args)
+        };
+        let threads = thread_cpus(s.pid());
+        let main = threads.iter().find(|t| t.0 == "main").unwrap();
+        assert_eq!(main.1, "0", "{}: {threads:?}", s.bin);
+        let bio_name = if redis { "bio_" } else { "ringkv-lazyfree" };
+        let bio: Vec<_> = threads
+            .iter()
+            .filter(|t| t.0.starts_with(bio_name))
+            .collect();
+        assert!(!bio.is_empty(), "{}: {threads:?}", s.bin);
+        assert!(bio.iter().all(|t| t.1 == "1"), "{}: {threads:?}", s.bin);
+    }
+    // Redis accepts and ignores these; ringkv refuses to start with a list it cannot use.
+    for list in ["0-x", "1000-1001"] {
+        let out = Command::new(common::ringkv_bin())
+            .args(["--port", "0", "--server_cpulist", list])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{list}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("server_cpulist"), "{list}: {err}");
+    }
 }

@@ -515,7 +515,7 @@ fn debug_config_rewrite_force_all_writes_every_setting_and_reads_back_the_same()
     let text = std::fs::read_to_string(ours.conf()).unwrap();
     assert!(text.starts_with("# force all\n"), "{text}");
     // Every setting has a line, except those Redis leaves out too (an unset password,
-    // socket or source address) and the old names (written under the new ones).
+    // socket, source address or CPU list) and the old names (written under the new ones).
     let aliases = [
         "lua-time-limit",
         "list-max-ziplist-size",
@@ -537,7 +537,15 @@ fn debug_config_rewrite_force_all_writes_every_setting_and_reads_back_the_same()
     ];
     for (k, _) in &before {
         // Not following a primary: no `replicaof` line, as in Redis.
-        if ["requirepass", "unixsocket", "replicaof", "bind-source-addr"].contains(&k.as_str())
+        if [
+            "requirepass",
+            "unixsocket",
+            "replicaof",
+            "bind-source-addr",
+            "server_cpulist",
+            "bio_cpulist",
+        ]
+        .contains(&k.as_str())
             || aliases.contains(&k.as_str())
         {
             continue;
