@@ -573,3 +573,60 @@ fn debug_config_rewrite_force_all_without_a_file_fails_as_redis() {
         );
     }
 }
+
+/// The settings added with tests/config_more.rs, given in a config file (with a value each,
+/// CPU lists and a mark included): both servers start from it, answer CONFIG GET alike, and
+/// rewrite it alike after one is unset (its line goes) and another changed.
+#[test]
+fn later_settings_in_a_file_rewrite_as_redis() {
+    let template = "# later settings
+port {PORT}
+bind 127.0.0.1
+save \"\"
+sanitize-dump-payload yes
+crash-log-enabled no
+propagation-error-behavior panic
+replica-ignore-disk-write-errors yes
+aof-disable-auto-gc yes
+socket-mark-id 0
+bind-source-addr 127.0.0.2
+server_cpulist 0
+bio_cpulist \"0\"
+";
+    let ours = start(&common::ringkv_bin(), "later-ours", template, None);
+    let redis = start(&common::redis_bin(), "later-redis", template, None);
+    let names = [
+        "sanitize-dump-payload",
+        "crash-log-enabled",
+        "propagation-error-behavior",
+        "replica-ignore-disk-write-errors",
+        "aof-disable-auto-gc",
+        "socket-mark-id",
+        "bind-source-addr",
+        "server_cpulist",
+        "bio_cpulist",
+    ];
+    let values: Vec<Vec<String>> = [&ours, &redis]
+        .iter()
+        .map(|s| {
+            let mut c = s.raw();
+            names.iter().map(|n| get(&mut c, n)).collect()
+        })
+        .collect();
+    assert_eq!(values[0], values[1], "ringkv, then redis-server");
+    for s in [&ours, &redis] {
+        let r = s.raw().cmd_str(&[
+            "CONFIG",
+            "SET",
+            "bind-source-addr",
+            "",
+            "sanitize-dump-payload",
+            "clients",
+        ]);
+        assert_eq!(r, Reply::ok());
+    }
+    rewrite_both(&ours, &redis, "later settings");
+    let text = std::fs::read_to_string(ours.conf()).unwrap();
+    assert!(!text.contains("bind-source-addr"), "{text}");
+    assert!(text.contains("\nserver_cpulist \"0\"\n"), "{text}");
+}
