@@ -700,3 +700,44 @@ fn cpulists_pin_the_threads_as_redis() {
         assert!(err.contains("server_cpulist"), "{list}: {err}");
     }
 }
+
+/// `sanitize-dump-payload`: a RESTORE payload whose intset is out of order (its CRC
+/// recomputed, so only a deep check finds it) is refused by redis-server under `yes`, and
+/// by ringkv whatever the setting (ringkv always decodes a payload completely: every value
+/// is met by being exceeded).
+#[test]
+fn sanitize_dump_payload_is_met_by_ringkv_checking_always() {
+    let redis = Server::start_redis(&[]);
+    let ours = Server::start(&[]);
+    let mut r = redis.raw();
+    assert_eq!(r.cmd_str(&["SADD", "s", "1", "2", "3"]), Reply::Int(3));
+    let Reply::Bulk(Some(mut payload)) = r.cmd_str(&["DUMP", "s"]) else {
+        panic!("DUMP")
+    };
+    // type 11 (intset), length 14, encoding 2, count 3, then the values 1 2 3 as i16 LE.
+    assert_eq!(
+        &payload[..12],
+        b"\x0b\x0e\x02\x00\x00\x00\x03\x00\x00\x00\x01\x00"
+    );
+    payload.swap(12, 14);
+    payload.swap(13, 15);
+    let body = payload.len() - 8;
+    let crc = ringkv::persist::rdb::crc64(&payload[..body]);
+    payload[body..].copy_from_slice(&crc.to_le_bytes());
+    let restore = |c: &mut Raw, key: &str| c.cmd(&[b"RESTORE", key.as_bytes(), b"0", &payload]);
+    let bad = Reply::Error("ERR Bad data format".into());
+    let mut c = ours.raw();
+    for (i, v) in ["no", "clients", "yes"].iter().enumerate() {
+        for conn in [&mut r, &mut c] {
+            assert_eq!(
+                conn.cmd_str(&["CONFIG", "SET", "sanitize-dump-payload", v]),
+                Reply::ok()
+            );
+        }
+        let key = format!("k{i}");
+        assert_eq!(restore(&mut c, &key), bad, "ringkv, {v}");
+        if *v == "yes" {
+            assert_eq!(restore(&mut r, &key), bad, "redis-server, {v}");
+        }
+    }
+}
