@@ -154,8 +154,9 @@ fn log_lines(log: &str, needle: &str) -> Vec<String> {
         .collect()
 }
 
-/// An AOF directory whose only file sets `k`, fails an INCR on it, then sets `j`.
-fn write_failing_aof(dir: &Path) {
+/// An AOF directory whose only file sets `k`, fails an INCR on it (inside MULTI/EXEC with
+/// `in_multi`), then sets `j`.
+fn write_failing_aof(dir: &Path, in_multi: bool) {
     let aof = dir.join("appendonlydir");
     std::fs::create_dir_all(&aof).unwrap();
     std::fs::write(
@@ -163,11 +164,22 @@ fn write_failing_aof(dir: &Path) {
         "file appendonly.aof.1.incr.aof seq 1 type i\n",
     )
     .unwrap();
-    let cmds: &[&[&[u8]]] = &[
-        &[b"SET", b"k", b"a"],
-        &[b"INCR", b"k"],
-        &[b"SET", b"j", b"b"],
-    ];
+    let cmds: &[&[&[u8]]] = if in_multi {
+        &[
+            &[b"SET", b"k", b"a"],
+            &[b"MULTI"],
+            &[b"INCR", b"k"],
+            &[b"SET", b"i", b"c"],
+            &[b"EXEC"],
+            &[b"SET", b"j", b"b"],
+        ]
+    } else {
+        &[
+            &[b"SET", b"k", b"a"],
+            &[b"INCR", b"k"],
+            &[b"SET", b"j", b"b"],
+        ]
+    };
     let body: Vec<u8> = cmds.iter().flat_map(|c| common::encode(c)).collect();
     std::fs::write(aof.join("appendonly.aof.1.incr.aof"), body).unwrap();
 }
@@ -175,9 +187,13 @@ fn write_failing_aof(dir: &Path) {
 /// Starts `bin` on the AOF of `write_failing_aof` with `propagation-error-behavior`
 /// `behavior`: the value of `j` and INFO's `unexpected_error_replies` when it came up, None
 /// when it ended instead; and its log.
-fn load_failing_aof(bin: &str, behavior: &str) -> (Option<(Reply, String)>, String) {
+fn load_failing_aof(
+    bin: &str,
+    behavior: &str,
+    in_multi: bool,
+) -> (Option<(Reply, String)>, String) {
     let dir = TempDir::new("properr");
-    write_failing_aof(&dir.0);
+    write_failing_aof(&dir.0, in_multi);
     let log = dir.0.join("server.log");
     let port = common::free_port();
     let mut child = Command::new(bin)
@@ -228,21 +244,33 @@ fn load_failing_aof(bin: &str, behavior: &str) -> (Option<(Reply, String)>, Stri
 /// `panic` ends the server with a crash report, as redis-server 7.0.15 does.
 #[test]
 fn propagation_errors_in_the_aof_match_redis() {
-    for behavior in ["ignore", "panic-on-replicas", "panic"] {
+    for (behavior, in_multi) in [
+        ("ignore", false),
+        ("panic-on-replicas", false),
+        ("panic", false),
+        ("ignore", true),
+        ("panic", true),
+    ] {
         let mut seen = Vec::new();
         for bin in [common::ringkv_bin(), common::redis_bin()] {
-            let (up, log) = load_failing_aof(&bin, behavior);
+            let (up, log) = load_failing_aof(&bin, behavior, in_multi);
             let mut lines = log_lines(&log, "CRITICAL");
             lines.extend(log_lines(&log, "Guru Meditation"));
             seen.push((up, lines, bin));
         }
         let (ours, redis) = (&seen[0], &seen[1]);
-        assert_eq!((&ours.0, &ours.1), (&redis.0, &redis.1), "{behavior}");
-        assert_eq!(ours.0.is_none(), behavior == "panic", "{behavior}");
-        assert!(
-            ours.1[0].starts_with("== CRITICAL == This server is sending an error to its AOF-loading-client: 'value is not an integer or out of range' after processing the command 'incr'"),
-            "{:?}",
-            ours.1
+        let what = format!("{behavior}, in MULTI {in_multi}");
+        assert_eq!((&ours.0, &ours.1), (&redis.0, &redis.1), "{what}");
+        assert_eq!(ours.0.is_none(), behavior == "panic", "{what}");
+        // Inside a transaction the command named is EXEC, as in Redis.
+        let cmd = if in_multi { "exec" } else { "incr" };
+        assert_eq!(
+            ours.1[0],
+            format!(
+                "== CRITICAL == This server is sending an error to its AOF-loading-client: \
+                 'value is not an integer or out of range' after processing the command '{cmd}'"
+            ),
+            "{what}"
         );
     }
 }
@@ -293,6 +321,18 @@ fn propagation_errors_from_the_primary_match_redis() {
         // Writable: the failure is logged and skipped, the next command applied.
         assert_eq!(rc.cmd_str(&["SET", "k", "x"]), Reply::ok());
         assert_eq!(p.cmd_str(&["INCR", "k"]), Reply::Int(2));
+        // Inside a transaction too.
+        assert_eq!(p.cmd_str(&["MULTI"]), Reply::ok());
+        assert_eq!(p.cmd_str(&["INCR", "k"]), Reply::Status("QUEUED".into()));
+        // A second write: Redis propagates a transaction of one write without MULTI/EXEC.
+        assert_eq!(
+            p.cmd_str(&["SET", "t", "1"]),
+            Reply::Status("QUEUED".into())
+        );
+        assert_eq!(
+            p.cmd_str(&["EXEC"]),
+            Reply::Array(Some(vec![Reply::Int(3), Reply::ok()]))
+        );
         // A key of this round only: it arrives after the failed INCR.
         let after = format!("after-{redis}");
         assert_eq!(p.cmd_str(&["SET", &after, "1"]), Reply::ok());
@@ -310,7 +350,7 @@ fn propagation_errors_from_the_primary_match_redis() {
             rc.cmd_str(&["CONFIG", "SET", "replica-read-only", "yes"]),
             Reply::ok()
         );
-        assert_eq!(p.cmd_str(&["INCR", "k"]), Reply::Int(3));
+        assert_eq!(p.cmd_str(&["INCR", "k"]), Reply::Int(4));
         assert!(wait_gone(r.pid(), Duration::from_secs(20)), "{}", r.bin);
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         got.extend(log_lines(&text, "CRITICAL"));
@@ -322,6 +362,11 @@ fn propagation_errors_from_the_primary_match_redis() {
         seen[0][3],
         "== CRITICAL == This replica is sending an error to its master: 'value is not an integer or out of range' after processing the command 'incr'"
     );
+    assert_eq!(
+        seen[0][4],
+        "== CRITICAL == This replica is sending an error to its master: 'value is not an integer or out of range' after processing the command 'exec'"
+    );
+    assert_eq!(seen[0][1], "2", "unexpected_error_replies");
     assert_eq!(
         seen[0].last().unwrap(),
         "Guru Meditation: This replica panicked sending an error to its master after processing the command 'incr'"

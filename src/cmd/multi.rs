@@ -284,11 +284,26 @@ pub fn cmd_exec(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     ctx.srv.frame.set_propagated();
     ctx.srv.frame.set_signalled();
     ctx.reply.array(m.commands.len());
+    // A transaction of the primary's stream or of the AOF: each command that fails is
+    // reported as Redis reports it (`propagation-error-behavior`), under EXEC's name.
+    let propagated = if crate::repl::replica::is_master_slot(ctx.srv, slot) {
+        Some(super::call::Source::Master)
+    } else if ctx.srv.loading {
+        Some(super::call::Source::Loading)
+    } else {
+        None
+    };
     for (idx, r) in m.commands.iter() {
         let argv = Argv::new(&m.bytes, &m.spans[r.clone()]);
+        let start = ctx.reply.buf.len();
         call_queued(ctx.srv, slot, *idx, &argv, ctx.reply.buf);
         if !ctx.srv.conns.contains(slot) {
             return;
+        }
+        if let Some(src) = propagated {
+            if ctx.reply.buf.get(start) == Some(&b'-') {
+                super::call::propagated_error(ctx.srv, slot, &ctx.reply.buf[start..], src);
+            }
         }
     }
     // HELLO inside the transaction may have switched the protocol.

@@ -1738,6 +1738,9 @@ pub trait Replay {
     fn now_ms(&self) -> u64;
     /// Runs one command; `UnknownCommand` when no such command exists (nothing runs then).
     fn command(&mut self, argv: &Argv<'_>) -> Result<(), UnknownCommand>;
+    /// The commands that follow, until `false`, are a MULTI/EXEC transaction's (replayed
+    /// one by one once its EXEC was read).
+    fn in_transaction(&mut self, _on: bool) {}
 }
 
 /// A command read from an AOF is not a command of the table.
@@ -1785,9 +1788,11 @@ fn load_one(
                     multi = Some((pos, Vec::new()));
                 } else if cmd.eq_ignore_ascii_case(b"exec") {
                     if let Some((_, queued)) = multi.take() {
+                        replay.in_transaction(true);
                         for q in &queued {
                             replay_one(replay, &bytes, q, &name)?;
                         }
+                        replay.in_transaction(false);
                     }
                 } else if let Some((_, queued)) = multi.as_mut() {
                     queued.push(args.clone());

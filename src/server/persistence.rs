@@ -116,7 +116,14 @@ impl Server {
         self.now_ms = 0;
         let slot = self.add_loading_client();
         let load_truncated = self.config.aof_load_truncated;
-        let res = startup.load(load_truncated, &mut AofLoader { srv: self, slot });
+        let res = startup.load(
+            load_truncated,
+            &mut AofLoader {
+                srv: self,
+                slot,
+                in_exec: false,
+            },
+        );
         self.conns.remove(slot);
         self.loading = false;
         self.now_ms = real_now;
@@ -326,6 +333,9 @@ impl Server {
 struct AofLoader<'a> {
     srv: &'a mut Server,
     slot: usize,
+    /// Replaying a transaction: a failing command is reported under EXEC's name, as Redis
+    /// (whose loading client runs the queue inside EXEC).
+    in_exec: bool,
 }
 
 impl Replay for AofLoader<'_> {
@@ -354,9 +364,18 @@ impl Replay for AofLoader<'_> {
             cmd::call::Source::Loading,
         );
         if out.first() == Some(&b'-') {
+            if self.in_exec {
+                if let Some(c) = self.srv.conns.get_mut(self.slot) {
+                    c.last_cmd = "exec";
+                }
+            }
             cmd::call::propagated_error(self.srv, self.slot, &out, cmd::call::Source::Loading);
         }
         Ok(())
+    }
+
+    fn in_transaction(&mut self, on: bool) {
+        self.in_exec = on;
     }
 }
 
