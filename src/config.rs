@@ -230,6 +230,17 @@ pub struct Config {
     /// `rdb-del-sync-files`: without save points or AOF, a disk-based full sync's file is
     /// deleted once sent instead of becoming the RDB file.
     pub rdb_del_sync_files: bool,
+    /// `sanitize-dump-payload`: "no", "yes" or "clients". Every value is honoured by being
+    /// exceeded: RESTORE and the RDB loader always decode a payload completely (each
+    /// listpack entry, duplicates, stream nodes and PELs), which is what Redis's `yes` adds
+    /// to its default check.
+    pub sanitize_dump_payload: &'static str,
+    /// `crash-log-enabled`: a panic's crash report includes the stack trace
+    /// (`logging::install_crash_handler`).
+    pub crash_log_enabled: bool,
+    /// `propagation-error-behavior`: a failing command of the replication stream or the
+    /// AOF is logged and skipped, or panics the server.
+    pub propagation_error_behavior: PropagationErrorBehavior,
     pub bulk_len_max: usize,
     pub query_buffer_max: usize,
     pub maxmemory_bytes: u64,
@@ -243,6 +254,16 @@ pub struct Config {
     /// script is busy: other clients get -BUSY and SCRIPT KILL is obeyed.
     pub busy_reply_threshold_ms: u64,
     pub tcp_backlog: i32,
+    /// `socket-mark-id`: the SO_MARK of the TCP listening sockets, inherited by the
+    /// connections they accept (0: none).
+    pub socket_mark_id: u32,
+    /// `bind-source-addr`: the local address a replica's link to its primary goes out from
+    /// (`repl::replica`; None: any).
+    pub bind_source_addr: Option<String>,
+    /// `server_cpulist`, `bio_cpulist`: the list as given and its CPUs; the loop thread and
+    /// the lazy-free thread are pinned to them at start-up (`util::cpulist`).
+    pub server_cpulist: Option<(String, Vec<usize>)>,
+    pub bio_cpulist: Option<(String, Vec<usize>)>,
     /// `tcp-keepalive`: seconds of silence before TCP probes a client (0: no keepalive).
     pub tcp_keepalive_s: u32,
     pub lfu_log_factor: u32,
@@ -319,6 +340,9 @@ pub struct Config {
     pub no_appendfsync_on_rewrite: bool,
     /// `#TS:<unix seconds>` annotations in the AOF, at most one per second.
     pub aof_timestamp_enabled: bool,
+    /// `aof-disable-auto-gc`: the files a rewrite replaces stay in the AOF directory, listed
+    /// as history in the manifest, until the setting is `no` again (`persist::aof`).
+    pub aof_disable_auto_gc: bool,
     /// Observability (`slowlog`, `latency`): commands taking at least this many µs are
     /// logged (-1: none, 0: every command), and the log keeps this many entries.
     pub slowlog_log_slower_than_us: i64,
@@ -418,6 +442,15 @@ impl Default for ActiveDefragTuning {
             max_scan_fields: 1000,
         }
     }
+}
+
+/// `propagation-error-behavior`: what a command of the replication stream or the AOF that
+/// fails does (`cmd::call::propagated_error`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PropagationErrorBehavior {
+    Ignore,
+    Panic,
+    PanicOnReplicas,
 }
 
 /// `supervised`: the service manager to tell when the server is ready (`supervise`).
@@ -597,6 +630,9 @@ impl Default for Config {
             jemalloc_bg_thread: true,
             stop_writes_on_bgsave_error: true,
             rdb_del_sync_files: false,
+            sanitize_dump_payload: "no",
+            crash_log_enabled: true,
+            propagation_error_behavior: PropagationErrorBehavior::Ignore,
             rdb_save_incremental_fsync: true,
             aof_rewrite_incremental_fsync: true,
             active_expire_effort: 1,
@@ -621,6 +657,10 @@ impl Default for Config {
             busy_poll_us: 0,
             busy_reply_threshold_ms: 5000,
             tcp_backlog: 511,
+            socket_mark_id: 0,
+            bind_source_addr: None,
+            server_cpulist: None,
+            bio_cpulist: None,
             tcp_keepalive_s: 300,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
@@ -680,6 +720,7 @@ impl Default for Config {
             auto_aof_rewrite_min_size: 64 * 1024 * 1024,
             no_appendfsync_on_rewrite: false,
             aof_timestamp_enabled: false,
+            aof_disable_auto_gc: false,
             slowlog_log_slower_than_us: 10_000,
             slowlog_max_len: 128,
             latency_monitor_threshold_ms: 0,
@@ -1079,6 +1120,48 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "socket-mark-id",
+        mutable: false,
+        values: 1,
+        get: |c| c.socket_mark_id.to_string(),
+        set: |c, v| {
+            c.socket_mark_id = int_in(one(v), 0, u32::MAX.into())? as u32;
+            Ok(())
+        },
+    },
+    // Redis 7.0 binds only the replication link (best effort), not MIGRATE's connections.
+    Param {
+        name: "bind-source-addr",
+        mutable: true,
+        values: 1,
+        get: |c| c.bind_source_addr.clone().unwrap_or_default(),
+        set: |c, v| {
+            let s = text(one(v))?;
+            c.bind_source_addr = if s.is_empty() { None } else { Some(s) };
+            Ok(())
+        },
+    },
+    Param {
+        name: "server_cpulist",
+        mutable: false,
+        values: 1,
+        get: |c| get_cpulist(&c.server_cpulist),
+        set: |c, v| {
+            c.server_cpulist = set_cpulist(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "bio_cpulist",
+        mutable: false,
+        values: 1,
+        get: |c| get_cpulist(&c.bio_cpulist),
+        set: |c, v| {
+            c.bio_cpulist = set_cpulist(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
         name: "tcp-keepalive",
         mutable: true,
         values: 1,
@@ -1451,6 +1534,16 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "aof-disable-auto-gc",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.aof_disable_auto_gc),
+        set: |c, v| {
+            c.aof_disable_auto_gc = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
         name: "client-output-buffer-limit",
         mutable: true,
         values: -1,
@@ -1549,6 +1642,60 @@ pub static PARAMS: &[Param] = &[
                 b"yes" => "yes",
                 b"local" => "local",
                 _ => return Err("argument(s) must be one of the following: no, yes, local".into()),
+            };
+            Ok(())
+        },
+    },
+    // RESTORE and the loader check every payload completely whatever this says (see the
+    // field): each value is honoured as "at least this strict".
+    Param {
+        name: "sanitize-dump-payload",
+        mutable: true,
+        values: 1,
+        get: |c| c.sanitize_dump_payload.into(),
+        set: |c, v| {
+            c.sanitize_dump_payload = match one(v).to_ascii_lowercase().as_slice() {
+                b"no" => "no",
+                b"yes" => "yes",
+                b"clients" => "clients",
+                _ => {
+                    return Err("argument(s) must be one of the following: no, yes, clients".into())
+                }
+            };
+            Ok(())
+        },
+    },
+    Param {
+        name: "crash-log-enabled",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.crash_log_enabled),
+        set: |c, v| {
+            c.crash_log_enabled = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "propagation-error-behavior",
+        mutable: true,
+        values: 1,
+        get: |c| {
+            match c.propagation_error_behavior {
+                PropagationErrorBehavior::Ignore => "ignore",
+                PropagationErrorBehavior::Panic => "panic",
+                PropagationErrorBehavior::PanicOnReplicas => "panic-on-replicas",
+            }
+            .into()
+        },
+        set: |c, v| {
+            c.propagation_error_behavior = match one(v).to_ascii_lowercase().as_slice() {
+                b"ignore" => PropagationErrorBehavior::Ignore,
+                b"panic" => PropagationErrorBehavior::Panic,
+                b"panic-on-replicas" => PropagationErrorBehavior::PanicOnReplicas,
+                _ => return Err(
+                    "argument(s) must be one of the following: ignore, panic, panic-on-replicas"
+                        .into(),
+                ),
             };
             Ok(())
         },
@@ -2209,6 +2356,16 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
+    Param {
+        name: "replica-ignore-disk-write-errors",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.replica.ignore_disk_write_errors),
+        set: |c, v| {
+            c.replica.ignore_disk_write_errors = yes_no(one(v))?;
+            Ok(())
+        },
+    },
     // A full sync is received whole (in memory) before the old data is replaced, which is
     // `disabled`'s behaviour; loading straight from the socket is not implemented.
     Param {
@@ -2232,6 +2389,20 @@ pub static PARAMS: &[Param] = &[
         },
     },
 ];
+
+fn get_cpulist(v: &Option<(String, Vec<usize>)>) -> String {
+    v.as_ref().map(|(s, _)| s.clone()).unwrap_or_default()
+}
+
+/// A CPU list setting: empty is none (Redis's unset string); otherwise it must parse.
+fn set_cpulist(v: &[u8]) -> Result<Option<(String, Vec<usize>)>, String> {
+    let s = text(v)?;
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let cpus = crate::util::cpulist::parse(&s)?;
+    Ok(Some((s, cpus)))
+}
 
 /// `replicaof`: "host port", or "" when not a replica.
 fn get_replicaof(c: &Config) -> String {

@@ -120,7 +120,7 @@ impl EventLoop {
         let mut listeners = Vec::new();
         if c.port != 0 {
             for addr in &c.bind {
-                match bind_tcp(addr, c.port, c.tcp_backlog) {
+                match bind_tcp(addr, c.port, c.tcp_backlog, c.socket_mark_id) {
                     Ok(fd) => listeners.push(Listener {
                         fd,
                         desc: format!("{addr}:{}", c.port),
@@ -828,7 +828,10 @@ fn format_addr(a: &SockaddrStorage) -> String {
     }
 }
 
-fn bind_tcp(addr: &str, port: u16, backlog: i32) -> Result<OwnedFd, String> {
+/// A TCP listening socket on `addr:port`. A `mark` above 0 (`socket-mark-id`) is set as
+/// its SO_MARK, which the connections it accepts inherit; a mark the kernel refuses (it needs
+/// CAP_NET_ADMIN) stops the start, since the setting could not be honoured.
+fn bind_tcp(addr: &str, port: u16, backlog: i32, mark: u32) -> Result<OwnedFd, String> {
     let ip: std::net::IpAddr = if addr == "*" {
         std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
     } else {
@@ -849,6 +852,11 @@ fn bind_tcp(addr: &str, port: u16, backlog: i32) -> Result<OwnedFd, String> {
     )
     .map_err(|e| format!("socket: {e}"))?;
     sock::setsockopt(&fd, sock::sockopt::ReuseAddr, &true).map_err(|e| e.to_string())?;
+    if mark > 0 {
+        sock::setsockopt(&fd, sock::sockopt::Mark, &mark).map_err(|e| {
+            format!("Can't set socket-mark-id {mark} on the listening socket {addr}:{port}: {e}")
+        })?;
+    }
     if ip.is_ipv6() {
         sock::setsockopt(&fd, sock::sockopt::Ipv6V6Only, &true).map_err(|e| e.to_string())?;
     }
@@ -912,6 +920,27 @@ mod tests {
         assert!(is_loopback_peer(&v6(std::net::Ipv6Addr::LOCALHOST)));
         assert!(!is_loopback_peer(&v6("fe80::1".parse().unwrap())));
         assert!(!is_loopback_peer(&v6("::ffff:127.0.0.1".parse().unwrap())));
+    }
+
+    /// `socket-mark-id`: the listening socket carries the mark, and a connection it accepts
+    /// inherits it; without CAP_NET_ADMIN the kernel refuses and the start fails, naming it.
+    #[test]
+    fn socket_mark_id_is_set_on_the_listener_or_refused() {
+        match bind_tcp("127.0.0.1", 0, 16, 42) {
+            Ok(fd) => {
+                assert_eq!(sock::getsockopt(&fd, sock::sockopt::Mark).unwrap(), 42);
+                let addr: SockaddrStorage = sock::getsockname(fd.as_raw_fd()).unwrap();
+                let port = addr.as_sockaddr_in().unwrap().port();
+                let _peer = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+                let conn = sock::accept(fd.as_raw_fd()).unwrap();
+                // SAFETY: `accept` just returned this descriptor; nothing else owns it.
+                let conn = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(conn) };
+                assert_eq!(sock::getsockopt(&conn, sock::sockopt::Mark).unwrap(), 42);
+            }
+            Err(e) => assert!(e.starts_with("Can't set socket-mark-id 42"), "{e}"),
+        }
+        let fd = bind_tcp("127.0.0.1", 0, 16, 0).unwrap();
+        assert_eq!(sock::getsockopt(&fd, sock::sockopt::Mark).unwrap(), 0);
     }
 
     #[test]

@@ -40,6 +40,12 @@ impl LazyFree {
         let spawned = std::thread::Builder::new()
             .name("ringkv-lazyfree".into())
             .spawn(move || {
+                if let Some(cpus) = BIO_CPUS.get() {
+                    // Checked usable at start-up (`util::cpulist::check_usable`).
+                    if let Err(e) = crate::util::cpulist::pin_current_thread(cpus) {
+                        log::warn!("bio_cpulist: {e}");
+                    }
+                }
                 for g in rx {
                     drop(g);
                     p.fetch_sub(1, Ordering::Relaxed);
@@ -91,6 +97,15 @@ thread_local! {
 /// CONFIG SET).
 pub fn set_server_del_lazy(lazy: bool) {
     SERVER_DEL_LAZY.with(|c| c.set(lazy));
+}
+
+/// `bio_cpulist`: the CPUs the lazy-free thread (Redis's bio threads' counterpart) pins
+/// itself to when it starts.
+static BIO_CPUS: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+
+/// Sets `bio_cpulist`, before the lazy-free thread starts (`global`).
+pub fn set_bio_cpus(cpus: Vec<usize>) {
+    let _ = BIO_CPUS.set(cpus);
 }
 
 /// The process's lazy-free thread, started on first use.

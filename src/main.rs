@@ -106,6 +106,8 @@ fn main() {
             std::process::exit(1);
         }
     }
+    ringkv::logging::install_crash_handler();
+    ringkv::logging::set_crash_log(config.crash_log_enabled);
     if let Err(e) = ringkv::logging::init(config.loglevel, &config.logfile) {
         eprintln!("{e}");
         std::process::exit(1);
@@ -145,6 +147,24 @@ fn main() {
         // Redis's CONFIG_DEFAULT_PID_FILE.
         config.pidfile = "/var/run/redis.pid".into();
     }
+    // `bio_cpulist` and `server_cpulist`: refused at start-up when no CPU of the list can
+    // be used. The lazy-free thread pins itself as it starts; it starts before the loop
+    // thread is pinned, so that it does not inherit `server_cpulist` (as Redis's bio threads).
+    for (name, list) in [
+        ("bio_cpulist", &config.bio_cpulist),
+        ("server_cpulist", &config.server_cpulist),
+    ] {
+        if let Some((_, cpus)) = list {
+            if let Err(e) = ringkv::util::cpulist::check_usable(name, cpus) {
+                eprintln!("*** FATAL CONFIG ERROR ***\n{e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    if let Some((_, cpus)) = &config.bio_cpulist {
+        ringkv::lazyfree::set_bio_cpus(cpus.clone());
+    }
+    let server_cpus = config.server_cpulist.as_ref().map(|(_, c)| c.clone());
     let mut el = match ringkv::event_loop::EventLoop::new(config) {
         Ok(el) => el,
         Err(e) => {
@@ -153,6 +173,14 @@ fn main() {
             std::process::exit(1);
         }
     };
+    ringkv::lazyfree::global();
+    if let Some(cpus) = server_cpus {
+        if let Err(e) = ringkv::util::cpulist::pin_current_thread(&cpus) {
+            log::error!("server_cpulist: {e}");
+            eprintln!("ringkv: server_cpulist: {e}");
+            std::process::exit(1);
+        }
+    }
     el.set_proc_title();
     if !el.pidfile().is_empty() {
         if let Err(e) = std::fs::write(el.pidfile(), format!("{}\n", std::process::id())) {

@@ -124,6 +124,18 @@ const SETS: &[&[&str]] = &[
         "200",
         "notify-keyspace-events",
         "KEA",
+        "sanitize-dump-payload",
+        "clients",
+        "crash-log-enabled",
+        "no",
+        "propagation-error-behavior",
+        "panic-on-replicas",
+        "replica-ignore-disk-write-errors",
+        "yes",
+        "aof-disable-auto-gc",
+        "yes",
+        "bind-source-addr",
+        "127.0.0.2",
     ],
     &[
         "CONFIG",
@@ -502,8 +514,8 @@ fn debug_config_rewrite_force_all_writes_every_setting_and_reads_back_the_same()
     );
     let text = std::fs::read_to_string(ours.conf()).unwrap();
     assert!(text.starts_with("# force all\n"), "{text}");
-    // Every setting has a line, except those Redis leaves out too (an unset password or
-    // socket) and the old names (written under the new ones).
+    // Every setting has a line, except those Redis leaves out too (an unset password,
+    // socket, source address or CPU list) and the old names (written under the new ones).
     let aliases = [
         "lua-time-limit",
         "list-max-ziplist-size",
@@ -525,7 +537,15 @@ fn debug_config_rewrite_force_all_writes_every_setting_and_reads_back_the_same()
     ];
     for (k, _) in &before {
         // Not following a primary: no `replicaof` line, as in Redis.
-        if ["requirepass", "unixsocket", "replicaof"].contains(&k.as_str())
+        if [
+            "requirepass",
+            "unixsocket",
+            "replicaof",
+            "bind-source-addr",
+            "server_cpulist",
+            "bio_cpulist",
+        ]
+        .contains(&k.as_str())
             || aliases.contains(&k.as_str())
         {
             continue;
@@ -552,4 +572,61 @@ fn debug_config_rewrite_force_all_without_a_file_fails_as_redis() {
             s.bin
         );
     }
+}
+
+/// The settings added with tests/config_more.rs, given in a config file (with a value each,
+/// CPU lists and a mark included): both servers start from it, answer CONFIG GET alike, and
+/// rewrite it alike after one is unset (its line goes) and another changed.
+#[test]
+fn later_settings_in_a_file_rewrite_as_redis() {
+    let template = "# later settings
+port {PORT}
+bind 127.0.0.1
+save \"\"
+sanitize-dump-payload yes
+crash-log-enabled no
+propagation-error-behavior panic
+replica-ignore-disk-write-errors yes
+aof-disable-auto-gc yes
+socket-mark-id 0
+bind-source-addr 127.0.0.2
+server_cpulist 0
+bio_cpulist \"0\"
+";
+    let ours = start(&common::ringkv_bin(), "later-ours", template, None);
+    let redis = start(&common::redis_bin(), "later-redis", template, None);
+    let names = [
+        "sanitize-dump-payload",
+        "crash-log-enabled",
+        "propagation-error-behavior",
+        "replica-ignore-disk-write-errors",
+        "aof-disable-auto-gc",
+        "socket-mark-id",
+        "bind-source-addr",
+        "server_cpulist",
+        "bio_cpulist",
+    ];
+    let values: Vec<Vec<String>> = [&ours, &redis]
+        .iter()
+        .map(|s| {
+            let mut c = s.raw();
+            names.iter().map(|n| get(&mut c, n)).collect()
+        })
+        .collect();
+    assert_eq!(values[0], values[1], "ringkv, then redis-server");
+    for s in [&ours, &redis] {
+        let r = s.raw().cmd_str(&[
+            "CONFIG",
+            "SET",
+            "bind-source-addr",
+            "",
+            "sanitize-dump-payload",
+            "clients",
+        ]);
+        assert_eq!(r, Reply::ok());
+    }
+    rewrite_both(&ours, &redis, "later settings");
+    let text = std::fs::read_to_string(ours.conf()).unwrap();
+    assert!(!text.contains("bind-source-addr"), "{text}");
+    assert!(text.contains("\nserver_cpulist \"0\"\n"), "{text}");
 }

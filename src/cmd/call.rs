@@ -29,6 +29,9 @@
 //! Its effects join the script's journal unit, unless the script turned propagation off
 //! (`redis.set_repl`).
 //!
+//! A command of the replication stream or of the AOF that answers an error is reported by
+//! [`propagated_error`], which `propagation-error-behavior` may turn into a panic.
+//!
 //! Invariants: a rejected command runs nothing and counts as `rejected_calls`; a blocked
 //! client's command is counted when it completes; `frame` is saved and restored around every
 //! nested call, so an inner command's statements never leak into the outer one's.
@@ -307,6 +310,9 @@ fn check(
     }
     if src == Source::Script {
         return check_script(srv, slot, idx, c, argv);
+    }
+    if src == Source::Master && srv.disk_error() {
+        master_write_despite_disk_error(srv, c, queued_flags);
     }
     if src != Source::Client {
         return None;
@@ -897,5 +903,72 @@ fn signal_key_positions(srv: &mut Server, db: usize, c: &Command, argv: &Argv<'_
     while i <= last && i < argc {
         srv.signal_modified(db, argv.get(i as usize));
         i += step;
+    }
+}
+
+/// A write of the primary's stream while this replica cannot persist (the MISCONF state):
+/// with `replica-ignore-disk-write-errors no` a panic, as Redis 7.0's processCommand, since
+/// applying it would leave the data ahead of the files; with `yes` the write is applied,
+/// with a warning at most every 10 seconds. PING is applied either way, as in Redis.
+#[cold]
+fn master_write_despite_disk_error(srv: &Server, c: &Command, queued_flags: Option<u32>) {
+    static LAST_WARNING_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let exec_flags = if c.flags & flags::EXEC != 0 {
+        queued_flags.unwrap_or(0)
+    } else {
+        0
+    };
+    let write = (c.flags | exec_flags) & flags::WRITE != 0;
+    if !(write || c.name == "ping") || srv.misconf_error().is_none() {
+        return;
+    }
+    if !srv.config.replica.ignore_disk_write_errors && c.name != "ping" {
+        panic!("Replica was unable to write command to disk.");
+    }
+    let now_ms = srv.now_ms;
+    let last_ms = LAST_WARNING_MS.load(std::sync::atomic::Ordering::Relaxed);
+    if now_ms > last_ms + 10_000 {
+        LAST_WARNING_MS.store(now_ms, std::sync::atomic::Ordering::Relaxed);
+        log::warn!("Replica is applying a command even though it is unable to write to disk.");
+    }
+}
+
+/// `propagation-error-behavior`, applied to a command of the replication stream
+/// (`Source::Master`) or of the AOF being loaded (`Source::Loading`) that answered the error
+/// `reply` (RESP, `-` first), as Redis's `afterErrorReply` does: the critical log line and
+/// INFO's `unexpected_error_replies`, then a panic (the crash report, then abort) under
+/// `panic` for both, or `panic-on-replicas` for the stream only, and only on a read-only
+/// replica; otherwise the next command is applied.
+///
+/// The text is Redis's: an `ERR` error shown without its code (the form most of Redis's
+/// errors are written in), any other with its `-CODE`. Redis shows the few `ERR` errors it
+/// keeps as shared objects (`-ERR syntax error`) with the code; ringkv cannot tell them apart.
+pub fn propagated_error(srv: &mut Server, slot: usize, reply: &[u8], src: Source) {
+    use crate::config::PropagationErrorBehavior as B;
+    let line = reply.strip_prefix(b"-").unwrap_or(reply);
+    let line = line.split(|&b| b == b'\r').next().unwrap_or_default();
+    let shown: Vec<u8> = match line.strip_prefix(b"ERR ") {
+        Some(rest) => rest.to_vec(),
+        None => [b"-".as_slice(), line].concat(),
+    };
+    let shown = String::from_utf8_lossy(&shown[..shown.len().min(4096)]).into_owned();
+    let cmd = srv.conns.get(slot).map_or("<unknown>", |c| c.last_cmd);
+    let (from, to) = if src == Source::Loading {
+        ("server", "AOF-loading-client")
+    } else {
+        ("replica", "master")
+    };
+    log::warn!(
+        "== CRITICAL == This {from} is sending an error to its {to}: '{shown}' after processing the command '{cmd}'"
+    );
+    srv.stats.unexpected_error_replies += 1;
+    let behavior = srv.config.propagation_error_behavior;
+    let panics = match src {
+        Source::Loading => behavior == B::Panic,
+        Source::Master => srv.config.replica.read_only && behavior != B::Ignore,
+        _ => false,
+    };
+    if panics {
+        panic!("This {from} panicked sending an error to its {to} after processing the command '{cmd}'");
     }
 }

@@ -1,7 +1,7 @@
 //! Persistence and debugging commands: SAVE, BGSAVE, LASTSAVE, BGREWRITEAOF, and DEBUG with
 //! the subcommands ringkv implements (DIGEST, DIGEST-VALUE, OBJECT, RELOAD, SLEEP, PROTOCOL,
 //! SET-ACTIVE-EXPIRE, QUICKLIST-PACKED-THRESHOLD, STRINGMATCH-TEST, CHANGE-REPL-ID,
-//! CONFIG-REWRITE-FORCE-ALL, LISTPACK, HELP); any other DEBUG subcommand gets Redis's
+//! CONFIG-REWRITE-FORCE-ALL, LISTPACK, PANIC, HELP); any other DEBUG subcommand gets Redis's
 //! unknown-subcommand error. Left out: those about Redis's own internals (JMAP, STRUCTSIZE,
 //! MALLCTL, ...). The persistence commands call
 //! the server's wrappers (`server::persistence`) around `persist`.
@@ -376,6 +376,8 @@ const DEBUG_HELP: &[&str] = &[
     "    keywords not listed in original configuration file or default values.",
     "LISTPACK <key>",
     "    Show low level info about the listpack encoding of <key>.",
+    "PANIC",
+    "    Stop the server the way a bug would: crash report in the log, then abort.",
     "PROTOCOL <type>",
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -485,6 +487,13 @@ pub fn cmd_debug(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         debug_config_rewrite_force_all(ctx);
     } else if arg_eq(sub, "listpack") && argc == 3 {
         debug_listpack(ctx, argv.get(2));
+    } else if arg_eq(sub, "panic") && argc == 2 {
+        // Redis's DEBUG PANIC: the crash report (`logging::install_crash_handler`), then the
+        // process aborts.
+        panic!(
+            "DEBUG PANIC called at Unix time {}",
+            crate::util::unix_ms() / 1000
+        );
     } else {
         let name = c_str_max(sub, 128);
         let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();

@@ -284,11 +284,20 @@ pub fn cmd_exec(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     ctx.srv.frame.set_propagated();
     ctx.srv.frame.set_signalled();
     ctx.reply.array(m.commands.len());
+    // A transaction of the primary's stream: each command that fails is reported as Redis
+    // reports it (`propagation-error-behavior`), under EXEC's name. (The AOF loader replays
+    // a transaction's commands itself, `persist::aof`.)
+    let from_master = crate::repl::replica::is_master_slot(ctx.srv, slot);
     for (idx, r) in m.commands.iter() {
         let argv = Argv::new(&m.bytes, &m.spans[r.clone()]);
+        let start = ctx.reply.buf.len();
         call_queued(ctx.srv, slot, *idx, &argv, ctx.reply.buf);
         if !ctx.srv.conns.contains(slot) {
             return;
+        }
+        if from_master && ctx.reply.buf.get(start) == Some(&b'-') {
+            let src = super::call::Source::Master;
+            super::call::propagated_error(ctx.srv, slot, &ctx.reply.buf[start..], src);
         }
     }
     // HELLO inside the transaction may have switched the protocol.

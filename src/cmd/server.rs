@@ -964,6 +964,7 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if next.loglevel != ctx.srv.config.loglevel {
         log::set_max_level(crate::logging::filter_for(next.loglevel));
     }
+    crate::logging::set_crash_log(next.crash_log_enabled);
     if next.requirepass != ctx.srv.config.requirepass {
         // requirepass is the default user's password (Redis's ACLUpdateDefaultUserPassword;
         // as in Redis, setting the value it already has changes nothing).
@@ -982,7 +983,11 @@ pub fn cmd_config_set(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
         ctx.srv.evict.running = true;
     }
     let aof_was = ctx.srv.config.appendonly;
+    let gc_resumes = ctx.srv.config.aof_disable_auto_gc && !next.aof_disable_auto_gc;
     ctx.srv.config = next;
+    if gc_resumes {
+        ctx.srv.aof_gc_history();
+    }
     ctx.srv.apply_clients_memory_limit();
     ctx.srv.apply_access_params();
     ctx.srv.apply_observe_params();

@@ -39,6 +39,9 @@ const STRING_PARAMS: &[&str] = &[
     "pidfile",
     "proc-title-template",
     "ignore-warnings",
+    "bind-source-addr",
+    "server_cpulist",
+    "bio_cpulist",
 ];
 
 /// Directives written as memory amounts (`3mb`, `1gb`: Redis's MEMORY_CONFIG).
@@ -277,6 +280,10 @@ pub fn rewrite_content(
                     st.rewrite(name, format!("unixsocket {v}"), force);
                 }
             },
+            // Unset: no line, an old one goes, even when forced (Redis's unset string).
+            "bind-source-addr" if c.bind_source_addr.is_none() => st.mark_processed(name),
+            "server_cpulist" if c.server_cpulist.is_none() => st.mark_processed(name),
+            "bio_cpulist" if c.bio_cpulist.is_none() => st.mark_processed(name),
             "latency-tracking-info-percentiles" => {
                 // Always written, an empty list as `""` (as Redis).
                 let v = (p.get)(c);

@@ -5,7 +5,10 @@
 //! commands since), and the manifest (`appendonly.aof.manifest`, one line per file:
 //! `file <name> seq <n> type b|h|i`, base first, then history, then incr). The manifest is
 //! only ever replaced whole: temp file, fsync, rename, fsync of the directory; files it no
-//! longer names are deleted afterwards, so a crash at any point leaves a loadable set.
+//! longer names are deleted afterwards, so a crash at any point leaves a loadable set. The
+//! files a rewrite replaces are listed as history (never loaded) and deleted at once, or,
+//! under `aof-disable-auto-gc yes`, kept until the setting is `no` again or the next start
+//! without it (`del_history_files`).
 //!
 //! Writing: the AOF is one consumer of the effects journal (`crate::journal`): what commands
 //! state they changed, in the form Redis 7.0 propagates it (relative expiries as absolute
@@ -1072,6 +1075,50 @@ fn fsync_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// Replaces the manifest atomically: temp file, fsync, rename, fsync of the directory.
+/// The history list of the manifest that replaces `old` after a rewrite whose manifest
+/// names `keep` (its base and incr files): `old`'s incr files that are not kept, then its
+/// base, then its history, the order of Redis 7.0's manifest (each file it marks history
+/// goes to the head of the list: the base first, then the incr files newest first).
+fn history_after_rewrite(old: &Manifest, keep: &[String]) -> Vec<AofFile> {
+    old.incrs
+        .iter()
+        .chain(&old.base)
+        .chain(&old.history)
+        .filter(|f| !keep.contains(&f.name))
+        .map(|f| AofFile {
+            name: f.name.clone(),
+            seq: f.seq,
+            kind: FileType::History,
+        })
+        .collect()
+}
+
+/// Deletes the history files `m` lists and writes the manifest without them (Redis's
+/// `aofDelHistoryFiles`). Nothing to do, nothing written. The manifest goes first: a crash
+/// between the two leaves files no manifest names, never a manifest naming missing files.
+fn del_history_files(dir: &Path, file_base: &str, m: &mut Manifest) -> std::io::Result<()> {
+    if m.history.is_empty() {
+        return Ok(());
+    }
+    let gone = std::mem::take(&mut m.history);
+    persist_manifest(dir, file_base, m)?;
+    for h in gone {
+        log::info!("Removing the history file {}", h.name);
+        let _ = std::fs::remove_file(dir.join(&h.name));
+    }
+    Ok(())
+}
+
+/// `CONFIG SET aof-disable-auto-gc no`: the history files kept so far are deleted now.
+pub fn gc_history(aof: &mut Aof, config: &Config) -> Result<(), String> {
+    if config.aof_disable_auto_gc || aof.manifest.history.is_empty() {
+        return Ok(());
+    }
+    let dir = aof.dir.clone();
+    del_history_files(&dir, &config.appendfilename, &mut aof.manifest)
+        .map_err(|e| format!("writing the manifest: {e}"))
+}
+
 fn persist_manifest(dir: &Path, file_base: &str, m: &Manifest) -> std::io::Result<()> {
     let final_path = dir.join(format!("{file_base}.manifest"));
     let tmp = dir.join(format!("temp-{file_base}.manifest"));
@@ -1450,18 +1497,19 @@ fn rewrite_inner(aof: &mut Aof, env: &mut Env<'_>) -> Result<(), String> {
         });
         new_file = Some(fd);
     }
-    persist_manifest(&dir, &fname, &m).map_err(|e| format!("writing the manifest: {e}"))?;
-    // The switch is durable: old files are history now.
-    let keep: Vec<&str> = m
+    let keep: Vec<String> = m
         .base
         .iter()
         .chain(&m.incrs)
-        .map(|f| f.name.as_str())
+        .map(|f| f.name.clone())
         .collect();
-    for f in old.base.iter().chain(&old.history).chain(&old.incrs) {
-        if !keep.contains(&f.name.as_str()) {
-            let _ = std::fs::remove_file(dir.join(&f.name));
-        }
+    m.history = history_after_rewrite(&old, &keep);
+    persist_manifest(&dir, &fname, &m).map_err(|e| format!("writing the manifest: {e}"))?;
+    // The switch is durable: the old files are history now, deleted unless
+    // `aof-disable-auto-gc` keeps them.
+    if !env.config.aof_disable_auto_gc {
+        del_history_files(&dir, &fname, &mut m)
+            .map_err(|e| format!("writing the manifest: {e}"))?;
     }
     aof.dir = dir;
     aof.manifest = m;
@@ -1602,12 +1650,11 @@ pub fn start(aof: &mut Aof, env: &mut Env<'_>, startup: Startup) -> Result<(), S
         // Not counted as a rewrite in INFO, as Redis's creation of the first base.
         return rewrite_inner(aof, env).map_err(|e| format!("Can't create the AOF: {e}"));
     };
-    // History files are leftovers of an interrupted cleanup.
-    if !m.history.is_empty() {
-        for h in std::mem::take(&mut m.history) {
-            let _ = std::fs::remove_file(dir.join(&h.name));
-        }
-        persist_manifest(&dir, &fname, &m).map_err(|e| format!("writing the manifest: {e}"))?;
+    // History files are kept by `aof-disable-auto-gc`, or leftovers of an interrupted
+    // cleanup.
+    if !env.config.aof_disable_auto_gc {
+        del_history_files(&dir, &fname, &mut m)
+            .map_err(|e| format!("writing the manifest: {e}"))?;
     }
     let base_size = m
         .base
@@ -1691,6 +1738,9 @@ pub trait Replay {
     fn now_ms(&self) -> u64;
     /// Runs one command; `UnknownCommand` when no such command exists (nothing runs then).
     fn command(&mut self, argv: &Argv<'_>) -> Result<(), UnknownCommand>;
+    /// The commands that follow, until `false`, are a MULTI/EXEC transaction's (replayed
+    /// one by one once its EXEC was read).
+    fn in_transaction(&mut self, _on: bool) {}
 }
 
 /// A command read from an AOF is not a command of the table.
@@ -1738,9 +1788,11 @@ fn load_one(
                     multi = Some((pos, Vec::new()));
                 } else if cmd.eq_ignore_ascii_case(b"exec") {
                     if let Some((_, queued)) = multi.take() {
+                        replay.in_transaction(true);
                         for q in &queued {
                             replay_one(replay, &bytes, q, &name)?;
                         }
+                        replay.in_transaction(false);
                     }
                 } else if let Some((_, queued)) = multi.as_mut() {
                     queued.push(args.clone());
@@ -2384,13 +2436,18 @@ fn complete_rewrite(aof: &mut Aof, env: &Env<'_>) -> Result<(), String> {
         seq: rw.base_seq,
         kind: FileType::Base,
     });
-    m.history.clear();
     m.incrs.retain(|f| !rw.old_files.contains(&f.name));
+    let keep: Vec<String> = m
+        .base
+        .iter()
+        .chain(&m.incrs)
+        .map(|f| f.name.clone())
+        .collect();
+    m.history = history_after_rewrite(&aof.manifest, &keep);
     persist_manifest(&dir, &fname, &m).map_err(|e| format!("writing the manifest: {e}"))?;
-    for f in &rw.old_files {
-        if *f != bname && !m.incrs.iter().any(|i| i.name == *f) {
-            let _ = std::fs::remove_file(dir.join(f));
-        }
+    if !env.config.aof_disable_auto_gc {
+        del_history_files(&dir, &fname, &mut m)
+            .map_err(|e| format!("writing the manifest: {e}"))?;
     }
     aof.manifest = m;
     aof.base_size = base_size;

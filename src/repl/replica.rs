@@ -21,8 +21,11 @@
 //! last fully applied command: bytes of a transaction are fed only once its EXEC ran, so a
 //! link lost inside MULTI resumes before it (the transaction is discarded, as Redis does).
 //!
-//! A stream this server cannot apply faithfully (an unknown command, a command that fails,
-//! an RDB with a type ringkv lacks) halts the link with a log line: it stays down
+//! A command of the stream that fails here is handled as Redis handles it
+//! (`propagation-error-behavior`, `cmd::call::propagated_error`): logged as critical and
+//! skipped, or, on a read-only replica under `panic` or `panic-on-replicas`, a panic. A
+//! stream this server cannot apply at all (a command ringkv does not implement, an RDB with
+//! a type ringkv lacks) halts the link with a log line: it stays down
 //! (`master_link_status:down`) until the next REPLICAOF, rather than diverging silently.
 //!
 //! Invariants: at most one connect, one receive and one send are in flight; their tokens
@@ -72,6 +75,10 @@ pub struct ReplicaSettings {
     /// `replica-ignore-maxmemory`: a replica leaves eviction to its primary (whose DELs
     /// it applies); with `no` it evicts for itself, as Redis (its data may then differ).
     pub ignore_maxmemory: bool,
+    /// `replica-ignore-disk-write-errors`: a write of the stream while this server cannot
+    /// persist is applied with a warning (yes) or panics the server (no, Redis's default;
+    /// `cmd::call`).
+    pub ignore_disk_write_errors: bool,
 }
 
 impl Default for ReplicaSettings {
@@ -88,6 +95,7 @@ impl Default for ReplicaSettings {
             announced: true,
             lazy_flush: false,
             ignore_maxmemory: true,
+            ignore_disk_write_errors: false,
         }
     }
 }
@@ -463,6 +471,9 @@ fn start_connect(srv: &mut Server) {
         }
     };
     let _ = sock::setsockopt(&fd, sock::sockopt::TcpNoDelay, &true);
+    if let Some(source) = &srv.config.bind_source_addr {
+        bind_source(&fd, source, addr.is_ipv4());
+    }
     let raw = fd.as_raw_fd();
     let token = tok(srv, K_LINK_CONNECT);
     let ring = srv.ring.as_mut().expect("checked above");
@@ -473,6 +484,30 @@ fn start_connect(srv: &mut Server) {
     r.state = LinkState::Connecting;
     r.last_io_ms = srv.now_ms;
     log::info!("MASTER <-> REPLICA sync started");
+}
+
+/// `bind-source-addr`: binds the link's socket to the first address `source` resolves to in
+/// the socket's family, as Redis's best-effort binding does: when none can be bound the
+/// connection goes out from any address (logged here; Redis says nothing).
+fn bind_source(fd: &OwnedFd, source: &str, ipv4: bool) {
+    use std::net::ToSocketAddrs;
+    let candidates: Vec<std::net::SocketAddr> = match (source, 0).to_socket_addrs() {
+        Ok(found) => found.filter(|a| a.is_ipv4() == ipv4).collect(),
+        Err(e) => {
+            log::warn!("bind-source-addr {source}: {e}; connecting to the MASTER from any address");
+            return;
+        }
+    };
+    let mut last_error = String::from("no address of the connection's family");
+    for a in candidates {
+        match sock::bind(fd.as_raw_fd(), &SockaddrStorage::from(a)) {
+            Ok(()) => return,
+            Err(e) => last_error = format!("bind {a}: {e}"),
+        }
+    }
+    log::warn!(
+        "bind-source-addr {source}: {last_error}; connecting to the MASTER from any address"
+    );
 }
 
 trait ToAddr {
@@ -1127,15 +1162,8 @@ fn apply_stream(srv: &mut Server) {
             out.clear();
             call::call(srv, slot, &argv, &mut out, Source::Master);
             if out.first() == Some(&b'-') {
-                let line = out.split(|&b| b == b'\r').next().unwrap_or_default();
-                failure = Some(format!(
-                    "A command from the MASTER failed here ('{}': {}): the replication link \
-                     is stopped (master_link_status:down) so the data does not diverge.",
-                    String::from_utf8_lossy(name),
-                    String::from_utf8_lossy(line)
-                ));
-                parser.next_command();
-                break;
+                // Logged and skipped, or a panic (`propagation-error-behavior`), as Redis.
+                call::propagated_error(srv, slot, &out, Source::Master);
             }
             if srv.replica.generation != generation {
                 // The command dropped the link (a REPLICAOF sent as a write cannot, but a

@@ -107,7 +107,7 @@ impl Server {
     /// Replays the AOF's files with a client that has no socket. Nothing expires while
     /// loading (Redis's keyIsExpired during loading): time 0 is before every deadline, so
     /// replayed PEXPIREATs in the past keep their keys, as in Redis. The statistics the
-    /// replayed commands count are dropped.
+    /// replayed commands count are dropped, but for `unexpected_error_replies`.
     fn aof_replay(&mut self, startup: &aof::Startup) -> Result<(), String> {
         let real_now = self.now_ms;
         let stats = std::mem::take(&mut self.stats);
@@ -116,14 +116,25 @@ impl Server {
         self.now_ms = 0;
         let slot = self.add_loading_client();
         let load_truncated = self.config.aof_load_truncated;
-        let res = startup.load(load_truncated, &mut AofLoader { srv: self, slot });
+        let res = startup.load(
+            load_truncated,
+            &mut AofLoader {
+                srv: self,
+                slot,
+                in_exec: false,
+            },
+        );
         self.conns.remove(slot);
         self.loading = false;
         self.now_ms = real_now;
         for db in &mut self.dbs {
             db.reset_access(real_now);
         }
+        // Except the replayed commands that failed, which Redis counts as it logs them
+        // (`cmd::call::propagated_error`).
+        let unexpected = self.stats.unexpected_error_replies;
         self.stats = stats;
+        self.stats.unexpected_error_replies += unexpected;
         self.cmd_stats = cmd_stats;
         res
     }
@@ -188,6 +199,14 @@ impl Server {
         let res = aof::set_enabled(aof, &mut env, on, bgsave_running);
         self.apply_aof_effects();
         res
+    }
+
+    /// `CONFIG SET aof-disable-auto-gc no`: the history files kept until now go (a
+    /// failure is logged, as Redis's `updateAofAutoGCEnabled` ignores it).
+    pub fn aof_gc_history(&mut self) {
+        if let Err(e) = aof::gc_history(&mut self.aof, &self.config) {
+            log::warn!("Removing the AOF history files: {e}");
+        }
     }
 
     /// From housekeeping: the auto-rewrite trigger.
@@ -314,6 +333,9 @@ impl Server {
 struct AofLoader<'a> {
     srv: &'a mut Server,
     slot: usize,
+    /// Replaying a transaction: a failing command is reported under EXEC's name, as Redis
+    /// (whose loading client runs the queue inside EXEC).
+    in_exec: bool,
 }
 
 impl Replay for AofLoader<'_> {
@@ -341,7 +363,19 @@ impl Replay for AofLoader<'_> {
             &mut out,
             cmd::call::Source::Loading,
         );
+        if out.first() == Some(&b'-') {
+            if self.in_exec {
+                if let Some(c) = self.srv.conns.get_mut(self.slot) {
+                    c.last_cmd = "exec";
+                }
+            }
+            cmd::call::propagated_error(self.srv, self.slot, &out, cmd::call::Source::Loading);
+        }
         Ok(())
+    }
+
+    fn in_transaction(&mut self, on: bool) {
+        self.in_exec = on;
     }
 }
 

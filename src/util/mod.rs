@@ -1,6 +1,8 @@
 //! Small helpers shared across the server: glob matching, number parsing, Redis's long
 //! double (`f80`) and the geohash arithmetic (`geohash`) for the commands, the wall and
-//! monotonic clocks and the page size for the loop and the memory code.
+//! monotonic clocks and the page size for the loop and the memory code, CPU lists and
+//! thread pinning (`cpulist`).
+pub mod cpulist;
 pub mod f80;
 pub mod geohash;
 pub mod glob;
