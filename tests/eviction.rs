@@ -250,8 +250,12 @@ fn lfu_evicts_the_least_frequently_used_side() {
                 }
             };
             let (cold, hot) = evicted_split(&s, policy, |_| {}, read_fresh);
+            // The squeeze counts the connection's buffers too (the 2,000-GET pipelines grew
+            // them), so it may evict more keys than the 2,000 cold ones: those extra ones
+            // must come from the hot side and do not count against the policy.
+            let forced = (cold + hot).saturating_sub(2000);
             assert!(
-                cold > 0 && hot * 10 < cold + hot,
+                cold > 0 && (hot - forced) * 10 < cold + hot,
                 "{policy} on {}: evicted {cold} cold, {hot} hot",
                 s.bin
             );
