@@ -25,6 +25,9 @@ pub const LAZYFREE_THRESHOLD: usize = 64;
 
 type Garbage = Box<dyn Send>;
 
+/// How long starting the thread waits for it to have applied `bio_cpulist`.
+const PIN_WAIT_MAX: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct LazyFree {
     tx: Option<SyncSender<Garbage>>,
     pending: Arc<AtomicUsize>,
@@ -37,6 +40,9 @@ impl LazyFree {
         let pending = Arc::new(AtomicUsize::new(0));
         let freed = Arc::new(AtomicUsize::new(0));
         let (p, f) = (pending.clone(), freed.clone());
+        // The thread says when it has pinned itself, so that `bio_cpulist` holds before the
+        // server serves anyone (a test, or an operator, reading the thread's CPUs then).
+        let (pinned_tx, pinned_rx) = sync_channel::<()>(1);
         let spawned = std::thread::Builder::new()
             .name("ringkv-lazyfree".into())
             .spawn(move || {
@@ -46,12 +52,16 @@ impl LazyFree {
                         log::warn!("bio_cpulist: {e}");
                     }
                 }
+                let _ = pinned_tx.send(());
                 for g in rx {
                     drop(g);
                     p.fetch_sub(1, Ordering::Relaxed);
                     f.fetch_add(1, Ordering::Relaxed);
                 }
             });
+        if spawned.is_ok() {
+            let _ = pinned_rx.recv_timeout(PIN_WAIT_MAX);
+        }
         LazyFree {
             tx: spawned.ok().map(|_| tx),
             pending,

@@ -790,11 +790,7 @@ fn bitmaps_move_between_servers_by_rdb_and_aof() {
         let written = strings_of(writer.port);
         assert_eq!(writer.raw().cmd_str(&["SAVE"]), Reply::ok());
         drop(writer);
-        let reader = if ours_first {
-            Server::start_redis(&args)
-        } else {
-            Server::start(&args)
-        };
+        let reader = Server::start_either(ours_first, &args);
         assert_eq!(
             strings_of(reader.port),
             written,
@@ -825,11 +821,7 @@ fn bitmaps_move_between_servers_by_rdb_and_aof() {
         let written = strings_of(writer.port);
         shutdown(&writer);
         drop(writer);
-        let reader = if ours_first {
-            Server::start_redis(&args)
-        } else {
-            Server::start(&args)
-        };
+        let reader = Server::start_either(ours_first, &args);
         assert_eq!(
             strings_of(reader.port),
             written,

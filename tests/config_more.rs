@@ -91,11 +91,7 @@ fn panic_log(redis: bool, start_with: &str, set: Option<&str>) -> String {
         "--logfile",
         log.to_str().unwrap(),
     ];
-    let s = if redis {
-        Server::start_redis(&args)
-    } else {
-        Server::start(&args)
-    };
+    let s = Server::start_either(redis, &args);
     let mut c = s.raw();
     if let Some(v) = set {
         assert_eq!(
@@ -307,11 +303,7 @@ fn propagation_errors_from_the_primary_match_redis() {
             "--logfile",
             log.to_str().unwrap(),
         ];
-        let r = if redis {
-            Server::start_redis(&args)
-        } else {
-            Server::start(&args)
-        };
+        let r = Server::start_either(redis, &args);
         let mut rc = r.raw();
         wait_for("the link", || {
             rc.info_field("replication", "master_link_status") == "up"
@@ -401,11 +393,7 @@ fn replica_disk_write_errors_match_redis() {
                 "--logfile",
                 log.to_str().unwrap(),
             ];
-            let r = if redis {
-                Server::start_redis(&args)
-            } else {
-                Server::start(&args)
-            };
+            let r = Server::start_either(redis, &args);
             let mut rc = r.raw();
             wait_for("the link", || {
                 rc.info_field("replication", "master_link_status") == "up"
@@ -482,11 +470,7 @@ fn aof_disable_auto_gc_keeps_history_as_redis() {
                 "--aof-disable-auto-gc",
                 gc,
             ];
-            if redis {
-                Server::start_redis(&args)
-            } else {
-                Server::start(&args)
-            }
+            Server::start_either(redis, &args)
         };
         let mut got = Vec::new();
         let s = start("yes");
@@ -578,11 +562,7 @@ fn socket_mark_id_marks_the_sockets_as_redis() {
         let mut seen = Vec::new();
         for redis in [false, true] {
             let args = ["--socket-mark-id", mark];
-            let s = if redis {
-                Server::start_redis(&args)
-            } else {
-                Server::start(&args)
-            };
+            let s = Server::start_either(redis, &args);
             let mut c = s.raw();
             assert_eq!(
                 c.cmd_str(&["CONFIG", "GET", "socket-mark-id"]),
@@ -651,11 +631,7 @@ fn bind_source_addr_sets_the_replication_source_as_redis() {
                 "--bind-source-addr",
                 source,
             ];
-            let r = if redis {
-                Server::start_redis(&args)
-            } else {
-                Server::start(&args)
-            };
+            let r = Server::start_either(redis, &args);
             got.push(format!("{source}: {}", replica_ip(&mut p)));
             if source == "127.0.0.2" {
                 // Changed at run time: the next link comes from the new address.
@@ -718,11 +694,7 @@ fn cpulists_pin_the_threads_as_redis() {
     }
     for redis in [false, true] {
         let args = ["--server_cpulist", "0", "--bio_cpulist", "1"];
-        let s = if redis {
-            Server::start_redis(&args)
-        } else {
-            Server::start(&args)
-        };
+        let s = Server::start_either(redis, &args);
         let threads = thread_cpus(s.pid());
         let main = threads.iter().find(|t| t.0 == "main").unwrap();
         assert_eq!(main.1, "0", "{}: {threads:?}", s.bin);

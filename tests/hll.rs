@@ -780,11 +780,7 @@ fn aof_moves_values_both_ways() {
 /// The values a fresh server (ringkv, or redis-server with `redis`) holds after loading the
 /// files its arguments point at.
 fn values_after_restart(args: &[&str], redis: bool) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let srv = if redis {
-        Server::start_redis(args)
-    } else {
-        Server::start(args)
-    };
+    let srv = Server::start_either(redis, args);
     values(srv.port)
 }
 

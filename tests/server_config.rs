@@ -277,11 +277,7 @@ fn rdb_del_sync_files_matches_redis() {
                 "--save",
                 "",
             ];
-            let p = if redis {
-                Server::start_redis(&args)
-            } else {
-                Server::start(&args)
-            };
+            let p = Server::start_either(redis, &args);
             let mut c = p.raw();
             assert_eq!(c.cmd_str(&["SET", "k", "v"]), Reply::ok());
             let port = p.port.to_string();
@@ -564,11 +560,7 @@ fn replica_ignore_maxmemory_matches_redis() {
                 "--replica-ignore-maxmemory",
                 ignore,
             ];
-            let r = if redis {
-                Server::start_redis(&args)
-            } else {
-                Server::start(&args)
-            };
+            let r = Server::start_either(redis, &args);
             let mut rc = r.raw();
             let deadline = Instant::now() + Duration::from_secs(20);
             while rc.info_field("replication", "master_link_status") != "up" {

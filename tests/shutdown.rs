@@ -12,11 +12,7 @@ use std::time::{Duration, Instant};
 /// A primary with one synced replica, which is then stopped and left behind by a write.
 fn primary_with_a_stopped_replica(redis: bool) -> (Server, Server) {
     let args = ["--shutdown-timeout", "2", "--repl-diskless-sync-delay", "0"];
-    let p = if redis {
-        Server::start_redis(&args)
-    } else {
-        Server::start(&args)
-    };
+    let p = Server::start_either(redis, &args);
     let port = p.port.to_string();
     let r = Server::start_redis(&["--replicaof", "127.0.0.1", &port]);
     let mut pc = p.raw();

@@ -1074,23 +1074,29 @@ fn fsync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
-/// Replaces the manifest atomically: temp file, fsync, rename, fsync of the directory.
-/// The history list of the manifest that replaces `old` after a rewrite whose manifest
-/// names `keep` (its base and incr files): `old`'s incr files that are not kept, then its
-/// base, then its history, the order of Redis 7.0's manifest (each file it marks history
-/// goes to the head of the list: the base first, then the incr files newest first).
-fn history_after_rewrite(old: &Manifest, keep: &[String]) -> Vec<AofFile> {
-    old.incrs
+/// Sets the history list of `m`, the manifest that replaces `old` after a rewrite: the files
+/// of `old` that `m` no longer names as base or incr, in the order of Redis 7.0's manifest:
+/// `old`'s incr files, then its base, then its history (each file it marks history goes to
+/// the head of the list: the base first, then the incr files newest first).
+fn set_history_after_rewrite(m: &mut Manifest, old: &Manifest) {
+    let keep: Vec<&str> = m
+        .base
+        .iter()
+        .chain(&m.incrs)
+        .map(|f| f.name.as_str())
+        .collect();
+    m.history = old
+        .incrs
         .iter()
         .chain(&old.base)
         .chain(&old.history)
-        .filter(|f| !keep.contains(&f.name))
+        .filter(|f| !keep.contains(&f.name.as_str()))
         .map(|f| AofFile {
             name: f.name.clone(),
             seq: f.seq,
             kind: FileType::History,
         })
-        .collect()
+        .collect();
 }
 
 /// Deletes the history files `m` lists and writes the manifest without them (Redis's
@@ -1119,6 +1125,7 @@ pub fn gc_history(aof: &mut Aof, config: &Config) -> Result<(), String> {
         .map_err(|e| format!("writing the manifest: {e}"))
 }
 
+/// Replaces the manifest atomically: temp file, fsync, rename, fsync of the directory.
 fn persist_manifest(dir: &Path, file_base: &str, m: &Manifest) -> std::io::Result<()> {
     let final_path = dir.join(format!("{file_base}.manifest"));
     let tmp = dir.join(format!("temp-{file_base}.manifest"));
@@ -1497,13 +1504,7 @@ fn rewrite_inner(aof: &mut Aof, env: &mut Env<'_>) -> Result<(), String> {
         });
         new_file = Some(fd);
     }
-    let keep: Vec<String> = m
-        .base
-        .iter()
-        .chain(&m.incrs)
-        .map(|f| f.name.clone())
-        .collect();
-    m.history = history_after_rewrite(&old, &keep);
+    set_history_after_rewrite(&mut m, &old);
     persist_manifest(&dir, &fname, &m).map_err(|e| format!("writing the manifest: {e}"))?;
     // The switch is durable: the old files are history now, deleted unless
     // `aof-disable-auto-gc` keeps them.
@@ -2437,13 +2438,7 @@ fn complete_rewrite(aof: &mut Aof, env: &Env<'_>) -> Result<(), String> {
         kind: FileType::Base,
     });
     m.incrs.retain(|f| !rw.old_files.contains(&f.name));
-    let keep: Vec<String> = m
-        .base
-        .iter()
-        .chain(&m.incrs)
-        .map(|f| f.name.clone())
-        .collect();
-    m.history = history_after_rewrite(&aof.manifest, &keep);
+    set_history_after_rewrite(&mut m, &aof.manifest);
     persist_manifest(&dir, &fname, &m).map_err(|e| format!("writing the manifest: {e}"))?;
     if !env.config.aof_disable_auto_gc {
         del_history_files(&dir, &fname, &mut m)

@@ -97,6 +97,15 @@ impl Server {
         server
     }
 
+    /// `start_redis` when `redis`, else `start`.
+    pub fn start_either(redis: bool, extra_args: &[&str]) -> Server {
+        if redis {
+            Server::start_redis(extra_args)
+        } else {
+            Server::start(extra_args)
+        }
+    }
+
     /// Starts the real redis-server with persistence off, then `extra_args`.
     pub fn start_redis(extra_args: &[&str]) -> Server {
         let bin = redis_bin();
