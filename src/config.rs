@@ -360,6 +360,74 @@ pub struct Config {
     pub repl: ReplConfig,
     /// The replica settings (`repl::replica`).
     pub replica: crate::repl::replica::ReplicaSettings,
+    /// The `cluster-*` settings (see [`ClusterSettings`]).
+    pub cluster: ClusterSettings,
+}
+
+/// The `cluster-*` settings. ringkv runs only as redis-server 7.0 does with `cluster-enabled
+/// no` (the CLUSTER family answers that cluster support is disabled, `cmd::cluster`); in that
+/// mode Redis accepts, shows and rewrites these settings and nothing else reads them, and so
+/// does ringkv. `cluster-enabled yes` is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterSettings {
+    pub config_file: String,
+    pub port: u16,
+    pub node_timeout_ms: i64,
+    /// Empty: unset (CONFIG REWRITE writes no line, as Redis's empty-is-null strings).
+    pub announce_ip: String,
+    pub announce_hostname: String,
+    pub announce_port: u16,
+    pub announce_bus_port: u16,
+    pub announce_tls_port: u16,
+    pub require_full_coverage: bool,
+    pub replica_no_failover: bool,
+    pub replica_validity_factor: i64,
+    pub migration_barrier: i64,
+    pub allow_replica_migration: bool,
+    pub allow_reads_when_down: bool,
+    pub allow_pubsubshard_when_down: bool,
+    pub link_sendbuf_limit: u64,
+    pub preferred_endpoint_type: &'static str,
+}
+
+impl Default for ClusterSettings {
+    /// Redis 7.0's defaults.
+    fn default() -> Self {
+        ClusterSettings {
+            config_file: "nodes.conf".into(),
+            port: 0,
+            node_timeout_ms: 15_000,
+            announce_ip: String::new(),
+            announce_hostname: String::new(),
+            announce_port: 0,
+            announce_bus_port: 0,
+            announce_tls_port: 0,
+            require_full_coverage: true,
+            replica_no_failover: false,
+            replica_validity_factor: 10,
+            migration_barrier: 1,
+            allow_replica_migration: true,
+            allow_reads_when_down: false,
+            allow_pubsubshard_when_down: true,
+            link_sendbuf_limit: 0,
+            preferred_endpoint_type: "ip",
+        }
+    }
+}
+
+/// Redis's `isValidAnnounceHostname`: letters, digits, hyphens and dots (or nothing).
+fn announce_hostname(v: &[u8]) -> Result<String, String> {
+    if !v
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return Err("Hostnames may only contain alphanumeric characters, hyphens or dots".into());
+    }
+    text(v)
+}
+
+fn port_number(v: &[u8]) -> Result<u16, String> {
+    Ok(int_in(v, 0, 65535)? as u16)
 }
 
 /// SHUTDOWN's flags, as `shutdown-on-sig*` give them (`default`: none).
@@ -729,6 +797,7 @@ impl Default for Config {
             config_file: None,
             repl: ReplConfig::default(),
             replica: crate::repl::replica::ReplicaSettings::default(),
+            cluster: ClusterSettings::default(),
         }
     }
 }
@@ -1992,6 +2061,197 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "cluster-enabled",
+        mutable: false,
+        values: 1,
+        get: |_| "no".into(),
+        set: |_, v| {
+            if yes_no(one(v))? {
+                return Err("ringkv has no cluster mode: cluster-enabled must be no".into());
+            }
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-config-file",
+        mutable: false,
+        values: 1,
+        get: |c| c.cluster.config_file.clone(),
+        set: |c, v| {
+            c.cluster.config_file = text(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-port",
+        mutable: false,
+        values: 1,
+        get: |c| c.cluster.port.to_string(),
+        set: |c, v| {
+            c.cluster.port = port_number(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-node-timeout",
+        mutable: true,
+        values: 1,
+        get: |c| c.cluster.node_timeout_ms.to_string(),
+        set: |c, v| {
+            c.cluster.node_timeout_ms = int_in(one(v), 0, i64::MAX)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-announce-ip",
+        mutable: true,
+        values: 1,
+        get: |c| c.cluster.announce_ip.clone(),
+        set: |c, v| {
+            c.cluster.announce_ip = text(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-announce-hostname",
+        mutable: true,
+        values: 1,
+        get: |c| c.cluster.announce_hostname.clone(),
+        set: |c, v| {
+            c.cluster.announce_hostname = announce_hostname(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-announce-port",
+        mutable: true,
+        values: 1,
+        get: |c| c.cluster.announce_port.to_string(),
+        set: |c, v| {
+            c.cluster.announce_port = port_number(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-announce-bus-port",
+        mutable: true,
+        values: 1,
+        get: |c| c.cluster.announce_bus_port.to_string(),
+        set: |c, v| {
+            c.cluster.announce_bus_port = port_number(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-announce-tls-port",
+        mutable: true,
+        values: 1,
+        get: |c| c.cluster.announce_tls_port.to_string(),
+        set: |c, v| {
+            c.cluster.announce_tls_port = port_number(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-require-full-coverage",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.cluster.require_full_coverage),
+        set: |c, v| {
+            c.cluster.require_full_coverage = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-replica-no-failover",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.cluster.replica_no_failover),
+        set: |c, v| {
+            c.cluster.replica_no_failover = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-replica-validity-factor",
+        mutable: true,
+        values: 1,
+        get: |c| c.cluster.replica_validity_factor.to_string(),
+        set: |c, v| {
+            c.cluster.replica_validity_factor = int_in(one(v), 0, i32::MAX as i64)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-migration-barrier",
+        mutable: true,
+        values: 1,
+        get: |c| c.cluster.migration_barrier.to_string(),
+        set: |c, v| {
+            c.cluster.migration_barrier = int_in(one(v), 0, i32::MAX as i64)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-allow-replica-migration",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.cluster.allow_replica_migration),
+        set: |c, v| {
+            c.cluster.allow_replica_migration = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-allow-reads-when-down",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.cluster.allow_reads_when_down),
+        set: |c, v| {
+            c.cluster.allow_reads_when_down = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-allow-pubsubshard-when-down",
+        mutable: true,
+        values: 1,
+        get: |c| yn(c.cluster.allow_pubsubshard_when_down),
+        set: |c, v| {
+            c.cluster.allow_pubsubshard_when_down = yes_no(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-link-sendbuf-limit",
+        mutable: true,
+        values: 1,
+        get: |c| c.cluster.link_sendbuf_limit.to_string(),
+        set: |c, v| {
+            c.cluster.link_sendbuf_limit = memory(one(v))?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "cluster-preferred-endpoint-type",
+        mutable: true,
+        values: 1,
+        get: |c| c.cluster.preferred_endpoint_type.into(),
+        set: |c, v| {
+            c.cluster.preferred_endpoint_type = match one(v).to_ascii_lowercase().as_slice() {
+                b"ip" => "ip",
+                b"hostname" => "hostname",
+                b"unknown-endpoint" => "unknown-endpoint",
+                _ => {
+                    return Err("argument(s) must be one of the following: ip, hostname, \
+                                unknown-endpoint"
+                        .into())
+                }
+            };
+            Ok(())
+        },
+    },
+    Param {
         name: "supervised",
         mutable: false,
         values: 1,
@@ -2472,6 +2732,11 @@ fn no_yes_local(v: &[u8]) -> Result<&'static str, String> {
 /// Old names Redis still reads and lists (CONFIG GET), each with the parameter it names: the
 /// setting is the one row of `PARAMS`, and CONFIG REWRITE writes it under that name.
 pub const ALIASES: &[(&str, &str)] = &[
+    ("cluster-slave-no-failover", "cluster-replica-no-failover"),
+    (
+        "cluster-slave-validity-factor",
+        "cluster-replica-validity-factor",
+    ),
     ("lua-time-limit", "busy-reply-threshold"),
     ("list-max-ziplist-size", "list-max-listpack-size"),
     ("hash-max-ziplist-entries", "hash-max-listpack-entries"),

@@ -2,7 +2,8 @@
 //! redis-server 7.0.15 without cluster mode, in RESP2 and RESP3: the cluster-disabled error
 //! for every subcommand, the argument-count and unknown-subcommand errors before it, the same
 //! inside MULTI, from scripts (CLUSTER RESET is `noscript`), under an ACL user without
-//! @admin, and what INFO commandstats and errorstats count.
+//! @admin, and what INFO commandstats and errorstats count; and the `cluster-*` settings'
+//! CONFIG SET and GET replies (their config file and CONFIG REWRITE: tests/config_rewrite.rs).
 
 mod common;
 
@@ -166,4 +167,61 @@ fn multi_scripts_and_acl_treat_the_family_as_redis_does() {
     ] {
         same(&mut a, &mut b, args);
     }
+}
+
+/// The `cluster-*` settings: CONFIG SET of good and bad values (immutable ones, ranges,
+/// hostnames, memory amounts, enumerations, the old `slave` names) and CONFIG GET of them all
+/// answer as redis-server 7.0 without cluster mode.
+#[test]
+fn cluster_settings_answer_as_redis() {
+    let (ours, redis) = (Server::start(&[]), Server::start_redis(&[]));
+    let (mut a, mut b) = conns(&ours, &redis, false);
+    for (name, value) in [
+        ("cluster-enabled", "yes"),
+        ("cluster-enabled", "no"),
+        ("cluster-config-file", "x.conf"),
+        ("cluster-port", "5"),
+        ("cluster-node-timeout", "100"),
+        ("cluster-node-timeout", "-1"),
+        ("cluster-node-timeout", "abc"),
+        ("cluster-announce-ip", "1.2.3.4"),
+        ("cluster-announce-hostname", "foo.bar"),
+        ("cluster-announce-hostname", "bad_host!"),
+        ("cluster-announce-port", "70000"),
+        ("cluster-announce-bus-port", "7001"),
+        ("cluster-announce-tls-port", "7002"),
+        ("cluster-require-full-coverage", "maybe"),
+        ("cluster-require-full-coverage", "no"),
+        ("cluster-slave-no-failover", "yes"),
+        ("cluster-replica-validity-factor", "-1"),
+        ("cluster-slave-validity-factor", "6"),
+        ("cluster-migration-barrier", "3"),
+        ("cluster-allow-replica-migration", "no"),
+        ("cluster-allow-reads-when-down", "yes"),
+        ("cluster-allow-pubsubshard-when-down", "no"),
+        ("cluster-link-sendbuf-limit", "1mb"),
+        ("cluster-link-sendbuf-limit", "-5"),
+        ("cluster-preferred-endpoint-type", "HOSTNAME"),
+        ("cluster-preferred-endpoint-type", "foo"),
+    ] {
+        same(&mut a, &mut b, &["CONFIG", "SET", name, value]);
+    }
+    let sorted = |r: Reply| -> Vec<String> {
+        let Reply::Array(Some(items)) = r else {
+            panic!("CONFIG GET: {r:?}")
+        };
+        let mut pairs: Vec<String> = items
+            .chunks(2)
+            .map(|p| format!("{:?} {:?}", p[0], p[1]))
+            .collect();
+        pairs.sort();
+        pairs
+    };
+    let (x, y) = (
+        a.cmd_str(&["CONFIG", "GET", "cluster-*"]),
+        b.cmd_str(&["CONFIG", "GET", "cluster-*"]),
+    );
+    let (x, y) = (sorted(x), sorted(y));
+    assert_eq!(x.len(), 20, "{x:?}");
+    assert_eq!(x, y);
 }

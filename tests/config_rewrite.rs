@@ -515,7 +515,8 @@ fn debug_config_rewrite_force_all_writes_every_setting_and_reads_back_the_same()
     let text = std::fs::read_to_string(ours.conf()).unwrap();
     assert!(text.starts_with("# force all\n"), "{text}");
     // Every setting has a line, except those Redis leaves out too (an unset password,
-    // socket, source address or CPU list) and the old names (written under the new ones).
+    // socket, source address, CPU list or cluster announce address) and the old names
+    // (written under the new ones).
     let aliases = [
         "lua-time-limit",
         "list-max-ziplist-size",
@@ -534,6 +535,8 @@ fn debug_config_rewrite_force_all_writes_every_setting_and_reads_back_the_same()
         "repl-ping-slave-period",
         "min-slaves-to-write",
         "min-slaves-max-lag",
+        "cluster-slave-no-failover",
+        "cluster-slave-validity-factor",
     ];
     for (k, _) in &before {
         // Not following a primary: no `replicaof` line, as in Redis.
@@ -544,6 +547,8 @@ fn debug_config_rewrite_force_all_writes_every_setting_and_reads_back_the_same()
             "bind-source-addr",
             "server_cpulist",
             "bio_cpulist",
+            "cluster-announce-ip",
+            "cluster-announce-hostname",
         ]
         .contains(&k.as_str())
             || aliases.contains(&k.as_str())
@@ -629,4 +634,59 @@ bio_cpulist \"0\"
     let text = std::fs::read_to_string(ours.conf()).unwrap();
     assert!(!text.contains("bind-source-addr"), "{text}");
     assert!(text.contains("\nserver_cpulist \"0\"\n"), "{text}");
+}
+
+/// The `cluster-*` settings (accepted, shown and rewritten, as redis-server 7.0 does without
+/// cluster mode): from a file, changed with CONFIG SET, rewritten alike; the empty announce
+/// addresses write no line; `cluster-enabled yes` does not start ringkv.
+#[test]
+fn cluster_settings_rewrite_as_redis() {
+    let template = "# cluster settings
+port {PORT}
+bind 127.0.0.1
+save \"\"
+cluster-enabled no
+cluster-config-file nodes-6379.conf
+cluster-node-timeout 5000
+cluster-announce-ip 10.0.0.1
+cluster-slave-validity-factor 3
+cluster-link-sendbuf-limit 2mb
+";
+    let ours = start(&common::ringkv_bin(), "cluster-ours", template, None);
+    let redis = start(&common::redis_bin(), "cluster-redis", template, None);
+    let pairs_of = |s: &FileServer| pairs(s.raw().cmd_str(&["CONFIG", "GET", "cluster-*"]));
+    let sorted = |mut v: Vec<(Reply, Reply)>| {
+        v.sort_by_key(|(k, _)| format!("{k:?}"));
+        v
+    };
+    assert_eq!(sorted(pairs_of(&ours)), sorted(pairs_of(&redis)));
+    for s in [&ours, &redis] {
+        let r = s.raw().cmd_str(&[
+            "CONFIG",
+            "SET",
+            "cluster-announce-ip",
+            "",
+            "cluster-announce-hostname",
+            "node-1.example",
+            "cluster-replica-no-failover",
+            "yes",
+            "cluster-preferred-endpoint-type",
+            "hostname",
+        ]);
+        assert_eq!(r, Reply::ok());
+    }
+    rewrite_both(&ours, &redis, "cluster settings");
+    let text = std::fs::read_to_string(ours.conf()).unwrap();
+    assert!(!text.contains("cluster-announce-ip"), "{text}");
+    assert!(
+        text.contains("\ncluster-announce-hostname \"node-1.example\"\n"),
+        "{text}"
+    );
+    let out = Command::new(common::ringkv_bin())
+        .args(["--port", "0", "--cluster-enabled", "yes"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cluster-enabled must be no"), "{err}");
 }

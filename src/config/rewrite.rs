@@ -42,6 +42,9 @@ const STRING_PARAMS: &[&str] = &[
     "bind-source-addr",
     "server_cpulist",
     "bio_cpulist",
+    "cluster-config-file",
+    "cluster-announce-ip",
+    "cluster-announce-hostname",
 ];
 
 /// Directives written as memory amounts (`3mb`, `1gb`: Redis's MEMORY_CONFIG).
@@ -56,6 +59,7 @@ const MEMORY_PARAMS: &[&str] = &[
     "hll-sparse-max-bytes",
     "maxmemory-clients",
     "active-defrag-ignore-bytes",
+    "cluster-link-sendbuf-limit",
 ];
 
 /// Directives Redis keeps in a rewritten file even though they are not configs of its table.
@@ -284,6 +288,10 @@ pub fn rewrite_content(
             "bind-source-addr" if c.bind_source_addr.is_none() => st.mark_processed(name),
             "server_cpulist" if c.server_cpulist.is_none() => st.mark_processed(name),
             "bio_cpulist" if c.bio_cpulist.is_none() => st.mark_processed(name),
+            // Unset (empty), no line, even when forced: Redis's empty-is-null strings.
+            "cluster-announce-ip" | "cluster-announce-hostname" if (p.get)(c).is_empty() => {
+                st.mark_processed(name)
+            }
             "latency-tracking-info-percentiles" => {
                 // Always written, an empty list as `""` (as Redis).
                 let v = (p.get)(c);
