@@ -904,6 +904,23 @@ fn fixed(v: &[&[u8]], allowed: &[u8], why: &str) -> Result<(), String> {
     }
 }
 
+/// A `yes`/`no` parameter stored as a bool in the `Config` field at `$field` (a path such
+/// as `cluster.allow_reads_when_down`).
+macro_rules! yes_no_param {
+    ($name:literal, $mutable:literal, $($field:ident).+) => {
+        Param {
+            name: $name,
+            mutable: $mutable,
+            values: 1,
+            get: |c| yn(c.$($field).+),
+            set: |c, v| {
+                c.$($field).+ = yes_no(one(v))?;
+                Ok(())
+            },
+        }
+    };
+}
+
 pub static PARAMS: &[Param] = &[
     Param {
         name: "port",
@@ -911,7 +928,7 @@ pub static PARAMS: &[Param] = &[
         values: 1,
         get: |c| c.port.to_string(),
         set: |c, v| {
-            c.port = int_in(one(v), 0, 65535)? as u16;
+            c.port = port_number(one(v))?;
             Ok(())
         },
     },
@@ -1300,56 +1317,11 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "lazyfree-lazy-eviction",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.lazyfree_lazy_eviction),
-        set: |c, v| {
-            c.lazyfree_lazy_eviction = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "lazyfree-lazy-user-del",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.lazyfree_lazy_user_del),
-        set: |c, v| {
-            c.lazyfree_lazy_user_del = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "lazyfree-lazy-expire",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.lazyfree_lazy_expire),
-        set: |c, v| {
-            c.lazyfree_lazy_expire = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "lazyfree-lazy-server-del",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.lazyfree_lazy_server_del),
-        set: |c, v| {
-            c.lazyfree_lazy_server_del = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "lazyfree-lazy-user-flush",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.lazyfree_lazy_user_flush),
-        set: |c, v| {
-            c.lazyfree_lazy_user_flush = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("lazyfree-lazy-eviction", true, lazyfree_lazy_eviction),
+    yes_no_param!("lazyfree-lazy-user-del", true, lazyfree_lazy_user_del),
+    yes_no_param!("lazyfree-lazy-expire", true, lazyfree_lazy_expire),
+    yes_no_param!("lazyfree-lazy-server-del", true, lazyfree_lazy_server_del),
+    yes_no_param!("lazyfree-lazy-user-flush", true, lazyfree_lazy_user_flush),
     Param {
         name: "maxmemory-clients",
         mutable: true,
@@ -1360,16 +1332,7 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "protected-mode",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.protected_mode),
-        set: |c, v| {
-            c.protected_mode = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("protected-mode", true, protected_mode),
     Param {
         name: "list-max-listpack-size",
         mutable: true,
@@ -1493,16 +1456,7 @@ pub static PARAMS: &[Param] = &[
     },
     // The AOF (`persist::aof`). Turning `appendonly` on or off at run time has effects the
     // CONFIG SET handler carries out (an initial base, or closing the file).
-    Param {
-        name: "appendonly",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.appendonly),
-        set: |c, v| {
-            c.appendonly = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("appendonly", true, appendonly),
     Param {
         name: "appenddirname",
         mutable: false,
@@ -1542,26 +1496,8 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "aof-load-truncated",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.aof_load_truncated),
-        set: |c, v| {
-            c.aof_load_truncated = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "aof-use-rdb-preamble",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.aof_use_rdb_preamble),
-        set: |c, v| {
-            c.aof_use_rdb_preamble = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("aof-load-truncated", true, aof_load_truncated),
+    yes_no_param!("aof-use-rdb-preamble", true, aof_use_rdb_preamble),
     Param {
         name: "auto-aof-rewrite-percentage",
         mutable: true,
@@ -1582,36 +1518,9 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "no-appendfsync-on-rewrite",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.no_appendfsync_on_rewrite),
-        set: |c, v| {
-            c.no_appendfsync_on_rewrite = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "aof-timestamp-enabled",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.aof_timestamp_enabled),
-        set: |c, v| {
-            c.aof_timestamp_enabled = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "aof-disable-auto-gc",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.aof_disable_auto_gc),
-        set: |c, v| {
-            c.aof_disable_auto_gc = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("no-appendfsync-on-rewrite", true, no_appendfsync_on_rewrite),
+    yes_no_param!("aof-timestamp-enabled", true, aof_timestamp_enabled),
+    yes_no_param!("aof-disable-auto-gc", true, aof_disable_auto_gc),
     Param {
         name: "client-output-buffer-limit",
         mutable: true,
@@ -1660,26 +1569,8 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "rdbcompression",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.rdbcompression),
-        set: |c, v| {
-            c.rdbcompression = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "rdbchecksum",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.rdbchecksum),
-        set: |c, v| {
-            c.rdbchecksum = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("rdbcompression", true, rdbcompression),
+    yes_no_param!("rdbchecksum", true, rdbchecksum),
     Param {
         name: "enable-protected-configs",
         mutable: false,
@@ -1734,16 +1625,7 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "crash-log-enabled",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.crash_log_enabled),
-        set: |c, v| {
-            c.crash_log_enabled = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("crash-log-enabled", true, crash_log_enabled),
     Param {
         name: "propagation-error-behavior",
         mutable: true,
@@ -1799,16 +1681,7 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "latency-tracking",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.latency_tracking),
-        set: |c, v| {
-            c.latency_tracking = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("latency-tracking", true, latency_tracking),
     Param {
         name: "latency-tracking-info-percentiles",
         mutable: true,
@@ -1826,16 +1699,7 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "daemonize",
-        mutable: false,
-        values: 1,
-        get: |c| yn(c.daemonize),
-        set: |c, v| {
-            c.daemonize = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("daemonize", false, daemonize),
     Param {
         name: "pidfile",
         mutable: false,
@@ -1846,16 +1710,7 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "disable-thp",
-        mutable: false,
-        values: 1,
-        get: |c| yn(c.disable_thp),
-        set: |c, v| {
-            c.disable_thp = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("disable-thp", false, disable_thp),
     // ringkv prints no logo; `yes` would ask for one.
     Param {
         name: "always-show-logo",
@@ -1867,46 +1722,14 @@ pub static PARAMS: &[Param] = &[
             fixed(v, b"no", "ringkv has no logo to show")
         },
     },
-    Param {
-        name: "activerehashing",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.activerehashing),
-        set: |c, v| {
-            c.activerehashing = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "dynamic-hz",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.dynamic_hz),
-        set: |c, v| {
-            c.dynamic_hz = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "jemalloc-bg-thread",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.jemalloc_bg_thread),
-        set: |c, v| {
-            c.jemalloc_bg_thread = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "stop-writes-on-bgsave-error",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.stop_writes_on_bgsave_error),
-        set: |c, v| {
-            c.stop_writes_on_bgsave_error = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("activerehashing", true, activerehashing),
+    yes_no_param!("dynamic-hz", true, dynamic_hz),
+    yes_no_param!("jemalloc-bg-thread", true, jemalloc_bg_thread),
+    yes_no_param!(
+        "stop-writes-on-bgsave-error",
+        true,
+        stop_writes_on_bgsave_error
+    ),
     Param {
         name: "active-expire-effort",
         mutable: true,
@@ -2010,16 +1833,7 @@ pub static PARAMS: &[Param] = &[
             )
         },
     },
-    Param {
-        name: "io-threads-do-reads",
-        mutable: false,
-        values: 1,
-        get: |c| yn(c.io_threads_do_reads),
-        set: |c, v| {
-            c.io_threads_do_reads = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("io-threads-do-reads", false, io_threads_do_reads),
     Param {
         name: "ignore-warnings",
         mutable: true,
@@ -2152,26 +1966,16 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "cluster-require-full-coverage",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.cluster.require_full_coverage),
-        set: |c, v| {
-            c.cluster.require_full_coverage = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "cluster-replica-no-failover",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.cluster.replica_no_failover),
-        set: |c, v| {
-            c.cluster.replica_no_failover = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!(
+        "cluster-require-full-coverage",
+        true,
+        cluster.require_full_coverage
+    ),
+    yes_no_param!(
+        "cluster-replica-no-failover",
+        true,
+        cluster.replica_no_failover
+    ),
     Param {
         name: "cluster-replica-validity-factor",
         mutable: true,
@@ -2192,36 +1996,21 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "cluster-allow-replica-migration",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.cluster.allow_replica_migration),
-        set: |c, v| {
-            c.cluster.allow_replica_migration = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "cluster-allow-reads-when-down",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.cluster.allow_reads_when_down),
-        set: |c, v| {
-            c.cluster.allow_reads_when_down = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "cluster-allow-pubsubshard-when-down",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.cluster.allow_pubsubshard_when_down),
-        set: |c, v| {
-            c.cluster.allow_pubsubshard_when_down = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!(
+        "cluster-allow-replica-migration",
+        true,
+        cluster.allow_replica_migration
+    ),
+    yes_no_param!(
+        "cluster-allow-reads-when-down",
+        true,
+        cluster.allow_reads_when_down
+    ),
+    yes_no_param!(
+        "cluster-allow-pubsubshard-when-down",
+        true,
+        cluster.allow_pubsubshard_when_down
+    ),
     Param {
         name: "cluster-link-sendbuf-limit",
         mutable: true,
@@ -2280,16 +2069,7 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "set-proc-title",
-        mutable: false,
-        values: 1,
-        get: |c| yn(c.set_proc_title),
-        set: |c, v| {
-            c.set_proc_title = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("set-proc-title", false, set_proc_title),
     Param {
         name: "proc-title-template",
         mutable: true,
@@ -2358,46 +2138,18 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "rdb-save-incremental-fsync",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.rdb_save_incremental_fsync),
-        set: |c, v| {
-            c.rdb_save_incremental_fsync = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "aof-rewrite-incremental-fsync",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.aof_rewrite_incremental_fsync),
-        set: |c, v| {
-            c.aof_rewrite_incremental_fsync = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "rdb-del-sync-files",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.rdb_del_sync_files),
-        set: |c, v| {
-            c.rdb_del_sync_files = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "repl-disable-tcp-nodelay",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.repl.disable_tcp_nodelay),
-        set: |c, v| {
-            c.repl.disable_tcp_nodelay = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!(
+        "rdb-save-incremental-fsync",
+        true,
+        rdb_save_incremental_fsync
+    ),
+    yes_no_param!(
+        "aof-rewrite-incremental-fsync",
+        true,
+        aof_rewrite_incremental_fsync
+    ),
+    yes_no_param!("rdb-del-sync-files", true, rdb_del_sync_files),
+    yes_no_param!("repl-disable-tcp-nodelay", true, repl.disable_tcp_nodelay),
     // Replication, primary side (`repl::primary`).
     Param {
         name: "repl-backlog-size",
@@ -2423,16 +2175,7 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "repl-diskless-sync",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.repl.diskless_sync),
-        set: |c, v| {
-            c.repl.diskless_sync = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("repl-diskless-sync", true, repl.diskless_sync),
     Param {
         name: "repl-diskless-sync-delay",
         mutable: true,
@@ -2535,26 +2278,8 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "replica-serve-stale-data",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.replica.serve_stale_data),
-        set: |c, v| {
-            c.replica.serve_stale_data = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "replica-read-only",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.replica.read_only),
-        set: |c, v| {
-            c.replica.read_only = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("replica-serve-stale-data", true, replica.serve_stale_data),
+    yes_no_param!("replica-read-only", true, replica.read_only),
     Param {
         name: "replica-priority",
         mutable: true,
@@ -2582,50 +2307,18 @@ pub static PARAMS: &[Param] = &[
         values: 1,
         get: |c| c.replica.announce_port.to_string(),
         set: |c, v| {
-            c.replica.announce_port = int_in(one(v), 0, 65535)? as u16;
+            c.replica.announce_port = port_number(one(v))?;
             Ok(())
         },
     },
-    Param {
-        name: "replica-announced",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.replica.announced),
-        set: |c, v| {
-            c.replica.announced = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "replica-lazy-flush",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.replica.lazy_flush),
-        set: |c, v| {
-            c.replica.lazy_flush = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "replica-ignore-maxmemory",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.replica.ignore_maxmemory),
-        set: |c, v| {
-            c.replica.ignore_maxmemory = yes_no(one(v))?;
-            Ok(())
-        },
-    },
-    Param {
-        name: "replica-ignore-disk-write-errors",
-        mutable: true,
-        values: 1,
-        get: |c| yn(c.replica.ignore_disk_write_errors),
-        set: |c, v| {
-            c.replica.ignore_disk_write_errors = yes_no(one(v))?;
-            Ok(())
-        },
-    },
+    yes_no_param!("replica-announced", true, replica.announced),
+    yes_no_param!("replica-lazy-flush", true, replica.lazy_flush),
+    yes_no_param!("replica-ignore-maxmemory", true, replica.ignore_maxmemory),
+    yes_no_param!(
+        "replica-ignore-disk-write-errors",
+        true,
+        replica.ignore_disk_write_errors
+    ),
     // A full sync is received whole (in memory) before the old data is replaced, which is
     // `disabled`'s behaviour; loading straight from the socket is not implemented.
     Param {
