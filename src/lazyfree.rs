@@ -59,7 +59,7 @@ impl LazyFree {
                     f.fetch_add(1, Ordering::Relaxed);
                 }
             });
-        if spawned.is_ok() {
+        if spawned.is_ok() && BIO_CPUS.get().is_some() {
             let _ = pinned_rx.recv_timeout(PIN_WAIT_MAX);
         }
         LazyFree {
