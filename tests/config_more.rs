@@ -42,14 +42,7 @@ fn config_replies_match_redis() {
         let mut c = s.raw();
         let mut got = Vec::new();
         for (p, values) in SETTINGS {
-            got.push(format!("{p}: {:?}", c.cmd_str(&["CONFIG", "GET", p])));
-            for v in *values {
-                let r = c.cmd_str(&["CONFIG", "SET", p, v]);
-                got.push(format!(
-                    "{p} {v:?}: {r:?} {:?}",
-                    c.cmd_str(&["CONFIG", "GET", p])
-                ));
-            }
+            got.extend(common::config_transcript(&mut c, p, values));
         }
         replies.push(got);
     }
@@ -445,12 +438,18 @@ fn aof_state(dir: &Path) -> (Vec<String>, String) {
     (names, manifest)
 }
 
+/// Runs one BGREWRITEAOF to its end. A rewrite already running (the first one a server with
+/// `appendonly yes` and no AOF may start on its own) is waited for first, as BGREWRITEAOF
+/// would refuse to start another.
 fn rewrite_and_wait(c: &mut Raw) {
-    assert!(!c.cmd_str(&["BGREWRITEAOF"]).is_error());
-    wait_for("the rewrite", || {
+    let idle = |c: &mut Raw| {
         c.info_field("persistence", "aof_rewrite_in_progress") == "0"
             && c.info_field("persistence", "aof_rewrite_scheduled") == "0"
-    });
+    };
+    wait_for("no rewrite running", || idle(c));
+    let r = c.cmd_str(&["BGREWRITEAOF"]);
+    assert!(!r.is_error(), "BGREWRITEAOF: {r:?}");
+    wait_for("the rewrite", || idle(c));
 }
 
 /// `aof-disable-auto-gc yes`: the files two rewrites replace stay in the directory, listed

@@ -58,23 +58,14 @@ fn config_replies_match_redis() {
         let mut c = s.raw();
         let mut got = Vec::new();
         for p in PARAMS {
-            got.push(format!("{p}: {:?}", c.cmd_str(&["CONFIG", "GET", p])));
-            for v in ["yes", "no", "maybe", ""] {
-                got.push(format!(
-                    "{p} {v}: {:?}",
-                    c.cmd_str(&["CONFIG", "SET", p, v])
-                ));
-            }
+            got.extend(common::config_transcript(
+                &mut c,
+                p,
+                &["yes", "no", "maybe", ""],
+            ));
         }
         for p in NUMERIC {
-            got.push(format!("{p}: {:?}", c.cmd_str(&["CONFIG", "GET", p])));
-            for v in NUMBERS {
-                let r = c.cmd_str(&["CONFIG", "SET", p, v]);
-                got.push(format!(
-                    "{p} {v}: {r:?} {:?}",
-                    c.cmd_str(&["CONFIG", "GET", p])
-                ));
-            }
+            got.extend(common::config_transcript(&mut c, p, NUMBERS));
         }
         // The Debian redis-server is built with jemalloc, where defragmentation can be
         // turned on: only `no` and a bad value are compared.

@@ -569,6 +569,21 @@ pub fn same_reply(a: &mut Raw, b: &mut Raw, args: &[&str]) -> Reply {
     x
 }
 
+/// CONFIG GET `param`, then for each of `values` its CONFIG SET reply and the CONFIG GET
+/// after it: one line each, for comparing two servers' transcripts.
+pub fn config_transcript(c: &mut Raw, param: &str, values: &[&str]) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{param}: {:?}",
+        c.cmd_str(&["CONFIG", "GET", param])
+    )];
+    for v in values {
+        let set = c.cmd_str(&["CONFIG", "SET", param, v]);
+        let get = c.cmd_str(&["CONFIG", "GET", param]);
+        lines.push(format!("{param} {v:?}: {set:?} {get:?}"));
+    }
+    lines
+}
+
 /// A reader that keeps a copy of every byte consumed through it.
 struct Tee<'a, R> {
     inner: &'a mut R,
