@@ -864,10 +864,13 @@ impl Server {
         let Some(mut inbuf) = conn.inbuf.take() else {
             return InputLeft::None;
         };
+        let Some(mut parser) = conn.parser.take() else {
+            conn.inbuf = Some(inbuf);
+            return InputLeft::None;
+        };
         conn.inbuf_away_bytes = inbuf.capacity();
         conn.inbuf_running_len = inbuf.len();
         let mut out = std::mem::take(&mut conn.out);
-        let mut parser = std::mem::take(&mut conn.parser);
         let mut more = false;
         let mut ran = 0usize;
         let mut obuf_over = false;
@@ -890,6 +893,9 @@ impl Server {
                 || (ran % 8 == 7 && self.cmd_clock_ns.saturating_sub(started) >= CONN_SLICE_NS)
             {
                 more = !parser.is_idle() || parser.consumed() < inbuf.len();
+                break;
+            }
+            if parser.used_up(&inbuf) {
                 break;
             }
             let limits = self.parse_limits(slot);
@@ -981,7 +987,7 @@ impl Server {
         conn.inbuf = Some(inbuf);
         conn.inbuf_running_len = 0;
         conn.out = out;
-        conn.parser = parser;
+        conn.parser = Some(parser);
         if obuf_over {
             log::warn!(
                 "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
