@@ -971,8 +971,13 @@ impl Server {
         // Drop consumed bytes; keep the buffer's capacity.
         let consumed = parser.consumed();
         if consumed > 0 && !more {
-            inbuf.drain(..consumed);
-            parser.rebase(consumed);
+            if parser.used_up(&inbuf) {
+                inbuf.clear();
+                parser.rebase_used_up();
+            } else {
+                inbuf.drain(..consumed);
+                parser.rebase(consumed);
+            }
         }
         crate::net::conn::reserve_for_argument(
             &mut inbuf,

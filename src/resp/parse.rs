@@ -439,7 +439,27 @@ impl Parser {
     /// [`Parser::next_command`]; calling `parse` again before that returns `Complete` again.
     /// Inline arguments with quotes or escapes are unescaped in place, inside the bytes of
     /// their own line. Empty commands (`*0`, `*-1`, blank inline lines) are skipped.
+    #[inline]
     pub fn parse(&mut self, buf: &mut [u8], limits: &ParseLimits) -> Status {
+        // The usual case, inlined into the caller: a whole multibulk command (or the next one
+        // parsed ahead) at the start of an idle parser. The state machine's function costs a
+        // large prologue even when its first state takes the same path.
+        if self.state == State::Idle && buf.get(self.pos) == Some(&b'*') {
+            debug_assert!(buf.len() >= self.seen_len);
+            self.seen_len = buf.len();
+            self.consumed = self.pos;
+            self.scan = self.pos;
+            if self.take_ahead(limits) || self.whole_multibulk(buf, limits) {
+                return Status::Complete;
+            }
+            self.state = State::MultibulkCount;
+        }
+        self.parse_states(buf, limits)
+    }
+
+    /// `parse`'s state machine: everything but the whole command at an idle start.
+    #[inline(never)]
+    fn parse_states(&mut self, buf: &mut [u8], limits: &ParseLimits) -> Status {
         debug_assert!(self.consumed <= self.pos && self.pos <= buf.len());
         debug_assert!(buf.len() >= self.seen_len);
         self.seen_len = buf.len();
@@ -632,6 +652,19 @@ impl Parser {
         self.consumed
     }
 
+    /// The caller emptied its buffer after `used_up` said every byte of it was parsed: the
+    /// usual end of a batch, `rebase` of the whole length without its span walk.
+    #[inline]
+    pub fn rebase_used_up(&mut self) {
+        debug_assert!(self.state == State::Idle && self.consumed == self.pos);
+        debug_assert!(self.ahead.current.is_none());
+        self.ahead.clear();
+        self.consumed = 0;
+        self.pos = 0;
+        self.scan = 0;
+        self.seen_len = 0;
+    }
+
     /// The caller removed `removed` (at most `consumed()`) bytes from the front of its buffer.
     pub fn rebase(&mut self, removed: usize) {
         assert!(
@@ -683,7 +716,6 @@ impl Parser {
         }
     }
 
-    /// True when no partial or completed command is pending.
     /// Whether `parse` would only answer `Incomplete`: idle, with every byte of `buf` parsed.
     /// Asking is cheaper than the call (the usual end of a batch).
     #[inline]
@@ -691,6 +723,7 @@ impl Parser {
         self.state == State::Idle && self.pos == buf.len()
     }
 
+    /// True when no partial or completed command is pending.
     pub fn is_idle(&self) -> bool {
         self.state == State::Idle && self.pos == self.consumed
     }
