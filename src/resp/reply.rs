@@ -21,10 +21,29 @@ impl<'a> Reply<'a> {
         Reply { buf, resp3 }
     }
 
+    /// `<prefix><n>\r\n`. Lengths and counts below 100 (most replies') are written from
+    /// their digits without the formatter, each line as one append.
+    #[inline]
     fn line(&mut self, prefix: u8, n: i64) {
-        self.buf.push(prefix);
+        if (0..10).contains(&n) {
+            self.buf
+                .extend_from_slice(&[prefix, b'0' + n as u8, b'\r', b'\n']);
+        } else if (10..100).contains(&n) {
+            let (tens, ones) = (n as u8 / 10, n as u8 % 10);
+            self.buf
+                .extend_from_slice(&[prefix, b'0' + tens, b'0' + ones, b'\r', b'\n']);
+        } else {
+            self.line_formatted(prefix, n);
+        }
+    }
+
+    #[inline(never)]
+    fn line_formatted(&mut self, prefix: u8, n: i64) {
         let mut b = itoa::Buffer::new();
-        self.buf.extend_from_slice(b.format(n).as_bytes());
+        let digits = b.format(n).as_bytes();
+        self.buf.reserve(digits.len() + 3);
+        self.buf.push(prefix);
+        self.buf.extend_from_slice(digits);
         self.buf.extend_from_slice(b"\r\n");
     }
 
@@ -62,6 +81,8 @@ impl<'a> Reply<'a> {
     }
 
     pub fn bulk(&mut self, s: &[u8]) {
+        // One reservation for the whole reply (a length line is at most 23 bytes).
+        self.buf.reserve(s.len() + 25);
         self.line(b'$', s.len() as i64);
         self.buf.extend_from_slice(s);
         self.buf.extend_from_slice(b"\r\n");
