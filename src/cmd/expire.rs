@@ -193,6 +193,9 @@ fn expire_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, seconds: bool, relative: b
 /// `PEXPIREAT` with its absolute deadline, `PERSIST`, or `DEL` when the change deleted it
 /// (a deadline in the past). EXPIRE, PEXPIRE, EXPIREAT and GETEX use it.
 pub fn propagate_expiry_of(ctx: &mut Ctx<'_>, key: &[u8]) {
+    if !ctx.propagation_wanted() {
+        return;
+    }
     let mut at = itoa::Buffer::new();
     // Time 0 reaps nothing: the key's state right after the change.
     match ctx.db().expire_at_ms(key, 0) {
