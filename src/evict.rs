@@ -325,7 +325,7 @@ fn pick(srv: &mut Server, policy: Policy) -> Option<(usize, Vec<u8>)> {
     if policy == Policy::VolatileTtl {
         let (db, k) = srv
             .dbs
-            .iter()
+            .iter_mut()
             .enumerate()
             .filter_map(|(i, db)| db.nearest_deadline().map(|(d, k)| (d, i, k)))
             .min_by_key(|&(d, i, _)| (d, i))

@@ -1,16 +1,25 @@
-//! The TTL queue: a binary min-heap of `(deadline_ms, slot)` ordered by deadline.
+//! The TTL queue: a binary min-heap of `(due_ms, deadline_ms, slot)` ordered by `due_ms`.
 //!
 //! Active expiry pops the earliest deadline first, so it never scans keys that are not due
 //! (Redis samples its `expires` dict at random instead). Every item's slot is told its position
 //! through [`HeapSlot::set_heap_index`] each time the item moves, so the owner of a slot can
 //! update or remove its item in O(log n) without searching.
 //!
+//! A later deadline is taken lazily: `update` only rewrites the item's `deadline_ms` and
+//! leaves it where its earlier `due_ms` put it; the item is moved down once, when it reaches
+//! the top and is found early (`peek`, `peek_due`). Renewing a TTL (EXPIRE again on a live
+//! key: sessions, rate limiters) was a walk to the bottom of the heap, a cache miss on the
+//! heap and on each moved item's entry per level; now it is one write, and a key renewed
+//! before its old deadline is never moved for it.
+//!
 //! Invariants (checked by [`TtlHeap::check_invariants`]):
-//! - heap order: no item's deadline is smaller than its parent's;
+//! - heap order: no item's `due_ms` is smaller than its parent's;
+//! - `due_ms <= deadline_ms` for every item, so the top's `due_ms` is a lower bound of every
+//!   deadline, and a top whose `due_ms` equals its deadline holds the earliest deadline;
 //! - back-pointers: the slot of the item at index `i` reports `heap_index() == i`;
 //! - a slot that is not in the heap reports [`NO_HEAP_INDEX`] (push refuses a slot that claims
 //!   a position already, remove and pop reset it), so a slot is in the heap at most once;
-//! - `deadline_sum_ms` is the sum of all deadlines (for the average TTL INFO reports).
+//! - `deadline_sum_ms` is the sum of all (true) deadlines (for the average TTL INFO reports).
 
 /// The index a slot reports when it has no item in the heap.
 /// The largest 29-bit value: the dict's back index, where the heap keeps its positions,
@@ -26,8 +35,17 @@ pub trait HeapSlot: Copy {
 
 #[derive(Clone, Copy)]
 struct Item<S> {
+    /// Where the item sits in the heap order: its deadline when it was last placed.
+    due_ms: u64,
+    /// The key's deadline: `due_ms` or later.
     deadline_ms: u64,
     slot: S,
+}
+
+impl<S> Item<S> {
+    fn early(&self) -> bool {
+        self.due_ms < self.deadline_ms
+    }
 }
 
 pub struct TtlHeap<S: HeapSlot> {
@@ -78,7 +96,11 @@ impl<S: HeapSlot> TtlHeap<S> {
             "TtlHeap::push: heap full"
         );
         let idx = self.items.len();
-        self.items.push(Item { deadline_ms, slot });
+        self.items.push(Item {
+            due_ms: deadline_ms,
+            deadline_ms,
+            slot,
+        });
         self.deadline_sum_ms += u128::from(deadline_ms);
         self.sift_up(idx)
     }
@@ -94,16 +116,33 @@ impl<S: HeapSlot> TtlHeap<S> {
         (it.deadline_ms, it.slot)
     }
 
-    /// Changes the deadline of the item at `idx` and restores heap order.
+    /// Changes the deadline of the item at `idx`: an earlier one than where the item sits
+    /// moves it up now, a later one is only written (see the module doc).
     pub fn update(&mut self, idx: u32, deadline_ms: u64) {
         let i = idx as usize;
         let old_ms = self.items[i].deadline_ms;
         self.items[i].deadline_ms = deadline_ms;
         self.deadline_sum_ms = self.deadline_sum_ms - u128::from(old_ms) + u128::from(deadline_ms);
-        if deadline_ms < old_ms {
+        if deadline_ms < self.items[i].due_ms {
+            self.items[i].due_ms = deadline_ms;
             self.sift_up(i);
-        } else {
-            self.sift_down(i);
+        }
+    }
+
+    /// Moves early items off the top until the top holds the earliest deadline, or, with
+    /// `now_ms`, until the top is not due yet either way (nothing is due when even its
+    /// `due_ms` is not). Each turn places one early item by its deadline, so the loop runs
+    /// at most once per item.
+    fn settle(&mut self, now_ms: Option<u64>) {
+        for _ in 0..self.items.len() {
+            let Some(top) = self.items.first() else {
+                return;
+            };
+            if !top.early() || now_ms.is_some_and(|now| now <= top.due_ms) {
+                return;
+            }
+            self.items[0].due_ms = top.deadline_ms;
+            self.sift_down(0);
         }
     }
 
@@ -128,12 +167,24 @@ impl<S: HeapSlot> TtlHeap<S> {
     }
 
     /// The earliest deadline and its slot.
-    pub fn peek(&self) -> Option<(u64, S)> {
+    pub fn peek(&mut self) -> Option<(u64, S)> {
+        self.settle(None);
         self.items.first().map(|it| (it.deadline_ms, it.slot))
+    }
+
+    /// The earliest deadline and its slot if it is past at `now_ms` (`now_ms > deadline`),
+    /// without placing early items that are not due yet anyway.
+    pub fn peek_due(&mut self, now_ms: u64) -> Option<(u64, S)> {
+        self.settle(Some(now_ms));
+        self.items
+            .first()
+            .filter(|it| now_ms > it.deadline_ms)
+            .map(|it| (it.deadline_ms, it.slot))
     }
 
     /// Removes and returns the earliest item.
     pub fn pop(&mut self) -> Option<(u64, S)> {
+        self.settle(None);
         let deadline_ms = self.items.first()?.deadline_ms;
         Some((deadline_ms, self.remove(0)))
     }
@@ -160,6 +211,12 @@ impl<S: HeapSlot> TtlHeap<S> {
         let mut sum_ms: u128 = 0;
         for (i, it) in self.items.iter().enumerate() {
             sum_ms += u128::from(it.deadline_ms);
+            assert!(
+                it.due_ms <= it.deadline_ms,
+                "TtlHeap: item {i} is due ({}) after its deadline ({})",
+                it.due_ms,
+                it.deadline_ms
+            );
             assert_eq!(
                 it.slot.heap_index() as usize,
                 i,
@@ -168,10 +225,10 @@ impl<S: HeapSlot> TtlHeap<S> {
             if i > 0 {
                 let parent = (i - 1) / 2;
                 assert!(
-                    self.items[parent].deadline_ms <= it.deadline_ms,
+                    self.items[parent].due_ms <= it.due_ms,
                     "TtlHeap: item {i} ({}) is earlier than its parent {parent} ({})",
-                    it.deadline_ms,
-                    self.items[parent].deadline_ms
+                    it.due_ms,
+                    self.items[parent].due_ms
                 );
             }
         }
@@ -187,7 +244,7 @@ impl<S: HeapSlot> TtlHeap<S> {
         let item = self.items[i];
         while i > 0 {
             let parent = (i - 1) / 2;
-            if self.items[parent].deadline_ms <= item.deadline_ms {
+            if self.items[parent].due_ms <= item.due_ms {
                 break;
             }
             self.items[i] = self.items[parent];
@@ -209,13 +266,12 @@ impl<S: HeapSlot> TtlHeap<S> {
                 break;
             }
             let right = left + 1;
-            let child =
-                if right < len && self.items[right].deadline_ms < self.items[left].deadline_ms {
-                    right
-                } else {
-                    left
-                };
-            if self.items[child].deadline_ms >= item.deadline_ms {
+            let child = if right < len && self.items[right].due_ms < self.items[left].due_ms {
+                right
+            } else {
+                left
+            };
+            if self.items[child].due_ms >= item.due_ms {
                 break;
             }
             self.items[i] = self.items[child];
@@ -280,7 +336,7 @@ mod tests {
             }
         }
         let min = model.keys().next().map(|&(d, _)| d);
-        assert_eq!(heap.peek().map(|(d, _)| d), min);
+        assert_eq!(heap.items().map(|(_, d, _)| d).min(), min);
         if !model.is_empty() {
             let sum: u128 = deadline_of.iter().flatten().map(|&d| u128::from(d)).sum();
             assert_eq!(
@@ -325,7 +381,19 @@ mod tests {
                     model.remove(&(old, id));
                     deadline_of[id] = None;
                 }
-                (8..=9, _) => {
+                (8, _) => {
+                    // What is due at a time around the earliest deadline: exactly the
+                    // earliest, if it is past.
+                    let now = rng.gen_range(0..500u64);
+                    let min = model.keys().next().map(|&(d, _)| d);
+                    let due = heap.peek_due(now).map(|(d, _)| d);
+                    assert_eq!(
+                        due,
+                        min.filter(|&m| now > m),
+                        "step {step}: peek_due({now})"
+                    );
+                }
+                (9, _) => {
                     // Pops in deadline order; among ties any id is fine.
                     match heap.pop() {
                         Some((pd, s)) => {
@@ -351,6 +419,35 @@ mod tests {
             check(&heap, &model, &deadline_of, &cells);
         }
         assert!(model.is_empty());
+    }
+
+    #[test]
+    fn a_later_deadline_leaves_the_item_in_place_until_it_surfaces() {
+        let cells: Vec<Cell<u32>> = (0..3).map(|_| Cell::new(NO_HEAP_INDEX)).collect();
+        let slot = |id: usize| TestSlot {
+            id,
+            cell: &cells[id],
+        };
+        let mut heap = TtlHeap::new();
+        heap.push(10, slot(0));
+        heap.push(20, slot(1));
+        heap.push(30, slot(2));
+        // Renewed past every other deadline: still at the top, its deadline the new one.
+        heap.update(cells[0].get(), 100);
+        assert_eq!(cells[0].get(), 0);
+        assert_eq!(heap.deadline(0), 100);
+        heap.check_invariants();
+        assert_eq!(heap.avg_deadline_ms(), Some(50));
+        // At 15 nothing is due (its old place says 10, its deadline is 100); at 25 the
+        // earliest deadline, item 1's, is.
+        assert_eq!(heap.peek_due(15).map(|(_, s)| s.id), None);
+        assert_eq!(heap.peek_due(25).map(|(d, s)| (d, s.id)), Some((20, 1)));
+        assert_eq!(heap.peek().map(|(d, s)| (d, s.id)), Some((20, 1)));
+        heap.check_invariants();
+        let order: Vec<(u64, usize)> = std::iter::from_fn(|| heap.pop())
+            .map(|(d, s)| (d, s.id))
+            .collect();
+        assert_eq!(order, vec![(20, 1), (30, 2), (100, 0)]);
     }
 
     #[test]

@@ -528,12 +528,9 @@ impl Db {
     pub fn active_expire(&mut self, now_ms: u64, keys_max: usize, deadline: Instant) -> usize {
         let mut removed = 0;
         while removed < keys_max {
-            let Some((deadline_ms, e)) = self.heap.peek() else {
+            let Some((_, e)) = self.heap.peek_due(now_ms) else {
                 break;
             };
-            if now_ms <= deadline_ms {
-                break;
-            }
             self.cow_before_change(e);
             self.heap.pop();
             if self.log_expired {
@@ -831,7 +828,7 @@ impl Db {
     }
 
     /// The key with the nearest deadline and that deadline (volatile-ttl).
-    pub fn nearest_deadline(&self) -> Option<(u64, &[u8])> {
+    pub fn nearest_deadline(&mut self) -> Option<(u64, &[u8])> {
         let (deadline_ms, e) = self.heap.peek()?;
         Some((deadline_ms, self.dict.key(e)))
     }

@@ -388,11 +388,14 @@ impl Conn {
 
     /// Bytes waiting in the input buffer (0 while a receive is in flight).
     pub fn query_len(&self) -> usize {
-        self.inbuf
-            .as_ref()
-            .map_or(0, |b| {
-                b.len() - self.parser.as_ref().map_or(0, |p| p.consumed()).min(b.len())
-            })
+        self.inbuf.as_ref().map_or(0, |b| {
+            b.len()
+                - self
+                    .parser
+                    .as_ref()
+                    .map_or(0, |p| p.consumed())
+                    .min(b.len())
+        })
     }
 
     pub fn out_pending(&self) -> usize {
