@@ -311,7 +311,18 @@ impl EventLoop {
                 let mut ready = std::mem::take(&mut self.srv.ready);
                 let mut again = Vec::new();
                 self.resume_now = false;
-                for slot in ready.drain(..) {
+                // The keys of the connections' next commands are prefetched a batch at a
+                // time (`Server::prefetch_ready`): the first batch before the first runs,
+                // each next one when the runs reach the middle of the batch before it.
+                let batch = crate::ds::dict::PREFETCH_KEYS_MAX;
+                if ready.len() > 1 {
+                    self.srv.prefetch_ready(&ready);
+                }
+                for i in 0..ready.len() {
+                    let slot = ready[i];
+                    if i % batch == batch / 2 && i + batch / 2 < ready.len() {
+                        self.srv.prefetch_ready(&ready[i + batch / 2..]);
+                    }
                     if let Some(c) = self.srv.conns.get_mut(slot) {
                         c.ready = false;
                     }
@@ -326,6 +337,7 @@ impl EventLoop {
                         }
                     }
                 }
+                ready.clear();
                 for slot in again {
                     if let Some(c) = self.srv.conns.get_mut(slot) {
                         c.ready = true;

@@ -37,6 +37,7 @@ use crate::config::Config;
 use crate::keyspace::Db;
 use crate::net::conn::{Conn, Kind, OUT_PAUSE_BYTES};
 use crate::resp::parse::{ParseLimits, Parser, Status};
+use crate::resp::Span;
 use nix::sys::socket as sock;
 use slab::Slab;
 use std::collections::HashMap;
@@ -833,12 +834,64 @@ impl Server {
         let mut keys: [&[u8]; crate::ds::dict::PREFETCH_KEYS_MAX] =
             [&[]; crate::ds::dict::PREFETCH_KEYS_MAX];
         let mut n = 0;
-        parser.parse_ahead(inbuf, limits, crate::ds::dict::PREFETCH_KEYS_MAX, |k| {
-            keys[n] = k;
-            n += 1;
-        });
+        parser.parse_ahead(
+            inbuf,
+            limits,
+            crate::ds::dict::PREFETCH_KEYS_MAX,
+            |buf, spans| {
+                if let Some(k) = lookahead_key(buf, spans) {
+                    keys[n] = k;
+                    n += 1;
+                }
+            },
+        );
         if n > 1 {
             db.prefetch_keys(keys[..n].iter().copied());
+        }
+    }
+
+    /// The lookahead across connections, for the connections whose input the loop is about
+    /// to run (`slots`): the first command of each is parsed ahead and its key's bucket and
+    /// entry prefetched, as `prefetch_ahead` does within one connection's pipeline. With
+    /// many clients sending one command at a time, each loop turn holds one command of each
+    /// of them; run one after another, each would stall on its key in turn.
+    pub(crate) fn prefetch_ready(&self, slots: &[usize]) {
+        let mut buckets = [0usize; crate::ds::dict::PREFETCH_KEYS_MAX];
+        let mut n = 0;
+        let mut db_of_keys = usize::MAX;
+        for &slot in slots.iter().take(crate::ds::dict::PREFETCH_KEYS_MAX) {
+            let Some(conn) = self.conns.get(slot) else {
+                continue;
+            };
+            // One database per batch (almost always every connection's).
+            if db_of_keys != usize::MAX && conn.db != db_of_keys {
+                continue;
+            }
+            let db = &self.dbs[conn.db];
+            if db.len() < PREFETCH_TABLE_KEYS_MIN {
+                continue;
+            }
+            let (Some(inbuf), Some(at)) = (
+                conn.inbuf.as_deref(),
+                conn.parser.as_deref().and_then(Parser::idle_at),
+            ) else {
+                continue;
+            };
+            // Only as far as the key: the command is parsed when it runs.
+            let mut spans = [Span::default(); 4];
+            let Some(args) = crate::resp::parse::peek_args(inbuf, at, &mut spans) else {
+                continue;
+            };
+            if let Some(b) =
+                lookahead_key(inbuf, &spans[..args]).and_then(|k| db.prefetch_bucket(k))
+            {
+                buckets[n] = b;
+                n += 1;
+                db_of_keys = conn.db;
+            }
+        }
+        if n > 0 {
+            self.dbs[db_of_keys].prefetch_chains(&buckets[..n]);
         }
     }
 
@@ -1301,9 +1354,70 @@ impl Server {
     }
 }
 
+/// The key a lookahead prefetches for a command (its arguments `spans` in `buf`): the second
+/// argument, the first key of most commands, or for a script or function call (EVAL,
+/// EVALSHA, FCALL and their _RO forms) with keys, KEYS[1], after the script and the count.
+fn lookahead_key<'a>(buf: &'a [u8], spans: &[Span]) -> Option<&'a [u8]> {
+    let arg = |i: usize| spans.get(i).map(|s| &buf[s.start..s.end]);
+    let name = arg(0)?;
+    // Script names are 4, 5, 7, 8 or 10 bytes long: other commands leave at the first test.
+    if spans.len() >= 4
+        && matches!(name.len(), 4 | 5 | 7 | 8 | 10)
+        && arg(2) != Some(b"0")
+        && [
+            &b"eval"[..],
+            b"evalsha",
+            b"eval_ro",
+            b"evalsha_ro",
+            b"fcall",
+            b"fcall_ro",
+        ]
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n))
+    {
+        return arg(3);
+    }
+    arg(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lookahead_key_is_the_second_argument_or_keys_1_of_a_script_call() {
+        let key_of = |args: &[&[u8]]| -> Option<Vec<u8>> {
+            let mut buf = Vec::new();
+            let mut spans = Vec::new();
+            for a in args {
+                spans.push(Span {
+                    start: buf.len(),
+                    end: buf.len() + a.len(),
+                });
+                buf.extend_from_slice(a);
+            }
+            lookahead_key(&buf, &spans).map(<[u8]>::to_vec)
+        };
+        assert_eq!(key_of(&[b"GET", b"k"]), Some(b"k".to_vec()));
+        assert_eq!(key_of(&[b"SET", b"k", b"v"]), Some(b"k".to_vec()));
+        assert_eq!(key_of(&[b"PING"]), None);
+        for name in [
+            &b"evalsha"[..],
+            b"EVAL",
+            b"Eval_Ro",
+            b"EVALSHA_RO",
+            b"fcall",
+            b"FCALL_RO",
+        ] {
+            assert_eq!(
+                key_of(&[name, b"s", b"2", b"k1", b"k2"]),
+                Some(b"k1".to_vec())
+            );
+            // Without keys: the second argument, as for any command (a useless prefetch).
+            assert_eq!(key_of(&[name, b"s", b"0", b"a1"]), Some(b"s".to_vec()));
+        }
+        assert_eq!(key_of(&[b"HSET", b"h", b"1", b"f"]), Some(b"h".to_vec()));
+    }
 
     #[test]
     fn command_keys_fold_case_and_never_alias() {

@@ -82,9 +82,12 @@ fn parse_split(
             match p.parse(&mut buf, limits) {
                 Status::Complete => {
                     if ahead && !p.ahead_pending() {
-                        let mut keys = 0usize;
-                        let n = p.parse_ahead(&buf, limits, 16, |_| keys += 1);
-                        assert!(keys <= n && n <= 16, "lookahead count");
+                        let mut seen = 0usize;
+                        let n = p.parse_ahead(&buf, limits, 16, |_, spans| {
+                            assert!(!spans.is_empty(), "a command without arguments");
+                            seen += 1;
+                        });
+                        assert!(seen == n && n <= 16, "lookahead count");
                     }
                     take_command(&mut p, &buf, &mut cmds)
                 }

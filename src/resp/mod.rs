@@ -11,7 +11,7 @@ pub mod reply;
 
 /// A byte range `start..end` of one argument inside the connection's input buffer.
 /// `start <= end` always; `end` is exclusive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Span {
     pub start: usize,
     pub end: usize,

@@ -329,6 +329,35 @@ fn multibulk_spans(
     Some(at)
 }
 
+/// The first arguments of the multibulk command at `pos`, for a lookahead that only wants to
+/// know its key: up to `spans.len()` of them, written to `spans`; returns how many. Nothing
+/// is checked against limits and nothing kept (the command is parsed as usual when it runs),
+/// so a wrong guess costs only a useless prefetch. None when the bytes there are not the
+/// usual form (short length lines) or those arguments have not all arrived.
+pub fn peek_args(buf: &[u8], pos: usize, spans: &mut [Span]) -> Option<usize> {
+    if buf.get(pos) != Some(&b'*') {
+        return None;
+    }
+    let (count, cr) = short_number_line(buf, pos + 1)?;
+    let n = usize::try_from(count).ok()?.min(spans.len());
+    let mut at = cr + 2;
+    // Bounded by `spans.len()`.
+    for span in spans.iter_mut().take(n) {
+        if buf.get(at) != Some(&b'$') {
+            return None;
+        }
+        let (len, cr) = short_number_line(buf, at + 1)?;
+        let start = cr + 2;
+        let end = start.checked_add(usize::try_from(len).ok()?)?;
+        if end.checked_add(2)? > buf.len() {
+            return None;
+        }
+        *span = Span { start, end };
+        at = end + 2;
+    }
+    Some(n)
+}
+
 fn is_c_space(c: u8) -> bool {
     // C isspace() in the C locale.
     matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
@@ -360,18 +389,17 @@ impl Parser {
 
     /// Parses up to `commands_max` whole multibulk commands after the current position (the
     /// parser idle or holding a complete command, nothing parsed ahead yet), exactly as
-    /// `parse` would (its fast path, with
-    /// `limits`), and gives `key` the second argument of each: the first key of most
-    /// commands, so that the caller can start loading those keys from memory before it runs
-    /// them. `parse` then takes them in order without parsing them again. Stops at the first
-    /// command its fast path would not take (inline, partial, unusual). Returns how many it
-    /// parsed.
+    /// `parse` would (its fast path, with `limits`), and gives `seen` each one's argument
+    /// spans in `buf`, so that the caller can start loading their keys from memory before it
+    /// runs them. `parse` then takes them in order without parsing them again. Stops at the
+    /// first command its fast path would not take (inline, partial, unusual). Returns how
+    /// many it parsed.
     pub fn parse_ahead<'a>(
         &mut self,
         buf: &'a [u8],
         limits: &ParseLimits,
         commands_max: usize,
-        mut key: impl FnMut(&'a [u8]),
+        mut seen: impl FnMut(&'a [u8], &[Span]),
     ) -> usize {
         if !matches!(self.state, State::Idle | State::Complete) || self.ahead_pending() {
             return 0;
@@ -394,9 +422,7 @@ impl Parser {
             else {
                 break;
             };
-            if let Some(s) = self.ahead.spans.get(first + 1) {
-                key(&buf[s.start..s.end]);
-            }
+            seen(buf, &self.ahead.spans[first..]);
             self.ahead.commands.push(AheadCommand {
                 start: pos,
                 end,
@@ -439,7 +465,7 @@ impl Parser {
     /// [`Parser::next_command`]; calling `parse` again before that returns `Complete` again.
     /// Inline arguments with quotes or escapes are unescaped in place, inside the bytes of
     /// their own line. Empty commands (`*0`, `*-1`, blank inline lines) are skipped.
-    #[inline]
+    #[inline(always)]
     pub fn parse(&mut self, buf: &mut [u8], limits: &ParseLimits) -> Status {
         // The usual case, inlined into the caller: a whole multibulk command (or the next one
         // parsed ahead) at the start of an idle parser. The state machine's function costs a
@@ -723,6 +749,12 @@ impl Parser {
         self.state == State::Idle && self.pos == buf.len()
     }
 
+    /// Where the next command starts, if the parser is between commands.
+    #[inline]
+    pub fn idle_at(&self) -> Option<usize> {
+        (self.state == State::Idle).then_some(self.pos)
+    }
+
     /// True when no partial or completed command is pending.
     pub fn is_idle(&self) -> bool {
         self.state == State::Idle && self.pos == self.consumed
@@ -889,20 +921,48 @@ mod tests {
     use super::*;
 
     #[test]
+    fn peek_args_reads_the_first_arguments_and_nothing_partial() {
+        let buf = b"xx*4\r\n$7\r\nEVALSHA\r\n$2\r\nab\r\n$1\r\n1\r\n$3\r\nkey\r\n";
+        let mut spans = [Span::default(); 4];
+        assert_eq!(peek_args(buf, 2, &mut spans), Some(4));
+        let args: Vec<&[u8]> = spans.iter().map(|s| &buf[s.start..s.end]).collect();
+        assert_eq!(args, [&b"EVALSHA"[..], b"ab", b"1", b"key"]);
+        // Fewer spans than arguments: the first ones.
+        let mut two = [Span::default(); 2];
+        assert_eq!(peek_args(buf, 2, &mut two), Some(2));
+        // Cut anywhere before the last argument's line end: nothing.
+        for cut in 3..buf.len() - 1 {
+            assert_eq!(peek_args(&buf[..cut], 2, &mut spans), None, "cut at {cut}");
+        }
+        // Not at a multibulk, or an unusual length line: nothing.
+        assert_eq!(peek_args(b"GET k\r\n", 0, &mut spans), None);
+        assert_eq!(peek_args(b"*1\r\n$-1\r\n", 0, &mut spans), None);
+        assert_eq!(peek_args(b"*0\r\n", 0, &mut spans), Some(0));
+    }
+
+    #[test]
     fn commands_parsed_ahead_are_taken_in_order_without_parsing_again() {
         let mut buf = b"*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n*1\r\n$4\r\nPING\r\n\
 *3\r\n$3\r\nSET\r\n$2\r\nk2\r\n$1\r\nv\r\nGET k3\r\n"
             .to_vec();
         let limits = ParseLimits::default();
         let mut p = Parser::new();
-        let mut keys: Vec<Vec<u8>> = Vec::new();
+        let mut keys: Vec<Vec<Vec<u8>>> = Vec::new();
         assert_eq!(
-            p.parse_ahead(&buf, &limits, 16, |k| keys.push(k.to_vec())),
+            p.parse_ahead(&buf, &limits, 16, |b, spans| keys
+                .push(spans.iter().map(|s| b[s.start..s.end].to_vec()).collect())),
             3
         );
-        assert_eq!(keys, [b"k1".to_vec(), b"k2".to_vec()]);
+        assert_eq!(
+            keys,
+            [
+                vec![b"GET".to_vec(), b"k1".to_vec()],
+                vec![b"PING".to_vec()],
+                vec![b"SET".to_vec(), b"k2".to_vec(), b"v".to_vec()]
+            ]
+        );
         // A second lookahead while some are queued does nothing.
-        assert_eq!(p.parse_ahead(&buf, &limits, 16, |_| panic!("queued")), 0);
+        assert_eq!(p.parse_ahead(&buf, &limits, 16, |_, _| panic!("queued")), 0);
         let mut seen = Vec::new();
         for i in 0..4 {
             assert_eq!(p.parse(&mut buf, &limits), Status::Complete);
@@ -925,7 +985,7 @@ mod tests {
         // Taken only under the limits they were checked against.
         let mut buf = b"*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n*2\r\n$3\r\nGET\r\n$2\r\nk2\r\n".to_vec();
         let mut p = Parser::new();
-        assert_eq!(p.parse_ahead(&buf, &limits, 16, |_| {}), 2);
+        assert_eq!(p.parse_ahead(&buf, &limits, 16, |_, _| {}), 2);
         let strict = ParseLimits {
             bulk_len_max: 1,
             ..limits
