@@ -3,7 +3,9 @@
 //! ahead and their keys prefetched. The replies must be exactly redis-server's, whatever the
 //! pipeline holds: commands whose second argument is no key, inline commands, errors, limits
 //! that change in the middle of the pipeline (CONFIG SET proto-max-bulk-len, AUTH), SELECT,
-//! and commands cut at every receive boundary.
+//! and commands cut at every receive boundary. The lookahead across connections
+//! (`Server::prefetch_ready`) too: many connections with one command each per turn, script
+//! calls whose key is KEYS[1], commands cut in two, SELECT, inline commands.
 
 mod common;
 
@@ -194,4 +196,95 @@ fn auth_in_the_middle_of_a_pipeline_changes_the_limits_for_what_follows() {
     let a = run(&ringkv, &out, 41, &[1 << 20]);
     let b = run(&redis, &out, 41, &[1 << 20]);
     assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+}
+
+/// One connection's command at `step`, in two parts written one after the other with every
+/// other connection's first part in between (most second parts are empty; a cut SET makes the
+/// lookahead across connections meet a partial command). Some connections move to database 1
+/// and back.
+fn one_command(conn: usize, step: usize, sha: &str) -> (Vec<u8>, Vec<u8>) {
+    let k = |i: usize| format!("key:{:08}", (i * 7919 + conn * 131 + step * 17) % KEYS);
+    let mut out = Vec::new();
+    match (conn + step) % 11 {
+        0 => encode_into(&mut out, &[b"GET", k(1).as_bytes()]),
+        1 => encode_into(&mut out, &[b"SET", k(2).as_bytes(), b"new"]),
+        2 => encode_into(&mut out, &[b"INCR", k(3).as_bytes()]),
+        3 => encode_into(
+            &mut out,
+            &[
+                b"EVAL",
+                b"redis.call('SET', KEYS[1], ARGV[1]) return redis.call('GET', KEYS[2])",
+                b"2",
+                k(4).as_bytes(),
+                k(5).as_bytes(),
+                b"from-a-script",
+            ],
+        ),
+        4 => encode_into(
+            &mut out,
+            &[b"EVALSHA", sha.as_bytes(), b"1", k(6).as_bytes()],
+        ),
+        5 => encode_into(&mut out, &[b"EVAL", b"return ARGV[1]", b"0", b"no keys"]),
+        6 => {
+            let whole = common::encode(&[b"SET", k(7).as_bytes(), b"cut in two"]);
+            let half = whole.len() / 2 + step % 5;
+            return (whole[..half].to_vec(), whole[half..].to_vec());
+        }
+        7 => out.extend_from_slice(format!("GET {}\r\n", k(8)).as_bytes()),
+        8 => encode_into(
+            &mut out,
+            &[b"SELECT", if step % 4 < 2 { b"1" } else { b"0" }],
+        ),
+        9 => encode_into(&mut out, &[b"EXPIRE", k(9).as_bytes(), b"1000"]),
+        _ => encode_into(&mut out, &[b"TTL", k(9).as_bytes()]),
+    }
+    (out, Vec::new())
+}
+
+#[test]
+fn one_command_per_connection_through_the_lookahead_across_connections() {
+    // Many connections with one command each in every loop turn: the keys of the next
+    // connections' commands are prefetched before they run (`Server::prefetch_ready`).
+    const CONNS: usize = 24;
+    const STEPS: usize = 120;
+    let ringkv = Server::start(&[]);
+    let redis = Server::start_redis(&[]);
+    let mut replies: Vec<Vec<Reply>> = Vec::new();
+    for server in [&ringkv, &redis] {
+        load(server);
+        let script = "return redis.call('INCR', KEYS[1])";
+        let sha = match server.raw().cmd_str(&["SCRIPT", "LOAD", script]) {
+            Reply::Bulk(Some(b)) => String::from_utf8(b).unwrap(),
+            other => panic!("SCRIPT LOAD: {other:?}"),
+        };
+        let mut conns: Vec<_> = (0..CONNS).map(|_| server.raw()).collect();
+        let mut got = Vec::new();
+        for step in 0..STEPS {
+            // Everyone writes before anyone reads: turns of the server's loop see them
+            // together.
+            let parts: Vec<_> = (0..CONNS).map(|i| one_command(i, step, &sha)).collect();
+            for (c, (first, _)) in conns.iter_mut().zip(&parts) {
+                c.send(first);
+            }
+            for (c, (_, second)) in conns.iter_mut().zip(&parts) {
+                if !second.is_empty() {
+                    c.send(second);
+                }
+            }
+            for c in conns.iter_mut() {
+                got.push(c.read_reply());
+            }
+        }
+        replies.push(got);
+    }
+    assert_eq!(replies[0].len(), replies[1].len());
+    for (i, (a, b)) in replies[0].iter().zip(&replies[1]).enumerate() {
+        assert_eq!(
+            a,
+            b,
+            "reply {i} (connection {}, step {})",
+            i % CONNS,
+            i / CONNS
+        );
+    }
 }
