@@ -446,8 +446,8 @@ fn refill<'a>(t: &Table, items: impl Iterator<Item = &'a [u8]>) -> mlua::Result<
         // The same Lua string either way; mlua pushes a `&str` straight onto the stack, where
         // other bytes become a registry-held string first (~700 instructions more a key).
         match std::str::from_utf8(item) {
-            Ok(text) => t.raw_set(i + 1, text)?,
-            Err(_) => t.raw_set(i + 1, bstr::BStr::new(item))?,
+            Ok(text) => t.raw_seti(i + 1, text)?,
+            Err(_) => t.raw_seti(i + 1, bstr::BStr::new(item))?,
         }
     }
     Ok(())
