@@ -856,7 +856,8 @@ impl Server {
     /// many clients sending one command at a time, each loop turn holds one command of each
     /// of them; run one after another, each would stall on its key in turn.
     pub(crate) fn prefetch_ready(&self, slots: &[usize]) {
-        let mut buckets = [0usize; crate::ds::dict::PREFETCH_KEYS_MAX];
+        let mut keys: [&[u8]; crate::ds::dict::PREFETCH_KEYS_MAX] =
+            [&[]; crate::ds::dict::PREFETCH_KEYS_MAX];
         let mut n = 0;
         let mut db_of_keys = usize::MAX;
         for &slot in slots.iter().take(crate::ds::dict::PREFETCH_KEYS_MAX) {
@@ -867,8 +868,7 @@ impl Server {
             if db_of_keys != usize::MAX && conn.db != db_of_keys {
                 continue;
             }
-            let db = &self.dbs[conn.db];
-            if db.len() < PREFETCH_TABLE_KEYS_MIN {
+            if self.dbs[conn.db].len() < PREFETCH_TABLE_KEYS_MIN {
                 continue;
             }
             let (Some(inbuf), Some(at)) = (
@@ -882,16 +882,14 @@ impl Server {
             let Some(args) = crate::resp::parse::peek_args(inbuf, at, &mut spans) else {
                 continue;
             };
-            if let Some(b) =
-                lookahead_key(inbuf, &spans[..args]).and_then(|k| db.prefetch_bucket(k))
-            {
-                buckets[n] = b;
+            if let Some(k) = lookahead_key(inbuf, &spans[..args]) {
+                keys[n] = k;
                 n += 1;
                 db_of_keys = conn.db;
             }
         }
         if n > 0 {
-            self.dbs[db_of_keys].prefetch_chains(&buckets[..n]);
+            self.dbs[db_of_keys].prefetch_keys(keys[..n].iter().copied());
         }
     }
 

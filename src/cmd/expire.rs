@@ -193,7 +193,8 @@ fn expire_generic(ctx: &mut Ctx<'_>, argv: &Argv<'_>, seconds: bool, relative: b
 /// `PEXPIREAT` with its absolute deadline, `PERSIST`, or `DEL` when the change deleted it
 /// (a deadline in the past). EXPIRE, PEXPIRE, EXPIREAT and GETEX use it.
 pub fn propagate_expiry_of(ctx: &mut Ctx<'_>, key: &[u8]) {
-    if !ctx.propagation_wanted() {
+    // Nothing records it: no lookup, no deadline to format (as XADD skips its form).
+    if !ctx.journaling() {
         return;
     }
     let mut at = itoa::Buffer::new();

@@ -187,17 +187,6 @@ impl Ctx<'_> {
         self.srv.journal.enabled && !self.srv.frame.no_effects()
     }
 
-    /// Whether an effect stated now would reach the journal. When it would not, `propagate`
-    /// only marks the command as having stated its effects; this does that, so a caller
-    /// whose effect costs something to build (a lookup, a number to format) can skip it.
-    pub fn propagation_wanted(&mut self) -> bool {
-        if self.srv.journal.enabled {
-            return true;
-        }
-        self.srv.frame.set_propagated();
-        false
-    }
-
     /// `propagate` for a database other than the client's (MOVE, COPY … DB).
     pub fn propagate_db(&mut self, db: usize, args: &[&[u8]]) {
         self.srv.frame.set_propagated();

@@ -783,38 +783,20 @@ impl<V> Dict<V> {
     /// chain, header and key. Reads nothing but the bucket pointers; a prefetch of any address
     /// is harmless. At most `PREFETCH_KEYS_MAX` keys are taken.
     pub(crate) fn prefetch_keys<'a>(&self, keys: impl Iterator<Item = &'a [u8]>) {
+        let table = &self.tables[if self.is_rehashing() { 1 } else { 0 }];
+        if table.size() == 0 {
+            return;
+        }
         let mut slots = [0usize; PREFETCH_KEYS_MAX];
         let mut n = 0;
         for key in keys.take(PREFETCH_KEYS_MAX) {
-            if let Some(i) = self.prefetch_bucket(key) {
-                slots[n] = i;
-                n += 1;
-            }
+            let i = self.hash(key) & table.mask();
+            prefetch(table.buckets.as_ptr().wrapping_add(i));
+            slots[n] = i;
+            n += 1;
         }
-        self.prefetch_chains(&slots[..n]);
-    }
-
-    /// `prefetch_keys` in two halves, for callers that meet the keys one at a time: starts
-    /// loading `key`'s bucket and returns its index for `prefetch_chains` (None: no table).
-    #[inline]
-    pub(crate) fn prefetch_bucket(&self, key: &[u8]) -> Option<usize> {
-        let table = &self.tables[if self.is_rehashing() { 1 } else { 0 }];
-        if table.size() == 0 {
-            return None;
-        }
-        let i = self.hash(key) & table.mask();
-        prefetch(table.buckets.as_ptr().wrapping_add(i));
-        Some(i)
-    }
-
-    /// The second half: starts loading the first entry of the chains at `buckets` (indexes
-    /// `prefetch_bucket` gave, the table unchanged since).
-    pub(crate) fn prefetch_chains(&self, buckets: &[usize]) {
-        let table = &self.tables[if self.is_rehashing() { 1 } else { 0 }];
-        for &i in buckets {
-            if let Some(&e) = table.buckets.get(i) {
-                prefetch_entry(e);
-            }
+        for &i in &slots[..n] {
+            prefetch_entry(table.buckets[i]);
         }
     }
 

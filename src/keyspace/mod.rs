@@ -267,17 +267,6 @@ impl Db {
         self.dict.prefetch_keys(keys);
     }
 
-    /// `prefetch_keys` for keys met one at a time: the bucket now (its index returned) …
-    #[inline]
-    pub fn prefetch_bucket(&self, key: &[u8]) -> Option<usize> {
-        self.dict.prefetch_bucket(key)
-    }
-
-    /// … and the chains of those buckets once all are asked for.
-    pub fn prefetch_chains(&self, buckets: &[usize]) {
-        self.dict.prefetch_chains(buckets);
-    }
-
     /// Keys stored, including expired ones not yet reaped.
     pub fn len(&self) -> usize {
         self.dict.len()

@@ -474,11 +474,9 @@ impl Parser {
             debug_assert!(buf.len() >= self.seen_len);
             self.seen_len = buf.len();
             self.consumed = self.pos;
-            self.scan = self.pos;
-            if self.take_ahead(limits) || self.whole_multibulk(buf, limits) {
+            if self.start_multibulk(buf, limits) {
                 return Status::Complete;
             }
-            self.state = State::MultibulkCount;
         }
         self.parse_states(buf, limits)
     }
@@ -500,15 +498,14 @@ impl Parser {
                     let Some(&first) = buf.get(self.pos) else {
                         return Status::Incomplete;
                     };
-                    self.scan = self.pos;
                     if first != b'*' {
+                        self.scan = self.pos;
                         self.state = State::Inline;
                         continue;
                     }
-                    if self.take_ahead(limits) || self.whole_multibulk(buf, limits) {
+                    if self.start_multibulk(buf, limits) {
                         return Status::Complete;
                     }
-                    self.state = State::MultibulkCount;
                 }
                 State::MultibulkCount => {
                     let (count, cr) = if let Some((n, cr)) = short_number_line(buf, self.pos + 1) {
@@ -620,6 +617,18 @@ impl Parser {
                 }
             }
         }
+    }
+
+    /// A multibulk command starts at `pos`: taken from the lookahead or parsed whole by the
+    /// fast path (true, `Complete`), or else left to the state machine from its count line.
+    #[inline(always)]
+    fn start_multibulk(&mut self, buf: &[u8], limits: &ParseLimits) -> bool {
+        self.scan = self.pos;
+        if self.take_ahead(limits) || self.whole_multibulk(buf, limits) {
+            return true;
+        }
+        self.state = State::MultibulkCount;
+        false
     }
 
     /// The arguments of the completed command (empty if none is held).
@@ -746,7 +755,7 @@ impl Parser {
     /// Asking is cheaper than the call (the usual end of a batch).
     #[inline]
     pub fn used_up(&self, buf: &[u8]) -> bool {
-        self.state == State::Idle && self.pos == buf.len()
+        self.idle_at() == Some(buf.len())
     }
 
     /// Where the next command starts, if the parser is between commands.
