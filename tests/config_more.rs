@@ -471,6 +471,15 @@ fn aof_disable_auto_gc_keeps_history_as_redis() {
             ];
             Server::start_either(redis, &args)
         };
+        // Shuts `s` down and starts again with `gc`, once its AOF is loaded.
+        let restart = |s: Server, gc: &str| {
+            common::files::shutdown_and_wait(&s);
+            drop(s);
+            let s = start(gc);
+            let mut c = s.raw();
+            c.wait_loaded();
+            (s, c)
+        };
         let mut got = Vec::new();
         let s = start("yes");
         let mut c = s.raw();
@@ -480,11 +489,7 @@ fn aof_disable_auto_gc_keeps_history_as_redis() {
         }
         got.push(aof_state(&dir.0));
         // Kept through a restart that keeps the setting.
-        common::files::shutdown_and_wait(&s);
-        drop(s);
-        let s = start("yes");
-        let mut c = s.raw();
-        c.wait_loaded();
+        let (s, mut c) = restart(s, "yes");
         assert_eq!(c.cmd_str(&["GET", "b"]), Reply::bulk(b"1"));
         got.push(aof_state(&dir.0));
         assert_eq!(
@@ -499,11 +504,7 @@ fn aof_disable_auto_gc_keeps_history_as_redis() {
         );
         rewrite_and_wait(&mut c);
         got.push(aof_state(&dir.0));
-        common::files::shutdown_and_wait(&s);
-        drop(s);
-        let s = start("no");
-        let mut c = s.raw();
-        c.wait_loaded();
+        let (_s, mut c) = restart(s, "no");
         assert_eq!(c.cmd_str(&["GET", "a"]), Reply::bulk(b"1"));
         got.push(aof_state(&dir.0));
         seen.push(got);
