@@ -30,7 +30,7 @@ fn main() {
     }
     let base = ringkv::alloc::allocated();
     let started = std::time::Instant::now();
-    db.snapshot_begin(0, now_ms);
+    db.snapshot_begin(0);
     let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
     let (mut peak, mut peak_cow, mut emitted, mut bytes) = (0usize, 0usize, 0usize, 0usize);
     loop {
@@ -65,12 +65,11 @@ fn main() {
         compression: true,
         checksum: true,
         aux: Vec::new(),
-        now_ms,
         functions: Vec::new(),
     };
     let mut writer = ringkv::persist::rdb::RdbWriter::new(&opts);
     let encode_started = std::time::Instant::now();
-    db.snapshot_begin(0, now_ms);
+    db.snapshot_begin(0);
     writer.select(0);
     let mut rdb_bytes = 0;
     while !db.snapshot_step(128, |_, k, v, d| writer.key_value(k, v, d)) {

@@ -18,7 +18,7 @@ fn cow_bytes_follow_the_copies() {
             false,
         );
     }
-    db.snapshot_begin(0, now_ms);
+    db.snapshot_begin(0);
     let before = ringkv::alloc::allocated();
     for i in 0..5000 {
         // A write access saves the snapshot's copy and changes nothing else.

@@ -1283,7 +1283,6 @@ fn model_round_trip_random_keyspaces() {
                 compression,
                 checksum: true,
                 aux: rdb::SaveOptions::aux_redis_7(1, 2, false),
-                now_ms,
                 functions: Vec::new(),
             };
             let mut bytes = Vec::new();
@@ -1296,16 +1295,16 @@ fn model_round_trip_random_keyspaces() {
             let st = rdb::load(&bytes, &mut dst, &lo).unwrap();
             assert_eq!(st.consumed, bytes.len());
             assert_eq!(
-                ringkv::cmd::debug::dataset_digest(&src, now_ms),
-                ringkv::cmd::debug::dataset_digest(&dst, now_ms),
+                ringkv::cmd::debug::dataset_digest(&src),
+                ringkv::cmd::debug::dataset_digest(&dst),
                 "round {round}"
             );
             for (a, b) in src.iter().zip(&dst) {
                 assert_eq!(a.len(), b.len());
                 b.check_invariants();
-                a.for_each_with_expiry(now_ms, |k, v, ttl| {
+                a.for_each_with_expiry(|k, v, ttl| {
                     let mut found = None;
-                    b.for_each_with_expiry(now_ms, |k2, v2, ttl2| {
+                    b.for_each_with_expiry(|k2, v2, ttl2| {
                         if k2 == k {
                             found = Some((v2.encoding(), ttl2, v2 == v));
                         }
@@ -1437,7 +1436,7 @@ fn mutations_of_a_redis_dump_never_panic() {
             assert!(st.consumed <= b.len());
             for db in &d {
                 db.check_invariants();
-                db.for_each_with_expiry(0, |_, v, _| match v {
+                db.for_each_with_expiry(|_, v, _| match v {
                     ringkv::keyspace::value::Value::List(l) => l.check_invariants(),
                     ringkv::keyspace::value::Value::Hash(h) => h.check_invariants(),
                     ringkv::keyspace::value::Value::Set(s) => s.check_invariants(),
@@ -1609,7 +1608,7 @@ fn bgsave_is_a_point_in_time_snapshot_while_writes_continue() {
     )
     .unwrap();
     assert_eq!(st.keys_loaded, 4 * 606);
-    let got: String = ringkv::cmd::debug::dataset_digest(&d, now_ms)
+    let got: String = ringkv::cmd::debug::dataset_digest(&d)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
@@ -1658,7 +1657,7 @@ fn bgsave_is_a_point_in_time_snapshot_while_writes_continue() {
         &rdb::LoadOptions::new(now_ms),
     )
     .unwrap();
-    let got: String = ringkv::cmd::debug::dataset_digest(&d, now_ms)
+    let got: String = ringkv::cmd::debug::dataset_digest(&d)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
@@ -1692,10 +1691,10 @@ fn cow_walk_emits_the_start_state_exactly_once() {
             }
         }
         let mut want = BTreeMap::new();
-        db.for_each_with_expiry(now_ms, |k, v, d| {
+        db.for_each_with_expiry(|k, v, d| {
             want.insert(k.to_vec(), (format!("{v:?}"), d));
         });
-        db.snapshot_begin(round % 16, now_ms);
+        db.snapshot_begin(round % 16);
         let mut got: BTreeMap<Vec<u8>, (String, Option<u64>)> = BTreeMap::new();
         let mut emit = |idx: usize, k: &[u8], v: &Value, d: Option<u64>| {
             assert_eq!(idx, round % 16);
@@ -2022,4 +2021,134 @@ fn compressed_lists_cross_both_ways() {
 
 fn digest_of(c: &mut Raw) -> String {
     status(c.cmd_str(&["DEBUG", "DIGEST"]))
+}
+
+/// redis-check-rdb's counts of a dump: keys read, expires, already expired.
+fn check_rdb_counts(path: &std::path::Path) -> Vec<String> {
+    let out = Command::new("redis-check-rdb")
+        .arg(path)
+        .output()
+        .expect("run redis-check-rdb");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("RDB looks OK"), "redis-check-rdb: {text}");
+    text.lines()
+        .filter(|l| l.starts_with("[info]"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A key past its deadline that nothing has reaped yet (active expiry off) is in every
+/// snapshot — SAVE, BGSAVE, the AOF rewrite's base in both forms — as Redis 7.0 writes it;
+/// a load as a primary (start-up, DEBUG RELOAD) leaves it out and a load as a replica keeps
+/// it, on both servers. (A replica restarted from its own dump used to lose such keys while
+/// its primary still had them.)
+#[test]
+fn expired_but_unreaped_keys_are_saved_and_kept_by_a_replica() {
+    let setup: Vec<Vec<Vec<u8>>> = vec![
+        s(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]),
+        s(&["SET", "old-str", "1", "PXAT", "1000"]),
+        s(&["SET", "kept", "2"]),
+        s(&["SET", "later", "3", "PXAT", "99999999999999"]),
+    ];
+    let mut seen: Vec<Vec<String>> = Vec::new();
+    for redis in [false, true] {
+        let dir = TempDir::new(if redis { "exp-r" } else { "exp-a" });
+        let start = |extra: &[&str]| {
+            let mut args = vec!["--dir", dir.s(), "--enable-debug-command", "yes"];
+            args.extend_from_slice(extra);
+            if redis {
+                Server::start_redis(&args)
+            } else {
+                Server::start_bin(&common::ringkv_bin(), &args)
+            }
+        };
+        let mut out = Vec::new();
+        {
+            let srv = start(&[]);
+            let mut c = srv.raw();
+            run_all(&mut c, &setup);
+            out.push(format!("dbsize {:?}", c.cmd_str(&["DBSIZE"])));
+            out.push(format!("digest {:?}", c.cmd_str(&["DEBUG", "DIGEST"])));
+            // A list past its deadline too (PEXPIREAT in the past would delete it at once).
+            run_all(
+                &mut c,
+                &[
+                    s(&["RPUSH", "old-list", "a", "b"]),
+                    s(&["PEXPIRE", "old-list", "1"]),
+                ],
+            );
+            std::thread::sleep(Duration::from_millis(5));
+            out.push(format!("dbsize {:?}", c.cmd_str(&["DBSIZE"])));
+            save(srv.port);
+            out.extend(check_rdb_counts(&dir.dump()));
+            std::fs::remove_file(dir.dump()).unwrap();
+            assert_eq!(
+                c.cmd_str(&["BGSAVE"]),
+                Reply::Status("Background saving started".into())
+            );
+            wait_info(&mut c, idle, "the BGSAVE");
+            out.extend(check_rdb_counts(&dir.dump()));
+            // The AOF's base, without and with the RDB preamble.
+            for preamble in ["no", "yes"] {
+                run_all(
+                    &mut c,
+                    &[s(&["CONFIG", "SET", "aof-use-rdb-preamble", preamble])],
+                );
+                let was_on = matches!(
+                    c.cmd_str(&["CONFIG", "GET", "appendonly"]),
+                    Reply::Array(Some(ref a)) if a[1] == Reply::bulk(b"yes")
+                );
+                if was_on {
+                    c.cmd_str(&["BGREWRITEAOF"]);
+                } else {
+                    run_all(&mut c, &[s(&["CONFIG", "SET", "appendonly", "yes"])]);
+                }
+                wait_info(&mut c, idle, "the rewrite");
+                let base = std::fs::read(common::files::aof_file(&dir.path_buf(), 'b')).unwrap();
+                let holds = |k: &[u8]| base.windows(k.len()).any(|w| w == k);
+                out.push(format!(
+                    "base preamble={preamble} old-str={} old-list={} kept={}",
+                    holds(b"old-str"),
+                    holds(b"old-list"),
+                    holds(b"kept")
+                ));
+            }
+            run_all(&mut c, &[s(&["CONFIG", "SET", "appendonly", "no"])]);
+            // DEBUG RELOAD saves and loads as a primary: the expired keys go.
+            run_all(&mut c, &[s(&["DEBUG", "RELOAD"])]);
+            out.push(format!("after reload {:?}", c.cmd_str(&["DBSIZE"])));
+            out.push(format!(
+                "reload digest {:?}",
+                c.cmd_str(&["DEBUG", "DIGEST"])
+            ));
+        }
+        // The BGSAVE dump (all four keys) loaded by a replica keeps the expired ones, and
+        // loaded by a primary does not.
+        let port = common::free_port().to_string();
+        for (what, extra) in [
+            ("replica", vec!["--replicaof", "127.0.0.1", port.as_str()]),
+            ("primary", vec![]),
+        ] {
+            let srv = start(&extra);
+            let mut c = srv.raw();
+            c.wait_loaded();
+            out.push(format!("{what} load {:?}", c.cmd_str(&["DBSIZE"])));
+        }
+        seen.push(out);
+    }
+    assert_eq!(seen[0], seen[1], "ringkv vs redis-server");
+    // Not a vacuous match: the expired keys were in the files and the replica kept them.
+    let ours = seen[0].join("\n");
+    for want in [
+        "dbsize :4",
+        "[info] 4 keys read",
+        "[info] 2 already expired",
+        "base preamble=no old-str=true old-list=true kept=true",
+        "base preamble=yes old-str=true old-list=true kept=true",
+        "replica load :4",
+        "primary load :2",
+        "after reload :2",
+    ] {
+        assert!(ours.contains(want), "{want} not in:\n{ours}");
+    }
 }

@@ -58,7 +58,6 @@ fuzz_target!(|data: &[u8]| {
             compression: true,
             checksum: true,
             aux: Vec::new(),
-            now_ms: NOW_MS,
             functions: codes.clone(),
         };
         let mut out = Vec::new();

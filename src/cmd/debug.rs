@@ -122,12 +122,12 @@ fn value_digest(d: &mut Digest, v: &Value, has_ttl: bool) {
 }
 
 /// The digest of every database (Redis's `computeDatasetDigest`).
-pub fn dataset_digest(dbs: &[crate::keyspace::Db], now_ms: u64) -> Digest {
+pub fn dataset_digest(dbs: &[crate::keyspace::Db]) -> Digest {
     let mut fin = [0u8; 20];
     for (j, db) in dbs.iter().enumerate() {
         let mut keys_xor = [0u8; 20];
         let mut any = false;
-        db.for_each_with_expiry(now_ms, |k, v, deadline| {
+        db.for_each_with_expiry(|k, v, deadline| {
             any = true;
             let mut d = [0u8; 20];
             mix_digest(&mut d, k);
@@ -427,7 +427,7 @@ pub fn cmd_debug(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
     if arg_eq(sub, "help") && argc == 2 {
         ctx.help(DEBUG_HELP);
     } else if arg_eq(sub, "digest") && argc == 2 {
-        let d = dataset_digest(&ctx.srv.dbs, ctx.now_ms);
+        let d = dataset_digest(&ctx.srv.dbs);
         ctx.reply.simple(&hex(&d));
     } else if arg_eq(sub, "digest-value") && argc >= 2 {
         ctx.reply.array(argc - 2);

@@ -3,7 +3,7 @@
 //! (`repl::primary`) walk it, one at a time (there is one log per `Db`; the callers keep
 //! them from overlapping).
 //!
-//! A snapshot of a `Db` started at `start_ms` must see every key as it was then, while
+//! A snapshot of a `Db` must see every key as it was then, while
 //! commands keep changing the database between slices. The `Db` calls [`Db::cow_before_change`]
 //! before it changes or deletes an entry, and [`Db::cow_before_set`] before it writes a key:
 //! the first change of a key the snapshot has not emitted yet saves a copy of the old value
@@ -14,7 +14,7 @@
 //!
 //! ```text
 //! step: drain saved ─► walk live table by SCAN cursor ─► walk retired tables ─► done
-//!       emit(key, value, deadline) for unhandled entries live at start_ms, marking them
+//!       emit(key, value, deadline) for unhandled entries, marking them
 //! ```
 //!
 //! Which entries are handled — emitted, saved, or created after the start — is a mark in
@@ -46,9 +46,9 @@
 //!
 //! Invariants: a key is emitted at most once (an entry's mark is checked and set together; a
 //! key has one entry at a time, but for a key re-created after FLUSHDB moved its entry to
-//! `retired`, whose new entry is created marked); a key whose deadline is before `start_ms`
-//! was already expired at the start and is never emitted (but is marked by the walk like any
-//! other); nothing here changes what commands see.
+//! `retired`, whose new entry is created marked); every key stored at the start is emitted,
+//! one past its deadline but not reaped yet too (a fork's snapshot, Redis's, has it, and a
+//! replica keeps it until the primary's DEL); nothing here changes what commands see.
 
 use super::expire::{HeapSlot, TtlHeap, NO_HEAP_INDEX};
 use super::value::Value;
@@ -68,7 +68,6 @@ pub struct CowLog {
     /// The database index the snapshot records this data under (SWAPDB moves the log along
     /// with the data, so the index stays that of the data at the start).
     db_index: usize,
-    start_ms: u64,
     /// This snapshot's generation: an entry is handled iff its mark equals it.
     gen: u8,
     saved: Vec<(Box<[u8]>, Value, Option<u64>)>,
@@ -85,9 +84,9 @@ pub struct CowLog {
 }
 
 impl Db {
-    /// Starts recording copy-on-write data for a snapshot of this database as of `start_ms`,
-    /// under index `db_index`. Replaces any snapshot in progress.
-    pub fn snapshot_begin(&mut self, db_index: usize, start_ms: u64) {
+    /// Starts recording copy-on-write data for a snapshot of this database as of now, under
+    /// index `db_index`. Replaces any snapshot in progress.
+    pub fn snapshot_begin(&mut self, db_index: usize) {
         let last = self.dict.new_mark();
         let gen = next_gen(last);
         if gen == self.snapshot_floor_gen {
@@ -98,7 +97,6 @@ impl Db {
         self.dict.set_new_mark(gen);
         self.cow = Some(Box::new(CowLog {
             db_index,
-            start_ms,
             gen,
             saved: Vec::new(),
             saved_bytes: 0,
@@ -140,7 +138,6 @@ impl Db {
         };
         let CowLog {
             db_index,
-            start_ms,
             gen,
             saved,
             saved_bytes,
@@ -150,9 +147,7 @@ impl Db {
             retired_cursor,
             live_is_post_start: _,
         } = &mut **log;
-        let (idx, start_ms, gen) = (*db_index, *start_ms, *gen);
-        // Expired means now > deadline (see the keyspace module doc).
-        let live_at_start = |d: Option<u64>| d.is_none_or(|d| start_ms <= d);
+        let (idx, gen) = (*db_index, *gen);
         // Work counts emitted keys and visited buckets, so a step is bounded even when the
         // buckets it visits hold only keys already handled.
         let mut done = 0usize;
@@ -172,15 +167,11 @@ impl Db {
                         if e.mark() == gen {
                             return;
                         }
-                        // Marked whether or not it is emitted, so that a complete walk leaves
-                        // every entry marked (module doc).
                         e.set_mark(gen);
                         let hi = e.heap_index();
                         let deadline = (hi != NO_HEAP_INDEX).then(|| heap.deadline(hi));
-                        if live_at_start(deadline) {
-                            emit(idx, dict.key(e), dict.value(e), deadline);
-                            *done += 1;
-                        }
+                        emit(idx, dict.key(e), dict.value(e), deadline);
+                        *done += 1;
                     });
                 *done += buckets;
                 next
@@ -221,12 +212,10 @@ impl Db {
         e.set_mark(log.gen);
         let hi = e.heap_index();
         let deadline = (hi != NO_HEAP_INDEX).then(|| self.heap.deadline(hi));
-        if deadline.is_none_or(|d| log.start_ms <= d) {
-            let before = crate::alloc::allocated();
-            let copy = self.dict.value(e).clone();
-            log.saved.push((self.dict.key(e).into(), copy, deadline));
-            log.saved_bytes += crate::alloc::allocated().saturating_sub(before);
-        }
+        let before = crate::alloc::allocated();
+        let copy = self.dict.value(e).clone();
+        log.saved.push((self.dict.key(e).into(), copy, deadline));
+        log.saved_bytes += crate::alloc::allocated().saturating_sub(before);
     }
 
     /// Before `key` is written: an existing entry is saved as above; a new one will be
@@ -310,10 +299,11 @@ mod tests {
         }
     }
 
-    /// What a snapshot started now must emit: every key live now, with its deadline.
-    fn state(db: &Db, now_ms: u64) -> State {
+    /// What a snapshot started now must emit: every key stored now (past its deadline too),
+    /// with its deadline.
+    fn state(db: &Db) -> State {
         let mut s = State::new();
-        db.for_each_with_expiry(now_ms, |k, v, d| {
+        db.for_each_with_expiry(|k, v, d| {
             s.insert(k.to_vec(), (int(v), d));
         });
         s
@@ -429,9 +419,9 @@ mod tests {
             for _ in 0..rng.gen_range(0..200) {
                 random_op(&mut dbs, &mut rng, &mut now_ms, &mut counter);
             }
-            let start = [state(&dbs[0], now_ms), state(&dbs[1], now_ms)];
+            let start = [state(&dbs[0]), state(&dbs[1])];
             for (i, db) in dbs.iter_mut().enumerate() {
-                db.snapshot_begin(i, now_ms);
+                db.snapshot_begin(i);
             }
             // Most snapshots end early, so runs of more than seven happen.
             let abort_after = rng.gen_bool(0.6).then(|| rng.gen_range(0..6));
@@ -490,7 +480,7 @@ mod tests {
     /// Runs one snapshot of `db` to its end: the keys it emitted, each checked to come once.
     fn full_snapshot_keys(db: &mut Db) -> usize {
         let mut seen = std::collections::HashSet::new();
-        db.snapshot_begin(0, T0_MS);
+        db.snapshot_begin(0);
         while !db.snapshot_step(100, |_, k, _, _| assert!(seen.insert(k.to_vec()))) {}
         db.snapshot_end();
         seen.len()
@@ -503,7 +493,7 @@ mod tests {
             db.set(format!("k{i}").as_bytes(), Value::Int(i), T0_MS, false);
         }
         for round in 0..30 {
-            db.snapshot_begin(0, T0_MS);
+            db.snapshot_begin(0);
             // Each early end leaves a different part of the table marked.
             let mut n = 0;
             db.snapshot_step(round * 7 % 200, |_, _, _, _| n += 1);
@@ -514,7 +504,7 @@ mod tests {
         // the marks the last complete one left, which the clearing pass must wipe).
         for aborted in 0..20 {
             for _ in 0..aborted {
-                db.snapshot_begin(0, T0_MS);
+                db.snapshot_begin(0);
                 db.snapshot_step(10, |_, _, _, _| {});
             }
             db.snapshot_end();
@@ -526,30 +516,37 @@ mod tests {
         }
     }
 
-    /// The walk marks the entries it does not emit (expired at the start) too: an entry
-    /// left with an old mark, made live again in place (SET on an expired key reuses its
-    /// entry), would look handled to the snapshot whose generation comes back to that mark.
+    /// A key past its deadline but not reaped is in the snapshot, with its deadline, as in a
+    /// fork's (Redis 7.0 saves it); reaped after the start, it is there from its saved copy;
+    /// reaped before the start, it is not there.
     #[test]
-    fn expired_entries_are_marked_too() {
+    fn expired_but_stored_keys_are_emitted() {
         let mut db = Db::new();
         db.set(b"k", Value::Int(1), T0_MS, false);
         db.set_expire_at_ms(b"k", T0_MS + 10, T0_MS);
         db.set(b"other", Value::Int(2), T0_MS, false);
         let now_ms = T0_MS + 100;
-        // Complete snapshots while `k` is expired but not reaped (nothing looks it up).
-        for _ in 0..(1 << MARK_BITS) - 1 {
-            db.snapshot_begin(0, now_ms);
+        let snapshot = |db: &mut Db, reap_after_start: bool| {
+            db.snapshot_begin(0);
+            if reap_after_start {
+                assert!(db.get(b"k", now_ms).is_none());
+            }
             let mut keys = Vec::new();
-            while !db.snapshot_step(10, |_, k, _, _| keys.push(k.to_vec())) {}
+            while !db.snapshot_step(10, |_, k, v, d| keys.push((k.to_vec(), int(v), d))) {}
             db.snapshot_end();
-            assert_eq!(keys, vec![b"other".to_vec()]);
+            keys.sort();
+            keys
+        };
+        let both = vec![
+            (b"k".to_vec(), 1, Some(T0_MS + 10)),
+            (b"other".to_vec(), 2, None),
+        ];
+        // More snapshots than there are generations: the marks cycle.
+        for _ in 0..(1 << MARK_BITS) + 1 {
+            assert_eq!(snapshot(&mut db, false), both);
         }
-        db.set(b"k", Value::Int(3), now_ms, false);
-        db.snapshot_begin(0, now_ms);
-        let mut keys = Vec::new();
-        while !db.snapshot_step(10, |_, k, _, _| keys.push(k.to_vec())) {}
-        keys.sort();
-        assert_eq!(keys, vec![b"k".to_vec(), b"other".to_vec()]);
+        assert_eq!(snapshot(&mut db, true), both);
+        assert_eq!(snapshot(&mut db, false), vec![(b"other".to_vec(), 2, None)]);
     }
 
     /// The snapshot holds no per-key memory: walking a table allocates only what the emit
@@ -565,7 +562,7 @@ mod tests {
                 false,
             );
         }
-        db.snapshot_begin(0, T0_MS);
+        db.snapshot_begin(0);
         let mut n = 0;
         while !db.snapshot_step(1000, |_, _, _, _| n += 1) {
             assert_eq!(db.cow_bytes(), 0);

@@ -660,14 +660,15 @@ impl Db {
         }
     }
 
-    /// Every live key with its value and absolute expiry (AOF rewrite, snapshots).
-    pub fn for_each_with_expiry(&self, now_ms: u64, mut f: impl FnMut(&[u8], &Value, Option<u64>)) {
+    /// Every stored key with its value and absolute expiry (AOF rewrite, snapshots, DEBUG
+    /// DIGEST). Keys past their deadline but not reaped yet are included, as Redis 7.0's
+    /// saves include them: a replica or a later load as a replica keeps them until the
+    /// primary's DEL, and a primary's load leaves them out (`rdb::LoadOptions::skip_expired`).
+    pub fn for_each_with_expiry(&self, mut f: impl FnMut(&[u8], &Value, Option<u64>)) {
         self.dict.for_each_entry(|e| {
-            if !self.is_expired(e, now_ms) {
-                let idx = e.heap_index();
-                let deadline_ms = (idx != NO_HEAP_INDEX).then(|| self.heap.deadline(idx));
-                f(self.dict.key(e), self.dict.value(e), deadline_ms);
-            }
+            let idx = e.heap_index();
+            let deadline_ms = (idx != NO_HEAP_INDEX).then(|| self.heap.deadline(idx));
+            f(self.dict.key(e), self.dict.value(e), deadline_ms);
             true
         });
     }

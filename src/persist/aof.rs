@@ -1151,25 +1151,22 @@ fn open_append(path: &Path) -> std::io::Result<(OwnedFd, u64)> {
     Ok((OwnedFd::from(f), len))
 }
 
-/// Calls `f` for every live key of every database, with its value and absolute expiry: the
-/// consistent view a rewrite (and an RDB save) serializes.
-pub fn snapshot_for_each(
-    dbs: &[Db],
-    now_ms: u64,
-    mut f: impl FnMut(usize, &[u8], &Value, Option<u64>),
-) {
+/// Calls `f` for every stored key of every database (past its deadline too, as Redis's
+/// rewrite writes it), with its value and absolute expiry: the consistent view a rewrite
+/// (and an RDB save) serializes.
+pub fn snapshot_for_each(dbs: &[Db], mut f: impl FnMut(usize, &[u8], &Value, Option<u64>)) {
     for (i, db) in dbs.iter().enumerate() {
-        db.for_each_with_expiry(now_ms, |k, v, e| f(i, k, v, e));
+        db.for_each_with_expiry(|k, v, e| f(i, k, v, e));
     }
 }
 
 /// Serializes the dataset as Redis's rewrite does: `SELECT`, then per key `SET` / `RPUSH` /
 /// `SADD` / `HMSET` in batches of 64 items, then `PEXPIREAT` for keys with a TTL.
-pub fn write_snapshot(dbs: &[Db], now_ms: u64, out: &mut impl Write) -> std::io::Result<()> {
+pub fn write_snapshot(dbs: &[Db], out: &mut impl Write) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut cur_db = None;
     let mut err = None;
-    snapshot_for_each(dbs, now_ms, |db, key, v, exp| {
+    snapshot_for_each(dbs, |db, key, v, exp| {
         if err.is_some() {
             return;
         }
@@ -1444,14 +1441,13 @@ fn rewrite_inner(aof: &mut Aof, env: &mut Env<'_>) -> Result<(), String> {
     let rdb = env.config.aof_use_rdb_preamble;
     let bname = base_name(&fname, base_seq, rdb);
     let tmp = dir.join(format!("temp-rewriteaof-{}.aof", std::process::id()));
-    let now = env.now_ms;
     let base_size = {
         let f = std::fs::File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
         let mut w = std::io::BufWriter::with_capacity(256 * 1024, f);
         if rdb {
             let mut out = BaseWriter::new(env, true);
             let mut err = None;
-            snapshot_for_each(env.dbs, now, |db, key, v, exp| {
+            snapshot_for_each(env.dbs, |db, key, v, exp| {
                 out.add(db, key, v, exp);
                 if out.buf.len() >= 64 * 1024 && err.is_none() {
                     err = w.write_all(&out.buf).err();
@@ -1467,7 +1463,7 @@ fn rewrite_inner(aof: &mut Aof, env: &mut Env<'_>) -> Result<(), String> {
         } else {
             w.write_all(&function_loads(env.functions))
                 .map_err(|e| format!("writing the base: {e}"))?;
-            write_snapshot(env.dbs, now, &mut w).map_err(|e| format!("writing the base: {e}"))?;
+            write_snapshot(env.dbs, &mut w).map_err(|e| format!("writing the base: {e}"))?;
         }
         let f = w
             .into_inner()
@@ -2019,7 +2015,7 @@ fn install_rewrite(aof: &mut Aof, env: &mut Env<'_>, bgsave_running: bool, base:
     debug_assert!(!bgsave_running);
     for (i, db) in env.dbs.iter_mut().enumerate() {
         debug_assert!(!db.snapshot_active());
-        db.snapshot_begin(i, env.now_ms);
+        db.snapshot_begin(i);
     }
     aof.rewrite = Some(Box::new(Rewrite {
         keys_done: 0,

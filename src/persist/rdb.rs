@@ -143,8 +143,6 @@ pub struct SaveOptions {
     pub checksum: bool,
     /// Aux fields written after the header, in order (see [`SaveOptions::aux_redis_7`]).
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
-    /// Keys expired at this time are left out (they are gone for every reader anyway).
-    pub now_ms: u64,
     /// The function libraries' codes, written after the aux fields.
     pub functions: Vec<Vec<u8>>,
 }
@@ -507,7 +505,8 @@ impl RdbWriter {
 }
 
 /// Writes a whole snapshot of `dbs` to `out`: header, aux fields, each non-empty database,
-/// EOF and the checksum trailer. Keys already expired at `opts.now_ms` are left out.
+/// EOF and the checksum trailer. Keys past their deadline but not reaped are written too, as
+/// Redis writes them (the loader decides: `LoadOptions::skip_expired`).
 pub fn save_to(dbs: &[Db], out: &mut Vec<u8>, opts: &SaveOptions) {
     let mut w = RdbWriter::new(opts);
     for (i, db) in dbs.iter().enumerate() {
@@ -515,9 +514,7 @@ pub fn save_to(dbs: &[Db], out: &mut Vec<u8>, opts: &SaveOptions) {
             continue;
         }
         w.select_db(i, db.len(), db.expires_len());
-        db.for_each_with_expiry(opts.now_ms, |k, v, deadline_ms| {
-            w.key_value(k, v, deadline_ms)
-        });
+        db.for_each_with_expiry(|k, v, deadline_ms| w.key_value(k, v, deadline_ms));
     }
     out.extend_from_slice(&w.finish());
 }
@@ -1375,7 +1372,6 @@ mod tests {
             compression: true,
             checksum: true,
             aux: SaveOptions::aux_redis_7(1, 2, false),
-            now_ms: 0,
             functions: vec![b"#!lua name=l\nredis.register_function('f', function() end)".to_vec()],
         };
         let mut whole = RdbWriter::new(&opts);
@@ -1411,7 +1407,6 @@ mod tests {
             compression: false,
             checksum: true,
             aux: Vec::new(),
-            now_ms: 0,
             functions: Vec::new(),
         };
         let dump = |announced: usize, keys: usize| {

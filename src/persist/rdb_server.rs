@@ -77,7 +77,6 @@ pub(crate) fn save_options(env: &Env<'_>, aof_base: bool) -> SaveOptions {
             SaveOptions::aux_redis_7(env.now_ms / 1000, env.used_memory, aof_base),
             env.repl.as_ref(),
         ),
-        now_ms: env.now_ms,
         functions: env.functions.codes().map(<[u8]>::to_vec).collect(),
     }
 }
@@ -280,6 +279,10 @@ impl RdbState {
     ) -> Result<rdb::LoadStats, rdb::RdbError> {
         let c = env.config;
         let mut opts = LoadOptions::new(env.now_ms);
+        // A replica keeps keys past their deadline until its primary's DEL (Redis's
+        // `iAmMaster()` test in its loader): at start-up with `replicaof`, a full sync, DEBUG
+        // RELOAD.
+        opts.skip_expired = c.replica.replicaof.is_none();
         opts.verify_checksum = c.rdbchecksum;
         opts.merge = merge;
         opts.limits = rdb::Limits::from_config(c);

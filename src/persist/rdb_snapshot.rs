@@ -85,7 +85,7 @@ impl RdbState {
         let writer = RdbWriter::new(&opts).with_db_sizes(sizes.collect());
         for (i, db) in env.dbs.iter_mut().enumerate() {
             keys_total += db.len() as u64;
-            db.snapshot_begin(i, env.now_ms);
+            db.snapshot_begin(i);
         }
         self.last_try_s = env.now_ms / 1000;
         self.bgsave_scheduled = false;

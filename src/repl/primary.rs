@@ -842,13 +842,12 @@ fn start_snapshot(srv: &mut Server) {
         compression: srv.config.rdbcompression,
         checksum: srv.config.rdbchecksum,
         aux,
-        now_ms,
         functions: srv.scripts.functions.codes().map(<[u8]>::to_vec).collect(),
     };
     // A functions-only snapshot walks no database (each is done at once).
     if !functions_only {
         for (i, db) in srv.dbs.iter_mut().enumerate() {
-            db.snapshot_begin(i, now_ms);
+            db.snapshot_begin(i);
         }
     }
     log::info!(
