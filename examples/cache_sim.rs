@@ -17,13 +17,21 @@
 //! - `lfu-ghost`: the same in `--ghost-slots` slots of 4 bytes (a 16-bit fingerprint and the
 //!   counter, one slot per key hash, overwritten on collision), only for keys evicted after at
 //!   least one hit. Its memory comes out of the cache: `--capacity` is reduced by
-//!   slots × 4 / `--key-bytes`.
+//!   slots × 4 / `--key-bytes`;
+//! - `lfu-admit`: TinyLFU's admission with a count-min sketch of every request (4 rows of
+//!   `--sketch-width` 4-bit counters, conservative update, halved every `--sketch-period` ×
+//!   width requests): a newcomer whose estimate is below its victim's is stored (a SET must
+//!   be) but is the next key to go, a one-key window;
+//! - `lfu-sketch`: the same sketch ranks the eviction candidates, its estimate first and the
+//!   counter second (the counter OBJECT FREQ shows is unchanged).
+//! The sketch's bytes (width × 2) come out of the cache as the ghost slots' do.
 //!
 //! Output: one JSON line (policy, capacity used, second-half misses).
 //!
-//! Usage: cache_sim --capacity N [--policy lfu|lfu-sub|lfu-history|lfu-ghost]
-//!        [--ghost-slots 131072] [--key-bytes 144] [--requests 3000000] [--keys 1000000]
-//!        [--zipf 0.99] [--seed 1]
+//! Usage: cache_sim --capacity N
+//!        [--policy lfu|lfu-sub|lfu-history|lfu-ghost|lfu-admit|lfu-sketch]
+//!        [--ghost-slots 131072] [--sketch-width 65536] [--sketch-period 10] [--key-bytes 144]
+//!        [--requests 3000000] [--keys 1000000] [--zipf 0.99] [--seed 1]
 
 #[path = "common/zipf.rs"]
 mod zipf;
@@ -45,6 +53,8 @@ enum Policy {
     LfuSub,
     LfuHistory,
     LfuGhost,
+    LfuAdmit,
+    LfuSketch,
 }
 
 #[derive(clap::Parser)]
@@ -57,6 +67,12 @@ struct Args {
     ghost_slots: usize,
     #[arg(long, default_value_t = 144)]
     key_bytes: usize,
+    /// `lfu-admit`: counters per row of the frequency sketch (4 rows of 4-bit counters).
+    #[arg(long, default_value_t = 65_536)]
+    sketch_width: usize,
+    /// `lfu-admit`: requests between halvings of the sketch, in multiples of the width.
+    #[arg(long, default_value_t = 10)]
+    sketch_period: usize,
     #[command(flatten)]
     stream: zipf::StreamArgs,
 }
@@ -83,6 +99,8 @@ fn hit(a: Access, rng: &mut u64, sub: bool) -> Access {
 
 /// The simulated cache: keys in a vector (uniform sampling) with their positions and access.
 struct Cache {
+    /// `lfu-sketch`: the eviction rank is the sketch's estimate first, the counter second.
+    sketch: Option<Sketch>,
     keys: Vec<u32>,
     slot: HashMap<u32, (usize, Access)>,
     /// Candidates, ascending by rank (the best, the least used, last).
@@ -93,7 +111,11 @@ impl Cache {
     fn rank(&self, key: u32, sub: bool) -> u64 {
         let a = self.slot[&key].1;
         let a = if sub { a } else { a & !SUB_MAX };
-        u64::from((255 << SUB_BITS | SUB_MAX) - a)
+        let est = self
+            .sketch
+            .as_ref()
+            .map_or(0, |s| u64::from(s.estimate(key)));
+        ((15 - est) << 16) | u64::from((255 << SUB_BITS | SUB_MAX) - a)
     }
 
     /// Takes the best candidate still in the cache, refilling the pool as ringkv does.
@@ -144,6 +166,58 @@ fn ghost_slot(key: u32, slots: usize) -> (usize, u16) {
     ((h % slots as u64) as usize, (h >> 48) as u16 | 1)
 }
 
+/// A count-min sketch of 4 rows of 4-bit counters (kept in bytes here), halved every
+/// `period` increments (TinyLFU's reset).
+struct Sketch {
+    rows: Vec<Vec<u8>>,
+    mask: usize,
+    added: usize,
+    period: usize,
+}
+
+impl Sketch {
+    fn new(width: usize, period: usize) -> Sketch {
+        let width = width.next_power_of_two();
+        Sketch {
+            rows: vec![vec![0; width]; 4],
+            mask: width - 1,
+            added: 0,
+            period: period * width,
+        }
+    }
+    fn at(&self, key: u32, row: usize) -> usize {
+        let mut s = u64::from(key) ^ (row as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (zipf::splitmix64(&mut s) as usize) & self.mask
+    }
+    fn estimate(&self, key: u32) -> u8 {
+        (0..4)
+            .map(|r| self.rows[r][self.at(key, r)])
+            .min()
+            .unwrap_or(0)
+    }
+    /// Conservative update: only the counters at the minimum grow.
+    fn add(&mut self, key: u32) {
+        let est = self.estimate(key);
+        if est < 15 {
+            for r in 0..4 {
+                let i = self.at(key, r);
+                if self.rows[r][i] == est {
+                    self.rows[r][i] += 1;
+                }
+            }
+        }
+        self.added += 1;
+        if self.added >= self.period {
+            self.added = 0;
+            for row in &mut self.rows {
+                for c in row.iter_mut() {
+                    *c /= 2;
+                }
+            }
+        }
+    }
+}
+
 fn main() {
     let a = <Args as clap::Parser>::parse();
     let sub = a.policy == Policy::LfuSub;
@@ -152,10 +226,20 @@ fn main() {
     } else {
         0
     };
+    let admit = a.policy == Policy::LfuAdmit;
+    let by_sketch = a.policy == Policy::LfuSketch;
+    let sketch_bytes = if admit || by_sketch {
+        a.sketch_width.next_power_of_two() * 2
+    } else {
+        0
+    };
     let capacity = a
         .capacity
-        .saturating_sub(ghost_slots * 4 / a.key_bytes.max(1))
+        .saturating_sub((ghost_slots * 4 + sketch_bytes) / a.key_bytes.max(1))
         .max(1);
+    let mut sketch = Sketch::new(a.sketch_width, a.sketch_period);
+    // The newcomer the sketch judged colder than its victim: the next one to go.
+    let mut probation: Option<u32> = None;
     if let Err(e) = a.stream.check() {
         eprintln!("cache_sim: {e}");
         std::process::exit(2);
@@ -163,6 +247,7 @@ fn main() {
     let stream = a.stream.ids();
     let mut rng = 42u64;
     let mut cache = Cache {
+        sketch: by_sketch.then(|| Sketch::new(a.sketch_width, a.sketch_period)),
         keys: Vec::with_capacity(capacity),
         slot: HashMap::with_capacity(capacity),
         pool: Vec::with_capacity(POOL_SIZE),
@@ -171,12 +256,26 @@ fn main() {
     let mut ghosts: Vec<(u16, Access)> = vec![(0, 0); ghost_slots];
     let mut misses_second_half = 0u64;
     for (i, &key) in stream.iter().enumerate() {
+        if admit {
+            sketch.add(key);
+        }
+        if let Some(s) = cache.sketch.as_mut() {
+            s.add(key);
+        }
         if let Some(e) = cache.slot.get_mut(&key) {
             e.1 = hit(e.1, &mut rng, sub);
+            if probation == Some(key) {
+                probation = None;
+            }
             continue;
         }
         if i >= a.stream.requests / 2 {
             misses_second_half += 1;
+        }
+        if admit {
+            if let Some(p) = probation.take() {
+                cache.remove(p);
+            }
         }
         while cache.keys.len() >= capacity {
             let v = cache.victim(&mut rng, sub);
@@ -208,6 +307,16 @@ fn main() {
             }
             _ => {}
         }
+        if admit && cache.keys.len() + 1 >= capacity {
+            // TinyLFU would not admit a newcomer colder than the victim it displaces; a SET
+            // must store it, so it is the next to go instead (a one-key window).
+            let v = cache.victim(&mut rng, sub);
+            let r = cache.rank(v, sub);
+            cache.pool.push((r, v));
+            if sketch.estimate(key) < sketch.estimate(v) {
+                probation = Some(key);
+            }
+        }
         cache.insert(key, access);
     }
     let name = match a.policy {
@@ -215,6 +324,8 @@ fn main() {
         Policy::LfuSub => "lfu-sub",
         Policy::LfuHistory => "lfu-history",
         Policy::LfuGhost => "lfu-ghost",
+        Policy::LfuAdmit => "lfu-admit",
+        Policy::LfuSketch => "lfu-sketch",
     };
     println!(
         "{{\"policy\":\"{name}\",\"capacity\":{capacity},\"ghost_slots\":{ghost_slots},\
