@@ -24,6 +24,7 @@
 //!   be) but is the next key to go, a one-key window;
 //! - `lfu-sketch`: the same sketch ranks the eviction candidates, its estimate first and the
 //!   counter second (the counter OBJECT FREQ shows is unchanged).
+//!
 //! The sketch's bytes (width × 2) come out of the cache as the ghost slots' do.
 //!
 //! Output: one JSON line (policy, capacity used, second-half misses).
