@@ -851,16 +851,18 @@ impl Server {
     }
 
     /// The lookahead across connections, for the connections whose input the loop is about
-    /// to run (`slots`): the first command of each is parsed ahead and its key's bucket and
-    /// entry prefetched, as `prefetch_ahead` does within one connection's pipeline. With
-    /// many clients sending one command at a time, each loop turn holds one command of each
-    /// of them; run one after another, each would stall on its key in turn.
-    pub(crate) fn prefetch_ready(&self, slots: &[usize]) {
-        let mut keys: [&[u8]; crate::ds::dict::PREFETCH_KEYS_MAX] =
-            [&[]; crate::ds::dict::PREFETCH_KEYS_MAX];
+    /// to run (`slots`): the first command of each is parsed ahead (`Parser::parse_ahead`,
+    /// taken by its `parse` when it runs, so it is parsed once) and its key's bucket and
+    /// entry prefetched, as `prefetch_ahead` does within one connection's pipeline. With many
+    /// clients sending one command at a time, each loop turn holds one command of each of
+    /// them; run one after another, each would stall on its key in turn.
+    pub(crate) fn prefetch_ready(&mut self, slots: &[usize]) {
+        const MAX: usize = crate::ds::dict::PREFETCH_KEYS_MAX;
+        // Where each key is: its connection and its span in that connection's input.
+        let mut found = [(0usize, Span::default()); MAX];
         let mut n = 0;
         let mut db_of_keys = usize::MAX;
-        for &slot in slots.iter().take(crate::ds::dict::PREFETCH_KEYS_MAX) {
+        for &slot in slots.iter().take(MAX) {
             let Some(conn) = self.conns.get(slot) else {
                 continue;
             };
@@ -871,25 +873,32 @@ impl Server {
             if self.dbs[conn.db].len() < PREFETCH_TABLE_KEYS_MIN {
                 continue;
             }
-            let (Some(inbuf), Some(at)) = (
-                conn.inbuf.as_deref(),
-                conn.parser.as_deref().and_then(Parser::idle_at),
-            ) else {
+            let db = conn.db;
+            let limits = self.parse_limits(slot);
+            let conn = &mut self.conns[slot];
+            let (Some(inbuf), Some(parser)) = (conn.inbuf.as_deref(), conn.parser.as_deref_mut())
+            else {
                 continue;
             };
-            // Only as far as the key: the command is parsed when it runs.
-            let mut spans = [Span::default(); 4];
-            let Some(args) = crate::resp::parse::peek_args(inbuf, at, &mut spans) else {
+            if parser.idle_at().is_none() {
                 continue;
-            };
-            if let Some(k) = lookahead_key(inbuf, &spans[..args]) {
-                keys[n] = k;
+            }
+            let mut key = None;
+            parser.parse_ahead(inbuf, &limits, 1, |buf, spans| {
+                key = lookahead_arg(buf, spans).map(|i| spans[i]);
+            });
+            if let Some(span) = key {
+                found[n] = (slot, span);
                 n += 1;
-                db_of_keys = conn.db;
+                db_of_keys = db;
             }
         }
         if n > 0 {
-            self.dbs[db_of_keys].prefetch_keys(keys[..n].iter().copied());
+            let conns = &self.conns;
+            self.dbs[db_of_keys].prefetch_keys(found[..n].iter().map(|&(slot, s)| {
+                let inbuf = conns[slot].inbuf.as_deref().unwrap_or_default();
+                &inbuf[s.start..s.end]
+            }));
         }
     }
 
@@ -1356,6 +1365,11 @@ impl Server {
 /// argument, the first key of most commands, or for a script or function call (EVAL,
 /// EVALSHA, FCALL and their _RO forms) with keys, KEYS[1], after the script and the count.
 fn lookahead_key<'a>(buf: &'a [u8], spans: &[Span]) -> Option<&'a [u8]> {
+    lookahead_arg(buf, spans).map(|i| &buf[spans[i].start..spans[i].end])
+}
+
+/// `lookahead_key`'s argument: its index in `spans`.
+fn lookahead_arg(buf: &[u8], spans: &[Span]) -> Option<usize> {
     let arg = |i: usize| spans.get(i).map(|s| &buf[s.start..s.end]);
     let name = arg(0)?;
     // Script names are 4, 5, 7, 8 or 10 bytes long: other commands leave at the first test.
@@ -1373,9 +1387,9 @@ fn lookahead_key<'a>(buf: &'a [u8], spans: &[Span]) -> Option<&'a [u8]> {
         .iter()
         .any(|n| name.eq_ignore_ascii_case(n))
     {
-        return arg(3);
+        return Some(3);
     }
-    arg(1)
+    (spans.len() > 1).then_some(1)
 }
 
 #[cfg(test)]

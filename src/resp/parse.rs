@@ -329,35 +329,6 @@ fn multibulk_spans(
     Some(at)
 }
 
-/// The first arguments of the multibulk command at `pos`, for a lookahead that only wants to
-/// know its key: up to `spans.len()` of them, written to `spans`; returns how many. Nothing
-/// is checked against limits and nothing kept (the command is parsed as usual when it runs),
-/// so a wrong guess costs only a useless prefetch. None when the bytes there are not the
-/// usual form (short length lines) or those arguments have not all arrived.
-pub fn peek_args(buf: &[u8], pos: usize, spans: &mut [Span]) -> Option<usize> {
-    if buf.get(pos) != Some(&b'*') {
-        return None;
-    }
-    let (count, cr) = short_number_line(buf, pos + 1)?;
-    let n = usize::try_from(count).ok()?.min(spans.len());
-    let mut at = cr + 2;
-    // Bounded by `spans.len()`.
-    for span in spans.iter_mut().take(n) {
-        if buf.get(at) != Some(&b'$') {
-            return None;
-        }
-        let (len, cr) = short_number_line(buf, at + 1)?;
-        let start = cr + 2;
-        let end = start.checked_add(usize::try_from(len).ok()?)?;
-        if end.checked_add(2)? > buf.len() {
-            return None;
-        }
-        *span = Span { start, end };
-        at = end + 2;
-    }
-    Some(n)
-}
-
 fn is_c_space(c: u8) -> bool {
     // C isspace() in the C locale.
     matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
@@ -928,26 +899,6 @@ pub(crate) fn split_inline(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn peek_args_reads_the_first_arguments_and_nothing_partial() {
-        let buf = b"xx*4\r\n$7\r\nEVALSHA\r\n$2\r\nab\r\n$1\r\n1\r\n$3\r\nkey\r\n";
-        let mut spans = [Span::default(); 4];
-        assert_eq!(peek_args(buf, 2, &mut spans), Some(4));
-        let args: Vec<&[u8]> = spans.iter().map(|s| &buf[s.start..s.end]).collect();
-        assert_eq!(args, [&b"EVALSHA"[..], b"ab", b"1", b"key"]);
-        // Fewer spans than arguments: the first ones.
-        let mut two = [Span::default(); 2];
-        assert_eq!(peek_args(buf, 2, &mut two), Some(2));
-        // Cut anywhere before the last argument's line end: nothing.
-        for cut in 3..buf.len() - 1 {
-            assert_eq!(peek_args(&buf[..cut], 2, &mut spans), None, "cut at {cut}");
-        }
-        // Not at a multibulk, or an unusual length line: nothing.
-        assert_eq!(peek_args(b"GET k\r\n", 0, &mut spans), None);
-        assert_eq!(peek_args(b"*1\r\n$-1\r\n", 0, &mut spans), None);
-        assert_eq!(peek_args(b"*0\r\n", 0, &mut spans), Some(0));
-    }
 
     #[test]
     fn commands_parsed_ahead_are_taken_in_order_without_parsing_again() {
