@@ -44,8 +44,9 @@
 //! writing to the new incr file. The `Db` itself keeps the old value of a key the walk has
 //! not reached before any change to it, whatever makes the change (a command, expiry, a
 //! blocked client served later, MOVE, FLUSHDB, SWAPDB), so the base is exactly the dataset
-//! at the rewrite's start; keys already expired then are left out (their DEL is in the new
-//! incr file). Because the copy-on-write log is per database, a rewrite and a BGSAVE never
+//! at the rewrite's start, keys past their deadline that nothing had reaped included (as
+//! Redis's rewrite writes them; their DEL, when the expiry reaps them, is in the new incr
+//! file). Because the copy-on-write log is per database, a rewrite and a BGSAVE never
 //! run together: BGREWRITEAOF during a BGSAVE is scheduled, BGSAVE during a rewrite is
 //! refused or (SCHEDULE) scheduled, as in Redis 7.0. When the walk ends the base is fsynced
 //! (on the ring) and renamed, the manifest becomes new base + new incr (temp, fsync, rename,
