@@ -3,7 +3,7 @@
 //! (`repl::primary`) walk it, one at a time (there is one log per `Db`; the callers keep
 //! them from overlapping).
 //!
-//! A snapshot of a `Db` must see every key as it was then, while
+//! A snapshot of a `Db` must see every key as it was when the snapshot began, while
 //! commands keep changing the database between slices. The `Db` calls [`Db::cow_before_change`]
 //! before it changes or deletes an entry, and [`Db::cow_before_set`] before it writes a key:
 //! the first change of a key the snapshot has not emitted yet saves a copy of the old value
