@@ -174,3 +174,47 @@ fn the_lazyfree_settings_choose_where_each_path_frees() {
     std::thread::sleep(Duration::from_millis(50));
     assert_eq!(info_memory_field(&mut c, "lazyfreed_objects"), 4);
 }
+
+/// Active expiry (the cycle, not a lookup) frees where `lazyfree-lazy-expire` says too: a
+/// big collection that nothing reads after its deadline is freed on the loop thread with the
+/// setting off (the counter stays) and on the lazy-free thread with it on. (The cycle used
+/// to free inline whatever the setting, so the lazy-expiry test above depended on whether a
+/// lookup or the cycle came first.)
+#[test]
+fn active_expiry_follows_lazyfree_lazy_expire() {
+    let server = Server::start(&[
+        "--lazyfree-lazy-expire",
+        "no",
+        "--lazyfree-lazy-server-del",
+        "no",
+        "--hz",
+        "100",
+    ]);
+    let mut c = server.raw();
+    let expired_by_the_cycle = |c: &mut Raw, n: i64| {
+        make(c, "set", "k", BIG);
+        assert_eq!(c.cmd_str(&["PEXPIRE", "k", "1"]), Reply::Int(1));
+        // No lookup of `k`: only the cycle reaps it.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let Reply::Bulk(Some(text)) = c.cmd_str(&["INFO", "stats"]) else {
+                panic!("INFO stats");
+            };
+            let text = String::from_utf8(text).expect("utf-8 INFO");
+            if text.contains(&format!("expired_keys:{n}\r\n")) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the cycle did not reap k");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    expired_by_the_cycle(&mut c, 1);
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(info_memory_field(&mut c, "lazyfreed_objects"), 0);
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "SET", "lazyfree-lazy-expire", "yes"]),
+        Reply::ok()
+    );
+    expired_by_the_cycle(&mut c, 2);
+    wait_freed(&mut c, 1);
+}

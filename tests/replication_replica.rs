@@ -499,6 +499,64 @@ fn replicaof_no_one_keeps_the_data_and_shifts_the_id() {
     assert_eq!(role[0], Reply::bulk(b"master"));
 }
 
+/// A replica never deletes a key on its own: past its deadline the key looks absent to the
+/// replica's readers (GET, EXISTS, PTTL, RANDOMKEY, SCAN, KEYS), but stays counted until the
+/// primary's DEL arrives, on ringkv as on a redis-server replica of the same primary (active
+/// expiry off there, so that the primary's lazy expiry decides when). After REPLICAOF NO ONE
+/// the former replica reaps such keys itself.
+#[test]
+fn a_replica_leaves_expired_keys_to_its_primary_as_redis() {
+    let primary = Server::start_redis(&[
+        "--repl-diskless-sync-delay",
+        "0",
+        "--repl-ping-replica-period",
+        "1",
+        "--enable-debug-command",
+        "yes",
+    ]);
+    let mut p = primary.raw();
+    let port = primary.port.to_string();
+    let redis_replica = Server::start_redis(&["--replicaof", "127.0.0.1", &port]);
+    let ringkv_replica = start_replica_of(&primary, &[]);
+    assert_eq!(p.cmd_str(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), Reply::ok());
+    for (k, px) in [("short1", "50"), ("short2", "50"), ("kept", "600000")] {
+        assert_eq!(p.cmd_str(&["SET", k, "v", "PX", px]), Reply::ok());
+    }
+    wait_caught_up(&primary, &redis_replica);
+    wait_caught_up(&primary, &ringkv_replica);
+    std::thread::sleep(Duration::from_millis(120));
+    let (mut a, mut b) = (redis_replica.raw(), ringkv_replica.raw());
+    same_replies(
+        &mut a,
+        &mut b,
+        &[
+            &["DBSIZE"],
+            &["GET", "short1"],
+            &["EXISTS", "short2"],
+            &["PTTL", "short2"],
+            &["RANDOMKEY"],
+            &["SCAN", "0"],
+            &["KEYS", "*"],
+            &["DBSIZE"],
+        ],
+    );
+    assert_eq!(
+        b.cmd_str(&["DBSIZE"]),
+        Reply::Int(3),
+        "the replica deleted a key"
+    );
+    // The primary's lazy expiry deletes one; its DEL reaches both replicas.
+    assert_eq!(p.cmd_str(&["GET", "short1"]), Reply::Bulk(None));
+    wait_caught_up(&primary, &redis_replica);
+    wait_caught_up(&primary, &ringkv_replica);
+    same_replies(&mut a, &mut b, &[&["DBSIZE"]]);
+    assert_eq!(b.cmd_str(&["DBSIZE"]), Reply::Int(2));
+    // A primary again: its own lookups reap.
+    assert_eq!(b.cmd_str(&["REPLICAOF", "NO", "ONE"]), Reply::ok());
+    assert_eq!(b.cmd_str(&["EXISTS", "short2"]), Reply::Int(0));
+    assert_eq!(b.cmd_str(&["DBSIZE"]), Reply::Int(1));
+}
+
 /// A scripted primary (redis-server 7.0 propagates no command ringkv lacks, so one is
 /// made up): it answers the handshake, sends an empty snapshot taken from ringkv itself,
 /// then a command no server has followed by a SET, on every connection it gets.

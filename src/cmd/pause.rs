@@ -167,10 +167,13 @@ pub(crate) fn postpone(srv: &mut Server, slot: usize) {
 }
 
 /// Whether lookups may delete expired keys: not while anything is paused (Redis 7.0 pauses
-/// expiry under WRITE and ALL). Applied at each start and end of a pause, and re-applied on
-/// every tick (`check_end`) so a database replaced meanwhile follows too.
+/// expiry under WRITE and ALL), nor on a replica (a key past its deadline looks absent to
+/// its readers, but only the primary's DEL deletes it: Redis's `expireIfNeeded` on a
+/// replica, so the replica holds what its primary holds). Applied at each start and end of a
+/// pause and at each change of role, and re-applied on every tick (`check_end`) so a
+/// database replaced meanwhile follows too.
 pub fn apply_expiry_pause(srv: &mut Server) {
-    let paused = srv.pause.active();
+    let paused = srv.pause.active() || crate::repl::replica::is_replica(srv);
     for db in &mut srv.dbs {
         db.expiry_paused = paused;
     }

@@ -106,9 +106,9 @@ pub struct Db {
     /// and after active expiry, so it stays short.
     pub log_expired: bool,
     pub expired_log: Vec<Vec<u8>>,
-    /// While clients are paused (CLIENT PAUSE), an expired key looks absent to lookups but
-    /// is not deleted, so nothing is deleted or propagated in the server's name (Redis 7.0's
-    /// expireIfNeeded under a pause). Set by `cmd::pause`.
+    /// While clients are paused (CLIENT PAUSE), and on a replica, an expired key looks absent
+    /// to lookups but is not deleted, so nothing is deleted or propagated in the server's name
+    /// (Redis 7.0's expireIfNeeded under a pause and on a replica). Set by `cmd::pause`.
     pub expiry_paused: bool,
     /// While a replica applies its primary's stream: keys past their deadline are still
     /// live (Redis's replicas let the master client see them; the primary's DEL expires
@@ -332,12 +332,18 @@ impl Db {
             self.expired_log.push(self.dict.key(e).to_vec());
         }
         let value = self.delete_entry(e);
+        self.free_expired(value);
+        self.expired_keys += 1;
+    }
+
+    /// Frees an expired key's value where `lazyfree-lazy-expire` says: a large collection on
+    /// the lazy-free thread when it is set, else here. Lazy and active expiry alike.
+    fn free_expired(&self, value: Value) {
         if self.lazy_expire && value.element_count() > crate::lazyfree::LAZYFREE_THRESHOLD {
             crate::lazyfree::global().free(value);
         } else {
             crate::lazyfree::drop_inline(value);
         }
-        self.expired_keys += 1;
     }
 
     /// Finds a live key, reaping it if expired. Does not touch the access clock.
@@ -536,7 +542,8 @@ impl Db {
             if self.log_expired {
                 self.expired_log.push(self.dict.key(e).to_vec());
             }
-            drop(self.dict.remove_entry(e));
+            let value = self.dict.remove_entry(e);
+            self.free_expired(value);
             removed += 1;
             if removed.is_multiple_of(ACTIVE_EXPIRE_CLOCK_EVERY) && Instant::now() >= deadline {
                 break;
@@ -571,9 +578,12 @@ impl Db {
                     emitted += 1;
                 }
             });
-            // Deleting between steps is safe: the cursor stays valid across resizes.
+            // Deleting between steps is safe: the cursor stays valid across resizes. Not
+            // while expiry is held (a pause, a replica): the entries stay, unseen.
             for e in expired.drain(..) {
-                self.reap(e);
+                if !self.expiry_paused {
+                    self.reap(e);
+                }
             }
             steps_left -= 1;
             if v == 0 || steps_left == 0 || emitted >= count {
@@ -614,8 +624,8 @@ impl Db {
     }
 
     /// RANDOMKEY: a uniformly random live key (`Dict::fair_random_entry`); expired keys met
-    /// are reaped. After a bounded number of random picks (a database of almost only expired
-    /// keys) it walks the table instead.
+    /// are reaped (unless expiry is held: `expiry_paused`). After a bounded number of random
+    /// picks (a database of almost only expired keys) it walks the table instead.
     pub fn random_key(&mut self, now_ms: u64) -> Option<Vec<u8>> {
         for _ in 0..RANDOM_KEY_TRIES {
             let rng = &mut self.rng_state;
@@ -623,7 +633,9 @@ impl Db {
             if !self.is_expired(e, now_ms) {
                 return Some(self.dict.key(e).to_vec());
             }
-            self.reap(e);
+            if !self.expiry_paused {
+                self.reap(e);
+            }
         }
         let mut found = None;
         self.dict.for_each_entry(|e| {

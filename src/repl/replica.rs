@@ -330,6 +330,7 @@ pub fn start_from_config(srv: &mut Server, aux: &[(Vec<u8>, Vec<u8>)]) {
         return;
     };
     srv.repl.role = Role::Replica { host, port };
+    crate::cmd::pause::apply_expiry_pause(srv);
     set_log_mark(b'S');
     let _ = srv.apply_oom_score_adj();
     seed_from_rdb(srv, aux);
@@ -362,6 +363,7 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     // CONFIG GET / REWRITE's `replicaof` is the primary followed now.
     srv.config.replica.replicaof = Some((host.clone(), port));
     srv.repl.role = Role::Replica { host, port };
+    crate::cmd::pause::apply_expiry_pause(srv);
     let _ = srv.apply_oom_score_adj();
     let r = &mut srv.replica;
     r.state = LinkState::Connect;
@@ -408,6 +410,7 @@ pub fn unset_master(srv: &mut Server) {
         srv.repl.replid
     );
     srv.repl.role = Role::Primary;
+    crate::cmd::pause::apply_expiry_pause(srv);
     let _ = srv.apply_oom_score_adj();
     // This server's own stream starts here: with a SELECT before its first command, from
     // the journal (which records while a backlog exists).
