@@ -20,14 +20,26 @@ const SYNC_WAIT: Duration = Duration::from_secs(20);
 /// A redis-server primary that starts a full sync at once (no diskless delay), diskless or
 /// not, with the periodic PING frequent enough to keep offsets moving.
 fn start_primary(diskless: bool) -> Server {
-    Server::start_redis(&[
+    start_primary_with(diskless, &[])
+}
+
+/// `start_primary` with more arguments.
+fn start_primary_with(diskless: bool, extra: &[&str]) -> Server {
+    let mut args = vec![
         "--repl-diskless-sync",
         if diskless { "yes" } else { "no" },
         "--repl-diskless-sync-delay",
         "0",
         "--repl-ping-replica-period",
         "1",
-    ])
+    ];
+    args.extend_from_slice(extra);
+    Server::start_redis(&args)
+}
+
+/// A diskless primary with DEBUG enabled (DEBUG SET-ACTIVE-EXPIRE and the like).
+fn start_debug_primary() -> Server {
+    start_primary_with(true, &["--enable-debug-command", "yes"])
 }
 
 fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
@@ -506,14 +518,7 @@ fn replicaof_no_one_keeps_the_data_and_shifts_the_id() {
 /// the former replica reaps such keys itself.
 #[test]
 fn a_replica_leaves_expired_keys_to_its_primary_as_redis() {
-    let primary = Server::start_redis(&[
-        "--repl-diskless-sync-delay",
-        "0",
-        "--repl-ping-replica-period",
-        "1",
-        "--enable-debug-command",
-        "yes",
-    ]);
+    let primary = start_debug_primary();
     let mut p = primary.raw();
     let port = primary.port.to_string();
     let redis_replica = Server::start_redis(&["--replicaof", "127.0.0.1", &port]);
@@ -671,14 +676,7 @@ fn a_command_ringkv_lacks_stops_the_link_visibly() {
 
 #[test]
 fn stream_writes_notify_watch_and_track_and_the_link_recovers() {
-    let primary = Server::start_redis(&[
-        "--repl-diskless-sync-delay",
-        "0",
-        "--repl-ping-replica-period",
-        "1",
-        "--enable-debug-command",
-        "yes",
-    ]);
+    let primary = start_debug_primary();
     let mut p = primary.raw();
     // With the AOF on and fsync per write, the master client's effects go through the AOF's
     // group commit like any client's.
