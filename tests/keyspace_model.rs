@@ -560,26 +560,37 @@ fn idle_seconds_and_touching() {
 #[test]
 fn random_key_reaps_expired_and_finds_the_live_one() {
     let mut db = Db::new();
-    assert_eq!(db.random_key(0), None);
+    assert_eq!(db.random_key(0, false), None);
     for id in 0..2000 {
         db.set(&key(id), Value::Int(0), 0, false);
         db.set_expire_at_ms(&key(id), 10, 0);
     }
     db.set(b"live", Value::Int(0), 0, false);
     // Almost everything is expired: RANDOMKEY must still answer the live key.
-    assert_eq!(db.random_key(100), Some(b"live".to_vec()));
+    assert_eq!(db.random_key(100, false), Some(b"live".to_vec()));
     assert!(db.expired_keys > 0);
     db.check_invariants();
     // Only expired keys: None, and (bounded work) at least some were reaped.
     db.remove(b"live", 100);
-    assert_eq!(db.random_key(100), None);
+    assert_eq!(db.random_key(100, false), None);
     // Randomness: with several live keys, more than one is returned.
     let mut db = Db::new();
     for id in 0..10 {
         db.set(&key(id), Value::Int(0), 0, false);
     }
-    let picks: HashSet<Vec<u8>> = (0..200).filter_map(|_| db.random_key(0)).collect();
+    let picks: HashSet<Vec<u8>> = (0..200).filter_map(|_| db.random_key(0, false)).collect();
     assert!(picks.len() > 5, "only {} distinct keys", picks.len());
+    // A replica whose keys all have a TTL, all past it (and not reaped: expiry is held
+    // there): one of them, as Redis's dbRandomKey answers after its tries.
+    let mut db = Db::new();
+    db.expiry_paused = true;
+    for id in 0..3 {
+        db.set(&key(id), Value::Int(0), 0, false);
+        db.set_expire_at_ms(&key(id), 10, 0);
+    }
+    assert!(db.random_key(100, true).is_some());
+    assert_eq!(db.random_key(100, false), None);
+    assert_eq!(db.len(), 3, "nothing reaped while expiry is held");
 }
 
 #[test]

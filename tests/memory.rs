@@ -384,3 +384,30 @@ fn compressed_lists_use_less_memory() {
     assert!(packed.0 * 3 < plain.0, "used_memory growth {figures:?}");
     assert!(packed.1 * 3 < plain.1, "MEMORY USAGE {figures:?}");
 }
+
+/// MEMORY USAGE measures a key past its deadline that nothing has reaped, and leaves it in
+/// place (no expiry, so DBSIZE holds and nothing is propagated), as redis-server does; a key
+/// that is not stored is nil on both.
+#[test]
+fn usage_of_an_expired_key_neither_reaps_nor_hides_it_as_redis() {
+    let ours = Server::start(&["--enable-debug-command", "yes"]);
+    let redis = Server::start_redis(&["--enable-debug-command", "yes"]);
+    let mut seen = Vec::new();
+    for srv in [&ours, &redis] {
+        let mut c = srv.raw();
+        for line in ["DEBUG SET-ACTIVE-EXPIRE 0", "SET old v PX 1", "SET live v"] {
+            assert_eq!(cmd(&mut c, line), Reply::ok(), "{line}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        // The figures differ by design: USAGE by its shape, the counts as they are.
+        seen.push(vec![
+            shape(&cmd(&mut c, "MEMORY USAGE old")),
+            format!("{:?}", cmd(&mut c, "DBSIZE")),
+            shape(&cmd(&mut c, "MEMORY USAGE nokey")),
+            format!("{:?}", cmd(&mut c, "EXISTS old")),
+            format!("{:?}", cmd(&mut c, "DBSIZE")),
+        ]);
+    }
+    assert_eq!(seen[0], seen[1], "ringkv vs redis-server");
+    assert_eq!(seen[0], [":int", ":2", "$nil", ":0", ":1"]);
+}

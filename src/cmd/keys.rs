@@ -451,7 +451,8 @@ pub fn cmd_scan(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
 
 pub fn cmd_randomkey(ctx: &mut Ctx<'_>, _argv: &Argv<'_>) {
     let now_ms = ctx.now_ms;
-    match ctx.db().random_key(now_ms) {
+    let replica = crate::repl::replica::is_replica(ctx.srv);
+    match ctx.db().random_key(now_ms, replica) {
         Some(k) => ctx.reply.bulk(&k),
         None => ctx.reply.null(),
     }

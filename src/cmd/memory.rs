@@ -69,10 +69,11 @@ pub fn value_bytes(v: &Value, samples: usize) -> usize {
     }
 }
 
-/// MEMORY USAGE's figure for `key`, or None when it does not exist. Reads without touching
-/// the key (no access-clock update, no hit or miss), as Redis's `dbFind`.
-pub fn op_usage(db: &mut Db, key: &[u8], samples: usize, now_ms: u64) -> Option<usize> {
-    let v = db.peek(key, now_ms)?;
+/// MEMORY USAGE's figure for `key`, or None when it is not stored. Reads without touching
+/// the key (no access-clock update, no hit or miss) and without expiring it: a key past its
+/// deadline that nothing has reaped is measured and left in place, as Redis's `dictFind`.
+pub fn op_usage(db: &mut Db, key: &[u8], samples: usize) -> Option<usize> {
+    let v = db.stored(key)?;
     Some(Dict::<Value>::entry_bytes(key.len()) + value_bytes(v, samples))
 }
 
@@ -93,8 +94,7 @@ pub fn cmd_memory_usage(ctx: &mut Ctx<'_>, argv: &Argv<'_>) {
             return ctx.err(ERR_SYNTAX);
         }
     }
-    let now_ms = ctx.now_ms;
-    match op_usage(ctx.db(), argv.get(2), samples, now_ms) {
+    match op_usage(ctx.db(), argv.get(2), samples) {
         Some(n) => ctx.reply.int(n as i64),
         None => ctx.reply.null(),
     }

@@ -414,6 +414,12 @@ impl Db {
         Some(self.dict.value_mut(e))
     }
 
+    /// The stored value of `key`, past its deadline or not, without reaping or touching it:
+    /// MEMORY USAGE's look (Redis's `dictFind` on the keyspace, no `expireIfNeeded`).
+    pub fn stored(&mut self, key: &[u8]) -> Option<&Value> {
+        self.dict.find(key).map(|e| self.dict.value(e))
+    }
+
     /// Whether a live key exists (EXISTS does not touch the access clock in Redis either).
     pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
         self.lookup(key, now_ms).is_some()
@@ -626,11 +632,16 @@ impl Db {
     /// RANDOMKEY: a uniformly random live key (`Dict::fair_random_entry`); expired keys met
     /// are reaped (unless expiry is held: `expiry_paused`). After a bounded number of random
     /// picks (a database of almost only expired keys) it walks the table instead.
-    pub fn random_key(&mut self, now_ms: u64) -> Option<Vec<u8>> {
-        for _ in 0..RANDOM_KEY_TRIES {
+    ///
+    /// On a replica (`replica`) whose keys all have a TTL, the last of the random picks is the
+    /// answer whether or not it is past its deadline, as Redis's `dbRandomKey` does there
+    /// (keys it cannot reap could otherwise all be expired).
+    pub fn random_key(&mut self, now_ms: u64, replica: bool) -> Option<Vec<u8>> {
+        let all_volatile = replica && self.heap.len() == self.dict.len();
+        for i in 0..RANDOM_KEY_TRIES {
             let rng = &mut self.rng_state;
             let e = self.dict.fair_random_entry(|| xorshift64(rng))?;
-            if !self.is_expired(e, now_ms) {
+            if !self.is_expired(e, now_ms) || (all_volatile && i + 1 == RANDOM_KEY_TRIES) {
                 return Some(self.dict.key(e).to_vec());
             }
             if !self.expiry_paused {
