@@ -40,7 +40,7 @@
 //! "no such key" here, where Redis shows it until it is reaped.
 
 use super::args::{arg_eq, c_str_max};
-use super::keys::{op_object, shared_integers};
+use super::keys::{object_info, op_object, shared_integers};
 use super::Ctx;
 use crate::keyspace::value::Value;
 use crate::keyspace::Db;
@@ -222,9 +222,10 @@ impl DebugObject {
     }
 }
 
-/// DEBUG OBJECT's operation: the key's details without touching it, or None when absent.
-/// `shared_integers` and `rdb_compression` are the settings OBJECT REFCOUNT and the RDB
-/// writer follow.
+/// DEBUG OBJECT's operation: the key's details without touching it, or None when it is not
+/// stored. A key past its deadline that nothing has reaped is shown and left in place, as
+/// Redis's (its `dictFind`, no expiry). `shared_integers` and `rdb_compression` are the
+/// settings OBJECT REFCOUNT and the RDB writer follow.
 fn op_debug_object(
     db: &mut Db,
     key: &[u8],
@@ -232,9 +233,8 @@ fn op_debug_object(
     rdb_compression: bool,
     now_ms: u64,
 ) -> Option<DebugObject> {
-    let info = op_object(db, key, shared_integers, now_ms)?;
-    let access = db.lru_field(key, now_ms)?;
-    let v = db.peek(key, now_ms)?;
+    let (v, access) = db.stored_with_lru(key)?;
+    let info = object_info(v, shared_integers);
     Some(DebugObject {
         address: std::ptr::from_ref(v) as usize,
         refcount: info.refcount,

@@ -285,16 +285,21 @@ pub fn op_object(
     now_ms: u64,
 ) -> Option<ObjectInfo> {
     let v = db.peek(key, now_ms)?;
+    Some(object_info(v, shared_integers))
+}
+
+/// OBJECT's figures of a value.
+pub fn object_info(v: &Value, shared_integers: bool) -> ObjectInfo {
     // Redis's value objects are not shared except the integers 0..9999 that string
     // commands encode as `shared.integers[n]`; our Int values are that case.
     let refcount = match v {
         Value::Int(n) if shared_integers && (0..SHARED_INTEGERS).contains(n) => SHARED_REFCOUNT,
         _ => 1,
     };
-    Some(ObjectInfo {
+    ObjectInfo {
         encoding: v.encoding(),
         refcount,
-    })
+    }
 }
 
 // ---- commands ---------------------------------------------------------------------------

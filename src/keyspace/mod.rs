@@ -420,6 +420,13 @@ impl Db {
         self.dict.find(key).map(|e| self.dict.value(e))
     }
 
+    /// `stored` with Redis's 24-bit `lru` field of the key (the LRU clock or the LFU data),
+    /// without touching it: DEBUG OBJECT's look.
+    pub fn stored_with_lru(&mut self, key: &[u8]) -> Option<(&Value, u32)> {
+        let e = self.dict.find(key)?;
+        Some((self.dict.value(e), self.dict.owner_bits(e) & REDIS_LRU_MASK))
+    }
+
     /// Whether a live key exists (EXISTS does not touch the access clock in Redis either).
     pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
         self.lookup(key, now_ms).is_some()
@@ -868,13 +875,6 @@ impl Db {
 /// Access-data hand-over for RENAME and MOVE: Redis moves the value object itself, so its LRU
 /// clock or LFU counter goes with it to the new name.
 impl Db {
-    /// Redis's 24-bit `lru` field of a live key (the LRU clock or the LFU data), without
-    /// touching it (DEBUG OBJECT).
-    pub fn lru_field(&mut self, key: &[u8], now_ms: u64) -> Option<u32> {
-        let e = self.lookup(key, now_ms)?;
-        Some(self.dict.owner_bits(e) & REDIS_LRU_MASK)
-    }
-
     /// The raw access word (LRU clock or LFU data) of a live key, without touching it.
     pub fn access_word(&mut self, key: &[u8], now_ms: u64) -> Option<u32> {
         let e = self.lookup(key, now_ms)?;
@@ -1027,6 +1027,9 @@ mod tests {
         // OBJECT IDLETIME still counts whole seconds since the last access, as Redis.
         assert_eq!(db.idle_seconds(b"read", t0 + 10_000), Some(10));
         assert_eq!(db.idle_seconds(b"unread", t0 + 10_000), Some(10));
-        assert_eq!(db.lru_field(b"read", t0), Some(lru_clock(t0)));
+        assert_eq!(
+            db.stored_with_lru(b"read").map(|(_, l)| l),
+            Some(lru_clock(t0))
+        );
     }
 }
