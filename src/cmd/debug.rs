@@ -36,8 +36,8 @@
 //! (whether it compresses, not whether a node is compressed now). Our nodes are filled by our entry encoding, not
 //! by listpack sizes, so a list of many small integers has more nodes here than in Redis (and
 //! a larger `ql_uncompressed_size`, 7 bytes a node); `serializedlength` follows the RDB
-//! writer, which groups nodes as Redis does for appended elements. A key past its deadline is
-//! "no such key" here, where Redis shows it until it is reaped.
+//! writer, which groups nodes as Redis does for appended elements. A key past its deadline that
+//! nothing has reaped is shown and left in place, as Redis shows it (`Db::stored_with_lru`).
 
 use super::args::{arg_eq, c_str_max};
 use super::keys::{object_info, op_object, shared_integers};

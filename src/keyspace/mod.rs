@@ -327,7 +327,12 @@ impl Db {
         value
     }
 
+    /// Deletes an expired entry, unless expiry is held (`expiry_paused`: a pause, a replica),
+    /// when it stays in place, looking absent to the lookup that met it.
     fn reap(&mut self, e: EntryPtr) {
+        if self.expiry_paused {
+            return;
+        }
         if self.log_expired {
             self.expired_log.push(self.dict.key(e).to_vec());
         }
@@ -350,9 +355,7 @@ impl Db {
     fn lookup(&mut self, key: &[u8], now_ms: u64) -> Option<EntryPtr> {
         let e = self.dict.find(key)?;
         if self.is_expired(e, now_ms) {
-            if !self.expiry_paused {
-                self.reap(e);
-            }
+            self.reap(e);
             return None;
         }
         Some(e)
@@ -417,7 +420,7 @@ impl Db {
     /// The stored value of `key`, past its deadline or not, without reaping or touching it:
     /// MEMORY USAGE's look (Redis's `dictFind` on the keyspace, no `expireIfNeeded`).
     pub fn stored(&mut self, key: &[u8]) -> Option<&Value> {
-        self.dict.find(key).map(|e| self.dict.value(e))
+        self.stored_with_lru(key).map(|(v, _)| v)
     }
 
     /// `stored` with Redis's 24-bit `lru` field of the key (the LRU clock or the LFU data),
@@ -591,12 +594,9 @@ impl Db {
                     emitted += 1;
                 }
             });
-            // Deleting between steps is safe: the cursor stays valid across resizes. Not
-            // while expiry is held (a pause, a replica): the entries stay, unseen.
+            // Deleting between steps is safe: the cursor stays valid across resizes.
             for e in expired.drain(..) {
-                if !self.expiry_paused {
-                    self.reap(e);
-                }
+                self.reap(e);
             }
             steps_left -= 1;
             if v == 0 || steps_left == 0 || emitted >= count {
@@ -651,9 +651,7 @@ impl Db {
             if !self.is_expired(e, now_ms) || (all_volatile && i + 1 == RANDOM_KEY_TRIES) {
                 return Some(self.dict.key(e).to_vec());
             }
-            if !self.expiry_paused {
-                self.reap(e);
-            }
+            self.reap(e);
         }
         let mut found = None;
         self.dict.for_each_entry(|e| {
