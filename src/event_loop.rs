@@ -33,6 +33,17 @@ const K_SIGNAL: u8 = 5;
 const K_BLOCK_TIMER: u8 = 6;
 /// Completion of the removal of a superseded K_BLOCK_TIMER.
 const K_BLOCK_TIMER_REMOVE: u8 = 7;
+/// Provided buffers of the clients' multishot receives, and their size: a receive larger
+/// than one buffer arrives as several completions. 512 × 4 KiB: a turn's arrivals from
+/// hundreds of clients fit, and the 2 MiB are touched only as far as they are used. When
+/// they run out, the receives that found none end with `-ENOBUFS` and are armed again.
+const PROVIDED_BUFFERS: u16 = 512;
+const PROVIDED_BUFFER_BYTES: usize = 4096;
+/// Unprocessed input at which a connection that still has commands to run (`ready`) stops
+/// receiving until it has run them: the same bound on input as a receive issued only
+/// once the last one was processed.
+const INPUT_HOLD_BYTES: usize = crate::net::conn::RECV_CHUNK;
+
 /// Completion of the cancellation of a receive (see `Server::recv_to_cancel`).
 const K_RECV_CANCEL: u8 = 8;
 /// Longest blocked-client timer armed at once; a later deadline is re-armed when it fires.
@@ -105,8 +116,18 @@ impl EventLoop {
             .ok(),
             Err(_) => None,
         };
-        let ring = Ring::new(4096).map_err(|e| e.to_string())?;
+        let mut ring = Ring::new(4096).map_err(|e| e.to_string())?;
+        // `RINGKV_RECV=single` keeps the one-receive-at-a-time path for every client; it
+        // exists so that the two can be measured against each other (docs/PERFORMANCE.md).
+        let multishot = std::env::var("RINGKV_RECV").map_or(true, |v| v != "single")
+            && ring
+                .enable_provided_buffers(PROVIDED_BUFFERS, PROVIDED_BUFFER_BYTES)
+                .map_err(|e| {
+                    log::warn!("provided buffers unavailable, receiving one at a time: {e}")
+                })
+                .is_ok();
         let mut srv = Server::new(config);
+        srv.recv_multishot = multishot;
         // MEMORY STATS's startup.allocated: the server set up, nothing loaded yet (Redis's
         // initial_memory_usage).
         crate::alloc::mark_startup(srv.used_memory() as usize);
@@ -505,9 +526,16 @@ fn conn_for(srv: &Server, token: u64) -> Option<usize> {
 #[inline(always)]
 fn on_recv(srv: &mut Server, c: Completion) {
     let Some(slot) = conn_for(srv, c.token) else {
+        if let Some(bid) = c.bid {
+            ring_of_parts(&mut srv.ring).recycle(bid);
+        }
         return;
     };
     let conn = &mut srv.conns[slot];
+    if conn.recv_multishot {
+        on_recv_multishot(srv, slot, c);
+        return;
+    }
     conn.recv_inflight = false;
     conn.inbuf = c.buf;
     if conn.closed {
@@ -543,6 +571,73 @@ fn on_recv(srv: &mut Server, c: Completion) {
         .as_ref()
         .map_or(got, |b| b.capacity() - b.len().saturating_sub(got));
     conn.note_received(got, offered);
+    if conn.query_len() > srv.config.query_buffer_max {
+        log::warn!(
+            "Closing client that reached max query buffer length (addr={})",
+            conn.addr
+        );
+        srv.close(slot);
+        return;
+    }
+    conn.last_interaction_ms = srv.now_ms;
+    if !conn.ready {
+        conn.ready = true;
+        srv.ready.push(slot);
+    }
+}
+
+/// A completion of a connection's multishot receive: its bytes (in a provided buffer) are
+/// appended to the input buffer, which stays with the connection, and the buffer goes back
+/// to the kernel at once. A completion without `more` ends the receive; `flush_conns` arms
+/// the next one when the connection may receive.
+#[inline(always)]
+fn on_recv_multishot(srv: &mut Server, slot: usize, c: Completion) {
+    let conn = &mut srv.conns[slot];
+    if !c.more {
+        conn.recv_inflight = false;
+        conn.recv_multishot = false;
+        conn.recv_cancelling = false;
+    }
+    let copied = match c.bid {
+        Some(bid) => {
+            let ring = ring_of_parts(&mut srv.ring);
+            if c.result > 0 && !conn.closed {
+                conn.take_copied(ring.provided(bid, c.result as usize));
+            }
+            ring.recycle(bid);
+            true
+        }
+        None => false,
+    };
+    // Bytes without a buffer would be input lost: the connection cannot go on.
+    if conn.closed || (c.result > 0 && !copied) {
+        srv.close(slot);
+        return;
+    }
+    if c.result <= 0 {
+        match -c.result {
+            // Not an error of the connection: cancelled by `flush_conns` (input held back),
+            // or no free buffer this turn, or a kernel without multishot receives (then
+            // every client receives one receive at a time from now on).
+            libc::ECANCELED | libc::ENOBUFS | libc::EINTR | libc::EAGAIN => {
+                srv.touched.push(slot);
+            }
+            libc::EINVAL => {
+                log::warn!("multishot receives unavailable, receiving one at a time");
+                srv.recv_multishot = false;
+                srv.touched.push(slot);
+            }
+            0 | libc::ECONNRESET => {
+                // The end of the stream may come in the same turn as the last commands:
+                // `flush_conns` closes after their replies, once they have run.
+                conn.peer_closed = true;
+                srv.touched.push(slot);
+            }
+            _ => srv.close(slot),
+        }
+        return;
+    }
+    srv.stats.net_input_bytes += c.result as u64;
     if conn.query_len() > srv.config.query_buffer_max {
         log::warn!(
             "Closing client that reached max query buffer length (addr={})",
@@ -614,6 +709,16 @@ fn flush_conns(srv: &mut Server, hold_subscribers: bool, held: &mut Vec<usize>) 
     let aof_acked = srv.aof_acked_seq();
     let mut touched = std::mem::take(&mut srv.touched);
     for &slot in &touched {
+        // A peer that ended its stream (seen by a multishot receive): its last commands have
+        // run (it is not `ready`), so it closes once their replies are sent, as on `on_recv`'s
+        // end of stream.
+        if srv
+            .conns
+            .get(slot)
+            .is_some_and(|c| c.peer_closed && !c.ready && !c.close_after_reply && !c.closed)
+        {
+            srv.close_after_reply(slot);
+        }
         let Some(conn) = srv.conns.get_mut(slot) else {
             continue;
         };
@@ -662,7 +767,30 @@ fn flush_conns(srv: &mut Server, hold_subscribers: bool, held: &mut Vec<usize>) 
                 0
             }
             >= OUT_PAUSE_BYTES;
-        if !conn.recv_inflight && !conn.ready && !paused && !srv.shutdown_requested {
+        // Receiving: a multishot receive stays armed while the connection may receive; a
+        // connection that must not (output backed up, or enough input still to run) has it
+        // cancelled. An argument too big for the provided buffers to carry well (a large
+        // value on its way) is received straight into the input buffer, whose room for it
+        // `reserve_for_argument` made, one receive at a time.
+        let hold = paused || (conn.ready && conn.query_len() >= INPUT_HOLD_BYTES);
+        let direct = !srv.recv_multishot
+            || conn
+                .parser
+                .as_ref()
+                .is_some_and(|p| p.bytes_wanted() >= crate::net::conn::BIG_ARG_BYTES);
+        if conn.recv_inflight {
+            if conn.recv_multishot && (hold || direct) && !conn.recv_cancelling {
+                conn.recv_cancelling = true;
+                ring_of_parts(&mut srv.ring)
+                    .cancel(conn.recv_handle, ring::token(K_RECV_CANCEL, 0, 0));
+            }
+        } else if !direct && !hold && !srv.shutdown_requested && conn.inbuf.is_some() {
+            // (A connection without an input buffer has no socket: the master client.)
+            conn.recv_inflight = true;
+            conn.recv_multishot = true;
+            conn.recv_handle = ring_of_parts(&mut srv.ring)
+                .recv_multishot(fd, ring::token(K_RECV, tok_base.0, tok_base.1));
+        } else if direct && !conn.ready && !paused && !srv.shutdown_requested {
             if let Some(mut buf) = conn.inbuf.take() {
                 prepare_recv_buf(&mut buf, conn.small_recvs, conn.recv_grow);
                 conn.inbuf_away_bytes = buf.capacity();

@@ -221,6 +221,9 @@ pub struct Server {
     /// Unblocked clients (slot, generation) whose receive is in flight: it is cancelled, so
     /// that commands they pipelined while blocked run now rather than when more input comes.
     pub(crate) recv_to_cancel: Vec<(usize, u32)>,
+    /// Clients receive through multishot receives into the ring's provided buffers (false:
+    /// one receive at a time into each client's own buffer; see `event_loop::flush_conns`).
+    pub(crate) recv_multishot: bool,
     /// The append-only file (`persist::aof`).
     pub aof: crate::persist::aof::Aof,
     /// True while the AOF is replayed at start-up.
@@ -441,6 +444,7 @@ impl Server {
             blocking,
             current_cmd: 0,
             recv_to_cancel: Vec::new(),
+            recv_multishot: false,
             aof: crate::persist::aof::Aof::new(),
             loading: false,
             rdb: crate::persist::rdb_server::RdbState::new(now / 1000),
@@ -576,7 +580,8 @@ impl Server {
     pub(crate) fn resume_client(&mut self, slot: usize) {
         if let Some(c) = self.conns.get_mut(slot) {
             self.touched.push(slot);
-            if c.recv_inflight {
+            // A multishot receive leaves the input buffer here; a single one has it.
+            if c.recv_inflight && !c.recv_multishot {
                 self.recv_to_cancel.push((slot, c.generation));
             }
             if !c.ready && !c.closed {
@@ -1034,6 +1039,11 @@ impl Server {
             if parser.used_up(&inbuf) {
                 inbuf.clear();
                 parser.rebase_used_up();
+                // Multishot receives copy in whatever arrived in a turn (up to the provided
+                // buffers' total): a buffer a burst made large does not stay so.
+                if self.recv_multishot && inbuf.capacity() > crate::net::conn::RECV_FULL_MAX {
+                    inbuf = Vec::new();
+                }
             } else {
                 inbuf.drain(..consumed);
                 parser.rebase(consumed);

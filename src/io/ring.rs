@@ -9,6 +9,13 @@
 //! (slot + generation + kind), so a completion for a closed, reused slot can be recognised and
 //! ignored by the caller.
 //!
+//! Client receives are multishot, into a ring of provided buffers (`BufRing`): one armed
+//! receive per connection delivers each arrival as a completion naming the buffer the kernel
+//! filled, which the caller copies out and gives back (`Ring::recycle`) in the same turn.
+//! The buffers belong to the ring for its whole life (an `mmap` of their own, not counted
+//! as the server's heap); the kernel only writes a buffer between its `recycle` and the
+//! completion that names it.
+//!
 //! One `submit_and_wait` per loop turn submits everything pushed during the turn (with
 //! `busy-poll-us` set, a turn that would sleep first polls, entering only when work is flagged).
 
@@ -50,14 +57,36 @@ pub struct Completion {
     /// The buffer given with the operation, if any; for receives its length includes the
     /// received bytes.
     pub buf: Option<Vec<u8>>,
+    /// A multishot receive's data: the provided buffer holding its `result` bytes
+    /// (`Ring::provided`), which the caller gives back with `Ring::recycle`.
+    pub bid: Option<u16>,
+}
+
+/// The buffer group the provided buffers are registered as.
+const PBUF_GROUP: u16 = 0;
+
+/// A provided-buffer ring (`IORING_REGISTER_PBUF_RING`): `count` entries (16 bytes each,
+/// the ring the kernel takes buffers from) followed by `count` buffers of `buf_bytes`, in one
+/// anonymous mapping. `tail` counts the entries given to the kernel; each given entry
+/// describes a buffer that nothing else reads or writes until a completion names it.
+struct BufRing {
+    base: std::ptr::NonNull<u8>,
+    map_bytes: usize,
+    entries_bytes: usize,
+    buf_bytes: usize,
+    count: u16,
+    tail: u16,
 }
 
 pub struct Ring {
+    // Declared first, so dropped first: closing the ring ends the kernel's use of `pbuf`
+    // before its mapping goes.
     ring: IoUring,
     inflight: Slab<Inflight>,
     /// Operations that did not fit in the submission queue; pushed after the next submit.
     /// Bounded by the number of in-flight records.
     backlog: Vec<squeue::Entry>,
+    pbuf: Option<BufRing>,
 }
 
 fn explain_setup_error(e: &io::Error) -> RingError {
@@ -145,7 +174,72 @@ impl Ring {
             ring,
             inflight: Slab::with_capacity(1024),
             backlog: Vec::new(),
+            pbuf: None,
         })
+    }
+
+    /// Registers `count` (a power of two, at most 32768) provided buffers of `buf_bytes`
+    /// for `recv_multishot`.
+    pub fn enable_provided_buffers(&mut self, count: u16, buf_bytes: usize) -> io::Result<()> {
+        if self.pbuf.is_some() {
+            return Ok(());
+        }
+        let br = BufRing::new(count, buf_bytes)?;
+        // SAFETY: the entries are page aligned, zeroed, `count` long, and stay mapped until
+        // `br` is dropped, which happens after the ring is closed (field order of `Ring`).
+        unsafe {
+            self.ring.submitter().register_buf_ring_with_flags(
+                br.base.as_ptr() as u64,
+                count,
+                PBUF_GROUP,
+                0,
+            )?;
+        }
+        let br = self.pbuf.insert(br);
+        for bid in 0..count {
+            br.give(bid);
+        }
+        br.publish();
+        Ok(())
+    }
+
+    /// A multishot receive on `fd` into the provided buffers: a completion per arrival
+    /// (`Completion::bid` names the buffer), until one without `more` ends it (an error,
+    /// the peer's end of stream, a cancel, or no free buffer: `-ENOBUFS`). Returns a handle
+    /// for `cancel`, valid until that last completion is reaped. Needs
+    /// `enable_provided_buffers` (and Linux 6.0: older kernels answer `-EINVAL`).
+    pub fn recv_multishot(&mut self, fd: RawFd, token: u64) -> u64 {
+        let idx = self.record(token, None, None, true, false);
+        let e = opcode::RecvMulti::new(types::Fd(fd), PBUF_GROUP)
+            .build()
+            .user_data(idx);
+        self.push(e);
+        idx
+    }
+
+    /// The `len` bytes a completion put in provided buffer `bid` (empty if there is none).
+    pub fn provided(&self, bid: u16, len: usize) -> &[u8] {
+        match &self.pbuf {
+            Some(br) if bid < br.count => {
+                let len = len.min(br.buf_bytes);
+                let start = br.entries_bytes + bid as usize * br.buf_bytes;
+                // SAFETY: `bid` is below `count`, so the range lies inside the mapping; the
+                // kernel wrote it before posting the completion and writes it again only
+                // after `recycle(bid)`, which needs `&mut self` (this borrow has ended).
+                unsafe { std::slice::from_raw_parts(br.base.as_ptr().add(start), len) }
+            }
+            _ => &[],
+        }
+    }
+
+    /// Gives provided buffer `bid` back to the kernel.
+    pub fn recycle(&mut self, bid: u16) {
+        if let Some(br) = self.pbuf.as_mut() {
+            if bid < br.count {
+                br.give(bid);
+                br.publish();
+            }
+        }
     }
 
     pub fn inflight(&self) -> usize {
@@ -367,12 +461,14 @@ impl Ring {
             let Some(rec) = self.inflight.get_mut(idx) else {
                 continue;
             };
+            let bid = cqueue::buffer_select(cqe.flags());
             if rec.multishot && more {
                 out.push(Completion {
                     token: rec.token,
                     result,
                     more,
                     buf: None,
+                    bid,
                 });
                 continue;
             }
@@ -389,8 +485,78 @@ impl Ring {
                 result,
                 more: false,
                 buf: rec.buf.take(),
+                bid,
             });
         }
+    }
+}
+
+impl BufRing {
+    fn new(count: u16, buf_bytes: usize) -> io::Result<BufRing> {
+        if !count.is_power_of_two() || count > 32768 || buf_bytes == 0 {
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        let page = crate::util::page_size();
+        let entries_bytes =
+            (count as usize * std::mem::size_of::<types::BufRingEntry>()).div_ceil(page) * page;
+        let map_bytes = entries_bytes + count as usize * buf_bytes;
+        // SAFETY: a new private anonymous mapping; no existing memory is involved.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                map_bytes,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let base = std::ptr::NonNull::new(p as *mut u8)
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOMEM))?;
+        Ok(BufRing {
+            base,
+            map_bytes,
+            entries_bytes,
+            buf_bytes,
+            count,
+            tail: 0,
+        })
+    }
+
+    /// Writes buffer `bid` into the next entry (seen by the kernel after `publish`).
+    fn give(&mut self, bid: u16) {
+        let slot = (self.tail & (self.count - 1)) as usize;
+        let addr =
+            self.base.as_ptr() as u64 + (self.entries_bytes + bid as usize * self.buf_bytes) as u64;
+        // SAFETY: `slot` is below `count`, so the entry lies in the mapping's entry pages;
+        // the kernel reads entries only up to the published tail, and this one is past it.
+        let e = unsafe { &mut *(self.base.as_ptr() as *mut types::BufRingEntry).add(slot) };
+        e.set_addr(addr);
+        e.set_len(self.buf_bytes as u32);
+        e.set_bid(bid);
+        self.tail = self.tail.wrapping_add(1);
+    }
+
+    /// Makes the entries given so far visible to the kernel.
+    fn publish(&self) {
+        // SAFETY: the tail field of the ring's first entry (io_uring's layout), a u16 the
+        // kernel reads with acquire ordering; the release store publishes the entries.
+        unsafe {
+            let tail = types::BufRingEntry::tail(self.base.as_ptr() as *const types::BufRingEntry)
+                as *const std::sync::atomic::AtomicU16;
+            (*tail).store(self.tail, std::sync::atomic::Ordering::Release);
+        }
+    }
+}
+
+impl Drop for BufRing {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`, unused from here on (the ring that read it is
+        // closed: `Ring` drops its `IoUring` first).
+        unsafe { libc::munmap(self.base.as_ptr() as *mut libc::c_void, self.map_bytes) };
     }
 }
 
@@ -465,6 +631,71 @@ mod tests {
         let mut got = [0u8; 5];
         a.read_exact(&mut got).unwrap();
         assert_eq!(&got, b"orld!");
+        assert_eq!(ring.inflight(), 0);
+    }
+
+    /// Reaps until a completion without `more` arrives; returns the bytes of every
+    /// completion (each buffer recycled at once, as the loop does) and that last result.
+    fn multishot_until_end(ring: &mut Ring, recycle: bool) -> (Vec<u8>, i32, usize) {
+        let mut got = Vec::new();
+        let mut completions = 0;
+        for _ in 0..100 {
+            let mut done = Vec::new();
+            ring.submit_and_wait(1).unwrap();
+            ring.reap(&mut done);
+            for c in done {
+                completions += 1;
+                if let Some(bid) = c.bid {
+                    got.extend_from_slice(ring.provided(bid, c.result.max(0) as usize));
+                    if recycle {
+                        ring.recycle(bid);
+                    }
+                }
+                if !c.more {
+                    return (got, c.result, completions);
+                }
+            }
+        }
+        panic!("the multishot receive did not end");
+    }
+
+    #[test]
+    fn multishot_receive_fills_provided_buffers_and_ends_when_they_run_out() {
+        let mut ring = Ring::new(64).expect("io_uring available");
+        ring.enable_provided_buffers(4, 8).unwrap();
+        let (mut a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let fd = b.as_raw_fd();
+        // 40 bytes against 4 buffers of 8: the first 32 arrive, four completions, and the
+        // receive ends with ENOBUFS (nothing recycled meanwhile) leaving 8 in the socket.
+        let sent: Vec<u8> = (0..40u8).collect();
+        a.write_all(&sent).unwrap();
+        ring.recv_multishot(fd, token(K_RECV, 1, 2));
+        let (got, last, n) = multishot_until_end(&mut ring, false);
+        assert_eq!(last, -libc::ENOBUFS);
+        assert_eq!(n, 5);
+        assert_eq!(got, sent[..32]);
+        assert_eq!(ring.inflight(), 0);
+        for bid in 0..4 {
+            ring.recycle(bid);
+        }
+        // Armed again: the rest, then more as it comes, each buffer recycled at once; the
+        // peer's end of stream ends the receive with 0.
+        ring.recv_multishot(fd, token(K_RECV, 1, 2));
+        let mut done = Vec::new();
+        while done.is_empty() {
+            ring.submit_and_wait(1).unwrap();
+            ring.reap(&mut done);
+        }
+        let c = &done[0];
+        assert!(c.more && c.result == 8, "{} {}", c.more, c.result);
+        assert_eq!(ring.provided(c.bid.unwrap(), 8), &sent[32..]);
+        ring.recycle(c.bid.unwrap());
+        let more: Vec<u8> = (100..124u8).collect();
+        a.write_all(&more).unwrap();
+        drop(a);
+        let (got, last, _) = multishot_until_end(&mut ring, true);
+        assert_eq!(last, 0);
+        assert_eq!(got, more);
         assert_eq!(ring.inflight(), 0);
     }
 

@@ -121,6 +121,11 @@ pub struct Conn {
     /// (0: it is not).
     pub obuf_soft_since_ms: u64,
     pub recv_inflight: bool,
+    /// The receive in flight is the connection's multishot receive (into the ring's provided
+    /// buffers; its input buffer stays here), not a receive into the input buffer itself.
+    pub recv_multishot: bool,
+    /// A cancel of the multishot receive is on its way (`flush_conns` holds input back).
+    pub recv_cancelling: bool,
     /// Consecutive small receives, up to `SMALL_RECVS_TO_SHRINK` (see `prepare_recv_buf`).
     pub small_recvs: u8,
     /// What the buffer grows by when the next receive needs room, `RECV_CHUNK` to
@@ -245,6 +250,8 @@ impl Conn {
             send_len: 0,
             obuf_soft_since_ms: 0,
             recv_inflight: false,
+            recv_multishot: false,
+            recv_cancelling: false,
             small_recvs: SMALL_RECVS_TO_SHRINK,
             recv_grow: RECV_CHUNK,
             recv_handle: 0,
@@ -381,6 +388,22 @@ impl Conn {
 
     /// Counts a receive of `bytes`, into `offered` bytes of free space, toward the sizing of
     /// the next receive.
+    /// A multishot receive's `bytes`, about to be copied into the input buffer: a
+    /// connection that has sent only small bursts lately goes back to a `RECV_SMALL` buffer
+    /// while its buffer is empty (as `prepare_recv_buf` does before a receive of its own).
+    pub fn take_copied(&mut self, bytes: &[u8]) {
+        self.small_recvs = next_small_recvs(self.small_recvs, bytes.len());
+        let buf = self.inbuf.get_or_insert_with(Vec::new);
+        if buf.is_empty() {
+            if self.small_recvs >= SMALL_RECVS_TO_SHRINK && buf.capacity() > RECV_SMALL {
+                *buf = Vec::with_capacity(RECV_SMALL);
+            } else if buf.capacity() < RECV_SMALL {
+                buf.reserve(RECV_SMALL);
+            }
+        }
+        buf.extend_from_slice(bytes);
+    }
+
     pub fn note_received(&mut self, bytes: usize, offered: usize) {
         self.small_recvs = next_small_recvs(self.small_recvs, bytes);
         self.recv_grow = next_recv_grow(self.recv_grow, bytes, offered);
