@@ -447,6 +447,12 @@ impl Raw {
         }
     }
 
+    /// A second handle to the connection's socket (e.g. for a thread that writes while the
+    /// test reads).
+    pub fn clone_stream(&self) -> TcpStream {
+        self.writer.try_clone().expect("clone stream")
+    }
+
     pub fn set_read_timeout(&mut self, t: Duration) {
         self.writer.set_read_timeout(Some(t)).expect("read timeout");
     }
