@@ -682,8 +682,9 @@ fn on_send(srv: &mut Server, c: Completion) {
     buf.clear();
     conn.send_offset = 0;
     conn.sending = Some(buf);
-    // Output drained: a connection paused for a full output buffer resumes.
-    if conn.inbuf.is_some() && !conn.ready {
+    // Output drained: a connection paused for a full output buffer resumes its input (a
+    // connection without input left needs only its next receive, queued by the flush).
+    if !conn.ready && conn.query_len() > 0 {
         conn.ready = true;
         srv.ready.push(slot);
     }
