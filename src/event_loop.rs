@@ -12,9 +12,19 @@
 //! one per slice. No command logic lives here: the loop moves bytes between sockets and the
 //! `Server`.
 //!
-//! Invariants: a connection's input buffer is either in the `Conn` or in the ring (a receive
-//! in flight), never both; a slot is freed only after its socket is shut down, and a late
-//! completion for an old generation of a slot returns its buffer and is otherwise ignored.
+//! Receiving: each connection normally has one multishot receive armed into the ring's
+//! provided buffers; each completion's bytes are copied into the connection's input buffer
+//! and the provided buffer goes back at once. `flush_conns` cancels the receive while the
+//! connection must not take more input (replies backed up, or unrun input over
+//! `INPUT_HOLD_BYTES`) and arms it again after. A large argument on its way is received
+//! with single receives straight into the input buffer (as every receive is with
+//! `RINGKV_RECV=single`, or on a kernel without multishot receives).
+//!
+//! Invariants: a connection's input buffer is either in the `Conn` or in the ring (a single
+//! receive in flight), never both; a multishot receive never takes it; a connection has at
+//! most one receive of either kind in flight; a slot is freed only after its socket is shut
+//! down, and a late completion for an old generation of a slot returns its buffer (or its
+//! provided buffer) and is otherwise ignored.
 
 use crate::config::Config;
 use crate::io::ring::{self, Completion, Ring};
