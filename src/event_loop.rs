@@ -129,9 +129,15 @@ impl EventLoop {
         let mut ring = Ring::new(4096).map_err(|e| e.to_string())?;
         // `RINGKV_RECV=single` keeps the one-receive-at-a-time path for every client; it
         // exists so that the two can be measured against each other (docs/PERFORMANCE.md).
+        // `RINGKV_RECV_BUFFERS=N` (a power of two) is a test knob: a few buffers make them
+        // run out, and the receives that found none be armed again, all the time.
+        let buffers = std::env::var("RINGKV_RECV_BUFFERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(PROVIDED_BUFFERS);
         let multishot = std::env::var("RINGKV_RECV").map_or(true, |v| v != "single")
             && ring
-                .enable_provided_buffers(PROVIDED_BUFFERS, PROVIDED_BUFFER_BYTES)
+                .enable_provided_buffers(buffers, PROVIDED_BUFFER_BYTES)
                 .map_err(|e| {
                     log::warn!("provided buffers unavailable, receiving one at a time: {e}")
                 })
@@ -576,6 +582,10 @@ fn on_recv(srv: &mut Server, c: Completion) {
     }
     srv.stats.net_input_bytes += c.result as u64;
     let got = c.result as usize;
+    if got < PROVIDED_BUFFER_BYTES {
+        // The stream has slowed: back to the multishot receive.
+        conn.recv_streaming = false;
+    }
     let offered = conn
         .inbuf
         .as_ref()
@@ -780,11 +790,16 @@ fn flush_conns(srv: &mut Server, hold_subscribers: bool, held: &mut Vec<usize>) 
             >= OUT_PAUSE_BYTES;
         // Receiving: a multishot receive stays armed while the connection may receive; a
         // connection that must not (output backed up, or enough input still to run) has it
-        // cancelled. An argument too big for the provided buffers to carry well (a large
-        // value on its way) is received straight into the input buffer, whose room for it
-        // `reserve_for_argument` made, one receive at a time.
+        // cancelled. Input that comes faster than small copies carry it well (a large value
+        // on its way, whose room `reserve_for_argument` made, or a client streaming) is
+        // received straight into the input buffer, one receive at a time, as large as
+        // `prepare_recv_buf` makes it: the kernel copies it once, in large pieces.
         let hold = paused || (conn.ready && conn.query_len() >= INPUT_HOLD_BYTES);
+        if std::mem::take(&mut conn.recv_turn_bytes) >= crate::net::conn::RECV_CHUNK {
+            conn.recv_streaming = true;
+        }
         let direct = !srv.recv_multishot
+            || conn.recv_streaming
             || conn
                 .parser
                 .as_ref()

@@ -1040,8 +1040,9 @@ impl Server {
                 inbuf.clear();
                 parser.rebase_used_up();
                 // Multishot receives copy in whatever arrived in a turn (up to the provided
-                // buffers' total): a buffer a burst made large does not stay so.
-                if self.recv_multishot && inbuf.capacity() > crate::net::conn::RECV_FULL_MAX {
+                // buffers' total): a buffer such a burst made large does not stay so (one
+                // grown for a large argument, `reserve_for_argument`, does, for the next).
+                if std::mem::take(&mut self.conns[slot].inbuf_grown_by_copies) {
                     inbuf = Vec::new();
                 }
             } else {

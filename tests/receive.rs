@@ -13,11 +13,17 @@ use std::time::Duration;
 
 /// A server of each receive path, named for messages.
 fn servers() -> Vec<(&'static str, Server)> {
+    let bin = common::ringkv_bin();
     vec![
         ("multishot", Server::start(&[])),
+        // Four provided buffers: they run out at nearly every turn with input waiting.
+        (
+            "multishot, 4 buffers",
+            Server::start_bin_env(&bin, &[], &[("RINGKV_RECV_BUFFERS", "4")]),
+        ),
         (
             "single",
-            Server::start_bin_env(&common::ringkv_bin(), &[], &[("RINGKV_RECV", "single")]),
+            Server::start_bin_env(&bin, &[], &[("RINGKV_RECV", "single")]),
         ),
     ]
 }
@@ -231,6 +237,30 @@ fn a_client_that_does_not_read_cannot_make_the_server_buffer_its_input() {
             Reply::Status("PONG".into()),
             "{name}"
         );
+        check_no_fallback(name, &s);
+    }
+}
+
+#[test]
+fn many_clients_sending_at_once_are_all_answered() {
+    // 200 clients each write 2,000 PINGs (12 KB, under the streaming threshold) at once:
+    // together more than the provided buffers hold, so receives run out of them and are
+    // armed again while others complete.
+    for (name, s) in servers() {
+        let mut clients: Vec<Raw> = (0..200).map(|_| s.raw()).collect();
+        let burst = b"PING\r\n".repeat(2_000);
+        for c in &mut clients {
+            c.send(&burst);
+        }
+        for (i, c) in clients.iter_mut().enumerate() {
+            for j in 0..2_000 {
+                assert_eq!(
+                    c.read_reply(),
+                    Reply::Status("PONG".into()),
+                    "{name}: client {i}, reply {j}"
+                );
+            }
+        }
         check_no_fallback(name, &s);
     }
 }

@@ -181,6 +181,15 @@ pub struct Conn {
     /// Capacity of the input buffer while it is out of the `Conn` (a receive in flight owns
     /// it, or `process_input` is parsing it), so that its memory still counts.
     pub inbuf_away_bytes: usize,
+    /// The input buffer grew past `RECV_FULL_MAX` taking multishot receives' bytes (a burst
+    /// of input, not a large argument): it is dropped once emptied.
+    pub inbuf_grown_by_copies: bool,
+    /// Bytes multishot receives brought since the last flush (`take_copied`).
+    pub recv_turn_bytes: usize,
+    /// The client streams input faster than small receives carry it (a turn brought
+    /// `RECV_CHUNK` or more): it receives straight into its input buffer, one receive at a
+    /// time, until one of those brings less than a provided buffer holds.
+    pub recv_streaming: bool,
     /// Bytes in the input buffer while its commands run (CLIENT LIST's `qbuf` of the
     /// running client, the read batch as Redis counts it); 0 otherwise.
     pub inbuf_running_len: usize,
@@ -279,6 +288,9 @@ impl Conn {
             tracking: None,
             no_evict: false,
             inbuf_away_bytes: 0,
+            inbuf_grown_by_copies: false,
+            recv_turn_bytes: 0,
+            recv_streaming: false,
             inbuf_running_len: 0,
             send_buf_bytes: 0,
             mem_counted_bytes: 0,
@@ -393,6 +405,7 @@ impl Conn {
     /// while its buffer is empty (as `prepare_recv_buf` does before a receive of its own).
     pub fn take_copied(&mut self, bytes: &[u8]) {
         self.small_recvs = next_small_recvs(self.small_recvs, bytes.len());
+        self.recv_turn_bytes += bytes.len();
         let buf = self.inbuf.get_or_insert_with(Vec::new);
         if buf.is_empty() {
             if self.small_recvs >= SMALL_RECVS_TO_SHRINK && buf.capacity() > RECV_SMALL {
@@ -401,7 +414,11 @@ impl Conn {
                 buf.reserve(RECV_SMALL);
             }
         }
+        let capacity = buf.capacity();
         buf.extend_from_slice(bytes);
+        if buf.capacity() > capacity.max(RECV_FULL_MAX) {
+            self.inbuf_grown_by_copies = true;
+        }
     }
 
     pub fn note_received(&mut self, bytes: usize, offered: usize) {
