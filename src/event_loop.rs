@@ -618,8 +618,8 @@ fn on_recv_multishot(srv: &mut Server, slot: usize, c: Completion) {
         conn.recv_multishot = false;
         conn.recv_cancelling = false;
     }
-    let copied = match c.bid {
-        Some(bid) => {
+    let copied = match (c.bid, &c.buf) {
+        (Some(bid), _) => {
             let ring = ring_of_parts(&mut srv.ring);
             if c.result > 0 && !conn.closed {
                 conn.take_copied(ring.provided(bid, c.result as usize));
@@ -627,7 +627,14 @@ fn on_recv_multishot(srv: &mut Server, slot: usize, c: Completion) {
             ring.recycle(bid);
             true
         }
-        None => false,
+        // Bytes a busy script's turn moved out of their provided buffer (`busy_turn`).
+        (None, Some(bytes)) => {
+            if !conn.closed {
+                conn.take_copied(bytes);
+            }
+            true
+        }
+        (None, None) => false,
     };
     // Bytes without a buffer would be input lost: the connection cannot go on.
     if conn.closed || (c.result > 0 && !copied) {
@@ -881,11 +888,29 @@ pub(crate) fn busy_turn(srv: &mut Server) {
     srv.cmd_clock_ns = crate::util::mono_ns();
     let mut done = Vec::new();
     ring_of(srv).reap(&mut done);
-    for c in done {
+    for mut c in done {
         let kind = ring::token_kind(c.token);
         let callers = matches!(kind, K_RECV | K_SEND)
             && ring::token_slot(c.token) as usize == caller
             && Some(ring::token_generation(c.token)) == caller_gen;
+        if callers && kind == K_RECV {
+            // The caller's input waits for its script; a provided buffer may not (the
+            // other clients' receives need them, SCRIPT KILL's among them): its bytes move
+            // to the deferred completion, and the caller's multishot receive is cancelled
+            // (armed again once the script is over).
+            if let Some(bid) = c.bid.take() {
+                let ring = ring_of(srv);
+                c.buf = Some(ring.provided(bid, c.result.max(0) as usize).to_vec());
+                ring.recycle(bid);
+            }
+            if let Some(conn) = srv.conns.get_mut(caller) {
+                if conn.recv_inflight && conn.recv_multishot && !conn.recv_cancelling {
+                    conn.recv_cancelling = true;
+                    let handle = conn.recv_handle;
+                    ring_of(srv).cancel(handle, ring::token(K_RECV_CANCEL, 0, 0));
+                }
+            }
+        }
         match kind {
             K_ACCEPT => on_accept(srv, c),
             K_RECV if !callers => on_recv(srv, c),

@@ -13,17 +13,22 @@ use std::time::Duration;
 
 /// A server of each receive path, named for messages.
 fn servers() -> Vec<(&'static str, Server)> {
+    servers_with(&[])
+}
+
+/// `servers` started with `args`.
+fn servers_with(args: &[&str]) -> Vec<(&'static str, Server)> {
     let bin = common::ringkv_bin();
     vec![
-        ("multishot", Server::start(&[])),
+        ("multishot", Server::start(args)),
         // Four provided buffers: they run out at nearly every turn with input waiting.
         (
             "multishot, 4 buffers",
-            Server::start_bin_env(&bin, &[], &[("RINGKV_RECV_BUFFERS", "4")]),
+            Server::start_bin_env(&bin, args, &[("RINGKV_RECV_BUFFERS", "4")]),
         ),
         (
             "single",
-            Server::start_bin_env(&bin, &[], &[("RINGKV_RECV", "single")]),
+            Server::start_bin_env(&bin, args, &[("RINGKV_RECV", "single")]),
         ),
     ]
 }
@@ -260,6 +265,45 @@ fn many_clients_sending_at_once_are_all_answered() {
                     "{name}: client {i}, reply {j}"
                 );
             }
+        }
+        check_no_fallback(name, &s);
+    }
+}
+
+#[test]
+fn a_busy_scripts_caller_sending_more_leaves_the_buffers_to_others() {
+    // The caller of a script past busy-reply-threshold sends 48 KB more while it runs: its
+    // input waits for the script, but must not keep provided buffers from the other
+    // clients, or SCRIPT KILL would never be received.
+    for (name, s) in servers_with(&["--busy-reply-threshold", "100"]) {
+        let mut caller = s.raw();
+        let mut other = s.raw();
+        caller.send(&encode(&[b"EVAL", b"while true do end", b"0"]));
+        let mut busy = false;
+        for _ in 0..500 {
+            match other.cmd_str(&["PING"]) {
+                Reply::Error(e) if e.starts_with("BUSY") => {
+                    busy = true;
+                    break;
+                }
+                _ => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+        assert!(busy, "{name}: the script never became busy");
+        caller.send(&b"PING\r\n".repeat(8_000));
+        std::thread::sleep(Duration::from_millis(300));
+        let mut late = s.raw();
+        assert_eq!(late.cmd_str(&["SCRIPT", "KILL"]), Reply::ok(), "{name}");
+        let Reply::Error(e) = caller.read_reply() else {
+            panic!("{name}: the killed script's caller got no error");
+        };
+        assert!(e.contains("Script killed by user"), "{name}: {e}");
+        for i in 0..8_000 {
+            assert_eq!(
+                caller.read_reply(),
+                Reply::Status("PONG".into()),
+                "{name}: reply {i}"
+            );
         }
         check_no_fallback(name, &s);
     }
