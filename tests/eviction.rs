@@ -352,7 +352,10 @@ fn object_freq_and_idletime_answer_as_redis() {
         let mut got = Vec::new();
         ok(c.cmd_str(&["SET", "k", "v"]));
         got.push(format!("{:?}", c.cmd_str(&["OBJECT", "FREQ", "k"])));
-        got.push(format!("{:?}", c.cmd_str(&["OBJECT", "IDLETIME", "k"])));
+        // Just written: 0, or 1 where the server's one-second clock ticked in between
+        // (redis-server's cached clock does so on a loaded machine).
+        let idle = int(c.cmd_str(&["OBJECT", "IDLETIME", "k"]));
+        assert!((0..=1).contains(&idle), "{idle}");
         ok(c.cmd_str(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]));
         ok(c.cmd_str(&["CONFIG", "SET", "lfu-log-factor", "0"]));
         ok(c.cmd_str(&["SET", "f", "v"]));
@@ -378,8 +381,8 @@ fn object_freq_and_idletime_answer_as_redis() {
     if answers.len() == 2 {
         assert_eq!(answers[0], answers[1]);
     }
-    assert_eq!(answers[0][2], ":5");
-    assert_eq!(answers[0][3], ":12");
+    assert_eq!(answers[0][1], ":5");
+    assert_eq!(answers[0][2], ":12");
 }
 
 #[test]

@@ -783,9 +783,14 @@ fn propagation_matches_redis() {
     run_script(ours.port);
     drop(ours);
     let redis_dir = TempDir::new("prop-redis");
+    // appendfsync always: with everysec, redis-server postpones its AOF write while an
+    // earlier fsync is still running (up to 2 s) and can reply first, so on a loaded
+    // machine the file could miss the last commands when the server is stopped.
     let redis = Server::start_redis(&[
         "--appendonly",
         "yes",
+        "--appendfsync",
+        "always",
         "--aof-use-rdb-preamble",
         "no",
         "--dir",
