@@ -591,6 +591,14 @@ fn on_recv(srv: &mut Server, c: Completion) {
         .as_ref()
         .map_or(got, |b| b.capacity() - b.len().saturating_sub(got));
     conn.note_received(got, offered);
+    input_arrived(srv, slot);
+}
+
+/// New input in the connection's buffer: over client-query-buffer-limit it is closed, else
+/// it runs this turn.
+#[inline(always)]
+fn input_arrived(srv: &mut Server, slot: usize) {
+    let conn = &mut srv.conns[slot];
     if conn.query_len() > srv.config.query_buffer_max {
         log::warn!(
             "Closing client that reached max query buffer length (addr={})",
@@ -665,19 +673,7 @@ fn on_recv_multishot(srv: &mut Server, slot: usize, c: Completion) {
         return;
     }
     srv.stats.net_input_bytes += c.result as u64;
-    if conn.query_len() > srv.config.query_buffer_max {
-        log::warn!(
-            "Closing client that reached max query buffer length (addr={})",
-            conn.addr
-        );
-        srv.close(slot);
-        return;
-    }
-    conn.last_interaction_ms = srv.now_ms;
-    if !conn.ready {
-        conn.ready = true;
-        srv.ready.push(slot);
-    }
+    input_arrived(srv, slot);
 }
 
 // Two callers (the loop and a busy script's turn): inlined into both, as when the loop

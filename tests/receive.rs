@@ -83,8 +83,9 @@ fn a_pipeline_sent_a_byte_at_a_time_is_answered_whole() {
 #[test]
 fn a_pipeline_larger_than_the_provided_buffers_is_answered_whole() {
     // 60,000 commands (~3.6 MB) in one write: more than the 2 MiB of provided buffers, and
-    // far more than one turn runs, so the multishot receive is held back (and runs out of
-    // buffers) while the commands run, and is armed again after.
+    // far more than one turn runs. The multishot receive brings the first of it (running
+    // out of buffers, with 4 of them), the connection then streams into its own buffer,
+    // held back while its commands run, and goes back to the multishot receive after.
     for (name, s) in servers() {
         let mut c = s.raw();
         c.set_read_timeout(Duration::from_secs(30));
