@@ -884,27 +884,25 @@ pub(crate) fn busy_turn(srv: &mut Server) {
     srv.cmd_clock_ns = crate::util::mono_ns();
     let mut done = Vec::new();
     ring_of(srv).reap(&mut done);
+    // The caller's input waits for its script; a provided buffer may not (the other
+    // clients' receives need them, SCRIPT KILL's among them): the bytes of the caller's
+    // multishot receive move to its deferred completion, and the receive is cancelled
+    // (armed again once the script is over) unless it has just ended: its handle is then
+    // already free for another operation.
+    let mut caller_received = false;
+    let mut caller_recv_ended = false;
     for mut c in done {
         let kind = ring::token_kind(c.token);
         let callers = matches!(kind, K_RECV | K_SEND)
             && ring::token_slot(c.token) as usize == caller
             && Some(ring::token_generation(c.token)) == caller_gen;
         if callers && kind == K_RECV {
-            // The caller's input waits for its script; a provided buffer may not (the
-            // other clients' receives need them, SCRIPT KILL's among them): its bytes move
-            // to the deferred completion, and the caller's multishot receive is cancelled
-            // (armed again once the script is over).
+            caller_received = true;
+            caller_recv_ended |= !c.more;
             if let Some(bid) = c.bid.take() {
                 let ring = ring_of(srv);
                 c.buf = Some(ring.provided(bid, c.result.max(0) as usize).to_vec());
                 ring.recycle(bid);
-            }
-            if let Some(conn) = srv.conns.get_mut(caller) {
-                if conn.recv_inflight && conn.recv_multishot && !conn.recv_cancelling {
-                    conn.recv_cancelling = true;
-                    let handle = conn.recv_handle;
-                    ring_of(srv).cancel(handle, ring::token(K_RECV_CANCEL, 0, 0));
-                }
             }
         }
         match kind {
@@ -915,6 +913,15 @@ pub(crate) fn busy_turn(srv: &mut Server) {
             | crate::persist::aof::K_AOF_STEP
             | crate::persist::aof::K_AOF_BASE_FSYNC => srv.aof_completion(c),
             _ => srv.deferred_completions.push(c),
+        }
+    }
+    if caller_received && !caller_recv_ended {
+        if let Some(conn) = srv.conns.get_mut(caller) {
+            if conn.recv_inflight && conn.recv_multishot && !conn.recv_cancelling {
+                conn.recv_cancelling = true;
+                let handle = conn.recv_handle;
+                ring_of(srv).cancel(handle, ring::token(K_RECV_CANCEL, 0, 0));
+            }
         }
     }
     // Every connection with input waiting: those that received now and those the
