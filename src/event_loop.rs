@@ -915,12 +915,17 @@ pub(crate) fn busy_turn(srv: &mut Server) {
             _ => srv.deferred_completions.push(c),
         }
     }
-    if caller_received && !caller_recv_ended {
+    if caller_received {
         if let Some(conn) = srv.conns.get_mut(caller) {
             if conn.recv_inflight && conn.recv_multishot && !conn.recv_cancelling {
+                // Marked cancelling either way: until its deferred completions are taken,
+                // the connection must not cancel the receive again (or, if it has ended,
+                // at all) from a flush.
                 conn.recv_cancelling = true;
-                let handle = conn.recv_handle;
-                ring_of(srv).cancel(handle, ring::token(K_RECV_CANCEL, 0, 0));
+                if !caller_recv_ended {
+                    let handle = conn.recv_handle;
+                    ring_of(srv).cancel(handle, ring::token(K_RECV_CANCEL, 0, 0));
+                }
             }
         }
     }
