@@ -398,8 +398,6 @@ impl Conn {
         std::mem::take(&mut self.watched)
     }
 
-    /// Counts a receive of `bytes`, into `offered` bytes of free space, toward the sizing of
-    /// the next receive.
     /// A multishot receive's `bytes`, about to be copied into the input buffer: a
     /// connection that has sent only small bursts lately goes back to a `RECV_SMALL` buffer
     /// while its buffer is empty (as `prepare_recv_buf` does before a receive of its own).
@@ -421,6 +419,8 @@ impl Conn {
         }
     }
 
+    /// Counts a receive of `bytes`, into `offered` bytes of free space, toward the sizing of
+    /// the next receive.
     pub fn note_received(&mut self, bytes: usize, offered: usize) {
         self.small_recvs = next_small_recvs(self.small_recvs, bytes);
         self.recv_grow = next_recv_grow(self.recv_grow, bytes, offered);
