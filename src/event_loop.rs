@@ -569,10 +569,9 @@ fn on_recv(srv: &mut Server, c: Completion) {
     }
     if c.result <= 0 {
         if c.result == 0 || c.result == -libc::ECONNRESET {
-            // Peer closed its side: finish sending what we owe, then close (a blocked
-            // client stops waiting now, so nothing is served to a closed socket).
+            // Peer closed its side: `flush_conns` closes after the replies we owe.
             conn.peer_closed = true;
-            srv.close_after_reply(slot);
+            srv.touched.push(slot);
         } else if c.result != -libc::EINTR && c.result != -libc::EAGAIN {
             srv.close(slot);
         } else {
@@ -676,6 +675,15 @@ fn on_recv_multishot(srv: &mut Server, slot: usize, c: Completion) {
     input_arrived(srv, slot);
 }
 
+/// Cancels the connection's multishot receive, if it has one armed and no cancel is on its
+/// way already (`recv_cancelling`, cleared by the receive's last completion).
+fn cancel_multishot(ring: &mut Ring, conn: &mut crate::net::conn::Conn) {
+    if conn.recv_inflight && conn.recv_multishot && !conn.recv_cancelling {
+        conn.recv_cancelling = true;
+        ring.cancel(conn.recv_handle, ring::token(K_RECV_CANCEL, 0, 0));
+    }
+}
+
 // Two callers (the loop and a busy script's turn): inlined into both, as when the loop
 // was the only one (out of line they cost ~100 instructions per turn).
 #[inline(always)]
@@ -733,9 +741,10 @@ fn flush_conns(srv: &mut Server, hold_subscribers: bool, held: &mut Vec<usize>) 
     let aof_acked = srv.aof_acked_seq();
     let mut touched = std::mem::take(&mut srv.touched);
     for &slot in &touched {
-        // A peer that ended its stream (seen by a multishot receive): its last commands have
-        // run (it is not `ready`), so it closes once their replies are sent, as on `on_recv`'s
-        // end of stream.
+        // A peer that ended its stream: once its last commands have run (it is not `ready`;
+        // a multishot receive may bring them in the same turn as the end), it closes after
+        // their replies are sent (a blocked client stops waiting now, so nothing is served
+        // to a closed socket).
         if srv
             .conns
             .get(slot)
@@ -808,10 +817,8 @@ fn flush_conns(srv: &mut Server, hold_subscribers: bool, held: &mut Vec<usize>) 
                 .as_ref()
                 .is_some_and(|p| p.bytes_wanted() >= crate::net::conn::BIG_ARG_BYTES);
         if conn.recv_inflight {
-            if conn.recv_multishot && (hold || direct) && !conn.recv_cancelling {
-                conn.recv_cancelling = true;
-                ring_of_parts(&mut srv.ring)
-                    .cancel(conn.recv_handle, ring::token(K_RECV_CANCEL, 0, 0));
+            if hold || direct {
+                cancel_multishot(ring_of_parts(&mut srv.ring), conn);
             }
         } else if !direct && !hold && !srv.shutdown_requested && conn.inbuf.is_some() {
             // (A connection without an input buffer has no socket: the master client.)
@@ -915,18 +922,13 @@ pub(crate) fn busy_turn(srv: &mut Server) {
             _ => srv.deferred_completions.push(c),
         }
     }
-    if caller_received {
-        if let Some(conn) = srv.conns.get_mut(caller) {
-            if conn.recv_inflight && conn.recv_multishot && !conn.recv_cancelling {
-                // Marked cancelling either way: until its deferred completions are taken,
-                // the connection must not cancel the receive again (or, if it has ended,
-                // at all) from a flush.
-                conn.recv_cancelling = true;
-                if !caller_recv_ended {
-                    let handle = conn.recv_handle;
-                    ring_of(srv).cancel(handle, ring::token(K_RECV_CANCEL, 0, 0));
-                }
-            }
+    if let (true, Some(conn)) = (caller_received, srv.conns.get_mut(caller)) {
+        if !caller_recv_ended {
+            cancel_multishot(ring_of_parts(&mut srv.ring), conn);
+        } else if conn.recv_multishot {
+            // Until its deferred completions are taken, no flush may cancel the ended
+            // receive by a handle that may be free.
+            conn.recv_cancelling = true;
         }
     }
     // Every connection with input waiting: those that received now and those the

@@ -222,7 +222,7 @@ impl Ring {
         match &self.pbuf {
             Some(br) if bid < br.count => {
                 let len = len.min(br.buf_bytes);
-                let start = br.entries_bytes + bid as usize * br.buf_bytes;
+                let start = br.buf_offset(bid);
                 // SAFETY: `bid` is below `count`, so the range lies inside the mapping; the
                 // kernel wrote it before posting the completion and writes it again only
                 // after `recycle(bid)`, which needs `&mut self` (this borrow has ended).
@@ -529,8 +529,7 @@ impl BufRing {
     /// Writes buffer `bid` into the next entry (seen by the kernel after `publish`).
     fn give(&mut self, bid: u16) {
         let slot = (self.tail & (self.count - 1)) as usize;
-        let addr =
-            self.base.as_ptr() as u64 + (self.entries_bytes + bid as usize * self.buf_bytes) as u64;
+        let addr = self.base.as_ptr() as u64 + self.buf_offset(bid) as u64;
         // SAFETY: `slot` is below `count`, so the entry lies in the mapping's entry pages;
         // the kernel reads entries only up to the published tail, and this one is past it.
         let e = unsafe { &mut *(self.base.as_ptr() as *mut types::BufRingEntry).add(slot) };
@@ -538,6 +537,11 @@ impl BufRing {
         e.set_len(self.buf_bytes as u32);
         e.set_bid(bid);
         self.tail = self.tail.wrapping_add(1);
+    }
+
+    /// Where buffer `bid` starts in the mapping (after the entries' pages).
+    fn buf_offset(&self, bid: u16) -> usize {
+        self.entries_bytes + bid as usize * self.buf_bytes
     }
 
     /// Makes the entries given so far visible to the kernel.
